@@ -1,0 +1,4 @@
+import type { BenchModule } from "./lib/report";
+
+/** Every benchmark module, in the order they run. Add new modules here. */
+export const modules: BenchModule[] = [];
