@@ -1,0 +1,32 @@
+/**
+ * Deploys the governance contracts to the network Hardhat was given (`--network`, the embedded Hardhat
+ * network by default) and bootstraps the consortium from a JSON file (`CCGP_CONSORTIUM`, default
+ * config/consortium.local.json). A bad file is refused, naming the field, before anything is deployed.
+ *   npx hardhat run scripts/deploy.ts --network localhost
+ */
+import hre from "hardhat";
+import { ConfigError, loadConsortium } from "./lib/consortium-config";
+import { deployGovernance } from "./lib/deploy-governance";
+
+async function main(): Promise<void> {
+  const file = process.env.CCGP_CONSORTIUM ?? "config/consortium.local.json";
+  const cfg = loadConsortium(file);
+  const [deployer] = await hre.ethers.getSigners();
+  console.log(`consortium "${cfg.name}" from ${file} on network ${hre.network.name}, deployer ${deployer.address}`);
+  const { membership, voting, record } = await deployGovernance(deployer, cfg, {
+    network: hre.network.name,
+    recordDir: process.env.CCGP_DEPLOYMENTS ?? ".deployments",
+    log: (line) => console.log(`  ${line}`),
+  });
+  const count = Number(await membership.institutionCount());
+  for (let id = 1; id <= count; id++) {
+    const inst = await membership.institution(id);
+    console.log(`  institution ${await membership.didOf(id)}: ${inst.name}`);
+  }
+  console.log(`membership ${await membership.getAddress()}\nvoting     ${await voting.getAddress()}\nrecord     ${JSON.stringify(record)}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exitCode = 1;
+});

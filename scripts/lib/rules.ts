@@ -1,0 +1,50 @@
+import type { Interface } from "ethers";
+
+/** Mirrors `IVotingTickets.RuleKind`. */
+export enum RuleKind {
+  None = 0,
+  UnanimousGenesis = 1,
+  GenesisMajority = 2,
+  Weighted = 3,
+}
+
+export interface Rule {
+  kind: RuleKind;
+  thresholdBps: number;
+  votingPeriod: number;
+}
+
+export interface ActionRule {
+  target: string;
+  selector: string;
+  rule: Rule;
+}
+
+const WEEK = 7 * 24 * 3600;
+
+export const unanimous = (votingPeriod = WEEK): Rule => ({ kind: RuleKind.UnanimousGenesis, thresholdBps: 10_000, votingPeriod });
+export const majority = (votingPeriod = WEEK): Rule => ({ kind: RuleKind.GenesisMajority, thresholdBps: 5_000, votingPeriod });
+export const weighted = (thresholdBps: number, votingPeriod = WEEK): Rule => ({ kind: RuleKind.Weighted, thresholdBps, votingPeriod });
+
+/**
+ * The rule of every membership action at deployment (white paper 2.2.1): accounts need every genesis
+ * institution; joins, suspensions and reinstatements a genesis majority; an expulsion two thirds of the weight.
+ */
+export function membershipRules(membership: { target: string; iface: Interface }, votingPeriod = WEEK): ActionRule[] {
+  const table: Record<string, Rule> = {
+    approveJoin: majority(votingPeriod),
+    suspendInstitution: majority(votingPeriod),
+    reinstateInstitution: majority(votingPeriod),
+    expelInstitution: weighted(6_666, votingPeriod),
+    setWeight: unanimous(votingPeriod),
+    activateAccount: unanimous(votingPeriod),
+    suspendAccount: majority(votingPeriod),
+    reinstateAccount: majority(votingPeriod),
+    revokeAccount: majority(votingPeriod),
+  };
+  return Object.entries(table).map(([name, rule]) => ({
+    target: membership.target,
+    selector: membership.iface.getFunction(name)!.selector,
+    rule,
+  }));
+}

@@ -1,0 +1,122 @@
+import { ethers, network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { Wallet, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Membership, VotingTickets } from "../../typechain-types";
+import { parseConsortium } from "../../scripts/lib/consortium-config";
+import { deployGovernance } from "../../scripts/lib/deploy-governance";
+
+/** Mirrors of the Solidity enums, for readable assertions. */
+export const Kind = { None: 0n, Genesis: 1n, Business: 2n, Audit: 3n } as const;
+export const IStatus = { None: 0n, Applied: 1n, Active: 2n, Suspended: 3n, Expelled: 4n } as const;
+export const Role = { None: 0n, Governor: 1n, Operator: 2n, Business: 3n, Auditor: 4n } as const;
+export const AStatus = { None: 0n, Pending: 1n, Active: 2n, Suspended: 3n, Revoked: 4n } as const;
+export const PState = { None: 0n, Active: 1n, Passed: 2n, Rejected: 3n, Expired: 4n, Canceled: 5n, Executed: 6n } as const;
+
+export const WEEK = 7 * 24 * 3600;
+
+export interface Consortium {
+  membership: Membership;
+  voting: VotingTickets;
+  deployer: Signer;
+  /** One governor per genesis institution, index i = institution id i + 1 = seat i. */
+  governors: Signer[];
+  /** Genesis admins, index as `governors`. */
+  admins: Signer[];
+  /** Spare funded signers for applicants and accounts. */
+  others: HardhatEthersSigner[];
+}
+
+/** Funded random wallets, for consortia larger than Hardhat's 20 accounts. */
+export async function fundedWallets(n: number): Promise<Signer[]> {
+  const wallets: Signer[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = Wallet.createRandom().connect(ethers.provider);
+    await network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
+    wallets.push(w);
+  }
+  return wallets;
+}
+
+/** Deploys a consortium of `n` genesis institutions through the same code path as `scripts/deploy.ts`. */
+export async function deployConsortium(n = 3, weights?: number[]): Promise<Consortium> {
+  const signers = await ethers.getSigners();
+  const deployer = signers[0];
+  const useLocal = 2 * n + 1 <= signers.length - 6;
+  const pool: Signer[] = useLocal ? signers.slice(1, 1 + 2 * n) : await fundedWallets(2 * n);
+  const admins = pool.slice(0, n);
+  const governors = pool.slice(n, 2 * n);
+  const cfg = parseConsortium({
+    name: "test",
+    votingPeriodSeconds: WEEK,
+    genesis: await Promise.all(
+      admins.map(async (a, i) => ({
+        name: `Genesis ${i + 1}`,
+        identity: `id-${i + 1}`,
+        attributes: { n: i + 1 },
+        admin: await a.getAddress(),
+        weight: weights?.[i] ?? 1,
+        governors: [await governors[i].getAddress()],
+      })),
+    ),
+  });
+  const { membership, voting } = await deployGovernance(deployer, cfg, { network: "hardhat" });
+  const others = useLocal ? signers.slice(1 + 2 * n) : signers.slice(1);
+  return { membership, voting, deployer, governors, admins, others };
+}
+
+/** Returns the id of the proposal created by a transaction. */
+export async function proposalIdOf(voting: VotingTickets, tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  for (const log of receipt!.logs) {
+    try {
+      const parsed = voting.interface.parseLog(log);
+      if (parsed?.name === "ProposalCreated") return parsed.args.id as bigint;
+    } catch {
+      // a log of another contract
+    }
+  }
+  throw new Error("no ProposalCreated event in the transaction");
+}
+
+/** Governors vote for a proposal, then it is executed. */
+export async function pass(c: Consortium, id: bigint, voters: Signer[] = c.governors): Promise<void> {
+  for (const v of voters) await c.voting.connect(v).vote(id, true);
+  await c.voting.execute(id);
+}
+
+/**
+ * Proposes `fn(args)` on `target` by the first of `voters` (every governor by default), has each of them vote
+ * for it, and returns the execution transaction (so tests can expect its events or its refusal).
+ */
+export async function govern(
+  c: Consortium,
+  target: BaseContract,
+  fn: string,
+  args: unknown[],
+  voters: Signer[] = c.governors,
+): Promise<ContractTransactionResponse> {
+  const data = target.interface.encodeFunctionData(fn, args);
+  const id = await proposalIdOf(c.voting, c.voting.connect(voters[0]).propose(await target.getAddress(), data, fn));
+  for (const v of voters) await c.voting.connect(v).vote(id, true);
+  return c.voting.execute(id);
+}
+
+/** Applies to join and has every genesis institution approve; returns the new institution id. */
+export async function joinInstitution(c: Consortium, applicant: Signer, kind: bigint, name = "Business Co"): Promise<bigint> {
+  const id = (await c.membership.institutionCount()) + 1n;
+  const pid = await proposalIdOf(c.voting, c.membership.connect(applicant).applyToJoin(name, ethers.id(name), kind, "0x"));
+  await pass(c, pid);
+  return id;
+}
+
+/** Requests an account by the institution's admin and has every genesis institution approve it. */
+export async function addAccount(c: Consortium, admin: Signer, account: string, institution: bigint, role: bigint): Promise<void> {
+  const pid = await proposalIdOf(c.voting, c.membership.connect(admin).requestAccount(account, institution, role));
+  await pass(c, pid);
+}
+
+export const pastDeadline = async (voting: VotingTickets, id: bigint): Promise<void> => {
+  const p = await voting.proposal(id);
+  await time.increaseTo(p.deadline);
+};
