@@ -1,18 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Signer } from "ethers";
 import { Membership__factory, VotingTickets__factory, type Membership, type VotingTickets } from "../../typechain-types";
 import { attributesBytes, identityHash, type ConsortiumConfig } from "./consortium-config";
 import { membershipRules } from "./rules";
+import { recordPath, type DeploymentRecord } from "./record";
 
-/** Addresses of a deployed consortium, kept per network so a second run finds them. */
-export interface DeploymentRecord {
-  network: string;
-  chainId: number;
-  membership?: string;
-  voting?: string;
-  initialized?: boolean;
-}
+export type { DeploymentRecord } from "./record";
 
 export interface GovernanceContracts {
   membership: Membership;
@@ -20,9 +14,6 @@ export interface GovernanceContracts {
 }
 
 export type Log = (line: string) => void;
-
-export const recordPath = (dir: string, network: string, chainId: number): string =>
-  join(dir, `${network}-${chainId}.json`);
 
 function readRecord(path: string, network: string, chainId: number): DeploymentRecord {
   if (!existsSync(path)) return { network, chainId };

@@ -1,0 +1,13 @@
+import { join } from "node:path";
+
+/** Addresses of a deployed consortium, kept per network so a second run finds them. */
+export interface DeploymentRecord {
+  network: string;
+  chainId: number;
+  membership?: string;
+  voting?: string;
+  initialized?: boolean;
+}
+
+/** Where the record of a network lives. Kept free of typechain imports: hardhat.config loads it. */
+export const recordPath = (dir: string, network: string, chainId: number): string => join(dir, `${network}-${chainId}.json`);
