@@ -1,5 +1,6 @@
 import type { BenchModule } from "./lib/report";
+import { amdpGas, amdpPerf } from "./amdp";
 import { governanceBench } from "./governance";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
-export const modules: BenchModule[] = [governanceBench];
+export const modules: BenchModule[] = [governanceBench, amdpGas, amdpPerf];
