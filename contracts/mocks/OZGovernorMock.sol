@@ -30,15 +30,16 @@ contract InstitutionVotesMock is ERC20, ERC20Permit, ERC20Votes {
 }
 
 /// @dev Benchmark reference only: OpenZeppelin Governor with simple counting and a majority quorum.
-contract OZGovernorMock is Governor, GovernorSettings, GovernorCountingSimple, GovernorVotes, GovernorVotesQuorumFraction {
+contract OZGovernorMock is
+    Governor,
+    GovernorSettings,
+    GovernorCountingSimple,
+    GovernorVotes,
+    GovernorVotesQuorumFraction
+{
     constructor(
         IVotes token
-    )
-        Governor("OZ reference")
-        GovernorSettings(1, 50_400, 0)
-        GovernorVotes(token)
-        GovernorVotesQuorumFraction(51)
-    {}
+    ) Governor("OZ reference") GovernorSettings(1, 50_400, 0) GovernorVotes(token) GovernorVotesQuorumFraction(51) {}
 
     function votingDelay() public view override(Governor, GovernorSettings) returns (uint256) {
         return super.votingDelay();
