@@ -1,4 +1,5 @@
 import type { BenchModule } from "./lib/report";
+import { subchainGatewayBench } from "./subchain";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
-export const modules: BenchModule[] = [];
+export const modules: BenchModule[] = [subchainGatewayBench];
