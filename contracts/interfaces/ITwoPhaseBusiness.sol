@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICrossChainBusiness} from "./ICrossChainBusiness.sol";
+
+/**
+ * @title ITwoPhaseBusiness
+ * @notice Opt-in two-phase (WeCross-style) participation of a business contract. The gateway detects it through
+ * ERC-165 (`type(ITwoPhaseBusiness).interfaceId`, which covers the three functions below only).
+ *
+ * `prepare` validates and stages a write without applying it and reports the business keys it touches; the gateway
+ * locks those keys for the transaction (a second prepare touching a locked key is refused) and exposes the locks
+ * through `ISubchainGateway.lockHolder`, which the business contract consults before any other write to a key.
+ * `commit` applies the staged write, `rollback` discards it; the gateway releases the locks in both cases.
+ */
+interface ITwoPhaseBusiness is ICrossChainBusiness {
+    /// @notice `commit` or `rollback` named a transaction with nothing staged here.
+    error TwoPhaseBusinessUnknownTx(bytes32 txId);
+
+    /// @notice `prepare` was given calldata for a function that cannot take part in a two-phase transaction.
+    error TwoPhaseBusinessUnsupportedCall(bytes4 selector);
+
+    /**
+     * @notice Stages the write encoded in `data` (the calldata of the business function) for transaction `txId`.
+     * Gateway only.
+     * @param txId The two-phase transaction id.
+     * @param data The calldata of the write to stage.
+     * @return keys The business keys the staged write touches (the gateway locks them).
+     */
+    function prepare(bytes32 txId, bytes calldata data) external returns (bytes32[] memory keys);
+
+    /**
+     * @notice Applies the write staged for `txId`. Gateway only.
+     * @param txId The two-phase transaction id.
+     */
+    function commit(bytes32 txId) external;
+
+    /**
+     * @notice Discards the write staged for `txId`. Gateway only.
+     * @param txId The two-phase transaction id.
+     */
+    function rollback(bytes32 txId) external;
+}

@@ -1,0 +1,246 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
+
+describe("SubchainGateway: deployment, registry, roles, outbound requests", function () {
+  describe("constructor", function () {
+    it("refuses the zero admin", async function () {
+      const factory = await ethers.getContractFactory("SubchainGateway");
+      await expect(factory.deploy(ethers.ZeroAddress, MAX_PAYLOAD))
+        .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidAdmin")
+        .withArgs(ethers.ZeroAddress);
+    });
+
+    it("refuses a payload limit of zero or above the cap, accepts the cap", async function () {
+      const [admin] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("SubchainGateway");
+      const cap = 64 * 1024;
+      await expect(factory.deploy(admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidPayloadLimit")
+        .withArgs(0);
+      await expect(factory.deploy(admin.address, cap + 1))
+        .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidPayloadLimit")
+        .withArgs(cap + 1);
+      const gateway = await factory.deploy(admin.address, cap);
+      expect(await gateway.maxPayloadSize()).to.equal(cap);
+      expect(await gateway.MAX_PAYLOAD_SIZE_CAP()).to.equal(cap);
+    });
+
+    it("makes the admin the only role holder and answers ERC-165", async function () {
+      const { gateway, admin, relayer, stranger } = await loadFixture(deployGatewayFixture);
+      expect(await gateway.hasRole(await gateway.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
+      expect(await gateway.hasRole(await gateway.DEFAULT_ADMIN_ROLE(), relayer.address)).to.equal(false);
+      expect(await gateway.hasRole(await gateway.RELAYER_ROLE(), stranger.address)).to.equal(false);
+      const gatewayId = interfaceId(
+        gateway.interface.fragments
+          .filter((f) => f.type === "function")
+          .map((f) => (f as unknown as { format(): string }).format())
+          .filter((sig) => !isAccessControlOrConstant(sig)),
+      );
+      expect(await gateway.supportsInterface(gatewayId)).to.equal(true);
+      expect(await gateway.supportsInterface("0x01ffc9a7")).to.equal(true); // IERC165
+      expect(await gateway.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+      expect(await gateway.supportsInterface("0xffffffff")).to.equal(false);
+    });
+  });
+
+  describe("business contract registry", function () {
+    it("registers a contract: event, version, history", async function () {
+      const { gateway, drug, admin } = await loadFixture(deployGatewayFixture);
+      const name = ethers.id("DrugTraceability/v2-test");
+      await expect(gateway.registerContract(name, drug))
+        .to.emit(gateway, "BusinessContractRegistered")
+        .withArgs(name, await drug.getAddress(), 1, admin.address);
+      expect(await gateway.businessContract(name)).to.deep.equal([await drug.getAddress(), 1n]);
+      expect(await gateway.businessContractAt(name, 1)).to.equal(await drug.getAddress());
+      expect(await gateway.businessContractAt(name, 2)).to.equal(ethers.ZeroAddress);
+    });
+
+    it("re-registering a name makes a new version and retires the old address", async function () {
+      const { gateway, drug, admin } = await loadFixture(deployGatewayFixture);
+      const drugV2 = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
+      await expect(gateway.registerContract(NAMES.drug, drugV2))
+        .to.emit(gateway, "BusinessContractRegistered")
+        .withArgs(NAMES.drug, await drugV2.getAddress(), 2, admin.address);
+      expect(await gateway.businessContract(NAMES.drug)).to.deep.equal([await drugV2.getAddress(), 2n]);
+      expect(await gateway.businessContractAt(NAMES.drug, 1)).to.equal(await drug.getAddress());
+      expect(await gateway.businessContractAt(NAMES.drug, 2)).to.equal(await drugV2.getAddress());
+      // The retired version is no longer a registered business contract: it may now hold a role.
+      await expect(gateway.grantRole(await gateway.RELAYER_ROLE(), drug)).to.emit(gateway, "RoleGranted");
+    });
+
+    it("refuses a non-admin", async function () {
+      const { gateway, drug, stranger, relayer } = await loadFixture(deployGatewayFixture);
+      const adminRole = await gateway.DEFAULT_ADMIN_ROLE();
+      await expect(gateway.connect(stranger).registerContract(NAMES.drug, drug))
+        .to.be.revertedWithCustomError(gateway, "AccessControlUnauthorizedAccount")
+        .withArgs(stranger.address, adminRole);
+      await expect(gateway.connect(relayer).unregisterContract(NAMES.drug))
+        .to.be.revertedWithCustomError(gateway, "AccessControlUnauthorizedAccount")
+        .withArgs(relayer.address, adminRole);
+    });
+
+    it("refuses the zero name", async function () {
+      const { gateway, drug } = await loadFixture(deployGatewayFixture);
+      await expect(gateway.registerContract(ethers.ZeroHash, drug))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidContractName")
+        .withArgs(ethers.ZeroHash);
+    });
+
+    it("refuses the gateway itself, the zero address and role holders as targets", async function () {
+      const { gateway, admin, relayer } = await loadFixture(deployGatewayFixture);
+      const name = ethers.id("Forbidden");
+      for (const target of [await gateway.getAddress(), ethers.ZeroAddress, relayer.address, admin.address]) {
+        await expect(gateway.registerContract(name, target))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayForbiddenTarget")
+          .withArgs(target);
+      }
+    });
+
+    it("refuses accounts and contracts that are not ICrossChainBusiness", async function () {
+      const { gateway, admin, stranger } = await loadFixture(deployGatewayFixture);
+      const otherGateway = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD]);
+      const name = ethers.id("NotBusiness");
+      for (const target of [stranger.address, await otherGateway.getAddress()]) {
+        await expect(gateway.registerContract(name, target))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayNotBusinessContract")
+          .withArgs(target);
+      }
+    });
+
+    it("unregisters a contract: event, execute refused, history kept", async function () {
+      const { gateway, evidence, admin, relayer } = await loadFixture(deployGatewayFixture);
+      await expect(gateway.unregisterContract(NAMES.evidence))
+        .to.emit(gateway, "BusinessContractUnregistered")
+        .withArgs(NAMES.evidence, await evidence.getAddress(), admin.address);
+      expect(await gateway.businessContract(NAMES.evidence)).to.deep.equal([ethers.ZeroAddress, 1n]);
+      expect(await gateway.businessContractAt(NAMES.evidence, 1)).to.equal(await evidence.getAddress());
+      const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
+      await expect(gateway.connect(relayer).execute(ethers.id("r"), PIPE, 1, NAMES.evidence, READ, data))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
+        .withArgs(NAMES.evidence);
+      await expect(gateway.unregisterContract(NAMES.evidence))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
+        .withArgs(NAMES.evidence);
+      // Registering again continues the version numbering.
+      await expect(gateway.registerContract(NAMES.evidence, evidence))
+        .to.emit(gateway, "BusinessContractRegistered")
+        .withArgs(NAMES.evidence, await evidence.getAddress(), 2, admin.address);
+    });
+  });
+
+  describe("roles", function () {
+    it("grants and revokes the relayer role with events; a revoked relayer is refused", async function () {
+      const { gateway, evidence, admin, stranger } = await loadFixture(deployGatewayFixture);
+      const role = await gateway.RELAYER_ROLE();
+      await expect(gateway.grantRole(role, stranger.address))
+        .to.emit(gateway, "RoleGranted")
+        .withArgs(role, stranger.address, admin.address);
+      const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
+      await expect(gateway.connect(stranger).execute(ethers.id("r1"), PIPE, 1, NAMES.evidence, READ, data)).to.emit(
+        gateway,
+        "InboundExecuted",
+      );
+      await expect(gateway.revokeRole(role, stranger.address))
+        .to.emit(gateway, "RoleRevoked")
+        .withArgs(role, stranger.address, admin.address);
+      await expect(gateway.connect(stranger).execute(ethers.id("r2"), PIPE, 2, NAMES.evidence, READ, data))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
+        .withArgs(stranger.address);
+    });
+
+    it("never grants a gateway role to a registered business contract", async function () {
+      const { gateway, drug, admin } = await loadFixture(deployGatewayFixture);
+      for (const role of [await gateway.RELAYER_ROLE(), await gateway.DEFAULT_ADMIN_ROLE()]) {
+        await expect(gateway.grantRole(role, drug))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayRoleForBusinessContract")
+          .withArgs(await drug.getAddress());
+      }
+      // Still refused while the contract is registered under a second name, even after the first is removed.
+      await gateway.registerContract(ethers.id("alias"), drug);
+      await gateway.unregisterContract(NAMES.drug);
+      await expect(gateway.grantRole(await gateway.RELAYER_ROLE(), drug))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayRoleForBusinessContract")
+        .withArgs(await drug.getAddress());
+      await gateway.unregisterContract(ethers.id("alias"));
+      await expect(gateway.grantRole(await gateway.RELAYER_ROLE(), drug))
+        .to.emit(gateway, "RoleGranted")
+        .withArgs(await gateway.RELAYER_ROLE(), await drug.getAddress(), admin.address);
+    });
+  });
+
+  describe("request (outbound, chain-initiated)", function () {
+    async function expectedRequestId(gatewayAddress: string, nonce: bigint): Promise<string> {
+      const { chainId } = await ethers.provider.getNetwork();
+      return ethers.keccak256(
+        ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "address", "uint64"], [chainId, gatewayAddress, nonce]),
+      );
+    }
+
+    it("emits CrossChainRequested with a unique id and the caller as sender", async function () {
+      const { gateway, drug, stranger } = await loadFixture(deployGatewayFixture);
+      const payload = drug.interface.encodeFunctionData("batch", [ethers.id("b")]);
+      const id1 = await expectedRequestId(await gateway.getAddress(), 1n);
+      const id2 = await expectedRequestId(await gateway.getAddress(), 2n);
+      expect(await gateway.connect(stranger).request.staticCall(PIPE, NAMES.drug, READ, payload)).to.equal(id1);
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, READ, payload))
+        .to.emit(gateway, "CrossChainRequested")
+        .withArgs(id1, PIPE, stranger.address, NAMES.drug, READ, payload, 1);
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, payload))
+        .to.emit(gateway, "CrossChainRequested")
+        .withArgs(id2, PIPE, stranger.address, NAMES.drug, WRITE, payload, 2);
+      expect(await gateway.outboundNonce()).to.equal(2);
+    });
+
+    it("accepts a payload of exactly the limit and refuses one byte more", async function () {
+      const { gateway, stranger } = await loadFixture(deployGatewayFixture);
+      const atLimit = ethers.hexlify(new Uint8Array(MAX_PAYLOAD).fill(7));
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, atLimit)).to.emit(
+        gateway,
+        "CrossChainRequested",
+      );
+      const tooLarge = ethers.hexlify(new Uint8Array(MAX_PAYLOAD + 1).fill(7));
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, tooLarge))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
+        .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
+    });
+
+    it("refuses a zero pipe, a zero name, an unknown operation, a short payload, a blocked selector", async function () {
+      const { gateway, drug } = await loadFixture(deployGatewayFixture);
+      const payload = drug.interface.encodeFunctionData("batch", [ethers.id("b")]);
+      await expect(gateway.request(ethers.ZeroHash, NAMES.drug, READ, payload))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
+        .withArgs(ethers.ZeroHash);
+      await expect(gateway.request(PIPE, ethers.ZeroHash, READ, payload))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidContractName")
+        .withArgs(ethers.ZeroHash);
+      await expect(gateway.request(PIPE, NAMES.drug, 2, payload))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
+        .withArgs(2);
+      await expect(gateway.request(PIPE, NAMES.drug, READ, "0x010203"))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
+        .withArgs(3);
+      const hook = drug.interface.encodeFunctionData("compensate", [ethers.id("r")]);
+      await expect(gateway.request(PIPE, NAMES.drug, WRITE, hook))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
+        .withArgs(NAMES.drug, hook.slice(0, 10));
+    });
+  });
+});
+
+/** AccessControl's functions and the public constants are not part of ISubchainGateway's ERC-165 id. */
+function isAccessControlOrConstant(signature: string): boolean {
+  return [
+    "DEFAULT_ADMIN_ROLE()",
+    "RELAYER_ROLE()",
+    "MAX_PAYLOAD_SIZE_CAP()",
+    "MAX_TWO_PHASE_KEYS()",
+    "getRoleAdmin(bytes32)",
+    "grantRole(bytes32,address)",
+    "hasRole(bytes32,address)",
+    "renounceRole(bytes32,address)",
+    "revokeRole(bytes32,address)",
+    "supportsInterface(bytes4)",
+  ].includes(signature);
+}
