@@ -1,4 +1,5 @@
 import type { BenchModule } from "./lib/report";
+import { relayerStoreBench } from "./relayer-store";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
-export const modules: BenchModule[] = [];
+export const modules: BenchModule[] = [relayerStoreBench];
