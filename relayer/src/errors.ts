@@ -1,17 +1,20 @@
 /**
- * The one base error of the relayer (after viem's `BaseError`): a stable machine-readable `code`, a short
- * human message, structured `details` for logs and refusal records, and the underlying `cause` when there is one.
- * Each module extends it with its own codes (e.g. `AmdpError`).
+ * The one base error of the relayer (after viem's `BaseError`): a stable machine-readable `code`, a short human
+ * message, structured `details` for logs and refusal records, and the underlying `cause` when there is one.
+ * Each module extends it with its own codes (e.g. `AmdpError`, `ConfigError`).
  */
 export class CcgpError<Code extends string = string> extends Error {
-  readonly code: Code;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: Code, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    readonly code: Code,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = code;
-    this.details = Object.freeze({ ...(options.details ?? {}) });
+    this.details = Object.freeze({ ...details });
   }
 
   /** A JSON-safe view for structured logs and refusal records (bigints as decimal strings). */

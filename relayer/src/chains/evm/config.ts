@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { address, chainId, confirmations, httpUrl } from "../../config/primitives";
+
+/** Config of one EVM sub-chain (`chains.<name>` with `kind: "evm"`). */
+export const evmChainConfigSchema = z.strictObject({
+  kind: z.literal("evm"),
+  rpcUrl: httpUrl,
+  chainId,
+  /** The CCGP gateway contract on this sub-chain (its events start outbound requests). */
+  gateway: address,
+  /** Blocks a log must be buried under before it is delivered. */
+  confirmations: confirmations.default(2),
+  /** First block to scan when no checkpoint exists (usually the gateway's deployment block). */
+  startBlock: z.int().min(0).default(0),
+  pollIntervalMs: z.int().min(10).max(600_000).default(1_000),
+  /** Upper bound of one `eth_getLogs` range, in blocks. */
+  maxBlockRange: z.int().min(1).max(100_000).default(1_000),
+  /** How many delivered blocks are remembered (by hash) to detect reorgs. */
+  reorgWindow: z.int().min(1).max(10_000).default(128),
+});
+
+export type EvmChainConfig = z.output<typeof evmChainConfigSchema>;

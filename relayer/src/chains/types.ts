@@ -1,0 +1,113 @@
+import type { AbiEvent, Address, Hex } from "viem";
+
+/** What a chain plugin reports about its node. */
+export interface ChainStatus {
+  chainId: number;
+  /** Latest block height the node knows. */
+  height: bigint;
+  /** True while the node says it is still catching up (`eth_syncing`). */
+  syncing: boolean;
+}
+
+/** A block by height and hash: the unit of checkpoints and reorg detection. */
+export interface BlockRef {
+  height: bigint;
+  hash: Hex;
+}
+
+/** One event log, tagged with the block hash it was seen in. */
+export interface ChainLog {
+  blockNumber: bigint;
+  blockHash: Hex;
+  transactionHash: Hex;
+  logIndex: number;
+  address: Address;
+  topics: readonly Hex[];
+  data: Hex;
+  /** Decoded when the subscription named its `events`. */
+  eventName?: string;
+  args?: unknown;
+}
+
+export interface ChainReceipt {
+  transactionHash: Hex;
+  blockNumber: bigint;
+  blockHash: Hex;
+  status: "success" | "reverted";
+  gasUsed: bigint;
+  logs: ChainLog[];
+}
+
+export interface ReadRequest {
+  to: Address;
+  data: Hex;
+  /** Read at this height instead of the latest block. */
+  blockNumber?: bigint;
+}
+
+export interface WriteRequest {
+  to: Address;
+  data: Hex;
+  gas?: bigint;
+  value?: bigint;
+}
+
+/**
+ * What a subscription delivers, in order:
+ * - `block`: every log of one block at `height` (all of them, in log order), once the block is buried under
+ *   the confirmation depth. A range with no logs ends with one `block` carrying no logs, so every `block`
+ *   is a checkpoint: after the handler returns, everything up to `height` has been delivered. A fresh
+ *   subscription (no `known` blocks) starts with an empty `block` at `fromBlock - 1`: its reorg anchor.
+ * - `reorg`: a block delivered earlier is no longer on the chain. Everything delivered at or above
+ *   `forkHeight` is void; delivery resumes at `forkHeight` from the new chain.
+ */
+export type SubscriptionEvent =
+  | { type: "block"; height: bigint; hash: Hex; logs: ChainLog[] }
+  | { type: "reorg"; forkHeight: bigint; replaced: BlockRef; current: Hex | null };
+
+export type SubscriptionHandler = (event: SubscriptionEvent) => Promise<void> | void;
+
+/** Reported on every poll (for metrics and for tests that wait for the follower to see a head). */
+export interface PollInfo {
+  head: bigint;
+  safeHead: bigint;
+  next: bigint;
+}
+
+export interface SubscribeOptions {
+  /** First height to deliver when `known` is empty. */
+  fromBlock: bigint;
+  /** Depth a block must be buried under before its logs are delivered (0 = deliver at the head). */
+  confirmations: number;
+  address?: Address | Address[];
+  /** Only these events (by signature); their logs are decoded. All logs of `address` when absent. */
+  events?: readonly AbiEvent[];
+  /**
+   * Blocks delivered before (the store's recent blocks, ascending): delivery resumes after the highest, and
+   * their hashes are checked first, so a reorg that happened while the relayer was down is noticed.
+   */
+  known?: readonly BlockRef[];
+  onPoll?: (info: PollInfo) => void;
+  /** Transient RPC errors, which the subscription retries with backoff. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * One chain kind behind one interface. `subscribe` resolves when `signal` aborts and rejects when the
+ * handler throws or a reorg goes deeper than the remembered window; RPC faults are retried.
+ */
+export interface ChainPlugin {
+  readonly kind: string;
+  /** The sub-chain's name in the config. */
+  readonly name: string;
+  /** Checks the node answers and serves the configured chain id. */
+  connect(): Promise<ChainStatus>;
+  status(): Promise<ChainStatus>;
+  read(request: ReadRequest): Promise<Hex>;
+  /** Signs with the service key and sends; returns the transaction hash. */
+  write(request: WriteRequest): Promise<Hex>;
+  /** `null` while the transaction is not mined. */
+  getReceipt(hash: Hex): Promise<ChainReceipt | null>;
+  waitReceipt(hash: Hex, options?: { confirmations?: number; timeoutMs?: number }): Promise<ChainReceipt>;
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler, signal: AbortSignal): Promise<void>;
+}

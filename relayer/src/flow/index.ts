@@ -1,0 +1,3 @@
+export { TokenBucket, type Clock } from "./token-bucket";
+export { KeyedRateLimiter, FlowControl, type RateLimit, type RateScope } from "./rate-limit";
+export { BoundedQueue } from "./queue";

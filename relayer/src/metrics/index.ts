@@ -1,0 +1,2 @@
+export type { RelayerEvent, RelayerEventType } from "./events";
+export { RelayerMetrics, type MetricsOptions } from "./metrics";

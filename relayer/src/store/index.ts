@@ -1,0 +1,2 @@
+export { RelayerStore, type StoreOptions } from "./store";
+export * from "./types";

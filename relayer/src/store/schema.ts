@@ -1,0 +1,56 @@
+/** SQLite schema of the relayer store. `user_version` records which migration ran last. */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS checkpoints (
+  chain       TEXT PRIMARY KEY,
+  height      INTEGER NOT NULL,
+  block_hash  TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+-- Blocks delivered recently, by hash: what a resumed subscription checks to notice a reorg.
+CREATE TABLE IF NOT EXISTS recent_blocks (
+  chain       TEXT NOT NULL,
+  height      INTEGER NOT NULL,
+  block_hash  TEXT NOT NULL,
+  PRIMARY KEY (chain, height)
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS outbox (
+  seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+  id                TEXT NOT NULL UNIQUE,
+  kind              TEXT NOT NULL CHECK (kind IN ('packet', 'ledger-write')),
+  payload           TEXT NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'done', 'failed', 'orphaned')),
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at   INTEGER NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  last_error        TEXT,
+  source_chain      TEXT,
+  source_height     INTEGER,
+  source_block_hash TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_source ON outbox (source_chain, source_height);
+
+CREATE TABLE IF NOT EXISTS inbox (
+  key          TEXT PRIMARY KEY,
+  packet       TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('accepted', 'done', 'failed', 'refused')),
+  result       TEXT,
+  received_at  INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS refusals (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  at       INTEGER NOT NULL,
+  reason   TEXT NOT NULL,
+  pipe_id  TEXT,
+  signer   TEXT,
+  details  TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS refusals_at ON refusals (at);
+`;

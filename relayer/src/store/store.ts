@@ -1,0 +1,394 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Hex } from "viem";
+import type { BlockRef } from "../chains/types";
+import { CcgpError } from "../errors";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
+import type {
+  InboxEntry,
+  InboxStatus,
+  OutboxInput,
+  OutboxItem,
+  OutboxKind,
+  OutboxStatus,
+  RecordBlockResult,
+  Refusal,
+  RefusalInput,
+  RewindResult,
+} from "./types";
+
+export interface StoreOptions {
+  path: string;
+  /** Milliseconds since the epoch; injected by tests. */
+  clock?: () => number;
+  /** How long a claimed (`sent`) item is leased to its worker before it is due again (default 60 s). */
+  leaseMs?: number;
+  /** Attempts after which `markFailed` makes an item finally `failed` (default 10). */
+  maxAttempts?: number;
+  /** Delivered blocks remembered per chain for reorg checks (default 256). */
+  recentBlocks?: number;
+}
+
+interface OutboxRow {
+  id: string;
+  kind: OutboxKind;
+  payload: string;
+  status: OutboxStatus;
+  attempts: bigint;
+  next_attempt_at: bigint;
+  created_at: bigint;
+  last_error: string | null;
+  source_chain: string | null;
+  source_height: bigint | null;
+  source_block_hash: string | null;
+}
+
+const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
+function toItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    createdAt: Number(row.created_at),
+    lastError: row.last_error,
+    source:
+      row.source_chain === null
+        ? null
+        : { chain: row.source_chain, height: row.source_height!, blockHash: row.source_block_hash as Hex },
+  };
+}
+
+/**
+ * The relayer's durable state in one SQLite file (WAL, synchronous=FULL: a committed transaction survives
+ * a crash or power loss). Every method that changes more than one row runs in one transaction.
+ */
+export class RelayerStore {
+  readonly db: Database.Database;
+  private readonly _clock: () => number;
+  private readonly _leaseMs: number;
+  private readonly _maxAttempts: number;
+  private readonly _recentBlocks: number;
+
+  private constructor(db: Database.Database, options: StoreOptions) {
+    this.db = db;
+    this._clock = options.clock ?? Date.now;
+    this._leaseMs = options.leaseMs ?? 60_000;
+    this._maxAttempts = options.maxAttempts ?? 10;
+    this._recentBlocks = options.recentBlocks ?? 256;
+  }
+
+  static open(options: StoreOptions): RelayerStore {
+    mkdirSync(dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("busy_timeout = 5000");
+    db.defaultSafeIntegers(true);
+    const version = Number(db.pragma("user_version", { simple: true }));
+    if (version > SCHEMA_VERSION)
+      throw new CcgpError(
+        "STORE_NEWER_SCHEMA",
+        `store ${options.path} has schema ${version}, this relayer knows ${SCHEMA_VERSION}`,
+        {
+          path: options.path,
+        },
+      );
+    db.exec(SCHEMA_SQL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return new RelayerStore(db, options);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (e.g. complete an inbound packet and enqueue its ledger write together). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- checkpoints --------------------------------------------------------------------------------
+
+  checkpoint(chain: string): BlockRef | null {
+    const row = this.db.prepare("SELECT height, block_hash FROM checkpoints WHERE chain = ?").get(chain) as
+      { height: bigint; block_hash: string } | undefined;
+    return row === undefined ? null : { height: row.height, hash: row.block_hash as Hex };
+  }
+
+  /** Remembered delivered blocks of a chain, ascending: pass them as `known` to resume a subscription. */
+  recentBlocks(chain: string): BlockRef[] {
+    const rows = this.db
+      .prepare("SELECT height, block_hash FROM recent_blocks WHERE chain = ? ORDER BY height")
+      .all(chain) as Array<{ height: bigint; block_hash: string }>;
+    return rows.map((r) => ({ height: r.height, hash: r.block_hash as Hex }));
+  }
+
+  /**
+   * Records one delivered block: inserts its outbox items and moves the chain's checkpoint to it, in one
+   * transaction, so the checkpoint never passes a block whose items are not durably stored.
+   */
+  recordBlock(chain: string, height: bigint, hash: Hex, items: readonly OutboxInput[]): RecordBlockResult {
+    return this.transaction(() => {
+      const current = this.checkpoint(chain);
+      if (current !== null && height <= current.height)
+        throw new CcgpError(
+          "STORE_CHECKPOINT_REGRESSION",
+          `chain ${chain}: block ${height} is not above the checkpoint ${current.height} (rewind first on a reorg)`,
+          { chain, height: height.toString(), checkpoint: current.height.toString() },
+        );
+      const now = this._clock();
+      let inserted = 0;
+      for (const item of items) inserted += this._insertOutbox(item, now, { chain, height, blockHash: hash });
+      this.db
+        .prepare(
+          `INSERT INTO checkpoints (chain, height, block_hash, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (chain) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash,
+           updated_at = excluded.updated_at`,
+        )
+        .run(chain, height, hash, now);
+      this.db
+        .prepare("INSERT INTO recent_blocks (chain, height, block_hash) VALUES (?, ?, ?)")
+        .run(chain, height, hash);
+      this.db
+        .prepare(
+          `DELETE FROM recent_blocks WHERE chain = ? AND height NOT IN
+           (SELECT height FROM recent_blocks WHERE chain = ? ORDER BY height DESC LIMIT ?)`,
+        )
+        .run(chain, chain, this._recentBlocks);
+      return { inserted, duplicates: items.length - inserted };
+    });
+  }
+
+  /**
+   * Undoes blocks at or above `forkHeight` after a reorg: the checkpoint returns to the highest remembered
+   * block below the fork, pending items from removed blocks become `orphaned`, and items already claimed
+   * or finished are returned for reconciliation.
+   */
+  rewind(chain: string, forkHeight: bigint): RewindResult {
+    return this.transaction(() => {
+      const below = this.db
+        .prepare(
+          "SELECT height, block_hash FROM recent_blocks WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT 1",
+        )
+        .get(chain, forkHeight) as { height: bigint; block_hash: string } | undefined;
+      if (below === undefined)
+        throw new CcgpError(
+          "STORE_REWIND_TOO_DEEP",
+          `chain ${chain}: no remembered block below the fork at ${forkHeight}; resynchronise from a known-good block`,
+          { chain, forkHeight: forkHeight.toString() },
+        );
+      const now = this._clock();
+      this.db.prepare("DELETE FROM recent_blocks WHERE chain = ? AND height >= ?").run(chain, forkHeight);
+      this.db
+        .prepare("UPDATE checkpoints SET height = ?, block_hash = ?, updated_at = ? WHERE chain = ?")
+        .run(below.height, below.block_hash, now, chain);
+      const orphaned = this.db
+        .prepare(
+          `UPDATE outbox SET status = 'orphaned', updated_at = ?
+           WHERE source_chain = ? AND source_height >= ? AND status = 'pending'`,
+        )
+        .run(now, chain, forkHeight).changes;
+      const inFlight = (
+        this.db
+          .prepare(
+            `SELECT * FROM outbox WHERE source_chain = ? AND source_height >= ? AND status IN ('sent', 'done', 'failed')
+             ORDER BY seq`,
+          )
+          .all(chain, forkHeight) as OutboxRow[]
+      ).map(toItem);
+      return { checkpoint: { height: below.height, hash: below.block_hash as Hex }, orphaned, inFlight };
+    });
+  }
+
+  // ---- outbox -------------------------------------------------------------------------------------
+
+  /** Adds an item that does not come from a block (e.g. a ledger write after an inbound packet). */
+  enqueue(item: OutboxInput): boolean {
+    return this._insertOutbox(item, this._clock(), null) === 1;
+  }
+
+  /** Inserts, or revives an orphaned item with the same id (the same event re-included after a reorg). */
+  private _insertOutbox(
+    item: OutboxInput,
+    now: number,
+    source: { chain: string; height: bigint; blockHash: Hex } | null,
+  ): number {
+    return this.db
+      .prepare(
+        `INSERT INTO outbox (id, kind, payload, status, next_attempt_at, created_at, updated_at,
+                             source_chain, source_height, source_block_hash)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, status = 'pending',
+           next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at,
+           source_chain = excluded.source_chain, source_height = excluded.source_height,
+           source_block_hash = excluded.source_block_hash
+         WHERE outbox.status = 'orphaned'`,
+      )
+      .run(
+        item.id,
+        item.kind,
+        toJson(item.payload),
+        now,
+        now,
+        now,
+        source?.chain ?? null,
+        source?.height ?? null,
+        source?.blockHash ?? null,
+      ).changes;
+  }
+
+  getOutbox(id: string): OutboxItem | null {
+    const row = this.db.prepare("SELECT * FROM outbox WHERE id = ?").get(id) as OutboxRow | undefined;
+    return row === undefined ? null : toItem(row);
+  }
+
+  /**
+   * Claims up to `limit` due items, oldest first: pending ones whose time has come and `sent` ones whose
+   * lease ran out (their worker died). Each claim counts an attempt and leases the item.
+   */
+  claimDue(now: number = this._clock(), limit = 100): OutboxItem[] {
+    return this.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ?
+           ORDER BY next_attempt_at, seq LIMIT ?`,
+        )
+        .all(now, limit) as OutboxRow[];
+      const claim = this.db.prepare(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+      );
+      for (const row of rows) claim.run(now + this._leaseMs, now, row.id);
+      return rows.map((row) => ({
+        ...toItem(row),
+        status: "sent" as const,
+        attempts: Number(row.attempts) + 1,
+        nextAttemptAt: now + this._leaseMs,
+      }));
+    });
+  }
+
+  private _requireSent(id: string): OutboxItem {
+    const item = this.getOutbox(id);
+    if (item === null) throw new CcgpError("STORE_UNKNOWN_ITEM", `outbox item ${id} does not exist`, { id });
+    if (item.status !== "sent")
+      throw new CcgpError("STORE_BAD_TRANSITION", `outbox item ${id} is ${item.status}, not sent (claimed)`, {
+        id,
+        status: item.status,
+      });
+    return item;
+  }
+
+  markDone(id: string): void {
+    this.transaction(() => {
+      this._requireSent(id);
+      this.db.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(this._clock(), id);
+    });
+  }
+
+  /**
+   * Records a failed attempt. With `retryAt` the item is pending again from then, unless it used up its
+   * attempts; with `retryAt: null` (a permanent fault) it is finally `failed`. Returns the new status.
+   */
+  markFailed(id: string, failure: { error: string; retryAt: number | null }): "pending" | "failed" {
+    return this.transaction(() => {
+      const item = this._requireSent(id);
+      const final = failure.retryAt === null || item.attempts >= this._maxAttempts;
+      const status = final ? "failed" : "pending";
+      this.db
+        .prepare("UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
+        .run(status, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
+      return status;
+    });
+  }
+
+  /** Items not finished yet (pending or claimed). */
+  pendingCount(): number {
+    const row = this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sent')").get() as {
+      n: bigint;
+    };
+    return Number(row.n);
+  }
+
+  // ---- inbox --------------------------------------------------------------------------------------
+
+  /** Records an inbound packet under its unique key; `false` if that key was accepted before (a duplicate). */
+  acceptInbound(key: string, packet: unknown): boolean {
+    const now = this._clock();
+    return (
+      this.db
+        .prepare(
+          "INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .run(key, toJson(packet), now, now).changes === 1
+    );
+  }
+
+  completeInbound(key: string, status: Exclude<InboxStatus, "accepted">, result: unknown): void {
+    const changed = this.db
+      .prepare("UPDATE inbox SET status = ?, result = ?, updated_at = ? WHERE key = ? AND status = 'accepted'")
+      .run(status, toJson(result), this._clock(), key).changes;
+    if (changed === 0) {
+      const entry = this.getInbound(key);
+      throw new CcgpError(
+        entry === null ? "STORE_UNKNOWN_ITEM" : "STORE_BAD_TRANSITION",
+        entry === null ? `inbox entry ${key} does not exist` : `inbox entry ${key} is already ${entry.status}`,
+        { key },
+      );
+    }
+  }
+
+  getInbound(key: string): InboxEntry | null {
+    const row = this.db.prepare("SELECT * FROM inbox WHERE key = ?").get(key) as
+      { key: string; packet: string; status: InboxStatus; result: string | null; received_at: bigint } | undefined;
+    if (row === undefined) return null;
+    return {
+      key: row.key,
+      packet: JSON.parse(row.packet),
+      status: row.status,
+      result: row.result === null ? null : JSON.parse(row.result),
+      receivedAt: Number(row.received_at),
+    };
+  }
+
+  // ---- refusals -----------------------------------------------------------------------------------
+
+  recordRefusal(refusal: RefusalInput): number {
+    const info = this.db
+      .prepare("INSERT INTO refusals (at, reason, pipe_id, signer, details) VALUES (?, ?, ?, ?, ?)")
+      .run(
+        refusal.at ?? this._clock(),
+        refusal.reason,
+        refusal.pipeId ?? null,
+        refusal.signer ?? null,
+        toJson(refusal.details ?? {}),
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  refusals(filter: { since?: number; reason?: string; limit?: number } = {}): Refusal[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM refusals WHERE at >= ? AND (? IS NULL OR reason = ?) ORDER BY id LIMIT ?`)
+      .all(filter.since ?? 0, filter.reason ?? null, filter.reason ?? null, filter.limit ?? 1000) as Array<{
+      id: bigint;
+      at: bigint;
+      reason: string;
+      pipe_id: string | null;
+      signer: string | null;
+      details: string;
+    }>;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      reason: r.reason,
+      pipeId: r.pipe_id,
+      signer: r.signer,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+}
