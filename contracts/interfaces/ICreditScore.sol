@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ICreditScore
+/// @notice Credit evaluation (信用度评价): verified outcomes move an institution's score. Only reporters allowed
+/// by governance (the transaction ledger) may report. Below the restriction threshold the institution's pipes
+/// refuse new operations; below the expulsion threshold an expulsion proposal opens automatically.
+interface ICreditScore {
+    enum Outcome {
+        Completed, // a transaction it took part in was confirmed
+        Failed, // it caused a failure
+        TimedOut, // it did not answer before the deadline
+        BadSignature, // it signed a packet the pipe does not allow, or a bad signature
+        Replay // it sent a replayed sequence
+    }
+
+    error CreditUnauthorizedReporter(address caller);
+
+    event OutcomeReported(
+        uint32 indexed institution,
+        Outcome indexed outcome,
+        bytes32 indexed txId,
+        int256 delta,
+        uint256 score,
+        address reporter
+    );
+
+    /// @notice Reports a verified outcome for an institution. Only allowed reporters.
+    function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external;
+
+    /// @notice An institution's current score.
+    function scoreOf(uint32 institution) external view returns (uint256);
+
+    /// @notice Whether the institution is below the restriction threshold (its pipes refuse new operations).
+    function isRestricted(uint32 institution) external view returns (bool);
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title IPipeAuthority
+/// @notice What the transaction ledger, the relayers and contracts need from the pipe registry: a pipe's route and
+/// keys, and the one-call answer to "may signer X do operation Y with selector Z on pipe P now?".
+/// @dev Implemented by the pipe registry (registries issue); the ledger depends only on this interface.
+interface IPipeAuthority {
+    /// @notice Operations, as bits of {PipeRoute.operations}.
+    /// READ = 1, WRITE = 2 (a packet's `operation` 0 = read needs bit 1; 1 = write needs bit 2).
+
+    enum PipeStatus {
+        None,
+        Applied, // applied by the source side
+        Authorized, // authorised by the target side, waiting for the vote its rule requires
+        Active,
+        Paused,
+        Closed
+    }
+
+    /// @notice Why an operation is refused; `Allowed` when it is not.
+    enum Refusal {
+        Allowed,
+        PipeUnknown,
+        PipeNotActive,
+        SignerNotReserved,
+        OperationNotAllowed,
+        SelectorNotAllowed,
+        InstitutionNotActive, // either side suspended or expelled
+        InstitutionRestricted, // either side below the credit restriction threshold
+        ServiceDisabled, // either side's proxy disabled
+        KeyRevoked // the app key or a proxy signer revoked
+    }
+
+    /// @notice A pipe's route: both parties, their apps' reserved keys, their proxies, the contract and the limits.
+    struct PipeRoute {
+        PipeStatus status;
+        uint8 operations;
+        uint32 sourceInstitution;
+        uint32 targetInstitution;
+        bytes32 sourceApp;
+        bytes32 targetApp;
+        address sourceAppKey; // signs stage 1
+        address targetAppKey;
+        bytes32 sourceService;
+        bytes32 targetService;
+        address sourceServiceSigner; // countersigns stage 2
+        address targetServiceSigner; // records the target's results
+        bytes32 sourceSubchain;
+        bytes32 targetSubchain;
+        bytes32 contractName; // keccak256 of the business contract's registered name
+        uint32 ratePerMinute;
+        uint32 maxPayloadBytes;
+        uint32 timeoutSeconds;
+    }
+
+    /// @notice The operation is refused on the pipe; `reason` says why.
+    error PipeOperationRefused(bytes32 pipeId, address signer, Refusal reason);
+
+    /// @notice The route of a pipe (status `None` when unknown).
+    function route(bytes32 pipeId) external view returns (PipeRoute memory);
+
+    /// @notice Whether `signer` may do `operation` (0 read, 1 write) with `selector` on `pipeId` now, and if not, why.
+    /// Every dependency is checked at call time (institutions, credit, services, keys), so a suspension anywhere
+    /// is refused at once without a loop.
+    function checkOperation(
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 selector
+    ) external view returns (Refusal);
+
+    /// @notice Reverts with {PipeOperationRefused} unless {checkOperation} allows it.
+    function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view;
+}
