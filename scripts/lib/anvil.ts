@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The anvil binary shipped inside the npm package for this platform (no download). */
+export function anvilBinary(): string {
+  const os = { linux: "linux", darwin: "darwin", win32: "win32" }[process.platform as string];
+  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
+  if (!os || !arch) throw new Error(`anvil: no binary for ${process.platform}/${process.arch}`);
+  const pkg = `@foundry-rs/anvil-${os}-${arch}`;
+  return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+}
+
+export interface LocalChain {
+  name: string;
+  chainId: number;
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface AnvilOptions {
+  name: string;
+  chainId: number;
+  port?: number;
+  /** Seconds between blocks; automine when omitted. */
+  blockTime?: number;
+  /** Where anvil keeps its state between runs (`--state`); in memory when omitted. */
+  statePath?: string;
+  timeoutMs?: number;
+}
+
+/** Whether the node on `url` answers with `chainId`: another node already on the port does not count. */
+async function answers(url: string, chainId: number): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
+    const body = (await res.json()) as { result?: string };
+    return res.ok && Number(body.result) === chainId;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a real anvil node on 127.0.0.1 and waits until it answers JSON-RPC. */
+export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
+  const port = opts.port ?? (await freePort());
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--silent"];
+  if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
+  if (opts.statePath) args.push("--state", opts.statePath);
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (!(await answers(url, opts.chainId))) {
+    if (child.exitCode !== null) throw new Error(`anvil ${opts.name} exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`anvil ${opts.name} did not answer on ${url} in time: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return { name: opts.name, chainId: opts.chainId, url, port, process: child, stop };
+}

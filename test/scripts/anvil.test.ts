@@ -1,0 +1,32 @@
+import { expect } from "chai";
+import { JsonRpcProvider } from "ethers";
+import { startAnvil } from "../../scripts/lib/anvil";
+
+describe("scripts: local anvil chains", function () {
+  this.timeout(60_000);
+
+  it("starts chains with their own ids on free ports and stops them", async function () {
+    const [a, b] = await Promise.all([startAnvil({ name: "a", chainId: 7101 }), startAnvil({ name: "b", chainId: 7102 })]);
+    try {
+      expect(a.port).to.not.equal(b.port);
+      for (const chain of [a, b]) {
+        const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true });
+        expect(Number((await provider.getNetwork()).chainId)).to.equal(chain.chainId);
+        provider.destroy();
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expect(a.process.exitCode !== null || a.process.signalCode !== null).to.equal(true);
+    await a.stop(); // stopping twice is harmless
+  });
+
+  it("names a chain that cannot start", async function () {
+    const a = await startAnvil({ name: "a", chainId: 7103 });
+    try {
+      await expect(startAnvil({ name: "clash", chainId: 7104, port: a.port, timeoutMs: 5_000 })).to.be.rejectedWith(/anvil clash/);
+    } finally {
+      await a.stop();
+    }
+  });
+});
