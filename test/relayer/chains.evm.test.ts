@@ -6,7 +6,7 @@ import { ExternalSigner } from "../../relayer/src/keys";
 import { silentLogger } from "../../relayer/src/log";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";
-import { freePort, startHardhatNode, type HardhatNode } from "./helpers/hardhat-node";
+import { freePort, startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 
 describe("relayer/chains: EVM plugin against a hardhat node", function () {
   let node: HardhatNode;

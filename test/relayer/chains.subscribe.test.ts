@@ -16,7 +16,7 @@ import { silentLogger } from "../../relayer/src/log";
 import { RelayerStore } from "../../relayer/src/store";
 import { deployEmitter, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";
-import { freePort, startHardhatNode, waitFor, type HardhatNode } from "./helpers/hardhat-node";
+import { freePort, startHardhatNode, waitFor, type HardhatNode } from "../helpers/hardhat-node";
 
 /** Records what a subscription delivers; optionally writes it to a store the way the relayer does. */
 class Collector {

@@ -20,7 +20,7 @@ import {
 import { RelayerStore } from "../../relayer/src/store";
 import { TestPki, type Identity } from "./helpers/certs";
 import { expectCcgpError, ManualClock } from "./helpers/errors";
-import { waitFor } from "./helpers/hardhat-node";
+import { waitFor } from "../helpers/hardhat-node";
 
 describe("relayer/server", function () {
   const pki = new TestPki();

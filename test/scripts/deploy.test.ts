@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { ethers } from "hardhat";
 import { ConfigError, loadConsortium, parseConsortium } from "../../scripts/lib/consortium-config";
 import { deployGovernance } from "../../scripts/lib/deploy-governance";
-import { startHardhatNode, type LocalNode } from "../helpers/node";
+import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 
 const run = promisify(execFile);
 const local = JSON.parse(readFileSync("config/consortium.local.json", "utf8"));
@@ -96,7 +96,7 @@ describe("scripts: deploy and bootstrap", function () {
 
   describe("against a real node process", function () {
     this.timeout(180_000);
-    let node: LocalNode;
+    let node: HardhatNode;
     before(async () => {
       node = await startHardhatNode();
     });
