@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { keccak256 } from "viem";
 import { join, resolve } from "node:path";
 import { applyAccepted, loadAccepted, type AcceptedEntry } from "./accepted";
 import { compileSources } from "./compile";
@@ -89,6 +90,9 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
     target: toReportPath(root, resolve(root, opts.target)) || ".",
     excluded: (opts.exclude ?? []).map((e) => toReportPath(root, resolve(root, e))),
     files: files.map((f) => toReportPath(root, f)),
+    sourceHashes: Object.fromEntries(
+      files.map((f) => [toReportPath(root, f), keccak256(new Uint8Array(readFileSync(f)))]),
+    ),
     slither: slither.status,
     rules: [...BUILTIN_RULES.keys()],
     gate: evaluateGate(findings, failOn),

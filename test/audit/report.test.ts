@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { keccak256, stringToBytes } from "viem";
 import { join } from "node:path";
 import { computeReportHash, hashReportFile } from "../../audit/src/attestation";
 import { runAudit, writeReports, type AuditResult } from "../../audit/src/audit";
@@ -163,6 +164,20 @@ describe("audit sandbox: reports", function () {
       expect(computeReportHash((await audit()).report)).to.equal(hash);
       expect(hashReportFile(join(outDir, "report.json"))).to.equal(hash);
       expect(computeReportHash(readFileSync(join(outDir, "report.json"), "utf8"))).to.equal(hash);
+    });
+
+    it("binds the report to the exact sources: a changed comment changes the source hash and the report hash", async function () {
+      const dir = tempDir("attest");
+      const file = join(dir, "Token.sol");
+      const source = readFileSync(join(ROOT, DETECTOR_FIXTURES, "tx-origin/NegativeTxOrigin.sol"), "utf8");
+      writeFileSync(file, source);
+      const first = await runAudit({ target: dir, root: dir, slither: false });
+      expect(first.report.sourceHashes).to.deep.equal({ "Token.sol": keccak256(stringToBytes(source)) });
+      writeFileSync(file, source.replace("EOA", "externally owned account"));
+      const second = await runAudit({ target: dir, root: dir, slither: false });
+      expect(second.report.findings).to.deep.equal(first.report.findings);
+      expect(second.report.sourceHashes["Token.sol"]).to.not.equal(first.report.sourceHashes["Token.sol"]);
+      expect(computeReportHash(second.report)).to.not.equal(computeReportHash(first.report));
     });
 
     it("changes when anything in the report changes", function () {

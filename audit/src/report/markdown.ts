@@ -1,3 +1,4 @@
+import { DETECTORS } from "../detectors";
 import { SEVERITIES, type Finding } from "../types";
 import type { AuditReport } from "./model";
 
@@ -35,7 +36,7 @@ export function renderMarkdown(report: AuditReport): string {
     `- **Target:** \`${report.target}\` (${report.files.length} file${report.files.length === 1 ? "" : "s"})`,
     ...(report.excluded.length > 0 ? [`- **Excluded:** ${report.excluded.map((e) => `\`${e}\``).join(", ")}`] : []),
     `- **Compiler:** solc ${report.compiler}`,
-    `- **Built-in detectors:** ${report.rules.length} rules`,
+    `- **Built-in detectors:** ${DETECTORS.length} (${report.rules.length} rules), all run`,
     `- **${report.slither.message}**`,
     `- **Gate (\`--fail-on ${gate.failOn}\`):** ${verdict}`,
     "",
@@ -55,6 +56,7 @@ export function renderMarkdown(report: AuditReport): string {
     out.push(`### ${cap(s)}`, "", ...group.flatMap(findingBlock));
   }
   if (accepted.length > 0) out.push("## Accepted findings", "", ...accepted.flatMap(findingBlock));
-  out.push("## Files audited", "", ...report.files.map((f) => `- \`${f}\``), "");
+  out.push("## Files audited", "", "| File | keccak256 |", "| --- | --- |");
+  out.push(...report.files.map((f) => `| \`${f}\` | \`${report.sourceHashes[f]}\` |`), "");
   return out.join("\n");
 }

@@ -18,6 +18,8 @@ export interface AuditReport {
   target: string;
   excluded: string[];
   files: string[];
+  /** keccak256 of each audited file's bytes: the report (and its hash) names the exact code audited. */
+  sourceHashes: Record<string, string>;
   slither: SlitherStatus;
   /** Built-in rule ids that ran. */
   rules: string[];
