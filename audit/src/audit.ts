@@ -67,7 +67,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
   ctx.facts = new Facts(ctx.program);
   const builtin: RawFinding[] = [];
   DETECTORS.forEach((d, i) => {
-    progress.step("detector", i + 1, DETECTORS.length, d.name);
+    progress.phase(`detector ${i + 1}/${DETECTORS.length} ${d.name}`);
     builtin.push(...d.run(ctx));
   });
   const detectorsMs = Date.now() - t;
