@@ -1,6 +1,7 @@
 /**
  * Operator tasks for votes on a deployed consortium (addresses from the deployment record written by
- * scripts/deploy.ts). The signer is one of the network's configured accounts, chosen by `--signer`.
+ * scripts/deploy.ts). The signer is the keystore in CCGP_KEYSTORE (password in CCGP_KEYSTORE_PASSWORD), or on a
+ * local chain one of the network's configured accounts, chosen by `--signer`.
  *   npx hardhat gov:apply --name "Drug Maker" --identity USCC:1 --kind business --signer 10 --network localhost
  *   npx hardhat gov:propose --action suspendInstitution --args '[4]' --signer 2 --network localhost
  *   npx hardhat gov:vote --id 1 --signer 2 --network localhost
@@ -12,6 +13,7 @@ import { task as hardhatTask, types } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { recordPath, type DeploymentRecord } from "../lib/record";
+import { scriptSigner } from "../lib/signer";
 
 /** Tasks whose refusals print as one line naming the reason (e.g. a contract's custom error), not a stack. */
 function task(name: string, description: string) {
@@ -44,8 +46,7 @@ async function contracts(hre: HardhatRuntimeEnvironment, signerIndex: number) {
   } catch {
     throw new Error(`no deployment record at ${path}: run scripts/deploy.ts on network ${hre.network.name} first`);
   }
-  const signer = (await hre.ethers.getSigners())[signerIndex];
-  if (!signer) throw new Error(`--signer ${signerIndex}: the network has no account at that index`);
+  const signer = await scriptSigner(hre.ethers.provider, () => hre.ethers.getSigners(), signerIndex);
   const membership = await hre.ethers.getContractAt("Membership", record.membership!, signer);
   const voting = await hre.ethers.getContractAt("VotingTickets", record.voting!, signer);
   return { membership, voting, signer };
