@@ -20,6 +20,7 @@ export function anvilBinary(): string {
   const os = { linux: "linux", darwin: "darwin", win32: "win32" }[process.platform as string];
   const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
   if (!os || !arch) throw new Error(`anvil: no binary for ${process.platform}/${process.arch}`);
+  // Only the linux-amd64 build is published on the npm registry this project installs from.
   const pkg = `@foundry-rs/anvil-${os}-${arch}`;
   return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
 }
