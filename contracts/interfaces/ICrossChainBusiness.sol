@@ -8,10 +8,11 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
  * @notice What every business contract reachable through a sub-chain gateway implements. The gateway refuses to
  * register a contract that does not report this interface through ERC-165.
  *
- * Inbound calls: the gateway forwards the relayer's calldata unchanged and appends the 32-byte request id (the
- * cross-chain transaction's step id), as ERC-2771 appends the sender. A business entry point called by the gateway
- * reads it from the last 32 bytes of `msg.data` to tag the write it makes, so that {compensate} can later undo
- * exactly that write.
+ * Inbound calls: the gateway forwards the relayer's calldata unchanged and appends the 32-byte request id, as
+ * ERC-2771 appends the sender. The gateway derives it from the packet, `keccak256(abi.encode(chainid, gateway,
+ * pipeId, sequence))`, so each id reaches a business contract at most once. A business entry point called by the
+ * gateway reads it from the last 32 bytes of `msg.data` to tag the write it makes, so that {compensate} can later
+ * undo exactly that write.
  *
  * State versions: `stateVersion(key)` must change on every change of the state under `key`, whoever makes it (a
  * local transaction or the gateway), and never return to an earlier value. `key == bytes32(0)` asks for the

@@ -14,16 +14,20 @@ uint8 constant OPERATION_WRITE = 1;
  * {prepare} / {commit} / {rollback} for business contracts that opt in to two-phase transactions.
  *
  * Rules the gateway enforces:
- * - only accounts holding the relayer role call the inbound functions;
+ * - only accounts holding the relayer role call the inbound functions, and a business contract never holds a role;
  * - it only ever calls contracts the admin registered by name (never itself, never an address given by the
  *   relayer), and never with a blocklisted selector: the compensation and two-phase hooks, which only its own
  *   paths may call, and the usual access-control, ownership and upgrade functions;
- * - each request id executes at most once, and on each pipe the sequence strictly increases (gaps are allowed,
- *   so the relayer must deliver a pipe's packets in order);
- * - a business call that reverts is recorded (`success = false`, the request id consumed), not reverted, so the
+ * - an inbound request is the packet `(pipeId, sequence)`: each executes at most once, in any order (gaps and
+ *   late packets are accepted, so the relayer delivers a pipe's packets in the order the business needs). Its
+ *   request id is derived, never chosen: {inboundRequestId}, so a request id also executes at most once;
+ * - a business call that reverts is recorded (`success = false`, the packet consumed), not reverted, so the
  *   relayer can report it and the governance ledger can compensate; a write or compensation that ran out of the
  *   gas the relayer gave is refused instead (`SubchainGatewayInsufficientGas`), so an under-funded transaction
  *   can never turn into a recorded write failure. (A failed read is always recorded: it changed nothing.)
+ * - a successful write is compensated at most once, on the contract it wrote to;
+ * - a two-phase transaction holds its keys until it is committed or rolled back, and no later than its deadline:
+ *   after it, the transaction cannot commit and anyone may roll it back ({rollbackExpired}).
  */
 interface ISubchainGateway {
     /// @notice What the gateway keeps about one executed inbound request.
@@ -58,46 +62,55 @@ interface ISubchainGateway {
     error SubchainGatewayInvalidOperation(uint8 operation);
     /// @notice The zero pipe id.
     error SubchainGatewayInvalidPipe(bytes32 pipeId);
+    /// @notice The sequence zero: a pipe's packets are numbered from 1.
+    error SubchainGatewayInvalidSequence(bytes32 pipeId, uint64 sequence);
     /// @notice The zero contract name.
     error SubchainGatewayInvalidContractName(bytes32 contractName);
-    /// @notice The zero request id.
-    error SubchainGatewayInvalidRequestId(bytes32 requestId);
     /// @notice No business contract is registered under `contractName`.
     error SubchainGatewayContractNotRegistered(bytes32 contractName);
     /// @notice `target` may never be a business contract: zero, the gateway itself, or a holder of a gateway role.
     error SubchainGatewayForbiddenTarget(address target);
     /// @notice `target` does not report `ICrossChainBusiness` through ERC-165.
     error SubchainGatewayNotBusinessContract(address target);
+    /// @notice The gateway has made `maxRegistrations` registrations, the most its inbound records can name.
+    error SubchainGatewayRegistryFull(uint256 maxRegistrations);
     /// @notice A gateway role cannot be granted to `account`, a registered business contract.
     error SubchainGatewayRoleForBusinessContract(address account);
     /// @notice `selector` is a hook or privileged function a cross-chain call may never reach.
     error SubchainGatewaySelectorBlocked(bytes32 contractName, bytes4 selector);
-    /// @notice `requestId` was already executed.
-    error SubchainGatewayRequestAlreadyExecuted(bytes32 requestId);
-    /// @notice `sequence` is not above the last sequence executed on `pipeId`.
-    error SubchainGatewaySequenceNotIncreasing(bytes32 pipeId, uint64 sequence, uint64 lastSequence);
+    /// @notice The packet `sequence` of `pipeId` was already executed (a replay).
+    error SubchainGatewayRequestAlreadyExecuted(bytes32 pipeId, uint64 sequence);
+    /// @notice A reservation of `words` record words: it must be 1 to `maxWords`.
+    error SubchainGatewayInvalidReservation(uint256 words, uint256 maxWords);
     /// @notice A business write or compensation ran out of the gas the relayer supplied; nothing is recorded.
-    error SubchainGatewayInsufficientGas(bytes32 id);
+    error SubchainGatewayInsufficientGas(bytes32 requestId);
     /// @notice The state under `key` changed since the read a dependent write relies on.
     error SubchainGatewayStaleRead(bytes32 contractName, bytes32 key, uint256 readVersion, uint256 currentVersion);
-    /// @notice No inbound request `requestId` was executed here.
-    error SubchainGatewayUnknownRequest(bytes32 requestId);
-    /// @notice `requestId` was a read: there is nothing to compensate.
-    error SubchainGatewayRequestNotWrite(bytes32 requestId);
-    /// @notice The write `requestId` failed: it changed nothing, there is nothing to compensate.
-    error SubchainGatewayRequestFailed(bytes32 requestId);
-    /// @notice The write `requestId` was already compensated.
-    error SubchainGatewayAlreadyCompensated(bytes32 requestId);
+    /// @notice The packet `sequence` of `pipeId` was never executed here.
+    error SubchainGatewayUnknownRequest(bytes32 pipeId, uint64 sequence);
+    /// @notice The packet `sequence` of `pipeId` was a read: there is nothing to compensate.
+    error SubchainGatewayRequestNotWrite(bytes32 pipeId, uint64 sequence);
+    /// @notice The write `sequence` of `pipeId` failed (or is still running): there is nothing to compensate.
+    error SubchainGatewayRequestFailed(bytes32 pipeId, uint64 sequence);
+    /// @notice The write `sequence` of `pipeId` was already compensated.
+    error SubchainGatewayAlreadyCompensated(bytes32 pipeId, uint64 sequence);
     /// @notice The business contract `target` registered as `contractName` does not implement `ITwoPhaseBusiness`.
     error SubchainGatewayTwoPhaseUnsupported(bytes32 contractName, address target);
     /// @notice The zero two-phase transaction id.
     error SubchainGatewayInvalidTxId(bytes32 txId);
+    /// @notice A two-phase `deadline` must be after `currentTime` and at most `maxDeadline` (currentTime plus
+    /// MAX_TWO_PHASE_DURATION).
+    error SubchainGatewayInvalidTxDeadline(uint64 deadline, uint256 currentTime, uint256 maxDeadline);
     /// @notice A two-phase transaction `txId` was already prepared here.
     error SubchainGatewayTxExists(bytes32 txId);
     /// @notice No two-phase transaction `txId` was prepared here.
     error SubchainGatewayTxUnknown(bytes32 txId);
     /// @notice The two-phase transaction `txId` is finished (`status`), it can be neither committed nor rolled back.
     error SubchainGatewayTxNotPrepared(bytes32 txId, TwoPhaseStatus status);
+    /// @notice The two-phase transaction `txId` passed its `deadline`: it can only be rolled back.
+    error SubchainGatewayTxExpired(bytes32 txId, uint64 deadline);
+    /// @notice The two-phase transaction `txId` has not passed its `deadline`: only a relayer may roll it back.
+    error SubchainGatewayTxNotExpired(bytes32 txId, uint64 deadline);
     /// @notice `key` of `target` is locked by the prepared two-phase transaction `holderTxId`.
     error SubchainGatewayKeyLocked(address target, bytes32 key, bytes32 holderTxId);
     /// @notice A prepare reported `count` keys, above the limit `maxKeys`.
@@ -128,8 +141,9 @@ interface ISubchainGateway {
     );
 
     /**
-     * @notice The inbound request `requestId` ran on `target`. `resultHash` is keccak256 of the return data (of the
-     * revert data when `success` is false); `stateVersion` is the target's contract-wide state version after it.
+     * @notice The inbound packet `sequence` of `pipeId`, request id `requestId` ({inboundRequestId}), ran on
+     * `target`. `resultHash` is keccak256 of the return data (of the revert data when `success` is false);
+     * `stateVersion` is the target's contract-wide state version after it.
      */
     event InboundExecuted(
         bytes32 indexed requestId,
@@ -145,23 +159,40 @@ interface ISubchainGateway {
     /// @notice The bytes behind `resultHash`, for every read and every failed write (a relayer reports them).
     event ReturnDataRecorded(bytes32 indexed requestId, bytes returnData);
 
-    /// @notice A compensation of the write `requestId` on `target` ran; on failure `returnData` is the revert data.
-    event Compensated(bytes32 indexed requestId, address indexed target, bool success, bytes returnData);
+    /**
+     * @notice `relayer` paid ahead for `words` record words of `pipeId` from `firstWord` on: the records of sequences
+     * `firstWord * RECORDS_PER_WORD` to `(firstWord + words) * RECORDS_PER_WORD - 1`.
+     */
+    event InboundRecordsReserved(bytes32 indexed pipeId, uint256 firstWord, uint256 words, address indexed relayer);
 
-    /// @notice The two-phase transaction `txId` staged a write on `target`, locking `keys`.
+    /**
+     * @notice A compensation of the write `requestId` (packet `sequence` of `pipeId`) on `target` ran; on failure
+     * `returnData` is the revert data.
+     */
+    event Compensated(
+        bytes32 indexed requestId,
+        bytes32 indexed pipeId,
+        uint64 sequence,
+        address indexed target,
+        bool success,
+        bytes returnData
+    );
+
+    /// @notice The two-phase transaction `txId` staged a write on `target`, locking `keys` until `deadline`.
     event TwoPhasePrepared(
         bytes32 indexed txId,
         bytes32 indexed pipeId,
         address indexed target,
         bytes32 contractName,
-        bytes32[] keys
+        bytes32[] keys,
+        uint64 deadline
     );
 
     /// @notice The two-phase transaction `txId` applied its write; `stateVersion` is the target's version after it.
     event TwoPhaseCommitted(bytes32 indexed txId, address indexed target, uint256 stateVersion);
 
-    /// @notice The two-phase transaction `txId` discarded its staged write.
-    event TwoPhaseRolledBack(bytes32 indexed txId, address indexed target);
+    /// @notice `caller` (a relayer, or anyone after the deadline) discarded the staged write of `txId`.
+    event TwoPhaseRolledBack(bytes32 indexed txId, address indexed target, address indexed caller);
 
     // ---------------------------------------------------------------- admin
 
@@ -202,12 +233,12 @@ interface ISubchainGateway {
     // ---------------------------------------------------------------- inbound
 
     /**
-     * @notice Runs an inbound read (STATICCALL) or write (CALL) on the business contract registered as
-     * `contractName`, with `data` followed by the 32-byte `requestId`. Relayer only. A reverting business call is
-     * recorded with `success = false`; the request id and the sequence are consumed either way.
-     * @param requestId The cross-chain transaction's step id; executes at most once.
+     * @notice Runs the inbound packet `sequence` of `pipeId`: a read (STATICCALL) or write (CALL) on the business
+     * contract registered as `contractName`, with `data` followed by the 32-byte request id
+     * `inboundRequestId(pipeId, sequence)`. Relayer only. A reverting business call is recorded with
+     * `success = false`; the packet is consumed either way and can never run again.
      * @param pipeId The pipe the packet came through.
-     * @param sequence The packet's sequence on the pipe; must be above `lastSequence(pipeId)`.
+     * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
      * @param contractName keccak256 of the business contract's name.
      * @param operation OPERATION_READ or OPERATION_WRITE.
      * @param data The business calldata (selector first).
@@ -215,7 +246,6 @@ interface ISubchainGateway {
      * @return result The business call's return data (revert data on failure).
      */
     function execute(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
@@ -227,9 +257,8 @@ interface ISubchainGateway {
      * @notice As {execute} for a write that depends on an earlier read: refuses it with
      * `SubchainGatewayStaleRead` (consuming nothing) when the target's `stateVersion(versionKey)` is no longer
      * `readVersion`, the version the read saw.
-     * @param requestId The cross-chain transaction's step id; executes at most once.
      * @param pipeId The pipe the packet came through.
-     * @param sequence The packet's sequence on the pipe; must be above `lastSequence(pipeId)`.
+     * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
      * @param contractName keccak256 of the business contract's name.
      * @param data The business calldata (selector first).
      * @param versionKey The business key the read depended on (zero: the whole contract).
@@ -238,7 +267,6 @@ interface ISubchainGateway {
      * @return result The business call's return data (revert data on failure).
      */
     function executeDependentWrite(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
@@ -248,43 +276,65 @@ interface ISubchainGateway {
     ) external returns (bool success, bytes memory result);
 
     /**
-     * @notice Undoes the successful write `requestId` by calling `compensate(requestId)` on the contract it wrote
-     * to. Relayer only. A reverting compensation is recorded (`success = false`) and may be retried; a successful
-     * one happens at most once.
-     * @param requestId The inbound write to undo.
+     * @notice Undoes the successful write of packet `sequence` of `pipeId` by calling `compensate(requestId)` on
+     * the contract it wrote to. Relayer only. A reverting compensation is recorded (`success = false`) and may be
+     * retried; a successful one happens at most once.
+     * @param pipeId The pipe of the write to undo.
+     * @param sequence The sequence of the write to undo.
      * @return success Whether the business contract undid the write.
      */
-    function compensate(bytes32 requestId) external returns (bool success);
+    function compensate(bytes32 pipeId, uint64 sequence) external returns (bool success);
+
+    /**
+     * @notice Pays ahead, outside the delivery path, for the storage words that will hold the records of `pipeId`
+     * from `fromSequence` on (`RECORDS_PER_WORD` sequences per word), so that executing those packets only updates
+     * existing storage. Relayer only. Changes no record; reserving a word twice is harmless.
+     * @param pipeId The pipe.
+     * @param fromSequence A sequence held by the first word to reserve.
+     * @param words How many consecutive words to reserve (1 to `MAX_RESERVED_WORDS`).
+     */
+    function reserveInboundRecords(bytes32 pipeId, uint64 fromSequence, uint256 words) external;
 
     // ---------------------------------------------------------------- two-phase
 
     /**
      * @notice Stages the write `data` on the two-phase business contract `contractName` for transaction `txId`
-     * and locks the keys it reports. Relayer only. A business refusal reverts the whole prepare.
+     * and locks the keys it reports until the transaction ends, at the latest at `deadline`. Relayer only. A
+     * business refusal reverts the whole prepare.
      * @param txId The two-phase transaction id (at most once).
      * @param pipeId The pipe the packet came through (recorded in the event).
      * @param contractName keccak256 of the business contract's name.
      * @param data The calldata of the business write to stage.
+     * @param deadline The last second (block timestamp) the transaction may commit: after now, at most
+     * `MAX_TWO_PHASE_DURATION` ahead. After it anyone may roll it back.
      * @return keys The keys locked for `txId`.
      */
     function prepare(
         bytes32 txId,
         bytes32 pipeId,
         bytes32 contractName,
-        bytes calldata data
+        bytes calldata data,
+        uint64 deadline
     ) external returns (bytes32[] memory keys);
 
     /**
-     * @notice Applies the write staged for `txId` and releases its locks. Relayer only.
+     * @notice Applies the write staged for `txId` and releases its locks. Relayer only, until the deadline.
      * @param txId A prepared two-phase transaction.
      */
     function commit(bytes32 txId) external;
 
     /**
-     * @notice Discards the write staged for `txId` and releases its locks. Relayer only.
+     * @notice Discards the write staged for `txId` and releases its locks. Relayer only (at any time).
      * @param txId A prepared two-phase transaction.
      */
     function rollback(bytes32 txId) external;
+
+    /**
+     * @notice As {rollback}, by anyone, once `txId` passed its deadline: releases the locks of a transaction its
+     * relayer left unfinished.
+     * @param txId A prepared two-phase transaction past its deadline.
+     */
+    function rollbackExpired(bytes32 txId) external;
 
     // ---------------------------------------------------------------- views
 
@@ -304,21 +354,25 @@ interface ISubchainGateway {
     /// @notice The contract registered as `version` of `contractName` (zero when there is no such version).
     function businessContractAt(bytes32 contractName, uint64 version) external view returns (address);
 
-    /// @notice What was recorded for the inbound request `requestId` (a zero target: never executed).
-    function inboundRecord(bytes32 requestId) external view returns (InboundRecord memory);
+    /**
+     * @notice The request id of the inbound packet `sequence` of `pipeId`: what the business contract receives
+     * and `InboundExecuted` carries. keccak256(abi.encode(chainid, gateway, pipeId, sequence)).
+     */
+    function inboundRequestId(bytes32 pipeId, uint64 sequence) external view returns (bytes32);
 
-    /// @notice The last sequence executed on `pipeId` (zero before the first).
-    function lastSequence(bytes32 pipeId) external view returns (uint64);
+    /// @notice What was recorded for the inbound packet `sequence` of `pipeId` (a zero target: never executed).
+    function inboundRecord(bytes32 pipeId, uint64 sequence) external view returns (InboundRecord memory);
 
     /**
      * @notice The two-phase transaction `txId`.
      * @return target The business contract it runs on.
      * @return status Its stage.
+     * @return deadline The last second it may commit; after it, anyone may roll it back.
      * @return keys The keys it locked (held while Prepared).
      */
     function twoPhaseTx(
         bytes32 txId
-    ) external view returns (address target, TwoPhaseStatus status, bytes32[] memory keys);
+    ) external view returns (address target, TwoPhaseStatus status, uint64 deadline, bytes32[] memory keys);
 
     /// @notice The prepared two-phase transaction holding `key` of `target`, zero when the key is free.
     function lockHolder(address target, bytes32 key) external view returns (bytes32 txId);

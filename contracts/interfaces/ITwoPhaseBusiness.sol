@@ -11,7 +11,10 @@ import {ICrossChainBusiness} from "./ICrossChainBusiness.sol";
  * `prepare` validates and stages a write without applying it and reports the business keys it touches; the gateway
  * locks those keys for the transaction (a second prepare touching a locked key is refused) and exposes the locks
  * through `ISubchainGateway.lockHolder`, which the business contract consults before any other write to a key.
- * `commit` applies the staged write, `rollback` discards it; the gateway releases the locks in both cases.
+ * `commit` applies the staged write, `rollback` discards it; the gateway releases the locks in both cases, after the
+ * hook returned (while a hook runs, its keys are still held by `txId`). A transaction not committed by the deadline
+ * given to `prepare` can no longer commit, and anyone may have it rolled back: `rollback` must not revert for a
+ * staged transaction, or its keys stay locked until the business contract is fixed.
  */
 interface ITwoPhaseBusiness is ICrossChainBusiness {
     /// @notice `commit` or `rollback` named a transaction with nothing staged here.

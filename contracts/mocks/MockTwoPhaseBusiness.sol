@@ -34,6 +34,11 @@ contract MockTwoPhaseBusiness is ITwoPhaseBusiness, CrossChainBusiness {
         _stateChanged();
     }
 
+    /// @notice The number of writes applied and not compensated.
+    function writes() external view returns (uint256) {
+        return _writes;
+    }
+
     /// @notice A write that burns all the gas it is given.
     function exhaustGas() external view onlyGateway {
         _exhaust();

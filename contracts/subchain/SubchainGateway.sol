@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {ISubchainGateway, OPERATION_READ, OPERATION_WRITE} from "../interfaces/ISubchainGateway.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
@@ -16,39 +16,78 @@ import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
  *
  * Admin (DEFAULT_ADMIN_ROLE, the sub-chain's operator institution): registers business contracts by name and
  * grants or revokes RELAYER_ROLE. Revoking every relayer is the emergency stop of all inbound traffic.
+ *
+ * Inbound records: the record of packet `sequence` of a pipe is 21 bits (a 3-bit status and the 18-bit index of
+ * the registration it ran on, hence the contract it called) in word `sequence / 12` of the pipe, 12 records a
+ * word; bit 255 marks a word reserved ahead. So most packets update a word already written (5k gas) instead of
+ * a fresh slot (22.1k), and no per-pipe counter is needed.
+ *
+ * Re-entrancy, in three layers. Every entry point that calls out is relayer-only (but `rollbackExpired`, which only
+ * calls the stored contract's rollback hook), and a business contract can never hold a role, so a business contract
+ * calling back is refused by the role check. Behind that, a global guard
+ * (OpenZeppelin's storage `ReentrancyGuard`: no transient storage, so the gateway also runs on sub-chains without
+ * EIP-1153) refuses a call back through a relayer account that can be made to call (a contract). And each entry
+ * point still moves its own record before it calls out (a packet is recorded as a failure until its call returns,
+ * a compensation as done, a two-phase transaction as finished, or as taken-but-not-prepared during its prepare
+ * hook) and releases locks only after the hooks returned.
  */
-contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTransient {
+contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     /// @notice The role of the sub-chain's registered relayer(s).
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice The largest payload limit a gateway can be deployed with.
     uint256 public constant MAX_PAYLOAD_SIZE_CAP = 64 * 1024;
     /// @notice The most keys one two-phase prepare may lock (commit and rollback loop over them).
     uint256 public constant MAX_TWO_PHASE_KEYS = 16;
+    /// @notice The longest a two-phase transaction may hold its locks: its deadline is at most this far ahead.
+    uint256 public constant MAX_TWO_PHASE_DURATION = 1 days;
+    /// @notice How many inbound records one storage word holds (sequences `w * 12` to `w * 12 + 11` share word `w`).
+    uint256 public constant RECORDS_PER_WORD = 12;
+    /// @notice The most record words one `reserveInboundRecords` call reserves.
+    uint256 public constant MAX_RESERVED_WORDS = 16;
+    /// @notice The most registrations an inbound record can name (18 bits, index 0 unused).
+    uint256 public constant MAX_REGISTRATIONS = (1 << 18) - 1;
 
     bytes4 private constant _TRANSFER_OWNERSHIP = bytes4(keccak256("transferOwnership(address)"));
     bytes4 private constant _RENOUNCE_OWNERSHIP = bytes4(keccak256("renounceOwnership()"));
     bytes4 private constant _ACCEPT_OWNERSHIP = bytes4(keccak256("acceptOwnership()"));
     bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
 
+    // Inbound record layout: bits 0-2 the status, bits 3-20 the registration index.
+    uint256 private constant _RECORD_BITS = 21;
+    uint256 private constant _RECORD_MASK = (1 << _RECORD_BITS) - 1;
+    uint256 private constant _STATUS_BITS = 3;
+    uint256 private constant _STATUS_MASK = (1 << _STATUS_BITS) - 1;
+    uint256 private constant _RESERVED_BIT = 1 << 255;
+    // Statuses. Each success is its failure plus one, and COMPENSATED is WRITTEN plus one: moves are one addition.
+    uint256 private constant _NONE = 0;
+    uint256 private constant _READ_FAILED = 1;
+    uint256 private constant _READ = 2;
+    uint256 private constant _WRITE_FAILED = 3;
+    uint256 private constant _WRITTEN = 4;
+    uint256 private constant _COMPENSATED = 5;
+
     struct Registration {
         address target;
         uint64 version;
+        uint32 index; // in _registrations; what inbound records keep of the contract they called
     }
 
     struct TwoPhaseTx {
-        address target;
+        address target; // non-zero from the start of prepare on: the id is taken
         TwoPhaseStatus status;
+        uint64 deadline;
         bytes32[] keys;
     }
 
     uint256 private immutable _MAX_PAYLOAD_SIZE;
 
     uint64 private _outboundNonce;
+    uint32 private _registrationCount;
     mapping(bytes32 contractName => Registration) private _registry;
     mapping(bytes32 contractName => mapping(uint64 version => address target)) private _registryHistory;
+    mapping(uint256 index => address target) private _registrations;
     mapping(address target => uint256 names) private _namesOfTarget;
-    mapping(bytes32 requestId => InboundRecord) private _inbound;
-    mapping(bytes32 pipeId => uint64 sequence) private _lastSequence;
+    mapping(bytes32 pipeId => mapping(uint256 word => uint256 records)) private _records;
     mapping(bytes32 txId => TwoPhaseTx) private _txs;
     mapping(address target => mapping(bytes32 key => bytes32 txId)) private _locks;
 
@@ -81,13 +120,16 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
             revert SubchainGatewayForbiddenTarget(target);
         if (!ERC165Checker.supportsInterface(target, type(ICrossChainBusiness).interfaceId))
             revert SubchainGatewayNotBusinessContract(target);
+        uint32 index = _registrationCount + 1;
+        if (index > MAX_REGISTRATIONS) revert SubchainGatewayRegistryFull(MAX_REGISTRATIONS);
 
         Registration storage entry = _registry[contractName];
         if (entry.target != address(0)) --_namesOfTarget[entry.target];
         version = entry.version + 1;
-        entry.target = target;
-        entry.version = version;
+        _registry[contractName] = Registration({target: target, version: version, index: index});
         _registryHistory[contractName][version] = target;
+        _registrations[index] = target;
+        _registrationCount = index;
         ++_namesOfTarget[target];
         emit BusinessContractRegistered(contractName, target, version, msg.sender);
     }
@@ -125,7 +167,6 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ISubchainGateway
     function execute(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
@@ -133,13 +174,12 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
         bytes calldata data
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
         if (operation > OPERATION_WRITE) revert SubchainGatewayInvalidOperation(operation);
-        address target = _checkInbound(requestId, pipeId, sequence, contractName, data);
-        return _execute(requestId, pipeId, sequence, target, operation, data);
+        Registration memory entry = _checkInbound(pipeId, sequence, contractName, data);
+        return _execute(pipeId, sequence, entry, operation, data);
     }
 
     /// @inheritdoc ISubchainGateway
     function executeDependentWrite(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
@@ -147,35 +187,53 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
         bytes32 versionKey,
         uint256 readVersion
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
-        address target = _checkInbound(requestId, pipeId, sequence, contractName, data);
-        uint256 current = ICrossChainBusiness(target).stateVersion(versionKey);
+        Registration memory entry = _checkInbound(pipeId, sequence, contractName, data);
+        uint256 current = ICrossChainBusiness(entry.target).stateVersion(versionKey);
         if (current != readVersion) revert SubchainGatewayStaleRead(contractName, versionKey, readVersion, current);
-        return _execute(requestId, pipeId, sequence, target, OPERATION_WRITE, data);
+        return _execute(pipeId, sequence, entry, OPERATION_WRITE, data);
     }
 
     /// @inheritdoc ISubchainGateway
-    function compensate(bytes32 requestId) external onlyRelayer nonReentrant returns (bool success) {
+    function compensate(bytes32 pipeId, uint64 sequence) external onlyRelayer nonReentrant returns (bool success) {
         // CHECKS
-        InboundRecord memory record = _inbound[requestId];
-        if (record.target == address(0)) revert SubchainGatewayUnknownRequest(requestId);
-        if (record.operation != OPERATION_WRITE) revert SubchainGatewayRequestNotWrite(requestId);
-        if (!record.success) revert SubchainGatewayRequestFailed(requestId);
-        if (record.compensated) revert SubchainGatewayAlreadyCompensated(requestId);
+        mapping(uint256 word => uint256 records) storage words = _records[pipeId];
+        (uint256 word, uint256 shift) = _recordPosition(sequence);
+        uint256 record = (words[word] >> shift) & _RECORD_MASK;
+        uint256 status = record & _STATUS_MASK;
+        if (status != _WRITTEN) _refuseCompensation(pipeId, sequence, status);
+        address target = _registrations[record >> _STATUS_BITS];
+        bytes32 requestId = _inboundRequestId(pipeId, sequence);
 
-        // EFFECTS
-        _inbound[requestId].compensated = true;
+        // EFFECTS: WRITTEN -> COMPENSATED before the call, so a nested compensation of this write is refused.
+        unchecked {
+            words[word] += 1 << shift;
+        }
 
         // INTERACTIONS
         bytes memory returnData;
         uint256 gasBefore = gasleft();
         // solhint-disable-next-line avoid-low-level-calls
-        (success, returnData) = record.target.call(abi.encodeCall(ICrossChainBusiness.compensate, (requestId)));
+        (success, returnData) = target.call(abi.encodeCall(ICrossChainBusiness.compensate, (requestId)));
         if (!success) {
             _revertIfOutOfGas(requestId, gasBefore);
-            // A reverted undo changed nothing: leave the write compensable so it can be retried.
-            _inbound[requestId].compensated = false;
+            // A reverted undo changed nothing (nested calls included): COMPENSATED -> WRITTEN, it may be retried.
+            unchecked {
+                words[word] -= 1 << shift;
+            }
         }
-        emit Compensated(requestId, record.target, success, returnData);
+        emit Compensated(requestId, pipeId, sequence, target, success, returnData);
+    }
+
+    /// @inheritdoc ISubchainGateway
+    function reserveInboundRecords(bytes32 pipeId, uint64 fromSequence, uint256 words) external onlyRelayer {
+        if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+        if (words == 0 || words > MAX_RESERVED_WORDS)
+            revert SubchainGatewayInvalidReservation(words, MAX_RESERVED_WORDS);
+        mapping(uint256 word => uint256 records) storage records = _records[pipeId];
+        uint256 firstWord = fromSequence / RECORDS_PER_WORD;
+        // Bounded by MAX_RESERVED_WORDS.
+        for (uint256 i = 0; i < words; ++i) records[firstWord + i] |= _RESERVED_BIT;
+        emit InboundRecordsReserved(pipeId, firstWord, words, msg.sender);
     }
 
     // ---------------------------------------------------------------- two-phase
@@ -185,26 +243,31 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
         bytes32 txId,
         bytes32 pipeId,
         bytes32 contractName,
-        bytes calldata data
+        bytes calldata data,
+        uint64 deadline
     ) external onlyRelayer nonReentrant returns (bytes32[] memory keys) {
         // CHECKS
         if (txId == bytes32(0)) revert SubchainGatewayInvalidTxId(txId);
-        if (_txs[txId].status != TwoPhaseStatus.None) revert SubchainGatewayTxExists(txId);
+        TwoPhaseTx storage txn = _txs[txId];
+        if (txn.target != address(0)) revert SubchainGatewayTxExists(txId);
         if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+        uint256 maxDeadline = block.timestamp + MAX_TWO_PHASE_DURATION;
+        if (deadline <= block.timestamp || deadline > maxDeadline)
+            revert SubchainGatewayInvalidTxDeadline(deadline, block.timestamp, maxDeadline);
         if (data.length > _MAX_PAYLOAD_SIZE) revert SubchainGatewayPayloadTooLarge(data.length, _MAX_PAYLOAD_SIZE);
-        address target = _registeredTarget(contractName);
+        address target = _registeredEntry(contractName).target;
         if (!ERC165Checker.supportsInterface(target, type(ITwoPhaseBusiness).interfaceId))
             revert SubchainGatewayTwoPhaseUnsupported(contractName, target);
 
-        // EFFECTS
-        TwoPhaseTx storage txn = _txs[txId];
+        // EFFECTS: the id is taken, but the transaction is not Prepared before its keys are locked, so a nested
+        // prepare of txId is refused (TxExists) and a nested commit or rollback finds it unknown.
         txn.target = target;
-        txn.status = TwoPhaseStatus.Prepared;
+        txn.deadline = deadline;
 
         // INTERACTIONS: the business contract validates, stages and reports the keys it touches.
         keys = ITwoPhaseBusiness(target).prepare(txId, data);
 
-        // EFFECTS that need the reported keys (every entry point is relayer-only and non-reentrant).
+        // EFFECTS that need the reported keys. A key a nested prepare took meanwhile is refused like any other.
         if (keys.length > MAX_TWO_PHASE_KEYS) revert SubchainGatewayTooManyKeys(keys.length, MAX_TWO_PHASE_KEYS);
         mapping(bytes32 key => bytes32 txId) storage locks = _locks[target];
         for (uint256 i = 0; i < keys.length; ++i) {
@@ -213,37 +276,38 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
             locks[keys[i]] = txId;
         }
         txn.keys = keys;
-        emit TwoPhasePrepared(txId, pipeId, target, contractName, keys);
+        txn.status = TwoPhaseStatus.Prepared;
+        emit TwoPhasePrepared(txId, pipeId, target, contractName, keys, deadline);
     }
 
     /// @inheritdoc ISubchainGateway
     function commit(bytes32 txId) external onlyRelayer nonReentrant {
         // CHECKS
         TwoPhaseTx storage txn = _preparedTx(txId);
+        if (block.timestamp > txn.deadline) revert SubchainGatewayTxExpired(txId, txn.deadline);
         address target = txn.target;
 
-        // EFFECTS
+        // EFFECTS: finished before the hook runs, so a nested commit or rollback of txId is refused.
         txn.status = TwoPhaseStatus.Committed;
-        _releaseLocks(txId, txn);
 
         // INTERACTIONS
         ITwoPhaseBusiness(target).commit(txId);
+
+        // EFFECTS: the keys stay locked while the hook applies the write, so no nested prepare can take them.
+        _releaseLocks(txId, txn);
         emit TwoPhaseCommitted(txId, target, ICrossChainBusiness(target).stateVersion(bytes32(0)));
     }
 
     /// @inheritdoc ISubchainGateway
     function rollback(bytes32 txId) external onlyRelayer nonReentrant {
-        // CHECKS
+        _rollback(txId, _preparedTx(txId));
+    }
+
+    /// @inheritdoc ISubchainGateway
+    function rollbackExpired(bytes32 txId) external nonReentrant {
         TwoPhaseTx storage txn = _preparedTx(txId);
-        address target = txn.target;
-
-        // EFFECTS
-        txn.status = TwoPhaseStatus.RolledBack;
-        _releaseLocks(txId, txn);
-
-        // INTERACTIONS
-        ITwoPhaseBusiness(target).rollback(txId);
-        emit TwoPhaseRolledBack(txId, target);
+        if (block.timestamp <= txn.deadline) revert SubchainGatewayTxNotExpired(txId, txn.deadline);
+        _rollback(txId, txn);
     }
 
     // ---------------------------------------------------------------- views
@@ -270,21 +334,28 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ISubchainGateway
-    function inboundRecord(bytes32 requestId) external view returns (InboundRecord memory) {
-        return _inbound[requestId];
+    function inboundRequestId(bytes32 pipeId, uint64 sequence) external view returns (bytes32) {
+        return _inboundRequestId(pipeId, sequence);
     }
 
     /// @inheritdoc ISubchainGateway
-    function lastSequence(bytes32 pipeId) external view returns (uint64) {
-        return _lastSequence[pipeId];
+    function inboundRecord(bytes32 pipeId, uint64 sequence) external view returns (InboundRecord memory record) {
+        (uint256 word, uint256 shift) = _recordPosition(sequence);
+        uint256 packed = (_records[pipeId][word] >> shift) & _RECORD_MASK;
+        uint256 status = packed & _STATUS_MASK;
+        if (status == _NONE) return record;
+        record.target = _registrations[packed >> _STATUS_BITS];
+        record.operation = status >= _WRITE_FAILED ? OPERATION_WRITE : OPERATION_READ;
+        record.success = status != _READ_FAILED && status != _WRITE_FAILED;
+        record.compensated = status == _COMPENSATED;
     }
 
     /// @inheritdoc ISubchainGateway
     function twoPhaseTx(
         bytes32 txId
-    ) external view returns (address target, TwoPhaseStatus status, bytes32[] memory keys) {
+    ) external view returns (address target, TwoPhaseStatus status, uint64 deadline, bytes32[] memory keys) {
         TwoPhaseTx storage txn = _txs[txId];
-        return (txn.target, txn.status, txn.keys);
+        return (txn.target, txn.status, txn.deadline, txn.keys);
     }
 
     /// @inheritdoc ISubchainGateway
@@ -332,60 +403,99 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
         if (isSelectorBlocked(selector)) revert SubchainGatewaySelectorBlocked(contractName, selector);
     }
 
-    function _registeredTarget(bytes32 contractName) private view returns (address target) {
-        target = _registry[contractName].target;
-        if (target == address(0)) revert SubchainGatewayContractNotRegistered(contractName);
+    function _registeredEntry(bytes32 contractName) private view returns (Registration memory entry) {
+        entry = _registry[contractName];
+        if (entry.target == address(0)) revert SubchainGatewayContractNotRegistered(contractName);
     }
 
-    /// @dev Every refusal of an inbound call; returns the registered target.
+    /// @dev Every refusal of an inbound packet; returns the registration it runs on.
     function _checkInbound(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
         bytes calldata data
-    ) private view returns (address target) {
-        if (requestId == bytes32(0)) revert SubchainGatewayInvalidRequestId(requestId);
+    ) private view returns (Registration memory entry) {
         if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+        if (sequence == 0) revert SubchainGatewayInvalidSequence(pipeId, sequence);
         _checkCallData(contractName, data);
-        target = _registeredTarget(contractName);
-        if (_inbound[requestId].target != address(0)) revert SubchainGatewayRequestAlreadyExecuted(requestId);
-        uint64 last = _lastSequence[pipeId];
-        if (sequence <= last) revert SubchainGatewaySequenceNotIncreasing(pipeId, sequence, last);
+        entry = _registeredEntry(contractName);
+        (uint256 word, uint256 shift) = _recordPosition(sequence);
+        if ((_records[pipeId][word] >> shift) & _STATUS_MASK != _NONE)
+            revert SubchainGatewayRequestAlreadyExecuted(pipeId, sequence);
     }
 
-    /// @dev Consumes the request id and the sequence, then calls the business contract and records the outcome.
+    /// @dev Consumes the packet, then calls the business contract and records the outcome.
     function _execute(
-        bytes32 requestId,
         bytes32 pipeId,
         uint64 sequence,
-        address target,
+        Registration memory entry,
         uint8 operation,
         bytes calldata data
     ) private returns (bool success, bytes memory result) {
-        // EFFECTS: recorded as a success, corrected below if the call reverts (same slot, same transaction).
-        _lastSequence[pipeId] = sequence;
-        _inbound[requestId] = InboundRecord({target: target, operation: operation, success: true, compensated: false});
+        bytes32 requestId = _inboundRequestId(pipeId, sequence);
+
+        // EFFECTS: the packet is consumed, recorded as a failure until the call returns (same word, same
+        // transaction), so a nested call during it finds the packet executed and not compensable.
+        uint256 failed = operation == OPERATION_WRITE ? _WRITE_FAILED : _READ_FAILED;
+        _addToRecord(pipeId, sequence, failed | (uint256(entry.index) << _STATUS_BITS));
 
         // INTERACTIONS: the request id follows the business calldata, ERC-2771 style.
-        bytes memory callData = abi.encodePacked(data, requestId);
+        (success, result) = _callBusiness(entry.target, operation, abi.encodePacked(data, requestId), requestId);
+
+        // EFFECTS: failure -> success (READ_FAILED -> READ, WRITE_FAILED -> WRITTEN).
+        if (success) _addToRecord(pipeId, sequence, 1);
+        uint256 version = ICrossChainBusiness(entry.target).stateVersion(bytes32(0));
+        emit InboundExecuted(requestId, pipeId, sequence, entry.target, operation, success, keccak256(result), version);
+        if (operation == OPERATION_READ || !success) emit ReturnDataRecorded(requestId, result);
+    }
+
+    /// @dev A write is a CALL, a read a STATICCALL. Refuses a write that failed for want of the relayer's gas.
+    function _callBusiness(
+        address target,
+        uint8 operation,
+        bytes memory callData,
+        bytes32 requestId
+    ) private returns (bool success, bytes memory result) {
         uint256 gasBefore = gasleft();
         if (operation == OPERATION_WRITE) {
             // solhint-disable-next-line avoid-low-level-calls
             (success, result) = target.call(callData);
+            if (!success) _revertIfOutOfGas(requestId, gasBefore);
         } else {
+            // A failed read changes nothing, and a write attempted in a read (a STATICCALL violation) burns all
+            // its gas too, which must be recorded as the read's failure: no gas check.
             // solhint-disable-next-line avoid-low-level-calls
             (success, result) = target.staticcall(callData);
         }
-        if (!success) {
-            // Only writes: a failed read changes nothing, and a write attempted in a read (a STATICCALL violation)
-            // burns all its gas too, which must be recorded as the read's failure.
-            if (operation == OPERATION_WRITE) _revertIfOutOfGas(requestId, gasBefore);
-            _inbound[requestId].success = false;
+    }
+
+    /**
+     * @dev Adds `value` to the record of packet `sequence` of `pipeId`: sets a new record (the field is zero) or
+     * moves its status one step. Never carries out of the record's 21 bits (statuses stay below 8).
+     */
+    function _addToRecord(bytes32 pipeId, uint64 sequence, uint256 value) private {
+        (uint256 word, uint256 shift) = _recordPosition(sequence);
+        unchecked {
+            _records[pipeId][word] += value << shift;
         }
-        uint256 version = ICrossChainBusiness(target).stateVersion(bytes32(0));
-        emit InboundExecuted(requestId, pipeId, sequence, target, operation, success, keccak256(result), version);
-        if (operation == OPERATION_READ || !success) emit ReturnDataRecorded(requestId, result);
+    }
+
+    /// @dev Reverts with the reason `status` (anything but WRITTEN) cannot be compensated.
+    function _refuseCompensation(bytes32 pipeId, uint64 sequence, uint256 status) private pure {
+        if (status == _NONE) revert SubchainGatewayUnknownRequest(pipeId, sequence);
+        if (status == _READ || status == _READ_FAILED) revert SubchainGatewayRequestNotWrite(pipeId, sequence);
+        if (status == _WRITE_FAILED) revert SubchainGatewayRequestFailed(pipeId, sequence);
+        revert SubchainGatewayAlreadyCompensated(pipeId, sequence);
+    }
+
+    function _inboundRequestId(bytes32 pipeId, uint64 sequence) private view returns (bytes32) {
+        // Four words: never equal to an outbound id, keccak256 of three (chainid, gateway, nonce).
+        return keccak256(abi.encode(block.chainid, address(this), pipeId, sequence));
+    }
+
+    function _recordPosition(uint64 sequence) private pure returns (uint256 word, uint256 shift) {
+        word = sequence / RECORDS_PER_WORD;
+        shift = (sequence % RECORDS_PER_WORD) * _RECORD_BITS;
     }
 
     /**
@@ -401,6 +511,20 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuardTran
         txn = _txs[txId];
         if (txn.status == TwoPhaseStatus.None) revert SubchainGatewayTxUnknown(txId);
         if (txn.status != TwoPhaseStatus.Prepared) revert SubchainGatewayTxNotPrepared(txId, txn.status);
+    }
+
+    function _rollback(bytes32 txId, TwoPhaseTx storage txn) private {
+        address target = txn.target;
+
+        // EFFECTS: finished before the hook runs, so a nested commit or rollback of txId is refused.
+        txn.status = TwoPhaseStatus.RolledBack;
+
+        // INTERACTIONS
+        ITwoPhaseBusiness(target).rollback(txId);
+
+        // EFFECTS: released after the hook, as in commit.
+        _releaseLocks(txId, txn);
+        emit TwoPhaseRolledBack(txId, target, msg.sender);
     }
 
     /// @dev Bounded by MAX_TWO_PHASE_KEYS, enforced in `prepare`.

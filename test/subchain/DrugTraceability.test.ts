@@ -200,22 +200,14 @@ describe("DrugTraceability (example business contract)", function () {
     });
 
     it("a cross-chain step then a local step: the cross-chain one can no longer be undone automatically", async function () {
-      const { drug, gateway, relayer, custodian } = await loadFixture(recordedFixture);
-      await gateway
-        .connect(relayer)
-        .execute(
-          requestId(1),
-          PIPE,
-          1,
-          NAMES.drug,
-          WRITE,
-          continueCustodyData(drug, batchId(1), custodian.address, dataHash("in")),
-        );
+      const { drug, gateway, relayer, custodian, inboundId } = await loadFixture(recordedFixture);
+      const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("in"));
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data);
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local"));
-      const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), requestId(1)]);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), false, refusal);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), false, refusal);
     });
   });
 });

@@ -54,16 +54,16 @@ describe("EvidenceDeposit (example business contract)", function () {
 
   describe("cross-chain deposit and compensation", function () {
     it("deposits for a remote depositor through the gateway, tagged with the request id", async function () {
-      const { evidence, gateway, relayer, stranger } = await loadFixture(deployGatewayFixture);
+      const { evidence, gateway, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, WRITE, data))
         .to.emit(evidence, "EvidenceDeposited")
-        .withArgs(EVIDENCE, stranger.address, requestId(1), META);
+        .withArgs(EVIDENCE, stranger.address, inboundId(1), META);
       expect((await evidence.verify(EVIDENCE))[1]).to.equal(stranger.address);
     });
 
     it("records a refused cross-chain deposit as a failed write", async function () {
-      const { evidence, gateway, relayer, depositor } = await loadFixture(deployGatewayFixture);
+      const { evidence, gateway, relayer, depositor, inboundId } = await loadFixture(deployGatewayFixture);
       await evidence.connect(depositor).deposit(EVIDENCE, META);
       const zeroDepositor = evidence.interface.encodeFunctionData("depositCrossChain", [
         ethers.id("other"),
@@ -71,26 +71,26 @@ describe("EvidenceDeposit (example business contract)", function () {
         META,
       ]);
       const invalid = evidence.interface.encodeErrorResult("EvidenceDepositInvalidDepositor", [ethers.ZeroAddress]);
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, WRITE, zeroDepositor))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, WRITE, zeroDepositor))
         .to.emit(gateway, "ReturnDataRecorded")
-        .withArgs(requestId(1), invalid);
+        .withArgs(inboundId(1), invalid);
       const duplicate = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, relayer.address, META]);
       const exists = evidence.interface.encodeErrorResult("EvidenceDepositAlreadyDeposited", [
         EVIDENCE,
         depositor.address,
       ]);
-      await expect(gateway.connect(relayer).execute(requestId(2), PIPE, 2, NAMES.evidence, WRITE, duplicate))
+      await expect(gateway.connect(relayer).execute(PIPE, 2, NAMES.evidence, WRITE, duplicate))
         .to.emit(gateway, "ReturnDataRecorded")
-        .withArgs(requestId(2), exists);
+        .withArgs(inboundId(2), exists);
     });
 
     it("compensation removes the deposit, keeps the version moving, allows a new deposit", async function () {
-      const { evidence, gateway, relayer, stranger, depositor } = await loadFixture(deployGatewayFixture);
+      const { evidence, gateway, relayer, stranger, depositor, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, WRITE, data);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, WRITE, data);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(evidence, "EvidenceDepositCompensated")
-        .withArgs(EVIDENCE, requestId(1));
+        .withArgs(EVIDENCE, inboundId(1));
       expect(await evidence.verify(EVIDENCE)).to.deep.equal([false, ethers.ZeroAddress, 0n]);
       expect(await evidence.evidence(EVIDENCE)).to.deep.equal([ethers.ZeroAddress, 0n, 2n, ethers.ZeroHash]);
       expect(await evidence.stateVersion(ethers.ZeroHash)).to.equal(2);
@@ -138,7 +138,7 @@ describe("EvidenceDeposit (example business contract)", function () {
       await evidence.connect(depositor).deposit(EVIDENCE, META);
       const [, , timestamp] = await evidence.verify(EVIDENCE);
       const data = evidence.interface.encodeFunctionData("verify", [EVIDENCE]);
-      const tx = await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, READ, data);
+      const tx = await gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, data);
       const receipt = await tx.wait();
       const logs = receipt!.logs.map((log) => gateway.interface.parseLog(log)).filter((l) => l !== null);
       const returned = logs.find((l) => l.name === "ReturnDataRecorded")!.args.returnData as string;

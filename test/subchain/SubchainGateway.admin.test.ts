@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
 import { MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
 
 describe("SubchainGateway: deployment, registry, roles, outbound requests", function () {
@@ -117,7 +117,7 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       expect(await gateway.businessContract(NAMES.evidence)).to.deep.equal([ethers.ZeroAddress, 1n]);
       expect(await gateway.businessContractAt(NAMES.evidence, 1)).to.equal(await evidence.getAddress());
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(relayer).execute(ethers.id("r"), PIPE, 1, NAMES.evidence, READ, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(NAMES.evidence);
       await expect(gateway.unregisterContract(NAMES.evidence))
@@ -127,6 +127,21 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       await expect(gateway.registerContract(NAMES.evidence, evidence))
         .to.emit(gateway, "BusinessContractRegistered")
         .withArgs(NAMES.evidence, await evidence.getAddress(), 2, admin.address);
+    });
+    it("refuses a registration beyond MAX_REGISTRATIONS, the most an inbound record can name", async function () {
+      const { gateway, drug } = await loadFixture(deployGatewayFixture);
+      const max = await gateway.MAX_REGISTRATIONS();
+      expect(max).to.equal(2n ** 18n - 1n);
+      // The registration count shares slot 1 with the outbound nonce (bits 64-95); the fixture made 3.
+      const address = await gateway.getAddress();
+      const slot = BigInt(await ethers.provider.getStorage(address, 1));
+      expect(slot).to.equal(3n << 64n);
+      await setStorageAt(address, 1, ethers.toBeHex((max - 1n) << 64n, 32));
+      await expect(gateway.registerContract(ethers.id("last"), drug)).to.emit(gateway, "BusinessContractRegistered");
+      await expect(gateway.registerContract(ethers.id("one too many"), drug))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayRegistryFull")
+        .withArgs(max);
+      expect(BigInt(await ethers.provider.getStorage(address, 1))).to.equal(max << 64n);
     });
   });
 
@@ -138,14 +153,14 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
         .to.emit(gateway, "RoleGranted")
         .withArgs(role, stranger.address, admin.address);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(stranger).execute(ethers.id("r1"), PIPE, 1, NAMES.evidence, READ, data)).to.emit(
+      await expect(gateway.connect(stranger).execute(PIPE, 1, NAMES.evidence, READ, data)).to.emit(
         gateway,
         "InboundExecuted",
       );
       await expect(gateway.revokeRole(role, stranger.address))
         .to.emit(gateway, "RoleRevoked")
         .withArgs(role, stranger.address, admin.address);
-      await expect(gateway.connect(stranger).execute(ethers.id("r2"), PIPE, 2, NAMES.evidence, READ, data))
+      await expect(gateway.connect(stranger).execute(PIPE, 2, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(stranger.address);
     });
@@ -235,7 +250,11 @@ function isAccessControlOrConstant(signature: string): boolean {
     "DEFAULT_ADMIN_ROLE()",
     "RELAYER_ROLE()",
     "MAX_PAYLOAD_SIZE_CAP()",
+    "MAX_REGISTRATIONS()",
+    "MAX_RESERVED_WORDS()",
+    "MAX_TWO_PHASE_DURATION()",
     "MAX_TWO_PHASE_KEYS()",
+    "RECORDS_PER_WORD()",
     "getRoleAdmin(bytes32)",
     "grantRole(bytes32,address)",
     "hasRole(bytes32,address)",

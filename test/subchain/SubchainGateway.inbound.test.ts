@@ -12,11 +12,12 @@ import {
   continueCustodyData,
   dataHash,
   deployGatewayFixture,
-  requestId,
+  inboundRequestIdOf,
 } from "./fixtures";
 
 const EMPTY_HASH = ethers.keccak256("0x");
 const abi = ethers.AbiCoder.defaultAbiCoder();
+const NEVER_EXECUTED = [ethers.ZeroAddress, 0n, false, false];
 
 describe("SubchainGateway: inbound execute, replay protection, compensation", function () {
   async function depositedFixture() {
@@ -27,101 +28,97 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
   }
 
   describe("write", function () {
-    it("calls the registered contract with the request id appended and records the outcome", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
-      const id = requestId(1);
+    it("calls the registered contract with the derived request id appended and records the outcome", async function () {
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
+      const id = inboundId(1);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("warehouse"));
-      const [ok, result] = await gateway.connect(relayer).execute.staticCall(id, PIPE, 1, NAMES.drug, WRITE, data);
+      const [ok, result] = await gateway.connect(relayer).execute.staticCall(PIPE, 1, NAMES.drug, WRITE, data);
       expect([ok, result]).to.deep.equal([true, "0x"]);
 
-      await expect(gateway.connect(relayer).execute(id, PIPE, 1, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(id, PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 1)
         .and.to.emit(drug, "CustodyContinued")
         .withArgs(batchId(1), custodian.address, id, dataHash("warehouse"), 0)
         .and.not.to.emit(gateway, "ReturnDataRecorded");
 
-      expect(await gateway.inboundRecord(id)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
-      expect(await gateway.lastSequence(PIPE)).to.equal(1);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
       const step = await drug.custodyStep(batchId(1), 0);
       expect(step.custodian).to.equal(custodian.address);
       expect(step.requestId).to.equal(id);
     });
 
-    it("records a reverting business write as a failure, consumes the id and the sequence", async function () {
-      const { gateway, drug, relayer } = await loadFixture(deployGatewayFixture);
-      const id = requestId("bad");
+    it("records a reverting business write as a failure and consumes the packet for good", async function () {
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x"));
       const revertData = drug.interface.encodeErrorResult("DrugTraceabilityInvalidParty", [ethers.ZeroAddress]);
 
-      await expect(gateway.connect(relayer).execute(id, PIPE, 5, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 5, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(id, PIPE, 5, await drug.getAddress(), WRITE, false, ethers.keccak256(revertData), 0)
+        .withArgs(inboundId(5), PIPE, 5, await drug.getAddress(), WRITE, false, ethers.keccak256(revertData), 0)
         .and.to.emit(gateway, "ReturnDataRecorded")
-        .withArgs(id, revertData);
-      expect(await gateway.inboundRecord(id)).to.deep.equal([await drug.getAddress(), WRITE, false, false]);
-      expect(await gateway.lastSequence(PIPE)).to.equal(5);
+        .withArgs(inboundId(5), revertData);
+      expect(await gateway.inboundRecord(PIPE, 5)).to.deep.equal([await drug.getAddress(), WRITE, false, false]);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
 
-      // Not replayable, not even with a good sequence, and nothing to compensate.
-      await expect(gateway.connect(relayer).execute(id, PIPE, 6, NAMES.drug, WRITE, data))
+      // Not replayable, not even with calldata that would now succeed, and nothing to compensate.
+      const good = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
+      await expect(gateway.connect(relayer).execute(PIPE, 5, NAMES.drug, WRITE, good))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
-        .withArgs(id);
-      await expect(gateway.connect(relayer).compensate(id))
+        .withArgs(PIPE, 5);
+      await expect(gateway.connect(relayer).compensate(PIPE, 5))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestFailed")
-        .withArgs(id);
+        .withArgs(PIPE, 5);
+      expect(await drug.custodyLength(batchId(1))).to.equal(0);
     });
 
     it("never reaches the gateway's own admin functions: they go to the business contract, which refuses", async function () {
-      const { gateway, drug, relayer, stranger } = await loadFixture(deployGatewayFixture);
+      const { gateway, drug, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const evil = ethers.id("evil");
       const data = gateway.interface.encodeFunctionData("registerContract", [evil, stranger.address]);
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(1), PIPE, 1, await drug.getAddress(), WRITE, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, EMPTY_HASH, 0);
       expect(await gateway.businessContract(evil)).to.deep.equal([ethers.ZeroAddress, 0n]);
     });
   });
 
   describe("read", function () {
     it("runs a read with STATICCALL and records its return data", async function () {
-      const { gateway, evidence, relayer, depositor, evidenceHash } = await loadFixture(depositedFixture);
-      const id = requestId("read");
+      const { gateway, evidence, relayer, depositor, evidenceHash, inboundId } = await loadFixture(depositedFixture);
       const data = evidence.interface.encodeFunctionData("verify", [evidenceHash]);
       const [, , timestamp] = await evidence.verify(evidenceHash);
       const expected = abi.encode(["bool", "address", "uint64"], [true, depositor.address, timestamp]);
 
-      const [ok, result] = await gateway.connect(relayer).execute.staticCall(id, PIPE, 1, NAMES.evidence, READ, data);
+      const [ok, result] = await gateway.connect(relayer).execute.staticCall(PIPE, 1, NAMES.evidence, READ, data);
       expect([ok, result]).to.deep.equal([true, expected]);
-      await expect(gateway.connect(relayer).execute(id, PIPE, 1, NAMES.evidence, READ, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(id, PIPE, 1, await evidence.getAddress(), READ, true, ethers.keccak256(expected), 1)
+        .withArgs(inboundId(1), PIPE, 1, await evidence.getAddress(), READ, true, ethers.keccak256(expected), 1)
         .and.to.emit(gateway, "ReturnDataRecorded")
-        .withArgs(id, expected);
-      expect(await gateway.inboundRecord(id)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+        .withArgs(inboundId(1), expected);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
     });
 
     it("a read cannot write: a state-changing call sent as a read fails and changes nothing", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
-      const id = requestId("sneaky");
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).execute(id, PIPE, 1, NAMES.drug, READ, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, READ, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(id, PIPE, 1, await drug.getAddress(), READ, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), READ, false, EMPTY_HASH, 0);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
-      await expect(gateway.connect(relayer).compensate(id))
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), READ, false, false]);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
-        .withArgs(id);
+        .withArgs(PIPE, 1);
     });
 
     it("records a read that burns all its gas as a failed read (it changed nothing)", async function () {
-      const { gateway, mock, relayer } = await loadFixture(deployGatewayFixture);
+      const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(
-        gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.mock, READ, data, { gasLimit: 3_000_000 }),
-      )
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.mock, READ, data, { gasLimit: 3_000_000 }))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(1), PIPE, 1, await mock.getAddress(), READ, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), READ, false, EMPTY_HASH, 0);
     });
   });
 
@@ -130,39 +127,39 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, stranger, admin, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       for (const caller of [stranger, admin]) {
-        await expect(gateway.connect(caller).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data))
-          .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
-          .withArgs(caller.address);
-        await expect(
-          gateway.connect(caller).executeDependentWrite(requestId(1), PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 0),
-        )
-          .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
-          .withArgs(caller.address);
-        await expect(gateway.connect(caller).compensate(requestId(1)))
-          .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
-          .withArgs(caller.address);
+        const calls = [
+          () => gateway.connect(caller).execute(PIPE, 1, NAMES.drug, WRITE, data),
+          () => gateway.connect(caller).executeDependentWrite(PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 0),
+          () => gateway.connect(caller).compensate(PIPE, 1),
+          () => gateway.connect(caller).reserveInboundRecords(PIPE, 1, 1),
+        ];
+        for (const call of calls) {
+          await expect(call())
+            .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
+            .withArgs(caller.address);
+        }
       }
     });
 
-    it("refuses an unknown operation, a zero request id, a zero pipe", async function () {
+    it("refuses an unknown operation, a zero pipe, the sequence zero", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, 2, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, 2, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
         .withArgs(2);
-      await expect(gateway.connect(relayer).execute(ethers.ZeroHash, PIPE, 1, NAMES.drug, WRITE, data))
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidRequestId")
-        .withArgs(ethers.ZeroHash);
-      await expect(gateway.connect(relayer).execute(requestId(1), ethers.ZeroHash, 1, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(ethers.ZeroHash, 1, NAMES.drug, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
+      await expect(gateway.connect(relayer).execute(PIPE, 0, NAMES.drug, WRITE, data))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
+        .withArgs(PIPE, 0);
     });
 
     it("refuses an unregistered contract name", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       const unknown = ethers.id("SubchainGateway");
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, unknown, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, unknown, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
     });
@@ -170,11 +167,12 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("refuses every blocklisted hook and privileged selector, for reads and writes", async function () {
       const { gateway, drug, relayer, stranger } = await loadFixture(deployGatewayFixture);
       const role = await drug.CUSTODIAN_ROLE();
+      const id = ethers.id("any");
       const blocked = [
-        drug.interface.encodeFunctionData("compensate", [requestId(0)]),
-        drug.interface.encodeFunctionData("prepare", [requestId(0), "0x"]),
-        drug.interface.encodeFunctionData("commit", [requestId(0)]),
-        drug.interface.encodeFunctionData("rollback", [requestId(0)]),
+        drug.interface.encodeFunctionData("compensate", [id]),
+        drug.interface.encodeFunctionData("prepare", [id, "0x"]),
+        drug.interface.encodeFunctionData("commit", [id]),
+        drug.interface.encodeFunctionData("rollback", [id]),
         drug.interface.encodeFunctionData("grantRole", [role, stranger.address]),
         drug.interface.encodeFunctionData("revokeRole", [role, stranger.address]),
         drug.interface.encodeFunctionData("renounceRole", [role, stranger.address]),
@@ -187,7 +185,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       for (const data of blocked) {
         expect(await gateway.isSelectorBlocked(data.slice(0, 10))).to.equal(true);
         for (const op of [READ, WRITE]) {
-          await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, op, data))
+          await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, op, data))
             .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
             .withArgs(NAMES.drug, data.slice(0, 10));
         }
@@ -199,234 +197,418 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, evidence, relayer } = await loadFixture(depositedFixture);
       const verify = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const padded = (length: number) => ethers.concat([verify, new Uint8Array(length - ethers.dataLength(verify))]);
-      await expect(
-        gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)),
-      )
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, READ, "0xabcdef"))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, "0xabcdef"))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
         .withArgs(3);
-      await expect(
-        gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, READ, padded(MAX_PAYLOAD)),
-      ).to.emit(gateway, "InboundExecuted");
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, padded(MAX_PAYLOAD))).to.emit(
+        gateway,
+        "InboundExecuted",
+      );
     });
 
-    it("refuses a call that ran out of the relayer's gas instead of recording a failure", async function () {
-      const { gateway, mock, relayer } = await loadFixture(deployGatewayFixture);
+    it("refuses a write that ran out of the relayer's gas instead of recording a failure", async function () {
+      const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(
-        gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }),
-      )
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
-        .withArgs(requestId(1));
-      expect((await gateway.inboundRecord(requestId(1))).target).to.equal(ethers.ZeroAddress);
-      expect(await gateway.lastSequence(PIPE)).to.equal(0);
+        .withArgs(inboundId(1));
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
+      // Nothing consumed: the packet still runs.
+      const write = mock.interface.encodeFunctionData("write");
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.mock, WRITE, write))
+        .to.emit(gateway, "InboundExecuted")
+        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), WRITE, true, EMPTY_HASH, 1);
     });
   });
 
-  describe("replay protection", function () {
-    it("executes a request id at most once", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+  describe("replay protection: each packet (pipe, sequence) at most once, in any order", function () {
+    it("refuses a replay whatever it carries, by either entry point; the same sequence of another pipe runs", async function () {
+      const { gateway, drug, evidence, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data);
-      for (const [pipe, sequence] of [
-        [PIPE, 2],
-        [OTHER_PIPE, 1],
-      ] as const) {
-        await expect(gateway.connect(relayer).execute(requestId(1), pipe, sequence, NAMES.drug, WRITE, data))
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data);
+      const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
+      const replays = [
+        () => gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data),
+        () => gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, read),
+        () => gateway.connect(relayer).executeDependentWrite(PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 1),
+      ];
+      for (const replay of replays) {
+        await expect(replay())
           .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
-          .withArgs(requestId(1));
+          .withArgs(PIPE, 1);
       }
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
+
+      await expect(gateway.connect(relayer).execute(OTHER_PIPE, 1, NAMES.drug, WRITE, data))
+        .to.emit(gateway, "InboundExecuted")
+        .withArgs(inboundId(1, OTHER_PIPE), OTHER_PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 2);
+      expect(await drug.custodyLength(batchId(1))).to.equal(2);
     });
 
-    it("requires a strictly increasing sequence per pipe, gaps allowed, pipes independent", async function () {
+    it("accepts gaps and late packets: the order is the relayer's, the once-only rule the gateway's", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      const run = (id: number, pipe: string, sequence: number) =>
-        gateway.connect(relayer).execute(requestId(id), pipe, sequence, NAMES.evidence, READ, data);
+      const run = (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, NAMES.evidence, READ, data);
+      for (const sequence of [10, 3, 1, 11, 12, 2 ** 40])
+        await expect(run(sequence)).to.emit(gateway, "InboundExecuted");
+      for (const sequence of [10, 3, 1, 11, 12, 2 ** 40]) {
+        await expect(run(sequence))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
+          .withArgs(PIPE, sequence);
+      }
+      for (const sequence of [2, 4, 9, 13, 2 ** 40 - 1]) {
+        expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal(NEVER_EXECUTED);
+      }
+      await expect(run(2)).to.emit(gateway, "InboundExecuted");
+    });
 
-      await expect(run(1, PIPE, 0))
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewaySequenceNotIncreasing")
-        .withArgs(PIPE, 0, 0);
-      await run(1, PIPE, 3);
-      await expect(run(2, PIPE, 3))
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewaySequenceNotIncreasing")
-        .withArgs(PIPE, 3, 3);
-      await expect(run(2, PIPE, 2))
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewaySequenceNotIncreasing")
-        .withArgs(PIPE, 2, 3);
-      await expect(run(2, OTHER_PIPE, 1)).to.emit(gateway, "InboundExecuted");
-      await expect(run(3, PIPE, 10)).to.emit(gateway, "InboundExecuted");
-      expect(await gateway.lastSequence(PIPE)).to.equal(10);
-      expect(await gateway.lastSequence(OTHER_PIPE)).to.equal(1);
+    it("derives each request id from the chain, the gateway, the pipe and the sequence", async function () {
+      const { gateway, admin, inboundId } = await loadFixture(deployGatewayFixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const ids = new Set<string>();
+      for (const pipe of [PIPE, OTHER_PIPE]) {
+        for (const sequence of [1, 2, 12, 2n ** 64n - 1n]) {
+          const id = await gateway.inboundRequestId(pipe, sequence);
+          expect(id).to.equal(inboundRequestIdOf(chainId, await gateway.getAddress(), pipe, sequence));
+          expect(id).to.equal(inboundId(sequence, pipe));
+          ids.add(id);
+        }
+      }
+      expect(ids.size).to.equal(8);
+      const other = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD]);
+      expect(await other.inboundRequestId(PIPE, 1)).to.not.equal(inboundId(1));
+    });
+
+    it("keeps the records of 12 packets per word independent (property test against a model)", async function () {
+      const { gateway, drug, evidence, mock, relayer } = await loadFixture(deployGatewayFixture);
+      type Outcome = { target: string; operation: number; success: boolean; compensated: boolean };
+      const model = new Map<number, Outcome>();
+      const kinds = [
+        { name: NAMES.mock, op: WRITE, data: mock.interface.encodeFunctionData("write"), ok: true, at: mock },
+        {
+          name: NAMES.drug,
+          op: WRITE,
+          data: continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x")),
+          ok: false,
+          at: drug,
+        },
+        {
+          name: NAMES.evidence,
+          op: READ,
+          data: evidence.interface.encodeFunctionData("verify", [ethers.id("e")]),
+          ok: true,
+          at: evidence,
+        },
+        {
+          name: NAMES.drug,
+          op: READ,
+          data: drug.interface.encodeFunctionData("custodyStep", [batchId(1), 0]),
+          ok: false,
+          at: drug,
+        },
+      ];
+      // mulberry32: a seeded generator, so a failure replays identically.
+      let seed = 20240611;
+      const random = (n: number) => {
+        seed = (seed + 0x6d2b79f5) | 0;
+        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        return ((t ^ (t >>> 14)) >>> 0) % n;
+      };
+      const seen = new Set<string>();
+      for (let step = 0; step < 160; ++step) {
+        const sequence = 1 + random(40);
+        const known = model.get(sequence);
+        if (!known) {
+          const kind = kinds[random(kinds.length)];
+          await expect(gateway.connect(relayer).execute(PIPE, sequence, kind.name, kind.op, kind.data))
+            .to.emit(gateway, "InboundExecuted")
+            .withArgs(
+              await gateway.inboundRequestId(PIPE, sequence),
+              PIPE,
+              sequence,
+              await kind.at.getAddress(),
+              kind.op,
+              kind.ok,
+              (hash: string) => ethers.isHexString(hash, 32),
+              (version: bigint) => version >= 0n,
+            );
+          const target = await kind.at.getAddress();
+          model.set(sequence, { target, operation: kind.op, success: kind.ok, compensated: false });
+          seen.add("execute");
+        } else if (random(3) === 0) {
+          seen.add("replay");
+          await expect(gateway.connect(relayer).execute(PIPE, sequence, kinds[0].name, WRITE, kinds[0].data))
+            .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
+            .withArgs(PIPE, sequence);
+        } else {
+          const compensation = gateway.connect(relayer).compensate(PIPE, sequence);
+          if (known.operation === READ) {
+            await expect(compensation)
+              .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
+              .withArgs(PIPE, sequence);
+            seen.add("compensate a read");
+          } else if (!known.success) {
+            await expect(compensation)
+              .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestFailed")
+              .withArgs(PIPE, sequence);
+            seen.add("compensate a failed write");
+          } else if (known.compensated) {
+            await expect(compensation)
+              .to.be.revertedWithCustomError(gateway, "SubchainGatewayAlreadyCompensated")
+              .withArgs(PIPE, sequence);
+            seen.add("compensate twice");
+          } else {
+            await expect(compensation)
+              .to.emit(gateway, "Compensated")
+              .withArgs(await gateway.inboundRequestId(PIPE, sequence), PIPE, sequence, known.target, true, "0x");
+            known.compensated = true;
+            seen.add("compensate");
+          }
+        }
+      }
+      // Every transition of the model was taken at least once.
+      expect([...seen].sort()).to.deep.equal([
+        "compensate",
+        "compensate a failed write",
+        "compensate a read",
+        "compensate twice",
+        "execute",
+        "replay",
+      ]);
+      for (let sequence = 0; sequence <= 48; ++sequence) {
+        const known = model.get(sequence);
+        const expected = known ? [known.target, known.operation, known.success, known.compensated] : NEVER_EXECUTED;
+        expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal(expected, `sequence ${sequence}`);
+        expect(await gateway.inboundRecord(OTHER_PIPE, sequence)).to.deep.equal(NEVER_EXECUTED);
+      }
+      const compensable = [...model.values()].filter((o) => o.operation === WRITE && o.success && !o.compensated);
+      expect(await mock.writes()).to.equal(compensable.length);
+    });
+  });
+
+  describe("reserving record words ahead", function () {
+    it("pays for a word ahead without touching its records, and makes the packets there cheaper", async function () {
+      const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
+      const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
+      const run = (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, NAMES.evidence, READ, read);
+      await run(1);
+      // Words 0-2 (sequences 0-35) are reserved, word 0 already in use; word 3 (36-47) stays fresh.
+      await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 5, 3))
+        .to.emit(gateway, "InboundRecordsReserved")
+        .withArgs(PIPE, 0, 3, relayer.address);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+      for (const sequence of [0, 2, 11, 12, 35]) {
+        expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal(NEVER_EXECUTED);
+      }
+      await expect(run(1))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
+        .withArgs(PIPE, 1);
+
+      const gasOf = async (sequence: number) => (await (await run(sequence)).wait())!.gasUsed;
+      const reserved = await gasOf(24);
+      const fresh = await gasOf(36);
+      expect(fresh - reserved).to.be.greaterThan(15_000n);
+      expect(await gateway.inboundRecord(PIPE, 24)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+    });
+
+    it("refuses a zero pipe and a reservation of 0 or more than MAX_RESERVED_WORDS words", async function () {
+      const { gateway, relayer } = await loadFixture(deployGatewayFixture);
+      const max = await gateway.MAX_RESERVED_WORDS();
+      await expect(gateway.connect(relayer).reserveInboundRecords(ethers.ZeroHash, 1, 1))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
+        .withArgs(ethers.ZeroHash);
+      for (const words of [0n, max + 1n]) {
+        await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 1, words))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidReservation")
+          .withArgs(words, max);
+      }
+      await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 2n ** 64n - 1n, max))
+        .to.emit(gateway, "InboundRecordsReserved")
+        .withArgs(PIPE, (2n ** 64n - 1n) / 12n, max, relayer.address);
     });
   });
 
   describe("state versions and dependent writes (stale-read rejection)", function () {
     it("reports the contract-wide version after every operation; writes move it, reads do not", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const write = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
       const read = drug.interface.encodeFunctionData("custodyLength", [batchId(1)]);
       const target = await drug.getAddress();
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, write(1)))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, write(1)))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 1);
+        .withArgs(inboundId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 1);
       const lengthOne = abi.encode(["uint256"], [1]);
-      await expect(gateway.connect(relayer).execute(requestId(2), PIPE, 2, NAMES.drug, READ, read))
+      await expect(gateway.connect(relayer).execute(PIPE, 2, NAMES.drug, READ, read))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(2), PIPE, 2, target, READ, true, ethers.keccak256(lengthOne), 1);
-      await expect(gateway.connect(relayer).execute(requestId(3), PIPE, 3, NAMES.drug, WRITE, write(2)))
+        .withArgs(inboundId(2), PIPE, 2, target, READ, true, ethers.keccak256(lengthOne), 1);
+      await expect(gateway.connect(relayer).execute(PIPE, 3, NAMES.drug, WRITE, write(2)))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(3), PIPE, 3, target, WRITE, true, EMPTY_HASH, 2);
+        .withArgs(inboundId(3), PIPE, 3, target, WRITE, true, EMPTY_HASH, 2);
       expect(await drug.stateVersion(ethers.ZeroHash)).to.equal(2);
       expect(await drug.stateVersion(batchId(1))).to.equal(2);
       expect(await drug.stateVersion(batchId(2))).to.equal(0);
     });
 
     it("runs a dependent write when the key's version is the one the read saw", async function () {
-      const { gateway, drug, relayer, manufacturer, custodian } = await loadFixture(deployGatewayFixture);
+      const { gateway, drug, relayer, manufacturer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       await drug.connect(manufacturer).recordBatch(batchId(1), manufacturer.address, dataHash("batch"));
       const seen = await drug.stateVersion(batchId(1));
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       // A change of another key does not make the read stale.
       await drug.connect(manufacturer).recordBatch(batchId(2), manufacturer.address, dataHash("other"));
-      await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(1), PIPE, 1, NAMES.drug, data, batchId(1), seen),
-      )
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, NAMES.drug, data, batchId(1), seen))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
     });
 
-    it("refuses a dependent write after the key changed, consuming neither id nor sequence", async function () {
+    it("refuses a dependent write after the key changed, consuming nothing", async function () {
       const { gateway, drug, relayer, manufacturer, custodian } = await loadFixture(deployGatewayFixture);
       await drug.connect(manufacturer).recordBatch(batchId(1), manufacturer.address, dataHash("batch"));
       const seen = await drug.stateVersion(batchId(1));
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local move"));
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(1), PIPE, 1, NAMES.drug, data, batchId(1), seen),
-      )
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, NAMES.drug, data, batchId(1), seen))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, batchId(1), seen, seen + 1n);
-      expect(await gateway.lastSequence(PIPE)).to.equal(0);
-      expect((await gateway.inboundRecord(requestId(1))).target).to.equal(ethers.ZeroAddress);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
       // The contract-wide version (key zero) catches any change.
-      await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(1), PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 1),
-      )
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, ethers.ZeroHash, 1, 2);
+      // After a fresh read, the same packet runs.
+      await expect(
+        gateway.connect(relayer).executeDependentWrite(PIPE, 1, NAMES.drug, data, batchId(1), seen + 1n),
+      ).to.emit(gateway, "InboundExecuted");
     });
 
     it("applies every inbound refusal to dependent writes too", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data);
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data);
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 0, NAMES.drug, data, ethers.ZeroHash, 1))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
+        .withArgs(PIPE, 0);
       await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(1), PIPE, 2, NAMES.drug, data, ethers.ZeroHash, 1),
+        gateway.connect(relayer).executeDependentWrite(ethers.ZeroHash, 2, NAMES.drug, data, ethers.ZeroHash, 1),
       )
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
-        .withArgs(requestId(1));
-      await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(2), PIPE, 1, NAMES.drug, data, ethers.ZeroHash, 1),
-      )
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewaySequenceNotIncreasing")
-        .withArgs(PIPE, 1, 1);
-      const hook = drug.interface.encodeFunctionData("compensate", [requestId(1)]);
-      await expect(
-        gateway.connect(relayer).executeDependentWrite(requestId(2), PIPE, 2, NAMES.drug, hook, ethers.ZeroHash, 1),
-      )
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
+        .withArgs(ethers.ZeroHash);
+      const hook = drug.interface.encodeFunctionData("compensate", [ethers.id("r")]);
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 2, NAMES.drug, hook, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
         .withArgs(NAMES.drug, hook.slice(0, 10));
+      const unknown = ethers.id("Unknown");
+      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 2, unknown, data, ethers.ZeroHash, 1))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
+        .withArgs(unknown);
     });
   });
 
   describe("compensation", function () {
     it("undoes a successful write exactly once", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data);
-      expect(await gateway.connect(relayer).compensate.staticCall(requestId(1))).to.equal(true);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data);
+      expect(await gateway.connect(relayer).compensate.staticCall(PIPE, 1)).to.equal(true);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), true, "0x")
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), true, "0x")
         .and.to.emit(drug, "CustodyCompensated")
-        .withArgs(batchId(1), requestId(1), 0);
+        .withArgs(batchId(1), inboundId(1), 0);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
       expect(await drug.stateVersion(batchId(1))).to.equal(2);
-      expect(await gateway.inboundRecord(requestId(1))).to.deep.equal([await drug.getAddress(), WRITE, true, true]);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, true]);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayAlreadyCompensated")
-        .withArgs(requestId(1));
+        .withArgs(PIPE, 1);
+      // A compensated packet is still consumed.
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
+        .withArgs(PIPE, 1);
     });
 
-    it("refuses an unknown request and a read", async function () {
+    it("refuses a packet never executed and a read", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
-      await expect(gateway.connect(relayer).compensate(requestId(404)))
-        .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnknownRequest")
-        .withArgs(requestId(404));
+      for (const [pipe, sequence] of [
+        [PIPE, 404],
+        [PIPE, 0],
+        [ethers.ZeroHash, 1],
+      ] as const) {
+        await expect(gateway.connect(relayer).compensate(pipe, sequence))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnknownRequest")
+          .withArgs(pipe, sequence);
+      }
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.evidence, READ, read);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, read);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
-        .withArgs(requestId(1));
+        .withArgs(PIPE, 1);
+      await expect(gateway.connect(relayer).compensate(OTHER_PIPE, 1))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnknownRequest")
+        .withArgs(OTHER_PIPE, 1);
     });
 
     it("records a compensation the business contract refuses, and lets it be retried later", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
-      await gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, step(1));
-      await gateway.connect(relayer).execute(requestId(2), PIPE, 2, NAMES.drug, WRITE, step(2));
-      const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), requestId(1)]);
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, step(1));
+      await gateway.connect(relayer).execute(PIPE, 2, NAMES.drug, WRITE, step(2));
+      const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
 
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), false, refusal);
-      expect((await gateway.inboundRecord(requestId(1))).compensated).to.equal(false);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), false, refusal);
+      expect((await gateway.inboundRecord(PIPE, 1)).compensated).to.equal(false);
       expect(await drug.custodyLength(batchId(1))).to.equal(2);
 
-      await gateway.connect(relayer).compensate(requestId(2));
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await gateway.connect(relayer).compensate(PIPE, 2);
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), true, "0x");
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), true, "0x");
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
     });
 
-    it("still compensates on the contract written to after its name moved to a new version", async function () {
-      const { gateway, drug, admin, relayer, custodian } = await loadFixture(deployGatewayFixture);
-      await gateway
-        .connect(relayer)
-        .execute(
-          requestId(1),
-          PIPE,
-          1,
-          NAMES.drug,
-          WRITE,
-          continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")),
-        );
+    it("compensates on the contract written to after its name moved to a new version or was removed", async function () {
+      const { gateway, drug, admin, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
+      const write = (n: number) => continueCustodyData(drug, batchId(n), custodian.address, dataHash("x"));
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, write(1));
+      await gateway.connect(relayer).execute(PIPE, 2, NAMES.drug, WRITE, write(2));
       const drugV2 = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
       await gateway.registerContract(NAMES.drug, drugV2);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await gateway.connect(relayer).execute(PIPE, 3, NAMES.drug, WRITE, write(3));
+      expect((await gateway.inboundRecord(PIPE, 1)).target).to.equal(await drug.getAddress());
+      expect((await gateway.inboundRecord(PIPE, 3)).target).to.equal(await drugV2.getAddress());
+
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(drug, "CustodyCompensated")
-        .withArgs(batchId(1), requestId(1), 0);
+        .withArgs(batchId(1), inboundId(1), 0);
+      await expect(gateway.connect(relayer).compensate(PIPE, 3))
+        .to.emit(drugV2, "CustodyCompensated")
+        .withArgs(batchId(3), inboundId(3), 0);
+      await gateway.unregisterContract(NAMES.drug);
+      await expect(gateway.connect(relayer).compensate(PIPE, 2))
+        .to.emit(drug, "CustodyCompensated")
+        .withArgs(batchId(2), inboundId(2), 0);
     });
 
     it("refuses a compensation that ran out of the relayer's gas", async function () {
-      const { gateway, mock, relayer } = await loadFixture(deployGatewayFixture);
-      await gateway
-        .connect(relayer)
-        .execute(requestId(1), PIPE, 1, NAMES.mock, WRITE, mock.interface.encodeFunctionData("write"));
+      const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.mock, WRITE, mock.interface.encodeFunctionData("write"));
       await mock.setExhaustOnCompensate(true);
-      await expect(gateway.connect(relayer).compensate(requestId(1), { gasLimit: 3_000_000 }))
+      await expect(gateway.connect(relayer).compensate(PIPE, 1, { gasLimit: 3_000_000 }))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
-        .withArgs(requestId(1));
+        .withArgs(inboundId(1));
+      expect((await gateway.inboundRecord(PIPE, 1)).compensated).to.equal(false);
       await mock.setExhaustOnCompensate(false);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await mock.getAddress(), true, "0x");
+        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), true, "0x");
     });
   });
 
@@ -435,14 +617,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     await time.setNextBlockTimestamp(2_000_000_000);
     await gateway
       .connect(relayer)
-      .execute(
-        requestId(1),
-        PIPE,
-        1,
-        NAMES.drug,
-        WRITE,
-        continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")),
-      );
+      .execute(PIPE, 1, NAMES.drug, WRITE, continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")));
     expect((await drug.custodyStep(batchId(1), 0)).timestamp).to.equal(2_000_000_000);
   });
 });

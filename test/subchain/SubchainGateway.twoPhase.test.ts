@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   MAX_PAYLOAD,
+  MAX_TWO_PHASE_DURATION,
   NAMES,
   PIPE,
   TxStatus,
@@ -10,8 +11,8 @@ import {
   batchId,
   continueCustodyData,
   dataHash,
+  deadlineIn,
   deployGatewayFixture,
-  requestId,
   txId,
 } from "./fixtures";
 
@@ -19,7 +20,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
   async function preparedFixture() {
     const f = await deployGatewayFixture();
     const data = continueCustodyData(f.drug, batchId(1), f.custodian.address, dataHash("2pc"));
-    await f.gateway.connect(f.relayer).prepare(txId(1), PIPE, NAMES.drug, data);
+    await f.gateway.connect(f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn());
     return f;
   }
 
@@ -27,18 +28,20 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("stages the write in the business contract and locks the keys it reports", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("2pc"));
-      expect(await gateway.connect(relayer).prepare.staticCall(txId(1), PIPE, NAMES.drug, data)).to.deep.equal([
-        batchId(1),
-      ]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data))
+      const deadline = await deadlineIn();
+      expect(
+        await gateway.connect(relayer).prepare.staticCall(txId(1), PIPE, NAMES.drug, data, deadline),
+      ).to.deep.equal([batchId(1)]);
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline))
         .to.emit(gateway, "TwoPhasePrepared")
-        .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)])
+        .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)], deadline)
         .and.to.emit(drug, "CustodyStaged")
         .withArgs(txId(1), batchId(1), custodian.address, dataHash("2pc"));
       expect(await gateway.lockHolder(drug, batchId(1))).to.equal(txId(1));
       expect(await gateway.twoPhaseTx(txId(1))).to.deep.equal([
         await drug.getAddress(),
         BigInt(TxStatus.Prepared),
+        BigInt(deadline),
         [batchId(1)],
       ]);
       // Staged, not applied.
@@ -48,22 +51,23 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a second prepare touching a key another transaction locked; other keys stay free", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(preparedFixture);
       const sameBatch = continueCustodyData(drug, batchId(1), custodian.address, dataHash("other"));
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, sameBatch))
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, sameBatch, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayKeyLocked")
         .withArgs(await drug.getAddress(), batchId(1), txId(1));
       const otherBatch = continueCustodyData(drug, batchId(2), custodian.address, dataHash("other"));
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, otherBatch))
+      const deadline = await deadlineIn(60);
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, otherBatch, deadline))
         .to.emit(gateway, "TwoPhasePrepared")
-        .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)]);
+        .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)], deadline);
     });
 
     it("keeps every other write off a locked key, cross-chain and local", async function () {
-      const { gateway, drug, relayer, custodian, manufacturer } = await loadFixture(preparedFixture);
+      const { gateway, drug, relayer, custodian, manufacturer, inboundId } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("ordinary"));
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
-      await expect(gateway.connect(relayer).execute(requestId(1), PIPE, 1, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(requestId(1), PIPE, 1, await drug.getAddress(), WRITE, false, ethers.keccak256(locked), 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, ethers.keccak256(locked), 0);
       await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
         .to.be.revertedWithCustomError(drug, "DrugTraceabilityBatchLocked")
         .withArgs(batchId(1), txId(1));
@@ -73,28 +77,18 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     });
 
     it("refuses a compensation of a write whose key is locked, and lets it through after the rollback", async function () {
-      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
-      await gateway
-        .connect(relayer)
-        .execute(
-          requestId(1),
-          PIPE,
-          1,
-          NAMES.drug,
-          WRITE,
-          continueCustodyData(drug, batchId(1), custodian.address, dataHash("a")),
-        );
-      await gateway
-        .connect(relayer)
-        .prepare(txId(1), PIPE, NAMES.drug, continueCustodyData(drug, batchId(1), custodian.address, dataHash("b")));
+      const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
+      const step = (s: string) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(s));
+      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, step("a"));
+      await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, step("b"), await deadlineIn());
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), false, locked);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), false, locked);
       await gateway.connect(relayer).rollback(txId(1));
-      await expect(gateway.connect(relayer).compensate(requestId(1)))
+      await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
-        .withArgs(requestId(1), await drug.getAddress(), true, "0x");
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), true, "0x");
     });
 
     it("refuses a contract that did not opt in", async function () {
@@ -104,7 +98,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         relayer.address,
         ethers.id("m"),
       ]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.evidence, data))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.evidence, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTwoPhaseUnsupported")
         .withArgs(NAMES.evidence, await evidence.getAddress());
     });
@@ -112,25 +106,25 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a zero or reused transaction id, a zero pipe, an unregistered name, a large payload", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).prepare(ethers.ZeroHash, PIPE, NAMES.drug, data))
+      await expect(gateway.connect(relayer).prepare(ethers.ZeroHash, PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidTxId")
         .withArgs(ethers.ZeroHash);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExists")
         .withArgs(txId(1));
       await gateway.connect(relayer).commit(txId(1));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExists")
         .withArgs(txId(1));
-      await expect(gateway.connect(relayer).prepare(txId(2), ethers.ZeroHash, NAMES.drug, data))
+      await expect(gateway.connect(relayer).prepare(txId(2), ethers.ZeroHash, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
       const unknown = ethers.id("Unknown");
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, unknown, data))
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, unknown, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
       const tooLarge = ethers.concat([data, new Uint8Array(MAX_PAYLOAD + 1 - ethers.dataLength(data))]);
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, tooLarge))
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, tooLarge, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
     });
@@ -142,17 +136,23 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         manufacturer.address,
         dataHash("x"),
       ]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, notStageable))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, notStageable, await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "TwoPhaseBusinessUnsupportedCall")
         .withArgs(notStageable.slice(0, 10));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, "0x01"))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, "0x01", await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "TwoPhaseBusinessUnsupportedCall")
         .withArgs("0x00000000");
       const badParty = continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x"));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, badParty))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, badParty, await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "DrugTraceabilityInvalidParty")
         .withArgs(ethers.ZeroAddress);
-      expect((await gateway.twoPhaseTx(txId(1))).status).to.equal(TxStatus.None);
+      expect(await gateway.twoPhaseTx(txId(1))).to.deep.equal([ethers.ZeroAddress, BigInt(TxStatus.None), 0n, []]);
+      // The id was not taken.
+      const good = continueCustodyData(drug, batchId(1), manufacturer.address, dataHash("x"));
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, good, await deadlineIn())).to.emit(
+        gateway,
+        "TwoPhasePrepared",
+      );
     });
 
     it("locks at most MAX_TWO_PHASE_KEYS keys", async function () {
@@ -160,11 +160,11 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const max = Number(await gateway.MAX_TWO_PHASE_KEYS());
       const keys = Array.from({ length: max + 1 }, (_, i) => ethers.id(`key-${i}`));
       await mock.setReportedKeys(keys);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x"))
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTooManyKeys")
         .withArgs(max + 1, max);
       await mock.setReportedKeys(keys.slice(0, max));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x")).to.emit(
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn())).to.emit(
         gateway,
         "TwoPhasePrepared",
       );
@@ -176,7 +176,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("accepts a key reported twice by the same transaction", async function () {
       const { gateway, mock, relayer } = await loadFixture(deployGatewayFixture);
       await mock.setReportedKeys([ethers.id("k"), ethers.id("k")]);
-      await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x");
+      await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn());
       expect(await gateway.lockHolder(mock, ethers.id("k"))).to.equal(txId(1));
       await gateway.connect(relayer).commit(txId(1));
       expect(await gateway.lockHolder(mock, ethers.id("k"))).to.equal(ethers.ZeroHash);
@@ -206,7 +206,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, relayer, custodian } = await loadFixture(preparedFixture);
       await expect(gateway.connect(relayer).rollback(txId(1)))
         .to.emit(gateway, "TwoPhaseRolledBack")
-        .withArgs(txId(1), await drug.getAddress())
+        .withArgs(txId(1), await drug.getAddress(), relayer.address)
         .and.to.emit(drug, "CustodyStageDiscarded")
         .withArgs(txId(1), batchId(1));
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
@@ -214,7 +214,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       expect(await gateway.lockHolder(drug, batchId(1))).to.equal(ethers.ZeroHash);
       expect((await gateway.twoPhaseTx(txId(1))).status).to.equal(TxStatus.RolledBack);
       const again = continueCustodyData(drug, batchId(1), custodian.address, dataHash("retry"));
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, again)).to.emit(
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, again, await deadlineIn())).to.emit(
         gateway,
         "TwoPhasePrepared",
       );
@@ -222,7 +222,12 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
 
     it("refuses to commit or roll back an unknown transaction", async function () {
       const { gateway, relayer } = await loadFixture(deployGatewayFixture);
-      for (const call of [gateway.connect(relayer).commit, gateway.connect(relayer).rollback]) {
+      const calls = [
+        gateway.connect(relayer).commit,
+        gateway.connect(relayer).rollback,
+        gateway.connect(relayer).rollbackExpired,
+      ];
+      for (const call of calls) {
         await expect(call(txId(404)))
           .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxUnknown")
           .withArgs(txId(404));
@@ -238,9 +243,11 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       await expect(gateway.connect(relayer).rollback(txId(1)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
         .withArgs(txId(1), TxStatus.Committed);
-      await gateway
-        .connect(relayer)
-        .prepare(txId(2), PIPE, NAMES.drug, continueCustodyData(drug, batchId(2), custodian.address, dataHash("y")));
+      await expect(gateway.connect(relayer).rollbackExpired(txId(1)))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
+        .withArgs(txId(1), TxStatus.Committed);
+      const other = continueCustodyData(drug, batchId(2), custodian.address, dataHash("y"));
+      await gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, other, await deadlineIn());
       await gateway.connect(relayer).rollback(txId(2));
       await expect(gateway.connect(relayer).rollback(txId(2)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
@@ -254,7 +261,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, stranger, admin, custodian } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("x"));
       for (const caller of [stranger, admin]) {
-        await expect(gateway.connect(caller).prepare(txId(2), PIPE, NAMES.drug, data))
+        await expect(gateway.connect(caller).prepare(txId(2), PIPE, NAMES.drug, data, await deadlineIn()))
           .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
           .withArgs(caller.address);
         await expect(gateway.connect(caller).commit(txId(1)))
@@ -274,6 +281,102 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         .to.emit(gateway, "TwoPhaseCommitted")
         .withArgs(txId(1), await drug.getAddress(), 1);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
+    });
+  });
+
+  describe("deadline: a stuck transaction cannot hold its locks for ever", function () {
+    // Transactions whose timing matters are sent with a gas limit, so they are mined at the block time set here
+    // (no gas estimate at another time) and a refusal is the mined transaction's revert.
+    const mined = { gasLimit: 1_000_000 };
+    const DAY = MAX_TWO_PHASE_DURATION;
+
+    async function preparedAt() {
+      const f = await deployGatewayFixture();
+      const start = (await time.latest()) + 100;
+      const deadline = start + 3_600;
+      await time.setNextBlockTimestamp(start);
+      const data = continueCustodyData(f.drug, batchId(1), f.custodian.address, dataHash("2pc"));
+      await f.gateway.connect(f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline, mined);
+      return { ...f, deadline };
+    }
+
+    it("refuses a deadline not after the block time or more than MAX_TWO_PHASE_DURATION ahead", async function () {
+      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+      expect(await gateway.MAX_TWO_PHASE_DURATION()).to.equal(DAY);
+      const data = (n: number) => continueCustodyData(drug, batchId(n), custodian.address, dataHash("x"));
+      const t = (await time.latest()) + 100;
+      for (const [at, deadline] of [
+        [t, 0],
+        [t + 10, t + 10],
+        [t + 20, t + 20 + DAY + 1],
+      ]) {
+        await time.setNextBlockTimestamp(at);
+        await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), deadline, mined))
+          .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidTxDeadline")
+          .withArgs(deadline, at, at + DAY);
+      }
+      // Both ends of the range: one second ahead, and exactly MAX_TWO_PHASE_DURATION ahead.
+      await time.setNextBlockTimestamp(t + 30);
+      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), t + 31, mined))
+        .to.emit(gateway, "TwoPhasePrepared")
+        .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)], t + 31);
+      await time.setNextBlockTimestamp(t + 40);
+      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, data(2), t + 40 + DAY, mined))
+        .to.emit(gateway, "TwoPhasePrepared")
+        .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)], t + 40 + DAY);
+    });
+
+    it("commits up to the deadline, refuses to commit after it", async function () {
+      const { gateway, drug, relayer, custodian, deadline } = await loadFixture(preparedAt);
+      const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("2pc"));
+      await gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, data, deadline, mined);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(gateway.connect(relayer).commit(txId(1), mined)).to.emit(gateway, "TwoPhaseCommitted");
+      await expect(gateway.connect(relayer).commit(txId(2), mined))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExpired")
+        .withArgs(txId(2), deadline);
+      expect(await gateway.lockHolder(drug, batchId(2))).to.equal(txId(2));
+      // The relayer may still roll it back.
+      await expect(gateway.connect(relayer).rollback(txId(2)))
+        .to.emit(gateway, "TwoPhaseRolledBack")
+        .withArgs(txId(2), await drug.getAddress(), relayer.address);
+      expect(await gateway.lockHolder(drug, batchId(2))).to.equal(ethers.ZeroHash);
+    });
+
+    it("lets anyone roll back after the deadline, releasing the locks; nobody but a relayer before", async function () {
+      const { gateway, drug, stranger, custodian, deadline } = await loadFixture(preparedAt);
+      await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotExpired")
+        .withArgs(txId(1), deadline);
+      await expect(gateway.connect(stranger).rollback(txId(1)))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
+        .withArgs(stranger.address);
+      // A local write waits for the lock.
+      await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
+        .to.be.revertedWithCustomError(drug, "DrugTraceabilityBatchLocked")
+        .withArgs(batchId(1), txId(1));
+      await time.setNextBlockTimestamp(deadline);
+      await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotExpired")
+        .withArgs(txId(1), deadline);
+
+      // The next block is after the deadline.
+      await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
+        .to.emit(gateway, "TwoPhaseRolledBack")
+        .withArgs(txId(1), await drug.getAddress(), stranger.address)
+        .and.to.emit(drug, "CustodyStageDiscarded")
+        .withArgs(txId(1), batchId(1));
+      expect(await gateway.lockHolder(drug, batchId(1))).to.equal(ethers.ZeroHash);
+      expect((await gateway.twoPhaseTx(txId(1))).status).to.equal(TxStatus.RolledBack);
+      expect(await drug.custodyLength(batchId(1))).to.equal(0);
+      await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local"))).to.emit(
+        drug,
+        "CustodyContinued",
+      );
+      // Finished: neither a second release nor a commit.
+      await expect(gateway.connect(stranger).rollbackExpired(txId(1)))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
+        .withArgs(txId(1), TxStatus.RolledBack);
     });
   });
 });

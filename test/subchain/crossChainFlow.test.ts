@@ -66,26 +66,24 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     expect(req.sender).to.equal(await a.drug.getAddress());
     expect(req.operation).to.equal(BigInt(WRITE));
 
-    // Relayer B delivers the packet: the request id becomes the step id, the nonce the pipe sequence.
+    // Relayer B delivers the packet as (pipe, sequence), here the nonce; gateway B derives the step's request id.
+    const stepId = await b.gateway.inboundRequestId(req.pipeId, req.nonce);
+    expect(stepId).to.not.equal(req.requestId);
     await expect(
-      b.gateway
-        .connect(relayerB)
-        .execute(req.requestId, req.pipeId, req.nonce, req.contractName, Number(req.operation), req.payload),
+      b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, req.contractName, Number(req.operation), req.payload),
     )
       .to.emit(b.gateway, "InboundExecuted")
-      .withArgs(req.requestId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
+      .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
     const step = await b.drug.custodyStep(batchId(1), 0);
-    expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, req.requestId]);
+    expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, stepId]);
 
     // Delivering the same packet again is refused; the ledger then orders the compensation.
-    await expect(
-      b.gateway
-        .connect(relayerB)
-        .execute(req.requestId, req.pipeId, req.nonce + 1n, req.contractName, WRITE, req.payload),
-    )
+    await expect(b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, req.contractName, WRITE, req.payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayRequestAlreadyExecuted")
-      .withArgs(req.requestId);
-    await b.gateway.connect(relayerB).compensate(req.requestId);
+      .withArgs(req.pipeId, req.nonce);
+    await expect(b.gateway.connect(relayerB).compensate(req.pipeId, req.nonce))
+      .to.emit(b.gateway, "Compensated")
+      .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), true, "0x");
     expect(await b.drug.custodyLength(batchId(1))).to.equal(0);
     // Chain A's own record is untouched.
     expect(await a.drug.custodyLength(batchId(1))).to.equal(1);
@@ -102,7 +100,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
 
     const delivery = await a.gateway
       .connect(relayerA)
-      .execute(req.requestId, req.pipeId, req.nonce, req.contractName, READ, req.payload);
+      .execute(req.pipeId, req.nonce, req.contractName, READ, req.payload);
     const receipt = await delivery.wait();
     const parsed = receipt!.logs.map((log) => a.gateway.interface.parseLog(log)).filter((l) => l !== null);
     const executed = parsed.find((l) => l.name === "InboundExecuted")!.args;
@@ -114,11 +112,11 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
   });
 
   it("a relayer of one sub-chain cannot execute on the other", async function () {
-    const { a, b, relayerA } = await loadFixture(twoChainsFixture);
+    const { b, relayerA } = await loadFixture(twoChainsFixture);
     const payload = b.evidence.interface.encodeFunctionData("verify", [ethers.id("x")]);
-    await expect(b.gateway.connect(relayerA).execute(ethers.id("r"), PIPE, 1, EVIDENCE, READ, payload))
+    await expect(b.gateway.connect(relayerA).execute(PIPE, 1, EVIDENCE, READ, payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayUnauthorizedRelayer")
       .withArgs(relayerA.address);
-    expect(await a.gateway.lastSequence(PIPE)).to.equal(0);
+    expect((await b.gateway.inboundRecord(PIPE, 1)).target).to.equal(ethers.ZeroAddress);
   });
 });

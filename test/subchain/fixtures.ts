@@ -20,10 +20,37 @@ export const NAMES = {
 /** Two-phase statuses, as `ISubchainGateway.TwoPhaseStatus`. */
 export const TxStatus = { None: 0, Prepared: 1, Committed: 2, RolledBack: 3 } as const;
 
+/** An arbitrary 32-byte id, for business-contract calls made without the gateway. */
 export const requestId = (n: number | string): string => ethers.id(`request-${n}`);
 export const txId = (n: number | string): string => ethers.id(`tx-${n}`);
 export const batchId = (n: number | string): string => ethers.id(`batch-${n}`);
 export const dataHash = (s: string): string => ethers.id(`data:${s}`);
+
+/** The longest a two-phase transaction may hold its locks (`MAX_TWO_PHASE_DURATION`). */
+export const MAX_TWO_PHASE_DURATION = 24 * 60 * 60;
+
+/**
+ * The request id a gateway derives for the inbound packet `sequence` of `pipe`, computed as a relayer does:
+ * keccak256(abi.encode(chainid, gateway, pipeId, sequence)).
+ */
+export function inboundRequestIdOf(chainId: bigint, gateway: string, pipe: string, sequence: number | bigint): string {
+  return ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "address", "bytes32", "uint64"],
+      [chainId, gateway, pipe, sequence],
+    ),
+  );
+}
+
+/**
+ * A two-phase deadline `seconds` after the latest block (one day by default: the longest allowed, since the next
+ * transaction's block is at least one second later).
+ */
+export async function deadlineIn(seconds = MAX_TWO_PHASE_DURATION): Promise<number> {
+  const latest = await ethers.provider.getBlock("latest");
+  if (!latest) throw new Error("no latest block");
+  return latest.timestamp + seconds;
+}
 
 /** ERC-165 id of an interface: XOR of the selectors of the functions it declares itself. */
 export function interfaceId(signatures: string[]): string {
@@ -43,6 +70,8 @@ export interface GatewayFixture {
   manufacturer: HardhatEthersSigner;
   custodian: HardhatEthersSigner;
   depositor: HardhatEthersSigner;
+  /** The request id the gateway derives for packet `sequence` of `pipe` (PIPE by default). */
+  inboundId(sequence: number | bigint, pipe?: string): string;
 }
 
 /** One sub-chain: a gateway with a relayer, the two example business contracts and the mock, all registered. */
@@ -61,7 +90,11 @@ export async function deployGatewayFixture(): Promise<GatewayFixture> {
   await drug.grantRole(await drug.MANUFACTURER_ROLE(), manufacturer.address);
   await drug.grantRole(await drug.CUSTODIAN_ROLE(), custodian.address);
   await evidence.grantRole(await evidence.DEPOSITOR_ROLE(), depositor.address);
-  return { gateway, drug, evidence, mock, admin, relayer, stranger, manufacturer, custodian, depositor };
+  const { chainId } = await ethers.provider.getNetwork();
+  const gatewayAddress = await gateway.getAddress();
+  const inboundId = (sequence: number | bigint, pipe = PIPE) =>
+    inboundRequestIdOf(chainId, gatewayAddress, pipe, sequence);
+  return { gateway, drug, evidence, mock, admin, relayer, stranger, manufacturer, custodian, depositor, inboundId };
 }
 
 /** Calldata of `DrugTraceability.continueCustody`. */
