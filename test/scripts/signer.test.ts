@@ -15,7 +15,7 @@ describe("scripts: the deployer's key from an encrypted keystore", function () {
   const local = () => ethers.getSigners();
 
   before(async () => {
-    writeFileSync(path, await encryptKeystoreJson(wallet, "correct horse", { scrypt: { N: 1 << 12 } }));
+    writeFileSync(path, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, "correct horse", { scrypt: { N: 1 << 12 } }));
     await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
   });
 
