@@ -171,7 +171,13 @@ contract ChainRegistry is IChainRegistry, Governed {
             if (cn.institution != sc.institution) revert ContractNameOwned(nameHash, cn.institution);
             if (cn.subchain != subchainId) revert ContractSubchainMismatch(nameHash, cn.subchain, subchainId);
         }
-        version = _recordVersion(cn, nameHash, subchainId, contractAddress, _checkContract(sc, subchainId, contractAddress));
+        version = _recordVersion(
+            cn,
+            nameHash,
+            subchainId,
+            contractAddress,
+            _checkContract(sc, subchainId, contractAddress)
+        );
     }
 
     function _recordVersion(

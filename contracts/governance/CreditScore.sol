@@ -159,15 +159,16 @@ contract CreditScore is ICreditRegistry, Governed {
     }
 
     function _setParams(CreditParams memory p) private {
-        bool valid = p.maxScore > 0 &&
-            p.initialScore <= p.maxScore &&
-            p.restrictionThreshold <= p.initialScore &&
-            p.expulsionThreshold < p.restrictionThreshold &&
-            p.completed >= 0 &&
-            p.failed <= 0 &&
-            p.timedOut <= 0 &&
-            p.badSignature <= 0 &&
-            p.replay <= 0;
+        bool valid =
+            p.maxScore > 0 &&
+                p.initialScore <= p.maxScore &&
+                p.restrictionThreshold <= p.initialScore &&
+                p.expulsionThreshold < p.restrictionThreshold &&
+                p.completed >= 0 &&
+                p.failed <= 0 &&
+                p.timedOut <= 0 &&
+                p.badSignature <= 0 &&
+                p.replay <= 0;
         if (!valid) revert CreditInvalidParams(p);
         _params = p;
         emit CreditParamsChanged(p, msg.sender);

@@ -264,14 +264,14 @@ contract Membership is IMembership, Governed {
     /// @dev INTERACTIONS, after every effect: the listener re-reads the new state from this contract. Joins and
     /// account activations are not told: nothing can depend on an applied institution or a pending account.
     function _notifyInstitution(uint32 id) private {
-        address l = _listener;
-        if (l != address(0)) IMembershipListener(l).syncInstitution(id);
+        address target = _listener;
+        if (target != address(0)) IMembershipListener(target).syncInstitution(id);
     }
 
     /// @dev As {_notifyInstitution}, for an account.
     function _notifyAccount(address account_) private {
-        address l = _listener;
-        if (l != address(0)) IMembershipListener(l).syncAccount(account_);
+        address target = _listener;
+        if (target != address(0)) IMembershipListener(target).syncAccount(account_);
     }
 
     function _addAccount(address account_, uint32 institution_, Role role, InstitutionKind kind) private {

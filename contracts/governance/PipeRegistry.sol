@@ -152,8 +152,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 grant = p.grant;
         if (address(uint160(grant)) != signer) return _signerRefusal(p, signer);
         if (operation > 1 || (grant >> _OPS_SHIFT) & (1 << operation) == 0) return Refusal.OperationNotAllowed;
-        bool allowed = selector != bytes4(0) &&
-            (_grants[pipeId][selector] != 0 || (p.selectors.length == 0 && !_isPrivileged(selector)));
+        bool allowed =
+            selector != bytes4(0) &&
+                (_grants[pipeId][selector] != 0 || (p.selectors.length == 0 && !_isPrivileged(selector)));
         if (!allowed) return Refusal.SelectorNotAllowed;
         return _dependencyRefusal(grant);
     }
@@ -175,8 +176,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 inst = (bits >> (src & 31)) | (_word(word, bits, uint16(grant >> _TGT_INST_SHIFT), 5));
         if ((inst >> _INST_INACTIVE) & 1 != 0) return Refusal.InstitutionNotActive;
         if ((inst >> _INST_RESTRICTED) & 1 != 0) return Refusal.InstitutionRestricted;
-        uint256 svc = _word(word, bits, uint16(grant >> _SRC_SVC_SHIFT), 5) |
-            _word(word, bits, uint16(grant >> _TGT_SVC_SHIFT), 5);
+        uint256 svc =
+            _word(word, bits, uint16(grant >> _SRC_SVC_SHIFT), 5) |
+                _word(word, bits, uint16(grant >> _TGT_SVC_SHIFT), 5);
         if ((svc >> _SVC_DISABLED) & 1 != 0) return Refusal.ServiceDisabled;
         if ((svc >> _SVC_SIGNER_INACTIVE) & 1 != 0) return Refusal.KeyRevoked;
         if ((_word(word, bits, uint24(grant >> _KEY_SHIFT), 7) >> _KEY_REVOKED) & 1 != 0) return Refusal.KeyRevoked;
@@ -221,10 +223,11 @@ contract PipeRegistry is IPipeRegistry, Governed {
         if (sourceApp.subchain == targetApp.subchain) revert PipeSameSubchain(sourceApp.subchain);
         _requireUsableInstitution(source);
         _requireUsableInstitution(targetApp.institution);
-        uint256 fields = _fits(source, 16) |
-            (_fits(targetApp.institution, 16) << 16) |
-            (_fits(_serviceIndex(spec.sourceService, sourceApp, spec.sourceApp), 16) << 32) |
-            (_fits(_serviceIndex(spec.targetService, targetApp, spec.targetApp), 16) << 48);
+        uint256 fields =
+            _fits(source, 16) |
+                (_fits(targetApp.institution, 16) << 16) |
+                (_fits(_serviceIndex(spec.sourceService, sourceApp, spec.sourceApp), 16) << 32) |
+                (_fits(_serviceIndex(spec.targetService, targetApp, spec.targetApp), 16) << 48);
         IChainRegistry.ContractName memory cn = chains.contractName(spec.contractName);
         if (cn.institution != targetApp.institution || cn.subchain != targetApp.subchain) {
             revert PipeContractMismatch(spec.contractName, targetApp.subchain, targetApp.institution);
@@ -369,8 +372,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
         IMembership.InstitutionStatus status = _membership.institutionStatus(id);
         // Only a suspension or an expulsion makes an institution inactive here: pipes are applied only between
         // active institutions, so an applied (not yet approved) institution never needs a bit.
-        bool inactive = status == IMembership.InstitutionStatus.Suspended ||
-            status == IMembership.InstitutionStatus.Expelled;
+        bool inactive =
+            status == IMembership.InstitutionStatus.Suspended || status == IMembership.InstitutionStatus.Expelled;
         bool restricted = credit.isRestricted(id);
         uint256 word = id >> 5;
         uint256 bit = id & 31;
@@ -486,12 +489,13 @@ contract PipeRegistry is IPipeRegistry, Governed {
     }
 
     function _checkLimits(uint32 ratePerMinute, uint32 maxPayloadBytes, uint32 timeoutSeconds) private pure {
-        bool sane = ratePerMinute != 0 &&
-            ratePerMinute <= MAX_RATE_PER_MINUTE &&
-            maxPayloadBytes != 0 &&
-            maxPayloadBytes <= MAX_PAYLOAD_BYTES &&
-            timeoutSeconds >= MIN_TIMEOUT &&
-            timeoutSeconds <= MAX_TIMEOUT;
+        bool sane =
+            ratePerMinute != 0 &&
+                ratePerMinute <= MAX_RATE_PER_MINUTE &&
+                maxPayloadBytes != 0 &&
+                maxPayloadBytes <= MAX_PAYLOAD_BYTES &&
+                timeoutSeconds >= MIN_TIMEOUT &&
+                timeoutSeconds <= MAX_TIMEOUT;
         if (!sane) revert PipeInvalidLimits(ratePerMinute, maxPayloadBytes, timeoutSeconds);
     }
 

@@ -20,12 +20,14 @@ export async function scriptSigner(
     try {
       json = readFileSync(path, "utf8");
     } catch (err) {
-      throw new Error(`CCGP_KEYSTORE: cannot read ${path}: ${(err as Error).message}`);
+      throw new Error(`CCGP_KEYSTORE: cannot read ${path}: ${(err as Error).message}`, { cause: err });
     }
     try {
       return (await Wallet.fromEncryptedJson(json, password)).connect(provider);
     } catch (err) {
-      throw new Error(`CCGP_KEYSTORE: cannot decrypt ${path} (wrong password or not a keystore): ${(err as Error).message}`);
+      throw new Error(`CCGP_KEYSTORE: cannot decrypt ${path} (wrong password or not a keystore): ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   const signer = (await localSigners())[index];

@@ -1,6 +1,6 @@
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Wallet, type Signer } from "ethers";
+import { Wallet, type HDNodeWallet, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
 import type { IPipeRegistry } from "../../typechain-types/contracts/governance/PipeRegistry";
 import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
@@ -50,7 +50,7 @@ export interface Side {
   chainId: bigint;
   gateway: string;
   app: string;
-  appKey: Wallet;
+  appKey: HDNodeWallet;
 }
 
 export type PipeSpec = IPipeRegistry.PipeSpecStruct;
