@@ -47,6 +47,25 @@ describe("scripts: deploy and bootstrap", function () {
       expect(refusal({ ...local, genesis: [noIdentity] })[0]).to.match(/^genesis\.0\.identity: /);
     });
 
+    it("gives the credit parameters their defaults and names a bad one", function () {
+      expect(loadConsortium("config/consortium.local.json").credit).to.deep.equal({
+        initialScore: 1000,
+        maxScore: 2000,
+        restrictionThreshold: 600,
+        expulsionThreshold: 300,
+        completed: 1,
+        failed: -20,
+        timedOut: -10,
+        badSignature: -100,
+        replay: -100,
+      });
+      expect(refusal({ ...local, credit: { expulsionThreshold: 700 } })).to.deep.equal([
+        "credit: expected expulsionThreshold < restrictionThreshold <= initialScore <= maxScore",
+      ]);
+      expect(refusal({ ...local, credit: { failed: 5 } })[0]).to.match(/^credit\.failed: /);
+      expect(refusal({ ...local, credit: { bonus: 5 } })[0]).to.match(/^credit: .*bonus/);
+    });
+
     it("names a missing file and a file that is not JSON", function () {
       const dir = mkdtempSync(join(tmpdir(), "ccgp-"));
       expect(() => loadConsortium(join(dir, "none.json"))).to.throw(ConfigError, /cannot read consortium config .*none\.json/);
