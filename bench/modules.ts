@@ -2,12 +2,14 @@ import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
 import { governanceBench } from "./governance";
+import { registriesBench } from "./registries";
 import { relayerStoreBench } from "./relayer-store";
 import { subchainGatewayBench } from "./subchain";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
 export const modules: BenchModule[] = [
   governanceBench,
+  registriesBench,
   subchainGatewayBench,
   amdpGas,
   amdpPerf,

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const cfg = loadConsortium(file);
   const deployer = await scriptSigner(hre.ethers.provider, () => hre.ethers.getSigners());
   console.log(`consortium "${cfg.name}" from ${file} on network ${hre.network.name}, deployer ${await deployer.getAddress()}`);
-  const { membership, voting, record } = await deployGovernance(deployer, cfg, {
+  const { membership, voting, pipes, services, chains, credit, record } = await deployGovernance(deployer, cfg, {
     network: hre.network.name,
     recordDir: process.env.CCGP_DEPLOYMENTS ?? ".deployments",
     log: (line) => console.log(`  ${line}`),
@@ -25,7 +25,16 @@ async function main(): Promise<void> {
     const inst = await membership.institution(id);
     console.log(`  institution ${await membership.didOf(id)}: ${inst.name}`);
   }
-  console.log(`membership ${await membership.getAddress()}\nvoting     ${await voting.getAddress()}\nrecord     ${JSON.stringify(record)}`);
+  const addresses: [string, { getAddress(): Promise<string> }][] = [
+    ["membership", membership],
+    ["voting", voting],
+    ["pipes", pipes],
+    ["services", services],
+    ["chains", chains],
+    ["credit", credit],
+  ];
+  for (const [name, c] of addresses) console.log(`${name.padEnd(10)} ${await c.getAddress()}`);
+  console.log(`record     ${JSON.stringify(record)}`);
 }
 
 main().catch((err) => {

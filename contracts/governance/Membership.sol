@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
+import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
 import {Ballots} from "../libraries/Ballots.sol";
 import {Governed} from "./Governed.sol";
@@ -23,6 +24,10 @@ contract Membership is IMembership, Governed {
     /// @dev Genesis weights by seat: 16 per storage word, so summing them reads at most 8 words.
     uint16[128] private _seatWeights;
 
+    /// @dev Told of every suspension, reinstatement, expulsion and account suspension/reinstatement/revocation.
+    address private _listener;
+    bool private _listenerBound;
+
     constructor() {
         _deployer = msg.sender;
     }
@@ -40,6 +45,23 @@ contract Membership is IMembership, Governed {
         for (uint256 i = 0; i < genesis.length; ++i) {
             _createGenesis(uint8(i), genesis[i]);
         }
+    }
+
+    /// @inheritdoc IMembership
+    function bindListener(address listener_) external {
+        if (msg.sender != _deployer) revert MembershipUnauthorizedInitializer(msg.sender);
+        if (_listenerBound) revert MembershipListenerAlreadyBound();
+        if (listener_ == address(0)) revert MembershipZeroAddress();
+        _listenerBound = true;
+        _listener = listener_;
+        emit MembershipListenerChanged(listener_, msg.sender);
+    }
+
+    /// @inheritdoc IMembership
+    function setListener(address listener_) external onlyGovernance {
+        _listenerBound = true;
+        _listener = listener_;
+        emit MembershipListenerChanged(listener_, msg.sender);
     }
 
     function _createGenesis(uint8 seat, GenesisInstitution calldata g) private {
@@ -115,6 +137,7 @@ contract Membership is IMembership, Governed {
         _leaveSeat(id, inst);
         inst.status = InstitutionStatus.Suspended;
         emit InstitutionSuspended(id);
+        _notifyInstitution(id);
     }
 
     /// @inheritdoc IMembership
@@ -128,6 +151,7 @@ contract Membership is IMembership, Governed {
             _activeSeats |= 1 << inst.seat;
         }
         emit InstitutionReinstated(id);
+        _notifyInstitution(id);
     }
 
     /// @inheritdoc IMembership
@@ -140,6 +164,7 @@ contract Membership is IMembership, Governed {
         }
         inst.status = InstitutionStatus.Expelled;
         emit InstitutionExpelled(id);
+        _notifyInstitution(id);
     }
 
     /// @inheritdoc IMembership
@@ -197,12 +222,14 @@ contract Membership is IMembership, Governed {
     function suspendAccount(address account_) external onlyGovernance {
         Account storage acc = _transition(account_, AccountStatus.Active, AccountStatus.Suspended);
         emit AccountSuspended(account_, acc.institution);
+        _notifyAccount(account_);
     }
 
     /// @inheritdoc IMembership
     function reinstateAccount(address account_) external onlyGovernance {
         Account storage acc = _transition(account_, AccountStatus.Suspended, AccountStatus.Active);
         emit AccountReinstated(account_, acc.institution);
+        _notifyAccount(account_);
     }
 
     /// @inheritdoc IMembership
@@ -231,6 +258,20 @@ contract Membership is IMembership, Governed {
         if (acc.status == AccountStatus.Revoked) revert AccountInvalidStatus(account_, acc.status);
         acc.status = AccountStatus.Revoked;
         emit AccountRevoked(account_, acc.institution, msg.sender);
+        _notifyAccount(account_);
+    }
+
+    /// @dev INTERACTIONS, after every effect: the listener re-reads the new state from this contract. Joins and
+    /// account activations are not told: nothing can depend on an applied institution or a pending account.
+    function _notifyInstitution(uint32 id) private {
+        address target = _listener;
+        if (target != address(0)) IMembershipListener(target).syncInstitution(id);
+    }
+
+    /// @dev As {_notifyInstitution}, for an account.
+    function _notifyAccount(address account_) private {
+        address target = _listener;
+        if (target != address(0)) IMembershipListener(target).syncAccount(account_);
     }
 
     function _addAccount(address account_, uint32 institution_, Role role, InstitutionKind kind) private {
@@ -271,6 +312,16 @@ contract Membership is IMembership, Governed {
     /// @inheritdoc IMembership
     function institution(uint32 id) external view returns (Institution memory) {
         return _institutions[id];
+    }
+
+    /// @inheritdoc IMembership
+    function institutionStatus(uint32 id) external view returns (InstitutionStatus) {
+        return _institutions[id].status;
+    }
+
+    /// @inheritdoc IMembership
+    function listener() external view returns (address) {
+        return _listener;
     }
 
     /// @inheritdoc IMembership

@@ -16,6 +16,8 @@ contract VotingTickets is IVotingTickets, Governed {
     uint32 private constant MAX_VOTING_PERIOD = 365 days;
 
     IMembership private immutable _membership;
+    address private immutable _deployer;
+    bool private _bootstrapped;
 
     uint256 private _proposalCount;
     mapping(uint256 id => Proposal) private _proposals;
@@ -29,6 +31,7 @@ contract VotingTickets is IVotingTickets, Governed {
     constructor(IMembership membership_, ActionRule[] memory rules, address[] memory modules) {
         if (address(membership_) == address(0)) revert VotingZeroAddress();
         _membership = membership_;
+        _deployer = msg.sender;
         Rule memory unanimous = Rule({kind: RuleKind.UnanimousGenesis, thresholdBps: BPS, votingPeriod: 7 days});
         _setRule(address(this), IVotingTickets.setRule.selector, unanimous);
         _setRule(address(this), IVotingTickets.setModule.selector, unanimous);
@@ -38,6 +41,26 @@ contract VotingTickets is IVotingTickets, Governed {
         for (uint256 i = 0; i < modules.length; ++i) {
             _setModule(modules[i], true);
         }
+    }
+
+    // ---------------------------------------------------------------- bootstrap
+
+    /// @inheritdoc IVotingTickets
+    function bootstrap(ActionRule[] calldata rules, address[] calldata modules) external {
+        if (msg.sender != _deployer) revert VotingBootstrapUnauthorized(msg.sender);
+        if (_bootstrapped) revert VotingAlreadyBootstrapped();
+        if (_proposalCount != 0) revert VotingBootstrapTooLate(_proposalCount);
+        _bootstrapped = true;
+        // Bounded by the deployer's own calldata, once.
+        for (uint256 i = 0; i < rules.length; ++i) {
+            ActionRule calldata r = rules[i];
+            if (_rules[r.target][r.selector].kind != RuleKind.None) revert VotingRuleAlreadySet(r.target, r.selector);
+            _setRule(r.target, r.selector, r.rule);
+        }
+        for (uint256 i = 0; i < modules.length; ++i) {
+            _setModule(modules[i], true);
+        }
+        emit VotingBootstrapped(msg.sender, rules.length, modules.length);
     }
 
     // ---------------------------------------------------------------- proposals
@@ -175,6 +198,11 @@ contract VotingTickets is IVotingTickets, Governed {
     /// @inheritdoc Governed
     function governance() public view override returns (address) {
         return address(this);
+    }
+
+    /// @inheritdoc IVotingTickets
+    function bootstrapped() external view returns (bool) {
+        return _bootstrapped;
     }
 
     /// @inheritdoc IVotingTickets

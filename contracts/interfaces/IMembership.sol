@@ -74,6 +74,7 @@ interface IMembership {
     error MembershipGenesisTooLarge(uint256 count, uint256 max);
     error MembershipGenesisWithoutGovernor(uint256 index);
     error MembershipZeroAddress();
+    error MembershipListenerAlreadyBound();
 
     error InstitutionNotFound(uint32 id);
     error InstitutionInvalidStatus(uint32 id, InstitutionStatus status);
@@ -130,10 +131,19 @@ interface IMembership {
     event AccountReinstated(address indexed account, uint32 indexed institution);
     event AccountRevoked(address indexed account, uint32 indexed institution, address indexed by);
 
+    event MembershipListenerChanged(address indexed listener, address indexed by);
+
     // ---------------------------------------------------------------- bootstrap
 
     /// @notice Creates the genesis set and wires the voting tickets contract. Runs once, by the deployer.
     function initialize(address voting, GenesisInstitution[] calldata genesis) external;
+
+    /// @notice Sets the listener told of every suspension, reinstatement, expulsion and account suspension,
+    /// reinstatement or revocation (the pipe registry). Runs once, by the deployer; later changes are governed.
+    function bindListener(address listener) external;
+
+    /// @notice Governed: replaces the listener (zero: nobody is told).
+    function setListener(address listener) external;
 
     // ---------------------------------------------------------------- institutions
 
@@ -189,6 +199,12 @@ interface IMembership {
 
     /// @notice Returns an institution.
     function institution(uint32 id) external view returns (Institution memory);
+
+    /// @notice An institution's status (`None` when unknown).
+    function institutionStatus(uint32 id) external view returns (InstitutionStatus);
+
+    /// @notice The listener told of status changes (zero when none).
+    function listener() external view returns (address);
 
     /// @notice Returns the number of institutions ever recorded (applications included).
     function institutionCount() external view returns (uint32);

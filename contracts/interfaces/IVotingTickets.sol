@@ -57,6 +57,10 @@ interface IVotingTickets {
     error VotingInvalidRule(RuleKind kind, uint16 thresholdBps, uint32 votingPeriod);
     error VotingUnauthorizedModule(address caller);
     error VotingZeroAddress();
+    error VotingBootstrapUnauthorized(address caller);
+    error VotingAlreadyBootstrapped();
+    error VotingBootstrapTooLate(uint256 proposalCount);
+    error VotingRuleAlreadySet(address target, bytes4 selector);
 
     error ProposalNotFound(uint256 id);
     error ProposalNotActive(uint256 id, ProposalState state);
@@ -89,6 +93,17 @@ interface IVotingTickets {
         uint32 votingPeriod
     );
     event ModuleChanged(address indexed module, bool allowed);
+    event VotingBootstrapped(address indexed by, uint256 rules, uint256 modules);
+
+    // ---------------------------------------------------------------- bootstrap
+
+    /// @notice Installs the rules of governed contracts deployed after this one, and their modules. Runs once, by
+    /// the deployer, before the first proposal; it only adds rules (an action that has one keeps it), so it cannot
+    /// weaken a rule. Afterwards only votes change rules and modules.
+    function bootstrap(ActionRule[] calldata rules, address[] calldata modules) external;
+
+    /// @notice Whether {bootstrap} has run.
+    function bootstrapped() external view returns (bool);
 
     // ---------------------------------------------------------------- proposals
 

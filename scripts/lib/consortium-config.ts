@@ -18,11 +18,34 @@ const genesisSchema = z
   })
   .strict();
 
+const weight = z.number().int().min(-32_768).max(32_767);
+
+/** Credit evaluation at deployment (governed afterwards); see ICreditRegistry.CreditParams. */
+const creditSchema = z
+  .object({
+    initialScore: z.number().int().min(0).max(4_294_967_295).default(1000),
+    maxScore: z.number().int().min(1).max(4_294_967_295).default(2000),
+    restrictionThreshold: z.number().int().min(0).max(4_294_967_295).default(600),
+    expulsionThreshold: z.number().int().min(0).max(4_294_967_295).default(300),
+    completed: weight.min(0).default(1),
+    failed: weight.max(0).default(-20),
+    timedOut: weight.max(0).default(-10),
+    badSignature: weight.max(0).default(-100),
+    replay: weight.max(0).default(-100),
+  })
+  .strict()
+  .refine((c) => c.expulsionThreshold < c.restrictionThreshold && c.restrictionThreshold <= c.initialScore && c.initialScore <= c.maxScore, {
+    message: "expected expulsionThreshold < restrictionThreshold <= initialScore <= maxScore",
+  });
+
+export type CreditConfig = z.infer<typeof creditSchema>;
+
 export const consortiumSchema = z
   .object({
     name: z.string().min(1),
     votingPeriodSeconds: z.number().int().min(60).max(365 * 24 * 3600).default(7 * 24 * 3600),
     genesis: z.array(genesisSchema).min(1, "expected at least one genesis institution").max(127),
+    credit: creditSchema.default(creditSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {

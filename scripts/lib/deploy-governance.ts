@@ -1,9 +1,22 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Signer } from "ethers";
-import { Membership__factory, VotingTickets__factory, type Membership, type VotingTickets } from "../../typechain-types";
+import { ZeroAddress, type BaseContract, type Signer } from "ethers";
+import {
+  ChainRegistry__factory,
+  CreditScore__factory,
+  Membership__factory,
+  PipeRegistry__factory,
+  ServiceRegistry__factory,
+  VotingTickets__factory,
+  type ChainRegistry,
+  type CreditScore,
+  type Membership,
+  type PipeRegistry,
+  type ServiceRegistry,
+  type VotingTickets,
+} from "../../typechain-types";
 import { attributesBytes, identityHash, type ConsortiumConfig } from "./consortium-config";
-import { membershipRules } from "./rules";
+import { membershipRules, registryRules } from "./rules";
 import { recordPath, type DeploymentRecord } from "./record";
 
 export type { DeploymentRecord } from "./record";
@@ -11,9 +24,37 @@ export type { DeploymentRecord } from "./record";
 export interface GovernanceContracts {
   membership: Membership;
   voting: VotingTickets;
+  services: ServiceRegistry;
+  chains: ChainRegistry;
+  pipes: PipeRegistry;
+  credit: CreditScore;
 }
 
 export type Log = (line: string) => void;
+
+/** A deployment that cannot go on without a vote or a fix by hand; names what is wrong. */
+export class DeployError extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DeployError";
+  }
+}
+
+type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit";
+
+/** The record of one run: read from its file, written after every finished step. */
+interface Run {
+  deployer: Signer;
+  record: DeploymentRecord;
+  save: () => void;
+  log: Log;
+  /** Set once a contract had to be deployed: everything after it is deployed again, since it points at it. */
+  fresh: boolean;
+}
 
 function readRecord(path: string, network: string, chainId: number): DeploymentRecord {
   if (!existsSync(path)) return { network, chainId };
@@ -30,50 +71,75 @@ async function hasCode(signer: Signer, address: string | undefined): Promise<boo
   return (await signer.provider!.getCode(address)) !== "0x";
 }
 
+/** Finds the recorded contract, or deploys it (and everything after it) when it is missing. */
+async function step<T extends BaseContract>(
+  run: Run,
+  key: RecordKey,
+  name: string,
+  connect: (address: string) => T,
+  deploy: () => Promise<T>,
+  note = "",
+): Promise<T> {
+  const recorded = run.record[key];
+  if (!run.fresh && (await hasCode(run.deployer, recorded))) {
+    run.log(`found ${name} at ${recorded}`);
+    return connect(recorded!);
+  }
+  const contract = await deploy();
+  await contract.waitForDeployment();
+  run.record[key] = await contract.getAddress();
+  run.fresh = true;
+  run.save();
+  run.log(`deployed ${name} at ${run.record[key]}${note}`);
+  return contract;
+}
+
 /**
- * Deploys Membership and VotingTickets and bootstraps the genesis set, step by step. Each finished step is
- * recorded, so running it again on the same network does nothing twice and reports what it found.
+ * Deploys Membership and VotingTickets, bootstraps the genesis set, then deploys the registries (pipes, services,
+ * chains, credit), wires them and installs their rules, step by step. Each finished step is recorded, so running
+ * it again on the same network does nothing twice and reports what it found.
  */
 export async function deployGovernance(
   deployer: Signer,
   cfg: ConsortiumConfig,
   opts: { network: string; recordDir?: string; log?: Log },
 ): Promise<GovernanceContracts & { record: DeploymentRecord }> {
-  const log = opts.log ?? (() => undefined);
   const chainId = Number((await deployer.provider!.getNetwork()).chainId);
   const path = opts.recordDir ? recordPath(opts.recordDir, opts.network, chainId) : undefined;
   const record = path ? readRecord(path, opts.network, chainId) : { network: opts.network, chainId };
-  const save = () => path && writeRecord(path, record);
+  const run: Run = {
+    deployer,
+    record,
+    save: () => path && writeRecord(path, record),
+    log: opts.log ?? (() => undefined),
+    fresh: false,
+  };
+  const core = await deployCore(run, cfg);
+  const registries = await deployRegistries(run, cfg, core);
+  await wire(run, core, registries);
+  return { ...core, ...registries, record };
+}
 
-  let membership: Membership;
-  if (await hasCode(deployer, record.membership)) {
-    membership = Membership__factory.connect(record.membership!, deployer);
-    log(`found Membership at ${record.membership}`);
-  } else {
-    membership = await new Membership__factory(deployer).deploy();
-    await membership.waitForDeployment();
-    Object.assign(record, { membership: await membership.getAddress(), voting: undefined, initialized: false });
-    save();
-    log(`deployed Membership at ${record.membership}`);
-  }
+async function deployCore(run: Run, cfg: ConsortiumConfig): Promise<Pick<GovernanceContracts, "membership" | "voting">> {
+  const { deployer, record } = run;
+  const membership = await step(run, "membership", "Membership", (a) => Membership__factory.connect(a, deployer), () => {
+    record.initialized = false;
+    return new Membership__factory(deployer).deploy();
+  });
+  const rules = membershipRules({ target: record.membership!, iface: membership.interface }, cfg.votingPeriodSeconds);
+  const voting = await step(
+    run,
+    "voting",
+    "VotingTickets",
+    (a) => VotingTickets__factory.connect(a, deployer),
+    () => new VotingTickets__factory(deployer).deploy(record.membership!, rules, [record.membership!]),
+    ` with ${rules.length} action rules`,
+  );
 
-  let voting: VotingTickets;
-  if (await hasCode(deployer, record.voting)) {
-    voting = VotingTickets__factory.connect(record.voting!, deployer);
-    log(`found VotingTickets at ${record.voting}`);
-  } else {
-    const rules = membershipRules({ target: record.membership!, iface: membership.interface }, cfg.votingPeriodSeconds);
-    voting = await new VotingTickets__factory(deployer).deploy(record.membership!, rules, [record.membership!]);
-    await voting.waitForDeployment();
-    record.voting = await voting.getAddress();
-    save();
-    log(`deployed VotingTickets at ${record.voting} with ${rules.length} action rules`);
-  }
-
-  if ((await membership.governance()) !== "0x0000000000000000000000000000000000000000") {
+  if ((await membership.governance()) !== ZeroAddress) {
     record.initialized = true;
-    save();
-    log(`found the genesis set already created: ${await membership.institutionCount()} institution(s)`);
+    run.save();
+    run.log(`found the genesis set already created: ${await membership.institutionCount()} institution(s)`);
   } else {
     const genesis = cfg.genesis.map((g) => ({
       name: g.name,
@@ -85,8 +151,82 @@ export async function deployGovernance(
     }));
     await (await membership.initialize(record.voting!, genesis)).wait();
     record.initialized = true;
-    save();
-    log(`created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} governor(s)`);
+    run.save();
+    run.log(`created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} governor(s)`);
   }
-  return { membership, voting, record };
+  return { membership, voting };
+}
+
+/** PipeRegistry first: the other three push every state change to it, so they are built with its address. */
+async function deployRegistries(
+  run: Run,
+  cfg: ConsortiumConfig,
+  core: Pick<GovernanceContracts, "membership" | "voting">,
+): Promise<Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit">> {
+  const { deployer, record } = run;
+  const [m, v] = [await core.membership.getAddress(), await core.voting.getAddress()];
+  const pipes = await step(run, "pipes", "PipeRegistry", (a) => PipeRegistry__factory.connect(a, deployer), () => {
+    Object.assign(record, { wired: false, listenerBound: false, bootstrapped: false });
+    return new PipeRegistry__factory(deployer).deploy(m, v);
+  });
+  const p = await pipes.getAddress();
+  const services = await step(run, "services", "ServiceRegistry", (a) => ServiceRegistry__factory.connect(a, deployer), () =>
+    new ServiceRegistry__factory(deployer).deploy(m, v, p),
+  );
+  const s = await services.getAddress();
+  const chains = await step(run, "chains", "ChainRegistry", (a) => ChainRegistry__factory.connect(a, deployer), () =>
+    new ChainRegistry__factory(deployer).deploy(m, v, s, p),
+  );
+  const credit = await step(run, "credit", "CreditScore", (a) => CreditScore__factory.connect(a, deployer), () =>
+    new CreditScore__factory(deployer).deploy(m, v, p, cfg.credit),
+  );
+  return { pipes, services, chains, credit };
+}
+
+/** The three one-time links: PipeRegistry reads the registries, Membership tells PipeRegistry, rules installed. */
+async function wire(
+  run: Run,
+  core: Pick<GovernanceContracts, "membership" | "voting">,
+  r: Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit">,
+): Promise<void> {
+  const { record } = run;
+  const [p, s, c, k] = await Promise.all([r.pipes, r.services, r.chains, r.credit].map((x) => x.getAddress()));
+  const wiredTo = await r.pipes.registries();
+  if (wiredTo.services !== ZeroAddress) {
+    if (wiredTo.services !== s || wiredTo.chains !== c || wiredTo.credit !== k)
+      throw new DeployError(`PipeRegistry ${p} reads other registries than the recorded ones`, { wiredTo, recorded: { s, c, k } });
+    run.log("found PipeRegistry wired to the service, chain and credit registries");
+  } else {
+    await (await r.pipes.initialize(s, c, k)).wait();
+    run.log("wired PipeRegistry to the service, chain and credit registries");
+  }
+  record.wired = true;
+  run.save();
+
+  const listener = await core.membership.listener();
+  if (listener === p) run.log("found Membership telling PipeRegistry of status changes");
+  else if (listener === ZeroAddress) {
+    await (await core.membership.bindListener(p)).wait();
+    run.log("bound Membership to tell PipeRegistry of status changes");
+  } else throw new DeployError(`Membership already tells ${listener}, not PipeRegistry ${p}: change it by vote (setListener)`, { listener, pipes: p });
+  record.listenerBound = true;
+  run.save();
+
+  if (await core.voting.bootstrapped()) run.log("found the registry rules installed");
+  else {
+    const targets = { services: r.services, chains: r.chains, pipes: r.pipes, credit: r.credit };
+    const rules = registryRules({
+      services: { target: s, iface: targets.services.interface },
+      chains: { target: c, iface: targets.chains.interface },
+      pipes: { target: p, iface: targets.pipes.interface },
+      credit: { target: k, iface: targets.credit.interface },
+    });
+    const count = await core.voting.proposalCount();
+    if (count !== 0n)
+      throw new DeployError(`VotingTickets already has ${count} proposal(s): install the registry rules by vote (setRule, setModule)`, { count });
+    await (await core.voting.bootstrap(rules, [s, p, k])).wait();
+    run.log(`installed ${rules.length} registry action rules and 3 voting modules`);
+  }
+  record.bootstrapped = true;
+  run.save();
 }

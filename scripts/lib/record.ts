@@ -7,6 +7,16 @@ export interface DeploymentRecord {
   membership?: string;
   voting?: string;
   initialized?: boolean;
+  pipes?: string;
+  services?: string;
+  chains?: string;
+  credit?: string;
+  /** PipeRegistry.initialize ran (it reads the three registries deployed after it). */
+  wired?: boolean;
+  /** Membership tells PipeRegistry of suspensions, expulsions and account changes. */
+  listenerBound?: boolean;
+  /** VotingTickets.bootstrap installed the registry rules and modules. */
+  bootstrapped?: boolean;
 }
 
 /** Where the record of a network lives. Kept free of typechain imports: hardhat.config loads it. */

@@ -41,10 +41,67 @@ export function membershipRules(membership: { target: string; iface: Interface }
     suspendAccount: majority(votingPeriod),
     reinstateAccount: majority(votingPeriod),
     revokeAccount: majority(votingPeriod),
+    setListener: unanimous(votingPeriod),
   };
   return Object.entries(table).map(([name, rule]) => ({
     target: membership.target,
     selector: membership.iface.getFunction(name)!.selector,
     rule,
   }));
+}
+
+export interface GovernedTarget {
+  target: string;
+  iface: Interface;
+}
+
+/** The governed contracts deployed after VotingTickets, whose rules {@link registryRules} lists. */
+export interface RegistryTargets {
+  services: GovernedTarget;
+  chains: GovernedTarget;
+  pipes: GovernedTarget;
+  credit: GovernedTarget;
+}
+
+/**
+ * The rule of every registry action at deployment. Enabling or disabling a service or node, pausing, resuming,
+ * closing or activating a pipe and the two governed switches take a genesis majority; what can weaken a safeguard
+ * for everyone (unblocking a selector, choosing who reports outcomes) needs every genesis institution; the credit
+ * parameters and manual score changes two thirds of the weight, like an expulsion.
+ */
+export function registryRules(t: RegistryTargets, votingPeriod = WEEK): ActionRule[] {
+  const table: [GovernedTarget, Record<string, Rule>][] = [
+    [
+      t.services,
+      {
+        enableService: majority(votingPeriod),
+        disableService: majority(votingPeriod),
+        enableNode: majority(votingPeriod),
+        disableNode: majority(votingPeriod),
+      },
+    ],
+    [t.chains, { setAttestationRequired: majority(votingPeriod) }],
+    [
+      t.pipes,
+      {
+        activatePipe: majority(votingPeriod),
+        pausePipe: majority(votingPeriod),
+        resumePipe: majority(votingPeriod),
+        closePipe: majority(votingPeriod),
+        setActivationVoteRequired: majority(votingPeriod),
+        setSelectorBlocked: unanimous(votingPeriod),
+      },
+    ],
+    [
+      t.credit,
+      {
+        setParams: weighted(6_666, votingPeriod),
+        adjustScore: weighted(6_666, votingPeriod),
+        setReporter: unanimous(votingPeriod),
+      },
+    ],
+  ];
+  return table.flatMap(([target, rules]) =>
+    Object.entries(rules).map(([name, rule]) => ({ target: target.target, selector: target.iface.getFunction(name)!.selector, rule })),
+  );
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ethers } from "hardhat";
 import { ConfigError, loadConsortium, parseConsortium } from "../../scripts/lib/consortium-config";
-import { deployGovernance } from "../../scripts/lib/deploy-governance";
+import { DeployError, deployGovernance } from "../../scripts/lib/deploy-governance";
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 
 const run = promisify(execFile);
@@ -47,6 +47,25 @@ describe("scripts: deploy and bootstrap", function () {
       expect(refusal({ ...local, genesis: [noIdentity] })[0]).to.match(/^genesis\.0\.identity: /);
     });
 
+    it("gives the credit parameters their defaults and names a bad one", function () {
+      expect(loadConsortium("config/consortium.local.json").credit).to.deep.equal({
+        initialScore: 1000,
+        maxScore: 2000,
+        restrictionThreshold: 600,
+        expulsionThreshold: 300,
+        completed: 1,
+        failed: -20,
+        timedOut: -10,
+        badSignature: -100,
+        replay: -100,
+      });
+      expect(refusal({ ...local, credit: { expulsionThreshold: 700 } })).to.deep.equal([
+        "credit: expected expulsionThreshold < restrictionThreshold <= initialScore <= maxScore",
+      ]);
+      expect(refusal({ ...local, credit: { failed: 5 } })[0]).to.match(/^credit\.failed: /);
+      expect(refusal({ ...local, credit: { bonus: 5 } })[0]).to.match(/^credit: .*bonus/);
+    });
+
     it("names a missing file and a file that is not JSON", function () {
       const dir = mkdtempSync(join(tmpdir(), "ccgp-"));
       expect(() => loadConsortium(join(dir, "none.json"))).to.throw(ConfigError, /cannot read consortium config .*none\.json/);
@@ -63,6 +82,15 @@ describe("scripts: deploy and bootstrap", function () {
       const first: string[] = [];
       const a = await deployGovernance(deployer, cfg, { network: "test", recordDir, log: (l) => first.push(l) });
       expect(first.join("\n")).to.match(/deployed Membership[\s\S]*deployed VotingTickets[\s\S]*created 3 genesis/);
+      expect(first.slice(3)).to.deep.equal([
+        `deployed PipeRegistry at ${a.record.pipes}`,
+        `deployed ServiceRegistry at ${a.record.services}`,
+        `deployed ChainRegistry at ${a.record.chains}`,
+        `deployed CreditScore at ${a.record.credit}`,
+        "wired PipeRegistry to the service, chain and credit registries",
+        "bound Membership to tell PipeRegistry of status changes",
+        "installed 14 registry action rules and 3 voting modules",
+      ]);
       const nonce = await deployer.getNonce();
       const second: string[] = [];
       const b = await deployGovernance(deployer, cfg, { network: "test", recordDir, log: (l) => second.push(l) });
@@ -70,7 +98,20 @@ describe("scripts: deploy and bootstrap", function () {
         `found Membership at ${a.record.membership}`,
         `found VotingTickets at ${a.record.voting}`,
         "found the genesis set already created: 3 institution(s)",
+        `found PipeRegistry at ${a.record.pipes}`,
+        `found ServiceRegistry at ${a.record.services}`,
+        `found ChainRegistry at ${a.record.chains}`,
+        `found CreditScore at ${a.record.credit}`,
+        "found PipeRegistry wired to the service, chain and credit registries",
+        "found Membership telling PipeRegistry of status changes",
+        "found the registry rules installed",
       ]);
+      for (const c of [b.pipes, b.services, b.chains, b.credit]) expect(await c.getAddress()).to.be.properAddress;
+      expect(await b.membership.listener()).to.equal(a.record.pipes);
+      expect(await b.voting.isModule(a.record.pipes!)).to.equal(true);
+      expect(await b.voting.isModule(a.record.services!)).to.equal(true);
+      expect(await b.voting.isModule(a.record.credit!)).to.equal(true);
+      expect((await b.pipes.registries()).credit).to.equal(a.record.credit);
       expect(await deployer.getNonce()).to.equal(nonce); // not one transaction sent
       expect(b.record).to.deep.equal(a.record);
     });
@@ -91,6 +132,49 @@ describe("scripts: deploy and bootstrap", function () {
       expect(lines[1]).to.match(/^deployed VotingTickets/);
       expect(lines[2]).to.equal("created 3 genesis institution(s) with 3 governor(s)");
       expect(b.record.voting).to.not.equal(a.record.voting);
+      // Everything after VotingTickets points at it, so it is deployed again and wired to the new pair.
+      expect(lines.slice(3, 7).every((l) => l.startsWith("deployed "))).to.equal(true);
+      expect(b.record.pipes).to.not.equal(a.record.pipes);
+      expect(await b.membership.listener()).to.equal(b.record.pipes);
+      expect(await b.voting.bootstrapped()).to.equal(true);
+    });
+
+    it("resumes after dying between two registries", async function () {
+      const [deployer] = await ethers.getSigners();
+      const cfg = loadConsortium("config/consortium.local.json");
+      const recordDir = mkdtempSync(join(tmpdir(), "ccgp-deploy-"));
+      // The process dies right after recording ServiceRegistry (the log line follows the record write).
+      const dying = (l: string) => {
+        if (l.startsWith("deployed ServiceRegistry")) throw new Error("killed");
+      };
+      await expect(deployGovernance(deployer, cfg, { network: "mid", recordDir, log: dying })).to.be.rejectedWith("killed");
+      const rec = JSON.parse(readFileSync(join(recordDir, "mid-31337.json"), "utf8"));
+      expect([rec.services !== undefined, rec.chains, rec.wired]).to.deep.equal([true, undefined, false]);
+      const lines: string[] = [];
+      const b = await deployGovernance(deployer, cfg, { network: "mid", recordDir, log: (l) => lines.push(l) });
+      expect(lines.slice(3)).to.deep.equal([
+        `found PipeRegistry at ${rec.pipes}`,
+        `found ServiceRegistry at ${rec.services}`,
+        `deployed ChainRegistry at ${b.record.chains}`,
+        `deployed CreditScore at ${b.record.credit}`,
+        "wired PipeRegistry to the service, chain and credit registries",
+        "bound Membership to tell PipeRegistry of status changes",
+        "installed 14 registry action rules and 3 voting modules",
+      ]);
+    });
+
+    it("stops, naming the problem, when a recorded registry no longer matches what PipeRegistry reads", async function () {
+      const [deployer] = await ethers.getSigners();
+      const cfg = loadConsortium("config/consortium.local.json");
+      const recordDir = mkdtempSync(join(tmpdir(), "ccgp-deploy-"));
+      await deployGovernance(deployer, cfg, { network: "lost", recordDir });
+      const path = join(recordDir, "lost-31337.json");
+      const rec = JSON.parse(readFileSync(path, "utf8"));
+      writeFileSync(path, JSON.stringify({ ...rec, credit: undefined }));
+      await expect(deployGovernance(deployer, cfg, { network: "lost", recordDir })).to.be.rejectedWith(
+        DeployError,
+        /^PipeRegistry 0x[0-9a-fA-F]{40} reads other registries than the recorded ones$/,
+      );
     });
   });
 

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IChainRegistry} from "../interfaces/IChainRegistry.sol";
+import {IMembership} from "../interfaces/IMembership.sol";
+import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
+import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
+import {Governed} from "./Governed.sol";
+
+/// @title ChainRegistry
+/// @notice Sub-chains, business applications with their reserved keys, and business contracts by name and
+/// version (CNS). A key rotation or revocation is pushed to the pipe registry in the same transaction, so the old
+/// key is refused by every pipe at once.
+contract ChainRegistry is IChainRegistry, Governed {
+    uint256 private constant MAX_NAME_LENGTH = 64;
+
+    IMembership private immutable _membership;
+    address private immutable _voting;
+    IServiceRegistry private immutable _services;
+    IPipeRegistry private immutable _pipes;
+
+    bool private _attestationRequired;
+    uint32 private _appCount;
+
+    mapping(bytes32 subchainId => Subchain) private _subchains;
+    mapping(bytes32 appId => App) private _apps;
+    mapping(uint32 index => bytes32 appId) private _appAt;
+    mapping(address key => KeyRecord) private _keys;
+    mapping(bytes32 nameHash => ContractName) private _names;
+    mapping(bytes32 nameHash => mapping(uint64 version => ContractVersion)) private _versions;
+    mapping(bytes32 subchainId => mapping(address contractAddress => bytes32 nameHash)) private _nameOf;
+    mapping(bytes32 subchainId => mapping(address contractAddress => Attestation)) private _attestations;
+
+    constructor(IMembership membership_, address voting_, IServiceRegistry services_, IPipeRegistry pipes_) {
+        _membership = membership_;
+        _voting = voting_;
+        _services = services_;
+        _pipes = pipes_;
+    }
+
+    // ---------------------------------------------------------------- sub-chains
+
+    /// @inheritdoc IChainRegistry
+    function registerSubchain(
+        bytes32 subchainId,
+        ChainKind kind,
+        uint256 chainId,
+        bytes32 serviceId,
+        address gateway,
+        string calldata name
+    ) external {
+        if (subchainId == bytes32(0)) revert SubchainZeroId();
+        Subchain storage sc = _subchains[subchainId];
+        if (sc.institution != 0) revert SubchainAlreadyRegistered(subchainId);
+        if (kind == ChainKind.None) revert SubchainInvalidKind(kind);
+        if (chainId == 0) revert SubchainInvalidChainId(chainId);
+        if (chainId == block.chainid) revert SubchainIsGovernanceChain(chainId);
+        if (gateway == address(0)) revert SubchainZeroGateway();
+        IServiceRegistry.ServiceRef memory s = _services.serviceRef(serviceId);
+        if (s.status == IServiceRegistry.ServiceStatus.None || s.subchain != subchainId) {
+            revert SubchainServiceMismatch(subchainId, serviceId);
+        }
+        _requireOperatorOf(s.institution);
+        sc.institution = s.institution;
+        sc.kind = kind;
+        sc.registeredAt = uint40(block.timestamp);
+        sc.gateway = gateway;
+        sc.service = serviceId;
+        sc.chainId = chainId;
+        emit SubchainRegistered(subchainId, s.institution, msg.sender, kind, chainId, serviceId, gateway, name);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function setSubchainGateway(bytes32 subchainId, address gateway) external {
+        Subchain storage sc = _existingSubchain(subchainId);
+        _requireOperatorOf(sc.institution);
+        if (gateway == address(0)) revert SubchainZeroGateway();
+        if (_nameOf[subchainId][gateway] != bytes32(0)) revert ContractIsGateway(subchainId, gateway);
+        sc.gateway = gateway;
+        emit SubchainGatewayChanged(subchainId, msg.sender, gateway);
+    }
+
+    function _existingSubchain(bytes32 subchainId) private view returns (Subchain storage sc) {
+        sc = _subchains[subchainId];
+        if (sc.institution == 0) revert SubchainNotFound(subchainId);
+    }
+
+    // ---------------------------------------------------------------- applications
+
+    /// @inheritdoc IChainRegistry
+    function registerApp(bytes32 appId, bytes32 subchainId, address key, string calldata name) external {
+        // CHECKS
+        if (appId == bytes32(0)) revert AppZeroId();
+        App storage a = _apps[appId];
+        if (a.index != 0) revert AppAlreadyRegistered(appId);
+        uint32 institution = _existingSubchain(subchainId).institution;
+        _requireOperatorOf(institution);
+        _checkNewKey(key);
+        // EFFECTS
+        uint32 index = ++_appCount;
+        a.key = key;
+        a.institution = institution;
+        a.index = index;
+        a.subchain = subchainId;
+        _appAt[index] = appId;
+        _keys[key] = KeyRecord({status: KeyStatus.Active, app: appId});
+        emit AppRegistered(appId, institution, msg.sender, subchainId, key, index, name);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function rotateAppKey(bytes32 appId, address newKey) external {
+        // CHECKS
+        App storage a = _existingApp(appId);
+        _requireOperatorOf(a.institution);
+        _checkNewKey(newKey);
+        // EFFECTS
+        address oldKey = a.key;
+        if (oldKey != address(0)) _keys[oldKey].status = KeyStatus.Revoked;
+        a.key = newKey;
+        _keys[newKey] = KeyRecord({status: KeyStatus.Active, app: appId});
+        emit AppKeyRotated(appId, msg.sender, newKey, oldKey);
+        // INTERACTIONS: the pipe registry re-reads the old key's status from here; its pipes refuse it at once.
+        if (oldKey != address(0)) _pipes.syncKey(oldKey);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function revokeAppKey(bytes32 appId) external {
+        // CHECKS
+        App storage a = _existingApp(appId);
+        _requireOperatorOf(a.institution);
+        address oldKey = a.key;
+        if (oldKey == address(0)) revert AppKeyNotSet(appId);
+        // EFFECTS
+        _keys[oldKey].status = KeyStatus.Revoked;
+        a.key = address(0);
+        emit AppKeyRevoked(appId, msg.sender, oldKey);
+        // INTERACTIONS: as in {rotateAppKey}.
+        _pipes.syncKey(oldKey);
+    }
+
+    function _existingApp(bytes32 appId) private view returns (App storage a) {
+        a = _apps[appId];
+        if (a.index == 0) revert AppNotFound(appId);
+    }
+
+    function _checkNewKey(address key) private view {
+        if (key == address(0)) revert AppKeyInvalid(key);
+        KeyRecord storage k = _keys[key];
+        if (k.status != KeyStatus.None) revert AppKeyTaken(key, k.app);
+    }
+
+    // ---------------------------------------------------------------- business contracts
+
+    /// @inheritdoc IChainRegistry
+    function registerContract(
+        string calldata name,
+        bytes32 subchainId,
+        address contractAddress
+    ) external returns (bytes32 nameHash, uint64 version) {
+        uint256 length = bytes(name).length;
+        if (length == 0 || length > MAX_NAME_LENGTH) revert ContractNameInvalid(length);
+        Subchain storage sc = _existingSubchain(subchainId);
+        _requireOperatorOf(sc.institution);
+        nameHash = keccak256(bytes(name));
+        ContractName storage cn = _names[nameHash];
+        if (cn.institution == 0) {
+            cn.institution = sc.institution;
+            cn.subchain = subchainId;
+            cn.name = name;
+        } else {
+            if (cn.institution != sc.institution) revert ContractNameOwned(nameHash, cn.institution);
+            if (cn.subchain != subchainId) revert ContractSubchainMismatch(nameHash, cn.subchain, subchainId);
+        }
+        version = _recordVersion(
+            cn,
+            nameHash,
+            subchainId,
+            contractAddress,
+            _checkContract(sc, subchainId, contractAddress)
+        );
+    }
+
+    function _recordVersion(
+        ContractName storage cn,
+        bytes32 nameHash,
+        bytes32 subchainId,
+        address contractAddress,
+        bytes32 reportHash
+    ) private returns (uint64 version) {
+        version = ++cn.latestVersion;
+        _versions[nameHash][version] = ContractVersion({
+            contractAddress: contractAddress,
+            registeredAt: uint40(block.timestamp),
+            reportHash: reportHash
+        });
+        _nameOf[subchainId][contractAddress] = nameHash;
+        emit ContractRegistered(
+            nameHash,
+            version,
+            msg.sender,
+            cn.institution,
+            subchainId,
+            contractAddress,
+            reportHash,
+            cn.name
+        );
+    }
+
+    /// @dev Refuses the zero address, the sub-chain's gateway, an address already registered under a name, and an
+    /// unattested contract while attestation is required. Returns the attested report hash (zero when none).
+    function _checkContract(
+        Subchain storage sc,
+        bytes32 subchainId,
+        address contractAddress
+    ) private view returns (bytes32 reportHash) {
+        if (contractAddress == address(0)) revert ContractZeroAddress();
+        if (contractAddress == sc.gateway) revert ContractIsGateway(subchainId, contractAddress);
+        bytes32 taken = _nameOf[subchainId][contractAddress];
+        if (taken != bytes32(0)) revert ContractAddressTaken(subchainId, contractAddress, taken);
+        reportHash = _attestations[subchainId][contractAddress].reportHash;
+        if (_attestationRequired && reportHash == bytes32(0)) revert ContractNotAttested(subchainId, contractAddress);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash) external {
+        // Auditors exist only in audit institutions, and the call checks that institution is active.
+        uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Auditor);
+        _existingSubchain(subchainId);
+        if (contractAddress == address(0)) revert AttestationZeroContract();
+        if (reportHash == bytes32(0)) revert AttestationZeroReport();
+        _attestations[subchainId][contractAddress] = Attestation({
+            institution: institution,
+            attestedAt: uint40(block.timestamp),
+            auditor: msg.sender,
+            reportHash: reportHash
+        });
+        emit ContractAttested(subchainId, contractAddress, msg.sender, institution, reportHash);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function setAttestationRequired(bool required) external onlyGovernance {
+        _attestationRequired = required;
+        emit AttestationRequirementChanged(required, msg.sender);
+    }
+
+    function _requireOperatorOf(uint32 institution) private view {
+        uint32 own = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
+        if (own != institution) revert ChainRegistryUnauthorizedOperator(msg.sender, institution);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc Governed
+    function governance() public view override returns (address) {
+        return _voting;
+    }
+
+    /// @inheritdoc IChainRegistry
+    function subchain(bytes32 subchainId) external view returns (Subchain memory) {
+        return _subchains[subchainId];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function app(bytes32 appId) external view returns (App memory) {
+        return _apps[appId];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function appAt(uint32 index) external view returns (bytes32) {
+        return _appAt[index];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function appCount() external view returns (uint32) {
+        return _appCount;
+    }
+
+    /// @inheritdoc IChainRegistry
+    function keyRecord(address key) external view returns (KeyRecord memory) {
+        return _keys[key];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function contractName(bytes32 nameHash) external view returns (ContractName memory) {
+        return _names[nameHash];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function contractVersion(bytes32 nameHash, uint64 version) external view returns (ContractVersion memory v) {
+        v = _versions[nameHash][version];
+        if (v.contractAddress == address(0)) revert ContractVersionNotFound(nameHash, version);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function resolve(
+        bytes32 nameHash
+    ) external view returns (address contractAddress, bytes32 subchainId, uint64 version) {
+        ContractName storage cn = _names[nameHash];
+        version = cn.latestVersion;
+        if (version == 0) revert ContractNameNotFound(nameHash);
+        return (_versions[nameHash][version].contractAddress, cn.subchain, version);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function nameOf(bytes32 subchainId, address contractAddress) external view returns (bytes32) {
+        return _nameOf[subchainId][contractAddress];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function attestation(bytes32 subchainId, address contractAddress) external view returns (Attestation memory) {
+        return _attestations[subchainId][contractAddress];
+    }
+
+    /// @inheritdoc IChainRegistry
+    function attestationRequired() external view returns (bool) {
+        return _attestationRequired;
+    }
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
+import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {IMembership} from "../interfaces/IMembership.sol";
+import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
+import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
+import {Governed} from "./Governed.sol";
+
+/// @title CreditScore
+/// @notice Credit evaluation (信用度评价, white paper 3.3). Verified outcomes reported by the transaction ledger move
+/// an institution's score by governed weights. A restriction (or its end) is pushed to the pipe registry in the
+/// same transaction, so the institution's pipes refuse (or accept again) at once; a fall below the expulsion
+/// threshold opens one expulsion proposal.
+contract CreditScore is ICreditRegistry, Governed {
+    IMembership private immutable _membership;
+    IVotingTickets private immutable _voting;
+    IMembershipListener private immutable _pipes;
+
+    CreditParams private _params;
+    mapping(address reporter => bool) private _reporters;
+    mapping(uint32 institution => CreditRecord) private _records;
+    mapping(bytes32 key => bool) private _reported;
+
+    constructor(IMembership membership_, IVotingTickets voting_, IMembershipListener pipes_, CreditParams memory p) {
+        if (address(membership_) == address(0) || address(voting_) == address(0) || address(pipes_) == address(0)) {
+            revert CreditZeroAddress();
+        }
+        _membership = membership_;
+        _voting = voting_;
+        _pipes = pipes_;
+        _setParams(p);
+    }
+
+    // ---------------------------------------------------------------- reporting
+
+    /// @inheritdoc ICreditScore
+    function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
+        // CHECKS
+        if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
+        if (txId == bytes32(0)) revert CreditZeroTxId();
+        _requireKnown(institution);
+        bytes32 key = _reportKey(institution, txId, outcome);
+        if (_reported[key]) revert CreditOutcomeAlreadyReported(institution, txId, outcome);
+        // EFFECTS
+        _reported[key] = true;
+        CreditParams memory p = _params;
+        (uint256 before, uint256 score) = _move(institution, p, _weight(p, outcome));
+        emit OutcomeReported(institution, outcome, txId, int256(score) - int256(before), score, msg.sender);
+        // EFFECTS and INTERACTIONS of a crossed threshold
+        _evaluate(institution, p, score);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function adjustScore(uint32 institution, int32 delta, string calldata reason) external onlyGovernance {
+        _requireKnown(institution);
+        CreditParams memory p = _params;
+        (uint256 before, uint256 score) = _move(institution, p, delta);
+        emit CreditAdjusted(institution, msg.sender, int256(score) - int256(before), score, reason);
+        _evaluate(institution, p, score);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function refresh(uint32 institution) external {
+        _requireKnown(institution);
+        CreditParams memory p = _params;
+        _evaluate(institution, p, _score(p, _records[institution].delta));
+    }
+
+    /// @dev Moves the score by `change`, kept within [0, maxScore]; writes the record's delta once.
+    function _move(
+        uint32 institution,
+        CreditParams memory p,
+        int256 change
+    ) private returns (uint256 before, uint256 score) {
+        CreditRecord storage r = _records[institution];
+        before = _score(p, r.delta);
+        int256 next = int256(before) + change;
+        if (next < 0) next = 0;
+        if (next > int256(uint256(p.maxScore))) next = int256(uint256(p.maxScore));
+        score = uint256(next);
+        r.delta = int64(next - int256(uint256(p.initialScore)));
+        r.lastReportAt = uint40(block.timestamp);
+    }
+
+    /// @dev Restriction follows the score both ways; an expulsion proposal opens once per fall below the threshold
+    /// (not for an institution that is already expelled, or was never approved).
+    function _evaluate(uint32 institution, CreditParams memory p, uint256 score) private {
+        // CHECKS
+        CreditRecord storage r = _records[institution];
+        bool restricted = score < p.restrictionThreshold;
+        bool restrictionChanged = restricted != r.restricted;
+        bool below = score < p.expulsionThreshold;
+        bool open = below && !r.expulsionOpened && _expellable(institution);
+        // EFFECTS
+        if (restrictionChanged) {
+            r.restricted = restricted;
+            if (restricted) emit CreditRestricted(institution, score);
+            else emit CreditRestored(institution, score);
+        }
+        if (!below && r.expulsionOpened) r.expulsionOpened = false;
+        if (open) r.expulsionOpened = true;
+        // INTERACTIONS: both are ours; the pipe registry re-reads the restriction from here.
+        if (restrictionChanged) _pipes.syncInstitution(institution);
+        if (open) {
+            uint256 proposalId = _voting.openProposal(
+                address(this),
+                address(_membership),
+                abi.encodeCall(IMembership.expelInstitution, (institution)),
+                "credit below the expulsion threshold"
+            );
+            emit CreditExpulsionProposed(institution, proposalId, score);
+        }
+    }
+
+    function _expellable(uint32 institution) private view returns (bool) {
+        IMembership.InstitutionStatus status = _membership.institutionStatus(institution);
+        return status == IMembership.InstitutionStatus.Active || status == IMembership.InstitutionStatus.Suspended;
+    }
+
+    function _requireKnown(uint32 institution) private view {
+        if (_membership.institutionStatus(institution) == IMembership.InstitutionStatus.None) {
+            revert CreditUnknownInstitution(institution);
+        }
+    }
+
+    function _score(CreditParams memory p, int64 delta) private pure returns (uint256) {
+        int256 score = int256(uint256(p.initialScore)) + delta;
+        if (score < 0) return 0;
+        if (score > int256(uint256(p.maxScore))) return p.maxScore;
+        return uint256(score);
+    }
+
+    function _weight(CreditParams memory p, Outcome outcome) private pure returns (int256) {
+        if (outcome == Outcome.Completed) return p.completed;
+        if (outcome == Outcome.Failed) return p.failed;
+        if (outcome == Outcome.TimedOut) return p.timedOut;
+        if (outcome == Outcome.BadSignature) return p.badSignature;
+        return p.replay;
+    }
+
+    function _reportKey(uint32 institution, bytes32 txId, Outcome outcome) private pure returns (bytes32) {
+        return keccak256(abi.encode(institution, txId, outcome));
+    }
+
+    // ---------------------------------------------------------------- governed
+
+    /// @inheritdoc ICreditRegistry
+    function setParams(CreditParams calldata p) external onlyGovernance {
+        _setParams(p);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function setReporter(address reporter, bool allowed) external onlyGovernance {
+        if (reporter == address(0)) revert CreditZeroAddress();
+        _reporters[reporter] = allowed;
+        emit CreditReporterChanged(reporter, allowed, msg.sender);
+    }
+
+    function _setParams(CreditParams memory p) private {
+        bool valid =
+            p.maxScore > 0 &&
+                p.initialScore <= p.maxScore &&
+                p.restrictionThreshold <= p.initialScore &&
+                p.expulsionThreshold < p.restrictionThreshold &&
+                p.completed >= 0 &&
+                p.failed <= 0 &&
+                p.timedOut <= 0 &&
+                p.badSignature <= 0 &&
+                p.replay <= 0;
+        if (!valid) revert CreditInvalidParams(p);
+        _params = p;
+        emit CreditParamsChanged(p, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc Governed
+    function governance() public view override returns (address) {
+        return address(_voting);
+    }
+
+    /// @inheritdoc ICreditScore
+    function scoreOf(uint32 institution) external view returns (uint256) {
+        return _score(_params, _records[institution].delta);
+    }
+
+    /// @inheritdoc ICreditScore
+    function isRestricted(uint32 institution) external view returns (bool) {
+        return _records[institution].restricted;
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function params() external view returns (CreditParams memory) {
+        return _params;
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function isReporter(address reporter) external view returns (bool) {
+        return _reporters[reporter];
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function creditOf(uint32 institution) external view returns (CreditRecord memory) {
+        return _records[institution];
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function weightOf(Outcome outcome) external view returns (int256) {
+        return _weight(_params, outcome);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function isReported(uint32 institution, bytes32 txId, Outcome outcome) external view returns (bool) {
+        return _reported[_reportKey(institution, txId, outcome)];
+    }
+}

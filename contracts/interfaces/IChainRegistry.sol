@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title IChainRegistry
+/// @notice Sub-chains (子链登记), business applications (业务应用注册) and business contracts (业务合约注册).
+/// Business contracts are registered under a name with versions (a contract name service, as FISCO BCOS's CNS):
+/// pipes and packets name contracts, not addresses, so a contract can be upgraded without re-authorising a pipe.
+/// Only an institution's own operators register anything for it. When governance requires it, a contract version
+/// is registered only after an auditor has attested its audit report.
+interface IChainRegistry {
+    /// @notice Kinds of sub-chain. New kinds are appended (never reordered), each served by a relayer chain plugin.
+    enum ChainKind {
+        None,
+        Evm,
+        FiscoBcos,
+        Fabric
+    }
+
+    enum KeyStatus {
+        None,
+        Active,
+        Revoked // final: a key is never reused
+    }
+
+    struct Subchain {
+        uint32 institution;
+        ChainKind kind;
+        uint40 registeredAt;
+        address gateway; // the gateway contract on the sub-chain
+        bytes32 service; // the collaboration service that fronts it
+        uint256 chainId;
+    }
+
+    /// @dev Slot 0: key, institution and number; slot 1: the sub-chain.
+    struct App {
+        address key; // the reserved public-key address the app signs stage 1 with (zero: revoked, none yet)
+        uint32 institution;
+        uint32 index; // the app's number (1, 2, ...; 0: unknown)
+        bytes32 subchain;
+    }
+
+    struct KeyRecord {
+        KeyStatus status;
+        bytes32 app;
+    }
+
+    struct ContractName {
+        uint32 institution; // the owner: the institution that first registered the name
+        uint64 latestVersion; // versions run from 1 to this number
+        bytes32 subchain; // every version lives on this sub-chain
+        string name;
+    }
+
+    struct ContractVersion {
+        address contractAddress;
+        uint40 registeredAt;
+        bytes32 reportHash; // the audit report attested for it (zero when none was required or given)
+    }
+
+    struct Attestation {
+        uint32 institution; // the audit institution
+        uint40 attestedAt;
+        address auditor;
+        bytes32 reportHash;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    error ChainRegistryUnauthorizedOperator(address caller, uint32 institution);
+
+    error SubchainZeroId();
+    error SubchainAlreadyRegistered(bytes32 subchainId);
+    error SubchainNotFound(bytes32 subchainId);
+    error SubchainInvalidKind(ChainKind kind);
+    error SubchainInvalidChainId(uint256 chainId);
+    /// @notice The governance chain itself can never be registered as a sub-chain (the Poly Network lesson).
+    error SubchainIsGovernanceChain(uint256 chainId);
+    error SubchainZeroGateway();
+    error SubchainServiceMismatch(bytes32 subchainId, bytes32 serviceId);
+
+    error AppZeroId();
+    error AppAlreadyRegistered(bytes32 appId);
+    error AppNotFound(bytes32 appId);
+    error AppKeyInvalid(address key);
+    error AppKeyTaken(address key, bytes32 appId);
+    error AppKeyNotSet(bytes32 appId);
+
+    error ContractNameInvalid(uint256 length);
+    error ContractNameNotFound(bytes32 nameHash);
+    error ContractNameOwned(bytes32 nameHash, uint32 owner);
+    error ContractSubchainMismatch(bytes32 nameHash, bytes32 subchainId, bytes32 given);
+    error ContractZeroAddress();
+    error ContractIsGateway(bytes32 subchainId, address contractAddress);
+    error ContractAddressTaken(bytes32 subchainId, address contractAddress, bytes32 nameHash);
+    error ContractNotAttested(bytes32 subchainId, address contractAddress);
+    error ContractVersionNotFound(bytes32 nameHash, uint64 version);
+
+    error AttestationZeroReport();
+    error AttestationZeroContract();
+
+    // ---------------------------------------------------------------- events
+
+    event SubchainRegistered(
+        bytes32 indexed subchainId,
+        uint32 indexed institution,
+        address indexed operator,
+        ChainKind kind,
+        uint256 chainId,
+        bytes32 service,
+        address gateway,
+        string name
+    );
+    event SubchainGatewayChanged(bytes32 indexed subchainId, address indexed operator, address gateway);
+
+    event AppRegistered(
+        bytes32 indexed appId,
+        uint32 indexed institution,
+        address indexed operator,
+        bytes32 subchain,
+        address key,
+        uint32 index,
+        string name
+    );
+    event AppKeyRotated(bytes32 indexed appId, address indexed operator, address indexed newKey, address oldKey);
+    event AppKeyRevoked(bytes32 indexed appId, address indexed operator, address indexed key);
+
+    event ContractRegistered(
+        bytes32 indexed nameHash,
+        uint64 indexed version,
+        address indexed operator,
+        uint32 institution,
+        bytes32 subchain,
+        address contractAddress,
+        bytes32 reportHash,
+        string name
+    );
+    event ContractAttested(
+        bytes32 indexed subchainId,
+        address indexed contractAddress,
+        address indexed auditor,
+        uint32 institution,
+        bytes32 reportHash
+    );
+    event AttestationRequirementChanged(bool required, address indexed by);
+
+    // ---------------------------------------------------------------- sub-chains
+
+    /// @notice Registers a sub-chain of the caller's institution.
+    /// @dev The caller must be an active operator of the institution owning `serviceId`, and that service must
+    /// have been registered as fronting `subchainId`. `chainId` must not be zero nor the governance chain's.
+    /// @param name a human name, kept in the event
+    function registerSubchain(
+        bytes32 subchainId,
+        ChainKind kind,
+        uint256 chainId,
+        bytes32 serviceId,
+        address gateway,
+        string calldata name
+    ) external;
+
+    /// @notice Records a new gateway address for a sub-chain; by an operator of its institution.
+    function setSubchainGateway(bytes32 subchainId, address gateway) external;
+
+    // ---------------------------------------------------------------- applications
+
+    /// @notice Registers a business application on a sub-chain of the caller's institution, with the public-key
+    /// address it reserves for signing (unique across all apps, for ever).
+    /// @param name a human name, kept in the event
+    function registerApp(bytes32 appId, bytes32 subchainId, address key, string calldata name) external;
+
+    /// @notice Replaces an app's key; by an operator of its institution. The old key is revoked at once, in every
+    /// pipe of the app, and can never be reserved again; each pipe takes the new key through
+    /// `IPipeRegistry.syncPipeKey`. Also gives a key to an app whose key was revoked.
+    function rotateAppKey(bytes32 appId, address newKey) external;
+
+    /// @notice Revokes an app's key without a replacement (a leaked key); by an operator of its institution.
+    function revokeAppKey(bytes32 appId) external;
+
+    // ---------------------------------------------------------------- business contracts (CNS)
+
+    /// @notice Registers a new version of the business contract `name` on `subchainId`.
+    /// @dev The first registration makes the caller's institution the name's owner and binds the name to the
+    /// sub-chain (which must be the institution's); later versions only by its operators, on the same sub-chain.
+    /// When attestation is required, `(subchainId, contractAddress)` must have been attested by an auditor.
+    /// @return nameHash keccak256 of the name, the key pipes and packets use
+    /// @return version the new version number (1, 2, ...)
+    function registerContract(
+        string calldata name,
+        bytes32 subchainId,
+        address contractAddress
+    ) external returns (bytes32 nameHash, uint64 version);
+
+    /// @notice Attests the audit report of a contract on a sub-chain; by an active auditor (who belongs to an
+    /// active audit institution). A later attestation of the same contract replaces the earlier one.
+    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash) external;
+
+    /// @notice Governed: requires (or not) an attestation before a contract version is registered.
+    function setAttestationRequired(bool required) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Returns a sub-chain (institution 0 when unknown).
+    function subchain(bytes32 subchainId) external view returns (Subchain memory);
+
+    /// @notice Returns an app (index 0 when unknown).
+    function app(bytes32 appId) external view returns (App memory);
+
+    /// @notice The app with number `index` (zero when none).
+    function appAt(uint32 index) external view returns (bytes32);
+
+    /// @notice The number of apps ever registered.
+    function appCount() external view returns (uint32);
+
+    /// @notice Whom a key was reserved by, and whether it is still active.
+    function keyRecord(address key) external view returns (KeyRecord memory);
+
+    /// @notice Returns a contract name's record (institution 0 when unknown).
+    function contractName(bytes32 nameHash) external view returns (ContractName memory);
+
+    /// @notice Returns one version of a contract name; every version stays readable.
+    function contractVersion(bytes32 nameHash, uint64 version) external view returns (ContractVersion memory);
+
+    /// @notice The current version of a contract name.
+    /// @return contractAddress the latest version's address
+    /// @return subchainId the sub-chain it lives on
+    /// @return version the latest version number
+    function resolve(
+        bytes32 nameHash
+    ) external view returns (address contractAddress, bytes32 subchainId, uint64 version);
+
+    /// @notice The name a contract address is registered under on a sub-chain (zero when none).
+    function nameOf(bytes32 subchainId, address contractAddress) external view returns (bytes32);
+
+    /// @notice The latest attestation of a contract on a sub-chain (zero report when none).
+    function attestation(bytes32 subchainId, address contractAddress) external view returns (Attestation memory);
+
+    /// @notice Whether registering a contract version requires an attestation.
+    function attestationRequired() external view returns (bool);
+}

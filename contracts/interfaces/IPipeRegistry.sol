@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IChainRegistry} from "./IChainRegistry.sol";
+import {ICreditRegistry} from "./ICreditRegistry.sol";
+import {IMembership} from "./IMembership.sol";
+import {IMembershipListener} from "./IMembershipListener.sol";
+import {IPipeAuthority} from "./IPipeAuthority.sol";
+import {IServiceRegistry} from "./IServiceRegistry.sol";
+
+/// @title IPipeRegistry
+/// @notice Pipes (管道): the only way a cross-chain operation is allowed. A pipe binds two institutions, their apps
+/// and the source app's reserved key, both proxies, the target's business contract name, the allowed operations and
+/// selectors, and limits. Lifecycle: applied by the source side, authorised by the target side (and activated by
+/// vote when governance requires it), active, paused / resumed, closed.
+/// @dev The registry keeps a cache of what {checkOperation} depends on (institution, credit, service and key
+/// states), pushed by their sources in the same transaction as every change, so the check reads two storage slots
+/// and calls nobody. The `sync*` functions re-read a state from its source of truth; anyone may call them.
+/// A pipe holds a copy of its source app's key: when the app's key is rotated or revoked, the old key is refused by
+/// every pipe at once; {syncPipeKey} (anyone) then gives a pipe the app's new key.
+interface IPipeRegistry is IPipeAuthority, IMembershipListener {
+    /// @notice What the source side applies for.
+    struct PipeSpec {
+        bytes32 sourceApp; // an app of the caller's institution
+        bytes32 targetApp; // an app of the target institution
+        bytes32 sourceService; // the source's proxy: fronts the source app's sub-chain
+        bytes32 targetService; // the target's proxy: fronts the target app's sub-chain
+        bytes32 contractName; // keccak256 of a name the target institution registered on the target sub-chain
+        uint8 operations; // READ = 1, WRITE = 2
+        bytes4[] selectors; // allowed functions; empty only for a read-only pipe (then any non-privileged selector)
+        uint32 ratePerMinute;
+        uint32 maxPayloadBytes;
+        uint32 timeoutSeconds;
+    }
+
+    /// @notice The part of a pipe that {route} does not show.
+    struct PipeRecord {
+        address applicant;
+        uint40 appliedAt;
+        bool pausedByGovernance; // a pipe paused by vote is resumed only by vote
+        uint32 sourceKeyIndex; // the source key's bit in the usability cache
+        uint32 sourceServiceIndex;
+        uint32 targetServiceIndex;
+        bytes4[] selectors;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    error PipeRegistryUnauthorizedInitializer(address caller);
+    error PipeRegistryAlreadyInitialized();
+    error PipeRegistryNotInitialized();
+    error PipeRegistryZeroAddress();
+
+    error PipeNotFound(bytes32 pipeId);
+    error PipeInvalidStatus(bytes32 pipeId, PipeStatus status);
+    error PipeUnauthorizedOperator(address caller, uint32 institution);
+    error PipeUnauthorizedCaller(bytes32 pipeId, address caller);
+    error PipePausedByGovernance(bytes32 pipeId);
+    error PipeAppNotFound(bytes32 appId);
+    error PipeAppKeyNotSet(bytes32 appId);
+    error PipeKeyUnchanged(bytes32 pipeId, address key);
+    error PipeIdTooLarge(uint256 id);
+    error PipeSameSubchain(bytes32 subchainId);
+    error PipeInstitutionNotActive(uint32 institution, IMembership.InstitutionStatus status);
+    error PipeInstitutionRestricted(uint32 institution);
+    error PipeServiceNotFound(bytes32 serviceId);
+    error PipeServiceMismatch(bytes32 serviceId, bytes32 appId);
+    error PipeContractMismatch(bytes32 contractName, bytes32 subchainId, uint32 institution);
+    error PipeInvalidOperations(uint8 operations);
+    error PipeSelectorsRequired();
+    error PipeTooManySelectors(uint256 count, uint256 max);
+    error PipeSelectorInvalid(bytes4 selector);
+    error PipeSelectorDuplicate(bytes4 selector);
+    error PipeSelectorBlocked(bytes4 selector);
+    error PipeInvalidLimits(uint32 ratePerMinute, uint32 maxPayloadBytes, uint32 timeoutSeconds);
+
+    // ---------------------------------------------------------------- events
+
+    event PipeRegistryInitialized(address services, address chains, address credit);
+    event PipeApplied(
+        bytes32 indexed pipeId,
+        uint32 indexed sourceInstitution,
+        uint32 indexed targetInstitution,
+        address applicant,
+        PipeSpec spec
+    );
+    /// @notice `proposalId` is the vote on {activatePipe} (0 when the pipe became active at once).
+    event PipeAuthorized(bytes32 indexed pipeId, address indexed operator, uint256 proposalId);
+    event PipeActivated(bytes32 indexed pipeId, address indexed by);
+    event PipePaused(bytes32 indexed pipeId, address indexed by, bool byGovernance);
+    event PipeResumed(bytes32 indexed pipeId, address indexed by);
+    event PipeClosed(bytes32 indexed pipeId, address indexed by);
+    event PipeActivationVoteChanged(bool required, address indexed by);
+    event SelectorBlockChanged(bytes4 indexed selector, bool blocked, address indexed by);
+
+    event InstitutionUsabilitySynced(uint32 indexed institution, bool active, bool restricted);
+    event ServiceUsabilitySynced(
+        bytes32 indexed serviceId,
+        uint32 indexed index,
+        address indexed signer,
+        bool enabled,
+        bool signerActive
+    );
+    event KeyUsabilitySynced(address indexed key, uint32 indexed index, bool active);
+    event PipeKeySynced(bytes32 indexed pipeId, address indexed key, address indexed by, address oldKey);
+
+    // ---------------------------------------------------------------- bootstrap
+
+    /// @notice Wires the registries this one reads (deployed after it, since they push to it). Once, by the deployer.
+    function initialize(IServiceRegistry services, IChainRegistry chains, ICreditRegistry credit) external;
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// @notice Applies for a pipe; by an active operator of the source app's institution. Every binding is
+    /// validated now (see the README); the pipe is `Applied` until the target side authorises it.
+    /// @return pipeId keccak256(chain id, this registry, the pipe's number)
+    function applyPipe(PipeSpec calldata spec) external returns (bytes32 pipeId);
+
+    /// @notice Authorises an applied pipe; by an active operator of the target institution. The pipe becomes
+    /// `Active`, or, when activation needs a vote, `Authorized` and the vote on {activatePipe} opens.
+    /// @return proposalId the activation vote (0 when none)
+    function authorizePipe(bytes32 pipeId) external returns (uint256 proposalId);
+
+    /// @notice Governed: activates an authorised pipe.
+    function activatePipe(bytes32 pipeId) external;
+
+    /// @notice Pauses an active pipe; by an operator of either side, or by vote.
+    function pausePipe(bytes32 pipeId) external;
+
+    /// @notice Resumes a paused pipe; by an operator of either side, or by vote (only by vote if a vote paused it).
+    function resumePipe(bytes32 pipeId) external;
+
+    /// @notice Closes a pipe for good, in any state but closed; by an operator of either side, or by vote.
+    function closePipe(bytes32 pipeId) external;
+
+    // ---------------------------------------------------------------- governed settings
+
+    /// @notice Governed: whether authorised pipes need a vote to become active.
+    function setActivationVoteRequired(bool required) external;
+
+    /// @notice Governed: blocks (or unblocks) a selector for new pipes, on top of the built-in privileged list.
+    function setSelectorBlocked(bytes4 selector, bool blocked) external;
+
+    // ---------------------------------------------------------------- cache
+
+    /// @notice Re-reads a service's status and its signer's account status.
+    function syncService(bytes32 serviceId) external;
+
+    /// @notice Re-reads whether a key used by pipes is still active (the chain registry calls it on a rotation or a
+    /// revocation). Nothing happens for a key no pipe has used.
+    function syncKey(address key) external;
+
+    /// @notice Gives a pipe its source app's current key (after a rotation); anyone may call it, the key comes
+    /// from the chain registry. Refused for a closed pipe, an app without a key, or a pipe that already has it.
+    function syncPipeKey(bytes32 pipeId) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The part of a pipe {route} does not show (applicant zero when unknown).
+    function pipe(bytes32 pipeId) external view returns (PipeRecord memory);
+
+    /// @notice The number of pipes ever applied for.
+    function pipeCount() external view returns (uint256);
+
+    /// @notice Whether authorised pipes need a vote to become active.
+    function activationVoteRequired() external view returns (bool);
+
+    /// @notice Whether new pipes may not allow `selector`: built-in privileged selectors, the zero selector, and
+    /// those blocked by governance.
+    function isSelectorBlocked(bytes4 selector) external view returns (bool);
+
+    /// @notice The cached state of an institution, as {checkOperation} sees it.
+    function institutionUsability(uint32 institution) external view returns (bool active, bool restricted);
+
+    /// @notice The cached state of a service, as {checkOperation} sees it.
+    function serviceUsability(uint32 index) external view returns (bool enabled, bool signerActive, address signer);
+
+    /// @notice A key's index in the usability cache (0: no pipe has used it) and whether it is active.
+    function keyUsability(address key) external view returns (uint32 index, bool active);
+
+    /// @notice The registries this one reads.
+    function registries()
+        external
+        view
+        returns (IMembership membership, IServiceRegistry services, IChainRegistry chains, ICreditRegistry credit);
+}

@@ -1,0 +1,263 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { CreditScore__factory } from "../../typechain-types";
+import type { ICreditRegistry } from "../../typechain-types/contracts/governance/CreditScore";
+import { IStatus, PState, govern, pass } from "../helpers/governance";
+import { OP_WRITE, Outcome, Refusal, SEL_WRITE, allowReporter, id, pipeWorld, report } from "../helpers/registries";
+
+/** Default parameters from config/consortium.local.json (schema defaults). */
+const DEFAULTS = {
+  initialScore: 1000,
+  maxScore: 2000,
+  restrictionThreshold: 600,
+  expulsionThreshold: 300,
+  completed: 1,
+  failed: -20,
+  timedOut: -10,
+  badSignature: -100,
+  replay: -100,
+};
+
+/** The pipe world with a reporter (standing in for the transaction ledger). */
+async function world() {
+  const w = await pipeWorld();
+  const reporter = w.spare1;
+  await allowReporter(w, reporter.address);
+  return { ...w, reporter };
+}
+
+const paramsOf = (p: ICreditRegistry.CreditParamsStructOutput) => ({
+  initialScore: Number(p.initialScore),
+  maxScore: Number(p.maxScore),
+  restrictionThreshold: Number(p.restrictionThreshold),
+  expulsionThreshold: Number(p.expulsionThreshold),
+  completed: Number(p.completed),
+  failed: Number(p.failed),
+  timedOut: Number(p.timedOut),
+  badSignature: Number(p.badSignature),
+  replay: Number(p.replay),
+});
+
+describe("CreditScore", function () {
+  describe("construction and parameters", function () {
+    it("starts every institution at the initial score, unrestricted, with no write", async function () {
+      const w = await loadFixture(world);
+      expect(paramsOf(await w.credit.params())).to.deep.equal(DEFAULTS);
+      for (const inst of [1n, w.a.institution, w.b.institution, 999n]) {
+        expect(await w.credit.scoreOf(inst)).to.equal(1000);
+        expect(await w.credit.isRestricted(inst)).to.equal(false);
+      }
+      const r = await w.credit.creditOf(w.a.institution);
+      expect([r.delta, r.restricted, r.expulsionOpened, r.lastReportAt]).to.deep.equal([0n, false, false, 0n]);
+      expect(await w.credit.weightOf(Outcome.Completed)).to.equal(1);
+      expect(await w.credit.weightOf(Outcome.Replay)).to.equal(-100);
+      expect(await w.credit.governance()).to.equal(await w.voting.getAddress());
+    });
+
+    it("refuses zero addresses and incoherent parameters at construction", async function () {
+      const w = await loadFixture(world);
+      const f = new CreditScore__factory(w.deployer);
+      const [m, v, p] = [await w.membership.getAddress(), await w.voting.getAddress(), await w.pipes.getAddress()];
+      await expect(f.deploy(ethers.ZeroAddress, v, p, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
+      await expect(f.deploy(m, ethers.ZeroAddress, p, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
+      await expect(f.deploy(m, v, ethers.ZeroAddress, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
+      await expect(f.deploy(m, v, p, { ...DEFAULTS, expulsionThreshold: 600 })).to.be.revertedWithCustomError(f, "CreditInvalidParams");
+    });
+
+    it("changes parameters by vote, refusing incoherent ones", async function () {
+      const w = await loadFixture(world);
+      const next = { ...DEFAULTS, restrictionThreshold: 900, failed: -50 };
+      await expect(govern(w, w.credit, "setParams", [next]))
+        .to.emit(w.credit, "CreditParamsChanged")
+        .withArgs(Object.values(next), await w.voting.getAddress());
+      expect(paramsOf(await w.credit.params())).to.deep.equal(next);
+      for (const bad of [
+        { maxScore: 0, initialScore: 0, restrictionThreshold: 0, expulsionThreshold: 0 },
+        { initialScore: 2001 },
+        { restrictionThreshold: 1001 },
+        { expulsionThreshold: 600 },
+        { completed: -1 },
+        { failed: 1 },
+        { timedOut: 1 },
+        { badSignature: 1 },
+        { replay: 1 },
+      ]) {
+        const p = { ...DEFAULTS, ...bad };
+        await expect(govern(w, w.credit, "setParams", [p])).to.be.revertedWithCustomError(w.credit, "CreditInvalidParams").withArgs(Object.values(p));
+      }
+    });
+
+    it("refuses the governed functions called directly", async function () {
+      const w = await loadFixture(world);
+      const gov = await w.governors[0].getAddress();
+      const c = w.credit.connect(w.governors[0]);
+      await expect(c.setParams(DEFAULTS)).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
+      await expect(c.setReporter(gov, true)).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
+      await expect(c.adjustScore(4, 1, "")).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
+    });
+  });
+
+  describe("reporters", function () {
+    it("allows and disallows reporters by vote", async function () {
+      const w = await loadFixture(world);
+      const v = await w.voting.getAddress();
+      expect(await w.credit.isReporter(w.reporter.address)).to.equal(true);
+      await expect(govern(w, w.credit, "setReporter", [w.reporter.address, false]))
+        .to.emit(w.credit, "CreditReporterChanged")
+        .withArgs(w.reporter.address, false, v);
+      await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Completed, id("t")))
+        .to.be.revertedWithCustomError(w.credit, "CreditUnauthorizedReporter")
+        .withArgs(w.reporter.address);
+      await expect(govern(w, w.credit, "setReporter", [ethers.ZeroAddress, true])).to.be.revertedWithCustomError(w.credit, "CreditZeroAddress");
+    });
+  });
+
+  describe("reportOutcome", function () {
+    it("moves the score by each outcome's weight, once per institution, transaction and outcome", async function () {
+      const w = await loadFixture(world);
+      const inst = w.a.institution;
+      let score = 1000;
+      for (const [outcome, weight] of [
+        [Outcome.Completed, 1],
+        [Outcome.Failed, -20],
+        [Outcome.TimedOut, -10],
+        [Outcome.BadSignature, -100],
+        [Outcome.Replay, -100],
+      ] as const) {
+        score += weight;
+        await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("tx-1")))
+          .to.emit(w.credit, "OutcomeReported")
+          .withArgs(inst, outcome, id("tx-1"), weight, score, w.reporter.address);
+        expect(await w.credit.isReported(inst, id("tx-1"), outcome)).to.equal(true);
+      }
+      expect(await w.credit.scoreOf(inst)).to.equal(score);
+      const r = await w.credit.creditOf(inst);
+      expect([r.delta, r.lastReportAt]).to.deep.equal([BigInt(score - 1000), BigInt(await time.latest())]);
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-1")))
+        .to.be.revertedWithCustomError(w.credit, "CreditOutcomeAlreadyReported")
+        .withArgs(inst, id("tx-1"), Outcome.Failed);
+      // the same transaction for the other party is another report
+      await expect(w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.Failed, id("tx-1"))).to.emit(w.credit, "OutcomeReported");
+    });
+
+    it("keeps the score within [0, maxScore]", async function () {
+      const w = await loadFixture(world);
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, initialScore: 1999, completed: 5 }]);
+      await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Completed, id("a")))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(4, Outcome.Completed, id("a"), 1, 2000, w.reporter.address);
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, badSignature: -30_000 }]);
+      await expect(w.credit.connect(w.reporter).reportOutcome(5, Outcome.BadSignature, id("b")))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(5, Outcome.BadSignature, id("b"), -1000, 0, w.reporter.address);
+      expect(await w.credit.scoreOf(5)).to.equal(0);
+    });
+
+    it("refuses a zero transaction id and an unknown institution", async function () {
+      const w = await loadFixture(world);
+      await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Failed, ethers.ZeroHash)).to.be.revertedWithCustomError(w.credit, "CreditZeroTxId");
+      for (const inst of [0, 999]) {
+        await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("t")))
+          .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
+          .withArgs(inst);
+      }
+    });
+  });
+
+  describe("restriction", function () {
+    it("restricts below the threshold, refusing the institution's pipes at once, and restores it above", async function () {
+      const w = await loadFixture(world);
+      const inst = w.a.institution;
+      await report(w, w.reporter, inst, Outcome.BadSignature, 4);
+      expect(await w.credit.scoreOf(inst)).to.equal(600);
+      expect(await w.credit.isRestricted(inst)).to.equal(false);
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("fall")))
+        .to.emit(w.credit, "CreditRestricted")
+        .withArgs(inst, 580)
+        .and.to.emit(w.pipes, "InstitutionUsabilitySynced")
+        .withArgs(inst, true, true);
+      expect(await w.credit.isRestricted(inst)).to.equal(true);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionRestricted);
+      await report(w, w.reporter, inst, Outcome.Completed, 19);
+      expect(await w.credit.isRestricted(inst)).to.equal(true);
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Completed, id("climb")))
+        .to.emit(w.credit, "CreditRestored")
+        .withArgs(inst, 600)
+        .and.to.emit(w.pipes, "InstitutionUsabilitySynced")
+        .withArgs(inst, true, false);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
+    });
+
+    it("restores by vote (adjustScore) as well", async function () {
+      const w = await loadFixture(world);
+      await report(w, w.reporter, w.b.institution, Outcome.BadSignature, 5);
+      expect(await w.credit.isRestricted(w.b.institution)).to.equal(true);
+      const v = await w.voting.getAddress();
+      await expect(govern(w, w.credit, "adjustScore", [w.b.institution, 400, "dispute settled"]))
+        .to.emit(w.credit, "CreditAdjusted")
+        .withArgs(w.b.institution, v, 400, 900, "dispute settled")
+        .and.to.emit(w.credit, "CreditRestored")
+        .withArgs(w.b.institution, 900);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
+      await expect(govern(w, w.credit, "adjustScore", [999, 1, ""])).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(999);
+    });
+
+    it("applies a new threshold to an institution at its next outcome or when anyone refreshes it", async function () {
+      const w = await loadFixture(world);
+      await report(w, w.reporter, w.a.institution, Outcome.TimedOut, 20); // 800
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, restrictionThreshold: 900 }]);
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(false);
+      await expect(w.credit.connect(w.stranger).refresh(w.a.institution)).to.emit(w.credit, "CreditRestricted").withArgs(w.a.institution, 800);
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(true);
+      await expect(w.credit.refresh(w.a.institution)).not.to.emit(w.credit, "CreditRestricted");
+      await expect(w.credit.refresh(0)).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(0);
+    });
+  });
+
+  describe("expulsion", function () {
+    it("opens one expulsion proposal per fall below the threshold", async function () {
+      const w = await loadFixture(world);
+      const inst = w.a.institution;
+      await report(w, w.reporter, inst, Outcome.BadSignature, 7); // 300
+      const next = (await w.voting.proposalCount()) + 1n;
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("fall-1")))
+        .to.emit(w.credit, "CreditExpulsionProposed")
+        .withArgs(inst, next, 280)
+        .and.to.emit(w.voting, "ProposalCreated");
+      const p = await w.voting.proposal(next);
+      expect([p.proposer, p.target, p.data]).to.deep.equal([
+        await w.credit.getAddress(),
+        await w.membership.getAddress(),
+        w.membership.interface.encodeFunctionData("expelInstitution", [inst]),
+      ]);
+      expect((await w.credit.creditOf(inst)).expulsionOpened).to.equal(true);
+      // still below: no second proposal
+      await report(w, w.reporter, inst, Outcome.Failed, 3, "more");
+      expect(await w.voting.proposalCount()).to.equal(next);
+      // back to the threshold, then below again: a second one
+      await govern(w, w.credit, "adjustScore", [inst, 100, "appeal"]);
+      expect((await w.credit.creditOf(inst)).expulsionOpened).to.equal(false);
+      const count = await w.voting.proposalCount();
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.BadSignature, id("fall-2")))
+        .to.emit(w.credit, "CreditExpulsionProposed")
+        .withArgs(inst, count + 1n, 220);
+    });
+
+    it("the vote expels the institution, whose pipes then refuse", async function () {
+      const w = await loadFixture(world);
+      const inst = w.b.institution;
+      await report(w, w.reporter, inst, Outcome.Replay, 8); // 200
+      const pid = await w.voting.proposalCount();
+      expect(await w.voting.state(pid)).to.equal(PState.Active);
+      await pass(w, pid);
+      expect((await w.membership.institution(inst)).status).to.equal(IStatus.Expelled);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionNotActive);
+      // an expelled institution gets no new proposal when its score moves below the threshold again
+      await govern(w, w.credit, "adjustScore", [inst, 200, ""]);
+      const count = await w.voting.proposalCount();
+      await report(w, w.reporter, inst, Outcome.Replay, 2, "after");
+      expect(await w.voting.proposalCount()).to.equal(count);
+    });
+  });
+});

@@ -1,0 +1,140 @@
+import { ethers } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { Wallet, type HDNodeWallet, type Signer } from "ethers";
+import { IDrugTraceability__factory } from "../../typechain-types";
+import type { IPipeRegistry } from "../../typechain-types/contracts/governance/PipeRegistry";
+import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
+
+/** Mirrors of the registries' enums, for readable assertions. */
+export const Svc = { None: 0n, Registered: 1n, Enabled: 2n, Disabled: 3n } as const;
+export const NodeKind = { None: 0n, Genesis: 1n, Governance: 2n, Audit: 3n } as const;
+export const ChainKind = { None: 0n, Evm: 1n, FiscoBcos: 2n, Fabric: 3n } as const;
+export const KeyStatus = { None: 0n, Active: 1n, Revoked: 2n } as const;
+export const Pipe = { None: 0n, Applied: 1n, Authorized: 2n, Active: 3n, Paused: 4n, Closed: 5n } as const;
+export const Refusal = {
+  Allowed: 0n,
+  PipeUnknown: 1n,
+  PipeNotActive: 2n,
+  SignerNotReserved: 3n,
+  OperationNotAllowed: 4n,
+  SelectorNotAllowed: 5n,
+  InstitutionNotActive: 6n,
+  InstitutionRestricted: 7n,
+  ServiceDisabled: 8n,
+  KeyRevoked: 9n,
+} as const;
+export const Outcome = { Completed: 0n, Failed: 1n, TimedOut: 2n, BadSignature: 3n, Replay: 4n } as const;
+export const READ = 1;
+export const WRITE = 2;
+export const OP_READ = 0;
+export const OP_WRITE = 1;
+
+export const id = (s: string): string => ethers.id(s);
+export const endpoint = (host = "proxy.example.org", port = 8443, tlsFingerprint = id("cert")) => ({ host, port, tlsFingerprint });
+
+const drug = IDrugTraceability__factory.createInterface();
+/** The business functions the example pipe allows: a write and a read of the drug traceability contract. */
+export const SEL_WRITE = drug.getFunction("continueCustody").selector;
+export const SEL_READ = drug.getFunction("batch").selector;
+export const CONTRACT = "DrugTraceability";
+export const CONTRACT_HASH = id(CONTRACT);
+
+/** One side of a pipe: an institution with an operator, a signing (business) account, a service, a sub-chain, an app. */
+export interface Side {
+  institution: bigint;
+  admin: HardhatEthersSigner;
+  operator: HardhatEthersSigner;
+  signer: HardhatEthersSigner;
+  service: string;
+  subchain: string;
+  chainId: bigint;
+  gateway: string;
+  app: string;
+  appKey: HDNodeWallet;
+}
+
+export type PipeSpec = IPipeRegistry.PipeSpecStruct;
+
+/** Registers a service and passes the vote that enables it. */
+export async function enabledService(c: Consortium, operator: Signer, serviceId: string, subchainId: string, signer: string): Promise<void> {
+  await pass(c, await proposalIdOf(c.voting, c.services.connect(operator).registerService(serviceId, subchainId, signer, endpoint())));
+}
+
+/** An institution of `kind` with its operator, business account, enabled service, sub-chain and app. */
+export async function side(
+  c: Consortium,
+  name: string,
+  admin: HardhatEthersSigner,
+  operator: HardhatEthersSigner,
+  signer: HardhatEthersSigner,
+  chainId: bigint,
+): Promise<Side> {
+  const institution = await joinInstitution(c, admin, Kind.Business, name);
+  await addAccount(c, admin, operator.address, institution, Role.Operator);
+  await addAccount(c, admin, signer.address, institution, Role.Business);
+  const s = { service: id(`${name}/service`), subchain: id(`${name}/chain`), app: id(`${name}/app`) };
+  await enabledService(c, operator, s.service, s.subchain, signer.address);
+  const gateway = Wallet.createRandom().address;
+  await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, gateway, `${name} chain`);
+  const appKey = Wallet.createRandom();
+  await c.chains.connect(operator).registerApp(s.app, s.subchain, appKey.address, `${name} app`);
+  return { institution, admin, operator, signer, ...s, chainId, gateway, app: s.app, appKey };
+}
+
+/** The spec of a pipe from `a` to `b` on the example contract, with its defaults overridden by `over`. */
+export function specOf(a: Side, b: Side, over: Partial<PipeSpec> = {}): PipeSpec {
+  return {
+    sourceApp: a.app,
+    targetApp: b.app,
+    sourceService: a.service,
+    targetService: b.service,
+    contractName: CONTRACT_HASH,
+    operations: READ | WRITE,
+    selectors: [SEL_WRITE, SEL_READ],
+    ratePerMinute: 600,
+    maxPayloadBytes: 4096,
+    timeoutSeconds: 300,
+    ...over,
+  };
+}
+
+/** Applies for a pipe and returns its id (from the PipeApplied event). */
+export async function applyPipe(c: Consortium, operator: Signer, spec: PipeSpec): Promise<string> {
+  const receipt = await (await c.pipes.connect(operator).applyPipe(spec)).wait();
+  for (const log of receipt!.logs) {
+    const parsed = c.pipes.interface.parseLog(log);
+    if (parsed?.name === "PipeApplied") return parsed.args.pipeId as string;
+  }
+  throw new Error("no PipeApplied event in the transaction");
+}
+
+/**
+ * A consortium of three genesis institutions and two business ones, A (a drug maker, id 4) and B (a hospital,
+ * id 5), each with an enabled service, a sub-chain, an app; B has registered the example contract; an active
+ * pipe A -> B allows a write and a read of it. Plus an audit institution (id 6) with an auditor, and spare signers.
+ */
+export async function pipeWorld() {
+  const c = await deployConsortium(3);
+  const [adminA, adminB, auditAdmin, opA, opB, signerA, signerB, auditor, stranger, spare1, spare2] = c.others;
+  const a = await side(c, "Drug Maker", adminA, opA, signerA, 1001n);
+  const b = await side(c, "Hospital", adminB, opB, signerB, 1002n);
+  const audit = await joinInstitution(c, auditAdmin, Kind.Audit, "Audit Office");
+  await addAccount(c, auditAdmin, auditor.address, audit, Role.Auditor);
+  const contractAddress = Wallet.createRandom().address;
+  await c.chains.connect(opB).registerContract(CONTRACT, b.subchain, contractAddress);
+  const pipeId = await applyPipe(c, opA, specOf(a, b));
+  await c.pipes.connect(opB).authorizePipe(pipeId);
+  return { ...c, a, b, audit, auditAdmin, auditor, stranger, spare1, spare2, contractAddress, pipeId };
+}
+
+export type PipeWorld = Awaited<ReturnType<typeof pipeWorld>>;
+
+/** Makes `reporter` an outcome reporter (a unanimous vote). */
+export async function allowReporter(c: Consortium, reporter: string): Promise<void> {
+  await govern(c, c.credit, "setReporter", [reporter, true]);
+}
+
+/** Reports `count` outcomes of one kind for an institution, each with a fresh transaction id. */
+export async function report(c: Consortium, reporter: Signer, institution: bigint, outcome: bigint, count: number, tag = "tx"): Promise<void> {
+  for (let i = 0; i < count; i++) await c.credit.connect(reporter).reportOutcome(institution, outcome, id(`${tag}-${institution}-${outcome}-${i}`));
+}
