@@ -1,8 +1,16 @@
 import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { governanceBench } from "./governance";
+import { ledgerBench } from "./ledger";
 import { relayerStoreBench } from "./relayer-store";
 import { subchainGatewayBench } from "./subchain";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
-export const modules: BenchModule[] = [governanceBench, subchainGatewayBench, amdpGas, amdpPerf, relayerStoreBench];
+export const modules: BenchModule[] = [
+  governanceBench,
+  subchainGatewayBench,
+  amdpGas,
+  amdpPerf,
+  relayerStoreBench,
+  ledgerBench,
+];

@@ -3,7 +3,8 @@
  * that is unresolved past its deadline. Exit code 2 when there is any, so a cron job can alert.
  *   CCGP_LEDGER=0x... npx hardhat run scripts/reconcile.ts --network localhost
  * Without CCGP_LEDGER, the ledger address is read from the deployment record (`ledger` in
- * $CCGP_DEPLOYMENTS/<network>-<chainId>.json, default .deployments).
+ * $CCGP_DEPLOYMENTS/<network>-<chainId>.json, default .deployments). CCGP_LEDGER_FROM_BLOCK (the ledger's deployment
+ * block, default 0) and CCGP_LOG_RANGE (blocks per eth_getLogs, default 10000) tune the event scan.
  */
 import { existsSync, readFileSync } from "node:fs";
 import hre from "hardhat";
@@ -24,9 +25,13 @@ async function main(): Promise<void> {
   const address = await ledgerAddress();
   if ((await hre.ethers.provider.getCode(address)) === "0x") throw new Error(`CCGP_LEDGER ${address}: no contract there`);
   const ledger = TransactionLedger__factory.connect(address, hre.ethers.provider);
-  const report = await reconcile(ledger, { pageSize: Number(process.env.CCGP_PAGE_SIZE ?? 200) });
+  const report = await reconcile(ledger, {
+    pageSize: Number(process.env.CCGP_PAGE_SIZE ?? 200),
+    fromBlock: Number(process.env.CCGP_LEDGER_FROM_BLOCK ?? 0),
+    blockRange: Number(process.env.CCGP_LOG_RANGE ?? 10_000),
+  });
   console.log(formatReport(report));
-  if (report.entries.length > 0) process.exitCode = 2;
+  if (report.entries.length > 0 || report.missing > 0n) process.exitCode = 2;
 }
 
 main().catch((err: unknown) => {

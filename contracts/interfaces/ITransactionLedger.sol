@@ -133,7 +133,7 @@ interface ITransactionLedgerTypes {
     struct Verifier {
         VerifierKind kind;
         uint8 index; // bit in the endorsement mask of every transaction
-        uint16 weight;
+        uint8 weight;
     }
 
     /// @notice Everything the ledger keeps about a transaction.
@@ -146,15 +146,14 @@ interface ITransactionLedgerTypes {
         uint8 undoneMask; // writes compensated
         uint64 deadline;
         bytes32 pipeId;
-        uint32 endorsedMask; // verifier indexes that endorsed
-        uint32 weightFor; // weight that endorsed `resultSetHash`
-        uint32 weightAgainst; // weight that endorsed another hash
+        uint16 endorsedMask; // verifier indexes that endorsed
+        uint16 weightFor; // weight that endorsed `resultSetHash`
+        uint16 weightAgainst; // weight that endorsed another hash
         bytes32 resultSetHash; // hash chain over the recorded results, in recording order
     }
 
-    /// @notice A transaction listed by {unresolvedSince}.
+    /// @notice A transaction listed by {unresolvedAmong}.
     struct Unresolved {
-        uint64 number;
         bytes32 txId;
         TxState state;
         Reason reason;
@@ -230,7 +229,7 @@ interface ITransactionLedgerTypes {
     /// @notice The credit report ran out of gas: send the transaction with more gas.
     error LedgerInsufficientGas();
     /// @notice A reconciliation page holds 1 to `max` transactions.
-    error LedgerInvalidPage(uint256 limit, uint256 max);
+    error LedgerInvalidPage(uint256 count, uint256 max);
     /// @notice The recovery module runs only inside the ledger (by delegatecall), never called directly.
     error LedgerDirectCall();
 
@@ -299,9 +298,9 @@ interface ITransactionLedgerTypes {
         bytes32 indexed txId,
         address indexed verifier,
         bytes32 resultSetHash,
-        uint16 weight,
-        uint32 weightFor,
-        uint32 totalWeight
+        uint8 weight,
+        uint16 weightFor,
+        uint16 totalWeight
     );
     /// @notice `verifier` endorsed `endorsedHash`, not the recorded `recordedHash`: flagged for the auditors.
     event EndorsementConflicted(
@@ -309,9 +308,9 @@ interface ITransactionLedgerTypes {
         address indexed verifier,
         bytes32 endorsedHash,
         bytes32 recordedHash,
-        uint16 weight,
-        uint32 weightAgainst,
-        uint32 totalWeight
+        uint8 weight,
+        uint16 weightAgainst,
+        uint16 totalWeight
     );
     /// @notice `by` asked for manual intervention on `txId`.
     event TxEscalated(bytes32 indexed txId, address indexed by, string reason);
@@ -346,7 +345,7 @@ interface ITransactionLedgerTypes {
         bytes32 targetSubchain
     );
     /// @notice Governed: a verifier was set (weight 0: removed).
-    event VerifierSet(address indexed verifier, VerifierKind kind, uint16 weight, uint8 index, uint32 totalWeight);
+    event VerifierSet(address indexed verifier, VerifierKind kind, uint8 weight, uint8 index, uint16 totalWeight);
     /// @notice Governed: the retry bound changed.
     event MaxRetriesSet(uint8 maxRetries);
     /// @notice Governed: the pipe authority changed.
@@ -403,7 +402,7 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
     // ---------------------------------------------------------------- governed
 
     /// @notice Governed: sets a verifier's kind and weight; weight 0 removes it.
-    function setVerifier(address verifier, VerifierKind kind, uint16 weight) external;
+    function setVerifier(address verifier, VerifierKind kind, uint8 weight) external;
 
     /// @notice Governed: sets the retry bound (per step, for retries and for compensation attempts beyond the first).
     function setMaxRetries(uint8 maxRetries) external;
@@ -434,7 +433,7 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
      * @param packets 1 to MAX_PACKETS packets; the k-th authorises the k-th target step
      * @param steps 1 to MAX_STEPS atomic steps
      * @param deadline after now, at most now + the pipe's timeout (MAX_DURATION when the pipe has none)
-     * @return number the transaction's number (1, 2, ...), the key of the reconciliation pages
+     * @return number the transaction's number (1, 2, ...), in {TxOpened}
      */
     function open(
         SignedPacket[] calldata packets,
@@ -486,18 +485,13 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
     /// @notice Whether `verifier`'s index is set in the transaction's endorsement mask.
     function hasEndorsed(bytes32 txId, address verifier) external view returns (bool);
 
-    /// @notice Lists the transactions numbered `fromNumber` to `fromNumber + limit - 1` that have an {Issue}, and
-    /// the number to continue from (txCount + 1 when done). `limit` is at most MAX_PAGE.
-    function unresolvedSince(
-        uint64 fromNumber,
-        uint256 limit
-    ) external view returns (Unresolved[] memory items, uint64 next);
+    /// @notice Of 1 to MAX_PAGE transactions (ids from the indexed {TxOpened} events, paged by the caller), those that
+    /// have an {Issue}, in the order given. Unknown ids are skipped.
+    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items);
 
-    /// @notice The number of transactions ever opened; they are numbered 1 to this number.
+    /// @notice The number of transactions ever opened (numbered 1 to this number in {TxOpened}), so a reconciliation
+    /// that read the events can tell it saw them all.
     function txCount() external view returns (uint64);
-
-    /// @notice The id of transaction number `number`.
-    function txIdAt(uint64 number) external view returns (bytes32);
 
     /// @notice The last sequence used on a pipe and the ledger's copy of its recorders and institutions.
     function pipeOf(
@@ -519,7 +513,7 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
     function verifier(address account) external view returns (Verifier memory);
 
     /// @notice The sum of every verifier's weight.
-    function totalWeight() external view returns (uint32);
+    function totalWeight() external view returns (uint16);
 
     function maxRetries() external view returns (uint8);
 

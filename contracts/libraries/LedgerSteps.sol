@@ -41,9 +41,33 @@ library LedgerSteps {
 
     /// @dev Bit i set for every write step among the first `count`.
     function writeMask(uint256 encoded, uint256 count) internal pure returns (uint256 mask) {
-        for (uint256 i = 0; i < count; ++i) {
-            if (isWrite(encoded, i)) mask |= 1 << i;
+        unchecked {
+            for (uint256 i = 0; i < count; ++i) {
+                if (isWrite(encoded, i)) mask |= 1 << i;
+            }
         }
+    }
+
+    /// @dev Whether a step among the first `count` depends on read `step`.
+    function isDepended(uint256 encoded, uint256 count, uint256 step) internal pure returns (bool) {
+        unchecked {
+            for (uint256 i = step + 1; i < count; ++i) {
+                if ((encoded >> (BITS * i + 2)) & 7 == step + 1) return true;
+            }
+        }
+        return false;
+    }
+
+    /// @dev The lowest step some later step depends on, or NONE.
+    function firstDepended(uint256 encoded, uint256 count) internal pure returns (uint256) {
+        uint256 first = 8;
+        unchecked {
+            for (uint256 i = 0; i < count; ++i) {
+                uint256 dep = (encoded >> (BITS * i + 2)) & 7;
+                if (dep != 0 && dep - 1 < first) first = dep - 1;
+            }
+        }
+        return first == 8 ? NONE : first;
     }
 
     /// @dev Bits 0 to count - 1.

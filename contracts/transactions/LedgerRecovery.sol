@@ -189,14 +189,14 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     // ---------------------------------------------------------------- governed
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function setVerifier(address account, VerifierKind kind, uint16 weight) external onlyDelegated onlyGovernance {
+    function setVerifier(address account, VerifierKind kind, uint8 weight) external onlyDelegated onlyGovernance {
         if (account == address(0)) revert LedgerInvalidAddress(account);
         Settings memory s = _settings;
         Verifier memory v = _verifiers[account];
         if (weight == 0) {
             if (v.weight == 0) revert LedgerUnknownVerifier(account);
             s.totalWeight -= v.weight;
-            s.verifierSlots &= ~(uint32(1) << v.index);
+            s.verifierSlots &= ~(uint16(1) << v.index);
             delete _verifiers[account];
             _settings = s;
             emit VerifierSet(account, VerifierKind.None, 0, v.index, s.totalWeight);
@@ -208,7 +208,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
             uint256 index = LedgerSteps.lowestUnset(s.verifierSlots, MAX_VERIFIERS);
             if (index == MAX_VERIFIERS) revert LedgerTooManyVerifiers(MAX_VERIFIERS);
             v.index = uint8(index);
-            s.verifierSlots |= uint32(1) << v.index;
+            s.verifierSlots |= uint16(1) << v.index;
         }
         s.totalWeight = s.totalWeight - v.weight + weight;
         v.kind = kind;

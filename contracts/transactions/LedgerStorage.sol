@@ -18,8 +18,9 @@ import {LedgerSteps} from "../libraries/LedgerSteps.sol";
  * strings first, then the variables below). Immutables live in each heir's code, so both are built with the same
  * membership and voting addresses (the ledger checks it).
  *
- * Storage is kept lean: one slot per transaction for its whole state machine, one for its number, one for the hash
- * chain of its results, and a read's state version only when a later write depends on it. A pipe's recorders,
+ * Storage is kept lean: one slot per transaction for its whole state machine (the version of the read a write
+ * depends on included) and one for the hash chain of its results. Reconciliation finds transactions through the
+ * indexed {TxOpened} events, so no per-transaction index is stored. A pipe's recorders,
  * institutions and sub-chains are copied once per pipe (refreshed by every open and by `syncPipe`), so recording a
  * result never calls the pipe authority.
  */
@@ -38,8 +39,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     uint256 public constant MAX_PAGE = 500;
     /// @notice The longest deadline when the pipe sets no timeout.
     uint256 public constant MAX_DURATION = 30 days;
-    /// @notice Verifiers at once (the endorsement mask is 32 bits).
-    uint256 public constant MAX_VERIFIERS = 32;
+    /// @notice Verifiers at once (the endorsement mask is 16 bits; weights are 1 to 255).
+    uint256 public constant MAX_VERIFIERS = 16;
     /// @notice The largest retry bound (attempts are counted in 4 bits, the first compensation included).
     uint8 public constant MAX_RETRIES_CAP = 14;
 
@@ -55,13 +56,13 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         uint8 stepCount;
         uint8 doneMask;
         uint8 undoneMask;
-        uint8 dependedMask; // reads some write depends on: their version is stored
-        uint40 deadline;
         uint40 steps; // LedgerSteps encoding
+        uint32 deadline; // seconds; fits until 2106
         uint32 pipeIndex;
-        uint32 endorsedMask;
-        uint24 weightFor;
-        uint24 weightAgainst;
+        uint64 readVersion; // the version recorded by the first read a write depends on (others: _readVersions)
+        uint16 endorsedMask;
+        uint16 weightFor;
+        uint16 weightAgainst;
     }
 
     /// @dev One slot per pipe, read and written by every open.
@@ -87,8 +88,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     /// @dev One slot, read by endorsements and credit reports.
     struct Settings {
         ICreditScore credit;
-        uint32 totalWeight;
-        uint32 verifierSlots; // bitmap of the verifier indexes in use
+        uint16 totalWeight;
+        uint16 verifierSlots; // bitmap of the verifier indexes in use
         uint8 maxRetries;
     }
 
@@ -106,8 +107,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     Settings internal _settings;
 
     mapping(bytes32 txId => TxRecord) internal _txs;
-    mapping(uint64 number => bytes32 txId) internal _txIdAt;
     mapping(bytes32 txId => bytes32 resultSetHash) internal _resultSetHashes;
+    /// @dev Versions of the depended-on reads after the first (which is kept in the record itself).
     mapping(bytes32 txId => uint64[8] versions) internal _readVersions;
     /// @dev Nibble i: retries of step i; nibble 8 + i: compensation attempts of step i.
     mapping(bytes32 txId => uint64 counts) internal _attempts;
@@ -196,6 +197,19 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
         if (msg.sender != recorder.signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, recorder.signer);
         return (side, recorder.institution);
+    }
+
+    /// @dev The version recorded by read `step`, which some write depends on.
+    function _readVersion(bytes32 txId, TxRecord memory t, uint256 step) internal view returns (uint64) {
+        if (step == LedgerSteps.firstDepended(t.steps, t.stepCount)) return t.readVersion;
+        return _readVersions[txId][step];
+    }
+
+    /// @dev Keeps the version of read `step` when a later write depends on it (the first such read in the record).
+    function _keepReadVersion(bytes32 txId, TxRecord memory t, uint256 step, uint64 version) internal {
+        uint256 first = LedgerSteps.firstDepended(t.steps, t.stepCount);
+        if (step == first) t.readVersion = version;
+        else if (LedgerSteps.isDepended(t.steps, t.stepCount, step)) _readVersions[txId][step] = version;
     }
 
     /// @dev Completed writes not yet undone.

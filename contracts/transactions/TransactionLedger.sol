@@ -59,7 +59,6 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Registry registry;
         PipeRef ref;
         uint256 steps;
-        uint8 depended;
         bytes32[MAX_PACKETS] hashes;
     }
 
@@ -85,16 +84,15 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
                 stepCount: uint8(steps.length),
                 doneMask: 0,
                 undoneMask: 0,
-                dependedMask: o.depended,
-                deadline: uint40(deadline),
                 steps: uint40(o.steps),
+                deadline: uint32(deadline),
                 pipeIndex: o.ref.index,
+                readVersion: 0,
                 endorsedMask: 0,
                 weightFor: 0,
                 weightAgainst: 0
             })
         );
-        _txIdAt[number] = o.txId;
         for (uint256 i = 0; i < packets.length; ++i) {
             AMDP.Packet calldata p = packets[i].packet;
             emit PacketAccepted(o.txId, o.pipeId, p.sequence, o.hashes[i], p.operation, p.selector);
@@ -123,7 +121,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         _checkDeadline(deadline, route.timeoutSeconds);
         o.ref = _pipeRefs[o.pipeId];
         o.ref.lastSequence = _verifyPackets(packets, route, o.registry.pipes, o.ref.lastSequence, o.hashes);
-        (o.steps, o.depended) = _encodeSteps(steps, packets, route);
+        o.steps = _encodeSteps(steps, packets, route);
     }
 
     function _checkDeadline(uint64 deadline, uint32 timeoutSeconds) private view {
@@ -192,7 +190,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Step[] calldata steps,
         SignedPacket[] calldata packets,
         IPipeAuthority.PipeRoute memory route
-    ) private pure returns (uint256 encoded, uint8 depended) {
+    ) private pure returns (uint256 encoded) {
         uint256 used = 0;
         for (uint256 i = 0; i < steps.length; ++i) {
             Step calldata s = steps[i];
@@ -212,7 +210,6 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             if (dependsOn != LedgerSteps.NONE) {
                 bool valid = dependsOn < i && s.operation == WRITE && !encoded.isWrite(dependsOn);
                 if (!valid) revert LedgerInvalidStep(i, StepProblem.InvalidDependency);
-                depended |= uint8(1 << dependsOn);
             }
             encoded = encoded.withStep(i, target, s.operation == WRITE, dependsOn);
         }
@@ -274,8 +271,9 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function recordResult(Result calldata result) external {
-        Report[] memory reports = new Report[](1);
-        _send(reports, _record(result, reports, 0));
+        (bool failed, uint32 institution) = _record(result);
+        // INTERACTIONS
+        if (failed) _report(institution, ICreditScore.Outcome.Failed, result.txId);
     }
 
     /// @inheritdoc ITransactionLedger
@@ -286,43 +284,47 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Report[] memory reports = new Report[](results.length);
         uint256 count = 0;
         for (uint256 i = 0; i < results.length; ++i) {
-            count = _record(results[i], reports, count);
+            (bool failed, uint32 institution) = _record(results[i]);
+            if (failed) reports[count++] = Report(institution, ICreditScore.Outcome.Failed, results[i].txId);
         }
+        // INTERACTIONS
         _send(reports, count);
     }
 
-    /// @dev Records one result; a failure appends a credit report. Returns the new report count.
-    function _record(Result calldata r, Report[] memory reports, uint256 count) private returns (uint256) {
+    /// @dev Records one result; returns whether the step failed (to be reported) and the institution of its side.
+    function _record(Result calldata rc) private returns (bool failed, uint32 institution) {
+        Result memory r = rc;
         bytes32 txId = r.txId;
-        (TxRecord memory t, uint32 institution, uint256 dependsOn) = _checkResult(r);
+        TxRecord memory t;
+        uint256 dependsOn;
+        (t, institution, dependsOn) = _checkResult(r);
 
         // EFFECTS
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
         _resultSetHashes[txId] = resultSetHash;
         _emitResult(r, resultSetHash);
-        uint256 bit = 1 << r.step;
         if (r.success) {
-            t.doneMask |= uint8(bit);
-            if (t.dependedMask & bit != 0) _readVersions[txId][r.step] = r.stateVersion;
+            t.doneMask |= uint8(1 << r.step);
+            if (r.operation == READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
         }
-        if (dependsOn != LedgerSteps.NONE && r.stateVersion != _readVersions[txId][dependsOn]) {
-            emit StaleReadRejected(txId, r.step, uint8(dependsOn), _readVersions[txId][dependsOn], r.stateVersion);
+        uint64 readVersion = dependsOn == LedgerSteps.NONE ? 0 : _readVersion(txId, t, dependsOn);
+        if (dependsOn != LedgerSteps.NONE && r.stateVersion != readVersion) {
+            emit StaleReadRejected(txId, r.step, uint8(dependsOn), readVersion, r.stateVersion);
             _fail(txId, t, Reason.StaleRead);
         } else if (!r.success) {
             _fail(txId, t, Reason.StepFailed);
-            reports[count++] = Report(institution, ICreditScore.Outcome.Failed, txId);
+            failed = true;
         } else {
             if (t.state == TxState.Open) _transition(txId, t, TxState.Executing);
             if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) _transition(txId, t, TxState.Executed);
         }
         _store(txId, t);
-        return count;
     }
 
     /// @dev The checks of a result; returns the transaction, the recording side's institution and the read the step
     /// depends on (LedgerSteps.NONE if none).
     function _checkResult(
-        Result calldata r
+        Result memory r
     ) private view returns (TxRecord memory t, uint32 institution, uint256 dependsOn) {
         bytes32 txId = r.txId;
         t = _load(txId);
@@ -341,7 +343,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         }
     }
 
-    function _emitResult(Result calldata r, bytes32 resultSetHash) private {
+    function _emitResult(Result memory r, bytes32 resultSetHash) private {
         emit ResultRecorded(
             r.txId,
             r.step,
@@ -367,12 +369,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
-        uint32 bit = uint32(1) << v.index;
+        uint16 bit = uint16(1) << v.index;
         if (t.endorsedMask & bit != 0) revert LedgerAlreadyEndorsed(txId, msg.sender);
 
         // EFFECTS
         t.endorsedMask |= bit;
-        uint32 total = _settings.totalWeight;
+        uint16 total = _settings.totalWeight;
         bytes32 recorded = _resultSetHashes[txId];
         Report[] memory reports = new Report[](2);
         uint256 count = 0;
@@ -443,7 +445,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function setVerifier(address, VerifierKind, uint16) external {
+    function setVerifier(address, VerifierKind, uint8) external {
         _delegate();
     }
 
@@ -517,8 +519,9 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64) {
-        if (step >= MAX_STEPS) return 0;
-        return _readVersions[txId][step];
+        TxRecord memory t = _get(txId);
+        if (step >= t.stepCount || !LedgerSteps.isDepended(t.steps, t.stepCount, step)) return 0;
+        return _readVersion(txId, t, step);
     }
 
     /// @inheritdoc ITransactionLedger
@@ -535,30 +538,19 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedger
-    function unresolvedSince(
-        uint64 fromNumber,
-        uint256 limit
-    ) external view returns (Unresolved[] memory items, uint64 next) {
-        if (limit == 0 || limit > MAX_PAGE) revert LedgerInvalidPage(limit, MAX_PAGE);
-        uint64 count = _registry.txCount;
-        if (fromNumber == 0) fromNumber = 1;
-        uint256 end = uint256(fromNumber) + limit;
-        if (end > uint256(count) + 1) end = uint256(count) + 1;
-        items = new Unresolved[](end > fromNumber ? end - fromNumber : 0);
+    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items) {
+        if (txIds.length == 0 || txIds.length > MAX_PAGE) revert LedgerInvalidPage(txIds.length, MAX_PAGE);
+        items = new Unresolved[](txIds.length);
         uint256 found = 0;
-        for (uint256 n = fromNumber; n < end; ++n) {
-            bytes32 txId = _txIdAt[uint64(n)];
-            TxRecord memory t = _get(txId);
+        for (uint256 i = 0; i < txIds.length; ++i) {
+            TxRecord memory t = _get(txIds[i]);
             Issue issue = _issueOf(t);
-            if (issue != Issue.None) {
-                items[found++] = Unresolved(uint64(n), txId, t.state, t.reason, issue, t.deadline);
-            }
+            if (issue != Issue.None) items[found++] = Unresolved(txIds[i], t.state, t.reason, issue, t.deadline);
         }
         // Shrink the array to what was found.
         assembly ("memory-safe") {
             mstore(items, found)
         }
-        next = uint64(end > fromNumber ? end : fromNumber);
     }
 
     function _issueOf(TxRecord memory t) private view returns (Issue) {
@@ -577,11 +569,6 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     /// @inheritdoc ITransactionLedger
     function txCount() external view returns (uint64) {
         return _registry.txCount;
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function txIdAt(uint64 number) external view returns (bytes32) {
-        return _txIdAt[number];
     }
 
     /// @inheritdoc ITransactionLedger
@@ -620,7 +607,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedger
-    function totalWeight() external view returns (uint32) {
+    function totalWeight() external view returns (uint16) {
         return _settings.totalWeight;
     }
 

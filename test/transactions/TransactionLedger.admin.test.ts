@@ -140,6 +140,5 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     expect(await w.ledger.attemptsOf(o.txId, 200)).to.deep.equal([0n, 0n]);
     expect(await w.ledger.hasEndorsed(o.txId, await w.outsider.getAddress())).to.equal(false);
     expect(await w.ledger.refusalReported(unknown)).to.equal(false);
-    expect(await w.ledger.txIdAt(999)).to.equal(`0x${"00".repeat(32)}`);
   });
 });

@@ -239,7 +239,7 @@ describe("TransactionLedger: compensation", () => {
         .to.emit(w.ledger, "TxTransitioned")
         .withArgs(o.txId, await w.outsider.getAddress(), TxState.Expired, TxState.Executing, Reason.Expired);
       // Step 1 (the target's write) was pending: the target timed out. Nothing was written: no compensation.
-      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.TimedOut, o.txId, -10, 0, await w.ledger.getAddress());
+      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
       expect((await eventsOf(w, tx, "TxTransitioned")).length).to.equal(1);
       await expect(record(w, o, 1))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
@@ -256,7 +256,7 @@ describe("TransactionLedger: compensation", () => {
       const tx = await w.ledger.expire(o.txId);
       const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => Number(e.to));
       expect(moves).to.deep.equal([TxState.Expired, TxState.Compensating]);
-      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, o.txId, -10, 0, await w.ledger.getAddress());
+      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
       await expect(undo(o, 0)).to.emit(w.ledger, "TxTransitioned");
       expect(await stateOf(o.txId)).to.equal(TxState.Compensated);
     });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
@@ -10,7 +11,7 @@ import { deployGovernance } from "../../scripts/lib/deploy-governance";
 import { loadConsortium } from "../../scripts/lib/consortium-config";
 import { deployLedger } from "../../scripts/lib/deploy-ledger";
 import { Issue, Reason, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
-import { formatReport, reconcile } from "../../scripts/lib/reconcile";
+import { formatReport, openedTransactions, reconcile } from "../../scripts/lib/reconcile";
 import { CreditScoreMock__factory, PipeAuthorityMock__factory } from "../../typechain-types";
 import { startHardhatNode, type LocalNode } from "../helpers/node";
 import {
@@ -61,11 +62,14 @@ describe("TransactionLedger: reconciliation", () => {
     return { confirmed, disputed, executing, compensating, manual, failedClean, resolved, fresh };
   }
 
+  /** Every opened transaction, in opening order, from the TxOpened events. */
+  const allIds = async () => (await openedTransactions(w.ledger)).map((o) => o.txId);
+
   it("lists inconsistent and overdue transactions, and only those", async () => {
     const p = await population();
-    const [first, next] = await w.ledger.unresolvedSince(1, 500);
-    expect(next).to.equal((await w.ledger.txCount()) + 1n);
-    let items = first;
+    const ids = await allIds();
+    expect(ids).to.have.length(Number(await w.ledger.txCount()));
+    let items = await w.ledger.unresolvedAmong(ids);
     expect(items.map((i) => [i.txId, Number(i.issue)])).to.deep.equal([
       [p.disputed.txId, Issue.Disputed],
       [p.compensating.txId, Issue.Uncompensated],
@@ -73,7 +77,7 @@ describe("TransactionLedger: reconciliation", () => {
     ]);
     // Past the deadlines of the 30-minute transactions, the one still executing is overdue; the fresh one is not.
     await time.increaseTo(p.executing.deadline + 1n);
-    [items] = await w.ledger.unresolvedSince(1, 500);
+    items = await w.ledger.unresolvedAmong(ids);
     expect(items.map((i) => [i.txId, Number(i.issue)])).to.deep.include([p.executing.txId, Issue.Overdue]);
     expect(items.map((i) => i.txId)).not.to.include(p.fresh.txId);
     const overdue = items.find((i) => i.txId === p.executing.txId)!;
@@ -88,31 +92,26 @@ describe("TransactionLedger: reconciliation", () => {
       resultHash: keccak256(toHex("undone")),
       success: true,
     });
-    [items] = await w.ledger.unresolvedSince(1, 500);
+    items = await w.ledger.unresolvedAmong(ids);
     expect(items.map((i) => i.txId)).not.to.include(p.compensating.txId);
   });
 
-  it("pages over transaction numbers, bounded", async () => {
+  it("takes bounded pages of ids and skips unknown ones", async () => {
     const p = await population();
-    const count = await w.ledger.txCount();
-    const found: string[] = [];
-    for (let from = 0n; from <= count; ) {
-      const [items, next] = await w.ledger.unresolvedSince(from, 2);
-      found.push(...items.map((i) => i.txId));
-      expect(next).to.be.greaterThan(from);
-      from = next;
-    }
-    expect(found).to.deep.equal([p.disputed.txId, p.compensating.txId, p.manual.txId]);
-    const [beyond, after] = await w.ledger.unresolvedSince(count + 5n, 10);
-    expect([beyond.length, after]).to.deep.equal([0, count + 5n]);
-    await expect(w.ledger.unresolvedSince(1, 0)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(0, 500);
-    await expect(w.ledger.unresolvedSince(1, 501)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(501, 500);
+    const unknown = keccak256(toHex("never opened"));
+    const items = await w.ledger.unresolvedAmong([unknown, p.manual.txId, unknown]);
+    expect(items.map((i) => i.txId)).to.deep.equal([p.manual.txId]);
+    await expect(w.ledger.unresolvedAmong([])).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(0, 500);
+    const tooMany = Array.from({ length: 501 }, () => unknown);
+    await expect(w.ledger.unresolvedAmong(tooMany)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(501, 500);
   });
 
   it("reports them with what is inconsistent (scripts/lib/reconcile)", async () => {
     const p = await population();
-    const report = await reconcile(w.ledger, { pageSize: 3 });
+    // Small pages and block ranges: the same report.
+    const report = await reconcile(w.ledger, { pageSize: 3, blockRange: 7 });
     expect(report.scanned).to.equal(await w.ledger.txCount());
+    expect(report.missing).to.equal(0n);
     const byId = new Map(report.entries.map((e) => [e.txId, e]));
     expect(byId.get(p.compensating.txId)!.writesNotUndone).to.deep.equal([0]);
     expect(byId.get(p.compensating.txId)!.reason).to.equal(Reason.StepFailed);
@@ -120,6 +119,11 @@ describe("TransactionLedger: reconciliation", () => {
     expect(byId.get(p.manual.txId)!.pipeId).to.equal(PIPE);
     const text = formatReport(report);
     expect(text).to.include(`${report.scanned} transaction(s) scanned, 3 to look at`);
+    expect(byId.get(p.manual.txId)!.number).to.equal(5n);
+    // Starting the scan after the first events: the report says some were missed.
+    const late = await reconcile(w.ledger, { fromBlock: (await ethers.provider.getBlockNumber()) - 2 });
+    expect(late.missing).to.be.greaterThan(0n);
+    expect(formatReport(late)).to.include("not found in the events: scan from an earlier block");
     expect(text).to.include(`${p.compensating.txId} pipe ${PIPE}: Uncompensated (Compensating, reason StepFailed, 1/2 steps, writes not undone: step 0)`);
     expect(text).to.include(`${p.disputed.txId} pipe ${PIPE}: Disputed (Confirmed, reason None, 2/2 steps, weight 1 endorsed another result set)`);
     expect(text).to.include(`${p.manual.txId} pipe ${PIPE}: Abnormal (Manual, reason Escalated, 0/2 steps)`);

@@ -30,8 +30,8 @@ describe("TransactionLedger: weighted verification", () => {
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
     // Both institutions are credited with a completed transaction.
     const ledger = await w.ledger.getAddress();
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.Completed, o.txId, 1, 1, ledger);
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.Completed, o.txId, 1, 1, ledger);
+    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.Completed, o.txId, 1, 101, ledger);
+    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.Completed, o.txId, 1, 101, ledger);
     expect(await w.ledger.hasEndorsed(o.txId, w.auditors[0]!.address)).to.equal(true);
     expect(await w.ledger.hasEndorsed(o.txId, w.auditors[2]!.address)).to.equal(false);
     // Confirmed is final: a late endorsement is refused.
@@ -63,7 +63,7 @@ describe("TransactionLedger: weighted verification", () => {
     await endorse(1, o.txId, hash);
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
     // The reconciliation view lists it as disputed.
-    const [items] = await w.ledger.unresolvedSince(1, 10);
+    const items = await w.ledger.unresolvedAmong([o.txId]);
     expect(items.map((i) => [i.txId, Number(i.issue)])).to.deep.include([o.txId, Issue.Disputed]);
   });
 
