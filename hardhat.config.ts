@@ -1,5 +1,5 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "./scripts/tasks/governance";
 
@@ -16,6 +16,13 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: args.solcVersion,
     longVersion: solc.version(),
   };
+});
+
+// Only `*.test.ts` files are test files: helpers under test/ (some are child-process entry points, such as the store
+// crash test's writer) must not be loaded by a plain `hardhat test`. Files named on the command line are kept as given.
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  const files = (await runSuper(args)) as string[];
+  return args.testFiles.length > 0 ? files : files.filter((f) => f.endsWith(".test.ts"));
 });
 
 const config: HardhatUserConfig = {
