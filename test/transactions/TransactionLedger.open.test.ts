@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { keccak256, toHex, type Hex } from "viem";
-import { domainSeparator, hashPacket, type Packet } from "../../relayer/src/amdp";
+import { domainSeparator, hashPacket, verifySequence, type Packet } from "../../relayer/src/amdp";
 import { NO_DEPENDENCY, PacketField, Side, StepProblem, TxState } from "../../scripts/lib/ledger-types";
 import { PACKET_FIELDS, flipByte, flipField, loadVectors, malleate, signedFromVector } from "../helpers/amdp";
 import {
@@ -133,6 +133,14 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
         const [accepted] = await eventsOf(w, tx, "PacketAccepted");
         expect(accepted!.packetHash, v.name).to.equal(hashPacket(packet));
       }
+      // What the ledger accepted, the relayer's own full-sequence check accepts too, with the same packet hash.
+      const o = await openTx(w);
+      const verified = await verifySequence(
+        w.domain,
+        { packet: o.packet, payload: toHex("payload"), signatures: { app: o.signed.appSignature, proxy: o.signed.proxySignature } },
+        { expectedApp: w.srcApp.address, expectedProxy: w.srcProxy.address, now: await now() },
+      );
+      expect(verified.packetHash).to.equal((await eventsOf(w, o.tx, "PacketAccepted"))[0]!.packetHash);
       // The vectors' own packet hashes (fixed verifying contract) are what the relayer computes for their packets.
       for (const v of file.vectors) expect(hashPacket(signedFromVector(v).packet), v.name).to.equal(v.packetHash);
     });
