@@ -2,6 +2,7 @@ import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
 import { governanceBench } from "./governance";
+import { ledgerBench } from "./ledger";
 import { registriesBench } from "./registries";
 import { relayerStoreBench } from "./relayer-store";
 import { subchainGatewayBench } from "./subchain";
@@ -10,6 +11,7 @@ import { subchainGatewayBench } from "./subchain";
 export const modules: BenchModule[] = [
   governanceBench,
   registriesBench,
+  ledgerBench,
   subchainGatewayBench,
   amdpGas,
   amdpPerf,

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+
+/**
+ * @title ConstantPipeAuthorityMock
+ * @notice Test-only pipe authority with no storage: one active route, held in immutables, that allows everything.
+ * The gas bench swaps it in to measure what the ledger itself costs, apart from a registry's storage reads.
+ */
+contract ConstantPipeAuthorityMock is IPipeAuthority {
+    bytes32 private immutable _pipeId;
+    uint32 private immutable _sourceInstitution;
+    uint32 private immutable _targetInstitution;
+    address private immutable _sourceAppKey;
+    address private immutable _sourceServiceSigner;
+    address private immutable _targetServiceSigner;
+    bytes32 private immutable _targetService;
+    bytes32 private immutable _sourceSubchain;
+    bytes32 private immutable _targetSubchain;
+    bytes32 private immutable _contractName;
+    uint32 private immutable _timeoutSeconds;
+
+    constructor(bytes32 pipeId, PipeRoute memory r) {
+        _pipeId = pipeId;
+        _sourceInstitution = r.sourceInstitution;
+        _targetInstitution = r.targetInstitution;
+        _sourceAppKey = r.sourceAppKey;
+        _sourceServiceSigner = r.sourceServiceSigner;
+        _targetServiceSigner = r.targetServiceSigner;
+        _targetService = r.targetService;
+        _sourceSubchain = r.sourceSubchain;
+        _targetSubchain = r.targetSubchain;
+        _contractName = r.contractName;
+        _timeoutSeconds = r.timeoutSeconds;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function route(bytes32 pipeId) external view returns (PipeRoute memory r) {
+        if (pipeId != _pipeId) return r;
+        r.status = PipeStatus.Active;
+        r.operations = 3;
+        r.sourceInstitution = _sourceInstitution;
+        r.targetInstitution = _targetInstitution;
+        r.sourceAppKey = _sourceAppKey;
+        r.sourceServiceSigner = _sourceServiceSigner;
+        r.targetServiceSigner = _targetServiceSigner;
+        r.targetService = _targetService;
+        r.sourceSubchain = _sourceSubchain;
+        r.targetSubchain = _targetSubchain;
+        r.contractName = _contractName;
+        r.timeoutSeconds = _timeoutSeconds;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function checkOperation(bytes32, address, uint8, bytes4) external pure returns (Refusal) {
+        return Refusal.Allowed;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function requireOperation(bytes32, address, uint8, bytes4) external pure {}
+}

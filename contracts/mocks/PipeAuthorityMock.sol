@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+
+/**
+ * @title PipeAuthorityMock
+ * @notice Test-only pipe authority: routes and refusals are set directly. {checkOperation} answers like a registry
+ * would for the fields it has: unknown pipe, inactive pipe, a signer that is not the source app key, an operation
+ * whose bit is not set, then whatever refusal the test set for (pipe, signer).
+ */
+contract PipeAuthorityMock is IPipeAuthority {
+    mapping(bytes32 pipeId => PipeRoute) private _routes;
+    mapping(bytes32 pipeId => mapping(address signer => Refusal)) private _refusals;
+
+    /// @notice Sets a pipe's route.
+    function setRoute(bytes32 pipeId, PipeRoute calldata r) external {
+        _routes[pipeId] = r;
+    }
+
+    /// @notice Sets the pipe's status only.
+    function setStatus(bytes32 pipeId, PipeStatus status) external {
+        _routes[pipeId].status = status;
+    }
+
+    /// @notice Makes {checkOperation} refuse `signer` on `pipeId` with `reason` (Allowed clears it).
+    function setRefusal(bytes32 pipeId, address signer, Refusal reason) external {
+        _refusals[pipeId][signer] = reason;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function route(bytes32 pipeId) external view returns (PipeRoute memory) {
+        return _routes[pipeId];
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function checkOperation(
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 /* selector */
+    ) public view returns (Refusal) {
+        PipeRoute storage r = _routes[pipeId];
+        if (r.status == PipeStatus.None) return Refusal.PipeUnknown;
+        if (r.status != PipeStatus.Active) return Refusal.PipeNotActive;
+        if (signer != r.sourceAppKey) return Refusal.SignerNotReserved;
+        if (operation > 1 || (r.operations >> operation) & 1 == 0) return Refusal.OperationNotAllowed;
+        return _refusals[pipeId][signer];
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view {
+        Refusal reason = checkOperation(pipeId, signer, operation, selector);
+        if (reason != Refusal.Allowed) revert PipeOperationRefused(pipeId, signer, reason);
+    }
+}

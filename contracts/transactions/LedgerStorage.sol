@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Governed} from "../governance/Governed.sol";
+import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {IMembership} from "../interfaces/IMembership.sol";
+import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+import {ITransactionLedgerTypes} from "../interfaces/ITransactionLedger.sol";
+import {LedgerStates} from "../libraries/LedgerStates.sol";
+import {LedgerSteps} from "../libraries/LedgerSteps.sol";
+
+/**
+ * @title LedgerStorage
+ * @notice The storage and the shared internals of the transaction ledger, inherited by {TransactionLedger} and by
+ * its recovery module {LedgerRecovery}, which runs by delegatecall on the ledger's storage.
+ * @dev Neither heir may declare a state variable: both must have exactly this layout (EIP712's two fallback
+ * strings first, then the variables below). Immutables live in each heir's code, so both are built with the same
+ * membership and voting addresses (the ledger checks it).
+ *
+ * Storage is kept lean: one slot per transaction for its whole state machine (the version of the read a write
+ * depends on included) and one for the hash chain of its results. Reconciliation finds transactions through the
+ * indexed {TxOpened} events, so no per-transaction index is stored. A pipe's recorders,
+ * institutions and sub-chains are copied once per pipe (refreshed by every open and by `syncPipe`), so recording a
+ * result never calls the pipe authority.
+ */
+abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
+    using LedgerSteps for uint256;
+
+    /// @notice Packets per open.
+    uint256 public constant MAX_PACKETS = 4;
+    /// @notice Steps per transaction (the masks are 8 bits).
+    uint256 public constant MAX_STEPS = LedgerSteps.MAX_STEPS;
+    /// @notice `Step.dependsOn` of a step that depends on no read.
+    uint8 public constant NO_DEPENDENCY = type(uint8).max;
+    /// @notice Results per batch.
+    uint256 public constant MAX_BATCH = 64;
+    /// @notice Transactions per reconciliation page.
+    uint256 public constant MAX_PAGE = 500;
+    /// @notice The longest deadline when the pipe sets no timeout.
+    uint256 public constant MAX_DURATION = 30 days;
+    /// @notice Verifiers at once (the endorsement mask is 16 bits; weights are 1 to 255).
+    uint256 public constant MAX_VERIFIERS = 16;
+    /// @notice The largest retry bound (attempts are counted in 4 bits, the first compensation included).
+    uint8 public constant MAX_RETRIES_CAP = 14;
+
+    uint8 internal constant READ = 0;
+    uint8 internal constant WRITE = 1;
+    uint256 internal constant SOURCE = 0;
+    uint256 internal constant TARGET = 1;
+
+    /// @dev One storage slot: the whole state machine of a transaction.
+    struct TxRecord {
+        TxState state;
+        Reason reason;
+        uint8 stepCount;
+        uint8 doneMask;
+        uint8 undoneMask;
+        uint40 steps; // LedgerSteps encoding
+        uint32 deadline; // seconds; fits until 2106
+        uint32 pipeIndex;
+        uint64 readVersion; // the version recorded by the first read a write depends on (others: _readVersions)
+        uint16 endorsedMask;
+        uint16 weightFor;
+        uint16 weightAgainst;
+    }
+
+    /// @dev One slot per pipe, read and written by every open.
+    struct PipeRef {
+        uint32 index;
+        uint64 lastSequence;
+        bytes20 fingerprint; // of the copied route fields, to skip the copy when nothing changed
+    }
+
+    /// @dev One slot per pipe side.
+    struct PipeSide {
+        address signer; // the side's service signer: records that side's steps
+        uint32 institution;
+    }
+
+    /// @dev One slot, read and written by every open.
+    struct Registry {
+        IPipeAuthority pipes;
+        uint64 txCount;
+        uint32 pipeCount;
+    }
+
+    /// @dev One slot, read by endorsements and credit reports.
+    struct Settings {
+        ICreditScore credit;
+        uint16 totalWeight;
+        uint16 verifierSlots; // bitmap of the verifier indexes in use
+        uint8 maxRetries;
+    }
+
+    /// @dev Credit reports are collected during the effects and sent at the end (checks, effects, interactions).
+    struct Report {
+        uint32 institution;
+        ICreditScore.Outcome outcome;
+        bytes32 txId;
+    }
+
+    IMembership internal immutable _membership;
+    address internal immutable _voting;
+
+    Registry internal _registry;
+    Settings internal _settings;
+
+    mapping(bytes32 txId => TxRecord) internal _txs;
+    mapping(bytes32 txId => bytes32 resultSetHash) internal _resultSetHashes;
+    /// @dev Versions of the depended-on reads after the first (which is kept in the record itself).
+    mapping(bytes32 txId => uint64[8] versions) internal _readVersions;
+    /// @dev Nibble i: retries of step i; nibble 8 + i: compensation attempts of step i.
+    mapping(bytes32 txId => uint64 counts) internal _attempts;
+
+    mapping(bytes32 pipeId => PipeRef) internal _pipeRefs;
+    mapping(uint32 pipeIndex => bytes32 pipeId) internal _pipeIdAt;
+    mapping(uint32 pipeIndex => PipeSide[2]) internal _pipeSides;
+    mapping(uint32 pipeIndex => bytes32[2] subchains) internal _pipeSubchains;
+
+    mapping(address account => Verifier) internal _verifiers;
+    mapping(bytes32 packetHash => bool reported) internal _refusals;
+
+    constructor(IMembership membership_, address voting) EIP712("CCGP-AMDP", "1") {
+        _requireContract(address(membership_));
+        _requireContract(voting);
+        _membership = membership_;
+        _voting = voting;
+    }
+
+    /// @inheritdoc Governed
+    function governance() public view override returns (address) {
+        return _voting;
+    }
+
+    // ---------------------------------------------------------------- settings
+
+    function _setMaxRetries(uint8 value) internal {
+        if (value > MAX_RETRIES_CAP) revert LedgerInvalidMaxRetries(value, MAX_RETRIES_CAP);
+        _settings.maxRetries = value;
+        emit MaxRetriesSet(value);
+    }
+
+    function _setPipeAuthority(address pipes) internal {
+        _requireContract(pipes);
+        _registry.pipes = IPipeAuthority(pipes);
+        emit PipeAuthoritySet(pipes);
+    }
+
+    function _setCreditScore(address credit) internal {
+        _requireContract(credit);
+        _settings.credit = ICreditScore(credit);
+        emit CreditScoreSet(credit);
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /// @dev Reads through one function, so the unpacking code of the slot exists once.
+    function _get(bytes32 txId) internal view returns (TxRecord memory) {
+        return _txs[txId];
+    }
+
+    function _load(bytes32 txId) internal view returns (TxRecord memory t) {
+        t = _get(txId);
+        if (t.state == TxState.None) revert LedgerUnknownTx(txId);
+    }
+
+    function _store(bytes32 txId, TxRecord memory t) internal {
+        _txs[txId] = t;
+    }
+
+    /// @dev Every state change goes through here: the transition table is the only authority.
+    function _transition(bytes32 txId, TxRecord memory t, TxState to) internal {
+        TxState from = t.state;
+        _requireAllowed(txId, from, to);
+        t.state = to;
+        emit TxTransitioned(txId, msg.sender, to, from, t.reason);
+    }
+
+    function _requireAllowed(bytes32 txId, TxState from, TxState to) internal pure {
+        if (!LedgerStates.allowed(uint8(from), uint8(to))) revert LedgerInvalidTransition(txId, from, to);
+    }
+
+    /// @dev Refuses a call that needs the transaction Open or Executing; `to` is where the call leads.
+    function _requireRunning(bytes32 txId, TxState state, TxState to) internal pure {
+        if (state != TxState.Open && state != TxState.Executing) revert LedgerInvalidTransition(txId, state, to);
+    }
+
+    /// @dev The step exists and the caller is the proxy of its side; returns the side and its institution.
+    function _authorizeStep(
+        bytes32 txId,
+        TxRecord memory t,
+        uint8 step
+    ) internal view returns (uint256 side, uint32 institution) {
+        if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
+        side = uint256(t.steps).isTarget(step) ? TARGET : SOURCE;
+        PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
+        if (msg.sender != recorder.signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, recorder.signer);
+        return (side, recorder.institution);
+    }
+
+    /// @dev The version recorded by read `step`, which some write depends on.
+    function _readVersion(bytes32 txId, TxRecord memory t, uint256 step) internal view returns (uint64) {
+        if (step == LedgerSteps.firstDepended(t.steps, t.stepCount)) return t.readVersion;
+        return _readVersions[txId][step];
+    }
+
+    /// @dev Keeps the version of read `step` when a later write depends on it (the first such read in the record).
+    function _keepReadVersion(bytes32 txId, TxRecord memory t, uint256 step, uint64 version) internal {
+        uint256 first = LedgerSteps.firstDepended(t.steps, t.stepCount);
+        if (step == first) t.readVersion = version;
+        else if (LedgerSteps.isDepended(t.steps, t.stepCount, step)) _readVersions[txId][step] = version;
+    }
+
+    /// @dev Completed writes not yet undone.
+    function _pendingWrites(TxRecord memory t) internal pure returns (uint256) {
+        return uint256(t.doneMask) & LedgerSteps.writeMask(t.steps, t.stepCount) & ~uint256(t.undoneMask);
+    }
+
+    /// @dev Fails the transaction; completed writes go to compensation at once.
+    function _fail(bytes32 txId, TxRecord memory t, Reason reason) internal {
+        t.reason = reason;
+        _transition(txId, t, TxState.Failed);
+        if (_pendingWrites(t) != 0) _transition(txId, t, TxState.Compensating);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _route(IPipeAuthority pipes, bytes32 pipeId) internal view returns (IPipeAuthority.PipeRoute memory r) {
+        r = pipes.route(pipeId);
+        if (r.status == IPipeAuthority.PipeStatus.None) revert LedgerUnknownPipe(pipeId);
+    }
+
+    function _roleOf(VerifierKind kind) internal pure returns (IMembership.Role) {
+        return kind == VerifierKind.Auditor ? IMembership.Role.Auditor : IMembership.Role.Operator;
+    }
+
+    function _nibble(uint64 counts, uint256 i) internal pure returns (uint8) {
+        return uint8((counts >> (4 * i)) & 0xf);
+    }
+
+    function _withNibble(uint64 counts, uint256 i, uint8 value) internal pure returns (uint64) {
+        uint256 shift = 4 * i;
+        return uint64((uint256(counts) & ~(uint256(0xf) << shift)) | (uint256(value) << shift));
+    }
+
+    function _requireContract(address account) internal view {
+        if (account.code.length == 0) revert LedgerInvalidAddress(account);
+    }
+
+    /**
+     * @dev Sends the collected credit reports. A refusing credit contract does not block the ledger: the refusal is
+     * recorded in an event. A report that ran out of gas (the caller gave too little to cover it) reverts the whole
+     * call instead, so nobody can skip a report by choosing the gas.
+     */
+    function _send(Report[] memory reports, uint256 count) internal {
+        if (count == 0) return;
+        ICreditScore credit = _settings.credit;
+        for (uint256 i = 0; i < count; ++i) {
+            Report memory r = reports[i];
+            uint256 before = gasleft();
+            // A report that went through needs nothing more.
+            // solhint-disable-next-line no-empty-blocks
+            try credit.reportOutcome(r.institution, r.outcome, r.txId) {} catch (bytes memory reason) {
+                if (gasleft() <= before / 63) revert LedgerInsufficientGas();
+                emit CreditReportFailed(r.txId, r.institution, r.outcome, reason);
+            }
+        }
+    }
+
+    function _report(uint32 institution, ICreditScore.Outcome outcome, bytes32 txId) internal {
+        Report[] memory reports = new Report[](1);
+        reports[0] = Report(institution, outcome, txId);
+        _send(reports, 1);
+    }
+}

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AMDP} from "../libraries/AMDP.sol";
+import {LedgerSteps} from "../libraries/LedgerSteps.sol";
+import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {IMembership} from "../interfaces/IMembership.sol";
+import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+import {ITransactionLedger, ITransactionLedgerRecovery} from "../interfaces/ITransactionLedger.sol";
+import {LedgerRecovery} from "./LedgerRecovery.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/**
+ * @title TransactionLedger
+ * @notice The cross-chain transaction ledger (事务治理合约): open, result, verification, compensation, credit and
+ * reconciliation of every cross-chain transaction (white paper 2.5, the alliance paper's weighted endorsement and
+ * stale-read rejection). It is also the AMDP EIP-712 verifying contract ("CCGP-AMDP", "1").
+ * @dev The hot path (open, results, endorsements) runs here; the failure paths and the governed setters
+ * ({ITransactionLedgerRecovery}) run in {LedgerRecovery} by delegatecall, on this contract's storage (see
+ * {LedgerStorage}), to stay under the EIP-170 code size limit.
+ */
+contract TransactionLedger is ITransactionLedger, LedgerStorage {
+    using LedgerSteps for uint256;
+
+    address private immutable _recovery;
+
+    /**
+     * @param membership_ the membership contract (verifier and governor accounts)
+     * @param voting the voting tickets contract that executes this contract's governed actions
+     * @param pipes the pipe authority (the pipe registry)
+     * @param credit the credit contract; this ledger must be one of its reporters
+     * @param maxRetries_ the retry bound, at most MAX_RETRIES_CAP
+     * @param recovery the recovery module, built for the same membership and voting contracts
+     */
+    constructor(
+        IMembership membership_,
+        address voting,
+        IPipeAuthority pipes,
+        ICreditScore credit,
+        uint8 maxRetries_,
+        LedgerRecovery recovery
+    ) LedgerStorage(membership_, voting) {
+        _requireContract(address(recovery));
+        if (recovery.membership() != address(membership_) || recovery.governance() != voting) {
+            revert LedgerInvalidAddress(address(recovery));
+        }
+        _recovery = address(recovery);
+        _setPipeAuthority(address(pipes));
+        _setCreditScore(address(credit));
+        _setMaxRetries(maxRetries_);
+    }
+
+    // ---------------------------------------------------------------- open
+
+    /// @dev What {open} checked, held in memory between its checks and its effects.
+    struct Opening {
+        bytes32 txId;
+        bytes32 pipeId;
+        Registry registry;
+        PipeRef ref;
+        uint256 steps;
+        bytes32[MAX_PACKETS] hashes;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function open(
+        SignedPacket[] calldata packets,
+        Step[] calldata steps,
+        uint64 deadline
+    ) external returns (uint64 number) {
+        // CHECKS (the pipe authority is only read)
+        (Opening memory o, IPipeAuthority.PipeRoute memory route) = _checkOpen(packets, steps, deadline);
+
+        // EFFECTS
+        number = ++o.registry.txCount;
+        _syncRoute(o.pipeId, o.ref, o.registry, route);
+        _registry = o.registry;
+        _pipeRefs[o.pipeId] = o.ref;
+        _store(
+            o.txId,
+            TxRecord({
+                state: TxState.Open,
+                reason: Reason.None,
+                stepCount: uint8(steps.length),
+                doneMask: 0,
+                undoneMask: 0,
+                steps: uint40(o.steps),
+                deadline: uint32(deadline),
+                pipeIndex: o.ref.index,
+                readVersion: 0,
+                endorsedMask: 0,
+                weightFor: 0,
+                weightAgainst: 0
+            })
+        );
+        for (uint256 i = 0; i < packets.length; ++i) {
+            AMDP.Packet calldata p = packets[i].packet;
+            emit PacketAccepted(o.txId, o.pipeId, p.sequence, o.hashes[i], p.operation, p.selector);
+        }
+        emit TxOpened(o.txId, o.pipeId, msg.sender, number, deadline, uint8(steps.length), uint40(o.steps));
+    }
+
+    function _checkOpen(
+        SignedPacket[] calldata packets,
+        Step[] calldata steps,
+        uint64 deadline
+    ) private view returns (Opening memory o, IPipeAuthority.PipeRoute memory route) {
+        if (packets.length == 0 || packets.length > MAX_PACKETS) {
+            revert LedgerInvalidPacketCount(packets.length, MAX_PACKETS);
+        }
+        if (steps.length == 0 || steps.length > MAX_STEPS) revert LedgerInvalidStepCount(steps.length, MAX_STEPS);
+        o.txId = packets[0].packet.txId;
+        if (o.txId == bytes32(0)) revert LedgerZeroTxId();
+        if (_txs[o.txId].state != TxState.None) revert LedgerTxExists(o.txId);
+        o.pipeId = packets[0].packet.pipeId;
+        o.registry = _registry;
+        route = _route(o.registry.pipes, o.pipeId);
+        if (msg.sender != route.sourceServiceSigner) {
+            revert LedgerUnauthorizedOpener(o.pipeId, msg.sender, route.sourceServiceSigner);
+        }
+        _checkDeadline(deadline, route.timeoutSeconds);
+        o.ref = _pipeRefs[o.pipeId];
+        o.ref.lastSequence = _verifyPackets(packets, route, o.registry.pipes, o.ref.lastSequence, o.hashes);
+        o.steps = _encodeSteps(steps, packets, route);
+    }
+
+    function _checkDeadline(uint64 deadline, uint32 timeoutSeconds) private view {
+        uint256 latest = block.timestamp + (timeoutSeconds == 0 ? MAX_DURATION : timeoutSeconds);
+        if (deadline <= block.timestamp || deadline > latest) {
+            revert LedgerInvalidDeadline(deadline, block.timestamp, latest);
+        }
+    }
+
+    /// @dev Checks every packet against the route and the first packet, its sequence and its whole signature
+    /// sequence, and asks the pipe authority; returns the last sequence.
+    function _verifyPackets(
+        SignedPacket[] calldata packets,
+        IPipeAuthority.PipeRoute memory route,
+        IPipeAuthority pipes,
+        uint64 lastSequence,
+        bytes32[MAX_PACKETS] memory hashes
+    ) private view returns (uint64) {
+        for (uint256 i = 0; i < packets.length; ++i) {
+            AMDP.Packet calldata p = packets[i].packet;
+            _matchRoute(i, p, packets[0].packet, route);
+            if (p.sequence <= lastSequence) revert LedgerSequenceReused(p.pipeId, p.sequence, lastSequence);
+            lastSequence = p.sequence;
+            hashes[i] = _verifySignatures(packets[i], route);
+            pipes.requireOperation(p.pipeId, p.signer, p.operation, p.selector);
+        }
+        return lastSequence;
+    }
+
+    /// @dev Stage 1 by the route's source app key, stage 2 by its source service signer, under this ledger's domain.
+    function _verifySignatures(
+        SignedPacket calldata s,
+        IPipeAuthority.PipeRoute memory route
+    ) private view returns (bytes32) {
+        return
+            AMDP.verifySequence(
+                _domainSeparatorV4(),
+                s.packet,
+                s.appSignature,
+                s.proxySignature,
+                route.sourceAppKey,
+                route.sourceServiceSigner
+            );
+    }
+
+    function _matchRoute(
+        uint256 i,
+        AMDP.Packet calldata p,
+        AMDP.Packet calldata first,
+        IPipeAuthority.PipeRoute memory route
+    ) private pure {
+        if (p.pipeId != first.pipeId) revert LedgerPacketMismatch(i, PacketField.PipeId);
+        if (p.txId != first.txId) revert LedgerPacketMismatch(i, PacketField.TxId);
+        if (p.sourceInstitution != route.sourceInstitution) {
+            revert LedgerPacketMismatch(i, PacketField.SourceInstitution);
+        }
+        if (p.targetInstitution != route.targetInstitution) {
+            revert LedgerPacketMismatch(i, PacketField.TargetInstitution);
+        }
+        if (p.targetService != route.targetService) revert LedgerPacketMismatch(i, PacketField.TargetService);
+        if (p.contractName != route.contractName) revert LedgerPacketMismatch(i, PacketField.ContractName);
+    }
+
+    /// @dev Validates the steps and packs them; the k-th target step takes the k-th packet.
+    function _encodeSteps(
+        Step[] calldata steps,
+        SignedPacket[] calldata packets,
+        IPipeAuthority.PipeRoute memory route
+    ) private pure returns (uint256 encoded) {
+        uint256 used = 0;
+        for (uint256 i = 0; i < steps.length; ++i) {
+            Step calldata s = steps[i];
+            if (s.operation > WRITE) revert LedgerInvalidStep(i, StepProblem.InvalidOperation);
+            bool target = s.side == Side.Target;
+            if (s.subchain != (target ? route.targetSubchain : route.sourceSubchain)) {
+                revert LedgerInvalidStep(i, StepProblem.SubchainMismatch);
+            }
+            if (target) {
+                if (used == packets.length) revert LedgerInvalidStep(i, StepProblem.NoPacket);
+                if (packets[used].packet.operation != s.operation) {
+                    revert LedgerInvalidStep(i, StepProblem.OperationMismatch);
+                }
+                ++used;
+            }
+            uint256 dependsOn = s.dependsOn == NO_DEPENDENCY ? LedgerSteps.NONE : s.dependsOn;
+            if (dependsOn != LedgerSteps.NONE) {
+                bool valid = dependsOn < i && s.operation == WRITE && !encoded.isWrite(dependsOn);
+                if (!valid) revert LedgerInvalidStep(i, StepProblem.InvalidDependency);
+            }
+            encoded = encoded.withStep(i, target, s.operation == WRITE, dependsOn);
+        }
+        if (used != packets.length) revert LedgerPacketsUnused(used, packets.length);
+    }
+
+    /// @dev Copies the route's recorders, institutions and sub-chains when they changed (new pipe index if needed).
+    function _syncRoute(
+        bytes32 pipeId,
+        PipeRef memory ref,
+        Registry memory registry,
+        IPipeAuthority.PipeRoute memory route
+    ) private {
+        if (ref.index == 0) {
+            ref.index = ++registry.pipeCount;
+            _pipeIdAt[ref.index] = pipeId;
+        }
+        bytes20 fingerprint = bytes20(
+            keccak256(
+                abi.encode(
+                    route.sourceServiceSigner,
+                    route.targetServiceSigner,
+                    route.sourceInstitution,
+                    route.targetInstitution,
+                    route.sourceSubchain,
+                    route.targetSubchain
+                )
+            )
+        );
+        if (fingerprint == ref.fingerprint) return;
+        ref.fingerprint = fingerprint;
+        PipeSide[2] storage sides = _pipeSides[ref.index];
+        sides[SOURCE] = PipeSide({signer: route.sourceServiceSigner, institution: route.sourceInstitution});
+        sides[TARGET] = PipeSide({signer: route.targetServiceSigner, institution: route.targetInstitution});
+        _pipeSubchains[ref.index] = [route.sourceSubchain, route.targetSubchain];
+        emit PipeSynced(
+            pipeId,
+            ref.index,
+            route.sourceServiceSigner,
+            route.targetServiceSigner,
+            route.sourceInstitution,
+            route.targetInstitution,
+            route.sourceSubchain,
+            route.targetSubchain
+        );
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function syncPipe(bytes32 pipeId) external {
+        Registry memory registry = _registry;
+        IPipeAuthority.PipeRoute memory route = _route(registry.pipes, pipeId);
+        PipeRef memory ref = _pipeRefs[pipeId];
+        _syncRoute(pipeId, ref, registry, route);
+        _registry = registry;
+        _pipeRefs[pipeId] = ref;
+    }
+
+    // ---------------------------------------------------------------- results
+
+    /// @inheritdoc ITransactionLedger
+    function recordResult(Result calldata result) external {
+        (bool failed, uint32 institution) = _record(result);
+        // INTERACTIONS
+        if (failed) _report(institution, ICreditScore.Outcome.Failed, result.txId);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function recordResults(Result[] calldata results) external {
+        if (results.length == 0 || results.length > MAX_BATCH) {
+            revert LedgerInvalidBatchSize(results.length, MAX_BATCH);
+        }
+        Report[] memory reports = new Report[](results.length);
+        uint256 count = 0;
+        for (uint256 i = 0; i < results.length; ++i) {
+            (bool failed, uint32 institution) = _record(results[i]);
+            if (failed) reports[count++] = Report(institution, ICreditScore.Outcome.Failed, results[i].txId);
+        }
+        // INTERACTIONS
+        _send(reports, count);
+    }
+
+    /// @dev Records one result; returns whether the step failed (to be reported) and the institution of its side.
+    function _record(Result calldata rc) private returns (bool failed, uint32 institution) {
+        Result memory r = rc;
+        bytes32 txId = r.txId;
+        TxRecord memory t;
+        uint256 dependsOn;
+        (t, institution, dependsOn) = _checkResult(r);
+
+        // EFFECTS
+        bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
+        _resultSetHashes[txId] = resultSetHash;
+        _emitResult(r, resultSetHash);
+        if (r.success) {
+            t.doneMask |= uint8(1 << r.step);
+            if (r.operation == READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
+        }
+        uint64 readVersion = dependsOn == LedgerSteps.NONE ? 0 : _readVersion(txId, t, dependsOn);
+        if (dependsOn != LedgerSteps.NONE && r.stateVersion != readVersion) {
+            emit StaleReadRejected(txId, r.step, uint8(dependsOn), readVersion, r.stateVersion);
+            _fail(txId, t, Reason.StaleRead);
+        } else if (!r.success) {
+            _fail(txId, t, Reason.StepFailed);
+            failed = true;
+        } else {
+            if (t.state == TxState.Open) _transition(txId, t, TxState.Executing);
+            if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) _transition(txId, t, TxState.Executed);
+        }
+        _store(txId, t);
+    }
+
+    /// @dev The checks of a result; returns the transaction, the recording side's institution and the read the step
+    /// depends on (LedgerSteps.NONE if none).
+    function _checkResult(
+        Result memory r
+    ) private view returns (TxRecord memory t, uint32 institution, uint256 dependsOn) {
+        bytes32 txId = r.txId;
+        t = _load(txId);
+        _requireRunning(txId, t.state, TxState.Executing);
+        uint256 side;
+        (side, institution) = _authorizeStep(txId, t, r.step);
+        bytes32 subchain = _pipeSubchains[t.pipeIndex][side];
+        if (r.subchain != subchain) revert LedgerSubchainMismatch(txId, r.step, subchain, r.subchain);
+        uint256 steps = t.steps;
+        uint8 operation = steps.isWrite(r.step) ? WRITE : READ;
+        if (r.operation != operation) revert LedgerOperationMismatch(txId, r.step, operation, r.operation);
+        if (t.doneMask & (1 << r.step) != 0) revert LedgerStepAlreadyRecorded(txId, r.step);
+        dependsOn = steps.dependsOn(r.step);
+        if (dependsOn != LedgerSteps.NONE && t.doneMask & (1 << dependsOn) == 0) {
+            revert LedgerDependencyPending(txId, r.step, uint8(dependsOn));
+        }
+    }
+
+    function _emitResult(Result memory r, bytes32 resultSetHash) private {
+        emit ResultRecorded(
+            r.txId,
+            r.step,
+            msg.sender,
+            r.subchain,
+            r.subchainTx,
+            r.blockNumber,
+            r.resultHash,
+            r.operation,
+            r.success,
+            r.stateVersion,
+            resultSetHash
+        );
+    }
+
+    // ---------------------------------------------------------------- verification
+
+    /// @inheritdoc ITransactionLedger
+    function endorse(bytes32 txId, bytes32 resultSetHash) external {
+        // CHECKS
+        Verifier memory v = _verifiers[msg.sender];
+        if (v.weight == 0) revert LedgerUnknownVerifier(msg.sender);
+        _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
+        TxRecord memory t = _load(txId);
+        if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
+        uint16 bit = uint16(1) << v.index;
+        if (t.endorsedMask & bit != 0) revert LedgerAlreadyEndorsed(txId, msg.sender);
+
+        // EFFECTS
+        t.endorsedMask |= bit;
+        uint16 total = _settings.totalWeight;
+        bytes32 recorded = _resultSetHashes[txId];
+        Report[] memory reports = new Report[](2);
+        uint256 count = 0;
+        if (resultSetHash == recorded) {
+            t.weightFor += v.weight;
+            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, t.weightFor, total);
+            if (uint256(t.weightFor) * 2 > total) {
+                _transition(txId, t, TxState.Confirmed);
+                count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
+            }
+        } else {
+            t.weightAgainst += v.weight;
+            emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, t.weightAgainst, total);
+            if (uint256(t.weightAgainst) * 2 >= total) {
+                t.reason = Reason.Conflict;
+                _transition(txId, t, TxState.Manual);
+            }
+        }
+        _store(txId, t);
+
+        // INTERACTIONS
+        _send(reports, count);
+    }
+
+    function _reportBoth(
+        TxRecord memory t,
+        ICreditScore.Outcome outcome,
+        bytes32 txId,
+        Report[] memory reports
+    ) private view returns (uint256 count) {
+        PipeSide[2] storage sides = _pipeSides[t.pipeIndex];
+        uint32 source = sides[SOURCE].institution;
+        uint32 target = sides[TARGET].institution;
+        reports[count++] = Report(source, outcome, txId);
+        if (target != source) reports[count++] = Report(target, outcome, txId);
+    }
+
+    // ---------------------------------------------------------------- recovery (delegated)
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function retryStep(bytes32, uint8, string calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function expire(bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function recordCompensation(Compensation calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function escalate(bytes32, string calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function resolve(bytes32, string calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function reportRefusal(AMDP.Packet calldata, bytes calldata, bytes calldata) external returns (RefusalKind) {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function setVerifier(address, VerifierKind, uint8) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function setMaxRetries(uint8) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function setPipeAuthority(address) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function setCreditScore(address) external {
+        _delegate();
+    }
+
+    /// @dev Runs the call in the recovery module on this contract's storage and returns or reverts with its result.
+    function _delegate() private {
+        address module = _recovery;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), module, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ITransactionLedger
+    function statusOf(
+        bytes32 txId
+    ) external view returns (TxState state, uint64 deadline, uint8 stepsDone, uint8 stepCount) {
+        TxRecord memory t = _get(txId);
+        return (t.state, t.deadline, LedgerSteps.popcount(t.doneMask), t.stepCount);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function transaction(bytes32 txId) external view returns (TxView memory v) {
+        TxRecord memory t = _get(txId);
+        v.state = t.state;
+        v.reason = t.reason;
+        v.stepCount = t.stepCount;
+        v.doneMask = t.doneMask;
+        v.writeMask = uint8(LedgerSteps.writeMask(t.steps, t.stepCount));
+        v.undoneMask = t.undoneMask;
+        v.deadline = t.deadline;
+        v.pipeId = _pipeIdAt[t.pipeIndex];
+        v.endorsedMask = t.endorsedMask;
+        v.weightFor = t.weightFor;
+        v.weightAgainst = t.weightAgainst;
+        v.resultSetHash = _resultSetHashes[txId];
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn) {
+        TxRecord memory t = _load(txId);
+        if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
+        uint256 steps = t.steps;
+        uint256 dep = steps.dependsOn(step);
+        side = steps.isTarget(step) ? Side.Target : Side.Source;
+        operation = steps.isWrite(step) ? WRITE : READ;
+        dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64) {
+        TxRecord memory t = _get(txId);
+        if (step >= t.stepCount || !LedgerSteps.isDepended(t.steps, t.stepCount, step)) return 0;
+        return _readVersion(txId, t, step);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations) {
+        if (step >= MAX_STEPS) return (0, 0);
+        uint64 counts = _attempts[txId];
+        return (_nibble(counts, step), _nibble(counts, 8 + step));
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function hasEndorsed(bytes32 txId, address account) external view returns (bool) {
+        Verifier memory v = _verifiers[account];
+        return v.weight != 0 && (_txs[txId].endorsedMask >> v.index) & 1 == 1;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items) {
+        if (txIds.length == 0 || txIds.length > MAX_PAGE) revert LedgerInvalidPage(txIds.length, MAX_PAGE);
+        items = new Unresolved[](txIds.length);
+        uint256 found = 0;
+        for (uint256 i = 0; i < txIds.length; ++i) {
+            TxRecord memory t = _get(txIds[i]);
+            Issue issue = _issueOf(t);
+            if (issue != Issue.None) items[found++] = Unresolved(txIds[i], t.state, t.reason, issue, t.deadline);
+        }
+        // Shrink the array to what was found.
+        assembly ("memory-safe") {
+            mstore(items, found)
+        }
+    }
+
+    function _issueOf(TxRecord memory t) private view returns (Issue) {
+        TxState s = t.state;
+        if (s == TxState.Open || s == TxState.Executing || s == TxState.Executed) {
+            return block.timestamp > t.deadline ? Issue.Overdue : Issue.None;
+        }
+        if (s == TxState.Compensating || s == TxState.Failed || s == TxState.Expired) {
+            return _pendingWrites(t) != 0 ? Issue.Uncompensated : Issue.None;
+        }
+        if (s == TxState.Manual) return Issue.Abnormal;
+        if (s == TxState.Confirmed && t.weightAgainst != 0) return Issue.Disputed;
+        return Issue.None;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function txCount() external view returns (uint64) {
+        return _registry.txCount;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function pipeOf(
+        bytes32 pipeId
+    )
+        external
+        view
+        returns (
+            uint64 lastSequence,
+            address sourceSigner,
+            address targetSigner,
+            uint32 sourceInstitution,
+            uint32 targetInstitution
+        )
+    {
+        PipeRef memory ref = _pipeRefs[pipeId];
+        PipeSide[2] storage sides = _pipeSides[ref.index];
+        return (
+            ref.lastSequence,
+            sides[SOURCE].signer,
+            sides[TARGET].signer,
+            sides[SOURCE].institution,
+            sides[TARGET].institution
+        );
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function refusalReported(bytes32 packetHash) external view returns (bool) {
+        return _refusals[packetHash];
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function verifier(address account) external view returns (Verifier memory) {
+        return _verifiers[account];
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function totalWeight() external view returns (uint16) {
+        return _settings.totalWeight;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function maxRetries() external view returns (uint8) {
+        return _settings.maxRetries;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function pipeAuthority() external view returns (address) {
+        return address(_registry.pipes);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function creditScore() external view returns (address) {
+        return address(_settings.credit);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function membership() external view returns (address) {
+        return address(_membership);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function recoveryModule() external view returns (address) {
+        return _recovery;
+    }
+}

@@ -1,0 +1,199 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { ContractTransactionResponse } from "ethers";
+import { keccak256, toHex } from "viem";
+import { ALLOWED_TRANSITIONS, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
+import {
+  CHAIN_B,
+  eventsOf,
+  executed,
+  ledgerFixture,
+  openTx,
+  readStep,
+  record,
+  recorderOf,
+  result,
+  writeStep,
+  type Opened,
+  type World,
+} from "./fixtures";
+
+const ALL = Object.values(TxState).filter((v): v is TxState => typeof v === "number");
+const REACHABLE = ALL.filter((s) => s !== TxState.None);
+
+describe("TransactionLedger: the transition table", () => {
+  it("allows exactly the documented transitions (every pair, and out-of-range states)", async () => {
+    const harness = await ethers.deployContract("LedgerStatesHarness");
+    for (const from of ALL) {
+      for (const to of ALL) {
+        expect(await harness.allowed(from, to), `${TxState[from]} -> ${TxState[to]}`).to.equal(ALLOWED_TRANSITIONS[from].includes(to));
+      }
+      expect(await harness.allowed(from, 11)).to.equal(false);
+      expect(await harness.allowed(11, from)).to.equal(false);
+    }
+    // Final states have no way out: a confirmed transaction never compensates, a compensated one never confirms.
+    for (const final of [TxState.Confirmed, TxState.Compensated, TxState.Resolved]) expect(ALLOWED_TRANSITIONS[final]).to.deep.equal([]);
+  });
+});
+
+describe("TransactionLedger: every state against every call", () => {
+  let w: World;
+
+  /** A transaction brought to `state` by the ordinary calls. */
+  async function inState(state: TxState): Promise<Opened> {
+    switch (state) {
+      case TxState.Open:
+        return openTx(w);
+      case TxState.Executing: {
+        const o = await openTx(w);
+        await record(w, o, 0);
+        return o;
+      }
+      case TxState.Executed:
+        return executed(w);
+      case TxState.Confirmed: {
+        const o = await executed(w);
+        await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, resultSetHash(o.results));
+        await w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, resultSetHash(o.results));
+        return o;
+      }
+      case TxState.Failed: {
+        const o = await openTx(w);
+        await record(w, o, 0, { success: false });
+        return o;
+      }
+      case TxState.Compensating: {
+        const o = await openTx(w, { steps: [writeStep(Side.Target), readStep(Side.Source)] });
+        await record(w, o, 0);
+        await record(w, o, 1, { success: false });
+        return o;
+      }
+      case TxState.Compensated: {
+        const o = await inState(TxState.Compensating);
+        await undo(o);
+        return o;
+      }
+      case TxState.Manual: {
+        const o = await openTx(w);
+        await w.ledger.connect(w.srcProxy.wallet).escalate(o.txId, "x");
+        return o;
+      }
+      case TxState.Resolved: {
+        const o = await inState(TxState.Manual);
+        await w.ledger.connect(w.c.governors[0]!).resolve(o.txId, "x");
+        return o;
+      }
+      case TxState.Expired: {
+        const o = await openTx(w, { deadline: BigInt(await time.latest()) + 60n });
+        await time.increase(120);
+        await w.ledger.expire(o.txId);
+        return o;
+      }
+      default:
+        throw new Error(`no way to reach ${TxState[state]}`);
+    }
+  }
+
+  const undo = (o: Opened) =>
+    w.ledger.connect(w.tgtProxy.wallet).recordCompensation({
+      txId: o.txId,
+      step: 0,
+      subchain: CHAIN_B,
+      subchainTx: keccak256(toHex("undo")),
+      blockNumber: 1n,
+      resultHash: keccak256(toHex("undone")),
+      success: true,
+    });
+
+  interface Call {
+    name: string;
+    /** The state the call leads to (the `to` of LedgerInvalidTransition). */
+    to: TxState;
+    /** States in which the call is accepted. */
+    accepted: TxState[];
+    run(o: Opened, state: TxState): Promise<ContractTransactionResponse>;
+  }
+
+  const CALLS: Call[] = [
+    {
+      name: "recordResult",
+      to: TxState.Executing,
+      accepted: [TxState.Open, TxState.Executing],
+      run: (o, state) => {
+        const step = state === TxState.Executing ? 1 : 0;
+        return w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(result(o, step));
+      },
+    },
+    {
+      name: "retryStep",
+      to: TxState.Executing,
+      accepted: [TxState.Open, TxState.Executing],
+      run: (o) => w.ledger.connect(recorderOf(w, o, 1).wallet).retryStep(o.txId, 1, "x"),
+    },
+    {
+      name: "endorse",
+      to: TxState.Confirmed,
+      accepted: [TxState.Executed],
+      run: async (o) => {
+        const hash = (await w.ledger.transaction(o.txId)).resultSetHash;
+        await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, hash).catch(() => undefined);
+        return w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, hash);
+      },
+    },
+    {
+      name: "expire",
+      to: TxState.Expired,
+      accepted: [TxState.Open, TxState.Executing],
+      run: async (o) => {
+        if (BigInt(await time.latest()) <= o.deadline) await time.increaseTo(o.deadline + 1n);
+        return w.ledger.expire(o.txId);
+      },
+    },
+    {
+      name: "recordCompensation",
+      to: TxState.Compensated,
+      accepted: [TxState.Compensating],
+      run: (o) => undo(o),
+    },
+    {
+      name: "escalate",
+      to: TxState.Manual,
+      accepted: [TxState.Open, TxState.Executing, TxState.Executed, TxState.Failed, TxState.Compensating, TxState.Expired],
+      run: (o) => w.ledger.connect(w.c.governors[2]!).escalate(o.txId, "stuck"),
+    },
+    {
+      name: "resolve",
+      to: TxState.Resolved,
+      accepted: [TxState.Manual],
+      run: (o) => w.ledger.connect(w.c.governors[1]!).resolve(o.txId, "done by hand"),
+    },
+  ];
+
+  for (const call of CALLS) {
+    it(`${call.name}: accepted in ${call.accepted.map((s) => TxState[s]).join(", ")}; refused elsewhere with LedgerInvalidTransition`, async () => {
+      w = await loadFixture(ledgerFixture);
+      const txs = new Map<TxState, Opened>();
+      for (const s of REACHABLE) txs.set(s, await inState(s));
+      for (const s of REACHABLE) {
+        const o = txs.get(s)!;
+        const attempt = call.run(o, s);
+        if (!call.accepted.includes(s)) {
+          await expect(attempt, `${call.name} in ${TxState[s]}`)
+            .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
+            .withArgs(o.txId, s, call.to);
+          continue;
+        }
+        const moves = (await eventsOf(w, await attempt, "TxTransitioned")).map((e) => [Number(e.from), Number(e.to)]);
+        // Each move is in the table, starts from the state the transaction was in, and leads where the call says.
+        for (const [from, to] of moves) expect(ALLOWED_TRANSITIONS[from as TxState], `${call.name} in ${TxState[s]}`).to.include(to);
+        if (call.name === "retryStep") {
+          expect(moves).to.deep.equal([]);
+          continue;
+        }
+        const next = call.name === "recordResult" && s === TxState.Executing ? TxState.Executed : call.to;
+        expect(moves[0], `${call.name} in ${TxState[s]}`).to.deep.equal([s, next]);
+      }
+    });
+  }
+});

@@ -1,0 +1,298 @@
+/**
+ * The transaction ledger's test world: a 3-institution consortium, the ledger deployed through `deployLedger` with
+ * its rules installed by votes, a source and a target business institution joined by vote, an audit institution
+ * with three auditor verifiers (weights 2, 1, 1), a pipe (mock authority) between the two business institutions, and
+ * packets signed with the relayer's AMDP functions for the deployed ledger's domain.
+ */
+import { ethers, network } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
+import { keccak256, toHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../relayer/src/amdp";
+import { deployLedger } from "../../scripts/lib/deploy-ledger";
+import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../scripts/lib/ledger-types";
+import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
+import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
+import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../helpers/governance";
+
+export const READ = 0;
+export const WRITE = 1;
+export const PIPE = keccak256(toHex("pipe:source->target"));
+export const CHAIN_A = keccak256(toHex("subchain:a"));
+export const CHAIN_B = keccak256(toHex("subchain:b"));
+export const CONTRACT = keccak256(toHex("EvidenceDeposit"));
+export const SELECTOR: Hex = "0x2f0c7b1a";
+export const TIMEOUT = 3600;
+export const PipeStatus = { None: 0, Applied: 1, Authorized: 2, Active: 3, Paused: 4, Closed: 5 } as const;
+export const Refusal = {
+  Allowed: 0,
+  PipeUnknown: 1,
+  PipeNotActive: 2,
+  SignerNotReserved: 3,
+  OperationNotAllowed: 4,
+  SelectorNotAllowed: 5,
+  InstitutionNotActive: 6,
+  InstitutionRestricted: 7,
+  ServiceDisabled: 8,
+  KeyRevoked: 9,
+} as const;
+export const Outcome = { Completed: 0, Failed: 1, TimedOut: 2, BadSignature: 3, Replay: 4 } as const;
+
+/** A key that both signs typed data (viem) and sends transactions (ethers). */
+export interface Key {
+  address: Address;
+  account: PrivateKeyAccount;
+  wallet: Wallet;
+}
+
+export interface StepInput {
+  side: Side;
+  subchain: Hex;
+  operation: number;
+  dependsOn: number;
+}
+
+export interface SignedInput {
+  packet: Packet;
+  appSignature: Hex;
+  proxySignature: Hex;
+}
+
+export async function newKey(): Promise<Key> {
+  const wallet = Wallet.createRandom().connect(ethers.provider);
+  await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+  const account = privateKeyToAccount(wallet.privateKey as Hex);
+  return { address: account.address, account, wallet: wallet as unknown as Wallet };
+}
+
+export interface World {
+  c: Consortium;
+  ledger: TransactionLedger;
+  recovery: LedgerRecovery;
+  pipes: PipeAuthorityMock;
+  credit: CreditScoreMock;
+  domain: AmdpDomain;
+  source: number;
+  target: number;
+  audit: number;
+  srcApp: Key;
+  srcProxy: Key;
+  tgtApp: Key;
+  tgtProxy: Key;
+  intruder: Key;
+  auditors: Key[];
+  auditAdmin: Signer;
+  route: IPipeAuthority.PipeRouteStruct;
+  outsider: Signer;
+}
+
+/** The pipe's route between the two business institutions. */
+export function makeRoute(w: Pick<World, "source" | "target" | "srcApp" | "tgtApp" | "srcProxy" | "tgtProxy">) {
+  return {
+    status: PipeStatus.Active,
+    operations: 3,
+    sourceInstitution: w.source,
+    targetInstitution: w.target,
+    sourceApp: keccak256(toHex("app:source")),
+    targetApp: keccak256(toHex("app:target")),
+    sourceAppKey: w.srcApp.address,
+    targetAppKey: w.tgtApp.address,
+    sourceService: keccak256(toHex("service:source")),
+    targetService: keccak256(toHex("service:target")),
+    sourceServiceSigner: w.srcProxy.address,
+    targetServiceSigner: w.tgtProxy.address,
+    sourceSubchain: CHAIN_A,
+    targetSubchain: CHAIN_B,
+    contractName: CONTRACT,
+    ratePerMinute: 600,
+    maxPayloadBytes: 4096,
+    timeoutSeconds: TIMEOUT,
+  };
+}
+
+/** Installs a rule for each of the ledger's governed actions, by unanimous `setRule` votes. */
+async function installRules(c: Consortium, rules: Awaited<ReturnType<typeof deployLedger>>["rules"]): Promise<void> {
+  for (const r of rules) await govern(c, c.voting, "setRule", [r.target, r.selector, r.rule]);
+}
+
+export async function ledgerFixture(): Promise<World> {
+  const c = await deployConsortium(3);
+  const pipes = await ethers.deployContract("PipeAuthorityMock");
+  const credit = await ethers.deployContract("CreditScoreMock");
+  const { ledger, recovery, rules } = await deployLedger(c.deployer, {
+    membership: await c.membership.getAddress(),
+    voting: await c.voting.getAddress(),
+    pipes: await pipes.getAddress(),
+    credit: await credit.getAddress(),
+  });
+  await credit.setReporter(await ledger.getAddress());
+  await installRules(c, rules);
+
+  const [srcAdmin, tgtAdmin, auditAdmin, outsider] = c.others;
+  const source = Number(await joinInstitution(c, srcAdmin!, Kind.Business, "Source Co"));
+  const target = Number(await joinInstitution(c, tgtAdmin!, Kind.Business, "Target Co"));
+  const audit = Number(await joinInstitution(c, auditAdmin!, Kind.Audit, "Audit Co"));
+  const [srcApp, srcProxy, tgtApp, tgtProxy, intruder] = await Promise.all([newKey(), newKey(), newKey(), newKey(), newKey()]);
+  const auditors = [await newKey(), await newKey(), await newKey()];
+  for (const a of auditors) await addAccount(c, auditAdmin!, a.address, BigInt(audit), Role.Auditor);
+  const weights = [2, 1, 1];
+  for (const [i, a] of auditors.entries()) {
+    await govern(c, ledger, "setVerifier", [a.address, VerifierKind.Auditor, weights[i]]);
+  }
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = packetDomain(chainId, (await ledger.getAddress()) as Address);
+  const keys = { source, target, srcApp: srcApp!, srcProxy: srcProxy!, tgtApp: tgtApp!, tgtProxy: tgtProxy! };
+  const route = makeRoute(keys);
+  await pipes.setRoute(PIPE, route);
+  return {
+    c,
+    ledger,
+    recovery,
+    pipes,
+    credit,
+    domain,
+    audit,
+    intruder: intruder!,
+    auditors,
+    auditAdmin: auditAdmin!,
+    route,
+    outsider: outsider!,
+    ...keys,
+  };
+}
+
+let txCounter = 0;
+/** A fresh transaction id. */
+export const newTxId = (): Hex => keccak256(toHex(`tx:${++txCounter}:${Date.now()}`));
+
+let sequenceCounter = 0n;
+/** Sequences strictly increase across the whole test run, so every opened packet is fresh on the pipe. */
+export const nextSequence = (): bigint => ++sequenceCounter;
+
+export async function now(): Promise<bigint> {
+  return BigInt(await time.latest());
+}
+
+/** A packet of the fixture's pipe, from the source app, valid for an hour. */
+export async function makePacket(w: World, overrides: Partial<Packet> = {}): Promise<Packet> {
+  return {
+    pipeId: PIPE,
+    sourceInstitution: w.source,
+    targetInstitution: w.target,
+    targetService: w.route.targetService as Hex,
+    contractName: CONTRACT,
+    operation: WRITE,
+    selector: SELECTOR,
+    payloadHash: keccak256(toHex("payload")),
+    txId: newTxId(),
+    sequence: nextSequence(),
+    deadline: (await now()) + 3600n,
+    signer: w.srcApp.address,
+    ...overrides,
+  };
+}
+
+/** Stage 1 by `app`, stage 2 by `proxy`, for the deployed ledger's domain (the relayer's functions). */
+export async function sign(w: World, packet: Packet, app: Key = w.srcApp, proxy: Key = w.srcProxy): Promise<SignedInput> {
+  const appSignature = await signPacket(app.account, w.domain, packet);
+  const proxySignature = await countersign(proxy.account, w.domain, packet, appSignature);
+  return { packet, appSignature, proxySignature };
+}
+
+export const readStep = (side = Side.Source): StepInput => ({
+  side,
+  subchain: side === Side.Source ? CHAIN_A : CHAIN_B,
+  operation: READ,
+  dependsOn: NO_DEPENDENCY,
+});
+
+export const writeStep = (side = Side.Target, dependsOn = NO_DEPENDENCY): StepInput => ({
+  side,
+  subchain: side === Side.Source ? CHAIN_A : CHAIN_B,
+  operation: WRITE,
+  dependsOn,
+});
+
+/** The flagship transaction: read on the source chain, then a write on the target chain that depends on it. */
+export const readThenWrite = (): StepInput[] => [readStep(Side.Source), writeStep(Side.Target, 0)];
+
+export interface Opened {
+  txId: Hex;
+  packet: Packet;
+  signed: SignedInput;
+  steps: StepInput[];
+  deadline: bigint;
+  tx: ContractTransactionResponse;
+}
+
+/** Opens a transaction by the source proxy: one signed write packet (or `packets`) and `steps`. */
+export async function openTx(
+  w: World,
+  opts: { steps?: StepInput[]; packets?: SignedInput[]; deadline?: bigint; packet?: Partial<Packet> } = {},
+): Promise<Opened> {
+  const signed = opts.packets?.[0] ?? (await sign(w, await makePacket(w, opts.packet)));
+  const packets = opts.packets ?? [signed];
+  const steps = opts.steps ?? readThenWrite();
+  const deadline = opts.deadline ?? (await now()) + 1800n;
+  const tx = await w.ledger.connect(w.srcProxy.wallet).open(packets, steps, deadline);
+  return { txId: signed.packet.txId, packet: signed.packet, signed, steps, deadline, tx };
+}
+
+/** A successful result of `step` (the step's own subchain and operation). */
+export function result(o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}): LedgerResult {
+  const s = o.steps[step]!;
+  return {
+    txId: o.txId,
+    step,
+    subchain: s.subchain,
+    subchainTx: keccak256(toHex(`subchain-tx:${o.txId}:${step}`)),
+    blockNumber: 100n + BigInt(step),
+    resultHash: keccak256(toHex(`result:${o.txId}:${step}`)),
+    operation: s.operation,
+    success: true,
+    stateVersion: 7n,
+    ...overrides,
+  };
+}
+
+/** The proxy that records `step` of `o`. */
+export const recorderOf = (w: World, o: Pick<Opened, "steps">, step: number): Key =>
+  o.steps[step]!.side === Side.Source ? w.srcProxy : w.tgtProxy;
+
+/** Records a result by the step's proxy. */
+export function record(w: World, o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}) {
+  return w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(result(o, step, overrides));
+}
+
+/** Opens the flagship transaction and records both results: it is Executed. Returns the recorded results too. */
+export async function executed(w: World): Promise<Opened & { results: LedgerResult[] }> {
+  const o = await openTx(w);
+  const results = [result(o, 0), result(o, 1)];
+  await w.ledger.connect(w.srcProxy.wallet).recordResult(results[0]!);
+  await w.ledger.connect(w.tgtProxy.wallet).recordResult(results[1]!);
+  return { ...o, results };
+}
+
+/** Events `name` of the ledger in a transaction's receipt, parsed. */
+export async function eventsOf(w: World, tx: ContractTransactionResponse, name: string) {
+  const receipt = await tx.wait();
+  const out = [];
+  for (const log of receipt!.logs) {
+    const parsed = w.ledger.interface.parseLog(log);
+    if (parsed?.name === name) out.push(parsed.args);
+  }
+  return out;
+}
+
+/** The name of the ledger's custom error a call reverts with (throws if it does not revert). */
+export async function revertName(w: World, call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+  } catch (err) {
+    const e = err as { data?: string; info?: { error?: { data?: string } } };
+    const data = e.data ?? e.info?.error?.data;
+    return data ? (w.ledger.interface.parseError(data)?.name ?? `unknown error ${data.slice(0, 10)}`) : String(err);
+  }
+  throw new Error("the call did not revert");
+}
