@@ -13,7 +13,7 @@ import { deployLedger } from "../../scripts/lib/deploy-ledger";
 import { Issue, Reason, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
 import { formatReport, openedTransactions, reconcile } from "../../scripts/lib/reconcile";
 import { CreditScoreMock__factory, PipeAuthorityMock__factory } from "../../typechain-types";
-import { startHardhatNode, type LocalNode } from "../helpers/node";
+import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 import {
   CHAIN_A,
   PIPE,
@@ -131,7 +131,7 @@ describe("TransactionLedger: reconciliation", () => {
 
   describe("scripts/reconcile.ts against a real node process", function () {
     this.timeout(240_000);
-    let node: LocalNode;
+    let node: HardhatNode;
     before(async () => {
       node = await startHardhatNode();
     });
