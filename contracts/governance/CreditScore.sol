@@ -17,6 +17,8 @@ contract CreditScore is ICreditRegistry, Governed {
     IMembership private immutable _membership;
     IVotingTickets private immutable _voting;
     IMembershipListener private immutable _pipes;
+    address private immutable _deployer;
+    bool private _reporterBound;
 
     CreditParams private _params;
     mapping(address reporter => bool) private _reporters;
@@ -30,7 +32,18 @@ contract CreditScore is ICreditRegistry, Governed {
         _membership = membership_;
         _voting = voting_;
         _pipes = pipes_;
+        _deployer = msg.sender;
         _setParams(p);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function bindReporter(address reporter) external {
+        if (msg.sender != _deployer) revert CreditUnauthorizedBinder(msg.sender);
+        if (_reporterBound) revert CreditReportersAlreadyBound();
+        if (reporter == address(0)) revert CreditZeroAddress();
+        _reporterBound = true;
+        _reporters[reporter] = true;
+        emit CreditReporterChanged(reporter, true, msg.sender);
     }
 
     // ---------------------------------------------------------------- reporting

@@ -35,6 +35,8 @@ interface ICreditRegistry is ICreditScore {
     // ---------------------------------------------------------------- errors
 
     error CreditZeroAddress();
+    error CreditReportersAlreadyBound();
+    error CreditUnauthorizedBinder(address caller);
     error CreditInvalidParams(CreditParams params);
     error CreditUnknownInstitution(uint32 institution);
     error CreditZeroTxId();
@@ -50,6 +52,10 @@ interface ICreditRegistry is ICreditScore {
     event CreditAdjusted(uint32 indexed institution, address indexed by, int256 delta, uint256 score, string reason);
 
     // ---------------------------------------------------------------- governed
+
+    /// @notice Allows the first reporter (the transaction ledger, deployed after this contract because it needs its
+    /// address). Runs once, by the deployer; every later reporter change is a vote ({setReporter}).
+    function bindReporter(address reporter) external;
 
     /// @notice Governed: sets the thresholds and weights. Requires expulsion < restriction <= initial <= max,
     /// max > 0, a non-negative weight for `completed` and non-positive weights for the rest. A change applies to

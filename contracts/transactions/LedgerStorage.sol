@@ -232,7 +232,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     function _roleOf(VerifierKind kind) internal pure returns (IMembership.Role) {
-        return kind == VerifierKind.Auditor ? IMembership.Role.Auditor : IMembership.Role.Operator;
+        // A service verifier is its proxy's signing key, which the service registry requires to be a business account.
+        return kind == VerifierKind.Auditor ? IMembership.Role.Auditor : IMembership.Role.Business;
     }
 
     function _nibble(uint64 counts, uint256 i) internal pure returns (uint8) {

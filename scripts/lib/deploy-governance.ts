@@ -4,18 +4,23 @@ import { ZeroAddress, type BaseContract, type Signer } from "ethers";
 import {
   ChainRegistry__factory,
   CreditScore__factory,
+  LedgerRecovery__factory,
   Membership__factory,
+  TransactionLedger__factory,
   PipeRegistry__factory,
   ServiceRegistry__factory,
   VotingTickets__factory,
   type ChainRegistry,
   type CreditScore,
+  type LedgerRecovery,
   type Membership,
+  type TransactionLedger,
   type PipeRegistry,
   type ServiceRegistry,
   type VotingTickets,
 } from "../../typechain-types";
 import { attributesBytes, identityHash, type ConsortiumConfig } from "./consortium-config";
+import { ledgerRules } from "./ledger-rules";
 import { membershipRules, registryRules } from "./rules";
 import { recordPath, type DeploymentRecord } from "./record";
 
@@ -28,6 +33,9 @@ export interface GovernanceContracts {
   chains: ChainRegistry;
   pipes: PipeRegistry;
   credit: CreditScore;
+  ledger: TransactionLedger;
+  /** The ledger's failure-path module (runs inside the ledger by delegatecall). */
+  ledgerRecovery: LedgerRecovery;
 }
 
 export type Log = (line: string) => void;
@@ -44,7 +52,7 @@ export class DeployError extends Error {
   }
 }
 
-type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit";
+type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit" | "ledgerRecovery" | "ledger";
 
 /** The record of one run: read from its file, written after every finished step. */
 interface Run {
@@ -116,8 +124,9 @@ export async function deployGovernance(
   };
   const core = await deployCore(run, cfg);
   const registries = await deployRegistries(run, cfg, core);
-  await wire(run, core, registries);
-  return { ...core, ...registries, record };
+  const ledger = await deployLedgerContracts(run, core, registries);
+  await wire(run, cfg.votingPeriodSeconds, core, registries, ledger);
+  return { ...core, ...registries, ...ledger, record };
 }
 
 async function deployCore(run: Run, cfg: ConsortiumConfig): Promise<Pick<GovernanceContracts, "membership" | "voting">> {
@@ -183,11 +192,35 @@ async function deployRegistries(
   return { pipes, services, chains, credit };
 }
 
-/** The three one-time links: PipeRegistry reads the registries, Membership tells PipeRegistry, rules installed. */
-async function wire(
+/** The transaction ledger and its recovery module, which it reaches by delegatecall. */
+async function deployLedgerContracts(
   run: Run,
   core: Pick<GovernanceContracts, "membership" | "voting">,
+  r: Pick<GovernanceContracts, "pipes" | "credit">,
+): Promise<Pick<GovernanceContracts, "ledger" | "ledgerRecovery">> {
+  const { deployer, record } = run;
+  const [m, v] = [await core.membership.getAddress(), await core.voting.getAddress()];
+  const ledgerRecovery = await step(run, "ledgerRecovery", "LedgerRecovery", (a) => LedgerRecovery__factory.connect(a, deployer), () => {
+    record.reporterBound = false;
+    return new LedgerRecovery__factory(deployer).deploy(m, v);
+  });
+  const [p, k, rec] = await Promise.all([r.pipes.getAddress(), r.credit.getAddress(), ledgerRecovery.getAddress()]);
+  const ledger = await step(run, "ledger", "TransactionLedger", (a) => TransactionLedger__factory.connect(a, deployer), () =>
+    new TransactionLedger__factory(deployer).deploy(m, v, p, k, 3, rec),
+  );
+  return { ledger, ledgerRecovery };
+}
+
+/**
+ * The one-time links: PipeRegistry reads the registries, Membership tells PipeRegistry, CreditScore takes the
+ * ledger's reports, and the rules of every governed action are installed.
+ */
+async function wire(
+  run: Run,
+  votingPeriod: number,
+  core: Pick<GovernanceContracts, "membership" | "voting">,
   r: Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit">,
+  l: Pick<GovernanceContracts, "ledger">,
 ): Promise<void> {
   const { record } = run;
   const [p, s, c, k] = await Promise.all([r.pipes, r.services, r.chains, r.credit].map((x) => x.getAddress()));
@@ -212,7 +245,16 @@ async function wire(
   record.listenerBound = true;
   run.save();
 
-  if (await core.voting.bootstrapped()) run.log("found the registry rules installed");
+  const ledgerAddress = await l.ledger.getAddress();
+  if (await r.credit.isReporter(ledgerAddress)) run.log("found CreditScore taking the ledger's outcome reports");
+  else {
+    await (await r.credit.bindReporter(ledgerAddress)).wait();
+    run.log("bound CreditScore to take the ledger's outcome reports");
+  }
+  record.reporterBound = true;
+  run.save();
+
+  if (await core.voting.bootstrapped()) run.log("found the registry and ledger rules installed");
   else {
     const targets = { services: r.services, chains: r.chains, pipes: r.pipes, credit: r.credit };
     const rules = registryRules({
@@ -220,12 +262,12 @@ async function wire(
       chains: { target: c, iface: targets.chains.interface },
       pipes: { target: p, iface: targets.pipes.interface },
       credit: { target: k, iface: targets.credit.interface },
-    });
+    }, votingPeriod).concat(ledgerRules({ target: ledgerAddress, iface: l.ledger.interface }, votingPeriod));
     const count = await core.voting.proposalCount();
     if (count !== 0n)
       throw new DeployError(`VotingTickets already has ${count} proposal(s): install the registry rules by vote (setRule, setModule)`, { count });
     await (await core.voting.bootstrap(rules, [s, p, k])).wait();
-    run.log(`installed ${rules.length} registry action rules and 3 voting modules`);
+    run.log(`installed ${rules.length} registry and ledger action rules and 3 voting modules`);
   }
   record.bootstrapped = true;
   run.save();

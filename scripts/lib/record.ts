@@ -11,11 +11,15 @@ export interface DeploymentRecord {
   services?: string;
   chains?: string;
   credit?: string;
+  ledgerRecovery?: string;
+  ledger?: string;
   /** PipeRegistry.initialize ran (it reads the three registries deployed after it). */
   wired?: boolean;
   /** Membership tells PipeRegistry of suspensions, expulsions and account changes. */
   listenerBound?: boolean;
-  /** VotingTickets.bootstrap installed the registry rules and modules. */
+  /** CreditScore takes outcome reports from the ledger. */
+  reporterBound?: boolean;
+  /** VotingTickets.bootstrap installed the registry and ledger rules and modules. */
   bootstrapped?: boolean;
 }
 

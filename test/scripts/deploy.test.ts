@@ -87,9 +87,12 @@ describe("scripts: deploy and bootstrap", function () {
         `deployed ServiceRegistry at ${a.record.services}`,
         `deployed ChainRegistry at ${a.record.chains}`,
         `deployed CreditScore at ${a.record.credit}`,
+        `deployed LedgerRecovery at ${a.record.ledgerRecovery}`,
+        `deployed TransactionLedger at ${a.record.ledger}`,
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
-        "installed 14 registry action rules and 3 voting modules",
+        "bound CreditScore to take the ledger's outcome reports",
+        "installed 18 registry and ledger action rules and 3 voting modules",
       ]);
       const nonce = await deployer.getNonce();
       const second: string[] = [];
@@ -102,9 +105,12 @@ describe("scripts: deploy and bootstrap", function () {
         `found ServiceRegistry at ${a.record.services}`,
         `found ChainRegistry at ${a.record.chains}`,
         `found CreditScore at ${a.record.credit}`,
+        `found LedgerRecovery at ${a.record.ledgerRecovery}`,
+        `found TransactionLedger at ${a.record.ledger}`,
         "found PipeRegistry wired to the service, chain and credit registries",
         "found Membership telling PipeRegistry of status changes",
-        "found the registry rules installed",
+        "found CreditScore taking the ledger's outcome reports",
+        "found the registry and ledger rules installed",
       ]);
       for (const c of [b.pipes, b.services, b.chains, b.credit]) expect(await c.getAddress()).to.be.properAddress;
       expect(await b.membership.listener()).to.equal(a.record.pipes);
@@ -157,9 +163,12 @@ describe("scripts: deploy and bootstrap", function () {
         `found ServiceRegistry at ${rec.services}`,
         `deployed ChainRegistry at ${b.record.chains}`,
         `deployed CreditScore at ${b.record.credit}`,
+        `deployed LedgerRecovery at ${b.record.ledgerRecovery}`,
+        `deployed TransactionLedger at ${b.record.ledger}`,
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
-        "installed 14 registry action rules and 3 voting modules",
+        "bound CreditScore to take the ledger's outcome reports",
+        "installed 18 registry and ledger action rules and 3 voting modules",
       ]);
     });
 

@@ -119,10 +119,10 @@ describe("TransactionLedger: weighted verification", () => {
   });
 
   describe("governed verifier set", () => {
-    it("adds a service verifier (an operator account), changes weights and removes verifiers", async () => {
+    it("adds a service verifier (a business account, as service signers are), changes weights and removes verifiers", async () => {
       const operator = await newKey();
       const [srcAdmin] = w.c.others;
-      await addAccount(w.c, srcAdmin!, operator.address, BigInt(w.source), Role.Operator);
+      await addAccount(w.c, srcAdmin!, operator.address, BigInt(w.source), Role.Business);
       await expect(govern(w.c, w.ledger, "setVerifier", [operator.address, VerifierKind.Service, 3]))
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(operator.address, VerifierKind.Service, 3, 3, 7);
@@ -157,10 +157,10 @@ describe("TransactionLedger: weighted verification", () => {
         for (const g of w.c.governors) await w.c.voting.connect(g).vote(id, true);
         return w.c.voting.execute(id);
       };
-      // An auditor set as a service verifier: Operator role expected.
+      // An auditor set as a service verifier: the Business role (a service signer) expected.
       await expect(propose([w.auditors[0]!.address, VerifierKind.Service, 1]))
         .to.be.revertedWithCustomError(w.c.membership, "AccountRoleMismatch")
-        .withArgs(w.auditors[0]!.address, Role.Operator, Role.Auditor);
+        .withArgs(w.auditors[0]!.address, Role.Business, Role.Auditor);
       await expect(propose([w.srcProxy.address, VerifierKind.Auditor, 1]))
         .to.be.revertedWithCustomError(w.c.membership, "AccountNotActive")
         .withArgs(w.srcProxy.address, 0);
