@@ -49,7 +49,7 @@ interface ITransactionLedgerTypes {
     }
 
     /// @notice A verifier is an auditor account of an audit institution or the signing account of a registered
-    /// service (its signing key, a business account); its account must be active whenever it is set and whenever it endorses.
+    /// service (a business account); its account must be active whenever it is set and whenever it endorses.
     enum VerifierKind {
         None,
         Auditor,
