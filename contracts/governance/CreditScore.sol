@@ -49,15 +49,22 @@ contract CreditScore is ICreditRegistry, Governed {
     // ---------------------------------------------------------------- reporting
 
     /// @inheritdoc ICreditScore
+    /// @dev Only a refusal outcome (BadSignature, Replay) is recorded per (institution, txId, outcome): the ledger
+    /// reports each refused packet once, and two packets may name one transaction. A transaction outcome (Completed,
+    /// Failed, TimedOut) is reported by the ledger at a transition its state machine makes at most once per
+    /// transaction, so a flag here (a new slot, 22,100 gas a report) would only repeat that guarantee; reporters are
+    /// allowed by a unanimous vote.
     function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
         // CHECKS
         if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
         if (txId == bytes32(0)) revert CreditZeroTxId();
-        _requireKnown(institution);
-        bytes32 key = _reportKey(institution, txId, outcome);
-        if (_reported[key]) revert CreditOutcomeAlreadyReported(institution, txId, outcome);
+        // An institution with a record was known at its first report or adjustment, and a known one stays known.
+        if (_records[institution].lastReportAt == 0) _requireKnown(institution);
+        bool refusal = _isRefusal(outcome);
+        bytes32 key = refusal ? _reportKey(institution, txId, outcome) : bytes32(0);
+        if (refusal && _reported[key]) revert CreditOutcomeAlreadyReported(institution, txId, outcome);
         // EFFECTS
-        _reported[key] = true;
+        if (refusal) _reported[key] = true;
         CreditParams memory p = _params;
         (uint256 before, uint256 score) = _move(institution, p, _weight(p, outcome));
         emit OutcomeReported(institution, outcome, txId, int256(score) - int256(before), score, msg.sender);
@@ -151,6 +158,10 @@ contract CreditScore is ICreditRegistry, Governed {
         if (outcome == Outcome.TimedOut) return p.timedOut;
         if (outcome == Outcome.BadSignature) return p.badSignature;
         return p.replay;
+    }
+
+    function _isRefusal(Outcome outcome) private pure returns (bool) {
+        return outcome == Outcome.BadSignature || outcome == Outcome.Replay;
     }
 
     function _reportKey(uint32 institution, bytes32 txId, Outcome outcome) private pure returns (bytes32) {

@@ -66,8 +66,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint40 appliedAt;
         address applicant;
         uint32 ratePerMinute;
+        uint32 timeoutSeconds; // with fixedHash, the one slot of fixed fields an open reads ({openingRoute})
+        bytes28 fixedHash;
         uint32 maxPayloadBytes;
-        uint32 timeoutSeconds;
         bytes32 sourceApp;
         bytes32 targetApp;
         bytes32 sourceService;
@@ -126,14 +127,18 @@ contract PipeRegistry is IPipeRegistry, Governed {
         bytes4 selector
     ) public view returns (Refusal) {
         uint256 grant = _grants[pipeId][selector];
-        // A grant exists only for an allowed selector of an active pipe: the rest is the refusal path.
-        if (
+        if (_ungranted(grant, signer, operation)) return _refusal(pipeId, signer, operation, selector);
+        return _dependencyRefusal(grant);
+    }
+
+    /// @dev A grant exists only for an allowed selector of an active pipe: without one (or for another signer or
+    /// operation), the answer takes the refusal path.
+    function _ungranted(uint256 grant, address signer, uint8 operation) private pure returns (bool) {
+        return
             grant == 0 ||
             address(uint160(grant)) != signer ||
             operation > 1 ||
-            (grant >> _OPS_SHIFT) & (1 << operation) == 0
-        ) return _refusal(pipeId, signer, operation, selector);
-        return _dependencyRefusal(grant);
+            (grant >> _OPS_SHIFT) & (1 << operation) == 0;
     }
 
     /// @inheritdoc IPipeAuthority
@@ -538,6 +543,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
         p.sourceSubchain = sourceSubchain;
         p.targetSubchain = targetSubchain;
         p.contractName = spec.contractName;
+        p.fixedHash = bytes28(
+            keccak256(abi.encode(spec.targetService, spec.contractName, sourceSubchain, targetSubchain))
+        );
         p.selectors = spec.selectors;
     }
 
@@ -571,6 +579,48 @@ contract PipeRegistry is IPipeRegistry, Governed {
         r.ratePerMinute = p.ratePerMinute;
         r.maxPayloadBytes = p.maxPayloadBytes;
         r.timeoutSeconds = p.timeoutSeconds;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    /// @dev An allowed operation reads its grant, one usability word, both proxies' signers and the slot of the
+    /// timeout and the fixed fields' hash: five storage slots, where {route} then {requireOperation} read fourteen and
+    /// call the chain registry.
+    function openingRoute(
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 selector
+    ) external view returns (OpeningRoute memory r, Refusal refusal) {
+        Pipe storage p = _pipes[pipeId];
+        uint256 grant = _grants[pipeId][selector];
+        if (_ungranted(grant, signer, operation)) {
+            r.status = p.status;
+            if (r.status == PipeStatus.None) return (r, Refusal.PipeUnknown);
+            grant = p.grant;
+            refusal = _refusal(pipeId, signer, operation, selector);
+        } else {
+            r.status = PipeStatus.Active;
+            refusal = _dependencyRefusal(grant);
+        }
+        r.sourceInstitution = uint16(grant >> _SRC_INST_SHIFT);
+        r.targetInstitution = uint16(grant >> _TGT_INST_SHIFT);
+        r.timeoutSeconds = p.timeoutSeconds;
+        r.sourceAppKey = address(uint160(grant));
+        r.sourceServiceSigner = _serviceSigners[uint16(grant >> _SRC_SVC_SHIFT)];
+        r.targetServiceSigner = _serviceSigners[uint16(grant >> _TGT_SVC_SHIFT)];
+        r.fixedHash = p.fixedHash;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function fixedRoute(
+        bytes32 pipeId
+    )
+        external
+        view
+        returns (bytes32 targetService, bytes32 contractName, bytes32 sourceSubchain, bytes32 targetSubchain)
+    {
+        Pipe storage p = _pipes[pipeId];
+        return (p.targetService, p.contractName, p.sourceSubchain, p.targetSubchain);
     }
 
     /// @inheritdoc IPipeRegistry

@@ -40,6 +40,7 @@ interface ICreditRegistry is ICreditScore {
     error CreditInvalidParams(CreditParams params);
     error CreditUnknownInstitution(uint32 institution);
     error CreditZeroTxId();
+    /// @notice A refusal outcome (BadSignature, Replay) of this institution and transaction was already reported.
     error CreditOutcomeAlreadyReported(uint32 institution, bytes32 txId, Outcome outcome);
 
     // ---------------------------------------------------------------- events
@@ -87,6 +88,8 @@ interface ICreditRegistry is ICreditScore {
     /// @notice The weight of an outcome.
     function weightOf(Outcome outcome) external view returns (int256);
 
-    /// @notice Whether an outcome was already reported for an institution and a transaction.
+    /// @notice Whether a refusal outcome (BadSignature, Replay) was already reported for an institution and a
+    /// transaction (each is taken once). Always false for a transaction outcome (Completed, Failed, TimedOut): those
+    /// are not recorded here, the ledger's state machine reports each at most once per transaction.
     function isReported(uint32 institution, bytes32 txId, Outcome outcome) external view returns (bool);
 }

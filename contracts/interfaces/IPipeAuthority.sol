@@ -54,6 +54,22 @@ interface IPipeAuthority {
         uint32 timeoutSeconds;
     }
 
+    /// @notice What the transaction ledger reads of a pipe at every open (see {openingRoute}): the fields that can
+    /// change (keys, signers) and, for the fields fixed at application, their hash `fixedHash`: the first 28 bytes of
+    /// keccak256(abi.encode(targetService, contractName, sourceSubchain, targetSubchain)), which the ledger checks
+    /// against the packet's and the steps' values (another set of values with the same 224-bit hash is a 2^224
+    /// search), reading the values ({fixedRoute}) only when they differ.
+    struct OpeningRoute {
+        PipeStatus status;
+        uint32 sourceInstitution;
+        uint32 targetInstitution;
+        uint32 timeoutSeconds;
+        address sourceAppKey; // signs stage 1
+        address sourceServiceSigner; // countersigns stage 2, opens
+        address targetServiceSigner; // records the target's results
+        bytes28 fixedHash;
+    }
+
     /// @notice The operation is refused on the pipe; `reason` says why.
     error PipeOperationRefused(bytes32 pipeId, address signer, Refusal reason);
 
@@ -72,4 +88,21 @@ interface IPipeAuthority {
 
     /// @notice Reverts with {PipeOperationRefused} unless {checkOperation} allows it.
     function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view;
+
+    /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.
+    function fixedRoute(
+        bytes32 pipeId
+    )
+        external
+        view
+        returns (bytes32 targetService, bytes32 contractName, bytes32 sourceSubchain, bytes32 targetSubchain);
+
+    /// @notice In one call, what an open needs: the changing fields of {route} (the same values; status `None` when
+    /// unknown), the hash of its fixed fields ({OpeningRoute}) and {checkOperation}'s answer for the first packet.
+    function openingRoute(
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 selector
+    ) external view returns (OpeningRoute memory r, Refusal refusal);
 }

@@ -356,9 +356,9 @@ interface ITransactionLedgerTypes {
 
 /**
  * @title ITransactionLedgerRecovery
- * @notice The ledger's failure paths (retry, expiry, compensation, manual resolution, refusals) and its governed
- * setters. The ledger serves them through its recovery module ({LedgerRecovery}, by delegatecall): same address,
- * same storage, same events.
+ * @notice The ledger's failure paths (retry, expiry, compensation, manual resolution, refusals), the refresh of its
+ * copy of a pipe and its governed setters. The ledger serves them through its recovery module ({LedgerRecovery}, by
+ * delegatecall): same address, same storage, same events.
  */
 interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
     // ---------------------------------------------------------------- compensation
@@ -381,6 +381,12 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 
     /// @notice An active governor resolves a transaction in Manual; the reason is recorded.
     function resolve(bytes32 txId, string calldata reason) external;
+
+    // ---------------------------------------------------------------- pipes
+
+    /// @notice Anyone refreshes the ledger's copy of a pipe's recorders, institutions and sub-chains from the pipe
+    /// authority (done by every {open} too), e.g. right after a proxy key is rotated.
+    function syncPipe(bytes32 pipeId) external;
 
     // ---------------------------------------------------------------- refusals
 
@@ -458,10 +464,6 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
      * of the total, confirmation is impossible and the transaction goes to Manual. One endorsement per verifier.
      */
     function endorse(bytes32 txId, bytes32 resultSetHash) external;
-
-    /// @notice Anyone refreshes the ledger's copy of a pipe's recorders, institutions and sub-chains from the pipe
-    /// authority (done by every {open} too), e.g. right after a proxy key is rotated.
-    function syncPipe(bytes32 pipeId) external;
 
     // ---------------------------------------------------------------- views
 

@@ -5,7 +5,8 @@ pragma solidity ^0.8.24;
  * @title LedgerSteps
  * @notice The packed step list of a ledger transaction and the bit masks over its steps.
  * @dev Step i takes bits [5i, 5i + 5): bit 0 the side (1 = target), bit 1 write, bits 2-4 the index of the read it
- * depends on plus one (0 = none). Eight steps fit in 40 bits.
+ * depends on plus one (0 = none). Eight steps fit in 40 bits. Step indexes are below MAX_STEPS, so the bit
+ * arithmetic is unchecked.
  */
 library LedgerSteps {
     uint256 internal constant MAX_STEPS = 8;
@@ -22,21 +23,29 @@ library LedgerSteps {
         uint256 dependsOn_
     ) internal pure returns (uint256) {
         uint256 code = (target ? 1 : 0) | (write ? 2 : 0) | (dependsOn_ == NONE ? 0 : (dependsOn_ + 1) << 2);
-        return encoded | (code << (BITS * i));
+        unchecked {
+            return encoded | (code << (BITS * i));
+        }
     }
 
     function isTarget(uint256 encoded, uint256 i) internal pure returns (bool) {
-        return (encoded >> (BITS * i)) & 1 == 1;
+        unchecked {
+            return (encoded >> (BITS * i)) & 1 == 1;
+        }
     }
 
     function isWrite(uint256 encoded, uint256 i) internal pure returns (bool) {
-        return (encoded >> (BITS * i + 1)) & 1 == 1;
+        unchecked {
+            return (encoded >> (BITS * i + 1)) & 1 == 1;
+        }
     }
 
     /// @dev The index of the read step `i` depends on, or NONE.
     function dependsOn(uint256 encoded, uint256 i) internal pure returns (uint256) {
-        uint256 dep = (encoded >> (BITS * i + 2)) & 7;
-        return dep == 0 ? NONE : dep - 1;
+        unchecked {
+            uint256 dep = (encoded >> (BITS * i + 2)) & 7;
+            return dep == 0 ? NONE : dep - 1;
+        }
     }
 
     /// @dev Bit i set for every write step among the first `count`.

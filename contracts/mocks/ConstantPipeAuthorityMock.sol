@@ -53,6 +53,31 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
+    function fixedRoute(bytes32 pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
+        if (pipeId != _pipeId) return (0, 0, 0, 0);
+        return (_targetService, _contractName, _sourceSubchain, _targetSubchain);
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function openingRoute(
+        bytes32 pipeId,
+        address,
+        uint8,
+        bytes4
+    ) external view returns (OpeningRoute memory r, Refusal refusal) {
+        if (pipeId != _pipeId) return (r, Refusal.PipeUnknown);
+        r.status = PipeStatus.Active;
+        r.sourceInstitution = _sourceInstitution;
+        r.targetInstitution = _targetInstitution;
+        r.timeoutSeconds = _timeoutSeconds;
+        r.sourceAppKey = _sourceAppKey;
+        r.sourceServiceSigner = _sourceServiceSigner;
+        r.targetServiceSigner = _targetServiceSigner;
+        r.fixedHash = bytes28(keccak256(abi.encode(_targetService, _contractName, _sourceSubchain, _targetSubchain)));
+        refusal = Refusal.Allowed;
+    }
+
+    /// @inheritdoc IPipeAuthority
     function checkOperation(bytes32, address, uint8, bytes4) external pure returns (Refusal) {
         return Refusal.Allowed;
     }

@@ -49,6 +49,33 @@ contract PipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
+    function fixedRoute(bytes32 pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
+        PipeRoute storage r = _routes[pipeId];
+        return (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain);
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function openingRoute(
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 selector
+    ) external view returns (OpeningRoute memory o, Refusal refusal) {
+        PipeRoute storage r = _routes[pipeId];
+        o.status = r.status;
+        o.sourceInstitution = r.sourceInstitution;
+        o.targetInstitution = r.targetInstitution;
+        o.timeoutSeconds = r.timeoutSeconds;
+        o.sourceAppKey = r.sourceAppKey;
+        o.sourceServiceSigner = r.sourceServiceSigner;
+        o.targetServiceSigner = r.targetServiceSigner;
+        o.fixedHash = bytes28(
+            keccak256(abi.encode(r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain))
+        );
+        refusal = checkOperation(pipeId, signer, operation, selector);
+    }
+
+    /// @inheritdoc IPipeAuthority
     function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view {
         Refusal reason = checkOperation(pipeId, signer, operation, selector);
         if (reason != Refusal.Allowed) revert PipeOperationRefused(pipeId, signer, reason);

@@ -13,10 +13,11 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 /**
  * @title LedgerRecovery
  * @notice The transaction ledger's recovery module: retries, expiry, compensation, manual resolution, refusal
- * reports and the governed setters. It holds no state of its own: {TransactionLedger} delegatecalls it, so it runs
- * on the ledger's storage, under the ledger's address (and AMDP domain), with the ledger's caller.
- * @dev Split from the ledger to keep each contract under the EIP-170 code size limit; only the failure paths pay
- * the extra delegatecall. Called directly it refuses everything ({LedgerDirectCall}).
+ * reports, the refresh of a pipe's copy and the governed setters. It holds no state of its own: {TransactionLedger}
+ * delegatecalls it, so it runs on the ledger's storage, under the ledger's address (and AMDP domain), with the
+ * ledger's caller.
+ * @dev Split from the ledger to keep each contract under the EIP-170 code size limit; only the failure paths and
+ * the maintenance calls pay the extra delegatecall. Called directly it refuses everything ({LedgerDirectCall}).
  */
 contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     using LedgerSteps for uint256;
@@ -130,6 +131,21 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         emit TxResolved(txId, msg.sender, reason);
     }
 
+    // ---------------------------------------------------------------- pipes
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function syncPipe(bytes32 pipeId) external onlyDelegated {
+        Registry memory registry = _registry;
+        // No operation to answer for: the zero signer and selector take the registry's shortest path.
+        (IPipeAuthority.OpeningRoute memory o, ) = _route(registry.pipes, pipeId, address(0), 0, bytes4(0));
+        IPipeAuthority.PipeRoute memory route = _changing(o);
+        _readFixed(registry.pipes, pipeId, route);
+        PipeRef memory ref = _pipeRefs[pipeId];
+        _syncRoute(pipeId, ref, registry, route);
+        _registry = registry;
+        _pipeRefs[pipeId] = ref;
+    }
+
     // ---------------------------------------------------------------- refusals
 
     /// @inheritdoc ITransactionLedgerRecovery
@@ -141,10 +157,15 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         // CHECKS
         bytes32 packetHash = AMDP.hashCalldata(p);
         if (_refusals[packetHash]) revert LedgerRefusalAlreadyReported(packetHash);
-        IPipeAuthority pipes = _registry.pipes;
-        IPipeAuthority.PipeRoute memory route = _route(pipes, p.pipeId);
+        (IPipeAuthority.OpeningRoute memory route, IPipeAuthority.Refusal refusal) = _route(
+            _registry.pipes,
+            p.pipeId,
+            p.signer,
+            p.operation,
+            p.selector
+        );
         _requireCountersigned(packetHash, appSignature, proxySignature, route.sourceServiceSigner);
-        kind = _classifyRefusal(p, packetHash, appSignature, pipes);
+        kind = _classifyRefusal(p, packetHash, appSignature, refusal);
 
         // EFFECTS
         _refusals[packetHash] = true;
@@ -172,11 +193,10 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         AMDP.Packet calldata p,
         bytes32 packetHash,
         bytes calldata appSignature,
-        IPipeAuthority pipes
+        IPipeAuthority.Refusal refusal
     ) private view returns (RefusalKind) {
         (address app, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(packetHash), appSignature);
         if (err != ECDSA.RecoverError.NoError || app != p.signer) return RefusalKind.BadSignature;
-        IPipeAuthority.Refusal refusal = pipes.checkOperation(p.pipeId, p.signer, p.operation, p.selector);
         if (refusal == IPipeAuthority.Refusal.SignerNotReserved || refusal == IPipeAuthority.Refusal.KeyRevoked) {
             return RefusalKind.BadSignature;
         }

@@ -19,10 +19,11 @@ import {LedgerSteps} from "../libraries/LedgerSteps.sol";
  * membership and voting addresses (the ledger checks it).
  *
  * Storage is kept lean: one slot per transaction for its whole state machine (the version of the read a write
- * depends on included) and one for the hash chain of its results. Reconciliation finds transactions through the
- * indexed {TxOpened} events, so no per-transaction index is stored. A pipe's recorders,
- * institutions and sub-chains are copied once per pipe (refreshed by every open and by `syncPipe`), so recording a
- * result never calls the pipe authority.
+ * depends on included; read and written whole, see {_get}) and one for the hash chain of its results.
+ * Reconciliation finds transactions through the indexed {TxOpened} events, so no per-transaction index is stored. A
+ * pipe's recorders, institutions and sub-chains are copied once per pipe (refreshed by every open and by `syncPipe`),
+ * so recording a result never calls the pipe authority: it reads one slot per side, the hash of its recorder and
+ * sub-chain ({_recorderKeys}); crediting both institutions reads one ({PipeSide.peer}).
  */
 abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     using LedgerSteps for uint256;
@@ -76,6 +77,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     struct PipeSide {
         address signer; // the side's service signer: records that side's steps
         uint32 institution;
+        uint32 peer; // the other side's institution, so that crediting both reads one slot
     }
 
     /// @dev One slot, read and written by every open.
@@ -117,6 +119,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     mapping(uint32 pipeIndex => bytes32 pipeId) internal _pipeIdAt;
     mapping(uint32 pipeIndex => PipeSide[2]) internal _pipeSides;
     mapping(uint32 pipeIndex => bytes32[2] subchains) internal _pipeSubchains;
+    /// @dev Per side, keccak256(abi.encode(signer, subchain)): a result's recorder and sub-chain checked in one read.
+    mapping(uint32 pipeIndex => bytes32[2] keys) internal _recorderKeys;
 
     mapping(address account => Verifier) internal _verifiers;
     mapping(bytes32 packetHash => bool reported) internal _refusals;
@@ -155,9 +159,30 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     // ---------------------------------------------------------------- transactions
 
-    /// @dev Reads through one function, so the unpacking code of the slot exists once.
-    function _get(bytes32 txId) internal view returns (TxRecord memory) {
-        return _txs[txId];
+    /**
+     * @dev Reads the record's slot once and unpacks it into memory (one word per member, in declaration order).
+     * Solidity's own copy re-reads and masks the slot per member; the layout below is Solidity's packing of
+     * {TxRecord}, from the lowest bit: state 8, reason 8, stepCount 8, doneMask 8, undoneMask 8, steps 40, deadline
+     * 32, pipeIndex 32, readVersion 64, endorsedMask 16, weightFor 16, weightAgainst 16 (the states test fills every
+     * field at its widest and reads it back through the views).
+     */
+    function _get(bytes32 txId) internal view returns (TxRecord memory t) {
+        TxRecord storage s = _txs[txId];
+        assembly ("memory-safe") {
+            let w := sload(s.slot)
+            mstore(t, and(w, 0xff))
+            mstore(add(t, 0x20), and(shr(8, w), 0xff))
+            mstore(add(t, 0x40), and(shr(16, w), 0xff))
+            mstore(add(t, 0x60), and(shr(24, w), 0xff))
+            mstore(add(t, 0x80), and(shr(32, w), 0xff))
+            mstore(add(t, 0xa0), and(shr(40, w), 0xffffffffff))
+            mstore(add(t, 0xc0), and(shr(80, w), 0xffffffff))
+            mstore(add(t, 0xe0), and(shr(112, w), 0xffffffff))
+            mstore(add(t, 0x100), and(shr(144, w), 0xffffffffffffffff))
+            mstore(add(t, 0x120), and(shr(208, w), 0xffff))
+            mstore(add(t, 0x140), and(shr(224, w), 0xffff))
+            mstore(add(t, 0x160), shr(240, w))
+        }
     }
 
     function _load(bytes32 txId) internal view returns (TxRecord memory t) {
@@ -165,8 +190,24 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         if (t.state == TxState.None) revert LedgerUnknownTx(txId);
     }
 
+    /// @dev Packs the record into its slot in one write (the layout of {_get}).
     function _store(bytes32 txId, TxRecord memory t) internal {
-        _txs[txId] = t;
+        TxRecord storage s = _txs[txId];
+        assembly ("memory-safe") {
+            let w := and(mload(t), 0xff)
+            w := or(w, shl(8, and(mload(add(t, 0x20)), 0xff)))
+            w := or(w, shl(16, and(mload(add(t, 0x40)), 0xff)))
+            w := or(w, shl(24, and(mload(add(t, 0x60)), 0xff)))
+            w := or(w, shl(32, and(mload(add(t, 0x80)), 0xff)))
+            w := or(w, shl(40, and(mload(add(t, 0xa0)), 0xffffffffff)))
+            w := or(w, shl(80, and(mload(add(t, 0xc0)), 0xffffffff)))
+            w := or(w, shl(112, and(mload(add(t, 0xe0)), 0xffffffff)))
+            w := or(w, shl(144, and(mload(add(t, 0x100)), 0xffffffffffffffff)))
+            w := or(w, shl(208, and(mload(add(t, 0x120)), 0xffff)))
+            w := or(w, shl(224, and(mload(add(t, 0x140)), 0xffff)))
+            w := or(w, shl(240, and(mload(add(t, 0x160)), 0xffff)))
+            sstore(s.slot, w)
+        }
     }
 
     /// @dev Every state change goes through here: the transition table is the only authority.
@@ -186,14 +227,19 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         if (state != TxState.Open && state != TxState.Executing) revert LedgerInvalidTransition(txId, state, to);
     }
 
+    /// @dev The side of an existing step.
+    function _sideOf(bytes32 txId, TxRecord memory t, uint8 step) internal pure returns (uint256) {
+        if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
+        return uint256(t.steps).isTarget(step) ? TARGET : SOURCE;
+    }
+
     /// @dev The step exists and the caller is the proxy of its side; returns the side and its institution.
     function _authorizeStep(
         bytes32 txId,
         TxRecord memory t,
         uint8 step
     ) internal view returns (uint256 side, uint32 institution) {
-        if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
-        side = uint256(t.steps).isTarget(step) ? TARGET : SOURCE;
+        side = _sideOf(txId, t, step);
         PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
         if (msg.sender != recorder.signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, recorder.signer);
         return (side, recorder.institution);
@@ -226,9 +272,78 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     // ---------------------------------------------------------------- helpers
 
-    function _route(IPipeAuthority pipes, bytes32 pipeId) internal view returns (IPipeAuthority.PipeRoute memory r) {
-        r = pipes.route(pipeId);
+    /// @dev The route an open checks against and the pipe's answer for (signer, operation, selector), in one call.
+    function _route(
+        IPipeAuthority pipes,
+        bytes32 pipeId,
+        address signer,
+        uint8 operation,
+        bytes4 selector
+    ) internal view returns (IPipeAuthority.OpeningRoute memory r, IPipeAuthority.Refusal refusal) {
+        (r, refusal) = pipes.openingRoute(pipeId, signer, operation, selector);
         if (r.status == IPipeAuthority.PipeStatus.None) revert LedgerUnknownPipe(pipeId);
+    }
+
+    /// @dev A route with the changing fields of `o` (the fixed ones still to fill).
+    function _changing(IPipeAuthority.OpeningRoute memory o) internal pure returns (IPipeAuthority.PipeRoute memory r) {
+        r.status = o.status;
+        r.sourceInstitution = o.sourceInstitution;
+        r.targetInstitution = o.targetInstitution;
+        r.timeoutSeconds = o.timeoutSeconds;
+        r.sourceAppKey = o.sourceAppKey;
+        r.sourceServiceSigner = o.sourceServiceSigner;
+        r.targetServiceSigner = o.targetServiceSigner;
+    }
+
+    function _readFixed(IPipeAuthority pipes, bytes32 pipeId, IPipeAuthority.PipeRoute memory r) internal view {
+        (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(pipeId);
+    }
+
+    /// @dev Copies the route's recorders, institutions and sub-chains when they changed (new pipe index if needed).
+    function _syncRoute(
+        bytes32 pipeId,
+        PipeRef memory ref,
+        Registry memory registry,
+        IPipeAuthority.PipeRoute memory route
+    ) internal {
+        if (ref.index == 0) {
+            ref.index = ++registry.pipeCount;
+            _pipeIdAt[ref.index] = pipeId;
+        }
+        bytes20 fingerprint = bytes20(
+            keccak256(
+                abi.encode(
+                    route.sourceServiceSigner,
+                    route.targetServiceSigner,
+                    route.sourceInstitution,
+                    route.targetInstitution,
+                    route.sourceSubchain,
+                    route.targetSubchain
+                )
+            )
+        );
+        if (fingerprint == ref.fingerprint) return;
+        ref.fingerprint = fingerprint;
+        (address source, address target) = (route.sourceServiceSigner, route.targetServiceSigner);
+        (uint32 sourceInstitution, uint32 targetInstitution) = (route.sourceInstitution, route.targetInstitution);
+        PipeSide[2] storage sides = _pipeSides[ref.index];
+        sides[SOURCE] = PipeSide({signer: source, institution: sourceInstitution, peer: targetInstitution});
+        sides[TARGET] = PipeSide({signer: target, institution: targetInstitution, peer: sourceInstitution});
+        _pipeSubchains[ref.index] = [route.sourceSubchain, route.targetSubchain];
+        _recorderKeys[ref.index] = [
+            keccak256(abi.encode(source, route.sourceSubchain)),
+            keccak256(abi.encode(target, route.targetSubchain))
+        ];
+        emit PipeSynced(
+            pipeId,
+            ref.index,
+            route.sourceServiceSigner,
+            route.targetServiceSigner,
+            route.sourceInstitution,
+            route.targetInstitution,
+            route.sourceSubchain,
+            route.targetSubchain
+        );
     }
 
     function _roleOf(VerifierKind kind) internal pure returns (IMembership.Role) {

@@ -114,14 +114,53 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         if (_txs[o.txId].state != TxState.None) revert LedgerTxExists(o.txId);
         o.pipeId = packets[0].packet.pipeId;
         o.registry = _registry;
-        route = _route(o.registry.pipes, o.pipeId);
+        o.ref = _pipeRefs[o.pipeId];
+        // The route, and the pipe's answer for the first packet (raised after its signatures, as for the others).
+        IPipeAuthority.Refusal refusal;
+        (route, refusal) = _openingRoute(o.registry.pipes, o.pipeId, o.ref.index, packets[0].packet, steps);
         if (msg.sender != route.sourceServiceSigner) {
             revert LedgerUnauthorizedOpener(o.pipeId, msg.sender, route.sourceServiceSigner);
         }
         _checkDeadline(deadline, route.timeoutSeconds);
-        o.ref = _pipeRefs[o.pipeId];
-        o.ref.lastSequence = _verifyPackets(packets, route, o.registry.pipes, o.ref.lastSequence, o.hashes);
+        o.ref.lastSequence = _verifyPackets(packets, route, refusal, o.registry.pipes, o.ref.lastSequence, o.hashes);
         o.steps = _encodeSteps(steps, packets, route);
+    }
+
+    /**
+     * @dev The route an open checks against, in one call to the pipe authority: its changing fields, and the fixed
+     * ones (target service, contract name, sub-chains) taken from the first packet and the steps when they hash to
+     * the pipe's `fixedHash`. When they do not, the values come from {IPipeAuthority.fixedRoute} and the checks that
+     * follow name the field that differs.
+     */
+    function _openingRoute(
+        IPipeAuthority pipes,
+        bytes32 pipeId,
+        uint32 pipeIndex,
+        AMDP.Packet calldata first,
+        Step[] calldata steps
+    ) private view returns (IPipeAuthority.PipeRoute memory r, IPipeAuthority.Refusal refusal) {
+        IPipeAuthority.OpeningRoute memory o;
+        (o, refusal) = _route(pipes, pipeId, first.signer, first.operation, first.selector);
+        r = _changing(o);
+        (r.targetService, r.contractName) = (first.targetService, first.contractName);
+        (r.sourceSubchain, r.targetSubchain) = _stepSubchains(steps, pipeIndex);
+        bytes32 fixedHash = keccak256(abi.encode(r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain));
+        if (bytes28(fixedHash) != o.fixedHash) _readFixed(pipes, pipeId, r);
+    }
+
+    /// @dev The sub-chain named by the first step of each side; for a side without a step, the ledger's copy of the
+    /// pipe's (zero before the pipe's first open).
+    function _stepSubchains(
+        Step[] calldata steps,
+        uint32 pipeIndex
+    ) private view returns (bytes32 source, bytes32 target) {
+        for (uint256 i = steps.length; i > 0; --i) {
+            Step calldata s = steps[i - 1];
+            if (s.side == Side.Target) target = s.subchain;
+            else source = s.subchain;
+        }
+        if (source == bytes32(0)) source = _pipeSubchains[pipeIndex][SOURCE];
+        if (target == bytes32(0)) target = _pipeSubchains[pipeIndex][TARGET];
     }
 
     function _checkDeadline(uint64 deadline, uint32 timeoutSeconds) private view {
@@ -132,10 +171,11 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @dev Checks every packet against the route and the first packet, its sequence and its whole signature
-    /// sequence, and asks the pipe authority; returns the last sequence.
+    /// sequence, and the pipe's permission (the first packet's came with the route); returns the last sequence.
     function _verifyPackets(
         SignedPacket[] calldata packets,
         IPipeAuthority.PipeRoute memory route,
+        IPipeAuthority.Refusal refusal,
         IPipeAuthority pipes,
         uint64 lastSequence,
         bytes32[MAX_PACKETS] memory hashes
@@ -146,7 +186,10 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             if (p.sequence <= lastSequence) revert LedgerSequenceReused(p.pipeId, p.sequence, lastSequence);
             lastSequence = p.sequence;
             hashes[i] = _verifySignatures(packets[i], route);
-            pipes.requireOperation(p.pipeId, p.signer, p.operation, p.selector);
+            if (i != 0) pipes.requireOperation(p.pipeId, p.signer, p.operation, p.selector);
+            else if (refusal != IPipeAuthority.Refusal.Allowed) {
+                revert IPipeAuthority.PipeOperationRefused(p.pipeId, p.signer, refusal);
+            }
         }
         return lastSequence;
     }
@@ -216,57 +259,6 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         if (used != packets.length) revert LedgerPacketsUnused(used, packets.length);
     }
 
-    /// @dev Copies the route's recorders, institutions and sub-chains when they changed (new pipe index if needed).
-    function _syncRoute(
-        bytes32 pipeId,
-        PipeRef memory ref,
-        Registry memory registry,
-        IPipeAuthority.PipeRoute memory route
-    ) private {
-        if (ref.index == 0) {
-            ref.index = ++registry.pipeCount;
-            _pipeIdAt[ref.index] = pipeId;
-        }
-        bytes20 fingerprint = bytes20(
-            keccak256(
-                abi.encode(
-                    route.sourceServiceSigner,
-                    route.targetServiceSigner,
-                    route.sourceInstitution,
-                    route.targetInstitution,
-                    route.sourceSubchain,
-                    route.targetSubchain
-                )
-            )
-        );
-        if (fingerprint == ref.fingerprint) return;
-        ref.fingerprint = fingerprint;
-        PipeSide[2] storage sides = _pipeSides[ref.index];
-        sides[SOURCE] = PipeSide({signer: route.sourceServiceSigner, institution: route.sourceInstitution});
-        sides[TARGET] = PipeSide({signer: route.targetServiceSigner, institution: route.targetInstitution});
-        _pipeSubchains[ref.index] = [route.sourceSubchain, route.targetSubchain];
-        emit PipeSynced(
-            pipeId,
-            ref.index,
-            route.sourceServiceSigner,
-            route.targetServiceSigner,
-            route.sourceInstitution,
-            route.targetInstitution,
-            route.sourceSubchain,
-            route.targetSubchain
-        );
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function syncPipe(bytes32 pipeId) external {
-        Registry memory registry = _registry;
-        IPipeAuthority.PipeRoute memory route = _route(registry.pipes, pipeId);
-        PipeRef memory ref = _pipeRefs[pipeId];
-        _syncRoute(pipeId, ref, registry, route);
-        _registry = registry;
-        _pipeRefs[pipeId] = ref;
-    }
-
     // ---------------------------------------------------------------- results
 
     /// @inheritdoc ITransactionLedger
@@ -295,9 +287,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     function _record(Result calldata rc) private returns (bool failed, uint32 institution) {
         Result memory r = rc;
         bytes32 txId = r.txId;
-        TxRecord memory t;
-        uint256 dependsOn;
-        (t, institution, dependsOn) = _checkResult(r);
+        (TxRecord memory t, uint256 side, uint256 dependsOn) = _checkResult(r);
 
         // EFFECTS
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
@@ -314,6 +304,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         } else if (!r.success) {
             _fail(txId, t, Reason.StepFailed);
             failed = true;
+            institution = _pipeSides[t.pipeIndex][side].institution;
         } else {
             if (t.state == TxState.Open) _transition(txId, t, TxState.Executing);
             if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) _transition(txId, t, TxState.Executed);
@@ -321,18 +312,18 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         _store(txId, t);
     }
 
-    /// @dev The checks of a result; returns the transaction, the recording side's institution and the read the step
-    /// depends on (LedgerSteps.NONE if none).
-    function _checkResult(
-        Result memory r
-    ) private view returns (TxRecord memory t, uint32 institution, uint256 dependsOn) {
+    /// @dev The checks of a result; returns the transaction, the step's side and the read the step depends on
+    /// (LedgerSteps.NONE if none).
+    function _checkResult(Result memory r) private view returns (TxRecord memory t, uint256 side, uint256 dependsOn) {
         bytes32 txId = r.txId;
         t = _load(txId);
         _requireRunning(txId, t.state, TxState.Executing);
-        uint256 side;
-        (side, institution) = _authorizeStep(txId, t, r.step);
-        bytes32 subchain = _pipeSubchains[t.pipeIndex][side];
-        if (r.subchain != subchain) revert LedgerSubchainMismatch(txId, r.step, subchain, r.subchain);
+        side = _sideOf(txId, t, r.step);
+        // The recorder and the sub-chain in one read; a mismatch is named from the full copies.
+        if (keccak256(abi.encode(msg.sender, r.subchain)) != _recorderKeys[t.pipeIndex][side]) {
+            _authorizeStep(txId, t, r.step);
+            revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
+        }
         uint256 steps = t.steps;
         uint8 operation = steps.isWrite(r.step) ? WRITE : READ;
         if (r.operation != operation) revert LedgerOperationMismatch(txId, r.step, operation, r.operation);
@@ -405,9 +396,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         bytes32 txId,
         Report[] memory reports
     ) private view returns (uint256 count) {
-        PipeSide[2] storage sides = _pipeSides[t.pipeIndex];
-        uint32 source = sides[SOURCE].institution;
-        uint32 target = sides[TARGET].institution;
+        PipeSide memory side = _pipeSides[t.pipeIndex][SOURCE];
+        (uint32 source, uint32 target) = (side.institution, side.peer);
         reports[count++] = Report(source, outcome, txId);
         if (target != source) reports[count++] = Report(target, outcome, txId);
     }
@@ -421,6 +411,11 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerRecovery
     function expire(bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc ITransactionLedgerRecovery
+    function syncPipe(bytes32) external {
         _delegate();
     }
 

@@ -114,31 +114,44 @@ describe("CreditScore", function () {
   });
 
   describe("reportOutcome", function () {
-    it("moves the score by each outcome's weight, once per institution, transaction and outcome", async function () {
+    it("moves the score by each outcome's weight; a refusal outcome once per institution and transaction", async function () {
       const w = await loadFixture(world);
       const inst = w.a.institution;
       let score = 1000;
-      for (const [outcome, weight] of [
-        [Outcome.Completed, 1],
-        [Outcome.Failed, -20],
-        [Outcome.TimedOut, -10],
-        [Outcome.BadSignature, -100],
-        [Outcome.Replay, -100],
+      for (const [outcome, weight, refusal] of [
+        [Outcome.Completed, 1, false],
+        [Outcome.Failed, -20, false],
+        [Outcome.TimedOut, -10, false],
+        [Outcome.BadSignature, -100, true],
+        [Outcome.Replay, -100, true],
       ] as const) {
         score += weight;
         await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("tx-1")))
           .to.emit(w.credit, "OutcomeReported")
           .withArgs(inst, outcome, id("tx-1"), weight, score, w.reporter.address);
-        expect(await w.credit.isReported(inst, id("tx-1"), outcome)).to.equal(true);
+        // Only refusal outcomes are recorded: the ledger's state machine reports each transaction outcome once.
+        expect(await w.credit.isReported(inst, id("tx-1"), outcome)).to.equal(refusal);
       }
       expect(await w.credit.scoreOf(inst)).to.equal(score);
       const r = await w.credit.creditOf(inst);
       expect([r.delta, r.lastReportAt]).to.deep.equal([BigInt(score - 1000), BigInt(await time.latest())]);
-      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-1")))
-        .to.be.revertedWithCustomError(w.credit, "CreditOutcomeAlreadyReported")
-        .withArgs(inst, id("tx-1"), Outcome.Failed);
-      // the same transaction for the other party is another report
-      await expect(w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.Failed, id("tx-1"))).to.emit(w.credit, "OutcomeReported");
+      for (const outcome of [Outcome.BadSignature, Outcome.Replay]) {
+        await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("tx-1")))
+          .to.be.revertedWithCustomError(w.credit, "CreditOutcomeAlreadyReported")
+          .withArgs(inst, id("tx-1"), outcome);
+      }
+      // the same refused transaction for the other party is another report
+      await expect(w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.BadSignature, id("tx-1"))).to.emit(w.credit, "OutcomeReported");
+    });
+
+    it("applies a transaction outcome each time it is reported (its reporter, the ledger, reports it once)", async function () {
+      const w = await loadFixture(world);
+      const inst = w.a.institution;
+      await w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-2"));
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-2")))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(inst, Outcome.Failed, id("tx-2"), -20, 960, w.reporter.address);
+      expect(await w.credit.isReported(inst, id("tx-2"), Outcome.Failed)).to.equal(false);
     });
 
     it("keeps the score within [0, maxScore]", async function () {
@@ -158,10 +171,18 @@ describe("CreditScore", function () {
       const w = await loadFixture(world);
       await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Failed, ethers.ZeroHash)).to.be.revertedWithCustomError(w.credit, "CreditZeroTxId");
       for (const inst of [0, 999]) {
-        await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("t")))
-          .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
-          .withArgs(inst);
+        for (const outcome of Object.values(Outcome)) {
+          await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("t")))
+            .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
+            .withArgs(inst);
+        }
       }
+      // A known institution stays known: once it has a record, its reports skip the membership call.
+      await w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Completed, id("t"));
+      await govern(w, w.membership, "expelInstitution", [w.a.institution]);
+      await expect(w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Failed, id("t")))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.a.institution, Outcome.Failed, id("t"), -20, 981, w.reporter.address);
     });
   });
 

@@ -43,6 +43,32 @@ async function withWildcard() {
 
 const check = (w: PipeWorld, pipeId: string, signer: string, op = OP_WRITE, sel = SEL_WRITE) => w.pipes.checkOperation(pipeId, signer, op, sel);
 
+/**
+ * `openingRoute` gives {checkOperation}'s answer and the same changing fields as `route`, with the hash of the fixed
+ * ones (first 28 bytes of keccak256(abi.encode(targetService, contractName, sourceSubchain, targetSubchain))), and
+ * `fixedRoute` gives those fixed fields.
+ */
+async function expectOpeningRoute(w: PipeWorld, pipeId: string, signer: string, op: number, sel: string, expected: bigint) {
+  const [o, refusal] = await w.pipes.openingRoute(pipeId, signer, op, sel);
+  expect(refusal).to.equal(expected);
+  const r = await w.pipes.route(pipeId);
+  const fixed = await w.pipes.fixedRoute(pipeId);
+  expect([...fixed]).to.deep.equal([r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain]);
+  expect([o.status, o.sourceInstitution, o.targetInstitution, o.timeoutSeconds]).to.deep.equal([
+    r.status,
+    r.sourceInstitution,
+    r.targetInstitution,
+    r.timeoutSeconds,
+  ]);
+  expect([o.sourceAppKey, o.sourceServiceSigner, o.targetServiceSigner]).to.deep.equal([
+    r.sourceAppKey,
+    r.sourceServiceSigner,
+    r.targetServiceSigner,
+  ]);
+  const hash = ethers.keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32", "bytes32"], [...fixed]));
+  expect(o.fixedHash).to.equal(r.status === Pipe.None ? "0x" + "00".repeat(28) : hash.slice(0, 58));
+}
+
 describe("PipeRegistry", function () {
   describe("construction and initialize", function () {
     async function fresh() {
@@ -483,6 +509,7 @@ describe("PipeRegistry", function () {
         const w = await loadFixture(withWildcard);
         const [pipeId, signer, op, sel] = await setup(w);
         expect(await w.pipes.checkOperation(pipeId, signer, op, sel)).to.equal(expected);
+        await expectOpeningRoute(w, pipeId, signer, op, sel, expected);
         if (expected === Refusal.Allowed) await w.pipes.requireOperation(pipeId, signer, op, sel);
         else
           await expect(w.pipes.requireOperation(pipeId, signer, op, sel))
@@ -508,6 +535,20 @@ describe("PipeRegistry", function () {
       expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.Allowed);
       await w.pipes.connect(w.a.operator).pausePipe(w.pipeId);
       expect(await check(w, w.pipeId, w.b.appKey.address, 2, OTHER_SEL)).to.equal(Refusal.PipeNotActive);
+    });
+
+    it("openingRoute follows a proxy signer rotation and a re-keyed pipe, as route does", async function () {
+      const w = await loadFixture(pipeWorld);
+      await addAccount(w, w.b.admin, w.spare2.address, w.b.institution, Role.Business);
+      await w.services.connect(w.b.operator).rotateServiceSigner(w.b.service, w.spare2.address);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.Allowed);
+      expect((await w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))[0].targetServiceSigner).to.equal(w.spare2.address);
+      const next = Wallet.createRandom().address;
+      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.KeyRevoked);
+      await w.pipes.syncPipeKey(w.pipeId);
+      await expectOpeningRoute(w, w.pipeId, next, OP_WRITE, SEL_WRITE, Refusal.Allowed);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.KeyRevoked);
     });
 
     it("checks selectors past the first ones (up to 16)", async function () {

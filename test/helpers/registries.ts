@@ -82,7 +82,7 @@ export async function side(
 }
 
 /** The spec of a pipe from `a` to `b` on the example contract, with its defaults overridden by `over`. */
-export function specOf(a: Side, b: Side, over: Partial<PipeSpec> = {}): PipeSpec {
+export function specOf(a: Pick<Side, "app" | "service">, b: Pick<Side, "app" | "service">, over: Partial<PipeSpec> = {}): PipeSpec {
   return {
     sourceApp: a.app,
     targetApp: b.app,

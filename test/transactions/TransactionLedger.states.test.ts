@@ -3,12 +3,15 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { keccak256, toHex } from "viem";
-import { ALLOWED_TRANSITIONS, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
+import { ALLOWED_TRANSITIONS, Side, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { Role, addAccount, govern } from "../helpers/governance";
 import {
   CHAIN_B,
+  PIPE,
   eventsOf,
   executed,
   ledgerFixture,
+  newKey,
   openTx,
   readStep,
   record,
@@ -34,6 +37,38 @@ describe("TransactionLedger: the transition table", () => {
     }
     // Final states have no way out: a confirmed transaction never compensates, a compensated one never confirms.
     for (const final of [TxState.Confirmed, TxState.Compensated, TxState.Resolved]) expect(ALLOWED_TRANSITIONS[final]).to.deep.equal([]);
+  });
+});
+
+describe("TransactionLedger: the record's slot, packed by hand", () => {
+  it("keeps every field at its widest: 8 steps, a 64-bit read version, verifier index 15, large weights", async () => {
+    const w = await loadFixture(ledgerFixture);
+    // 13 more verifiers of weight 255 take indexes 3 to 15 (the mask's top bit).
+    const heavy = [];
+    for (let i = 0; i < 13; i++) {
+      const a = await newKey();
+      await addAccount(w.c, w.auditAdmin, a.address, BigInt(w.audit), Role.Auditor);
+      await govern(w.c, w.ledger, "setVerifier", [a.address, VerifierKind.Auditor, 255]);
+      heavy.push(a);
+    }
+    expect(await w.ledger.totalWeight()).to.equal(4n + 13n * 255n);
+    // Four source reads, the target write and three source writes, each write depending on one read.
+    const steps = [readStep(), readStep(), readStep(), readStep(), writeStep(Side.Target, 0), writeStep(Side.Source, 1)];
+    steps.push(writeStep(Side.Source, 2), writeStep(Side.Source, 3));
+    const o = await openTx(w, { steps });
+    const MAX64 = 2n ** 64n - 1n;
+    const versions = [MAX64, MAX64 - 1n, 1n, 2n ** 63n];
+    const results = steps.map((_, i) => result(o, i, { stateVersion: versions[i % 4]! }));
+    for (const [i, r] of results.entries()) await w.ledger.connect(recorderOf(w, o, i).wallet).recordResult(r);
+    for (const [i, v] of versions.entries()) expect(await w.ledger.readVersionOf(o.txId, i)).to.equal(v);
+    // 7 x 255 = 1,785 of 3,319: the seventh heavy endorsement confirms; indexes 9 to 15 endorse.
+    for (const a of heavy.slice(6)) await w.ledger.connect(a.wallet).endorse(o.txId, resultSetHash(results));
+    const v = await w.ledger.transaction(o.txId);
+    expect([v.state, v.stepCount, v.doneMask, v.writeMask, v.undoneMask]).to.deep.equal([BigInt(TxState.Confirmed), 8n, 0xffn, 0xf0n, 0n]);
+    expect([v.deadline, v.pipeId, v.endorsedMask, v.weightFor, v.weightAgainst]).to.deep.equal([o.deadline, PIPE, 0xfe00n, 1785n, 0n]);
+    expect(await w.ledger.hasEndorsed(o.txId, heavy[12]!.address)).to.equal(true);
+    const step7 = await w.ledger.stepOf(o.txId, 7);
+    expect([step7.side, step7.operation, step7.dependsOn]).to.deep.equal([BigInt(Side.Source), 1n, 3n]);
   });
 });
 

@@ -1,20 +1,28 @@
 /**
- * The transaction ledger's test world: a 3-institution consortium, the ledger deployed through `deployLedger` with
- * its rules installed by votes, a source and a target business institution joined by vote, an audit institution
- * with three auditor verifiers (weights 2, 1, 1), a pipe (mock authority) between the two business institutions, and
- * packets signed with the relayer's AMDP functions for the deployed ledger's domain.
+ * The transaction ledger's test worlds.
+ *
+ * `ledgerFixture`: a 3-institution consortium, a ledger deployed through `deployLedger` with its rules installed by
+ * votes, a source and a target business institution joined by vote, an audit institution with three auditor
+ * verifiers (weights 2, 1, 1), a pipe (mock authority: routes and refusals set directly) between the two business
+ * institutions, and packets signed with the relayer's AMDP functions for the deployed ledger's domain.
+ *
+ * `registryLedgerFixture`: the same transaction shapes on the ledger deployed by `deployGovernance` with the real
+ * pipe registry and credit score (see `test/helpers/pipes.ts`).
  */
-import { ethers, network } from "hardhat";
+import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
+import { type ContractTransactionResponse, type Result, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../relayer/src/amdp";
 import { deployLedger } from "../../scripts/lib/deploy-ledger";
 import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../scripts/lib/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
 import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../helpers/governance";
+import { activePipe, auditVerifiers, ledgerSide, newKey, type Key, type LedgerSide } from "../helpers/pipes";
+import { SEL_WRITE } from "../helpers/registries";
+
+export { newKey, type Key } from "../helpers/pipes";
 
 export const READ = 0;
 export const WRITE = 1;
@@ -39,13 +47,6 @@ export const Refusal = {
 } as const;
 export const Outcome = { Completed: 0, Failed: 1, TimedOut: 2, BadSignature: 3, Replay: 4 } as const;
 
-/** A key that both signs typed data (viem) and sends transactions (ethers). */
-export interface Key {
-  address: Address;
-  account: PrivateKeyAccount;
-  wallet: Wallet;
-}
-
 export interface StepInput {
   side: Side;
   subchain: Hex;
@@ -59,31 +60,31 @@ export interface SignedInput {
   proxySignature: Hex;
 }
 
-export async function newKey(): Promise<Key> {
-  const wallet = Wallet.createRandom().connect(ethers.provider);
-  await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
-  const account = privateKeyToAccount(wallet.privateKey as Hex);
-  return { address: account.address, account, wallet: wallet as unknown as Wallet };
-}
-
-export interface World {
+/** What the packet, open, result and endorsement helpers need: a ledger, its domain, a pipe and its keys. */
+export interface LedgerWorld {
   c: Consortium;
   ledger: TransactionLedger;
-  recovery: LedgerRecovery;
-  pipes: PipeAuthorityMock;
-  credit: CreditScoreMock;
   domain: AmdpDomain;
+  pipeId: Hex;
+  /** The selector of the default (write) packet: one the pipe allows. */
+  selector: Hex;
   source: number;
   target: number;
-  audit: number;
   srcApp: Key;
   srcProxy: Key;
   tgtApp: Key;
   tgtProxy: Key;
-  intruder: Key;
   auditors: Key[];
-  auditAdmin: Signer;
   route: IPipeAuthority.PipeRouteStruct;
+}
+
+export interface World extends LedgerWorld {
+  recovery: LedgerRecovery;
+  pipes: PipeAuthorityMock;
+  credit: CreditScoreMock;
+  audit: number;
+  intruder: Key;
+  auditAdmin: Signer;
   outsider: Signer;
 }
 
@@ -152,6 +153,8 @@ export async function ledgerFixture(): Promise<World> {
     pipes,
     credit,
     domain,
+    pipeId: PIPE,
+    selector: SELECTOR,
     audit,
     intruder: intruder!,
     auditors,
@@ -159,6 +162,47 @@ export async function ledgerFixture(): Promise<World> {
     route,
     outsider: outsider!,
     ...keys,
+  };
+}
+
+/** The real-registry world: `deployGovernance`'s ledger, pipe registry and credit score. */
+export interface RegistryWorld extends LedgerWorld {
+  src: LedgerSide;
+  tgt: LedgerSide;
+  audit: bigint;
+}
+
+/**
+ * The ledger deployed with the registries (`deployConsortium`), a pipe applied by the source and authorised by the
+ * target on the real pipe registry (sub-chains CHAIN_A and CHAIN_B, an hour's timeout), three auditor verifiers
+ * (weights 2, 1, 1) set by votes. Credit reports go to the real credit score.
+ */
+export async function registryLedgerFixture(): Promise<RegistryWorld> {
+  const c = await deployConsortium(3);
+  const [srcAdmin, tgtAdmin, auditAdmin, srcOperator, tgtOperator] = c.others;
+  const src = await ledgerSide(c, "Source Co", srcAdmin!, srcOperator!, 1001n, CHAIN_A);
+  const tgt = await ledgerSide(c, "Target Co", tgtAdmin!, tgtOperator!, 1002n, CHAIN_B);
+  const pipeId = await activePipe(c, src, tgt, { timeoutSeconds: TIMEOUT });
+  const { audit, auditors } = await auditVerifiers(c, auditAdmin!, [2, 1, 1]);
+  const { chainId } = await ethers.provider.getNetwork();
+  return {
+    c,
+    ledger: c.ledger,
+    domain: packetDomain(chainId, (await c.ledger.getAddress()) as Address),
+    pipeId,
+    selector: SEL_WRITE as Hex,
+    source: Number(src.institution),
+    target: Number(tgt.institution),
+    srcApp: src.app,
+    srcProxy: src.proxy,
+    tgtApp: tgt.app,
+    tgtProxy: tgt.proxy,
+    auditors,
+    // A plain object (an ethers Result is read-only), e.g. for a stand-in authority's constructor.
+    route: ((await c.pipes.route(pipeId)) as unknown as Result).toObject() as IPipeAuthority.PipeRouteStruct,
+    src,
+    tgt,
+    audit,
   };
 }
 
@@ -175,15 +219,15 @@ export async function now(): Promise<bigint> {
 }
 
 /** A packet of the fixture's pipe, from the source app, valid for an hour. */
-export async function makePacket(w: World, overrides: Partial<Packet> = {}): Promise<Packet> {
+export async function makePacket(w: LedgerWorld, overrides: Partial<Packet> = {}): Promise<Packet> {
   return {
-    pipeId: PIPE,
+    pipeId: w.pipeId,
     sourceInstitution: w.source,
     targetInstitution: w.target,
     targetService: w.route.targetService as Hex,
-    contractName: CONTRACT,
+    contractName: w.route.contractName as Hex,
     operation: WRITE,
-    selector: SELECTOR,
+    selector: w.selector,
     payloadHash: keccak256(toHex("payload")),
     txId: newTxId(),
     sequence: nextSequence(),
@@ -194,7 +238,7 @@ export async function makePacket(w: World, overrides: Partial<Packet> = {}): Pro
 }
 
 /** Stage 1 by `app`, stage 2 by `proxy`, for the deployed ledger's domain (the relayer's functions). */
-export async function sign(w: World, packet: Packet, app: Key = w.srcApp, proxy: Key = w.srcProxy): Promise<SignedInput> {
+export async function sign(w: LedgerWorld, packet: Packet, app: Key = w.srcApp, proxy: Key = w.srcProxy): Promise<SignedInput> {
   const appSignature = await signPacket(app.account, w.domain, packet);
   const proxySignature = await countersign(proxy.account, w.domain, packet, appSignature);
   return { packet, appSignature, proxySignature };
@@ -228,7 +272,7 @@ export interface Opened {
 
 /** Opens a transaction by the source proxy: one signed write packet (or `packets`) and `steps`. */
 export async function openTx(
-  w: World,
+  w: LedgerWorld,
   opts: { steps?: StepInput[]; packets?: SignedInput[]; deadline?: bigint; packet?: Partial<Packet> } = {},
 ): Promise<Opened> {
   const signed = opts.packets?.[0] ?? (await sign(w, await makePacket(w, opts.packet)));
@@ -257,16 +301,16 @@ export function result(o: Pick<Opened, "txId" | "steps">, step: number, override
 }
 
 /** The proxy that records `step` of `o`. */
-export const recorderOf = (w: World, o: Pick<Opened, "steps">, step: number): Key =>
+export const recorderOf = (w: LedgerWorld, o: Pick<Opened, "steps">, step: number): Key =>
   o.steps[step]!.side === Side.Source ? w.srcProxy : w.tgtProxy;
 
 /** Records a result by the step's proxy. */
-export function record(w: World, o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}) {
+export function record(w: LedgerWorld, o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}) {
   return w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(result(o, step, overrides));
 }
 
 /** Opens the flagship transaction and records both results: it is Executed. Returns the recorded results too. */
-export async function executed(w: World): Promise<Opened & { results: LedgerResult[] }> {
+export async function executed(w: LedgerWorld): Promise<Opened & { results: LedgerResult[] }> {
   const o = await openTx(w);
   const results = [result(o, 0), result(o, 1)];
   await w.ledger.connect(w.srcProxy.wallet).recordResult(results[0]!);
@@ -275,7 +319,7 @@ export async function executed(w: World): Promise<Opened & { results: LedgerResu
 }
 
 /** Events `name` of the ledger in a transaction's receipt, parsed. */
-export async function eventsOf(w: World, tx: ContractTransactionResponse, name: string) {
+export async function eventsOf(w: LedgerWorld, tx: ContractTransactionResponse, name: string) {
   const receipt = await tx.wait();
   const out = [];
   for (const log of receipt!.logs) {
@@ -286,7 +330,7 @@ export async function eventsOf(w: World, tx: ContractTransactionResponse, name: 
 }
 
 /** The name of the ledger's custom error a call reverts with (throws if it does not revert). */
-export async function revertName(w: World, call: Promise<unknown>): Promise<string | undefined> {
+export async function revertName(w: LedgerWorld, call: Promise<unknown>): Promise<string | undefined> {
   try {
     await call;
   } catch (err) {

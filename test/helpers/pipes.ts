@@ -1,0 +1,86 @@
+/**
+ * A pipe between two business institutions on the real registries, as the transaction ledger sees it: each side has
+ * an operator, a business account that is its service's signing key (the proxy that opens, countersigns and records),
+ * an enabled service, a sub-chain and an app with a reserved key; the target has registered the business contract
+ * on its sub-chain; the pipe is applied by the source and authorised by the target. Verifiers are auditors of an
+ * audit institution, set on the deployed ledger by vote. Keys are wallets whose private keys sign AMDP packets.
+ */
+import { ethers, network } from "hardhat";
+import { Wallet, type Signer } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { Address, Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { VerifierKind } from "../../scripts/lib/ledger-types";
+import { Kind, Role, addAccount, govern, joinInstitution, type Consortium } from "./governance";
+import { ChainKind, CONTRACT, applyPipe, enabledService, id, specOf, type PipeSpec } from "./registries";
+
+/** A key that both signs typed data (viem) and sends transactions (ethers). */
+export interface Key {
+  address: Address;
+  account: PrivateKeyAccount;
+  wallet: Wallet;
+}
+
+/** A funded random key. */
+export async function newKey(): Promise<Key> {
+  const wallet = Wallet.createRandom().connect(ethers.provider);
+  await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+  const account = privateKeyToAccount(wallet.privateKey as Hex);
+  return { address: account.address, account, wallet: wallet as unknown as Wallet };
+}
+
+/** One side of a ledger pipe. */
+export interface LedgerSide {
+  institution: bigint;
+  admin: Signer;
+  operator: Signer;
+  /** The service's signing key, a business account: opens and countersigns (source) or records (both sides). */
+  proxy: Key;
+  /** The app's reserved key: signs stage 1. */
+  app: Key;
+  appId: Hex;
+  service: Hex;
+  subchain: Hex;
+}
+
+/** A business institution with an operator, a business-account service signer, an enabled service, a sub-chain, an app. */
+export async function ledgerSide(
+  c: Consortium,
+  name: string,
+  admin: Signer,
+  operator: HardhatEthersSigner,
+  chainId: bigint,
+  subchain: Hex = id(`${name}/chain`) as Hex,
+): Promise<LedgerSide> {
+  const institution = await joinInstitution(c, admin, Kind.Business, name);
+  const [proxy, app] = [await newKey(), await newKey()];
+  await addAccount(c, admin, operator.address, institution, Role.Operator);
+  await addAccount(c, admin, proxy.address, institution, Role.Business);
+  const s = { service: id(`${name}/service`) as Hex, subchain, appId: id(`${name}/app`) as Hex };
+  await enabledService(c, operator, s.service, s.subchain, proxy.address);
+  await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, Wallet.createRandom().address, `${name} chain`);
+  await c.chains.connect(operator).registerApp(s.appId, s.subchain, app.address, `${name} app`);
+  return { institution, admin, operator, proxy, app, ...s };
+}
+
+/** An active pipe from `source` to `target` on the example contract (registered now by the target). */
+export async function activePipe(c: Consortium, source: LedgerSide, target: LedgerSide, over: Partial<PipeSpec> = {}): Promise<Hex> {
+  await c.chains.connect(target.operator).registerContract(CONTRACT, target.subchain, Wallet.createRandom().address);
+  const sides = (x: LedgerSide) => ({ app: x.appId, service: x.service });
+  const pipeId = await applyPipe(c, source.operator, specOf(sides(source), sides(target), over));
+  await c.pipes.connect(target.operator).authorizePipe(pipeId);
+  return pipeId as Hex;
+}
+
+/** An audit institution whose auditors (one per weight) are the ledger's verifiers, set by votes. */
+export async function auditVerifiers(c: Consortium, admin: Signer, weights: number[]): Promise<{ audit: bigint; auditors: Key[] }> {
+  const audit = await joinInstitution(c, admin, Kind.Audit, "Audit Office");
+  const auditors: Key[] = [];
+  for (const weight of weights) {
+    const a = await newKey();
+    await addAccount(c, admin, a.address, audit, Role.Auditor);
+    await govern(c, c.ledger, "setVerifier", [a.address, VerifierKind.Auditor, weight]);
+    auditors.push(a);
+  }
+  return { audit, auditors };
+}
