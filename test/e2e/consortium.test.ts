@@ -137,6 +137,11 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
       expect(cfg.institutionId).to.equal(s.institutionId);
       expect(cfg.server.port).to.equal(s.ports.peer);
       expect(cfg.metrics.port).to.equal(s.ports.ops);
+      expect(cfg.intake.port).to.equal(s.ports.app);
+      const app = cfg.apps.traceability;
+      expect(app.contracts).to.deep.equal([s.contracts.names.drugTraceability]);
+      if (app.key.kind !== "keystore") throw new Error("app key is not a keystore");
+      expect((await loadKeystore(app.key.path, c.password)).address).to.equal(s.app.key.address);
       expect(cfg.chains[s.subchain.configName].gateway).to.equal(s.contracts.gateway);
       expect(cfg.governance.contracts.ledger).to.equal(c.governance.ledger);
       for (const role of ["service", "business"] as const) {

@@ -16,6 +16,12 @@ export interface RelayerConfigInput {
   keys: { service: string; business: string; passwordEnv: string };
   server: { port: number; cert: string; key: string; ca: string };
   metricsPort: number;
+  /** The app intake (stage 1, plain HTTP on 127.0.0.1). */
+  intakePort: number;
+  /** The app key this relayer holds for the chain-initiated mode, and the contracts allowed to start requests. */
+  app: { name: string; keystore: string; contracts: string[] };
+  /** Seconds between service heartbeats. */
+  heartbeatSeconds: number;
   storePath: string;
   logLevel: string;
   /** Packets per second, per pipe and per app. */
@@ -66,6 +72,9 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
     server: { host: "127.0.0.1", port: input.server.port, tls: { cert: rel(input.server.cert), key: rel(input.server.key), ca: rel(input.server.ca) } },
     limits: { perPipe: rate, perApp: rate, maxPayloadBytes: 64 * 1024, maxQueue: 20_000 },
     store: { path: rel(input.storePath) },
+    intake: { enabled: true, host: "127.0.0.1", port: input.intakePort },
+    apps: { [input.app.name]: { key: keystore(input.app.keystore), contracts: input.app.contracts } },
+    runtime: { heartbeatSeconds: input.heartbeatSeconds },
     log: { level: input.logLevel },
     metrics: { enabled: true, host: "127.0.0.1", port: input.metricsPort, prefix: "ccgp_" },
   };
