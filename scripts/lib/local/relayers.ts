@@ -79,7 +79,7 @@ export async function startRelayerProcess(c: LocalConsortium, side: BusinessSide
 
 async function waitHealthy(proc: RelayerProcess, child: { exitCode: number | null; signalCode: string | null }, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
+  let last: string;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new DeployError(`relayer of ${proc.side.name} exited (${child.exitCode ?? child.signalCode}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
