@@ -135,6 +135,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
   return {
     config,
     log: moduleLogger(p.log, "tx"),
+    rootLog: p.log,
     metrics: p.metrics,
     store: p.store,
     journal: new Journal(p.store, clock),
@@ -212,16 +213,20 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
     loop("heartbeats", sendHeartbeats(rt.gov, rt.me.service.id, rt.config.runtime.heartbeatSeconds, rt, signal)),
   ];
   const servers = await serve(rt, () => failed);
-  rt.log.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
+  rt.rootLog.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
+  const stop = (): Promise<void> => {
+    if (stopped !== undefined) return stopped;
+    stopped = (async () => {
+      await null; // `stopped` is set before the abort below calls back into `stop`
       controller.abort();
       await servers.stop();
       await Promise.all(loops);
       rt.store.close();
-      rt.log.info("relayer stopped");
-    })());
+      rt.rootLog.info("relayer stopped");
+    })();
+    return stopped;
+  };
   signal.addEventListener("abort", () => void stop(), { once: true });
   return { stop, ports: servers.ports, runtime: rt };
 }
@@ -252,12 +257,13 @@ async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: Rela
     rt.view
       .pipesOfService(rt.me.service.id)
       .flatMap((p) => [p.sourceService, p.targetService])
-      .filter((id) => id !== rt.me.service.id);
+      // Only peers heard from at least once: a peer that has not started yet is not a failure of this relayer.
+      .filter((id) => id !== rt.me.service.id && rt.metrics.lastHeartbeats().has(id));
   const ops = new OpsServer({
     host: c.metrics.host,
     port: c.metrics.port,
     metrics: rt.metrics,
-    logger: moduleLogger(rt.log, "ops"),
+    logger: moduleLogger(rt.rootLog, "ops"),
     checks: {
       governance: chainCheck(rt.govChain),
       [`subchain:${rt.subchain.name}`]: chainCheck(rt.subchain.chain),

@@ -170,8 +170,7 @@ function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
   const same = entry !== null && hashPacket(parseSignedPacket(entry.packet as never, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }).packet) === hashPacket(signed.packet);
   if (same)
     return new CcgpError("DUPLICATE", `packet ${signed.packet.pipeId}/${signed.packet.sequence} was already accepted; it is not run again`, {
-      result: entry.result ?? undefined,
-      status: entry.status,
+      result: { status: entry.status, ...(entry.result as object | null) },
     });
   return new CcgpError("REPLAY", `sequence ${signed.packet.sequence} of pipe ${signed.packet.pipeId} was already used by another packet`, {
     sequence: signed.packet.sequence,

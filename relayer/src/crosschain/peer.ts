@@ -13,7 +13,7 @@ export function peerServer(rt: Runtime, options: { host: string; port: number; a
     tls: rt.tls,
     isPinned: enabledServicePins(rt.view),
     maxBodyBytes: rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES,
-    logger: rt.log.child({ module: "peer-server" }),
+    logger: rt.rootLog.child({ module: "peer-server" }),
     // Refusals before the route (TLS handshake, unpinned certificate, oversized body) are recorded here.
     onRefusal: (refusal) => {
       rt.store.recordRefusal({

@@ -38,6 +38,8 @@ export interface HeldAppKey {
 export interface Runtime {
   config: RelayerConfig;
   log: Logger;
+  /** The relayer's root logger, for modules that add their own `module` field. */
+  rootLog: Logger;
   metrics: RelayerMetrics;
   store: RelayerStore;
   journal: Journal;
