@@ -17,6 +17,8 @@ import { PeerClient, loadTlsMaterial, pinSet, type TlsMaterial } from "../../../
 import { IDrugTraceability__factory } from "../../../../typechain-types";
 import { setupLocalConsortium, type BusinessSide, type LocalConsortium, type LocalConsortiumOptions, type PipeInfo } from "../../../../scripts/lib/local-consortium";
 import { keystoreSigner, recordBatch } from "../../../../scripts/lib/local/scenario";
+import { Council } from "../../../../scripts/lib/local/council";
+import { Membership__factory, VotingTickets__factory } from "../../../../typechain-types";
 import { contractsOf } from "../../../e2e/helpers/consortium";
 
 export const drug = IDrugTraceability__factory.createInterface();
@@ -219,4 +221,12 @@ export function refusalsOf(w: World, key: "a" | "b", reason?: string) {
   const relayer = w.relayers[key];
   if (relayer === undefined) throw new Error(`relayer ${key} is not running`);
   return relayer.runtime.store.refusals({ reason });
+}
+
+/** The genesis governors, voting together (proposals pass as in production: one vote per genesis institution). */
+export async function council(w: World): Promise<Council> {
+  const governors = await Promise.all(w.c.accounts.governors.map((g) => accountOn(w, g.keystore, "governance")));
+  const voting = VotingTickets__factory.connect(w.c.governance.voting, governors[0]);
+  const membership = Membership__factory.connect(w.c.governance.membership, governors[0]);
+  return new Council(voting, membership, governors);
 }
