@@ -16,6 +16,8 @@ import { sendHeartbeats } from "./governance/heartbeat";
 import { LogReader } from "./governance/logs";
 import { GovernanceSync } from "./governance/sync";
 import { GovernanceView } from "./governance/view";
+import { PipeStatus } from "./governance/abi";
+import { isRevert } from "./governance/contract";
 import { LedgerWriter } from "./governance/writer";
 import { loadSigner } from "./keys";
 import { createLogger, moduleLogger, type Logger } from "./log";
@@ -241,9 +243,29 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
   }
   rt.view.onChange((change) => {
     if (change.type === "ledger") reconciler.notify(change.txId);
+    if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);
     if (change.type === "heartbeat" && change.id !== rt.me.service.id)
       rt.metrics.record({ type: "peerHeartbeat", peer: change.id, at: change.at * 1000 });
   });
+}
+
+/**
+ * After one of this institution's apps got a new key, each of its open pipes takes it (`syncPipeKey`, which anyone
+ * may call): until then the pipe refuses the new key. A failure is logged; the next rotation event or an operator
+ * retries it.
+ */
+async function syncPipeKeys(rt: Runtime, appId: Hex): Promise<void> {
+  const pipes = [...rt.view.pipes.values()].filter(
+    (p) => p.sourceApp === appId && p.sourceInstitution === rt.me.institution && p.status !== PipeStatus.Closed,
+  );
+  for (const pipe of pipes) {
+    try {
+      await rt.gov.pipes.write("syncPipeKey", [pipe.id]);
+      rt.log.info({ pipeId: pipe.id, appId }, "pipe took the app's new key");
+    } catch (error) {
+      if (!isRevert(error, "PipeKeyUnchanged")) rt.log.error({ err: error, pipeId: pipe.id }, "syncPipeKey failed");
+    }
+  }
 }
 
 async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {

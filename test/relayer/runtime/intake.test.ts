@@ -112,7 +112,7 @@ describe("relayer runtime: app intake (stage 1)", function () {
     // Declaring the reserved key, signed by another: the signature does not recover to it.
     await refused(wire(await forgedAppSigned(packet, payload, w, w.apps.b)), 403, "BAD_APP_SIGNATURE", packet.txId);
     const good = await appSigned(w, packet, payload);
-    await refused(wire({ ...good, signatures: { app: flipByte(good.signatures.app, 10) } }), 403, "BAD_APP_SIGNATURE", packet.txId);
+    await refused(wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } }), 403, "BAD_APP_SIGNATURE", packet.txId);
     await refused(wire({ ...good, packet: { ...packet, txId: flipByte(packet.txId, 31) } }), 403, "BAD_APP_SIGNATURE");
     await refused(JSON.stringify({ ...wireObject(good), payload: flipByte(payload, 40) }), 400, "PAYLOAD_MISMATCH", packet.txId);
     // The declared function is not the payload's (both signed consistently by the app).
