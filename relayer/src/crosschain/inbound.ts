@@ -74,7 +74,9 @@ async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: s
     throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`, {
       pipeId: route.id,
     });
-  const source = await rt.view.service(route.sourceService);
+  let source = await rt.view.service(route.sourceService);
+  // The view may not have seen a certificate rotation yet: ask the registry before refusing.
+  if (source !== undefined && source.fingerprint !== peerFingerprint) source = await rt.view.refreshService(source.id);
   if (source === undefined || source.fingerprint !== peerFingerprint)
     throw new CcgpError("PEER_MISMATCH", `the calling peer's certificate ${peerFingerprint} is not the pipe's source service's`, {
       pipeId: route.id,

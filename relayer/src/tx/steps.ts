@@ -73,12 +73,12 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     result = refusedResult(rt, entry, step, (error as ContractError).revert!.data);
   }
   rt.log.info({ txId, step, role, success: result.success, subchainTx: result.subchainTx }, "step executed");
-  const record_: OutboxInput = {
+  const recordItem: OutboxInput = {
     id: `${prefixOf(role)}:${txId}:record:${step}`,
     kind: "ledger-write",
     payload: { type: "record", txId, step, role, result: wireResult(result) },
   };
-  return { next: [record_] };
+  return { next: [recordItem] };
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
