@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consortium";
-import { relayerRuntimeAvailable, startRelayerProcess, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
+import { relayerRuntimeAvailable, startRelayers, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
 import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
 import { encodePacket } from "../relayer/src/amdp";
 import { DrugTraceability__factory } from "../typechain-types";
@@ -126,11 +126,10 @@ async function main(): Promise<void> {
     const c = run.consortium;
     if (relayerRuntimeAvailable()) {
       say("\nrelayers");
-      for (const side of [c.business.a, c.business.b]) {
-        const r = await startRelayerProcess(c, side);
-        run.relayers.push(r);
-        step(`${side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
-        void r.exited.then((code) => stopping || say(`relayer of ${side.name} exited (${code}); see ${r.logFile}`));
+      run.relayers = await startRelayers(c, [c.business.a, c.business.b]);
+      for (const r of run.relayers) {
+        step(`${r.side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
+        void r.exited.then((code) => stopping || say(`relayer of ${r.side.name} exited (${code}); see ${r.logFile}`));
       }
     }
     const outcome = await scenario(c, run.relayers);

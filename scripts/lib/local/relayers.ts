@@ -35,10 +35,10 @@ const lastLines = (file: string, n = 20): string => {
 
 /**
  * Starts one relayer process for a business institution (`relayer/src/main.ts --config <file>`, TypeScript run
- * through ts-node without type checking), its output appended to `<runDir>/logs/relayer-<slug>.log`, and waits
- * until its `/health` answers 200. A process that exits or stays unhealthy is refused with its last log lines.
+ * through ts-node without type checking), its output appended to `<runDir>/logs/relayer-<slug>.log`. Its health
+ * counts its peers' heartbeats, so wait for all of them together: {@link startRelayers}.
  */
-export async function startRelayerProcess(c: LocalConsortium, side: BusinessSide, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayerProcess> {
+export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS.ProcessEnv = {}): RelayerProcess {
   if (!relayerRuntimeAvailable()) throw new DeployError(`the relayer runtime is not in this checkout (${RELAYER_MAIN} is missing)`);
   const logDir = join(c.runDir, "logs");
   mkdirSync(logDir, { recursive: true });
@@ -46,13 +46,13 @@ export async function startRelayerProcess(c: LocalConsortium, side: BusinessSide
   const fd = openSync(logFile, "a");
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", side.configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...opts.env, [c.passwordEnv]: c.password, TS_NODE_TRANSPILE_ONLY: "true" },
+    env: { ...process.env, ...env, [c.passwordEnv]: c.password, TS_NODE_TRANSPILE_ONLY: "true" },
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);
   const exited = new Promise<number | string>((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
   const ops = `http://127.0.0.1:${side.ports.ops}`;
-  const proc: RelayerProcess = {
+  return {
     side,
     pid: child.pid!,
     logFile,
@@ -68,21 +68,32 @@ export async function startRelayerProcess(c: LocalConsortium, side: BusinessSide
       clearTimeout(timer);
     },
   };
-  try {
-    await waitHealthy(proc, child, opts.timeoutMs ?? 60_000);
-  } catch (err) {
-    await proc.stop(2_000);
-    throw err;
-  }
-  return proc;
 }
 
-async function waitHealthy(proc: RelayerProcess, child: { exitCode: number | null; signalCode: string | null }, timeoutMs: number): Promise<void> {
+/**
+ * Starts the relayer of each given side and waits until every one's `/health` answers 200 (a relayer is healthy
+ * once it sees its peers' heartbeats). If one exits or stays unhealthy, all are stopped and the error names it,
+ * with its last log lines.
+ */
+export async function startRelayers(c: LocalConsortium, sides: BusinessSide[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayerProcess[]> {
+  const procs = sides.map((side) => spawnRelayer(c, side, opts.env));
+  const healthy = await Promise.allSettled(procs.map((p) => waitHealthy(p, opts.timeoutMs ?? 60_000)));
+  const failed = healthy.find((h) => h.status === "rejected");
+  if (failed) {
+    await Promise.all(procs.map((p) => p.stop(2_000)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return procs;
+}
+
+async function waitHealthy(proc: RelayerProcess, timeoutMs: number): Promise<void> {
+  let exit: number | string | undefined;
+  void proc.exited.then((code) => (exit = code));
   const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new DeployError(`relayer of ${proc.side.name} exited (${child.exitCode ?? child.signalCode}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
+    if (exit !== undefined)
+      throw new DeployError(`relayer of ${proc.side.name} exited (${exit}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
     try {
       const res = await fetch(proc.healthUrl, { signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) return;
