@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import { toWire } from "../../relayer/src/amdp";
 import { boundTxId, planOf } from "../../relayer/src/tx/plan";
-import { startRelayerProcess, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
 import { flipByte } from "../helpers/amdp";
 import { TestPki, type Identity } from "../relayer/helpers/certs";
@@ -51,7 +51,7 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
       writeFileSync(configPath, JSON.stringify({ ...raw, runtime: { ...(raw.runtime as object), ...runtime } }, null, 2));
       side = { ...side, configPath };
     }
-    procs[key] = await startRelayerProcess(w.c, side);
+    [procs[key]] = await startRelayers(w.c, [side]);
     return procs[key]!;
   }
   async function stop(key: Key): Promise<void> {
