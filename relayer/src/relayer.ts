@@ -94,7 +94,7 @@ function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logge
       gateway: g.contracts.ledger,
       confirmations: g.confirmations,
       startBlock: 0,
-      pollIntervalMs: Math.min(1_000, config.runtime.pollIntervalMs),
+      pollIntervalMs: g.pollIntervalMs,
       maxBlockRange: 1_000,
       reorgWindow: 128,
     },
@@ -155,7 +155,6 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
     tls: loadTlsMaterial(config.server.tls),
     apps: await heldApps(config, p.gov),
     clock,
-    completions: new Map(),
   };
 }
 
@@ -270,7 +269,7 @@ async function syncPipeKeys(rt: Runtime, appId: Hex): Promise<void> {
 
 async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
   const c = rt.config;
-  const peer = peerServer(rt, { host: c.server.host, port: c.server.port, answerWithinMs: 20_000 });
+  const peer = peerServer(rt, { host: c.server.host, port: c.server.port });
   const peerAddress = await peer.start();
   const intake = c.intake.enabled ? new AppIntake(rt, c.intake) : undefined;
   const appAddress = await intake?.start();

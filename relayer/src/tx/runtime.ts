@@ -61,8 +61,6 @@ export interface Runtime {
   apps: Map<Hex, HeldAppKey>;
   /** Milliseconds since the epoch. */
   clock: () => number;
-  /** Resolves inbound completions for the peer endpoint that waits for them. */
-  completions: Map<string, (result: unknown) => void>;
 }
 
 /** Unix seconds, as packets and the ledger count time. */

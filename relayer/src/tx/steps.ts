@@ -186,9 +186,8 @@ export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutco
   return {};
 }
 
-/** Closes the receiver's inbox entry once and wakes the peer request waiting for it. */
+/** Closes the receiver's inbox entry once (what a retransmission of the packet is answered with). */
 export function completeInbound(rt: Runtime, entry: JournalEntry, status: "done" | "failed" | "refused", result: unknown): void {
   const key = inboxKey.packet(entry.pipeId, entry.sequence);
   if (rt.store.getInbound(key)?.status === "accepted") rt.store.completeInbound(key, status, result);
-  rt.completions.get(entry.txId)?.({ status, ...(result as object) });
 }

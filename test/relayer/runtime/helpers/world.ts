@@ -11,7 +11,7 @@ import { keccak256, type Address, type Hex, type LocalAccount } from "viem";
 import { countersign, encodePacket, packetDomain, packetTypes, signPacket, toWire, type AmdpDomain, type Packet, type SignedPacket } from "../../../../relayer/src/amdp";
 import { loadConfig, type RelayerConfig } from "../../../../relayer/src/config";
 import { loadKeystore } from "../../../../relayer/src/keys";
-import { createLogger } from "../../../../relayer/src/log";
+import { createLogger, type LogLevel } from "../../../../relayer/src/log";
 import { startRelayer, type RunningRelayer } from "../../../../relayer/src/relayer";
 import { PeerClient, loadTlsMaterial, pinSet, type TlsMaterial } from "../../../../relayer/src/server";
 import { IDrugTraceability__factory } from "../../../../typechain-types";
@@ -67,11 +67,16 @@ export function sideConfig(side: BusinessSide, runtime: Partial<RelayerConfig["r
 }
 
 /** Starts a side's relayer in this process; its JSON log goes to `<runDir>/logs/inproc-<slug>.log`. */
-export async function startSide(w: World, key: "a" | "b", runtime: Partial<RelayerConfig["runtime"]> = {}): Promise<RunningRelayer> {
+export async function startSide(
+  w: World,
+  key: "a" | "b",
+  runtime: Partial<RelayerConfig["runtime"]> = {},
+  level: LogLevel = "debug",
+): Promise<RunningRelayer> {
   const side = w.c.business[key];
   const config = sideConfig(side, runtime);
   const destination = pino.destination({ dest: join(w.c.runDir, `inproc-${side.slug}.log`), sync: true, mkdir: true });
-  const relayer = await startRelayer(config, { logger: createLogger({ level: "debug", institutionId: config.institutionId, destination }) });
+  const relayer = await startRelayer(config, { logger: createLogger({ level, institutionId: config.institutionId, destination }) });
   w.relayers[key] = relayer;
   return relayer;
 }
