@@ -4,13 +4,14 @@
  * governance chain, the peer endpoint, `/health`, `/metrics`, and signals (SIGTERM, SIGKILL).
  */
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import { toWire } from "../../relayer/src/amdp";
 import { boundTxId, planOf } from "../../relayer/src/tx/plan";
-import { startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { RELAYER_MAIN, REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
 import { flipByte } from "../helpers/amdp";
 import { TestPki, type Identity } from "../relayer/helpers/certs";
@@ -54,8 +55,12 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     [procs[key]] = await startRelayers(w.c, [side]);
     return procs[key]!;
   }
+  /** SIGTERM: the relayer stops through its AbortController and exits 0. */
   async function stop(key: Key): Promise<void> {
-    await procs[key]?.stop();
+    const proc = procs[key];
+    if (proc === undefined) return;
+    await proc.stop();
+    expect(await proc.exited, `exit of ${key}'s relayer on SIGTERM`).to.equal(0);
     delete procs[key];
   }
   async function kill9(key: Key): Promise<void> {
@@ -242,6 +247,19 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect([answer.status, (answer.body.error as { code: string }).code]).to.deep.equal([403, "PEER_NOT_PINNED"]);
     expect(refusals("b", "PEER_NOT_PINNED")).to.equal(before + 1);
     expect(await metric(w, "b", 'ccgp_packets_refused_total{reason="PEER_NOT_PINNED"')).to.be.greaterThan(0);
+  });
+
+  it("refuses to start on a bad config, naming the field (exit 2)", async function () {
+    const raw = JSON.parse(readFileSync(w.c.business.a.configPath, "utf8")) as Record<string, unknown>;
+    const bad = join(w.c.runDir, "relayer-bad.json");
+    writeFileSync(bad, JSON.stringify({ ...raw, server: { ...(raw.server as object), port: "eighty" } }));
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", bad], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      encoding: "utf8",
+    });
+    expect(child.status).to.equal(2);
+    expect(child.stderr).to.contain("config.server.port: expected a number, got string");
   });
 
   it("serves /health and Prometheus /metrics: packets, ledger writes, lag per chain, peer heartbeats", async function () {
