@@ -17,6 +17,7 @@ import type { BenchModule, Reporter } from "./lib/report";
 const LATENCY_SAMPLES = Number(process.env.E2E_LATENCY_SAMPLES ?? 40);
 const THROUGHPUT_TXS = Number(process.env.E2E_THROUGHPUT_TXS ?? 400);
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 32);
+const PENDING = Number(process.env.E2E_PENDING ?? 10_000);
 
 export interface ChainBound {
   p50: number;
@@ -49,14 +50,14 @@ export const e2eBench: BenchModule = {
   kind: "perf",
   async run(report) {
     // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
-    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn" });
+    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn", relayerPollIntervalMs: 20 });
     try {
       const bound = await chainBound(c, report);
       if (!relayerRuntimeAvailable()) {
         report.figure("through the relayers", "not measured: relayer/src/main.ts is not in this checkout");
         return;
       }
-      await relayerBench(c, report, bound, { latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY });
+      await relayerBench(c, report, bound, { latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY, pendingPackets: PENDING });
     } finally {
       await c.stop();
     }

@@ -4,62 +4,19 @@
  * endorsements), signed locally with explicit nonces and sent straight to the nodes. Its throughput and latency are
  * the limit the relayers are measured against.
  */
-import { readFileSync } from "node:fs";
-import { Interface, Wallet, type BaseWallet, type JsonRpcProvider, type TransactionReceipt } from "ethers";
+import { Interface, type TransactionReceipt } from "ethers";
 import type { Hex, LocalAccount } from "viem";
 import { countersign, packetDomain, type SignedPacket } from "../../relayer/src/amdp";
 import { loadKeystore } from "../../relayer/src/keys";
 import { SubchainGateway__factory, TransactionLedger__factory } from "../../typechain-types";
 import type { LocalConsortium } from "../../scripts/lib/local-consortium";
-import { localProvider } from "../../scripts/lib/local/accounts";
+import { sender } from "./senders";
 import { appAccount, newBatch, nextSequence, signCustodyRequest } from "../../scripts/lib/local/scenario";
 import { NO_DEPENDENCY, Side, resultSetHash, type LedgerResult } from "../../scripts/lib/ledger-types";
 
 const ledgerIface: Interface = TransactionLedger__factory.createInterface();
 const gatewayIface: Interface = SubchainGateway__factory.createInterface();
 const GAS = { open: 1_500_000n, execute: 600_000n, record: 400_000n, endorse: 400_000n } as const;
-
-/** One account on one chain, nonces counted here so transactions can be sent back to back. */
-class Sender {
-  private nonce = -1;
-  constructor(
-    readonly wallet: BaseWallet,
-    readonly provider: JsonRpcProvider,
-    readonly chainId: number,
-  ) {}
-
-  async init(): Promise<this> {
-    this.nonce = await this.provider.getTransactionCount(this.wallet.address, "pending");
-    return this;
-  }
-
-  /** Takes the next nonce at once (so calls keep their order on chain), then signs, sends and waits. */
-  async send(to: string, data: string, gasLimit: bigint, what: string): Promise<TransactionReceipt> {
-    const nonce = this.nonce++;
-    const raw = await this.wallet.signTransaction({ to, data, nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
-    const hash: string = await this.provider.send("eth_sendRawTransaction", [raw]);
-    const receipt = await receiptOf(this.provider, hash);
-    if (receipt.status !== 1) throw new Error(`${what} reverted (tx ${hash})`);
-    return receipt;
-  }
-}
-
-/** Polls for a receipt every millisecond or so: the measurement should not wait on a coarse polling timer. */
-async function receiptOf(provider: JsonRpcProvider, hash: string, timeoutMs = 60_000): Promise<TransactionReceipt> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const receipt = await provider.getTransactionReceipt(hash);
-    if (receipt) return receipt;
-    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
-
-async function sender(c: LocalConsortium, keystore: string, chain: "governance" | "a" | "b"): Promise<Sender> {
-  const wallet = await Wallet.fromEncryptedJson(readFileSync(keystore, "utf8"), c.password);
-  const { url, chainId } = c.chains[chain];
-  return new Sender(wallet, localProvider(url, chainId), chainId).init();
-}
 
 export interface ChainPath {
   /** Signs the next packet (stage 1 by the app, stage 2 by A's proxy): not timed, the relayer path signs too. */

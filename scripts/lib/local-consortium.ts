@@ -59,6 +59,8 @@ export interface LocalConsortiumOptions {
   relayerRatePerSecond?: number;
   /** Relayer log level written into the configs; default info. */
   relayerLogLevel?: string;
+  /** How often the relayers poll their chains and look for due work; default 200 ms. */
+  relayerPollIntervalMs?: number;
   /** scrypt cost of the keystores (default 2^12, a local-run value). */
   scryptN?: number;
 }
@@ -195,6 +197,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     pipeRatePerMinute: options.pipeRatePerMinute ?? 60_000,
     relayerRatePerSecond: options.relayerRatePerSecond ?? 1_000,
     relayerLogLevel: options.relayerLogLevel ?? "info",
+    relayerPollIntervalMs: options.relayerPollIntervalMs ?? 200,
     scryptN: options.scryptN ?? LOCAL_SCRYPT_N,
   };
   const chains = await startChains(opts.blockTime, log);
@@ -396,6 +399,7 @@ function writeSideConfig(run: Run, governance: LocalConsortium["governance"], si
       intakePort: side.ports.app,
       app: { name: "traceability", keystore: side.app.key.keystore, contracts: [side.contracts.names.drugTraceability] },
       heartbeatSeconds: 10,
+      pollIntervalMs: run.opts.relayerPollIntervalMs,
       storePath: side.storePath,
       logLevel: run.opts.relayerLogLevel,
       ratePerSecond: run.opts.relayerRatePerSecond,

@@ -22,6 +22,8 @@ export interface RelayerConfigInput {
   app: { name: string; keystore: string; contracts: string[] };
   /** Seconds between service heartbeats. */
   heartbeatSeconds: number;
+  /** How often the relayer polls its sub-chain and looks for due work. */
+  pollIntervalMs: number;
   storePath: string;
   logLevel: string;
   /** Packets per second, per pipe and per app. */
@@ -65,7 +67,7 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
         gateway: input.chain.gateway,
         confirmations: input.chain.confirmations,
         startBlock: input.chain.startBlock,
-        pollIntervalMs: 200,
+        pollIntervalMs: input.pollIntervalMs,
       },
     },
     keys: { service: keystore(input.keys.service), business: keystore(input.keys.business) },
@@ -74,7 +76,7 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
     store: { path: rel(input.storePath) },
     intake: { enabled: true, host: "127.0.0.1", port: input.intakePort },
     apps: { [input.app.name]: { key: keystore(input.app.keystore), contracts: input.app.contracts } },
-    runtime: { heartbeatSeconds: input.heartbeatSeconds },
+    runtime: { heartbeatSeconds: input.heartbeatSeconds, pollIntervalMs: input.pollIntervalMs },
     log: { level: input.logLevel },
     metrics: { enabled: true, host: "127.0.0.1", port: input.metricsPort, prefix: "ccgp_" },
   };

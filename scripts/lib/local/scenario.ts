@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
 import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../relayer/src/amdp";
@@ -90,12 +91,37 @@ export async function nextSequence(c: LocalConsortium, pipe: PipeInfo): Promise<
   return (await ledger.pipeOf(pipe.id)).lastSequence + 1n;
 }
 
-/** Posts a stage-1 packet to a relayer's app intake (`POST /v1/requests`); returns its answer or throws its refusal. */
+/**
+ * Posts a stage-1 packet to a relayer's app intake (`POST /v1/requests`); returns its answer or throws its refusal.
+ * One connection per request: a kept-alive socket the server closes while idle would reset the next request.
+ */
 export async function postRequest(intakeUrl: string, signed: SignedPacket): Promise<{ txId: string; status: string }> {
-  const res = await fetch(`${intakeUrl}/v1/requests`, { method: "POST", headers: { "content-type": "application/json" }, body: encodePacket(signed) });
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (res.status !== 202) throw new DeployError(`intake ${intakeUrl} refused the request: ${res.status} ${JSON.stringify(body)}`, { status: res.status, body });
+  const { status, body } = await postJson(`${intakeUrl}/v1/requests`, encodePacket(signed));
+  if (status !== 202) throw new DeployError(`intake ${intakeUrl} refused the request: ${status} ${JSON.stringify(body)}`, { status, body });
   return body as { txId: string; status: string };
+}
+
+function postJson(url: string, text: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text) } }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (data += chunk));
+      res.on("end", () => {
+        let body: unknown = data;
+        try {
+          body = JSON.parse(data);
+        } catch {
+          // not JSON: keep the text for the error message
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error("no answer in 30 s")));
+    req.on("error", (err) => reject(new DeployError(`cannot post to ${url}: ${err.message}`, { url }, { cause: err })));
+    req.end(text);
+  });
 }
 
 /** The ledger state of a transaction, by name. */
