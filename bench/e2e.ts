@@ -1,0 +1,65 @@
+/**
+ * End-to-end cross-chain benchmark on a local consortium (three anvil chains): custody writes A -> B.
+ * - chain-bound: the same chain transactions a relayer pair sends (ledger open, gateway execute, result, two
+ *   endorsements) sent straight to the nodes, one at a time (latency) and many at once (throughput);
+ * - through the relayers (when the runtime is in the checkout): app-signed packets posted to A's intake, timed to
+ *   the ledger's Confirmed; the ratio to the chain-bound throughput (target >= 0.8), the latency each relayer adds
+ *   per hop (target < 25 ms p50), and a relayer's peak RSS holding 10,000 pending packets.
+ * Printed only, never asserted: BENCH_ONLY=e2e npx hardhat run bench/index.ts
+ */
+import { setupLocalConsortium, type LocalConsortium } from "../scripts/lib/local-consortium";
+import { relayerRuntimeAvailable } from "../scripts/lib/local/relayers";
+import { chainPath } from "./lib/e2e-chain";
+import { relayerBench } from "./lib/e2e-relayer";
+import { inParallel, percentile } from "./lib/stats";
+import type { BenchModule, Reporter } from "./lib/report";
+
+const LATENCY_SAMPLES = Number(process.env.E2E_LATENCY_SAMPLES ?? 40);
+const THROUGHPUT_TXS = Number(process.env.E2E_THROUGHPUT_TXS ?? 400);
+const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 32);
+const PENDING = Number(process.env.E2E_PENDING ?? 10_000);
+
+export interface ChainBound {
+  p50: number;
+  p99: number;
+  tps: number;
+}
+
+async function chainBound(c: LocalConsortium, report: Reporter): Promise<ChainBound> {
+  const path = await chainPath(c);
+  try {
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) latencies.push(await path.run(await path.sign()));
+    const signed = [];
+    for (let i = 0; i < THROUGHPUT_TXS; i++) signed.push(await path.sign());
+    const start = performance.now();
+    await inParallel(signed, CONCURRENCY, (s) => path.run(s));
+    const tps = (THROUGHPUT_TXS * 1000) / (performance.now() - start);
+    const result = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), tps };
+    report.figure("chain-bound latency p50 (open, execute, result, 2 endorsements)", result.p50, "ms");
+    report.figure("chain-bound latency p99", result.p99, "ms");
+    report.figure(`chain-bound throughput (${THROUGHPUT_TXS} txs, ${CONCURRENCY} at once)`, result.tps, "tx/s");
+    return result;
+  } finally {
+    path.close();
+  }
+}
+
+export const e2eBench: BenchModule = {
+  name: "e2e",
+  kind: "perf",
+  async run(report) {
+    // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
+    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn", relayerPollIntervalMs: 20 });
+    try {
+      const bound = await chainBound(c, report);
+      if (!relayerRuntimeAvailable()) {
+        report.figure("through the relayers", "not measured: relayer/src/main.ts is not in this checkout");
+        return;
+      }
+      await relayerBench(c, report, bound, { latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY, pendingPackets: PENDING });
+    } finally {
+      await c.stop();
+    }
+  },
+};

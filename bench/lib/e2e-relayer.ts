@@ -1,0 +1,212 @@
+/**
+ * The relayer path of the e2e benchmark: app-signed custody writes A -> B posted to Drug Maker A's intake, each
+ * timed from its POST to the ledger's `TxTransitioned(..., Confirmed)`; and a relayer's memory with 10,000 packets
+ * pending (the governance chain stops mining, so nothing the relayer sends there completes).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
+import type { LocalAccount } from "viem";
+import type { SignedPacket } from "../../relayer/src/amdp";
+import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
+import type { LocalConsortium } from "../../scripts/lib/local-consortium";
+import { localProvider } from "../../scripts/lib/local/accounts";
+import { startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { appAccount, newBatch, nextSequence, postRequest, signCustodyRequest } from "../../scripts/lib/local/scenario";
+import { TxState } from "../../scripts/lib/ledger-types";
+import type { ChainBound } from "../e2e";
+import type { Reporter } from "./report";
+import { receiptOf, sender } from "./senders";
+import { percentile } from "./stats";
+
+export interface RelayerBenchOptions {
+  latencySamples: number;
+  throughputTxs: number;
+  concurrency: number;
+  /** Packets held pending for the memory figure. */
+  pendingPackets?: number;
+}
+
+const ledgerIface = TransactionLedger__factory.createInterface();
+const drugIface = DrugTraceability__factory.createInterface();
+const TRANSITIONED = ledgerIface.getEvent("TxTransitioned")!.topicHash;
+const HOPS = 2;
+
+/** Follows the ledger's Confirmed transitions, polling the head every few ms; resolves one waiter per txId. */
+class ConfirmationWatcher {
+  private readonly waiters = new Map<string, (at: number) => void>();
+  private readonly early = new Map<string, number>();
+  private cursor = 0;
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly ledger: string,
+  ) {
+    this.loop = this.poll();
+  }
+
+  /** The time (performance.now()) the transaction was seen Confirmed. */
+  confirmed(txId: string): Promise<number> {
+    const key = txId.toLowerCase();
+    const seen = this.early.get(key);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.set(key, resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async poll(): Promise<void> {
+    this.cursor = await this.provider.getBlockNumber();
+    while (this.running) {
+      const head = await this.provider.getBlockNumber();
+      if (head > this.cursor) {
+        const logs = await this.provider.getLogs({
+          address: this.ledger,
+          topics: [TRANSITIONED, null, null, zeroPadValue(toBeHex(TxState.Confirmed), 32)],
+          fromBlock: this.cursor + 1,
+          toBlock: head,
+        });
+        const now = performance.now();
+        for (const log of logs) this.settle(log.topics[1].toLowerCase(), now);
+        this.cursor = head;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  private settle(txId: string, at: number): void {
+    const waiter = this.waiters.get(txId);
+    if (waiter) {
+      this.waiters.delete(txId);
+      waiter(at);
+    } else this.early.set(txId, at);
+  }
+}
+
+/** Signs `n` custody writes with increasing sequences (not timed: the app's work). */
+async function signMany(c: LocalConsortium, app: LocalAccount, n: number): Promise<SignedPacket[]> {
+  const pipe = c.pipes.aToB;
+  let sequence = await nextSequence(c, pipe);
+  const { batchId, dataHash } = newBatch("bench-relayer");
+  const out: SignedPacket[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: sequence++ }));
+  return out;
+}
+
+/** Posts packets in sequence order (each after the previous one's 202: the relayer refuses a lower sequence after a higher one). */
+async function postAll(intake: string, packets: SignedPacket[], watcher: ConfirmationWatcher): Promise<{ posted: number[]; confirmed: Promise<number>[] }> {
+  const posted: number[] = [];
+  const confirmed: Promise<number>[] = [];
+  for (const p of packets) {
+    posted.push(performance.now());
+    confirmed.push(watcher.confirmed(p.packet.txId));
+    await postRequest(intake, p);
+  }
+  return { posted, confirmed };
+}
+
+async function latencyAndThroughput(c: LocalConsortium, intake: string, watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+  const app = await appAccount(c, c.pipes.aToB);
+  const latencies: number[] = [];
+  for (const p of await signMany(c, app, opts.latencySamples)) {
+    const { posted, confirmed } = await postAll(intake, [p], watcher);
+    latencies.push((await confirmed[0]) - posted[0]);
+  }
+  const packets = await signMany(c, app, opts.throughputTxs);
+  const { posted, confirmed } = await postAll(intake, packets, watcher);
+  const done = await Promise.all(confirmed);
+  const tps = (packets.length * 1000) / (Math.max(...done) - posted[0]);
+  const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
+  report.figure("through two relayers: latency p50 (POST to Confirmed)", p50, "ms");
+  report.figure("through two relayers: latency p99", p99, "ms");
+  report.figure(`through two relayers: throughput (${packets.length} txs posted back to back)`, tps, "tx/s");
+  report.figure("throughput ratio relayers / chain-bound (target >= 0.8)", tps / bound.tps);
+  report.figure(`relayer-added latency per hop, p50 ((p50 - chain-bound p50) / ${HOPS}, target < 25)`, (p50 - bound.p50) / HOPS, "ms");
+  report.figure(`relayer-added latency per hop, p99`, (p99 - bound.p99) / HOPS, "ms");
+}
+
+/** Resident set size and its peak (kB) of a process, from /proc (Linux). */
+function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS, so the peak measured is this phase's, not start-up's. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The relayer's `ccgp_outbox_pending` gauge. */
+async function outboxPending(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return Number(/^ccgp_outbox_pending(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * Sub-chain A's contract asks for `n` custody transfers (`requestCustodyTransfer`, chain-initiated), each a packet
+ * Drug Maker A's relayer takes from the gateway's events and must open on the ledger first; the governance chain
+ * stops mining, so all of them stay pending. Peak RSS of the relayer meanwhile.
+ */
+async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report: Reporter, n: number): Promise<void> {
+  const a = c.business.a;
+  const gov = localProvider(c.chains.governance.url, c.chains.governance.chainId);
+  const operator = await sender(c, a.accounts.operator.keystore, "a");
+  try {
+    const { batchId, dataHash } = newBatch("bench-pending");
+    await operator.send(a.contracts.drugTraceability, drugIface.encodeFunctionData("recordBatch", [batchId, a.accounts.operator.address, dataHash]), 300_000n, "recordBatch");
+    const request = drugIface.encodeFunctionData("requestCustodyTransfer", [c.pipes.aToB.id, c.pipes.aToB.contractNameHash, batchId, c.business.b.accounts.operator.address, dataHash]);
+    const idle = rssOf(source.pid);
+    const reset = resetPeak(source.pid);
+    await gov.send("evm_setAutomine", [false]);
+    let peakSampled = idle.rss;
+    const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, rssOf(source.pid).rss)), 50);
+    try {
+      for (let i = 0; i < n; i += 500) {
+        const hashes = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => operator.broadcast(a.contracts.drugTraceability, request, 300_000n)));
+        await receiptOf(operator.provider, hashes[hashes.length - 1]);
+      }
+      const deadline = Date.now() + 300_000;
+      let pending = 0;
+      while ((pending = await outboxPending(source.metricsUrl)) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 2_000));
+      const now = rssOf(source.pid);
+      const label = `${n.toLocaleString("en-US")} chain-initiated packets (outbox pending ${pending.toLocaleString("en-US")})`;
+      report.figure("relayer RSS idle, after the runs above", idle.rss / 1024, "MiB");
+      report.figure(`relayer peak RSS taking ${label}`, (reset ? now.peak : peakSampled) / 1024, "MiB");
+      report.figure(`relayer RSS holding them`, now.rss / 1024, "MiB");
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    operator.provider.destroy();
+    gov.destroy();
+  }
+}
+
+/** Starts both relayers, measures, stops them. */
+export async function relayerBench(c: LocalConsortium, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+  const relayers = await startRelayers(c, [c.business.a, c.business.b]);
+  const gov = localProvider(c.chains.governance.url, c.chains.governance.chainId);
+  const watcher = new ConfirmationWatcher(gov, c.governance.ledger);
+  try {
+    const source = relayers.find((r) => r.side.key === "a")!;
+    await latencyAndThroughput(c, source.intakeUrl, watcher, report, bound, opts);
+    await watcher.stop();
+    await pendingMemory(c, source, report, opts.pendingPackets ?? 10_000);
+  } finally {
+    await watcher.stop();
+    gov.destroy();
+    await Promise.all(relayers.map((r) => r.stop(3_000)));
+  }
+}
