@@ -122,7 +122,7 @@ function showLines(d: ShowData, now: bigint): string[] {
   for (const r of d.results)
     lines.push(`  result of step ${r.step}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ${r.blockNumber}, result hash ${r.resultHash}, state version ${r.stateVersion} (by ${r.recorder}, block ${r.block})`);
   const v = d.verification;
-  lines.push(`  verification: weight ${v.weightFor} of ${v.totalWeight} endorsed ${v.resultSetHash}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`);
+  lines.push(`  verification: result set ${v.resultSetHash} endorsed by weight ${v.weightFor} of ${v.totalWeight}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`);
   for (const e of d.endorsements)
     lines.push(`    ${e.kind === "Endorsed" ? "endorsed" : "CONFLICT"} by ${e.verifier} (weight ${e.weight}, block ${e.block})`);
   for (const c of d.compensations)
@@ -134,7 +134,8 @@ function showLines(d: ShowData, now: bigint): string[] {
   return lines;
 }
 
-const IN_PROGRESS = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed]);
+/** Listed even without an issue: under way, or ended without completing (failed or expired with nothing to undo). */
+const PENDING = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed, TxState.Failed, TxState.Expired, TxState.Compensating, TxState.Manual]);
 
 interface PendingOptions extends ScanOptions {
   check?: boolean;
@@ -147,13 +148,13 @@ async function pending(opts: PendingOptions, ctx: Env): Promise<void> {
   s.out.progress(`scanning the ledger's TxOpened events from block ${scan.fromBlock}`);
   const [report, opened] = await read("reconcile", async () => [await reconcile(ledger, scan), await openedTransactions(ledger, scan)] as const);
   const withIssue = new Set(report.entries.map((e) => e.txId));
-  // Under way without an issue yet: the reconciliation does not list them, their state does.
+  // Without an issue (yet): the reconciliation does not list them, their state does.
   const others = opened.filter((o) => !withIssue.has(o.txId));
   const statuses = await Promise.all(others.map(async (o) => ({ ...o, status: await ledger.statusOf(o.txId), view: await ledger.transaction(o.txId) })));
   const rows = [
     ...report.entries.map((e) => ({ number: e.number, txId: e.txId, pipeId: e.pipeId, state: TxState[e.state], reason: Reason[e.reason], issue: Issue[e.issue], stepsDone: e.stepsDone, stepCount: e.stepCount, deadline: e.deadline, writesNotUndone: e.writesNotUndone })),
     ...statuses
-      .filter((o) => IN_PROGRESS.has(Number(o.status.state)))
+      .filter((o) => PENDING.has(Number(o.status.state)))
       .map((o) => ({ number: o.number, txId: o.txId, pipeId: o.view.pipeId, state: TxState[Number(o.status.state)], reason: Reason[Number(o.view.reason)], issue: "None", stepsDone: Number(o.status.stepsDone), stepCount: Number(o.status.stepCount), deadline: o.status.deadline, writesNotUndone: [] as number[] })),
   ].sort((a, b) => (a.number < b.number ? -1 : 1));
   const header = `${report.scanned} transaction(s) scanned, ${rows.length} pending, ${report.entries.length} with an issue${report.missing > 0n ? `; WARNING: ${report.missing} opened transaction(s) not found in the events (scan from an earlier block)` : ""}`;
