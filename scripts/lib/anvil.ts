@@ -40,6 +40,8 @@ export interface AnvilOptions {
   port?: number;
   /** Seconds between blocks; automine when omitted. */
   blockTime?: number;
+  /** With `blockTime`: mine each transaction at once too (anvil `--mixed-mining`), so blocks keep coming between transactions. */
+  mixedMining?: boolean;
   /** Where anvil keeps its state between runs (`--state`); in memory when omitted. */
   statePath?: string;
   timeoutMs?: number;
@@ -65,6 +67,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
   const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--silent"];
   if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
+  if (opts.blockTime && opts.mixedMining) args.push("--mixed-mining");
   if (opts.statePath) args.push("--state", opts.statePath);
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -102,6 +102,7 @@ function resolvePaths(config: RelayerConfig, baseDir: string): RelayerConfig {
       tls: { cert: abs(config.server.tls.cert), key: abs(config.server.tls.key), ca: abs(config.server.tls.ca) },
     },
     store: { path: abs(config.store.path) },
+    apps: Object.fromEntries(Object.entries(config.apps).map(([name, app]) => [name, { ...app, key: key(app.key) }])),
   };
 }
 
@@ -116,10 +117,16 @@ function crossFieldIssues(config: RelayerConfig, checkFiles: boolean): ConfigIss
     const source = config.keys[role];
     if (source.kind === "keystore") files.push([`config.keys.${role}.path`, source.path]);
   }
+  for (const [name, app] of Object.entries(config.apps))
+    if (app.key.kind === "keystore") files.push([`config.apps.${name}.key.path`, app.key.path]);
   if (checkFiles)
     for (const [path, file] of files) if (!existsSync(file)) issues.push({ path, message: `file not found: ${file}` });
   if (config.metrics.enabled && config.metrics.port === config.server.port)
     issues.push({ path: "config.metrics.port", message: `same port as config.server.port (${config.server.port})` });
+  if (config.intake.enabled && config.intake.port === config.server.port)
+    issues.push({ path: "config.intake.port", message: `same port as config.server.port (${config.server.port})` });
+  if (config.intake.enabled && config.metrics.enabled && config.intake.port === config.metrics.port)
+    issues.push({ path: "config.intake.port", message: `same port as config.metrics.port (${config.metrics.port})` });
   return issues;
 }
 

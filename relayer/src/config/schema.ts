@@ -31,6 +31,39 @@ const rateSchema = z.strictObject({
   burst: z.int().min(1).max(1_000_000),
 });
 
+/**
+ * An application key the relayer holds for the chain-initiated mode: it signs stage 1 for requests that the app's
+ * registered business contracts start on the sub-chain. The app is found on chain from the key's address
+ * (`ChainRegistry.keyRecord`), so no id is written here.
+ */
+const appKeySchema = z.strictObject({
+  key: keySourceSchema,
+  /** CNS names of the business contracts allowed to start requests for this app (default: any the institution registered on the app's sub-chain). */
+  contracts: z.array(z.string().min(1, "expected a contract name")).optional(),
+});
+
+/** Tuning of the transaction driver; every field has a default. */
+const runtimeSchema = z.strictObject({
+  /** Seconds between `ServiceRegistry.heartbeat` calls (0: none). */
+  heartbeatSeconds: z.int().min(0).max(86_400).default(30),
+  /** Deadline given to chain-initiated transactions, at most the pipe's timeout. */
+  txDeadlineSeconds: z.int().min(10).max(7 * 86_400).default(600),
+  retry: z
+    .strictObject({
+      /** Attempts of one work item (a packet delivery, a ledger write, ...) before it is handed to manual intervention. */
+      maxAttempts: z.int().min(1).max(1_000).default(8),
+      baseDelayMs: z.int().min(1).max(3_600_000).default(500),
+      maxDelayMs: z.int().min(1).max(3_600_000).default(30_000),
+    })
+    .prefault({}),
+  /** Work items run at once. */
+  concurrency: z.int().min(1).max(256).default(8),
+  /** How often the driver looks for due work and checks unfinished transactions on the ledger. */
+  pollIntervalMs: z.int().min(10).max(600_000).default(500),
+  /** Endorse executed transactions of this relayer's pipes when its service signer is a verifier. */
+  verify: z.boolean().default(true),
+});
+
 const chainNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, "chain names are lowercase letters, digits and _, starting with a letter");
@@ -87,6 +120,17 @@ export const configSchema = z.strictObject({
     maxQueue: z.int().min(1).max(1_000_000).default(10_000),
   }),
   store: z.strictObject({ path: filePath }),
+  /** The app intake (stage 1): plain HTTP `POST /v1/requests`, `GET /v1/transactions/:txId`; keep it private. */
+  intake: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: host.default("127.0.0.1"),
+      port: port.default(8480),
+    })
+    .prefault({}),
+  /** App keys held for the chain-initiated mode, by a local name. */
+  apps: z.record(chainNameSchema, appKeySchema).default({}),
+  runtime: runtimeSchema.prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).default({ level: "info" }),
   metrics: z
     .strictObject({

@@ -1,0 +1,210 @@
+/**
+ * The receiver's side of stage 2 (`POST /v1/packets`): the whole signature sequence against the pipe's keys (app,
+ * then the source proxy), the calling peer's certificate against the source service's registered fingerprint, the
+ * operation's rights now, the sequence (inbox and ledger), the deadline, the initiator's transaction state on the
+ * ledger, and the business contract (CNS and gateway agree). A packet that passes is accepted durably (inbox entry,
+ * journal row and execution item in one SQLite transaction) and executed by the worker; the answer waits a bounded
+ * time for the step's result.
+ */
+import { zeroAddress, type Hex } from "viem";
+import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../amdp";
+import { CcgpError } from "../errors";
+import { Side, TxState } from "../../../scripts/lib/ledger-types";
+import type { Route } from "../governance/view";
+import type { PeerRequest, PeerResponse } from "../server";
+import { inboxKey } from "../store";
+import type { Plan, PlanStep } from "../tx/plan";
+import { nowSeconds, type Runtime } from "../tx/runtime";
+import { ledgerItem } from "../governance/writer";
+import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
+import { isBadInput, notReady, type Refusal } from "./refusal";
+
+/** Refusals that may prove misbehaviour of the source proxy: reported to the ledger, which decides. */
+const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSED", "REPLAY"]);
+
+export interface InboundOptions {
+  /** How long the answer waits for the step's result before answering `accepted` without it. */
+  answerWithinMs: number;
+}
+
+export async function receivePacket(rt: Runtime, request: PeerRequest, options: InboundOptions): Promise<PeerResponse> {
+  let signed: SignedPacket | undefined;
+  try {
+    signed = parseBody(rt, request.body);
+    const route = await checkPacket(rt, signed, request.peer.fingerprint);
+    const { step, stepCount } = await checkLedger(rt, signed);
+    await checkContract(rt, route);
+    const plan = await receiverPlan(rt, signed, step, stepCount);
+    const [govFromBlock, subFromBlock] = await Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
+    const accepted = accept(rt, signed, plan, { govFromBlock, subFromBlock });
+    if (!accepted) throw duplicateOf(rt, signed);
+    rt.metrics.record({ type: "packetIn", pipeId: route.id });
+    rt.log.info({ txId: signed.packet.txId, pipeId: route.id, sequence: signed.packet.sequence.toString() }, "packet accepted");
+    rt.worker.kick();
+    const result = await waitFor(rt, signed.packet.txId, options.answerWithinMs);
+    return { status: 200, body: { accepted: true, txId: signed.packet.txId, result } };
+  } catch (error) {
+    const refusal = refuse(rt, error, signed);
+    const body: Record<string, unknown> = { error: { code: refusal.code, message: refusal.message } };
+    if (refusal.details.result !== undefined) body.result = refusal.details.result;
+    return { status: refusal.status, body };
+  }
+}
+
+function parseBody(rt: Runtime, body: Buffer): SignedPacket {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw new CcgpError("MALFORMED_PACKET", "the packet is not valid JSON", { field: "(wire)" }, { cause: error });
+  }
+  const signed = parseSignedPacket(value, { maxPayloadBytes: rt.config.limits.maxPayloadBytes });
+  if (signed.signatures.proxy === undefined)
+    throw new CcgpError("MALFORMED_SIGNATURE", "a peer packet needs the stage-2 countersignature (signatures.proxy)", {
+      field: "signatures.proxy",
+    });
+  return signed;
+}
+
+/** Route, peer identity, full signature sequence, payload, rights, rate limits. */
+async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
+  const { packet, payload } = signed;
+  const route = await activeRoute(rt, packet.pipeId);
+  if (route.targetService.toLowerCase() !== rt.me.service.id.toLowerCase())
+    throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`, {
+      pipeId: route.id,
+    });
+  const source = await rt.view.service(route.sourceService);
+  if (source === undefined || source.fingerprint !== peerFingerprint)
+    throw new CcgpError("PEER_MISMATCH", `the calling peer's certificate ${peerFingerprint} is not the pipe's source service's`, {
+      pipeId: route.id,
+      fingerprint: peerFingerprint,
+    });
+  matchRoute(route, packet);
+  await verifySequence(rt.gov.domain, signed, {
+    expectedApp: route.sourceAppKey,
+    expectedProxy: route.sourceServiceSigner,
+    now: nowSeconds(rt),
+    maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes),
+  });
+  matchSelector(packet, payload);
+  await checkRights(rt, packet);
+  const previous = rt.store.getInbound(inboxKey.packet(packet.pipeId, packet.sequence));
+  if (previous !== null) throw duplicateOf(rt, signed);
+  admit(rt, route, rt.pipeRates);
+  return route;
+}
+
+/** The initiator opened the transaction with this packet's sequence, and it still takes results. */
+async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<{ step: number; stepCount: number }> {
+  const { packet } = signed;
+  const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
+    rt.gov.ledger.read("statusOf", [packet.txId]),
+    rt.gov.ledger.read("pipeOf", [packet.pipeId]),
+  ]);
+  if (state === TxState.None || packet.sequence > lastSequence)
+    throw new CcgpError("TX_NOT_OPEN", `transaction ${packet.txId} was not opened on the ledger with sequence ${packet.sequence}`, {
+      txId: packet.txId,
+    });
+  if (state !== TxState.Open && state !== TxState.Executing)
+    throw new CcgpError("TX_NOT_ACTIVE", `transaction ${packet.txId} is ${TxState[state]}: nothing is executed`, { txId: packet.txId });
+  if (nowSeconds(rt) > deadline)
+    throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, { txId: packet.txId });
+  for (let step = 0; step < stepCount; step++) {
+    const [side, operation] = await rt.gov.ledger.read("stepOf", [packet.txId, step]);
+    if (side !== Side.Target) continue;
+    if (operation !== packet.operation)
+      throw new CcgpError("ROUTE_MISMATCH", `step ${step} of ${packet.txId} is not the packet's operation`, { step });
+    return { step, stepCount };
+  }
+  throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has no target step`, { txId: packet.txId });
+}
+
+/** The CNS names the contract on the target sub-chain and the gateway calls the same contract under the name. */
+async function checkContract(rt: Runtime, route: Route): Promise<void> {
+  const [address, subchain] = await rt.gov.names.read("resolve", [route.contractName]);
+  const atGateway = await rt.subchain.gateway.businessContract(route.contractName);
+  if (address === zeroAddress || subchain.toLowerCase() !== route.targetSubchain.toLowerCase() || atGateway.toLowerCase() !== address.toLowerCase())
+    throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${route.contractName}: the CNS says ${address} on ${subchain}, the gateway ${atGateway}`, {
+      contractName: route.contractName,
+    });
+}
+
+/** The receiver's view of the plan: every ledger step, with the packet's call at the target step. */
+async function receiverPlan(rt: Runtime, signed: SignedPacket, target: number, stepCount: number): Promise<Plan> {
+  const steps: PlanStep[] = [];
+  for (let k = 0; k < stepCount; k++) {
+    const [side, operation] = await rt.gov.ledger.read("stepOf", [signed.packet.txId, k]);
+    const call = k === target ? { contractName: signed.packet.contractName, data: signed.payload } : { contractName: "0x" as Hex, data: "0x" as Hex };
+    steps.push({ side, operation, ...call });
+  }
+  return { steps, target };
+}
+
+function accept(rt: Runtime, signed: SignedPacket, plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
+  const { packet } = signed;
+  return rt.store.transaction(() => {
+    if (!rt.store.acceptInbound(inboxKey.packet(packet.pipeId, packet.sequence), toWire(signed))) return false;
+    rt.journal.insert({
+      txId: packet.txId,
+      role: "receiver",
+      mode: "peer",
+      pipeId: packet.pipeId,
+      sequence: packet.sequence,
+      signed,
+      plan,
+      ...from,
+    });
+    rt.store.enqueue({
+      id: `rx:${packet.txId}:exec:${plan.target}`,
+      kind: "packet",
+      payload: { type: "step", txId: packet.txId, step: plan.target, role: "receiver" },
+    });
+    return true;
+  });
+}
+
+/** The same packet again is a duplicate (answered with its result, never run again); another one is a replay. */
+function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
+  const entry = rt.store.getInbound(inboxKey.packet(signed.packet.pipeId, signed.packet.sequence));
+  const same = entry !== null && hashPacket(parseSignedPacket(entry.packet as never, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }).packet) === hashPacket(signed.packet);
+  if (same)
+    return new CcgpError("DUPLICATE", `packet ${signed.packet.pipeId}/${signed.packet.sequence} was already accepted; it is not run again`, {
+      result: { status: entry.status, ...(entry.result as object | null) },
+    });
+  return new CcgpError("REPLAY", `sequence ${signed.packet.sequence} of pipe ${signed.packet.pipeId} was already used by another packet`, {
+    sequence: signed.packet.sequence,
+  });
+}
+
+function waitFor(rt: Runtime, txId: Hex, ms: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      rt.completions.delete(txId);
+      resolve(undefined);
+    }, ms);
+    rt.completions.set(txId, (result) => {
+      clearTimeout(timer);
+      rt.completions.delete(txId);
+      resolve(result);
+    });
+  });
+}
+
+/** Records the refusal; a refusal that may prove the source proxy's misbehaviour is reported to the ledger. */
+function refuse(rt: Runtime, error: unknown, signed: SignedPacket | undefined): Refusal {
+  if (!isBadInput(error)) {
+    // A fault of ours or of a node (RPC), not of the packet: nothing was accepted, the sender retries.
+    rt.log.warn({ err: error, txId: signed?.packet.txId }, "packet not handled: not ready");
+    return notReady(error);
+  }
+  const code = error.code;
+  const refusal = rt.refusals.from(error, { source: "peer", pipeId: signed?.packet.pipeId, signer: signed?.packet.signer });
+  if (signed?.signatures.proxy !== undefined && REPORTABLE.has(code)) {
+    const packetHash = hashPacket(signed.packet);
+    rt.store.enqueue(ledgerItem(`refusal:${packetHash}`, { op: "reportRefusal", packet: toWire(signed) }));
+    rt.worker.kick();
+  }
+  return refusal;
+}
+

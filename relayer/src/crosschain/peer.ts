@@ -1,0 +1,28 @@
+/** The cross-chain proxy's peer endpoint: mutual TLS pinned to enabled services' fingerprints, `POST /v1/packets`. */
+import { enabledServicePins } from "../governance/pins";
+import { PeerServer } from "../server";
+import type { Runtime } from "../tx/runtime";
+import { receivePacket } from "./inbound";
+
+const WIRE_SLACK_BYTES = 64 * 1024;
+
+export function peerServer(rt: Runtime, options: { host: string; port: number; answerWithinMs: number }): PeerServer {
+  const server = new PeerServer({
+    host: options.host,
+    port: options.port,
+    tls: rt.tls,
+    isPinned: enabledServicePins(rt.view),
+    maxBodyBytes: rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES,
+    logger: rt.rootLog.child({ module: "peer-server" }),
+    // Refusals before the route (TLS handshake, unpinned certificate, oversized body) are recorded here.
+    onRefusal: (refusal) => {
+      rt.store.recordRefusal({
+        reason: refusal.reason,
+        details: { message: refusal.message, peer: refusal.peer, path: refusal.path, source: "peer" },
+      });
+      rt.metrics.record({ type: "packetRefused", reason: refusal.reason });
+    },
+  });
+  server.route("POST", "/v1/packets", (request) => receivePacket(rt, request, { answerWithinMs: options.answerWithinMs }));
+  return server;
+}

@@ -1,0 +1,169 @@
+/**
+ * Typed contract calls over a `ChainPlugin`: view calls, writes that wait for their receipt, event decoding, and the
+ * decoding of a revert into its custom error, so callers branch on `error.details.error` (e.g. `LedgerTxExists`)
+ * instead of on message text.
+ */
+import {
+  decodeErrorResult,
+  decodeEventLog,
+  decodeFunctionResult,
+  encodeFunctionData,
+  type Abi,
+  type Address,
+  type ContractEventName,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type ContractFunctionReturnType,
+  type DecodeEventLogReturnType,
+  type Hex,
+} from "viem";
+import type { ChainLog, ChainPlugin, ChainReceipt } from "../chains/types";
+import { CcgpError } from "../errors";
+
+/** A decoded revert: the custom error's name and arguments (`name` is `unknown` when the ABI does not know it). */
+export interface Revert {
+  name: string;
+  args: readonly unknown[];
+  data: Hex;
+}
+
+/**
+ * A contract call that failed. `code` is `CONTRACT_REVERTED` when the contract refused (then `details.error` names the
+ * custom error and `details.args` holds its arguments) and `CONTRACT_CALL_FAILED` for transport faults.
+ */
+export class ContractError extends CcgpError<"CONTRACT_REVERTED" | "CONTRACT_CALL_FAILED"> {
+  get revert(): Revert | undefined {
+    return this.details.revert as Revert | undefined;
+  }
+  /** The custom error's name, if the contract refused. */
+  get errorName(): string | undefined {
+    return this.revert?.name;
+  }
+}
+
+const HEX_DATA = /^0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*$/;
+
+/** Finds the revert data in an error's cause chain (viem nests it a few levels down) and decodes it. */
+export function revertOf(error: unknown, abi: Abi): Revert | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 16; depth++) {
+    const data = (current as { data?: unknown }).data;
+    if (typeof data === "string" && HEX_DATA.test(data)) return decodeRevert(abi, data as Hex);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function decodeRevert(abi: Abi, data: Hex): Revert {
+  try {
+    const decoded = decodeErrorResult({ abi, data });
+    return { name: decoded.errorName, args: (decoded.args ?? []) as readonly unknown[], data };
+  } catch {
+    return { name: "unknown", args: [], data };
+  }
+}
+
+const jsonSafe = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
+
+type Readable<A extends Abi> = ContractFunctionName<A, "view" | "pure">;
+type Writable<A extends Abi> = ContractFunctionName<A, "nonpayable" | "payable">;
+
+export interface WriteOptions {
+  /** Blocks the receipt must be buried under (1: mined). */
+  confirmations?: number;
+  timeoutMs?: number;
+  gas?: bigint;
+}
+
+/** One deployed contract on one chain. */
+export class Contract<const A extends Abi> {
+  constructor(
+    readonly chain: ChainPlugin,
+    readonly address: Address,
+    readonly abi: A,
+    readonly label: string,
+  ) {}
+
+  async read<N extends Readable<A>>(
+    functionName: N,
+    args: ContractFunctionArgs<A, "view" | "pure", N>,
+    blockNumber?: bigint,
+  ): Promise<ContractFunctionReturnType<A, "view" | "pure", N>> {
+    const data = encodeFunctionData({ abi: this.abi, functionName, args } as never);
+    let result: Hex;
+    try {
+      result = await this.chain.read({ to: this.address, data, blockNumber });
+    } catch (error) {
+      throw this._error(functionName, error);
+    }
+    return decodeFunctionResult({ abi: this.abi, functionName, data: result } as never) as never;
+  }
+
+  /** Sends the call from the chain plugin's signer and waits for its receipt; a refusal is decoded. */
+  async write<N extends Writable<A>>(
+    functionName: N,
+    args: ContractFunctionArgs<A, "nonpayable" | "payable", N>,
+    options: WriteOptions = {},
+  ): Promise<ChainReceipt> {
+    const data = encodeFunctionData({ abi: this.abi, functionName, args } as never);
+    let receipt: ChainReceipt;
+    try {
+      const hash = await this.chain.write({ to: this.address, data, gas: options.gas });
+      receipt = await this.chain.waitReceipt(hash, {
+        confirmations: options.confirmations ?? 1,
+        timeoutMs: options.timeoutMs,
+      });
+    } catch (error) {
+      throw this._error(functionName, error);
+    }
+    if (receipt.status === "reverted")
+      // It passed estimation, so the state moved before it was mined (a race with another sender): a transient fault.
+      // The caller retries, and its check-first read finds out whether the work is done or no longer needed.
+      throw new ContractError(
+        "CONTRACT_CALL_FAILED",
+        `${this.label}.${functionName} was mined reverted in ${receipt.transactionHash} (the state changed after estimation)`,
+        { contract: this.label, functionName, tx: receipt.transactionHash, minedReverted: true },
+      );
+    return receipt;
+  }
+
+  /** This contract's events in `logs`, decoded; other contracts' logs and unknown events are skipped. */
+  events<E extends ContractEventName<A>>(logs: readonly ChainLog[], eventName: E): DecodeEventLogReturnType<A, E>[] {
+    const out: DecodeEventLogReturnType<A, E>[] = [];
+    for (const log of logs) {
+      if (log.address.toLowerCase() !== this.address.toLowerCase()) continue;
+      try {
+        const decoded = decodeEventLog({ abi: this.abi, data: log.data, topics: log.topics as never }) as { eventName: string };
+        // viem decodes by the log's own topic, whatever `eventName` says: keep only the event asked for.
+        if (decoded.eventName === eventName) out.push(decoded as DecodeEventLogReturnType<A, E>);
+      } catch {
+        // another event of this contract
+      }
+    }
+    return out;
+  }
+
+  private _error(functionName: string, error: unknown): ContractError {
+    const revert = revertOf(error, this.abi);
+    if (revert !== undefined)
+      return new ContractError(
+        "CONTRACT_REVERTED",
+        `${this.label}.${functionName} refused: ${revert.name}(${revert.args.map(String).join(", ")})`,
+        { contract: this.label, functionName, revert: jsonSafe(revert), error: revert.name },
+        { cause: error },
+      );
+    const message = error instanceof Error ? error.message : String(error);
+    return new ContractError(
+      "CONTRACT_CALL_FAILED",
+      `${this.label}.${functionName} failed: ${message}`,
+      { contract: this.label, functionName },
+      { cause: error },
+    );
+  }
+}
+
+/** True when `error` is a refusal by the contract with one of `names`. */
+export function isRevert(error: unknown, ...names: string[]): error is ContractError {
+  return error instanceof ContractError && error.code === "CONTRACT_REVERTED" && names.includes(error.errorName ?? "");
+}

@@ -1,0 +1,37 @@
+/** The governance-chain contracts a relayer talks to, bound to the governance chain plugin. */
+import type { Address } from "viem";
+import { packetDomain, type AmdpDomain } from "../amdp";
+import type { ChainPlugin } from "../chains/types";
+import type { RelayerConfig } from "../config/schema";
+import { chainRegistryAbi, ledgerAbi, membershipAbi, pipeRegistryAbi, serviceRegistryAbi } from "./abi";
+import { Contract } from "./contract";
+
+export interface GovernanceContracts {
+  membership: Contract<typeof membershipAbi>;
+  services: Contract<typeof serviceRegistryAbi>;
+  /** Sub-chains (`registries.subChains`). */
+  subchains: Contract<typeof chainRegistryAbi>;
+  /** Apps and their reserved keys (`registries.applications`). */
+  apps: Contract<typeof chainRegistryAbi>;
+  /** The contract name service (`registries.businessContracts`). */
+  names: Contract<typeof chainRegistryAbi>;
+  pipes: Contract<typeof pipeRegistryAbi>;
+  ledger: Contract<typeof ledgerAbi>;
+  /** The AMDP EIP-712 domain: the governance chain and its ledger. */
+  domain: AmdpDomain;
+}
+
+export function governanceContracts(chain: ChainPlugin, config: RelayerConfig["governance"]): GovernanceContracts {
+  const c = config.contracts;
+  const r = c.registries;
+  return {
+    membership: new Contract(chain, c.membership as Address, membershipAbi, "Membership"),
+    services: new Contract(chain, r.services as Address, serviceRegistryAbi, "ServiceRegistry"),
+    subchains: new Contract(chain, r.subChains as Address, chainRegistryAbi, "ChainRegistry"),
+    apps: new Contract(chain, r.applications as Address, chainRegistryAbi, "ChainRegistry"),
+    names: new Contract(chain, r.businessContracts as Address, chainRegistryAbi, "ChainRegistry"),
+    pipes: new Contract(chain, r.pipes as Address, pipeRegistryAbi, "PipeRegistry"),
+    ledger: new Contract(chain, c.ledger as Address, ledgerAbi, "TransactionLedger"),
+    domain: packetDomain(config.chainId, c.ledger as Address),
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * Writes to the transaction ledger. Every operation first reads the ledger to see whether it was already done (or
+ * is no longer needed), so a write retried after a crash or a lost receipt never counts twice; the ledger refuses
+ * duplicates as the last guard, and those refusals are read as "already done" too.
+ *
+ * Operations travel through the store's outbox as JSON (`LedgerOp`, bigints as decimal strings) and are performed
+ * by the outbox worker (`perform`), with its retries, backoff and bound.
+ */
+import type { Address, Hex } from "viem";
+import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket } from "../amdp";
+import { CcgpError } from "../errors";
+import type { Logger } from "../log";
+import type { RelayerMetrics } from "../metrics";
+import { TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import type { LedgerStep } from "../tx/plan";
+import { isRevert } from "./contract";
+import type { GovernanceContracts } from "./contracts";
+import type { LogReader } from "./logs";
+
+/** A result or compensation as JSON: numbers as decimal strings. */
+export interface WireResult {
+  txId: Hex;
+  step: number;
+  subchain: Hex;
+  subchainTx: Hex;
+  blockNumber: string;
+  resultHash: Hex;
+  operation: number;
+  success: boolean;
+  stateVersion: string;
+}
+
+export interface WireCompensation {
+  txId: Hex;
+  step: number;
+  subchain: Hex;
+  subchainTx: Hex;
+  blockNumber: string;
+  resultHash: Hex;
+  success: boolean;
+}
+
+export type LedgerOp =
+  | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
+  | { op: "recordResult"; result: WireResult; fromBlock: string }
+  | { op: "recordResults"; results: WireResult[]; fromBlock: string }
+  | { op: "endorse"; txId: Hex; resultSetHash: Hex }
+  | { op: "recordCompensation"; compensation: WireCompensation }
+  | { op: "retryStep"; txId: Hex; step: number; reason: string; attempt: number }
+  | { op: "escalate"; txId: Hex; reason: string }
+  | { op: "expire"; txId: Hex }
+  | { op: "reportRefusal"; packet: WireSignedPacket };
+
+/** `sent`: this call changed the ledger; `already`: it was done before; `moot`: the ledger moved on without it. */
+export type WriteOutcome = { outcome: "sent"; tx: Hex } | { outcome: "already" } | { outcome: "moot"; reason: string };
+
+const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
+const UNFINISHED = new Set<number>([
+  TxState.Open,
+  TxState.Executing,
+  TxState.Executed,
+  TxState.Failed,
+  TxState.Compensating,
+  TxState.Expired,
+]);
+
+export const wireResult = (r: LedgerResult): WireResult => ({
+  ...r,
+  blockNumber: r.blockNumber.toString(),
+  stateVersion: r.stateVersion.toString(),
+});
+export const fromWireResult = (r: WireResult): LedgerResult => ({
+  ...r,
+  blockNumber: BigInt(r.blockNumber),
+  stateVersion: BigInt(r.stateVersion),
+});
+
+const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
+
+export class LedgerWriter {
+  constructor(
+    private readonly _c: GovernanceContracts,
+    private readonly _logs: LogReader,
+    /** The account that sends (the service signer: the only recorder, opener and endorser for this relayer). */
+    private readonly _sender: Address,
+    private readonly _log: Logger,
+    private readonly _metrics?: RelayerMetrics,
+  ) {}
+
+  /** Performs one operation if it is still needed. Contract refusals that are not "already done" are thrown. */
+  async perform(op: LedgerOp): Promise<WriteOutcome> {
+    try {
+      const outcome = await this._perform(op);
+      if (outcome.outcome === "sent") this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
+      this._log.debug({ op: op.op, ...outcome }, "ledger write");
+      return outcome;
+    } catch (error) {
+      this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "failed" });
+      throw error;
+    }
+  }
+
+  private _perform(op: LedgerOp): Promise<WriteOutcome> {
+    switch (op.op) {
+      case "open":
+        return this._open(op);
+      case "recordResult":
+        return this._recordResult(fromWireResult(op.result), BigInt(op.fromBlock));
+      case "recordResults":
+        return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
+      case "endorse":
+        return this._endorse(op.txId, op.resultSetHash);
+      case "recordCompensation":
+        return this._recordCompensation(op.compensation);
+      case "retryStep":
+        return this._retryStep(op);
+      case "escalate":
+        return this._escalate(op.txId, op.reason);
+      case "expire":
+        return this._expire(op.txId);
+      case "reportRefusal":
+        return this._reportRefusal(parseSignedPacket(op.packet, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }));
+    }
+  }
+
+  private async _state(txId: Hex) {
+    return this._c.ledger.read("transaction", [txId]);
+  }
+
+  private async _open(op: Extract<LedgerOp, { op: "open" }>): Promise<WriteOutcome> {
+    const [state] = await this._c.ledger.read("statusOf", [op.txId]);
+    if (state !== TxState.None) return { outcome: "already" };
+    const packets = op.packets.map((w) => {
+      const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
+      if (p.signatures.proxy === undefined)
+        throw new CcgpError("LEDGER_OPEN_UNSIGNED", `packet of ${op.txId} has no stage-2 countersignature`, { txId: op.txId });
+      return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
+    });
+    try {
+      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerTxExists")) return { outcome: "already" };
+      throw error;
+    }
+  }
+
+  private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
+    const tx = await this._state(result.txId);
+    if (bit(tx.doneMask, result.step)) return { outcome: "already" };
+    if (!ACTIVE.has(tx.state)) {
+      if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
+      return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    }
+    try {
+      const receipt = await this._c.ledger.write("recordResult", [result]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
+      if (isRevert(error, "LedgerInvalidTransition")) {
+        if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
+        return { outcome: "moot", reason: "transaction no longer takes results" };
+      }
+      throw error;
+    }
+  }
+
+  /** Several results in one call (`recordResults`), leaving out those already recorded; one left goes alone. */
+  private async _recordResults(results: LedgerResult[], fromBlock: bigint): Promise<WriteOutcome> {
+    const pending: LedgerResult[] = [];
+    for (const r of results) {
+      const tx = await this._state(r.txId);
+      if (bit(tx.doneMask, r.step) || (!ACTIVE.has(tx.state) && (await this._resultRecorded(r.txId, r.step, fromBlock)))) continue;
+      pending.push(r);
+    }
+    if (pending.length === 0) return { outcome: "already" };
+    if (pending.length === 1) return this._recordResult(pending[0]!, fromBlock);
+    const receipt = await this._c.ledger.write("recordResults", [pending]);
+    return { outcome: "sent", tx: receipt.transactionHash };
+  }
+
+  /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */
+  private async _resultRecorded(txId: Hex, step: number, fromBlock: bigint): Promise<boolean> {
+    const events = await this._logs.events({
+      address: this._c.ledger.address,
+      abi: this._c.ledger.abi,
+      eventName: "ResultRecorded",
+      args: { txId, step },
+      fromBlock,
+    });
+    return events.length > 0;
+  }
+
+  private async _endorse(txId: Hex, resultSetHash: Hex): Promise<WriteOutcome> {
+    if (await this._c.ledger.read("hasEndorsed", [txId, this._sender])) return { outcome: "already" };
+    const tx = await this._state(txId);
+    if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    try {
+      const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerAlreadyEndorsed")) return { outcome: "already" };
+      if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "no longer Executed" };
+      throw error;
+    }
+  }
+
+  private async _recordCompensation(c: WireCompensation): Promise<WriteOutcome> {
+    const tx = await this._state(c.txId);
+    if (bit(tx.undoneMask, c.step)) return { outcome: "already" };
+    if (tx.state !== TxState.Compensating) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    const receipt = await this._c.ledger.write("recordCompensation", [{ ...c, blockNumber: BigInt(c.blockNumber) }]);
+    return { outcome: "sent", tx: receipt.transactionHash };
+  }
+
+  private async _retryStep(op: Extract<LedgerOp, { op: "retryStep" }>): Promise<WriteOutcome> {
+    const [retries] = await this._c.ledger.read("attemptsOf", [op.txId, op.step]);
+    if (retries >= op.attempt) return { outcome: "already" };
+    try {
+      const receipt = await this._c.ledger.write("retryStep", [op.txId, op.step, op.reason.slice(0, 200)]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
+      if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction no longer takes retries" };
+      throw error;
+    }
+  }
+
+  private async _escalate(txId: Hex, reason: string): Promise<WriteOutcome> {
+    const tx = await this._state(txId);
+    if (tx.state === TxState.Manual || tx.state === TxState.Resolved) return { outcome: "already" };
+    if (!UNFINISHED.has(tx.state)) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    try {
+      const receipt = await this._c.ledger.write("escalate", [txId, reason.slice(0, 200)]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction finished meanwhile" };
+      throw error;
+    }
+  }
+
+  private async _expire(txId: Hex): Promise<WriteOutcome> {
+    const tx = await this._state(txId);
+    if (!ACTIVE.has(tx.state)) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    const receipt = await this._c.ledger.write("expire", [txId]);
+    return { outcome: "sent", tx: receipt.transactionHash };
+  }
+
+  private async _reportRefusal(signed: SignedPacket): Promise<WriteOutcome> {
+    const packetHash = hashPacket(signed.packet);
+    if (await this._c.ledger.read("refusalReported", [packetHash])) return { outcome: "already" };
+    if (signed.signatures.proxy === undefined) return { outcome: "moot", reason: "no countersignature: nothing proves who sent it" };
+    try {
+      const receipt = await this._c.ledger.write("reportRefusal", [
+        signed.packet,
+        signed.signatures.app,
+        signed.signatures.proxy,
+      ]);
+      return { outcome: "sent", tx: receipt.transactionHash };
+    } catch (error) {
+      if (isRevert(error, "LedgerRefusalAlreadyReported")) return { outcome: "already" };
+      if (isRevert(error, "LedgerNotRefusable", "AmdpInvalidProxySignature", "AmdpMalformedSignature"))
+        return { outcome: "moot", reason: "the ledger finds no provable misbehaviour in it" };
+      throw error;
+    }
+  }
+}
+
+/** The outbox item of a ledger operation; its id makes a second enqueue of the same write a no-op. */
+export function ledgerItem(id: string, op: LedgerOp, extra: Record<string, unknown> = {}) {
+  return { id, kind: "ledger-write" as const, payload: { type: "ledger", ledger: op, ...extra } };
+}
+

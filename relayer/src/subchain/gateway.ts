@@ -1,0 +1,168 @@
+/**
+ * The sub-chain gateway as the relayer uses it: execute an inbound read or write for (pipe, sequence), undo a write,
+ * and find what an earlier run did. Each `ensure*` reads the gateway's record first, so a retry after a crash finds
+ * the earlier execution (by its derived request id, in the logs) instead of running it again; the gateway refuses a
+ * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way.
+ */
+import { encodeAbiParameters, keccak256, zeroAddress, type Address, type Hex } from "viem";
+import type { ChainPlugin, ChainReceipt } from "../chains/types";
+import { CcgpError } from "../errors";
+import { gatewayAbi } from "../governance/abi";
+import { Contract, isRevert } from "../governance/contract";
+import type { LogReader } from "../governance/logs";
+
+export interface Execution {
+  requestId: Hex;
+  tx: Hex;
+  blockNumber: bigint;
+  operation: number;
+  success: boolean;
+  resultHash: Hex;
+  stateVersion: bigint;
+  /** Return data of a read, revert data of a failed write (what `resultHash` hashes). */
+  returnData: Hex | null;
+}
+
+export interface CompensationRun {
+  tx: Hex;
+  blockNumber: bigint;
+  success: boolean;
+  /** keccak256 of the business contract's revert data (of empty bytes on success). */
+  resultHash: Hex;
+}
+
+export interface ExecuteRequest {
+  pipeId: Hex;
+  sequence: bigint;
+  contractName: Hex;
+  operation: number;
+  data: Hex;
+  /** Height before the first attempt: where to look for an earlier run's events. */
+  fromBlock: bigint;
+}
+
+export class Gateway {
+  readonly contract: Contract<typeof gatewayAbi>;
+
+  constructor(
+    readonly chain: ChainPlugin,
+    readonly address: Address,
+    readonly chainId: number,
+    private readonly _logs: LogReader,
+    /** Blocks an execution must be buried under before its result is reported. */
+    private readonly _confirmations: number,
+  ) {
+    this.contract = new Contract(chain, address, gatewayAbi, `SubchainGateway(${chain.name})`);
+  }
+
+  /** `keccak256(abi.encode(chainid, gateway, pipeId, sequence))`, as the gateway derives it. */
+  requestId(pipeId: Hex, sequence: bigint): Hex {
+    return keccak256(
+      encodeAbiParameters(
+        [{ type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint64" }],
+        [BigInt(this.chainId), this.address, pipeId, sequence],
+      ),
+    );
+  }
+
+  record(pipeId: Hex, sequence: bigint) {
+    return this.contract.read("inboundRecord", [pipeId, sequence]);
+  }
+
+  /** The contract registered under a name (zero address when none). */
+  async businessContract(contractName: Hex): Promise<Address> {
+    const [target] = await this.contract.read("businessContract", [contractName]);
+    return target;
+  }
+
+  /** Runs (pipe, sequence) unless it already ran; either way returns what the execution did. */
+  async ensureExecuted(request: ExecuteRequest): Promise<Execution> {
+    const record = await this.record(request.pipeId, request.sequence);
+    if (record.target !== zeroAddress) return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
+    let receipt: ChainReceipt;
+    try {
+      receipt = await this.contract.write(
+        "execute",
+        [request.pipeId, request.sequence, request.contractName, request.operation, request.data],
+        { confirmations: this._confirmations + 1 },
+      );
+    } catch (error) {
+      if (isRevert(error, "SubchainGatewayRequestAlreadyExecuted"))
+        return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
+      throw error;
+    }
+    return this._executionIn(receipt, this.requestId(request.pipeId, request.sequence));
+  }
+
+  /** The earlier execution of (pipe, sequence), from its events. */
+  async findExecution(pipeId: Hex, sequence: bigint, fromBlock: bigint): Promise<Execution> {
+    const requestId = this.requestId(pipeId, sequence);
+    const [executed] = await this._logs.events({
+      address: this.address,
+      abi: gatewayAbi,
+      eventName: "InboundExecuted",
+      args: { requestId },
+      fromBlock,
+    });
+    if (executed === undefined)
+      throw new CcgpError("GATEWAY_EXECUTION_NOT_FOUND", `gateway ${this.address} ran ${pipeId}/${sequence} but no InboundExecuted was found from block ${fromBlock}`, {
+        pipeId,
+        sequence: sequence.toString(),
+        fromBlock: fromBlock.toString(),
+      });
+    const receipt = await this.chain.waitReceipt(executed.transactionHash, { confirmations: this._confirmations + 1 });
+    return this._executionIn(receipt, requestId);
+  }
+
+  private _executionIn(receipt: ChainReceipt, requestId: Hex): Execution {
+    const executed = this.contract.events(receipt.logs, "InboundExecuted").find((e) => e.args.requestId === requestId);
+    if (executed === undefined)
+      throw new CcgpError("GATEWAY_EXECUTION_NOT_FOUND", `no InboundExecuted for ${requestId} in ${receipt.transactionHash}`, {
+        requestId,
+        tx: receipt.transactionHash,
+      });
+    const returned = this.contract.events(receipt.logs, "ReturnDataRecorded").find((e) => e.args.requestId === requestId);
+    return {
+      requestId,
+      tx: receipt.transactionHash,
+      blockNumber: receipt.blockNumber,
+      operation: executed.args.operation,
+      success: executed.args.success,
+      resultHash: executed.args.resultHash,
+      stateVersion: executed.args.stateVersion,
+      returnData: returned?.args.returnData ?? null,
+    };
+  }
+
+  /** Undoes the write of (pipe, sequence) unless a compensation already succeeded; returns the run. */
+  async ensureCompensated(pipeId: Hex, sequence: bigint, fromBlock: bigint): Promise<CompensationRun> {
+    const record = await this.record(pipeId, sequence);
+    if (record.compensated) return this._findCompensation(pipeId, sequence, fromBlock);
+    let receipt: ChainReceipt;
+    try {
+      receipt = await this.contract.write("compensate", [pipeId, sequence], { confirmations: this._confirmations + 1 });
+    } catch (error) {
+      if (isRevert(error, "SubchainGatewayAlreadyCompensated")) return this._findCompensation(pipeId, sequence, fromBlock);
+      throw error;
+    }
+    const requestId = this.requestId(pipeId, sequence);
+    const run = this.contract.events(receipt.logs, "Compensated").find((e) => e.args.requestId === requestId);
+    if (run === undefined)
+      throw new CcgpError("GATEWAY_COMPENSATION_NOT_FOUND", `no Compensated for ${requestId} in ${receipt.transactionHash}`, { requestId });
+    return {
+      tx: receipt.transactionHash,
+      blockNumber: receipt.blockNumber,
+      success: run.args.success,
+      resultHash: keccak256(run.args.returnData),
+    };
+  }
+
+  private async _findCompensation(pipeId: Hex, sequence: bigint, fromBlock: bigint): Promise<CompensationRun> {
+    const requestId = this.requestId(pipeId, sequence);
+    const runs = await this._logs.events({ address: this.address, abi: gatewayAbi, eventName: "Compensated", args: { requestId }, fromBlock });
+    const done = runs.find((r) => r.args.success);
+    if (done === undefined)
+      throw new CcgpError("GATEWAY_COMPENSATION_NOT_FOUND", `gateway says ${pipeId}/${sequence} is compensated but no successful Compensated was found`, { requestId });
+    return { tx: done.transactionHash, blockNumber: done.blockNumber, success: true, resultHash: keccak256(done.args.returnData) };
+  }
+}

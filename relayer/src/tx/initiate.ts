@@ -1,0 +1,94 @@
+/**
+ * The initiator's first stage, shared by both modes: verify stage 1 against the pipe (the app's reserved key, its
+ * rights now, payload integrity, deadline, sequence, rate limits), countersign (stage 2) with the service signer,
+ * journal the transaction and enqueue its opening on the ledger, in one SQLite transaction. Nothing is sent before
+ * the ledger has the transaction open.
+ */
+import type { Hex } from "viem";
+import { countersign, verifyStage1, type SignedPacket } from "../amdp";
+import { activeRoute, admit, checkDeadline, checkFreshSequence, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
+import { isBadInput, type Refusal } from "../crosschain/refusal";
+import { CcgpError } from "../errors";
+import type { Route } from "../governance/view";
+import type { Mode } from "./journal";
+import type { Plan } from "./plan";
+import { nowSeconds, type Runtime } from "./runtime";
+
+export interface Initiated {
+  txId: Hex;
+  status: "accepted";
+  sequence: bigint;
+}
+
+/** Checks, countersigns and journals a stage-1 packet; throws a recorded `Refusal` naming what is wrong. */
+export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mode: Mode): Promise<Initiated> {
+  const source = mode === "app" ? "intake" : "chain";
+  const context = { source, pipeId: signed.packet.pipeId, signer: signed.packet.signer };
+  let route: Route;
+  try {
+    route = await checkStage1(rt, signed);
+  } catch (error) {
+    throw isBadInput(error) ? rt.refusals.from(error, context) : error;
+  }
+  const proxy = await countersign(rt.me.signer, rt.gov.domain, signed.packet, signed.signatures.app);
+  const countersigned: SignedPacket = { ...signed, signatures: { app: signed.signatures.app, proxy } };
+  const [govFromBlock, subFromBlock] = await Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
+  const txId = signed.packet.txId;
+  const inserted = rt.store.transaction(() => {
+    const fresh = rt.journal.insert({
+      txId,
+      role: "initiator",
+      mode,
+      pipeId: route.id,
+      sequence: signed.packet.sequence,
+      signed: countersigned,
+      plan,
+      govFromBlock,
+      subFromBlock,
+    });
+    if (fresh) rt.store.enqueue({ id: `tx:${txId}:open`, kind: "ledger-write", payload: { type: "open", txId } });
+    return fresh;
+  });
+  if (!inserted) throw duplicate(rt, signed, source);
+  rt.log.info({ txId, pipeId: route.id, sequence: signed.packet.sequence.toString(), mode }, "transaction accepted");
+  rt.worker.kick();
+  return { txId, status: "accepted", sequence: signed.packet.sequence };
+}
+
+/** Everything stage 1 requires before the relayer vouches for a packet with its countersignature. */
+export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Route> {
+  const { packet, payload } = signed;
+  const route = await activeRoute(rt, packet.pipeId);
+  if (route.sourceService.toLowerCase() !== rt.me.service.id.toLowerCase())
+    throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} starts at service ${route.sourceService}, not at this relayer's ${rt.me.service.id}`, {
+      pipeId: route.id,
+    });
+  matchRoute(route, packet);
+  const now = nowSeconds(rt);
+  await verifyStage1(rt.gov.domain, signed, {
+    expectedApp: route.sourceAppKey,
+    now,
+    maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes),
+  });
+  matchSelector(packet, payload);
+  checkDeadline(route, packet, now);
+  const known = rt.journal.get(packet.txId, "initiator");
+  if (known !== null)
+    throw new CcgpError("DUPLICATE", `transaction ${packet.txId} was already accepted (status ${known.status})`, { txId: packet.txId });
+  if (packet.sequence <= rt.journal.maxSequence(packet.pipeId))
+    throw new CcgpError("REPLAY", `packet.sequence ${packet.sequence} is not above the last one this relayer took on the pipe`, {
+      field: "packet.sequence",
+    });
+  await checkFreshSequence(rt, packet);
+  await checkRights(rt, packet);
+  admit(rt, route, rt.pipeRates);
+  return route;
+}
+
+function duplicate(rt: Runtime, signed: SignedPacket, source: string): Refusal {
+  return rt.refusals.refuse("DUPLICATE", `transaction ${signed.packet.txId} or sequence ${signed.packet.sequence} was already accepted`, {
+    source,
+    pipeId: signed.packet.pipeId,
+    signer: signed.packet.signer,
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * The initiator's work items: open the transaction on the ledger (before anything is sent), then, after its source
+ * steps (`steps.ts`), deliver the countersigned packet to the target's proxy over mutual TLS, pinned to the
+ * fingerprint the target service registered. A delivery that fails is retried with backoff; when the bound is
+ * reached the worker hands the transaction to manual intervention (escalate).
+ */
+import type { Hex } from "viem";
+import { toWire } from "../amdp";
+import { ContractError, isRevert } from "../governance/contract";
+import { ServiceStatus } from "../governance/abi";
+import { servicePin } from "../governance/pins";
+import { PeerClient } from "../server";
+import { CcgpError } from "../errors";
+import { TxState } from "../../../scripts/lib/ledger-types";
+import { resequence } from "../subchain/chain-request";
+import { ledgerSteps } from "./plan";
+import type { Runtime } from "./runtime";
+import { nextInitiatorItem } from "./steps";
+import { Defer, GiveUp, type WorkOutcome } from "./worker";
+import type { OutboxItem } from "../store";
+
+const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
+
+/** Opens the journaled transaction on the ledger, then starts its first step. */
+export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId } = item.payload as { txId: Hex };
+  const entry = rt.journal.require(txId, "initiator");
+  if (entry.status === "failed") return {};
+  if (rt.journal.hasUnopenedBelow(entry.pipeId, entry.sequence))
+    throw new Defer(`an earlier sequence on pipe ${entry.pipeId} opens first`, 100);
+  const route = await rt.view.route(entry.pipeId);
+  if (route === undefined) throw new GiveUp("PIPE_UNKNOWN", `pipe ${entry.pipeId} vanished before opening ${txId}`, { txId });
+  try {
+    const outcome = await rt.writer.perform({
+      op: "open",
+      txId,
+      packets: [toWire(entry.signed)],
+      steps: ledgerSteps(entry.plan, route),
+      deadline: entry.signed.packet.deadline.toString(),
+    });
+    rt.log.info({ txId, outcome: outcome.outcome }, "transaction open on the ledger");
+  } catch (error) {
+    if (!(error instanceof ContractError) || error.code !== "CONTRACT_REVERTED") throw error;
+    if (entry.mode === "chain" && isRevert(error, "LedgerSequenceReused")) {
+      await resequence(rt, entry);
+      throw new Defer(`sequence of ${txId} was taken meanwhile; re-signed with a fresh one`, 0);
+    }
+    rt.journal.update(txId, "initiator", { status: "failed", error: `the ledger refused to open it: ${error.message}` });
+    throw new GiveUp("OPEN_REFUSED", `the ledger refused to open ${txId}: ${error.message}`, { txId }, { cause: error });
+  }
+  rt.journal.update(txId, "initiator", { status: "opened" });
+  return { next: [nextInitiatorItem(entry, 0)] };
+}
+
+/** Sends the countersigned packet to the target proxy; 200 (or a duplicate of the same packet) is delivered. */
+export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId } = item.payload as { txId: Hex };
+  const entry = rt.journal.require(txId, "initiator");
+  const [state] = await rt.gov.ledger.read("statusOf", [txId]);
+  if (!ACTIVE.has(state)) {
+    rt.log.warn({ txId, state: TxState[state] }, "packet not delivered: the transaction is no longer active");
+    return {};
+  }
+  const route = await rt.view.route(entry.pipeId);
+  const target = route === undefined ? undefined : await rt.view.service(route.targetService);
+  if (target === undefined || target.status !== ServiceStatus.Enabled)
+    throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is not enabled`, { txId });
+  const client = new PeerClient({ tls: rt.tls, isPinned: servicePin(rt.view, target.id), timeoutMs: 30_000 });
+  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+  const response = await client.call(`https://${host}:${target.port}/v1/packets`, { body: toWire(entry.signed) });
+  const body = (response.body ?? {}) as { error?: { code?: string; message?: string }; result?: unknown };
+  const code = body.error?.code;
+  if (response.status === 200 || (response.status === 409 && code === "DUPLICATE")) {
+    rt.metrics.record({ type: "packetOut", pipeId: entry.pipeId });
+    rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null });
+    rt.log.info({ txId, status: response.status }, "packet delivered");
+    return {};
+  }
+  const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
+  if (response.status === 429 || response.status >= 500) throw new CcgpError("PEER_BUSY", message, { txId });
+  rt.journal.update(txId, "initiator", { error: message });
+  throw new GiveUp("DELIVERY_REFUSED", message, { txId, status: response.status, code });
+}

@@ -1,0 +1,112 @@
+/**
+ * Watches the ledger state of every unfinished journaled transaction and enqueues what it calls for: endorsement
+ * when Executed, compensation of this relayer's completed writes when Compensating, expiry after the deadline. It is
+ * woken by the ledger events the governance view follows, and also sweeps all unfinished transactions at an interval,
+ * so a missed event or a restart never leaves one behind. Item ids are per transaction and step: enqueuing twice is
+ * a no-op.
+ */
+import type { Hex } from "viem";
+import { sleep } from "../chains/follow";
+import type { OutboxInput } from "../store";
+import { Side, TxState } from "../../../scripts/lib/ledger-types";
+import type { JournalEntry } from "./journal";
+import { nowSeconds, type Runtime } from "./runtime";
+import { prefixOf } from "./steps";
+
+const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
+const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
+
+export class Reconciler {
+  private readonly _dirty = new Set<string>();
+  private _wake: (() => void) | undefined;
+
+  constructor(
+    private readonly _rt: Runtime,
+    /** Every unfinished transaction is checked at least this often. */
+    private readonly _sweepMs: number,
+  ) {}
+
+  /** A ledger event named `txId`: check it soon. */
+  notify(txId: Hex): void {
+    this._dirty.add(txId.toLowerCase());
+    this._wake?.();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let lastSweep = 0;
+    while (!signal.aborted) {
+      const sweep = this._rt.clock() - lastSweep >= this._sweepMs;
+      if (sweep) lastSweep = this._rt.clock();
+      const dirty = new Set(this._dirty);
+      this._dirty.clear();
+      for (const entry of this._rt.journal.unfinished()) {
+        if (signal.aborted) break;
+        if (!sweep && !dirty.has(entry.txId.toLowerCase())) continue;
+        try {
+          await this.check(entry);
+        } catch (error) {
+          this._rt.log.warn({ err: error, txId: entry.txId }, "ledger check failed; will check again");
+        }
+      }
+      await this._pause(signal);
+    }
+  }
+
+  private _pause(signal: AbortSignal): Promise<void> {
+    if (this._dirty.size > 0) return Promise.resolve();
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    this._wake = () => stop.abort();
+    return sleep(this._rt.config.runtime.pollIntervalMs, stop.signal).then(() => {
+      signal.removeEventListener("abort", onAbort);
+      this._wake = undefined;
+    });
+  }
+
+  /** Reads the ledger state of one transaction and enqueues its next work. */
+  async check(entry: JournalEntry): Promise<void> {
+    const rt = this._rt;
+    const tx = await rt.gov.ledger.read("transaction", [entry.txId]);
+    if (tx.state !== entry.ledgerState) {
+      rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
+      rt.journal.update(entry.txId, entry.role, { ledgerState: tx.state });
+    }
+    const items = this._work(entry, tx);
+    if (items.length > 0) {
+      rt.store.transaction(() => items.forEach((i) => rt.store.enqueue(i)));
+      rt.worker.kick();
+    }
+    if (FINAL.has(tx.state) || this._nothingLeft(entry, tx)) rt.journal.update(entry.txId, entry.role, { status: "finished" });
+  }
+
+  private _work(entry: JournalEntry, tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number }): OutboxInput[] {
+    const rt = this._rt;
+    const prefix = prefixOf(entry.role);
+    if (tx.state === TxState.Executed && rt.config.runtime.verify)
+      return [{ id: `verify:${entry.txId}`, kind: "ledger-write", payload: { type: "verify", txId: entry.txId } }];
+    if (tx.state === TxState.Compensating)
+      return this._mySteps(entry)
+        .filter((k) => bit(tx.doneMask, k) && bit(tx.writeMask, k) && !bit(tx.undoneMask, k))
+        .map((step) => ({
+          id: `${prefix}:${entry.txId}:compensate:${step}`,
+          kind: "packet",
+          payload: { type: "compensate", txId: entry.txId, step, role: entry.role },
+        }));
+    if ((tx.state === TxState.Open || tx.state === TxState.Executing) && nowSeconds(rt) > tx.deadline + 1n)
+      return [{ id: `expire:${entry.txId}`, kind: "ledger-write", payload: { type: "ledger", ledger: { op: "expire", txId: entry.txId } } }];
+    return [];
+  }
+
+  /** Steps on this relayer's side: the source steps for the initiator, the target step for the receiver. */
+  private _mySteps(entry: JournalEntry): number[] {
+    const side = entry.role === "initiator" ? Side.Source : Side.Target;
+    return entry.plan.steps.flatMap((s, k) => (s.side === side ? [k] : []));
+  }
+
+  /** Failed or expired with none of this relayer's writes done: nothing to undo, nothing to wait for. */
+  private _nothingLeft(entry: JournalEntry, tx: { state: number; doneMask: number; writeMask: number }): boolean {
+    if (tx.state !== TxState.Failed && tx.state !== TxState.Expired) return false;
+    return this._mySteps(entry).every((k) => !(bit(tx.doneMask, k) && bit(tx.writeMask, k)));
+  }
+}

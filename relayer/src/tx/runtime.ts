@@ -1,0 +1,79 @@
+/** What the transaction driver, the intake and the peer endpoint share in one running relayer. */
+import type { Hex, LocalAccount } from "viem";
+import type { ChainPlugin } from "../chains/types";
+import type { RelayerConfig } from "../config/schema";
+import { CcgpError } from "../errors";
+import type { FlowControl, TokenBucket } from "../flow";
+import type { GovernanceContracts } from "../governance/contracts";
+import type { LogReader } from "../governance/logs";
+import type { GovernanceView, ServiceEntry } from "../governance/view";
+import type { LedgerWriter } from "../governance/writer";
+import type { Logger } from "../log";
+import type { RelayerMetrics } from "../metrics";
+import type { RelayerStore } from "../store";
+import type { Refusals } from "../crosschain/refusal";
+import type { TlsMaterial } from "../server/tls";
+import type { Gateway } from "../subchain/gateway";
+import type { Journal } from "./journal";
+import type { Worker } from "./worker";
+
+/** The sub-chain this relayer fronts, as registered (`subchainId`) and as configured (`name`). */
+export interface SubchainBinding {
+  subchainId: Hex;
+  name: string;
+  chain: ChainPlugin;
+  gateway: Gateway;
+  logs: LogReader;
+  confirmations: number;
+}
+
+/** An app key held for the chain-initiated mode. */
+export interface HeldAppKey {
+  appId: Hex;
+  account: LocalAccount;
+  /** keccak256 of the allowed contract names; `undefined`: any the institution registered on the app's sub-chain. */
+  contracts?: Set<Hex>;
+}
+
+export interface Runtime {
+  config: RelayerConfig;
+  log: Logger;
+  /** The relayer's root logger, for modules that add their own `module` field. */
+  rootLog: Logger;
+  metrics: RelayerMetrics;
+  store: RelayerStore;
+  journal: Journal;
+  view: GovernanceView;
+  gov: GovernanceContracts;
+  govChain: ChainPlugin;
+  govLogs: LogReader;
+  writer: LedgerWriter;
+  worker: Worker;
+  refusals: Refusals;
+  flow: FlowControl;
+  /** One bucket per pipe at the pipe's own `ratePerMinute`. */
+  pipeRates: Map<Hex, TokenBucket>;
+  /** This relayer: its institution, its registered service and the service's signer (business account). */
+  me: { institution: number; service: ServiceEntry; signer: LocalAccount };
+  subchain: SubchainBinding;
+  /** This relayer's certificate and key, and the consortium CA, for calls to peers. */
+  tls: TlsMaterial;
+  apps: Map<Hex, HeldAppKey>;
+  /** Milliseconds since the epoch. */
+  clock: () => number;
+  /** Resolves inbound completions for the peer endpoint that waits for them. */
+  completions: Map<string, (result: unknown) => void>;
+}
+
+/** Unix seconds, as packets and the ledger count time. */
+export const nowSeconds = (rt: Pick<Runtime, "clock">): bigint => BigInt(Math.floor(rt.clock() / 1000));
+
+/** The sub-chain a route side needs, which must be this relayer's. */
+export function requireSubchain(rt: Runtime, subchainId: Hex): SubchainBinding {
+  if (rt.subchain.subchainId.toLowerCase() !== subchainId.toLowerCase())
+    throw new CcgpError("SUBCHAIN_NOT_FRONTED", `this relayer fronts sub-chain ${rt.subchain.subchainId}, not ${subchainId}`, {
+      subchainId,
+      fronted: rt.subchain.subchainId,
+    });
+  return rt.subchain;
+}

@@ -1,0 +1,118 @@
+/**
+ * After the steps: verification (as a verifier, endorse the result-set hash of what the sub-chains show), rollback
+ * compensation of this relayer's completed writes when the ledger says Compensating, and the plain ledger writes
+ * (escalate, expire, refusal reports).
+ */
+import { zeroHash, type Hex } from "viem";
+import { ContractError, isRevert } from "../governance/contract";
+import type { LedgerOp } from "../governance/writer";
+import type { OutboxItem } from "../store";
+import { TxState, resultSetHash, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import type { Role } from "./journal";
+import type { Runtime } from "./runtime";
+import { gatewaySequence } from "./steps";
+import { GiveUp, type WorkOutcome } from "./worker";
+
+const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
+
+/** Endorses an Executed transaction with the result-set hash recomputed from the ledger's events and the chain. */
+export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId } = item.payload as { txId: Hex };
+  const me = rt.me.signer.address;
+  const verifier = await rt.gov.ledger.read("verifier", [me]);
+  if (verifier.weight === 0) return {};
+  if (await rt.gov.ledger.read("hasEndorsed", [txId, me])) return {};
+  const tx = await rt.gov.ledger.read("transaction", [txId]);
+  if (tx.state !== TxState.Executed) return {};
+  const entry = rt.journal.find(txId)[0];
+  const recorded = await recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
+  const observed: LedgerResult[] = [];
+  for (const result of recorded) observed.push(await observe(rt, result));
+  const hash = resultSetHash(observed);
+  if (hash !== tx.resultSetHash)
+    rt.log.error({ txId, recorded: tx.resultSetHash, observed: hash }, "recorded results differ from the sub-chain: endorsing what was observed");
+  const outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: hash });
+  rt.log.info({ txId, outcome: outcome.outcome, weight: verifier.weight }, "endorsed");
+  return {};
+}
+
+/** The transaction's results in recording order (the order of the `ResultRecorded` logs). */
+async function recordedResults(rt: Runtime, txId: Hex, fromBlock: bigint): Promise<LedgerResult[]> {
+  const logs = await rt.govLogs.events({
+    address: rt.gov.ledger.address,
+    abi: rt.gov.ledger.abi,
+    eventName: "ResultRecorded",
+    args: { txId },
+    fromBlock,
+  });
+  logs.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+  return logs.map(({ args: a }) => ({
+    txId: a.txId,
+    step: a.step,
+    subchain: a.subchain,
+    subchainTx: a.subchainTx,
+    blockNumber: a.blockNumber,
+    resultHash: a.resultHash,
+    operation: a.operation,
+    success: a.success,
+    stateVersion: a.stateVersion,
+  }));
+}
+
+/**
+ * A result as this relayer sees it: on its own sub-chain, the receipt must exist in the recorded block, be deep
+ * enough, and carry the gateway's `InboundExecuted` with the recorded outcome and hash; otherwise the result is
+ * observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as recorded.
+ */
+async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
+  if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
+  const mismatch = { ...r, resultHash: zeroHash };
+  const receipt = await rt.subchain.chain.getReceipt(r.subchainTx);
+  if (receipt === null || receipt.status !== "success" || receipt.blockNumber !== r.blockNumber) return mismatch;
+  const head = (await rt.subchain.chain.status()).height;
+  if (head - receipt.blockNumber < BigInt(rt.subchain.confirmations))
+    throw new Error(`result of step ${r.step} is not ${rt.subchain.confirmations} blocks deep yet`);
+  const executed = rt.subchain.gateway.contract
+    .events(receipt.logs, "InboundExecuted")
+    .find((e) => e.args.resultHash === r.resultHash && e.args.success === r.success && e.args.operation === r.operation);
+  return executed === undefined ? mismatch : r;
+}
+
+/** Undoes one of this relayer's completed writes and records the attempt; retried until undone or Manual. */
+export async function compensate(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId, step, role } = item.payload as { txId: Hex; step: number; role: Role };
+  const tx = await rt.gov.ledger.read("transaction", [txId]);
+  if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
+  const entry = rt.journal.require(txId, role);
+  const run = await rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
+  const outcome = await rt.writer.perform({
+    op: "recordCompensation",
+    compensation: {
+      txId,
+      step,
+      subchain: rt.subchain.subchainId,
+      subchainTx: run.tx,
+      blockNumber: run.blockNumber.toString(),
+      resultHash: run.resultHash,
+      success: run.success,
+    },
+  });
+  rt.log.info({ txId, step, success: run.success, outcome: outcome.outcome }, "compensation recorded");
+  if (!run.success) throw new Error(`the business contract refused to undo step ${step} of ${txId}; will try again`);
+  return {};
+}
+
+/** A plain ledger write: contract refusals other than "already done" are final. */
+export async function ledgerWrite(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const op = (item.payload as { ledger: LedgerOp }).ledger;
+  try {
+    const outcome = await rt.writer.perform(op);
+    rt.log.info({ op: op.op, outcome: outcome.outcome, txId: "txId" in op ? op.txId : undefined }, "ledger write");
+  } catch (error) {
+    if (isRevert(error, "LedgerDeadlineNotReached")) throw error;
+    if (error instanceof ContractError && error.code === "CONTRACT_REVERTED")
+      throw new GiveUp("LEDGER_REFUSED", error.message, { ...error.details }, { cause: error });
+    throw error;
+  }
+  return {};
+}

@@ -1,0 +1,194 @@
+/**
+ * Atomic steps on this relayer's sub-chain and their results on the ledger: a source step (initiator), the target
+ * step of a received packet (receiver), the recording of each result, and the undoing of a write whose result the
+ * ledger no longer takes. Each handler re-reads the ledger and the gateway before acting (see `Gateway.ensure*`).
+ */
+import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
+import { inboxKey, type OutboxInput, type OutboxItem } from "../store";
+import { ContractError, isRevert } from "../governance/contract";
+import { fromWireResult, wireResult, type WireResult } from "../governance/writer";
+import type { Execution } from "../subchain/gateway";
+import { Side, TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import type { JournalEntry, Role } from "./journal";
+import { sourceSequence } from "./plan";
+import type { Runtime } from "./runtime";
+import { GiveUp, type WorkOutcome } from "./worker";
+
+const MAX_UINT64 = (1n << 64n) - 1n;
+const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
+
+/** Gateway refusals that are the step's own fault: recorded as a failed result (the transaction fails). */
+const STEP_REFUSALS = [
+  "SubchainGatewayContractNotRegistered",
+  "SubchainGatewaySelectorBlocked",
+  "SubchainGatewayPayloadTooLarge",
+  "SubchainGatewayCallDataTooShort",
+  "SubchainGatewayInvalidOperation",
+  "SubchainGatewayInvalidContractName",
+  "SubchainGatewayStaleRead",
+];
+
+export const prefixOf = (role: Role): string => (role === "initiator" ? "tx" : "rx");
+
+/** The (pipe, sequence) a step runs under on this relayer's gateway. */
+export function gatewaySequence(entry: JournalEntry, step: number): bigint {
+  return entry.role === "receiver" ? entry.sequence : sourceSequence(entry.sequence, step);
+}
+
+export interface StepPayload {
+  type: string;
+  txId: Hex;
+  step: number;
+  role: Role;
+}
+
+/** Runs one step (source step of the initiator or target step of the receiver) and hands its result on. */
+export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId, step, role } = item.payload as StepPayload;
+  const entry = rt.journal.require(txId, role);
+  const planned = entry.plan.steps[step]!;
+  const [state] = await rt.gov.ledger.read("statusOf", [txId]);
+  const sequence = gatewaySequence(entry, step);
+  const record = await rt.subchain.gateway.record(entry.pipeId, sequence);
+  if (!ACTIVE.has(state)) {
+    stopBeforeStep(rt, entry, step, state);
+    // Run before a crash, never recorded: the ledger will not take it now, so undo the write here.
+    const wrote = record.target !== zeroAddress && record.operation === 1 && record.success && !record.compensated;
+    return wrote ? { next: [undoItem(role, txId, step)] } : {};
+  }
+  if (item.attempts > 1 && record.target === zeroAddress) await recordRetry(rt, txId, step, item);
+  let result: LedgerResult;
+  try {
+    const execution = await rt.subchain.gateway.ensureExecuted({
+      pipeId: entry.pipeId,
+      sequence,
+      contractName: planned.contractName,
+      operation: planned.operation,
+      data: planned.data,
+      fromBlock: entry.subFromBlock,
+    });
+    result = resultOf(rt, entry, step, execution);
+  } catch (error) {
+    if (!isRevert(error, ...STEP_REFUSALS)) throw classify(error);
+    result = refusedResult(rt, entry, step, (error as ContractError).revert!.data);
+  }
+  rt.log.info({ txId, step, role, success: result.success, subchainTx: result.subchainTx }, "step executed");
+  const record_: OutboxInput = {
+    id: `${prefixOf(role)}:${txId}:record:${step}`,
+    kind: "ledger-write",
+    payload: { type: "record", txId, step, role, result: wireResult(result) },
+  };
+  return { next: [record_] };
+}
+
+/** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
+function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: number): void {
+  rt.log.warn({ txId: entry.txId, step, state: TxState[state] }, "step not run: the transaction is no longer active");
+  if (entry.role === "receiver") {
+    completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: `transaction is ${TxState[state]}` });
+    rt.journal.update(entry.txId, entry.role, { status: "failed", ledgerState: state, error: `transaction is ${TxState[state]}` });
+  }
+}
+
+async function recordRetry(rt: Runtime, txId: Hex, step: number, item: OutboxItem): Promise<void> {
+  try {
+    await rt.writer.perform({ op: "retryStep", txId, step, reason: item.lastError ?? "transient fault", attempt: item.attempts - 1 });
+  } catch (error) {
+    if (isRevert(error, "LedgerRetryLimitReached"))
+      throw new GiveUp("RETRY_LIMIT", `step ${step} of ${txId} reached the ledger's retry bound`, { txId, step }, { cause: error });
+    throw error;
+  }
+}
+
+/** Contract refusals are final; transport faults are retried. */
+function classify(error: unknown): unknown {
+  if (error instanceof ContractError && error.code === "CONTRACT_REVERTED" && error.errorName !== "SubchainGatewayInsufficientGas")
+    return new GiveUp("STEP_REFUSED", error.message, { ...error.details }, { cause: error });
+  return error;
+}
+
+function resultOf(rt: Runtime, entry: JournalEntry, step: number, e: Execution): LedgerResult {
+  return {
+    txId: entry.txId,
+    step,
+    subchain: rt.subchain.subchainId,
+    subchainTx: e.tx,
+    blockNumber: e.blockNumber,
+    resultHash: e.resultHash,
+    operation: entry.plan.steps[step]!.operation,
+    success: e.success,
+    stateVersion: e.stateVersion > MAX_UINT64 ? MAX_UINT64 : e.stateVersion,
+  };
+}
+
+/** A step the gateway refused to run: a failed result with the refusal's hash and no sub-chain transaction. */
+function refusedResult(rt: Runtime, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
+  return {
+    txId: entry.txId,
+    step,
+    subchain: rt.subchain.subchainId,
+    subchainTx: zeroHash,
+    blockNumber: 0n,
+    resultHash: keccak256(revertData),
+    operation: entry.plan.steps[step]!.operation,
+    success: false,
+    stateVersion: 0n,
+  };
+}
+
+/** Records a step's result; then the initiator goes on with its next step, the receiver answers its peer. */
+export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId, step, role, result: wire } = item.payload as StepPayload & { result: WireResult };
+  const entry = rt.journal.require(txId, role);
+  const result = fromWireResult(wire);
+  const outcome = await rt.writer.perform({ op: "recordResult", result: wire, fromBlock: entry.govFromBlock.toString() });
+  if (outcome.outcome === "moot") {
+    rt.log.warn({ txId, step, reason: outcome.reason }, "result not taken by the ledger");
+    rt.journal.update(txId, role, { error: `result of step ${step} not taken: ${outcome.reason}` });
+    if (role === "receiver") completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: outcome.reason });
+    // The ledger never lets a finished transaction move forward: undo our own write ourselves.
+    const wrote = result.success && result.operation === 1;
+    return wrote ? { next: [undoItem(role, txId, step)] } : {};
+  }
+  if (role === "receiver") {
+    const summary = { step, success: result.success, subchainTx: result.subchainTx, resultHash: result.resultHash };
+    rt.journal.update(txId, role, { status: "executed", result: summary });
+    completeInbound(rt, entry, result.success ? "done" : "failed", summary);
+    return {};
+  }
+  if (!result.success) {
+    rt.journal.update(txId, role, { error: `step ${step} failed on the sub-chain` });
+    return {};
+  }
+  return { next: [nextInitiatorItem(entry, step + 1)] };
+}
+
+/** The initiator's work after `step - 1`: the next source step, or the delivery of the packet (the last step). */
+export function nextInitiatorItem(entry: JournalEntry, step: number): OutboxInput {
+  const planned = entry.plan.steps[step];
+  if (planned === undefined || planned.side === Side.Target)
+    return { id: `tx:${entry.txId}:deliver`, kind: "packet", payload: { type: "deliver", txId: entry.txId } };
+  return { id: `tx:${entry.txId}:exec:${step}`, kind: "packet", payload: { type: "step", txId: entry.txId, step, role: "initiator" } };
+}
+
+export function undoItem(role: Role, txId: Hex, step: number): OutboxInput {
+  return { id: `${prefixOf(role)}:${txId}:undo:${step}`, kind: "packet", payload: { type: "undo", txId, step, role } };
+}
+
+/** Undoes this relayer's own write on its gateway when the ledger would not take its result (no ledger record). */
+export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
+  const { txId, step, role } = item.payload as StepPayload;
+  const entry = rt.journal.require(txId, role);
+  const run = await rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
+  if (!run.success) throw new Error(`compensation of step ${step} of ${txId} was refused by the business contract; retrying`);
+  rt.log.warn({ txId, step, tx: run.tx }, "own write undone: the ledger no longer took its result");
+  rt.journal.update(txId, role, { status: "finished", error: `step ${step} undone on the sub-chain` });
+  return {};
+}
+
+/** Closes the receiver's inbox entry once and wakes the peer request waiting for it. */
+export function completeInbound(rt: Runtime, entry: JournalEntry, status: "done" | "failed" | "refused", result: unknown): void {
+  const key = inboxKey.packet(entry.pipeId, entry.sequence);
+  if (rt.store.getInbound(key)?.status === "accepted") rt.store.completeInbound(key, status, result);
+  rt.completions.get(entry.txId)?.({ status, ...(result as object) });
+}

@@ -1,0 +1,176 @@
+/**
+ * The outbox worker: runs due work items (packets to deliver, steps to execute, ledger writes) with bounded
+ * concurrency. An item's handler checks first whether its work was already done (on chain), so delivery is at least
+ * once and execution exactly once in effect. A handler may name follow-up items; they are enqueued in the same SQLite
+ * transaction that marks the item done, so a crash never loses the next step nor runs one twice.
+ *
+ * Failures: `Defer` waits without spending an attempt; `GiveUp` is final at once; anything else is retried with
+ * exponential backoff and jitter until the store's attempt bound, then the item is final and `onGiveUp` runs (the
+ * transaction driver escalates it to manual intervention).
+ */
+import { CcgpError } from "../errors";
+import type { Logger } from "../log";
+import type { RelayerMetrics } from "../metrics";
+import type { OutboxInput, OutboxItem, RelayerStore } from "../store";
+import { sleep } from "../chains/follow";
+
+export interface WorkOutcome {
+  /** Items to enqueue atomically with this one's completion. */
+  next?: OutboxInput[];
+}
+
+export type WorkHandler = (item: OutboxItem) => Promise<WorkOutcome | void>;
+
+/** Permanent: retrying cannot help (a refusal by a contract or a peer, bad input). */
+export class GiveUp extends CcgpError {}
+
+/** Not yet: try again after `delayMs` without counting an attempt (e.g. an earlier sequence must open first). */
+export class Defer extends CcgpError {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super("DEFERRED", message, { delayMs });
+  }
+}
+
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface WorkerOptions {
+  concurrency: number;
+  pollIntervalMs: number;
+  retry: RetryPolicy;
+  log: Logger;
+  metrics?: RelayerMetrics;
+  /** Called once when an item fails finally. */
+  onGiveUp?: (item: OutboxItem, error: unknown) => Promise<void> | void;
+  clock?: () => number;
+}
+
+/** Exponential backoff with full jitter over the upper half: attempt 1 waits about `base`. */
+export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export class Worker {
+  private readonly _handlers = new Map<string, WorkHandler>();
+  private readonly _running = new Set<string>();
+  private readonly _clock: () => number;
+  private _wake: (() => void) | undefined;
+  private _kicked = false;
+
+  constructor(
+    private readonly _store: RelayerStore,
+    private readonly _options: WorkerOptions,
+  ) {
+    this._clock = _options.clock ?? Date.now;
+  }
+
+  /** Called once for each item that fails finally (replaces `options.onGiveUp`). */
+  onGiveUp(handler: (item: OutboxItem, error: unknown) => Promise<void> | void): this {
+    this._options.onGiveUp = handler;
+    return this;
+  }
+
+  /** Handles items whose payload has `type`. */
+  handle(type: string, handler: WorkHandler): this {
+    this._handlers.set(type, handler);
+    return this;
+  }
+
+  /** Items claimed by a process that died are due at once: one process owns a store. */
+  releaseClaims(): number {
+    return this._store.db
+      .prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'sent'")
+      .run(this._clock()).changes;
+  }
+
+  /** Look for due work now instead of at the next poll. */
+  kick(): void {
+    this._kicked = true;
+    this._wake?.();
+  }
+
+  /** Runs until `signal` aborts, then waits for the items in hand. */
+  async run(signal: AbortSignal): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    while (!signal.aborted) {
+      this._kicked = false;
+      const free = this._options.concurrency - inFlight.size;
+      const items = free > 0 ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id)) : [];
+      for (const item of items) {
+        this._running.add(item.id);
+        const done: Promise<void> = this._run(item).finally(() => {
+          this._running.delete(item.id);
+          inFlight.delete(done);
+          this.kick();
+        });
+        inFlight.add(done);
+      }
+      this._options.metrics?.record({ type: "outboxPending", count: this._store.pendingCount() });
+      if (items.length === 0 || inFlight.size >= this._options.concurrency) await this._pause(signal);
+    }
+    await Promise.all(inFlight);
+  }
+
+  private _pause(signal: AbortSignal): Promise<void> {
+    if (this._kicked) return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = new AbortController();
+      const onAbort = (): void => stop.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this._wake = () => stop.abort();
+      void sleep(this._options.pollIntervalMs, stop.signal).then(() => {
+        signal.removeEventListener("abort", onAbort);
+        this._wake = undefined;
+        resolve();
+      });
+    });
+  }
+
+  private async _run(item: OutboxItem): Promise<void> {
+    const type = (item.payload as { type?: string } | null)?.type ?? "";
+    const handler = this._handlers.get(type);
+    const log = this._options.log.child({ item: item.id, attempt: item.attempts });
+    try {
+      if (handler === undefined) throw new GiveUp("WORK_UNKNOWN_TYPE", `no handler for work item type "${type}"`, { type });
+      const outcome = (await handler(item)) ?? {};
+      this._store.transaction(() => {
+        this._store.markDone(item.id);
+        for (const next of outcome.next ?? []) this._store.enqueue(next);
+      });
+      log.debug({ next: outcome.next?.map((n) => n.id) }, "work item done");
+    } catch (error) {
+      await this._failed(item, error, log);
+    }
+  }
+
+  private async _failed(item: OutboxItem, error: unknown, log: Logger): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Defer) {
+      this._store.transaction(() => {
+        this._store.markFailed(item.id, { error: message, retryAt: this._clock() + error.delayMs });
+        this._store.db.prepare("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(item.id);
+      });
+      log.debug({ delayMs: error.delayMs }, message);
+      return;
+    }
+    const final = error instanceof GiveUp;
+    const retryAt = final ? null : this._clock() + backoffMs(item.attempts, this._options.retry);
+    const status = this._store.markFailed(item.id, { error: message, retryAt });
+    if (status === "pending") {
+      log.warn({ err: error, retryAt }, "work item failed; will retry");
+      return;
+    }
+    log.error({ err: error }, "work item failed finally");
+    try {
+      await this._options.onGiveUp?.(item, error);
+    } catch (handoff) {
+      log.error({ err: handoff }, "hand-off of a failed work item failed");
+    }
+  }
+}

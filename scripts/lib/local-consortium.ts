@@ -1,0 +1,407 @@
+/**
+ * The local consortium: three anvil chains (governance, sub-chains A and B), the governance contracts deployed and
+ * bootstrapped by real votes, two business institutions with their sub-chains, apps, services, pipes, and one
+ * relayer config each. `npm start` and the end-to-end tests build on it; see docs/local-consortium.md.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { id, type Signer } from "ethers";
+import { IDrugTraceability__factory } from "../../typechain-types";
+import { startAnvil, freePort, type LocalChain } from "./anvil";
+import { parseConsortium } from "./consortium-config";
+import { deployGovernance, DeployError, type GovernanceContracts, type Log } from "./deploy-governance";
+import { createLocalKeys, fund, localProvider, LOCAL_SCRYPT_N, type LocalKey } from "./local/accounts";
+import { Council, InstitutionKind, Role, mined } from "./local/council";
+import { LocalPki } from "./local/pki";
+import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
+import { deploySubchain, type SubchainContracts } from "./local/subchain";
+
+export const GOVERNANCE_CHAIN_ID = 1337001;
+export const SUBCHAIN_A_CHAIN_ID = 7001;
+export const SUBCHAIN_B_CHAIN_ID = 7002;
+/** The environment variable holding the keystore password, and its value for a local run when it is not set. */
+export const KEYSTORE_PASSWORD_ENV = "CCGP_KEYSTORE_PASSWORD";
+export const LOCAL_KEYSTORE_PASSWORD = "ccgp-local-only";
+
+/** Pipe operation bits and the packet operation codes. */
+export const PIPE_READ = 1;
+export const PIPE_WRITE = 2;
+export const OP_READ = 0;
+export const OP_WRITE = 1;
+/** `IPipeAuthority.Refusal.Allowed` and the verifier kinds of the ledger. */
+export const ALLOWED = 0n;
+export const VerifierKind = { Auditor: 1, Service: 2 } as const;
+
+const drugInterface = IDrugTraceability__factory.createInterface();
+/** The custody functions the example pipes carry: the cross-chain write and the reads around it. */
+export const CUSTODY_SELECTORS = {
+  continueCustody: drugInterface.getFunction("continueCustody").selector,
+  custodyLength: drugInterface.getFunction("custodyLength").selector,
+  custodyStep: drugInterface.getFunction("custodyStep").selector,
+  batch: drugInterface.getFunction("batch").selector,
+} as const;
+
+export interface LocalConsortiumOptions {
+  /** Where keys, certificates, configs and relayer state go; a fresh directory under os.tmpdir() by default. */
+  runDir?: string;
+  /** One line per step. */
+  log?: Log;
+  /** Keystore password; default `$CCGP_KEYSTORE_PASSWORD`, else `ccgp-local-only`. */
+  password?: string;
+  /** Confirmation depth written into the relayer configs (governance and sub-chains); default 1. */
+  confirmations?: number;
+  /** Seconds between empty blocks, on top of mining each transaction at once; default 1, 0 for automine only. */
+  blockTime?: number;
+  /** Each pipe's rate limit; default 60,000 a minute. */
+  pipeRatePerMinute?: number;
+  /** The relayers' own per-pipe and per-app limit, packets per second; default 1,000. */
+  relayerRatePerSecond?: number;
+  /** Relayer log level written into the configs; default info. */
+  relayerLogLevel?: string;
+  /** scrypt cost of the keystores (default 2^12, a local-run value). */
+  scryptN?: number;
+}
+
+/** An account's address and its keystore (encrypted with the run's password). */
+export interface KeyRef {
+  address: string;
+  keystore: string;
+}
+
+export interface ChainInfo {
+  name: string;
+  url: string;
+  chainId: number;
+  port: number;
+  /** The anvil process. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export type SideKey = "a" | "b";
+
+/** One business institution: its accounts, sub-chain, app, service (the relayer) and relayer config. */
+export interface BusinessSide {
+  key: SideKey;
+  name: string;
+  /** File-name form of the name (`drug-maker-a`). */
+  slug: string;
+  institutionId: number;
+  /** Membership accounts (admin, operator, business = the service signer) and the relayer's transaction key. */
+  accounts: { admin: KeyRef; operator: KeyRef; business: KeyRef; relayer: KeyRef };
+  subchain: { id: string; name: string; chainId: number; configName: string };
+  app: { id: string; name: string; key: KeyRef };
+  service: { id: string; endpoint: { host: string; port: number; tlsFingerprint: string } };
+  /** The relayer's ports: peer (mutual TLS, the registered endpoint), ops (/health, /metrics), app intake. */
+  ports: { peer: number; ops: number; app: number };
+  tls: { cert: string; key: string; ca: string; fingerprint: string };
+  contracts: SubchainContracts;
+  configPath: string;
+  storePath: string;
+}
+
+export interface PipeInfo {
+  id: string;
+  source: SideKey;
+  target: SideKey;
+  contractName: string;
+  contractNameHash: string;
+  selectors: string[];
+}
+
+export interface LocalConsortium {
+  runDir: string;
+  /** Name of the environment variable the relayer configs read the keystore password from. */
+  passwordEnv: string;
+  /** The keystore password of this run (local only: never put it in a file). */
+  password: string;
+  chains: { governance: ChainInfo; a: ChainInfo; b: ChainInfo };
+  governance: { [K in keyof GovernanceContracts]: string };
+  institutions: { genesis: number[]; audit: number; drugMakerA: number; hospitalB: number };
+  accounts: { deployer: KeyRef; governors: KeyRef[]; genesisAdmins: KeyRef[]; auditAdmin: KeyRef; auditor: KeyRef };
+  business: { a: BusinessSide; b: BusinessSide };
+  pipes: { aToB: PipeInfo; bToA: PipeInfo };
+  verifiers: { address: string; kind: number; weight: number }[];
+  /** Where the whole description (no secrets) was written. */
+  manifestPath: string;
+  stop(): Promise<void>;
+}
+
+const SIDES = {
+  a: { name: "Drug Maker A", slug: "drug-maker-a", chainName: "Sub-chain A", configName: "sub_a", suffix: "A", chainId: SUBCHAIN_A_CHAIN_ID },
+  b: { name: "Hospital B", slug: "hospital-b", chainName: "Sub-chain B", configName: "sub_b", suffix: "B", chainId: SUBCHAIN_B_CHAIN_ID },
+} as const;
+
+const GENESIS = ["Health Regulator", "Pharma Association", "Hospital Alliance"] as const;
+
+const KEY_NAMES = [
+  "deployer",
+  "genesis-1-admin",
+  "genesis-1-governor",
+  "genesis-2-admin",
+  "genesis-2-governor",
+  "genesis-3-admin",
+  "genesis-3-governor",
+  "audit-admin",
+  "auditor",
+  ...(["a", "b"] as const).flatMap((s) => ["admin", "operator", "business", "relayer", "app"].map((r) => `${SIDES[s].slug}-${r}` as const)),
+] as const;
+type KeyName = (typeof KEY_NAMES)[number];
+
+const ref = (k: LocalKey): KeyRef => ({ address: k.address, keystore: k.keystore });
+
+/** Everything a running setup holds while it works: chains, keys, signers by chain. */
+interface Run {
+  dir: string;
+  log: Log;
+  opts: Required<Omit<LocalConsortiumOptions, "runDir" | "log">>;
+  chains: { governance: LocalChain; a: LocalChain; b: LocalChain };
+  keys: Record<KeyName, LocalKey>;
+  pki: LocalPki;
+  /** A key's signer on a chain. */
+  signer(name: KeyName, chain: "governance" | SideKey): Signer;
+}
+
+async function startChains(blockTime: number, log: Log): Promise<Run["chains"]> {
+  const mixed = { blockTime: blockTime || undefined, mixedMining: blockTime > 0 };
+  const started = await Promise.allSettled([
+    startAnvil({ name: "governance", chainId: GOVERNANCE_CHAIN_ID, ...mixed }),
+    startAnvil({ name: "sub-a", chainId: SUBCHAIN_A_CHAIN_ID, ...mixed }),
+    startAnvil({ name: "sub-b", chainId: SUBCHAIN_B_CHAIN_ID, ...mixed }),
+  ]);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    throw new DeployError("a local chain did not start", {}, { cause: (failed as PromiseRejectedResult).reason });
+  }
+  const [governance, a, b] = started.map((s) => (s as PromiseFulfilledResult<LocalChain>).value);
+  log(`chains: governance ${governance.url} (chain id ${governance.chainId}), A ${a.url} (${a.chainId}), B ${b.url} (${b.chainId})`);
+  return { governance, a, b };
+}
+
+/**
+ * Starts and sets up a whole local consortium. On any failure the chains it started are stopped and the error is
+ * rethrown. The caller stops it with `stop()` (relayers it starts itself are its own to stop).
+ */
+export async function setupLocalConsortium(options: LocalConsortiumOptions = {}): Promise<LocalConsortium> {
+  const log = options.log ?? (() => undefined);
+  const dir = resolve(options.runDir ?? mkdtempSync(join(tmpdir(), "ccgp-local-")));
+  mkdirSync(dir, { recursive: true });
+  const opts = {
+    password: options.password ?? process.env[KEYSTORE_PASSWORD_ENV] ?? LOCAL_KEYSTORE_PASSWORD,
+    confirmations: options.confirmations ?? 1,
+    blockTime: options.blockTime ?? 1,
+    pipeRatePerMinute: options.pipeRatePerMinute ?? 60_000,
+    relayerRatePerSecond: options.relayerRatePerSecond ?? 1_000,
+    relayerLogLevel: options.relayerLogLevel ?? "info",
+    scryptN: options.scryptN ?? LOCAL_SCRYPT_N,
+  };
+  const chains = await startChains(opts.blockTime, log);
+  const stop = async () => void (await Promise.all(Object.values(chains).map((c) => c.stop())));
+  try {
+    const run = await prepare(dir, log, opts, chains);
+    return await build(run, stop);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Keys, funds and certificates. */
+async function prepare(dir: string, log: Log, opts: Run["opts"], chains: Run["chains"]): Promise<Run> {
+  const keys = await createLocalKeys(KEY_NAMES, join(dir, "keys"), opts.password, opts.scryptN);
+  const providers = {
+    governance: localProvider(chains.governance.url, chains.governance.chainId),
+    a: localProvider(chains.a.url, chains.a.chainId),
+    b: localProvider(chains.b.url, chains.b.chainId),
+  };
+  const all = Object.values(keys).map((k) => k.address);
+  await Promise.all(Object.values(providers).map((p) => fund(p, all)));
+  log(`keys: ${all.length} accounts in encrypted keystores under ${join(dir, "keys")}, funded on the three chains`);
+  const pki = new LocalPki(join(dir, "tls"));
+  const signer = (name: KeyName, chain: "governance" | SideKey): Signer => keys[name].wallet.connect(providers[chain]);
+  return { dir, log, opts, chains, keys, pki, signer };
+}
+
+async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsortium> {
+  const { log } = run;
+  // The sub-chains do not depend on the governance chain: deploy them meanwhile.
+  const subchains = Promise.all((["a", "b"] as const).map((s) => deploySide(run, s)));
+  subchains.catch(() => undefined);
+  const gov = await deployGovernanceChain(run);
+  const council = new Council(gov.voting, gov.membership, [1, 2, 3].map((i) => run.signer(`genesis-${i}-governor` as KeyName, "governance")));
+  const audit = await council.admit(run.signer("audit-admin", "governance"), "Audit Office", InstitutionKind.Audit, { role: "auditor" });
+  await council.addAccount(run.signer("audit-admin", "governance"), run.keys.auditor.address, audit, Role.Auditor, "auditor account");
+  log(`admitted Audit Office (institution ${audit}) with auditor ${run.keys.auditor.address}`);
+
+  const [contractsA, contractsB] = await subchains;
+  const a = await enrolSide(run, council, gov, "a", contractsA);
+  const b = await enrolSide(run, council, gov, "b", contractsB);
+  const aToB = await openPipe(run, council, gov, a, b);
+  const bToA = await openPipe(run, council, gov, b, a);
+
+  const verifiers = [
+    { address: a.accounts.business.address, kind: VerifierKind.Service, weight: 1 },
+    { address: b.accounts.business.address, kind: VerifierKind.Service, weight: 1 },
+    { address: run.keys.auditor.address, kind: VerifierKind.Auditor, weight: 1 },
+  ];
+  for (const v of verifiers) await council.decide(gov.ledger, "setVerifier", [v.address, v.kind, v.weight], `verifier ${v.address}`);
+  log(`verifiers by vote: the two service signers and the auditor, weight 1 each (confirmation takes more than half)`);
+
+  const governance = Object.fromEntries(
+    await Promise.all(Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()])),
+  ) as LocalConsortium["governance"];
+  for (const side of [a, b]) writeSideConfig(run, governance, side);
+  log(`relayer configs: ${a.configPath}, ${b.configPath}`);
+
+  const info = (c: LocalChain): ChainInfo => ({ name: c.name, url: c.url, chainId: c.chainId, port: c.port, pid: c.process.pid!, stop: c.stop });
+  const consortium: LocalConsortium = {
+    runDir: run.dir,
+    passwordEnv: KEYSTORE_PASSWORD_ENV,
+    password: run.opts.password,
+    chains: { governance: info(run.chains.governance), a: info(run.chains.a), b: info(run.chains.b) },
+    governance,
+    institutions: { genesis: [1, 2, 3], audit, drugMakerA: a.institutionId, hospitalB: b.institutionId },
+    accounts: {
+      deployer: ref(run.keys.deployer),
+      governors: [1, 2, 3].map((i) => ref(run.keys[`genesis-${i}-governor` as KeyName])),
+      genesisAdmins: [1, 2, 3].map((i) => ref(run.keys[`genesis-${i}-admin` as KeyName])),
+      auditAdmin: ref(run.keys["audit-admin"]),
+      auditor: ref(run.keys.auditor),
+    },
+    business: { a, b },
+    pipes: { aToB, bToA },
+    verifiers,
+    manifestPath: join(run.dir, "consortium.json"),
+    stop,
+  };
+  const { password: _password, ...manifest } = consortium;
+  writeFileSync(consortium.manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+  log(`manifest: ${consortium.manifestPath}`);
+  return consortium;
+}
+
+async function deployGovernanceChain(run: Run): Promise<GovernanceContracts> {
+  const admins = [1, 2, 3].map((i) => run.keys[`genesis-${i}-admin` as KeyName].address);
+  const governors = [1, 2, 3].map((i) => run.keys[`genesis-${i}-governor` as KeyName].address);
+  const cfg = parseConsortium({
+    name: "CCGP local consortium",
+    votingPeriodSeconds: 3600,
+    genesis: GENESIS.map((name, i) => ({ name, identity: `local:${name}`, attributes: { genesis: i + 1 }, admin: admins[i], weight: 1, governors: [governors[i]] })),
+  });
+  const { record: _record, ...contracts } = await deployGovernance(run.signer("deployer", "governance"), cfg, {
+    network: "local",
+    recordDir: run.dir,
+    log: (line) => run.log(`governance: ${line}`),
+  });
+  return contracts;
+}
+
+/** A sub-chain's contracts, deployed by the side's operator (the sub-chain's admin). */
+async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
+  const slug = SIDES[s].slug;
+  const relayers = [run.keys[`${slug}-relayer`].address, run.keys[`${slug}-business`].address];
+  const contracts = await deploySubchain(run.signer(`${slug}-operator`, s), SIDES[s].suffix, relayers, run.keys[`${slug}-operator`].address);
+  run.log(`${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`);
+  return contracts;
+}
+
+/** A business institution joins, gets its accounts, service (enabled by vote), sub-chain, app and CNS names. */
+async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s: SideKey, contracts: SubchainContracts): Promise<BusinessSide> {
+  const { slug, name, chainName, configName, chainId } = SIDES[s];
+  const key = (role: string) => run.keys[`${slug}-${role}` as KeyName];
+  const admin = run.signer(`${slug}-admin`, "governance");
+  const operator = run.signer(`${slug}-operator`, "governance");
+  const institutionId = await council.admit(admin, name, InstitutionKind.Business, { sector: s === "a" ? "pharma" : "hospital" });
+  await council.addAccount(admin, key("operator").address, institutionId, Role.Operator, `${name} operator`);
+  await council.addAccount(admin, key("business").address, institutionId, Role.Business, `${name} business account`);
+  run.log(`admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ${key("business").address}`);
+
+  const cert = run.pki.issue(slug);
+  const ports = { peer: await freePort(), ops: await freePort(), app: await freePort() };
+  const subchainId = id(`${slug}/subchain`);
+  const serviceId = id(`${slug}/relayer`);
+  const endpoint = { host: "127.0.0.1", port: ports.peer, tlsFingerprint: cert.fingerprint32 };
+  const what = `enabling of the ${name} relayer service`;
+  await council.pass(await council.proposalOf(gov.services.connect(operator).registerService(serviceId, subchainId, key("business").address, endpoint), what), what);
+  run.log(`${name}: service ${serviceId} at 127.0.0.1:${ports.peer}, TLS ${cert.fingerprint.slice(0, 16)}..., signer ${key("business").address}, enabled by vote`);
+
+  const c = gov.chains.connect(operator);
+  await mined(c.registerSubchain(subchainId, 1, chainId, serviceId, contracts.gateway, chainName), `${chainName} registration`);
+  const appId = id(`${slug}/traceability-app`);
+  const appName = `${name} traceability app`;
+  await mined(c.registerApp(appId, subchainId, key("app").address, appName), `${appName} registration`);
+  await mined(c.registerContract(contracts.names.drugTraceability, subchainId, contracts.drugTraceability), `CNS ${contracts.names.drugTraceability}`);
+  await mined(c.registerContract(contracts.names.evidenceDeposit, subchainId, contracts.evidenceDeposit), `CNS ${contracts.names.evidenceDeposit}`);
+  run.log(`${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`);
+
+  return {
+    key: s,
+    name,
+    slug,
+    institutionId,
+    accounts: { admin: ref(key("admin")), operator: ref(key("operator")), business: ref(key("business")), relayer: ref(key("relayer")) },
+    subchain: { id: subchainId, name: chainName, chainId, configName },
+    app: { id: appId, name: appName, key: ref(key("app")) },
+    service: { id: serviceId, endpoint },
+    ports,
+    tls: { cert: cert.certPath, key: cert.keyPath, ca: run.pki.ca.certPath, fingerprint: cert.fingerprint },
+    contracts,
+    configPath: join(run.dir, `relayer-${slug}.json`),
+    storePath: join(run.dir, "state", `relayer-${slug}.sqlite`),
+  };
+}
+
+/** The source side applies for a pipe to the target's DrugTraceability, the target authorises it (and a vote if required). */
+async function openPipe(run: Run, council: Council, gov: GovernanceContracts, src: BusinessSide, dst: BusinessSide): Promise<PipeInfo> {
+  const selectors = Object.values(CUSTODY_SELECTORS);
+  const contractName = dst.contracts.names.drugTraceability;
+  const spec = {
+    sourceApp: src.app.id,
+    targetApp: dst.app.id,
+    sourceService: src.service.id,
+    targetService: dst.service.id,
+    contractName: id(contractName),
+    operations: PIPE_READ | PIPE_WRITE,
+    selectors,
+    ratePerMinute: run.opts.pipeRatePerMinute,
+    maxPayloadBytes: 4096,
+    timeoutSeconds: 3600,
+  };
+  const what = `pipe ${src.key.toUpperCase()} -> ${dst.key.toUpperCase()}`;
+  const applied = await mined(gov.pipes.connect(run.signer(`${src.slug}-operator` as KeyName, "governance")).applyPipe(spec), `${what} application`);
+  const pipesAddress = (await gov.pipes.getAddress()).toLowerCase();
+  const event = applied.logs.filter((l) => l.address.toLowerCase() === pipesAddress).map((l) => gov.pipes.interface.parseLog(l)).find((p) => p?.name === "PipeApplied");
+  if (!event) throw new DeployError(`${what}: no PipeApplied event`, { tx: applied.hash });
+  const pipeId = event.args.pipeId as string;
+  const authorize = gov.pipes.connect(run.signer(`${dst.slug}-operator` as KeyName, "governance")).authorizePipe(pipeId);
+  if (await gov.pipes.activationVoteRequired()) await council.pass(await council.proposalOf(authorize, `${what} activation`), `${what} activation`);
+  else await mined(authorize, `${what} authorisation`);
+  run.log(`${what}: ${pipeId} active on ${contractName} (read|write, ${selectors.length} custody selectors)`);
+  return { id: pipeId, source: src.key, target: dst.key, contractName, contractNameHash: id(contractName), selectors };
+}
+
+function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide): void {
+  const chain = run.chains[side.key];
+  const g = run.chains.governance;
+  const json = relayerConfigJson(
+    {
+      institutionId: side.institutionId,
+      governance: { url: g.url, chainId: g.chainId, confirmations: run.opts.confirmations, contracts: governance },
+      chain: { name: side.subchain.configName, url: chain.url, chainId: chain.chainId, gateway: side.contracts.gateway, confirmations: run.opts.confirmations, startBlock: side.contracts.deployBlock },
+      keys: { service: side.accounts.relayer.keystore, business: side.accounts.business.keystore, passwordEnv: KEYSTORE_PASSWORD_ENV },
+      server: { port: side.ports.peer, cert: side.tls.cert, key: side.tls.key, ca: side.tls.ca },
+      metricsPort: side.ports.ops,
+      intakePort: side.ports.app,
+      app: { name: "traceability", keystore: side.app.key.keystore, contracts: [side.contracts.names.drugTraceability] },
+      heartbeatSeconds: 10,
+      storePath: side.storePath,
+      logLevel: run.opts.relayerLogLevel,
+      ratePerSecond: run.opts.relayerRatePerSecond,
+    },
+    side.configPath,
+  );
+  mkdirSync(join(run.dir, "state"), { recursive: true });
+  writeRelayerConfig(side.configPath, json);
+}

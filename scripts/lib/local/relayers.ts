@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DeployError } from "../deploy-governance";
+import type { BusinessSide, LocalConsortium } from "../local-consortium";
+
+/** The repository root (this file is scripts/lib/local/relayers.ts). */
+export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
+/** The relayer's process entry point. */
+export const RELAYER_MAIN = join(REPO_ROOT, "relayer", "src", "main.ts");
+
+/** Whether the relayer runtime (its process entry point) is in this checkout. */
+export const relayerRuntimeAvailable = (): boolean => existsSync(RELAYER_MAIN);
+
+export interface RelayerProcess {
+  side: BusinessSide;
+  pid: number;
+  logFile: string;
+  healthUrl: string;
+  metricsUrl: string;
+  intakeUrl: string;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
+  /** SIGTERM (the relayer stops cleanly through its AbortController), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const lastLines = (file: string, n = 20): string => {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-n).join("\n");
+  } catch {
+    return "";
+  }
+};
+
+/**
+ * Starts one relayer process for a business institution (`relayer/src/main.ts --config <file>`, TypeScript run
+ * through ts-node without type checking), its output appended to `<runDir>/logs/relayer-<slug>.log`, and waits
+ * until its `/health` answers 200. A process that exits or stays unhealthy is refused with its last log lines.
+ */
+export async function startRelayerProcess(c: LocalConsortium, side: BusinessSide, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayerProcess> {
+  if (!relayerRuntimeAvailable()) throw new DeployError(`the relayer runtime is not in this checkout (${RELAYER_MAIN} is missing)`);
+  const logDir = join(c.runDir, "logs");
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `relayer-${side.slug}.log`);
+  const fd = openSync(logFile, "a");
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", side.configPath], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...opts.env, [c.passwordEnv]: c.password, TS_NODE_TRANSPILE_ONLY: "true" },
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise<number | string>((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
+  const ops = `http://127.0.0.1:${side.ports.ops}`;
+  const proc: RelayerProcess = {
+    side,
+    pid: child.pid!,
+    logFile,
+    healthUrl: `${ops}/health`,
+    metricsUrl: `${ops}/metrics`,
+    intakeUrl: `http://127.0.0.1:${side.ports.app}`,
+    exited,
+    stop: async (graceMs = 10_000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitHealthy(proc, child, opts.timeoutMs ?? 60_000);
+  } catch (err) {
+    await proc.stop(2_000);
+    throw err;
+  }
+  return proc;
+}
+
+async function waitHealthy(proc: RelayerProcess, child: { exitCode: number | null; signalCode: string | null }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new DeployError(`relayer of ${proc.side.name} exited (${child.exitCode ?? child.signalCode}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
+    try {
+      const res = await fetch(proc.healthUrl, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+      last = `${res.status} ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new DeployError(`relayer of ${proc.side.name} not healthy after ${timeoutMs} ms (${proc.healthUrl}: ${last}); ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The seed scenario of the local consortium (white paper 5.2, joint drug traceability): Drug Maker A records a
+ * batch on sub-chain A, then its app asks, through the pipe A -> B, for the batch's custody to continue on
+ * sub-chain B. The app signs stage 1 of an AMDP packet and posts it to A's relayer intake; the relayers do the rest.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
+import type { Address, Hex, LocalAccount } from "viem";
+import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../relayer/src/amdp";
+import { loadKeystore } from "../../../relayer/src/keys";
+import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
+import { DeployError } from "../deploy-governance";
+import type { LocalConsortium, PipeInfo } from "../local-consortium";
+import { localProvider } from "./accounts";
+import { mined } from "./council";
+
+/** Ledger states by name (`ITransactionLedger.TxState`). */
+export const TX_STATES = ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"] as const;
+export type TxStateName = (typeof TX_STATES)[number];
+const FINAL: TxStateName[] = ["Confirmed", "Compensated", "Resolved", "Failed", "Expired", "Manual"];
+
+const drug = IDrugTraceability__factory.createInterface();
+
+const providers = new Map<string, JsonRpcProvider>();
+/** One provider per chain URL for the scenario's reads and writes. */
+function providerFor(c: LocalConsortium, chain: "governance" | "a" | "b"): JsonRpcProvider {
+  const { url, chainId } = c.chains[chain];
+  if (!providers.has(url)) providers.set(url, localProvider(url, chainId));
+  return providers.get(url)!;
+}
+
+/** A signer for a consortium account on one of its chains, from its keystore. */
+export async function keystoreSigner(c: LocalConsortium, keystore: string, chain: "governance" | "a" | "b"): Promise<Signer> {
+  const wallet = await Wallet.fromEncryptedJson(readFileSync(keystore, "utf8"), c.password);
+  return wallet.connect(providerFor(c, chain));
+}
+
+/** Drug Maker A records a batch on sub-chain A (`DrugTraceability.recordBatch`, by its operator). */
+export async function recordBatch(c: LocalConsortium, batchId: string, dataHash: string): Promise<{ tx: string; block: number }> {
+  const a = c.business.a;
+  const operator = await keystoreSigner(c, a.accounts.operator.keystore, "a");
+  const contract = DrugTraceability__factory.connect(a.contracts.drugTraceability, operator);
+  const receipt = await mined(contract.recordBatch(batchId, a.accounts.operator.address, dataHash), `recordBatch ${batchId} on sub-chain A`);
+  return { tx: receipt.hash, block: receipt.blockNumber };
+}
+
+export interface CustodyRequest {
+  pipe: PipeInfo;
+  batchId: string;
+  custodian: string;
+  dataHash: string;
+  sequence: bigint;
+  /** Seconds from now; default 600. */
+  ttlSeconds?: number;
+  txId?: string;
+}
+
+/** The AMDP packet of a custody write on the pipe's target, signed in stage 1 with the source app's key. */
+export async function signCustodyRequest(c: LocalConsortium, app: LocalAccount, req: CustodyRequest): Promise<SignedPacket> {
+  const src = c.business[req.pipe.source];
+  const dst = c.business[req.pipe.target];
+  const payload = drug.encodeFunctionData("continueCustody", [req.batchId, req.custodian, req.dataHash]) as Hex;
+  const packet: Packet = {
+    pipeId: req.pipe.id as Hex,
+    sourceInstitution: src.institutionId,
+    targetInstitution: dst.institutionId,
+    targetService: dst.service.id as Hex,
+    contractName: req.pipe.contractNameHash as Hex,
+    operation: Operation.Write,
+    selector: payload.slice(0, 10) as Hex,
+    payloadHash: keccak256(payload) as Hex,
+    txId: (req.txId ?? hexlify(randomBytes(32))) as Hex,
+    sequence: req.sequence,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + (req.ttlSeconds ?? 600)),
+    signer: app.address as Address,
+  };
+  const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
+  return { packet, payload, signatures: { app: await signPacket(app, domain, packet) } };
+}
+
+/** The source app's key (from its keystore). */
+export async function appAccount(c: LocalConsortium, pipe: PipeInfo): Promise<LocalAccount> {
+  return loadKeystore(c.business[pipe.source].app.key.keystore, c.password);
+}
+
+/** The next sequence of a pipe, as the ledger counts them (the last one opened, plus one). */
+export async function nextSequence(c: LocalConsortium, pipe: PipeInfo): Promise<bigint> {
+  const ledger = TransactionLedger__factory.connect(c.governance.ledger, providerFor(c, "governance"));
+  return (await ledger.pipeOf(pipe.id)).lastSequence + 1n;
+}
+
+/** Posts a stage-1 packet to a relayer's app intake (`POST /v1/requests`); returns its answer or throws its refusal. */
+export async function postRequest(intakeUrl: string, signed: SignedPacket): Promise<{ txId: string; status: string }> {
+  const res = await fetch(`${intakeUrl}/v1/requests`, { method: "POST", headers: { "content-type": "application/json" }, body: encodePacket(signed) });
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.status !== 202) throw new DeployError(`intake ${intakeUrl} refused the request: ${res.status} ${JSON.stringify(body)}`, { status: res.status, body });
+  return body as { txId: string; status: string };
+}
+
+/** The ledger state of a transaction, by name. */
+export async function ledgerState(c: LocalConsortium, txId: string): Promise<TxStateName> {
+  const ledger = TransactionLedger__factory.connect(c.governance.ledger, providerFor(c, "governance"));
+  const [state] = await ledger.statusOf(txId);
+  return TX_STATES[Number(state)];
+}
+
+/** Waits until the ledger has the transaction in a final or abnormal state (or `want`); throws after `timeoutMs`. */
+export async function waitForLedger(c: LocalConsortium, txId: string, want: TxStateName, timeoutMs: number, onChange?: (s: TxStateName) => void): Promise<TxStateName> {
+  const deadline = Date.now() + timeoutMs;
+  let last: TxStateName | undefined;
+  for (;;) {
+    const state = await ledgerState(c, txId);
+    if (state !== last) onChange?.(state);
+    last = state;
+    if (state === want || FINAL.includes(state)) return state;
+    if (Date.now() > deadline) throw new DeployError(`transaction ${txId} still ${state} on the ledger after ${timeoutMs} ms (waiting for ${want})`, { txId, state });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A fresh batch id and data hash for one run of the scenario. */
+export function newBatch(tag = new Date().toISOString()): { batchId: string; dataHash: string } {
+  return { batchId: id(`batch:${tag}:${hexlify(randomBytes(4))}`), dataHash: id(`batch-data:${tag}`) };
+}

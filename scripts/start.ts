@@ -1,0 +1,153 @@
+/**
+ * `npm start`: the embedded local consortium (docs/local-consortium.md). Starts three anvil chains, deploys and
+ * bootstraps everything by votes, starts one relayer per business institution, runs the seed scenario (a drug
+ * batch recorded on sub-chain A, its custody continued on sub-chain B through the pipe), prints where to look, and
+ * keeps running until Ctrl-C. `--once` (or CI=true) exits 0 after the scenario.
+ */
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consortium";
+import { relayerRuntimeAvailable, startRelayerProcess, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
+import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
+import { encodePacket } from "../relayer/src/amdp";
+import { DrugTraceability__factory } from "../typechain-types";
+import { JsonRpcProvider } from "ethers";
+
+const RUNS_DIR = join(REPO_ROOT, ".ccgp", "local");
+/** Run dirs kept: older ones are removed at start, so repeated runs do not fill the disk. */
+const KEEP_RUNS = 5;
+const CONFIRM_TIMEOUT_MS = 120_000;
+
+const CONTRACT_LABELS: Record<string, string> = {
+  membership: "Membership",
+  voting: "VotingTickets",
+  services: "ServiceRegistry",
+  chains: "ChainRegistry",
+  pipes: "PipeRegistry",
+  credit: "CreditScore",
+  ledger: "TransactionLedger",
+  ledgerRecovery: "LedgerRecovery",
+};
+
+const say = (line = ""): void => console.log(line);
+const step = (line: string): void => console.log(`  ${line}`);
+
+interface Running {
+  consortium?: LocalConsortium;
+  relayers: RelayerProcess[];
+}
+
+/** A fresh run dir `.ccgp/local/<timestamp>`; keeps the newest few earlier runs. */
+function freshRunDir(): string {
+  mkdirSync(RUNS_DIR, { recursive: true });
+  const earlier = readdirSync(RUNS_DIR).sort();
+  for (const old of earlier.slice(0, Math.max(0, earlier.length - (KEEP_RUNS - 1)))) rmSync(join(RUNS_DIR, old), { recursive: true, force: true });
+  const dir = join(RUNS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function stopAll(run: Running): Promise<void> {
+  await Promise.all(run.relayers.map((r) => r.stop()));
+  await run.consortium?.stop();
+}
+
+interface ScenarioOutcome {
+  batchId: string;
+  recordTx: string;
+  txId?: string;
+  state?: TxStateName;
+  custodySteps?: bigint;
+}
+
+/** The seed scenario: record a batch on A; with relayers, continue its custody on B through the pipe A -> B. */
+async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise<ScenarioOutcome> {
+  say("\nseed scenario: joint drug traceability");
+  const { batchId, dataHash } = newBatch();
+  const recorded = await recordBatch(c, batchId, dataHash);
+  step(`Drug Maker A recorded batch ${batchId} on sub-chain A (DrugTraceability.recordBatch, tx ${recorded.tx}, block ${recorded.block})`);
+  const pipe = c.pipes.aToB;
+  const app = await appAccount(c, pipe);
+  const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
+  step(`the app signed stage 1 of an AMDP packet: continueCustody on ${pipe.contractName} through pipe A -> B, tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`);
+  if (relayers.length === 0) {
+    step(`relayer runtime not available (${RELAYER_MAIN} is missing): the packet is not sent. It would be posted to`);
+    step(`http://127.0.0.1:${c.business.a.ports.app}/v1/requests as:\n${encodePacket(signed)}`);
+    return { batchId, recordTx: recorded.tx, txId: signed.packet.txId };
+  }
+  const source = relayers.find((r) => r.side.key === "a")!;
+  const accepted = await postRequest(source.intakeUrl, signed);
+  step(`posted to Drug Maker A's relayer ${source.intakeUrl}/v1/requests: ${accepted.status}`);
+  const state = await waitForLedger(c, signed.packet.txId, "Confirmed", CONFIRM_TIMEOUT_MS, (s) => step(`ledger: ${s}`));
+  const b = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
+  const custodySteps = await DrugTraceability__factory.connect(c.business.b.contracts.drugTraceability, b).custodyLength(batchId);
+  b.destroy();
+  step(`sub-chain B: batch ${batchId} has ${custodySteps} custody step(s) on DrugTraceability/B`);
+  return { batchId, recordTx: recorded.tx, txId: signed.packet.txId, state, custodySteps };
+}
+
+function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {
+  say("\nwhere to look");
+  for (const [label, chain] of [["governance chain", c.chains.governance], ["sub-chain A", c.chains.a], ["sub-chain B", c.chains.b]] as const)
+    step(`${label.padEnd(17)} ${chain.url} (chain id ${chain.chainId})`);
+  for (const [name, address] of Object.entries(c.governance)) step(`${CONTRACT_LABELS[name].padEnd(17)} ${address}`);
+  for (const s of [c.business.a, c.business.b])
+    step(`${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}`);
+  step(`pipes             A -> B ${c.pipes.aToB.id}, B -> A ${c.pipes.bToA.id}`);
+  step(`batch             ${outcome.batchId} (recorded in tx ${outcome.recordTx})`);
+  if (outcome.txId) step(`transaction       ${outcome.txId}: ledger state ${outcome.state ?? "not opened (no relayer)"}`);
+  for (const r of relayers) {
+    step(`relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ${r.intakeUrl}/v1/requests`);
+    if (outcome.txId) step(`  ${r.intakeUrl}/v1/transactions/${outcome.txId}`);
+    step(`  log ${r.logFile}`);
+  }
+  step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
+  step(`keystore password in $${c.passwordEnv} (local default: ccgp-local-only)`);
+}
+
+async function main(): Promise<void> {
+  const once = process.argv.includes("--once") || process.env.CI === "true";
+  const run: Running = { relayers: [] };
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      say(`\n${why}: stopping relayers and chains`);
+      await stopAll(run);
+      say("stopped");
+    })();
+    return stopping;
+  };
+  process.once("SIGINT", () => void shutdown("Ctrl-C").then(() => process.exit(0)));
+  process.once("SIGTERM", () => void shutdown("SIGTERM").then(() => process.exit(0)));
+  try {
+    const runDir = freshRunDir();
+    say(`CCGP local consortium, run dir ${runDir}`);
+    run.consortium = await setupLocalConsortium({ runDir, log: step });
+    const c = run.consortium;
+    if (relayerRuntimeAvailable()) {
+      say("\nrelayers");
+      for (const side of [c.business.a, c.business.b]) {
+        const r = await startRelayerProcess(c, side);
+        run.relayers.push(r);
+        step(`${side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
+        void r.exited.then((code) => stopping || say(`relayer of ${side.name} exited (${code}); see ${r.logFile}`));
+      }
+    }
+    const outcome = await scenario(c, run.relayers);
+    printWhereToLook(c, run.relayers, outcome);
+    if (outcome.state !== undefined && outcome.state !== "Confirmed") throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
+  } catch (err) {
+    console.error(`\nnpm start failed: ${(err as Error).message}`);
+    await shutdown("failure");
+    process.exit(1);
+  }
+  if (once) {
+    await shutdown(process.env.CI === "true" ? "CI" : "--once");
+    process.exit(0);
+  }
+  say("\nrunning; Ctrl-C stops everything started above");
+  // Keeps the process alive until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
+}
+
+void main();
