@@ -4,8 +4,9 @@
  * through the ledger until a governor resolves it, and sends app requests to an app intake. Bad input exits 2
  * naming the argument; a contract's refusal exits 1 naming the decoded custom error.
  *
- * `send` is tested against a small HTTP intake in the test (./intake.ts) that checks each packet with the
- * relayer's verifier (decodePacket + verifyStage1): the relayer runtime is not merged yet.
+ * Here `send` posts to a small HTTP intake (./intake.ts) that checks each packet with the relayer's verifier
+ * (decodePacket + verifyStage1) while the test plays the relayers on the ledger; send.relayer.test.ts runs it
+ * against the real relayer runtime.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -294,9 +295,9 @@ describe("ccgp command line", function () {
     });
 
     it("waits for the transaction to be confirmed, showing its progress", async () => {
-      const running = ccgp(send("write", "--function", WRITE_SIG, "--args", args(), "--wait", "--poll-ms", "200", "--steps", '[{"side":"target","operation":"write"}]'), w.env);
+      const running = ccgp(send("write", "--function", WRITE_SIG, "--args", args(), "--wait", "--poll-ms", "200", "--steps", '[{"side":"target"}]'), w.env);
       const signed = await intake.next();
-      expect(intake.accepted.at(-1)!.steps).to.deep.equal([{ side: "target", operation: "write" }]);
+      expect(intake.accepted.at(-1)!.steps).to.deep.equal([{ side: "target" }]);
       // The source relayer opens it, the target relayer records its result, the verifier endorses it.
       await relayOpen(w, signed.packet, signed.signatures.app as Hex);
       await executeAndConfirm(w, signed.packet.txId, (await contracts(w).pipes.route(pipeId)).targetSubchain, true);

@@ -79,10 +79,37 @@ interface Built {
   payload: Hex;
   signature: Hex;
   deadline: bigint;
+  /** With source steps: the salt that binds them to the transaction id. */
+  salt?: Hex;
 }
 
+const random32 = () => hexlify(randomBytes(32)) as Hex;
+
+/**
+ * The transaction id. Source steps are not in the signed packet, so the relayer takes them only when the id commits
+ * to them: `txId = keccak256(abi.encode(salt, planDigest(steps)))` (relayer/src/tx/plan.ts), checked here first.
+ */
+async function txIdFor(opts: SendOptions, packet: Packet, payload: Hex, steps: unknown): Promise<{ txId: Hex; salt?: Hex }> {
+  if (steps === undefined) return { txId: (opts.txId ?? random32()) as Hex };
+  const { boundTxId, planOf, PlanError } = await import("../tx/plan");
+  let plan;
+  try {
+    plan = planOf(packet, payload, steps);
+  } catch (err) {
+    if (err instanceof PlanError) throw usage("--steps", err.message);
+    throw err;
+  }
+  if (plan.steps.every((step) => step.side === 1)) return { txId: (opts.txId ?? random32()) as Hex };
+  if (opts.txId) throw usage("--tx-id", "cannot be chosen with source steps: the id is derived from them (it commits to what the app signs for)");
+  const salt = random32();
+  return { txId: boundTxId(salt, plan.steps), salt };
+}
+
+/** Seconds of slack below the pipe's timeout, so that the relayer's clock and the ledger's accept the deadline. */
+const slackOf = (timeout: bigint): bigint => (timeout / 10n < 30n ? timeout / 10n : 30n);
+
 /** The packet from the pipe's route, checked against the pipe as the relayer will check it, signed by the app. */
-async function build(s: Session, opts: SendOptions, operation: 0 | 1, account: Awaited<ReturnType<typeof appAccount>>): Promise<Built> {
+async function build(s: Session, opts: SendOptions, operation: 0 | 1, steps: unknown, account: Awaited<ReturnType<typeof appAccount>>): Promise<Built> {
   const route = await read("route", () => s.gov.pipes.route(opts.pipe));
   if (route.status === 0n) throw usage("--pipe", `no pipe ${opts.pipe} in PipeRegistry ${s.record.pipes}`);
   if (route.sourceAppKey.toLowerCase() !== account.address.toLowerCase())
@@ -98,8 +125,11 @@ async function build(s: Session, opts: SendOptions, operation: 0 | 1, account: A
     });
   const timeout = BigInt(route.timeoutSeconds);
   if (opts.deadline !== undefined && opts.deadline > timeout) throw usage("--deadline", `${opts.deadline} s is beyond the pipe's timeout of ${timeout} s`);
-  const now = BigInt((await s.chain.provider.getBlock("latest"))!.timestamp);
-  const deadline = now + (opts.deadline ?? timeout);
+  // The earlier of the chain's clock and ours: the ledger and the relayer each refuse a deadline beyond their now + timeout.
+  const chainNow = BigInt((await s.chain.provider.getBlock("latest"))!.timestamp);
+  const localNow = BigInt(Math.floor(Date.now() / 1000));
+  const now = chainNow < localNow ? chainNow : localNow;
+  const deadline = now + (opts.deadline ?? timeout - slackOf(timeout));
   const [lastSequence] = await read("pipeOf", () => s.gov.ledger.pipeOf(opts.pipe));
   const packet: Packet = {
     pipeId: opts.pipe as Hex,
@@ -110,35 +140,38 @@ async function build(s: Session, opts: SendOptions, operation: 0 | 1, account: A
     operation,
     selector,
     payloadHash: keccak256(payload) as Hex,
-    txId: (opts.txId ?? hexlify(randomBytes(32))) as Hex,
+    txId: `0x${"00".repeat(32)}`,
     sequence: opts.sequence ?? lastSequence + 1n,
     deadline,
     signer: account.address,
   };
+  const { txId, salt } = await txIdFor(opts, packet, payload, steps);
+  packet.txId = txId;
   // Loaded here: the codec's schemas and viem's signing are only needed once the packet is ready.
   const { packetDomain, signPacket } = await import("../amdp");
   const domain = packetDomain(s.chain.chainId, (await s.gov.ledger.getAddress()) as Hex);
-  return { packet, payload, signature: await signPacket(account, domain, packet), deadline };
+  return { packet, payload, signature: await signPacket(account, domain, packet), deadline, salt };
 }
 
 interface Accepted {
   txId: string;
   status: string;
+  sequence?: string;
 }
 
 /** Posts the signed packet to the app intake (contract 3): 202 {txId, status}, or 4xx {code, message}. */
 async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
   const { encodePacket } = await import("../amdp");
   const wire = JSON.parse(encodePacket({ packet: built.packet, payload: built.payload, signatures: { app: built.signature } })) as Record<string, unknown>;
-  const body = steps === undefined ? wire : { ...wire, steps };
+  const body = { ...wire, ...(steps === undefined ? {} : { steps }), ...(built.salt === undefined ? {} : { salt: built.salt }) };
   let res: Response;
   try {
     res = await fetch(new URL("/v1/requests", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   } catch (err) {
     throw failed(`--relayer ${url.origin}: cannot reach the relayer (${networkReason(err)})`, { url: url.href }, err);
   }
-  const answer = (await res.json().catch(() => ({}))) as { txId?: string; status?: string; code?: string; message?: string; error?: { code?: string; message?: string } };
-  if (res.status === 202 || res.ok) return { txId: answer.txId ?? built.packet.txId, status: answer.status ?? "accepted" };
+  const answer = (await res.json().catch(() => ({}))) as { txId?: string; status?: string; sequence?: string; code?: string; message?: string; error?: { code?: string; message?: string } };
+  if (res.status === 202 || res.ok) return { txId: answer.txId ?? built.packet.txId, status: answer.status ?? "accepted", sequence: answer.sequence };
   const code = answer.code ?? answer.error?.code ?? `HTTP_${res.status}`;
   const message = answer.message ?? answer.error?.message ?? res.statusText;
   throw new CliError(CliErrorCode.Refused, `the relayer refused the request: ${code}: ${message}`, { status: res.status, code, message });
@@ -147,15 +180,27 @@ async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ENDED = new Set(["Confirmed", "Compensated", "Resolved", "Failed", "Expired", "Manual"]);
 
-/** The relayer's view of a transaction (GET /v1/transactions/:txId); undefined while it does not know it. */
-async function relayerView(url: URL, txId: string): Promise<{ status?: string } | undefined> {
+/** What the relayer says of a transaction: its journal entries (`role status`, and an error if any). */
+interface RelayerView {
+  status?: string;
+  relayer?: { role?: string; status?: string; error?: string | null }[];
+}
+
+/** The relayer's view (GET /v1/transactions/:txId) as one line; undefined while it does not know the transaction. */
+async function relayerView(url: URL, txId: string): Promise<{ text: string; failed?: string } | undefined> {
+  let view: RelayerView;
   try {
     const res = await fetch(new URL(`/v1/transactions/${txId}`, url));
     if (!res.ok) return undefined;
-    return (await res.json()) as { status?: string };
+    view = (await res.json()) as RelayerView;
   } catch {
     return undefined; // the ledger is the authority; the relayer's view only adds detail
   }
+  const entries = view.relayer ?? (view.status ? [{ status: view.status }] : []);
+  if (entries.length === 0) return undefined;
+  const text = entries.map((e) => [e.role, e.status].filter(Boolean).join(" ")).join(", ");
+  const failed = entries.find((e) => e.status === "failed");
+  return { text, failed: failed ? (failed.error ?? "failed") : undefined };
 }
 
 /** Follows the transaction until the ledger shows an end (or Manual: waits for a governor). */
@@ -166,12 +211,12 @@ async function follow(out: Output, s: Session, url: URL, txId: string, opts: Sen
   for (;;) {
     const [view, status] = await Promise.all([relayerView(url, txId), read("statusOf", () => s.gov.ledger.statusOf(txId))]);
     const state = enumName(TX_STATE, status.state);
-    const line = `${txId}: ledger ${state}${status.state === 0n ? "" : ` (${status.stepsDone}/${status.stepCount} steps)`}${view?.status ? `, relayer ${view.status}` : ""}`;
+    const line = `${txId}: ledger ${state}${status.state === 0n ? "" : ` (${status.stepsDone}/${status.stepCount} steps)`}${view ? `, relayer ${view.text}` : ""}`;
     if (line !== last) out.progress(line);
     last = line;
     if (ENDED.has(state)) return state;
-    if (status.state === 0n && view?.status && /refused|rejected|failed/i.test(view.status))
-      throw new CliError(CliErrorCode.Refused, `the relayer gave up on ${txId}: ${view.status}`, { view });
+    if (status.state === 0n && view?.failed)
+      throw new CliError(CliErrorCode.Refused, `the relayer gave up on ${txId} before opening it: ${view.failed}`, { txId, error: view.failed });
     if (Date.now() > giveUp) throw failed(`gave up waiting for ${txId}: ledger ${state}`, { txId, state });
     await sleep(Number(opts.pollMs));
   }
@@ -184,11 +229,11 @@ async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): 
   payloadOf(opts); // bad --function/--args is bad input: refuse it before the keystore and the network
   const account = await appAccount(opts.appKeystore, ctx.env);
   const s = await session(opts, ctx);
-  const built = await build(s, opts, Operation[kind], account);
+  const built = await build(s, opts, Operation[kind], steps, account);
   s.out.progress(`${kind} ${built.packet.selector} on pipe ${opts.pipe}: tx ${built.packet.txId}, sequence ${built.packet.sequence}, signed by ${account.address}`);
   const accepted = await post(url, built, steps);
   s.out.progress(`accepted by the relayer: ${accepted.status}`);
-  const data = { txId: accepted.txId, status: accepted.status, pipeId: opts.pipe, sequence: built.packet.sequence, deadline: built.deadline };
+  const data = { txId: accepted.txId, status: accepted.status, pipeId: opts.pipe, sequence: accepted.sequence ?? built.packet.sequence, deadline: built.deadline };
   if (!opts.wait) return s.out.result([accepted.txId], data);
   const state = await follow(s.out, s, url, accepted.txId, opts, built.deadline);
   s.out.result([`${accepted.txId} ${state}`], { ...data, state });
@@ -209,10 +254,10 @@ export function addSendCommands(root: Command, ctx: Env): void {
         .option("--function <signature>", "the target function, e.g. batch(bytes32)")
         .option("--args <json>", "its arguments as a JSON array", "[]")
         .option("--data <hex>", "or: the raw calldata", hexDataArg)
-        .option("--steps <json>", "the atomic steps, when more than the single target step (passed to the relayer)")
+        .option("--steps <json>", 'the atomic steps, when more than the target step: [{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]')
         .option("--sequence <n>", "packet sequence (default: the pipe's last on the ledger + 1)", positiveArg)
-        .option("--tx-id <id>", "transaction id (default: random)", bytes32Arg)
-        .option("--deadline <seconds>", "seconds from now (default: the pipe's timeout)", positiveArg)
+        .option("--tx-id <id>", "transaction id (default: random; derived from the steps when there are source steps)", bytes32Arg)
+        .option("--deadline <seconds>", "seconds from now (default: the pipe's timeout, less a little slack)", positiveArg)
         .option("--wait", "follow the transaction until it ends; exit 0 only when Confirmed")
         .option("--poll-ms <ms>", "how often --wait polls", positiveArg, 1000n)
         .option("--wait-timeout <seconds>", "how long --wait waits (default: until the deadline + 60 s)", uint64Arg),
