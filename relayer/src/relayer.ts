@@ -16,6 +16,8 @@ import { sendHeartbeats } from "./governance/heartbeat";
 import { LogReader } from "./governance/logs";
 import { GovernanceSync } from "./governance/sync";
 import { GovernanceView } from "./governance/view";
+import { PipeStatus } from "./governance/abi";
+import { isRevert } from "./governance/contract";
 import { LedgerWriter } from "./governance/writer";
 import { loadSigner } from "./keys";
 import { createLogger, moduleLogger, type Logger } from "./log";
@@ -92,7 +94,7 @@ function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logge
       gateway: g.contracts.ledger,
       confirmations: g.confirmations,
       startBlock: 0,
-      pollIntervalMs: Math.min(1_000, config.runtime.pollIntervalMs),
+      pollIntervalMs: g.pollIntervalMs,
       maxBlockRange: 1_000,
       reorgWindow: 128,
     },
@@ -135,6 +137,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
   return {
     config,
     log: moduleLogger(p.log, "tx"),
+    rootLog: p.log,
     metrics: p.metrics,
     store: p.store,
     journal: new Journal(p.store, clock),
@@ -152,7 +155,6 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
     tls: loadTlsMaterial(config.server.tls),
     apps: await heldApps(config, p.gov),
     clock,
-    completions: new Map(),
   };
 }
 
@@ -212,16 +214,20 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
     loop("heartbeats", sendHeartbeats(rt.gov, rt.me.service.id, rt.config.runtime.heartbeatSeconds, rt, signal)),
   ];
   const servers = await serve(rt, () => failed);
-  rt.log.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
+  rt.rootLog.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
+  const stop = (): Promise<void> => {
+    if (stopped !== undefined) return stopped;
+    stopped = (async () => {
+      await null; // `stopped` is set before the abort below calls back into `stop`
       controller.abort();
       await servers.stop();
       await Promise.all(loops);
       rt.store.close();
-      rt.log.info("relayer stopped");
-    })());
+      rt.rootLog.info("relayer stopped");
+    })();
+    return stopped;
+  };
   signal.addEventListener("abort", () => void stop(), { once: true });
   return { stop, ports: servers.ports, runtime: rt };
 }
@@ -236,14 +242,34 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
   }
   rt.view.onChange((change) => {
     if (change.type === "ledger") reconciler.notify(change.txId);
+    if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);
     if (change.type === "heartbeat" && change.id !== rt.me.service.id)
       rt.metrics.record({ type: "peerHeartbeat", peer: change.id, at: change.at * 1000 });
   });
 }
 
+/**
+ * After one of this institution's apps got a new key, each of its open pipes takes it (`syncPipeKey`, which anyone
+ * may call): until then the pipe refuses the new key. A failure is logged; the next rotation event or an operator
+ * retries it.
+ */
+async function syncPipeKeys(rt: Runtime, appId: Hex): Promise<void> {
+  const pipes = [...rt.view.pipes.values()].filter(
+    (p) => p.sourceApp === appId && p.sourceInstitution === rt.me.institution && p.status !== PipeStatus.Closed,
+  );
+  for (const pipe of pipes) {
+    try {
+      await rt.gov.pipes.write("syncPipeKey", [pipe.id]);
+      rt.log.info({ pipeId: pipe.id, appId }, "pipe took the app's new key");
+    } catch (error) {
+      if (!isRevert(error, "PipeKeyUnchanged")) rt.log.error({ err: error, pipeId: pipe.id }, "syncPipeKey failed");
+    }
+  }
+}
+
 async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
   const c = rt.config;
-  const peer = peerServer(rt, { host: c.server.host, port: c.server.port, answerWithinMs: 20_000 });
+  const peer = peerServer(rt, { host: c.server.host, port: c.server.port });
   const peerAddress = await peer.start();
   const intake = c.intake.enabled ? new AppIntake(rt, c.intake) : undefined;
   const appAddress = await intake?.start();
@@ -252,12 +278,13 @@ async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: Rela
     rt.view
       .pipesOfService(rt.me.service.id)
       .flatMap((p) => [p.sourceService, p.targetService])
-      .filter((id) => id !== rt.me.service.id);
+      // Only peers heard from at least once: a peer that has not started yet is not a failure of this relayer.
+      .filter((id) => id !== rt.me.service.id && rt.metrics.lastHeartbeats().has(id));
   const ops = new OpsServer({
     host: c.metrics.host,
     port: c.metrics.port,
     metrics: rt.metrics,
-    logger: moduleLogger(rt.log, "ops"),
+    logger: moduleLogger(rt.rootLog, "ops"),
     checks: {
       governance: chainCheck(rt.govChain),
       [`subchain:${rt.subchain.name}`]: chainCheck(rt.subchain.chain),

@@ -57,7 +57,7 @@ const runtimeSchema = z.strictObject({
     })
     .prefault({}),
   /** Work items run at once. */
-  concurrency: z.int().min(1).max(256).default(8),
+  concurrency: z.int().min(1).max(256).default(32),
   /** How often the driver looks for due work and checks unfinished transactions on the ledger. */
   pollIntervalMs: z.int().min(10).max(600_000).default(500),
   /** Endorse executed transactions of this relayer's pipes when its service signer is a verifier. */
@@ -75,6 +75,8 @@ export const configSchema = z.strictObject({
     rpcUrl: httpUrl,
     chainId,
     confirmations: confirmations.default(2),
+    /** How often the relayer polls the governance chain for new blocks and for its transactions' receipts. */
+    pollIntervalMs: z.int().min(10).max(600_000).default(200),
     contracts: z.strictObject({
       membership: address,
       voting: address,

@@ -3,7 +3,7 @@
  * receiver): the route, the operation's rights right now (`checkOperation`), the payload's function, the deadline,
  * the sequence, and the rate limits. Each throws a `CcgpError` whose code is the refusal recorded.
  */
-import { isAddressEqual, slice, type Hex } from "viem";
+import { slice, type Hex } from "viem";
 import type { Packet } from "../amdp";
 import { CcgpError } from "../errors";
 import { TokenBucket } from "../flow";
@@ -103,9 +103,4 @@ export function admit(rt: Runtime, route: Route, pipeRates: Map<Hex, TokenBucket
       key: route.id,
       retryAfterMs: bucket.retryAfterMs(),
     });
-}
-
-/** The signer recovered by the verification is the one the packet declares (never trust a field alone). */
-export function sameAddress(a: string, b: string): boolean {
-  return isAddressEqual(a as Hex, b as Hex);
 }

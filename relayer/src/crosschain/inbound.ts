@@ -3,8 +3,7 @@
  * then the source proxy), the calling peer's certificate against the source service's registered fingerprint, the
  * operation's rights now, the sequence (inbox and ledger), the deadline, the initiator's transaction state on the
  * ledger, and the business contract (CNS and gateway agree). A packet that passes is accepted durably (inbox entry,
- * journal row and execution item in one SQLite transaction) and executed by the worker; the answer waits a bounded
- * time for the step's result.
+ * journal row and execution item in one SQLite transaction), answered at once, and executed by the worker.
  */
 import { zeroAddress, type Hex } from "viem";
 import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../amdp";
@@ -22,27 +21,26 @@ import { isBadInput, notReady, type Refusal } from "./refusal";
 /** Refusals that may prove misbehaviour of the source proxy: reported to the ledger, which decides. */
 const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSED", "REPLAY"]);
 
-export interface InboundOptions {
-  /** How long the answer waits for the step's result before answering `accepted` without it. */
-  answerWithinMs: number;
-}
-
-export async function receivePacket(rt: Runtime, request: PeerRequest, options: InboundOptions): Promise<PeerResponse> {
+export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
   let signed: SignedPacket | undefined;
   try {
     signed = parseBody(rt, request.body);
     const route = await checkPacket(rt, signed, request.peer.fingerprint);
-    const { step, stepCount } = await checkLedger(rt, signed);
-    await checkContract(rt, route);
-    const plan = await receiverPlan(rt, signed, step, stepCount);
-    const [govFromBlock, subFromBlock] = await Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
+    const [steps, , govFromBlock, subFromBlock] = await Promise.all([
+      checkLedger(rt, signed),
+      checkContract(rt, route),
+      rt.govLogs.head(),
+      rt.subchain.logs.head(),
+    ]);
+    const plan = receiverPlan(signed, steps);
     const accepted = accept(rt, signed, plan, { govFromBlock, subFromBlock });
     if (!accepted) throw duplicateOf(rt, signed);
     rt.metrics.record({ type: "packetIn", pipeId: route.id });
     rt.log.info({ txId: signed.packet.txId, pipeId: route.id, sequence: signed.packet.sequence.toString() }, "packet accepted");
     rt.worker.kick();
-    const result = await waitFor(rt, signed.packet.txId, options.answerWithinMs);
-    return { status: 200, body: { accepted: true, txId: signed.packet.txId, result } };
+    // Accepted durably: answered at once, so the sender's worker is not held while this side executes. The result is
+    // on the ledger (and in the answer to a retransmission, see `duplicateOf`).
+    return { status: 200, body: { accepted: true, txId: signed.packet.txId } };
   } catch (error) {
     const refusal = refuse(rt, error, signed);
     const body: Record<string, unknown> = { error: { code: refusal.code, message: refusal.message } };
@@ -74,7 +72,9 @@ async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: s
     throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`, {
       pipeId: route.id,
     });
-  const source = await rt.view.service(route.sourceService);
+  let source = await rt.view.service(route.sourceService);
+  // The view may not have seen a certificate rotation yet: ask the registry before refusing.
+  if (source !== undefined && source.fingerprint !== peerFingerprint) source = await rt.view.refreshService(source.id);
   if (source === undefined || source.fingerprint !== peerFingerprint)
     throw new CcgpError("PEER_MISMATCH", `the calling peer's certificate ${peerFingerprint} is not the pipe's source service's`, {
       pipeId: route.id,
@@ -95,8 +95,8 @@ async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: s
   return route;
 }
 
-/** The initiator opened the transaction with this packet's sequence, and it still takes results. */
-async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<{ step: number; stepCount: number }> {
+/** The initiator opened the transaction with this packet's sequence, and it still takes results: its steps. */
+async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<Array<{ side: number; operation: number }>> {
   const { packet } = signed;
   const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
     rt.gov.ledger.read("statusOf", [packet.txId]),
@@ -110,20 +110,26 @@ async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<{ step: n
     throw new CcgpError("TX_NOT_ACTIVE", `transaction ${packet.txId} is ${TxState[state]}: nothing is executed`, { txId: packet.txId });
   if (nowSeconds(rt) > deadline)
     throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, { txId: packet.txId });
-  for (let step = 0; step < stepCount; step++) {
-    const [side, operation] = await rt.gov.ledger.read("stepOf", [packet.txId, step]);
-    if (side !== Side.Target) continue;
-    if (operation !== packet.operation)
-      throw new CcgpError("ROUTE_MISMATCH", `step ${step} of ${packet.txId} is not the packet's operation`, { step });
-    return { step, stepCount };
-  }
-  throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has no target step`, { txId: packet.txId });
+  const steps = await Promise.all(
+    Array.from({ length: stepCount }, async (_, k) => {
+      const [side, operation] = await rt.gov.ledger.read("stepOf", [packet.txId, k]);
+      return { side, operation };
+    }),
+  );
+  // One packet per transaction here: it authorises the first target step.
+  const target = steps.findIndex((s) => s.side === Side.Target);
+  if (target < 0) throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has no target step`, { txId: packet.txId });
+  if (steps[target]!.operation !== packet.operation)
+    throw new CcgpError("ROUTE_MISMATCH", `step ${target} of ${packet.txId} is not the packet's operation`, { step: target });
+  return steps;
 }
 
 /** The CNS names the contract on the target sub-chain and the gateway calls the same contract under the name. */
 async function checkContract(rt: Runtime, route: Route): Promise<void> {
-  const [address, subchain] = await rt.gov.names.read("resolve", [route.contractName]);
-  const atGateway = await rt.subchain.gateway.businessContract(route.contractName);
+  const [[address, subchain], atGateway] = await Promise.all([
+    rt.gov.names.read("resolve", [route.contractName]),
+    rt.subchain.gateway.businessContract(route.contractName),
+  ]);
   if (address === zeroAddress || subchain.toLowerCase() !== route.targetSubchain.toLowerCase() || atGateway.toLowerCase() !== address.toLowerCase())
     throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${route.contractName}: the CNS says ${address} on ${subchain}, the gateway ${atGateway}`, {
       contractName: route.contractName,
@@ -131,14 +137,14 @@ async function checkContract(rt: Runtime, route: Route): Promise<void> {
 }
 
 /** The receiver's view of the plan: every ledger step, with the packet's call at the target step. */
-async function receiverPlan(rt: Runtime, signed: SignedPacket, target: number, stepCount: number): Promise<Plan> {
-  const steps: PlanStep[] = [];
-  for (let k = 0; k < stepCount; k++) {
-    const [side, operation] = await rt.gov.ledger.read("stepOf", [signed.packet.txId, k]);
-    const call = k === target ? { contractName: signed.packet.contractName, data: signed.payload } : { contractName: "0x" as Hex, data: "0x" as Hex };
-    steps.push({ side, operation, ...call });
-  }
-  return { steps, target };
+function receiverPlan(signed: SignedPacket, steps: Array<{ side: number; operation: number }>): Plan {
+  const target = steps.findIndex((s) => s.side === Side.Target);
+  const planned: PlanStep[] = steps.map((s, k) =>
+    k === target
+      ? { ...s, contractName: signed.packet.contractName, data: signed.payload }
+      : { ...s, contractName: "0x" as Hex, data: "0x" as Hex },
+  );
+  return { steps: planned, target };
 }
 
 function accept(rt: Runtime, signed: SignedPacket, plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
@@ -170,25 +176,10 @@ function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
   const same = entry !== null && hashPacket(parseSignedPacket(entry.packet as never, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }).packet) === hashPacket(signed.packet);
   if (same)
     return new CcgpError("DUPLICATE", `packet ${signed.packet.pipeId}/${signed.packet.sequence} was already accepted; it is not run again`, {
-      result: entry.result ?? undefined,
-      status: entry.status,
+      result: { status: entry.status, ...(entry.result as object | null) },
     });
   return new CcgpError("REPLAY", `sequence ${signed.packet.sequence} of pipe ${signed.packet.pipeId} was already used by another packet`, {
     sequence: signed.packet.sequence,
-  });
-}
-
-function waitFor(rt: Runtime, txId: Hex, ms: number): Promise<unknown> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      rt.completions.delete(txId);
-      resolve(undefined);
-    }, ms);
-    rt.completions.set(txId, (result) => {
-      clearTimeout(timer);
-      rt.completions.delete(txId);
-      resolve(result);
-    });
   });
 }
 

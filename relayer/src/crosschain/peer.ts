@@ -6,14 +6,14 @@ import { receivePacket } from "./inbound";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
 
-export function peerServer(rt: Runtime, options: { host: string; port: number; answerWithinMs: number }): PeerServer {
+export function peerServer(rt: Runtime, options: { host: string; port: number }): PeerServer {
   const server = new PeerServer({
     host: options.host,
     port: options.port,
     tls: rt.tls,
     isPinned: enabledServicePins(rt.view),
     maxBodyBytes: rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES,
-    logger: rt.log.child({ module: "peer-server" }),
+    logger: rt.rootLog.child({ module: "peer-server" }),
     // Refusals before the route (TLS handshake, unpinned certificate, oversized body) are recorded here.
     onRefusal: (refusal) => {
       rt.store.recordRefusal({
@@ -23,6 +23,6 @@ export function peerServer(rt: Runtime, options: { host: string; port: number; a
       rt.metrics.record({ type: "packetRefused", reason: refusal.reason });
     },
   });
-  server.route("POST", "/v1/packets", (request) => receivePacket(rt, request, { answerWithinMs: options.answerWithinMs }));
+  server.route("POST", "/v1/packets", (request) => receivePacket(rt, request));
   return server;
 }

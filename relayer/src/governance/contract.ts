@@ -117,20 +117,14 @@ export class Contract<const A extends Abi> {
     } catch (error) {
       throw this._error(functionName, error);
     }
-    if (receipt.status === "reverted") {
-      // Mined but reverted (the state moved between estimation and inclusion): replay it as a call for the reason.
-      let revert: Revert | undefined;
-      try {
-        await this.chain.read({ to: this.address, data });
-      } catch (error) {
-        revert = revertOf(error, this.abi);
-      }
+    if (receipt.status === "reverted")
+      // It passed estimation, so the state moved before it was mined (a race with another sender): a transient fault.
+      // The caller retries, and its check-first read finds out whether the work is done or no longer needed.
       throw new ContractError(
-        "CONTRACT_REVERTED",
-        `${this.label}.${functionName} reverted in ${receipt.transactionHash}${revert ? `: ${revert.name}` : ""}`,
-        { contract: this.label, functionName, tx: receipt.transactionHash, revert: revert && jsonSafe(revert), error: revert?.name },
+        "CONTRACT_CALL_FAILED",
+        `${this.label}.${functionName} was mined reverted in ${receipt.transactionHash} (the state changed after estimation)`,
+        { contract: this.label, functionName, tx: receipt.transactionHash, minedReverted: true },
       );
-    }
     return receipt;
   }
 
@@ -140,8 +134,9 @@ export class Contract<const A extends Abi> {
     for (const log of logs) {
       if (log.address.toLowerCase() !== this.address.toLowerCase()) continue;
       try {
-        const decoded = decodeEventLog({ abi: this.abi, data: log.data, topics: log.topics as never, eventName } as never);
-        out.push(decoded as DecodeEventLogReturnType<A, E>);
+        const decoded = decodeEventLog({ abi: this.abi, data: log.data, topics: log.topics as never }) as { eventName: string };
+        // viem decodes by the log's own topic, whatever `eventName` says: keep only the event asked for.
+        if (decoded.eventName === eventName) out.push(decoded as DecodeEventLogReturnType<A, E>);
       } catch {
         // another event of this contract
       }

@@ -43,6 +43,7 @@ export interface WireCompensation {
 export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
   | { op: "recordResult"; result: WireResult; fromBlock: string }
+  | { op: "recordResults"; results: WireResult[]; fromBlock: string }
   | { op: "endorse"; txId: Hex; resultSetHash: Hex }
   | { op: "recordCompensation"; compensation: WireCompensation }
   | { op: "retryStep"; txId: Hex; step: number; reason: string; attempt: number }
@@ -105,6 +106,8 @@ export class LedgerWriter {
         return this._open(op);
       case "recordResult":
         return this._recordResult(fromWireResult(op.result), BigInt(op.fromBlock));
+      case "recordResults":
+        return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "endorse":
         return this._endorse(op.txId, op.resultSetHash);
       case "recordCompensation":
@@ -160,6 +163,20 @@ export class LedgerWriter {
       }
       throw error;
     }
+  }
+
+  /** Several results in one call (`recordResults`), leaving out those already recorded; one left goes alone. */
+  private async _recordResults(results: LedgerResult[], fromBlock: bigint): Promise<WriteOutcome> {
+    const pending: LedgerResult[] = [];
+    for (const r of results) {
+      const tx = await this._state(r.txId);
+      if (bit(tx.doneMask, r.step) || (!ACTIVE.has(tx.state) && (await this._resultRecorded(r.txId, r.step, fromBlock)))) continue;
+      pending.push(r);
+    }
+    if (pending.length === 0) return { outcome: "already" };
+    if (pending.length === 1) return this._recordResult(pending[0]!, fromBlock);
+    const receipt = await this._c.ledger.write("recordResults", [pending]);
+    return { outcome: "sent", tx: receipt.transactionHash };
   }
 
   /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */

@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Hex } from "viem";
-import { parseSignedPacket } from "../amdp";
+import { parseSignedPacket, type SignedPacket } from "../amdp";
 import { CcgpError } from "../errors";
 import { readBody, sendJson } from "../server/http";
 import { Reason, TxState } from "../../../scripts/lib/ledger-types";
@@ -64,9 +64,12 @@ export class AppIntake {
 
   private async _request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rt = this._rt;
+    let signed: SignedPacket | undefined;
     try {
       const body = await readBody(req, rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES);
-      const { signed, steps, salt } = parseRequest(body, rt.config.limits.maxPayloadBytes);
+      const request = parseRequest(body, rt.config.limits.maxPayloadBytes);
+      signed = request.signed;
+      const { steps, salt } = request;
       const plan = planOf(signed.packet, signed.payload, steps);
       assertBound(plan, signed.packet.txId, salt);
       const accepted = await initiate(rt, signed, plan, "app");
@@ -77,7 +80,8 @@ export class AppIntake {
         const refusal = notReady(error);
         return reply(res, refusal.status, refusal.code, refusal.message);
       }
-      const refusal = error instanceof Refusal ? error : rt.refusals.from(error, { source: "intake" });
+      const context = { source: "intake", pipeId: signed?.packet.pipeId, signer: signed?.packet.signer };
+      const refusal = error instanceof Refusal ? error : rt.refusals.from(error, context);
       reply(res, refusal.status, refusal.code, refusal.message);
     }
   }
@@ -116,7 +120,7 @@ export class AppIntake {
 }
 
 /** The wire packet (stage 1 only) and the request's own fields. */
-function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: ReturnType<typeof parseSignedPacket>; steps: unknown; salt: unknown } {
+function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPacket; steps: unknown; salt: unknown } {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));

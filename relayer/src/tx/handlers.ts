@@ -30,8 +30,15 @@ export function registerHandlers(rt: Runtime): void {
 
 function escalate(rt: Runtime, item: OutboxItem, error: unknown): void {
   const payload = item.payload as { type?: string; txId?: Hex };
-  if (payload.txId === undefined || !ESCALATE_ON_FAILURE.has(payload.type ?? "")) return;
   const message = error instanceof Error ? error.message : String(error);
+  if (payload.type === "open" && payload.txId !== undefined) {
+    // Never opened: nothing to hand over, but later sequences of the pipe must not wait for it.
+    const entry = rt.journal.get(payload.txId, "initiator");
+    if (entry !== null && entry.status === "accepted")
+      rt.journal.update(payload.txId, "initiator", { status: "failed", error: `not opened: ${message}`.slice(0, 500) });
+    return;
+  }
+  if (payload.txId === undefined || !ESCALATE_ON_FAILURE.has(payload.type ?? "")) return;
   const reason = `${payload.type} failed after ${item.attempts} attempt(s): ${message}`.slice(0, 200);
   rt.log.error({ txId: payload.txId, reason }, "handing the transaction to manual intervention");
   for (const entry of rt.journal.find(payload.txId)) rt.journal.update(entry.txId, entry.role, { error: reason });

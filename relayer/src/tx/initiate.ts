@@ -79,8 +79,7 @@ export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Ro
     throw new CcgpError("REPLAY", `packet.sequence ${packet.sequence} is not above the last one this relayer took on the pipe`, {
       field: "packet.sequence",
     });
-  await checkFreshSequence(rt, packet);
-  await checkRights(rt, packet);
+  await Promise.all([checkFreshSequence(rt, packet), checkRights(rt, packet)]);
   admit(rt, route, rt.pipeRates);
   return route;
 }

@@ -77,7 +77,9 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     return {};
   }
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
-  if (response.status === 429 || response.status >= 500) throw new CcgpError("PEER_BUSY", message, { txId });
+  // Busy, or its view of our certificate lags behind the registry: both pass with time.
+  if (response.status === 429 || response.status >= 500 || code === "PEER_NOT_PINNED")
+    throw new CcgpError("PEER_BUSY", message, { txId });
   rt.journal.update(txId, "initiator", { error: message });
   throw new GiveUp("DELIVERY_REFUSED", message, { txId, status: response.status, code });
 }

@@ -37,11 +37,13 @@ export class Reconciler {
     while (!signal.aborted) {
       const sweep = this._rt.clock() - lastSweep >= this._sweepMs;
       if (sweep) lastSweep = this._rt.clock();
-      const dirty = new Set(this._dirty);
+      const dirty = [...this._dirty] as Hex[];
       this._dirty.clear();
-      for (const entry of this._rt.journal.unfinished()) {
+      const entries = sweep
+        ? this._rt.journal.unfinished()
+        : dirty.flatMap((txId) => this._rt.journal.find(txId)).filter((e) => e.status !== "finished" && e.status !== "failed");
+      for (const entry of entries) {
         if (signal.aborted) break;
-        if (!sweep && !dirty.has(entry.txId.toLowerCase())) continue;
         try {
           await this.check(entry);
         } catch (error) {

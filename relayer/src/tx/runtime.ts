@@ -38,6 +38,8 @@ export interface HeldAppKey {
 export interface Runtime {
   config: RelayerConfig;
   log: Logger;
+  /** The relayer's root logger, for modules that add their own `module` field. */
+  rootLog: Logger;
   metrics: RelayerMetrics;
   store: RelayerStore;
   journal: Journal;
@@ -59,8 +61,6 @@ export interface Runtime {
   apps: Map<Hex, HeldAppKey>;
   /** Milliseconds since the epoch. */
   clock: () => number;
-  /** Resolves inbound completions for the peer endpoint that waits for them. */
-  completions: Map<string, (result: unknown) => void>;
 }
 
 /** Unix seconds, as packets and the ledger count time. */

@@ -73,12 +73,12 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     result = refusedResult(rt, entry, step, (error as ContractError).revert!.data);
   }
   rt.log.info({ txId, step, role, success: result.success, subchainTx: result.subchainTx }, "step executed");
-  const record_: OutboxInput = {
+  const recordItem: OutboxInput = {
     id: `${prefixOf(role)}:${txId}:record:${step}`,
     kind: "ledger-write",
     payload: { type: "record", txId, step, role, result: wireResult(result) },
   };
-  return { next: [record_] };
+  return { next: [recordItem] };
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
@@ -186,9 +186,8 @@ export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutco
   return {};
 }
 
-/** Closes the receiver's inbox entry once and wakes the peer request waiting for it. */
+/** Closes the receiver's inbox entry once (what a retransmission of the packet is answered with). */
 export function completeInbound(rt: Runtime, entry: JournalEntry, status: "done" | "failed" | "refused", result: unknown): void {
   const key = inboxKey.packet(entry.pipeId, entry.sequence);
   if (rt.store.getInbound(key)?.status === "accepted") rt.store.completeInbound(key, status, result);
-  rt.completions.get(entry.txId)?.({ status, ...(result as object) });
 }

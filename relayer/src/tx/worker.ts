@@ -152,10 +152,13 @@ export class Worker {
   private async _failed(item: OutboxItem, error: unknown, log: Logger): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Defer) {
-      this._store.transaction(() => {
-        this._store.markFailed(item.id, { error: message, retryAt: this._clock() + error.delayMs });
-        this._store.db.prepare("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(item.id);
-      });
+      // Back to pending, and the claim's attempt given back: waiting is not failing.
+      this._store.db
+        .prepare(
+          `UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, last_error = ?, updated_at = ?
+           WHERE id = ? AND status = 'sent'`,
+        )
+        .run(this._clock() + error.delayMs, message, this._clock(), item.id);
       log.debug({ delayMs: error.delayMs }, message);
       return;
     }

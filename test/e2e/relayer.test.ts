@@ -1,0 +1,283 @@
+/**
+ * End to end: a local consortium on three anvil node processes, and the two business institutions' relayers as
+ * processes (`relayer/src/main.ts --config <file>`), driven only from outside: the app intake, the sub-chains, the
+ * governance chain, the peer endpoint, `/health`, `/metrics`, and signals (SIGTERM, SIGKILL).
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { Hex } from "viem";
+import { toWire } from "../../relayer/src/amdp";
+import { boundTxId, planOf } from "../../relayer/src/tx/plan";
+import { RELAYER_MAIN, REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
+import { flipByte } from "../helpers/amdp";
+import { TestPki, type Identity } from "../relayer/helpers/certs";
+import {
+  accountOn,
+  appSigned,
+  batchOnA,
+  countersigned,
+  custodyLength,
+  custodyPacket,
+  drug,
+  metric,
+  peerAs,
+  post,
+  randomHex,
+  stateOf,
+  until,
+  untilState,
+  wire,
+  world,
+  ZERO_ADDRESS,
+  type World,
+} from "../relayer/runtime/helpers/world";
+
+type Key = "a" | "b";
+
+describe("relayer end to end (two relayer processes, three anvil chains)", function () {
+  this.timeout(180_000);
+  let w: World;
+  const procs: Partial<Record<Key, RelayerProcess>> = {};
+
+  /** Starts a side's relayer process, optionally with `runtime` overrides written to a config of its own. */
+  async function start(key: Key, runtime?: Record<string, unknown>): Promise<RelayerProcess> {
+    let side = w.c.business[key];
+    if (runtime !== undefined) {
+      const raw = JSON.parse(readFileSync(side.configPath, "utf8")) as Record<string, unknown>;
+      const configPath = join(w.c.runDir, `relayer-${side.slug}-tuned.json`);
+      writeFileSync(configPath, JSON.stringify({ ...raw, runtime: { ...(raw.runtime as object), ...runtime } }, null, 2));
+      side = { ...side, configPath };
+    }
+    [procs[key]] = await startRelayers(w.c, [side]);
+    return procs[key]!;
+  }
+  /** SIGTERM: the relayer stops through its AbortController and exits 0. */
+  async function stop(key: Key): Promise<void> {
+    const proc = procs[key];
+    if (proc === undefined) return;
+    await proc.stop();
+    expect(await proc.exited, `exit of ${key}'s relayer on SIGTERM`).to.equal(0);
+    delete procs[key];
+  }
+  async function kill9(key: Key): Promise<void> {
+    const proc = procs[key]!;
+    process.kill(proc.pid, "SIGKILL");
+    expect(await proc.exited).to.equal("SIGKILL");
+    delete procs[key];
+  }
+  /** Refusal rows in a side's store, read beside the running process (SQLite WAL allows it). */
+  function refusals(key: Key, reason: string): number {
+    const db = new Database(w.c.business[key].storePath, { readonly: true });
+    try {
+      return Number((db.prepare("SELECT COUNT(*) AS n FROM refusals WHERE reason = ?").get(reason) as { n: number }).n);
+    } finally {
+      db.close();
+    }
+  }
+  async function appRequest(batchId: Hex): Promise<Hex> {
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const answer = await post(w, "a", wire(await appSigned(w, packet, payload)));
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    return packet.txId;
+  }
+
+  before(async function () {
+    w = await world();
+    await start("a");
+    await start("b");
+  });
+  after(async function () {
+    await Promise.all((["a", "b"] as const).map((k) => stop(k)));
+    await w?.stop();
+  });
+
+  it("app-initiated: the batch recorded on A continues its custody on B, the ledger confirms", async function () {
+    const { batchId } = await batchOnA(w);
+    const txId = await appRequest(batchId);
+    await untilState(w, txId, "Confirmed");
+    expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    const view = (await (await fetch(`http://127.0.0.1:${w.c.business.b.ports.app}/v1/transactions/${txId}`)).json()) as {
+      relayer: Array<{ role: string; status: string }>;
+      ledger: { state: string; weightFor: number };
+    };
+    expect(view.ledger).to.deep.include({ state: "Confirmed", weightFor: 2 });
+    expect(view.relayer.map((r) => r.role)).to.deep.equal(["receiver"]);
+  });
+
+  it("chain-initiated: a custody transfer requested on A's gateway is carried to B and confirmed", async function () {
+    const { batchId, dataHash } = await batchOnA(w);
+    const operator = await accountOn(w, w.c.business.a.accounts.operator.keystore, "a");
+    const drugA = DrugTraceability__factory.connect(w.c.business.a.contracts.drugTraceability, operator);
+    const receipt = await (
+      await drugA.requestCustodyTransfer(w.c.pipes.aToB.id, w.c.pipes.aToB.contractNameHash, batchId, w.c.business.b.accounts.operator.address, dataHash)
+    ).wait();
+    const requested = receipt!.logs.map((l) => drugA.interface.parseLog(l)).find((p) => p?.name === "CustodyTransferRequested");
+    const txId = requested!.args.requestId as Hex;
+    await untilState(w, txId, "Confirmed");
+    const step = await w.k.b.drug.custodyStep(batchId, 0);
+    expect(step.custodian).to.equal(w.c.business.b.accounts.operator.address);
+  });
+
+  it("a write on B that reverts: the ledger fails it and A's completed write is compensated", async function () {
+    const { batchId } = await batchOnA(w);
+    const { packet, payload } = await custodyPacket(w, batchId, {
+      payload: drug.encodeFunctionData("continueCustody", [batchId, ZERO_ADDRESS, randomHex()]) as Hex,
+    });
+    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
+    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const salt = randomHex();
+    const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
+    const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    await untilState(w, bound.txId, "Compensated");
+    expect(await custodyLength(w, "a", batchId)).to.equal(0n);
+    expect(await custodyLength(w, "b", batchId)).to.equal(0n);
+    const compensations = await w.k.ledger.queryFilter(w.k.ledger.filters.CompensationRecorded(bound.txId));
+    expect(compensations.map((e) => [Number(e.args.step), e.args.success])).to.deep.equal([[0, true]]);
+  });
+
+  it("a relayer killed (SIGKILL) while its packet waits for a receiver that is down: restarted, it completes once", async function () {
+    const { batchId } = await batchOnA(w);
+    await stop("b");
+    const txId = await appRequest(batchId);
+    await untilState(w, txId, "Open");
+    await until(() => readFileSync(procs.a!.logFile, "utf8").includes("work item failed; will retry"), "a failed delivery attempt");
+    await kill9("a");
+    await start("b");
+    await start("a");
+    await untilState(w, txId, "Confirmed");
+    expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+  });
+
+  it("a receiver killed (SIGKILL) right after it accepted a packet: restarted, it executes it once", async function () {
+    const { batchId } = await batchOnA(w);
+    const log = procs.b!.logFile;
+    const seen = readFileSync(log, "utf8").length;
+    const txId = await appRequest(batchId);
+    await until(() => readFileSync(log, "utf8").slice(seen).includes(`"txId":"${txId}","pipeId"`), "B accepting the packet", 30_000);
+    await kill9("b");
+    await start("b");
+    await untilState(w, txId, "Confirmed");
+    expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    const executed = await w.k.b.gateway.queryFilter(w.k.b.gateway.filters.InboundExecuted(undefined, w.c.pipes.aToB.id));
+    const forThis = executed.filter((e) => e.args.sequence === (executed.at(-1)!.args.sequence as bigint));
+    expect(forThis.length).to.equal(1);
+  });
+
+  it("a receiver that stays down: bounded retries, then manual intervention, which a governor resolves", async function () {
+    await stop("a");
+    await start("a", { retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 400 } });
+    await stop("b");
+    const { batchId } = await batchOnA(w);
+    const txId = await appRequest(batchId);
+    await untilState(w, txId, "Manual");
+    const escalations = await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(txId));
+    expect(escalations[0]!.args.reason).to.match(/^deliver failed after 3 attempt\(s\)/);
+    const governor = await accountOn(w, w.c.accounts.governors[0]!.keystore, "governance");
+    await (await TransactionLedger__factory.connect(w.c.governance.ledger, governor).resolve(txId, "receiver down; batch handed over by hand")).wait();
+    expect(await stateOf(w, txId)).to.equal("Resolved");
+    expect(await custodyLength(w, "b", batchId)).to.equal(0n);
+    await start("b");
+  });
+
+  it("refuses and records bad input at both proxies, and never executes it", async function () {
+    const { batchId } = await batchOnA(w);
+    const custody = await custodyLength(w, "b", batchId);
+    const cases: Array<{ key: Key; code: string; send: () => Promise<{ status: number; body: Record<string, unknown> }> }> = [];
+    const atIntake = (code: string, body: () => Promise<string | object>) =>
+      cases.push({ key: "a", code, send: async () => post(w, "a", await body()) });
+    const atPeer = (code: string, body: () => Promise<unknown>) => cases.push({ key: "b", code, send: async () => peerAs(w, "b").call(await body()) });
+    const signed = async (input = {}) => {
+      const { packet, payload } = await custodyPacket(w, batchId, input);
+      return appSigned(w, packet, payload, w.apps.a);
+    };
+    atIntake("MALFORMED_PACKET", async () => "{]");
+    atIntake("OVERSIZED", async () => {
+      const { packet, payload } = await custodyPacket(w, batchId, { payload: `0x12345678${"00".repeat(5_000)}` as Hex });
+      return wire(await appSigned(w, packet, payload));
+    });
+    atIntake("PIPE_UNKNOWN", async () => wire(await signed({ packet: { pipeId: randomHex() } })));
+    atIntake("SIGNER_MISMATCH", async () => {
+      const { packet, payload } = await custodyPacket(w, batchId, { packet: { signer: w.apps.b.address } });
+      return wire(await appSigned(w, packet, payload, w.apps.b));
+    });
+    atIntake("BAD_APP_SIGNATURE", async () => {
+      const good = await signed();
+      return wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } });
+    });
+    atIntake("DEADLINE_PASSED", async () => wire(await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) })));
+    atIntake("REPLAY", async () => wire(await signed({ sequence: 1n })));
+    atPeer("MALFORMED_PACKET", async () => ({ version: 2 }));
+    atPeer("PAYLOAD_MISMATCH", async () => {
+      const good = toWire(await countersigned(w, await signed()));
+      return { ...good, payload: flipByte(good.payload as Hex, 20) };
+    });
+    atPeer("BAD_PROXY_SIGNATURE", async () => toWire(await countersigned(w, await signed(), w.proxies.b)));
+    atPeer("TX_NOT_OPEN", async () => toWire(await countersigned(w, await signed())));
+    atPeer("DEADLINE_PASSED", async () => toWire(await countersigned(w, await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) }))));
+    for (const c of cases) {
+      const before = [refusals(c.key, c.code), await metric(w, c.key, `ccgp_packets_refused_total{reason="${c.code}"`)];
+      const answer = await c.send();
+      const code = (answer.body.code ?? (answer.body.error as { code?: string } | undefined)?.code) as string;
+      expect(code, `${c.key} ${c.code}: ${JSON.stringify(answer.body)}`).to.equal(c.code);
+      expect(answer.status).to.be.within(400, 499);
+      expect([refusals(c.key, c.code), await metric(w, c.key, `ccgp_packets_refused_total{reason="${c.code}"`)]).to.deep.equal([before[0]! + 1, before[1]! + 1]);
+    }
+    expect(await custodyLength(w, "b", batchId)).to.equal(custody);
+  });
+
+  it("refuses a peer presenting a certificate whose fingerprint is not registered", async function () {
+    const caDir = join(w.c.runDir, "tls");
+    const ca: Identity = {
+      name: "ca",
+      certPath: join(caDir, "ca.crt"),
+      keyPath: join(caDir, "ca.key"),
+      cert: readFileSync(join(caDir, "ca.crt"), "utf8"),
+      key: readFileSync(join(caDir, "ca.key"), "utf8"),
+    };
+    const impostor = new TestPki().leaf("impostor", ca);
+    const { batchId } = await batchOnA(w);
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const before = refusals("b", "PEER_NOT_PINNED");
+    const answer = await peerAs(w, "b", { cert: impostor.cert, key: impostor.key, ca: ca.cert }).call(toWire(await countersigned(w, await appSigned(w, packet, payload))));
+    expect([answer.status, (answer.body.error as { code: string }).code]).to.deep.equal([403, "PEER_NOT_PINNED"]);
+    expect(refusals("b", "PEER_NOT_PINNED")).to.equal(before + 1);
+    expect(await metric(w, "b", 'ccgp_packets_refused_total{reason="PEER_NOT_PINNED"')).to.be.greaterThan(0);
+  });
+
+  it("refuses to start on a bad config, naming the field (exit 2)", async function () {
+    const raw = JSON.parse(readFileSync(w.c.business.a.configPath, "utf8")) as Record<string, unknown>;
+    const bad = join(w.c.runDir, "relayer-bad.json");
+    writeFileSync(bad, JSON.stringify({ ...raw, server: { ...(raw.server as object), port: "eighty" } }));
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", bad], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      encoding: "utf8",
+    });
+    expect(child.status).to.equal(2);
+    expect(child.stderr).to.contain("config.server.port: expected a number, got string");
+  });
+
+  it("serves /health and Prometheus /metrics: packets, ledger writes, lag per chain, peer heartbeats", async function () {
+    const { batchId } = await batchOnA(w);
+    await untilState(w, await appRequest(batchId), "Confirmed");
+    for (const key of ["a", "b"] as const) {
+      const health = await fetch(procs[key]!.healthUrl);
+      const report = (await health.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+      expect(health.status, JSON.stringify(report)).to.equal(200);
+      expect(Object.keys(report.checks)).to.include.members(["governance", `subchain:sub_${key}`, "loops"]);
+    }
+    expect(await metric(w, "a", "ccgp_packets_out_total")).to.be.greaterThan(0);
+    expect(await metric(w, "b", "ccgp_packets_in_total")).to.be.greaterThan(0);
+    expect(await metric(w, "a", 'ccgp_ledger_writes_total{operation="open",outcome="ok"}')).to.be.greaterThan(0);
+    await until(async () => (await metric(w, "a", 'ccgp_ledger_writes_total{operation="heartbeat",outcome="ok"}')) > 0, "a heartbeat");
+    const text = await (await fetch(procs.a!.metricsUrl)).text();
+    expect(text).to.match(/ccgp_chain_lag_blocks\{chain="governance"\} \d+/);
+    expect(text).to.match(/ccgp_chain_lag_blocks\{chain="sub_a"\} \d+/);
+    await until(async () => /ccgp_peer_heartbeat_age_seconds\{peer="0x[0-9a-f]{64}"\}/.test(await (await fetch(procs.a!.metricsUrl)).text()), "B's heartbeat seen by A");
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The governance side of the relayer against a real governance chain: the synchronised view (loaded by view calls,
+ * kept current from events), the TLS pin policy it feeds, revert decoding, and the ledger writer's check-first
+ * idempotency.
+ */
+import { expect } from "chai";
+import { keccak256, toHex, type Hex } from "viem";
+import { toWire } from "../../../relayer/src/amdp";
+import { EvmChainPlugin } from "../../../relayer/src/chains";
+import { ContractError } from "../../../relayer/src/governance/contract";
+import { governanceContracts, type GovernanceContracts } from "../../../relayer/src/governance/contracts";
+import { LogReader } from "../../../relayer/src/governance/logs";
+import { enabledServicePins, servicePin } from "../../../relayer/src/governance/pins";
+import { GovernanceSync } from "../../../relayer/src/governance/sync";
+import { GovernanceView } from "../../../relayer/src/governance/view";
+import { LedgerWriter, type LedgerOp } from "../../../relayer/src/governance/writer";
+import { silentLogger } from "../../../relayer/src/log";
+import { NO_DEPENDENCY, Side } from "../../../scripts/lib/ledger-types";
+import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
+import { expectCcgpError } from "../helpers/errors";
+import { accountOn, appSigned, batchOnA, council, countersigned, custodyPacket, randomHex, sideConfig, stateOf, until, world, type World } from "./helpers/world";
+import type { LocalAccount } from "viem";
+
+describe("relayer runtime: governance view, pins and ledger writer", function () {
+  this.timeout(120_000);
+  let w: World;
+  let view: GovernanceView;
+  let gov: GovernanceContracts;
+  const controller = new AbortController();
+  let following: Promise<void>;
+
+  const contractsFor = (signer: LocalAccount): GovernanceContracts => {
+    const g = sideConfig(w.c.business.a).governance;
+    const plugin = new EvmChainPlugin(
+      { kind: "evm", rpcUrl: g.rpcUrl, chainId: g.chainId, gateway: g.contracts.ledger, confirmations: 1, startBlock: 0, pollIntervalMs: 100, maxBlockRange: 1000, reorgWindow: 64 },
+      { name: "governance", signer, logger: silentLogger() },
+    );
+    return governanceContracts(plugin, g);
+  };
+  const writerFor = (signer: LocalAccount) =>
+    new LedgerWriter(contractsFor(signer), new LogReader(w.c.chains.governance.url), signer.address, silentLogger());
+
+  before(async function () {
+    w = await world();
+    gov = contractsFor(w.proxies.a);
+    view = new GovernanceView(gov, silentLogger());
+    const sync = new GovernanceSync(view, gov.ledger.chain, silentLogger(), { confirmations: 1 });
+    ({ following } = await sync.start(controller.signal));
+  });
+  after(async () => {
+    controller.abort();
+    await following;
+    await w?.stop();
+  });
+
+  it("loads institutions, services with endpoint and fingerprint, and pipes with their routes", async function () {
+    const { a, b } = w.c.business;
+    expect(view.institutions.size).to.equal(6);
+    expect(view.institutionActive(a.institutionId)).to.equal(true);
+    for (const side of [a, b]) {
+      const s = view.services.get(side.service.id as Hex)!;
+      expect(s).to.deep.include({ host: "127.0.0.1", port: side.ports.peer, fingerprint: side.tls.fingerprint, institution: side.institutionId });
+      expect(s.signer.toLowerCase()).to.equal(side.accounts.business.address.toLowerCase());
+      expect(view.serviceBySigner(side.accounts.business.address as Hex)?.id).to.equal(side.service.id);
+    }
+    const route = view.pipes.get(w.c.pipes.aToB.id as Hex)!;
+    expect(route).to.deep.include({ sourceService: a.service.id, targetService: b.service.id, sourceInstitution: a.institutionId, contractName: w.c.pipes.aToB.contractNameHash });
+    expect(route.sourceAppKey.toLowerCase()).to.equal(a.app.key.address.toLowerCase());
+    expect(view.pipeIdAt(1n)).to.be.oneOf([w.c.pipes.aToB.id, w.c.pipes.bToA.id]);
+    expect(view.pipesOfService(a.service.id as Hex).length).to.equal(2);
+    expect((await view.refreshAccount(a.accounts.business.address as Hex)).role).to.equal(3);
+    expect(view.accountActive(a.accounts.business.address as Hex)).to.equal(true);
+  });
+
+  it("pins exactly the certificates of enabled services", function () {
+    const { a, b } = w.c.business;
+    const any = enabledServicePins(view);
+    expect([any(a.tls.fingerprint), any(b.tls.fingerprint), any("00".repeat(32))]).to.deep.equal([true, true, false]);
+    const onlyB = servicePin(view, b.service.id as Hex);
+    expect([onlyB(b.tls.fingerprint), onlyB(a.tls.fingerprint)]).to.deep.equal([true, false]);
+  });
+
+  it("decodes a contract's refusal into its custom error and arguments", async function () {
+    const error = await expectCcgpError(() => gov.ledger.read("unresolvedAmong", [[]]), "CONTRACT_REVERTED");
+    expect((error as ContractError).errorName).to.equal("LedgerInvalidPage");
+    expect((error as ContractError).revert!.args.map(String)).to.deep.equal(["0", "500"]);
+  });
+
+  it("writes each ledger operation once: a repeat reads as already done, a finished transaction as moot", async function () {
+    const writerA = writerFor(w.proxies.a);
+    const writerB = writerFor(w.proxies.b);
+    const { batchId } = await batchOnA(w);
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const signed = await countersigned(w, await appSigned(w, packet, payload));
+    const route = view.pipes.get(w.c.pipes.aToB.id as Hex)!;
+    const open: LedgerOp = {
+      op: "open",
+      txId: packet.txId,
+      packets: [toWire(signed)],
+      steps: [{ side: Side.Target, subchain: route.targetSubchain, operation: 1, dependsOn: NO_DEPENDENCY }],
+      deadline: packet.deadline.toString(),
+    };
+    expect((await writerA.perform(open)).outcome).to.equal("sent");
+    expect(await writerA.perform(open)).to.deep.equal({ outcome: "already" });
+    const retry: LedgerOp = { op: "retryStep", txId: packet.txId, step: 0, reason: "rpc timeout", attempt: 1 };
+    expect((await writerB.perform(retry)).outcome).to.equal("sent");
+    expect(await writerB.perform(retry)).to.deep.equal({ outcome: "already" });
+
+    const result = { txId: packet.txId, step: 0, subchain: route.targetSubchain, subchainTx: randomHex(), blockNumber: "7", resultHash: randomHex(), operation: 1, success: true, stateVersion: "1" };
+    const wrongRecorder = await expectCcgpError(() => writerA.perform({ op: "recordResult", result, fromBlock: "0" }), "CONTRACT_REVERTED");
+    expect((wrongRecorder as ContractError).errorName).to.equal("LedgerUnauthorizedRecorder");
+    expect((await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).outcome).to.equal("sent");
+    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.deep.equal({ outcome: "already" });
+    expect(await stateOf(w, packet.txId)).to.equal("Executed");
+
+    const tx = await gov.ledger.read("transaction", [packet.txId]);
+    expect((await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).outcome).to.equal("sent");
+    expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({ outcome: "already" });
+    expect((await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).outcome).to.equal("sent");
+    expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
+    expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
+    expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");
+    // Results in one batch: the already recorded one is left out, so a repeat reads as done.
+    expect(await writerB.perform({ op: "recordResults", results: [result], fromBlock: "0" })).to.deep.equal({ outcome: "already" });
+    // An exact replay of an opened packet proves nothing against anyone.
+    expect((await writerB.perform({ op: "reportRefusal", packet: toWire(signed) })).outcome).to.equal("moot");
+  });
+
+  // Last: it disables B's service.
+  it("follows events: a paused pipe, a new endpoint and fingerprint, a service disabled by vote", async function () {
+    const { a, b } = w.c.business;
+    const operatorA = await accountOn(w, a.accounts.operator.keystore, "governance");
+    await (await PipeRegistry__factory.connect(w.c.governance.pipes, operatorA).pausePipe(w.c.pipes.aToB.id)).wait();
+    await until(() => view.pipes.get(w.c.pipes.aToB.id as Hex)?.status === 4, "the paused pipe in the view");
+    await (await PipeRegistry__factory.connect(w.c.governance.pipes, operatorA).resumePipe(w.c.pipes.aToB.id)).wait();
+    await until(() => view.pipes.get(w.c.pipes.aToB.id as Hex)?.status === 3, "the resumed pipe in the view");
+
+    const pins = enabledServicePins(view);
+    const rotated = keccak256(toHex("a new certificate")).slice(2);
+    const services = ServiceRegistry__factory.connect(w.c.governance.services, operatorA);
+    await (await services.updateServiceEndpoint(a.service.id, { host: "127.0.0.1", port: a.ports.peer, tlsFingerprint: `0x${rotated}` })).wait();
+    await until(() => pins(rotated), "the new fingerprint pinned");
+    expect(pins(a.tls.fingerprint)).to.equal(false);
+
+    expect(pins(b.tls.fingerprint)).to.equal(true);
+    await (await council(w)).decide(ServiceRegistry__factory.connect(w.c.governance.services), "disableService", [b.service.id], "disable B");
+    await until(() => !pins(b.tls.fingerprint), "B's certificate unpinned");
+  });
+
+});

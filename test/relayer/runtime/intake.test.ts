@@ -1,0 +1,169 @@
+/**
+ * The app intake (stage 1) against real chains: every bad request is refused with its code and HTTP status, recorded
+ * in the store and counted, and never reaches the ledger; a good one is countersigned, opened and carried through.
+ */
+import { expect } from "chai";
+import type { Hex } from "viem";
+import { flipByte } from "../../helpers/amdp";
+import { boundTxId, planOf } from "../../../relayer/src/tx/plan";
+import {
+  accountOn,
+  appSigned,
+  batchOnA,
+  countersigned,
+  custodyLength,
+  forgedAppSigned,
+  custodyPacket,
+  drug,
+  metric,
+  post,
+  randomHex,
+  refusalsOf,
+  startSide,
+  stateOf,
+  untilState,
+  wire,
+  wireObject,
+  world,
+  type World,
+} from "./helpers/world";
+import { PipeRegistry__factory } from "../../../typechain-types";
+
+describe("relayer runtime: app intake (stage 1)", function () {
+  this.timeout(120_000);
+  let w: World;
+  let batchId: Hex;
+
+  before(async function () {
+    w = await world();
+    await startSide(w, "a");
+    await startSide(w, "b");
+    ({ batchId } = await batchOnA(w));
+  });
+  after(async () => w?.stop());
+
+  /** Posts `body` and expects the refusal `code` with `status`, recorded and counted, and the txId unknown to the ledger. */
+  async function refused(body: string | object, status: number, code: string, txId?: Hex): Promise<string> {
+    const before = refusalsOf(w, "a", code).length;
+    const counted = await metric(w, "a", `ccgp_packets_refused_total{reason="${code}"`);
+    const answer = await post(w, "a", body);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(status);
+    expect(answer.body.code).to.equal(code);
+    expect(answer.body.message).to.be.a("string").and.not.equal("");
+    expect(refusalsOf(w, "a", code).length).to.equal(before + 1);
+    expect(await metric(w, "a", `ccgp_packets_refused_total{reason="${code}"`)).to.equal(counted + 1);
+    if (txId !== undefined) expect(await stateOf(w, txId)).to.equal("None");
+    return answer.body.message as string;
+  }
+
+
+  it("carries a good request through: 202, countersigned, opened before delivery, confirmed", async function () {
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const answer = await post(w, "a", wire(await appSigned(w, packet, payload)));
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(answer.body).to.deep.equal({ txId: packet.txId, status: "accepted", sequence: packet.sequence.toString() });
+    await untilState(w, packet.txId, "Confirmed");
+    expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    const view = (await (await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/transactions/${packet.txId}`)).json()) as {
+      relayer: Array<{ role: string; status: string }>;
+      ledger: { state: string };
+    };
+    expect(view.ledger.state).to.equal("Confirmed");
+    expect(view.relayer[0]).to.deep.include({ role: "initiator" });
+  });
+
+  it("refuses malformed and oversized packets", async function () {
+    await refused("{not json", 400, "MALFORMED_PACKET");
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const good = wireObject(await appSigned(w, packet, payload));
+    const message = await refused({ ...good, packet: { ...good.packet, sequence: 5 } }, 400, "MALFORMED_PACKET", packet.txId);
+    expect(message).to.contain("packet.sequence");
+    await refused({ ...good, surprise: true }, 400, "MALFORMED_PACKET", packet.txId);
+    // Above the pipe's 4,096-byte limit (the relayer's own is 64 KiB).
+    const big = await custodyPacket(w, batchId, { payload: `${drug.getFunction("continueCustody")!.selector}${"00".repeat(5_000)}` as Hex });
+    await refused(wire(await appSigned(w, big.packet, big.payload)), 413, "OVERSIZED", big.packet.txId);
+    // Above the relayer's own limit: refused by the codec before anything else.
+    const huge = await custodyPacket(w, batchId, { payload: `0x12345678${"00".repeat(70_000)}` as Hex });
+    await refused(JSON.stringify({ ...wireObject(await appSigned(w, huge.packet, huge.payload)) }), 413, "OVERSIZED", huge.packet.txId);
+    // An app request carries only the app's signature.
+    await refused(wire(await countersigned(w, await appSigned(w, packet, payload))), 400, "MALFORMED_SIGNATURE", packet.txId);
+  });
+
+  it("refuses unknown and paused pipes", async function () {
+    const unknown = await custodyPacket(w, batchId, { packet: { pipeId: randomHex() } });
+    await refused(wire(await appSigned(w, unknown.packet, unknown.payload, w.apps.a)), 404, "PIPE_UNKNOWN", unknown.packet.txId);
+    const operator = await accountOn(w, w.c.business.a.accounts.operator.keystore, "governance");
+    const pipes = PipeRegistry__factory.connect(w.c.governance.pipes, operator);
+    await (await pipes.pausePipe(w.c.pipes.aToB.id)).wait();
+    try {
+      const paused = await custodyPacket(w, batchId);
+      const message = await refused(wire(await appSigned(w, paused.packet, paused.payload)), 409, "PIPE_NOT_ACTIVE", paused.packet.txId);
+      expect(message).to.match(/paused|PipeNotActive/);
+    } finally {
+      await (await pipes.resumePipe(w.c.pipes.aToB.id)).wait();
+    }
+  });
+
+  it("refuses wrong signers and one flipped byte anywhere in what the app signed", async function () {
+    const { packet, payload } = await custodyPacket(w, batchId);
+    // Signed by another app's key, declaring it: not the key the pipe reserves.
+    const other = await appSigned(w, { ...packet, signer: w.apps.b.address }, payload, w.apps.b);
+    await refused(wire(other), 403, "SIGNER_MISMATCH", packet.txId);
+    // Declaring the reserved key, signed by another: the signature does not recover to it.
+    await refused(wire(await forgedAppSigned(packet, payload, w, w.apps.b)), 403, "BAD_APP_SIGNATURE", packet.txId);
+    const good = await appSigned(w, packet, payload);
+    await refused(wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } }), 403, "BAD_APP_SIGNATURE", packet.txId);
+    await refused(wire({ ...good, packet: { ...packet, txId: flipByte(packet.txId, 31) } }), 403, "BAD_APP_SIGNATURE");
+    await refused(JSON.stringify({ ...wireObject(good), payload: flipByte(payload, 40) }), 400, "PAYLOAD_MISMATCH", packet.txId);
+    // The declared function is not the payload's (both signed consistently by the app).
+    const other2 = await custodyPacket(w, batchId, { packet: { selector: drug.getFunction("custodyLength")!.selector as Hex } });
+    await refused(wire(await appSigned(w, other2.packet, other2.payload)), 400, "SELECTOR_MISMATCH", other2.packet.txId);
+    // A packet whose parties are not the pipe's.
+    const wrong = await custodyPacket(w, batchId, { packet: { targetInstitution: w.c.institutions.audit } });
+    await refused(wire(await appSigned(w, wrong.packet, wrong.payload)), 400, "ROUTE_MISMATCH", wrong.packet.txId);
+  });
+
+  it("refuses expired and too distant deadlines", async function () {
+    const expired = await custodyPacket(w, batchId, { deadline: BigInt(Math.floor(Date.now() / 1000) - 5) });
+    await refused(wire(await appSigned(w, expired.packet, expired.payload)), 400, "DEADLINE_PASSED", expired.packet.txId);
+    const far = await custodyPacket(w, batchId, { deadline: BigInt(Math.floor(Date.now() / 1000) + 7 * 86_400) });
+    await refused(wire(await appSigned(w, far.packet, far.payload)), 400, "DEADLINE_TOO_FAR", far.packet.txId);
+  });
+
+  it("refuses replays: the same packet again, and another packet with a used sequence", async function () {
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const signed = await appSigned(w, packet, payload);
+    expect((await post(w, "a", wire(signed))).status).to.equal(202);
+    await refused(wire(signed), 409, "DUPLICATE");
+    await untilState(w, packet.txId, "Confirmed");
+    const again = await custodyPacket(w, batchId, { sequence: packet.sequence });
+    await refused(wire(await appSigned(w, again.packet, again.payload)), 409, "REPLAY", again.packet.txId);
+    const lower = await custodyPacket(w, batchId, { sequence: 1n });
+    await refused(wire(await appSigned(w, lower.packet, lower.payload)), 409, "REPLAY", lower.packet.txId);
+    expect(await custodyLength(w, "b", batchId)).to.equal(2n);
+  });
+
+  it("refuses a packet of a pipe that does not start at this relayer", async function () {
+    const { packet, payload } = await custodyPacket(w, batchId, { pipe: w.c.pipes.bToA });
+    const answer = await post(w, "a", wire(await appSigned(w, packet, payload)));
+    expect([answer.status, answer.body.code]).to.deep.equal([403, "WRONG_SERVICE"]);
+    expect(await stateOf(w, packet.txId)).to.equal("None");
+  });
+
+  it("refuses source steps the app did not bind to its signed transaction id", async function () {
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
+    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const signed = wireObject(await appSigned(w, packet, payload));
+    await refused({ ...signed, steps }, 400, "STEPS_NOT_BOUND", packet.txId);
+    const salt = randomHex();
+    await refused({ ...signed, steps, salt }, 400, "STEPS_NOT_BOUND", packet.txId);
+    await refused({ ...signed, steps: [{ side: "target" }, steps[0]] }, 400, "STEPS_INVALID", packet.txId);
+    // Bound: the txId commits to the steps, the app signs it, and the source step runs on A before B.
+    const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
+    const answer = await post(w, "a", { ...wireObject(await appSigned(w, bound, payload)), steps, salt });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    await untilState(w, bound.txId, "Confirmed");
+    expect(await custodyLength(w, "a", batchId)).to.equal(1n);
+  });
+});

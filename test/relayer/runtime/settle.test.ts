@@ -1,0 +1,54 @@
+/**
+ * The transaction driver's failure paths against real chains, with in-process relayers: a transaction whose target
+ * never answers expires at its deadline and the initiator's completed write is undone; a source step that fails
+ * fails the transaction before anything is sent.
+ */
+import { expect } from "chai";
+import type { Hex } from "viem";
+import { toWire } from "../../../relayer/src/amdp";
+import { boundTxId, planOf } from "../../../relayer/src/tx/plan";
+import { appSigned, batchOnA, custodyLength, custodyPacket, drug, post, randomHex, startSide, stateOf, until, untilState, world, ZERO_ADDRESS, type World } from "./helpers/world";
+
+describe("relayer runtime: expiry and failed steps", function () {
+  this.timeout(120_000);
+  let w: World;
+
+  before(async function () {
+    w = await world();
+    await startSide(w, "a");
+  });
+  after(async () => w?.stop());
+
+  /** Posts a request with one source write on A (custody handed to `custodianOnA`) before the target write on B. */
+  async function withSourceStep(batchId: Hex, custodianOnA: string, deadline?: bigint): Promise<Hex> {
+    const { packet, payload } = await custodyPacket(w, batchId, { deadline });
+    const data = drug.encodeFunctionData("continueCustody", [batchId, custodianOnA, randomHex()]);
+    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const salt = randomHex();
+    const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
+    const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    return bound.txId;
+  }
+
+  it("expires a transaction whose target never answers, then undoes the initiator's completed write", async function () {
+    const { batchId } = await batchOnA(w);
+    const txId = await withSourceStep(batchId, w.c.business.a.accounts.operator.address, BigInt(Math.floor(Date.now() / 1000) + 8));
+    await until(async () => (await custodyLength(w, "a", batchId)) === 1n, "the source write on A");
+    await untilState(w, txId, "Compensated");
+    expect(await custodyLength(w, "a", batchId)).to.equal(0n);
+    const transitions = await w.k.ledger.queryFilter(w.k.ledger.filters.TxTransitioned(txId));
+    expect(transitions.map((t) => Number(t.args.to))).to.deep.equal([2, 10, 6, 7]); // Executing, Expired, Compensating, Compensated
+  });
+
+  it("fails the transaction when a source step fails, and sends nothing", async function () {
+    const { batchId } = await batchOnA(w);
+    const txId = await withSourceStep(batchId, ZERO_ADDRESS);
+    await untilState(w, txId, "Failed");
+    const entry = w.relayers.a!.runtime.journal.require(txId, "initiator");
+    await until(() => w.relayers.a!.runtime.journal.require(txId, "initiator").status === "finished", "the journal to close it");
+    expect(entry.status).to.be.oneOf(["opened", "finished"]);
+    expect(w.relayers.a!.runtime.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
+    expect(await stateOf(w, txId)).to.equal("Failed");
+  });
+});
