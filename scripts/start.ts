@@ -13,7 +13,8 @@ import { encodePacket } from "../relayer/src/amdp";
 import { DrugTraceability__factory } from "../typechain-types";
 import { JsonRpcProvider } from "ethers";
 
-const RUNS_DIR = join(REPO_ROOT, ".ccgp", "local");
+/** Where run dirs go; `CCGP_RUNS_DIR` moves them (tests use a temp dir). */
+const RUNS_DIR = process.env.CCGP_RUNS_DIR ?? join(REPO_ROOT, ".ccgp", "local");
 /** Run dirs kept: older ones are removed at start, so repeated runs do not fill the disk. */
 const KEEP_RUNS = 5;
 const CONFIRM_TIMEOUT_MS = 120_000;
@@ -83,7 +84,19 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   const custodySteps = await DrugTraceability__factory.connect(c.business.b.contracts.drugTraceability, b).custodyLength(batchId);
   b.destroy();
   step(`sub-chain B: batch ${batchId} has ${custodySteps} custody step(s) on DrugTraceability/B`);
+  step(`Drug Maker A's relayer's view: ${await relayerView(source, signed.packet.txId)}`);
   return { batchId, recordTx: recorded.tx, txId: signed.packet.txId, state, custodySteps };
+}
+
+/** `GET /v1/transactions/:txId` of a relayer, shortened for one line. */
+async function relayerView(r: RelayerProcess, txId: string): Promise<string> {
+  try {
+    const res = await fetch(`${r.intakeUrl}/v1/transactions/${txId}`, { signal: AbortSignal.timeout(5_000) });
+    const text = await res.text();
+    return text.length > 400 ? `${text.slice(0, 400)}...` : text;
+  } catch (err) {
+    return `not available (${(err as Error).message})`;
+  }
 }
 
 function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {

@@ -7,6 +7,7 @@ import { localProvider } from "../../scripts/lib/local/accounts";
 /** One account on one chain, nonces counted here so transactions can be sent back to back. */
 export class Sender {
   private nonce = -1;
+  private queue: Promise<unknown> = Promise.resolve();
   constructor(
     readonly wallet: BaseWallet,
     readonly provider: JsonRpcProvider,
@@ -18,11 +19,19 @@ export class Sender {
     return this;
   }
 
-  /** Takes the next nonce at once (so calls keep their order on chain), signs and sends; does not wait. */
-  async broadcast(to: string, data: string, gasLimit: bigint): Promise<string> {
+  /**
+   * Takes the next nonce at once (so calls keep their order on chain), signs and sends; does not wait for the
+   * receipt. Sends go out one after the other: a transaction that reached the node before the one with the nonce
+   * below it would wait in anvil's queue until some later transaction makes it mine again.
+   */
+  broadcast(to: string, data: string, gasLimit: bigint): Promise<string> {
     const nonce = this.nonce++;
-    const raw = await this.wallet.signTransaction({ to, data, nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
-    return this.provider.send("eth_sendRawTransaction", [raw]);
+    const sent = this.queue.then(async () => {
+      const raw = await this.wallet.signTransaction({ to, data, nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
+      return (await this.provider.send("eth_sendRawTransaction", [raw])) as string;
+    });
+    this.queue = sent.catch(() => undefined);
+    return sent;
   }
 
   /** {@link broadcast}, then waits for the receipt; a revert is an error naming `what`. */

@@ -45,6 +45,7 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
       rpcUrl: g.url,
       chainId: g.chainId,
       confirmations: g.confirmations,
+      pollIntervalMs: input.pollIntervalMs,
       contracts: {
         membership: g.contracts.membership,
         voting: g.contracts.voting,
