@@ -13,6 +13,7 @@ import { initiate } from "../tx/initiate";
 import type { JournalEntry } from "../tx/journal";
 import { planOf } from "../tx/plan";
 import { requireSubchain, type HeldAppKey, type Runtime } from "../tx/runtime";
+import { serialised } from "../tx/serial";
 import { Defer, GiveUp, type WorkOutcome } from "../tx/worker";
 import { Refusal } from "../crosschain/refusal";
 import type { Route } from "../governance/view";
@@ -31,19 +32,12 @@ export interface ChainRequest {
   blockNumber: string;
 }
 
-// Sequences of one pipe are allocated one request at a time (the ledger wants them increasing).
-const allocations = new Map<string, Promise<unknown>>();
-function serialised<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const run = (allocations.get(key) ?? Promise.resolve()).then(task, task);
-  allocations.set(key, run.catch(() => undefined));
-  return run;
-}
-
 export async function handleChainRequest(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const request = item.payload as ChainRequest;
   if (rt.journal.get(request.requestId, "initiator") !== null) return {};
   const context = { source: "chain", pipeId: request.pipeId, signer: request.sender };
-  await serialised(request.pipeId, async () => {
+  // Sequences of one pipe are allocated one request at a time (the ledger wants them increasing).
+  await serialised(`sequence:${request.pipeId}`, async () => {
     try {
       const { route, app } = await checkRequest(rt, request);
       const signed = await packetFor(rt, route, app, request);

@@ -15,41 +15,64 @@ import { TxState } from "../../../scripts/lib/ledger-types";
 import { resequence } from "../subchain/chain-request";
 import { ledgerSteps } from "./plan";
 import type { Runtime } from "./runtime";
+import type { JournalEntry } from "./journal";
+import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
 import { Defer, GiveUp, type WorkOutcome } from "./worker";
 import type { OutboxItem } from "../store";
 
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
 
-/** Opens the journaled transaction on the ledger, then starts its first step. */
+/**
+ * Opens the journaled transaction on the ledger, then starts its first step. The ledger takes a pipe's sequences only
+ * in increasing order, so the opens of one pipe run one at a time, in sequence order: whoever holds the pipe's turn
+ * opens every transaction of the pipe still waiting, lowest first (their own items then find them open). Nothing
+ * polls, and the transactions queued behind one open are opened by it.
+ */
 export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const { txId } = item.payload as { txId: Hex };
   const entry = rt.journal.require(txId, "initiator");
   if (entry.status === "failed") return {};
-  if (rt.journal.hasUnopenedBelow(entry.pipeId, entry.sequence))
-    throw new Defer(`an earlier sequence on pipe ${entry.pipeId} opens first`, 100);
+  await serialised(`open:${entry.pipeId}`, async () => {
+    for (const waiting of rt.journal.unopened(entry.pipeId)) {
+      try {
+        await openOne(rt, waiting);
+      } catch (error) {
+        if (waiting.txId === entry.txId) throw error;
+        const settled = error instanceof GiveUp || error instanceof Defer; // reported by its own item
+        if (waiting.sequence < entry.sequence && !settled) throw error; // a lower one must open first: retry later
+        if (waiting.sequence > entry.sequence) break; // a higher one: its own item retries
+      }
+    }
+  });
+  if (rt.journal.require(txId, "initiator").status !== "opened") return {};
+  return { next: [nextInitiatorItem(entry, 0)] };
+}
+
+/** One `open` on the ledger; a refusal fails the transaction for good (chain mode: a taken sequence is re-signed). */
+async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
+  if (entry.status !== "accepted") return;
   const route = await rt.view.route(entry.pipeId);
-  if (route === undefined) throw new GiveUp("PIPE_UNKNOWN", `pipe ${entry.pipeId} vanished before opening ${txId}`, { txId });
+  if (route === undefined) throw new GiveUp("PIPE_UNKNOWN", `pipe ${entry.pipeId} vanished before opening ${entry.txId}`, { txId: entry.txId });
   try {
     const outcome = await rt.writer.perform({
       op: "open",
-      txId,
+      txId: entry.txId,
       packets: [toWire(entry.signed)],
       steps: ledgerSteps(entry.plan, route),
       deadline: entry.signed.packet.deadline.toString(),
     });
-    rt.log.info({ txId, outcome: outcome.outcome }, "transaction open on the ledger");
+    rt.log.info({ txId: entry.txId, outcome: outcome.outcome }, "transaction open on the ledger");
   } catch (error) {
     if (!(error instanceof ContractError) || error.code !== "CONTRACT_REVERTED") throw error;
     if (entry.mode === "chain" && isRevert(error, "LedgerSequenceReused")) {
       await resequence(rt, entry);
-      throw new Defer(`sequence of ${txId} was taken meanwhile; re-signed with a fresh one`, 0);
+      throw new Defer(`sequence of ${entry.txId} was taken meanwhile; re-signed with a fresh one`, 0);
     }
-    rt.journal.update(txId, "initiator", { status: "failed", error: `the ledger refused to open it: ${error.message}` });
-    throw new GiveUp("OPEN_REFUSED", `the ledger refused to open ${txId}: ${error.message}`, { txId }, { cause: error });
+    rt.journal.update(entry.txId, "initiator", { status: "failed", error: `the ledger refused to open it: ${error.message}` });
+    throw new GiveUp("OPEN_REFUSED", `the ledger refused to open ${entry.txId}: ${error.message}`, { txId: entry.txId }, { cause: error });
   }
-  rt.journal.update(txId, "initiator", { status: "opened" });
-  return { next: [nextInitiatorItem(entry, 0)] };
+  rt.journal.update(entry.txId, "initiator", { status: "opened" });
 }
 
 /** Sends the countersigned packet to the target proxy; 200 (or a duplicate of the same packet) is delivered. */

@@ -168,22 +168,24 @@ export class Journal {
     role: Role,
     change: { status?: LocalStatus; ledgerState?: number; result?: unknown; error?: string | null; signed?: SignedPacket },
   ): void {
-    const current = this.require(txId, role);
-    this._store.db
-      .prepare(
-        `UPDATE relayer_tx SET status = ?, ledger_state = ?, result = ?, error = ?, packet = ?, updated_at = ?
-         WHERE tx_id = ? AND role = ?`,
-      )
-      .run(
-        change.status ?? current.status,
-        change.ledgerState ?? current.ledgerState,
-        change.result === undefined ? (current.result === null ? null : json(current.result)) : json(change.result),
-        change.error === undefined ? current.error : change.error,
-        json(toWire(change.signed ?? current.signed)),
-        this._clock(),
-        txId.toLowerCase(),
-        role,
-      );
+    // Only the columns that change are written: this runs on every ledger event of the transaction.
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    const set = (column: string, value: unknown): void => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (change.status !== undefined) set("status", change.status);
+    if (change.ledgerState !== undefined) set("ledger_state", change.ledgerState);
+    if (change.result !== undefined) set("result", json(change.result));
+    if (change.error !== undefined) set("error", change.error);
+    if (change.signed !== undefined) set("packet", json(toWire(change.signed)));
+    set("updated_at", this._clock());
+    const changed = this._store.db
+      .prepare(`UPDATE relayer_tx SET ${sets.join(", ")} WHERE tx_id = ? AND role = ?`)
+      .run(...values, txId.toLowerCase(), role).changes;
+    if (changed === 0)
+      throw new CcgpError("JOURNAL_UNKNOWN_TX", `transaction ${txId} is not in the journal as ${role}`, { txId, role });
   }
 
   /** Gives a not-yet-opened transaction a new sequence and its packet re-signed for it (chain-initiated mode). */
@@ -209,11 +211,11 @@ export class Journal {
     return rows.reduce((max, r) => (BigInt(r.sequence) > max ? BigInt(r.sequence) : max), 0n);
   }
 
-  /** Whether an initiator transaction on the pipe with a lower sequence is still waiting to be opened. */
-  hasUnopenedBelow(pipeId: Hex, sequence: bigint): boolean {
+  /** Initiator transactions of the pipe still waiting to be opened, lowest sequence first. */
+  unopened(pipeId: Hex): JournalEntry[] {
     const rows = this._store.db
-      .prepare("SELECT sequence FROM relayer_tx WHERE role = 'initiator' AND pipe_id = ? AND status = 'accepted'")
-      .all(pipeId.toLowerCase()) as Array<{ sequence: string }>;
-    return rows.some((r) => BigInt(r.sequence) < sequence);
+      .prepare("SELECT * FROM relayer_tx WHERE role = 'initiator' AND pipe_id = ? AND status = 'accepted'")
+      .all(pipeId.toLowerCase()) as Row[];
+    return rows.map(toEntry).sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
   }
 }

@@ -74,7 +74,8 @@ export class Reconciler {
       rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
       rt.journal.update(entry.txId, entry.role, { ledgerState: tx.state });
     }
-    const items = this._work(entry, tx);
+    // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
+    const items = this._work(entry, tx).filter((i) => rt.store.getOutbox(i.id) === null);
     if (items.length > 0) {
       rt.store.transaction(() => items.forEach((i) => rt.store.enqueue(i)));
       rt.worker.kick();

@@ -101,7 +101,7 @@ export class Worker {
     while (!signal.aborted) {
       this._kicked = false;
       const free = this._options.concurrency - inFlight.size;
-      const items = free > 0 ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id)) : [];
+      const items = free > 0 && this._anyDue() ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id)) : [];
       for (const item of items) {
         this._running.add(item.id);
         const done: Promise<void> = this._run(item).finally(() => {
@@ -115,6 +115,15 @@ export class Worker {
       if (items.length === 0 || inFlight.size >= this._options.concurrency) await this._pause(signal);
     }
     await Promise.all(inFlight);
+  }
+
+  /** A plain read: claiming is a write transaction (an fsync), too dear to run on every wake-up for nothing. */
+  private _anyDue(): boolean {
+    return (
+      this._store.db
+        .prepare("SELECT 1 FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ? LIMIT 1")
+        .get(this._clock()) !== undefined
+    );
   }
 
   private _pause(signal: AbortSignal): Promise<void> {

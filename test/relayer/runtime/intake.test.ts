@@ -72,6 +72,21 @@ describe("relayer runtime: app intake (stage 1)", function () {
     expect(view.relayer[0]).to.deep.include({ role: "initiator" });
   });
 
+  it("opens requests posted back to back in sequence order, and carries them all through", async function () {
+    const first = (await w.k.ledger.pipeOf(w.c.pipes.aToB.id)).lastSequence + 1n;
+    const txIds: Hex[] = [];
+    for (let i = 0n; i < 6n; i++) {
+      const { packet, payload } = await custodyPacket(w, batchId, { sequence: first + i });
+      const answer = await post(w, "a", wire(await appSigned(w, packet, payload)));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      txIds.push(packet.txId);
+    }
+    for (const txId of txIds) await untilState(w, txId, "Confirmed");
+    const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
+    const sequences = opened.map((e) => e.args.sequence).filter((s) => s >= first);
+    expect(sequences).to.deep.equal([0n, 1n, 2n, 3n, 4n, 5n].map((i) => first + i));
+  });
+
   it("refuses malformed and oversized packets", async function () {
     await refused("{not json", 400, "MALFORMED_PACKET");
     const { packet, payload } = await custodyPacket(w, batchId);
@@ -140,7 +155,7 @@ describe("relayer runtime: app intake (stage 1)", function () {
     await refused(wire(await appSigned(w, again.packet, again.payload)), 409, "REPLAY", again.packet.txId);
     const lower = await custodyPacket(w, batchId, { sequence: 1n });
     await refused(wire(await appSigned(w, lower.packet, lower.payload)), 409, "REPLAY", lower.packet.txId);
-    expect(await custodyLength(w, "b", batchId)).to.equal(2n);
+    expect(await custodyLength(w, "b", batchId)).to.equal(8n);
   });
 
   it("refuses a packet of a pipe that does not start at this relayer", async function () {

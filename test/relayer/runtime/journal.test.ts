@@ -90,14 +90,16 @@ describe("relayer/tx/journal", function () {
     await expectCcgpError(() => journal.update(h("nope"), "initiator", {}), "JOURNAL_UNKNOWN_TX");
   });
 
-  it("knows the highest sequence of a pipe and whether a lower one still waits to open", function () {
-    journal.insert(entry(h("t1"), 3n));
+  it("knows the highest sequence of a pipe and which transactions still wait to open, lowest first", function () {
     journal.insert(entry(h("t2"), 5n));
+    journal.insert(entry(h("t1"), 3n));
     expect(journal.maxSequence(h("pipe"))).to.equal(5n);
     expect(journal.maxSequence(h("other"))).to.equal(0n);
-    expect(journal.hasUnopenedBelow(h("pipe"), 5n)).to.equal(true);
+    journal.insert(entry(h("t0"), 2n));
+    expect(journal.unopened(h("pipe")).map((e) => e.sequence)).to.deep.equal([2n, 3n, 5n]);
     journal.update(h("t1"), "initiator", { status: "opened" });
-    expect(journal.hasUnopenedBelow(h("pipe"), 5n)).to.equal(false);
+    expect(journal.unopened(h("pipe")).map((e) => e.sequence)).to.deep.equal([2n, 5n]);
+    expect(journal.unopened(h("other"))).to.deep.equal([]);
   });
 
   it("re-sequences a transaction that is not open yet", function () {
