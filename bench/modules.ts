@@ -1,6 +1,7 @@
 import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
+import { auditorBench } from "./auditor";
 import { governanceBench } from "./governance";
 import { ledgerBench } from "./ledger";
 import { registriesBench } from "./registries";
@@ -17,4 +18,5 @@ export const modules: BenchModule[] = [
   amdpPerf,
   relayerStoreBench,
   auditSandbox,
+  auditorBench,
 ];

@@ -59,7 +59,9 @@ function positive(name: string, value: number): number {
 
 export function findAnomalies(store: IndexStore, o: AnomalyOptions = {}): AnomalyReport {
   const now = o.now ?? store.checkpoint()?.timestamp ?? Math.floor(Date.now() / 1000);
-  const window = { from: o.from ?? 0, to: o.to ?? Number.MAX_SAFE_INTEGER };
+  // Event ids of the window's blocks (an empty range when no block is in it).
+  const [from, to] = store.idRange(o.from, o.to) ?? [1, 0];
+  const window = { from, to };
   const refusalThreshold = positive("refusalThreshold", o.refusalThreshold ?? 3);
   const creditDropThreshold = positive("creditDropThreshold", o.creditDropThreshold ?? 1);
   const anomalies = [
@@ -111,6 +113,7 @@ function stuck(store: IndexStore, now: number, grace: number): Anomaly[] {
   return out;
 }
 
+/** A window as a range of event ids (rowids). */
 interface Window {
   from: number;
   to: number;
@@ -119,7 +122,7 @@ interface Window {
 function transitions(store: IndexStore, w: Window): Anomaly[] {
   const rows = store
     .statement(`SELECT tx_id, pipe_id, state, json_extract(args, '$.reason') AS reason, timestamp FROM events
-                WHERE state IN (?, ?) AND timestamp BETWEEN ? AND ? AND contract = 'ledger' AND event = 'TxTransitioned' ORDER BY block, log_index`)
+                WHERE state IN (?, ?) AND id BETWEEN ? AND ? AND contract = 'ledger' AND event = 'TxTransitioned' ORDER BY id`)
     .all(TxState.Failed, TxState.Expired, w.from, w.to) as Array<{ tx_id: Hex; pipe_id: Hex | null; state: number; reason: number; timestamp: number }>;
   const pipes = store.statement("SELECT pipe_id FROM transactions WHERE tx_id = ?");
   return rows.map((r) => {
@@ -136,7 +139,7 @@ function conflicts(store: IndexStore, w: Window): Anomaly[] {
   const rows = store
     .statement(`SELECT tx_id, account, json_extract(args, '$.weight') AS weight, json_extract(args, '$.weightAgainst') AS against,
                 json_extract(args, '$.totalWeight') AS total, timestamp FROM events
-                WHERE event = 'EndorsementConflicted' AND timestamp BETWEEN ? AND ? AND contract = 'ledger' ORDER BY block, log_index`)
+                WHERE event = 'EndorsementConflicted' AND id BETWEEN ? AND ? AND contract = 'ledger' ORDER BY id`)
     .all(w.from, w.to) as Array<{ tx_id: Hex; account: Address; weight: number; against: number; total: number; timestamp: number }>;
   return rows.map((r) => ({
     kind: "conflict", severity: "medium", at: r.timestamp, txId: r.tx_id, signer: r.account,
@@ -147,12 +150,12 @@ function conflicts(store: IndexStore, w: Window): Anomaly[] {
 function refusals(store: IndexStore, w: Window, threshold: number): Anomaly[] {
   const byPipe = store
     .statement(`SELECT pipe_id, COUNT(*) AS n, MAX(timestamp) AS last, GROUP_CONCAT(DISTINCT json_extract(args, '$.kind')) AS kinds FROM events
-                WHERE event = 'RefusalRecorded' AND timestamp BETWEEN ? AND ? AND contract = 'ledger' GROUP BY pipe_id HAVING n >= ? ORDER BY n DESC`)
+                WHERE event = 'RefusalRecorded' AND id BETWEEN ? AND ? AND contract = 'ledger' GROUP BY pipe_id HAVING n >= ? ORDER BY n DESC`)
     .all(w.from, w.to, threshold) as Array<{ pipe_id: Hex; n: number; last: number; kinds: string }>;
   const bySigner = store
     .statement(`SELECT p.declared_signer AS signer, COUNT(*) AS n, MAX(e.timestamp) AS last FROM packets p
-                JOIN events e ON e.block = p.block AND e.log_index = p.log_index
-                WHERE p.kind = 'refusal' AND e.timestamp BETWEEN ? AND ? GROUP BY p.declared_signer HAVING n >= ? ORDER BY n DESC`)
+                JOIN events e ON e.id = p.block * 1048576 + p.log_index
+                WHERE p.kind = 'refusal' AND e.id BETWEEN ? AND ? GROUP BY p.declared_signer HAVING n >= ? ORDER BY n DESC`)
     .all(w.from, w.to, threshold) as Array<{ signer: Address; n: number; last: number }>;
   const kinds = (k: string) => k.split(",").map((x) => (x === "0" ? "BadSignature" : x === "1" ? "Replay" : x)).join(", ");
   return [
@@ -167,11 +170,11 @@ function creditDrops(store: IndexStore, w: Window, threshold: number): Anomaly[]
   const rows = store
     .statement(`SELECT institution, SUM(CAST(json_extract(args, '$.delta') AS INTEGER)) AS drop_sum, COUNT(*) AS n, MAX(timestamp) AS last,
                 MIN(CAST(json_extract(args, '$.score') AS INTEGER)) AS lowest FROM events
-                WHERE event IN ('OutcomeReported', 'CreditAdjusted') AND timestamp BETWEEN ? AND ? AND contract = 'credit'
+                WHERE event IN ('OutcomeReported', 'CreditAdjusted') AND id BETWEEN ? AND ? AND contract = 'credit'
                 AND CAST(json_extract(args, '$.delta') AS INTEGER) < 0 GROUP BY institution HAVING -drop_sum >= ? ORDER BY drop_sum`)
     .all(w.from, w.to, threshold) as Array<{ institution: number; drop_sum: number; n: number; last: number; lowest: number }>;
   const severe = store.statement(`SELECT COUNT(*) AS n FROM events WHERE institution = ? AND event IN ('CreditRestricted', 'CreditExpulsionProposed')
-                                  AND timestamp BETWEEN ? AND ? AND contract = 'credit'`);
+                                  AND id BETWEEN ? AND ? AND contract = 'credit'`);
   return rows.map((r) => {
     const restricted = (severe.get(r.institution, w.from, w.to) as { n: number }).n > 0;
     return {

@@ -5,7 +5,7 @@
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import type { TxState } from "../../../scripts/lib/ledger-types";
 import { badInput } from "./errors";
-import { toEventRow, type EventDbRow, type IndexStore } from "./store";
+import { EVENT_SELECT, type EventDbRow, type IndexStore } from "./store";
 import { summaryOf, type TxRow, type TxSummary } from "./trace";
 import type { EventRow } from "./types";
 
@@ -72,20 +72,25 @@ export function listTransactions(store: IndexStore, f: ListFilter = {}): TxSumma
   return (store.statement(sql).all(...params, limit, offset) as TxRow[]).map(summaryOf);
 }
 
-/** Events matching every given filter, in chain order. */
+/** Events matching every given filter, in chain order. A time range is turned into a range of event ids. */
 export function listEvents(store: IndexStore, f: EventFilter = {}): EventRow[] {
   const where: string[] = [];
   const params: unknown[] = [];
-  const eq = (column: string, value: unknown) => value !== undefined && (where.push(`${column} = ?`), params.push(value));
+  const eq = (column: string, value: unknown) => value !== undefined && (where.push(`e.${column} = ?`), params.push(value));
   eq("tx_id", f.txId?.toLowerCase());
   eq("pipe_id", f.pipe?.toLowerCase());
   eq("institution", f.institution);
   eq("account", f.account);
   eq("contract", f.contract);
   eq("event", f.event);
-  if (f.states !== undefined && f.states.length > 0) (where.push(`state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
-  timeBounds("timestamp", f, where, params);
+  if (f.states !== undefined && f.states.length > 0) (where.push(`e.state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
   const [limit, offset] = page(f);
-  const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY block, log_index LIMIT ? OFFSET ?`;
-  return (store.statement(sql).all(...params, limit, offset) as EventDbRow[]).map(toEventRow);
+  if (f.from !== undefined || f.to !== undefined) {
+    const ids = store.idRange(f.from, f.to);
+    if (ids === null) return [];
+    where.push("e.id BETWEEN ? AND ?");
+    params.push(...ids);
+  }
+  const sql = `${EVENT_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY e.id LIMIT ? OFFSET ?`;
+  return store.toEvents(store.statement(sql).all(...params, limit, offset) as EventDbRow[]);
 }

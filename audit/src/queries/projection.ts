@@ -78,9 +78,8 @@ export class Projections {
       case "TxTransitioned":
         this._s.transition.run(num(a.to), num(a.reason), e.timestamp, e.txId);
         return;
-      case "ResultRecorded":
+      case "ResultRecorded": // a failed result is followed by its transition
         if (a.success === true) this._s.done.run(bit(a.step), e.timestamp, e.txId);
-        else this._s.touch.run(e.timestamp, e.txId);
         return;
       case "StaleReadRejected": // the stale write counts as done, so that it is undone
         this._s.done.run(bit(a.step), e.timestamp, e.txId);
@@ -93,8 +92,6 @@ export class Projections {
         this._s.pipe.run(e.pipeId, String(a.sourceSigner), String(a.targetSigner), num(a.sourceInstitution), num(a.targetInstitution),
           str(a.sourceSubchain), str(a.targetSubchain));
         return;
-      default:
-        if (e.txId !== null && e.event !== "RefusalRecorded") this._s.touch.run(e.timestamp, e.txId);
     }
   }
 

@@ -22,31 +22,37 @@ CREATE TABLE IF NOT EXISTS recent_blocks (
   timestamp  INTEGER NOT NULL
 ) STRICT;
 
--- Every governance event. (block, log_index) is the key: a log is stored once.
+-- Every governance event. The key is (block, log_index) packed into the rowid (block * 2^20 + log_index, checked),
+-- so a log is stored once, rows are appended in chain order, and every index below is ordered by block within a key.
 CREATE TABLE IF NOT EXISTS events (
+  id           INTEGER PRIMARY KEY CHECK (id = block * 1048576 + log_index AND log_index < 1048576),
   block        INTEGER NOT NULL,
   log_index    INTEGER NOT NULL,
   tx_hash      TEXT NOT NULL,
-  block_hash   TEXT NOT NULL,
   timestamp    INTEGER NOT NULL,
   contract     TEXT NOT NULL,
-  address      TEXT NOT NULL,
   event        TEXT NOT NULL,
   args         TEXT NOT NULL,
   tx_id        TEXT,
   pipe_id      TEXT,
   institution  INTEGER,
   account      TEXT,
-  state        INTEGER,
-  PRIMARY KEY (block, log_index)
-) STRICT, WITHOUT ROWID;
+  state        INTEGER
+) STRICT;
 CREATE INDEX IF NOT EXISTS events_tx ON events (tx_id) WHERE tx_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_pipe ON events (pipe_id, timestamp) WHERE pipe_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_institution ON events (institution, timestamp) WHERE institution IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_account ON events (account, timestamp) WHERE account IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_state ON events (state, timestamp) WHERE state IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_time ON events (timestamp);
-CREATE INDEX IF NOT EXISTS events_name ON events (event, timestamp);
+CREATE INDEX IF NOT EXISTS events_pipe ON events (pipe_id) WHERE pipe_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_institution ON events (institution) WHERE institution IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_account ON events (account) WHERE account IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_state ON events (state) WHERE state IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_name ON events (event);
+
+-- The blocks that hold events: their hash, and their time (to turn a time range into a block range).
+CREATE TABLE IF NOT EXISTS blocks (
+  height      INTEGER PRIMARY KEY,
+  hash        TEXT NOT NULL,
+  block_time  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS blocks_time ON blocks (block_time);
 
 -- Packets read back from the calldata of open / reportRefusal, with their recovered signers.
 CREATE TABLE IF NOT EXISTS packets (

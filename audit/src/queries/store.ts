@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Address, Hex } from "viem";
+import { zeroAddress, type Address, type Hex } from "viem";
 import type { BlockRef } from "../../../relayer/src/chains/types";
 import { AuditorError, AuditorErrorCode } from "./errors";
 import { Projections } from "./projection";
@@ -19,16 +19,23 @@ export interface IndexStoreOptions {
   readonly?: boolean;
   /** Indexed blocks remembered by hash for reorg checks (default 256). */
   recentBlocks?: number;
+  /** SQLite page cache, in KiB (default 64 MiB). */
+  cacheKib?: number;
 }
 
+/** The rowid of an event: (block, log index) packed, so rows sort in chain order. */
+export const LOG_SLOTS = 1_048_576;
+export const eventId = (block: number, logIndex: number): number => block * LOG_SLOTS + logIndex;
+
+/** An events row joined with its block's hash (`SELECT e.*, b.hash AS block_hash ...`). */
 export interface EventDbRow {
+  id: number;
   block: number;
   log_index: number;
   tx_hash: string;
   block_hash: string;
   timestamp: number;
   contract: string;
-  address: string;
   event: string;
   args: string;
   tx_id: string | null;
@@ -38,7 +45,10 @@ export interface EventDbRow {
   state: number | null;
 }
 
-export function toEventRow(r: EventDbRow): EventRow {
+/** The SELECT every event read goes through. */
+export const EVENT_SELECT = "SELECT e.*, b.hash AS block_hash FROM events e JOIN blocks b ON b.height = e.block";
+
+export function toEventRow(r: EventDbRow, addressOf: (contract: string) => Address): EventRow {
   return {
     block: r.block,
     logIndex: r.log_index,
@@ -46,7 +56,7 @@ export function toEventRow(r: EventDbRow): EventRow {
     blockHash: r.block_hash as Hex,
     timestamp: r.timestamp,
     contract: r.contract,
-    address: r.address as Address,
+    address: addressOf(r.contract),
     event: r.event,
     args: JSON.parse(r.args) as EventRow["args"],
     txId: r.tx_id as Hex | null,
@@ -62,7 +72,8 @@ export class IndexStore {
   private readonly _recent: number;
   private _projections?: Projections;
   private readonly _cache = new Map<string, Database.Statement>();
-  private _insert?: { event: Database.Statement; packet: Database.Statement; note: Database.Statement };
+  private _addresses?: Record<string, Address>;
+  private _insert?: { event: Database.Statement; block: Database.Statement; packet: Database.Statement; note: Database.Statement };
 
   private constructor(db: Database.Database, options: IndexStoreOptions) {
     this.db = db;
@@ -78,6 +89,7 @@ export class IndexStore {
       throw new AuditorError(AuditorErrorCode.BadInput, `cannot open the index ${options.path}: ${(error as Error).message}`, { path: options.path }, { cause: error });
     }
     db.pragma("busy_timeout = 5000");
+    db.pragma(`cache_size = -${options.cacheKib ?? 64 * 1024}`);
     const version = Number(db.pragma("user_version", { simple: true }));
     if (version > INDEX_SCHEMA_VERSION)
       throw new AuditorError(AuditorErrorCode.NewerSchema, `index ${options.path} has schema ${version}, this auditor knows ${INDEX_SCHEMA_VERSION}`, { path: options.path });
@@ -86,7 +98,9 @@ export class IndexStore {
         throw new AuditorError(AuditorErrorCode.BadInput, `${options.path} is not an auditor index (run \`auditor index\` first)`, { path: options.path });
     } else {
       db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
+      // NORMAL: a process crash (SIGKILL) loses no commit; a power loss may lose the last ones, but each takes its
+      // checkpoint with it, so the index is re-read from the chain from there: no gap, no duplicate either way.
+      db.pragma("synchronous = NORMAL");
       db.exec(INDEX_SCHEMA_SQL);
       db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
     }
@@ -152,8 +166,9 @@ export class IndexStore {
         if (block.height <= last)
           throw new AuditorError(AuditorErrorCode.Checkpoint, `block ${block.height} is not above the checkpoint ${last} (rewind first on a reorg)`, { height: block.height, checkpoint: last });
         last = block.height;
+        if (block.events.length > 0) ins.block.run(block.height, block.hash, block.timestamp);
         for (const e of block.events) {
-          ins.event.run(e.block, e.logIndex, e.txHash, e.blockHash, e.timestamp, e.contract, e.address, e.event, JSON.stringify(e.args),
+          ins.event.run(eventId(e.block, e.logIndex), e.block, e.logIndex, e.txHash, e.timestamp, e.contract, e.event, JSON.stringify(e.args),
             e.txId, e.pipeId, e.institution, e.account, e.state);
           projections.apply(e);
         }
@@ -192,9 +207,10 @@ export class IndexStore {
         | undefined;
       if (below === undefined)
         throw new AuditorError(AuditorErrorCode.Checkpoint, `no remembered block below the fork at ${forkHeight}: rebuild the index from a known-good block`, { forkHeight });
-      const gone = this.eventsWhere("block >= ?", [forkHeight]);
-      for (const table of ["events", "packets", "packet_notes", "subchain_gateways", "recent_blocks"])
-        this.db.prepare(`DELETE FROM ${table} WHERE ${table === "recent_blocks" ? "height" : "block"} >= ?`).run(forkHeight);
+      const gone = this.eventsWhere("e.id >= ?", [eventId(forkHeight, 0)]);
+      this.db.prepare("DELETE FROM events WHERE id >= ?").run(eventId(forkHeight, 0));
+      for (const table of ["packets", "packet_notes", "subchain_gateways"]) this.db.prepare(`DELETE FROM ${table} WHERE block >= ?`).run(forkHeight);
+      for (const table of ["blocks", "recent_blocks"]) this.db.prepare(`DELETE FROM ${table} WHERE height >= ?`).run(forkHeight);
       (this._projections ??= new Projections(this.db)).rebuild(Projections.touched(gone), (w, p) => this.eventsWhere(w, p));
       const checkpoint = { height: below.height, hash: below.hash, timestamp: below.timestamp };
       this.db.prepare("UPDATE checkpoint SET height = ?, hash = ?, timestamp = ? WHERE id = 1").run(checkpoint.height, checkpoint.hash, checkpoint.timestamp);
@@ -215,16 +231,31 @@ export class IndexStore {
     return stmt;
   }
 
-  /** Events matching a SQL condition, in chain order. */
+  /** Events matching a SQL condition on `events` (alias `e`), in chain order. */
   eventsWhere(where: string, params: unknown[]): EventRow[] {
-    const rows = this.statement(`SELECT * FROM events WHERE ${where} ORDER BY block, log_index`).all(...params) as EventDbRow[];
-    return rows.map(toEventRow);
+    return this.toEvents(this.statement(`${EVENT_SELECT} WHERE ${where} ORDER BY e.id`).all(...params) as EventDbRow[]);
+  }
+
+  toEvents(rows: EventDbRow[]): EventRow[] {
+    const addresses = (this._addresses ??= this.identity()?.contracts ?? {});
+    return rows.map((r) => toEventRow(r, (contract) => addresses[contract] ?? zeroAddress));
+  }
+
+  /**
+   * The event ids (rowid bounds) of the blocks whose time is within [from, to]; null when no indexed block is.
+   * Block time only grows with height, so a time range is a block range.
+   */
+  idRange(from?: number, to?: number): [number, number] | null {
+    const lo = from === undefined ? 0 : (this.statement("SELECT MIN(height) AS h FROM blocks WHERE block_time >= ?").get(from) as { h: number | null }).h;
+    const hi = to === undefined ? Number.MAX_SAFE_INTEGER : (this.statement("SELECT MAX(height) AS h FROM blocks WHERE block_time <= ?").get(to) as { h: number | null }).h;
+    if (lo === null || hi === null || lo > hi) return null;
+    return [eventId(lo, 0), hi === Number.MAX_SAFE_INTEGER ? hi : eventId(hi, LOG_SLOTS - 1)];
   }
 
   /** Every source service signer (who countersigns packets) the ledger's copy of a pipe ever had, newest first. */
   pipeSourceSigners(pipeId: Hex): Address[] {
     const rows = this.db
-      .prepare(`SELECT json_extract(args, '$.sourceSigner') AS signer, MAX(block * 100000 + log_index) AS at FROM events
+      .prepare(`SELECT json_extract(args, '$.sourceSigner') AS signer, MAX(id) AS at FROM events
                 WHERE pipe_id = ? AND contract = 'ledger' AND event = 'PipeSynced' GROUP BY signer ORDER BY at DESC`)
       .all(pipeId.toLowerCase()) as Array<{ signer: Address }>;
     return rows.map((r) => r.signer);
@@ -236,8 +267,9 @@ export class IndexStore {
 
   private _statements() {
     return (this._insert ??= {
-      event: this.db.prepare(`INSERT INTO events (block, log_index, tx_hash, block_hash, timestamp, contract, address, event, args,
-                              tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      event: this.db.prepare(`INSERT INTO events (id, block, log_index, tx_hash, timestamp, contract, event, args,
+                              tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      block: this.db.prepare("INSERT INTO blocks (height, hash, block_time) VALUES (?, ?, ?)"),
       packet: this.db.prepare(`INSERT INTO packets (block, log_index, position, kind, tx_id, pipe_id, sequence, packet_hash, packet,
                                app_signature, proxy_signature, declared_signer, app_signer, proxy_claimed, proxy_signer, problem)
                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),

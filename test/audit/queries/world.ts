@@ -11,12 +11,13 @@
  * the sub-chain, stuck, expired, escalated and resolved, failed with nothing to undo, and refused packets.
  */
 import { ethers, network } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, type Provider, type Signer, type TransactionResponse } from "ethers";
 import { createPublicClient, custom, http, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { countersign, packetDomain, packetTypes, signPacket, type AmdpDomain, type Packet } from "../../../relayer/src/amdp";
 import { startAnvil, type LocalChain } from "../../../scripts/lib/anvil";
+import { parseConsortium } from "../../../scripts/lib/consortium-config";
+import { deployGovernance } from "../../../scripts/lib/deploy-governance";
 import { NO_DEPENDENCY, Side, VerifierKind, resultSetHash, type LedgerResult } from "../../../scripts/lib/ledger-types";
 import {
   EvidenceDeposit__factory,
@@ -25,7 +26,7 @@ import {
   type EvidenceDeposit,
   type SubchainGateway,
 } from "../../../typechain-types";
-import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../../helpers/governance";
+import { Kind, Role, WEEK, addAccount, govern, joinInstitution, type Consortium } from "../../helpers/governance";
 import { applyPipe, enabledService } from "../../helpers/registries";
 
 export const CONTRACT_NAME = "EvidenceDeposit";
@@ -44,10 +45,81 @@ export interface Key {
   wallet: Wallet;
 }
 
-export async function newKey(): Promise<Key> {
-  const wallet = Wallet.createRandom().connect(ethers.provider);
-  await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+/** The governance chain the world runs on: the in-process Hardhat network (tests) or a node process (benchmarks). */
+export interface WorldChain {
+  provider: Provider;
+  send(method: string, params: unknown[]): Promise<unknown>;
+  deployer: Signer;
+  chainId: number;
+  /** The chain as the auditor reads it. */
+  client: PublicClient;
+}
+
+export async function inProcessChain(): Promise<WorldChain> {
+  return {
+    provider: ethers.provider,
+    send: (method, params) => network.provider.send(method, params),
+    deployer: (await ethers.getSigners())[0]!,
+    chainId: 31337,
+    client: createPublicClient({ transport: custom(network.provider) }) as PublicClient,
+  };
+}
+
+/**
+ * A provider that returns from a broadcast only once the transaction is mined. Anvil's automine mines after it
+ * answers, so a key's next transaction could otherwise read a stale pending nonce.
+ */
+class MinedProvider extends JsonRpcProvider {
+  override async broadcastTransaction(signedTx: string): Promise<TransactionResponse> {
+    const tx = await super.broadcastTransaction(signedTx);
+    await tx.wait();
+    return tx;
+  }
+}
+
+/** A node process on `url` (e.g. anvil) whose account 0 is unlocked. */
+export async function nodeChain(url: string): Promise<WorldChain & { provider: JsonRpcProvider }> {
+  const provider = new MinedProvider(url, undefined, { staticNetwork: true, pollingInterval: 20 });
+  return {
+    provider,
+    send: (method, params) => provider.send(method, params),
+    deployer: await provider.getSigner(0),
+    chainId: Number((await provider.getNetwork()).chainId),
+    client: createPublicClient({ transport: http(url) }) as PublicClient,
+  };
+}
+
+let defaultChain: WorldChain | undefined;
+
+export async function newKey(chain?: WorldChain): Promise<Key> {
+  const on = chain ?? (defaultChain ??= await inProcessChain());
+  const wallet = Wallet.createRandom().connect(on.provider);
+  await on.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
   return { address: wallet.address as Address, account: privateKeyToAccount(wallet.privateKey as Hex), wallet: wallet as unknown as Wallet };
+}
+
+/** The latest block's time on the world's chain. */
+export async function latest(w: { chain: WorldChain }): Promise<bigint> {
+  return BigInt((await w.chain.provider.getBlock("latest"))!.timestamp);
+}
+
+async function increaseTime(chain: WorldChain, seconds: number): Promise<void> {
+  await chain.send("evm_increaseTime", [seconds]);
+  await chain.send("evm_mine", []);
+}
+
+/** Three genesis institutions (an admin and a governor each, funded fresh keys), deployed by `deployGovernance`. */
+async function consortiumOn(chain: WorldChain): Promise<Consortium> {
+  const keys = await Promise.all(Array.from({ length: 12 }, () => newKey(chain)));
+  const wallets = keys.map((k) => k.wallet as unknown as Signer);
+  const [admins, governors, others] = [wallets.slice(0, 3), wallets.slice(3, 6), wallets.slice(6)];
+  const cfg = parseConsortium({
+    name: "auditor world",
+    votingPeriodSeconds: WEEK,
+    genesis: admins.map((_a, i) => ({ name: `Genesis ${i + 1}`, identity: `id-${i + 1}`, admin: keys[i]!.address, governors: [keys[i + 3]!.address] })),
+  });
+  const g = await deployGovernance(chain.deployer, cfg, { network: "auditor-world" });
+  return { ...g, deployer: chain.deployer, governors, admins, others: others as Consortium["others"] };
 }
 
 /** One sub-chain: an anvil process with a gateway (relayer: anvil account 1) and an EvidenceDeposit. */
@@ -99,14 +171,15 @@ export interface World {
   domain: AmdpDomain;
   a: Subchain;
   b: Subchain;
-  /** The governance chain as the auditor reads it (viem over the in-process Hardhat provider). */
+  chain: WorldChain;
+  /** The governance chain as the auditor reads it. */
   client: PublicClient;
   outsider: Signer;
 }
 
-async function party(c: Consortium, admin: Signer, operator: Signer, name: string, sub: Subchain): Promise<Party> {
+async function party(chain: WorldChain, c: Consortium, admin: Signer, operator: Signer, name: string, sub: Subchain): Promise<Party> {
   const institution = Number(await joinInstitution(c, admin, Kind.Business, name));
-  const [proxy, app] = [await newKey(), await newKey()];
+  const [proxy, app] = [await newKey(chain), await newKey(chain)];
   await addAccount(c, admin, await operator.getAddress(), BigInt(institution), Role.Operator);
   await addAccount(c, admin, proxy.address, BigInt(institution), Role.Business);
   const ids = { service: keccak256(toHex(`${name}/service`)), subchain: keccak256(toHex(`${name}/chain`)), appId: keccak256(toHex(`${name}/app`)) };
@@ -116,12 +189,13 @@ async function party(c: Consortium, admin: Signer, operator: Signer, name: strin
   return { institution, operator, proxy, app, ...ids };
 }
 
-/** The governance side of the world, given the two running sub-chains. */
-export async function buildWorld(a: Subchain, b: Subchain): Promise<World> {
-  const c = await deployConsortium(3);
+/** The governance side of the world on `chain` (default: the in-process network), given the two running sub-chains. */
+export async function buildWorld(a: Subchain, b: Subchain, chain?: WorldChain): Promise<World> {
+  const on = chain ?? (await inProcessChain());
+  const c = await consortiumOn(on);
   const [srcAdmin, tgtAdmin, auditAdmin, opA, opB, outsider] = c.others;
-  const source = await party(c, srcAdmin!, opA!, "Source Co", a);
-  const target = await party(c, tgtAdmin!, opB!, "Target Co", b);
+  const source = await party(on, c, srcAdmin!, opA!, "Source Co", a);
+  const target = await party(on, c, tgtAdmin!, opB!, "Target Co", b);
   await c.chains.connect(opB!).registerContract(CONTRACT_NAME, target.subchain, await b.evidence.getAddress());
   const pipeId = (await applyPipe(c, opA!, {
     sourceApp: source.appId, targetApp: target.appId, sourceService: source.service, targetService: target.service, contractName: CONTRACT,
@@ -130,12 +204,11 @@ export async function buildWorld(a: Subchain, b: Subchain): Promise<World> {
   await c.pipes.connect(opB!).authorizePipe(pipeId);
 
   const audit = Number(await joinInstitution(c, auditAdmin!, Kind.Audit, "Audit Office"));
-  const auditors = [await newKey(), await newKey(), await newKey(), await newKey()];
+  const auditors = [await newKey(on), await newKey(on), await newKey(on), await newKey(on)];
   for (const k of auditors) await addAccount(c, auditAdmin!, k.address, BigInt(audit), Role.Auditor);
   for (const [i, w] of [2, 1, 1].entries()) await govern(c, c.ledger, "setVerifier", [auditors[i]!.address, VerifierKind.Auditor, w]);
-  const domain = packetDomain(31337, (await c.ledger.getAddress()) as Address);
-  const client = createPublicClient({ transport: custom(network.provider) }) as PublicClient;
-  return { c, source, target, audit, auditAdmin: auditAdmin!, auditors, pipeId, domain, a, b, client, outsider: outsider! };
+  const domain = packetDomain(on.chainId, (await c.ledger.getAddress()) as Address);
+  return { c, source, target, audit, auditAdmin: auditAdmin!, auditors, pipeId, domain, a, b, chain: on, client: on.client, outsider: outsider! };
 }
 
 /** A viem client of an anvil sub-chain (what `--subchain-rpc` gives the auditor). */
@@ -150,7 +223,7 @@ export async function signedWrite(w: World, payload: Hex, over: { txId?: Hex; ap
     pipeId: w.pipeId, sourceInstitution: w.source.institution, targetInstitution: w.target.institution, targetService: w.target.service,
     contractName: CONTRACT, operation: WRITE, selector: SEL_DEPOSIT, payloadHash: keccak256(payload),
     txId: over.txId ?? keccak256(toHex(`auditor-tx:${++counter}`)), sequence: ++sequence,
-    deadline: over.deadline ?? BigInt(await time.latest()) + 3600n, signer: w.source.app.address,
+    deadline: over.deadline ?? (await latest(w)) + 3600n, signer: w.source.app.address,
   };
   // A foreign stage-1 signer signs the typed data itself (signPacket refuses a packet declaring another signer).
   const appSignature = over.appSigner
@@ -176,7 +249,7 @@ export async function open(w: World, payloads: Hex[], deadlineIn = 1800n): Promi
   const txId = keccak256(toHex(`auditor-tx:${++counter}`));
   const packets = [];
   for (const p of payloads) packets.push(await signedWrite(w, p, { txId }));
-  const deadline = BigInt(await time.latest()) + deadlineIn;
+  const deadline = (await latest(w)) + deadlineIn;
   await w.c.ledger.connect(w.source.proxy.wallet).open(packets.map(({ payload: _p, ...s }) => s), payloads.map(() => targetWrite(w)), deadline);
   return { txId, packets, results: [] };
 }
@@ -264,16 +337,16 @@ export async function populate(w: World): Promise<Population> {
 
   const stuck = await open(w, [depositPayload("seven")], 60n);
   const expired = await open(w, [depositPayload("eight")], 60n);
-  await time.increase(120);
+  await increaseTime(w.chain, 120);
   await w.c.ledger.connect(w.outsider).expire(expired.txId);
 
   // Three packets whose stage 1 is not the app's key, countersigned by the source proxy: proven misbehaviour.
   const refusedPackets: Hex[] = [];
   for (let i = 0; i < 3; i++) {
-    const bad = await signedWrite(w, depositPayload(`refused-${i}`), { appSigner: await newKey() });
+    const bad = await signedWrite(w, depositPayload(`refused-${i}`), { appSigner: await newKey(w.chain) });
     await w.c.ledger.connect(w.outsider).reportRefusal(bad.packet, bad.appSignature, bad.proxySignature);
     refusedPackets.push(bad.packet.txId);
   }
-  await time.increase(10); // one more block: the checkpoint's time is after the last event
+  await increaseTime(w.chain, 10); // one more block: the checkpoint's time is after the last event
   return { confirmed, compensated, tampered, missing, notUndone, failedClean, resolved, stuck, expired, refusedPackets };
 }
