@@ -1,18 +1,20 @@
 /**
  * The auditor's index at scale (perf, printed only):
  *
- * 1. Real events: a governance chain in an anvil process (the whole consortium deployed by `deployGovernance`, a pipe
- *    between two institutions whose sub-chains are two more anvil processes), `AUDITOR_BENCH_REAL_TXS` (default 300)
- *    cross-chain transactions run through the real ledger (open with signed packets, write on the target gateway,
- *    record, two endorsements). The indexer reads them over JSON-RPC; then, for sampled transactions, the trace from
- *    the index is timed against a plain `eth_getLogs` scan of the node that gives the same answer (the ledger's logs
- *    with the transaction id as topic 1, the credit reports with it as topic 3, the opening transaction's calldata
- *    and its two signers recovered), and the two answers are compared.
- * 2. Synthetic events: `AUDITOR_BENCH_EVENTS` (default 1,000,000) decoded governance events, shaped as the indexer
+ * 1. Synthetic events: `AUDITOR_BENCH_EVENTS` (default 1,000,000) decoded governance events, shaped as the indexer
  *    writes them (ledger lifecycles, credit reports, packets with their signers, service heartbeats), committed
  *    through the indexer's write path (`IndexStore.commit`, 1,000 blocks a commit); then trace-by-id, a list and
- *    the anomaly report are timed at that size. The scan is extrapolated linearly from (1) to the same number of
- *    events and labelled so. Target: a trace under 10 ms at 1,000,000 events.
+ *    the anomaly report are timed at that size. Target: a trace under 10 ms at 1,000,000 events.
+ * 2. Real events: a governance chain in an anvil process (the whole consortium deployed by `deployGovernance`, a pipe
+ *    between two institutions whose sub-chains are two more anvil processes), `AUDITOR_BENCH_REAL_TXS` (default 100)
+ *    cross-chain transactions run through the real ledger (open with signed packets, write on the target gateway,
+ *    record, two endorsements), then `AUDITOR_BENCH_SCAN_EVENTS` (default 30,000) service heartbeats, 100 a block.
+ *    The indexer reads it all over JSON-RPC. For sampled transactions, the trace from the index is timed against a
+ *    plain `eth_getLogs` scan of the node giving the same answer (the ledger's logs with the transaction id as
+ *    topic 1, the credit reports with it as topic 3, the opening transaction's calldata and its two signers
+ *    recovered), and the answers are compared. The scan is timed over the blocks before the heartbeats and over the
+ *    whole chain: the two points fit a line (fixed cost + cost per event on the chain), extrapolated to the synthetic
+ *    size and labelled so.
  */
 import { rmSync, statSync } from "node:fs";
 import type { Address, Hex, PublicClient } from "viem";
@@ -31,10 +33,12 @@ import { listTransactions } from "../audit/src/queries/list";
 import { findAnomalies } from "../audit/src/queries/anomalies";
 import { startAnvil } from "../scripts/lib/anvil";
 import { contractsOf, tempDb } from "../test/audit/queries/helpers";
-import { buildWorld, confirm, depositPayload, execute, nodeChain, open, record, startSubchain, stopSubchain } from "../test/audit/queries/world";
+import { buildWorld, confirm, depositPayload, execute, nodeChain, open, record, startSubchain, stopSubchain, type World } from "../test/audit/queries/world";
 import type { BenchModule, Reporter } from "./lib/report";
 
-const REAL_TXS = Number(process.env.AUDITOR_BENCH_REAL_TXS ?? 300);
+const REAL_TXS = Number(process.env.AUDITOR_BENCH_REAL_TXS ?? 100);
+const FILLER_EVENTS = Number(process.env.AUDITOR_BENCH_SCAN_EVENTS ?? 30_000);
+const FILLER_PER_BLOCK = 100;
 const SYNTHETIC_EVENTS = Number(process.env.AUDITOR_BENCH_EVENTS ?? 1_000_000);
 const BLOCKS_PER_COMMIT = 1_000;
 const SAMPLES = 1_000;
@@ -213,6 +217,92 @@ async function scanTrace(client: PublicClient, decoder: EventDecoder, packets: P
   return [...rows.map((r) => `${r.block}:${r.logIndex}:${r.event}`).sort(), ...recovered.packets.map((p) => `${p.appSigner}/${p.proxySigner}`)];
 }
 
+interface Scanned {
+  scanMs: number[];
+  traceMs: number[];
+}
+
+/**
+ * The same transactions traced from the index and by scanning the node, first over the blocks holding only them,
+ * then over the whole chain (after the heartbeats): two points of a linear fit of the scan's cost.
+ */
+async function compare(
+  report: Reporter,
+  o: { w: World; store: IndexStore; contracts: Record<string, Address>; small: bigint; head: bigint; events: number },
+  traceP50AtScale: number,
+): Promise<void> {
+  const abis = governanceAbis();
+  const ctx = { client: o.w.client, store: o.store, decoder: new EventDecoder(o.contracts, abis), packets: new PacketRecovery(abis.ledger, o.w.domain), contracts: o.contracts };
+  const ids = (o.store.db.prepare("SELECT tx_id FROM transactions ORDER BY number").all() as Array<{ tx_id: Hex }>).map((r) => r.tx_id);
+  const sample = ids.filter((_id, i) => i % Math.max(1, Math.floor(ids.length / 40)) === 0);
+  const smallEvents = (o.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE block <= ?").get(Number(o.small)) as { n: number }).n;
+  const before = await scanVersusIndex(ctx, sample, o.small);
+  const after = await scanVersusIndex(ctx, sample, o.head);
+  report.figure(`same answer, index and scan, for ${sample.length} sampled transactions`, "yes");
+  report.figure(`trace from the index at ${o.events} events, p50`, percentile(after.traceMs, 50), "ms");
+  const [t1, t2] = [percentile(before.scanMs, 50), percentile(after.scanMs, 50)];
+  report.figure(`eth_getLogs scan over ${o.small} blocks (${smallEvents} events), p50`, t1, "ms");
+  report.figure(`eth_getLogs scan over ${o.head} blocks (${o.events} events), p50`, t2, "ms");
+  const perEvent = Math.max(0, (t2 - t1) / (o.events - smallEvents));
+  report.figure("scan cost per 1,000 more events on the chain (fitted)", perEvent * 1000, "ms");
+  const extrapolated = t2 + perEvent * (SYNTHETIC_EVENTS - o.events);
+  report.figure(`eth_getLogs scan EXTRAPOLATED (linear fit) to ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events`, extrapolated, "ms");
+  report.figure(`trace from the index at ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events (measured above), p50`, traceP50AtScale, "ms");
+  report.figure("extrapolated scan / index trace", extrapolated / traceP50AtScale, "x");
+}
+
+/** Times the scan and the index for each id, over the node's blocks [0, head], and checks they give the same answer. */
+async function scanVersusIndex(
+  ctx: { client: PublicClient; store: IndexStore; decoder: EventDecoder; packets: PacketRecovery; contracts: Record<string, Address> },
+  ids: Hex[],
+  head: bigint,
+): Promise<Scanned> {
+  const out: Scanned = { scanMs: [], traceMs: [] };
+  for (const id of ids) {
+    let t = performance.now();
+    const scanned = await scanTrace(ctx.client, ctx.decoder, ctx.packets, ctx.contracts.ledger!, ctx.contracts.credit!, id, head);
+    out.scanMs.push(performance.now() - t);
+    t = performance.now();
+    const trace = traceTransaction(ctx.store, id)!;
+    out.traceMs.push(performance.now() - t);
+    const events = ctx.store.eventsWhere("tx_id = ?", [id]).map((e) => `${e.block}:${e.logIndex}:${e.event}`).sort();
+    const indexed = [...events, ...trace.packets.map((p) => `${p.appSigner}/${p.proxySigner}`)];
+    if (JSON.stringify(indexed) !== JSON.stringify(scanned)) throw new Error(`trace of ${id}: the index and the scan disagree\n${indexed.join(" ")}\n${scanned.join(" ")}`);
+  }
+  return out;
+}
+
+/**
+ * Grows the node by `count` real governance events after the transactions: service heartbeats of both proxies,
+ * `FILLER_PER_BLOCK` to a block (automine off, signed locally with consecutive nonces, then one block mined).
+ */
+async function heartbeats(w: World, count: number): Promise<void> {
+  const send = (method: string, params: unknown[]) => w.chain.send(method, params);
+  const signers = [w.source, w.target].map((p) => ({ key: p.proxy.wallet, service: p.service }));
+  const nonces = await Promise.all(signers.map((s) => w.chain.provider.getTransactionCount(s.key.address)));
+  const fee = await w.chain.provider.getFeeData();
+  const services = w.c.services;
+  await send("evm_setAutomine", [false]);
+  try {
+    for (let sent = 0; sent < count; ) {
+      const batch: Promise<unknown>[] = [];
+      for (let i = 0; i < FILLER_PER_BLOCK && sent < count; i++, sent++) {
+        const k = sent % 2;
+        const data = services.interface.encodeFunctionData("heartbeat", [signers[k]!.service]);
+        const raw = await signers[k]!.key.signTransaction({
+          to: await services.getAddress(), data, nonce: nonces[k]!++, gasLimit: 120_000n, chainId: w.chain.chainId,
+          maxFeePerGas: fee.maxFeePerGas! * 2n, maxPriorityFeePerGas: fee.maxPriorityFeePerGas!, type: 2,
+        });
+        batch.push(send("eth_sendRawTransaction", [raw]));
+      }
+      await Promise.all(batch);
+      await send("evm_mine", []);
+    }
+  } finally {
+    await send("evm_setAutomine", [true]);
+  }
+}
+
 async function real(report: Reporter, traceP50AtScale: number): Promise<void> {
   report.section(`auditor: ${REAL_TXS} real transactions on a governance node (anvil), trace vs eth_getLogs scan`);
   const gov = await startAnvil({ name: "governance", chainId: 7331 });
@@ -222,43 +312,22 @@ async function real(report: Reporter, traceP50AtScale: number): Promise<void> {
   const store = IndexStore.open({ path: db.path });
   try {
     const w = await buildWorld(a, b, chain);
-    let start = performance.now();
+    const start = performance.now();
     for (let i = 0; i < REAL_TXS; i++) {
       const o = await open(w, [depositPayload(`bench-${i}`)]);
       await record(w, o, await execute(w, o, 0));
       await confirm(w, o);
     }
     report.figure("real transactions run (open, write, record, 2 endorsements)", (REAL_TXS * 1000) / (performance.now() - start), "tx/s");
+    const small = BigInt(await chain.provider.getBlockNumber());
+    await heartbeats(w, FILLER_EVENTS);
     const contracts = await contractsOf(w.c);
-    start = performance.now();
+    const indexStart = performance.now();
     const indexer = await GovernanceIndexer.create({ client: chain.client, store, contracts, confirmations: 0, pollIntervalMs: 10 });
     const { events } = await indexer.sync();
     const head = BigInt(await chain.provider.getBlockNumber());
-    report.figure(`indexed over JSON-RPC: ${events} events in ${head} blocks`, (events * 1000) / (performance.now() - start), "events/s");
-
-    const abis = governanceAbis();
-    const decoder = new EventDecoder(contracts, abis);
-    const packets = new PacketRecovery(abis.ledger, w.domain);
-    const ids = (store.db.prepare("SELECT tx_id FROM transactions ORDER BY number").all() as Array<{ tx_id: Hex }>).map((r) => r.tx_id);
-    const sample = ids.filter((_id, i) => i % Math.max(1, Math.floor(ids.length / 50)) === 0);
-    const [scanMs, traceMs] = [[] as number[], [] as number[]];
-    for (const id of sample) {
-      let t = performance.now();
-      const scanned = await scanTrace(chain.client, decoder, packets, contracts.ledger, contracts.credit, id, head);
-      scanMs.push(performance.now() - t);
-      t = performance.now();
-      const trace = traceTransaction(store, id)!;
-      traceMs.push(performance.now() - t);
-      const indexed = [...store.eventsWhere("tx_id = ?", [id]).map((e) => `${e.block}:${e.logIndex}:${e.event}`).sort(), ...trace.packets.map((p) => `${p.appSigner}/${p.proxySigner}`)];
-      if (JSON.stringify(indexed) !== JSON.stringify(scanned)) throw new Error(`trace of ${id}: the index and the scan disagree\n${indexed.join(" ")}\n${scanned.join(" ")}`);
-    }
-    report.figure(`same answer, index and scan, for ${sample.length} sampled transactions`, "yes");
-    report.figure(`trace from the index at ${events} events, p50`, percentile(traceMs, 50), "ms");
-    report.figure(`eth_getLogs scan at ${events} real events, p50`, percentile(scanMs, 50), "ms");
-    const extrapolated = percentile(scanMs, 50) * (SYNTHETIC_EVENTS / events);
-    report.figure(`eth_getLogs scan EXTRAPOLATED (linear) to ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events`, extrapolated, "ms");
-    report.figure(`trace from the index at ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events (measured above), p50`, traceP50AtScale, "ms");
-    report.figure("scan / index at that size (extrapolated scan)", extrapolated / traceP50AtScale, "x");
+    report.figure(`indexer over JSON-RPC, signers recovered (${events} events, ${head} blocks)`, (events * 1000) / (performance.now() - indexStart), "events/s");
+    await compare(report, { w, store, contracts, small, head, events }, traceP50AtScale);
   } finally {
     store.close();
     rmSync(db.dir, { recursive: true, force: true });

@@ -72,14 +72,18 @@ export async function inProcessChain(): Promise<WorldChain> {
 class MinedProvider extends JsonRpcProvider {
   override async broadcastTransaction(signedTx: string): Promise<TransactionResponse> {
     const tx = await super.broadcastTransaction(signedTx);
-    await tx.wait();
+    for (let i = 0; (await this.send("eth_getTransactionReceipt", [tx.hash])) === null; i++) {
+      if (i > 2_000) throw new Error(`transaction ${tx.hash} not mined`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     return tx;
   }
 }
 
 /** A node process on `url` (e.g. anvil) whose account 0 is unlocked. */
 export async function nodeChain(url: string): Promise<WorldChain & { provider: JsonRpcProvider }> {
-  const provider = new MinedProvider(url, undefined, { staticNetwork: true, pollingInterval: 20 });
+  // No request cache: a key sending twice within 250 ms would read its nonce from the cache.
+  const provider = new MinedProvider(url, undefined, { staticNetwork: true, pollingInterval: 20, cacheTimeout: -1 });
   return {
     provider,
     send: (method, params) => provider.send(method, params),
