@@ -4,7 +4,7 @@
  * rewound), decodes each block's logs with the contracts' ABIs, reads the packets back from the calldata of
  * `open` / `reportRefusal`, and commits the block with its checkpoint in one SQLite transaction.
  */
-import { BlockNotFoundError, getAddress, type Address, type Hex, type PublicClient } from "viem";
+import { BaseError, BlockNotFoundError, ResponseBodyTooLargeError, getAddress, type Address, type Hex, type PublicClient } from "viem";
 import { packetDomain } from "../../../relayer/src/amdp";
 import { ConfirmedLogFollower, sleep, type LogSource } from "../../../relayer/src/chains/follow";
 import type { ChainLog, PollInfo, SubscriptionEvent } from "../../../relayer/src/chains/types";
@@ -66,7 +66,21 @@ class GovernanceLogSource implements LogSource {
     }
   }
 
+  /**
+   * The logs of [from, to]. A range whose answer is too large for the transport or the node (viem's response size
+   * limit, a provider's "more than 10000 results" or range limit) is split in two, down to single blocks.
+   */
   async logs(from: bigint, to: bigint): Promise<ChainLog[]> {
+    try {
+      return await this._logs(from, to);
+    } catch (error) {
+      if (from >= to || !tooLarge(error)) throw error;
+      const mid = from + (to - from) / 2n;
+      return [...(await this.logs(from, mid)), ...(await this.logs(mid + 1n, to))];
+    }
+  }
+
+  private async _logs(from: bigint, to: bigint): Promise<ChainLog[]> {
     const logs = await this._client.getLogs({ address: this._addresses, fromBlock: from, toBlock: to });
     return logs
       .filter((l) => !l.removed)
@@ -93,6 +107,14 @@ class GovernanceLogSource implements LogSource {
     if (this._times.size >= 4096) this._times.delete(this._times.keys().next().value!);
     this._times.set(hash, timestamp);
   }
+}
+
+/** Errors that mean "ask for a smaller range", as viem and the usual RPC providers word them. */
+const TOO_LARGE = /response (body|size)|too large|exceed|more than \d+ (results|logs)|too many|range.*(limit|large|exceed)|limit.*range|query timeout/i;
+
+function tooLarge(error: unknown): boolean {
+  const found = error instanceof BaseError ? error.walk((e) => e instanceof ResponseBodyTooLargeError) : null;
+  return found instanceof ResponseBodyTooLargeError || (error instanceof Error && TOO_LARGE.test(error.message));
 }
 
 export class GovernanceIndexer {

@@ -77,21 +77,24 @@ describe("auditor: the governance indexer", function () {
     this.timeout(300_000);
     let node: HardhatNode;
     let db: { dir: string; path: string };
+    let provider: JsonRpcProvider;
+    let contracts: Awaited<ReturnType<typeof contractsOf>>;
     before(async () => {
       node = await startHardhatNode();
       db = tempDb("kill");
+      provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+      const deployer: Signer = await provider.getSigner(0);
+      const g = await deployGovernance(deployer, loadConsortium("config/consortium.local.json"), { network: "node" });
+      await governanceTraffic(provider, await g.membership.getAddress(), 30);
+      contracts = await contractsOf(g);
     });
     after(async () => {
+      provider?.destroy();
       await node?.stop();
       rmSync(db.dir, { recursive: true, force: true });
     });
 
     it("resumes from its checkpoint with no gap and no duplicate", async () => {
-      const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
-      const deployer: Signer = await provider.getSigner(0);
-      const g = await deployGovernance(deployer, loadConsortium("config/consortium.local.json"), { network: "node" });
-      await governanceTraffic(provider, await g.membership.getAddress(), 30);
-      const contracts = await contractsOf(g);
       const args = ["--rpc", node.url, "--db", db.path, "--confirmations", "0", "--block-range", "2", "--poll-ms", "20",
         ...Object.entries(contracts).flatMap(([k, a]) => ["--contract", `${k}=${a}`])];
 
@@ -121,7 +124,23 @@ describe("auditor: the governance indexer", function () {
         expect(count.Unknown).to.equal(undefined);
       } finally {
         store.close();
-        provider.destroy();
+      }
+    });
+
+    it("splits a range whose logs are too large for one answer", async () => {
+      // A transport that takes at most 16 KiB per answer, as RPC providers cap eth_getLogs.
+      const client = createPublicClient({ transport: http(node.url, { maxResponseBodySize: 16_384 }) }) as PublicClient;
+      const head = BigInt(await provider.getBlockNumber());
+      const truth = await chainLogs(createPublicClient({ transport: http(node.url) }), Object.values(contracts), head);
+      const small = tempDb("split");
+      const store = IndexStore.open({ path: small.path });
+      try {
+        const indexer = await GovernanceIndexer.create({ client, store, contracts, confirmations: 0, maxBlockRange: 100_000, pollIntervalMs: 10 });
+        await indexer.sync(1);
+        expect(indexedLogs(store.db)).to.deep.equal(truth);
+      } finally {
+        store.close();
+        rmSync(small.dir, { recursive: true, force: true });
       }
     });
   });
