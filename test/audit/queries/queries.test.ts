@@ -10,13 +10,16 @@ import {
   AuditorQueries,
   GovernanceIndexer,
   IndexStore,
+  PacketRecovery,
   SubchainReader,
+  governanceAbis,
   csvCell,
   exportEvents,
   exportTransactions,
   type TxTrace,
 } from "../../../audit/src/queries";
 import { TxState, resultSetHash } from "../../../scripts/lib/ledger-types";
+import { flipByte } from "../../helpers/amdp";
 import { contractsOf, tempDb } from "./helpers";
 import { buildWorld, populate, startSubchain, stopSubchain, subchainClient, type Population, type Subchain, type World } from "./world";
 
@@ -131,6 +134,28 @@ describe("auditor: queries over an indexed consortium", function () {
       expect([err.code, err.message]).to.deep.equal([AuditorErrorCode.UnknownTx, `no transaction ${unknown} in the index`]);
       const bad = (await q.trace("0x1234").catch((e: unknown) => e)) as AuditorError;
       expect([bad.code, bad.message]).to.deep.equal([AuditorErrorCode.BadInput, 'transaction id "0x1234" is not 0x-prefixed 32-byte hex']);
+    });
+
+    // Byte 40 is inside s: (r, s') always recovers, to another key.
+    it("flags a packet with one flipped byte in either signature, naming who the bytes recover to", async () => {
+      const opened = store.eventsWhere("tx_id = ? AND event = 'TxOpened'", [p.confirmed.txId])[0]!;
+      const recovery = new PacketRecovery(governanceAbis().ledger, w.domain);
+      const { packet, appSignature, proxySignature } = p.confirmed.packets[0]!;
+      const steps = [{ side: 1, subchain: w.target.subchain, operation: 1, dependsOn: 255 }];
+      const input = (app: Hex, proxy: Hex) =>
+        w.c.ledger.interface.encodeFunctionData("open", [[{ packet, appSignature: app, proxySignature: proxy }], steps, packet.deadline]) as Hex;
+      const intact = await recovery.opened(opened, input(appSignature, proxySignature));
+      expect("packets" in intact && intact.packets[0]!.problem).to.equal(null);
+      for (const [app, proxy, stage] of [[flipByte(appSignature, 40), proxySignature, 1], [appSignature, flipByte(proxySignature, 40), 2]] as const) {
+        const found = await recovery.opened(opened, input(app, proxy));
+        const row = "packets" in found ? found.packets[0]! : undefined;
+        expect(row?.problem, `stage ${stage}`).to.be.a("string");
+        if (stage === 1) {
+          expect(row!.appSigner).to.not.equal(w.source.app.address);
+          // The countersignature covers the exact stage-1 bytes: it no longer verifies either.
+          expect(row!.problem).to.match(/^stage-1 signature is by 0x[0-9a-fA-F]{40}, not the declared signer/);
+        } else expect([row!.appSigner, row!.problem]).to.deep.equal([w.source.app.address, `stage-2 countersignature is not by ${w.source.proxy.address}`]);
+      }
     });
 
     it("recovers the refused packets and who signed them", () => {
