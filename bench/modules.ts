@@ -2,6 +2,7 @@ import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
 import { e2eBench } from "./e2e";
+import { auditorBench } from "./auditor";
 import { governanceBench } from "./governance";
 import { ledgerBench } from "./ledger";
 import { registriesBench } from "./registries";
@@ -19,4 +20,5 @@ export const modules: BenchModule[] = [
   relayerStoreBench,
   auditSandbox,
   e2eBench,
+  auditorBench,
 ];

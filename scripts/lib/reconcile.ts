@@ -41,6 +41,8 @@ export interface ReconcileOptions {
   fromBlock?: number;
   /** Blocks per `eth_getLogs` call, for RPC nodes that limit the range (default 10,000). */
   blockRange?: number;
+  /** The opened transactions, when the caller already has them (e.g. from the auditor's index): no event scan. */
+  opened?: { number: bigint; txId: string }[];
 }
 
 /** The transactions opened, in the order of their numbers, from the indexed TxOpened events. */
@@ -65,7 +67,7 @@ const bitsOf = (mask: bigint): number[] => [...Array(8).keys()].filter((i) => (m
 /** Lists every transaction with an issue. */
 export async function reconcile(ledger: TransactionLedger, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const pageSize = opts.pageSize ?? 200;
-  const opened = await openedTransactions(ledger, opts);
+  const opened = opts.opened ?? (await openedTransactions(ledger, opts));
   const numbers = new Map(opened.map((o) => [o.txId, o.number]));
   const entries: ReconcileEntry[] = [];
   for (let i = 0; i < opened.length; i += pageSize) {

@@ -1,0 +1,140 @@
+/** SQLite schema of the auditor's index. `user_version` records the schema version. */
+export const INDEX_SCHEMA_VERSION = 1;
+
+export const INDEX_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+) STRICT;
+
+-- The last block whose events are all stored: moved in the same SQLite transaction as the rows.
+CREATE TABLE IF NOT EXISTS checkpoint (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  height     INTEGER NOT NULL,
+  hash       TEXT NOT NULL,
+  timestamp  INTEGER NOT NULL
+) STRICT;
+
+-- Blocks indexed recently, by hash: what a resumed follower checks to notice a reorg.
+CREATE TABLE IF NOT EXISTS recent_blocks (
+  height     INTEGER PRIMARY KEY,
+  hash       TEXT NOT NULL,
+  timestamp  INTEGER NOT NULL
+) STRICT;
+
+-- Every governance event. The key is (block, log_index) packed into the rowid (block * 2^20 + log_index, checked),
+-- so a log is stored once, rows are appended in chain order, and every index below is ordered by block within a key.
+CREATE TABLE IF NOT EXISTS events (
+  id           INTEGER PRIMARY KEY CHECK (id = block * 1048576 + log_index AND log_index < 1048576),
+  block        INTEGER NOT NULL,
+  log_index    INTEGER NOT NULL,
+  tx_hash      TEXT NOT NULL,
+  timestamp    INTEGER NOT NULL,
+  contract     TEXT NOT NULL,
+  event        TEXT NOT NULL,
+  args         TEXT NOT NULL,
+  tx_id        TEXT,
+  pipe_id      TEXT,
+  institution  INTEGER,
+  account      TEXT,
+  state        INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS events_tx ON events (tx_id) WHERE tx_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_pipe ON events (pipe_id) WHERE pipe_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_institution ON events (institution) WHERE institution IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_account ON events (account) WHERE account IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_state ON events (state) WHERE state IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_name ON events (event);
+
+-- The blocks that hold events: their hash, and their time (to turn a time range into a block range).
+CREATE TABLE IF NOT EXISTS blocks (
+  height      INTEGER PRIMARY KEY,
+  hash        TEXT NOT NULL,
+  block_time  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS blocks_time ON blocks (block_time);
+
+-- Packets read back from the calldata of open / reportRefusal, with their recovered signers.
+CREATE TABLE IF NOT EXISTS packets (
+  block            INTEGER NOT NULL,
+  log_index        INTEGER NOT NULL,
+  position         INTEGER NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('open', 'refusal')),
+  tx_id            TEXT NOT NULL,
+  pipe_id          TEXT NOT NULL,
+  sequence         TEXT NOT NULL,
+  packet_hash      TEXT NOT NULL,
+  packet           TEXT NOT NULL,
+  app_signature    TEXT NOT NULL,
+  proxy_signature  TEXT NOT NULL,
+  declared_signer  TEXT NOT NULL,
+  app_signer       TEXT,
+  proxy_claimed    TEXT,
+  proxy_signer     TEXT,
+  problem          TEXT,
+  PRIMARY KEY (block, log_index, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS packets_tx ON packets (tx_id);
+CREATE INDEX IF NOT EXISTS packets_signer ON packets (declared_signer, kind);
+-- Why the packets of an event could not be recovered (e.g. opened through a contract).
+CREATE TABLE IF NOT EXISTS packet_notes (
+  block      INTEGER NOT NULL,
+  log_index  INTEGER NOT NULL,
+  note       TEXT NOT NULL,
+  PRIMARY KEY (block, log_index)
+) STRICT, WITHOUT ROWID;
+
+-- Projections, derived from the events in the same SQLite transaction (rebuilt from them after a reorg).
+CREATE TABLE IF NOT EXISTS transactions (
+  tx_id               TEXT PRIMARY KEY,
+  number              INTEGER NOT NULL,
+  pipe_id             TEXT NOT NULL,
+  opener              TEXT NOT NULL,
+  source_institution  INTEGER,
+  target_institution  INTEGER,
+  state               INTEGER NOT NULL,
+  reason              INTEGER NOT NULL,
+  deadline            INTEGER NOT NULL,
+  step_count          INTEGER NOT NULL,
+  steps               INTEGER NOT NULL,
+  write_mask          INTEGER NOT NULL,
+  done_mask           INTEGER NOT NULL DEFAULT 0,
+  undone_mask         INTEGER NOT NULL DEFAULT 0,
+  opened_at           INTEGER NOT NULL,
+  opened_block        INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS transactions_number ON transactions (number);
+CREATE INDEX IF NOT EXISTS transactions_state ON transactions (state, deadline);
+CREATE INDEX IF NOT EXISTS transactions_pipe ON transactions (pipe_id, opened_at);
+CREATE INDEX IF NOT EXISTS transactions_source ON transactions (source_institution, opened_at);
+CREATE INDEX IF NOT EXISTS transactions_target ON transactions (target_institution, opened_at);
+CREATE INDEX IF NOT EXISTS transactions_opened ON transactions (opened_at);
+
+-- The ledger's copy of each pipe (PipeSynced).
+CREATE TABLE IF NOT EXISTS pipes (
+  pipe_id             TEXT PRIMARY KEY,
+  source_signer       TEXT NOT NULL,
+  target_signer       TEXT NOT NULL,
+  source_institution  INTEGER NOT NULL,
+  target_institution  INTEGER NOT NULL,
+  source_subchain     TEXT NOT NULL,
+  target_subchain     TEXT NOT NULL
+) STRICT;
+
+-- Sub-chains and every gateway each one ever had (ChainRegistry).
+CREATE TABLE IF NOT EXISTS subchains (
+  subchain_id  TEXT PRIMARY KEY,
+  institution  INTEGER NOT NULL,
+  chain_id     TEXT NOT NULL,
+  gateway      TEXT NOT NULL,
+  name         TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS subchain_gateways (
+  subchain_id  TEXT NOT NULL,
+  gateway      TEXT NOT NULL,
+  block        INTEGER NOT NULL,
+  log_index    INTEGER NOT NULL,
+  PRIMARY KEY (subchain_id, block, log_index)
+) STRICT, WITHOUT ROWID;
+`;
