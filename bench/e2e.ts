@@ -50,7 +50,7 @@ export const e2eBench: BenchModule = {
   kind: "perf",
   async run(report) {
     // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
-    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn", relayerPollIntervalMs: 20 });
+    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn", relayerPollIntervalMs: 20, auditorApi: false });
     try {
       const bound = await chainBound(c, report);
       if (!relayerRuntimeAvailable()) {

@@ -10,6 +10,8 @@ import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consorti
 import { relayerRuntimeAvailable, startRelayers, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
 import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
 import { encodePacket } from "../relayer/src/amdp";
+import type { CheckedTrace } from "../audit/src/queries/queries";
+import { auditorTrace } from "./lib/local/auditor";
 import { DrugTraceability__factory } from "../typechain-types";
 import { JsonRpcProvider } from "ethers";
 
@@ -85,6 +87,7 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   b.destroy();
   step(`sub-chain B: batch ${batchId} has ${custodySteps} custody step(s) on DrugTraceability/B`);
   step(`Drug Maker A's relayer's view: ${await relayerView(source, signed.packet.txId)}`);
+  if (c.auditorApi !== null) await auditorView(c, signed.packet.txId);
   return { batchId, recordTx: recorded.tx, txId: signed.packet.txId, state, custodySteps };
 }
 
@@ -97,6 +100,16 @@ async function relayerView(r: RelayerProcess, txId: string): Promise<string> {
   } catch (err) {
     return `not available (${(err as Error).message})`;
   }
+}
+
+/** The Audit Office's auditor traces the transaction through A's relayer's auditor API (a signed request). */
+async function auditorView(c: LocalConsortium, txId: string): Promise<void> {
+  const trace = (await auditorTrace(c, txId, "Confirmed")) as unknown as CheckedTrace;
+  const signers = trace.packets.map((p) => `app ${p.appSigner}, relayer ${p.proxySigner}${p.signaturesValid ? "" : " (INVALID)"}`).join("; ");
+  const receipts = trace.receipts ?? [];
+  step(`auditor (signed request to ${c.auditorApi}): ${trace.state}, ${trace.stepCount} steps, ${trace.results.length} results, ${trace.endorsements.length} endorsements`);
+  step(`  packets signed by ${signers}`);
+  step(`  sub-chain receipts checked: ${receipts.filter((r) => r.ok).length} of ${receipts.length} agree with the ledger`);
 }
 
 function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {
@@ -114,6 +127,8 @@ function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcom
     if (outcome.txId) step(`  ${r.intakeUrl}/v1/transactions/${outcome.txId}`);
     step(`  log ${r.logFile}`);
   }
+  if (c.auditorApi !== null)
+    step(`auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (audit/README.md)`);
   step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
   step(`keystore password in $${c.passwordEnv} (local default: ccgp-local-only)`);
 }

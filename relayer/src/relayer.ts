@@ -22,7 +22,7 @@ import { LedgerWriter } from "./governance/writer";
 import { loadSigner } from "./keys";
 import { createLogger, moduleLogger, type Logger } from "./log";
 import { RelayerMetrics } from "./metrics";
-import { OpsServer, chainCheck, loadTlsMaterial, peerHeartbeatCheck } from "./server";
+import { OpsServer, chainCheck, loadTlsMaterial, peerHeartbeatCheck, type OpsServerOptions } from "./server";
 import { RelayerStore } from "./store";
 import { Refusals } from "./crosschain/refusal";
 import { peerServer } from "./crosschain/peer";
@@ -213,7 +213,10 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
     loop("requests", followRequests(rt, signal)),
     loop("heartbeats", sendHeartbeats(rt.gov, rt.me.service.id, rt.config.runtime.heartbeatSeconds, rt, signal)),
   ];
-  const servers = await serve(rt, () => failed);
+  // The auditor API (config.auditor): its modules are loaded only when it is configured.
+  const auditor = rt.config.auditor === undefined ? undefined : await (await import("./auditor/mount")).mountAuditor({ ...rt.config, auditor: rt.config.auditor }, rt.rootLog);
+  if (auditor !== undefined) loops.push(loop("auditor", auditor.run(signal)));
+  const servers = await serve(rt, () => failed, auditor && { [auditor.prefix]: auditor.handler });
   rt.rootLog.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -223,6 +226,7 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
       controller.abort();
       await servers.stop();
       await Promise.all(loops);
+      auditor?.close();
       rt.store.close();
       rt.rootLog.info("relayer stopped");
     })();
@@ -267,7 +271,7 @@ async function syncPipeKeys(rt: Runtime, appId: Hex): Promise<void> {
   }
 }
 
-async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
+async function serve(rt: Runtime, failure: () => unknown, mounts?: OpsServerOptions["mounts"]): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
   const c = rt.config;
   const peer = peerServer(rt, { host: c.server.host, port: c.server.port });
   const peerAddress = await peer.start();
@@ -285,6 +289,7 @@ async function serve(rt: Runtime, failure: () => unknown): Promise<{ ports: Rela
     port: c.metrics.port,
     metrics: rt.metrics,
     logger: moduleLogger(rt.rootLog, "ops"),
+    ...(mounts ? { mounts } : {}),
     checks: {
       governance: chainCheck(rt.govChain),
       [`subchain:${rt.subchain.name}`]: chainCheck(rt.subchain.chain),

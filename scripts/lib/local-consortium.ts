@@ -63,6 +63,11 @@ export interface LocalConsortiumOptions {
   relayerPollIntervalMs?: number;
   /** scrypt cost of the keystores (default 2^12, a local-run value). */
   scryptN?: number;
+  /**
+   * Serve the auditor-only query API on drug maker A's relayer (ops listener, under `/auditor`); that relayer then
+   * also indexes every governance event. Default true.
+   */
+  auditorApi?: boolean;
 }
 
 /** An account's address and its keystore (encrypted with the run's password). */
@@ -125,6 +130,8 @@ export interface LocalConsortium {
   business: { a: BusinessSide; b: BusinessSide };
   pipes: { aToB: PipeInfo; bToA: PipeInfo };
   verifiers: { address: string; kind: number; weight: number }[];
+  /** The auditor-only query API on Drug Maker A's relayer (`http://127.0.0.1:<ops>/auditor`), when configured. */
+  auditorApi: string | null;
   /** Where the whole description (no secrets) was written. */
   manifestPath: string;
   stop(): Promise<void>;
@@ -199,6 +206,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     relayerLogLevel: options.relayerLogLevel ?? "info",
     relayerPollIntervalMs: options.relayerPollIntervalMs ?? 200,
     scryptN: options.scryptN ?? LOCAL_SCRYPT_N,
+    auditorApi: options.auditorApi ?? true,
   };
   const chains = await startChains(opts.blockTime, log);
   const stop = async () => void (await Promise.all(Object.values(chains).map((c) => c.stop())));
@@ -276,6 +284,7 @@ async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsorti
     business: { a, b },
     pipes: { aToB, bToA },
     verifiers,
+    auditorApi: run.opts.auditorApi ? `http://127.0.0.1:${a.ports.ops}/auditor` : null,
     manifestPath: join(run.dir, "consortium.json"),
     stop,
   };
@@ -385,6 +394,11 @@ async function openPipe(run: Run, council: Council, gov: GovernanceContracts, sr
   return { id: pipeId, source: src.key, target: dst.key, contractName, contractNameHash: id(contractName), selectors };
 }
 
+/** The auditor index of a side's relayer, beside its store. */
+export function auditorDbOf(run: { dir: string }, side: { slug: string }): string {
+  return join(run.dir, "state", `auditor-${side.slug}.sqlite`);
+}
+
 function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide): void {
   const chain = run.chains[side.key];
   const g = run.chains.governance;
@@ -403,6 +417,10 @@ function writeSideConfig(run: Run, governance: LocalConsortium["governance"], si
       storePath: side.storePath,
       logLevel: run.opts.relayerLogLevel,
       ratePerSecond: run.opts.relayerRatePerSecond,
+      // A's relayer serves the auditors; B's sub-chain is read for receipt checks.
+      ...(run.opts.auditorApi && side.key === "a"
+        ? { auditor: { db: auditorDbOf(run, side), subchains: [{ chainId: run.chains.b.chainId, rpcUrl: run.chains.b.url }] } }
+        : {}),
     },
     side.configPath,
   );

@@ -102,6 +102,7 @@ function resolvePaths(config: RelayerConfig, baseDir: string): RelayerConfig {
       tls: { cert: abs(config.server.tls.cert), key: abs(config.server.tls.key), ca: abs(config.server.tls.ca) },
     },
     store: { path: abs(config.store.path) },
+    ...(config.auditor ? { auditor: { ...config.auditor, db: abs(config.auditor.db) } } : {}),
     apps: Object.fromEntries(Object.entries(config.apps).map(([name, app]) => [name, { ...app, key: key(app.key) }])),
   };
 }
@@ -127,6 +128,10 @@ function crossFieldIssues(config: RelayerConfig, checkFiles: boolean): ConfigIss
     issues.push({ path: "config.intake.port", message: `same port as config.server.port (${config.server.port})` });
   if (config.intake.enabled && config.metrics.enabled && config.intake.port === config.metrics.port)
     issues.push({ path: "config.intake.port", message: `same port as config.metrics.port (${config.metrics.port})` });
+  if (config.auditor !== undefined && !config.metrics.enabled)
+    issues.push({ path: "config.auditor", message: "the auditor API is served on the ops listener: set config.metrics.enabled" });
+  if (config.auditor !== undefined && config.auditor.db === config.store.path)
+    issues.push({ path: "config.auditor.db", message: "must not be the relayer's store (config.store.path)" });
   return issues;
 }
 

@@ -64,6 +64,23 @@ const runtimeSchema = z.strictObject({
   verify: z.boolean().default(true),
 });
 
+/**
+ * The auditor-only query API (issue 6), mounted on the ops listener under `/auditor`: every request must carry an
+ * active auditor account's EIP-712 signature. The relayer keeps its own index of the governance chain's events.
+ */
+const auditorSchema = z.strictObject({
+  /** The SQLite index of governance events (created when missing). */
+  db: filePath,
+  /** Follow the governance chain into `db` from this process (false: another process indexes it). */
+  index: z.boolean().default(true),
+  /** First governance block to index on a fresh index (the deployment block). */
+  fromBlock: z.int().min(0).default(0),
+  /** Accepted distance between a signed request's timestamp and this relayer's clock, in seconds. */
+  windowSeconds: z.int().min(1).max(3_600).default(60),
+  /** Other sub-chains' RPCs for receipt checks and reconciliation; the relayer's own chains are always included. */
+  subchains: z.array(z.strictObject({ chainId, rpcUrl: httpUrl })).default([]),
+});
+
 const chainNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, "chain names are lowercase letters, digits and _, starting with a letter");
@@ -133,6 +150,8 @@ export const configSchema = z.strictObject({
   /** App keys held for the chain-initiated mode, by a local name. */
   apps: z.record(chainNameSchema, appKeySchema).default({}),
   runtime: runtimeSchema.prefault({}),
+  /** Absent: no auditor API. */
+  auditor: auditorSchema.optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).default({ level: "info" }),
   metrics: z
     .strictObject({
@@ -150,4 +169,5 @@ export const configSchema = z.strictObject({
 
 export type RelayerConfig = z.output<typeof configSchema>;
 export type KeySource = z.output<typeof keySourceSchema>;
+export type AuditorConfig = z.output<typeof auditorSchema>;
 export type RateConfig = z.output<typeof rateSchema>;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { silentLogger, type Logger } from "../log";
 import type { RelayerMetrics } from "../metrics/metrics";
@@ -12,11 +12,14 @@ export interface OpsServerOptions {
   checks: Record<string, HealthCheck>;
   checkTimeoutMs?: number;
   logger?: Logger;
+  /** Handlers served under a path prefix (e.g. `/auditor`), which answer every request below it themselves. */
+  mounts?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /**
  * Plain-HTTP operations listener: `GET /health` (200 when every check passes, else 503, JSON report) and
- * `GET /metrics` (Prometheus text). It carries no business traffic; bind it to a private interface.
+ * `GET /metrics` (Prometheus text), and any mounted handler under its prefix (the auditor API). It carries no
+ * business traffic; bind it to a private interface.
  */
 export class OpsServer {
   private readonly _server: Server;
@@ -26,6 +29,8 @@ export class OpsServer {
     this._log = _options.logger ?? silentLogger();
     this._server = createServer((req, res) => {
       const path = (req.url ?? "/").split("?")[0];
+      for (const [prefix, handler] of Object.entries(this._options.mounts ?? {}))
+        if (path === prefix || path.startsWith(`${prefix}/`)) return handler(req, res);
       if (req.method !== "GET") return sendError(res, 405, "METHOD_NOT_ALLOWED", "only GET is served here");
       if (path === "/health")
         return void runHealthChecks(this._options.checks, this._options.checkTimeoutMs).then((report) =>

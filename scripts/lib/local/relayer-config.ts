@@ -28,6 +28,8 @@ export interface RelayerConfigInput {
   logLevel: string;
   /** Packets per second, per pipe and per app. */
   ratePerSecond: number;
+  /** The auditor API on the ops listener: its index file and other sub-chains' RPCs for receipt checks. */
+  auditor?: { db: string; subchains: Array<{ chainId: number; rpcUrl: string }> };
 }
 
 /**
@@ -80,6 +82,7 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
     runtime: { heartbeatSeconds: input.heartbeatSeconds, pollIntervalMs: input.pollIntervalMs },
     log: { level: input.logLevel },
     metrics: { enabled: true, host: "127.0.0.1", port: input.metricsPort, prefix: "ccgp_" },
+    ...(input.auditor ? { auditor: { db: rel(input.auditor.db), subchains: input.auditor.subchains } } : {}),
   };
 }
 
