@@ -14,6 +14,9 @@ import { boundTxId, planOf } from "../../relayer/src/tx/plan";
 import { RELAYER_MAIN, REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
 import { flipByte } from "../helpers/amdp";
+import { auditorDomain, HEADERS, signAuditorRequest } from "../../audit/src/queries/auth";
+import { loadKeystore } from "../../relayer/src/keys";
+import { auditorApiUrl, auditorGet, auditorTrace } from "../../scripts/lib/local/auditor";
 import { TestPki, type Identity } from "../relayer/helpers/certs";
 import {
   accountOn,
@@ -279,5 +282,36 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect(text).to.match(/ccgp_chain_lag_blocks\{chain="governance"\} \d+/);
     expect(text).to.match(/ccgp_chain_lag_blocks\{chain="sub_a"\} \d+/);
     await until(async () => /ccgp_peer_heartbeat_age_seconds\{peer="0x[0-9a-f]{64}"\}/.test(await (await fetch(procs.a!.metricsUrl)).text()), "B's heartbeat seen by A");
+  });
+
+  it("answers auditors on A's ops listener (/auditor): a signed active auditor only, the trace checked against B's receipts", async function () {
+    const { batchId } = await batchOnA(w);
+    const txId = await appRequest(batchId);
+    await untilState(w, txId, "Confirmed");
+    const trace = (await auditorTrace(w.c, txId, "Confirmed")) as {
+      packets: Array<{ appSigner: string; proxySigner: string; signaturesValid: boolean }>;
+      receipts: Array<{ ok: boolean; chainId: number }>;
+    };
+    expect(trace.packets).to.have.length(1);
+    expect(trace.packets[0]).to.deep.include({ signaturesValid: true, proxySigner: w.c.business.a.accounts.business.address });
+    expect(trace.receipts.map((r) => [r.chainId, r.ok])).to.deep.equal([[w.c.chains.b.chainId, true]]);
+
+    const url = `${auditorApiUrl(w.c)}/v1/transactions/${txId}`;
+    const unsigned = await fetch(url);
+    expect(unsigned.status).to.equal(401);
+    // A business account (B's operator) signs correctly but is no auditor: refused by Membership on chain.
+    const operator = await loadKeystore(w.c.business.b.accounts.operator.keystore, w.c.password);
+    const notAuditor = await auditorGet(w.c, `/v1/transactions/${txId}`, operator);
+    expect(notAuditor.status).to.equal(403);
+    expect(JSON.stringify(notAuditor.body)).to.contain("AccountRoleMismatch");
+    // The auditor's own signature with one byte flipped.
+    const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
+    const domain = auditorDomain(w.c.chains.governance.chainId, w.c.governance.membership as Hex);
+    const headers = await signAuditorRequest(auditor, domain, { method: "GET", url });
+    const flipped = await fetch(url, { headers: { ...headers, [HEADERS.signature]: flipByte(headers[HEADERS.signature] as Hex, 5) } });
+    expect(flipped.status).to.equal(401);
+    expect((await fetch(url, { headers })).status).to.equal(200);
+    // The same signed request again is a replay.
+    expect((await fetch(url, { headers })).status).to.equal(401);
   });
 });

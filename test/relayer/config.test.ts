@@ -40,6 +40,20 @@ describe("relayer/config", function () {
     expect(config.server.tls.ca).to.equal(join(dir, "ca.crt"));
     expect(config.store.path).to.equal(join(dir, "state/relayer.sqlite"));
     expect(config.metrics.prefix).to.equal("ccgp_");
+    expect(config.auditor).to.equal(undefined);
+  });
+
+  it("takes an auditor API section, its index path resolved against the file's directory", function () {
+    const raw = validRawConfig() as Raw;
+    raw.auditor = { db: "state/auditor.sqlite", subchains: [{ chainId: 1002, rpcUrl: "http://127.0.0.1:8546" }] };
+    const config = loadConfig({ path: writeConfig(dir, raw), env: {} });
+    expect(config.auditor).to.deep.equal({
+      db: join(dir, "state/auditor.sqlite"),
+      index: true,
+      fromBlock: 0,
+      windowSeconds: 60,
+      subchains: [{ chainId: 1002, rpcUrl: "http://127.0.0.1:8546" }],
+    });
   });
 
   it("takes the file from CCGP_CONFIG", function () {
@@ -109,6 +123,21 @@ describe("relayer/config", function () {
     ["an unknown field", (r) => (r.server.prot = 1), "config.server.prot: unknown field"],
     ["a missing section", (r) => delete r.store, "config.store: required"],
     ["clashing ports", (r) => (r.metrics.port = 8443), "config.metrics.port: same port as config.server.port (8443)"],
+    [
+      "an auditor API without the ops listener",
+      (r) => ((r.auditor = { db: "state/auditor.sqlite" }), (r.metrics = { enabled: false })),
+      "config.auditor: the auditor API is served on the ops listener: set config.metrics.enabled",
+    ],
+    [
+      "an auditor index in the relayer's store",
+      (r) => (r.auditor = { db: r.store.path }),
+      "config.auditor.db: must not be the relayer's store (config.store.path)",
+    ],
+    [
+      "a bad auditor sub-chain RPC",
+      (r) => (r.auditor = { db: "state/auditor.sqlite", subchains: [{ chainId: 1002, rpcUrl: "ws://x" }] }),
+      "config.auditor.subchains[0].rpcUrl: expected an http(s) URL",
+    ],
   ];
   for (const [what, mutate, expected] of badFields)
     it(`refuses ${what}, naming the field`, async function () {
