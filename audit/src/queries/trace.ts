@@ -10,6 +10,7 @@ import { badInput } from "./errors";
 import { bitsOf, outcomeName, reasonName, refusalName, stateName } from "./names";
 import type { IndexStore } from "./store";
 import type { EventRow, JsonValue } from "./types";
+import type { WireCompensation, WireResult } from "../../../relayer/src/governance/writer";
 
 export interface TxRow {
   tx_id: string;
@@ -85,27 +86,14 @@ export interface At {
   ledgerTx: Hex;
 }
 
-export interface TraceResult extends At {
-  step: number;
+/** A recorded result as the relayers write it (`WireResult`), with who recorded it and the running result-set hash. */
+export interface TraceResult extends At, Omit<WireResult, "txId"> {
   recorder: Address;
-  subchain: Hex;
-  subchainTx: Hex;
-  blockNumber: string;
-  resultHash: Hex;
-  operation: number;
-  success: boolean;
-  stateVersion: string;
   resultSetHash: Hex;
 }
 
-export interface TraceCompensation extends At {
-  step: number;
+export interface TraceCompensation extends At, Omit<WireCompensation, "txId"> {
   recorder: Address;
-  subchain: Hex;
-  subchainTx: Hex;
-  blockNumber: string;
-  resultHash: Hex;
-  success: boolean;
   attempt: number;
 }
 
