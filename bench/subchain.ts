@@ -43,8 +43,10 @@ async function run(report: Reporter): Promise<void> {
       depositor.address,
       ethers.id("meta"),
     ]);
+  // A realistic packet deadline (an hour ahead: four non-zero calldata bytes, as a real unix time has).
+  const packetDeadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3600);
   const execute = (n: number, operation: number, name: string, data: string) =>
-    gateway.connect(relayer).execute(PIPE, n, name, operation, data);
+    gateway.connect(relayer).execute(PIPE, n, packetDeadline, name, operation, data);
   // The direct call gets the same calldata as the gateway forwards: the business call and the request id.
   const direct = async (n: number) =>
     fakeGateway.sendTransaction({

@@ -49,7 +49,7 @@ export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
     const step = { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: NO_DEPENDENCY };
     const openData = ledgerIface.encodeFunctionData("open", [[{ packet, appSignature: signed.signatures.app, proxySignature }], [step], packet.deadline]);
     await openerA.send(c.governance.ledger, openData, GAS.open, "ledger open");
-    const execData = gatewayIface.encodeFunctionData("execute", [pipe.id, packet.sequence, pipe.contractNameHash, 1, payload]);
+    const execData = gatewayIface.encodeFunctionData("execute", [pipe.id, packet.sequence, packet.deadline, pipe.contractNameHash, 1, payload]);
     const executed = await executorB.send(b.contracts.gateway, execData, GAS.execute, "gateway execute");
     const result = resultOf(executed, packet.txId, b.subchain.id as Hex);
     await recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("recordResult", [result]), GAS.record, "recordResult");

@@ -21,6 +21,8 @@ uint8 constant OPERATION_WRITE = 1;
  * - an inbound request is the packet `(pipeId, sequence)`: each executes at most once, in any order (gaps and
  *   late packets are accepted, so the relayer delivers a pipe's packets in the order the business needs). Its
  *   request id is derived, never chosen: {inboundRequestId}, so a request id also executes at most once;
+ * - an inbound packet runs no later than its AMDP deadline (block timestamp <= deadline), so a late relayer cannot
+ *   change the sub-chain after the ledger expired the transaction; compensation has no deadline;
  * - a business call that reverts is recorded (`success = false`, the packet consumed), not reverted, so the
  *   relayer can report it and the governance ledger can compensate; a write or compensation that ran out of the
  *   gas the relayer gave is refused instead (`SubchainGatewayInsufficientGas`), so an under-funded transaction
@@ -80,6 +82,11 @@ interface ISubchainGateway {
     error SubchainGatewaySelectorBlocked(bytes32 contractName, bytes4 selector);
     /// @notice The packet `sequence` of `pipeId` was already executed (a replay).
     error SubchainGatewayRequestAlreadyExecuted(bytes32 pipeId, uint64 sequence);
+    /**
+     * @notice The packet `sequence` of `pipeId` passed its `deadline` (unix seconds): the block time `nowTimestamp`
+     * is after it, and the governance ledger expires (or has expired) its transaction. Nothing is consumed.
+     */
+    error SubchainGatewayPacketExpired(bytes32 pipeId, uint64 sequence, uint64 deadline, uint256 nowTimestamp);
     /// @notice A reservation of `words` record words: it must be 1 to `maxWords`.
     error SubchainGatewayInvalidReservation(uint256 words, uint256 maxWords);
     /// @notice A business write or compensation ran out of the gas the relayer supplied; nothing is recorded.
@@ -236,9 +243,13 @@ interface ISubchainGateway {
      * @notice Runs the inbound packet `sequence` of `pipeId`: a read (STATICCALL) or write (CALL) on the business
      * contract registered as `contractName`, with `data` followed by the 32-byte request id
      * `inboundRequestId(pipeId, sequence)`. Relayer only. A reverting business call is recorded with
-     * `success = false`; the packet is consumed either way and can never run again.
+     * `success = false`; the packet is consumed either way and can never run again. A packet past its `deadline`
+     * is refused (`SubchainGatewayPacketExpired`, nothing consumed): the gateway is the last guard against a late
+     * relayer changing the sub-chain after the ledger expired the transaction. A replay is refused as such
+     * (`SubchainGatewayRequestAlreadyExecuted`) also after the deadline.
      * @param pipeId The pipe the packet came through.
      * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
+     * @param deadline The packet's AMDP deadline (unix seconds): the last block timestamp it may run at.
      * @param contractName keccak256 of the business contract's name.
      * @param operation OPERATION_READ or OPERATION_WRITE.
      * @param data The business calldata (selector first).
@@ -248,6 +259,7 @@ interface ISubchainGateway {
     function execute(
         bytes32 pipeId,
         uint64 sequence,
+        uint64 deadline,
         bytes32 contractName,
         uint8 operation,
         bytes calldata data
@@ -256,9 +268,10 @@ interface ISubchainGateway {
     /**
      * @notice As {execute} for a write that depends on an earlier read: refuses it with
      * `SubchainGatewayStaleRead` (consuming nothing) when the target's `stateVersion(versionKey)` is no longer
-     * `readVersion`, the version the read saw.
+     * `readVersion`, the version the read saw. Refused past `deadline` as {execute}.
      * @param pipeId The pipe the packet came through.
      * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
+     * @param deadline The packet's AMDP deadline (unix seconds): the last block timestamp it may run at.
      * @param contractName keccak256 of the business contract's name.
      * @param data The business calldata (selector first).
      * @param versionKey The business key the read depended on (zero: the whole contract).
@@ -269,6 +282,7 @@ interface ISubchainGateway {
     function executeDependentWrite(
         bytes32 pipeId,
         uint64 sequence,
+        uint64 deadline,
         bytes32 contractName,
         bytes calldata data,
         bytes32 versionKey,
@@ -278,7 +292,8 @@ interface ISubchainGateway {
     /**
      * @notice Undoes the successful write of packet `sequence` of `pipeId` by calling `compensate(requestId)` on
      * the contract it wrote to. Relayer only. A reverting compensation is recorded (`success = false`) and may be
-     * retried; a successful one happens at most once.
+     * retried; a successful one happens at most once. No deadline applies: undoing a write after the transaction
+     * expired is what compensation is for.
      * @param pipeId The pipe of the write to undo.
      * @param sequence The sequence of the write to undo.
      * @return success Whether the business contract undid the write.

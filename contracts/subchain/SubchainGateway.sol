@@ -169,12 +169,13 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     function execute(
         bytes32 pipeId,
         uint64 sequence,
+        uint64 deadline,
         bytes32 contractName,
         uint8 operation,
         bytes calldata data
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
         if (operation > OPERATION_WRITE) revert SubchainGatewayInvalidOperation(operation);
-        Registration memory entry = _checkInbound(pipeId, sequence, contractName, data);
+        Registration memory entry = _checkInbound(pipeId, sequence, deadline, contractName, data);
         return _execute(pipeId, sequence, entry, operation, data);
     }
 
@@ -182,12 +183,13 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     function executeDependentWrite(
         bytes32 pipeId,
         uint64 sequence,
+        uint64 deadline,
         bytes32 contractName,
         bytes calldata data,
         bytes32 versionKey,
         uint256 readVersion
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
-        Registration memory entry = _checkInbound(pipeId, sequence, contractName, data);
+        Registration memory entry = _checkInbound(pipeId, sequence, deadline, contractName, data);
         uint256 current = ICrossChainBusiness(entry.target).stateVersion(versionKey);
         if (current != readVersion) revert SubchainGatewayStaleRead(contractName, versionKey, readVersion, current);
         return _execute(pipeId, sequence, entry, OPERATION_WRITE, data);
@@ -408,10 +410,12 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
         if (entry.target == address(0)) revert SubchainGatewayContractNotRegistered(contractName);
     }
 
-    /// @dev Every refusal of an inbound packet; returns the registration it runs on.
+    /// @dev Every refusal of an inbound packet; returns the registration it runs on. The replay check comes
+    /// before the deadline check: a packet that already ran is reported as such, also after its deadline.
     function _checkInbound(
         bytes32 pipeId,
         uint64 sequence,
+        uint64 deadline,
         bytes32 contractName,
         bytes calldata data
     ) private view returns (Registration memory entry) {
@@ -422,6 +426,8 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
         (uint256 word, uint256 shift) = _recordPosition(sequence);
         if ((_records[pipeId][word] >> shift) & _STATUS_MASK != _NONE)
             revert SubchainGatewayRequestAlreadyExecuted(pipeId, sequence);
+        if (block.timestamp > deadline)
+            revert SubchainGatewayPacketExpired(pipeId, sequence, deadline, block.timestamp);
     }
 
     /// @dev Consumes the packet, then calls the business contract and records the outcome.

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
-import { MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
+import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
 
 describe("SubchainGateway: deployment, registry, roles, outbound requests", function () {
   describe("constructor", function () {
@@ -117,7 +117,7 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       expect(await gateway.businessContract(NAMES.evidence)).to.deep.equal([ethers.ZeroAddress, 1n]);
       expect(await gateway.businessContractAt(NAMES.evidence, 1)).to.equal(await evidence.getAddress());
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.evidence, READ, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(NAMES.evidence);
       await expect(gateway.unregisterContract(NAMES.evidence))
@@ -153,14 +153,14 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
         .to.emit(gateway, "RoleGranted")
         .withArgs(role, stranger.address, admin.address);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(stranger).execute(PIPE, 1, NAMES.evidence, READ, data)).to.emit(
+      await expect(gateway.connect(stranger).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data)).to.emit(
         gateway,
         "InboundExecuted",
       );
       await expect(gateway.revokeRole(role, stranger.address))
         .to.emit(gateway, "RoleRevoked")
         .withArgs(role, stranger.address, admin.address);
-      await expect(gateway.connect(stranger).execute(PIPE, 2, NAMES.evidence, READ, data))
+      await expect(gateway.connect(stranger).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(stranger.address);
     });

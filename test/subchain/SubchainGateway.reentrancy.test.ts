@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { MAX_TWO_PHASE_DURATION, PIPE, TxStatus, WRITE, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
+import { FAR_DEADLINE, MAX_TWO_PHASE_DURATION, PIPE, TxStatus, WRITE, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
 
 const ATTACKER = ethers.id("ReentrantBusinessMock");
 const KEY = ethers.id("key");
@@ -23,11 +23,11 @@ describe("SubchainGateway: re-entrancy", function () {
     const write = attacker.interface.encodeFunctionData("write");
     const gatewayCall = {
       execute: (sequence: number) =>
-        f.gateway.interface.encodeFunctionData("execute", [PIPE, sequence, ATTACKER, WRITE, write]),
+        f.gateway.interface.encodeFunctionData("execute", [PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write]),
       dependentWrite: (sequence: number) =>
         f.gateway.interface.encodeFunctionData("executeDependentWrite", [
           PIPE,
-          sequence,
+          sequence, FAR_DEADLINE,
           ATTACKER,
           write,
           ethers.ZeroHash,
@@ -66,7 +66,7 @@ describe("SubchainGateway: re-entrancy", function () {
       for (const [i, data] of nested.entries()) {
         const sequence = i + 1;
         await attacker.arm(Hook.Write, gateway, data);
-        await expect(gateway.connect(relayer).execute(PIPE, sequence, ATTACKER, WRITE, write))
+        await expect(gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write))
           .to.emit(gateway, "InboundExecuted")
           .withArgs(
             inboundId(sequence),
@@ -93,7 +93,7 @@ describe("SubchainGateway: re-entrancy", function () {
 
     it("from a compensation: recorded as a failed compensation, which may be retried", async function () {
       const { gateway, attacker, relayer, write, gatewayCall, inboundId } = await loadFixture(attackFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, ATTACKER, WRITE, write);
+      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
       const refused = await gatewayError("SubchainGatewayUnauthorizedRelayer", [await attacker.getAddress()]);
       await attacker.arm(Hook.Compensate, gateway, gatewayCall.compensate(1));
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -153,9 +153,9 @@ describe("SubchainGateway: re-entrancy", function () {
       ];
       // Through both inbound entry points.
       const outer = [
-        (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, ATTACKER, WRITE, write),
+        (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write),
         (sequence: number) =>
-          gateway.connect(relayer).executeDependentWrite(PIPE, sequence, ATTACKER, write, ethers.ZeroHash, 0),
+          gateway.connect(relayer).executeDependentWrite(PIPE, sequence, FAR_DEADLINE, ATTACKER, write, ethers.ZeroHash, 0),
       ];
       for (const [o, run] of outer.entries()) {
         for (const [i, data] of nested.entries()) {
@@ -175,7 +175,7 @@ describe("SubchainGateway: re-entrancy", function () {
     it("from a compensation: recorded as a failed compensation, the write compensated once", async function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder, inboundId } =
         await loadFixture(attackFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, ATTACKER, WRITE, write);
+      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
       await attacker.arm(Hook.Compensate, forwarder, viaForwarder(gatewayCall.compensate(1)));
       const guarded = await gatewayError("ReentrancyGuardReentrantCall", []);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -242,7 +242,7 @@ describe("SubchainGateway: re-entrancy", function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder } =
         await loadFixture(attackFixture);
       await attacker.arm(Hook.Write, forwarder, viaForwarder(gatewayCall.reserve()));
-      await expect(gateway.connect(relayer).execute(PIPE, 1, ATTACKER, WRITE, write))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write))
         .to.emit(gateway, "InboundRecordsReserved")
         .withArgs(PIPE, 0, 1, await forwarder.getAddress())
         .and.to.emit(attacker, "AttackSucceeded");

@@ -1,20 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  MAX_PAYLOAD,
-  MAX_TWO_PHASE_DURATION,
-  NAMES,
-  PIPE,
-  TxStatus,
-  WRITE,
-  batchId,
-  continueCustodyData,
-  dataHash,
-  deadlineIn,
-  deployGatewayFixture,
-  txId,
-} from "./fixtures";
+import { FAR_DEADLINE, MAX_PAYLOAD, MAX_TWO_PHASE_DURATION, NAMES, PIPE, TxStatus, WRITE, batchId, continueCustodyData, dataHash, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
 
 describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)", function () {
   async function preparedFixture() {
@@ -65,7 +52,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, relayer, custodian, manufacturer, inboundId } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("ordinary"));
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, data))
+      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, ethers.keccak256(locked), 0);
       await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
@@ -79,7 +66,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a compensation of a write whose key is locked, and lets it through after the rollback", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (s: string) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(s));
-      await gateway.connect(relayer).execute(PIPE, 1, NAMES.drug, WRITE, step("a"));
+      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step("a"));
       await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, step("b"), await deadlineIn());
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))

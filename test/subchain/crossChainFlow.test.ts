@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import type { SubchainGateway } from "../../typechain-types";
-import { MAX_PAYLOAD, PIPE, READ, WRITE, batchId, dataHash } from "./fixtures";
+import { FAR_DEADLINE, MAX_PAYLOAD, PIPE, READ, WRITE, batchId, dataHash } from "./fixtures";
 
 const DRUG = ethers.id("DrugTraceability");
 const EVIDENCE = ethers.id("EvidenceDeposit");
@@ -70,7 +70,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const stepId = await b.gateway.inboundRequestId(req.pipeId, req.nonce);
     expect(stepId).to.not.equal(req.requestId);
     await expect(
-      b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, req.contractName, Number(req.operation), req.payload),
+      b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, Number(req.operation), req.payload),
     )
       .to.emit(b.gateway, "InboundExecuted")
       .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
@@ -78,7 +78,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, stepId]);
 
     // Delivering the same packet again is refused; the ledger then orders the compensation.
-    await expect(b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, req.contractName, WRITE, req.payload))
+    await expect(b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayRequestAlreadyExecuted")
       .withArgs(req.pipeId, req.nonce);
     await expect(b.gateway.connect(relayerB).compensate(req.pipeId, req.nonce))
@@ -100,7 +100,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
 
     const delivery = await a.gateway
       .connect(relayerA)
-      .execute(req.pipeId, req.nonce, req.contractName, READ, req.payload);
+      .execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, READ, req.payload);
     const receipt = await delivery.wait();
     const parsed = receipt!.logs.map((log) => a.gateway.interface.parseLog(log)).filter((l) => l !== null);
     const executed = parsed.find((l) => l.name === "InboundExecuted")!.args;
@@ -114,7 +114,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
   it("a relayer of one sub-chain cannot execute on the other", async function () {
     const { b, relayerA } = await loadFixture(twoChainsFixture);
     const payload = b.evidence.interface.encodeFunctionData("verify", [ethers.id("x")]);
-    await expect(b.gateway.connect(relayerA).execute(PIPE, 1, EVIDENCE, READ, payload))
+    await expect(b.gateway.connect(relayerA).execute(PIPE, 1, FAR_DEADLINE, EVIDENCE, READ, payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayUnauthorizedRelayer")
       .withArgs(relayerA.address);
     expect((await b.gateway.inboundRecord(PIPE, 1)).target).to.equal(ethers.ZeroAddress);

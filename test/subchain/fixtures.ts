@@ -9,6 +9,8 @@ export const WRITE = 1;
 export const MAX_PAYLOAD = 4096;
 export const PIPE = ethers.id("pipe:chainA->chainB");
 export const OTHER_PIPE = ethers.id("pipe:chainC->chainB");
+/** A packet deadline no test reaches (the largest uint64), for tests about anything but the deadline. */
+export const FAR_DEADLINE = 2n ** 64n - 1n;
 
 /** Business contract names as the gateway keys them: keccak256 of the name. */
 export const NAMES = {

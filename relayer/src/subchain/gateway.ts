@@ -2,7 +2,8 @@
  * The sub-chain gateway as the relayer uses it: execute an inbound read or write for (pipe, sequence), undo a write,
  * and find what an earlier run did. Each `ensure*` reads the gateway's record first, so a retry after a crash finds
  * the earlier execution (by its derived request id, in the logs) instead of running it again; the gateway refuses a
- * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way.
+ * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way. It also refuses
+ * a run past the packet's deadline (`SubchainGatewayPacketExpired`): the caller treats that as the ledger's expiry.
  */
 import { encodeAbiParameters, keccak256, zeroAddress, type Address, type Hex } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../chains/types";
@@ -34,6 +35,8 @@ export interface CompensationRun {
 export interface ExecuteRequest {
   pipeId: Hex;
   sequence: bigint;
+  /** The packet's AMDP deadline (unix seconds): the gateway refuses the run after it (`SubchainGatewayPacketExpired`). */
+  deadline: bigint;
   contractName: Hex;
   operation: number;
   data: Hex;
@@ -83,7 +86,7 @@ export class Gateway {
     try {
       receipt = await this.contract.write(
         "execute",
-        [request.pipeId, request.sequence, request.contractName, request.operation, request.data],
+        [request.pipeId, request.sequence, request.deadline, request.contractName, request.operation, request.data],
         { confirmations: this._confirmations + 1 },
       );
     } catch (error) {

@@ -62,6 +62,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     const execution = await rt.subchain.gateway.ensureExecuted({
       pipeId: entry.pipeId,
       sequence,
+      deadline: entry.signed.packet.deadline,
       contractName: planned.contractName,
       operation: planned.operation,
       data: planned.data,
@@ -69,6 +70,8 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     });
     result = resultOf(rt, entry, step, execution);
   } catch (error) {
+    // Past the deadline on the sub-chain's clock: nothing ran, and the reconciler expires the transaction.
+    if (isRevert(error, "SubchainGatewayPacketExpired")) return (stopBeforeStep(rt, entry, step, TxState.Expired), {});
     if (!isRevert(error, ...STEP_REFUSALS)) throw classify(error);
     result = refusedResult(rt, entry, step, (error as ContractError).revert!.data);
   }

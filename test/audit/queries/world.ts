@@ -261,7 +261,7 @@ export async function open(w: World, payloads: Hex[], deadlineIn = 1800n): Promi
 /** Runs packet `k` on the target gateway; returns the receipt's facts as the ledger records them. */
 export async function execute(w: World, o: Opened, k: number): Promise<LedgerResult> {
   const { packet, payload } = o.packets[k]!;
-  const tx = await w.b.gateway.execute(w.pipeId, packet.sequence, CONTRACT, WRITE, payload);
+  const tx = await w.b.gateway.execute(w.pipeId, packet.sequence, packet.deadline, CONTRACT, WRITE, payload);
   const receipt = (await tx.wait())!;
   const ev = receipt.logs.map((l) => w.b.gateway.interface.parseLog(l)).find((l) => l?.name === "InboundExecuted")!;
   return {

@@ -29,6 +29,9 @@ describe("relayer runtime: sub-chain gateway client", function () {
     return new Gateway(plugin, a.contracts.gateway as Hex, w.c.chains.a.chainId, new LogReader(w.c.chains.a.url), 1);
   };
 
+  /** A deadline `seconds` from the sub-chain's latest block time (negative: already passed). */
+  const deadlineIn = async (seconds: number): Promise<bigint> => BigInt((await w.k.a.provider.getBlock("latest"))!.timestamp + seconds);
+
   before(async function () {
     w = await world();
     name = keccak256(new TextEncoder().encode(w.c.business.a.contracts.names.drugTraceability));
@@ -47,7 +50,7 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const pipe = randomHex();
     const fromBlock = await g.chain.status().then((s) => s.height);
     const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
-    const request = { pipeId: pipe, sequence: 1n, contractName: name, operation: 1, data, fromBlock };
+    const request = { pipeId: pipe, sequence: 1n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock };
     const first = await g.ensureExecuted(request);
     expect(first).to.deep.include({ success: true, operation: 1, requestId: g.requestId(pipe, 1n) });
     expect(first.resultHash).to.equal(keccak256("0x"));
@@ -68,7 +71,7 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const pipe = randomHex();
     const data = drug.encodeFunctionData("continueCustody", [batchId, ZERO_ADDRESS, randomHex()]) as Hex;
-    const failed = await g.ensureExecuted({ pipeId: pipe, sequence: 3n, contractName: name, operation: 1, data, fromBlock: 0n });
+    const failed = await g.ensureExecuted({ pipeId: pipe, sequence: 3n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock: 0n });
     expect(failed.success).to.equal(false);
     expect(failed.returnData).to.not.equal(null);
     expect(failed.resultHash).to.equal(keccak256(failed.returnData!));
@@ -80,14 +83,30 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const { batchId } = await batchOnA(w);
     const g = await client();
     const data = drug.encodeFunctionData("batch", [batchId]) as Hex;
-    const read = await g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, contractName: name, operation: 0, data, fromBlock: 0n });
+    const deadline = await deadlineIn(3600);
+    const read = await g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, deadline, contractName: name, operation: 0, data, fromBlock: 0n });
     expect(read.success).to.equal(true);
     const decoded = decodeFunctionResult({ abi: IDrugTraceability__factory.abi, functionName: "batch", data: read.returnData! });
     expect(decoded.manufacturer.toLowerCase()).to.equal(w.c.business.a.accounts.operator.address.toLowerCase());
     const unknown = await expectCcgpError(
-      () => g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, contractName: randomHex(), operation: 1, data, fromBlock: 0n }),
+      () => g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, deadline, contractName: randomHex(), operation: 1, data, fromBlock: 0n }),
       "CONTRACT_REVERTED",
     );
     expect((unknown as ContractError).errorName).to.equal("SubchainGatewayContractNotRegistered");
+  });
+
+  it("passes the packet's deadline: the gateway refuses a packet past it and runs nothing", async function () {
+    const { batchId } = await batchOnA(w);
+    const g = await client();
+    const pipe = randomHex();
+    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
+    const deadline = await deadlineIn(-1);
+    const expired = await expectCcgpError(
+      () => g.ensureExecuted({ pipeId: pipe, sequence: 1n, deadline, contractName: name, operation: 1, data, fromBlock: 0n }),
+      "CONTRACT_REVERTED",
+    );
+    expect((expired as ContractError).errorName).to.equal("SubchainGatewayPacketExpired");
+    expect((await g.record(pipe, 1n)).target).to.equal(ZERO_ADDRESS);
+    expect(await custodyLength(w, "a", batchId)).to.equal(0n);
   });
 });

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import type { Hex } from "viem";
 import { toWire } from "../../../relayer/src/amdp";
-import { boundTxId, planOf } from "../../../relayer/src/tx/plan";
+import { boundTxId, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
 import { appSigned, batchOnA, custodyLength, custodyPacket, drug, post, randomHex, startSide, stateOf, until, untilState, world, ZERO_ADDRESS, type World } from "./helpers/world";
 
 describe("relayer runtime: expiry and failed steps", function () {
@@ -50,5 +50,21 @@ describe("relayer runtime: expiry and failed steps", function () {
     expect(entry.status).to.be.oneOf(["opened", "finished"]);
     expect(w.relayers.a!.runtime.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
     expect(await stateOf(w, txId)).to.equal("Failed");
+  });
+
+  // Last: it moves A's clock ahead for the rest of the file.
+  it("runs no source step on a sub-chain whose clock passed the deadline: the gateway refuses, the ledger expires it", async function () {
+    const { batchId } = await batchOnA(w);
+    await w.k.a.provider.send("evm_increaseTime", [120]);
+    await w.k.a.provider.send("evm_mine", []);
+    const txId = await withSourceStep(batchId, w.c.business.a.accounts.operator.address, BigInt(Math.floor(Date.now() / 1000) + 8));
+    await untilState(w, txId, "Expired");
+    const rt = w.relayers.a!.runtime;
+    const entry = rt.journal.require(txId, "initiator");
+    expect((await rt.subchain.gateway.record(entry.pipeId, sourceSequence(entry.sequence, 0))).target).to.equal(ZERO_ADDRESS);
+    expect(await custodyLength(w, "a", batchId)).to.equal(0n);
+    expect(rt.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
+    const transitions = await w.k.ledger.queryFilter(w.k.ledger.filters.TxTransitioned(txId));
+    expect(transitions.map((t) => Number(t.args.to))).to.deep.equal([10]); // Expired, never escalated
   });
 });
