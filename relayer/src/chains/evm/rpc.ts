@@ -33,7 +33,9 @@ export class JsonRpcHttp {
   private readonly _send: typeof httpRequest;
   private readonly _timeoutMs: number;
   private _id = 0;
-  /** Requests sent, for metrics and for tests that count calls. */
+  /** Calls made in this turn of the event loop, sent together (one HTTP request) at its end. */
+  private _queued: Array<{ call: RpcCall; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  /** HTTP requests sent (a batch counts once), for metrics and for tests that count them. */
   requests = 0;
 
   constructor(
@@ -48,12 +50,43 @@ export class JsonRpcHttp {
     this._timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** One call; a JSON-RPC error is thrown as viem's `RpcRequestError`. */
-  async request(method: string, params: unknown = []): Promise<unknown> {
-    const body = { jsonrpc: "2.0", id: ++this._id, method, params };
-    const response = (await this._post(body)) as RpcResponse;
-    if (response.error !== undefined) throw new RpcRequestError({ body, error: response.error, url: this.url });
-    return response.result;
+  /**
+   * One call; a JSON-RPC error is thrown as viem's `RpcRequestError`. Calls made in the same turn of the event loop
+   * (e.g. reads under one `Promise.all`) go out as one batch.
+   */
+  request(method: string, params: unknown = []): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (process.env.NOBATCH) {
+        this._queued.push({ call: { method, params }, resolve, reject });
+        void this._flush();
+        return;
+      }
+      if (this._queued.length === 0) setImmediate(() => void this._flush());
+      this._queued.push({ call: { method, params }, resolve, reject });
+    });
+  }
+
+  private async _flush(): Promise<void> {
+    const queued = this._queued;
+    this._queued = [];
+    if (queued.length === 1) {
+      const { call, resolve, reject } = queued[0]!;
+      const body = { jsonrpc: "2.0", id: ++this._id, method: call.method, params: call.params ?? [] };
+      try {
+        const response = (await this._post(body)) as RpcResponse;
+        if (response.error !== undefined) reject(new RpcRequestError({ body, error: response.error, url: this.url }));
+        else resolve(response.result);
+      } catch (error) {
+        reject(error);
+      }
+      return;
+    }
+    try {
+      const answers = await this.batch(queued.map((q) => q.call));
+      queued.forEach((q, i) => (answers[i] instanceof Error ? q.reject(answers[i]) : q.resolve(answers[i])));
+    } catch (error) {
+      queued.forEach((q) => q.reject(error));
+    }
   }
 
   /**

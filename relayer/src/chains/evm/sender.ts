@@ -20,7 +20,7 @@ const FEE_TTL_MS = 1_000;
  * Head room on estimated gas: a pipelined write is estimated before the writes ahead of it are mined, so the state it
  * runs in may differ slightly from the estimate's (a storage slot written first by the write ahead, ...).
  */
-const GAS_MARGIN_PERCENT = 20n;
+const GAS_MARGIN_PERCENT = 50n;
 
 type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
 
