@@ -17,10 +17,13 @@ import type { JsonRpcHttp } from "./rpc";
 /** Fees are looked up at most this often. */
 const FEE_TTL_MS = 1_000;
 /**
- * Head room on estimated gas: a pipelined write is estimated before the writes ahead of it are mined, so the state it
- * runs in may differ slightly from the estimate's (a storage slot written first by the write ahead, ...).
+ * Head room on estimated gas: a write is estimated before the writes ahead of it (ours, pipelined, or another
+ * relayer's) are mined, so the state it runs in may differ from the estimate's: e.g. the endorsement estimated before
+ * the other verifier's is mined becomes the one that reaches the quorum, confirms and reports to the credit score.
+ * Unused gas is not paid for.
  */
 const GAS_MARGIN_PERCENT = 50n;
+const GAS_MARGIN_FIXED = 150_000n;
 
 type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
 
@@ -80,7 +83,7 @@ export class TxSender {
       request.gas ??
         this._client
           .estimateGas({ account: this._signer.address, to: request.to, data: request.data, value: request.value })
-          .then((g) => g + (g * GAS_MARGIN_PERCENT) / 100n),
+          .then((g) => g + (g * GAS_MARGIN_PERCENT) / 100n + GAS_MARGIN_FIXED),
       this._feesNow(),
     ]);
     return { request, gas, fees };
