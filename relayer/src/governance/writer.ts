@@ -214,8 +214,8 @@ export class LedgerWriter {
   }
 
   private async _endorse(txId: Hex, resultSetHash: Hex): Promise<WriteOutcome> {
-    if (await this._c.ledger.read("hasEndorsed", [txId, this._sender])) return { outcome: "already" };
-    const tx = await this._state(txId);
+    const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
+    if (endorsed) return { outcome: "already" };
     if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     try {
       const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);

@@ -17,6 +17,8 @@ import { sleep } from "../chains/follow";
 export interface WorkOutcome {
   /** Items to enqueue atomically with this one's completion. */
   next?: OutboxInput[];
+  /** Store writes (journal, inbox) committed in the same SQLite transaction as this item's completion: one commit. */
+  commit?: () => void;
 }
 
 export type WorkHandler = (item: OutboxItem) => Promise<WorkOutcome | void>;
@@ -159,6 +161,7 @@ export class Worker {
       // leaves them claimed, and claims of a dead process are due at once (`releaseClaims`).
       let room = this._signal?.aborted === false ? this._options.concurrency - this._inFlight.size + 1 : 0;
       const claimed = this._store.transaction(() => {
+        outcome.commit?.();
         this._store.markDone(item.id);
         const direct: OutboxItem[] = [];
         for (const next of outcome.next ?? []) {

@@ -56,11 +56,6 @@ export class JsonRpcHttp {
    */
   request(method: string, params: unknown = []): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (process.env.NOBATCH) {
-        this._queued.push({ call: { method, params }, resolve, reject });
-        void this._flush();
-        return;
-      }
       if (this._queued.length === 0) setImmediate(() => void this._flush());
       this._queued.push({ call: { method, params }, resolve, reject });
     });
