@@ -6,6 +6,8 @@
  *   the ledger's Confirmed; the ratio to the chain-bound throughput (target >= 0.8), the latency each relayer adds
  *   per hop (target < 25 ms p50), and a relayer's peak RSS holding 10,000 pending packets.
  * Printed only, never asserted: BENCH_ONLY=e2e npx hardhat run bench/index.ts
+ * Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (node flags for
+ * the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS).
  */
 import { setupLocalConsortium, type LocalConsortium } from "../scripts/lib/local-consortium";
 import { relayerRuntimeAvailable } from "../scripts/lib/local/relayers";

@@ -32,7 +32,7 @@ const TRANSITIONED = ledgerIface.getEvent("TxTransitioned")!.topicHash;
 const HOPS = 2;
 
 /** Follows the ledger's Confirmed transitions, polling the head every few ms; resolves one waiter per txId. */
-class ConfirmationWatcher {
+export class ConfirmationWatcher {
   private readonly waiters = new Map<string, (at: number) => void>();
   private readonly early = new Map<string, number>();
   private cursor = 0;
@@ -110,7 +110,7 @@ async function postAll(intake: string, packets: SignedPacket[], watcher: Confirm
   return { posted, confirmed };
 }
 
-async function latencyAndThroughput(c: LocalConsortium, intake: string, watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+export async function latencyAndThroughput(c: LocalConsortium, intake: string, watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
   const app = await appAccount(c, c.pipes.aToB);
   const latencies: number[] = [];
   for (const p of await signMany(c, app, opts.latencySamples)) {

@@ -244,6 +244,8 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
     const s = rt.view.services.get(id);
     if (s !== undefined && s.lastSeen > 0) rt.metrics.record({ type: "peerHeartbeat", peer: id, at: s.lastSeen * 1000 });
   }
+  // Our own ledger writes wake it at once (their receipts are in hand before the follower sees their logs).
+  rt.writer.onSent((txId) => reconciler.notify(txId));
   rt.view.onChange((change) => {
     if (change.type === "ledger") reconciler.notify(change.txId);
     if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);

@@ -6,7 +6,8 @@
  * Loaded only when `config.auditor` is set, so a relayer without it does not load the auditor's modules.
  */
 import { JsonRpcProvider } from "ethers";
-import { createPublicClient, http, type Address, type PublicClient } from "viem";
+import { createPublicClient, type Address, type PublicClient } from "viem";
+import { JsonRpcHttp, rpcTransport } from "../chains/evm/rpc";
 import {
   AuditorAuthenticator,
   AuditorQueries,
@@ -35,7 +36,7 @@ export interface MountedAuditor {
   close(): void;
 }
 
-const client = (url: string): PublicClient => createPublicClient({ transport: http(url, { retryCount: 2, timeout: 30_000 }), cacheTime: 0 });
+const client = (url: string): PublicClient => createPublicClient({ transport: rpcTransport(new JsonRpcHttp(url, { timeoutMs: 30_000 }), { retryCount: 2 }), cacheTime: 0 });
 
 /** The governance contracts in the auditor's keys, from the relayer's config. */
 function contractsOf(config: RelayerConfig): Partial<Record<ContractKey, Address>> {

@@ -20,8 +20,12 @@ import type { BlockRef, ChainLog, PollInfo, SubscriptionEvent, SubscriptionHandl
  */
 export interface LogSource {
   head(): Promise<bigint>;
+  /** The head and the hash at `height`, read together (one round trip where the chain kind allows it). */
+  headAndHash?(height: bigint): Promise<{ head: bigint; hash: Hex | null }>;
   /** `null` if the chain has no block at this height (it was reorged away and not yet replaced). */
   blockHash(height: bigint): Promise<Hex | null>;
+  /** Several hashes at once, in the order asked (one round trip where the chain kind allows it). */
+  blockHashes?(heights: readonly bigint[]): Promise<Array<Hex | null>>;
   /** Logs in `[from, to]`, in chain order. */
   logs(from: bigint, to: bigint): Promise<ChainLog[]>;
 }
@@ -94,10 +98,16 @@ export class ConfirmedLogFollower {
 
   /** One poll. Returns true when it delivered something (then the next poll starts at once). */
   private async _step(handler: SubscriptionHandler, signal: AbortSignal): Promise<boolean> {
-    const head = await this._source.head();
+    const tip = this._tracked.at(-1);
+    // The head and the tip's current hash in one round trip: the poll a quiet chain costs.
+    const polled =
+      tip !== undefined && this._source.headAndHash !== undefined
+        ? await this._source.headAndHash(tip.height)
+        : { head: await this._source.head(), hash: undefined };
+    const head = polled.head;
     const safeHead = head - BigInt(this._options.confirmations);
     this._options.onPoll?.({ head, safeHead, next: this._next });
-    if (await this._checkReorg(handler)) return true;
+    if (await this._checkReorg(handler, polled.hash)) return true;
     if (this._next > safeHead || signal.aborted) return false;
     if (this._tracked.length === 0 && this._next > 0n) return this._anchor(handler);
 
@@ -135,22 +145,31 @@ export class ConfirmedLogFollower {
     const byHeight = new Map<bigint, ChainLog[]>();
     for (const log of logs) byHeight.set(log.blockNumber, [...(byHeight.get(log.blockNumber) ?? []), log]);
     const blocks: Array<BlockRef & { logs: ChainLog[] }> = [];
-    for (const [height, blockLogs] of byHeight) {
-      const hash = await this._source.blockHash(height);
+    // Every height with logs, then the range end again: read after the logs, in one round trip where possible.
+    const heights = [...byHeight.keys(), to];
+    const hashes = this._source.blockHashes !== undefined ? await this._source.blockHashes(heights) : await this._hashesOneByOne(heights);
+    for (const [i, [height, blockLogs]] of [...byHeight].entries()) {
+      const hash = hashes[i];
       if (blockLogs.some((l) => l.blockHash !== hash)) return undefined;
       blocks.push({ height, hash: hash!, logs: blockLogs });
     }
-    if ((await this._source.blockHash(to)) !== endHash) return undefined;
+    if (hashes.at(-1) !== endHash) return undefined;
     blocks.sort((a, b) => (a.height < b.height ? -1 : 1));
     if (blocks.at(-1)?.height !== to) blocks.push({ height: to, hash: endHash, logs: [] });
     return blocks;
   }
 
-  /** Detects a changed or vanished delivered block; delivers `reorg` and rewinds. */
-  private async _checkReorg(handler: SubscriptionHandler): Promise<boolean> {
+  private async _hashesOneByOne(heights: readonly bigint[]): Promise<Array<Hex | null>> {
+    const out: Array<Hex | null> = [];
+    for (const height of heights) out.push(await this._source.blockHash(height));
+    return out;
+  }
+
+  /** Detects a changed or vanished delivered block (`polled`: its hash read this poll); delivers `reorg` and rewinds. */
+  private async _checkReorg(handler: SubscriptionHandler, polled: Hex | null | undefined): Promise<boolean> {
     const tip = this._tracked.at(-1);
     if (tip === undefined) return false;
-    const current = await this._source.blockHash(tip.height);
+    const current = polled !== undefined ? polled : await this._source.blockHash(tip.height);
     if (current === tip.hash) return false;
 
     let keep = this._tracked.length - 1;

@@ -4,7 +4,6 @@
  */
 import {
   createPublicClient,
-  http,
   type Abi,
   type Address,
   type ContractEventArgs,
@@ -12,6 +11,7 @@ import {
   type GetContractEventsReturnType,
   type PublicClient,
 } from "viem";
+import { JsonRpcHttp, rpcTransport } from "../chains/evm/rpc";
 
 export class LogReader {
   private readonly _client: PublicClient;
@@ -20,7 +20,7 @@ export class LogReader {
     rpcUrl: string,
     private readonly _maxRange = 5_000n,
   ) {
-    this._client = createPublicClient({ transport: http(rpcUrl, { retryCount: 2, timeout: 15_000 }), cacheTime: 0 });
+    this._client = createPublicClient({ transport: rpcTransport(new JsonRpcHttp(rpcUrl, { timeoutMs: 15_000 }), { retryCount: 2 }), cacheTime: 0 });
   }
 
   head(): Promise<bigint> {

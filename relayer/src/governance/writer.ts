@@ -77,7 +77,17 @@ export const fromWireResult = (r: WireResult): LedgerResult => ({
 
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
+/** The transaction an operation is about (`undefined` for a refusal report). */
+function txIdOf(op: LedgerOp): Hex | undefined {
+  if (op.op === "recordResult") return op.result.txId;
+  if (op.op === "recordResults") return op.results[0]?.txId;
+  if (op.op === "recordCompensation") return op.compensation.txId;
+  return "txId" in op ? op.txId : undefined;
+}
+
 export class LedgerWriter {
+  private readonly _sentListeners: Array<(txId: Hex) => void> = [];
+
   constructor(
     private readonly _c: GovernanceContracts,
     private readonly _logs: LogReader,
@@ -87,11 +97,23 @@ export class LedgerWriter {
     private readonly _metrics?: RelayerMetrics,
   ) {}
 
+  /**
+   * Called with the transaction after each write this relayer got mined: the ledger state may have moved, and this
+   * relayer knows it before its confirmed log follower does (the reconciler reads the ledger on it).
+   */
+  onSent(listener: (txId: Hex) => void): void {
+    this._sentListeners.push(listener);
+  }
+
   /** Performs one operation if it is still needed. Contract refusals that are not "already done" are thrown. */
   async perform(op: LedgerOp): Promise<WriteOutcome> {
     try {
       const outcome = await this._perform(op);
-      if (outcome.outcome === "sent") this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
+      if (outcome.outcome === "sent") {
+        this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
+        const txId = txIdOf(op);
+        if (txId !== undefined) for (const listener of this._sentListeners) listener(txId);
+      }
       this._log.debug({ op: op.op, ...outcome }, "ledger write");
       return outcome;
     } catch (error) {
@@ -192,8 +214,8 @@ export class LedgerWriter {
   }
 
   private async _endorse(txId: Hex, resultSetHash: Hex): Promise<WriteOutcome> {
-    if (await this._c.ledger.read("hasEndorsed", [txId, this._sender])) return { outcome: "already" };
-    const tx = await this._state(txId);
+    const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
+    if (endorsed) return { outcome: "already" };
     if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     try {
       const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);

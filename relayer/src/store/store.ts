@@ -74,6 +74,8 @@ export class RelayerStore {
   private readonly _leaseMs: number;
   private readonly _maxAttempts: number;
   private readonly _recentBlocks: number;
+  /** Prepared statements by SQL text: preparing costs more than running most of these statements. */
+  private readonly _statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, options: StoreOptions) {
     this.db = db;
@@ -105,7 +107,18 @@ export class RelayerStore {
   }
 
   close(): void {
+    this._statements.clear();
     this.db.close();
+  }
+
+  /** A prepared statement, cached by its SQL text. */
+  prepare(sql: string): Database.Statement {
+    let statement = this._statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this._statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Runs `fn` in one transaction (e.g. complete an inbound packet and enqueue its ledger write together). */
@@ -116,14 +129,14 @@ export class RelayerStore {
   // ---- checkpoints --------------------------------------------------------------------------------
 
   checkpoint(chain: string): BlockRef | null {
-    const row = this.db.prepare("SELECT height, block_hash FROM checkpoints WHERE chain = ?").get(chain) as
+    const row = this.prepare("SELECT height, block_hash FROM checkpoints WHERE chain = ?").get(chain) as
       { height: bigint; block_hash: string } | undefined;
     return row === undefined ? null : { height: row.height, hash: row.block_hash as Hex };
   }
 
   /** Remembered delivered blocks of a chain, ascending: pass them as `known` to resume a subscription. */
   recentBlocks(chain: string): BlockRef[] {
-    const rows = this.db
+    const rows = this
       .prepare("SELECT height, block_hash FROM recent_blocks WHERE chain = ? ORDER BY height")
       .all(chain) as Array<{ height: bigint; block_hash: string }>;
     return rows.map((r) => ({ height: r.height, hash: r.block_hash as Hex }));
@@ -145,17 +158,17 @@ export class RelayerStore {
       const now = this._clock();
       let inserted = 0;
       for (const item of items) inserted += this._insertOutbox(item, now, { chain, height, blockHash: hash });
-      this.db
+      this
         .prepare(
           `INSERT INTO checkpoints (chain, height, block_hash, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (chain) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash,
            updated_at = excluded.updated_at`,
         )
         .run(chain, height, hash, now);
-      this.db
+      this
         .prepare("INSERT INTO recent_blocks (chain, height, block_hash) VALUES (?, ?, ?)")
         .run(chain, height, hash);
-      this.db
+      this
         .prepare(
           `DELETE FROM recent_blocks WHERE chain = ? AND height NOT IN
            (SELECT height FROM recent_blocks WHERE chain = ? ORDER BY height DESC LIMIT ?)`,
@@ -172,7 +185,7 @@ export class RelayerStore {
    */
   rewind(chain: string, forkHeight: bigint): RewindResult {
     return this.transaction(() => {
-      const below = this.db
+      const below = this
         .prepare(
           "SELECT height, block_hash FROM recent_blocks WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT 1",
         )
@@ -184,18 +197,18 @@ export class RelayerStore {
           { chain, forkHeight: forkHeight.toString() },
         );
       const now = this._clock();
-      this.db.prepare("DELETE FROM recent_blocks WHERE chain = ? AND height >= ?").run(chain, forkHeight);
-      this.db
+      this.prepare("DELETE FROM recent_blocks WHERE chain = ? AND height >= ?").run(chain, forkHeight);
+      this
         .prepare("UPDATE checkpoints SET height = ?, block_hash = ?, updated_at = ? WHERE chain = ?")
         .run(below.height, below.block_hash, now, chain);
-      const orphaned = this.db
+      const orphaned = this
         .prepare(
           `UPDATE outbox SET status = 'orphaned', updated_at = ?
            WHERE source_chain = ? AND source_height >= ? AND status = 'pending'`,
         )
         .run(now, chain, forkHeight).changes;
       const inFlight = (
-        this.db
+        this
           .prepare(
             `SELECT * FROM outbox WHERE source_chain = ? AND source_height >= ? AND status IN ('sent', 'done', 'failed')
              ORDER BY seq`,
@@ -213,13 +226,36 @@ export class RelayerStore {
     return this._insertOutbox(item, this._clock(), null) === 1;
   }
 
+  /**
+   * Adds an item already claimed by the caller (as `claimDue` would: `sent`, one attempt, leased), for a worker that
+   * runs it at once. `null` when an item with this id exists (it is left as it is, for the usual claim).
+   */
+  enqueueClaimed(item: OutboxInput, now: number = this._clock()): OutboxItem | null {
+    const changes = this.prepare(
+      `INSERT INTO outbox (id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, 'sent', 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ).run(item.id, item.kind, toJson(item.payload), now + this._leaseMs, now, now).changes;
+    if (changes === 0) return null;
+    return {
+      id: item.id,
+      kind: item.kind,
+      payload: JSON.parse(toJson(item.payload)),
+      status: "sent",
+      attempts: 1,
+      nextAttemptAt: now + this._leaseMs,
+      createdAt: now,
+      lastError: null,
+      source: null,
+    };
+  }
+
   /** Inserts, or revives an orphaned item with the same id (the same event re-included after a reorg). */
   private _insertOutbox(
     item: OutboxInput,
     now: number,
     source: { chain: string; height: bigint; blockHash: Hex } | null,
   ): number {
-    return this.db
+    return this
       .prepare(
         `INSERT INTO outbox (id, kind, payload, status, next_attempt_at, created_at, updated_at,
                              source_chain, source_height, source_block_hash)
@@ -244,7 +280,7 @@ export class RelayerStore {
   }
 
   getOutbox(id: string): OutboxItem | null {
-    const row = this.db.prepare("SELECT * FROM outbox WHERE id = ?").get(id) as OutboxRow | undefined;
+    const row = this.prepare("SELECT * FROM outbox WHERE id = ?").get(id) as OutboxRow | undefined;
     return row === undefined ? null : toItem(row);
   }
 
@@ -254,13 +290,13 @@ export class RelayerStore {
    */
   claimDue(now: number = this._clock(), limit = 100): OutboxItem[] {
     return this.transaction(() => {
-      const rows = this.db
+      const rows = this
         .prepare(
           `SELECT * FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ?
            ORDER BY next_attempt_at, seq LIMIT ?`,
         )
         .all(now, limit) as OutboxRow[];
-      const claim = this.db.prepare(
+      const claim = this.prepare(
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
       );
       for (const row of rows) claim.run(now + this._leaseMs, now, row.id);
@@ -287,7 +323,7 @@ export class RelayerStore {
   markDone(id: string): void {
     this.transaction(() => {
       this._requireSent(id);
-      this.db.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(this._clock(), id);
+      this.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(this._clock(), id);
     });
   }
 
@@ -300,7 +336,7 @@ export class RelayerStore {
       const item = this._requireSent(id);
       const final = failure.retryAt === null || item.attempts >= this._maxAttempts;
       const status = final ? "failed" : "pending";
-      this.db
+      this
         .prepare("UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
         .run(status, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
       return status;
@@ -309,7 +345,7 @@ export class RelayerStore {
 
   /** Items not finished yet (pending or claimed). */
   pendingCount(): number {
-    const row = this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sent')").get() as {
+    const row = this.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sent')").get() as {
       n: bigint;
     };
     return Number(row.n);
@@ -321,7 +357,7 @@ export class RelayerStore {
   acceptInbound(key: string, packet: unknown): boolean {
     const now = this._clock();
     return (
-      this.db
+      this
         .prepare(
           "INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?) ON CONFLICT (key) DO NOTHING",
         )
@@ -330,7 +366,7 @@ export class RelayerStore {
   }
 
   completeInbound(key: string, status: Exclude<InboxStatus, "accepted">, result: unknown): void {
-    const changed = this.db
+    const changed = this
       .prepare("UPDATE inbox SET status = ?, result = ?, updated_at = ? WHERE key = ? AND status = 'accepted'")
       .run(status, toJson(result), this._clock(), key).changes;
     if (changed === 0) {
@@ -344,7 +380,7 @@ export class RelayerStore {
   }
 
   getInbound(key: string): InboxEntry | null {
-    const row = this.db.prepare("SELECT * FROM inbox WHERE key = ?").get(key) as
+    const row = this.prepare("SELECT * FROM inbox WHERE key = ?").get(key) as
       { key: string; packet: string; status: InboxStatus; result: string | null; received_at: bigint } | undefined;
     if (row === undefined) return null;
     return {
@@ -359,7 +395,7 @@ export class RelayerStore {
   // ---- refusals -----------------------------------------------------------------------------------
 
   recordRefusal(refusal: RefusalInput): number {
-    const info = this.db
+    const info = this
       .prepare("INSERT INTO refusals (at, reason, pipe_id, signer, details) VALUES (?, ?, ?, ?, ?)")
       .run(
         refusal.at ?? this._clock(),
@@ -372,7 +408,7 @@ export class RelayerStore {
   }
 
   refusals(filter: { since?: number; reason?: string; limit?: number } = {}): Refusal[] {
-    const rows = this.db
+    const rows = this
       .prepare(`SELECT * FROM refusals WHERE at >= ? AND (? IS NULL OR reason = ?) ORDER BY id LIMIT ?`)
       .all(filter.since ?? 0, filter.reason ?? null, filter.reason ?? null, filter.limit ?? 1000) as Array<{
       id: bigint;

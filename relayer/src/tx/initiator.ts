@@ -95,9 +95,8 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   const code = body.error?.code;
   if (response.status === 200 || (response.status === 409 && code === "DUPLICATE")) {
     rt.metrics.record({ type: "packetOut", pipeId: entry.pipeId });
-    rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null });
     rt.log.info({ txId, status: response.status }, "packet delivered");
-    return {};
+    return { commit: () => rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null }) };
   }
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
   // Busy, or its view of our certificate lags behind the registry: both pass with time.

@@ -120,7 +120,7 @@ export class Journal {
   insert(entry: NewEntry): boolean {
     const now = this._clock();
     return (
-      this._store.db
+      this._store
         .prepare(
           `INSERT INTO relayer_tx (tx_id, role, mode, pipe_id, sequence, packet, plan, status, gov_from_block,
                                    sub_from_block, created_at, updated_at)
@@ -144,7 +144,7 @@ export class Journal {
   }
 
   get(txId: Hex, role: Role): JournalEntry | null {
-    const row = this._store.db
+    const row = this._store
       .prepare("SELECT * FROM relayer_tx WHERE tx_id = ? AND role = ?")
       .get(txId.toLowerCase(), role) as Row | undefined;
     return row === undefined ? null : toEntry(row);
@@ -159,7 +159,7 @@ export class Journal {
 
   /** Every role this relayer has in a transaction. */
   find(txId: Hex): JournalEntry[] {
-    const rows = this._store.db.prepare("SELECT * FROM relayer_tx WHERE tx_id = ?").all(txId.toLowerCase()) as Row[];
+    const rows = this._store.prepare("SELECT * FROM relayer_tx WHERE tx_id = ?").all(txId.toLowerCase()) as Row[];
     return rows.map(toEntry);
   }
 
@@ -181,7 +181,7 @@ export class Journal {
     if (change.error !== undefined) set("error", change.error);
     if (change.signed !== undefined) set("packet", json(toWire(change.signed)));
     set("updated_at", this._clock());
-    const changed = this._store.db
+    const changed = this._store
       .prepare(`UPDATE relayer_tx SET ${sets.join(", ")} WHERE tx_id = ? AND role = ?`)
       .run(...values, txId.toLowerCase(), role).changes;
     if (changed === 0)
@@ -190,14 +190,14 @@ export class Journal {
 
   /** Gives a not-yet-opened transaction a new sequence and its packet re-signed for it (chain-initiated mode). */
   resequence(txId: Hex, signed: SignedPacket): void {
-    this._store.db
+    this._store
       .prepare("UPDATE relayer_tx SET sequence = ?, packet = ?, updated_at = ? WHERE tx_id = ? AND role = 'initiator' AND status = 'accepted'")
       .run(signed.packet.sequence.toString(), json(toWire(signed)), this._clock(), txId.toLowerCase());
   }
 
   /** Transactions this relayer still has something to do or to watch for. */
   unfinished(limit = 1_000): JournalEntry[] {
-    const rows = this._store.db
+    const rows = this._store
       .prepare("SELECT * FROM relayer_tx WHERE status NOT IN ('finished', 'failed') ORDER BY created_at LIMIT ?")
       .all(limit) as Row[];
     return rows.map(toEntry);
@@ -205,7 +205,7 @@ export class Journal {
 
   /** The highest sequence journaled on a pipe by this relayer as initiator (0n when none). */
   maxSequence(pipeId: Hex): bigint {
-    const rows = this._store.db
+    const rows = this._store
       .prepare("SELECT sequence FROM relayer_tx WHERE role = 'initiator' AND pipe_id = ?")
       .all(pipeId.toLowerCase()) as Array<{ sequence: string }>;
     return rows.reduce((max, r) => (BigInt(r.sequence) > max ? BigInt(r.sequence) : max), 0n);
@@ -213,7 +213,7 @@ export class Journal {
 
   /** Initiator transactions of the pipe still waiting to be opened, lowest sequence first. */
   unopened(pipeId: Hex): JournalEntry[] {
-    const rows = this._store.db
+    const rows = this._store
       .prepare("SELECT * FROM relayer_tx WHERE role = 'initiator' AND pipe_id = ? AND status = 'accepted'")
       .all(pipeId.toLowerCase()) as Row[];
     return rows.map(toEntry).sort((a, b) => (a.sequence < b.sequence ? -1 : 1));

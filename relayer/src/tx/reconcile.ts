@@ -13,6 +13,8 @@ import type { JournalEntry } from "./journal";
 import { nowSeconds, type Runtime } from "./runtime";
 import { prefixOf } from "./steps";
 
+/** Transactions checked at once. */
+const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
@@ -42,14 +44,15 @@ export class Reconciler {
       const entries = sweep
         ? this._rt.journal.unfinished()
         : dirty.flatMap((txId) => this._rt.journal.find(txId)).filter((e) => e.status !== "finished" && e.status !== "failed");
-      for (const entry of entries) {
-        if (signal.aborted) break;
-        try {
-          await this.check(entry);
-        } catch (error) {
-          this._rt.log.warn({ err: error, txId: entry.txId }, "ledger check failed; will check again");
-        }
-      }
+      // In chunks checked together: their ledger reads go out as one JSON-RPC batch.
+      for (let i = 0; i < entries.length && !signal.aborted; i += CHECK_CHUNK)
+        await Promise.all(
+          entries.slice(i, i + CHECK_CHUNK).map((entry) =>
+            this.check(entry).catch((error: unknown) => {
+              this._rt.log.warn({ err: error, txId: entry.txId }, "ledger check failed; will check again");
+            }),
+          ),
+        );
       await this._pause(signal);
     }
   }
@@ -70,17 +73,18 @@ export class Reconciler {
   async check(entry: JournalEntry): Promise<void> {
     const rt = this._rt;
     const tx = await rt.gov.ledger.read("transaction", [entry.txId]);
-    if (tx.state !== entry.ledgerState) {
-      rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
-      rt.journal.update(entry.txId, entry.role, { ledgerState: tx.state });
-    }
+    const moved = tx.state !== entry.ledgerState;
+    if (moved) rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
     // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
     const items = this._work(entry, tx).filter((i) => rt.store.getOutbox(i.id) === null);
-    if (items.length > 0) {
-      rt.store.transaction(() => items.forEach((i) => rt.store.enqueue(i)));
-      rt.worker.kick();
-    }
-    if (FINAL.has(tx.state) || this._nothingLeft(entry, tx)) rt.journal.update(entry.txId, entry.role, { status: "finished" });
+    const finished = FINAL.has(tx.state) || this._nothingLeft(entry, tx);
+    if (!moved && items.length === 0 && !finished) return;
+    // One SQLite transaction (one commit) for all of it.
+    rt.store.transaction(() => {
+      if (moved || finished) rt.journal.update(entry.txId, entry.role, { ledgerState: tx.state, ...(finished ? { status: "finished" as const } : {}) });
+      items.forEach((i) => rt.store.enqueue(i));
+    });
+    if (items.length > 0) rt.worker.kick();
   }
 
   private _work(entry: JournalEntry, tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number }): OutboxInput[] {

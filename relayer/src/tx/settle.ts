@@ -19,15 +19,16 @@ const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 
 export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const { txId } = item.payload as { txId: Hex };
   const me = rt.me.signer.address;
-  const verifier = await rt.gov.ledger.read("verifier", [me]);
-  if (verifier.weight === 0) return {};
-  if (await rt.gov.ledger.read("hasEndorsed", [txId, me])) return {};
-  const tx = await rt.gov.ledger.read("transaction", [txId]);
-  if (tx.state !== TxState.Executed) return {};
+  // Read together (one round trip); each is still checked before anything is endorsed.
+  const [verifier, endorsed, tx] = await Promise.all([
+    rt.gov.ledger.read("verifier", [me]),
+    rt.gov.ledger.read("hasEndorsed", [txId, me]),
+    rt.gov.ledger.read("transaction", [txId]),
+  ]);
+  if (verifier.weight === 0 || endorsed || tx.state !== TxState.Executed) return {};
   const entry = rt.journal.find(txId)[0];
   const recorded = await recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
-  const observed: LedgerResult[] = [];
-  for (const result of recorded) observed.push(await observe(rt, result));
+  const observed = await Promise.all(recorded.map((result) => observe(rt, result)));
   const hash = resultSetHash(observed);
   if (hash !== tx.resultSetHash)
     rt.log.error({ txId, recorded: tx.resultSetHash, observed: hash }, "recorded results differ from the sub-chain: endorsing what was observed");
@@ -67,9 +68,10 @@ async function recordedResults(rt: Runtime, txId: Hex, fromBlock: bigint): Promi
 async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
   if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
   const mismatch = { ...r, resultHash: zeroHash };
-  const receipt = await rt.subchain.chain.getReceipt(r.subchainTx);
+  const [receipt, status] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.status()]);
   if (receipt === null || receipt.status !== "success" || receipt.blockNumber !== r.blockNumber) return mismatch;
-  const head = (await rt.subchain.chain.status()).height;
+  // The head read with the receipt (or after it): the depth is never overstated.
+  const head = status.height;
   if (head - receipt.blockNumber < BigInt(rt.subchain.confirmations))
     throw new Error(`result of step ${r.step} is not ${rt.subchain.confirmations} blocks deep yet`);
   const executed = rt.subchain.gateway.contract

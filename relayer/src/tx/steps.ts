@@ -155,9 +155,12 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
   }
   if (role === "receiver") {
     const summary = { step, success: result.success, subchainTx: result.subchainTx, resultHash: result.resultHash };
-    rt.journal.update(txId, role, { status: "executed", result: summary });
-    completeInbound(rt, entry, result.success ? "done" : "failed", summary);
-    return {};
+    return {
+      commit: () => {
+        rt.journal.update(txId, role, { status: "executed", result: summary });
+        completeInbound(rt, entry, result.success ? "done" : "failed", summary);
+      },
+    };
   }
   if (!result.success) {
     rt.journal.update(txId, role, { error: `step ${step} failed on the sub-chain` });

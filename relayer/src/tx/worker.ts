@@ -17,6 +17,8 @@ import { sleep } from "../chains/follow";
 export interface WorkOutcome {
   /** Items to enqueue atomically with this one's completion. */
   next?: OutboxInput[];
+  /** Store writes (journal, inbox) committed in the same SQLite transaction as this item's completion: one commit. */
+  commit?: () => void;
 }
 
 export type WorkHandler = (item: OutboxItem) => Promise<WorkOutcome | void>;
@@ -59,6 +61,9 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 export class Worker {
   private readonly _handlers = new Map<string, WorkHandler>();
   private readonly _running = new Set<string>();
+  /** Items in hand (claimed and running). */
+  private readonly _inFlight = new Set<Promise<void>>();
+  private _signal: AbortSignal | undefined;
   private readonly _clock: () => number;
   private _wake: (() => void) | undefined;
   private _kicked = false;
@@ -84,7 +89,7 @@ export class Worker {
 
   /** Items claimed by a process that died are due at once: one process owns a store. */
   releaseClaims(): number {
-    return this._store.db
+    return this._store
       .prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'sent'")
       .run(this._clock()).changes;
   }
@@ -97,30 +102,33 @@ export class Worker {
 
   /** Runs until `signal` aborts, then waits for the items in hand. */
   async run(signal: AbortSignal): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
+    this._signal = signal;
+    const inFlight = this._inFlight;
     while (!signal.aborted) {
       this._kicked = false;
       const free = this._options.concurrency - inFlight.size;
       const items = free > 0 && this._anyDue() ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id)) : [];
-      for (const item of items) {
-        this._running.add(item.id);
-        const done: Promise<void> = this._run(item).finally(() => {
-          this._running.delete(item.id);
-          inFlight.delete(done);
-          this.kick();
-        });
-        inFlight.add(done);
-      }
+      for (const item of items) this._start(item);
       this._options.metrics?.record({ type: "outboxPending", count: this._store.pendingCount() });
       if (items.length === 0 || inFlight.size >= this._options.concurrency) await this._pause(signal);
     }
     await Promise.all(inFlight);
   }
 
+  private _start(item: OutboxItem): void {
+    this._running.add(item.id);
+    const done: Promise<void> = this._run(item).finally(() => {
+      this._running.delete(item.id);
+      this._inFlight.delete(done);
+      this.kick();
+    });
+    this._inFlight.add(done);
+  }
+
   /** A plain read: claiming is a write transaction (an fsync), too dear to run on every wake-up for nothing. */
   private _anyDue(): boolean {
     return (
-      this._store.db
+      this._store
         .prepare("SELECT 1 FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ? LIMIT 1")
         .get(this._clock()) !== undefined
     );
@@ -148,11 +156,25 @@ export class Worker {
     try {
       if (handler === undefined) throw new GiveUp("WORK_UNKNOWN_TYPE", `no handler for work item type "${type}"`, { type });
       const outcome = (await handler(item)) ?? {};
-      this._store.transaction(() => {
+      // Follow-up items are claimed in the transaction that records this one done, and run at once while there is
+      // room: no claim transaction and no trip through the poll loop between the steps of one transaction. A crash
+      // leaves them claimed, and claims of a dead process are due at once (`releaseClaims`).
+      let room = this._signal?.aborted === false ? this._options.concurrency - this._inFlight.size + 1 : 0;
+      const claimed = this._store.transaction(() => {
+        outcome.commit?.();
         this._store.markDone(item.id);
-        for (const next of outcome.next ?? []) this._store.enqueue(next);
+        const direct: OutboxItem[] = [];
+        for (const next of outcome.next ?? []) {
+          const now = room > 0 ? this._store.enqueueClaimed(next, this._clock()) : null;
+          if (now !== null) {
+            direct.push(now);
+            room -= 1;
+          } else this._store.enqueue(next);
+        }
+        return direct;
       });
       log.debug({ next: outcome.next?.map((n) => n.id) }, "work item done");
+      for (const next of claimed) this._start(next);
     } catch (error) {
       await this._failed(item, error, log);
     }
@@ -162,7 +184,7 @@ export class Worker {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Defer) {
       // Back to pending, and the claim's attempt given back: waiting is not failing.
-      this._store.db
+      this._store
         .prepare(
           `UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, last_error = ?, updated_at = ?
            WHERE id = ? AND status = 'sent'`,

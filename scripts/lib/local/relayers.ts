@@ -44,7 +44,9 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `relayer-${side.slug}.log`);
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", side.configPath], {
+  // CCGP_RELAYER_NODE_ARGS: extra node flags for profiling a relayer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env.CCGP_RELAYER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", side.configPath], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, [c.passwordEnv]: c.password, TS_NODE_TRANSPILE_ONLY: "true" },
     stdio: ["ignore", fd, fd],

@@ -1,12 +1,8 @@
 import {
-  BlockNotFoundError,
   BaseError,
-  TransactionReceiptNotFoundError,
-  WaitForTransactionReceiptTimeoutError,
   createPublicClient,
-  createWalletClient,
   defineChain,
-  http,
+  formatTransactionReceipt,
   type AbiEvent,
   type Address,
   type Chain,
@@ -14,6 +10,7 @@ import {
   type LocalAccount,
   type Log,
   type PublicClient,
+  type RpcTransactionReceipt,
   type TransactionReceipt,
 } from "viem";
 import { CcgpError } from "../../errors";
@@ -31,6 +28,9 @@ import type {
   WriteRequest,
 } from "../types";
 import { evmChainConfigSchema, type EvmChainConfig } from "./config";
+import { ReceiptWaiter } from "./receipts";
+import { JsonRpcHttp, rpcTransport } from "./rpc";
+import { TxSender } from "./sender";
 
 type DecodedLog = Log<bigint, number, false> & { eventName?: string; args?: unknown };
 
@@ -66,16 +66,17 @@ function shortMessage(error: unknown): string {
   return error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error);
 }
 
-/** EVM sub-chains over JSON-RPC (viem, HTTP polling). */
+/** EVM sub-chains over JSON-RPC (viem over kept-alive HTTP, polling). */
 export class EvmChainPlugin implements ChainPlugin {
   readonly kind = "evm";
   readonly name: string;
   private readonly _chain: Chain;
+  private readonly _rpc: JsonRpcHttp;
   private readonly _client: PublicClient;
   private readonly _signer?: LocalAccount;
+  private readonly _sender?: TxSender;
+  private readonly _receipts: ReceiptWaiter;
   private readonly _log: Logger;
-  /** Writes are serialised so two concurrent sends never pick the same nonce. */
-  private _writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly _config: EvmChainConfig,
@@ -90,13 +91,23 @@ export class EvmChainPlugin implements ChainPlugin {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [_config.rpcUrl] } },
     });
+    this._rpc = new JsonRpcHttp(_config.rpcUrl, { timeoutMs: 10_000 });
     // cacheTime 0: the follower must see each new head, not viem's cached block number.
     this._client = createPublicClient({
       chain: this._chain,
-      transport: http(_config.rpcUrl, { retryCount: 1, timeout: 10_000 }),
+      transport: rpcTransport(this._rpc, { retryCount: 1 }),
       pollingInterval: _config.pollIntervalMs,
       cacheTime: 0,
     });
+    this._receipts = new ReceiptWaiter(this._rpc, deps.name, _config.pollIntervalMs, (error) =>
+      this._log.debug({ err: error }, "receipt poll failed; retrying"),
+    );
+    if (this._signer !== undefined) this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log);
+  }
+
+  /** HTTP requests sent to the node so far (each JSON-RPC batch counts once). */
+  get rpcRequests(): number {
+    return this._rpc.requests;
   }
 
   async connect(): Promise<ChainStatus> {
@@ -113,13 +124,11 @@ export class EvmChainPlugin implements ChainPlugin {
 
   async status(): Promise<ChainStatus> {
     try {
-      const [chainId, height, syncing] = await Promise.all([
-        this._client.getChainId(),
-        this._client.getBlockNumber(),
-        // eth_syncing is standard but missing from viem's public RPC schema.
-        (this._client.request as (args: { method: string }) => Promise<unknown>)({ method: "eth_syncing" }),
-      ]);
-      return { chainId, height, syncing: syncing !== false };
+      const answers = await this._rpc.batch([{ method: "eth_chainId" }, { method: "eth_blockNumber" }, { method: "eth_syncing" }]);
+      const failed = answers.find((a) => a instanceof Error);
+      if (failed !== undefined) throw failed;
+      const [chainId, height, syncing] = answers as [Hex, Hex, unknown];
+      return { chainId: Number(BigInt(chainId)), height: BigInt(height), syncing: syncing !== false };
     } catch (error) {
       throw new CcgpError(
         "CHAIN_UNREACHABLE",
@@ -149,62 +158,30 @@ export class EvmChainPlugin implements ChainPlugin {
   }
 
   write(request: WriteRequest): Promise<Hex> {
-    const signer = this._signer;
-    if (signer === undefined)
+    const sender = this._sender;
+    if (sender === undefined)
       return Promise.reject(
         new CcgpError("CHAIN_NO_SIGNER", `chains.${this.name}: no signer configured, cannot write`, {
           chain: this.name,
         }),
       );
-    const send = async (): Promise<Hex> => {
-      const wallet = createWalletClient({ account: signer, chain: this._chain, transport: http(this._config.rpcUrl) });
-      try {
-        return await wallet.sendTransaction({
-          to: request.to,
-          data: request.data,
-          gas: request.gas,
-          value: request.value,
-        });
-      } catch (error) {
-        throw new CcgpError(
-          "CHAIN_WRITE_FAILED",
-          `chains.${this.name}: transaction to ${request.to} from ${signer.address} failed: ${shortMessage(error)}`,
-          { chain: this.name, to: request.to, from: signer.address },
-          { cause: error },
-        );
-      }
-    };
-    const result = this._writes.then(send, send);
-    this._writes = result.catch(() => undefined);
-    return result;
+    return sender.send(request).catch((error: unknown) => {
+      throw new CcgpError(
+        "CHAIN_WRITE_FAILED",
+        `chains.${this.name}: transaction to ${request.to} from ${sender.address} failed: ${shortMessage(error)}`,
+        { chain: this.name, to: request.to, from: sender.address },
+        { cause: error },
+      );
+    });
   }
 
   async getReceipt(hash: Hex): Promise<ChainReceipt | null> {
-    try {
-      return toChainReceipt(await this._client.getTransactionReceipt({ hash }));
-    } catch (error) {
-      if (error instanceof TransactionReceiptNotFoundError) return null;
-      throw error;
-    }
+    const raw = (await this._rpc.request("eth_getTransactionReceipt", [hash])) as RpcTransactionReceipt | null;
+    return raw === null ? null : toChainReceipt(formatTransactionReceipt(raw));
   }
 
   async waitReceipt(hash: Hex, options: { confirmations?: number; timeoutMs?: number } = {}): Promise<ChainReceipt> {
-    try {
-      const receipt = await this._client.waitForTransactionReceipt({
-        hash,
-        confirmations: options.confirmations ?? 1,
-        timeout: options.timeoutMs ?? 60_000,
-        pollingInterval: this._config.pollIntervalMs,
-      });
-      return toChainReceipt(receipt);
-    } catch (error) {
-      if (error instanceof WaitForTransactionReceiptTimeoutError)
-        throw new CcgpError("CHAIN_RECEIPT_TIMEOUT", `chains.${this.name}: no receipt for ${hash} in time`, {
-          chain: this.name,
-          hash,
-        });
-      throw error;
-    }
+    return toChainReceipt(await this._receipts.wait(hash, options.confirmations ?? 1, options.timeoutMs ?? 60_000));
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler, signal: AbortSignal): Promise<void> {
@@ -219,16 +196,21 @@ export class EvmChainPlugin implements ChainPlugin {
 
   private _logSource(address: Address | Address[] | undefined, events: readonly AbiEvent[] | undefined): LogSource {
     const client = this._client;
+    const rpc = this._rpc;
+    const hashOf = (answer: unknown): Hex | null => {
+      if (answer instanceof Error) throw answer;
+      return answer === null ? null : (answer as { hash: Hex }).hash;
+    };
+    const block = (height: bigint) => ({ method: "eth_getBlockByNumber", params: [`0x${height.toString(16)}`, false] });
     return {
-      head: () => client.getBlockNumber(),
-      blockHash: async (height) => {
-        try {
-          return (await client.getBlock({ blockNumber: height })).hash;
-        } catch (error) {
-          if (error instanceof BlockNotFoundError) return null;
-          throw error;
-        }
+      head: async () => BigInt((await rpc.request("eth_blockNumber")) as Hex),
+      headAndHash: async (height) => {
+        const [head, hash] = await rpc.batch([{ method: "eth_blockNumber" }, block(height)]);
+        if (head instanceof Error) throw head;
+        return { head: BigInt(head as Hex), hash: hashOf(hash) };
       },
+      blockHash: async (height) => hashOf(await rpc.request("eth_getBlockByNumber", block(height).params)),
+      blockHashes: async (heights) => (await rpc.batch(heights.map(block))).map(hashOf),
       logs: async (fromBlock, toBlock) => {
         const logs =
           events === undefined

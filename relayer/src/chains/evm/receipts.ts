@@ -1,0 +1,99 @@
+/**
+ * Waits for transaction receipts with one poll loop per chain instead of one per transaction: each round is one
+ * JSON-RPC batch (`eth_blockNumber` and the receipt of every awaited transaction), so the RPC volume does not grow
+ * with the number of writes in flight. A transaction is looked for at once when it is awaited (a node that mines
+ * on arrival has the receipt already), then a few times quickly, then every `pollIntervalMs`.
+ *
+ * A receipt resolves only once it is `confirmations` deep (1: mined), read in the same batch as the head, so a
+ * receipt that a reorg moved or removed is followed to its new block, never reported from the old one.
+ */
+import { formatTransactionReceipt, type Hex, type RpcTransactionReceipt, type TransactionReceipt } from "viem";
+import { CcgpError } from "../../errors";
+import type { JsonRpcHttp } from "./rpc";
+
+interface Waiter {
+  hash: Hex;
+  confirmations: bigint;
+  deadline: number;
+  /** Quick looks left before the waiter falls back to the poll interval. */
+  quick: number;
+  resolve: (receipt: TransactionReceipt) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Delay between the quick looks at a new transaction (ms). */
+const QUICK_DELAY_MS = 3;
+const QUICK_LOOKS = 3;
+
+export class ReceiptWaiter {
+  private readonly _waiters = new Set<Waiter>();
+  private _timer: NodeJS.Timeout | undefined;
+  private _running = false;
+  /** Rounds that failed in a row (transport faults), for the log. */
+  failures = 0;
+
+  constructor(
+    private readonly _rpc: JsonRpcHttp,
+    private readonly _chain: string,
+    private readonly _pollIntervalMs: number,
+    private readonly _onError?: (error: unknown) => void,
+  ) {}
+
+  wait(hash: Hex, confirmations: number, timeoutMs: number): Promise<TransactionReceipt> {
+    return new Promise((resolve, reject) => {
+      this._waiters.add({ hash, confirmations: BigInt(Math.max(1, confirmations)), deadline: Date.now() + timeoutMs, quick: QUICK_LOOKS, resolve, reject });
+      this._schedule(0);
+    });
+  }
+
+  /** Rejects every waiter (the plugin is being shut down). */
+  close(): void {
+    clearTimeout(this._timer);
+    for (const w of this._waiters) w.reject(new CcgpError("CHAIN_CLOSED", `chains.${this._chain}: closed while waiting for ${w.hash}`, { hash: w.hash }));
+    this._waiters.clear();
+  }
+
+  private _schedule(delayMs: number): void {
+    if (this._running) return; // the round in progress schedules the next one
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => void this._round(), delayMs);
+  }
+
+  private async _round(): Promise<void> {
+    this._running = true;
+    const waiters = [...this._waiters];
+    try {
+      const answers = await this._rpc.batch([
+        { method: "eth_blockNumber" },
+        ...waiters.map((w) => ({ method: "eth_getTransactionReceipt", params: [w.hash] })),
+      ]);
+      if (answers[0] instanceof Error) throw answers[0];
+      const head = BigInt(answers[0] as Hex);
+      this.failures = 0;
+      waiters.forEach((w, i) => this._settle(w, head, answers[i + 1]));
+    } catch (error) {
+      this.failures += 1;
+      this._onError?.(error);
+    } finally {
+      this._running = false;
+    }
+    const now = Date.now();
+    for (const w of this._waiters) {
+      if (now <= w.deadline) continue;
+      this._waiters.delete(w);
+      w.reject(new CcgpError("CHAIN_RECEIPT_TIMEOUT", `chains.${this._chain}: no receipt for ${w.hash} in time`, { chain: this._chain, hash: w.hash }));
+    }
+    if (this._waiters.size === 0) return;
+    const quick = [...this._waiters].some((w) => w.quick > 0);
+    this._schedule(quick ? QUICK_DELAY_MS : this._pollIntervalMs);
+  }
+
+  private _settle(w: Waiter, head: bigint, answer: unknown): void {
+    w.quick -= 1;
+    if (answer === null || answer === undefined || answer instanceof Error) return;
+    const receipt = formatTransactionReceipt(answer as RpcTransactionReceipt);
+    if (head - receipt.blockNumber + 1n < w.confirmations) return;
+    this._waiters.delete(w);
+    w.resolve(receipt);
+  }
+}

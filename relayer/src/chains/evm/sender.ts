@@ -1,0 +1,143 @@
+/**
+ * Pipelined transaction sending for one account. Gas estimation (the node executes the call: the costly part, and
+ * where a revert is found and decoded) and the fee lookup run concurrently for all writes; only nonce assignment,
+ * signing and `eth_sendRawTransaction` run one at a time, in the order `send` was called. So writes reach the node in
+ * nonce order (a node never holds a gapped nonce) and a caller's order is the chain's order, while no write waits
+ * for another's estimation round trip or receipt.
+ *
+ * The nonce is counted here: read from the node (`pending`) once, then incremented per accepted send. A send that
+ * fails is looked up by its hash: if the node has it, it counts; if not, the nonce is read from the node again
+ * before the next send, so a failure never leaves a gap.
+ */
+import { keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient } from "viem";
+import type { Logger } from "../../log";
+import type { WriteRequest } from "../types";
+import type { JsonRpcHttp } from "./rpc";
+
+/** Fees are looked up at most this often. */
+const FEE_TTL_MS = 1_000;
+/**
+ * Head room on estimated gas: a write is estimated before the writes ahead of it (ours, pipelined, or another
+ * relayer's) are mined, so the state it runs in may differ from the estimate's: e.g. the endorsement estimated before
+ * the other verifier's is mined becomes the one that reaches the quorum, confirms and reports to the credit score.
+ * Unused gas is not paid for.
+ */
+const GAS_MARGIN_PERCENT = 50n;
+const GAS_MARGIN_FIXED = 150_000n;
+
+type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
+
+interface Prepared {
+  request: WriteRequest;
+  gas: bigint;
+  fees: Fees;
+}
+
+export class TxSender {
+  private _nonce: number | undefined;
+  private _tail: Promise<void> = Promise.resolve();
+  private _fees: { value: Promise<Fees>; at: number } | undefined;
+
+  constructor(
+    private readonly _rpc: JsonRpcHttp,
+    private readonly _client: PublicClient,
+    private readonly _signer: LocalAccount,
+    private readonly _chain: Chain,
+    private readonly _log: Logger,
+  ) {}
+
+  get address(): Address {
+    return this._signer.address;
+  }
+
+  /** Estimates (unless `gas` is given), then signs and sends in call order; resolves with the hash once the node took it. */
+  async send(request: WriteRequest): Promise<Hex> {
+    const turn = this._reserve();
+    let prepared: Prepared;
+    try {
+      prepared = await this._prepare(request);
+    } catch (error) {
+      await turn.ready;
+      turn.release();
+      throw error;
+    }
+    await turn.ready;
+    try {
+      return await this._sendInTurn(prepared);
+    } finally {
+      turn.release();
+    }
+  }
+
+  /** A place in the send order, taken when `send` is called. */
+  private _reserve(): { ready: Promise<void>; release: () => void } {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const ready = this._tail;
+    this._tail = ready.then(() => done);
+    return { ready, release };
+  }
+
+  private async _prepare(request: WriteRequest): Promise<Prepared> {
+    const [gas, fees] = await Promise.all([
+      request.gas ??
+        this._client
+          .estimateGas({ account: this._signer.address, to: request.to, data: request.data, value: request.value })
+          .then((g) => g + (g * GAS_MARGIN_PERCENT) / 100n + GAS_MARGIN_FIXED),
+      this._feesNow(),
+    ]);
+    return { request, gas, fees };
+  }
+
+  private _feesNow(): Promise<Fees> {
+    const now = Date.now();
+    if (this._fees === undefined || now - this._fees.at > FEE_TTL_MS) {
+      const value = this._lookupFees();
+      this._fees = { value, at: now };
+      value.catch(() => (this._fees = undefined));
+    }
+    return this._fees.value;
+  }
+
+  private async _lookupFees(): Promise<Fees> {
+    try {
+      const { maxFeePerGas, maxPriorityFeePerGas } = await this._client.estimateFeesPerGas({ chain: this._chain, type: "eip1559" });
+      return { maxFeePerGas, maxPriorityFeePerGas };
+    } catch {
+      // A chain without EIP-1559 (no base fee): legacy pricing.
+      return { gasPrice: await this._client.getGasPrice() };
+    }
+  }
+
+  private async _sendInTurn({ request, gas, fees }: Prepared): Promise<Hex> {
+    const nonce = this._nonce ?? (await this._client.getTransactionCount({ address: this._signer.address, blockTag: "pending" }));
+    const base = { chainId: this._chain.id, to: request.to, data: request.data, value: request.value, gas, nonce };
+    const raw =
+      "gasPrice" in fees
+        ? await this._signer.signTransaction({ ...base, type: "legacy", gasPrice: fees.gasPrice })
+        : await this._signer.signTransaction({ ...base, type: "eip1559", ...fees });
+    const hash = keccak256(raw);
+    try {
+      await this._rpc.request("eth_sendRawTransaction", [raw]);
+    } catch (error) {
+      if (await this._known(hash)) {
+        this._nonce = nonce + 1;
+        return hash;
+      }
+      this._nonce = undefined; // read again from the node before the next send: no gap, whatever happened
+      throw error;
+    }
+    this._nonce = nonce + 1;
+    return hash;
+  }
+
+  /** Whether the node has the transaction (a send that failed on the way back, or was retried, may still have arrived). */
+  private async _known(hash: Hex): Promise<boolean> {
+    try {
+      return (await this._rpc.request("eth_getTransactionByHash", [hash])) !== null;
+    } catch (error) {
+      this._log.warn({ err: error, hash }, "could not look up a transaction whose send failed");
+      return false;
+    }
+  }
+}

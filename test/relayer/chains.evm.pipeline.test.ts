@@ -1,0 +1,128 @@
+import { expect } from "chai";
+import { createPublicClient, http, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { chainRegistry, type ChainPlugin } from "../../relayer/src/chains";
+import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
+import { silentLogger } from "../../relayer/src/log";
+import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
+import { expectCcgpError } from "./helpers/errors";
+import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
+
+/** Pipelined writes (local nonce, sends in call order) and the batched receipt waiter, on a real Hardhat node. */
+describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
+  let node: HardhatNode;
+  let emitter: Emitter;
+  const relayer = privateKeyToAccount(RELAYER_KEY);
+
+  const plugin = (): ChainPlugin =>
+    chainRegistry.create(
+      { kind: "evm", rpcUrl: node.url, chainId: 31337, gateway: emitter.address, pollIntervalMs: 20 },
+      { name: "sub_a", signer: relayer, logger: silentLogger() },
+    );
+  const client = () => createPublicClient({ chain: localChain(node.url), transport: http(node.url) });
+  const nonceOf = async (hash: Hex): Promise<number> => (await client().getTransaction({ hash })).nonce;
+  const emit = (p: ChainPlugin, id: bigint, gas?: bigint) => p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [id, "0x"]), gas });
+  const mine = (blocks = 1) => new JsonRpcHttp(node.url).request("hardhat_mine", [`0x${blocks.toString(16)}`]);
+
+  before(async function () {
+    node = await startHardhatNode();
+    emitter = await deployEmitter(node.url);
+  });
+  after(async function () {
+    await node?.stop();
+  });
+
+  it("sends concurrent writes in call order, with consecutive nonces", async function () {
+    const p = plugin();
+    const first = await client().getTransactionCount({ address: relayer.address });
+    const hashes = await Promise.all(Array.from({ length: 12 }, (_, i) => emit(p, BigInt(100 + i))));
+    const receipts = await Promise.all(hashes.map((h) => p.waitReceipt(h)));
+    expect(receipts.every((r) => r.status === "success")).to.equal(true);
+    expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal(hashes.map((_, i) => first + i));
+    // The chain's order is the call order.
+    const order = receipts.map((r) => [r.blockNumber, BigInt(r.logs[0]!.topics[1]!)] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    expect(order.map(([, id]) => id)).to.deep.equal(hashes.map((_, i) => BigInt(100 + i)));
+  });
+
+  it("leaves no nonce gap when a send fails: the next write takes the nonce", async function () {
+    const p = plugin();
+    const first = await client().getTransactionCount({ address: relayer.address });
+    // The middle write passes no estimation (gas given) and is refused by the node at send: intrinsic gas too low.
+    const [a, b, c] = await Promise.allSettled([emit(p, 1n), emit(p, 2n, 1_000n), emit(p, 3n)]);
+    expect(a.status).to.equal("fulfilled");
+    expect(c.status).to.equal("fulfilled");
+    expect(b.status).to.equal("rejected");
+    expect(((b as PromiseRejectedResult).reason as { code?: string }).code).to.equal("CHAIN_WRITE_FAILED");
+    const [ha, hc] = [(a as PromiseFulfilledResult<Hex>).value, (c as PromiseFulfilledResult<Hex>).value];
+    expect((await p.waitReceipt(hc)).status).to.equal("success");
+    expect([await nonceOf(ha), await nonceOf(hc)]).to.deep.equal([first, first + 1]);
+    // And the writes after it go on from there.
+    const later = await emit(p, 4n);
+    expect((await p.waitReceipt(later)).status).to.equal("success");
+    expect(await nonceOf(later)).to.equal(first + 2);
+  });
+
+  it("takes no nonce for a write refused at estimation (a revert), and keeps the order of the others", async function () {
+    const p = plugin();
+    const first = await client().getTransactionCount({ address: relayer.address });
+    const reverting = p.write({ to: emitter.address, data: "0xdeadbeef" as Hex });
+    const [x, y] = [emit(p, 7n), emit(p, 8n)];
+    await expectCcgpError(() => reverting, "CHAIN_WRITE_FAILED");
+    const hashes = await Promise.all([x, y]);
+    await Promise.all(hashes.map((h) => p.waitReceipt(h)));
+    expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal([first, first + 1]);
+  });
+
+  it("resolves a receipt only once it is `confirmations` deep", async function () {
+    const p = plugin();
+    const hash = await emit(p, 9n);
+    let resolved = false;
+    const waiting = p.waitReceipt(hash, { confirmations: 3 }).then((r) => ((resolved = true), r));
+    const mined = await p.waitReceipt(hash);
+    await mine(1);
+    // Several poll rounds with the receipt 2 deep: still waiting.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 30));
+    expect(resolved).to.equal(false);
+    await mine(1);
+    const receipt = await waiting;
+    expect(receipt.transactionHash).to.equal(hash);
+    expect(receipt.blockNumber).to.equal(mined.blockNumber);
+    expect((await p.status()).height - receipt.blockNumber + 1n >= 3n).to.equal(true);
+  });
+
+  it("waits for many transactions at once, each with its own receipt", async function () {
+    const p = plugin();
+    const hashes = await Promise.all(Array.from({ length: 8 }, (_, i) => emit(p, BigInt(200 + i))));
+    const waiting = Promise.all(hashes.map((h) => p.waitReceipt(h, { confirmations: 2 })));
+    await mine(1); // the last one is 2 deep only under one more block
+    const receipts = await waiting;
+    expect(receipts.map((r) => r.transactionHash)).to.deep.equal(hashes);
+    expect(receipts.map((r) => BigInt(r.logs[0]!.topics[1]!))).to.deep.equal(hashes.map((_, i) => BigInt(200 + i)));
+  });
+});
+
+describe("relayer/chains: JSON-RPC over kept-alive HTTP", function () {
+  let node: HardhatNode;
+  before(async function () {
+    node = await startHardhatNode();
+  });
+  after(async function () {
+    await node?.stop();
+  });
+
+  it("sends calls made together as one batch and answers each in order, errors per call", async function () {
+    const rpc = new JsonRpcHttp(node.url);
+    const before = rpc.requests;
+    const [chainId, head, bad] = await Promise.allSettled([
+      rpc.request("eth_chainId"),
+      rpc.request("eth_blockNumber"),
+      rpc.request("eth_noSuchMethod"),
+    ]);
+    expect(rpc.requests - before).to.equal(1);
+    expect(chainId).to.deep.equal({ status: "fulfilled", value: "0x7a69" });
+    expect(head.status).to.equal("fulfilled");
+    expect(bad.status).to.equal("rejected");
+    expect(((bad as PromiseRejectedResult).reason as Error).name).to.equal("RpcRequestError");
+    rpc.close();
+  });
+});
