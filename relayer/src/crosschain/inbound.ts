@@ -149,7 +149,8 @@ function receiverPlan(signed: SignedPacket, steps: Array<{ side: number; operati
 
 function accept(rt: Runtime, signed: SignedPacket, plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
   const { packet } = signed;
-  return rt.store.transaction(() => {
+  // Durable before the 200: the sender then stops retransmitting.
+  return rt.store.durably(() => {
     if (!rt.store.acceptInbound(inboxKey.packet(packet.pipeId, packet.sequence), toWire(signed))) return false;
     rt.journal.insert({
       txId: packet.txId,

@@ -114,7 +114,7 @@ export class LedgerWriter {
         const txId = txIdOf(op);
         if (txId !== undefined) for (const listener of this._sentListeners) listener(txId);
       }
-      this._log.debug({ op: op.op, ...outcome }, "ledger write");
+      this._log.debug({ op: op.op, txId: txIdOf(op), ...outcome }, "ledger write");
       return outcome;
     } catch (error) {
       this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "failed" });

@@ -34,7 +34,8 @@ export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mo
   const countersigned: SignedPacket = { ...signed, signatures: { app: signed.signatures.app, proxy } };
   const [govFromBlock, subFromBlock] = await Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
   const txId = signed.packet.txId;
-  const inserted = rt.store.transaction(() => {
+  // Durable before the 202 (or, chain-initiated, before the request is taken as handled).
+  const inserted = rt.store.durably(() => {
     const fresh = rt.journal.insert({
       txId,
       role: "initiator",
