@@ -6,7 +6,7 @@
  *   the ledger's Confirmed; the ratio to the chain-bound throughput (target >= 0.8), the latency each relayer adds
  *   per hop (target < 25 ms p50), and a relayer's peak RSS holding 10,000 pending packets.
  * Printed only, never asserted: BENCH_ONLY=e2e npx hardhat run bench/index.ts
- * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug (the relayers' logs are in the run dir's logs/).
+ * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug (the relayers' logs are in the run dir's logs/; E2E_RUN_DIR names the run dir).
  * Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (node flags for
  * the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS).
  */
@@ -53,7 +53,7 @@ export const e2eBench: BenchModule = {
   kind: "perf",
   async run(report) {
     // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
-    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: process.env.E2E_RELAYER_LOG_LEVEL ?? "warn", relayerPollIntervalMs: 20, auditorApi: false });
+    const c = await setupLocalConsortium({ runDir: process.env.E2E_RUN_DIR, blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: process.env.E2E_RELAYER_LOG_LEVEL ?? "warn", relayerPollIntervalMs: 20, auditorApi: false });
     try {
       const bound = await chainBound(c, report);
       if (!relayerRuntimeAvailable()) {

@@ -44,7 +44,8 @@ export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
   | { op: "recordResult"; result: WireResult; fromBlock: string }
   | { op: "recordResults"; results: WireResult[]; fromBlock: string }
-  | { op: "endorse"; txId: Hex; resultSetHash: Hex }
+  /** `checked`: the caller has just read `hasEndorsed` and the state (no second read; a race is still caught below). */
+  | { op: "endorse"; txId: Hex; resultSetHash: Hex; checked?: boolean }
   | { op: "recordCompensation"; compensation: WireCompensation }
   | { op: "retryStep"; txId: Hex; step: number; reason: string; attempt: number }
   | { op: "escalate"; txId: Hex; reason: string }
@@ -131,7 +132,7 @@ export class LedgerWriter {
       case "recordResults":
         return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "endorse":
-        return this._endorse(op.txId, op.resultSetHash);
+        return this._endorse(op.txId, op.resultSetHash, op.checked === true);
       case "recordCompensation":
         return this._recordCompensation(op.compensation);
       case "retryStep":
@@ -213,10 +214,13 @@ export class LedgerWriter {
     return events.length > 0;
   }
 
-  private async _endorse(txId: Hex, resultSetHash: Hex): Promise<WriteOutcome> {
-    const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
-    if (endorsed) return { outcome: "already" };
-    if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+  private async _endorse(txId: Hex, resultSetHash: Hex, checked: boolean): Promise<WriteOutcome> {
+    if (!checked) {
+      const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
+      if (endorsed) return { outcome: "already" };
+      if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    }
+    // A race with the read (another endorsement of ours, the state moved) is refused at estimation and decoded here.
     try {
       const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);
       return { outcome: "sent", tx: receipt.transactionHash };
