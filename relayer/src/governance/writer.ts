@@ -151,8 +151,9 @@ export class LedgerWriter {
   }
 
   private async _open(op: Extract<LedgerOp, { op: "open" }>): Promise<WriteOutcome> {
-    const [state] = await this._c.ledger.read("statusOf", [op.txId]);
-    if (state !== TxState.None) return { outcome: "already" };
+    // The check-first read runs alongside the gas estimate; the open is sent only if it finds no transaction.
+    const fresh = this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
+    fresh.catch(() => undefined); // also awaited below
     const packets = op.packets.map((w) => {
       const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
       if (p.signatures.proxy === undefined)
@@ -160,25 +161,29 @@ export class LedgerWriter {
       return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
     });
     try {
-      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)]);
+      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)], { proceed: fresh });
       return { outcome: "sent", tx: receipt.transactionHash };
     } catch (error) {
-      if (isRevert(error, "LedgerTxExists")) return { outcome: "already" };
+      if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
       throw error;
     }
   }
 
   private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
-    const tx = await this._state(result.txId);
-    if (bit(tx.doneMask, result.step)) return { outcome: "already" };
-    if (!ACTIVE.has(tx.state)) {
-      if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
-      return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
-    }
+    // The check-first read runs alongside the gas estimate; the result is sent only if the ledger still takes it.
+    const state = this._state(result.txId);
+    const takes = state.then((tx) => !bit(tx.doneMask, result.step) && ACTIVE.has(tx.state));
+    takes.catch(() => undefined); // also awaited below
     try {
-      const receipt = await this._c.ledger.write("recordResult", [result]);
+      const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
       return { outcome: "sent", tx: receipt.transactionHash };
     } catch (error) {
+      const tx = await state;
+      if (bit(tx.doneMask, result.step)) return { outcome: "already" };
+      if (!ACTIVE.has(tx.state)) {
+        if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
+        return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+      }
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
       if (isRevert(error, "LedgerInvalidTransition")) {
         if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };

@@ -173,6 +173,7 @@ export class EvmChainPlugin implements ChainPlugin {
     return sender.send(request).then(
       (hash) => (this._log.debug({ hash, to: request.to }, "transaction sent"), hash),
       (error: unknown) => {
+        if (error instanceof CcgpError && error.code === "CHAIN_WRITE_CANCELLED") throw error;
         throw new CcgpError(
           "CHAIN_WRITE_FAILED",
           `chains.${this.name}: transaction to ${request.to} from ${sender.address} failed: ${shortMessage(error)}`,
