@@ -2,9 +2,10 @@
  * Waits for transaction receipts with one poll loop per chain instead of one per transaction: each round is one
  * JSON-RPC batch (`eth_blockNumber` and the receipt of every awaited transaction), so the RPC volume does not grow
  * with the number of writes in flight. A transaction is looked for at once when it is awaited (a node that mines
- * on arrival has the receipt already), then every few ms for its first `QUICK_WINDOW_MS` (a node that mines on
- * arrival has it within a few ms; a look missed just before it is mined would otherwise cost a whole
- * `pollIntervalMs`), then every `pollIntervalMs`. A round is one batch, however many transactions are awaited.
+ * on arrival has the receipt already), then 10 times as often as `pollIntervalMs` (at least every `QUICK_DELAY_MS`)
+ * for its first `QUICK_WINDOW_MS` (a node that mines on arrival has it within a few ms; a look missed just before it
+ * is mined would otherwise cost a whole `pollIntervalMs`), then every `pollIntervalMs`. A round is one batch, however
+ * many transactions are awaited.
  *
  * A receipt resolves only once it is `confirmations` deep (1: mined), read in the same batch as the head, so a
  * receipt that a reorg moved or removed is followed to its new block, never reported from the old one.
@@ -23,7 +24,7 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-/** Delay between the quick looks at a new transaction (ms). */
+/** Shortest delay between the quick looks at a new transaction (ms). */
 const QUICK_DELAY_MS = 2;
 /** How long a new transaction is looked for quickly (ms): a block mined on arrival, on a loaded machine. */
 const QUICK_WINDOW_MS = 100;
@@ -88,7 +89,7 @@ export class ReceiptWaiter {
     }
     if (this._waiters.size === 0) return;
     const quick = [...this._waiters].some((w) => now < w.quickUntil);
-    this._schedule(quick ? QUICK_DELAY_MS : this._pollIntervalMs);
+    this._schedule(quick ? Math.min(this._pollIntervalMs, Math.max(QUICK_DELAY_MS, this._pollIntervalMs / 10)) : this._pollIntervalMs);
   }
 
   private _settle(w: Waiter, head: bigint, answer: unknown): void {
