@@ -6,6 +6,8 @@
  *   the ledger's Confirmed; the ratio to the chain-bound throughput (target >= 0.8), the latency each relayer adds
  *   per hop (target < 25 ms p50), and a relayer's peak RSS holding 10,000 pending packets.
  * Printed only, never asserted: BENCH_ONLY=e2e npx hardhat run bench/index.ts
+ * E2E_WARMUP (default 20): relayer transactions run unmeasured before the latency samples (steady state).
+ * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug (the relayers' logs are in the run dir's logs/; E2E_RUN_DIR names the run dir).
  * Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (node flags for
  * the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS).
  */
@@ -17,6 +19,8 @@ import { inParallel, percentile } from "./lib/stats";
 import type { BenchModule, Reporter } from "./lib/report";
 
 const LATENCY_SAMPLES = Number(process.env.E2E_LATENCY_SAMPLES ?? 40);
+/** Relayer transactions run before the latency samples, unmeasured (the relayers' steady state, not their start-up). */
+const WARMUP = Number(process.env.E2E_WARMUP ?? 20);
 const THROUGHPUT_TXS = Number(process.env.E2E_THROUGHPUT_TXS ?? 400);
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 32);
 const PENDING = Number(process.env.E2E_PENDING ?? 10_000);
@@ -52,14 +56,14 @@ export const e2eBench: BenchModule = {
   kind: "perf",
   async run(report) {
     // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
-    const c = await setupLocalConsortium({ blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: "warn", relayerPollIntervalMs: 20, auditorApi: false });
+    const c = await setupLocalConsortium({ runDir: process.env.E2E_RUN_DIR, blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: process.env.E2E_RELAYER_LOG_LEVEL ?? "warn", relayerPollIntervalMs: 20, auditorApi: false });
     try {
       const bound = await chainBound(c, report);
       if (!relayerRuntimeAvailable()) {
         report.figure("through the relayers", "not measured: relayer/src/main.ts is not in this checkout");
         return;
       }
-      await relayerBench(c, report, bound, { latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY, pendingPackets: PENDING });
+      await relayerBench(c, report, bound, { warmup: WARMUP, latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY, pendingPackets: PENDING });
     } finally {
       await c.stop();
     }

@@ -19,6 +19,8 @@ import { receiptOf, sender } from "./senders";
 import { percentile } from "./stats";
 
 export interface RelayerBenchOptions {
+  /** Transactions run one at a time and not measured before the latency samples (a fresh process's first ones pay for JIT compilation, lazy imports, first connections). */
+  warmup?: number;
   latencySamples: number;
   throughputTxs: number;
   concurrency: number;
@@ -113,9 +115,11 @@ async function postAll(intake: string, packets: SignedPacket[], watcher: Confirm
 export async function latencyAndThroughput(c: LocalConsortium, intake: string, watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
   const app = await appAccount(c, c.pipes.aToB);
   const latencies: number[] = [];
-  for (const p of await signMany(c, app, opts.latencySamples)) {
+  const samples = await signMany(c, app, (opts.warmup ?? 0) + opts.latencySamples);
+  for (const [i, p] of samples.entries()) {
     const { posted, confirmed } = await postAll(intake, [p], watcher);
-    latencies.push((await confirmed[0]) - posted[0]);
+    const latency = (await confirmed[0]) - posted[0];
+    if (i >= (opts.warmup ?? 0)) latencies.push(latency);
   }
   const packets = await signMany(c, app, opts.throughputTxs);
   const { posted, confirmed } = await postAll(intake, packets, watcher);

@@ -73,6 +73,29 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal([first, first + 1]);
   });
 
+  it("sends a write only once its check resolves true; a false or failed check cancels it and takes no nonce", async function () {
+    const p = plugin();
+    const first = await client().getTransactionCount({ address: relayer.address });
+    const data = (id: bigint) => emitter.calldata("emitEvent", [id, "0x"]);
+    let pass!: (go: boolean) => void;
+    const later = new Promise<boolean>((resolve) => (pass = resolve));
+    const gated = p.write({ to: emitter.address, data: data(10n), proceed: later });
+    const stopped = p.write({ to: emitter.address, data: data(11n), proceed: Promise.resolve(false) });
+    const readFailed = Promise.reject(new Error("read failed"));
+    readFailed.catch(() => undefined); // handled by the write; this only keeps node from warning before it is
+    const failed = p.write({ to: emitter.address, data: data(12n), proceed: readFailed });
+    // A refused estimate under a false check is a cancellation, not a failure: the work was found not needed.
+    const revertsStopped = p.write({ to: emitter.address, data: "0xdeadbeef" as Hex, proceed: Promise.resolve(false) });
+    const settled = await Promise.allSettled([stopped, revertsStopped, failed]);
+    const codes = settled.map((s) => (s.status === "rejected" ? (s.reason as { code?: string }).code : "sent"));
+    expect(codes).to.deep.equal(["CHAIN_WRITE_CANCELLED", "CHAIN_WRITE_CANCELLED", "CHAIN_WRITE_FAILED"]);
+    pass(true);
+    const sent = await gated;
+    expect((await p.waitReceipt(sent)).status).to.equal("success");
+    expect(await nonceOf(sent)).to.equal(first);
+    expect(await nonceOf(await emit(p, 13n))).to.equal(first + 1);
+  });
+
   it("resolves a receipt only once it is `confirmations` deep", async function () {
     const p = plugin();
     const hash = await emit(p, 9n);

@@ -32,9 +32,44 @@ describe("relayer/store", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("opens in WAL mode with synchronous=FULL", function () {
-    expect(store.db.pragma("journal_mode", { simple: true })).to.equal("wal");
-    expect(Number(store.db.pragma("synchronous", { simple: true }))).to.equal(2);
+  describe("durability policy", function () {
+    const level = (): number => Number(store.db.pragma("synchronous", { simple: true }));
+
+    it("opens in WAL mode with synchronous=NORMAL for bookkeeping commits", function () {
+      expect(store.db.pragma("journal_mode", { simple: true })).to.equal("wal");
+      expect(level()).to.equal(1);
+      store.transaction(() => expect(level()).to.equal(1));
+    });
+
+    it("commits a durable transaction with synchronous=FULL, then returns to NORMAL", function () {
+      const seen = store.durably(() => {
+        store.enqueue(packet("d1"));
+        return level();
+      });
+      expect([seen, level()]).to.deep.equal([2, 1]);
+      store.close();
+      store = open();
+      expect(store.getOutbox("d1")?.id).to.equal("d1");
+    });
+
+    it("returns to NORMAL after a durable transaction that throws, and rolls it back", function () {
+      expect(() =>
+        store.durably(() => {
+          store.enqueue(packet("d2"));
+          throw new Error("boom");
+        }),
+      ).to.throw("boom");
+      expect([level(), store.getOutbox("d2")]).to.deep.equal([1, null]);
+    });
+
+    it("refuses a durable transaction nested in another one", async function () {
+      await expectCcgpError(() => store.transaction(() => store.durably(() => 1)), "STORE_DURABLE_NESTED");
+    });
+
+    it("records a block (a chain checkpoint) durably: never inside another transaction", async function () {
+      await expectCcgpError(() => store.transaction(() => store.recordBlock("c", 1n, hash(1), [packet("b1")])), "STORE_DURABLE_NESTED");
+      expect(store.recordBlock("c", 1n, hash(1), [packet("b1")])).to.deep.equal({ inserted: 1, duplicates: 0 });
+    });
   });
 
   describe("checkpoints and recordBlock", function () {

@@ -57,6 +57,15 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * After a block was delivered, the chain is polled 8 times as often (at least every `ACTIVE_POLL_MS`) for
+ * `ACTIVE_WINDOW_MS`: blocks come in bursts (one cross-chain transaction is five ledger blocks a few ms apart), and a
+ * block seen a whole `pollIntervalMs` late delays the next step by as much. A quiet chain costs one poll per
+ * `pollIntervalMs`; a busy one about 8 more per block.
+ */
+const ACTIVE_POLL_MS = 3;
+const ACTIVE_WINDOW_MS = 150;
+
 /** Errors that must stop the subscription rather than be retried. */
 function isFatal(error: unknown): boolean {
   return (
@@ -82,11 +91,17 @@ export class ConfirmedLogFollower {
   /** Polls until `signal` aborts. */
   async run(handler: SubscriptionHandler, signal: AbortSignal): Promise<void> {
     let backoff = 0;
+    let progressedAt = -Infinity;
     while (!signal.aborted) {
       try {
         const progressed = await this._step(handler, signal);
         backoff = 0;
-        if (!progressed) await sleep(this._options.pollIntervalMs, signal);
+        if (progressed) progressedAt = Date.now();
+        else {
+          const active = Date.now() - progressedAt < ACTIVE_WINDOW_MS;
+          const interval = this._options.pollIntervalMs;
+          await sleep(active ? Math.min(interval, Math.max(ACTIVE_POLL_MS, interval / 8)) : interval, signal);
+        }
       } catch (error) {
         if (isFatal(error)) throw error;
         this._options.onError?.(error);

@@ -50,6 +50,12 @@ export interface WriteRequest {
   data: Hex;
   gas?: bigint;
   value?: bigint;
+  /**
+   * A check-first read run alongside gas estimation (one round trip instead of two): the write is signed and sent
+   * only once it resolves true. False cancels it (`CHAIN_WRITE_CANCELLED`), a rejection fails it; neither takes a
+   * nonce.
+   */
+  proceed?: Promise<boolean>;
 }
 
 /**

@@ -15,6 +15,7 @@ import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../tx/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
 import { ledgerItem } from "../governance/writer";
+import { afterQueuedCalls } from "../chains/evm/rpc";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
 import { isBadInput, notReady, type Refusal } from "./refusal";
 
@@ -25,13 +26,18 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
   let signed: SignedPacket | undefined;
   try {
     signed = parseBody(rt, request.body);
-    const route = await checkPacket(rt, signed, request.peer.fingerprint);
-    const [steps, , govFromBlock, subFromBlock] = await Promise.all([
-      checkLedger(rt, signed),
-      checkContract(rt, route),
-      rt.govLogs.head(),
-      rt.subchain.logs.head(),
-    ]);
+    rt.log.debug({ txId: signed.packet.txId }, "packet received");
+    const route = await checkPeer(rt, signed, request.peer.fingerprint);
+    // The reads go out now (from a pinned peer), so their round trips overlap the signature checks (CPU) and each
+    // other; each check still decides in the same order: signatures, rights, inbox, rate limits, ledger, contract.
+    const rights = checkRights(rt, signed.packet);
+    const later = Promise.all([checkLedger(rt, signed), checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
+    for (const read of [rights, later]) read.catch(() => undefined);
+    await afterQueuedCalls();
+    await checkSignatures(rt, signed, route);
+    await rights;
+    checkAdmission(rt, signed, route);
+    const [steps, , govFromBlock, subFromBlock] = await later;
     const plan = receiverPlan(signed, steps);
     const accepted = accept(rt, signed, plan, { govFromBlock, subFromBlock });
     if (!accepted) throw duplicateOf(rt, signed);
@@ -64,9 +70,9 @@ function parseBody(rt: Runtime, body: Buffer): SignedPacket {
   return signed;
 }
 
-/** Route, peer identity, full signature sequence, payload, rights, rate limits. */
-async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
-  const { packet, payload } = signed;
+/** The route, and the calling peer is its source service. */
+async function checkPeer(rt: Runtime, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
+  const { packet } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.targetService.toLowerCase() !== rt.me.service.id.toLowerCase())
     throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`, {
@@ -81,6 +87,12 @@ async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: s
       fingerprint: peerFingerprint,
     });
   matchRoute(route, packet);
+  return route;
+}
+
+/** The full signature sequence and the payload. */
+async function checkSignatures(rt: Runtime, signed: SignedPacket, route: Route): Promise<void> {
+  const { packet, payload } = signed;
   await verifySequence(rt.gov.domain, signed, {
     expectedApp: route.sourceAppKey,
     expectedProxy: route.sourceServiceSigner,
@@ -88,11 +100,14 @@ async function checkPacket(rt: Runtime, signed: SignedPacket, peerFingerprint: s
     maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes),
   });
   matchSelector(packet, payload);
-  await checkRights(rt, packet);
+}
+
+/** The inbox (a duplicate or a replay), the rate limits. */
+function checkAdmission(rt: Runtime, signed: SignedPacket, route: Route): void {
+  const { packet } = signed;
   const previous = rt.store.getInbound(inboxKey.packet(packet.pipeId, packet.sequence));
   if (previous !== null) throw duplicateOf(rt, signed);
   admit(rt, route, rt.pipeRates);
-  return route;
 }
 
 /** The initiator opened the transaction with this packet's sequence, and it still takes results: its steps. */
@@ -149,7 +164,8 @@ function receiverPlan(signed: SignedPacket, steps: Array<{ side: number; operati
 
 function accept(rt: Runtime, signed: SignedPacket, plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
   const { packet } = signed;
-  return rt.store.transaction(() => {
+  // Durable before the 200: the sender then stops retransmitting.
+  return rt.store.durably(() => {
     if (!rt.store.acceptInbound(inboxKey.packet(packet.pipeId, packet.sequence), toWire(signed))) return false;
     rt.journal.insert({
       txId: packet.txId,

@@ -74,6 +74,8 @@ export interface WriteOptions {
   confirmations?: number;
   timeoutMs?: number;
   gas?: bigint;
+  /** See `WriteRequest.proceed`. */
+  proceed?: Promise<boolean>;
 }
 
 /** One deployed contract on one chain. */
@@ -109,7 +111,7 @@ export class Contract<const A extends Abi> {
     const data = encodeFunctionData({ abi: this.abi, functionName, args } as never);
     let receipt: ChainReceipt;
     try {
-      const hash = await this.chain.write({ to: this.address, data, gas: options.gas });
+      const hash = await this.chain.write({ to: this.address, data, gas: options.gas, proceed: options.proceed });
       receipt = await this.chain.waitReceipt(hash, {
         confirmations: options.confirmations ?? 1,
         timeoutMs: options.timeoutMs,

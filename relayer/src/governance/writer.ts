@@ -44,7 +44,8 @@ export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
   | { op: "recordResult"; result: WireResult; fromBlock: string }
   | { op: "recordResults"; results: WireResult[]; fromBlock: string }
-  | { op: "endorse"; txId: Hex; resultSetHash: Hex }
+  /** `checked`: the caller has just read `hasEndorsed` and the state (no second read; a race is still caught below). */
+  | { op: "endorse"; txId: Hex; resultSetHash: Hex; checked?: boolean }
   | { op: "recordCompensation"; compensation: WireCompensation }
   | { op: "retryStep"; txId: Hex; step: number; reason: string; attempt: number }
   | { op: "escalate"; txId: Hex; reason: string }
@@ -114,7 +115,7 @@ export class LedgerWriter {
         const txId = txIdOf(op);
         if (txId !== undefined) for (const listener of this._sentListeners) listener(txId);
       }
-      this._log.debug({ op: op.op, ...outcome }, "ledger write");
+      this._log.debug({ op: op.op, txId: txIdOf(op), ...outcome }, "ledger write");
       return outcome;
     } catch (error) {
       this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "failed" });
@@ -131,7 +132,7 @@ export class LedgerWriter {
       case "recordResults":
         return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "endorse":
-        return this._endorse(op.txId, op.resultSetHash);
+        return this._endorse(op.txId, op.resultSetHash, op.checked === true);
       case "recordCompensation":
         return this._recordCompensation(op.compensation);
       case "retryStep":
@@ -150,8 +151,9 @@ export class LedgerWriter {
   }
 
   private async _open(op: Extract<LedgerOp, { op: "open" }>): Promise<WriteOutcome> {
-    const [state] = await this._c.ledger.read("statusOf", [op.txId]);
-    if (state !== TxState.None) return { outcome: "already" };
+    // The check-first read runs alongside the gas estimate; the open is sent only if it finds no transaction.
+    const fresh = this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
+    fresh.catch(() => undefined); // also awaited below
     const packets = op.packets.map((w) => {
       const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
       if (p.signatures.proxy === undefined)
@@ -159,25 +161,29 @@ export class LedgerWriter {
       return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
     });
     try {
-      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)]);
+      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)], { proceed: fresh });
       return { outcome: "sent", tx: receipt.transactionHash };
     } catch (error) {
-      if (isRevert(error, "LedgerTxExists")) return { outcome: "already" };
+      if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
       throw error;
     }
   }
 
   private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
-    const tx = await this._state(result.txId);
-    if (bit(tx.doneMask, result.step)) return { outcome: "already" };
-    if (!ACTIVE.has(tx.state)) {
-      if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
-      return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
-    }
+    // The check-first read runs alongside the gas estimate; the result is sent only if the ledger still takes it.
+    const state = this._state(result.txId);
+    const takes = state.then((tx) => !bit(tx.doneMask, result.step) && ACTIVE.has(tx.state));
+    takes.catch(() => undefined); // also awaited below
     try {
-      const receipt = await this._c.ledger.write("recordResult", [result]);
+      const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
       return { outcome: "sent", tx: receipt.transactionHash };
     } catch (error) {
+      const tx = await state;
+      if (bit(tx.doneMask, result.step)) return { outcome: "already" };
+      if (!ACTIVE.has(tx.state)) {
+        if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
+        return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+      }
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
       if (isRevert(error, "LedgerInvalidTransition")) {
         if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
@@ -213,10 +219,13 @@ export class LedgerWriter {
     return events.length > 0;
   }
 
-  private async _endorse(txId: Hex, resultSetHash: Hex): Promise<WriteOutcome> {
-    const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
-    if (endorsed) return { outcome: "already" };
-    if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+  private async _endorse(txId: Hex, resultSetHash: Hex, checked: boolean): Promise<WriteOutcome> {
+    if (!checked) {
+      const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
+      if (endorsed) return { outcome: "already" };
+      if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+    }
+    // A race with the read (another endorsement of ours, the state moved) is refused at estimation and decoded here.
     try {
       const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);
       return { outcome: "sent", tx: receipt.transactionHash };

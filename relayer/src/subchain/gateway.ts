@@ -78,9 +78,12 @@ export class Gateway {
     return target;
   }
 
-  /** Runs (pipe, sequence) unless it already ran; either way returns what the execution did. */
-  async ensureExecuted(request: ExecuteRequest): Promise<Execution> {
-    const record = await this.record(request.pipeId, request.sequence);
+  /**
+   * Runs (pipe, sequence) unless it already ran; either way returns what the execution did. `known`: the record the
+   * caller has just read (saves a round trip; the gateway still refuses a second run).
+   */
+  async ensureExecuted(request: ExecuteRequest, known?: { target: Address }): Promise<Execution> {
+    const record = known ?? (await this.record(request.pipeId, request.sequence));
     if (record.target !== zeroAddress) return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
     let receipt: ChainReceipt;
     try {

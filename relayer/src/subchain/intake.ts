@@ -73,6 +73,7 @@ export class AppIntake {
       const plan = planOf(signed.packet, signed.payload, steps);
       assertBound(plan, signed.packet.txId, salt);
       const accepted = await initiate(rt, signed, plan, "app");
+      rt.log.debug({ txId: accepted.txId }, "request accepted");
       sendJson(res, 202, { txId: accepted.txId, status: accepted.status, sequence: accepted.sequence.toString() });
     } catch (error) {
       if (!isBadInput(error)) {

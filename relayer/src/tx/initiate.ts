@@ -9,6 +9,7 @@ import { countersign, verifyStage1, type SignedPacket } from "../amdp";
 import { activeRoute, admit, checkDeadline, checkFreshSequence, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, type Refusal } from "../crosschain/refusal";
 import { CcgpError } from "../errors";
+import { afterQueuedCalls } from "../chains/evm/rpc";
 import type { Route } from "../governance/view";
 import type { Mode } from "./journal";
 import type { Plan } from "./plan";
@@ -30,11 +31,16 @@ export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mo
   } catch (error) {
     throw isBadInput(error) ? rt.refusals.from(error, context) : error;
   }
+  // The heads are read while the countersignature is computed (CPU, in microtasks: the reads go out first).
+  const heads = Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
+  heads.catch(() => undefined);
+  await afterQueuedCalls();
   const proxy = await countersign(rt.me.signer, rt.gov.domain, signed.packet, signed.signatures.app);
   const countersigned: SignedPacket = { ...signed, signatures: { app: signed.signatures.app, proxy } };
-  const [govFromBlock, subFromBlock] = await Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
+  const [govFromBlock, subFromBlock] = await heads;
   const txId = signed.packet.txId;
-  const inserted = rt.store.transaction(() => {
+  // Durable before the 202 (or, chain-initiated, before the request is taken as handled).
+  const inserted = rt.store.durably(() => {
     const fresh = rt.journal.insert({
       txId,
       role: "initiator",

@@ -19,20 +19,25 @@ const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 
 export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const { txId } = item.payload as { txId: Hex };
   const me = rt.me.signer.address;
-  // Read together (one round trip); each is still checked before anything is endorsed.
+  const entry = rt.journal.find(txId)[0];
+  // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
+  const results = recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
+  results.catch(() => undefined); // awaited below, unless the checks end the item first
   const [verifier, endorsed, tx] = await Promise.all([
     rt.gov.ledger.read("verifier", [me]),
     rt.gov.ledger.read("hasEndorsed", [txId, me]),
     rt.gov.ledger.read("transaction", [txId]),
   ]);
   if (verifier.weight === 0 || endorsed || tx.state !== TxState.Executed) return {};
-  const entry = rt.journal.find(txId)[0];
-  const recorded = await recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
+  let recorded = await results;
+  // The logs may have been read a block before the state: read them again, after it, before any conclusion.
+  if (resultSetHash(recorded) !== tx.resultSetHash) recorded = await recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
   const observed = await Promise.all(recorded.map((result) => observe(rt, result)));
   const hash = resultSetHash(observed);
   if (hash !== tx.resultSetHash)
     rt.log.error({ txId, recorded: tx.resultSetHash, observed: hash }, "recorded results differ from the sub-chain: endorsing what was observed");
-  const outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: hash });
+  // The checks above read `hasEndorsed` and the state; a race since is refused at estimation (see the writer).
+  const outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: hash, checked: true });
   rt.log.info({ txId, outcome: outcome.outcome, weight: verifier.weight }, "endorsed");
   return {};
 }

@@ -47,16 +47,17 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   const { txId, step, role } = item.payload as StepPayload;
   const entry = rt.journal.require(txId, role);
   const planned = entry.plan.steps[step]!;
-  const [state] = await rt.gov.ledger.read("statusOf", [txId]);
   const sequence = gatewaySequence(entry, step);
-  const record = await rt.subchain.gateway.record(entry.pipeId, sequence);
+  // Read together (one round trip each way, concurrently).
+  const [[state], record] = await Promise.all([rt.gov.ledger.read("statusOf", [txId]), rt.subchain.gateway.record(entry.pipeId, sequence)]);
   if (!ACTIVE.has(state)) {
     stopBeforeStep(rt, entry, step, state);
     // Run before a crash, never recorded: the ledger will not take it now, so undo the write here.
     const wrote = record.target !== zeroAddress && record.operation === 1 && record.success && !record.compensated;
     return wrote ? { next: [undoItem(role, txId, step)] } : {};
   }
-  if (item.attempts > 1 && record.target === zeroAddress) await recordRetry(rt, txId, step, item);
+  const retried = item.attempts > 1 && record.target === zeroAddress;
+  if (retried) await recordRetry(rt, txId, step, item);
   let result: LedgerResult;
   try {
     const execution = await rt.subchain.gateway.ensureExecuted({
@@ -67,7 +68,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
       operation: planned.operation,
       data: planned.data,
       fromBlock: entry.subFromBlock,
-    });
+    }, retried ? undefined : record);
     result = resultOf(rt, entry, step, execution);
   } catch (error) {
     // Past the deadline on the sub-chain's clock: nothing ran, and the reconciler expires the transaction.

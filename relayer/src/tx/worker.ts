@@ -153,6 +153,7 @@ export class Worker {
     const type = (item.payload as { type?: string } | null)?.type ?? "";
     const handler = this._handlers.get(type);
     const log = this._options.log.child({ item: item.id, attempt: item.attempts });
+    log.debug("work item started");
     try {
       if (handler === undefined) throw new GiveUp("WORK_UNKNOWN_TYPE", `no handler for work item type "${type}"`, { type });
       const outcome = (await handler(item)) ?? {};

@@ -102,7 +102,8 @@ export class EvmChainPlugin implements ChainPlugin {
     this._receipts = new ReceiptWaiter(this._rpc, deps.name, _config.pollIntervalMs, (error) =>
       this._log.debug({ err: error }, "receipt poll failed; retrying"),
     );
-    if (this._signer !== undefined) this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log);
+    if (this._signer !== undefined)
+      this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log);
   }
 
   /** HTTP requests sent to the node so far (each JSON-RPC batch counts once). */
@@ -124,7 +125,11 @@ export class EvmChainPlugin implements ChainPlugin {
 
   async status(): Promise<ChainStatus> {
     try {
-      const answers = await this._rpc.batch([{ method: "eth_chainId" }, { method: "eth_blockNumber" }, { method: "eth_syncing" }]);
+      const answers = await this._rpc.batch([
+        { method: "eth_chainId" },
+        { method: "eth_blockNumber" },
+        { method: "eth_syncing" },
+      ]);
       const failed = answers.find((a) => a instanceof Error);
       if (failed !== undefined) throw failed;
       const [chainId, height, syncing] = answers as [Hex, Hex, unknown];
@@ -165,14 +170,18 @@ export class EvmChainPlugin implements ChainPlugin {
           chain: this.name,
         }),
       );
-    return sender.send(request).catch((error: unknown) => {
-      throw new CcgpError(
-        "CHAIN_WRITE_FAILED",
-        `chains.${this.name}: transaction to ${request.to} from ${sender.address} failed: ${shortMessage(error)}`,
-        { chain: this.name, to: request.to, from: sender.address },
-        { cause: error },
-      );
-    });
+    return sender.send(request).then(
+      (hash) => (this._log.debug({ hash, to: request.to }, "transaction sent"), hash),
+      (error: unknown) => {
+        if (error instanceof CcgpError && error.code === "CHAIN_WRITE_CANCELLED") throw error;
+        throw new CcgpError(
+          "CHAIN_WRITE_FAILED",
+          `chains.${this.name}: transaction to ${request.to} from ${sender.address} failed: ${shortMessage(error)}`,
+          { chain: this.name, to: request.to, from: sender.address },
+          { cause: error },
+        );
+      },
+    );
   }
 
   async getReceipt(hash: Hex): Promise<ChainReceipt | null> {
@@ -181,7 +190,11 @@ export class EvmChainPlugin implements ChainPlugin {
   }
 
   async waitReceipt(hash: Hex, options: { confirmations?: number; timeoutMs?: number } = {}): Promise<ChainReceipt> {
-    return toChainReceipt(await this._receipts.wait(hash, options.confirmations ?? 1, options.timeoutMs ?? 60_000));
+    const receipt = toChainReceipt(
+      await this._receipts.wait(hash, options.confirmations ?? 1, options.timeoutMs ?? 60_000),
+    );
+    this._log.debug({ hash, block: receipt.blockNumber.toString() }, "receipt");
+    return receipt;
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler, signal: AbortSignal): Promise<void> {

@@ -151,3 +151,12 @@ export function rpcTransport(rpc: JsonRpcHttp, options: { retryCount?: number } 
     { key: "ccgp-http", name: "CCGP HTTP JSON-RPC", retryCount: options.retryCount ?? 1 },
   );
 }
+
+/**
+ * Resolves once the JSON-RPC calls started so far (their queuing included, which viem does in microtasks) have been
+ * sent: batches go out on `setImmediate`, and this resumes on the one after. Await it before CPU-heavy work (signature
+ * checks) so the reads' round trips overlap it instead of following it.
+ */
+export function afterQueuedCalls(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}

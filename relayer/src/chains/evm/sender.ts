@@ -10,6 +10,7 @@
  * before the next send, so a failure never leaves a gap.
  */
 import { keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { CcgpError } from "../../errors";
 import type { Logger } from "../../log";
 import type { WriteRequest } from "../types";
 import type { JsonRpcHttp } from "./rpc";
@@ -53,17 +54,24 @@ export class TxSender {
   /** Estimates (unless `gas` is given), then signs and sends in call order; resolves with the hash once the node took it. */
   async send(request: WriteRequest): Promise<Hex> {
     const turn = this._reserve();
-    let prepared: Prepared;
-    try {
-      prepared = await this._prepare(request);
-    } catch (error) {
-      await turn.ready;
+    const [prepared, go] = await Promise.allSettled([this._prepare(request), request.proceed ?? true]);
+    // The check decides first: a write it stops may well fail estimation (the work is done), and that is no fault.
+    const refusal =
+      go.status === "rejected"
+        ? go.reason
+        : !go.value
+          ? new CcgpError("CHAIN_WRITE_CANCELLED", `write to ${request.to} cancelled: its check said it is not needed`, { to: request.to })
+          : prepared.status === "rejected"
+            ? prepared.reason
+            : undefined;
+    if (refusal !== undefined || prepared.status === "rejected") {
+      // Nothing to send: give the place up now (the next write still waits for the ones before this one).
       turn.release();
-      throw error;
+      throw refusal;
     }
     await turn.ready;
     try {
-      return await this._sendInTurn(prepared);
+      return await this._sendInTurn(prepared.value);
     } finally {
       turn.release();
     }
