@@ -20,15 +20,18 @@ export class Sender {
   }
 
   /**
-   * Takes the next nonce at once (so calls keep their order on chain), signs and sends; does not wait for the
+   * Signs with the next nonce and sends, in call order (so calls keep their order on chain); does not wait for the
    * receipt. Sends go out one after the other: a transaction that reached the node before the one with the nonce
    * below it would wait in anvil's queue until some later transaction makes it mine again.
    */
   broadcast(to: string, data: string, gasLimit: bigint): Promise<string> {
-    const nonce = this.nonce++;
+    // The nonce is taken in turn and counted only once the node took the transaction: a failed send leaves no gap
+    // that would hold every later transaction of this account in the node's queue.
     const sent = this.queue.then(async () => {
-      const raw = await this.wallet.signTransaction({ to, data, nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
-      return (await this.provider.send("eth_sendRawTransaction", [raw])) as string;
+      const raw = await this.wallet.signTransaction({ to, data, nonce: this.nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
+      const hash = (await this.provider.send("eth_sendRawTransaction", [raw])) as string;
+      this.nonce++;
+      return hash;
     });
     this.queue = sent.catch(() => undefined);
     return sent;
