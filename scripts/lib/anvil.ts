@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 /** A free TCP port on 127.0.0.1. */
@@ -31,6 +33,8 @@ export interface LocalChain {
   url: string;
   port: number;
   process: ChildProcess;
+  /** The node's HOME, where anvil moves old block states; removed when the node exits. */
+  home: string;
   stop(): Promise<void>;
 }
 
@@ -69,7 +73,11 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
   if (opts.blockTime && opts.mixedMining) args.push("--mixed-mining");
   if (opts.statePath) args.push("--state", opts.statePath);
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+  // anvil moves old block states to disk under $HOME/.foundry/anvil/tmp and leaves them there when it is stopped:
+  // gigabytes per benchmark run, which filled this machine's disk. Each node gets a HOME of its own, removed on exit.
+  const home = mkdtempSync(join(tmpdir(), `ccgp-anvil-${opts.name.replace(/[^a-z0-9-]/gi, "_")}-`));
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: home } });
+  child.once("exit", () => rmSync(home, { recursive: true, force: true }));
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
@@ -88,5 +96,5 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
     child.kill("SIGTERM");
     await exited;
   };
-  return { name: opts.name, chainId: opts.chainId, url, port, process: child, stop };
+  return { name: opts.name, chainId: opts.chainId, url, port, process: child, home, stop };
 }

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { startAnvil } from "../../scripts/lib/anvil";
 
@@ -28,5 +30,18 @@ describe("scripts: local anvil chains", function () {
     } finally {
       await a.stop();
     }
+  });
+
+  it("keeps the block states anvil moves to disk in a HOME of its own, removed when the node stops", async function () {
+    const a = await startAnvil({ name: "a", chainId: 7105 });
+    const provider = new JsonRpcProvider(a.url, undefined, { staticNetwork: true });
+    try {
+      await provider.send("anvil_mine", ["0x1000"]);
+      expect(existsSync(join(a.home, ".foundry", "anvil", "tmp")), "anvil's state dir under the node's HOME").to.equal(true);
+    } finally {
+      provider.destroy();
+      await a.stop();
+    }
+    expect(existsSync(a.home)).to.equal(false);
   });
 });
