@@ -3,6 +3,7 @@
  * refusals and views print `PipeInvalidStatus(0x…, Applied)` instead of a bare number. The ledger's come from
  * its TypeScript mirror; the others are listed in declaration order, as in the interfaces.
  */
+import { PIPE_REFUSALS } from "../governance/abi";
 import { Issue, PacketField, Reason, RefusalKind, Side, StepProblem, TxState, VerifierKind } from "../../../scripts/lib/ledger-types";
 
 const namesOf = (e: Record<string, string | number>): string[] =>
@@ -24,18 +25,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
   "IChainRegistry.ChainKind": ["None", "Evm", "FiscoBcos", "Fabric"],
   "IChainRegistry.KeyStatus": ["None", "Active", "Revoked"],
   "IPipeAuthority.PipeStatus": ["None", "Applied", "Authorized", "Active", "Paused", "Closed"],
-  "IPipeAuthority.Refusal": [
-    "Allowed",
-    "PipeUnknown",
-    "PipeNotActive",
-    "SignerNotReserved",
-    "OperationNotAllowed",
-    "SelectorNotAllowed",
-    "InstitutionNotActive",
-    "InstitutionRestricted",
-    "ServiceDisabled",
-    "KeyRevoked",
-  ],
+  "IPipeAuthority.Refusal": PIPE_REFUSALS,
   "ICreditScore.Outcome": ["Completed", "Failed", "TimedOut", "BadSignature", "Replay"],
   "ISubchainGateway.TwoPhaseStatus": ["None", "Prepared", "Committed", "RolledBack"],
   "ITransactionLedgerTypes.TxState": namesOf(TxState),
