@@ -1,20 +1,51 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/** The kernel's ephemeral range, from which it picks the local ports of outgoing connections. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 for a server that listens later. Ports are taken below the kernel's ephemeral range:
+ * a port the OS hands out for port 0 comes from that range, and an outgoing connection can take it again before the
+ * server listens (seen in CI as EADDRINUSE). A port is never handed out twice by one process.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 20000;
+  const high = Math.max(low + 1000, ephemeralLow) - 1;
+  const span = high - low + 1;
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < span; i++) {
+    const port = low + ((start + i) % span);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the await, so concurrent callers skip it
+    if (await canListen(port)) return port;
+    handedOut.delete(port);
+  }
+  throw new Error(`freePort: no free port on 127.0.0.1 in ${low}-${high}`);
 }
 
 /** The anvil binary shipped inside the npm package for this platform (no download). */

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { startAnvil } from "../../scripts/lib/anvil";
+import { freePort, startAnvil } from "../../scripts/lib/anvil";
 
 describe("scripts: local anvil chains", function () {
   this.timeout(60_000);
@@ -21,6 +21,14 @@ describe("scripts: local anvil chains", function () {
     }
     expect(a.process.exitCode !== null || a.process.signalCode !== null).to.equal(true);
     await a.stop(); // stopping twice is harmless
+  });
+
+  it("hands out listen ports below the kernel's ephemeral range, never the same one twice", async function () {
+    // Outgoing connections take local ports from the ephemeral range; a listen port from there can be taken before the server binds it.
+    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    expect(new Set(ports).size).to.equal(ports.length);
+    for (const port of ports) expect(port).to.be.within(20000, ephemeralLow - 1);
   });
 
   it("names a chain that cannot start", async function () {
