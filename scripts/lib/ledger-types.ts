@@ -69,6 +69,15 @@ export enum Issue {
   Disputed = 4,
 }
 
+/** `ICreditScore.Outcome`: what the ledger reports of each institution when a transaction ends. */
+export enum Outcome {
+  Completed = 0,
+  Failed = 1,
+  TimedOut = 2,
+  BadSignature = 3,
+  Replay = 4,
+}
+
 /** `Step.dependsOn` of a step without dependency. */
 export const NO_DEPENDENCY = 255;
 

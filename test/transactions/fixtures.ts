@@ -45,7 +45,7 @@ export const Refusal = {
   ServiceDisabled: 8,
   KeyRevoked: 9,
 } as const;
-export const Outcome = { Completed: 0, Failed: 1, TimedOut: 2, BadSignature: 3, Replay: 4 } as const;
+export { Outcome } from "../../scripts/lib/ledger-types";
 
 export interface StepInput {
   side: Side;

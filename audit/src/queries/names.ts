@@ -1,15 +1,8 @@
 /** Readable names of the ledger's and the credit contract's enums, and parsing them back from options. */
-import { Reason, RefusalKind, TxState } from "../../../scripts/lib/ledger-types";
+import { Outcome, Reason, RefusalKind, TxState } from "../../../scripts/lib/ledger-types";
 import { badInput } from "./errors";
 
-/** `ICreditScore.Outcome`. */
-export enum Outcome {
-  Completed = 0,
-  Failed = 1,
-  TimedOut = 2,
-  BadSignature = 3,
-  Replay = 4,
-}
+export { Outcome };
 
 const nameOf =
   (e: Record<number, string>) =>

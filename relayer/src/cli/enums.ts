@@ -1,10 +1,10 @@
 /**
  * Names of the contracts' enum values, keyed by the ABI's `internalType` (`enum IPipeAuthority.PipeStatus`), so
- * refusals and views print `PipeInvalidStatus(0x…, Applied)` instead of a bare number. The ledger's come from
- * its TypeScript mirror; the others are listed in declaration order, as in the interfaces.
+ * refusals and views print `PipeInvalidStatus(0x…, Applied)` instead of a bare number. The ledger's (and the credit
+ * score's outcomes) come from its TypeScript mirror; the others are listed in declaration order, as in the interfaces.
  */
 import { PIPE_REFUSALS } from "../governance/abi";
-import { Issue, PacketField, Reason, RefusalKind, Side, StepProblem, TxState, VerifierKind } from "../../../scripts/lib/ledger-types";
+import { Issue, Outcome, PacketField, Reason, RefusalKind, Side, StepProblem, TxState, VerifierKind } from "../../../scripts/lib/ledger-types";
 
 const namesOf = (e: Record<string, string | number>): string[] =>
   Object.entries(e)
@@ -26,7 +26,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
   "IChainRegistry.KeyStatus": ["None", "Active", "Revoked"],
   "IPipeAuthority.PipeStatus": ["None", "Applied", "Authorized", "Active", "Paused", "Closed"],
   "IPipeAuthority.Refusal": PIPE_REFUSALS,
-  "ICreditScore.Outcome": ["Completed", "Failed", "TimedOut", "BadSignature", "Replay"],
+  "ICreditScore.Outcome": namesOf(Outcome),
   "ISubchainGateway.TwoPhaseStatus": ["None", "Prepared", "Committed", "RolledBack"],
   "ITransactionLedgerTypes.TxState": namesOf(TxState),
   "ITransactionLedgerTypes.Reason": namesOf(Reason),
