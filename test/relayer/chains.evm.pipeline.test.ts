@@ -3,6 +3,7 @@ import { createPublicClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, type ChainPlugin } from "../../relayer/src/chains";
 import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
+import { revertOf } from "../../relayer/src/governance/contract";
 import { silentLogger } from "../../relayer/src/log";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";
@@ -71,6 +72,35 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     const hashes = await Promise.all([x, y]);
     await Promise.all(hashes.map((h) => p.waitReceipt(h)));
     expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal([first, first + 1]);
+  });
+
+  it("learns a function's gas from its first estimate and checks later writes with one call at that limit", async function () {
+    const p = plugin();
+    const gasOf = async (hash: Hex): Promise<bigint> => (await client().getTransaction({ hash })).gas;
+    const first = await emit(p, 300n);
+    await p.waitReceipt(first);
+    // A longer payload would estimate higher: the same limit shows the learned gas was used, and it still fits.
+    const second = await p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [301n, `0x${"ab".repeat(200)}`]) });
+    expect((await p.waitReceipt(second)).status).to.equal("success");
+    expect(await gasOf(second)).to.equal(await gasOf(first));
+    // A need above the learned limit fails the call, so the write falls back to an estimate and raises what it learned.
+    const big = await p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [302n, `0x${"cd".repeat(24_000)}`]) });
+    expect((await p.waitReceipt(big)).status).to.equal("success");
+    expect(await gasOf(big)).to.be.greaterThan(await gasOf(first));
+    const after = await emit(p, 303n);
+    expect(await gasOf(after)).to.equal(await gasOf(big));
+  });
+
+  it("refuses a revert of a function whose gas it learned, with the decoded reason, and takes no nonce", async function () {
+    const p = plugin();
+    const many = (firstId: bigint, count: bigint) => p.write({ to: emitter.address, data: emitter.calldata("emitMany", [firstId, count]) });
+    await p.waitReceipt(await many(0n, 1n));
+    const nonce = await client().getTransactionCount({ address: relayer.address });
+    // firstId + 1 overflows: Panic(0x11) in the call at the learned limit, then in the estimate that decodes it.
+    const error = await expectCcgpError(() => many(2n ** 256n - 1n, 2n), "CHAIN_WRITE_FAILED");
+    expect(revertOf(error, emitter.abi)).to.include({ name: "Panic" });
+    expect(revertOf(error, emitter.abi)?.args).to.deep.equal([0x11n]);
+    expect(await nonceOf(await emit(p, 304n))).to.equal(nonce);
   });
 
   it("sends a write only once its check resolves true; a false or failed check cancels it and takes no nonce", async function () {

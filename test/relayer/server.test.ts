@@ -146,6 +146,38 @@ describe("relayer/server", function () {
     expect(handled).to.equal(before);
   });
 
+  it("keeps a connection alive between calls, and checks the server's pin again before each request on it", async function () {
+    let handshakes = 0;
+    const count = () => (handshakes += 1);
+    (server as unknown as { _server: import("node:tls").Server })._server.on("secureConnection", count);
+    try {
+      const material = tls(pinned);
+      const pins = new Set([certificateFingerprint(serverId.cert)]);
+      const c = new PeerClient({ tls: material, isPinned: (fp) => pins.has(fp), timeoutMs: 10_000 });
+      for (let i = 0; i < 3; i++) expect((await c.call(`${url}/amdp/packet`, { body: { i } })).status).to.equal(202);
+      expect(handshakes, "one mutual-TLS handshake for three calls").to.equal(1);
+      // The pin is withdrawn while the connection is open: the next call sends nothing on it.
+      pins.clear();
+      const before = handled;
+      await expectCcgpError(() => c.call(`${url}/amdp/packet`, { body: {} }), "PEER_NOT_PINNED");
+      expect(handled).to.equal(before);
+      pins.add(certificateFingerprint(serverId.cert));
+      expect((await c.call(`${url}/amdp/packet`, { body: {} })).status).to.equal(202);
+    } finally {
+      (server as unknown as { _server: import("node:tls").Server })._server.off("secureConnection", count);
+    }
+  });
+
+  it("retries once on a new connection when the server closed the kept-alive one", async function () {
+    const c = client(pinned);
+    expect((await c.call(`${url}/amdp/packet`, { body: {} })).status).to.equal(202);
+    // The server drops every idle connection, as its keep-alive timeout would.
+    (server as unknown as { _server: import("node:https").Server })._server.closeIdleConnections();
+    const before = handled;
+    expect((await c.call(`${url}/amdp/packet`, { body: { again: true } })).status).to.equal(202);
+    expect(handled).to.equal(before + 1);
+  });
+
   it("refuses a server certificate from another CA even if its fingerprint were pinned", async function () {
     await expectCcgpError(
       () => client(pinned, () => true, rogueCa).call(`${url}/amdp/packet`, { body: {} }),

@@ -47,7 +47,9 @@ const HEX_DATA = /^0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*$/;
 export function revertOf(error: unknown, abi: Abi): Revert | undefined {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 16; depth++) {
-    const data = (current as { data?: unknown }).data;
+    let data = (current as { data?: unknown }).data;
+    // Hardhat's node nests it: `error.data = { message, data }`; anvil and geth give the hex string.
+    if (typeof data === "object" && data !== null) data = (data as { data?: unknown }).data;
     if (typeof data === "string" && HEX_DATA.test(data)) return decodeRevert(abi, data as Hex);
     current = (current as { cause?: unknown }).cause;
   }

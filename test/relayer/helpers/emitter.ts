@@ -33,7 +33,7 @@ export interface Emitter {
   /** Sends `emitEvent(id, data)` from the deployer; resolves with the block it was mined in. */
   emit(id: bigint, data?: Hex): Promise<{ blockNumber: bigint; blockHash: Hex }>;
   emitMany(firstId: bigint, count: bigint): Promise<{ blockNumber: bigint; blockHash: Hex }>;
-  calldata(functionName: "emitEvent" | "emittedCount", args?: readonly unknown[]): Hex;
+  calldata(functionName: "emitEvent" | "emitMany" | "emittedCount", args?: readonly unknown[]): Hex;
 }
 
 /** Deploys `contracts/mocks/EventEmitterMock.sol` (compiled by hardhat) to the node at `url`. */

@@ -5,6 +5,12 @@
  * nonce order (a node never holds a gapped nonce) and a caller's order is the chain's order, while no write waits
  * for another's estimation round trip or receipt.
  *
+ * Gas: the first write of a function (target and selector) is estimated; the estimate is remembered, and later
+ * writes of that function get the largest estimate seen plus the margin, checked with one `eth_call` at that gas
+ * limit instead of `eth_estimateGas` (anvil's estimate executes the call several times: about 8 ms for a ledger
+ * `open`). The call finds a revert, or a need above the limit, as the estimate would; either way the write falls back
+ * to the estimate, which decodes the revert or raises the limit learned.
+ *
  * The nonce is counted here: read from the node (`pending`) once, then incremented per accepted send. A send that
  * fails is looked up by its hash: if the node has it, it counts; if not, the nonce is read from the node again
  * before the next send, so a failure never leaves a gap.
@@ -34,8 +40,14 @@ interface Prepared {
   fees: Fees;
 }
 
+function withMargin(gas: bigint): bigint {
+  return gas + (gas * GAS_MARGIN_PERCENT) / 100n + GAS_MARGIN_FIXED;
+}
+
 export class TxSender {
   private _nonce: number | undefined;
+  /** The largest estimate seen per function: `to:selector`. */
+  private readonly _learned = new Map<string, bigint>();
   private _tail: Promise<void> = Promise.resolve();
   private _fees: { value: Promise<Fees>; at: number } | undefined;
 
@@ -87,14 +99,26 @@ export class TxSender {
   }
 
   private async _prepare(request: WriteRequest): Promise<Prepared> {
-    const [gas, fees] = await Promise.all([
-      request.gas ??
-        this._client
-          .estimateGas({ account: this._signer.address, to: request.to, data: request.data, value: request.value })
-          .then((g) => g + (g * GAS_MARGIN_PERCENT) / 100n + GAS_MARGIN_FIXED),
-      this._feesNow(),
-    ]);
+    const [gas, fees] = await Promise.all([request.gas ?? this._gasFor(request), this._feesNow()]);
     return { request, gas, fees };
+  }
+
+  /** Learned gas checked by one call, else an estimate (which also decodes a revert). */
+  private async _gasFor(request: WriteRequest): Promise<bigint> {
+    const key = `${request.to.toLowerCase()}:${request.data.slice(0, 10)}`;
+    const call = { account: this._signer.address, to: request.to, data: request.data, value: request.value };
+    const learned = this._learned.get(key);
+    if (learned !== undefined) {
+      const gas = withMargin(learned);
+      const fits = await this._client.call({ ...call, gas }).then(
+        () => true,
+        () => false,
+      );
+      if (fits) return gas;
+    }
+    const estimate = await this._client.estimateGas(call);
+    if (learned === undefined || estimate > learned) this._learned.set(key, estimate);
+    return withMargin(estimate);
   }
 
   private _feesNow(): Promise<Fees> {
