@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -9,11 +8,8 @@ import {
   AuditorAuthenticator,
   AuditorQueries,
   GOVERNANCE_CONTRACTS,
-  GovernanceIndexer,
   HEADERS,
-  IndexStore,
   NonceCache,
-  SubchainReader,
   auditorDomain,
   createAuditorHandler,
   loadAbi,
@@ -22,27 +18,19 @@ import {
   type StartedAuditorApi,
 } from "../../../audit/src/queries";
 import { flipByte } from "../../helpers/amdp";
-import { contractsOf, tempDb } from "./helpers";
-import { buildWorld, newKey, populate, startSubchain, stopSubchain, subchainClient, type Key, type Population, type Subchain, type World } from "./world";
+import { indexedConsortium, type IndexedConsortium } from "./helpers";
+import { newKey, type Key, type Population, type World } from "./world";
 
 const A_CHAIN = 7321;
 const B_CHAIN = 7322;
 
 describe("auditor: the auditor-only HTTP API", function () {
   this.timeout(300_000);
-  let a: Subchain;
-  let b: Subchain;
   let w: World;
   let p: Population;
-  let db: { dir: string; path: string };
-  let store: IndexStore;
   let queries: AuditorQueries;
   let api: StartedAuditorApi;
-
-  async function populated() {
-    const world = await buildWorld(a, b);
-    return { world, population: await populate(world) };
-  }
+  let consortium: IndexedConsortium | undefined;
 
   const authenticator = (o: { nonces?: NonceCache; windowSeconds?: number } = {}) =>
     new AuditorAuthenticator({
@@ -50,22 +38,16 @@ describe("auditor: the auditor-only HTTP API", function () {
     });
 
   before(async () => {
-    [a, b] = await Promise.all([startSubchain("a", A_CHAIN), startSubchain("b", B_CHAIN)]);
-    ({ world: w, population: p } = await loadFixture(populated));
-    db = tempDb("api");
-    store = IndexStore.open({ path: db.path });
-    await (await GovernanceIndexer.create({ client: w.client, store, contracts: await contractsOf(w.c), confirmations: 0, pollIntervalMs: 10 })).sync();
-    queries = new AuditorQueries({ store, reader: new SubchainReader(new Map([[A_CHAIN, subchainClient(a)], [B_CHAIN, subchainClient(b)]])), ledger: w.c.ledger });
+    consortium = await indexedConsortium("api", [A_CHAIN, B_CHAIN]);
+    ({ w, p, queries } = consortium);
     api = await startAuditorApi({ queries, auth: authenticator(), port: 0 });
   });
   beforeEach(async () => {
-    await loadFixture(populated); // undoes a revocation made by a test
+    await loadFixture(consortium!.fixture); // undoes a revocation made by a test
   });
   after(async () => {
     await api?.close();
-    store?.close();
-    if (db) rmSync(db.dir, { recursive: true, force: true });
-    await Promise.all([stopSubchain(a), stopSubchain(b)]);
+    await consortium?.close();
   });
 
   const domain = () => auditorDomain(31337, w.c.membership.target as Address);

@@ -1,14 +1,12 @@
 import { expect } from "chai";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { main } from "../../../audit/auditor";
 import {
   AuditorError,
   AuditorErrorCode,
   AuditorQueries,
-  GovernanceIndexer,
   IndexStore,
   PacketRecovery,
   SubchainReader,
@@ -20,8 +18,8 @@ import {
 } from "../../../audit/src/queries";
 import { TxState, resultSetHash } from "../../../scripts/lib/ledger-types";
 import { flipByte } from "../../helpers/amdp";
-import { contractsOf, tempDb } from "./helpers";
-import { buildWorld, populate, startSubchain, stopSubchain, subchainClient, type Population, type Subchain, type World } from "./world";
+import { indexedConsortium, type IndexedConsortium } from "./helpers";
+import { subchainClient, type Population, type Subchain, type World } from "./world";
 
 const A_CHAIN = 7311;
 const B_CHAIN = 7312;
@@ -35,26 +33,14 @@ describe("auditor: queries over an indexed consortium", function () {
   let db: { dir: string; path: string };
   let store: IndexStore;
   let q: AuditorQueries;
-
-  async function populated() {
-    const world = await buildWorld(a, b);
-    return { world, population: await populate(world) };
-  }
+  let consortium: IndexedConsortium | undefined;
 
   before(async () => {
-    [a, b] = await Promise.all([startSubchain("a", A_CHAIN), startSubchain("b", B_CHAIN)]);
-    ({ world: w, population: p } = await loadFixture(populated));
-    db = tempDb("queries");
-    store = IndexStore.open({ path: db.path });
-    const indexer = await GovernanceIndexer.create({ client: w.client, store, contracts: await contractsOf(w.c), confirmations: 0, pollIntervalMs: 10 });
-    await indexer.sync();
-    const reader = new SubchainReader(new Map([[A_CHAIN, subchainClient(a)], [B_CHAIN, subchainClient(b)]]));
-    q = new AuditorQueries({ store, reader, ledger: w.c.ledger });
+    consortium = await indexedConsortium("queries", [A_CHAIN, B_CHAIN]);
+    ({ a, b, w, p, db, store, queries: q } = consortium);
   });
   after(async () => {
-    store?.close();
-    if (db) rmSync(db.dir, { recursive: true, force: true });
-    await Promise.all([stopSubchain(a), stopSubchain(b)]);
+    await consortium?.close();
   });
 
   const gateway = async () => (await b.gateway.getAddress()) as Address;
