@@ -168,6 +168,29 @@ describe("relayer/server", function () {
     }
   });
 
+  it("opens every new connection with a full, checked handshake: no TLS session resumption, which skips the pin check", async function () {
+    const resumed: boolean[] = [];
+    const onConnection = (socket: import("node:tls").TLSSocket) => resumed.push(socket.isSessionReused());
+    (server as unknown as { _server: import("node:tls").Server })._server.on("secureConnection", onConnection);
+    try {
+      const material = tls(pinned);
+      const pins = new Set([certificateFingerprint(serverId.cert)]);
+      const c = new PeerClient({ tls: material, isPinned: (fp) => pins.has(fp), timeoutMs: 10_000 });
+      for (const calls of [1, 12, 12]) {
+        const answers = await Promise.all(Array.from({ length: calls }, (_, i) => c.call(`${url}/amdp/packet`, { body: { i } })));
+        expect(answers.map((a) => a.status)).to.deep.equal(Array(calls).fill(202));
+      }
+      expect(resumed.length, "connections opened").to.be.within(2, 13);
+      expect(resumed.filter((r) => r)).to.deep.equal([]);
+      // Every kept-alive connection is refused once the pin is withdrawn.
+      pins.clear();
+      const refused = await Promise.allSettled(Array.from({ length: 12 }, () => c.call(`${url}/amdp/packet`, { body: {} })));
+      expect(refused.map((r) => r.status === "rejected" && (r.reason as CcgpError).code)).to.deep.equal(Array(12).fill("PEER_NOT_PINNED"));
+    } finally {
+      (server as unknown as { _server: import("node:tls").Server })._server.off("secureConnection", onConnection);
+    }
+  });
+
   it("retries once on a new connection when the server closed the kept-alive one", async function () {
     const c = client(pinned);
     expect((await c.call(`${url}/amdp/packet`, { body: {} })).status).to.equal(202);

@@ -33,7 +33,10 @@ function poolOf(tls: TlsMaterial): { context: SecureContext; agent: Agent } {
   let pool = pools.get(tls);
   if (pool === undefined) {
     const context = createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: "TLSv1.2" });
-    pool = { context, agent: new Agent({ keepAlive: true, timeout: IDLE_MS, scheduling: "lifo" }) };
+    // No TLS session resumption: Node skips `checkServerIdentity` (our pin check) on a resumed session, and its
+    // socket reports no peer certificate. Every new connection is a full handshake, checked.
+    const agent = new Agent({ keepAlive: true, timeout: IDLE_MS, scheduling: "lifo", maxCachedSessions: 0 });
+    pool = { context, agent };
     pools.set(tls, pool);
   }
   return pool;
@@ -50,8 +53,13 @@ export class PeerClient {
   constructor(private readonly _options: PeerClientOptions) {}
 
   private _checkServer(host: string, cert: PeerCertificate): Error | undefined {
-    const mismatch = checkServerIdentity(host, cert);
-    if (mismatch !== undefined) return mismatch;
+    return checkServerIdentity(host, cert) ?? this._checkPin(host, cert);
+  }
+
+  private _checkPin(host: string, cert: PeerCertificate): Error | undefined {
+    // No certificate to check (a connection that is gone): refused, never assumed.
+    if (!cert.fingerprint256)
+      return new CcgpError("PEER_NOT_PINNED", `${host} presented no certificate to check against the pins`, { host });
     const fingerprint = normalizeFingerprint(cert.fingerprint256);
     if (this._options.isPinned(fingerprint)) return undefined;
     return new CcgpError(
@@ -127,10 +135,9 @@ export class PeerClient {
       );
       // A kept-alive connection was checked at its handshake, maybe against a pin withdrawn since: check it again. Node
       // writes the request only after this event, so a refusal here sends nothing.
-      req.once("socket", (socket) => {
+      req.once("socket", (socket: TLSSocket) => {
         if (!req.reusedSocket) return;
-        const cert = (socket as TLSSocket).getPeerCertificate();
-        const refusal = this._checkServer(new URL(url).hostname, cert);
+        const refusal = this._checkPin(new URL(url).hostname, socket.getPeerCertificate());
         if (refusal !== undefined) req.destroy(refusal);
       });
       req.on("timeout", () => req.destroy(new CcgpError("PEER_TIMEOUT", `no answer from ${url} in time`, { url })));
