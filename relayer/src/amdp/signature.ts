@@ -3,7 +3,8 @@
  * v in {27, 28}, 0 < s <= secp256k1n/2 (no malleable twin), and recoverable. viem alone accepts high s and
  * v in {0, 1}, so these checks are ours.
  */
-import { recoverAddress, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
+import { recoverHashSigner } from "../keys/secp256k1";
 import { AmdpError, AmdpErrorCode } from "./errors";
 
 /** 1 = application (stage 1), 2 = cross-chain proxy (stage 2). */
@@ -27,7 +28,7 @@ export function assertSignatureForm(signature: unknown, stage: AmdpStage): asser
 export async function recoverSigner(digest: Hex, signature: unknown, stage: AmdpStage): Promise<Address> {
   assertSignatureForm(signature, stage);
   try {
-    return await recoverAddress({ hash: digest, signature });
+    return await recoverHashSigner(digest, signature);
   } catch (err) {
     throw malformedSignature(stage, "the signature cannot be recovered", err);
   }

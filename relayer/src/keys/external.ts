@@ -7,7 +7,6 @@ import {
   numberToHex,
   hexToBigInt,
   parseSignature,
-  recoverAddress,
   serializeSignature,
   serializeTransaction,
   size,
@@ -21,6 +20,7 @@ import {
 } from "viem";
 import { toAccount } from "viem/accounts";
 import { CcgpError } from "../errors";
+import { recoverHashSigner } from "./secp256k1";
 
 /** secp256k1 group order: signatures are normalised to s <= N/2 (EIP-2), as KMS/HSM outputs may not be. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -78,7 +78,7 @@ export class ExternalSigner {
     if (s > SECP256K1_N / 2n) s = SECP256K1_N - s;
     for (const yParity of [0, 1]) {
       const signature = serializeSignature({ r, s: numberToHex(s, { size: 32 }), yParity });
-      const recovered = await recoverAddress({ hash: digest, signature }).catch(() => undefined);
+      const recovered = await recoverHashSigner(digest, signature).catch(() => undefined);
       if (recovered !== undefined && isAddressEqual(recovered, this.address)) return signature;
     }
     throw new CcgpError(

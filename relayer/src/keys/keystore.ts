@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { decryptKeystoreJson, encryptKeystoreJson, isError } from "ethers";
 import { getAddress, isAddress, isHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { fastAccount } from "./secp256k1";
 import { CcgpError } from "../errors";
 
 /** ethers' default scrypt cost (2^17): about a second per unlock, which is the point. */
@@ -73,7 +74,7 @@ export async function loadKeystore(path: string, password: string): Promise<Priv
   const { text } = readKeystoreJson(absolute);
   try {
     const decrypted = await decryptKeystoreJson(text, password);
-    return privateKeyToAccount(decrypted.privateKey as Hex);
+    return fastAccount(decrypted.privateKey as Hex);
   } catch (error) {
     if (isError(error, "INVALID_ARGUMENT") && error.argument === "password")
       throw new CcgpError("KEYSTORE_BAD_PASSWORD", `wrong password for keystore ${absolute}`, { path: absolute });
