@@ -173,7 +173,9 @@ interface Run {
 }
 
 async function startChains(blockTime: number, log: Log): Promise<Run["chains"]> {
-  const mixed = { blockTime: blockTime || undefined, mixedMining: blockTime > 0 };
+  // 256 recent states are more than any read of the relayers, the CLI and the auditor goes back (they read the head,
+  // or a few blocks under it); older states are dropped instead of written to disk.
+  const mixed = { blockTime: blockTime || undefined, mixedMining: blockTime > 0, keptStates: 256 };
   const started = await Promise.allSettled([
     startAnvil({ name: "governance", chainId: GOVERNANCE_CHAIN_ID, ...mixed }),
     startAnvil({ name: "sub-a", chainId: SUBCHAIN_A_CHAIN_ID, ...mixed }),
