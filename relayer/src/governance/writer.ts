@@ -110,12 +110,12 @@ export class LedgerWriter {
   async perform(op: LedgerOp): Promise<WriteOutcome> {
     try {
       const outcome = await this._perform(op);
+      const txId = txIdOf(op);
       if (outcome.outcome === "sent") {
         this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
-        const txId = txIdOf(op);
         if (txId !== undefined) for (const listener of this._sentListeners) listener(txId);
       }
-      this._log.debug({ op: op.op, txId: txIdOf(op), ...outcome }, "ledger write");
+      this._log.debug({ op: op.op, txId, ...outcome }, "ledger write");
       return outcome;
     } catch (error) {
       this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "failed" });

@@ -13,7 +13,6 @@ import {
   hashTypedData,
   hexToBytes,
   keccak256,
-  numberToHex,
   recoverAddress,
   serializeSignature,
   serializeTransaction,
@@ -71,8 +70,8 @@ export async function recoverHashSigner(hash: Hex, signature: Hex): Promise<Addr
 function signParts(hash: Hex, privateKey: Hex, addon: Binding): { r: Hex; s: Hex; v: bigint; yParity: number } {
   const output = addon.ecdsaSign(hexToBytes(hash), hexToBytes(privateKey));
   return {
-    r: numberToHex(BigInt(bytesToHex(output.signature.subarray(0, 32))), { size: 32 }),
-    s: numberToHex(BigInt(bytesToHex(output.signature.subarray(32, 64))), { size: 32 }),
+    r: bytesToHex(output.signature.subarray(0, 32)),
+    s: bytesToHex(output.signature.subarray(32, 64)),
     v: output.recid === 1 ? 28n : 27n,
     yParity: output.recid,
   };
@@ -86,9 +85,10 @@ export function fastAccount(privateKey: Hex): PrivateKeyAccount {
     return addon === undefined ? nobleSign({ hash, privateKey }) : signParts(hash, privateKey, addon);
   };
   const signHash = async (hash: Hex): Promise<Hex> => serializeSignature(await parts(hash));
+  const sign = ({ hash }: { hash: Hex }) => signHash(hash);
   const account = toAccount({
     address: js.address,
-    sign: ({ hash }) => signHash(hash),
+    sign,
     signMessage: ({ message }) => signHash(hashMessage(message)),
     signTypedData: (typedData) => signHash(hashTypedData(typedData)),
     // As viem's `signTransaction`: an EIP-4844 transaction is signed without its sidecars.
@@ -99,5 +99,6 @@ export function fastAccount(privateKey: Hex): PrivateKeyAccount {
     },
     signAuthorization: js.signAuthorization,
   });
-  return { ...account, publicKey: js.publicKey, source: "privateKey", sign: ({ hash }) => signHash(hash), signAuthorization: js.signAuthorization };
+  // `toAccount` types `sign` as optional and `source` as "custom"; this is a private-key account like viem's.
+  return { ...account, publicKey: js.publicKey, source: "privateKey", sign, signAuthorization: js.signAuthorization };
 }

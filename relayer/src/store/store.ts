@@ -253,15 +253,16 @@ export class RelayerStore {
    * runs it at once. `null` when an item with this id exists (it is left as it is, for the usual claim).
    */
   enqueueClaimed(item: OutboxInput, now: number = this._clock()): OutboxItem | null {
+    const payload = toJson(item.payload);
     const changes = this.prepare(
       `INSERT INTO outbox (id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, 'sent', 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    ).run(item.id, item.kind, toJson(item.payload), now + this._leaseMs, now, now).changes;
+    ).run(item.id, item.kind, payload, now + this._leaseMs, now, now).changes;
     if (changes === 0) return null;
     return {
       id: item.id,
       kind: item.kind,
-      payload: JSON.parse(toJson(item.payload)),
+      payload: JSON.parse(payload), // as stored (bigints as strings), as `getOutbox` would give it
       status: "sent",
       attempts: 1,
       nextAttemptAt: now + this._leaseMs,

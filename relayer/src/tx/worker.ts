@@ -125,7 +125,7 @@ export class Worker {
     this._inFlight.add(done);
   }
 
-  /** A plain read: claiming is a write transaction (an fsync), too dear to run on every wake-up for nothing. */
+  /** A plain read: claiming is a write transaction, too dear to run on every wake-up for nothing. */
   private _anyDue(): boolean {
     return (
       this._store

@@ -106,11 +106,6 @@ export class EvmChainPlugin implements ChainPlugin {
       this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log);
   }
 
-  /** HTTP requests sent to the node so far (each JSON-RPC batch counts once). */
-  get rpcRequests(): number {
-    return this._rpc.requests;
-  }
-
   async connect(): Promise<ChainStatus> {
     const status = await this.status();
     if (status.chainId !== this._config.chainId)
