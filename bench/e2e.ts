@@ -13,8 +13,9 @@
  */
 import { setupLocalConsortium, type LocalConsortium } from "../scripts/lib/local-consortium";
 import { relayerRuntimeAvailable } from "../scripts/lib/local/relayers";
-import { chainPath } from "./lib/e2e-chain";
+import { chainPath, nodePids } from "./lib/e2e-chain";
 import { relayerBench } from "./lib/e2e-relayer";
+import { CpuMeter } from "./lib/proc";
 import { inParallel, percentile } from "./lib/stats";
 import type { BenchModule, Reporter } from "./lib/report";
 
@@ -38,9 +39,11 @@ async function chainBound(c: LocalConsortium, report: Reporter): Promise<ChainBo
     for (let i = 0; i < LATENCY_SAMPLES; i++) latencies.push(await path.run(await path.sign()));
     const signed = [];
     for (let i = 0; i < THROUGHPUT_TXS; i++) signed.push(await path.sign());
+    const cpu = new CpuMeter(nodePids(c));
     const start = performance.now();
     await inParallel(signed, CONCURRENCY, (s) => path.run(s));
     const tps = (THROUGHPUT_TXS * 1000) / (performance.now() - start);
+    cpu.report(report, "chain-bound throughput", THROUGHPUT_TXS);
     const result = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), tps };
     report.figure("chain-bound latency p50 (open, execute, result, 2 endorsements)", result.p50, "ms");
     report.figure("chain-bound latency p99", result.p99, "ms");

@@ -26,6 +26,11 @@ export interface ChainPath {
   close(): void;
 }
 
+/** The three anvil processes, by chain. */
+export function nodePids(c: LocalConsortium): Record<string, number> {
+  return { "governance node": c.chains.governance.pid, "sub-chain A node": c.chains.a.pid, "sub-chain B node": c.chains.b.pid };
+}
+
 /** The direct path for the pipe A -> B: A's proxy opens and endorses, B's relayer executes, B's proxy records and endorses. */
 export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
   const pipe = c.pipes.aToB;

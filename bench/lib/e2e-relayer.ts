@@ -3,7 +3,6 @@
  * timed from its POST to the ledger's `TxTransitioned(..., Confirmed)`; and a relayer's memory with 10,000 packets
  * pending (the governance chain stops mining, so nothing the relayer sends there completes).
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
 import type { LocalAccount } from "viem";
 import type { SignedPacket } from "../../relayer/src/amdp";
@@ -14,6 +13,8 @@ import { startRelayers, type RelayerProcess } from "../../scripts/lib/local/rela
 import { appAccount, newBatch, nextSequence, postRequest, signCustodyRequest } from "../../scripts/lib/local/scenario";
 import { TxState } from "../../scripts/lib/ledger-types";
 import type { ChainBound } from "../e2e";
+import { nodePids } from "./e2e-chain";
+import { CpuMeter, resetPeak, rssOf } from "./proc";
 import type { Reporter } from "./report";
 import { receiptOf, sender } from "./senders";
 import { percentile } from "./stats";
@@ -112,7 +113,8 @@ async function postAll(intake: string, packets: SignedPacket[], watcher: Confirm
   return { posted, confirmed };
 }
 
-export async function latencyAndThroughput(c: LocalConsortium, intake: string, watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+export async function latencyAndThroughput(c: LocalConsortium, relayers: RelayerProcess[], watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+  const intake = relayers.find((r) => r.side.key === "a")!.intakeUrl;
   const app = await appAccount(c, c.pipes.aToB);
   const latencies: number[] = [];
   const samples = await signMany(c, app, (opts.warmup ?? 0) + opts.latencySamples);
@@ -122,9 +124,13 @@ export async function latencyAndThroughput(c: LocalConsortium, intake: string, w
     if (i >= (opts.warmup ?? 0)) latencies.push(latency);
   }
   const packets = await signMany(c, app, opts.throughputTxs);
+  const callsBefore = await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl)));
+  const cpu = new CpuMeter({ ...nodePids(c), ...Object.fromEntries(relayers.map((r) => [`relayer of ${r.side.name}`, r.pid])) });
   const { posted, confirmed } = await postAll(intake, packets, watcher);
   const done = await Promise.all(confirmed);
   const tps = (packets.length * 1000) / (Math.max(...done) - posted[0]);
+  cpu.report(report, "relayer throughput", packets.length);
+  reportRpcCalls(report, "relayer throughput", callsBefore, await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl))), packets.length);
   const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
   report.figure("through two relayers: latency p50 (POST to Confirmed)", p50, "ms");
   report.figure("through two relayers: latency p99", p99, "ms");
@@ -134,21 +140,23 @@ export async function latencyAndThroughput(c: LocalConsortium, intake: string, w
   report.figure(`relayer-added latency per hop, p99`, (p99 - bound.p99) / HOPS, "ms");
 }
 
-/** Resident set size and its peak (kB) of a process, from /proc (Linux). */
-function rssOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+/** The relayer's `ccgp_rpc_calls_total` counters: calls to each chain's node, by method. */
+async function rpcCalls(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^ccgp_rpc_calls_total\{chain="([^"]*)",method="([^"]*)"\} (\S+)$/gm)) calls.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  return calls;
 }
 
-/** Resets a process's peak RSS (VmHWM) to its current RSS, so the peak measured is this phase's, not start-up's. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
+/** JSON-RPC calls per transaction made by the relayers between two readings, by chain and method, largest first. */
+function reportRpcCalls(report: Reporter, phase: string, before: Map<string, number>[], after: Map<string, number>[], transactions: number): void {
+  const sum = new Map<string, number>();
+  after.forEach((calls, i) => {
+    for (const [key, n] of calls) sum.set(key, (sum.get(key) ?? 0) + n - (before[i]!.get(key) ?? 0));
+  });
+  const total = [...sum.values()].reduce((s, n) => s + n, 0);
+  report.figure(`${phase}: JSON-RPC calls per transaction, both relayers`, total / transactions);
+  for (const [key, n] of [...sum].sort((a, b) => b[1] - a[1]).slice(0, 8)) report.figure(`${phase}:   ${key}`, n / transactions);
 }
 
 /** The relayer's `ccgp_outbox_pending` gauge. */
@@ -205,7 +213,7 @@ export async function relayerBench(c: LocalConsortium, report: Reporter, bound: 
   const watcher = new ConfirmationWatcher(gov, c.governance.ledger);
   try {
     const source = relayers.find((r) => r.side.key === "a")!;
-    await latencyAndThroughput(c, source.intakeUrl, watcher, report, bound, opts);
+    await latencyAndThroughput(c, relayers, watcher, report, bound, opts);
     await watcher.stop();
     await pendingMemory(c, source, report, opts.pendingPackets ?? 10_000);
   } finally {

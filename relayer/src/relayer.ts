@@ -7,7 +7,7 @@
  * started again finishes what it had begun, and runs nothing twice (the gateway and the ledger refuse duplicates).
  */
 import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
-import { chainRegistry, EvmChainPlugin, type ChainPlugin } from "./chains";
+import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
 import type { RelayerConfig } from "./config/schema";
 import { CcgpError } from "./errors";
 import { FlowControl } from "./flow";
@@ -66,7 +66,10 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     loadSigner(config.keys.service, { role: "service" }),
     loadSigner(config.keys.business, { role: "business" }),
   ]);
-  const govChain = governanceChain(config, business, log);
+  // One connection per node for the whole relayer (the auditor's long scans keep their own: see auditor/mount.ts).
+  const rpc = new RpcPools({ timeoutMs: RPC_TIMEOUT_MS });
+  metrics.observeRpc(() => rpc.calls());
+  const govChain = governanceChain(config, business, log, rpc);
   await govChain.connect();
   const gov = governanceContracts(govChain, config.governance);
   const view = new GovernanceView(gov, moduleLogger(log, "governance"));
@@ -74,16 +77,17 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
   const { following } = await sync.start(signal);
   const store = RelayerStore.open({ path: config.store.path, maxAttempts: config.runtime.retry.maxAttempts, leaseMs: 300_000 });
   try {
-    const rt = await buildRuntime(config, { log, metrics, store, gov, govChain, view, service, business, clock: options.clock });
-    return await run(rt, { controller, following });
+    const rt = await buildRuntime(config, { log, metrics, store, gov, govChain, view, service, business, rpc, clock: options.clock });
+    return await run(rt, { controller, following, rpc });
   } catch (error) {
     controller.abort();
     store.close();
+    rpc.close();
     throw error;
   }
 }
 
-function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logger): EvmChainPlugin {
+function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logger, rpc: RpcPools): EvmChainPlugin {
   const g = config.governance;
   return new EvmChainPlugin(
     {
@@ -97,8 +101,9 @@ function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logge
       pollIntervalMs: g.pollIntervalMs,
       maxBlockRange: 1_000,
       reorgWindow: 128,
+      sendSync: g.sendSync,
     },
-    { name: "governance", signer, logger: moduleLogger(log, "chains.governance") },
+    { name: "governance", signer, logger: moduleLogger(log, "chains.governance"), rpc },
   );
 }
 
@@ -111,6 +116,7 @@ interface Parts {
   view: GovernanceView;
   service: LocalAccount;
   business: LocalAccount;
+  rpc: RpcPools;
   clock?: () => number;
 }
 
@@ -123,7 +129,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
   if (mine.institution !== config.institutionId)
     throw new CcgpError("RELAYER_WRONG_INSTITUTION", `config.institutionId is ${config.institutionId}, the service's institution is ${mine.institution}`, {});
   const subchain = await bindSubchain(config, p, mine.subchain);
-  const govLogs = new LogReader(config.governance.rpcUrl);
+  const govLogs = new LogReader(p.rpc.get(config.governance.rpcUrl, "governance"));
   const clock = p.clock ?? Date.now;
   const refusals = new Refusals(p.store, moduleLogger(p.log, "refusals"), p.metrics);
   const worker = new Worker(p.store, {
@@ -169,9 +175,9 @@ async function bindSubchain(config: RelayerConfig, p: Parts, subchainId: Hex): P
   const [name, chainConfig] = entry;
   if (chainConfig.gateway.toLowerCase() !== registered.gateway.toLowerCase())
     throw new CcgpError("RELAYER_GATEWAY_MISMATCH", `config.chains.${name}.gateway is ${chainConfig.gateway}, the registered gateway is ${registered.gateway}`, {});
-  const chain = chainRegistry.create(chainConfig, { name, signer: p.service, logger: moduleLogger(p.log, `chains.${name}`) });
+  const chain = chainRegistry.create(chainConfig, { name, signer: p.service, logger: moduleLogger(p.log, `chains.${name}`), rpc: p.rpc });
   await chain.connect();
-  const logs = new LogReader(chainConfig.rpcUrl, BigInt(chainConfig.maxBlockRange));
+  const logs = new LogReader(p.rpc.get(chainConfig.rpcUrl, name), BigInt(chainConfig.maxBlockRange));
   const gateway = new Gateway(chain, registered.gateway, chainConfig.chainId, logs, chainConfig.confirmations);
   return { subchainId, name, chain, gateway, logs, confirmations: chainConfig.confirmations };
 }
@@ -192,7 +198,7 @@ async function heldApps(config: RelayerConfig, gov: GovernanceContracts): Promis
   return apps;
 }
 
-async function run(rt: Runtime, parts: { controller: AbortController; following: Promise<void> }): Promise<RunningRelayer> {
+async function run(rt: Runtime, parts: { controller: AbortController; following: Promise<void>; rpc: RpcPools }): Promise<RunningRelayer> {
   const { controller } = parts;
   const signal = controller.signal;
   const reconciler = new Reconciler(rt, Math.max(2_000, rt.config.runtime.pollIntervalMs * 4));
@@ -228,6 +234,7 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
       await Promise.all(loops);
       auditor?.close();
       rt.store.close();
+      parts.rpc.close();
       rt.rootLog.info("relayer stopped");
     })();
     return stopped;
@@ -247,7 +254,8 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
   // Our own ledger writes wake it at once (their receipts are in hand before the follower sees their logs).
   rt.writer.onSent((txId) => reconciler.notify(txId));
   rt.view.onChange((change) => {
-    if (change.type === "ledger") reconciler.notify(change.txId);
+    // Only a state change calls for new work (the sweep still checks everything unfinished).
+    if (change.type === "ledger" && change.event === "TxTransitioned") reconciler.notify(change.txId);
     if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);
     if (change.type === "heartbeat" && change.id !== rt.me.service.id)
       rt.metrics.record({ type: "peerHeartbeat", peer: change.id, at: change.at * 1000 });

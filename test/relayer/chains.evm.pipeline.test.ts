@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createPublicClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { chainRegistry, type ChainPlugin } from "../../relayer/src/chains";
+import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
 import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
 import { revertOf } from "../../relayer/src/governance/contract";
 import { silentLogger } from "../../relayer/src/log";
@@ -151,6 +151,30 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     const receipts = await waiting;
     expect(receipts.map((r) => r.transactionHash)).to.deep.equal(hashes);
     expect(receipts.map((r) => BigInt(r.logs[0]!.topics[1]!))).to.deep.equal(hashes.map((_, i) => BigInt(200 + i)));
+  });
+
+  it("looks for an awaited transaction again only after a new block, or once per poll interval", async function () {
+    const rpc = new RpcPools();
+    const p = chainRegistry.create(
+      { kind: "evm", rpcUrl: node.url, chainId: 31337, gateway: emitter.address, pollIntervalMs: 50 },
+      { name: "sub_a", signer: relayer, logger: silentLogger(), rpc },
+    );
+    const lookups = () => [...rpc.calls()].find((c) => c.method === "eth_getTransactionReceipt")?.count ?? 0;
+    await new JsonRpcHttp(node.url).request("evm_setAutomine", [false]);
+    try {
+      const hash = await emit(p, 400n);
+      const waiting = p.waitReceipt(hash);
+      // 300 ms without a block: the quick rounds (every 5 ms) ask only for the head; the receipt is asked for at
+      // once and then about every 50 ms (7 looks), where asking in every round would be about 25 more.
+      await new Promise((r) => setTimeout(r, 300));
+      const idle = lookups();
+      expect(idle).to.be.within(1, 9);
+      await mine(1);
+      expect((await waiting).status).to.equal("success");
+      expect(lookups()).to.be.greaterThan(idle);
+    } finally {
+      await new JsonRpcHttp(node.url).request("evm_setAutomine", [true]);
+    }
   });
 });
 

@@ -45,6 +45,18 @@ describe("relayer/metrics", function () {
     expect(sample(text, "ccgp_outbox_pending")).to.equal(3);
   });
 
+  it("exports the JSON-RPC calls of each node by method, read when scraped", async function () {
+    const metrics = new RelayerMetrics();
+    const calls = [{ chain: "governance", method: "eth_call", count: 3 }];
+    metrics.observeRpc(() => calls);
+    expect(sample(await metrics.text(), 'ccgp_rpc_calls_total{chain="governance",method="eth_call"}')).to.equal(3);
+    calls.push({ chain: "sub_a", method: "eth_blockNumber", count: 1 });
+    calls[0]!.count = 5;
+    const text = await metrics.text();
+    expect(sample(text, 'ccgp_rpc_calls_total{chain="governance",method="eth_call"}')).to.equal(5);
+    expect(sample(text, 'ccgp_rpc_calls_total{chain="sub_a",method="eth_blockNumber"}')).to.equal(1);
+  });
+
   it("computes peer heartbeat age at scrape time, so a silent peer ages", async function () {
     const clock = new ManualClock();
     const metrics = new RelayerMetrics({ clock: clock.read });

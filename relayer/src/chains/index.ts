@@ -2,5 +2,6 @@ export * from "./types";
 export { ChainRegistry, type ChainKind, type ChainPluginDeps } from "./registry";
 export { ConfirmedLogFollower, sleep, type FollowOptions, type LogSource } from "./follow";
 export { chainConfigSchema, chainRegistry, type ChainConfig } from "./kinds";
-export { EvmChainPlugin, evmChainKind } from "./evm/plugin";
+export { EvmChainPlugin, RPC_TIMEOUT_MS, evmChainKind } from "./evm/plugin";
+export { JsonRpcHttp, RpcPools } from "./evm/rpc";
 export { evmChainConfigSchema, type EvmChainConfig } from "./evm/config";

@@ -2,6 +2,7 @@ import type { LocalAccount } from "viem";
 import type { z } from "zod";
 import { CcgpError } from "../errors";
 import type { Logger } from "../log";
+import type { RpcPools } from "./evm/rpc";
 import type { ChainPlugin } from "./types";
 
 export interface ChainPluginDeps {
@@ -10,6 +11,8 @@ export interface ChainPluginDeps {
   /** Signs writes; a plugin without one refuses `write`. */
   signer?: LocalAccount;
   logger: Logger;
+  /** Connections shared per node URL (JSON-RPC kinds); a plugin given none opens its own. */
+  rpc?: RpcPools;
 }
 
 /** One chain kind: its config schema and how to build its plugin. A new kind is one of these, registered. */

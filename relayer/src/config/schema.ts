@@ -94,6 +94,8 @@ export const configSchema = z.strictObject({
     confirmations: confirmations.default(2),
     /** How often the relayer polls the governance chain for new blocks and for its transactions' receipts. */
     pollIntervalMs: z.int().min(10).max(600_000).default(200),
+    /** Ledger writes by `eth_sendRawTransactionSync` where the node has it (default; see chains.<name>.sendSync). */
+    sendSync: z.boolean().optional(),
     contracts: z.strictObject({
       membership: address,
       voting: address,

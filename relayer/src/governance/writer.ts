@@ -6,13 +6,15 @@
  * Operations travel through the store's outbox as JSON (`LedgerOp`, bigints as decimal strings) and are performed
  * by the outbox worker (`perform`), with its retries, backoff and bound.
  */
-import type { Address, Hex } from "viem";
+import { getAbiItem, toEventSelector, type Address, type Hex } from "viem";
 import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket } from "../amdp";
 import { CcgpError } from "../errors";
 import type { Logger } from "../log";
 import type { RelayerMetrics } from "../metrics";
 import { TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
 import type { LedgerStep } from "../tx/plan";
+import type { ChainReceipt } from "../chains/types";
+import { ledgerAbi } from "./abi";
 import { isRevert } from "./contract";
 import type { GovernanceContracts } from "./contracts";
 import type { LogReader } from "./logs";
@@ -52,9 +54,13 @@ export type LedgerOp =
   | { op: "expire"; txId: Hex }
   | { op: "reportRefusal"; packet: WireSignedPacket };
 
-/** `sent`: this call changed the ledger; `already`: it was done before; `moot`: the ledger moved on without it. */
-export type WriteOutcome = { outcome: "sent"; tx: Hex } | { outcome: "already" } | { outcome: "moot"; reason: string };
+/**
+ * `sent`: this call changed the ledger (`transitioned`: it moved an opened transaction to another state, a
+ * `TxTransitioned`; opening is not one); `already`: it was done before; `moot`: the ledger moved on without it.
+ */
+export type WriteOutcome = { outcome: "sent"; tx: Hex; transitioned: boolean } | { outcome: "already" } | { outcome: "moot"; reason: string };
 
+const TX_TRANSITIONED = toEventSelector(getAbiItem({ abi: ledgerAbi, name: "TxTransitioned" }));
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
 const UNFINISHED = new Set<number>([
   TxState.Open,
@@ -99,8 +105,9 @@ export class LedgerWriter {
   ) {}
 
   /**
-   * Called with the transaction after each write this relayer got mined: the ledger state may have moved, and this
-   * relayer knows it before its confirmed log follower does (the reconciler reads the ledger on it).
+   * Called with the transaction after each write this relayer got mined that moved its state (its receipt has a
+   * `TxTransitioned`): this relayer knows it before its confirmed log follower does (the reconciler reads the ledger
+   * on it).
    */
   onSent(listener: (txId: Hex) => void): void {
     this._sentListeners.push(listener);
@@ -113,7 +120,7 @@ export class LedgerWriter {
       const txId = txIdOf(op);
       if (outcome.outcome === "sent") {
         this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
-        if (txId !== undefined) for (const listener of this._sentListeners) listener(txId);
+        if (txId !== undefined && outcome.transitioned) for (const listener of this._sentListeners) listener(txId);
       }
       this._log.debug({ op: op.op, txId, ...outcome }, "ledger write");
       return outcome;
@@ -146,6 +153,12 @@ export class LedgerWriter {
     }
   }
 
+  private _sent(receipt: ChainReceipt): WriteOutcome {
+    const ledger = this._c.ledger.address.toLowerCase();
+    const transitioned = receipt.logs.some((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED);
+    return { outcome: "sent", tx: receipt.transactionHash, transitioned };
+  }
+
   private async _state(txId: Hex) {
     return this._c.ledger.read("transaction", [txId]);
   }
@@ -162,7 +175,7 @@ export class LedgerWriter {
     });
     try {
       const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)], { proceed: fresh });
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
       throw error;
@@ -176,7 +189,7 @@ export class LedgerWriter {
     takes.catch(() => undefined); // also awaited below
     try {
       const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       const tx = await state;
       if (bit(tx.doneMask, result.step)) return { outcome: "already" };
@@ -204,7 +217,7 @@ export class LedgerWriter {
     if (pending.length === 0) return { outcome: "already" };
     if (pending.length === 1) return this._recordResult(pending[0]!, fromBlock);
     const receipt = await this._c.ledger.write("recordResults", [pending]);
-    return { outcome: "sent", tx: receipt.transactionHash };
+    return this._sent(receipt);
   }
 
   /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */
@@ -228,7 +241,7 @@ export class LedgerWriter {
     // A race with the read (another endorsement of ours, the state moved) is refused at estimation and decoded here.
     try {
       const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerAlreadyEndorsed")) return { outcome: "already" };
       if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "no longer Executed" };
@@ -241,7 +254,7 @@ export class LedgerWriter {
     if (bit(tx.undoneMask, c.step)) return { outcome: "already" };
     if (tx.state !== TxState.Compensating) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     const receipt = await this._c.ledger.write("recordCompensation", [{ ...c, blockNumber: BigInt(c.blockNumber) }]);
-    return { outcome: "sent", tx: receipt.transactionHash };
+    return this._sent(receipt);
   }
 
   private async _retryStep(op: Extract<LedgerOp, { op: "retryStep" }>): Promise<WriteOutcome> {
@@ -249,7 +262,7 @@ export class LedgerWriter {
     if (retries >= op.attempt) return { outcome: "already" };
     try {
       const receipt = await this._c.ledger.write("retryStep", [op.txId, op.step, op.reason.slice(0, 200)]);
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
       if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction no longer takes retries" };
@@ -263,7 +276,7 @@ export class LedgerWriter {
     if (!UNFINISHED.has(tx.state)) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     try {
       const receipt = await this._c.ledger.write("escalate", [txId, reason.slice(0, 200)]);
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction finished meanwhile" };
       throw error;
@@ -274,7 +287,7 @@ export class LedgerWriter {
     const tx = await this._state(txId);
     if (!ACTIVE.has(tx.state)) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     const receipt = await this._c.ledger.write("expire", [txId]);
-    return { outcome: "sent", tx: receipt.transactionHash };
+    return this._sent(receipt);
   }
 
   private async _reportRefusal(signed: SignedPacket): Promise<WriteOutcome> {
@@ -287,7 +300,7 @@ export class LedgerWriter {
         signed.signatures.app,
         signed.signatures.proxy,
       ]);
-      return { outcome: "sent", tx: receipt.transactionHash };
+      return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerRefusalAlreadyReported")) return { outcome: "already" };
       if (isRevert(error, "LedgerNotRefusable", "AmdpInvalidProxySignature", "AmdpMalformedSignature"))

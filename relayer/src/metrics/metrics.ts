@@ -14,6 +14,7 @@ export interface MetricsOptions {
 export class RelayerMetrics {
   readonly registry = new Registry();
   private readonly _clock: () => number;
+  private readonly _prefix: string;
   private readonly _lastHeartbeat = new Map<string, number>();
   private readonly _packetsIn: Counter<"pipe">;
   private readonly _packetsOut: Counter<"pipe">;
@@ -30,6 +31,7 @@ export class RelayerMetrics {
     const p = options.prefix ?? "ccgp_";
     const registers = [this.registry];
     this._clock = options.clock ?? Date.now;
+    this._prefix = p;
     this._packetsIn = new Counter({
       name: `${p}packets_in_total`,
       help: "AMDP packets received and admitted",
@@ -129,6 +131,20 @@ export class RelayerMetrics {
       case "outboxPending":
         return this._outboxPending.set(event.count);
     }
+  }
+
+  /** Exports `<prefix>rpc_calls_total{chain, method}`: JSON-RPC calls to each node, read from `calls` when scraped. */
+  observeRpc(calls: () => Iterable<{ chain: string; method: string; count: number }>): void {
+    new Counter({
+      name: `${this._prefix}rpc_calls_total`,
+      help: "JSON-RPC calls made to each chain's node, by method (each call of a batch counts)",
+      labelNames: ["chain", "method"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of calls()) this.inc({ chain: c.chain, method: c.method }, c.count);
+      },
+    });
   }
 
   /** Milliseconds since the epoch of each peer's last heartbeat (for the health report). */

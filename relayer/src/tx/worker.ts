@@ -170,7 +170,7 @@ export class Worker {
           if (now !== null) {
             direct.push(now);
             room -= 1;
-          } else this._store.enqueue(next);
+          } else this._store.enqueue(next); // no room, or the id exists: `enqueue` revives it if a reorg orphaned it
         }
         return direct;
       });

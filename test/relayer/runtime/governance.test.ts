@@ -100,23 +100,24 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
       steps: [{ side: Side.Target, subchain: route.targetSubchain, operation: 1, dependsOn: NO_DEPENDENCY }],
       deadline: packet.deadline.toString(),
     };
-    expect((await writerA.perform(open)).outcome).to.equal("sent");
+    // `transitioned`: whether the write moved an opened transaction's state (what wakes the reconciler).
+    expect(await writerA.perform(open)).to.include({ outcome: "sent", transitioned: false });
     expect(await writerA.perform(open)).to.deep.equal({ outcome: "already" });
     const retry: LedgerOp = { op: "retryStep", txId: packet.txId, step: 0, reason: "rpc timeout", attempt: 1 };
-    expect((await writerB.perform(retry)).outcome).to.equal("sent");
+    expect(await writerB.perform(retry)).to.include({ outcome: "sent", transitioned: false });
     expect(await writerB.perform(retry)).to.deep.equal({ outcome: "already" });
 
     const result = { txId: packet.txId, step: 0, subchain: route.targetSubchain, subchainTx: randomHex(), blockNumber: "7", resultHash: randomHex(), operation: 1, success: true, stateVersion: "1" };
     const wrongRecorder = await expectCcgpError(() => writerA.perform({ op: "recordResult", result, fromBlock: "0" }), "CONTRACT_REVERTED");
     expect((wrongRecorder as ContractError).errorName).to.equal("LedgerUnauthorizedRecorder");
-    expect((await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).outcome).to.equal("sent");
+    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.include({ outcome: "sent", transitioned: true });
     expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.deep.equal({ outcome: "already" });
     expect(await stateOf(w, packet.txId)).to.equal("Executed");
 
     const tx = await gov.ledger.read("transaction", [packet.txId]);
-    expect((await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).outcome).to.equal("sent");
+    expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", transitioned: false });
     expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({ outcome: "already" });
-    expect((await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).outcome).to.equal("sent");
+    expect(await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", transitioned: true });
     expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
     expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
     expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");

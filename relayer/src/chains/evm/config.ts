@@ -17,6 +17,11 @@ export const evmChainConfigSchema = z.strictObject({
   maxBlockRange: z.int().min(1).max(100_000).default(1_000),
   /** How many delivered blocks are remembered (by hash) to detect reorgs. */
   reorgWindow: z.int().min(1).max(10_000).default(128),
+  /**
+   * Send writes with `eth_sendRawTransactionSync` (EIP-7966) where the node has it: the receipt comes back with the
+   * send, no polling (default). A node without it, or one that does not mine within a second, is sent to plainly.
+   */
+  sendSync: z.boolean().optional(),
 });
 
 export type EvmChainConfig = z.output<typeof evmChainConfigSchema>;

@@ -32,6 +32,9 @@ import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";
 import { TxSender } from "./sender";
 
+/** Per HTTP request; a synchronous send waits for its block within it. */
+export const RPC_TIMEOUT_MS = 15_000;
+
 type DecodedLog = Log<bigint, number, false> & { eventName?: string; args?: unknown };
 
 function toChainLog(log: DecodedLog): ChainLog {
@@ -91,7 +94,7 @@ export class EvmChainPlugin implements ChainPlugin {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [_config.rpcUrl] } },
     });
-    this._rpc = new JsonRpcHttp(_config.rpcUrl, { timeoutMs: 10_000 });
+    this._rpc = deps.rpc?.get(_config.rpcUrl, deps.name) ?? new JsonRpcHttp(_config.rpcUrl, { timeoutMs: RPC_TIMEOUT_MS });
     // cacheTime 0: the follower must see each new head, not viem's cached block number.
     this._client = createPublicClient({
       chain: this._chain,
@@ -103,7 +106,7 @@ export class EvmChainPlugin implements ChainPlugin {
       this._log.debug({ err: error }, "receipt poll failed; retrying"),
     );
     if (this._signer !== undefined)
-      this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log);
+      this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log, { sync: _config.sendSync });
   }
 
   async connect(): Promise<ChainStatus> {
@@ -185,8 +188,13 @@ export class EvmChainPlugin implements ChainPlugin {
   }
 
   async waitReceipt(hash: Hex, options: { confirmations?: number; timeoutMs?: number } = {}): Promise<ChainReceipt> {
+    const confirmations = options.confirmations ?? 1;
+    // A synchronous send brought its receipt back: mined is one confirmation; deeper ones are waited for.
+    const brought = this._sender?.takeReceipt(hash);
     const receipt = toChainReceipt(
-      await this._receipts.wait(hash, options.confirmations ?? 1, options.timeoutMs ?? 60_000),
+      brought !== undefined && confirmations <= 1
+        ? formatTransactionReceipt(brought)
+        : await this._receipts.wait(hash, confirmations, options.timeoutMs ?? 60_000),
     );
     this._log.debug({ hash, block: receipt.blockNumber.toString() }, "receipt");
     return receipt;

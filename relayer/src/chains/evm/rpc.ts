@@ -37,6 +37,8 @@ export class JsonRpcHttp {
   private _queued: Array<{ call: RpcCall; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   /** HTTP requests sent (a batch counts once), for metrics and for tests that count them. */
   requests = 0;
+  /** JSON-RPC calls made, by method (each call of a batch counts): `ccgp_rpc_calls_total`. */
+  readonly calls = new Map<string, number>();
 
   constructor(
     readonly url: string,
@@ -55,6 +57,7 @@ export class JsonRpcHttp {
    * (e.g. reads under one `Promise.all`) go out as one batch.
    */
   request(method: string, params: unknown = []): Promise<unknown> {
+    this._count(method);
     return new Promise((resolve, reject) => {
       if (this._queued.length === 0) setImmediate(() => void this._flush());
       this._queued.push({ call: { method, params }, resolve, reject });
@@ -66,18 +69,10 @@ export class JsonRpcHttp {
     this._queued = [];
     if (queued.length === 1) {
       const { call, resolve, reject } = queued[0]!;
-      const body = { jsonrpc: "2.0", id: ++this._id, method: call.method, params: call.params ?? [] };
-      try {
-        const response = (await this._post(body)) as RpcResponse;
-        if (response.error !== undefined) reject(new RpcRequestError({ body, error: response.error, url: this.url }));
-        else resolve(response.result);
-      } catch (error) {
-        reject(error);
-      }
-      return;
+      return this._alone(call.method, call.params ?? []).then(resolve, reject);
     }
     try {
-      const answers = await this.batch(queued.map((q) => q.call));
+      const answers = await this._batch(queued.map((q) => q.call));
       queued.forEach((q, i) => (answers[i] instanceof Error ? q.reject(answers[i]) : q.resolve(answers[i])));
     } catch (error) {
       queued.forEach((q) => q.reject(error));
@@ -88,7 +83,32 @@ export class JsonRpcHttp {
    * Several calls in one HTTP request (a JSON-RPC batch), answered in order. Each answer is its result, or the call's
    * `RpcRequestError` (not thrown: the caller decides). Transport faults reject the whole batch.
    */
-  async batch(calls: readonly RpcCall[]): Promise<unknown[]> {
+  batch(calls: readonly RpcCall[]): Promise<unknown[]> {
+    for (const c of calls) this._count(c.method);
+    return this._batch(calls);
+  }
+
+  /**
+   * One call in an HTTP request of its own, never batched with others: for a call the node answers late (a
+   * synchronous send answers once the transaction is mined), which would hold up the calls batched with it.
+   */
+  alone(method: string, params: unknown = []): Promise<unknown> {
+    this._count(method);
+    return this._alone(method, params);
+  }
+
+  private async _alone(method: string, params: unknown): Promise<unknown> {
+    const body = { jsonrpc: "2.0", id: ++this._id, method, params };
+    const response = (await this._post(body)) as RpcResponse;
+    if (response.error !== undefined) throw new RpcRequestError({ body, error: response.error, url: this.url });
+    return response.result;
+  }
+
+  private _count(method: string): void {
+    this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
+  }
+
+  private async _batch(calls: readonly RpcCall[]): Promise<unknown[]> {
     if (calls.length === 0) return [];
     const body = calls.map((c) => ({ jsonrpc: "2.0", id: ++this._id, method: c.method, params: c.params ?? [] }));
     const answer = await this._post(body);
@@ -141,6 +161,33 @@ export class JsonRpcHttp {
       req.on("error", (error) => reject(new HttpRequestError({ body, url: this.url, cause: error, details: error.message })));
       req.end(payload);
     });
+  }
+}
+
+/**
+ * One `JsonRpcHttp` per node URL for a whole relayer: the chain plugin, its log readers and anything else that talks
+ * to the same node share its kept-alive connections, and calls made in the same turn go out as one batch whoever
+ * made them.
+ */
+export class RpcPools {
+  private readonly _pools = new Map<string, { name: string; rpc: JsonRpcHttp }>();
+
+  constructor(private readonly _options: JsonRpcHttpOptions = {}) {}
+
+  /** The connection to `url`; `name` (the chain's name in the config) labels its metrics, first come. */
+  get(url: string, name: string): JsonRpcHttp {
+    let pool = this._pools.get(url);
+    if (pool === undefined) this._pools.set(url, (pool = { name, rpc: new JsonRpcHttp(url, this._options) }));
+    return pool.rpc;
+  }
+
+  /** Calls made so far, by chain and method. */
+  *calls(): Iterable<{ chain: string; method: string; count: number }> {
+    for (const { name, rpc } of this._pools.values()) for (const [method, count] of rpc.calls) yield { chain: name, method, count };
+  }
+
+  close(): void {
+    for (const { rpc } of this._pools.values()) rpc.close();
   }
 }
 

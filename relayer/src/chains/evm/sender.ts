@@ -14,8 +14,14 @@
  * The nonce is counted here: read from the node (`pending`) once, then incremented per accepted send. A send that
  * fails is looked up by its hash: if the node has it, it counts; if not, the nonce is read from the node again
  * before the next send, so a failure never leaves a gap.
+ *
+ * Synchronous sends (EIP-7966 `eth_sendRawTransactionSync`, where the node has it): a write with no other write
+ * waiting behind it is sent so, and the node answers with its receipt once it is mined, one round trip instead of a
+ * send and receipt polls. Its turn is held until then (so a node still never sees a gapped nonce); a write that finds
+ * others behind it is sent plainly, so a busy account keeps its writes pipelined. A node without the method is asked
+ * once, then sent to plainly.
  */
-import { keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { RpcRequestError, keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type RpcTransactionReceipt } from "viem";
 import { CcgpError } from "../../errors";
 import type { Logger } from "../../log";
 import type { WriteRequest } from "../types";
@@ -31,6 +37,17 @@ const FEE_TTL_MS = 1_000;
  */
 const GAS_MARGIN_PERCENT = 50n;
 const GAS_MARGIN_FIXED = 150_000n;
+
+/** How long a synchronous send is waited for before the node is taken for one that does not mine on arrival (ms). */
+const SYNC_PATIENCE_MS = 1_000;
+/** Receipts of synchronous sends kept for `takeReceipt`, at most (the oldest are dropped: waiters then poll). */
+const KEPT_RECEIPTS = 256;
+
+/** A node's answer to a method it does not have: JSON-RPC "method not found", or a refusal that says so. */
+function isUnsupported(error: unknown): boolean {
+  if (!(error instanceof RpcRequestError)) return false;
+  return error.code === -32601 || error.code === -32004 || /not (supported|found|available)|does not exist|unsupported/i.test(error.details);
+}
 
 type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
 
@@ -49,6 +66,11 @@ export class TxSender {
   /** The largest estimate seen per function: `to:selector`. */
   private readonly _learned = new Map<string, bigint>();
   private _tail: Promise<void> = Promise.resolve();
+  /** Writes that took a place in the send order and have not given it up. */
+  private _queued = 0;
+  /** Whether the node has `eth_sendRawTransactionSync`: unknown until the first try. */
+  private _sync: boolean | undefined;
+  private readonly _receipts = new Map<Hex, RpcTransactionReceipt>();
   private _fees: { value: Promise<Fees>; at: number } | undefined;
 
   constructor(
@@ -57,7 +79,17 @@ export class TxSender {
     private readonly _signer: LocalAccount,
     private readonly _chain: Chain,
     private readonly _log: Logger,
-  ) {}
+    options: { sync?: boolean } = {},
+  ) {
+    if (options.sync === false) this._sync = false;
+  }
+
+  /** The receipt a synchronous send brought back, once (then forgotten); `undefined` if there is none. */
+  takeReceipt(hash: Hex): RpcTransactionReceipt | undefined {
+    const receipt = this._receipts.get(hash);
+    this._receipts.delete(hash);
+    return receipt;
+  }
 
   get address(): Address {
     return this._signer.address;
@@ -91,10 +123,18 @@ export class TxSender {
 
   /** A place in the send order, taken when `send` is called. */
   private _reserve(): { ready: Promise<void>; release: () => void } {
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
     const ready = this._tail;
     this._tail = ready.then(() => done);
+    this._queued += 1;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this._queued -= 1;
+      resolve();
+    };
     return { ready, release };
   }
 
@@ -150,7 +190,9 @@ export class TxSender {
         : await this._signer.signTransaction({ ...base, type: "eip1559", ...fees });
     const hash = keccak256(raw);
     try {
-      await this._rpc.request("eth_sendRawTransaction", [raw]);
+      // Alone in the order (this write's own place): nothing waits behind a synchronous send.
+      if (this._sync !== false && this._queued === 1) await this._sendSync(raw, hash);
+      else await this._rpc.request("eth_sendRawTransaction", [raw]);
     } catch (error) {
       if (await this._known(hash)) {
         this._nonce = nonce + 1;
@@ -161,6 +203,47 @@ export class TxSender {
     }
     this._nonce = nonce + 1;
     return hash;
+  }
+
+  /**
+   * Sends and waits for the block in one call. A node without the method gets the plain send, and is not asked
+   * again. A node that has not mined it within `SYNC_PATIENCE_MS` (a chain with a block time, or one not mining)
+   * is no longer waited for: the turn is given up once the node is seen to hold the transaction, its receipt is
+   * polled for, and later writes are sent plainly.
+   */
+  private async _sendSync(raw: Hex, hash: Hex): Promise<void> {
+    const answer = this._rpc.alone("eth_sendRawTransactionSync", [raw]) as Promise<RpcTransactionReceipt>;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), SYNC_PATIENCE_MS)));
+    let receipt: RpcTransactionReceipt | "late";
+    try {
+      receipt = await Promise.race([answer, late]);
+    } catch (error) {
+      if (this._sync !== undefined || !isUnsupported(error)) throw error;
+      this._sync = false;
+      this._log.info({ chainId: this._chain.id }, "node has no eth_sendRawTransactionSync: sending plainly, receipts by polling");
+      await this._rpc.request("eth_sendRawTransaction", [raw]);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (receipt === "late") {
+      this._sync = false;
+      this._log.info({ chainId: this._chain.id, hash, patienceMs: SYNC_PATIENCE_MS }, "node did not mine a synchronous send in time: sending plainly from now on");
+      answer.then(
+        (r) => this._keep(hash, r),
+        () => undefined,
+      );
+      if (!(await this._known(hash))) throw new Error(`node did not answer the synchronous send of ${hash} in ${SYNC_PATIENCE_MS} ms and does not have it`);
+      return;
+    }
+    this._sync = true;
+    this._keep(hash, receipt);
+  }
+
+  private _keep(hash: Hex, receipt: RpcTransactionReceipt): void {
+    this._receipts.set(hash, receipt);
+    if (this._receipts.size > KEPT_RECEIPTS) this._receipts.delete(this._receipts.keys().next().value!);
   }
 
   /** Whether the node has the transaction (a send that failed on the way back, or was retried, may still have arrived). */
