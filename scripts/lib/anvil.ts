@@ -86,6 +86,14 @@ export interface AnvilOptions {
    * Calls at a block older than that fail.
    */
   keptStates?: number;
+  /**
+   * The EVM rules the node runs (anvil `--hardfork`), default `cancun`: what the contracts are compiled for. From
+   * Prague on, every block writes its parent's hash into the EIP-2935 history contract (8,191 slots), so the state
+   * grows by a slot a block, and anvil, which rebuilds the whole state root for each block, spends more CPU on each
+   * one as the chain grows: 1.0 ms per plain transfer at block 500, 6.9 ms at block 5,000, against a flat 0.65 ms
+   * under Cancun (measured with anvil 1.7.1 on this machine).
+   */
+  hardfork?: string;
   timeoutMs?: number;
 }
 
@@ -107,7 +115,7 @@ async function answers(url: string, chainId: number): Promise<boolean> {
 /** Starts a real anvil node on 127.0.0.1 and waits until it answers JSON-RPC. */
 export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
-  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--silent"];
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--hardfork", opts.hardfork ?? "cancun", "--silent"];
   if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
   if (opts.blockTime && opts.mixedMining) args.push("--mixed-mining");
   if (opts.statePath) args.push("--state", opts.statePath);

@@ -4,6 +4,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { countersignatureTypes } from "../../relayer/src/amdp";
 import { fastAccount, forceSecp256k1Backend, recoverHashSigner, secp256k1Backend } from "../../relayer/src/keys/secp256k1";
 import { flipByte } from "../helpers/amdp";
+import { expectCcgpError } from "./helpers/errors";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -68,10 +69,11 @@ describe("relayer/keys: secp256k1 (native libsecp256k1, viem's JavaScript as the
       it("throws on an unrecoverable (r, s): r = 0, r >= n, a bad v", async function () {
         const hash = keccak256(toHex("bad"));
         const s = `${"11".repeat(32)}`;
-        await expect(recoverHashSigner(hash, `0x${"00".repeat(32)}${s}1b`)).to.be.rejected;
-        await expect(recoverHashSigner(hash, `0x${SECP256K1_N.toString(16)}${s}1b`)).to.be.rejected;
+        // The same refusal on both backends.
+        await expectCcgpError(() => recoverHashSigner(hash, `0x${"00".repeat(32)}${s}1b`), "SIGNATURE_UNRECOVERABLE");
+        await expectCcgpError(() => recoverHashSigner(hash, `0x${SECP256K1_N.toString(16)}${s}1b`), "SIGNATURE_UNRECOVERABLE");
         const good = await privateKeyToAccount(generatePrivateKey()).sign({ hash });
-        await expect(recoverHashSigner(hash, `${good.slice(0, 130)}1d` as Hex)).to.be.rejected;
+        await expectCcgpError(() => recoverHashSigner(hash, `${good.slice(0, 130)}1d` as Hex), "SIGNATURE_UNRECOVERABLE");
       });
     });
   }

@@ -31,6 +31,25 @@ describe("scripts: local anvil chains", function () {
     for (const port of ports) expect(port).to.be.within(20000, ephemeralLow - 1);
   });
 
+  it("runs the Cancun rules the contracts are compiled for unless told otherwise: no block-hash history in the state", async function () {
+    // From Prague on, each block writes its parent's hash into the EIP-2935 contract: the state grows a slot a block,
+    // and anvil rebuilds the whole state root for every block. Cancun blocks carry no `requestsHash` (EIP-7685).
+    const [cancun, prague] = await Promise.all([startAnvil({ name: "c", chainId: 7106 }), startAnvil({ name: "p", chainId: 7107, hardfork: "prague" })]);
+    try {
+      const latest = async (url: string) => {
+        const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+        await provider.send("anvil_mine", ["0x3"]);
+        const block = (await provider.send("eth_getBlockByNumber", ["latest", false])) as Record<string, unknown>;
+        provider.destroy();
+        return block;
+      };
+      expect(await latest(cancun.url)).to.not.have.property("requestsHash");
+      expect(await latest(prague.url)).to.have.property("requestsHash");
+    } finally {
+      await Promise.all([cancun.stop(), prague.stop()]);
+    }
+  });
+
   it("names a chain that cannot start", async function () {
     const a = await startAnvil({ name: "a", chainId: 7103 });
     try {

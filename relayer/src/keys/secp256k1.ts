@@ -19,6 +19,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
+import { CcgpError } from "../errors";
 import { privateKeyToAccount, publicKeyToAddress, sign as nobleSign, toAccount, type PrivateKeyAccount } from "viem/accounts";
 
 /** `secp256k1/bindings`: the package's checked API over the native addon only (its main entry falls back to `elliptic`). */
@@ -55,7 +56,15 @@ export function forceSecp256k1Backend(backend: "native" | "js" | undefined): voi
 
 /** The address that signed `hash` (65-byte r || s || v, v 27/28 or 0/1); throws if (r, s) is not recoverable. */
 export async function recoverHashSigner(hash: Hex, signature: Hex): Promise<Address> {
-  const addon = native();
+  try {
+    return await recoverWith(native(), hash, signature);
+  } catch (error) {
+    // One refusal whichever backend ran (their own messages differ).
+    throw new CcgpError("SIGNATURE_UNRECOVERABLE", `no public key recovers from signature ${signature.slice(0, 12)}...: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+  }
+}
+
+async function recoverWith(addon: Binding | undefined, hash: Hex, signature: Hex): Promise<Address> {
   if (addon === undefined) return recoverAddress({ hash, signature });
   const bytes = hexToBytes(signature);
   if (bytes.length !== 65) throw new Error(`signature is ${bytes.length} bytes, expected 65`);

@@ -1,8 +1,9 @@
 /**
  * Watches the ledger state of every unfinished journaled transaction and enqueues what it calls for: endorsement
  * when Executed, compensation of this relayer's completed writes when Compensating, expiry after the deadline. It is
- * woken by the ledger events the governance view follows, and also sweeps all unfinished transactions at an interval,
- * so a missed event or a restart never leaves one behind. Item ids are per transaction and step: enqueuing twice is
+ * woken by the ledger's state changes the governance view follows, and also sweeps the unfinished transactions at an
+ * interval, so a missed event or a restart never leaves one behind; a sweep leaves out those checked within the
+ * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and step: enqueuing twice is
  * a no-op.
  */
 import type { Hex } from "viem";
@@ -20,6 +21,8 @@ const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 
 
 export class Reconciler {
   private readonly _dirty = new Set<string>();
+  /** When each unfinished entry (`txId:role`) was last checked (ms). */
+  private _checkedAt = new Map<string, number>();
   private _wake: (() => void) | undefined;
 
   constructor(
@@ -42,7 +45,7 @@ export class Reconciler {
       const dirty = [...this._dirty] as Hex[];
       this._dirty.clear();
       const entries = sweep
-        ? this._rt.journal.unfinished()
+        ? this._due()
         : dirty.flatMap((txId) => this._rt.journal.find(txId)).filter((e) => e.status !== "finished" && e.status !== "failed");
       // In chunks checked together: their ledger reads go out as one JSON-RPC batch.
       for (let i = 0; i < entries.length && !signal.aborted; i += CHECK_CHUNK)
@@ -55,6 +58,22 @@ export class Reconciler {
         );
       await this._pause(signal);
     }
+  }
+
+  /** The unfinished entries not checked within the sweep interval; forgets the finished ones. */
+  private _due(): JournalEntry[] {
+    const now = this._rt.clock();
+    const unfinished = this._rt.journal.unfinished();
+    const checkedAt = new Map<string, number>();
+    const due: JournalEntry[] = [];
+    for (const entry of unfinished) {
+      const key = `${entry.txId}:${entry.role}`;
+      const at = this._checkedAt.get(key);
+      if (at !== undefined) checkedAt.set(key, at);
+      if (at === undefined || now - at >= this._sweepMs) due.push(entry);
+    }
+    this._checkedAt = checkedAt;
+    return due;
   }
 
   private _pause(signal: AbortSignal): Promise<void> {
@@ -73,6 +92,7 @@ export class Reconciler {
   async check(entry: JournalEntry): Promise<void> {
     const rt = this._rt;
     const tx = await rt.gov.ledger.read("transaction", [entry.txId]);
+    this._checkedAt.set(`${entry.txId}:${entry.role}`, rt.clock());
     const moved = tx.state !== entry.ledgerState;
     if (moved) rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
     // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
