@@ -252,10 +252,10 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
     if (s !== undefined && s.lastSeen > 0) rt.metrics.record({ type: "peerHeartbeat", peer: id, at: s.lastSeen * 1000 });
   }
   // Our own ledger writes wake it at once (their receipts are in hand before the follower sees their logs).
-  rt.writer.onSent((txId) => reconciler.notify(txId));
+  rt.writer.onSent((txId, state) => reconciler.notify(txId, state));
   rt.view.onChange((change) => {
     // Only a state change calls for new work (the sweep still checks everything unfinished).
-    if (change.type === "ledger" && change.event === "TxTransitioned") reconciler.notify(change.txId);
+    if (change.type === "ledger" && change.event === "TxTransitioned") reconciler.notify(change.txId, change.state);
     if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);
     if (change.type === "heartbeat" && change.id !== rt.me.service.id)
       rt.metrics.record({ type: "peerHeartbeat", peer: change.id, at: change.at * 1000 });

@@ -69,7 +69,8 @@ export type ViewChange =
   | { type: "institution"; id: number }
   | { type: "account"; address: Address }
   | { type: "appKeyRotated"; appId: Hex }
-  | { type: "ledger"; txId: Hex; event: string };
+  /** `state`: the state a `TxTransitioned` moved the transaction to. */
+  | { type: "ledger"; txId: Hex; event: string; state?: number };
 
 const fingerprintOf = (bytes32: Hex): string => bytes32.slice(2).toLowerCase();
 
@@ -255,7 +256,8 @@ export class GovernanceView {
     if (at === c.ledger.address.toLowerCase()) {
       const e = decode(c.ledger.abi);
       if (e === undefined || typeof e.args.txId !== "string") return undefined;
-      return { type: "ledger", txId: e.args.txId as Hex, event: e.eventName };
+      const state = e.eventName === "TxTransitioned" ? Number(e.args.to) : undefined;
+      return { type: "ledger", txId: e.args.txId as Hex, event: e.eventName, ...(state === undefined ? {} : { state }) };
     }
     if (at === c.apps.address.toLowerCase()) {
       const e = decode(c.apps.abi);

@@ -58,7 +58,10 @@ export type LedgerOp =
  * `sent`: this call changed the ledger (`transitioned`: it moved an opened transaction to another state, a
  * `TxTransitioned`; opening is not one); `already`: it was done before; `moot`: the ledger moved on without it.
  */
-export type WriteOutcome = { outcome: "sent"; tx: Hex; transitioned: boolean } | { outcome: "already" } | { outcome: "moot"; reason: string };
+export type WriteOutcome =
+  | { outcome: "sent"; tx: Hex; transitioned: boolean; state?: number }
+  | { outcome: "already" }
+  | { outcome: "moot"; reason: string };
 
 const TX_TRANSITIONED = toEventSelector(getAbiItem({ abi: ledgerAbi, name: "TxTransitioned" }));
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
@@ -92,8 +95,16 @@ function txIdOf(op: LedgerOp): Hex | undefined {
   return "txId" in op ? op.txId : undefined;
 }
 
+export interface PerformOptions {
+  /**
+   * Endorse only: the write is prepared (gas) at once and sent only if this resolves true; false cancels it
+   * (`CHAIN_WRITE_CANCELLED`). Lets a caller check something else while the write is being prepared.
+   */
+  proceed?: Promise<boolean>;
+}
+
 export class LedgerWriter {
-  private readonly _sentListeners: Array<(txId: Hex) => void> = [];
+  private readonly _sentListeners: Array<(txId: Hex, state: number) => void> = [];
 
   constructor(
     private readonly _c: GovernanceContracts,
@@ -109,18 +120,18 @@ export class LedgerWriter {
    * `TxTransitioned`): this relayer knows it before its confirmed log follower does (the reconciler reads the ledger
    * on it).
    */
-  onSent(listener: (txId: Hex) => void): void {
+  onSent(listener: (txId: Hex, state: number) => void): void {
     this._sentListeners.push(listener);
   }
 
   /** Performs one operation if it is still needed. Contract refusals that are not "already done" are thrown. */
-  async perform(op: LedgerOp): Promise<WriteOutcome> {
+  async perform(op: LedgerOp, options: PerformOptions = {}): Promise<WriteOutcome> {
     try {
-      const outcome = await this._perform(op);
+      const outcome = await this._perform(op, options);
       const txId = txIdOf(op);
       if (outcome.outcome === "sent") {
         this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
-        if (txId !== undefined && outcome.transitioned) for (const listener of this._sentListeners) listener(txId);
+        if (txId !== undefined && outcome.state !== undefined) for (const listener of this._sentListeners) listener(txId, outcome.state);
       }
       this._log.debug({ op: op.op, txId, ...outcome }, "ledger write");
       return outcome;
@@ -130,7 +141,7 @@ export class LedgerWriter {
     }
   }
 
-  private _perform(op: LedgerOp): Promise<WriteOutcome> {
+  private _perform(op: LedgerOp, options: PerformOptions): Promise<WriteOutcome> {
     switch (op.op) {
       case "open":
         return this._open(op);
@@ -139,7 +150,7 @@ export class LedgerWriter {
       case "recordResults":
         return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "endorse":
-        return this._endorse(op.txId, op.resultSetHash, op.checked === true);
+        return this._endorse(op.txId, op.resultSetHash, op.checked === true, options.proceed);
       case "recordCompensation":
         return this._recordCompensation(op.compensation);
       case "retryStep":
@@ -155,8 +166,10 @@ export class LedgerWriter {
 
   private _sent(receipt: ChainReceipt): WriteOutcome {
     const ledger = this._c.ledger.address.toLowerCase();
-    const transitioned = receipt.logs.some((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED);
-    return { outcome: "sent", tx: receipt.transactionHash, transitioned };
+    // The last transition in the receipt: the state the write left the transaction in (`to` is the third topic).
+    const last = receipt.logs.filter((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED).at(-1);
+    if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash, transitioned: false };
+    return { outcome: "sent", tx: receipt.transactionHash, transitioned: true, state: Number(BigInt(last.topics[3]!)) };
   }
 
   private async _state(txId: Hex) {
@@ -232,7 +245,7 @@ export class LedgerWriter {
     return events.length > 0;
   }
 
-  private async _endorse(txId: Hex, resultSetHash: Hex, checked: boolean): Promise<WriteOutcome> {
+  private async _endorse(txId: Hex, resultSetHash: Hex, checked: boolean, proceed?: Promise<boolean>): Promise<WriteOutcome> {
     if (!checked) {
       const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
       if (endorsed) return { outcome: "already" };
@@ -240,7 +253,7 @@ export class LedgerWriter {
     }
     // A race with the read (another endorsement of ours, the state moved) is refused at estimation and decoded here.
     try {
-      const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash]);
+      const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash], proceed === undefined ? {} : { proceed });
       return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerAlreadyEndorsed")) return { outcome: "already" };

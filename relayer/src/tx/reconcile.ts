@@ -19,6 +19,8 @@ const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
+const verifyItem = (txId: Hex): OutboxInput => ({ id: `verify:${txId}`, kind: "ledger-write", payload: { type: "verify", txId } });
+
 export class Reconciler {
   private readonly _dirty = new Set<string>();
   /** When each unfinished entry (`txId:role`) was last checked (ms). */
@@ -31,10 +33,20 @@ export class Reconciler {
     private readonly _sweepMs: number,
   ) {}
 
-  /** A ledger event named `txId`: check it soon. */
-  notify(txId: Hex): void {
+  /**
+   * A ledger event named `txId`: check it soon. `state`, when the event says which state the transaction moved to:
+   * Executed calls for the endorsement at once, before the check's ledger read (one round trip sooner).
+   */
+  notify(txId: Hex, state?: number): void {
+    if (state === TxState.Executed && this._rt.config.runtime.verify) this._verifyNow(txId);
     this._dirty.add(txId.toLowerCase());
     this._wake?.();
+  }
+
+  private _verifyNow(txId: Hex): void {
+    const rt = this._rt;
+    const entry = rt.journal.find(txId).find((e) => e.status !== "finished" && e.status !== "failed");
+    if (entry !== undefined && rt.store.enqueue(verifyItem(entry.txId))) rt.worker.kick();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -110,8 +122,7 @@ export class Reconciler {
   private _work(entry: JournalEntry, tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number }): OutboxInput[] {
     const rt = this._rt;
     const prefix = prefixOf(entry.role);
-    if (tx.state === TxState.Executed && rt.config.runtime.verify)
-      return [{ id: `verify:${entry.txId}`, kind: "ledger-write", payload: { type: "verify", txId: entry.txId } }];
+    if (tx.state === TxState.Executed && rt.config.runtime.verify) return [verifyItem(entry.txId)];
     if (tx.state === TxState.Compensating)
       return this._mySteps(entry)
         .filter((k) => bit(tx.doneMask, k) && bit(tx.writeMask, k) && !bit(tx.undoneMask, k))
