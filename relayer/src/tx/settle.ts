@@ -5,7 +5,6 @@
  */
 import { zeroHash, type Hex } from "viem";
 import { ContractError, isRevert } from "../governance/contract";
-import { CcgpError } from "../errors";
 import type { LedgerOp, WriteOutcome } from "../governance/writer";
 import type { OutboxItem } from "../store";
 import { TxState, resultSetHash, type LedgerResult } from "../../../scripts/lib/ledger-types";
@@ -43,7 +42,8 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   try {
     outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: tx.resultSetHash, checked: true }, { proceed: agrees });
   } catch (error) {
-    if (!(error instanceof CcgpError && error.code === "CHAIN_WRITE_CANCELLED")) throw error;
+    // Cancelled because the observation disagrees (the write's own faults, and the observation's, are thrown).
+    if (await agrees.then((yes) => yes, () => true)) throw error;
     const hash = await observing;
     rt.log.error({ txId, recorded: tx.resultSetHash, observed: hash }, "recorded results differ from the sub-chain: endorsing what was observed");
     outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: hash, checked: true });
