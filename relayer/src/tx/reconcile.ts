@@ -3,8 +3,8 @@
  * when Executed, compensation of this relayer's completed writes when Compensating, expiry after the deadline. It is
  * woken by the ledger's state changes the governance view follows, and also sweeps the unfinished transactions at an
  * interval, so a missed event or a restart never leaves one behind; a sweep leaves out those checked within the
- * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and step: enqueuing twice is
- * a no-op.
+ * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and
+ * step: enqueuing twice is a no-op.
  */
 import type { Hex } from "viem";
 import { sleep } from "../chains/follow";
