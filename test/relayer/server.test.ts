@@ -148,8 +148,7 @@ describe("relayer/server", function () {
 
   it("keeps a connection alive between calls, and checks the server's pin again before each request on it", async function () {
     let handshakes = 0;
-    const count = () => (handshakes += 1);
-    (server as unknown as { _server: import("node:tls").Server })._server.on("secureConnection", count);
+    const stopCounting = server.onConnection(() => (handshakes += 1));
     try {
       const material = tls(pinned);
       const pins = new Set([certificateFingerprint(serverId.cert)]);
@@ -164,14 +163,13 @@ describe("relayer/server", function () {
       pins.add(certificateFingerprint(serverId.cert));
       expect((await c.call(`${url}/amdp/packet`, { body: {} })).status).to.equal(202);
     } finally {
-      (server as unknown as { _server: import("node:tls").Server })._server.off("secureConnection", count);
+      stopCounting();
     }
   });
 
   it("opens every new connection with a full, checked handshake: no TLS session resumption, which skips the pin check", async function () {
     const resumed: boolean[] = [];
-    const onConnection = (socket: import("node:tls").TLSSocket) => resumed.push(socket.isSessionReused());
-    (server as unknown as { _server: import("node:tls").Server })._server.on("secureConnection", onConnection);
+    const stopWatching = server.onConnection((connection) => resumed.push(connection.resumed));
     try {
       const material = tls(pinned);
       const pins = new Set([certificateFingerprint(serverId.cert)]);
@@ -187,7 +185,7 @@ describe("relayer/server", function () {
       const refused = await Promise.allSettled(Array.from({ length: 12 }, () => c.call(`${url}/amdp/packet`, { body: {} })));
       expect(refused.map((r) => r.status === "rejected" && (r.reason as CcgpError).code)).to.deep.equal(Array(12).fill("PEER_NOT_PINNED"));
     } finally {
-      (server as unknown as { _server: import("node:tls").Server })._server.off("secureConnection", onConnection);
+      stopWatching();
     }
   });
 
@@ -195,7 +193,7 @@ describe("relayer/server", function () {
     const c = client(pinned);
     expect((await c.call(`${url}/amdp/packet`, { body: {} })).status).to.equal(202);
     // The server drops every idle connection, as its keep-alive timeout would.
-    (server as unknown as { _server: import("node:https").Server })._server.closeIdleConnections();
+    server.closeIdleConnections();
     const before = handled;
     expect((await c.call(`${url}/amdp/packet`, { body: { again: true } })).status).to.equal(202);
     expect(handled).to.equal(before + 1);

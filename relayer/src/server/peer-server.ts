@@ -112,6 +112,21 @@ export class PeerServer {
     return this._server.address() as AddressInfo;
   }
 
+  /**
+   * Calls `listener` after each completed mutual-TLS handshake (`resumed`: a resumed TLS session); returns the
+   * function that stops it. For connection metrics and for tests that count handshakes.
+   */
+  onConnection(listener: (connection: { resumed: boolean }) => void): () => void {
+    const handler = (socket: TLSSocket): void => listener({ resumed: socket.isSessionReused() });
+    this._server.on("secureConnection", handler);
+    return () => void this._server.off("secureConnection", handler);
+  }
+
+  /** Closes kept-alive connections with no request in flight (as the keep-alive timeout would): peers handshake again. */
+  closeIdleConnections(): void {
+    this._server.closeIdleConnections();
+  }
+
   async stop(): Promise<void> {
     if (!this._server.listening) return;
     const closed = new Promise<void>((resolve) => this._server.close(() => resolve()));
