@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { createPublicClient, http, type Hex } from "viem";
+import { createPublicClient, http, keccak256, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
-import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
+import { JsonRpcHttp, MAX_BATCH } from "../../relayer/src/chains/evm/rpc";
 import { revertOf } from "../../relayer/src/governance/contract";
 import { silentLogger } from "../../relayer/src/log";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
@@ -200,6 +200,16 @@ describe("relayer/chains: JSON-RPC over kept-alive HTTP", function () {
     expect(head.status).to.equal("fulfilled");
     expect(bad.status).to.equal("rejected");
     expect(((bad as PromiseRejectedResult).reason as Error).name).to.equal("RpcRequestError");
+    rpc.close();
+  });
+
+  it("splits a burst of calls into batches of at most MAX_BATCH (nodes bound a batch), each answered in order", async function () {
+    const rpc = new JsonRpcHttp(node.url);
+    const n = MAX_BATCH * 2 + 5;
+    const inputs = Array.from({ length: n }, (_, i) => toHex(i, { size: 32 }));
+    const answers = await Promise.all(inputs.map((input) => rpc.request("web3_sha3", [input])));
+    expect(rpc.requests).to.equal(3);
+    expect(answers).to.deep.equal(inputs.map((input) => keccak256(input)));
     rpc.close();
   });
 });
