@@ -81,8 +81,8 @@ export interface AnvilOptions {
   statePath?: string;
   /**
    * Keep the states of only this many recent blocks, in memory (anvil `--prune-history`): older ones are dropped,
-   * not written to disk. Without it anvil writes each old block's state to disk, which slows mining as the chain
-   * grows (local transactions took about a quarter longer after 2,000 blocks) and filled this machine's disk once.
+   * not written to disk. Without it anvil writes each old block's state to disk: slower mining, and it filled this
+   * machine's disk once. (Most of the slowdown as a chain grows was the hardfork's: see `hardfork`.)
    * Calls at a block older than that fail.
    */
   keptStates?: number;

@@ -89,9 +89,14 @@ describe("relayer/chains: synchronous sends (eth_sendRawTransactionSync)", funct
     await emit(plugin, emitter, 4n); // the node has the method
     await rpc().request("evm_setAutomine", [false]);
     try {
+      const head = await client().getBlockNumber();
       const started = Date.now();
       const hash = await emit(plugin, emitter, 5n);
       expect(Date.now() - started).to.be.at.least(900); // the patience, not the node's 30 s
+      // Taken as sent without a block: the node was seen to hold it (one lookup by hash), and nothing was mined.
+      expect(calls("eth_getTransactionByHash")).to.equal(1);
+      expect(await client().getBlockNumber()).to.equal(head);
+      expect(await client().getTransaction({ hash })).to.include({ blockNumber: null });
       const second = await emit(plugin, emitter, 6n);
       expect(calls("eth_sendRawTransactionSync")).to.equal(2);
       expect(calls("eth_sendRawTransaction")).to.equal(1);

@@ -55,11 +55,12 @@ export type LedgerOp =
   | { op: "reportRefusal"; packet: WireSignedPacket };
 
 /**
- * `sent`: this call changed the ledger (`transitioned`: it moved an opened transaction to another state, a
- * `TxTransitioned`; opening is not one); `already`: it was done before; `moot`: the ledger moved on without it.
+ * `sent`: this call changed the ledger (`state`: the state it moved an opened transaction to, from its receipt's
+ * last `TxTransitioned`; none if it moved none, opening included); `already`: it was done before; `moot`: the ledger
+ * moved on without it.
  */
 export type WriteOutcome =
-  | { outcome: "sent"; tx: Hex; transitioned: boolean; state?: number }
+  | { outcome: "sent"; tx: Hex; state?: number }
   | { outcome: "already" }
   | { outcome: "moot"; reason: string };
 
@@ -168,8 +169,8 @@ export class LedgerWriter {
     const ledger = this._c.ledger.address.toLowerCase();
     // The last transition in the receipt: the state the write left the transaction in (`to` is the third topic).
     const last = receipt.logs.filter((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED).at(-1);
-    if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash, transitioned: false };
-    return { outcome: "sent", tx: receipt.transactionHash, transitioned: true, state: Number(BigInt(last.topics[3]!)) };
+    if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash };
+    return { outcome: "sent", tx: receipt.transactionHash, state: Number(BigInt(last.topics[3]!)) };
   }
 
   private async _state(txId: Hex) {

@@ -15,7 +15,7 @@ import { GovernanceSync } from "../../../relayer/src/governance/sync";
 import { GovernanceView } from "../../../relayer/src/governance/view";
 import { LedgerWriter, type LedgerOp } from "../../../relayer/src/governance/writer";
 import { silentLogger } from "../../../relayer/src/log";
-import { NO_DEPENDENCY, Side } from "../../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side, TxState } from "../../../scripts/lib/ledger-types";
 import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";
 import { accountOn, appSigned, batchOnA, council, countersigned, custodyPacket, randomHex, sideConfig, stateOf, until, world, type World } from "./helpers/world";
@@ -100,24 +100,30 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
       steps: [{ side: Side.Target, subchain: route.targetSubchain, operation: 1, dependsOn: NO_DEPENDENCY }],
       deadline: packet.deadline.toString(),
     };
-    // `transitioned`: whether the write moved an opened transaction's state (what wakes the reconciler).
-    expect(await writerA.perform(open)).to.include({ outcome: "sent", transitioned: false });
+    // `state`: the state the write moved an opened transaction to, if any (what wakes the reconciler).
+    const opened = await writerA.perform(open);
+    expect(opened.outcome).to.equal("sent");
+    expect(opened).to.not.have.property("state");
     expect(await writerA.perform(open)).to.deep.equal({ outcome: "already" });
     const retry: LedgerOp = { op: "retryStep", txId: packet.txId, step: 0, reason: "rpc timeout", attempt: 1 };
-    expect(await writerB.perform(retry)).to.include({ outcome: "sent", transitioned: false });
+    const retried = await writerB.perform(retry);
+    expect(retried.outcome).to.equal("sent");
+    expect(retried).to.not.have.property("state");
     expect(await writerB.perform(retry)).to.deep.equal({ outcome: "already" });
 
     const result = { txId: packet.txId, step: 0, subchain: route.targetSubchain, subchainTx: randomHex(), blockNumber: "7", resultHash: randomHex(), operation: 1, success: true, stateVersion: "1" };
     const wrongRecorder = await expectCcgpError(() => writerA.perform({ op: "recordResult", result, fromBlock: "0" }), "CONTRACT_REVERTED");
     expect((wrongRecorder as ContractError).errorName).to.equal("LedgerUnauthorizedRecorder");
-    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.include({ outcome: "sent", transitioned: true });
+    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.include({ outcome: "sent", state: TxState.Executed });
     expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.deep.equal({ outcome: "already" });
     expect(await stateOf(w, packet.txId)).to.equal("Executed");
 
     const tx = await gov.ledger.read("transaction", [packet.txId]);
-    expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", transitioned: false });
+    const first = await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash });
+    expect(first.outcome).to.equal("sent");
+    expect(first).to.not.have.property("state");
     expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({ outcome: "already" });
-    expect(await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", transitioned: true });
+    expect(await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", state: TxState.Confirmed });
     expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
     expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
     expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");
