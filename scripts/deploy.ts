@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const cfg = loadConsortium(file);
   const deployer = await scriptSigner(hre.ethers.provider, () => hre.ethers.getSigners());
   console.log(`consortium "${cfg.name}" from ${file} on network ${hre.network.name}, deployer ${await deployer.getAddress()}`);
-  const { membership, voting, pipes, services, chains, credit, record } = await deployGovernance(deployer, cfg, {
+  const { membership, voting, pipes, services, chains, credit, attesters, record } = await deployGovernance(deployer, cfg, {
     network: hre.network.name,
     recordDir: process.env.CCGP_DEPLOYMENTS ?? ".deployments",
     log: (line) => console.log(`  ${line}`),
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     ["services", services],
     ["chains", chains],
     ["credit", credit],
+    ["attesters", attesters],
   ];
   for (const [name, c] of addresses) console.log(`${name.padEnd(10)} ${await c.getAddress()}`);
   console.log(`record     ${JSON.stringify(record)}`);

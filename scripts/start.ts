@@ -28,6 +28,7 @@ const CONTRACT_LABELS: Record<string, string> = {
   chains: "ChainRegistry",
   pipes: "PipeRegistry",
   credit: "CreditScore",
+  attesters: "AttesterRegistry",
   ledger: "TransactionLedger",
   ledgerRecovery: "LedgerRecovery",
 };

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ZeroAddress, type BaseContract, type Signer } from "ethers";
 import {
+  AttesterRegistry__factory,
   ChainRegistry__factory,
   CreditScore__factory,
   LedgerRecovery__factory,
@@ -10,6 +11,7 @@ import {
   PipeRegistry__factory,
   ServiceRegistry__factory,
   VotingTickets__factory,
+  type AttesterRegistry,
   type ChainRegistry,
   type CreditScore,
   type LedgerRecovery,
@@ -21,7 +23,7 @@ import {
 } from "../../typechain-types";
 import { attributesBytes, identityHash, type ConsortiumConfig } from "./consortium-config";
 import { ledgerRules } from "./ledger-rules";
-import { membershipRules, registryRules } from "./rules";
+import { attesterRules, membershipRules, registryRules } from "./rules";
 import { recordPath, type DeploymentRecord } from "./record";
 
 export type { DeploymentRecord } from "./record";
@@ -33,6 +35,8 @@ export interface GovernanceContracts {
   chains: ChainRegistry;
   pipes: PipeRegistry;
   credit: CreditScore;
+  /** The attester set every sub-chain gateway copies (k of n, by vote). */
+  attesters: AttesterRegistry;
   ledger: TransactionLedger;
   /** The ledger's failure-path module (runs inside the ledger by delegatecall). */
   ledgerRecovery: LedgerRecovery;
@@ -52,7 +56,7 @@ export class DeployError extends Error {
   }
 }
 
-type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit" | "ledgerRecovery" | "ledger";
+type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit" | "attesters" | "ledgerRecovery" | "ledger";
 
 /** The record of one run: read from its file, written after every finished step. */
 interface Run {
@@ -104,7 +108,7 @@ async function step<T extends BaseContract>(
 
 /**
  * Deploys Membership and VotingTickets, bootstraps the genesis set, then deploys the registries (pipes, services,
- * chains, credit), wires them and installs their rules, step by step. Each finished step is recorded, so running
+ * chains, credit, attesters), wires them and installs their rules, step by step. Each finished step is recorded, so running
  * it again on the same network does nothing twice and reports what it found.
  */
 export async function deployGovernance(
@@ -171,7 +175,7 @@ async function deployRegistries(
   run: Run,
   cfg: ConsortiumConfig,
   core: Pick<GovernanceContracts, "membership" | "voting">,
-): Promise<Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit">> {
+): Promise<Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit" | "attesters">> {
   const { deployer, record } = run;
   const [m, v] = [await core.membership.getAddress(), await core.voting.getAddress()];
   const pipes = await step(run, "pipes", "PipeRegistry", (a) => PipeRegistry__factory.connect(a, deployer), () => {
@@ -189,7 +193,10 @@ async function deployRegistries(
   const credit = await step(run, "credit", "CreditScore", (a) => CreditScore__factory.connect(a, deployer), () =>
     new CreditScore__factory(deployer).deploy(m, v, p, cfg.credit),
   );
-  return { pipes, services, chains, credit };
+  const attesters = await step(run, "attesters", "AttesterRegistry", (a) => AttesterRegistry__factory.connect(a, deployer), () =>
+    new AttesterRegistry__factory(deployer).deploy(m, v),
+  );
+  return { pipes, services, chains, credit, attesters };
 }
 
 /** The transaction ledger and its recovery module, which it reaches by delegatecall. */
@@ -219,7 +226,7 @@ async function wire(
   run: Run,
   votingPeriod: number,
   core: Pick<GovernanceContracts, "membership" | "voting">,
-  r: Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit">,
+  r: Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit" | "attesters">,
   l: Pick<GovernanceContracts, "ledger">,
 ): Promise<void> {
   const { record } = run;
@@ -262,7 +269,9 @@ async function wire(
       chains: { target: c, iface: targets.chains.interface },
       pipes: { target: p, iface: targets.pipes.interface },
       credit: { target: k, iface: targets.credit.interface },
-    }, votingPeriod).concat(ledgerRules({ target: ledgerAddress, iface: l.ledger.interface }, votingPeriod));
+    }, votingPeriod)
+      .concat(ledgerRules({ target: ledgerAddress, iface: l.ledger.interface }, votingPeriod))
+      .concat(attesterRules({ target: await r.attesters.getAddress(), iface: r.attesters.interface }, votingPeriod));
     const count = await core.voting.proposalCount();
     if (count !== 0n)
       throw new DeployError(`VotingTickets already has ${count} proposal(s): install the registry rules by vote (setRule, setModule)`, { count });

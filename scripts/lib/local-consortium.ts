@@ -261,6 +261,8 @@ async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsorti
   ];
   for (const v of verifiers) await council.decide(gov.ledger, "setVerifier", [v.address, v.kind, v.weight], `verifier ${v.address}`);
   log(`verifiers by vote: the two service signers and the auditor, weight 1 each (confirmation takes more than half)`);
+  await council.decide(gov.attesters, "setAttesters", [[run.keys.auditor.address], 1], "attester set");
+  log(`attester set by vote (epoch 1): the auditor of the Audit Office, 1 of 1 signature per inbound packet`);
 
   const governance = Object.fromEntries(
     await Promise.all(Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()])),

@@ -11,6 +11,7 @@ export interface DeploymentRecord {
   services?: string;
   chains?: string;
   credit?: string;
+  attesters?: string;
   ledgerRecovery?: string;
   ledger?: string;
   /** PipeRegistry.initialize ran (it reads the three registries deployed after it). */

@@ -105,3 +105,11 @@ export function registryRules(t: RegistryTargets, votingPeriod = WEEK): ActionRu
     Object.entries(rules).map(([name, rule]) => ({ target: target.target, selector: target.iface.getFunction(name)!.selector, rule })),
   );
 }
+
+/**
+ * The rule of the attester set: every genesis institution, since the set decides what every sub-chain gateway
+ * executes (a weaker set would weaken that safeguard for everyone).
+ */
+export function attesterRules(attesters: GovernedTarget, votingPeriod = WEEK): ActionRule[] {
+  return [{ target: attesters.target, selector: attesters.iface.getFunction("setAttesters")!.selector, rule: unanimous(votingPeriod) }];
+}

@@ -130,6 +130,12 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
     expect(Number(await k.ledger.totalWeight())).to.equal(3);
   });
 
+  it("sets the attester set by vote: the audit institution's auditor, 1 of 1, epoch 1", async () => {
+    expect(await k.attesters.attesterSet()).to.deep.equal([1n, 1n, [c.accounts.auditor.address]]);
+    expect(await k.attesters.isAttester(c.accounts.auditor.address)).to.equal(true);
+    expect(Number(await k.attesters.institutionOf(c.accounts.auditor.address))).to.equal(c.institutions.audit);
+  });
+
   it("writes one relayer config per business institution that the relayer's loader accepts, with keystores that open", async () => {
     const env = { [c.passwordEnv]: c.password };
     for (const s of [c.business.a, c.business.b]) {

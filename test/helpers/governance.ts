@@ -2,7 +2,7 @@ import { ethers, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Wallet, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ChainRegistry, CreditScore, LedgerRecovery, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../typechain-types";
+import type { AttesterRegistry, ChainRegistry, CreditScore, LedgerRecovery, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../typechain-types";
 import { parseConsortium } from "../../scripts/lib/consortium-config";
 import { deployGovernance } from "../../scripts/lib/deploy-governance";
 
@@ -22,6 +22,7 @@ export interface Consortium {
   chains: ChainRegistry;
   pipes: PipeRegistry;
   credit: CreditScore;
+  attesters: AttesterRegistry;
   ledger: TransactionLedger;
   ledgerRecovery: LedgerRecovery;
   deployer: Signer;
@@ -66,11 +67,11 @@ export async function deployConsortium(n = 3, weights?: number[]): Promise<Conso
       })),
     ),
   });
-  const { membership, voting, services, chains, pipes, credit, ledger, ledgerRecovery } = await deployGovernance(deployer, cfg, {
+  const { membership, voting, services, chains, pipes, credit, attesters, ledger, ledgerRecovery } = await deployGovernance(deployer, cfg, {
     network: "hardhat",
   });
   const others = useLocal ? signers.slice(1 + 2 * n) : signers.slice(1);
-  return { membership, voting, services, chains, pipes, credit, ledger, ledgerRecovery, deployer, governors, admins, others };
+  return { membership, voting, services, chains, pipes, credit, attesters, ledger, ledgerRecovery, deployer, governors, admins, others };
 }
 
 /** Returns the id of the proposal created by a transaction. */

@@ -87,12 +87,13 @@ describe("scripts: deploy and bootstrap", function () {
         `deployed ServiceRegistry at ${a.record.services}`,
         `deployed ChainRegistry at ${a.record.chains}`,
         `deployed CreditScore at ${a.record.credit}`,
+        `deployed AttesterRegistry at ${a.record.attesters}`,
         `deployed LedgerRecovery at ${a.record.ledgerRecovery}`,
         `deployed TransactionLedger at ${a.record.ledger}`,
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
         "bound CreditScore to take the ledger's outcome reports",
-        "installed 18 registry and ledger action rules and 3 voting modules",
+        "installed 19 registry and ledger action rules and 3 voting modules",
       ]);
       const nonce = await deployer.getNonce();
       const second: string[] = [];
@@ -105,6 +106,7 @@ describe("scripts: deploy and bootstrap", function () {
         `found ServiceRegistry at ${a.record.services}`,
         `found ChainRegistry at ${a.record.chains}`,
         `found CreditScore at ${a.record.credit}`,
+        `found AttesterRegistry at ${a.record.attesters}`,
         `found LedgerRecovery at ${a.record.ledgerRecovery}`,
         `found TransactionLedger at ${a.record.ledger}`,
         "found PipeRegistry wired to the service, chain and credit registries",
@@ -163,12 +165,13 @@ describe("scripts: deploy and bootstrap", function () {
         `found ServiceRegistry at ${rec.services}`,
         `deployed ChainRegistry at ${b.record.chains}`,
         `deployed CreditScore at ${b.record.credit}`,
+        `deployed AttesterRegistry at ${b.record.attesters}`,
         `deployed LedgerRecovery at ${b.record.ledgerRecovery}`,
         `deployed TransactionLedger at ${b.record.ledger}`,
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
         "bound CreditScore to take the ledger's outcome reports",
-        "installed 18 registry and ledger action rules and 3 voting modules",
+        "installed 19 registry and ledger action rules and 3 voting modules",
       ]);
     });
 

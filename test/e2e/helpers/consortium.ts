@@ -1,5 +1,6 @@
 import { JsonRpcProvider } from "ethers";
 import {
+  AttesterRegistry__factory,
   ChainRegistry__factory,
   DrugTraceability__factory,
   Membership__factory,
@@ -37,6 +38,7 @@ export function contractsOf(c: LocalConsortium) {
     chains: ChainRegistry__factory.connect(c.governance.chains, gov),
     pipes: PipeRegistry__factory.connect(c.governance.pipes, gov),
     ledger: TransactionLedger__factory.connect(c.governance.ledger, gov),
+    attesters: AttesterRegistry__factory.connect(c.governance.attesters, gov),
     a: side("a"),
     b: side("b"),
     /** Closes every provider (they poll otherwise). */
