@@ -26,8 +26,11 @@ contract ChainRegistry is IChainRegistry, Governed {
     mapping(bytes32 appId => App) private _apps;
     mapping(uint32 index => bytes32 appId) private _appAt;
     mapping(address key => KeyRecord) private _keys;
-    mapping(bytes32 nameHash => ContractName) private _names;
-    mapping(bytes32 nameHash => mapping(uint64 version => ContractVersion)) private _versions;
+    // Names are namespaced per sub-chain: only the sub-chain's institution registers under it, so nobody can take
+    // another institution's name, and two institutions may both use the same name on their own sub-chains.
+    mapping(bytes32 subchainId => mapping(bytes32 nameHash => ContractName)) private _names;
+    mapping(bytes32 subchainId => mapping(bytes32 nameHash => mapping(uint64 version => ContractVersion)))
+        private _versions;
     mapping(bytes32 subchainId => mapping(address contractAddress => bytes32 nameHash)) private _nameOf;
     mapping(bytes32 subchainId => mapping(address contractAddress => Attestation)) private _attestations;
 
@@ -162,22 +165,13 @@ contract ChainRegistry is IChainRegistry, Governed {
         Subchain storage sc = _existingSubchain(subchainId);
         _requireOperatorOf(sc.institution);
         nameHash = keccak256(bytes(name));
-        ContractName storage cn = _names[nameHash];
+        ContractName storage cn = _names[subchainId][nameHash];
         if (cn.institution == 0) {
             cn.institution = sc.institution;
-            cn.subchain = subchainId;
             cn.name = name;
-        } else {
-            if (cn.institution != sc.institution) revert ContractNameOwned(nameHash, cn.institution);
-            if (cn.subchain != subchainId) revert ContractSubchainMismatch(nameHash, cn.subchain, subchainId);
         }
-        version = _recordVersion(
-            cn,
-            nameHash,
-            subchainId,
-            contractAddress,
-            _checkContract(sc, subchainId, contractAddress)
-        );
+        bytes32 reportHash = _checkContract(sc, subchainId, contractAddress);
+        version = _recordVersion(cn, nameHash, subchainId, contractAddress, reportHash);
     }
 
     function _recordVersion(
@@ -188,7 +182,7 @@ contract ChainRegistry is IChainRegistry, Governed {
         bytes32 reportHash
     ) private returns (uint64 version) {
         version = ++cn.latestVersion;
-        _versions[nameHash][version] = ContractVersion({
+        _versions[subchainId][nameHash][version] = ContractVersion({
             contractAddress: contractAddress,
             registeredAt: uint40(block.timestamp),
             reportHash: reportHash
@@ -281,24 +275,28 @@ contract ChainRegistry is IChainRegistry, Governed {
     }
 
     /// @inheritdoc IChainRegistry
-    function contractName(bytes32 nameHash) external view returns (ContractName memory) {
-        return _names[nameHash];
+    function contractName(bytes32 subchainId, bytes32 nameHash) external view returns (ContractName memory) {
+        return _names[subchainId][nameHash];
     }
 
     /// @inheritdoc IChainRegistry
-    function contractVersion(bytes32 nameHash, uint64 version) external view returns (ContractVersion memory v) {
-        v = _versions[nameHash][version];
-        if (v.contractAddress == address(0)) revert ContractVersionNotFound(nameHash, version);
+    function contractVersion(
+        bytes32 subchainId,
+        bytes32 nameHash,
+        uint64 version
+    ) external view returns (ContractVersion memory v) {
+        v = _versions[subchainId][nameHash][version];
+        if (v.contractAddress == address(0)) revert ContractVersionNotFound(subchainId, nameHash, version);
     }
 
     /// @inheritdoc IChainRegistry
     function resolve(
+        bytes32 subchainId,
         bytes32 nameHash
-    ) external view returns (address contractAddress, bytes32 subchainId, uint64 version) {
-        ContractName storage cn = _names[nameHash];
-        version = cn.latestVersion;
-        if (version == 0) revert ContractNameNotFound(nameHash);
-        return (_versions[nameHash][version].contractAddress, cn.subchain, version);
+    ) external view returns (address contractAddress, uint64 version) {
+        version = _names[subchainId][nameHash].latestVersion;
+        if (version == 0) revert ContractNameNotFound(subchainId, nameHash);
+        return (_versions[subchainId][nameHash][version].contractAddress, version);
     }
 
     /// @inheritdoc IChainRegistry

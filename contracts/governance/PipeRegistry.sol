@@ -233,8 +233,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
                 (_fits(targetApp.institution, 16) << 16) |
                 (_fits(_serviceIndex(spec.sourceService, sourceApp, spec.sourceApp), 16) << 32) |
                 (_fits(_serviceIndex(spec.targetService, targetApp, spec.targetApp), 16) << 48);
-        IChainRegistry.ContractName memory cn = chains.contractName(spec.contractName);
-        if (cn.institution != targetApp.institution || cn.subchain != targetApp.subchain) {
+        // The name must be registered in the target sub-chain's namespace, which only its institution writes to.
+        if (chains.contractName(targetApp.subchain, spec.contractName).institution != targetApp.institution) {
             revert PipeContractMismatch(spec.contractName, targetApp.subchain, targetApp.institution);
         }
         _checkOperations(spec.operations, spec.selectors);

@@ -44,10 +44,10 @@ interface IChainRegistry {
         bytes32 app;
     }
 
+    /// @dev Keyed by (sub-chain, name hash): a name lives in the namespace of the sub-chain it was registered on.
     struct ContractName {
-        uint32 institution; // the owner: the institution that first registered the name
+        uint32 institution; // the owner: the institution of the sub-chain
         uint64 latestVersion; // versions run from 1 to this number
-        bytes32 subchain; // every version lives on this sub-chain
         string name;
     }
 
@@ -86,14 +86,12 @@ interface IChainRegistry {
     error AppKeyNotSet(bytes32 appId);
 
     error ContractNameInvalid(uint256 length);
-    error ContractNameNotFound(bytes32 nameHash);
-    error ContractNameOwned(bytes32 nameHash, uint32 owner);
-    error ContractSubchainMismatch(bytes32 nameHash, bytes32 subchainId, bytes32 given);
+    error ContractNameNotFound(bytes32 subchainId, bytes32 nameHash);
     error ContractZeroAddress();
     error ContractIsGateway(bytes32 subchainId, address contractAddress);
     error ContractAddressTaken(bytes32 subchainId, address contractAddress, bytes32 nameHash);
     error ContractNotAttested(bytes32 subchainId, address contractAddress);
-    error ContractVersionNotFound(bytes32 nameHash, uint64 version);
+    error ContractVersionNotFound(bytes32 subchainId, bytes32 nameHash, uint64 version);
 
     error AttestationZeroReport();
     error AttestationZeroContract();
@@ -179,8 +177,8 @@ interface IChainRegistry {
     // ---------------------------------------------------------------- business contracts (CNS)
 
     /// @notice Registers a new version of the business contract `name` on `subchainId`.
-    /// @dev The first registration makes the caller's institution the name's owner and binds the name to the
-    /// sub-chain (which must be the institution's); later versions only by its operators, on the same sub-chain.
+    /// @dev Names are namespaced per sub-chain, and only operators of the sub-chain's institution register under it:
+    /// no institution can take, or front-run, the name another institution uses on its own sub-chain.
     /// When attestation is required, `(subchainId, contractAddress)` must have been attested by an auditor.
     /// @return nameHash keccak256 of the name, the key pipes and packets use
     /// @return version the new version number (1, 2, ...)
@@ -214,19 +212,23 @@ interface IChainRegistry {
     /// @notice Whom a key was reserved by, and whether it is still active.
     function keyRecord(address key) external view returns (KeyRecord memory);
 
-    /// @notice Returns a contract name's record (institution 0 when unknown).
-    function contractName(bytes32 nameHash) external view returns (ContractName memory);
+    /// @notice Returns a contract name's record on a sub-chain (institution 0 when unknown).
+    function contractName(bytes32 subchainId, bytes32 nameHash) external view returns (ContractName memory);
 
-    /// @notice Returns one version of a contract name; every version stays readable.
-    function contractVersion(bytes32 nameHash, uint64 version) external view returns (ContractVersion memory);
+    /// @notice Returns one version of a contract name on a sub-chain; every version stays readable.
+    function contractVersion(
+        bytes32 subchainId,
+        bytes32 nameHash,
+        uint64 version
+    ) external view returns (ContractVersion memory);
 
-    /// @notice The current version of a contract name.
+    /// @notice The current version of a contract name on a sub-chain.
     /// @return contractAddress the latest version's address
-    /// @return subchainId the sub-chain it lives on
     /// @return version the latest version number
     function resolve(
+        bytes32 subchainId,
         bytes32 nameHash
-    ) external view returns (address contractAddress, bytes32 subchainId, uint64 version);
+    ) external view returns (address contractAddress, uint64 version);
 
     /// @notice The name a contract address is registered under on a sub-chain (zero when none).
     function nameOf(bytes32 subchainId, address contractAddress) external view returns (bytes32);

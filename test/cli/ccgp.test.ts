@@ -161,7 +161,7 @@ describe("ccgp command line", function () {
       const address = `0x${"be".repeat(20)}`;
       const run = await ok(["register", "contract", "--name", CONTRACT, "--subchain", w.b.label("chain"), "--address", address, ...as(w.b.operator, "--json")], w.env);
       expect(run.json()).to.deep.include({ nameHash: idOf(CONTRACT), version: "1" }); // uint64: a decimal string
-      const [resolved, , version] = await contracts(w).chains.resolve(idOf(CONTRACT));
+      const [resolved, version] = await contracts(w).chains.resolve(idOf(w.b.label("chain")), idOf(CONTRACT));
       expect([resolved.toLowerCase(), version]).to.deep.equal([address, 1n]);
     });
   });

@@ -192,34 +192,40 @@ describe("ChainRegistry", function () {
       await expect(w.chains.connect(w.opB).registerContract("DrugTraceability", w.chainB, v1))
         .to.emit(w.chains, "ContractRegistered")
         .withArgs(hash, 1, w.opB.address, w.b, w.chainB, v1, ethers.ZeroHash, "DrugTraceability");
-      expect(await w.chains.resolve(hash)).to.deep.equal([v1, w.chainB, 1n]);
+      expect(await w.chains.resolve(w.chainB, hash)).to.deep.equal([v1, 1n]);
       const t1 = await time.latest();
       await expect(w.chains.connect(w.opB).registerContract("DrugTraceability", w.chainB, v2))
         .to.emit(w.chains, "ContractRegistered")
         .withArgs(hash, 2, w.opB.address, w.b, w.chainB, v2, ethers.ZeroHash, "DrugTraceability");
-      expect(await w.chains.resolve(hash)).to.deep.equal([v2, w.chainB, 2n]);
-      const old = await w.chains.contractVersion(hash, 1);
+      expect(await w.chains.resolve(w.chainB, hash)).to.deep.equal([v2, 2n]);
+      const old = await w.chains.contractVersion(w.chainB, hash, 1);
       expect([old.contractAddress, old.registeredAt, old.reportHash]).to.deep.equal([v1, BigInt(t1), ethers.ZeroHash]);
-      const cn = await w.chains.contractName(hash);
-      expect([cn.institution, cn.latestVersion, cn.subchain, cn.name]).to.deep.equal([w.b, 2n, w.chainB, "DrugTraceability"]);
+      const cn = await w.chains.contractName(w.chainB, hash);
+      expect([cn.institution, cn.latestVersion, cn.name]).to.deep.equal([w.b, 2n, "DrugTraceability"]);
       expect(await w.chains.nameOf(w.chainB, v1)).to.equal(hash);
-      await expect(w.chains.contractVersion(hash, 3)).to.be.revertedWithCustomError(w.chains, "ContractVersionNotFound").withArgs(hash, 3);
-      await expect(w.chains.resolve(id("none"))).to.be.revertedWithCustomError(w.chains, "ContractNameNotFound").withArgs(id("none"));
+      await expect(w.chains.contractVersion(w.chainB, hash, 3))
+        .to.be.revertedWithCustomError(w.chains, "ContractVersionNotFound")
+        .withArgs(w.chainB, hash, 3);
+      await expect(w.chains.resolve(w.chainB, id("none"))).to.be.revertedWithCustomError(w.chains, "ContractNameNotFound").withArgs(w.chainB, id("none"));
+      // The name lives in chain B's namespace only.
+      await expect(w.chains.resolve(w.chainB2, hash)).to.be.revertedWithCustomError(w.chains, "ContractNameNotFound").withArgs(w.chainB2, hash);
     });
 
-    it("lets only the owning institution's operators add versions, on the name's sub-chain", async function () {
+    it("namespaces names per sub-chain: only its institution's operators register there, others use the name at home", async function () {
       const w = await loadFixture(withChains);
       const hash = id("Evidence");
-      await w.chains.connect(w.opB).registerContract("Evidence", w.chainB, Wallet.createRandom().address);
-      await expect(w.chains.connect(w.opA).registerContract("Evidence", w.chainA, Wallet.createRandom().address))
-        .to.be.revertedWithCustomError(w.chains, "ContractNameOwned")
-        .withArgs(hash, w.b);
+      const [atB, atA, atB2] = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
+      await w.chains.connect(w.opB).registerContract("Evidence", w.chainB, atB);
       await expect(w.chains.connect(w.opA).registerContract("Evidence", w.chainB, Wallet.createRandom().address))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opA.address, w.b);
-      await expect(w.chains.connect(w.opB).registerContract("Evidence", w.chainB2, Wallet.createRandom().address))
-        .to.be.revertedWithCustomError(w.chains, "ContractSubchainMismatch")
-        .withArgs(hash, w.chainB, w.chainB2);
+      // The same name on A's own sub-chain, and on B's second sub-chain, are separate names with their own versions.
+      await w.chains.connect(w.opA).registerContract("Evidence", w.chainA, atA);
+      await w.chains.connect(w.opB).registerContract("Evidence", w.chainB2, atB2);
+      expect(await w.chains.resolve(w.chainB, hash)).to.deep.equal([atB, 1n]);
+      expect(await w.chains.resolve(w.chainA, hash)).to.deep.equal([atA, 1n]);
+      expect(await w.chains.resolve(w.chainB2, hash)).to.deep.equal([atB2, 1n]);
+      expect((await w.chains.contractName(w.chainA, hash)).institution).to.equal(w.a);
     });
 
     it("refuses a bad name, an unknown sub-chain, the zero address, the gateway and an address already named", async function () {
@@ -263,7 +269,7 @@ describe("ChainRegistry", function () {
       await expect(w.chains.connect(w.opB).registerContract("Audited", w.chainB, addr))
         .to.emit(w.chains, "ContractRegistered")
         .withArgs(id("Audited"), 1, w.opB.address, w.b, w.chainB, addr, report, "Audited");
-      expect((await w.chains.contractVersion(id("Audited"), 1)).reportHash).to.equal(report);
+      expect((await w.chains.contractVersion(w.chainB, id("Audited"), 1)).reportHash).to.equal(report);
       await govern(w, w.chains, "setAttestationRequired", [false]);
       await expect(w.chains.connect(w.opB).registerContract("Free", w.chainB, Wallet.createRandom().address)).to.emit(w.chains, "ContractRegistered");
     });

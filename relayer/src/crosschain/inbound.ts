@@ -141,12 +141,12 @@ async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<Array<{ s
 
 /** The CNS names the contract on the target sub-chain and the gateway calls the same contract under the name. */
 async function checkContract(rt: Runtime, route: Route): Promise<void> {
-  const [[address, subchain], atGateway] = await Promise.all([
-    rt.gov.names.read("resolve", [route.contractName]),
+  const [[address], atGateway] = await Promise.all([
+    rt.gov.names.read("resolve", [route.targetSubchain, route.contractName]),
     rt.subchain.gateway.businessContract(route.contractName),
   ]);
-  if (address === zeroAddress || subchain.toLowerCase() !== route.targetSubchain.toLowerCase() || atGateway.toLowerCase() !== address.toLowerCase())
-    throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${route.contractName}: the CNS says ${address} on ${subchain}, the gateway ${atGateway}`, {
+  if (address === zeroAddress || atGateway.toLowerCase() !== address.toLowerCase())
+    throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${route.contractName}: the CNS says ${address} on ${route.targetSubchain}, the gateway ${atGateway}`, {
       contractName: route.contractName,
     });
 }

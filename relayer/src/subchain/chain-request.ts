@@ -70,7 +70,7 @@ async function checkRequest(rt: Runtime, request: ChainRequest): Promise<{ route
     throw new CcgpError("CHAIN_REQUEST_SENDER_UNKNOWN", `sender ${request.sender} of request ${request.requestId} is not a registered contract`, {
       sender: request.sender,
     });
-  const owner = (await rt.gov.names.read("contractName", [nameHash])).institution;
+  const owner = (await rt.gov.names.read("contractName", [route.sourceSubchain, nameHash])).institution;
   if (owner !== rt.me.institution || (app.contracts !== undefined && !app.contracts.has(nameHash.toLowerCase() as Hex)))
     throw new CcgpError("CHAIN_REQUEST_SENDER_NOT_ALLOWED", `sender ${request.sender} (${nameHash}) may not start requests for app ${route.sourceApp}`, {
       sender: request.sender,
