@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IChainRegistry} from "../interfaces/IChainRegistry.sol";
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
-import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
 import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
-import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
+import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
 import {Governed} from "./Governed.sol";
 
 /// @title PipeRegistry
@@ -20,14 +18,16 @@ import {Governed} from "./Governed.sol";
 /// @dev {checkOperation} reads two storage slots and calls nobody:
 ///  1. the grant of (pipe, selector): one word, written for every allowed selector while the pipe is active and
 ///     deleted otherwise, holding the source app's key, the operations, both institutions' ids, both services'
-///     indices and the key's index;
+///     indices, the key's index and the selector's index;
 ///  2. one usability word: per word 32 institutions (not active / restricted), 32 services (not enabled / signer
-///     account not active) and 128 keys (revoked). Both sides share one word while institution ids and service
-///     indices are below 32 and key indices below 128; past that, each other word costs one more slot.
+///     account not active), 64 keys (revoked) and 64 selectors (blocked by governance). Both sides share one word
+///     while institution ids and service indices are below 32 and key and selector indices below 64; past that,
+///     each other word costs one more slot.
 /// A refused operation and a read-only pipe open to any selector take a longer path (the pipe's record). The
 /// usability bits are pushed by Membership (suspension, reinstatement, expulsion, account changes), the service
-/// registry, the chain registry and the credit score in the same transaction as the change: nothing loops over
-/// pipes, and every dependent pipe refuses at once. Loops run only over one pipe's selectors (at most 16).
+/// registry, the chain registry, the credit score and {setSelectorBlocked} in the same transaction as the change:
+/// nothing loops over pipes, and every dependent pipe refuses at once. Loops run only over one pipe's selectors
+/// (at most 16).
 contract PipeRegistry is IPipeRegistry, Governed {
     uint8 private constant READ = 1;
     uint8 private constant WRITE = 2;
@@ -37,18 +37,16 @@ contract PipeRegistry is IPipeRegistry, Governed {
     uint32 private constant MIN_TIMEOUT = 10;
     uint32 private constant MAX_TIMEOUT = 7 days;
 
-    bytes4 private constant _TRANSFER_OWNERSHIP = bytes4(keccak256("transferOwnership(address)"));
-    bytes4 private constant _RENOUNCE_OWNERSHIP = bytes4(keccak256("renounceOwnership()"));
-    bytes4 private constant _ACCEPT_OWNERSHIP = bytes4(keccak256("acceptOwnership()"));
-    bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
-
     // A grant word, from the lowest bit: the key (160 bits), then these fields.
     uint256 private constant _OPS_SHIFT = 160; // 2 bits
     uint256 private constant _SRC_INST_SHIFT = 162; // 16 bits
     uint256 private constant _TGT_INST_SHIFT = 178; // 16 bits
     uint256 private constant _SRC_SVC_SHIFT = 194; // 16 bits
     uint256 private constant _TGT_SVC_SHIFT = 210; // 16 bits
-    uint256 private constant _KEY_SHIFT = 226; // 24 bits
+    uint256 private constant _KEY_SHIFT = 226; // 18 bits
+    uint256 private constant _KEY_INDEX_BITS = 18;
+    uint256 private constant _SEL_SHIFT = 244; // 12 bits: the selector's index, zero in the pipe's own copy
+    uint256 private constant _SEL_INDEX_BITS = 12;
     uint256 private constant _KEY_MASK = (1 << 160) - 1;
 
     // A usability word: the bit of an entity is its kind's offset + (its number modulo the kind's count per word).
@@ -56,7 +54,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
     uint256 private constant _INST_RESTRICTED = 32;
     uint256 private constant _SVC_DISABLED = 64;
     uint256 private constant _SVC_SIGNER_INACTIVE = 96;
-    uint256 private constant _KEY_REVOKED = 128;
+    uint256 private constant _KEY_REVOKED = 128; // 64 keys per word
+    uint256 private constant _SEL_BLOCKED = 192; // 64 selectors per word
 
     /// @dev The grant word is the pipe's own copy; the rest is read by views, lifecycle and refusal paths only.
     struct Pipe {
@@ -89,10 +88,12 @@ contract PipeRegistry is IPipeRegistry, Governed {
     bool private _activationVoteRequired;
     uint256 private _pipeCount;
     uint32 private _keyCount;
+    uint16 private _selectorCount;
 
     mapping(bytes32 pipeId => Pipe) private _pipes;
     mapping(bytes32 pipeId => mapping(bytes4 selector => uint256 grant)) private _grants;
     mapping(bytes4 selector => bool) private _blockedSelectors;
+    mapping(bytes4 selector => uint16 index) private _selectorIndex;
     mapping(uint256 word => uint256 bits) private _usability;
     mapping(address key => uint32 index) private _keyIndex;
     mapping(uint32 serviceIndex => address signer) private _serviceSigners;
@@ -157,9 +158,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 grant = p.grant;
         if (address(uint160(grant)) != signer) return _signerRefusal(p, signer);
         if (operation > 1 || (grant >> _OPS_SHIFT) & (1 << operation) == 0) return Refusal.OperationNotAllowed;
-        bool allowed =
-            selector != bytes4(0) &&
-                (_grants[pipeId][selector] != 0 || (p.selectors.length == 0 && !_isPrivileged(selector)));
+        // A selector blocked by governance is refused here from the block's own transaction on, in every pipe.
+        bool allowed = !isSelectorBlocked(selector) && (_grants[pipeId][selector] != 0 || p.selectors.length == 0);
         if (!allowed) return Refusal.SelectorNotAllowed;
         return _dependencyRefusal(grant);
     }
@@ -172,11 +172,13 @@ contract PipeRegistry is IPipeRegistry, Governed {
         return revoked ? Refusal.KeyRevoked : Refusal.SignerNotReserved;
     }
 
-    /// @dev Both institutions, then both services, then the key; each reason checked on both sides before the next.
+    /// @dev The selector's block, then both institutions, then both services, then the key; each reason checked on
+    /// both sides before the next.
     function _dependencyRefusal(uint256 grant) private view returns (Refusal) {
         uint256 src = uint16(grant >> _SRC_INST_SHIFT);
         uint256 word = src >> 5;
         uint256 bits = _usability[word];
+        if ((_word(word, bits, grant >> _SEL_SHIFT, 6) >> _SEL_BLOCKED) & 1 != 0) return Refusal.SelectorNotAllowed;
         // Shift each entity's word so that its bit of each kind sits at the kind's offset.
         uint256 inst = (bits >> (src & 31)) | (_word(word, bits, uint16(grant >> _TGT_INST_SHIFT), 5));
         if ((inst >> _INST_INACTIVE) & 1 != 0) return Refusal.InstitutionNotActive;
@@ -186,7 +188,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
                 _word(word, bits, uint16(grant >> _TGT_SVC_SHIFT), 5);
         if ((svc >> _SVC_DISABLED) & 1 != 0) return Refusal.ServiceDisabled;
         if ((svc >> _SVC_SIGNER_INACTIVE) & 1 != 0) return Refusal.KeyRevoked;
-        if ((_word(word, bits, uint24(grant >> _KEY_SHIFT), 7) >> _KEY_REVOKED) & 1 != 0) return Refusal.KeyRevoked;
+        if ((_word(word, bits, _keyIndexOf(grant), 6) >> _KEY_REVOKED) & 1 != 0) return Refusal.KeyRevoked;
         return Refusal.Allowed;
     }
 
@@ -197,21 +199,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
         return (w == known ? bits : _usability[w]) >> (n & ((1 << shift) - 1));
     }
 
-    /// @dev The functions a cross-chain call may never reach: the sub-chain gateway's compensation and two-phase
-    /// hooks, and the usual access-control, ownership and upgrade functions (as the gateway's own blocklist).
-    function _isPrivileged(bytes4 selector) private pure returns (bool) {
-        return
-            selector == ICrossChainBusiness.compensate.selector ||
-            selector == ITwoPhaseBusiness.prepare.selector ||
-            selector == ITwoPhaseBusiness.commit.selector ||
-            selector == ITwoPhaseBusiness.rollback.selector ||
-            selector == IAccessControl.grantRole.selector ||
-            selector == IAccessControl.revokeRole.selector ||
-            selector == IAccessControl.renounceRole.selector ||
-            selector == _TRANSFER_OWNERSHIP ||
-            selector == _RENOUNCE_OWNERSHIP ||
-            selector == _ACCEPT_OWNERSHIP ||
-            selector == _UPGRADE_TO_AND_CALL;
+    function _keyIndexOf(uint256 grant) private pure returns (uint256) {
+        return (grant >> _KEY_SHIFT) & ((1 << _KEY_INDEX_BITS) - 1);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -329,15 +318,17 @@ contract PipeRegistry is IPipeRegistry, Governed {
         emit PipeKeySynced(pipeId, key, msg.sender, oldKey);
     }
 
-    /// @dev Writes the pipe's grant under each allowed selector (none for a read-only pipe open to any selector,
-    /// which is checked from the record). Bounded by MAX_SELECTORS.
+    /// @dev Writes the pipe's grant under each allowed selector, with the selector's index so that a later block
+    /// reaches the grant through one usability bit (none for a read-only pipe open to any selector, which is checked
+    /// from the record). Bounded by MAX_SELECTORS.
     function _activate(bytes32 pipeId, Pipe storage p) private {
         p.status = PipeStatus.Active;
         uint256 grant = p.grant;
         bytes4[] storage selectors = p.selectors;
         uint256 n = selectors.length;
         for (uint256 i = 0; i < n; ++i) {
-            _grants[pipeId][selectors[i]] = grant;
+            bytes4 selector = selectors[i];
+            _grants[pipeId][selector] = grant | (uint256(_selectorIndex[selector]) << _SEL_SHIFT);
         }
     }
 
@@ -365,6 +356,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
     function setSelectorBlocked(bytes4 selector, bool blocked) external onlyGovernance {
         if (selector == bytes4(0)) revert PipeSelectorInvalid(selector);
         _blockedSelectors[selector] = blocked;
+        // Every grant of the selector carries its index: one bit refuses it in every existing pipe at once.
+        uint16 index = _selectorIndex[selector];
+        if (index != 0) _setBit(index >> 6, _SEL_BLOCKED + (index & 63), blocked);
         emit SelectorBlockChanged(selector, blocked, msg.sender);
     }
 
@@ -409,7 +403,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint32 index = _keyIndex[key];
         if (index == 0) return;
         bool active = chains.keyRecord(key).status == IChainRegistry.KeyStatus.Active;
-        if (_setBit(index >> 7, _KEY_REVOKED + (index & 127), !active)) emit KeyUsabilitySynced(key, index, active);
+        if (_setBit(index >> 6, _KEY_REVOKED + (index & 63), !active)) emit KeyUsabilitySynced(key, index, active);
     }
 
     function _syncService(IServiceRegistry services, bytes32 serviceId) private {
@@ -478,7 +472,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
     }
 
     /// @dev Bounded: at most MAX_SELECTORS selectors, checked pairwise for duplicates.
-    function _checkOperations(uint8 operations, bytes4[] calldata selectors) private view {
+    function _checkOperations(uint8 operations, bytes4[] calldata selectors) private {
         if (operations == 0 || operations > (READ | WRITE)) revert PipeInvalidOperations(operations);
         uint256 n = selectors.length;
         if (n > MAX_SELECTORS) revert PipeTooManySelectors(n, MAX_SELECTORS);
@@ -489,6 +483,11 @@ contract PipeRegistry is IPipeRegistry, Governed {
             if (isSelectorBlocked(selector)) revert PipeSelectorBlocked(selector);
             for (uint256 j = 0; j < i; ++j) {
                 if (selectors[j] == selector) revert PipeSelectorDuplicate(selector);
+            }
+            if (_selectorIndex[selector] == 0) {
+                uint16 index = ++_selectorCount;
+                _fits(index, _SEL_INDEX_BITS);
+                _selectorIndex[selector] = index;
             }
         }
     }
@@ -517,8 +516,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
             index = ++_keyCount;
             _keyIndex[key] = index;
         }
-        uint256 cleared = grant & ~(_KEY_MASK | (uint256(type(uint24).max) << _KEY_SHIFT));
-        return cleared | uint256(uint160(key)) | (_fits(index, 24) << _KEY_SHIFT);
+        uint256 cleared = grant & ~(_KEY_MASK | (((1 << _KEY_INDEX_BITS) - 1) << _KEY_SHIFT));
+        return cleared | uint256(uint160(key)) | (_fits(index, _KEY_INDEX_BITS) << _KEY_SHIFT);
     }
 
     function _store(
@@ -630,7 +629,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
         r.applicant = p.applicant;
         r.appliedAt = p.appliedAt;
         r.pausedByGovernance = p.pausedByGovernance;
-        r.sourceKeyIndex = uint24(grant >> _KEY_SHIFT);
+        r.sourceKeyIndex = uint32(_keyIndexOf(grant));
         r.sourceServiceIndex = uint16(grant >> _SRC_SVC_SHIFT);
         r.targetServiceIndex = uint16(grant >> _TGT_SVC_SHIFT);
         r.selectors = p.selectors;
@@ -648,7 +647,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
 
     /// @inheritdoc IPipeRegistry
     function isSelectorBlocked(bytes4 selector) public view returns (bool) {
-        return selector == bytes4(0) || _isPrivileged(selector) || _blockedSelectors[selector];
+        return selector == bytes4(0) || PrivilegedSelectors.isPrivileged(selector) || _blockedSelectors[selector];
     }
 
     /// @inheritdoc IPipeRegistry
@@ -666,7 +665,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
     /// @inheritdoc IPipeRegistry
     function keyUsability(address key) external view returns (uint32 index, bool active) {
         index = _keyIndex[key];
-        active = index != 0 && (_usability[index >> 7] >> (_KEY_REVOKED + (index & 127))) & 1 == 0;
+        active = index != 0 && (_usability[index >> 6] >> (_KEY_REVOKED + (index & 63))) & 1 == 0;
     }
 
     /// @inheritdoc IPipeRegistry

@@ -138,7 +138,8 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     /// @notice Governed: whether authorised pipes need a vote to become active.
     function setActivationVoteRequired(bool required) external;
 
-    /// @notice Governed: blocks (or unblocks) a selector for new pipes, on top of the built-in privileged list.
+    /// @notice Governed: blocks (or unblocks) a selector, on top of the built-in privileged list. New pipes may not
+    /// allow it, and every existing pipe refuses it (`SelectorNotAllowed`) from this transaction on, in O(1).
     function setSelectorBlocked(bytes4 selector, bool blocked) external;
 
     // ---------------------------------------------------------------- cache
@@ -165,8 +166,8 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     /// @notice Whether authorised pipes need a vote to become active.
     function activationVoteRequired() external view returns (bool);
 
-    /// @notice Whether new pipes may not allow `selector`: built-in privileged selectors, the zero selector, and
-    /// those blocked by governance.
+    /// @notice Whether no pipe may use `selector`: built-in privileged selectors (`PrivilegedSelectors`, shared with
+    /// the sub-chain gateway), the zero selector, and those blocked by governance.
     function isSelectorBlocked(bytes4 selector) external view returns (bool);
 
     /// @notice The cached state of an institution, as {checkOperation} sees it.

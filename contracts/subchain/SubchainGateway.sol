@@ -2,12 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {ISubchainGateway, OPERATION_READ, OPERATION_WRITE} from "../interfaces/ISubchainGateway.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
+import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
 
 /**
  * @title SubchainGateway
@@ -46,11 +46,6 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     uint256 public constant MAX_RESERVED_WORDS = 16;
     /// @notice The most registrations an inbound record can name (18 bits, index 0 unused).
     uint256 public constant MAX_REGISTRATIONS = (1 << 18) - 1;
-
-    bytes4 private constant _TRANSFER_OWNERSHIP = bytes4(keccak256("transferOwnership(address)"));
-    bytes4 private constant _RENOUNCE_OWNERSHIP = bytes4(keccak256("renounceOwnership()"));
-    bytes4 private constant _ACCEPT_OWNERSHIP = bytes4(keccak256("acceptOwnership()"));
-    bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
 
     // Inbound record layout: bits 0-2 the status, bits 3-20 the registration index.
     uint256 private constant _RECORD_BITS = 21;
@@ -367,18 +362,7 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISubchainGateway
     function isSelectorBlocked(bytes4 selector) public pure returns (bool) {
-        return
-            selector == ICrossChainBusiness.compensate.selector ||
-            selector == ITwoPhaseBusiness.prepare.selector ||
-            selector == ITwoPhaseBusiness.commit.selector ||
-            selector == ITwoPhaseBusiness.rollback.selector ||
-            selector == IAccessControl.grantRole.selector ||
-            selector == IAccessControl.revokeRole.selector ||
-            selector == IAccessControl.renounceRole.selector ||
-            selector == _TRANSFER_OWNERSHIP ||
-            selector == _RENOUNCE_OWNERSHIP ||
-            selector == _ACCEPT_OWNERSHIP ||
-            selector == _UPGRADE_TO_AND_CALL;
+        return PrivilegedSelectors.isPrivileged(selector);
     }
 
     /// @inheritdoc AccessControl

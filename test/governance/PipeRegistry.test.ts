@@ -431,6 +431,29 @@ describe("PipeRegistry", function () {
       expect(await w.pipes.isSelectorBlocked("0x00000000")).to.equal(true);
       expect(await w.pipes.isSelectorBlocked(GRANT_ROLE)).to.equal(true);
     });
+
+    it("a block reaches every existing pipe from its own transaction on, and an unblock restores them", async function () {
+      const w = await loadFixture(withWildcard);
+      const answers = () =>
+        Promise.all([
+          check(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE),
+          check(w, w.pipeId, w.a.appKey.address, OP_READ, SEL_READ),
+          check(w, w.wildcard, w.a.appKey.address, OP_READ, SEL_WRITE),
+          w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE).then((r) => r[1]),
+        ]);
+      expect(await answers()).to.deep.equal([Refusal.Allowed, Refusal.Allowed, Refusal.Allowed, Refusal.Allowed]);
+      await govern(w, w.pipes, "setSelectorBlocked", [SEL_WRITE, true]);
+      expect(await answers()).to.deep.equal([Refusal.SelectorNotAllowed, Refusal.Allowed, Refusal.SelectorNotAllowed, Refusal.SelectorNotAllowed]);
+      await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))
+        .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
+        .withArgs(w.pipeId, w.a.appKey.address, Refusal.SelectorNotAllowed);
+      // A pipe paused before the block and resumed after it writes its grants again: still refused.
+      await w.pipes.connect(w.a.operator).pausePipe(w.pipeId);
+      await w.pipes.connect(w.a.operator).resumePipe(w.pipeId);
+      expect((await answers())[0]).to.equal(Refusal.SelectorNotAllowed);
+      await govern(w, w.pipes, "setSelectorBlocked", [SEL_WRITE, false]);
+      expect(await answers()).to.deep.equal([Refusal.Allowed, Refusal.Allowed, Refusal.Allowed, Refusal.Allowed]);
+    });
   });
 
   describe("checkOperation: every answer", function () {
