@@ -1,6 +1,7 @@
 /**
  * `npm run audit -- <path> [--fail-on high|medium|low|info|none] [--out <dir>] [--format md,sarif,json]`
- * Exit codes: 0 gate passed, 1 gate failed, 2 bad input (path, source, option, accepted file), 3 internal error.
+ * Exit codes: 0 gate passed, 1 gate failed, 2 bad input (path, option, accepted file; no source compiled),
+ * 3 internal error, 4 partial: the gate passed on what compiled but some files did not compile.
  * Progress goes to stderr; stdout holds the summary.
  */
 import { relative } from "node:path";
@@ -12,7 +13,7 @@ import { parseFailOn } from "./src/gate";
 import { Progress } from "./src/progress";
 import { SEVERITIES } from "./src/types";
 
-export const EXIT = { passed: 0, failed: 1, badInput: 2, internal: 3 } as const;
+export const EXIT = { passed: 0, failed: 1, badInput: 2, internal: 3, partial: 4 } as const;
 
 interface CliOptions {
   failOn: string;
@@ -22,6 +23,8 @@ interface CliOptions {
   accepted?: string;
   slither: boolean;
   quiet?: boolean;
+  root?: string;
+  remap: string[];
 }
 
 function buildCommand(): Command {
@@ -37,6 +40,13 @@ function buildCommand(): Command {
     .option(
       "--exclude <path>",
       "leave a file or folder out (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option("--root <dir>", "project root imports are resolved in (default: detected around <path>)")
+    .option(
+      "--remap <prefix=target>",
+      "an import remapping, target relative to the project root (repeatable)",
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
@@ -57,12 +67,18 @@ function printSummary(result: AuditResult, written: string[], hash: string): voi
     report.slither.message,
     `Findings: ${counts}${accepted > 0 ? ` (+${accepted} accepted)` : ""}`,
     ...open.map((f) => `  [${f.severity}] ${f.id} ${f.file}:${f.line} ${f.title}`),
+    ...report.compilation.failures.map((f) => `  [did not compile] ${f.file}: ${f.message.split("\n").join("\n    ")}`),
     ...unusedAccepted.map((e) => `  note: accepted entry for ${e.detector} in ${e.file} matched no finding`),
     ...(written.length > 0 ? [`Reports: ${written.map((p) => relative(process.cwd(), p)).join(", ")}`] : []),
     `Report hash (keccak256 of report.json): ${hash}`,
     report.gate.failOn === "none"
       ? "Gate: not enforced (--fail-on none)"
       : `Gate (--fail-on ${report.gate.failOn}): ${report.gate.passed ? "passed" : `FAILED, ${report.gate.blocking} open finding(s) at or above ${report.gate.failOn}`}`,
+    ...(report.compilation.failures.length > 0
+      ? [
+          `PARTIAL: ${report.compilation.failures.length} of ${report.files.length} files did not compile and were not analysed`,
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -86,11 +102,14 @@ export async function main(argv: string[]): Promise<number> {
       failOn,
       acceptedFile: opts.accepted,
       slither: opts.slither,
+      projectRoot: opts.root,
+      remap: opts.remap,
       progress: opts.quiet ? Progress.silent() : Progress.stderr(),
     });
     const written = writeReports(result.report, opts.out, formats);
     printSummary(result, written, computeReportHash(result.report));
-    return result.report.gate.passed ? EXIT.passed : EXIT.failed;
+    if (!result.report.gate.passed) return EXIT.failed;
+    return result.report.compilation.failures.length > 0 ? EXIT.partial : EXIT.passed;
   } catch (err) {
     if (err instanceof AuditInputError) {
       process.stderr.write(`audit: error: ${err.message}\n`);

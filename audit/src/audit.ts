@@ -9,6 +9,7 @@ import { AuditInputError } from "./errors";
 import { Facts } from "./facts";
 import { evaluateGate, type FailOn } from "./gate";
 import { Program } from "./program";
+import { detectProject, isInside } from "./project";
 import { Progress } from "./progress";
 import { renderJson } from "./report/json";
 import { renderMarkdown } from "./report/markdown";
@@ -36,6 +37,10 @@ export interface AuditOptions {
   /** PATH used to look for Slither. Default: process.env.PATH. */
   pathEnv?: string;
   progress?: Progress;
+  /** The project root imports are resolved in (default: detected around the target). */
+  projectRoot?: string;
+  /** Extra remappings `prefix=target` (target relative to the project root), after the project's own. */
+  remap?: string[];
   /** Audited files per solc run (see MAX_FILES_PER_RUN); lower only to test the merge of runs. */
   maxFilesPerRun?: number;
 }
@@ -49,17 +54,31 @@ export interface AuditResult {
 
 /** Compiles the target, runs the built-in detectors and Slither, dedupes, applies accepted findings and the gate. */
 export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
-  const root = resolve(opts.root ?? process.cwd());
+  const cwd = process.cwd();
+  const absTarget = resolve(opts.root ?? cwd, opts.target);
+  if (!existsSync(absTarget)) throw new AuditInputError(`path does not exist: ${opts.target}`);
+  const project = detectProject(absTarget, {
+    root: opts.projectRoot && resolve(opts.root ?? cwd, opts.projectRoot),
+    remap: opts.remap,
+  });
+  // Reports name files relative to the current folder, or to the project when the target lies outside it.
+  const root = resolve(opts.root ?? (isInside(absTarget, cwd) ? cwd : project.root));
   const progress = opts.progress ?? Progress.silent();
   const failOn = opts.failOn ?? "medium";
-  const { files } = collectSolidityFiles(opts.target, root, opts.exclude ?? []);
+  const { files } = collectSolidityFiles(
+    absTarget,
+    root,
+    (opts.exclude ?? []).map((e) => resolve(opts.root ?? cwd, e)),
+    opts.target,
+  );
   // Read the accepted file first: a bad entry should fail before a long compile.
   const acceptedPath = opts.acceptedFile ?? DEFAULT_ACCEPTED_FILE;
   const accepted = loadAccepted(acceptedPath, root, opts.acceptedFile !== undefined);
   progress.phase(`found ${files.length} Solidity file${files.length === 1 ? "" : "s"} in ${opts.target}`);
 
+  progress.phase(`project: ${project.root} (${project.kind}, found by ${project.marker})`);
   let t = Date.now();
-  const compiled = compileSources(files, root, progress, opts.maxFilesPerRun);
+  const compiled = compileSources(files, root, progress, opts.maxFilesPerRun, project);
   const compileMs = Date.now() - t;
 
   t = Date.now();
@@ -87,7 +106,12 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
     schema: REPORT_SCHEMA,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     compiler: compiled.solcVersion,
-    target: toReportPath(root, resolve(root, opts.target)) || ".",
+    compilation: {
+      project: { root: toReportPath(root, project.root), kind: project.kind, marker: project.marker },
+      versions: compiled.versions,
+      failures: compiled.failures,
+    },
+    target: toReportPath(root, absTarget) || ".",
     excluded: (opts.exclude ?? []).map((e) => toReportPath(root, resolve(root, e))),
     files: files.map((f) => toReportPath(root, f)),
     sourceHashes: Object.fromEntries(

@@ -1,14 +1,13 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, resolve, isAbsolute } from "node:path";
+import { dirname, isAbsolute, join, posix } from "node:path";
 import type { AstNode } from "./ast";
-import { AuditCompileError, AuditImportError, AuditInputError } from "./errors";
+import { AuditCompileError, AuditError, AuditImportError, AuditInputError } from "./errors";
+import { detectProject, projectNodeModules, type Project, type Remapping } from "./project";
 import { Progress } from "./progress";
+import { normaliseLegacyAst } from "./solc/legacy-ast";
+import { loadSolc, type SolcModule } from "./solc/loader";
+import { chooseVersion, solidityPragmas } from "./solc/releases";
 import { toReportPath } from "./sources";
-
-interface SolcModule {
-  version(): string;
-  compile(input: string, callbacks: { import: (path: string) => { contents: string } | { error: string } }): string;
-}
 
 interface SolcError {
   severity: "error" | "warning" | "info";
@@ -40,23 +39,35 @@ export interface CompiledUnit {
   isTarget: boolean;
 }
 
-export interface CompileResult {
+/** An audited file that did not compile, with solc's (or the import resolver's) message. */
+export interface CompileFailure {
+  file: string;
+  message: string;
+}
+
+/** One solc run as it happened, for tools that read a build-info (Slither through crytic-compile). */
+export interface CompileRun {
+  solcLongVersion: string;
   solcVersion: string;
+  input: { language: string; sources: Record<string, { content: string }>; settings: Record<string, unknown> };
+  output: { sources: Record<string, { id: number; ast: AstNode }> };
+  /** Unit name -> absolute path of the file read for it. */
+  paths: Record<string, string>;
+}
+
+export interface CompileResult {
+  /** The compiler versions used, comma-separated (one for most projects). */
+  solcVersion: string;
+  /** Audited file (report path) -> compiler version it was compiled with. */
+  versions: Record<string, string>;
   units: CompiledUnit[];
   /** Distinct imported (not audited) files. */
   importedFiles: number;
   warnings: number;
-}
-
-let solcCache: SolcModule | undefined;
-function loadSolc(): SolcModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  solcCache ??= require("solc") as SolcModule;
-  return solcCache;
-}
-
-export function solcVersion(): string {
-  return loadSolc().version();
+  /** Audited files that did not compile; the others were still compiled. */
+  failures: CompileFailure[];
+  runs: CompileRun[];
+  project: Project;
 }
 
 /** Byte offsets of line starts, so that a `src` offset maps to a 1-based line. */
@@ -79,40 +90,81 @@ export function lineColumnOf(lineStarts: number[], offset: number): { line: numb
   return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
 }
 
-/** node_modules folders from each start folder up to the file system root, nearest first, deduplicated. */
-export function nodeModulesDirs(starts: string[]): string[] {
-  const found: string[] = [];
-  for (const start of starts) {
-    let dir = resolve(start);
-    for (;;) {
-      const nm = join(dir, "node_modules");
-      if (!found.includes(nm) && existsSync(nm)) found.push(nm);
-      const parent = dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
-  }
-  return found;
-}
-
-/** Resolves imports: absolute unit names (local files, relative imports) as files, others through node_modules. */
+/**
+ * Resolves imports the way the audited project does: absolute unit names (local files, relative and
+ * remapped imports) as files; other names through the project's node_modules folders (from the
+ * importing files' folders up to the project root, never above it), then from the project root
+ * (Hardhat's `contracts/X.sol` style). The sandbox's own dependencies are never searched.
+ */
 class ImportResolver {
   readonly resolved = new Map<string, string>();
   readonly missing = new Map<string, string[]>();
 
-  constructor(private readonly searchDirs: string[]) {}
+  constructor(
+    private readonly searchDirs: string[],
+    private readonly project: Project,
+  ) {}
+
+  candidates(unitName: string): string[] {
+    if (isAbsolute(unitName)) return [unitName];
+    return [...this.searchDirs.map((d) => join(d, unitName)), join(this.project.root, unitName)];
+  }
 
   read(unitName: string): { contents: string } | { error: string } {
-    const tried = isAbsolute(unitName) ? [unitName] : this.searchDirs.map((d) => join(d, unitName));
+    const tried = this.candidates(unitName);
     for (const candidate of tried) {
       if (existsSync(candidate) && statSync(candidate).isFile()) {
         this.resolved.set(unitName, candidate);
+        this.missing.delete(unitName);
         return { contents: readFileSync(candidate, "utf8") };
       }
     }
     this.missing.set(unitName, tried);
     return { error: `not found (looked in ${tried.join(", ")})` };
   }
+
+  /** The project's remappings as solc takes them. */
+  remappings(): string[] {
+    return this.project.remappings.map((r) => `${r.context ? `${r.context}:` : ""}${r.prefix}=${r.target}`);
+  }
+
+  /** The unit name solc gives an import written as `path` in unit `from` (relative, then remappings). */
+  unitNameOf(path: string, from: string): string {
+    if (path.startsWith("./") || path.startsWith("../")) {
+      const joined = posix.normalize(posix.join(posix.dirname(from.split("\\").join("/")), path));
+      return joined;
+    }
+    let best: Remapping | undefined;
+    for (const r of this.project.remappings)
+      if (path.startsWith(r.prefix) && from.startsWith(r.context) && (!best || r.prefix.length > best.prefix.length))
+        best = r;
+    return best ? best.target + path.slice(best.prefix.length) : path;
+  }
+}
+
+const IMPORT = /import\s+(?:[^"';]*?\s+from\s+)?["']([^"']+)["']/g;
+
+function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/[^\n]*/g, "");
+  return [...code.matchAll(IMPORT)].map((m) => m[1]);
+}
+
+/** Unit names a file reaches through its imports (itself included), as far as they can be read. */
+function importClosure(file: string, resolver: ImportResolver, cache: Map<string, string | null>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [file];
+  while (stack.length > 0) {
+    const unit = stack.pop()!;
+    if (seen.has(unit)) continue;
+    seen.add(unit);
+    if (!cache.has(unit)) {
+      const r = resolver.read(unit);
+      cache.set(unit, "contents" in r ? r.contents : null);
+    }
+    const text = cache.get(unit);
+    if (text) for (const p of importsOf(text)) stack.push(resolver.unitNameOf(p, unit));
+  }
+  return seen;
 }
 
 /**
@@ -122,66 +174,190 @@ class ImportResolver {
 export const MAX_FILES_PER_RUN = 64;
 
 /**
- * Compiles `files` (absolute paths) with the npm solc to typed ASTs (analysis only, no bytecode).
- * Throws AuditImportError for an unresolvable import and AuditCompileError for any solc error,
- * each naming file:line:column relative to `root`. Trees larger than MAX_FILES_PER_RUN are compiled
- * in several runs whose node ids and source indices are shifted apart, then merged.
+ * Compiles `files` (absolute paths) to typed ASTs (analysis only, no bytecode), each with the compiler
+ * its pragmas (and those of everything it imports) ask for: the project's configured version when it
+ * fits, else the newest release that does (see solc/releases.ts). A file that does not compile is
+ * listed in `failures` with solc's message and the others are still compiled; when none compiles,
+ * throws AuditImportError (an unresolvable import) or AuditCompileError naming file:line:column
+ * relative to `root`. Runs are merged with their node ids and source indices shifted apart.
  */
 export function compileSources(
   files: string[],
   root: string,
   progress = Progress.silent(),
   maxFilesPerRun = MAX_FILES_PER_RUN,
+  project: Project = detectProject(files[0] ?? root),
 ): CompileResult {
-  const solc = loadSolc();
-  progress.phase(`compiling ${files.length} files with solc ${solc.version()}`);
-  const units: CompiledUnit[] = [];
-  let warnings = 0;
-  for (let start = 0, run = 0; start < files.length; start += maxFilesPerRun, run++) {
-    const chunk = files.slice(start, start + maxFilesPerRun);
-    const result = compileRun(solc, chunk, root, progress);
-    // Runs restart ids and source indices at 0: move each run into its own range.
-    const indexBase = units.reduce((max, u) => Math.max(max, u.index + 1), 0);
-    for (const unit of result.units) units.push(run === 0 ? unit : shiftUnit(unit, run * ID_STRIDE, indexBase));
-    warnings += result.warnings;
-    progress.step("compiling", start + chunk.length, files.length, "files");
+  const resolver = new ImportResolver(projectNodeModules(project, [...new Set(files.map((f) => dirname(f)))]), project);
+  const texts = new Map<string, string | null>();
+  const closures = new Map(files.map((f) => [f, importClosure(f, resolver, texts)]));
+  const failures: CompileFailure[] = [];
+  const groups = new Map<string, string[]>();
+  for (const f of files) {
+    const pragmas = [...closures.get(f)!].flatMap((u) => solidityPragmas(texts.get(u) ?? ""));
+    const choice = chooseVersion(pragmas, project.compilers);
+    if ("error" in choice) failures.push({ file: toReportPath(root, f), message: choice.error });
+    else groups.set(choice.version, [...(groups.get(choice.version) ?? []), f]);
   }
+  const units: CompiledUnit[] = [];
+  const runs: CompileRun[] = [];
+  const versions: Record<string, string> = {};
+  let warnings = 0;
+  let done = 0;
+  const errorsByFile: { file: string; error: AuditInputError }[] = [];
+  for (const [version, group] of [...groups].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))) {
+    let solc: SolcModule;
+    try {
+      progress.phase(`compiling ${group.length} file${group.length === 1 ? "" : "s"} with solc ${version}`);
+      solc = loadSolc(version);
+    } catch (err) {
+      const message = err instanceof AuditError ? err.message : String(err);
+      for (const f of group) failures.push({ file: toReportPath(root, f), message });
+      continue;
+    }
+    for (let start = 0; start < group.length; start += maxFilesPerRun) {
+      const chunk = group.slice(start, start + maxFilesPerRun);
+      const result = compileIsolating(solc, chunk, root, resolver, closures, progress);
+      for (const e of result.failed) {
+        failures.push({ file: toReportPath(root, e.file), message: e.error.message });
+        errorsByFile.push(e);
+      }
+      if (result.run) {
+        // Runs restart ids and source indices at 0: move each run into its own range.
+        const indexBase = units.reduce((max, u) => Math.max(max, u.index + 1), 0);
+        const shift = runs.length;
+        for (const unit of result.units) units.push(shift === 0 ? unit : shiftUnit(unit, shift * ID_STRIDE, indexBase));
+        runs.push(result.run);
+        for (const f of result.compiled) versions[toReportPath(root, f)] = version;
+      }
+      warnings += result.warnings;
+      done += chunk.length;
+      progress.step("compiling", done, files.length, "files");
+    }
+  }
+  if (units.length === 0 && files.length > 0) throwNothingCompiled(errorsByFile, failures);
   const importedFiles = new Set(units.filter((u) => !u.isTarget).map((u) => u.absPath)).size;
-  progress.phase(`compiled ${files.length} files and ${importedFiles} imported files`);
-  return { solcVersion: solc.version(), units, importedFiles, warnings };
+  progress.phase(
+    `compiled ${files.length - failures.length} files and ${importedFiles} imported files` +
+      (failures.length > 0 ? `; ${failures.length} did not compile` : ""),
+  );
+  failures.sort((a, b) => a.file.localeCompare(b.file));
+  const used = [...new Set(runs.map((r) => r.solcVersion))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  return { solcVersion: used.join(", "), versions, units, importedFiles, warnings, failures, runs, project };
+}
+
+/** When nothing compiled: the single error (as before, with its type) or every file's message. */
+function throwNothingCompiled(errors: { file: string; error: AuditInputError }[], failures: CompileFailure[]): never {
+  if (failures.length === errors.length && errors.length > 0) {
+    const first = errors[0].error;
+    if (errors.length === 1 || errors.every((e) => e.error.message === first.message)) throw first;
+    const Type = errors.every((e) => e.error instanceof AuditImportError) ? AuditImportError : AuditCompileError;
+    throw new Type(`no audited file compiled (${errors.length} files):`, {
+      details: errors.map((e) => e.error.message).join("\n"),
+    });
+  }
+  throw new AuditCompileError(`no audited file compiled (${failures.length} files):`, {
+    details: failures.map((f) => `${f.file}: ${f.message}`).join("\n"),
+  });
+}
+
+interface IsolatedRun {
+  units: CompiledUnit[];
+  run?: CompileRun;
+  compiled: string[];
+  failed: { file: string; error: AuditInputError }[];
+  warnings: number;
+}
+
+/**
+ * Compiles `files` together; when solc reports errors, the files whose imports reach an erroneous
+ * source are set aside (each with its message) and the rest compiled again.
+ */
+function compileIsolating(
+  solc: SolcModule,
+  files: string[],
+  root: string,
+  resolver: ImportResolver,
+  closures: Map<string, Set<string>>,
+  progress: Progress,
+): IsolatedRun {
+  const failed: IsolatedRun["failed"] = [];
+  let remaining = files;
+  while (remaining.length > 0) {
+    const attempt = compileRun(solc, remaining, root, resolver, progress);
+    if (!("errors" in attempt)) return { ...attempt, compiled: remaining, failed };
+    const errorFiles = new Set(attempt.errors.map((e) => e.sourceLocation?.file).filter((f): f is string => !!f));
+    const reaches = (f: string): boolean =>
+      [...closures.get(f)!].some((u) => errorFiles.has(u) || resolver.missing.has(u));
+    let bad = remaining.filter(reaches).map((f) => {
+      const own = attempt.errors.filter((e) => !e.sourceLocation || closures.get(f)!.has(e.sourceLocation.file));
+      return { file: f, error: describeErrors(own, resolver, root, attempt.contents) };
+    });
+    if (bad.length === 0) {
+      // Errors without a location: find the culprits one file at a time.
+      bad = remaining.flatMap((f) => {
+        const alone = remaining.length === 1 ? attempt : compileRun(solc, [f], root, resolver, progress);
+        return "errors" in alone
+          ? [{ file: f, error: describeErrors(alone.errors, resolver, root, alone.contents) }]
+          : [];
+      });
+      if (bad.length === 0)
+        bad = remaining.map((file) => ({
+          file,
+          error: describeErrors(attempt.errors, resolver, root, attempt.contents),
+        }));
+    }
+    failed.push(...bad);
+    remaining = remaining.filter((f) => !bad.some((b) => b.file === f));
+  }
+  return { units: [], compiled: [], failed, warnings: 0 };
 }
 
 function compileRun(
   solc: SolcModule,
   files: string[],
   root: string,
+  resolver: ImportResolver,
   progress: Progress,
-): { units: CompiledUnit[]; warnings: number } {
+):
+  | { units: CompiledUnit[]; run: CompileRun; warnings: number }
+  | { errors: SolcError[]; contents: (unit: string) => string | undefined } {
   const sources: Record<string, { content: string }> = {};
   for (const f of files) sources[f] = { content: readFileSync(f, "utf8") };
-  const resolver = new ImportResolver(nodeModulesDirs([root, ...new Set(files.map((f) => dirname(f)))]));
   for (const f of files) resolver.resolved.set(f, f);
-  const input = {
-    language: "Solidity",
-    sources,
-    settings: { evmVersion: "cancun", outputSelection: { "*": { "": ["ast"], "*": [] } } },
+  const version = solc.version();
+  const short = /^(\d+\.\d+\.\d+)/.exec(version)?.[1] ?? version;
+  const settings: Record<string, unknown> = {
+    outputSelection: { "*": { "": ["ast"], "*": [] } },
+    remappings: resolver.remappings(),
   };
+  // Older compilers refuse an EVM version they do not know; the AST does not depend on it.
+  if (atLeast(short, "0.8.24")) settings.evmVersion = "cancun";
+  const input = { language: "Solidity", sources, settings };
   let imports = 0;
+  const read: Record<string, string> = {};
   const output = JSON.parse(
     solc.compile(JSON.stringify(input), {
       import: (path) => {
         progress.tick("compiling: imports resolved: {n}", ++imports);
-        return resolver.read(path);
+        const r = resolver.read(path);
+        if ("contents" in r) read[path] = r.contents;
+        return r;
       },
     }),
   ) as SolcOutput;
   const contents = (unit: string): string | undefined =>
     sources[unit]?.content ??
+    read[unit] ??
     (resolver.resolved.has(unit) ? readFileSync(resolver.resolved.get(unit)!, "utf8") : undefined);
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length > 0) throwCompileErrors(errors, resolver, root, contents);
+  if (errors.length > 0) return { errors, contents };
   const targets = new Set(files);
-  const units = Object.entries(output.sources ?? {}).map(([unitName, s]): CompiledUnit => {
+  const outSources = output.sources ?? {};
+  const units = Object.entries(outSources).map(([unitName, s]): CompiledUnit => {
+    if (!s.ast)
+      throw new AuditCompileError(`solc ${short} gave no JSON AST for ${unitName} (the sandbox needs solc >= 0.4.12)`);
+    normaliseLegacyAst(s.ast);
     const absPath = resolver.resolved.get(unitName) ?? unitName;
     const content = contents(unitName) ?? "";
     return {
@@ -195,7 +371,18 @@ function compileRun(
       isTarget: targets.has(unitName),
     };
   });
-  return { units, warnings: (output.errors ?? []).filter((e) => e.severity === "warning").length };
+  const run: CompileRun = {
+    solcLongVersion: version.replace(/\.Emscripten\.clang$/, ""),
+    solcVersion: short,
+    input: { ...input, sources: Object.fromEntries(units.map((u) => [u.unitName, { content: u.content }])) },
+    output: { sources: Object.fromEntries(Object.entries(outSources).map(([k, s]) => [k, { id: s.id, ast: s.ast }])) },
+    paths: Object.fromEntries(units.map((u) => [u.unitName, u.absPath])),
+  };
+  return { units, run, warnings: (output.errors ?? []).filter((e) => e.severity === "warning").length };
+}
+
+function atLeast(version: string, min: string): boolean {
+  return version.localeCompare(min, "en", { numeric: true }) >= 0;
 }
 
 /** Distance between the node-id ranges of two compile runs (a run of 64 files stays far below it). */
@@ -251,12 +438,13 @@ function locate(
   return `${path}:${line}:${column}`;
 }
 
-function throwCompileErrors(
+/** The error (not thrown) for a failed file: missing imports named with where they were looked for, else solc's messages. */
+function describeErrors(
   errors: SolcError[],
   resolver: ImportResolver,
   root: string,
   contents: (unit: string) => string | undefined,
-): never {
+): AuditInputError {
   const missingImports: { written: string; line: string }[] = [];
   const lines: string[] = [];
   for (const e of errors) {
@@ -271,11 +459,11 @@ function throwCompileErrors(
   }
   if (missingImports.length > 0) {
     const names = missingImports.map((m) => `"${m.written}"`).join(", ");
-    throw new AuditImportError(`missing import ${names}`, { details: missingImports.map((m) => m.line).join("\n") });
+    return new AuditImportError(`missing import ${names}`, { details: missingImports.map((m) => m.line).join("\n") });
   }
-  if (lines.length === 0) throw new AuditInputError("solc failed without a message");
+  if (lines.length === 0) return new AuditInputError("solc failed without a message");
   const count = `${lines.length} error${lines.length > 1 ? "s" : ""}`;
-  throw new AuditCompileError(`solc could not compile the sources (${count}):`, { details: lines.join("\n") });
+  return new AuditCompileError(`solc could not compile the sources (${count}):`, { details: lines.join("\n") });
 }
 
 /** The import path as the author wrote it, read from the import directive solc pointed at. */

@@ -21,14 +21,19 @@ const SKIPPED_DIRS = new Set(["node_modules", ".git", "artifacts", "cache", "typ
  * files are left out, e.g. `contracts/mocks`. Throws AuditInputError naming the path when it does not
  * exist, is not a .sol file, or holds no .sol file.
  */
-export function collectSolidityFiles(target: string, root: string, exclude: string[] = []): TargetFiles {
+export function collectSolidityFiles(
+  target: string,
+  root: string,
+  exclude: string[] = [],
+  shown = target,
+): TargetFiles {
   const abs = resolve(root, target);
-  if (!existsSync(abs)) throw new AuditInputError(`path does not exist: ${target}`);
+  if (!existsSync(abs)) throw new AuditInputError(`path does not exist: ${shown}`);
   const excluded = exclude.map((e) => resolve(root, e));
   const isExcluded = (p: string): boolean => excluded.some((e) => p === e || p.startsWith(e + sep));
   const stat = statSync(abs);
   if (stat.isFile()) {
-    if (!abs.endsWith(".sol")) throw new AuditInputError(`not a Solidity file (expected .sol): ${target}`);
+    if (!abs.endsWith(".sol")) throw new AuditInputError(`not a Solidity file (expected .sol): ${shown}`);
     return { target: abs, files: [abs] };
   }
   const files: string[] = [];
@@ -45,7 +50,7 @@ export function collectSolidityFiles(target: string, root: string, exclude: stri
   walk(abs);
   if (files.length === 0) {
     const note = exclude.length > 0 ? ` (after excluding ${exclude.join(", ")})` : "";
-    throw new AuditInputError(`no .sol files found in ${target}${note}`);
+    throw new AuditInputError(`no .sol files found in ${shown}${note}`);
   }
   files.sort();
   return { target: abs, files };

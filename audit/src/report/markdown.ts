@@ -36,6 +36,10 @@ export function renderMarkdown(report: AuditReport): string {
     `- **Target:** \`${report.target}\` (${report.files.length} file${report.files.length === 1 ? "" : "s"})`,
     ...(report.excluded.length > 0 ? [`- **Excluded:** ${report.excluded.map((e) => `\`${e}\``).join(", ")}`] : []),
     `- **Compiler:** solc ${report.compiler}`,
+    `- **Project:** \`${report.compilation.project.root || "."}\` (${report.compilation.project.kind}, found by ${report.compilation.project.marker})`,
+    ...(report.compilation.failures.length > 0
+      ? [`- **PARTIAL:** ${report.compilation.failures.length} file(s) did not compile and were not analysed (below)`]
+      : []),
     `- **Built-in detectors:** ${DETECTORS.length} (${report.rules.length} rules), all run`,
     `- **${report.slither.message}**`,
     `- **Gate (\`--fail-on ${gate.failOn}\`):** ${verdict}`,
@@ -56,7 +60,16 @@ export function renderMarkdown(report: AuditReport): string {
     out.push(`### ${cap(s)}`, "", ...group.flatMap(findingBlock));
   }
   if (accepted.length > 0) out.push("## Accepted findings", "", ...accepted.flatMap(findingBlock));
-  out.push("## Files audited", "", "| File | keccak256 |", "| --- | --- |");
-  out.push(...report.files.map((f) => `| \`${f}\` | \`${report.sourceHashes[f]}\` |`), "");
+  if (report.compilation.failures.length > 0) {
+    out.push("## Files that did not compile", "");
+    for (const f of report.compilation.failures) out.push(`### \`${f.file}\``, "", "```", f.message, "```", "");
+  }
+  out.push("## Files audited", "", "| File | solc | keccak256 |", "| --- | --- | --- |");
+  out.push(
+    ...report.files.map(
+      (f) => `| \`${f}\` | ${report.compilation.versions[f] ?? "did not compile"} | \`${report.sourceHashes[f]}\` |`,
+    ),
+    "",
+  );
   return out.join("\n");
 }

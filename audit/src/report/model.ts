@@ -13,7 +13,15 @@ export const TOOL_VERSION = "1.0.0";
 export interface AuditReport {
   schema: typeof REPORT_SCHEMA;
   tool: { name: string; version: string };
+  /** Compiler versions used, comma-separated. */
   compiler: string;
+  /** How the sources were compiled: the project found around the target, each file's compiler, what failed. */
+  compilation: {
+    project: { root: string; kind: string; marker: string };
+    versions: Record<string, string>;
+    /** Audited files that did not compile (the audit is partial when this is not empty). */
+    failures: { file: string; message: string }[];
+  };
   /** The audited path, relative to the audit root. */
   target: string;
   excluded: string[];
