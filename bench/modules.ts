@@ -3,6 +3,7 @@ import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
 import { e2eBench } from "./e2e";
 import { auditorBench } from "./auditor";
+import { consoleBench } from "./console";
 import { governanceBench } from "./governance";
 import { ledgerBench } from "./ledger";
 import { registriesBench } from "./registries";
@@ -21,4 +22,5 @@ export const modules: BenchModule[] = [
   auditSandbox,
   e2eBench,
   auditorBench,
+  consoleBench,
 ];

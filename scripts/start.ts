@@ -12,6 +12,7 @@ import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCusto
 import { encodePacket } from "../relayer/src/amdp";
 import type { CheckedTrace } from "../audit/src/queries/queries";
 import { auditorTrace } from "./lib/local/auditor";
+import { startLocalConsole } from "./lib/local/console";
 import { DrugTraceability__factory } from "../typechain-types";
 import { JsonRpcProvider } from "ethers";
 
@@ -39,6 +40,7 @@ const step = (line: string): void => console.log(`  ${line}`);
 interface Running {
   consortium?: LocalConsortium;
   relayers: RelayerProcess[];
+  console?: { close(): Promise<void> } | null;
 }
 
 /** A fresh run dir `.ccgp/local/<timestamp>`; keeps the newest few earlier runs. */
@@ -52,6 +54,7 @@ function freshRunDir(): string {
 }
 
 async function stopAll(run: Running): Promise<void> {
+  await run.console?.close();
   await Promise.all(run.relayers.map((r) => r.stop()));
   await run.consortium?.stop();
 }
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
     }
     const outcome = await scenario(c, run.relayers);
     printWhereToLook(c, run.relayers, outcome);
+    if (c.auditorApi !== null) run.console = await startLocalConsole(c, step);
     if (outcome.state !== undefined && outcome.state !== "Confirmed") throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
   } catch (err) {
     console.error(`\nnpm start failed: ${(err as Error).message}`);

@@ -20,6 +20,8 @@ export interface ListFilter {
   to?: number;
   limit?: number;
   offset?: number;
+  /** Newest (highest number) first; default oldest first. */
+  newestFirst?: boolean;
 }
 
 export interface EventFilter extends Omit<ListFilter, "states"> {
@@ -68,7 +70,7 @@ export function listTransactions(store: IndexStore, f: ListFilter = {}): TxSumma
   }
   timeBounds("opened_at", f, where, params);
   const [limit, offset] = page(f);
-  const sql = `SELECT * FROM transactions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY number LIMIT ? OFFSET ?`;
+  const sql = `SELECT * FROM transactions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY number ${f.newestFirst ? "DESC" : "ASC"} LIMIT ? OFFSET ?`;
   return (store.statement(sql).all(...params, limit, offset) as TxRow[]).map(summaryOf);
 }
 
