@@ -26,11 +26,13 @@ subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, ru
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: {
-      evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 10_000 },
-      viaIR: false,
+    compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 }, viaIR: false } }],
+    overrides: {
+      // The ledger's hot path sits at the EIP-170 size limit: fewer optimizer runs, smaller code.
+      "contracts/transactions/TransactionLedger.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 1_000 }, viaIR: false },
+      },
     },
   },
   networks: {

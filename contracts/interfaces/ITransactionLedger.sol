@@ -58,8 +58,8 @@ interface ITransactionLedgerTypes {
 
     /// @notice What {reportRefusal} proved against the source institution.
     enum RefusalKind {
-        BadSignature, // the source proxy countersigned a bad stage-1 signature or a key the pipe does not allow
-        Replay // the source proxy countersigned a never-opened packet with a sequence already used on the pipe
+        BadSignature, // the source proxy countersigned a fresh packet whose stage-1 signature is not its signer's
+        Replay // never reported any more: a used sequence proves nothing (kept so that older records decode)
     }
 
     /// @notice The packet field that does not match the route or the transaction's first packet.
@@ -146,9 +146,9 @@ interface ITransactionLedgerTypes {
         uint8 undoneMask; // writes compensated
         uint64 deadline;
         bytes32 pipeId;
-        uint16 endorsedMask; // verifier indexes that endorsed
-        uint16 weightFor; // weight that endorsed `resultSetHash`
-        uint16 weightAgainst; // weight that endorsed another hash
+        uint16 endorsedMask; // verifier indexes whose current holder endorsed
+        uint16 weightFor; // weight that endorsed `resultSetHash` and counts now (verifier with an active account)
+        uint16 weightAgainst; // weight that endorsed another hash and counts now
         bytes32 resultSetHash; // hash chain over the recorded results, in recording order
     }
 
@@ -209,6 +209,8 @@ interface ITransactionLedgerTypes {
     error LedgerNotCompensable(bytes32 txId, uint8 step);
     /// @notice {expire} before the deadline.
     error LedgerDeadlineNotReached(bytes32 txId, uint64 deadline, uint256 now);
+    /// @notice The transaction's deadline passed: it can only expire (then compensate).
+    error LedgerDeadlinePassed(bytes32 txId, uint64 deadline, uint256 now);
     /// @notice `account` is not a verifier.
     error LedgerUnknownVerifier(address account);
     /// @notice `verifier` already endorsed `txId`.
@@ -217,6 +219,8 @@ interface ITransactionLedgerTypes {
     error LedgerInvalidVerifierKind(address verifier, VerifierKind kind);
     /// @notice Every one of the `max` verifier indexes is taken.
     error LedgerTooManyVerifiers(uint256 max);
+    /// @notice `institution` already holds a verifier seat (`verifier`): one per institution.
+    error LedgerInstitutionHasVerifier(uint32 institution, address verifier);
     /// @notice The retry bound is at most `max`.
     error LedgerInvalidMaxRetries(uint8 value, uint8 max);
     /// @notice `account` is zero or has no code where a contract is needed.
@@ -392,12 +396,11 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 
     /**
      * @notice Records a refused packet that proves misbehaviour and reports it to credit. Anyone may call it; the
-     * proof is the stage-2 countersignature of the pipe's source service signer, so no institution can be framed:
-     * - BadSignature: the stage-1 signature is not the declared signer's, or the pipe does not allow the signer
-     *   (not the reserved key, or revoked);
-     * - Replay: both signatures valid, but the sequence is not above the pipe's last one and the transaction was
-     *   never opened (an exact replay of an opened packet is nobody's fault and is not reportable).
-     * Each packet is reported at most once.
+     * proof is the stage-2 countersignature of the pipe's source service signer, so no institution can be framed.
+     * Only one proof counts: BadSignature, the proxy countersigned a packet whose stage-1 signature is not the
+     * declared signer's. A packet whose transaction id or sequence the ledger already used is never refusable (it
+     * was signed with the keys in force then, whatever they are now), nor is a valid signature by a key the pipe
+     * does not allow now (it may predate a rotation). Each packet is reported at most once.
      */
     function reportRefusal(
         AMDP.Packet calldata packet,
@@ -458,10 +461,13 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
     function recordResults(Result[] calldata results) external;
 
     /**
-     * @notice A verifier endorses the result set it checked against the sub-chains. Once more than half of the total
-     * weight endorsed the recorded `resultSetHash`, the transaction is Confirmed and both institutions are credited.
-     * An endorsement of another hash is a conflict: recorded and flagged; once the conflicting weight reaches half
-     * of the total, confirmation is impossible and the transaction goes to Manual. One endorsement per verifier.
+     * @notice A verifier endorses the result set it checked against the sub-chains. Only endorsements of verifiers
+     * that are verifiers now, with accounts active now, count, against the weight of those valid now (the valid
+     * weight). Once more than half of the valid weight endorsed the recorded `resultSetHash`, and at least one of
+     * those endorsers belongs to neither institution of the pipe, the transaction is Confirmed and both institutions
+     * are credited. An endorsement of another hash is a conflict: recorded and flagged; once the counting conflicting
+     * weight reaches half of the valid weight, confirmation is impossible and the transaction goes to Manual. One
+     * endorsement per verifier; a verifier that took a freed index starts with none.
      */
     function endorse(bytes32 txId, bytes32 resultSetHash) external;
 
@@ -484,7 +490,7 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
     /// @notice How often a step was retried and how often its compensation was attempted.
     function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations);
 
-    /// @notice Whether `verifier`'s index is set in the transaction's endorsement mask.
+    /// @notice Whether `verifier` (its current holding of its index) endorsed the transaction.
     function hasEndorsed(bytes32 txId, address verifier) external view returns (bool);
 
     /// @notice Of 1 to MAX_PAGE transactions (ids from the indexed {TxOpened} events, paged by the caller), those that
@@ -514,7 +520,7 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
 
     function verifier(address account) external view returns (Verifier memory);
 
-    /// @notice The sum of every verifier's weight.
+    /// @notice The sum of every verifier's weight (confirmation counts only the verifiers whose accounts are active).
     function totalWeight() external view returns (uint16);
 
     function maxRetries() external view returns (uint8);

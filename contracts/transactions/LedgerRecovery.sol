@@ -41,6 +41,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         TxRecord memory t = _load(txId);
         _requireRunning(txId, t.state, TxState.Executing);
         _authorizeStep(txId, t, step);
+        _requireBeforeDeadline(txId, t);
         if (t.doneMask & (1 << step) != 0) revert LedgerStepAlreadyRecorded(txId, step);
         uint64 counts = _attempts[txId];
         uint8 retries = _nibble(counts, step);
@@ -111,9 +112,13 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     function escalate(bytes32 txId, string calldata reason) external onlyDelegated {
         TxRecord memory t = _load(txId);
         _requireAllowed(txId, t.state, TxState.Manual);
+        // A running transaction past its deadline expires instead: escalating it would race the expirer.
+        if (t.state == TxState.Open || t.state == TxState.Executing) _requireBeforeDeadline(txId, t);
         PipeSide[2] storage sides = _pipeSides[t.pipeIndex];
         if (msg.sender != sides[SOURCE].signer && msg.sender != sides[TARGET].signer) {
             _membership.requireActiveAccount(msg.sender, IMembership.Role.Governor);
+        } else {
+            _requireActiveProxy();
         }
         t.reason = Reason.Escalated;
         _transition(txId, t, TxState.Manual);
@@ -157,7 +162,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         // CHECKS
         bytes32 packetHash = AMDP.hashCalldata(p);
         if (_refusals[packetHash]) revert LedgerRefusalAlreadyReported(packetHash);
-        (IPipeAuthority.OpeningRoute memory route, IPipeAuthority.Refusal refusal) = _route(
+        (IPipeAuthority.OpeningRoute memory route, ) = _route(
             _registry.pipes,
             p.pipeId,
             p.signer,
@@ -165,16 +170,14 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
             p.selector
         );
         _requireCountersigned(packetHash, appSignature, proxySignature, route.sourceServiceSigner);
-        kind = _classifyRefusal(p, packetHash, appSignature, refusal);
+        kind = _classifyRefusal(p, packetHash, appSignature);
 
         // EFFECTS
         _refusals[packetHash] = true;
         emit RefusalRecorded(p.pipeId, packetHash, msg.sender, route.sourceInstitution, kind, p.txId, p.sequence);
 
         // INTERACTIONS
-        ICreditScore.Outcome outcome =
-            kind == RefusalKind.Replay ? ICreditScore.Outcome.Replay : ICreditScore.Outcome.BadSignature;
-        _report(route.sourceInstitution, outcome, p.txId);
+        _report(route.sourceInstitution, ICreditScore.Outcome.BadSignature, p.txId);
     }
 
     /// @dev The pipe's source proxy countersigned (packet, exact stage-1 signature): the institution vouched for it.
@@ -189,20 +192,22 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         if (err != ECDSA.RecoverError.NoError || recovered != proxy) revert LedgerNotRefusable(packetHash);
     }
 
+    /**
+     * @dev Only a stage-1 signature that does not verify proves anything. A packet whose transaction id or sequence
+     * the ledger already used was signed while the pipe's keys were in force, whatever they are now (a rotation
+     * would turn every opened packet into a "bad key"); a valid signature by a key the pipe does not allow now may
+     * have been made before a rotation, so neither is the institution's fault.
+     */
     function _classifyRefusal(
         AMDP.Packet calldata p,
         bytes32 packetHash,
-        bytes calldata appSignature,
-        IPipeAuthority.Refusal refusal
+        bytes calldata appSignature
     ) private view returns (RefusalKind) {
+        if (_txs[p.txId].state != TxState.None || p.sequence <= _pipeRefs[p.pipeId].lastSequence) {
+            revert LedgerNotRefusable(packetHash);
+        }
         (address app, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(packetHash), appSignature);
         if (err != ECDSA.RecoverError.NoError || app != p.signer) return RefusalKind.BadSignature;
-        if (refusal == IPipeAuthority.Refusal.SignerNotReserved || refusal == IPipeAuthority.Refusal.KeyRevoked) {
-            return RefusalKind.BadSignature;
-        }
-        if (p.sequence <= _pipeRefs[p.pipeId].lastSequence && _txs[p.txId].state == TxState.None) {
-            return RefusalKind.Replay;
-        }
         revert LedgerNotRefusable(packetHash);
     }
 
@@ -217,23 +222,38 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
             if (v.weight == 0) revert LedgerUnknownVerifier(account);
             s.totalWeight -= v.weight;
             s.verifierSlots &= ~(uint16(1) << v.index);
+            delete _institutionVerifiers[_verifierSlots[v.index].institution];
+            delete _verifierSlots[v.index];
             delete _verifiers[account];
             _settings = s;
             emit VerifierSet(account, VerifierKind.None, 0, v.index, s.totalWeight);
             return;
         }
         if (kind == VerifierKind.None) revert LedgerInvalidVerifierKind(account, kind);
-        _membership.requireActiveAccount(account, _roleOf(kind));
+        uint32 institution = _membership.requireActiveAccount(account, _roleOf(kind));
+        VerifierSlot memory slot;
         if (v.weight == 0) {
+            // One seat per institution: several keys of one institution are still one opinion.
+            address holder = _institutionVerifiers[institution];
+            if (holder != address(0)) revert LedgerInstitutionHasVerifier(institution, holder);
             uint256 index = LedgerSteps.lowestUnset(s.verifierSlots, MAX_VERIFIERS);
             if (index == MAX_VERIFIERS) revert LedgerTooManyVerifiers(MAX_VERIFIERS);
             v.index = uint8(index);
             s.verifierSlots |= uint16(1) << v.index;
+            // A new holder starts a new epoch: the endorsement bits a former holder of the slot left never count.
+            ++s.epoch;
+            slot = VerifierSlot({account: account, institution: institution, weight: 0, kind: kind, since: s.epoch});
+            _institutionVerifiers[institution] = account;
+        } else {
+            slot = _verifierSlots[v.index];
         }
         s.totalWeight = s.totalWeight - v.weight + weight;
         v.kind = kind;
         v.weight = weight;
+        slot.kind = kind;
+        slot.weight = weight;
         _verifiers[account] = v;
+        _verifierSlots[v.index] = slot;
         _settings = s;
         emit VerifierSet(account, kind, weight, v.index, s.totalWeight);
     }

@@ -61,9 +61,9 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         uint32 deadline; // seconds; fits until 2106
         uint32 pipeIndex;
         uint64 readVersion; // the version recorded by the first read a write depends on (others: _readVersions)
-        uint16 endorsedMask;
-        uint16 weightFor;
-        uint16 weightAgainst;
+        uint16 endorsedMask; // verifier slots that endorsed, as of `epoch`
+        uint16 againstMask; // those of them that endorsed another result set
+        uint16 epoch; // the verifier epoch when the masks were last written (see {VerifierSlot.since})
     }
 
     /// @dev One slot per pipe, read and written by every open.
@@ -93,6 +93,19 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         uint16 totalWeight;
         uint16 verifierSlots; // bitmap of the verifier indexes in use
         uint8 maxRetries;
+        uint16 epoch; // counts verifier slot assignments
+    }
+
+    /**
+     * @dev One slot per verifier index: who holds it now. `since` is the epoch of the holder's assignment, so an
+     * endorsement bit written at an earlier epoch than `since` belongs to a former holder and never counts.
+     */
+    struct VerifierSlot {
+        address account;
+        uint32 institution;
+        uint8 weight;
+        VerifierKind kind;
+        uint16 since;
     }
 
     /// @dev Credit reports are collected during the effects and sent at the end (checks, effects, interactions).
@@ -124,6 +137,9 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     mapping(address account => Verifier) internal _verifiers;
     mapping(bytes32 packetHash => bool reported) internal _refusals;
+    VerifierSlot[MAX_VERIFIERS] internal _verifierSlots;
+    /// @dev At most one verifier per institution.
+    mapping(uint32 institution => address verifier) internal _institutionVerifiers;
 
     constructor(IMembership membership_, address voting) EIP712("CCGP-AMDP", "1") {
         _requireContract(address(membership_));
@@ -163,7 +179,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
      * @dev Reads the record's slot once and unpacks it into memory (one word per member, in declaration order).
      * Solidity's own copy re-reads and masks the slot per member; the layout below is Solidity's packing of
      * {TxRecord}, from the lowest bit: state 8, reason 8, stepCount 8, doneMask 8, undoneMask 8, steps 40, deadline
-     * 32, pipeIndex 32, readVersion 64, endorsedMask 16, weightFor 16, weightAgainst 16 (the states test fills every
+     * 32, pipeIndex 32, readVersion 64, endorsedMask 16, againstMask 16, epoch 16 (the states test fills every
      * field at its widest and reads it back through the views).
      */
     function _get(bytes32 txId) internal view returns (TxRecord memory t) {
@@ -233,7 +249,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         return uint256(t.steps).isTarget(step) ? TARGET : SOURCE;
     }
 
-    /// @dev The step exists and the caller is the proxy of its side; returns the side and its institution.
+    /// @dev The step exists and the caller is the proxy of its side, active now; returns the side and its institution.
     function _authorizeStep(
         bytes32 txId,
         TxRecord memory t,
@@ -242,7 +258,21 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         side = _sideOf(txId, t, step);
         PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
         if (msg.sender != recorder.signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, recorder.signer);
+        _requireActiveProxy();
         return (side, recorder.institution);
+    }
+
+    /**
+     * @dev The caller, a pipe's service signer, acts only while its account and its institution are active now:
+     * the ledger's copy of the pipe names the key, Membership says whether it still counts (no refresh needed).
+     */
+    function _requireActiveProxy() internal view {
+        _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
+    }
+
+    /// @dev Past its deadline a running transaction can only expire: nothing else may move it.
+    function _requireBeforeDeadline(bytes32 txId, TxRecord memory t) internal view {
+        if (block.timestamp > t.deadline) revert LedgerDeadlinePassed(txId, t.deadline, block.timestamp);
     }
 
     /// @dev The version recorded by read `step`, which some write depends on.

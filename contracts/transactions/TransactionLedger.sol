@@ -89,8 +89,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
                 pipeIndex: o.ref.index,
                 readVersion: 0,
                 endorsedMask: 0,
-                weightFor: 0,
-                weightAgainst: 0
+                againstMask: 0,
+                epoch: 0
             })
         );
         for (uint256 i = 0; i < packets.length; ++i) {
@@ -121,6 +121,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         if (msg.sender != route.sourceServiceSigner) {
             revert LedgerUnauthorizedOpener(o.pipeId, msg.sender, route.sourceServiceSigner);
         }
+        // The opener's standing needs no call of its own: the pipe authority's answer below already refuses a route
+        // whose source service signer or institution is not active now (ServiceDisabled, InstitutionNotActive).
         _checkDeadline(deadline, route.timeoutSeconds);
         o.ref.lastSequence = _verifyPackets(packets, route, refusal, o.registry.pipes, o.ref.lastSequence, o.hashes);
         o.steps = _encodeSteps(steps, packets, route);
@@ -263,7 +265,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function recordResult(Result calldata result) external {
-        (bool failed, uint32 institution) = _record(result);
+        (bool failed, uint32 institution) = _record(result, true);
         // INTERACTIONS
         if (failed) _report(institution, ICreditScore.Outcome.Failed, result.txId);
     }
@@ -276,7 +278,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Report[] memory reports = new Report[](results.length);
         uint256 count = 0;
         for (uint256 i = 0; i < results.length; ++i) {
-            (bool failed, uint32 institution) = _record(results[i]);
+            // One caller: its standing is asked once, with the first result.
+            (bool failed, uint32 institution) = _record(results[i], i == 0);
             if (failed) reports[count++] = Report(institution, ICreditScore.Outcome.Failed, results[i].txId);
         }
         // INTERACTIONS
@@ -284,10 +287,11 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @dev Records one result; returns whether the step failed (to be reported) and the institution of its side.
-    function _record(Result calldata rc) private returns (bool failed, uint32 institution) {
+    function _record(Result calldata rc, bool standing) private returns (bool failed, uint32 institution) {
         Result memory r = rc;
         bytes32 txId = r.txId;
         (TxRecord memory t, uint256 side, uint256 dependsOn) = _checkResult(r);
+        if (standing) _requireActiveProxy();
 
         // EFFECTS
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
@@ -324,6 +328,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             _authorizeStep(txId, t, r.step);
             revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
         }
+        _requireBeforeDeadline(txId, t);
         uint256 steps = t.steps;
         uint8 operation = steps.isWrite(r.step) ? WRITE : READ;
         if (r.operation != operation) revert LedgerOperationMismatch(txId, r.step, operation, r.operation);
@@ -352,6 +357,16 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     // ---------------------------------------------------------------- verification
 
+    /// @dev The endorsements of a transaction that count now (see {_tally}).
+    struct Tally {
+        uint16 endorsed; // the masks without the bits of former holders of an index
+        uint16 against;
+        uint256 forWeight; // of valid verifiers now
+        uint256 againstWeight;
+        uint256 markedWeight; // of every current holder that endorsed, valid or not
+        bool nonParty; // a valid endorser of the recorded hash outside both institutions of the pipe
+    }
+
     /// @inheritdoc ITransactionLedger
     function endorse(bytes32 txId, bytes32 resultSetHash) external {
         // CHECKS
@@ -361,33 +376,112 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
         uint16 bit = uint16(1) << v.index;
-        if (t.endorsedMask & bit != 0) revert LedgerAlreadyEndorsed(txId, msg.sender);
+        // The bit is the caller's only if written after it took the index.
+        if (t.endorsedMask & bit != 0 && _verifierSlots[v.index].since <= t.epoch) {
+            revert LedgerAlreadyEndorsed(txId, msg.sender);
+        }
+        Settings memory s = _settings;
+        PipeSide memory parties = _pipeSides[t.pipeIndex][SOURCE];
+        Tally memory y = _tally(t, s.verifierSlots, parties);
 
         // EFFECTS
-        t.endorsedMask |= bit;
-        uint16 total = _settings.totalWeight;
+        (y.markedWeight, y.endorsed) = (y.markedWeight + v.weight, y.endorsed | bit);
         bytes32 recorded = _resultSetHashes[txId];
         Report[] memory reports = new Report[](2);
         uint256 count = 0;
         if (resultSetHash == recorded) {
-            t.weightFor += v.weight;
-            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, t.weightFor, total);
-            if (uint256(t.weightFor) * 2 > total) {
+            y.forWeight += v.weight;
+            if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
+            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
+            if (_confirms(y, s)) {
                 _transition(txId, t, TxState.Confirmed);
                 count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
             }
         } else {
-            t.weightAgainst += v.weight;
-            emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, t.weightAgainst, total);
-            if (uint256(t.weightAgainst) * 2 >= total) {
+            (y.against, y.againstWeight) = (y.against | bit, y.againstWeight + v.weight);
+            uint16 against = uint16(y.againstWeight);
+            emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, against, s.totalWeight);
+            if (_conflicts(y, s)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
             }
         }
+        (t.endorsedMask, t.againstMask, t.epoch) = (y.endorsed, y.against, s.epoch);
         _store(txId, t);
 
         // INTERACTIONS
         _send(reports, count);
+    }
+
+    /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
+    function _confirms(Tally memory y, Settings memory s) private view returns (bool) {
+        if (y.forWeight <= y.againstWeight) return false;
+        uint256 margin = y.forWeight - y.againstWeight;
+        return
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+    }
+
+    /// @dev At least half of the valid weight against: against >= for + the valid weight yet to endorse.
+    function _conflicts(Tally memory y, Settings memory s) private view returns (bool) {
+        if (y.againstWeight < y.forWeight) return false;
+        uint256 margin = y.againstWeight - y.forWeight + 1;
+        return
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+    }
+
+    /**
+     * @dev The endorsements of `t` that count now: of current holders of their index (written at or after their
+     * assignment), with accounts active now. Bounded by MAX_VERIFIERS; reads only the indexes that endorsed.
+     */
+    function _tally(TxRecord memory t, uint256 used, PipeSide memory parties) private view returns (Tally memory y) {
+        uint256 marks = t.endorsedMask & used;
+        for (uint256 i = 0; marks >> i != 0; ++i) {
+            if ((marks >> i) & 1 == 0) continue;
+            VerifierSlot memory slot = _verifierSlots[i];
+            if (slot.since > t.epoch) continue;
+            uint16 bit = uint16(1 << i);
+            bool against = t.againstMask & bit != 0;
+            y.endorsed |= bit;
+            y.markedWeight += slot.weight;
+            if (against) y.against |= bit;
+            if (!_isValid(slot)) continue;
+            if (against) {
+                y.againstWeight += slot.weight;
+            } else {
+                y.forWeight += slot.weight;
+                if (!_isParty(slot.institution, parties)) y.nonParty = true;
+            }
+        }
+    }
+
+    /**
+     * @dev The valid weight of the verifiers in `mask`, counted only as far as `limit`: at most `bound` (their
+     * stored weight) without asking, else asked one by one until the sum reaches `limit`. Callers compare the result
+     * with `limit` only, so stopping there is exact.
+     */
+    function _validWeightBelow(uint256 mask, uint256 bound, uint256 limit) private view returns (uint256 sum) {
+        if (bound < limit) return bound;
+        for (uint256 i = 0; mask >> i != 0 && sum < limit; ++i) {
+            if ((mask >> i) & 1 == 0) continue;
+            VerifierSlot memory slot = _verifierSlots[i];
+            if (_isValid(slot)) sum += slot.weight;
+        }
+    }
+
+    /// @dev The answer {IMembership.requireActiveAccount} gives now, for the institution the verifier was set in.
+    function _isValid(VerifierSlot memory slot) private view returns (bool) {
+        uint256 before = gasleft();
+        try _membership.requireActiveAccount(slot.account, _roleOf(slot.kind)) returns (uint32 institution) {
+            return institution == slot.institution;
+        } catch {
+            // Out of gas is not "inactive": a caller must not drop a verifier by choosing the gas.
+            if (gasleft() <= before / 63) revert LedgerInsufficientGas();
+            return false;
+        }
+    }
+
+    function _isParty(uint32 institution, PipeSide memory parties) private pure returns (bool) {
+        return institution == parties.institution || institution == parties.peer;
     }
 
     function _reportBoth(
@@ -495,9 +589,10 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         v.undoneMask = t.undoneMask;
         v.deadline = t.deadline;
         v.pipeId = _pipeIdAt[t.pipeIndex];
-        v.endorsedMask = t.endorsedMask;
-        v.weightFor = t.weightFor;
-        v.weightAgainst = t.weightAgainst;
+        Tally memory y = _tally(t, _settings.verifierSlots, _pipeSides[t.pipeIndex][SOURCE]);
+        v.endorsedMask = y.endorsed;
+        v.weightFor = uint16(y.forWeight);
+        v.weightAgainst = uint16(y.againstWeight);
         v.resultSetHash = _resultSetHashes[txId];
     }
 
@@ -529,7 +624,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     /// @inheritdoc ITransactionLedger
     function hasEndorsed(bytes32 txId, address account) external view returns (bool) {
         Verifier memory v = _verifiers[account];
-        return v.weight != 0 && (_txs[txId].endorsedMask >> v.index) & 1 == 1;
+        TxRecord memory t = _get(txId);
+        return v.weight != 0 && (t.endorsedMask >> v.index) & 1 == 1 && _verifierSlots[v.index].since <= t.epoch;
     }
 
     /// @inheritdoc ITransactionLedger
@@ -557,7 +653,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             return _pendingWrites(t) != 0 ? Issue.Uncompensated : Issue.None;
         }
         if (s == TxState.Manual) return Issue.Abnormal;
-        if (s == TxState.Confirmed && t.weightAgainst != 0) return Issue.Disputed;
+        if (s == TxState.Confirmed && t.againstMask != 0) return Issue.Disputed;
         return Issue.None;
     }
 

@@ -2,8 +2,8 @@
  * A pipe between two business institutions on the real registries, as the transaction ledger sees it: each side has
  * an operator, a business account that is its service's signing key (the proxy that opens, countersigns and records),
  * an enabled service, a sub-chain and an app with a reserved key; the target has registered the business contract
- * on its sub-chain; the pipe is applied by the source and authorised by the target. Verifiers are auditors of an
- * audit institution, set on the deployed ledger by vote. Keys are wallets whose private keys sign AMDP packets.
+ * on its sub-chain; the pipe is applied by the source and authorised by the target. Verifiers are auditors of audit
+ * institutions (one each), set on the deployed ledger by vote. Keys are wallets whose private keys sign AMDP packets.
  */
 import { ethers, network } from "hardhat";
 import { Wallet, type Signer } from "ethers";
@@ -72,15 +72,21 @@ export async function activePipe(c: Consortium, source: LedgerSide, target: Ledg
   return pipeId as Hex;
 }
 
-/** An audit institution whose auditors (one per weight) are the ledger's verifiers, set by votes. */
-export async function auditVerifiers(c: Consortium, admin: Signer, weights: number[]): Promise<{ audit: bigint; auditors: Key[] }> {
-  const audit = await joinInstitution(c, admin, Kind.Audit, "Audit Office");
+/**
+ * Audit institutions, one per weight, each with one auditor that is a ledger verifier set by vote (the ledger takes
+ * at most one verifier per institution). `admins` holds one admin per weight.
+ */
+export async function auditVerifiers(c: Consortium, admins: Signer[], weights: number[]): Promise<{ audit: bigint; audits: bigint[]; auditors: Key[] }> {
+  const audits: bigint[] = [];
   const auditors: Key[] = [];
-  for (const weight of weights) {
+  for (const [i, weight] of weights.entries()) {
+    const admin = admins[i]!;
+    const audit = await joinInstitution(c, admin, Kind.Audit, i === 0 ? "Audit Office" : `Audit Office ${i + 1}`);
     const a = await newKey();
     await addAccount(c, admin, a.address, audit, Role.Auditor);
     await govern(c, c.ledger, "setVerifier", [a.address, VerifierKind.Auditor, weight]);
+    audits.push(audit);
     auditors.push(a);
   }
-  return { audit, auditors };
+  return { audit: audits[0]!, audits, auditors };
 }

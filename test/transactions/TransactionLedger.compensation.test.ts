@@ -178,8 +178,8 @@ describe("TransactionLedger: compensation", () => {
       const view = await w.ledger.transaction(o.txId);
       expect([view.state, view.reason]).to.deep.equal([BigInt(TxState.Manual), BigInt(Reason.Escalated)]);
       await expect(w.ledger.connect(w.srcProxy.wallet).resolve(o.txId, "me"))
-        .to.be.revertedWithCustomError(w.c.membership, "AccountNotActive")
-        .withArgs(w.srcProxy.address, 0);
+        .to.be.revertedWithCustomError(w.c.membership, "AccountRoleMismatch")
+        .withArgs(w.srcProxy.address, Role.Governor, Role.Business);
       await expect(w.ledger.connect(w.auditors[0]!.wallet).resolve(o.txId, "me"))
         .to.be.revertedWithCustomError(w.c.membership, "AccountRoleMismatch")
         .withArgs(w.auditors[0]!.address, Role.Governor, Role.Auditor);

@@ -108,10 +108,12 @@ class Model {
     return t.steps[step]!.side === Side.Source ? this.w.source : this.w.target;
   }
 
-  record(t: ModelTx, r: LedgerResult, caller: Key): Expectation {
+  record(t: ModelTx, r: LedgerResult, caller: Key, at: bigint): Expectation {
     if (!running(t)) return { error: "LedgerInvalidTransition" };
     if (r.step >= t.steps.length) return { error: "LedgerUnknownStep" };
     if (caller !== recorder(this.w, t, r.step)) return { error: "LedgerUnauthorizedRecorder" };
+    // Past the deadline a running transaction only expires.
+    if (at > t.deadline) return { error: "LedgerDeadlinePassed" };
     if (t.done & bit(r.step)) return { error: "LedgerStepAlreadyRecorded" };
     const dep = t.steps[r.step]!.dependsOn;
     if (dep !== NO_DEPENDENCY && !(t.done & bit(dep))) return { error: "LedgerDependencyPending" };
@@ -133,10 +135,11 @@ class Model {
     return { moves };
   }
 
-  retry(t: ModelTx, step: number, caller: Key): Expectation {
+  retry(t: ModelTx, step: number, caller: Key, at: bigint): Expectation {
     if (!running(t)) return { error: "LedgerInvalidTransition" };
     if (step >= t.steps.length) return { error: "LedgerUnknownStep" };
     if (caller !== recorder(this.w, t, step)) return { error: "LedgerUnauthorizedRecorder" };
+    if (at > t.deadline) return { error: "LedgerDeadlinePassed" };
     if (t.done & bit(step)) return { error: "LedgerStepAlreadyRecorded" };
     if (t.retries[step]! >= MAX_RETRIES) return { error: "LedgerRetryLimitReached" };
     t.retries[step]!++;
@@ -195,8 +198,9 @@ class Model {
     return { moves };
   }
 
-  escalate(t: ModelTx): Expectation {
+  escalate(t: ModelTx, at: bigint): Expectation {
     if (!ALLOWED_TRANSITIONS[t.state].includes(TxState.Manual)) return { error: "LedgerInvalidTransition" };
+    if (running(t) && at > t.deadline) return { error: "LedgerDeadlinePassed" };
     const moves: Move[] = [];
     t.reason = Reason.Escalated;
     this.move(t, TxState.Manual, moves);
@@ -209,6 +213,12 @@ class Model {
     this.move(t, TxState.Resolved, moves);
     return { moves };
   }
+}
+
+/** The time of the next block, or null within a few seconds of the deadline (where the model cannot tell). */
+async function nextTime(t: ModelTx): Promise<bigint | null> {
+  const at = BigInt(await time.latest()) + 1n;
+  return at > t.deadline - 5n && at <= t.deadline + 5n ? null : at;
 }
 
 const recorder = (w: World, t: ModelTx, step: number): Key =>
@@ -332,13 +342,17 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
       stateVersion: version,
     };
     const caller = rand() < 0.05 ? (s.side === Side.Source ? w.tgtProxy : w.srcProxy) : s.side === Side.Source ? w.srcProxy : w.tgtProxy;
-    const expectation = model.record(t, r, caller);
+    const at = await nextTime(t);
+    if (at === null) return;
+    const expectation = model.record(t, r, caller, at);
     return check(w, t, expectation, () => w.ledger.connect(caller.wallet).recordResult(r), `${what}: result ${step}`);
   }
   if (roll < 0.45) {
     const step = Math.floor(rand() * t.steps.length);
     const caller = recorder(w, t, step);
-    return check(w, t, model.retry(t, step, caller), () => w.ledger.connect(caller.wallet).retryStep(t.txId, step, "transient"), `${what}: retry ${step}`);
+    const at = await nextTime(t);
+    if (at === null) return;
+    return check(w, t, model.retry(t, step, caller, at), () => w.ledger.connect(caller.wallet).retryStep(t.txId, step, "transient"), `${what}: retry ${step}`);
   }
   if (roll < 0.65) {
     const v = Math.floor(rand() * 3);
@@ -370,7 +384,9 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
   }
   if (roll < 0.95) {
     const by = pick([w.srcProxy.wallet, w.tgtProxy.wallet, w.c.governors[0]!]);
-    return check(w, t, model.escalate(t), () => w.ledger.connect(by).escalate(t.txId, "property"), `${what}: escalate`);
+    const at = await nextTime(t);
+    if (at === null) return;
+    return check(w, t, model.escalate(t, at), () => w.ledger.connect(by).escalate(t.txId, "property"), `${what}: escalate`);
   }
   return check(w, t, model.resolve(t), () => w.ledger.connect(w.c.governors[1]!).resolve(t.txId, "property"), `${what}: resolve`);
 }

@@ -25,8 +25,15 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
   const report = (s: SignedInput) =>
     w.ledger.connect(w.outsider).reportRefusal(s.packet, s.appSignature, s.proxySignature);
 
-  it("a key the pipe does not reserve, countersigned by the source proxy: BadSignature for the source", async () => {
-    const s = await sign(w, await makePacket(w, { signer: w.intruder.address }), w.intruder);
+  /** A fresh packet whose stage-1 signature has a flipped byte, countersigned by the source proxy all the same. */
+  const badlySigned = async (): Promise<SignedInput> => {
+    const packet = await makePacket(w);
+    const appSignature = flipByte(await signPacket(w.srcApp.account, w.domain, packet), 63);
+    return { packet, appSignature, proxySignature: await countersign(w.srcProxy.account, w.domain, packet, appSignature) };
+  };
+
+  it("an invalid stage-1 signature the proxy countersigned anyway: BadSignature for the source, once", async () => {
+    const s = await badlySigned();
     const packetHash = hashPacket(s.packet);
     expect(await w.ledger.connect(w.outsider).reportRefusal.staticCall(s.packet, s.appSignature, s.proxySignature)).to.equal(
       RefusalKind.BadSignature,
@@ -43,28 +50,20 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
     await expect(report(s)).to.be.revertedWithCustomError(w.ledger, "LedgerRefusalAlreadyReported").withArgs(packetHash);
   });
 
-  it("a revoked app key: BadSignature", async () => {
+  it("a valid signature by a key the pipe does not allow now proves nothing: it may predate a rotation", async () => {
+    const other = await sign(w, await makePacket(w, { signer: w.intruder.address }), w.intruder);
+    await expect(report(other)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(other.packet));
     await w.pipes.setRefusal(PIPE, w.srcApp.address, Refusal.KeyRevoked);
-    const s = await sign(w, await makePacket(w));
-    await expect(report(s)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.BadSignature, s.packet.txId, -10, 90, await w.ledger.getAddress());
+    const revoked = await sign(w, await makePacket(w));
+    await expect(report(revoked)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(revoked.packet));
+    expect(await w.credit.countOf(w.source, Outcome.BadSignature)).to.equal(0n);
   });
 
-  it("an invalid stage-1 signature the proxy countersigned anyway: BadSignature", async () => {
-    const packet = await makePacket(w);
-    const good = await signPacket(w.srcApp.account, w.domain, packet);
-    const bad = flipByte(good, 63);
-    const proxySignature = await countersign(w.srcProxy.account, w.domain, packet, bad);
-    await expect(report({ packet, appSignature: bad, proxySignature }))
-      .to.emit(w.ledger, "RefusalRecorded")
-      .withArgs(PIPE, hashPacket(packet), await w.outsider.getAddress(), w.source, RefusalKind.BadSignature, packet.txId, packet.sequence);
-  });
-
-  it("a fresh packet with a sequence already used on the pipe: Replay", async () => {
+  it("a packet whose sequence the pipe already used proves nothing (signed while the keys were in force)", async () => {
     const o = await openTx(w);
     const s = await sign(w, await makePacket(w, { sequence: o.packet.sequence }));
-    await expect(report(s))
-      .to.emit(w.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.Replay, s.packet.txId, -10, 90, await w.ledger.getAddress());
+    await expect(report(s)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(s.packet));
+    expect(await w.credit.countOf(w.source, Outcome.Replay)).to.equal(0n);
   });
 
   describe("what proves nothing", () => {
@@ -98,7 +97,7 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
   describe("the credit contract", () => {
     it("a refusing credit contract does not block the ledger: the failed report is recorded", async () => {
       await w.credit.setRefuse(true);
-      const s = await sign(w, await makePacket(w, { signer: w.intruder.address }), w.intruder);
+      const s = await badlySigned();
       const reason: Hex = w.credit.interface.encodeErrorResult("CreditUnauthorizedReporter", [await w.ledger.getAddress()]) as Hex;
       await expect(report(s))
         .to.emit(w.ledger, "CreditReportFailed")
@@ -109,7 +108,7 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
     it("a caller cannot skip a report by starving it of gas: any gas that records the refusal reports it", async () => {
       // An expensive credit contract (as one that opens an expulsion proposal): 1/64 of its gas covers the rest.
       await w.credit.setGasBurn(250_000);
-      const s = await sign(w, await makePacket(w, { signer: w.intruder.address }), w.intruder);
+      const s = await badlySigned();
       const needed = await w.ledger.connect(w.outsider).reportRefusal.estimateGas(s.packet, s.appSignature, s.proxySignature);
       // From far too little up: the first gas limit that goes through must have reported to credit.
       for (let gas = needed - 270_000n; gas <= needed; gas += 5_000n) {
@@ -129,7 +128,7 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
 
     it("reverts with LedgerInsufficientGas when the report itself runs out of gas", async () => {
       await w.credit.setGasBurn(250_000);
-      const s = await sign(w, await makePacket(w, { signer: w.intruder.address }), w.intruder);
+      const s = await badlySigned();
       const needed = await w.ledger.connect(w.outsider).reportRefusal.estimateGas(s.packet, s.appSignature, s.proxySignature);
       let seen = false;
       for (let gas = needed - 240_000n; gas < needed && !seen; gas += 5_000n) {

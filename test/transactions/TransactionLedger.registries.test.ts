@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { hashPacket } from "../../relayer/src/amdp";
+import { countersign, hashPacket, signPacket } from "../../relayer/src/amdp";
+import { flipByte } from "../helpers/amdp";
 import { PacketField, RefusalKind, Side, StepProblem, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
 import { Role, addAccount, govern } from "../helpers/governance";
 import { newKey } from "../helpers/pipes";
@@ -153,15 +154,20 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
   });
 
   it("reports a refused packet; the credit score takes one refusal per institution and transaction", async () => {
-    const intruder = await newKey();
     const txId = keccak256(toHex("refused"));
-    const bad = await sign(w, await makePacket(w, { txId, signer: intruder.address }), intruder);
+    // A stage-1 signature with a flipped byte, countersigned by the source proxy all the same.
+    const badly = async (): Promise<SignedInput> => {
+      const packet = await makePacket(w, { txId });
+      const appSignature = flipByte(await signPacket(w.srcApp.account, w.domain, packet), 63);
+      return { packet, appSignature, proxySignature: await countersign(w.srcProxy.account, w.domain, packet, appSignature) };
+    };
+    const bad = await badly();
     const report = (s: SignedInput) => w.ledger.reportRefusal(s.packet, s.appSignature, s.proxySignature);
     await expect(report(bad))
       .to.emit(w.c.credit, "OutcomeReported")
       .withArgs(w.source, Outcome.BadSignature, txId, -100, 900, await ledgerAddress());
     // Another refused packet of the same transaction: recorded by the ledger, not counted twice by the credit score.
-    const again = await sign(w, await makePacket(w, { txId, signer: intruder.address }), intruder);
+    const again = await badly();
     const tx = report(again);
     await expect(tx)
       .to.emit(w.ledger, "RefusalRecorded")

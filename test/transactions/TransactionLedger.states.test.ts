@@ -4,14 +4,14 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { keccak256, toHex } from "viem";
 import { ALLOWED_TRANSITIONS, Side, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
-import { Role, addAccount, govern } from "../helpers/governance";
+import { govern } from "../helpers/governance";
 import {
   CHAIN_B,
   PIPE,
   eventsOf,
   executed,
   ledgerFixture,
-  newKey,
+  newAuditor,
   openTx,
   readStep,
   record,
@@ -46,8 +46,7 @@ describe("TransactionLedger: the record's slot, packed by hand", () => {
     // 13 more verifiers of weight 255 take indexes 3 to 15 (the mask's top bit).
     const heavy = [];
     for (let i = 0; i < 13; i++) {
-      const a = await newKey();
-      await addAccount(w.c, w.auditAdmin, a.address, BigInt(w.audit), Role.Auditor);
+      const { key: a } = await newAuditor(w.c, `Audit ${i + 4}`);
       await govern(w.c, w.ledger, "setVerifier", [a.address, VerifierKind.Auditor, 255]);
       heavy.push(a);
     }

@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
 import { Issue, Reason, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
 import { Role, addAccount, govern, proposalIdOf } from "../helpers/governance";
-import { Outcome, executed, ledgerFixture, newKey, openTx, record, type World } from "./fixtures";
+import { Outcome, executed, ledgerFixture, newAuditor, newKey, openTx, record, type World } from "./fixtures";
 
 describe("TransactionLedger: weighted verification", () => {
   let w: World;
@@ -141,8 +141,9 @@ describe("TransactionLedger: weighted verification", () => {
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(w.auditors[1]!.address, VerifierKind.None, 0, 1, 4);
       expect((await w.ledger.verifier(w.auditors[1]!.address)).weight).to.equal(0n);
+      // Auditor 1's institution may hold a seat again, and its new auditor takes the freed index.
       const another = await newKey();
-      await addAccount(w.c, w.auditAdmin, another.address, BigInt(w.audit), Role.Auditor);
+      await addAccount(w.c, w.auditAdmins[1]!, another.address, BigInt(w.audits[1]!), Role.Auditor);
       await expect(govern(w.c, w.ledger, "setVerifier", [another.address, VerifierKind.Auditor, 2]))
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(another.address, VerifierKind.Auditor, 2, 1, 6);
@@ -161,12 +162,12 @@ describe("TransactionLedger: weighted verification", () => {
       await expect(propose([w.auditors[0]!.address, VerifierKind.Service, 1]))
         .to.be.revertedWithCustomError(w.c.membership, "AccountRoleMismatch")
         .withArgs(w.auditors[0]!.address, Role.Business, Role.Auditor);
-      await expect(propose([w.srcProxy.address, VerifierKind.Auditor, 1]))
+      await expect(propose([w.intruder.address, VerifierKind.Auditor, 1]))
         .to.be.revertedWithCustomError(w.c.membership, "AccountNotActive")
-        .withArgs(w.srcProxy.address, 0);
-      await expect(propose([w.srcProxy.address, VerifierKind.None, 0]))
+        .withArgs(w.intruder.address, 0);
+      await expect(propose([w.intruder.address, VerifierKind.None, 0]))
         .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownVerifier")
-        .withArgs(w.srcProxy.address);
+        .withArgs(w.intruder.address);
       await expect(propose([w.auditors[0]!.address, VerifierKind.None, 5]))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidVerifierKind")
         .withArgs(w.auditors[0]!.address, VerifierKind.None);
@@ -188,8 +189,7 @@ describe("TransactionLedger: weighted verification", () => {
       // Fill the remaining indexes with auditor accounts, then one more.
       let last = "";
       for (let i = 3; i <= max; i++) {
-        const k = await newKey();
-        await addAccount(w.c, w.auditAdmin, k.address, BigInt(w.audit), Role.Auditor);
+        const { key: k } = await newAuditor(w.c, `Audit ${i}`);
         last = k.address;
         if (i === max) break;
         await govern(w.c, w.ledger, "setVerifier", [k.address, VerifierKind.Auditor, 1]);

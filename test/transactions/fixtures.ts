@@ -2,8 +2,8 @@
  * The transaction ledger's test worlds.
  *
  * `ledgerFixture`: a 3-institution consortium, a ledger deployed through `deployLedger` with its rules installed by
- * votes, a source and a target business institution joined by vote, an audit institution with three auditor
- * verifiers (weights 2, 1, 1), a pipe (mock authority: routes and refusals set directly) between the two business
+ * votes, a source and a target business institution joined by vote, three audit institutions with one auditor
+ * verifier each (weights 2, 1, 1; the ledger takes one verifier per institution), a pipe (mock authority: routes and refusals set directly) between the two business
  * institutions, and packets signed with the relayer's AMDP functions for the deployed ledger's domain.
  *
  * `registryLedgerFixture`: the same transaction shapes on the ledger deployed by `deployGovernance` with the real
@@ -82,9 +82,12 @@ export interface World extends LedgerWorld {
   recovery: LedgerRecovery;
   pipes: PipeAuthorityMock;
   credit: CreditScoreMock;
+  /** The first audit institution (its auditor is `auditors[0]`); `audits[i]` holds `auditors[i]`. */
   audit: number;
+  audits: number[];
   intruder: Key;
   auditAdmin: Signer;
+  auditAdmins: Signer[];
   outsider: Signer;
 }
 
@@ -130,17 +133,26 @@ export async function ledgerFixture(): Promise<World> {
   await credit.setReporter(await ledger.getAddress());
   await installRules(c, rules);
 
-  const [srcAdmin, tgtAdmin, auditAdmin, outsider] = c.others;
+  const [srcAdmin, tgtAdmin, auditAdmin, outsider, auditAdmin2, auditAdmin3] = c.others;
   const source = Number(await joinInstitution(c, srcAdmin!, Kind.Business, "Source Co"));
   const target = Number(await joinInstitution(c, tgtAdmin!, Kind.Business, "Target Co"));
-  const audit = Number(await joinInstitution(c, auditAdmin!, Kind.Audit, "Audit Co"));
   const [srcApp, srcProxy, tgtApp, tgtProxy, intruder] = await Promise.all([newKey(), newKey(), newKey(), newKey(), newKey()]);
-  const auditors = [await newKey(), await newKey(), await newKey()];
-  for (const a of auditors) await addAccount(c, auditAdmin!, a.address, BigInt(audit), Role.Auditor);
+  // The proxies are business accounts of their institutions: the ledger asks Membership for their standing.
+  await addAccount(c, srcAdmin!, srcProxy!.address, BigInt(source), Role.Business);
+  await addAccount(c, tgtAdmin!, tgtProxy!.address, BigInt(target), Role.Business);
+  const auditAdmins = [auditAdmin!, auditAdmin2!, auditAdmin3!];
+  const audits: number[] = [];
+  const auditors: Key[] = [];
   const weights = [2, 1, 1];
-  for (const [i, a] of auditors.entries()) {
+  for (const [i, admin] of auditAdmins.entries()) {
+    const audit = Number(await joinInstitution(c, admin, Kind.Audit, `Audit Co ${i + 1}`));
+    const a = await newKey();
+    await addAccount(c, admin, a.address, BigInt(audit), Role.Auditor);
     await govern(c, ledger, "setVerifier", [a.address, VerifierKind.Auditor, weights[i]]);
+    audits.push(audit);
+    auditors.push(a);
   }
+  const audit = audits[0]!;
   const { chainId } = await ethers.provider.getNetwork();
   const domain = packetDomain(chainId, (await ledger.getAddress()) as Address);
   const keys = { source, target, srcApp: srcApp!, srcProxy: srcProxy!, tgtApp: tgtApp!, tgtProxy: tgtProxy! };
@@ -159,6 +171,8 @@ export async function ledgerFixture(): Promise<World> {
     intruder: intruder!,
     auditors,
     auditAdmin: auditAdmin!,
+    audits,
+    auditAdmins,
     route,
     outsider: outsider!,
     ...keys,
@@ -179,11 +193,11 @@ export interface RegistryWorld extends LedgerWorld {
  */
 export async function registryLedgerFixture(): Promise<RegistryWorld> {
   const c = await deployConsortium(3);
-  const [srcAdmin, tgtAdmin, auditAdmin, srcOperator, tgtOperator] = c.others;
+  const [srcAdmin, tgtAdmin, auditAdmin, srcOperator, tgtOperator, auditAdmin2, auditAdmin3] = c.others;
   const src = await ledgerSide(c, "Source Co", srcAdmin!, srcOperator!, 1001n, CHAIN_A);
   const tgt = await ledgerSide(c, "Target Co", tgtAdmin!, tgtOperator!, 1002n, CHAIN_B);
   const pipeId = await activePipe(c, src, tgt, { timeoutSeconds: TIMEOUT });
-  const { audit, auditors } = await auditVerifiers(c, auditAdmin!, [2, 1, 1]);
+  const { audit, auditors } = await auditVerifiers(c, [auditAdmin!, auditAdmin2!, auditAdmin3!], [2, 1, 1]);
   const { chainId } = await ethers.provider.getNetwork();
   return {
     c,
@@ -339,4 +353,13 @@ export async function revertName(w: LedgerWorld, call: Promise<unknown>): Promis
     return data ? (w.ledger.interface.parseError(data)?.name ?? `unknown error ${data.slice(0, 10)}`) : String(err);
   }
   throw new Error("the call did not revert");
+}
+
+/** An auditor account of a new audit institution (with its own admin): a verifier that shares no institution. */
+export async function newAuditor(c: Consortium, name: string): Promise<{ key: Key; audit: bigint; admin: Key }> {
+  const admin = await newKey();
+  const audit = await joinInstitution(c, admin.wallet, Kind.Audit, name);
+  const key = await newKey();
+  await addAccount(c, admin.wallet, key.address, audit, Role.Auditor);
+  return { key, audit, admin };
 }

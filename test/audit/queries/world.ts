@@ -114,7 +114,7 @@ async function increaseTime(chain: WorldChain, seconds: number): Promise<void> {
 
 /** Three genesis institutions (an admin and a governor each, funded fresh keys), deployed by `deployGovernance`. */
 async function consortiumOn(chain: WorldChain): Promise<Consortium> {
-  const keys = await Promise.all(Array.from({ length: 12 }, () => newKey(chain)));
+  const keys = await Promise.all(Array.from({ length: 14 }, () => newKey(chain)));
   const wallets = keys.map((k) => k.wallet as unknown as Signer);
   const [admins, governors, others] = [wallets.slice(0, 3), wallets.slice(3, 6), wallets.slice(6)];
   const cfg = parseConsortium({
@@ -207,9 +207,15 @@ export async function buildWorld(a: Subchain, b: Subchain, chain?: WorldChain): 
   })) as Hex;
   await c.pipes.connect(opB!).authorizePipe(pipeId);
 
+  // One verifier per institution: the auditors 1 and 2 are each their own audit office's.
   const audit = Number(await joinInstitution(c, auditAdmin!, Kind.Audit, "Audit Office"));
   const auditors = [await newKey(on), await newKey(on), await newKey(on), await newKey(on)];
-  for (const k of auditors) await addAccount(c, auditAdmin!, k.address, BigInt(audit), Role.Auditor);
+  const offices = [audit, 0, 0, audit];
+  for (const i of [1, 2]) offices[i] = Number(await joinInstitution(c, c.others[5 + i]!, Kind.Audit, `Audit Office ${i + 1}`));
+  for (const [i, k] of auditors.entries()) {
+    const admin = offices[i] === audit ? auditAdmin! : c.others[5 + i]!;
+    await addAccount(c, admin, k.address, BigInt(offices[i]!), Role.Auditor);
+  }
   for (const [i, w] of [2, 1, 1].entries()) await govern(c, c.ledger, "setVerifier", [auditors[i]!.address, VerifierKind.Auditor, w]);
   const domain = packetDomain(on.chainId, (await c.ledger.getAddress()) as Address);
   return { c, source, target, audit, auditAdmin: auditAdmin!, auditors, pipeId, domain, a, b, chain: on, client: on.client, outsider: outsider! };
