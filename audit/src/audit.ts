@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { keccak256 } from "viem";
 import { join, resolve } from "node:path";
 import { applyAccepted, loadAccepted, type AcceptedEntry } from "./accepted";
-import { compileSources } from "./compile";
+import { compileSources, type CompileResult } from "./compile";
 import { dedupeFindings } from "./dedupe";
 import { BUILTIN_RULES, DETECTORS } from "./detectors";
 import { AuditInputError } from "./errors";
@@ -36,6 +36,8 @@ export interface AuditOptions {
   slither?: boolean;
   /** PATH used to look for Slither. Default: process.env.PATH. */
   pathEnv?: string;
+  /** The virtual environment looked in first (default: the project's .venv-slither). */
+  slitherVenv?: string;
   progress?: Progress;
   /** The project root imports are resolved in (default: detected around the target). */
   projectRoot?: string;
@@ -92,7 +94,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
   const detectorsMs = Date.now() - t;
 
   t = Date.now();
-  const slither = await slitherStep(opts, root, progress);
+  const slither = await slitherStep(opts, root, progress, compiled);
   const slitherMs = Date.now() - t;
 
   // Slither also reports on imported files (dependencies); only the audited files are the author's.
@@ -131,11 +133,20 @@ async function slitherStep(
   opts: AuditOptions,
   root: string,
   progress: Progress,
+  compiled: CompileResult,
 ): Promise<{ status: SlitherStatus; findings: RawFinding[] }> {
   if (opts.slither === false)
     return { status: { status: "disabled", message: "Slither: disabled (--no-slither)", findings: 0 }, findings: [] };
-  progress.phase("running Slither if installed");
-  return runSlither({ target: opts.target, cwd: root, root, pathEnv: opts.pathEnv });
+  progress.phase("running Slither on the sandbox's compilation (if installed)");
+  const result = await runSlither({
+    runs: compiled.runs,
+    cwd: root,
+    root,
+    pathEnv: opts.pathEnv,
+    venv: opts.slitherVenv,
+  });
+  if (result.status.status === "not-installed") progress.phase(result.status.message);
+  return result;
 }
 
 export type ReportFormat = "md" | "sarif" | "json";

@@ -64,7 +64,18 @@ export function dedupeFindings(builtin: RawFinding[], slither: RawFinding[]): Fi
   }
   const merged = [...byId.values()];
   for (const raw of slither) {
-    const twin = merged.find((b) => b.source === "builtin" && sameIssue(b, raw));
+    // A built-in finding of the same class and place first, else a Slither one (reentrancy-eth and -events at one write).
+    const twin =
+      merged.find((b) => b.source === "builtin" && sameIssue(b, raw)) ??
+      merged.find(
+        (b) =>
+          b.source === "slither" &&
+          b.detector !== raw.detector &&
+          b.file === raw.file &&
+          b.line === raw.line &&
+          categoryOf(b.detector) === categoryOf(raw.detector) &&
+          categoryOf(raw.detector) !== raw.detector,
+      );
     if (twin) {
       twin.severity = maxSeverity(twin.severity, raw.severity);
       twin.alsoReportedBy = [...new Set([...(twin.alsoReportedBy ?? []), `slither:${raw.detector}`])].sort();

@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
+import { walk, type AstNode } from "./ast";
+import type { CompileRun } from "./compile";
 import { AuditError } from "./errors";
 import type { RawFinding, Severity } from "./types";
 
@@ -56,18 +59,32 @@ const IMPACT: Record<string, Severity> = {
   Optimization: "info",
 };
 
-/** Absolute path of the first executable `slither` on PATH, or undefined. */
-export function findSlither(pathEnv = process.env.PATH ?? ""): string | undefined {
+/** The virtual environment `scripts/setup-slither.sh` installs the pinned Slither into. */
+export const SLITHER_VENV = resolve(__dirname, "../../.venv-slither");
+
+function isExecutable(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Slither to run: $CCGP_SLITHER, else the project's venv (`npm run setup:slither`), else the
+ * first `slither` on PATH; undefined when there is none.
+ */
+export function findSlither(pathEnv = process.env.PATH ?? "", venv = SLITHER_VENV): string | undefined {
+  const explicit = process.env.CCGP_SLITHER;
+  if (explicit) return isExecutable(explicit) ? explicit : undefined;
+  const own = join(venv, process.platform === "win32" ? "Scripts/slither.exe" : "bin/slither");
+  if (isExecutable(own)) return own;
   for (const dir of pathEnv.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, "slither");
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this PATH entry
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }
@@ -138,24 +155,75 @@ function toFinding(d: SlitherDetectorResult, opts: { cwd: string; root: string }
   };
 }
 
-/** Runs `slither <target> --json -` in `cwd` and returns its parsed findings; never throws for a Slither failure. */
+/**
+ * Writes the sandbox's compilation as a Hardhat build-info folder (`<dir>/artifacts/build-info/<n>.json`,
+ * one file per solc run) that crytic-compile reads with `--hardhat-ignore-compile`: Slither analyses
+ * exactly what the sandbox compiled and never needs a compiler of its own. Unit names become absolute
+ * paths (in the sources and in every `absolutePath` of the ASTs) so that Slither finds each file.
+ */
+export function writeBuildInfo(runs: CompileRun[], dir: string): void {
+  const out = join(dir, "artifacts", "build-info");
+  mkdirSync(out, { recursive: true });
+  // crytic-compile only looks for a Hardhat project when asked to; the config marks the folder as one.
+  writeFileSync(join(dir, "hardhat.config.js"), "module.exports = {};\n");
+  runs.forEach((run, i) => {
+    const abs = (unit: string): string => run.paths[unit] ?? unit;
+    const sources: Record<string, { id: number; ast: AstNode }> = {};
+    for (const [unit, s] of Object.entries(run.output.sources)) {
+      const ast = structuredClone(s.ast);
+      walk(ast, (n) => {
+        const node = n as AstNode & { absolutePath?: string };
+        if (typeof node.absolutePath === "string") node.absolutePath = abs(node.absolutePath);
+      });
+      sources[abs(unit)] = { id: s.id, ast };
+    }
+    const input = {
+      ...run.input,
+      sources: Object.fromEntries(Object.entries(run.input.sources).map(([u, c]) => [abs(u), c])),
+    };
+    const buildInfo = {
+      _format: "hh-sol-build-info-1",
+      id: `ccgp-${i}`,
+      solcVersion: run.solcVersion,
+      solcLongVersion: run.solcLongVersion,
+      input,
+      output: { sources, contracts: {} },
+    };
+    writeFileSync(join(out, `ccgp-${String(i).padStart(3, "0")}.json`), JSON.stringify(buildInfo));
+  });
+}
+
+/**
+ * Runs Slither on the sandbox's compilation (see writeBuildInfo) and returns its parsed findings;
+ * never throws for a Slither failure (the status says what happened).
+ */
 export async function runSlither(opts: {
-  target: string;
+  runs: CompileRun[];
   cwd: string;
   root: string;
   pathEnv?: string;
+  venv?: string;
   timeoutMs?: number;
 }): Promise<{ status: SlitherStatus; findings: RawFinding[] }> {
-  const exe = findSlither(opts.pathEnv);
+  const exe = findSlither(opts.pathEnv, opts.venv);
   if (!exe)
     return {
-      status: { status: "not-installed", message: "Slither: not installed (not run)", findings: 0 },
+      status: {
+        status: "not-installed",
+        message: "Slither: not installed (not run; `npm run setup:slither` installs it)",
+        findings: 0,
+      },
       findings: [],
     };
+  if (opts.runs.length === 0)
+    return { status: { status: "ran", message: "Slither: nothing compiled to analyse", findings: 0 }, findings: [] };
+  const work = mkdtempSync(join(tmpdir(), "ccgp-slither-"));
   try {
+    writeBuildInfo(opts.runs, work);
     const { stdout, stderr } = await spawnCollect(
       exe,
-      [opts.target, "--json", "-"],
+      [work, "--compile-force-framework", "hardhat", "--hardhat-ignore-compile", "--disable-color", "--json", "-"],
+      // Run in the audit root: the paths in Slither's descriptions are then relative to it, as in the reports.
       opts.cwd,
       opts.timeoutMs ?? 600_000,
     );
@@ -168,6 +236,8 @@ export async function runSlither(opts: {
   } catch (err) {
     const reason = err instanceof AuditError ? err.shortMessage : String(err);
     return { status: { status: "failed", message: `Slither: failed (${reason})`, findings: 0 }, findings: [] };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

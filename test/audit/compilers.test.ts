@@ -5,7 +5,7 @@ import { runAudit } from "../../audit/src/audit";
 import { AuditImportError } from "../../audit/src/errors";
 import { chooseVersion, solidityPragmas } from "../../audit/src/solc/releases";
 import { detectProject } from "../../audit/src/project";
-import { FIXTURES, ROOT, pathWithoutSlither, runCli, tempDir } from "./lib/helpers";
+import { FIXTURES, ROOT, envWithoutSlither, runCli, tempDir } from "./lib/helpers";
 
 const VERSIONS = `${FIXTURES}/versions`;
 
@@ -97,10 +97,7 @@ describe("audit sandbox: compiler per pragma and the audited project", function 
       `unprotected-state-change@${VERSIONS}/partial/Good.sol`,
     ]);
     const out = tempDir("partial");
-    const run = runCli([`${VERSIONS}/partial`, "--fail-on", "none", "--out", out, "--quiet"], {
-      ...process.env,
-      PATH: pathWithoutSlither(),
-    });
+    const run = runCli([`${VERSIONS}/partial`, "--fail-on", "none", "--out", out, "--quiet"], envWithoutSlither());
     expect(run.status, run.stderr).to.equal(4);
     expect(run.stdout).to.contain("PARTIAL: 2 of 3 files did not compile and were not analysed");
     expect(run.stdout).to.contain(`[did not compile] ${VERSIONS}/partial/Broken.sol`);

@@ -9,10 +9,10 @@ import { renderMarkdown } from "../../audit/src/report/markdown";
 import { renderSarif } from "../../audit/src/report/sarif";
 import type { Finding } from "../../audit/src/types";
 import { collectSolidityFiles } from "../../audit/src/sources";
-import { DETECTOR_FIXTURES, ROOT, pathWithoutSlither, runCli, tempDir } from "./lib/helpers";
+import { DETECTOR_FIXTURES, NO_SLITHER, ROOT, envWithoutSlither, runCli, tempDir } from "./lib/helpers";
 
 const REENTRANCY = `${DETECTOR_FIXTURES}/reentrancy/PositiveReentrancy.sol`;
-const env = { ...process.env, PATH: pathWithoutSlither() };
+const env = envWithoutSlither();
 
 const finding = (severity: Finding["severity"], status: Finding["status"] = "open"): Finding => ({
   id: "x",
@@ -108,7 +108,7 @@ describe("audit sandbox: gate and accepted findings", function () {
         target: `${DETECTOR_FIXTURES}/reentrancy`,
         root: ROOT,
         acceptedFile: path,
-        pathEnv: pathWithoutSlither(),
+        ...NO_SLITHER,
       });
       const status = Object.fromEntries(report.findings.map((f) => [f.line, f.status]));
       expect(status).to.deep.equal({ 22: "accepted", 28: "accepted", 34: "open", 40: "accepted" });
@@ -141,7 +141,7 @@ describe("audit sandbox: gate and accepted findings", function () {
       const out = tempDir("cli");
       const run = runCli([`${DETECTOR_FIXTURES}/reentrancy`, "--out", out], env);
       expect(run.status, run.stderr).to.equal(1);
-      expect(run.stdout).to.contain("Slither: not installed (not run)");
+      expect(run.stdout).to.contain("Slither: not installed (not run;");
       expect(run.stdout).to.contain("Findings: high 3, medium 1, low 0, info 0");
       expect(run.stdout).to.contain("Gate (--fail-on medium): FAILED, 4 open finding(s) at or above medium");
       expect(run.stdout).to.match(/Report hash \(keccak256 of report\.json\): 0x[0-9a-f]{64}/);
@@ -232,8 +232,10 @@ describe("audit sandbox: gate and accepted findings", function () {
       })();
       if (!hasSources) this.skip(); // contracts/ holds no sources yet on this branch
       const args = script.replace("ts-node --transpile-only audit/cli.ts ", "").split(" ");
-      const run = runCli([...args.map((a) => (a === "audit-report" ? tempDir("ci") : a)), "--quiet"], env);
+      // With the real Slither when it is installed (always in CI): its findings are gated too.
+      const run = runCli([...args.map((a) => (a === "audit-report" ? tempDir("ci") : a)), "--quiet"]);
       expect(run.status, run.stdout + run.stderr).to.equal(0);
+      if (process.env.CI) expect(run.stdout).to.match(/Slither: ran \(\d+ findings\)/);
     });
   });
 });

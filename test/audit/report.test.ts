@@ -8,10 +8,10 @@ import { dedupeFindings, findingId } from "../../audit/src/dedupe";
 import { BUILTIN_RULES } from "../../audit/src/detectors";
 import { canonicalJson } from "../../audit/src/report/model";
 import type { RawFinding } from "../../audit/src/types";
-import { DETECTOR_FIXTURES, ROOT, pathWithoutSlither, tempDir } from "./lib/helpers";
+import { DETECTOR_FIXTURES, NO_SLITHER, ROOT, tempDir } from "./lib/helpers";
 
 function audit(target = `${DETECTOR_FIXTURES}/reentrancy`): Promise<AuditResult> {
-  return runAudit({ target, root: ROOT, pathEnv: pathWithoutSlither() });
+  return runAudit({ target, root: ROOT, ...NO_SLITHER });
 }
 
 const raw = (over: Partial<RawFinding>): RawFinding => ({
@@ -39,7 +39,7 @@ describe("audit sandbox: reports", function () {
   it("writes Markdown with context, a summary table by severity, then the findings", function () {
     const md = readFileSync(join(outDir, "report.md"), "utf8");
     expect(md).to.contain("# CCGP audit sandbox report");
-    expect(md).to.contain("**Slither: not installed (not run)**");
+    expect(md).to.contain("**Slither: not installed (not run; `npm run setup:slither` installs it)**");
     expect(md).to.contain("| Severity | Open | Accepted |");
     expect(md).to.contain("| High | 3 | 0 |");
     expect(md).to.contain("| Medium | 1 | 0 |");

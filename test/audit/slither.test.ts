@@ -1,26 +1,33 @@
 import { expect } from "chai";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runAudit } from "../../audit/src/audit";
 import { AuditError } from "../../audit/src/errors";
 import { renderMarkdown } from "../../audit/src/report/markdown";
-import { findSlither, parseSlitherJson, runSlither } from "../../audit/src/slither";
-import { DETECTOR_FIXTURES, FIXTURES, ROOT, pathWithoutSlither, tempDir } from "./lib/helpers";
+import { compileSources } from "../../audit/src/compile";
+import { renderSarif } from "../../audit/src/report/sarif";
+import { findSlither, parseSlitherJson, writeBuildInfo } from "../../audit/src/slither";
+import { DETECTOR_FIXTURES, FIXTURES, NO_SLITHER, ROOT, pathWithoutSlither, tempDir } from "./lib/helpers";
 
 const OUTPUT = join(ROOT, FIXTURES, "slither/slither-output.json");
 const FAILURE = join(ROOT, FIXTURES, "slither/slither-failure.json");
 
-/** A fake `slither` that records its arguments and prints a recorded Slither JSON output, exiting 255 as Slither does with findings. */
-function fakeSlither(jsonFile: string): { dir: string; argsFile: string } {
-  const dir = tempDir("fake-slither");
-  const argsFile = join(dir, "args.txt");
-  const script = join(dir, "slither");
-  writeFileSync(
-    script,
-    `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\necho 'INFO:Detectors: analysing' >&2\ncat '${jsonFile}'\nexit 255\n`,
-  );
+/** A stand-in for a broken Slither installation: it prints a recorded failure output. */
+function brokenSlitherVenv(jsonFile: string): string {
+  const venv = tempDir("broken-slither");
+  mkdirSync(join(venv, "bin"));
+  const script = join(venv, "bin", "slither");
+  writeFileSync(script, `#!/bin/sh\necho 'Traceback: crytic-compile failed' >&2\ncat '${jsonFile}'\nexit 1\n`);
   chmodSync(script, 0o755);
-  return { dir, argsFile };
+  return venv;
+}
+
+/** Skips on a laptop without Slither (saying so); in CI, Slither must be there. */
+function requireSlither(ctx: Mocha.Context): void {
+  if (findSlither()) return;
+  if (process.env.CI) throw new Error("Slither is not installed: CI runs scripts/setup-slither.sh before the tests");
+  console.log("      (Slither is not installed: `npm run setup:slither` installs it; skipping the real-Slither tests)");
+  ctx.skip();
 }
 
 describe("audit sandbox: Slither", function () {
@@ -71,63 +78,77 @@ describe("audit sandbox: Slither", function () {
     });
   });
 
-  describe("runner", function () {
-    it("finds no slither on a PATH without it, and the report says it plainly", async function () {
-      expect(findSlither(pathWithoutSlither())).to.equal(undefined);
-      const { report } = await runAudit({ target: `${FIXTURES}/imports`, root: ROOT, pathEnv: pathWithoutSlither() });
-      expect(report.slither).to.deep.equal({
-        status: "not-installed",
-        message: "Slither: not installed (not run)",
-        findings: 0,
-      });
-      expect(renderMarkdown(report)).to.contain("Slither: not installed (not run)");
+  describe("runner (the real Slither, fed the sandbox's compilation)", function () {
+    this.timeout(600_000);
+
+    it("finds no Slither when neither the project's venv nor PATH has one, and the report says it plainly", async function () {
+      expect(findSlither(pathWithoutSlither(), "/nonexistent-venv")).to.equal(undefined);
+      const { report } = await runAudit({ target: `${FIXTURES}/imports`, root: ROOT, ...NO_SLITHER });
+      expect(report.slither.status).to.equal("not-installed");
+      expect(report.slither.message).to.equal("Slither: not installed (not run; `npm run setup:slither` installs it)");
+      expect(renderMarkdown(report)).to.contain("Slither: not installed (not run;");
     });
 
-    it("spawns the slither found first on PATH with `<target> --json -` and parses its output", async function () {
-      const fake = fakeSlither(OUTPUT);
-      const pathEnv = [fake.dir, pathWithoutSlither()].join(delimiter);
-      expect(findSlither(pathEnv)).to.equal(join(fake.dir, "slither"));
-      const { status, findings } = await runSlither({ target: DETECTOR_FIXTURES, cwd: ROOT, root: ROOT, pathEnv });
-      expect(readFileSync(fake.argsFile, "utf8").trim().split("\n")).to.deep.equal([DETECTOR_FIXTURES, "--json", "-"]);
-      expect(status).to.deep.equal({ status: "ran", message: "Slither: ran (6 findings)", findings: 6 });
-      expect(findings).to.have.length(6);
+    it("writes a Hardhat build-info folder with absolute unit names that crytic-compile reads without compiling", async function () {
+      const compiled = compileSources([join(ROOT, FIXTURES, "imports/Main.sol")], ROOT);
+      const dir = tempDir("build-info");
+      writeBuildInfo(compiled.runs, dir);
+      const [file] = readdirSync(join(dir, "artifacts/build-info"));
+      const info = JSON.parse(readFileSync(join(dir, "artifacts/build-info", file), "utf8"));
+      expect(info.solcVersion).to.equal("0.8.28");
+      const names = Object.keys(info.output.sources);
+      expect(names.every((n: string) => n.startsWith("/"))).to.equal(true);
+      expect(names).to.include(join(ROOT, "node_modules/@openzeppelin/contracts/access/Ownable.sol"));
+      expect(Object.keys(info.input.sources).sort()).to.deep.equal([...names].sort());
     });
 
-    it("reports a failed Slither run without failing the audit", async function () {
-      const fake = fakeSlither(FAILURE);
-      const pathEnv = [fake.dir, pathWithoutSlither()].join(delimiter);
-      const { report } = await runAudit({ target: `${FIXTURES}/imports`, root: ROOT, pathEnv });
-      expect(report.slither.status).to.equal("failed");
-      expect(report.slither.message).to.match(/^Slither: failed \(Slither failed: Invalid compilation/);
-    });
-
-    it("merges Slither findings with the built-in ones: same file, line and category reported once", async function () {
-      const fake = fakeSlither(OUTPUT);
-      const pathEnv = [fake.dir, pathWithoutSlither()].join(delimiter);
-      const { report } = await runAudit({ target: DETECTOR_FIXTURES, root: ROOT, pathEnv, failOn: "none" });
-      expect(report.slither.status).to.equal("ran");
-      const at = (file: string, line: number) =>
-        report.findings.filter((f) => f.file.endsWith(file) && f.line === line);
-
-      const reentrancy = at("PositiveReentrancy.sol", 22);
+    it("runs Slither on the detector fixtures and merges: one finding per place and class, each tool named", async function () {
+      requireSlither(this);
+      const { report } = await runAudit({ target: `${DETECTOR_FIXTURES}/reentrancy`, root: ROOT, failOn: "none" });
+      expect(report.slither.status, report.slither.message).to.equal("ran");
+      const at = (line: number) =>
+        report.findings.filter((f) => f.file.endsWith("PositiveReentrancy.sol") && f.line === line);
+      const reentrancy = at(22).filter((f) => f.detector === "reentrancy" || f.detector.startsWith("reentrancy-"));
       expect(reentrancy).to.have.length(1);
       expect(reentrancy[0]).to.include({ detector: "reentrancy", source: "builtin", severity: "high" });
       expect(reentrancy[0].alsoReportedBy).to.deep.equal(["slither:reentrancy-eth"]);
-      expect(report.findings.filter((f) => f.detector === "reentrancy-eth")).to.deep.equal([]);
+      // Slither-only findings keep their check and say they come from Slither.
+      const only = report.findings.filter((f) => f.source === "slither");
+      expect(only.length).to.be.greaterThan(0);
+      for (const f of only) expect(f.title).to.match(/^Slither: /);
+      const sarif = JSON.parse(renderSarif(report));
+      const rule = sarif.runs[0].tool.driver.rules.find((r: { id: string }) => r.id === only[0].detector);
+      expect(rule.properties.source).to.equal("slither");
+      expect(renderMarkdown(report)).to.contain("also reported by slither:reentrancy-eth");
+      // Descriptions name files relative to the audit root, not the temporary build folder.
+      for (const f of only) expect(f.description).to.not.contain("ccgp-slither-");
+    });
 
-      const unchecked = at("PositiveUnchecked.sol", 9);
-      expect(unchecked.map((f) => f.detector).sort()).to.deep.equal(["arbitrary-send-eth", "unchecked-call"]);
-      expect(unchecked.find((f) => f.detector === "unchecked-call")!.alsoReportedBy).to.deep.equal([
-        "slither:unchecked-lowlevel",
-      ]);
+    it("analyses a 0.4 contract from the sandbox's build-info, with no compiler download of its own", async function () {
+      requireSlither(this);
+      const { report } = await runAudit({
+        target: `${FIXTURES}/versions`,
+        exclude: [`${FIXTURES}/versions/partial`],
+        root: ROOT,
+        failOn: "none",
+      });
+      expect(report.slither.status, report.slither.message).to.equal("ran");
+      const files = new Set(
+        report.findings.filter((f) => f.source === "slither" || f.alsoReportedBy).map((f) => f.file),
+      );
+      expect([...files]).to.include(`${FIXTURES}/versions/Legacy04.sol`);
+    });
 
-      expect(at("PositiveTxOrigin.sol", 14).map((f) => [f.detector, f.severity])).to.deep.equal([
-        ["tx-origin", "high"],
-      ]);
-      // Slither-only findings keep their own rule and source.
-      const zero = report.findings.find((f) => f.detector === "missing-zero-check")!;
-      expect(zero).to.include({ source: "slither", severity: "low", line: 10 });
-      expect(zero.id).to.match(/^CCGP-missing-zero-check-[0-9a-f]{8}$/);
+    it("reports a failed Slither run without failing the audit", async function () {
+      const venv = brokenSlitherVenv(FAILURE);
+      const { report } = await runAudit({
+        target: `${FIXTURES}/imports`,
+        root: ROOT,
+        pathEnv: pathWithoutSlither(),
+        slitherVenv: venv,
+      });
+      expect(report.slither.status).to.equal("failed");
+      expect(report.slither.message).to.match(/^Slither: failed \(Slither failed: Invalid compilation/);
     });
   });
 });

@@ -55,7 +55,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Cl
     cwd: ROOT,
     env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
     encoding: "utf8",
-    timeout: 180_000,
+    timeout: 400_000,
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
@@ -63,4 +63,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Cl
 /** A PATH on which `slither` cannot be found: only the folder of the node binary. */
 export function pathWithoutSlither(): string {
   return dirname(process.execPath);
+}
+
+/** runAudit options under which no Slither is found (neither on PATH nor in the project's venv). */
+export const NO_SLITHER = { pathEnv: pathWithoutSlither(), slitherVenv: "/nonexistent-venv" } as const;
+
+/** A child-process environment under which the CLI finds no Slither. */
+export function envWithoutSlither(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: pathWithoutSlither(), CCGP_SLITHER: "/nonexistent-venv/bin/slither" };
 }
