@@ -1,0 +1,98 @@
+/**
+ * Credit integrity: nobody lowers an institution's credit with what that institution legitimately did. The attacker
+ * replays public calldata (every opened packet), waits for a key rotation, reuses countersigned packets that never
+ * opened, records the other side's steps, or calls the credit score directly. Real registries and credit score.
+ */
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { hashPacket } from "../../relayer/src/amdp";
+import { TxState } from "../../scripts/lib/ledger-types";
+import { id } from "../helpers/registries";
+import { newKey } from "../helpers/pipes";
+import {
+  Outcome,
+  makePacket,
+  openTx,
+  record,
+  registryLedgerFixture,
+  result,
+  sign,
+  type RegistryWorld,
+  type SignedInput,
+} from "../transactions/fixtures";
+
+describe("security: credit integrity (only a proven refusal or a recorded outcome moves a score)", () => {
+  let w: RegistryWorld;
+  beforeEach(async () => {
+    w = await loadFixture(registryLedgerFixture);
+  });
+
+  const report = (s: SignedInput) => w.ledger.connect(w.c.others[9]!).reportRefusal(s.packet, s.appSignature, s.proxySignature);
+  const scores = async () => [await w.c.credit.scoreOf(w.source), await w.c.credit.scoreOf(w.target)];
+
+  it("after an app key rotation, replaying every packet the institution opened costs it nothing", async () => {
+    const opened = [];
+    for (let i = 0; i < 5; i++) opened.push((await openTx(w)).signed);
+    const before = await scores();
+    // A routine rotation: the old key is revoked, the pipes take the new one.
+    const fresh = await newKey();
+    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, fresh.address);
+    await w.c.pipes.syncPipeKey(w.pipeId);
+    for (const s of opened) {
+      await expect(report(s)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(s.packet));
+    }
+    expect(await scores()).to.deep.equal(before);
+    expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
+  });
+
+  it("a countersigned packet that never opened, signed before a rotation, costs nothing either", async () => {
+    const signed = await sign(w, await makePacket(w));
+    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, (await newKey()).address);
+    await w.c.pipes.syncPipeKey(w.pipeId);
+    await expect(report(signed)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(signed.packet));
+    expect((await scores())[0]).to.equal(1000);
+  });
+
+  it("a countersigned packet overtaken by a later sequence (its open failed) is no replay", async () => {
+    // The relayer signed sequence n, the open did not go through, the next transaction used n + 1.
+    const stale = await sign(w, await makePacket(w));
+    await openTx(w);
+    await expect(report(stale)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(stale.packet));
+    expect((await scores())[0]).to.equal(1000);
+  });
+
+  it("nobody but the ledger reports outcomes to the credit score", async () => {
+    const attacker = w.c.others[9]!;
+    await expect(w.c.credit.connect(attacker).reportOutcome(w.source, Outcome.Failed, id("fake")))
+      .to.be.revertedWithCustomError(w.c.credit, "CreditUnauthorizedReporter")
+      .withArgs(await attacker.getAddress());
+    await expect(w.c.credit.connect(w.src.proxy.wallet).reportOutcome(w.target, Outcome.TimedOut, id("fake")))
+      .to.be.revertedWithCustomError(w.c.credit, "CreditUnauthorizedReporter")
+      .withArgs(w.src.proxy.address);
+  });
+
+  it("one side cannot fail the other side's step to cost it credit", async () => {
+    const o = await openTx(w);
+    await record(w, o, 0);
+    // The source proxy records a failure of the target's step: refused, the target's score is untouched.
+    await expect(w.ledger.connect(w.src.proxy.wallet).recordResult(result(o, 1, { success: false })))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder")
+      .withArgs(o.txId, 1, w.src.proxy.address, w.tgt.proxy.address);
+    expect((await scores())[1]).to.equal(1000);
+  });
+
+  it("a result the proxy records after the deadline cannot turn an overdue transaction into a confirmed one", async () => {
+    const o = await openTx(w);
+    await record(w, o, 0);
+    await time.increaseTo(o.deadline + 1n);
+    await expect(record(w, o, 1))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerDeadlinePassed")
+      .withArgs(o.txId, o.deadline, o.deadline + 2n);
+    // It expires; the institution whose step was due is the one reported, once.
+    await expect(w.ledger.expire(o.txId))
+      .to.emit(w.c.credit, "OutcomeReported")
+      .withArgs(w.target, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
+    expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Expired);
+    expect((await scores())[0]).to.equal(1000);
+  });
+});
