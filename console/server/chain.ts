@@ -11,7 +11,10 @@ import type { EventRow, JsonValue } from "../../audit/src/queries/types";
 import type { ConsoleConfig } from "./config";
 
 /** The ledger's recovery half (it runs behind the ledger by delegation): its errors surface through the ledger. */
-const EXTRA_ARTIFACTS = { ledgerRecovery: "transactions/LedgerRecovery.sol/LedgerRecovery" } as const;
+const EXTRA_ARTIFACTS = {
+  ledgerRecovery: "transactions/LedgerRecovery.sol/LedgerRecovery",
+  attesters: "governance/AttesterRegistry.sol/AttesterRegistry",
+} as const;
 
 export const INSTITUTION_KINDS = ["None", "Genesis", "Business", "Audit"] as const;
 export const INSTITUTION_STATUSES = ["None", "Applied", "Active", "Suspended", "Expelled"] as const;
@@ -26,7 +29,14 @@ export const CHAIN_KINDS = ["None", "Evm", "FiscoBcos", "Fabric"] as const;
 /** Every ABI the console knows, by contract key, from the compiled artifacts. */
 export function consoleAbis(): Record<string, Abi> {
   const all: Record<string, Abi> = {};
-  for (const [k, artifact] of Object.entries({ ...GOVERNANCE_CONTRACTS, ...EXTRA_ARTIFACTS })) all[k] = loadAbi(artifact);
+  for (const [k, artifact] of Object.entries({ ...GOVERNANCE_CONTRACTS, ...EXTRA_ARTIFACTS })) {
+    try {
+      all[k] = loadAbi(artifact);
+    } catch (error) {
+      // The core contracts must be there; an optional one missing from this build is left out.
+      if (k in GOVERNANCE_CONTRACTS) throw error;
+    }
+  }
   return all;
 }
 

@@ -224,6 +224,7 @@ class Live {
   private _head = -1;
   private _indexed = -1;
   private _busy = false;
+  private _lastBlock: string | null = null;
 
   constructor(
     private readonly _chain: ChainReader,
@@ -233,6 +234,8 @@ class Live {
   subscribe(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
     res.write("retry: 1000\n\n");
+    // A new page shows the head at once, not at the next block.
+    if (this._lastBlock !== null) res.write(this._lastBlock);
     this._clients.add(res);
     req.on("close", () => this._clients.delete(res));
   }
@@ -249,6 +252,7 @@ class Live {
 
   private _send(event: string, data: unknown): void {
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    if (event === "block") this._lastBlock = text;
     for (const c of this._clients) c.write(text);
   }
 

@@ -1,13 +1,24 @@
-import { StrictMode, useContext, useEffect, useState } from "react";
+import { lazy, StrictMode, Suspense, useContext, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { AppContext, useLive, useRoute, useT } from "./app";
-import { ChainPage, InstitutionsPage, ProposalsPage } from "./pages/governance";
-import { AttentionPage, CreditPage, LedgerPage, TopologyPage, TxPage } from "./pages/business";
-import { AuditorPage } from "./pages/auditor";
 import { LANGUAGES, type Lang, type StringKey } from "./strings";
 import { WalletBar } from "./ui";
 import type { Meta } from "./wallet";
 import "./styles.css";
+
+// Each page is its own chunk: the first page a visitor opens loads only what it shows (the graph library and the
+// wallet code come with the pages that use them).
+const governance = () => import("./pages/governance");
+const business = () => import("./pages/business");
+const ChainPage = lazy(() => governance().then((m) => ({ default: m.ChainPage })));
+const InstitutionsPage = lazy(() => governance().then((m) => ({ default: m.InstitutionsPage })));
+const ProposalsPage = lazy(() => governance().then((m) => ({ default: m.ProposalsPage })));
+const TopologyPage = lazy(() => import("./pages/topology").then((m) => ({ default: m.TopologyPage })));
+const LedgerPage = lazy(() => business().then((m) => ({ default: m.LedgerPage })));
+const TxPage = lazy(() => business().then((m) => ({ default: m.TxPage })));
+const AttentionPage = lazy(() => business().then((m) => ({ default: m.AttentionPage })));
+const CreditPage = lazy(() => business().then((m) => ({ default: m.CreditPage })));
+const AuditorPage = lazy(() => import("./pages/auditor").then((m) => ({ default: m.AuditorPage })));
 
 const PAGES: [string, StringKey][] = [
   ["chain", "navChain"],
@@ -82,7 +93,7 @@ function Shell() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        {page}
+        <Suspense fallback={<p aria-busy="true">{t("loading")}</p>}>{page}</Suspense>
       </main>
     </>
   );

@@ -2,7 +2,6 @@
 import { useContext, useEffect, useState, type ReactNode } from "react";
 import type { Address } from "viem";
 import { AppContext, useT, type Loaded } from "./app";
-import { connectWallet, Refusal, write } from "./wallet";
 
 export const short = (h: string | null | undefined): string => (h ? (h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h) : "—");
 export const time = (s: number | null | undefined): string => (s ? new Date(s * 1000).toISOString().replace("T", " ").slice(0, 19) : "—");
@@ -100,6 +99,7 @@ export function WalletBar() {
   const connect = async () => {
     try {
       setError(null);
+      const { connectWallet } = await import("./wallet");
       setAccount(await connectWallet());
     } catch (e) {
       setError((e as Error).message === "no wallet" ? t("noWallet") : (e as Error).message);
@@ -136,6 +136,7 @@ export function Action({ label, contract, fn, args, onDone, testId }: { label: s
     if (meta === null) return;
     setBusy(true);
     setOutcome(null);
+    const { connectWallet, Refusal, write } = await import("./wallet");
     try {
       const who = account ?? (await connectWallet());
       if (account === null) setAccount(who);

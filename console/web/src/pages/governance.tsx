@@ -225,7 +225,7 @@ function ProposeForm({ onDone }: { onDone(): void }) {
         <label>
           {t("target")}
           <select value={contract} onChange={(e) => setContract(e.target.value)} data-testid="propose-contract">
-            {Object.keys(meta.contracts).map((k) => (
+            {Object.keys(meta.contracts).filter((k) => meta.abis[k] !== undefined).map((k) => (
               <option key={k} value={k}>
                 {k}
               </option>
