@@ -1,5 +1,5 @@
 /** Cross-chain control: sub-chains, apps, contracts and pipes, and the graph of sub-chains joined by pipes. */
-import { Background, ReactFlow, type Edge, type Node } from "@xyflow/react";
+import { Background, BaseEdge, EdgeLabelRenderer, MarkerType, Position, ReactFlow, type Edge, type EdgeProps, type Node } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useApi, useT } from "../app";
 import { Hash, Load, Section, Status, Table } from "../ui";
@@ -24,31 +24,70 @@ interface Topology {
   }[];
 }
 
+/**
+ * A pipe as a curve bowed to its left: the two pipes of a pair of sub-chains (A -> B, B -> A) bow to opposite
+ * sides, so both stay visible with their labels apart.
+ */
+function PipeEdge({ id, sourceX, sourceY, targetX, targetY, label, markerEnd, style }: EdgeProps) {
+  const dx = targetX - sourceX;
+  const dy = targetY - sourceY;
+  const length = Math.hypot(dx, dy) || 1;
+  const bow = 60;
+  const cx = (sourceX + targetX) / 2 + (dy / length) * bow;
+  const cy = (sourceY + targetY) / 2 - (dx / length) * bow;
+  // The curve's midpoint, where its label goes.
+  const lx = (sourceX + 2 * cx + targetX) / 4;
+  const ly = (sourceY + 2 * cy + targetY) / 4;
+  return (
+    <>
+      <BaseEdge id={id} path={`M ${sourceX},${sourceY} Q ${cx},${cy} ${targetX},${targetY}`} markerEnd={markerEnd} style={style} />
+      <EdgeLabelRenderer>
+        <div className="edge-label" style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}>
+          {label}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}
+
+const EDGE_TYPES = { pipe: PipeEdge };
+
+/** The side of a node that faces the centre of the circle: where its pipes attach. */
+function facing(dx: number, dy: number): Position {
+  if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? Position.Right : Position.Left;
+  return dy > 0 ? Position.Bottom : Position.Top;
+}
+
 /** The sub-chains on a circle, the pipes as arrows between them: readable at a glance for a handful of chains. */
 function Graph({ topo }: { topo: Topology }) {
   const t = useT();
-  const n = topo.subchains.length;
-  const nodes: Node[] = topo.subchains.map((s, i) => ({
-    id: s.id.toLowerCase(),
-    position: { x: 260 + 220 * Math.cos((2 * Math.PI * i) / Math.max(n, 1) + Math.PI), y: 120 + 90 * Math.sin((2 * Math.PI * i) / Math.max(n, 1) + Math.PI) },
-    data: { label: `${s.name} (${s.chainId})` },
-    className: "graph-node",
-  }));
-  const edges: Edge[] = topo.pipes.map((p, i) => ({
+  const n = Math.max(topo.subchains.length, 1);
+  const nodes: Node[] = topo.subchains.map((s, i) => {
+    const angle = (2 * Math.PI * i) / n + Math.PI;
+    const side = facing(-Math.cos(angle), -Math.sin(angle));
+    return {
+      id: s.id.toLowerCase(),
+      position: { x: 300 * Math.cos(angle), y: 140 * Math.sin(angle) },
+      data: { label: `${s.name} (${s.chainId})` },
+      sourcePosition: side,
+      targetPosition: side,
+      className: "graph-node",
+    };
+  });
+  const edges: Edge[] = topo.pipes.map((p) => ({
     id: p.id,
+    type: "pipe",
     source: p.sourceSubchain.toLowerCase(),
     target: p.targetSubchain.toLowerCase(),
     label: `${p.contract} · ${p.operations.join("+")} · ${p.status}`,
     animated: p.status === "Active",
-    type: "default",
+    markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
     style: { strokeWidth: 2 },
-    labelStyle: { fontSize: 12 },
-    ...(i % 2 ? { sourceHandle: null } : {}),
   }));
   return (
     <figure className="graph" aria-label={t("topology")}>
       <div style={{ height: 280 }}>
-        <ReactFlow nodes={nodes} edges={edges} fitView nodesDraggable={false} nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
+        <ReactFlow nodes={nodes} edges={edges} edgeTypes={EDGE_TYPES} fitView nodesDraggable={false} nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
           <Background />
         </ReactFlow>
       </div>
