@@ -2,7 +2,7 @@ import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import type { BenchModule, Reporter } from "./lib/report";
 import { InstitutionVotesMock__factory, OZGovernorMock__factory } from "../typechain-types";
-import { Kind, Role, deployConsortium, fundedWallets, proposalIdOf } from "../test/helpers/governance";
+import { Kind, Role, accountConsent, deployConsortium, fundedWallets, proposalIdOf } from "../test/helpers/governance";
 
 const gasOf = async (tx: Promise<ContractTransactionResponse>): Promise<bigint> => (await (await tx).wait())!.gasUsed;
 
@@ -28,7 +28,8 @@ async function ours(n: number): Promise<{ join: Figures; account: Figures }> {
   const joinTx = c.membership.connect(applicant).applyToJoin("Drug Maker Co", ethers.id("USCC:1"), Kind.Business, attrs);
   const join = await measure(joinTx, (await (await joinTx).wait())!.gasUsed);
   const inst = await c.membership.institutionCount();
-  const accTx = c.membership.connect(applicant).requestAccount(await account.getAddress(), inst, Role.Operator);
+  const consent = await accountConsent(c, account, inst, Role.Operator);
+  const accTx = c.membership.connect(applicant).requestAccount(await account.getAddress(), inst, Role.Operator, ...consent);
   const acc = await measure(accTx, (await (await accTx).wait())!.gasUsed);
   return { join, account: acc };
 }

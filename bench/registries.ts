@@ -30,8 +30,9 @@ async function run(report: Reporter): Promise<void> {
   const w = await pipeWorld();
   const reporter = w.others[11]; // the first signer pipeWorld leaves unused
   report.section("registrations (whole transaction, including the enabling vote a service registration opens)");
-  const svcSigner = Wallet.createRandom().address;
-  await addAccount(w, w.a.admin, svcSigner, w.a.institution, Role.Business);
+  const svcKey = Wallet.createRandom();
+  const svcSigner = svcKey.address;
+  await addAccount(w, w.a.admin, svcKey, w.a.institution, Role.Business);
   report.gas("registries.registerService", await gasOf(w.services.connect(w.a.operator).registerService(id("bench/svc"), id("bench/chain"), svcSigner, endpoint())));
   report.gas(
     "registries.registerSubchain",

@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
@@ -11,13 +13,18 @@ import {Governed} from "./Governed.sol";
 /// @title Membership
 /// @notice Institutions and accounts of the consortium. Membership decisions are taken by the voting
 /// tickets contract; this contract keeps the state and answers "may this account act?" in O(1).
-contract Membership is IMembership, Governed {
+contract Membership is IMembership, Governed, EIP712 {
+    bytes32 private constant _ACCOUNT_CONSENT_TYPEHASH = keccak256(
+        "AccountConsent(address account,uint32 institution,uint8 role,uint64 nonce,uint256 deadline)"
+    );
+
     address private immutable _deployer;
     address private _voting;
 
     uint32 private _institutionCount;
     mapping(uint32 id => Institution) private _institutions;
     mapping(address account => Account) private _accounts;
+    mapping(address account => AccountConsents) private _consents;
 
     /// @dev Seats of active genesis institutions, one bit each (see {Ballots}).
     uint256 private _activeSeats;
@@ -28,7 +35,7 @@ contract Membership is IMembership, Governed {
     address private _listener;
     bool private _listenerBound;
 
-    constructor() {
+    constructor() EIP712("CCGP Membership", "1") {
         _deployer = msg.sender;
     }
 
@@ -188,7 +195,13 @@ contract Membership is IMembership, Governed {
     // ---------------------------------------------------------------- accounts
 
     /// @inheritdoc IMembership
-    function requestAccount(address account_, uint32 institution_, Role role) external returns (uint256 proposalId) {
+    function requestAccount(
+        address account_,
+        uint32 institution_,
+        Role role,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 proposalId) {
         // CHECKS
         Institution storage inst = _existing(institution_);
         if (inst.status != InstitutionStatus.Active) revert InstitutionNotActive(institution_, inst.status);
@@ -200,20 +213,61 @@ contract Membership is IMembership, Governed {
                     (requester.role == Role.Governor || requester.role == Role.Operator);
             if (!staff) revert AccountUnauthorizedRequester(msg.sender, institution_);
         }
+        if (account_ == address(0)) revert MembershipZeroAddress();
+        AccountConsents storage consents = _consents[account_];
+        uint64 nonce = consents.nextNonce;
+        _checkConsent(account_, institution_, role, nonce, deadline, signature);
+        _freeStaleRequest(account_, consents);
         // EFFECTS
         _addAccount(account_, institution_, role, inst.kind);
+        consents.nextNonce = nonce + 1;
+        consents.pendingNonce = nonce;
         // INTERACTIONS: the voting contract is ours; it only stores the proposal.
         proposalId = IVotingTickets(_voting).openProposal(
             msg.sender,
             address(this),
-            abi.encodeCall(this.activateAccount, (account_)),
+            abi.encodeCall(this.activateAccount, (account_, nonce)),
             ""
         );
+        consents.proposalId = uint64(proposalId);
         emit AccountRequested(account_, institution_, role, msg.sender, proposalId);
     }
 
+    /// @dev Proof of possession: the account's key signed this very request (EIP-712, bound to this chain and
+    /// contract); a contract account answers through ERC-1271.
+    function _checkConsent(
+        address account_,
+        uint32 institution_,
+        Role role,
+        uint64 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) private view {
+        if (block.timestamp > deadline) revert AccountConsentExpired(account_, deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(_ACCOUNT_CONSENT_TYPEHASH, account_, institution_, uint8(role), nonce, deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(account_, digest, signature)) revert AccountConsentInvalid(account_);
+    }
+
+    /// @dev A pending request whose vote can no longer activate it (rejected, expired or canceled) holds nothing:
+    /// its record is cleared so the address can be requested again. Its vote is bound to its nonce, so even a
+    /// rejected vote that later passes cannot activate the new request.
+    function _freeStaleRequest(address account_, AccountConsents storage consents) private {
+        if (_accounts[account_].status != AccountStatus.Pending) return;
+        IVotingTickets.ProposalState st = IVotingTickets(_voting).state(consents.proposalId);
+        bool stale =
+            st == IVotingTickets.ProposalState.Rejected ||
+                st == IVotingTickets.ProposalState.Expired ||
+                st == IVotingTickets.ProposalState.Canceled;
+        if (stale) delete _accounts[account_];
+    }
+
     /// @inheritdoc IMembership
-    function activateAccount(address account_) external onlyGovernance {
+    function activateAccount(address account_, uint64 nonce) external onlyGovernance {
+        if (_accounts[account_].status == AccountStatus.Pending && _consents[account_].pendingNonce != nonce) {
+            revert AccountRequestSuperseded(account_, nonce);
+        }
         Account storage acc = _transition(account_, AccountStatus.Pending, AccountStatus.Active);
         emit AccountActivated(account_, acc.institution, acc.role);
     }
@@ -307,6 +361,11 @@ contract Membership is IMembership, Governed {
     /// @inheritdoc Governed
     function governance() public view override returns (address) {
         return _voting;
+    }
+
+    /// @inheritdoc IMembership
+    function accountConsents(address account_) external view returns (AccountConsents memory) {
+        return _consents[account_];
     }
 
     /// @inheritdoc IMembership

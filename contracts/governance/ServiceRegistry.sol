@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
 import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
@@ -10,7 +12,13 @@ import {Governed} from "./Governed.sol";
 /// @title ServiceRegistry
 /// @notice Collaboration services (cross-chain proxies) and governance nodes of the consortium. Every change that
 /// affects whether a pipe may carry traffic is pushed to the pipe registry in the same transaction.
-contract ServiceRegistry is IServiceRegistry, Governed {
+contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
+    bytes32 private constant _NODE_CONSENT_TYPEHASH = keccak256(
+        abi.encodePacked(
+            "NodeConsent(bytes32 nodeId,uint32 institution,uint8 kind,string host,uint16 port,",
+            "uint64 nonce,uint256 deadline)"
+        )
+    );
     uint256 private constant MAX_HOST_LENGTH = 253;
     uint256 private constant PUBLIC_KEY_LENGTH = 64;
 
@@ -24,8 +32,13 @@ contract ServiceRegistry is IServiceRegistry, Governed {
     /// @dev Never cleared: a signing account serves one service, once.
     mapping(address signer => bytes32 serviceId) private _signerService;
     mapping(bytes32 nodeId => Node) private _nodes;
+    mapping(bytes32 nodeId => NodeRegistration) private _nodeRegistrations;
 
-    constructor(IMembership membership_, IVotingTickets voting_, IPipeRegistry pipes_) {
+    constructor(
+        IMembership membership_,
+        IVotingTickets voting_,
+        IPipeRegistry pipes_
+    ) EIP712("CCGP ServiceRegistry", "1") {
         _membership = membership_;
         _voting = voting_;
         _pipes = pipes_;
@@ -180,17 +193,33 @@ contract ServiceRegistry is IServiceRegistry, Governed {
         NodeKind kind,
         bytes calldata publicKey,
         string calldata host,
-        uint16 port
+        uint16 port,
+        uint256 deadline,
+        bytes calldata signature
     ) external returns (bytes32 nodeId, uint256 proposalId) {
         // CHECKS
         uint32 institution = _nodeRegistrarInstitution(kind);
         if (publicKey.length != PUBLIC_KEY_LENGTH) revert NodeInvalidPublicKey(publicKey.length);
-        uint256 length = bytes(host).length;
-        if (length == 0 || length > MAX_HOST_LENGTH || port == 0) revert NodeInvalidEndpoint(host, port);
+        if (bytes(host).length == 0 || bytes(host).length > MAX_HOST_LENGTH || port == 0) {
+            revert NodeInvalidEndpoint(host, port);
+        }
         nodeId = keccak256(publicKey);
+        _checkNodeConsent(nodeId, institution, kind, host, port, deadline, signature);
+        // EFFECTS, INTERACTIONS
+        proposalId = _storeNode(nodeId, kind, institution, publicKey, host, port);
+    }
+
+    function _storeNode(
+        bytes32 nodeId,
+        NodeKind kind,
+        uint32 institution,
+        bytes calldata publicKey,
+        string calldata host,
+        uint16 port
+    ) private returns (uint256 proposalId) {
         Node storage n = _nodes[nodeId];
-        if (n.status != NodeStatus.None) revert NodeAlreadyRegistered(nodeId);
-        // EFFECTS
+        NodeRegistration storage r = _nodeRegistrations[nodeId];
+        if (n.status != NodeStatus.None && !_staleRegistration(n, r)) revert NodeAlreadyRegistered(nodeId);
         n.status = NodeStatus.Registered;
         n.kind = kind;
         n.institution = institution;
@@ -198,9 +227,64 @@ contract ServiceRegistry is IServiceRegistry, Governed {
         n.registeredAt = uint40(block.timestamp);
         n.host = host;
         n.publicKey = publicKey;
-        // INTERACTIONS: the voting contract is ours; it only stores the proposal.
-        proposalId = _voting.openProposal(msg.sender, address(this), abi.encodeCall(this.enableNode, (nodeId)), "");
+        proposalId = _openNodeVote(nodeId, r);
         _emitNodeRegistered(nodeId, n, proposalId);
+    }
+
+    /// @dev Uses the registration's nonce and opens the vote that enables this registration only.
+    function _openNodeVote(bytes32 nodeId, NodeRegistration storage r) private returns (uint256 proposalId) {
+        uint64 nonce = r.nextNonce;
+        r.nextNonce = nonce + 1;
+        r.current = nonce;
+        // INTERACTIONS: the voting contract is ours; it only stores the proposal.
+        proposalId = _voting.openProposal(
+            msg.sender,
+            address(this),
+            abi.encodeCall(this.enableNode, (nodeId, nonce)),
+            ""
+        );
+        r.proposalId = uint64(proposalId);
+    }
+
+    /// @dev Proof of possession: the node's own key (its address is the last 20 bytes of the id) signed this very
+    /// registration, bound to this chain and contract. ECDSA refuses high-s and malformed signatures.
+    function _checkNodeConsent(
+        bytes32 nodeId,
+        uint32 institution,
+        NodeKind kind,
+        string calldata host,
+        uint16 port,
+        uint256 deadline,
+        bytes calldata signature
+    ) private view {
+        if (block.timestamp > deadline) revert NodeConsentExpired(nodeId, deadline);
+        uint64 nonce = _nodeRegistrations[nodeId].nextNonce;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _NODE_CONSENT_TYPEHASH,
+                nodeId,
+                institution,
+                uint8(kind),
+                keccak256(bytes(host)),
+                port,
+                nonce,
+                deadline
+            )
+        );
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != address(uint160(uint256(nodeId)))) {
+            revert NodeConsentInvalid(nodeId);
+        }
+    }
+
+    /// @dev A registration whose enabling vote can no longer pass (rejected, expired or canceled) holds nothing.
+    function _staleRegistration(Node storage n, NodeRegistration storage r) private view returns (bool) {
+        if (n.status != NodeStatus.Registered) return false;
+        IVotingTickets.ProposalState st = _voting.state(r.proposalId);
+        return
+            st == IVotingTickets.ProposalState.Rejected ||
+            st == IVotingTickets.ProposalState.Expired ||
+            st == IVotingTickets.ProposalState.Canceled;
     }
 
     /// @dev The caller's institution: an active operator, or an auditor of an audit institution, whose institution
@@ -221,8 +305,9 @@ contract ServiceRegistry is IServiceRegistry, Governed {
     }
 
     /// @inheritdoc IServiceRegistry
-    function enableNode(bytes32 nodeId) external onlyGovernance {
+    function enableNode(bytes32 nodeId, uint64 registration) external onlyGovernance {
         Node storage n = _existingNode(nodeId);
+        if (_nodeRegistrations[nodeId].current != registration) revert NodeRegistrationSuperseded(nodeId, registration);
         if (n.status == NodeStatus.Enabled) revert NodeInvalidStatus(nodeId, n.status);
         n.status = NodeStatus.Enabled;
         emit NodeEnabled(nodeId, msg.sender);
@@ -291,6 +376,11 @@ contract ServiceRegistry is IServiceRegistry, Governed {
     /// @inheritdoc IServiceRegistry
     function lastSeen(bytes32 serviceId) external view returns (uint40) {
         return _services[serviceId].lastSeen;
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function nodeRegistration(bytes32 nodeId) external view returns (NodeRegistration memory) {
+        return _nodeRegistrations[nodeId];
     }
 
     /// @inheritdoc IServiceRegistry

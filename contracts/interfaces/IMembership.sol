@@ -56,6 +56,13 @@ interface IMembership {
         AccountStatus status;
     }
 
+    /// @dev An address's consents to join (one slot): the next consent nonce, and its pending request if any.
+    struct AccountConsents {
+        uint64 nextNonce; // a consent signs this number; each request uses one
+        uint64 pendingNonce; // the nonce of the pending request (its vote activates only this request)
+        uint64 proposalId; // the pending request's vote (zero: none)
+    }
+
     /// @notice A genesis institution as given to {initialize}.
     struct GenesisInstitution {
         string name;
@@ -92,6 +99,12 @@ interface IMembership {
     error AccountRoleMismatch(address account, Role expected, Role actual);
     error AccountUnauthorizedRequester(address caller, uint32 institution);
     error AccountUnauthorizedRevoker(address caller, address account);
+    /// @notice The account's consent (an EIP-712 signature by its key, or ERC-1271 for a contract) is missing,
+    /// malformed, or signed another request (institution, role, nonce, chain or contract).
+    error AccountConsentInvalid(address account);
+    error AccountConsentExpired(address account, uint256 deadline);
+    /// @notice The vote is for an earlier request of the account, since freed (rejected or expired) and replaced.
+    error AccountRequestSuperseded(address account, uint64 nonce);
 
     // ---------------------------------------------------------------- events
 
@@ -175,12 +188,23 @@ interface IMembership {
 
     // ---------------------------------------------------------------- accounts
 
-    /// @notice Requests a new account for an institution; opens the (unanimous) account vote.
-    /// @dev Callable by the institution's admin or by one of its active governors or operators.
-    function requestAccount(address account, uint32 institution, Role role) external returns (uint256 proposalId);
+    /// @notice Requests a new account for an institution, with the account's own consent; opens the (unanimous)
+    /// account vote.
+    /// @dev Callable by the institution's admin or by one of its active governors or operators. `signature` is the
+    /// account key's EIP-712 signature of `AccountConsent(account, institution, role, nonce, deadline)` under this
+    /// contract's domain, `nonce` being `accountConsents(account).nextNonce` (ERC-1271 when the account is a
+    /// contract, such as a multisig): nobody can enrol an address without its key. An address whose request was
+    /// rejected, expired or canceled is free again.
+    function requestAccount(
+        address account,
+        uint32 institution,
+        Role role,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 proposalId);
 
-    /// @notice Governed: activates a pending account.
-    function activateAccount(address account) external;
+    /// @notice Governed: activates the pending account request numbered `nonce`.
+    function activateAccount(address account, uint64 nonce) external;
 
     /// @notice Governed: suspends an active account.
     function suspendAccount(address account) external;
@@ -196,6 +220,9 @@ interface IMembership {
     function revokeOwnAccount(address account) external;
 
     // ---------------------------------------------------------------- views
+
+    /// @notice An address's consent nonce and pending request.
+    function accountConsents(address account) external view returns (AccountConsents memory);
 
     /// @notice Returns an institution.
     function institution(uint32 id) external view returns (Institution memory);

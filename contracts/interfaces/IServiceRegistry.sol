@@ -70,6 +70,14 @@ interface IServiceRegistry {
         bytes publicKey; // 64-byte uncompressed secp256k1 key, without the 0x04 prefix (the enode id)
     }
 
+    /// @dev A node id's registrations (one slot): the next consent nonce, the current registration's nonce and
+    /// its enabling vote.
+    struct NodeRegistration {
+        uint64 nextNonce;
+        uint64 current; // the nonce of the registration in force (its vote enables only this one)
+        uint64 proposalId;
+    }
+
     // ---------------------------------------------------------------- errors
 
     error ServiceZeroId();
@@ -91,6 +99,12 @@ interface IServiceRegistry {
     error NodeKindMismatch(NodeKind kind, IMembership.InstitutionKind institutionKind);
     error NodeUnauthorizedRegistrar(address caller, IMembership.Role role);
     error NodeInvalidStatus(bytes32 nodeId, NodeStatus status);
+    /// @notice The node key's signature of the registration (EIP-712) is missing, malformed or for another
+    /// registration (institution, kind, endpoint, nonce, chain or contract).
+    error NodeConsentInvalid(bytes32 nodeId);
+    error NodeConsentExpired(bytes32 nodeId, uint256 deadline);
+    /// @notice The vote is for an earlier registration of the node, since freed (rejected or expired) and replaced.
+    error NodeRegistrationSuperseded(bytes32 nodeId, uint64 registration);
 
     // ---------------------------------------------------------------- events
 
@@ -175,18 +189,24 @@ interface IServiceRegistry {
     /// @notice Registers a governance-chain node of the caller's institution and opens the vote that enables it.
     /// @dev By an active operator (genesis and business institutions) or auditor (audit institutions). The kind must
     /// match the institution: genesis node for a genesis institution, governance node for a business one, audit
-    /// node for an audit one.
+    /// node for an audit one. Proof of possession: `signature` is the node key's EIP-712 signature of
+    /// `NodeConsent(nodeId, institution, kind, host, port, nonce, deadline)` under this contract's domain, `nonce`
+    /// being `nodeRegistration(nodeId).nextNonce`; node keys are public, so without it anyone could take a node's
+    /// id. A node id whose registration vote was rejected, expired or canceled is free again.
     /// @return nodeId keccak256 of the public key
     /// @return proposalId the vote on {enableNode}
     function registerNode(
         NodeKind kind,
         bytes calldata publicKey,
         string calldata host,
-        uint16 port
+        uint16 port,
+        uint256 deadline,
+        bytes calldata signature
     ) external returns (bytes32 nodeId, uint256 proposalId);
 
-    /// @notice Governed: enables a registered or disabled node.
-    function enableNode(bytes32 nodeId) external;
+    /// @notice Governed: enables a registered or disabled node, if `registration` is still the node's registration
+    /// in force (`nodeRegistration(nodeId).current`).
+    function enableNode(bytes32 nodeId, uint64 registration) external;
 
     /// @notice Governed: disables a registered or enabled node.
     function disableNode(bytes32 nodeId) external;
@@ -210,6 +230,9 @@ interface IServiceRegistry {
 
     /// @notice When the service last sent a heartbeat (0: never).
     function lastSeen(bytes32 serviceId) external view returns (uint40);
+
+    /// @notice A node id's consent nonce and registration in force.
+    function nodeRegistration(bytes32 nodeId) external view returns (NodeRegistration memory);
 
     /// @notice Returns a node (status `None` when unknown).
     function node(bytes32 nodeId) external view returns (Node memory);

@@ -245,7 +245,7 @@ async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsorti
   const gov = await deployGovernanceChain(run);
   const council = new Council(gov.voting, gov.membership, [1, 2, 3].map((i) => run.signer(`genesis-${i}-governor` as KeyName, "governance")));
   const audit = await council.admit(run.signer("audit-admin", "governance"), "Audit Office", InstitutionKind.Audit, { role: "auditor" });
-  await council.addAccount(run.signer("audit-admin", "governance"), run.keys.auditor.address, audit, Role.Auditor, "auditor account");
+  await council.addAccount(run.signer("audit-admin", "governance"), run.signer("auditor", "governance"), audit, Role.Auditor, "auditor account");
   log(`admitted Audit Office (institution ${audit}) with auditor ${run.keys.auditor.address}`);
 
   const [contractsA, contractsB] = await subchains;
@@ -330,8 +330,8 @@ async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s
   const admin = run.signer(`${slug}-admin`, "governance");
   const operator = run.signer(`${slug}-operator`, "governance");
   const institutionId = await council.admit(admin, name, InstitutionKind.Business, { sector: s === "a" ? "pharma" : "hospital" });
-  await council.addAccount(admin, key("operator").address, institutionId, Role.Operator, `${name} operator`);
-  await council.addAccount(admin, key("business").address, institutionId, Role.Business, `${name} business account`);
+  await council.addAccount(admin, operator, institutionId, Role.Operator, `${name} operator`);
+  await council.addAccount(admin, run.signer(`${slug}-business`, "governance"), institutionId, Role.Business, `${name} business account`);
   run.log(`admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ${key("business").address}`);
 
   const cert = run.pki.issue(slug);

@@ -13,6 +13,7 @@ import { task as hardhatTask, types } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { recordPath, type DeploymentRecord } from "../lib/record";
+import { requestConsent } from "../lib/local/council";
 import { scriptSigner } from "../lib/signer";
 
 /** Tasks whose refusals print as one line naming the reason (e.g. a contract's custom error), not a stack. */
@@ -71,14 +72,27 @@ task("gov:apply", "Applies to join the consortium (the signer becomes the instit
     console.log(`institution ${ev!.args.id} applied; join proposal ${ev!.args.proposalId}`);
   });
 
-task("gov:request-account", "Requests an account for an institution (takes effect after a unanimous vote)")
+task("gov:account-consent", "Signs, with the account's own key, its consent to join an institution with a role")
+  .addParam("institution", "institution id", undefined, types.int)
+  .addParam("role", "governor | operator | business | auditor")
+  .addOptionalParam("signer", "index of the account's key", 0, types.int)
+  .setAction(async (a, hre) => {
+    const { membership } = await contracts(hre, a.signer);
+    const key = (await hre.ethers.getSigners())[a.signer]!;
+    const [deadline, signature] = await requestConsent(membership, key, key, a.institution, pick(ROLES, a.role, "role"));
+    console.log(`account ${key.address} consents until ${deadline}: --deadline ${deadline} --consent ${signature}`);
+  });
+
+task("gov:request-account", "Requests an account for an institution, with the account's consent (then a unanimous vote)")
   .addParam("account", "account address")
   .addParam("institution", "institution id", undefined, types.int)
   .addParam("role", "governor | operator | business | auditor")
+  .addParam("deadline", "the consent's deadline (from gov:account-consent)")
+  .addParam("consent", "the account key's consent signature (from gov:account-consent)")
   .addOptionalParam("signer", "account index", 0, types.int)
   .setAction(async (a, hre) => {
     const { membership } = await contracts(hre, a.signer);
-    const rc = await (await membership.requestAccount(a.account, a.institution, pick(ROLES, a.role, "role"))).wait();
+    const rc = await (await membership.requestAccount(a.account, a.institution, pick(ROLES, a.role, "role"), BigInt(a.deadline), a.consent)).wait();
     const ev = rc!.logs.map((l) => membership.interface.parseLog(l)).find((e) => e?.name === "AccountRequested");
     console.log(`account ${a.account} requested; proposal ${ev!.args.proposalId}`);
   });

@@ -115,7 +115,10 @@ describe("ccgp command line", function () {
     });
 
     it("requests an account by the institution's admin (a unanimous vote follows)", async () => {
-      const run = await ok(["member", "account", "--account", w.a.operator.address, "--institution", "4", "--role", "operator", ...as(w.a.admin, "--json")], w.env);
+      // The operator's own key consents first (proof of possession); the admin submits the request with it.
+      const consent = (await ok(["member", "consent", "--institution", "4", "--role", "operator", ...as(w.a.operator, "--json")], w.env)).json<{ deadline: string; signature: string }>();
+      const request = ["member", "account", "--account", w.a.operator.address, "--institution", "4", "--role", "operator"];
+      const run = await ok([...request, "--deadline", consent.deadline, "--consent", consent.signature, ...as(w.a.admin, "--json")], w.env);
       const id = BigInt(run.json<{ proposalId: string }>().proposalId);
       for (const g of w.governors) await (await contracts(w, g.wallet).voting.vote(id, true)).wait();
       await ok(["execute", String(id), ...as(w.governors[0]!)], w.env);

@@ -4,6 +4,7 @@
  * key), each with an encrypted keystore. The tests deploy and govern it with the CLI; the steps the CLI is not
  * under test for (more joins, accounts, B's registrations, the relayers' ledger calls) are made here with ethers.
  */
+import { requestConsent } from "../../scripts/lib/local/council";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,7 +153,9 @@ export async function join_(w: World, s: Side): Promise<number> {
 }
 
 export async function addAccount(w: World, s: Side, account: Actor, institution: number, role: number): Promise<void> {
-  await pass(w, await proposalOf(w, contracts(w, s.admin.wallet).membership.requestAccount(account.address, institution, role)));
+  const m = contracts(w, s.admin.wallet).membership;
+  const consent = await requestConsent(m, s.admin.wallet, account.wallet, institution, role);
+  await pass(w, await proposalOf(w, m.requestAccount(account.address, institution, role, ...consent)));
 }
 
 /** A side's service (enabled by vote), sub-chain and app, registered with ethers. */

@@ -16,7 +16,7 @@ async function world() {
     [admin3, auditor3, institutions[2]],
     [admin1, auditor1b, institutions[0]],
   ] as const)
-    await addAccount(c, admin, account.address, inst, Role.Auditor);
+    await addAccount(c, admin, account, inst, Role.Auditor);
   return { ...c, admin1, admin3, auditor1, auditor2, auditor3, auditor1b, stranger, institutions };
 }
 

@@ -20,7 +20,7 @@ async function world() {
     [adminB, signerB2, b, Role.Business],
     [auditAdmin, auditor, audit, Role.Auditor],
   ] as const) {
-    await addAccount(c, admin, account.address, inst, role);
+    await addAccount(c, admin, account, inst, role);
   }
   const ids = {
     svcA: id("A/service"),

@@ -11,8 +11,8 @@ async function world() {
   const c = await deployConsortium(3);
   const [admin, operator, signer, stranger] = c.others;
   const inst = await joinInstitution(c, admin, Kind.Business, "Biz");
-  await addAccount(c, admin, operator.address, inst, Role.Operator);
-  await addAccount(c, admin, signer.address, inst, Role.Business);
+  await addAccount(c, admin, operator, inst, Role.Operator);
+  await addAccount(c, admin, signer, inst, Role.Business);
   await enabledService(c, operator, id("svc"), id("chain"), signer.address);
   return { ...c, inst, admin, operator, signer, stranger };
 }
@@ -74,7 +74,7 @@ describe("Membership listener", function () {
     await membership.bindListener(await mock.getAddress());
     const c = { membership, voting, governors: [gov] } as unknown as Consortium;
     const inst = await joinInstitution(c, applicant, Kind.Business, "Biz");
-    await addAccount(c, applicant, account.address, inst, Role.Business);
+    await addAccount(c, applicant, account, inst, Role.Business);
     expect(await mock.queryFilter(mock.filters.InstitutionSynced())).to.have.length(0);
     expect(await mock.queryFilter(mock.filters.AccountSynced())).to.have.length(0);
     await expect(govern(c, membership, "suspendAccount", [account.address])).to.emit(mock, "AccountSynced").withArgs(account.address, m);

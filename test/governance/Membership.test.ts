@@ -13,6 +13,7 @@ import {
   govern,
   joinInstitution,
   proposalIdOf,
+  accountConsent,
 } from "../helpers/governance";
 
 const ZERO = ethers.ZeroAddress;
@@ -27,8 +28,8 @@ async function withMembers() {
   const [bizAdmin, auditAdmin, operator, auditor, spare] = c.others;
   const biz = await joinInstitution(c, bizAdmin, Kind.Business, "Drug Maker");
   const audit = await joinInstitution(c, auditAdmin, Kind.Audit, "Audit Office");
-  await addAccount(c, bizAdmin, operator.address, biz, Role.Operator);
-  await addAccount(c, auditAdmin, auditor.address, audit, Role.Auditor);
+  await addAccount(c, bizAdmin, operator, biz, Role.Operator);
+  await addAccount(c, auditAdmin, auditor, audit, Role.Auditor);
   return { ...c, biz, audit, bizAdmin, auditAdmin, operator, auditor, spare };
 }
 
@@ -262,7 +263,7 @@ describe("Membership", function () {
         () => m.reinstateInstitution(1),
         () => m.expelInstitution(1),
         () => m.setWeight(1, 2),
-        () => m.activateAccount(who),
+        () => m.activateAccount(who, 0),
         () => m.suspendAccount(who),
         () => m.reinstateAccount(who),
         () => m.revokeAccount(who),
@@ -275,7 +276,7 @@ describe("Membership", function () {
     it("takes effect only after every genesis institution voted for it", async function () {
       const c = await loadFixture(withMembers);
       const newcomer = c.others[5].address;
-      const pid = await proposalIdOf(c.voting, c.membership.connect(c.bizAdmin).requestAccount(newcomer, c.biz, Role.Business));
+      const pid = await proposalIdOf(c.voting, c.membership.connect(c.bizAdmin).requestAccount(newcomer, c.biz, Role.Business, ...(await accountConsent(c, newcomer, c.biz, Role.Business))));
       expect((await c.membership.account(newcomer)).status).to.equal(AStatus.Pending);
       expect(await c.membership.isActiveAccount(newcomer)).to.equal(false);
       await c.voting.connect(c.governors[0]).vote(pid, true);
@@ -289,7 +290,7 @@ describe("Membership", function () {
     it("emits the request with its proposal", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.operator).requestAccount(a, c.biz, Role.Operator))
+      await expect(c.membership.connect(c.operator).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
         .to.emit(c.membership, "AccountRequested")
         .withArgs(a, c.biz, Role.Operator, c.operator.address, (await c.voting.proposalCount()) + 1n);
     });
@@ -297,28 +298,28 @@ describe("Membership", function () {
     it("lets admins, governors and operators of the institution request, and nobody else", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.spare).requestAccount(a, c.biz, Role.Operator))
+      await expect(c.membership.connect(c.spare).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(c.spare.address, c.biz);
       // a governor of another institution is no staff of this one
       const gov = await c.governors[0].getAddress();
-      await expect(c.membership.connect(c.governors[0]).requestAccount(a, c.biz, Role.Operator))
+      await expect(c.membership.connect(c.governors[0]).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(gov, c.biz);
       // an auditor is no requester even in its own institution
-      await expect(c.membership.connect(c.auditor).requestAccount(a, c.audit, Role.Auditor))
+      await expect(c.membership.connect(c.auditor).requestAccount(a, c.audit, Role.Auditor, ...(await accountConsent(c, a, c.audit, Role.Auditor))))
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(c.auditor.address, c.audit);
-      await expect(c.membership.connect(c.governors[0]).requestAccount(a, 1, Role.Operator)).to.emit(c.membership, "AccountRequested");
+      await expect(c.membership.connect(c.governors[0]).requestAccount(a, 1, Role.Operator, ...(await accountConsent(c, a, 1, Role.Operator)))).to.emit(c.membership, "AccountRequested");
     });
 
     it("refuses bad requests", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(c.operator.address, c.biz, Role.Business))
+      await expect(c.membership.connect(c.bizAdmin).requestAccount(c.operator.address, c.biz, Role.Business, ...(await accountConsent(c, c.operator.address, c.biz, Role.Business))))
         .to.be.revertedWithCustomError(c.membership, "AccountAlreadyExists")
         .withArgs(c.operator.address);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(ZERO, c.biz, Role.Business)).to.be.revertedWithCustomError(
+      await expect(c.membership.connect(c.bizAdmin).requestAccount(ZERO, c.biz, Role.Business, 0n, "0x")).to.be.revertedWithCustomError(
         c.membership,
         "MembershipZeroAddress",
       );
@@ -328,18 +329,18 @@ describe("Membership", function () {
         [c.biz, Kind.Business, Role.None],
       ];
       for (const [inst, kind, role] of cases)
-        await expect(c.membership.connect(c.bizAdmin).requestAccount(a, inst, role))
+        await expect(c.membership.connect(c.bizAdmin).requestAccount(a, inst, role, ...(await accountConsent(c, a, inst, role))))
           .to.be.revertedWithCustomError(c.membership, "AccountRoleNotAllowed")
           .withArgs(kind, role);
       for (const role of [Role.Operator, Role.Business, Role.Governor])
-        await expect(c.membership.connect(c.auditAdmin).requestAccount(a, c.audit, role))
+        await expect(c.membership.connect(c.auditAdmin).requestAccount(a, c.audit, role, ...(await accountConsent(c, a, c.audit, role))))
           .to.be.revertedWithCustomError(c.membership, "AccountRoleNotAllowed")
           .withArgs(Kind.Audit, role);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, 99, Role.Business))
+      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, 99, Role.Business, ...(await accountConsent(c, a, 99, Role.Business))))
         .to.be.revertedWithCustomError(c.membership, "InstitutionNotFound")
         .withArgs(99);
       await govern(c, c.membership, "suspendInstitution", [c.biz]);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business))
+      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business))))
         .to.be.revertedWithCustomError(c.membership, "InstitutionNotActive")
         .withArgs(c.biz, IStatus.Suspended);
     });
@@ -351,7 +352,7 @@ describe("Membership", function () {
         .to.be.revertedWithCustomError(c.membership, "AccountInvalidStatus")
         .withArgs(op, AStatus.Active);
       await expect(govern(c, c.membership, "suspendAccount", [op])).to.emit(c.membership, "AccountSuspended").withArgs(op, c.biz);
-      await expect(govern(c, c.membership, "activateAccount", [op]))
+      await expect(govern(c, c.membership, "activateAccount", [op, 0]))
         .to.be.revertedWithCustomError(c.membership, "AccountInvalidStatus")
         .withArgs(op, AStatus.Suspended);
       await expect(govern(c, c.membership, "reinstateAccount", [op])).to.emit(c.membership, "AccountReinstated").withArgs(op, c.biz);
@@ -368,7 +369,7 @@ describe("Membership", function () {
         .to.be.revertedWithCustomError(c.membership, "AccountNotFound")
         .withArgs(c.spare.address);
       // a revoked address never comes back
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(op, c.biz, Role.Operator))
+      await expect(c.membership.connect(c.bizAdmin).requestAccount(op, c.biz, Role.Operator, ...(await accountConsent(c, op, c.biz, Role.Operator))))
         .to.be.revertedWithCustomError(c.membership, "AccountAlreadyExists")
         .withArgs(op);
     });
@@ -378,11 +379,11 @@ describe("Membership", function () {
       await expect(c.membership.connect(c.operator).revokeOwnAccount(c.operator.address))
         .to.emit(c.membership, "AccountRevoked")
         .withArgs(c.operator.address, c.biz, c.operator.address);
-      await addAccount(c, c.auditAdmin, c.others[5].address, c.audit, Role.Auditor);
+      await addAccount(c, c.auditAdmin, c.others[5], c.audit, Role.Auditor);
       await expect(c.membership.connect(c.auditAdmin).revokeOwnAccount(c.others[5].address))
         .to.emit(c.membership, "AccountRevoked")
         .withArgs(c.others[5].address, c.audit, c.auditAdmin.address);
-      await addAccount(c, c.admins[0], c.others[6].address, 1n, Role.Operator);
+      await addAccount(c, c.admins[0], c.others[6], 1n, Role.Operator);
       const gov = await c.governors[0].getAddress();
       await expect(c.membership.connect(c.governors[0]).revokeOwnAccount(c.others[6].address))
         .to.emit(c.membership, "AccountRevoked")
@@ -424,7 +425,7 @@ describe("Membership", function () {
       await expect(c.membership.requireActiveAccount(a, Role.None))
         .to.be.revertedWithCustomError(c.membership, "AccountNotActive")
         .withArgs(a, AStatus.None);
-      await c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business);
+      await c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business)));
       await expect(c.membership.requireActiveAccount(a, Role.None))
         .to.be.revertedWithCustomError(c.membership, "AccountNotActive")
         .withArgs(a, AStatus.Pending);

@@ -189,7 +189,7 @@ describe("PipeRegistry", function () {
         .to.be.revertedWithCustomError(w.pipes, "PipeServiceMismatch")
         .withArgs(w.a.service, w.b.app);
       // A's second service fronts another sub-chain of A
-      await addAccount(w, w.a.admin, w.spare1.address, w.a.institution, Role.Business);
+      await addAccount(w, w.a.admin, w.spare1, w.a.institution, Role.Business);
       await w.services.connect(w.a.operator).registerService(id("A/other"), id("A/chain2"), w.spare1.address, {
         host: "h",
         port: 1,
@@ -359,7 +359,7 @@ describe("PipeRegistry", function () {
 
     it("refuses operators of a third institution and unknown pipes", async function () {
       const w = await loadFixture(pipeWorld);
-      await addAccount(w, w.admins[0], w.spare1.address, 1n, Role.Operator);
+      await addAccount(w, w.admins[0], w.spare1, 1n, Role.Operator);
       for (const fn of ["pausePipe", "resumePipe", "closePipe"] as const) {
         await expect(w.pipes.connect(w.spare1)[fn](w.pipeId))
           .to.be.revertedWithCustomError(w.pipes, "PipeUnauthorizedCaller")
@@ -562,7 +562,7 @@ describe("PipeRegistry", function () {
 
     it("openingRoute follows a proxy signer rotation and a re-keyed pipe, as route does", async function () {
       const w = await loadFixture(pipeWorld);
-      await addAccount(w, w.b.admin, w.spare2.address, w.b.institution, Role.Business);
+      await addAccount(w, w.b.admin, w.spare2, w.b.institution, Role.Business);
       await w.services.connect(w.b.operator).rotateServiceSigner(w.b.service, w.spare2.address);
       await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.Allowed);
       expect((await w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))[0].targetServiceSigner).to.equal(w.spare2.address);
@@ -618,8 +618,9 @@ describe("PipeRegistry", function () {
       for (let n = (await w.membership.institutionCount()) + 1n; n < 40n; n++) await joinInstitution(w, applicant, Kind.Business, `filler ${n}`);
       // 31 more services of A (indices 3 to 33), each with its own signing account
       for (let i = 0; i < 31; i++) {
-        const signer = Wallet.createRandom().address;
-        await addAccount(w, w.a.admin, signer, w.a.institution, Role.Business);
+        const key = Wallet.createRandom();
+        const signer = key.address;
+        await addAccount(w, w.a.admin, key, w.a.institution, Role.Business);
         await w.services.connect(w.a.operator).registerService(id(`filler ${i}`), id(`filler chain ${i}`), signer, { host: "h", port: 1, tlsFingerprint: id("c") });
       }
       const signers = await ethers.getSigners();

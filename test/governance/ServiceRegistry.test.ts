@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AStatus, IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf } from "../helpers/governance";
-import { NodeKind, Svc, endpoint, id } from "../helpers/registries";
+import { NodeKind, Svc, endpoint, id, nodeConsent, nodeKey } from "../helpers/registries";
 
 /** Two business institutions (A = 4, B = 5) with operators and business accounts, and an audit institution (6). */
 async function world() {
@@ -19,7 +19,7 @@ async function world() {
     [adminB, signerB, b, Role.Business],
     [auditAdmin, auditor, audit, Role.Auditor],
   ] as const) {
-    await addAccount(c, admin, account.address, inst, role);
+    await addAccount(c, admin, account, inst, role);
   }
   const svc = id("A/service");
   const chain = id("A/chain");
@@ -162,10 +162,9 @@ describe("ServiceRegistry", function () {
 
     it("refuses the governed functions called directly", async function () {
       const w = await loadFixture(enabled);
-      for (const fn of ["enableService", "disableService", "enableNode", "disableNode"] as const) {
-        await expect(w.services.connect(w.governors[0])[fn](w.svc))
-          .to.be.revertedWithCustomError(w.services, "GovernanceOnly")
-          .withArgs(await w.governors[0].getAddress());
+      const s = w.services.connect(w.governors[0]);
+      for (const call of [() => s.enableService(w.svc), () => s.disableService(w.svc), () => s.enableNode(w.svc, 0), () => s.disableNode(w.svc)]) {
+        await expect(call()).to.be.revertedWithCustomError(w.services, "GovernanceOnly").withArgs(await w.governors[0].getAddress());
       }
     });
   });
@@ -254,14 +253,14 @@ describe("ServiceRegistry", function () {
   });
 
   describe("governance nodes", function () {
-    const key = (n: number) => "0x" + n.toString(16).padStart(2, "0").repeat(64);
+    const key = (n: number) => nodeKey(n).publicKey;
 
     it("registers a business institution's governance node and enables it by vote", async function () {
       const w = await loadFixture(world);
       const pub = key(1);
-      const nodeId = ethers.keccak256(pub);
+      const nodeId = nodeKey(1).nodeId;
       const next = (await w.voting.proposalCount()) + 1n;
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, pub, "node-a.example.org", 30303))
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, pub, "node-a.example.org", 30303, ...(await nodeConsent(w, w.opA, NodeKind.Governance, pub, "node-a.example.org", 30303))))
         .to.emit(w.services, "NodeRegistered")
         .withArgs(nodeId, w.a, w.opA.address, NodeKind.Governance, pub, "node-a.example.org", 30303, next);
       const n = await w.services.node(nodeId);
@@ -282,11 +281,11 @@ describe("ServiceRegistry", function () {
       await expect(govern(w, w.services, "disableNode", [nodeId]))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidStatus")
         .withArgs(nodeId, Svc.Disabled);
-      await expect(govern(w, w.services, "enableNode", [nodeId])).to.emit(w.services, "NodeEnabled").withArgs(nodeId, v);
-      await expect(govern(w, w.services, "enableNode", [nodeId]))
+      await expect(govern(w, w.services, "enableNode", [nodeId, 0])).to.emit(w.services, "NodeEnabled").withArgs(nodeId, v);
+      await expect(govern(w, w.services, "enableNode", [nodeId, 0]))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidStatus")
         .withArgs(nodeId, Svc.Enabled);
-      await expect(govern(w, w.services, "enableNode", [id("none")]))
+      await expect(govern(w, w.services, "enableNode", [id("none"), 0]))
         .to.be.revertedWithCustomError(w.services, "NodeNotFound")
         .withArgs(id("none"));
     });
@@ -294,39 +293,39 @@ describe("ServiceRegistry", function () {
     it("matches the node kind to the institution: genesis, governance (business) or audit (by its auditor)", async function () {
       const w = await loadFixture(world);
       const genesisOp = w.stranger;
-      await addAccount(w, w.admins[0], genesisOp.address, 1n, Role.Operator);
-      await expect(w.services.connect(genesisOp).registerNode(NodeKind.Genesis, key(2), "v1", 30303)).to.emit(w.services, "NodeRegistered");
-      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Audit, key(3), "audit", 30303)).to.emit(w.services, "NodeRegistered");
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Genesis, key(4), "x", 1))
+      await addAccount(w, w.admins[0], genesisOp, 1n, Role.Operator);
+      await expect(w.services.connect(genesisOp).registerNode(NodeKind.Genesis, key(2), "v1", 30303, ...(await nodeConsent(w, genesisOp, NodeKind.Genesis, key(2), "v1", 30303)))).to.emit(w.services, "NodeRegistered");
+      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Audit, key(3), "audit", 30303, ...(await nodeConsent(w, w.auditor, NodeKind.Audit, key(3), "audit", 30303)))).to.emit(w.services, "NodeRegistered");
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Genesis, key(4), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Genesis, key(4), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.Genesis, Kind.Business);
-      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Governance, key(4), "x", 1))
+      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Governance, key(4), "x", 1, ...(await nodeConsent(w, w.auditor, NodeKind.Governance, key(4), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.Governance, Kind.Audit);
-      await expect(w.services.connect(genesisOp).registerNode(NodeKind.None, key(4), "x", 1))
+      await expect(w.services.connect(genesisOp).registerNode(NodeKind.None, key(4), "x", 1, ...(await nodeConsent(w, genesisOp, NodeKind.None, key(4), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.None, Kind.Genesis);
     });
 
     it("refuses other registrars, a bad public key, a bad endpoint and a node registered twice", async function () {
       const w = await loadFixture(world);
-      await expect(w.services.connect(w.signerA).registerNode(NodeKind.Governance, key(5), "x", 1))
+      await expect(w.services.connect(w.signerA).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.signerA, NodeKind.Governance, key(5), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeUnauthorizedRegistrar")
         .withArgs(w.signerA.address, Role.Business);
-      await expect(w.services.connect(w.stranger).registerNode(NodeKind.Governance, key(5), "x", 1))
+      await expect(w.services.connect(w.stranger).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.stranger, NodeKind.Governance, key(5), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeUnauthorizedRegistrar")
         .withArgs(w.stranger.address, Role.None);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1))
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidPublicKey")
         .withArgs(65);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "", 1))
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "", 1))))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidEndpoint")
         .withArgs("", 1);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 0))
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 0, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 0))))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidEndpoint")
         .withArgs("x", 0);
-      await w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 1);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "y", 2))
+      await w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 1)));
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "y", 2, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "y", 2))))
         .to.be.revertedWithCustomError(w.services, "NodeAlreadyRegistered")
         .withArgs(ethers.keccak256(key(5)));
     });
@@ -334,7 +333,7 @@ describe("ServiceRegistry", function () {
     it("refuses an operator of a suspended institution", async function () {
       const w = await loadFixture(world);
       await govern(w, w.membership, "suspendInstitution", [w.a]);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(6), "x", 1))
+      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(6), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(6), "x", 1))))
         .to.be.revertedWithCustomError(w.membership, "InstitutionNotActive")
         .withArgs(w.a, IStatus.Suspended);
     });

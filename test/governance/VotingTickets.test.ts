@@ -23,8 +23,8 @@ async function consortium() {
   const [bizAdmin, auditAdmin, operator, auditor, stranger] = c.others;
   const biz = await joinInstitution(c, bizAdmin, Kind.Business);
   const audit = await joinInstitution(c, auditAdmin, Kind.Audit);
-  await addAccount(c, bizAdmin, operator.address, biz, Role.Operator);
-  await addAccount(c, auditAdmin, auditor.address, audit, Role.Auditor);
+  await addAccount(c, bizAdmin, operator, biz, Role.Operator);
+  await addAccount(c, auditAdmin, auditor, audit, Role.Auditor);
   // A governed counter behind this voting contract, with one action per rule kind.
   const counter = await new GovernedCounterMock__factory(c.deployer).deploy(await c.voting.getAddress());
   const target = await counter.getAddress();
@@ -134,7 +134,7 @@ describe("VotingTickets", function () {
     it("refuses a second vote of the same institution, also by another of its governors", async function () {
       const c = await loadFixture(consortium);
       const second = c.others[10];
-      await addAccount(c, c.admins[0], second.address, 1n, Role.Governor);
+      await addAccount(c, c.admins[0], second, 1n, Role.Governor);
       const id = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(id, true);
       await expect(c.voting.connect(c.governors[0]).vote(id, true)).to.be.revertedWithCustomError(c.voting, "ProposalAlreadyVoted").withArgs(id, 1);

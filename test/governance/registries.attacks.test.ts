@@ -176,7 +176,7 @@ describe("Registry attacks", function () {
       await w.membership.connect(w.b.admin).revokeOwnAccount(w.b.signer.address);
       expect(await w.answers()).to.deep.equal(Array(3).fill(Refusal.KeyRevoked));
       // rotating the service to a fresh business account heals the pipes
-      await addAccount(w, w.b.admin, w.spare2.address, w.b.institution, Role.Business);
+      await addAccount(w, w.b.admin, w.spare2, w.b.institution, Role.Business);
       await w.services.connect(w.b.operator).rotateServiceSigner(w.b.service, w.spare2.address);
       expect(await w.answers()).to.deep.equal(Array(3).fill(Refusal.Allowed));
       expect((await w.pipes.route(w.pipeId)).targetServiceSigner).to.equal(w.spare2.address);

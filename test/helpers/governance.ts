@@ -5,6 +5,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { AttesterRegistry, ChainRegistry, CreditScore, LedgerRecovery, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../typechain-types";
 import { parseConsortium } from "../../scripts/lib/consortium-config";
 import { deployGovernance } from "../../scripts/lib/deploy-governance";
+import { consentDeadline, membershipDomain, signAccountConsent, type AccountConsent } from "../../relayer/src/governance/consent";
 
 /** Mirrors of the Solidity enums, for readable assertions. */
 export const Kind = { None: 0n, Genesis: 1n, Business: 2n, Audit: 3n } as const;
@@ -119,9 +120,40 @@ export async function joinInstitution(c: Consortium, applicant: Signer, kind: bi
   return id;
 }
 
-/** Requests an account by the institution's admin and has every genesis institution approve it. */
-export async function addAccount(c: Consortium, admin: Signer, account: string, institution: bigint, role: bigint): Promise<void> {
-  const pid = await proposalIdOf(c.voting, c.membership.connect(admin).requestAccount(account, institution, role));
+/** An account key: a signer, a key holding a wallet, or the address of one of the node's own accounts. */
+export type AccountKey = Signer | { wallet: Signer } | string;
+
+const keyOf = async (account: AccountKey): Promise<Signer> => {
+  if (typeof account === "string") return ethers.getSigner(account);
+  return "wallet" in account ? account.wallet : account;
+};
+
+/**
+ * The account key's consent to join `institution` with `role`: `[deadline, signature]`, the last two arguments of
+ * `requestAccount`. `over` signs something else (a wrong field), to test refusals.
+ */
+export async function accountConsent(
+  c: Pick<Consortium, "membership">,
+  account: AccountKey,
+  institution: bigint | number,
+  role: bigint | number,
+  over: Partial<AccountConsent> & { chainId?: bigint; verifyingContract?: string } = {},
+): Promise<[bigint, string]> {
+  const key = await keyOf(account);
+  const address = await key.getAddress();
+  const deadline = over.deadline ?? consentDeadline(await time.latest());
+  const nonce = over.nonce ?? (await c.membership.accountConsents(address)).nextNonce;
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = membershipDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.membership.getAddress()));
+  const signature = await signAccountConsent(key, domain, { account: address, institution, role, nonce, deadline, ...over });
+  return [deadline, signature];
+}
+
+/** Requests an account (with its key's consent) by the institution's admin; every genesis institution approves it. */
+export async function addAccount(c: Consortium, admin: Signer, account: AccountKey, institution: bigint, role: bigint): Promise<void> {
+  const address = await (await keyOf(account)).getAddress();
+  const consent = await accountConsent(c, account, institution, role);
+  const pid = await proposalIdOf(c.voting, c.membership.connect(admin).requestAccount(address, institution, role, ...consent));
   await pass(c, pid);
 }
 

@@ -54,8 +54,8 @@ export async function ledgerSide(
 ): Promise<LedgerSide> {
   const institution = await joinInstitution(c, admin, Kind.Business, name);
   const [proxy, app] = [await newKey(), await newKey()];
-  await addAccount(c, admin, operator.address, institution, Role.Operator);
-  await addAccount(c, admin, proxy.address, institution, Role.Business);
+  await addAccount(c, admin, operator, institution, Role.Operator);
+  await addAccount(c, admin, proxy, institution, Role.Business);
   const s = { service: id(`${name}/service`) as Hex, subchain, appId: id(`${name}/app`) as Hex };
   await enabledService(c, operator, s.service, s.subchain, proxy.address);
   await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, Wallet.createRandom().address, `${name} chain`);
@@ -83,7 +83,7 @@ export async function auditVerifiers(c: Consortium, admins: Signer[], weights: n
     const admin = admins[i]!;
     const audit = await joinInstitution(c, admin, Kind.Audit, i === 0 ? "Audit Office" : `Audit Office ${i + 1}`);
     const a = await newKey();
-    await addAccount(c, admin, a.address, audit, Role.Auditor);
+    await addAccount(c, admin, a, audit, Role.Auditor);
     await govern(c, c.ledger, "setVerifier", [a.address, VerifierKind.Auditor, weight]);
     audits.push(audit);
     auditors.push(a);

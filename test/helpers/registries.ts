@@ -3,6 +3,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { Wallet, type HDNodeWallet, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
 import type { IPipeRegistry } from "../../typechain-types/contracts/governance/PipeRegistry";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { consentDeadline, serviceRegistryDomain, signNodeConsent, type NodeConsent } from "../../relayer/src/governance/consent";
 import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
 
 /** Mirrors of the registries' enums, for readable assertions. */
@@ -70,8 +72,8 @@ export async function side(
   chainId: bigint,
 ): Promise<Side> {
   const institution = await joinInstitution(c, admin, Kind.Business, name);
-  await addAccount(c, admin, operator.address, institution, Role.Operator);
-  await addAccount(c, admin, signer.address, institution, Role.Business);
+  await addAccount(c, admin, operator, institution, Role.Operator);
+  await addAccount(c, admin, signer, institution, Role.Business);
   const s = { service: id(`${name}/service`), subchain: id(`${name}/chain`), app: id(`${name}/app`) };
   await enabledService(c, operator, s.service, s.subchain, signer.address);
   const gateway = Wallet.createRandom().address;
@@ -119,7 +121,7 @@ export async function pipeWorld() {
   const a = await side(c, "Drug Maker", adminA, opA, signerA, 1001n);
   const b = await side(c, "Hospital", adminB, opB, signerB, 1002n);
   const audit = await joinInstitution(c, auditAdmin, Kind.Audit, "Audit Office");
-  await addAccount(c, auditAdmin, auditor.address, audit, Role.Auditor);
+  await addAccount(c, auditAdmin, auditor, audit, Role.Auditor);
   const contractAddress = Wallet.createRandom().address;
   await c.chains.connect(opB).registerContract(CONTRACT, b.subchain, contractAddress);
   const pipeId = await applyPipe(c, opA, specOf(a, b));
@@ -137,4 +139,45 @@ export async function allowReporter(c: Consortium, reporter: string): Promise<vo
 /** Reports `count` outcomes of one kind for an institution, each with a fresh transaction id. */
 export async function report(c: Consortium, reporter: Signer, institution: bigint, outcome: bigint, count: number, tag = "tx"): Promise<void> {
   for (let i = 0; i < count; i++) await c.credit.connect(reporter).reportOutcome(institution, outcome, id(`${tag}-${institution}-${outcome}-${i}`));
+}
+
+/** A node's key: the wallet, its 64-byte public key (no 0x04 prefix, as registered) and its node id. */
+export interface NodeKey {
+  wallet: Wallet;
+  publicKey: string;
+  nodeId: string;
+}
+
+const nodeKeys = new Map<string, Wallet>();
+
+/** The node key numbered `n` (the same one every time). */
+export function nodeKey(n: number | string): NodeKey {
+  const wallet = new Wallet(id(`node key ${n}`));
+  const publicKey = "0x" + wallet.signingKey.publicKey.slice(4);
+  nodeKeys.set(publicKey.toLowerCase(), wallet);
+  return { wallet, publicKey, nodeId: ethers.keccak256(publicKey) };
+}
+
+/**
+ * The node key's consent to be registered by `registrar`'s institution: `[deadline, signature]`, the last two
+ * arguments of `registerNode`. `over` signs something else, to test refusals.
+ */
+export async function nodeConsent(
+  c: Pick<Consortium, "membership" | "services">,
+  registrar: Signer,
+  kind: bigint | number,
+  publicKey: string,
+  host: string,
+  port: number,
+  over: Partial<NodeConsent> & { chainId?: bigint; verifyingContract?: string; key?: Wallet | HDNodeWallet } = {},
+): Promise<[bigint, string]> {
+  const key = over.key ?? nodeKeys.get(publicKey.toLowerCase()) ?? Wallet.createRandom();
+  const nodeId = ethers.keccak256(publicKey);
+  const institution = (await c.membership.account(await registrar.getAddress())).institution;
+  const deadline = over.deadline ?? consentDeadline(await time.latest());
+  const nonce = over.nonce ?? (await c.services.nodeRegistration(nodeId)).nextNonce;
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = serviceRegistryDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.services.getAddress()));
+  const signature = await signNodeConsent(key, domain, { nodeId, institution, kind, host, port, nonce, deadline, ...over });
+  return [deadline, signature];
 }

@@ -51,8 +51,14 @@ describe("scripts: operator tasks (gov:*)", function () {
       /^proposal \d+: suspendInstitution\(4\), deadline /,
     );
     const acct = (await ethers.getSigners())[12].address;
-    expect(await quietly("gov:request-account", { account: acct, institution: 4, role: "operator", signer: 10 })).to.match(
+    const consent = await quietly("gov:account-consent", { institution: 4, role: "operator", signer: 12 });
+    const [, deadline, signature] = consent.match(/--deadline (\d+) --consent (0x[0-9a-f]+)$/)!;
+    expect(await quietly("gov:request-account", { account: acct, institution: 4, role: "operator", deadline, consent: signature, signer: 10 })).to.match(
       new RegExp(`^account ${acct} requested; proposal \\d+$`),
+    );
+    // The same consent a second time: its nonce is used.
+    await expect(quietly("gov:request-account", { account: acct, institution: 4, role: "operator", deadline, consent: signature, signer: 10 })).to.be.rejectedWith(
+      /AccountConsentInvalid/,
     );
   });
 

@@ -103,7 +103,7 @@ describe("security: ledger verification (Ronin class: what was removed no longer
 
   it("one institution holds one verifier seat: a second key of the same institution is refused", async () => {
     const second = await newKey();
-    await addAccount(w.c, w.auditAdmins[0]!, second.address, BigInt(w.audits[0]!), Role.Auditor);
+    await addAccount(w.c, w.auditAdmins[0]!, second, BigInt(w.audits[0]!), Role.Auditor);
     const target = await w.ledger.getAddress();
     const data = w.ledger.interface.encodeFunctionData("setVerifier", [second.address, VerifierKind.Auditor, 1]);
     const id = await proposalIdOf(w.c.voting, w.c.voting.connect(w.c.governors[0]!).propose(target, data, ""));
@@ -120,10 +120,10 @@ describe("security: ledger verification (Ronin class: what was removed no longer
 
   it("a business institution's second service signer is refused too: seats are counted by institution, whatever the kind", async () => {
     const signer = await newKey();
-    await addAccount(w.c, w.c.others[0]!, signer.address, BigInt(w.source), Role.Business);
+    await addAccount(w.c, w.c.others[0]!, signer, BigInt(w.source), Role.Business);
     await govern(w.c, w.ledger, "setVerifier", [signer.address, VerifierKind.Service, 1]);
     const another = await newKey();
-    await addAccount(w.c, w.c.others[0]!, another.address, BigInt(w.source), Role.Business);
+    await addAccount(w.c, w.c.others[0]!, another, BigInt(w.source), Role.Business);
     const target = await w.ledger.getAddress();
     const data = w.ledger.interface.encodeFunctionData("setVerifier", [another.address, VerifierKind.Service, 1]);
     const id = await proposalIdOf(w.c.voting, w.c.voting.connect(w.c.governors[0]!).propose(target, data, ""));

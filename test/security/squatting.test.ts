@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
-import { CONTRACT, CONTRACT_HASH, applyPipe, id, pipeWorld, specOf } from "../helpers/registries";
+import { AStatus, PState, Role, accountConsent, govern, pastDeadline, proposalIdOf } from "../helpers/governance";
+import { CONTRACT, CONTRACT_HASH, NodeKind, applyPipe, endpoint, id, nodeConsent, nodeKey, pipeWorld, specOf } from "../helpers/registries";
 
 /**
  * Squatting: one institution takes what belongs to another (a contract name, an address, a node id) so that the
@@ -38,6 +39,135 @@ describe("Security: squatting", function () {
       // The same name, once B registers it on its own sub-chain, makes a valid pipe target.
       await w.chains.connect(w.b.operator).registerContract("OnlyAtA", w.b.subchain, Wallet.createRandom().address);
       await applyPipe(w, w.a.operator, specOf(w.a, w.b, { contractName: id("OnlyAtA") }));
+    });
+  });
+
+  describe("accounts (an address joins only with its own key's consent)", function () {
+    it("A's admin enrols an address it does not hold (B's HSM): no consent, or its own signature, is refused", async function () {
+      const w = await loadFixture(pipeWorld);
+      const hsm = Wallet.createRandom();
+      const [deadline] = await accountConsent(w, hsm, w.a.institution, Role.Business);
+      const forged = await accountConsent(w, w.a.admin, w.a.institution, Role.Business); // signed by A's admin
+      for (const signature of ["0x", forged[1]]) {
+        await expect(w.membership.connect(w.a.admin).requestAccount(hsm.address, w.a.institution, Role.Business, deadline, signature))
+          .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
+          .withArgs(hsm.address);
+      }
+      expect((await w.membership.account(hsm.address)).status).to.equal(AStatus.None);
+    });
+
+    it("a consent the key gave to B cannot be used by A, nor for another role", async function () {
+      const w = await loadFixture(pipeWorld);
+      const hsm = Wallet.createRandom();
+      const consent = await accountConsent(w, hsm, w.b.institution, Role.Business);
+      await expect(w.membership.connect(w.a.admin).requestAccount(hsm.address, w.a.institution, Role.Business, ...consent))
+        .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
+        .withArgs(hsm.address);
+      await expect(w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Operator, ...consent))
+        .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
+        .withArgs(hsm.address);
+      await expect(w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Business, ...consent)).to.emit(
+        w.membership,
+        "AccountRequested",
+      );
+    });
+
+    it("a rejected request leaves the address free, and its vote can never activate the next request", async function () {
+      const w = await loadFixture(pipeWorld);
+      const key = Wallet.createRandom();
+      const first = await proposalIdOf(
+        w.voting,
+        w.membership.connect(w.a.admin).requestAccount(key.address, w.a.institution, Role.Business, ...(await accountConsent(w, key, w.a.institution, Role.Business))),
+      );
+      await w.voting.connect(w.governors[0]).vote(first, false);
+      expect(await w.voting.state(first)).to.equal(PState.Rejected);
+      // The key now consents to B; B's request takes the address.
+      const second = await proposalIdOf(
+        w.voting,
+        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+      );
+      expect((await w.membership.account(key.address)).institution).to.equal(w.b.institution);
+      // A vote for the first request's action (nonce 0) cannot activate B's request (nonce 1).
+      await expect(govern(w, w.membership, "activateAccount", [key.address, 0]))
+        .to.be.revertedWithCustomError(w.membership, "AccountRequestSuperseded")
+        .withArgs(key.address, 0);
+      for (const g of w.governors) await w.voting.connect(g).vote(second, true);
+      await w.voting.execute(second);
+      expect(await w.membership.requireActiveAccount(key.address, Role.Business)).to.equal(w.b.institution);
+    });
+
+    it("an expired request leaves the address free; a pending one still holds it", async function () {
+      const w = await loadFixture(pipeWorld);
+      const key = Wallet.createRandom();
+      const pid = await proposalIdOf(
+        w.voting,
+        w.membership.connect(w.a.admin).requestAccount(key.address, w.a.institution, Role.Business, ...(await accountConsent(w, key, w.a.institution, Role.Business))),
+      );
+      await expect(
+        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+      )
+        .to.be.revertedWithCustomError(w.membership, "AccountAlreadyExists")
+        .withArgs(key.address);
+      await pastDeadline(w.voting, pid);
+      expect(await w.voting.state(pid)).to.equal(PState.Expired);
+      await expect(
+        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+      ).to.emit(w.membership, "AccountRequested");
+    });
+  });
+
+  describe("nodes (registering a node id needs the node key's signature)", function () {
+    it("registering another institution's public node key is refused without the key's signature", async function () {
+      const w = await loadFixture(pipeWorld);
+      const node = nodeKey("B's validator");
+      const args = [NodeKind.Governance, node.publicKey, "evil.example.org", 30303] as const;
+      const [deadline, signedByOperator] = await nodeConsent(w, w.a.operator, ...args, { key: Wallet.createRandom() });
+      for (const signature of ["0x", signedByOperator]) {
+        await expect(w.services.connect(w.a.operator).registerNode(...args, deadline, signature))
+          .to.be.revertedWithCustomError(w.services, "NodeConsentInvalid")
+          .withArgs(node.nodeId);
+      }
+      // The node's consent to B, used by A: bound to B's institution.
+      const toB = await nodeConsent(w, w.b.operator, ...args);
+      await expect(w.services.connect(w.a.operator).registerNode(...args, ...toB))
+        .to.be.revertedWithCustomError(w.services, "NodeConsentInvalid")
+        .withArgs(node.nodeId);
+      expect((await w.services.node(node.nodeId)).status).to.equal(0n);
+      await expect(w.services.connect(w.b.operator).registerNode(...args, ...toB)).to.emit(w.services, "NodeRegistered");
+    });
+
+    it("a rejected registration frees the id, and its vote can never enable the next registration", async function () {
+      const w = await loadFixture(pipeWorld);
+      const node = nodeKey("rejected");
+      const argsA = [NodeKind.Governance, node.publicKey, "a.example.org", 30303] as const;
+      const first = await proposalIdOf(
+        w.voting,
+        w.services.connect(w.a.operator).registerNode(...argsA, ...(await nodeConsent(w, w.a.operator, ...argsA))),
+      );
+      await w.voting.connect(w.governors[0]).vote(first, false);
+      await w.voting.connect(w.governors[1]).vote(first, false);
+      expect(await w.voting.state(first)).to.equal(PState.Rejected);
+      const argsB = [NodeKind.Governance, node.publicKey, "b.example.org", 30304] as const;
+      await w.services.connect(w.b.operator).registerNode(...argsB, ...(await nodeConsent(w, w.b.operator, ...argsB)));
+      const n = await w.services.node(node.nodeId);
+      expect([n.institution, n.host]).to.deep.equal([w.b.institution, "b.example.org"]);
+      await expect(govern(w, w.services, "enableNode", [node.nodeId, 0]))
+        .to.be.revertedWithCustomError(w.services, "NodeRegistrationSuperseded")
+        .withArgs(node.nodeId, 0);
+      expect(await w.services.isNodeEnabled(node.nodeId)).to.equal(false);
+    });
+  });
+
+  describe("service signers", function () {
+    it("A cannot make B's business account (or a non-member's key) its proxy's signer", async function () {
+      const w = await loadFixture(pipeWorld);
+      await expect(w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, w.b.signer.address, endpoint()))
+        .to.be.revertedWithCustomError(w.services, "ServiceSignerTaken")
+        .withArgs(w.b.signer.address, w.b.service);
+      const outsider = Wallet.createRandom().address;
+      await expect(w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, outsider, endpoint()))
+        .to.be.revertedWithCustomError(w.membership, "AccountNotActive")
+        .withArgs(outsider, AStatus.None);
     });
   });
 });

@@ -125,7 +125,7 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const o = await openTx(w);
     await record(w, o, 0);
     const [srcNext, tgtNext] = [await newKey(), await newKey()];
-    await addAccount(w.c, w.tgt.admin, tgtNext.address, w.tgt.institution, Role.Business);
+    await addAccount(w.c, w.tgt.admin, tgtNext, w.tgt.institution, Role.Business);
     await w.c.services.connect(w.tgt.operator).rotateServiceSigner(w.tgt.service, tgtNext.address);
     await expect(w.ledger.syncPipe(w.pipeId))
       .to.emit(w.ledger, "PipeSynced")
@@ -136,7 +136,7 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     await w.ledger.connect(tgtNext.wallet).recordResult(result(o, 1));
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
     // The source's proxy: its successor countersigns and opens; the old one is refused.
-    await addAccount(w.c, w.src.admin, srcNext.address, w.src.institution, Role.Business);
+    await addAccount(w.c, w.src.admin, srcNext, w.src.institution, Role.Business);
     await w.c.services.connect(w.src.operator).rotateServiceSigner(w.src.service, srcNext.address);
     await expect(open([await sign(w, await makePacket(w))]))
       .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedOpener")

@@ -122,7 +122,7 @@ describe("TransactionLedger: weighted verification", () => {
     it("adds a service verifier (a business account, as service signers are), changes weights and removes verifiers", async () => {
       const operator = await newKey();
       const [srcAdmin] = w.c.others;
-      await addAccount(w.c, srcAdmin!, operator.address, BigInt(w.source), Role.Business);
+      await addAccount(w.c, srcAdmin!, operator, BigInt(w.source), Role.Business);
       await expect(govern(w.c, w.ledger, "setVerifier", [operator.address, VerifierKind.Service, 3]))
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(operator.address, VerifierKind.Service, 3, 3, 7);
@@ -143,7 +143,7 @@ describe("TransactionLedger: weighted verification", () => {
       expect((await w.ledger.verifier(w.auditors[1]!.address)).weight).to.equal(0n);
       // Auditor 1's institution may hold a seat again, and its new auditor takes the freed index.
       const another = await newKey();
-      await addAccount(w.c, w.auditAdmins[1]!, another.address, BigInt(w.audits[1]!), Role.Auditor);
+      await addAccount(w.c, w.auditAdmins[1]!, another, BigInt(w.audits[1]!), Role.Auditor);
       await expect(govern(w.c, w.ledger, "setVerifier", [another.address, VerifierKind.Auditor, 2]))
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(another.address, VerifierKind.Auditor, 2, 1, 6);

@@ -138,8 +138,8 @@ export async function ledgerFixture(): Promise<World> {
   const target = Number(await joinInstitution(c, tgtAdmin!, Kind.Business, "Target Co"));
   const [srcApp, srcProxy, tgtApp, tgtProxy, intruder] = await Promise.all([newKey(), newKey(), newKey(), newKey(), newKey()]);
   // The proxies are business accounts of their institutions: the ledger asks Membership for their standing.
-  await addAccount(c, srcAdmin!, srcProxy!.address, BigInt(source), Role.Business);
-  await addAccount(c, tgtAdmin!, tgtProxy!.address, BigInt(target), Role.Business);
+  await addAccount(c, srcAdmin!, srcProxy!, BigInt(source), Role.Business);
+  await addAccount(c, tgtAdmin!, tgtProxy!, BigInt(target), Role.Business);
   const auditAdmins = [auditAdmin!, auditAdmin2!, auditAdmin3!];
   const audits: number[] = [];
   const auditors: Key[] = [];
@@ -147,7 +147,7 @@ export async function ledgerFixture(): Promise<World> {
   for (const [i, admin] of auditAdmins.entries()) {
     const audit = Number(await joinInstitution(c, admin, Kind.Audit, `Audit Co ${i + 1}`));
     const a = await newKey();
-    await addAccount(c, admin, a.address, BigInt(audit), Role.Auditor);
+    await addAccount(c, admin, a, BigInt(audit), Role.Auditor);
     await govern(c, ledger, "setVerifier", [a.address, VerifierKind.Auditor, weights[i]]);
     audits.push(audit);
     auditors.push(a);
@@ -360,6 +360,6 @@ export async function newAuditor(c: Consortium, name: string): Promise<{ key: Ke
   const admin = await newKey();
   const audit = await joinInstitution(c, admin.wallet, Kind.Audit, name);
   const key = await newKey();
-  await addAccount(c, admin.wallet, key.address, audit, Role.Auditor);
+  await addAccount(c, admin.wallet, key, audit, Role.Auditor);
   return { key, audit, admin };
 }

@@ -8,7 +8,8 @@ import { session, withCommon, type CommonOptions, type Env } from "./context";
 import { enumName } from "./enums";
 import { usage } from "./errors";
 import { table } from "./output";
-import { addressArg, choiceArg, jsonOf, uint32Arg } from "./parse";
+import { consentDeadline, membershipDomain, signAccountConsent } from "../governance/consent";
+import { addressArg, choiceArg, hexDataArg, jsonOf, uint32Arg, uint64Arg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
 const KINDS = ["business", "audit"] as const; // InstitutionKind 2 and 3: genesis institutions exist from deployment
@@ -37,15 +38,42 @@ async function apply(opts: ApplyOptions, ctx: Env): Promise<void> {
   });
 }
 
-interface AccountOptions extends CommonOptions {
-  account: string;
+interface ConsentOptions extends CommonOptions {
   institution: number;
   role: number;
 }
 
+/** The keystore's key consents to join an institution with a role; the admin then submits the request with it. */
+async function consent(opts: ConsentOptions, ctx: Env): Promise<void> {
+  const s = await session(opts, ctx, true);
+  const membership = await s.gov.membership.getAddress();
+  const nonce = (await s.gov.membership.accountConsents(s.signer.address)).nextNonce;
+  const latest = await s.chain.provider.getBlock("latest");
+  const deadline = consentDeadline(latest!.timestamp);
+  const domain = membershipDomain(BigInt(s.chain.chainId), membership);
+  const signature = await signAccountConsent(s.signer, domain, { account: s.signer.address, institution: opts.institution, role: opts.role + 1, nonce, deadline });
+  s.out.result([`account ${s.signer.address} consents to join institution ${opts.institution} as ${ROLES[opts.role]} until ${deadline}`, `--deadline ${deadline} --consent ${signature}`], {
+    account: s.signer.address,
+    institution: opts.institution,
+    role: ROLES[opts.role],
+    deadline,
+    signature,
+  });
+}
+
+interface AccountOptions extends CommonOptions {
+  account: string;
+  institution: number;
+  role: number;
+  deadline: bigint;
+  consent: string;
+}
+
 async function account(opts: AccountOptions, ctx: Env): Promise<void> {
   const s = await session(opts, ctx, true);
-  const sent = await submit(s.out, "requestAccount", () => s.gov.membership.requestAccount(opts.account, opts.institution, opts.role + 1));
+  const sent = await submit(s.out, "requestAccount", () =>
+    s.gov.membership.requestAccount(opts.account, opts.institution, opts.role + 1, opts.deadline, opts.consent),
+  );
   const ev = eventOf(sent, "AccountRequested");
   s.out.result([`account ${opts.account} requested as ${ROLES[opts.role]} of institution ${opts.institution}; proposal ${ev.args.proposalId}`], {
     account: opts.account,
@@ -94,7 +122,16 @@ export function addMemberCommands(root: Command, ctx: Env): void {
       .description("request an account for an institution (by its admin, governor or operator); opens the unanimous vote")
       .requiredOption("--account <address>", "the account's address", addressArg)
       .requiredOption("--institution <id>", "institution number", uint32Arg)
-      .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, choiceArg(ROLES)),
+      .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, choiceArg(ROLES))
+      .requiredOption("--deadline <unix>", "the consent's deadline (from `member consent`)", uint64Arg)
+      .requiredOption("--consent <signature>", "the account key's consent (from `member consent`, run with its keystore)", hexDataArg),
   ).action((opts: AccountOptions) => account(opts, ctx));
+  withCommon(
+    member
+      .command("consent")
+      .description("sign, with the keystore's own key, its consent to join an institution with a role (proof of possession)")
+      .requiredOption("--institution <id>", "institution number", uint32Arg)
+      .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, choiceArg(ROLES)),
+  ).action((opts: ConsentOptions) => consent(opts, ctx));
   withCommon(member.command("list").description("list the institutions")).action((opts: CommonOptions) => list(opts, ctx));
 }

@@ -2,6 +2,7 @@ import type { BaseContract, ContractTransactionResponse, Signer, TransactionRece
 import type { Membership, VotingTickets } from "../../../typechain-types";
 import { identityHash } from "../consortium-config";
 import { DeployError } from "../deploy-governance";
+import { consentDeadline, membershipDomain, signAccountConsent } from "../../../relayer/src/governance/consent";
 
 /** Membership enums, as the contracts number them. */
 export const InstitutionKind = { Business: 2, Audit: 3 } as const;
@@ -58,9 +59,14 @@ export class Council {
     return count;
   }
 
-  /** The institution's admin requests an account; every genesis institution approves it (the unanimous rule). */
-  async addAccount(admin: Signer, account: string, institution: number, role: number, what: string): Promise<void> {
-    await this.pass(await this.proposalOf(this.membership.connect(admin).requestAccount(account, institution, role), what), what);
+  /**
+   * The institution's admin requests an account with the account key's consent (it signs, the admin submits);
+   * every genesis institution approves it (the unanimous rule).
+   */
+  async addAccount(admin: Signer, account: Signer, institution: number, role: number, what: string): Promise<void> {
+    const address = await account.getAddress();
+    const [deadline, signature] = await requestConsent(this.membership, admin, account, institution, role);
+    await this.pass(await this.proposalOf(this.membership.connect(admin).requestAccount(address, institution, role, deadline, signature), what), what);
   }
 }
 
@@ -74,4 +80,21 @@ export async function mined(tx: Promise<ContractTransactionResponse>, what: stri
     if (err instanceof DeployError) throw err;
     throw new DeployError(`${what} failed: ${(err as Error).message.split("\n")[0]}`, { what }, { cause: err });
   }
+}
+
+/** The account key's consent to join `institution` with `role`, valid for an hour of chain time: `[deadline, signature]`. */
+export async function requestConsent(
+  membership: Membership,
+  submitter: Signer,
+  account: Signer,
+  institution: number | bigint,
+  role: number | bigint,
+): Promise<[bigint, string]> {
+  const provider = submitter.provider;
+  if (!provider) throw new DeployError("the submitter of an account request has no provider");
+  const [network, block, address] = await Promise.all([provider.getNetwork(), provider.getBlock("latest"), account.getAddress()]);
+  const nonce = (await membership.accountConsents(address)).nextNonce;
+  const deadline = consentDeadline(block!.timestamp);
+  const domain = membershipDomain(network.chainId, await membership.getAddress());
+  return [deadline, await signAccountConsent(account, domain, { account: address, institution, role, nonce, deadline })];
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { requestConsent } from "../../../scripts/lib/local/council";
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -65,7 +66,8 @@ async function governanceTraffic(provider: JsonRpcProvider, membership: string, 
   const m = Membership__factory.connect(membership, admin);
   const voting = VotingTickets__factory.connect(await m.governance(), admin);
   for (let i = 0; i < count; i++) {
-    await (await m.requestAccount(Wallet.createRandom().address, 1, Role.Operator)).wait();
+    const key = Wallet.createRandom();
+    await (await m.requestAccount(key.address, 1, Role.Operator, ...(await requestConsent(m, admin, key, 1, Role.Operator)))).wait();
     const id = await voting.proposalCount();
     for (const g of governors) await (await voting.connect(g).vote(id, true)).wait();
     await (await voting.execute(id)).wait();
@@ -165,7 +167,7 @@ describe("auditor: the governance indexer", function () {
       const c = await loadFixture(consortium);
       const contracts = await contractsOf(c);
       const indexer = await GovernanceIndexer.create({ client: client(), store, contracts, confirmations: 3, pollIntervalMs: 10 });
-      await addAccount(c, c.admins[0]!, Wallet.createRandom().address, 1n, Role.Operator);
+      await addAccount(c, c.admins[0]!, Wallet.createRandom(), 1n, Role.Operator);
       const head = BigInt(await network.provider.request({ method: "eth_blockNumber" }) as string);
       const progress = await indexer.sync();
       expect(progress.checkpoint).to.equal(Number(head) - 3);
@@ -181,14 +183,16 @@ describe("auditor: the governance indexer", function () {
       const indexer = await GovernanceIndexer.create({ client: client(), store, contracts, confirmations: 0, pollIntervalMs: 10 });
       await indexer.sync();
       const fork = (await network.provider.request({ method: "evm_snapshot" })) as string;
-      const gone = Wallet.createRandom().address;
-      await addAccount(c, c.admins[0]!, gone, 1n, Role.Operator);
+      const goneKey = Wallet.createRandom();
+      const gone = goneKey.address;
+      await addAccount(c, c.admins[0]!, goneKey, 1n, Role.Operator);
       await indexer.sync();
       expect(store.eventsWhere("account = ?", [gone])).to.have.length(2); // requested, activated
       // The branch is replaced by a longer one holding other events.
       await network.provider.request({ method: "evm_revert", params: [fork] });
-      const kept = Wallet.createRandom().address;
-      await addAccount(c, c.admins[1]!, kept, 2n, Role.Operator);
+      const keptKey = Wallet.createRandom();
+      const kept = keptKey.address;
+      await addAccount(c, c.admins[1]!, keptKey, 2n, Role.Operator);
       await mine(2);
       await indexer.sync();
       const head = BigInt(await network.provider.request({ method: "eth_blockNumber" }) as string);

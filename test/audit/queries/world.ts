@@ -184,8 +184,8 @@ export interface World {
 async function party(chain: WorldChain, c: Consortium, admin: Signer, operator: Signer, name: string, sub: Subchain): Promise<Party> {
   const institution = Number(await joinInstitution(c, admin, Kind.Business, name));
   const [proxy, app] = [await newKey(chain), await newKey(chain)];
-  await addAccount(c, admin, await operator.getAddress(), BigInt(institution), Role.Operator);
-  await addAccount(c, admin, proxy.address, BigInt(institution), Role.Business);
+  await addAccount(c, admin, operator, BigInt(institution), Role.Operator);
+  await addAccount(c, admin, proxy, BigInt(institution), Role.Business);
   const ids = { service: keccak256(toHex(`${name}/service`)), subchain: keccak256(toHex(`${name}/chain`)), appId: keccak256(toHex(`${name}/app`)) };
   await enabledService(c, operator, ids.service, ids.subchain, proxy.address);
   await c.chains.connect(operator).registerSubchain(ids.subchain, ChainKindEvm, sub.chain.chainId, ids.service, await sub.gateway.getAddress(), `${name} chain`);
@@ -214,7 +214,7 @@ export async function buildWorld(a: Subchain, b: Subchain, chain?: WorldChain): 
   for (const i of [1, 2]) offices[i] = Number(await joinInstitution(c, c.others[5 + i]!, Kind.Audit, `Audit Office ${i + 1}`));
   for (const [i, k] of auditors.entries()) {
     const admin = offices[i] === audit ? auditAdmin! : c.others[5 + i]!;
-    await addAccount(c, admin, k.address, BigInt(offices[i]!), Role.Auditor);
+    await addAccount(c, admin, k, BigInt(offices[i]!), Role.Auditor);
   }
   for (const [i, w] of [2, 1, 1].entries()) await govern(c, c.ledger, "setVerifier", [auditors[i]!.address, VerifierKind.Auditor, w]);
   const domain = packetDomain(on.chainId, (await c.ledger.getAddress()) as Address);
