@@ -216,6 +216,8 @@ export class LedgerWriter {
         if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
         return { outcome: "moot", reason: "transaction no longer takes results" };
       }
+      // Past its deadline the transaction only expires: the result is never taken (the write is ours to undo).
+      if (isRevert(error, "LedgerDeadlinePassed")) return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
       throw error;
     }
   }
@@ -279,7 +281,7 @@ export class LedgerWriter {
       return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
-      if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction no longer takes retries" };
+      if (isRevert(error, "LedgerInvalidTransition", "LedgerDeadlinePassed")) return { outcome: "moot", reason: "transaction no longer takes retries" };
       throw error;
     }
   }
@@ -293,6 +295,7 @@ export class LedgerWriter {
       return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction finished meanwhile" };
+      if (isRevert(error, "LedgerDeadlinePassed")) return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
       throw error;
     }
   }
