@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     }
     const outcome = await scenario(c, run.relayers);
     printWhereToLook(c, run.relayers, outcome);
-    if (c.auditorApi !== null) run.console = await startLocalConsole(c, step);
+    if (c.auditorApi !== null) run.console = await startLocalConsole(c, step, outcome.txId);
     if (outcome.state !== undefined && outcome.state !== "Confirmed") throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
   } catch (err) {
     console.error(`\nnpm start failed: ${(err as Error).message}`);

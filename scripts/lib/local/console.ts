@@ -22,12 +22,13 @@ function ensureBuilt(log: (line: string) => void): boolean {
 }
 
 /** Starts the console on `CCGP_CONSOLE_PORT` (default: a free port); null when the page cannot be built. */
-export async function startLocalConsole(c: LocalConsortium, log: (line: string) => void): Promise<ConsoleServer | null> {
+export async function startLocalConsole(c: LocalConsortium, log: (line: string) => void, seedTx?: string): Promise<ConsoleServer | null> {
   if (!ensureBuilt(log)) {
     log("governance console: the page did not build (npm run console:build); not served");
     return null;
   }
   const server = await startConsoleServer({ config: configFromManifest(c.manifestPath), port: Number(process.env.CCGP_CONSOLE_PORT ?? 0) });
   log(`governance console: ${server.url} (open it in a browser; a wallet such as MetaMask on ${c.chains.governance.url} signs governors' actions)`);
+  if (seedTx !== undefined) log(`  the seed transaction's timeline: ${server.url}/#/tx/${seedTx}`);
   return server;
 }
