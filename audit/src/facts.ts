@@ -203,6 +203,71 @@ export class Facts {
     return out;
   }
 
+  /**
+   * True when `fn` (or a function it calls) calls an internal hook no contract in the build implements
+   * (UUPS `_authorizeUpgrade`): the check is left to the concrete contract, where it is judged.
+   */
+  defersToHook(fn: AstNode): boolean {
+    return this.closure(fn).some((f) =>
+      this.calls(f.body!).some(
+        ({ info }) => info.kind === "internal" && info.decl && this.program.implementations(info.decl).length === 0,
+      ),
+    );
+  }
+
+  /**
+   * True when a call on `base` cannot hand control to code an outsider picks, so it cannot re-enter:
+   * this contract (`this`, `address(this)`), a precompile (`address(0x01)` ... `address(0xff)`), an
+   * address fixed at deployment (a constant or immutable, directly or through a getter returning one),
+   * or a state variable that only the constructor and functions checking their caller write.
+   */
+  trustedTarget(base: AstNode | null | undefined, depth = 0): boolean {
+    let e = base;
+    while (e?.nodeType === "FunctionCall" && e.kind === "typeConversion" && e.arguments?.length === 1)
+      e = e.arguments[0];
+    if (!e || depth > 3) return false;
+    if (e.nodeType === "Identifier" && e.name === "this") return true;
+    if (e.nodeType === "Literal" && e.kind === "number") return Number(e.value) > 0 && Number(e.value) < 0x100;
+    if (e.nodeType === "FunctionCall" && (e.arguments ?? []).length === 0) {
+      const info = this.program.classifyCall(e);
+      const impls = info.kind === "internal" || info.kind === "self" ? this.program.implementations(info.decl!) : [];
+      return (
+        impls.length > 0 &&
+        impls.every((f) => {
+          const stmts = f.body?.statements ?? [];
+          return (
+            stmts.length === 1 && stmts[0].nodeType === "Return" && this.trustedTarget(stmts[0].expression, depth + 1)
+          );
+        })
+      );
+    }
+    const decl = e.nodeType === "Identifier" ? this.program.decl(e) : undefined;
+    if (decl?.nodeType !== "VariableDeclaration" || !decl.stateVariable) return false;
+    const mut = (decl as AstNode & { mutability?: string }).mutability;
+    if (mut === "immutable" || mut === "constant") return true;
+    return this.onlyProtectedWriters(decl);
+  }
+
+  private readonly writersMemo = new Map<number, boolean>();
+  /** Every public or external function that writes `variable` (through internal calls too) checks its caller. */
+  onlyProtectedWriters(variable: AstNode): boolean {
+    const memo = this.writersMemo.get(variable.id);
+    if (memo !== undefined) return memo;
+    this.writersMemo.set(variable.id, false); // recursion guard
+    let ok = true;
+    for (const unit of this.program.units) {
+      walk(unit.ast, (n) => {
+        if (!ok) return false;
+        if (n.nodeType !== "FunctionDefinition" || !n.body || !this.isEntryPoint(n) || this.isReadOnly(n)) return true;
+        if (this.transitiveWrites(n).some((w) => w.root?.id === variable.id) && !this.isProtected(n)) ok = false;
+        return false;
+      });
+      if (!ok) break;
+    }
+    this.writersMemo.set(variable.id, ok);
+    return ok;
+  }
+
   /** The external call this very node makes, if any. */
   externalCallSite(node: AstNode, info?: CallInfo): ExternalCallSite | undefined {
     if (node.nodeType === "YulFunctionCall") {
@@ -213,15 +278,41 @@ export class Facts {
     }
     if (node.nodeType !== "FunctionCall") return undefined;
     const i = info ?? this.program.classifyCall(node);
+    if ((i.kind === "external" || i.kind === "lowlevel" || i.kind === "transfer") && this.trustedTarget(i.base))
+      return undefined;
     if (i.kind === "external" || (i.kind === "lowlevel" && i.name !== "staticcall"))
       return { node, gas: "unlimited", text: i.name ?? "call" };
     if (i.kind === "transfer") return { node, gas: "stipend", text: i.name ?? "transfer" };
     return undefined;
   }
 
-  /** External calls made by `fn` or any function it calls internally. */
+  /**
+   * External calls made by `fn` or any function it calls internally, except those of a library
+   * function called on a trusted address (see libraryOnTrusted).
+   */
   transitiveExternalCalls(fn: AstNode): ExternalCallSite[] {
-    return this.closure(fn).flatMap((f) => this.externalCallsIn(f.body!));
+    const seen = new Set<AstNode>([fn]);
+    const queue = [fn];
+    const out: ExternalCallSite[] = [];
+    while (queue.length > 0) {
+      const cur = queue.shift()!;
+      if (!cur.body) continue;
+      out.push(...this.externalCallsIn(cur.body));
+      for (const { call, info } of this.calls(cur.body)) {
+        if (this.libraryOnTrusted(call, info)) continue;
+        for (const t of this.targetsOf(info)) if (!seen.has(t)) (seen.add(t), queue.push(t));
+      }
+    }
+    return out;
+  }
+
+  /** A library function acting on a trusted address (`SafeERC20.safeTransferFrom(_token, ...)`, `_token.safeTransfer(...)`). */
+  libraryOnTrusted(call: AstNode, info: CallInfo): boolean {
+    if (info.kind !== "internal" || !info.decl || this.program.contractOf(info.decl)?.contractKind !== "library")
+      return false;
+    const onLibrary = /^type\(library /.test(info.base?.typeDescriptions?.typeString ?? "");
+    const subject = onLibrary ? (call.arguments ?? [])[0] : info.base;
+    return !!subject && this.trustedTarget(subject);
   }
 
   // ---------------------------------------------------------------- access control

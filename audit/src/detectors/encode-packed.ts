@@ -46,8 +46,12 @@ export const encodePacked: Detector = {
     for (const fn of targetFunctions(ctx))
       for (const { call, info } of ctx.facts.calls(fn.body!)) {
         if (info.kind !== "builtin" || info.name !== "encodePacked" || info.base?.name !== "abi") continue;
-        const dynamic = (call.arguments ?? []).filter(isDynamic);
-        if (dynamic.length < 2) continue;
+        const args = call.arguments ?? [];
+        const dynamic = args.filter(isDynamic);
+        // Bytes can only shift from one value to the next when nothing fixed separates them: a literal
+        // between two dynamic values (a type string's punctuation) pins where each one ends.
+        const adjacent = args.some((a, i) => i > 0 && isDynamic(a) && isDynamic(args[i - 1]));
+        if (dynamic.length < 2 || !adjacent) continue;
         const hashed = isHashed(ctx, fn, call);
         const text = `\`${ctx.program.label(fn)}\` packs ${dynamic.length} dynamic values with abi.encodePacked${hashed ? " and hashes the result" : ""}: different inputs can give the same bytes.`;
         out.push(report(ctx, rule, call, fn, text, hashed ? "medium" : "low"));

@@ -103,8 +103,11 @@ class FlowWalker {
     if (info.kind === "internal") {
       // The callee's own order is judged where the callee is analysed; here it writes, then calls.
       const targets = facts.targetsOf(info);
+      // A library acting on a trusted address (SafeERC20 on an immutable token) calls only that address.
+      if (facts.libraryOnTrusted(node, info)) return f;
       const writes = targets.flatMap((t) => facts.transitiveWrites(t));
-      if (writes.length > 0 && f.call)
+      // The same call in the loop's previous turn: each turn writes before it calls (checked in the callee).
+      if (writes.length > 0 && f.call && f.call.node !== node)
         this.hits.push({
           write: node,
           what: `storage through \`${info.name}\` (${nameOf(writes[0].names)})`,
@@ -148,6 +151,26 @@ function reachableUnguarded(ctx: DetectorContext, fn: AstNode, seen = new Set<As
   return callers.some((c) => !seen.has(c) && (seen.add(c), reachableUnguarded(ctx, c, seen)));
 }
 
+/**
+ * A value variable set before the call and set again after it (`_executing = true; call; _executing =
+ * false`, `_id = x; call; _id = before`): a marker the contract itself checks during the call, the
+ * pattern of a reentrancy lock, not a stale balance.
+ */
+function restoresGuard(ctx: DetectorContext, fn: AstNode, hit: Hit): boolean {
+  const written = ctx.facts.directWrites(hit.write);
+  if (written.length !== 1 || !written[0].root || written[0].names.length !== 1) return false;
+  const root = written[0].root;
+  if (/^(mapping|struct)|\[\]$/.test(root.typeDescriptions?.typeString ?? "")) return false;
+  const callStart = Number(hit.call.node.src.split(":")[0]);
+  // Set before and reset after, in this order in the code (a loop's next turn is not a restore).
+  if (Number(hit.write.src.split(":")[0]) < callStart) return false;
+  return findAll(fn.body, "Assignment").some(
+    (a) =>
+      Number(a.src.split(":")[0]) < callStart &&
+      ctx.facts.directWrites(a).some((w) => w.root?.id === root.id && w.names.length === 1),
+  );
+}
+
 export const reentrancy: Detector = {
   name: "reentrancy",
   rules: [rule],
@@ -159,7 +182,7 @@ export const reentrancy: Detector = {
       walker.visit(fn.body, { exited: false });
       const seen = new Set<AstNode>();
       for (const hit of walker.hits) {
-        if (seen.has(hit.write)) continue;
+        if (seen.has(hit.write) || restoresGuard(ctx, fn, hit)) continue;
         seen.add(hit.write);
         const callAt = ctx.program.location(hit.call.node).line;
         const stipend = hit.call.gas === "stipend";

@@ -50,7 +50,7 @@ export const unprotectedInitializer: Detector = {
         if (guarded || facts.isProtected(fn)) continue;
         const text = `\`${program.label(fn)}\` is ${fn.visibility}, has no initializer modifier and no access check: anyone can call it, first or again.`;
         out.push(report(ctx, initRule, fn, fn, text));
-      } else if (UPGRADE_NAME.test(name) && !facts.isProtected(fn)) {
+      } else if (UPGRADE_NAME.test(name) && !facts.isProtected(fn) && !facts.defersToHook(fn)) {
         const text = `\`${program.label(fn)}\` changes the implementation and does not check the caller.`;
         out.push(report(ctx, upgradeRule, fn, fn, text));
       }
