@@ -8,6 +8,7 @@ import { Interface, type TransactionReceipt } from "ethers";
 import type { Hex, LocalAccount } from "viem";
 import { countersign, packetDomain, type SignedPacket } from "../../relayer/src/amdp";
 import { loadKeystore } from "../../relayer/src/keys";
+import { attestationOf, signAttestation } from "../../relayer/src/attest/attestation";
 import { SubchainGateway__factory, TransactionLedger__factory } from "../../typechain-types";
 import type { LocalConsortium } from "../../scripts/lib/local-consortium";
 import { sender } from "./senders";
@@ -40,6 +41,8 @@ export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
   const executorB = await sender(c, b.accounts.relayer.keystore, "b");
   const app: LocalAccount = await appAccount(c, pipe);
   const proxyA = await loadKeystore(a.accounts.business.keystore, c.password);
+  // The Audit Office's attester key (the gateways' 1-of-1 set): its signature is part of the path.
+  const attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
   const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Hex);
   let sequence = await nextSequence(c, pipe);
   const { batchId, dataHash } = newBatch("bench");
@@ -54,7 +57,10 @@ export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
     const step = { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: NO_DEPENDENCY };
     const openData = ledgerIface.encodeFunctionData("open", [[{ packet, appSignature: signed.signatures.app, proxySignature }], [step], packet.deadline]);
     await openerA.send(c.governance.ledger, openData, GAS.open, "ledger open");
-    const execData = gatewayIface.encodeFunctionData("execute", [pipe.id, packet.sequence, packet.deadline, pipe.contractNameHash, 1, payload]);
+    const call = { txId: packet.txId, pipeId: pipe.id as Hex, sequence: packet.sequence, deadline: packet.deadline, contractName: pipe.contractNameHash as Hex, operation: 1, data: payload };
+    const attestation = await signAttestation(attester, c.chains.b.chainId, attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex));
+    const { data: _data, ...fields } = call;
+    const execData = gatewayIface.encodeFunctionData("execute", [fields, payload, attestation]);
     const executed = await executorB.send(b.contracts.gateway, execData, GAS.execute, "gateway execute");
     const result = resultOf(executed, packet.txId, b.subchain.id as Hex);
     await recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("recordResult", [result]), GAS.record, "recordResult");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IGatewayAttesters} from "./IGatewayAttesters.sol";
+
 /// @dev `operation` value of a cross-chain read: the gateway forwards it with STATICCALL.
 uint8 constant OPERATION_READ = 0;
 /// @dev `operation` value of a cross-chain write: the gateway forwards it with CALL.
@@ -15,6 +17,8 @@ uint8 constant OPERATION_WRITE = 1;
  *
  * Rules the gateway enforces:
  * - only accounts holding the relayer role call the inbound functions, and a business contract never holds a role;
+ * - an inbound packet (execute, dependent write, two-phase prepare) also needs the attestations of `threshold`
+ *   distinct current attesters over exactly its fields ({IGatewayAttesters}): the relayer role alone runs nothing;
  * - it only ever calls contracts the admin registered by name (never itself, never an address given by the
  *   relayer), and never with a blocklisted selector: the compensation and two-phase hooks, which only its own
  *   paths may call, and the usual access-control, ownership and upgrade functions;
@@ -31,7 +35,17 @@ uint8 constant OPERATION_WRITE = 1;
  * - a two-phase transaction holds its keys until it is committed or rolled back, and no later than its deadline:
  *   after it, the transaction cannot commit and anyone may roll it back ({rollbackExpired}).
  */
-interface ISubchainGateway {
+interface ISubchainGateway is IGatewayAttesters {
+    /// @notice The fields of an inbound packet the ledger opened (with the call data, what attesters sign).
+    struct InboundPacket {
+        bytes32 txId; // the governance ledger's transaction id
+        bytes32 pipeId;
+        uint64 sequence; // the packet's sequence on the pipe (from 1)
+        uint64 deadline; // the packet's AMDP deadline (unix seconds)
+        bytes32 contractName; // keccak256 of the business contract's name
+        uint8 operation; // OPERATION_READ or OPERATION_WRITE
+    }
+
     /// @notice What the gateway keeps about one executed inbound request.
     struct InboundRecord {
         address target; // the business contract called (zero: never executed)
@@ -240,53 +254,46 @@ interface ISubchainGateway {
     // ---------------------------------------------------------------- inbound
 
     /**
-     * @notice Runs the inbound packet `sequence` of `pipeId`: a read (STATICCALL) or write (CALL) on the business
-     * contract registered as `contractName`, with `data` followed by the 32-byte request id
-     * `inboundRequestId(pipeId, sequence)`. Relayer only. A reverting business call is recorded with
-     * `success = false`; the packet is consumed either way and can never run again. A packet past its `deadline`
-     * is refused (`SubchainGatewayPacketExpired`, nothing consumed): the gateway is the last guard against a late
-     * relayer changing the sub-chain after the ledger expired the transaction. A replay is refused as such
+     * @notice Runs the inbound packet `packet.sequence` of `packet.pipeId`: a read (STATICCALL) or write (CALL) on
+     * the business contract registered as `packet.contractName`, with `data` followed by the 32-byte request id
+     * `inboundRequestId(pipeId, sequence)`. Relayer only, with `threshold` attestations of current attesters over
+     * the packet and `data` ({attestationDigest}). A reverting business call is recorded with `success = false`; the
+     * packet is consumed either way and can never run again. A packet past its `deadline` is refused
+     * (`SubchainGatewayPacketExpired`, nothing consumed): the gateway is the last guard against a late relayer
+     * changing the sub-chain after the ledger expired the transaction. A replay is refused as such
      * (`SubchainGatewayRequestAlreadyExecuted`) also after the deadline.
-     * @param pipeId The pipe the packet came through.
-     * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
-     * @param deadline The packet's AMDP deadline (unix seconds): the last block timestamp it may run at.
-     * @param contractName keccak256 of the business contract's name.
-     * @param operation OPERATION_READ or OPERATION_WRITE.
-     * @param data The business calldata (selector first).
+     * @param packet The packet's fields: txId, pipe, sequence (from 1; each executes at most once, in any order),
+     * AMDP deadline (the last block timestamp it may run at), contract name, operation.
+     * @param data The business calldata (selector first); its keccak256 is the packet's payload hash.
+     * @param attestations Concatenated 65-byte attester signatures over the packet.
      * @return success Whether the business call succeeded.
      * @return result The business call's return data (revert data on failure).
      */
     function execute(
-        bytes32 pipeId,
-        uint64 sequence,
-        uint64 deadline,
-        bytes32 contractName,
-        uint8 operation,
-        bytes calldata data
+        InboundPacket calldata packet,
+        bytes calldata data,
+        bytes calldata attestations
     ) external returns (bool success, bytes memory result);
 
     /**
-     * @notice As {execute} for a write that depends on an earlier read: refuses it with
-     * `SubchainGatewayStaleRead` (consuming nothing) when the target's `stateVersion(versionKey)` is no longer
-     * `readVersion`, the version the read saw. Refused past `deadline` as {execute}.
-     * @param pipeId The pipe the packet came through.
-     * @param sequence The packet's sequence on the pipe (from 1); each executes at most once, in any order.
-     * @param deadline The packet's AMDP deadline (unix seconds): the last block timestamp it may run at.
-     * @param contractName keccak256 of the business contract's name.
+     * @notice As {execute} for a write (`packet.operation` must be OPERATION_WRITE) that depends on an earlier
+     * read: refuses it with `SubchainGatewayStaleRead` (consuming nothing) when the target's
+     * `stateVersion(versionKey)` is no longer `readVersion`, the version the read saw. Refused past the deadline and
+     * without attestations as {execute}.
+     * @param packet The packet's fields, as {execute}.
      * @param data The business calldata (selector first).
      * @param versionKey The business key the read depended on (zero: the whole contract).
      * @param readVersion The state version the read saw.
+     * @param attestations Concatenated 65-byte attester signatures over the packet.
      * @return success Whether the business call succeeded.
      * @return result The business call's return data (revert data on failure).
      */
     function executeDependentWrite(
-        bytes32 pipeId,
-        uint64 sequence,
-        uint64 deadline,
-        bytes32 contractName,
+        InboundPacket calldata packet,
         bytes calldata data,
         bytes32 versionKey,
-        uint256 readVersion
+        uint256 readVersion,
+        bytes calldata attestations
     ) external returns (bool success, bytes memory result);
 
     /**
@@ -313,23 +320,21 @@ interface ISubchainGateway {
     // ---------------------------------------------------------------- two-phase
 
     /**
-     * @notice Stages the write `data` on the two-phase business contract `contractName` for transaction `txId`
-     * and locks the keys it reports until the transaction ends, at the latest at `deadline`. Relayer only. A
-     * business refusal reverts the whole prepare.
-     * @param txId The two-phase transaction id (at most once).
-     * @param pipeId The pipe the packet came through (recorded in the event).
-     * @param contractName keccak256 of the business contract's name.
+     * @notice Stages the write `data` on the two-phase business contract `packet.contractName` for the ledger's
+     * transaction `packet.txId` and locks the keys it reports until the transaction ends, at the latest at
+     * `packet.deadline`. Relayer only, with `threshold` attestations of current attesters over the packet (its
+     * operation must be OPERATION_WRITE). A business refusal reverts the whole prepare.
+     * @param packet The packet's fields; its txId is the two-phase transaction id (at most once) and its deadline
+     * the last second (block timestamp) the transaction may commit: after now, at most `MAX_TWO_PHASE_DURATION`
+     * ahead. After it anyone may roll it back.
      * @param data The calldata of the business write to stage.
-     * @param deadline The last second (block timestamp) the transaction may commit: after now, at most
-     * `MAX_TWO_PHASE_DURATION` ahead. After it anyone may roll it back.
-     * @return keys The keys locked for `txId`.
+     * @param attestations Concatenated 65-byte attester signatures over the packet.
+     * @return keys The keys locked for `packet.txId`.
      */
     function prepare(
-        bytes32 txId,
-        bytes32 pipeId,
-        bytes32 contractName,
+        InboundPacket calldata packet,
         bytes calldata data,
-        uint64 deadline
+        bytes calldata attestations
     ) external returns (bytes32[] memory keys);
 
     /**

@@ -5,9 +5,11 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {ISubchainGateway, OPERATION_READ, OPERATION_WRITE} from "../interfaces/ISubchainGateway.sol";
+import {IGatewayAttesters} from "../interfaces/IGatewayAttesters.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
 import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
+import {GatewayAttesters} from "./GatewayAttesters.sol";
 
 /**
  * @title SubchainGateway
@@ -16,6 +18,10 @@ import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
  *
  * Admin (DEFAULT_ADMIN_ROLE, the sub-chain's operator institution): registers business contracts by name and
  * grants or revokes RELAYER_ROLE. Revoking every relayer is the emergency stop of all inbound traffic.
+ *
+ * Attesters ({GatewayAttesters}): an inbound packet (execute, dependent write, two-phase prepare) runs only with
+ * the attestations of `threshold` distinct current attesters over exactly what the governance ledger opened. The
+ * relayer role is still required, and no longer sufficient; neither the admin nor a relayer can change the set.
  *
  * Inbound records: the record of packet `sequence` of a pipe is 21 bits (a 3-bit status and the 18-bit index of
  * the registration it ran on, hence the contract it called) in word `sequence / 12` of the pipe, 12 records a
@@ -31,7 +37,7 @@ import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
  * a compensation as done, a two-phase transaction as finished, or as taken-but-not-prepared during its prepare
  * hook) and releases locks only after the hooks returned.
  */
-contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
+contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, ReentrancyGuard {
     /// @notice The role of the sub-chain's registered relayer(s).
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice The largest payload limit a gateway can be deployed with.
@@ -94,8 +100,19 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     /**
      * @param admin The sub-chain operator's account (DEFAULT_ADMIN_ROLE).
      * @param maxPayloadSize_ The largest payload accepted, in bytes (1 .. MAX_PAYLOAD_SIZE_CAP).
+     * @param subchainId_ The governance chain's id of this sub-chain (signed in every attestation).
+     * @param attesters The attester set of `epoch` on the governance chain.
+     * @param threshold Attestations an inbound packet needs (more than half of `attesters`).
+     * @param epoch The governance chain's epoch of `attesters` (from 1).
      */
-    constructor(address admin, uint256 maxPayloadSize_) {
+    constructor(
+        address admin,
+        uint256 maxPayloadSize_,
+        bytes32 subchainId_,
+        address[] memory attesters,
+        uint8 threshold,
+        uint64 epoch
+    ) GatewayAttesters(subchainId_, epoch, attesters, threshold) {
         if (admin == address(0)) revert SubchainGatewayInvalidAdmin(admin);
         if (maxPayloadSize_ == 0 || maxPayloadSize_ > MAX_PAYLOAD_SIZE_CAP)
             revert SubchainGatewayInvalidPayloadLimit(maxPayloadSize_);
@@ -162,32 +179,29 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISubchainGateway
     function execute(
-        bytes32 pipeId,
-        uint64 sequence,
-        uint64 deadline,
-        bytes32 contractName,
-        uint8 operation,
-        bytes calldata data
+        InboundPacket calldata packet,
+        bytes calldata data,
+        bytes calldata attestations
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
-        if (operation > OPERATION_WRITE) revert SubchainGatewayInvalidOperation(operation);
-        Registration memory entry = _checkInbound(pipeId, sequence, deadline, contractName, data);
-        return _execute(pipeId, sequence, entry, operation, data);
+        if (packet.operation > OPERATION_WRITE) revert SubchainGatewayInvalidOperation(packet.operation);
+        Registration memory entry = _checkInbound(packet, data, attestations);
+        return _execute(packet.pipeId, packet.sequence, entry, packet.operation, data);
     }
 
     /// @inheritdoc ISubchainGateway
     function executeDependentWrite(
-        bytes32 pipeId,
-        uint64 sequence,
-        uint64 deadline,
-        bytes32 contractName,
+        InboundPacket calldata packet,
         bytes calldata data,
         bytes32 versionKey,
-        uint256 readVersion
+        uint256 readVersion,
+        bytes calldata attestations
     ) external onlyRelayer nonReentrant returns (bool success, bytes memory result) {
-        Registration memory entry = _checkInbound(pipeId, sequence, deadline, contractName, data);
+        if (packet.operation != OPERATION_WRITE) revert SubchainGatewayInvalidOperation(packet.operation);
+        Registration memory entry = _checkInbound(packet, data, attestations);
         uint256 current = ICrossChainBusiness(entry.target).stateVersion(versionKey);
-        if (current != readVersion) revert SubchainGatewayStaleRead(contractName, versionKey, readVersion, current);
-        return _execute(pipeId, sequence, entry, OPERATION_WRITE, data);
+        if (current != readVersion)
+            revert SubchainGatewayStaleRead(packet.contractName, versionKey, readVersion, current);
+        return _execute(packet.pipeId, packet.sequence, entry, OPERATION_WRITE, data);
     }
 
     /// @inheritdoc ISubchainGateway
@@ -237,29 +251,19 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISubchainGateway
     function prepare(
-        bytes32 txId,
-        bytes32 pipeId,
-        bytes32 contractName,
+        InboundPacket calldata packet,
         bytes calldata data,
-        uint64 deadline
+        bytes calldata attestations
     ) external onlyRelayer nonReentrant returns (bytes32[] memory keys) {
         // CHECKS
-        if (txId == bytes32(0)) revert SubchainGatewayInvalidTxId(txId);
+        bytes32 txId = packet.txId;
+        address target = _checkPrepare(packet, data, attestations);
         TwoPhaseTx storage txn = _txs[txId];
-        if (txn.target != address(0)) revert SubchainGatewayTxExists(txId);
-        if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
-        uint256 maxDeadline = block.timestamp + MAX_TWO_PHASE_DURATION;
-        if (deadline <= block.timestamp || deadline > maxDeadline)
-            revert SubchainGatewayInvalidTxDeadline(deadline, block.timestamp, maxDeadline);
-        if (data.length > _MAX_PAYLOAD_SIZE) revert SubchainGatewayPayloadTooLarge(data.length, _MAX_PAYLOAD_SIZE);
-        address target = _registeredEntry(contractName).target;
-        if (!ERC165Checker.supportsInterface(target, type(ITwoPhaseBusiness).interfaceId))
-            revert SubchainGatewayTwoPhaseUnsupported(contractName, target);
 
         // EFFECTS: the id is taken, but the transaction is not Prepared before its keys are locked, so a nested
         // prepare of txId is refused (TxExists) and a nested commit or rollback finds it unknown.
         txn.target = target;
-        txn.deadline = deadline;
+        txn.deadline = packet.deadline;
 
         // INTERACTIONS: the business contract validates, stages and reports the keys it touches.
         keys = ITwoPhaseBusiness(target).prepare(txId, data);
@@ -274,7 +278,29 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
         }
         txn.keys = keys;
         txn.status = TwoPhaseStatus.Prepared;
-        emit TwoPhasePrepared(txId, pipeId, target, contractName, keys, deadline);
+        emit TwoPhasePrepared(txId, packet.pipeId, target, packet.contractName, keys, packet.deadline);
+    }
+
+    /// @dev Every refusal of a two-phase prepare; returns the two-phase business contract it stages on.
+    function _checkPrepare(
+        InboundPacket calldata packet,
+        bytes calldata data,
+        bytes calldata attestations
+    ) private view returns (address target) {
+        bytes32 txId = packet.txId;
+        if (txId == bytes32(0)) revert SubchainGatewayInvalidTxId(txId);
+        if (packet.operation != OPERATION_WRITE) revert SubchainGatewayInvalidOperation(packet.operation);
+        if (_txs[txId].target != address(0)) revert SubchainGatewayTxExists(txId);
+        if (packet.pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(packet.pipeId);
+        uint64 deadline = packet.deadline;
+        uint256 maxDeadline = block.timestamp + MAX_TWO_PHASE_DURATION;
+        if (deadline <= block.timestamp || deadline > maxDeadline)
+            revert SubchainGatewayInvalidTxDeadline(deadline, block.timestamp, maxDeadline);
+        if (data.length > _MAX_PAYLOAD_SIZE) revert SubchainGatewayPayloadTooLarge(data.length, _MAX_PAYLOAD_SIZE);
+        target = _registeredEntry(packet.contractName).target;
+        if (!ERC165Checker.supportsInterface(target, type(ITwoPhaseBusiness).interfaceId))
+            revert SubchainGatewayTwoPhaseUnsupported(packet.contractName, target);
+        _checkAttestations(_packetDigest(packet, data), attestations);
     }
 
     /// @inheritdoc ISubchainGateway
@@ -367,7 +393,10 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc AccessControl
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(ISubchainGateway).interfaceId || super.supportsInterface(interfaceId);
+        return
+            interfaceId == type(ISubchainGateway).interfaceId ||
+            interfaceId == type(IGatewayAttesters).interfaceId ||
+            super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
@@ -395,23 +424,38 @@ contract SubchainGateway is ISubchainGateway, AccessControl, ReentrancyGuard {
     }
 
     /// @dev Every refusal of an inbound packet; returns the registration it runs on. The replay check comes
-    /// before the deadline check: a packet that already ran is reported as such, also after its deadline.
+    /// before the deadline check: a packet that already ran is reported as such, also after its deadline. The
+    /// attestations come last: the cheap refusals first, and a replay is named as such whatever it carries.
     function _checkInbound(
-        bytes32 pipeId,
-        uint64 sequence,
-        uint64 deadline,
-        bytes32 contractName,
-        bytes calldata data
+        InboundPacket calldata packet,
+        bytes calldata data,
+        bytes calldata attestations
     ) private view returns (Registration memory entry) {
+        bytes32 pipeId = packet.pipeId;
+        uint64 sequence = packet.sequence;
         if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
         if (sequence == 0) revert SubchainGatewayInvalidSequence(pipeId, sequence);
-        _checkCallData(contractName, data);
-        entry = _registeredEntry(contractName);
+        _checkCallData(packet.contractName, data);
+        entry = _registeredEntry(packet.contractName);
         (uint256 word, uint256 shift) = _recordPosition(sequence);
         if ((_records[pipeId][word] >> shift) & _STATUS_MASK != _NONE)
             revert SubchainGatewayRequestAlreadyExecuted(pipeId, sequence);
-        if (block.timestamp > deadline)
-            revert SubchainGatewayPacketExpired(pipeId, sequence, deadline, block.timestamp);
+        if (block.timestamp > packet.deadline)
+            revert SubchainGatewayPacketExpired(pipeId, sequence, packet.deadline, block.timestamp);
+        _checkAttestations(_packetDigest(packet, data), attestations);
+    }
+
+    function _packetDigest(InboundPacket calldata packet, bytes calldata data) private view returns (bytes32) {
+        return
+            _attestationDigest(
+                packet.txId,
+                packet.pipeId,
+                packet.sequence,
+                packet.contractName,
+                packet.operation,
+                data,
+                packet.deadline
+            );
     }
 
     /// @dev Consumes the packet, then calls the business contract and records the outcome.

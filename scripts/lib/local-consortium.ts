@@ -16,6 +16,10 @@ import { Council, InstitutionKind, Role, mined } from "./local/council";
 import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "viem";
+import { Attester } from "../../relayer/src/attest/attester";
+import { startAttesterServer } from "../../relayer/src/attest/server";
 
 export const GOVERNANCE_CHAIN_ID = 1337001;
 export const SUBCHAIN_A_CHAIN_ID = 7001;
@@ -137,6 +141,9 @@ export interface LocalConsortium {
   stop(): Promise<void>;
 }
 
+/** The governance chain's id of a side's sub-chain. */
+const subchainIdOf = (slug: string): string => id(`${slug}/subchain`);
+
 const SIDES = {
   a: { name: "Drug Maker A", slug: "drug-maker-a", chainName: "Sub-chain A", configName: "sub_a", suffix: "A", chainId: SUBCHAIN_A_CHAIN_ID },
   b: { name: "Hospital B", slug: "hospital-b", chainName: "Sub-chain B", configName: "sub_b", suffix: "B", chainId: SUBCHAIN_B_CHAIN_ID },
@@ -211,10 +218,14 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     auditorApi: options.auditorApi ?? true,
   };
   const chains = await startChains(opts.blockTime, log);
-  const stop = async () => void (await Promise.all(Object.values(chains).map((c) => c.stop())));
+  const services: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    await Promise.all(services.splice(0).map((s) => s.stop()));
+    await Promise.all(Object.values(chains).map((c) => c.stop()));
+  };
   try {
     const run = await prepare(dir, log, opts, chains);
-    return await build(run, stop);
+    return await build(run, stop, services);
   } catch (err) {
     await stop();
     throw err;
@@ -237,7 +248,7 @@ async function prepare(dir: string, log: Log, opts: Run["opts"], chains: Run["ch
   return { dir, log, opts, chains, keys, pki, signer };
 }
 
-async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsortium> {
+async function build(run: Run, stop: () => Promise<void>, services: { stop(): Promise<void> }[]): Promise<LocalConsortium> {
   const { log } = run;
   // The sub-chains do not depend on the governance chain: deploy them meanwhile.
   const subchains = Promise.all((["a", "b"] as const).map((s) => deploySide(run, s)));
@@ -263,11 +274,14 @@ async function build(run: Run, stop: () => Promise<void>): Promise<LocalConsorti
   log(`verifiers by vote: the two service signers and the auditor, weight 1 each (confirmation takes more than half)`);
   await council.decide(gov.attesters, "setAttesters", [[run.keys.auditor.address], 1], "attester set");
   log(`attester set by vote (epoch 1): the auditor of the Audit Office, 1 of 1 signature per inbound packet`);
+  const attester = await startAuditAttester(run, gov);
+  services.push(attester);
+  log(`Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways)`);
 
   const governance = Object.fromEntries(
     await Promise.all(Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()])),
   ) as LocalConsortium["governance"];
-  for (const side of [a, b]) writeSideConfig(run, governance, side);
+  for (const side of [a, b]) writeSideConfig(run, governance, side, [attester.url]);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
 
   const info = (c: LocalChain): ChainInfo => ({ name: c.name, url: c.url, chainId: c.chainId, port: c.port, pid: c.process.pid!, stop: c.stop });
@@ -314,11 +328,30 @@ async function deployGovernanceChain(run: Run): Promise<GovernanceContracts> {
   return contracts;
 }
 
-/** A sub-chain's contracts, deployed by the side's operator (the sub-chain's admin). */
+/**
+ * The Audit Office's attester, in this process (neither business relayer holds its key): it checks each request
+ * against the governance chain and signs with the auditor's key, the attester set of epoch 1.
+ */
+async function startAuditAttester(run: Run, gov: GovernanceContracts) {
+  const attester = new Attester({
+    rpcUrl: run.chains.governance.url,
+    ledger: (await gov.ledger.getAddress()) as Address,
+    pipes: (await gov.pipes.getAddress()) as Address,
+    chains: (await gov.chains.getAddress()) as Address,
+    account: privateKeyToAccount(run.keys.auditor.wallet.privateKey as Hex),
+  });
+  return startAttesterServer(attester);
+}
+
+/**
+ * A sub-chain's contracts, deployed by the side's operator (the sub-chain's admin). The gateway starts with the
+ * attester set the vote sets on the governance chain (epoch 1: the Audit Office's auditor, 1 of 1).
+ */
 async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
   const slug = SIDES[s].slug;
   const relayers = [run.keys[`${slug}-relayer`].address, run.keys[`${slug}-business`].address];
-  const contracts = await deploySubchain(run.signer(`${slug}-operator`, s), SIDES[s].suffix, relayers, run.keys[`${slug}-operator`].address);
+  const attesters = { subchainId: subchainIdOf(slug), attesters: [run.keys.auditor.address], threshold: 1, epoch: 1 };
+  const contracts = await deploySubchain(run.signer(`${slug}-operator`, s), SIDES[s].suffix, relayers, run.keys[`${slug}-operator`].address, attesters);
   run.log(`${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`);
   return contracts;
 }
@@ -336,7 +369,7 @@ async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s
 
   const cert = run.pki.issue(slug);
   const ports = { peer: await freePort(), ops: await freePort(), app: await freePort() };
-  const subchainId = id(`${slug}/subchain`);
+  const subchainId = subchainIdOf(slug);
   const serviceId = id(`${slug}/relayer`);
   const endpoint = { host: "127.0.0.1", port: ports.peer, tlsFingerprint: cert.fingerprint32 };
   const what = `enabling of the ${name} relayer service`;
@@ -403,7 +436,7 @@ export function auditorDbOf(run: { dir: string }, side: { slug: string }): strin
   return join(run.dir, "state", `auditor-${side.slug}.sqlite`);
 }
 
-function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide): void {
+function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide, attesters: string[]): void {
   const chain = run.chains[side.key];
   const g = run.chains.governance;
   const json = relayerConfigJson(
@@ -421,6 +454,7 @@ function writeSideConfig(run: Run, governance: LocalConsortium["governance"], si
       storePath: side.storePath,
       logLevel: run.opts.relayerLogLevel,
       ratePerSecond: run.opts.relayerRatePerSecond,
+      attesters,
       // A's relayer serves the auditors; B's sub-chain is read for receipt checks.
       ...(run.opts.auditorApi && side.key === "a"
         ? { auditor: { db: auditorDbOf(run, side), subchains: [{ chainId: run.chains.b.chainId, rpcUrl: run.chains.b.url }] } }

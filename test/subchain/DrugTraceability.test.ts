@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, NAMES, PIPE, WRITE, batchId, continueCustodyData, dataHash, deployGatewayFixture, gatewaySigner, interfaceId, requestId, txId } from "./fixtures";
+import { attested } from "../helpers/attest";
 
 describe("DrugTraceability (example business contract)", function () {
   async function recordedFixture() {
@@ -153,9 +154,7 @@ describe("DrugTraceability (example business contract)", function () {
         [() => drug.connect(stranger).compensate(requestId(1)), stranger.address],
         [
           () =>
-            drug
-              .connect(stranger)
-              .prepare(txId(1), continueCustodyData(drug, batchId(1), stranger.address, dataHash("x"))),
+            drug.connect(stranger).prepare(txId(1), continueCustodyData(drug, batchId(1), stranger.address, dataHash("x"))),
           stranger.address,
         ],
         [() => drug.connect(stranger).commit(txId(1)), stranger.address],
@@ -190,7 +189,7 @@ describe("DrugTraceability (example business contract)", function () {
     it("a cross-chain step then a local step: the cross-chain one can no longer be undone automatically", async function () {
       const { drug, gateway, relayer, custodian, inboundId } = await loadFixture(recordedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("in"));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local"));
       const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))

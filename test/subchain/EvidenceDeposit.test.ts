@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, NAMES, PIPE, READ, WRITE, deployGatewayFixture, gatewaySigner, interfaceId, requestId } from "./fixtures";
+import { attested } from "../helpers/attest";
 
 const abi = ethers.AbiCoder.defaultAbiCoder();
 const EVIDENCE = ethers.id("contract.pdf");
@@ -56,7 +57,7 @@ describe("EvidenceDeposit (example business contract)", function () {
     it("deposits for a remote depositor through the gateway, tagged with the request id", async function () {
       const { evidence, gateway, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data))
         .to.emit(evidence, "EvidenceDeposited")
         .withArgs(EVIDENCE, stranger.address, inboundId(1), META);
       expect((await evidence.verify(EVIDENCE))[1]).to.equal(stranger.address);
@@ -71,7 +72,7 @@ describe("EvidenceDeposit (example business contract)", function () {
         META,
       ]);
       const invalid = evidence.interface.encodeErrorResult("EvidenceDepositInvalidDepositor", [ethers.ZeroAddress]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, zeroDepositor))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, zeroDepositor))
         .to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(1), invalid);
       const duplicate = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, relayer.address, META]);
@@ -79,7 +80,7 @@ describe("EvidenceDeposit (example business contract)", function () {
         EVIDENCE,
         depositor.address,
       ]);
-      await expect(gateway.connect(relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, WRITE, duplicate))
+      await expect(attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, WRITE, duplicate))
         .to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(2), exists);
     });
@@ -87,7 +88,7 @@ describe("EvidenceDeposit (example business contract)", function () {
     it("compensation removes the deposit, keeps the version moving, allows a new deposit", async function () {
       const { evidence, gateway, relayer, stranger, depositor, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(evidence, "EvidenceDepositCompensated")
         .withArgs(EVIDENCE, inboundId(1));
@@ -138,7 +139,7 @@ describe("EvidenceDeposit (example business contract)", function () {
       await evidence.connect(depositor).deposit(EVIDENCE, META);
       const [, , timestamp] = await evidence.verify(EVIDENCE);
       const data = evidence.interface.encodeFunctionData("verify", [EVIDENCE]);
-      const tx = await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const tx = await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
       const receipt = await tx.wait();
       const logs = receipt!.logs.map((log) => gateway.interface.parseLog(log)).filter((l) => l !== null);
       const returned = logs.find((l) => l.name === "ReturnDataRecorded")!.args.returnData as string;

@@ -2,12 +2,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
+import { TEST_SUBCHAIN, attested, deployGateway } from "../helpers/attest";
+
+/** Sub-chain id, attester set, threshold and epoch of a gateway that is not about attesters. */
+const ATTESTED: [string, string[], number, number] = [TEST_SUBCHAIN, [ethers.Wallet.createRandom().address], 1, 1];
 
 describe("SubchainGateway: deployment, registry, roles, outbound requests", function () {
   describe("constructor", function () {
     it("refuses the zero admin", async function () {
       const factory = await ethers.getContractFactory("SubchainGateway");
-      await expect(factory.deploy(ethers.ZeroAddress, MAX_PAYLOAD))
+      await expect(factory.deploy(ethers.ZeroAddress, MAX_PAYLOAD, ...ATTESTED))
         .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidAdmin")
         .withArgs(ethers.ZeroAddress);
     });
@@ -16,13 +20,13 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       const [admin] = await ethers.getSigners();
       const factory = await ethers.getContractFactory("SubchainGateway");
       const cap = 64 * 1024;
-      await expect(factory.deploy(admin.address, 0))
+      await expect(factory.deploy(admin.address, 0, ...ATTESTED))
         .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidPayloadLimit")
         .withArgs(0);
-      await expect(factory.deploy(admin.address, cap + 1))
+      await expect(factory.deploy(admin.address, cap + 1, ...ATTESTED))
         .to.be.revertedWithCustomError(factory, "SubchainGatewayInvalidPayloadLimit")
         .withArgs(cap + 1);
-      const gateway = await factory.deploy(admin.address, cap);
+      const gateway = await factory.deploy(admin.address, cap, ...ATTESTED);
       expect(await gateway.maxPayloadSize()).to.equal(cap);
       expect(await gateway.MAX_PAYLOAD_SIZE_CAP()).to.equal(cap);
     });
@@ -36,9 +40,10 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
         gateway.interface.fragments
           .filter((f) => f.type === "function")
           .map((f) => (f as unknown as { format(): string }).format())
-          .filter((sig) => !isAccessControlOrConstant(sig)),
+          .filter((sig) => !isAccessControlOrConstant(sig) && !ATTESTER_FUNCTIONS.includes(sig)),
       );
       expect(await gateway.supportsInterface(gatewayId)).to.equal(true);
+      expect(await gateway.supportsInterface(interfaceId(ATTESTER_FUNCTIONS))).to.equal(true); // IGatewayAttesters
       expect(await gateway.supportsInterface("0x01ffc9a7")).to.equal(true); // IERC165
       expect(await gateway.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
       expect(await gateway.supportsInterface("0xffffffff")).to.equal(false);
@@ -100,7 +105,7 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
 
     it("refuses accounts and contracts that are not ICrossChainBusiness", async function () {
       const { gateway, admin, stranger } = await loadFixture(deployGatewayFixture);
-      const otherGateway = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD]);
+      const otherGateway = await deployGateway(admin.address, MAX_PAYLOAD);
       const name = ethers.id("NotBusiness");
       for (const target of [stranger.address, await otherGateway.getAddress()]) {
         await expect(gateway.registerContract(name, target))
@@ -117,7 +122,7 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       expect(await gateway.businessContract(NAMES.evidence)).to.deep.equal([ethers.ZeroAddress, 1n]);
       expect(await gateway.businessContractAt(NAMES.evidence, 1)).to.equal(await evidence.getAddress());
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(NAMES.evidence);
       await expect(gateway.unregisterContract(NAMES.evidence))
@@ -132,16 +137,17 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       const { gateway, drug } = await loadFixture(deployGatewayFixture);
       const max = await gateway.MAX_REGISTRATIONS();
       expect(max).to.equal(2n ** 18n - 1n);
-      // The registration count shares slot 1 with the outbound nonce (bits 64-95); the fixture made 3.
+      // The registration count shares slot 6 with the outbound nonce (bits 64-95); the fixture made 3. Slots 0-4
+      // are EIP712's name and version and the attester set, 5 AccessControl's roles.
       const address = await gateway.getAddress();
-      const slot = BigInt(await ethers.provider.getStorage(address, 1));
+      const slot = BigInt(await ethers.provider.getStorage(address, 6));
       expect(slot).to.equal(3n << 64n);
-      await setStorageAt(address, 1, ethers.toBeHex((max - 1n) << 64n, 32));
+      await setStorageAt(address, 6, ethers.toBeHex((max - 1n) << 64n, 32));
       await expect(gateway.registerContract(ethers.id("last"), drug)).to.emit(gateway, "BusinessContractRegistered");
       await expect(gateway.registerContract(ethers.id("one too many"), drug))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRegistryFull")
         .withArgs(max);
-      expect(BigInt(await ethers.provider.getStorage(address, 1))).to.equal(max << 64n);
+      expect(BigInt(await ethers.provider.getStorage(address, 6))).to.equal(max << 64n);
     });
   });
 
@@ -153,14 +159,14 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
         .to.emit(gateway, "RoleGranted")
         .withArgs(role, stranger.address, admin.address);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(gateway.connect(stranger).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data)).to.emit(
+      await expect(attested(gateway, stranger).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data)).to.emit(
         gateway,
         "InboundExecuted",
       );
       await expect(gateway.revokeRole(role, stranger.address))
         .to.emit(gateway, "RoleRevoked")
         .withArgs(role, stranger.address, admin.address);
-      await expect(gateway.connect(stranger).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, stranger).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(stranger.address);
     });
@@ -244,10 +250,24 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
   });
 });
 
+/** IGatewayAttesters' own functions: ISubchainGateway inherits them, so its ERC-165 id leaves them out. */
+const ATTESTER_FUNCTIONS = [
+  "updateAttesters(uint64,address[],uint8,bytes)",
+  "attesterSet()",
+  "attestationDomainSeparator()",
+  "attestationDigest(bytes32,bytes32,uint64,bytes32,uint8,bytes,uint64)",
+  "attesterSetChangeDigest(uint64,address[],uint8)",
+  "subchainId()",
+];
+
 /** AccessControl's functions and the public constants are not part of ISubchainGateway's ERC-165 id. */
 function isAccessControlOrConstant(signature: string): boolean {
   return [
     "DEFAULT_ADMIN_ROLE()",
+    "ATTESTATION_TYPEHASH()",
+    "ATTESTER_SET_CHANGE_TYPEHASH()",
+    "MAX_ATTESTERS()",
+    "eip712Domain()",
     "RELAYER_ROLE()",
     "MAX_PAYLOAD_SIZE_CAP()",
     "MAX_REGISTRATIONS()",

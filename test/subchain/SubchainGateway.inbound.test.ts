@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, OTHER_PIPE, PIPE, READ, WRITE, batchId, continueCustodyData, dataHash, deployGatewayFixture, inboundRequestIdOf } from "./fixtures";
+import { attested, deployGateway } from "../helpers/attest";
 
 const EMPTY_HASH = ethers.keccak256("0x");
 const abi = ethers.AbiCoder.defaultAbiCoder();
@@ -20,10 +21,10 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const id = inboundId(1);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("warehouse"));
-      const [ok, result] = await gateway.connect(relayer).execute.staticCall(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      const [ok, result] = await attested(gateway, relayer).executeStatic(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
       expect([ok, result]).to.deep.equal([true, "0x"]);
 
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(id, PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 1)
         .and.to.emit(drug, "CustodyContinued")
@@ -41,7 +42,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x"));
       const revertData = drug.interface.encodeErrorResult("DrugTraceabilityInvalidParty", [ethers.ZeroAddress]);
 
-      await expect(gateway.connect(relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(5), PIPE, 5, await drug.getAddress(), WRITE, false, ethers.keccak256(revertData), 0)
         .and.to.emit(gateway, "ReturnDataRecorded")
@@ -51,7 +52,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
 
       // Not replayable, not even with calldata that would now succeed, and nothing to compensate.
       const good = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, good))
+      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, good))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 5);
       await expect(gateway.connect(relayer).compensate(PIPE, 5))
@@ -64,7 +65,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const evil = ethers.id("evil");
       const data = gateway.interface.encodeFunctionData("registerContract", [evil, stranger.address]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, EMPTY_HASH, 0);
       expect(await gateway.businessContract(evil)).to.deep.equal([ethers.ZeroAddress, 0n]);
@@ -78,9 +79,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const [, , timestamp] = await evidence.verify(evidenceHash);
       const expected = abi.encode(["bool", "address", "uint64"], [true, depositor.address, timestamp]);
 
-      const [ok, result] = await gateway.connect(relayer).execute.staticCall(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const [ok, result] = await attested(gateway, relayer).executeStatic(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
       expect([ok, result]).to.deep.equal([true, expected]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await evidence.getAddress(), READ, true, ethers.keccak256(expected), 1)
         .and.to.emit(gateway, "ReturnDataRecorded")
@@ -91,7 +92,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("a read cannot write: a state-changing call sent as a read fails and changes nothing", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, READ, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), READ, false, EMPTY_HASH, 0);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
@@ -104,7 +105,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("records a read that burns all its gas as a failed read (it changed nothing)", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, READ, data, { gasLimit: 3_000_000 }))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, READ, data, { gasLimit: 3_000_000 }))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), READ, false, EMPTY_HASH, 0);
     });
@@ -116,8 +117,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       for (const caller of [stranger, admin]) {
         const calls = [
-          () => gateway.connect(caller).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
-          () => gateway.connect(caller).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 0),
+          () => attested(gateway, caller).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
+          () => attested(gateway, caller).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 0),
           () => gateway.connect(caller).compensate(PIPE, 1),
           () => gateway.connect(caller).reserveInboundRecords(PIPE, 1, 1),
         ];
@@ -132,13 +133,13 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("refuses an unknown operation, a zero pipe, the sequence zero", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, 2, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, 2, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
         .withArgs(2);
-      await expect(gateway.connect(relayer).execute(ethers.ZeroHash, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(ethers.ZeroHash, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
-      await expect(gateway.connect(relayer).execute(PIPE, 0, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 0, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
         .withArgs(PIPE, 0);
     });
@@ -147,7 +148,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       const unknown = ethers.id("SubchainGateway");
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, unknown, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, unknown, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
     });
@@ -173,7 +174,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       for (const data of blocked) {
         expect(await gateway.isSelectorBlocked(data.slice(0, 10))).to.equal(true);
         for (const op of [READ, WRITE]) {
-          await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, op, data))
+          await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, op, data))
             .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
             .withArgs(NAMES.drug, data.slice(0, 10));
         }
@@ -185,13 +186,13 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, evidence, relayer } = await loadFixture(depositedFixture);
       const verify = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const padded = (length: number) => ethers.concat([verify, new Uint8Array(length - ethers.dataLength(verify))]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, "0xabcdef"))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, "0xabcdef"))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
         .withArgs(3);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD))).to.emit(
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD))).to.emit(
         gateway,
         "InboundExecuted",
       );
@@ -200,13 +201,13 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("refuses a write that ran out of the relayer's gas instead of recording a failure", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
         .withArgs(inboundId(1));
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
       // Nothing consumed: the packet still runs.
       const write = mock.interface.encodeFunctionData("write");
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, write))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), WRITE, true, EMPTY_HASH, 1);
     });
@@ -227,7 +228,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, write, read, deadline, inboundId } = await loadFixture(deadlineFixture);
       const target = await drug.getAddress();
       await time.setNextBlockTimestamp(deadline);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 2);
       expect(await time.latest()).to.equal(Number(deadline));
@@ -237,10 +238,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       await ethers.provider.send("evm_setAutomine", [false]);
       try {
         await time.setNextBlockTimestamp(deadline + 1n);
-        const readTx = await gateway.connect(relayer).execute(PIPE, 2, deadline + 1n, NAMES.drug, READ, read, { gasLimit: 500_000 });
-        const writeTx = await gateway
-          .connect(relayer)
-          .executeDependentWrite(PIPE, 3, deadline + 1n, NAMES.drug, write, batchId(1), version, { gasLimit: 500_000 });
+        const readTx = await attested(gateway, relayer).execute(PIPE, 2, deadline + 1n, NAMES.drug, READ, read, { gasLimit: 500_000 });
+        const writeTx = await attested(gateway, relayer).executeDependentWrite(PIPE, 3, deadline + 1n, NAMES.drug, write, batchId(1), version, { gasLimit: 500_000 });
         await ethers.provider.send("evm_mine", []);
         await expect(readTx).to.emit(gateway, "InboundExecuted");
         await expect(writeTx).to.emit(gateway, "InboundExecuted");
@@ -256,9 +255,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const version = await drug.stateVersion(batchId(1));
       const late = deadline + 1n;
       const calls = [
-        (s: number) => gateway.connect(relayer).execute(PIPE, s, deadline, NAMES.drug, WRITE, write),
-        (s: number) => gateway.connect(relayer).execute(PIPE, s, deadline, NAMES.drug, READ, read),
-        (s: number) => gateway.connect(relayer).executeDependentWrite(PIPE, s, deadline, NAMES.drug, write, batchId(1), version),
+        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, WRITE, write),
+        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, READ, read),
+        (s: number) => attested(gateway, relayer).executeDependentWrite(PIPE, s, deadline, NAMES.drug, write, batchId(1), version),
       ];
       for (const [i, call] of calls.entries()) {
         const sequence = i + 1;
@@ -276,23 +275,23 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, relayer, write } = await loadFixture(deadlineFixture);
       const next = (await time.latest()) + 5;
       await time.setNextBlockTimestamp(next);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, 0, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, 0, NAMES.drug, WRITE, write))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPacketExpired")
         .withArgs(PIPE, 1, 0, next);
     });
 
     it("reports a replay after the deadline as a replay, not as expired", async function () {
       const { gateway, relayer, write, deadline } = await loadFixture(deadlineFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
       await time.increaseTo(deadline + 10n);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 1);
     });
 
     it("still compensates a write after its deadline (undoing after expiry is compensation's job)", async function () {
       const { gateway, drug, relayer, write, deadline, inboundId } = await loadFixture(deadlineFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
       await time.increaseTo(deadline + 3600n);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -307,12 +306,12 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("refuses a replay whatever it carries, by either entry point; the same sequence of another pipe runs", async function () {
       const { gateway, drug, evidence, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const replays = [
-        () => gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
-        () => gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read),
-        () => gateway.connect(relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
+        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read),
+        () => attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
       ];
       for (const replay of replays) {
         await expect(replay())
@@ -321,7 +320,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       }
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
 
-      await expect(gateway.connect(relayer).execute(OTHER_PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(OTHER_PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1, OTHER_PIPE), OTHER_PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 2);
       expect(await drug.custodyLength(batchId(1))).to.equal(2);
@@ -330,7 +329,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("accepts gaps and late packets: the order is the relayer's, the once-only rule the gateway's", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      const run = (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const run = (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, data);
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40])
         await expect(run(sequence)).to.emit(gateway, "InboundExecuted");
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40]) {
@@ -357,7 +356,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         }
       }
       expect(ids.size).to.equal(8);
-      const other = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD]);
+      const other = await deployGateway(admin.address, MAX_PAYLOAD);
       expect(await other.inboundRequestId(PIPE, 1)).to.not.equal(inboundId(1));
     });
 
@@ -403,7 +402,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         const known = model.get(sequence);
         if (!known) {
           const kind = kinds[random(kinds.length)];
-          await expect(gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, kind.name, kind.op, kind.data))
+          await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, kind.name, kind.op, kind.data))
             .to.emit(gateway, "InboundExecuted")
             .withArgs(
               await gateway.inboundRequestId(PIPE, sequence),
@@ -420,7 +419,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
           seen.add("execute");
         } else if (random(3) === 0) {
           seen.add("replay");
-          await expect(gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, kinds[0].name, WRITE, kinds[0].data))
+          await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, kinds[0].name, WRITE, kinds[0].data))
             .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
             .withArgs(PIPE, sequence);
         } else {
@@ -473,7 +472,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("pays for a word ahead without touching its records, and makes the packets there cheaper", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      const run = (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, read);
+      const run = (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, read);
       await run(1);
       // Words 0-2 (sequences 0-35) are reserved, word 0 already in use; word 3 (36-47) stays fresh.
       await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 5, 3))
@@ -517,14 +516,14 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const write = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
       const read = drug.interface.encodeFunctionData("custodyLength", [batchId(1)]);
       const target = await drug.getAddress();
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1)))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1)))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 1);
       const lengthOne = abi.encode(["uint256"], [1]);
-      await expect(gateway.connect(relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, READ, read))
+      await expect(attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, READ, read))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(2), PIPE, 2, target, READ, true, ethers.keccak256(lengthOne), 1);
-      await expect(gateway.connect(relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(2)))
+      await expect(attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(2)))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(3), PIPE, 3, target, WRITE, true, EMPTY_HASH, 2);
       expect(await drug.stateVersion(ethers.ZeroHash)).to.equal(2);
@@ -539,7 +538,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       // A change of another key does not make the read stale.
       await drug.connect(manufacturer).recordBatch(batchId(2), manufacturer.address, dataHash("other"));
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
@@ -552,38 +551,38 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const seen = await drug.stateVersion(batchId(1));
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local move"));
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, batchId(1), seen, seen + 1n);
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
       // The contract-wide version (key zero) catches any change.
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, ethers.ZeroHash, 1, 2);
       // After a fresh read, the same packet runs.
       await expect(
-        gateway.connect(relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen + 1n),
+        attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen + 1n),
       ).to.emit(gateway, "InboundExecuted");
     });
 
     it("applies every inbound refusal to dependent writes too", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 0, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 0, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
         .withArgs(PIPE, 0);
       await expect(
-        gateway.connect(relayer).executeDependentWrite(ethers.ZeroHash, 2, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+        attested(gateway, relayer).executeDependentWrite(ethers.ZeroHash, 2, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
       )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
       const hook = drug.interface.encodeFunctionData("compensate", [ethers.id("r")]);
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, NAMES.drug, hook, ethers.ZeroHash, 1))
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, NAMES.drug, hook, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
         .withArgs(NAMES.drug, hook.slice(0, 10));
       const unknown = ethers.id("Unknown");
-      await expect(gateway.connect(relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, unknown, data, ethers.ZeroHash, 1))
+      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, unknown, data, ethers.ZeroHash, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
     });
@@ -593,7 +592,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("undoes a successful write exactly once", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
       expect(await gateway.connect(relayer).compensate.staticCall(PIPE, 1)).to.equal(true);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
@@ -607,7 +606,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayAlreadyCompensated")
         .withArgs(PIPE, 1);
       // A compensated packet is still consumed.
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 1);
     });
@@ -624,7 +623,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
           .withArgs(pipe, sequence);
       }
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
         .withArgs(PIPE, 1);
@@ -636,8 +635,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("records a compensation the business contract refuses, and lets it be retried later", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step(1));
-      await gateway.connect(relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, step(2));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step(1));
+      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, step(2));
       const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
 
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -656,11 +655,11 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("compensates on the contract written to after its name moved to a new version or was removed", async function () {
       const { gateway, drug, admin, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const write = (n: number) => continueCustodyData(drug, batchId(n), custodian.address, dataHash("x"));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1));
-      await gateway.connect(relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, write(2));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1));
+      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, write(2));
       const drugV2 = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
       await gateway.registerContract(NAMES.drug, drugV2);
-      await gateway.connect(relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(3));
+      await attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(3));
       expect((await gateway.inboundRecord(PIPE, 1)).target).to.equal(await drug.getAddress());
       expect((await gateway.inboundRecord(PIPE, 3)).target).to.equal(await drugV2.getAddress());
 
@@ -678,7 +677,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
 
     it("refuses a compensation that ran out of the relayer's gas", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, mock.interface.encodeFunctionData("write"));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, mock.interface.encodeFunctionData("write"));
       await mock.setExhaustOnCompensate(true);
       await expect(gateway.connect(relayer).compensate(PIPE, 1, { gasLimit: 3_000_000 }))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
@@ -694,9 +693,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
   it("tags every step with the time of its block", async function () {
     const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
     await time.setNextBlockTimestamp(2_000_000_000);
-    await gateway
-      .connect(relayer)
-      .execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")));
+    await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")));
     expect((await drug.custodyStep(batchId(1), 0)).timestamp).to.equal(2_000_000_000);
   });
 });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, MAX_TWO_PHASE_DURATION, PIPE, TxStatus, WRITE, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
+import { attested } from "../helpers/attest";
 
 const ATTACKER = ethers.id("ReentrantBusinessMock");
 const KEY = ethers.id("key");
@@ -21,21 +22,19 @@ describe("SubchainGateway: re-entrancy", function () {
     const forwarder = await ethers.deployContract("RelayerForwarderMock", [f.gateway]);
     await f.gateway.grantRole(await f.gateway.RELAYER_ROLE(), forwarder);
     const write = attacker.interface.encodeFunctionData("write");
+    // Nested calls are refused before their attestations are read (role check, then the guard): none needed.
+    const packet = (sequence: number, id = txId(sequence)) => ({ txId: id, pipeId: PIPE, sequence, deadline: FAR_DEADLINE, contractName: ATTACKER, operation: WRITE });
     const gatewayCall = {
-      execute: (sequence: number) =>
-        f.gateway.interface.encodeFunctionData("execute", [PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write]),
+      execute: (sequence: number) => f.gateway.interface.encodeFunctionData("execute", [packet(sequence), write, "0x"]),
       dependentWrite: (sequence: number) =>
-        f.gateway.interface.encodeFunctionData("executeDependentWrite", [
-          PIPE,
-          sequence, FAR_DEADLINE,
-          ATTACKER,
-          write,
-          ethers.ZeroHash,
-          0,
-        ]),
+        f.gateway.interface.encodeFunctionData("executeDependentWrite", [packet(sequence), write, ethers.ZeroHash, 0, "0x"]),
       compensate: (sequence: number) => f.gateway.interface.encodeFunctionData("compensate", [PIPE, sequence]),
       prepare: async (id: string) =>
-        f.gateway.interface.encodeFunctionData("prepare", [id, PIPE, ATTACKER, "0x", await deadlineIn()]),
+        f.gateway.interface.encodeFunctionData("prepare", [
+          { ...packet(1, id), deadline: await deadlineIn() },
+          write,
+          "0x",
+        ]),
       commit: (id: string) => f.gateway.interface.encodeFunctionData("commit", [id]),
       rollback: (id: string) => f.gateway.interface.encodeFunctionData("rollback", [id]),
       rollbackExpired: (id: string) => f.gateway.interface.encodeFunctionData("rollbackExpired", [id]),
@@ -66,7 +65,7 @@ describe("SubchainGateway: re-entrancy", function () {
       for (const [i, data] of nested.entries()) {
         const sequence = i + 1;
         await attacker.arm(Hook.Write, gateway, data);
-        await expect(gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write))
+        await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write))
           .to.emit(gateway, "InboundExecuted")
           .withArgs(
             inboundId(sequence),
@@ -93,7 +92,7 @@ describe("SubchainGateway: re-entrancy", function () {
 
     it("from a compensation: recorded as a failed compensation, which may be retried", async function () {
       const { gateway, attacker, relayer, write, gatewayCall, inboundId } = await loadFixture(attackFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
       const refused = await gatewayError("SubchainGatewayUnauthorizedRelayer", [await attacker.getAddress()]);
       await attacker.arm(Hook.Compensate, gateway, gatewayCall.compensate(1));
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -111,12 +110,12 @@ describe("SubchainGateway: re-entrancy", function () {
       const { gateway, attacker, relayer, gatewayCall } = await loadFixture(attackFixture);
       const self = await attacker.getAddress();
       await attacker.arm(Hook.Prepare, gateway, gatewayCall.commit(txId(1)));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(self);
 
       await attacker.disarm();
-      await gateway.connect(relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn());
+      await attested(gateway, relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn());
       await attacker.arm(Hook.Commit, gateway, gatewayCall.rollback(txId(1)));
       await expect(gateway.connect(relayer).commit(txId(1)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
@@ -153,9 +152,9 @@ describe("SubchainGateway: re-entrancy", function () {
       ];
       // Through both inbound entry points.
       const outer = [
-        (sequence: number) => gateway.connect(relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write),
+        (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write),
         (sequence: number) =>
-          gateway.connect(relayer).executeDependentWrite(PIPE, sequence, FAR_DEADLINE, ATTACKER, write, ethers.ZeroHash, 0),
+          attested(gateway, relayer).executeDependentWrite(PIPE, sequence, FAR_DEADLINE, ATTACKER, write, ethers.ZeroHash, 0),
       ];
       for (const [o, run] of outer.entries()) {
         for (const [i, data] of nested.entries()) {
@@ -175,7 +174,7 @@ describe("SubchainGateway: re-entrancy", function () {
     it("from a compensation: recorded as a failed compensation, the write compensated once", async function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder, inboundId } =
         await loadFixture(attackFixture);
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
       await attacker.arm(Hook.Compensate, forwarder, viaForwarder(gatewayCall.compensate(1)));
       const guarded = await gatewayError("ReentrancyGuardReentrantCall", []);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -204,13 +203,13 @@ describe("SubchainGateway: re-entrancy", function () {
       for (const data of nested) {
         await attacker.arm(Hook.Prepare, forwarder, viaForwarder(data));
         await expect(
-          gateway.connect(relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn()),
+          attested(gateway, relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn()),
         ).to.be.revertedWithCustomError(gateway, "ReentrancyGuardReentrantCall");
       }
       expect((await gateway.twoPhaseTx(txId(1))).target).to.equal(ethers.ZeroAddress);
 
       await attacker.disarm();
-      await gateway.connect(relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn());
+      await attested(gateway, relayer).prepare(txId(1), PIPE, ATTACKER, "0x", await deadlineIn());
       const finishes = [
         [Hook.Commit, () => gateway.connect(relayer).commit(txId(1))],
         [Hook.Rollback, () => gateway.connect(relayer).rollback(txId(1))],
@@ -242,7 +241,7 @@ describe("SubchainGateway: re-entrancy", function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder } =
         await loadFixture(attackFixture);
       await attacker.arm(Hook.Write, forwarder, viaForwarder(gatewayCall.reserve()));
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write))
         .to.emit(gateway, "InboundRecordsReserved")
         .withArgs(PIPE, 0, 1, await forwarder.getAddress())
         .and.to.emit(attacker, "AttackSucceeded");

@@ -2,12 +2,13 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { FAR_DEADLINE, MAX_PAYLOAD, MAX_TWO_PHASE_DURATION, NAMES, PIPE, TxStatus, WRITE, batchId, continueCustodyData, dataHash, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
+import { attested } from "../helpers/attest";
 
 describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)", function () {
   async function preparedFixture() {
     const f = await deployGatewayFixture();
     const data = continueCustodyData(f.drug, batchId(1), f.custodian.address, dataHash("2pc"));
-    await f.gateway.connect(f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn());
+    await attested(f.gateway, f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn());
     return f;
   }
 
@@ -17,9 +18,9 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("2pc"));
       const deadline = await deadlineIn();
       expect(
-        await gateway.connect(relayer).prepare.staticCall(txId(1), PIPE, NAMES.drug, data, deadline),
+        await attested(gateway, relayer).prepareStatic(txId(1), PIPE, NAMES.drug, data, deadline),
       ).to.deep.equal([batchId(1)]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline))
         .to.emit(gateway, "TwoPhasePrepared")
         .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)], deadline)
         .and.to.emit(drug, "CustodyStaged")
@@ -38,12 +39,12 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a second prepare touching a key another transaction locked; other keys stay free", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(preparedFixture);
       const sameBatch = continueCustodyData(drug, batchId(1), custodian.address, dataHash("other"));
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, sameBatch, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, sameBatch, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayKeyLocked")
         .withArgs(await drug.getAddress(), batchId(1), txId(1));
       const otherBatch = continueCustodyData(drug, batchId(2), custodian.address, dataHash("other"));
       const deadline = await deadlineIn(60);
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, otherBatch, deadline))
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, otherBatch, deadline))
         .to.emit(gateway, "TwoPhasePrepared")
         .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)], deadline);
     });
@@ -52,7 +53,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, relayer, custodian, manufacturer, inboundId } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("ordinary"));
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
-      await expect(gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, ethers.keccak256(locked), 0);
       await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
@@ -66,8 +67,8 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a compensation of a write whose key is locked, and lets it through after the rollback", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (s: string) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(s));
-      await gateway.connect(relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step("a"));
-      await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, step("b"), await deadlineIn());
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step("a"));
+      await attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, step("b"), await deadlineIn());
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
@@ -85,7 +86,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         relayer.address,
         ethers.id("m"),
       ]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.evidence, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.evidence, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTwoPhaseUnsupported")
         .withArgs(NAMES.evidence, await evidence.getAddress());
     });
@@ -93,25 +94,25 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a zero or reused transaction id, a zero pipe, an unregistered name, a large payload", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("x"));
-      await expect(gateway.connect(relayer).prepare(ethers.ZeroHash, PIPE, NAMES.drug, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(ethers.ZeroHash, PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidTxId")
         .withArgs(ethers.ZeroHash);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExists")
         .withArgs(txId(1));
       await gateway.connect(relayer).commit(txId(1));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExists")
         .withArgs(txId(1));
-      await expect(gateway.connect(relayer).prepare(txId(2), ethers.ZeroHash, NAMES.drug, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(2), ethers.ZeroHash, NAMES.drug, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
       const unknown = ethers.id("Unknown");
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, unknown, data, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, unknown, data, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
       const tooLarge = ethers.concat([data, new Uint8Array(MAX_PAYLOAD + 1 - ethers.dataLength(data))]);
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, tooLarge, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, tooLarge, await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
     });
@@ -123,20 +124,20 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         manufacturer.address,
         dataHash("x"),
       ]);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, notStageable, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, notStageable, await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "TwoPhaseBusinessUnsupportedCall")
         .withArgs(notStageable.slice(0, 10));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, "0x01", await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, "0x01", await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "TwoPhaseBusinessUnsupportedCall")
         .withArgs("0x00000000");
       const badParty = continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x"));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, badParty, await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, badParty, await deadlineIn()))
         .to.be.revertedWithCustomError(drug, "DrugTraceabilityInvalidParty")
         .withArgs(ethers.ZeroAddress);
       expect(await gateway.twoPhaseTx(txId(1))).to.deep.equal([ethers.ZeroAddress, BigInt(TxStatus.None), 0n, []]);
       // The id was not taken.
       const good = continueCustodyData(drug, batchId(1), manufacturer.address, dataHash("x"));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, good, await deadlineIn())).to.emit(
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, good, await deadlineIn())).to.emit(
         gateway,
         "TwoPhasePrepared",
       );
@@ -147,11 +148,11 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const max = Number(await gateway.MAX_TWO_PHASE_KEYS());
       const keys = Array.from({ length: max + 1 }, (_, i) => ethers.id(`key-${i}`));
       await mock.setReportedKeys(keys);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn()))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn()))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTooManyKeys")
         .withArgs(max + 1, max);
       await mock.setReportedKeys(keys.slice(0, max));
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn())).to.emit(
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn())).to.emit(
         gateway,
         "TwoPhasePrepared",
       );
@@ -163,7 +164,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("accepts a key reported twice by the same transaction", async function () {
       const { gateway, mock, relayer } = await loadFixture(deployGatewayFixture);
       await mock.setReportedKeys([ethers.id("k"), ethers.id("k")]);
-      await gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn());
+      await attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.mock, "0x", await deadlineIn());
       expect(await gateway.lockHolder(mock, ethers.id("k"))).to.equal(txId(1));
       await gateway.connect(relayer).commit(txId(1));
       expect(await gateway.lockHolder(mock, ethers.id("k"))).to.equal(ethers.ZeroHash);
@@ -201,7 +202,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       expect(await gateway.lockHolder(drug, batchId(1))).to.equal(ethers.ZeroHash);
       expect((await gateway.twoPhaseTx(txId(1))).status).to.equal(TxStatus.RolledBack);
       const again = continueCustodyData(drug, batchId(1), custodian.address, dataHash("retry"));
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, again, await deadlineIn())).to.emit(
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, again, await deadlineIn())).to.emit(
         gateway,
         "TwoPhasePrepared",
       );
@@ -234,7 +235,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
         .withArgs(txId(1), TxStatus.Committed);
       const other = continueCustodyData(drug, batchId(2), custodian.address, dataHash("y"));
-      await gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, other, await deadlineIn());
+      await attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, other, await deadlineIn());
       await gateway.connect(relayer).rollback(txId(2));
       await expect(gateway.connect(relayer).rollback(txId(2)))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotPrepared")
@@ -248,7 +249,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, stranger, admin, custodian } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("x"));
       for (const caller of [stranger, admin]) {
-        await expect(gateway.connect(caller).prepare(txId(2), PIPE, NAMES.drug, data, await deadlineIn()))
+        await expect(attested(gateway, caller).prepare(txId(2), PIPE, NAMES.drug, data, await deadlineIn()))
           .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
           .withArgs(caller.address);
         await expect(gateway.connect(caller).commit(txId(1)))
@@ -283,7 +284,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const deadline = start + 3_600;
       await time.setNextBlockTimestamp(start);
       const data = continueCustodyData(f.drug, batchId(1), f.custodian.address, dataHash("2pc"));
-      await f.gateway.connect(f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline, mined);
+      await attested(f.gateway, f.relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline, mined);
       return { ...f, deadline };
     }
 
@@ -298,17 +299,17 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         [t + 20, t + 20 + DAY + 1],
       ]) {
         await time.setNextBlockTimestamp(at);
-        await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), deadline, mined))
+        await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), deadline, mined))
           .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidTxDeadline")
           .withArgs(deadline, at, at + DAY);
       }
       // Both ends of the range: one second ahead, and exactly MAX_TWO_PHASE_DURATION ahead.
       await time.setNextBlockTimestamp(t + 30);
-      await expect(gateway.connect(relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), t + 31, mined))
+      await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data(1), t + 31, mined))
         .to.emit(gateway, "TwoPhasePrepared")
         .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)], t + 31);
       await time.setNextBlockTimestamp(t + 40);
-      await expect(gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, data(2), t + 40 + DAY, mined))
+      await expect(attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, data(2), t + 40 + DAY, mined))
         .to.emit(gateway, "TwoPhasePrepared")
         .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)], t + 40 + DAY);
     });
@@ -316,7 +317,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("commits up to the deadline, refuses to commit after it", async function () {
       const { gateway, drug, relayer, custodian, deadline } = await loadFixture(preparedAt);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("2pc"));
-      await gateway.connect(relayer).prepare(txId(2), PIPE, NAMES.drug, data, deadline, mined);
+      await attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, data, deadline, mined);
       await time.setNextBlockTimestamp(deadline);
       await expect(gateway.connect(relayer).commit(txId(1), mined)).to.emit(gateway, "TwoPhaseCommitted");
       await expect(gateway.connect(relayer).commit(txId(2), mined))

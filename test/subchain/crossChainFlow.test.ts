@@ -4,6 +4,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import type { SubchainGateway } from "../../typechain-types";
 import { FAR_DEADLINE, MAX_PAYLOAD, PIPE, READ, WRITE, batchId, dataHash } from "./fixtures";
+import { attested, deployGateway } from "../helpers/attest";
 
 const DRUG = ethers.id("DrugTraceability");
 const EVIDENCE = ethers.id("EvidenceDeposit");
@@ -37,7 +38,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const [adminA, adminB, relayerA, relayerB, manufacturer, custodianA, custodianB, depositor] =
       await ethers.getSigners();
     async function subchain(admin: typeof adminA, relayer: typeof adminA) {
-      const gateway = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD], admin);
+      const gateway = await deployGateway(admin.address, MAX_PAYLOAD, { from: admin });
       await gateway.grantRole(await gateway.RELAYER_ROLE(), relayer.address);
       const drug = await ethers.deployContract("DrugTraceability", [gateway, admin.address], admin);
       const evidence = await ethers.deployContract("EvidenceDeposit", [gateway, admin.address], admin);
@@ -70,7 +71,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const stepId = await b.gateway.inboundRequestId(req.pipeId, req.nonce);
     expect(stepId).to.not.equal(req.requestId);
     await expect(
-      b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, Number(req.operation), req.payload),
+      attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, Number(req.operation), req.payload),
     )
       .to.emit(b.gateway, "InboundExecuted")
       .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
@@ -78,7 +79,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, stepId]);
 
     // Delivering the same packet again is refused; the ledger then orders the compensation.
-    await expect(b.gateway.connect(relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload))
+    await expect(attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayRequestAlreadyExecuted")
       .withArgs(req.pipeId, req.nonce);
     await expect(b.gateway.connect(relayerB).compensate(req.pipeId, req.nonce))
@@ -98,9 +99,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const req = await requestedIn(b.gateway, tx);
     expect(req.operation).to.equal(BigInt(READ));
 
-    const delivery = await a.gateway
-      .connect(relayerA)
-      .execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, READ, req.payload);
+    const delivery = await attested(a.gateway, relayerA).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, READ, req.payload);
     const receipt = await delivery.wait();
     const parsed = receipt!.logs.map((log) => a.gateway.interface.parseLog(log)).filter((l) => l !== null);
     const executed = parsed.find((l) => l.name === "InboundExecuted")!.args;
@@ -114,7 +113,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
   it("a relayer of one sub-chain cannot execute on the other", async function () {
     const { b, relayerA } = await loadFixture(twoChainsFixture);
     const payload = b.evidence.interface.encodeFunctionData("verify", [ethers.id("x")]);
-    await expect(b.gateway.connect(relayerA).execute(PIPE, 1, FAR_DEADLINE, EVIDENCE, READ, payload))
+    await expect(attested(b.gateway, relayerA).execute(PIPE, 1, FAR_DEADLINE, EVIDENCE, READ, payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayUnauthorizedRelayer")
       .withArgs(relayerA.address);
     expect((await b.gateway.inboundRecord(PIPE, 1)).target).to.equal(ethers.ZeroAddress);

@@ -3,6 +3,7 @@ import { impersonateAccount, setBalance } from "@nomicfoundation/hardhat-network
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { BytesLike } from "ethers";
 import type { DrugTraceability, EvidenceDeposit, MockTwoPhaseBusiness, SubchainGateway } from "../../typechain-types";
+import { deployGateway } from "../helpers/attest";
 
 export const READ = 0;
 export const WRITE = 1;
@@ -79,7 +80,7 @@ export interface GatewayFixture {
 /** One sub-chain: a gateway with a relayer, the two example business contracts and the mock, all registered. */
 export async function deployGatewayFixture(): Promise<GatewayFixture> {
   const [admin, relayer, stranger, manufacturer, custodian, depositor] = await ethers.getSigners();
-  const gateway = await ethers.deployContract("SubchainGateway", [admin.address, MAX_PAYLOAD]);
+  const gateway = await deployGateway(admin.address, MAX_PAYLOAD);
   await gateway.grantRole(await gateway.RELAYER_ROLE(), relayer.address);
 
   const drug = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);

@@ -154,6 +154,18 @@ export const configSchema = z.strictObject({
   runtime: runtimeSchema.prefault({}),
   /** Absent: no auditor API. */
   auditor: auditorSchema.optional(),
+  /**
+   * The attester endpoints this relayer collects attestations from before it runs a step on its gateway (the
+   * gateway needs `threshold` of them from its current set). Each is asked in parallel, `retries` more times on a
+   * fault, `timeoutMs` each time.
+   */
+  attesters: z
+    .strictObject({
+      endpoints: z.array(httpUrl).max(64).default([]),
+      timeoutMs: z.int().min(100).max(60_000).default(5_000),
+      retries: z.int().min(0).max(10).default(2),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).default({ level: "info" }),
   metrics: z
     .strictObject({

@@ -33,6 +33,8 @@ export interface CompensationRun {
 }
 
 export interface ExecuteRequest {
+  /** The ledger's transaction id (attested with the rest). */
+  txId: Hex;
   pipeId: Hex;
   sequence: bigint;
   /** The packet's AMDP deadline (unix seconds): the gateway refuses the run after it (`SubchainGatewayPacketExpired`). */
@@ -42,6 +44,8 @@ export interface ExecuteRequest {
   data: Hex;
   /** Height before the first attempt: where to look for an earlier run's events. */
   fromBlock: bigint;
+  /** Collects the attestations the gateway needs; called only when the step has not run yet. */
+  attestations: (request: ExecuteRequest) => Promise<Hex>;
 }
 
 export class Gateway {
@@ -72,6 +76,17 @@ export class Gateway {
     return this.contract.read("inboundRecord", [pipeId, sequence]);
   }
 
+  /** The gateway's current attester set and threshold. */
+  async attesterSet(): Promise<{ epoch: bigint; threshold: number; attesters: readonly Address[] }> {
+    const [epoch, threshold, attesters] = await this.contract.read("attesterSet", []);
+    return { epoch, threshold, attesters };
+  }
+
+  /** The sub-chain id the gateway was deployed for (signed in every attestation). */
+  subchainId(): Promise<Hex> {
+    return this.contract.read("subchainId", []);
+  }
+
   /** The contract registered under a name (zero address when none). */
   async businessContract(contractName: Hex): Promise<Address> {
     const [target] = await this.contract.read("businessContract", [contractName]);
@@ -87,11 +102,16 @@ export class Gateway {
     if (record.target !== zeroAddress) return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
     let receipt: ChainReceipt;
     try {
-      receipt = await this.contract.write(
-        "execute",
-        [request.pipeId, request.sequence, request.deadline, request.contractName, request.operation, request.data],
-        { confirmations: this._confirmations + 1 },
-      );
+      const packet = {
+        txId: request.txId,
+        pipeId: request.pipeId,
+        sequence: request.sequence,
+        deadline: request.deadline,
+        contractName: request.contractName,
+        operation: request.operation,
+      };
+      const attestations = await request.attestations(request);
+      receipt = await this.contract.write("execute", [packet, request.data, attestations], { confirmations: this._confirmations + 1 });
     } catch (error) {
       if (isRevert(error, "SubchainGatewayRequestAlreadyExecuted"))
         return this.findExecution(request.pipeId, request.sequence, request.fromBlock);

@@ -30,6 +30,8 @@ export interface Plan {
   steps: PlanStep[];
   /** Index of the target step (the packet's). */
   target: number;
+  /** The salt the transaction id binds the steps with (plans with source steps): attesters check the binding. */
+  salt?: Hex;
 }
 
 /** A step as the ledger takes it in `open`. */
@@ -129,6 +131,7 @@ export function assertBound(plan: Plan, txId: Hex, salt: unknown): void {
       field: "packet.txId",
       expected,
     });
+  plan.salt = (salt as string).toLowerCase() as Hex;
 }
 
 /** The plan's steps as the ledger's `open` takes them. */

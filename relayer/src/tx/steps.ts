@@ -7,7 +7,11 @@ import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
 import { inboxKey, type OutboxInput, type OutboxItem } from "../store";
 import { ContractError, isRevert } from "../governance/contract";
 import { fromWireResult, wireResult, type WireResult } from "../governance/writer";
-import type { Execution } from "../subchain/gateway";
+import type { Execution, ExecuteRequest } from "../subchain/gateway";
+import { attestationOf } from "../attest/attestation";
+import type { AttestationRequest } from "../attest/attester";
+import { collectAttestations } from "../attest/collect";
+import { toWire } from "../amdp";
 import { Side, TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
 import type { JournalEntry, Role } from "./journal";
 import { sourceSequence } from "./plan";
@@ -61,6 +65,8 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   let result: LedgerResult;
   try {
     const execution = await rt.subchain.gateway.ensureExecuted({
+      txId,
+      attestations: (request) => collectFor(rt, entry, step, request),
       pipeId: entry.pipeId,
       sequence,
       deadline: entry.signed.packet.deadline,
@@ -83,6 +89,24 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     payload: { type: "record", txId, step, role, result: wireResult(result) },
   };
   return { next: [recordItem] };
+}
+
+/**
+ * The attestations of this step, from the configured attester endpoints: the request carries the packet, its
+ * payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
+ */
+async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+  const gateway = rt.subchain.gateway;
+  const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
+  const plan = entry.plan;
+  const request: AttestationRequest = { packet: toWire(entry.signed).packet as AttestationRequest["packet"], payload: entry.signed.payload, step };
+  // A source step needs the plan its txId commits to; the target step is the packet's own.
+  if (plan.steps[step]!.side === Side.Source) {
+    request.steps = plan.steps.map((s) => ({ side: s.side, operation: s.operation as 0 | 1, contractName: s.contractName, data: s.data }));
+    if (plan.salt !== undefined) request.salt = plan.salt;
+  }
+  const expected = attestationOf(call, subchain, gateway.address);
+  return collectAttestations(request, expected, gateway.chainId, set, rt.config.attesters);
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */

@@ -28,6 +28,8 @@ export interface RelayerConfigInput {
   logLevel: string;
   /** Packets per second, per pipe and per app. */
   ratePerSecond: number;
+  /** The attester endpoints to collect attestations from. */
+  attesters?: string[];
   /** The auditor API on the ops listener: its index file and other sub-chains' RPCs for receipt checks. */
   auditor?: { db: string; subchains: Array<{ chainId: number; rpcUrl: string }> };
 }
@@ -77,6 +79,7 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
     server: { host: "127.0.0.1", port: input.server.port, tls: { cert: rel(input.server.cert), key: rel(input.server.key), ca: rel(input.server.ca) } },
     limits: { perPipe: rate, perApp: rate, maxPayloadBytes: 64 * 1024, maxQueue: 20_000 },
     store: { path: rel(input.storePath) },
+    ...(input.attesters ? { attesters: { endpoints: input.attesters } } : {}),
     intake: { enabled: true, host: "127.0.0.1", port: input.intakePort },
     apps: { [input.app.name]: { key: keystore(input.app.keystore), contracts: input.app.contracts } },
     runtime: { heartbeatSeconds: input.heartbeatSeconds, pollIntervalMs: input.pollIntervalMs },

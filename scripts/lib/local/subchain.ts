@@ -17,12 +17,18 @@ export const GATEWAY_MAX_PAYLOAD = 16 * 1024;
 
 /**
  * Deploys a sub-chain's gateway and the two example contracts, registers them in the gateway by name, makes the
- * relayer accounts its relayers, and lets `actor` record batches, custody and evidence (the seed scenario's user).
+ * relayer accounts its relayers (the gateway starts with attester set `a`), and lets `actor` record batches, custody and evidence (the seed scenario's user).
  * `admin` (the sub-chain operator) holds the admin role of all three.
  */
-export async function deploySubchain(admin: Signer, suffix: string, relayers: string[], actor: string): Promise<SubchainContracts> {
+export async function deploySubchain(
+  admin: Signer,
+  suffix: string,
+  relayers: string[],
+  actor: string,
+  a: { subchainId: string; attesters: string[]; threshold: number; epoch: number },
+): Promise<SubchainContracts> {
   const adminAddress = await admin.getAddress();
-  const gateway = await new SubchainGateway__factory(admin).deploy(adminAddress, GATEWAY_MAX_PAYLOAD);
+  const gateway = await new SubchainGateway__factory(admin).deploy(adminAddress, GATEWAY_MAX_PAYLOAD, a.subchainId, a.attesters, a.threshold, a.epoch);
   const deployBlock = (await gateway.deploymentTransaction()!.wait())!.blockNumber;
   const gatewayAddress = await gateway.getAddress();
   const drug = await new DrugTraceability__factory(admin).deploy(gatewayAddress, adminAddress);

@@ -28,6 +28,7 @@ import {
 } from "../../../typechain-types";
 import { Kind, Role, WEEK, addAccount, govern, joinInstitution, type Consortium } from "../../helpers/governance";
 import { applyPipe, enabledService } from "../../helpers/registries";
+import { TEST_SUBCHAIN, attest, attesterKeys } from "../../helpers/attest";
 
 export const CONTRACT_NAME = "EvidenceDeposit";
 export const CONTRACT = keccak256(toHex(CONTRACT_NAME));
@@ -128,6 +129,8 @@ async function consortiumOn(chain: WorldChain): Promise<Consortium> {
 
 /** One sub-chain: an anvil process with a gateway (relayer: anvil account 1) and an EvidenceDeposit. */
 export interface Subchain {
+  /** The gateway's attester (1 of 1): the test signs the packets it runs. */
+  attester: Wallet;
   chain: LocalChain;
   provider: JsonRpcProvider;
   gateway: SubchainGateway;
@@ -139,13 +142,14 @@ export async function startSubchain(name: string, chainId: number): Promise<Subc
   const chain = await startAnvil({ name, chainId });
   const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, pollingInterval: 50 });
   const [admin, relayer] = [await provider.getSigner(0), await provider.getSigner(1)];
-  const gateway = await new SubchainGateway__factory(admin).deploy(await admin.getAddress(), MAX_PAYLOAD);
+  const [attester] = attesterKeys(1);
+  const gateway = await new SubchainGateway__factory(admin).deploy(await admin.getAddress(), MAX_PAYLOAD, TEST_SUBCHAIN, [attester!.address], 1, 1);
   await gateway.waitForDeployment();
   await (await gateway.grantRole(await gateway.RELAYER_ROLE(), await relayer.getAddress())).wait();
   const deposit = await new EvidenceDeposit__factory(admin).deploy(await gateway.getAddress(), await admin.getAddress());
   await deposit.waitForDeployment();
   await (await gateway.registerContract(CONTRACT, await deposit.getAddress())).wait();
-  return { chain, provider, gateway: gateway.connect(relayer), evidence: deposit, relayer };
+  return { attester: attester!, chain, provider, gateway: gateway.connect(relayer), evidence: deposit, relayer };
 }
 
 export async function stopSubchain(s: Subchain | undefined): Promise<void> {
@@ -267,7 +271,9 @@ export async function open(w: World, payloads: Hex[], deadlineIn = 1800n): Promi
 /** Runs packet `k` on the target gateway; returns the receipt's facts as the ledger records them. */
 export async function execute(w: World, o: Opened, k: number): Promise<LedgerResult> {
   const { packet, payload } = o.packets[k]!;
-  const tx = await w.b.gateway.execute(w.pipeId, packet.sequence, packet.deadline, CONTRACT, WRITE, payload);
+  const call = { txId: o.txId, pipeId: w.pipeId, sequence: packet.sequence, deadline: packet.deadline, contractName: CONTRACT, operation: WRITE };
+  const domain = { chainId: BigInt(w.b.chain.chainId), gateway: await w.b.gateway.getAddress() };
+  const tx = await w.b.gateway.execute(call, payload, await attest([w.b.attester], domain, call, payload));
   const receipt = (await tx.wait())!;
   const ev = receipt.logs.map((l) => w.b.gateway.interface.parseLog(l)).find((l) => l?.name === "InboundExecuted")!;
   return {

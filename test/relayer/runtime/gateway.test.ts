@@ -9,7 +9,8 @@ import { ContractError } from "../../../relayer/src/governance/contract";
 import { LogReader } from "../../../relayer/src/governance/logs";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { silentLogger } from "../../../relayer/src/log";
-import { Gateway } from "../../../relayer/src/subchain/gateway";
+import { Gateway, type ExecuteRequest } from "../../../relayer/src/subchain/gateway";
+import { attestationOf, packAttestations, signAttestation } from "../../../relayer/src/attest/attestation";
 import { IDrugTraceability__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";
 import { batchOnA, custodyLength, drug, randomHex, world, ZERO_ADDRESS, type World } from "./helpers/world";
@@ -28,6 +29,20 @@ describe("relayer runtime: sub-chain gateway client", function () {
     );
     return new Gateway(plugin, a.contracts.gateway as Hex, w.c.chains.a.chainId, new LogReader(w.c.chains.a.url), 1);
   };
+
+  /**
+   * The request with a fresh txId and the Audit Office's attestation (the gateway's 1-of-1 set), signed here: these
+   * packets were never opened on the ledger, so the test plays the attester.
+   */
+  const attested = (r: Omit<ExecuteRequest, "txId" | "attestations">): ExecuteRequest => ({
+    ...r,
+    txId: randomHex(),
+    attestations: async (call) => {
+      const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
+      const attestation = attestationOf(call, w.c.business.a.subchain.id as Hex, w.c.business.a.contracts.gateway as Hex);
+      return packAttestations([await signAttestation(auditor, w.c.chains.a.chainId, attestation)]);
+    },
+  });
 
   /** A deadline `seconds` from the sub-chain's latest block time (negative: already passed). */
   const deadlineIn = async (seconds: number): Promise<bigint> => BigInt((await w.k.a.provider.getBlock("latest"))!.timestamp + seconds);
@@ -51,10 +66,10 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const fromBlock = await g.chain.status().then((s) => s.height);
     const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
     const request = { pipeId: pipe, sequence: 1n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock };
-    const first = await g.ensureExecuted(request);
+    const first = await g.ensureExecuted(attested(request));
     expect(first).to.deep.include({ success: true, operation: 1, requestId: g.requestId(pipe, 1n) });
     expect(first.resultHash).to.equal(keccak256("0x"));
-    const again = await g.ensureExecuted(request);
+    const again = await g.ensureExecuted(attested(request));
     const restarted = await (await client()).findExecution(pipe, 1n, fromBlock);
     expect(again).to.deep.equal(first);
     expect(restarted).to.deep.equal(first);
@@ -71,7 +86,7 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const pipe = randomHex();
     const data = drug.encodeFunctionData("continueCustody", [batchId, ZERO_ADDRESS, randomHex()]) as Hex;
-    const failed = await g.ensureExecuted({ pipeId: pipe, sequence: 3n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock: 0n });
+    const failed = await g.ensureExecuted(attested({ pipeId: pipe, sequence: 3n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock: 0n }));
     expect(failed.success).to.equal(false);
     expect(failed.returnData).to.not.equal(null);
     expect(failed.resultHash).to.equal(keccak256(failed.returnData!));
@@ -84,12 +99,12 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const data = drug.encodeFunctionData("batch", [batchId]) as Hex;
     const deadline = await deadlineIn(3600);
-    const read = await g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, deadline, contractName: name, operation: 0, data, fromBlock: 0n });
+    const read = await g.ensureExecuted(attested({ pipeId: randomHex(), sequence: 1n, deadline, contractName: name, operation: 0, data, fromBlock: 0n }));
     expect(read.success).to.equal(true);
     const decoded = decodeFunctionResult({ abi: IDrugTraceability__factory.abi, functionName: "batch", data: read.returnData! });
     expect(decoded.manufacturer.toLowerCase()).to.equal(w.c.business.a.accounts.operator.address.toLowerCase());
     const unknown = await expectCcgpError(
-      () => g.ensureExecuted({ pipeId: randomHex(), sequence: 1n, deadline, contractName: randomHex(), operation: 1, data, fromBlock: 0n }),
+      () => g.ensureExecuted(attested({ pipeId: randomHex(), sequence: 1n, deadline, contractName: randomHex(), operation: 1, data, fromBlock: 0n })),
       "CONTRACT_REVERTED",
     );
     expect((unknown as ContractError).errorName).to.equal("SubchainGatewayContractNotRegistered");
@@ -102,7 +117,7 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
     const deadline = await deadlineIn(-1);
     const expired = await expectCcgpError(
-      () => g.ensureExecuted({ pipeId: pipe, sequence: 1n, deadline, contractName: name, operation: 1, data, fromBlock: 0n }),
+      () => g.ensureExecuted(attested({ pipeId: pipe, sequence: 1n, deadline, contractName: name, operation: 1, data, fromBlock: 0n })),
       "CONTRACT_REVERTED",
     );
     expect((expired as ContractError).errorName).to.equal("SubchainGatewayPacketExpired");

@@ -1,0 +1,76 @@
+/**
+ * EIP-712 attestations of inbound packets, as `SubchainGateway` checks them (`GatewayAttesters`): the fields, the
+ * domain (name "CCGP-Gateway", version "1", the sub-chain's chain id, the gateway), signing and recovery.
+ */
+import { concat, keccak256, recoverTypedDataAddress, slice, type Address, type Hex, type LocalAccount } from "viem";
+
+export const ATTESTATION_TYPES = {
+  Attestation: [
+    { name: "txId", type: "bytes32" },
+    { name: "pipeId", type: "bytes32" },
+    { name: "sequence", type: "uint64" },
+    { name: "subchain", type: "bytes32" },
+    { name: "gateway", type: "address" },
+    { name: "contractName", type: "bytes32" },
+    { name: "operation", type: "uint8" },
+    { name: "selector", type: "bytes4" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+/** What an attester signs for one gateway call (everything the ledger opened, and where it runs). */
+export interface Attestation {
+  txId: Hex;
+  pipeId: Hex;
+  sequence: bigint;
+  subchain: Hex;
+  gateway: Address;
+  contractName: Hex;
+  operation: number;
+  selector: Hex;
+  payloadHash: Hex;
+  deadline: bigint;
+}
+
+export interface GatewayCall {
+  txId: Hex;
+  pipeId: Hex;
+  sequence: bigint;
+  deadline: bigint;
+  contractName: Hex;
+  operation: number;
+  data: Hex;
+}
+
+/** The attestation of `call` on the gateway `gateway` of sub-chain `subchain`. */
+export function attestationOf(call: GatewayCall, subchain: Hex, gateway: Address): Attestation {
+  const bytes = (call.data.length - 2) / 2;
+  const selector = bytes >= 4 ? slice(call.data, 0, 4) : (call.data.padEnd(10, "0") as Hex);
+  return {
+    txId: call.txId,
+    pipeId: call.pipeId,
+    sequence: call.sequence,
+    subchain,
+    gateway,
+    contractName: call.contractName,
+    operation: call.operation,
+    selector,
+    payloadHash: keccak256(call.data),
+    deadline: call.deadline,
+  };
+}
+
+export const attestationDomain = (chainId: number, gateway: Address) =>
+  ({ name: "CCGP-Gateway", version: "1", chainId, verifyingContract: gateway }) as const;
+
+export async function signAttestation(account: Pick<LocalAccount, "signTypedData">, chainId: number, a: Attestation): Promise<Hex> {
+  return account.signTypedData({ domain: attestationDomain(chainId, a.gateway), types: ATTESTATION_TYPES, primaryType: "Attestation", message: a });
+}
+
+export async function attestationSigner(chainId: number, a: Attestation, signature: Hex): Promise<Address> {
+  return recoverTypedDataAddress({ domain: attestationDomain(chainId, a.gateway), types: ATTESTATION_TYPES, primaryType: "Attestation", message: a, signature });
+}
+
+/** The gateway's `attestations` argument: 65-byte signatures, concatenated. */
+export const packAttestations = (signatures: readonly Hex[]): Hex => (signatures.length === 0 ? "0x" : concat([...signatures]));

@@ -1,0 +1,139 @@
+/**
+ * The attester role: an attester institution's key signs an attestation for a gateway call only after checking, on
+ * the governance chain, that the ledger opened exactly it. A target step: the ledger accepted this packet (its
+ * EIP-712 hash in `PacketAccepted` for the transaction, pipe and sequence) and the payload is the packet's. A source
+ * step: the same packet, and the transaction id commits to the plan the step comes from (`boundTxId`), with the
+ * step's side and operation as the ledger recorded them. The transaction must still be Open or Executing, and the
+ * gateway and sub-chain are the pipe's, read from the registries, never taken from the request.
+ */
+import { createPublicClient, http, keccak256, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { z } from "zod";
+import { hashPacket, packetSchema, payloadSchema, type Packet } from "../amdp";
+import { CcgpError } from "../errors";
+import { chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../governance/abi";
+import { boundTxId, sourceSequence, type PlanStep } from "../tx/plan";
+import { attestationOf, signAttestation, type Attestation } from "./attestation";
+
+/** `ITransactionLedgerTypes.Side` and the two active `TxState`s (Open, Executing). */
+const Side = { Source: 0, Target: 1 } as const;
+const ACTIVE = new Set<number>([1, 2]);
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes of hex");
+
+const stepSchema = z.strictObject({
+  side: z.union([z.literal(Side.Source), z.literal(Side.Target)]),
+  operation: z.union([z.literal(0), z.literal(1)]),
+  contractName: hex32,
+  data: payloadSchema,
+});
+
+/** What a relayer asks an attester to sign: one step of an opened transaction. */
+export const attestationRequestSchema = z.strictObject({
+  packet: packetSchema,
+  payload: payloadSchema,
+  step: z.int().min(0).max(7),
+  /** The plan, when the transaction has source steps; absent: the packet's target step alone. */
+  steps: z.array(stepSchema).min(1).max(8).optional(),
+  salt: hex32.optional(),
+});
+export type AttestationRequest = z.input<typeof attestationRequestSchema>;
+
+export class AttestationRefused extends CcgpError<"ATTESTATION_BAD_REQUEST" | "ATTESTATION_NOT_OPENED" | "ATTESTATION_TX_NOT_ACTIVE"> {}
+
+export interface AttesterOptions {
+  /** The governance chain's RPC (the attester's own endpoint). */
+  rpcUrl: string;
+  ledger: Address;
+  pipes: Address;
+  chains: Address;
+  account: LocalAccount;
+  /** First governance block to look for `PacketAccepted` in. */
+  fromBlock?: bigint;
+}
+
+export interface SignedAttestation {
+  signature: Hex;
+  signer: Address;
+  chainId: number;
+  attestation: Attestation;
+}
+
+export class Attester {
+  private readonly _client: PublicClient;
+
+  constructor(private readonly _o: AttesterOptions) {
+    this._client = createPublicClient({ transport: http(_o.rpcUrl) });
+  }
+
+  get address(): Address {
+    return this._o.account.address;
+  }
+
+  /** Checks the request against the ledger and signs it, or refuses naming what does not match. */
+  async attest(input: unknown): Promise<SignedAttestation> {
+    const parsed = attestationRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `field "${issue.path.join(".")}" is invalid: ${issue.message}`, { field: issue.path.join(".") });
+    }
+    const req = parsed.data;
+    const packet = req.packet as Packet;
+    if (keccak256(req.payload) !== packet.payloadHash.toLowerCase())
+      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", "the payload is not the packet's (keccak256 differs from payloadHash)");
+    // Without a plan the step is the packet's target step (at whatever index the ledger opened it).
+    const steps = req.steps as PlanStep[] | undefined;
+    const step = steps === undefined ? { side: Side.Target, operation: packet.operation, contractName: packet.contractName, data: req.payload } : steps[req.step];
+    if (step === undefined) throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `the plan has no step ${req.step}`);
+    if (steps !== undefined) this._checkPlan(packet, req.payload, steps, req.salt as Hex | undefined);
+    await Promise.all([this._checkOpened(packet), this._checkStep(packet.txId, req.step, step)]);
+    const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
+    const subchainId = step.side === Side.Target ? route.targetSubchain : route.sourceSubchain;
+    const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
+    const sequence = step.side === Side.Target ? packet.sequence : sourceSequence(packet.sequence, req.step);
+    const call = { txId: packet.txId, pipeId: packet.pipeId, sequence, deadline: packet.deadline, contractName: step.contractName, operation: step.operation, data: step.data };
+    const attestation = attestationOf(call, subchainId, subchain.gateway);
+    const chainId = Number(subchain.chainId);
+    return { signature: await signAttestation(this._o.account, chainId, attestation), signer: this.address, chainId, attestation };
+  }
+
+  /** A plan with source steps must be the one the transaction id commits to, ending with the packet's step. */
+  private _checkPlan(packet: Packet, payload: Hex, steps: PlanStep[], salt: Hex | undefined): void {
+    const last = steps[steps.length - 1]!;
+    const isPacketStep = last.side === Side.Target && last.contractName.toLowerCase() === packet.contractName.toLowerCase() && last.operation === packet.operation && last.data.toLowerCase() === payload;
+    if (!isPacketStep || steps.filter((s) => s.side === Side.Target).length !== 1)
+      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", "the plan's last and only target step must be the packet's");
+    if (steps.length === 1) return;
+    if (salt === undefined || boundTxId(salt, steps) !== packet.txId.toLowerCase())
+      throw new AttestationRefused("ATTESTATION_NOT_OPENED", "the transaction id does not commit to these steps", { txId: packet.txId });
+  }
+
+  private async _checkOpened(packet: Packet): Promise<void> {
+    const [state] = await this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]);
+    if (!ACTIVE.has(state))
+      throw new AttestationRefused("ATTESTATION_TX_NOT_ACTIVE", `transaction ${packet.txId} is in state ${state}, not Open (1) or Executing (2)`, { txId: packet.txId, state });
+    const accepted = await this._client.getContractEvents({
+      address: this._o.ledger,
+      abi: ledgerAbi,
+      eventName: "PacketAccepted",
+      args: { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence },
+      fromBlock: this._o.fromBlock ?? 0n,
+      strict: true,
+    });
+    const hash = hashPacket(packet);
+    if (!accepted.some((log) => log.args.packetHash === hash))
+      throw new AttestationRefused("ATTESTATION_NOT_OPENED", `the ledger accepted no such packet for ${packet.txId} (pipe ${packet.pipeId}, sequence ${packet.sequence})`, {
+        txId: packet.txId,
+        packetHash: hash,
+      });
+  }
+
+  private async _checkStep(txId: Hex, index: number, step: PlanStep): Promise<void> {
+    const [side, operation] = await this._read(this._o.ledger, ledgerAbi, "stepOf", [txId, index]);
+    if (side !== step.side || operation !== step.operation)
+      throw new AttestationRefused("ATTESTATION_NOT_OPENED", `step ${index} of ${txId} was opened as side ${side}, operation ${operation}`, { txId, step: index });
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private _read(address: Address, abi: any, functionName: string, args: unknown[]): Promise<any> {
+    return this._client.readContract({ address, abi, functionName, args });
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * An attester's endpoint: `POST /v1/attestations` with an {@link AttestationRequest} answers
+ * `{ signature, signer, chainId, attestation }` (200) or `{ error: { code, message } }` (400 bad request, 409 not
+ * opened or no longer active, 500 when the governance chain could not be read). Plain HTTP on the host given: put
+ * it behind the institution's TLS front when it leaves the machine.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readBody, sendError, sendJson } from "../server/http";
+import { AttestationRefused, type Attester } from "./attester";
+
+const MAX_BODY_BYTES = 512 * 1024;
+
+export interface RunningAttesterServer {
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startAttesterServer(attester: Attester, opts: { host?: string; port?: number } = {}): Promise<RunningAttesterServer> {
+  const server = createServer((req, res) => {
+    if (req.method !== "POST" || req.url !== "/v1/attestations") return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
+    readBody(req, MAX_BODY_BYTES)
+      .then((body) => attester.attest(JSON.parse(body.toString("utf8"), (_k, v: unknown) => v)))
+      .then((signed) => sendJson(res, 200, signed))
+      .catch((error: unknown) => {
+        if (error instanceof AttestationRefused) return sendError(res, error.code === "ATTESTATION_BAD_REQUEST" ? 400 : 409, error.code, error.message);
+        if (error instanceof SyntaxError) return sendError(res, 400, "ATTESTATION_BAD_REQUEST", `the body is not JSON: ${error.message}`);
+        sendError(res, 500, "ATTESTER_UNAVAILABLE", error instanceof Error ? error.message : String(error));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
