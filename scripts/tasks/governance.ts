@@ -13,7 +13,6 @@ import { task as hardhatTask, types } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { recordPath, type DeploymentRecord } from "../lib/record";
-import { requestConsent } from "../lib/local/council";
 import { scriptSigner } from "../lib/signer";
 
 /** Tasks whose refusals print as one line naming the reason (e.g. a contract's custom error), not a stack. */
@@ -79,6 +78,8 @@ task("gov:account-consent", "Signs, with the account's own key, its consent to j
   .setAction(async (a, hre) => {
     const { membership } = await contracts(hre, a.signer);
     const key = (await hre.ethers.getSigners())[a.signer]!;
+    // Loaded here, not at the top: hardhat.config.ts loads this file before the first compile has made typechain-types.
+    const { requestConsent } = await import("../lib/local/council");
     const [deadline, signature] = await requestConsent(membership, key, key, a.institution, pick(ROLES, a.role, "role"));
     console.log(`account ${key.address} consents until ${deadline}: --deadline ${deadline} --consent ${signature}`);
   });
