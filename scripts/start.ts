@@ -10,6 +10,9 @@ import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consorti
 import { relayerRuntimeAvailable, startRelayers, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
 import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
 import { encodePacket } from "../relayer/src/amdp";
+import { removePointer, writePointer, type LocalPointer } from "../relayer/src/cli/pointer";
+import { Supervisor } from "./lib/local/supervisor";
+import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
 import type { CheckedTrace } from "../audit/src/queries/queries";
 import { auditorTrace } from "./lib/local/auditor";
 import { startLocalConsole } from "./lib/local/console";
@@ -36,11 +39,16 @@ const CONTRACT_LABELS: Record<string, string> = {
 
 const say = (line = ""): void => console.log(line);
 const step = (line: string): void => console.log(`  ${line}`);
+/** One named step of the scenario: `  3. post          …`. */
+let stepNumber = 0;
+const named = (name: string, line: string): void => console.log(`  ${String(++stepNumber).padStart(2)}. ${name.padEnd(13)} ${line}`);
+const shortHash = (h: string): string => `${h.slice(0, 10)}…`;
 
 interface Running {
   consortium?: LocalConsortium;
   relayers: RelayerProcess[];
   console?: { close(): Promise<void> } | null;
+  supervisor: Supervisor;
 }
 
 /** A fresh run dir `.ccgp/local/<timestamp>`; keeps the newest few earlier runs. */
@@ -55,8 +63,35 @@ function freshRunDir(): string {
 
 async function stopAll(run: Running): Promise<void> {
   await run.console?.close();
+  removePointer(process.pid);
+  if (run.consortium) await run.supervisor.stopAll(run.consortium.runDir);
   await Promise.all(run.relayers.map((r) => r.stop()));
   await run.consortium?.stop();
+}
+
+/** The pointer `npx ccgp` reads to find this run from another terminal (docs/cli.md). */
+function pointTo(c: LocalConsortium, supervisor: Supervisor, control: string): string {
+  const members = supervisor.members();
+  const pointer: LocalPointer = {
+    pid: process.pid,
+    runDir: c.runDir,
+    manifest: c.manifestPath,
+    rpc: c.chains.governance.url,
+    deployments: join(c.runDir, `local-${c.chains.governance.chainId}.json`),
+    keys: join(c.runDir, "keys"),
+    passwordEnv: c.passwordEnv,
+    ...(c.password === LOCAL_KEYSTORE_PASSWORD ? { localPassword: c.password } : {}),
+    auditorApi: c.auditorApi,
+    control,
+    chains: members.filter((m) => m.kind === "chain").map((m) => ({ name: m.name, url: m.url, chainId: Object.values(c.chains).find((x) => x.name === m.name)!.chainId, pid: m.pid })),
+    relayers: members
+      .filter((m) => m.kind === "relayer")
+      .map((m) => {
+        const side = [c.business.a, c.business.b].find((x) => x.slug === m.name)!;
+        return { name: side.name, slug: side.slug, pid: m.pid, health: m.url, intake: `http://127.0.0.1:${side.ports.app}`, log: m.log!, config: side.configPath };
+      }),
+  };
+  return writePointer(pointer);
 }
 
 interface ScenarioOutcome {
@@ -72,35 +107,40 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   say("\nseed scenario: joint drug traceability");
   const { batchId, dataHash } = newBatch();
   const recorded = await recordBatch(c, batchId, dataHash);
-  step(`Drug Maker A recorded batch ${batchId} on sub-chain A (DrugTraceability.recordBatch, tx ${recorded.tx}, block ${recorded.block})`);
+  named("record", `Drug Maker A recorded batch ${shortHash(batchId)} on sub-chain A (block ${recorded.block})`);
   const pipe = c.pipes.aToB;
   const app = await appAccount(c, pipe);
   const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
-  step(`the app signed stage 1 of an AMDP packet: continueCustody on ${pipe.contractName} through pipe A -> B, tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`);
+  named("sign", `the app signed continueCustody through pipe A -> B: tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`);
   if (relayers.length === 0) {
-    step(`relayer runtime not available (${RELAYER_MAIN} is missing): the packet is not sent. It would be posted to`);
-    step(`http://127.0.0.1:${c.business.a.ports.app}/v1/requests as:\n${encodePacket(signed)}`);
+    named("not sent", `relayer runtime not available (${RELAYER_MAIN} is missing); the packet would go to http://127.0.0.1:${c.business.a.ports.app}/v1/requests`);
+    step(encodePacket(signed));
     return { batchId, recordTx: recorded.tx, txId: signed.packet.txId };
   }
   const source = relayers.find((r) => r.side.key === "a")!;
   const accepted = await postRequest(source.intakeUrl, signed);
-  step(`posted to Drug Maker A's relayer ${source.intakeUrl}/v1/requests: ${accepted.status}`);
-  const state = await waitForLedger(c, signed.packet.txId, "Confirmed", CONFIRM_TIMEOUT_MS, (s) => step(`ledger: ${s}`));
+  named("post", `Drug Maker A's relayer took it: ${accepted.status}`);
+  const seen: string[] = [];
+  const began = Date.now();
+  // The ledger's states as they come, on one line once it ends (None is "not opened yet": not a state to show).
+  const state = await waitForLedger(c, signed.packet.txId, "Confirmed", CONFIRM_TIMEOUT_MS, (s) => void (s !== "None" && seen.push(s)));
+  named("ledger", `${seen.join(" -> ")} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   const b = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
   const custodySteps = await DrugTraceability__factory.connect(c.business.b.contracts.drugTraceability, b).custodyLength(batchId);
   b.destroy();
-  step(`sub-chain B: batch ${batchId} has ${custodySteps} custody step(s) on DrugTraceability/B`);
-  step(`Drug Maker A's relayer's view: ${await relayerView(source, signed.packet.txId)}`);
+  named("sub-chain B", `batch ${shortHash(batchId)} has ${custodySteps} custody step(s) on DrugTraceability/B`);
+  named("relayer view", await relayerView(source, signed.packet.txId));
   if (c.auditorApi !== null) await auditorView(c, signed.packet.txId);
   return { batchId, recordTx: recorded.tx, txId: signed.packet.txId, state, custodySteps };
 }
 
-/** `GET /v1/transactions/:txId` of a relayer, shortened for one line. */
+/** `GET /v1/transactions/:txId` of a relayer, summed up: its role and status, and the ledger's state it saw. */
 async function relayerView(r: RelayerProcess, txId: string): Promise<string> {
   try {
     const res = await fetch(`${r.intakeUrl}/v1/transactions/${txId}`, { signal: AbortSignal.timeout(5_000) });
-    const text = await res.text();
-    return text.length > 400 ? `${text.slice(0, 400)}...` : text;
+    const body = (await res.json()) as { relayer?: { role: string; status: string }[]; ledger?: { state: string } };
+    const mine = (body.relayer ?? []).map((e) => `${e.role} ${e.status}`).join(", ") || "not in its journal";
+    return `Drug Maker A's relayer: ${mine}; ledger ${body.ledger?.state ?? "?"} (${r.intakeUrl}/v1/transactions/${shortHash(txId)})`;
   } catch (err) {
     return `not available (${(err as Error).message})`;
   }
@@ -111,9 +151,8 @@ async function auditorView(c: LocalConsortium, txId: string): Promise<void> {
   const trace = (await auditorTrace(c, txId, "Confirmed")) as unknown as CheckedTrace;
   const signers = trace.packets.map((p) => `app ${p.appSigner}, relayer ${p.proxySigner}${p.signaturesValid ? "" : " (INVALID)"}`).join("; ");
   const receipts = trace.receipts ?? [];
-  step(`auditor (signed request to ${c.auditorApi}): ${trace.state}, ${trace.stepCount} steps, ${trace.results.length} results, ${trace.endorsements.length} endorsements`);
-  step(`  packets signed by ${signers}`);
-  step(`  sub-chain receipts checked: ${receipts.filter((r) => r.ok).length} of ${receipts.length} agree with the ledger`);
+  named("auditor", `${trace.state}, ${trace.stepCount} step(s), ${trace.results.length} result(s), ${trace.endorsements.length} endorsement(s); ${receipts.filter((r) => r.ok).length} of ${receipts.length} sub-chain receipts agree (signed request to ${c.auditorApi})`);
+  step(`                   packets signed by ${signers}`);
 }
 
 function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {
@@ -139,7 +178,7 @@ function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcom
 
 async function main(): Promise<void> {
   const once = process.argv.includes("--once") || process.env.CI === "true";
-  const run: Running = { relayers: [] };
+  const run: Running = { relayers: [], supervisor: new Supervisor((line) => say(line)) };
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string): Promise<void> => {
     stopping ??= (async () => {
@@ -154,16 +193,21 @@ async function main(): Promise<void> {
   try {
     const runDir = freshRunDir();
     say(`CCGP local consortium, run dir ${runDir}`);
-    run.consortium = await setupLocalConsortium({ runDir, log: step });
+    run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true });
     const c = run.consortium;
+    for (const chain of Object.values(c.chains)) run.supervisor.addChain(chain);
     if (relayerRuntimeAvailable()) {
       say("\nrelayers");
       run.relayers = await startRelayers(c, [c.business.a, c.business.b]);
       for (const r of run.relayers) {
         step(`${r.side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
-        void r.exited.then((code) => stopping || say(`relayer of ${r.side.name} exited (${code}); see ${r.logFile}`));
+        run.supervisor.addRelayer(c, r);
       }
     }
+    const control = await run.supervisor.serve();
+    const pointer = pointTo(c, run.supervisor, control);
+    run.supervisor.onChange = () => void pointTo(c, run.supervisor, control);
+    step(`pointer for npx ccgp: ${pointer}`);
     const outcome = await scenario(c, run.relayers);
     printWhereToLook(c, run.relayers, outcome);
     if (c.auditorApi !== null) run.console = await startLocalConsole(c, step, outcome.txId);
@@ -177,7 +221,7 @@ async function main(): Promise<void> {
     await shutdown(process.env.CI === "true" ? "CI" : "--once");
     process.exit(0);
   }
-  say("\nrunning; Ctrl-C stops everything started above");
+  say("\nrunning; Ctrl-C stops everything started above. In another terminal: npx ccgp tx list (docs/cli.md)");
   // Keeps the process alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }

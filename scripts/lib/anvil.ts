@@ -64,6 +64,8 @@ export interface LocalChain {
   url: string;
   port: number;
   process: ChildProcess;
+  /** What it was started with, the port included: `startAnvil(chain.options)` starts it again on the same port. */
+  options: AnvilOptions;
   /** The node's HOME, where anvil moves old block states; removed when the node exits. */
   home: string;
   stop(): Promise<void>;
@@ -77,8 +79,10 @@ export interface AnvilOptions {
   blockTime?: number;
   /** With `blockTime`: mine each transaction at once too (anvil `--mixed-mining`), so blocks keep coming between transactions. */
   mixedMining?: boolean;
-  /** Where anvil keeps its state between runs (`--state`); in memory when omitted. */
+  /** Where anvil keeps its state between runs (`--state`: loaded at start, written on exit); in memory when omitted. */
   statePath?: string;
+  /** With `statePath`: also write the state every this many seconds (anvil `--state-interval`), for a node killed hard. */
+  stateInterval?: number;
   /**
    * Keep the states of only this many recent blocks, in memory (anvil `--prune-history`): older ones are dropped,
    * not written to disk. Without it anvil writes each old block's state to disk: slower mining, and it filled this
@@ -112,6 +116,12 @@ async function answers(url: string, chainId: number): Promise<boolean> {
   }
 }
 
+/** Resolves with a child's exit code (or signal name) when it ends; at once if it has already ended. */
+export function exitOf(child: ChildProcess): Promise<number | string> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode ?? "unknown");
+  return new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
+}
+
 /** Starts a real anvil node on 127.0.0.1 and waits until it answers JSON-RPC. */
 export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
@@ -119,6 +129,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
   if (opts.blockTime && opts.mixedMining) args.push("--mixed-mining");
   if (opts.statePath) args.push("--state", opts.statePath);
+  if (opts.statePath && opts.stateInterval) args.push("--state-interval", String(opts.stateInterval));
   if (opts.keptStates !== undefined) args.push("--prune-history", String(opts.keptStates));
   // anvil moves old block states to disk under $HOME/.foundry/anvil/tmp and leaves them there when it is stopped:
   // gigabytes per benchmark run, which filled this machine's disk. Each node gets a HOME of its own, removed on exit.
@@ -143,5 +154,5 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
     child.kill("SIGTERM");
     await exited;
   };
-  return { name: opts.name, chainId: opts.chainId, url, port, process: child, home, stop };
+  return { name: opts.name, chainId: opts.chainId, url, port, process: child, options: { ...opts, port }, home, stop };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { id, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
-import { startAnvil, freePort, type LocalChain } from "./anvil";
+import { exitOf, startAnvil, freePort, type AnvilOptions, type LocalChain } from "./anvil";
 import { parseConsortium } from "./consortium-config";
 import { deployGovernance, DeployError, type GovernanceContracts, type Log } from "./deploy-governance";
 import { createLocalKeys, fund, localProvider, LOCAL_SCRYPT_N, type LocalKey } from "./local/accounts";
@@ -61,6 +61,12 @@ export interface LocalConsortiumOptions {
   pipeRatePerMinute?: number;
   /** The relayers' own per-pipe and per-app limit, packets per second; default 1,000. */
   relayerRatePerSecond?: number;
+  /**
+   * Keep each chain's state in `<runDir>/state/chain-<name>.json` (anvil `--state`, written on exit and every
+   * `chainStateInterval` seconds), so a chain stopped and started again (`ccgp local restart`) keeps its state.
+   * Default false: in memory only.
+   */
+  persistChains?: boolean;
   /** Relayer log level written into the configs; default info. */
   relayerLogLevel?: string;
   /** How often the relayers poll their chains and look for due work; default 200 ms. */
@@ -87,6 +93,10 @@ export interface ChainInfo {
   port: number;
   /** The anvil process. */
   pid: number;
+  /** What it was started with (port and state file included), to start it again. */
+  options: AnvilOptions;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
   stop(): Promise<void>;
 }
 
@@ -179,14 +189,16 @@ interface Run {
   signer(name: KeyName, chain: "governance" | SideKey): Signer;
 }
 
-async function startChains(blockTime: number, log: Log): Promise<Run["chains"]> {
+async function startChains(blockTime: number, log: Log, stateDir?: string): Promise<Run["chains"]> {
   // 256 recent states are more than any read of the relayers, the CLI and the auditor goes back (they read the head,
   // or a few blocks under it); older states are dropped instead of written to disk.
   const mixed = { blockTime: blockTime || undefined, mixedMining: blockTime > 0, keptStates: 256 };
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  const persist = (name: string) => (stateDir ? { statePath: join(stateDir, `chain-${name}.json`), stateInterval: 10 } : {});
   const started = await Promise.allSettled([
-    startAnvil({ name: "governance", chainId: GOVERNANCE_CHAIN_ID, ...mixed }),
-    startAnvil({ name: "sub-a", chainId: SUBCHAIN_A_CHAIN_ID, ...mixed }),
-    startAnvil({ name: "sub-b", chainId: SUBCHAIN_B_CHAIN_ID, ...mixed }),
+    startAnvil({ name: "governance", chainId: GOVERNANCE_CHAIN_ID, ...mixed, ...persist("governance") }),
+    startAnvil({ name: "sub-a", chainId: SUBCHAIN_A_CHAIN_ID, ...mixed, ...persist("sub-a") }),
+    startAnvil({ name: "sub-b", chainId: SUBCHAIN_B_CHAIN_ID, ...mixed, ...persist("sub-b") }),
   ]);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
@@ -216,8 +228,9 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     relayerPollIntervalMs: options.relayerPollIntervalMs ?? 200,
     scryptN: options.scryptN ?? LOCAL_SCRYPT_N,
     auditorApi: options.auditorApi ?? true,
+    persistChains: options.persistChains ?? false,
   };
-  const chains = await startChains(opts.blockTime, log);
+  const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
   const stop = async () => {
     await Promise.all(services.splice(0).map((s) => s.stop()));
@@ -284,7 +297,16 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   for (const side of [a, b]) writeSideConfig(run, governance, side, [attester.url]);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
 
-  const info = (c: LocalChain): ChainInfo => ({ name: c.name, url: c.url, chainId: c.chainId, port: c.port, pid: c.process.pid!, stop: c.stop });
+  const info = (c: LocalChain): ChainInfo => ({
+    name: c.name,
+    url: c.url,
+    chainId: c.chainId,
+    port: c.port,
+    pid: c.process.pid!,
+    options: c.options,
+    exited: exitOf(c.process),
+    stop: c.stop,
+  });
   const consortium: LocalConsortium = {
     runDir: run.dir,
     passwordEnv: KEYSTORE_PASSWORD_ENV,

@@ -117,6 +117,13 @@ export function plain(value: unknown, param: RawParam): unknown {
   return typeof value === "bigint" && bits !== undefined && Number(bits) <= 48 ? Number(value) : value;
 }
 
+/** The topic of a governance event by name (`TxOpened`); throws on a name no governance ABI declares. */
+export function eventTopic(name: string): string {
+  const fragment = table().iface.getEvent(name);
+  if (!fragment) throw new Error(`no governance event named ${name}`);
+  return fragment.topicHash;
+}
+
 export interface DecodedLog {
   name: string;
   address: string;

@@ -12,6 +12,7 @@ import type { ChainRegistry, CreditScore, Membership, PipeRegistry, ServiceRegis
 import { ARTIFACT, connect } from "./artifacts";
 import { failed, usage } from "./errors";
 import { Output, type Io } from "./output";
+import { readPointer, type LocalPointer } from "./pointer";
 
 export interface CommonOptions {
   rpc?: string;
@@ -74,10 +75,15 @@ export interface Chain {
   url: string;
 }
 
-/** Connects to the governance chain named by `--rpc` (or `flag`) or CCGP_GOVERNANCE_RPC. */
+/** The running `npm start` consortium, when neither `--rpc` nor CCGP_GOVERNANCE_RPC names a chain. */
+export function localRun(opts: CommonOptions, env: NodeJS.ProcessEnv): LocalPointer | undefined {
+  return opts.rpc ?? env.CCGP_GOVERNANCE_RPC ? undefined : readPointer(env);
+}
+
+/** Connects to the governance chain named by `--rpc` (or `flag`), CCGP_GOVERNANCE_RPC, or the running `npm start`. */
 export async function openChain(opts: CommonOptions, env: NodeJS.ProcessEnv, flag = "--rpc"): Promise<Chain> {
-  const url = opts.rpc ?? env.CCGP_GOVERNANCE_RPC;
-  if (!url) throw usage(flag, "no governance chain RPC: give --rpc <url> or set CCGP_GOVERNANCE_RPC");
+  const url = opts.rpc ?? env.CCGP_GOVERNANCE_RPC ?? readPointer(env)?.rpc;
+  if (!url) throw usage(flag, "no governance chain RPC: give --rpc <url>, set CCGP_GOVERNANCE_RPC, or run npm start (the CLI then finds it)");
   const chainId = await chainIdOf(url, flag);
   // A static network: ethers would otherwise re-ask the chain id before every call and retry forever when down.
   // No response cache: a cached eth_getTransactionCount gives two quick transactions the same nonce.
@@ -88,7 +94,7 @@ export async function openChain(opts: CommonOptions, env: NodeJS.ProcessEnv, fla
 
 /** Where the record of `chainId` is: the file itself, or `<network>-<chainId>.json` in a folder (the only one). */
 export function recordFile(opts: CommonOptions, env: NodeJS.ProcessEnv, chainId: number): string {
-  const given = opts.deployments ?? env.CCGP_DEPLOYMENTS ?? ".deployments";
+  const given = opts.deployments ?? env.CCGP_DEPLOYMENTS ?? localRun(opts, env)?.deployments ?? ".deployments";
   const path = resolve(given);
   if (!existsSync(path)) throw usage("--deployments", `${given} does not exist: run ccgp deploy first, or name the record file`);
   if (!statSync(path).isDirectory()) return path;
@@ -147,8 +153,14 @@ export async function openKeystore(
   passwordVars: string[],
 ): Promise<Wallet> {
   if (!file) throw usage(flag, `this command signs: give ${flag} <file> (an encrypted keystore; password in ${passwordVars.join(" or ")})`);
+  // With `npm start` running, a key of the run may be named as in its keys folder: --keystore genesis-1-governor.
+  const run = readPointer(env);
+  const named = run && !existsSync(file) ? join(run.keys, `${file.replace(/\.json$/, "")}.json`) : undefined;
+  if (named && existsSync(named)) file = named;
   const variable = passwordVars.find((v) => env[v] !== undefined && env[v] !== "");
-  if (!variable) throw usage(passwordVars[0]!, `not set: it must hold the password of ${file} (${flag})`);
+  const local = run?.localPassword !== undefined && resolve(file).startsWith(resolve(run.keys)) ? run.localPassword : undefined;
+  if (!variable && local === undefined) throw usage(passwordVars[0]!, `not set: it must hold the password of ${file} (${flag})`);
+  const password = variable ? env[variable]! : local!;
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -156,11 +168,11 @@ export async function openKeystore(
     throw usage(flag, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    const account = await decryptKeystoreJson(text, env[variable]!);
+    const account = await decryptKeystoreJson(text, password);
     return new Wallet(account.privateKey);
   } catch (err) {
     if (isError(err, "INVALID_ARGUMENT") && err.argument === "password")
-      throw usage(flag, `wrong password for ${file} (from ${variable})`);
+      throw usage(flag, `wrong password for ${file} (from ${variable ?? "the local run's default"})`);
     throw usage(flag, `${file} is not a usable keystore: ${(err as Error).message}`);
   }
 }

@@ -6,17 +6,21 @@
 import type { Command } from "commander";
 import type { BaseContract } from "ethers";
 import { session, withCommon, type CommonOptions, type ContractKey, type Env, type Session } from "./context";
-import { enumName, enumValue, PROPOSAL_STATE } from "./enums";
+import { enumName, PROPOSAL_STATE } from "./enums";
 import { usage } from "./errors";
-import { table, when } from "./output";
-import { jsonOf, positiveArg, uint64Arg } from "./parse";
+import { when } from "./output";
+import { runList, type ListKind } from "./list";
+import { fieldFilter, withListing, type ListOptions } from "./listing";
+import { eventsNamed } from "./names";
+import { jsonOf, positiveArg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
 const popcount = (x: bigint): number => x.toString(2).replace(/0/g, "").length;
 const FOR_MASK = (1n << 127n) - 1n; // seats for: bits [0,127); bit 127 marks creation; against: bits [128,255)
 
-async function vote(id: bigint, opts: CommonOptions & { against?: boolean }, ctx: Env): Promise<void> {
+async function vote(given: bigint | "latest", opts: CommonOptions & { against?: boolean }, ctx: Env): Promise<void> {
   const s = await session(opts, ctx, true);
+  const id = await resolveId(s, given);
   const support = opts.against !== true;
   const sent = await submit(s.out, `vote ${support ? "for" : "against"} proposal ${id}`, () => s.gov.voting.vote(id, support));
   const ev = eventOf(sent, "VoteCast");
@@ -31,8 +35,9 @@ async function vote(id: bigint, opts: CommonOptions & { against?: boolean }, ctx
   });
 }
 
-async function execute(id: bigint, opts: CommonOptions, ctx: Env): Promise<void> {
+async function execute(given: bigint | "latest", opts: CommonOptions, ctx: Env): Promise<void> {
   const s = await session(opts, ctx, true);
+  const id = await resolveId(s, given);
   const sent = await submit(s.out, `execute proposal ${id}`, () => s.gov.voting.execute(id));
   const effects = sent.events.filter((e) => e.name !== "ProposalExecuted");
   s.out.result([`proposal ${id} executed`, ...effects.map((e) => `  ${e.text}`)], {
@@ -81,78 +86,112 @@ async function propose(opts: ProposeOptions, ctx: Env): Promise<void> {
   });
 }
 
-/** The ProposalCreated descriptions, read in block ranges (RPC nodes limit eth_getLogs). */
-async function descriptions(s: Session, fromBlock: number, range: number): Promise<Map<bigint, string>> {
-  const latest = await s.chain.provider.getBlockNumber();
-  const found = new Map<bigint, string>();
-  for (let from = fromBlock; from <= latest; from += range) {
-    const logs = await s.gov.voting.queryFilter(s.gov.voting.filters.ProposalCreated(), from, Math.min(from + range - 1, latest));
-    for (const log of logs) found.set(log.args.id, log.args.description);
-  }
-  return found;
+const RULES: Record<string, (bps: number) => string> = {
+  UnanimousGenesis: () => "unanimous",
+  GenesisMajority: (bps) => `majority >${bps / 100}%`,
+  Weighted: (bps) => `weight >${bps / 100}%`,
+};
+
+/** Proposals as a list kind (`ccgp proposals`, `ccgp list proposals`): state now, votes that count, rule, time left. */
+export const PROPOSALS: ListKind = {
+  name: "proposals",
+  description: "proposals: state (evaluated now), votes for/against of the genesis seats, rule, decoded action, deadline",
+  filters: [
+    fieldFilter("--state <states>", "Active, Passed, Rejected, Expired, Canceled, Executed", "state"),
+    fieldFilter("--proposer <addresses>", "proposer address", "proposer"),
+    fieldFilter("--function <names>", "the action's function name, e.g. suspendInstitution", "function"),
+  ],
+  columns: [
+    ["id", (r) => String(r.id)],
+    ["state", (r) => String(r.state)],
+    ["for/against", (r) => `${r.votesFor as number}/${r.votesAgainst as number} of ${r.seats as number}`],
+    ["rule", (r) => String(r.ruleText)],
+    ["action", (r) => String(r.action)],
+    ["deadline", (r) => String(r.deadlineText)],
+    ["description", (r) => String(r.description)],
+  ],
+  load: async (s, _names, opts, now) => {
+    const v = s.gov.voting;
+    const count = Number(await read("proposalCount", () => v.proposalCount()));
+    const targets = new Map<string, ContractKey>();
+    for (const key of TARGETS) if (s.record[key]) targets.set(s.record[key]!.toLowerCase(), key);
+    const created = await eventsNamed(s, s.record.voting!, ["ProposalCreated"], opts);
+    const texts = new Map(created.map((e) => [String(e.args.id), e.args.description as string]));
+    const seats = await s.gov.membership.activeSeats();
+    const [totalWeight] = await Promise.all([s.gov.membership.weightOf(seats)]);
+    return Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const id = BigInt(i + 1);
+        const [p, state] = await Promise.all([v.proposal(id), v.state(id)]);
+        const key = targets.get(p.target.toLowerCase());
+        let action = `${p.target} ${p.selector}`;
+        let fn = p.selector;
+        if (key) {
+          const parsed = contractOf(s, key).interface.parseTransaction({ data: p.data });
+          if (parsed) fn = parsed.name;
+          action = parsed ? `${key}.${parsed.name}(${parsed.args.map(String).join(", ")})` : `${key} ${p.selector}`;
+        }
+        const forSeats = p.ballots & FOR_MASK & seats;
+        const againstSeats = (p.ballots >> 128n) & seats;
+        const rule = enumName("IVotingTickets.RuleKind", p.rule);
+        const weighted = rule === "Weighted";
+        const stateName = enumName(PROPOSAL_STATE, state);
+        return {
+          id: Number(id),
+          state: stateName,
+          action,
+          function: fn,
+          target: key ?? p.target,
+          proposer: p.proposer,
+          votesFor: popcount(forSeats),
+          votesAgainst: popcount(againstSeats),
+          seats: popcount(seats),
+          ...(weighted ? { weightFor: Number(await s.gov.membership.weightOf(forSeats)), totalWeight: Number(totalWeight) } : {}),
+          rule,
+          thresholdBps: Number(p.thresholdBps),
+          ruleText: (RULES[rule] ?? (() => rule))(Number(p.thresholdBps)),
+          deadline: Number(p.deadline),
+          deadlineText: stateName === "Active" || stateName === "Passed" ? when(p.deadline, now) : new Date(Number(p.deadline) * 1000).toISOString().replace(".000Z", "Z"),
+          description: texts.get(String(id)) ?? "",
+        };
+      }),
+    );
+  },
+};
+
+/** `latest` (the newest proposal) or a number. */
+export function proposalIdArg(value: string): bigint | "latest" {
+  return value === "latest" ? "latest" : positiveArg(value);
 }
 
-interface ListOptions extends CommonOptions {
-  state?: string;
-  fromBlock: bigint;
-  logRange: bigint;
+async function resolveId(s: Session, id: bigint | "latest"): Promise<bigint> {
+  if (id !== "latest") return id;
+  const count = await read("proposalCount", () => s.gov.voting.proposalCount());
+  if (count === 0n) throw usage("<id>", "there is no proposal yet");
+  return count;
 }
 
-async function proposals(opts: ListOptions, ctx: Env): Promise<void> {
-  const wanted = opts.state?.split(",").map((name) => {
-    const v = enumValue(PROPOSAL_STATE, name.trim());
-    if (v === undefined || v === 0) throw usage("--state", `expected states among Active, Passed, Rejected, Expired, Canceled, Executed (got "${name}")`);
-    return v;
-  });
-  const s = await session(opts, ctx);
-  const v = s.gov.voting;
-  const count = Number(await read("proposalCount", () => v.proposalCount()));
-  const names = new Map<string, ContractKey>();
-  for (const key of TARGETS) if (s.record[key]) names.set(s.record[key]!.toLowerCase(), key);
-  const texts = await descriptions(s, Number(opts.fromBlock), Number(opts.logRange));
-  const now = BigInt((await s.chain.provider.getBlock("latest"))!.timestamp);
-  const all = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const id = BigInt(i + 1);
-      const [p, state] = await Promise.all([v.proposal(id), v.state(id)]);
-      const key = names.get(p.target.toLowerCase());
-      let action = `${p.target} ${p.selector}`;
-      if (key) {
-        const parsed = contractOf(s, key).interface.parseTransaction({ data: p.data });
-        action = parsed ? `${key}.${parsed.name}(${parsed.args.map(String).join(", ")})` : `${key} ${p.selector}`;
-      }
-      return {
-        id,
-        state: enumName(PROPOSAL_STATE, state),
-        stateValue: Number(state),
-        action,
-        proposer: p.proposer,
-        deadline: p.deadline,
-        votesFor: popcount(p.ballots & FOR_MASK),
-        votesAgainst: popcount(p.ballots >> 128n),
-        rule: enumName("IVotingTickets.RuleKind", p.rule),
-        description: texts.get(id) ?? "",
-      };
-    }),
-  );
-  const shown = wanted ? all.filter((p) => wanted.includes(p.stateValue)) : all;
-  const rows = shown.map((p) => [String(p.id), p.state, `${p.votesFor}/${p.votesAgainst}`, p.action, when(p.deadline, now), p.description]);
-  s.out.result(
-    shown.length === 0 ? ["no proposals"] : table([["id", "state", "for/against", "action", "deadline", "description"], ...rows]),
-    { proposals: shown.map(({ stateValue: _s, ...p }) => p) },
-  );
+async function cancel(given: bigint | "latest", opts: CommonOptions, ctx: Env): Promise<void> {
+  const s = await session(opts, ctx, true);
+  const id = await resolveId(s, given);
+  const sent = await submit(s.out, `cancel proposal ${id}`, () => s.gov.voting.cancel(id));
+  s.out.result([`proposal ${id} canceled`], { proposalId: id, state: "Canceled", tx: sent.receipt.hash });
 }
 
 export function addGovernanceCommands(root: Command, ctx: Env): void {
+  const idHelp = "proposal id, or latest (the newest proposal)";
   withCommon(
     root
       .command("vote")
       .description("cast the signer's institution's vote on a proposal (for, unless --against)")
-      .argument("<id>", "proposal id", positiveArg)
+      .argument("<id>", idHelp, proposalIdArg)
       .option("--against", "vote against"),
-  ).action((id: bigint, opts: CommonOptions & { against?: boolean }) => vote(id, opts, ctx));
-  withCommon(root.command("execute").description("execute a passed proposal (anyone may)").argument("<id>", "proposal id", positiveArg)).action(
-    (id: bigint, opts: CommonOptions) => execute(id, opts, ctx),
+  ).action((id: bigint | "latest", opts: CommonOptions & { against?: boolean }) => vote(id, opts, ctx));
+  withCommon(root.command("execute").description("execute a passed proposal (anyone may)").argument("<id>", idHelp, proposalIdArg)).action(
+    (id: bigint | "latest", opts: CommonOptions) => execute(id, opts, ctx),
+  );
+  withCommon(root.command("cancel").description("cancel a proposal (its proposer only)").argument("<id>", idHelp, proposalIdArg)).action(
+    (id: bigint | "latest", opts: CommonOptions) => cancel(id, opts, ctx),
   );
   withCommon(
     root
@@ -163,12 +202,7 @@ export function addGovernanceCommands(root: Command, ctx: Env): void {
       .option("--args <json>", "the arguments as a JSON array", "[]")
       .option("--description <text>", "why", ""),
   ).action((opts: ProposeOptions) => propose(opts, ctx));
-  withCommon(
-    root
-      .command("proposals")
-      .description("list proposals with their state, votes, action and deadline")
-      .option("--state <states>", "only these states, comma-separated (e.g. Active,Passed)")
-      .option("--from-block <n>", "first block to read descriptions from", uint64Arg, 0n)
-      .option("--log-range <n>", "blocks per eth_getLogs call", positiveArg, 10_000n),
-  ).action((opts: ListOptions) => proposals(opts, ctx));
+  withCommon(withListing(root.command("proposals").description(PROPOSALS.description), PROPOSALS.filters)).action((opts: ListOptions & CommonOptions) =>
+    runList(PROPOSALS, opts, ctx),
+  );
 }

@@ -5,10 +5,10 @@
 import type { Command } from "commander";
 import { id as keccakId, toUtf8Bytes } from "ethers";
 import { session, withCommon, type CommonOptions, type Env } from "./context";
-import { enumName } from "./enums";
 import { usage } from "./errors";
-import { table } from "./output";
 import { consentDeadline, membershipDomain, signAccountConsent } from "../governance/consent";
+import { LIST_KINDS, runList } from "./list";
+import { withListing, type ListOptions } from "./listing";
 import { addressArg, choiceArg, hexDataArg, jsonOf, uint32Arg, uint64Arg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
@@ -84,27 +84,6 @@ async function account(opts: AccountOptions, ctx: Env): Promise<void> {
   });
 }
 
-async function list(opts: CommonOptions, ctx: Env): Promise<void> {
-  const s = await session(opts, ctx);
-  const m = s.gov.membership;
-  const count = Number(await read("institutionCount", () => m.institutionCount()));
-  const rows = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const [inst, did] = await Promise.all([m.institution(i + 1), m.didOf(i + 1)]);
-      return {
-        id: i + 1,
-        did,
-        kind: enumName("IMembership.InstitutionKind", inst.kind),
-        status: enumName("IMembership.InstitutionStatus", inst.status),
-        name: inst.name,
-        admin: inst.admin,
-        weight: Number(inst.weight),
-      };
-    }),
-  );
-  s.out.result(table([["id", "did", "kind", "status", "name"], ...rows.map((r) => [String(r.id), r.did || "-", r.kind, r.status, r.name])]), { institutions: rows });
-}
-
 export function addMemberCommands(root: Command, ctx: Env): void {
   const member = root.command("member").description("institutions and accounts: join applications, account requests");
   withCommon(
@@ -133,5 +112,8 @@ export function addMemberCommands(root: Command, ctx: Env): void {
       .requiredOption("--institution <id>", "institution number", uint32Arg)
       .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, choiceArg(ROLES)),
   ).action((opts: ConsentOptions) => consent(opts, ctx));
-  withCommon(member.command("list").description("list the institutions")).action((opts: CommonOptions) => list(opts, ctx));
+  const institutions = LIST_KINDS.find((k) => k.name === "institutions")!;
+  withCommon(withListing(member.command("list").description("list the institutions (as ccgp list institutions)"), institutions.filters)).action(
+    (opts: ListOptions & CommonOptions) => runList(institutions, opts, ctx),
+  );
 }

@@ -12,6 +12,8 @@ import { decodeLog, type DecodedLog } from "./abi";
 import { session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { enumName, TX_STATE } from "./enums";
 import { CliError, CliErrorCode, usage } from "./errors";
+import { LIST_KINDS, runList } from "./list";
+import { withListing, type ListOptions } from "./listing";
 import { table, when } from "./output";
 import { bytes32Arg, positiveArg, uint64Arg } from "./parse";
 import { read, submit } from "./submit";
@@ -185,6 +187,10 @@ export function addTxCommands(root: Command, ctx: Env): void {
       .option("--log-range <n>", "blocks per eth_getLogs call", positiveArg, 10_000n);
   withCommon(scanning(tx.command("show").description("a transaction: state, steps, results, endorsements, compensations, manual resolution").argument("<txId>", "transaction id", bytes32Arg))).action(
     (txId: string, opts: ScanOptions) => show(txId, opts, ctx),
+  );
+  const transactions = LIST_KINDS.find((k) => k.name === "transactions")!;
+  withCommon(withListing(tx.command("list").description("list transactions, newest first (as ccgp list transactions)"), transactions.filters)).action(
+    (opts: ListOptions & CommonOptions) => runList(transactions, opts, ctx),
   );
   withCommon(
     scanning(tx.command("pending").description("transactions under way, failed, waiting for a governor, or past their deadline")).option(
