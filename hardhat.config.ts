@@ -1,7 +1,6 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
-import "./scripts/tasks/governance";
 
 // The compiler comes from the npm `solc` package: this machine cannot download compiler builds.
 const SOLC_VERSION = "0.8.28";

@@ -1,13 +1,17 @@
 /**
  * Runs one relayer as a process: `ts-node relayer/src/main.ts --config <file>` (or `$CCGP_CONFIG`). A config that is
- * wrong is refused at start naming each bad field (exit 2); SIGINT and SIGTERM stop it cleanly through an
+ * wrong is refused at start naming each bad field (exit 2), and so is a keystore it names that cannot be opened (its
+ * password variable unset, a wrong password, no such file); SIGINT and SIGTERM stop it cleanly through an
  * AbortController (exit 0); a failure to start exits 1. `kill -9` loses nothing: the state is in the store.
  */
 import { Command } from "commander";
 import { loadConfig } from "./config";
 import { ConfigError } from "./config/load";
 import { CcgpError } from "./errors";
-import { createLogger } from "./log";
+import { createLogger, errorLine } from "./log";
+
+/** Start-up failures that are the config's (or its environment's) fault: exit 2, as a config the parser refuses. */
+const BAD_CONFIG = new Set(["KEYSTORE_PASSWORD_MISSING", "KEYSTORE_BAD_PASSWORD", "KEYSTORE_NOT_FOUND", "KEYSTORE_INVALID"]);
 import { startRelayer } from "./relayer";
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
@@ -28,7 +32,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     }
     throw error;
   }
-  const logger = createLogger({ level: config.log.level, institutionId: config.institutionId });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
   const controller = new AbortController();
   const onSignal = (name: string) => () => {
     logger.info({ signal: name }, "stopping");
@@ -40,9 +44,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   try {
     relayer = await startRelayer(config, { logger, signal: controller.signal });
   } catch (error) {
-    const detail = error instanceof CcgpError ? error.toJSON() : { message: String(error) };
-    logger.fatal({ err: error, ...detail }, "relayer did not start");
-    return 1;
+    // One line, no stack (the log level debug adds it): what failed, and for a bad config the field to fix.
+    const bad = error instanceof CcgpError && BAD_CONFIG.has(error.code);
+    logger.fatal({ err: error, ...(error instanceof CcgpError ? { code: error.code, details: error.toJSON().details } : {}) }, `relayer did not start: ${errorLine(error)}`);
+    if (bad) process.stderr.write(`${(error as Error).message}\n`);
+    return bad ? 2 : 1;
   }
   await new Promise<void>((resolve) => {
     if (controller.signal.aborted) resolve();
@@ -56,7 +62,7 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(`${errorLine(error)}${process.env.CCGP_DEBUG === "1" && error instanceof Error ? `\n${error.stack}` : ""}\n`);
       process.exit(1);
     },
   );

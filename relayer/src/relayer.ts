@@ -57,7 +57,7 @@ export interface StartOptions {
 }
 
 export async function startRelayer(config: RelayerConfig, options: StartOptions = {}): Promise<RunningRelayer> {
-  const log = options.logger ?? createLogger({ level: config.log.level, institutionId: config.institutionId });
+  const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
   const controller = new AbortController();
   const signal = controller.signal;
   options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
@@ -287,7 +287,8 @@ async function serve(rt: Runtime, failure: () => unknown, mounts?: OpsServerOpti
   const peerAddress = await peer.start();
   const intake = c.intake.enabled ? new AppIntake(rt, c.intake) : undefined;
   const appAddress = await intake?.start();
-  const maxAge = c.runtime.heartbeatSeconds * 3_000 + 10_000;
+  // A peer is stale once one heartbeat is missed: the interval, plus 5 s for its transaction to be mined and seen.
+  const maxAge = c.runtime.heartbeatSeconds * 1_000 + 5_000;
   const peers = (): string[] =>
     rt.view
       .pipesOfService(rt.me.service.id)

@@ -213,14 +213,46 @@ describe("ccgp command line", function () {
     });
 
     it("lists proposals with their state, votes and decoded action", async () => {
-      const list = (await ok(["proposals", ...w.common, "--json"], w.env)).json<{ proposals: { id: string; state: string; action: string; votesFor: number; votesAgainst: number; description: string }[] }>().proposals;
-      expect(list[0]).to.deep.include({ id: "1", state: "Executed", action: "membership.approveJoin(4)", votesFor: 2, votesAgainst: 0 });
+      const list = (await ok(["proposals", ...w.common, "--json"], w.env)).json<{ proposals: { id: number; state: string; action: string; votesFor: number; votesAgainst: number; description: string }[] }>().proposals;
+      expect(list[0]).to.deep.include({ id: 1, state: "Executed", action: "membership.approveJoin(4)", votesFor: 2, votesAgainst: 0, seats: 3, rule: "GenesisMajority", ruleText: "majority >50%" });
       const verifier = list.find((p) => p.action.startsWith("ledger.setVerifier"))!;
       expect(verifier).to.deep.include({ state: "Executed", description: "A's proxy verifies", votesFor: 2 });
       expect(list.filter((p) => p.action.startsWith("services.enableService"))).to.have.length(2);
       const text = await ok(["proposals", "--state", "Executed", ...w.common], w.env);
-      expect(text.stdout.split("\n")[0]).to.match(/^id\s+state\s+for\/against\s+action/);
+      expect(text.stdout.split("\n")[0]).to.match(/^id\s+state\s+for\/against\s+rule\s+action\s+deadline/);
       expect(text.stdout).to.include("ledger.setVerifier(").and.not.include("Active ");
+    });
+  });
+
+  describe("cancel, register node, lists", () => {
+    it("the proposer cancels the newest proposal (latest); another governor may not", async () => {
+      await ok(["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[4]", ...as(w.governors[0]!)], w.env);
+      expectRefusal(await ccgp(["cancel", "latest", ...as(w.governors[1]!)], w.env), "ProposalUnauthorizedCancel(id: ");
+      const canceled = await ok(["cancel", "latest", ...as(w.governors[0]!, "--json")], w.env);
+      expect(canceled.json()).to.deep.include({ state: "Canceled" });
+      const listed = await ok(["list", "proposals", "--state", "canceled", ...w.common, "--json"], w.env);
+      expect(listed.json<{ proposals: { function: string }[] }>().proposals.map((p) => p.function)).to.deep.equal(["setMaxRetries"]);
+    });
+
+    it("registers a governance node of Drug Maker A, which lists it with its kind and status by name", async () => {
+      const key = `0x${"ab".repeat(64)}`;
+      const run = await ok(["register", "node", "--kind", "governance", "--public-key", key, "--host", "node1.example", "--port", "30303", ...as(w.a.operator, "--json")], w.env);
+      expect(run.json()).to.deep.include({ institution: 4, kind: "Governance" });
+      const nodes = await ok(["list", "nodes", "--institution", "Drug Maker A", ...w.common], w.env);
+      expect(nodes.stdout).to.match(/Drug Maker A \(4\) +Governance +node1\.example:30303 +Registered/);
+      const bad = await ccgp(["register", "node", "--kind", "governance", "--public-key", "0x1234", "--host", "h", "--port", "1", ...as(w.a.operator)], w.env);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.include("--public-key");
+    });
+
+    it("lists with filters by name, pages and CSV; a filter that matches nothing says so", async () => {
+      const services = await ok(["list", "services", "--status", "enabled", ...w.common, "--csv"], w.env);
+      const lines = services.stdout.trim().split("\n");
+      expect(lines[0]).to.match(/^serviceId,institution,institutionName,subchain,subchainName,host,port,/);
+      expect(lines.slice(1).map((l) => l.split(",")[2])).to.include("Drug Maker A");
+      expect((await ok(["list", "pipes", "--status", "Closed", ...w.common], w.env)).stdout).to.equal("no pipes\n");
+      const page = await ok(["list", "accounts", "--page-size", "1", ...w.common], w.env);
+      expect(page.stdout).to.match(/page 1 of \d+ \(\d+ accounts\); next: --page 2/);
     });
   });
 
@@ -331,32 +363,32 @@ describe("ccgp command line", function () {
 
   describe("refusals by the contracts exit 1 with the decoded custom error", () => {
     it("a vote on an executed proposal: ProposalNotActive with the state by name", async () => {
-      expectRefusal(await ccgp(["vote", "1", ...as(w.governors[2]!)], w.env), "vote for proposal 1 refused: ProposalNotActive(1, Executed)");
+      expectRefusal(await ccgp(["vote", "1", ...as(w.governors[2]!)], w.env), "vote for proposal 1 refused: ProposalNotActive(id: 1, state: Executed)");
     });
 
     it("a second vote of the same institution: ProposalAlreadyVoted", async () => {
       const proposed = await ok(["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[5]", ...as(w.governors[2]!, "--json")], w.env);
       const id = proposed.json<{ proposalId: string }>().proposalId;
       await ok(["vote", id, "--against", ...as(w.governors[2]!)], w.env);
-      expectRefusal(await ccgp(["vote", id, ...as(w.governors[2]!)], w.env), `ProposalAlreadyVoted(${id}, 3)`);
+      expectRefusal(await ccgp(["vote", id, ...as(w.governors[2]!)], w.env), `ProposalAlreadyVoted(id: ${id}, institution: 3)`);
     });
 
     it("resolving a resolved transaction: LedgerInvalidTransition with the states by name", async () => {
-      expectRefusal(await ccgp(["resolve", txId, "--reason", "again", ...as(w.governors[0]!)], w.env), `LedgerInvalidTransition(${txId}, Resolved, Resolved)`);
+      expectRefusal(await ccgp(["resolve", txId, "--reason", "again", ...as(w.governors[0]!)], w.env), `LedgerInvalidTransition(txId: ${txId}, from: Resolved, to: Resolved)`);
     });
 
     it("authorising an active pipe: PipeInvalidStatus", async () => {
-      expectRefusal(await ccgp(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env), `PipeInvalidStatus(${pipeId}, Active)`);
+      expectRefusal(await ccgp(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env), `PipeInvalidStatus(pipeId: ${pipeId}, status: Active)`);
     });
 
     it("a Membership error raised inside another registry's call: a governor is not an operator", async () => {
       const run = await ccgp(["register", "app", "--id", "G app", "--subchain", w.a.label("chain"), "--key", `0x${"12".repeat(20)}`, "--name", "x", ...as(w.governors[0]!)], w.env);
-      expectRefusal(run, `registerApp refused: AccountRoleMismatch(${w.governors[0]!.address}, Operator, Governor)`);
+      expectRefusal(run, `registerApp refused: AccountRoleMismatch(account: ${w.governors[0]!.address}, expected: Operator, actual: Governor)`);
     });
 
     it("the governance chain registered as a sub-chain: SubchainIsGovernanceChain", async () => {
       const run = await ccgp(["register", "chain", "--id", "loop", "--kind", "evm", "--chain-id", String(GOVERNANCE_CHAIN_ID), "--service", w.a.label("service"), "--gateway", `0x${"cd".repeat(20)}`, "--name", "loop", ...as(w.a.operator)], w.env);
-      expectRefusal(run, `SubchainIsGovernanceChain(${GOVERNANCE_CHAIN_ID})`);
+      expectRefusal(run, `SubchainIsGovernanceChain(chainId: ${GOVERNANCE_CHAIN_ID})`);
     });
 
     it("with --json, the refusal is a JSON document naming the error and its arguments", async () => {

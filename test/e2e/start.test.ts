@@ -10,7 +10,7 @@ import { answers } from "./helpers/consortium";
 function start(args: string[], runsDir: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CCGP_RUNS_DIR: runsDir, CI: "false", TS_NODE_TRANSPILE_ONLY: "true" },
+    env: { ...process.env, CCGP_RUNS_DIR: runsDir, CCGP_CURRENT: join(runsDir, "..", `${runsDir.split("/").pop()}-current.json`), CI: "false", TS_NODE_TRANSPILE_ONLY: "true" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -68,7 +68,8 @@ describe("npm start (scripts/start.ts): the local consortium, its relayers and t
     const code = await run.exited;
     const out = run.output();
     expect(code, out).to.equal(0);
-    expect(out).to.match(/ledger: Confirmed/);
+    expect(out).to.match(/\d+\. ledger +Open -> .*Confirmed in [\d.]+ s/);
+    expect(out, "no raw JSON line, no None state").not.to.match(/ledger: None|^\s*\{"/m);
     expect(out).to.match(/has 1 custody step\(s\) on DrugTraceability\/B/);
     expect(out).to.match(/transaction +0x[0-9a-f]{64}: ledger state Confirmed/);
     expect(out).to.match(/health http:\/\/127\.0\.0\.1:\d+\/health, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);

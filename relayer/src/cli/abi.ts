@@ -48,7 +48,7 @@ export interface DecodedError {
   /** `Name(type,...)`. */
   signature: string;
   args: unknown[];
-  /** `Name(arg, ...)` with enums by name. */
+  /** `Name(argName: value, ...)` with enums by name. */
   text: string;
 }
 
@@ -78,7 +78,7 @@ export function decodeError(data: string): DecodedError {
   }
   const inputs = table().params.get(parsed.fragment.format("sighash"))!;
   const args = inputs.map((p, i) => plain(parsed.args[i], p));
-  const text = `${parsed.name}(${inputs.map((p, i) => show(parsed.args[i], p)).join(", ")})`;
+  const text = `${parsed.name}(${inputs.map((p, i) => `${p.name ? `${p.name}: ` : ""}${show(parsed.args[i], p)}`).join(", ")})`;
   return { name: parsed.name, signature: parsed.signature, args, text };
 }
 

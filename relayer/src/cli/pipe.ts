@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { enumName, PIPE_STATUS } from "./enums";
 import { usage } from "./errors";
+import { DEFAULT_SCAN, named, Names, short } from "./names";
 import { bytes32Arg, idArg, operationsArg, selectorsArg, uint32Arg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
@@ -88,14 +89,16 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
     applicant: record.applicant,
     pausedByGovernance: record.pausedByGovernance,
   };
-  const side = (name: string, x: typeof data.source) =>
-    `  ${name}: institution ${x.institution}, app ${x.app} (key ${x.appKey}), service ${x.service} (signer ${x.signer}), sub-chain ${x.subchain}`;
+  const names = new Names(s, DEFAULT_SCAN);
+  const side = async (name: string, x: typeof data.source) =>
+    `  ${name}: ${await names.institutionLabel(x.institution)}, app ${await names.label(x.app)} (key ${x.appKey}), service ${short(x.service)} (signer ${x.signer}), sub-chain ${await names.label(x.subchain)}`;
+  const contract = await names.of(data.contractName);
   s.out.result(
     [
       `pipe ${pipeId}: ${data.status}${data.pausedByGovernance ? " (paused by a vote)" : ""}, ${ops}`,
-      side("source", data.source),
-      side("target", data.target),
-      `  contract name ${data.contractName}, selectors ${data.selectors.join(", ") || "any (read-only)"}`,
+      await side("source", data.source),
+      await side("target", data.target),
+      `  contract ${named(contract, data.contractName)}, selectors ${data.selectors.join(", ") || "any (read-only)"}`,
       `  limits: ${data.limits.ratePerMinute}/min, ${data.limits.maxPayloadBytes} bytes, ${data.limits.timeoutSeconds} s timeout`,
     ],
     data,

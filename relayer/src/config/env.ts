@@ -24,6 +24,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: "CCGP_TLS_CA", path: ["server", "tls", "ca"], type: "string" },
   { name: "CCGP_STORE_PATH", path: ["store", "path"], type: "string" },
   { name: "CCGP_LOG_LEVEL", path: ["log", "level"], type: "string" },
+  { name: "CCGP_LOG_FORMAT", path: ["log", "format"], type: "string" },
   { name: "CCGP_METRICS_ENABLED", path: ["metrics", "enabled"], type: "bool" },
   { name: "CCGP_METRICS_HOST", path: ["metrics", "host"], type: "string" },
   { name: "CCGP_METRICS_PORT", path: ["metrics", "port"], type: "int" },

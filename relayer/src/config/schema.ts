@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { chainConfigSchema } from "../chains/kinds";
-import { LOG_LEVELS } from "../log";
+import { LOG_FORMATS, LOG_LEVELS } from "../log";
 import { address, chainId, confirmations, envVarName, filePath, host, httpUrl, port } from "./primitives";
 
 /**
@@ -166,7 +166,9 @@ export const configSchema = z.strictObject({
       retries: z.int().min(0).max(10).default(2),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).default({ level: "info" }),
+  log: z
+    .strictObject({ level: z.enum(LOG_LEVELS).default("info"), format: z.enum(LOG_FORMATS).default("auto") })
+    .default({ level: "info", format: "auto" }),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),
