@@ -205,15 +205,21 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
   });
 
   it("Ctrl-C stops everything, a relayer started by hand with the run's config included, and removes the pointer", async () => {
-    const b = pointer().relayers.find((r) => r.slug === "hospital-b")!;
-    process.kill(b.pid, "SIGKILL");
-    await until("the relayer's death line", () => output.includes(`relayer hospital-b (pid ${b.pid}) died`), 20_000);
-    const byHand = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/src/main.ts", "--config", b.config], {
+    const [a, b] = ["drug-maker-a", "hospital-b"].map((slug) => pointer().relayers.find((r) => r.slug === slug)!);
+    const status = async () => (await fetch(a!.health).catch(() => undefined))?.status;
+    await until("A's health with B alive", async () => (await status()) === 200, 60_000);
+    process.kill(b!.pid, "SIGKILL");
+    const killed = Date.now();
+    await until("the relayer's death line", () => output.includes(`relayer hospital-b (pid ${b!.pid}) died`), 20_000);
+    // The local relayers beat every 10 s: A's /health shows its dead peer within one interval (plus 5 s of mining).
+    await until("A's /health to fail", async () => (await status()) === 503, 30_000);
+    expect(Date.now() - killed).to.be.below(10_000 + 5_000 + 3_000);
+    const byHand = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/src/main.ts", "--config", b!.config], {
       cwd: REPO_ROOT,
       env: { ...env, CCGP_KEYSTORE_PASSWORD: "ccgp-local-only" },
       stdio: "ignore",
     });
-    await until("the hand-started relayer to be healthy", async () => (await fetch(b.health).catch(() => undefined))?.status === 200, 120_000);
+    await until("the hand-started relayer to be healthy", async () => (await fetch(b!.health).catch(() => undefined))?.status === 200, 120_000);
     const chains = pointer().chains.map((c) => c.pid);
     start.kill("SIGINT");
     expect(await exited, output).to.equal(0);

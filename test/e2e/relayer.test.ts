@@ -265,6 +265,19 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect(child.stderr).to.contain("config.server.port: expected a number, got string");
   });
 
+  it("refuses to start when its keystore's password variable is not set: exit 2, one line naming it, no stack", async function () {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== w.c.passwordEnv));
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", w.c.business.a.configPath], {
+      cwd: REPO_ROOT,
+      env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+      encoding: "utf8",
+    });
+    expect(child.status, child.stderr).to.equal(2);
+    expect(child.stderr.trim().split("\n")).to.have.length(1);
+    expect(child.stderr).to.match(new RegExp(`passwordEnv: environment variable ${w.c.passwordEnv} is not set`));
+    expect(child.stdout + child.stderr).not.to.match(/\n\s+at /);
+  });
+
   it("serves /health and Prometheus /metrics: packets, ledger writes, lag per chain, peer heartbeats", async function () {
     const { batchId } = await batchOnA(w);
     await untilState(w, await appRequest(batchId), "Confirmed");

@@ -15,15 +15,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       total += chunk.length;
       if (total > limit) {
+        // Not destroyed here: the caller answers 413 first; the answer closes the connection (see sendJson), so the
+        // rest of the body is never read. A chunked body has no length to refuse up front: this is its limit.
+        req.off("data", onData);
+        req.pause();
+        chunks.length = 0;
         reject(new CcgpError("PAYLOAD_TOO_LARGE", `request body exceeds the limit of ${limit} bytes`, { limit }));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
@@ -36,7 +41,10 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  // An answer given before the request's body was read (a refusal of its size, its route, its rate) closes the
+  // connection: reading the rest only to keep the connection alive would take whatever a client chooses to send.
+  const unread = res.req !== undefined && !res.req.complete;
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...(unread ? { connection: "close" } : {}), ...headers });
   res.end(text);
 }
 
