@@ -41,13 +41,14 @@ export const REDACTED_PATHS = [
 /** An error as one line: viem's short message and details once each (not its request body), and the root cause's code. */
 export function errorLine(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const e = err as Error & { shortMessage?: string; details?: string; code?: unknown };
+  const e = err as Error & { shortMessage?: unknown; details?: unknown; code?: unknown };
   const parts: string[] = [];
-  const add = (text: string | undefined) => {
-    const t = text?.trim().replace(/\.$/, "");
+  // Only strings: a CcgpError's `details` is a record, not viem's text.
+  const add = (text: unknown) => {
+    const t = typeof text === "string" ? text.trim().replace(/\.$/, "") : undefined;
     if (t && !parts.some((p) => p.includes(t))) parts.push(t);
   };
-  add(e.shortMessage ?? e.message.split("\n")[0]);
+  add(typeof e.shortMessage === "string" ? e.shortMessage : e.message.split("\n")[0]);
   add(e.details);
   for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
     const code = (c as { code?: unknown }).code;

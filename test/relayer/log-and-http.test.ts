@@ -73,6 +73,8 @@ describe("relayer HTTP bodies and logs", () => {
     expect(errorLine(err)).to.equal("HTTP request failed: fetch failed: ECONNREFUSED");
     const doubled = new HttpRequestError({ url: "http://x", details: "HTTP request failed." });
     expect(errorLine(doubled)).to.equal("HTTP request failed");
+    // The relayer's own errors carry `details` as a record: the message alone.
+    expect(errorLine(new CcgpError("KEYSTORE_PASSWORD_MISSING", "variable X is not set", { variable: "X" }))).to.equal("variable X is not set");
   });
 
   function capture(level: "info" | "debug", repeatWindowMs = 60_000) {
