@@ -234,17 +234,6 @@ describe("ccgp command line", function () {
       expect(listed.json<{ proposals: { function: string }[] }>().proposals.map((p) => p.function)).to.deep.equal(["setMaxRetries"]);
     });
 
-    it("registers a governance node of Drug Maker A, which lists it with its kind and status by name", async () => {
-      const key = `0x${"ab".repeat(64)}`;
-      const run = await ok(["register", "node", "--kind", "governance", "--public-key", key, "--host", "node1.example", "--port", "30303", ...as(w.a.operator, "--json")], w.env);
-      expect(run.json()).to.deep.include({ institution: 4, kind: "Governance" });
-      const nodes = await ok(["list", "nodes", "--institution", "Drug Maker A", ...w.common], w.env);
-      expect(nodes.stdout).to.match(/Drug Maker A \(4\) +Governance +node1\.example:30303 +Registered/);
-      const bad = await ccgp(["register", "node", "--kind", "governance", "--public-key", "0x1234", "--host", "h", "--port", "1", ...as(w.a.operator)], w.env);
-      expect(bad.code).to.equal(2);
-      expect(bad.stderr).to.include("--public-key");
-    });
-
     it("lists with filters by name, pages and CSV; a filter that matches nothing says so", async () => {
       const services = await ok(["list", "services", "--status", "enabled", ...w.common, "--csv"], w.env);
       const lines = services.stdout.trim().split("\n");

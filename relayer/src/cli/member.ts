@@ -10,7 +10,7 @@ import { consentDeadline, membershipDomain, signAccountConsent } from "../govern
 import { LIST_KINDS, runList } from "./list";
 import { withListing, type ListOptions } from "./listing";
 import { addressArg, choiceArg, hexDataArg, jsonOf, uint32Arg, uint64Arg } from "./parse";
-import { eventOf, read, submit } from "./submit";
+import { eventOf, submit } from "./submit";
 
 const KINDS = ["business", "audit"] as const; // InstitutionKind 2 and 3: genesis institutions exist from deployment
 const ROLES = ["governor", "operator", "business", "auditor"] as const; // Role 1..4

@@ -1,11 +1,11 @@
 /**
- * `ccgp register chain|app|service|contract|node`: an operator registers its institution's sub-chain
+ * `ccgp register chain|app|service|contract`: an operator registers its institution's sub-chain
  * (ChainRegistry.registerSubchain), business app and its reserved key (registerApp), collaboration service
  * (ServiceRegistry.registerService, which opens the enabling vote) and business contract versions
- * (ChainRegistry.registerContract, the contract name service) and governance-chain nodes (ServiceRegistry.registerNode).
+ * (ChainRegistry.registerContract, the contract name service).
  */
 import { readFileSync } from "node:fs";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { keystoreAddress } from "../keys/keystore";
 import { certificateFingerprint } from "../server/tls";
 import { session, withCommon, type CommonOptions, type Env } from "./context";
@@ -125,37 +125,6 @@ async function contract(opts: ContractOptions, ctx: Env): Promise<void> {
   });
 }
 
-const NODE_KINDS = ["none", "genesis", "governance", "audit"] as const; // IServiceRegistry.NodeKind
-
-interface NodeOptions extends CommonOptions {
-  kind: number;
-  publicKey: string;
-  host: string;
-  port: number;
-}
-
-/** A node's secp256k1 public key as the registry wants it: 64 bytes, without the 0x04 prefix (the enode id). */
-export function nodeKeyArg(value: string): string {
-  const hex = value.replace(/^enode:\/\//, "").replace(/@.*$/, "").replace(/^0x/i, "");
-  const body = hex.length === 130 && hex.startsWith("04") ? hex.slice(2) : hex;
-  if (!/^[0-9a-fA-F]{128}$/.test(body)) throw new InvalidArgumentError("expected the node's 64-byte public key in hex (an enode id; a 65-byte 0x04 key is accepted)");
-  return `0x${body.toLowerCase()}`;
-}
-
-async function node(opts: NodeOptions, ctx: Env): Promise<void> {
-  if (opts.kind === 0) throw usage("--kind", `expected one of ${NODE_KINDS.slice(1).join(", ")}`);
-  const s = await session(opts, ctx, true);
-  const sent = await submit(s.out, "registerNode", () => s.gov.services.registerNode(opts.kind, opts.publicKey, opts.host, opts.port));
-  const ev = eventOf(sent, "NodeRegistered");
-  s.out.result(
-    [
-      `node ${ev.args.nodeId} (${NODE_KINDS[opts.kind]}) registered at ${opts.host}:${opts.port} for institution ${ev.args.institution}`,
-      `enabling vote: proposal ${ev.args.proposalId} (ccgp vote ${ev.args.proposalId})`,
-    ],
-    { ...ev.args, tx: sent.receipt.hash },
-  );
-}
-
 export function addRegisterCommands(root: Command, ctx: Env): void {
   const register = root.command("register").description("register a sub-chain, app, service or business contract of the signer's institution");
   const idHelp = "(0x + 64 hex digits, or a label hashed with keccak256)";
@@ -201,13 +170,4 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
       .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, idArg)
       .requiredOption("--address <address>", "its address on the sub-chain", addressArg),
   ).action((opts: ContractOptions) => contract(opts, ctx));
-  withCommon(
-    register
-      .command("node")
-      .description("register a governance-chain node of the signer's institution; opens the vote that enables it (ServiceRegistry.registerNode)")
-      .requiredOption("--kind <kind>", "genesis (a validator of a genesis institution), governance (business) or audit", choiceArg(NODE_KINDS))
-      .requiredOption("--public-key <hex>", "the node's public key: its enode id (64 bytes hex)", nodeKeyArg)
-      .requiredOption("--host <host>", "where the node listens (p2p)")
-      .requiredOption("--port <n>", "its p2p port", portArg),
-  ).action((opts: NodeOptions) => node(opts, ctx));
 }
