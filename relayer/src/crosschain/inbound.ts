@@ -19,8 +19,11 @@ import { afterQueuedCalls } from "../chains/evm/rpc";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
 import { isBadInput, notReady, type Refusal } from "./refusal";
 
-/** Refusals that may prove misbehaviour of the source proxy: reported to the ledger, which decides. */
-const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSED", "REPLAY"]);
+/**
+ * Refusals that may prove misbehaviour of the source proxy: reported to the ledger, which decides. A replay is not
+ * among them: its sequence is used, and the ledger never charges a packet whose transaction id or sequence was used.
+ */
+const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSED"]);
 
 export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
   let signed: SignedPacket | undefined;

@@ -139,7 +139,7 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     await refused(toWire(await countersigned(w, await appSigned(w, expired.packet, expired.payload))), 400, "DEADLINE_PASSED", expired.packet.txId);
   });
 
-  it("never runs a packet twice: the same packet is a duplicate, another with its sequence a reported replay", async function () {
+  it("never runs a packet twice: the same packet is a duplicate, another with its sequence a replay (refused, not charged)", async function () {
     const done = await confirmedThroughA();
     const entry = w.relayers.a!.runtime.journal.require(done.txId, "initiator");
     const custody = await custodyLength(w, "b", batchId);
@@ -147,7 +147,9 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     expect(body.result).to.deep.include({ status: "done", success: true });
     const { packet, payload } = await custodyPacket(w, batchId, { sequence: done.sequence });
     await refused(toWire(await countersigned(w, await appSigned(w, packet, payload))), 409, "REPLAY", packet.txId);
-    await until(async () => w.k.ledger.refusalReported(hashPacket(packet)), "the replay report on the ledger");
+    // A used sequence is never refusable on the ledger: nothing is queued to report it, and nothing is reported.
+    expect(w.relayers.b!.runtime.store.getOutbox(`refusal:${hashPacket(packet)}`)).to.equal(null);
+    expect(await w.k.ledger.refusalReported(hashPacket(packet))).to.equal(false);
     expect(await custodyLength(w, "b", batchId)).to.equal(custody);
   });
 
