@@ -72,8 +72,8 @@ describe("ccgp command line", function () {
     it("deploys and bootstraps the governance chain from the consortium file, showing each step", async () => {
       const run = await deploy();
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stderr).to.include("deployed Membership at").and.include("created 3 genesis institution(s)").and.include("installed 18 registry and ledger action rules");
-      expect(run.stdout).to.include("13 step(s) done");
+      expect(run.stderr).to.include("deployed Membership at").and.include("created 3 genesis institution(s)").and.include("installed 19 registry and ledger action rules");
+      expect(run.stdout).to.include("14 step(s) done");
       const c = contracts(w);
       expect(await w.provider.getCode(c.record.ledger!)).to.not.equal("0x");
       expect(c.record.bootstrapped).to.equal(true);
