@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
+import { deployGateway } from "../helpers/attest";
 import { govern } from "../helpers/governance";
 import { OP_READ, OP_WRITE, READ, Refusal, SEL_READ, SEL_WRITE, applyPipe, id, pipeWorld, specOf } from "../helpers/registries";
 
@@ -26,7 +27,7 @@ async function world() {
   const w = await pipeWorld();
   const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
   await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
-  const gateway = await ethers.deployContract("SubchainGateway", [w.stranger.address, 4096]);
+  const gateway = await deployGateway(w.stranger.address, 4096);
   return { ...w, wildcard, gateway };
 }
 
