@@ -14,7 +14,7 @@
  */
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { Side, resultSetHash, type LedgerResult } from "../scripts/lib/ledger-types";
+import { Side, resultSetHash, type LedgerResult } from "../lib/domain/ledger-types";
 import {
   makePacket,
   openTx,

@@ -6,8 +6,8 @@
  *   npx hardhat run scripts/deploy.ts --network localhost
  */
 import hre from "hardhat";
-import { ConfigError, loadConsortium } from "./lib/consortium-config";
-import { deployGovernance } from "./lib/deploy-governance";
+import { ConfigError, loadConsortium } from "../lib/domain/consortium-config";
+import { deployGovernance } from "../lib/deploy/governance";
 import { scriptSigner } from "./lib/signer";
 
 async function main(): Promise<void> {

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import hre from "hardhat";
 import { TransactionLedger__factory } from "../typechain-types";
-import { recordPath } from "./lib/record";
-import { formatReport, reconcile } from "./lib/reconcile";
+import { recordPath } from "../lib/domain/record";
+import { formatReport, reconcile } from "../lib/domain/reconcile";
 
 async function ledgerAddress(): Promise<string> {
   if (process.env.CCGP_LEDGER) return process.env.CCGP_LEDGER;

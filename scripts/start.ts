@@ -7,9 +7,8 @@
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consortium";
-import { relayerRuntimeAvailable, startRelayers, RELAYER_MAIN, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
+import { startRelayers, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
 import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
-import { encodePacket } from "../relayer/src/amdp";
 import { removePointer, writePointer, type LocalPointer } from "../relayer/src/cli/pointer";
 import { Supervisor } from "./lib/local/supervisor";
 import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
@@ -112,11 +111,6 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   const app = await appAccount(c, pipe);
   const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
   named("sign", `the app signed continueCustody through pipe A -> B: tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`);
-  if (relayers.length === 0) {
-    named("not sent", `relayer runtime not available (${RELAYER_MAIN} is missing); the packet would go to http://127.0.0.1:${c.business.a.ports.app}/v1/requests`);
-    step(encodePacket(signed));
-    return { batchId, recordTx: recorded.tx, txId: signed.packet.txId };
-  }
   const source = relayers.find((r) => r.side.key === "a")!;
   const accepted = await postRequest(source.intakeUrl, signed);
   named("post", `Drug Maker A's relayer took it: ${accepted.status}`);
@@ -196,13 +190,11 @@ async function main(): Promise<void> {
     run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true });
     const c = run.consortium;
     for (const chain of Object.values(c.chains)) run.supervisor.addChain(chain);
-    if (relayerRuntimeAvailable()) {
-      say("\nrelayers");
-      run.relayers = await startRelayers(c, [c.business.a, c.business.b]);
-      for (const r of run.relayers) {
-        step(`${r.side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
-        run.supervisor.addRelayer(c, r);
-      }
+    say("\nrelayers");
+    run.relayers = await startRelayers(c, [c.business.a, c.business.b]);
+    for (const r of run.relayers) {
+      step(`${r.side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
+      run.supervisor.addRelayer(c, r);
     }
     const control = await run.supervisor.serve();
     const pointer = pointTo(c, run.supervisor, control);

@@ -13,11 +13,18 @@ import { SubchainGateway__factory, TransactionLedger__factory } from "../../type
 import type { LocalConsortium } from "../../scripts/lib/local-consortium";
 import { sender } from "./senders";
 import { appAccount, newBatch, nextSequence, signCustodyRequest } from "../../scripts/lib/local/scenario";
-import { NO_DEPENDENCY, Side, resultSetHash, type LedgerResult } from "../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 
 const ledgerIface: Interface = TransactionLedger__factory.createInterface();
 const gatewayIface: Interface = SubchainGateway__factory.createInterface();
 const GAS = { open: 1_500_000n, execute: 600_000n, record: 400_000n, endorse: 400_000n } as const;
+
+/** The chain-bound figures the relayer path is compared with. */
+export interface ChainBound {
+  p50: number;
+  p99: number;
+  tps: number;
+}
 
 export interface ChainPath {
   /** Signs the next packet (stage 1 by the app, stage 2 by A's proxy): not timed, the relayer path signs too. */

@@ -21,7 +21,7 @@ library LedgerStates {
 
     /// @dev Row `from` (the state numbers above), bits [16 * from, 16 * from + 16), is the mask of the states allowed
     /// after `from`, written as a literal so that nothing is computed at run time (the states test checks every pair
-    /// against `ALLOWED_TRANSITIONS` in scripts/lib/ledger-types.ts):
+    /// against `ALLOWED_TRANSITIONS` in lib/domain/ledger-types.ts):
     /// None 0x0002 (Open); Open 0x0524 (Executing, Failed, Manual, Expired); Executing 0x0528 (Executed, Failed,
     /// Manual, Expired); Executed 0x0110 (Confirmed, Manual); Failed 0x0140 (Compensating, Manual); Compensating
     /// 0x0180 (Compensated, Manual); Manual 0x0200 (Resolved); Expired 0x0140 (Compensating, Manual); final: 0.

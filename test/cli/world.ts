@@ -13,7 +13,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { countersign, packetDomain, signPacket, type Packet } from "../../relayer/src/amdp";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
-import type { DeploymentRecord } from "../../scripts/lib/record";
+import type { DeploymentRecord } from "../../lib/domain/record";
 import {
   ChainRegistry__factory,
   IDrugTraceability__factory,

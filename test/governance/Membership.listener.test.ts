@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { MembershipListenerMock__factory, Membership__factory, VotingTickets__factory } from "../../typechain-types";
-import { membershipRules } from "../../scripts/lib/rules";
+import { membershipRules } from "../../lib/deploy/rules";
 import { IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../helpers/governance";
 import { enabledService, id } from "../helpers/registries";
 

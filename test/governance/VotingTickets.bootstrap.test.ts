@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { GovernedCounterMock__factory, Membership__factory, VotingTickets__factory } from "../../typechain-types";
-import { RuleKind, majority, membershipRules, unanimous } from "../../scripts/lib/rules";
+import { RuleKind, majority, membershipRules, unanimous } from "../../lib/deploy/rules";
 
 /** A fresh Membership and VotingTickets (with the membership rules), one genesis institution, nothing bootstrapped. */
 async function fresh() {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { getCreateAddress, type Signer } from "ethers";
 import { GovernedCounterMock__factory, VotingTickets__factory } from "../../typechain-types";
-import { RuleKind, majority, unanimous, weighted, type Rule } from "../../scripts/lib/rules";
+import { RuleKind, majority, unanimous, weighted, type Rule } from "../../lib/deploy/rules";
 import { PState, deployConsortium, govern, proposalIdOf } from "../helpers/governance";
 
 /** Small seeded PRNG (mulberry32) so a failing run can be replayed from its seed. */

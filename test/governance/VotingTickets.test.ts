@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { GovernedCounterMock__factory, VotingTickets__factory } from "../../typechain-types";
-import { RuleKind, majority, unanimous, weighted } from "../../scripts/lib/rules";
+import { RuleKind, majority, unanimous, weighted } from "../../lib/deploy/rules";
 import {
   AStatus,
   IStatus,

@@ -3,8 +3,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { Wallet, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { AttesterRegistry, ChainRegistry, CreditScore, LedgerRecovery, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../typechain-types";
-import { parseConsortium } from "../../scripts/lib/consortium-config";
-import { deployGovernance } from "../../scripts/lib/deploy-governance";
+import { parseConsortium } from "../../lib/domain/consortium-config";
+import { deployGovernance } from "../../lib/deploy/governance";
 import { consentDeadline, membershipDomain, signAccountConsent, type AccountConsent } from "../../relayer/src/governance/consent";
 
 /** Mirrors of the Solidity enums, for readable assertions. */

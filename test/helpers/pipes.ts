@@ -10,7 +10,7 @@ import { Wallet, type Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { VerifierKind } from "../../scripts/lib/ledger-types";
+import { VerifierKind } from "../../lib/domain/ledger-types";
 import { Kind, Role, addAccount, govern, joinInstitution, type Consortium } from "./governance";
 import { ChainKind, CONTRACT, applyPipe, enabledService, id, specOf, type PipeSpec } from "./registries";
 

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ethers } from "hardhat";
-import { ConfigError, loadConsortium, parseConsortium } from "../../scripts/lib/consortium-config";
-import { DeployError, deployGovernance } from "../../scripts/lib/deploy-governance";
+import { ConfigError, loadConsortium, parseConsortium } from "../../lib/domain/consortium-config";
+import { DeployError, deployGovernance } from "../../lib/deploy/governance";
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 
 const run = promisify(execFile);

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import { Wallet, encryptKeystoreJson } from "ethers";
-import { loadConsortium } from "../../scripts/lib/consortium-config";
-import { deployGovernance } from "../../scripts/lib/deploy-governance";
+import { loadConsortium } from "../../lib/domain/consortium-config";
+import { deployGovernance } from "../../lib/deploy/governance";
 import { scriptSigner } from "../../scripts/lib/signer";
 
 describe("scripts: the deployer's key from an encrypted keystore", function () {

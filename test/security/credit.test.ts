@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hashPacket } from "../../relayer/src/amdp";
-import { TxState } from "../../scripts/lib/ledger-types";
+import { TxState } from "../../lib/domain/ledger-types";
 import { id } from "../helpers/registries";
 import { newKey } from "../helpers/pipes";
 import {

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
 import { executed, ledgerFixture, openTx, record, result, type World } from "../transactions/fixtures";
 

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
 import { Role, addAccount, govern, proposalIdOf } from "../helpers/governance";
-import { Reason, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { executed, ledgerFixture, newAuditor, newKey, type World } from "../transactions/fixtures";
 
 describe("security: ledger verification (Ronin class: what was removed no longer counts)", () => {

@@ -8,7 +8,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
 import { AccountStatus, InstitutionStatus } from "../../relayer/src/governance/abi";
 import { govern } from "../helpers/governance";
-import { Side, TxState } from "../../scripts/lib/ledger-types";
+import { Side, TxState } from "../../lib/domain/ledger-types";
 import {
   Refusal,
   openTx,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { Reason, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
+import { Reason, Side, TxState, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, govern } from "../helpers/governance";
 import {
   CHAIN_A,

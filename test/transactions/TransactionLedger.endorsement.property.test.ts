@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex, type Hex } from "viem";
-import { TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
 import { Outcome, executed, ledgerFixture, type World } from "./fixtures";
 

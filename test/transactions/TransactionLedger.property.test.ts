@@ -18,7 +18,7 @@ import {
   ZERO_HASH,
   nextResultSetHash,
   type LedgerResult,
-} from "../../scripts/lib/ledger-types";
+} from "../../lib/domain/ledger-types";
 import {
   CHAIN_A,
   CHAIN_B,

@@ -7,11 +7,11 @@ import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { countersign, packetDomain, signPacket } from "../../relayer/src/amdp";
-import { deployGovernance } from "../../scripts/lib/deploy-governance";
-import { loadConsortium } from "../../scripts/lib/consortium-config";
-import { deployLedger } from "../../scripts/lib/deploy-ledger";
-import { Issue, Reason, Side, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
-import { formatReport, openedTransactions, reconcile } from "../../scripts/lib/reconcile";
+import { deployGovernance } from "../../lib/deploy/governance";
+import { loadConsortium } from "../../lib/domain/consortium-config";
+import { deployLedger } from "../../lib/deploy/ledger";
+import { Issue, Reason, Side, TxState, resultSetHash } from "../../lib/domain/ledger-types";
+import { formatReport, openedTransactions, reconcile } from "../../lib/domain/reconcile";
 import { CreditScoreMock__factory, PipeAuthorityMock__factory } from "../../typechain-types";
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 import {
@@ -106,7 +106,7 @@ describe("TransactionLedger: reconciliation", () => {
     await expect(w.ledger.unresolvedAmong(tooMany)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(501, 500);
   });
 
-  it("reports them with what is inconsistent (scripts/lib/reconcile)", async () => {
+  it("reports them with what is inconsistent (lib/domain/reconcile)", async () => {
     const p = await population();
     // Small pages and block ranges: the same report.
     const report = await reconcile(w.ledger, { pageSize: 3, blockRange: 7 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex, type Hex } from "viem";
 import { countersign, hashPacket, signPacket } from "../../relayer/src/amdp";
-import { RefusalKind } from "../../scripts/lib/ledger-types";
+import { RefusalKind } from "../../lib/domain/ledger-types";
 import { flipByte } from "../helpers/amdp";
 import {
   Outcome,

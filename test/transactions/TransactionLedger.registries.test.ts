@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
 import { countersign, hashPacket, signPacket } from "../../relayer/src/amdp";
 import { flipByte } from "../helpers/amdp";
-import { PacketField, RefusalKind, Side, StepProblem, TxState, resultSetHash } from "../../scripts/lib/ledger-types";
+import { PacketField, RefusalKind, Side, StepProblem, TxState, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, addAccount, govern } from "../helpers/governance";
 import { newKey } from "../helpers/pipes";
 import { SEL_READ } from "../helpers/registries";

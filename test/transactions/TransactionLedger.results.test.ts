@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { Reason, Side, TxState, ZERO_HASH, nextResultSetHash, resultSetHash } from "../../scripts/lib/ledger-types";
+import { Reason, Side, TxState, ZERO_HASH, nextResultSetHash, resultSetHash } from "../../lib/domain/ledger-types";
 import {
   CHAIN_A,
   CHAIN_B,

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { keccak256, toHex } from "viem";
-import { ALLOWED_TRANSITIONS, Side, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { ALLOWED_TRANSITIONS, Side, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
 import {
   CHAIN_B,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { Issue, Reason, TxState, VerifierKind, resultSetHash } from "../../scripts/lib/ledger-types";
+import { Issue, Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, addAccount, govern, proposalIdOf } from "../helpers/governance";
 import { Outcome, executed, ledgerFixture, newAuditor, newKey, openTx, record, type World } from "./fixtures";
 

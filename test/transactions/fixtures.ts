@@ -14,8 +14,8 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { type ContractTransactionResponse, type Result, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../relayer/src/amdp";
-import { deployLedger } from "../../scripts/lib/deploy-ledger";
-import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../scripts/lib/ledger-types";
+import { deployLedger } from "../../lib/deploy/ledger";
+import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
 import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../helpers/governance";
@@ -45,7 +45,7 @@ export const Refusal = {
   ServiceDisabled: 8,
   KeyRevoked: 9,
 } as const;
-export { Outcome } from "../../scripts/lib/ledger-types";
+export { Outcome } from "../../lib/domain/ledger-types";
 
 export interface StepInput {
   side: Side;

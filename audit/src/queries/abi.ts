@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { toEventSelector, type Abi, type AbiEvent, type Hex } from "viem";
 import { AuditorError, AuditorErrorCode } from "./errors";
 
-/** The governance contracts, by the keys of `scripts/lib/record.ts` `DeploymentRecord`, with their artifacts. */
+/** The governance contracts, by the keys of `lib/domain/record.ts` `DeploymentRecord`, with their artifacts. */
 export const GOVERNANCE_CONTRACTS = {
   membership: "governance/Membership.sol/Membership",
   voting: "governance/VotingTickets.sol/VotingTickets",

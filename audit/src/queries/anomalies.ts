@@ -4,7 +4,7 @@
  * "Now" is the block time of the index's checkpoint unless given, so the answer only depends on the index.
  */
 import type { Address, Hex } from "viem";
-import { TxState } from "../../../scripts/lib/ledger-types";
+import { TxState } from "../../../lib/domain/ledger-types";
 import { badInput } from "./errors";
 import { bitsOf, reasonName, stateName } from "./names";
 import type { IndexStore } from "./store";

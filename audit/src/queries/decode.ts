@@ -4,7 +4,7 @@
  */
 import { decodeEventLog, getAddress, type Abi, type AbiEvent, type Address, type Hex } from "viem";
 import type { ChainLog } from "../../../relayer/src/chains/types";
-import { TxState } from "../../../scripts/lib/ledger-types";
+import { TxState } from "../../../lib/domain/ledger-types";
 import { eventsByTopic, type ContractKey } from "./abi";
 import type { EventRow, JsonValue } from "./types";
 

@@ -3,7 +3,7 @@
  * time, unix seconds, inclusive). Every filter is a SQL parameter on an indexed column.
  */
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import type { TxState } from "../../../scripts/lib/ledger-types";
+import type { TxState } from "../../../lib/domain/ledger-types";
 import { badInput } from "./errors";
 import { EVENT_SELECT, type EventDbRow, type IndexStore } from "./store";
 import { summaryOf, type TxRow, type TxSummary } from "./trace";

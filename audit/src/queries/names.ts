@@ -1,5 +1,5 @@
 /** Readable names of the ledger's and the credit contract's enums, and parsing them back from options. */
-import { Outcome, Reason, RefusalKind, TxState } from "../../../scripts/lib/ledger-types";
+import { Outcome, Reason, RefusalKind, TxState } from "../../../lib/domain/ledger-types";
 import { badInput } from "./errors";
 
 export { Outcome };

@@ -3,7 +3,7 @@
  * SQLite transaction that stores it; after a reorg the rows it touched are rebuilt from the events that remain.
  */
 import type Database from "better-sqlite3";
-import { TxState } from "../../../scripts/lib/ledger-types";
+import { TxState } from "../../../lib/domain/ledger-types";
 import type { EventRow, JsonValue } from "./types";
 
 const num = (v: JsonValue | undefined): number => Number(v);

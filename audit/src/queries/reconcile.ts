@@ -1,7 +1,7 @@
 /**
  * The reconciliation report: every transaction whose final state disagrees between the ledger and the
  * sub-chains, plus the ledger's own list of transactions unresolved past their deadline or inconsistent
- * (`scripts/lib/reconcile.ts`, fed with the index's transactions instead of a fresh event scan).
+ * (`lib/domain/reconcile.ts`, fed with the index's transactions instead of a fresh event scan).
  *
  * Across chains, for each transaction with recorded results: every receipt check (`receipts.ts`), and for every
  * completed write the gateway's record of the packet at the sub-chain's latest block: a write the ledger counts
@@ -9,8 +9,8 @@
  * a write of a confirmed transaction must not have been compensated.
  */
 import { zeroAddress, type Hex } from "viem";
-import { TxState } from "../../../scripts/lib/ledger-types";
-import { reconcile, type ReconcileEntry } from "../../../scripts/lib/reconcile";
+import { TxState } from "../../../lib/domain/ledger-types";
+import { reconcile, type ReconcileEntry } from "../../../lib/domain/reconcile";
 import type { TransactionLedger } from "../../../typechain-types";
 import { parseState, stateName, reasonName } from "./names";
 import { checkReceipts, subchainInfo, type ReceiptCheck, type SubchainReader } from "./receipts";

@@ -5,7 +5,7 @@
  * against the sub-chains are added by `receipts.ts`.
  */
 import type { Address, Hex } from "viem";
-import { NO_DEPENDENCY, Side, TxState } from "../../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import { badInput } from "./errors";
 import { bitsOf, outcomeName, reasonName, refusalName, stateName } from "./names";
 import type { IndexStore } from "./store";

@@ -1,5 +1,5 @@
 /**
- * The auditor-only query API inside a relayer (issue 6): the relayer keeps an index of every governance-chain event
+ * The auditor-only query API inside a relayer: the relayer keeps an index of every governance-chain event
  * (`audit/src/queries`), and its ops listener answers auditors' queries under `/auditor`, each request signed by an
  * active auditor account (checked on chain at every request, so a suspended auditor is refused at once).
  *

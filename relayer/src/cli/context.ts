@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { decryptKeystoreJson, isError, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
 import type { Command } from "commander";
-import type { DeploymentRecord } from "../../../scripts/lib/record";
+import type { DeploymentRecord } from "../../../lib/domain/record";
 import type { ChainRegistry, CreditScore, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../../typechain-types";
 import { ARTIFACT, connect } from "./artifacts";
 import { failed, usage } from "./errors";

@@ -6,8 +6,8 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { ConfigError, loadConsortium, type ConsortiumConfig } from "../../../scripts/lib/consortium-config";
-import { recordPath } from "../../../scripts/lib/record";
+import { ConfigError, loadConsortium, type ConsortiumConfig } from "../../../lib/domain/consortium-config";
+import { recordPath } from "../../../lib/domain/record";
 import { openChain, openKeystore, withCommon, type CommonOptions, type Env } from "./context";
 import { failed, usage } from "./errors";
 import { Output } from "./output";
@@ -55,7 +55,7 @@ async function deploy(opts: DeployOptions, ctx: Env): Promise<void> {
   out.progress(`record: ${file}${existsSync(file) ? " (found: resuming from it)" : " (new)"}`);
   let acted = 0;
   // Lazy: deploy-governance loads every contract factory (bytecode included), which only this command needs.
-  const { deployGovernance } = await import("../../../scripts/lib/deploy-governance");
+  const { deployGovernance } = await import("../../../lib/deploy/governance");
   let result;
   try {
     result = await deployGovernance(deployer, cfg, {

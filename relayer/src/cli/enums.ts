@@ -4,7 +4,7 @@
  * score's outcomes) come from its TypeScript mirror; the others are listed in declaration order, as in the interfaces.
  */
 import { PIPE_REFUSALS } from "../governance/abi";
-import { Issue, Outcome, PacketField, Reason, RefusalKind, Side, StepProblem, TxState, VerifierKind } from "../../../scripts/lib/ledger-types";
+import { Issue, Outcome, PacketField, Reason, RefusalKind, Side, StepProblem, TxState, VerifierKind } from "../../../lib/domain/ledger-types";
 
 const namesOf = (e: Record<string, string | number>): string[] =>
   Object.entries(e)

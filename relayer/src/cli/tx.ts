@@ -2,12 +2,12 @@
  * `ccgp tx show|pending`, `ccgp resolve`, `ccgp escalate`: the cross-chain transaction ledger as an operator sees
  * it. `tx show` puts together the ledger's record and every event of one transaction (results, endorsements,
  * compensations, retries, escalation, resolution); `tx pending` lists what is still under way or needs someone,
- * with the reconciliation of scripts/lib/reconcile.ts.
+ * with the reconciliation of lib/domain/reconcile.ts.
  */
 import type { Command } from "commander";
 import type { Log } from "ethers";
-import { openedTransactions, reconcile } from "../../../scripts/lib/reconcile";
-import { Issue, Reason, TxState } from "../../../scripts/lib/ledger-types";
+import { openedTransactions, reconcile } from "../../../lib/domain/reconcile";
+import { Issue, Reason, TxState } from "../../../lib/domain/ledger-types";
 import { decodeLog, type DecodedLog } from "./abi";
 import { session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { enumName, TX_STATE } from "./enums";

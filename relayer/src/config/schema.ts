@@ -65,7 +65,7 @@ const runtimeSchema = z.strictObject({
 });
 
 /**
- * The auditor-only query API (issue 6), mounted on the ops listener under `/auditor`: every request must carry an
+ * The auditor-only query API, mounted on the ops listener under `/auditor`: every request must carry an
  * active auditor account's EIP-712 signature. The relayer keeps its own index of the governance chain's events.
  */
 const auditorSchema = z.strictObject({

@@ -8,7 +8,7 @@
 import { zeroAddress, type Hex } from "viem";
 import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../amdp";
 import { CcgpError } from "../errors";
-import { Side, TxState } from "../../../scripts/lib/ledger-types";
+import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
 import { inboxKey } from "../store";

@@ -11,7 +11,7 @@ import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket
 import { CcgpError } from "../errors";
 import type { Logger } from "../log";
 import type { RelayerMetrics } from "../metrics";
-import { TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import { TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { LedgerStep } from "../tx/plan";
 import type { ChainReceipt } from "../chains/types";
 import { ledgerAbi } from "./abi";

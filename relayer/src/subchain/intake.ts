@@ -11,7 +11,7 @@ import type { Hex } from "viem";
 import { parseSignedPacket, type SignedPacket } from "../amdp";
 import { CcgpError } from "../errors";
 import { readBody, sendJson } from "../server/http";
-import { Reason, TxState } from "../../../scripts/lib/ledger-types";
+import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
 import { assertBound, planOf } from "../tx/plan";

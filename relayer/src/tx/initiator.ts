@@ -11,7 +11,7 @@ import { ServiceStatus } from "../governance/abi";
 import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
 import { CcgpError } from "../errors";
-import { TxState } from "../../../scripts/lib/ledger-types";
+import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "../subchain/chain-request";
 import { ledgerSteps } from "./plan";
 import type { Runtime } from "./runtime";

@@ -11,7 +11,7 @@ import { encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
 import { z } from "zod";
 import type { Packet } from "../amdp";
 import { CcgpError } from "../errors";
-import { NO_DEPENDENCY, Side } from "../../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 
 /** At most this many steps (the ledger's MAX_STEPS). */
 export const MAX_STEPS = 8;

@@ -9,7 +9,7 @@
 import type { Hex } from "viem";
 import { sleep } from "../chains/follow";
 import type { OutboxInput } from "../store";
-import { Side, TxState } from "../../../scripts/lib/ledger-types";
+import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import { nowSeconds, type Runtime } from "./runtime";
 import { prefixOf } from "./steps";

@@ -7,7 +7,7 @@ import { zeroHash, type Hex } from "viem";
 import { ContractError, isRevert } from "../governance/contract";
 import type { LedgerOp, WriteOutcome } from "../governance/writer";
 import type { OutboxItem } from "../store";
-import { TxState, resultSetHash, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { Role } from "./journal";
 import type { Runtime } from "./runtime";
 import { gatewaySequence } from "./steps";

@@ -12,7 +12,7 @@ import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
 import { toWire } from "../amdp";
-import { Side, TxState, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry, Role } from "./journal";
 import { sourceSequence } from "./plan";
 import type { Runtime } from "./runtime";

@@ -1,7 +1,7 @@
 import type { BaseContract, ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
 import type { Membership, VotingTickets } from "../../../typechain-types";
-import { identityHash } from "../consortium-config";
-import { DeployError } from "../deploy-governance";
+import { identityHash } from "../../../lib/domain/consortium-config";
+import { DeployError } from "../../../lib/deploy/governance";
 import { consentDeadline, membershipDomain, signAccountConsent } from "../../../relayer/src/governance/consent";
 
 /** Membership enums, as the contracts number them. */

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { certificateFingerprint } from "../../../relayer/src/server/tls";
-import { DeployError } from "../deploy-governance";
+import { DeployError } from "../../../lib/deploy/governance";
 
 /** A certificate and its key on disk, with the SHA-256 fingerprint the service registry pins. */
 export interface CertFiles {

@@ -1,16 +1,13 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DeployError } from "../deploy-governance";
+import { DeployError } from "../../../lib/deploy/governance";
 import type { BusinessSide, LocalConsortium } from "../local-consortium";
 
 /** The repository root (this file is scripts/lib/local/relayers.ts). */
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
 /** The relayer's process entry point. */
 export const RELAYER_MAIN = join(REPO_ROOT, "relayer", "src", "main.ts");
-
-/** Whether the relayer runtime (its process entry point) is in this checkout. */
-export const relayerRuntimeAvailable = (): boolean => existsSync(RELAYER_MAIN);
 
 export interface RelayerProcess {
   side: BusinessSide;
@@ -39,7 +36,6 @@ const lastLines = (file: string, n = 20): string => {
  * counts its peers' heartbeats, so wait for all of them together: {@link startRelayers}.
  */
 export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS.ProcessEnv = {}): RelayerProcess {
-  if (!relayerRuntimeAvailable()) throw new DeployError(`the relayer runtime is not in this checkout (${RELAYER_MAIN} is missing)`);
   const logDir = join(c.runDir, "logs");
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `relayer-${side.slug}.log`);

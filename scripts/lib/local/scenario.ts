@@ -11,7 +11,7 @@ import type { Address, Hex, LocalAccount } from "viem";
 import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../relayer/src/amdp";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
-import { DeployError } from "../deploy-governance";
+import { DeployError } from "../../../lib/deploy/governance";
 import type { LocalConsortium, PipeInfo } from "../local-consortium";
 import { localProvider } from "./accounts";
 import { mined } from "./council";

@@ -16,8 +16,8 @@ import {
   governanceAbis,
   type IndexedBlock,
 } from "../../../audit/src/queries";
-import { deployGovernance } from "../../../scripts/lib/deploy-governance";
-import { loadConsortium } from "../../../scripts/lib/consortium-config";
+import { deployGovernance } from "../../../lib/deploy/governance";
+import { loadConsortium } from "../../../lib/domain/consortium-config";
 import { Role, addAccount, deployConsortium, type Consortium } from "../../helpers/governance";
 import { startHardhatNode, type HardhatNode } from "../../helpers/hardhat-node";
 import { chainLogs, contractsOf, indexedLogs, tempDb } from "./helpers";

@@ -16,7 +16,7 @@ import {
   exportTransactions,
   type TxTrace,
 } from "../../../audit/src/queries";
-import { TxState, resultSetHash } from "../../../scripts/lib/ledger-types";
+import { TxState, resultSetHash } from "../../../lib/domain/ledger-types";
 import { flipByte } from "../../helpers/amdp";
 import { indexedConsortium, type IndexedConsortium } from "./helpers";
 import { subchainClient, type Population, type Subchain, type World } from "./world";

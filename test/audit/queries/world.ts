@@ -16,9 +16,9 @@ import { createPublicClient, custom, http, keccak256, toHex, type Address, type 
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { countersign, packetDomain, packetTypes, signPacket, type AmdpDomain, type Packet } from "../../../relayer/src/amdp";
 import { startAnvil, type LocalChain } from "../../../scripts/lib/anvil";
-import { parseConsortium } from "../../../scripts/lib/consortium-config";
-import { deployGovernance } from "../../../scripts/lib/deploy-governance";
-import { NO_DEPENDENCY, Side, VerifierKind, resultSetHash, type LedgerResult } from "../../../scripts/lib/ledger-types";
+import { parseConsortium } from "../../../lib/domain/consortium-config";
+import { deployGovernance } from "../../../lib/deploy/governance";
+import { NO_DEPENDENCY, Side, VerifierKind, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import {
   EvidenceDeposit__factory,
   IEvidenceDeposit__factory,

@@ -15,7 +15,7 @@ import { GovernanceSync } from "../../../relayer/src/governance/sync";
 import { GovernanceView } from "../../../relayer/src/governance/view";
 import { LedgerWriter, type LedgerOp } from "../../../relayer/src/governance/writer";
 import { silentLogger } from "../../../relayer/src/log";
-import { NO_DEPENDENCY, Side, TxState } from "../../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";
 import { accountOn, appSigned, batchOnA, council, countersigned, custodyPacket, randomHex, sideConfig, stateOf, until, world, type World } from "./helpers/world";

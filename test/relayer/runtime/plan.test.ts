@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 import type { Packet } from "../../../relayer/src/amdp";
 import { assertBound, boundTxId, ledgerSteps, planDigest, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
-import { NO_DEPENDENCY, Side } from "../../../scripts/lib/ledger-types";
+import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 import { expectCcgpError } from "../helpers/errors";
 
 const h = (s: string): Hex => keccak256(toHex(s));

@@ -21,12 +21,12 @@ import {
   type ServiceRegistry,
   type VotingTickets,
 } from "../../typechain-types";
-import { attributesBytes, identityHash, type ConsortiumConfig } from "./consortium-config";
+import { attributesBytes, identityHash, type ConsortiumConfig } from "../domain/consortium-config";
 import { ledgerRules } from "./ledger-rules";
 import { attesterRules, membershipRules, registryRules } from "./rules";
-import { recordPath, type DeploymentRecord } from "./record";
+import { recordPath, type DeploymentRecord } from "../domain/record";
 
-export type { DeploymentRecord } from "./record";
+export type { DeploymentRecord } from "../domain/record";
 
 export interface GovernanceContracts {
   membership: Membership;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { BaseContract } from "ethers";
-import { RuleKind } from "../../scripts/lib/rules";
-import { deployConsortium } from "../helpers/governance";
+import { RuleKind } from "../../../lib/deploy/rules";
+import { deployConsortium } from "../../helpers/governance";
 
 /** Every governed function (an `onlyGovernance` refusal) of every governance contract, by contract. */
 const GOVERNED: Record<string, string[]> = {
