@@ -222,6 +222,39 @@ async function follow(out: Output, s: Session, url: URL, txId: string, opts: Sen
   }
 }
 
+/** One read's value as the intake answers it (relayer/src/tx/values.ts). */
+interface ReadValue {
+  step: number;
+  side: string;
+  success: boolean;
+  resultHash: string;
+  stateVersion: string;
+  raw?: string;
+  decoded?: unknown;
+  function?: string;
+  error?: { code: string; message: string };
+}
+
+/** The values the transaction's reads returned, from the relayer that initiated it (checked there against the ledger). */
+async function readsOf(url: URL, txId: string): Promise<ReadValue[]> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/v1/transactions/${txId}`, url));
+  } catch (err) {
+    throw failed(`--relayer ${url.origin}: cannot reach the relayer for the read's value (${networkReason(err)})`, { url: url.href }, err);
+  }
+  if (!res.ok) throw failed(`the relayer answered ${res.status} for ${txId}`, { txId, status: res.status });
+  return ((await res.json()) as { reads?: ReadValue[] }).reads ?? [];
+}
+
+/** A read's value as one line: decoded where the relayer knows the contract's ABI, raw otherwise. */
+function valueLine(r: ReadValue): string {
+  const where = `step ${r.step} (${r.side} read${r.function ? ` ${r.function}` : ""}, version ${r.stateVersion})`;
+  if (r.error) return `${where}: ${r.error.code}: ${r.error.message}`;
+  if (!r.success) return `${where}: reverted ${r.raw}`;
+  return `${where}: ${r.decoded === undefined ? r.raw : JSON.stringify(r.decoded)}`;
+}
+
 async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): Promise<void> {
   const url = relayerUrl(opts.relayer);
   const steps = opts.steps === undefined ? undefined : jsonOf("--steps", opts.steps);
@@ -236,7 +269,8 @@ async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): 
   const data = { txId: accepted.txId, status: accepted.status, pipeId: opts.pipe, sequence: accepted.sequence ?? built.packet.sequence, deadline: built.deadline };
   if (!opts.wait) return s.out.result([accepted.txId], data);
   const state = await follow(s.out, s, url, accepted.txId, opts, built.deadline);
-  s.out.result([`${accepted.txId} ${state}`], { ...data, state });
+  const reads = state === "Confirmed" && kind === "read" ? await readsOf(url, accepted.txId) : [];
+  s.out.result([`${accepted.txId} ${state}`, ...reads.map(valueLine)], { ...data, state, ...(kind === "read" ? { reads } : {}) });
   if (state !== "Confirmed")
     throw new CliError(CliErrorCode.Failed, `transaction ${accepted.txId} ended ${state}${state === "Manual" ? ": a governor resolves it (ccgp resolve)" : ""}`, { txId: accepted.txId, state });
 }

@@ -139,6 +139,12 @@ export const configSchema = z.strictObject({
       .max(16 * 1024 * 1024)
       .default(1024 * 1024),
     maxQueue: z.int().min(1).max(1_000_000).default(10_000),
+    /** The largest read value carried between relayers and answered to an app (`RESULT_TOO_LARGE` above). */
+    maxResultBytes: z
+      .int()
+      .min(32)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
   }),
   store: z.strictObject({ path: filePath }),
   /** The app intake (stage 1): plain HTTP `POST /v1/requests`, `GET /v1/transactions/:txId`; keep it private. */

@@ -1,8 +1,10 @@
-/** The cross-chain proxy's peer endpoint: mutual TLS pinned to enabled services' fingerprints, `POST /v1/packets`. */
+/** The cross-chain proxy's peer endpoint: mutual TLS pinned to enabled services' fingerprints, `POST /v1/packets`, and
+ * `POST /v1/results` (the values of the reads a peer's packets made here). */
 import { enabledServicePins } from "../governance/pins";
 import { PeerServer } from "../server";
 import type { Runtime } from "../tx/runtime";
 import { receivePacket } from "./inbound";
+import { serveResultsTo } from "./results";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
 
@@ -24,5 +26,6 @@ export function peerServer(rt: Runtime, options: { host: string; port: number })
     },
   });
   server.route("POST", "/v1/packets", (request) => receivePacket(rt, request));
+  server.route("POST", "/v1/results", (request) => serveResultsTo(rt, request));
   return server;
 }

@@ -3,7 +3,8 @@
  * - `POST /v1/requests`: body = the AMDP wire JSON signed by the app (`signatures.app` only), plus optional
  *   `steps` (source steps before the packet's target step) and `salt` (binds them to the txId, see `tx/plan.ts`).
  *   Answers 202 `{ txId, status, sequence }`, or 4xx `{ code, message }` naming the refusal (also under `error`).
- * - `GET /v1/transactions/:txId`: this relayer's view (journal) and the ledger's state of the transaction.
+ * - `GET /v1/transactions/:txId`: this relayer's view (journal), the ledger's state of the transaction and, for a
+ *   transaction this relayer initiated, the values its reads returned (`reads`, see `tx/values.ts`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +17,7 @@ import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
 import { assertBound, planOf } from "../tx/plan";
 import type { Runtime } from "../tx/runtime";
+import { readValues } from "../tx/values";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
 
@@ -92,6 +94,8 @@ export class AppIntake {
     const entries = rt.journal.find(txId);
     const tx = await rt.gov.ledger.read("transaction", [txId]);
     if (entries.length === 0 && tx.state === TxState.None) return reply(res, 404, "NOT_FOUND", `transaction ${txId} is unknown here and on the ledger`);
+    const initiated = entries.find((e) => e.role === "initiator");
+    const reads = initiated !== undefined && tx.state !== TxState.None ? await readValues(rt, initiated) : [];
     sendJson(res, 200, {
       txId,
       relayer: entries.map((e) => ({
@@ -116,6 +120,7 @@ export class AppIntake {
         weightAgainst: tx.weightAgainst,
         resultSetHash: tx.resultSetHash,
       },
+      reads,
     });
   }
 }
