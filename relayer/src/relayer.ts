@@ -10,7 +10,7 @@ import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
 import type { RelayerConfig } from "./config/schema";
 import { CcgpError } from "./errors";
-import { FlowControl } from "./flow";
+import { Backlog, FlowControl } from "./flow";
 import { governanceContracts, type GovernanceContracts } from "./governance/contracts";
 import { sendHeartbeats } from "./governance/heartbeat";
 import { LogReader } from "./governance/logs";
@@ -155,6 +155,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
     worker,
     refusals,
     flow: new FlowControl({ perPipe: config.limits.perPipe, perApp: config.limits.perApp }),
+    backlog: new Backlog({ maxQueue: config.limits.maxQueue, count: () => p.store.pendingCount(), clock }),
     pipeRates: new Map(),
     me: { institution: mine.institution, service: mine, signer: p.business },
     subchain,

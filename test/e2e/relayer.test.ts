@@ -12,7 +12,7 @@ import type { Hex } from "viem";
 import { toWire } from "../../relayer/src/amdp";
 import { boundTxId, planOf } from "../../relayer/src/tx/plan";
 import { RELAYER_MAIN, REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
-import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
+import { DrugTraceability__factory } from "../../typechain-types";
 import { flipByte } from "../helpers/amdp";
 import { auditorDomain, HEADERS, signAuditorRequest } from "../../audit/src/queries/auth";
 import { loadKeystore } from "../../relayer/src/keys";
@@ -25,6 +25,7 @@ import {
   countersigned,
   custodyLength,
   custodyPacket,
+  nextSequence,
   drug,
   metric,
   peerAs,
@@ -46,13 +47,14 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   let w: World;
   const procs: Partial<Record<Key, RelayerProcess>> = {};
 
-  /** Starts a side's relayer process, optionally with `runtime` overrides written to a config of its own. */
-  async function start(key: Key, runtime?: Record<string, unknown>): Promise<RelayerProcess> {
+  /** Starts a side's relayer process, optionally with `runtime` and `limits` overrides written to a config of its own. */
+  async function start(key: Key, tuned?: { runtime?: Record<string, unknown>; limits?: Record<string, unknown> }): Promise<RelayerProcess> {
     let side = w.c.business[key];
-    if (runtime !== undefined) {
+    if (tuned !== undefined) {
       const raw = JSON.parse(readFileSync(side.configPath, "utf8")) as Record<string, unknown>;
       const configPath = join(w.c.runDir, `relayer-${side.slug}-tuned.json`);
-      writeFileSync(configPath, JSON.stringify({ ...raw, runtime: { ...(raw.runtime as object), ...runtime } }, null, 2));
+      const config = { ...raw, runtime: { ...(raw.runtime as object), ...tuned.runtime }, limits: { ...(raw.limits as object), ...tuned.limits } };
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
       side = { ...side, configPath };
     }
     [procs[key]] = await startRelayers(w.c, [side]);
@@ -171,20 +173,100 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect(forThis.length).to.equal(1);
   });
 
-  it("a receiver that stays down: bounded retries, then manual intervention, which a governor resolves", async function () {
+  /** Lines of a relayer's log written since `from` that contain `text`. */
+  const logCount = (key: Key, from: number, text: string): number => readFileSync(procs[key]!.logFile, "utf8").slice(from).split(text).length - 1;
+  const escalations = async (txId: Hex) => (await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(txId))).length;
+  /** A tight retry policy: the attempt bound is reached within a second, where it used to send a transaction to Manual. */
+  const tight = { runtime: { retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 400 } } };
+
+  it("a receiver refusing connections while the deadline leaves time: retried past the attempt bound, never Manual, delivered once back", async function () {
     await stop("a");
-    await start("a", { retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 400 } });
+    await start("a", tight);
     await stop("b");
     const { batchId } = await batchOnA(w);
+    const seen = readFileSync(procs.a!.logFile, "utf8").length;
     const txId = await appRequest(batchId);
-    await untilState(w, txId, "Manual");
-    const escalations = await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(txId));
-    expect(escalations[0]!.args.reason).to.match(/^deliver failed after 3 attempt\(s\)/);
-    const governor = await accountOn(w, w.c.accounts.governors[0]!.keystore, "governance");
-    await (await TransactionLedger__factory.connect(w.c.governance.ledger, governor).resolve(txId, "receiver down; batch handed over by hand")).wait();
-    expect(await stateOf(w, txId)).to.equal("Resolved");
-    expect(await custodyLength(w, "b", batchId)).to.equal(0n);
+    await until(() => logCount("a", seen, "ECONNREFUSED") >= 5, "five refused deliveries (the attempt bound is 2)", 30_000);
+    expect(await stateOf(w, txId)).to.equal("Open");
     await start("b");
+    await untilState(w, txId, "Confirmed");
+    expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    expect(await escalations(txId)).to.equal(0);
+  });
+
+  it("a receiver down past the deadline: the transaction expires and A's completed write is compensated, not Manual", async function () {
+    await stop("b");
+    const { batchId } = await batchOnA(w);
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 8);
+    const { packet, payload } = await custodyPacket(w, batchId, { deadline });
+    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
+    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const salt = randomHex();
+    const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
+    const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    await untilState(w, bound.txId, "Compensated");
+    expect(await custodyLength(w, "a", batchId)).to.equal(0n);
+    expect(await escalations(bound.txId)).to.equal(0);
+    await start("b");
+    expect(await custodyLength(w, "b", batchId)).to.equal(0n);
+  });
+
+  it("back-pressure on a running relayer: a rate limit and a full backlog answer 429 with Retry-After; every 202 completes", async function () {
+    await stop("a");
+    await start("a", { ...tight, limits: { maxQueue: 2, perApp: { ratePerSecond: 0.5, burst: 1 } } });
+    type Answer = { status: number; retryAfter: string | null; body: { code: string } };
+    const raw = async (body: object): Promise<Answer> => {
+      const res = await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/requests`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as { code: string } };
+    };
+    /** What an app does with a 429: wait the Retry-After it names, then re-send the same request as it is. */
+    const send = async (body: object): Promise<Answer> => {
+      let answer = await raw(body);
+      for (let i = 0; answer.status === 429 && i < 30; i++) {
+        expect(Number(answer.retryAfter), JSON.stringify(answer)).to.be.within(1, 5);
+        await new Promise((r) => setTimeout(r, Number(answer.retryAfter) * 1000));
+        answer = await raw(body);
+      }
+      return answer;
+    };
+    const request = async (sequence?: bigint) => {
+      const { batchId } = await batchOnA(w);
+      const { packet, payload } = await custodyPacket(w, batchId, sequence === undefined ? {} : { sequence });
+      return { txId: packet.txId, batchId, body: toWire(await appSigned(w, packet, payload)) };
+    };
+    const accepted: Array<{ txId: Hex; batchId: Hex }> = [];
+    // The app's bucket holds one token (0.5/s): the second of two requests in a row is over the rate.
+    const base = await nextSequence(w, w.c.pipes.aToB);
+    const [r1, r2] = [await request(base), await request(base + 1n)];
+    expect((await raw(r1.body)).status).to.equal(202);
+    const limited = await raw(r2.body);
+    expect([limited.status, limited.body.code], JSON.stringify(limited)).to.deep.equal([429, "RATE_LIMITED"]);
+    expect(Number(limited.retryAfter)).to.be.within(1, 2);
+    expect((await send(r2.body)).status).to.equal(202);
+    accepted.push(r1, r2);
+    for (const a of accepted) await untilState(w, a.txId, "Confirmed");
+    // B is down: each accepted transaction holds its delivery in A's outbox, the backlog (maxQueue 2).
+    await stop("b");
+    for (let i = 0; i < 2; i++) {
+      const r = await request();
+      expect((await send(r.body)).status).to.equal(202);
+      accepted.push(r);
+      await untilState(w, r.txId, "Open");
+    }
+    const last = await request();
+    const full = await raw(last.body);
+    expect([full.status, full.body.code, full.retryAfter]).to.deep.equal([429, "QUEUE_FULL", "1"]);
+    expect(refusals("a", "QUEUE_FULL")).to.be.greaterThan(0);
+    await start("b");
+    expect((await send(last.body)).status).to.equal(202);
+    accepted.push(last);
+    for (const a of accepted) {
+      await untilState(w, a.txId, "Confirmed");
+      expect(await custodyLength(w, "b", a.batchId)).to.equal(1n);
+    }
+    await stop("a");
+    await start("a");
   });
 
   it("refuses and records bad input at both proxies, and never executes it", async function () {

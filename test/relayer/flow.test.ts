@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { BoundedQueue, FlowControl, KeyedRateLimiter, TokenBucket } from "../../relayer/src/flow";
+import { Backlog, BoundedQueue, FlowControl, KeyedRateLimiter, TokenBucket } from "../../relayer/src/flow";
+import { retryAfterHeader } from "../../relayer/src/server/http";
 import { expectCcgpError, ManualClock } from "./helpers/errors";
 
 describe("relayer/flow", function () {
@@ -128,6 +129,40 @@ describe("relayer/flow", function () {
 
     it("refuses a capacity below one", async function () {
       await expectCcgpError(() => new BoundedQueue(0), "FLOW_BAD_CAPACITY");
+    });
+  });
+  describe("Backlog", function () {
+    it("admits while the work held is under maxQueue, then refuses with QUEUE_FULL and a retry delay", async function () {
+      const clock = new ManualClock();
+      let stored = 2;
+      const backlog = new Backlog({ maxQueue: 4, count: () => stored, refreshMs: 100, clock: clock.read });
+      const first = backlog.admit();
+      const second = backlog.admit(); // 2 stored + 2 in hand = 4: full
+      const error = await expectCcgpError(() => backlog.admit(), "QUEUE_FULL");
+      expect(error.details).to.deep.include({ size: 4, maxQueue: 4, retryAfterMs: 1_000 });
+      expect(retryAfterHeader(error.details)).to.deep.equal({ "retry-after": "1" });
+      first();
+      first(); // released once only
+      expect(backlog.size).to.equal(3);
+      backlog.added(); // the request's work was stored: counted at once, not at the next refresh
+      await expectCcgpError(() => backlog.admit(), "QUEUE_FULL");
+      second();
+      stored = 0; // the worker finished everything; seen at the next refresh
+      expect(backlog.size).to.equal(3);
+      clock.advance(100);
+      expect(backlog.size).to.equal(0);
+      backlog.admit();
+    });
+
+    it("refuses a capacity below 1", async function () {
+      await expectCcgpError(() => new Backlog({ maxQueue: 0, count: () => 0 }), "FLOW_BAD_CAPACITY");
+    });
+
+    it("turns a retry delay into a Retry-After header of whole seconds, at least 1", function () {
+      expect(retryAfterHeader({ retryAfterMs: 1 })).to.deep.equal({ "retry-after": "1" });
+      expect(retryAfterHeader({ retryAfterMs: 2_001 })).to.deep.equal({ "retry-after": "3" });
+      expect(retryAfterHeader({ retryAfterMs: Infinity })).to.deep.equal({});
+      expect(retryAfterHeader({})).to.deep.equal({});
     });
   });
 });

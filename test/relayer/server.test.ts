@@ -206,7 +206,7 @@ describe("relayer/server", function () {
     );
   });
 
-  it("answers refusals with a code: too large (413), queue full (503), handler error (400), no route (404)", async function () {
+  it("answers refusals with a code: too large (413), queue full (429), handler error (400), no route (404)", async function () {
     const c = client(pinned);
     const big = await c.call(`${url}/amdp/packet`, { body: { data: "x".repeat(2048) } });
     expect([big.status, (big.body as { error: { code: string } }).error.code]).to.deep.equal([
@@ -214,7 +214,7 @@ describe("relayer/server", function () {
       "PAYLOAD_TOO_LARGE",
     ]);
     const full = await c.call(`${url}/amdp/queued`, { body: {} });
-    expect([full.status, (full.body as { error: { code: string } }).error.code]).to.deep.equal([503, "QUEUE_FULL"]);
+    expect([full.status, (full.body as { error: { code: string } }).error.code]).to.deep.equal([429, "QUEUE_FULL"]);
     const bad = await c.call(`${url}/fails`);
     expect(bad).to.deep.include({ status: 400 });
     expect(bad.body).to.deep.equal({

@@ -187,8 +187,8 @@ describe("relayer/store", function () {
     it("claims due items oldest first, leasing them", function () {
       const first = store.claimDue(clock.now, 2);
       expect(first.map((i) => [i.id, i.status, i.attempts])).to.deep.equal([
-        ["a", "sent", 1],
-        ["b", "sent", 1],
+        ["a", "sent", 0],
+        ["b", "sent", 0],
       ]);
       expect(store.claimDue(clock.now, 10).map((i) => i.id)).to.deep.equal(["c"]);
       expect(store.claimDue(clock.now, 10)).to.deep.equal([]);
@@ -201,9 +201,10 @@ describe("relayer/store", function () {
       expect(store.claimDue(clock.now, 1).map((i) => i.id)).to.deep.equal(["b"]);
       clock.advance(1);
       const again = store.claimDue(clock.now, 10);
+      // A claim whose worker died is not an attempt: nothing failed.
       expect(again.map((i) => [i.id, i.attempts])).to.deep.equal([
-        ["c", 1],
-        ["a", 2],
+        ["c", 0],
+        ["a", 0],
       ]);
     });
 
@@ -222,6 +223,35 @@ describe("relayer/store", function () {
       // Third attempt (maxAttempts = 3): no more retries.
       expect(store.markFailed("a", { error: "third", retryAt: clock.now + 700 })).to.equal("failed");
       expect(store.claimDue(clock.now + 10_000, 10).map((i) => i.id)).to.not.include("a");
+    });
+
+    it("bounded by time, an item is retried past the attempt bound; only a failed attempt counts", function () {
+      store.claimDue(clock.now, 10);
+      store.markDone("b");
+      store.markDone("c");
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        expect(store.markFailed("a", { error: `refused ${attempt}`, retryAt: clock.now, bound: "time" })).to.equal("pending");
+        expect(store.getOutbox("a")!.attempts).to.equal(attempt);
+        expect(store.claimDue(clock.now, 10).map((i) => [i.id, i.attempts])).to.deep.equal([["a", attempt]]);
+      }
+      expect(store.markFailed("a", { error: "past the deadline", retryAt: null, bound: "time" })).to.equal("failed");
+      expect(store.getOutbox("a")).to.deep.include({ status: "failed", attempts: 6 });
+    });
+
+    it("releases the claims of a dead process spread over a window, attempts untouched", function () {
+      for (let i = 0; i < 40; i++) store.enqueue(packet(`r${i}`));
+      store.claimDue(clock.now, 100);
+      let n = 0;
+      const random = () => ((n++ * 7919) % 1000) / 1000; // deterministic, spread over [0, 1)
+      expect(store.releaseClaims(clock.now, 2_000, random)).to.equal(43);
+      const due = (store.prepare("SELECT next_attempt_at AS at, attempts, status FROM outbox").all() as Array<{ at: bigint; attempts: bigint; status: string }>);
+      expect(new Set(due.map((d) => d.status))).to.deep.equal(new Set(["pending"]));
+      expect(due.every((d) => d.attempts === 0n)).to.equal(true);
+      const offsets = due.map((d) => Number(d.at) - clock.now);
+      expect(Math.min(...offsets)).to.be.at.least(0);
+      expect(Math.max(...offsets)).to.be.below(2_000);
+      // Not fired at once: at most a tenth of them due in any tenth of the window (here: 5 of 43 at most).
+      for (let slot = 0; slot < 10; slot++) expect(offsets.filter((o) => o >= slot * 200 && o < (slot + 1) * 200).length).to.be.at.most(5);
     });
 
     it("fails an item for good on a permanent fault, and finishes one with markDone", function () {

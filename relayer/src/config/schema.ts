@@ -50,8 +50,13 @@ const runtimeSchema = z.strictObject({
   txDeadlineSeconds: z.int().min(10).max(7 * 86_400).default(600),
   retry: z
     .strictObject({
-      /** Attempts of one work item (a packet delivery, a ledger write, ...) before it is handed to manual intervention. */
+      /** Failed attempts of a work item that belongs to no transaction before it is given up (a transaction's work is bounded by time). */
       maxAttempts: z.int().min(1).max(1_000).default(8),
+      /**
+       * How long transient faults are retried: a compensation or a ledger write from its creation, a step, result or
+       * endorsement past the packet's deadline (delivery and opening stop at the deadline itself).
+       */
+      windowSeconds: z.int().min(1).max(7 * 86_400).default(600),
       baseDelayMs: z.int().min(1).max(3_600_000).default(500),
       maxDelayMs: z.int().min(1).max(3_600_000).default(30_000),
     })

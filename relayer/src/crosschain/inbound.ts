@@ -11,6 +11,7 @@ import { CcgpError } from "../errors";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
+import { retryAfterHeader } from "../server/http";
 import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../tx/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
@@ -27,7 +28,10 @@ const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSE
 
 export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
   let signed: SignedPacket | undefined;
+  let release: (() => void) | undefined;
   try {
+    // Back-pressure first: a full backlog refuses (429, Retry-After) before any check costs CPU or a read.
+    release = rt.backlog.admit();
     signed = parseBody(rt, request.body);
     rt.log.debug({ txId: signed.packet.txId }, "packet received");
     const route = await checkPeer(rt, signed, request.peer.fingerprint);
@@ -44,6 +48,7 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
     const plan = receiverPlan(signed, steps);
     const accepted = accept(rt, signed, plan, { govFromBlock, subFromBlock });
     if (!accepted) throw duplicateOf(rt, signed);
+    rt.backlog.added();
     rt.metrics.record({ type: "packetIn", pipeId: route.id });
     rt.log.info({ txId: signed.packet.txId, pipeId: route.id, sequence: signed.packet.sequence.toString() }, "packet accepted");
     rt.worker.kick();
@@ -54,7 +59,9 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
     const refusal = refuse(rt, error, signed);
     const body: Record<string, unknown> = { error: { code: refusal.code, message: refusal.message } };
     if (refusal.details.result !== undefined) body.result = refusal.details.result;
-    return { status: refusal.status, body };
+    return { status: refusal.status, body, headers: retryAfterHeader(refusal.details) };
+  } finally {
+    release?.();
   }
 }
 

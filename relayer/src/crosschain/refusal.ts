@@ -38,7 +38,7 @@ export const REFUSAL_STATUS: Readonly<Record<string, number>> = {
   TX_NOT_ACTIVE: 409,
   CONTRACT_NOT_REGISTERED: 409,
   RATE_LIMITED: 429,
-  QUEUE_FULL: 503,
+  QUEUE_FULL: 429,
   NOT_READY: 503,
 };
 

@@ -64,6 +64,13 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   PEER_NOT_PINNED: 403,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
-  QUEUE_FULL: 503,
+  QUEUE_FULL: 429,
   NOT_FOUND: 404,
 };
+
+/** The `Retry-After` header (whole seconds, at least 1) for a refusal whose details name `retryAfterMs`. */
+export function retryAfterHeader(details: Readonly<Record<string, unknown>>): Record<string, string> {
+  const ms = Number(details.retryAfterMs);
+  if (details.retryAfterMs === undefined || !Number.isFinite(ms) || ms < 0) return {};
+  return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
+}

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { CcgpError } from "../errors";
 import { silentLogger, type Logger } from "../log";
-import { readBody, sendError, sendJson, STATUS_BY_CODE } from "./http";
+import { readBody, retryAfterHeader, sendError, sendJson, STATUS_BY_CODE } from "./http";
 import { normalizeFingerprint, type PinPolicy, type TlsMaterial } from "./tls";
 
 export interface PeerIdentity {
@@ -168,7 +168,7 @@ export class PeerServer {
         const status = STATUS_BY_CODE[error.code] ?? 400;
         if (status === 413 || status === 429 || status === 503)
           this._refuse({ reason: error.code, message: error.message, peer, path });
-        return sendError(res, status, error.code, error.message);
+        return sendError(res, status, error.code, error.message, retryAfterHeader(error.details));
       }
       this._log.error({ err: error, path }, "peer route failed");
       sendError(res, 500, "INTERNAL", "internal error");

@@ -24,7 +24,7 @@ export interface StoreOptions {
   clock?: () => number;
   /** How long a claimed (`sent`) item is leased to its worker before it is due again (default 60 s). */
   leaseMs?: number;
-  /** Attempts after which `markFailed` makes an item finally `failed` (default 10). */
+  /** Failed attempts after which `markFailed` makes an item finally `failed` (default 10), unless it is bounded by time. */
   maxAttempts?: number;
   /** Delivered blocks remembered per chain for reorg checks (default 256). */
   recentBlocks?: number;
@@ -249,14 +249,14 @@ export class RelayerStore {
   }
 
   /**
-   * Adds an item already claimed by the caller (as `claimDue` would: `sent`, one attempt, leased), for a worker that
+   * Adds an item already claimed by the caller (as `claimDue` would: `sent`, leased), for a worker that
    * runs it at once. `null` when an item with this id exists (it is left as it is, for the usual claim).
    */
   enqueueClaimed(item: OutboxInput, now: number = this._clock()): OutboxItem | null {
     const payload = toJson(item.payload);
     const changes = this.prepare(
       `INSERT INTO outbox (id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'sent', 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+       VALUES (?, ?, ?, 'sent', 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ).run(item.id, item.kind, payload, now + this._leaseMs, now, now).changes;
     if (changes === 0) return null;
     return {
@@ -264,7 +264,7 @@ export class RelayerStore {
       kind: item.kind,
       payload: JSON.parse(payload), // as stored (bigints as strings), as `getOutbox` would give it
       status: "sent",
-      attempts: 1,
+      attempts: 0,
       nextAttemptAt: now + this._leaseMs,
       createdAt: now,
       lastError: null,
@@ -309,7 +309,8 @@ export class RelayerStore {
 
   /**
    * Claims up to `limit` due items, oldest first: pending ones whose time has come and `sent` ones whose
-   * lease ran out (their worker died). Each claim counts an attempt and leases the item.
+   * lease ran out (their worker died). Each claim leases the item. A claim is not an attempt: `attempts` counts
+   * finished failed attempts (`markFailed`), so a claim lost in a crash spends nothing.
    */
   claimDue(now: number = this._clock(), limit = 100): OutboxItem[] {
     return this.transaction(() => {
@@ -320,13 +321,12 @@ export class RelayerStore {
         )
         .all(now, limit) as OutboxRow[];
       const claim = this.prepare(
-        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE outbox SET status = 'sent', next_attempt_at = ?, updated_at = ? WHERE id = ?",
       );
       for (const row of rows) claim.run(now + this._leaseMs, now, row.id);
       return rows.map((row) => ({
         ...toItem(row),
         status: "sent" as const,
-        attempts: Number(row.attempts) + 1,
         nextAttemptAt: now + this._leaseMs,
       }));
     });
@@ -351,18 +351,36 @@ export class RelayerStore {
   }
 
   /**
-   * Records a failed attempt. With `retryAt` the item is pending again from then, unless it used up its
-   * attempts; with `retryAt: null` (a permanent fault) it is finally `failed`. Returns the new status.
+   * Records a failed attempt (`attempts` + 1). With `retryAt` the item is pending again from then, unless it used up
+   * its attempts; with `retryAt: null` (a permanent fault) it is finally `failed`. `bound: "time"`: the caller bounds
+   * the retries by a time of its own (a packet's deadline), and the attempt count does not end them. Returns the new
+   * status.
    */
-  markFailed(id: string, failure: { error: string; retryAt: number | null }): "pending" | "failed" {
+  markFailed(id: string, failure: { error: string; retryAt: number | null; bound?: "attempts" | "time" }): "pending" | "failed" {
     return this.transaction(() => {
       const item = this._requireSent(id);
-      const final = failure.retryAt === null || item.attempts >= this._maxAttempts;
-      const status = final ? "failed" : "pending";
+      const attempts = item.attempts + 1;
+      const exhausted = failure.bound !== "time" && attempts >= this._maxAttempts;
+      const status = failure.retryAt === null || exhausted ? "failed" : "pending";
       this
-        .prepare("UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
-        .run(status, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
+        .prepare(
+          "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        )
+        .run(status, attempts, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
       return status;
+    });
+  }
+
+  /**
+   * Items a dead process had claimed become pending again, spread over `spreadMs` from `now` (`random` in [0, 1)),
+   * so a restart does not fire them all at once. Their attempts are untouched: a crash is not a failure.
+   */
+  releaseClaims(now: number, spreadMs: number, random: () => number = Math.random): number {
+    return this.transaction(() => {
+      const ids = this.prepare("SELECT id FROM outbox WHERE status = 'sent' ORDER BY seq").all() as Array<{ id: string }>;
+      const release = this.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?");
+      for (const { id } of ids) release.run(now + Math.floor(random() * spreadMs), now, id);
+      return ids.length;
     });
   }
 

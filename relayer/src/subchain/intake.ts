@@ -2,7 +2,10 @@
  * The app intake (stage 1), plain HTTP on a private interface:
  * - `POST /v1/requests`: body = the AMDP wire JSON signed by the app (`signatures.app` only), plus optional
  *   `steps` (source steps before the packet's target step) and `salt` (binds them to the txId, see `tx/plan.ts`).
- *   Answers 202 `{ txId, status, sequence }`, or 4xx `{ code, message }` naming the refusal (also under `error`).
+ *   Answers 202 `{ txId, status, sequence }`, or 4xx `{ code, message }` naming the refusal (also under `error`);
+ *   429 with `Retry-After` when over a rate limit or when the relayer's backlog is full (`limits.maxQueue`).
+ *   A request left without an answer (a crash, a cut connection) is re-sent as it is: the same signed packet is
+ *   accepted once (a second 202 if it was not journaled, 409 `DUPLICATE` if it was).
  * - `GET /v1/transactions/:txId`: this relayer's view (journal), the ledger's state of the transaction and, for a
  *   transaction this relayer initiated, the values its reads returned (`reads`, see `tx/values.ts`).
  */
@@ -11,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import type { Hex } from "viem";
 import { parseSignedPacket, type SignedPacket } from "../amdp";
 import { CcgpError } from "../errors";
-import { readBody, sendJson } from "../server/http";
+import { readBody, retryAfterHeader, sendJson } from "../server/http";
 import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
@@ -67,7 +70,10 @@ export class AppIntake {
   private async _request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rt = this._rt;
     let signed: SignedPacket | undefined;
+    let release: (() => void) | undefined;
     try {
+      // Back-pressure first: with the backlog full the request is refused (429, Retry-After) before its body is read.
+      release = rt.backlog.admit();
       const body = await readBody(req, rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES);
       const request = parseRequest(body, rt.config.limits.maxPayloadBytes);
       signed = request.signed;
@@ -75,6 +81,7 @@ export class AppIntake {
       const plan = planOf(signed.packet, signed.payload, steps);
       assertBound(plan, signed.packet.txId, salt);
       const accepted = await initiate(rt, signed, plan, "app");
+      rt.backlog.added();
       rt.log.debug({ txId: accepted.txId }, "request accepted");
       sendJson(res, 202, { txId: accepted.txId, status: accepted.status, sequence: accepted.sequence.toString() });
     } catch (error) {
@@ -85,7 +92,9 @@ export class AppIntake {
       }
       const context = { source: "intake", pipeId: signed?.packet.pipeId, signer: signed?.packet.signer };
       const refusal = error instanceof Refusal ? error : rt.refusals.from(error, context);
-      reply(res, refusal.status, refusal.code, refusal.message);
+      reply(res, refusal.status, refusal.code, refusal.message, retryAfterHeader(refusal.details));
+    } finally {
+      release?.();
     }
   }
 
@@ -144,6 +153,6 @@ function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPa
   return { signed, steps, salt };
 }
 
-function reply(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { code, message, error: { code, message } });
+function reply(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { code, message, error: { code, message } }, headers);
 }

@@ -1,8 +1,9 @@
 /**
  * The initiator's work items: open the transaction on the ledger (before anything is sent), then, after its source
  * steps (`steps.ts`), deliver the countersigned packet to the target's proxy over mutual TLS, pinned to the
- * fingerprint the target service registered. A delivery that fails is retried with backoff; when the bound is
- * reached the worker hands the transaction to manual intervention (escalate).
+ * fingerprint the target service registered. A delivery that fails for a transient reason (the target refuses
+ * connections, restarts, is busy) is retried with backoff and jitter until the packet's deadline; after it nothing is
+ * sent (the target would refuse it), and the reconciler expires the transaction, which compensates its source steps.
  */
 import type { Hex } from "viem";
 import { toWire } from "../amdp";
@@ -14,7 +15,7 @@ import { CcgpError } from "../errors";
 import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "../subchain/chain-request";
 import { ledgerSteps } from "./plan";
-import type { Runtime } from "./runtime";
+import { nowSeconds, type Runtime } from "./runtime";
 import type { JournalEntry } from "./journal";
 import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
@@ -79,6 +80,10 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
 export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const { txId } = item.payload as { txId: Hex };
   const entry = rt.journal.require(txId, "initiator");
+  if (nowSeconds(rt) > entry.signed.packet.deadline) {
+    rt.log.warn({ txId }, "packet not delivered: past its deadline (the transaction expires)");
+    return {};
+  }
   const [state] = await rt.gov.ledger.read("statusOf", [txId]);
   if (!ACTIVE.has(state)) {
     rt.log.warn({ txId, state: TxState[state] }, "packet not delivered: the transaction is no longer active");
@@ -101,7 +106,13 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
   // Busy, or its view of our certificate lags behind the registry: both pass with time.
   if (response.status === 429 || response.status >= 500 || code === "PEER_NOT_PINNED")
-    throw new CcgpError("PEER_BUSY", message, { txId });
+    throw new CcgpError("PEER_BUSY", message, { txId, retryAfterMs: retryAfterOf(response.headers) });
   rt.journal.update(txId, "initiator", { error: message });
   throw new GiveUp("DELIVERY_REFUSED", message, { txId, status: response.status, code });
+}
+
+/** A `Retry-After` header (seconds) in ms; 0 without one. */
+function retryAfterOf(headers: Record<string, string | string[] | undefined> | undefined): number {
+  const value = Number(headers?.["retry-after"]);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 600) * 1000 : 0;
 }

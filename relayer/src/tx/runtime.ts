@@ -3,7 +3,7 @@ import type { Hex, LocalAccount } from "viem";
 import type { ChainPlugin } from "../chains/types";
 import type { RelayerConfig } from "../config/schema";
 import { CcgpError } from "../errors";
-import type { FlowControl, TokenBucket } from "../flow";
+import type { Backlog, FlowControl, TokenBucket } from "../flow";
 import type { GovernanceContracts } from "../governance/contracts";
 import type { LogReader } from "../governance/logs";
 import type { GovernanceView, ServiceEntry } from "../governance/view";
@@ -51,6 +51,8 @@ export interface Runtime {
   worker: Worker;
   refusals: Refusals;
   flow: FlowControl;
+  /** Back-pressure at the intake and the peer endpoint (`limits.maxQueue`). */
+  backlog: Backlog;
   /** One bucket per pipe at the pipe's own `ratePerMinute`. */
   pipeRates: Map<Hex, TokenBucket>;
   /** This relayer: its institution, its registered service and the service's signer (business account). */

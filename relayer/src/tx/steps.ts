@@ -60,7 +60,8 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     const wrote = record.target !== zeroAddress && record.operation === 1 && record.success && !record.compensated;
     return wrote ? { next: [undoItem(role, txId, step)] } : {};
   }
-  const retried = item.attempts > 1 && record.target === zeroAddress;
+  // `attempts` counts failed runs only: a run a crash cut short is not a retry the ledger needs to hear of.
+  const retried = item.attempts > 0 && record.target === zeroAddress;
   if (retried) await recordRetry(rt, txId, step, item);
   let result: LedgerResult;
   try {
@@ -120,7 +121,7 @@ function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: n
 
 async function recordRetry(rt: Runtime, txId: Hex, step: number, item: OutboxItem): Promise<void> {
   try {
-    await rt.writer.perform({ op: "retryStep", txId, step, reason: item.lastError ?? "transient fault", attempt: item.attempts - 1 });
+    await rt.writer.perform({ op: "retryStep", txId, step, reason: item.lastError ?? "transient fault", attempt: item.attempts });
   } catch (error) {
     if (isRevert(error, "LedgerRetryLimitReached"))
       throw new GiveUp("RETRY_LIMIT", `step ${step} of ${txId} reached the ledger's retry bound`, { txId, step }, { cause: error });

@@ -4,9 +4,12 @@
  * once and execution exactly once in effect. A handler may name follow-up items; they are enqueued in the same SQLite
  * transaction that marks the item done, so a crash never loses the next step nor runs one twice.
  *
- * Failures: `Defer` waits without spending an attempt; `GiveUp` is final at once; anything else is retried with
- * exponential backoff and jitter until the store's attempt bound, then the item is final and `onGiveUp` runs (the
- * transaction driver escalates it to manual intervention).
+ * Failures: `Defer` waits without spending an attempt; `GiveUp` is final at once; anything else is a transient fault,
+ * retried with exponential backoff and jitter (no sooner than a `retryAfterMs` the error names). An item with a time
+ * bound (`retryUntil`: a packet's deadline) is retried until then, however many attempts that takes; others until the
+ * store's attempt bound. Then the item is final and `onGiveUp` runs (the transaction driver decides: escalate, or
+ * leave a transaction past its deadline to expire). An attempt is counted when it fails, never when it is claimed, so
+ * work a crash took from the worker spends nothing; after a restart that work is spread over time (`releaseClaims`).
  */
 import { CcgpError } from "../errors";
 import type { Logger } from "../log";
@@ -49,7 +52,12 @@ export interface WorkerOptions {
   metrics?: RelayerMetrics;
   /** Called once when an item fails finally. */
   onGiveUp?: (item: OutboxItem, error: unknown) => Promise<void> | void;
+  /** The time (ms) until which an item's transient faults are retried; `null`: the store's attempt bound. */
+  retryUntil?: (item: OutboxItem) => number | null;
+  /** After a restart, released claims become due spread over this long (default 4 x `retry.baseDelayMs`). */
+  releaseSpreadMs?: number;
   clock?: () => number;
+  random?: () => number;
 }
 
 /** Exponential backoff with full jitter over the upper half: attempt 1 waits about `base`. */
@@ -87,11 +95,19 @@ export class Worker {
     return this;
   }
 
-  /** Items claimed by a process that died are due at once: one process owns a store. */
+  /** Time-bounds retries of items (replaces `options.retryUntil`). */
+  retryUntil(bound: (item: OutboxItem) => number | null): this {
+    this._options.retryUntil = bound;
+    return this;
+  }
+
+  /**
+   * Items claimed by a process that died become due again (one process owns a store), spread over a short window so
+   * that a restart does not send them all at once to peers and nodes that may be restarting too.
+   */
   releaseClaims(): number {
-    return this._store
-      .prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'sent'")
-      .run(this._clock()).changes;
+    const spread = this._options.releaseSpreadMs ?? 4 * this._options.retry.baseDelayMs;
+    return this._store.releaseClaims(this._clock(), spread, this._options.random);
   }
 
   /** Look for due work now instead of at the next poll. */
@@ -183,29 +199,37 @@ export class Worker {
 
   private async _failed(item: OutboxItem, error: unknown, log: Logger): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
+    const now = this._clock();
     if (error instanceof Defer) {
-      // Back to pending, and the claim's attempt given back: waiting is not failing.
+      // Back to pending without an attempt: waiting is not failing.
       this._store
         .prepare(
-          `UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, last_error = ?, updated_at = ?
-           WHERE id = ? AND status = 'sent'`,
+          `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sent'`,
         )
-        .run(this._clock() + error.delayMs, message, this._clock(), item.id);
+        .run(now + error.delayMs, message, now, item.id);
       log.debug({ delayMs: error.delayMs }, message);
       return;
     }
-    const final = error instanceof GiveUp;
-    const retryAt = final ? null : this._clock() + backoffMs(item.attempts, this._options.retry);
-    const status = this._store.markFailed(item.id, { error: message, retryAt });
+    const until = error instanceof GiveUp ? null : (this._options.retryUntil?.(item) ?? null);
+    const retryAt = error instanceof GiveUp ? null : this._retryAt(item, error, now, until);
+    const status = this._store.markFailed(item.id, { error: message, retryAt, bound: until === null ? "attempts" : "time" });
     if (status === "pending") {
       log.warn({ err: error, retryAt }, "work item failed; will retry");
       return;
     }
     log.error({ err: error }, "work item failed finally");
     try {
-      await this._options.onGiveUp?.(item, error);
+      await this._options.onGiveUp?.({ ...item, attempts: item.attempts + 1 }, error);
     } catch (handoff) {
       log.error({ err: handoff }, "hand-off of a failed work item failed");
     }
+  }
+
+  /** Backoff with jitter, no sooner than the fault asks; within `until` (one last try at it), `null` past it. */
+  private _retryAt(item: OutboxItem, error: unknown, now: number, until: number | null): number | null {
+    const hinted = error instanceof CcgpError ? Number(error.details.retryAfterMs ?? 0) : 0;
+    const delay = Math.max(backoffMs(item.attempts + 1, this._options.retry, this._options.random), Number.isFinite(hinted) ? hinted : 0);
+    if (until === null) return now + delay;
+    return now >= until ? null : Math.min(now + delay, until);
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../../relayer/src/log";
 import { RelayerStore, type OutboxItem } from "../../../relayer/src/store";
+import { CcgpError } from "../../../relayer/src/errors";
 import { backoffMs, Defer, GiveUp, Worker } from "../../../relayer/src/tx/worker";
 import { waitFor } from "../../helpers/hardhat-node";
 
@@ -79,7 +80,60 @@ describe("relayer/tx/worker", function () {
     expect(given).to.deep.equal(["f"]);
     // Five deferrals and a success with a bound of three attempts: deferrals are not attempts.
     expect(deferrals).to.equal(6);
-    expect(store.getOutbox("l")!.attempts).to.equal(1);
+    expect(store.getOutbox("l")!.attempts).to.equal(0);
+  });
+
+  it("retries transient faults past the attempt bound until the item's time bound, then hands it over once", async function () {
+    const given: Array<[string, number]> = [];
+    const calls: number[] = [];
+    const bound = Date.now() + 400;
+    const w = worker({ retryUntil: () => bound, onGiveUp: (item) => void given.push([item.id, item.attempts]) }).handle("x", async () => {
+      calls.push(Date.now());
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8443"), { code: "ECONNREFUSED" });
+    });
+    store.enqueue({ id: "x1", kind: "packet", payload: { type: "x" } });
+    start(w);
+    await waitFor(() => given.length === 1, "the hand-off at the bound");
+    // A bound of 3 attempts (the store's) does not end it: the time bound does, with one last try at it.
+    expect(calls.length).to.be.greaterThan(3);
+    expect(calls.at(-1)!).to.be.at.least(bound);
+    expect(given).to.deep.equal([["x1", calls.length]]);
+    expect(store.getOutbox("x1")).to.deep.include({ status: "failed", attempts: calls.length });
+  });
+
+  it("waits at least the delay a busy peer asks for (retryAfterMs), with jitter otherwise", async function () {
+    const calls: number[] = [];
+    const w = worker().handle("busy", async () => {
+      calls.push(Date.now());
+      if (calls.length === 1) throw new CcgpError("PEER_BUSY", "target answered 429 QUEUE_FULL", { retryAfterMs: 300 });
+    });
+    store.enqueue({ id: "b1", kind: "packet", payload: { type: "busy" } });
+    start(w);
+    await waitFor(() => store.getOutbox("b1")?.status === "done", "the second attempt");
+    expect(calls[1]! - calls[0]!).to.be.at.least(300);
+    expect(store.getOutbox("b1")!.attempts).to.equal(1);
+  });
+
+  it("a claim lost in a crash costs no attempt, and released claims become due spread over a window", async function () {
+    for (let i = 0; i < 30; i++) store.enqueue({ id: `k${i}`, kind: "packet", payload: { type: "k" } });
+    expect(store.claimDue(Date.now(), 100)).to.have.length(30);
+    store.close(); // the process dies holding 30 claims
+    store = open();
+    const ran = new Map<string, number>();
+    let n = 0;
+    const w = worker({ releaseSpreadMs: 600, random: () => ((n++ * 37) % 30) / 30 }).handle("k", async (item) => {
+      ran.set(item.id, Date.now());
+      expect(item.attempts).to.equal(0);
+    });
+    const released = Date.now();
+    expect(w.releaseClaims()).to.equal(30);
+    start(w);
+    await waitFor(() => ran.size === 30, "every released item");
+    const offsets = [...ran.values()].map((t) => t - released);
+    // Spread: not all at once (the first tenth of the window holds a few, the last ones wait for their time).
+    expect(offsets.filter((o) => o < 60).length).to.be.at.most(6);
+    expect(Math.max(...offsets)).to.be.at.least(500);
+    expect([...ran.keys()].every((id) => store.getOutbox(id)!.attempts === 0)).to.equal(true);
   });
 
   it("refuses an item of an unknown type finally", async function () {
