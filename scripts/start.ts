@@ -15,7 +15,7 @@ import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
 import type { CheckedTrace } from "../audit/src/queries/queries";
 import { auditorTrace } from "./lib/local/auditor";
 import { startLocalConsole } from "./lib/local/console";
-import { DrugTraceability__factory } from "../typechain-types";
+import { DrugTraceability__factory, TransactionLedger__factory } from "../typechain-types";
 import { JsonRpcProvider } from "ethers";
 
 /** Where run dirs go; `CCGP_RUNS_DIR` moves them (tests use a temp dir). */
@@ -123,9 +123,24 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   const custodySteps = await DrugTraceability__factory.connect(c.business.b.contracts.drugTraceability, b).custodyLength(batchId);
   b.destroy();
   named("sub-chain B", `batch ${shortHash(batchId)} has ${custodySteps} custody step(s) on DrugTraceability/B`);
+  await endorsementsView(c, signed.packet.txId);
   named("relayer view", await relayerView(source, signed.packet.txId));
   if (c.auditorApi !== null) await auditorView(c, signed.packet.txId);
   return { batchId, recordTx: recorded.tx, txId: signed.packet.txId, state, custodySteps };
+}
+
+/** Who endorsed the seed transaction on the ledger: the parties' verifiers and the independent one. */
+async function endorsementsView(c: LocalConsortium, txId: string): Promise<void> {
+  const gov = new JsonRpcProvider(c.chains.governance.url, c.chains.governance.chainId, { staticNetwork: true });
+  const ledger = TransactionLedger__factory.connect(c.governance.ledger, gov);
+  const events = await ledger.queryFilter(ledger.filters.Endorsed(txId));
+  gov.destroy();
+  const who = (address: string): string => {
+    if (address.toLowerCase() === c.verifier.address.toLowerCase()) return "Audit Office (independent: read both sub-chains itself)";
+    const side = [c.business.a, c.business.b].find((s) => s.accounts.business.address.toLowerCase() === address.toLowerCase());
+    return side ? `${side.name} (a party)` : address;
+  };
+  for (const e of events) named("endorsed", `by ${who(e.args.verifier)}, weight ${e.args.weight}, ${e.args.weightFor} of ${e.args.totalWeight} (block ${e.blockNumber})`);
 }
 
 /** `GET /v1/transactions/:txId` of a relayer, summed up: its role and status, and the ledger's state it saw. */
@@ -164,6 +179,7 @@ function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcom
     if (outcome.txId) step(`  ${r.intakeUrl}/v1/transactions/${outcome.txId}`);
     step(`  log ${r.logFile}`);
   }
+  if (c.verifier.process !== null) step(`verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, log ${c.verifier.logFile}`);
   if (c.auditorApi !== null)
     step(`auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (audit/README.md)`);
   step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
@@ -195,6 +211,10 @@ async function main(): Promise<void> {
     for (const r of run.relayers) {
       step(`${r.side.name}: pid ${r.pid}, healthy at ${r.healthUrl}, log ${r.logFile}`);
       run.supervisor.addRelayer(c, r);
+    }
+    if (c.verifier.process !== null) {
+      step(`Audit Office independent verifier: pid ${c.verifier.process.pid}, healthy at ${c.verifier.healthUrl}, log ${c.verifier.logFile}`);
+      run.supervisor.addVerifier(c.verifier, "audit-office");
     }
     const control = await run.supervisor.serve();
     const pointer = pointTo(c, run.supervisor, control);

@@ -39,12 +39,17 @@ export function nodePids(c: LocalConsortium): Record<string, number> {
   return { "governance node": c.chains.governance.pid, "sub-chain A node": c.chains.a.pid, "sub-chain B node": c.chains.b.pid };
 }
 
-/** The direct path for the pipe A -> B: A's proxy opens and endorses, B's relayer executes, B's proxy records and endorses. */
+/**
+ * The direct path for the pipe A -> B: A's proxy opens, B's relayer executes, B's proxy records and endorses, and the
+ * Audit Office's verifier endorses (a confirmation needs a non-party; the verifier process must not run meanwhile:
+ * it would send from the same key).
+ */
 export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
   const pipe = c.pipes.aToB;
   const [a, b] = [c.business.a, c.business.b];
   const openerA = await sender(c, a.accounts.business.keystore, "governance");
   const recorderB = await sender(c, b.accounts.business.keystore, "governance");
+  const auditor = await sender(c, c.accounts.auditor.keystore, "governance");
   const executorB = await sender(c, b.accounts.relayer.keystore, "b");
   const app: LocalAccount = await appAccount(c, pipe);
   const proxyA = await loadKeystore(a.accounts.business.keystore, c.password);
@@ -73,12 +78,12 @@ export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
     await recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("recordResult", [result]), GAS.record, "recordResult");
     const hash = resultSetHash([result]);
     await Promise.all([
-      openerA.send(c.governance.ledger, ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]), GAS.endorse, "endorse A"),
+      auditor.send(c.governance.ledger, ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]), GAS.endorse, "endorse (Audit Office)"),
       recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]), GAS.endorse, "endorse B"),
     ]);
     return performance.now() - start;
   };
-  const close = () => [openerA, recorderB, executorB].forEach((s) => s.provider.destroy());
+  const close = () => [openerA, recorderB, auditor, executorB].forEach((s) => s.provider.destroy());
   return { sign, run, close };
 }
 

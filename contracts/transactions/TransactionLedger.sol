@@ -415,7 +415,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
     function _confirms(Tally memory y, Settings memory s) private view returns (bool) {
-        if (y.forWeight <= y.againstWeight) return false;
+        if (!y.nonParty || y.forWeight <= y.againstWeight) return false;
         uint256 margin = y.forWeight - y.againstWeight;
         return
             _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;

@@ -16,6 +16,7 @@ import { Council, InstitutionKind, Role, mined } from "./local/council";
 import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
+import { spawnVerifier, waitVerifierHealthy, writeVerifierConfig, type VerifierProcess } from "./local/verifier";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import { Attester } from "../../relayer/src/attest/attester";
@@ -78,6 +79,26 @@ export interface LocalConsortiumOptions {
    * also indexes every governance event. Default true.
    */
   auditorApi?: boolean;
+  /**
+   * Start the Audit Office's independent verifier process (it checks both sub-chains of every executed transaction
+   * and endorses; without it no transaction confirms, as no party is independent). Default true.
+   */
+  verifier?: boolean;
+}
+
+/** The Audit Office's independent verifier: its config, log, and its process while it runs. */
+export interface LocalVerifier {
+  institutionId: number;
+  address: string;
+  configPath: string;
+  logFile: string;
+  healthUrl: string;
+  /** The running process; null before `start`, when not started, or after it was stopped and not started again. */
+  process: VerifierProcess | null;
+  /** Starts the process (again) and resolves once it is healthy. */
+  start(): Promise<VerifierProcess>;
+  /** Stops the process if it runs. */
+  stop(): Promise<void>;
 }
 
 /** An account's address and its keystore (encrypted with the run's password). */
@@ -144,6 +165,8 @@ export interface LocalConsortium {
   business: { a: BusinessSide; b: BusinessSide };
   pipes: { aToB: PipeInfo; bToA: PipeInfo };
   verifiers: { address: string; kind: number; weight: number }[];
+  /** The Audit Office's independent verifier (a non-party: without its endorsement nothing confirms). */
+  verifier: LocalVerifier;
   /** The auditor-only query API on Drug Maker A's relayer (`http://127.0.0.1:<ops>/auditor`), when configured. */
   auditorApi: string | null;
   /** Where the whole description (no secrets) was written. */
@@ -229,6 +252,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     scryptN: options.scryptN ?? LOCAL_SCRYPT_N,
     auditorApi: options.auditorApi ?? true,
     persistChains: options.persistChains ?? false,
+    verifier: options.verifier ?? true,
   };
   const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
@@ -296,6 +320,8 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   ) as LocalConsortium["governance"];
   for (const side of [a, b]) writeSideConfig(run, governance, side, [attester.url]);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
+  const verifier = await localVerifier(run, governance, audit, [a, b]);
+  services.push(verifier);
 
   const info = (c: LocalChain): ChainInfo => ({
     name: c.name,
@@ -324,6 +350,7 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
     business: { a, b },
     pipes: { aToB, bToA },
     verifiers,
+    verifier,
     auditorApi: run.opts.auditorApi ? `http://127.0.0.1:${a.ports.ops}/auditor` : null,
     manifestPath: join(run.dir, "consortium.json"),
     stop,
@@ -331,6 +358,10 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   const { password: _password, ...manifest } = consortium;
   writeFileSync(consortium.manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   log(`manifest: ${consortium.manifestPath}`);
+  if (run.opts.verifier) {
+    await verifier.start();
+    log(`Audit Office verifier: pid ${verifier.process!.pid}, ${verifier.healthUrl}, log ${verifier.logFile}`);
+  }
   return consortium;
 }
 
@@ -363,6 +394,53 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts) {
     account: privateKeyToAccount(run.keys.auditor.wallet.privateKey as Hex),
   });
   return startAttesterServer(attester);
+}
+
+/**
+ * The Audit Office's independent verifier (the auditor's key, its own RPC endpoint for each sub-chain). Its config is
+ * written here; it runs as its own process, started by {@link LocalVerifier.start}.
+ */
+async function localVerifier(run: Run, governance: LocalConsortium["governance"], institutionId: number, sides: BusinessSide[]): Promise<LocalVerifier> {
+  const configPath = join(run.dir, "verifier-audit-office.json");
+  const healthPort = await freePort();
+  const g = run.chains.governance;
+  writeVerifierConfig(configPath, {
+    institutionId,
+    governance: { url: g.url, chainId: g.chainId, confirmations: run.opts.confirmations, pollIntervalMs: run.opts.relayerPollIntervalMs, ledger: governance.ledger, chains: governance.chains },
+    keystore: run.keys.auditor.keystore,
+    passwordEnv: KEYSTORE_PASSWORD_ENV,
+    chains: sides.map((s) => ({ name: s.subchain.configName, url: run.chains[s.key].url, chainId: s.subchain.chainId, gateway: s.contracts.gateway, confirmations: run.opts.confirmations, startBlock: s.contracts.deployBlock })),
+    healthPort,
+    logLevel: run.opts.relayerLogLevel,
+  });
+  const logFile = join(run.dir, "logs", "verifier-audit-office.log");
+  const env = { [KEYSTORE_PASSWORD_ENV]: run.opts.password };
+  const v: LocalVerifier = {
+    institutionId,
+    address: run.keys.auditor.address,
+    configPath,
+    logFile,
+    healthUrl: `http://127.0.0.1:${healthPort}/health`,
+    process: null,
+    start: async () => {
+      await v.stop();
+      const p = spawnVerifier(configPath, logFile, env, healthPort);
+      v.process = p;
+      try {
+        await waitVerifierHealthy(p);
+      } catch (err) {
+        await v.stop();
+        throw err;
+      }
+      return p;
+    },
+    stop: async () => {
+      const p = v.process;
+      v.process = null;
+      await p?.stop();
+    },
+  };
+  return v;
 }
 
 /**

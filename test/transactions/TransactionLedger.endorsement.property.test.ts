@@ -2,8 +2,9 @@
  * Property: under random sequences of endorsements (agreeing or conflicting), verifier accounts suspended and
  * reinstated by vote, verifiers removed and set again by vote (a new holding of an index), the ledger confirms a
  * transaction exactly when more than half of the weight of the verifiers valid now (set now, account active now)
- * endorsed the recorded result set, and sends it to Manual exactly when at least half of that weight endorsed
- * another; a removed verifier set again starts with no endorsement. Credit: the scores move only by the outcomes
+ * endorsed the recorded result set with at least one valid verifier of neither party among them, and sends it to
+ * Manual exactly when at least half of that weight endorsed another; the parties' own service verifiers (the source's
+ * proxy, weight 2 here) can help reach the majority but never confirm without an independent one; a removed verifier set again starts with no endorsement. Credit: the scores move only by the outcomes
  * the model says the ledger recorded, and replaying every opened packet as a refusal changes nothing.
  */
 import { expect } from "chai";
@@ -15,7 +16,9 @@ import { Outcome, executed, ledgerFixture, type World } from "./fixtures";
 
 const SEEDS = 6;
 const OPS_PER_SEED = 24;
-const WEIGHTS = [2, 1, 1];
+/** The fixture's three independent auditors, then the source institution's proxy as a (party) service verifier. */
+const WEIGHTS = [2, 1, 1, 2];
+const PARTY = 3;
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -42,12 +45,19 @@ interface TxModel {
   endorsed: Map<number, boolean>;
 }
 
+async function withPartyVerifier(): Promise<World> {
+  const w = await loadFixture(ledgerFixture);
+  await govern(w.c, w.ledger, "setVerifier", [w.srcProxy.address, VerifierKind.Service, WEIGHTS[PARTY]!]);
+  return w;
+}
+
 describe("TransactionLedger: endorsement and credit property (current valid weight only)", () => {
   it(`follows the model under ${SEEDS} seeds of ${OPS_PER_SEED} random calls`, async () => {
     let confirmations = 0;
     let manuals = 0;
+    let partyOnly = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const w = await loadFixture(ledgerFixture);
+      const w = await loadFixture(withPartyVerifier);
       const rand = prng(seed);
       const verifiers: VerifierModel[] = WEIGHTS.map(() => ({ present: true, active: true }));
       const completed = new Map<number, number>();
@@ -70,8 +80,9 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
         const what = `seed ${seed} op ${op}`;
         if (t.state !== TxState.Executed) t = await newTx();
         const v = Math.floor(rand() * WEIGHTS.length);
-        const key = w.auditors[v]!;
-        const roll = rand();
+        const key = v === PARTY ? w.srcProxy : w.auditors[v]!;
+        // The party's proxy also records results: it is never suspended or removed here.
+        const roll = v === PARTY ? rand() * 0.6 : rand();
         if (roll < 0.6) {
           const agree = rand() < 0.75;
           const hash = agree ? t.hash : keccak256(toHex(`other:${seed}:${op}`));
@@ -85,17 +96,19 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
           } else {
             await (await call).wait();
             t.endorsed.set(v, agree);
-            let [forW, againstW, total] = [0, 0, 0];
+            let [forW, againstW, total, independent] = [0, 0, 0, false];
             for (let i = 0; i < WEIGHTS.length; i++) {
               if (!valid(i)) continue;
               total += WEIGHTS[i]!;
-              if (t.endorsed.get(i) === true) forW += WEIGHTS[i]!;
+              if (t.endorsed.get(i) === true) [forW, independent] = [forW + WEIGHTS[i]!, independent || i !== PARTY];
               if (t.endorsed.get(i) === false) againstW += WEIGHTS[i]!;
             }
-            if (agree && forW * 2 > total) {
+            if (agree && forW * 2 > total && independent) {
               t.state = TxState.Confirmed;
               confirmations++;
               for (const inst of [w.source, w.target]) completed.set(inst, (completed.get(inst) ?? 0) + 1);
+            } else if (agree && forW * 2 > total) {
+              partyOnly++;
             } else if (!agree && againstW * 2 >= total) {
               t.state = TxState.Manual;
               manuals++;
@@ -133,7 +146,8 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
         }
       }
     }
-    // The walk reached both decisions.
+    // The walk reached both decisions, and a party-only majority that did not confirm.
+    expect(partyOnly).to.be.greaterThan(0);
     expect(confirmations).to.be.greaterThan(0);
     expect(manuals).to.be.greaterThan(0);
   });

@@ -44,7 +44,7 @@ async function status(opts: { json?: boolean }, ctx: Env): Promise<void> {
 }
 
 async function restart(kind: string, name: string, opts: { json?: boolean }, ctx: Env): Promise<void> {
-  if (kind !== "chain" && kind !== "relayer") throw usage("<kind>", `expected chain or relayer (got "${kind}")`);
+  if (kind !== "chain" && kind !== "relayer" && kind !== "verifier") throw usage("<kind>", `expected chain, relayer or verifier (got "${kind}")`);
   const p = running(ctx);
   const out = new Output(ctx.io, opts.json === true);
   out.progress(`asking npm start (pid ${p.pid}) to restart ${kind} ${name}`);
@@ -55,7 +55,7 @@ async function restart(kind: string, name: string, opts: { json?: boolean }, ctx
     throw failed(`npm start's control endpoint ${p.control} does not answer: ${(err as Error).message}`);
   }
   const body = (await res.json()) as { message?: string; error?: string };
-  if (!res.ok) throw new CliError(res.status === 400 && /no (chain|relayer) named/.test(body.error ?? "") ? CliErrorCode.Usage : CliErrorCode.Failed, `${name}: ${body.error}`);
+  if (!res.ok) throw new CliError(res.status === 400 && /no (chain|relayer|verifier) named/.test(body.error ?? "") ? CliErrorCode.Usage : CliErrorCode.Failed, `${name}: ${body.error}`);
   out.result([body.message!], { kind, name, message: body.message });
 }
 
@@ -68,8 +68,8 @@ export function addLocalCommands(root: Command, ctx: Env): void {
     .action((opts: { json?: boolean }) => status(opts, ctx));
   local
     .command("restart")
-    .description("restart one chain (governance, sub-a, sub-b: its state is kept) or relayer (drug-maker-a, hospital-b)")
-    .argument("<kind>", "chain or relayer")
+    .description("restart one chain (governance, sub-a, sub-b: its state is kept), relayer (drug-maker-a, hospital-b) or verifier (audit-office)")
+    .argument("<kind>", "chain, relayer or verifier")
     .argument("<name>", "which one")
     .option("--json", "print the result as JSON")
     .action((kind: string, name: string, opts: { json?: boolean }) => restart(kind, name, opts, ctx));

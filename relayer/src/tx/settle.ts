@@ -5,6 +5,7 @@
  */
 import { zeroHash, type Hex } from "viem";
 import { ContractError, isRevert } from "../governance/contract";
+import { recordedResults } from "../governance/results";
 import type { LedgerOp, WriteOutcome } from "../governance/writer";
 import type { OutboxItem } from "../store";
 import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
@@ -21,7 +22,7 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   const me = rt.me.signer.address;
   const entry = rt.journal.find(txId)[0];
   // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
-  const results = recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
+  const results = recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
   results.catch(() => undefined); // awaited below, unless the checks end the item first
   const [verifier, endorsed, tx] = await Promise.all([
     rt.gov.ledger.read("verifier", [me]),
@@ -31,7 +32,7 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   if (verifier.weight === 0 || endorsed || tx.state !== TxState.Executed) return {};
   let recorded = await results;
   // The logs may have been read a block before the state: read them again, after it, before any conclusion.
-  if (resultSetHash(recorded) !== tx.resultSetHash) recorded = await recordedResults(rt, txId, entry?.govFromBlock ?? 0n);
+  if (resultSetHash(recorded) !== tx.resultSetHash) recorded = await recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
   const observing = Promise.all(recorded.map((result) => observe(rt, result))).then(resultSetHash);
   // The endorsement of the recorded hash is prepared (its gas checked) while the sub-chain is observed, and sent
   // only if the observation agrees: one round trip less in the usual case. The checks above read `hasEndorsed` and
@@ -50,29 +51,6 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   }
   rt.log.info({ txId, outcome: outcome.outcome, weight: verifier.weight }, "endorsed");
   return {};
-}
-
-/** The transaction's results in recording order (the order of the `ResultRecorded` logs). */
-async function recordedResults(rt: Runtime, txId: Hex, fromBlock: bigint): Promise<LedgerResult[]> {
-  const logs = await rt.govLogs.events({
-    address: rt.gov.ledger.address,
-    abi: rt.gov.ledger.abi,
-    eventName: "ResultRecorded",
-    args: { txId },
-    fromBlock,
-  });
-  logs.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
-  return logs.map(({ args: a }) => ({
-    txId: a.txId,
-    step: a.step,
-    subchain: a.subchain,
-    subchainTx: a.subchainTx,
-    blockNumber: a.blockNumber,
-    resultHash: a.resultHash,
-    operation: a.operation,
-    success: a.success,
-    stateVersion: a.stateVersion,
-  }));
 }
 
 /**

@@ -7,10 +7,10 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { startAnvil, exitOf } from "../anvil";
-import type { ChainInfo, LocalConsortium } from "../local-consortium";
+import type { ChainInfo, LocalConsortium, LocalVerifier } from "../local-consortium";
 import { spawnRelayer, type RelayerProcess } from "./relayers";
 
-export type MemberKind = "chain" | "relayer";
+export type MemberKind = "chain" | "relayer" | "verifier";
 
 export interface Member {
   kind: MemberKind;
@@ -99,6 +99,28 @@ export class Supervisor {
     this.watch(entry);
   }
 
+  /** Watches the independent verifier; a restart runs it again (it reads the ledger again and skips what it endorsed). */
+  addVerifier(v: LocalVerifier, name: string): void {
+    const proc = v.process;
+    if (proc === null) return;
+    const entry: Entry = {
+      kind: "verifier",
+      name,
+      aliases: ["audit"],
+      pid: proc.pid,
+      url: v.healthUrl,
+      log: v.logFile,
+      exited: proc.exited,
+      stop: () => v.stop(),
+      restarting: false,
+      start: async () => {
+        const p = await v.start();
+        return { pid: p.pid, exited: p.exited, stop: () => v.stop() };
+      },
+    };
+    this.watch(entry);
+  }
+
   private watch(entry: Entry): void {
     if (!this.entries.includes(entry)) this.entries.push(entry);
     const pid = entry.pid;
@@ -116,7 +138,7 @@ export class Supervisor {
     const found = this.entries.find((e) => e.kind === kind && (e.name === name || e.aliases.includes(name)));
     if (!found) {
       const known = this.entries.filter((e) => e.kind === kind).map((e) => e.name);
-      throw new Error(known.length ? `no ${kind} named "${name}": expected one of ${known.join(", ")}` : `expected chain or relayer, got "${kind}"`);
+      throw new Error(known.length ? `no ${kind} named "${name}": expected one of ${known.join(", ")}` : `expected chain, relayer or verifier, got "${kind}"`);
     }
     return found;
   }
@@ -145,7 +167,7 @@ export class Supervisor {
   /** Called after a restart (the pointer file is rewritten with the new pids). */
   onChange?: () => void;
 
-  /** Serves `POST /restart/<chain|relayer>/<name>` and `GET /members` on 127.0.0.1; resolves with its URL. */
+  /** Serves `POST /restart/<chain|relayer|verifier>/<name>` and `GET /members` on 127.0.0.1; resolves with its URL. */
   serve(): Promise<string> {
     this.server = createServer((req, res) => {
       const send = (status: number, body: unknown) => {
@@ -159,7 +181,7 @@ export class Supervisor {
           (message) => send(200, { message }),
           (err: Error) => send(400, { error: err.message }),
         );
-      send(404, { error: "POST /restart/<chain|relayer>/<name> or GET /members" });
+      send(404, { error: "POST /restart/<chain|relayer|verifier>/<name> or GET /members" });
     });
     return new Promise((resolve) => this.server!.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(this.server!.address() as { port: number }).port}`)));
   }
@@ -168,7 +190,7 @@ export class Supervisor {
   async stopAll(runDir: string): Promise<void> {
     this.stopping = true;
     this.server?.close();
-    await Promise.all(this.entries.filter((e) => e.kind === "relayer").map((e) => e.stop()));
+    await Promise.all(this.entries.filter((e) => e.kind !== "chain").map((e) => e.stop()));
     await Promise.all(strayRelayers(runDir).map(stopPid));
     await Promise.all(this.entries.filter((e) => e.kind === "chain").map((e) => e.stop()));
   }

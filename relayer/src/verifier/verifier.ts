@@ -1,0 +1,135 @@
+/**
+ * The independent verifier: run by an institution that is not a party, it follows the ledger and, for every
+ * transaction that reaches Executed, reads each recorded result on its own sub-chain through its own nodes
+ * ({@link observeResult}), recomputes the result-set hash and endorses it with its own key. It takes no party's word:
+ * a result the sub-chain contradicts is endorsed as a zero hash, so the endorsement conflicts (and the transaction
+ * goes to Manual once conflict weight reaches half). Nothing is kept on disk: after a restart it reads the ledger
+ * again from its first block, and what it already endorsed is skipped (`hasEndorsed`).
+ */
+import { zeroHash, type Address, type Hex } from "viem";
+import type { ChainPlugin } from "../chains/types";
+import type { chainRegistryAbi, ledgerAbi } from "../governance/abi";
+import { isRevert, type Contract } from "../governance/contract";
+import type { LogReader } from "../governance/logs";
+import { recordedResults } from "../governance/results";
+import type { Logger } from "../log";
+import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
+import { NotYet, observeResult, type Observation, type SubchainView } from "./observe";
+
+export interface VerifierParts {
+  ledger: Contract<typeof ledgerAbi>;
+  registry: Contract<typeof chainRegistryAbi>;
+  govLogs: LogReader;
+  /** The verifier's own sub-chain nodes, by chain id. */
+  chains: ReadonlyMap<bigint, { chain: ChainPlugin; gateway: Address; confirmations: number }>;
+  me: Address;
+  fromBlock: bigint;
+  log: Logger;
+}
+
+export type Verdict = "endorsed" | "conflicted" | "skipped";
+
+export interface VerifierStatus {
+  address: Address;
+  weight: number;
+  nextBlock: string;
+  pending: number;
+  endorsed: number;
+  conflicted: number;
+}
+
+export class IndependentVerifier {
+  /** Executed transactions seen and not yet settled, with the block they reached Executed in. */
+  private readonly _pending = new Map<Hex, bigint>();
+  private _next: bigint;
+  private _weight = 0;
+  private readonly _counts = { endorsed: 0, conflicted: 0 };
+
+  constructor(private readonly _p: VerifierParts) {
+    this._next = _p.fromBlock;
+  }
+
+  status(): VerifierStatus {
+    return { address: this._p.me, weight: this._weight, nextBlock: this._next.toString(), pending: this._pending.size, ...this._counts };
+  }
+
+  /** One round: picks up newly Executed transactions, then tries every pending one. */
+  async poll(): Promise<void> {
+    const head = await this._p.govLogs.head();
+    if (head >= this._next) {
+      const logs = await this._p.govLogs.events({ address: this._p.ledger.address, abi: this._p.ledger.abi, eventName: "TxTransitioned", args: { to: TxState.Executed }, fromBlock: this._next });
+      for (const l of logs) if (!this._pending.has(l.args.txId)) this._pending.set(l.args.txId, l.blockNumber);
+      this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
+    }
+    this._weight = (await this._p.ledger.read("verifier", [this._p.me])).weight;
+    await Promise.all(
+      [...this._pending.keys()].map((txId) =>
+        this.verify(txId).then(
+          (verdict) => verdict !== undefined && this._pending.delete(txId),
+          (error: unknown) => this._p.log.warn({ txId, err: error }, "not verified yet; trying again"),
+        ),
+      ),
+    );
+  }
+
+  /** Settles one transaction, or resolves `undefined` when it cannot be decided yet (asked again next round). */
+  async verify(txId: Hex): Promise<Verdict | undefined> {
+    const { ledger, me } = this._p;
+    const [verifier, endorsed, tx] = await Promise.all([ledger.read("verifier", [me]), ledger.read("hasEndorsed", [txId, me]), ledger.read("transaction", [txId])]);
+    if (tx.state !== TxState.Executed || endorsed) return "skipped";
+    if (verifier.weight === 0) {
+      this._p.log.warn({ txId, verifier: me }, "this key is not a verifier on the ledger: not endorsing");
+      return undefined;
+    }
+    const results = await recordedResults(this._p.govLogs, ledger, txId, this._p.fromBlock);
+    // The logs may lag the state by a block: decide only on the full record.
+    if (resultSetHash(results) !== tx.resultSetHash) return undefined;
+    let observed: Observation[];
+    try {
+      observed = await Promise.all(results.map(async (r) => observeResult(await this._view(r), tx.pipeId, r)));
+    } catch (error) {
+      if (error instanceof NotYet) return undefined;
+      throw error;
+    }
+    const wrong = observed.flatMap((o) => (o.ok ? [] : [o.reason]));
+    const seen: LedgerResult[] = results.map((r, i) => (observed[i]!.ok ? r : { ...r, resultHash: zeroHash }));
+    const hash = wrong.length === 0 ? tx.resultSetHash : resultSetHash(seen);
+    try {
+      await ledger.write("endorse", [txId, hash]);
+    } catch (error) {
+      // Endorsed meanwhile, or the transaction moved on (confirmed, expired, escalated): nothing left to do.
+      if (isRevert(error, "LedgerAlreadyEndorsed", "LedgerInvalidTransition")) return "skipped";
+      throw error;
+    }
+    if (wrong.length === 0) {
+      this._counts.endorsed++;
+      this._p.log.info({ txId, resultSetHash: hash, results: results.length, weight: verifier.weight }, "checked every result on its sub-chain: endorsed");
+      return "endorsed";
+    }
+    this._counts.conflicted++;
+    this._p.log.error({ txId, recorded: tx.resultSetHash, observed: hash, reasons: wrong }, "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)");
+    return "conflicted";
+  }
+
+  private readonly _views = new Map<string, Promise<SubchainView>>();
+
+  /** The registered sub-chain of a result, reached through this verifier's own node for its chain id. */
+  private _view(r: LedgerResult): Promise<SubchainView> {
+    const key = r.subchain.toLowerCase();
+    let view = this._views.get(key);
+    if (view === undefined) {
+      view = this._p.registry.read("subchain", [r.subchain]).then((s) => {
+        const mine = this._p.chains.get(s.chainId);
+        if (s.gateway === zeroHash.slice(0, 42) || mine === undefined)
+          throw new NotYet("VERIFY_NOT_YET", `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: cannot check step ${r.step}`);
+        if (mine.gateway.toLowerCase() !== s.gateway.toLowerCase())
+          throw new NotYet("VERIFY_NOT_YET", `config.chains gateway ${mine.gateway} of chain id ${s.chainId} is not the registered ${s.gateway}`);
+        return { chain: mine.chain, gateway: s.gateway, confirmations: mine.confirmations };
+      });
+      // A failed look-up is not kept: the next round asks again.
+      view.catch(() => this._views.delete(key));
+      this._views.set(key, view);
+    }
+    return view;
+  }
+}
