@@ -1,6 +1,7 @@
 import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
 import { auditSandbox } from "./audit";
+import { auditCorpusBench } from "./audit-corpus";
 import { e2eBench } from "./e2e";
 import { auditorBench } from "./auditor";
 import { consoleBench } from "./console";
@@ -20,6 +21,7 @@ export const modules: BenchModule[] = [
   amdpPerf,
   relayerStoreBench,
   auditSandbox,
+  auditCorpusBench,
   e2eBench,
   auditorBench,
   consoleBench,

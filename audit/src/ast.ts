@@ -130,11 +130,23 @@ export function typeString(node: AstNode | null | undefined): string {
   return node?.typeDescriptions?.typeString ?? "";
 }
 
-/** Removes call options (`{value: ...}`) around a called expression. */
+/**
+ * Removes call options around a called expression: `{value: ...}`, and the `.value(...)` / `.gas(...)`
+ * calls that set them before 0.7 (`to.call.value(v)()`).
+ */
 export function calleeExpression(call: AstNode): AstNode | undefined {
   let e = call.expression ?? undefined;
-  while (e && e.nodeType === "FunctionCallOptions") e = e.expression ?? undefined;
-  return e;
+  for (;;) {
+    if (e?.nodeType === "FunctionCallOptions") e = e.expression ?? undefined;
+    else if (
+      e?.nodeType === "FunctionCall" &&
+      e.expression?.nodeType === "MemberAccess" &&
+      (e.expression.memberName === "value" || e.expression.memberName === "gas") &&
+      typeString(e.expression.expression).startsWith("function")
+    )
+      e = e.expression.expression ?? undefined;
+    else return e;
+  }
 }
 
 /** `msg.sender`, `tx.origin`, `block.timestamp`: a MemberAccess on a builtin identifier. */

@@ -315,6 +315,67 @@ export class Facts {
     return !!subject && this.trustedTarget(subject);
   }
 
+  // ---------------------------------------------------------------- guards
+
+  /**
+   * State variables `expr` reads, directly, through the locals it names (their initial value, when
+   * `fn` is given) or through the internal (view) functions it calls.
+   */
+  readRoots(expr: AstNode | null | undefined, fn?: AstNode): Set<number> {
+    const out = new Set<number>();
+    const seen = new Set<AstNode>();
+    const scan = (n: AstNode): void => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      walk(n, (m) => {
+        if (m.nodeType !== "Identifier") return;
+        const d = this.program.decl(m);
+        if (d?.nodeType !== "VariableDeclaration") return;
+        if (d.stateVariable && !d.constant) out.add(d.id);
+        else if (fn && !d.stateVariable) {
+          const init = this.pointerInit(d);
+          if (init) scan(init);
+        }
+      });
+      for (const { info } of this.calls(n))
+        for (const t of this.targetsOf(info)) for (const f of this.closure(t)) if (f.body) scan(f.body);
+    };
+    if (expr) scan(expr);
+    return out;
+  }
+
+  /** The condition of each guard in `node`: require / assert, and an `if` one of whose branches reverts. */
+  guardConditions(node: AstNode): AstNode[] {
+    const out: AstNode[] = [];
+    walk(node, (n) => {
+      if (n.nodeType === "IfStatement" && n.condition && this.branchReverts(n)) out.push(n.condition);
+      else if (n.nodeType === "FunctionCall") {
+        const info = this.program.classifyCall(n);
+        if (info.kind === "builtin" && (info.name === "require" || info.name === "assert") && n.arguments?.[0])
+          out.push(n.arguments[0]);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * True when `fn` (with what it calls) re-validates the state it writes: a guard that reads a state
+   * variable the same code writes (`_spendAllowance` re-reads the allowance, `_update` the balance,
+   * a timelock's `_afterCall` the operation's state). Run after an external call, such a write settles
+   * on fresh state or reverts: checks-effects-interactions across functions.
+   */
+  revalidates(fn: AstNode): boolean {
+    const memo = this.revalidatesMemo.get(fn);
+    if (memo !== undefined) return memo;
+    const written = new Set(this.transitiveWrites(fn).flatMap((w) => (w.root ? [w.root.id] : [])));
+    const result = this.closure(fn, true).some((f) =>
+      this.guardConditions(f.body!).some((c) => [...this.readRoots(c, f)].some((id) => written.has(id))),
+    );
+    this.revalidatesMemo.set(fn, result);
+    return result;
+  }
+  private readonly revalidatesMemo = new Map<AstNode, boolean>();
+
   // ---------------------------------------------------------------- access control
 
   /**
@@ -417,6 +478,7 @@ export class Facts {
    * call whose result is dropped (a view call used as a statement can only be a check).
    */
   private isEnforced(s: AstNode, depth: number, strict: boolean): boolean {
+    if (this.trivialComparison(s)) return false;
     let child = s;
     let p = this.program.parent(s);
     while (p && !isStatement(p)) {
@@ -433,6 +495,19 @@ export class Facts {
     return false;
   }
 
+  /**
+   * A comparison of the caller that authorises nobody: with a literal, `address(0)` or `tx.origin`
+   * (`require(msg.sender == tx.origin)` only rules out contracts).
+   */
+  private trivialComparison(s: AstNode): boolean {
+    const p = this.program.parent(s);
+    if (p?.nodeType !== "BinaryOperation" || (p.operator !== "==" && p.operator !== "!=")) return false;
+    let other = p.leftExpression === s ? p.rightExpression : p.leftExpression;
+    while (other?.nodeType === "FunctionCall" && other.kind === "typeConversion" && other.arguments?.length === 1)
+      other = other.arguments[0];
+    return !!other && (other.nodeType === "Literal" || isBuiltinMember(other, "tx", "origin"));
+  }
+
   private enforcedByCall(call: AstNode, child: AstNode, depth: number): boolean {
     const info = this.program.classifyCall(call);
     let index = (call.arguments ?? []).indexOf(child);
@@ -444,7 +519,7 @@ export class Facts {
   }
 
   /** An `if` one of whose branches reverts (a guard; a `return` in a callee only leaves the callee). */
-  private branchReverts(stmt: AstNode): boolean {
+  branchReverts(stmt: AstNode): boolean {
     const exits = (b: AstNode | null | undefined): boolean => {
       let found = false;
       if (b)

@@ -20,6 +20,7 @@ const FOLDERS: Record<string, string> = {
   "unprotected state change": "unprotected-state-change",
   "tx.origin": "tx-origin",
   "controlled delegatecall": "controlled-delegatecall",
+  "arbitrary call": "arbitrary-call",
   "unchecked low-level call": "unchecked-call",
   "signature replay / malleability": "signature",
   selfdestruct: "selfdestruct",
@@ -40,8 +41,8 @@ describe("audit sandbox: built-in detectors", function () {
     all = (await audit(DETECTOR_FIXTURES)).report.findings;
   });
 
-  it("has eleven detectors, each with a fixture folder holding a positive and a negative contract", function () {
-    expect(DETECTORS).to.have.length(11);
+  it("has twelve detectors, each with a fixture folder holding a positive and a negative contract", function () {
+    expect(DETECTORS).to.have.length(12);
     const folders = readdirSync(join(ROOT, DETECTOR_FIXTURES), { withFileTypes: true }).filter((d) => d.isDirectory());
     expect(folders.map((d) => d.name).sort()).to.deep.equal(Object.values(FOLDERS).sort());
     for (const d of DETECTORS) {

@@ -1,4 +1,5 @@
 import type { Detector, Rule } from "./types";
+import { arbitraryCall } from "./arbitrary-call";
 import { controlledDelegatecall } from "./controlled-delegatecall";
 import { encodePacked } from "./encode-packed";
 import { reentrancy } from "./reentrancy";
@@ -19,6 +20,7 @@ export const DETECTORS: readonly Detector[] = [
   unprotectedStateChange,
   txOrigin,
   controlledDelegatecall,
+  arbitraryCall,
   uncheckedCall,
   signature,
   selfdestruct,

@@ -13,11 +13,17 @@ const rule: Rule = {
     "Follow checks-effects-interactions: write all state before calling out, or guard the function with ReentrancyGuard's nonReentrant.",
 };
 
-/** Abstract state of the walk: the first external call seen on some path to here. */
+/**
+ * Abstract state of the walk: the first external call seen on some path to here, and the state
+ * variables a guard (require, if-revert) has re-read since the call on every path.
+ */
 interface Flow {
   call?: ExternalCallSite;
   exited: boolean;
+  checked?: ReadonlySet<number>;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 interface Hit {
   write: AstNode;
@@ -32,8 +38,12 @@ const pick = (a?: ExternalCallSite, b?: ExternalCallSite): ExternalCallSite | un
 const merge = (a: Flow, b: Flow): Flow => {
   if (a.exited) return b;
   if (b.exited) return a;
-  return { call: pick(a.call, b.call), exited: false };
+  const checked = new Set([...(a.checked ?? NONE)].filter((id) => (b.checked ?? NONE).has(id)));
+  return { call: pick(a.call, b.call), exited: false, checked };
 };
+
+/** After a new external call nothing is re-checked yet. */
+const called = (f: Flow, site: ExternalCallSite): Flow => ({ call: pick(f.call, site), exited: false, checked: NONE });
 
 /**
  * Walks a function body in evaluation order (right-hand side before the write, arguments before the
@@ -48,7 +58,8 @@ class FlowWalker {
     if (!node || flow.exited) return flow;
     switch (node.nodeType) {
       case "IfStatement": {
-        const f = this.visit(node.condition, flow);
+        let f = this.visit(node.condition, flow);
+        if (node.condition && this.ctx.facts.branchReverts(node)) f = this.recheck(f, node.condition);
         return merge(this.visit(node.trueBody, f), node.falseBody ? this.visit(node.falseBody, f) : f);
       }
       case "ForStatement":
@@ -94,30 +105,45 @@ class FlowWalker {
     return { ...merge(f, merge(first, second)), exited: false };
   }
 
+  /** A guard after the call re-reads these state variables: a write to them settles on fresh state. */
+  private recheck(f: Flow, condition: AstNode): Flow {
+    if (!f.call) return f;
+    // Locals are not followed: one read before the call holds a stale value.
+    return { ...f, checked: new Set([...(f.checked ?? NONE), ...this.ctx.facts.readRoots(condition)]) };
+  }
+
   private call(node: AstNode, flow: Flow): Flow {
     let f = children(node).reduce((acc, c) => this.visit(c, acc), flow);
     const { facts, program } = this.ctx;
     const info = program.classifyCall(node);
     if (info.kind === "builtin" && info.name === "revert") return { ...f, exited: true };
+    if (info.kind === "builtin" && (info.name === "require" || info.name === "assert") && node.arguments?.[0])
+      f = this.recheck(f, node.arguments[0]);
     this.onWrites(node, f);
     if (info.kind === "internal") {
       // The callee's own order is judged where the callee is analysed; here it writes, then calls.
       const targets = facts.targetsOf(info);
       // A library acting on a trusted address (SafeERC20 on an immutable token) calls only that address.
       if (facts.libraryOnTrusted(node, info)) return f;
-      const writes = targets.flatMap((t) => facts.transitiveWrites(t));
-      // The same call in the loop's previous turn: each turn writes before it calls (checked in the callee).
-      if (writes.length > 0 && f.call && f.call.node !== node)
+      const checked = f.checked ?? NONE;
+      const writes = targets
+        .flatMap((t) => facts.transitiveWrites(t))
+        .filter((w) => !w.root || !checked.has(w.root.id));
+      // A callee that re-validates what it writes (an allowance or balance check, a state re-check) settles
+      // on fresh state or reverts. The same call in the loop's previous turn: each turn writes before it
+      // calls (checked in the callee).
+      const settles = targets.length > 0 && targets.every((t) => facts.revalidates(t));
+      if (writes.length > 0 && !settles && f.call && f.call.node !== node)
         this.hits.push({
           write: node,
           what: `storage through \`${info.name}\` (${nameOf(writes[0].names)})`,
           call: f.call,
         });
       const calls = targets.flatMap((t) => facts.transitiveExternalCalls(t));
-      if (calls.length > 0) f = { call: pick(f.call, { ...calls[0], node }), exited: false };
+      if (calls.length > 0) f = called(f, { ...calls[0], node });
     }
     const site = facts.externalCallSite(node, info);
-    return site ? { call: pick(f.call, site), exited: false } : f;
+    return site ? called(f, site) : f;
   }
 
   private assembly(node: AstNode, flow: Flow): Flow {
@@ -125,14 +151,15 @@ class FlowWalker {
     for (const y of findAll(node.AST, "YulFunctionCall")) {
       this.onWrites(y, f);
       const site = this.ctx.facts.externalCallSite(y);
-      if (site) f = { call: pick(f.call, site), exited: false };
+      if (site) f = called(f, site);
     }
     return f;
   }
 
   private onWrites(node: AstNode, flow: Flow): void {
     if (!flow.call) return;
-    const writes = this.ctx.facts.directWrites(node);
+    const checked = flow.checked ?? NONE;
+    const writes = this.ctx.facts.directWrites(node).filter((w) => !w.root || !checked.has(w.root.id));
     if (writes.length > 0) this.hits.push({ write: node, what: nameOf(writes[0].names), call: flow.call });
   }
 }

@@ -12,6 +12,25 @@ const rule: Rule = {
     "Check the returned success flag (`if (!ok) revert ...`), or use OpenZeppelin Address.sendValue / functionCall, which revert on failure.",
 };
 
+const tokenRule: Rule = {
+  id: "unchecked-transfer",
+  title: "Unchecked ERC-20 return value",
+  severity: "medium",
+  summary:
+    "The boolean returned by an ERC-20 `transfer`, `transferFrom` or `approve` is dropped or never read: a token that returns false instead of reverting (many do) leaves the transfer undone while the contract carries on as if it happened.",
+  recommendation:
+    "Use OpenZeppelin SafeERC20 (safeTransfer, safeTransferFrom, forceApprove), or revert when the call returns false.",
+};
+
+const TOKEN_CALL = /^(transfer|transferFrom|approve)$/;
+
+/** An external ERC-20 style call whose only return value is a bool. */
+function isTokenCall(info: { kind: string; name?: string; decl?: AstNode }): boolean {
+  if (info.kind !== "external" || !info.decl || !TOKEN_CALL.test(info.name ?? "")) return false;
+  const returns = info.decl.returnParameters?.parameters as unknown as AstNode[] | undefined;
+  return returns?.length === 1 && returns[0].typeDescriptions?.typeString === "bool";
+}
+
 /** The declaration that receives the success flag of `call`, null when the flag is dropped. */
 function successReceiver(ctx: DetectorContext, call: AstNode): AstNode | null | "used" {
   let p = ctx.program.parent(call);
@@ -46,11 +65,18 @@ function isRead(ctx: DetectorContext, fn: AstNode, decl: AstNode): boolean {
 
 export const uncheckedCall: Detector = {
   name: "unchecked low-level call",
-  rules: [rule],
+  rules: [rule, tokenRule],
   run(ctx: DetectorContext): RawFinding[] {
     const out: RawFinding[] = [];
     for (const fn of targetFunctions(ctx))
       for (const { call, info } of ctx.facts.calls(fn.body!)) {
+        if (isTokenCall(info)) {
+          const receiver = successReceiver(ctx, call);
+          if (receiver === "used" || (receiver && isRead(ctx, fn, receiver))) continue;
+          const text = `\`${ctx.program.label(fn)}\` ignores the bool returned by \`${snippet(ctx, call)}\`: a token that returns false is taken as paid.`;
+          out.push(report(ctx, tokenRule, call, fn, text));
+          continue;
+        }
         const lowLevel = info.kind === "lowlevel" || (info.kind === "transfer" && info.name === "send");
         if (!lowLevel) continue;
         const receiver = successReceiver(ctx, call);

@@ -23,21 +23,63 @@ const upgradeRule: Rule = {
     "Restrict the upgrade path (UUPS `_authorizeUpgrade` with onlyOwner/onlyRole, or a ProxyAdmin), and test that a stranger's upgrade reverts.",
 };
 
-/** An `initialized`-style flag read in the function or its callees (a hand-written initializer guard). */
-function readsInitializedFlag(ctx: DetectorContext, fn: AstNode): boolean {
+const implementationRule: Rule = {
+  id: "uninitialized-implementation",
+  title: "Implementation contract left uninitialised",
+  severity: "medium",
+  summary:
+    "A deployable contract with an `initializer` function (made to sit behind a proxy) whose constructor does not call `_disableInitializers()`: anyone can initialise the implementation itself, become its owner and use its privileged functions (an upgrade, a delegatecall, a selfdestruct) on it.",
+  recommendation: "Add `constructor() { _disableInitializers(); }` to the implementation contract.",
+};
+
+/**
+ * An `initialized`-style flag checked by a guard (require / if-revert) in the function or its callees: a
+ * hand-written initializer guard. A flag that is only written guards nothing.
+ */
+function checksInitializedFlag(ctx: DetectorContext, fn: AstNode): boolean {
   let found = false;
   for (const f of ctx.facts.closure(fn, true))
-    walk(f.body!, (n) => {
-      const name = n.nodeType === "Identifier" ? n.name : n.nodeType === "MemberAccess" ? n.memberName : undefined;
-      if (name && /initiali[sz](ed|ing)/i.test(name)) found = true;
-      return !found;
-    });
+    for (const c of ctx.facts.guardConditions(f.body!))
+      walk(c, (n) => {
+        const name = n.nodeType === "Identifier" ? n.name : n.nodeType === "MemberAccess" ? n.memberName : undefined;
+        if (name && /initiali[sz](ed|ing)/i.test(name)) found = true;
+        return !found;
+      });
   return found;
+}
+
+/** A concrete contract with an `initializer` function whose constructor never disables initialisers. */
+function uninitializedImplementations(ctx: DetectorContext): RawFinding[] {
+  const { facts, program } = ctx;
+  const out: RawFinding[] = [];
+  const contracts = new Set(targetFunctions(ctx).flatMap((f) => program.contractOf(f) ?? []));
+  for (const c of contracts) {
+    if (c.contractKind !== "contract" || c.abstract) continue;
+    const own = (c.nodes ?? []).filter((n) => n.nodeType === "FunctionDefinition");
+    const init = own.find(
+      (f) => facts.isEntryPoint(f) && facts.modifiersOf(f).some((m) => /^(initializer|reinitializer)$/.test(m.name)),
+    );
+    if (!init) continue;
+    const ctor = (c.linearizedBaseContracts ?? [])
+      .map((id) => program.nodes.get(id))
+      .flatMap((b) => (b?.nodes ?? []).filter((n) => n.kind === "constructor" && n.body));
+    const disables = ctor.some(
+      (k) =>
+        facts.modifiersOf(k).some((m) => m.name === "initializer") ||
+        facts
+          .closure(k)
+          .some((f) => f.name === "_disableInitializers" || (f !== k && /disableInitiali/.test(f.name ?? ""))),
+    );
+    if (disables) continue;
+    const text = `\`${c.name}\` is initialised through \`${program.label(init)}\` behind a proxy, and its constructor does not call \`_disableInitializers()\`: anyone can initialise the implementation itself.`;
+    out.push(report(ctx, implementationRule, init, init, text));
+  }
+  return out;
 }
 
 export const unprotectedInitializer: Detector = {
   name: "unprotected initializer / upgrade",
-  rules: [initRule, upgradeRule],
+  rules: [initRule, upgradeRule, implementationRule],
   run(ctx: DetectorContext): RawFinding[] {
     const { facts, program } = ctx;
     const out: RawFinding[] = [];
@@ -46,7 +88,7 @@ export const unprotectedInitializer: Detector = {
       const name = fn.name ?? "";
       if (INITIALIZER_NAME.test(name)) {
         const guarded =
-          facts.modifiersOf(fn).some((m) => INITIALIZER_MODIFIER.test(m.name)) || readsInitializedFlag(ctx, fn);
+          facts.modifiersOf(fn).some((m) => INITIALIZER_MODIFIER.test(m.name)) || checksInitializedFlag(ctx, fn);
         if (guarded || facts.isProtected(fn)) continue;
         const text = `\`${program.label(fn)}\` is ${fn.visibility}, has no initializer modifier and no access check: anyone can call it, first or again.`;
         out.push(report(ctx, initRule, fn, fn, text));
@@ -55,6 +97,7 @@ export const unprotectedInitializer: Detector = {
         out.push(report(ctx, upgradeRule, fn, fn, text));
       }
     }
+    out.push(...uninitializedImplementations(ctx));
     return out;
   },
 };

@@ -13,6 +13,16 @@ const rule: Rule = {
 
 type Strength = "strong" | "weak";
 
+/** Operators that mix a block value into a "random" choice. */
+const MIXING = new Set(["%", "^", "&", "|"]);
+const ARITHMETIC = new Set(["%", "^", "&", "|", "+", "-", "*", "/", ">>", "<<", "**"]);
+
+/** `uint256(blockhash(n))` or a local holding it: the block value itself, not something derived from it. */
+function isDirectSource(ctx: DetectorContext, n: AstNode, tainted: Map<number, Strength>): boolean {
+  if (sourceStrength(ctx, n)) return true;
+  return n.nodeType === "Identifier" && n.referencedDeclaration != null && tainted.has(n.referencedDeclaration);
+}
+
 /** `strong` for values that only serve randomness (prevrandao, difficulty, blockhash); `weak` for timestamp/number. */
 function sourceStrength(ctx: DetectorContext, n: AstNode): Strength | undefined {
   if (isBuiltinMember(n, "block", "prevrandao") || isBuiltinMember(n, "block", "difficulty")) return "strong";
@@ -66,11 +76,28 @@ export const weakRandomness: Detector = {
     for (const fn of targetFunctions(ctx)) {
       const tainted = taintedLocals(ctx, fn);
       const label = ctx.program.label(fn);
+      const lines = new Set<number>();
+      const add = (node: AstNode, text: string): void => {
+        const { line } = ctx.program.location(node);
+        if (!lines.has(line)) (lines.add(line), out.push(report(ctx, rule, node, fn, text)));
+      };
       for (const op of findAll(fn.body, "BinaryOperation")) {
-        if (op.operator !== "%" || !strengthIn(ctx, op, tainted)) continue;
-        out.push(
-          report(ctx, rule, op, fn, `\`${label}\` takes a block value modulo a number, a predictable "random" choice.`),
+        const s = MIXING.has(op.operator ?? "") ? strengthIn(ctx, op, tainted) : undefined;
+        // A hash-only value (blockhash, prevrandao) in any arithmetic can only be a random number;
+        // a timestamp or block number only when taken modulo or mixed bitwise.
+        const strong = ARITHMETIC.has(op.operator ?? "") && strengthIn(ctx, op, tainted) === "strong";
+        if (!s && !strong) continue;
+        add(
+          op,
+          `\`${label}\` computes a number from a block value (\`${op.operator}\`), a predictable "random" choice.`,
         );
+      }
+      for (const conv of findAll(fn.body, "FunctionCall")) {
+        if (conv.kind !== "typeConversion" || !/^u?int/.test(conv.typeDescriptions?.typeString ?? "")) continue;
+        const arg = conv.arguments?.[0];
+        if (!arg || (arg.nodeType === "FunctionCall" && ctx.program.classifyCall(arg).name === "keccak256")) continue;
+        if (strengthIn(ctx, arg, tainted) !== "strong" || !isDirectSource(ctx, arg, tainted)) continue;
+        add(conv, `\`${label}\` turns a block hash or prevrandao into a number, which the block producer knows.`);
       }
       for (const { call, info } of ctx.facts.calls(fn.body!)) {
         if (info.kind !== "builtin" || info.name !== "keccak256") continue;
@@ -81,14 +108,9 @@ export const weakRandomness: Detector = {
           parent.kind === "typeConversion" &&
           /^uint|^int/.test(parent.typeDescriptions?.typeString ?? "");
         if (s === "strong" || (s === "weak" && toNumber))
-          out.push(
-            report(
-              ctx,
-              rule,
-              call,
-              fn,
-              `\`${label}\` derives a number from a hash of block values, which the block producer knows in advance.`,
-            ),
+          add(
+            call,
+            `\`${label}\` derives a number from a hash of block values, which the block producer knows in advance.`,
           );
       }
     }

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+
+contract Multicall08Safe {
+    function aggregate(bytes[] calldata data) external {
+        for (uint256 i = 0; i < data.length; i++) {
+            Address.functionDelegateCall(address(this), data[i]);
+        }
+    }
+
+    function ping() external pure returns (uint256) {
+        return 1;
+    }
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.4.24;
+
+contract Proxy04 {
+    address public owner;
+
+    constructor() public {
+        owner = msg.sender;
+    }
+
+    function forward(address callee, bytes data) public {
+        require(callee.delegatecall(data)); // @bug
+    }
+}

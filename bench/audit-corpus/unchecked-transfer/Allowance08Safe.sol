@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+contract Allowance08Safe {
+    using SafeERC20 for IERC20;
+
+    IERC20 private immutable _token;
+    address private immutable _router;
+
+    constructor(IERC20 token, address router) {
+        _token = token;
+        _router = router;
+    }
+
+    function approveRouter(uint256 amount) external {
+        require(msg.sender == _router, "router");
+        _token.forceApprove(_router, amount);
+    }
+}
