@@ -424,13 +424,74 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 }
 
 /**
+ * @title ITransactionLedgerEndorsement
+ * @notice The ledger's weighted verification. The ledger serves it from its endorsement module ({LedgerEndorsement},
+ * by delegatecall): same address, same storage, same events.
+ */
+interface ITransactionLedgerEndorsement is ITransactionLedgerTypes {
+    /**
+     * @notice A verifier endorses the result set it checked against the sub-chains. Only endorsements of verifiers
+     * that are verifiers now, with accounts active now, count, against the weight of those valid now (the valid
+     * weight). Once more than half of the valid weight endorsed the recorded `resultSetHash`, and at least one of
+     * those endorsers belongs to neither institution of the pipe, the transaction is Confirmed and both institutions
+     * are credited. An endorsement of another hash is a conflict: recorded and flagged; once the counting conflicting
+     * weight reaches half of the valid weight, confirmation is impossible and the transaction goes to Manual. One
+     * endorsement per verifier; a verifier that took a freed index starts with none.
+     */
+    function endorse(bytes32 txId, bytes32 resultSetHash) external;
+}
+
+/**
+ * @title ITransactionLedgerViews
+ * @notice The ledger's detailed views. The ledger serves them from its view module ({LedgerViews}, by delegatecall
+ * inside a static call): same address, same storage, read only.
+ */
+interface ITransactionLedgerViews is ITransactionLedgerTypes {
+    /// @notice Everything kept about a transaction.
+    function transaction(bytes32 txId) external view returns (TxView memory);
+
+    /// @notice A step of a transaction: its side, operation and the read it depends on (NO_DEPENDENCY if none).
+    function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
+
+    /// @notice The state version recorded by a read step (0 unless a later write depends on it).
+    function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64);
+
+    /// @notice How often a step was retried and how often its compensation was attempted.
+    function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations);
+
+    /// @notice Whether `verifier` (its current holding of its index) endorsed the transaction.
+    function hasEndorsed(bytes32 txId, address verifier) external view returns (bool);
+
+    /// @notice Of 1 to MAX_PAGE transactions (ids from the indexed {TxOpened} events, paged by the caller), those that
+    /// have an {Issue}, in the order given. Unknown ids are skipped.
+    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items);
+
+    /// @notice The last sequence used on a pipe and the ledger's copy of its recorders and institutions.
+    function pipeOf(
+        bytes32 pipeId
+    )
+        external
+        view
+        returns (
+            uint64 lastSequence,
+            address sourceSigner,
+            address targetSigner,
+            uint32 sourceInstitution,
+            uint32 targetInstitution
+        );
+
+    /// @notice A verifier's kind, weight and index (weight 0: not a verifier).
+    function verifier(address account) external view returns (Verifier memory);
+}
+
+/**
  * @title ITransactionLedger
  * @notice The cross-chain transaction ledger of the governance chain (事务治理合约, white paper 2.5): every
  * cross-chain transaction is opened here before anything is sent, each atomic read or write records its result,
  * weighted verifiers confirm the result set, and failures are compensated (retry, rollback, manual resolution,
  * expiry). See `contracts/transactions/README.md` for the states and who calls what.
  */
-interface ITransactionLedger is ITransactionLedgerRecovery {
+interface ITransactionLedger is ITransactionLedgerRecovery, ITransactionLedgerEndorsement, ITransactionLedgerViews {
     // ---------------------------------------------------------------- transactions
 
     /**
@@ -460,17 +521,6 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
     /// @notice Records 1 to MAX_BATCH results in one call, each as {recordResult} would.
     function recordResults(Result[] calldata results) external;
 
-    /**
-     * @notice A verifier endorses the result set it checked against the sub-chains. Only endorsements of verifiers
-     * that are verifiers now, with accounts active now, count, against the weight of those valid now (the valid
-     * weight). Once more than half of the valid weight endorsed the recorded `resultSetHash`, and at least one of
-     * those endorsers belongs to neither institution of the pipe, the transaction is Confirmed and both institutions
-     * are credited. An endorsement of another hash is a conflict: recorded and flagged; once the counting conflicting
-     * weight reaches half of the valid weight, confirmation is impossible and the transaction goes to Manual. One
-     * endorsement per verifier; a verifier that took a freed index starts with none.
-     */
-    function endorse(bytes32 txId, bytes32 resultSetHash) external;
-
     // ---------------------------------------------------------------- views
 
     /// @notice What a receiver reads before it acts: the state, the deadline, how many steps are done, of how many.
@@ -478,47 +528,12 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
         bytes32 txId
     ) external view returns (TxState state, uint64 deadline, uint8 stepsDone, uint8 stepCount);
 
-    /// @notice Everything kept about a transaction.
-    function transaction(bytes32 txId) external view returns (TxView memory);
-
-    /// @notice A step of a transaction: its side, operation and the read it depends on (NO_DEPENDENCY if none).
-    function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
-
-    /// @notice The state version recorded by a read step (0 unless a later write depends on it).
-    function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64);
-
-    /// @notice How often a step was retried and how often its compensation was attempted.
-    function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations);
-
-    /// @notice Whether `verifier` (its current holding of its index) endorsed the transaction.
-    function hasEndorsed(bytes32 txId, address verifier) external view returns (bool);
-
-    /// @notice Of 1 to MAX_PAGE transactions (ids from the indexed {TxOpened} events, paged by the caller), those that
-    /// have an {Issue}, in the order given. Unknown ids are skipped.
-    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items);
-
     /// @notice The number of transactions ever opened (numbered 1 to this number in {TxOpened}), so a reconciliation
     /// that read the events can tell it saw them all.
     function txCount() external view returns (uint64);
 
-    /// @notice The last sequence used on a pipe and the ledger's copy of its recorders and institutions.
-    function pipeOf(
-        bytes32 pipeId
-    )
-        external
-        view
-        returns (
-            uint64 lastSequence,
-            address sourceSigner,
-            address targetSigner,
-            uint32 sourceInstitution,
-            uint32 targetInstitution
-        );
-
     /// @notice Whether the refusal of a packet was reported.
     function refusalReported(bytes32 packetHash) external view returns (bool);
-
-    function verifier(address account) external view returns (Verifier memory);
 
     /// @notice The sum of every verifier's weight (confirmation counts only the verifiers whose accounts are active).
     function totalWeight() external view returns (uint16);
@@ -536,4 +551,10 @@ interface ITransactionLedger is ITransactionLedgerRecovery {
 
     /// @notice The recovery module the ledger delegates {ITransactionLedgerRecovery} to.
     function recoveryModule() external view returns (address);
+
+    /// @notice The view module the ledger serves {ITransactionLedgerViews} from (made by the ledger's constructor).
+    function viewsModule() external view returns (address);
+
+    /// @notice The module the ledger delegates {ITransactionLedgerEndorsement} to (made by the ledger's constructor).
+    function endorsementModule() external view returns (address);
 }

@@ -115,6 +115,16 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         bytes32 txId;
     }
 
+    /// @dev The endorsements of a transaction that count now (see {_tally}).
+    struct Tally {
+        uint16 endorsed; // the masks without the bits of former holders of an index
+        uint16 against;
+        uint256 forWeight; // of valid verifiers now
+        uint256 againstWeight;
+        uint256 markedWeight; // of every current holder that endorsed, valid or not
+        bool nonParty; // a valid endorser of the recorded hash outside both institutions of the pipe
+    }
+
     IMembership internal immutable _membership;
     address internal immutable _voting;
 
@@ -298,6 +308,49 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         t.reason = reason;
         _transition(txId, t, TxState.Failed);
         if (_pendingWrites(t) != 0) _transition(txId, t, TxState.Compensating);
+    }
+
+    // ---------------------------------------------------------------- verification
+
+    /**
+     * @dev The endorsements of `t` that count now: of current holders of their index (written at or after their
+     * assignment), with accounts active now. Bounded by MAX_VERIFIERS; reads only the indexes that endorsed.
+     */
+    function _tally(TxRecord memory t, uint256 used, PipeSide memory parties) internal view returns (Tally memory y) {
+        uint256 marks = t.endorsedMask & used;
+        for (uint256 i = 0; marks >> i != 0; ++i) {
+            if ((marks >> i) & 1 == 0) continue;
+            VerifierSlot memory slot = _verifierSlots[i];
+            if (slot.since > t.epoch) continue;
+            uint16 bit = uint16(1 << i);
+            bool against = t.againstMask & bit != 0;
+            y.endorsed |= bit;
+            y.markedWeight += slot.weight;
+            if (against) y.against |= bit;
+            if (!_isValid(slot)) continue;
+            if (against) {
+                y.againstWeight += slot.weight;
+            } else {
+                y.forWeight += slot.weight;
+                if (!_isParty(slot.institution, parties)) y.nonParty = true;
+            }
+        }
+    }
+
+    /// @dev The answer {IMembership.requireActiveAccount} gives now, for the institution the verifier was set in.
+    function _isValid(VerifierSlot memory slot) internal view returns (bool) {
+        uint256 before = gasleft();
+        try _membership.requireActiveAccount(slot.account, _roleOf(slot.kind)) returns (uint32 institution) {
+            return institution == slot.institution;
+        } catch {
+            // Out of gas is not "inactive": a caller must not drop a verifier by choosing the gas.
+            if (gasleft() <= before / 63) revert LedgerInsufficientGas();
+            return false;
+        }
+    }
+
+    function _isParty(uint32 institution, PipeSide memory parties) internal pure returns (bool) {
+        return institution == parties.institution || institution == parties.peer;
     }
 
     // ---------------------------------------------------------------- helpers

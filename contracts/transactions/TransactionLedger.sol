@@ -6,9 +6,16 @@ import {LedgerSteps} from "../libraries/LedgerSteps.sol";
 import {ICreditScore} from "../interfaces/ICreditScore.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
-import {ITransactionLedger, ITransactionLedgerRecovery} from "../interfaces/ITransactionLedger.sol";
+import {
+    ITransactionLedger,
+    ITransactionLedgerEndorsement,
+    ITransactionLedgerRecovery,
+    ITransactionLedgerViews
+} from "../interfaces/ITransactionLedger.sol";
 import {LedgerRecovery} from "./LedgerRecovery.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
+import {LedgerViews} from "./LedgerViews.sol";
+import {LedgerEndorsement} from "./LedgerEndorsement.sol";
 
 /**
  * @title TransactionLedger
@@ -16,13 +23,19 @@ import {LedgerStorage} from "./LedgerStorage.sol";
  * reconciliation of every cross-chain transaction (white paper 2.5, the alliance paper's weighted endorsement and
  * stale-read rejection). It is also the AMDP EIP-712 verifying contract ("CCGP-AMDP", "1").
  * @dev The hot path (open, results, endorsements) runs here; the failure paths and the governed setters
- * ({ITransactionLedgerRecovery}) run in {LedgerRecovery} by delegatecall, on this contract's storage (see
- * {LedgerStorage}), to stay under the EIP-170 code size limit.
+ * ({ITransactionLedgerRecovery}) run in {LedgerRecovery} by delegatecall, and the detailed views
+ * ({ITransactionLedgerViews}) in {LedgerViews} by a static call to this contract that delegatecalls it, both on this
+ * contract's storage (see {LedgerStorage}), to stay under the EIP-170 code size limit.
  */
 contract TransactionLedger is ITransactionLedger, LedgerStorage {
     using LedgerSteps for uint256;
 
     address private immutable _recovery;
+    address private immutable _views;
+    address private immutable _endorsement;
+
+    /// @dev Prefixes the calldata of a view this contract serves from its view module (see {_delegateView}).
+    bytes4 private constant VIEW_CALL = bytes4(keccak256("LedgerViews.call"));
 
     /**
      * @param membership_ the membership contract (verifier and governor accounts)
@@ -45,6 +58,9 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             revert LedgerInvalidAddress(address(recovery));
         }
         _recovery = address(recovery);
+        // Made here, so that it always has this ledger's membership and voting contracts (and no deploy step).
+        _views = address(new LedgerViews(membership_, voting));
+        _endorsement = address(new LedgerEndorsement(membership_, voting));
         _setPipeAuthority(address(pipes));
         _setCreditScore(address(credit));
         _setMaxRetries(maxRetries_);
@@ -355,211 +371,174 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         );
     }
 
-    // ---------------------------------------------------------------- verification
+    // ---------------------------------------------------------------- verification (delegated)
 
-    /// @dev The endorsements of a transaction that count now (see {_tally}).
-    struct Tally {
-        uint16 endorsed; // the masks without the bits of former holders of an index
-        uint16 against;
-        uint256 forWeight; // of valid verifiers now
-        uint256 againstWeight;
-        uint256 markedWeight; // of every current holder that endorsed, valid or not
-        bool nonParty; // a valid endorser of the recorded hash outside both institutions of the pipe
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function endorse(bytes32 txId, bytes32 resultSetHash) external {
-        // CHECKS
-        Verifier memory v = _verifiers[msg.sender];
-        if (v.weight == 0) revert LedgerUnknownVerifier(msg.sender);
-        _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
-        TxRecord memory t = _load(txId);
-        if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
-        uint16 bit = uint16(1) << v.index;
-        // The bit is the caller's only if written after it took the index.
-        if (t.endorsedMask & bit != 0 && _verifierSlots[v.index].since <= t.epoch) {
-            revert LedgerAlreadyEndorsed(txId, msg.sender);
-        }
-        Settings memory s = _settings;
-        PipeSide memory parties = _pipeSides[t.pipeIndex][SOURCE];
-        Tally memory y = _tally(t, s.verifierSlots, parties);
-
-        // EFFECTS
-        (y.markedWeight, y.endorsed) = (y.markedWeight + v.weight, y.endorsed | bit);
-        bytes32 recorded = _resultSetHashes[txId];
-        Report[] memory reports = new Report[](2);
-        uint256 count = 0;
-        if (resultSetHash == recorded) {
-            y.forWeight += v.weight;
-            if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
-            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
-            if (_confirms(y, s)) {
-                _transition(txId, t, TxState.Confirmed);
-                count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
-            }
-        } else {
-            (y.against, y.againstWeight) = (y.against | bit, y.againstWeight + v.weight);
-            uint16 against = uint16(y.againstWeight);
-            emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, against, s.totalWeight);
-            if (_conflicts(y, s)) {
-                t.reason = Reason.Conflict;
-                _transition(txId, t, TxState.Manual);
-            }
-        }
-        (t.endorsedMask, t.againstMask, t.epoch) = (y.endorsed, y.against, s.epoch);
-        _store(txId, t);
-
-        // INTERACTIONS
-        _send(reports, count);
-    }
-
-    /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
-    function _confirms(Tally memory y, Settings memory s) private view returns (bool) {
-        if (!y.nonParty || y.forWeight <= y.againstWeight) return false;
-        uint256 margin = y.forWeight - y.againstWeight;
-        return
-            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
-    }
-
-    /// @dev At least half of the valid weight against: against >= for + the valid weight yet to endorse.
-    function _conflicts(Tally memory y, Settings memory s) private view returns (bool) {
-        if (y.againstWeight < y.forWeight) return false;
-        uint256 margin = y.againstWeight - y.forWeight + 1;
-        return
-            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
-    }
-
-    /**
-     * @dev The endorsements of `t` that count now: of current holders of their index (written at or after their
-     * assignment), with accounts active now. Bounded by MAX_VERIFIERS; reads only the indexes that endorsed.
-     */
-    function _tally(TxRecord memory t, uint256 used, PipeSide memory parties) private view returns (Tally memory y) {
-        uint256 marks = t.endorsedMask & used;
-        for (uint256 i = 0; marks >> i != 0; ++i) {
-            if ((marks >> i) & 1 == 0) continue;
-            VerifierSlot memory slot = _verifierSlots[i];
-            if (slot.since > t.epoch) continue;
-            uint16 bit = uint16(1 << i);
-            bool against = t.againstMask & bit != 0;
-            y.endorsed |= bit;
-            y.markedWeight += slot.weight;
-            if (against) y.against |= bit;
-            if (!_isValid(slot)) continue;
-            if (against) {
-                y.againstWeight += slot.weight;
-            } else {
-                y.forWeight += slot.weight;
-                if (!_isParty(slot.institution, parties)) y.nonParty = true;
-            }
-        }
-    }
-
-    /**
-     * @dev The valid weight of the verifiers in `mask`, counted only as far as `limit`: at most `bound` (their
-     * stored weight) without asking, else asked one by one until the sum reaches `limit`. Callers compare the result
-     * with `limit` only, so stopping there is exact.
-     */
-    function _validWeightBelow(uint256 mask, uint256 bound, uint256 limit) private view returns (uint256 sum) {
-        if (bound < limit) return bound;
-        for (uint256 i = 0; mask >> i != 0 && sum < limit; ++i) {
-            if ((mask >> i) & 1 == 0) continue;
-            VerifierSlot memory slot = _verifierSlots[i];
-            if (_isValid(slot)) sum += slot.weight;
-        }
-    }
-
-    /// @dev The answer {IMembership.requireActiveAccount} gives now, for the institution the verifier was set in.
-    function _isValid(VerifierSlot memory slot) private view returns (bool) {
-        uint256 before = gasleft();
-        try _membership.requireActiveAccount(slot.account, _roleOf(slot.kind)) returns (uint32 institution) {
-            return institution == slot.institution;
-        } catch {
-            // Out of gas is not "inactive": a caller must not drop a verifier by choosing the gas.
-            if (gasleft() <= before / 63) revert LedgerInsufficientGas();
-            return false;
-        }
-    }
-
-    function _isParty(uint32 institution, PipeSide memory parties) private pure returns (bool) {
-        return institution == parties.institution || institution == parties.peer;
-    }
-
-    function _reportBoth(
-        TxRecord memory t,
-        ICreditScore.Outcome outcome,
-        bytes32 txId,
-        Report[] memory reports
-    ) private view returns (uint256 count) {
-        PipeSide memory side = _pipeSides[t.pipeIndex][SOURCE];
-        (uint32 source, uint32 target) = (side.institution, side.peer);
-        reports[count++] = Report(source, outcome, txId);
-        if (target != source) reports[count++] = Report(target, outcome, txId);
+    /// @inheritdoc ITransactionLedgerEndorsement
+    function endorse(bytes32, bytes32) external {
+        _delegate(_endorsement);
     }
 
     // ---------------------------------------------------------------- recovery (delegated)
 
     /// @inheritdoc ITransactionLedgerRecovery
     function retryStep(bytes32, uint8, string calldata) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function expire(bytes32) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function syncPipe(bytes32) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function recordCompensation(Compensation calldata) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function escalate(bytes32, string calldata) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function resolve(bytes32, string calldata) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function reportRefusal(AMDP.Packet calldata, bytes calldata, bytes calldata) external returns (RefusalKind) {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function setVerifier(address, VerifierKind, uint8) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function setMaxRetries(uint8) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function setPipeAuthority(address) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
     function setCreditScore(address) external {
-        _delegate();
+        _delegate(_recovery);
     }
 
-    /// @dev Runs the call in the recovery module on this contract's storage and returns or reverts with its result.
-    function _delegate() private {
-        address module = _recovery;
+    /// @dev Runs the call in `module` on this contract's storage and returns or reverts with its result.
+    function _delegate(address module) private {
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, 0, calldatasize())
             let ok := delegatecall(gas(), module, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
+    }
+
+    // ---------------------------------------------------------------- views (delegated)
+
+    /// @inheritdoc ITransactionLedgerViews
+    function transaction(bytes32) external view returns (TxView memory v) {
+        v; // named for the ABI; the module returns the values
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function stepOf(bytes32, uint8) external view returns (Side side, uint8 operation, uint8 dependsOn) {
+        (side, operation, dependsOn); // named for the ABI; the module returns the values
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function readVersionOf(bytes32, uint8) external view returns (uint64) {
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function attemptsOf(bytes32, uint8) external view returns (uint8 retries, uint8 compensations) {
+        (retries, compensations); // named for the ABI; the module returns the values
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function hasEndorsed(bytes32, address) external view returns (bool) {
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function unresolvedAmong(bytes32[] calldata) external view returns (Unresolved[] memory items) {
+        items; // named for the ABI; the module returns the values
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function pipeOf(
+        bytes32
+    )
+        external
+        view
+        returns (
+            uint64 lastSequence,
+            address sourceSigner,
+            address targetSigner,
+            uint32 sourceInstitution,
+            uint32 targetInstitution
+        )
+    {
+        // named for the ABI; the module returns the values
+        (lastSequence, sourceSigner, targetSigner, sourceInstitution, targetInstitution);
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function verifier(address) external view returns (Verifier memory) {
+        _delegateView();
+    }
+
+    /**
+     * @dev Serves a view from the view module: a view may not delegatecall, so it calls this contract statically
+     * with the calldata behind {VIEW_CALL}, which the fallback below delegatecalls to the module. The static call
+     * guarantees the module changes nothing.
+     */
+    function _delegateView() private view {
+        bytes4 prefix = VIEW_CALL;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, prefix)
+            calldatacopy(add(ptr, 4), 0, calldatasize())
+            let ok := staticcall(gas(), address(), ptr, add(calldatasize(), 4), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
+    }
+
+    /// @notice Only this contract's own static calls from its views (see {_delegateView}); anyone else is refused.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        if (msg.sender != address(this) || bytes4(msg.data) != VIEW_CALL) revert LedgerDirectCall();
+        address module = _views;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let size := sub(calldatasize(), 4)
+            calldatacopy(ptr, 4, size)
+            let ok := delegatecall(gas(), module, ptr, size, 0, 0)
             returndatacopy(ptr, 0, returndatasize())
             if iszero(ok) {
                 revert(ptr, returndatasize())
@@ -579,122 +558,13 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedger
-    function transaction(bytes32 txId) external view returns (TxView memory v) {
-        TxRecord memory t = _get(txId);
-        v.state = t.state;
-        v.reason = t.reason;
-        v.stepCount = t.stepCount;
-        v.doneMask = t.doneMask;
-        v.writeMask = uint8(LedgerSteps.writeMask(t.steps, t.stepCount));
-        v.undoneMask = t.undoneMask;
-        v.deadline = t.deadline;
-        v.pipeId = _pipeIdAt[t.pipeIndex];
-        Tally memory y = _tally(t, _settings.verifierSlots, _pipeSides[t.pipeIndex][SOURCE]);
-        v.endorsedMask = y.endorsed;
-        v.weightFor = uint16(y.forWeight);
-        v.weightAgainst = uint16(y.againstWeight);
-        v.resultSetHash = _resultSetHashes[txId];
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn) {
-        TxRecord memory t = _load(txId);
-        if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
-        uint256 steps = t.steps;
-        uint256 dep = steps.dependsOn(step);
-        side = steps.isTarget(step) ? Side.Target : Side.Source;
-        operation = steps.isWrite(step) ? WRITE : READ;
-        dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64) {
-        TxRecord memory t = _get(txId);
-        if (step >= t.stepCount || !LedgerSteps.isDepended(t.steps, t.stepCount, step)) return 0;
-        return _readVersion(txId, t, step);
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations) {
-        if (step >= MAX_STEPS) return (0, 0);
-        uint64 counts = _attempts[txId];
-        return (_nibble(counts, step), _nibble(counts, 8 + step));
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function hasEndorsed(bytes32 txId, address account) external view returns (bool) {
-        Verifier memory v = _verifiers[account];
-        TxRecord memory t = _get(txId);
-        return v.weight != 0 && (t.endorsedMask >> v.index) & 1 == 1 && _verifierSlots[v.index].since <= t.epoch;
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items) {
-        if (txIds.length == 0 || txIds.length > MAX_PAGE) revert LedgerInvalidPage(txIds.length, MAX_PAGE);
-        items = new Unresolved[](txIds.length);
-        uint256 found = 0;
-        for (uint256 i = 0; i < txIds.length; ++i) {
-            TxRecord memory t = _get(txIds[i]);
-            Issue issue = _issueOf(t);
-            if (issue != Issue.None) items[found++] = Unresolved(txIds[i], t.state, t.reason, issue, t.deadline);
-        }
-        // Shrink the array to what was found.
-        assembly ("memory-safe") {
-            mstore(items, found)
-        }
-    }
-
-    function _issueOf(TxRecord memory t) private view returns (Issue) {
-        TxState s = t.state;
-        if (s == TxState.Open || s == TxState.Executing || s == TxState.Executed) {
-            return block.timestamp > t.deadline ? Issue.Overdue : Issue.None;
-        }
-        if (s == TxState.Compensating || s == TxState.Failed || s == TxState.Expired) {
-            return _pendingWrites(t) != 0 ? Issue.Uncompensated : Issue.None;
-        }
-        if (s == TxState.Manual) return Issue.Abnormal;
-        if (s == TxState.Confirmed && t.againstMask != 0) return Issue.Disputed;
-        return Issue.None;
-    }
-
-    /// @inheritdoc ITransactionLedger
     function txCount() external view returns (uint64) {
         return _registry.txCount;
     }
 
     /// @inheritdoc ITransactionLedger
-    function pipeOf(
-        bytes32 pipeId
-    )
-        external
-        view
-        returns (
-            uint64 lastSequence,
-            address sourceSigner,
-            address targetSigner,
-            uint32 sourceInstitution,
-            uint32 targetInstitution
-        )
-    {
-        PipeRef memory ref = _pipeRefs[pipeId];
-        PipeSide[2] storage sides = _pipeSides[ref.index];
-        return (
-            ref.lastSequence,
-            sides[SOURCE].signer,
-            sides[TARGET].signer,
-            sides[SOURCE].institution,
-            sides[TARGET].institution
-        );
-    }
-
-    /// @inheritdoc ITransactionLedger
     function refusalReported(bytes32 packetHash) external view returns (bool) {
         return _refusals[packetHash];
-    }
-
-    /// @inheritdoc ITransactionLedger
-    function verifier(address account) external view returns (Verifier memory) {
-        return _verifiers[account];
     }
 
     /// @inheritdoc ITransactionLedger
@@ -730,5 +600,15 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     /// @inheritdoc ITransactionLedger
     function recoveryModule() external view returns (address) {
         return _recovery;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function viewsModule() external view returns (address) {
+        return _views;
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function endorsementModule() external view returns (address) {
+        return _endorsement;
     }
 }

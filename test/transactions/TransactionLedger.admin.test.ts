@@ -7,7 +7,7 @@ import { deployLedger } from "../../lib/deploy/ledger";
 import { ledgerRules } from "../../lib/deploy/ledger-rules";
 import { RuleKind } from "../../lib/deploy/rules";
 import { VerifierKind } from "../../lib/domain/ledger-types";
-import { LedgerRecovery__factory, TransactionLedger__factory } from "../../typechain-types";
+import { LedgerEndorsement__factory, LedgerRecovery__factory, LedgerViews__factory, TransactionLedger__factory } from "../../typechain-types";
 import { govern, proposalIdOf } from "../helpers/governance";
 import { PIPE, ledgerFixture, openTx, type World } from "./fixtures";
 
@@ -77,6 +77,23 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     await expect(w.recovery.connect(w.srcProxy.wallet).escalate(o.txId, "x")).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
     await expect(w.recovery.expire(o.txId)).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
     await expect(w.recovery.setMaxRetries(1)).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
+  });
+
+  it("the view and endorsement modules, made by the ledger, refuse direct calls; the ledger's view entrance refuses outsiders", async () => {
+    const o = await openTx(w);
+    const views = LedgerViews__factory.connect(await w.ledger.viewsModule(), w.outsider);
+    const endorsement = LedgerEndorsement__factory.connect(await w.ledger.endorsementModule(), w.outsider);
+    expect(await ethers.provider.getCode(await views.getAddress())).to.not.equal("0x");
+    await expect(views.transaction(o.txId)).to.be.revertedWithCustomError(views, "LedgerDirectCall");
+    await expect(views.pipeOf(PIPE)).to.be.revertedWithCustomError(views, "LedgerDirectCall");
+    await expect(endorsement.endorse(o.txId, ethers.ZeroHash)).to.be.revertedWithCustomError(endorsement, "LedgerDirectCall");
+    // The ledger's own view calls go through its fallback; anyone else (or an unknown function) is refused.
+    const prefix = keccak256(toHex("LedgerViews.call")).slice(0, 10);
+    const inner = views.interface.encodeFunctionData("transaction", [o.txId]).slice(2);
+    await expect(w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: prefix + inner })).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
+    await expect(w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: "0xdeadbeef" })).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
+    // Served through the ledger, the same views read the ledger's storage.
+    expect((await w.ledger.transaction(o.txId)).pipeId).to.equal(PIPE);
   });
 
   it("governance swaps the pipe authority and the credit contract, and sets the retry bound", async () => {

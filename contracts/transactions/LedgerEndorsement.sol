@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {IMembership} from "../interfaces/IMembership.sol";
+import {ITransactionLedgerEndorsement} from "../interfaces/ITransactionLedger.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/**
+ * @title LedgerEndorsement
+ * @notice The transaction ledger's weighted verification ({ITransactionLedgerEndorsement.endorse}). It holds no state
+ * of its own: the ledger makes it in its constructor and delegatecalls it, so it runs on the ledger's storage, under
+ * the ledger's address, with the ledger's caller.
+ * @dev Split from the ledger to keep the ledger's code under the EIP-170 size limit with room to grow; an endorsement
+ * pays one delegatecall (about 2.7k gas). Called directly it refuses everything ({LedgerDirectCall}).
+ */
+contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
+    address private immutable _self = address(this);
+
+    /// @dev Only inside the ledger: the module's own storage is never initialised.
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert LedgerDirectCall();
+        _;
+    }
+
+    /// @param membership_ the ledger's membership contract
+    /// @param voting the ledger's voting tickets contract
+    constructor(IMembership membership_, address voting) LedgerStorage(membership_, voting) {}
+
+    /// @inheritdoc ITransactionLedgerEndorsement
+    function endorse(bytes32 txId, bytes32 resultSetHash) external onlyDelegated {
+        // CHECKS
+        Verifier memory v = _verifiers[msg.sender];
+        if (v.weight == 0) revert LedgerUnknownVerifier(msg.sender);
+        _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
+        TxRecord memory t = _load(txId);
+        if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
+        uint16 bit = uint16(1) << v.index;
+        // The bit is the caller's only if written after it took the index.
+        if (t.endorsedMask & bit != 0 && _verifierSlots[v.index].since <= t.epoch) {
+            revert LedgerAlreadyEndorsed(txId, msg.sender);
+        }
+        Settings memory s = _settings;
+        PipeSide memory parties = _pipeSides[t.pipeIndex][SOURCE];
+        Tally memory y = _tally(t, s.verifierSlots, parties);
+
+        // EFFECTS
+        (y.markedWeight, y.endorsed) = (y.markedWeight + v.weight, y.endorsed | bit);
+        bytes32 recorded = _resultSetHashes[txId];
+        Report[] memory reports = new Report[](2);
+        uint256 count = 0;
+        if (resultSetHash == recorded) {
+            y.forWeight += v.weight;
+            if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
+            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
+            if (_confirms(y, s)) {
+                _transition(txId, t, TxState.Confirmed);
+                count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
+            }
+        } else {
+            (y.against, y.againstWeight) = (y.against | bit, y.againstWeight + v.weight);
+            uint16 against = uint16(y.againstWeight);
+            emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, against, s.totalWeight);
+            if (_conflicts(y, s)) {
+                t.reason = Reason.Conflict;
+                _transition(txId, t, TxState.Manual);
+            }
+        }
+        (t.endorsedMask, t.againstMask, t.epoch) = (y.endorsed, y.against, s.epoch);
+        _store(txId, t);
+
+        // INTERACTIONS
+        _send(reports, count);
+    }
+
+    /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
+    function _confirms(Tally memory y, Settings memory s) private view returns (bool) {
+        if (!y.nonParty || y.forWeight <= y.againstWeight) return false;
+        uint256 margin = y.forWeight - y.againstWeight;
+        return
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+    }
+
+    /// @dev At least half of the valid weight against: against >= for + the valid weight yet to endorse.
+    function _conflicts(Tally memory y, Settings memory s) private view returns (bool) {
+        if (y.againstWeight < y.forWeight) return false;
+        uint256 margin = y.againstWeight - y.forWeight + 1;
+        return
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+    }
+
+    /**
+     * @dev The valid weight of the verifiers in `mask`, counted only as far as `limit`: at most `bound` (their
+     * stored weight) without asking, else asked one by one until the sum reaches `limit`. Callers compare the result
+     * with `limit` only, so stopping there is exact.
+     */
+    function _validWeightBelow(uint256 mask, uint256 bound, uint256 limit) private view returns (uint256 sum) {
+        if (bound < limit) return bound;
+        for (uint256 i = 0; mask >> i != 0 && sum < limit; ++i) {
+            if ((mask >> i) & 1 == 0) continue;
+            VerifierSlot memory slot = _verifierSlots[i];
+            if (_isValid(slot)) sum += slot.weight;
+        }
+    }
+
+    function _reportBoth(
+        TxRecord memory t,
+        ICreditScore.Outcome outcome,
+        bytes32 txId,
+        Report[] memory reports
+    ) private view returns (uint256 count) {
+        PipeSide memory side = _pipeSides[t.pipeIndex][SOURCE];
+        (uint32 source, uint32 target) = (side.institution, side.peer);
+        reports[count++] = Report(source, outcome, txId);
+        if (target != source) reports[count++] = Report(target, outcome, txId);
+    }
+}
