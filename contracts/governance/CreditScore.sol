@@ -107,7 +107,7 @@ contract CreditScore is ICreditRegistry, Governed {
     /// @dev Restriction follows the score both ways; an expulsion proposal opens once per fall below the threshold
     /// (not for an institution that is already expelled, or was never approved).
     function _evaluate(uint32 institution, CreditParams memory p, uint256 score) private {
-        // CHECKS
+        // CHECKS: `r.restricted` is what the pipe registry was last told; the answer itself is always computed.
         CreditRecord storage r = _records[institution];
         bool restricted = score < p.restrictionThreshold;
         bool restrictionChanged = restricted != r.restricted;
@@ -211,8 +211,11 @@ contract CreditScore is ICreditRegistry, Governed {
     }
 
     /// @inheritdoc ICreditScore
+    /// @dev Computed from the score and the current parameters, never from a stored flag: a parameter change applies
+    /// to every institution at once, in two slot reads.
     function isRestricted(uint32 institution) external view returns (bool) {
-        return _records[institution].restricted;
+        CreditParams memory p = _params;
+        return _score(p, _records[institution].delta) < p.restrictionThreshold;
     }
 
     /// @inheritdoc ICreditRegistry
@@ -226,8 +229,10 @@ contract CreditScore is ICreditRegistry, Governed {
     }
 
     /// @inheritdoc ICreditRegistry
-    function creditOf(uint32 institution) external view returns (CreditRecord memory) {
-        return _records[institution];
+    function creditOf(uint32 institution) external view returns (CreditRecord memory r) {
+        r = _records[institution];
+        CreditParams memory p = _params;
+        r.restricted = _score(p, r.delta) < p.restrictionThreshold;
     }
 
     /// @inheritdoc ICreditRegistry

@@ -27,7 +27,7 @@ interface ICreditRegistry is ICreditScore {
     /// @notice One institution's credit state, in one storage slot.
     struct CreditRecord {
         int64 delta; // score - initialScore, as last computed
-        bool restricted;
+        bool restricted; // stored: what the pipe registry was last told; {creditOf} returns it computed now
         bool expulsionOpened; // an expulsion proposal opened during the current fall (see CreditExpulsionProposed)
         uint40 lastReportAt;
     }
@@ -59,8 +59,9 @@ interface ICreditRegistry is ICreditScore {
     function bindReporter(address reporter) external;
 
     /// @notice Governed: sets the thresholds and weights. Requires expulsion < restriction <= initial <= max,
-    /// max > 0, a non-negative weight for `completed` and non-positive weights for the rest. A change applies to
-    /// an institution's restriction at its next outcome, adjustment or {refresh}.
+    /// max > 0, a non-negative weight for `completed` and non-positive weights for the rest. Restriction is computed
+    /// from the score and the current parameters ({isRestricted}), so a change applies to every institution at once;
+    /// the pipe registry's copy follows at the institution's next outcome, adjustment or {refresh}.
     function setParams(CreditParams calldata params) external;
 
     /// @notice Governed: allows or disallows an outcome reporter (the transaction ledger).

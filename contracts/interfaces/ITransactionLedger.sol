@@ -372,7 +372,9 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
     function retryStep(bytes32 txId, uint8 step, string calldata reason) external;
 
     /// @notice After the deadline, anyone expires an Open or Executing transaction; completed writes go to
-    /// compensation and the institution whose step was pending is reported as timed out.
+    /// compensation and the institution that failed to act is reported as timed out: the side of the step due next,
+    /// or the source when that step is the target's and the target never acknowledged the transaction (no result or
+    /// retry of any of its steps), since nothing shows the source delivered its packets.
     function expire(bytes32 txId) external;
 
     /// @notice Records a compensation (undo) of a completed write while Compensating. Only the write's proxy. When

@@ -64,10 +64,25 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         if (_pendingWrites(t) != 0) _transition(txId, t, TxState.Compensating);
         _store(txId, t);
 
-        // INTERACTIONS: the institution whose step was due next did not answer in time.
-        uint256 pending = LedgerSteps.lowestUnset(t.doneMask, t.stepCount);
-        uint256 side = uint256(t.steps).isTarget(pending) ? TARGET : SOURCE;
-        _report(_pipeSides[t.pipeIndex][side].institution, ICreditScore.Outcome.TimedOut, txId);
+        // INTERACTIONS: the institution that did not act in time.
+        _report(_pipeSides[t.pipeIndex][_timedOutSide(txId, t)].institution, ICreditScore.Outcome.TimedOut, txId);
+    }
+
+    /**
+     * @dev The side that failed to act in time: the side of the step due next, except a target step while the target
+     * never showed that the transaction reached it (no target step recorded and no retry of one). The source opened
+     * the transaction and had to deliver its packets; nothing on the ledger shows the target received them, so the
+     * target is charged only once it acknowledged them (a result or a retry of one of its steps).
+     */
+    function _timedOutSide(bytes32 txId, TxRecord memory t) private view returns (uint256) {
+        uint256 steps = t.steps;
+        if (!steps.isTarget(LedgerSteps.lowestUnset(t.doneMask, t.stepCount))) return SOURCE;
+        uint64 counts = _attempts[txId];
+        for (uint256 i = 0; i < t.stepCount; ++i) {
+            bool acted = (t.doneMask >> i) & 1 != 0 || _nibble(counts, i) != 0;
+            if (acted && steps.isTarget(i)) return TARGET;
+        }
+        return SOURCE;
     }
 
     /// @inheritdoc ITransactionLedgerRecovery

@@ -224,14 +224,43 @@ describe("CreditScore", function () {
       await expect(govern(w, w.credit, "adjustScore", [999, 1, ""])).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(999);
     });
 
-    it("applies a new threshold to an institution at its next outcome or when anyone refreshes it", async function () {
+    it("applies a parameter change to every institution at once, both ways, with no write per institution", async function () {
+      const w = await loadFixture(world);
+      await report(w, w.reporter, w.a.institution, Outcome.TimedOut, 20); // 800
+      await report(w, w.reporter, w.b.institution, Outcome.BadSignature, 5); // 500: restricted
+      expect(await w.credit.isRestricted(w.b.institution)).to.equal(true);
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, restrictionThreshold: 900, expulsionThreshold: 200 }]);
+      // No refresh: the answer comes from the score and the current parameters.
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(true);
+      expect((await w.credit.creditOf(w.a.institution)).restricted).to.equal(true);
+      expect(await w.credit.isRestricted(w.b.institution)).to.equal(true);
+      expect(await w.credit.isRestricted(999)).to.equal(false); // 1000, never reported
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, restrictionThreshold: 400, expulsionThreshold: 200 }]);
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(false);
+      expect(await w.credit.isRestricted(w.b.institution)).to.equal(false);
+      expect((await w.credit.creditOf(w.b.institution)).restricted).to.equal(false);
+      // Raising the initial score moves every score: 500 -> 1400 - 500 = 900, still at once.
+      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, initialScore: 1400, restrictionThreshold: 1000, expulsionThreshold: 200 }]);
+      expect(await w.credit.scoreOf(w.b.institution)).to.equal(900);
+      expect(await w.credit.isRestricted(w.b.institution)).to.equal(true);
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(false); // 1200
+    });
+
+    it("pushes the new verdict to the pipe registry at the institution's next outcome or when anyone refreshes it", async function () {
       const w = await loadFixture(world);
       await report(w, w.reporter, w.a.institution, Outcome.TimedOut, 20); // 800
       await govern(w, w.credit, "setParams", [{ ...DEFAULTS, restrictionThreshold: 900 }]);
-      expect(await w.credit.isRestricted(w.a.institution)).to.equal(false);
-      await expect(w.credit.connect(w.stranger).refresh(w.a.institution)).to.emit(w.credit, "CreditRestricted").withArgs(w.a.institution, 800);
       expect(await w.credit.isRestricted(w.a.institution)).to.equal(true);
+      await expect(w.credit.connect(w.stranger).refresh(w.a.institution)).to.emit(w.credit, "CreditRestricted").withArgs(w.a.institution, 800);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionRestricted);
       await expect(w.credit.refresh(w.a.institution)).not.to.emit(w.credit, "CreditRestricted");
+      // Back under the old threshold: the next outcome itself restores it in the registry.
+      await govern(w, w.credit, "setParams", [DEFAULTS]);
+      expect(await w.credit.isRestricted(w.a.institution)).to.equal(false);
+      await expect(w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Completed, id("next")))
+        .to.emit(w.credit, "CreditRestored")
+        .withArgs(w.a.institution, 801);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
       await expect(w.credit.refresh(0)).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(0);
     });
   });

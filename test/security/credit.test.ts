@@ -6,12 +6,14 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hashPacket } from "../../relayer/src/amdp";
-import { TxState } from "../../lib/domain/ledger-types";
+import { Side, TxState } from "../../lib/domain/ledger-types";
+import { govern } from "../helpers/governance";
 import { id } from "../helpers/registries";
 import { newKey } from "../helpers/pipes";
 import {
   Outcome,
   makePacket,
+  writeStep,
   openTx,
   record,
   registryLedgerFixture,
@@ -88,11 +90,46 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     await expect(record(w, o, 1))
       .to.be.revertedWithCustomError(w.ledger, "LedgerDeadlinePassed")
       .withArgs(o.txId, o.deadline, o.deadline + 2n);
-    // It expires; the institution whose step was due is the one reported, once.
+    // It expires, charged once. The refused result left no trace, so nothing shows the packet reached the target:
+    // the source, which had to deliver it, is the one reported.
     await expect(w.ledger.expire(o.txId))
       .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.target, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
+      .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Expired);
-    expect((await scores())[0]).to.equal(1000);
+    expect(await scores()).to.deep.equal([990, 1000]);
+  });
+
+  it("a source that never delivers its packet cannot make the target time out", async () => {
+    // The attacker opens (its own proxy, its own credit at stake) and never sends the packet to the target.
+    const o = await openTx(w, { steps: [writeStep(Side.Target)] });
+    await time.increaseTo(o.deadline + 1n);
+    await expect(w.ledger.connect(w.c.others[9]!).expire(o.txId))
+      .to.emit(w.c.credit, "OutcomeReported")
+      .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
+    expect(await scores()).to.deep.equal([990, 1000]);
+  });
+
+  it("a target that acknowledged the transaction and then idles is the one that timed out", async () => {
+    const o = await openTx(w);
+    await record(w, o, 0);
+    await w.ledger.connect(w.tgt.proxy.wallet).retryStep(o.txId, 1, "sub-chain busy");
+    await time.increaseTo(o.deadline + 1n);
+    await w.ledger.expire(o.txId);
+    expect(await scores()).to.deep.equal([1000, 990]);
+  });
+
+  it("a parameter change reaches every institution's restriction at once: no stale verdict to rely on", async () => {
+    // The source falls to 800. Governance raises the threshold to 900: restricted now, with no refresh call.
+    const p = await w.c.credit.params();
+    const params = { initialScore: p.initialScore, maxScore: p.maxScore, restrictionThreshold: p.restrictionThreshold, expulsionThreshold: p.expulsionThreshold, completed: p.completed, failed: p.failed, timedOut: p.timedOut, badSignature: p.badSignature, replay: p.replay };
+    await govern(w.c, w.c.credit, "adjustScore", [w.source, -200, "dispute"]);
+    expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
+    await govern(w.c, w.c.credit, "setParams", [{ ...params, restrictionThreshold: 900 }]);
+    expect(await w.c.credit.isRestricted(w.source)).to.equal(true);
+    expect((await w.c.credit.creditOf(w.source)).restricted).to.equal(true);
+    expect(await w.c.credit.isRestricted(w.target)).to.equal(false);
+    // And back: lowering it frees the institution at once, with no refresh call either.
+    await govern(w.c, w.c.credit, "setParams", [{ ...params, restrictionThreshold: 700 }]);
+    expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
   });
 });

@@ -132,4 +132,17 @@ describe("security: ledger verification (Ronin class: what was removed no longer
       .to.be.revertedWithCustomError(w.ledger, "LedgerInstitutionHasVerifier")
       .withArgs(w.source, signer.address);
   });
+
+  it("a verifier re-weighted by vote after it endorsed counts with its weight now, not the one it endorsed with", async () => {
+    const o = await executed(w);
+    const hash = resultSetHash(o.results);
+    await endorse(0, o.txId, hash); // weight 2 of 4
+    // Lowered to 1 (total 3): its endorsement now weighs 1.
+    await govern(w.c, w.ledger, "setVerifier", [w.auditors[0]!.address, VerifierKind.Auditor, 1]);
+    expect((await w.ledger.transaction(o.txId)).weightFor).to.equal(1n);
+    // Raising another verifier after the fact counts too: auditor 1 at 3 (total 5) endorses: 4 of 5 confirms.
+    await govern(w.c, w.ledger, "setVerifier", [w.auditors[1]!.address, VerifierKind.Auditor, 3]);
+    await expect(endorse(1, o.txId, hash)).to.emit(w.ledger, "Endorsed").withArgs(o.txId, w.auditors[1]!.address, hash, 3, 4, 5);
+    expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
+  });
 });

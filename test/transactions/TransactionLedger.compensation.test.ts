@@ -9,10 +9,13 @@ import {
   Outcome,
   eventsOf,
   executed,
+  READ,
   ledgerFixture,
+  makePacket,
   openTx,
   readStep,
   record,
+  sign,
   writeStep,
   type Opened,
   type World,
@@ -227,9 +230,11 @@ describe("TransactionLedger: compensation", () => {
   });
 
   describe("expiry", () => {
-    it("is refused before the deadline, then anyone expires: the pending party timed out", async () => {
+    it("is refused before the deadline, then anyone expires: the target, pending, that acknowledged timed out", async () => {
       const o = await openTx(w);
       await record(w, o, 0);
+      // The target acknowledges the transaction with a retry of its step: the packet reached it.
+      await w.ledger.connect(w.tgtProxy.wallet).retryStep(o.txId, 1, "node busy");
       await expect(w.ledger.connect(w.outsider).expire(o.txId))
         .to.be.revertedWithCustomError(w.ledger, "LedgerDeadlineNotReached")
         .withArgs(o.txId, o.deadline, (await time.latest()) + 1);
@@ -247,6 +252,28 @@ describe("TransactionLedger: compensation", () => {
       await expect(w.ledger.expire(o.txId))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
         .withArgs(o.txId, TxState.Expired, TxState.Expired);
+    });
+
+    it("charges the source when nothing shows its packets reached the target, the target once it acted", async () => {
+      // The source read is recorded; the target never recorded nor retried its write: the source timed out.
+      const a = await openTx(w);
+      await record(w, a, 0);
+      // A target-only transaction the target never touched: the source's delivery is what is missing.
+      const b = await openTx(w, { steps: [writeStep(Side.Target)] });
+      // A target-first transaction the target recorded, its source step pending: the source timed out.
+      const c = await openTx(w, { steps: [readStep(Side.Target), readStep(Side.Source)], packet: { operation: READ } });
+      await record(w, c, 0);
+      // Two target steps, the first recorded: the target received the transaction and timed out on the second.
+      const first = await makePacket(w, { operation: READ });
+      const packets = [await sign(w, first), await sign(w, await makePacket(w, { txId: first.txId }))];
+      const d = await openTx(w, { steps: [readStep(Side.Target), writeStep(Side.Target)], packets });
+      await record(w, d, 0);
+      await time.increaseTo(d.deadline + 1n);
+      const ledger = await w.ledger.getAddress();
+      await expect(w.ledger.expire(a.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, a.txId, -10, 90, ledger);
+      await expect(w.ledger.expire(b.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, b.txId, -10, 80, ledger);
+      await expect(w.ledger.expire(c.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, c.txId, -10, 70, ledger);
+      await expect(w.ledger.expire(d.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.TimedOut, d.txId, -10, 90, ledger);
     });
 
     it("starts compensation of the completed writes", async () => {

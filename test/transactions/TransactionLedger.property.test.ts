@@ -177,7 +177,11 @@ class Model {
     if (pendingWrites(t) !== 0) this.move(t, TxState.Compensating, moves);
     let pending = 0;
     while (t.done & bit(pending)) pending++;
-    this.report(this.institutionOf(t, pending), Outcome.TimedOut);
+    // A pending target step is the target's fault only once the target acknowledged the transaction (a result or a
+    // retry of one of its steps); before that, the source may never have delivered its packets.
+    const acknowledged = t.steps.some((s, i) => s.side === Side.Target && ((t.done & bit(i)) !== 0 || t.retries[i]! > 0));
+    const late = t.steps[pending]!.side === Side.Target && !acknowledged ? this.w.source : this.institutionOf(t, pending);
+    this.report(late, Outcome.TimedOut);
     return { moves };
   }
 
