@@ -129,7 +129,8 @@ async function corpusBench(report: Reporter): Promise<void> {
     (f) => safe.includes(f.file) && (f.severity === "high" || f.severity === "medium"),
   );
   report.figure("high/medium findings on safe twins (target 0)", serious.length);
-  for (const f of serious) report.figure(`  safe twin finding`, `${f.detector} ${f.file}:${f.line}`);
+  for (const f of serious) report.figure(`  safe twin finding (${f.source})`, `${f.detector} ${f.file}:${f.line}`);
+  report.figure("  of which built-in (target 0)", serious.filter((f) => f.source === "builtin").length);
   const tools: Tool[] = audit.slither.status === "ran" ? ["builtin", "slither", "merged"] : ["builtin"];
   const totals: Record<string, number> = {};
   for (const tool of tools) {

@@ -4,9 +4,10 @@ pragma solidity ^0.8.20;
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 
 contract Multicall08Safe {
-    function aggregate(bytes[] calldata data) external {
+    function aggregate(bytes[] calldata data) external returns (bytes[] memory results) {
+        results = new bytes[](data.length);
         for (uint256 i = 0; i < data.length; i++) {
-            Address.functionDelegateCall(address(this), data[i]);
+            results[i] = Address.functionDelegateCall(address(this), data[i]);
         }
     }
 

@@ -9,8 +9,8 @@ contract RewardVault08Safe {
     mapping(address => uint256) private _rewards;
     mapping(address => bool) private _claimed;
 
-    function fund(address account) external payable {
-        _rewards[account] += msg.value;
+    function fund(address account, uint256 points) external {
+        _rewards[account] += points;
     }
 
     function claim(IHook hook) external {

@@ -11,7 +11,6 @@ contract Notifier08 {
     function withdraw() external {
         uint256 amount = _balances[msg.sender];
         _balances[msg.sender] = 0;
-        (bool ok, ) = payable(msg.sender).call{value: amount}(""); // @bug
-        ok;
+        payable(msg.sender).call{value: amount}(""); // @bug
     }
 }
