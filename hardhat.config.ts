@@ -17,6 +17,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+// `npm start` compiles with CCGP_COMPILE_PROGRESS=1: a line for each phase of the compile as it happens.
+if (process.env.CCGP_COMPILE_PROGRESS === "1") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("./scripts/lib/compile-progress") as typeof import("./scripts/lib/compile-progress")).addCompileProgress(subtask);
+}
+
 // Only `*.test.ts` files are tests; the rest of test/ is helpers and child-process scripts the tests start.
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
   const files: string[] = await runSuper(args);

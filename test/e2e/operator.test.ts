@@ -149,6 +149,9 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     }
     expect(outputs['npx ccgp tx list --institution "Hospital B"']).to.match(/#1 +0x[0-9a-f]{64} +Confirmed +Drug Maker A -> Hospital B/);
     expect(outputs["npx ccgp list institutions"]).to.match(/6 +Hospital B +Business +Active +did:ccgp:1337001:6/);
+    const registerNode = commands.find((c) => c.startsWith("npx ccgp register node"))!;
+    expect(outputs[registerNode]).to.match(/^node 0x[0-9a-f]{64} \(governance, key 0x[0-9a-fA-F]{40}\) registered at node1\.drug-maker-a\.example:30303 for institution \d+$/m);
+    expect(outputs["npx ccgp proposals --function enableNode"]).to.match(/Active +0\/0 of 3 +majority >50% +services\.enableNode\(Drug Maker A \(\d+\) Governance node node1\.drug-maker-a\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/);
     const governors = (JSON.parse(outputs["npx ccgp list accounts --role Governor --json"]!) as { accounts: { role: string }[] }).accounts;
     expect(governors.map((a) => a.role)).to.deep.equal(["Governor", "Governor", "Governor"]);
     expect(JSON.parse(outputs["npx ccgp auditor transactions --keystore auditor"]!)).to.be.an("array").with.length.above(0);
@@ -162,7 +165,7 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
       const ran = await documented(command, env, i === 0);
       expect(ran.code, `${command}\n${ran.stderr}${ran.stdout}`).to.equal(0);
       if (command.includes("--status Suspended")) expect(ran.stdout).to.match(/6 +Hospital B +Business +Suspended/);
-      if (command.startsWith("npx ccgp proposals --state Active")) expect(ran.stdout).to.match(/Active +0\/0 of 3 +majority >50% +membership\.suspendInstitution\(6\)/);
+      if (command.startsWith("npx ccgp proposals --state Active")) expect(ran.stdout).to.match(/Active +0\/0 of 3 +majority >50% +membership\.suspendInstitution\(Hospital B \(6\)\)/);
     }
     const after = await documented("npx ccgp list institutions --name 'Hospital B' --json", env, false);
     expect((JSON.parse(after.stdout) as { institutions: { status: string }[] }).institutions[0]!.status).to.equal("Active");

@@ -110,7 +110,7 @@ export const PROPOSALS: ListKind = {
     ["deadline", (r) => String(r.deadlineText)],
     ["description", (r) => String(r.description)],
   ],
-  load: async (s, _names, opts, now) => {
+  load: async (s, names, opts, now) => {
     const v = s.gov.voting;
     const count = Number(await read("proposalCount", () => v.proposalCount()));
     const targets = new Map<string, ContractKey>();
@@ -126,10 +126,17 @@ export const PROPOSALS: ListKind = {
         const key = targets.get(p.target.toLowerCase());
         let action = `${p.target} ${p.selector}`;
         let fn = p.selector;
+        let args: { name: string; type: string; value: string; label: string }[] = [];
         if (key) {
           const parsed = contractOf(s, key).interface.parseTransaction({ data: p.data });
-          if (parsed) fn = parsed.name;
-          action = parsed ? `${key}.${parsed.name}(${parsed.args.map(String).join(", ")})` : `${key} ${p.selector}`;
+          if (parsed) {
+            fn = parsed.name;
+            // Each argument with the name registered for it: an institution, an account, a sub-chain, a service...
+            args = await Promise.all(
+              parsed.fragment.inputs.map(async (param, i) => ({ name: param.name, type: param.type, value: String(parsed.args[i]), label: await names.arg(param, parsed.args[i]) })),
+            );
+          }
+          action = parsed ? `${key}.${parsed.name}(${args.map((a) => a.label).join(", ")})` : `${key} ${p.selector}`;
         }
         const forSeats = p.ballots & FOR_MASK & seats;
         const againstSeats = (p.ballots >> 128n) & seats;
@@ -141,6 +148,7 @@ export const PROPOSALS: ListKind = {
           state: stateName,
           action,
           function: fn,
+          args,
           target: key ?? p.target,
           proposer: p.proposer,
           votesFor: popcount(forSeats),

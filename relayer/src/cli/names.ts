@@ -1,11 +1,13 @@
 /**
  * Names next to ids: institutions by their registered name, sub-chains, apps and contract names by the name they
  * were registered with (from the registries' events, as the ids themselves are hashes), services by their
- * institution and endpoint. Each table is loaded once per command, on first use.
+ * institution and endpoint, accounts by their institution and role, nodes by institution, kind and endpoint, pipes
+ * by their two sides. Each table is loaded once per command, on first use.
  */
-import type { Log } from "ethers";
+import type { Log, ParamType } from "ethers";
 import { decodeLog, eventTopic, type DecodedLog } from "./abi";
 import type { Session } from "./context";
+import { enumName } from "./enums";
 
 export interface ScanOptions {
   fromBlock: bigint;
@@ -79,5 +81,45 @@ export class Names {
 
   async label(hash: string): Promise<string> {
     return named(await this.of(hash), hash);
+  }
+
+  /** `Drug Maker A Operator` for an account the membership knows, else undefined. */
+  async account(address: string): Promise<string | undefined> {
+    const a = await this.s.gov.membership.account(address);
+    if (a.status === 0n) return undefined;
+    return `${(await this.institution(a.institution)) ?? `institution ${a.institution}`} ${enumName("IMembership.Role", a.role)}`;
+  }
+
+  /** What a bytes32 id names: a sub-chain, app or contract name, a service, a node or a pipe (in that order). */
+  async id(hash: string): Promise<string | undefined> {
+    const registered = await this.of(hash);
+    if (registered) return registered;
+    const reg = this.s.gov.services;
+    const [service, node] = await Promise.all([reg.service(hash), reg.node(hash)]);
+    if (service.status !== 0n) return `${await this.institutionLabel(service.institution)} service ${service.host}:${service.port}`;
+    if (node.status !== 0n)
+      return `${await this.institutionLabel(node.institution)} ${enumName("IServiceRegistry.NodeKind", node.kind)} node ${node.host}:${node.port}`;
+    const route = await this.s.gov.pipes.route(hash).catch(() => undefined);
+    if (route && route.sourceInstitution !== 0n)
+      return `pipe ${await this.institution(route.sourceInstitution)} -> ${await this.institution(route.targetInstitution)}`;
+    return undefined;
+  }
+
+  /**
+   * A decoded argument with the name registered for it: institutions (a uint32 named `id` or `institution`),
+   * accounts, and ids. Values with no registered name are printed whole.
+   */
+  async arg(param: ParamType, value: unknown): Promise<string> {
+    const text = String(value);
+    if (param.type === "uint32" && /^(id|institution)$/.test(param.name)) return this.institutionLabel(value as bigint);
+    if (param.type === "address") {
+      const who = await this.account(text);
+      return who ? named(who, text) : text;
+    }
+    if (param.type === "bytes32") {
+      const name = await this.id(text);
+      return name ? named(name, text) : text;
+    }
+    return text;
   }
 }
