@@ -15,6 +15,7 @@ import {
   id,
   pipeWorld,
   specOf,
+  appKeyConsent,
 } from "../test/helpers/registries";
 
 const TARGET = 10_000;
@@ -38,7 +39,9 @@ async function run(report: Reporter): Promise<void> {
     "registries.registerSubchain",
     await gasOf(w.chains.connect(w.a.operator).registerSubchain(id("bench/chain"), 1, 2001, id("bench/svc"), Wallet.createRandom().address, "bench chain")),
   );
-  report.gas("registries.registerApp", await gasOf(w.chains.connect(w.a.operator).registerApp(id("bench/app"), id("bench/chain"), Wallet.createRandom().address, "bench app")));
+  const benchKey = Wallet.createRandom();
+  const benchConsent = await appKeyConsent(w, w.a.operator, id("bench/app"), benchKey);
+  report.gas("registries.registerApp", await gasOf(w.chains.connect(w.a.operator).registerApp(id("bench/app"), id("bench/chain"), benchKey.address, "bench app", ...benchConsent)));
   report.gas("registries.registerContract (first version)", await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)));
   report.gas("registries.registerContract (next version)", await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)));
   report.gas("registries.heartbeat", await gasOf(w.services.connect(w.a.signer).heartbeat(w.a.service)));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IChainRegistry} from "../interfaces/IChainRegistry.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
@@ -10,9 +12,12 @@ import {Governed} from "./Governed.sol";
 /// @title ChainRegistry
 /// @notice Sub-chains, business applications with their reserved keys, and business contracts by name and
 /// version (CNS). A key rotation or revocation is pushed to the pipe registry in the same transaction, so the old
-/// key is refused by every pipe at once.
-contract ChainRegistry is IChainRegistry, Governed {
+/// key is refused by every pipe at once. A key is reserved only with its own consent (EIP-712 proof of possession).
+contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     uint256 private constant MAX_NAME_LENGTH = 64;
+    bytes32 private constant _APP_KEY_CONSENT_TYPEHASH = keccak256(
+        "AppKeyConsent(address key,bytes32 appId,uint32 institution,uint256 deadline)"
+    );
 
     IMembership private immutable _membership;
     address private immutable _voting;
@@ -34,7 +39,12 @@ contract ChainRegistry is IChainRegistry, Governed {
     mapping(bytes32 subchainId => mapping(address contractAddress => bytes32 nameHash)) private _nameOf;
     mapping(bytes32 subchainId => mapping(address contractAddress => Attestation)) private _attestations;
 
-    constructor(IMembership membership_, address voting_, IServiceRegistry services_, IPipeRegistry pipes_) {
+    constructor(
+        IMembership membership_,
+        address voting_,
+        IServiceRegistry services_,
+        IPipeRegistry pipes_
+    ) EIP712("CCGP ChainRegistry", "1") {
         _membership = membership_;
         _voting = voting_;
         _services = services_;
@@ -91,14 +101,21 @@ contract ChainRegistry is IChainRegistry, Governed {
     // ---------------------------------------------------------------- applications
 
     /// @inheritdoc IChainRegistry
-    function registerApp(bytes32 appId, bytes32 subchainId, address key, string calldata name) external {
+    function registerApp(
+        bytes32 appId,
+        bytes32 subchainId,
+        address key,
+        string calldata name,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         // CHECKS
         if (appId == bytes32(0)) revert AppZeroId();
         App storage a = _apps[appId];
         if (a.index != 0) revert AppAlreadyRegistered(appId);
         uint32 institution = _existingSubchain(subchainId).institution;
         _requireOperatorOf(institution);
-        _checkNewKey(key);
+        _checkNewKey(key, appId, institution, deadline, signature);
         // EFFECTS
         uint32 index = ++_appCount;
         a.key = key;
@@ -111,11 +128,11 @@ contract ChainRegistry is IChainRegistry, Governed {
     }
 
     /// @inheritdoc IChainRegistry
-    function rotateAppKey(bytes32 appId, address newKey) external {
+    function rotateAppKey(bytes32 appId, address newKey, uint256 deadline, bytes calldata signature) external {
         // CHECKS
         App storage a = _existingApp(appId);
         _requireOperatorOf(a.institution);
-        _checkNewKey(newKey);
+        _checkNewKey(newKey, appId, a.institution, deadline, signature);
         // EFFECTS
         address oldKey = a.key;
         if (oldKey != address(0)) _keys[oldKey].status = KeyStatus.Revoked;
@@ -146,10 +163,23 @@ contract ChainRegistry is IChainRegistry, Governed {
         if (a.index == 0) revert AppNotFound(appId);
     }
 
-    function _checkNewKey(address key) private view {
+    /// @dev A new key must be free and consent to this app of this institution. No nonce: a key is reserved once, for
+    /// ever, so a consent can be used at most once; the chain id and this contract are in the EIP-712 domain.
+    function _checkNewKey(
+        address key,
+        bytes32 appId,
+        uint32 institution,
+        uint256 deadline,
+        bytes calldata signature
+    ) private view {
         if (key == address(0)) revert AppKeyInvalid(key);
         KeyRecord storage k = _keys[key];
         if (k.status != KeyStatus.None) revert AppKeyTaken(key, k.app);
+        if (block.timestamp > deadline) revert AppKeyConsentExpired(key, deadline);
+        bytes32 structHash = keccak256(abi.encode(_APP_KEY_CONSENT_TYPEHASH, key, appId, institution, deadline));
+        // ECDSA only: an app key signs AMDP packets, which are checked by ECDSA recovery (a contract cannot sign one).
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != key) revert AppKeyConsentInvalid(key);
     }
 
     // ---------------------------------------------------------------- business contracts
@@ -296,7 +326,11 @@ contract ChainRegistry is IChainRegistry, Governed {
     ) external view returns (address contractAddress, uint64 version) {
         version = _names[subchainId][nameHash].latestVersion;
         if (version == 0) revert ContractNameNotFound(subchainId, nameHash);
-        return (_versions[subchainId][nameHash][version].contractAddress, version);
+        contractAddress = _versions[subchainId][nameHash][version].contractAddress;
+        // Checked now, not only at registration: turning the requirement on reaches every existing name.
+        if (_attestationRequired && _attestations[subchainId][contractAddress].reportHash == bytes32(0)) {
+            revert ContractNotAttested(subchainId, contractAddress);
+        }
     }
 
     /// @inheritdoc IChainRegistry

@@ -84,6 +84,10 @@ interface IChainRegistry {
     error AppKeyInvalid(address key);
     error AppKeyTaken(address key, bytes32 appId);
     error AppKeyNotSet(bytes32 appId);
+    /// @notice The signature is not the key's EIP-712 `AppKeyConsent` to this app and institution (or is malformed).
+    error AppKeyConsentInvalid(address key);
+    /// @notice The key's consent is past its deadline.
+    error AppKeyConsentExpired(address key, uint256 deadline);
 
     error ContractNameInvalid(uint256 length);
     error ContractNameNotFound(bytes32 subchainId, bytes32 nameHash);
@@ -162,14 +166,26 @@ interface IChainRegistry {
     // ---------------------------------------------------------------- applications
 
     /// @notice Registers a business application on a sub-chain of the caller's institution, with the public-key
-    /// address it reserves for signing (unique across all apps, for ever).
+    /// address it reserves for signing (unique across all apps, for ever). The key consents itself (proof of
+    /// possession, so nobody can reserve another's key): `signature` is its EIP-712 signature of
+    /// `AppKeyConsent(key, appId, institution, deadline)` (domain `CCGP ChainRegistry` v1, this chain and contract).
     /// @param name a human name, kept in the event
-    function registerApp(bytes32 appId, bytes32 subchainId, address key, string calldata name) external;
+    /// @param deadline the consent's deadline (unix seconds)
+    /// @param signature the key's consent (65 bytes, low s)
+    function registerApp(
+        bytes32 appId,
+        bytes32 subchainId,
+        address key,
+        string calldata name,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
-    /// @notice Replaces an app's key; by an operator of its institution. The old key is revoked at once, in every
-    /// pipe of the app, and can never be reserved again; each pipe takes the new key through
-    /// `IPipeRegistry.syncPipeKey`. Also gives a key to an app whose key was revoked.
-    function rotateAppKey(bytes32 appId, address newKey) external;
+    /// @notice Replaces an app's key; by an operator of its institution, with the new key's consent (as for
+    /// {registerApp}). The old key is revoked at once, in every pipe of the app, and can never be reserved again;
+    /// each pipe takes the new key through `IPipeRegistry.syncPipeKey`. Also gives a key to an app whose key was
+    /// revoked.
+    function rotateAppKey(bytes32 appId, address newKey, uint256 deadline, bytes calldata signature) external;
 
     /// @notice Revokes an app's key without a replacement (a leaked key); by an operator of its institution.
     function revokeAppKey(bytes32 appId) external;
@@ -222,7 +238,9 @@ interface IChainRegistry {
         uint64 version
     ) external view returns (ContractVersion memory);
 
-    /// @notice The current version of a contract name on a sub-chain.
+    /// @notice The current version of a contract name on a sub-chain. While governance requires attestation, a
+    /// latest version whose address has no attestation now is refused (`ContractNotAttested`), whenever it was
+    /// registered: the relayer resolves the name before every execution, so the requirement reaches existing names.
     /// @return contractAddress the latest version's address
     /// @return version the latest version number
     function resolve(

@@ -12,7 +12,7 @@ import { exitOf, startAnvil, freePort, type AnvilOptions, type LocalChain } from
 import { parseConsortium } from "../../lib/domain/consortium-config";
 import { deployGovernance, DeployError, type GovernanceContracts, type Log } from "../../lib/deploy/governance";
 import { createLocalKeys, fund, localProvider, LOCAL_SCRYPT_N, type LocalKey } from "./local/accounts";
-import { Council, InstitutionKind, Role, mined } from "./local/council";
+import { Council, InstitutionKind, Role, appKeyConsent, mined } from "./local/council";
 import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
@@ -194,7 +194,8 @@ const KEY_NAMES = [
   "genesis-3-governor",
   "audit-admin",
   "auditor",
-  ...(["a", "b"] as const).flatMap((s) => ["admin", "operator", "business", "relayer", "app"].map((r) => `${SIDES[s].slug}-${r}` as const)),
+  // `-node`: the key of the institution's governance-chain node (none runs locally; it lets `ccgp register node` be tried).
+  ...(["a", "b"] as const).flatMap((s) => ["admin", "operator", "business", "relayer", "app", "node"].map((r) => `${SIDES[s].slug}-${r}` as const)),
 ] as const;
 type KeyName = (typeof KEY_NAMES)[number];
 
@@ -480,7 +481,8 @@ async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s
   await mined(c.registerSubchain(subchainId, 1, chainId, serviceId, contracts.gateway, chainName), `${chainName} registration`);
   const appId = id(`${slug}/traceability-app`);
   const appName = `${name} traceability app`;
-  await mined(c.registerApp(appId, subchainId, key("app").address, appName), `${appName} registration`);
+  const consent = await appKeyConsent(gov.chains, operator, key("app").wallet, appId, institutionId);
+  await mined(c.registerApp(appId, subchainId, key("app").address, appName, ...consent), `${appName} registration`);
   await mined(c.registerContract(contracts.names.drugTraceability, subchainId, contracts.drugTraceability), `CNS ${contracts.names.drugTraceability}`);
   await mined(c.registerContract(contracts.names.evidenceDeposit, subchainId, contracts.evidenceDeposit), `CNS ${contracts.names.evidenceDeposit}`);
   run.log(`${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`);

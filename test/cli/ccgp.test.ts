@@ -12,11 +12,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { Interface } from "ethers";
+import { Interface, keccak256, Wallet } from "ethers";
 import type { Address, Hex } from "viem";
 import { packetDomain } from "../../relayer/src/amdp";
 import { certificateFingerprint } from "../../relayer/src/server/tls";
-import { ccgp, ok, type Actor, type CliRun } from "./helpers";
+import { actor, ccgp, ok, PASSWORD, type Actor, type CliRun } from "./helpers";
 import { startIntake, type Intake } from "./intake";
 import {
   addAccount,
@@ -151,9 +151,11 @@ describe("ccgp command line", function () {
       expect(service.tlsFingerprint).to.equal(`0x${certificateFingerprint(readFileSync(cert, "utf8"))}`);
     });
 
-    it("registers A's sub-chain and its app, the key read from the app's keystore", async () => {
+    it("registers A's sub-chain and its app, the app's keystore signing the key's consent", async () => {
       await ok(["register", "chain", "--id", w.a.label("chain"), "--kind", "evm", "--chain-id", "7001", "--service", w.a.label("service"), "--gateway", `0x${"cd".repeat(20)}`, "--name", "A chain", ...as(w.a.operator)], w.env);
-      const app = await ok(["register", "app", "--id", w.a.label("app"), "--subchain", w.a.label("chain"), "--key-keystore", w.a.app.keystore, "--name", "A app", ...as(w.a.operator)], w.env);
+      const args = ["register", "app", "--id", w.a.label("app"), "--subchain", w.a.label("chain"), "--key-keystore", w.a.app.keystore, "--name", "A app", ...as(w.a.operator)];
+      expectBadInput(await ccgp(args, w.env), "CCGP_APP_KEYSTORE_PASSWORD");
+      const app = await ok(args, { ...w.env, CCGP_APP_KEYSTORE_PASSWORD: PASSWORD });
       expect(app.stdout).to.include(`with key ${w.a.app.address}`);
       const c = contracts(w);
       expect((await c.chains.subchain(idOf(w.a.label("chain")))).chainId).to.equal(7001n);
@@ -214,10 +216,15 @@ describe("ccgp command line", function () {
 
     it("lists proposals with their state, votes and decoded action", async () => {
       const list = (await ok(["proposals", ...w.common, "--json"], w.env)).json<{ proposals: { id: number; state: string; action: string; votesFor: number; votesAgainst: number; description: string }[] }>().proposals;
-      expect(list[0]).to.deep.include({ id: 1, state: "Executed", action: "membership.approveJoin(4)", votesFor: 2, votesAgainst: 0, seats: 3, rule: "GenesisMajority", ruleText: "majority >50%" });
+      // Arguments carry their registered names: the institution, the account (institution and role), the service.
+      expect(list[0]).to.deep.include({ id: 1, state: "Executed", action: "membership.approveJoin(Drug Maker A (4))", votesFor: 2, votesAgainst: 0, seats: 3, rule: "GenesisMajority", ruleText: "majority >50%" });
       const verifier = list.find((p) => p.action.startsWith("ledger.setVerifier"))!;
       expect(verifier).to.deep.include({ state: "Executed", description: "A's proxy verifies", votesFor: 2 });
-      expect(list.filter((p) => p.action.startsWith("services.enableService"))).to.have.length(2);
+      expect(verifier.action).to.equal(`ledger.setVerifier(Drug Maker A Business (${w.a.signer.address.slice(0, 6)}…${w.a.signer.address.slice(-4)}), 2, 1)`);
+      const enabling = list.filter((p) => p.action.startsWith("services.enableService"));
+      expect(enabling).to.have.length(2);
+      expect(enabling[0]!.action).to.match(/^services\.enableService\(Drug Maker A \(4\) service 127\.0\.0\.1:\d+ \(0x[0-9a-f]{4}…[0-9a-f]{4}\)\)$/);
+      expect((list[0] as unknown as { args: unknown[] }).args).to.deep.equal([{ name: "id", type: "uint32", value: "4", label: "Drug Maker A (4)" }]);
       const text = await ok(["proposals", "--state", "Executed", ...w.common], w.env);
       expect(text.stdout.split("\n")[0]).to.match(/^id\s+state\s+for\/against\s+rule\s+action\s+deadline/);
       expect(text.stdout).to.include("ledger.setVerifier(").and.not.include("Active ");
@@ -232,6 +239,35 @@ describe("ccgp command line", function () {
       expect(canceled.json()).to.deep.include({ state: "Canceled" });
       const listed = await ok(["list", "proposals", "--state", "canceled", ...w.common, "--json"], w.env);
       expect(listed.json<{ proposals: { function: string }[] }>().proposals.map((p) => p.function)).to.deep.equal(["setMaxRetries"]);
+    });
+
+    it("registers a governance node of Drug Maker A signed by the node's key file; lists it, and its vote names it", async () => {
+      const node = Wallet.createRandom();
+      const keyFile = join(w.dir, "node.key");
+      writeFileSync(keyFile, node.privateKey.slice(2)); // as Besu writes data/key
+      const run = await ok(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "node1.example", "--port", "30303", ...as(w.a.operator, "--json")], w.env);
+      const publicKey = `0x${node.signingKey.publicKey.slice(4)}`;
+      expect(run.json()).to.deep.include({ institution: 4, kind: "Governance", publicKey, nodeId: keccak256(publicKey) });
+      const nodes = await ok(["list", "nodes", "--institution", "Drug Maker A", ...w.common], w.env);
+      expect(nodes.stdout).to.match(/Drug Maker A \(4\) +Governance +node1\.example:30303 +Registered/);
+      const vote = await ok(["proposals", "--function", "enableNode", ...w.common], w.env);
+      expect(vote.stdout).to.match(/services\.enableNode\(Drug Maker A \(4\) Governance node node1\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/);
+      // The same key again (its registration pending) is refused by name; a stranger's key file is bad input.
+      expectRefusal(
+        await ccgp(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "h", "--port", "1", ...as(w.a.operator)], w.env),
+        "NodeAlreadyRegistered(nodeId: ",
+      );
+      writeFileSync(keyFile, "not a key");
+      expectBadInput(await ccgp(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "h", "--port", "1", ...as(w.a.operator)], w.env), "--node-key", "not a node key file");
+      expectBadInput(await ccgp(["register", "node", "--kind", "governance", "--host", "h", "--port", "1", ...as(w.a.operator)], w.env), "--node-key", "required");
+    });
+
+    it("registers a node from its encrypted keystore (password in CCGP_NODE_KEYSTORE_PASSWORD); without it, exit 2", async () => {
+      const node = await actor(w.provider, join(w.dir, "nodes"), "b-node", false);
+      const args = ["register", "node", "--kind", "governance", "--node-keystore", node.keystore, "--host", "node.b.example", "--port", "30304", ...as(w.b.operator, "--json")];
+      expectBadInput(await ccgp(args, w.env), "CCGP_NODE_KEYSTORE_PASSWORD");
+      const run = await ok(args, { ...w.env, CCGP_NODE_KEYSTORE_PASSWORD: PASSWORD });
+      expect(run.json()).to.deep.include({ institution: 5, kind: "Governance", publicKey: `0x${node.wallet.signingKey.publicKey.slice(4)}` });
     });
 
     it("lists with filters by name, pages and CSV; a filter that matches nothing says so", async () => {

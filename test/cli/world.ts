@@ -4,7 +4,7 @@
  * key), each with an encrypted keystore. The tests deploy and govern it with the CLI; the steps the CLI is not
  * under test for (more joins, accounts, B's registrations, the relayers' ledger calls) are made here with ethers.
  */
-import { requestConsent } from "../../scripts/lib/local/council";
+import { appKeyConsent, requestConsent } from "../../scripts/lib/local/council";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -165,7 +165,9 @@ export async function registerSide(w: World, s: Side, endpointPort: number): Pro
   const endpoint = { host: "127.0.0.1", port: endpointPort, tlsFingerprint: idOf(`${s.name} cert`) };
   await pass(w, await proposalOf(w, c.services.registerService(service, chain, s.signer.address, endpoint)));
   await (await c.chains.registerSubchain(chain, 1, s.chainId, service, `0x${"ab".repeat(20)}`, s.name)).wait();
-  await (await c.chains.registerApp(app, chain, s.app.address, `${s.name} app`)).wait();
+  const institution = (await c.membership.account(s.operator.address)).institution;
+  const consent = await appKeyConsent(c.chains, s.operator.wallet, s.app.wallet, app, institution);
+  await (await c.chains.registerApp(app, chain, s.app.address, `${s.name} app`, ...consent)).wait();
 }
 
 /** The CLI hashes labels into ids with keccak256 (ethers `id`); the tests use the same rule. */

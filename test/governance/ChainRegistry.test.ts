@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import { AStatus, IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution } from "../helpers/governance";
-import { ChainKind, KeyStatus, endpoint, id } from "../helpers/registries";
+import { ChainKind, KeyStatus, appKeyConsent, endpoint, id, newAppKey } from "../helpers/registries";
 
 /** A (4) with one service, B (5) with two services (two sub-chains), an audit institution (6) with an auditor. */
 async function world() {
@@ -45,9 +45,10 @@ async function withChains() {
   await w.chains.connect(w.opB).registerSubchain(w.chainB, ChainKind.Evm, 1002, w.svcB, w.gatewayB, "B chain");
   await w.chains.connect(w.opB).registerSubchain(w.chainB2, ChainKind.FiscoBcos, 1003, w.svcB2, Wallet.createRandom().address, "B chain 2");
   const app = id("A/app");
-  const key = Wallet.createRandom().address;
-  await w.chains.connect(w.opA).registerApp(app, w.chainA, key, "A app");
-  return { ...w, app, key };
+  const keyWallet = Wallet.createRandom();
+  const key = keyWallet.address;
+  await w.chains.connect(w.opA).registerApp(app, w.chainA, key, "A app", ...(await appKeyConsent(w, w.opA, app, keyWallet)));
+  return { ...w, app, key, keyWallet };
 }
 
 describe("ChainRegistry", function () {
@@ -120,9 +121,10 @@ describe("ChainRegistry", function () {
   describe("applications and keys", function () {
     it("registers an app with its reserved key", async function () {
       const w = await loadFixture(withChains);
-      const key = Wallet.createRandom().address;
+      const keyWallet = Wallet.createRandom();
+      const key = keyWallet.address;
       const app2 = id("A/app2");
-      await expect(w.chains.connect(w.opA).registerApp(app2, w.chainA, key, "second"))
+      await expect(w.chains.connect(w.opA).registerApp(app2, w.chainA, key, "second", ...(await appKeyConsent(w, w.opA, app2, keyWallet))))
         .to.emit(w.chains, "AppRegistered")
         .withArgs(app2, w.a, w.opA.address, w.chainA, key, 2, "second");
       const a = await w.chains.app(app2);
@@ -135,36 +137,47 @@ describe("ChainRegistry", function () {
 
     it("refuses a zero or taken id or key, an unknown sub-chain and an operator of another institution", async function () {
       const w = await loadFixture(withChains);
-      const key = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opA).registerApp(ethers.ZeroHash, w.chainA, key, "")).to.be.revertedWithCustomError(w.chains, "AppZeroId");
-      await expect(w.chains.connect(w.opA).registerApp(w.app, w.chainA, key, "")).to.be.revertedWithCustomError(w.chains, "AppAlreadyRegistered").withArgs(w.app);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), id("none"), key, "")).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
-      await expect(w.chains.connect(w.opB).registerApp(id("x"), w.chainA, key, ""))
+      const keyWallet = Wallet.createRandom();
+      const key = keyWallet.address;
+      const consent = await appKeyConsent(w, w.opA, id("x"), keyWallet);
+      await expect(w.chains.connect(w.opA).registerApp(ethers.ZeroHash, w.chainA, key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "AppZeroId");
+      await expect(w.chains.connect(w.opA).registerApp(w.app, w.chainA, key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "AppAlreadyRegistered").withArgs(w.app);
+      await expect(w.chains.connect(w.opA).registerApp(id("x"), id("none"), key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
+      await expect(w.chains.connect(w.opB).registerApp(id("x"), w.chainA, key, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, ethers.ZeroAddress, ""))
+      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, ethers.ZeroAddress, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
         .withArgs(ethers.ZeroAddress);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, w.key, "")).to.be.revertedWithCustomError(w.chains, "AppKeyTaken").withArgs(w.key, w.app);
+      const again = await appKeyConsent(w, w.opA, id("x"), w.keyWallet);
+      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, w.key, "", ...again)).to.be.revertedWithCustomError(w.chains, "AppKeyTaken").withArgs(w.key, w.app);
     });
 
     it("rotates a key: the old one is revoked for ever, the new one active", async function () {
       const w = await loadFixture(withChains);
-      const next = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, next)).to.emit(w.chains, "AppKeyRotated").withArgs(w.app, w.opA.address, next, w.key);
+      const rotation = await newAppKey(w, w.opA, w.app);
+      const next = rotation[0];
+      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...rotation)).to.emit(w.chains, "AppKeyRotated").withArgs(w.app, w.opA.address, next, w.key);
       expect((await w.chains.app(w.app)).key).to.equal(next);
       expect((await w.chains.keyRecord(w.key)).status).to.equal(KeyStatus.Revoked);
       expect((await w.chains.keyRecord(next)).status).to.equal(KeyStatus.Active);
       // the old key can never come back, on this app or another
-      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, w.key)).to.be.revertedWithCustomError(w.chains, "AppKeyTaken").withArgs(w.key, w.app);
-      await expect(w.chains.connect(w.opA).registerApp(id("y"), w.chainA, w.key, "")).to.be.revertedWithCustomError(w.chains, "AppKeyTaken").withArgs(w.key, w.app);
-      await expect(w.chains.connect(w.opB).rotateAppKey(w.app, Wallet.createRandom().address))
+      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...(await newAppKey(w, w.opA, w.app, w.keyWallet))))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
+        .withArgs(w.key, w.app);
+      await expect(w.chains.connect(w.opA).registerApp(id("y"), w.chainA, w.key, "", ...(await appKeyConsent(w, w.opA, id("y"), w.keyWallet))))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
+        .withArgs(w.key, w.app);
+      await expect(w.chains.connect(w.opB).rotateAppKey(w.app, ...(await newAppKey(w, w.opA, w.app))))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
-      await expect(w.chains.connect(w.opA).rotateAppKey(id("none"), Wallet.createRandom().address))
+      await expect(w.chains.connect(w.opA).rotateAppKey(id("none"), ...(await newAppKey(w, w.opA, id("none")))))
         .to.be.revertedWithCustomError(w.chains, "AppNotFound")
         .withArgs(id("none"));
-      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "AppKeyInvalid").withArgs(ethers.ZeroAddress);
+      const [, deadline, signature] = await newAppKey(w, w.opA, w.app);
+      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ethers.ZeroAddress, deadline, signature))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
+        .withArgs(ethers.ZeroAddress);
     });
 
     it("revokes a key without a replacement, then gives the app a new one", async function () {
@@ -177,8 +190,9 @@ describe("ChainRegistry", function () {
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
       await expect(w.chains.connect(w.opA).revokeAppKey(id("none"))).to.be.revertedWithCustomError(w.chains, "AppNotFound").withArgs(id("none"));
-      const next = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, next))
+      const rotation = await newAppKey(w, w.opA, w.app);
+      const next = rotation[0];
+      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...rotation))
         .to.emit(w.chains, "AppKeyRotated")
         .withArgs(w.app, w.opA.address, next, ethers.ZeroAddress);
     });
@@ -272,6 +286,28 @@ describe("ChainRegistry", function () {
       expect((await w.chains.contractVersion(w.chainB, id("Audited"), 1)).reportHash).to.equal(report);
       await govern(w, w.chains, "setAttestationRequired", [false]);
       await expect(w.chains.connect(w.opB).registerContract("Free", w.chainB, Wallet.createRandom().address)).to.emit(w.chains, "ContractRegistered");
+    });
+
+    it("reaches names registered before the switch: resolve refuses an unattested latest version while it is on", async function () {
+      const w = await loadFixture(withChains);
+      const [old, audited] = [Wallet.createRandom().address, Wallet.createRandom().address];
+      await w.chains.connect(w.opB).registerContract("Earlier", w.chainB, old);
+      await govern(w, w.chains, "setAttestationRequired", [true]);
+      // Registered unattested before the switch: refused now, at use, with no re-registration.
+      await expect(w.chains.resolve(w.chainB, id("Earlier"))).to.be.revertedWithCustomError(w.chains, "ContractNotAttested").withArgs(w.chainB, old);
+      // An attestation given afterwards counts at once.
+      await w.chains.connect(w.auditor).attest(w.chainB, old, id("late report"));
+      expect(await w.chains.resolve(w.chainB, id("Earlier"))).to.deep.equal([old, 1n]);
+      await w.chains.connect(w.auditor).attest(w.chainB, audited, id("report"));
+      await w.chains.connect(w.opB).registerContract("Earlier", w.chainB, audited);
+      expect(await w.chains.resolve(w.chainB, id("Earlier"))).to.deep.equal([audited, 2n]);
+      // Switched off: every name resolves again, attested or not.
+      const free = Wallet.createRandom().address;
+      await govern(w, w.chains, "setAttestationRequired", [false]);
+      await w.chains.connect(w.opB).registerContract("Unaudited", w.chainB, free);
+      expect(await w.chains.resolve(w.chainB, id("Unaudited"))).to.deep.equal([free, 1n]);
+      await govern(w, w.chains, "setAttestationRequired", [true]);
+      await expect(w.chains.resolve(w.chainB, id("Unaudited"))).to.be.revertedWithCustomError(w.chains, "ContractNotAttested").withArgs(w.chainB, free);
     });
 
     it("keeps the latest attestation of a contract", async function () {

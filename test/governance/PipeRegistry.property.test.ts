@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
 import { govern } from "../helpers/governance";
-import { OP_READ, OP_WRITE, Pipe, READ, Refusal, SEL_READ, SEL_WRITE, applyPipe, pipeWorld, specOf, type PipeWorld, type Side } from "../helpers/registries";
+import { OP_READ, OP_WRITE, Pipe, READ, Refusal, SEL_READ, SEL_WRITE, applyPipe, newAppKey, pipeWorld, specOf, type PipeWorld, type Side } from "../helpers/registries";
 
 /** Small seeded PRNG (mulberry32) so a failing run can be replayed from its seed. */
 function prng(seed: number) {
@@ -84,8 +83,9 @@ const steps: Step[] = [
   },
   async (w, m) => {
     if (m.institution.a.status !== "Active") return undefined; // its operator is refused by Membership
-    const next = Wallet.createRandom().address;
-    await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next);
+    const rotation = await newAppKey(w, w.a.operator, w.a.app);
+    const next = rotation[0];
+    await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
     m.revoked.add(m.appKey);
     m.appKey = next;
     return "rotateAppKey";

@@ -21,6 +21,8 @@ import {
   side,
   specOf,
   type PipeWorld,
+  appKeyConsent,
+  newAppKey,
 } from "../helpers/registries";
 
 const OTHER_SEL = "0x12345678";
@@ -157,7 +159,8 @@ describe("PipeRegistry", function () {
       await expect(op.applyPipe(specOf(w.a, w.b, { sourceApp: id("none") }))).to.be.revertedWithCustomError(w.pipes, "PipeAppNotFound").withArgs(id("none"));
       await expect(op.applyPipe(specOf(w.a, w.b, { targetApp: id("none") }))).to.be.revertedWithCustomError(w.pipes, "PipeAppNotFound").withArgs(id("none"));
       const twin = id("A/app2");
-      await w.chains.connect(w.a.operator).registerApp(twin, w.a.subchain, Wallet.createRandom().address, "");
+      const twinKey = Wallet.createRandom();
+      await w.chains.connect(w.a.operator).registerApp(twin, w.a.subchain, twinKey.address, "", ...(await appKeyConsent(w, w.a.operator, twin, twinKey)));
       await expect(op.applyPipe(specOf(w.a, w.b, { targetApp: twin }))).to.be.revertedWithCustomError(w.pipes, "PipeSameSubchain").withArgs(w.a.subchain);
       await w.chains.connect(w.a.operator).revokeAppKey(w.a.app);
       await expect(op.applyPipe(specOf(w.a, w.b))).to.be.revertedWithCustomError(w.pipes, "PipeAppKeyNotSet").withArgs(w.a.app);
@@ -376,7 +379,7 @@ describe("PipeRegistry", function () {
     it("refuses the old key at once; anyone then gives the pipe the app's new key", async function () {
       const w = await loadFixture(pipeWorld);
       const next = Wallet.createRandom();
-      await expect(w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next.address))
+      await expect(w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...(await newAppKey(w, w.a.operator, w.a.app, next))))
         .to.emit(w.pipes, "KeyUsabilitySynced")
         .withArgs(w.a.appKey.address, 1, false);
       expect(await w.pipes.keyUsability(w.a.appKey.address)).to.deep.equal([1n, false]);
@@ -399,8 +402,9 @@ describe("PipeRegistry", function () {
       await w.chains.connect(w.a.operator).revokeAppKey(w.a.app);
       expect(await w.pipes.keyUsability(w.a.appKey.address)).to.deep.equal([1n, false]);
       await expect(w.pipes.syncPipeKey(w.pipeId)).to.be.revertedWithCustomError(w.pipes, "PipeAppKeyNotSet").withArgs(w.a.app);
-      const next = Wallet.createRandom().address;
-      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next);
+      const rotation = await newAppKey(w, w.a.operator, w.a.app);
+      const next = rotation[0];
+      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
       await w.pipes.syncPipeKey(w.pipeId);
       expect(await check(w, w.pipeId, next)).to.equal(Refusal.PipeNotActive);
       await w.pipes.connect(w.a.operator).resumePipe(w.pipeId);
@@ -566,8 +570,9 @@ describe("PipeRegistry", function () {
       await w.services.connect(w.b.operator).rotateServiceSigner(w.b.service, w.spare2.address);
       await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.Allowed);
       expect((await w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))[0].targetServiceSigner).to.equal(w.spare2.address);
-      const next = Wallet.createRandom().address;
-      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next);
+      const rotation = await newAppKey(w, w.a.operator, w.a.app);
+      const next = rotation[0];
+      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
       await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.KeyRevoked);
       await w.pipes.syncPipeKey(w.pipeId);
       await expectOpeningRoute(w, w.pipeId, next, OP_WRITE, SEL_WRITE, Refusal.Allowed);

@@ -19,6 +19,8 @@ import {
   pipeWorld,
   report,
   specOf,
+  appKeyConsent,
+  newAppKey,
 } from "../helpers/registries";
 
 /** Selectors a cross-chain call may never reach (the sub-chain gateway's own blocklist). */
@@ -101,8 +103,9 @@ describe("Registry attacks", function () {
   describe("using a pipe without the right", function () {
     it("a key not reserved on the pipe: the target's, another app's of the same institution, a proxy signer", async function () {
       const w = await loadFixture(pipeWorld);
-      const sibling = Wallet.createRandom().address;
-      await w.chains.connect(w.a.operator).registerApp(id("A/sibling"), w.a.subchain, sibling, "");
+      const siblingKey = Wallet.createRandom();
+      const sibling = siblingKey.address;
+      await w.chains.connect(w.a.operator).registerApp(id("A/sibling"), w.a.subchain, sibling, "", ...(await appKeyConsent(w, w.a.operator, id("A/sibling"), siblingKey)));
       for (const signer of [w.b.appKey.address, sibling, w.a.signer.address, w.b.signer.address, w.stranger.address]) {
         await expect(w.pipes.requireOperation(w.pipeId, signer, OP_WRITE, SEL_WRITE))
           .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
@@ -131,7 +134,7 @@ describe("Registry attacks", function () {
       await expect(w.pipes.connect(w.a.operator).authorizePipe(applied))
         .to.be.revertedWithCustomError(w.pipes, "PipeUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
-      await expect(w.chains.connect(w.a.operator).rotateAppKey(w.b.app, w.a.operator.address))
+      await expect(w.chains.connect(w.a.operator).rotateAppKey(w.b.app, ...(await newAppKey(w, w.b.operator, w.b.app))))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
       await expect(w.chains.connect(w.a.operator).registerContract("DrugTraceability", w.b.subchain, Wallet.createRandom().address))
@@ -157,8 +160,9 @@ describe("Registry attacks", function () {
 
     it("a revoked app key, then a new key only where the pipe was re-keyed", async function () {
       const w = await loadFixture(threePipes);
-      const next = Wallet.createRandom().address;
-      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, next);
+      const rotation = await newAppKey(w, w.a.operator, w.a.app);
+      const next = rotation[0];
+      await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
       expect(await w.answers()).to.deep.equal(Array(3).fill(Refusal.KeyRevoked));
       await w.pipes.syncPipeKey(w.readOnly);
       expect(await w.answers(next)).to.deep.equal([Refusal.SignerNotReserved, Refusal.Allowed, Refusal.SignerNotReserved]);
@@ -207,7 +211,7 @@ describe("Registry attacks", function () {
     const w = await loadFixture(pipeWorld);
     await govern(w, w.membership, "suspendInstitution", [w.a.institution]);
     await govern(w, w.services, "disableService", [w.b.service]);
-    await w.chains.connect(w.b.operator).rotateAppKey(w.b.app, Wallet.createRandom().address);
+    await w.chains.connect(w.b.operator).rotateAppKey(w.b.app, ...(await newAppKey(w, w.b.operator, w.b.app)));
     await w.pipes.connect(w.stranger).syncInstitution(w.a.institution);
     await w.pipes.connect(w.stranger).syncService(w.b.service);
     await w.pipes.connect(w.stranger).syncAccount(w.b.signer.address);

@@ -12,7 +12,7 @@ import type { Address, Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { VerifierKind } from "../../lib/domain/ledger-types";
 import { Kind, Role, addAccount, govern, joinInstitution, type Consortium } from "./governance";
-import { ChainKind, CONTRACT, applyPipe, enabledService, id, specOf, type PipeSpec } from "./registries";
+import { ChainKind, CONTRACT, appKeyConsent, applyPipe, enabledService, id, specOf, type PipeSpec } from "./registries";
 
 /** A key that both signs typed data (viem) and sends transactions (ethers). */
 export interface Key {
@@ -59,7 +59,7 @@ export async function ledgerSide(
   const s = { service: id(`${name}/service`) as Hex, subchain, appId: id(`${name}/app`) as Hex };
   await enabledService(c, operator, s.service, s.subchain, proxy.address);
   await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, Wallet.createRandom().address, `${name} chain`);
-  await c.chains.connect(operator).registerApp(s.appId, s.subchain, app.address, `${name} app`);
+  await c.chains.connect(operator).registerApp(s.appId, s.subchain, app.address, `${name} app`, ...(await appKeyConsent(c, operator, s.appId, app.wallet)));
   return { institution, admin, operator, proxy, app, ...s };
 }
 

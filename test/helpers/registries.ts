@@ -4,7 +4,16 @@ import { Wallet, type HDNodeWallet, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
 import type { IPipeRegistry } from "../../typechain-types/contracts/governance/PipeRegistry";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { consentDeadline, serviceRegistryDomain, signNodeConsent, type NodeConsent } from "../../relayer/src/governance/consent";
+import {
+  chainRegistryDomain,
+  consentDeadline,
+  serviceRegistryDomain,
+  signAppKeyConsent,
+  signNodeConsent,
+  type AppKeyConsent,
+  type NodeConsent,
+  type TypedDataSigner,
+} from "../../relayer/src/governance/consent";
 import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
 
 /** Mirrors of the registries' enums, for readable assertions. */
@@ -79,7 +88,7 @@ export async function side(
   const gateway = Wallet.createRandom().address;
   await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, gateway, `${name} chain`);
   const appKey = Wallet.createRandom();
-  await c.chains.connect(operator).registerApp(s.app, s.subchain, appKey.address, `${name} app`);
+  await c.chains.connect(operator).registerApp(s.app, s.subchain, appKey.address, `${name} app`, ...(await appKeyConsent(c, operator, s.app, appKey)));
   return { institution, admin, operator, signer, ...s, chainId, gateway, app: s.app, appKey };
 }
 
@@ -180,4 +189,35 @@ export async function nodeConsent(
   const domain = serviceRegistryDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.services.getAddress()));
   const signature = await signNodeConsent(key, domain, { nodeId, institution, kind, host, port, nonce, deadline, ...over });
   return [deadline, signature];
+}
+
+/**
+ * The app key's consent to be reserved for `appId` of `registrar`'s institution: `[deadline, signature]`, the last
+ * two arguments of `registerApp` and `rotateAppKey`. Works on any chain `registrar` is connected to. `over` signs
+ * something else, to test refusals.
+ */
+export async function appKeyConsent(
+  c: Pick<Consortium, "membership" | "chains">,
+  registrar: Signer,
+  appId: string,
+  key: TypedDataSigner & { address: string },
+  over: Partial<AppKeyConsent> & { chainId?: bigint; verifyingContract?: string } = {},
+): Promise<[bigint, string]> {
+  const provider = registrar.provider!;
+  const institution = (await c.membership.account(await registrar.getAddress())).institution;
+  const deadline = over.deadline ?? consentDeadline((await provider.getBlock("latest"))!.timestamp);
+  const { chainId } = await provider.getNetwork();
+  const domain = chainRegistryDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.chains.getAddress()));
+  const signature = await signAppKeyConsent(key, domain, { key: key.address, appId, institution, deadline, ...over });
+  return [deadline, signature];
+}
+
+/** A fresh key and its consent for `appId`: `[address, deadline, signature]`, the last three arguments of `rotateAppKey`. */
+export async function newAppKey(
+  c: Pick<Consortium, "membership" | "chains">,
+  registrar: Signer,
+  appId: string,
+  key: TypedDataSigner & { address: string } = Wallet.createRandom(),
+): Promise<[string, bigint, string]> {
+  return [key.address, ...(await appKeyConsent(c, registrar, appId, key))];
 }

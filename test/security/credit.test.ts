@@ -8,7 +8,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hashPacket } from "../../relayer/src/amdp";
 import { Side, TxState } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
-import { id } from "../helpers/registries";
+import { id, newAppKey } from "../helpers/registries";
 import { newKey } from "../helpers/pipes";
 import {
   Outcome,
@@ -38,7 +38,7 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     const before = await scores();
     // A routine rotation: the old key is revoked, the pipes take the new one.
     const fresh = await newKey();
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, fresh.address);
+    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, fresh.wallet)));
     await w.c.pipes.syncPipeKey(w.pipeId);
     for (const s of opened) {
       await expect(report(s)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(s.packet));
@@ -49,7 +49,7 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
 
   it("a countersigned packet that never opened, signed before a rotation, costs nothing either", async () => {
     const signed = await sign(w, await makePacket(w));
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, (await newKey()).address);
+    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
     await w.c.pipes.syncPipeKey(w.pipeId);
     await expect(report(signed)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(signed.packet));
     expect((await scores())[0]).to.equal(1000);

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import { AStatus, Kind, Role, accountConsent, govern } from "../helpers/governance";
-import { ChainKind, NodeKind, OP_READ, OP_WRITE, READ, Refusal, SEL_WRITE, applyPipe, endpoint, nodeConsent, nodeKey, pipeWorld, specOf } from "../helpers/registries";
+import { ChainKind, NodeKind, OP_READ, OP_WRITE, READ, Refusal, SEL_WRITE, appKeyConsent, applyPipe, endpoint, nodeConsent, nodeKey, pipeWorld, specOf } from "../helpers/registries";
 
 const ZERO32 = ethers.ZeroHash;
 
@@ -57,8 +57,9 @@ describe("Security: Nomad (zero and default values)", function () {
     const w = await loadFixture(world);
     const c = w.chains.connect(w.a.operator);
     await expect(c.registerSubchain(ZERO32, ChainKind.Evm, 9, w.a.service, Wallet.createRandom().address, "")).to.be.revertedWithCustomError(w.chains, "SubchainZeroId");
-    await expect(c.registerApp(ZERO32, w.a.subchain, Wallet.createRandom().address, "")).to.be.revertedWithCustomError(w.chains, "AppZeroId");
-    await expect(c.registerApp(ethers.id("A/app2"), w.a.subchain, ethers.ZeroAddress, ""))
+    const [deadline, signature] = await appKeyConsent(w, w.a.operator, ethers.id("A/app2"), Wallet.createRandom());
+    await expect(c.registerApp(ZERO32, w.a.subchain, Wallet.createRandom().address, "", deadline, signature)).to.be.revertedWithCustomError(w.chains, "AppZeroId");
+    await expect(c.registerApp(ethers.id("A/app2"), w.a.subchain, ethers.ZeroAddress, "", deadline, signature))
       .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
       .withArgs(ethers.ZeroAddress);
     await expect(c.registerContract("Zero", w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "ContractZeroAddress");

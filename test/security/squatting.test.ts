@@ -1,11 +1,26 @@
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import { AStatus, PState, Role, accountConsent, govern, pastDeadline, proposalIdOf } from "../helpers/governance";
-import { CONTRACT, CONTRACT_HASH, NodeKind, applyPipe, endpoint, id, nodeConsent, nodeKey, pipeWorld, specOf } from "../helpers/registries";
+import {
+  CONTRACT,
+  CONTRACT_HASH,
+  KeyStatus,
+  NodeKind,
+  appKeyConsent,
+  applyPipe,
+  endpoint,
+  id,
+  newAppKey,
+  nodeConsent,
+  nodeKey,
+  pipeWorld,
+  specOf,
+} from "../helpers/registries";
 
 /**
- * Squatting: one institution takes what belongs to another (a contract name, an address, a node id) so that the
+ * Squatting: one institution takes what belongs to another (a contract name, an address, a node id, an app key) so that the
  * owner can no longer register it. Every attack here is performed by a fully legitimate member of the consortium.
  */
 describe("Security: squatting", function () {
@@ -155,6 +170,84 @@ describe("Security: squatting", function () {
         .to.be.revertedWithCustomError(w.services, "NodeRegistrationSuperseded")
         .withArgs(node.nodeId, 0);
       expect(await w.services.isNodeEnabled(node.nodeId)).to.equal(false);
+    });
+  });
+
+  describe("app keys (reserving a key needs the key's own signature)", function () {
+    /** `signature` with one byte flipped at `at`. */
+    const flip = (signature: string, at: number) => {
+      const bytes = ethers.getBytes(signature);
+      bytes[at] ^= 0x01;
+      return ethers.hexlify(bytes);
+    };
+
+    it("A reserving B's app key (public: it signs every packet) for its own app is refused; B then reserves it", async function () {
+      const w = await loadFixture(pipeWorld);
+      const bKey = Wallet.createRandom(); // the key B's next app will use, already seen in B's packets
+      const mine = id("A/squat");
+      const [deadline, byOperator] = await appKeyConsent(w, w.a.operator, mine, w.a.operator as unknown as Wallet & { address: string });
+      const toB = await appKeyConsent(w, w.b.operator, id("B/next"), bKey); // the key's consent to B's app
+      for (const [d, signature] of [[deadline, "0x"], [deadline, byOperator], toB] as const) {
+        await expect(w.chains.connect(w.a.operator).registerApp(mine, w.a.subchain, bKey.address, "", d, signature))
+          .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+          .withArgs(bKey.address);
+      }
+      expect((await w.chains.keyRecord(bKey.address)).status).to.equal(KeyStatus.None);
+      await expect(w.chains.connect(w.b.operator).registerApp(id("B/next"), w.b.subchain, bKey.address, "", ...toB)).to.emit(w.chains, "AppRegistered");
+    });
+
+    it("a rotation onto another institution's key is refused without that key's consent to this app", async function () {
+      const w = await loadFixture(pipeWorld);
+      const bKey = Wallet.createRandom();
+      const [, deadline, toB] = await newAppKey(w, w.b.operator, w.b.app, bKey);
+      await expect(w.chains.connect(w.a.operator).rotateAppKey(w.a.app, bKey.address, deadline, toB))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+        .withArgs(bKey.address);
+      expect((await w.chains.app(w.a.app)).key).to.equal(w.a.appKey.address);
+    });
+
+    it("every byte of the consent matters; a consent for another chain, contract, app, institution or deadline is refused", async function () {
+      const w = await loadFixture(pipeWorld);
+      const key = Wallet.createRandom();
+      const app = id("A/app2");
+      const register = (deadline: bigint, signature: string) => w.chains.connect(w.a.operator).registerApp(app, w.a.subchain, key.address, "", deadline, signature);
+      const [deadline, signature] = await appKeyConsent(w, w.a.operator, app, key);
+      for (const at of [0, 31, 32, 63]) {
+        await expect(register(deadline, flip(signature, at))).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+      }
+      // v flipped, 64 bytes, a high-s twin: malformed for OpenZeppelin's ECDSA.
+      const sig = ethers.Signature.from(signature);
+      const highS = ethers.concat([sig.r, ethers.toBeHex(ethers.N - BigInt(sig.s), 32), sig.v === 27 ? "0x1c" : "0x1b"]);
+      for (const bad of [flip(signature, 64), sig.compactSerialized, highS]) {
+        await expect(register(deadline, bad)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+      }
+      const { chainId } = await ethers.provider.getNetwork();
+      const elsewhere = [
+        { chainId: chainId + 1n }, // the same registry address on another chain
+        { verifyingContract: await w.membership.getAddress() }, // another contract of this chain
+        { appId: id("A/other") },
+        { institution: w.b.institution },
+      ];
+      for (const over of elsewhere) {
+        const [d, s2] = await appKeyConsent(w, w.a.operator, app, key, over);
+        await expect(register(d, s2)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+      }
+      // The signed deadline is part of the consent: another deadline with the same signature is refused.
+      await expect(register(deadline + 1n, signature)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+      const [past, expired] = await appKeyConsent(w, w.a.operator, app, key, { deadline: BigInt(await time.latest()) - 1n });
+      await expect(register(past, expired)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentExpired").withArgs(key.address, past);
+      await expect(register(deadline, signature)).to.emit(w.chains, "AppRegistered");
+    });
+
+    it("a used consent cannot be replayed: the key stays reserved for the app it consented to", async function () {
+      const w = await loadFixture(pipeWorld);
+      const key = Wallet.createRandom();
+      const consent = await appKeyConsent(w, w.a.operator, id("A/app2"), key);
+      await w.chains.connect(w.a.operator).registerApp(id("A/app2"), w.a.subchain, key.address, "", ...consent);
+      await w.chains.connect(w.a.operator).revokeAppKey(id("A/app2"));
+      await expect(w.chains.connect(w.a.operator).rotateAppKey(id("A/app2"), key.address, ...consent))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
+        .withArgs(key.address, id("A/app2"));
     });
   });
 

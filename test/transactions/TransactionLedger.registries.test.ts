@@ -6,7 +6,7 @@ import { flipByte } from "../helpers/amdp";
 import { PacketField, RefusalKind, Side, StepProblem, TxState, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, addAccount, govern } from "../helpers/governance";
 import { newKey } from "../helpers/pipes";
-import { SEL_READ } from "../helpers/registries";
+import { SEL_READ, newAppKey } from "../helpers/registries";
 import {
   CHAIN_A,
   CHAIN_B,
@@ -93,7 +93,7 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const write = await sign(w, await makePacket(w, { txId, operation: WRITE, selector: OTHER_SELECTOR }));
     await refused(Refusal.SelectorNotAllowed, [read, write]);
     // A rotated app key: the pipe still holds the old one, now revoked.
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, (await newKey()).address);
+    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
     await refused(Refusal.KeyRevoked);
   });
 

@@ -16,6 +16,7 @@ import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../tx/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
 import { ledgerItem } from "../governance/writer";
+import { isRevert } from "../governance/contract";
 import { afterQueuedCalls } from "../chains/evm/rpc";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
 import { isBadInput, notReady, type Refusal } from "./refusal";
@@ -152,7 +153,14 @@ async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<Array<{ s
 /** The CNS names the contract on the target sub-chain and the gateway calls the same contract under the name. */
 async function checkContract(rt: Runtime, route: Route): Promise<void> {
   const [[address], atGateway] = await Promise.all([
-    rt.gov.names.read("resolve", [route.targetSubchain, route.contractName]),
+    rt.gov.names.read("resolve", [route.targetSubchain, route.contractName]).catch((err: unknown) => {
+      // Governance requires an audit attestation and this contract has none now: it is not executed.
+      if (isRevert(err, "ContractNotAttested"))
+        throw new CcgpError("CONTRACT_NOT_ATTESTED", `contract ${route.contractName} on ${route.targetSubchain} has no audit attestation, which governance requires`, {
+          contractName: route.contractName,
+        });
+      throw err;
+    }),
     rt.subchain.gateway.businessContract(route.contractName),
   ]);
   if (address === zeroAddress || atGateway.toLowerCase() !== address.toLowerCase())

@@ -1,6 +1,7 @@
 /**
  * The EIP-712 consents a key gives before the governance chain enrols it: an account joining an institution
- * (Membership.requestAccount) and a node being registered (ServiceRegistry.registerNode). The key signs; someone
+ * (Membership.requestAccount), a node being registered (ServiceRegistry.registerNode) and an app key being reserved
+ * (ChainRegistry.registerApp, rotateAppKey). The key signs; someone
  * else (the institution's admin or operator) submits. Plain data, usable by ethers and viem alike.
  */
 
@@ -22,6 +23,15 @@ export const NODE_CONSENT_TYPES = {
     { name: "host", type: "string" },
     { name: "port", type: "uint16" },
     { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export const APP_KEY_CONSENT_TYPES = {
+  AppKeyConsent: [
+    { name: "key", type: "address" },
+    { name: "appId", type: "bytes32" },
+    { name: "institution", type: "uint32" },
     { name: "deadline", type: "uint256" },
   ],
 } as const;
@@ -48,6 +58,21 @@ export const serviceRegistryDomain = (chainId: bigint, services: string): Consen
   chainId,
   verifyingContract: services,
 });
+
+/** The domain of ChainRegistry's consents on `chainId`. */
+export const chainRegistryDomain = (chainId: bigint, chains: string): ConsentDomain => ({
+  name: "CCGP ChainRegistry",
+  version: "1",
+  chainId,
+  verifyingContract: chains,
+});
+
+export interface AppKeyConsent {
+  key: string;
+  appId: string;
+  institution: number | bigint;
+  deadline: bigint;
+}
 
 export interface AccountConsent {
   account: string;
@@ -80,6 +105,11 @@ export function signAccountConsent(key: TypedDataSigner, domain: ConsentDomain, 
 /** The node key's signature consenting to be registered by `institution` at `host:port`. */
 export function signNodeConsent(key: TypedDataSigner, domain: ConsentDomain, consent: NodeConsent): Promise<string> {
   return key.signTypedData(domain, { NodeConsent: [...NODE_CONSENT_TYPES.NodeConsent] }, { ...consent });
+}
+
+/** The app key's signature consenting to be reserved for `appId` of `institution`. */
+export function signAppKeyConsent(key: TypedDataSigner, domain: ConsentDomain, consent: AppKeyConsent): Promise<string> {
+  return key.signTypedData(domain, { AppKeyConsent: [...APP_KEY_CONSENT_TYPES.AppKeyConsent] }, { ...consent });
 }
 
 /** A consent is asked for a short while: an hour from `now` (seconds). */

@@ -1,8 +1,8 @@
 import type { BaseContract, ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
-import type { Membership, VotingTickets } from "../../../typechain-types";
+import type { ChainRegistry, Membership, VotingTickets } from "../../../typechain-types";
 import { identityHash } from "../../../lib/domain/consortium-config";
 import { DeployError } from "../../../lib/deploy/governance";
-import { consentDeadline, membershipDomain, signAccountConsent } from "../../../relayer/src/governance/consent";
+import { chainRegistryDomain, consentDeadline, membershipDomain, signAccountConsent, signAppKeyConsent } from "../../../relayer/src/governance/consent";
 
 /** Membership enums, as the contracts number them. */
 export const InstitutionKind = { Business: 2, Audit: 3 } as const;
@@ -97,4 +97,20 @@ export async function requestConsent(
   const deadline = consentDeadline(block!.timestamp);
   const domain = membershipDomain(network.chainId, await membership.getAddress());
   return [deadline, await signAccountConsent(account, domain, { account: address, institution, role, nonce, deadline })];
+}
+
+/** The app key's consent to be reserved for `appId` of `institution`, valid for an hour of chain time: `[deadline, signature]`. */
+export async function appKeyConsent(
+  chains: ChainRegistry,
+  submitter: Signer,
+  key: Signer,
+  appId: string,
+  institution: number | bigint,
+): Promise<[bigint, string]> {
+  const provider = submitter.provider;
+  if (!provider) throw new DeployError("the submitter of an app registration has no provider");
+  const [network, block, address] = await Promise.all([provider.getNetwork(), provider.getBlock("latest"), key.getAddress()]);
+  const deadline = consentDeadline(block!.timestamp);
+  const domain = chainRegistryDomain(network.chainId, await chains.getAddress());
+  return [deadline, await signAppKeyConsent(key, domain, { key: address, appId, institution, deadline })];
 }

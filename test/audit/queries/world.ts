@@ -27,7 +27,7 @@ import {
   type SubchainGateway,
 } from "../../../typechain-types";
 import { Kind, Role, WEEK, addAccount, govern, joinInstitution, type Consortium } from "../../helpers/governance";
-import { applyPipe, enabledService } from "../../helpers/registries";
+import { appKeyConsent, applyPipe, enabledService } from "../../helpers/registries";
 import { TEST_SUBCHAIN, attest, attesterKeys } from "../../helpers/attest";
 
 export const CONTRACT_NAME = "EvidenceDeposit";
@@ -193,7 +193,7 @@ async function party(chain: WorldChain, c: Consortium, admin: Signer, operator: 
   const ids = { service: keccak256(toHex(`${name}/service`)), subchain: keccak256(toHex(`${name}/chain`)), appId: keccak256(toHex(`${name}/app`)) };
   await enabledService(c, operator, ids.service, ids.subchain, proxy.address);
   await c.chains.connect(operator).registerSubchain(ids.subchain, ChainKindEvm, sub.chain.chainId, ids.service, await sub.gateway.getAddress(), `${name} chain`);
-  await c.chains.connect(operator).registerApp(ids.appId, ids.subchain, app.address, `${name} app`);
+  await c.chains.connect(operator).registerApp(ids.appId, ids.subchain, app.address, `${name} app`, ...(await appKeyConsent(c, operator, ids.appId, app.wallet)));
   return { institution, operator, proxy, app, ...ids };
 }
 
