@@ -407,7 +407,9 @@ describe("ccgp command line", function () {
     });
 
     it("a Membership error raised inside another registry's call: a governor is not an operator", async () => {
-      const run = await ccgp(["register", "app", "--id", "G app", "--subchain", w.a.label("chain"), "--key", `0x${"12".repeat(20)}`, "--name", "x", ...as(w.governors[0]!)], w.env);
+      const key = await actor(w.provider, join(w.dir, "apps"), "g-app", false);
+      const args = ["register", "app", "--id", "G app", "--subchain", w.a.label("chain"), "--key-keystore", key.keystore, "--name", "x", ...as(w.governors[0]!)];
+      const run = await ccgp(args, { ...w.env, CCGP_APP_KEYSTORE_PASSWORD: PASSWORD });
       expectRefusal(run, `registerApp refused: AccountRoleMismatch(account: ${w.governors[0]!.address}, expected: Operator, actual: Governor)`);
     });
 

@@ -30,6 +30,7 @@ describe("npm start's compile step shows the compile's progress", function () {
     writeFileSync(join(dir, "contracts", "Store.sol"), "// SPDX-License-Identifier: Apache-2.0\npragma solidity 0.8.28;\ncontract Store { bytes32 public v; function set(bytes32 x) external { v = x; } }\n");
     writeFileSync(join(dir, "hardhat.config.ts"), `export { default } from ${JSON.stringify(join(REPO_ROOT, "hardhat.config"))};\n`);
     symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: join(REPO_ROOT, "tsconfig.json"), include: ["hardhat.config.ts"] }));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
