@@ -10,6 +10,7 @@ import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
 import { governanceContracts, type GovernanceContracts } from "../../../relayer/src/governance/contracts";
 import { LogReader } from "../../../relayer/src/governance/logs";
+import { loadKeystore } from "../../../relayer/src/keys";
 import { enabledServicePins, servicePin } from "../../../relayer/src/governance/pins";
 import { GovernanceSync } from "../../../relayer/src/governance/sync";
 import { GovernanceView } from "../../../relayer/src/governance/view";
@@ -41,7 +42,8 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     new LedgerWriter(contractsFor(signer), new LogReader(w.c.chains.governance.url), signer.address, silentLogger());
 
   before(async function () {
-    w = await world();
+    // The Audit Office's endorsement is sent by hand below: its verifier process stays off.
+    w = await world({ verifier: false });
     gov = contractsFor(w.proxies.a);
     view = new GovernanceView(gov, silentLogger());
     const sync = new GovernanceSync(view, gov.ledger.chain, silentLogger(), { confirmations: 1 });
@@ -123,7 +125,12 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     expect(first.outcome).to.equal("sent");
     expect(first).to.not.have.property("state");
     expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({ outcome: "already" });
-    expect(await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", state: TxState.Confirmed });
+    // Both parties: a majority, but without a non-party it does not confirm; the Audit Office's endorsement does.
+    const second = await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash });
+    expect(second.outcome).to.equal("sent");
+    expect(second).to.not.have.property("state");
+    const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
+    expect(await writerFor(auditor).perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", state: TxState.Confirmed });
     expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
     expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
     expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");
