@@ -1,0 +1,82 @@
+/**
+ * A small TCP fault proxy: listens on one port, forwards to another, and injects faults on command: delay (each chunk
+ * held `delayMs`), drop (chunks swallowed), reset (every connection destroyed with RST), and cut (new connections
+ * refused and open ones reset, until healed). TLS passes through untouched, so it sits between two relayers' mutual
+ * TLS as well as between a relayer and its node.
+ */
+import { createServer, Socket, type Server } from "node:net";
+
+export type ProxyMode = "pass" | "delay" | "drop" | "cut";
+
+export class FaultProxy {
+  private readonly _server: Server;
+  private readonly _sockets = new Set<Socket>();
+  mode: ProxyMode = "pass";
+  delayMs = 0;
+
+  constructor(
+    readonly listenPort: number,
+    private _targetPort: number,
+  ) {
+    this._server = createServer((client) => this._connect(client));
+  }
+
+  set targetPort(port: number) {
+    this._targetPort = port;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this._server.once("error", reject);
+      this._server.listen(this.listenPort, "127.0.0.1", () => resolve());
+    });
+  }
+
+  /** Resets every open connection (RST), as a crashed peer or a broken link would. */
+  reset(): void {
+    for (const s of this._sockets) s.resetAndDestroy();
+  }
+
+  set(mode: ProxyMode, delayMs = 0): void {
+    this.mode = mode;
+    this.delayMs = delayMs;
+    if (mode === "cut") this.reset();
+  }
+
+  async stop(): Promise<void> {
+    this.reset();
+    await new Promise<void>((resolve) => this._server.close(() => resolve()));
+  }
+
+  private _connect(client: Socket): void {
+    if (this.mode === "cut") return void client.resetAndDestroy();
+    const upstream = new Socket();
+    this._sockets.add(client).add(upstream);
+    const close = (): void => {
+      this._sockets.delete(client);
+      this._sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close).on("close", close);
+    upstream.on("error", close).on("close", close);
+    upstream.connect(this._targetPort, "127.0.0.1");
+    this._pipe(client, upstream);
+    this._pipe(upstream, client);
+  }
+
+  private _pipe(from: Socket, to: Socket): void {
+    from.on("data", (chunk: Buffer) => {
+      if (this.mode === "drop") return;
+      if (this.mode === "delay" && this.delayMs > 0) {
+        from.pause();
+        setTimeout(() => {
+          if (!to.destroyed) to.write(chunk);
+          from.resume();
+        }, this.delayMs);
+        return;
+      }
+      if (!to.destroyed) to.write(chunk);
+    });
+  }
+}
