@@ -24,6 +24,8 @@ contract CreditScore is ICreditRegistry, Governed {
     mapping(address reporter => bool) private _reporters;
     mapping(uint32 institution => CreditRecord) private _records;
     mapping(bytes32 key => bool) private _reported;
+    /// @dev The last expulsion proposal opened for each institution.
+    mapping(uint32 institution => uint256 proposalId) private _expulsions;
 
     constructor(IMembership membership_, IVotingTickets voting_, IMembershipListener pipes_, CreditParams memory p) {
         if (address(membership_) == address(0) || address(voting_) == address(0) || address(pipes_) == address(0)) {
@@ -104,15 +106,17 @@ contract CreditScore is ICreditRegistry, Governed {
         r.lastReportAt = uint40(block.timestamp);
     }
 
-    /// @dev Restriction follows the score both ways; an expulsion proposal opens once per fall below the threshold
-    /// (not for an institution that is already expelled, or was never approved).
+    /// @dev Restriction follows the score both ways; an expulsion proposal opens once per fall below the threshold,
+    /// or again while still below once the last one ended without expelling (expired or canceled), so a rejected
+    /// vote does not shield the institution until its score climbs back (never for an institution that is already
+    /// expelled, or was never approved).
     function _evaluate(uint32 institution, CreditParams memory p, uint256 score) private {
         // CHECKS: `r.restricted` is what the pipe registry was last told; the answer itself is always computed.
         CreditRecord storage r = _records[institution];
         bool restricted = score < p.restrictionThreshold;
         bool restrictionChanged = restricted != r.restricted;
         bool below = score < p.expulsionThreshold;
-        bool open = below && !r.expulsionOpened && _expellable(institution);
+        bool open = below && !_expulsionPending(institution, r.expulsionOpened) && _expellable(institution);
         // EFFECTS
         if (restrictionChanged) {
             r.restricted = restricted;
@@ -130,8 +134,19 @@ contract CreditScore is ICreditRegistry, Governed {
                 abi.encodeCall(IMembership.expelInstitution, (institution)),
                 "credit below the expulsion threshold"
             );
+            _expulsions[institution] = proposalId;
             emit CreditExpulsionProposed(institution, proposalId, score);
         }
+    }
+
+    /// @dev An expulsion proposal of the current fall can still pass: open, passed, or rejected before its deadline
+    /// (votes still count until then).
+    function _expulsionPending(uint32 institution, bool opened) private view returns (bool) {
+        if (!opened) return false;
+        uint256 proposalId = _expulsions[institution];
+        if (proposalId == 0) return true;
+        IVotingTickets.ProposalState s = _voting.state(proposalId);
+        return s != IVotingTickets.ProposalState.Expired && s != IVotingTickets.ProposalState.Canceled;
     }
 
     function _expellable(uint32 institution) private view returns (bool) {
@@ -233,6 +248,7 @@ contract CreditScore is ICreditRegistry, Governed {
         r = _records[institution];
         CreditParams memory p = _params;
         r.restricted = _score(p, r.delta) < p.restrictionThreshold;
+        r.expulsionOpened = _expulsionPending(institution, r.expulsionOpened);
     }
 
     /// @inheritdoc ICreditRegistry

@@ -28,7 +28,7 @@ interface ICreditRegistry is ICreditScore {
     struct CreditRecord {
         int64 delta; // score - initialScore, as last computed
         bool restricted; // stored: what the pipe registry was last told; {creditOf} returns it computed now
-        bool expulsionOpened; // an expulsion proposal opened during the current fall (see CreditExpulsionProposed)
+        bool expulsionOpened; // an expulsion proposal of the current fall can still pass ({creditOf} computes it now)
         uint40 lastReportAt;
     }
 

@@ -294,6 +294,31 @@ describe("CreditScore", function () {
         .withArgs(inst, count + 1n, 220);
     });
 
+    it("a vote that ends without expelling does not shield the institution: the next fall below opens a new one", async function () {
+      const w = await loadFixture(world);
+      const inst = w.a.institution;
+      await report(w, w.reporter, inst, Outcome.BadSignature, 7); // 300
+      await w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("fall-1")); // 280: proposal opened
+      const first = await w.voting.proposalCount();
+      // Rejected by every other governor: votes still count until the deadline, so no second proposal yet.
+      for (const g of w.governors.slice(1)) await w.voting.connect(g).vote(first, false);
+      expect(await w.voting.state(first)).to.equal(PState.Rejected);
+      await report(w, w.reporter, inst, Outcome.Failed, 1, "rejected");
+      expect(await w.voting.proposalCount()).to.equal(first);
+      expect((await w.credit.creditOf(inst)).expulsionOpened).to.equal(true);
+      // The vote ended without expelling: the record says so at once, and the next fall opens a new proposal.
+      await time.increase(8 * 24 * 3600);
+      expect(await w.voting.state(first)).to.equal(PState.Expired);
+      expect((await w.credit.creditOf(inst)).expulsionOpened).to.equal(false);
+      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("fall-2")))
+        .to.emit(w.credit, "CreditExpulsionProposed")
+        .withArgs(inst, first + 1n, 240);
+      expect((await w.credit.creditOf(inst)).expulsionOpened).to.equal(true);
+      // ...and only one while that one can still pass.
+      await report(w, w.reporter, inst, Outcome.Failed, 1, "again");
+      expect(await w.voting.proposalCount()).to.equal(first + 1n);
+    });
+
     it("the vote expels the institution, whose pipes then refuse", async function () {
       const w = await loadFixture(world);
       const inst = w.b.institution;
