@@ -1,6 +1,7 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import { writeEnums } from "./scripts/gen-enums";
 
 // The compiler comes from the npm `solc` package: this machine cannot download compiler builds.
 const SOLC_VERSION = "0.8.28";
@@ -22,6 +23,13 @@ if (process.env.CCGP_COMPILE_PROGRESS === "1") {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require("./scripts/lib/compile-progress") as typeof import("./scripts/lib/compile-progress")).addCompileProgress(subtask);
 }
+
+// The TypeScript enums come from the compiler's AST at every compile: no hand copy to drift.
+subtask(TASK_COMPILE_SOLIDITY, async (args, hre, runSuper) => {
+  const result = await runSuper(args);
+  writeEnums(hre.config.paths.root);
+  return result;
+});
 
 // Only `*.test.ts` files are tests; the rest of test/ is helpers and child-process scripts the tests start.
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {

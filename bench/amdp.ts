@@ -17,8 +17,8 @@ import {
   signPacket,
   verifySequence,
   type SignedPacket,
-} from "../relayer/src/amdp";
-import { forceSecp256k1Backend, recoverHashSigner } from "../relayer/src/keys/secp256k1";
+} from "../lib/amdp";
+import { forceSecp256k1Backend, recoverHashSigner } from "../lib/crypto/secp256k1";
 import { loadVectors, signedFromVector, vectorDomain } from "../test/helpers/amdp";
 import type { BenchModule, Reporter } from "./lib/report";
 

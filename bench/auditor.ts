@@ -28,12 +28,12 @@ import {
   type EventRow,
   type IndexedBlock,
   type JsonValue,
-} from "../audit/src/queries";
-import { listTransactions } from "../audit/src/queries/list";
-import { findAnomalies } from "../audit/src/queries/anomalies";
+} from "../auditor/src";
+import { listTransactions } from "../auditor/src/list";
+import { findAnomalies } from "../auditor/src/anomalies";
 import { startAnvil } from "../scripts/lib/anvil";
-import { contractsOf, tempDb } from "../test/audit/queries/helpers";
-import { buildWorld, confirm, depositPayload, execute, nodeChain, open, record, startSubchain, stopSubchain, type World } from "../test/audit/queries/world";
+import { contractsOf, tempDb } from "../test/auditor/helpers";
+import { buildWorld, confirm, depositPayload, execute, nodeChain, open, record, startSubchain, stopSubchain, type World } from "../test/auditor/world";
 import type { BenchModule, Reporter } from "./lib/report";
 
 const REAL_TXS = Number(process.env.AUDITOR_BENCH_REAL_TXS ?? 100);

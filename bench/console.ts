@@ -10,11 +10,11 @@
 import { rmSync } from "node:fs";
 import type { Address } from "viem";
 import { startConsoleServer } from "../console/server/server";
-import { IndexStore } from "../audit/src/queries/store";
-import type { IndexedBlock } from "../audit/src/queries/types";
+import { IndexStore } from "../auditor/src/store";
+import type { IndexedBlock } from "../auditor/src/types";
 import { startAnvil } from "../scripts/lib/anvil";
 import { launchBrowser } from "../test/console/browser";
-import { tempDb } from "../test/audit/queries/helpers";
+import { tempDb } from "../test/auditor/helpers";
 import { Synthesizer } from "./auditor";
 import type { BenchModule, Reporter } from "./lib/report";
 

@@ -26,7 +26,7 @@ import {
   toWire,
   type Packet,
   type WirePacket,
-} from "../relayer/src/amdp";
+} from "../lib/amdp";
 
 export const VECTORS_PATH = "test/vectors/amdp.json";
 export const VECTOR_CHAIN_ID = 31337;

@@ -12,7 +12,7 @@ import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCusto
 import { removePointer, writePointer, type LocalPointer } from "../relayer/src/cli/pointer";
 import { Supervisor } from "./lib/local/supervisor";
 import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
-import type { CheckedTrace } from "../audit/src/queries/queries";
+import type { CheckedTrace } from "../auditor/src/queries";
 import { auditorTrace } from "./lib/local/auditor";
 import { startLocalConsole } from "./lib/local/console";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../typechain-types";
@@ -181,7 +181,7 @@ function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcom
   }
   if (c.verifier.process !== null) step(`verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, log ${c.verifier.logFile}`);
   if (c.auditorApi !== null)
-    step(`auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (audit/README.md)`);
+    step(`auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (auditor/README.md)`);
   step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
   step(`keystore password in $${c.passwordEnv} (local default: ccgp-local-only)`);
 }

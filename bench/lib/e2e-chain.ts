@@ -6,7 +6,7 @@
  */
 import { Interface, type TransactionReceipt } from "ethers";
 import type { Hex, LocalAccount } from "viem";
-import { countersign, packetDomain, type SignedPacket } from "../../relayer/src/amdp";
+import { countersign, packetDomain, type SignedPacket } from "../../lib/amdp";
 import { loadKeystore } from "../../relayer/src/keys";
 import { attestationOf, signAttestation } from "../../relayer/src/attest/attestation";
 import { SubchainGateway__factory, TransactionLedger__factory } from "../../typechain-types";

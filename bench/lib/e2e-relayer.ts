@@ -5,7 +5,7 @@
  */
 import { toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
 import type { LocalAccount } from "viem";
-import type { SignedPacket } from "../../relayer/src/amdp";
+import type { SignedPacket } from "../../lib/amdp";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
 import type { LocalConsortium } from "../../scripts/lib/local-consortium";
 import { localProvider } from "../../scripts/lib/local/accounts";

@@ -5,9 +5,9 @@
  * suspension or a vote shows at the next block, whatever the index has reached.
  */
 import { createPublicClient, decodeFunctionData, http, keccak256, toBytes, type Abi, type Address, type Hex, type PublicClient } from "viem";
-import { GOVERNANCE_CONTRACTS, loadAbi, type ContractKey } from "../../audit/src/queries/abi";
-import type { AuditorQueries } from "../../audit/src/queries/queries";
-import type { EventRow, JsonValue } from "../../audit/src/queries/types";
+import { GOVERNANCE_CONTRACTS, loadAbi, type ContractKey } from "../../auditor/src/abi";
+import type { AuditorQueries } from "../../auditor/src/queries";
+import type { EventRow, JsonValue } from "../../auditor/src/types";
 import type { ConsoleConfig } from "./config";
 
 /** The ledger's recovery half (it runs behind the ledger by delegation): its errors surface through the ledger. */

@@ -20,14 +20,14 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
-import { sendError, sendJson } from "../../relayer/src/server/http";
-import { AuditorError, AuditorErrorCode } from "../../audit/src/queries/errors";
-import { listFilterFrom, type Params } from "../../audit/src/queries/params";
-import { AuditorQueries } from "../../audit/src/queries/queries";
-import { SubchainReader } from "../../audit/src/queries/receipts";
-import { IndexStore } from "../../audit/src/queries/store";
-import { parseTxId } from "../../audit/src/queries/trace";
-import { parseState } from "../../audit/src/queries/names";
+import { sendError, sendJson } from "../../lib/infra/http";
+import { AuditorError, AuditorErrorCode } from "../../auditor/src/errors";
+import { listFilterFrom, type Params } from "../../auditor/src/params";
+import { AuditorQueries } from "../../auditor/src/queries";
+import { SubchainReader } from "../../auditor/src/receipts";
+import { IndexStore } from "../../auditor/src/store";
+import { parseTxId } from "../../auditor/src/trace";
+import { parseState } from "../../auditor/src/names";
 import { ChainReader } from "./chain";
 import type { ConsoleConfig } from "./config";
 

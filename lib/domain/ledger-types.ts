@@ -1,82 +1,12 @@
 /**
- * Mirrors of the transaction ledger's enums (contracts/interfaces/ITransactionLedger.sol), its transition table, and
+ * The transaction ledger's enums (generated from contracts/interfaces/ by scripts/gen-enums.ts), its transition table, and
  * the result-set hash verifiers endorse. Free of typechain and hardhat imports, so relayers and scripts can use it.
  */
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
+import { TxState, Reason, Side, VerifierKind, RefusalKind, PacketField, StepProblem, Issue, Outcome } from "./enums.generated";
 
-export enum TxState {
-  None = 0,
-  Open = 1,
-  Executing = 2,
-  Executed = 3,
-  Confirmed = 4,
-  Failed = 5,
-  Compensating = 6,
-  Compensated = 7,
-  Manual = 8,
-  Resolved = 9,
-  Expired = 10,
-}
-
-export enum Reason {
-  None = 0,
-  StepFailed = 1,
-  StaleRead = 2,
-  Expired = 3,
-  Conflict = 4,
-  Escalated = 5,
-  CompensationFailed = 6,
-}
-
-export enum Side {
-  Source = 0,
-  Target = 1,
-}
-
-export enum VerifierKind {
-  None = 0,
-  Auditor = 1,
-  Service = 2,
-}
-
-export enum RefusalKind {
-  BadSignature = 0,
-  Replay = 1,
-}
-
-export enum PacketField {
-  PipeId = 0,
-  TxId = 1,
-  SourceInstitution = 2,
-  TargetInstitution = 3,
-  TargetService = 4,
-  ContractName = 5,
-}
-
-export enum StepProblem {
-  InvalidOperation = 0,
-  SubchainMismatch = 1,
-  NoPacket = 2,
-  OperationMismatch = 3,
-  InvalidDependency = 4,
-}
-
-export enum Issue {
-  None = 0,
-  Overdue = 1,
-  Uncompensated = 2,
-  Abnormal = 3,
-  Disputed = 4,
-}
-
-/** `ICreditScore.Outcome`: what the ledger reports of each institution when a transaction ends. */
-export enum Outcome {
-  Completed = 0,
-  Failed = 1,
-  TimedOut = 2,
-  BadSignature = 3,
-  Replay = 4,
-}
+// The ledger's enums, generated from the compiler's AST.
+export { TxState, Reason, Side, VerifierKind, RefusalKind, PacketField, StepProblem, Issue, Outcome };
 
 /** `Step.dependsOn` of a step without dependency. */
 export const NO_DEPENDENCY = 255;
@@ -149,3 +79,37 @@ export function nextResultSetHash(previous: Hex, r: LedgerResult): Hex {
 export function resultSetHash(results: readonly LedgerResult[]): Hex {
   return results.reduce<Hex>((acc, r) => nextResultSetHash(acc, r), ZERO_HASH);
 }
+
+/** A result or compensation as JSON: numbers as decimal strings. */
+export interface WireResult {
+  txId: Hex;
+  step: number;
+  subchain: Hex;
+  subchainTx: Hex;
+  blockNumber: string;
+  resultHash: Hex;
+  operation: number;
+  success: boolean;
+  stateVersion: string;
+}
+
+export interface WireCompensation {
+  txId: Hex;
+  step: number;
+  subchain: Hex;
+  subchainTx: Hex;
+  blockNumber: string;
+  resultHash: Hex;
+  success: boolean;
+}
+
+export const wireResult = (r: LedgerResult): WireResult => ({
+  ...r,
+  blockNumber: r.blockNumber.toString(),
+  stateVersion: r.stateVersion.toString(),
+});
+export const fromWireResult = (r: WireResult): LedgerResult => ({
+  ...r,
+  blockNumber: BigInt(r.blockNumber),
+  stateVersion: BigInt(r.stateVersion),
+});

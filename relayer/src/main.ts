@@ -7,8 +7,8 @@
 import { Command } from "commander";
 import { loadConfig } from "./config";
 import { ConfigError } from "./config/load";
-import { CcgpError } from "./errors";
-import { createLogger, errorLine } from "./log";
+import { CcgpError } from "../../lib/infra/errors";
+import { createLogger, errorLine } from "../../lib/infra/log";
 
 /** Start-up failures that are the config's (or its environment's) fault: exit 2, as a config the parser refuses. */
 const BAD_CONFIG = new Set(["KEYSTORE_PASSWORD_MISSING", "KEYSTORE_BAD_PASSWORD", "KEYSTORE_NOT_FOUND", "KEYSTORE_INVALID"]);

@@ -9,7 +9,7 @@
 import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
 import type { RelayerConfig } from "./config/schema";
-import { CcgpError } from "./errors";
+import { CcgpError } from "../../lib/infra/errors";
 import { Backlog, FlowControl } from "./flow";
 import { governanceContracts, type GovernanceContracts } from "./governance/contracts";
 import { sendHeartbeats } from "./governance/heartbeat";
@@ -20,7 +20,7 @@ import { PipeStatus } from "./governance/abi";
 import { isRevert } from "./governance/contract";
 import { LedgerWriter } from "./governance/writer";
 import { loadSigner } from "./keys";
-import { createLogger, moduleLogger, type Logger } from "./log";
+import { createLogger, moduleLogger, type Logger } from "../../lib/infra/log";
 import { RelayerMetrics } from "./metrics";
 import { OpsServer, chainCheck, loadTlsMaterial, peerHeartbeatCheck, type OpsServerOptions } from "./server";
 import { RelayerStore } from "./store";

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { Interface, keccak256, Wallet } from "ethers";
 import type { Address, Hex } from "viem";
-import { packetDomain } from "../../relayer/src/amdp";
+import { packetDomain } from "../../lib/amdp";
 import { certificateFingerprint } from "../../relayer/src/server/tls";
 import { actor, ccgp, ok, PASSWORD, type Actor, type CliRun } from "./helpers";
 import { startIntake, type Intake } from "./intake";

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Address } from "viem";
-import { AmdpError, decodePacket, verifyStage1, type AmdpDomain, type SignedPacket } from "../../relayer/src/amdp";
+import { AmdpError, decodePacket, verifyStage1, type AmdpDomain, type SignedPacket } from "../../lib/amdp";
 
 export interface Intake {
   url: string;

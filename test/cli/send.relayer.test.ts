@@ -10,7 +10,7 @@ import { ccgp, type CliRun } from "./helpers";
 import { keccak256 } from "viem";
 import { batchOnA, custodyLength, drug, randomHex, sideConfig, startSide, stopSide, world, type World } from "../relayer/runtime/helpers/world";
 import { startRelayer } from "../../relayer/src/relayer";
-import { createLogger } from "../../relayer/src/log";
+import { createLogger } from "../../lib/infra/log";
 import { PeerClient, loadTlsMaterial, pinSet } from "../../relayer/src/server";
 
 describe("ccgp send against the relayer runtime", function () {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { id, JsonRpcProvider, keccak256, type ContractTransactionResponse, type Signer } from "ethers";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
-import { countersign, packetDomain, signPacket, type Packet } from "../../relayer/src/amdp";
+import { countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../lib/domain/record";
 import {

@@ -12,7 +12,7 @@ import {
   type AmdpErrorCode,
   type Packet,
   type SignedPacket,
-} from "../../relayer/src/amdp";
+} from "../../lib/amdp";
 import { VECTORS_PATH, type AmdpVector, type AmdpVectorFile } from "../../scripts/gen-amdp-vectors";
 
 export const SECP256K1_N = SECP256K1_HALF_N * 2n + 1n;

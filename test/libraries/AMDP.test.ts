@@ -17,7 +17,7 @@ import {
   type AmdpDomain,
   type Packet,
   type SignedPacket,
-} from "../../relayer/src/amdp";
+} from "../../lib/amdp";
 import type { AMDPHarness } from "../../typechain-types";
 import {
   PACKET_FIELDS,

@@ -24,8 +24,8 @@ import {
   verifySequence,
   verifyStage1,
   type SignedPacket,
-} from "../../relayer/src/amdp";
-import { CcgpError } from "../../relayer/src/errors";
+} from "../../lib/amdp";
+import { CcgpError } from "../../lib/infra/errors";
 import { buildVectors, serializeVectors } from "../../scripts/gen-amdp-vectors";
 import {
   PACKET_FIELDS,

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
 import { JsonRpcHttp, MAX_BATCH } from "../../relayer/src/chains/evm/rpc";
 import { revertOf } from "../../relayer/src/governance/contract";
-import { silentLogger } from "../../relayer/src/log";
+import { silentLogger } from "../../lib/infra/log";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
 import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
 import { LogReader } from "../../relayer/src/governance/logs";
-import { silentLogger } from "../../relayer/src/log";
+import { silentLogger } from "../../lib/infra/log";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";

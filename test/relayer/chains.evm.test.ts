@@ -3,7 +3,7 @@ import { createPublicClient, decodeFunctionResult, http, type Hex, type LocalAcc
 import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, ChainRegistry, evmChainKind, type ChainPlugin } from "../../relayer/src/chains";
 import { ExternalSigner } from "../../relayer/src/keys";
-import { silentLogger } from "../../relayer/src/log";
+import { silentLogger } from "../../lib/infra/log";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";
 import { freePort, startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";

@@ -11,8 +11,8 @@ import {
   type SubscribeOptions,
   type SubscriptionEvent,
 } from "../../relayer/src/chains";
-import { CcgpError } from "../../relayer/src/errors";
-import { silentLogger } from "../../relayer/src/log";
+import { CcgpError } from "../../lib/infra/errors";
+import { silentLogger } from "../../lib/infra/log";
 import { RelayerStore } from "../../relayer/src/store";
 import { deployEmitter, type Emitter } from "./helpers/emitter";
 import { expectCcgpError } from "./helpers/errors";

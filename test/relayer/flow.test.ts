@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Backlog, BoundedQueue, FlowControl, KeyedRateLimiter, TokenBucket } from "../../relayer/src/flow";
-import { retryAfterHeader } from "../../relayer/src/server/http";
+import { retryAfterHeader } from "../../lib/infra/http";
 import { expectCcgpError, ManualClock } from "./helpers/errors";
 
 describe("relayer/flow", function () {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { keccak256, recoverAddress, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { countersignatureTypes } from "../../relayer/src/amdp";
-import { fastAccount, forceSecp256k1Backend, recoverHashSigner, secp256k1Backend } from "../../relayer/src/keys/secp256k1";
+import { countersignatureTypes } from "../../lib/amdp";
+import { fastAccount, forceSecp256k1Backend, recoverHashSigner, secp256k1Backend } from "../../lib/crypto/secp256k1";
 import { flipByte } from "../helpers/amdp";
 import { expectCcgpError } from "./helpers/errors";
 

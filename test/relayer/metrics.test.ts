@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createLogger, moduleLogger } from "../../relayer/src/log";
+import { createLogger, moduleLogger } from "../../lib/infra/log";
 import { RelayerMetrics } from "../../relayer/src/metrics";
 import { ManualClock } from "./helpers/errors";
 

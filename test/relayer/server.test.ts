@@ -3,7 +3,7 @@ import { request as httpsRequest } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CcgpError } from "../../relayer/src/errors";
+import { CcgpError } from "../../lib/infra/errors";
 import { BoundedQueue } from "../../relayer/src/flow";
 import { RelayerMetrics } from "../../relayer/src/metrics";
 import {

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { hashPacket } from "../../relayer/src/amdp";
+import { hashPacket } from "../../lib/amdp";
 import { Side, TxState } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
 import { id, newAppKey } from "../helpers/registries";

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { keccak256, toHex, type Hex } from "viem";
-import { domainSeparator, hashPacket, verifySequence, type Packet } from "../../relayer/src/amdp";
+import { domainSeparator, hashPacket, verifySequence, type Packet } from "../../lib/amdp";
 import { NO_DEPENDENCY, PacketField, Side, StepProblem, TxState } from "../../lib/domain/ledger-types";
 import { PACKET_FIELDS, flipByte, flipField, loadVectors, malleate, signedFromVector } from "../helpers/amdp";
 import {

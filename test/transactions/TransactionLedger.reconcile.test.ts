@@ -6,7 +6,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { countersign, packetDomain, signPacket } from "../../relayer/src/amdp";
+import { countersign, packetDomain, signPacket } from "../../lib/amdp";
 import { deployGovernance } from "../../lib/deploy/governance";
 import { loadConsortium } from "../../lib/domain/consortium-config";
 import { deployLedger } from "../../lib/deploy/ledger";

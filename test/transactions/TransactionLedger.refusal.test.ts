@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex, type Hex } from "viem";
-import { countersign, hashPacket, signPacket } from "../../relayer/src/amdp";
+import { countersign, hashPacket, signPacket } from "../../lib/amdp";
 import { RefusalKind } from "../../lib/domain/ledger-types";
 import { flipByte } from "../helpers/amdp";
 import {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { countersign, hashPacket, signPacket } from "../../relayer/src/amdp";
+import { countersign, hashPacket, signPacket } from "../../lib/amdp";
 import { flipByte } from "../helpers/amdp";
 import { PacketField, RefusalKind, Side, StepProblem, TxState, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, addAccount, govern } from "../helpers/governance";

@@ -13,7 +13,7 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { type ContractTransactionResponse, type Result, type Signer } from "ethers";
 import { keccak256, toHex, type Address, type Hex } from "viem";
-import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../relayer/src/amdp";
+import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../lib/amdp";
 import { deployLedger } from "../../lib/deploy/ledger";
 import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";

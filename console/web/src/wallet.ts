@@ -15,7 +15,7 @@ import {
   type EIP1193Provider,
   type Hex,
 } from "viem";
-import { auditorDomain, auditorRequestTypes, canonicalQuery, HEADERS } from "../../../audit/src/queries/request";
+import { auditorDomain, auditorRequestTypes, canonicalQuery, HEADERS } from "../../../auditor/src/request";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
 

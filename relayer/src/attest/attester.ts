@@ -8,8 +8,8 @@
  */
 import { createPublicClient, http, keccak256, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { z } from "zod";
-import { hashPacket, packetSchema, payloadSchema, type Packet } from "../amdp";
-import { CcgpError } from "../errors";
+import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import { chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../governance/abi";
 import { boundTxId, sourceSequence, type PlanStep } from "../tx/plan";
 import { attestationOf, signAttestation, type Attestation } from "./attestation";

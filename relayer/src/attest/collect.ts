@@ -5,7 +5,7 @@
  * transient fault (`ATTESTATIONS_INSUFFICIENT`): the step is retried later, nothing runs meanwhile.
  */
 import { type Address, type Hex } from "viem";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { attestationSigner, packAttestations, type Attestation } from "./attestation";
 import type { AttestationRequest } from "./attester";
 

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody, sendError, sendJson } from "../server/http";
+import { readBody, sendError, sendJson } from "../../../lib/infra/http";
 import { AttestationRefused, type Attester } from "./attester";
 
 const MAX_BODY_BYTES = 512 * 1024;

@@ -1,6 +1,6 @@
 /**
  * The auditor-only query API inside a relayer: the relayer keeps an index of every governance-chain event
- * (`audit/src/queries`), and its ops listener answers auditors' queries under `/auditor`, each request signed by an
+ * (`auditor/`), and its ops listener answers auditors' queries under `/auditor`, each request signed by an
  * active auditor account (checked on chain at every request, so a suspended auditor is refused at once).
  *
  * Loaded only when `config.auditor` is set, so a relayer without it does not load the auditor's modules.
@@ -19,10 +19,10 @@ import {
   SubchainReader,
   type AuditorHandler,
   type ContractKey,
-} from "../../../audit/src/queries";
+} from "../../../auditor/src";
 import { TransactionLedger__factory } from "../../../typechain-types";
 import type { AuditorConfig, RelayerConfig } from "../config/schema";
-import { moduleLogger, type Logger } from "../log";
+import { moduleLogger, type Logger } from "../../../lib/infra/log";
 
 /** Where the API is mounted on the ops listener. */
 export const AUDITOR_PREFIX = "/auditor";

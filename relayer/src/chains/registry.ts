@@ -1,9 +1,9 @@
 import type { LocalAccount } from "viem";
 import type { z } from "zod";
-import { CcgpError } from "../errors";
-import type { Logger } from "../log";
+import { CcgpError } from "../../../lib/infra/errors";
+import type { Logger } from "../../../lib/infra/log";
 import type { RpcPools } from "./evm/rpc";
-import type { ChainPlugin } from "./types";
+import type { ChainPlugin } from "../../../lib/chain/types";
 
 export interface ChainPluginDeps {
   /** The sub-chain's name in the config (`chains.<name>`). */

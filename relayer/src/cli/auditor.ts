@@ -1,13 +1,13 @@
 /**
  * `ccgp auditor …`: the client of the auditor-only HTTP API (a relayer's `/auditor`, or `npm run auditor -- serve`).
- * Each request is signed with the auditor account's keystore (EIP-712, `audit/src/queries/auth.ts`) under the
+ * Each request is signed with the auditor account's keystore (EIP-712, `auditor/src/auth.ts`) under the
  * consortium's domain (governance chain id, Membership address), so a plain request's 401 never reaches the user.
  */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { auditorDomain, signAuditorRequest } from "../../../audit/src/queries/auth";
+import { auditorDomain, signAuditorRequest } from "../../../auditor/src/auth";
 import { localRun, networkReason, session, withCommon, type CommonOptions, type Env } from "./context";
 import { CliError, CliErrorCode, failed, usage } from "./errors";
 import { toJson } from "./output";

@@ -1,4 +1,4 @@
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /**
  * Why a command stopped, and so its exit code: bad input is 2 (the message names the argument), a refusal by a

@@ -7,8 +7,8 @@
 import type { Command } from "commander";
 import { hexlify, Interface, keccak256, randomBytes } from "ethers";
 import type { Hex } from "viem";
-import type { Packet } from "../amdp";
-import { CcgpError } from "../errors";
+import type { Packet } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import { networkReason, session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { enumName, REFUSAL, TX_STATE } from "./enums";
 import { CliError, CliErrorCode, failed, usage } from "./errors";
@@ -148,7 +148,7 @@ async function build(s: Session, opts: SendOptions, operation: 0 | 1, steps: unk
   const { txId, salt } = await txIdFor(opts, packet, payload, steps);
   packet.txId = txId;
   // Loaded here: the codec's schemas and viem's signing are only needed once the packet is ready.
-  const { packetDomain, signPacket } = await import("../amdp");
+  const { packetDomain, signPacket } = await import("../../../lib/amdp");
   const domain = packetDomain(s.chain.chainId, (await s.gov.ledger.getAddress()) as Hex);
   return { packet, payload, signature: await signPacket(account, domain, packet), deadline, salt };
 }
@@ -161,7 +161,7 @@ interface Accepted {
 
 /** Posts the signed packet to the app intake (contract 3): 202 {txId, status}, or 4xx {code, message}. */
 async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
-  const { encodePacket } = await import("../amdp");
+  const { encodePacket } = await import("../../../lib/amdp");
   const wire = JSON.parse(encodePacket({ packet: built.packet, payload: built.payload, signatures: { app: built.signature } })) as Record<string, unknown>;
   const body = { ...wire, ...(steps === undefined ? {} : { steps }), ...(built.salt === undefined ? {} : { salt: built.salt }) };
   let res: Response;

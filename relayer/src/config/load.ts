@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { applyEnvOverrides } from "./env";
 import { configSchema, type RelayerConfig } from "./schema";
 import { findSecrets } from "./secrets";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { chainConfigSchema } from "../chains/kinds";
-import { LOG_FORMATS, LOG_LEVELS } from "../log";
+import { LOG_FORMATS, LOG_LEVELS } from "../../../lib/infra/log";
 import { address, chainId, confirmations, envVarName, filePath, host, httpUrl, port } from "./primitives";
 
 /**

@@ -4,8 +4,8 @@
  * the sequence, and the rate limits. Each throws a `CcgpError` whose code is the refusal recorded.
  */
 import { slice, type Hex } from "viem";
-import type { Packet } from "../amdp";
-import { CcgpError } from "../errors";
+import type { Packet } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import { TokenBucket } from "../flow";
 import { PIPE_REFUSALS, PipeStatus } from "../governance/abi";
 import type { Route } from "../governance/view";

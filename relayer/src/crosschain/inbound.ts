@@ -6,12 +6,12 @@
  * journal row and execution item in one SQLite transaction), answered at once, and executed by the worker.
  */
 import { zeroAddress, type Hex } from "viem";
-import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../amdp";
-import { CcgpError } from "../errors";
+import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
-import { retryAfterHeader } from "../server/http";
+import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../tx/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";

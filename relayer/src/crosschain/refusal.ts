@@ -2,10 +2,10 @@
  * Refusals of bad input: every refused packet or request gets a stable code, a message naming what is wrong, an
  * HTTP status, a row in the store's refusals table and a `packetRefused` metric, and is never executed.
  */
-import { AmdpError } from "../amdp/errors";
-import { CcgpError } from "../errors";
+import { AmdpError } from "../../../lib/amdp/errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { ContractError } from "../governance/contract";
-import type { Logger } from "../log";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { RelayerStore } from "../store";
 

@@ -1,4 +1,4 @@
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import type { Clock } from "./token-bucket";
 
 export interface BacklogOptions {

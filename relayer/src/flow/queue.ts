@@ -1,4 +1,4 @@
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /**
  * A FIFO queue with a hard capacity: a producer that finds it full is refused with `QUEUE_FULL` (which the

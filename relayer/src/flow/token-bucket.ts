@@ -1,4 +1,4 @@
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /** Milliseconds; injected so tests drive time instead of waiting for it. */
 export type Clock = () => number;

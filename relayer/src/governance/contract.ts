@@ -17,8 +17,8 @@ import {
   type DecodeEventLogReturnType,
   type Hex,
 } from "viem";
-import type { ChainLog, ChainPlugin, ChainReceipt } from "../chains/types";
-import { CcgpError } from "../errors";
+import type { ChainLog, ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /** A decoded revert: the custom error's name and arguments (`name` is `unknown` when the ABI does not know it). */
 export interface Revert {

@@ -1,7 +1,7 @@
 /** The governance-chain contracts a relayer talks to, bound to the governance chain plugin. */
 import type { Address } from "viem";
-import { packetDomain, type AmdpDomain } from "../amdp";
-import type { ChainPlugin } from "../chains/types";
+import { packetDomain, type AmdpDomain } from "../../../lib/amdp";
+import type { ChainPlugin } from "../../../lib/chain/types";
 import type { RelayerConfig } from "../config/schema";
 import { chainRegistryAbi, ledgerAbi, membershipAbi, pipeRegistryAbi, serviceRegistryAbi } from "./abi";
 import { Contract } from "./contract";

@@ -1,7 +1,7 @@
 /** Heartbeats of this relayer's service on the governance chain (`ServiceRegistry.heartbeat`, by its signer). */
 import type { Hex } from "viem";
-import { sleep } from "../chains/follow";
-import type { Logger } from "../log";
+import { sleep } from "../../../lib/chain/follow";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { GovernanceContracts } from "./contracts";
 

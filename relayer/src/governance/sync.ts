@@ -4,8 +4,8 @@
  * each entity an event names. A restart loads the view again, so no checkpoint is needed here.
  */
 import type { Address } from "viem";
-import type { ChainPlugin } from "../chains/types";
-import type { Logger } from "../log";
+import type { ChainPlugin } from "../../../lib/chain/types";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { GovernanceView } from "./view";
 

@@ -6,8 +6,8 @@
  * (`checkOperation`, the ledger's state) are asked of the chain, not of this view.
  */
 import { decodeEventLog, encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
-import type { ChainLog } from "../chains/types";
-import type { Logger } from "../log";
+import type { ChainLog } from "../../../lib/chain/types";
+import type { Logger } from "../../../lib/infra/log";
 import { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "./abi";
 import type { GovernanceContracts } from "./contracts";
 

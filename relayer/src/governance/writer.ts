@@ -7,40 +7,17 @@
  * by the outbox worker (`perform`), with its retries, backoff and bound.
  */
 import { getAbiItem, toEventSelector, type Address, type Hex } from "viem";
-import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket } from "../amdp";
-import { CcgpError } from "../errors";
-import type { Logger } from "../log";
+import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
-import { TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
+import { TxState, fromWireResult, type LedgerResult, type WireCompensation, type WireResult } from "../../../lib/domain/ledger-types";
 import type { LedgerStep } from "../tx/plan";
-import type { ChainReceipt } from "../chains/types";
+import type { ChainReceipt } from "../../../lib/chain/types";
 import { ledgerAbi } from "./abi";
 import { isRevert } from "./contract";
 import type { GovernanceContracts } from "./contracts";
 import type { LogReader } from "./logs";
-
-/** A result or compensation as JSON: numbers as decimal strings. */
-export interface WireResult {
-  txId: Hex;
-  step: number;
-  subchain: Hex;
-  subchainTx: Hex;
-  blockNumber: string;
-  resultHash: Hex;
-  operation: number;
-  success: boolean;
-  stateVersion: string;
-}
-
-export interface WireCompensation {
-  txId: Hex;
-  step: number;
-  subchain: Hex;
-  subchainTx: Hex;
-  blockNumber: string;
-  resultHash: Hex;
-  success: boolean;
-}
 
 export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
@@ -74,17 +51,6 @@ const UNFINISHED = new Set<number>([
   TxState.Compensating,
   TxState.Expired,
 ]);
-
-export const wireResult = (r: LedgerResult): WireResult => ({
-  ...r,
-  blockNumber: r.blockNumber.toString(),
-  stateVersion: r.stateVersion.toString(),
-});
-export const fromWireResult = (r: WireResult): LedgerResult => ({
-  ...r,
-  blockNumber: BigInt(r.blockNumber),
-  stateVersion: BigInt(r.stateVersion),
-});
 
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 

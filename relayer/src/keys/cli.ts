@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import type { Hex } from "viem";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { createKeystore, DEFAULT_SCRYPT_N, keystoreAddress } from "./keystore";
 
 export interface KeystoreCommandIo {

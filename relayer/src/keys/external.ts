@@ -19,8 +19,8 @@ import {
   type TypedDataDefinition,
 } from "viem";
 import { toAccount } from "viem/accounts";
-import { CcgpError } from "../errors";
-import { recoverHashSigner } from "./secp256k1";
+import { CcgpError } from "../../../lib/infra/errors";
+import { recoverHashSigner } from "../../../lib/crypto/secp256k1";
 
 /** secp256k1 group order: signatures are normalised to s <= N/2 (EIP-2), as KMS/HSM outputs may not be. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

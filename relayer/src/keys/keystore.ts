@@ -3,8 +3,8 @@ import { dirname, resolve } from "node:path";
 import { decryptKeystoreJson, encryptKeystoreJson, isError } from "ethers";
 import { getAddress, isAddress, isHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { fastAccount } from "./secp256k1";
-import { CcgpError } from "../errors";
+import { fastAccount } from "../../../lib/crypto/secp256k1";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /** ethers' default scrypt cost (2^17): about a second per unlock, which is the point. */
 export const DEFAULT_SCRYPT_N = 1 << 17;

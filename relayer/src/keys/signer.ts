@@ -1,6 +1,6 @@
 import type { LocalAccount } from "viem";
 import type { KeySource } from "../config/schema";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { ExternalSigner, httpDigestSigner } from "./external";
 import { loadKeystore } from "./keystore";
 

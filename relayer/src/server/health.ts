@@ -1,4 +1,4 @@
-import type { ChainPlugin } from "../chains/types";
+import type { ChainPlugin } from "../../../lib/chain/types";
 
 export interface CheckResult {
   ok: boolean;

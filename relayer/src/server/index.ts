@@ -13,4 +13,4 @@ export { runHealthChecks, chainCheck, peerHeartbeatCheck } from "./health";
 export type { CheckResult, HealthCheck, HealthReport } from "./health";
 export { certificateFingerprint, loadTlsMaterial, normalizeFingerprint, pinSet } from "./tls";
 export type { PinPolicy, TlsMaterial } from "./tls";
-export { STATUS_BY_CODE } from "./http";
+export { STATUS_BY_CODE } from "../../../lib/infra/http";

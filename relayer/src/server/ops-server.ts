@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { silentLogger, type Logger } from "../log";
+import { silentLogger, type Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics/metrics";
 import { runHealthChecks, type HealthCheck } from "./health";
-import { sendError, sendJson } from "./http";
+import { sendError, sendJson } from "../../../lib/infra/http";
 
 export interface OpsServerOptions {
   host: string;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { normalizeFingerprint, type PinPolicy, type TlsMaterial } from "./tls";
 
 export interface PeerClientOptions {

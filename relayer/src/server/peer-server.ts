@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { CcgpError } from "../errors";
-import { silentLogger, type Logger } from "../log";
-import { readBody, retryAfterHeader, sendError, sendJson, STATUS_BY_CODE } from "./http";
+import { CcgpError } from "../../../lib/infra/errors";
+import { silentLogger, type Logger } from "../../../lib/infra/log";
+import { readBody, retryAfterHeader, sendError, sendJson, STATUS_BY_CODE } from "../../../lib/infra/http";
 import { normalizeFingerprint, type PinPolicy, type TlsMaterial } from "./tls";
 
 export interface PeerIdentity {

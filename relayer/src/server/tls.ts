@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /** PEM material for one side of a mutual-TLS connection. */
 export interface TlsMaterial {

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
-import type { BlockRef } from "../chains/types";
-import { CcgpError } from "../errors";
+import type { BlockRef } from "../../../lib/chain/types";
+import { CcgpError } from "../../../lib/infra/errors";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
 import type {
   InboxEntry,

@@ -6,8 +6,8 @@
  * goes on exactly as for an app request.
  */
 import { keccak256, slice, zeroHash, type Address, type Hex } from "viem";
-import { countersign, signPacket, type Packet, type SignedPacket } from "../amdp";
-import { CcgpError } from "../errors";
+import { countersign, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import type { OutboxItem } from "../store";
 import { initiate } from "../tx/initiate";
 import type { JournalEntry } from "../tx/journal";

@@ -6,8 +6,8 @@
  * a run past the packet's deadline (`SubchainGatewayPacketExpired`): the caller treats that as the ledger's expiry.
  */
 import { encodeAbiParameters, keccak256, zeroAddress, type Address, type Hex } from "viem";
-import type { ChainPlugin, ChainReceipt } from "../chains/types";
-import { CcgpError } from "../errors";
+import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
+import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
 import { Contract, isRevert } from "../governance/contract";
 import type { LogReader } from "../governance/logs";

@@ -12,9 +12,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Hex } from "viem";
-import { parseSignedPacket, type SignedPacket } from "../amdp";
-import { CcgpError } from "../errors";
-import { readBody, retryAfterHeader, sendJson } from "../server/http";
+import { parseSignedPacket, type SignedPacket } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
+import { readBody, retryAfterHeader, sendJson } from "../../../lib/infra/http";
 import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";

@@ -5,10 +5,10 @@
  * the ledger has the transaction open.
  */
 import type { Hex } from "viem";
-import { countersign, verifyStage1, type SignedPacket } from "../amdp";
+import { countersign, verifyStage1, type SignedPacket } from "../../../lib/amdp";
 import { activeRoute, admit, checkDeadline, checkFreshSequence, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, type Refusal } from "../crosschain/refusal";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { afterQueuedCalls } from "../chains/evm/rpc";
 import type { Route } from "../governance/view";
 import type { Mode } from "./journal";

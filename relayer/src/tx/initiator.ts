@@ -6,12 +6,12 @@
  * sent (the target would refuse it), and the reconciler expires the transaction, which compensates its source steps.
  */
 import type { Hex } from "viem";
-import { toWire } from "../amdp";
+import { toWire } from "../../../lib/amdp";
 import { ContractError, isRevert } from "../governance/contract";
 import { ServiceStatus } from "../governance/abi";
 import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "../subchain/chain-request";
 import { ledgerSteps } from "./plan";

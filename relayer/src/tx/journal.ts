@@ -5,8 +5,8 @@
  * signed packet, the plan, where to look for events, and this relayer's own progress.
  */
 import type { Hex } from "viem";
-import { parseSignedPacket, toWire, type SignedPacket } from "../amdp";
-import { CcgpError } from "../errors";
+import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import type { RelayerStore } from "../store";
 import type { Plan } from "./plan";
 

@@ -9,8 +9,8 @@
  */
 import { encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
 import { z } from "zod";
-import type { Packet } from "../amdp";
-import { CcgpError } from "../errors";
+import type { Packet } from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
 import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 
 /** At most this many steps (the ledger's MAX_STEPS). */

@@ -7,7 +7,7 @@
  * step: enqueuing twice is a no-op.
  */
 import type { Hex } from "viem";
-import { sleep } from "../chains/follow";
+import { sleep } from "../../../lib/chain/follow";
 import type { OutboxInput } from "../store";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";

@@ -1,14 +1,14 @@
 /** What the transaction driver, the intake and the peer endpoint share in one running relayer. */
 import type { Hex, LocalAccount } from "viem";
-import type { ChainPlugin } from "../chains/types";
+import type { ChainPlugin } from "../../../lib/chain/types";
 import type { RelayerConfig } from "../config/schema";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import type { Backlog, FlowControl, TokenBucket } from "../flow";
 import type { GovernanceContracts } from "../governance/contracts";
 import type { LogReader } from "../governance/logs";
 import type { GovernanceView, ServiceEntry } from "../governance/view";
 import type { LedgerWriter } from "../governance/writer";
-import type { Logger } from "../log";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { RelayerStore } from "../store";
 import type { Refusals } from "../crosschain/refusal";

@@ -6,12 +6,12 @@
 import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
 import { inboxKey, type OutboxInput, type OutboxItem } from "../store";
 import { ContractError, isRevert } from "../governance/contract";
-import { fromWireResult, wireResult, type WireResult } from "../governance/writer";
+import { fromWireResult, wireResult, type WireResult } from "../../../lib/domain/ledger-types";
 import type { Execution, ExecuteRequest } from "../subchain/gateway";
 import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
-import { toWire } from "../amdp";
+import { toWire } from "../../../lib/amdp";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry, Role } from "./journal";
 import { sourceSequence } from "./plan";

@@ -7,7 +7,7 @@
  * itself. Values above `limits.maxResultBytes` are not carried (`RESULT_TOO_LARGE`, with their size and hash).
  */
 import { decodeFunctionResult, keccak256, toFunctionSelector, type Abi, type Hex } from "viem";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
 import { businessAbi } from "../subchain/business-abi";

@@ -11,11 +11,11 @@
  * leave a transaction past its deadline to expire). An attempt is counted when it fails, never when it is claimed, so
  * work a crash took from the worker spends nothing; after a restart that work is spread over time (`releaseClaims`).
  */
-import { CcgpError } from "../errors";
-import type { Logger } from "../log";
+import { CcgpError } from "../../../lib/infra/errors";
+import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { OutboxInput, OutboxItem, RelayerStore } from "../store";
-import { sleep } from "../chains/follow";
+import { sleep } from "../../../lib/chain/follow";
 
 export interface WorkOutcome {
   /** Items to enqueue atomically with this one's completion. */

@@ -10,7 +10,7 @@ import { ConfigError, type ConfigIssue } from "../config/load";
 import { address, chainId, confirmations, host, httpUrl, port } from "../config/primitives";
 import { keySourceSchema } from "../config/schema";
 import { findSecrets } from "../config/secrets";
-import { LOG_FORMATS, LOG_LEVELS } from "../log";
+import { LOG_FORMATS, LOG_LEVELS } from "../../../lib/infra/log";
 
 export const verifierConfigSchema = z.strictObject({
   /** The verifier's institution (stamped on its log lines). */

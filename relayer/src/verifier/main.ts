@@ -8,13 +8,13 @@ import type { Address } from "viem";
 import { Command } from "commander";
 import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
 import { ConfigError } from "../config/load";
-import { CcgpError } from "../errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { chainRegistryAbi, ledgerAbi } from "../governance/abi";
 import { Contract } from "../governance/contract";
 import { LogReader } from "../governance/logs";
 import { loadSigner } from "../keys";
-import { createLogger, errorLine, moduleLogger, type Logger } from "../log";
-import { sendJson } from "../server/http";
+import { createLogger, errorLine, moduleLogger, type Logger } from "../../../lib/infra/log";
+import { sendJson } from "../../../lib/infra/http";
 import { loadVerifierConfig, type VerifierConfig } from "./config";
 import { IndependentVerifier } from "./verifier";
 

@@ -4,8 +4,8 @@
  * for the transaction's pipe with exactly the recorded operation, outcome, result hash and state version.
  */
 import { zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin } from "../chains/types";
-import { CcgpError } from "../errors";
+import type { ChainPlugin } from "../../../lib/chain/types";
+import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
 import { Contract } from "../governance/contract";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";

@@ -7,12 +7,12 @@
  * again from its first block, and what it already endorsed is skipped (`hasEndorsed`).
  */
 import { zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin } from "../chains/types";
+import type { ChainPlugin } from "../../../lib/chain/types";
 import type { chainRegistryAbi, ledgerAbi } from "../governance/abi";
 import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
 import { recordedResults } from "../governance/results";
-import type { Logger } from "../log";
+import type { Logger } from "../../../lib/infra/log";
 import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import { NotYet, observeResult, type Observation, type SubchainView } from "./observe";
 

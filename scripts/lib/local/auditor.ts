@@ -1,9 +1,9 @@
 /**
  * The Audit Office's auditor asking Drug Maker A's relayer (its ops listener, `/auditor`) about the consortium:
- * every request signed with the auditor account's key (`audit/src/queries/auth.ts`).
+ * every request signed with the auditor account's key (`auditor/src/auth.ts`).
  */
 import type { LocalAccount } from "viem";
-import { auditorDomain, signAuditorRequest } from "../../../audit/src/queries/auth";
+import { auditorDomain, signAuditorRequest } from "../../../auditor/src/auth";
 import { loadKeystore } from "../../../relayer/src/keys";
 import type { LocalConsortium } from "../local-consortium";
 

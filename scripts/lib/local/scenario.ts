@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
-import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../relayer/src/amdp";
+import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
 import { DeployError } from "../../../lib/deploy/governance";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CcgpError } from "../../../relayer/src/errors";
+import { CcgpError } from "../../../lib/infra/errors";
 
 /** Runs `action` and returns the `CcgpError` it throws (or rejects with), checking its code. */
 export async function expectCcgpError(action: () => unknown, code: string): Promise<CcgpError> {

@@ -8,7 +8,7 @@ import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
 import { LogReader } from "../../../relayer/src/governance/logs";
 import { loadKeystore } from "../../../relayer/src/keys";
-import { silentLogger } from "../../../relayer/src/log";
+import { silentLogger } from "../../../lib/infra/log";
 import { Gateway, type ExecuteRequest } from "../../../relayer/src/subchain/gateway";
 import { attestationOf, packAttestations, signAttestation } from "../../../relayer/src/attest/attestation";
 import { IDrugTraceability__factory } from "../../../typechain-types";

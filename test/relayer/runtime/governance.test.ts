@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
-import { toWire } from "../../../relayer/src/amdp";
+import { toWire } from "../../../lib/amdp";
 import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
 import { governanceContracts, type GovernanceContracts } from "../../../relayer/src/governance/contracts";
@@ -15,7 +15,7 @@ import { enabledServicePins, servicePin } from "../../../relayer/src/governance/
 import { GovernanceSync } from "../../../relayer/src/governance/sync";
 import { GovernanceView } from "../../../relayer/src/governance/view";
 import { LedgerWriter, type LedgerOp } from "../../../relayer/src/governance/writer";
-import { silentLogger } from "../../../relayer/src/log";
+import { silentLogger } from "../../../lib/infra/log";
 import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";

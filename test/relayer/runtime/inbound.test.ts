@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { hashPacket, toWire } from "../../../relayer/src/amdp";
+import { hashPacket, toWire } from "../../../lib/amdp";
 import { PeerClient, loadTlsMaterial, pinSet } from "../../../relayer/src/server";
 import { PipeRegistry__factory } from "../../../typechain-types";
 import { flipByte } from "../../helpers/amdp";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex, type Hex } from "viem";
-import type { SignedPacket } from "../../../relayer/src/amdp";
+import type { SignedPacket } from "../../../lib/amdp";
 import { RelayerStore } from "../../../relayer/src/store";
 import { Journal, type NewEntry } from "../../../relayer/src/tx/journal";
 import { expectCcgpError } from "../helpers/errors";

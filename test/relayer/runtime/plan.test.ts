@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
-import type { Packet } from "../../../relayer/src/amdp";
+import type { Packet } from "../../../lib/amdp";
 import { assertBound, boundTxId, ledgerSteps, planDigest, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
 import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 import { expectCcgpError } from "../helpers/errors";

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
-import { toWire } from "../../../relayer/src/amdp";
+import { toWire } from "../../../lib/amdp";
 import { boundTxId, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
 import { appSigned, batchOnA, custodyLength, custodyPacket, drug, post, randomHex, startSide, stateOf, until, untilState, world, ZERO_ADDRESS, type World } from "./helpers/world";
 

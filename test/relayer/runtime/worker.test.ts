@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../../relayer/src/log";
+import { silentLogger } from "../../../lib/infra/log";
 import { RelayerStore, type OutboxItem } from "../../../relayer/src/store";
-import { CcgpError } from "../../../relayer/src/errors";
+import { CcgpError } from "../../../lib/infra/errors";
 import { backoffMs, Defer, GiveUp, Worker } from "../../../relayer/src/tx/worker";
 import { waitFor } from "../../helpers/hardhat-node";
 

@@ -13,9 +13,9 @@ import {
   type RpcTransactionReceipt,
   type TransactionReceipt,
 } from "viem";
-import { CcgpError } from "../../errors";
-import type { Logger } from "../../log";
-import { ConfirmedLogFollower, type LogSource } from "../follow";
+import { CcgpError } from "../../../../lib/infra/errors";
+import type { Logger } from "../../../../lib/infra/log";
+import { ConfirmedLogFollower, type LogSource } from "../../../../lib/chain/follow";
 import type { ChainKind, ChainPluginDeps } from "../registry";
 import type {
   ChainLog,
@@ -26,7 +26,7 @@ import type {
   SubscribeOptions,
   SubscriptionHandler,
   WriteRequest,
-} from "../types";
+} from "../../../../lib/chain/types";
 import { evmChainConfigSchema, type EvmChainConfig } from "./config";
 import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";

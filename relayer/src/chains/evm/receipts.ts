@@ -17,7 +17,7 @@
  * receipt that a reorg moved or removed is followed to its new block, never reported from the old one.
  */
 import { formatTransactionReceipt, type Hex, type RpcTransactionReceipt, type TransactionReceipt } from "viem";
-import { CcgpError } from "../../errors";
+import { CcgpError } from "../../../../lib/infra/errors";
 import type { JsonRpcHttp } from "./rpc";
 
 interface Waiter {

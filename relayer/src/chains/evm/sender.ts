@@ -22,9 +22,9 @@
  * once, then sent to plainly.
  */
 import { RpcRequestError, keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type RpcTransactionReceipt } from "viem";
-import { CcgpError } from "../../errors";
-import type { Logger } from "../../log";
-import type { WriteRequest } from "../types";
+import { CcgpError } from "../../../../lib/infra/errors";
+import type { Logger } from "../../../../lib/infra/log";
+import type { WriteRequest } from "../../../../lib/chain/types";
 import type { JsonRpcHttp } from "./rpc";
 
 /** Fees are looked up at most this often. */
