@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
-import { countersign, packetDomain } from "../../relayer/src/amdp";
+import { countersign, packetDomain } from "../../lib/amdp";
 import { attestationOf, signAttestation } from "../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
