@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id, randomBytes, type Signer } from "ethers";
-import { encodePacket, toWire, type SignedPacket } from "../relayer/src/amdp";
+import { encodePacket, toWire, type SignedPacket } from "../lib/amdp";
 import { boundTxId, planOf } from "../relayer/src/tx/plan";
 import { setupLocalConsortium, type LocalConsortium, type SideKey } from "../scripts/lib/local-consortium";
 import { freePort, startAnvil, type LocalChain } from "../scripts/lib/anvil";
