@@ -75,7 +75,7 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
  */
 export async function startRelayers(c: LocalConsortium, sides: BusinessSide[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayerProcess[]> {
   const procs = sides.map((side) => spawnRelayer(c, side, opts.env));
-  const healthy = await Promise.allSettled(procs.map((p) => waitHealthy(p, opts.timeoutMs ?? 60_000)));
+  const healthy = await Promise.allSettled(procs.map((p) => waitHealthy(p, opts.timeoutMs ?? 180_000)));
   const failed = healthy.find((h) => h.status === "rejected");
   if (failed) {
     await Promise.all(procs.map((p) => p.stop(2_000)));

@@ -30,7 +30,7 @@ interface Entry extends Member {
   restarting: boolean;
 }
 
-const HEALTH_TIMEOUT_MS = 60_000;
+const HEALTH_TIMEOUT_MS = 180_000;
 
 async function healthy(url: string, exited: Promise<number | string>, timeoutMs: number): Promise<void> {
   let gone: number | string | undefined;

@@ -72,7 +72,7 @@ export function spawnVerifier(configPath: string, logFile: string, env: NodeJS.P
 }
 
 /** Resolves once `/health` answers 200; rejects (with the log's last lines) if the process exits or times out. */
-export async function waitVerifierHealthy(p: VerifierProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitVerifierHealthy(p: VerifierProcess, timeoutMs = 180_000): Promise<void> {
   let gone: number | string | undefined;
   void p.exited.then((c) => (gone = c));
   const deadline = Date.now() + timeoutMs;
