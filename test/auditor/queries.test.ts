@@ -185,7 +185,7 @@ describe("auditor: queries over an indexed consortium", function () {
       expect(events[2]!.state).to.equal(TxState.Expired);
       expect(q.events({ event: "RefusalRecorded" }).map((e) => e.txId)).to.deep.equal(p.refusedPackets);
       const credit = q.events({ contract: "credit", event: "OutcomeReported", institution: w.source.institution });
-      expect(credit.map((e) => e.args.outcome)).to.deep.equal([0, 0, 0, 3, 3, 3]);
+      expect(credit.map((e) => e.args.outcome)).to.deep.equal([0, 0, 0, 2, 3, 3, 3]); // the expired one is the source's: its target never acknowledged
       expect(q.events({ account: w.auditors[2]!.address, contract: "ledger" }).map((e) => e.event)).to.deep.equal(["VerifierSet", "EndorsementConflicted"]);
     });
 
@@ -222,10 +222,10 @@ describe("auditor: queries over an indexed consortium", function () {
       expect(of("escalated")).to.deep.equal([]); // resolved since
       expect(of("conflict").map((x) => [x.txId, x.signer])).to.deep.equal([[p.tampered.txId, w.auditors[2]!.address]]);
       expect(of("repeated-refusals").map((x) => [x.pipeId ?? x.signer, x.count])).to.deep.equal([[w.pipeId, 3], [w.source.app.address, 3]]);
-      expect(of("credit-drop").map((x) => [x.institution, x.count])).to.deep.equal([[w.target.institution, 4], [w.source.institution, 3]]);
+      expect(of("credit-drop").map((x) => [x.institution, x.count])).to.deep.equal([[w.target.institution, 3], [w.source.institution, 4]]);
       expect(of("credit-drop").map((x) => x.message)).to.deep.equal([
-        `institution ${w.target.institution} lost 70 credit points in 4 report(s), lowest score 933`,
-        `institution ${w.source.institution} lost 300 credit points in 3 report(s), lowest score 703`,
+        `institution ${w.target.institution} lost 60 credit points in 3 report(s), lowest score 943`,
+        `institution ${w.source.institution} lost 310 credit points in 4 report(s), lowest score 693`,
       ]);
       expect(r.anomalies.filter((x) => x.severity === "high").map((x) => x.kind)).to.deep.equal(["stuck", "repeated-refusals", "repeated-refusals"]);
     });
