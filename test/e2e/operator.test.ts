@@ -6,9 +6,10 @@
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { keccak256 } from "viem";
 import { main } from "../../relayer/src/cli/main";
 import type { LocalPointer } from "../../relayer/src/cli/pointer";
 import { REPO_ROOT } from "../../scripts/lib/local/relayers";
@@ -187,6 +188,32 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     const refused = await sh("npx ccgp execute 1 --keystore genesis-1-governor", env);
     expect(refused.code).to.equal(1);
     expect(refused.stderr.trim().split("\n")).to.deep.equal(["ccgp execute: execute proposal 1 refused: ProposalNotPassed(id: 1, state: Executed)"]);
+  });
+
+  it("attests Hospital B's DrugTraceability/B with a passing sandbox report; a failing or foreign report is refused before anything is sent", async () => {
+    const listed = await documented("npx ccgp list contracts --name DrugTraceability/B --json", env, false);
+    const rows = (JSON.parse(listed.stdout) as { contracts: { subchain: string; address: string }[] }).contracts;
+    expect(rows, listed.stdout).to.have.length.above(0);
+    const target = rows[0]!;
+    const reports = join(dir, "audit");
+    const audited = await sh(`npm run -s audit -- contracts/subchain/examples/DrugTraceability.sol --format json --out ${reports} --no-slither --quiet`, env);
+    expect(audited.code, audited.stderr + audited.stdout).to.equal(0);
+    const report = join(reports, "report.json");
+    const attest = (file: string) => `npx ccgp attest --subchain ${target.subchain} --contract ${target.address} --report ${file} --keystore auditor`;
+    const ran = await documented(`${attest(report)} --json`, env, false);
+    expect(ran.code, ran.stderr).to.equal(0);
+    expect(JSON.parse(ran.stdout)).to.deep.include({ subchainId: target.subchain, contract: target.address, reportHash: keccak256(readFileSync(report)) });
+
+    const failing = join(dir, "failing.json");
+    writeFileSync(failing, JSON.stringify({ ...JSON.parse(readFileSync(report, "utf8")), gate: { failOn: "medium", passed: false, blocking: 2 } }));
+    const refused = await documented(attest(failing), env, false);
+    expect([refused.code, refused.stdout]).to.deep.equal([1, ""]);
+    expect(refused.stderr).to.include("the report's gate did not pass (2 open finding(s) at or above medium): not attested");
+    const foreign = join(dir, "foreign.json");
+    writeFileSync(foreign, JSON.stringify({ gate: { passed: true } }));
+    const bad = await documented(attest(foreign), env, false);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include("--report:");
   });
 
   it("reports a killed chain in one line; ccgp local restart starts it again with its state", async () => {

@@ -146,6 +146,14 @@ export function governance(record: DeploymentRecord, file: string, runner: Provi
 export type Governance = ReturnType<typeof governance>;
 
 /** Decrypts a v3 keystore into an ethers wallet; the password comes from the environment, never an argument. */
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
 export async function openKeystore(
   file: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -155,7 +163,8 @@ export async function openKeystore(
   if (!file) throw usage(flag, `this command signs: give ${flag} <file> (an encrypted keystore; password in ${passwordVars.join(" or ")})`);
   // With `npm start` running, a key of the run may be named as in its keys folder: --keystore genesis-1-governor.
   const run = readPointer(env);
-  const named = run && !existsSync(file) ? join(run.keys, `${file.replace(/\.json$/, "")}.json`) : undefined;
+  // A folder of the same name (the repository has an `auditor/`) is not a keystore: the run's key is meant.
+  const named = run && !isFile(file) ? join(run.keys, `${file.replace(/\.json$/, "")}.json`) : undefined;
   if (named && existsSync(named)) file = named;
   const variable = passwordVars.find((v) => env[v] !== undefined && env[v] !== "");
   const local = run?.localPassword !== undefined && resolve(file).startsWith(resolve(run.keys)) ? run.localPassword : undefined;

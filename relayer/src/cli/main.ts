@@ -4,6 +4,7 @@
  * 2 bad input (the message names the argument). A failure is one line; `--debug` adds the stack and causes.
  */
 import { Command, CommanderError } from "commander";
+import { addAttestCommand } from "./attest";
 import { addAuditorCommands } from "./auditor";
 import { addDeployCommand } from "./deploy";
 import { CliError } from "./errors";
@@ -36,6 +37,7 @@ export function program(ctx: Env): Command {
   addTxCommands(root, ctx);
   addListCommands(root, ctx, [PROPOSALS]);
   addAuditorCommands(root, ctx);
+  addAttestCommand(root, ctx);
   addLocalCommands(root, ctx);
   return root;
 }
