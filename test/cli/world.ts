@@ -56,6 +56,8 @@ export interface World {
   consortiumFile: string;
   deployments: string;
   env: Record<string, string>;
+  /** The non-party verifier, once `addIndependentVerifier` made it. */
+  independent?: Actor;
   /** --rpc and --deployments, which every command takes. */
   common: string[];
   stop(): Promise<void>;
@@ -212,7 +214,27 @@ export async function relayOpen(w: World, packet: Packet, appSig: Hex): Promise<
   await (await c.ledger.open([{ packet, appSignature: appSig, proxySignature: proxySig }], steps, packet.deadline)).wait();
 }
 
-/** The target relayer records the step's result; then verifier A endorses the result set. */
+/**
+ * An audit institution (the Audit Office) whose auditor is the ledger's independent verifier: a party's endorsement
+ * alone never confirms, so `executeAndConfirm` has it endorse after A's service verifier.
+ */
+export async function addIndependentVerifier(w: World): Promise<Actor> {
+  const keys = join(w.dir, "keys");
+  const admin = await actor(w.provider, keys, "audit-admin");
+  const auditor = await actor(w.provider, keys, "auditor");
+  const m = contracts(w, admin.wallet).membership;
+  const institution = Number(await m.institutionCount()) + 1;
+  await pass(w, await proposalOf(w, m.applyToJoin("Audit Office", `0x${"22".repeat(32)}`, 3, "0x")));
+  const consent = await requestConsent(m, admin.wallet, auditor.wallet, institution, ROLE.Auditor);
+  await pass(w, await proposalOf(w, m.requestAccount(auditor.address, institution, ROLE.Auditor, ...consent)));
+  const c = contracts(w, w.governors[0]!.wallet);
+  const setVerifier = c.ledger.interface.encodeFunctionData("setVerifier", [auditor.address, 1, 1]); // an auditor, weight 1
+  await pass(w, await proposalOf(w, c.voting.propose(await c.ledger.getAddress(), setVerifier, "the Audit Office verifies")));
+  w.independent = auditor;
+  return auditor;
+}
+
+/** The target relayer records the step's result; then verifier A and the independent verifier endorse the result set. */
 export async function executeAndConfirm(w: World, txId: string, targetSubchain: string, confirm: boolean): Promise<void> {
   const target = contracts(w, w.b.signer.wallet).ledger;
   const result = {
@@ -229,5 +251,7 @@ export async function executeAndConfirm(w: World, txId: string, targetSubchain: 
   await (await target.recordResult(result)).wait();
   if (!confirm) return;
   const verifier = contracts(w, w.a.signer.wallet).ledger;
-  await (await verifier.endorse(txId, (await verifier.transaction(txId)).resultSetHash)).wait();
+  const resultSetHash = (await verifier.transaction(txId)).resultSetHash;
+  await (await verifier.endorse(txId, resultSetHash)).wait();
+  if (w.independent) await (await contracts(w, w.independent.wallet).ledger.endorse(txId, resultSetHash)).wait();
 }
