@@ -4,7 +4,7 @@
  * committed file differs from what the last compile produced.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 const ROOT = join(__dirname, "..");
 export const ENUMS_FILE = join(ROOT, "lib", "domain", "enums.generated.ts");
@@ -57,6 +57,8 @@ export function generateEnums(root = ROOT): string {
 }
 
 export function writeEnums(root = ROOT): void {
+  // Another project compiled with this config (a test's temporary one) has none of our interfaces to mirror.
+  if (resolve(root) !== resolve(ROOT) || !existsSync(join(root, INTERFACES))) return;
   const text = generateEnums(root);
   const current = existsSync(ENUMS_FILE) ? readFileSync(ENUMS_FILE, "utf8") : "";
   if (current !== text) writeFileSync(ENUMS_FILE, text);
