@@ -2,9 +2,9 @@ import { ethers, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Wallet, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { AttesterRegistry, ChainRegistry, CreditScore, LedgerRecovery, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../typechain-types";
+import type { VotingTickets } from "../../typechain-types";
 import { parseConsortium } from "../../lib/domain/consortium-config";
-import { deployGovernance } from "../../lib/deploy/governance";
+import { deployGovernance, type GovernanceContracts } from "../../lib/deploy/governance";
 import { consentDeadline, membershipDomain, signAccountConsent, type AccountConsent } from "../../relayer/src/governance/consent";
 
 /** Mirrors of the Solidity enums, for readable assertions. */
@@ -16,16 +16,8 @@ export const PState = { None: 0n, Active: 1n, Passed: 2n, Rejected: 3n, Expired:
 
 export const WEEK = 7 * 24 * 3600;
 
-export interface Consortium {
-  membership: Membership;
-  voting: VotingTickets;
-  services: ServiceRegistry;
-  chains: ChainRegistry;
-  pipes: PipeRegistry;
-  credit: CreditScore;
-  attesters: AttesterRegistry;
-  ledger: TransactionLedger;
-  ledgerRecovery: LedgerRecovery;
+/** The deployed governance contracts (as `deployGovernance` returns them) and the signers the tests act with. */
+export interface Consortium extends GovernanceContracts {
   deployer: Signer;
   /** One governor per genesis institution, index i = institution id i + 1 = seat i. */
   governors: Signer[];
