@@ -109,7 +109,10 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
       relayer: Array<{ role: string; status: string }>;
       ledger: { state: string; weightFor: number };
     };
-    expect(view.ledger).to.deep.include({ state: "Confirmed", weightFor: 2 });
+    // Both relayers and the independent verifier endorse; the confirming majority needs the verifier, so it is two
+    // or three of three depending on who comes last.
+    expect(view.ledger.state).to.equal("Confirmed");
+    expect(view.ledger.weightFor).to.be.within(2, 3);
     expect(view.relayer.map((r) => r.role)).to.deep.equal(["receiver"]);
   });
 
