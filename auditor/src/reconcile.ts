@@ -9,6 +9,7 @@
  * a write of a confirmed transaction must not have been compensated.
  */
 import { zeroAddress, type Hex } from "viem";
+import { ENUM_NAMES } from "../../lib/domain/enums.generated";
 import { TxState } from "../../lib/domain/ledger-types";
 import { reconcile, type ReconcileEntry } from "../../lib/domain/reconcile";
 import type { TransactionLedger } from "../../typechain-types";
@@ -72,7 +73,7 @@ export interface ReconcileAcrossOptions {
   pageSize?: number;
 }
 
-const ISSUES = ["None", "Overdue", "Uncompensated", "Abnormal", "Disputed"];
+const ISSUES: readonly string[] = ENUM_NAMES["ITransactionLedgerTypes.Issue"];
 
 function ledgerIssue(e: ReconcileEntry, now: bigint): LedgerIssue {
   return {

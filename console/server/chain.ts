@@ -8,6 +8,7 @@ import { createPublicClient, decodeFunctionData, http, keccak256, toBytes, type 
 import { GOVERNANCE_CONTRACTS, loadAbi, type ContractKey } from "../../auditor/src/abi";
 import type { AuditorQueries } from "../../auditor/src/queries";
 import type { EventRow, JsonValue } from "../../auditor/src/types";
+import { ENUM_NAMES } from "../../lib/domain/enums.generated";
 import type { ConsoleConfig } from "./config";
 
 /** The ledger's recovery half (it runs behind the ledger by delegation): its errors surface through the ledger. */
@@ -16,15 +17,15 @@ const EXTRA_ARTIFACTS = {
   attesters: "governance/AttesterRegistry.sol/AttesterRegistry",
 } as const;
 
-export const INSTITUTION_KINDS = ["None", "Genesis", "Business", "Audit"] as const;
-export const INSTITUTION_STATUSES = ["None", "Applied", "Active", "Suspended", "Expelled"] as const;
-export const ROLES = ["None", "Governor", "Operator", "Business", "Auditor"] as const;
-export const ACCOUNT_STATUSES = ["None", "Pending", "Active", "Suspended", "Revoked"] as const;
-export const RULE_KINDS = ["None", "UnanimousGenesis", "GenesisMajority", "Weighted"] as const;
-export const PROPOSAL_STATES = ["None", "Active", "Passed", "Rejected", "Expired", "Canceled", "Executed"] as const;
-export const SERVICE_STATUSES = ["None", "Registered", "Enabled", "Disabled"] as const;
-export const PIPE_STATUSES = ["None", "Applied", "Authorized", "Active", "Paused", "Closed"] as const;
-export const CHAIN_KINDS = ["None", "Evm", "FiscoBcos", "Fabric"] as const;
+export const INSTITUTION_KINDS = ENUM_NAMES["IMembership.InstitutionKind"];
+export const INSTITUTION_STATUSES = ENUM_NAMES["IMembership.InstitutionStatus"];
+export const ROLES = ENUM_NAMES["IMembership.Role"];
+export const ACCOUNT_STATUSES = ENUM_NAMES["IMembership.AccountStatus"];
+export const RULE_KINDS = ENUM_NAMES["IVotingTickets.RuleKind"];
+export const PROPOSAL_STATES = ENUM_NAMES["IVotingTickets.ProposalState"];
+export const SERVICE_STATUSES = ENUM_NAMES["IServiceRegistry.ServiceStatus"];
+export const PIPE_STATUSES = ENUM_NAMES["IPipeAuthority.PipeStatus"];
+export const CHAIN_KINDS = ENUM_NAMES["IChainRegistry.ChainKind"];
 
 /** Every ABI the console knows, by contract key, from the compiled artifacts. */
 export function consoleAbis(): Record<string, Abi> {

@@ -1,12 +1,7 @@
 import type { Interface } from "ethers";
+import { RuleKind } from "../domain/enums.generated";
 
-/** Mirrors `IVotingTickets.RuleKind`. */
-export enum RuleKind {
-  None = 0,
-  UnanimousGenesis = 1,
-  GenesisMajority = 2,
-  Weighted = 3,
-}
+export { RuleKind };
 
 export interface Rule {
   kind: RuleKind;

@@ -206,3 +206,30 @@ export enum ProposalState {
   Canceled = 5,
   Executed = 6,
 }
+
+/** Each enum's value names in declaration order, keyed as the ABI's `internalType` names it (`enum IMembership.Role`). */
+export const ENUM_NAMES = {
+  "IChainRegistry.ChainKind": ["None", "Evm", "FiscoBcos", "Fabric"],
+  "IChainRegistry.KeyStatus": ["None", "Active", "Revoked"],
+  "ICreditScore.Outcome": ["Completed", "Failed", "TimedOut", "BadSignature", "Replay"],
+  "IMembership.InstitutionKind": ["None", "Genesis", "Business", "Audit"],
+  "IMembership.InstitutionStatus": ["None", "Applied", "Active", "Suspended", "Expelled"],
+  "IMembership.Role": ["None", "Governor", "Operator", "Business", "Auditor"],
+  "IMembership.AccountStatus": ["None", "Pending", "Active", "Suspended", "Revoked"],
+  "IPipeAuthority.PipeStatus": ["None", "Applied", "Authorized", "Active", "Paused", "Closed"],
+  "IPipeAuthority.Refusal": ["Allowed", "PipeUnknown", "PipeNotActive", "SignerNotReserved", "OperationNotAllowed", "SelectorNotAllowed", "InstitutionNotActive", "InstitutionRestricted", "ServiceDisabled", "KeyRevoked"],
+  "IServiceRegistry.ServiceStatus": ["None", "Registered", "Enabled", "Disabled"],
+  "IServiceRegistry.NodeKind": ["None", "Genesis", "Governance", "Audit"],
+  "IServiceRegistry.NodeStatus": ["None", "Registered", "Enabled", "Disabled"],
+  "ISubchainGateway.TwoPhaseStatus": ["None", "Prepared", "Committed", "RolledBack"],
+  "ITransactionLedgerTypes.TxState": ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"],
+  "ITransactionLedgerTypes.Reason": ["None", "StepFailed", "StaleRead", "Expired", "Conflict", "Escalated", "CompensationFailed"],
+  "ITransactionLedgerTypes.Side": ["Source", "Target"],
+  "ITransactionLedgerTypes.VerifierKind": ["None", "Auditor", "Service"],
+  "ITransactionLedgerTypes.RefusalKind": ["BadSignature", "Replay"],
+  "ITransactionLedgerTypes.PacketField": ["PipeId", "TxId", "SourceInstitution", "TargetInstitution", "TargetService", "ContractName"],
+  "ITransactionLedgerTypes.StepProblem": ["InvalidOperation", "SubchainMismatch", "NoPacket", "OperationMismatch", "InvalidDependency"],
+  "ITransactionLedgerTypes.Issue": ["None", "Overdue", "Uncompensated", "Abnormal", "Disputed"],
+  "IVotingTickets.RuleKind": ["None", "UnanimousGenesis", "GenesisMajority", "Weighted"],
+  "IVotingTickets.ProposalState": ["None", "Active", "Passed", "Rejected", "Expired", "Canceled", "Executed"],
+} as const satisfies Record<string, readonly string[]>;

@@ -3,16 +3,22 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { Wallet, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { VotingTickets } from "../../typechain-types";
+import { ENUM_NAMES } from "../../lib/domain/enums.generated";
 import { parseConsortium } from "../../lib/domain/consortium-config";
 import { deployGovernance, type GovernanceContracts } from "../../lib/deploy/governance";
 import { consentDeadline, membershipDomain, signAccountConsent, type AccountConsent } from "../../relayer/src/governance/consent";
 
-/** Mirrors of the Solidity enums, for readable assertions. */
-export const Kind = { None: 0n, Genesis: 1n, Business: 2n, Audit: 3n } as const;
-export const IStatus = { None: 0n, Applied: 1n, Active: 2n, Suspended: 3n, Expelled: 4n } as const;
-export const Role = { None: 0n, Governor: 1n, Operator: 2n, Business: 3n, Auditor: 4n } as const;
-export const AStatus = { None: 0n, Pending: 1n, Active: 2n, Suspended: 3n, Revoked: 4n } as const;
-export const PState = { None: 0n, Active: 1n, Passed: 2n, Rejected: 3n, Expired: 4n, Canceled: 5n, Executed: 6n } as const;
+/** A Solidity enum's values as bigints (what ethers returns), by name, from the names the compiler's AST gives. */
+export function bigEnum<const T extends readonly string[]>(names: T): { readonly [K in T[number]]: bigint } {
+  return Object.fromEntries(names.map((n, i) => [n, BigInt(i)])) as { readonly [K in T[number]]: bigint };
+}
+
+/** The Solidity enums, for readable assertions. */
+export const Kind = bigEnum(ENUM_NAMES["IMembership.InstitutionKind"]);
+export const IStatus = bigEnum(ENUM_NAMES["IMembership.InstitutionStatus"]);
+export const Role = bigEnum(ENUM_NAMES["IMembership.Role"]);
+export const AStatus = bigEnum(ENUM_NAMES["IMembership.AccountStatus"]);
+export const PState = bigEnum(ENUM_NAMES["IVotingTickets.ProposalState"]);
 
 export const WEEK = 7 * 24 * 3600;
 

@@ -14,27 +14,17 @@ import {
   type NodeConsent,
   type TypedDataSigner,
 } from "../../relayer/src/governance/consent";
-import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
+import { ENUM_NAMES } from "../../lib/domain/enums.generated";
+import { Kind, Role, bigEnum, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
 
 /** Mirrors of the registries' enums, for readable assertions. */
-export const Svc = { None: 0n, Registered: 1n, Enabled: 2n, Disabled: 3n } as const;
-export const NodeKind = { None: 0n, Genesis: 1n, Governance: 2n, Audit: 3n } as const;
-export const ChainKind = { None: 0n, Evm: 1n, FiscoBcos: 2n, Fabric: 3n } as const;
-export const KeyStatus = { None: 0n, Active: 1n, Revoked: 2n } as const;
-export const Pipe = { None: 0n, Applied: 1n, Authorized: 2n, Active: 3n, Paused: 4n, Closed: 5n } as const;
-export const Refusal = {
-  Allowed: 0n,
-  PipeUnknown: 1n,
-  PipeNotActive: 2n,
-  SignerNotReserved: 3n,
-  OperationNotAllowed: 4n,
-  SelectorNotAllowed: 5n,
-  InstitutionNotActive: 6n,
-  InstitutionRestricted: 7n,
-  ServiceDisabled: 8n,
-  KeyRevoked: 9n,
-} as const;
-export const Outcome = { Completed: 0n, Failed: 1n, TimedOut: 2n, BadSignature: 3n, Replay: 4n } as const;
+export const Svc = bigEnum(ENUM_NAMES["IServiceRegistry.ServiceStatus"]);
+export const NodeKind = bigEnum(ENUM_NAMES["IServiceRegistry.NodeKind"]);
+export const ChainKind = bigEnum(ENUM_NAMES["IChainRegistry.ChainKind"]);
+export const KeyStatus = bigEnum(ENUM_NAMES["IChainRegistry.KeyStatus"]);
+export const Pipe = bigEnum(ENUM_NAMES["IPipeAuthority.PipeStatus"]);
+export const Refusal = bigEnum(ENUM_NAMES["IPipeAuthority.Refusal"]);
+export const Outcome = bigEnum(ENUM_NAMES["ICreditScore.Outcome"]);
 export const READ = 1;
 export const WRITE = 2;
 export const OP_READ = 0;

@@ -10,6 +10,7 @@ import { IPipeRegistry__factory } from "../../../typechain-types/factories/contr
 import { IServiceRegistry__factory } from "../../../typechain-types/factories/contracts/interfaces/IServiceRegistry__factory";
 import { ITransactionLedger__factory } from "../../../typechain-types/factories/contracts/interfaces/ITransactionLedger.sol/ITransactionLedger__factory";
 import { ISubchainGateway__factory } from "../../../typechain-types/factories/contracts/interfaces/ISubchainGateway__factory";
+import { ENUM_NAMES } from "../../../lib/domain/enums.generated";
 
 const errorsOf = <T extends readonly { type: string }[]>(abi: T) =>
   abi.filter((item) => item.type === "error") as unknown as Extract<T[number], { type: "error" }>[];
@@ -27,20 +28,6 @@ export const ledgerAbi = [
 export const gatewayAbi = ISubchainGateway__factory.abi;
 
 /** `IPipeAuthority.Refusal`, by value. */
-export const PIPE_REFUSALS = [
-  "Allowed",
-  "PipeUnknown",
-  "PipeNotActive",
-  "SignerNotReserved",
-  "OperationNotAllowed",
-  "SelectorNotAllowed",
-  "InstitutionNotActive",
-  "InstitutionRestricted",
-  "ServiceDisabled",
-  "KeyRevoked",
-] as const;
+export const PIPE_REFUSALS = ENUM_NAMES["IPipeAuthority.Refusal"];
 
-export const PipeStatus = { None: 0, Applied: 1, Authorized: 2, Active: 3, Paused: 4, Closed: 5 } as const;
-export const ServiceStatus = { None: 0, Registered: 1, Enabled: 2, Disabled: 3 } as const;
-export const InstitutionStatus = { None: 0, Applied: 1, Active: 2, Suspended: 3, Expelled: 4 } as const;
-export const AccountStatus = { None: 0, Pending: 1, Active: 2, Suspended: 3, Revoked: 4 } as const;
+export { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "../../../lib/domain/enums.generated";

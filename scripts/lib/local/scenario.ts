@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
+import { ENUM_NAMES } from "../../../lib/domain/enums.generated";
 import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
@@ -17,7 +18,7 @@ import { localProvider } from "./accounts";
 import { mined } from "./council";
 
 /** Ledger states by name (`ITransactionLedger.TxState`). */
-export const TX_STATES = ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"] as const;
+export const TX_STATES = ENUM_NAMES["ITransactionLedgerTypes.TxState"];
 export type TxStateName = (typeof TX_STATES)[number];
 const FINAL: TxStateName[] = ["Confirmed", "Compensated", "Resolved", "Failed", "Expired", "Manual"];
 

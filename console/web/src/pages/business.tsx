@@ -1,5 +1,6 @@
 /** Cross-chain business: the ledger, one transaction, what needs attention, credit. */
 import { useState, type FormEvent } from "react";
+import { ENUM_NAMES } from "../../../../lib/domain/enums.generated";
 import { useApi, useT } from "../app";
 import { Action, Hash, Load, Section, Status, Table, time } from "../ui";
 
@@ -18,7 +19,8 @@ export interface TxSummary {
   writesInEffect: number[];
 }
 
-const STATES = ["Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"];
+/** Every state but None, in the ledger's order. */
+const STATES = ENUM_NAMES["ITransactionLedgerTypes.TxState"].slice(1);
 
 export function TxTable({ rows, caption, testId }: { rows: TxSummary[]; caption: string; testId?: string }) {
   const t = useT();

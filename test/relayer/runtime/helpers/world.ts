@@ -17,13 +17,14 @@ import { PeerClient, loadTlsMaterial, pinSet, type TlsMaterial } from "../../../
 import { IDrugTraceability__factory } from "../../../../typechain-types";
 import { setupLocalConsortium, type BusinessSide, type LocalConsortium, type LocalConsortiumOptions, type PipeInfo } from "../../../../scripts/lib/local-consortium";
 import { keystoreSigner, recordBatch } from "../../../../scripts/lib/local/scenario";
+import { ENUM_NAMES } from "../../../../lib/domain/enums.generated";
 import { Council } from "../../../../scripts/lib/local/council";
 import { Membership__factory, VotingTickets__factory } from "../../../../typechain-types";
 import { contractsOf } from "../../../e2e/helpers/consortium";
 
 export const drug = IDrugTraceability__factory.createInterface();
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as Address;
-export const TxState = ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"] as const;
+export const TxState = ENUM_NAMES["ITransactionLedgerTypes.TxState"];
 
 export const randomHex = (bytes = 32): Hex => `0x${randomBytes(bytes).toString("hex")}` as Hex;
 
