@@ -115,4 +115,13 @@ interface IDrugTraceability {
 
     /// @notice Custody step `index` of the batch.
     function custodyStep(bytes32 batchId, uint256 index) external view returns (CustodyStep memory);
+
+    /// @notice The batch's custody as a versioned read: a write that depends on it names the batch id as its
+    /// version key, and is refused as stale when `version` moved since (any change of the batch or its custody).
+    /// @return length the number of custody steps here
+    /// @return lastCustodian the custodian of the last step (zero when none)
+    /// @return version `stateVersion(batchId)`
+    function custodyState(
+        bytes32 batchId
+    ) external view returns (uint256 length, address lastCustodian, uint256 version);
 }

@@ -45,6 +45,7 @@ export const CUSTODY_SELECTORS = {
   custodyLength: drugInterface.getFunction("custodyLength").selector,
   custodyStep: drugInterface.getFunction("custodyStep").selector,
   batch: drugInterface.getFunction("batch").selector,
+  custodyState: drugInterface.getFunction("custodyState").selector,
 } as const;
 
 export interface LocalConsortiumOptions {

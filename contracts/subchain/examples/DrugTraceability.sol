@@ -150,6 +150,16 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
         return steps[index];
     }
 
+    /// @inheritdoc IDrugTraceability
+    function custodyState(
+        bytes32 batchId
+    ) external view returns (uint256 length, address lastCustodian, uint256 version) {
+        CustodyStep[] storage steps = _custody[batchId];
+        length = steps.length;
+        if (length != 0) lastCustodian = steps[length - 1].custodian;
+        version = _batchVersions[batchId];
+    }
+
     /// @inheritdoc IERC165
     function supportsInterface(
         bytes4 interfaceId

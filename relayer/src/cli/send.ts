@@ -81,20 +81,58 @@ interface Built {
   deadline: bigint;
   /** With source steps: the salt that binds them to the transaction id. */
   salt?: Hex;
+  /** The packets of the later target steps, each signed by the app. */
+  extras: { packet: Packet; payload: Hex; signature: Hex }[];
 }
 
 const random32 = () => hexlify(randomBytes(32)) as Hex;
+
+/** A later target step of `--steps`: its own packet, with its operation and calldata. */
+interface ExtraTarget {
+  operation: 0 | 1;
+  payload: Hex;
+}
+
+/**
+ * `--steps` as the relayer takes them, and the calldata of the target steps after the first (each gets a packet of
+ * its own, signed by the app). The first target step is the command's own (`--function`/`--args` or `--data`); a
+ * later one names its `operation` and `function` + `args` or `data`.
+ */
+function splitSteps(steps: unknown[]): { steps: unknown[]; extras: ExtraTarget[] } {
+  const extras: ExtraTarget[] = [];
+  let targets = 0;
+  const out = steps.map((step, i) => {
+    if (typeof step !== "object" || step === null || (step as { side?: unknown }).side !== "target") return step;
+    const { operation, function: fn, args, data, ...rest } = step as Record<string, unknown>;
+    if (targets++ === 0) {
+      if (operation !== undefined || fn !== undefined || data !== undefined)
+        throw usage("--steps", `step ${i}: the first target step is the command's own (--function/--args or --data): give it no operation or calldata`);
+      return rest;
+    }
+    if (operation !== "read" && operation !== "write") throw usage("--steps", `step ${i}: a later target step needs "operation": "read" or "write"`);
+    const payload = payloadOf({ function: fn as string | undefined, args: JSON.stringify(args ?? []), data: data as string | undefined } as SendOptions);
+    extras.push({ operation: operation === "read" ? 0 : 1, payload });
+    return rest;
+  });
+  return { steps: out, extras };
+}
 
 /**
  * The transaction id. Source steps are not in the signed packet, so the relayer takes them only when the id commits
  * to them: `txId = keccak256(abi.encode(salt, planDigest(steps)))` (relayer/src/tx/plan.ts), checked here first.
  */
-async function txIdFor(opts: SendOptions, packet: Packet, payload: Hex, steps: unknown): Promise<{ txId: Hex; salt?: Hex }> {
+async function txIdFor(
+  opts: SendOptions,
+  packet: Packet,
+  payload: Hex,
+  steps: unknown,
+  more: { packet: Packet; payload: Hex }[],
+): Promise<{ txId: Hex; salt?: Hex }> {
   if (steps === undefined) return { txId: (opts.txId ?? random32()) as Hex };
   const { boundTxId, planOf, PlanError } = await import("../tx/plan");
   let plan;
   try {
-    plan = planOf(packet, payload, steps);
+    plan = planOf(packet, payload, steps, more);
   } catch (err) {
     if (err instanceof PlanError) throw usage("--steps", err.message);
     throw err;
@@ -109,7 +147,14 @@ async function txIdFor(opts: SendOptions, packet: Packet, payload: Hex, steps: u
 const slackOf = (timeout: bigint): bigint => (timeout / 10n < 30n ? timeout / 10n : 30n);
 
 /** The packet from the pipe's route, checked against the pipe as the relayer will check it, signed by the app. */
-async function build(s: Session, opts: SendOptions, operation: 0 | 1, steps: unknown, account: Awaited<ReturnType<typeof appAccount>>): Promise<Built> {
+async function build(
+  s: Session,
+  opts: SendOptions,
+  operation: 0 | 1,
+  steps: unknown,
+  account: Awaited<ReturnType<typeof appAccount>>,
+  extras: ExtraTarget[] = [],
+): Promise<Built> {
   const route = await read("route", () => s.gov.pipes.route(opts.pipe));
   if (route.status === 0n) throw usage("--pipe", `no pipe ${opts.pipe} in PipeRegistry ${s.record.pipes}`);
   if (route.sourceAppKey.toLowerCase() !== account.address.toLowerCase())
@@ -145,12 +190,24 @@ async function build(s: Session, opts: SendOptions, operation: 0 | 1, steps: unk
     deadline,
     signer: account.address,
   };
-  const { txId, salt } = await txIdFor(opts, packet, payload, steps);
+  const more: Packet[] = [];
+  for (const [k, extra] of extras.entries()) {
+    const selector = extra.payload.slice(0, 10) as Hex;
+    const refused = await read("checkOperation", () => s.gov.pipes.checkOperation(opts.pipe, account.address, extra.operation, selector));
+    if (refused !== 0n)
+      throw new CliError(CliErrorCode.Refused, `pipe ${opts.pipe} refuses the ${extra.operation === 0 ? "read" : "write"} of ${selector} (--steps): ${enumName(REFUSAL, refused)}`, {
+        refusal: enumName(REFUSAL, refused),
+      });
+    more.push({ ...packet, operation: extra.operation, selector, payloadHash: keccak256(extra.payload) as Hex, sequence: packet.sequence + BigInt(k + 1) });
+  }
+  const { txId, salt } = await txIdFor(opts, packet, payload, steps, more.map((p, k) => ({ packet: p, payload: extras[k]!.payload })));
   packet.txId = txId;
+  for (const p of more) p.txId = txId;
   // Loaded here: the codec's schemas and viem's signing are only needed once the packet is ready.
   const { packetDomain, signPacket } = await import("../../../lib/amdp");
   const domain = packetDomain(s.chain.chainId, (await s.gov.ledger.getAddress()) as Hex);
-  return { packet, payload, signature: await signPacket(account, domain, packet), deadline, salt };
+  const signed = await Promise.all(more.map(async (p, k) => ({ packet: p, payload: extras[k]!.payload, signature: await signPacket(account, domain, p) })));
+  return { packet, payload, signature: await signPacket(account, domain, packet), deadline, salt, extras: signed };
 }
 
 interface Accepted {
@@ -163,7 +220,13 @@ interface Accepted {
 async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
   const { encodePacket } = await import("../../../lib/amdp");
   const wire = JSON.parse(encodePacket({ packet: built.packet, payload: built.payload, signatures: { app: built.signature } })) as Record<string, unknown>;
-  const body = { ...wire, ...(steps === undefined ? {} : { steps }), ...(built.salt === undefined ? {} : { salt: built.salt }) };
+  const packets = built.extras.map((e) => JSON.parse(encodePacket({ packet: e.packet, payload: e.payload, signatures: { app: e.signature } })) as unknown);
+  const body = {
+    ...wire,
+    ...(steps === undefined ? {} : { steps }),
+    ...(built.salt === undefined ? {} : { salt: built.salt }),
+    ...(packets.length === 0 ? {} : { packets }),
+  };
   let res: Response;
   try {
     res = await fetch(new URL("/v1/requests", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -257,20 +320,22 @@ function valueLine(r: ReadValue): string {
 
 async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): Promise<void> {
   const url = relayerUrl(opts.relayer);
-  const steps = opts.steps === undefined ? undefined : jsonOf("--steps", opts.steps);
-  if (steps !== undefined && !Array.isArray(steps)) throw usage("--steps", "expected a JSON array of steps");
+  const given = opts.steps === undefined ? undefined : jsonOf("--steps", opts.steps);
+  if (given !== undefined && !Array.isArray(given)) throw usage("--steps", "expected a JSON array of steps");
+  const { steps, extras } = given === undefined ? { steps: undefined, extras: [] } : splitSteps(given as unknown[]);
   payloadOf(opts); // bad --function/--args is bad input: refuse it before the keystore and the network
   const account = await appAccount(opts.appKeystore, ctx.env);
   const s = await session(opts, ctx);
-  const built = await build(s, opts, Operation[kind], steps, account);
+  const built = await build(s, opts, Operation[kind], steps, account, extras);
   s.out.progress(`${kind} ${built.packet.selector} on pipe ${opts.pipe}: tx ${built.packet.txId}, sequence ${built.packet.sequence}, signed by ${account.address}`);
   const accepted = await post(url, built, steps);
   s.out.progress(`accepted by the relayer: ${accepted.status}`);
   const data = { txId: accepted.txId, status: accepted.status, pipeId: opts.pipe, sequence: accepted.sequence ?? built.packet.sequence, deadline: built.deadline };
   if (!opts.wait) return s.out.result([accepted.txId], data);
   const state = await follow(s.out, s, url, accepted.txId, opts, built.deadline);
-  const reads = state === "Confirmed" && kind === "read" ? await readsOf(url, accepted.txId) : [];
-  s.out.result([`${accepted.txId} ${state}`, ...reads.map(valueLine)], { ...data, state, ...(kind === "read" ? { reads } : {}) });
+  const hasReads = kind === "read" || extras.some((e) => e.operation === 0);
+  const reads = state === "Confirmed" && hasReads ? await readsOf(url, accepted.txId) : [];
+  s.out.result([`${accepted.txId} ${state}`, ...reads.map(valueLine)], { ...data, state, ...(hasReads ? { reads } : {}) });
   if (state !== "Confirmed")
     throw new CliError(CliErrorCode.Failed, `transaction ${accepted.txId} ended ${state}${state === "Manual" ? ": a governor resolves it (ccgp resolve)" : ""}`, { txId: accepted.txId, state });
 }
@@ -288,7 +353,11 @@ export function addSendCommands(root: Command, ctx: Env): void {
         .option("--function <signature>", "the target function, e.g. batch(bytes32)")
         .option("--args <json>", "its arguments as a JSON array", "[]")
         .option("--data <hex>", "or: the raw calldata", hexDataArg)
-        .option("--steps <json>", 'the atomic steps, when more than the target step: [{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]')
+        .option(
+          "--steps <json>",
+          'the atomic steps, when more than the target step: [{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]; ' +
+            'or several target steps, each a packet: [{"side":"target"}, {"side":"target","operation":"write","function":"…","args":[…],"dependsOn":0,"versionKey":"0x…"}]',
+        )
         .option("--sequence <n>", "packet sequence (default: the pipe's last on the ledger + 1)", positiveArg)
         .option("--tx-id <id>", "transaction id (default: random; derived from the steps when there are source steps)", bytes32Arg)
         .option("--deadline <seconds>", "seconds from now (default: the pipe's timeout, less a little slack)", positiveArg)

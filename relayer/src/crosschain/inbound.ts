@@ -8,7 +8,7 @@
 import { zeroAddress, type Hex } from "viem";
 import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
-import { Side, TxState } from "../../../lib/domain/ledger-types";
+import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import type { Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
 import { retryAfterHeader } from "../../../lib/infra/http";
@@ -33,21 +33,27 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
   try {
     // Back-pressure first: a full backlog refuses (429, Retry-After) before any check costs CPU or a read.
     release = rt.backlog.admit();
-    signed = parseBody(rt, request.body);
-    rt.log.debug({ txId: signed.packet.txId }, "packet received");
+    const body = parseBody(rt, request.body);
+    signed = body.packets[0]!;
+    rt.log.debug({ txId: signed.packet.txId, packets: body.packets.length }, "packet received");
     const route = await checkPeer(rt, signed, request.peer.fingerprint);
+    for (const other of body.packets.slice(1)) {
+      if (other.packet.txId.toLowerCase() !== signed.packet.txId.toLowerCase() || other.packet.pipeId.toLowerCase() !== route.id.toLowerCase())
+        throw new CcgpError("ROUTE_MISMATCH", "every packet of a delivery has the first one's pipe and transaction id", { field: "packets" });
+      matchRoute(route, other.packet);
+    }
     // The reads go out now (from a pinned peer), so their round trips overlap the signature checks (CPU) and each
     // other; each check still decides in the same order: signatures, rights, inbox, rate limits, ledger, contract.
-    const rights = checkRights(rt, signed.packet);
-    const later = Promise.all([checkLedger(rt, signed), checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
+    const rights = Promise.all(body.packets.map((p) => checkRights(rt, p.packet)));
+    const later = Promise.all([checkLedger(rt, body.packets), checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
     for (const read of [rights, later]) read.catch(() => undefined);
     await afterQueuedCalls();
-    await checkSignatures(rt, signed, route);
+    for (const p of body.packets) await checkSignatures(rt, p, route);
     await rights;
-    checkAdmission(rt, signed, route);
+    for (const p of body.packets) checkAdmission(rt, p, route);
     const [steps, , govFromBlock, subFromBlock] = await later;
-    const plan = receiverPlan(signed, steps);
-    const accepted = accept(rt, signed, plan, { govFromBlock, subFromBlock });
+    const plan = receiverPlan(body.packets, steps, body.versionKeys);
+    const accepted = accept(rt, body.packets, plan, { govFromBlock, subFromBlock });
     if (!accepted) throw duplicateOf(rt, signed);
     rt.backlog.added();
     rt.metrics.record({ type: "packetIn", pipeId: route.id });
@@ -66,19 +72,38 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
   }
 }
 
-function parseBody(rt: Runtime, body: Buffer): SignedPacket {
+/** A delivery: one wire packet, or `{packets, versionKeys}` for a transaction with several target steps. */
+interface Delivery {
+  packets: SignedPacket[];
+  versionKeys: Record<string, Hex>;
+}
+
+const MAX_PACKETS = 4;
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+function parseBody(rt: Runtime, body: Buffer): Delivery {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch (error) {
     throw new CcgpError("MALFORMED_PACKET", "the packet is not valid JSON", { field: "(wire)" }, { cause: error });
   }
-  const signed = parseSignedPacket(value, { maxPayloadBytes: rt.config.limits.maxPayloadBytes });
-  if (signed.signatures.proxy === undefined)
-    throw new CcgpError("MALFORMED_SIGNATURE", "a peer packet needs the stage-2 countersignature (signatures.proxy)", {
-      field: "signatures.proxy",
-    });
-  return signed;
+  const many = typeof value === "object" && value !== null && "packets" in value;
+  const { packets, versionKeys } = many ? (value as { packets: unknown; versionKeys?: unknown }) : { packets: [value], versionKeys: {} };
+  if (!Array.isArray(packets) || packets.length === 0 || packets.length > MAX_PACKETS)
+    throw new CcgpError("MALFORMED_PACKET", `"packets" must hold 1 to ${MAX_PACKETS} packets`, { field: "packets" });
+  const keys = (versionKeys ?? {}) as Record<string, unknown>;
+  if (typeof keys !== "object" || Object.entries(keys).some(([k, v]) => !/^[0-7]$/.test(k) || typeof v !== "string" || !BYTES32.test(v)))
+    throw new CcgpError("MALFORMED_PACKET", '"versionKeys" maps a step (0-7) to a 32-byte key', { field: "versionKeys" });
+  const parsed = packets.map((w) => {
+    const signed = parseSignedPacket(w, { maxPayloadBytes: rt.config.limits.maxPayloadBytes });
+    if (signed.signatures.proxy === undefined)
+      throw new CcgpError("MALFORMED_SIGNATURE", "a peer packet needs the stage-2 countersignature (signatures.proxy)", {
+        field: "signatures.proxy",
+      });
+    return signed;
+  });
+  return { packets: parsed, versionKeys: keys as Record<string, Hex> };
 }
 
 /** The route, and the calling peer is its source service. */
@@ -121,15 +146,26 @@ function checkAdmission(rt: Runtime, signed: SignedPacket, route: Route): void {
   admit(rt, route, rt.pipeRates);
 }
 
-/** The initiator opened the transaction with this packet's sequence, and it still takes results: its steps. */
-async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<Array<{ side: number; operation: number }>> {
-  const { packet } = signed;
+/** A step as the ledger opened it. */
+interface OpenedStep {
+  side: number;
+  operation: number;
+  dependsOn: number;
+}
+
+/**
+ * The initiator opened the transaction with these packets' sequences, and it still takes results: its steps. The
+ * k-th target step is the k-th packet's.
+ */
+async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promise<OpenedStep[]> {
+  const { packet } = packets[0]!;
+  const last = packets[packets.length - 1]!.packet;
   const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
     rt.gov.ledger.read("statusOf", [packet.txId]),
     rt.gov.ledger.read("pipeOf", [packet.pipeId]),
   ]);
-  if (state === TxState.None || packet.sequence > lastSequence)
-    throw new CcgpError("TX_NOT_OPEN", `transaction ${packet.txId} was not opened on the ledger with sequence ${packet.sequence}`, {
+  if (state === TxState.None || last.sequence > lastSequence)
+    throw new CcgpError("TX_NOT_OPEN", `transaction ${packet.txId} was not opened on the ledger with sequence ${last.sequence}`, {
       txId: packet.txId,
     });
   if (state !== TxState.Open && state !== TxState.Executing)
@@ -138,15 +174,17 @@ async function checkLedger(rt: Runtime, signed: SignedPacket): Promise<Array<{ s
     throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, { txId: packet.txId });
   const steps = await Promise.all(
     Array.from({ length: stepCount }, async (_, k) => {
-      const [side, operation] = await rt.gov.ledger.read("stepOf", [packet.txId, k]);
-      return { side, operation };
+      const [side, operation, dependsOn] = await rt.gov.ledger.read("stepOf", [packet.txId, k]);
+      return { side, operation, dependsOn };
     }),
   );
-  // One packet per transaction here: it authorises the first target step.
-  const target = steps.findIndex((s) => s.side === Side.Target);
-  if (target < 0) throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has no target step`, { txId: packet.txId });
-  if (steps[target]!.operation !== packet.operation)
-    throw new CcgpError("ROUTE_MISMATCH", `step ${target} of ${packet.txId} is not the packet's operation`, { step: target });
+  const targets = steps.flatMap((s, k) => (s.side === Side.Target ? [k] : []));
+  if (targets.length !== packets.length)
+    throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has ${targets.length} target step(s), the delivery ${packets.length} packet(s)`, { txId: packet.txId });
+  targets.forEach((k, i) => {
+    if (steps[k]!.operation !== packets[i]!.packet.operation)
+      throw new CcgpError("ROUTE_MISMATCH", `step ${k} of ${packet.txId} is not packet ${i}'s operation`, { step: k });
+  });
   return steps;
 }
 
@@ -169,22 +207,29 @@ async function checkContract(rt: Runtime, route: Route): Promise<void> {
     });
 }
 
-/** The receiver's view of the plan: every ledger step, with the packet's call at the target step. */
-function receiverPlan(signed: SignedPacket, steps: Array<{ side: number; operation: number }>): Plan {
-  const target = steps.findIndex((s) => s.side === Side.Target);
-  const planned: PlanStep[] = steps.map((s, k) =>
-    k === target
-      ? { ...s, contractName: signed.packet.contractName, data: signed.payload }
-      : { ...s, contractName: "0x" as Hex, data: "0x" as Hex },
-  );
-  return { steps: planned, target };
+/** The receiver's view of the plan: every ledger step, with each packet's call at its target step. */
+function receiverPlan(packets: readonly SignedPacket[], steps: readonly OpenedStep[], versionKeys: Record<string, Hex>): Plan {
+  let used = 0;
+  const planned: PlanStep[] = steps.map((s, k) => {
+    const dependency = s.dependsOn === NO_DEPENDENCY ? {} : { dependsOn: s.dependsOn, ...(versionKeys[String(k)] ? { versionKey: versionKeys[String(k)]!.toLowerCase() as Hex } : {}) };
+    if (s.side !== Side.Target) return { side: s.side, operation: s.operation, contractName: "0x" as Hex, data: "0x" as Hex, ...dependency };
+    const index = used++;
+    const p = packets[index]!;
+    return { side: s.side, operation: s.operation, contractName: p.packet.contractName, data: p.payload, ...dependency, ...(packets.length > 1 ? { packet: index } : {}) };
+  });
+  const plan: Plan = { steps: planned, target: steps.findIndex((s) => s.side === Side.Target) };
+  if (packets.length > 1) plan.packets = packets.slice(1).map(toWire);
+  return plan;
 }
 
-function accept(rt: Runtime, signed: SignedPacket, plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
-  const { packet } = signed;
-  // Durable before the 200: the sender then stops retransmitting.
+function accept(rt: Runtime, packets: readonly SignedPacket[], plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
+  const { packet } = packets[0]!;
+  const signed = packets[0]!;
+  // Durable before the 200: the sender then stops retransmitting. All the packets or none.
+  if (packets.slice(1).some((p) => rt.store.getInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence)) !== null)) return false;
   return rt.store.durably(() => {
     if (!rt.store.acceptInbound(inboxKey.packet(packet.pipeId, packet.sequence), toWire(signed))) return false;
+    for (const p of packets.slice(1)) rt.store.acceptInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence), toWire(p));
     rt.journal.insert({
       txId: packet.txId,
       role: "receiver",

@@ -14,7 +14,8 @@ export function peerServer(rt: Runtime, options: { host: string; port: number })
     port: options.port,
     tls: rt.tls,
     isPinned: enabledServicePins(rt.view),
-    maxBodyBytes: rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES,
+    // Up to four packets of one transaction in one delivery.
+    maxBodyBytes: (rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES) * 4,
     logger: rt.rootLog.child({ module: "peer-server" }),
     // Refusals before the route (TLS handshake, unpinned certificate, oversized body) are recorded here.
     onRefusal: (refusal) => {

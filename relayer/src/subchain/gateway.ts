@@ -5,7 +5,7 @@
  * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way. It also refuses
  * a run past the packet's deadline (`SubchainGatewayPacketExpired`): the caller treats that as the ledger's expiry.
  */
-import { encodeAbiParameters, keccak256, zeroAddress, type Address, type Hex } from "viem";
+import { decodeFunctionResult, encodeAbiParameters, encodeFunctionData, keccak256, parseAbi, zeroAddress, type Address, type Hex } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
@@ -46,7 +46,11 @@ export interface ExecuteRequest {
   fromBlock: bigint;
   /** Collects the attestations the gateway needs; called only when the step has not run yet. */
   attestations: (request: ExecuteRequest) => Promise<Hex>;
+  /** A write that depends on an earlier read: run only while the key's version is still the read's. */
+  dependent?: { versionKey: Hex; readVersion: bigint };
 }
+
+const STATE_VERSION_ABI = parseAbi(["function stateVersion(bytes32 key) view returns (uint256)"]);
 
 export class Gateway {
   readonly contract: Contract<typeof gatewayAbi>;
@@ -87,6 +91,13 @@ export class Gateway {
     return this.contract.read("subchainId", []);
   }
 
+  /** A business contract's `stateVersion(key)` after block `blockNumber`. */
+  async stateVersionAt(target: Address, key: Hex, blockNumber: bigint): Promise<bigint> {
+    const data = encodeFunctionData({ abi: STATE_VERSION_ABI, functionName: "stateVersion", args: [key] });
+    const raw = await this.chain.read({ to: target, data, blockNumber });
+    return decodeFunctionResult({ abi: STATE_VERSION_ABI, functionName: "stateVersion", data: raw });
+  }
+
   /** The contract registered under a name (zero address when none). */
   async businessContract(contractName: Hex): Promise<Address> {
     const [target] = await this.contract.read("businessContract", [contractName]);
@@ -111,7 +122,12 @@ export class Gateway {
         operation: request.operation,
       };
       const attestations = await request.attestations(request);
-      receipt = await this.contract.write("execute", [packet, request.data, attestations], { confirmations: this._confirmations + 1 });
+      const options = { confirmations: this._confirmations + 1 };
+      const d = request.dependent;
+      receipt =
+        d === undefined
+          ? await this.contract.write("execute", [packet, request.data, attestations], options)
+          : await this.contract.write("executeDependentWrite", [packet, request.data, d.versionKey, d.readVersion, attestations], options);
     } catch (error) {
       if (isRevert(error, "SubchainGatewayRequestAlreadyExecuted"))
         return this.findExecution(request.pipeId, request.sequence, request.fromBlock);

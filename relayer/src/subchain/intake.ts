@@ -1,7 +1,8 @@
 /**
  * The app intake (stage 1), plain HTTP on a private interface:
  * - `POST /v1/requests`: body = the AMDP wire JSON signed by the app (`signatures.app` only), plus optional
- *   `steps` (source steps before the packet's target step) and `salt` (binds them to the txId, see `tx/plan.ts`).
+ *   `steps` (source steps before the packet's target step; or several target steps), `salt` (binds source steps to
+ *   the txId) and `packets` (the app-signed packets of the target steps after the first), see `tx/plan.ts`.
  *   Answers 202 `{ txId, status, sequence }`, or 4xx `{ code, message }` naming the refusal (also under `error`);
  *   429 with `Retry-After` when over a rate limit or when the relayer's backlog is full (`limits.maxQueue`).
  *   A request left without an answer (a crash, a cut connection) is re-sent as it is: the same signed packet is
@@ -23,6 +24,8 @@ import type { Runtime } from "../tx/runtime";
 import { readValues } from "../tx/values";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
+/** The ledger opens a transaction with at most this many packets. */
+const MAX_PACKETS = 4;
 
 export class AppIntake {
   private readonly _server: Server;
@@ -74,13 +77,13 @@ export class AppIntake {
     try {
       // Back-pressure first: with the backlog full the request is refused (429, Retry-After) before its body is read.
       release = rt.backlog.admit();
-      const body = await readBody(req, rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES);
+      const body = await readBody(req, (rt.config.limits.maxPayloadBytes * 2 + WIRE_SLACK_BYTES) * MAX_PACKETS);
       const request = parseRequest(body, rt.config.limits.maxPayloadBytes);
       signed = request.signed;
-      const { steps, salt } = request;
-      const plan = planOf(signed.packet, signed.payload, steps);
+      const { steps, salt, more } = request;
+      const plan = planOf(signed.packet, signed.payload, steps, more);
       assertBound(plan, signed.packet.txId, salt);
-      const accepted = await initiate(rt, signed, plan, "app");
+      const accepted = await initiate(rt, signed, plan, "app", more);
       rt.backlog.added();
       rt.log.debug({ txId: accepted.txId }, "request accepted");
       sendJson(res, 202, { txId: accepted.txId, status: accepted.status, sequence: accepted.sequence.toString() });
@@ -135,7 +138,7 @@ export class AppIntake {
 }
 
 /** The wire packet (stage 1 only) and the request's own fields. */
-function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPacket; steps: unknown; salt: unknown } {
+function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPacket; steps: unknown; salt: unknown; more: SignedPacket[] } {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
@@ -144,13 +147,19 @@ function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPa
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new CcgpError("MALFORMED_PACKET", "the request body must be a JSON object (the AMDP wire packet)", { field: "(body)" });
-  const { steps, salt, ...wire } = value as Record<string, unknown>;
-  const signed = parseSignedPacket(wire, { maxPayloadBytes });
-  if (signed.signatures.proxy !== undefined)
-    throw new CcgpError("MALFORMED_SIGNATURE", "an app request carries only the app's signature (signatures.proxy is the relayer's)", {
-      field: "signatures.proxy",
-    });
-  return { signed, steps, salt };
+  const { steps, salt, packets, ...wire } = value as Record<string, unknown>;
+  const appSigned = (w: unknown, field: string): SignedPacket => {
+    const parsed = parseSignedPacket(w, { maxPayloadBytes });
+    if (parsed.signatures.proxy !== undefined)
+      throw new CcgpError("MALFORMED_SIGNATURE", "an app request carries only the app's signature (signatures.proxy is the relayer's)", {
+        field: `${field}signatures.proxy`,
+      });
+    return parsed;
+  };
+  if (packets !== undefined && (!Array.isArray(packets) || packets.length === 0 || packets.length > MAX_PACKETS - 1))
+    throw new CcgpError("MALFORMED_PACKET", `"packets" must be an array of 1 to ${MAX_PACKETS - 1} app-signed packets`, { field: "packets" });
+  const more = ((packets ?? []) as unknown[]).map((w, k) => appSigned(w, `packets.${k}.`));
+  return { signed: appSigned(wire, ""), steps, salt, more };
 }
 
 function reply(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {

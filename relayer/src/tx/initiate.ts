@@ -5,7 +5,7 @@
  * the ledger has the transaction open.
  */
 import type { Hex } from "viem";
-import { countersign, verifyStage1, type SignedPacket } from "../../../lib/amdp";
+import { countersign, toWire, verifyStage1, type SignedPacket } from "../../../lib/amdp";
 import { activeRoute, admit, checkDeadline, checkFreshSequence, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, type Refusal } from "../crosschain/refusal";
 import { CcgpError } from "../../../lib/infra/errors";
@@ -21,16 +21,24 @@ export interface Initiated {
   sequence: bigint;
 }
 
-/** Checks, countersigns and journals a stage-1 packet; throws a recorded `Refusal` naming what is wrong. */
-export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mode: Mode): Promise<Initiated> {
+/**
+ * Checks, countersigns and journals a stage-1 packet (and `more`, the packets of the plan's later target steps);
+ * throws a recorded `Refusal` naming what is wrong.
+ */
+export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mode: Mode, more: readonly SignedPacket[] = []): Promise<Initiated> {
   const source = mode === "app" ? "intake" : "chain";
   const context = { source, pipeId: signed.packet.pipeId, signer: signed.packet.signer };
   let route: Route;
   try {
     route = await checkStage1(rt, signed);
+    for (const [k, extra] of more.entries()) await checkFollowing(rt, route, signed, k === 0 ? signed : more[k - 1]!, extra, k);
   } catch (error) {
     throw isBadInput(error) ? rt.refusals.from(error, context) : error;
   }
+  if (more.length > 0)
+    plan.packets = await Promise.all(
+      more.map(async (p) => toWire({ ...p, signatures: { app: p.signatures.app, proxy: await countersign(rt.me.signer, rt.gov.domain, p.packet, p.signatures.app) } })),
+    );
   // The heads are read while the countersignature is computed (CPU, in microtasks: the reads go out first).
   const heads = Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
   heads.catch(() => undefined);
@@ -88,6 +96,22 @@ export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Ro
   await Promise.all([checkFreshSequence(rt, packet), checkRights(rt, packet)]);
   admit(rt, route, rt.pipeRates);
   return route;
+}
+
+/** A later packet of the same transaction: same pipe and transaction id, a higher sequence, stage 1 as the first. */
+async function checkFollowing(rt: Runtime, route: Route, first: SignedPacket, previous: SignedPacket, extra: SignedPacket, k: number): Promise<void> {
+  const { packet, payload } = extra;
+  const field = `packets.${k}`;
+  if (packet.pipeId.toLowerCase() !== first.packet.pipeId.toLowerCase() || packet.txId.toLowerCase() !== first.packet.txId.toLowerCase())
+    throw new CcgpError("ROUTE_MISMATCH", `${field}: every packet of a transaction has its pipe and transaction id`, { field });
+  if (packet.sequence <= previous.packet.sequence)
+    throw new CcgpError("REPLAY", `${field}.sequence ${packet.sequence} is not above the previous packet's ${previous.packet.sequence}`, { field: `${field}.sequence` });
+  matchRoute(route, packet);
+  const now = nowSeconds(rt);
+  await verifyStage1(rt.gov.domain, extra, { expectedApp: route.sourceAppKey, now, maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes) });
+  matchSelector(packet, payload);
+  checkDeadline(route, packet, now);
+  await checkRights(rt, packet);
 }
 
 function duplicate(rt: Runtime, signed: SignedPacket, source: string): Refusal {

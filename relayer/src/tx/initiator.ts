@@ -59,7 +59,7 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
     const outcome = await rt.writer.perform({
       op: "open",
       txId: entry.txId,
-      packets: [toWire(entry.signed)],
+      packets: [toWire(entry.signed), ...(entry.plan.packets ?? [])],
       steps: ledgerSteps(entry.plan, route),
       deadline: entry.signed.packet.deadline.toString(),
     });
@@ -74,6 +74,16 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
     throw new GiveUp("OPEN_REFUSED", `the ledger refused to open ${entry.txId}: ${error.message}`, { txId: entry.txId }, { cause: error });
   }
   rt.journal.update(entry.txId, "initiator", { status: "opened" });
+}
+
+/**
+ * One packet as its wire JSON; several (a plan with several target steps) as `{packets, versionKeys}`: the keys of
+ * the dependent writes by step, which the ledger does not keep (the receiver needs them for the gateway's check).
+ */
+function deliveryBody(entry: JournalEntry): unknown {
+  if (entry.plan.packets === undefined) return toWire(entry.signed);
+  const versionKeys = Object.fromEntries(entry.plan.steps.flatMap((s, k) => (s.versionKey === undefined ? [] : [[String(k), s.versionKey]])));
+  return { packets: [toWire(entry.signed), ...entry.plan.packets], versionKeys };
 }
 
 /** Sends the countersigned packet to the target proxy; 200 (or a duplicate of the same packet) is delivered. */
@@ -95,7 +105,7 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is not enabled`, { txId });
   const client = new PeerClient({ tls: rt.tls, isPinned: servicePin(rt.view, target.id), timeoutMs: 30_000 });
   const host = target.host.includes(":") ? `[${target.host}]` : target.host;
-  const response = await client.call(`https://${host}:${target.port}/v1/packets`, { body: toWire(entry.signed) });
+  const response = await client.call(`https://${host}:${target.port}/v1/packets`, { body: deliveryBody(entry) });
   const body = (response.body ?? {}) as { error?: { code?: string; message?: string }; result?: unknown };
   const code = body.error?.code;
   if (response.status === 200 || (response.status === 409 && code === "DUPLICATE")) {

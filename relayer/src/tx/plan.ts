@@ -6,12 +6,23 @@
  * Source steps are not in the signed packet, so an app binds them to its stage-1 signature through the transaction
  * id: `txId = keccak256(abi.encode(salt, planDigest(steps)))` (`boundTxId`). A plan with source steps whose txId is
  * not bound this way is refused (`STEPS_NOT_BOUND`): the relayer never runs a write the app did not sign for.
+ *
+ * Several target steps: the k-th target step is the k-th packet's (the request's own packet, then `packets`), each
+ * signed by the app; the ledger opens them together. Such a plan has no source steps.
+ *
+ * Read, then write: a write step may depend on an earlier read of its own sub-chain (`dependsOn`, with `versionKey`,
+ * the key of the record read, e.g. a batch id). The read's result records the key's state version; the write runs
+ * through the gateway's `executeDependentWrite`, which refuses it when the version moved since the read
+ * (`SubchainGatewayStaleRead`); the ledger then records `StaleReadRejected` and compensates the completed writes.
  */
 import { encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
 import { z } from "zod";
-import type { Packet } from "../../../lib/amdp";
+import type { Packet, WireSignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
+
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte hex value");
+const dependency = { dependsOn: z.int().min(0).max(6).optional(), versionKey: bytes32.optional() };
 
 /** At most this many steps (the ledger's MAX_STEPS). */
 export const MAX_STEPS = 8;
@@ -24,6 +35,12 @@ export interface PlanStep {
   contractName: Hex;
   /** The business calldata (the packet's payload for the target step). */
   data: Hex;
+  /** A write: the earlier read of the same sub-chain it relies on. */
+  dependsOn?: number;
+  /** With `dependsOn`: the key whose state version the read saw and the write requires unchanged. */
+  versionKey?: Hex;
+  /** A target step: the index of its packet (0: the request's own, k: `packets[k - 1]`). */
+  packet?: number;
 }
 
 export interface Plan {
@@ -32,6 +49,8 @@ export interface Plan {
   target: number;
   /** The salt the transaction id binds the steps with (plans with source steps): attesters check the binding. */
   salt?: Hex;
+  /** The packets of the target steps after the first (wire JSON, countersigned once accepted). */
+  packets?: WireSignedPacket[];
 }
 
 /** A step as the ledger takes it in `open`. */
@@ -47,9 +66,10 @@ export class PlanError extends CcgpError<"STEPS_INVALID" | "STEPS_NOT_BOUND"> {}
 const hex = z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, "expected 0x-prefixed hex bytes");
 const operation = z.union([z.literal(0), z.literal(1), z.literal("read"), z.literal("write")]);
 const stepSchema = z.discriminatedUnion("side", [
-  z.strictObject({ side: z.literal("target") }),
+  z.strictObject({ side: z.literal("target"), ...dependency }),
   z.strictObject({
     side: z.literal("source"),
+    ...dependency,
     operation,
     /** The business contract's registered name on the initiator's gateway (not its hash). */
     contract: z.string().min(1).max(256),
@@ -59,37 +79,63 @@ const stepSchema = z.discriminatedUnion("side", [
 export const stepsSchema = z.array(stepSchema).min(1).max(MAX_STEPS);
 export type StepInput = z.input<typeof stepSchema>;
 
-/** Builds the plan of an app request: `steps` as given (default: the packet's target step alone). */
-export function planOf(packet: Packet, payload: Hex, steps: unknown): Plan {
-  if (steps === undefined) return { steps: [targetStep(packet, payload)], target: 0 };
+/**
+ * Builds the plan of an app request: `steps` as given (default: the packet's target step alone). `more`: the packets
+ * of the target steps after the first, with their payloads (the k-th target step is the k-th packet's).
+ */
+export function planOf(packet: Packet, payload: Hex, steps: unknown, more: readonly { packet: Packet; payload: Hex }[] = []): Plan {
+  if (steps === undefined) {
+    if (more.length > 0) throw invalid("several packets need steps naming a target step for each", "steps");
+    return { steps: [targetStep(packet, payload)], target: 0 };
+  }
   const parsed = stepsSchema.safeParse(steps);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = ["steps", ...issue.path].join(".");
     throw new PlanError("STEPS_INVALID", `request field "${field}" is invalid: ${issue.message}`, { field });
   }
+  const packets = [{ packet, payload }, ...more];
   const targets = parsed.data.filter((s) => s.side === "target").length;
-  if (targets !== 1)
-    throw new PlanError("STEPS_INVALID", `steps must hold exactly one target step (the packet's), got ${targets}`, {
-      field: "steps",
-    });
-  const out: PlanStep[] = parsed.data.map((s) =>
-    s.side === "target"
-      ? targetStep(packet, payload)
-      : {
-          side: Side.Source,
-          operation: s.operation === "read" || s.operation === 0 ? 0 : 1,
-          contractName: keccak256(toHex(s.contract)),
-          data: s.data.toLowerCase() as Hex,
-        },
-  );
-  if (out[out.length - 1]!.side !== Side.Target)
-    throw new PlanError("STEPS_INVALID", "the target step (the packet's) must be the last step", { field: "steps" });
-  if (out.some((s) => s.side === Side.Source) && packet.sequence >= 1n << 56n)
-    throw new PlanError("STEPS_INVALID", "a transaction with source steps needs packet.sequence below 2^56", {
-      field: "packet.sequence",
-    });
+  if (targets !== packets.length)
+    throw invalid(`steps must hold one target step for each packet (${packets.length}), got ${targets}`, "steps");
+  let used = 0;
+  const out: PlanStep[] = parsed.data.map((s) => {
+    const dependency = {
+      ...(s.dependsOn === undefined ? {} : { dependsOn: s.dependsOn }),
+      ...(s.versionKey === undefined ? {} : { versionKey: s.versionKey.toLowerCase() as Hex }),
+    };
+    if (s.side === "target") {
+      const k = used++;
+      return { ...targetStep(packets[k]!.packet, packets[k]!.payload), ...dependency, ...(packets.length > 1 ? { packet: k } : {}) };
+    }
+    return {
+      side: Side.Source,
+      operation: s.operation === "read" || s.operation === 0 ? 0 : 1,
+      contractName: keccak256(toHex(s.contract)),
+      data: s.data.toLowerCase() as Hex,
+      ...dependency,
+    };
+  });
+  if (out[out.length - 1]!.side !== Side.Target) throw invalid("the target step (the packet's) must be the last step", "steps");
+  const hasSource = out.some((s) => s.side === Side.Source);
+  if (hasSource && packets.length > 1) throw invalid("a plan with several target steps has no source steps", "steps");
+  if (hasSource && packet.sequence >= 1n << 56n) throw invalid("a transaction with source steps needs packet.sequence below 2^56", "packet.sequence");
+  out.forEach((s, i) => checkDependency(out, s, i));
   return { steps: out, target: out.findIndex((s) => s.side === Side.Target) };
+}
+
+const invalid = (message: string, field: string): PlanError => new PlanError("STEPS_INVALID", message, { field });
+
+/** A dependent write relies on an earlier read of its own sub-chain (where the gateway compares the version). */
+function checkDependency(steps: readonly PlanStep[], s: PlanStep, i: number): void {
+  if (s.dependsOn === undefined) {
+    if (s.versionKey !== undefined) throw invalid(`step ${i} has a versionKey but no dependsOn`, `steps.${i}.versionKey`);
+    return;
+  }
+  const read = steps[s.dependsOn];
+  if (s.operation !== 1 || read === undefined || s.dependsOn >= i || read.operation !== 0 || read.side !== s.side)
+    throw invalid(`step ${i}: only a write depends, on an earlier read of its own side (got dependsOn ${s.dependsOn})`, `steps.${i}.dependsOn`);
+  if (s.versionKey === undefined) throw invalid(`step ${i} depends on step ${s.dependsOn}: it needs the versionKey of the record read`, `steps.${i}.versionKey`);
 }
 
 function targetStep(packet: Packet, payload: Hex): PlanStep {
@@ -140,7 +186,7 @@ export function ledgerSteps(plan: Plan, route: { sourceSubchain: Hex; targetSubc
     side: s.side,
     subchain: s.side === Side.Source ? route.sourceSubchain : route.targetSubchain,
     operation: s.operation,
-    dependsOn: NO_DEPENDENCY,
+    dependsOn: s.dependsOn ?? NO_DEPENDENCY,
   }));
 }
 

@@ -11,7 +11,7 @@ import type { Execution, ExecuteRequest } from "../subchain/gateway";
 import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
-import { toWire } from "../../../lib/amdp";
+import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry, Role } from "./journal";
 import { sourceSequence } from "./plan";
@@ -19,7 +19,9 @@ import type { Runtime } from "./runtime";
 import { GiveUp, type WorkOutcome } from "./worker";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
+const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
+const ZERO_KEY = zeroHash;
 
 /** Gateway refusals that are the step's own fault: recorded as a failed result (the transaction fails). */
 const STEP_REFUSALS = [
@@ -34,9 +36,16 @@ const STEP_REFUSALS = [
 
 export const prefixOf = (role: Role): string => (role === "initiator" ? "tx" : "rx");
 
-/** The (pipe, sequence) a step runs under on this relayer's gateway. */
+/** The (pipe, sequence) a step runs under on this relayer's gateway: a target step's packet's, a source step's derived. */
 export function gatewaySequence(entry: JournalEntry, step: number): bigint {
-  return entry.role === "receiver" ? entry.sequence : sourceSequence(entry.sequence, step);
+  return entry.role === "receiver" ? packetOf(entry, step).packet.sequence : sourceSequence(entry.sequence, step);
+}
+
+/** The signed packet that authorises a step: its own for a later target step, else the transaction's first. */
+export function packetOf(entry: JournalEntry, step: number): SignedPacket {
+  const k = entry.plan.steps[step]?.packet ?? 0;
+  if (k === 0) return entry.signed;
+  return parseSignedPacket(entry.plan.packets![k - 1], { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
 }
 
 export interface StepPayload {
@@ -63,6 +72,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   // `attempts` counts failed runs only: a run a crash cut short is not a retry the ledger needs to hear of.
   const retried = item.attempts > 0 && record.target === zeroAddress;
   if (retried) await recordRetry(rt, txId, step, item);
+  const dependent = planned.dependsOn !== undefined && planned.operation === 1 ? await dependencyOf(rt, entry, step) : undefined;
   let result: LedgerResult;
   try {
     const execution = await rt.subchain.gateway.ensureExecuted({
@@ -70,18 +80,24 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
       attestations: (request) => collectFor(rt, entry, step, request),
       pipeId: entry.pipeId,
       sequence,
-      deadline: entry.signed.packet.deadline,
+      deadline: packetOf(entry, step).packet.deadline,
       contractName: planned.contractName,
       operation: planned.operation,
       data: planned.data,
       fromBlock: entry.subFromBlock,
+      ...(dependent === undefined ? {} : { dependent }),
     }, retried ? undefined : record);
     result = resultOf(rt, entry, step, execution);
+    if (dependent !== undefined) result.stateVersion = dependent.readVersion; // the version it relied on, as the ledger compares
+    else if (planned.operation === 0) result.stateVersion = await readVersion(rt, entry, step, execution);
   } catch (error) {
     // Past the deadline on the sub-chain's clock: nothing ran, and the reconciler expires the transaction.
     if (isRevert(error, "SubchainGatewayPacketExpired")) return (stopBeforeStep(rt, entry, step, TxState.Expired), {});
     if (!isRevert(error, ...STEP_REFUSALS)) throw classify(error);
-    result = refusedResult(rt, entry, step, (error as ContractError).revert!.data);
+    const revert = (error as ContractError).revert!;
+    result = refusedResult(rt, entry, step, revert.data);
+    // Stale: the version the write saw, so that the ledger records StaleReadRejected (the step's side is not at fault).
+    if (revert.name === "SubchainGatewayStaleRead") result.stateVersion = capped(revert.args[3] as bigint);
   }
   rt.log.info({ txId, step, role, success: result.success, subchainTx: result.subchainTx }, "step executed");
   const recordItem: OutboxInput = {
@@ -100,7 +116,8 @@ async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: 
   const gateway = rt.subchain.gateway;
   const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
   const plan = entry.plan;
-  const request: AttestationRequest = { packet: toWire(entry.signed).packet as AttestationRequest["packet"], payload: entry.signed.payload, step };
+  const signed = packetOf(entry, step);
+  const request: AttestationRequest = { packet: toWire(signed).packet as AttestationRequest["packet"], payload: signed.payload, step };
   // A source step needs the plan its txId commits to; the target step is the packet's own.
   if (plan.steps[step]!.side === Side.Source) {
     request.steps = plan.steps.map((s) => ({ side: s.side, operation: s.operation as 0 | 1, contractName: s.contractName, data: s.data }));
@@ -129,6 +146,40 @@ async function recordRetry(rt: Runtime, txId: Hex, step: number, item: OutboxIte
   }
 }
 
+/** The version key of a dependent write and the version its read recorded on the ledger. */
+async function dependencyOf(rt: Runtime, entry: JournalEntry, step: number): Promise<{ versionKey: Hex; readVersion: bigint }> {
+  const planned = entry.plan.steps[step]!;
+  if (planned.versionKey === undefined)
+    throw new GiveUp("STEP_REFUSED", `step ${step} of ${entry.txId} depends on step ${planned.dependsOn} but has no versionKey`, { txId: entry.txId, step });
+  const [read] = await rt.govLogs.events({
+    address: rt.gov.ledger.address,
+    abi: rt.gov.ledger.abi,
+    eventName: "ResultRecorded",
+    args: { txId: entry.txId, step: planned.dependsOn! },
+    fromBlock: entry.govFromBlock,
+  });
+  // The ledger refuses the write before its read (LedgerDependencyPending): wait for it.
+  if (read === undefined) throw new Error(`step ${step} of ${entry.txId} waits for the result of its read (step ${planned.dependsOn})`);
+  return { versionKey: planned.versionKey, readVersion: read.args.stateVersion };
+}
+
+/**
+ * The state version a read saw: the version of the key a later write depends on (read at the read's block), or the
+ * contract-wide version (`InboundExecuted.stateVersion`) when nothing depends on it. The key's version is read after
+ * the block, so it is taken only when the contract did not change after the read in that block (the contract-wide
+ * version then is the one the read saw); otherwise the read is given a version no write can match (stale).
+ */
+async function readVersion(rt: Runtime, entry: JournalEntry, step: number, e: Execution): Promise<bigint> {
+  const key = entry.plan.steps.find((s) => s.dependsOn === step)?.versionKey;
+  if (key === undefined) return capped(e.stateVersion);
+  const target = await rt.subchain.gateway.businessContract(entry.plan.steps[step]!.contractName);
+  const [whole, keyed] = await Promise.all([
+    rt.subchain.gateway.stateVersionAt(target, ZERO_KEY, e.blockNumber),
+    rt.subchain.gateway.stateVersionAt(target, key, e.blockNumber),
+  ]);
+  return whole === e.stateVersion ? capped(keyed) : MAX_UINT64;
+}
+
 /** Contract refusals are final; transport faults are retried. */
 function classify(error: unknown): unknown {
   if (error instanceof ContractError && error.code === "CONTRACT_REVERTED" && error.errorName !== "SubchainGatewayInsufficientGas")
@@ -146,7 +197,7 @@ function resultOf(rt: Runtime, entry: JournalEntry, step: number, e: Execution):
     resultHash: e.resultHash,
     operation: entry.plan.steps[step]!.operation,
     success: e.success,
-    stateVersion: e.stateVersion > MAX_UINT64 ? MAX_UINT64 : e.stateVersion,
+    stateVersion: capped(e.stateVersion),
   };
 }
 
@@ -181,6 +232,10 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
   }
   if (role === "receiver") {
     const summary = { step, success: result.success, subchainTx: result.subchainTx, resultHash: result.resultHash };
+    const next = entry.plan.steps.findIndex((s, k) => k > step && s.side === Side.Target);
+    // The transaction's next target step runs here too, after this one's result is on the ledger.
+    if (result.success && next > 0)
+      return { next: [{ id: `rx:${txId}:exec:${next}`, kind: "packet", payload: { type: "step", txId, step: next, role: "receiver" } }] };
     return {
       commit: () => {
         rt.journal.update(txId, role, { status: "executed", result: summary });
@@ -218,8 +273,11 @@ export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutco
   return {};
 }
 
-/** Closes the receiver's inbox entry once (what a retransmission of the packet is answered with). */
+/** Closes the receiver's inbox entries once (what a retransmission of a packet is answered with). */
 export function completeInbound(rt: Runtime, entry: JournalEntry, status: "done" | "failed" | "refused", result: unknown): void {
-  const key = inboxKey.packet(entry.pipeId, entry.sequence);
-  if (rt.store.getInbound(key)?.status === "accepted") rt.store.completeInbound(key, status, result);
+  const sequences = [entry.sequence, ...(entry.plan.packets ?? []).map((w) => BigInt(w.packet.sequence))];
+  for (const sequence of sequences) {
+    const key = inboxKey.packet(entry.pipeId, sequence);
+    if (rt.store.getInbound(key)?.status === "accepted") rt.store.completeInbound(key, status, result);
+  }
 }

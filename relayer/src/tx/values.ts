@@ -157,7 +157,10 @@ export function decodeWith(abi: Abi, selector: Hex, raw: Hex): { decoded?: unkno
   if (fn === undefined || fn.type !== "function") return {};
   try {
     const value = decodeFunctionResult({ abi: [fn], functionName: fn.name, data: raw });
-    return { decoded: jsonSafe(value), function: fn.name };
+    // Several named outputs: an object by name, as a single struct output already is.
+    const named = fn.outputs.length > 1 && fn.outputs.every((o) => o.name) && Array.isArray(value);
+    const shaped = named ? Object.fromEntries(fn.outputs.map((o, i) => [o.name!, (value as unknown[])[i]])) : value;
+    return { decoded: jsonSafe(shaped), function: fn.name };
   } catch {
     return {};
   }

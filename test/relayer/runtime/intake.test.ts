@@ -181,4 +181,23 @@ describe("relayer runtime: app intake (stage 1)", function () {
     await untilState(w, bound.txId, "Confirmed");
     expect(await custodyLength(w, "a", batchId)).to.equal(1n);
   });
+
+  it("refuses a later packet of a several-packet plan that is not the app's, not of the transaction, or not above the first", async function () {
+    const read = await custodyPacket(w, batchId, { payload: drug.encodeFunctionData("custodyState", [batchId]) as Hex, packet: { operation: 0 } });
+    const write = await custodyPacket(w, batchId, { txId: read.packet.txId, sequence: read.packet.sequence + 1n });
+    const steps = [{ side: "target" }, { side: "target", dependsOn: 0, versionKey: batchId }];
+    const first = wireObject(await appSigned(w, read.packet, read.payload));
+    const second = await appSigned(w, write.packet, write.payload);
+    const flipped = wireObject({ ...second, signatures: { app: flipByte(second.signatures.app, 63) } });
+    await refused({ ...first, steps, packets: [flipped] }, 403, "BAD_APP_SIGNATURE", read.packet.txId);
+    const otherTx = await custodyPacket(w, batchId, { sequence: read.packet.sequence + 1n });
+    await refused({ ...first, steps, packets: [wireObject(await appSigned(w, otherTx.packet, otherTx.payload))] }, 400, "ROUTE_MISMATCH", read.packet.txId);
+    const below = await custodyPacket(w, batchId, { txId: read.packet.txId, sequence: read.packet.sequence });
+    await refused({ ...first, steps, packets: [wireObject(await appSigned(w, below.packet, below.payload))] }, 409, "REPLAY", read.packet.txId);
+    await refused({ ...first, steps: [{ side: "target" }], packets: [wireObject(second)] }, 400, "STEPS_INVALID", read.packet.txId);
+    // Well formed: both packets opened together, the write ran on the version its read saw.
+    const answer = await post(w, "a", { ...first, steps, packets: [wireObject(second)] });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    await untilState(w, read.packet.txId, "Confirmed");
+  });
 });

@@ -43,8 +43,8 @@ describe("relayer/tx/plan", function () {
   it("refuses plans it cannot run, naming the field", async function () {
     const cases: Array<[unknown, string]> = [
       [[], "steps"],
-      [[source], "exactly one target step"],
-      [[{ side: "target" }, { side: "target" }], "exactly one target step"],
+      [[source], "one target step for each packet (1), got 0"],
+      [[{ side: "target" }, { side: "target" }], "one target step for each packet (1), got 2"],
       [[{ side: "target" }, source], "must be the last step"],
       [[{ ...source, data: "0x12" }, { side: "target" }], "steps.0.data"],
       [[{ ...source, extra: 1 }, { side: "target" }], "steps.0"],
@@ -56,6 +56,30 @@ describe("relayer/tx/plan", function () {
       expect(error.message, JSON.stringify(steps)).to.contain(text);
     }
     await expectCcgpError(() => planOf(packet({ sequence: 1n << 56n }), payload, [source, { side: "target" }]), "STEPS_INVALID");
+  });
+
+  it("several target steps, one packet each; a write depends only on an earlier read of its own side, with a version key", async function () {
+    const read = packet({ operation: 0, sequence: 7n });
+    const write = { packet: packet({ sequence: 8n }), payload };
+    const key = h("batch");
+    const plan = planOf(read, payload, [{ side: "target" }, { side: "target", dependsOn: 0, versionKey: key }], [write]);
+    expect(plan.steps.map((s) => [s.operation, s.packet, s.dependsOn, s.versionKey])).to.deep.equal([
+      [0, 0, undefined, undefined],
+      [1, 1, 0, key],
+    ]);
+    expect(ledgerSteps(plan, { sourceSubchain: h("A"), targetSubchain: h("B") }).map((s) => s.dependsOn)).to.deep.equal([NO_DEPENDENCY, 0]);
+    const cases: Array<[unknown, string, Array<{ packet: Packet; payload: Hex }>]> = [
+      [[{ side: "target" }, { side: "target", dependsOn: 0 }], "needs the versionKey", [write]],
+      [[{ side: "target" }, { side: "target", versionKey: key }], "has a versionKey but no dependsOn", [write]],
+      [[{ side: "target", dependsOn: 0, versionKey: key }, { side: "target" }], "only a write depends", [write]],
+      [[{ ...source, operation: "read" }, { side: "target", dependsOn: 0, versionKey: key }], "of its own side", []],
+      [[source, { side: "target" }, { side: "target" }], "no source steps", [write]],
+      [[{ side: "target" }], "one target step for each packet (2), got 1", [write]],
+    ];
+    for (const [steps, text, more] of cases) {
+      const error = await expectCcgpError(() => planOf(read, payload, steps, more), "STEPS_INVALID");
+      expect(error.message, JSON.stringify(steps)).to.contain(text);
+    }
   });
 
   it("binds source steps to the signed txId: the right salt passes, anything else is refused", async function () {
