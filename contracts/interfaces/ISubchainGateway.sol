@@ -181,6 +181,12 @@ interface ISubchainGateway is IGatewayAttesters {
     event ReturnDataRecorded(bytes32 indexed requestId, bytes returnData);
 
     /**
+     * @notice The dependent write `requestId` passed its stale-read check: the target's `stateVersion(versionKey)`
+     * was `readVersion`, the version its read saw. A verifier ties the recorded versions to this.
+     */
+    event DependentWriteChecked(bytes32 indexed requestId, bytes32 indexed versionKey, uint256 readVersion);
+
+    /**
      * @notice `relayer` paid ahead for `words` record words of `pipeId` from `firstWord` on: the records of sequences
      * `firstWord * RECORDS_PER_WORD` to `(firstWord + words) * RECORDS_PER_WORD - 1`.
      */

@@ -201,6 +201,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         uint256 current = ICrossChainBusiness(entry.target).stateVersion(versionKey);
         if (current != readVersion)
             revert SubchainGatewayStaleRead(packet.contractName, versionKey, readVersion, current);
+        emit DependentWriteChecked(_inboundRequestId(packet.pipeId, packet.sequence), versionKey, readVersion);
         return _execute(packet.pipeId, packet.sequence, entry, OPERATION_WRITE, data);
     }
 

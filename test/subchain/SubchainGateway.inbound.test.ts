@@ -538,9 +538,10 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       // A change of another key does not make the read stale.
       await drug.connect(manufacturer).recordBatch(batchId(2), manufacturer.address, dataHash("other"));
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
-        .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
+      const tx = attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen);
+      await expect(tx).to.emit(gateway, "InboundExecuted").withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
+      // The version the write relied on, for a verifier to tie the recorded read and write to.
+      await expect(tx).to.emit(gateway, "DependentWriteChecked").withArgs(inboundId(1), batchId(1), seen);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
     });

@@ -5,7 +5,7 @@
  * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way. It also refuses
  * a run past the packet's deadline (`SubchainGatewayPacketExpired`): the caller treats that as the ledger's expiry.
  */
-import { decodeFunctionResult, encodeAbiParameters, encodeFunctionData, keccak256, parseAbi, zeroAddress, type Address, type Hex } from "viem";
+import { decodeFunctionResult, encodeAbiParameters, encodeFunctionData, keccak256, parseAbi, zeroAddress, zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
@@ -51,6 +51,26 @@ export interface ExecuteRequest {
 }
 
 const STATE_VERSION_ABI = parseAbi(["function stateVersion(bytes32 key) view returns (uint256)"]);
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+/** A business contract's `stateVersion(key)` after block `blockNumber`. */
+export async function stateVersionAt(chain: ChainPlugin, target: Address, key: Hex, blockNumber: bigint): Promise<bigint> {
+  const data = encodeFunctionData({ abi: STATE_VERSION_ABI, functionName: "stateVersion", args: [key] });
+  const raw = await chain.read({ to: target, data, blockNumber });
+  return decodeFunctionResult({ abi: STATE_VERSION_ABI, functionName: "stateVersion", data: raw });
+}
+
+/**
+ * The version a read saw of the key a later write depends on, as the relayer records it and a verifier checks it:
+ * the key's version after the read's block, taken only when the contract did not change after the read in that
+ * block (its contract-wide version then is still `contractVersion`, the one `InboundExecuted` logged); otherwise a
+ * version no write can match (the read is then stale).
+ */
+export async function keyedReadVersion(chain: ChainPlugin, target: Address, key: Hex, blockNumber: bigint, contractVersion: bigint): Promise<bigint> {
+  const [whole, keyed] = await Promise.all([stateVersionAt(chain, target, zeroHash, blockNumber), stateVersionAt(chain, target, key, blockNumber)]);
+  if (whole !== contractVersion) return MAX_UINT64;
+  return keyed > MAX_UINT64 ? MAX_UINT64 : keyed;
+}
 
 export class Gateway {
   readonly contract: Contract<typeof gatewayAbi>;
@@ -91,11 +111,9 @@ export class Gateway {
     return this.contract.read("subchainId", []);
   }
 
-  /** A business contract's `stateVersion(key)` after block `blockNumber`. */
-  async stateVersionAt(target: Address, key: Hex, blockNumber: bigint): Promise<bigint> {
-    const data = encodeFunctionData({ abi: STATE_VERSION_ABI, functionName: "stateVersion", args: [key] });
-    const raw = await this.chain.read({ to: target, data, blockNumber });
-    return decodeFunctionResult({ abi: STATE_VERSION_ABI, functionName: "stateVersion", data: raw });
+  /** The version a read saw of `key` (see {@link keyedReadVersion}). */
+  keyedReadVersion(target: Address, key: Hex, e: Execution): Promise<bigint> {
+    return keyedReadVersion(this.chain, target, key, e.blockNumber, e.stateVersion);
   }
 
   /** The contract registered under a name (zero address when none). */

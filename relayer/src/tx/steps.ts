@@ -21,7 +21,6 @@ import { GiveUp, type WorkOutcome } from "./worker";
 const MAX_UINT64 = (1n << 64n) - 1n;
 const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
-const ZERO_KEY = zeroHash;
 
 /** Gateway refusals that are the step's own fault: recorded as a failed result (the transaction fails). */
 const STEP_REFUSALS = [
@@ -164,20 +163,14 @@ async function dependencyOf(rt: Runtime, entry: JournalEntry, step: number): Pro
 }
 
 /**
- * The state version a read saw: the version of the key a later write depends on (read at the read's block), or the
- * contract-wide version (`InboundExecuted.stateVersion`) when nothing depends on it. The key's version is read after
- * the block, so it is taken only when the contract did not change after the read in that block (the contract-wide
- * version then is the one the read saw); otherwise the read is given a version no write can match (stale).
+ * The state version a read saw: the version of the key a later write depends on (`keyedReadVersion`), or the
+ * contract-wide version (`InboundExecuted.stateVersion`) when nothing depends on it.
  */
 async function readVersion(rt: Runtime, entry: JournalEntry, step: number, e: Execution): Promise<bigint> {
   const key = entry.plan.steps.find((s) => s.dependsOn === step)?.versionKey;
   if (key === undefined) return capped(e.stateVersion);
   const target = await rt.subchain.gateway.businessContract(entry.plan.steps[step]!.contractName);
-  const [whole, keyed] = await Promise.all([
-    rt.subchain.gateway.stateVersionAt(target, ZERO_KEY, e.blockNumber),
-    rt.subchain.gateway.stateVersionAt(target, key, e.blockNumber),
-  ]);
-  return whole === e.stateVersion ? capped(keyed) : MAX_UINT64;
+  return rt.subchain.gateway.keyedReadVersion(target, key, e);
 }
 
 /** Contract refusals are final; transport faults are retried. */

@@ -1,16 +1,19 @@
 /**
  * One recorded result, checked on its own sub-chain through the verifier's own node: the sub-chain transaction must
  * exist in the recorded block, have succeeded, be deep enough, and carry the registered gateway's `InboundExecuted`
- * for the transaction's pipe with exactly the recorded operation, outcome, result hash and state version.
+ * for the transaction's pipe with exactly the recorded operation, outcome and result hash. The recorded state
+ * version is checked by the step's {@link VersionCheck}.
  */
 import { zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin } from "../../../lib/chain/types";
+import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
 import { Contract } from "../governance/contract";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";
+import { keyedReadVersion } from "../subchain/gateway";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
+const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
 
 /** The sub-chain a result names, as this verifier reaches it: its own node and the registered gateway. */
 export interface SubchainView {
@@ -19,13 +22,21 @@ export interface SubchainView {
   confirmations: number;
 }
 
-/** `ok`, or the reason the sub-chain contradicts the record. */
-export type Observation = { ok: true } | { ok: false; reason: string };
+/**
+ * What a recorded state version must be (the ledger's stale-read rule compares them): the target's contract-wide
+ * version after the step (`InboundExecuted`); for a write that depends on a read, the version the gateway checked
+ * it against (`DependentWriteChecked`); for a read such a write depends on, the version of the write's key as the
+ * read saw it.
+ */
+export type VersionCheck = { kind: "contract" } | { kind: "dependent" } | { kind: "keyed"; key: Hex };
+
+/** `ok` (with the key a dependent write was checked by), or the reason the sub-chain contradicts the record. */
+export type Observation = { ok: true; versionKey?: Hex } | { ok: false; reason: string };
 
 /** Not decidable yet (not deep enough, the node behind): asked again on the next round. */
 export class NotYet extends CcgpError<"VERIFY_NOT_YET"> {}
 
-export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerResult): Promise<Observation> {
+export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerResult, check: VersionCheck = { kind: "contract" }): Promise<Observation> {
   const where = `step ${r.step} (tx ${r.subchainTx}, block ${r.blockNumber})`;
   if (r.subchainTx === zeroHash) return { ok: false, reason: `${where}: no sub-chain transaction was recorded` };
   const [receipt, status] = await Promise.all([view.chain.getReceipt(r.subchainTx), view.chain.status()]);
@@ -40,15 +51,33 @@ export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerRe
   if (status.height - receipt.blockNumber < BigInt(view.confirmations))
     throw new NotYet("VERIFY_NOT_YET", `${where}: not ${view.confirmations} blocks deep on ${view.chain.name} yet`);
   const gateway = new Contract(view.chain, view.gateway, gatewayAbi, "SubchainGateway");
-  const matches = gateway
+  const executed = gateway
     .events(receipt.logs, "InboundExecuted")
-    .some(
-      (e) =>
-        e.args.pipeId.toLowerCase() === pipeId.toLowerCase() &&
-        e.args.operation === r.operation &&
-        e.args.success === r.success &&
-        e.args.resultHash === r.resultHash &&
-        (e.args.stateVersion > MAX_UINT64 ? MAX_UINT64 : e.args.stateVersion) === r.stateVersion,
-    );
-  return matches ? { ok: true } : { ok: false, reason: `${where}: the gateway ${view.gateway} logged no execution of pipe ${pipeId} with the recorded outcome` };
+    .find((e) => e.args.pipeId.toLowerCase() === pipeId.toLowerCase() && e.args.operation === r.operation && e.args.success === r.success && e.args.resultHash === r.resultHash);
+  if (executed === undefined) return { ok: false, reason: `${where}: the gateway ${view.gateway} logged no execution of pipe ${pipeId} with the recorded outcome` };
+  return checkVersion(view, gateway, receipt, executed.args, r, check, where);
+}
+
+async function checkVersion(
+  view: SubchainView,
+  gateway: Contract<typeof gatewayAbi>,
+  receipt: ChainReceipt,
+  e: { requestId: Hex; target: Address; stateVersion: bigint },
+  r: LedgerResult,
+  check: VersionCheck,
+  where: string,
+): Promise<Observation> {
+  const wrong = (expected: bigint, what: string): Observation => ({ ok: false, reason: `${where}: recorded state version ${r.stateVersion}, ${what} ${expected}` });
+  if (check.kind === "contract") {
+    const expected = capped(e.stateVersion);
+    return expected === r.stateVersion ? { ok: true } : wrong(expected, "the gateway logged");
+  }
+  if (check.kind === "dependent") {
+    const checked = gateway.events(receipt.logs, "DependentWriteChecked").find((d) => d.args.requestId === e.requestId);
+    if (checked === undefined) return { ok: false, reason: `${where}: a dependent write the gateway did not check against its read` };
+    const expected = capped(checked.args.readVersion);
+    return expected === r.stateVersion ? { ok: true, versionKey: checked.args.versionKey } : wrong(expected, "the gateway checked it against");
+  }
+  const expected = await keyedReadVersion(view.chain, e.target, check.key, receipt.blockNumber, e.stateVersion);
+  return expected === r.stateVersion ? { ok: true } : wrong(expected, `the read saw key ${check.key} at`);
 }

@@ -13,7 +13,7 @@ import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
 import { recordedResults } from "../governance/results";
 import type { Logger } from "../../../lib/infra/log";
-import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
+import { NO_DEPENDENCY, TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import { NotYet, observeResult, type Observation, type SubchainView } from "./observe";
 
 export interface VerifierParts {
@@ -86,7 +86,7 @@ export class IndependentVerifier {
     if (resultSetHash(results) !== tx.resultSetHash) return undefined;
     let observed: Observation[];
     try {
-      observed = await Promise.all(results.map(async (r) => observeResult(await this._view(r), tx.pipeId, r)));
+      observed = await this._observe(txId, tx.pipeId, results);
     } catch (error) {
       if (error instanceof NotYet) return undefined;
       throw error;
@@ -109,6 +109,31 @@ export class IndependentVerifier {
     this._counts.conflicted++;
     this._p.log.error({ txId, recorded: tx.resultSetHash, observed: hash, reasons: wrong }, "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)");
     return "conflicted";
+  }
+
+  /**
+   * Observes every result. The writes that depend on a read go first: each names the key whose version its read
+   * must have recorded, which the read's observation then checks at the read's block.
+   */
+  private async _observe(txId: Hex, pipeId: Hex, results: readonly LedgerResult[]): Promise<Observation[]> {
+    const steps = await Promise.all(results.map((r) => this._p.ledger.read("stepOf", [txId, r.step])));
+    const dependsOn = steps.map(([, , d]) => d);
+    const observed: Array<Observation | undefined> = await Promise.all(
+      results.map(async (r, i) => (dependsOn[i] === NO_DEPENDENCY ? undefined : observeResult(await this._view(r), pipeId, r, { kind: "dependent" }))),
+    );
+    const keys = new Map<number, Hex>();
+    // The relayer records a read's version for the first write (by step) that depends on it.
+    const byStep = results.map((_, i) => i).sort((x, y) => results[x]!.step - results[y]!.step);
+    for (const i of byStep) {
+      const o = observed[i];
+      if (o?.ok === true && o.versionKey !== undefined && !keys.has(dependsOn[i]!)) keys.set(dependsOn[i]!, o.versionKey);
+    }
+    return Promise.all(
+      results.map(async (r, i) => {
+        const key = keys.get(r.step);
+        return observed[i] ?? observeResult(await this._view(r), pipeId, r, key === undefined ? { kind: "contract" } : { kind: "keyed", key });
+      }),
+    );
   }
 
   private readonly _views = new Map<string, Promise<SubchainView>>();
