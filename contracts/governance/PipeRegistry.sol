@@ -15,19 +15,20 @@ import {Governed} from "./Governed.sol";
 /// @title PipeRegistry
 /// @notice Pipes between the apps of two institutions, and the one-call permission check the ledger, the relayers
 /// and contracts ask before any cross-chain operation.
-/// @dev {checkOperation} reads two storage slots and calls nobody:
+/// @dev {checkOperation} reads two storage slots and asks the credit score (one call per side):
 ///  1. the grant of (pipe, selector): one word, written for every allowed selector while the pipe is active and
 ///     deleted otherwise, holding the source app's key, the operations, both institutions' ids, both services'
 ///     indices, the key's index and the selector's index;
-///  2. one usability word: per word 32 institutions (not active / restricted), 32 services (not enabled / signer
+///  2. one usability word: per word 32 institutions (not active), 32 services (not enabled / signer
 ///     account not active), 64 keys (revoked) and 64 selectors (blocked by governance). Both sides share one word
 ///     while institution ids and service indices are below 32 and key and selector indices below 64; past that,
 ///     each other word costs one more slot.
 /// A refused operation and a read-only pipe open to any selector take a longer path (the pipe's record). The
 /// usability bits are pushed by Membership (suspension, reinstatement, expulsion, account changes), the service
-/// registry, the chain registry, the credit score and {setSelectorBlocked} in the same transaction as the change:
-/// nothing loops over pipes, and every dependent pipe refuses at once. Loops run only over one pipe's selectors
-/// (at most 16).
+/// registry, the chain registry and {setSelectorBlocked} in the same transaction as the change: nothing loops over
+/// pipes, and every dependent pipe refuses at once. A restriction is not pushed but asked of the credit score, which
+/// works it out from the score and its current parameters (a parameter change moves many institutions at once).
+/// Loops run only over one pipe's selectors (at most 16).
 contract PipeRegistry is IPipeRegistry, Governed {
     uint8 private constant READ = 1;
     uint8 private constant WRITE = 2;
@@ -97,6 +98,9 @@ contract PipeRegistry is IPipeRegistry, Governed {
     mapping(uint256 word => uint256 bits) private _usability;
     mapping(address key => uint32 index) private _keyIndex;
     mapping(uint32 serviceIndex => address signer) private _serviceSigners;
+    /// @dev The current signing key of an enabled service with an active account ({isServingSigner}); a key rotated
+    /// out is cleared in the rotation's own transaction.
+    mapping(address signer => bool) private _serving;
 
     constructor(IMembership membership_, IVotingTickets voting_) {
         if (address(membership_) == address(0) || address(voting_) == address(0)) revert PipeRegistryZeroAddress();
@@ -182,7 +186,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
         // Shift each entity's word so that its bit of each kind sits at the kind's offset.
         uint256 inst = (bits >> (src & 31)) | (_word(word, bits, uint16(grant >> _TGT_INST_SHIFT), 5));
         if ((inst >> _INST_INACTIVE) & 1 != 0) return Refusal.InstitutionNotActive;
-        if ((inst >> _INST_RESTRICTED) & 1 != 0) return Refusal.InstitutionRestricted;
+        if (_restricted(src) || _restricted(uint16(grant >> _TGT_INST_SHIFT))) return Refusal.InstitutionRestricted;
         uint256 svc =
             _word(word, bits, uint16(grant >> _SRC_SVC_SHIFT), 5) |
                 _word(word, bits, uint16(grant >> _TGT_SVC_SHIFT), 5);
@@ -190,6 +194,12 @@ contract PipeRegistry is IPipeRegistry, Governed {
         if ((svc >> _SVC_SIGNER_INACTIVE) & 1 != 0) return Refusal.KeyRevoked;
         if ((_word(word, bits, _keyIndexOf(grant), 6) >> _KEY_REVOKED) & 1 != 0) return Refusal.KeyRevoked;
         return Refusal.Allowed;
+    }
+
+    /// @dev The credit score's answer now, never a copy: it works the restriction out from the score and the current
+    /// parameters, so a `setParams` reaches every pipe at once (a pushed bit would follow only the next outcome).
+    function _restricted(uint256 institution) private view returns (bool) {
+        return _credit.isRestricted(uint32(institution));
     }
 
     /// @dev The usability word of entity `n` (2^shift entities of its kind per word), shifted by its position;
@@ -377,6 +387,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 word = id >> 5;
         uint256 bit = id & 31;
         bool changedA = _setBit(word, _INST_INACTIVE + bit, inactive);
+        // The restricted bit only remembers what was announced (for the event); checks ask the credit score now.
         bool changedB = _setBit(word, _INST_RESTRICTED + bit, restricted);
         if (changedA || changedB) emit InstitutionUsabilitySynced(id, !inactive, restricted);
     }
@@ -415,10 +426,14 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 bit = s.index & 31;
         bool changed = _setBit(word, _SVC_DISABLED + bit, !enabled);
         if (_setBit(word, _SVC_SIGNER_INACTIVE + bit, !signerActive)) changed = true;
-        if (_serviceSigners[s.index] != s.signer) {
+        address previous = _serviceSigners[s.index];
+        if (previous != s.signer) {
+            // A signing key serves one service, once (the service registry never reuses it): clearing is final.
+            _serving[previous] = false;
             _serviceSigners[s.index] = s.signer;
             changed = true;
         }
+        _serving[s.signer] = enabled && signerActive;
         if (changed) emit ServiceUsabilitySynced(serviceId, s.index, s.signer, enabled, signerActive);
     }
 
@@ -451,7 +466,7 @@ contract PipeRegistry is IPipeRegistry, Governed {
     function _requireUsableInstitution(uint32 id) private view {
         IMembership.InstitutionStatus status = _membership.institutionStatus(id);
         if (status != IMembership.InstitutionStatus.Active) revert PipeInstitutionNotActive(id, status);
-        if ((_usability[id >> 5] >> (_INST_RESTRICTED + (id & 31))) & 1 != 0) revert PipeInstitutionRestricted(id);
+        if (_restricted(id)) revert PipeInstitutionRestricted(id);
     }
 
     function _app(IChainRegistry chains, bytes32 appId) private view returns (IChainRegistry.App memory a) {
@@ -650,10 +665,15 @@ contract PipeRegistry is IPipeRegistry, Governed {
         return selector == bytes4(0) || PrivilegedSelectors.isPrivileged(selector) || _blockedSelectors[selector];
     }
 
+    /// @inheritdoc IPipeAuthority
+    function isServingSigner(address signer) external view returns (bool) {
+        return _serving[signer];
+    }
+
     /// @inheritdoc IPipeRegistry
     function institutionUsability(uint32 institution) external view returns (bool active, bool restricted) {
         uint256 bits = _usability[institution >> 5] >> (institution & 31);
-        return ((bits >> _INST_INACTIVE) & 1 == 0, (bits >> _INST_RESTRICTED) & 1 != 0);
+        return ((bits >> _INST_INACTIVE) & 1 == 0, _restricted(institution));
     }
 
     /// @inheritdoc IPipeRegistry

@@ -89,6 +89,11 @@ interface IPipeAuthority {
     /// @notice Reverts with {PipeOperationRefused} unless {checkOperation} allows it.
     function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view;
 
+    /// @notice Whether `signer` is now the signing key of an enabled service whose account is active: false for a
+    /// key rotated out of its service, for the key of a disabled service and for any other address. The ledger asks
+    /// it of every proxy call, so a rotation or a disabling reaches the ledger's copies of a pipe at once.
+    function isServingSigner(address signer) external view returns (bool);
+
     /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.
     function fixedRoute(
         bytes32 pipeId

@@ -193,6 +193,9 @@ interface ITransactionLedgerTypes {
     error LedgerUnknownStep(bytes32 txId, uint8 step);
     /// @notice Only `expected`, the proxy of the step's side, records or retries this step.
     error LedgerUnauthorizedRecorder(bytes32 txId, uint8 step, address caller, address expected);
+    /// @notice The caller is the ledger's copy of a pipe's service signer, but not now the signing key of an enabled
+    /// service (rotated out, or its service disabled): it records, retries, compensates and escalates nothing.
+    error LedgerSignerNotServing(address signer);
     /// @notice The result names another sub-chain than the step's.
     error LedgerSubchainMismatch(bytes32 txId, uint8 step, bytes32 expected, bytes32 actual);
     /// @notice The result names another operation than the step's.

@@ -36,6 +36,11 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
+    function isServingSigner(address signer) external view returns (bool) {
+        return signer == _sourceServiceSigner || signer == _targetServiceSigner;
+    }
+
+    /// @inheritdoc IPipeAuthority
     function route(bytes32 pipeId) external view returns (PipeRoute memory r) {
         if (pipeId != _pipeId) return r;
         r.status = PipeStatus.Active;

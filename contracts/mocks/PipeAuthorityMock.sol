@@ -12,10 +12,23 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 contract PipeAuthorityMock is IPipeAuthority {
     mapping(bytes32 pipeId => PipeRoute) private _routes;
     mapping(bytes32 pipeId => mapping(address signer => Refusal)) private _refusals;
+    mapping(address signer => bool) private _serving;
 
-    /// @notice Sets a pipe's route.
+    /// @notice Sets a pipe's route; its service signers serve from now on.
     function setRoute(bytes32 pipeId, PipeRoute calldata r) external {
         _routes[pipeId] = r;
+        _serving[r.sourceServiceSigner] = true;
+        _serving[r.targetServiceSigner] = true;
+    }
+
+    /// @notice Sets {isServingSigner}'s answer for `signer` (a rotation or a disabled service: false).
+    function setServing(address signer, bool serving) external {
+        _serving[signer] = serving;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function isServingSigner(address signer) external view returns (bool) {
+        return _serving[signer];
     }
 
     /// @notice Sets the pipe's status only.

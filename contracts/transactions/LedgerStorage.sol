@@ -273,11 +273,14 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /**
-     * @dev The caller, a pipe's service signer, acts only while its account and its institution are active now:
-     * the ledger's copy of the pipe names the key, Membership says whether it still counts (no refresh needed).
+     * @dev The caller, a pipe's service signer, acts only while its account and its institution are active now
+     * (Membership) and while it is still its service's signing key, with the service enabled (the pipe authority,
+     * told by the service registry in the rotation's or the disabling's own transaction). The ledger's copy of the
+     * pipe only names the key: whether it still counts is asked now, so no refresh is needed.
      */
     function _requireActiveProxy() internal view {
         _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
+        if (!_registry.pipes.isServingSigner(msg.sender)) revert LedgerSignerNotServing(msg.sender);
     }
 
     /// @dev Past its deadline a running transaction can only expire: nothing else may move it.
@@ -341,7 +344,9 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     function _isValid(VerifierSlot memory slot) internal view returns (bool) {
         uint256 before = gasleft();
         try _membership.requireActiveAccount(slot.account, _roleOf(slot.kind)) returns (uint32 institution) {
-            return institution == slot.institution;
+            if (institution != slot.institution) return false;
+            // A service verifier is a proxy's signing key: rotated out, or its service disabled, it no longer counts.
+            return slot.kind != VerifierKind.Service || _registry.pipes.isServingSigner(slot.account);
         } catch {
             // Out of gas is not "inactive": a caller must not drop a verifier by choosing the gas.
             if (gasleft() <= before / 63) revert LedgerInsufficientGas();

@@ -12,6 +12,7 @@ import { id, newAppKey } from "../helpers/registries";
 import { newKey } from "../helpers/pipes";
 import {
   Outcome,
+  Refusal,
   makePacket,
   writeStep,
   openTx,
@@ -128,8 +129,14 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     expect(await w.c.credit.isRestricted(w.source)).to.equal(true);
     expect((await w.c.credit.creditOf(w.source)).restricted).to.equal(true);
     expect(await w.c.credit.isRestricted(w.target)).to.equal(false);
+    // Every pipe of the institution refuses at once too: the pipe registry asks the credit score, holds no copy.
+    expect(await w.c.pipes.checkOperation(w.pipeId, w.srcApp.address, 1, w.selector)).to.equal(Refusal.InstitutionRestricted);
+    expect(await w.c.pipes.institutionUsability(w.source)).to.deep.equal([true, true]);
+    await expect(openTx(w)).to.be.revertedWithCustomError(w.c.pipes, "PipeOperationRefused").withArgs(w.pipeId, w.srcApp.address, Refusal.InstitutionRestricted);
     // And back: lowering it frees the institution at once, with no refresh call either.
     await govern(w.c, w.c.credit, "setParams", [{ ...params, restrictionThreshold: 700 }]);
     expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
+    expect(await w.c.pipes.checkOperation(w.pipeId, w.srcApp.address, 1, w.selector)).to.equal(Refusal.Allowed);
+    await openTx(w);
   });
 });

@@ -5,18 +5,25 @@
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { keccak256, toHex } from "viem";
+import { ethers } from "hardhat";
+import { keccak256, toHex, type Hex } from "viem";
 import { AccountStatus, InstitutionStatus } from "../../relayer/src/governance/abi";
-import { govern } from "../helpers/governance";
+import { Role, addAccount, govern } from "../helpers/governance";
 import { Side, TxState } from "../../lib/domain/ledger-types";
 import {
   Refusal,
   openTx,
   readStep,
+  readThenWrite,
   record,
+  newKey,
+  now,
   registryLedgerFixture,
   result,
+  sign,
+  makePacket,
   writeStep,
+  type Key,
   type Opened,
   type RegistryWorld,
 } from "../transactions/fixtures";
@@ -107,5 +114,86 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
     await w.c.membership.connect(w.src.admin).revokeOwnAccount(w.src.proxy.address);
     await record(w, o, 1);
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
+  });
+
+  describe("a service signer rotated out, or of a disabled service (the ledger's copy still names it)", () => {
+    /** Rotates `who`'s service to a fresh business account of the same institution; returns the new key. */
+    async function rotate(who: "src" | "tgt"): Promise<Key> {
+      const next = await newKey();
+      await addAccount(w.c, w[who].admin, next, w[who].institution, Role.Business);
+      await w.c.services.connect(w[who].operator).rotateServiceSigner(w[who].service, next.address);
+      return next;
+    }
+    const disable = (who: "src" | "tgt") => govern(w.c, w.c.services, "disableService", [w[who].service]);
+    const changes = [
+      { how: "rotated out by its operator", change: rotate },
+      { how: "of a service disabled by vote", change: disable },
+    ] as const;
+
+    for (const ch of changes) {
+      it(`${ch.how}: records, batches, retries and escalates nothing, at once and without syncPipe`, async () => {
+        const o = await openTx(w);
+        await ch.change("src");
+        const [, signer] = await w.ledger.pipeOf(w.pipeId);
+        expect(signer).to.equal(w.src.proxy.address); // no sync happened
+        const as = w.ledger.connect(w.src.proxy.wallet);
+        const old = w.src.proxy.address;
+        await expect(as.recordResult(result(o, 0))).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
+        await expect(as.recordResults([result(o, 0, { success: false })]))
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(old);
+        await expect(as.retryStep(o.txId, 0, "x")).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
+        await expect(as.escalate(o.txId, "everything to Manual"))
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(old);
+        expect((await w.ledger.transaction(o.txId)).state).to.equal(BigInt(TxState.Open));
+        expect(await w.c.credit.scoreOf(w.source)).to.equal(1000);
+      });
+
+      it(`${ch.how}: claims no compensation done`, async () => {
+        const o = await compensating();
+        await ch.change("tgt");
+        const c = { txId: o.txId, step: 0, subchain: o.steps[0]!.subchain, subchainTx: keccak256(toHex("fake undo")), blockNumber: 1n, resultHash: keccak256(toHex("x")), success: true };
+        await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(c))
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.tgt.proxy.address);
+        expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensating);
+      });
+    }
+
+    it("a disabled service's key counts again once the service is enabled by vote", async () => {
+      const o = await openTx(w);
+      await disable("src");
+      await expect(record(w, o, 0)).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing");
+      await govern(w.c, w.c.services, "enableService", [w.src.service]);
+      await record(w, o, 0);
+    });
+
+    it("after a rotation the old key's countersignature opens nothing; the new key's opens and records, a flipped byte of it opens nothing", async () => {
+      const next = await rotate("src");
+      const steps = readThenWrite();
+      const deadline = async () => (await now()) + 1800n;
+      const oldSigned = await sign(w, await makePacket(w));
+      // The open reads the route now: the rotated-out key is no longer the opener (nor a valid countersigner).
+      await expect(w.ledger.connect(w.src.proxy.wallet).open([oldSigned], steps, await deadline()))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedOpener")
+        .withArgs(w.pipeId, w.src.proxy.address, next.address);
+      const asNext = w.ledger.connect(next.wallet);
+      await expect(asNext.open([oldSigned], steps, await deadline())).to.be.revertedWithCustomError(w.ledger, "AmdpInvalidProxySignature");
+      const fresh = await sign(w, await makePacket(w), w.srcApp, next);
+      const b = ethers.getBytes(fresh.proxySignature);
+      b[63]! ^= 0x01; // the last byte of s: a valid-looking signature by some other key
+      await expect(asNext.open([{ ...fresh, proxySignature: ethers.hexlify(b) as Hex }], steps, await deadline())).to.be.revertedWithCustomError(
+        w.ledger,
+        "AmdpInvalidProxySignature",
+      );
+      await asNext.open([fresh], steps, await deadline());
+      // That open refreshed the ledger's copy: the new key records; the old key is not the recorder any more.
+      const o = { txId: fresh.packet.txId, steps };
+      await expect(w.ledger.connect(w.src.proxy.wallet).recordResult(result(o, 0))).to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder");
+      await asNext.recordResult(result(o, 0));
+      await w.ledger.connect(w.tgt.proxy.wallet).recordResult(result(o, 1));
+      expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
+    });
   });
 });

@@ -119,10 +119,27 @@ describe("TransactionLedger: weighted verification", () => {
   });
 
   describe("governed verifier set", () => {
+    it("a service verifier stops counting, for and in the total, once its key no longer serves (rotated out, service disabled)", async () => {
+      const svc = await newKey();
+      await addAccount(w.c, w.c.others[0]!, svc, BigInt(w.source), Role.Business);
+      await w.pipes.setServing(svc.address, true);
+      await govern(w.c, w.ledger, "setVerifier", [svc.address, VerifierKind.Service, 3]); // total 7
+      const o = await executed(w);
+      const hash = resultSetHash(o.results);
+      await w.ledger.connect(svc.wallet).endorse(o.txId, hash);
+      await w.pipes.setServing(svc.address, false);
+      // Counted, 3 + 2 of 7 would confirm; without it, 2 of the valid 4 is not more than half.
+      await endorse(0, o.txId, hash);
+      expect(await stateOf(o.txId)).to.equal(TxState.Executed);
+      await endorse(1, o.txId, hash);
+      expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
+    });
+
     it("adds a service verifier (a business account, as service signers are), changes weights and removes verifiers", async () => {
       const operator = await newKey();
       const [srcAdmin] = w.c.others;
       await addAccount(w.c, srcAdmin!, operator, BigInt(w.source), Role.Business);
+      await w.pipes.setServing(operator.address, true); // a service verifier is a service's signing key
       await expect(govern(w.c, w.ledger, "setVerifier", [operator.address, VerifierKind.Service, 3]))
         .to.emit(w.ledger, "VerifierSet")
         .withArgs(operator.address, VerifierKind.Service, 3, 3, 7);
