@@ -43,6 +43,8 @@ export async function handleChainRequest(rt: Runtime, item: OutboxItem): Promise
       const signed = await packetFor(rt, route, app, request);
       await initiate(rt, signed, planOf(signed.packet, signed.payload, undefined), "chain");
     } catch (error) {
+      // An app request on the pipe took the sequence meanwhile: the next attempt signs a fresh one.
+      if (error instanceof Refusal && error.code === "REPLAY") throw new Defer(error.message, 0);
       if (error instanceof Refusal && (error.code === "RATE_LIMITED" || error.code === "QUEUE_FULL"))
         throw new Defer(error.message, Number(error.details.retryAfterMs ?? 1_000) || 1_000);
       if (error instanceof Refusal) throw new GiveUp(error.code, error.message, error.details, { cause: error });

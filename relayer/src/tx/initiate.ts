@@ -49,6 +49,9 @@ export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mo
   const txId = signed.packet.txId;
   // Durable before the 202 (or, chain-initiated, before the request is taken as handled).
   const inserted = rt.store.durably(() => {
+    // Checked again with the insert: requests run concurrently, and a higher sequence of the pipe journaled since
+    // the check in stage 1 may open first; the ledger would then refuse this one after its 202.
+    if (signed.packet.sequence <= rt.journal.maxSequence(route.id)) return "overtaken";
     const fresh = rt.journal.insert({
       txId,
       role: "initiator",
@@ -61,9 +64,14 @@ export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mo
       subFromBlock,
     });
     if (fresh) rt.store.enqueue({ id: `tx:${txId}:open`, kind: "ledger-write", payload: { type: "open", txId } });
-    return fresh;
+    return fresh ? "journaled" : "duplicate";
   });
-  if (!inserted) throw duplicate(rt, signed, source);
+  if (inserted === "duplicate") throw duplicate(rt, signed, source);
+  if (inserted === "overtaken")
+    throw rt.refusals.refuse("REPLAY", `packet.sequence ${signed.packet.sequence} is not above the last one this relayer took on the pipe`, {
+      ...context,
+      details: { field: "packet.sequence" },
+    });
   rt.log.info({ txId, pipeId: route.id, sequence: signed.packet.sequence.toString(), mode }, "transaction accepted");
   rt.worker.kick();
   return { txId, status: "accepted", sequence: signed.packet.sequence };

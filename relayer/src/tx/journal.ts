@@ -203,12 +203,23 @@ export class Journal {
     return rows.map(toEntry);
   }
 
-  /** The highest sequence journaled on a pipe by this relayer as initiator (0n when none). */
+  /**
+   * The highest sequence journaled on a pipe by this relayer as initiator (0n when none): a transaction's own, or
+   * the last packet's of a plan with several target steps. Sequences are decimal text without leading zeros, so
+   * the longest, then the greatest, is the highest.
+   */
   maxSequence(pipeId: Hex): bigint {
-    const rows = this._store
-      .prepare("SELECT sequence FROM relayer_tx WHERE role = 'initiator' AND pipe_id = ?")
-      .all(pipeId.toLowerCase()) as Array<{ sequence: string }>;
-    return rows.reduce((max, r) => (BigInt(r.sequence) > max ? BigInt(r.sequence) : max), 0n);
+    const row = this._store
+      .prepare(
+        `SELECT s FROM (
+           SELECT sequence AS s FROM relayer_tx WHERE role = 'initiator' AND pipe_id = @pipe
+           UNION ALL
+           SELECT json_extract(plan, '$.packets[#-1].packet.sequence') FROM relayer_tx
+            WHERE role = 'initiator' AND pipe_id = @pipe AND json_type(plan, '$.packets') = 'array'
+         ) WHERE s IS NOT NULL ORDER BY length(s) DESC, s DESC LIMIT 1`,
+      )
+      .get({ pipe: pipeId.toLowerCase() }) as { s: string } | undefined;
+    return row === undefined ? 0n : BigInt(row.s);
   }
 
   /** Initiator transactions of the pipe still waiting to be opened, lowest sequence first. */

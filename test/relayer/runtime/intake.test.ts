@@ -18,6 +18,7 @@ import {
   custodyPacket,
   drug,
   metric,
+  nextSequence,
   post,
   randomHex,
   refusalsOf,
@@ -88,6 +89,27 @@ describe("relayer runtime: app intake (stage 1)", function () {
     const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
     const sequences = opened.map((e) => e.args.sequence).filter((s) => s >= first);
     expect(sequences).to.deep.equal([0n, 1n, 2n, 3n, 4n, 5n].map((i) => first + i));
+  });
+
+  it("a burst on one pipe, highest sequence first and all at once: every 202 opens and confirms, the rest are replays", async function () {
+    const { batchId: own } = await batchOnA(w);
+    const first = await nextSequence(w, w.c.pipes.aToB);
+    const burst = await Promise.all(
+      [5n, 4n, 3n, 2n, 1n, 0n].map(async (i) => {
+        const { packet, payload } = await custodyPacket(w, own, { sequence: first + i });
+        return { txId: packet.txId, sequence: packet.sequence, body: wire(await appSigned(w, packet, payload)) };
+      }),
+    );
+    const answers = await Promise.all(burst.map((r) => post(w, "a", r.body)));
+    // A lower sequence is taken only while nothing above it is: otherwise it is refused before any 202.
+    expect(answers[0]!.status, JSON.stringify(answers[0]!.body)).to.equal(202);
+    for (const a of answers) if (a.status !== 202) expect([a.status, a.body.code], JSON.stringify(a.body)).to.deep.equal([409, "REPLAY"]);
+    const accepted = burst.filter((_, i) => answers[i]!.status === 202);
+    for (const r of accepted) await untilState(w, r.txId, "Confirmed");
+    for (const r of burst.filter((_, i) => answers[i]!.status !== 202)) expect(await stateOf(w, r.txId)).to.equal("None");
+    expect(await custodyLength(w, "b", own)).to.equal(BigInt(accepted.length));
+    const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
+    expect(opened.map((e) => e.args.sequence).filter((s) => s >= first)).to.deep.equal(accepted.map((r) => r.sequence).sort((x, y) => (x < y ? -1 : 1)));
   });
 
   it("refuses malformed and oversized packets", async function () {

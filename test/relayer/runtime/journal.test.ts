@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex, type Hex } from "viem";
-import type { SignedPacket } from "../../../lib/amdp";
+import { toWire, type SignedPacket } from "../../../lib/amdp";
 import { RelayerStore } from "../../../relayer/src/store";
 import { Journal, type NewEntry } from "../../../relayer/src/tx/journal";
 import { expectCcgpError } from "../helpers/errors";
@@ -100,6 +100,15 @@ describe("relayer/tx/journal", function () {
     journal.update(h("t1"), "initiator", { status: "opened" });
     expect(journal.unopened(h("pipe")).map((e) => e.sequence)).to.deep.equal([2n, 5n]);
     expect(journal.unopened(h("other"))).to.deep.equal([]);
+  });
+
+  it("counts the last packet of a plan with several target steps in the highest sequence, by value not by text", function () {
+    journal.insert(entry(h("t1"), 9n));
+    const steps = [{ side: 1, operation: 0, contractName: h("name"), data: "0x12345678" as Hex }, { side: 1, operation: 1, contractName: h("name"), data: "0x12345678" as Hex, packet: 1 }];
+    journal.insert(entry(h("t2"), 10n, { plan: { steps, target: 0, packets: [toWire(signed(h("t2"), 12n))] } }));
+    expect(journal.maxSequence(h("pipe"))).to.equal(12n);
+    journal.insert(entry(h("t3"), 100n));
+    expect(journal.maxSequence(h("pipe"))).to.equal(100n);
   });
 
   it("re-sequences a transaction that is not open yet", function () {
