@@ -170,7 +170,8 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     /// the sub-chain gateway), the zero selector, and those blocked by governance.
     function isSelectorBlocked(bytes4 selector) external view returns (bool);
 
-    /// @notice The cached state of an institution, as {checkOperation} sees it.
+    /// @notice An institution as {checkOperation} sees it: whether it is active (the bit Membership pushes) and
+    /// whether it is credit-restricted (asked of the credit score now, never cached).
     function institutionUsability(uint32 institution) external view returns (bool active, bool restricted);
 
     /// @notice The cached state of a service, as {checkOperation} sees it.

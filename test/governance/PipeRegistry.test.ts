@@ -604,6 +604,43 @@ describe("PipeRegistry", function () {
       expect(await w.pipes.institutionUsability(w.a.institution)).to.deep.equal([true, false]);
     });
 
+    it("isServingSigner follows rotation, disabling and the signer's account, each in its own transaction", async function () {
+      const w = await loadFixture(pipeWorld);
+      const old = w.a.signer.address;
+      expect(await w.pipes.isServingSigner(old)).to.equal(true);
+      expect(await w.pipes.isServingSigner(w.stranger.address)).to.equal(false);
+      await govern(w, w.services, "disableService", [w.a.service]);
+      expect(await w.pipes.isServingSigner(old)).to.equal(false);
+      await govern(w, w.services, "enableService", [w.a.service]);
+      expect(await w.pipes.isServingSigner(old)).to.equal(true);
+      await govern(w, w.membership, "suspendAccount", [old]);
+      expect(await w.pipes.isServingSigner(old)).to.equal(false);
+      await govern(w, w.membership, "reinstateAccount", [old]);
+      expect(await w.pipes.isServingSigner(old)).to.equal(true);
+      const next = Wallet.createRandom();
+      await addAccount(w, w.a.admin, next, w.a.institution, Role.Business);
+      await w.services.connect(w.a.operator).rotateServiceSigner(w.a.service, next.address);
+      expect(await w.pipes.isServingSigner(old)).to.equal(false);
+      expect(await w.pipes.isServingSigner(next.address)).to.equal(true);
+      // Re-reading the sources changes nothing: the rotated-out key never serves again.
+      await w.pipes.connect(w.stranger).syncService(w.a.service);
+      await w.pipes.connect(w.stranger).syncAccount(old);
+      expect(await w.pipes.isServingSigner(old)).to.equal(false);
+    });
+
+    it("asks the credit score for a restriction at every check: a parameter change reaches the pipe at once", async function () {
+      const w = await loadFixture(pipeWorld);
+      const p = await w.credit.params();
+      const params = { initialScore: p.initialScore, maxScore: p.maxScore, restrictionThreshold: p.restrictionThreshold, expulsionThreshold: p.expulsionThreshold, completed: p.completed, failed: p.failed, timedOut: p.timedOut, badSignature: p.badSignature, replay: p.replay };
+      await govern(w, w.credit, "setParams", [{ ...params, restrictionThreshold: p.initialScore, expulsionThreshold: 0 }]);
+      expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.Allowed); // both at the initial score
+      await govern(w, w.credit, "adjustScore", [w.b.institution, -1, "below"]);
+      expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.InstitutionRestricted);
+      await govern(w, w.credit, "setParams", [params]);
+      expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.Allowed);
+      expect(await w.pipes.institutionUsability(w.b.institution)).to.deep.equal([true, false]);
+    });
+
     it("follows suspension, reinstatement and expulsion pushed by Membership", async function () {
       const w = await loadFixture(pipeWorld);
       await expect(govern(w, w.membership, "suspendInstitution", [w.b.institution]))
