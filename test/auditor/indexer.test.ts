@@ -1,8 +1,8 @@
 import { expect } from "chai";
+import { builtProcess } from "../../scripts/build";
 import { requestConsent } from "../../scripts/lib/local/council";
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { network } from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
@@ -22,7 +22,6 @@ import { Role, addAccount, deployConsortium, type Consortium } from "../helpers/
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 import { chainLogs, contractsOf, indexedLogs, tempDb } from "./helpers";
 
-const AUDITOR = join(__dirname, "..", "..", "auditor", "main.ts");
 
 interface Life {
   blocks: number[];
@@ -34,7 +33,7 @@ interface Life {
 /** Runs `auditor index` as a child process; SIGKILLs it once it reported `killAfter` committed blocks (never if null). */
 function indexProcess(args: string[], killAfter: number | null): Promise<Life> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", AUDITOR, "index", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...builtProcess("auditor"), "index", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const life: Life = { blocks: [], code: null, signal: null, stdout: "" };
     let pending = "";
     let stderr = "";

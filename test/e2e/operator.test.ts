@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { keccak256 } from "viem";
 import { main } from "../../relayer/src/cli/main";
 import type { LocalPointer } from "../../relayer/src/cli/pointer";
+import { builtProcess } from "../../scripts/build";
 import { REPO_ROOT } from "../../scripts/lib/local/relayers";
 
 /** The commands of the ```sh block after `<!-- doc-test: <name> -->` in `file`, comments removed. */
@@ -116,7 +117,7 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
   const pointer = (): LocalPointer => JSON.parse(readFileSync(pointerFile, "utf8")) as LocalPointer;
 
   before(async () => {
-    start = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: REPO_ROOT, env: { ...env, CI: "false" }, stdio: ["ignore", "pipe", "pipe"] });
+    start = spawn(process.execPath, builtProcess("start"), { cwd: REPO_ROOT, env: { ...env, CI: "false" }, stdio: ["ignore", "pipe", "pipe"] });
     start.stdout!.on("data", (d) => (output += d));
     start.stderr!.on("data", (d) => (output += d));
     exited = new Promise((r) => start.once("exit", (code) => r(code)));
@@ -244,7 +245,7 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     // The local relayers beat every 10 s: A's /health shows its dead peer within one interval (plus 5 s of mining).
     await until("A's /health to fail", async () => (await status()) === 503, 30_000);
     expect(Date.now() - killed).to.be.below(10_000 + 5_000 + 3_000);
-    const byHand = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/src/main.ts", "--config", b!.config], {
+    const byHand = spawn(process.execPath, [...builtProcess("relayer"), "--config", b!.config], {
       cwd: REPO_ROOT,
       env: { ...env, CCGP_KEYSTORE_PASSWORD: "ccgp-local-only" },
       stdio: "ignore",

@@ -11,7 +11,8 @@ import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import { toWire } from "../../lib/amdp";
 import { boundTxId, planOf } from "../../relayer/src/tx/plan";
-import { RELAYER_MAIN, REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
+import { builtProcess } from "../../scripts/build";
 import { DrugTraceability__factory } from "../../typechain-types";
 import { flipByte } from "../helpers/amdp";
 import { auditorDomain, HEADERS, signAuditorRequest } from "../../auditor/src/auth";
@@ -341,9 +342,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const raw = JSON.parse(readFileSync(w.c.business.a.configPath, "utf8")) as Record<string, unknown>;
     const bad = join(w.c.runDir, "relayer-bad.json");
     writeFileSync(bad, JSON.stringify({ ...raw, server: { ...(raw.server as object), port: "eighty" } }));
-    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", bad], {
+    const child = spawnSync(process.execPath, [...builtProcess("relayer"), "--config", bad], {
       cwd: REPO_ROOT,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      env: process.env,
       encoding: "utf8",
     });
     expect(child.status).to.equal(2);
@@ -352,9 +353,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
 
   it("refuses to start when its keystore's password variable is not set: exit 2, one line naming it, no stack", async function () {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== w.c.passwordEnv));
-    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", w.c.business.a.configPath], {
+    const child = spawnSync(process.execPath, [...builtProcess("relayer"), "--config", w.c.business.a.configPath], {
       cwd: REPO_ROOT,
-      env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+      env,
       encoding: "utf8",
     });
     expect(child.status, child.stderr).to.equal(2);

@@ -3,14 +3,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { builtProcess } from "../../scripts/build";
 import { REPO_ROOT } from "../../scripts/lib/local/relayers";
 import { answers } from "./helpers/consortium";
 
-/** `scripts/start.ts` (what `npm start` runs after compiling) as a child process, its output collected. */
+/** `scripts/start.ts` (what `npm start` runs after building) as a child process, its output collected. */
 function start(args: string[], runsDir: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", ...args], {
+  const child = spawn(process.execPath, [...builtProcess("start"), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CCGP_RUNS_DIR: runsDir, CCGP_CURRENT: join(runsDir, "..", `${runsDir.split("/").pop()}-current.json`), CI: "false", TS_NODE_TRANSPILE_ONLY: "true" },
+    env: { ...process.env, CCGP_RUNS_DIR: runsDir, CCGP_CURRENT: join(runsDir, "..", `${runsDir.split("/").pop()}-current.json`), CI: "false" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

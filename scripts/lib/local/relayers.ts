@@ -2,12 +2,11 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DeployError } from "../../../lib/deploy/governance";
+import { builtProcess } from "../../build";
 import type { BusinessSide, LocalConsortium } from "../local-consortium";
 
 /** The repository root (this file is scripts/lib/local/relayers.ts). */
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
-/** The relayer's process entry point. */
-export const RELAYER_MAIN = join(REPO_ROOT, "relayer", "src", "main.ts");
 
 export interface RelayerProcess {
   side: BusinessSide;
@@ -31,8 +30,8 @@ const lastLines = (file: string, n = 20): string => {
 };
 
 /**
- * Starts one relayer process for a business institution (`relayer/src/main.ts --config <file>`, TypeScript run
- * through ts-node without type checking), its output appended to `<runDir>/logs/relayer-<slug>.log`. Its health
+ * Starts one relayer process for a business institution (`relayer/src/main.ts --config <file>`, from the build in
+ * dist/, built first if it is not current), its output appended to `<runDir>/logs/relayer-<slug>.log`. Its health
  * counts its peers' heartbeats, so wait for all of them together: {@link startRelayers}.
  */
 export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS.ProcessEnv = {}): RelayerProcess {
@@ -42,9 +41,9 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
   const fd = openSync(logFile, "a");
   // CCGP_RELAYER_NODE_ARGS: extra node flags for profiling a relayer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.CCGP_RELAYER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", RELAYER_MAIN, "--config", side.configPath], {
+  const child = spawn(process.execPath, [...nodeArgs, ...builtProcess("relayer"), "--config", side.configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, [c.passwordEnv]: c.password, TS_NODE_TRANSPILE_ONLY: "true" },
+    env: { ...process.env, ...env, [c.passwordEnv]: c.password },
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);

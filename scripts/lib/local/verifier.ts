@@ -5,11 +5,10 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
+import { builtProcess } from "../../build";
 
 const REPO_ROOT = resolve(__dirname, "..", "..", "..");
-/** The verifier's process entry point. */
-export const VERIFIER_MAIN = join(REPO_ROOT, "relayer", "src", "verifier", "main.ts");
 
 export interface VerifierConfigInput {
   institutionId: number;
@@ -45,13 +44,13 @@ export interface VerifierProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts the verifier process, its output appended to `logFile`. */
+/** Starts the verifier process (from the build in dist/, built first if it is not current), its output appended to `logFile`. */
 export function spawnVerifier(configPath: string, logFile: string, env: NodeJS.ProcessEnv, healthPort: number): VerifierProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", VERIFIER_MAIN, "--config", configPath], {
+  const child = spawn(process.execPath, [...builtProcess("verifier"), "--config", configPath], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+    env: { ...process.env, ...env },
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Finding } from "../../../audit/src/types";
+import { builtProcess } from "../../../scripts/build";
 
 /** The repository root (tests run the sandbox with paths relative to it). */
 export const ROOT = resolve(__dirname, "../../..");
@@ -49,11 +50,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `audit/cli.ts` in a child process (as `npm run audit` does) from the repository root. */
+/** Runs `audit/cli.ts` in a child process from the repository root (its build in dist/, built first if it is not current). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliRun {
-  const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "audit/cli.ts", ...args], {
+  const res = spawnSync(process.execPath, [...builtProcess("audit"), ...args], {
     cwd: ROOT,
-    env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+    env,
     encoding: "utf8",
     timeout: 400_000,
   });
