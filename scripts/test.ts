@@ -1,8 +1,10 @@
 /**
  * `npm test` after the build: every test file, in two `hardhat test` processes side by side, so that both cores
- * work. The contract tests run on Hardhat's in-process chain and keep one core busy; the others mostly wait on the
- * chains and processes they start (anvil, relayers, the verifier, the CLI, chromium). The first group's output is
- * shown as it runs; the second's is kept in a file and printed after it, whole. Fails if either fails.
+ * work. One runs the tests of running consortia (relayer and verifier processes, the CLI, the console in chromium,
+ * `npm start`), which mostly wait on the chains and processes they start; the other the contract tests on Hardhat's
+ * in-process chain, the sandbox, the auditor and the scripts, which keep a core busy. The two take about as long.
+ * The first group's output is shown as it runs; the second's is kept in a file and printed after it, whole. Fails if
+ * either fails.
  *
  * `npm test -- <files>` runs just those files, in one process.
  */
@@ -14,8 +16,8 @@ import { join, relative } from "node:path";
 const REPO_ROOT = join(__dirname, "..");
 const HARDHAT = require.resolve("hardhat/internal/cli/cli");
 
-/** Folders whose tests start chains and processes; every other test file is in the contract group. */
-const PROCESS_GROUP = ["test/e2e/", "test/cli/", "test/console/", "test/scripts/", "test/relayer/", "test/auditor/", "test/audit/", "test/bench/"];
+/** The folders of the first group (consortia of processes); every other test file is in the second. */
+const PROCESS_GROUP = ["test/e2e/", "test/cli/", "test/console/", "test/relayer/"];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -37,7 +39,7 @@ async function main(args: string[]): Promise<number> {
   const contracts = all.filter((f) => !processes.includes(f));
   const logFile = join(tmpdir(), `ccgp-test-contracts-${process.pid}.log`);
   const fd = openSync(logFile, "w");
-  console.log(`npm test: ${processes.length} files that start chains and processes (shown as they run) beside ${contracts.length} contract test files (${logFile}, printed after)`);
+  console.log(`npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files of contracts, sandbox, auditor and scripts (${logFile}, printed after)`);
   const began = Date.now();
   const runs = [hardhatTest(processes, "inherit"), hardhatTest(contracts, fd)];
   closeSync(fd);
@@ -45,11 +47,11 @@ async function main(args: string[]): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const [processCode, contractCode] = await Promise.all(runs.map((r) => r.done));
-  console.log(`\n==== contract tests (ran beside the above) ====`);
+  console.log(`\n==== contracts, sandbox, auditor and scripts (ran beside the above) ====`);
   process.stdout.write(readFileSync(logFile));
   rmSync(logFile, { force: true });
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
-  console.log(`\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (chains and processes), ${contractCode === 0 ? "passed" : "FAILED"} (contracts); ${minutes} min`);
+  console.log(`\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`);
   return processCode === 0 && contractCode === 0 ? 0 : 1;
 }
 
