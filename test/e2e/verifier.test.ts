@@ -2,18 +2,21 @@
  * The independent verifier on a real local consortium (three anvil chains, the Audit Office's verifier process):
  * the parties' keys drive a transaction by hand (open, gateway execute with the attester's signature, record,
  * endorse), as two colluding relayers could. A result the sub-chain contradicts is conflicted by the verifier and
- * never confirms; while the verifier is down a true result waits in Executed and confirms once it is back; a relayer
+ * never confirms, and so is a read's state version the read did not see (recorded to pass a stale dependent write);
+ * while the verifier is down a true result waits in Executed and confirms once it is back; a relayer
  * key alone cannot make the gateway execute.
  */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
 import { keccak256, toHex, type Hex } from "viem";
-import { countersign, packetDomain } from "../../lib/amdp";
+import { Operation, countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
 import { attestationOf, signAttestation } from "../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
 import { appAccount, keystoreSigner, newBatch, nextSequence, signCustodyRequest } from "../../scripts/lib/local/scenario";
-import { SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
+import type { ContractTransactionResponse } from "ethers";
+import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
 
 const WAIT_MS = 60_000;
 
@@ -105,6 +108,78 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     expect(conflicted).to.equal(1);
     expect(await stateOf(txId)).to.equal(TxState.Executed);
     expect(await ledgerA.hasEndorsed(txId, c.verifier.address)).to.equal(true);
+  });
+
+  it("two parties recording a read's version it did not see, to pass a stale dependent write: the verifier conflicts", async () => {
+    const pipe = c.pipes.aToB;
+    const b = c.business.b;
+    const { batchId, dataHash } = newBatch("verifier-stale");
+    const app = await appAccount(c, pipe);
+    const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Hex);
+    const proxyA = await loadKeystore(c.business.a.accounts.business.keystore, c.password);
+    const sequence = await nextSequence(c, pipe);
+    // The write's packet, and the read's: the same transaction, the read first.
+    const write = await signCustodyRequest(c, app, { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: sequence + 1n });
+    const readPayload = DrugTraceability__factory.createInterface().encodeFunctionData("custodyState", [batchId]) as Hex;
+    const readPacket: Packet = { ...write.packet, operation: Operation.Read, selector: readPayload.slice(0, 10) as Hex, payloadHash: keccak256(readPayload), sequence };
+    const read = { packet: readPacket, payload: readPayload, signatures: { app: await signPacket(app, domain, readPacket) } };
+    const txId = write.packet.txId;
+    const entries = await Promise.all(
+      [read, write].map(async (p) => ({ packet: p.packet, appSignature: p.signatures.app, proxySignature: await countersign(proxyA, domain, p.packet, p.signatures.app) })),
+    );
+    const steps = [
+      { side: Side.Target, subchain: b.subchain.id, operation: 0, dependsOn: NO_DEPENDENCY },
+      { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: 0 },
+    ];
+    await (await ledgerA.open(entries, steps, write.packet.deadline)).wait();
+    const attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
+    const fieldsOf = (p: { packet: Packet; payload: Hex }) => ({
+      txId,
+      pipeId: pipe.id as Hex,
+      sequence: p.packet.sequence,
+      deadline: p.packet.deadline,
+      contractName: pipe.contractNameHash as Hex,
+      operation: p.packet.operation,
+    });
+    const attest = (p: { packet: Packet; payload: Hex }) =>
+      signAttestation(attester, c.chains.b.chainId, attestationOf({ ...fieldsOf(p), data: p.payload }, b.subchain.id as Hex, b.contracts.gateway as Hex));
+    const resultOf = async (tx: Promise<ContractTransactionResponse>, step: number, operation: number, stateVersion: bigint): Promise<LedgerResult> => {
+      const receipt = (await (await tx).wait())!;
+      const executed = receipt.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted")!;
+      const { resultHash, success } = executed.args as unknown as { resultHash: Hex; success: boolean };
+      return { txId, step, subchain: b.subchain.id as Hex, subchainTx: receipt.hash as Hex, blockNumber: BigInt(receipt.blockNumber), resultHash, operation, success, stateVersion };
+    };
+    // The read sees the batch unknown on B (its version 0); then the batch changes there.
+    const drugB = DrugTraceability__factory.connect(b.contracts.drugTraceability, await keystoreSigner(c, b.accounts.operator.keystore, "b"));
+    const readTx = gatewayB.execute(fieldsOf(read), read.payload, await attest(read));
+    await (await readTx).wait();
+    await (await drugB.recordBatch(batchId, b.accounts.operator.address, dataHash)).wait();
+    const now = await drugB.stateVersion(batchId);
+    expect(now).to.be.greaterThan(0n);
+    // The parties claim the read saw today's version: the ledger's stale check and the gateway's both pass.
+    const readResult = await resultOf(readTx, 0, 0, now);
+    await (await ledgerB.recordResult(readResult)).wait();
+    const writeResult = await resultOf(gatewayB.executeDependentWrite(fieldsOf(write), write.payload, batchId, now, await attest(write)), 1, 1, now);
+    await (await ledgerB.recordResult(writeResult)).wait();
+    const hash = resultSetHash([readResult, writeResult]);
+    await (await ledgerA.endorse(txId, hash, { gasLimit: 400_000 })).wait();
+    await (await ledgerB.endorse(txId, hash, { gasLimit: 400_000 })).wait();
+    expect(await stateOf(txId)).to.equal(TxState.Executed);
+    // The verifier reads the batch's version at the read's block on B (0), not the recorded one.
+    await until(
+      "the verifier's conflict",
+      async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length,
+      (n) => n > 0,
+    );
+    expect(await stateOf(txId)).to.equal(TxState.Executed);
+    // Only the read is contradicted: the dependent write did run on the version recorded for it.
+    const logged = readFileSync(c.verifier.logFile, "utf8")
+      .split("\n")
+      .filter((l) => l.includes(txId) && l.includes('"reasons"'))
+      .map((l) => (JSON.parse(l) as { reasons: string[] }).reasons);
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.have.length(1);
+    expect(logged[0]![0]).to.match(/^step 0 .*recorded state version \d+, the read saw key 0x[0-9a-f]{64} at 0$/);
   });
 
   it("with the verifier down a true result waits in Executed, and confirms once it is back", async () => {
