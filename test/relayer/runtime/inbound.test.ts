@@ -108,7 +108,8 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     await refused({ version: 1, packet: { pipeId: "0x12" } }, 400, "MALFORMED_PACKET");
     await refused(toWire(await appSigned(w, packet, payload)), 400, "MALFORMED_SIGNATURE", packet.txId);
     const tooLarge = refusalsOf(w, "b", "PAYLOAD_TOO_LARGE").length;
-    const answer = await asA.call({ padding: "00".repeat(200_000) });
+    // Above the body limit: four packets of the relayer's largest payload (a delivery of several target steps).
+    const answer = await asA.call({ padding: "00".repeat(400_000) });
     expect(answer.status).to.equal(413);
     expect(refusalsOf(w, "b", "PAYLOAD_TOO_LARGE").length).to.equal(tooLarge + 1);
   });
