@@ -36,7 +36,7 @@ interface ITransactionLedgerTypes {
         StepFailed, // a step's result was recorded with success = false
         StaleRead, // a dependent write saw another state version than its read recorded
         Expired, // expired after its deadline
-        Conflict, // verifiers holding at least half of the weight endorsed another result set
+        Conflict, // at least half of the weight endorsed another result set, or a conflict left no non-party to confirm
         Escalated, // a proxy or a governor asked for manual intervention
         CompensationFailed // a compensation failed more often than the retry bound allows
     }
@@ -440,8 +440,10 @@ interface ITransactionLedgerEndorsement is ITransactionLedgerTypes {
      * weight). Once more than half of the valid weight endorsed the recorded `resultSetHash`, and at least one of
      * those endorsers belongs to neither institution of the pipe, the transaction is Confirmed and both institutions
      * are credited. An endorsement of another hash is a conflict: recorded and flagged; once the counting conflicting
-     * weight reaches half of the valid weight, confirmation is impossible and the transaction goes to Manual. One
-     * endorsement per verifier; a verifier that took a freed index starts with none.
+     * weight reaches half of the valid weight, confirmation is impossible and the transaction goes to Manual. It goes
+     * there too (reason Conflict) as soon as a counting conflict stands and no valid non-party endorsed the recorded
+     * set or is left to: the parties' majority could never confirm. One endorsement per verifier; a verifier that took
+     * a freed index starts with none.
      */
     function endorse(bytes32 txId, bytes32 resultSetHash) external;
 }

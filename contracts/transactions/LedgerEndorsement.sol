@@ -56,12 +56,15 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
             if (_confirms(y, s)) {
                 _transition(txId, t, TxState.Confirmed);
                 count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
+            } else if (_outOfReach(y, s, parties)) {
+                t.reason = Reason.Conflict;
+                _transition(txId, t, TxState.Manual);
             }
         } else {
             (y.against, y.againstWeight) = (y.against | bit, y.againstWeight + v.weight);
             uint16 against = uint16(y.againstWeight);
             emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, against, s.totalWeight);
-            if (_conflicts(y, s)) {
+            if (_conflicts(y, s) || _outOfReach(y, s, parties)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
             }
@@ -87,6 +90,24 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         uint256 margin = y.againstWeight - y.forWeight + 1;
         return
             _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+    }
+
+    /**
+     * @dev Confirmation is out of reach under the non-party rule, so waiting cannot help: a valid conflict stands, no
+     * valid non-party endorsed the recorded set, and no valid non-party is left to endorse (every independent one
+     * conflicted, or the rest are the parties). The weight side needs no check here: {_conflicts} covers "the rest
+     * cannot outweigh the conflict". Only a conflicted transaction pays for it: with no conflict it waits, as for an
+     * independent verifier that is down or suspended.
+     */
+    function _outOfReach(Tally memory y, Settings memory s, PipeSide memory parties) private view returns (bool) {
+        if (y.nonParty || y.againstWeight == 0) return false;
+        uint256 mask = s.verifierSlots & ~uint256(y.endorsed);
+        for (uint256 i = 0; mask >> i != 0; ++i) {
+            if ((mask >> i) & 1 == 0) continue;
+            VerifierSlot memory slot = _verifierSlots[i];
+            if (!_isParty(slot.institution, parties) && _isValid(slot)) return false;
+        }
+        return true;
     }
 
     /**

@@ -1,13 +1,14 @@
 /**
  * Verifier independence: the two institutions of a transaction may endorse, but their weight alone never confirms
- * it; the valid majority must include a verifier of neither institution, valid at the moment of confirmation.
+ * it; the valid majority must include a verifier of neither institution, valid at the moment of confirmation. Once a
+ * conflict stands and no valid non-party endorsed or is left to, the transaction goes to Manual at once.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
-import { TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
+import { Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
-import { executed, ledgerFixture, type World } from "./fixtures";
+import { Outcome, executed, ledgerFixture, type World } from "./fixtures";
 
 /** The fixture's auditors (2, 1, 1) and both parties' proxies as service verifiers of weight 3: total 10. */
 async function partiesVerify(): Promise<World> {
@@ -39,7 +40,7 @@ describe("TransactionLedger: a non-party must be among the confirming majority",
       .withArgs(o.txId, w.auditors[2]!.address, TxState.Confirmed, TxState.Executed, 0);
   });
 
-  it("parties that recorded and endorse a false result set cannot confirm it over the independent verifier's conflict", async () => {
+  it("parties that recorded and endorse a false result set cannot confirm it: Manual once every independent verifier conflicted", async () => {
     const o = await executed(w);
     const recorded = resultSetHash(o.results); // what the parties recorded (say, false)
     const observed = keccak256(toHex("what the sub-chains show"));
@@ -48,12 +49,43 @@ describe("TransactionLedger: a non-party must be among the confirming majority",
     await expect(w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, observed))
       .to.emit(w.ledger, "EndorsementConflicted")
       .withArgs(o.txId, w.auditors[0]!.address, observed, recorded, 2, 2, 10);
+    // Conflicting weight 2 of 10 against the parties' 6, and two independent verifiers still to check: it waits.
     expect(await stateOf(o.txId)).to.equal(TxState.Executed);
-    // The other independent verifiers agree with the observation: conflicting weight 4 of 10 with the parties' 6;
-    // the transaction never confirms (it waits for governors, or for the conflict to reach half).
     await w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, observed);
-    await w.ledger.connect(w.auditors[2]!.wallet).endorse(o.txId, observed);
     expect(await stateOf(o.txId)).to.equal(TxState.Executed);
+    // The last independent verifier conflicts too: 4 of 10 is under half, but no non-party is left to confirm.
+    await expect(w.ledger.connect(w.auditors[2]!.wallet).endorse(o.txId, observed))
+      .to.emit(w.ledger, "TxTransitioned")
+      .withArgs(o.txId, w.auditors[2]!.address, TxState.Manual, TxState.Executed, Reason.Conflict);
+    expect(await w.credit.countOf(w.source, Outcome.Completed)).to.equal(0n);
+  });
+
+  it("an independent conflict with the other independent verifiers suspended: the next party endorsement sends it to Manual", async () => {
+    const o = await executed(w);
+    const recorded = resultSetHash(o.results);
+    await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, keccak256(toHex("observed")));
+    expect(await stateOf(o.txId)).to.equal(TxState.Executed);
+    await govern(w.c, w.c.membership, "suspendAccount", [w.auditors[1]!.address]);
+    await govern(w.c, w.c.membership, "suspendAccount", [w.auditors[2]!.address]);
+    // Valid weight 8: the parties' 6 would be a majority, but never one with a non-party in it.
+    await expect(w.ledger.connect(w.srcProxy.wallet).endorse(o.txId, recorded))
+      .to.emit(w.ledger, "TxTransitioned")
+      .withArgs(o.txId, w.srcProxy.address, TxState.Manual, TxState.Executed, Reason.Conflict);
+    await expect(w.ledger.connect(w.tgtProxy.wallet).endorse(o.txId, recorded))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
+      .withArgs(o.txId, TxState.Manual, TxState.Confirmed);
+  });
+
+  it("without a conflict, the parties' majority waits for an independent verifier that is suspended, and confirms once it is back", async () => {
+    const o = await executed(w);
+    const hash = resultSetHash(o.results);
+    for (const a of w.auditors) await govern(w.c, w.c.membership, "suspendAccount", [a.address]);
+    await w.ledger.connect(w.srcProxy.wallet).endorse(o.txId, hash);
+    await w.ledger.connect(w.tgtProxy.wallet).endorse(o.txId, hash);
+    expect(await stateOf(o.txId)).to.equal(TxState.Executed);
+    await govern(w.c, w.c.membership, "reinstateAccount", [w.auditors[1]!.address]);
+    await w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, hash);
+    expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
   });
 
   it("a non-party that endorsed and is suspended before the majority does not count as the independent one", async () => {
