@@ -1,24 +1,33 @@
 /**
  * The independent verifier on a real local consortium (three anvil chains, the Audit Office's verifier process):
  * the parties' keys drive a transaction by hand (open, gateway execute with the attester's signature, record,
- * endorse), as two colluding relayers could. A result the sub-chain contradicts is conflicted by the verifier and
- * never confirms, and so is a read's state version the read did not see (recorded to pass a stale dependent write);
- * while the verifier is down a true result waits in Executed and confirms once it is back; a relayer
- * key alone cannot make the gateway execute.
+ * endorse), as two colluding relayers could. While the verifier is down both a false and a true result wait in
+ * Executed; once it is back the one the sub-chain contradicts is conflicted and goes to Manual, the true one
+ * confirms. A read's state version the read did not see (recorded to pass a stale dependent write) is conflicted
+ * too. The gateway refuses a relayer key alone, a forged attestation, one attester short of k and a replayed
+ * attester-set change.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { keccak256, toHex, type Hex } from "viem";
+import { getAddress, keccak256, toHex, type Hex, type LocalAccount } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Operation, countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
-import { attestationOf, signAttestation } from "../../relayer/src/attest/attestation";
+import { attestationOf, packAttestations, signAttestation, signAttesterSetChange } from "../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../relayer/src/keys";
-import { NO_DEPENDENCY, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
+import { NO_DEPENDENCY, Reason, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
 import { appAccount, keystoreSigner, newBatch, nextSequence, signCustodyRequest } from "../../scripts/lib/local/scenario";
 import type { ContractTransactionResponse } from "ethers";
 import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
 
 const WAIT_MS = 60_000;
+
+/** `signature` with byte `index` inverted. */
+const flipByte = (signature: Hex, index: number): Hex => {
+  const at = 2 + 2 * index;
+  const byte = (0xff ^ parseInt(signature.slice(at, at + 2), 16)).toString(16).padStart(2, "0");
+  return `${signature.slice(0, at)}${byte}${signature.slice(at + 2)}` as Hex;
+};
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + WAIT_MS;
@@ -36,6 +45,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   let ledgerA: TransactionLedger;
   let ledgerB: TransactionLedger;
   let gatewayB: SubchainGateway;
+  let attester: LocalAccount;
 
   before(async () => {
     c = await setupLocalConsortium({ relayerPollIntervalMs: 100 });
@@ -43,13 +53,14 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     ledgerA = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, a.accounts.business.keystore, "governance"));
     ledgerB = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, b.accounts.business.keystore, "governance"));
     gatewayB = SubchainGateway__factory.connect(b.contracts.gateway, await keystoreSigner(c, b.accounts.relayer.keystore, "b"));
+    attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
   });
   after(async () => {
     await c?.stop();
   });
 
-  /** Opens a custody write A -> B with the parties' keys and the attester's signature, and executes it on B. */
-  async function openAndExecute() {
+  /** Opens a custody write A -> B with the parties' keys; returns the gateway call on B and its attestation. */
+  async function openOnLedger() {
     const pipe = c.pipes.aToB;
     const b = c.business.b;
     const { batchId, dataHash } = newBatch("verifier-test");
@@ -63,14 +74,20 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const { packet, payload } = signed;
     const call = { txId: packet.txId, pipeId: pipe.id as Hex, sequence: packet.sequence, deadline: packet.deadline, contractName: pipe.contractNameHash as Hex, operation: 1, data: payload };
     const { data: _data, ...fields } = call;
+    return { call, fields, payload, attestation: attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex) };
+  }
+
+  /** Opens a custody write A -> B and executes it on B with the attester's signature. */
+  async function openAndExecute() {
+    const b = c.business.b;
+    const { call, fields, payload, attestation } = await openOnLedger();
     // Without attestations the relayer key alone is refused, by name.
     await expect(gatewayB.execute(fields, payload, "0x")).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient");
-    const attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
-    const attestation = await signAttestation(attester, c.chains.b.chainId, attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex));
-    const receipt = (await (await gatewayB.execute(fields, payload, attestation)).wait())!;
+    const signature = await signAttestation(attester, c.chains.b.chainId, attestation);
+    const receipt = (await (await gatewayB.execute(fields, payload, signature)).wait())!;
     const executed = receipt.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted")!;
     const result: LedgerResult = {
-      txId: packet.txId,
+      txId: call.txId,
       step: 0,
       subchain: b.subchain.id as Hex,
       subchainTx: receipt.hash as Hex,
@@ -80,37 +97,25 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       success: executed.args.success as boolean,
       stateVersion: executed.args.stateVersion as bigint,
     };
-    return { txId: packet.txId as Hex, result };
+    return { txId: call.txId as Hex, result };
   }
 
   /** B records `result` and both parties endorse what was recorded. */
   async function recordAndEndorse(txId: Hex, result: LedgerResult): Promise<void> {
     await (await ledgerB.recordResult(result)).wait();
     const hash = resultSetHash([result]);
-    // A fixed gas limit: the verifier's endorsement may land between an estimate and its transaction.
-    await (await ledgerA.endorse(txId, hash, { gasLimit: 400_000 })).wait();
-    await (await ledgerB.endorse(txId, hash, { gasLimit: 400_000 })).wait();
+    await (await ledgerA.endorse(txId, hash)).wait();
+    await (await ledgerB.endorse(txId, hash)).wait();
   }
 
-  const stateOf = async (txId: Hex): Promise<number> => Number((await ledgerA.statusOf(txId)).state);
-
-  it("two parties recording and endorsing a false result do not confirm: the verifier reads sub-chain B and conflicts", async () => {
-    const { txId, result } = await openAndExecute();
-    const fake = { ...result, resultHash: keccak256(toHex("what the parties claim")) };
-    await recordAndEndorse(txId, fake);
-    // The parties' two of three: a majority, but no non-party among it.
-    expect(await stateOf(txId)).to.equal(TxState.Executed);
-    const conflicted = await until(
-      "the verifier's conflict",
-      async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length,
-      (n) => n > 0,
-    );
-    expect(conflicted).to.equal(1);
-    expect(await stateOf(txId)).to.equal(TxState.Executed);
-    expect(await ledgerA.hasEndorsed(txId, c.verifier.address)).to.equal(true);
-  });
+  const statusOf = async (txId: Hex) => {
+    const t = await ledgerA.transaction(txId);
+    return { state: Number(t.state), reason: Number(t.reason) };
+  };
 
   it("two parties recording a read's version it did not see, to pass a stale dependent write: the verifier conflicts", async () => {
+    // Down while the parties record and endorse, so that its conflict comes after theirs.
+    await c.verifier.stop();
     const pipe = c.pipes.aToB;
     const b = c.business.b;
     const { batchId, dataHash } = newBatch("verifier-stale");
@@ -132,7 +137,6 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: 0 },
     ];
     await (await ledgerA.open(entries, steps, write.packet.deadline)).wait();
-    const attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
     const fieldsOf = (p: { packet: Packet; payload: Hex }) => ({
       txId,
       pipeId: pipe.id as Hex,
@@ -162,16 +166,18 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const writeResult = await resultOf(gatewayB.executeDependentWrite(fieldsOf(write), write.payload, batchId, now, await attest(write)), 1, 1, now);
     await (await ledgerB.recordResult(writeResult)).wait();
     const hash = resultSetHash([readResult, writeResult]);
-    await (await ledgerA.endorse(txId, hash, { gasLimit: 400_000 })).wait();
-    await (await ledgerB.endorse(txId, hash, { gasLimit: 400_000 })).wait();
-    expect(await stateOf(txId)).to.equal(TxState.Executed);
+    await (await ledgerA.endorse(txId, hash)).wait();
+    await (await ledgerB.endorse(txId, hash)).wait();
+    expect((await statusOf(txId)).state).to.equal(TxState.Executed);
+    await c.verifier.start();
     // The verifier reads the batch's version at the read's block on B (0), not the recorded one.
     await until(
       "the verifier's conflict",
       async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length,
       (n) => n > 0,
     );
-    expect(await stateOf(txId)).to.equal(TxState.Executed);
+    // The only independent verifier conflicted: confirmation is out of reach.
+    expect(await statusOf(txId)).to.deep.equal({ state: TxState.Manual, reason: Reason.Conflict });
     // Only the read is contradicted: the dependent write did run on the version recorded for it.
     const logged = readFileSync(c.verifier.logFile, "utf8")
       .split("\n")
@@ -182,15 +188,58 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     expect(logged[0]![0]).to.match(/^step 0 .*recorded state version \d+, the read saw key 0x[0-9a-f]{64} at 0$/);
   });
 
-  it("with the verifier down a true result waits in Executed, and confirms once it is back", async () => {
+  // One verifier outage serves both cases: a false result and a true one, recorded and endorsed by both parties.
+  let falseTx: Hex;
+  let trueTx: Hex;
+
+  it("with the verifier down, a false result and a true one endorsed by both parties wait in Executed", async () => {
     await c.verifier.stop();
-    const { txId, result } = await openAndExecute();
-    await recordAndEndorse(txId, result);
-    await new Promise((r) => setTimeout(r, 2_000));
-    expect(await stateOf(txId)).to.equal(TxState.Executed);
+    const forged = await openAndExecute();
+    falseTx = forged.txId;
+    await recordAndEndorse(falseTx, { ...forged.result, resultHash: keccak256(toHex("what the parties claim")) });
+    const honest = await openAndExecute();
+    trueTx = honest.txId;
+    await recordAndEndorse(trueTx, honest.result);
+    // The parties' two of three: a majority, but no non-party among it.
+    expect(await statusOf(falseTx)).to.deep.equal({ state: TxState.Executed, reason: Reason.None });
+    expect(await statusOf(trueTx)).to.deep.equal({ state: TxState.Executed, reason: Reason.None });
+  });
+
+  it("once the verifier is back it reads sub-chain B: the false result is conflicted and goes to Manual, the true one confirms", async () => {
     await c.verifier.start();
-    await until("Confirmed", () => stateOf(txId), (s) => s === TxState.Confirmed);
-    const [endorsement] = await ledgerA.queryFilter(ledgerA.filters.Endorsed(txId, c.verifier.address));
+    await until("the true result Confirmed", async () => (await statusOf(trueTx)).state, (s) => s === TxState.Confirmed);
+    const [endorsement] = await ledgerA.queryFilter(ledgerA.filters.Endorsed(trueTx, c.verifier.address));
     expect(endorsement, "the verifier's own endorsement").to.not.equal(undefined);
+    await until("the false result Manual", async () => (await statusOf(falseTx)).state, (s) => s === TxState.Manual);
+    expect(await statusOf(falseTx)).to.deep.equal({ state: TxState.Manual, reason: Reason.Conflict });
+    const conflicts = await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(falseTx, c.verifier.address));
+    expect(conflicts).to.have.length(1);
+    // Its conflict made confirmation impossible (no other non-party verifier): no governor was needed.
+    const [manual] = await ledgerA.queryFilter(ledgerA.filters.TxTransitioned(falseTx, undefined, TxState.Manual));
+    expect([manual?.args.actor, manual?.args.from, manual?.args.reason]).to.deep.equal([getAddress(c.verifier.address), BigInt(TxState.Executed), BigInt(Reason.Conflict)]);
+  });
+
+  it("the gateway refuses a forged attestation, one attester short of k and a replayed attester-set change, each by name", async () => {
+    const { fields, payload, attestation } = await openOnLedger();
+    const chainId = c.chains.b.chainId;
+    const gateway = c.business.b.contracts.gateway as Hex;
+    const good = await signAttestation(attester, chainId, attestation);
+    // One byte of `s` flipped (it stays low): the signature recovers to a key that never was an attester.
+    const forged = flipByte(good, 63);
+    await expect(gatewayB.execute(fields, payload, forged)).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationSignerUnknown");
+
+    // The current set (the Audit Office, 1 of 1) moves the gateway to 2 of 3.
+    const [epoch] = await gatewayB.attesterSet();
+    const [x, y] = [privateKeyToAccount(generatePrivateKey()), privateKeyToAccount(generatePrivateKey())];
+    const change = { epoch: epoch + 1n, threshold: 2, attesters: [attester.address, x.address, y.address] };
+    const signed = await signAttesterSetChange(attester, chainId, gateway, change);
+    await (await gatewayB.updateAttesters(change.epoch, change.attesters, change.threshold, signed)).wait();
+    await expect(gatewayB.updateAttesters(change.epoch, change.attesters, change.threshold, signed))
+      .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttesterEpochStale")
+      .withArgs(change.epoch, change.epoch);
+
+    await expect(gatewayB.execute(fields, payload, good)).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient").withArgs(1, 2);
+    const second = await signAttestation(x, chainId, attestation);
+    await (await gatewayB.execute(fields, payload, packAttestations([good, second]))).wait();
   });
 });

@@ -74,3 +74,28 @@ export async function attestationSigner(chainId: number, a: Attestation, signatu
 
 /** The gateway's `attestations` argument: 65-byte signatures, concatenated. */
 export const packAttestations = (signatures: readonly Hex[]): Hex => (signatures.length === 0 ? "0x" : concat([...signatures]));
+
+export const SET_CHANGE_TYPES = {
+  AttesterSetChange: [
+    { name: "epoch", type: "uint64" },
+    { name: "threshold", type: "uint8" },
+    { name: "attesters", type: "address[]" },
+  ],
+} as const;
+
+/** A gateway's move to the attester set of `epoch` (`updateAttesters`), signed by `threshold` of its current set. */
+export interface AttesterSetChange {
+  epoch: bigint;
+  threshold: number;
+  attesters: readonly Address[];
+}
+
+export async function signAttesterSetChange(account: Pick<LocalAccount, "signTypedData">, chainId: number, gateway: Address, change: AttesterSetChange): Promise<Hex> {
+  const message = { epoch: change.epoch, threshold: change.threshold, attesters: [...change.attesters] };
+  return account.signTypedData({ domain: attestationDomain(chainId, gateway), types: SET_CHANGE_TYPES, primaryType: "AttesterSetChange", message });
+}
+
+export async function attesterSetChangeSigner(chainId: number, gateway: Address, change: AttesterSetChange, signature: Hex): Promise<Address> {
+  const message = { epoch: change.epoch, threshold: change.threshold, attesters: [...change.attesters] };
+  return recoverTypedDataAddress({ domain: attestationDomain(chainId, gateway), types: SET_CHANGE_TYPES, primaryType: "AttesterSetChange", message, signature });
+}
