@@ -137,17 +137,17 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       const { gateway, drug } = await loadFixture(deployGatewayFixture);
       const max = await gateway.MAX_REGISTRATIONS();
       expect(max).to.equal(2n ** 18n - 1n);
-      // The registration count shares slot 6 with the outbound nonce (bits 64-95); the fixture made 3. Slots 0-4
-      // are EIP712's name and version and the attester set, 5 AccessControl's roles.
+      // The registration count shares slot 5 with the outbound nonce (bits 64-95); the fixture made 3. Slots 0-3
+      // are EIP712's name and version and the attester set (its current set, the seats), 4 AccessControl's roles.
       const address = await gateway.getAddress();
-      const slot = BigInt(await ethers.provider.getStorage(address, 6));
+      const slot = BigInt(await ethers.provider.getStorage(address, 5));
       expect(slot).to.equal(3n << 64n);
-      await setStorageAt(address, 6, ethers.toBeHex((max - 1n) << 64n, 32));
+      await setStorageAt(address, 5, ethers.toBeHex((max - 1n) << 64n, 32));
       await expect(gateway.registerContract(ethers.id("last"), drug)).to.emit(gateway, "BusinessContractRegistered");
       await expect(gateway.registerContract(ethers.id("one too many"), drug))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRegistryFull")
         .withArgs(max);
-      expect(BigInt(await ethers.provider.getStorage(address, 6))).to.equal(max << 64n);
+      expect(BigInt(await ethers.provider.getStorage(address, 5))).to.equal(max << 64n);
     });
   });
 
