@@ -16,7 +16,7 @@ import { attestationOf, packAttestations, signAttestation, signAttesterSetChange
 import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Reason, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
-import { appAccount, keystoreSigner, newBatch, nextSequence, signCustodyRequest } from "../../scripts/lib/local/scenario";
+import { appAccount, keystoreSigner, newBatch, nextSequence, openCustodyWrite, signCustodyRequest } from "../../scripts/lib/local/scenario";
 import type { ContractTransactionResponse } from "ethers";
 import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
 
@@ -61,20 +61,9 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
 
   /** Opens a custody write A -> B with the parties' keys; returns the gateway call on B and its attestation. */
   async function openOnLedger() {
-    const pipe = c.pipes.aToB;
-    const b = c.business.b;
-    const { batchId, dataHash } = newBatch("verifier-test");
-    const app = await appAccount(c, pipe);
-    const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
-    const proxyA = await loadKeystore(c.business.a.accounts.business.keystore, c.password);
-    const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Hex);
-    const proxySignature = await countersign(proxyA, domain, signed.packet, signed.signatures.app);
-    const step = { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: NO_DEPENDENCY };
-    await (await ledgerA.open([{ packet: signed.packet, appSignature: signed.signatures.app, proxySignature }], [step], signed.packet.deadline)).wait();
-    const { packet, payload } = signed;
-    const call = { txId: packet.txId, pipeId: pipe.id as Hex, sequence: packet.sequence, deadline: packet.deadline, contractName: pipe.contractNameHash as Hex, operation: 1, data: payload };
-    const { data: _data, ...fields } = call;
-    return { call, fields, payload, attestation: attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex) };
+    const { call } = await openCustodyWrite(c, "verifier-test");
+    const { data: payload, ...fields } = call;
+    return { call, fields, payload, attestation: attestationOf(call, c.business.b.subchain.id as Hex, c.business.b.contracts.gateway as Hex) };
   }
 
   /** Opens a custody write A -> B and executes it on B with the attester's signature. */

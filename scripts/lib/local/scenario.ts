@@ -9,7 +9,9 @@ import { request } from "node:http";
 import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
 import { ENUM_NAMES } from "../../../lib/domain/enums.generated";
-import { encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
+import { countersign, encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
+import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
+import type { GatewayCall } from "../../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
 import { DeployError } from "../../../lib/deploy/governance";
@@ -79,6 +81,25 @@ export async function signCustodyRequest(c: LocalConsortium, app: LocalAccount, 
   };
   const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
   return { packet, payload, signatures: { app: await signPacket(app, domain, packet) } };
+}
+
+/**
+ * A custody write A -> B opened on the ledger by hand, with the app's and A's proxy keys (what A's relayer would do):
+ * the signed packet and the call on B's gateway that the ledger now allows. Nothing runs on B.
+ */
+export async function openCustodyWrite(c: LocalConsortium, tag: string): Promise<{ signed: SignedPacket; call: GatewayCall }> {
+  const pipe = c.pipes.aToB;
+  const [a, b] = [c.business.a, c.business.b];
+  const { batchId, dataHash } = newBatch(tag);
+  const signed = await signCustodyRequest(c, await appAccount(c, pipe), { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
+  const { packet, payload, signatures } = signed;
+  const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
+  const proxy = await countersign(await loadKeystore(a.accounts.business.keystore, c.password), domain, packet, signatures!.app);
+  const ledger = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, a.accounts.business.keystore, "governance"));
+  const step = { side: Side.Target, subchain: b.subchain.id, operation: Operation.Write, dependsOn: NO_DEPENDENCY };
+  await mined(ledger.open([{ packet, appSignature: signatures!.app, proxySignature: proxy }], [step], packet.deadline), `open ${packet.txId}`);
+  const call = { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence, deadline: packet.deadline, contractName: packet.contractName, operation: Operation.Write, data: payload };
+  return { signed: { ...signed, signatures: { app: signatures!.app, proxy } }, call };
 }
 
 /** The source app's key (from its keystore). */
