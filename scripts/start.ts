@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   try {
     const runDir = freshRunDir();
     say(`CCGP local consortium, run dir ${runDir}`);
-    run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true });
+    run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true, attest: true });
     const c = run.consortium;
     for (const chain of Object.values(c.chains)) run.supervisor.addChain(chain);
     say("\nrelayers");

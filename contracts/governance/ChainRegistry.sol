@@ -15,6 +15,8 @@ import {Governed} from "./Governed.sol";
 /// key is refused by every pipe at once. A key is reserved only with its own consent (EIP-712 proof of possession).
 contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     uint256 private constant MAX_NAME_LENGTH = 64;
+    /// @dev keccak256 of empty code: an account with no contract at the address.
+    bytes32 private constant _EMPTY_CODE_HASH = keccak256("");
     bytes32 private constant _APP_KEY_CONSENT_TYPEHASH = keccak256(
         "AppKeyConsent(address key,bytes32 appId,uint32 institution,uint256 deadline)"
     );
@@ -246,19 +248,21 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash) external {
+    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external {
         // Auditors exist only in audit institutions, and the call checks that institution is active.
         uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Auditor);
         _existingSubchain(subchainId);
         if (contractAddress == address(0)) revert AttestationZeroContract();
         if (reportHash == bytes32(0)) revert AttestationZeroReport();
+        if (codeHash == bytes32(0) || codeHash == _EMPTY_CODE_HASH) revert AttestationNoCode(codeHash);
         _attestations[subchainId][contractAddress] = Attestation({
             institution: institution,
             attestedAt: uint40(block.timestamp),
             auditor: msg.sender,
-            reportHash: reportHash
+            reportHash: reportHash,
+            codeHash: codeHash
         });
-        emit ContractAttested(subchainId, contractAddress, msg.sender, institution, reportHash);
+        emit ContractAttested(subchainId, contractAddress, msg.sender, institution, reportHash, codeHash);
     }
 
     /// @inheritdoc IChainRegistry

@@ -62,6 +62,7 @@ interface IChainRegistry {
         uint40 attestedAt;
         address auditor;
         bytes32 reportHash;
+        bytes32 codeHash; // the runtime code hash (EXTCODEHASH) on the sub-chain of what was audited
     }
 
     // ---------------------------------------------------------------- errors
@@ -99,6 +100,7 @@ interface IChainRegistry {
 
     error AttestationZeroReport();
     error AttestationZeroContract();
+    error AttestationNoCode(bytes32 codeHash);
 
     // ---------------------------------------------------------------- events
 
@@ -141,7 +143,8 @@ interface IChainRegistry {
         address indexed contractAddress,
         address indexed auditor,
         uint32 institution,
-        bytes32 reportHash
+        bytes32 reportHash,
+        bytes32 codeHash
     );
     event AttestationRequirementChanged(bool required, address indexed by);
 
@@ -206,7 +209,10 @@ interface IChainRegistry {
 
     /// @notice Attests the audit report of a contract on a sub-chain; by an active auditor (who belongs to an
     /// active audit institution). A later attestation of the same contract replaces the earlier one.
-    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash) external;
+    /// @dev `codeHash` is the contract's runtime code hash (EXTCODEHASH) the auditor read on the sub-chain through its
+    /// own node: relayers compare it with the code there before executing, so changed code is refused. The
+    /// governance chain cannot read a sub-chain, so it only refuses a zero hash and the hash of empty code.
+    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external;
 
     /// @notice Governed: requires (or not) an attestation before a contract version is registered.
     function setAttestationRequired(bool required) external;

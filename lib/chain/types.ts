@@ -110,6 +110,11 @@ export interface ChainPlugin {
   connect(): Promise<ChainStatus>;
   status(): Promise<ChainStatus>;
   read(request: ReadRequest): Promise<Hex>;
+  /**
+   * The runtime code hash of `address` at the latest block (or `blockNumber`): what EXTCODEHASH gives for a contract,
+   * keccak256 of empty code where there is none. Audit attestations bind this hash.
+   */
+  codeHash(address: Address, blockNumber?: bigint): Promise<Hex>;
   /** Signs with the service key and sends; returns the transaction hash. */
   write(request: WriteRequest): Promise<Hex>;
   /** `null` while the transaction is not mined. */

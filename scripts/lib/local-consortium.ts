@@ -16,6 +16,7 @@ import { Council, InstitutionKind, Role, appKeyConsent, mined } from "./local/co
 import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
+import { attestExamples, EXAMPLE_SOURCES } from "./local/attest";
 import { spawnVerifier, waitVerifierHealthy, writeVerifierConfig, type VerifierProcess } from "./local/verifier";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
@@ -85,6 +86,12 @@ export interface LocalConsortiumOptions {
    * and endorses; without it no transaction confirms, as no party is independent). Default true.
    */
   verifier?: boolean;
+  /**
+   * The Audit Office audits the example contracts with the sandbox and attests them (`ccgp attest`, binding the
+   * report to each contract's code hash), then governance requires attestation by vote. Default false (tests that do
+   * not need it skip the sandbox run); `npm start` turns it on.
+   */
+  attest?: boolean;
 }
 
 /** The Audit Office's independent verifier: its config, log, and its process while it runs. */
@@ -255,6 +262,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     auditorApi: options.auditorApi ?? true,
     persistChains: options.persistChains ?? false,
     verifier: options.verifier ?? true,
+    attest: options.attest ?? false,
   };
   const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
@@ -301,6 +309,9 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   const [contractsA, contractsB] = await subchains;
   const a = await enrolSide(run, council, gov, "a", contractsA);
   const b = await enrolSide(run, council, gov, "b", contractsB);
+  // The auditor's attestations (a sandbox run, then its own account's transactions) go on beside the council's votes.
+  const attested = run.opts.attest ? attestSides(run, [a, b]) : undefined;
+  attested?.catch(() => undefined);
   const aToB = await openPipe(run, council, gov, a, b);
   const bToA = await openPipe(run, council, gov, b, a);
 
@@ -313,6 +324,11 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   log(`verifiers by vote: the two service signers and the auditor, weight 1 each (confirmation takes more than half)`);
   await council.decide(gov.attesters, "setAttesters", [[run.keys.auditor.address], 1], "attester set");
   log(`attester set by vote (epoch 1): the auditor of the Audit Office, 1 of 1 signature per inbound packet`);
+  if (attested !== undefined) {
+    await attested;
+    await council.decide(gov.chains, "setAttestationRequired", [true], "attestation requirement");
+    log(`attestation required by vote: a pipe's contract must carry an attestation matching its code on the sub-chain`);
+  }
   const attester = await startAuditAttester(run, gov);
   services.push(attester);
   log(`Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways)`);
@@ -381,6 +397,26 @@ async function deployGovernanceChain(run: Run): Promise<GovernanceContracts> {
     log: (line) => run.log(`governance: ${line}`),
   });
   return contracts;
+}
+
+/** `ccgp attest` on both sides' example contracts, as the Audit Office's auditor. */
+async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
+  const began = Date.now();
+  const attested = await attestExamples(
+    {
+      governanceRpc: run.chains.governance.url,
+      deployments: run.dir,
+      keystore: run.keys.auditor.keystore,
+      passwordEnv: KEYSTORE_PASSWORD_ENV,
+      password: run.opts.password,
+      out: join(run.dir, "audit"),
+      repoRoot: resolve(__dirname, "..", ".."),
+    },
+    sides.map((s) => ({ subchainId: s.subchain.id, rpc: run.chains[s.key].url, names: [s.contracts.names.drugTraceability, s.contracts.names.evidenceDeposit] })),
+  );
+  const first = attested[0]!;
+  run.log(`audit sandbox on ${EXAMPLE_SOURCES}: gate passed, report ${first.reportHash.slice(0, 10)}… (${first.report}), ${((Date.now() - began) / 1000).toFixed(1)} s with the attestations`);
+  for (const a of attested) run.log(`attested by the Audit Office: ${a.name} at ${a.contract}, code ${a.codeHash.slice(0, 10)}…`);
 }
 
 /**

@@ -191,30 +191,39 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     expect(refused.stderr.trim().split("\n")).to.deep.equal(["ccgp execute: execute proposal 1 refused: ProposalNotPassed(id: 1, state: Executed)"]);
   });
 
-  it("attests Hospital B's DrugTraceability/B with a passing sandbox report; a failing or foreign report is refused before anything is sent", async () => {
+  it("attests Hospital B's DrugTraceability/B: the sandbox runs on its sources and the report is bound to its code hash; a failing or foreign report is refused before anything is sent", async () => {
+    // npm start attested its examples already (the start-up log says so); attesting again replaces the record.
+    expect(output).to.match(/attested by the Audit Office: DrugTraceability\/B at 0x[0-9a-fA-F]{40}, code 0x/);
+    expect(output).to.include("attestation required by vote");
     const listed = await documented("npx ccgp list contracts --name DrugTraceability/B --json", env, false);
     const rows = (JSON.parse(listed.stdout) as { contracts: { subchain: string; address: string }[] }).contracts;
     expect(rows, listed.stdout).to.have.length.above(0);
     const target = rows[0]!;
     const reports = join(dir, "audit");
-    const audited = await sh(`npm run -s audit -- contracts/subchain/examples/DrugTraceability.sol --format json --out ${reports} --no-slither --quiet`, env);
-    expect(audited.code, audited.stderr + audited.stdout).to.equal(0);
-    const report = join(reports, "report.json");
-    const attest = (file: string) => `npx ccgp attest --subchain ${target.subchain} --contract ${target.address} --report ${file} --keystore auditor`;
-    const ran = await documented(`${attest(report)} --json`, env, false);
+    const sources = "contracts/subchain/examples/DrugTraceability.sol";
+    const attest = (args: string) => `npx ccgp attest ${args} --subchain ${target.subchain} --keystore auditor`;
+    const ran = await documented(`${attest(`DrugTraceability/B 1 ${sources} --out ${reports} --no-slither`)} --json`, env, false);
     expect(ran.code, ran.stderr).to.equal(0);
-    expect(JSON.parse(ran.stdout)).to.deep.include({ subchainId: target.subchain, contract: target.address, reportHash: keccak256(readFileSync(report)) });
+    const report = join(reports, "report.json");
+    const subB = pointer().chains.find((c) => c.name === "sub-b")!;
+    const code = (await rpc(subB.url, "eth_getCode", [target.address, "latest"])) as `0x${string}`;
+    expect(JSON.parse(ran.stdout)).to.deep.include({ subchainId: target.subchain, contract: target.address, name: "DrugTraceability/B", version: "1", reportHash: keccak256(readFileSync(report)), codeHash: keccak256(code) });
 
+    // A report written earlier: --contract --report. Its gate failed: refused, nothing sent.
     const failing = join(dir, "failing.json");
     writeFileSync(failing, JSON.stringify({ ...JSON.parse(readFileSync(report, "utf8")), gate: { failOn: "medium", passed: false, blocking: 2 } }));
-    const refused = await documented(attest(failing), env, false);
+    const refused = await documented(attest(`--contract ${target.address} --report ${failing}`), env, false);
     expect([refused.code, refused.stdout]).to.deep.equal([1, ""]);
     expect(refused.stderr).to.include("the report's gate did not pass (2 open finding(s) at or above medium): not attested");
     const foreign = join(dir, "foreign.json");
     writeFileSync(foreign, JSON.stringify({ gate: { passed: true } }));
-    const bad = await documented(attest(foreign), env, false);
+    const bad = await documented(attest(`--contract ${target.address} --report ${foreign}`), env, false);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.include("--report:");
+    // Sources whose gate fails (the sandbox's own vulnerable fixture): refused after the sandbox ran, nothing sent.
+    const vulnerable = await documented(attest(`DrugTraceability/B 1 audit/test/fixtures/detectors/reentrancy --out ${join(dir, "vulnerable")} --no-slither`), env, false);
+    expect([vulnerable.code, vulnerable.stdout]).to.deep.equal([1, ""]);
+    expect(vulnerable.stderr).to.match(/the report's gate did not pass \(\d+ open finding\(s\) at or above medium\): not attested/);
   });
 
   it("reports a killed chain in one line; ccgp local restart starts it again with its state", async () => {

@@ -13,7 +13,8 @@ import { toWire } from "../../lib/amdp";
 import { boundTxId, planOf } from "../../relayer/src/tx/plan";
 import { REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
 import { builtProcess } from "../../scripts/build";
-import { DrugTraceability__factory } from "../../typechain-types";
+import { ChainRegistry__factory, DrugTraceability__factory } from "../../typechain-types";
+import { JsonRpcProvider, keccak256, toUtf8Bytes } from "ethers";
 import { flipByte } from "../helpers/amdp";
 import { auditorDomain, HEADERS, signAuditorRequest } from "../../auditor/src/auth";
 import { loadKeystore } from "../../relayer/src/keys";
@@ -23,6 +24,7 @@ import {
   accountOn,
   appSigned,
   batchOnA,
+  council,
   countersigned,
   custodyLength,
   custodyPacket,
@@ -412,5 +414,38 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect((await fetch(url, { headers })).status).to.equal(200);
     // The same signed request again is a replay.
     expect((await fetch(url, { headers })).status).to.equal(401);
+  });
+
+  // Last in the file: it leaves the consortium requiring attestation (with B's contract attested and its code back).
+  it("refuses a pipe's contract with no attestation while governance requires one, and one whose code is not the attested code", async function () {
+    const target = w.c.business.b;
+    const address = target.contracts.drugTraceability;
+    const chains = ChainRegistry__factory.connect(w.c.governance.chains, await accountOn(w, w.c.accounts.auditor.keystore, "governance"));
+    /** A's request for a fresh batch; B's answer is the named refusal, recorded once, and nothing runs on B. */
+    const refusedAtB = async (code: string): Promise<void> => {
+      const { batchId } = await batchOnA(w);
+      const before = refusals("b", code);
+      const txId = await appRequest(batchId);
+      await until(async () => refusals("b", code) > before, `B's ${code} refusal`);
+      await untilState(w, txId, "Manual");
+      expect(await custodyLength(w, "b", batchId)).to.equal(0n);
+    };
+    await (await council(w)).decide(chains, "setAttestationRequired", [true], "attestation requirement");
+    await refusedAtB("CONTRACT_NOT_ATTESTED");
+
+    const b = new JsonRpcProvider(w.c.chains.b.url, w.c.chains.b.chainId, { staticNetwork: true });
+    const code = await b.getCode(address);
+    await (await chains.attest(target.subchain.id, address, keccak256(toUtf8Bytes("report")), keccak256(code))).wait();
+    const { batchId } = await batchOnA(w);
+    await untilState(w, await appRequest(batchId), "Confirmed");
+
+    // The same address, other code (anvil_setCode: one more byte, which the contract never reaches): refused.
+    await b.send("anvil_setCode", [address, `${code}00`]);
+    try {
+      await refusedAtB("CONTRACT_CODE_MISMATCH");
+    } finally {
+      await b.send("anvil_setCode", [address, code]);
+      b.destroy();
+    }
   });
 });

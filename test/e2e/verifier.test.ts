@@ -4,8 +4,8 @@
  * endorse), as two colluding relayers could. While the verifier is down both a false and a true result wait in
  * Executed; once it is back the one the sub-chain contradicts is conflicted and goes to Manual, the true one
  * confirms. A read's state version the read did not see (recorded to pass a stale dependent write) is conflicted
- * too. The gateway refuses a relayer key alone, a forged attestation, one attester short of k and a replayed
- * attester-set change.
+ * too, and so is a true result of code other than the attested code. The gateway refuses a relayer key alone, a
+ * forged attestation, one attester short of k and a replayed attester-set change.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -17,8 +17,8 @@ import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Reason, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
 import { appAccount, keystoreSigner, newBatch, nextSequence, openCustodyWrite, signCustodyRequest } from "../../scripts/lib/local/scenario";
-import type { ContractTransactionResponse } from "ethers";
-import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
+import { JsonRpcProvider, keccak256 as ethersKeccak, type ContractTransactionResponse } from "ethers";
+import { ChainRegistry__factory, DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
 
 const WAIT_MS = 60_000;
 
@@ -206,6 +206,25 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     // Its conflict made confirmation impossible (no other non-party verifier): no governor was needed.
     const [manual] = await ledgerA.queryFilter(ledgerA.filters.TxTransitioned(falseTx, undefined, TxState.Manual));
     expect([manual?.args.actor, manual?.args.from, manual?.args.reason]).to.deep.equal([getAddress(c.verifier.address), BigInt(TxState.Executed), BigInt(Reason.Conflict)]);
+  });
+
+  it("two parties running code that is not the attested code are conflicted, even with the true result", async () => {
+    const target = c.business.b.contracts.drugTraceability;
+    const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
+    const code = await subB.getCode(target);
+    const chains = ChainRegistry__factory.connect(c.governance.chains, await keystoreSigner(c, c.accounts.auditor.keystore, "governance"));
+    await (await chains.attest(c.business.b.subchain.id, target, keccak256(toHex("report")), ethersKeccak(code))).wait();
+    // The parties bypass their relayers' code check: the same address runs other code (one unreachable byte more).
+    await subB.send("anvil_setCode", [target, `${code}00`]);
+    try {
+      const { txId, result } = await openAndExecute();
+      await recordAndEndorse(txId, result);
+      await until("the verifier's conflict", async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length, (n) => n > 0);
+      expect(await statusOf(txId)).to.deep.equal({ state: TxState.Manual, reason: Reason.Conflict });
+    } finally {
+      await subB.send("anvil_setCode", [target, code]);
+      subB.destroy();
+    }
   });
 
   it("the gateway refuses a forged attestation, one attester short of k and a replayed attester-set change, each by name", async () => {

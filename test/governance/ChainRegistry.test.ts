@@ -5,6 +5,9 @@ import { Wallet } from "ethers";
 import { AStatus, IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution } from "../helpers/governance";
 import { ChainKind, KeyStatus, appKeyConsent, endpoint, id, newAppKey } from "../helpers/registries";
 
+/** A runtime code hash as an auditor reads it on the sub-chain (the registry cannot read a sub-chain). */
+const CODE = id("runtime code");
+
 /** A (4) with one service, B (5) with two services (two sub-chains), an audit institution (6) with an auditor. */
 async function world() {
   const c = await deployConsortium(3);
@@ -275,11 +278,11 @@ describe("ChainRegistry", function () {
         .to.be.revertedWithCustomError(w.chains, "ContractNotAttested")
         .withArgs(w.chainB, addr);
       const report = id("report.json");
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, report))
+      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, report, CODE))
         .to.emit(w.chains, "ContractAttested")
-        .withArgs(w.chainB, addr, w.auditor.address, w.audit, report);
+        .withArgs(w.chainB, addr, w.auditor.address, w.audit, report, CODE);
       const at = await w.chains.attestation(w.chainB, addr);
-      expect([at.institution, at.auditor, at.reportHash, at.attestedAt]).to.deep.equal([w.audit, w.auditor.address, report, BigInt(await time.latest())]);
+      expect([at.institution, at.auditor, at.reportHash, at.codeHash, at.attestedAt]).to.deep.equal([w.audit, w.auditor.address, report, CODE, BigInt(await time.latest())]);
       await expect(w.chains.connect(w.opB).registerContract("Audited", w.chainB, addr))
         .to.emit(w.chains, "ContractRegistered")
         .withArgs(id("Audited"), 1, w.opB.address, w.b, w.chainB, addr, report, "Audited");
@@ -296,9 +299,9 @@ describe("ChainRegistry", function () {
       // Registered unattested before the switch: refused now, at use, with no re-registration.
       await expect(w.chains.resolve(w.chainB, id("Earlier"))).to.be.revertedWithCustomError(w.chains, "ContractNotAttested").withArgs(w.chainB, old);
       // An attestation given afterwards counts at once.
-      await w.chains.connect(w.auditor).attest(w.chainB, old, id("late report"));
+      await w.chains.connect(w.auditor).attest(w.chainB, old, id("late report"), CODE);
       expect(await w.chains.resolve(w.chainB, id("Earlier"))).to.deep.equal([old, 1n]);
-      await w.chains.connect(w.auditor).attest(w.chainB, audited, id("report"));
+      await w.chains.connect(w.auditor).attest(w.chainB, audited, id("report"), CODE);
       await w.chains.connect(w.opB).registerContract("Earlier", w.chainB, audited);
       expect(await w.chains.resolve(w.chainB, id("Earlier"))).to.deep.equal([audited, 2n]);
       // Switched off: every name resolves again, attested or not.
@@ -313,22 +316,26 @@ describe("ChainRegistry", function () {
     it("keeps the latest attestation of a contract", async function () {
       const w = await loadFixture(withChains);
       const addr = Wallet.createRandom().address;
-      await w.chains.connect(w.auditor).attest(w.chainB, addr, id("r1"));
-      await w.chains.connect(w.auditor).attest(w.chainB, addr, id("r2"));
-      expect((await w.chains.attestation(w.chainB, addr)).reportHash).to.equal(id("r2"));
+      await w.chains.connect(w.auditor).attest(w.chainB, addr, id("r1"), CODE);
+      await w.chains.connect(w.auditor).attest(w.chainB, addr, id("r2"), id("new code"));
+      const at = await w.chains.attestation(w.chainB, addr);
+      expect([at.reportHash, at.codeHash]).to.deep.equal([id("r2"), id("new code")]);
     });
 
     it("refuses attestations by non-auditors, by a suspended audit institution, and incomplete ones", async function () {
       const w = await loadFixture(withChains);
       const addr = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opB).attest(w.chainB, addr, id("r")))
+      await expect(w.chains.connect(w.opB).attest(w.chainB, addr, id("r"), CODE))
         .to.be.revertedWithCustomError(w.membership, "AccountRoleMismatch")
         .withArgs(w.opB.address, Role.Auditor, Role.Operator);
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, ethers.ZeroHash)).to.be.revertedWithCustomError(w.chains, "AttestationZeroReport");
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, ethers.ZeroAddress, id("r"))).to.be.revertedWithCustomError(w.chains, "AttestationZeroContract");
-      await expect(w.chains.connect(w.auditor).attest(id("none"), addr, id("r"))).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
+      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, ethers.ZeroHash, CODE)).to.be.revertedWithCustomError(w.chains, "AttestationZeroReport");
+      await expect(w.chains.connect(w.auditor).attest(w.chainB, ethers.ZeroAddress, id("r"), CODE)).to.be.revertedWithCustomError(w.chains, "AttestationZeroContract");
+      // No code hash, or the hash of an account without code: nothing was deployed there to audit.
+      for (const none of [ethers.ZeroHash, ethers.keccak256("0x")])
+        await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r"), none)).to.be.revertedWithCustomError(w.chains, "AttestationNoCode").withArgs(none);
+      await expect(w.chains.connect(w.auditor).attest(id("none"), addr, id("r"), CODE)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
       await govern(w, w.membership, "suspendInstitution", [w.audit]);
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r")))
+      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r"), CODE))
         .to.be.revertedWithCustomError(w.membership, "InstitutionNotActive")
         .withArgs(w.audit, IStatus.Suspended);
     });

@@ -40,7 +40,7 @@ export interface Env {
 const RPC_TIMEOUT_MS = 10_000;
 
 /** The chain id the node at `url` serves; refuses a malformed URL (exit 2) and a node that does not answer (exit 1). */
-async function chainIdOf(url: string, flag: string): Promise<number> {
+export async function chainIdOf(url: string, flag: string): Promise<number> {
   let parsed: URL;
   try {
     parsed = new URL(url);

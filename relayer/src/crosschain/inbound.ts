@@ -2,10 +2,11 @@
  * The receiver's side of stage 2 (`POST /v1/packets`): the whole signature sequence against the pipe's keys (app,
  * then the source proxy), the calling peer's certificate against the source service's registered fingerprint, the
  * operation's rights now, the sequence (inbox and ledger), the deadline, the initiator's transaction state on the
- * ledger, and the business contract (CNS and gateway agree). A packet that passes is accepted durably (inbox entry,
- * journal row and execution item in one SQLite transaction), answered at once, and executed by the worker.
+ * ledger, and the business contract (CNS and gateway agree, its code is the code an auditor attested). A packet that
+ * passes is accepted durably (inbox entry, journal row and execution item in one SQLite transaction), answered at
+ * once, and executed by the worker.
  */
-import { zeroAddress, type Hex } from "viem";
+import type { Hex } from "viem";
 import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
@@ -16,8 +17,8 @@ import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../tx/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
 import { ledgerItem } from "../governance/writer";
-import { isRevert } from "../governance/contract";
 import { afterQueuedCalls } from "../chains/evm/rpc";
+import { checkTarget } from "./target";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
 import { isBadInput, notReady, type Refusal } from "./refusal";
 
@@ -188,23 +189,9 @@ async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promi
   return steps;
 }
 
-/** The CNS names the contract on the target sub-chain and the gateway calls the same contract under the name. */
+/** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
 async function checkContract(rt: Runtime, route: Route): Promise<void> {
-  const [[address], atGateway] = await Promise.all([
-    rt.gov.names.read("resolve", [route.targetSubchain, route.contractName]).catch((err: unknown) => {
-      // Governance requires an audit attestation and this contract has none now: it is not executed.
-      if (isRevert(err, "ContractNotAttested"))
-        throw new CcgpError("CONTRACT_NOT_ATTESTED", `contract ${route.contractName} on ${route.targetSubchain} has no audit attestation, which governance requires`, {
-          contractName: route.contractName,
-        });
-      throw err;
-    }),
-    rt.subchain.gateway.businessContract(route.contractName),
-  ]);
-  if (address === zeroAddress || atGateway.toLowerCase() !== address.toLowerCase())
-    throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${route.contractName}: the CNS says ${address} on ${route.targetSubchain}, the gateway ${atGateway}`, {
-      contractName: route.contractName,
-    });
+  await checkTarget({ names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain }, route.targetSubchain, route.contractName);
 }
 
 /** The receiver's view of the plan: every ledger step, with each packet's call at its target step. */

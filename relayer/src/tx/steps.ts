@@ -12,6 +12,8 @@ import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
 import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
+import { checkTarget } from "../crosschain/target";
+import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry, Role } from "./journal";
 import { sourceSequence } from "./plan";
@@ -32,6 +34,9 @@ const STEP_REFUSALS = [
   "SubchainGatewayInvalidContractName",
   "SubchainGatewayStaleRead",
 ];
+
+/** The target contract's refusals (`checkTarget`): final, unlike a node that does not answer. */
+const TARGET_REFUSALS = new Set(["CONTRACT_NOT_ATTESTED", "CONTRACT_NOT_REGISTERED", "CONTRACT_CODE_MISMATCH"]);
 
 export const prefixOf = (role: Role): string => (role === "initiator" ? "tx" : "rx");
 
@@ -76,7 +81,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   try {
     const execution = await rt.subchain.gateway.ensureExecuted({
       txId,
-      attestations: (request) => collectFor(rt, entry, step, request),
+      attestations: (request) => beforeRun(rt, entry, step, request),
       pipeId: entry.pipeId,
       sequence,
       deadline: packetOf(entry, step).packet.deadline,
@@ -105,6 +110,24 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     payload: { type: "record", txId, step, role, result: wireResult(result) },
   };
   return { next: [recordItem] };
+}
+
+/**
+ * Just before a step runs: the attestations it needs and, for a received packet's target, the contract check again
+ * (read meanwhile, so it adds no round trip): code changed since the packet was accepted is never run, and the
+ * transaction goes to manual intervention with the named reason.
+ */
+async function beforeRun(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+  const target = entry.role === "receiver" ? checkTarget({ names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain }, rt.subchain.subchainId, call.contractName) : undefined;
+  target?.catch(() => undefined);
+  const attestations = await collectFor(rt, entry, step, call);
+  try {
+    await target;
+  } catch (error) {
+    if (error instanceof CcgpError && TARGET_REFUSALS.has(error.code)) throw new GiveUp(error.code, error.message, { ...error.details }, { cause: error });
+    throw error;
+  }
+  return attestations;
 }
 
 /**

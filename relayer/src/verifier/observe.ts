@@ -3,6 +3,8 @@
  * exist in the recorded block, have succeeded, be deep enough, and carry the registered gateway's `InboundExecuted`
  * for the transaction's pipe with exactly the recorded operation, outcome and result hash. The recorded state
  * version is checked by the step's {@link VersionCheck}.
+ * When an auditor attested the called contract, its code in that block must be the attested code: a party relayer
+ * that ran other code anyway is contradicted.
  */
 import { zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
@@ -20,6 +22,8 @@ export interface SubchainView {
   chain: ChainPlugin;
   gateway: Address;
   confirmations: number;
+  /** The code hash an auditor attested for a contract of this sub-chain (zero when none). */
+  attestedCode(contract: Address): Promise<Hex>;
 }
 
 /**
@@ -55,7 +59,16 @@ export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerRe
     .events(receipt.logs, "InboundExecuted")
     .find((e) => e.args.pipeId.toLowerCase() === pipeId.toLowerCase() && e.args.operation === r.operation && e.args.success === r.success && e.args.resultHash === r.resultHash);
   if (executed === undefined) return { ok: false, reason: `${where}: the gateway ${view.gateway} logged no execution of pipe ${pipeId} with the recorded outcome` };
-  return checkVersion(view, gateway, receipt, executed.args, r, check, where);
+  const code = await checkCode(view, executed.args.target, receipt.blockNumber, where);
+  return code ?? checkVersion(view, gateway, receipt, executed.args, r, check, where);
+}
+
+/** A contradiction when the executed contract has an attestation and ran other code; else undefined. */
+async function checkCode(view: SubchainView, target: Address, blockNumber: bigint, where: string): Promise<Observation | undefined> {
+  const attested = await view.attestedCode(target);
+  if (attested === zeroHash) return undefined;
+  const code = await view.chain.codeHash(target, blockNumber);
+  return code.toLowerCase() === attested.toLowerCase() ? undefined : { ok: false, reason: `${where}: ${target} ran code ${code}, not the attested ${attested}` };
 }
 
 async function checkVersion(

@@ -149,7 +149,8 @@ export class IndependentVerifier {
           throw new NotYet("VERIFY_NOT_YET", `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: cannot check step ${r.step}`);
         if (mine.gateway.toLowerCase() !== s.gateway.toLowerCase())
           throw new NotYet("VERIFY_NOT_YET", `config.chains gateway ${mine.gateway} of chain id ${s.chainId} is not the registered ${s.gateway}`);
-        return { chain: mine.chain, gateway: s.gateway, confirmations: mine.confirmations };
+        const attestedCode = async (contract: Address): Promise<Hex> => (await this._p.registry.read("attestation", [r.subchain, contract])).codeHash;
+        return { chain: mine.chain, gateway: s.gateway, confirmations: mine.confirmations, attestedCode };
       });
       // A failed look-up is not kept: the next round asks again.
       view.catch(() => this._views.delete(key));

@@ -3,6 +3,8 @@ import {
   createPublicClient,
   defineChain,
   formatTransactionReceipt,
+  keccak256,
+  toHex,
   type AbiEvent,
   type Address,
   type Chain,
@@ -155,6 +157,20 @@ export class EvmChainPlugin implements ChainPlugin {
         "CHAIN_READ_FAILED",
         `chains.${this.name}: call to ${request.to} failed: ${shortMessage(error)}`,
         { chain: this.name, to: request.to },
+        { cause: error },
+      );
+    }
+  }
+
+  async codeHash(address: Address, blockNumber?: bigint): Promise<Hex> {
+    try {
+      const code = (await this._rpc.request("eth_getCode", [address, blockNumber === undefined ? "latest" : toHex(blockNumber)])) as Hex;
+      return keccak256(code);
+    } catch (error) {
+      throw new CcgpError(
+        "CHAIN_READ_FAILED",
+        `chains.${this.name}: the code of ${address} could not be read: ${shortMessage(error)}`,
+        { chain: this.name, to: address },
         { cause: error },
       );
     }
