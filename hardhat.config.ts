@@ -1,6 +1,7 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import { writeAbis } from "./scripts/gen-abis";
 import { writeEnums } from "./scripts/gen-enums";
 
 // The compiler comes from the npm `solc` package: this machine cannot download compiler builds.
@@ -24,10 +25,12 @@ if (process.env.CCGP_COMPILE_PROGRESS === "1") {
   (require("./scripts/lib/compile-progress") as typeof import("./scripts/lib/compile-progress")).addCompileProgress(subtask);
 }
 
-// The TypeScript enums come from the compiler's AST at every compile: no hand copy to drift.
+// The TypeScript enums come from the compiler's AST at every compile: no hand copy to drift. The interfaces' ABIs
+// too, as plain constants for the relayer.
 subtask(TASK_COMPILE_SOLIDITY, async (args, hre, runSuper) => {
   const result = await runSuper(args);
   writeEnums(hre.config.paths.root);
+  writeAbis(hre.config.paths.root);
   return result;
 });
 

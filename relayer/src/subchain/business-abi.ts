@@ -4,12 +4,11 @@
  * answered decoded; any other read is answered raw.
  */
 import type { Abi } from "viem";
-import { IDrugTraceability__factory } from "../../../typechain-types/factories/contracts/interfaces/IDrugTraceability__factory";
-import { IEvidenceDeposit__factory } from "../../../typechain-types/factories/contracts/interfaces/IEvidenceDeposit__factory";
+import { IDrugTraceabilityAbi, IEvidenceDepositAbi } from "../../../lib/abi/interfaces.generated";
 
 const KNOWN: Record<string, Abi> = {
-  DrugTraceability: IDrugTraceability__factory.abi,
-  EvidenceDeposit: IEvidenceDeposit__factory.abi,
+  DrugTraceability: IDrugTraceabilityAbi,
+  EvidenceDeposit: IEvidenceDepositAbi,
 };
 
 /** The ABI of the contract registered as `name`, when the relayer knows it. */
