@@ -1,5 +1,6 @@
 import type { BenchModule } from "./lib/report";
 import { amdpGas, amdpPerf } from "./amdp";
+import { attestationBench } from "./attestation";
 import { auditSandbox } from "./audit";
 import { auditCorpusBench } from "./audit-corpus";
 import { e2eBench } from "./e2e";
@@ -23,6 +24,7 @@ export const modules: BenchModule[] = [
   auditSandbox,
   auditCorpusBench,
   e2eBench,
+  attestationBench,
   auditorBench,
   consoleBench,
 ];
