@@ -83,6 +83,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
   const compiled = compileSources(files, root, progress, opts.maxFilesPerRun, project);
   const compileMs = Date.now() - t;
 
+  // Slither runs in its own process: started first, it analyses while the built-in detectors run here.
+  const slitherStarted = Date.now();
+  const slitherRun = slitherStep(opts, root, progress, compiled).then((r) => ({ ...r, ms: Date.now() - slitherStarted }));
+  slitherRun.catch(() => undefined);
+
   t = Date.now();
   const ctx = { program: new Program(compiled.units), facts: undefined as unknown as Facts };
   ctx.facts = new Facts(ctx.program);
@@ -93,9 +98,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
   });
   const detectorsMs = Date.now() - t;
 
-  t = Date.now();
-  const slither = await slitherStep(opts, root, progress, compiled);
-  const slitherMs = Date.now() - t;
+  const slither = await slitherRun;
+  const slitherMs = slither.ms;
 
   // Slither also reports on imported files (dependencies); only the audited files are the author's.
   const audited = new Set(files.map((f) => toReportPath(root, f)));
