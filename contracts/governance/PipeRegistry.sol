@@ -58,6 +58,12 @@ contract PipeRegistry is IPipeRegistry, Governed {
     uint256 private constant _KEY_REVOKED = 128; // 64 keys per word
     uint256 private constant _SEL_BLOCKED = 192; // 64 selectors per word
 
+    /// @dev A service's signing key, and whether it serves now (the same answer as `_serving[signer]`).
+    struct ServiceKey {
+        address signer;
+        bool serving;
+    }
+
     /// @dev The grant word is the pipe's own copy; the rest is read by views, lifecycle and refusal paths only.
     struct Pipe {
         uint256 grant;
@@ -97,7 +103,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
     mapping(bytes4 selector => uint16 index) private _selectorIndex;
     mapping(uint256 word => uint256 bits) private _usability;
     mapping(address key => uint32 index) private _keyIndex;
-    mapping(uint32 serviceIndex => address signer) private _serviceSigners;
+    /// @dev The service's current signing key and whether it serves ({serviceSigner}: one slot per proxy call).
+    mapping(uint32 serviceIndex => ServiceKey) private _serviceSigners;
     /// @dev The current signing key of an enabled service with an active account ({isServingSigner}); a key rotated
     /// out is cleared in the rotation's own transaction.
     mapping(address signer => bool) private _serving;
@@ -426,14 +433,15 @@ contract PipeRegistry is IPipeRegistry, Governed {
         uint256 bit = s.index & 31;
         bool changed = _setBit(word, _SVC_DISABLED + bit, !enabled);
         if (_setBit(word, _SVC_SIGNER_INACTIVE + bit, !signerActive)) changed = true;
-        address previous = _serviceSigners[s.index];
+        address previous = _serviceSigners[s.index].signer;
         if (previous != s.signer) {
             // A signing key serves one service, once (the service registry never reuses it): clearing is final.
             _serving[previous] = false;
-            _serviceSigners[s.index] = s.signer;
             changed = true;
         }
-        _serving[s.signer] = enabled && signerActive;
+        bool serving = enabled && signerActive;
+        _serviceSigners[s.index] = ServiceKey(s.signer, serving);
+        _serving[s.signer] = serving;
         if (changed) emit ServiceUsabilitySynced(serviceId, s.index, s.signer, enabled, signerActive);
     }
 
@@ -585,8 +593,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
         r.targetAppKey = _chains.app(p.targetApp).key;
         r.sourceService = p.sourceService;
         r.targetService = p.targetService;
-        r.sourceServiceSigner = _serviceSigners[uint16(grant >> _SRC_SVC_SHIFT)];
-        r.targetServiceSigner = _serviceSigners[uint16(grant >> _TGT_SVC_SHIFT)];
+        r.sourceServiceSigner = _serviceSigners[uint16(grant >> _SRC_SVC_SHIFT)].signer;
+        r.targetServiceSigner = _serviceSigners[uint16(grant >> _TGT_SVC_SHIFT)].signer;
         r.sourceSubchain = p.sourceSubchain;
         r.targetSubchain = p.targetSubchain;
         r.contractName = p.contractName;
@@ -620,9 +628,11 @@ contract PipeRegistry is IPipeRegistry, Governed {
         r.targetInstitution = uint16(grant >> _TGT_INST_SHIFT);
         r.timeoutSeconds = p.timeoutSeconds;
         r.sourceAppKey = address(uint160(grant));
-        r.sourceServiceSigner = _serviceSigners[uint16(grant >> _SRC_SVC_SHIFT)];
-        r.targetServiceSigner = _serviceSigners[uint16(grant >> _TGT_SVC_SHIFT)];
+        r.sourceServiceSigner = _serviceSigners[uint16(grant >> _SRC_SVC_SHIFT)].signer;
+        r.targetServiceSigner = _serviceSigners[uint16(grant >> _TGT_SVC_SHIFT)].signer;
         r.fixedHash = p.fixedHash;
+        r.sourceServiceIndex = uint16(grant >> _SRC_SVC_SHIFT);
+        r.targetServiceIndex = uint16(grant >> _TGT_SVC_SHIFT);
     }
 
     /// @inheritdoc IPipeAuthority
@@ -670,6 +680,12 @@ contract PipeRegistry is IPipeRegistry, Governed {
         return _serving[signer];
     }
 
+    /// @inheritdoc IPipeAuthority
+    function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving) {
+        ServiceKey memory k = _serviceSigners[serviceIndex];
+        return (k.signer, k.serving);
+    }
+
     /// @inheritdoc IPipeRegistry
     function institutionUsability(uint32 institution) external view returns (bool active, bool restricted) {
         uint256 bits = _usability[institution >> 5] >> (institution & 31);
@@ -679,7 +695,8 @@ contract PipeRegistry is IPipeRegistry, Governed {
     /// @inheritdoc IPipeRegistry
     function serviceUsability(uint32 index) external view returns (bool enabled, bool signerActive, address signer) {
         uint256 bits = _usability[index >> 5] >> (index & 31);
-        return ((bits >> _SVC_DISABLED) & 1 == 0, (bits >> _SVC_SIGNER_INACTIVE) & 1 == 0, _serviceSigners[index]);
+        signer = _serviceSigners[index].signer;
+        return ((bits >> _SVC_DISABLED) & 1 == 0, (bits >> _SVC_SIGNER_INACTIVE) & 1 == 0, signer);
     }
 
     /// @inheritdoc IPipeRegistry

@@ -68,6 +68,8 @@ interface IPipeAuthority {
         address sourceServiceSigner; // countersigns stage 2, opens
         address targetServiceSigner; // records the target's results
         bytes28 fixedHash;
+        uint16 sourceServiceIndex; // the services' indexes: fixed for the pipe, asked of {serviceSigner}
+        uint16 targetServiceIndex;
     }
 
     /// @notice The operation is refused on the pipe; `reason` says why.
@@ -93,6 +95,12 @@ interface IPipeAuthority {
     /// key rotated out of its service, for the key of a disabled service and for any other address. The ledger asks
     /// it of every proxy call, so a rotation or a disabling reaches the ledger's copies of a pipe at once.
     function isServingSigner(address signer) external view returns (bool);
+
+    /// @notice The current signing key of the service at `serviceIndex` (a pipe's {OpeningRoute.sourceServiceIndex}
+    /// or {OpeningRoute.targetServiceIndex}) and whether it serves ({isServingSigner}), in one read. The ledger keeps
+    /// a pipe side's service index, never its key, and asks this of every proxy call: a rotated-in key acts and a
+    /// rotated-out key is refused from the rotation's own transaction, with no refresh.
+    function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving);
 
     /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.
     function fixedRoute(

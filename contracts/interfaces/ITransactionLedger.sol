@@ -191,10 +191,11 @@ interface ITransactionLedgerTypes {
     error LedgerPacketsUnused(uint256 used, uint256 given);
     /// @notice `txId` has no step `step`.
     error LedgerUnknownStep(bytes32 txId, uint8 step);
-    /// @notice Only `expected`, the proxy of the step's side, records or retries this step.
+    /// @notice Only `expected`, the current signing key of the step's side's service, records or retries this step
+    /// (a key rotated out is refused from the rotation's own transaction).
     error LedgerUnauthorizedRecorder(bytes32 txId, uint8 step, address caller, address expected);
-    /// @notice The caller is the ledger's copy of a pipe's service signer, but not now the signing key of an enabled
-    /// service (rotated out, or its service disabled): it records, retries, compensates and escalates nothing.
+    /// @notice The caller is the current signing key of a pipe side's service, but the service is disabled or the
+    /// key's account inactive (as the pipe authority says now): it records, retries, compensates and escalates nothing.
     error LedgerSignerNotServing(address signer);
     /// @notice The result names another sub-chain than the step's.
     error LedgerSubchainMismatch(bytes32 txId, uint8 step, bytes32 expected, bytes32 actual);
@@ -340,7 +341,7 @@ interface ITransactionLedgerTypes {
         ICreditScore.Outcome outcome,
         bytes reason
     );
-    /// @notice The ledger's copy of a pipe's recorders, institutions and sub-chains changed.
+    /// @notice The ledger's copy of a pipe's services, institutions and sub-chains changed (the signers: those then).
     event PipeSynced(
         bytes32 indexed pipeId,
         uint32 indexed pipeIndex,
@@ -393,8 +394,8 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 
     // ---------------------------------------------------------------- pipes
 
-    /// @notice Anyone refreshes the ledger's copy of a pipe's recorders, institutions and sub-chains from the pipe
-    /// authority (done by every {open} too), e.g. right after a proxy key is rotated.
+    /// @notice Anyone refreshes the ledger's copy of a pipe's service indexes, institutions and sub-chains from the
+    /// pipe authority (done by every {open} too). Never needed for a key: the ledger asks for the services' keys now.
     function syncPipe(bytes32 pipeId) external;
 
     // ---------------------------------------------------------------- refusals
@@ -473,7 +474,8 @@ interface ITransactionLedgerViews is ITransactionLedgerTypes {
     /// have an {Issue}, in the order given. Unknown ids are skipped.
     function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items);
 
-    /// @notice The last sequence used on a pipe and the ledger's copy of its recorders and institutions.
+    /// @notice The last sequence used on a pipe, its recorders now (its services' current signers, zero before its
+    /// first open) and its institutions.
     function pipeOf(
         bytes32 pipeId
     )

@@ -41,6 +41,13 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
+    function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving) {
+        // The source's service is index 1, the target's 2 ({openingRoute}).
+        if (serviceIndex == 1) return (_sourceServiceSigner, true);
+        if (serviceIndex == 2) return (_targetServiceSigner, true);
+    }
+
+    /// @inheritdoc IPipeAuthority
     function route(bytes32 pipeId) external view returns (PipeRoute memory r) {
         if (pipeId != _pipeId) return r;
         r.status = PipeStatus.Active;
@@ -78,6 +85,8 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
         r.sourceAppKey = _sourceAppKey;
         r.sourceServiceSigner = _sourceServiceSigner;
         r.targetServiceSigner = _targetServiceSigner;
+        r.sourceServiceIndex = 1;
+        r.targetServiceIndex = 2;
         r.fixedHash = bytes28(keccak256(abi.encode(_targetService, _contractName, _sourceSubchain, _targetSubchain)));
         refusal = Refusal.Allowed;
     }

@@ -13,12 +13,31 @@ contract PipeAuthorityMock is IPipeAuthority {
     mapping(bytes32 pipeId => PipeRoute) private _routes;
     mapping(bytes32 pipeId => mapping(address signer => Refusal)) private _refusals;
     mapping(address signer => bool) private _serving;
+    /// @dev Each pipe's two services get indexes at its first route (source odd, target the next), as a registry's
+    /// services have fixed indexes; a later route with other signers is a rotation of those services.
+    mapping(bytes32 pipeId => uint16 sourceIndex) private _serviceIndexes;
+    mapping(uint16 serviceIndex => address signer) private _signers;
+    uint16 private _serviceCount;
 
-    /// @notice Sets a pipe's route; its service signers serve from now on.
+    /// @notice Sets a pipe's route; its service signers serve from now on (as the signers of the pipe's services).
     function setRoute(bytes32 pipeId, PipeRoute calldata r) external {
         _routes[pipeId] = r;
         _serving[r.sourceServiceSigner] = true;
         _serving[r.targetServiceSigner] = true;
+        uint16 index = _serviceIndexes[pipeId];
+        if (index == 0) {
+            index = _serviceCount + 1;
+            _serviceCount += 2;
+            _serviceIndexes[pipeId] = index;
+        }
+        _signers[index] = r.sourceServiceSigner;
+        _signers[index + 1] = r.targetServiceSigner;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving) {
+        signer = _signers[serviceIndex];
+        serving = _serving[signer];
     }
 
     /// @notice Sets {isServingSigner}'s answer for `signer` (a rotation or a disabled service: false).
@@ -82,6 +101,8 @@ contract PipeAuthorityMock is IPipeAuthority {
         o.sourceAppKey = r.sourceAppKey;
         o.sourceServiceSigner = r.sourceServiceSigner;
         o.targetServiceSigner = r.targetServiceSigner;
+        o.sourceServiceIndex = _serviceIndexes[pipeId];
+        o.targetServiceIndex = o.sourceServiceIndex + 1;
         o.fixedHash = bytes28(
             keccak256(abi.encode(r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain))
         );

@@ -129,11 +129,17 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         _requireAllowed(txId, t.state, TxState.Manual);
         // A running transaction past its deadline expires instead: escalating it would race the expirer.
         if (t.state == TxState.Open || t.state == TxState.Executing) _requireBeforeDeadline(txId, t);
+        // A proxy is the current signer of either side's service (asked now: see {_requireSigner}); anyone else must
+        // be an active governor.
         PipeSide[2] storage sides = _pipeSides[t.pipeIndex];
-        if (msg.sender != sides[SOURCE].signer && msg.sender != sides[TARGET].signer) {
+        IPipeAuthority pipes = _registry.pipes;
+        (address signer, bool serving) = pipes.serviceSigner(sides[SOURCE].service);
+        if (msg.sender != signer) (signer, serving) = pipes.serviceSigner(sides[TARGET].service);
+        if (msg.sender != signer) {
             _membership.requireActiveAccount(msg.sender, IMembership.Role.Governor);
         } else {
-            _requireActiveProxy();
+            _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
+            if (!serving) revert LedgerSignerNotServing(msg.sender);
         }
         t.reason = Reason.Escalated;
         _transition(txId, t, TxState.Manual);
@@ -161,7 +167,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         IPipeAuthority.PipeRoute memory route = _changing(o);
         _readFixed(registry.pipes, pipeId, route);
         PipeRef memory ref = _pipeRefs[pipeId];
-        _syncRoute(pipeId, ref, registry, route);
+        _syncRoute(pipeId, ref, registry, route, [o.sourceServiceIndex, o.targetServiceIndex]);
         _registry = registry;
         _pipeRefs[pipeId] = ref;
     }

@@ -21,9 +21,9 @@ import {LedgerSteps} from "../libraries/LedgerSteps.sol";
  * Storage is kept lean: one slot per transaction for its whole state machine (the version of the read a write
  * depends on included; read and written whole, see {_get}) and one for the hash chain of its results.
  * Reconciliation finds transactions through the indexed {TxOpened} events, so no per-transaction index is stored. A
- * pipe's recorders, institutions and sub-chains are copied once per pipe (refreshed by every open and by `syncPipe`),
- * so recording a result never calls the pipe authority: it reads one slot per side, the hash of its recorder and
- * sub-chain ({_recorderKeys}); crediting both institutions reads one ({PipeSide.peer}).
+ * pipe's service indexes, institutions and sub-chains (all fixed for the pipe) are copied once per pipe: never its
+ * keys, which the pipe authority gives now ({_requireSigner}). Recording a result reads one slot per side, its
+ * service index and its sub-chain's hash ({_recorderKeys}); crediting both institutions reads one ({PipeSide.peer}).
  */
 abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     using LedgerSteps for uint256;
@@ -75,7 +75,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     /// @dev One slot per pipe side.
     struct PipeSide {
-        address signer; // the side's service signer: records that side's steps
+        uint16 service; // the side's service index: its current signer records that side's steps
         uint32 institution;
         uint32 peer; // the other side's institution, so that crediting both reads one slot
     }
@@ -142,7 +142,11 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     mapping(uint32 pipeIndex => bytes32 pipeId) internal _pipeIdAt;
     mapping(uint32 pipeIndex => PipeSide[2]) internal _pipeSides;
     mapping(uint32 pipeIndex => bytes32[2] subchains) internal _pipeSubchains;
-    /// @dev Per side, keccak256(abi.encode(signer, subchain)): a result's recorder and sub-chain checked in one read.
+    /**
+     * @dev Per side, {_recorderKey}: the first 30 bytes of keccak256(abi.encode(subchain)) and the service index in
+     * the last two, so a result's service and sub-chain come from one read. The sub-chain is the pipe's, fixed by the
+     * registry: another with the same 240-bit hash is a second-preimage search.
+     */
     mapping(uint32 pipeIndex => bytes32[2] keys) internal _recorderKeys;
 
     mapping(address account => Verifier) internal _verifiers;
@@ -267,20 +271,26 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     ) internal view returns (uint256 side, uint32 institution) {
         side = _sideOf(txId, t, step);
         PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
-        if (msg.sender != recorder.signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, recorder.signer);
-        _requireActiveProxy();
+        _requireSigner(txId, step, recorder.service);
         return (side, recorder.institution);
     }
 
     /**
-     * @dev The caller, a pipe's service signer, acts only while its account and its institution are active now
-     * (Membership) and while it is still its service's signing key, with the service enabled (the pipe authority,
-     * told by the service registry in the rotation's or the disabling's own transaction). The ledger's copy of the
-     * pipe only names the key: whether it still counts is asked now, so no refresh is needed.
+     * @dev The caller is now the signing key of the side's service and acts only while its account and institution
+     * are active (Membership) and the service is enabled. The key and whether it serves come from the pipe authority
+     * in one call (told by the service registry in the rotation's or the disabling's own transaction): the ledger
+     * keeps only the service's index, so a rotated-in key records at once and a rotated-out one is refused at once.
      */
-    function _requireActiveProxy() internal view {
+    function _requireSigner(bytes32 txId, uint8 step, uint16 service) internal view {
+        (address signer, bool serving) = _registry.pipes.serviceSigner(service);
+        if (msg.sender != signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
         _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
-        if (!_registry.pipes.isServingSigner(msg.sender)) revert LedgerSignerNotServing(msg.sender);
+        if (!serving) revert LedgerSignerNotServing(msg.sender);
+    }
+
+    /// @dev See {_recorderKeys}.
+    function _recorderKey(bytes32 subchain, uint16 service) internal pure returns (bytes32) {
+        return (keccak256(abi.encode(subchain)) & ~bytes32(uint256(type(uint16).max))) | bytes32(uint256(service));
     }
 
     /// @dev Past its deadline a running transaction can only expire: nothing else may move it.
@@ -387,12 +397,13 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(pipeId);
     }
 
-    /// @dev Copies the route's recorders, institutions and sub-chains when they changed (new pipe index if needed).
+    /// @dev Copies the route's service indexes, institutions and sub-chains when they changed (a new pipe: its index).
     function _syncRoute(
         bytes32 pipeId,
         PipeRef memory ref,
         Registry memory registry,
-        IPipeAuthority.PipeRoute memory route
+        IPipeAuthority.PipeRoute memory route,
+        uint16[2] memory services
     ) internal {
         if (ref.index == 0) {
             ref.index = ++registry.pipeCount;
@@ -401,8 +412,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         bytes20 fingerprint = bytes20(
             keccak256(
                 abi.encode(
-                    route.sourceServiceSigner,
-                    route.targetServiceSigner,
+                    services,
                     route.sourceInstitution,
                     route.targetInstitution,
                     route.sourceSubchain,
@@ -412,15 +422,14 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         );
         if (fingerprint == ref.fingerprint) return;
         ref.fingerprint = fingerprint;
-        (address source, address target) = (route.sourceServiceSigner, route.targetServiceSigner);
         (uint32 sourceInstitution, uint32 targetInstitution) = (route.sourceInstitution, route.targetInstitution);
         PipeSide[2] storage sides = _pipeSides[ref.index];
-        sides[SOURCE] = PipeSide({signer: source, institution: sourceInstitution, peer: targetInstitution});
-        sides[TARGET] = PipeSide({signer: target, institution: targetInstitution, peer: sourceInstitution});
+        sides[SOURCE] = PipeSide({service: services[SOURCE], institution: sourceInstitution, peer: targetInstitution});
+        sides[TARGET] = PipeSide({service: services[TARGET], institution: targetInstitution, peer: sourceInstitution});
         _pipeSubchains[ref.index] = [route.sourceSubchain, route.targetSubchain];
         _recorderKeys[ref.index] = [
-            keccak256(abi.encode(source, route.sourceSubchain)),
-            keccak256(abi.encode(target, route.targetSubchain))
+            _recorderKey(route.sourceSubchain, services[SOURCE]),
+            _recorderKey(route.targetSubchain, services[TARGET])
         ];
         emit PipeSynced(
             pipeId,

@@ -132,13 +132,12 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     {
         PipeRef memory ref = _pipeRefs[pipeId];
         PipeSide[2] storage sides = _pipeSides[ref.index];
-        return (
-            ref.lastSequence,
-            sides[SOURCE].signer,
-            sides[TARGET].signer,
-            sides[SOURCE].institution,
-            sides[TARGET].institution
-        );
+        // The ledger keeps the services, not their keys: the recorders are the services' signers now.
+        if (ref.index != 0) {
+            (sourceSigner, ) = _registry.pipes.serviceSigner(sides[SOURCE].service);
+            (targetSigner, ) = _registry.pipes.serviceSigner(sides[TARGET].service);
+        }
+        return (ref.lastSequence, sourceSigner, targetSigner, sides[SOURCE].institution, sides[TARGET].institution);
     }
 
     /// @inheritdoc ITransactionLedgerViews

@@ -76,6 +76,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         PipeRef ref;
         uint256 steps;
         bytes32[MAX_PACKETS] hashes;
+        uint16[2] services; // the pipe's service indexes, from the route
     }
 
     /// @inheritdoc ITransactionLedger
@@ -89,7 +90,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
         // EFFECTS
         number = ++o.registry.txCount;
-        _syncRoute(o.pipeId, o.ref, o.registry, route);
+        _syncRoute(o.pipeId, o.ref, o.registry, route, o.services);
         _registry = o.registry;
         _pipeRefs[o.pipeId] = o.ref;
         _store(
@@ -133,7 +134,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         o.ref = _pipeRefs[o.pipeId];
         // The route, and the pipe's answer for the first packet (raised after its signatures, as for the others).
         IPipeAuthority.Refusal refusal;
-        (route, refusal) = _openingRoute(o.registry.pipes, o.pipeId, o.ref.index, packets[0].packet, steps);
+        (route, refusal) = _openingRoute(o, packets[0].packet, steps);
         if (msg.sender != route.sourceServiceSigner) {
             revert LedgerUnauthorizedOpener(o.pipeId, msg.sender, route.sourceServiceSigner);
         }
@@ -151,19 +152,18 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
      * follow name the field that differs.
      */
     function _openingRoute(
-        IPipeAuthority pipes,
-        bytes32 pipeId,
-        uint32 pipeIndex,
+        Opening memory op,
         AMDP.Packet calldata first,
         Step[] calldata steps
     ) private view returns (IPipeAuthority.PipeRoute memory r, IPipeAuthority.Refusal refusal) {
         IPipeAuthority.OpeningRoute memory o;
-        (o, refusal) = _route(pipes, pipeId, first.signer, first.operation, first.selector);
+        (o, refusal) = _route(op.registry.pipes, op.pipeId, first.signer, first.operation, first.selector);
         r = _changing(o);
+        op.services = [o.sourceServiceIndex, o.targetServiceIndex];
         (r.targetService, r.contractName) = (first.targetService, first.contractName);
-        (r.sourceSubchain, r.targetSubchain) = _stepSubchains(steps, pipeIndex);
+        (r.sourceSubchain, r.targetSubchain) = _stepSubchains(steps, op.ref.index);
         bytes32 fixedHash = keccak256(abi.encode(r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain));
-        if (bytes28(fixedHash) != o.fixedHash) _readFixed(pipes, pipeId, r);
+        if (bytes28(fixedHash) != o.fixedHash) _readFixed(op.registry.pipes, op.pipeId, r);
     }
 
     /// @dev The sub-chain named by the first step of each side; for a side without a step, the ledger's copy of the
@@ -281,7 +281,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function recordResult(Result calldata result) external {
-        (bool failed, uint32 institution) = _record(result, true);
+        (bool failed, uint32 institution, ) = _record(result, 0);
         // INTERACTIONS
         if (failed) _report(institution, ICreditScore.Outcome.Failed, result.txId);
     }
@@ -293,21 +293,32 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         }
         Report[] memory reports = new Report[](results.length);
         uint256 count = 0;
+        uint256 checked = 0;
         for (uint256 i = 0; i < results.length; ++i) {
-            // One caller: its standing is asked once, with the first result.
-            (bool failed, uint32 institution) = _record(results[i], i == 0);
+            // One caller: asked once per service it records for (a key serves one service, so once per batch).
+            bool failed;
+            uint32 institution;
+            (failed, institution, checked) = _record(results[i], checked);
             if (failed) reports[count++] = Report(institution, ICreditScore.Outcome.Failed, results[i].txId);
         }
         // INTERACTIONS
         _send(reports, count);
     }
 
-    /// @dev Records one result; returns whether the step failed (to be reported) and the institution of its side.
-    function _record(Result calldata rc, bool standing) private returns (bool failed, uint32 institution) {
+    /**
+     * @dev Records one result; returns whether the step failed (to be reported), the institution of its side and the
+     * service the caller is now the signer of, plus one (`checked`: already asked in this call, 0 when none).
+     */
+    function _record(
+        Result calldata rc,
+        uint256 checked
+    ) private returns (bool failed, uint32 institution, uint256 service) {
         Result memory r = rc;
         bytes32 txId = r.txId;
-        (TxRecord memory t, uint256 side, uint256 dependsOn) = _checkResult(r);
-        if (standing) _requireActiveProxy();
+        TxRecord memory t;
+        uint256 side;
+        uint256 dependsOn;
+        (t, side, dependsOn, service) = _checkResult(r, checked);
 
         // EFFECTS
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
@@ -332,16 +343,21 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         _store(txId, t);
     }
 
-    /// @dev The checks of a result; returns the transaction, the step's side and the read the step depends on
-    /// (LedgerSteps.NONE if none).
-    function _checkResult(Result memory r) private view returns (TxRecord memory t, uint256 side, uint256 dependsOn) {
+    /// @dev The checks of a result; returns the transaction, the step's side, the read the step depends on
+    /// (LedgerSteps.NONE if none) and the side's service plus one, its signer checked unless it is `checked`.
+    function _checkResult(
+        Result memory r,
+        uint256 checked
+    ) private view returns (TxRecord memory t, uint256 side, uint256 dependsOn, uint256 service) {
         bytes32 txId = r.txId;
         t = _load(txId);
         _requireRunning(txId, t.state, TxState.Executing);
         side = _sideOf(txId, t, r.step);
-        // The recorder and the sub-chain in one read; a mismatch is named from the full copies.
-        if (keccak256(abi.encode(msg.sender, r.subchain)) != _recorderKeys[t.pipeIndex][side]) {
-            _authorizeStep(txId, t, r.step);
+        // The side's service and sub-chain in one read; a sub-chain mismatch is named from the full copy.
+        bytes32 key = _recorderKeys[t.pipeIndex][side];
+        service = uint256(uint16(uint256(key))) + 1;
+        if (service != checked) _requireSigner(txId, r.step, uint16(service - 1));
+        if (_recorderKey(r.subchain, uint16(service - 1)) != key) {
             revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
         }
         _requireBeforeDeadline(txId, t);

@@ -1,7 +1,7 @@
 /**
  * Ronin class: a proxy key that was revoked or suspended, or whose institution was suspended, keeps acting on the
  * ledger. The attacker holds the leaked key of a pipe's service signer and tries every call a proxy makes; nobody
- * calls `syncPipe` (the ledger's copy of the pipe still names the key). Real registries and credit score.
+ * calls `syncPipe` (the ledger keeps a pipe's service indexes, never their keys). Real registries and credit score.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -116,7 +116,7 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
   });
 
-  describe("a service signer rotated out, or of a disabled service (the ledger's copy still names it)", () => {
+  describe("a service signer rotated out, or of a disabled service (the ledger keeps the service, never its key)", () => {
     /** Rotates `who`'s service to a fresh business account of the same institution; returns the new key. */
     async function rotate(who: "src" | "tgt"): Promise<Key> {
       const next = await newKey();
@@ -125,41 +125,79 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       return next;
     }
     const disable = (who: "src" | "tgt") => govern(w.c, w.c.services, "disableService", [w[who].service]);
-    const changes = [
-      { how: "rotated out by its operator", change: rotate },
-      { how: "of a service disabled by vote", change: disable },
-    ] as const;
+    const fakeUndo = (o: Opened) => ({ txId: o.txId, step: 0, subchain: o.steps[0]!.subchain, subchainTx: keccak256(toHex("fake undo")), blockNumber: 1n, resultHash: keccak256(toHex("x")), success: true });
 
-    for (const ch of changes) {
-      it(`${ch.how}: records, batches, retries and escalates nothing, at once and without syncPipe`, async () => {
-        const o = await openTx(w);
-        await ch.change("src");
-        const [, signer] = await w.ledger.pipeOf(w.pipeId);
-        expect(signer).to.equal(w.src.proxy.address); // no sync happened
-        const as = w.ledger.connect(w.src.proxy.wallet);
-        const old = w.src.proxy.address;
-        await expect(as.recordResult(result(o, 0))).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
-        await expect(as.recordResults([result(o, 0, { success: false })]))
-          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
-          .withArgs(old);
-        await expect(as.retryStep(o.txId, 0, "x")).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
-        await expect(as.escalate(o.txId, "everything to Manual"))
-          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
-          .withArgs(old);
-        expect((await w.ledger.transaction(o.txId)).state).to.equal(BigInt(TxState.Open));
-        expect(await w.c.credit.scoreOf(w.source)).to.equal(1000);
-      });
+    it("rotated out by its operator: records, batches, retries and escalates nothing, at once and without syncPipe", async () => {
+      const o = await openTx(w);
+      const next = await rotate("src");
+      const [, signer] = await w.ledger.pipeOf(w.pipeId);
+      expect(signer).to.equal(next.address); // asked of the registry now: no sync happened
+      const as = w.ledger.connect(w.src.proxy.wallet);
+      const old = w.src.proxy.address;
+      const unauthorized = (p: Promise<unknown>) => expect(p).to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder").withArgs(o.txId, 0, old, next.address);
+      await unauthorized(as.recordResult(result(o, 0)));
+      await unauthorized(as.recordResults([result(o, 0, { success: false })]));
+      await unauthorized(as.retryStep(o.txId, 0, "x"));
+      // Not a proxy of either side any more: escalating needs a governor.
+      await expect(as.escalate(o.txId, "everything to Manual"))
+        .to.be.revertedWithCustomError(w.c.membership, "AccountRoleMismatch")
+        .withArgs(old, Role.Governor, Role.Business);
+      expect((await w.ledger.transaction(o.txId)).state).to.equal(BigInt(TxState.Open));
+      expect((await w.ledger.transaction(o.txId)).doneMask).to.equal(0n);
+      expect(await w.c.credit.scoreOf(w.source)).to.equal(1000);
+    });
 
-      it(`${ch.how}: claims no compensation done`, async () => {
-        const o = await compensating();
-        await ch.change("tgt");
-        const c = { txId: o.txId, step: 0, subchain: o.steps[0]!.subchain, subchainTx: keccak256(toHex("fake undo")), blockNumber: 1n, resultHash: keccak256(toHex("x")), success: true };
-        await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(c))
-          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
-          .withArgs(w.tgt.proxy.address);
-        expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensating);
-      });
-    }
+    it("rotated out by its operator: claims no compensation done", async () => {
+      const o = await compensating();
+      const next = await rotate("tgt");
+      await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(fakeUndo(o)))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder")
+        .withArgs(o.txId, 0, w.tgt.proxy.address, next.address);
+      expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensating);
+      // The new key undoes it at once, with no syncPipe.
+      await w.ledger.connect(next.wallet).recordCompensation(fakeUndo(o));
+      expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensated);
+    });
+
+    it("rotated in: the new key records, batches, retries and escalates at once, without syncPipe or a new open", async () => {
+      const o = await openTx(w, { steps: [readStep(Side.Source), readStep(Side.Source), writeStep(Side.Target)] });
+      const stuck = await openTx(w);
+      const src = await rotate("src");
+      const tgt = await rotate("tgt");
+      await w.ledger.connect(src.wallet).retryStep(o.txId, 0, "busy");
+      await w.ledger.connect(src.wallet).recordResults([result(o, 0), result(o, 1)]);
+      // The other side's new key is refused for a step not its own, named with the current recorder.
+      await expect(w.ledger.connect(tgt.wallet).recordResult(result(o, 0)))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder")
+        .withArgs(o.txId, 0, tgt.address, src.address);
+      await w.ledger.connect(tgt.wallet).recordResult(result(o, 2));
+      expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
+      await w.ledger.connect(tgt.wallet).escalate(stuck.txId, "target stuck");
+      expect((await w.ledger.statusOf(stuck.txId)).state).to.equal(TxState.Manual);
+    });
+
+    it("of a service disabled by vote: records, batches, retries and escalates nothing, at once and without syncPipe", async () => {
+      const o = await openTx(w);
+      await disable("src");
+      const as = w.ledger.connect(w.src.proxy.wallet);
+      const old = w.src.proxy.address;
+      const notServing = (p: Promise<unknown>) => expect(p).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
+      await notServing(as.recordResult(result(o, 0)));
+      await notServing(as.recordResults([result(o, 0, { success: false })]));
+      await notServing(as.retryStep(o.txId, 0, "x"));
+      await notServing(as.escalate(o.txId, "everything to Manual"));
+      expect((await w.ledger.transaction(o.txId)).state).to.equal(BigInt(TxState.Open));
+      expect(await w.c.credit.scoreOf(w.source)).to.equal(1000);
+    });
+
+    it("of a service disabled by vote: claims no compensation done", async () => {
+      const o = await compensating();
+      await disable("tgt");
+      await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(fakeUndo(o)))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+        .withArgs(w.tgt.proxy.address);
+      expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensating);
+    });
 
     it("a disabled service's key counts again once the service is enabled by vote", async () => {
       const o = await openTx(w);
@@ -188,7 +226,7 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
         "AmdpInvalidProxySignature",
       );
       await asNext.open([fresh], steps, await deadline());
-      // That open refreshed the ledger's copy: the new key records; the old key is not the recorder any more.
+      // The new key records; the old key is not the recorder any more.
       const o = { txId: fresh.packet.txId, steps };
       await expect(w.ledger.connect(w.src.proxy.wallet).recordResult(result(o, 0))).to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder");
       await asNext.recordResult(result(o, 0));
