@@ -1,5 +1,9 @@
 import { subtask, type HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
+import {
+  TASK_COMPILE_SOLIDITY,
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_TEST_GET_TEST_FILES,
+} from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import { writeAbis } from "./scripts/gen-abis";
 import { writeEnums } from "./scripts/gen-enums";
@@ -22,7 +26,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 // `npm start` compiles with CCGP_COMPILE_PROGRESS=1: a line for each phase of the compile as it happens.
 if (process.env.CCGP_COMPILE_PROGRESS === "1") {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require("./scripts/lib/compile-progress") as typeof import("./scripts/lib/compile-progress")).addCompileProgress(subtask);
+  (require("./scripts/lib/compile-progress") as typeof import("./scripts/lib/compile-progress")).addCompileProgress(
+    subtask,
+  );
 }
 
 // The TypeScript enums come from the compiler's AST at every compile: no hand copy to drift. The interfaces' ABIs
@@ -42,7 +48,12 @@ subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, ru
 
 const config: HardhatUserConfig = {
   solidity: {
-    compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 }, viaIR: false } }],
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 }, viaIR: false },
+      },
+    ],
     overrides: {
       // The ledger's hot path sits at the EIP-170 size limit: fewer optimizer runs, smaller code.
       "contracts/transactions/TransactionLedger.sol": {

@@ -68,11 +68,14 @@ export function contractsFrom(deployment: string | undefined, pairs: string[]): 
   }
   for (const pair of pairs) {
     const [key, address] = pair.split("=");
-    if (!CONTRACT_KEYS.includes(key as ContractKey)) throw badInput(`--contract ${pair}: the key must be one of ${CONTRACT_KEYS.join(", ")}`);
-    if (address === undefined || !isAddress(address, { strict: false })) throw badInput(`--contract ${pair}: "${address}" is not an address`);
+    if (!CONTRACT_KEYS.includes(key as ContractKey))
+      throw badInput(`--contract ${pair}: the key must be one of ${CONTRACT_KEYS.join(", ")}`);
+    if (address === undefined || !isAddress(address, { strict: false }))
+      throw badInput(`--contract ${pair}: "${address}" is not an address`);
     out[key as ContractKey] = getAddress(address);
   }
-  if (Object.keys(out).length === 0) throw badInput("no governance contracts: give --deployment <record.json> or --contract <key>=<address>");
+  if (Object.keys(out).length === 0)
+    throw badInput("no governance contracts: give --deployment <record.json> or --contract <key>=<address>");
   return out;
 }
 
@@ -104,9 +107,15 @@ function openQueries(o: Common): { queries: AuditorQueries; store: IndexStore } 
   const ledgerAddress = identity?.contracts.ledger;
   const ledger =
     o.rpc !== undefined && ledgerAddress !== undefined
-      ? TransactionLedger__factory.connect(ledgerAddress, new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }))
+      ? TransactionLedger__factory.connect(
+          ledgerAddress,
+          new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }),
+        )
       : undefined;
-  return { store, queries: new AuditorQueries({ store, ...(reader ? { reader } : {}), ...(ledger ? { ledger } : {}) }) };
+  return {
+    store,
+    queries: new AuditorQueries({ store, ...(reader ? { reader } : {}), ...(ledger ? { ledger } : {}) }),
+  };
 }
 
 /** Where the CLI writes; tests pass their own. */
@@ -126,10 +135,12 @@ function emit(text: string, out: string | undefined): void {
   }
 }
 
-const paramsOf = (o: Record<string, unknown>): Params => (name) => {
-  const v = o[name];
-  return v === undefined ? undefined : String(v);
-};
+const paramsOf =
+  (o: Record<string, unknown>): Params =>
+  (name) => {
+    const v = o[name];
+    return v === undefined ? undefined : String(v);
+  };
 
 async function indexCommand(o: Common & Record<string, string | boolean | string[] | undefined>): Promise<number> {
   if (o.rpc === undefined) throw badInput("index needs --rpc <governance chain URL>");
@@ -145,7 +156,8 @@ async function indexCommand(o: Common & Record<string, string | boolean | string
       maxBlockRange: parseInteger(String(o.blockRange ?? "1000"), "--block-range", 1, 100_000),
       pollIntervalMs: parseInteger(String(o.pollMs ?? "1000"), "--poll-ms", 10),
       logger,
-      onBlock: ({ height, events }) => events > 0 && !o.quiet && io.stderr(`indexed block ${height} (${events} events)\n`),
+      onBlock: ({ height, events }) =>
+        events > 0 && !o.quiet && io.stderr(`indexed block ${height} (${events} events)\n`),
     });
     if (o.follow) {
       const controller = new AbortController();
@@ -187,10 +199,13 @@ function listing(kind: string, o: Common & Record<string, unknown>, text: boolea
   const { queries, store } = openQueries(o);
   try {
     const p = paramsOf(o);
-    if (kind === "events") return exportEvents(queries.events(eventFilterFrom(p)), parseFormat(o.format === "text" ? "json" : o.format));
+    if (kind === "events")
+      return exportEvents(queries.events(eventFilterFrom(p)), parseFormat(o.format === "text" ? "json" : o.format));
     if (kind !== "transactions") throw badInput(`list what? "${kind}" is not transactions or events`);
     const rows = queries.transactions(listFilterFrom(p));
-    return text && (o.format === undefined || o.format === "text") ? transactionsText(rows) : exportTransactions(rows, parseFormat(o.format === "text" ? "json" : o.format));
+    return text && (o.format === undefined || o.format === "text")
+      ? transactionsText(rows)
+      : exportTransactions(rows, parseFormat(o.format === "text" ? "json" : o.format));
   } finally {
     store.close();
   }
@@ -236,8 +251,12 @@ function buildCommand(setCode: (code: number) => void): Command {
     });
   filterOptions(withQueryOptions(program.command("list [what]").description("transactions (default) or events")))
     .option("--out <file>", "write to a file")
-    .action((what: string | undefined, o: Common & Record<string, unknown>) => emit(listing(what ?? "transactions", o, true), o.out));
-  filterOptions(withQueryOptions(program.command("export <what>").description("transactions or events into a file (CSV or JSON)")))
+    .action((what: string | undefined, o: Common & Record<string, unknown>) =>
+      emit(listing(what ?? "transactions", o, true), o.out),
+    );
+  filterOptions(
+    withQueryOptions(program.command("export <what>").description("transactions or events into a file (CSV or JSON)")),
+  )
     .requiredOption("--out <file>", "the file to write")
     .action((what: string, o: Common & Record<string, unknown>) => emit(listing(what, o, false), o.out));
   anomaliesCommand(program, setCode);
@@ -247,7 +266,11 @@ function buildCommand(setCode: (code: number) => void): Command {
 }
 
 function anomaliesCommand(program: Command, setCode: (code: number) => void): void {
-  withQueryOptions(program.command("anomalies").description("warnings: stuck, failed, expired, escalated, conflicts, refusals, credit drops"))
+  withQueryOptions(
+    program
+      .command("anomalies")
+      .description("warnings: stuck, failed, expired, escalated, conflicts, refusals, credit drops"),
+  )
     .option("--now <time>", "evaluate at this time (default: the checkpoint's block time)")
     .option("--from <time>", "window start for failures, refusals, credit drops")
     .option("--to <time>", "window end")
@@ -258,7 +281,12 @@ function anomaliesCommand(program: Command, setCode: (code: number) => void): vo
     .action((o: Common & Record<string, string>) => {
       const { queries, store } = openQueries(o);
       try {
-        const p = paramsOf({ ...o, refusalThreshold: o.refusalThreshold, creditDropThreshold: o.creditDropThreshold, stuckGrace: o.stuckGrace });
+        const p = paramsOf({
+          ...o,
+          refusalThreshold: o.refusalThreshold,
+          creditDropThreshold: o.creditDropThreshold,
+          stuckGrace: o.stuckGrace,
+        });
         const report = queries.anomalies(defined(anomalyOptionsFrom(p)));
         emit(o.format === "json" ? toJson(report) : anomaliesText(report), undefined);
         setCode(report.anomalies.length > 0 ? EXIT.findings : EXIT.ok);
@@ -269,7 +297,11 @@ function anomaliesCommand(program: Command, setCode: (code: number) => void): vo
 }
 
 function reconcileCommand(program: Command, setCode: (code: number) => void): void {
-  withQueryOptions(program.command("reconcile").description("transactions whose final state disagrees between the ledger and the sub-chains"))
+  withQueryOptions(
+    program
+      .command("reconcile")
+      .description("transactions whose final state disagrees between the ledger and the sub-chains"),
+  )
     .option("--tx <txId>", "only this transaction (repeatable)", collect, [] as string[])
     .addOption(new Option("--format <format>", "json or text").choices(["json", "text"]).default("text"))
     .action(async (o: Common & { tx: string[] }) => {
@@ -278,7 +310,9 @@ function reconcileCommand(program: Command, setCode: (code: number) => void): vo
       try {
         const report = await queries.reconcile(o.tx.length > 0 ? o.tx.map(parseTxId) : undefined);
         emit(o.format === "json" ? toJson(report) : reconciliationText(report), undefined);
-        setCode(report.ledgerIssues.length + report.crossChain.length > 0 || report.missing > 0 ? EXIT.findings : EXIT.ok);
+        setCode(
+          report.ledgerIssues.length + report.crossChain.length > 0 || report.missing > 0 ? EXIT.findings : EXIT.ok,
+        );
       } finally {
         store.close();
       }
@@ -286,21 +320,33 @@ function reconcileCommand(program: Command, setCode: (code: number) => void): vo
 }
 
 function serveCommand(program: Command): void {
-  withQueryOptions(program.command("serve").description("the auditor-only HTTP API (every request signed by an active auditor)"))
+  withQueryOptions(
+    program.command("serve").description("the auditor-only HTTP API (every request signed by an active auditor)"),
+  )
     .option("--port <n>", "port", "8547")
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--window <seconds>", "accepted clock distance of a signed request", "60")
     .action(async (o: Common & { port: string; host: string; window: string }) => {
-      if (o.rpc === undefined) throw badInput("serve needs --rpc <governance chain URL> (auditors are checked on chain)");
+      if (o.rpc === undefined)
+        throw badInput("serve needs --rpc <governance chain URL> (auditors are checked on chain)");
       const { queries, store } = openQueries(o);
       const identity = store.identity();
-      if (identity?.contracts.membership === undefined) throw badInput("the index names no Membership contract: index with it first");
+      if (identity?.contracts.membership === undefined)
+        throw badInput("the index names no Membership contract: index with it first");
       const auth = new AuditorAuthenticator({
-        client: rpcClient(o.rpc), membership: identity.contracts.membership, chainId: identity.chainId,
-        membershipAbi: loadAbi(GOVERNANCE_CONTRACTS.membership), windowSeconds: parseInteger(o.window, "--window", 1, 3600),
+        client: rpcClient(o.rpc),
+        membership: identity.contracts.membership,
+        chainId: identity.chainId,
+        membershipAbi: loadAbi(GOVERNANCE_CONTRACTS.membership),
+        windowSeconds: parseInteger(o.window, "--window", 1, 3600),
       });
-      const api = await startAuditorApi({ queries, auth, port: parseInteger(o.port, "--port", 0, 65_535), host: o.host,
-        logger: createLogger({ level: "info", destination: process.stderr }) });
+      const api = await startAuditorApi({
+        queries,
+        auth,
+        port: parseInteger(o.port, "--port", 0, 65_535),
+        host: o.host,
+        logger: createLogger({ level: "info", destination: process.stderr }),
+      });
       io.stdout(`auditor API on ${api.url}\n`);
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
@@ -321,8 +367,13 @@ export async function main(argv: string[], out: Io = processIo): Promise<number>
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     const known = error instanceof AuditorError;
-    io.stderr(`auditor: ${known ? "error" : "internal error"}: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
-    return known && (error.code === AuditorErrorCode.BadInput || error.code === AuditorErrorCode.IndexMismatch || error.code === AuditorErrorCode.UnknownTx)
+    io.stderr(
+      `auditor: ${known ? "error" : "internal error"}: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`,
+    );
+    return known &&
+      (error.code === AuditorErrorCode.BadInput ||
+        error.code === AuditorErrorCode.IndexMismatch ||
+        error.code === AuditorErrorCode.UnknownTx)
       ? EXIT.badInput
       : EXIT.error;
   }

@@ -76,11 +76,14 @@ async function perf(report: Reporter): Promise<void> {
   const wires = signed.map((s) => encodePacket(s));
   const options = { expectedApp: app.address, expectedProxy: proxy.address, now: 1_700_000_000n };
 
-  const backend = (name: "native" | "js", op: Op<unknown>): Op<unknown> => (input) => {
-    forceSecp256k1Backend(name);
-    return op(input);
-  };
-  const recover: Op<unknown> = (d) => recoverHashSigner((d as (typeof digests)[number]).hash, (d as (typeof digests)[number]).signature);
+  const backend =
+    (name: "native" | "js", op: Op<unknown>): Op<unknown> =>
+    (input) => {
+      forceSecp256k1Backend(name);
+      return op(input);
+    };
+  const recover: Op<unknown> = (d) =>
+    recoverHashSigner((d as (typeof digests)[number]).hash, (d as (typeof digests)[number]).signature);
   const verify: Op<unknown> = (s) => verifySequence(domain, s as SignedPacket, options);
   const [recoverRate, verifyRate, wireRate, jsRecoverRate, jsVerifyRate] = await rates([
     { inputs: digests, op: backend("native", recover) },
@@ -90,14 +93,19 @@ async function perf(report: Reporter): Promise<void> {
     { inputs: signed, op: backend("js", verify) },
   ]);
   forceSecp256k1Backend(undefined);
-  if ([recoverRate, verifyRate, wireRate, jsRecoverRate, jsVerifyRate].some((r) => r === undefined)) throw new Error("no rates");
+  if ([recoverRate, verifyRate, wireRate, jsRecoverRate, jsVerifyRate].some((r) => r === undefined))
+    throw new Error("no rates");
 
   report.figure("secp256k1 recovery (native libsecp256k1, the relayer's), one core", recoverRate!, "recoveries/CPU-s");
   report.figure("AMDP verifySequence (2 recoveries + hashing + checks)", verifyRate!, "packets/CPU-s");
   report.figure("AMDP decodePacket + verifySequence from wire JSON", wireRate!, "packets/CPU-s");
   report.figure("verifySequence vs raw recovery (ceiling 0.5)", verifyRate! / recoverRate!, "x");
   report.figure("per-packet cost beyond two recoveries", (1e6 / verifyRate! - 2e6 / recoverRate!).toFixed(1), "us");
-  report.figure("secp256k1 recovery (viem / @noble/curves, the fallback), one core", jsRecoverRate!, "recoveries/CPU-s");
+  report.figure(
+    "secp256k1 recovery (viem / @noble/curves, the fallback), one core",
+    jsRecoverRate!,
+    "recoveries/CPU-s",
+  );
   report.figure("AMDP verifySequence on the fallback", jsVerifyRate!, "packets/CPU-s");
 }
 

@@ -26,7 +26,14 @@ const TARGET_P50_MS = 10;
 
 async function run(report: Reporter): Promise<void> {
   const log = process.env.ATTEST_LOG === "1" ? (line: string) => console.log(`  ${line}`) : undefined;
-  const c = await setupLocalConsortium({ log, blockTime: 0, confirmations: 0, relayerLogLevel: "warn", auditorApi: false, verifier: false });
+  const c = await setupLocalConsortium({
+    log,
+    blockTime: 0,
+    confirmations: 0,
+    relayerLogLevel: "warn",
+    auditorApi: false,
+    verifier: false,
+  });
   const gov = c.governance;
   const attester = new Attester({
     rpcUrl: c.chains.governance.url,
@@ -43,7 +50,11 @@ async function run(report: Reporter): Promise<void> {
     const latencies: number[] = [];
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
       const { signed, call } = await openCustodyWrite(c, `attestation-bench-${i}`);
-      const request: AttestationRequest = { packet: toWire(signed).packet as AttestationRequest["packet"], payload: signed.payload, step: 0 };
+      const request: AttestationRequest = {
+        packet: toWire(signed).packet as AttestationRequest["packet"],
+        payload: signed.payload,
+        step: 0,
+      };
       const expected = attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Address);
       const start = performance.now();
       await collectAttestations(request, expected, c.chains.b.chainId, set, collect);
@@ -51,7 +62,11 @@ async function run(report: Reporter): Promise<void> {
     }
     const p50 = percentile(latencies, 50);
     const verdict = p50 <= TARGET_P50_MS ? "met" : `missed by ${(p50 - TARGET_P50_MS).toFixed(1)} ms`;
-    report.figure(`attestation round trip p50 (${SAMPLES} samples, 1 attester)`, p50.toFixed(1), `ms (target <= ${TARGET_P50_MS} ms: ${verdict})`);
+    report.figure(
+      `attestation round trip p50 (${SAMPLES} samples, 1 attester)`,
+      p50.toFixed(1),
+      `ms (target <= ${TARGET_P50_MS} ms: ${verdict})`,
+    );
     report.figure("attestation round trip p95", percentile(latencies, 95).toFixed(1), "ms");
   } finally {
     await server.stop();

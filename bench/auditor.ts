@@ -33,7 +33,18 @@ import { listTransactions } from "../auditor/src/list";
 import { findAnomalies } from "../auditor/src/anomalies";
 import { startAnvil } from "../scripts/lib/anvil";
 import { contractsOf, tempDb } from "../test/auditor/helpers";
-import { buildWorld, confirm, depositPayload, execute, nodeChain, open, record, startSubchain, stopSubchain, type World } from "../test/auditor/world";
+import {
+  buildWorld,
+  confirm,
+  depositPayload,
+  execute,
+  nodeChain,
+  open,
+  record,
+  startSubchain,
+  stopSubchain,
+  type World,
+} from "../test/auditor/world";
 import type { BenchModule, Reporter } from "./lib/report";
 
 const REAL_TXS = Number(process.env.AUDITOR_BENCH_REAL_TXS ?? 100);
@@ -72,7 +83,13 @@ function hex32(n: number, salt: number): Hex {
 
 const address = (n: number): Address => `0x${hex32(n, 7).slice(2, 42)}` as Address;
 
-type Add = (contract: string, address: Address, event: string, args: Record<string, JsonValue>, cols?: Partial<EventRow>) => void;
+type Add = (
+  contract: string,
+  address: Address,
+  event: string,
+  args: Record<string, JsonValue>,
+  cols?: Partial<EventRow>,
+) => void;
 
 interface InFlight {
   n: number;
@@ -93,12 +110,39 @@ export class Synthesizer {
 
   next(): IndexedBlock {
     const height = ++this._block;
-    const block: IndexedBlock = { height, hash: hex32(height, 1), timestamp: 1_700_000_000 + height * 2, events: [], packets: [] };
+    const block: IndexedBlock = {
+      height,
+      hash: hex32(height, 1),
+      timestamp: 1_700_000_000 + height * 2,
+      events: [],
+      packets: [],
+    };
     const add: Add = (contract, address, event, args, cols = {}) =>
-      block.events.push({ block: height, logIndex: block.events.length, txHash: hex32(height * 16 + block.events.length, 2), blockHash: block.hash,
-        timestamp: block.timestamp, contract, address, event, args, txId: null, pipeId: null, institution: null, account: null, state: null, ...cols });
+      block.events.push({
+        block: height,
+        logIndex: block.events.length,
+        txHash: hex32(height * 16 + block.events.length, 2),
+        blockHash: block.hash,
+        timestamp: block.timestamp,
+        contract,
+        address,
+        event,
+        args,
+        txId: null,
+        pipeId: null,
+        institution: null,
+        account: null,
+        state: null,
+        ...cols,
+      });
     const svc = height % 40;
-    add("services", this._services, "ServiceHeartbeat", { serviceId: hex32(svc, 3), signer: address(100 + svc), at: block.timestamp }, { account: address(100 + svc) });
+    add(
+      "services",
+      this._services,
+      "ServiceHeartbeat",
+      { serviceId: hex32(svc, 3), signer: address(100 + svc), at: block.timestamp },
+      { account: address(100 + svc) },
+    );
     this._open(block, add);
     for (const t of this._flight.splice(0, 2)) if (this._advance(t, add)) this._flight.push(t);
     return block;
@@ -108,12 +152,46 @@ export class Synthesizer {
     const t: InFlight = { n: ++this._tx, id: hex32(this._tx, 4), pipe: this._tx % 50, stage: 0 };
     const pipeId = hex32(t.pipe, 5);
     const sequence = String(t.n);
-    add("ledger", this._ledger, "PacketAccepted", { txId: t.id, pipeId, sequence, packetHash: hex32(t.n, 6), operation: 1, selector: "0x2f0c7b1a" }, { txId: t.id, pipeId });
-    add("ledger", this._ledger, "TxOpened", { txId: t.id, pipeId, opener: address(200 + t.pipe), number: sequence, deadline: String(block.timestamp + 1800), stepCount: 1, steps: 3 },
-      { txId: t.id, pipeId, account: address(200 + t.pipe), state: 1 });
-    block.packets.push({ block: block.height, logIndex: block.events.length - 1, position: 0, kind: "open", txId: t.id, pipeId, sequence, packetHash: hex32(t.n, 6),
-      packet: { pipeId, txId: t.id, sequence, signer: address(300 + t.pipe), operation: 1 }, appSignature: `0x${"ab".repeat(65)}`, proxySignature: `0x${"cd".repeat(65)}`,
-      declaredSigner: address(300 + t.pipe), appSigner: address(300 + t.pipe), proxyClaimed: address(200 + t.pipe), proxySigner: address(200 + t.pipe), problem: null });
+    add(
+      "ledger",
+      this._ledger,
+      "PacketAccepted",
+      { txId: t.id, pipeId, sequence, packetHash: hex32(t.n, 6), operation: 1, selector: "0x2f0c7b1a" },
+      { txId: t.id, pipeId },
+    );
+    add(
+      "ledger",
+      this._ledger,
+      "TxOpened",
+      {
+        txId: t.id,
+        pipeId,
+        opener: address(200 + t.pipe),
+        number: sequence,
+        deadline: String(block.timestamp + 1800),
+        stepCount: 1,
+        steps: 3,
+      },
+      { txId: t.id, pipeId, account: address(200 + t.pipe), state: 1 },
+    );
+    block.packets.push({
+      block: block.height,
+      logIndex: block.events.length - 1,
+      position: 0,
+      kind: "open",
+      txId: t.id,
+      pipeId,
+      sequence,
+      packetHash: hex32(t.n, 6),
+      packet: { pipeId, txId: t.id, sequence, signer: address(300 + t.pipe), operation: 1 },
+      appSignature: `0x${"ab".repeat(65)}`,
+      proxySignature: `0x${"cd".repeat(65)}`,
+      declaredSigner: address(300 + t.pipe),
+      appSigner: address(300 + t.pipe),
+      proxyClaimed: address(200 + t.pipe),
+      proxySigner: address(200 + t.pipe),
+      problem: null,
+    });
     this._flight.push(t);
     this.opened.push(t.id);
   }
@@ -122,23 +200,63 @@ export class Synthesizer {
   private _advance(t: InFlight, add: Add): boolean {
     const cols = { txId: t.id, pipeId: hex32(t.pipe, 5) };
     const moved = (from: number, to: number, actor: Address) =>
-      add("ledger", this._ledger, "TxTransitioned", { txId: t.id, actor, to, from, reason: to === 5 ? 1 : 0 }, { ...cols, account: actor, state: to });
+      add(
+        "ledger",
+        this._ledger,
+        "TxTransitioned",
+        { txId: t.id, actor, to, from, reason: to === 5 ? 1 : 0 },
+        { ...cols, account: actor, state: to },
+      );
     const credit = (institution: number, outcome: number, delta: number) =>
-      add("credit", this._credit, "OutcomeReported", { institution, outcome, txId: t.id, delta: String(delta), score: String(1000 + delta), reporter: this._ledger },
-        { txId: t.id, institution, account: this._ledger });
+      add(
+        "credit",
+        this._credit,
+        "OutcomeReported",
+        { institution, outcome, txId: t.id, delta: String(delta), score: String(1000 + delta), reporter: this._ledger },
+        { txId: t.id, institution, account: this._ledger },
+      );
     t.stage += 1;
     if (t.stage === 1) {
       const ok = t.n % 10 !== 0;
-      add("ledger", this._ledger, "ResultRecorded", { txId: t.id, step: 0, recorder: address(400 + t.pipe), subchain: hex32(t.pipe, 8), subchainTx: hex32(t.n, 9),
-        blockNumber: String(t.n), resultHash: hex32(t.n, 10), operation: 1, success: ok, stateVersion: "1", resultSetHash: hex32(t.n, 11) }, { ...cols, account: address(400 + t.pipe) });
+      add(
+        "ledger",
+        this._ledger,
+        "ResultRecorded",
+        {
+          txId: t.id,
+          step: 0,
+          recorder: address(400 + t.pipe),
+          subchain: hex32(t.pipe, 8),
+          subchainTx: hex32(t.n, 9),
+          blockNumber: String(t.n),
+          resultHash: hex32(t.n, 10),
+          operation: 1,
+          success: ok,
+          stateVersion: "1",
+          resultSetHash: hex32(t.n, 11),
+        },
+        { ...cols, account: address(400 + t.pipe) },
+      );
       moved(1, 2, address(400 + t.pipe));
       moved(2, ok ? 3 : 5, address(400 + t.pipe));
       if (!ok) credit(4 + (t.pipe % 20), 1, -20);
       return ok;
     }
     const verifier = address(t.stage === 2 ? 500 : 501);
-    add("ledger", this._ledger, "Endorsed", { txId: t.id, verifier, resultSetHash: hex32(t.n, 11), weight: t.stage === 2 ? 2 : 1, weightFor: t.stage === 2 ? 2 : 3, totalWeight: 4 },
-      { ...cols, account: verifier });
+    add(
+      "ledger",
+      this._ledger,
+      "Endorsed",
+      {
+        txId: t.id,
+        verifier,
+        resultSetHash: hex32(t.n, 11),
+        weight: t.stage === 2 ? 2 : 1,
+        weightFor: t.stage === 2 ? 2 : 3,
+        totalWeight: 4,
+      },
+      { ...cols, account: verifier },
+    );
     if (t.stage === 2) return true;
     moved(3, 4, verifier);
     credit(4 + (t.pipe % 20), 0, 1);
@@ -148,7 +266,9 @@ export class Synthesizer {
 }
 
 async function synthetic(report: Reporter): Promise<{ traceP50: number }> {
-  report.section(`auditor: ${SYNTHETIC_EVENTS.toLocaleString("en-US")} synthetic events through the indexer's write path`);
+  report.section(
+    `auditor: ${SYNTHETIC_EVENTS.toLocaleString("en-US")} synthetic events through the indexer's write path`,
+  );
   const db = tempDb("bench-auditor");
   const store = IndexStore.open({ path: db.path });
   try {
@@ -167,19 +287,38 @@ async function synthetic(report: Reporter): Promise<{ traceP50: number }> {
     }
     const wallMs = performance.now() - wall;
     report.figure("events indexed", events, "events");
-    report.figure(`write path (rows, projections, checkpoint; a commit per ${BLOCKS_PER_COMMIT} blocks)`, (events * 1000) / commitMs, "events/s");
+    report.figure(
+      `write path (rows, projections, checkpoint; a commit per ${BLOCKS_PER_COMMIT} blocks)`,
+      (events * 1000) / commitMs,
+      "events/s",
+    );
     report.figure("end to end, generating the rows included", (events * 1000) / wallMs, "events/s");
     report.figure("index file (without WAL)", statSync(db.path).size / 1e6, "MB");
     const finished = synth.opened.slice(0, -100);
-    const sample = Array.from({ length: SAMPLES }, (_, i) => finished[Math.floor(((i * 7919) % SAMPLES) * (finished.length / SAMPLES))]!);
+    const sample = Array.from(
+      { length: SAMPLES },
+      (_, i) => finished[Math.floor(((i * 7919) % SAMPLES) * (finished.length / SAMPLES))]!,
+    );
     const latencies = sample.map((id) => timed(() => traceTransaction(store, id))[1]);
-    report.figure(`trace by id at ${events.toLocaleString("en-US")} events, p50 (${SAMPLES} ids)`, percentile(latencies, 50), "ms");
+    report.figure(
+      `trace by id at ${events.toLocaleString("en-US")} events, p50 (${SAMPLES} ids)`,
+      percentile(latencies, 50),
+      "ms",
+    );
     report.figure("trace by id, p95", percentile(latencies, 95), "ms");
     report.figure("trace by id, p99", percentile(latencies, 99), "ms");
     report.figure("trace by id, max", Math.max(...latencies), "ms");
     report.figure("trace target", "10", "ms");
-    report.figure("list 100 transactions of an institution", timed(() => listTransactions(store, { institution: 7, limit: 100 }))[1], "ms");
-    report.figure("anomaly report over the whole index", timed(() => findAnomalies(store, { now: 1_700_000_000 + 2 * synth.opened.length }))[1], "ms");
+    report.figure(
+      "list 100 transactions of an institution",
+      timed(() => listTransactions(store, { institution: 7, limit: 100 }))[1],
+      "ms",
+    );
+    report.figure(
+      "anomaly report over the whole index",
+      timed(() => findAnomalies(store, { now: 1_700_000_000 + 2 * synth.opened.length }))[1],
+      "ms",
+    );
     return { traceP50: percentile(latencies, 50) };
   } finally {
     store.close();
@@ -200,9 +339,20 @@ interface RawLog {
 }
 
 /** What an auditor without the index does for one transaction: scan the node's logs, decode, recover the signers. */
-async function scanTrace(client: PublicClient, decoder: EventDecoder, packets: PacketRecovery, ledger: Address, credit: Address, txId: Hex, head: bigint): Promise<string[]> {
+async function scanTrace(
+  client: PublicClient,
+  decoder: EventDecoder,
+  packets: PacketRecovery,
+  ledger: Address,
+  credit: Address,
+  txId: Hex,
+  head: bigint,
+): Promise<string[]> {
   const getLogs = (filter: { address: Address; topics: (Hex | null)[] }) =>
-    client.request({ method: "eth_getLogs", params: [{ ...filter, fromBlock: "0x0", toBlock: `0x${head.toString(16)}` }] } as never) as Promise<RawLog[]>;
+    client.request({
+      method: "eth_getLogs",
+      params: [{ ...filter, fromBlock: "0x0", toBlock: `0x${head.toString(16)}` }],
+    } as never) as Promise<RawLog[]>;
   const [ledgerLogs, creditLogs] = await Promise.all([
     getLogs({ address: ledger, topics: [null, txId] }),
     getLogs({ address: credit, topics: [null, null, null, txId] }),
@@ -214,7 +364,10 @@ async function scanTrace(client: PublicClient, decoder: EventDecoder, packets: P
   const { input } = await client.getTransaction({ hash: opened.txHash });
   const recovered = await packets.opened(opened, input);
   if ("note" in recovered) throw new Error(`scan: ${recovered.note}`);
-  return [...rows.map((r) => `${r.block}:${r.logIndex}:${r.event}`).sort(), ...recovered.packets.map((p) => `${p.appSigner}/${p.proxySigner}`)];
+  return [
+    ...rows.map((r) => `${r.block}:${r.logIndex}:${r.event}`).sort(),
+    ...recovered.packets.map((p) => `${p.appSigner}/${p.proxySigner}`),
+  ];
 }
 
 interface Scanned {
@@ -232,10 +385,20 @@ async function compare(
   traceP50AtScale: number,
 ): Promise<void> {
   const abis = governanceAbis();
-  const ctx = { client: o.w.client, store: o.store, decoder: new EventDecoder(o.contracts, abis), packets: new PacketRecovery(abis.ledger, o.w.domain), contracts: o.contracts };
-  const ids = (o.store.db.prepare("SELECT tx_id FROM transactions ORDER BY number").all() as Array<{ tx_id: Hex }>).map((r) => r.tx_id);
+  const ctx = {
+    client: o.w.client,
+    store: o.store,
+    decoder: new EventDecoder(o.contracts, abis),
+    packets: new PacketRecovery(abis.ledger, o.w.domain),
+    contracts: o.contracts,
+  };
+  const ids = (o.store.db.prepare("SELECT tx_id FROM transactions ORDER BY number").all() as Array<{ tx_id: Hex }>).map(
+    (r) => r.tx_id,
+  );
   const sample = ids.filter((_id, i) => i % Math.max(1, Math.floor(ids.length / 40)) === 0);
-  const smallEvents = (o.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE block <= ?").get(Number(o.small)) as { n: number }).n;
+  const smallEvents = (
+    o.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE block <= ?").get(Number(o.small)) as { n: number }
+  ).n;
   const before = await scanVersusIndex(ctx, sample, o.small);
   const after = await scanVersusIndex(ctx, sample, o.head);
   report.figure(`same answer, index and scan, for ${sample.length} sampled transactions`, "yes");
@@ -246,28 +409,54 @@ async function compare(
   const perEvent = Math.max(0, (t2 - t1) / (o.events - smallEvents));
   report.figure("scan cost per 1,000 more events on the chain (fitted)", perEvent * 1000, "ms");
   const extrapolated = t2 + perEvent * (SYNTHETIC_EVENTS - o.events);
-  report.figure(`eth_getLogs scan EXTRAPOLATED (linear fit) to ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events`, extrapolated, "ms");
-  report.figure(`trace from the index at ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events (measured above), p50`, traceP50AtScale, "ms");
+  report.figure(
+    `eth_getLogs scan EXTRAPOLATED (linear fit) to ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events`,
+    extrapolated,
+    "ms",
+  );
+  report.figure(
+    `trace from the index at ${SYNTHETIC_EVENTS.toLocaleString("en-US")} events (measured above), p50`,
+    traceP50AtScale,
+    "ms",
+  );
   report.figure("extrapolated scan / index trace", extrapolated / traceP50AtScale, "x");
 }
 
 /** Times the scan and the index for each id, over the node's blocks [0, head], and checks they give the same answer. */
 async function scanVersusIndex(
-  ctx: { client: PublicClient; store: IndexStore; decoder: EventDecoder; packets: PacketRecovery; contracts: Record<string, Address> },
+  ctx: {
+    client: PublicClient;
+    store: IndexStore;
+    decoder: EventDecoder;
+    packets: PacketRecovery;
+    contracts: Record<string, Address>;
+  },
   ids: Hex[],
   head: bigint,
 ): Promise<Scanned> {
   const out: Scanned = { scanMs: [], traceMs: [] };
   for (const id of ids) {
     let t = performance.now();
-    const scanned = await scanTrace(ctx.client, ctx.decoder, ctx.packets, ctx.contracts.ledger!, ctx.contracts.credit!, id, head);
+    const scanned = await scanTrace(
+      ctx.client,
+      ctx.decoder,
+      ctx.packets,
+      ctx.contracts.ledger!,
+      ctx.contracts.credit!,
+      id,
+      head,
+    );
     out.scanMs.push(performance.now() - t);
     t = performance.now();
     const trace = traceTransaction(ctx.store, id)!;
     out.traceMs.push(performance.now() - t);
-    const events = ctx.store.eventsWhere("tx_id = ?", [id]).map((e) => `${e.block}:${e.logIndex}:${e.event}`).sort();
+    const events = ctx.store
+      .eventsWhere("tx_id = ?", [id])
+      .map((e) => `${e.block}:${e.logIndex}:${e.event}`)
+      .sort();
     const indexed = [...events, ...trace.packets.map((p) => `${p.appSigner}/${p.proxySigner}`)];
-    if (JSON.stringify(indexed) !== JSON.stringify(scanned)) throw new Error(`trace of ${id}: the index and the scan disagree\n${indexed.join(" ")}\n${scanned.join(" ")}`);
+    if (JSON.stringify(indexed) !== JSON.stringify(scanned))
+      throw new Error(`trace of ${id}: the index and the scan disagree\n${indexed.join(" ")}\n${scanned.join(" ")}`);
   }
   return out;
 }
@@ -284,14 +473,20 @@ async function heartbeats(w: World, count: number): Promise<void> {
   const services = w.c.services;
   await send("evm_setAutomine", [false]);
   try {
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       const batch: Promise<unknown>[] = [];
       for (let i = 0; i < FILLER_PER_BLOCK && sent < count; i++, sent++) {
         const k = sent % 2;
         const data = services.interface.encodeFunctionData("heartbeat", [signers[k]!.service]);
         const raw = await signers[k]!.key.signTransaction({
-          to: await services.getAddress(), data, nonce: nonces[k]!++, gasLimit: 120_000n, chainId: w.chain.chainId,
-          maxFeePerGas: fee.maxFeePerGas! * 2n, maxPriorityFeePerGas: fee.maxPriorityFeePerGas!, type: 2,
+          to: await services.getAddress(),
+          data,
+          nonce: nonces[k]!++,
+          gasLimit: 120_000n,
+          chainId: w.chain.chainId,
+          maxFeePerGas: fee.maxFeePerGas! * 2n,
+          maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
+          type: 2,
         });
         batch.push(send("eth_sendRawTransaction", [raw]));
       }
@@ -318,15 +513,29 @@ async function real(report: Reporter, traceP50AtScale: number): Promise<void> {
       await record(w, o, await execute(w, o, 0));
       await confirm(w, o);
     }
-    report.figure("real transactions run (open, write, record, 2 endorsements)", (REAL_TXS * 1000) / (performance.now() - start), "tx/s");
+    report.figure(
+      "real transactions run (open, write, record, 2 endorsements)",
+      (REAL_TXS * 1000) / (performance.now() - start),
+      "tx/s",
+    );
     const small = BigInt(await chain.provider.getBlockNumber());
     await heartbeats(w, FILLER_EVENTS);
     const contracts = await contractsOf(w.c);
     const indexStart = performance.now();
-    const indexer = await GovernanceIndexer.create({ client: chain.client, store, contracts, confirmations: 0, pollIntervalMs: 10 });
+    const indexer = await GovernanceIndexer.create({
+      client: chain.client,
+      store,
+      contracts,
+      confirmations: 0,
+      pollIntervalMs: 10,
+    });
     const { events } = await indexer.sync();
     const head = BigInt(await chain.provider.getBlockNumber());
-    report.figure(`indexer over JSON-RPC, signers recovered (${events} events, ${head} blocks)`, (events * 1000) / (performance.now() - indexStart), "events/s");
+    report.figure(
+      `indexer over JSON-RPC, signers recovered (${events} events, ${head} blocks)`,
+      (events * 1000) / (performance.now() - indexStart),
+      "events/s",
+    );
     await compare(report, { w, store, contracts, small, head, events }, traceP50AtScale);
   } finally {
     store.close();

@@ -23,7 +23,8 @@ const PAINTS = 5;
 const BLOCKS = 20;
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!;
+const percentile = (v: number[], p: number) =>
+  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!;
 
 function fillIndex(path: string): number {
   const store = IndexStore.open({ path });
@@ -43,9 +44,20 @@ function fillIndex(path: string): number {
 async function run(report: Reporter): Promise<void> {
   const db = tempDb("bench-console");
   const chain = await startAnvil({ name: "bench-console", chainId: 1337001 });
-  const contracts = Object.fromEntries(["membership", "voting", "services", "chains", "pipes", "credit", "ledger"].map((k, i) => [k, `0x${String(i + 1).padStart(40, "0")}` as Address]));
+  const contracts = Object.fromEntries(
+    ["membership", "voting", "services", "chains", "pipes", "credit", "ledger"].map((k, i) => [
+      k,
+      `0x${String(i + 1).padStart(40, "0")}` as Address,
+    ]),
+  );
   const server = await startConsoleServer({
-    config: { governance: { url: chain.url, chainId: chain.chainId, contracts }, subchains: [], indexDb: (fillIndex(db.path), db.path), auditorApi: null, relayers: [] },
+    config: {
+      governance: { url: chain.url, chainId: chain.chainId, contracts },
+      subchains: [],
+      indexDb: (fillIndex(db.path), db.path),
+      auditorApi: null,
+      relayers: [],
+    },
   });
   const browser = await launchBrowser();
   try {
@@ -54,7 +66,15 @@ async function run(report: Reporter): Promise<void> {
     for (let i = 0; i < PAINTS; i++) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       await page.goto(`${server.url}/#/ledger`, { waitUntil: "commit" });
-      paints.push(await page.waitForFunction(() => document.querySelectorAll("[data-testid=ledger] tbody tr").length >= 50 && performance.now(), undefined, { polling: "raf" }).then((h) => h.jsonValue() as Promise<number>));
+      paints.push(
+        await page
+          .waitForFunction(
+            () => document.querySelectorAll("[data-testid=ledger] tbody tr").length >= 50 && performance.now(),
+            undefined,
+            { polling: "raf" },
+          )
+          .then((h) => h.jsonValue() as Promise<number>),
+      );
       await page.close();
     }
     report.figure("ledger page, first meaningful paint (50 of 10,000 rows), cold", paints[0]!, "ms");
@@ -68,14 +88,34 @@ async function run(report: Reporter): Promise<void> {
       const seen: Record<string, number> = {};
       (window as unknown as { seen: Record<string, number> }).seen = seen;
       const el = document.querySelector("[data-testid=live-head]")!;
-      new MutationObserver(() => (seen[el.textContent ?? ""] ??= Date.now())).observe(el, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => (seen[el.textContent ?? ""] ??= Date.now())).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
     const delays: number[] = [];
     for (let i = 0; i < BLOCKS; i++) {
       const sent = Date.now();
-      await fetch(chain.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_mine", params: [] }) });
-      const height = Number((await (await fetch(chain.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }) })).json()).result);
-      const shown = await page.waitForFunction((h) => (window as unknown as { seen: Record<string, number> }).seen[String(h)], height).then((h) => h.jsonValue() as Promise<number>);
+      await fetch(chain.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_mine", params: [] }),
+      });
+      const height = Number(
+        (
+          await (
+            await fetch(chain.url, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+            })
+          ).json()
+        ).result,
+      );
+      const shown = await page
+        .waitForFunction((h) => (window as unknown as { seen: Record<string, number> }).seen[String(h)], height)
+        .then((h) => h.jsonValue() as Promise<number>);
       delays.push(shown - sent);
       await new Promise((r) => setTimeout(r, 150));
     }

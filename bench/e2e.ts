@@ -52,12 +52,28 @@ export const e2eBench: BenchModule = {
   kind: "perf",
   async run(report) {
     // No empty interval blocks: every block is a transaction's, as on the chain-bound path.
-    const c = await setupLocalConsortium({ runDir: process.env.E2E_RUN_DIR, blockTime: 0, confirmations: 0, pipeRatePerMinute: 1_000_000, relayerRatePerSecond: 100_000, relayerLogLevel: process.env.E2E_RELAYER_LOG_LEVEL ?? "warn", relayerPollIntervalMs: 20, auditorApi: false, verifier: false });
+    const c = await setupLocalConsortium({
+      runDir: process.env.E2E_RUN_DIR,
+      blockTime: 0,
+      confirmations: 0,
+      pipeRatePerMinute: 1_000_000,
+      relayerRatePerSecond: 100_000,
+      relayerLogLevel: process.env.E2E_RELAYER_LOG_LEVEL ?? "warn",
+      relayerPollIntervalMs: 20,
+      auditorApi: false,
+      verifier: false,
+    });
     try {
       const bound = await chainBound(c, report);
       // The independent verifier runs for the relayers (the chain-bound path endorsed with its key itself).
       await c.verifier.start();
-      await relayerBench(c, report, bound, { warmup: WARMUP, latencySamples: LATENCY_SAMPLES, throughputTxs: THROUGHPUT_TXS, concurrency: CONCURRENCY, pendingPackets: PENDING });
+      await relayerBench(c, report, bound, {
+        warmup: WARMUP,
+        latencySamples: LATENCY_SAMPLES,
+        throughputTxs: THROUGHPUT_TXS,
+        concurrency: CONCURRENCY,
+        pendingPackets: PENDING,
+      });
     } finally {
       await c.stop();
     }

@@ -25,11 +25,15 @@ async function ours(n: number): Promise<{ join: Figures; account: Figures }> {
     return { apply, firstVote, vote, execute: await gasOf(c.voting.execute(id)) };
   };
   const attrs = ethers.toUtf8Bytes(JSON.stringify({ sector: "pharma", region: "Hangzhou" }));
-  const joinTx = c.membership.connect(applicant).applyToJoin("Drug Maker Co", ethers.id("USCC:1"), Kind.Business, attrs);
+  const joinTx = c.membership
+    .connect(applicant)
+    .applyToJoin("Drug Maker Co", ethers.id("USCC:1"), Kind.Business, attrs);
   const join = await measure(joinTx, (await (await joinTx).wait())!.gasUsed);
   const inst = await c.membership.institutionCount();
   const consent = await accountConsent(c, account, inst, Role.Operator);
-  const accTx = c.membership.connect(applicant).requestAccount(await account.getAddress(), inst, Role.Operator, ...consent);
+  const accTx = c.membership
+    .connect(applicant)
+    .requestAccount(await account.getAddress(), inst, Role.Operator, ...consent);
   const acc = await measure(accTx, (await (await accTx).wait())!.gasUsed);
   return { join, account: acc };
 }
@@ -77,7 +81,11 @@ async function run(report: Reporter): Promise<void> {
     report.gas(`oz-governor.castVote.first.n${n}`, oz.firstVote);
     report.gas(`oz-governor.castVote.n${n}`, oz.vote);
     report.gas(`oz-governor.execute.n${n}`, oz.execute);
-    report.figure(`ratio: our non-final vote / OZ castVote (n=${n}), target <= 0.75`, Number(o.join.vote) / Number(oz.vote), "x");
+    report.figure(
+      `ratio: our non-final vote / OZ castVote (n=${n}), target <= 0.75`,
+      Number(o.join.vote) / Number(oz.vote),
+      "x",
+    );
     voteGas.push(o.join.vote, o.account.vote);
   }
   const spread = Number(voteGas.reduce((a, b) => (a > b ? a : b)) - voteGas.reduce((a, b) => (a < b ? a : b)));

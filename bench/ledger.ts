@@ -82,7 +82,8 @@ async function complete(w: LedgerWorld, steps = readThenWrite()): Promise<Comple
   return { open, result0, result1, endorse, endorseConfirm };
 }
 
-const sum = (xs: Measured[]) => xs.reduce((a, m) => ({ gas: a.gas + m.gas, bound: a.bound + m.bound }), { gas: 0n, bound: 0n });
+const sum = (xs: Measured[]) =>
+  xs.reduce((a, m) => ({ gas: a.gas + m.gas, bound: a.bound + m.bound }), { gas: 0n, bound: 0n });
 const ratioOf = (m: Measured) => Number(m.gas) / Number(m.bound);
 
 function perCall(report: Reporter, c: Complete): void {
@@ -92,7 +93,9 @@ function perCall(report: Reporter, c: Complete): void {
 }
 
 async function headline(report: Reporter, w: LedgerWorld): Promise<Measured> {
-  report.section("ledger (real registries): one two-step transaction (source read -> dependent target write), one call per record");
+  report.section(
+    "ledger (real registries): one two-step transaction (source read -> dependent target write), one call per record",
+  );
   const c = await complete(w);
   report.gas("ledger: open (1 packet, 2 steps, both signatures)", c.open.gas);
   report.gas("ledger: recordResult (read, kept for a dependent write)", c.result0.gas);
@@ -106,7 +109,11 @@ async function headline(report: Reporter, w: LedgerWorld): Promise<Measured> {
   report.figure("ratio to the lower bound (target <= 1.5)", ratio, "x");
   report.figure("target met", ratio <= TARGET_RATIO ? "yes" : "NO");
   report.figure("per step (total / 2)", Number(total.gas) / 2, "gas");
-  report.figure("ratio to Hyperlane Mailbox.process, 2-of-3 multisig ISM (159,736)", Number(total.gas) / HYPERLANE_PROCESS_MULTISIG_2_OF_3, "x");
+  report.figure(
+    "ratio to Hyperlane Mailbox.process, 2-of-3 multisig ISM (159,736)",
+    Number(total.gas) / HYPERLANE_PROCESS_MULTISIG_2_OF_3,
+    "x",
+  );
   perCall(report, c);
   return total;
 }
@@ -124,7 +131,10 @@ async function batching(report: Reporter, w: LedgerWorld): Promise<void> {
   const batch2 = await measure(ledger.connect(w.tgtProxy.wallet).recordResults(rs));
   const [e1, e2] = await confirm(w, o, rs);
   report.gas("ledger: recordResults, both steps of one transaction", batch2.gas);
-  report.gas("ledger: two-step transaction total, results batched (2 packets)", open2.gas + batch2.gas + e1.gas + e2.gas);
+  report.gas(
+    "ledger: two-step transaction total, results batched (2 packets)",
+    open2.gas + batch2.gas + e1.gas + e2.gas,
+  );
 
   const many: Opened[] = [];
   for (let i = 0; i < BATCH; i++) many.push(await openTx(w, { steps: [writeStep(Side.Target)] }));
@@ -149,7 +159,11 @@ async function ownShare(report: Reporter, w: LedgerWorld, total: Measured): Prom
   const ownTotal = sum(Object.values(own));
   report.figure("two-step transaction total, cost-free stand-ins", Number(ownTotal.gas), "gas");
   report.figure("ratio to the lower bound", ratioOf(ownTotal), "x");
-  report.figure("of the real total, spent inside PipeRegistry and CreditScore", Number(total.gas - ownTotal.gas), "gas");
+  report.figure(
+    "of the real total, spent inside PipeRegistry and CreditScore",
+    Number(total.gas - ownTotal.gas),
+    "gas",
+  );
   perCall(report, own);
   await govern(w.c, w.ledger, "setPipeAuthority", [saved.pipes]);
   await govern(w.c, w.ledger, "setCreditScore", [saved.credit]);

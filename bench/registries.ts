@@ -34,16 +34,38 @@ async function run(report: Reporter): Promise<void> {
   const svcKey = Wallet.createRandom();
   const svcSigner = svcKey.address;
   await addAccount(w, w.a.admin, svcKey, w.a.institution, Role.Business);
-  report.gas("registries.registerService", await gasOf(w.services.connect(w.a.operator).registerService(id("bench/svc"), id("bench/chain"), svcSigner, endpoint())));
+  report.gas(
+    "registries.registerService",
+    await gasOf(
+      w.services.connect(w.a.operator).registerService(id("bench/svc"), id("bench/chain"), svcSigner, endpoint()),
+    ),
+  );
   report.gas(
     "registries.registerSubchain",
-    await gasOf(w.chains.connect(w.a.operator).registerSubchain(id("bench/chain"), 1, 2001, id("bench/svc"), Wallet.createRandom().address, "bench chain")),
+    await gasOf(
+      w.chains
+        .connect(w.a.operator)
+        .registerSubchain(id("bench/chain"), 1, 2001, id("bench/svc"), Wallet.createRandom().address, "bench chain"),
+    ),
   );
   const benchKey = Wallet.createRandom();
   const benchConsent = await appKeyConsent(w, w.a.operator, id("bench/app"), benchKey);
-  report.gas("registries.registerApp", await gasOf(w.chains.connect(w.a.operator).registerApp(id("bench/app"), id("bench/chain"), benchKey.address, "bench app", ...benchConsent)));
-  report.gas("registries.registerContract (first version)", await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)));
-  report.gas("registries.registerContract (next version)", await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)));
+  report.gas(
+    "registries.registerApp",
+    await gasOf(
+      w.chains
+        .connect(w.a.operator)
+        .registerApp(id("bench/app"), id("bench/chain"), benchKey.address, "bench app", ...benchConsent),
+    ),
+  );
+  report.gas(
+    "registries.registerContract (first version)",
+    await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)),
+  );
+  report.gas(
+    "registries.registerContract (next version)",
+    await gasOf(w.chains.connect(w.b.operator).registerContract("Bench", w.b.subchain, Wallet.createRandom().address)),
+  );
   report.gas("registries.heartbeat", await gasOf(w.services.connect(w.a.signer).heartbeat(w.a.service)));
 
   report.section("pipe lifecycle");
@@ -51,19 +73,33 @@ async function run(report: Reporter): Promise<void> {
   const applyTx = w.pipes.connect(w.a.operator).applyPipe(spec);
   report.gas("registries.applyPipe (2 selectors)", await gasOf(applyTx));
   const pipeId = (await w.pipes.queryFilter(w.pipes.filters.PipeApplied())).at(-1)!.args.pipeId;
-  report.gas("registries.authorizePipe (active at once)", await gasOf(w.pipes.connect(w.b.operator).authorizePipe(pipeId)));
+  report.gas(
+    "registries.authorizePipe (active at once)",
+    await gasOf(w.pipes.connect(w.b.operator).authorizePipe(pipeId)),
+  );
   report.gas("registries.pausePipe", await gasOf(w.pipes.connect(w.a.operator).pausePipe(pipeId)));
   report.gas("registries.resumePipe", await gasOf(w.pipes.connect(w.a.operator).resumePipe(pipeId)));
   await govern(w, w.pipes, "setActivationVoteRequired", [true]);
   const voted = await applyPipe(w, w.a.operator, spec);
-  report.gas("registries.authorizePipe (opens the activation vote)", await gasOf(w.pipes.connect(w.b.operator).authorizePipe(voted)));
+  report.gas(
+    "registries.authorizePipe (opens the activation vote)",
+    await gasOf(w.pipes.connect(w.b.operator).authorizePipe(voted)),
+  );
   await allowReporter(w, reporter.address);
-  report.gas("registries.reportOutcome (Completed)", await gasOf(w.credit.connect(reporter).reportOutcome(w.a.institution, Outcome.Completed, id("bench-tx"))));
+  report.gas(
+    "registries.reportOutcome (Completed)",
+    await gasOf(w.credit.connect(reporter).reportOutcome(w.a.institution, Outcome.Completed, id("bench-tx"))),
+  );
 
   report.section("checkOperation called from a contract (PipeCheckProbe: gasleft() around an interface call)");
   const probe = await new PipeCheckProbe__factory(w.deployer).deploy();
   const pipes = await w.pipes.getAddress();
-  const measure = async (pipe: string, signer: string, op: number, sel: string): Promise<{ cold: bigint; warm: bigint; reason: bigint }> => {
+  const measure = async (
+    pipe: string,
+    signer: string,
+    op: number,
+    sel: string,
+  ): Promise<{ cold: bigint; warm: bigint; reason: bigint }> => {
     const receipt = await (await probe.measure(pipes, pipe, signer, op, sel)).wait();
     const log = probe.interface.parseLog(receipt!.logs[0])!;
     return { reason: log.args.reason as bigint, cold: log.args.cold as bigint, warm: log.args.warm as bigint };
@@ -72,7 +108,10 @@ async function run(report: Reporter): Promise<void> {
   if (allowed.reason !== 0n) throw new Error(`bench pipe refused the operation (reason ${allowed.reason})`);
   report.gas("registries.checkOperation allowed, cold (from a contract)", allowed.cold);
   report.gas("registries.checkOperation allowed, warm (from a contract)", allowed.warm);
-  report.figure(`checkOperation allowed, cold: target <= ${TARGET.toLocaleString("en-US")}`, allowed.cold <= BigInt(TARGET) ? "met" : "MISSED");
+  report.figure(
+    `checkOperation allowed, cold: target <= ${TARGET.toLocaleString("en-US")}`,
+    allowed.cold <= BigInt(TARGET) ? "met" : "MISSED",
+  );
   const read = await measure(w.pipeId, w.a.appKey.address, OP_READ, SEL_READ);
   report.gas("registries.checkOperation allowed read, cold (from a contract)", read.cold);
   const refused = await measure(w.pipeId, w.a.appKey.address, OP_WRITE, "0x12345678");

@@ -22,10 +22,19 @@ const DAY = 24 * 60 * 60;
 const SUBCHAIN = ethers.id("bench:subchain");
 
 /** Deterministic attester keys (the figures must not depend on random addresses' zero bytes). */
-const attesterKeys = (n: number, tag: string) => Array.from({ length: n }, (_, i) => new Wallet(ethers.id(`bench:attester:${tag}:${i}`)));
+const attesterKeys = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => new Wallet(ethers.id(`bench:attester:${tag}:${i}`)));
 
-async function attestationsOf(gateway: SubchainGateway, keys: Wallet[], packet: Packet, data: BytesLike): Promise<string> {
-  const domain = domainOf({ chainId: (await ethers.provider.getNetwork()).chainId, gateway: await gateway.getAddress() });
+async function attestationsOf(
+  gateway: SubchainGateway,
+  keys: Wallet[],
+  packet: Packet,
+  data: BytesLike,
+): Promise<string> {
+  const domain = domainOf({
+    chainId: (await ethers.provider.getNetwork()).chainId,
+    gateway: await gateway.getAddress(),
+  });
   const value = attestationOf(packet, data, domain.verifyingContract, SUBCHAIN);
   return ethers.concat(await Promise.all(keys.map((k) => k.signTypedData(domain, ATTESTATION_TYPES, value))));
 }
@@ -40,7 +49,14 @@ async function deploy(k = 1) {
   const [admin, relayer, app, fakeGateway, depositor] = await ethers.getSigners();
   // k of 2k - 1: the largest set a threshold of k allows (more than half).
   const keys = attesterKeys(2 * k - 1, `k${k}`);
-  const gateway = (await ethers.deployContract("SubchainGateway", [admin.address, 4096, SUBCHAIN, keys.map((w) => w.address), k, 1])) as unknown as SubchainGateway;
+  const gateway = (await ethers.deployContract("SubchainGateway", [
+    admin.address,
+    4096,
+    SUBCHAIN,
+    keys.map((w) => w.address),
+    k,
+    1,
+  ])) as unknown as SubchainGateway;
   await gateway.grantRole(await gateway.RELAYER_ROLE(), relayer.address);
   const evidence = await ethers.deployContract("EvidenceDeposit", [gateway, admin.address]);
   const drug = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
@@ -60,10 +76,28 @@ async function attestationOverheads(report: Reporter): Promise<void> {
     const { gateway, evidence, directEvidence, relayer, fakeGateway, depositor, signers } = await deploy(k);
     const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3600);
     const write = async (n: number) => {
-      const data = evidence.interface.encodeFunctionData("depositCrossChain", [ethers.id(`evidence-${n}`), depositor.address, ethers.id("meta")]);
-      const packet: Packet = { txId: ethers.id(`bench:tx:${n}`), pipeId: PIPE, sequence: n, deadline, contractName: EVIDENCE, operation: WRITE };
-      const via = await gasOf(gateway.connect(relayer).execute(packet, data, await attestationsOf(gateway, signers, packet, data)));
-      const direct = await gasOf(fakeGateway.sendTransaction({ to: directEvidence, data: ethers.concat([data, await gateway.inboundRequestId(PIPE, n)]) }));
+      const data = evidence.interface.encodeFunctionData("depositCrossChain", [
+        ethers.id(`evidence-${n}`),
+        depositor.address,
+        ethers.id("meta"),
+      ]);
+      const packet: Packet = {
+        txId: ethers.id(`bench:tx:${n}`),
+        pipeId: PIPE,
+        sequence: n,
+        deadline,
+        contractName: EVIDENCE,
+        operation: WRITE,
+      };
+      const via = await gasOf(
+        gateway.connect(relayer).execute(packet, data, await attestationsOf(gateway, signers, packet, data)),
+      );
+      const direct = await gasOf(
+        fakeGateway.sendTransaction({
+          to: directEvidence,
+          data: ethers.concat([data, await gateway.inboundRequestId(PIPE, n)]),
+        }),
+      );
       return via - direct;
     };
     await write(1); // warm-up, as below
@@ -88,7 +122,14 @@ async function run(report: Reporter): Promise<void> {
   // A realistic packet deadline (an hour ahead: four non-zero calldata bytes, as a real unix time has).
   const packetDeadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3600);
   const execute = async (n: number, operation: number, name: string, data: string) => {
-    const packet: Packet = { txId: ethers.id(`bench:tx:${n}`), pipeId: PIPE, sequence: n, deadline: packetDeadline, contractName: name, operation };
+    const packet: Packet = {
+      txId: ethers.id(`bench:tx:${n}`),
+      pipeId: PIPE,
+      sequence: n,
+      deadline: packetDeadline,
+      contractName: name,
+      operation,
+    };
     return gateway.connect(relayer).execute(packet, data, await attestationsOf(gateway, signers, packet, data));
   };
   // The direct call gets the same calldata as the gateway forwards: the business call and the request id.
@@ -104,7 +145,11 @@ async function run(report: Reporter): Promise<void> {
   // One attestation (k = 1): the target is 30k plus 6k.
   const target = OVERHEAD_BASE + PER_ATTESTATION;
   const showOverhead = (label: string, overhead: bigint) =>
-    report.figure(`subchain-gateway: overhead, ${label}`, Number(overhead), `gas (target <= 36,000: ${verdictOf(overhead, target)})`);
+    report.figure(
+      `subchain-gateway: overhead, ${label}`,
+      Number(overhead),
+      `gas (target <= 36,000: ${verdictOf(overhead, target)})`,
+    );
 
   // Warm-up: the pipe's first record word and both contracts' version slots become non-zero, as in steady state.
   await execute(1, WRITE, EVIDENCE, deposit(1));
@@ -164,7 +209,14 @@ async function run(report: Reporter): Promise<void> {
   ]);
   const deadline = async () => (await ethers.provider.getBlock("latest"))!.timestamp + DAY;
   const prepare = async (tx: string) => {
-    const packet: Packet = { txId: ethers.id(tx), pipeId: PIPE, sequence: 100, deadline: await deadline(), contractName: DRUG, operation: WRITE };
+    const packet: Packet = {
+      txId: ethers.id(tx),
+      pipeId: PIPE,
+      sequence: 100,
+      deadline: await deadline(),
+      contractName: DRUG,
+      operation: WRITE,
+    };
     return gateway.connect(relayer).prepare(packet, staged, await attestationsOf(gateway, signers, packet, staged));
   };
   report.gas("subchain-gateway: prepare (DrugTraceability, 1 key)", await gasOf(prepare("tx-1")));

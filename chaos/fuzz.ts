@@ -110,10 +110,21 @@ function send(target: FuzzTarget, agent: HttpAgent, text: string): Promise<{ sta
 }
 
 /** Sends `count` mutated requests to the target, `concurrency` at a time. */
-export async function fuzz(target: FuzzTarget, count: number, rng: Rng, concurrency = 8, result?: FuzzResult): Promise<FuzzResult> {
+export async function fuzz(
+  target: FuzzTarget,
+  count: number,
+  rng: Rng,
+  concurrency = 8,
+  result?: FuzzResult,
+): Promise<FuzzResult> {
   const out: FuzzResult = result ?? { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0 };
   const agent = target.tls
-    ? new HttpsAgent({ keepAlive: true, cert: readFileSync(target.tls.cert), key: readFileSync(target.tls.key), ca: readFileSync(target.tls.ca) })
+    ? new HttpsAgent({
+        keepAlive: true,
+        cert: readFileSync(target.tls.cert),
+        key: readFileSync(target.tls.key),
+        ca: readFileSync(target.tls.ca),
+      })
     : new HttpAgent({ keepAlive: true });
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -136,7 +147,13 @@ export async function fuzz(target: FuzzTarget, count: number, rng: Rng, concurre
         out.codes[code] = (out.codes[code] ?? 0) + 1;
       } else {
         out.notRefused += 1;
-        if (out.findings.length < 20) out.findings.push({ target: target.name, mutation: m.name, status: answer.status, body: answer.body.slice(0, 300) });
+        if (out.findings.length < 20)
+          out.findings.push({
+            target: target.name,
+            mutation: m.name,
+            status: answer.status,
+            body: answer.body.slice(0, 300),
+          });
       }
     }
   };

@@ -50,7 +50,15 @@ export interface ChaosReport {
   notFinal: string[];
   manual: number;
   fuzz: FuzzResult;
-  overload: { sent: number; accepted: number; refused429: number; withRetryAfter: number; otherRefusals: Record<string, number>; ratePerSecond: number; limitPerSecond: number };
+  overload: {
+    sent: number;
+    accepted: number;
+    refused429: number;
+    withRetryAfter: number;
+    otherRefusals: Record<string, number>;
+    ratePerSecond: number;
+    limitPerSecond: number;
+  };
   unexpectedExits: string[];
   rssMiB: { a: number; b: number };
   timeline: Array<{ t: number; counts: Record<string, number> }>;
@@ -75,7 +83,12 @@ interface Postable {
 
 async function post(url: string, body: string): Promise<Postable> {
   try {
-    const res = await fetch(`${url}/v1/requests`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${url}/v1/requests`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
     const json = (await res.json().catch(() => ({}))) as { code?: string };
     return { status: res.status, retryAfter: Number(res.headers.get("retry-after") ?? 0), code: json.code ?? "" };
   } catch {
@@ -101,11 +114,17 @@ class Cluster {
 
   start(key: SideKey): RelayerProcess {
     const env: NodeJS.ProcessEnv =
-      key === "b" ? { CCGP_SERVER_PORT: String(this.bPeerPort), CCGP_CHAIN_SUB_B_RPC: `http://127.0.0.1:${this.nodeProxy.listenPort}` } : {};
+      key === "b"
+        ? {
+            CCGP_SERVER_PORT: String(this.bPeerPort),
+            CCGP_CHAIN_SUB_B_RPC: `http://127.0.0.1:${this.nodeProxy.listenPort}`,
+          }
+        : {};
     const proc = spawnRelayer(this.c, this.c.business[key], env);
     this.relayers[key] = proc;
     void proc.exited.then((code) => {
-      if (!this.killedByUs.has(proc.pid) && code !== 0) this.unexpected.push(`relayer ${key} (pid ${proc.pid}) exited ${code}`);
+      if (!this.killedByUs.has(proc.pid) && code !== 0)
+        this.unexpected.push(`relayer ${key} (pid ${proc.pid}) exited ${code}`);
     });
     return proc;
   }
@@ -119,7 +138,8 @@ class Cluster {
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline) throw new Error(`relayer ${key} not healthy after ${timeoutMs} ms; see ${proc.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`relayer ${key} not healthy after ${timeoutMs} ms; see ${proc.logFile}`);
       await sleep(200);
     }
   }
@@ -175,7 +195,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const rng = new Rng(options.seed);
   const started = Date.now();
-  const c = await setupLocalConsortium({ persistChains: true, relayerRatePerSecond: RELAYER_RATE, relayerLogLevel: "info", auditorApi: false, runDir: options.runDir, log: () => undefined });
+  const c = await setupLocalConsortium({
+    persistChains: true,
+    relayerRatePerSecond: RELAYER_RATE,
+    relayerLogLevel: "info",
+    auditorApi: false,
+    runDir: options.runDir,
+    log: () => undefined,
+  });
   process.env[c.passwordEnv] = c.password;
   const bPeerPort = await freePort();
   const peerProxy = new FaultProxy(c.business.b.ports.peer, bPeerPort);
@@ -257,7 +284,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const overload = await drive.overload(RELAYER_RATE * 10, 3);
     log(`overload: ${JSON.stringify(overload)}; fuzzing ${options.fuzzRequests} requests`);
     const fuzzResult = await drive.fuzz(options.fuzzRequests, cluster);
-    log(`fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error; waiting for every transaction to be final`);
+    log(
+      `fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error; waiting for every transaction to be final`,
+    );
     const settleBy = Date.now() + Math.max(5 * 60_000, options.transactions * 600);
     while (!drive.allFinal() && Date.now() < settleBy) {
       await sleep(5_000);
@@ -270,21 +299,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const failures: string[] = [];
     if (checks.lost > 0) failures.push(`${checks.lost} accepted transaction(s) not on the ledger`);
     const dup = checks.duplicated;
-    if (dup.executions + dup.results + dup.endorsements + dup.doneAndCompensated > 0) failures.push(`duplicates: ${JSON.stringify(dup)}`);
-    if (checks.notFinal.length > 0) failures.push(`${checks.notFinal.length} transaction(s) not final: ${checks.notFinal.slice(0, 5).join(", ")}`);
+    if (dup.executions + dup.results + dup.endorsements + dup.doneAndCompensated > 0)
+      failures.push(`duplicates: ${JSON.stringify(dup)}`);
+    if (checks.notFinal.length > 0)
+      failures.push(`${checks.notFinal.length} transaction(s) not final: ${checks.notFinal.slice(0, 5).join(", ")}`);
     if ((states.Manual ?? 0) > 0) failures.push(`${states.Manual} transaction(s) in Manual`);
-    if (fuzzResult.notRefused > 0) failures.push(`${fuzzResult.notRefused} fuzzed request(s) not refused with a named error`);
+    if (fuzzResult.notRefused > 0)
+      failures.push(`${fuzzResult.notRefused} fuzzed request(s) not refused with a named error`);
     if (cluster.unexpected.length > 0) failures.push(`unexpected exits: ${cluster.unexpected.join("; ")}`);
     if (overload.accepted > 0 && overload.refused429 === 0) failures.push("overload was never answered 429");
     if (overload.refused429 !== overload.withRetryAfter) failures.push("a 429 without Retry-After");
-    if (Math.max(cluster.rss.a, cluster.rss.b) > 1024) failures.push(`relayer RSS above 1 GiB: ${JSON.stringify(cluster.rss)}`);
+    if (Math.max(cluster.rss.a, cluster.rss.b) > 1024)
+      failures.push(`relayer RSS above 1 GiB: ${JSON.stringify(cluster.rss)}`);
     return {
       seed: options.seed,
       transactions: drive.tracked.size,
       durationSeconds: Math.round((Date.now() - started) / 1000),
       faults,
       recoveries: cluster.recoverMs.length,
-      recoverMs: { p50: percentile(cluster.recoverMs, 50), p99: percentile(cluster.recoverMs, 99), samples: cluster.recoverMs.length },
+      recoverMs: {
+        p50: percentile(cluster.recoverMs, 50),
+        p99: percentile(cluster.recoverMs, 99),
+        samples: cluster.recoverMs.length,
+      },
       states,
       lost: checks.lost,
       duplicated: dup,
@@ -331,7 +368,10 @@ class Driver {
 
   async prepare(): Promise<void> {
     this.app = await appAccount(this.c, this.c.pipes.aToB);
-    const wallet = Wallet.fromEncryptedJsonSync(readFileSync(this.c.business.a.accounts.operator.keystore, "utf8"), this.c.password);
+    const wallet = Wallet.fromEncryptedJsonSync(
+      readFileSync(this.c.business.a.accounts.operator.keystore, "utf8"),
+      this.c.password,
+    );
     this.operatorA = wallet.connect(this.subA);
     this.batch = { batchId: id(`chaos:${hexlify(randomBytes(8))}`), dataHash: id("chaos-data") };
     await recordBatch(this.c, this.batch.batchId, this.batch.dataHash);
@@ -341,15 +381,37 @@ class Driver {
   private async signed(kind: Kind, ttlSeconds = 600): Promise<{ body: string; txId: string }> {
     const pipe = this.c.pipes.aToB;
     const custodian = kind === "compensate" ? ZeroAddress : this.c.business.b.accounts.operator.address;
-    const s = await signCustodyRequest(this.c, this.app, { pipe, batchId: this.batch.batchId, custodian, dataHash: this.batch.dataHash, sequence: this.sequence++, ttlSeconds });
+    const s = await signCustodyRequest(this.c, this.app, {
+      pipe,
+      batchId: this.batch.batchId,
+      custodian,
+      dataHash: this.batch.dataHash,
+      sequence: this.sequence++,
+      ttlSeconds,
+    });
     if (kind !== "compensate") return { body: encodePacket(s), txId: s.packet.txId };
     // A source step on A (a custody write there) that must be undone when B's write reverts.
     const drug = DrugTraceability__factory.createInterface();
-    const data = drug.encodeFunctionData("continueCustody", [this.batch.batchId, this.c.business.a.accounts.operator.address, this.batch.dataHash]);
-    const steps = [{ side: "source", operation: "write", contract: this.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const data = drug.encodeFunctionData("continueCustody", [
+      this.batch.batchId,
+      this.c.business.a.accounts.operator.address,
+      this.batch.dataHash,
+    ]);
+    const steps = [
+      { side: "source", operation: "write", contract: this.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
     const salt = hexlify(randomBytes(32));
     const packet = { ...s.packet, txId: boundTxId(salt as `0x${string}`, planOf(s.packet, s.payload, steps).steps) };
-    const again: SignedPacket = await signCustodyRequest(this.c, this.app, { pipe, batchId: this.batch.batchId, custodian, dataHash: this.batch.dataHash, sequence: packet.sequence, ttlSeconds, txId: packet.txId });
+    const again: SignedPacket = await signCustodyRequest(this.c, this.app, {
+      pipe,
+      batchId: this.batch.batchId,
+      custodian,
+      dataHash: this.batch.dataHash,
+      sequence: packet.sequence,
+      ttlSeconds,
+      txId: packet.txId,
+    });
     return { body: JSON.stringify({ ...toWire(again), steps, salt }), txId: packet.txId };
   }
 
@@ -368,7 +430,8 @@ class Driver {
         ({ body, txId } = await this.signed(kind, ttlSeconds));
         continue;
       }
-      if (answer.status !== 0 && answer.status !== 429 && answer.status < 500) throw new Error(`request refused: ${answer.status} ${answer.code}`);
+      if (answer.status !== 0 && answer.status !== 429 && answer.status < 500)
+        throw new Error(`request refused: ${answer.status} ${answer.code}`);
       await sleep(answer.retryAfter > 0 ? answer.retryAfter * 1000 : 500);
     }
     throw new Error(`request ${txId} never accepted`);
@@ -379,9 +442,17 @@ class Driver {
     const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
     for (let attempt = 0; attempt < 30; attempt++) {
       try {
-        const tx = await drug.requestCustodyTransfer(this.c.pipes.aToB.id, this.c.pipes.aToB.contractNameHash, this.batch.batchId, this.c.business.b.accounts.operator.address, this.batch.dataHash);
+        const tx = await drug.requestCustodyTransfer(
+          this.c.pipes.aToB.id,
+          this.c.pipes.aToB.contractNameHash,
+          this.batch.batchId,
+          this.c.business.b.accounts.operator.address,
+          this.batch.dataHash,
+        );
         const receipt = await tx.wait();
-        const parsed = receipt!.logs.map((l) => drug.interface.parseLog(l)).find((p) => p?.name === "CustodyTransferRequested");
+        const parsed = receipt!.logs
+          .map((l) => drug.interface.parseLog(l))
+          .find((p) => p?.name === "CustodyTransferRequested");
         const txId = parsed!.args.requestId as string;
         this.tracked.set(txId, { txId, kind: "chain", acceptedAt: Date.now(), state: "None" });
         return;
@@ -437,7 +508,15 @@ class Driver {
 
   /** `ratePerSecond` requests a second for `seconds`, pre-signed with ascending sequences and sent without waiting. */
   async overload(ratePerSecond: number, seconds: number): Promise<ChaosReport["overload"]> {
-    const out = { sent: 0, accepted: 0, refused429: 0, withRetryAfter: 0, otherRefusals: {} as Record<string, number>, ratePerSecond: 0, limitPerSecond: RELAYER_RATE };
+    const out = {
+      sent: 0,
+      accepted: 0,
+      refused429: 0,
+      withRetryAfter: 0,
+      otherRefusals: {} as Record<string, number>,
+      ratePerSecond: 0,
+      limitPerSecond: RELAYER_RATE,
+    };
     const signed = [];
     for (let i = 0; i < ratePerSecond * seconds; i++) signed.push(await this.signed("success"));
     const t0 = Date.now();
@@ -451,7 +530,9 @@ class Driver {
       } else if (answer.status === 429) {
         out.refused429 += 1;
         if (answer.retryAfter > 0) out.withRetryAfter += 1;
-      } else out.otherRefusals[answer.code || String(answer.status)] = (out.otherRefusals[answer.code || String(answer.status)] ?? 0) + 1;
+      } else
+        out.otherRefusals[answer.code || String(answer.status)] =
+          (out.otherRefusals[answer.code || String(answer.status)] ?? 0) + 1;
     });
     await Promise.all(answers);
     out.ratePerSecond = Math.round((out.sent / Math.max(1, (Date.now() - t0) / 1000)) * 10) / 10;
@@ -464,9 +545,24 @@ class Driver {
     if (accepted === undefined) throw new Error("no confirmed transaction to fuzz from");
     const intakeBase = await this.baseOf(accepted.txId, "a");
     const peerBase = await this.baseOf(accepted.txId, "b");
-    const result = await fuzz({ name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase }, Math.ceil(n / 2), this.rng);
+    const result = await fuzz(
+      { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },
+      Math.ceil(n / 2),
+      this.rng,
+    );
     const a = this.c.business.a.tls;
-    return fuzz({ name: "peer", url: `https://127.0.0.1:${cluster.c.business.b.ports.peer}/v1/packets`, base: peerBase, tls: { cert: a.cert, key: a.key, ca: a.ca } }, Math.floor(n / 2), this.rng, 8, result);
+    return fuzz(
+      {
+        name: "peer",
+        url: `https://127.0.0.1:${cluster.c.business.b.ports.peer}/v1/packets`,
+        base: peerBase,
+        tls: { cert: a.cert, key: a.key, ca: a.ca },
+      },
+      Math.floor(n / 2),
+      this.rng,
+      8,
+      result,
+    );
   }
 
   /** The wire packet a relayer journaled for a transaction: stage 1 only for the intake, countersigned for the peer. */
@@ -474,7 +570,8 @@ class Driver {
     const { default: Database } = await import("better-sqlite3");
     const db = new Database(this.c.business[key].storePath, { readonly: true });
     try {
-      const row = db.prepare("SELECT packet FROM relayer_tx WHERE tx_id = ?").get(txId.toLowerCase()) as { packet: string } | undefined;
+      const row = db.prepare("SELECT packet FROM relayer_tx WHERE tx_id = ?").get(txId.toLowerCase()) as
+        { packet: string } | undefined;
       if (row === undefined) throw new Error(`transaction ${txId} not journaled by ${key}`);
       const wire = JSON.parse(row.packet) as { signatures: Record<string, unknown> };
       if (key === "a") wire.signatures = { app: wire.signatures.app };
@@ -488,7 +585,9 @@ class Driver {
   async check(): Promise<{ lost: number; duplicated: ChaosReport["duplicated"]; notFinal: string[] }> {
     await this.refresh();
     const lost = [...this.tracked.values()].filter((t) => t.state === "None").length;
-    const notFinal = [...this.tracked.values()].filter((t) => !FINAL.has(t.state) && t.state !== "Manual").map((t) => `${t.txId.slice(0, 10)} ${t.state}`);
+    const notFinal = [...this.tracked.values()]
+      .filter((t) => !FINAL.has(t.state) && t.state !== "Manual")
+      .map((t) => `${t.txId.slice(0, 10)} ${t.state}`);
     const gatewayB = SubchainGateway__factory.connect(this.c.business.b.contracts.gateway, this.subB);
     const gatewayA = SubchainGateway__factory.connect(this.c.business.a.contracts.gateway, this.subA);
     const ledger = TransactionLedger__factory.connect(this.c.governance.ledger, this.gov);
@@ -501,11 +600,18 @@ class Driver {
       ledger.queryFilter(ledger.filters.CompensationRecorded(), 0),
     ]);
     const executions =
-      dupes(execB.map((e) => `${e.args.pipeId}:${e.args.sequence}`)) + dupes(execA.map((e) => `${e.args.pipeId}:${e.args.sequence}`));
+      dupes(execB.map((e) => `${e.args.pipeId}:${e.args.sequence}`)) +
+      dupes(execA.map((e) => `${e.args.pipeId}:${e.args.sequence}`));
     const resultDupes = dupes(results.map((e) => `${e.args.txId}:${e.args.step}`));
     const endorsementDupes = dupes(endorsements.map((e) => `${e.args.txId}:${e.args.verifier}`));
     const undone = new Set(compensations.filter((e) => e.args.success).map((e) => String(e.args.txId)));
-    const doneAndCompensated = [...this.tracked.values()].filter((t) => t.state === "Confirmed" && undone.has(t.txId)).length;
-    return { lost, duplicated: { executions, results: resultDupes, endorsements: endorsementDupes, doneAndCompensated }, notFinal };
+    const doneAndCompensated = [...this.tracked.values()].filter(
+      (t) => t.state === "Confirmed" && undone.has(t.txId),
+    ).length;
+    return {
+      lost,
+      duplicated: { executions, results: resultDupes, endorsements: endorsementDupes, doneAndCompensated },
+      notFinal,
+    };
   }
 }

@@ -4,12 +4,25 @@ import { join } from "node:path";
 import type { ChaosReport } from "./harness";
 
 const COLOURS: Record<string, string> = {
-  None: "#999999", Open: "#1f77b4", Executing: "#17becf", Executed: "#9467bd", Confirmed: "#2ca02c", Failed: "#8c564b",
-  Compensating: "#ff7f0e", Compensated: "#bcbd22", Manual: "#d62728", Resolved: "#e377c2", Expired: "#7f7f7f",
+  None: "#999999",
+  Open: "#1f77b4",
+  Executing: "#17becf",
+  Executed: "#9467bd",
+  Confirmed: "#2ca02c",
+  Failed: "#8c564b",
+  Compensating: "#ff7f0e",
+  Compensated: "#bcbd22",
+  Manual: "#d62728",
+  Resolved: "#e377c2",
+  Expired: "#7f7f7f",
 };
 
 export function svgTimeline(report: ChaosReport): string {
-  const w = 800, h = 360, left = 50, bottom = 30, top = 20;
+  const w = 800,
+    h = 360,
+    left = 50,
+    bottom = 30,
+    top = 20;
   const points = report.timeline;
   const tMax = Math.max(1, ...points.map((p) => p.t));
   const yMax = Math.max(1, ...points.map((p) => Object.values(p.counts).reduce((a, b) => a + b, 0)));
@@ -17,10 +30,14 @@ export function svgTimeline(report: ChaosReport): string {
   const x = (t: number) => left + ((w - left - 10) * t) / tMax;
   const y = (n: number) => h - bottom - ((h - bottom - top) * n) / yMax;
   const lines = states.map((s) => {
-    const d = points.map((p, i) => `${i === 0 ? "M" : "L"}${x(p.t).toFixed(1)},${y(p.counts[s] ?? 0).toFixed(1)}`).join(" ");
+    const d = points
+      .map((p, i) => `${i === 0 ? "M" : "L"}${x(p.t).toFixed(1)},${y(p.counts[s] ?? 0).toFixed(1)}`)
+      .join(" ");
     return `<path d="${d}" fill="none" stroke="${COLOURS[s]}" stroke-width="2"/>`;
   });
-  const legend = states.map((s, i) => `<text x="${left + 10 + i * 95}" y="14" fill="${COLOURS[s]}" font-size="12">${s}</text>`);
+  const legend = states.map(
+    (s, i) => `<text x="${left + 10 + i * 95}" y="14" fill="${COLOURS[s]}" font-size="12">${s}</text>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
@@ -35,7 +52,10 @@ export function svgTimeline(report: ChaosReport): string {
 }
 
 export function markdown(report: ChaosReport): string {
-  const rows = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `| ${k} | ${v} |`).join("\n");
+  const rows = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `| ${k} | ${v} |`)
+      .join("\n");
   return `# Chaos run, seed ${report.seed}
 
 **${report.passed ? "PASSED" : "FAILED"}**${report.failures.length ? `: ${report.failures.join("; ")}` : ""}

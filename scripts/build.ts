@@ -135,7 +135,8 @@ export function builtProcess(name: EntryName): string[] {
 
 if (require.main === module) {
   buildDist().then(
-    ({ ms, inputs }) => console.log(`built dist/ (${Object.keys(ENTRIES).join(", ")}; ${inputs} source files) in ${ms} ms`),
+    ({ ms, inputs }) =>
+      console.log(`built dist/ (${Object.keys(ENTRIES).join(", ")}; ${inputs} source files) in ${ms} ms`),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);

@@ -14,12 +14,18 @@ async function main(): Promise<void> {
   const file = process.env.CCGP_CONSORTIUM ?? "config/consortium.local.json";
   const cfg = loadConsortium(file);
   const deployer = await scriptSigner(hre.ethers.provider, () => hre.ethers.getSigners());
-  console.log(`consortium "${cfg.name}" from ${file} on network ${hre.network.name}, deployer ${await deployer.getAddress()}`);
-  const { membership, voting, pipes, services, chains, credit, attesters, record } = await deployGovernance(deployer, cfg, {
-    network: hre.network.name,
-    recordDir: process.env.CCGP_DEPLOYMENTS ?? ".deployments",
-    log: (line) => console.log(`  ${line}`),
-  });
+  console.log(
+    `consortium "${cfg.name}" from ${file} on network ${hre.network.name}, deployer ${await deployer.getAddress()}`,
+  );
+  const { membership, voting, pipes, services, chains, credit, attesters, record } = await deployGovernance(
+    deployer,
+    cfg,
+    {
+      network: hre.network.name,
+      recordDir: process.env.CCGP_DEPLOYMENTS ?? ".deployments",
+      log: (line) => console.log(`  ${line}`),
+    },
+  );
   const count = Number(await membership.institutionCount());
   for (let id = 1; id <= count; id++) {
     const inst = await membership.institution(id);

@@ -13,11 +13,25 @@ const INTERFACES = "contracts/interfaces";
 /** The generated module's text: `export const <Interface>Abi = [...] as const;` for each interface. */
 export function generateAbis(root = ROOT): string {
   const dir = join(root, "artifacts", INTERFACES);
-  const lines = ["// Generated from the artifacts at every compile (scripts/gen-abis.ts). Do not edit; not committed.", ""];
-  for (const source of readdirSync(dir).filter((f) => f.endsWith(".sol")).sort()) {
-    for (const file of readdirSync(join(dir, source)).filter((f) => f.endsWith(".json") && !f.endsWith(".dbg.json")).sort()) {
-      const artifact = JSON.parse(readFileSync(join(dir, source, file), "utf8")) as { contractName: string; abi: unknown[] };
-      lines.push(`/** ${INTERFACES}/${source} */`, `export const ${artifact.contractName}Abi = ${JSON.stringify(artifact.abi)} as const;`, "");
+  const lines = [
+    "// Generated from the artifacts at every compile (scripts/gen-abis.ts). Do not edit; not committed.",
+    "",
+  ];
+  for (const source of readdirSync(dir)
+    .filter((f) => f.endsWith(".sol"))
+    .sort()) {
+    for (const file of readdirSync(join(dir, source))
+      .filter((f) => f.endsWith(".json") && !f.endsWith(".dbg.json"))
+      .sort()) {
+      const artifact = JSON.parse(readFileSync(join(dir, source, file), "utf8")) as {
+        contractName: string;
+        abi: unknown[];
+      };
+      lines.push(
+        `/** ${INTERFACES}/${source} */`,
+        `export const ${artifact.contractName}Abi = ${JSON.stringify(artifact.abi)} as const;`,
+        "",
+      );
     }
   }
   return lines.join("\n");

@@ -23,7 +23,8 @@ async function ledgerAddress(): Promise<string> {
 
 async function main(): Promise<void> {
   const address = await ledgerAddress();
-  if ((await hre.ethers.provider.getCode(address)) === "0x") throw new Error(`CCGP_LEDGER ${address}: no contract there`);
+  if ((await hre.ethers.provider.getCode(address)) === "0x")
+    throw new Error(`CCGP_LEDGER ${address}: no contract there`);
   const ledger = TransactionLedger__factory.connect(address, hre.ethers.provider);
   const report = await reconcile(ledger, {
     pageSize: Number(process.env.CCGP_PAGE_SIZE ?? 200),

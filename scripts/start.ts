@@ -8,7 +8,16 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setupLocalConsortium, type LocalConsortium } from "./lib/local-consortium";
 import { startRelayers, REPO_ROOT, type RelayerProcess } from "./lib/local/relayers";
-import { appAccount, newBatch, nextSequence, postRequest, recordBatch, signCustodyRequest, waitForLedger, type TxStateName } from "./lib/local/scenario";
+import {
+  appAccount,
+  newBatch,
+  nextSequence,
+  postRequest,
+  recordBatch,
+  signCustodyRequest,
+  waitForLedger,
+  type TxStateName,
+} from "./lib/local/scenario";
 import { removePointer, writePointer, type LocalPointer } from "../relayer/src/cli/pointer";
 import { Supervisor } from "./lib/local/supervisor";
 import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
@@ -40,7 +49,8 @@ const say = (line = ""): void => console.log(line);
 const step = (line: string): void => console.log(`  ${line}`);
 /** One named step of the scenario: `  3. post          …`. */
 let stepNumber = 0;
-const named = (name: string, line: string): void => console.log(`  ${String(++stepNumber).padStart(2)}. ${name.padEnd(13)} ${line}`);
+const named = (name: string, line: string): void =>
+  console.log(`  ${String(++stepNumber).padStart(2)}. ${name.padEnd(13)} ${line}`);
 const shortHash = (h: string): string => `${h.slice(0, 10)}…`;
 
 interface Running {
@@ -54,7 +64,8 @@ interface Running {
 function freshRunDir(): string {
   mkdirSync(RUNS_DIR, { recursive: true });
   const earlier = readdirSync(RUNS_DIR).sort();
-  for (const old of earlier.slice(0, Math.max(0, earlier.length - (KEEP_RUNS - 1)))) rmSync(join(RUNS_DIR, old), { recursive: true, force: true });
+  for (const old of earlier.slice(0, Math.max(0, earlier.length - (KEEP_RUNS - 1))))
+    rmSync(join(RUNS_DIR, old), { recursive: true, force: true });
   const dir = join(RUNS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -82,12 +93,27 @@ function pointTo(c: LocalConsortium, supervisor: Supervisor, control: string): s
     ...(c.password === LOCAL_KEYSTORE_PASSWORD ? { localPassword: c.password } : {}),
     auditorApi: c.auditorApi,
     control,
-    chains: members.filter((m) => m.kind === "chain").map((m) => ({ name: m.name, url: m.url, chainId: Object.values(c.chains).find((x) => x.name === m.name)!.chainId, pid: m.pid })),
+    chains: members
+      .filter((m) => m.kind === "chain")
+      .map((m) => ({
+        name: m.name,
+        url: m.url,
+        chainId: Object.values(c.chains).find((x) => x.name === m.name)!.chainId,
+        pid: m.pid,
+      })),
     relayers: members
       .filter((m) => m.kind === "relayer")
       .map((m) => {
         const side = [c.business.a, c.business.b].find((x) => x.slug === m.name)!;
-        return { name: side.name, slug: side.slug, pid: m.pid, health: m.url, intake: `http://127.0.0.1:${side.ports.app}`, log: m.log!, config: side.configPath };
+        return {
+          name: side.name,
+          slug: side.slug,
+          pid: m.pid,
+          health: m.url,
+          intake: `http://127.0.0.1:${side.ports.app}`,
+          log: m.log!,
+          config: side.configPath,
+        };
       }),
   };
   return writePointer(pointer);
@@ -109,18 +135,36 @@ async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise
   named("record", `Drug Maker A recorded batch ${shortHash(batchId)} on sub-chain A (block ${recorded.block})`);
   const pipe = c.pipes.aToB;
   const app = await appAccount(c, pipe);
-  const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
-  named("sign", `the app signed continueCustody through pipe A -> B: tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`);
+  const signed = await signCustodyRequest(c, app, {
+    pipe,
+    batchId,
+    custodian: c.business.b.accounts.operator.address,
+    dataHash,
+    sequence: await nextSequence(c, pipe),
+  });
+  named(
+    "sign",
+    `the app signed continueCustody through pipe A -> B: tx ${signed.packet.txId}, sequence ${signed.packet.sequence}`,
+  );
   const source = relayers.find((r) => r.side.key === "a")!;
   const accepted = await postRequest(source.intakeUrl, signed);
   named("post", `Drug Maker A's relayer took it: ${accepted.status}`);
   const seen: string[] = [];
   const began = Date.now();
   // The ledger's states as they come, on one line once it ends (None is "not opened yet": not a state to show).
-  const state = await waitForLedger(c, signed.packet.txId, "Confirmed", CONFIRM_TIMEOUT_MS, (s) => void (s !== "None" && seen.push(s)));
+  const state = await waitForLedger(
+    c,
+    signed.packet.txId,
+    "Confirmed",
+    CONFIRM_TIMEOUT_MS,
+    (s) => void (s !== "None" && seen.push(s)),
+  );
   named("ledger", `${seen.join(" -> ")} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   const b = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
-  const custodySteps = await DrugTraceability__factory.connect(c.business.b.contracts.drugTraceability, b).custodyLength(batchId);
+  const custodySteps = await DrugTraceability__factory.connect(
+    c.business.b.contracts.drugTraceability,
+    b,
+  ).custodyLength(batchId);
   b.destroy();
   named("sub-chain B", `batch ${shortHash(batchId)} has ${custodySteps} custody step(s) on DrugTraceability/B`);
   await endorsementsView(c, signed.packet.txId);
@@ -136,11 +180,18 @@ async function endorsementsView(c: LocalConsortium, txId: string): Promise<void>
   const events = await ledger.queryFilter(ledger.filters.Endorsed(txId));
   gov.destroy();
   const who = (address: string): string => {
-    if (address.toLowerCase() === c.verifier.address.toLowerCase()) return "Audit Office (independent: read both sub-chains itself)";
-    const side = [c.business.a, c.business.b].find((s) => s.accounts.business.address.toLowerCase() === address.toLowerCase());
+    if (address.toLowerCase() === c.verifier.address.toLowerCase())
+      return "Audit Office (independent: read both sub-chains itself)";
+    const side = [c.business.a, c.business.b].find(
+      (s) => s.accounts.business.address.toLowerCase() === address.toLowerCase(),
+    );
     return side ? `${side.name} (a party)` : address;
   };
-  for (const e of events) named("endorsed", `by ${who(e.args.verifier)}, weight ${e.args.weight}, ${e.args.weightFor} of ${e.args.totalWeight} (block ${e.blockNumber})`);
+  for (const e of events)
+    named(
+      "endorsed",
+      `by ${who(e.args.verifier)}, weight ${e.args.weight}, ${e.args.weightFor} of ${e.args.totalWeight} (block ${e.blockNumber})`,
+    );
 }
 
 /** `GET /v1/transactions/:txId` of a relayer, summed up: its role and status, and the ledger's state it saw. */
@@ -158,30 +209,49 @@ async function relayerView(r: RelayerProcess, txId: string): Promise<string> {
 /** The Audit Office's auditor traces the transaction through A's relayer's auditor API (a signed request). */
 async function auditorView(c: LocalConsortium, txId: string): Promise<void> {
   const trace = (await auditorTrace(c, txId, "Confirmed")) as unknown as CheckedTrace;
-  const signers = trace.packets.map((p) => `app ${p.appSigner}, relayer ${p.proxySigner}${p.signaturesValid ? "" : " (INVALID)"}`).join("; ");
+  const signers = trace.packets
+    .map((p) => `app ${p.appSigner}, relayer ${p.proxySigner}${p.signaturesValid ? "" : " (INVALID)"}`)
+    .join("; ");
   const receipts = trace.receipts ?? [];
-  named("auditor", `${trace.state}, ${trace.stepCount} step(s), ${trace.results.length} result(s), ${trace.endorsements.length} endorsement(s); ${receipts.filter((r) => r.ok).length} of ${receipts.length} sub-chain receipts agree (signed request to ${c.auditorApi})`);
+  named(
+    "auditor",
+    `${trace.state}, ${trace.stepCount} step(s), ${trace.results.length} result(s), ${trace.endorsements.length} endorsement(s); ${receipts.filter((r) => r.ok).length} of ${receipts.length} sub-chain receipts agree (signed request to ${c.auditorApi})`,
+  );
   step(`                   packets signed by ${signers}`);
 }
 
 function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {
   say("\nwhere to look");
-  for (const [label, chain] of [["governance chain", c.chains.governance], ["sub-chain A", c.chains.a], ["sub-chain B", c.chains.b]] as const)
+  for (const [label, chain] of [
+    ["governance chain", c.chains.governance],
+    ["sub-chain A", c.chains.a],
+    ["sub-chain B", c.chains.b],
+  ] as const)
     step(`${label.padEnd(17)} ${chain.url} (chain id ${chain.chainId})`);
   for (const [name, address] of Object.entries(c.governance)) step(`${CONTRACT_LABELS[name].padEnd(17)} ${address}`);
   for (const s of [c.business.a, c.business.b])
-    step(`${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}`);
+    step(
+      `${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}`,
+    );
   step(`pipes             A -> B ${c.pipes.aToB.id}, B -> A ${c.pipes.bToA.id}`);
   step(`batch             ${outcome.batchId} (recorded in tx ${outcome.recordTx})`);
-  if (outcome.txId) step(`transaction       ${outcome.txId}: ledger state ${outcome.state ?? "not opened (no relayer)"}`);
+  if (outcome.txId)
+    step(`transaction       ${outcome.txId}: ledger state ${outcome.state ?? "not opened (no relayer)"}`);
   for (const r of relayers) {
-    step(`relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ${r.intakeUrl}/v1/requests`);
+    step(
+      `relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ${r.intakeUrl}/v1/requests`,
+    );
     if (outcome.txId) step(`  ${r.intakeUrl}/v1/transactions/${outcome.txId}`);
     step(`  log ${r.logFile}`);
   }
-  if (c.verifier.process !== null) step(`verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, log ${c.verifier.logFile}`);
+  if (c.verifier.process !== null)
+    step(
+      `verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, log ${c.verifier.logFile}`,
+    );
   if (c.auditorApi !== null)
-    step(`auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (auditor/README.md)`);
+    step(
+      `auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (auditor/README.md)`,
+    );
   step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
   step(`keystore password in $${c.passwordEnv} (local default: ccgp-local-only)`);
 }
@@ -213,7 +283,9 @@ async function main(): Promise<void> {
       run.supervisor.addRelayer(c, r);
     }
     if (c.verifier.process !== null) {
-      step(`Audit Office independent verifier: pid ${c.verifier.process.pid}, healthy at ${c.verifier.healthUrl}, log ${c.verifier.logFile}`);
+      step(
+        `Audit Office independent verifier: pid ${c.verifier.process.pid}, healthy at ${c.verifier.healthUrl}, log ${c.verifier.logFile}`,
+      );
       run.supervisor.addVerifier(c.verifier, "audit-office");
     }
     const control = await run.supervisor.serve();
@@ -223,7 +295,8 @@ async function main(): Promise<void> {
     const outcome = await scenario(c, run.relayers);
     printWhereToLook(c, run.relayers, outcome);
     if (c.auditorApi !== null) run.console = await startLocalConsole(c, step, outcome.txId);
-    if (outcome.state !== undefined && outcome.state !== "Confirmed") throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
+    if (outcome.state !== undefined && outcome.state !== "Confirmed")
+      throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
   } catch (err) {
     console.error(`\nnpm start failed: ${(err as Error).message}`);
     await shutdown("failure");

@@ -21,14 +21,23 @@ const PROCESS_GROUP = ["test/e2e/", "test/cli/", "test/console/", "test/relayer/
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith(".test.ts") ? [relative(REPO_ROOT, join(dir, e.name))] : [],
+    e.isDirectory()
+      ? testFiles(join(dir, e.name))
+      : e.name.endsWith(".test.ts")
+        ? [relative(REPO_ROOT, join(dir, e.name))]
+        : [],
   );
 }
 
 /** `hardhat test --no-compile <files>` (`npm test` compiled already); resolves with its exit code. */
 function hardhatTest(files: string[], output: "inherit" | number): { done: Promise<number>; kill: () => void } {
-  const child = spawn(process.execPath, [HARDHAT, "test", "--no-compile", ...files], { cwd: REPO_ROOT, stdio: ["ignore", output, output] });
-  const done = new Promise<number>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  const child = spawn(process.execPath, [HARDHAT, "test", "--no-compile", ...files], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", output, output],
+  });
+  const done = new Promise<number>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
   return { done, kill: () => child.kill("SIGTERM") };
 }
 
@@ -39,7 +48,9 @@ async function main(args: string[]): Promise<number> {
   const contracts = all.filter((f) => !processes.includes(f));
   const logFile = join(tmpdir(), `ccgp-test-contracts-${process.pid}.log`);
   const fd = openSync(logFile, "w");
-  console.log(`npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files of contracts, sandbox, auditor and scripts (${logFile}, printed after)`);
+  console.log(
+    `npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files of contracts, sandbox, auditor and scripts (${logFile}, printed after)`,
+  );
   const began = Date.now();
   const runs = [hardhatTest(processes, "inherit"), hardhatTest(contracts, fd)];
   closeSync(fd);
@@ -51,7 +62,9 @@ async function main(args: string[]): Promise<number> {
   process.stdout.write(readFileSync(logFile));
   rmSync(logFile, { force: true });
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
-  console.log(`\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`);
+  console.log(
+    `\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`,
+  );
   return processCode === 0 && contractCode === 0 ? 0 : 1;
 }
 

@@ -85,7 +85,10 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
 
   // Slither runs in its own process: started first, it analyses while the built-in detectors run here.
   const slitherStarted = Date.now();
-  const slitherRun = slitherStep(opts, root, progress, compiled).then((r) => ({ ...r, ms: Date.now() - slitherStarted }));
+  const slitherRun = slitherStep(opts, root, progress, compiled).then((r) => ({
+    ...r,
+    ms: Date.now() - slitherStarted,
+  }));
   slitherRun.catch(() => undefined);
 
   t = Date.now();

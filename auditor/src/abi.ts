@@ -35,7 +35,9 @@ export function loadAbi(artifact: string, dir = DEFAULT_ARTIFACTS_DIR): Abi {
   const cached = cache.get(path);
   if (cached !== undefined) return cached;
   if (!existsSync(path))
-    throw new AuditorError(AuditorErrorCode.MissingArtifact, `no artifact ${path}: run \`npx hardhat compile\` first`, { path });
+    throw new AuditorError(AuditorErrorCode.MissingArtifact, `no artifact ${path}: run \`npx hardhat compile\` first`, {
+      path,
+    });
   const abi = (JSON.parse(readFileSync(path, "utf8")) as { abi: Abi }).abi;
   cache.set(path, abi);
   return abi;
@@ -49,5 +51,8 @@ export function eventsByTopic(abi: Abi): Map<Hex, AbiEvent> {
 }
 
 export function governanceAbis(dir = DEFAULT_ARTIFACTS_DIR): Record<ContractKey, Abi> {
-  return Object.fromEntries(CONTRACT_KEYS.map((k) => [k, loadAbi(GOVERNANCE_CONTRACTS[k], dir)])) as Record<ContractKey, Abi>;
+  return Object.fromEntries(CONTRACT_KEYS.map((k) => [k, loadAbi(GOVERNANCE_CONTRACTS[k], dir)])) as Record<
+    ContractKey,
+    Abi
+  >;
 }

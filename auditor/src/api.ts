@@ -69,13 +69,15 @@ export function createAuditorHandler(o: AuditorApiOptions): AuditorHandler {
       const known = error instanceof AuditorError;
       const status = known ? (STATUS[error.code] ?? 500) : 500;
       if (status >= 500) log.error({ err: error, url: req.url }, "auditor API request failed");
-      if (!res.headersSent) sendError(res, status, known ? error.code : "INTERNAL", known ? error.message : "internal error");
+      if (!res.headersSent)
+        sendError(res, status, known ? error.code : "INTERNAL", known ? error.message : "internal error");
     });
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://auditor.invalid");
-    if (req.method !== "GET") return sendError(res, 405, "METHOD_NOT_ALLOWED", "the auditor API is read-only: GET only");
+    if (req.method !== "GET")
+      return sendError(res, 405, "METHOD_NOT_ALLOWED", "the auditor API is read-only: GET only");
     // Authenticate before anything is looked up, so that nothing is revealed to an unsigned request.
     const who = await o.auth.verify(req.method, url, req.headers);
     const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
@@ -86,7 +88,10 @@ export function createAuditorHandler(o: AuditorApiOptions): AuditorHandler {
     const answer = await table[base]!(params, rest, url);
     log.info({ auditor: who.account, institution: who.institution, path: url.pathname }, "auditor query");
     if (answer.csv !== undefined) {
-      res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-length": Buffer.byteLength(answer.csv) });
+      res.writeHead(200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-length": Buffer.byteLength(answer.csv),
+      });
       res.end(answer.csv);
     } else sendJson(res, 200, answer.body);
   }
@@ -100,7 +105,9 @@ export interface StartedAuditorApi {
 }
 
 /** Runs the handler on its own HTTP listener (bind it to a private interface, or put TLS in front). */
-export async function startAuditorApi(o: AuditorApiOptions & { port: number; host?: string }): Promise<StartedAuditorApi> {
+export async function startAuditorApi(
+  o: AuditorApiOptions & { port: number; host?: string },
+): Promise<StartedAuditorApi> {
   const server = createServer(createAuditorHandler(o));
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {

@@ -21,7 +21,15 @@ import {
   type PublicClient,
 } from "viem";
 import { AuditorError, AuditorErrorCode } from "./errors";
-import { auditorDomain, auditorRequestTypes, canonicalQuery, HEADERS, ROLE_AUDITOR, type AuditorDomain, type AuditorRequest } from "./request";
+import {
+  auditorDomain,
+  auditorRequestTypes,
+  canonicalQuery,
+  HEADERS,
+  ROLE_AUDITOR,
+  type AuditorDomain,
+  type AuditorRequest,
+} from "./request";
 
 export * from "./request";
 
@@ -39,7 +47,12 @@ export async function signAuditorRequest(
     timestamp: BigInt(request.timestamp ?? Math.floor(Date.now() / 1000)),
     nonce: request.nonce ?? (`0x${randomBytes(32).toString("hex")}` as Hex),
   };
-  const signature = await account.signTypedData({ domain, types: auditorRequestTypes, primaryType: "AuditorRequest", message });
+  const signature = await account.signTypedData({
+    domain,
+    types: auditorRequestTypes,
+    primaryType: "AuditorRequest",
+    message,
+  });
   return {
     [HEADERS.account]: account.address,
     [HEADERS.signature]: signature,
@@ -61,7 +74,9 @@ export class NonceCache {
     if (until !== undefined && until >= now) return false;
     if (this._seen.size >= this._capacity) this._sweep(now);
     if (this._seen.size >= this._capacity)
-      throw new AuditorError(AuditorErrorCode.Busy, "too many signed requests in the time window; retry later", { capacity: this._capacity });
+      throw new AuditorError(AuditorErrorCode.Busy, "too many signed requests in the time window; retry later", {
+        capacity: this._capacity,
+      });
     this._seen.set(key, expiresAt);
     return true;
   }
@@ -84,11 +99,13 @@ export interface AuthOptions {
   clock?: () => number;
 }
 
-const unauthenticated = (message: string, details: Record<string, unknown> = {}) => new AuditorError(AuditorErrorCode.Unauthenticated, message, details);
+const unauthenticated = (message: string, details: Record<string, unknown> = {}) =>
+  new AuditorError(AuditorErrorCode.Unauthenticated, message, details);
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string {
   const value = headers[name];
-  if (typeof value !== "string" || value.length === 0) throw unauthenticated(`missing header ${name}`, { header: name });
+  if (typeof value !== "string" || value.length === 0)
+    throw unauthenticated(`missing header ${name}`, { header: name });
   return value;
 }
 
@@ -106,43 +123,76 @@ export class AuditorAuthenticator {
     this._clock = _o.clock ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  async verify(method: string, url: URL, headers: Record<string, string | string[] | undefined>): Promise<{ account: Address; institution: number }> {
+  async verify(
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<{ account: Address; institution: number }> {
     const claimed = header(headers, HEADERS.account);
     const signature = header(headers, HEADERS.signature);
     const timestampText = header(headers, HEADERS.timestamp);
     const nonce = header(headers, HEADERS.nonce);
     if (!isAddress(claimed, { strict: false })) throw unauthenticated(`${HEADERS.account} is not an address`);
-    if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw unauthenticated(`${HEADERS.signature} is not a 65-byte hex signature`);
+    if (!/^0x[0-9a-fA-F]{130}$/.test(signature))
+      throw unauthenticated(`${HEADERS.signature} is not a 65-byte hex signature`);
     if (!/^0x[0-9a-fA-F]{64}$/.test(nonce)) throw unauthenticated(`${HEADERS.nonce} is not 32-byte hex`);
     if (!/^\d{1,15}$/.test(timestampText)) throw unauthenticated(`${HEADERS.timestamp} is not unix seconds`);
     const timestamp = Number(timestampText);
     const now = this._clock();
     if (Math.abs(now - timestamp) > this._window)
-      throw unauthenticated(`request timestamp ${timestamp} is more than ${this._window}s from the server's time ${now}`, { timestamp, now });
-    const message = { method: method.toUpperCase(), path: url.pathname, query: canonicalQuery(url.searchParams), timestamp: BigInt(timestamp), nonce: nonce as Hex };
+      throw unauthenticated(
+        `request timestamp ${timestamp} is more than ${this._window}s from the server's time ${now}`,
+        { timestamp, now },
+      );
+    const message = {
+      method: method.toUpperCase(),
+      path: url.pathname,
+      query: canonicalQuery(url.searchParams),
+      timestamp: BigInt(timestamp),
+      nonce: nonce as Hex,
+    };
     let signer: Address;
     try {
-      signer = await recoverTypedDataAddress({ domain: this.domain, types: auditorRequestTypes, primaryType: "AuditorRequest", message, signature: signature as Hex });
+      signer = await recoverTypedDataAddress({
+        domain: this.domain,
+        types: auditorRequestTypes,
+        primaryType: "AuditorRequest",
+        message,
+        signature: signature as Hex,
+      });
     } catch {
       throw unauthenticated("the signature cannot be recovered");
     }
-    if (!isAddressEqual(signer, claimed as Address)) throw unauthenticated(`the signature is not ${getAddress(claimed)}'s over this request`);
+    if (!isAddressEqual(signer, claimed as Address))
+      throw unauthenticated(`the signature is not ${getAddress(claimed)}'s over this request`);
     const institution = await this._requireAuditor(signer);
-    if (!this._nonces.use(signer, nonce as Hex, timestamp + this._window, now)) throw unauthenticated("nonce already used: a replayed request");
+    if (!this._nonces.use(signer, nonce as Hex, timestamp + this._window, now))
+      throw unauthenticated("nonce already used: a replayed request");
     return { account: signer, institution };
   }
 
   private async _requireAuditor(account: Address): Promise<number> {
     try {
       const institution = await this._o.client.readContract({
-        address: this._o.membership, abi: this._o.membershipAbi, functionName: "requireActiveAccount", args: [account, ROLE_AUDITOR],
+        address: this._o.membership,
+        abi: this._o.membershipAbi,
+        functionName: "requireActiveAccount",
+        args: [account, ROLE_AUDITOR],
       });
       return Number(institution);
     } catch (error) {
       const reason = this._revertReason(error);
       if (reason !== null)
-        throw new AuditorError(AuditorErrorCode.Forbidden, `${account} is not an active auditor: ${reason}`, { account, reason });
-      throw new AuditorError(AuditorErrorCode.ChainUnreachable, `cannot ask Membership about ${account}: ${(error as Error).message.split("\n")[0]}`, {}, { cause: error });
+        throw new AuditorError(AuditorErrorCode.Forbidden, `${account} is not an active auditor: ${reason}`, {
+          account,
+          reason,
+        });
+      throw new AuditorError(
+        AuditorErrorCode.ChainUnreachable,
+        `cannot ask Membership about ${account}: ${(error as Error).message.split("\n")[0]}`,
+        {},
+        { cause: error },
+      );
     }
   }
 

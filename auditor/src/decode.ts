@@ -36,7 +36,8 @@ const INSTITUTION_ARGS = ["institution", "sourceInstitution"] as const;
 /** bigint as a decimal string, structs and arrays recursively (viem already checksums addresses). */
 export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) return value;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null)
+    return value;
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (typeof value === "object")
@@ -87,14 +88,20 @@ const NO_COLUMNS = { txId: null, pipeId: null, institution: null, account: null,
 
 function tryDecode(abiEvent: AbiEvent, log: ChainLog): Record<string, unknown> | undefined {
   try {
-    const { args } = decodeEventLog({ abi: [abiEvent], topics: log.topics as [Hex, ...Hex[]], data: log.data, strict: true });
+    const { args } = decodeEventLog({
+      abi: [abiEvent],
+      topics: log.topics as [Hex, ...Hex[]],
+      data: log.data,
+      strict: true,
+    });
     return (args ?? {}) as Record<string, unknown>;
   } catch {
     return undefined;
   }
 }
 
-const asHex = (v: JsonValue | undefined): Hex | null => (typeof v === "string" && v.startsWith("0x") ? (v.toLowerCase() as Hex) : null);
+const asHex = (v: JsonValue | undefined): Hex | null =>
+  typeof v === "string" && v.startsWith("0x") ? (v.toLowerCase() as Hex) : null;
 const asNumber = (v: JsonValue | undefined): number | null =>
   typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null;
 
@@ -107,7 +114,8 @@ export function columnsOf(
   let institution: number | null = null;
   for (const name of INSTITUTION_ARGS) institution ??= asNumber(args[name]);
   // Membership names its institutions `id` (a proposal's id elsewhere).
-  if (institution === null && contract === "membership" && /^(Genesis)?Institution/.test(event)) institution = asNumber(args.id);
+  if (institution === null && contract === "membership" && /^(Genesis)?Institution/.test(event))
+    institution = asNumber(args.id);
   let account: Address | null = null;
   for (const name of ACCOUNT_ARGS) {
     const v = args[name];
@@ -117,5 +125,11 @@ export function columnsOf(
   if (contract === "ledger" && event === "TxTransitioned") state = asNumber(args.to);
   if (contract === "ledger" && event === "TxOpened") state = TxState.Open;
   const txId = asHex(args.txId);
-  return { txId: txId === null || /^0x0{64}$/.test(txId) ? null : txId, pipeId: asHex(args.pipeId), institution, account, state };
+  return {
+    txId: txId === null || /^0x0{64}$/.test(txId) ? null : txId,
+    pipeId: asHex(args.pipeId),
+    institution,
+    account,
+    state,
+  };
 }

@@ -11,7 +11,8 @@ const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
  * run as a formula (`=`, `+`, `-`, `@` and not a number) is prefixed with `'`.
  */
 export function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  let text =
+    value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
   if (/^[=+\-@\t\r]/.test(text) && !/^[+-]?\d+(\.\d+)?$/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -21,27 +22,80 @@ export function toCsv(header: string[], rows: unknown[][]): string {
 }
 
 export const TRANSACTION_COLUMNS = [
-  "number", "txId", "pipeId", "state", "reason", "sourceInstitution", "targetInstitution", "opener", "openedAt", "openedBlock",
-  "deadline", "updatedAt", "stepCount", "stepsDone", "writesInEffect",
+  "number",
+  "txId",
+  "pipeId",
+  "state",
+  "reason",
+  "sourceInstitution",
+  "targetInstitution",
+  "opener",
+  "openedAt",
+  "openedBlock",
+  "deadline",
+  "updatedAt",
+  "stepCount",
+  "stepsDone",
+  "writesInEffect",
 ];
 
 export function transactionsCsv(rows: TxSummary[]): string {
   return toCsv(
     TRANSACTION_COLUMNS,
-    rows.map((t) => [t.number, t.txId, t.pipeId, t.state, t.reason, t.sourceInstitution, t.targetInstitution, t.opener, iso(t.openedAt),
-      t.openedBlock, iso(t.deadline), iso(t.updatedAt), t.stepCount, t.stepsDone, t.writesInEffect.join(" ")]),
+    rows.map((t) => [
+      t.number,
+      t.txId,
+      t.pipeId,
+      t.state,
+      t.reason,
+      t.sourceInstitution,
+      t.targetInstitution,
+      t.opener,
+      iso(t.openedAt),
+      t.openedBlock,
+      iso(t.deadline),
+      iso(t.updatedAt),
+      t.stepCount,
+      t.stepsDone,
+      t.writesInEffect.join(" "),
+    ]),
   );
 }
 
 export const EVENT_COLUMNS = [
-  "block", "logIndex", "time", "txHash", "contract", "address", "event", "txId", "pipeId", "institution", "account", "state", "args",
+  "block",
+  "logIndex",
+  "time",
+  "txHash",
+  "contract",
+  "address",
+  "event",
+  "txId",
+  "pipeId",
+  "institution",
+  "account",
+  "state",
+  "args",
 ];
 
 export function eventsCsv(rows: EventRow[]): string {
   return toCsv(
     EVENT_COLUMNS,
-    rows.map((e) => [e.block, e.logIndex, iso(e.timestamp), e.txHash, e.contract, e.address, e.event, e.txId, e.pipeId, e.institution,
-      e.account, e.state, e.args]),
+    rows.map((e) => [
+      e.block,
+      e.logIndex,
+      iso(e.timestamp),
+      e.txHash,
+      e.contract,
+      e.address,
+      e.event,
+      e.txId,
+      e.pipeId,
+      e.institution,
+      e.account,
+      e.state,
+      e.args,
+    ]),
   );
 }
 

@@ -1,6 +1,13 @@
 export * from "./errors";
 export * from "./types";
-export { GOVERNANCE_CONTRACTS, CONTRACT_KEYS, DEFAULT_ARTIFACTS_DIR, loadAbi, governanceAbis, type ContractKey } from "./abi";
+export {
+  GOVERNANCE_CONTRACTS,
+  CONTRACT_KEYS,
+  DEFAULT_ARTIFACTS_DIR,
+  loadAbi,
+  governanceAbis,
+  type ContractKey,
+} from "./abi";
 export { EventDecoder, columnsOf, toJsonValue } from "./decode";
 export { PacketRecovery } from "./packets";
 export { IndexStore, type IndexStoreOptions } from "./store";
@@ -14,5 +21,11 @@ export * from "./anomalies";
 export * from "./auth";
 export * from "./params";
 export * from "./queries";
-export { createAuditorHandler, startAuditorApi, type AuditorApiOptions, type AuditorHandler, type StartedAuditorApi } from "./api";
+export {
+  createAuditorHandler,
+  startAuditorApi,
+  type AuditorApiOptions,
+  type AuditorHandler,
+  type StartedAuditorApi,
+} from "./api";
 export { parseState, stateName, reasonName, outcomeName, FINAL_STATES } from "./names";

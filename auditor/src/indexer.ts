@@ -4,7 +4,15 @@
  * rewound), decodes each block's logs with the contracts' ABIs, reads the packets back from the calldata of
  * `open` / `reportRefusal`, and commits the block with its checkpoint in one SQLite transaction.
  */
-import { BaseError, BlockNotFoundError, ResponseBodyTooLargeError, getAddress, type Address, type Hex, type PublicClient } from "viem";
+import {
+  BaseError,
+  BlockNotFoundError,
+  ResponseBodyTooLargeError,
+  getAddress,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { packetDomain } from "../../lib/amdp";
 import { ConfirmedLogFollower, sleep, type LogSource } from "../../lib/chain/follow";
 import type { ChainLog, PollInfo, SubscriptionEvent } from "../../lib/chain/types";
@@ -110,7 +118,8 @@ class GovernanceLogSource implements LogSource {
 }
 
 /** Errors that mean "ask for a smaller range", as viem and the usual RPC providers word them. */
-const TOO_LARGE = /response (body|size)|too large|exceed|more than \d+ (results|logs)|too many|range.*(limit|large|exceed)|limit.*range|query timeout/i;
+const TOO_LARGE =
+  /response (body|size)|too large|exceed|more than \d+ (results|logs)|too many|range.*(limit|large|exceed)|limit.*range|query timeout/i;
 
 function tooLarge(error: unknown): boolean {
   const found = error instanceof BaseError ? error.walk((e) => e instanceof ResponseBodyTooLargeError) : null;
@@ -136,9 +145,17 @@ export class GovernanceIndexer {
     try {
       chainId = await o.client.getChainId();
     } catch (error) {
-      throw new AuditorError(AuditorErrorCode.ChainUnreachable, `the governance chain does not answer: ${(error as Error).message}`, {}, { cause: error });
+      throw new AuditorError(
+        AuditorErrorCode.ChainUnreachable,
+        `the governance chain does not answer: ${(error as Error).message}`,
+        {},
+        { cause: error },
+      );
     }
-    const contracts = Object.fromEntries(Object.entries(o.contracts).map(([k, a]) => [k, getAddress(a)])) as Record<string, Address>;
+    const contracts = Object.fromEntries(Object.entries(o.contracts).map(([k, a]) => [k, getAddress(a)])) as Record<
+      string,
+      Address
+    >;
     o.store.bindIdentity({ chainId, contracts });
     const abis = governanceAbis(o.artifactsDir);
     const ledger = contracts.ledger;
@@ -162,7 +179,12 @@ export class GovernanceIndexer {
     });
     await follower.run((e) => this._handle(e), controller.signal);
     if (errors >= maxErrors)
-      throw new AuditorError(AuditorErrorCode.ChainUnreachable, `indexing stopped after ${errors} RPC errors: ${(lastError as Error)?.message}`, {}, { cause: lastError });
+      throw new AuditorError(
+        AuditorErrorCode.ChainUnreachable,
+        `indexing stopped after ${errors} RPC errors: ${(lastError as Error)?.message}`,
+        {},
+        { cause: lastError },
+      );
     return this.progress();
   }
 
@@ -171,10 +193,9 @@ export class GovernanceIndexer {
     let backoff = this._o.pollIntervalMs ?? 1_000;
     while (!signal.aborted) {
       try {
-        await this._follower({ onError: (error: unknown) => this._log.warn({ err: error }, "governance chain RPC error, retrying") }).run(
-          (e) => this._handle(e),
-          signal,
-        );
+        await this._follower({
+          onError: (error: unknown) => this._log.warn({ err: error }, "governance chain RPC error, retrying"),
+        }).run((e) => this._handle(e), signal);
       } catch (error) {
         this._log.error({ err: error }, "indexing failed; resuming from the checkpoint");
         await sleep(backoff, signal);
@@ -187,7 +208,10 @@ export class GovernanceIndexer {
     return { checkpoint: this._o.store.checkpoint()?.height ?? null, events: this._o.store.eventCount() };
   }
 
-  private _follower(hooks: { onPoll?: (info: PollInfo) => void; onError?: (error: unknown) => void }): ConfirmedLogFollower {
+  private _follower(hooks: {
+    onPoll?: (info: PollInfo) => void;
+    onError?: (error: unknown) => void;
+  }): ConfirmedLogFollower {
     // A fresh follower each time, resumed from the blocks the store remembers (a reorg while down is noticed).
     return new ConfirmedLogFollower(this._source, {
       fromBlock: BigInt(this._o.fromBlock ?? 0),
@@ -204,12 +228,21 @@ export class GovernanceIndexer {
   private async _handle(event: SubscriptionEvent): Promise<void> {
     if (event.type === "reorg") {
       const { checkpoint, removed } = this._o.store.rewind(Number(event.forkHeight));
-      this._log.warn({ forkHeight: event.forkHeight.toString(), removed, checkpoint: checkpoint.height }, "reorg: rewound the index");
+      this._log.warn(
+        { forkHeight: event.forkHeight.toString(), removed, checkpoint: checkpoint.height },
+        "reorg: rewound the index",
+      );
       return;
     }
     const timestamp = await this._source.timestampOf(event.hash);
     const events = event.logs.map((l) => this._decoder.decode(l, timestamp));
-    const block: IndexedBlock = { height: Number(event.height), hash: event.hash, timestamp, events, ...(await this._recover(events)) };
+    const block: IndexedBlock = {
+      height: Number(event.height),
+      hash: event.hash,
+      timestamp,
+      events,
+      ...(await this._recover(events)),
+    };
     this._o.store.commit([block]);
     this._o.onBlock?.({ height: block.height, events: events.length });
   }
@@ -223,7 +256,9 @@ export class GovernanceIndexer {
       if (e.contract !== "ledger" || (e.event !== "TxOpened" && e.event !== "RefusalRecorded")) continue;
       const { input } = await this._o.client.getTransaction({ hash: e.txHash });
       const found =
-        e.event === "TxOpened" ? await this._packets.opened(e, input) : await this._packets.refused(e, input, this._proxiesOf(e, events));
+        e.event === "TxOpened"
+          ? await this._packets.opened(e, input)
+          : await this._packets.refused(e, input, this._proxiesOf(e, events));
       if ("note" in found) packetNotes.push({ block: e.block, logIndex: e.logIndex, note: found.note });
       else packets.push(...found.packets);
     }

@@ -34,19 +34,22 @@ export interface EventFilter extends Omit<ListFilter, "states"> {
 export const MAX_LIMIT = 100_000;
 
 export function parseAccount(value: string): Address {
-  if (!isAddress(value, { strict: false })) throw badInput(`account "${value}" is not a 20-byte hex address`, { value });
+  if (!isAddress(value, { strict: false }))
+    throw badInput(`account "${value}" is not a 20-byte hex address`, { value });
   return getAddress(value);
 }
 
 export function parseBytes32(value: string, what: string): Hex {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw badInput(`${what} "${value}" is not 0x-prefixed 32-byte hex`, { value });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw badInput(`${what} "${value}" is not 0x-prefixed 32-byte hex`, { value });
   return value.toLowerCase() as Hex;
 }
 
 function page(f: { limit?: number; offset?: number }): [number, number] {
   const limit = f.limit ?? 1000;
   const offset = f.offset ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badInput(`limit must be 1 to ${MAX_LIMIT}`, { limit });
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw badInput(`limit must be 1 to ${MAX_LIMIT}`, { limit });
   if (!Number.isSafeInteger(offset) || offset < 0) throw badInput("offset must be a non-negative integer", { offset });
   return [limit, offset];
 }
@@ -60,9 +63,11 @@ function timeBounds(column: string, f: { from?: number; to?: number }, where: st
 export function listTransactions(store: IndexStore, f: ListFilter = {}): TxSummary[] {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (f.institution !== undefined) (where.push("(source_institution = ? OR target_institution = ?)"), params.push(f.institution, f.institution));
+  if (f.institution !== undefined)
+    (where.push("(source_institution = ? OR target_institution = ?)"), params.push(f.institution, f.institution));
   if (f.pipe !== undefined) (where.push("pipe_id = ?"), params.push(f.pipe.toLowerCase()));
-  if (f.states !== undefined && f.states.length > 0) (where.push(`state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
+  if (f.states !== undefined && f.states.length > 0)
+    (where.push(`state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
   if (f.account !== undefined) {
     where.push(`(opener = ? OR tx_id IN (SELECT tx_id FROM events WHERE account = ? AND tx_id IS NOT NULL)
                  OR tx_id IN (SELECT tx_id FROM packets WHERE declared_signer = ?))`);
@@ -78,14 +83,16 @@ export function listTransactions(store: IndexStore, f: ListFilter = {}): TxSumma
 export function listEvents(store: IndexStore, f: EventFilter = {}): EventRow[] {
   const where: string[] = [];
   const params: unknown[] = [];
-  const eq = (column: string, value: unknown) => value !== undefined && (where.push(`e.${column} = ?`), params.push(value));
+  const eq = (column: string, value: unknown) =>
+    value !== undefined && (where.push(`e.${column} = ?`), params.push(value));
   eq("tx_id", f.txId?.toLowerCase());
   eq("pipe_id", f.pipe?.toLowerCase());
   eq("institution", f.institution);
   eq("account", f.account);
   eq("contract", f.contract);
   eq("event", f.event);
-  if (f.states !== undefined && f.states.length > 0) (where.push(`e.state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
+  if (f.states !== undefined && f.states.length > 0)
+    (where.push(`e.state IN (${f.states.map(() => "?").join(", ")})`), params.push(...f.states));
   const [limit, offset] = page(f);
   if (f.from !== undefined || f.to !== undefined) {
     const ids = store.idRange(f.from, f.to);

@@ -23,7 +23,12 @@ export function parseState(value: string): TxState {
   if (/^\d+$/.test(value) && TxState[byNumber] !== undefined) return byNumber as TxState;
   const match = Object.keys(TxState).find((k) => Number.isNaN(Number(k)) && k.toLowerCase() === value.toLowerCase());
   if (match === undefined)
-    throw badInput(`unknown state "${value}": expected one of ${Object.keys(TxState).filter((k) => Number.isNaN(Number(k))).join(", ")}`, { value });
+    throw badInput(
+      `unknown state "${value}": expected one of ${Object.keys(TxState)
+        .filter((k) => Number.isNaN(Number(k)))
+        .join(", ")}`,
+      { value },
+    );
   return TxState[match as keyof typeof TxState];
 }
 

@@ -67,13 +67,22 @@ export class PacketRecovery {
 
   private _decode(input: Hex): { functionName: string; args: readonly unknown[] | undefined } | undefined {
     try {
-      return decodeFunctionData({ abi: this._ledgerAbi, data: input }) as { functionName: string; args: readonly unknown[] };
+      return decodeFunctionData({ abi: this._ledgerAbi, data: input }) as {
+        functionName: string;
+        args: readonly unknown[];
+      };
     } catch {
       return undefined;
     }
   }
 
-  private async _row(row: EventRow, kind: PacketRow["kind"], position: number, s: SignedPacketArg, claim: Address | null): Promise<PacketRow> {
+  private async _row(
+    row: EventRow,
+    kind: PacketRow["kind"],
+    position: number,
+    s: SignedPacketArg,
+    claim: Address | null,
+  ): Promise<PacketRow> {
     const packetHash = hashPacket(s.packet);
     const problems: string[] = [];
     const appSigner = await recover(packetDigest(this._domain, s.packet), s.appSignature, 1, problems);
@@ -84,7 +93,8 @@ export class PacketRecovery {
     else {
       const digest = countersignatureDigest(this._domain, countersignatureMessage(packetHash, s.appSignature, claim));
       proxySigner = await recover(digest, s.proxySignature, 2, problems);
-      if (proxySigner !== null && !isAddressEqual(proxySigner, claim)) problems.push(`stage-2 countersignature is not by ${claim}`);
+      if (proxySigner !== null && !isAddressEqual(proxySigner, claim))
+        problems.push(`stage-2 countersignature is not by ${claim}`);
     }
     return {
       block: row.block,

@@ -13,7 +13,8 @@ export type Params = (name: string) => string | undefined;
 export function parseTime(value: string, name: string): number {
   if (/^\d{1,15}$/.test(value)) return Number(value);
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw badInput(`${name} "${value}" is neither unix seconds nor an ISO 8601 date`, { [name]: value });
+  if (Number.isNaN(ms))
+    throw badInput(`${name} "${value}" is neither unix seconds nor an ISO 8601 date`, { [name]: value });
   return Math.floor(ms / 1000);
 }
 

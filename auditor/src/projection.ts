@@ -30,7 +30,8 @@ export class Projections {
     const p = (sql: string) => _db.prepare(sql);
     this._s = {
       pipeOf: p("SELECT source_institution, target_institution FROM pipes WHERE pipe_id = ?"),
-      openTx: p(`INSERT INTO transactions (tx_id, number, pipe_id, opener, source_institution, target_institution, state, reason,
+      openTx:
+        p(`INSERT INTO transactions (tx_id, number, pipe_id, opener, source_institution, target_institution, state, reason,
                  deadline, step_count, steps, write_mask, opened_at, opened_block, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`),
       transition: p("UPDATE transactions SET state = ?, reason = ?, updated_at = ? WHERE tx_id = ?"),
@@ -46,7 +47,9 @@ export class Projections {
                    ON CONFLICT (subchain_id) DO UPDATE SET institution = excluded.institution, chain_id = excluded.chain_id,
                    gateway = excluded.gateway, name = excluded.name`),
       gatewayChanged: p("UPDATE subchains SET gateway = ? WHERE subchain_id = ?"),
-      gateway: p("INSERT OR IGNORE INTO subchain_gateways (subchain_id, gateway, block, log_index) VALUES (?, ?, ?, ?)"),
+      gateway: p(
+        "INSERT OR IGNORE INTO subchain_gateways (subchain_id, gateway, block, log_index) VALUES (?, ?, ?, ?)",
+      ),
     };
   }
 
@@ -68,11 +71,26 @@ export class Projections {
     const bit = (step: JsonValue | undefined) => 1 << num(step);
     switch (e.event) {
       case "TxOpened": {
-        const pipe = this._s.pipeOf.get(e.pipeId) as { source_institution: number; target_institution: number } | undefined;
+        const pipe = this._s.pipeOf.get(e.pipeId) as
+          { source_institution: number; target_institution: number } | undefined;
         const steps = num(a.steps);
         const count = num(a.stepCount);
-        this._s.openTx.run(e.txId, num(a.number), e.pipeId, String(a.opener), pipe?.source_institution ?? null,
-          pipe?.target_institution ?? null, TxState.Open, num(a.deadline), count, steps, writeMaskOf(steps, count), e.timestamp, e.block, e.timestamp);
+        this._s.openTx.run(
+          e.txId,
+          num(a.number),
+          e.pipeId,
+          String(a.opener),
+          pipe?.source_institution ?? null,
+          pipe?.target_institution ?? null,
+          TxState.Open,
+          num(a.deadline),
+          count,
+          steps,
+          writeMaskOf(steps, count),
+          e.timestamp,
+          e.block,
+          e.timestamp,
+        );
         return;
       }
       case "TxTransitioned":
@@ -89,8 +107,15 @@ export class Projections {
         else this._s.touch.run(e.timestamp, e.txId);
         return;
       case "PipeSynced":
-        this._s.pipe.run(e.pipeId, String(a.sourceSigner), String(a.targetSigner), num(a.sourceInstitution), num(a.targetInstitution),
-          str(a.sourceSubchain), str(a.targetSubchain));
+        this._s.pipe.run(
+          e.pipeId,
+          String(a.sourceSigner),
+          String(a.targetSigner),
+          num(a.sourceInstitution),
+          num(a.targetInstitution),
+          str(a.sourceSubchain),
+          str(a.targetSubchain),
+        );
         return;
     }
   }
@@ -110,7 +135,8 @@ export class Projections {
   rebuild(touched: Touched, eventsWhere: (where: string, params: unknown[]) => EventRow[]): void {
     for (const pipe of touched.pipes) {
       this._db.prepare("DELETE FROM pipes WHERE pipe_id = ?").run(pipe);
-      for (const e of eventsWhere("pipe_id = ? AND contract = 'ledger' AND event = 'PipeSynced'", [pipe])) this.apply(e);
+      for (const e of eventsWhere("pipe_id = ? AND contract = 'ledger' AND event = 'PipeSynced'", [pipe]))
+        this.apply(e);
     }
     for (const id of touched.subchains) {
       this._db.prepare("DELETE FROM subchains WHERE subchain_id = ?").run(id);

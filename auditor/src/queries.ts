@@ -43,9 +43,11 @@ export class AuditorQueries {
   /** The trace of a transaction; with `receipts`, each result and compensation checked on its sub-chain. */
   async trace(txId: string, opts: { receipts?: boolean } = {}): Promise<CheckedTrace> {
     const trace = traceTransaction(this._o.store, txId);
-    if (trace === null) throw new AuditorError(AuditorErrorCode.UnknownTx, `no transaction ${txId} in the index`, { txId });
+    if (trace === null)
+      throw new AuditorError(AuditorErrorCode.UnknownTx, `no transaction ${txId} in the index`, { txId });
     if (!opts.receipts) return trace;
-    if (this._o.reader === undefined) throw badInput("receipt checks need sub-chain RPCs (--subchain-rpc <chainId>=<url>)");
+    if (this._o.reader === undefined)
+      throw badInput("receipt checks need sub-chain RPCs (--subchain-rpc <chainId>=<url>)");
     return { ...trace, receipts: await checkReceipts(this._o.store, trace, this._o.reader) };
   }
 
@@ -64,7 +66,9 @@ export class AuditorQueries {
   async reconcile(txIds?: Hex[]): Promise<ReconciliationReport> {
     const { ledger, reader, store } = this._o;
     if (ledger === undefined || reader === undefined)
-      throw badInput("reconciliation needs the governance RPC and the sub-chain RPCs (--rpc, --subchain-rpc <chainId>=<url>)");
+      throw badInput(
+        "reconciliation needs the governance RPC and the sub-chain RPCs (--rpc, --subchain-rpc <chainId>=<url>)",
+      );
     return reconcileAcrossChains({ store, ledger, reader, ...(txIds === undefined ? {} : { txIds }) });
   }
 }

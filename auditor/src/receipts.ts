@@ -100,17 +100,29 @@ export class SubchainReader {
   /** What the gateway keeps about the inbound packet (pipe, sequence), at the sub-chain's latest block. */
   async inboundRecord(chainId: number, gateway: Address, pipeId: Hex, sequence: bigint): Promise<InboundRecord> {
     const client = await this._client(chainId);
-    return (await client.readContract({ address: gateway, abi: this.gatewayAbi, functionName: "inboundRecord", args: [pipeId, sequence] })) as InboundRecord;
+    return (await client.readContract({
+      address: gateway,
+      abi: this.gatewayAbi,
+      functionName: "inboundRecord",
+      args: [pipeId, sequence],
+    })) as InboundRecord;
   }
 
   private async _client(chainId: number): Promise<PublicClient> {
     const client = this._clients.get(chainId);
-    if (client === undefined) throw new AuditorError(AuditorErrorCode.ChainUnreachable, `no RPC configured for sub-chain ${chainId}`, { chainId });
+    if (client === undefined)
+      throw new AuditorError(AuditorErrorCode.ChainUnreachable, `no RPC configured for sub-chain ${chainId}`, {
+        chainId,
+      });
     let verified = this._verified.get(chainId);
     if (verified === undefined) {
       verified = client.getChainId().then((actual) => {
         if (actual !== chainId)
-          throw new AuditorError(AuditorErrorCode.ChainUnreachable, `the RPC configured for sub-chain ${chainId} serves chain ${actual}`, { chainId, actual });
+          throw new AuditorError(
+            AuditorErrorCode.ChainUnreachable,
+            `the RPC configured for sub-chain ${chainId} serves chain ${actual}`,
+            { chainId, actual },
+          );
       });
       verified.catch(() => this._verified.delete(chainId));
       this._verified.set(chainId, verified);
@@ -122,13 +134,15 @@ export class SubchainReader {
 
 /** A sub-chain as the chain registry registered it (every gateway it ever had). */
 export function subchainInfo(store: IndexStore, subchain: Hex): SubchainInfo | null {
-  const row = store.statement("SELECT chain_id, gateway FROM subchains WHERE subchain_id = ?").get(subchain.toLowerCase()) as
-    | { chain_id: string; gateway: Address }
-    | undefined;
+  const row = store
+    .statement("SELECT chain_id, gateway FROM subchains WHERE subchain_id = ?")
+    .get(subchain.toLowerCase()) as { chain_id: string; gateway: Address } | undefined;
   if (row === undefined) return null;
-  const gateways = (store.statement("SELECT DISTINCT gateway FROM subchain_gateways WHERE subchain_id = ?").all(subchain.toLowerCase()) as Array<{ gateway: Address }>).map(
-    (g) => g.gateway,
-  );
+  const gateways = (
+    store
+      .statement("SELECT DISTINCT gateway FROM subchain_gateways WHERE subchain_id = ?")
+      .all(subchain.toLowerCase()) as Array<{ gateway: Address }>
+  ).map((g) => g.gateway);
   return { chainId: Number(row.chain_id), gateways, gateway: row.gateway };
 }
 
@@ -144,7 +158,11 @@ function gatewayEvents(receipt: TransactionReceipt, abi: Abi, gateways: Address[
     if (!gateways.some((g) => isAddressEqual(g, log.address))) continue;
     try {
       const { eventName, args } = decodeEventLog({ abi, topics: log.topics, data: log.data, strict: true });
-      out.push({ address: getAddress(log.address), name: String(eventName), args: args as unknown as Record<string, unknown> });
+      out.push({
+        address: getAddress(log.address),
+        name: String(eventName),
+        args: args as unknown as Record<string, unknown>,
+      });
     } catch {
       // a gateway log of another event shape: not one we check
     }
@@ -163,7 +181,11 @@ function packetSequences(trace: TxTrace): Map<number, string> {
 }
 
 /** Checks every result and compensation of `trace` against its sub-chain. */
-export async function checkReceipts(store: IndexStore, trace: TxTrace, reader: SubchainReader): Promise<ReceiptCheck[]> {
+export async function checkReceipts(
+  store: IndexStore,
+  trace: TxTrace,
+  reader: SubchainReader,
+): Promise<ReceiptCheck[]> {
   const sequences = packetSequences(trace);
   const checks: ReceiptCheck[] = [];
   for (const r of trace.results) {
@@ -171,7 +193,8 @@ export async function checkReceipts(store: IndexStore, trace: TxTrace, reader: S
     if (check.sequence !== null && !sequences.has(r.step)) sequences.set(r.step, check.sequence);
     checks.push(check);
   }
-  for (const c of trace.compensations) checks.push(await checkOne(store, reader, trace, "compensation", c, sequences.get(c.step) ?? null));
+  for (const c of trace.compensations)
+    checks.push(await checkOne(store, reader, trace, "compensation", c, sequences.get(c.step) ?? null));
   return checks;
 }
 
@@ -195,26 +218,46 @@ async function checkOne(
 ): Promise<ReceiptCheck> {
   const info = subchainInfo(store, r.subchain);
   const check: ReceiptCheck = {
-    kind, step: r.step, subchain: r.subchain, chainId: info?.chainId ?? null, subchainTx: r.subchainTx, recordedBlock: r.blockNumber,
-    receiptBlock: null, gateway: info?.gateway ?? null, sequence, recordedResultHash: r.resultHash, eventResultHash: null,
-    checked: false, ok: false, problems: [],
+    kind,
+    step: r.step,
+    subchain: r.subchain,
+    chainId: info?.chainId ?? null,
+    subchainTx: r.subchainTx,
+    recordedBlock: r.blockNumber,
+    receiptBlock: null,
+    gateway: info?.gateway ?? null,
+    sequence,
+    recordedResultHash: r.resultHash,
+    eventResultHash: null,
+    checked: false,
+    ok: false,
+    problems: [],
   };
   const problem = (code: ReceiptProblemCode, message: string) => check.problems.push({ code, message });
-  if (info === null) return (problem("unchecked", `sub-chain ${r.subchain} is not in the chain registry's events`), check);
-  if (!reader.has(info.chainId)) return (problem("unchecked", `no RPC configured for sub-chain ${info.chainId}`), check);
+  if (info === null)
+    return (problem("unchecked", `sub-chain ${r.subchain} is not in the chain registry's events`), check);
+  if (!reader.has(info.chainId))
+    return (problem("unchecked", `no RPC configured for sub-chain ${info.chainId}`), check);
   let receipt: TransactionReceipt | null;
   try {
     receipt = await reader.receipt(info.chainId, r.subchainTx);
   } catch (error) {
-    return (problem("unchecked", `sub-chain ${info.chainId} RPC failed: ${(error as Error).message.split("\n")[0]}`), check);
+    return (
+      problem("unchecked", `sub-chain ${info.chainId} RPC failed: ${(error as Error).message.split("\n")[0]}`),
+      check
+    );
   }
   check.checked = true;
   if (receipt === null) problem("receipt-missing", `no transaction ${r.subchainTx} on sub-chain ${info.chainId}`);
   else {
     check.receiptBlock = receipt.blockNumber.toString();
-    if (receipt.status !== "success") problem("reverted", `transaction ${r.subchainTx} reverted on sub-chain ${info.chainId}`);
+    if (receipt.status !== "success")
+      problem("reverted", `transaction ${r.subchainTx} reverted on sub-chain ${info.chainId}`);
     if (receipt.blockNumber.toString() !== r.blockNumber)
-      problem("block-mismatch", `the receipt is in block ${receipt.blockNumber}, the ledger recorded block ${r.blockNumber}`);
+      problem(
+        "block-mismatch",
+        `the receipt is in block ${receipt.blockNumber}, the ledger recorded block ${r.blockNumber}`,
+      );
     const events = gatewayEvents(receipt, reader.gatewayAbi, info.gateways);
     if (kind === "result") matchInbound(check, trace, r, events, problem);
     else matchCompensation(check, trace, r, events, problem);
@@ -225,33 +268,65 @@ async function checkOne(
 
 type Problem = (code: ReceiptProblemCode, message: string) => void;
 
-function matchInbound(check: ReceiptCheck, trace: TxTrace, r: Recorded, events: GatewayEvent[], problem: Problem): void {
+function matchInbound(
+  check: ReceiptCheck,
+  trace: TxTrace,
+  r: Recorded,
+  events: GatewayEvent[],
+  problem: Problem,
+): void {
   const candidates = events.filter(
-    (e) => e.name === "InboundExecuted" && String(e.args.pipeId) === trace.pipeId && (check.sequence === null || String(e.args.sequence) === check.sequence),
+    (e) =>
+      e.name === "InboundExecuted" &&
+      String(e.args.pipeId) === trace.pipeId &&
+      (check.sequence === null || String(e.args.sequence) === check.sequence),
   );
   const where = `pipe ${trace.pipeId}${check.sequence === null ? "" : ` sequence ${check.sequence}`}`;
-  if (candidates.length === 0) return problem("no-gateway-event", `the receipt holds no InboundExecuted of the registered gateway for ${where}`);
+  if (candidates.length === 0)
+    return problem("no-gateway-event", `the receipt holds no InboundExecuted of the registered gateway for ${where}`);
   const match = candidates.find((e) => e.args.resultHash === r.resultHash) ?? candidates[0]!;
   check.gateway = match.address;
   check.sequence = String(match.args.sequence);
   check.eventResultHash = match.args.resultHash as Hex;
   if (match.args.resultHash !== r.resultHash)
-    problem("result-hash-mismatch", `the gateway's result hash is ${String(match.args.resultHash)}, the ledger recorded ${r.resultHash}`);
+    problem(
+      "result-hash-mismatch",
+      `the gateway's result hash is ${String(match.args.resultHash)}, the ledger recorded ${r.resultHash}`,
+    );
   if (match.args.success !== r.success)
-    problem("success-mismatch", `the gateway recorded success = ${String(match.args.success)}, the ledger success = ${r.success}`);
+    problem(
+      "success-mismatch",
+      `the gateway recorded success = ${String(match.args.success)}, the ledger success = ${r.success}`,
+    );
   if (r.operation !== undefined && Number(match.args.operation) !== r.operation)
-    problem("operation-mismatch", `the gateway ran operation ${String(match.args.operation)}, the ledger recorded ${r.operation}`);
+    problem(
+      "operation-mismatch",
+      `the gateway ran operation ${String(match.args.operation)}, the ledger recorded ${r.operation}`,
+    );
 }
 
-function matchCompensation(check: ReceiptCheck, trace: TxTrace, r: Recorded, events: GatewayEvent[], problem: Problem): void {
+function matchCompensation(
+  check: ReceiptCheck,
+  trace: TxTrace,
+  r: Recorded,
+  events: GatewayEvent[],
+  problem: Problem,
+): void {
   const candidates = events.filter(
-    (e) => e.name === "Compensated" && String(e.args.pipeId) === trace.pipeId && (check.sequence === null || String(e.args.sequence) === check.sequence),
+    (e) =>
+      e.name === "Compensated" &&
+      String(e.args.pipeId) === trace.pipeId &&
+      (check.sequence === null || String(e.args.sequence) === check.sequence),
   );
   const where = `pipe ${trace.pipeId}${check.sequence === null ? "" : ` sequence ${check.sequence}`}`;
-  if (candidates.length === 0) return problem("no-gateway-event", `the receipt holds no Compensated of the registered gateway for ${where}`);
+  if (candidates.length === 0)
+    return problem("no-gateway-event", `the receipt holds no Compensated of the registered gateway for ${where}`);
   const match = candidates[0]!;
   check.gateway = match.address;
   check.sequence = String(match.args.sequence);
   if (match.args.success !== r.success)
-    problem("success-mismatch", `the gateway's compensation success = ${String(match.args.success)}, the ledger recorded ${r.success}`);
+    problem(
+      "success-mismatch",
+      `the gateway's compensation success = ${String(match.args.success)}, the ledger recorded ${r.success}`,
+    );
 }

@@ -77,14 +77,26 @@ const ISSUES: readonly string[] = ENUM_NAMES["ITransactionLedgerTypes.Issue"];
 
 function ledgerIssue(e: ReconcileEntry, now: bigint): LedgerIssue {
   return {
-    number: e.number.toString(), txId: e.txId, pipeId: e.pipeId, issue: ISSUES[e.issue] ?? String(e.issue), state: stateName(e.state),
-    reason: reasonName(e.reason), deadline: e.deadline.toString(), stepsDone: e.stepsDone, stepCount: e.stepCount,
-    writesNotUndone: e.writesNotUndone, weightAgainst: e.weightAgainst.toString(), secondsLate: (now > e.deadline ? now - e.deadline : 0n).toString(),
+    number: e.number.toString(),
+    txId: e.txId,
+    pipeId: e.pipeId,
+    issue: ISSUES[e.issue] ?? String(e.issue),
+    state: stateName(e.state),
+    reason: reasonName(e.reason),
+    deadline: e.deadline.toString(),
+    stepsDone: e.stepsDone,
+    stepCount: e.stepCount,
+    writesNotUndone: e.writesNotUndone,
+    weightAgainst: e.weightAgainst.toString(),
+    secondsLate: (now > e.deadline ? now - e.deadline : 0n).toString(),
   };
 }
 
 export async function reconcileAcrossChains(o: ReconcileAcrossOptions): Promise<ReconciliationReport> {
-  const all = o.store.statement("SELECT number, tx_id FROM transactions ORDER BY number").all() as Array<{ number: number; tx_id: string }>;
+  const all = o.store.statement("SELECT number, tx_id FROM transactions ORDER BY number").all() as Array<{
+    number: number;
+    tx_id: string;
+  }>;
   const wanted = o.txIds === undefined ? undefined : new Set(o.txIds.map((t) => t.toLowerCase()));
   const rows = wanted === undefined ? all : all.filter((r) => wanted.has(r.tx_id));
   const opened = rows.map((r) => ({ number: BigInt(r.number), txId: r.tx_id }));
@@ -105,12 +117,22 @@ export async function reconcileAcrossChains(o: ReconcileAcrossOptions): Promise<
     if (trace.results.length === 0 && trace.compensations.length === 0) continue;
     const problems = await crossCheck(o, trace, report);
     if (problems.length > 0)
-      report.crossChain.push({ txId: trace.txId, number: trace.number, state: trace.state, reason: trace.reason, problems });
+      report.crossChain.push({
+        txId: trace.txId,
+        number: trace.number,
+        state: trace.state,
+        reason: trace.reason,
+        problems,
+      });
   }
   return report;
 }
 
-async function crossCheck(o: ReconcileAcrossOptions, trace: TxTrace, report: ReconciliationReport): Promise<CrossChainProblem[]> {
+async function crossCheck(
+  o: ReconcileAcrossOptions,
+  trace: TxTrace,
+  report: ReconciliationReport,
+): Promise<CrossChainProblem[]> {
   const checks = await checkReceipts(o.store, trace, o.reader);
   const problems: CrossChainProblem[] = [];
   for (const c of checks)
@@ -138,7 +160,8 @@ async function writeProblem(
   const subchain = trace.results.find((r) => r.step === step)?.subchain ?? trace.steps[step]?.subchain;
   const info = subchain ? subchainInfo(o.store, subchain) : null;
   const sequence = result?.sequence;
-  if (info === null || !sequence) return `write step ${step}: its sub-chain or packet sequence is unknown, its state on the sub-chain was not read`;
+  if (info === null || !sequence)
+    return `write step ${step}: its sub-chain or packet sequence is unknown, its state on the sub-chain was not read`;
   if (!o.reader.has(info.chainId)) return `write step ${step}: no RPC configured for sub-chain ${info.chainId}`;
   const gateway = result?.gateway ?? info.gateway;
   let record;
@@ -149,11 +172,21 @@ async function writeProblem(
   }
   const where = `write step ${step} (pipe ${trace.pipeId} sequence ${sequence} on sub-chain ${info.chainId})`;
   const final = parseState(trace.state);
-  if (record.target === zeroAddress) return { step, code: "write-missing", message: `${where} never ran on the sub-chain's gateway` };
-  if (!record.success) return { step, code: "write-failed", message: `${where} failed on the sub-chain, the ledger recorded it as done` };
+  if (record.target === zeroAddress)
+    return { step, code: "write-missing", message: `${where} never ran on the sub-chain's gateway` };
+  if (!record.success)
+    return { step, code: "write-failed", message: `${where} failed on the sub-chain, the ledger recorded it as done` };
   if (undoneOnLedger && !record.compensated)
-    return { step, code: "write-not-undone", message: `${where} is recorded as undone on the ledger (${trace.state}) but not compensated on the sub-chain` };
+    return {
+      step,
+      code: "write-not-undone",
+      message: `${where} is recorded as undone on the ledger (${trace.state}) but not compensated on the sub-chain`,
+    };
   if (!undoneOnLedger && record.compensated && (final === TxState.Confirmed || final === TxState.Executed))
-    return { step, code: "write-undone", message: `${where} was compensated on the sub-chain although the ledger ${trace.state.toLowerCase()} it` };
+    return {
+      step,
+      code: "write-undone",
+      message: `${where} was compensated on the sub-chain although the ledger ${trace.state.toLowerCase()} it`,
+    };
   return null;
 }

@@ -34,7 +34,12 @@ export interface AuditorDomain {
 }
 
 export function auditorDomain(chainId: number | bigint, membership: Address): AuditorDomain {
-  return { name: AUDITOR_DOMAIN_NAME, version: AUDITOR_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract: getAddress(membership) };
+  return {
+    name: AUDITOR_DOMAIN_NAME,
+    version: AUDITOR_DOMAIN_VERSION,
+    chainId: BigInt(chainId),
+    verifyingContract: getAddress(membership),
+  };
 }
 
 /** The query string in one canonical form: pairs sorted by key then value, each part percent-encoded. */

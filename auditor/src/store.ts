@@ -73,7 +73,12 @@ export class IndexStore {
   private _projections?: Projections;
   private readonly _cache = new Map<string, Database.Statement>();
   private _addresses?: Record<string, Address>;
-  private _insert?: { event: Database.Statement; block: Database.Statement; packet: Database.Statement; note: Database.Statement };
+  private _insert?: {
+    event: Database.Statement;
+    block: Database.Statement;
+    packet: Database.Statement;
+    note: Database.Statement;
+  };
 
   private constructor(db: Database.Database, options: IndexStoreOptions) {
     this.db = db;
@@ -86,16 +91,29 @@ export class IndexStore {
     try {
       db = new Database(options.path, options.readonly ? { readonly: true, fileMustExist: true } : {});
     } catch (error) {
-      throw new AuditorError(AuditorErrorCode.BadInput, `cannot open the index ${options.path}: ${(error as Error).message}`, { path: options.path }, { cause: error });
+      throw new AuditorError(
+        AuditorErrorCode.BadInput,
+        `cannot open the index ${options.path}: ${(error as Error).message}`,
+        { path: options.path },
+        { cause: error },
+      );
     }
     db.pragma("busy_timeout = 5000");
     db.pragma(`cache_size = -${options.cacheKib ?? 64 * 1024}`);
     const version = Number(db.pragma("user_version", { simple: true }));
     if (version > INDEX_SCHEMA_VERSION)
-      throw new AuditorError(AuditorErrorCode.NewerSchema, `index ${options.path} has schema ${version}, this auditor knows ${INDEX_SCHEMA_VERSION}`, { path: options.path });
+      throw new AuditorError(
+        AuditorErrorCode.NewerSchema,
+        `index ${options.path} has schema ${version}, this auditor knows ${INDEX_SCHEMA_VERSION}`,
+        { path: options.path },
+      );
     if (options.readonly) {
       if (version !== INDEX_SCHEMA_VERSION)
-        throw new AuditorError(AuditorErrorCode.BadInput, `${options.path} is not an auditor index (run \`auditor index\` first)`, { path: options.path });
+        throw new AuditorError(
+          AuditorErrorCode.BadInput,
+          `${options.path} is not an auditor index (run \`auditor index\` first)`,
+          { path: options.path },
+        );
     } else {
       db.pragma("journal_mode = WAL");
       // NORMAL: a process crash (SIGKILL) loses no commit; a power loss may lose the last ones, but each takes its
@@ -129,22 +147,31 @@ export class IndexStore {
     if (current.chainId !== identity.chainId) differences.push(`chain id ${current.chainId}, not ${identity.chainId}`);
     for (const key of new Set([...Object.keys(current.contracts), ...Object.keys(identity.contracts)])) {
       const [was, now] = [current.contracts[key], identity.contracts[key]];
-      if (was?.toLowerCase() !== now?.toLowerCase()) differences.push(`${key} ${was ?? "(none)"}, not ${now ?? "(none)"}`);
+      if (was?.toLowerCase() !== now?.toLowerCase())
+        differences.push(`${key} ${was ?? "(none)"}, not ${now ?? "(none)"}`);
     }
     if (differences.length > 0)
-      throw new AuditorError(AuditorErrorCode.IndexMismatch, `the index was built for other contracts: ${differences.join("; ")}`, { differences });
+      throw new AuditorError(
+        AuditorErrorCode.IndexMismatch,
+        `the index was built for other contracts: ${differences.join("; ")}`,
+        { differences },
+      );
   }
 
   // ---- checkpoint ---------------------------------------------------------------------------------
 
   checkpoint(): Checkpoint | null {
-    const row = this.db.prepare("SELECT height, hash, timestamp FROM checkpoint WHERE id = 1").get() as Checkpoint | undefined;
+    const row = this.db.prepare("SELECT height, hash, timestamp FROM checkpoint WHERE id = 1").get() as
+      Checkpoint | undefined;
     return row ?? null;
   }
 
   /** Indexed blocks remembered by hash, ascending: the follower's `known` blocks. */
   recentBlocks(): BlockRef[] {
-    const rows = this.db.prepare("SELECT height, hash FROM recent_blocks ORDER BY height").all() as Array<{ height: number; hash: Hex }>;
+    const rows = this.db.prepare("SELECT height, hash FROM recent_blocks ORDER BY height").all() as Array<{
+      height: number;
+      hash: Hex;
+    }>;
     return rows.map((r) => ({ height: BigInt(r.height), hash: r.hash }));
   }
 
@@ -164,12 +191,29 @@ export class IndexStore {
       let packets = 0;
       for (const block of blocks) {
         if (block.height <= last)
-          throw new AuditorError(AuditorErrorCode.Checkpoint, `block ${block.height} is not above the checkpoint ${last} (rewind first on a reorg)`, { height: block.height, checkpoint: last });
+          throw new AuditorError(
+            AuditorErrorCode.Checkpoint,
+            `block ${block.height} is not above the checkpoint ${last} (rewind first on a reorg)`,
+            { height: block.height, checkpoint: last },
+          );
         last = block.height;
         if (block.events.length > 0) ins.block.run(block.height, block.hash, block.timestamp);
         for (const e of block.events) {
-          ins.event.run(eventId(e.block, e.logIndex), e.block, e.logIndex, e.txHash, e.timestamp, e.contract, e.event, JSON.stringify(e.args),
-            e.txId, e.pipeId, e.institution, e.account, e.state);
+          ins.event.run(
+            eventId(e.block, e.logIndex),
+            e.block,
+            e.logIndex,
+            e.txHash,
+            e.timestamp,
+            e.contract,
+            e.event,
+            JSON.stringify(e.args),
+            e.txId,
+            e.pipeId,
+            e.institution,
+            e.account,
+            e.state,
+          );
           projections.apply(e);
         }
         for (const p of block.packets) ins.packet.run(...packetParams(p));
@@ -185,13 +229,17 @@ export class IndexStore {
   private _moveCheckpoint(blocks: readonly IndexedBlock[]): void {
     const tip = blocks[blocks.length - 1]!;
     this.db
-      .prepare(`INSERT INTO checkpoint (id, height, hash, timestamp) VALUES (1, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET height = excluded.height, hash = excluded.hash, timestamp = excluded.timestamp`)
+      .prepare(
+        `INSERT INTO checkpoint (id, height, hash, timestamp) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET height = excluded.height, hash = excluded.hash, timestamp = excluded.timestamp`,
+      )
       .run(tip.height, tip.hash, tip.timestamp);
     const remember = this.db.prepare("INSERT OR REPLACE INTO recent_blocks (height, hash, timestamp) VALUES (?, ?, ?)");
     for (const b of blocks.slice(-this._recent)) remember.run(b.height, b.hash, b.timestamp);
     this.db
-      .prepare("DELETE FROM recent_blocks WHERE height <= (SELECT height FROM recent_blocks ORDER BY height DESC LIMIT 1 OFFSET ?)")
+      .prepare(
+        "DELETE FROM recent_blocks WHERE height <= (SELECT height FROM recent_blocks ORDER BY height DESC LIMIT 1 OFFSET ?)",
+      )
       .run(this._recent);
   }
 
@@ -202,18 +250,28 @@ export class IndexStore {
    */
   rewind(forkHeight: number): { checkpoint: Checkpoint; removed: number } {
     return this.db.transaction(() => {
-      const below = this.db.prepare("SELECT height, hash, timestamp FROM recent_blocks WHERE height < ? ORDER BY height DESC LIMIT 1").get(forkHeight) as
-        | Checkpoint
-        | undefined;
+      const below = this.db
+        .prepare("SELECT height, hash, timestamp FROM recent_blocks WHERE height < ? ORDER BY height DESC LIMIT 1")
+        .get(forkHeight) as Checkpoint | undefined;
       if (below === undefined)
-        throw new AuditorError(AuditorErrorCode.Checkpoint, `no remembered block below the fork at ${forkHeight}: rebuild the index from a known-good block`, { forkHeight });
+        throw new AuditorError(
+          AuditorErrorCode.Checkpoint,
+          `no remembered block below the fork at ${forkHeight}: rebuild the index from a known-good block`,
+          { forkHeight },
+        );
       const gone = this.eventsWhere("e.id >= ?", [eventId(forkHeight, 0)]);
       this.db.prepare("DELETE FROM events WHERE id >= ?").run(eventId(forkHeight, 0));
-      for (const table of ["packets", "packet_notes", "subchain_gateways"]) this.db.prepare(`DELETE FROM ${table} WHERE block >= ?`).run(forkHeight);
-      for (const table of ["blocks", "recent_blocks"]) this.db.prepare(`DELETE FROM ${table} WHERE height >= ?`).run(forkHeight);
-      (this._projections ??= new Projections(this.db)).rebuild(Projections.touched(gone), (w, p) => this.eventsWhere(w, p));
+      for (const table of ["packets", "packet_notes", "subchain_gateways"])
+        this.db.prepare(`DELETE FROM ${table} WHERE block >= ?`).run(forkHeight);
+      for (const table of ["blocks", "recent_blocks"])
+        this.db.prepare(`DELETE FROM ${table} WHERE height >= ?`).run(forkHeight);
+      (this._projections ??= new Projections(this.db)).rebuild(Projections.touched(gone), (w, p) =>
+        this.eventsWhere(w, p),
+      );
       const checkpoint = { height: below.height, hash: below.hash, timestamp: below.timestamp };
-      this.db.prepare("UPDATE checkpoint SET height = ?, hash = ?, timestamp = ? WHERE id = 1").run(checkpoint.height, checkpoint.hash, checkpoint.timestamp);
+      this.db
+        .prepare("UPDATE checkpoint SET height = ?, hash = ?, timestamp = ? WHERE id = 1")
+        .run(checkpoint.height, checkpoint.hash, checkpoint.timestamp);
       return { checkpoint, removed: gone.length };
     })();
   }
@@ -246,8 +304,19 @@ export class IndexStore {
    * Block time only grows with height, so a time range is a block range.
    */
   idRange(from?: number, to?: number): [number, number] | null {
-    const lo = from === undefined ? 0 : (this.statement("SELECT MIN(height) AS h FROM blocks WHERE block_time >= ?").get(from) as { h: number | null }).h;
-    const hi = to === undefined ? Number.MAX_SAFE_INTEGER : (this.statement("SELECT MAX(height) AS h FROM blocks WHERE block_time <= ?").get(to) as { h: number | null }).h;
+    const lo =
+      from === undefined
+        ? 0
+        : (
+            this.statement("SELECT MIN(height) AS h FROM blocks WHERE block_time >= ?").get(from) as {
+              h: number | null;
+            }
+          ).h;
+    const hi =
+      to === undefined
+        ? Number.MAX_SAFE_INTEGER
+        : (this.statement("SELECT MAX(height) AS h FROM blocks WHERE block_time <= ?").get(to) as { h: number | null })
+            .h;
     if (lo === null || hi === null || lo > hi) return null;
     return [eventId(lo, 0), hi === Number.MAX_SAFE_INTEGER ? hi : eventId(hi, LOG_SLOTS - 1)];
   }
@@ -255,8 +324,10 @@ export class IndexStore {
   /** Every source service signer (who countersigns packets) the ledger's copy of a pipe ever had, newest first. */
   pipeSourceSigners(pipeId: Hex): Address[] {
     const rows = this.db
-      .prepare(`SELECT json_extract(args, '$.sourceSigner') AS signer, MAX(id) AS at FROM events
-                WHERE pipe_id = ? AND contract = 'ledger' AND event = 'PipeSynced' GROUP BY signer ORDER BY at DESC`)
+      .prepare(
+        `SELECT json_extract(args, '$.sourceSigner') AS signer, MAX(id) AS at FROM events
+                WHERE pipe_id = ? AND contract = 'ledger' AND event = 'PipeSynced' GROUP BY signer ORDER BY at DESC`,
+      )
       .all(pipeId.toLowerCase()) as Array<{ signer: Address }>;
     return rows.map((r) => r.signer);
   }
@@ -270,7 +341,8 @@ export class IndexStore {
       event: this.db.prepare(`INSERT INTO events (id, block, log_index, tx_hash, timestamp, contract, event, args,
                               tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       block: this.db.prepare("INSERT INTO blocks (height, hash, block_time) VALUES (?, ?, ?)"),
-      packet: this.db.prepare(`INSERT INTO packets (block, log_index, position, kind, tx_id, pipe_id, sequence, packet_hash, packet,
+      packet: this.db
+        .prepare(`INSERT INTO packets (block, log_index, position, kind, tx_id, pipe_id, sequence, packet_hash, packet,
                                app_signature, proxy_signature, declared_signer, app_signer, proxy_claimed, proxy_signer, problem)
                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       note: this.db.prepare("INSERT INTO packet_notes (block, log_index, note) VALUES (?, ?, ?)"),
@@ -279,6 +351,22 @@ export class IndexStore {
 }
 
 function packetParams(p: PacketRow): unknown[] {
-  return [p.block, p.logIndex, p.position, p.kind, p.txId, p.pipeId, p.sequence, p.packetHash, JSON.stringify(p.packet), p.appSignature,
-    p.proxySignature, p.declaredSigner, p.appSigner, p.proxyClaimed, p.proxySigner, p.problem];
+  return [
+    p.block,
+    p.logIndex,
+    p.position,
+    p.kind,
+    p.txId,
+    p.pipeId,
+    p.sequence,
+    p.packetHash,
+    JSON.stringify(p.packet),
+    p.appSignature,
+    p.proxySignature,
+    p.declaredSigner,
+    p.appSigner,
+    p.proxyClaimed,
+    p.proxySigner,
+    p.problem,
+  ];
 }

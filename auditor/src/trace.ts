@@ -131,14 +131,17 @@ export interface TxTrace extends TxSummary {
   transitions: TraceTransition[];
   credit: Array<At & { institution: number; outcome: string; delta: string; score: string }>;
   creditReportFailures: Array<At & { institution: number; outcome: string; reason: Hex }>;
-  refusals: Array<At & { pipeId: Hex; packetHash: Hex; reporter: Address; institution: number; kind: string; sequence: string }>;
+  refusals: Array<
+    At & { pipeId: Hex; packetHash: Hex; reporter: Address; institution: number; kind: string; sequence: string }
+  >;
   /** Every indexed event of the transaction. */
   eventCount: number;
 }
 
 /** A 32-byte id given by a user, normalised; names the problem otherwise. */
 export function parseTxId(value: string): Hex {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw badInput(`transaction id "${value}" is not 0x-prefixed 32-byte hex`, { value });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw badInput(`transaction id "${value}" is not 0x-prefixed 32-byte hex`, { value });
   return value.toLowerCase() as Hex;
 }
 
@@ -168,12 +171,19 @@ export function traceTransaction(store: IndexStore, txId: string): TxTrace | nul
   const row = store.statement("SELECT * FROM transactions WHERE tx_id = ?").get(id) as TxRow | undefined;
   if (row === undefined) return null;
   const events = store.eventsWhere("tx_id = ?", [id]);
-  const packets = store.statement("SELECT * FROM packets WHERE tx_id = ? AND kind = 'open' ORDER BY block, log_index, position").all(id) as PacketDbRow[];
-  const pipe = store.statement("SELECT source_subchain, target_subchain FROM pipes WHERE pipe_id = ?").get(row.pipe_id) as
-    | { source_subchain: Hex; target_subchain: Hex }
-    | undefined;
+  const packets = store
+    .statement("SELECT * FROM packets WHERE tx_id = ? AND kind = 'open' ORDER BY block, log_index, position")
+    .all(id) as PacketDbRow[];
+  const pipe = store
+    .statement("SELECT source_subchain, target_subchain FROM pipes WHERE pipe_id = ?")
+    .get(row.pipe_id) as { source_subchain: Hex; target_subchain: Hex } | undefined;
   const opened = events.find((e) => e.event === "TxOpened");
-  const note = opened === undefined ? undefined : (store.statement("SELECT note FROM packet_notes WHERE block = ? AND log_index = ?").get(opened.block, opened.logIndex) as { note: string } | undefined);
+  const note =
+    opened === undefined
+      ? undefined
+      : (store
+          .statement("SELECT note FROM packet_notes WHERE block = ? AND log_index = ?")
+          .get(opened.block, opened.logIndex) as { note: string } | undefined);
   return {
     ...summaryOf(row),
     steps: stepsOf(row, pipe),
@@ -240,8 +250,17 @@ type EventsPart = Omit<TxTrace, keyof TxSummary | "steps" | "packets" | "packets
 
 function eventsPart(events: EventRow[]): EventsPart {
   const part: EventsPart = {
-    results: [], retries: [], staleReads: [], endorsements: [], compensations: [], escalations: [], resolutions: [],
-    transitions: [], credit: [], creditReportFailures: [], refusals: [],
+    results: [],
+    retries: [],
+    staleReads: [],
+    endorsements: [],
+    compensations: [],
+    escalations: [],
+    resolutions: [],
+    transitions: [],
+    credit: [],
+    creditReportFailures: [],
+    refusals: [],
     verification: { resultSetHash: null, weightFor: 0, weightAgainst: 0, totalWeight: null },
   };
   for (const e of events) addEvent(part, e);
@@ -252,30 +271,67 @@ function addEvent(p: EventsPart, e: EventRow): void {
   const a = e.args;
   switch (e.event) {
     case "TxOpened":
-      p.transitions.push({ ...at(e), from: stateName(TxState.None), to: stateName(TxState.Open), reason: reasonName(0), actor: a.opener as Address });
+      p.transitions.push({
+        ...at(e),
+        from: stateName(TxState.None),
+        to: stateName(TxState.Open),
+        reason: reasonName(0),
+        actor: a.opener as Address,
+      });
       return;
     case "TxTransitioned":
-      p.transitions.push({ ...at(e), from: stateName(a.from), to: stateName(a.to), reason: reasonName(a.reason), actor: a.actor as Address });
+      p.transitions.push({
+        ...at(e),
+        from: stateName(a.from),
+        to: stateName(a.to),
+        reason: reasonName(a.reason),
+        actor: a.actor as Address,
+      });
       return;
     case "ResultRecorded":
-      p.results.push({ ...at(e), step: n(a.step), recorder: a.recorder as Address, subchain: a.subchain as Hex, subchainTx: a.subchainTx as Hex,
-        blockNumber: s(a.blockNumber), resultHash: a.resultHash as Hex, operation: n(a.operation), success: a.success === true,
-        stateVersion: s(a.stateVersion), resultSetHash: a.resultSetHash as Hex });
+      p.results.push({
+        ...at(e),
+        step: n(a.step),
+        recorder: a.recorder as Address,
+        subchain: a.subchain as Hex,
+        subchainTx: a.subchainTx as Hex,
+        blockNumber: s(a.blockNumber),
+        resultHash: a.resultHash as Hex,
+        operation: n(a.operation),
+        success: a.success === true,
+        stateVersion: s(a.stateVersion),
+        resultSetHash: a.resultSetHash as Hex,
+      });
       p.verification.resultSetHash = a.resultSetHash as Hex;
       return;
     case "StepRetried":
       p.retries.push({ ...at(e), step: n(a.step), by: a.by as Address, attempt: n(a.attempt), reason: s(a.reason) });
       return;
     case "StaleReadRejected":
-      p.staleReads.push({ ...at(e), step: n(a.step), readStep: n(a.readStep), readVersion: s(a.readVersion), seenVersion: s(a.seenVersion) });
+      p.staleReads.push({
+        ...at(e),
+        step: n(a.step),
+        readStep: n(a.readStep),
+        readVersion: s(a.readVersion),
+        seenVersion: s(a.seenVersion),
+      });
       return;
     case "Endorsed":
     case "EndorsementConflicted":
       addEndorsement(p, e);
       return;
     case "CompensationRecorded":
-      p.compensations.push({ ...at(e), step: n(a.step), recorder: a.recorder as Address, subchain: a.subchain as Hex, subchainTx: a.subchainTx as Hex,
-        blockNumber: s(a.blockNumber), resultHash: a.resultHash as Hex, success: a.success === true, attempt: n(a.attempt) });
+      p.compensations.push({
+        ...at(e),
+        step: n(a.step),
+        recorder: a.recorder as Address,
+        subchain: a.subchain as Hex,
+        subchainTx: a.subchainTx as Hex,
+        blockNumber: s(a.blockNumber),
+        resultHash: a.resultHash as Hex,
+        success: a.success === true,
+        attempt: n(a.attempt),
+      });
       return;
     case "TxEscalated":
       p.escalations.push({ ...at(e), by: a.by as Address, reason: s(a.reason) });
@@ -284,14 +340,32 @@ function addEvent(p: EventsPart, e: EventRow): void {
       p.resolutions.push({ ...at(e), governor: a.governor as Address, reason: s(a.reason) });
       return;
     case "OutcomeReported":
-      p.credit.push({ ...at(e), institution: n(a.institution), outcome: outcomeName(a.outcome), delta: s(a.delta), score: s(a.score) });
+      p.credit.push({
+        ...at(e),
+        institution: n(a.institution),
+        outcome: outcomeName(a.outcome),
+        delta: s(a.delta),
+        score: s(a.score),
+      });
       return;
     case "CreditReportFailed":
-      p.creditReportFailures.push({ ...at(e), institution: n(a.institution), outcome: outcomeName(a.outcome), reason: a.reason as Hex });
+      p.creditReportFailures.push({
+        ...at(e),
+        institution: n(a.institution),
+        outcome: outcomeName(a.outcome),
+        reason: a.reason as Hex,
+      });
       return;
     case "RefusalRecorded":
-      p.refusals.push({ ...at(e), pipeId: a.pipeId as Hex, packetHash: a.packetHash as Hex, reporter: a.reporter as Address,
-        institution: n(a.institution), kind: refusalName(a.kind), sequence: s(a.sequence) });
+      p.refusals.push({
+        ...at(e),
+        pipeId: a.pipeId as Hex,
+        packetHash: a.packetHash as Hex,
+        reporter: a.reporter as Address,
+        institution: n(a.institution),
+        kind: refusalName(a.kind),
+        sequence: s(a.sequence),
+      });
       return;
   }
 }
@@ -300,8 +374,15 @@ function addEndorsement(p: EventsPart, e: EventRow): void {
   const a = e.args;
   const agrees = e.event === "Endorsed";
   const weightSoFar = n(agrees ? a.weightFor : a.weightAgainst);
-  p.endorsements.push({ ...at(e), verifier: a.verifier as Address, endorsedHash: (agrees ? a.resultSetHash : a.endorsedHash) as Hex,
-    weight: n(a.weight), agrees, weightSoFar, totalWeight: n(a.totalWeight) });
+  p.endorsements.push({
+    ...at(e),
+    verifier: a.verifier as Address,
+    endorsedHash: (agrees ? a.resultSetHash : a.endorsedHash) as Hex,
+    weight: n(a.weight),
+    agrees,
+    weightSoFar,
+    totalWeight: n(a.totalWeight),
+  });
   if (agrees) p.verification.weightFor = weightSoFar;
   else p.verification.weightAgainst = weightSoFar;
   p.verification.totalWeight = n(a.totalWeight);

@@ -36,7 +36,11 @@ export interface ChainPath {
 
 /** The three anvil processes, by chain. */
 export function nodePids(c: LocalConsortium): Record<string, number> {
-  return { "governance node": c.chains.governance.pid, "sub-chain A node": c.chains.a.pid, "sub-chain B node": c.chains.b.pid };
+  return {
+    "governance node": c.chains.governance.pid,
+    "sub-chain A node": c.chains.a.pid,
+    "sub-chain B node": c.chains.b.pid,
+  };
 }
 
 /**
@@ -60,26 +64,63 @@ export async function chainPath(c: LocalConsortium): Promise<ChainPath> {
   const { batchId, dataHash } = newBatch("bench");
 
   const sign = async () => {
-    const signed = await signCustodyRequest(c, app, { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: sequence++ });
+    const signed = await signCustodyRequest(c, app, {
+      pipe,
+      batchId,
+      custodian: b.accounts.operator.address,
+      dataHash,
+      sequence: sequence++,
+    });
     return { ...signed, proxySignature: await countersign(proxyA, domain, signed.packet, signed.signatures.app) };
   };
   const run = async (signed: SignedPacket & { proxySignature: Hex }): Promise<number> => {
     const { packet, payload, proxySignature } = signed;
     const start = performance.now();
     const step = { side: Side.Target, subchain: b.subchain.id, operation: 1, dependsOn: NO_DEPENDENCY };
-    const openData = ledgerIface.encodeFunctionData("open", [[{ packet, appSignature: signed.signatures.app, proxySignature }], [step], packet.deadline]);
+    const openData = ledgerIface.encodeFunctionData("open", [
+      [{ packet, appSignature: signed.signatures.app, proxySignature }],
+      [step],
+      packet.deadline,
+    ]);
     await openerA.send(c.governance.ledger, openData, GAS.open, "ledger open");
-    const call = { txId: packet.txId, pipeId: pipe.id as Hex, sequence: packet.sequence, deadline: packet.deadline, contractName: pipe.contractNameHash as Hex, operation: 1, data: payload };
-    const attestation = await signAttestation(attester, c.chains.b.chainId, attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex));
+    const call = {
+      txId: packet.txId,
+      pipeId: pipe.id as Hex,
+      sequence: packet.sequence,
+      deadline: packet.deadline,
+      contractName: pipe.contractNameHash as Hex,
+      operation: 1,
+      data: payload,
+    };
+    const attestation = await signAttestation(
+      attester,
+      c.chains.b.chainId,
+      attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex),
+    );
     const { data: _data, ...fields } = call;
     const execData = gatewayIface.encodeFunctionData("execute", [fields, payload, attestation]);
     const executed = await executorB.send(b.contracts.gateway, execData, GAS.execute, "gateway execute");
     const result = resultOf(executed, packet.txId, b.subchain.id as Hex);
-    await recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("recordResult", [result]), GAS.record, "recordResult");
+    await recorderB.send(
+      c.governance.ledger,
+      ledgerIface.encodeFunctionData("recordResult", [result]),
+      GAS.record,
+      "recordResult",
+    );
     const hash = resultSetHash([result]);
     await Promise.all([
-      auditor.send(c.governance.ledger, ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]), GAS.endorse, "endorse (Audit Office)"),
-      recorderB.send(c.governance.ledger, ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]), GAS.endorse, "endorse B"),
+      auditor.send(
+        c.governance.ledger,
+        ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]),
+        GAS.endorse,
+        "endorse (Audit Office)",
+      ),
+      recorderB.send(
+        c.governance.ledger,
+        ledgerIface.encodeFunctionData("endorse", [packet.txId, hash]),
+        GAS.endorse,
+        "endorse B",
+      ),
     ]);
     return performance.now() - start;
   };

@@ -96,12 +96,24 @@ async function signMany(c: LocalConsortium, app: LocalAccount, n: number): Promi
   const { batchId, dataHash } = newBatch("bench-relayer");
   const out: SignedPacket[] = [];
   for (let i = 0; i < n; i++)
-    out.push(await signCustodyRequest(c, app, { pipe, batchId, custodian: c.business.b.accounts.operator.address, dataHash, sequence: sequence++ }));
+    out.push(
+      await signCustodyRequest(c, app, {
+        pipe,
+        batchId,
+        custodian: c.business.b.accounts.operator.address,
+        dataHash,
+        sequence: sequence++,
+      }),
+    );
   return out;
 }
 
 /** Posts packets in sequence order (each after the previous one's 202: the relayer refuses a lower sequence after a higher one). */
-async function postAll(intake: string, packets: SignedPacket[], watcher: ConfirmationWatcher): Promise<{ posted: number[]; confirmed: Promise<number>[] }> {
+async function postAll(
+  intake: string,
+  packets: SignedPacket[],
+  watcher: ConfirmationWatcher,
+): Promise<{ posted: number[]; confirmed: Promise<number>[] }> {
   const posted: number[] = [];
   const confirmed: Promise<number>[] = [];
   for (const p of packets) {
@@ -112,7 +124,14 @@ async function postAll(intake: string, packets: SignedPacket[], watcher: Confirm
   return { posted, confirmed };
 }
 
-export async function latencyAndThroughput(c: LocalConsortium, relayers: RelayerProcess[], watcher: ConfirmationWatcher, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+export async function latencyAndThroughput(
+  c: LocalConsortium,
+  relayers: RelayerProcess[],
+  watcher: ConfirmationWatcher,
+  report: Reporter,
+  bound: ChainBound,
+  opts: RelayerBenchOptions,
+): Promise<void> {
   const intake = relayers.find((r) => r.side.key === "a")!.intakeUrl;
   const app = await appAccount(c, c.pipes.aToB);
   const latencies: number[] = [];
@@ -124,18 +143,31 @@ export async function latencyAndThroughput(c: LocalConsortium, relayers: Relayer
   }
   const packets = await signMany(c, app, opts.throughputTxs);
   const callsBefore = await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl)));
-  const cpu = new CpuMeter({ ...nodePids(c), ...Object.fromEntries(relayers.map((r) => [`relayer of ${r.side.name}`, r.pid])) });
+  const cpu = new CpuMeter({
+    ...nodePids(c),
+    ...Object.fromEntries(relayers.map((r) => [`relayer of ${r.side.name}`, r.pid])),
+  });
   const { posted, confirmed } = await postAll(intake, packets, watcher);
   const done = await Promise.all(confirmed);
   const tps = (packets.length * 1000) / (Math.max(...done) - posted[0]);
   cpu.report(report, "relayer throughput", packets.length);
-  reportRpcCalls(report, "relayer throughput", callsBefore, await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl))), packets.length);
+  reportRpcCalls(
+    report,
+    "relayer throughput",
+    callsBefore,
+    await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl))),
+    packets.length,
+  );
   const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
   report.figure("through two relayers: latency p50 (POST to Confirmed)", p50, "ms");
   report.figure("through two relayers: latency p99", p99, "ms");
   report.figure(`through two relayers: throughput (${packets.length} txs posted back to back)`, tps, "tx/s");
   report.figure("throughput ratio relayers / chain-bound (target >= 0.8)", tps / bound.tps);
-  report.figure(`relayer-added latency per hop, p50 ((p50 - chain-bound p50) / ${HOPS}, target < 25)`, (p50 - bound.p50) / HOPS, "ms");
+  report.figure(
+    `relayer-added latency per hop, p50 ((p50 - chain-bound p50) / ${HOPS}, target < 25)`,
+    (p50 - bound.p50) / HOPS,
+    "ms",
+  );
   report.figure(`relayer-added latency per hop, p99`, (p99 - bound.p99) / HOPS, "ms");
 }
 
@@ -143,19 +175,27 @@ export async function latencyAndThroughput(c: LocalConsortium, relayers: Relayer
 async function rpcCalls(metricsUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
   const calls = new Map<string, number>();
-  for (const m of text.matchAll(/^ccgp_rpc_calls_total\{chain="([^"]*)",method="([^"]*)"\} (\S+)$/gm)) calls.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  for (const m of text.matchAll(/^ccgp_rpc_calls_total\{chain="([^"]*)",method="([^"]*)"\} (\S+)$/gm))
+    calls.set(`${m[1]} ${m[2]}`, Number(m[3]));
   return calls;
 }
 
 /** JSON-RPC calls per transaction made by the relayers between two readings, by chain and method, largest first. */
-function reportRpcCalls(report: Reporter, phase: string, before: Map<string, number>[], after: Map<string, number>[], transactions: number): void {
+function reportRpcCalls(
+  report: Reporter,
+  phase: string,
+  before: Map<string, number>[],
+  after: Map<string, number>[],
+  transactions: number,
+): void {
   const sum = new Map<string, number>();
   after.forEach((calls, i) => {
     for (const [key, n] of calls) sum.set(key, (sum.get(key) ?? 0) + n - (before[i]!.get(key) ?? 0));
   });
   const total = [...sum.values()].reduce((s, n) => s + n, 0);
   report.figure(`${phase}: JSON-RPC calls per transaction, both relayers`, total / transactions);
-  for (const [key, n] of [...sum].sort((a, b) => b[1] - a[1]).slice(0, 8)) report.figure(`${phase}:   ${key}`, n / transactions);
+  for (const [key, n] of [...sum].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    report.figure(`${phase}:   ${key}`, n / transactions);
 }
 
 /** The relayer's `ccgp_outbox_pending` gauge. */
@@ -175,8 +215,19 @@ async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report:
   const operator = await sender(c, a.accounts.operator.keystore, "a");
   try {
     const { batchId, dataHash } = newBatch("bench-pending");
-    await operator.send(a.contracts.drugTraceability, drugIface.encodeFunctionData("recordBatch", [batchId, a.accounts.operator.address, dataHash]), 300_000n, "recordBatch");
-    const request = drugIface.encodeFunctionData("requestCustodyTransfer", [c.pipes.aToB.id, c.pipes.aToB.contractNameHash, batchId, c.business.b.accounts.operator.address, dataHash]);
+    await operator.send(
+      a.contracts.drugTraceability,
+      drugIface.encodeFunctionData("recordBatch", [batchId, a.accounts.operator.address, dataHash]),
+      300_000n,
+      "recordBatch",
+    );
+    const request = drugIface.encodeFunctionData("requestCustodyTransfer", [
+      c.pipes.aToB.id,
+      c.pipes.aToB.contractNameHash,
+      batchId,
+      c.business.b.accounts.operator.address,
+      dataHash,
+    ]);
     const idle = rssOf(source.pid);
     const reset = resetPeak(source.pid);
     await gov.send("evm_setAutomine", [false]);
@@ -184,12 +235,17 @@ async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report:
     const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, rssOf(source.pid).rss)), 50);
     try {
       for (let i = 0; i < n; i += 500) {
-        const hashes = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => operator.broadcast(a.contracts.drugTraceability, request, 300_000n)));
+        const hashes = await Promise.all(
+          Array.from({ length: Math.min(500, n - i) }, () =>
+            operator.broadcast(a.contracts.drugTraceability, request, 300_000n),
+          ),
+        );
         await receiptOf(operator.provider, hashes[hashes.length - 1]);
       }
       const deadline = Date.now() + 300_000;
       let pending = 0;
-      while ((pending = await outboxPending(source.metricsUrl)) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      while ((pending = await outboxPending(source.metricsUrl)) < n && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
       await new Promise((r) => setTimeout(r, 2_000));
       const now = rssOf(source.pid);
       const label = `${n.toLocaleString("en-US")} chain-initiated packets (outbox pending ${pending.toLocaleString("en-US")})`;
@@ -206,7 +262,12 @@ async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report:
 }
 
 /** Starts both relayers, measures, stops them. */
-export async function relayerBench(c: LocalConsortium, report: Reporter, bound: ChainBound, opts: RelayerBenchOptions): Promise<void> {
+export async function relayerBench(
+  c: LocalConsortium,
+  report: Reporter,
+  bound: ChainBound,
+  opts: RelayerBenchOptions,
+): Promise<void> {
   const relayers = await startRelayers(c, [c.business.a, c.business.b]);
   const gov = localProvider(c.chains.governance.url, c.chains.governance.chainId);
   const watcher = new ConfirmationWatcher(gov, c.governance.ledger);

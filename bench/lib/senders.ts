@@ -28,7 +28,15 @@ export class Sender {
     // The nonce is taken in turn and counted only once the node took the transaction: a failed send leaves no gap
     // that would hold every later transaction of this account in the node's queue.
     const sent = this.queue.then(async () => {
-      const raw = await this.wallet.signTransaction({ to, data, nonce: this.nonce, gasLimit, gasPrice: 5_000_000_000n, chainId: this.chainId, type: 0 });
+      const raw = await this.wallet.signTransaction({
+        to,
+        data,
+        nonce: this.nonce,
+        gasLimit,
+        gasPrice: 5_000_000_000n,
+        chainId: this.chainId,
+        type: 0,
+      });
       const hash = (await this.provider.send("eth_sendRawTransaction", [raw])) as string;
       this.nonce++;
       return hash;
@@ -47,7 +55,11 @@ export class Sender {
 }
 
 /** Polls for a receipt every millisecond or so: the measurement should not wait on a coarse polling timer. */
-export async function receiptOf(provider: JsonRpcProvider, hash: string, timeoutMs = 60_000): Promise<TransactionReceipt> {
+export async function receiptOf(
+  provider: JsonRpcProvider,
+  hash: string,
+  timeoutMs = 60_000,
+): Promise<TransactionReceipt> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const receipt = await provider.getTransactionReceipt(hash);

@@ -7,7 +7,11 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** Runs `fn` over the items, at most `limit` at once, starting them in order; returns the results in order. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

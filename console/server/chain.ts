@@ -4,7 +4,17 @@
  * index (the chain has no enumeration for most of them); each item's current state comes from the contract, so a
  * suspension or a vote shows at the next block, whatever the index has reached.
  */
-import { createPublicClient, decodeFunctionData, http, keccak256, toBytes, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  decodeFunctionData,
+  http,
+  keccak256,
+  toBytes,
+  type Abi,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { GOVERNANCE_CONTRACTS, loadAbi, type ContractKey } from "../../auditor/src/abi";
 import type { AuditorQueries } from "../../auditor/src/queries";
 import type { EventRow, JsonValue } from "../../auditor/src/types";
@@ -63,13 +73,20 @@ export class ChainReader {
     readonly config: ConsoleConfig,
     private readonly _queries: AuditorQueries,
   ) {
-    this.client = createPublicClient({ transport: http(config.governance.url, { batch: true, timeout: 10_000 }) }) as PublicClient;
+    this.client = createPublicClient({
+      transport: http(config.governance.url, { batch: true, timeout: 10_000 }),
+    }) as PublicClient;
     this.abis = consoleAbis();
     for (const [k, a] of Object.entries(config.governance.contracts)) this._byAddress.set(a.toLowerCase(), k);
   }
 
   private _read<T>(key: ContractKey, functionName: string, args: unknown[] = []): Promise<T> {
-    return this.client.readContract({ address: this.config.governance.contracts[key], abi: this.abis[key], functionName, args }) as Promise<T>;
+    return this.client.readContract({
+      address: this.config.governance.contracts[key],
+      abi: this.abis[key],
+      functionName,
+      args,
+    }) as Promise<T>;
   }
 
   private _events(contract: ContractKey, event: string): EventRow[] {
@@ -109,10 +126,14 @@ export class ChainReader {
   }
 
   async accounts() {
-    const addresses = [...new Set(this._events("membership", "AccountRequested").map((e) => str(e.args.account)))].filter((a) => a !== "");
+    const addresses = [
+      ...new Set(this._events("membership", "AccountRequested").map((e) => str(e.args.account))),
+    ].filter((a) => a !== "");
     return Promise.all(
       addresses.map(async (address) => {
-        const a = await this._read<{ institution: number; role: number; status: number }>("membership", "account", [address]);
+        const a = await this._read<{ institution: number; role: number; status: number }>("membership", "account", [
+          address,
+        ]);
         return { address, institution: Number(a.institution), role: ROLES[a.role], status: ACCOUNT_STATUSES[a.status] };
       }),
     );
@@ -124,7 +145,9 @@ export class ChainReader {
     if (key === undefined) return { contract: target, call: data.slice(0, 10) };
     try {
       const { functionName, args } = decodeFunctionData({ abi: this.abis[key], data });
-      const shown = (args ?? []).map((a) => (typeof a === "bigint" ? a.toString() : JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? v.toString() : v))));
+      const shown = (args ?? []).map((a) =>
+        typeof a === "bigint" ? a.toString() : JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+      );
       return { contract: key, call: `${functionName}(${shown.join(", ")})` };
     } catch {
       return { contract: key, call: data.slice(0, 10) };
@@ -135,16 +158,23 @@ export class ChainReader {
     const count = Number(await this._read<bigint>("voting", "proposalCount"));
     const institutions = await this.institutions();
     const voters = institutions.filter((i) => i.kind === "Genesis");
-    const described = new Map(this._events("voting", "ProposalCreated").map((e) => [str(e.args.id), str(e.args.description)]));
+    const described = new Map(
+      this._events("voting", "ProposalCreated").map((e) => [str(e.args.id), str(e.args.description)]),
+    );
     const ids = [...Array(count).keys()].map((i) => i + 1);
     const list = await Promise.all(
       ids.map(async (id) => {
         const [p, state] = await Promise.all([
-          this._read<{ proposer: Address; deadline: number; rule: number; thresholdBps: number; target: Address; data: Hex; canceled: boolean; executed: boolean }>(
-            "voting",
-            "proposal",
-            [BigInt(id)],
-          ),
+          this._read<{
+            proposer: Address;
+            deadline: number;
+            rule: number;
+            thresholdBps: number;
+            target: Address;
+            data: Hex;
+            canceled: boolean;
+            executed: boolean;
+          }>("voting", "proposal", [BigInt(id)]),
           this._read<number>("voting", "state", [BigInt(id)]),
         ]);
         const votes = await Promise.all(
@@ -176,7 +206,15 @@ export class ChainReader {
     return Promise.all(
       [...Array(count).keys()].map(async (i) => {
         const id = await this._read<Hex>("services", "serviceAt", [i + 1]);
-        const s = await this._read<{ signer: Address; lastSeen: number; status: number; port: number; institution: number; subchain: Hex; host: string }>("services", "service", [id]);
+        const s = await this._read<{
+          signer: Address;
+          lastSeen: number;
+          status: number;
+          port: number;
+          institution: number;
+          subchain: Hex;
+          host: string;
+        }>("services", "service", [id]);
         return {
           id,
           institution: Number(s.institution),
@@ -195,8 +233,19 @@ export class ChainReader {
     const subchains = await Promise.all(
       this._events("chains", "SubchainRegistered").map(async (e) => {
         const id = str(e.args.subchainId) as Hex;
-        const s = await this._read<{ institution: number; kind: number; gateway: Address; chainId: bigint }>("chains", "subchain", [id]);
-        return { id, name: str(e.args.name), institution: Number(s.institution), kind: CHAIN_KINDS[s.kind], chainId: Number(s.chainId), gateway: s.gateway };
+        const s = await this._read<{ institution: number; kind: number; gateway: Address; chainId: bigint }>(
+          "chains",
+          "subchain",
+          [id],
+        );
+        return {
+          id,
+          name: str(e.args.name),
+          institution: Number(s.institution),
+          kind: CHAIN_KINDS[s.kind],
+          chainId: Number(s.chainId),
+          gateway: s.gateway,
+        };
       }),
     );
     const apps = await Promise.all(
@@ -217,19 +266,31 @@ export class ChainReader {
         subchain: str(e.args.subchain),
         address,
         reportHash: str(e.args.reportHash),
-        attestations: att.map((a) => ({ auditor: str(a.args.auditor), institution: Number(str(a.args.institution)), reportHash: str(a.args.reportHash) })),
+        attestations: att.map((a) => ({
+          auditor: str(a.args.auditor),
+          institution: Number(str(a.args.institution)),
+          reportHash: str(a.args.reportHash),
+        })),
       };
     });
     const pipes = await Promise.all(
       this._events("pipes", "PipeApplied").map(async (e) => {
         const id = str(e.args.pipeId) as Hex;
         const spec = e.args.spec as Record<string, JsonValue>;
-        const r = await this._read<{ status: number; operations: number; sourceSubchain: Hex; targetSubchain: Hex; ratePerMinute: number; maxPayloadBytes: number; timeoutSeconds: number }>(
-          "pipes",
-          "route",
-          [id],
+        const r = await this._read<{
+          status: number;
+          operations: number;
+          sourceSubchain: Hex;
+          targetSubchain: Hex;
+          ratePerMinute: number;
+          maxPayloadBytes: number;
+          timeoutSeconds: number;
+        }>("pipes", "route", [id]);
+        const contract = contracts.find(
+          (c) =>
+            c.subchain.toLowerCase() === r.targetSubchain.toLowerCase() &&
+            keccakName(c.name) === str(spec.contractName),
         );
-        const contract = contracts.find((c) => c.subchain.toLowerCase() === r.targetSubchain.toLowerCase() && keccakName(c.name) === str(spec.contractName));
         return {
           id,
           sourceInstitution: Number(str(e.args.sourceInstitution)),

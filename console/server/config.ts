@@ -27,7 +27,8 @@ interface Manifest {
 
 /** The console's view of a local consortium run (`<run dir>/consortium.json`, see docs/local-consortium.md). */
 export function configFromManifest(path: string): ConsoleConfig {
-  if (!existsSync(path)) throw new Error(`no consortium manifest at ${path} (run \`npm start\` first, or give --manifest)`);
+  if (!existsSync(path))
+    throw new Error(`no consortium manifest at ${path} (run \`npm start\` first, or give --manifest)`);
   const m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
   const sides = [m.business.a, m.business.b];
   const served = sides.find((s) => m.auditorApi?.includes(`:${s.ports.ops}/`)) ?? m.business.a;

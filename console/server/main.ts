@@ -18,8 +18,13 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ manifest?: string; port: string; host: string }>();
   const manifest = opts.manifest ?? newestManifest(process.env.CCGP_RUNS_DIR ?? resolve(REPO_ROOT, ".ccgp", "local"));
-  if (manifest === null) throw new Error("no local consortium run found: start one with `npm start`, or give --manifest <consortium.json>");
-  const server = await startConsoleServer({ config: configFromManifest(manifest), port: Number(opts.port), host: opts.host });
+  if (manifest === null)
+    throw new Error("no local consortium run found: start one with `npm start`, or give --manifest <consortium.json>");
+  const server = await startConsoleServer({
+    config: configFromManifest(manifest),
+    port: Number(opts.port),
+    host: opts.host,
+  });
   console.log(`governance console: ${server.url} (consortium ${manifest})`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

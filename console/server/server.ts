@@ -16,7 +16,13 @@
  *   GET /auditor/...               forwarded as is (with its signature headers) to the auditor API
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
@@ -65,9 +71,15 @@ type Handler = (p: Params, rest: string) => Promise<unknown>;
 /** Starts the console on `host:port` (127.0.0.1, a free port by default). */
 export async function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServer> {
   const staticDir = o.staticDir ?? DIST_DIR;
-  if (!existsSync(join(staticDir, "index.html"))) throw new Error(`the console page is not built (${staticDir}/index.html): run \`npm run console:build\``);
+  if (!existsSync(join(staticDir, "index.html")))
+    throw new Error(`the console page is not built (${staticDir}/index.html): run \`npm run console:build\``);
   const store = await openIndex(o.config.indexDb);
-  const clients = new Map<number, PublicClient>(o.config.subchains.map((s) => [s.chainId, createPublicClient({ transport: http(s.url, { timeout: 10_000 }) }) as PublicClient]));
+  const clients = new Map<number, PublicClient>(
+    o.config.subchains.map((s) => [
+      s.chainId,
+      createPublicClient({ transport: http(s.url, { timeout: 10_000 }) }) as PublicClient,
+    ]),
+  );
   const queries = new AuditorQueries({ store, reader: new SubchainReader(clients) });
   const chain = new ChainReader(o.config, queries);
   const live = new Live(chain, queries);
@@ -76,7 +88,13 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
       const known = error instanceof AuditorError;
-      const status = known ? (error.code === AuditorErrorCode.UnknownTx ? 404 : error.code === AuditorErrorCode.BadInput ? 400 : 502) : 500;
+      const status = known
+        ? error.code === AuditorErrorCode.UnknownTx
+          ? 404
+          : error.code === AuditorErrorCode.BadInput
+            ? 400
+            : 502
+        : 500;
       if (!res.headersSent) sendError(res, status, known ? error.code : "INTERNAL", (error as Error).message);
     });
   });
@@ -84,14 +102,22 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://console.invalid");
     if (url.pathname.startsWith("/auditor/")) return forwardToAuditor(o.config.auditorApi, req, res);
-    if (req.method !== "GET") return sendError(res, 405, "METHOD_NOT_ALLOWED", "the console's server is read-only: writes go from your wallet to the contracts");
+    if (req.method !== "GET")
+      return sendError(
+        res,
+        405,
+        "METHOD_NOT_ALLOWED",
+        "the console's server is read-only: writes go from your wallet to the contracts",
+      );
     if (url.pathname === "/api/live") return live.subscribe(req, res);
     if (url.pathname.startsWith("/api/")) {
       const path = url.pathname.slice(4);
       const base = Object.keys(api).find((r) => path === r || path.startsWith(`${r}/`));
       if (base === undefined) return sendError(res, 404, "NOT_FOUND", `no route GET ${url.pathname}`);
       const rest = decodeURIComponent(path.slice(base.length).replace(/^\//, ""));
-      return sendJson(res, 200, await api[base]!((n) => url.searchParams.get(n) ?? undefined, rest), { "cache-control": "no-store" });
+      return sendJson(res, 200, await api[base]!((n) => url.searchParams.get(n) ?? undefined, rest), {
+        "cache-control": "no-store",
+      });
     }
     serveStatic(staticDir, url.pathname, res);
   }
@@ -140,7 +166,10 @@ function routes(config: ConsoleConfig, chain: ChainReader, q: AuditorQueries): R
     }),
     "/overview": async () => {
       const head = await chain.head();
-      const [services, relayers] = await Promise.all([chain.services(head.timestamp), Promise.all(config.relayers.map(health))]);
+      const [services, relayers] = await Promise.all([
+        chain.services(head.timestamp),
+        Promise.all(config.relayers.map(health)),
+      ]);
       return { head, services, relayers, index: q.status() };
     },
     "/institutions": async () => {
@@ -157,7 +186,8 @@ function routes(config: ConsoleConfig, chain: ChainReader, q: AuditorQueries): R
       return { rows: rows.slice(0, limit), hasMore: rows.length > limit, offset: f.offset ?? 0, limit };
     },
     "/attention": async () => {
-      const of = (...states: string[]) => q.transactions({ states: states.map(parseState), limit: 500, newestFirst: true });
+      const of = (...states: string[]) =>
+        q.transactions({ states: states.map(parseState), limit: 500, newestFirst: true });
       const failed = of("Failed", "Expired");
       return {
         pending: of("Open", "Executing", "Executed"),
@@ -168,7 +198,16 @@ function routes(config: ConsoleConfig, chain: ChainReader, q: AuditorQueries): R
     },
     "/credit": async () => {
       const events = [...q.events({ contract: "credit", limit: 100_000 })].reverse().slice(0, 500);
-      return { institutions: await chain.institutions(), history: events.map((e) => ({ block: e.block, timestamp: e.timestamp, event: e.event, args: e.args, txHash: e.txHash })) };
+      return {
+        institutions: await chain.institutions(),
+        history: events.map((e) => ({
+          block: e.block,
+          timestamp: e.timestamp,
+          event: e.event,
+          args: e.args,
+          txHash: e.txHash,
+        })),
+      };
     },
   };
 }
@@ -209,11 +248,16 @@ function forwardToAuditor(base: string | null, req: IncomingMessage, res: Server
   if (base === null) return sendError(res, 404, "NO_AUDITOR_API", "this console was started without an auditor API");
   const upstream = new URL(base);
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-ccgp-")));
-  const out = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, agent: false }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, { "content-type": answer.headers["content-type"] ?? "application/json" });
-    answer.pipe(res);
-  });
-  out.on("error", (error) => sendError(res, 502, "AUDITOR_UNREACHABLE", `the auditor API ${base} did not answer: ${error.message}`));
+  const out = httpRequest(
+    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, agent: false },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, { "content-type": answer.headers["content-type"] ?? "application/json" });
+      answer.pipe(res);
+    },
+  );
+  out.on("error", (error) =>
+    sendError(res, 502, "AUDITOR_UNREACHABLE", `the auditor API ${base} did not answer: ${error.message}`),
+  );
   out.end();
 }
 
@@ -270,7 +314,13 @@ class Live {
       if (checkpoint !== null && checkpoint.height !== this._indexed) {
         const from = this._indexed;
         this._indexed = checkpoint.height;
-        const changed = from < 0 ? [] : this._q.store.db.prepare("SELECT DISTINCT contract FROM events WHERE block > ?").all(from).map((r) => (r as { contract: string }).contract);
+        const changed =
+          from < 0
+            ? []
+            : this._q.store.db
+                .prepare("SELECT DISTINCT contract FROM events WHERE block > ?")
+                .all(from)
+                .map((r) => (r as { contract: string }).contract);
         this._send("index", { height: checkpoint.height, changed });
       }
     } catch {

@@ -110,12 +110,21 @@ export function decodePacket(text: string, options: CodecOptions = {}): SignedPa
   const max = maxPayloadBytes(options);
   if (typeof text !== "string") throw malformed("(wire)", "expected the packet's JSON text");
   if (text.length > max * 2 + WIRE_OVERHEAD_CHARS)
-    throw new AmdpError(AmdpErrorCode.Oversized, `AMDP wire message of ${text.length} characters is too large`, { field: "(wire)", chars: text.length, maxPayloadBytes: max });
+    throw new AmdpError(AmdpErrorCode.Oversized, `AMDP wire message of ${text.length} characters is too large`, {
+      field: "(wire)",
+      chars: text.length,
+      maxPayloadBytes: max,
+    });
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new AmdpError(AmdpErrorCode.MalformedPacket, "AMDP wire message is not valid JSON", { field: "(wire)" }, { cause: err });
+    throw new AmdpError(
+      AmdpErrorCode.MalformedPacket,
+      "AMDP wire message is not valid JSON",
+      { field: "(wire)" },
+      { cause: err },
+    );
   }
   return parseSignedPacket(value, options);
 }
@@ -143,19 +152,30 @@ export function parsePacket(packet: Packet, field = "packet"): Packet {
 export function assertPayloadIntegrity(packet: Packet, payload: Hex): void {
   const actual = keccak256(payload);
   if (actual !== packet.payloadHash.toLowerCase())
-    throw new AmdpError(AmdpErrorCode.PayloadMismatch, "AMDP payload does not match packet.payloadHash", { field: "payload", declared: packet.payloadHash, actual });
+    throw new AmdpError(AmdpErrorCode.PayloadMismatch, "AMDP payload does not match packet.payloadHash", {
+      field: "payload",
+      declared: packet.payloadHash,
+      actual,
+    });
 }
 
 export function assertPayloadSize(payload: Hex, maxBytes: number): void {
   const bytes = (payload.length - 2) / 2;
   if (bytes > maxBytes)
-    throw new AmdpError(AmdpErrorCode.Oversized, `AMDP payload of ${bytes} bytes exceeds ${maxBytes}`, { field: "payload", bytes, maxPayloadBytes: maxBytes });
+    throw new AmdpError(AmdpErrorCode.Oversized, `AMDP payload of ${bytes} bytes exceeds ${maxBytes}`, {
+      field: "payload",
+      bytes,
+      maxPayloadBytes: maxBytes,
+    });
 }
 
 export function maxPayloadBytes(options: CodecOptions): number {
   const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   if (!Number.isSafeInteger(max) || max < 0)
-    throw new AmdpError(AmdpErrorCode.MalformedPacket, "maxPayloadBytes must be a non-negative integer", { field: "maxPayloadBytes", value: max });
+    throw new AmdpError(AmdpErrorCode.MalformedPacket, "maxPayloadBytes must be a non-negative integer", {
+      field: "maxPayloadBytes",
+      value: max,
+    });
   return max;
 }
 

@@ -72,7 +72,11 @@ export function countersignatureDigest(domain: AmdpDomain, message: Countersigna
 export async function signPacket(account: AmdpSigner, domain: AmdpDomain, packet: Packet): Promise<Hex> {
   const message = parsePacket(packet);
   if (!isAddressEqual(account.address, message.signer))
-    throw new AmdpError(AmdpErrorCode.SignerMismatch, "packet.signer is not the signing account", { field: "packet.signer", declared: message.signer, account: account.address });
+    throw new AmdpError(AmdpErrorCode.SignerMismatch, "packet.signer is not the signing account", {
+      field: "packet.signer",
+      declared: message.signer,
+      account: account.address,
+    });
   const signature = await account.signTypedData({ domain, types: packetTypes, primaryType: "Packet", message });
   assertSignatureForm(signature, 1);
   return signature;

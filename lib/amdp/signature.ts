@@ -36,5 +36,10 @@ export async function recoverSigner(digest: Hex, signature: unknown, stage: Amdp
 
 function malformedSignature(stage: AmdpStage, reason: string, cause?: unknown): AmdpError {
   const field = stage === 1 ? "signatures.app" : "signatures.proxy";
-  return new AmdpError(AmdpErrorCode.MalformedSignature, `AMDP ${field} is malformed: ${reason}`, { field, stage, reason }, { cause });
+  return new AmdpError(
+    AmdpErrorCode.MalformedSignature,
+    `AMDP ${field} is malformed: ${reason}`,
+    { field, stage, reason },
+    { cause },
+  );
 }

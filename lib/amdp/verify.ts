@@ -67,7 +67,12 @@ export async function verifySequence(
   const countersignatureDigest = typedDataDigest(domain, countersignatureHash);
   const proxySigner = await recoverSigner(countersignatureDigest, signed.signatures.proxy, 2);
   if (!isAddressEqual(proxySigner, options.expectedProxy))
-    throw new AmdpError(AmdpErrorCode.BadProxySignature, "AMDP proxy countersignature is not the expected proxy's", { field: "signatures.proxy", stage: 2, recovered: proxySigner, expected: options.expectedProxy });
+    throw new AmdpError(AmdpErrorCode.BadProxySignature, "AMDP proxy countersignature is not the expected proxy's", {
+      field: "signatures.proxy",
+      stage: 2,
+      recovered: proxySigner,
+      expected: options.expectedProxy,
+    });
   checkPayload(packet, signed.payload, options);
   return { ...stage1, countersignatureHash, countersignatureDigest, proxySigner };
 }
@@ -80,10 +85,18 @@ export function typedDataDigest(domain: AmdpDomain, structHash: Hex): Hex {
 function checkPacket(signed: SignedPacket, options: VerifyOptions): Packet {
   const packet = parsePacket(signed?.packet);
   if (!isAddressEqual(packet.signer, options.expectedApp))
-    throw new AmdpError(AmdpErrorCode.SignerMismatch, "AMDP packet.signer is not the key reserved on the pipe", { field: "packet.signer", declared: packet.signer, expected: options.expectedApp });
+    throw new AmdpError(AmdpErrorCode.SignerMismatch, "AMDP packet.signer is not the key reserved on the pipe", {
+      field: "packet.signer",
+      declared: packet.signer,
+      expected: options.expectedApp,
+    });
   const now = options.now ?? BigInt(Math.floor(Date.now() / 1000));
   if (now > packet.deadline)
-    throw new AmdpError(AmdpErrorCode.DeadlinePassed, "AMDP packet deadline has passed", { field: "packet.deadline", deadline: packet.deadline, now });
+    throw new AmdpError(AmdpErrorCode.DeadlinePassed, "AMDP packet deadline has passed", {
+      field: "packet.deadline",
+      deadline: packet.deadline,
+      now,
+    });
   return packet;
 }
 
@@ -97,7 +110,12 @@ async function checkAppSignature(
   const digest = typedDataDigest(domain, packetHash);
   const appSigner = await recoverSigner(digest, appSig, 1);
   if (!isAddressEqual(appSigner, expectedApp))
-    throw new AmdpError(AmdpErrorCode.BadAppSignature, "AMDP app signature is not the reserved key's", { field: "signatures.app", stage: 1, recovered: appSigner, expected: expectedApp });
+    throw new AmdpError(AmdpErrorCode.BadAppSignature, "AMDP app signature is not the reserved key's", {
+      field: "signatures.app",
+      stage: 1,
+      recovered: appSigner,
+      expected: expectedApp,
+    });
   return { packet, packetHash, digest, appSigner };
 }
 

@@ -162,7 +162,10 @@ export class ConfirmedLogFollower {
     const blocks: Array<BlockRef & { logs: ChainLog[] }> = [];
     // Every height with logs, then the range end again: read after the logs, in one round trip where possible.
     const heights = [...byHeight.keys(), to];
-    const hashes = this._source.blockHashes !== undefined ? await this._source.blockHashes(heights) : await this._hashesOneByOne(heights);
+    const hashes =
+      this._source.blockHashes !== undefined
+        ? await this._source.blockHashes(heights)
+        : await this._hashesOneByOne(heights);
     for (const [i, [height, blockLogs]] of [...byHeight].entries()) {
       const hash = hashes[i];
       if (blockLogs.some((l) => l.blockHash !== hash)) return undefined;

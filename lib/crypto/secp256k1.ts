@@ -20,7 +20,13 @@ import {
   type Hex,
 } from "viem";
 import { CcgpError } from "../infra/errors";
-import { privateKeyToAccount, publicKeyToAddress, sign as nobleSign, toAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  privateKeyToAccount,
+  publicKeyToAddress,
+  sign as nobleSign,
+  toAccount,
+  type PrivateKeyAccount,
+} from "viem/accounts";
 
 /** `secp256k1/bindings`: the package's checked API over the native addon only (its main entry falls back to `elliptic`). */
 interface Binding {
@@ -60,7 +66,12 @@ export async function recoverHashSigner(hash: Hex, signature: Hex): Promise<Addr
     return await recoverWith(native(), hash, signature);
   } catch (error) {
     // One refusal whichever backend ran (their own messages differ).
-    throw new CcgpError("SIGNATURE_UNRECOVERABLE", `no public key recovers from signature ${signature.slice(0, 12)}...: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+    throw new CcgpError(
+      "SIGNATURE_UNRECOVERABLE",
+      `no public key recovers from signature ${signature.slice(0, 12)}...: ${error instanceof Error ? error.message : String(error)}`,
+      {},
+      { cause: error },
+    );
   }
 }
 

@@ -56,7 +56,8 @@ export class DeployError extends Error {
   }
 }
 
-type RecordKey = "membership" | "voting" | "pipes" | "services" | "chains" | "credit" | "attesters" | "ledgerRecovery" | "ledger";
+type RecordKey =
+  "membership" | "voting" | "pipes" | "services" | "chains" | "credit" | "attesters" | "ledgerRecovery" | "ledger";
 
 /** The record of one run: read from its file, written after every finished step. */
 interface Run {
@@ -133,12 +134,21 @@ export async function deployGovernance(
   return { ...core, ...registries, ...ledger, record };
 }
 
-async function deployCore(run: Run, cfg: ConsortiumConfig): Promise<Pick<GovernanceContracts, "membership" | "voting">> {
+async function deployCore(
+  run: Run,
+  cfg: ConsortiumConfig,
+): Promise<Pick<GovernanceContracts, "membership" | "voting">> {
   const { deployer, record } = run;
-  const membership = await step(run, "membership", "Membership", (a) => Membership__factory.connect(a, deployer), () => {
-    record.initialized = false;
-    return new Membership__factory(deployer).deploy();
-  });
+  const membership = await step(
+    run,
+    "membership",
+    "Membership",
+    (a) => Membership__factory.connect(a, deployer),
+    () => {
+      record.initialized = false;
+      return new Membership__factory(deployer).deploy();
+    },
+  );
   const rules = membershipRules({ target: record.membership!, iface: membership.interface }, cfg.votingPeriodSeconds);
   const voting = await step(
     run,
@@ -165,7 +175,9 @@ async function deployCore(run: Run, cfg: ConsortiumConfig): Promise<Pick<Governa
     await (await membership.initialize(record.voting!, genesis)).wait();
     record.initialized = true;
     run.save();
-    run.log(`created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} governor(s)`);
+    run.log(
+      `created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} governor(s)`,
+    );
   }
   return { membership, voting };
 }
@@ -178,23 +190,45 @@ async function deployRegistries(
 ): Promise<Pick<GovernanceContracts, "pipes" | "services" | "chains" | "credit" | "attesters">> {
   const { deployer, record } = run;
   const [m, v] = [await core.membership.getAddress(), await core.voting.getAddress()];
-  const pipes = await step(run, "pipes", "PipeRegistry", (a) => PipeRegistry__factory.connect(a, deployer), () => {
-    Object.assign(record, { wired: false, listenerBound: false, bootstrapped: false });
-    return new PipeRegistry__factory(deployer).deploy(m, v);
-  });
+  const pipes = await step(
+    run,
+    "pipes",
+    "PipeRegistry",
+    (a) => PipeRegistry__factory.connect(a, deployer),
+    () => {
+      Object.assign(record, { wired: false, listenerBound: false, bootstrapped: false });
+      return new PipeRegistry__factory(deployer).deploy(m, v);
+    },
+  );
   const p = await pipes.getAddress();
-  const services = await step(run, "services", "ServiceRegistry", (a) => ServiceRegistry__factory.connect(a, deployer), () =>
-    new ServiceRegistry__factory(deployer).deploy(m, v, p),
+  const services = await step(
+    run,
+    "services",
+    "ServiceRegistry",
+    (a) => ServiceRegistry__factory.connect(a, deployer),
+    () => new ServiceRegistry__factory(deployer).deploy(m, v, p),
   );
   const s = await services.getAddress();
-  const chains = await step(run, "chains", "ChainRegistry", (a) => ChainRegistry__factory.connect(a, deployer), () =>
-    new ChainRegistry__factory(deployer).deploy(m, v, s, p),
+  const chains = await step(
+    run,
+    "chains",
+    "ChainRegistry",
+    (a) => ChainRegistry__factory.connect(a, deployer),
+    () => new ChainRegistry__factory(deployer).deploy(m, v, s, p),
   );
-  const credit = await step(run, "credit", "CreditScore", (a) => CreditScore__factory.connect(a, deployer), () =>
-    new CreditScore__factory(deployer).deploy(m, v, p, cfg.credit),
+  const credit = await step(
+    run,
+    "credit",
+    "CreditScore",
+    (a) => CreditScore__factory.connect(a, deployer),
+    () => new CreditScore__factory(deployer).deploy(m, v, p, cfg.credit),
   );
-  const attesters = await step(run, "attesters", "AttesterRegistry", (a) => AttesterRegistry__factory.connect(a, deployer), () =>
-    new AttesterRegistry__factory(deployer).deploy(m, v),
+  const attesters = await step(
+    run,
+    "attesters",
+    "AttesterRegistry",
+    (a) => AttesterRegistry__factory.connect(a, deployer),
+    () => new AttesterRegistry__factory(deployer).deploy(m, v),
   );
   return { pipes, services, chains, credit, attesters };
 }
@@ -207,13 +241,23 @@ async function deployLedgerContracts(
 ): Promise<Pick<GovernanceContracts, "ledger" | "ledgerRecovery">> {
   const { deployer, record } = run;
   const [m, v] = [await core.membership.getAddress(), await core.voting.getAddress()];
-  const ledgerRecovery = await step(run, "ledgerRecovery", "LedgerRecovery", (a) => LedgerRecovery__factory.connect(a, deployer), () => {
-    record.reporterBound = false;
-    return new LedgerRecovery__factory(deployer).deploy(m, v);
-  });
+  const ledgerRecovery = await step(
+    run,
+    "ledgerRecovery",
+    "LedgerRecovery",
+    (a) => LedgerRecovery__factory.connect(a, deployer),
+    () => {
+      record.reporterBound = false;
+      return new LedgerRecovery__factory(deployer).deploy(m, v);
+    },
+  );
   const [p, k, rec] = await Promise.all([r.pipes.getAddress(), r.credit.getAddress(), ledgerRecovery.getAddress()]);
-  const ledger = await step(run, "ledger", "TransactionLedger", (a) => TransactionLedger__factory.connect(a, deployer), () =>
-    new TransactionLedger__factory(deployer).deploy(m, v, p, k, 3, rec),
+  const ledger = await step(
+    run,
+    "ledger",
+    "TransactionLedger",
+    (a) => TransactionLedger__factory.connect(a, deployer),
+    () => new TransactionLedger__factory(deployer).deploy(m, v, p, k, 3, rec),
   );
   return { ledger, ledgerRecovery };
 }
@@ -234,7 +278,10 @@ async function wire(
   const wiredTo = await r.pipes.registries();
   if (wiredTo.services !== ZeroAddress) {
     if (wiredTo.services !== s || wiredTo.chains !== c || wiredTo.credit !== k)
-      throw new DeployError(`PipeRegistry ${p} reads other registries than the recorded ones`, { wiredTo, recorded: { s, c, k } });
+      throw new DeployError(`PipeRegistry ${p} reads other registries than the recorded ones`, {
+        wiredTo,
+        recorded: { s, c, k },
+      });
     run.log("found PipeRegistry wired to the service, chain and credit registries");
   } else {
     await (await r.pipes.initialize(s, c, k)).wait();
@@ -248,7 +295,11 @@ async function wire(
   else if (listener === ZeroAddress) {
     await (await core.membership.bindListener(p)).wait();
     run.log("bound Membership to tell PipeRegistry of status changes");
-  } else throw new DeployError(`Membership already tells ${listener}, not PipeRegistry ${p}: change it by vote (setListener)`, { listener, pipes: p });
+  } else
+    throw new DeployError(
+      `Membership already tells ${listener}, not PipeRegistry ${p}: change it by vote (setListener)`,
+      { listener, pipes: p },
+    );
   record.listenerBound = true;
   run.save();
 
@@ -264,17 +315,23 @@ async function wire(
   if (await core.voting.bootstrapped()) run.log("found the registry and ledger rules installed");
   else {
     const targets = { services: r.services, chains: r.chains, pipes: r.pipes, credit: r.credit };
-    const rules = registryRules({
-      services: { target: s, iface: targets.services.interface },
-      chains: { target: c, iface: targets.chains.interface },
-      pipes: { target: p, iface: targets.pipes.interface },
-      credit: { target: k, iface: targets.credit.interface },
-    }, votingPeriod)
+    const rules = registryRules(
+      {
+        services: { target: s, iface: targets.services.interface },
+        chains: { target: c, iface: targets.chains.interface },
+        pipes: { target: p, iface: targets.pipes.interface },
+        credit: { target: k, iface: targets.credit.interface },
+      },
+      votingPeriod,
+    )
       .concat(ledgerRules({ target: ledgerAddress, iface: l.ledger.interface }, votingPeriod))
       .concat(attesterRules({ target: await r.attesters.getAddress(), iface: r.attesters.interface }, votingPeriod));
     const count = await core.voting.proposalCount();
     if (count !== 0n)
-      throw new DeployError(`VotingTickets already has ${count} proposal(s): install the registry rules by vote (setRule, setModule)`, { count });
+      throw new DeployError(
+        `VotingTickets already has ${count} proposal(s): install the registry rules by vote (setRule, setModule)`,
+        { count },
+      );
     await (await core.voting.bootstrap(rules, [s, p, k])).wait();
     run.log(`installed ${rules.length} registry and ledger action rules and 3 voting modules`);
   }

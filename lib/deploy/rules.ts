@@ -17,9 +17,21 @@ export interface ActionRule {
 
 const WEEK = 7 * 24 * 3600;
 
-export const unanimous = (votingPeriod = WEEK): Rule => ({ kind: RuleKind.UnanimousGenesis, thresholdBps: 10_000, votingPeriod });
-export const majority = (votingPeriod = WEEK): Rule => ({ kind: RuleKind.GenesisMajority, thresholdBps: 5_000, votingPeriod });
-export const weighted = (thresholdBps: number, votingPeriod = WEEK): Rule => ({ kind: RuleKind.Weighted, thresholdBps, votingPeriod });
+export const unanimous = (votingPeriod = WEEK): Rule => ({
+  kind: RuleKind.UnanimousGenesis,
+  thresholdBps: 10_000,
+  votingPeriod,
+});
+export const majority = (votingPeriod = WEEK): Rule => ({
+  kind: RuleKind.GenesisMajority,
+  thresholdBps: 5_000,
+  votingPeriod,
+});
+export const weighted = (thresholdBps: number, votingPeriod = WEEK): Rule => ({
+  kind: RuleKind.Weighted,
+  thresholdBps,
+  votingPeriod,
+});
 
 /**
  * The rule of every membership action at deployment (white paper 2.2.1): accounts need every genesis
@@ -97,7 +109,11 @@ export function registryRules(t: RegistryTargets, votingPeriod = WEEK): ActionRu
     ],
   ];
   return table.flatMap(([target, rules]) =>
-    Object.entries(rules).map(([name, rule]) => ({ target: target.target, selector: target.iface.getFunction(name)!.selector, rule })),
+    Object.entries(rules).map(([name, rule]) => ({
+      target: target.target,
+      selector: target.iface.getFunction(name)!.selector,
+      rule,
+    })),
   );
 }
 
@@ -106,5 +122,11 @@ export function registryRules(t: RegistryTargets, votingPeriod = WEEK): ActionRu
  * executes (a weaker set would weaken that safeguard for everyone).
  */
 export function attesterRules(attesters: GovernedTarget, votingPeriod = WEEK): ActionRule[] {
-  return [{ target: attesters.target, selector: attesters.iface.getFunction("setAttesters")!.selector, rule: unanimous(votingPeriod) }];
+  return [
+    {
+      target: attesters.target,
+      selector: attesters.iface.getFunction("setAttesters")!.selector,
+      rule: unanimous(votingPeriod),
+    },
+  ];
 }

@@ -34,16 +34,27 @@ const creditSchema = z
     replay: weight.max(0).default(-100),
   })
   .strict()
-  .refine((c) => c.expulsionThreshold < c.restrictionThreshold && c.restrictionThreshold <= c.initialScore && c.initialScore <= c.maxScore, {
-    message: "expected expulsionThreshold < restrictionThreshold <= initialScore <= maxScore",
-  });
+  .refine(
+    (c) =>
+      c.expulsionThreshold < c.restrictionThreshold &&
+      c.restrictionThreshold <= c.initialScore &&
+      c.initialScore <= c.maxScore,
+    {
+      message: "expected expulsionThreshold < restrictionThreshold <= initialScore <= maxScore",
+    },
+  );
 
 export type CreditConfig = z.infer<typeof creditSchema>;
 
 export const consortiumSchema = z
   .object({
     name: z.string().min(1),
-    votingPeriodSeconds: z.number().int().min(60).max(365 * 24 * 3600).default(7 * 24 * 3600),
+    votingPeriodSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(365 * 24 * 3600)
+      .default(7 * 24 * 3600),
     genesis: z.array(genesisSchema).min(1, "expected at least one genesis institution").max(127),
     credit: creditSchema.default(creditSchema.parse({})),
   })
@@ -53,7 +64,12 @@ export const consortiumSchema = z
     cfg.genesis.forEach((g, i) =>
       g.governors.forEach((gov, j) => {
         const where = `genesis.${i}.governors.${j}`;
-        if (seen.has(gov)) ctx.addIssue({ code: "custom", path: ["genesis", i, "governors", j], message: `${gov} is already listed at ${seen.get(gov)}` });
+        if (seen.has(gov))
+          ctx.addIssue({
+            code: "custom",
+            path: ["genesis", i, "governors", j],
+            message: `${gov} is already listed at ${seen.get(gov)}`,
+          });
         seen.set(gov, where);
       }),
     );

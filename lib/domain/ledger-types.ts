@@ -3,7 +3,17 @@
  * the result-set hash verifiers endorse. Free of typechain and hardhat imports, so relayers and scripts can use it.
  */
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
-import { TxState, Reason, Side, VerifierKind, RefusalKind, PacketField, StepProblem, Issue, Outcome } from "./enums.generated";
+import {
+  TxState,
+  Reason,
+  Side,
+  VerifierKind,
+  RefusalKind,
+  PacketField,
+  StepProblem,
+  Issue,
+  Outcome,
+} from "./enums.generated";
 
 // The ledger's enums, generated from the compiler's AST.
 export { TxState, Reason, Side, VerifierKind, RefusalKind, PacketField, StepProblem, Issue, Outcome };
@@ -67,9 +77,7 @@ export function resultDigest(r: LedgerResult): Hex {
 
 /** The result-set hash after `r` is recorded on top of `previous` (ZERO_HASH before the first result). */
 export function nextResultSetHash(previous: Hex, r: LedgerResult): Hex {
-  return keccak256(
-    encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [previous, resultDigest(r)]),
-  );
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [previous, resultDigest(r)]));
 }
 
 /**

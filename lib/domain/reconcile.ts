@@ -84,20 +84,32 @@ export async function reconcile(ledger: TransactionLedger, opts: ReconcileOption
         deadline: item.deadline,
         stepsDone: bitsOf(view.doneMask).length,
         stepCount: Number(view.stepCount),
-        writesNotUndone: UNDONE_MATTERS.has(Number(item.state)) ? bitsOf(view.doneMask & view.writeMask & ~view.undoneMask) : [],
+        writesNotUndone: UNDONE_MATTERS.has(Number(item.state))
+          ? bitsOf(view.doneMask & view.writeMask & ~view.undoneMask)
+          : [],
         weightAgainst: view.weightAgainst,
       });
     }
   }
   const count = await ledger.txCount();
   const block = await ledger.runner!.provider!.getBlock("latest");
-  return { now: BigInt(block!.timestamp), scanned: BigInt(opened.length), missing: count - BigInt(opened.length), entries };
+  return {
+    now: BigInt(block!.timestamp),
+    scanned: BigInt(opened.length),
+    missing: count - BigInt(opened.length),
+    entries,
+  };
 }
 
 /** The report as text, one line per transaction. */
 export function formatReport(report: ReconcileReport): string {
-  const lines = [`reconciliation at ${new Date(Number(report.now) * 1000).toISOString()}: ${report.scanned} transaction(s) scanned, ${report.entries.length} to look at`];
-  if (report.missing > 0n) lines.push(`  WARNING: ${report.missing} opened transaction(s) not found in the events: scan from an earlier block`);
+  const lines = [
+    `reconciliation at ${new Date(Number(report.now) * 1000).toISOString()}: ${report.scanned} transaction(s) scanned, ${report.entries.length} to look at`,
+  ];
+  if (report.missing > 0n)
+    lines.push(
+      `  WARNING: ${report.missing} opened transaction(s) not found in the events: scan from an earlier block`,
+    );
   for (const e of report.entries) {
     const late = report.now > e.deadline ? `, ${report.now - e.deadline}s past its deadline` : "";
     const writes = e.writesNotUndone.length > 0 ? `, writes not undone: step ${e.writesNotUndone.join(", ")}` : "";

@@ -25,4 +25,5 @@ export interface DeploymentRecord {
 }
 
 /** Where the record of a network lives. Kept free of typechain imports: hardhat.config loads it. */
-export const recordPath = (dir: string, network: string, chainId: number): string => join(dir, `${network}-${chainId}.json`);
+export const recordPath = (dir: string, network: string, chainId: number): string =>
+  join(dir, `${network}-${chainId}.json`);

@@ -44,7 +44,12 @@ export function sendJson(
   // An answer given before the request's body was read (a refusal of its size, its route, its rate) closes the
   // connection: reading the rest only to keep the connection alive would take whatever a client chooses to send.
   const unread = res.req !== undefined && !res.req.complete;
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...(unread ? { connection: "close" } : {}), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...(unread ? { connection: "close" } : {}),
+    ...headers,
+  });
   res.end(text);
 }
 

@@ -70,7 +70,14 @@ function errSerializer(verbose: boolean) {
   };
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+const LEVEL_NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
 const SKIP = new Set(["level", "time", "msg", "pid", "hostname", "institution", "module"]);
 
 /** One JSON log line as one readable line: `12:00:01.234 WARN  governance: poll failed; retrying  err="…" chain=sub_a`. */
@@ -87,7 +94,8 @@ export function prettyLine(json: string): string {
   const fields = Object.entries(o)
     .filter(([k]) => !SKIP.has(k))
     .map(([k, v]) => {
-      if (k === "err" && typeof v === "object" && v !== null) return `err=${JSON.stringify((v as { message?: string }).message)}`;
+      if (k === "err" && typeof v === "object" && v !== null)
+        return `err=${JSON.stringify((v as { message?: string }).message)}`;
       return `${k}=${typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`;
     });
   return `${time} ${level} ${where}${o.msg as string}${fields.length ? `  ${fields.join(" ")}` : ""}\n`;
@@ -132,7 +140,12 @@ function repeatsCounted(windowMs: number) {
     method.apply(this, args);
     const summary = {
       count: 0,
-      log: () => method.call(this, { repeated: summary.count, seconds: windowMs / 1000, ...(obj?.err ? { err: obj.err } : {}) }, `${String(msg)} (${summary.count} more time(s) in the last ${windowMs / 1000} s)`),
+      log: () =>
+        method.call(
+          this,
+          { repeated: summary.count, seconds: windowMs / 1000, ...(obj?.err ? { err: obj.err } : {}) },
+          `${String(msg)} (${summary.count} more time(s) in the last ${windowMs / 1000} s)`,
+        ),
     };
     seen.set(key, summary);
     if (!timer) {
@@ -147,7 +160,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = options.institutionId === undefined ? {} : { institution: options.institutionId };
   const format = options.format ?? "auto";
   const out = options.destination ?? pino.destination(1);
-  const pretty = format === "pretty" || (format === "auto" && options.destination === undefined && process.stdout.isTTY === true);
+  const pretty =
+    format === "pretty" || (format === "auto" && options.destination === undefined && process.stdout.isTTY === true);
   const verbose = options.level === "debug" || options.level === "trace";
   return pino(
     {

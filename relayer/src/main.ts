@@ -11,7 +11,12 @@ import { CcgpError } from "../../lib/infra/errors";
 import { createLogger, errorLine } from "../../lib/infra/log";
 
 /** Start-up failures that are the config's (or its environment's) fault: exit 2, as a config the parser refuses. */
-const BAD_CONFIG = new Set(["KEYSTORE_PASSWORD_MISSING", "KEYSTORE_BAD_PASSWORD", "KEYSTORE_NOT_FOUND", "KEYSTORE_INVALID"]);
+const BAD_CONFIG = new Set([
+  "KEYSTORE_PASSWORD_MISSING",
+  "KEYSTORE_BAD_PASSWORD",
+  "KEYSTORE_NOT_FOUND",
+  "KEYSTORE_INVALID",
+]);
 import { startRelayer } from "./relayer";
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
@@ -32,7 +37,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     }
     throw error;
   }
-  const logger = createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    institutionId: config.institutionId,
+  });
   const controller = new AbortController();
   const onSignal = (name: string) => () => {
     logger.info({ signal: name }, "stopping");
@@ -46,7 +55,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   } catch (error) {
     // One line, no stack (the log level debug adds it): what failed, and for a bad config the field to fix.
     const bad = error instanceof CcgpError && BAD_CONFIG.has(error.code);
-    logger.fatal({ err: error, ...(error instanceof CcgpError ? { code: error.code, details: error.toJSON().details } : {}) }, `relayer did not start: ${errorLine(error)}`);
+    logger.fatal(
+      { err: error, ...(error instanceof CcgpError ? { code: error.code, details: error.toJSON().details } : {}) },
+      `relayer did not start: ${errorLine(error)}`,
+    );
     if (bad) process.stderr.write(`${(error as Error).message}\n`);
     return bad ? 2 : 1;
   }
@@ -62,7 +74,9 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`${errorLine(error)}${process.env.CCGP_DEBUG === "1" && error instanceof Error ? `\n${error.stack}` : ""}\n`);
+      process.stderr.write(
+        `${errorLine(error)}${process.env.CCGP_DEBUG === "1" && error instanceof Error ? `\n${error.stack}` : ""}\n`,
+      );
       process.exit(1);
     },
   );

@@ -57,7 +57,9 @@ export interface StartOptions {
 }
 
 export async function startRelayer(config: RelayerConfig, options: StartOptions = {}): Promise<RunningRelayer> {
-  const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
+  const log =
+    options.logger ??
+    createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
   const controller = new AbortController();
   const signal = controller.signal;
   options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
@@ -73,11 +75,29 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
   await govChain.connect();
   const gov = governanceContracts(govChain, config.governance);
   const view = new GovernanceView(gov, moduleLogger(log, "governance"));
-  const sync = new GovernanceSync(view, govChain, moduleLogger(log, "governance"), { confirmations: config.governance.confirmations, metrics });
+  const sync = new GovernanceSync(view, govChain, moduleLogger(log, "governance"), {
+    confirmations: config.governance.confirmations,
+    metrics,
+  });
   const { following } = await sync.start(signal);
-  const store = RelayerStore.open({ path: config.store.path, maxAttempts: config.runtime.retry.maxAttempts, leaseMs: 300_000 });
+  const store = RelayerStore.open({
+    path: config.store.path,
+    maxAttempts: config.runtime.retry.maxAttempts,
+    leaseMs: 300_000,
+  });
   try {
-    const rt = await buildRuntime(config, { log, metrics, store, gov, govChain, view, service, business, rpc, clock: options.clock });
+    const rt = await buildRuntime(config, {
+      log,
+      metrics,
+      store,
+      gov,
+      govChain,
+      view,
+      service,
+      business,
+      rpc,
+      clock: options.clock,
+    });
     return await run(rt, { controller, following, rpc });
   } catch (error) {
     controller.abort();
@@ -123,11 +143,19 @@ interface Parts {
 async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
   const mine = p.view.serviceBySigner(p.business.address);
   if (mine === undefined)
-    throw new CcgpError("RELAYER_NOT_REGISTERED", `no service is registered with signer ${p.business.address} (config.keys.business)`, {
-      signer: p.business.address,
-    });
+    throw new CcgpError(
+      "RELAYER_NOT_REGISTERED",
+      `no service is registered with signer ${p.business.address} (config.keys.business)`,
+      {
+        signer: p.business.address,
+      },
+    );
   if (mine.institution !== config.institutionId)
-    throw new CcgpError("RELAYER_WRONG_INSTITUTION", `config.institutionId is ${config.institutionId}, the service's institution is ${mine.institution}`, {});
+    throw new CcgpError(
+      "RELAYER_WRONG_INSTITUTION",
+      `config.institutionId is ${config.institutionId}, the service's institution is ${mine.institution}`,
+      {},
+    );
   const subchain = await bindSubchain(config, p, mine.subchain);
   const govLogs = new LogReader(p.rpc.get(config.governance.rpcUrl, "governance"));
   const clock = p.clock ?? Date.now;
@@ -170,13 +198,26 @@ async function bindSubchain(config: RelayerConfig, p: Parts, subchainId: Hex): P
   const registered = await p.gov.subchains.read("subchain", [subchainId]);
   const entry = Object.entries(config.chains).find(([, c]) => BigInt(c.chainId) === registered.chainId);
   if (entry === undefined)
-    throw new CcgpError("RELAYER_SUBCHAIN_NOT_CONFIGURED", `the service fronts sub-chain ${subchainId} (chain id ${registered.chainId}); config.chains has no chain with that id`, {
-      subchainId,
-    });
+    throw new CcgpError(
+      "RELAYER_SUBCHAIN_NOT_CONFIGURED",
+      `the service fronts sub-chain ${subchainId} (chain id ${registered.chainId}); config.chains has no chain with that id`,
+      {
+        subchainId,
+      },
+    );
   const [name, chainConfig] = entry;
   if (chainConfig.gateway.toLowerCase() !== registered.gateway.toLowerCase())
-    throw new CcgpError("RELAYER_GATEWAY_MISMATCH", `config.chains.${name}.gateway is ${chainConfig.gateway}, the registered gateway is ${registered.gateway}`, {});
-  const chain = chainRegistry.create(chainConfig, { name, signer: p.service, logger: moduleLogger(p.log, `chains.${name}`), rpc: p.rpc });
+    throw new CcgpError(
+      "RELAYER_GATEWAY_MISMATCH",
+      `config.chains.${name}.gateway is ${chainConfig.gateway}, the registered gateway is ${registered.gateway}`,
+      {},
+    );
+  const chain = chainRegistry.create(chainConfig, {
+    name,
+    signer: p.service,
+    logger: moduleLogger(p.log, `chains.${name}`),
+    rpc: p.rpc,
+  });
   await chain.connect();
   const logs = new LogReader(p.rpc.get(chainConfig.rpcUrl, name), BigInt(chainConfig.maxBlockRange));
   const gateway = new Gateway(chain, registered.gateway, chainConfig.chainId, logs, chainConfig.confirmations);
@@ -190,16 +231,23 @@ async function heldApps(config: RelayerConfig, gov: GovernanceContracts): Promis
     const account = await loadSigner(app.key, { role: `apps.${name}.key` });
     const record = await gov.apps.read("keyRecord", [account.address]);
     if (record.status !== 1)
-      throw new CcgpError("RELAYER_APP_KEY_UNKNOWN", `config.apps.${name}.key (${account.address}) is not an active app key on the governance chain`, {
-        app: name,
-      });
+      throw new CcgpError(
+        "RELAYER_APP_KEY_UNKNOWN",
+        `config.apps.${name}.key (${account.address}) is not an active app key on the governance chain`,
+        {
+          app: name,
+        },
+      );
     const contracts = app.contracts && new Set(app.contracts.map((c) => keccak256(toHex(c)).toLowerCase() as Hex));
     apps.set(record.app.toLowerCase() as Hex, { appId: record.app, account, contracts });
   }
   return apps;
 }
 
-async function run(rt: Runtime, parts: { controller: AbortController; following: Promise<void>; rpc: RpcPools }): Promise<RunningRelayer> {
+async function run(
+  rt: Runtime,
+  parts: { controller: AbortController; following: Promise<void>; rpc: RpcPools },
+): Promise<RunningRelayer> {
   const { controller } = parts;
   const signal = controller.signal;
   const reconciler = new Reconciler(rt, Math.max(2_000, rt.config.runtime.pollIntervalMs * 4));
@@ -221,7 +269,10 @@ async function run(rt: Runtime, parts: { controller: AbortController; following:
     loop("heartbeats", sendHeartbeats(rt.gov, rt.me.service.id, rt.config.runtime.heartbeatSeconds, rt, signal)),
   ];
   // The auditor API (config.auditor): its modules are loaded only when it is configured.
-  const auditor = rt.config.auditor === undefined ? undefined : await (await import("./auditor/mount")).mountAuditor({ ...rt.config, auditor: rt.config.auditor }, rt.rootLog);
+  const auditor =
+    rt.config.auditor === undefined
+      ? undefined
+      : await (await import("./auditor/mount")).mountAuditor({ ...rt.config, auditor: rt.config.auditor }, rt.rootLog);
   if (auditor !== undefined) loops.push(loop("auditor", auditor.run(signal)));
   const servers = await serve(rt, () => failed, auditor && { [auditor.prefix]: auditor.handler });
   rt.rootLog.info({ ports: servers.ports, service: rt.me.service.id, subchain: rt.subchain.name }, "relayer started");
@@ -250,7 +301,8 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
   peers.delete(rt.me.service.id);
   for (const id of peers) {
     const s = rt.view.services.get(id);
-    if (s !== undefined && s.lastSeen > 0) rt.metrics.record({ type: "peerHeartbeat", peer: id, at: s.lastSeen * 1000 });
+    if (s !== undefined && s.lastSeen > 0)
+      rt.metrics.record({ type: "peerHeartbeat", peer: id, at: s.lastSeen * 1000 });
   }
   // Our own ledger writes wake it at once (their receipts are in hand before the follower sees their logs).
   rt.writer.onSent((txId, state) => reconciler.notify(txId, state));
@@ -282,7 +334,11 @@ async function syncPipeKeys(rt: Runtime, appId: Hex): Promise<void> {
   }
 }
 
-async function serve(rt: Runtime, failure: () => unknown, mounts?: OpsServerOptions["mounts"]): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
+async function serve(
+  rt: Runtime,
+  failure: () => unknown,
+  mounts?: OpsServerOptions["mounts"],
+): Promise<{ ports: RelayerPorts; stop(): Promise<void> }> {
   const c = rt.config;
   const peer = peerServer(rt, { host: c.server.host, port: c.server.port });
   const peerAddress = await peer.start();
@@ -305,7 +361,9 @@ async function serve(rt: Runtime, failure: () => unknown, mounts?: OpsServerOpti
     checks: {
       governance: chainCheck(rt.govChain),
       [`subchain:${rt.subchain.name}`]: chainCheck(rt.subchain.chain),
-      ...(c.runtime.heartbeatSeconds > 0 ? { peers: peerHeartbeatCheck(peers, () => rt.metrics.lastHeartbeats(), maxAge) } : {}),
+      ...(c.runtime.heartbeatSeconds > 0
+        ? { peers: peerHeartbeatCheck(peers, () => rt.metrics.lastHeartbeats(), maxAge) }
+        : {}),
       loops: () => ({ ok: failure() === undefined, detail: failure() === undefined ? undefined : String(failure()) }),
     },
   });

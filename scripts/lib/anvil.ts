@@ -55,7 +55,11 @@ export function anvilBinary(): string {
   if (!os || !arch) throw new Error(`anvil: no binary for ${process.platform}/${process.arch}`);
   // Only the linux-amd64 build is published on the npm registry this project installs from.
   const pkg = `@foundry-rs/anvil-${os}-${arch}`;
-  return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  return join(
+    dirname(require.resolve(`${pkg}/package.json`)),
+    "bin",
+    process.platform === "win32" ? "anvil.exe" : "anvil",
+  );
 }
 
 export interface LocalChain {
@@ -118,14 +122,25 @@ async function answers(url: string, chainId: number): Promise<boolean> {
 
 /** Resolves with a child's exit code (or signal name) when it ends; at once if it has already ended. */
 export function exitOf(child: ChildProcess): Promise<number | string> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode ?? "unknown");
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(child.exitCode ?? child.signalCode ?? "unknown");
   return new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
 }
 
 /** Starts a real anvil node on 127.0.0.1 and waits until it answers JSON-RPC. */
 export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
-  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--hardfork", opts.hardfork ?? "cancun", "--silent"];
+  const args = [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--chain-id",
+    String(opts.chainId),
+    "--hardfork",
+    opts.hardfork ?? "cancun",
+    "--silent",
+  ];
   if (opts.blockTime) args.push("--block-time", String(opts.blockTime));
   if (opts.blockTime && opts.mixedMining) args.push("--mixed-mining");
   if (opts.statePath) args.push("--state", opts.statePath);
@@ -134,7 +149,10 @@ export async function startAnvil(opts: AnvilOptions): Promise<LocalChain> {
   // anvil moves old block states to disk under $HOME/.foundry/anvil/tmp and leaves them there when it is stopped:
   // gigabytes per benchmark run, which filled this machine's disk. Each node gets a HOME of its own, removed on exit.
   const home = mkdtempSync(join(tmpdir(), `ccgp-anvil-${opts.name.replace(/[^a-z0-9-]/gi, "_")}-`));
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: home } });
+  const child = spawn(anvilBinary(), args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, HOME: home },
+  });
   child.once("exit", () => rmSync(home, { recursive: true, force: true }));
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));

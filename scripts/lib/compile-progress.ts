@@ -42,14 +42,19 @@ export function addCompileProgress(subtask: typeof Subtask, print: (line: string
   subtask(TASK_COMPILE_SOLIDITY_LOG_NOTHING_TO_COMPILE, async () => {
     print("  nothing to compile: the artifacts are up to date");
   });
-  subtask(TASK_COMPILE_SOLIDITY_LOG_RUN_COMPILER_START, async ({ compilationJob, compilationJobs, compilationJobIndex }: JobArgs) => {
-    const which = `job ${compilationJobIndex + 1} of ${compilationJobs.length}`;
-    jobStarted = Date.now();
-    print(`  solc ${compilationJob.getSolcConfig().version}: ${which}, ${compilationJob.getResolvedFiles().length} files`);
-    clearInterval(still);
-    still = setInterval(() => print(`  solc ${which} still running (${seconds(jobStarted)})`), STILL_RUNNING_MS);
-    still.unref();
-  });
+  subtask(
+    TASK_COMPILE_SOLIDITY_LOG_RUN_COMPILER_START,
+    async ({ compilationJob, compilationJobs, compilationJobIndex }: JobArgs) => {
+      const which = `job ${compilationJobIndex + 1} of ${compilationJobs.length}`;
+      jobStarted = Date.now();
+      print(
+        `  solc ${compilationJob.getSolcConfig().version}: ${which}, ${compilationJob.getResolvedFiles().length} files`,
+      );
+      clearInterval(still);
+      still = setInterval(() => print(`  solc ${which} still running (${seconds(jobStarted)})`), STILL_RUNNING_MS);
+      still.unref();
+    },
+  );
   subtask(TASK_COMPILE_SOLIDITY_LOG_RUN_COMPILER_END, async ({ compilationJobs, compilationJobIndex }: JobArgs) => {
     clearInterval(still);
     print(`  solc job ${compilationJobIndex + 1} of ${compilationJobs.length} done (${seconds(jobStarted)})`);

@@ -186,8 +186,22 @@ export interface LocalConsortium {
 const subchainIdOf = (slug: string): string => id(`${slug}/subchain`);
 
 const SIDES = {
-  a: { name: "Drug Maker A", slug: "drug-maker-a", chainName: "Sub-chain A", configName: "sub_a", suffix: "A", chainId: SUBCHAIN_A_CHAIN_ID },
-  b: { name: "Hospital B", slug: "hospital-b", chainName: "Sub-chain B", configName: "sub_b", suffix: "B", chainId: SUBCHAIN_B_CHAIN_ID },
+  a: {
+    name: "Drug Maker A",
+    slug: "drug-maker-a",
+    chainName: "Sub-chain A",
+    configName: "sub_a",
+    suffix: "A",
+    chainId: SUBCHAIN_A_CHAIN_ID,
+  },
+  b: {
+    name: "Hospital B",
+    slug: "hospital-b",
+    chainName: "Sub-chain B",
+    configName: "sub_b",
+    suffix: "B",
+    chainId: SUBCHAIN_B_CHAIN_ID,
+  },
 } as const;
 
 const GENESIS = ["Health Regulator", "Pharma Association", "Hospital Alliance"] as const;
@@ -203,7 +217,9 @@ const KEY_NAMES = [
   "audit-admin",
   "auditor",
   // `-node`: the key of the institution's governance-chain node (none runs locally; it lets `ccgp register node` be tried).
-  ...(["a", "b"] as const).flatMap((s) => ["admin", "operator", "business", "relayer", "app", "node"].map((r) => `${SIDES[s].slug}-${r}` as const)),
+  ...(["a", "b"] as const).flatMap((s) =>
+    ["admin", "operator", "business", "relayer", "app", "node"].map((r) => `${SIDES[s].slug}-${r}` as const),
+  ),
 ] as const;
 type KeyName = (typeof KEY_NAMES)[number];
 
@@ -226,7 +242,8 @@ async function startChains(blockTime: number, log: Log, stateDir?: string): Prom
   // or a few blocks under it); older states are dropped instead of written to disk.
   const mixed = { blockTime: blockTime || undefined, mixedMining: blockTime > 0, keptStates: 256 };
   if (stateDir) mkdirSync(stateDir, { recursive: true });
-  const persist = (name: string) => (stateDir ? { statePath: join(stateDir, `chain-${name}.json`), stateInterval: 10 } : {});
+  const persist = (name: string) =>
+    stateDir ? { statePath: join(stateDir, `chain-${name}.json`), stateInterval: 10 } : {};
   const started = await Promise.allSettled([
     startAnvil({ name: "governance", chainId: GOVERNANCE_CHAIN_ID, ...mixed, ...persist("governance") }),
     startAnvil({ name: "sub-a", chainId: SUBCHAIN_A_CHAIN_ID, ...mixed, ...persist("sub-a") }),
@@ -238,7 +255,9 @@ async function startChains(blockTime: number, log: Log, stateDir?: string): Prom
     throw new DeployError("a local chain did not start", {}, { cause: (failed as PromiseRejectedResult).reason });
   }
   const [governance, a, b] = started.map((s) => (s as PromiseFulfilledResult<LocalChain>).value);
-  log(`chains: governance ${governance.url} (chain id ${governance.chainId}), A ${a.url} (${a.chainId}), B ${b.url} (${b.chainId})`);
+  log(
+    `chains: governance ${governance.url} (chain id ${governance.chainId}), A ${a.url} (${a.chainId}), B ${b.url} (${b.chainId})`,
+  );
   return { governance, a, b };
 }
 
@@ -295,15 +314,31 @@ async function prepare(dir: string, log: Log, opts: Run["opts"], chains: Run["ch
   return { dir, log, opts, chains, keys, pki, signer };
 }
 
-async function build(run: Run, stop: () => Promise<void>, services: { stop(): Promise<void> }[]): Promise<LocalConsortium> {
+async function build(
+  run: Run,
+  stop: () => Promise<void>,
+  services: { stop(): Promise<void> }[],
+): Promise<LocalConsortium> {
   const { log } = run;
   // The sub-chains do not depend on the governance chain: deploy them meanwhile.
   const subchains = Promise.all((["a", "b"] as const).map((s) => deploySide(run, s)));
   subchains.catch(() => undefined);
   const gov = await deployGovernanceChain(run);
-  const council = new Council(gov.voting, gov.membership, [1, 2, 3].map((i) => run.signer(`genesis-${i}-governor` as KeyName, "governance")));
-  const audit = await council.admit(run.signer("audit-admin", "governance"), "Audit Office", InstitutionKind.Audit, { role: "auditor" });
-  await council.addAccount(run.signer("audit-admin", "governance"), run.signer("auditor", "governance"), audit, Role.Auditor, "auditor account");
+  const council = new Council(
+    gov.voting,
+    gov.membership,
+    [1, 2, 3].map((i) => run.signer(`genesis-${i}-governor` as KeyName, "governance")),
+  );
+  const audit = await council.admit(run.signer("audit-admin", "governance"), "Audit Office", InstitutionKind.Audit, {
+    role: "auditor",
+  });
+  await council.addAccount(
+    run.signer("audit-admin", "governance"),
+    run.signer("auditor", "governance"),
+    audit,
+    Role.Auditor,
+    "auditor account",
+  );
   log(`admitted Audit Office (institution ${audit}) with auditor ${run.keys.auditor.address}`);
 
   const [contractsA, contractsB] = await subchains;
@@ -320,7 +355,8 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
     { address: b.accounts.business.address, kind: VerifierKind.Service, weight: 1 },
     { address: run.keys.auditor.address, kind: VerifierKind.Auditor, weight: 1 },
   ];
-  for (const v of verifiers) await council.decide(gov.ledger, "setVerifier", [v.address, v.kind, v.weight], `verifier ${v.address}`);
+  for (const v of verifiers)
+    await council.decide(gov.ledger, "setVerifier", [v.address, v.kind, v.weight], `verifier ${v.address}`);
   log(`verifiers by vote: the two service signers and the auditor, weight 1 each (confirmation takes more than half)`);
   await council.decide(gov.attesters, "setAttesters", [[run.keys.auditor.address], 1], "attester set");
   log(`attester set by vote (epoch 1): the auditor of the Audit Office, 1 of 1 signature per inbound packet`);
@@ -334,7 +370,9 @@ async function build(run: Run, stop: () => Promise<void>, services: { stop(): Pr
   log(`Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways)`);
 
   const governance = Object.fromEntries(
-    await Promise.all(Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()])),
+    await Promise.all(
+      Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()]),
+    ),
   ) as LocalConsortium["governance"];
   for (const side of [a, b]) writeSideConfig(run, governance, side, [attester.url]);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
@@ -389,7 +427,14 @@ async function deployGovernanceChain(run: Run): Promise<GovernanceContracts> {
   const cfg = parseConsortium({
     name: "CCGP local consortium",
     votingPeriodSeconds: 3600,
-    genesis: GENESIS.map((name, i) => ({ name, identity: `local:${name}`, attributes: { genesis: i + 1 }, admin: admins[i], weight: 1, governors: [governors[i]] })),
+    genesis: GENESIS.map((name, i) => ({
+      name,
+      identity: `local:${name}`,
+      attributes: { genesis: i + 1 },
+      admin: admins[i],
+      weight: 1,
+      governors: [governors[i]],
+    })),
   });
   const { record: _record, ...contracts } = await deployGovernance(run.signer("deployer", "governance"), cfg, {
     network: "local",
@@ -412,11 +457,18 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
       out: join(run.dir, "audit"),
       repoRoot: resolve(__dirname, "..", ".."),
     },
-    sides.map((s) => ({ subchainId: s.subchain.id, rpc: run.chains[s.key].url, names: [s.contracts.names.drugTraceability, s.contracts.names.evidenceDeposit] })),
+    sides.map((s) => ({
+      subchainId: s.subchain.id,
+      rpc: run.chains[s.key].url,
+      names: [s.contracts.names.drugTraceability, s.contracts.names.evidenceDeposit],
+    })),
   );
   const first = attested[0]!;
-  run.log(`audit sandbox on ${EXAMPLE_SOURCES}: gate passed, report ${first.reportHash.slice(0, 10)}… (${first.report}), ${((Date.now() - began) / 1000).toFixed(1)} s with the attestations`);
-  for (const a of attested) run.log(`attested by the Audit Office: ${a.name} at ${a.contract}, code ${a.codeHash.slice(0, 10)}…`);
+  run.log(
+    `audit sandbox on ${EXAMPLE_SOURCES}: gate passed, report ${first.reportHash.slice(0, 10)}… (${first.report}), ${((Date.now() - began) / 1000).toFixed(1)} s with the attestations`,
+  );
+  for (const a of attested)
+    run.log(`attested by the Audit Office: ${a.name} at ${a.contract}, code ${a.codeHash.slice(0, 10)}…`);
 }
 
 /**
@@ -438,16 +490,35 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts) {
  * The Audit Office's independent verifier (the auditor's key, its own RPC endpoint for each sub-chain). Its config is
  * written here; it runs as its own process, started by {@link LocalVerifier.start}.
  */
-async function localVerifier(run: Run, governance: LocalConsortium["governance"], institutionId: number, sides: BusinessSide[]): Promise<LocalVerifier> {
+async function localVerifier(
+  run: Run,
+  governance: LocalConsortium["governance"],
+  institutionId: number,
+  sides: BusinessSide[],
+): Promise<LocalVerifier> {
   const configPath = join(run.dir, "verifier-audit-office.json");
   const healthPort = await freePort();
   const g = run.chains.governance;
   writeVerifierConfig(configPath, {
     institutionId,
-    governance: { url: g.url, chainId: g.chainId, confirmations: run.opts.confirmations, pollIntervalMs: run.opts.relayerPollIntervalMs, ledger: governance.ledger, chains: governance.chains },
+    governance: {
+      url: g.url,
+      chainId: g.chainId,
+      confirmations: run.opts.confirmations,
+      pollIntervalMs: run.opts.relayerPollIntervalMs,
+      ledger: governance.ledger,
+      chains: governance.chains,
+    },
     keystore: run.keys.auditor.keystore,
     passwordEnv: KEYSTORE_PASSWORD_ENV,
-    chains: sides.map((s) => ({ name: s.subchain.configName, url: run.chains[s.key].url, chainId: s.subchain.chainId, gateway: s.contracts.gateway, confirmations: run.opts.confirmations, startBlock: s.contracts.deployBlock })),
+    chains: sides.map((s) => ({
+      name: s.subchain.configName,
+      url: run.chains[s.key].url,
+      chainId: s.subchain.chainId,
+      gateway: s.contracts.gateway,
+      confirmations: run.opts.confirmations,
+      startBlock: s.contracts.deployBlock,
+    })),
     healthPort,
     logLevel: run.opts.relayerLogLevel,
   });
@@ -489,21 +560,45 @@ async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
   const slug = SIDES[s].slug;
   const relayers = [run.keys[`${slug}-relayer`].address, run.keys[`${slug}-business`].address];
   const attesters = { subchainId: subchainIdOf(slug), attesters: [run.keys.auditor.address], threshold: 1, epoch: 1 };
-  const contracts = await deploySubchain(run.signer(`${slug}-operator`, s), SIDES[s].suffix, relayers, run.keys[`${slug}-operator`].address, attesters);
-  run.log(`${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`);
+  const contracts = await deploySubchain(
+    run.signer(`${slug}-operator`, s),
+    SIDES[s].suffix,
+    relayers,
+    run.keys[`${slug}-operator`].address,
+    attesters,
+  );
+  run.log(
+    `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`,
+  );
   return contracts;
 }
 
 /** A business institution joins, gets its accounts, service (enabled by vote), sub-chain, app and CNS names. */
-async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s: SideKey, contracts: SubchainContracts): Promise<BusinessSide> {
+async function enrolSide(
+  run: Run,
+  council: Council,
+  gov: GovernanceContracts,
+  s: SideKey,
+  contracts: SubchainContracts,
+): Promise<BusinessSide> {
   const { slug, name, chainName, configName, chainId } = SIDES[s];
   const key = (role: string) => run.keys[`${slug}-${role}` as KeyName];
   const admin = run.signer(`${slug}-admin`, "governance");
   const operator = run.signer(`${slug}-operator`, "governance");
-  const institutionId = await council.admit(admin, name, InstitutionKind.Business, { sector: s === "a" ? "pharma" : "hospital" });
+  const institutionId = await council.admit(admin, name, InstitutionKind.Business, {
+    sector: s === "a" ? "pharma" : "hospital",
+  });
   await council.addAccount(admin, operator, institutionId, Role.Operator, `${name} operator`);
-  await council.addAccount(admin, run.signer(`${slug}-business`, "governance"), institutionId, Role.Business, `${name} business account`);
-  run.log(`admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ${key("business").address}`);
+  await council.addAccount(
+    admin,
+    run.signer(`${slug}-business`, "governance"),
+    institutionId,
+    Role.Business,
+    `${name} business account`,
+  );
+  run.log(
+    `admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ${key("business").address}`,
+  );
 
   const cert = run.pki.issue(slug);
   const ports = { peer: await freePort(), ops: await freePort(), app: await freePort() };
@@ -511,25 +606,49 @@ async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s
   const serviceId = id(`${slug}/relayer`);
   const endpoint = { host: "127.0.0.1", port: ports.peer, tlsFingerprint: cert.fingerprint32 };
   const what = `enabling of the ${name} relayer service`;
-  await council.pass(await council.proposalOf(gov.services.connect(operator).registerService(serviceId, subchainId, key("business").address, endpoint), what), what);
-  run.log(`${name}: service ${serviceId} at 127.0.0.1:${ports.peer}, TLS ${cert.fingerprint.slice(0, 16)}..., signer ${key("business").address}, enabled by vote`);
+  await council.pass(
+    await council.proposalOf(
+      gov.services.connect(operator).registerService(serviceId, subchainId, key("business").address, endpoint),
+      what,
+    ),
+    what,
+  );
+  run.log(
+    `${name}: service ${serviceId} at 127.0.0.1:${ports.peer}, TLS ${cert.fingerprint.slice(0, 16)}..., signer ${key("business").address}, enabled by vote`,
+  );
 
   const c = gov.chains.connect(operator);
-  await mined(c.registerSubchain(subchainId, 1, chainId, serviceId, contracts.gateway, chainName), `${chainName} registration`);
+  await mined(
+    c.registerSubchain(subchainId, 1, chainId, serviceId, contracts.gateway, chainName),
+    `${chainName} registration`,
+  );
   const appId = id(`${slug}/traceability-app`);
   const appName = `${name} traceability app`;
   const consent = await appKeyConsent(gov.chains, operator, key("app").wallet, appId, institutionId);
   await mined(c.registerApp(appId, subchainId, key("app").address, appName, ...consent), `${appName} registration`);
-  await mined(c.registerContract(contracts.names.drugTraceability, subchainId, contracts.drugTraceability), `CNS ${contracts.names.drugTraceability}`);
-  await mined(c.registerContract(contracts.names.evidenceDeposit, subchainId, contracts.evidenceDeposit), `CNS ${contracts.names.evidenceDeposit}`);
-  run.log(`${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`);
+  await mined(
+    c.registerContract(contracts.names.drugTraceability, subchainId, contracts.drugTraceability),
+    `CNS ${contracts.names.drugTraceability}`,
+  );
+  await mined(
+    c.registerContract(contracts.names.evidenceDeposit, subchainId, contracts.evidenceDeposit),
+    `CNS ${contracts.names.evidenceDeposit}`,
+  );
+  run.log(
+    `${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`,
+  );
 
   return {
     key: s,
     name,
     slug,
     institutionId,
-    accounts: { admin: ref(key("admin")), operator: ref(key("operator")), business: ref(key("business")), relayer: ref(key("relayer")) },
+    accounts: {
+      admin: ref(key("admin")),
+      operator: ref(key("operator")),
+      business: ref(key("business")),
+      relayer: ref(key("relayer")),
+    },
     subchain: { id: subchainId, name: chainName, chainId, configName },
     app: { id: appId, name: appName, key: ref(key("app")) },
     service: { id: serviceId, endpoint },
@@ -542,7 +661,13 @@ async function enrolSide(run: Run, council: Council, gov: GovernanceContracts, s
 }
 
 /** The source side applies for a pipe to the target's DrugTraceability, the target authorises it (and a vote if required). */
-async function openPipe(run: Run, council: Council, gov: GovernanceContracts, src: BusinessSide, dst: BusinessSide): Promise<PipeInfo> {
+async function openPipe(
+  run: Run,
+  council: Council,
+  gov: GovernanceContracts,
+  src: BusinessSide,
+  dst: BusinessSide,
+): Promise<PipeInfo> {
   const selectors = Object.values(CUSTODY_SELECTORS);
   const contractName = dst.contracts.names.drugTraceability;
   const spec = {
@@ -558,13 +683,22 @@ async function openPipe(run: Run, council: Council, gov: GovernanceContracts, sr
     timeoutSeconds: 3600,
   };
   const what = `pipe ${src.key.toUpperCase()} -> ${dst.key.toUpperCase()}`;
-  const applied = await mined(gov.pipes.connect(run.signer(`${src.slug}-operator` as KeyName, "governance")).applyPipe(spec), `${what} application`);
+  const applied = await mined(
+    gov.pipes.connect(run.signer(`${src.slug}-operator` as KeyName, "governance")).applyPipe(spec),
+    `${what} application`,
+  );
   const pipesAddress = (await gov.pipes.getAddress()).toLowerCase();
-  const event = applied.logs.filter((l) => l.address.toLowerCase() === pipesAddress).map((l) => gov.pipes.interface.parseLog(l)).find((p) => p?.name === "PipeApplied");
+  const event = applied.logs
+    .filter((l) => l.address.toLowerCase() === pipesAddress)
+    .map((l) => gov.pipes.interface.parseLog(l))
+    .find((p) => p?.name === "PipeApplied");
   if (!event) throw new DeployError(`${what}: no PipeApplied event`, { tx: applied.hash });
   const pipeId = event.args.pipeId as string;
-  const authorize = gov.pipes.connect(run.signer(`${dst.slug}-operator` as KeyName, "governance")).authorizePipe(pipeId);
-  if (await gov.pipes.activationVoteRequired()) await council.pass(await council.proposalOf(authorize, `${what} activation`), `${what} activation`);
+  const authorize = gov.pipes
+    .connect(run.signer(`${dst.slug}-operator` as KeyName, "governance"))
+    .authorizePipe(pipeId);
+  if (await gov.pipes.activationVoteRequired())
+    await council.pass(await council.proposalOf(authorize, `${what} activation`), `${what} activation`);
   else await mined(authorize, `${what} authorisation`);
   run.log(`${what}: ${pipeId} active on ${contractName} (read|write, ${selectors.length} custody selectors)`);
   return { id: pipeId, source: src.key, target: dst.key, contractName, contractNameHash: id(contractName), selectors };
@@ -575,19 +709,39 @@ export function auditorDbOf(run: { dir: string }, side: { slug: string }): strin
   return join(run.dir, "state", `auditor-${side.slug}.sqlite`);
 }
 
-function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide, attesters: string[]): void {
+function writeSideConfig(
+  run: Run,
+  governance: LocalConsortium["governance"],
+  side: BusinessSide,
+  attesters: string[],
+): void {
   const chain = run.chains[side.key];
   const g = run.chains.governance;
   const json = relayerConfigJson(
     {
       institutionId: side.institutionId,
       governance: { url: g.url, chainId: g.chainId, confirmations: run.opts.confirmations, contracts: governance },
-      chain: { name: side.subchain.configName, url: chain.url, chainId: chain.chainId, gateway: side.contracts.gateway, confirmations: run.opts.confirmations, startBlock: side.contracts.deployBlock },
-      keys: { service: side.accounts.relayer.keystore, business: side.accounts.business.keystore, passwordEnv: KEYSTORE_PASSWORD_ENV },
+      chain: {
+        name: side.subchain.configName,
+        url: chain.url,
+        chainId: chain.chainId,
+        gateway: side.contracts.gateway,
+        confirmations: run.opts.confirmations,
+        startBlock: side.contracts.deployBlock,
+      },
+      keys: {
+        service: side.accounts.relayer.keystore,
+        business: side.accounts.business.keystore,
+        passwordEnv: KEYSTORE_PASSWORD_ENV,
+      },
       server: { port: side.ports.peer, cert: side.tls.cert, key: side.tls.key, ca: side.tls.ca },
       metricsPort: side.ports.ops,
       intakePort: side.ports.app,
-      app: { name: "traceability", keystore: side.app.key.keystore, contracts: [side.contracts.names.drugTraceability] },
+      app: {
+        name: "traceability",
+        keystore: side.app.key.keystore,
+        contracts: [side.contracts.names.drugTraceability],
+      },
       heartbeatSeconds: 10,
       pollIntervalMs: run.opts.relayerPollIntervalMs,
       storePath: side.storePath,
@@ -596,7 +750,12 @@ function writeSideConfig(run: Run, governance: LocalConsortium["governance"], si
       attesters,
       // A's relayer serves the auditors; B's sub-chain is read for receipt checks.
       ...(run.opts.auditorApi && side.key === "a"
-        ? { auditor: { db: auditorDbOf(run, side), subchains: [{ chainId: run.chains.b.chainId, rpcUrl: run.chains.b.url }] } }
+        ? {
+            auditor: {
+              db: auditorDbOf(run, side),
+              subchains: [{ chainId: run.chains.b.chainId, rpcUrl: run.chains.b.url }],
+            },
+          }
         : {}),
     },
     side.configPath,

@@ -25,9 +25,12 @@ export async function scriptSigner(
     try {
       return (await Wallet.fromEncryptedJson(json, password)).connect(provider);
     } catch (err) {
-      throw new Error(`CCGP_KEYSTORE: cannot decrypt ${path} (wrong password or not a keystore): ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new Error(
+        `CCGP_KEYSTORE: cannot decrypt ${path} (wrong password or not a keystore): ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   const signer = (await localSigners())[index];

@@ -34,7 +34,11 @@ describe("auditor: the auditor-only HTTP API", function () {
 
   const authenticator = (o: { nonces?: NonceCache; windowSeconds?: number } = {}) =>
     new AuditorAuthenticator({
-      client: w.client, membership: w.c.membership.target as Address, chainId: 31337, membershipAbi: loadAbi(GOVERNANCE_CONTRACTS.membership), ...o,
+      client: w.client,
+      membership: w.c.membership.target as Address,
+      chainId: 31337,
+      membershipAbi: loadAbi(GOVERNANCE_CONTRACTS.membership),
+      ...o,
     });
 
   before(async () => {
@@ -53,14 +57,23 @@ describe("auditor: the auditor-only HTTP API", function () {
   const domain = () => auditorDomain(31337, w.c.membership.target as Address);
   const now = () => Math.floor(Date.now() / 1000);
 
-  async function signed(key: Key | { account: Key["account"] }, path: string, over: { timestamp?: number; nonce?: Hex } = {}) {
+  async function signed(
+    key: Key | { account: Key["account"] },
+    path: string,
+    over: { timestamp?: number; nonce?: Hex } = {},
+  ) {
     return signAuditorRequest(key.account, domain(), { method: "GET", url: path, ...over });
   }
 
   async function get(path: string, headers: Record<string, string>, base = api.url) {
     const res = await fetch(`${base}${path}`, { headers });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get("content-type"), text, body: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined };
+    return {
+      status: res.status,
+      type: res.headers.get("content-type"),
+      text,
+      body: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined,
+    };
   }
 
   const asAuditor = async (path: string) => get(path, await signed(w.auditors[0]!, path));
@@ -69,7 +82,11 @@ describe("auditor: the auditor-only HTTP API", function () {
     it("lists, exports and traces", async () => {
       const list = await asAuditor("/v1/transactions?state=Confirmed");
       expect(list.status).to.equal(200);
-      expect(list.body.map((t: { txId: Hex }) => t.txId)).to.deep.equal([p.confirmed.txId, p.tampered.txId, p.missing.txId]);
+      expect(list.body.map((t: { txId: Hex }) => t.txId)).to.deep.equal([
+        p.confirmed.txId,
+        p.tampered.txId,
+        p.missing.txId,
+      ]);
       const csv = await asAuditor(`/v1/transactions?institution=${w.source.institution}&format=csv`);
       expect([csv.status, csv.type]).to.deep.equal([200, "text/csv; charset=utf-8"]);
       expect(csv.text.trimEnd().split("\r\n")).to.have.length(10);
@@ -91,7 +108,10 @@ describe("auditor: the auditor-only HTTP API", function () {
 
     it("gets a named refusal for a bad parameter, an unknown transaction or route", async () => {
       expect((await asAuditor("/v1/transactions?state=Finished")).body.error.code).to.equal("AUDITOR_BAD_INPUT");
-      expect((await asAuditor("/v1/transactions?limit=0")).body.error).to.deep.equal({ code: "AUDITOR_BAD_INPUT", message: 'limit "0" must be an integer from 1 to 100000' });
+      expect((await asAuditor("/v1/transactions?limit=0")).body.error).to.deep.equal({
+        code: "AUDITOR_BAD_INPUT",
+        message: 'limit "0" must be an integer from 1 to 100000',
+      });
       const unknown = keccak256(toHex("nope"));
       expect(await asAuditor(`/v1/transactions/${unknown}`)).to.deep.include({ status: 404 });
       expect((await asAuditor("/v1/nothing")).status).to.equal(404);
@@ -114,30 +134,48 @@ describe("auditor: the auditor-only HTTP API", function () {
     });
 
     it("refuses accounts that are not auditors: a business account, an unknown key", async () => {
-      expect(await refused(await signed(w.source.proxy, PATH))).to.deep.equal([403, "AUDITOR_FORBIDDEN", `${w.source.proxy.address} is not an active auditor: AccountRoleMismatch`]);
+      expect(await refused(await signed(w.source.proxy, PATH))).to.deep.equal([
+        403,
+        "AUDITOR_FORBIDDEN",
+        `${w.source.proxy.address} is not an active auditor: AccountRoleMismatch`,
+      ]);
       const stranger = await newKey();
-      expect(await refused(await signed(stranger, PATH))).to.deep.equal([403, "AUDITOR_FORBIDDEN", `${stranger.address} is not an active auditor: AccountNotActive`]);
+      expect(await refused(await signed(stranger, PATH))).to.deep.equal([
+        403,
+        "AUDITOR_FORBIDDEN",
+        `${stranger.address} is not an active auditor: AccountNotActive`,
+      ]);
     });
 
     it("refuses an auditor as soon as its account is revoked", async () => {
       const auditor = w.auditors[3]!;
       expect((await get(PATH, await signed(auditor, PATH))).status).to.equal(200);
       await w.c.membership.connect(w.auditAdmin).revokeOwnAccount(auditor.address);
-      expect(await refused(await signed(auditor, PATH))).to.deep.equal([403, "AUDITOR_FORBIDDEN", `${auditor.address} is not an active auditor: AccountNotActive`]);
+      expect(await refused(await signed(auditor, PATH))).to.deep.equal([
+        403,
+        "AUDITOR_FORBIDDEN",
+        `${auditor.address} is not an active auditor: AccountNotActive`,
+      ]);
     });
 
     it("refuses a timestamp outside the window, either way", async () => {
       for (const timestamp of [now() - 120, now() + 120]) {
         const [status, code, message] = await refused(await signed(w.auditors[0]!, PATH, { timestamp }));
         expect([status, code]).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED"]);
-        expect(message).to.match(new RegExp(`^request timestamp ${timestamp} is more than 60s from the server's time \\d+$`));
+        expect(message).to.match(
+          new RegExp(`^request timestamp ${timestamp} is more than 60s from the server's time \\d+$`),
+        );
       }
     });
 
     it("refuses a replayed request", async () => {
       const h = await signed(w.auditors[0]!, PATH);
       expect((await get(PATH, h)).status).to.equal(200);
-      expect(await refused(h)).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED", "nonce already used: a replayed request"]);
+      expect(await refused(h)).to.deep.equal([
+        401,
+        "AUDITOR_UNAUTHENTICATED",
+        "nonce already used: a replayed request",
+      ]);
     });
 
     it("refuses one flipped byte in the signature, the path, the query, the timestamp or the nonce", async () => {
@@ -148,10 +186,26 @@ describe("auditor: the auditor-only HTTP API", function () {
         expect(r[0]).to.equal(401);
         expect([mine, "the signature cannot be recovered"]).to.include(r[2]);
       }
-      expect(await refused(h, PATH.replace("Confirmed", "Confirmee"))).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED", mine]);
-      expect(await refused(h, PATH.replace("/v1/transactions", "/v1/transactionr"))).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED", mine]);
-      expect(await refused({ ...h, [HEADERS.timestamp]: String(Number(h[HEADERS.timestamp]) ^ 1) })).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED", mine]);
-      expect(await refused({ ...h, [HEADERS.nonce]: flipByte(h[HEADERS.nonce] as Hex, 5) })).to.deep.equal([401, "AUDITOR_UNAUTHENTICATED", mine]);
+      expect(await refused(h, PATH.replace("Confirmed", "Confirmee"))).to.deep.equal([
+        401,
+        "AUDITOR_UNAUTHENTICATED",
+        mine,
+      ]);
+      expect(await refused(h, PATH.replace("/v1/transactions", "/v1/transactionr"))).to.deep.equal([
+        401,
+        "AUDITOR_UNAUTHENTICATED",
+        mine,
+      ]);
+      expect(await refused({ ...h, [HEADERS.timestamp]: String(Number(h[HEADERS.timestamp]) ^ 1) })).to.deep.equal([
+        401,
+        "AUDITOR_UNAUTHENTICATED",
+        mine,
+      ]);
+      expect(await refused({ ...h, [HEADERS.nonce]: flipByte(h[HEADERS.nonce] as Hex, 5) })).to.deep.equal([
+        401,
+        "AUDITOR_UNAUTHENTICATED",
+        mine,
+      ]);
       // Untouched, the same request still passes (none of the refusals used up its nonce).
       expect((await get(PATH, h)).status).to.equal(200);
     });
@@ -167,7 +221,8 @@ describe("auditor: the auditor-only HTTP API", function () {
       expect(res.status).to.equal(405);
       const small = await startAuditorApi({ queries, auth: authenticator({ nonces: new NonceCache(2) }), port: 0 });
       try {
-        for (let i = 0; i < 2; i++) expect((await get(PATH, await signed(w.auditors[0]!, PATH), small.url)).status).to.equal(200);
+        for (let i = 0; i < 2; i++)
+          expect((await get(PATH, await signed(w.auditors[0]!, PATH), small.url)).status).to.equal(200);
         const full = await get(PATH, await signed(w.auditors[0]!, PATH), small.url);
         expect([full.status, full.body.error.code]).to.deep.equal([503, "AUDITOR_BUSY"]);
       } finally {
@@ -187,7 +242,11 @@ describe("auditor: the auditor-only HTTP API", function () {
     try {
       const path = `/auditor/v1/transactions/${p.resolved.txId}`;
       const r = await get(path, await signed(w.auditors[1]!, path), base);
-      expect([r.status, r.body.state, r.body.resolutions[0].reason]).to.deep.equal([200, "Resolved", "checked by hand: nothing ran"]);
+      expect([r.status, r.body.state, r.body.resolutions[0].reason]).to.deep.equal([
+        200,
+        "Resolved",
+        "checked by hand: nothing ran",
+      ]);
       // The prefix is part of what is signed.
       const bare = `/v1/transactions/${p.resolved.txId}`;
       expect((await get(path, await signed(w.auditors[1]!, bare), base)).status).to.equal(401);

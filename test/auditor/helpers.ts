@@ -4,8 +4,24 @@ import { join } from "node:path";
 import type { BaseContract } from "ethers";
 import type { Address, PublicClient } from "viem";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AuditorQueries, CONTRACT_KEYS, GovernanceIndexer, IndexStore, SubchainReader, type ContractKey } from "../../auditor/src";
-import { buildWorld, populate, startSubchain, stopSubchain, subchainClient, type Population, type Subchain, type World } from "./world";
+import {
+  AuditorQueries,
+  CONTRACT_KEYS,
+  GovernanceIndexer,
+  IndexStore,
+  SubchainReader,
+  type ContractKey,
+} from "../../auditor/src";
+import {
+  buildWorld,
+  populate,
+  startSubchain,
+  stopSubchain,
+  subchainClient,
+  type Population,
+  type Subchain,
+  type World,
+} from "./world";
 
 /** A fresh index path in its own temporary folder. */
 export function tempDb(tag = "auditor"): { dir: string; path: string } {
@@ -28,9 +44,13 @@ export async function chainLogs(client: PublicClient, addresses: Address[], toBl
 
 /** The same, from the index. */
 export function indexedLogs(db: { prepare(sql: string): { all(): unknown[] } }): string[] {
-  return (db.prepare("SELECT block, log_index, tx_hash FROM events ORDER BY block, log_index").all() as Array<{ block: number; log_index: number; tx_hash: string }>).map(
-    (r) => `${r.block}:${r.log_index}:${r.tx_hash}`,
-  );
+  return (
+    db.prepare("SELECT block, log_index, tx_hash FROM events ORDER BY block, log_index").all() as Array<{
+      block: number;
+      log_index: number;
+      tx_hash: string;
+    }>
+  ).map((r) => `${r.block}:${r.log_index}:${r.tx_hash}`);
 }
 
 /** Two sub-chains, a populated consortium on Hardhat's network, and its index, synced, with queries over it. */
@@ -47,7 +67,10 @@ export interface IndexedConsortium {
   close(): Promise<void>;
 }
 
-export async function indexedConsortium(tag: string, [aChainId, bChainId]: [number, number]): Promise<IndexedConsortium> {
+export async function indexedConsortium(
+  tag: string,
+  [aChainId, bChainId]: [number, number],
+): Promise<IndexedConsortium> {
   const [a, b] = await Promise.all([startSubchain("a", aChainId), startSubchain("b", bChainId)]);
   const fixture = async () => {
     const world = await buildWorld(a, b);
@@ -56,11 +79,31 @@ export async function indexedConsortium(tag: string, [aChainId, bChainId]: [numb
   const { world: w, population: p } = await loadFixture(fixture);
   const db = tempDb(tag);
   const store = IndexStore.open({ path: db.path });
-  await (await GovernanceIndexer.create({ client: w.client, store, contracts: await contractsOf(w.c), confirmations: 0, pollIntervalMs: 10 })).sync();
-  const reader = new SubchainReader(new Map([[aChainId, subchainClient(a)], [bChainId, subchainClient(b)]]));
+  await (
+    await GovernanceIndexer.create({
+      client: w.client,
+      store,
+      contracts: await contractsOf(w.c),
+      confirmations: 0,
+      pollIntervalMs: 10,
+    })
+  ).sync();
+  const reader = new SubchainReader(
+    new Map([
+      [aChainId, subchainClient(a)],
+      [bChainId, subchainClient(b)],
+    ]),
+  );
   const queries = new AuditorQueries({ store, reader, ledger: w.c.ledger });
   return {
-    a, b, w, p, db, store, queries, fixture,
+    a,
+    b,
+    w,
+    p,
+    db,
+    store,
+    queries,
+    fixture,
     async close() {
       store.close();
       rmSync(db.dir, { recursive: true, force: true });

@@ -22,7 +22,6 @@ import { Role, addAccount, deployConsortium, type Consortium } from "../helpers/
 import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 import { chainLogs, contractsOf, indexedLogs, tempDb } from "./helpers";
 
-
 interface Life {
   blocks: number[];
   code: number | null;
@@ -33,7 +32,9 @@ interface Life {
 /** Runs `auditor index` as a child process; SIGKILLs it once it reported `killAfter` committed blocks (never if null). */
 function indexProcess(args: string[], killAfter: number | null): Promise<Life> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...builtProcess("auditor"), "index", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...builtProcess("auditor"), "index", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const life: Life = { blocks: [], code: null, signal: null, stdout: "" };
     let pending = "";
     let stderr = "";
@@ -66,7 +67,9 @@ async function governanceTraffic(provider: JsonRpcProvider, membership: string, 
   const voting = VotingTickets__factory.connect(await m.governance(), admin);
   for (let i = 0; i < count; i++) {
     const key = Wallet.createRandom();
-    await (await m.requestAccount(key.address, 1, Role.Operator, ...(await requestConsent(m, admin, key, 1, Role.Operator)))).wait();
+    await (
+      await m.requestAccount(key.address, 1, Role.Operator, ...(await requestConsent(m, admin, key, 1, Role.Operator)))
+    ).wait();
     const id = await voting.proposalCount();
     for (const g of governors) await (await voting.connect(g).vote(id, true)).wait();
     await (await voting.execute(id)).wait();
@@ -96,15 +99,27 @@ describe("auditor: the governance indexer", function () {
     });
 
     it("resumes from its checkpoint with no gap and no duplicate", async () => {
-      const args = ["--rpc", node.url, "--db", db.path, "--confirmations", "0", "--block-range", "2", "--poll-ms", "20",
-        ...Object.entries(contracts).flatMap(([k, a]) => ["--contract", `${k}=${a}`])];
+      const args = [
+        "--rpc",
+        node.url,
+        "--db",
+        db.path,
+        "--confirmations",
+        "0",
+        "--block-range",
+        "2",
+        "--poll-ms",
+        "20",
+        ...Object.entries(contracts).flatMap(([k, a]) => ["--contract", `${k}=${a}`]),
+      ];
 
       // Three lives: killed at arbitrary points after 12, then 25 more committed blocks; the last runs to the end.
       const lives = [await indexProcess(args, 12), await indexProcess(args, 25), await indexProcess(args, null)];
       expect(lives.map((l) => l.signal)).to.deep.equal(["SIGKILL", "SIGKILL", null]);
       expect(lives[2]!.code).to.equal(0);
       // Each life started above the last block the previous one reported committed: nothing indexed twice.
-      for (let i = 1; i < lives.length; i++) expect(lives[i]!.blocks[0]!).to.be.greaterThan(lives[i - 1]!.blocks.at(-1)!);
+      for (let i = 1; i < lives.length; i++)
+        expect(lives[i]!.blocks[0]!).to.be.greaterThan(lives[i - 1]!.blocks.at(-1)!);
 
       const head = BigInt(await provider.getBlockNumber());
       const client = createPublicClient({ transport: http(node.url) });
@@ -119,7 +134,10 @@ describe("auditor: the governance indexer", function () {
         expect(store.checkpoint()!.height).to.equal(Number(head));
         expect(lives[2]!.stdout).to.include(`index at block ${head}: ${truth.length} events`);
         // Decoded, not just stored: every request, vote and activation is there by name (plus the 3 genesis governors).
-        const names = store.db.prepare("SELECT event, COUNT(*) AS n FROM events GROUP BY event").all() as Array<{ event: string; n: number }>;
+        const names = store.db.prepare("SELECT event, COUNT(*) AS n FROM events GROUP BY event").all() as Array<{
+          event: string;
+          n: number;
+        }>;
         const count = Object.fromEntries(names.map((r) => [r.event, r.n]));
         expect([count.AccountRequested, count.AccountActivated, count.VoteCast]).to.deep.equal([30, 33, 90]);
         expect(count.Unknown).to.equal(undefined);
@@ -136,7 +154,14 @@ describe("auditor: the governance indexer", function () {
       const small = tempDb("split");
       const store = IndexStore.open({ path: small.path });
       try {
-        const indexer = await GovernanceIndexer.create({ client, store, contracts, confirmations: 0, maxBlockRange: 100_000, pollIntervalMs: 10 });
+        const indexer = await GovernanceIndexer.create({
+          client,
+          store,
+          contracts,
+          confirmations: 0,
+          maxBlockRange: 100_000,
+          pollIntervalMs: 10,
+        });
         await indexer.sync(1);
         expect(indexedLogs(store.db)).to.deep.equal(truth);
       } finally {
@@ -165,9 +190,15 @@ describe("auditor: the governance indexer", function () {
     it("stays behind the confirmation depth", async () => {
       const c = await loadFixture(consortium);
       const contracts = await contractsOf(c);
-      const indexer = await GovernanceIndexer.create({ client: client(), store, contracts, confirmations: 3, pollIntervalMs: 10 });
+      const indexer = await GovernanceIndexer.create({
+        client: client(),
+        store,
+        contracts,
+        confirmations: 3,
+        pollIntervalMs: 10,
+      });
       await addAccount(c, c.admins[0]!, Wallet.createRandom(), 1n, Role.Operator);
-      const head = BigInt(await network.provider.request({ method: "eth_blockNumber" }) as string);
+      const head = BigInt((await network.provider.request({ method: "eth_blockNumber" })) as string);
       const progress = await indexer.sync();
       expect(progress.checkpoint).to.equal(Number(head) - 3);
       expect(indexedLogs(store.db)).to.deep.equal(await chainLogs(client(), Object.values(contracts), head - 3n));
@@ -179,7 +210,13 @@ describe("auditor: the governance indexer", function () {
     it("rewinds what a reorg removed and indexes the new branch", async () => {
       const c = await loadFixture(consortium);
       const contracts = await contractsOf(c);
-      const indexer = await GovernanceIndexer.create({ client: client(), store, contracts, confirmations: 0, pollIntervalMs: 10 });
+      const indexer = await GovernanceIndexer.create({
+        client: client(),
+        store,
+        contracts,
+        confirmations: 0,
+        pollIntervalMs: 10,
+      });
       await indexer.sync();
       const fork = (await network.provider.request({ method: "evm_snapshot" })) as string;
       const goneKey = Wallet.createRandom();
@@ -194,7 +231,7 @@ describe("auditor: the governance indexer", function () {
       await addAccount(c, c.admins[1]!, keptKey, 2n, Role.Operator);
       await mine(2);
       await indexer.sync();
-      const head = BigInt(await network.provider.request({ method: "eth_blockNumber" }) as string);
+      const head = BigInt((await network.provider.request({ method: "eth_blockNumber" })) as string);
       expect(store.eventsWhere("account = ?", [gone])).to.deep.equal([]);
       expect(store.eventsWhere("account = ?", [kept])).to.have.length(2);
       expect(indexedLogs(store.db)).to.deep.equal(await chainLogs(client(), Object.values(contracts), head));
@@ -206,7 +243,9 @@ describe("auditor: the governance indexer", function () {
       const contracts = await contractsOf(c);
       await GovernanceIndexer.create({ client: client(), store, contracts, confirmations: 0 });
       const other = { ...contracts, ledger: Wallet.createRandom().address as Address };
-      const err = await GovernanceIndexer.create({ client: client(), store, contracts: other }).catch((e: unknown) => e);
+      const err = await GovernanceIndexer.create({ client: client(), store, contracts: other }).catch(
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(AuditorError);
       expect((err as AuditorError).code).to.equal(AuditorErrorCode.IndexMismatch);
       expect((err as AuditorError).message).to.include(`ledger ${contracts.ledger}, not ${other.ledger}`);
@@ -215,14 +254,38 @@ describe("auditor: the governance indexer", function () {
 
     it("commits a block only above the checkpoint, and a log only once", async () => {
       const block = (height: number, logIndex = 0): IndexedBlock => ({
-        height, hash: keccak256(toHex(height)), timestamp: 1_700_000_000 + height, packets: [],
-        events: [{ block: height, logIndex, txHash: keccak256(toHex(`tx${height}`)), blockHash: keccak256(toHex(height)), timestamp: 1_700_000_000 + height,
-          contract: "voting", address: Wallet.createRandom().address as Address, event: "VoteCast", args: { id: "1" }, txId: null, pipeId: null,
-          institution: 1, account: null, state: null }],
+        height,
+        hash: keccak256(toHex(height)),
+        timestamp: 1_700_000_000 + height,
+        packets: [],
+        events: [
+          {
+            block: height,
+            logIndex,
+            txHash: keccak256(toHex(`tx${height}`)),
+            blockHash: keccak256(toHex(height)),
+            timestamp: 1_700_000_000 + height,
+            contract: "voting",
+            address: Wallet.createRandom().address as Address,
+            event: "VoteCast",
+            args: { id: "1" },
+            txId: null,
+            pipeId: null,
+            institution: 1,
+            account: null,
+            state: null,
+          },
+        ],
       });
       store.commit([block(5), block(6)]);
       for (const again of [block(6), block(4)]) {
-        const err = (() => { try { store.commit([again]); } catch (e) { return e; } })();
+        const err = (() => {
+          try {
+            store.commit([again]);
+          } catch (e) {
+            return e;
+          }
+        })();
         expect((err as AuditorError).code).to.equal(AuditorErrorCode.Checkpoint);
       }
       // The same (block, log index) twice inside one batch: refused as a whole, nothing of the batch is kept.
@@ -239,10 +302,22 @@ describe("auditor: the governance indexer", function () {
       const decoder = new EventDecoder(contracts, governanceAbis());
       const topics = [keccak256(toHex("NotAnEvent(uint256)")), keccak256(toHex("x"))] as const;
       const row = decoder.decode(
-        { blockNumber: 9n, blockHash: keccak256(toHex("b")), transactionHash: keccak256(toHex("t")), logIndex: 3, address: contracts.ledger, topics: [...topics], data: "0x01" },
+        {
+          blockNumber: 9n,
+          blockHash: keccak256(toHex("b")),
+          transactionHash: keccak256(toHex("t")),
+          logIndex: 3,
+          address: contracts.ledger,
+          topics: [...topics],
+          data: "0x01",
+        },
         1_700_000_000,
       );
-      expect([row.contract, row.event, row.args]).to.deep.equal(["ledger", "Unknown", { topics: [...topics], data: "0x01" }]);
+      expect([row.contract, row.event, row.args]).to.deep.equal([
+        "ledger",
+        "Unknown",
+        { topics: [...topics], data: "0x01" },
+      ]);
     });
   });
 });

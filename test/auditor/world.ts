@@ -100,7 +100,11 @@ export async function newKey(chain?: WorldChain): Promise<Key> {
   const on = chain ?? (defaultChain ??= await inProcessChain());
   const wallet = Wallet.createRandom().connect(on.provider);
   await on.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
-  return { address: wallet.address as Address, account: privateKeyToAccount(wallet.privateKey as Hex), wallet: wallet as unknown as Wallet };
+  return {
+    address: wallet.address as Address,
+    account: privateKeyToAccount(wallet.privateKey as Hex),
+    wallet: wallet as unknown as Wallet,
+  };
 }
 
 /** The latest block's time on the world's chain. */
@@ -121,7 +125,12 @@ async function consortiumOn(chain: WorldChain): Promise<Consortium> {
   const cfg = parseConsortium({
     name: "auditor world",
     votingPeriodSeconds: WEEK,
-    genesis: admins.map((_a, i) => ({ name: `Genesis ${i + 1}`, identity: `id-${i + 1}`, admin: keys[i]!.address, governors: [keys[i + 3]!.address] })),
+    genesis: admins.map((_a, i) => ({
+      name: `Genesis ${i + 1}`,
+      identity: `id-${i + 1}`,
+      admin: keys[i]!.address,
+      governors: [keys[i + 3]!.address],
+    })),
   });
   const g = await deployGovernance(chain.deployer, cfg, { network: "auditor-world" });
   return { ...g, deployer: chain.deployer, governors, admins, others: others as Consortium["others"] };
@@ -143,10 +152,20 @@ export async function startSubchain(name: string, chainId: number): Promise<Subc
   const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, pollingInterval: 50 });
   const [admin, relayer] = [await provider.getSigner(0), await provider.getSigner(1)];
   const [attester] = attesterKeys(1);
-  const gateway = await new SubchainGateway__factory(admin).deploy(await admin.getAddress(), MAX_PAYLOAD, TEST_SUBCHAIN, [attester!.address], 1, 1);
+  const gateway = await new SubchainGateway__factory(admin).deploy(
+    await admin.getAddress(),
+    MAX_PAYLOAD,
+    TEST_SUBCHAIN,
+    [attester!.address],
+    1,
+    1,
+  );
   await gateway.waitForDeployment();
   await (await gateway.grantRole(await gateway.RELAYER_ROLE(), await relayer.getAddress())).wait();
-  const deposit = await new EvidenceDeposit__factory(admin).deploy(await gateway.getAddress(), await admin.getAddress());
+  const deposit = await new EvidenceDeposit__factory(admin).deploy(
+    await gateway.getAddress(),
+    await admin.getAddress(),
+  );
   await deposit.waitForDeployment();
   await (await gateway.registerContract(CONTRACT, await deposit.getAddress())).wait();
   return { attester: attester!, chain, provider, gateway: gateway.connect(relayer), evidence: deposit, relayer };
@@ -185,15 +204,43 @@ export interface World {
   outsider: Signer;
 }
 
-async function party(chain: WorldChain, c: Consortium, admin: Signer, operator: Signer, name: string, sub: Subchain): Promise<Party> {
+async function party(
+  chain: WorldChain,
+  c: Consortium,
+  admin: Signer,
+  operator: Signer,
+  name: string,
+  sub: Subchain,
+): Promise<Party> {
   const institution = Number(await joinInstitution(c, admin, Kind.Business, name));
   const [proxy, app] = [await newKey(chain), await newKey(chain)];
   await addAccount(c, admin, operator, BigInt(institution), Role.Operator);
   await addAccount(c, admin, proxy, BigInt(institution), Role.Business);
-  const ids = { service: keccak256(toHex(`${name}/service`)), subchain: keccak256(toHex(`${name}/chain`)), appId: keccak256(toHex(`${name}/app`)) };
+  const ids = {
+    service: keccak256(toHex(`${name}/service`)),
+    subchain: keccak256(toHex(`${name}/chain`)),
+    appId: keccak256(toHex(`${name}/app`)),
+  };
   await enabledService(c, operator, ids.service, ids.subchain, proxy.address);
-  await c.chains.connect(operator).registerSubchain(ids.subchain, ChainKindEvm, sub.chain.chainId, ids.service, await sub.gateway.getAddress(), `${name} chain`);
-  await c.chains.connect(operator).registerApp(ids.appId, ids.subchain, app.address, `${name} app`, ...(await appKeyConsent(c, operator, ids.appId, app.wallet)));
+  await c.chains
+    .connect(operator)
+    .registerSubchain(
+      ids.subchain,
+      ChainKindEvm,
+      sub.chain.chainId,
+      ids.service,
+      await sub.gateway.getAddress(),
+      `${name} chain`,
+    );
+  await c.chains
+    .connect(operator)
+    .registerApp(
+      ids.appId,
+      ids.subchain,
+      app.address,
+      `${name} app`,
+      ...(await appKeyConsent(c, operator, ids.appId, app.wallet)),
+    );
   return { institution, operator, proxy, app, ...ids };
 }
 
@@ -206,8 +253,16 @@ export async function buildWorld(a: Subchain, b: Subchain, chain?: WorldChain): 
   const target = await party(on, c, tgtAdmin!, opB!, "Target Co", b);
   await c.chains.connect(opB!).registerContract(CONTRACT_NAME, target.subchain, await b.evidence.getAddress());
   const pipeId = (await applyPipe(c, opA!, {
-    sourceApp: source.appId, targetApp: target.appId, sourceService: source.service, targetService: target.service, contractName: CONTRACT,
-    operations: 3, selectors: [SEL_DEPOSIT, SEL_VERIFY], ratePerMinute: 600, maxPayloadBytes: 4096, timeoutSeconds: 3600,
+    sourceApp: source.appId,
+    targetApp: target.appId,
+    sourceService: source.service,
+    targetService: target.service,
+    contractName: CONTRACT,
+    operations: 3,
+    selectors: [SEL_DEPOSIT, SEL_VERIFY],
+    ratePerMinute: 600,
+    maxPayloadBytes: 4096,
+    timeoutSeconds: 3600,
   })) as Hex;
   await c.pipes.connect(opB!).authorizePipe(pipeId);
 
@@ -215,42 +270,85 @@ export async function buildWorld(a: Subchain, b: Subchain, chain?: WorldChain): 
   const audit = Number(await joinInstitution(c, auditAdmin!, Kind.Audit, "Audit Office"));
   const auditors = [await newKey(on), await newKey(on), await newKey(on), await newKey(on)];
   const offices = [audit, 0, 0, audit];
-  for (const i of [1, 2]) offices[i] = Number(await joinInstitution(c, c.others[5 + i]!, Kind.Audit, `Audit Office ${i + 1}`));
+  for (const i of [1, 2])
+    offices[i] = Number(await joinInstitution(c, c.others[5 + i]!, Kind.Audit, `Audit Office ${i + 1}`));
   for (const [i, k] of auditors.entries()) {
     const admin = offices[i] === audit ? auditAdmin! : c.others[5 + i]!;
     await addAccount(c, admin, k, BigInt(offices[i]!), Role.Auditor);
   }
-  for (const [i, w] of [2, 1, 1].entries()) await govern(c, c.ledger, "setVerifier", [auditors[i]!.address, VerifierKind.Auditor, w]);
+  for (const [i, w] of [2, 1, 1].entries())
+    await govern(c, c.ledger, "setVerifier", [auditors[i]!.address, VerifierKind.Auditor, w]);
   const domain = packetDomain(on.chainId, (await c.ledger.getAddress()) as Address);
-  return { c, source, target, audit, auditAdmin: auditAdmin!, auditors, pipeId, domain, a, b, chain: on, client: on.client, outsider: outsider! };
+  return {
+    c,
+    source,
+    target,
+    audit,
+    auditAdmin: auditAdmin!,
+    auditors,
+    pipeId,
+    domain,
+    a,
+    b,
+    chain: on,
+    client: on.client,
+    outsider: outsider!,
+  };
 }
 
 /** A viem client of an anvil sub-chain (what `--subchain-rpc` gives the auditor). */
-export const subchainClient = (s: Subchain): PublicClient => createPublicClient({ transport: http(s.chain.url) }) as PublicClient;
+export const subchainClient = (s: Subchain): PublicClient =>
+  createPublicClient({ transport: http(s.chain.url) }) as PublicClient;
 
 let sequence = 0n;
 let counter = 0;
 
 /** A write packet of the world's pipe for `payload`, signed by the source app and countersigned by its proxy. */
-export async function signedWrite(w: World, payload: Hex, over: { txId?: Hex; appSigner?: Key; deadline?: bigint } = {}) {
+export async function signedWrite(
+  w: World,
+  payload: Hex,
+  over: { txId?: Hex; appSigner?: Key; deadline?: bigint } = {},
+) {
   const packet: Packet = {
-    pipeId: w.pipeId, sourceInstitution: w.source.institution, targetInstitution: w.target.institution, targetService: w.target.service,
-    contractName: CONTRACT, operation: WRITE, selector: SEL_DEPOSIT, payloadHash: keccak256(payload),
-    txId: over.txId ?? keccak256(toHex(`auditor-tx:${++counter}`)), sequence: ++sequence,
-    deadline: over.deadline ?? (await latest(w)) + 3600n, signer: w.source.app.address,
+    pipeId: w.pipeId,
+    sourceInstitution: w.source.institution,
+    targetInstitution: w.target.institution,
+    targetService: w.target.service,
+    contractName: CONTRACT,
+    operation: WRITE,
+    selector: SEL_DEPOSIT,
+    payloadHash: keccak256(payload),
+    txId: over.txId ?? keccak256(toHex(`auditor-tx:${++counter}`)),
+    sequence: ++sequence,
+    deadline: over.deadline ?? (await latest(w)) + 3600n,
+    signer: w.source.app.address,
   };
   // A foreign stage-1 signer signs the typed data itself (signPacket refuses a packet declaring another signer).
   const appSignature = over.appSigner
-    ? await over.appSigner.account.signTypedData({ domain: w.domain, types: packetTypes, primaryType: "Packet", message: packet })
+    ? await over.appSigner.account.signTypedData({
+        domain: w.domain,
+        types: packetTypes,
+        primaryType: "Packet",
+        message: packet,
+      })
     : await signPacket(w.source.app.account, w.domain, packet);
   const proxySignature = await countersign(w.source.proxy.account, w.domain, packet, appSignature);
   return { packet, appSignature, proxySignature, payload };
 }
 
 export const depositPayload = (tag: string): Hex =>
-  evidence.encodeFunctionData("depositCrossChain", [keccak256(toHex(`evidence:${tag}`)), "0x000000000000000000000000000000000000dEaD", keccak256(toHex(`meta:${tag}`))]) as Hex;
+  evidence.encodeFunctionData("depositCrossChain", [
+    keccak256(toHex(`evidence:${tag}`)),
+    "0x000000000000000000000000000000000000dEaD",
+    keccak256(toHex(`meta:${tag}`)),
+  ]) as Hex;
 
-const targetWrite = (w: World) => ({ side: Side.Target, subchain: w.target.subchain, operation: WRITE, dependsOn: NO_DEPENDENCY });
+const targetWrite = (w: World) => ({
+  side: Side.Target,
+  subchain: w.target.subchain,
+  operation: WRITE,
+  dependsOn: NO_DEPENDENCY,
+});
 
 export interface Opened {
   txId: Hex;
@@ -264,21 +362,39 @@ export async function open(w: World, payloads: Hex[], deadlineIn = 1800n): Promi
   const packets = [];
   for (const p of payloads) packets.push(await signedWrite(w, p, { txId }));
   const deadline = (await latest(w)) + deadlineIn;
-  await w.c.ledger.connect(w.source.proxy.wallet).open(packets.map(({ payload: _p, ...s }) => s), payloads.map(() => targetWrite(w)), deadline);
+  await w.c.ledger.connect(w.source.proxy.wallet).open(
+    packets.map(({ payload: _p, ...s }) => s),
+    payloads.map(() => targetWrite(w)),
+    deadline,
+  );
   return { txId, packets, results: [] };
 }
 
 /** Runs packet `k` on the target gateway; returns the receipt's facts as the ledger records them. */
 export async function execute(w: World, o: Opened, k: number): Promise<LedgerResult> {
   const { packet, payload } = o.packets[k]!;
-  const call = { txId: o.txId, pipeId: w.pipeId, sequence: packet.sequence, deadline: packet.deadline, contractName: CONTRACT, operation: WRITE };
+  const call = {
+    txId: o.txId,
+    pipeId: w.pipeId,
+    sequence: packet.sequence,
+    deadline: packet.deadline,
+    contractName: CONTRACT,
+    operation: WRITE,
+  };
   const domain = { chainId: BigInt(w.b.chain.chainId), gateway: await w.b.gateway.getAddress() };
   const tx = await w.b.gateway.execute(call, payload, await attest([w.b.attester], domain, call, payload));
   const receipt = (await tx.wait())!;
   const ev = receipt.logs.map((l) => w.b.gateway.interface.parseLog(l)).find((l) => l?.name === "InboundExecuted")!;
   return {
-    txId: o.txId, step: k, subchain: w.target.subchain, subchainTx: receipt.hash as Hex, blockNumber: BigInt(receipt.blockNumber),
-    resultHash: ev.args.resultHash as Hex, operation: WRITE, success: ev.args.success as boolean, stateVersion: ev.args.stateVersion as bigint,
+    txId: o.txId,
+    step: k,
+    subchain: w.target.subchain,
+    subchainTx: receipt.hash as Hex,
+    blockNumber: BigInt(receipt.blockNumber),
+    resultHash: ev.args.resultHash as Hex,
+    operation: WRITE,
+    success: ev.args.success as boolean,
+    stateVersion: ev.args.stateVersion as bigint,
   };
 }
 
@@ -295,7 +411,15 @@ export async function confirm(w: World, o: Opened): Promise<void> {
 /** Undoes write `k` on the target gateway; returns the compensation as the ledger records it. */
 export async function compensate(w: World, o: Opened, k: number) {
   const receipt = (await (await w.b.gateway.compensate(w.pipeId, o.packets[k]!.packet.sequence)).wait())!;
-  return { txId: o.txId, step: k, subchain: w.target.subchain, subchainTx: receipt.hash as Hex, blockNumber: BigInt(receipt.blockNumber), resultHash: keccak256("0x"), success: true };
+  return {
+    txId: o.txId,
+    step: k,
+    subchain: w.target.subchain,
+    subchainTx: receipt.hash as Hex,
+    blockNumber: BigInt(receipt.blockNumber),
+    resultHash: keccak256("0x"),
+    success: true,
+  };
 }
 
 export interface Population {
@@ -333,16 +457,32 @@ export async function populate(w: World): Promise<Population> {
 
   // Recorded and confirmed, but never ran on the sub-chain.
   const missing = await open(w, [depositPayload("four")]);
-  await record(w, missing, { txId: missing.txId, step: 0, subchain: w.target.subchain, subchainTx: keccak256(toHex("no such tx")), blockNumber: 1n,
-    resultHash: keccak256("0x"), operation: WRITE, success: true, stateVersion: 1n });
+  await record(w, missing, {
+    txId: missing.txId,
+    step: 0,
+    subchain: w.target.subchain,
+    subchainTx: keccak256(toHex("no such tx")),
+    blockNumber: 1n,
+    resultHash: keccak256("0x"),
+    operation: WRITE,
+    success: true,
+    stateVersion: 1n,
+  });
   await confirm(w, missing);
 
   // Failed and compensated on the ledger, but the write was never undone on the sub-chain.
   const notUndone = await open(w, [depositPayload("five"), depositPayload("five")]);
   await record(w, notUndone, await execute(w, notUndone, 0));
   await record(w, notUndone, await execute(w, notUndone, 1));
-  await w.c.ledger.connect(tgt).recordCompensation({ txId: notUndone.txId, step: 0, subchain: w.target.subchain, subchainTx: keccak256(toHex("fake undo")),
-    blockNumber: 1n, resultHash: keccak256("0x"), success: true });
+  await w.c.ledger.connect(tgt).recordCompensation({
+    txId: notUndone.txId,
+    step: 0,
+    subchain: w.target.subchain,
+    subchainTx: keccak256(toHex("fake undo")),
+    blockNumber: 1n,
+    resultHash: keccak256("0x"),
+    success: true,
+  });
 
   const failedClean = await open(w, [depositPayload("one")]); // the evidence exists: the write fails, nothing to undo
   await record(w, failedClean, await execute(w, failedClean, 0));
@@ -364,5 +504,16 @@ export async function populate(w: World): Promise<Population> {
     refusedPackets.push(bad.packet.txId);
   }
   await increaseTime(w.chain, 10); // one more block: the checkpoint's time is after the last event
-  return { confirmed, compensated, tampered, missing, notUndone, failedClean, resolved, stuck, expired, refusedPackets };
+  return {
+    confirmed,
+    compensated,
+    tampered,
+    missing,
+    notUndone,
+    failedClean,
+    resolved,
+    stuck,
+    expired,
+    refusedPackets,
+  };
 }

@@ -68,12 +68,29 @@ describe("ccgp command line", function () {
 
   describe("deploy", () => {
     const deploy = (...rest: string[]) =>
-      ccgp(["deploy", "--network-url", w.chain.url, "--consortium", w.consortiumFile, "--keystore", w.deployer.keystore, "--deployments", w.deployments, ...rest], w.env);
+      ccgp(
+        [
+          "deploy",
+          "--network-url",
+          w.chain.url,
+          "--consortium",
+          w.consortiumFile,
+          "--keystore",
+          w.deployer.keystore,
+          "--deployments",
+          w.deployments,
+          ...rest,
+        ],
+        w.env,
+      );
 
     it("deploys and bootstraps the governance chain from the consortium file, showing each step", async () => {
       const run = await deploy();
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stderr).to.include("deployed Membership at").and.include("created 3 genesis institution(s)").and.include("installed 19 registry and ledger action rules");
+      expect(run.stderr)
+        .to.include("deployed Membership at")
+        .and.include("created 3 genesis institution(s)")
+        .and.include("installed 19 registry and ledger action rules");
       expect(run.stdout).to.include("14 step(s) done");
       const c = contracts(w);
       expect(await w.provider.getCode(c.record.ledger!)).to.not.equal("0x");
@@ -87,18 +104,39 @@ describe("ccgp command line", function () {
       const run = await deploy("--json");
       expect(run.code, run.stderr).to.equal(0);
       expect(run.json<{ stepsDone: number; record: { ledger: string } }>()).to.deep.include({ stepsDone: 0 });
-      expect(run.stderr).to.include("found TransactionLedger at").and.include("found the registry and ledger rules installed");
+      expect(run.stderr)
+        .to.include("found TransactionLedger at")
+        .and.include("found the registry and ledger rules installed");
       expect(await w.provider.getTransactionCount(w.deployer.address)).to.equal(nonce);
     });
   });
 
   describe("member, vote, execute", () => {
     it("joins Drug Maker A: its admin applies, governors vote, anyone executes", async () => {
-      const applied = (await ok(["member", "apply", "--name", w.a.name, "--identity", "USCC:A", "--kind", "business", ...as(w.a.admin, "--json")], w.env)).json<{ institution: number; proposalId: string }>();
+      const applied = (
+        await ok(
+          [
+            "member",
+            "apply",
+            "--name",
+            w.a.name,
+            "--identity",
+            "USCC:A",
+            "--kind",
+            "business",
+            ...as(w.a.admin, "--json"),
+          ],
+          w.env,
+        )
+      ).json<{ institution: number; proposalId: string }>();
       expect(applied.institution).to.equal(4);
       const id = applied.proposalId;
-      expect((await ok(["vote", id, ...as(w.governors[0]!)], w.env)).stdout).to.include(`institution 1 voted for proposal ${id}: now Active`);
-      expect((await ok(["vote", id, ...as(w.governors[1]!)], w.env)).stdout).to.include("now Passed; execute it with: ccgp execute");
+      expect((await ok(["vote", id, ...as(w.governors[0]!)], w.env)).stdout).to.include(
+        `institution 1 voted for proposal ${id}: now Active`,
+      );
+      expect((await ok(["vote", id, ...as(w.governors[1]!)], w.env)).stdout).to.include(
+        "now Passed; execute it with: ccgp execute",
+      );
       const executed = await ok(["execute", id, ...as(w.governors[2]!)], w.env);
       expect(executed.stdout).to.include(`InstitutionApproved(id: 4, did: "did:ccgp:${GOVERNANCE_CHAIN_ID}:4")`);
       expect(await contracts(w).membership.institutionStatus(4)).to.equal(2n); // Active
@@ -106,7 +144,8 @@ describe("ccgp command line", function () {
 
     it("lists the institutions", async () => {
       const run = await ok(["member", "list", ...w.common, "--json"], w.env);
-      const rows = run.json<{ institutions: { id: number; kind: string; status: string; name: string }[] }>().institutions;
+      const rows = run.json<{ institutions: { id: number; kind: string; status: string; name: string }[] }>()
+        .institutions;
       expect(rows.map((r) => [r.id, r.kind, r.status])).to.deep.equal([
         [1, "Genesis", "Active"],
         [2, "Genesis", "Active"],
@@ -117,9 +156,26 @@ describe("ccgp command line", function () {
 
     it("requests an account by the institution's admin (a unanimous vote follows)", async () => {
       // The operator's own key consents first (proof of possession); the admin submits the request with it.
-      const consent = (await ok(["member", "consent", "--institution", "4", "--role", "operator", ...as(w.a.operator, "--json")], w.env)).json<{ deadline: string; signature: string }>();
-      const request = ["member", "account", "--account", w.a.operator.address, "--institution", "4", "--role", "operator"];
-      const run = await ok([...request, "--deadline", consent.deadline, "--consent", consent.signature, ...as(w.a.admin, "--json")], w.env);
+      const consent = (
+        await ok(
+          ["member", "consent", "--institution", "4", "--role", "operator", ...as(w.a.operator, "--json")],
+          w.env,
+        )
+      ).json<{ deadline: string; signature: string }>();
+      const request = [
+        "member",
+        "account",
+        "--account",
+        w.a.operator.address,
+        "--institution",
+        "4",
+        "--role",
+        "operator",
+      ];
+      const run = await ok(
+        [...request, "--deadline", consent.deadline, "--consent", consent.signature, ...as(w.a.admin, "--json")],
+        w.env,
+      );
       const id = BigInt(run.json<{ proposalId: string }>().proposalId);
       for (const g of w.governors) await (await contracts(w, g.wallet).voting.vote(id, true)).wait();
       await ok(["execute", String(id), ...as(w.governors[0]!)], w.env);
@@ -137,15 +193,53 @@ describe("ccgp command line", function () {
     it("registers A's service with its certificate's fingerprint; the enabling vote passes and is executed", async () => {
       const key = join(w.dir, "a.key");
       const cert = join(w.dir, "a.crt");
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-keyout",
+          key,
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+        ],
+        { stdio: "ignore" },
+      );
       const run = await ok(
-        ["register", "service", "--id", w.a.label("service"), "--subchain", w.a.label("chain"), "--signer-keystore", w.a.signer.keystore, "--host", "127.0.0.1", "--port", "9443", "--tls-cert", cert, ...as(w.a.operator, "--json")],
+        [
+          "register",
+          "service",
+          "--id",
+          w.a.label("service"),
+          "--subchain",
+          w.a.label("chain"),
+          "--signer-keystore",
+          w.a.signer.keystore,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "9443",
+          "--tls-cert",
+          cert,
+          ...as(w.a.operator, "--json"),
+        ],
         w.env,
       );
       const id = run.json<{ proposalId: string }>().proposalId;
       await ok(["vote", id, ...as(w.governors[0]!)], w.env);
       await ok(["vote", id, ...as(w.governors[1]!)], w.env);
-      expect((await ok(["execute", id, ...as(w.governors[1]!)], w.env)).stdout).to.include(`ServiceEnabled(serviceId: ${idOf(w.a.label("service"))}`);
+      expect((await ok(["execute", id, ...as(w.governors[1]!)], w.env)).stdout).to.include(
+        `ServiceEnabled(serviceId: ${idOf(w.a.label("service"))}`,
+      );
       const service = await contracts(w).services.service(idOf(w.a.label("service")));
       expect(service.status).to.equal(2n); // Enabled
       expect(service.signer).to.equal(w.a.signer.address);
@@ -153,8 +247,39 @@ describe("ccgp command line", function () {
     });
 
     it("registers A's sub-chain and its app, the app's keystore signing the key's consent", async () => {
-      await ok(["register", "chain", "--id", w.a.label("chain"), "--kind", "evm", "--chain-id", "7001", "--service", w.a.label("service"), "--gateway", `0x${"cd".repeat(20)}`, "--name", "A chain", ...as(w.a.operator)], w.env);
-      const args = ["register", "app", "--id", w.a.label("app"), "--subchain", w.a.label("chain"), "--key-keystore", w.a.app.keystore, "--name", "A app", ...as(w.a.operator)];
+      await ok(
+        [
+          "register",
+          "chain",
+          "--id",
+          w.a.label("chain"),
+          "--kind",
+          "evm",
+          "--chain-id",
+          "7001",
+          "--service",
+          w.a.label("service"),
+          "--gateway",
+          `0x${"cd".repeat(20)}`,
+          "--name",
+          "A chain",
+          ...as(w.a.operator),
+        ],
+        w.env,
+      );
+      const args = [
+        "register",
+        "app",
+        "--id",
+        w.a.label("app"),
+        "--subchain",
+        w.a.label("chain"),
+        "--key-keystore",
+        w.a.app.keystore,
+        "--name",
+        "A app",
+        ...as(w.a.operator),
+      ];
       expectBadInput(await ccgp(args, w.env), "CCGP_APP_KEYSTORE_PASSWORD");
       const app = await ok(args, { ...w.env, CCGP_APP_KEYSTORE_PASSWORD: PASSWORD });
       expect(app.stdout).to.include(`with key ${w.a.app.address}`);
@@ -165,7 +290,20 @@ describe("ccgp command line", function () {
 
     it("registers B's business contract under its name", async () => {
       const address = `0x${"be".repeat(20)}`;
-      const run = await ok(["register", "contract", "--name", CONTRACT, "--subchain", w.b.label("chain"), "--address", address, ...as(w.b.operator, "--json")], w.env);
+      const run = await ok(
+        [
+          "register",
+          "contract",
+          "--name",
+          CONTRACT,
+          "--subchain",
+          w.b.label("chain"),
+          "--address",
+          address,
+          ...as(w.b.operator, "--json"),
+        ],
+        w.env,
+      );
       expect(run.json()).to.deep.include({ nameHash: idOf(CONTRACT), version: "1" }); // uint64: a decimal string
       const [resolved, version] = await contracts(w).chains.resolve(idOf(w.b.label("chain")), idOf(CONTRACT));
       expect([resolved.toLowerCase(), version]).to.deep.equal([address, 1n]);
@@ -176,22 +314,46 @@ describe("ccgp command line", function () {
     it("applies for a pipe A -> B, and B authorises it", async () => {
       const applied = await ok(
         [
-          "pipe", "apply",
-          "--source-app", w.a.label("app"), "--target-app", w.b.label("app"),
-          "--source-service", w.a.label("service"), "--target-service", w.b.label("service"),
-          "--contract", CONTRACT, "--operations", "read,write", "--selectors", `${WRITE_SIG},${READ_SIG}`,
-          "--rate", "600", "--max-payload", "4096", "--timeout", "600",
+          "pipe",
+          "apply",
+          "--source-app",
+          w.a.label("app"),
+          "--target-app",
+          w.b.label("app"),
+          "--source-service",
+          w.a.label("service"),
+          "--target-service",
+          w.b.label("service"),
+          "--contract",
+          CONTRACT,
+          "--operations",
+          "read,write",
+          "--selectors",
+          `${WRITE_SIG},${READ_SIG}`,
+          "--rate",
+          "600",
+          "--max-payload",
+          "4096",
+          "--timeout",
+          "600",
           ...as(w.a.operator, "--json"),
         ],
         w.env,
       );
       pipeId = applied.json<{ pipeId: string }>().pipeId;
-      expect((await ok(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env)).stdout).to.include(`pipe ${pipeId} authorised: now Active`);
+      expect((await ok(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env)).stdout).to.include(
+        `pipe ${pipeId} authorised: now Active`,
+      );
     });
 
     it("shows the route, selectors and limits", async () => {
       const shown = (await ok(["pipe", "show", pipeId, ...w.common, "--json"], w.env)).json<Record<string, unknown>>();
-      expect(shown).to.deep.include({ status: "Active", operations: "read,write", selectors: [selector(WRITE_SIG), selector(READ_SIG)], contractName: idOf(CONTRACT) });
+      expect(shown).to.deep.include({
+        status: "Active",
+        operations: "read,write",
+        selectors: [selector(WRITE_SIG), selector(READ_SIG)],
+        contractName: idOf(CONTRACT),
+      });
       expect(shown.source).to.deep.include({ institution: 4, appKey: w.a.app.address, signer: w.a.signer.address });
       expect(shown.limits).to.deep.equal({ ratePerMinute: 600, maxPayloadBytes: 4096, timeoutSeconds: 600 });
     });
@@ -205,7 +367,18 @@ describe("ccgp command line", function () {
   describe("propose, proposals", () => {
     it("proposes a governed call (A's service signer as a verifier), votes and executes it", async () => {
       const proposed = await ok(
-        ["propose", "--target", "ledger", "--function", "setVerifier", "--args", JSON.stringify([w.a.signer.address, 2, 1]), "--description", "A's proxy verifies", ...as(w.governors[0]!, "--json")],
+        [
+          "propose",
+          "--target",
+          "ledger",
+          "--function",
+          "setVerifier",
+          "--args",
+          JSON.stringify([w.a.signer.address, 2, 1]),
+          "--description",
+          "A's proxy verifies",
+          ...as(w.governors[0]!, "--json"),
+        ],
         w.env,
       );
       const id = proposed.json<{ proposalId: string }>().proposalId;
@@ -216,16 +389,40 @@ describe("ccgp command line", function () {
     });
 
     it("lists proposals with their state, votes and decoded action", async () => {
-      const list = (await ok(["proposals", ...w.common, "--json"], w.env)).json<{ proposals: { id: number; state: string; action: string; votesFor: number; votesAgainst: number; description: string }[] }>().proposals;
+      const list = (await ok(["proposals", ...w.common, "--json"], w.env)).json<{
+        proposals: {
+          id: number;
+          state: string;
+          action: string;
+          votesFor: number;
+          votesAgainst: number;
+          description: string;
+        }[];
+      }>().proposals;
       // Arguments carry their registered names: the institution, the account (institution and role), the service.
-      expect(list[0]).to.deep.include({ id: 1, state: "Executed", action: "membership.approveJoin(Drug Maker A (4))", votesFor: 2, votesAgainst: 0, seats: 3, rule: "GenesisMajority", ruleText: "majority >50%" });
+      expect(list[0]).to.deep.include({
+        id: 1,
+        state: "Executed",
+        action: "membership.approveJoin(Drug Maker A (4))",
+        votesFor: 2,
+        votesAgainst: 0,
+        seats: 3,
+        rule: "GenesisMajority",
+        ruleText: "majority >50%",
+      });
       const verifier = list.find((p) => p.action.startsWith("ledger.setVerifier"))!;
       expect(verifier).to.deep.include({ state: "Executed", description: "A's proxy verifies", votesFor: 2 });
-      expect(verifier.action).to.equal(`ledger.setVerifier(Drug Maker A Business (${w.a.signer.address.slice(0, 6)}…${w.a.signer.address.slice(-4)}), 2, 1)`);
+      expect(verifier.action).to.equal(
+        `ledger.setVerifier(Drug Maker A Business (${w.a.signer.address.slice(0, 6)}…${w.a.signer.address.slice(-4)}), 2, 1)`,
+      );
       const enabling = list.filter((p) => p.action.startsWith("services.enableService"));
       expect(enabling).to.have.length(2);
-      expect(enabling.find((p) => p.action.includes("(Drug Maker A (4)"))?.action).to.match(/^services\.enableService\(Drug Maker A \(4\) service 127\.0\.0\.1:\d+ \(0x[0-9a-f]{4}…[0-9a-f]{4}\)\)$/);
-      expect((list[0] as unknown as { args: unknown[] }).args).to.deep.equal([{ name: "id", type: "uint32", value: "4", label: "Drug Maker A (4)" }]);
+      expect(enabling.find((p) => p.action.includes("(Drug Maker A (4)"))?.action).to.match(
+        /^services\.enableService\(Drug Maker A \(4\) service 127\.0\.0\.1:\d+ \(0x[0-9a-f]{4}…[0-9a-f]{4}\)\)$/,
+      );
+      expect((list[0] as unknown as { args: unknown[] }).args).to.deep.equal([
+        { name: "id", type: "uint32", value: "4", label: "Drug Maker A (4)" },
+      ]);
       const text = await ok(["proposals", "--state", "Executed", ...w.common], w.env);
       expect(text.stdout.split("\n")[0]).to.match(/^id\s+state\s+for\/against\s+rule\s+action\s+deadline/);
       expect(text.stdout).to.include("ledger.setVerifier(").and.not.include("Active ");
@@ -234,41 +431,125 @@ describe("ccgp command line", function () {
 
   describe("cancel, register node, lists", () => {
     it("the proposer cancels the newest proposal (latest); another governor may not", async () => {
-      await ok(["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[4]", ...as(w.governors[0]!)], w.env);
+      await ok(
+        ["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[4]", ...as(w.governors[0]!)],
+        w.env,
+      );
       expectRefusal(await ccgp(["cancel", "latest", ...as(w.governors[1]!)], w.env), "ProposalUnauthorizedCancel(id: ");
       const canceled = await ok(["cancel", "latest", ...as(w.governors[0]!, "--json")], w.env);
       expect(canceled.json()).to.deep.include({ state: "Canceled" });
       const listed = await ok(["list", "proposals", "--state", "canceled", ...w.common, "--json"], w.env);
-      expect(listed.json<{ proposals: { function: string }[] }>().proposals.map((p) => p.function)).to.deep.equal(["setMaxRetries"]);
+      expect(listed.json<{ proposals: { function: string }[] }>().proposals.map((p) => p.function)).to.deep.equal([
+        "setMaxRetries",
+      ]);
     });
 
     it("registers a governance node of Drug Maker A signed by the node's key file; lists it, and its vote names it", async () => {
       const node = Wallet.createRandom();
       const keyFile = join(w.dir, "node.key");
       writeFileSync(keyFile, node.privateKey.slice(2)); // as Besu writes data/key
-      const run = await ok(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "node1.example", "--port", "30303", ...as(w.a.operator, "--json")], w.env);
+      const run = await ok(
+        [
+          "register",
+          "node",
+          "--kind",
+          "governance",
+          "--node-key",
+          keyFile,
+          "--host",
+          "node1.example",
+          "--port",
+          "30303",
+          ...as(w.a.operator, "--json"),
+        ],
+        w.env,
+      );
       const publicKey = `0x${node.signingKey.publicKey.slice(4)}`;
-      expect(run.json()).to.deep.include({ institution: 4, kind: "Governance", publicKey, nodeId: keccak256(publicKey) });
+      expect(run.json()).to.deep.include({
+        institution: 4,
+        kind: "Governance",
+        publicKey,
+        nodeId: keccak256(publicKey),
+      });
       const nodes = await ok(["list", "nodes", "--institution", "Drug Maker A", ...w.common], w.env);
       expect(nodes.stdout).to.match(/Drug Maker A \(4\) +Governance +node1\.example:30303 +Registered/);
       const vote = await ok(["proposals", "--function", "enableNode", ...w.common], w.env);
-      expect(vote.stdout).to.match(/services\.enableNode\(Drug Maker A \(4\) Governance node node1\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/);
+      expect(vote.stdout).to.match(
+        /services\.enableNode\(Drug Maker A \(4\) Governance node node1\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/,
+      );
       // The same key again (its registration pending) is refused by name; a stranger's key file is bad input.
       expectRefusal(
-        await ccgp(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "h", "--port", "1", ...as(w.a.operator)], w.env),
+        await ccgp(
+          [
+            "register",
+            "node",
+            "--kind",
+            "governance",
+            "--node-key",
+            keyFile,
+            "--host",
+            "h",
+            "--port",
+            "1",
+            ...as(w.a.operator),
+          ],
+          w.env,
+        ),
         "NodeAlreadyRegistered(nodeId: ",
       );
       writeFileSync(keyFile, "not a key");
-      expectBadInput(await ccgp(["register", "node", "--kind", "governance", "--node-key", keyFile, "--host", "h", "--port", "1", ...as(w.a.operator)], w.env), "--node-key", "not a node key file");
-      expectBadInput(await ccgp(["register", "node", "--kind", "governance", "--host", "h", "--port", "1", ...as(w.a.operator)], w.env), "--node-key", "required");
+      expectBadInput(
+        await ccgp(
+          [
+            "register",
+            "node",
+            "--kind",
+            "governance",
+            "--node-key",
+            keyFile,
+            "--host",
+            "h",
+            "--port",
+            "1",
+            ...as(w.a.operator),
+          ],
+          w.env,
+        ),
+        "--node-key",
+        "not a node key file",
+      );
+      expectBadInput(
+        await ccgp(
+          ["register", "node", "--kind", "governance", "--host", "h", "--port", "1", ...as(w.a.operator)],
+          w.env,
+        ),
+        "--node-key",
+        "required",
+      );
     });
 
     it("registers a node from its encrypted keystore (password in CCGP_NODE_KEYSTORE_PASSWORD); without it, exit 2", async () => {
       const node = await actor(w.provider, join(w.dir, "nodes"), "b-node", false);
-      const args = ["register", "node", "--kind", "governance", "--node-keystore", node.keystore, "--host", "node.b.example", "--port", "30304", ...as(w.b.operator)];
+      const args = [
+        "register",
+        "node",
+        "--kind",
+        "governance",
+        "--node-keystore",
+        node.keystore,
+        "--host",
+        "node.b.example",
+        "--port",
+        "30304",
+        ...as(w.b.operator),
+      ];
       expectBadInput(await ccgp(args, w.env), "CCGP_NODE_KEYSTORE_PASSWORD");
       const run = await ok([...args, "--json"], { ...w.env, CCGP_NODE_KEYSTORE_PASSWORD: PASSWORD });
-      expect(run.json()).to.deep.include({ institution: 5, kind: "Governance", publicKey: `0x${node.wallet.signingKey.publicKey.slice(4)}` });
+      expect(run.json()).to.deep.include({
+        institution: 5,
+        kind: "Governance",
+        publicKey: `0x${node.wallet.signingKey.publicKey.slice(4)}`,
+      });
     });
 
     it("lists with filters by name, pages and CSV; a filter that matches nothing says so", async () => {
@@ -288,7 +569,10 @@ describe("ccgp command line", function () {
       await relayOpen(w, packet, appSig);
       txId = packet.txId;
       const run = await ok(["tx", "show", txId, ...w.common], w.env);
-      expect(run.stdout).to.include(`transaction ${txId}: Open`).and.include("0: target write: not done").and.include(`opened as #1 by ${w.a.signer.address}`);
+      expect(run.stdout)
+        .to.include(`transaction ${txId}: Open`)
+        .and.include("0: target write: not done")
+        .and.include(`opened as #1 by ${w.a.signer.address}`);
     });
 
     it("lists it as pending; a governor escalates it and another resolves it", async () => {
@@ -298,14 +582,20 @@ describe("ccgp command line", function () {
       let pending = (await ok(["tx", "pending", ...w.common, "--json"], w.env)).json<Pending>().pending;
       expect(pending).to.deep.equal([{ ...pending[0], txId, state: "Executed", issue: "None" }]);
 
-      expect((await ok(["escalate", txId, "--reason", "verifiers silent", ...as(w.governors[0]!)], w.env)).stdout).to.include("now Manual");
+      expect(
+        (await ok(["escalate", txId, "--reason", "verifiers silent", ...as(w.governors[0]!)], w.env)).stdout,
+      ).to.include("now Manual");
       pending = (await ok(["tx", "pending", ...w.common, "--json"], w.env)).json<Pending>().pending;
       expect(pending.map((p) => [p.txId, p.state, p.issue])).to.deep.equal([[txId, "Manual", "Abnormal"]]);
       expectRefusal(await ccgp(["tx", "pending", "--check", ...w.common], w.env), "1 transaction(s) with an issue");
 
       const reason = "checked by hand on both sub-chains";
-      expect((await ok(["resolve", txId, "--reason", reason, ...as(w.governors[1]!)], w.env)).stdout).to.include("now Resolved");
-      const shown = (await ok(["tx", "show", txId, ...w.common, "--json"], w.env)).json<Record<string, unknown[]> & { state: string }>();
+      expect((await ok(["resolve", txId, "--reason", reason, ...as(w.governors[1]!)], w.env)).stdout).to.include(
+        "now Resolved",
+      );
+      const shown = (await ok(["tx", "show", txId, ...w.common, "--json"], w.env)).json<
+        Record<string, unknown[]> & { state: string }
+      >();
       expect(shown.state).to.equal("Resolved");
       expect(shown.results).to.have.length(1);
       expect(shown.results[0]).to.deep.include({ step: 0, success: true, recorder: w.b.signer.address });
@@ -313,7 +603,13 @@ describe("ccgp command line", function () {
         { ...(shown.manual[0] as object), kind: "escalated", by: w.governors[0]!.address, reason: "verifiers silent" },
         { ...(shown.manual[1] as object), kind: "resolved", governor: w.governors[1]!.address, reason },
       ]);
-      expect(shown.history.map((h) => (h as { to: string }).to)).to.deep.equal(["Open", "Executing", "Executed", "Manual", "Resolved"]);
+      expect(shown.history.map((h) => (h as { to: string }).to)).to.deep.equal([
+        "Open",
+        "Executing",
+        "Executed",
+        "Manual",
+        "Resolved",
+      ]);
       expect((await ok(["tx", "pending", ...w.common, "--json"], w.env)).json<Pending>().pending).to.deep.equal([]);
     });
   });
@@ -321,8 +617,18 @@ describe("ccgp command line", function () {
   describe("send", () => {
     let intake: Intake;
     const args = () => JSON.stringify([idOf("batch-7"), w.b.admin.address, idOf("custody record")]);
-    const send = (kind: string, ...rest: string[]) =>
-      ["send", kind, "--relayer", intake.url, "--pipe", pipeId, "--app-keystore", w.a.app.keystore, ...w.common, ...rest];
+    const send = (kind: string, ...rest: string[]) => [
+      "send",
+      kind,
+      "--relayer",
+      intake.url,
+      "--pipe",
+      pipeId,
+      "--app-keystore",
+      w.a.app.keystore,
+      ...w.common,
+      ...rest,
+    ];
 
     before(async () => {
       const c = contracts(w);
@@ -352,12 +658,28 @@ describe("ccgp command line", function () {
         targetInstitution: 5,
         sequence: lastSequence + 1n,
       });
-      expect(payload).to.equal(Interface.from([`function ${WRITE_SIG}`]).encodeFunctionData(WRITE_SIG.split("(")[0]!, JSON.parse(args())));
+      expect(payload).to.equal(
+        Interface.from([`function ${WRITE_SIG}`]).encodeFunctionData(WRITE_SIG.split("(")[0]!, JSON.parse(args())),
+      );
     });
 
     it("waits for the transaction to be confirmed, showing its progress", async () => {
       await addIndependentVerifier(w); // a party's endorsement alone never confirms
-      const running = ccgp(send("write", "--function", WRITE_SIG, "--args", args(), "--wait", "--poll-ms", "200", "--steps", '[{"side":"target"}]'), w.env);
+      const running = ccgp(
+        send(
+          "write",
+          "--function",
+          WRITE_SIG,
+          "--args",
+          args(),
+          "--wait",
+          "--poll-ms",
+          "200",
+          "--steps",
+          '[{"side":"target"}]',
+        ),
+        w.env,
+      );
       const signed = await intake.next();
       expect(intake.accepted.at(-1)!.steps).to.deep.equal([{ side: "target" }]);
       // The source relayer opens it, the target relayer records its result, the verifier endorses it.
@@ -366,64 +688,151 @@ describe("ccgp command line", function () {
       const run = await running;
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout.trim()).to.equal(`${signed.packet.txId} Confirmed`);
-      expect(run.stderr).to.include("accepted by the relayer").and.include(`${signed.packet.txId}: ledger Confirmed (1/1 steps), relayer accepted`);
+      expect(run.stderr)
+        .to.include("accepted by the relayer")
+        .and.include(`${signed.packet.txId}: ledger Confirmed (1/1 steps), relayer accepted`);
     });
 
     it("reports the relayer's refusal by its code (exit 1)", async () => {
       intake.refuseNext = { status: 429, code: "RATE_LIMITED", message: "pipe rate limit reached" };
-      expectRefusal(await ccgp(send("read", "--function", READ_SIG, "--args", JSON.stringify([idOf("batch-7")])), w.env), "the relayer refused the request: RATE_LIMITED: pipe rate limit reached");
+      expectRefusal(
+        await ccgp(send("read", "--function", READ_SIG, "--args", JSON.stringify([idOf("batch-7")])), w.env),
+        "the relayer refused the request: RATE_LIMITED: pipe rate limit reached",
+      );
     });
 
     it("refuses what the pipe refuses before posting: a selector it does not allow (exit 1)", async () => {
       const before = intake.accepted.length;
-      const run = await ccgp(send("write", "--function", "recordBatch(bytes32,address,bytes32)", "--args", args()), w.env);
+      const run = await ccgp(
+        send("write", "--function", "recordBatch(bytes32,address,bytes32)", "--args", args()),
+        w.env,
+      );
       expectRefusal(run, "refuses this write of");
       expect(run.stderr).to.include("SelectorNotAllowed");
       expect(intake.accepted).to.have.length(before);
     });
 
     it("refuses a keystore whose key the pipe does not reserve (exit 2, --app-keystore)", async () => {
-      const run = await ccgp(["send", "write", "--relayer", intake.url, "--pipe", pipeId, "--app-keystore", w.b.app.keystore, "--function", WRITE_SIG, "--args", args(), ...w.common], w.env);
+      const run = await ccgp(
+        [
+          "send",
+          "write",
+          "--relayer",
+          intake.url,
+          "--pipe",
+          pipeId,
+          "--app-keystore",
+          w.b.app.keystore,
+          "--function",
+          WRITE_SIG,
+          "--args",
+          args(),
+          ...w.common,
+        ],
+        w.env,
+      );
       expectBadInput(run, "--app-keystore", `holds ${w.b.app.address}`, `reserves ${w.a.app.address}`);
     });
   });
 
   describe("refusals by the contracts exit 1 with the decoded custom error", () => {
     it("a vote on an executed proposal: ProposalNotActive with the state by name", async () => {
-      expectRefusal(await ccgp(["vote", "1", ...as(w.governors[2]!)], w.env), "vote for proposal 1 refused: ProposalNotActive(id: 1, state: Executed)");
+      expectRefusal(
+        await ccgp(["vote", "1", ...as(w.governors[2]!)], w.env),
+        "vote for proposal 1 refused: ProposalNotActive(id: 1, state: Executed)",
+      );
     });
 
     it("a second vote of the same institution: ProposalAlreadyVoted", async () => {
-      const proposed = await ok(["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[5]", ...as(w.governors[2]!, "--json")], w.env);
+      const proposed = await ok(
+        [
+          "propose",
+          "--target",
+          "ledger",
+          "--function",
+          "setMaxRetries",
+          "--args",
+          "[5]",
+          ...as(w.governors[2]!, "--json"),
+        ],
+        w.env,
+      );
       const id = proposed.json<{ proposalId: string }>().proposalId;
       await ok(["vote", id, "--against", ...as(w.governors[2]!)], w.env);
-      expectRefusal(await ccgp(["vote", id, ...as(w.governors[2]!)], w.env), `ProposalAlreadyVoted(id: ${id}, institution: 3)`);
+      expectRefusal(
+        await ccgp(["vote", id, ...as(w.governors[2]!)], w.env),
+        `ProposalAlreadyVoted(id: ${id}, institution: 3)`,
+      );
     });
 
     it("resolving a resolved transaction: LedgerInvalidTransition with the states by name", async () => {
-      expectRefusal(await ccgp(["resolve", txId, "--reason", "again", ...as(w.governors[0]!)], w.env), `LedgerInvalidTransition(txId: ${txId}, from: Resolved, to: Resolved)`);
+      expectRefusal(
+        await ccgp(["resolve", txId, "--reason", "again", ...as(w.governors[0]!)], w.env),
+        `LedgerInvalidTransition(txId: ${txId}, from: Resolved, to: Resolved)`,
+      );
     });
 
     it("authorising an active pipe: PipeInvalidStatus", async () => {
-      expectRefusal(await ccgp(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env), `PipeInvalidStatus(pipeId: ${pipeId}, status: Active)`);
+      expectRefusal(
+        await ccgp(["pipe", "authorize", pipeId, ...as(w.b.operator)], w.env),
+        `PipeInvalidStatus(pipeId: ${pipeId}, status: Active)`,
+      );
     });
 
     it("a Membership error raised inside another registry's call: a governor is not an operator", async () => {
       const key = await actor(w.provider, join(w.dir, "apps"), "g-app", false);
-      const args = ["register", "app", "--id", "G app", "--subchain", w.a.label("chain"), "--key-keystore", key.keystore, "--name", "x", ...as(w.governors[0]!)];
+      const args = [
+        "register",
+        "app",
+        "--id",
+        "G app",
+        "--subchain",
+        w.a.label("chain"),
+        "--key-keystore",
+        key.keystore,
+        "--name",
+        "x",
+        ...as(w.governors[0]!),
+      ];
       const run = await ccgp(args, { ...w.env, CCGP_APP_KEYSTORE_PASSWORD: PASSWORD });
-      expectRefusal(run, `registerApp refused: AccountRoleMismatch(account: ${w.governors[0]!.address}, expected: Operator, actual: Governor)`);
+      expectRefusal(
+        run,
+        `registerApp refused: AccountRoleMismatch(account: ${w.governors[0]!.address}, expected: Operator, actual: Governor)`,
+      );
     });
 
     it("the governance chain registered as a sub-chain: SubchainIsGovernanceChain", async () => {
-      const run = await ccgp(["register", "chain", "--id", "loop", "--kind", "evm", "--chain-id", String(GOVERNANCE_CHAIN_ID), "--service", w.a.label("service"), "--gateway", `0x${"cd".repeat(20)}`, "--name", "loop", ...as(w.a.operator)], w.env);
+      const run = await ccgp(
+        [
+          "register",
+          "chain",
+          "--id",
+          "loop",
+          "--kind",
+          "evm",
+          "--chain-id",
+          String(GOVERNANCE_CHAIN_ID),
+          "--service",
+          w.a.label("service"),
+          "--gateway",
+          `0x${"cd".repeat(20)}`,
+          "--name",
+          "loop",
+          ...as(w.a.operator),
+        ],
+        w.env,
+      );
       expectRefusal(run, `SubchainIsGovernanceChain(chainId: ${GOVERNANCE_CHAIN_ID})`);
     });
 
     it("with --json, the refusal is a JSON document naming the error and its arguments", async () => {
       const run = await ccgp(["vote", "1", ...as(w.governors[2]!, "--json")], w.env);
       expect(run.code).to.equal(1);
-      expect(JSON.parse(run.stderr).error).to.deep.include({ command: "ccgp vote", code: "REFUSED", details: { error: "ProposalNotActive", signature: "ProposalNotActive(uint256,uint8)", args: ["1", "Executed"] } });
+      expect(JSON.parse(run.stderr).error).to.deep.include({
+        command: "ccgp vote",
+        code: "REFUSED",
+        details: { error: "ProposalNotActive", signature: "ProposalNotActive(uint256,uint8)", args: ["1", "Executed"] },
+      });
     });
   });
 
@@ -441,19 +850,137 @@ describe("ccgp command line", function () {
         [["vote", "1", "--keystore", join(w.dir, "nope.json"), ...w.common], w.env, ["--keystore", "cannot read"]],
         [["proposals"], {}, ["--rpc", "CCGP_GOVERNANCE_RPC"]],
         [["proposals", "--rpc", "not a url"], {}, ["--rpc", "is not a URL"]],
-        [["proposals", "--rpc", w.chain.url, "--deployments", join(w.dir, "nowhere")], {}, ["--deployments", "does not exist"]],
-        [["register", "chain", "--id", "x", "--kind", "evm", "--chain-id", "7", "--service", "s", "--gateway", "0x12", "--name", "n", ...as(gov)], w.env, ["--gateway", "20-byte address"]],
-        [["register", "chain", "--id", "x", "--kind", "cosmos", "--chain-id", "7", "--service", "s", "--gateway", gov.address, "--name", "n", ...as(gov)], w.env, ["--kind", "expected one of"]],
-        [["register", "service", "--id", "s", "--subchain", "c", "--signer", gov.address, "--host", "h", "--port", "443", ...as(gov)], w.env, ["--tls-fingerprint", "required"]],
+        [
+          ["proposals", "--rpc", w.chain.url, "--deployments", join(w.dir, "nowhere")],
+          {},
+          ["--deployments", "does not exist"],
+        ],
+        [
+          [
+            "register",
+            "chain",
+            "--id",
+            "x",
+            "--kind",
+            "evm",
+            "--chain-id",
+            "7",
+            "--service",
+            "s",
+            "--gateway",
+            "0x12",
+            "--name",
+            "n",
+            ...as(gov),
+          ],
+          w.env,
+          ["--gateway", "20-byte address"],
+        ],
+        [
+          [
+            "register",
+            "chain",
+            "--id",
+            "x",
+            "--kind",
+            "cosmos",
+            "--chain-id",
+            "7",
+            "--service",
+            "s",
+            "--gateway",
+            gov.address,
+            "--name",
+            "n",
+            ...as(gov),
+          ],
+          w.env,
+          ["--kind", "expected one of"],
+        ],
+        [
+          [
+            "register",
+            "service",
+            "--id",
+            "s",
+            "--subchain",
+            "c",
+            "--signer",
+            gov.address,
+            "--host",
+            "h",
+            "--port",
+            "443",
+            ...as(gov),
+          ],
+          w.env,
+          ["--tls-fingerprint", "required"],
+        ],
         [["pipe", "apply", "--target-app", "b", ...as(gov)], w.env, ["--source-app"]],
         [["pipe", "show", "0x1234", ...w.common], w.env, ["argument 'pipeId'", "64 hex digits"]],
         [["tx", "show", idOf("no such transaction"), ...w.common], w.env, ["<txId>", "no transaction"]],
         [["propose", "--target", "treasury", "--function", "x", ...as(gov)], w.env, ["--target", "expected one of"]],
-        [["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[1", ...as(gov)], w.env, ["--args", "not valid JSON"]],
-        [["member", "apply", "--name", "n", "--identity", "i", "--kind", "genesis", ...as(gov)], w.env, ["--kind", "business, audit"]],
-        [["send", "write", "--relayer", "http://127.0.0.1:1", "--pipe", pipeId, "--app-keystore", w.a.app.keystore, "--function", WRITE_SIG, "--args", '["0x01"]', ...w.common], w.env, ["--args", "do not fit continueCustody"]],
-        [["send", "write", "--relayer", "ftp://x", "--pipe", pipeId, "--app-keystore", w.a.app.keystore, "--function", WRITE_SIG, ...w.common], w.env, ["--relayer", "http(s) URL"]],
-        [["deploy", "--network-url", w.chain.url, "--consortium", badConsortium, "--keystore", w.deployer.keystore, "--deployments", w.deployments], w.env, ["--consortium", "genesis.0.governors.0: expected a 0x-prefixed 20-byte address"]],
+        [
+          ["propose", "--target", "ledger", "--function", "setMaxRetries", "--args", "[1", ...as(gov)],
+          w.env,
+          ["--args", "not valid JSON"],
+        ],
+        [
+          ["member", "apply", "--name", "n", "--identity", "i", "--kind", "genesis", ...as(gov)],
+          w.env,
+          ["--kind", "business, audit"],
+        ],
+        [
+          [
+            "send",
+            "write",
+            "--relayer",
+            "http://127.0.0.1:1",
+            "--pipe",
+            pipeId,
+            "--app-keystore",
+            w.a.app.keystore,
+            "--function",
+            WRITE_SIG,
+            "--args",
+            '["0x01"]',
+            ...w.common,
+          ],
+          w.env,
+          ["--args", "do not fit continueCustody"],
+        ],
+        [
+          [
+            "send",
+            "write",
+            "--relayer",
+            "ftp://x",
+            "--pipe",
+            pipeId,
+            "--app-keystore",
+            w.a.app.keystore,
+            "--function",
+            WRITE_SIG,
+            ...w.common,
+          ],
+          w.env,
+          ["--relayer", "http(s) URL"],
+        ],
+        [
+          [
+            "deploy",
+            "--network-url",
+            w.chain.url,
+            "--consortium",
+            badConsortium,
+            "--keystore",
+            w.deployer.keystore,
+            "--deployments",
+            w.deployments,
+          ],
+          w.env,
+          ["--consortium", "genesis.0.governors.0: expected a 0x-prefixed 20-byte address"],
+        ],
       ];
       const runs = await Promise.all(cases.map(([argv, env]) => ccgp(argv, env)));
       runs.forEach((run, i) => expectBadInput(run, ...cases[i]![2]));

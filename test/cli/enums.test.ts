@@ -26,6 +26,7 @@ describe("ccgp: enum names", function () {
   it("names every enum value as the Solidity declaration does, in its order", async function () {
     expect(Object.keys(ENUMS)).to.have.length.greaterThan(20);
     const contracts = await artifacts.getAllFullyQualifiedNames();
-    for (const [key, names] of Object.entries(ENUMS)) expect(names, key).to.deep.equal(await solidityEnum(contracts, key));
+    for (const [key, names] of Object.entries(ENUMS))
+      expect(names, key).to.deep.equal(await solidityEnum(contracts, key));
   });
 });

@@ -30,7 +30,10 @@ const body = (req: IncomingMessage): Promise<string> =>
     req.on("error", reject);
   });
 
-export async function startIntake(domain: AmdpDomain, reservedKey: (pipeId: string) => Promise<Address>): Promise<Intake> {
+export async function startIntake(
+  domain: AmdpDomain,
+  reservedKey: (pipeId: string) => Promise<Address>,
+): Promise<Intake> {
   const waiters: ((p: SignedPacket) => void)[] = [];
   const intake: Intake = {
     url: "",
@@ -47,9 +50,12 @@ export async function startIntake(domain: AmdpDomain, reservedKey: (pipeId: stri
     const tx = /^\/v1\/transactions\/(0x[0-9a-f]{64})$/.exec(req.url ?? "");
     if (req.method === "GET" && tx) {
       const known = intake.accepted.find((a) => a.signed.packet.txId === tx[1]);
-      return known ? answer(200, { txId: tx[1], status: "accepted" }) : answer(404, { code: "NOT_FOUND", message: "unknown transaction" });
+      return known
+        ? answer(200, { txId: tx[1], status: "accepted" })
+        : answer(404, { code: "NOT_FOUND", message: "unknown transaction" });
     }
-    if (req.method !== "POST" || req.url !== "/v1/requests") return answer(404, { code: "NOT_FOUND", message: "no such route" });
+    if (req.method !== "POST" || req.url !== "/v1/requests")
+      return answer(404, { code: "NOT_FOUND", message: "no such route" });
     if (intake.refuseNext) {
       const r = intake.refuseNext;
       intake.refuseNext = undefined;

@@ -82,15 +82,28 @@ export async function startWorld(): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "ccgp-cli-"));
   const keys = join(dir, "keys");
   const deployer = await actor(provider, keys, "deployer");
-  const admins = [await actor(provider, keys, "admin-1"), await actor(provider, keys, "admin-2"), await actor(provider, keys, "admin-3")];
-  const governors = [await actor(provider, keys, "gov-1"), await actor(provider, keys, "gov-2"), await actor(provider, keys, "gov-3")];
+  const admins = [
+    await actor(provider, keys, "admin-1"),
+    await actor(provider, keys, "admin-2"),
+    await actor(provider, keys, "admin-3"),
+  ];
+  const governors = [
+    await actor(provider, keys, "gov-1"),
+    await actor(provider, keys, "gov-2"),
+    await actor(provider, keys, "gov-3"),
+  ];
   const consortiumFile = join(dir, "consortium.json");
   writeFileSync(
     consortiumFile,
     JSON.stringify({
       name: "CLI test consortium",
       votingPeriodSeconds: 3600,
-      genesis: admins.map((a, i) => ({ name: `Genesis ${i + 1}`, identity: `USCC:${i + 1}`, admin: a.address, governors: [governors[i]!.address] })),
+      genesis: admins.map((a, i) => ({
+        name: `Genesis ${i + 1}`,
+        identity: `USCC:${i + 1}`,
+        admin: a.address,
+        governors: [governors[i]!.address],
+      })),
     }),
   );
   const deployments = join(dir, "deployments");
@@ -117,7 +130,9 @@ export async function startWorld(): Promise<World> {
 
 /** The deployed contracts (from the record the CLI wrote), connected to `runner`. */
 export function contracts(w: World, runner: Signer | JsonRpcProvider = w.provider) {
-  const record = JSON.parse(readFileSync(join(w.deployments, `governance-${GOVERNANCE_CHAIN_ID}.json`), "utf8")) as DeploymentRecord;
+  const record = JSON.parse(
+    readFileSync(join(w.deployments, `governance-${GOVERNANCE_CHAIN_ID}.json`), "utf8"),
+  ) as DeploymentRecord;
   return {
     record,
     membership: Membership__factory.connect(record.membership!, runner),
@@ -179,7 +194,11 @@ export const idOf = (label: string): string => id(label);
  * What the source relayer does with an app's request: countersigns it with its service signer and opens the
  * transaction on the ledger (one target step). The app signs stage 1 with its key, as `ccgp send` does.
  */
-export async function openTransaction(w: World, pipeId: string, over: Partial<Packet> = {}): Promise<{ packet: Packet; appSig: Hex }> {
+export async function openTransaction(
+  w: World,
+  pipeId: string,
+  over: Partial<Packet> = {},
+): Promise<{ packet: Packet; appSig: Hex }> {
   const c = contracts(w, w.a.signer.wallet);
   const route = await c.pipes.route(pipeId);
   const [lastSequence] = await c.ledger.pipeOf(pipeId);
@@ -211,7 +230,9 @@ export async function relayOpen(w: World, packet: Packet, appSig: Hex): Promise<
   const proxySig = await countersign(privateKeyToAccount(w.a.signer.wallet.privateKey as Hex), domain, packet, appSig);
   const route = await c.pipes.route(packet.pipeId);
   const steps = [{ side: 1, subchain: route.targetSubchain, operation: packet.operation, dependsOn: 255 }];
-  await (await c.ledger.open([{ packet, appSignature: appSig, proxySignature: proxySig }], steps, packet.deadline)).wait();
+  await (
+    await c.ledger.open([{ packet, appSignature: appSig, proxySignature: proxySig }], steps, packet.deadline)
+  ).wait();
 }
 
 /**
@@ -229,13 +250,21 @@ export async function addIndependentVerifier(w: World): Promise<Actor> {
   await pass(w, await proposalOf(w, m.requestAccount(auditor.address, institution, ROLE.Auditor, ...consent)));
   const c = contracts(w, w.governors[0]!.wallet);
   const setVerifier = c.ledger.interface.encodeFunctionData("setVerifier", [auditor.address, 1, 1]); // an auditor, weight 1
-  await pass(w, await proposalOf(w, c.voting.propose(await c.ledger.getAddress(), setVerifier, "the Audit Office verifies")));
+  await pass(
+    w,
+    await proposalOf(w, c.voting.propose(await c.ledger.getAddress(), setVerifier, "the Audit Office verifies")),
+  );
   w.independent = auditor;
   return auditor;
 }
 
 /** The target relayer records the step's result; then verifier A and the independent verifier endorse the result set. */
-export async function executeAndConfirm(w: World, txId: string, targetSubchain: string, confirm: boolean): Promise<void> {
+export async function executeAndConfirm(
+  w: World,
+  txId: string,
+  targetSubchain: string,
+  confirm: boolean,
+): Promise<void> {
   const target = contracts(w, w.b.signer.wallet).ledger;
   const result = {
     txId,

@@ -9,7 +9,15 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { createWalletClient, defineChain, http, type Hex, type PrivateKeyAccount } from "viem";
 
 export const CHROMIUM = "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
@@ -64,7 +72,14 @@ export class InjectedWallet {
   /** Switches the wallet to another account and tells the page, as MetaMask does. */
   async use(account: PrivateKeyAccount, pages: Page[]): Promise<void> {
     this._account = account;
-    for (const page of pages) await page.evaluate((a) => (window as unknown as { ethereum: { emit(e: string, v: unknown): void } }).ethereum.emit("accountsChanged", [a]), account.address);
+    for (const page of pages)
+      await page.evaluate(
+        (a) =>
+          (window as unknown as { ethereum: { emit(e: string, v: unknown): void } }).ethereum.emit("accountsChanged", [
+            a,
+          ]),
+        account.address,
+      );
   }
 
   private async _request(method: string, params: unknown[]): Promise<RpcAnswer> {
@@ -77,15 +92,37 @@ export class InjectedWallet {
           return { result: `0x${this._chainId.toString(16)}` };
         case "eth_sendTransaction": {
           const tx = params[0] as { to: Hex; data?: Hex; value?: Hex; gas?: Hex };
-          const chain = defineChain({ id: this._chainId, name: "governance", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this._rpc] } } });
+          const chain = defineChain({
+            id: this._chainId,
+            name: "governance",
+            nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+            rpcUrls: { default: { http: [this._rpc] } },
+          });
           const wallet = createWalletClient({ account: this._account, chain, transport: http(this._rpc) });
-          const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined });
+          const hash = await wallet.sendTransaction({
+            to: tx.to,
+            data: tx.data,
+            value: tx.value ? BigInt(tx.value) : undefined,
+            gas: tx.gas ? BigInt(tx.gas) : undefined,
+          });
           return { result: hash };
         }
         case "eth_signTypedData_v4": {
-          const typed = JSON.parse(params[1] as string) as { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> };
+          const typed = JSON.parse(params[1] as string) as {
+            domain: Record<string, unknown>;
+            types: Record<string, unknown>;
+            primaryType: string;
+            message: Record<string, unknown>;
+          };
           const { EIP712Domain: _domain, ...types } = typed.types;
-          return { result: await this._account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message: typed.message } as never) };
+          return {
+            result: await this._account.signTypedData({
+              domain: typed.domain,
+              types,
+              primaryType: typed.primaryType,
+              message: typed.message,
+            } as never),
+          };
         }
         default:
           return this._forward(method, params);
@@ -96,7 +133,11 @@ export class InjectedWallet {
   }
 
   private async _forward(method: string, params: unknown[]): Promise<RpcAnswer> {
-    const res = await fetch(this._rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+    const res = await fetch(this._rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
     return (await res.json()) as RpcAnswer;
   }
 }
@@ -115,7 +156,12 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ content: axeSource });
   const violations = await page.evaluate(async () => {
     const result = await (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
   });
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }

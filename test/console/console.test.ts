@@ -41,20 +41,40 @@ describe("governance console in a real browser", function () {
     await p.locator("main h2").first().waitFor();
   };
   const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  const cli = (args: string[]) => ccgp([...args, "--rpc", c.chains.governance.url, "--deployments", c.runDir], { CCGP_KEYSTORE_PASSWORD: c.password });
+  const cli = (args: string[]) =>
+    ccgp([...args, "--rpc", c.chains.governance.url, "--deployments", c.runDir], {
+      CCGP_KEYSTORE_PASSWORD: c.password,
+    });
   const send = async (custodian: string, withSourceRead: boolean): Promise<string> => {
     const { batchId, dataHash } = newBatch();
     await recordBatch(c, batchId, dataHash);
     const steps = withSourceRead
-      ? ["--steps", JSON.stringify([{ side: "source", operation: "read", contract: c.business.a.contracts.names.drugTraceability, data: drug.encodeFunctionData("batch", [batchId]) }, { side: "target" }])]
+      ? [
+          "--steps",
+          JSON.stringify([
+            {
+              side: "source",
+              operation: "read",
+              contract: c.business.a.contracts.names.drugTraceability,
+              data: drug.encodeFunctionData("batch", [batchId]),
+            },
+            { side: "target" },
+          ]),
+        ]
       : [];
     const run = await cli([
-      "send", "write",
-      "--relayer", `http://127.0.0.1:${c.business.a.ports.app}`,
-      "--pipe", c.pipes.aToB.id,
-      "--app-keystore", c.business.a.app.key.keystore,
-      "--function", "continueCustody(bytes32,address,bytes32)",
-      "--args", JSON.stringify([batchId, custodian, dataHash]),
+      "send",
+      "write",
+      "--relayer",
+      `http://127.0.0.1:${c.business.a.ports.app}`,
+      "--pipe",
+      c.pipes.aToB.id,
+      "--app-keystore",
+      c.business.a.app.key.keystore,
+      "--function",
+      "continueCustody(bytes32,address,bytes32)",
+      "--args",
+      JSON.stringify([batchId, custodian, dataHash]),
       ...steps,
     ]);
     expect(run.code, run.stderr).to.equal(0);
@@ -62,7 +82,8 @@ describe("governance console in a real browser", function () {
   };
 
   before(async function () {
-    if (!existsSync(join(DIST_DIR, "index.html"))) execFileSync("npm", ["run", "console:build"], { cwd: ROOT, stdio: "inherit" });
+    if (!existsSync(join(DIST_DIR, "index.html")))
+      execFileSync("npm", ["run", "console:build"], { cwd: ROOT, stdio: "inherit" });
     mkdirSync(SHOTS, { recursive: true });
     c = await setupLocalConsortium({ runDir: mkdtempSync(join(tmpdir(), "ccgp-console-")), relayerLogLevel: "warn" });
     relayers = await startRelayers(c, [c.business.a, c.business.b]);
@@ -84,8 +105,17 @@ describe("governance console in a real browser", function () {
 
   it("shows the chain live: the head moves without a reload, nodes and relayer health are listed", async function () {
     await open(page, "chain");
-    const first = Number(await page.getByTestId("live-head").innerText().catch(() => "0"));
-    await page.waitForFunction((n) => Number(document.querySelector("[data-testid=live-head]")?.textContent) > n, first, { timeout: 10_000 });
+    const first = Number(
+      await page
+        .getByTestId("live-head")
+        .innerText()
+        .catch(() => "0"),
+    );
+    await page.waitForFunction(
+      (n) => Number(document.querySelector("[data-testid=live-head]")?.textContent) > n,
+      first,
+      { timeout: 10_000 },
+    );
     await page.getByText(c.business.a.name).first().waitFor();
     expect(await page.locator("main table").count()).to.equal(2);
     await page.locator("main").getByText("healthy", { exact: true }).first().waitFor();
@@ -125,8 +155,15 @@ describe("governance console in a real browser", function () {
     expect(await refusal.innerText()).to.include(`ProposalAlreadyVoted(${id}, 3)`);
 
     await page.getByTestId(`execute-${id}`).click();
-    await page.locator("section", { hasText: "History" }).getByText("Health Regulator weight 2").waitFor({ timeout: 20_000 });
-    await watcher.waitForFunction(() => document.querySelector("[data-testid=institutions] tbody tr td:nth-child(5)")?.textContent === "2", undefined, { timeout: 15_000 });
+    await page
+      .locator("section", { hasText: "History" })
+      .getByText("Health Regulator weight 2")
+      .waitFor({ timeout: 20_000 });
+    await watcher.waitForFunction(
+      () => document.querySelector("[data-testid=institutions] tbody tr td:nth-child(5)")?.textContent === "2",
+      undefined,
+      { timeout: 15_000 },
+    );
     await shot(watcher, "institutions");
     await watcher.close();
   });
@@ -142,8 +179,13 @@ describe("governance console in a real browser", function () {
     await page.getByTestId("tx-state").getByText("Confirmed").waitFor();
     const receipts = page.locator("[data-receipt-ok]");
     await receipts.nth(1).waitFor({ timeout: 20_000 });
-    expect(await receipts.evaluateAll((els) => els.map((e) => e.getAttribute("data-receipt-ok")))).to.deep.equal(["true", "true"]);
-    expect(await page.getByTestId("receipts").innerText()).to.include(String(c.chains.a.chainId)).and.include(String(c.chains.b.chainId));
+    expect(await receipts.evaluateAll((els) => els.map((e) => e.getAttribute("data-receipt-ok")))).to.deep.equal([
+      "true",
+      "true",
+    ]);
+    expect(await page.getByTestId("receipts").innerText())
+      .to.include(String(c.chains.a.chainId))
+      .and.include(String(c.chains.b.chainId));
     await shot(page, "transaction");
   });
 
@@ -152,7 +194,14 @@ describe("governance console in a real browser", function () {
     const txId = await send("0x0000000000000000000000000000000000000000", false);
     await open(page, "attention");
     await page.locator(`[data-state-of="${txId}"]`, { hasText: "Failed" }).waitFor({ timeout: 60_000 });
-    const escalated = await cli(["escalate", txId, "--reason", "custodian missing", "--keystore", c.accounts.governors[1].keystore]);
+    const escalated = await cli([
+      "escalate",
+      txId,
+      "--reason",
+      "custodian missing",
+      "--keystore",
+      c.accounts.governors[1].keystore,
+    ]);
     expect(escalated.code, escalated.stderr).to.equal(0);
     await page.getByTestId("manual").locator(`[data-tx="${txId}"]`).waitFor({ timeout: 30_000 });
     await shot(page, "attention");
@@ -182,7 +231,16 @@ describe("governance console in a real browser", function () {
     await open(page, "topology");
     await page.locator(".react-flow__edge").nth(1).waitFor({ timeout: 10_000 });
     await shot(page, "topology");
-    for (const route of ["chain", "institutions", "proposals", "topology", "ledger", "attention", "credit", "auditor"]) {
+    for (const route of [
+      "chain",
+      "institutions",
+      "proposals",
+      "topology",
+      "ledger",
+      "attention",
+      "credit",
+      "auditor",
+    ]) {
       await open(page, route);
       await page.waitForLoadState("networkidle").catch(() => undefined);
       const violations = await seriousViolations(page);

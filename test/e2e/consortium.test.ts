@@ -60,7 +60,11 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
   it("admits the audit institution and both business institutions by vote, with their accounts", async () => {
     const { institutions: ids } = c;
     expect([ids.audit, ids.drugMakerA, ids.hospitalB]).to.deep.equal([4, 5, 6]);
-    for (const [i, name] of [[ids.audit, "Audit Office"], [ids.drugMakerA, "Drug Maker A"], [ids.hospitalB, "Hospital B"]] as const) {
+    for (const [i, name] of [
+      [ids.audit, "Audit Office"],
+      [ids.drugMakerA, "Drug Maker A"],
+      [ids.hospitalB, "Hospital B"],
+    ] as const) {
       const inst = await k.membership.institution(i);
       expect(inst.name).to.equal(name);
       expect(await k.membership.institutionStatus(i)).to.equal(Active.institution);
@@ -91,7 +95,11 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
   it("registers the sub-chains with their gateways, the apps with their reserved keys, and the contracts in CNS and the gateways", async () => {
     for (const s of [c.business.a, c.business.b]) {
       const chain = await k.chains.subchain(s.subchain.id);
-      expect([chain.gateway, Number(chain.chainId), chain.service]).to.deep.equal([s.contracts.gateway, s.subchain.chainId, s.service.id]);
+      expect([chain.gateway, Number(chain.chainId), chain.service]).to.deep.equal([
+        s.contracts.gateway,
+        s.subchain.chainId,
+        s.service.id,
+      ]);
       const app = await k.chains.app(s.app.id);
       expect([app.key, Number(app.institution)]).to.deep.equal([s.app.key.address, s.institutionId]);
       const side = k[s.key];
@@ -109,15 +117,31 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
   });
 
   it("opens both pipes: the custody write and reads are Allowed for the source app's key, others refused", async () => {
-    for (const [pipe, src] of [[c.pipes.aToB, c.business.a], [c.pipes.bToA, c.business.b]] as const) {
+    for (const [pipe, src] of [
+      [c.pipes.aToB, c.business.a],
+      [c.pipes.bToA, c.business.b],
+    ] as const) {
       const route = await k.pipes.route(pipe.id);
       expect(route.status).to.equal(Active.pipe);
       expect(route.sourceAppKey).to.equal(src.app.key.address);
       expect(route.contractName).to.equal(id(pipe.contractName));
-      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, CUSTODY_SELECTORS.continueCustody)).to.equal(ALLOWED);
-      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_READ, CUSTODY_SELECTORS.custodyLength)).to.equal(ALLOWED);
-      expect(await k.pipes.checkOperation(pipe.id, Wallet.createRandom().address, OP_WRITE, CUSTODY_SELECTORS.continueCustody)).to.equal(Refusal.SignerNotReserved);
-      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, "0xdeadbeef")).to.equal(Refusal.SelectorNotAllowed);
+      expect(
+        await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, CUSTODY_SELECTORS.continueCustody),
+      ).to.equal(ALLOWED);
+      expect(
+        await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_READ, CUSTODY_SELECTORS.custodyLength),
+      ).to.equal(ALLOWED);
+      expect(
+        await k.pipes.checkOperation(
+          pipe.id,
+          Wallet.createRandom().address,
+          OP_WRITE,
+          CUSTODY_SELECTORS.continueCustody,
+        ),
+      ).to.equal(Refusal.SignerNotReserved);
+      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, "0xdeadbeef")).to.equal(
+        Refusal.SelectorNotAllowed,
+      );
     }
   });
 
@@ -126,7 +150,11 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
       const got = await k.ledger.verifier(v.address);
       expect([Number(got.kind), Number(got.weight)]).to.deep.equal([v.kind, v.weight]);
     }
-    expect(c.verifiers.map((v) => v.kind).sort()).to.deep.equal([VerifierKind.Auditor, VerifierKind.Service, VerifierKind.Service]);
+    expect(c.verifiers.map((v) => v.kind).sort()).to.deep.equal([
+      VerifierKind.Auditor,
+      VerifierKind.Service,
+      VerifierKind.Service,
+    ]);
     expect(Number(await k.ledger.totalWeight())).to.equal(3);
   });
 
@@ -169,7 +197,14 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
       const k2 = contractsOf(second);
       try {
         const { aToB } = second.pipes;
-        expect(await k2.pipes.checkOperation(aToB.id, second.business.a.app.key.address, OP_WRITE, CUSTODY_SELECTORS.continueCustody)).to.equal(ALLOWED);
+        expect(
+          await k2.pipes.checkOperation(
+            aToB.id,
+            second.business.a.app.key.address,
+            OP_WRITE,
+            CUSTODY_SELECTORS.continueCustody,
+          ),
+        ).to.equal(ALLOWED);
       } finally {
         k2.destroy();
       }

@@ -64,7 +64,10 @@ async function documented(command: string, env: NodeJS.ProcessEnv, viaShell: boo
   if (viaShell || !command.startsWith("npx ccgp ")) return sh(command, env);
   let stdout = "";
   let stderr = "";
-  const code = await main(["node", "ccgp", ...shellWords(command).slice(2)], { env, io: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) } });
+  const code = await main(["node", "ccgp", ...shellWords(command).slice(2)], {
+    env,
+    io: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -97,7 +100,11 @@ const alive = (pid: number): boolean => {
 };
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
   return ((await res.json()) as { result: unknown }).result;
 }
 
@@ -117,11 +124,19 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
   const pointer = (): LocalPointer => JSON.parse(readFileSync(pointerFile, "utf8")) as LocalPointer;
 
   before(async () => {
-    start = spawn(process.execPath, builtProcess("start"), { cwd: REPO_ROOT, env: { ...env, CI: "false" }, stdio: ["ignore", "pipe", "pipe"] });
+    start = spawn(process.execPath, builtProcess("start"), {
+      cwd: REPO_ROOT,
+      env: { ...env, CI: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     start.stdout!.on("data", (d) => (output += d));
     start.stderr!.on("data", (d) => (output += d));
     exited = new Promise((r) => start.once("exit", (code) => r(code)));
-    await until("npm start to be running", () => output.includes("running; Ctrl-C stops everything") || start.exitCode !== null, 400_000);
+    await until(
+      "npm start to be running",
+      () => output.includes("running; Ctrl-C stops everything") || start.exitCode !== null,
+      400_000,
+    );
     expect(start.exitCode, output).to.equal(null);
   });
 
@@ -149,14 +164,24 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
       expect(ran.code, `${command}\n${ran.stderr}${ran.stdout}`).to.equal(0);
       outputs[command] = ran.stdout;
     }
-    expect(outputs['npx ccgp tx list --institution "Hospital B"']).to.match(/#1 +0x[0-9a-f]{64} +Confirmed +Drug Maker A -> Hospital B/);
+    expect(outputs['npx ccgp tx list --institution "Hospital B"']).to.match(
+      /#1 +0x[0-9a-f]{64} +Confirmed +Drug Maker A -> Hospital B/,
+    );
     expect(outputs["npx ccgp list institutions"]).to.match(/6 +Hospital B +Business +Active +did:ccgp:1337001:6/);
     const registerNode = commands.find((c) => c.startsWith("npx ccgp register node"))!;
-    expect(outputs[registerNode]).to.match(/^node 0x[0-9a-f]{64} \(governance, key 0x[0-9a-fA-F]{40}\) registered at node1\.drug-maker-a\.example:30303 for institution \d+$/m);
-    expect(outputs["npx ccgp proposals --function enableNode"]).to.match(/Active +0\/0 of 3 +majority >50% +services\.enableNode\(Drug Maker A \(\d+\) Governance node node1\.drug-maker-a\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/);
-    const governors = (JSON.parse(outputs["npx ccgp list accounts --role Governor --json"]!) as { accounts: { role: string }[] }).accounts;
+    expect(outputs[registerNode]).to.match(
+      /^node 0x[0-9a-f]{64} \(governance, key 0x[0-9a-fA-F]{40}\) registered at node1\.drug-maker-a\.example:30303 for institution \d+$/m,
+    );
+    expect(outputs["npx ccgp proposals --function enableNode"]).to.match(
+      /Active +0\/0 of 3 +majority >50% +services\.enableNode\(Drug Maker A \(\d+\) Governance node node1\.drug-maker-a\.example:30303 \(0x[0-9a-f]{4}…[0-9a-f]{4}\), 0\)/,
+    );
+    const governors = (
+      JSON.parse(outputs["npx ccgp list accounts --role Governor --json"]!) as { accounts: { role: string }[] }
+    ).accounts;
     expect(governors.map((a) => a.role)).to.deep.equal(["Governor", "Governor", "Governor"]);
-    expect(JSON.parse(outputs["npx ccgp auditor transactions --keystore auditor"]!)).to.be.an("array").with.length.above(0);
+    expect(JSON.parse(outputs["npx ccgp auditor transactions --keystore auditor"]!))
+      .to.be.an("array")
+      .with.length.above(0);
     expect(output).to.match(/relayer hospital-b restarted: pid \d+ -> \d+/);
     expect(output).to.match(/chain sub-b restarted: pid \d+ -> \d+/);
     expect(output, "a restart is not a death").not.to.match(/died/);
@@ -167,10 +192,15 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
       const ran = await documented(command, env, i === 0);
       expect(ran.code, `${command}\n${ran.stderr}${ran.stdout}`).to.equal(0);
       if (command.includes("--status Suspended")) expect(ran.stdout).to.match(/6 +Hospital B +Business +Suspended/);
-      if (command.startsWith("npx ccgp proposals --state Active")) expect(ran.stdout).to.match(/Active +0\/0 of 3 +majority >50% +membership\.suspendInstitution\(Hospital B \(6\)\)/);
+      if (command.startsWith("npx ccgp proposals --state Active"))
+        expect(ran.stdout).to.match(
+          /Active +0\/0 of 3 +majority >50% +membership\.suspendInstitution\(Hospital B \(6\)\)/,
+        );
     }
     const after = await documented("npx ccgp list institutions --name 'Hospital B' --json", env, false);
-    expect((JSON.parse(after.stdout) as { institutions: { status: string }[] }).institutions[0]!.status).to.equal("Active");
+    expect((JSON.parse(after.stdout) as { institutions: { status: string }[] }).institutions[0]!.status).to.equal(
+      "Active",
+    );
   });
 
   it("lists page, filter and write CSV to a file; bad input exits 2 naming the option; a refusal is one line", async () => {
@@ -188,7 +218,9 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     // Through the shell: the one-line message is what a user sees on a terminal, nothing else on stderr.
     const refused = await sh("npx ccgp execute 1 --keystore genesis-1-governor", env);
     expect(refused.code).to.equal(1);
-    expect(refused.stderr.trim().split("\n")).to.deep.equal(["ccgp execute: execute proposal 1 refused: ProposalNotPassed(id: 1, state: Executed)"]);
+    expect(refused.stderr.trim().split("\n")).to.deep.equal([
+      "ccgp execute: execute proposal 1 refused: ProposalNotPassed(id: 1, state: Executed)",
+    ]);
   });
 
   it("attests Hospital B's DrugTraceability/B: the sandbox runs on its sources and the report is bound to its code hash; a failing or foreign report is refused before anything is sent", async () => {
@@ -202,28 +234,55 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     const reports = join(dir, "audit");
     const sources = "contracts/subchain/examples/DrugTraceability.sol";
     const attest = (args: string) => `npx ccgp attest ${args} --subchain ${target.subchain} --keystore auditor`;
-    const ran = await documented(`${attest(`DrugTraceability/B 1 ${sources} --out ${reports} --no-slither`)} --json`, env, false);
+    const ran = await documented(
+      `${attest(`DrugTraceability/B 1 ${sources} --out ${reports} --no-slither`)} --json`,
+      env,
+      false,
+    );
     expect(ran.code, ran.stderr).to.equal(0);
     const report = join(reports, "report.json");
     const subB = pointer().chains.find((c) => c.name === "sub-b")!;
     const code = (await rpc(subB.url, "eth_getCode", [target.address, "latest"])) as `0x${string}`;
-    expect(JSON.parse(ran.stdout)).to.deep.include({ subchainId: target.subchain, contract: target.address, name: "DrugTraceability/B", version: "1", reportHash: keccak256(readFileSync(report)), codeHash: keccak256(code) });
+    expect(JSON.parse(ran.stdout)).to.deep.include({
+      subchainId: target.subchain,
+      contract: target.address,
+      name: "DrugTraceability/B",
+      version: "1",
+      reportHash: keccak256(readFileSync(report)),
+      codeHash: keccak256(code),
+    });
 
     // A report written earlier: --contract --report. Its gate failed: refused, nothing sent.
     const failing = join(dir, "failing.json");
-    writeFileSync(failing, JSON.stringify({ ...JSON.parse(readFileSync(report, "utf8")), gate: { failOn: "medium", passed: false, blocking: 2 } }));
+    writeFileSync(
+      failing,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(report, "utf8")),
+        gate: { failOn: "medium", passed: false, blocking: 2 },
+      }),
+    );
     const refused = await documented(attest(`--contract ${target.address} --report ${failing}`), env, false);
     expect([refused.code, refused.stdout]).to.deep.equal([1, ""]);
-    expect(refused.stderr).to.include("the report's gate did not pass (2 open finding(s) at or above medium): not attested");
+    expect(refused.stderr).to.include(
+      "the report's gate did not pass (2 open finding(s) at or above medium): not attested",
+    );
     const foreign = join(dir, "foreign.json");
     writeFileSync(foreign, JSON.stringify({ gate: { passed: true } }));
     const bad = await documented(attest(`--contract ${target.address} --report ${foreign}`), env, false);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.include("--report:");
     // Sources whose gate fails (the sandbox's own vulnerable fixture): refused after the sandbox ran, nothing sent.
-    const vulnerable = await documented(attest(`DrugTraceability/B 1 audit/test/fixtures/detectors/reentrancy --out ${join(dir, "vulnerable")} --no-slither`), env, false);
+    const vulnerable = await documented(
+      attest(
+        `DrugTraceability/B 1 audit/test/fixtures/detectors/reentrancy --out ${join(dir, "vulnerable")} --no-slither`,
+      ),
+      env,
+      false,
+    );
     expect([vulnerable.code, vulnerable.stdout]).to.deep.equal([1, ""]);
-    expect(vulnerable.stderr).to.match(/the report's gate did not pass \(\d+ open finding\(s\) at or above medium\): not attested/);
+    expect(vulnerable.stderr).to.match(
+      /the report's gate did not pass \(\d+ open finding\(s\) at or above medium\): not attested/,
+    );
   });
 
   it("reports a killed chain in one line; ccgp local restart starts it again with its state", async () => {
@@ -239,7 +298,10 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     expect(status.stdout).to.match(new RegExp(`chain +sub-a +pid ${subA.pid} +DEAD`));
     expect((await documented("npx ccgp local restart chain sub-a", env, false)).code).to.equal(0);
     expect(Number(await rpc(subA.url, "eth_blockNumber"))).to.be.greaterThan(height - 12);
-    const code = (await rpc(subA.url, "eth_getCode", [JSON.parse(readFileSync(pointer().manifest, "utf8")).business.a.contracts.drugTraceability, "latest"])) as string;
+    const code = (await rpc(subA.url, "eth_getCode", [
+      JSON.parse(readFileSync(pointer().manifest, "utf8")).business.a.contracts.drugTraceability,
+      "latest",
+    ])) as string;
     expect(code.length, "the contracts are still there").to.be.greaterThan(2);
     expect(pointer().chains.find((c) => c.name === "sub-a")!.pid).not.to.equal(subA.pid);
   });
@@ -259,11 +321,19 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
       env: { ...env, CCGP_KEYSTORE_PASSWORD: "ccgp-local-only" },
       stdio: "ignore",
     });
-    await until("the hand-started relayer to be healthy", async () => (await fetch(b!.health).catch(() => undefined))?.status === 200, 120_000);
+    await until(
+      "the hand-started relayer to be healthy",
+      async () => (await fetch(b!.health).catch(() => undefined))?.status === 200,
+      120_000,
+    );
     const chains = pointer().chains.map((c) => c.pid);
     start.kill("SIGINT");
     expect(await exited, output).to.equal(0);
-    await until("the hand-started relayer to stop", () => byHand.exitCode !== null || byHand.signalCode !== null, 15_000);
+    await until(
+      "the hand-started relayer to stop",
+      () => byHand.exitCode !== null || byHand.signalCode !== null,
+      15_000,
+    );
     for (const pid of chains) expect(alive(pid), `chain ${pid}`).to.equal(false);
     expect(existsSync(pointerFile)).to.equal(false);
   });

@@ -51,12 +51,19 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   const procs: Partial<Record<Key, RelayerProcess>> = {};
 
   /** Starts a side's relayer process, optionally with `runtime` and `limits` overrides written to a config of its own. */
-  async function start(key: Key, tuned?: { runtime?: Record<string, unknown>; limits?: Record<string, unknown> }): Promise<RelayerProcess> {
+  async function start(
+    key: Key,
+    tuned?: { runtime?: Record<string, unknown>; limits?: Record<string, unknown> },
+  ): Promise<RelayerProcess> {
     let side = w.c.business[key];
     if (tuned !== undefined) {
       const raw = JSON.parse(readFileSync(side.configPath, "utf8")) as Record<string, unknown>;
       const configPath = join(w.c.runDir, `relayer-${side.slug}-tuned.json`);
-      const config = { ...raw, runtime: { ...(raw.runtime as object), ...tuned.runtime }, limits: { ...(raw.limits as object), ...tuned.limits } };
+      const config = {
+        ...raw,
+        runtime: { ...(raw.runtime as object), ...tuned.runtime },
+        limits: { ...(raw.limits as object), ...tuned.limits },
+      };
       writeFileSync(configPath, JSON.stringify(config, null, 2));
       side = { ...side, configPath };
     }
@@ -108,7 +115,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const txId = await appRequest(batchId);
     await untilState(w, txId, "Confirmed");
     expect(await custodyLength(w, "b", batchId)).to.equal(1n);
-    const view = (await (await fetch(`http://127.0.0.1:${w.c.business.b.ports.app}/v1/transactions/${txId}`)).json()) as {
+    const view = (await (
+      await fetch(`http://127.0.0.1:${w.c.business.b.ports.app}/v1/transactions/${txId}`)
+    ).json()) as {
       relayer: Array<{ role: string; status: string }>;
       ledger: { state: string; weightFor: number };
     };
@@ -124,9 +133,17 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const operator = await accountOn(w, w.c.business.a.accounts.operator.keystore, "a");
     const drugA = DrugTraceability__factory.connect(w.c.business.a.contracts.drugTraceability, operator);
     const receipt = await (
-      await drugA.requestCustodyTransfer(w.c.pipes.aToB.id, w.c.pipes.aToB.contractNameHash, batchId, w.c.business.b.accounts.operator.address, dataHash)
+      await drugA.requestCustodyTransfer(
+        w.c.pipes.aToB.id,
+        w.c.pipes.aToB.contractNameHash,
+        batchId,
+        w.c.business.b.accounts.operator.address,
+        dataHash,
+      )
     ).wait();
-    const requested = receipt!.logs.map((l) => drugA.interface.parseLog(l)).find((p) => p?.name === "CustodyTransferRequested");
+    const requested = receipt!.logs
+      .map((l) => drugA.interface.parseLog(l))
+      .find((p) => p?.name === "CustodyTransferRequested");
     const txId = requested!.args.requestId as Hex;
     await untilState(w, txId, "Confirmed");
     const step = await w.k.b.drug.custodyStep(batchId, 0);
@@ -138,8 +155,15 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const { packet, payload } = await custodyPacket(w, batchId, {
       payload: drug.encodeFunctionData("continueCustody", [batchId, ZERO_ADDRESS, randomHex()]) as Hex,
     });
-    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
-    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const data = drug.encodeFunctionData("continueCustody", [
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      randomHex(),
+    ]);
+    const steps = [
+      { side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
     const salt = randomHex();
     const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
     const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
@@ -156,7 +180,10 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     await stop("b");
     const txId = await appRequest(batchId);
     await untilState(w, txId, "Open");
-    await until(() => readFileSync(procs.a!.logFile, "utf8").includes("work item failed; will retry"), "a failed delivery attempt");
+    await until(
+      () => readFileSync(procs.a!.logFile, "utf8").includes("work item failed; will retry"),
+      "a failed delivery attempt",
+    );
     await kill9("a");
     await start("b");
     await start("a");
@@ -169,18 +196,25 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const log = procs.b!.logFile;
     const seen = readFileSync(log, "utf8").length;
     const txId = await appRequest(batchId);
-    await until(() => readFileSync(log, "utf8").slice(seen).includes(`"txId":"${txId}","pipeId"`), "B accepting the packet", 30_000);
+    await until(
+      () => readFileSync(log, "utf8").slice(seen).includes(`"txId":"${txId}","pipeId"`),
+      "B accepting the packet",
+      30_000,
+    );
     await kill9("b");
     await start("b");
     await untilState(w, txId, "Confirmed");
     expect(await custodyLength(w, "b", batchId)).to.equal(1n);
-    const executed = await w.k.b.gateway.queryFilter(w.k.b.gateway.filters.InboundExecuted(undefined, w.c.pipes.aToB.id));
+    const executed = await w.k.b.gateway.queryFilter(
+      w.k.b.gateway.filters.InboundExecuted(undefined, w.c.pipes.aToB.id),
+    );
     const forThis = executed.filter((e) => e.args.sequence === (executed.at(-1)!.args.sequence as bigint));
     expect(forThis.length).to.equal(1);
   });
 
   /** Lines of a relayer's log written since `from` that contain `text`. */
-  const logCount = (key: Key, from: number, text: string): number => readFileSync(procs[key]!.logFile, "utf8").slice(from).split(text).length - 1;
+  const logCount = (key: Key, from: number, text: string): number =>
+    readFileSync(procs[key]!.logFile, "utf8").slice(from).split(text).length - 1;
   const escalations = async (txId: Hex) => (await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(txId))).length;
   /** A tight retry policy: the attempt bound is reached within a second, where it used to send a transaction to Manual. */
   const tight = { runtime: { retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 400 } } };
@@ -192,7 +226,11 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const { batchId } = await batchOnA(w);
     const seen = readFileSync(procs.a!.logFile, "utf8").length;
     const txId = await appRequest(batchId);
-    await until(() => logCount("a", seen, "ECONNREFUSED") >= 5, "five refused deliveries (the attempt bound is 2)", 30_000);
+    await until(
+      () => logCount("a", seen, "ECONNREFUSED") >= 5,
+      "five refused deliveries (the attempt bound is 2)",
+      30_000,
+    );
     expect(await stateOf(w, txId)).to.equal("Open");
     await start("b");
     await untilState(w, txId, "Confirmed");
@@ -205,8 +243,15 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const { batchId } = await batchOnA(w);
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 8);
     const { packet, payload } = await custodyPacket(w, batchId, { deadline });
-    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
-    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const data = drug.encodeFunctionData("continueCustody", [
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      randomHex(),
+    ]);
+    const steps = [
+      { side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
     const salt = randomHex();
     const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
     const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
@@ -223,8 +268,16 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     await start("a", { ...tight, limits: { maxQueue: 2, perApp: { ratePerSecond: 0.5, burst: 1 } } });
     type Answer = { status: number; retryAfter: string | null; body: { code: string } };
     const raw = async (body: object): Promise<Answer> => {
-      const res = await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/requests`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as { code: string } };
+      const res = await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/requests`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        retryAfter: res.headers.get("retry-after"),
+        body: (await res.json()) as { code: string },
+      };
     };
     /** What an app does with a 429: wait the Retry-After it names, then re-send the same request as it is. */
     const send = async (body: object): Promise<Answer> => {
@@ -278,17 +331,24 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   it("refuses and records bad input at both proxies, and never executes it", async function () {
     const { batchId } = await batchOnA(w);
     const custody = await custodyLength(w, "b", batchId);
-    const cases: Array<{ key: Key; code: string; send: () => Promise<{ status: number; body: Record<string, unknown> }> }> = [];
+    const cases: Array<{
+      key: Key;
+      code: string;
+      send: () => Promise<{ status: number; body: Record<string, unknown> }>;
+    }> = [];
     const atIntake = (code: string, body: () => Promise<string | object>) =>
       cases.push({ key: "a", code, send: async () => post(w, "a", await body()) });
-    const atPeer = (code: string, body: () => Promise<unknown>) => cases.push({ key: "b", code, send: async () => peerAs(w, "b").call(await body()) });
+    const atPeer = (code: string, body: () => Promise<unknown>) =>
+      cases.push({ key: "b", code, send: async () => peerAs(w, "b").call(await body()) });
     const signed = async (input = {}) => {
       const { packet, payload } = await custodyPacket(w, batchId, input);
       return appSigned(w, packet, payload, w.apps.a);
     };
     atIntake("MALFORMED_PACKET", async () => "{]");
     atIntake("OVERSIZED", async () => {
-      const { packet, payload } = await custodyPacket(w, batchId, { payload: `0x12345678${"00".repeat(5_000)}` as Hex });
+      const { packet, payload } = await custodyPacket(w, batchId, {
+        payload: `0x12345678${"00".repeat(5_000)}` as Hex,
+      });
       return wire(await appSigned(w, packet, payload));
     });
     atIntake("PIPE_UNKNOWN", async () => wire(await signed({ packet: { pipeId: randomHex() } })));
@@ -300,7 +360,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
       const good = await signed();
       return wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } });
     });
-    atIntake("DEADLINE_PASSED", async () => wire(await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) })));
+    atIntake("DEADLINE_PASSED", async () =>
+      wire(await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) })),
+    );
     atIntake("REPLAY", async () => wire(await signed({ sequence: 1n })));
     atPeer("MALFORMED_PACKET", async () => ({ version: 2 }));
     atPeer("PAYLOAD_MISMATCH", async () => {
@@ -309,14 +371,19 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     });
     atPeer("BAD_PROXY_SIGNATURE", async () => toWire(await countersigned(w, await signed(), w.proxies.b)));
     atPeer("TX_NOT_OPEN", async () => toWire(await countersigned(w, await signed())));
-    atPeer("DEADLINE_PASSED", async () => toWire(await countersigned(w, await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) }))));
+    atPeer("DEADLINE_PASSED", async () =>
+      toWire(await countersigned(w, await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) }))),
+    );
     for (const c of cases) {
       const before = [refusals(c.key, c.code), await metric(w, c.key, `ccgp_packets_refused_total{reason="${c.code}"`)];
       const answer = await c.send();
       const code = (answer.body.code ?? (answer.body.error as { code?: string } | undefined)?.code) as string;
       expect(code, `${c.key} ${c.code}: ${JSON.stringify(answer.body)}`).to.equal(c.code);
       expect(answer.status).to.be.within(400, 499);
-      expect([refusals(c.key, c.code), await metric(w, c.key, `ccgp_packets_refused_total{reason="${c.code}"`)]).to.deep.equal([before[0]! + 1, before[1]! + 1]);
+      expect([
+        refusals(c.key, c.code),
+        await metric(w, c.key, `ccgp_packets_refused_total{reason="${c.code}"`),
+      ]).to.deep.equal([before[0]! + 1, before[1]! + 1]);
     }
     expect(await custodyLength(w, "b", batchId)).to.equal(custody);
   });
@@ -334,7 +401,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const { batchId } = await batchOnA(w);
     const { packet, payload } = await custodyPacket(w, batchId);
     const before = refusals("b", "PEER_NOT_PINNED");
-    const answer = await peerAs(w, "b", { cert: impostor.cert, key: impostor.key, ca: ca.cert }).call(toWire(await countersigned(w, await appSigned(w, packet, payload))));
+    const answer = await peerAs(w, "b", { cert: impostor.cert, key: impostor.key, ca: ca.cert }).call(
+      toWire(await countersigned(w, await appSigned(w, packet, payload))),
+    );
     expect([answer.status, (answer.body.error as { code: string }).code]).to.deep.equal([403, "PEER_NOT_PINNED"]);
     expect(refusals("b", "PEER_NOT_PINNED")).to.equal(before + 1);
     expect(await metric(w, "b", 'ccgp_packets_refused_total{reason="PEER_NOT_PINNED"')).to.be.greaterThan(0);
@@ -378,11 +447,20 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     expect(await metric(w, "a", "ccgp_packets_out_total")).to.be.greaterThan(0);
     expect(await metric(w, "b", "ccgp_packets_in_total")).to.be.greaterThan(0);
     expect(await metric(w, "a", 'ccgp_ledger_writes_total{operation="open",outcome="ok"}')).to.be.greaterThan(0);
-    await until(async () => (await metric(w, "a", 'ccgp_ledger_writes_total{operation="heartbeat",outcome="ok"}')) > 0, "a heartbeat");
+    await until(
+      async () => (await metric(w, "a", 'ccgp_ledger_writes_total{operation="heartbeat",outcome="ok"}')) > 0,
+      "a heartbeat",
+    );
     const text = await (await fetch(procs.a!.metricsUrl)).text();
     expect(text).to.match(/ccgp_chain_lag_blocks\{chain="governance"\} \d+/);
     expect(text).to.match(/ccgp_chain_lag_blocks\{chain="sub_a"\} \d+/);
-    await until(async () => /ccgp_peer_heartbeat_age_seconds\{peer="0x[0-9a-f]{64}"\}/.test(await (await fetch(procs.a!.metricsUrl)).text()), "B's heartbeat seen by A");
+    await until(
+      async () =>
+        /ccgp_peer_heartbeat_age_seconds\{peer="0x[0-9a-f]{64}"\}/.test(
+          await (await fetch(procs.a!.metricsUrl)).text(),
+        ),
+      "B's heartbeat seen by A",
+    );
   });
 
   it("answers auditors on A's ops listener (/auditor): a signed active auditor only, the trace checked against B's receipts", async function () {
@@ -394,7 +472,10 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
       receipts: Array<{ ok: boolean; chainId: number }>;
     };
     expect(trace.packets).to.have.length(1);
-    expect(trace.packets[0]).to.deep.include({ signaturesValid: true, proxySigner: w.c.business.a.accounts.business.address });
+    expect(trace.packets[0]).to.deep.include({
+      signaturesValid: true,
+      proxySigner: w.c.business.a.accounts.business.address,
+    });
     expect(trace.receipts.map((r) => [r.chainId, r.ok])).to.deep.equal([[w.c.chains.b.chainId, true]]);
 
     const url = `${auditorApiUrl(w.c)}/v1/transactions/${txId}`;
@@ -409,7 +490,9 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
     const domain = auditorDomain(w.c.chains.governance.chainId, w.c.governance.membership as Hex);
     const headers = await signAuditorRequest(auditor, domain, { method: "GET", url });
-    const flipped = await fetch(url, { headers: { ...headers, [HEADERS.signature]: flipByte(headers[HEADERS.signature] as Hex, 5) } });
+    const flipped = await fetch(url, {
+      headers: { ...headers, [HEADERS.signature]: flipByte(headers[HEADERS.signature] as Hex, 5) },
+    });
     expect(flipped.status).to.equal(401);
     expect((await fetch(url, { headers })).status).to.equal(200);
     // The same signed request again is a replay.
@@ -420,7 +503,10 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   it("refuses a pipe's contract with no attestation while governance requires one, and one whose code is not the attested code", async function () {
     const target = w.c.business.b;
     const address = target.contracts.drugTraceability;
-    const chains = ChainRegistry__factory.connect(w.c.governance.chains, await accountOn(w, w.c.accounts.auditor.keystore, "governance"));
+    const chains = ChainRegistry__factory.connect(
+      w.c.governance.chains,
+      await accountOn(w, w.c.accounts.auditor.keystore, "governance"),
+    );
     /** A's request for a fresh batch; B's answer is the named refusal, recorded once, and nothing runs on B. */
     const refusedAtB = async (code: string): Promise<void> => {
       const { batchId } = await batchOnA(w);

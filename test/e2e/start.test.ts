@@ -8,10 +8,18 @@ import { REPO_ROOT } from "../../scripts/lib/local/relayers";
 import { answers } from "./helpers/consortium";
 
 /** `scripts/start.ts` (what `npm start` runs after building) as a child process, its output collected. */
-function start(args: string[], runsDir: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function start(
+  args: string[],
+  runsDir: string,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [...builtProcess("start"), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CCGP_RUNS_DIR: runsDir, CCGP_CURRENT: join(runsDir, "..", `${runsDir.split("/").pop()}-current.json`), CI: "false" },
+    env: {
+      ...process.env,
+      CCGP_RUNS_DIR: runsDir,
+      CCGP_CURRENT: join(runsDir, "..", `${runsDir.split("/").pop()}-current.json`),
+      CI: "false",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -31,7 +39,9 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 
 /** Chain URLs and relayer pids the run printed under "where to look". */
 function started(output: string): { urls: string[]; pids: number[] } {
-  const urls = [...output.matchAll(/^ {2}(?:governance chain|sub-chain [AB]) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((m) => m[1]);
+  const urls = [...output.matchAll(/^ {2}(?:governance chain|sub-chain [AB]) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map(
+    (m) => m[1],
+  );
   const pids = [...output.matchAll(/^ {2}relayer .*: pid (\d+),/gm)].map((m) => Number(m[1]));
   return { urls, pids };
 }

@@ -12,13 +12,32 @@ import { readFileSync } from "node:fs";
 import { getAddress, keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Operation, countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
-import { attestationOf, packAttestations, signAttestation, signAttesterSetChange } from "../../relayer/src/attest/attestation";
+import {
+  attestationOf,
+  packAttestations,
+  signAttestation,
+  signAttesterSetChange,
+} from "../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Reason, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
-import { appAccount, keystoreSigner, newBatch, nextSequence, openCustodyWrite, signCustodyRequest } from "../../scripts/lib/local/scenario";
+import {
+  appAccount,
+  keystoreSigner,
+  newBatch,
+  nextSequence,
+  openCustodyWrite,
+  signCustodyRequest,
+} from "../../scripts/lib/local/scenario";
 import { JsonRpcProvider, keccak256 as ethersKeccak, type ContractTransactionResponse } from "ethers";
-import { ChainRegistry__factory, DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory, type SubchainGateway, type TransactionLedger } from "../../typechain-types";
+import {
+  ChainRegistry__factory,
+  DrugTraceability__factory,
+  SubchainGateway__factory,
+  TransactionLedger__factory,
+  type SubchainGateway,
+  type TransactionLedger,
+} from "../../typechain-types";
 
 const WAIT_MS = 60_000;
 
@@ -50,9 +69,18 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   before(async () => {
     c = await setupLocalConsortium({ relayerPollIntervalMs: 100 });
     const [a, b] = [c.business.a, c.business.b];
-    ledgerA = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, a.accounts.business.keystore, "governance"));
-    ledgerB = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, b.accounts.business.keystore, "governance"));
-    gatewayB = SubchainGateway__factory.connect(b.contracts.gateway, await keystoreSigner(c, b.accounts.relayer.keystore, "b"));
+    ledgerA = TransactionLedger__factory.connect(
+      c.governance.ledger,
+      await keystoreSigner(c, a.accounts.business.keystore, "governance"),
+    );
+    ledgerB = TransactionLedger__factory.connect(
+      c.governance.ledger,
+      await keystoreSigner(c, b.accounts.business.keystore, "governance"),
+    );
+    gatewayB = SubchainGateway__factory.connect(
+      b.contracts.gateway,
+      await keystoreSigner(c, b.accounts.relayer.keystore, "b"),
+    );
     attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
   });
   after(async () => {
@@ -63,7 +91,12 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   async function openOnLedger() {
     const { call } = await openCustodyWrite(c, "verifier-test");
     const { data: payload, ...fields } = call;
-    return { call, fields, payload, attestation: attestationOf(call, c.business.b.subchain.id as Hex, c.business.b.contracts.gateway as Hex) };
+    return {
+      call,
+      fields,
+      payload,
+      attestation: attestationOf(call, c.business.b.subchain.id as Hex, c.business.b.contracts.gateway as Hex),
+    };
   }
 
   /** Opens a custody write A -> B and executes it on B with the attester's signature. */
@@ -71,10 +104,15 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const b = c.business.b;
     const { call, fields, payload, attestation } = await openOnLedger();
     // Without attestations the relayer key alone is refused, by name.
-    await expect(gatewayB.execute(fields, payload, "0x")).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient");
+    await expect(gatewayB.execute(fields, payload, "0x")).to.be.revertedWithCustomError(
+      gatewayB,
+      "SubchainGatewayAttestationsInsufficient",
+    );
     const signature = await signAttestation(attester, c.chains.b.chainId, attestation);
     const receipt = (await (await gatewayB.execute(fields, payload, signature)).wait())!;
-    const executed = receipt.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted")!;
+    const executed = receipt.logs
+      .map((l) => gatewayB.interface.parseLog(l))
+      .find((e) => e?.name === "InboundExecuted")!;
     const result: LedgerResult = {
       txId: call.txId,
       step: 0,
@@ -113,13 +151,35 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const proxyA = await loadKeystore(c.business.a.accounts.business.keystore, c.password);
     const sequence = await nextSequence(c, pipe);
     // The write's packet, and the read's: the same transaction, the read first.
-    const write = await signCustodyRequest(c, app, { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: sequence + 1n });
-    const readPayload = DrugTraceability__factory.createInterface().encodeFunctionData("custodyState", [batchId]) as Hex;
-    const readPacket: Packet = { ...write.packet, operation: Operation.Read, selector: readPayload.slice(0, 10) as Hex, payloadHash: keccak256(readPayload), sequence };
-    const read = { packet: readPacket, payload: readPayload, signatures: { app: await signPacket(app, domain, readPacket) } };
+    const write = await signCustodyRequest(c, app, {
+      pipe,
+      batchId,
+      custodian: b.accounts.operator.address,
+      dataHash,
+      sequence: sequence + 1n,
+    });
+    const readPayload = DrugTraceability__factory.createInterface().encodeFunctionData("custodyState", [
+      batchId,
+    ]) as Hex;
+    const readPacket: Packet = {
+      ...write.packet,
+      operation: Operation.Read,
+      selector: readPayload.slice(0, 10) as Hex,
+      payloadHash: keccak256(readPayload),
+      sequence,
+    };
+    const read = {
+      packet: readPacket,
+      payload: readPayload,
+      signatures: { app: await signPacket(app, domain, readPacket) },
+    };
     const txId = write.packet.txId;
     const entries = await Promise.all(
-      [read, write].map(async (p) => ({ packet: p.packet, appSignature: p.signatures.app, proxySignature: await countersign(proxyA, domain, p.packet, p.signatures.app) })),
+      [read, write].map(async (p) => ({
+        packet: p.packet,
+        appSignature: p.signatures.app,
+        proxySignature: await countersign(proxyA, domain, p.packet, p.signatures.app),
+      })),
     );
     const steps = [
       { side: Side.Target, subchain: b.subchain.id, operation: 0, dependsOn: NO_DEPENDENCY },
@@ -135,15 +195,39 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       operation: p.packet.operation,
     });
     const attest = (p: { packet: Packet; payload: Hex }) =>
-      signAttestation(attester, c.chains.b.chainId, attestationOf({ ...fieldsOf(p), data: p.payload }, b.subchain.id as Hex, b.contracts.gateway as Hex));
-    const resultOf = async (tx: Promise<ContractTransactionResponse>, step: number, operation: number, stateVersion: bigint): Promise<LedgerResult> => {
+      signAttestation(
+        attester,
+        c.chains.b.chainId,
+        attestationOf({ ...fieldsOf(p), data: p.payload }, b.subchain.id as Hex, b.contracts.gateway as Hex),
+      );
+    const resultOf = async (
+      tx: Promise<ContractTransactionResponse>,
+      step: number,
+      operation: number,
+      stateVersion: bigint,
+    ): Promise<LedgerResult> => {
       const receipt = (await (await tx).wait())!;
-      const executed = receipt.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted")!;
+      const executed = receipt.logs
+        .map((l) => gatewayB.interface.parseLog(l))
+        .find((e) => e?.name === "InboundExecuted")!;
       const { resultHash, success } = executed.args as unknown as { resultHash: Hex; success: boolean };
-      return { txId, step, subchain: b.subchain.id as Hex, subchainTx: receipt.hash as Hex, blockNumber: BigInt(receipt.blockNumber), resultHash, operation, success, stateVersion };
+      return {
+        txId,
+        step,
+        subchain: b.subchain.id as Hex,
+        subchainTx: receipt.hash as Hex,
+        blockNumber: BigInt(receipt.blockNumber),
+        resultHash,
+        operation,
+        success,
+        stateVersion,
+      };
     };
     // The read sees the batch unknown on B (its version 0); then the batch changes there.
-    const drugB = DrugTraceability__factory.connect(b.contracts.drugTraceability, await keystoreSigner(c, b.accounts.operator.keystore, "b"));
+    const drugB = DrugTraceability__factory.connect(
+      b.contracts.drugTraceability,
+      await keystoreSigner(c, b.accounts.operator.keystore, "b"),
+    );
     const readTx = gatewayB.execute(fieldsOf(read), read.payload, await attest(read));
     await (await readTx).wait();
     await (await drugB.recordBatch(batchId, b.accounts.operator.address, dataHash)).wait();
@@ -152,7 +236,12 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     // The parties claim the read saw today's version: the ledger's stale check and the gateway's both pass.
     const readResult = await resultOf(readTx, 0, 0, now);
     await (await ledgerB.recordResult(readResult)).wait();
-    const writeResult = await resultOf(gatewayB.executeDependentWrite(fieldsOf(write), write.payload, batchId, now, await attest(write)), 1, 1, now);
+    const writeResult = await resultOf(
+      gatewayB.executeDependentWrite(fieldsOf(write), write.payload, batchId, now, await attest(write)),
+      1,
+      1,
+      now,
+    );
     await (await ledgerB.recordResult(writeResult)).wait();
     const hash = resultSetHash([readResult, writeResult]);
     await (await ledgerA.endorse(txId, hash)).wait();
@@ -196,30 +285,51 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
 
   it("once the verifier is back it reads sub-chain B: the false result is conflicted and goes to Manual, the true one confirms", async () => {
     await c.verifier.start();
-    await until("the true result Confirmed", async () => (await statusOf(trueTx)).state, (s) => s === TxState.Confirmed);
+    await until(
+      "the true result Confirmed",
+      async () => (await statusOf(trueTx)).state,
+      (s) => s === TxState.Confirmed,
+    );
     const [endorsement] = await ledgerA.queryFilter(ledgerA.filters.Endorsed(trueTx, c.verifier.address));
     expect(endorsement, "the verifier's own endorsement").to.not.equal(undefined);
-    await until("the false result Manual", async () => (await statusOf(falseTx)).state, (s) => s === TxState.Manual);
+    await until(
+      "the false result Manual",
+      async () => (await statusOf(falseTx)).state,
+      (s) => s === TxState.Manual,
+    );
     expect(await statusOf(falseTx)).to.deep.equal({ state: TxState.Manual, reason: Reason.Conflict });
     const conflicts = await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(falseTx, c.verifier.address));
     expect(conflicts).to.have.length(1);
     // Its conflict made confirmation impossible (no other non-party verifier): no governor was needed.
     const [manual] = await ledgerA.queryFilter(ledgerA.filters.TxTransitioned(falseTx, undefined, TxState.Manual));
-    expect([manual?.args.actor, manual?.args.from, manual?.args.reason]).to.deep.equal([getAddress(c.verifier.address), BigInt(TxState.Executed), BigInt(Reason.Conflict)]);
+    expect([manual?.args.actor, manual?.args.from, manual?.args.reason]).to.deep.equal([
+      getAddress(c.verifier.address),
+      BigInt(TxState.Executed),
+      BigInt(Reason.Conflict),
+    ]);
   });
 
   it("two parties running code that is not the attested code are conflicted, even with the true result", async () => {
     const target = c.business.b.contracts.drugTraceability;
     const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
     const code = await subB.getCode(target);
-    const chains = ChainRegistry__factory.connect(c.governance.chains, await keystoreSigner(c, c.accounts.auditor.keystore, "governance"));
-    await (await chains.attest(c.business.b.subchain.id, target, keccak256(toHex("report")), ethersKeccak(code))).wait();
+    const chains = ChainRegistry__factory.connect(
+      c.governance.chains,
+      await keystoreSigner(c, c.accounts.auditor.keystore, "governance"),
+    );
+    await (
+      await chains.attest(c.business.b.subchain.id, target, keccak256(toHex("report")), ethersKeccak(code))
+    ).wait();
     // The parties bypass their relayers' code check: the same address runs other code (one unreachable byte more).
     await subB.send("anvil_setCode", [target, `${code}00`]);
     try {
       const { txId, result } = await openAndExecute();
       await recordAndEndorse(txId, result);
-      await until("the verifier's conflict", async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length, (n) => n > 0);
+      await until(
+        "the verifier's conflict",
+        async () => (await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address))).length,
+        (n) => n > 0,
+      );
       expect(await statusOf(txId)).to.deep.equal({ state: TxState.Manual, reason: Reason.Conflict });
     } finally {
       await subB.send("anvil_setCode", [target, code]);
@@ -234,7 +344,10 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const good = await signAttestation(attester, chainId, attestation);
     // One byte of `s` flipped (it stays low): the signature recovers to a key that never was an attester.
     const forged = flipByte(good, 63);
-    await expect(gatewayB.execute(fields, payload, forged)).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationSignerUnknown");
+    await expect(gatewayB.execute(fields, payload, forged)).to.be.revertedWithCustomError(
+      gatewayB,
+      "SubchainGatewayAttestationSignerUnknown",
+    );
 
     // The current set (the Audit Office, 1 of 1) moves the gateway to 2 of 3.
     const [epoch] = await gatewayB.attesterSet();
@@ -246,7 +359,9 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttesterEpochStale")
       .withArgs(change.epoch, change.epoch);
 
-    await expect(gatewayB.execute(fields, payload, good)).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient").withArgs(1, 2);
+    await expect(gatewayB.execute(fields, payload, good))
+      .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient")
+      .withArgs(1, 2);
     const second = await signAttestation(x, chainId, attestation);
     await (await gatewayB.execute(fields, payload, packAttestations([good, second]))).wait();
   });

@@ -95,21 +95,29 @@ describe("AttesterRegistry", function () {
 
   it("refuses an account that is not active now", async function () {
     const w = await loadFixture(world);
-    await expect(govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.stranger.address, w.auditor3.address], 2]))
+    await expect(
+      govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.stranger.address, w.auditor3.address], 2]),
+    )
       .to.be.revertedWithCustomError(w.attesters, "AttesterNotActiveAccount")
       .withArgs(w.stranger.address);
     await govern(w, w.membership, "suspendAccount", [w.auditor2.address]);
-    await expect(govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.auditor2.address, w.auditor3.address], 2]))
+    await expect(
+      govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.auditor2.address, w.auditor3.address], 2]),
+    )
       .to.be.revertedWithCustomError(w.attesters, "AttesterNotActiveAccount")
       .withArgs(w.auditor2.address);
   });
 
   it("refuses two keys of one institution, and one key twice", async function () {
     const w = await loadFixture(world);
-    await expect(govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.auditor2.address, w.auditor1b.address], 2]))
+    await expect(
+      govern(w, w.attesters, "setAttesters", [[w.auditor1.address, w.auditor2.address, w.auditor1b.address], 2]),
+    )
       .to.be.revertedWithCustomError(w.attesters, "AttesterInstitutionRepeated")
       .withArgs(w.auditor1b.address, w.institutions[0]);
-    await expect(govern(w, w.attesters, "setAttesters", [[w.auditor2.address, w.auditor2.address, w.auditor3.address], 2]))
+    await expect(
+      govern(w, w.attesters, "setAttesters", [[w.auditor2.address, w.auditor2.address, w.auditor3.address], 2]),
+    )
       .to.be.revertedWithCustomError(w.attesters, "AttesterInstitutionRepeated")
       .withArgs(w.auditor2.address, w.institutions[1]);
     expect(await w.attesters.epoch()).to.equal(0n);

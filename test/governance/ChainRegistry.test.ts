@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
-import { AStatus, IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution } from "../helpers/governance";
+import {
+  AStatus,
+  IStatus,
+  Kind,
+  Role,
+  addAccount,
+  deployConsortium,
+  govern,
+  joinInstitution,
+} from "../helpers/governance";
 import { ChainKind, KeyStatus, appKeyConsent, endpoint, id, newAppKey } from "../helpers/registries";
 
 /** A runtime code hash as an auditor reads it on the sub-chain (the registry cannot read a sub-chain). */
@@ -38,7 +47,24 @@ async function world() {
   await c.services.connect(opB).registerService(ids.svcB2, ids.chainB2, signerB2.address, endpoint());
   const gatewayA = Wallet.createRandom().address;
   const gatewayB = Wallet.createRandom().address;
-  return { ...c, a, b, audit, adminA, adminB, auditAdmin, opA, opB, signerA, signerB, auditor, stranger, ...ids, gatewayA, gatewayB };
+  return {
+    ...c,
+    a,
+    b,
+    audit,
+    adminA,
+    adminB,
+    auditAdmin,
+    opA,
+    opB,
+    signerA,
+    signerB,
+    auditor,
+    stranger,
+    ...ids,
+    gatewayA,
+    gatewayB,
+  };
 }
 
 /** The world with the three sub-chains registered and one app on A's chain. */
@@ -46,11 +72,15 @@ async function withChains() {
   const w = await world();
   await w.chains.connect(w.opA).registerSubchain(w.chainA, ChainKind.Evm, 1001, w.svcA, w.gatewayA, "A chain");
   await w.chains.connect(w.opB).registerSubchain(w.chainB, ChainKind.Evm, 1002, w.svcB, w.gatewayB, "B chain");
-  await w.chains.connect(w.opB).registerSubchain(w.chainB2, ChainKind.FiscoBcos, 1003, w.svcB2, Wallet.createRandom().address, "B chain 2");
+  await w.chains
+    .connect(w.opB)
+    .registerSubchain(w.chainB2, ChainKind.FiscoBcos, 1003, w.svcB2, Wallet.createRandom().address, "B chain 2");
   const app = id("A/app");
   const keyWallet = Wallet.createRandom();
   const key = keyWallet.address;
-  await w.chains.connect(w.opA).registerApp(app, w.chainA, key, "A app", ...(await appKeyConsent(w, w.opA, app, keyWallet)));
+  await w.chains
+    .connect(w.opA)
+    .registerApp(app, w.chainA, key, "A app", ...(await appKeyConsent(w, w.opA, app, keyWallet)));
   return { ...w, app, key, keyWallet };
 }
 
@@ -58,7 +88,9 @@ describe("ChainRegistry", function () {
   describe("sub-chains", function () {
     it("registers a sub-chain fronted by the institution's service", async function () {
       const w = await loadFixture(world);
-      await expect(w.chains.connect(w.opA).registerSubchain(w.chainA, ChainKind.Evm, 1001, w.svcA, w.gatewayA, "A chain"))
+      await expect(
+        w.chains.connect(w.opA).registerSubchain(w.chainA, ChainKind.Evm, 1001, w.svcA, w.gatewayA, "A chain"),
+      )
         .to.emit(w.chains, "SubchainRegistered")
         .withArgs(w.chainA, w.a, w.opA.address, ChainKind.Evm, 1001, w.svcA, w.gatewayA, "A chain");
       const s = await w.chains.subchain(w.chainA);
@@ -77,10 +109,23 @@ describe("ChainRegistry", function () {
       const reg = (over: { id?: string; kind?: bigint; chainId?: number; gw?: string } = {}) =>
         w.chains
           .connect(w.opA)
-          .registerSubchain(over.id ?? w.chainA, over.kind ?? ChainKind.Evm, over.chainId ?? 1001, w.svcA, over.gw ?? w.gatewayA, "");
-      await expect(reg({ chainId: 31337 })).to.be.revertedWithCustomError(w.chains, "SubchainIsGovernanceChain").withArgs(31337);
-      await expect(reg({ chainId: 0 })).to.be.revertedWithCustomError(w.chains, "SubchainInvalidChainId").withArgs(0);
-      await expect(reg({ kind: ChainKind.None })).to.be.revertedWithCustomError(w.chains, "SubchainInvalidKind").withArgs(ChainKind.None);
+          .registerSubchain(
+            over.id ?? w.chainA,
+            over.kind ?? ChainKind.Evm,
+            over.chainId ?? 1001,
+            w.svcA,
+            over.gw ?? w.gatewayA,
+            "",
+          );
+      await expect(reg({ chainId: 31337 }))
+        .to.be.revertedWithCustomError(w.chains, "SubchainIsGovernanceChain")
+        .withArgs(31337);
+      await expect(reg({ chainId: 0 }))
+        .to.be.revertedWithCustomError(w.chains, "SubchainInvalidChainId")
+        .withArgs(0);
+      await expect(reg({ kind: ChainKind.None }))
+        .to.be.revertedWithCustomError(w.chains, "SubchainInvalidKind")
+        .withArgs(ChainKind.None);
       await expect(reg({ gw: ethers.ZeroAddress })).to.be.revertedWithCustomError(w.chains, "SubchainZeroGateway");
       await expect(reg({ id: ethers.ZeroHash })).to.be.revertedWithCustomError(w.chains, "SubchainZeroId");
       await reg();
@@ -106,13 +151,19 @@ describe("ChainRegistry", function () {
     it("moves a sub-chain's gateway, by its operators only, never onto a registered contract", async function () {
       const w = await loadFixture(withChains);
       const gw = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opA).setSubchainGateway(w.chainA, gw)).to.emit(w.chains, "SubchainGatewayChanged").withArgs(w.chainA, w.opA.address, gw);
+      await expect(w.chains.connect(w.opA).setSubchainGateway(w.chainA, gw))
+        .to.emit(w.chains, "SubchainGatewayChanged")
+        .withArgs(w.chainA, w.opA.address, gw);
       expect((await w.chains.subchain(w.chainA)).gateway).to.equal(gw);
       await expect(w.chains.connect(w.opB).setSubchainGateway(w.chainA, gw))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
-      await expect(w.chains.connect(w.opA).setSubchainGateway(w.chainA, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "SubchainZeroGateway");
-      await expect(w.chains.connect(w.opA).setSubchainGateway(id("none"), gw)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
+      await expect(
+        w.chains.connect(w.opA).setSubchainGateway(w.chainA, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(w.chains, "SubchainZeroGateway");
+      await expect(w.chains.connect(w.opA).setSubchainGateway(id("none"), gw))
+        .to.be.revertedWithCustomError(w.chains, "SubchainNotFound")
+        .withArgs(id("none"));
       const business = Wallet.createRandom().address;
       await w.chains.connect(w.opA).registerContract("Ledger", w.chainA, business);
       await expect(w.chains.connect(w.opA).setSubchainGateway(w.chainA, business))
@@ -127,7 +178,11 @@ describe("ChainRegistry", function () {
       const keyWallet = Wallet.createRandom();
       const key = keyWallet.address;
       const app2 = id("A/app2");
-      await expect(w.chains.connect(w.opA).registerApp(app2, w.chainA, key, "second", ...(await appKeyConsent(w, w.opA, app2, keyWallet))))
+      await expect(
+        w.chains
+          .connect(w.opA)
+          .registerApp(app2, w.chainA, key, "second", ...(await appKeyConsent(w, w.opA, app2, keyWallet))),
+      )
         .to.emit(w.chains, "AppRegistered")
         .withArgs(app2, w.a, w.opA.address, w.chainA, key, 2, "second");
       const a = await w.chains.app(app2);
@@ -143,9 +198,15 @@ describe("ChainRegistry", function () {
       const keyWallet = Wallet.createRandom();
       const key = keyWallet.address;
       const consent = await appKeyConsent(w, w.opA, id("x"), keyWallet);
-      await expect(w.chains.connect(w.opA).registerApp(ethers.ZeroHash, w.chainA, key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "AppZeroId");
-      await expect(w.chains.connect(w.opA).registerApp(w.app, w.chainA, key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "AppAlreadyRegistered").withArgs(w.app);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), id("none"), key, "", ...consent)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
+      await expect(
+        w.chains.connect(w.opA).registerApp(ethers.ZeroHash, w.chainA, key, "", ...consent),
+      ).to.be.revertedWithCustomError(w.chains, "AppZeroId");
+      await expect(w.chains.connect(w.opA).registerApp(w.app, w.chainA, key, "", ...consent))
+        .to.be.revertedWithCustomError(w.chains, "AppAlreadyRegistered")
+        .withArgs(w.app);
+      await expect(w.chains.connect(w.opA).registerApp(id("x"), id("none"), key, "", ...consent))
+        .to.be.revertedWithCustomError(w.chains, "SubchainNotFound")
+        .withArgs(id("none"));
       await expect(w.chains.connect(w.opB).registerApp(id("x"), w.chainA, key, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
@@ -153,14 +214,18 @@ describe("ChainRegistry", function () {
         .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
         .withArgs(ethers.ZeroAddress);
       const again = await appKeyConsent(w, w.opA, id("x"), w.keyWallet);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, w.key, "", ...again)).to.be.revertedWithCustomError(w.chains, "AppKeyTaken").withArgs(w.key, w.app);
+      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, w.key, "", ...again))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
+        .withArgs(w.key, w.app);
     });
 
     it("rotates a key: the old one is revoked for ever, the new one active", async function () {
       const w = await loadFixture(withChains);
       const rotation = await newAppKey(w, w.opA, w.app);
       const next = rotation[0];
-      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...rotation)).to.emit(w.chains, "AppKeyRotated").withArgs(w.app, w.opA.address, next, w.key);
+      await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...rotation))
+        .to.emit(w.chains, "AppKeyRotated")
+        .withArgs(w.app, w.opA.address, next, w.key);
       expect((await w.chains.app(w.app)).key).to.equal(next);
       expect((await w.chains.keyRecord(w.key)).status).to.equal(KeyStatus.Revoked);
       expect((await w.chains.keyRecord(next)).status).to.equal(KeyStatus.Active);
@@ -168,7 +233,11 @@ describe("ChainRegistry", function () {
       await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...(await newAppKey(w, w.opA, w.app, w.keyWallet))))
         .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
         .withArgs(w.key, w.app);
-      await expect(w.chains.connect(w.opA).registerApp(id("y"), w.chainA, w.key, "", ...(await appKeyConsent(w, w.opA, id("y"), w.keyWallet))))
+      await expect(
+        w.chains
+          .connect(w.opA)
+          .registerApp(id("y"), w.chainA, w.key, "", ...(await appKeyConsent(w, w.opA, id("y"), w.keyWallet))),
+      )
         .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
         .withArgs(w.key, w.app);
       await expect(w.chains.connect(w.opB).rotateAppKey(w.app, ...(await newAppKey(w, w.opA, w.app))))
@@ -185,14 +254,20 @@ describe("ChainRegistry", function () {
 
     it("revokes a key without a replacement, then gives the app a new one", async function () {
       const w = await loadFixture(withChains);
-      await expect(w.chains.connect(w.opA).revokeAppKey(w.app)).to.emit(w.chains, "AppKeyRevoked").withArgs(w.app, w.opA.address, w.key);
+      await expect(w.chains.connect(w.opA).revokeAppKey(w.app))
+        .to.emit(w.chains, "AppKeyRevoked")
+        .withArgs(w.app, w.opA.address, w.key);
       expect((await w.chains.app(w.app)).key).to.equal(ethers.ZeroAddress);
       expect((await w.chains.keyRecord(w.key)).status).to.equal(KeyStatus.Revoked);
-      await expect(w.chains.connect(w.opA).revokeAppKey(w.app)).to.be.revertedWithCustomError(w.chains, "AppKeyNotSet").withArgs(w.app);
+      await expect(w.chains.connect(w.opA).revokeAppKey(w.app))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyNotSet")
+        .withArgs(w.app);
       await expect(w.chains.connect(w.opB).revokeAppKey(w.app))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
-      await expect(w.chains.connect(w.opA).revokeAppKey(id("none"))).to.be.revertedWithCustomError(w.chains, "AppNotFound").withArgs(id("none"));
+      await expect(w.chains.connect(w.opA).revokeAppKey(id("none")))
+        .to.be.revertedWithCustomError(w.chains, "AppNotFound")
+        .withArgs(id("none"));
       const rotation = await newAppKey(w, w.opA, w.app);
       const next = rotation[0];
       await expect(w.chains.connect(w.opA).rotateAppKey(w.app, ...rotation))
@@ -223,15 +298,23 @@ describe("ChainRegistry", function () {
       await expect(w.chains.contractVersion(w.chainB, hash, 3))
         .to.be.revertedWithCustomError(w.chains, "ContractVersionNotFound")
         .withArgs(w.chainB, hash, 3);
-      await expect(w.chains.resolve(w.chainB, id("none"))).to.be.revertedWithCustomError(w.chains, "ContractNameNotFound").withArgs(w.chainB, id("none"));
+      await expect(w.chains.resolve(w.chainB, id("none")))
+        .to.be.revertedWithCustomError(w.chains, "ContractNameNotFound")
+        .withArgs(w.chainB, id("none"));
       // The name lives in chain B's namespace only.
-      await expect(w.chains.resolve(w.chainB2, hash)).to.be.revertedWithCustomError(w.chains, "ContractNameNotFound").withArgs(w.chainB2, hash);
+      await expect(w.chains.resolve(w.chainB2, hash))
+        .to.be.revertedWithCustomError(w.chains, "ContractNameNotFound")
+        .withArgs(w.chainB2, hash);
     });
 
     it("namespaces names per sub-chain: only its institution's operators register there, others use the name at home", async function () {
       const w = await loadFixture(withChains);
       const hash = id("Evidence");
-      const [atB, atA, atB2] = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
+      const [atB, atA, atB2] = [
+        Wallet.createRandom().address,
+        Wallet.createRandom().address,
+        Wallet.createRandom().address,
+      ];
       await w.chains.connect(w.opB).registerContract("Evidence", w.chainB, atB);
       await expect(w.chains.connect(w.opA).registerContract("Evidence", w.chainB, Wallet.createRandom().address))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
@@ -248,10 +331,18 @@ describe("ChainRegistry", function () {
     it("refuses a bad name, an unknown sub-chain, the zero address, the gateway and an address already named", async function () {
       const w = await loadFixture(withChains);
       const addr = Wallet.createRandom().address;
-      await expect(w.chains.connect(w.opB).registerContract("", w.chainB, addr)).to.be.revertedWithCustomError(w.chains, "ContractNameInvalid").withArgs(0);
-      await expect(w.chains.connect(w.opB).registerContract("n".repeat(65), w.chainB, addr)).to.be.revertedWithCustomError(w.chains, "ContractNameInvalid").withArgs(65);
-      await expect(w.chains.connect(w.opB).registerContract("N", id("none"), addr)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
-      await expect(w.chains.connect(w.opB).registerContract("N", w.chainB, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "ContractZeroAddress");
+      await expect(w.chains.connect(w.opB).registerContract("", w.chainB, addr))
+        .to.be.revertedWithCustomError(w.chains, "ContractNameInvalid")
+        .withArgs(0);
+      await expect(w.chains.connect(w.opB).registerContract("n".repeat(65), w.chainB, addr))
+        .to.be.revertedWithCustomError(w.chains, "ContractNameInvalid")
+        .withArgs(65);
+      await expect(w.chains.connect(w.opB).registerContract("N", id("none"), addr))
+        .to.be.revertedWithCustomError(w.chains, "SubchainNotFound")
+        .withArgs(id("none"));
+      await expect(
+        w.chains.connect(w.opB).registerContract("N", w.chainB, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(w.chains, "ContractZeroAddress");
       await expect(w.chains.connect(w.opB).registerContract("N", w.chainB, w.gatewayB))
         .to.be.revertedWithCustomError(w.chains, "ContractIsGateway")
         .withArgs(w.chainB, w.gatewayB);
@@ -263,7 +354,10 @@ describe("ChainRegistry", function () {
         .to.be.revertedWithCustomError(w.chains, "ContractAddressTaken")
         .withArgs(w.chainB, addr, id("N"));
       // the same address on another sub-chain is another contract
-      await expect(w.chains.connect(w.opB).registerContract("M", w.chainB2, addr)).to.emit(w.chains, "ContractRegistered");
+      await expect(w.chains.connect(w.opB).registerContract("M", w.chainB2, addr)).to.emit(
+        w.chains,
+        "ContractRegistered",
+      );
     });
   });
 
@@ -271,7 +365,9 @@ describe("ChainRegistry", function () {
     it("requires, once switched on by vote, an auditor's attestation, and records its report hash", async function () {
       const w = await loadFixture(withChains);
       const v = await w.voting.getAddress();
-      await expect(govern(w, w.chains, "setAttestationRequired", [true])).to.emit(w.chains, "AttestationRequirementChanged").withArgs(true, v);
+      await expect(govern(w, w.chains, "setAttestationRequired", [true]))
+        .to.emit(w.chains, "AttestationRequirementChanged")
+        .withArgs(true, v);
       expect(await w.chains.attestationRequired()).to.equal(true);
       const addr = Wallet.createRandom().address;
       await expect(w.chains.connect(w.opB).registerContract("Audited", w.chainB, addr))
@@ -282,13 +378,22 @@ describe("ChainRegistry", function () {
         .to.emit(w.chains, "ContractAttested")
         .withArgs(w.chainB, addr, w.auditor.address, w.audit, report, CODE);
       const at = await w.chains.attestation(w.chainB, addr);
-      expect([at.institution, at.auditor, at.reportHash, at.codeHash, at.attestedAt]).to.deep.equal([w.audit, w.auditor.address, report, CODE, BigInt(await time.latest())]);
+      expect([at.institution, at.auditor, at.reportHash, at.codeHash, at.attestedAt]).to.deep.equal([
+        w.audit,
+        w.auditor.address,
+        report,
+        CODE,
+        BigInt(await time.latest()),
+      ]);
       await expect(w.chains.connect(w.opB).registerContract("Audited", w.chainB, addr))
         .to.emit(w.chains, "ContractRegistered")
         .withArgs(id("Audited"), 1, w.opB.address, w.b, w.chainB, addr, report, "Audited");
       expect((await w.chains.contractVersion(w.chainB, id("Audited"), 1)).reportHash).to.equal(report);
       await govern(w, w.chains, "setAttestationRequired", [false]);
-      await expect(w.chains.connect(w.opB).registerContract("Free", w.chainB, Wallet.createRandom().address)).to.emit(w.chains, "ContractRegistered");
+      await expect(w.chains.connect(w.opB).registerContract("Free", w.chainB, Wallet.createRandom().address)).to.emit(
+        w.chains,
+        "ContractRegistered",
+      );
     });
 
     it("reaches names registered before the switch: resolve refuses an unattested latest version while it is on", async function () {
@@ -297,7 +402,9 @@ describe("ChainRegistry", function () {
       await w.chains.connect(w.opB).registerContract("Earlier", w.chainB, old);
       await govern(w, w.chains, "setAttestationRequired", [true]);
       // Registered unattested before the switch: refused now, at use, with no re-registration.
-      await expect(w.chains.resolve(w.chainB, id("Earlier"))).to.be.revertedWithCustomError(w.chains, "ContractNotAttested").withArgs(w.chainB, old);
+      await expect(w.chains.resolve(w.chainB, id("Earlier")))
+        .to.be.revertedWithCustomError(w.chains, "ContractNotAttested")
+        .withArgs(w.chainB, old);
       // An attestation given afterwards counts at once.
       await w.chains.connect(w.auditor).attest(w.chainB, old, id("late report"), CODE);
       expect(await w.chains.resolve(w.chainB, id("Earlier"))).to.deep.equal([old, 1n]);
@@ -310,7 +417,9 @@ describe("ChainRegistry", function () {
       await w.chains.connect(w.opB).registerContract("Unaudited", w.chainB, free);
       expect(await w.chains.resolve(w.chainB, id("Unaudited"))).to.deep.equal([free, 1n]);
       await govern(w, w.chains, "setAttestationRequired", [true]);
-      await expect(w.chains.resolve(w.chainB, id("Unaudited"))).to.be.revertedWithCustomError(w.chains, "ContractNotAttested").withArgs(w.chainB, free);
+      await expect(w.chains.resolve(w.chainB, id("Unaudited")))
+        .to.be.revertedWithCustomError(w.chains, "ContractNotAttested")
+        .withArgs(w.chainB, free);
     });
 
     it("keeps the latest attestation of a contract", async function () {
@@ -328,12 +437,20 @@ describe("ChainRegistry", function () {
       await expect(w.chains.connect(w.opB).attest(w.chainB, addr, id("r"), CODE))
         .to.be.revertedWithCustomError(w.membership, "AccountRoleMismatch")
         .withArgs(w.opB.address, Role.Auditor, Role.Operator);
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, ethers.ZeroHash, CODE)).to.be.revertedWithCustomError(w.chains, "AttestationZeroReport");
-      await expect(w.chains.connect(w.auditor).attest(w.chainB, ethers.ZeroAddress, id("r"), CODE)).to.be.revertedWithCustomError(w.chains, "AttestationZeroContract");
+      await expect(
+        w.chains.connect(w.auditor).attest(w.chainB, addr, ethers.ZeroHash, CODE),
+      ).to.be.revertedWithCustomError(w.chains, "AttestationZeroReport");
+      await expect(
+        w.chains.connect(w.auditor).attest(w.chainB, ethers.ZeroAddress, id("r"), CODE),
+      ).to.be.revertedWithCustomError(w.chains, "AttestationZeroContract");
       // No code hash, or the hash of an account without code: nothing was deployed there to audit.
       for (const none of [ethers.ZeroHash, ethers.keccak256("0x")])
-        await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r"), none)).to.be.revertedWithCustomError(w.chains, "AttestationNoCode").withArgs(none);
-      await expect(w.chains.connect(w.auditor).attest(id("none"), addr, id("r"), CODE)).to.be.revertedWithCustomError(w.chains, "SubchainNotFound").withArgs(id("none"));
+        await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r"), none))
+          .to.be.revertedWithCustomError(w.chains, "AttestationNoCode")
+          .withArgs(none);
+      await expect(w.chains.connect(w.auditor).attest(id("none"), addr, id("r"), CODE))
+        .to.be.revertedWithCustomError(w.chains, "SubchainNotFound")
+        .withArgs(id("none"));
       await govern(w, w.membership, "suspendInstitution", [w.audit]);
       await expect(w.chains.connect(w.auditor).attest(w.chainB, addr, id("r"), CODE))
         .to.be.revertedWithCustomError(w.membership, "InstitutionNotActive")

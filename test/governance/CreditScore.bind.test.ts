@@ -18,7 +18,10 @@ describe("CreditScore: binding the first reporter", function () {
   it("refuses a second binding, another caller and the zero address", async function () {
     const c = await loadFixture(consortium);
     const other = c.others[0];
-    await expect(c.credit.connect(c.deployer).bindReporter(other.address)).to.be.revertedWithCustomError(c.credit, "CreditReportersAlreadyBound");
+    await expect(c.credit.connect(c.deployer).bindReporter(other.address)).to.be.revertedWithCustomError(
+      c.credit,
+      "CreditReportersAlreadyBound",
+    );
     await expect(c.credit.connect(other).bindReporter(other.address))
       .to.be.revertedWithCustomError(c.credit, "CreditUnauthorizedBinder")
       .withArgs(other.address);
@@ -41,7 +44,9 @@ describe("CreditScore: binding the first reporter", function () {
       params,
     );
     await expect(fresh.bindReporter(ethers.ZeroAddress)).to.be.revertedWithCustomError(fresh, "CreditZeroAddress");
-    await expect(fresh.bindReporter(other.address)).to.emit(fresh, "CreditReporterChanged").withArgs(other.address, true, await c.deployer.getAddress());
+    await expect(fresh.bindReporter(other.address))
+      .to.emit(fresh, "CreditReporterChanged")
+      .withArgs(other.address, true, await c.deployer.getAddress());
     expect(await fresh.isReporter(other.address)).to.equal(true);
   });
 });

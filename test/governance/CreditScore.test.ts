@@ -62,7 +62,10 @@ describe("CreditScore", function () {
       await expect(f.deploy(ethers.ZeroAddress, v, p, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
       await expect(f.deploy(m, ethers.ZeroAddress, p, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
       await expect(f.deploy(m, v, ethers.ZeroAddress, DEFAULTS)).to.be.revertedWithCustomError(f, "CreditZeroAddress");
-      await expect(f.deploy(m, v, p, { ...DEFAULTS, expulsionThreshold: 600 })).to.be.revertedWithCustomError(f, "CreditInvalidParams");
+      await expect(f.deploy(m, v, p, { ...DEFAULTS, expulsionThreshold: 600 })).to.be.revertedWithCustomError(
+        f,
+        "CreditInvalidParams",
+      );
     });
 
     it("changes parameters by vote, refusing incoherent ones", async function () {
@@ -84,7 +87,9 @@ describe("CreditScore", function () {
         { replay: 1 },
       ]) {
         const p = { ...DEFAULTS, ...bad };
-        await expect(govern(w, w.credit, "setParams", [p])).to.be.revertedWithCustomError(w.credit, "CreditInvalidParams").withArgs(Object.values(p));
+        await expect(govern(w, w.credit, "setParams", [p]))
+          .to.be.revertedWithCustomError(w.credit, "CreditInvalidParams")
+          .withArgs(Object.values(p));
       }
     });
 
@@ -94,7 +99,9 @@ describe("CreditScore", function () {
       const c = w.credit.connect(w.governors[0]);
       await expect(c.setParams(DEFAULTS)).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
       await expect(c.setReporter(gov, true)).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
-      await expect(c.adjustScore(4, 1, "")).to.be.revertedWithCustomError(w.credit, "GovernanceOnly").withArgs(gov);
+      await expect(c.adjustScore(4, 1, ""))
+        .to.be.revertedWithCustomError(w.credit, "GovernanceOnly")
+        .withArgs(gov);
     });
   });
 
@@ -109,7 +116,10 @@ describe("CreditScore", function () {
       await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Completed, id("t")))
         .to.be.revertedWithCustomError(w.credit, "CreditUnauthorizedReporter")
         .withArgs(w.reporter.address);
-      await expect(govern(w, w.credit, "setReporter", [ethers.ZeroAddress, true])).to.be.revertedWithCustomError(w.credit, "CreditZeroAddress");
+      await expect(govern(w, w.credit, "setReporter", [ethers.ZeroAddress, true])).to.be.revertedWithCustomError(
+        w.credit,
+        "CreditZeroAddress",
+      );
     });
   });
 
@@ -141,7 +151,9 @@ describe("CreditScore", function () {
           .withArgs(inst, id("tx-1"), outcome);
       }
       // the same refused transaction for the other party is another report
-      await expect(w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.BadSignature, id("tx-1"))).to.emit(w.credit, "OutcomeReported");
+      await expect(
+        w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.BadSignature, id("tx-1")),
+      ).to.emit(w.credit, "OutcomeReported");
     });
 
     it("applies a transaction outcome each time it is reported (its reporter, the ledger, reports it once)", async function () {
@@ -169,7 +181,9 @@ describe("CreditScore", function () {
 
     it("refuses a zero transaction id and an unknown institution", async function () {
       const w = await loadFixture(world);
-      await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Failed, ethers.ZeroHash)).to.be.revertedWithCustomError(w.credit, "CreditZeroTxId");
+      await expect(
+        w.credit.connect(w.reporter).reportOutcome(4, Outcome.Failed, ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(w.credit, "CreditZeroTxId");
       for (const inst of [0, 999]) {
         for (const outcome of Object.values(Outcome)) {
           await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("t")))
@@ -199,7 +213,9 @@ describe("CreditScore", function () {
         .and.to.emit(w.pipes, "InstitutionUsabilitySynced")
         .withArgs(inst, true, true);
       expect(await w.credit.isRestricted(inst)).to.equal(true);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionRestricted);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+        Refusal.InstitutionRestricted,
+      );
       await report(w, w.reporter, inst, Outcome.Completed, 19);
       expect(await w.credit.isRestricted(inst)).to.equal(true);
       await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Completed, id("climb")))
@@ -221,7 +237,9 @@ describe("CreditScore", function () {
         .and.to.emit(w.credit, "CreditRestored")
         .withArgs(w.b.institution, 900);
       expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
-      await expect(govern(w, w.credit, "adjustScore", [999, 1, ""])).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(999);
+      await expect(govern(w, w.credit, "adjustScore", [999, 1, ""]))
+        .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
+        .withArgs(999);
     });
 
     it("applies a parameter change to every institution at once, both ways, with no write per institution", async function () {
@@ -240,7 +258,9 @@ describe("CreditScore", function () {
       expect(await w.credit.isRestricted(w.b.institution)).to.equal(false);
       expect((await w.credit.creditOf(w.b.institution)).restricted).to.equal(false);
       // Raising the initial score moves every score: 500 -> 1400 - 500 = 900, still at once.
-      await govern(w, w.credit, "setParams", [{ ...DEFAULTS, initialScore: 1400, restrictionThreshold: 1000, expulsionThreshold: 200 }]);
+      await govern(w, w.credit, "setParams", [
+        { ...DEFAULTS, initialScore: 1400, restrictionThreshold: 1000, expulsionThreshold: 200 },
+      ]);
       expect(await w.credit.scoreOf(w.b.institution)).to.equal(900);
       expect(await w.credit.isRestricted(w.b.institution)).to.equal(true);
       expect(await w.credit.isRestricted(w.a.institution)).to.equal(false); // 1200
@@ -251,8 +271,12 @@ describe("CreditScore", function () {
       await report(w, w.reporter, w.a.institution, Outcome.TimedOut, 20); // 800
       await govern(w, w.credit, "setParams", [{ ...DEFAULTS, restrictionThreshold: 900 }]);
       expect(await w.credit.isRestricted(w.a.institution)).to.equal(true);
-      await expect(w.credit.connect(w.stranger).refresh(w.a.institution)).to.emit(w.credit, "CreditRestricted").withArgs(w.a.institution, 800);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionRestricted);
+      await expect(w.credit.connect(w.stranger).refresh(w.a.institution))
+        .to.emit(w.credit, "CreditRestricted")
+        .withArgs(w.a.institution, 800);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+        Refusal.InstitutionRestricted,
+      );
       await expect(w.credit.refresh(w.a.institution)).not.to.emit(w.credit, "CreditRestricted");
       // Back under the old threshold: the next outcome itself restores it in the registry.
       await govern(w, w.credit, "setParams", [DEFAULTS]);
@@ -327,7 +351,9 @@ describe("CreditScore", function () {
       expect(await w.voting.state(pid)).to.equal(PState.Active);
       await pass(w, pid);
       expect((await w.membership.institution(inst)).status).to.equal(IStatus.Expelled);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionNotActive);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+        Refusal.InstitutionNotActive,
+      );
       // an expelled institution gets no new proposal when its score moves below the threshold again
       await govern(w, w.credit, "adjustScore", [inst, 200, ""]);
       const count = await w.voting.proposalCount();

@@ -38,7 +38,11 @@ describe("Membership", function () {
     async function fresh() {
       const [deployer, other, admin, gov] = await ethers.getSigners();
       const membership = await new Membership__factory(deployer).deploy();
-      const voting = await new VotingTickets__factory(deployer).deploy(await membership.getAddress(), [], [await membership.getAddress()]);
+      const voting = await new VotingTickets__factory(deployer).deploy(
+        await membership.getAddress(),
+        [],
+        [await membership.getAddress()],
+      );
       const g = (over: Record<string, unknown> = {}) => ({
         name: "G",
         identityHash: ethers.id("g"),
@@ -97,7 +101,10 @@ describe("Membership", function () {
     it("refuses bad genesis input", async function () {
       const { membership, voting, g, admin } = await fresh();
       const v = await voting.getAddress();
-      await expect(membership.initialize(ZERO, [g()])).to.be.revertedWithCustomError(membership, "MembershipZeroAddress");
+      await expect(membership.initialize(ZERO, [g()])).to.be.revertedWithCustomError(
+        membership,
+        "MembershipZeroAddress",
+      );
       await expect(membership.initialize(v, [])).to.be.revertedWithCustomError(membership, "MembershipGenesisEmpty");
       const many = Array.from({ length: 128 }, () => g());
       await expect(membership.initialize(v, many))
@@ -106,8 +113,14 @@ describe("Membership", function () {
       await expect(membership.initialize(v, [g(), g({ governors: [] })]))
         .to.be.revertedWithCustomError(membership, "MembershipGenesisWithoutGovernor")
         .withArgs(1);
-      await expect(membership.initialize(v, [g({ name: "" })])).to.be.revertedWithCustomError(membership, "InstitutionNameEmpty");
-      await expect(membership.initialize(v, [g({ admin: ZERO })])).to.be.revertedWithCustomError(membership, "MembershipZeroAddress");
+      await expect(membership.initialize(v, [g({ name: "" })])).to.be.revertedWithCustomError(
+        membership,
+        "InstitutionNameEmpty",
+      );
+      await expect(membership.initialize(v, [g({ admin: ZERO })])).to.be.revertedWithCustomError(
+        membership,
+        "MembershipZeroAddress",
+      );
       await expect(membership.initialize(v, [g({ weight: 0 })]))
         .to.be.revertedWithCustomError(membership, "InstitutionInvalidWeight")
         .withArgs(1, 0);
@@ -146,7 +159,10 @@ describe("Membership", function () {
 
     it("is approved by a genesis majority and issues the unified id", async function () {
       const c = await loadFixture(consortium);
-      const pid = await proposalIdOf(c.voting, c.membership.connect(c.others[0]).applyToJoin("B", ethers.id("b"), Kind.Audit, "0x"));
+      const pid = await proposalIdOf(
+        c.voting,
+        c.membership.connect(c.others[0]).applyToJoin("B", ethers.id("b"), Kind.Audit, "0x"),
+      );
       await c.voting.connect(c.governors[0]).vote(pid, true);
       expect(await c.voting.state(pid)).to.equal(PState.Active);
       await c.voting.connect(c.governors[1]).vote(pid, true);
@@ -185,10 +201,16 @@ describe("Membership", function () {
   describe("institution lifecycle", function () {
     it("suspends, reinstates and expels by vote, with events", async function () {
       const c = await loadFixture(withMembers);
-      await expect(govern(c, c.membership, "suspendInstitution", [c.biz])).to.emit(c.membership, "InstitutionSuspended").withArgs(c.biz);
+      await expect(govern(c, c.membership, "suspendInstitution", [c.biz]))
+        .to.emit(c.membership, "InstitutionSuspended")
+        .withArgs(c.biz);
       expect((await c.membership.institution(c.biz)).status).to.equal(IStatus.Suspended);
-      await expect(govern(c, c.membership, "reinstateInstitution", [c.biz])).to.emit(c.membership, "InstitutionReinstated").withArgs(c.biz);
-      await expect(govern(c, c.membership, "expelInstitution", [c.biz])).to.emit(c.membership, "InstitutionExpelled").withArgs(c.biz);
+      await expect(govern(c, c.membership, "reinstateInstitution", [c.biz]))
+        .to.emit(c.membership, "InstitutionReinstated")
+        .withArgs(c.biz);
+      await expect(govern(c, c.membership, "expelInstitution", [c.biz]))
+        .to.emit(c.membership, "InstitutionExpelled")
+        .withArgs(c.biz);
       expect((await c.membership.institution(c.biz)).status).to.equal(IStatus.Expelled);
       await govern(c, c.membership, "reinstateInstitution", [c.biz]);
       await govern(c, c.membership, "suspendInstitution", [c.biz]);
@@ -240,7 +262,9 @@ describe("Membership", function () {
 
     it("sets genesis weights by vote, and only for genesis institutions", async function () {
       const c = await loadFixture(withMembers);
-      await expect(govern(c, c.membership, "setWeight", [2, 5])).to.emit(c.membership, "InstitutionWeightChanged").withArgs(2, 5);
+      await expect(govern(c, c.membership, "setWeight", [2, 5]))
+        .to.emit(c.membership, "InstitutionWeightChanged")
+        .withArgs(2, 5);
       expect((await c.membership.institution(2)).weight).to.equal(5);
       expect(await c.membership.weightOf(0b111)).to.equal(7);
       expect(await c.membership.weightOf(0b010)).to.equal(5);
@@ -268,7 +292,8 @@ describe("Membership", function () {
         () => m.reinstateAccount(who),
         () => m.revokeAccount(who),
       ];
-      for (const call of calls) await expect(call()).to.be.revertedWithCustomError(c.membership, "GovernanceOnly").withArgs(who);
+      for (const call of calls)
+        await expect(call()).to.be.revertedWithCustomError(c.membership, "GovernanceOnly").withArgs(who);
     });
   });
 
@@ -276,21 +301,34 @@ describe("Membership", function () {
     it("takes effect only after every genesis institution voted for it", async function () {
       const c = await loadFixture(withMembers);
       const newcomer = c.others[5].address;
-      const pid = await proposalIdOf(c.voting, c.membership.connect(c.bizAdmin).requestAccount(newcomer, c.biz, Role.Business, ...(await accountConsent(c, newcomer, c.biz, Role.Business))));
+      const pid = await proposalIdOf(
+        c.voting,
+        c.membership
+          .connect(c.bizAdmin)
+          .requestAccount(newcomer, c.biz, Role.Business, ...(await accountConsent(c, newcomer, c.biz, Role.Business))),
+      );
       expect((await c.membership.account(newcomer)).status).to.equal(AStatus.Pending);
       expect(await c.membership.isActiveAccount(newcomer)).to.equal(false);
       await c.voting.connect(c.governors[0]).vote(pid, true);
       await c.voting.connect(c.governors[1]).vote(pid, true);
-      await expect(c.voting.execute(pid)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(pid, PState.Active);
+      await expect(c.voting.execute(pid))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(pid, PState.Active);
       await c.voting.connect(c.governors[2]).vote(pid, true);
-      await expect(c.voting.execute(pid)).to.emit(c.membership, "AccountActivated").withArgs(newcomer, c.biz, Role.Business);
+      await expect(c.voting.execute(pid))
+        .to.emit(c.membership, "AccountActivated")
+        .withArgs(newcomer, c.biz, Role.Business);
       expect(await c.membership.isActiveAccount(newcomer)).to.equal(true);
     });
 
     it("emits the request with its proposal", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.operator).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
+      await expect(
+        c.membership
+          .connect(c.operator)
+          .requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))),
+      )
         .to.emit(c.membership, "AccountRequested")
         .withArgs(a, c.biz, Role.Operator, c.operator.address, (await c.voting.proposalCount()) + 1n);
     });
@@ -298,49 +336,87 @@ describe("Membership", function () {
     it("lets admins, governors and operators of the institution request, and nobody else", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.spare).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
+      await expect(
+        c.membership
+          .connect(c.spare)
+          .requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))),
+      )
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(c.spare.address, c.biz);
       // a governor of another institution is no staff of this one
       const gov = await c.governors[0].getAddress();
-      await expect(c.membership.connect(c.governors[0]).requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))))
+      await expect(
+        c.membership
+          .connect(c.governors[0])
+          .requestAccount(a, c.biz, Role.Operator, ...(await accountConsent(c, a, c.biz, Role.Operator))),
+      )
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(gov, c.biz);
       // an auditor is no requester even in its own institution
-      await expect(c.membership.connect(c.auditor).requestAccount(a, c.audit, Role.Auditor, ...(await accountConsent(c, a, c.audit, Role.Auditor))))
+      await expect(
+        c.membership
+          .connect(c.auditor)
+          .requestAccount(a, c.audit, Role.Auditor, ...(await accountConsent(c, a, c.audit, Role.Auditor))),
+      )
         .to.be.revertedWithCustomError(c.membership, "AccountUnauthorizedRequester")
         .withArgs(c.auditor.address, c.audit);
-      await expect(c.membership.connect(c.governors[0]).requestAccount(a, 1, Role.Operator, ...(await accountConsent(c, a, 1, Role.Operator)))).to.emit(c.membership, "AccountRequested");
+      await expect(
+        c.membership
+          .connect(c.governors[0])
+          .requestAccount(a, 1, Role.Operator, ...(await accountConsent(c, a, 1, Role.Operator))),
+      ).to.emit(c.membership, "AccountRequested");
     });
 
     it("refuses bad requests", async function () {
       const c = await loadFixture(withMembers);
       const a = c.others[5].address;
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(c.operator.address, c.biz, Role.Business, ...(await accountConsent(c, c.operator.address, c.biz, Role.Business))))
+      await expect(
+        c.membership
+          .connect(c.bizAdmin)
+          .requestAccount(
+            c.operator.address,
+            c.biz,
+            Role.Business,
+            ...(await accountConsent(c, c.operator.address, c.biz, Role.Business)),
+          ),
+      )
         .to.be.revertedWithCustomError(c.membership, "AccountAlreadyExists")
         .withArgs(c.operator.address);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(ZERO, c.biz, Role.Business, 0n, "0x")).to.be.revertedWithCustomError(
-        c.membership,
-        "MembershipZeroAddress",
-      );
+      await expect(
+        c.membership.connect(c.bizAdmin).requestAccount(ZERO, c.biz, Role.Business, 0n, "0x"),
+      ).to.be.revertedWithCustomError(c.membership, "MembershipZeroAddress");
       const cases: [bigint, bigint, bigint][] = [
         [c.biz, Kind.Business, Role.Governor],
         [c.biz, Kind.Business, Role.Auditor],
         [c.biz, Kind.Business, Role.None],
       ];
       for (const [inst, kind, role] of cases)
-        await expect(c.membership.connect(c.bizAdmin).requestAccount(a, inst, role, ...(await accountConsent(c, a, inst, role))))
+        await expect(
+          c.membership.connect(c.bizAdmin).requestAccount(a, inst, role, ...(await accountConsent(c, a, inst, role))),
+        )
           .to.be.revertedWithCustomError(c.membership, "AccountRoleNotAllowed")
           .withArgs(kind, role);
       for (const role of [Role.Operator, Role.Business, Role.Governor])
-        await expect(c.membership.connect(c.auditAdmin).requestAccount(a, c.audit, role, ...(await accountConsent(c, a, c.audit, role))))
+        await expect(
+          c.membership
+            .connect(c.auditAdmin)
+            .requestAccount(a, c.audit, role, ...(await accountConsent(c, a, c.audit, role))),
+        )
           .to.be.revertedWithCustomError(c.membership, "AccountRoleNotAllowed")
           .withArgs(Kind.Audit, role);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, 99, Role.Business, ...(await accountConsent(c, a, 99, Role.Business))))
+      await expect(
+        c.membership
+          .connect(c.bizAdmin)
+          .requestAccount(a, 99, Role.Business, ...(await accountConsent(c, a, 99, Role.Business))),
+      )
         .to.be.revertedWithCustomError(c.membership, "InstitutionNotFound")
         .withArgs(99);
       await govern(c, c.membership, "suspendInstitution", [c.biz]);
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business))))
+      await expect(
+        c.membership
+          .connect(c.bizAdmin)
+          .requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business))),
+      )
         .to.be.revertedWithCustomError(c.membership, "InstitutionNotActive")
         .withArgs(c.biz, IStatus.Suspended);
     });
@@ -351,11 +427,15 @@ describe("Membership", function () {
       await expect(govern(c, c.membership, "reinstateAccount", [op]))
         .to.be.revertedWithCustomError(c.membership, "AccountInvalidStatus")
         .withArgs(op, AStatus.Active);
-      await expect(govern(c, c.membership, "suspendAccount", [op])).to.emit(c.membership, "AccountSuspended").withArgs(op, c.biz);
+      await expect(govern(c, c.membership, "suspendAccount", [op]))
+        .to.emit(c.membership, "AccountSuspended")
+        .withArgs(op, c.biz);
       await expect(govern(c, c.membership, "activateAccount", [op, 0]))
         .to.be.revertedWithCustomError(c.membership, "AccountInvalidStatus")
         .withArgs(op, AStatus.Suspended);
-      await expect(govern(c, c.membership, "reinstateAccount", [op])).to.emit(c.membership, "AccountReinstated").withArgs(op, c.biz);
+      await expect(govern(c, c.membership, "reinstateAccount", [op]))
+        .to.emit(c.membership, "AccountReinstated")
+        .withArgs(op, c.biz);
       await expect(govern(c, c.membership, "revokeAccount", [op]))
         .to.emit(c.membership, "AccountRevoked")
         .withArgs(op, c.biz, await c.voting.getAddress());
@@ -369,7 +449,11 @@ describe("Membership", function () {
         .to.be.revertedWithCustomError(c.membership, "AccountNotFound")
         .withArgs(c.spare.address);
       // a revoked address never comes back
-      await expect(c.membership.connect(c.bizAdmin).requestAccount(op, c.biz, Role.Operator, ...(await accountConsent(c, op, c.biz, Role.Operator))))
+      await expect(
+        c.membership
+          .connect(c.bizAdmin)
+          .requestAccount(op, c.biz, Role.Operator, ...(await accountConsent(c, op, c.biz, Role.Operator))),
+      )
         .to.be.revertedWithCustomError(c.membership, "AccountAlreadyExists")
         .withArgs(op);
     });
@@ -425,7 +509,9 @@ describe("Membership", function () {
       await expect(c.membership.requireActiveAccount(a, Role.None))
         .to.be.revertedWithCustomError(c.membership, "AccountNotActive")
         .withArgs(a, AStatus.None);
-      await c.membership.connect(c.bizAdmin).requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business)));
+      await c.membership
+        .connect(c.bizAdmin)
+        .requestAccount(a, c.biz, Role.Business, ...(await accountConsent(c, a, c.biz, Role.Business)));
       await expect(c.membership.requireActiveAccount(a, Role.None))
         .to.be.revertedWithCustomError(c.membership, "AccountNotActive")
         .withArgs(a, AStatus.Pending);

@@ -1,6 +1,20 @@
 import { expect } from "chai";
 import { govern } from "../helpers/governance";
-import { OP_READ, OP_WRITE, Pipe, READ, Refusal, SEL_READ, SEL_WRITE, applyPipe, newAppKey, pipeWorld, specOf, type PipeWorld, type Side } from "../helpers/registries";
+import {
+  OP_READ,
+  OP_WRITE,
+  Pipe,
+  READ,
+  Refusal,
+  SEL_READ,
+  SEL_WRITE,
+  applyPipe,
+  newAppKey,
+  pipeWorld,
+  specOf,
+  type PipeWorld,
+  type Side,
+} from "../helpers/registries";
 
 /** Small seeded PRNG (mulberry32) so a failing run can be replayed from its seed. */
 function prng(seed: number) {
@@ -54,7 +68,10 @@ const steps: Step[] = [
     const inst = m.institution[k];
     const [fn, next] =
       inst.status === "Active"
-        ? r.pick([["suspendInstitution", "Suspended"], ["expelInstitution", "Expelled"]] as const)
+        ? r.pick([
+            ["suspendInstitution", "Suspended"],
+            ["expelInstitution", "Expelled"],
+          ] as const)
         : (["reinstateInstitution", "Active"] as const);
     await govern(w, w.membership, fn, [side(w, k).institution]);
     inst.status = next;
@@ -99,7 +116,12 @@ const steps: Step[] = [
   },
   async (w, m, r) => {
     const p = r.pick(m.pipes);
-    const fn = p.status === Pipe.Active ? r.pick(["pausePipe", "pausePipe", "closePipe"] as const) : p.status === Pipe.Paused ? "resumePipe" : undefined;
+    const fn =
+      p.status === Pipe.Active
+        ? r.pick(["pausePipe", "pausePipe", "closePipe"] as const)
+        : p.status === Pipe.Paused
+          ? "resumePipe"
+          : undefined;
     if (!fn) return undefined;
     await govern(w, w.pipes, fn, [p.id]);
     p.status = fn === "pausePipe" ? Pipe.Paused : fn === "closePipe" ? Pipe.Closed : Pipe.Active;
@@ -134,9 +156,10 @@ async function trial(seed: number, length: number): Promise<number> {
         for (const op of [OP_READ, OP_WRITE])
           for (const sel of [SEL_WRITE, SEL_READ, OTHER_SEL, GRANT_ROLE]) {
             const got = await w.pipes.checkOperation(p.id, signer, op, sel);
-            expect(got, `seed ${seed} after [${history.join(", ")}]: ${p.id.slice(0, 6)} ${signer.slice(0, 6)} op ${op} ${sel}`).to.equal(
-              expected(m, p, signer, op, sel),
-            );
+            expect(
+              got,
+              `seed ${seed} after [${history.join(", ")}]: ${p.id.slice(0, 6)} ${signer.slice(0, 6)} op ${op} ${sel}`,
+            ).to.equal(expected(m, p, signer, op, sel));
             checks++;
           }
   }

@@ -1,7 +1,18 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AStatus, IStatus, Kind, Role, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf } from "../helpers/governance";
+import {
+  AStatus,
+  IStatus,
+  Kind,
+  Role,
+  addAccount,
+  deployConsortium,
+  govern,
+  joinInstitution,
+  pass,
+  proposalIdOf,
+} from "../helpers/governance";
 import { NodeKind, Svc, endpoint, id, nodeConsent, nodeKey } from "../helpers/registries";
 
 /** Two business institutions (A = 4, B = 5) with operators and business accounts, and an audit institution (6). */
@@ -24,8 +35,28 @@ async function world() {
   const svc = id("A/service");
   const chain = id("A/chain");
   const register = (over: { id?: string; chain?: string; signer?: string; ep?: ReturnType<typeof endpoint> } = {}) =>
-    c.services.connect(opA).registerService(over.id ?? svc, over.chain ?? chain, over.signer ?? signerA.address, over.ep ?? endpoint());
-  return { ...c, a, b, audit, adminA, adminB, auditAdmin, opA, opB, signerA, signerA2, signerB, auditor, stranger, svc, chain, register };
+    c.services
+      .connect(opA)
+      .registerService(over.id ?? svc, over.chain ?? chain, over.signer ?? signerA.address, over.ep ?? endpoint());
+  return {
+    ...c,
+    a,
+    b,
+    audit,
+    adminA,
+    adminB,
+    auditAdmin,
+    opA,
+    opB,
+    signerA,
+    signerA2,
+    signerB,
+    auditor,
+    stranger,
+    svc,
+    chain,
+    register,
+  };
 }
 
 /** The world with A's service registered and enabled by vote. */
@@ -54,7 +85,17 @@ describe("ServiceRegistry", function () {
         w.opA.address,
       ]);
       const s = await w.services.service(w.svc);
-      expect([s.status, s.signer, s.institution, s.subchain, s.host, s.port, s.tlsFingerprint, s.index, s.lastSeen]).to.deep.equal([
+      expect([
+        s.status,
+        s.signer,
+        s.institution,
+        s.subchain,
+        s.host,
+        s.port,
+        s.tlsFingerprint,
+        s.index,
+        s.lastSeen,
+      ]).to.deep.equal([
         Svc.Registered,
         w.signerA.address,
         w.a,
@@ -67,7 +108,13 @@ describe("ServiceRegistry", function () {
       ]);
       expect(s.registeredAt).to.equal(await time.latest());
       const ref = await w.services.serviceRef(w.svc);
-      expect([ref.status, ref.index, ref.institution, ref.signer, ref.subchain]).to.deep.equal([Svc.Registered, 1n, w.a, w.signerA.address, w.chain]);
+      expect([ref.status, ref.index, ref.institution, ref.signer, ref.subchain]).to.deep.equal([
+        Svc.Registered,
+        1n,
+        w.a,
+        w.signerA.address,
+        w.chain,
+      ]);
       expect(await w.services.serviceAt(1)).to.equal(w.svc);
       expect(await w.services.serviceCount()).to.equal(1);
       expect(await w.services.serviceOfSigner(w.signerA.address)).to.equal(w.svc);
@@ -87,15 +134,21 @@ describe("ServiceRegistry", function () {
     it("refuses a zero or taken id and a zero sub-chain", async function () {
       const w = await loadFixture(world);
       await expect(w.register({ id: ethers.ZeroHash })).to.be.revertedWithCustomError(w.services, "ServiceZeroId");
-      await expect(w.register({ chain: ethers.ZeroHash })).to.be.revertedWithCustomError(w.services, "ServiceInvalidSubchain").withArgs(ethers.ZeroHash);
+      await expect(w.register({ chain: ethers.ZeroHash }))
+        .to.be.revertedWithCustomError(w.services, "ServiceInvalidSubchain")
+        .withArgs(ethers.ZeroHash);
       await w.register();
-      await expect(w.register({ signer: w.signerA2.address })).to.be.revertedWithCustomError(w.services, "ServiceAlreadyRegistered").withArgs(w.svc);
+      await expect(w.register({ signer: w.signerA2.address }))
+        .to.be.revertedWithCustomError(w.services, "ServiceAlreadyRegistered")
+        .withArgs(w.svc);
     });
 
     it("refuses an empty or too long host, port 0 and a zero fingerprint", async function () {
       const w = await loadFixture(world);
       for (const ep of [endpoint(""), endpoint("h".repeat(254)), endpoint("h", 0)]) {
-        await expect(w.register({ ep })).to.be.revertedWithCustomError(w.services, "ServiceInvalidEndpoint").withArgs(ep.host, ep.port);
+        await expect(w.register({ ep }))
+          .to.be.revertedWithCustomError(w.services, "ServiceInvalidEndpoint")
+          .withArgs(ep.host, ep.port);
       }
       await expect(w.register({ ep: endpoint("h".repeat(253)) })).to.emit(w.services, "ServiceRegistered");
       await expect(w.register({ id: id("x"), signer: w.signerA2.address, ep: endpoint("h", 1, ethers.ZeroHash) }))
@@ -133,7 +186,9 @@ describe("ServiceRegistry", function () {
         .and.to.emit(w.pipes, "ServiceUsabilitySynced")
         .withArgs(w.svc, 1, w.signerA.address, true, true);
       expect((await w.services.service(w.svc)).status).to.equal(Svc.Enabled);
-      await expect(govern(w, w.services, "disableService", [w.svc])).to.emit(w.services, "ServiceDisabled").withArgs(w.svc, v);
+      await expect(govern(w, w.services, "disableService", [w.svc]))
+        .to.emit(w.services, "ServiceDisabled")
+        .withArgs(w.svc, v);
       expect((await w.pipes.serviceUsability(1))[0]).to.equal(false);
       await expect(govern(w, w.services, "enableService", [w.svc])).to.emit(w.services, "ServiceEnabled");
       expect((await w.pipes.serviceUsability(1))[0]).to.equal(true);
@@ -163,8 +218,15 @@ describe("ServiceRegistry", function () {
     it("refuses the governed functions called directly", async function () {
       const w = await loadFixture(enabled);
       const s = w.services.connect(w.governors[0]);
-      for (const call of [() => s.enableService(w.svc), () => s.disableService(w.svc), () => s.enableNode(w.svc, 0), () => s.disableNode(w.svc)]) {
-        await expect(call()).to.be.revertedWithCustomError(w.services, "GovernanceOnly").withArgs(await w.governors[0].getAddress());
+      for (const call of [
+        () => s.enableService(w.svc),
+        () => s.disableService(w.svc),
+        () => s.enableNode(w.svc, 0),
+        () => s.disableNode(w.svc),
+      ]) {
+        await expect(call())
+          .to.be.revertedWithCustomError(w.services, "GovernanceOnly")
+          .withArgs(await w.governors[0].getAddress());
       }
     });
   });
@@ -177,7 +239,12 @@ describe("ServiceRegistry", function () {
         .to.emit(w.services, "ServiceEndpointUpdated")
         .withArgs(w.svc, w.opA.address, ep.host, ep.port, ep.tlsFingerprint);
       const s = await w.services.service(w.svc);
-      expect([s.host, s.port, s.tlsFingerprint, s.status]).to.deep.equal([ep.host, 443n, ep.tlsFingerprint, Svc.Enabled]);
+      expect([s.host, s.port, s.tlsFingerprint, s.status]).to.deep.equal([
+        ep.host,
+        443n,
+        ep.tlsFingerprint,
+        Svc.Enabled,
+      ]);
       await expect(w.services.connect(w.opB).updateServiceEndpoint(w.svc, ep))
         .to.be.revertedWithCustomError(w.services, "ServiceUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
@@ -260,7 +327,17 @@ describe("ServiceRegistry", function () {
       const pub = key(1);
       const nodeId = nodeKey(1).nodeId;
       const next = (await w.voting.proposalCount()) + 1n;
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, pub, "node-a.example.org", 30303, ...(await nodeConsent(w, w.opA, NodeKind.Governance, pub, "node-a.example.org", 30303))))
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            pub,
+            "node-a.example.org",
+            30303,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, pub, "node-a.example.org", 30303)),
+          ),
+      )
         .to.emit(w.services, "NodeRegistered")
         .withArgs(nodeId, w.a, w.opA.address, NodeKind.Governance, pub, "node-a.example.org", 30303, next);
       const n = await w.services.node(nodeId);
@@ -276,12 +353,16 @@ describe("ServiceRegistry", function () {
       await pass(w, next);
       expect(await w.services.isNodeEnabled(nodeId)).to.equal(true);
       const v = await w.voting.getAddress();
-      await expect(govern(w, w.services, "disableNode", [nodeId])).to.emit(w.services, "NodeDisabled").withArgs(nodeId, v);
+      await expect(govern(w, w.services, "disableNode", [nodeId]))
+        .to.emit(w.services, "NodeDisabled")
+        .withArgs(nodeId, v);
       expect(await w.services.isNodeEnabled(nodeId)).to.equal(false);
       await expect(govern(w, w.services, "disableNode", [nodeId]))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidStatus")
         .withArgs(nodeId, Svc.Disabled);
-      await expect(govern(w, w.services, "enableNode", [nodeId, 0])).to.emit(w.services, "NodeEnabled").withArgs(nodeId, v);
+      await expect(govern(w, w.services, "enableNode", [nodeId, 0]))
+        .to.emit(w.services, "NodeEnabled")
+        .withArgs(nodeId, v);
       await expect(govern(w, w.services, "enableNode", [nodeId, 0]))
         .to.be.revertedWithCustomError(w.services, "NodeInvalidStatus")
         .withArgs(nodeId, Svc.Enabled);
@@ -294,38 +375,156 @@ describe("ServiceRegistry", function () {
       const w = await loadFixture(world);
       const genesisOp = w.stranger;
       await addAccount(w, w.admins[0], genesisOp, 1n, Role.Operator);
-      await expect(w.services.connect(genesisOp).registerNode(NodeKind.Genesis, key(2), "v1", 30303, ...(await nodeConsent(w, genesisOp, NodeKind.Genesis, key(2), "v1", 30303)))).to.emit(w.services, "NodeRegistered");
-      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Audit, key(3), "audit", 30303, ...(await nodeConsent(w, w.auditor, NodeKind.Audit, key(3), "audit", 30303)))).to.emit(w.services, "NodeRegistered");
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Genesis, key(4), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Genesis, key(4), "x", 1))))
+      await expect(
+        w.services
+          .connect(genesisOp)
+          .registerNode(
+            NodeKind.Genesis,
+            key(2),
+            "v1",
+            30303,
+            ...(await nodeConsent(w, genesisOp, NodeKind.Genesis, key(2), "v1", 30303)),
+          ),
+      ).to.emit(w.services, "NodeRegistered");
+      await expect(
+        w.services
+          .connect(w.auditor)
+          .registerNode(
+            NodeKind.Audit,
+            key(3),
+            "audit",
+            30303,
+            ...(await nodeConsent(w, w.auditor, NodeKind.Audit, key(3), "audit", 30303)),
+          ),
+      ).to.emit(w.services, "NodeRegistered");
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Genesis,
+            key(4),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.opA, NodeKind.Genesis, key(4), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.Genesis, Kind.Business);
-      await expect(w.services.connect(w.auditor).registerNode(NodeKind.Governance, key(4), "x", 1, ...(await nodeConsent(w, w.auditor, NodeKind.Governance, key(4), "x", 1))))
+      await expect(
+        w.services
+          .connect(w.auditor)
+          .registerNode(
+            NodeKind.Governance,
+            key(4),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.auditor, NodeKind.Governance, key(4), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.Governance, Kind.Audit);
-      await expect(w.services.connect(genesisOp).registerNode(NodeKind.None, key(4), "x", 1, ...(await nodeConsent(w, genesisOp, NodeKind.None, key(4), "x", 1))))
+      await expect(
+        w.services
+          .connect(genesisOp)
+          .registerNode(
+            NodeKind.None,
+            key(4),
+            "x",
+            1,
+            ...(await nodeConsent(w, genesisOp, NodeKind.None, key(4), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
         .withArgs(NodeKind.None, Kind.Genesis);
     });
 
     it("refuses other registrars, a bad public key, a bad endpoint and a node registered twice", async function () {
       const w = await loadFixture(world);
-      await expect(w.services.connect(w.signerA).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.signerA, NodeKind.Governance, key(5), "x", 1))))
+      await expect(
+        w.services
+          .connect(w.signerA)
+          .registerNode(
+            NodeKind.Governance,
+            key(5),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.signerA, NodeKind.Governance, key(5), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeUnauthorizedRegistrar")
         .withArgs(w.signerA.address, Role.Business);
-      await expect(w.services.connect(w.stranger).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.stranger, NodeKind.Governance, key(5), "x", 1))))
+      await expect(
+        w.services
+          .connect(w.stranger)
+          .registerNode(
+            NodeKind.Governance,
+            key(5),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.stranger, NodeKind.Governance, key(5), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeUnauthorizedRegistrar")
         .withArgs(w.stranger.address, Role.None);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1))))
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            "0x04" + key(5).slice(2),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, "0x04" + key(5).slice(2), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeInvalidPublicKey")
         .withArgs(65);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "", 1))))
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            key(5),
+            "",
+            1,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeInvalidEndpoint")
         .withArgs("", 1);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 0, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 0))))
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            key(5),
+            "x",
+            0,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 0)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeInvalidEndpoint")
         .withArgs("x", 0);
-      await w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 1)));
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(5), "y", 2, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "y", 2))))
+      await w.services
+        .connect(w.opA)
+        .registerNode(
+          NodeKind.Governance,
+          key(5),
+          "x",
+          1,
+          ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "x", 1)),
+        );
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            key(5),
+            "y",
+            2,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(5), "y", 2)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.services, "NodeAlreadyRegistered")
         .withArgs(ethers.keccak256(key(5)));
     });
@@ -333,7 +532,17 @@ describe("ServiceRegistry", function () {
     it("refuses an operator of a suspended institution", async function () {
       const w = await loadFixture(world);
       await govern(w, w.membership, "suspendInstitution", [w.a]);
-      await expect(w.services.connect(w.opA).registerNode(NodeKind.Governance, key(6), "x", 1, ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(6), "x", 1))))
+      await expect(
+        w.services
+          .connect(w.opA)
+          .registerNode(
+            NodeKind.Governance,
+            key(6),
+            "x",
+            1,
+            ...(await nodeConsent(w, w.opA, NodeKind.Governance, key(6), "x", 1)),
+          ),
+      )
         .to.be.revertedWithCustomError(w.membership, "InstitutionNotActive")
         .withArgs(w.a, IStatus.Suspended);
     });

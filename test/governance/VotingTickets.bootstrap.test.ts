@@ -9,9 +9,22 @@ async function fresh() {
   const [deployer, admin, gov, stranger] = await ethers.getSigners();
   const membership = await new Membership__factory(deployer).deploy();
   const m = await membership.getAddress();
-  const voting = await new VotingTickets__factory(deployer).deploy(m, membershipRules({ target: m, iface: membership.interface }), [m]);
+  const voting = await new VotingTickets__factory(deployer).deploy(
+    m,
+    membershipRules({ target: m, iface: membership.interface }),
+    [m],
+  );
   const v = await voting.getAddress();
-  await membership.initialize(v, [{ name: "G", identityHash: ethers.id("g"), attributes: "0x", admin: admin.address, weight: 1, governors: [gov.address] }]);
+  await membership.initialize(v, [
+    {
+      name: "G",
+      identityHash: ethers.id("g"),
+      attributes: "0x",
+      admin: admin.address,
+      weight: 1,
+      governors: [gov.address],
+    },
+  ]);
   const counter = await new GovernedCounterMock__factory(deployer).deploy(v);
   const target = await counter.getAddress();
   const sel = (fn: "actionA" | "actionB") => counter.interface.getFunction(fn).selector;
@@ -59,7 +72,9 @@ describe("VotingTickets bootstrap", function () {
   it("refuses to run once a proposal exists", async function () {
     const f = await loadFixture(fresh);
     await f.membership.connect(f.stranger).applyToJoin("Newcomer", ethers.id("n"), 2, "0x");
-    await expect(f.voting.bootstrap([], [])).to.be.revertedWithCustomError(f.voting, "VotingBootstrapTooLate").withArgs(1);
+    await expect(f.voting.bootstrap([], []))
+      .to.be.revertedWithCustomError(f.voting, "VotingBootstrapTooLate")
+      .withArgs(1);
   });
 
   it("never overrides a rule that exists, so it cannot weaken one", async function () {
@@ -74,16 +89,27 @@ describe("VotingTickets bootstrap", function () {
       .withArgs(f.v, own);
     // a rule given twice in the same run is refused the second time
     const twice = { target: f.target, selector: f.sel("actionA"), rule: majority() };
-    await expect(f.voting.bootstrap([twice, twice], [])).to.be.revertedWithCustomError(f.voting, "VotingRuleAlreadySet").withArgs(f.target, f.sel("actionA"));
+    await expect(f.voting.bootstrap([twice, twice], []))
+      .to.be.revertedWithCustomError(f.voting, "VotingRuleAlreadySet")
+      .withArgs(f.target, f.sel("actionA"));
     expect(await f.voting.bootstrapped()).to.equal(false); // a refused run changes nothing
   });
 
   it("refuses an invalid rule, a zero target and a zero module", async function () {
     const f = await loadFixture(fresh);
-    const bad = { target: f.target, selector: f.sel("actionA"), rule: { kind: RuleKind.GenesisMajority, thresholdBps: 4_999, votingPeriod: 60 } };
-    await expect(f.voting.bootstrap([bad], [])).to.be.revertedWithCustomError(f.voting, "VotingInvalidRule").withArgs(RuleKind.GenesisMajority, 4_999, 60);
+    const bad = {
+      target: f.target,
+      selector: f.sel("actionA"),
+      rule: { kind: RuleKind.GenesisMajority, thresholdBps: 4_999, votingPeriod: 60 },
+    };
+    await expect(f.voting.bootstrap([bad], []))
+      .to.be.revertedWithCustomError(f.voting, "VotingInvalidRule")
+      .withArgs(RuleKind.GenesisMajority, 4_999, 60);
     const zero = { target: ethers.ZeroAddress, selector: f.sel("actionA"), rule: majority() };
     await expect(f.voting.bootstrap([zero], [])).to.be.revertedWithCustomError(f.voting, "VotingZeroAddress");
-    await expect(f.voting.bootstrap([], [ethers.ZeroAddress])).to.be.revertedWithCustomError(f.voting, "VotingZeroAddress");
+    await expect(f.voting.bootstrap([], [ethers.ZeroAddress])).to.be.revertedWithCustomError(
+      f.voting,
+      "VotingZeroAddress",
+    );
   });
 });

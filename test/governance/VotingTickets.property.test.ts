@@ -66,7 +66,11 @@ async function trial(seed: number): Promise<{ executed: number; refused: number 
   const target2 = await tgt.getAddress();
   const gov = await new VotingTickets__factory(c.deployer).deploy(
     await c.membership.getAddress(),
-    (Object.entries(rules) as [Action, Rule][]).map(([fn, rule]) => ({ target: target2, selector: tgt.interface.getFunction(fn).selector, rule })),
+    (Object.entries(rules) as [Action, Rule][]).map(([fn, rule]) => ({
+      target: target2,
+      selector: tgt.interface.getFunction(fn).selector,
+      rule,
+    })),
     [],
   );
   expect(await tgt.governance()).to.equal(await gov.getAddress());
@@ -79,7 +83,10 @@ async function trial(seed: number): Promise<{ executed: number; refused: number 
   const open = async () => {
     const fn = r.pick(Object.keys(rules) as Action[]);
     const proposer = c.governors[r.pick([...active])];
-    const id = await proposalIdOf(gov, gov.connect(proposer).propose(target2, tgt.interface.getFunction(fn).selector, ""));
+    const id = await proposalIdOf(
+      gov,
+      gov.connect(proposer).propose(target2, tgt.interface.getFunction(fn).selector, ""),
+    );
     const p = await gov.proposal(id);
     proposals.push({ id, fn, rule: rules[fn], deadline: Number(p.deadline), ballots: new Map(), executed: false });
   };
@@ -122,17 +129,27 @@ async function trial(seed: number): Promise<{ executed: number; refused: number 
       active.delete(seat);
     } else if (active.size < n) {
       const seat = r.pick([...Array(n).keys()].filter((s) => !active.has(s)));
-      await govern(c, c.membership, "reinstateInstitution", [seat + 1], [...active].map((s) => c.governors[s] as Signer));
+      await govern(
+        c,
+        c.membership,
+        "reinstateInstitution",
+        [seat + 1],
+        [...active].map((s) => c.governors[s] as Signer),
+      );
       active.add(seat);
     } else {
       await time.increase(r.pick([60, 600, 1800]));
     }
     // Invariant: the contract's state is the rule's verdict, for every proposal, after every step.
     const t = await time.latest();
-    for (const p of proposals) expect(await gov.state(p.id), `seed ${seed} step ${step} proposal ${p.id}`).to.equal(expectedState(p, active, weights, t));
+    for (const p of proposals)
+      expect(await gov.state(p.id), `seed ${seed} step ${step} proposal ${p.id}`).to.equal(
+        expectedState(p, active, weights, t),
+      );
   }
   // Nothing executed twice: each execution is counted once by the target.
-  for (const fn of Object.keys(rules) as Action[]) expect(await tgt.executions(tgt.interface.getFunction(fn).selector)).to.equal(executions[fn]);
+  for (const fn of Object.keys(rules) as Action[])
+    expect(await tgt.executions(tgt.interface.getFunction(fn).selector)).to.equal(executions[fn]);
   return { executed: Object.values(executions).reduce((a, b) => a + b, 0), refused };
 }
 

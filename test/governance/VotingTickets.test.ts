@@ -50,7 +50,11 @@ describe("VotingTickets", function () {
       const v = await c.voting.getAddress();
       for (const fn of ["setRule", "setModule"] as const) {
         const r = await c.voting.ruleOf(v, c.voting.interface.getFunction(fn).selector);
-        expect([r.kind, r.thresholdBps, r.votingPeriod]).to.deep.equal([BigInt(RuleKind.UnanimousGenesis), 10_000n, BigInt(WEEK)]);
+        expect([r.kind, r.thresholdBps, r.votingPeriod]).to.deep.equal([
+          BigInt(RuleKind.UnanimousGenesis),
+          10_000n,
+          BigInt(WEEK),
+        ]);
       }
       expect(await c.voting.isModule(await c.membership.getAddress())).to.equal(true);
       expect(await c.voting.membership()).to.equal(await c.membership.getAddress());
@@ -62,7 +66,11 @@ describe("VotingTickets", function () {
       const f = new VotingTickets__factory(d);
       const m = d.address;
       await expect(f.deploy(ethers.ZeroAddress, [], [])).to.be.revertedWithCustomError(f, "VotingZeroAddress");
-      const bad = { target: m, selector: "0x12345678", rule: { kind: RuleKind.GenesisMajority, thresholdBps: 4_999, votingPeriod: 60 } };
+      const bad = {
+        target: m,
+        selector: "0x12345678",
+        rule: { kind: RuleKind.GenesisMajority, thresholdBps: 4_999, votingPeriod: 60 },
+      };
       await expect(f.deploy(m, [bad], []))
         .to.be.revertedWithCustomError(f, "VotingInvalidRule")
         .withArgs(RuleKind.GenesisMajority, 4_999, 60);
@@ -79,7 +87,17 @@ describe("VotingTickets", function () {
       const deadline = (await time.latest()) + 1 + WEEK;
       await expect(tx)
         .to.emit(c.voting, "ProposalCreated")
-        .withArgs(next, gov, c.target, c.sel("actionB"), RuleKind.GenesisMajority, 5_000, deadline, c.data("actionB"), "why");
+        .withArgs(
+          next,
+          gov,
+          c.target,
+          c.sel("actionB"),
+          RuleKind.GenesisMajority,
+          5_000,
+          deadline,
+          c.data("actionB"),
+          "why",
+        );
       const p = await c.voting.proposal(next);
       expect([p.proposer, p.target, p.selector, p.data, p.executed, p.canceled]).to.deep.equal([
         gov,
@@ -98,7 +116,9 @@ describe("VotingTickets", function () {
       await expect(v.propose(c.target, "0x12345678", ""))
         .to.be.revertedWithCustomError(c.voting, "VotingUnknownAction")
         .withArgs(c.target, "0x12345678");
-      await expect(v.propose(c.target, "0x1234", "")).to.be.revertedWithCustomError(c.voting, "VotingActionTooShort").withArgs(2);
+      await expect(v.propose(c.target, "0x1234", ""))
+        .to.be.revertedWithCustomError(c.voting, "VotingActionTooShort")
+        .withArgs(2);
     });
 
     it("refuses proposers who are not active governors", async function () {
@@ -124,7 +144,9 @@ describe("VotingTickets", function () {
       const c = await loadFixture(consortium);
       const id = await c.propose("actionB");
       const gov = await c.governors[1].getAddress();
-      await expect(c.voting.connect(c.governors[1]).vote(id, false)).to.emit(c.voting, "VoteCast").withArgs(id, 2, gov, false);
+      await expect(c.voting.connect(c.governors[1]).vote(id, false))
+        .to.emit(c.voting, "VoteCast")
+        .withArgs(id, 2, gov, false);
       expect(await c.voting.ballotOf(id, 1)).to.deep.equal([true, false]);
       expect(await c.voting.ballotOf(id, 0)).to.deep.equal([false, false]);
       await c.voting.connect(c.governors[0]).vote(id, true);
@@ -137,8 +159,12 @@ describe("VotingTickets", function () {
       await addAccount(c, c.admins[0], second, 1n, Role.Governor);
       const id = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(id, true);
-      await expect(c.voting.connect(c.governors[0]).vote(id, true)).to.be.revertedWithCustomError(c.voting, "ProposalAlreadyVoted").withArgs(id, 1);
-      await expect(c.voting.connect(second).vote(id, false)).to.be.revertedWithCustomError(c.voting, "ProposalAlreadyVoted").withArgs(id, 1);
+      await expect(c.voting.connect(c.governors[0]).vote(id, true))
+        .to.be.revertedWithCustomError(c.voting, "ProposalAlreadyVoted")
+        .withArgs(id, 1);
+      await expect(c.voting.connect(second).vote(id, false))
+        .to.be.revertedWithCustomError(c.voting, "ProposalAlreadyVoted")
+        .withArgs(id, 1);
     });
 
     it("refuses votes on unknown, expired, cancelled and executed proposals", async function () {
@@ -147,15 +173,21 @@ describe("VotingTickets", function () {
       await expect(g.vote(999, true)).to.be.revertedWithCustomError(c.voting, "ProposalNotFound").withArgs(999);
       const expired = await c.propose("actionB");
       await pastDeadline(c.voting, expired);
-      await expect(g.vote(expired, true)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(expired, PState.Expired);
+      await expect(g.vote(expired, true))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(expired, PState.Expired);
       const cancelled = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).cancel(cancelled);
-      await expect(g.vote(cancelled, true)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(cancelled, PState.Canceled);
+      await expect(g.vote(cancelled, true))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(cancelled, PState.Canceled);
       const executed = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(executed, true);
       await c.voting.connect(c.governors[1]).vote(executed, true);
       await c.voting.execute(executed);
-      await expect(g.vote(executed, true)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(executed, PState.Executed);
+      await expect(g.vote(executed, true))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(executed, PState.Executed);
     });
 
     it("still takes votes on a rejected proposal until its deadline, since the active set may change", async function () {
@@ -166,7 +198,9 @@ describe("VotingTickets", function () {
       await c.voting.connect(c.governors[1]).vote(id, true);
       await c.voting.connect(c.governors[2]).vote(id, true);
       expect(await c.voting.state(id)).to.equal(PState.Rejected);
-      await expect(c.voting.execute(id)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(id, PState.Rejected);
+      await expect(c.voting.execute(id))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(id, PState.Rejected);
     });
 
     it("accepts further votes on a passed proposal before its deadline", async function () {
@@ -257,7 +291,9 @@ describe("VotingTickets", function () {
       await expect(c.voting.connect(c.governors[0]).setRule(c.target, c.sel("actionA"), majority()))
         .to.be.revertedWithCustomError(c.voting, "GovernanceOnly")
         .withArgs(who);
-      await expect(c.voting.connect(c.governors[0]).setModule(who, true)).to.be.revertedWithCustomError(c.voting, "GovernanceOnly").withArgs(who);
+      await expect(c.voting.connect(c.governors[0]).setModule(who, true))
+        .to.be.revertedWithCustomError(c.voting, "GovernanceOnly")
+        .withArgs(who);
       await expect(govern(c, c.voting, "setRule", [c.target, c.sel("actionA"), majority(3600)]))
         .to.emit(c.voting, "RuleChanged")
         .withArgs(c.target, c.sel("actionA"), RuleKind.GenesisMajority, 5_000, 3600);
@@ -268,7 +304,9 @@ describe("VotingTickets", function () {
       // a rule change needs every genesis institution
       const id = await proposalIdOf(
         c.voting,
-        c.voting.connect(c.governors[0]).propose(await c.voting.getAddress(), c.voting.interface.encodeFunctionData("setModule", [who, true]), ""),
+        c.voting
+          .connect(c.governors[0])
+          .propose(await c.voting.getAddress(), c.voting.interface.encodeFunctionData("setModule", [who, true]), ""),
       );
       await c.voting.connect(c.governors[0]).vote(id, true);
       await c.voting.connect(c.governors[1]).vote(id, true);
@@ -279,7 +317,9 @@ describe("VotingTickets", function () {
       const c = await loadFixture(consortium);
       const none = { kind: RuleKind.None, thresholdBps: 0, votingPeriod: 0 };
       await govern(c, c.voting, "setRule", [c.target, c.sel("actionB"), none]);
-      await expect(c.propose("actionB")).to.be.revertedWithCustomError(c.voting, "VotingUnknownAction").withArgs(c.target, c.sel("actionB"));
+      await expect(c.propose("actionB"))
+        .to.be.revertedWithCustomError(c.voting, "VotingUnknownAction")
+        .withArgs(c.target, c.sel("actionB"));
       const invalid: [number, number, number][] = [
         [RuleKind.GenesisMajority, 10_000, 60],
         [RuleKind.Weighted, 4_000, 60],
@@ -290,10 +330,9 @@ describe("VotingTickets", function () {
         await expect(govern(c, c.voting, "setRule", [c.target, c.sel("actionA"), { kind, thresholdBps, votingPeriod }]))
           .to.be.revertedWithCustomError(c.voting, "VotingInvalidRule")
           .withArgs(kind, thresholdBps, votingPeriod);
-      await expect(govern(c, c.voting, "setRule", [ethers.ZeroAddress, c.sel("actionA"), majority()])).to.be.revertedWithCustomError(
-        c.voting,
-        "VotingZeroAddress",
-      );
+      await expect(
+        govern(c, c.voting, "setRule", [ethers.ZeroAddress, c.sel("actionA"), majority()]),
+      ).to.be.revertedWithCustomError(c.voting, "VotingZeroAddress");
     });
   });
 
@@ -303,30 +342,42 @@ describe("VotingTickets", function () {
       const id = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(id, true);
       await c.voting.connect(c.governors[1]).vote(id, true);
-      await expect(c.voting.connect(c.stranger).execute(id)).to.emit(c.voting, "ProposalExecuted").withArgs(id, c.stranger.address);
+      await expect(c.voting.connect(c.stranger).execute(id))
+        .to.emit(c.voting, "ProposalExecuted")
+        .withArgs(id, c.stranger.address);
       expect(await c.counter.executions(c.sel("actionB"))).to.equal(1);
       expect(await c.voting.state(id)).to.equal(PState.Executed);
-      await expect(c.voting.execute(id)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(id, PState.Executed);
+      await expect(c.voting.execute(id))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(id, PState.Executed);
       expect(await c.counter.executions(c.sel("actionB"))).to.equal(1);
     });
 
     it("refuses proposals that are open, rejected, cancelled, expired or unknown", async function () {
       const c = await loadFixture(consortium);
       const open = await c.propose("actionB");
-      await expect(c.voting.execute(open)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(open, PState.Active);
+      await expect(c.voting.execute(open))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(open, PState.Active);
       const rejected = await c.propose("actionA");
       await c.voting.connect(c.governors[1]).vote(rejected, false);
-      await expect(c.voting.execute(rejected)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(rejected, PState.Rejected);
+      await expect(c.voting.execute(rejected))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(rejected, PState.Rejected);
       const cancelled = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(cancelled, true);
       await c.voting.connect(c.governors[1]).vote(cancelled, true);
       await c.voting.connect(c.governors[0]).cancel(cancelled);
-      await expect(c.voting.execute(cancelled)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(cancelled, PState.Canceled);
+      await expect(c.voting.execute(cancelled))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(cancelled, PState.Canceled);
       const expired = await c.propose("actionB");
       await c.voting.connect(c.governors[0]).vote(expired, true);
       await c.voting.connect(c.governors[1]).vote(expired, true);
       await pastDeadline(c.voting, expired);
-      await expect(c.voting.execute(expired)).to.be.revertedWithCustomError(c.voting, "ProposalNotPassed").withArgs(expired, PState.Expired);
+      await expect(c.voting.execute(expired))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotPassed")
+        .withArgs(expired, PState.Expired);
       await expect(c.voting.execute(12345)).to.be.revertedWithCustomError(c.voting, "ProposalNotFound").withArgs(12345);
       expect(await c.counter.executions(c.sel("actionB"))).to.equal(0);
     });
@@ -342,7 +393,9 @@ describe("VotingTickets", function () {
       const id = await proposalIdOf(c.voting, c.voting.connect(c.governors[0]).propose(m, "0xdeadbeef", ""));
       await c.voting.connect(c.governors[0]).vote(id, true);
       await c.voting.connect(c.governors[1]).vote(id, true);
-      await expect(c.voting.execute(id)).to.be.revertedWithCustomError(c.voting, "ProposalExecutionReverted").withArgs(id);
+      await expect(c.voting.execute(id))
+        .to.be.revertedWithCustomError(c.voting, "ProposalExecutionReverted")
+        .withArgs(id);
       expect(await c.voting.state(id)).to.equal(PState.Passed); // a failed execution leaves it executable
     });
   });
@@ -357,13 +410,18 @@ describe("VotingTickets", function () {
         .withArgs(id, other);
       const gov = await c.governors[0].getAddress();
       await expect(c.voting.connect(c.governors[0]).cancel(id)).to.emit(c.voting, "ProposalCanceled").withArgs(id, gov);
-      await expect(c.voting.connect(c.governors[0]).cancel(id)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(id, PState.Canceled);
+      await expect(c.voting.connect(c.governors[0]).cancel(id))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(id, PState.Canceled);
       await expect(c.voting.cancel(999)).to.be.revertedWithCustomError(c.voting, "ProposalNotFound").withArgs(999);
     });
 
     it("lets an applicant withdraw its own join application", async function () {
       const c = await loadFixture(consortium);
-      const pid = await proposalIdOf(c.voting, c.membership.connect(c.stranger).applyToJoin("Late", ethers.ZeroHash, Kind.Business, "0x"));
+      const pid = await proposalIdOf(
+        c.voting,
+        c.membership.connect(c.stranger).applyToJoin("Late", ethers.ZeroHash, Kind.Business, "0x"),
+      );
       await expect(c.voting.connect(c.stranger).cancel(pid)).to.emit(c.voting, "ProposalCanceled");
       const inst = await c.membership.institutionCount();
       expect((await c.membership.institution(inst)).status).to.equal(IStatus.Applied);
@@ -375,10 +433,14 @@ describe("VotingTickets", function () {
       await c.voting.connect(c.governors[0]).vote(id, true);
       await c.voting.connect(c.governors[1]).vote(id, true);
       await c.voting.execute(id);
-      await expect(c.voting.connect(c.governors[0]).cancel(id)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(id, PState.Executed);
+      await expect(c.voting.connect(c.governors[0]).cancel(id))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(id, PState.Executed);
       const late = await c.propose("actionB");
       await pastDeadline(c.voting, late);
-      await expect(c.voting.connect(c.governors[0]).cancel(late)).to.be.revertedWithCustomError(c.voting, "ProposalNotActive").withArgs(late, PState.Expired);
+      await expect(c.voting.connect(c.governors[0]).cancel(late))
+        .to.be.revertedWithCustomError(c.voting, "ProposalNotActive")
+        .withArgs(late, PState.Expired);
     });
   });
 });

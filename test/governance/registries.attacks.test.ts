@@ -52,7 +52,8 @@ async function threePipes() {
     { pipeId: readOnly, op: OP_READ, sel: SEL_READ },
     { pipeId: evidence, op: OP_WRITE, sel: SEL_WRITE },
   ];
-  const answers = async (signer = w.a.appKey.address) => Promise.all(all.map((p) => w.pipes.checkOperation(p.pipeId, signer, p.op, p.sel)));
+  const answers = async (signer = w.a.appKey.address) =>
+    Promise.all(all.map((p) => w.pipes.checkOperation(p.pipeId, signer, p.op, p.sel)));
   return { ...w, readOnly, evidence, all, answers };
 }
 
@@ -61,7 +62,11 @@ describe("Registry attacks", function () {
     it("registering the governance chain itself as a sub-chain", async function () {
       const w = await loadFixture(pipeWorld);
       const chainId = (await ethers.provider.getNetwork()).chainId;
-      await expect(w.chains.connect(w.a.operator).registerSubchain(id("evil chain"), ChainKind.Evm, chainId, w.a.service, Wallet.createRandom().address, ""))
+      await expect(
+        w.chains
+          .connect(w.a.operator)
+          .registerSubchain(id("evil chain"), ChainKind.Evm, chainId, w.a.service, Wallet.createRandom().address, ""),
+      )
         .to.be.revertedWithCustomError(w.chains, "SubchainIsGovernanceChain")
         .withArgs(chainId);
     });
@@ -87,7 +92,9 @@ describe("Registry attacks", function () {
       const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
       await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
       for (const selector of Object.values(PRIVILEGED)) {
-        expect(await w.pipes.checkOperation(wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(Refusal.SelectorNotAllowed);
+        expect(await w.pipes.checkOperation(wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(
+          Refusal.SelectorNotAllowed,
+        );
       }
     });
 
@@ -105,7 +112,15 @@ describe("Registry attacks", function () {
       const w = await loadFixture(pipeWorld);
       const siblingKey = Wallet.createRandom();
       const sibling = siblingKey.address;
-      await w.chains.connect(w.a.operator).registerApp(id("A/sibling"), w.a.subchain, sibling, "", ...(await appKeyConsent(w, w.a.operator, id("A/sibling"), siblingKey)));
+      await w.chains
+        .connect(w.a.operator)
+        .registerApp(
+          id("A/sibling"),
+          w.a.subchain,
+          sibling,
+          "",
+          ...(await appKeyConsent(w, w.a.operator, id("A/sibling"), siblingKey)),
+        );
       for (const signer of [w.b.appKey.address, sibling, w.a.signer.address, w.b.signer.address, w.stranger.address]) {
         await expect(w.pipes.requireOperation(w.pipeId, signer, OP_WRITE, SEL_WRITE))
           .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
@@ -116,13 +131,19 @@ describe("Registry attacks", function () {
     it("a paused pipe, and a closed one that can never be reopened", async function () {
       const w = await loadFixture(pipeWorld);
       await w.pipes.connect(w.b.operator).pausePipe(w.pipeId);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.PipeNotActive);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+        Refusal.PipeNotActive,
+      );
       await w.pipes.connect(w.b.operator).closePipe(w.pipeId);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.PipeNotActive);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+        Refusal.PipeNotActive,
+      );
       await expect(w.pipes.connect(w.a.operator).resumePipe(w.pipeId))
         .to.be.revertedWithCustomError(w.pipes, "PipeInvalidStatus")
         .withArgs(w.pipeId, Pipe.Closed);
-      await expect(govern(w, w.pipes, "resumePipe", [w.pipeId])).to.be.revertedWithCustomError(w.pipes, "PipeInvalidStatus").withArgs(w.pipeId, Pipe.Closed);
+      await expect(govern(w, w.pipes, "resumePipe", [w.pipeId]))
+        .to.be.revertedWithCustomError(w.pipes, "PipeInvalidStatus")
+        .withArgs(w.pipeId, Pipe.Closed);
     });
 
     it("the other institution's operator acting for it", async function () {
@@ -137,10 +158,18 @@ describe("Registry attacks", function () {
       await expect(w.chains.connect(w.a.operator).rotateAppKey(w.b.app, ...(await newAppKey(w, w.b.operator, w.b.app))))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
-      await expect(w.chains.connect(w.a.operator).registerContract("DrugTraceability", w.b.subchain, Wallet.createRandom().address))
+      await expect(
+        w.chains
+          .connect(w.a.operator)
+          .registerContract("DrugTraceability", w.b.subchain, Wallet.createRandom().address),
+      )
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
-      await expect(w.services.connect(w.a.operator).updateServiceEndpoint(w.b.service, { host: "evil", port: 1, tlsFingerprint: id("evil") }))
+      await expect(
+        w.services
+          .connect(w.a.operator)
+          .updateServiceEndpoint(w.b.service, { host: "evil", port: 1, tlsFingerprint: id("evil") }),
+      )
         .to.be.revertedWithCustomError(w.services, "ServiceUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
     });
@@ -165,7 +194,11 @@ describe("Registry attacks", function () {
       await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
       expect(await w.answers()).to.deep.equal(Array(3).fill(Refusal.KeyRevoked));
       await w.pipes.syncPipeKey(w.readOnly);
-      expect(await w.answers(next)).to.deep.equal([Refusal.SignerNotReserved, Refusal.Allowed, Refusal.SignerNotReserved]);
+      expect(await w.answers(next)).to.deep.equal([
+        Refusal.SignerNotReserved,
+        Refusal.Allowed,
+        Refusal.SignerNotReserved,
+      ]);
       expect(await w.answers()).to.deep.equal(Array(3).fill(Refusal.KeyRevoked));
     });
 
@@ -218,15 +251,26 @@ describe("Registry attacks", function () {
     await w.pipes.connect(w.stranger).syncKey(w.a.appKey.address);
     expect(await w.pipes.institutionUsability(w.a.institution)).to.deep.equal([false, false]);
     expect((await w.pipes.serviceUsability(2))[0]).to.equal(false);
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.InstitutionNotActive);
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      Refusal.InstitutionNotActive,
+    );
   });
 
   it("re-running the one-time wiring after deployment", async function () {
     const w = await loadFixture(pipeWorld);
-    await expect(w.voting.connect(w.deployer).bootstrap([], [])).to.be.revertedWithCustomError(w.voting, "VotingAlreadyBootstrapped");
-    await expect(w.membership.connect(w.deployer).bindListener(w.stranger.address)).to.be.revertedWithCustomError(w.membership, "MembershipListenerAlreadyBound");
+    await expect(w.voting.connect(w.deployer).bootstrap([], [])).to.be.revertedWithCustomError(
+      w.voting,
+      "VotingAlreadyBootstrapped",
+    );
+    await expect(w.membership.connect(w.deployer).bindListener(w.stranger.address)).to.be.revertedWithCustomError(
+      w.membership,
+      "MembershipListenerAlreadyBound",
+    );
     const [s, c, k] = [await w.services.getAddress(), await w.chains.getAddress(), await w.credit.getAddress()];
-    await expect(w.pipes.connect(w.deployer).initialize(s, c, k)).to.be.revertedWithCustomError(w.pipes, "PipeRegistryAlreadyInitialized");
+    await expect(w.pipes.connect(w.deployer).initialize(s, c, k)).to.be.revertedWithCustomError(
+      w.pipes,
+      "PipeRegistryAlreadyInitialized",
+    );
     await expect(w.voting.connect(w.stranger).bootstrap([], []))
       .to.be.revertedWithCustomError(w.voting, "VotingBootstrapUnauthorized")
       .withArgs(w.stranger.address);

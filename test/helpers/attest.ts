@@ -58,7 +58,12 @@ export function attesterKeys(n: number): Wallet[] {
   });
 }
 
-export const domainOf = (d: Domain) => ({ name: "CCGP-Gateway", version: "1", chainId: d.chainId, verifyingContract: d.gateway });
+export const domainOf = (d: Domain) => ({
+  name: "CCGP-Gateway",
+  version: "1",
+  chainId: d.chainId,
+  verifyingContract: d.gateway,
+});
 
 export function attestationOf(packet: Packet, data: BytesLike, gateway: string, subchain = TEST_SUBCHAIN) {
   return {
@@ -76,15 +81,29 @@ export function attestationOf(packet: Packet, data: BytesLike, gateway: string, 
 }
 
 /** The signatures of `signers` over the packet, concatenated as the gateway takes them. */
-export async function attest(signers: Wallet[], domain: Domain, packet: Packet, data: BytesLike, subchain = TEST_SUBCHAIN): Promise<string> {
+export async function attest(
+  signers: Wallet[],
+  domain: Domain,
+  packet: Packet,
+  data: BytesLike,
+  subchain = TEST_SUBCHAIN,
+): Promise<string> {
   const value = attestationOf(packet, data, domain.gateway, subchain);
   const sigs = await Promise.all(signers.map((s) => s.signTypedData(domainOf(domain), ATTESTATION_TYPES, value)));
   return ethers.concat(sigs);
 }
 
 /** The signatures of `signers` over a change to the set of `epoch`. */
-export async function signSetChange(signers: Wallet[], domain: Domain, epoch: bigint | number, attesters: string[], threshold: number): Promise<string> {
-  const sigs = await Promise.all(signers.map((s) => s.signTypedData(domainOf(domain), SET_CHANGE_TYPES, { epoch, threshold, attesters })));
+export async function signSetChange(
+  signers: Wallet[],
+  domain: Domain,
+  epoch: bigint | number,
+  attesters: string[],
+  threshold: number,
+): Promise<string> {
+  const sigs = await Promise.all(
+    signers.map((s) => s.signTypedData(domainOf(domain), SET_CHANGE_TYPES, { epoch, threshold, attesters })),
+  );
   return ethers.concat(sigs);
 }
 
@@ -104,7 +123,8 @@ export async function domainOfGateway(gateway: SubchainGateway): Promise<Domain>
 }
 
 /** A default txId for a packet (tests that are not about the txId). */
-export const txIdOf = (pipeId: string, sequence: bigint | number): string => ethers.keccak256(ethers.solidityPacked(["bytes32", "uint64"], [pipeId, sequence]));
+export const txIdOf = (pipeId: string, sequence: bigint | number): string =>
+  ethers.keccak256(ethers.solidityPacked(["bytes32", "uint64"], [pipeId, sequence]));
 
 /**
  * A relayer that attaches `threshold` attestations of the gateway's current set to what it sends, with the
@@ -112,8 +132,16 @@ export const txIdOf = (pipeId: string, sequence: bigint | number): string => eth
  */
 export function attested(gateway: SubchainGateway, caller: Signer) {
   const g = gateway.connect(caller);
-  const sign = async (packet: Packet, data: BytesLike) => attest(await currentSigners(gateway), await domainOfGateway(gateway), packet, data);
-  const packetOf = (pipeId: string, sequence: bigint | number, deadline: bigint | number, contractName: string, operation: number, txId?: string): Packet => ({
+  const sign = async (packet: Packet, data: BytesLike) =>
+    attest(await currentSigners(gateway), await domainOfGateway(gateway), packet, data);
+  const packetOf = (
+    pipeId: string,
+    sequence: bigint | number,
+    deadline: bigint | number,
+    contractName: string,
+    operation: number,
+    txId?: string,
+  ): Packet => ({
     txId: txId ?? txIdOf(pipeId, sequence),
     pipeId,
     sequence,
@@ -134,7 +162,14 @@ export function attested(gateway: SubchainGateway, caller: Signer) {
       const packet = packetOf(pipeId, sequence, deadline, contractName, operation);
       return g.execute(packet, data, await sign(packet, data), overrides);
     },
-    async executeStatic(pipeId: string, sequence: bigint | number, deadline: bigint | number, contractName: string, operation: number, data: BytesLike) {
+    async executeStatic(
+      pipeId: string,
+      sequence: bigint | number,
+      deadline: bigint | number,
+      contractName: string,
+      operation: number,
+      data: BytesLike,
+    ) {
       const packet = packetOf(pipeId, sequence, deadline, contractName, operation);
       return g.execute.staticCall(packet, data, await sign(packet, data));
     },
@@ -151,11 +186,24 @@ export function attested(gateway: SubchainGateway, caller: Signer) {
       const packet = packetOf(pipeId, sequence, deadline, contractName, 1);
       return g.executeDependentWrite(packet, data, versionKey, readVersion, await sign(packet, data), overrides);
     },
-    async prepare(txId: string, pipeId: string, contractName: string, data: BytesLike, deadline: bigint | number, overrides: Overrides = {}): Promise<ContractTransactionResponse> {
+    async prepare(
+      txId: string,
+      pipeId: string,
+      contractName: string,
+      data: BytesLike,
+      deadline: bigint | number,
+      overrides: Overrides = {},
+    ): Promise<ContractTransactionResponse> {
       const packet = packetOf(pipeId, 1, deadline, contractName, 1, txId);
       return g.prepare(packet, data, await sign(packet, data), overrides);
     },
-    async prepareStatic(txId: string, pipeId: string, contractName: string, data: BytesLike, deadline: bigint | number) {
+    async prepareStatic(
+      txId: string,
+      pipeId: string,
+      contractName: string,
+      data: BytesLike,
+      deadline: bigint | number,
+    ) {
       const packet = packetOf(pipeId, 1, deadline, contractName, 1, txId);
       return g.prepare.staticCall(packet, data, await sign(packet, data));
     },
@@ -171,6 +219,8 @@ export async function deployGateway(
   const attesters = opts.attesters ?? attesterKeys(3);
   const threshold = opts.threshold ?? Math.floor(attesters.length / 2) + 1;
   const args = [admin, maxPayload, opts.subchain ?? TEST_SUBCHAIN, attesters.map((a) => a.address), threshold, 1];
-  const gateway = opts.from ? await ethers.deployContract("SubchainGateway", args, opts.from) : await ethers.deployContract("SubchainGateway", args);
+  const gateway = opts.from
+    ? await ethers.deployContract("SubchainGateway", args, opts.from)
+    : await ethers.deployContract("SubchainGateway", args);
   return gateway as unknown as SubchainGateway;
 }

@@ -6,7 +6,12 @@ import type { VotingTickets } from "../../typechain-types";
 import { ENUM_NAMES } from "../../lib/domain/enums.generated";
 import { parseConsortium } from "../../lib/domain/consortium-config";
 import { deployGovernance, type GovernanceContracts } from "../../lib/deploy/governance";
-import { consentDeadline, membershipDomain, signAccountConsent, type AccountConsent } from "../../relayer/src/governance/consent";
+import {
+  consentDeadline,
+  membershipDomain,
+  signAccountConsent,
+  type AccountConsent,
+} from "../../relayer/src/governance/consent";
 
 /** A Solidity enum's values as bigints (what ethers returns), by name, from the names the compiler's AST gives. */
 export function bigEnum<const T extends readonly string[]>(names: T): { readonly [K in T[number]]: bigint } {
@@ -66,11 +71,26 @@ export async function deployConsortium(n = 3, weights?: number[]): Promise<Conso
       })),
     ),
   });
-  const { membership, voting, services, chains, pipes, credit, attesters, ledger, ledgerRecovery } = await deployGovernance(deployer, cfg, {
-    network: "hardhat",
-  });
+  const { membership, voting, services, chains, pipes, credit, attesters, ledger, ledgerRecovery } =
+    await deployGovernance(deployer, cfg, {
+      network: "hardhat",
+    });
   const others = useLocal ? signers.slice(1 + 2 * n) : signers.slice(1);
-  return { membership, voting, services, chains, pipes, credit, attesters, ledger, ledgerRecovery, deployer, governors, admins, others };
+  return {
+    membership,
+    voting,
+    services,
+    chains,
+    pipes,
+    credit,
+    attesters,
+    ledger,
+    ledgerRecovery,
+    deployer,
+    governors,
+    admins,
+    others,
+  };
 }
 
 /** Returns the id of the proposal created by a transaction. */
@@ -111,9 +131,17 @@ export async function govern(
 }
 
 /** Applies to join and has every genesis institution approve; returns the new institution id. */
-export async function joinInstitution(c: Consortium, applicant: Signer, kind: bigint, name = "Business Co"): Promise<bigint> {
+export async function joinInstitution(
+  c: Consortium,
+  applicant: Signer,
+  kind: bigint,
+  name = "Business Co",
+): Promise<bigint> {
   const id = (await c.membership.institutionCount()) + 1n;
-  const pid = await proposalIdOf(c.voting, c.membership.connect(applicant).applyToJoin(name, ethers.id(name), kind, "0x"));
+  const pid = await proposalIdOf(
+    c.voting,
+    c.membership.connect(applicant).applyToJoin(name, ethers.id(name), kind, "0x"),
+  );
   await pass(c, pid);
   return id;
 }
@@ -143,15 +171,31 @@ export async function accountConsent(
   const nonce = over.nonce ?? (await c.membership.accountConsents(address)).nextNonce;
   const { chainId } = await ethers.provider.getNetwork();
   const domain = membershipDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.membership.getAddress()));
-  const signature = await signAccountConsent(key, domain, { account: address, institution, role, nonce, deadline, ...over });
+  const signature = await signAccountConsent(key, domain, {
+    account: address,
+    institution,
+    role,
+    nonce,
+    deadline,
+    ...over,
+  });
   return [deadline, signature];
 }
 
 /** Requests an account (with its key's consent) by the institution's admin; every genesis institution approves it. */
-export async function addAccount(c: Consortium, admin: Signer, account: AccountKey, institution: bigint, role: bigint): Promise<void> {
+export async function addAccount(
+  c: Consortium,
+  admin: Signer,
+  account: AccountKey,
+  institution: bigint,
+  role: bigint,
+): Promise<void> {
   const address = await (await keyOf(account)).getAddress();
   const consent = await accountConsent(c, account, institution, role);
-  const pid = await proposalIdOf(c.voting, c.membership.connect(admin).requestAccount(address, institution, role, ...consent));
+  const pid = await proposalIdOf(
+    c.voting,
+    c.membership.connect(admin).requestAccount(address, institution, role, ...consent),
+  );
   await pass(c, pid);
 }
 

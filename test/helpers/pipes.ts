@@ -58,13 +58,28 @@ export async function ledgerSide(
   await addAccount(c, admin, proxy, institution, Role.Business);
   const s = { service: id(`${name}/service`) as Hex, subchain, appId: id(`${name}/app`) as Hex };
   await enabledService(c, operator, s.service, s.subchain, proxy.address);
-  await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, Wallet.createRandom().address, `${name} chain`);
-  await c.chains.connect(operator).registerApp(s.appId, s.subchain, app.address, `${name} app`, ...(await appKeyConsent(c, operator, s.appId, app.wallet)));
+  await c.chains
+    .connect(operator)
+    .registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, Wallet.createRandom().address, `${name} chain`);
+  await c.chains
+    .connect(operator)
+    .registerApp(
+      s.appId,
+      s.subchain,
+      app.address,
+      `${name} app`,
+      ...(await appKeyConsent(c, operator, s.appId, app.wallet)),
+    );
   return { institution, admin, operator, proxy, app, ...s };
 }
 
 /** An active pipe from `source` to `target` on the example contract (registered now by the target). */
-export async function activePipe(c: Consortium, source: LedgerSide, target: LedgerSide, over: Partial<PipeSpec> = {}): Promise<Hex> {
+export async function activePipe(
+  c: Consortium,
+  source: LedgerSide,
+  target: LedgerSide,
+  over: Partial<PipeSpec> = {},
+): Promise<Hex> {
   await c.chains.connect(target.operator).registerContract(CONTRACT, target.subchain, Wallet.createRandom().address);
   const sides = (x: LedgerSide) => ({ app: x.appId, service: x.service });
   const pipeId = await applyPipe(c, source.operator, specOf(sides(source), sides(target), over));
@@ -76,7 +91,11 @@ export async function activePipe(c: Consortium, source: LedgerSide, target: Ledg
  * Audit institutions, one per weight, each with one auditor that is a ledger verifier set by vote (the ledger takes
  * at most one verifier per institution). `admins` holds one admin per weight.
  */
-export async function auditVerifiers(c: Consortium, admins: Signer[], weights: number[]): Promise<{ audit: bigint; audits: bigint[]; auditors: Key[] }> {
+export async function auditVerifiers(
+  c: Consortium,
+  admins: Signer[],
+  weights: number[],
+): Promise<{ audit: bigint; audits: bigint[]; auditors: Key[] }> {
   const audits: bigint[] = [];
   const auditors: Key[] = [];
   for (const [i, weight] of weights.entries()) {

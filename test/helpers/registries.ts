@@ -15,7 +15,18 @@ import {
   type TypedDataSigner,
 } from "../../relayer/src/governance/consent";
 import { ENUM_NAMES } from "../../lib/domain/enums.generated";
-import { Kind, Role, bigEnum, addAccount, deployConsortium, govern, joinInstitution, pass, proposalIdOf, type Consortium } from "./governance";
+import {
+  Kind,
+  Role,
+  bigEnum,
+  addAccount,
+  deployConsortium,
+  govern,
+  joinInstitution,
+  pass,
+  proposalIdOf,
+  type Consortium,
+} from "./governance";
 
 /** Mirrors of the registries' enums, for readable assertions. */
 export const Svc = bigEnum(ENUM_NAMES["IServiceRegistry.ServiceStatus"]);
@@ -31,7 +42,11 @@ export const OP_READ = 0;
 export const OP_WRITE = 1;
 
 export const id = (s: string): string => ethers.id(s);
-export const endpoint = (host = "proxy.example.org", port = 8443, tlsFingerprint = id("cert")) => ({ host, port, tlsFingerprint });
+export const endpoint = (host = "proxy.example.org", port = 8443, tlsFingerprint = id("cert")) => ({
+  host,
+  port,
+  tlsFingerprint,
+});
 
 const drug = IDrugTraceability__factory.createInterface();
 /** The business functions the example pipe allows: a write and a read of the drug traceability contract. */
@@ -57,8 +72,20 @@ export interface Side {
 export type PipeSpec = IPipeRegistry.PipeSpecStruct;
 
 /** Registers a service and passes the vote that enables it. */
-export async function enabledService(c: Consortium, operator: Signer, serviceId: string, subchainId: string, signer: string): Promise<void> {
-  await pass(c, await proposalIdOf(c.voting, c.services.connect(operator).registerService(serviceId, subchainId, signer, endpoint())));
+export async function enabledService(
+  c: Consortium,
+  operator: Signer,
+  serviceId: string,
+  subchainId: string,
+  signer: string,
+): Promise<void> {
+  await pass(
+    c,
+    await proposalIdOf(
+      c.voting,
+      c.services.connect(operator).registerService(serviceId, subchainId, signer, endpoint()),
+    ),
+  );
 }
 
 /** An institution of `kind` with its operator, business account, enabled service, sub-chain and app. */
@@ -76,14 +103,28 @@ export async function side(
   const s = { service: id(`${name}/service`), subchain: id(`${name}/chain`), app: id(`${name}/app`) };
   await enabledService(c, operator, s.service, s.subchain, signer.address);
   const gateway = Wallet.createRandom().address;
-  await c.chains.connect(operator).registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, gateway, `${name} chain`);
+  await c.chains
+    .connect(operator)
+    .registerSubchain(s.subchain, ChainKind.Evm, chainId, s.service, gateway, `${name} chain`);
   const appKey = Wallet.createRandom();
-  await c.chains.connect(operator).registerApp(s.app, s.subchain, appKey.address, `${name} app`, ...(await appKeyConsent(c, operator, s.app, appKey)));
+  await c.chains
+    .connect(operator)
+    .registerApp(
+      s.app,
+      s.subchain,
+      appKey.address,
+      `${name} app`,
+      ...(await appKeyConsent(c, operator, s.app, appKey)),
+    );
   return { institution, admin, operator, signer, ...s, chainId, gateway, app: s.app, appKey };
 }
 
 /** The spec of a pipe from `a` to `b` on the example contract, with its defaults overridden by `over`. */
-export function specOf(a: Pick<Side, "app" | "service">, b: Pick<Side, "app" | "service">, over: Partial<PipeSpec> = {}): PipeSpec {
+export function specOf(
+  a: Pick<Side, "app" | "service">,
+  b: Pick<Side, "app" | "service">,
+  over: Partial<PipeSpec> = {},
+): PipeSpec {
   return {
     sourceApp: a.app,
     targetApp: b.app,
@@ -136,8 +177,16 @@ export async function allowReporter(c: Consortium, reporter: string): Promise<vo
 }
 
 /** Reports `count` outcomes of one kind for an institution, each with a fresh transaction id. */
-export async function report(c: Consortium, reporter: Signer, institution: bigint, outcome: bigint, count: number, tag = "tx"): Promise<void> {
-  for (let i = 0; i < count; i++) await c.credit.connect(reporter).reportOutcome(institution, outcome, id(`${tag}-${institution}-${outcome}-${i}`));
+export async function report(
+  c: Consortium,
+  reporter: Signer,
+  institution: bigint,
+  outcome: bigint,
+  count: number,
+  tag = "tx",
+): Promise<void> {
+  for (let i = 0; i < count; i++)
+    await c.credit.connect(reporter).reportOutcome(institution, outcome, id(`${tag}-${institution}-${outcome}-${i}`));
 }
 
 /** A node's key: the wallet, its 64-byte public key (no 0x04 prefix, as registered) and its node id. */
@@ -176,8 +225,20 @@ export async function nodeConsent(
   const deadline = over.deadline ?? consentDeadline(await time.latest());
   const nonce = over.nonce ?? (await c.services.nodeRegistration(nodeId)).nextNonce;
   const { chainId } = await ethers.provider.getNetwork();
-  const domain = serviceRegistryDomain(over.chainId ?? chainId, over.verifyingContract ?? (await c.services.getAddress()));
-  const signature = await signNodeConsent(key, domain, { nodeId, institution, kind, host, port, nonce, deadline, ...over });
+  const domain = serviceRegistryDomain(
+    over.chainId ?? chainId,
+    over.verifyingContract ?? (await c.services.getAddress()),
+  );
+  const signature = await signNodeConsent(key, domain, {
+    nodeId,
+    institution,
+    kind,
+    host,
+    port,
+    nonce,
+    deadline,
+    ...over,
+  });
   return [deadline, signature];
 }
 

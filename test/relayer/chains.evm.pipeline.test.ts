@@ -22,7 +22,8 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     );
   const client = () => createPublicClient({ chain: localChain(node.url), transport: http(node.url) });
   const nonceOf = async (hash: Hex): Promise<number> => (await client().getTransaction({ hash })).nonce;
-  const emit = (p: ChainPlugin, id: bigint, gas?: bigint) => p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [id, "0x"]), gas });
+  const emit = (p: ChainPlugin, id: bigint, gas?: bigint) =>
+    p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [id, "0x"]), gas });
   const mine = (blocks = 1) => new JsonRpcHttp(node.url).request("hardhat_mine", [`0x${blocks.toString(16)}`]);
 
   before(async function () {
@@ -41,7 +42,9 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     expect(receipts.every((r) => r.status === "success")).to.equal(true);
     expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal(hashes.map((_, i) => first + i));
     // The chain's order is the call order.
-    const order = receipts.map((r) => [r.blockNumber, BigInt(r.logs[0]!.topics[1]!)] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const order = receipts
+      .map((r) => [r.blockNumber, BigInt(r.logs[0]!.topics[1]!)] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     expect(order.map(([, id]) => id)).to.deep.equal(hashes.map((_, i) => BigInt(100 + i)));
   });
 
@@ -80,11 +83,17 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     const first = await emit(p, 300n);
     await p.waitReceipt(first);
     // A longer payload would estimate higher: the same limit shows the learned gas was used, and it still fits.
-    const second = await p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [301n, `0x${"ab".repeat(200)}`]) });
+    const second = await p.write({
+      to: emitter.address,
+      data: emitter.calldata("emitEvent", [301n, `0x${"ab".repeat(200)}`]),
+    });
     expect((await p.waitReceipt(second)).status).to.equal("success");
     expect(await gasOf(second)).to.equal(await gasOf(first));
     // A need above the learned limit fails the call, so the write falls back to an estimate and raises what it learned.
-    const big = await p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [302n, `0x${"cd".repeat(24_000)}`]) });
+    const big = await p.write({
+      to: emitter.address,
+      data: emitter.calldata("emitEvent", [302n, `0x${"cd".repeat(24_000)}`]),
+    });
     expect((await p.waitReceipt(big)).status).to.equal("success");
     expect(await gasOf(big)).to.be.greaterThan(await gasOf(first));
     const after = await emit(p, 303n);
@@ -93,7 +102,8 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
 
   it("refuses a revert of a function whose gas it learned, with the decoded reason, and takes no nonce", async function () {
     const p = plugin();
-    const many = (firstId: bigint, count: bigint) => p.write({ to: emitter.address, data: emitter.calldata("emitMany", [firstId, count]) });
+    const many = (firstId: bigint, count: bigint) =>
+      p.write({ to: emitter.address, data: emitter.calldata("emitMany", [firstId, count]) });
     await p.waitReceipt(await many(0n, 1n));
     const nonce = await client().getTransactionCount({ address: relayer.address });
     // firstId + 1 overflows: Panic(0x11) in the call at the learned limit, then in the estimate that decodes it.

@@ -12,7 +12,11 @@ import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
 const relayer = privateKeyToAccount(RELAYER_KEY);
 
 /** A plugin on `url` with a pool of its own, so the test can count the calls it made by method. */
-function pluginOn(url: string, emitter: Emitter, sendSync?: boolean): { plugin: ChainPlugin; calls: (method: string) => number } {
+function pluginOn(
+  url: string,
+  emitter: Emitter,
+  sendSync?: boolean,
+): { plugin: ChainPlugin; calls: (method: string) => number } {
   const rpc = new RpcPools();
   const plugin = chainRegistry.create(
     { kind: "evm", rpcUrl: url, chainId: 31337, gateway: emitter.address, pollIntervalMs: 20, sendSync },
@@ -22,7 +26,8 @@ function pluginOn(url: string, emitter: Emitter, sendSync?: boolean): { plugin: 
   return { plugin, calls };
 }
 
-const emit = (p: ChainPlugin, emitter: Emitter, id: bigint, gas?: bigint) => p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [id, "0x"]), gas });
+const emit = (p: ChainPlugin, emitter: Emitter, id: bigint, gas?: bigint) =>
+  p.write({ to: emitter.address, data: emitter.calldata("emitEvent", [id, "0x"]), gas });
 
 /** Synchronous sends (EIP-7966 `eth_sendRawTransactionSync`) on a real anvil node, and the fallbacks. */
 describe("relayer/chains: synchronous sends (eth_sendRawTransactionSync)", function () {
@@ -62,7 +67,9 @@ describe("relayer/chains: synchronous sends (eth_sendRawTransactionSync)", funct
     const receipts = await Promise.all(hashes.map((h) => plugin.waitReceipt(h)));
     expect(receipts.every((r) => r.status === "success")).to.equal(true);
     expect(await Promise.all(hashes.map(nonceOf))).to.deep.equal(hashes.map((_, i) => first + i));
-    const ids = receipts.map((r) => [r.blockNumber, BigInt(r.logs[0]!.topics[1]!)] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const ids = receipts
+      .map((r) => [r.blockNumber, BigInt(r.logs[0]!.topics[1]!)] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1));
     expect(ids.map(([, id]) => id)).to.deep.equal(hashes.map((_, i) => BigInt(100 + i)));
     // The last one had nobody behind it.
     expect(calls("eth_sendRawTransaction")).to.be.greaterThan(0);
@@ -151,7 +158,10 @@ describe("relayer/chains: synchronous sends on a node without the method", funct
 
   it("asks once (Hardhat answers 'not supported'), then sends plainly with receipts polled", async function () {
     const { plugin, calls } = pluginOn(node.url, emitter);
-    const receipts = [await plugin.waitReceipt(await emit(plugin, emitter, 1n)), await plugin.waitReceipt(await emit(plugin, emitter, 2n))];
+    const receipts = [
+      await plugin.waitReceipt(await emit(plugin, emitter, 1n)),
+      await plugin.waitReceipt(await emit(plugin, emitter, 2n)),
+    ];
     expect(receipts.map((r) => r.status)).to.deep.equal(["success", "success"]);
     expect(calls("eth_sendRawTransactionSync")).to.equal(1);
     expect(calls("eth_sendRawTransaction")).to.equal(2);

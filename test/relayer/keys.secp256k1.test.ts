@@ -25,7 +25,9 @@ describe("relayer/keys: secp256k1 (native libsecp256k1, viem's JavaScript as the
           expect(fast.address).to.equal(viem.address);
           const hash = keccak256(toHex(`hash ${i}`));
           expect(await fast.sign({ hash })).to.equal(await viem.sign({ hash }));
-          expect(await fast.signMessage({ message: `message ${i}` })).to.equal(await viem.signMessage({ message: `message ${i}` }));
+          expect(await fast.signMessage({ message: `message ${i}` })).to.equal(
+            await viem.signMessage({ message: `message ${i}` }),
+          );
           const typed = {
             domain: { name: "CCGP-AMDP", version: "1", chainId: 31337n, verifyingContract: viem.address },
             types: countersignatureTypes,
@@ -71,9 +73,15 @@ describe("relayer/keys: secp256k1 (native libsecp256k1, viem's JavaScript as the
         const s = `${"11".repeat(32)}`;
         // The same refusal on both backends.
         await expectCcgpError(() => recoverHashSigner(hash, `0x${"00".repeat(32)}${s}1b`), "SIGNATURE_UNRECOVERABLE");
-        await expectCcgpError(() => recoverHashSigner(hash, `0x${SECP256K1_N.toString(16)}${s}1b`), "SIGNATURE_UNRECOVERABLE");
+        await expectCcgpError(
+          () => recoverHashSigner(hash, `0x${SECP256K1_N.toString(16)}${s}1b`),
+          "SIGNATURE_UNRECOVERABLE",
+        );
         const good = await privateKeyToAccount(generatePrivateKey()).sign({ hash });
-        await expectCcgpError(() => recoverHashSigner(hash, `${good.slice(0, 130)}1d` as Hex), "SIGNATURE_UNRECOVERABLE");
+        await expectCcgpError(
+          () => recoverHashSigner(hash, `${good.slice(0, 130)}1d` as Hex),
+          "SIGNATURE_UNRECOVERABLE",
+        );
       });
     });
   }

@@ -24,11 +24,20 @@ function server(): Promise<{ url: URL; srv: Server }> {
       },
     );
   });
-  return new Promise((resolve) => srv.listen(0, "127.0.0.1", () => resolve({ url: new URL(`http://127.0.0.1:${(srv.address() as { port: number }).port}/`), srv })));
+  return new Promise((resolve) =>
+    srv.listen(0, "127.0.0.1", () =>
+      resolve({ url: new URL(`http://127.0.0.1:${(srv.address() as { port: number }).port}/`), srv }),
+    ),
+  );
 }
 
 /** Posts `chunks` as a chunked body (no content-length), `pauseMs` between chunks; resolves with the answer. */
-function postChunked(url: URL, chunks: number, size: number, pauseMs = 5): Promise<{ status: number; body: string; connection?: string }> {
+function postChunked(
+  url: URL,
+  chunks: number,
+  size: number,
+  pauseMs = 5,
+): Promise<{ status: number; body: string; connection?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
       let body = "";
@@ -67,21 +76,31 @@ describe("relayer HTTP bodies and logs", () => {
   });
 
   it("an error is one line: viem's short message once, its details, the root cause's code; never the request body", () => {
-    const cause = Object.assign(new Error("fetch failed"), { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }) });
-    const err = new HttpRequestError({ url: "http://127.0.0.1:1", body: { method: "eth_getLogs", params: ["secret-ish"] }, details: "fetch failed", cause });
+    const cause = Object.assign(new Error("fetch failed"), {
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }),
+    });
+    const err = new HttpRequestError({
+      url: "http://127.0.0.1:1",
+      body: { method: "eth_getLogs", params: ["secret-ish"] },
+      details: "fetch failed",
+      cause,
+    });
     expect(err.message).to.include("Request body");
     expect(errorLine(err)).to.equal("HTTP request failed: fetch failed: ECONNREFUSED");
     const doubled = new HttpRequestError({ url: "http://x", details: "HTTP request failed." });
     expect(errorLine(doubled)).to.equal("HTTP request failed");
     // The relayer's own errors carry `details` as a record: the message alone.
-    expect(errorLine(new CcgpError("KEYSTORE_PASSWORD_MISSING", "variable X is not set", { variable: "X" }))).to.equal("variable X is not set");
+    expect(errorLine(new CcgpError("KEYSTORE_PASSWORD_MISSING", "variable X is not set", { variable: "X" }))).to.equal(
+      "variable X is not set",
+    );
   });
 
   function capture(level: "info" | "debug", repeatWindowMs = 60_000) {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString().split("\n").filter(Boolean))
+          lines.push(JSON.parse(l) as Record<string, unknown>);
         done();
       },
     });
@@ -91,12 +110,19 @@ describe("relayer HTTP bodies and logs", () => {
   const tick = () => new Promise((r) => setTimeout(r, 20));
 
   it("logs no request body and no stack at info; the stack at debug", async () => {
-    const err = new HttpRequestError({ url: "http://127.0.0.1:1", body: { method: "eth_blockNumber" }, details: "fetch failed" });
+    const err = new HttpRequestError({
+      url: "http://127.0.0.1:1",
+      body: { method: "eth_blockNumber" },
+      details: "fetch failed",
+    });
     const info = capture("info");
     info.log.warn({ err }, "poll failed");
     await tick();
     expect(JSON.stringify(info.lines)).not.to.match(/Request body|eth_blockNumber|stack/);
-    expect(info.lines[0]!.err).to.deep.include({ type: "HttpRequestError", message: "HTTP request failed: fetch failed" });
+    expect(info.lines[0]!.err).to.deep.include({
+      type: "HttpRequestError",
+      message: "HTTP request failed: fetch failed",
+    });
     const debug = capture("debug");
     debug.log.warn({ err }, "poll failed");
     await tick();
@@ -128,7 +154,16 @@ describe("relayer HTTP bodies and logs", () => {
   });
 
   it("a readable line for a terminal: time, level, module, message, then the fields", () => {
-    const line = prettyLine(JSON.stringify({ level: 40, time: "2026-01-02T03:04:05.678Z", module: "tx", msg: "work item failed; will retry", err: { message: "boom: ECONNREFUSED" }, txId: "0xab" }));
+    const line = prettyLine(
+      JSON.stringify({
+        level: 40,
+        time: "2026-01-02T03:04:05.678Z",
+        module: "tx",
+        msg: "work item failed; will retry",
+        err: { message: "boom: ECONNREFUSED" },
+        txId: "0xab",
+      }),
+    );
     expect(line).to.equal('03:04:05.678 WARN  tx: work item failed; will retry  err="boom: ECONNREFUSED" txId=0xab\n');
   });
 });

@@ -175,15 +175,21 @@ describe("relayer/server", function () {
       const pins = new Set([certificateFingerprint(serverId.cert)]);
       const c = new PeerClient({ tls: material, isPinned: (fp) => pins.has(fp), timeoutMs: 10_000 });
       for (const calls of [1, 12, 12]) {
-        const answers = await Promise.all(Array.from({ length: calls }, (_, i) => c.call(`${url}/amdp/packet`, { body: { i } })));
+        const answers = await Promise.all(
+          Array.from({ length: calls }, (_, i) => c.call(`${url}/amdp/packet`, { body: { i } })),
+        );
         expect(answers.map((a) => a.status)).to.deep.equal(Array(calls).fill(202));
       }
       expect(resumed.length, "connections opened").to.be.within(2, 13);
       expect(resumed.filter((r) => r)).to.deep.equal([]);
       // Every kept-alive connection is refused once the pin is withdrawn.
       pins.clear();
-      const refused = await Promise.allSettled(Array.from({ length: 12 }, () => c.call(`${url}/amdp/packet`, { body: {} })));
-      expect(refused.map((r) => r.status === "rejected" && (r.reason as CcgpError).code)).to.deep.equal(Array(12).fill("PEER_NOT_PINNED"));
+      const refused = await Promise.allSettled(
+        Array.from({ length: 12 }, () => c.call(`${url}/amdp/packet`, { body: {} })),
+      );
+      expect(refused.map((r) => r.status === "rejected" && (r.reason as CcgpError).code)).to.deep.equal(
+        Array(12).fill("PEER_NOT_PINNED"),
+      );
     } finally {
       stopWatching();
     }

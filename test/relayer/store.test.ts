@@ -67,7 +67,10 @@ describe("relayer/store", function () {
     });
 
     it("records a block (a chain checkpoint) durably: never inside another transaction", async function () {
-      await expectCcgpError(() => store.transaction(() => store.recordBlock("c", 1n, hash(1), [packet("b1")])), "STORE_DURABLE_NESTED");
+      await expectCcgpError(
+        () => store.transaction(() => store.recordBlock("c", 1n, hash(1), [packet("b1")])),
+        "STORE_DURABLE_NESTED",
+      );
       expect(store.recordBlock("c", 1n, hash(1), [packet("b1")])).to.deep.equal({ inserted: 1, duplicates: 0 });
     });
   });
@@ -230,7 +233,9 @@ describe("relayer/store", function () {
       store.markDone("b");
       store.markDone("c");
       for (let attempt = 1; attempt <= 5; attempt++) {
-        expect(store.markFailed("a", { error: `refused ${attempt}`, retryAt: clock.now, bound: "time" })).to.equal("pending");
+        expect(store.markFailed("a", { error: `refused ${attempt}`, retryAt: clock.now, bound: "time" })).to.equal(
+          "pending",
+        );
         expect(store.getOutbox("a")!.attempts).to.equal(attempt);
         expect(store.claimDue(clock.now, 10).map((i) => [i.id, i.attempts])).to.deep.equal([["a", attempt]]);
       }
@@ -244,14 +249,19 @@ describe("relayer/store", function () {
       let n = 0;
       const random = () => ((n++ * 7919) % 1000) / 1000; // deterministic, spread over [0, 1)
       expect(store.releaseClaims(clock.now, 2_000, random)).to.equal(43);
-      const due = (store.prepare("SELECT next_attempt_at AS at, attempts, status FROM outbox").all() as Array<{ at: bigint; attempts: bigint; status: string }>);
+      const due = store.prepare("SELECT next_attempt_at AS at, attempts, status FROM outbox").all() as Array<{
+        at: bigint;
+        attempts: bigint;
+        status: string;
+      }>;
       expect(new Set(due.map((d) => d.status))).to.deep.equal(new Set(["pending"]));
       expect(due.every((d) => d.attempts === 0n)).to.equal(true);
       const offsets = due.map((d) => Number(d.at) - clock.now);
       expect(Math.min(...offsets)).to.be.at.least(0);
       expect(Math.max(...offsets)).to.be.below(2_000);
       // Not fired at once: at most a tenth of them due in any tenth of the window (here: 5 of 43 at most).
-      for (let slot = 0; slot < 10; slot++) expect(offsets.filter((o) => o >= slot * 200 && o < (slot + 1) * 200).length).to.be.at.most(5);
+      for (let slot = 0; slot < 10; slot++)
+        expect(offsets.filter((o) => o >= slot * 200 && o < (slot + 1) * 200).length).to.be.at.most(5);
     });
 
     it("fails an item for good on a permanent fault, and finishes one with markDone", function () {

@@ -50,7 +50,9 @@ describe("verifier config", () => {
   });
 
   it("refuses no sub-chain, a missing keystore file, and a private key in the file", () => {
-    expect(refusal({ ...valid(dir), chains: {} }, dir)).to.deep.equal(["config.chains: expected at least one sub-chain"]);
+    expect(refusal({ ...valid(dir), chains: {} }, dir)).to.deep.equal([
+      "config.chains: expected at least one sub-chain",
+    ]);
     const missing = refusal({ ...valid(dir), key: { kind: "keystore", path: "nope.json", passwordEnv: "X" } }, dir);
     expect(missing[0]).to.match(/^config\.key\.path: file not found/);
     const secret = refusal({ ...valid(dir), privateKey: `0x${"ab".repeat(32)}` }, dir);

@@ -8,7 +8,10 @@ describe("scripts: local anvil chains", function () {
   this.timeout(60_000);
 
   it("starts chains with their own ids on free ports and stops them", async function () {
-    const [a, b] = await Promise.all([startAnvil({ name: "a", chainId: 7101 }), startAnvil({ name: "b", chainId: 7102 })]);
+    const [a, b] = await Promise.all([
+      startAnvil({ name: "a", chainId: 7101 }),
+      startAnvil({ name: "b", chainId: 7102 }),
+    ]);
     try {
       expect(a.port).to.not.equal(b.port);
       for (const chain of [a, b]) {
@@ -25,7 +28,10 @@ describe("scripts: local anvil chains", function () {
 
   it("hands out listen ports below the kernel's ephemeral range, never the same one twice", async function () {
     // Outgoing connections take local ports from the ephemeral range; a listen port from there can be taken before the server binds it.
-    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
     expect(new Set(ports).size).to.equal(ports.length);
     for (const port of ports) expect(port).to.be.within(20000, ephemeralLow - 1);
@@ -34,7 +40,10 @@ describe("scripts: local anvil chains", function () {
   it("runs the Cancun rules the contracts are compiled for unless told otherwise: no block-hash history in the state", async function () {
     // From Prague on, each block writes its parent's hash into the EIP-2935 contract: the state grows a slot a block,
     // and anvil rebuilds the whole state root for every block. Cancun blocks carry no `requestsHash` (EIP-7685).
-    const [cancun, prague] = await Promise.all([startAnvil({ name: "c", chainId: 7106 }), startAnvil({ name: "p", chainId: 7107, hardfork: "prague" })]);
+    const [cancun, prague] = await Promise.all([
+      startAnvil({ name: "c", chainId: 7106 }),
+      startAnvil({ name: "p", chainId: 7107, hardfork: "prague" }),
+    ]);
     try {
       const latest = async (url: string) => {
         const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
@@ -53,7 +62,9 @@ describe("scripts: local anvil chains", function () {
   it("names a chain that cannot start", async function () {
     const a = await startAnvil({ name: "a", chainId: 7103 });
     try {
-      await expect(startAnvil({ name: "clash", chainId: 7104, port: a.port, timeoutMs: 5_000 })).to.be.rejectedWith(/anvil clash/);
+      await expect(startAnvil({ name: "clash", chainId: 7104, port: a.port, timeoutMs: 5_000 })).to.be.rejectedWith(
+        /anvil clash/,
+      );
     } finally {
       await a.stop();
     }
@@ -64,7 +75,9 @@ describe("scripts: local anvil chains", function () {
     const provider = new JsonRpcProvider(a.url, undefined, { staticNetwork: true });
     try {
       await provider.send("anvil_mine", ["0x1000"]);
-      expect(existsSync(join(a.home, ".foundry", "anvil", "tmp")), "anvil's state dir under the node's HOME").to.equal(true);
+      expect(existsSync(join(a.home, ".foundry", "anvil", "tmp")), "anvil's state dir under the node's HOME").to.equal(
+        true,
+      );
     } finally {
       provider.destroy();
       await a.stop();

@@ -33,9 +33,15 @@ describe("scripts: deploy and bootstrap", function () {
     it("names every bad or missing field", function () {
       const g = local.genesis[0];
       expect(refusal({ ...local, genesis: [] })).to.deep.equal(["genesis: expected at least one genesis institution"]);
-      expect(refusal({ ...local, genesis: [{ ...g, governors: [] }] })).to.deep.equal(["genesis.0.governors: expected at least one governor address"]);
-      expect(refusal({ ...local, genesis: [{ ...g, admin: "0x123" }] })).to.deep.equal(["genesis.0.admin: expected a 0x-prefixed 20-byte address"]);
-      expect(refusal({ ...local, genesis: [g, { ...g, name: "", governors: [local.genesis[1].governors[0]] }] })).to.deep.equal(["genesis.1.name: expected a non-empty name"]);
+      expect(refusal({ ...local, genesis: [{ ...g, governors: [] }] })).to.deep.equal([
+        "genesis.0.governors: expected at least one governor address",
+      ]);
+      expect(refusal({ ...local, genesis: [{ ...g, admin: "0x123" }] })).to.deep.equal([
+        "genesis.0.admin: expected a 0x-prefixed 20-byte address",
+      ]);
+      expect(
+        refusal({ ...local, genesis: [g, { ...g, name: "", governors: [local.genesis[1].governors[0]] }] }),
+      ).to.deep.equal(["genesis.1.name: expected a non-empty name"]);
       expect(refusal({ ...local, genesis: [{ ...g, weight: 0 }] })[0]).to.match(/^genesis\.0\.weight: /);
       expect(refusal({ ...local, genesis: [g, { ...g, name: "Other" }] })).to.deep.equal([
         `genesis.1.governors.0: ${g.governors[0]} is already listed at genesis.0.governors.0`,
@@ -68,7 +74,10 @@ describe("scripts: deploy and bootstrap", function () {
 
     it("names a missing file and a file that is not JSON", function () {
       const dir = mkdtempSync(join(tmpdir(), "ccgp-"));
-      expect(() => loadConsortium(join(dir, "none.json"))).to.throw(ConfigError, /cannot read consortium config .*none\.json/);
+      expect(() => loadConsortium(join(dir, "none.json"))).to.throw(
+        ConfigError,
+        /cannot read consortium config .*none\.json/,
+      );
       writeFileSync(join(dir, "bad.json"), "{ not json");
       expect(() => loadConsortium(join(dir, "bad.json"))).to.throw(ConfigError, /bad\.json is not valid JSON/);
     });
@@ -133,7 +142,10 @@ describe("scripts: deploy and bootstrap", function () {
       const path = join(recordDir, "resume-31337.json");
       const rec = JSON.parse(readFileSync(path, "utf8"));
       const fresh = await ethers.deployContract("Membership");
-      writeFileSync(path, JSON.stringify({ ...rec, membership: await fresh.getAddress(), voting: undefined, initialized: false }));
+      writeFileSync(
+        path,
+        JSON.stringify({ ...rec, membership: await fresh.getAddress(), voting: undefined, initialized: false }),
+      );
       const lines: string[] = [];
       const b = await deployGovernance(deployer, cfg, { network: "resume", recordDir, log: (l) => lines.push(l) });
       expect(lines[0]).to.equal(`found Membership at ${await fresh.getAddress()}`);
@@ -155,7 +167,9 @@ describe("scripts: deploy and bootstrap", function () {
       const dying = (l: string) => {
         if (l.startsWith("deployed ServiceRegistry")) throw new Error("killed");
       };
-      await expect(deployGovernance(deployer, cfg, { network: "mid", recordDir, log: dying })).to.be.rejectedWith("killed");
+      await expect(deployGovernance(deployer, cfg, { network: "mid", recordDir, log: dying })).to.be.rejectedWith(
+        "killed",
+      );
       const rec = JSON.parse(readFileSync(join(recordDir, "mid-31337.json"), "utf8"));
       expect([rec.services !== undefined, rec.chains, rec.wired]).to.deep.equal([true, undefined, false]);
       const lines: string[] = [];
@@ -206,8 +220,15 @@ describe("scripts: deploy and bootstrap", function () {
     it("refuses a bad file naming the field, before deploying anything", async function () {
       const dir = mkdtempSync(join(tmpdir(), "ccgp-"));
       const bad = join(dir, "bad.json");
-      writeFileSync(bad, JSON.stringify({ ...local, genesis: [{ ...local.genesis[0], governors: ["not-an-address"] }] }));
-      const out = (await deploy({ CCGP_CONSORTIUM: bad, CCGP_DEPLOYMENTS: dir })) as { stdout: string; stderr: string; code?: number };
+      writeFileSync(
+        bad,
+        JSON.stringify({ ...local, genesis: [{ ...local.genesis[0], governors: ["not-an-address"] }] }),
+      );
+      const out = (await deploy({ CCGP_CONSORTIUM: bad, CCGP_DEPLOYMENTS: dir })) as {
+        stdout: string;
+        stderr: string;
+        code?: number;
+      };
       expect(out.code).to.equal(1);
       expect(out.stderr).to.include("genesis.0.governors.0: expected a 0x-prefixed 20-byte address");
       expect(out.stdout).to.not.include("deployed");
@@ -219,7 +240,9 @@ describe("scripts: deploy and bootstrap", function () {
     it("deploys, and a second run finds everything", async function () {
       const dir = mkdtempSync(join(tmpdir(), "ccgp-"));
       const first = (await deploy({ CCGP_DEPLOYMENTS: dir })) as { stdout: string };
-      expect(first.stdout).to.match(/deployed Membership[\s\S]*created 3 genesis[\s\S]*did:ccgp:31337:3: Genesis Logistics C/);
+      expect(first.stdout).to.match(
+        /deployed Membership[\s\S]*created 3 genesis[\s\S]*did:ccgp:31337:3: Genesis Logistics C/,
+      );
       const second = (await deploy({ CCGP_DEPLOYMENTS: dir })) as { stdout: string };
       expect(second.stdout).to.include("found Membership");
       expect(second.stdout).to.include("found the genesis set already created: 3 institution(s)");

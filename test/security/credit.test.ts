@@ -30,7 +30,8 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     w = await loadFixture(registryLedgerFixture);
   });
 
-  const report = (s: SignedInput) => w.ledger.connect(w.c.others[9]!).reportRefusal(s.packet, s.appSignature, s.proxySignature);
+  const report = (s: SignedInput) =>
+    w.ledger.connect(w.c.others[9]!).reportRefusal(s.packet, s.appSignature, s.proxySignature);
   const scores = async () => [await w.c.credit.scoreOf(w.source), await w.c.credit.scoreOf(w.target)];
 
   it("after an app key rotation, replaying every packet the institution opened costs it nothing", async () => {
@@ -39,10 +40,14 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     const before = await scores();
     // A routine rotation: the old key is revoked, the pipes take the new one.
     const fresh = await newKey();
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, fresh.wallet)));
+    await w.c.chains
+      .connect(w.src.operator)
+      .rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, fresh.wallet)));
     await w.c.pipes.syncPipeKey(w.pipeId);
     for (const s of opened) {
-      await expect(report(s)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(s.packet));
+      await expect(report(s))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable")
+        .withArgs(hashPacket(s.packet));
     }
     expect(await scores()).to.deep.equal(before);
     expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
@@ -50,9 +55,13 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
 
   it("a countersigned packet that never opened, signed before a rotation, costs nothing either", async () => {
     const signed = await sign(w, await makePacket(w));
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
+    await w.c.chains
+      .connect(w.src.operator)
+      .rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
     await w.c.pipes.syncPipeKey(w.pipeId);
-    await expect(report(signed)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(signed.packet));
+    await expect(report(signed))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable")
+      .withArgs(hashPacket(signed.packet));
     expect((await scores())[0]).to.equal(1000);
   });
 
@@ -60,7 +69,9 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     // The relayer signed sequence n, the open did not go through, the next transaction used n + 1.
     const stale = await sign(w, await makePacket(w));
     await openTx(w);
-    await expect(report(stale)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable").withArgs(hashPacket(stale.packet));
+    await expect(report(stale))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable")
+      .withArgs(hashPacket(stale.packet));
     expect((await scores())[0]).to.equal(1000);
   });
 
@@ -122,7 +133,17 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
   it("a parameter change reaches every institution's restriction at once: no stale verdict to rely on", async () => {
     // The source falls to 800. Governance raises the threshold to 900: restricted now, with no refresh call.
     const p = await w.c.credit.params();
-    const params = { initialScore: p.initialScore, maxScore: p.maxScore, restrictionThreshold: p.restrictionThreshold, expulsionThreshold: p.expulsionThreshold, completed: p.completed, failed: p.failed, timedOut: p.timedOut, badSignature: p.badSignature, replay: p.replay };
+    const params = {
+      initialScore: p.initialScore,
+      maxScore: p.maxScore,
+      restrictionThreshold: p.restrictionThreshold,
+      expulsionThreshold: p.expulsionThreshold,
+      completed: p.completed,
+      failed: p.failed,
+      timedOut: p.timedOut,
+      badSignature: p.badSignature,
+      replay: p.replay,
+    };
     await govern(w.c, w.c.credit, "adjustScore", [w.source, -200, "dispute"]);
     expect(await w.c.credit.isRestricted(w.source)).to.equal(false);
     await govern(w.c, w.c.credit, "setParams", [{ ...params, restrictionThreshold: 900 }]);
@@ -130,9 +151,13 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     expect((await w.c.credit.creditOf(w.source)).restricted).to.equal(true);
     expect(await w.c.credit.isRestricted(w.target)).to.equal(false);
     // Every pipe of the institution refuses at once too: the pipe registry asks the credit score, holds no copy.
-    expect(await w.c.pipes.checkOperation(w.pipeId, w.srcApp.address, 1, w.selector)).to.equal(Refusal.InstitutionRestricted);
+    expect(await w.c.pipes.checkOperation(w.pipeId, w.srcApp.address, 1, w.selector)).to.equal(
+      Refusal.InstitutionRestricted,
+    );
     expect(await w.c.pipes.institutionUsability(w.source)).to.deep.equal([true, true]);
-    await expect(openTx(w)).to.be.revertedWithCustomError(w.c.pipes, "PipeOperationRefused").withArgs(w.pipeId, w.srcApp.address, Refusal.InstitutionRestricted);
+    await expect(openTx(w))
+      .to.be.revertedWithCustomError(w.c.pipes, "PipeOperationRefused")
+      .withArgs(w.pipeId, w.srcApp.address, Refusal.InstitutionRestricted);
     // And back: lowering it frees the institution at once, with no refresh call either.
     await govern(w.c, w.c.credit, "setParams", [{ ...params, restrictionThreshold: 700 }]);
     expect(await w.c.credit.isRestricted(w.source)).to.equal(false);

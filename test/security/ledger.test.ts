@@ -18,7 +18,8 @@ describe("security: ledger verification (Ronin class: what was removed no longer
     w = await loadFixture(ledgerFixture);
   });
 
-  const endorse = (i: number, txId: string, hash: string) => w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
+  const endorse = (i: number, txId: string, hash: string) =>
+    w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
   const stateOf = async (txId: string) => (await w.ledger.statusOf(txId)).state;
   const OTHER = keccak256(toHex("a result set the chains never produced"));
 
@@ -37,8 +38,14 @@ describe("security: ledger verification (Ronin class: what was removed no longer
   });
 
   for (const [how, revoke] of [
-    ["its account suspended by vote", (x: World) => govern(x.c, x.c.membership, "suspendAccount", [x.auditors[0]!.address])],
-    ["its account revoked by its own institution", (x: World) => x.c.membership.connect(x.auditAdmins[0]!).revokeOwnAccount(x.auditors[0]!.address)],
+    [
+      "its account suspended by vote",
+      (x: World) => govern(x.c, x.c.membership, "suspendAccount", [x.auditors[0]!.address]),
+    ],
+    [
+      "its account revoked by its own institution",
+      (x: World) => x.c.membership.connect(x.auditAdmins[0]!).revokeOwnAccount(x.auditors[0]!.address),
+    ],
     ["its institution suspended", (x: World) => govern(x.c, x.c.membership, "suspendInstitution", [x.audits[0]!])],
   ] as const) {
     it(`an endorsement stops counting at once with ${how}, and the valid weight is what is left`, async () => {
@@ -142,7 +149,9 @@ describe("security: ledger verification (Ronin class: what was removed no longer
     expect((await w.ledger.transaction(o.txId)).weightFor).to.equal(1n);
     // Raising another verifier after the fact counts too: auditor 1 at 3 (total 5) endorses: 4 of 5 confirms.
     await govern(w.c, w.ledger, "setVerifier", [w.auditors[1]!.address, VerifierKind.Auditor, 3]);
-    await expect(endorse(1, o.txId, hash)).to.emit(w.ledger, "Endorsed").withArgs(o.txId, w.auditors[1]!.address, hash, 3, 4, 5);
+    await expect(endorse(1, o.txId, hash))
+      .to.emit(w.ledger, "Endorsed")
+      .withArgs(o.txId, w.auditors[1]!.address, hash, 3, 4, 5);
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
   });
 });

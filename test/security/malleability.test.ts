@@ -35,12 +35,21 @@ describe("Security: signature malleability", function () {
     const args = [w.key.address, w.a.institution, Role.Business] as const;
     const [deadline, sig] = await accountConsent(w, w.key, w.a.institution, Role.Business);
     const v = Signature.from(sig).v;
-    for (const variant of [highS(sig), compact(sig), withV(sig, v - 27), withV(sig, 29), withV(sig, v === 27 ? 28 : 27)]) {
+    for (const variant of [
+      highS(sig),
+      compact(sig),
+      withV(sig, v - 27),
+      withV(sig, 29),
+      withV(sig, v === 27 ? 28 : 27),
+    ]) {
       await expect(w.membership.connect(w.a.admin).requestAccount(...args, deadline, variant))
         .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
         .withArgs(w.key.address);
     }
-    await expect(w.membership.connect(w.a.admin).requestAccount(...args, deadline, sig)).to.emit(w.membership, "AccountRequested");
+    await expect(w.membership.connect(w.a.admin).requestAccount(...args, deadline, sig)).to.emit(
+      w.membership,
+      "AccountRequested",
+    );
   });
 
   it("a node consent in high-s, compact or with a wrong v is refused; the canonical one passes", async function () {
@@ -48,11 +57,20 @@ describe("Security: signature malleability", function () {
     const args = [NodeKind.Governance, w.node.publicKey, "n.example.org", 30303] as const;
     const [deadline, sig] = await nodeConsent(w, w.a.operator, ...args);
     const v = Signature.from(sig).v;
-    for (const variant of [highS(sig), compact(sig), withV(sig, v - 27), withV(sig, 29), withV(sig, v === 27 ? 28 : 27)]) {
+    for (const variant of [
+      highS(sig),
+      compact(sig),
+      withV(sig, v - 27),
+      withV(sig, 29),
+      withV(sig, v === 27 ? 28 : 27),
+    ]) {
       await expect(w.services.connect(w.a.operator).registerNode(...args, deadline, variant))
         .to.be.revertedWithCustomError(w.services, "NodeConsentInvalid")
         .withArgs(w.node.nodeId);
     }
-    await expect(w.services.connect(w.a.operator).registerNode(...args, deadline, sig)).to.emit(w.services, "NodeRegistered");
+    await expect(w.services.connect(w.a.operator).registerNode(...args, deadline, sig)).to.emit(
+      w.services,
+      "NodeRegistered",
+    );
   });
 });

@@ -3,7 +3,22 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import { AStatus, Kind, Role, accountConsent, govern } from "../helpers/governance";
-import { ChainKind, NodeKind, OP_READ, OP_WRITE, READ, Refusal, SEL_WRITE, appKeyConsent, applyPipe, endpoint, nodeConsent, nodeKey, pipeWorld, specOf } from "../helpers/registries";
+import {
+  ChainKind,
+  NodeKind,
+  OP_READ,
+  OP_WRITE,
+  READ,
+  Refusal,
+  SEL_WRITE,
+  appKeyConsent,
+  applyPipe,
+  endpoint,
+  nodeConsent,
+  nodeKey,
+  pipeWorld,
+  specOf,
+} from "../helpers/registries";
 
 const ZERO32 = ethers.ZeroHash;
 
@@ -21,12 +36,20 @@ describe("Security: Nomad (zero and default values)", function () {
 
   it("accounts: the zero address, the None role, an unknown account's activation", async function () {
     const w = await loadFixture(world);
-    await expect(w.membership.connect(w.a.admin).requestAccount(ethers.ZeroAddress, w.a.institution, Role.Business, 0n, "0x")).to.be.revertedWithCustomError(
-      w.membership,
-      "MembershipZeroAddress",
-    );
+    await expect(
+      w.membership.connect(w.a.admin).requestAccount(ethers.ZeroAddress, w.a.institution, Role.Business, 0n, "0x"),
+    ).to.be.revertedWithCustomError(w.membership, "MembershipZeroAddress");
     const key = Wallet.createRandom();
-    await expect(w.membership.connect(w.a.admin).requestAccount(key.address, w.a.institution, Role.None, ...(await accountConsent(w, key, w.a.institution, Role.None))))
+    await expect(
+      w.membership
+        .connect(w.a.admin)
+        .requestAccount(
+          key.address,
+          w.a.institution,
+          Role.None,
+          ...(await accountConsent(w, key, w.a.institution, Role.None)),
+        ),
+    )
       .to.be.revertedWithCustomError(w.membership, "AccountRoleNotAllowed")
       .withArgs(Kind.Business, Role.None);
     await expect(govern(w, w.membership, "activateAccount", [key.address, 0]))
@@ -42,7 +65,9 @@ describe("Security: Nomad (zero and default values)", function () {
     const w = await loadFixture(world);
     const node = nodeKey("nomad");
     const args = [NodeKind.None, node.publicKey, "n", 1] as const;
-    await expect(w.services.connect(w.a.operator).registerNode(...args, ...(await nodeConsent(w, w.a.operator, ...args))))
+    await expect(
+      w.services.connect(w.a.operator).registerNode(...args, ...(await nodeConsent(w, w.a.operator, ...args))),
+    )
       .to.be.revertedWithCustomError(w.services, "NodeKindMismatch")
       .withArgs(NodeKind.None, Kind.Business);
     for (const nodeId of [ZERO32, node.nodeId]) {
@@ -56,14 +81,24 @@ describe("Security: Nomad (zero and default values)", function () {
   it("chain registry: zero ids, the None kind, chain id 0, a zero gateway, key or contract address", async function () {
     const w = await loadFixture(world);
     const c = w.chains.connect(w.a.operator);
-    await expect(c.registerSubchain(ZERO32, ChainKind.Evm, 9, w.a.service, Wallet.createRandom().address, "")).to.be.revertedWithCustomError(w.chains, "SubchainZeroId");
+    await expect(
+      c.registerSubchain(ZERO32, ChainKind.Evm, 9, w.a.service, Wallet.createRandom().address, ""),
+    ).to.be.revertedWithCustomError(w.chains, "SubchainZeroId");
     const [deadline, signature] = await appKeyConsent(w, w.a.operator, ethers.id("A/app2"), Wallet.createRandom());
-    await expect(c.registerApp(ZERO32, w.a.subchain, Wallet.createRandom().address, "", deadline, signature)).to.be.revertedWithCustomError(w.chains, "AppZeroId");
+    await expect(
+      c.registerApp(ZERO32, w.a.subchain, Wallet.createRandom().address, "", deadline, signature),
+    ).to.be.revertedWithCustomError(w.chains, "AppZeroId");
     await expect(c.registerApp(ethers.id("A/app2"), w.a.subchain, ethers.ZeroAddress, "", deadline, signature))
       .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
       .withArgs(ethers.ZeroAddress);
-    await expect(c.registerContract("Zero", w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "ContractZeroAddress");
-    await expect(c.setSubchainGateway(w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(w.chains, "SubchainZeroGateway");
+    await expect(c.registerContract("Zero", w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+      w.chains,
+      "ContractZeroAddress",
+    );
+    await expect(c.setSubchainGateway(w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+      w.chains,
+      "SubchainZeroGateway",
+    );
     await expect(w.chains.resolve(w.b.subchain, ZERO32))
       .to.be.revertedWithCustomError(w.chains, "ContractNameNotFound")
       .withArgs(w.b.subchain, ZERO32);
@@ -75,7 +110,10 @@ describe("Security: Nomad (zero and default values)", function () {
   it("services: a zero id, a zero sub-chain, a zero fingerprint", async function () {
     const w = await loadFixture(world);
     const s = w.services.connect(w.a.operator);
-    await expect(s.registerService(ZERO32, w.a.subchain, w.a.signer.address, endpoint())).to.be.revertedWithCustomError(w.services, "ServiceZeroId");
+    await expect(s.registerService(ZERO32, w.a.subchain, w.a.signer.address, endpoint())).to.be.revertedWithCustomError(
+      w.services,
+      "ServiceZeroId",
+    );
     await expect(s.registerService(ethers.id("s"), ZERO32, w.a.signer.address, endpoint()))
       .to.be.revertedWithCustomError(w.services, "ServiceInvalidSubchain")
       .withArgs(ZERO32);
@@ -87,9 +125,15 @@ describe("Security: Nomad (zero and default values)", function () {
   it("pipes: the zero pipe id, the zero signer, the zero selector (also on a pipe open to any selector)", async function () {
     const w = await loadFixture(world);
     expect(await w.pipes.checkOperation(ZERO32, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.PipeUnknown);
-    expect(await w.pipes.checkOperation(w.pipeId, ethers.ZeroAddress, OP_WRITE, SEL_WRITE)).to.equal(Refusal.SignerNotReserved);
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, "0x00000000")).to.equal(Refusal.SelectorNotAllowed);
-    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, "0x00000000")).to.equal(Refusal.SelectorNotAllowed);
+    expect(await w.pipes.checkOperation(w.pipeId, ethers.ZeroAddress, OP_WRITE, SEL_WRITE)).to.equal(
+      Refusal.SignerNotReserved,
+    );
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, "0x00000000")).to.equal(
+      Refusal.SelectorNotAllowed,
+    );
+    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, "0x00000000")).to.equal(
+      Refusal.SelectorNotAllowed,
+    );
     await expect(govern(w, w.pipes, "setSelectorBlocked", ["0x00000000", true]))
       .to.be.revertedWithCustomError(w.pipes, "PipeSelectorInvalid")
       .withArgs("0x00000000");

@@ -4,7 +4,18 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import { deployGateway } from "../helpers/attest";
 import { govern } from "../helpers/governance";
-import { OP_READ, OP_WRITE, READ, Refusal, SEL_READ, SEL_WRITE, applyPipe, id, pipeWorld, specOf } from "../helpers/registries";
+import {
+  OP_READ,
+  OP_WRITE,
+  READ,
+  Refusal,
+  SEL_READ,
+  SEL_WRITE,
+  applyPipe,
+  id,
+  pipeWorld,
+  specOf,
+} from "../helpers/registries";
 
 /** Every function a cross-chain call may never reach, by signature. */
 const PRIVILEGED = [
@@ -49,31 +60,45 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
       .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
       .withArgs(w.wildcard, w.a.appKey.address, Refusal.OperationNotAllowed);
     for (const op of [2, 3, 255]) {
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, op, SEL_WRITE)).to.equal(Refusal.OperationNotAllowed);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, op, SEL_WRITE)).to.equal(
+        Refusal.OperationNotAllowed,
+      );
     }
   });
 
   it("a pipe id that was never granted, and the reverse direction of a granted pipe", async function () {
     const w = await loadFixture(world);
-    expect(await w.pipes.checkOperation(id("forged pipe"), w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.PipeUnknown);
+    expect(await w.pipes.checkOperation(id("forged pipe"), w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      Refusal.PipeUnknown,
+    );
     // B's app key on A's pipe: the pipe grants only A -> B.
-    expect(await w.pipes.checkOperation(w.pipeId, w.b.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.SignerNotReserved);
+    expect(await w.pipes.checkOperation(w.pipeId, w.b.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      Refusal.SignerNotReserved,
+    );
   });
 
   it("every privileged selector and the zero selector on a read-only pipe open to any selector", async function () {
     const w = await loadFixture(world);
     for (const selector of [...PRIVILEGED, "0x00000000"]) {
-      expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(Refusal.SelectorNotAllowed);
+      expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(
+        Refusal.SelectorNotAllowed,
+      );
     }
   });
 
   it("the registry and the sub-chain gateway refuse the same privileged list", async function () {
     const w = await loadFixture(world);
     for (const selector of PRIVILEGED) {
-      expect([await w.pipes.isSelectorBlocked(selector), await w.gateway.isSelectorBlocked(selector)]).to.deep.equal([true, true]);
+      expect([await w.pipes.isSelectorBlocked(selector), await w.gateway.isSelectorBlocked(selector)]).to.deep.equal([
+        true,
+        true,
+      ]);
     }
     for (const selector of [SEL_WRITE, SEL_READ, OTHER]) {
-      expect([await w.pipes.isSelectorBlocked(selector), await w.gateway.isSelectorBlocked(selector)]).to.deep.equal([false, false]);
+      expect([await w.pipes.isSelectorBlocked(selector), await w.gateway.isSelectorBlocked(selector)]).to.deep.equal([
+        false,
+        false,
+      ]);
     }
   });
 
@@ -97,7 +122,9 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
     const applied = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { selectors: [OTHER] }));
     await govern(w, w.pipes, "setSelectorBlocked", [OTHER, true]);
     await w.pipes.connect(w.b.operator).authorizePipe(applied);
-    expect(await w.pipes.checkOperation(applied, w.a.appKey.address, OP_WRITE, OTHER)).to.equal(Refusal.SelectorNotAllowed);
+    expect(await w.pipes.checkOperation(applied, w.a.appKey.address, OP_WRITE, OTHER)).to.equal(
+      Refusal.SelectorNotAllowed,
+    );
   });
 
   it("a contract the target never registered, or one registered on the source's sub-chain", async function () {

@@ -33,7 +33,9 @@ describe("Security: replay", function () {
     const { chainId } = await ethers.provider.getNetwork();
     const args = [w.key.address, w.a.institution, Role.Business] as const;
     const other = await accountConsent(w, w.key, w.a.institution, Role.Business, { chainId: chainId + 1n });
-    const otherDeployment = await accountConsent(w, w.key, w.a.institution, Role.Business, { verifyingContract: Wallet.createRandom().address });
+    const otherDeployment = await accountConsent(w, w.key, w.a.institution, Role.Business, {
+      verifyingContract: Wallet.createRandom().address,
+    });
     for (const consent of [other, otherDeployment]) {
       await expect(w.membership.connect(w.a.admin).requestAccount(...args, ...consent))
         .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
@@ -45,7 +47,9 @@ describe("Security: replay", function () {
     const w = await loadFixture(world);
     const args = [NodeKind.Governance, w.node.publicKey, "n.example.org", 30303] as const;
     // A long-lived consent, still valid after the vote expired.
-    const consent = await nodeConsent(w, w.a.operator, ...args, { deadline: BigInt(await time.latest()) + 60n * 86400n });
+    const consent = await nodeConsent(w, w.a.operator, ...args, {
+      deadline: BigInt(await time.latest()) + 60n * 86400n,
+    });
     const pid = await proposalIdOf(w.voting, w.services.connect(w.a.operator).registerNode(...args, ...consent));
     await pastDeadline(w.voting, pid);
     await expect(w.services.connect(w.a.operator).registerNode(...args, ...consent))
@@ -54,7 +58,9 @@ describe("Security: replay", function () {
     // A fresh consent registers it again, under registration 1; the expired vote cannot be executed.
     await w.services.connect(w.a.operator).registerNode(...args, ...(await nodeConsent(w, w.a.operator, ...args)));
     expect((await w.services.nodeRegistration(w.node.nodeId)).current).to.equal(1n);
-    await expect(w.voting.execute(pid)).to.be.revertedWithCustomError(w.voting, "ProposalNotPassed").withArgs(pid, PState.Expired);
+    await expect(w.voting.execute(pid))
+      .to.be.revertedWithCustomError(w.voting, "ProposalNotPassed")
+      .withArgs(pid, PState.Expired);
   });
 
   it("a node consent for one registry replayed on the membership contract's domain", async function () {

@@ -46,19 +46,22 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
   const revocations = [
     {
       how: "revoked by its own institution",
-      revoke: (x: RegistryWorld, who: "src" | "tgt") => x.c.membership.connect(x[who].admin).revokeOwnAccount(x[who].proxy.address),
+      revoke: (x: RegistryWorld, who: "src" | "tgt") =>
+        x.c.membership.connect(x[who].admin).revokeOwnAccount(x[who].proxy.address),
       error: "AccountNotActive",
       args: (x: RegistryWorld, who: "src" | "tgt") => [x[who].proxy.address, AccountStatus.Revoked],
     },
     {
       how: "suspended by vote",
-      revoke: (x: RegistryWorld, who: "src" | "tgt") => govern(x.c, x.c.membership, "suspendAccount", [x[who].proxy.address]),
+      revoke: (x: RegistryWorld, who: "src" | "tgt") =>
+        govern(x.c, x.c.membership, "suspendAccount", [x[who].proxy.address]),
       error: "AccountNotActive",
       args: (x: RegistryWorld, who: "src" | "tgt") => [x[who].proxy.address, AccountStatus.Suspended],
     },
     {
       how: "of an institution suspended by vote",
-      revoke: (x: RegistryWorld, who: "src" | "tgt") => govern(x.c, x.c.membership, "suspendInstitution", [x[who].institution]),
+      revoke: (x: RegistryWorld, who: "src" | "tgt") =>
+        govern(x.c, x.c.membership, "suspendInstitution", [x[who].institution]),
       error: "InstitutionNotActive",
       args: (x: RegistryWorld, who: "src" | "tgt") => [x[who].institution, InstitutionStatus.Suspended],
     },
@@ -92,7 +95,15 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       it("claims no compensation done", async () => {
         const o = await compensating();
         await r.revoke(w, "tgt");
-        const c = { txId: o.txId, step: 0, subchain: o.steps[0]!.subchain, subchainTx: keccak256(toHex("fake undo")), blockNumber: 1n, resultHash: keccak256(toHex("x")), success: true };
+        const c = {
+          txId: o.txId,
+          step: 0,
+          subchain: o.steps[0]!.subchain,
+          subchainTx: keccak256(toHex("fake undo")),
+          blockNumber: 1n,
+          resultHash: keccak256(toHex("x")),
+          success: true,
+        };
         await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(c))
           .to.be.revertedWithCustomError(w.c.membership, r.error)
           .withArgs(...r.args(w, "tgt"));
@@ -103,7 +114,9 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
         await r.revoke(w, "src");
         // The registry, told by Membership in the revocation's own transaction, answers for the proxy's key.
         const expected = r.error === "InstitutionNotActive" ? Refusal.InstitutionNotActive : Refusal.KeyRevoked;
-        await expect(openTx(w)).to.be.revertedWithCustomError(w.c.pipes, "PipeOperationRefused").withArgs(w.pipeId, w.srcApp.address, expected);
+        await expect(openTx(w))
+          .to.be.revertedWithCustomError(w.c.pipes, "PipeOperationRefused")
+          .withArgs(w.pipeId, w.srcApp.address, expected);
       });
     });
   }
@@ -125,7 +138,15 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       return next;
     }
     const disable = (who: "src" | "tgt") => govern(w.c, w.c.services, "disableService", [w[who].service]);
-    const fakeUndo = (o: Opened) => ({ txId: o.txId, step: 0, subchain: o.steps[0]!.subchain, subchainTx: keccak256(toHex("fake undo")), blockNumber: 1n, resultHash: keccak256(toHex("x")), success: true });
+    const fakeUndo = (o: Opened) => ({
+      txId: o.txId,
+      step: 0,
+      subchain: o.steps[0]!.subchain,
+      subchainTx: keccak256(toHex("fake undo")),
+      blockNumber: 1n,
+      resultHash: keccak256(toHex("x")),
+      success: true,
+    });
 
     it("rotated out by its operator: records, batches, retries and escalates nothing, at once and without syncPipe", async () => {
       const o = await openTx(w);
@@ -134,7 +155,10 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       expect(signer).to.equal(next.address); // asked of the registry now: no sync happened
       const as = w.ledger.connect(w.src.proxy.wallet);
       const old = w.src.proxy.address;
-      const unauthorized = (p: Promise<unknown>) => expect(p).to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder").withArgs(o.txId, 0, old, next.address);
+      const unauthorized = (p: Promise<unknown>) =>
+        expect(p)
+          .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder")
+          .withArgs(o.txId, 0, old, next.address);
       await unauthorized(as.recordResult(result(o, 0)));
       await unauthorized(as.recordResults([result(o, 0, { success: false })]));
       await unauthorized(as.retryStep(o.txId, 0, "x"));
@@ -181,7 +205,8 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       await disable("src");
       const as = w.ledger.connect(w.src.proxy.wallet);
       const old = w.src.proxy.address;
-      const notServing = (p: Promise<unknown>) => expect(p).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
+      const notServing = (p: Promise<unknown>) =>
+        expect(p).to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing").withArgs(old);
       await notServing(as.recordResult(result(o, 0)));
       await notServing(as.recordResults([result(o, 0, { success: false })]));
       await notServing(as.retryStep(o.txId, 0, "x"));
@@ -217,18 +242,23 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
         .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedOpener")
         .withArgs(w.pipeId, w.src.proxy.address, next.address);
       const asNext = w.ledger.connect(next.wallet);
-      await expect(asNext.open([oldSigned], steps, await deadline())).to.be.revertedWithCustomError(w.ledger, "AmdpInvalidProxySignature");
-      const fresh = await sign(w, await makePacket(w), w.srcApp, next);
-      const b = ethers.getBytes(fresh.proxySignature);
-      b[63]! ^= 0x01; // the last byte of s: a valid-looking signature by some other key
-      await expect(asNext.open([{ ...fresh, proxySignature: ethers.hexlify(b) as Hex }], steps, await deadline())).to.be.revertedWithCustomError(
+      await expect(asNext.open([oldSigned], steps, await deadline())).to.be.revertedWithCustomError(
         w.ledger,
         "AmdpInvalidProxySignature",
       );
+      const fresh = await sign(w, await makePacket(w), w.srcApp, next);
+      const b = ethers.getBytes(fresh.proxySignature);
+      b[63]! ^= 0x01; // the last byte of s: a valid-looking signature by some other key
+      await expect(
+        asNext.open([{ ...fresh, proxySignature: ethers.hexlify(b) as Hex }], steps, await deadline()),
+      ).to.be.revertedWithCustomError(w.ledger, "AmdpInvalidProxySignature");
       await asNext.open([fresh], steps, await deadline());
       // The new key records; the old key is not the recorder any more.
       const o = { txId: fresh.packet.txId, steps };
-      await expect(w.ledger.connect(w.src.proxy.wallet).recordResult(result(o, 0))).to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedRecorder");
+      await expect(w.ledger.connect(w.src.proxy.wallet).recordResult(result(o, 0))).to.be.revertedWithCustomError(
+        w.ledger,
+        "LedgerUnauthorizedRecorder",
+      );
       await asNext.recordResult(result(o, 0));
       await w.ledger.connect(w.tgt.proxy.wallet).recordResult(result(o, 1));
       expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);

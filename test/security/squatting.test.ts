@@ -39,7 +39,9 @@ describe("Security: squatting", function () {
     it("registering into another institution's sub-chain namespace is refused", async function () {
       const w = await loadFixture(pipeWorld);
       const before = await w.chains.resolve(w.b.subchain, CONTRACT_HASH);
-      await expect(w.chains.connect(w.a.operator).registerContract(CONTRACT, w.b.subchain, Wallet.createRandom().address))
+      await expect(
+        w.chains.connect(w.a.operator).registerContract(CONTRACT, w.b.subchain, Wallet.createRandom().address),
+      )
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.a.operator.address, w.b.institution);
       expect(await w.chains.resolve(w.b.subchain, CONTRACT_HASH)).to.deep.equal(before);
@@ -64,7 +66,11 @@ describe("Security: squatting", function () {
       const [deadline] = await accountConsent(w, hsm, w.a.institution, Role.Business);
       const forged = await accountConsent(w, w.a.admin, w.a.institution, Role.Business); // signed by A's admin
       for (const signature of ["0x", forged[1]]) {
-        await expect(w.membership.connect(w.a.admin).requestAccount(hsm.address, w.a.institution, Role.Business, deadline, signature))
+        await expect(
+          w.membership
+            .connect(w.a.admin)
+            .requestAccount(hsm.address, w.a.institution, Role.Business, deadline, signature),
+        )
           .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
           .withArgs(hsm.address);
       }
@@ -75,16 +81,19 @@ describe("Security: squatting", function () {
       const w = await loadFixture(pipeWorld);
       const hsm = Wallet.createRandom();
       const consent = await accountConsent(w, hsm, w.b.institution, Role.Business);
-      await expect(w.membership.connect(w.a.admin).requestAccount(hsm.address, w.a.institution, Role.Business, ...consent))
+      await expect(
+        w.membership.connect(w.a.admin).requestAccount(hsm.address, w.a.institution, Role.Business, ...consent),
+      )
         .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
         .withArgs(hsm.address);
-      await expect(w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Operator, ...consent))
+      await expect(
+        w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Operator, ...consent),
+      )
         .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
         .withArgs(hsm.address);
-      await expect(w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Business, ...consent)).to.emit(
-        w.membership,
-        "AccountRequested",
-      );
+      await expect(
+        w.membership.connect(w.b.admin).requestAccount(hsm.address, w.b.institution, Role.Business, ...consent),
+      ).to.emit(w.membership, "AccountRequested");
     });
 
     it("a rejected request leaves the address free, and its vote can never activate the next request", async function () {
@@ -92,14 +101,28 @@ describe("Security: squatting", function () {
       const key = Wallet.createRandom();
       const first = await proposalIdOf(
         w.voting,
-        w.membership.connect(w.a.admin).requestAccount(key.address, w.a.institution, Role.Business, ...(await accountConsent(w, key, w.a.institution, Role.Business))),
+        w.membership
+          .connect(w.a.admin)
+          .requestAccount(
+            key.address,
+            w.a.institution,
+            Role.Business,
+            ...(await accountConsent(w, key, w.a.institution, Role.Business)),
+          ),
       );
       await w.voting.connect(w.governors[0]).vote(first, false);
       expect(await w.voting.state(first)).to.equal(PState.Rejected);
       // The key now consents to B; B's request takes the address.
       const second = await proposalIdOf(
         w.voting,
-        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+        w.membership
+          .connect(w.b.admin)
+          .requestAccount(
+            key.address,
+            w.b.institution,
+            Role.Business,
+            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
+          ),
       );
       expect((await w.membership.account(key.address)).institution).to.equal(w.b.institution);
       // A vote for the first request's action (nonce 0) cannot activate B's request (nonce 1).
@@ -116,17 +139,38 @@ describe("Security: squatting", function () {
       const key = Wallet.createRandom();
       const pid = await proposalIdOf(
         w.voting,
-        w.membership.connect(w.a.admin).requestAccount(key.address, w.a.institution, Role.Business, ...(await accountConsent(w, key, w.a.institution, Role.Business))),
+        w.membership
+          .connect(w.a.admin)
+          .requestAccount(
+            key.address,
+            w.a.institution,
+            Role.Business,
+            ...(await accountConsent(w, key, w.a.institution, Role.Business)),
+          ),
       );
       await expect(
-        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+        w.membership
+          .connect(w.b.admin)
+          .requestAccount(
+            key.address,
+            w.b.institution,
+            Role.Business,
+            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
+          ),
       )
         .to.be.revertedWithCustomError(w.membership, "AccountAlreadyExists")
         .withArgs(key.address);
       await pastDeadline(w.voting, pid);
       expect(await w.voting.state(pid)).to.equal(PState.Expired);
       await expect(
-        w.membership.connect(w.b.admin).requestAccount(key.address, w.b.institution, Role.Business, ...(await accountConsent(w, key, w.b.institution, Role.Business))),
+        w.membership
+          .connect(w.b.admin)
+          .requestAccount(
+            key.address,
+            w.b.institution,
+            Role.Business,
+            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
+          ),
       ).to.emit(w.membership, "AccountRequested");
     });
   });
@@ -148,7 +192,10 @@ describe("Security: squatting", function () {
         .to.be.revertedWithCustomError(w.services, "NodeConsentInvalid")
         .withArgs(node.nodeId);
       expect((await w.services.node(node.nodeId)).status).to.equal(0n);
-      await expect(w.services.connect(w.b.operator).registerNode(...args, ...toB)).to.emit(w.services, "NodeRegistered");
+      await expect(w.services.connect(w.b.operator).registerNode(...args, ...toB)).to.emit(
+        w.services,
+        "NodeRegistered",
+      );
     });
 
     it("a rejected registration frees the id, and its vote can never enable the next registration", async function () {
@@ -185,7 +232,12 @@ describe("Security: squatting", function () {
       const w = await loadFixture(pipeWorld);
       const bKey = Wallet.createRandom(); // the key B's next app will use, already seen in B's packets
       const mine = id("A/squat");
-      const [deadline, byOperator] = await appKeyConsent(w, w.a.operator, mine, w.a.operator as unknown as Wallet & { address: string });
+      const [deadline, byOperator] = await appKeyConsent(
+        w,
+        w.a.operator,
+        mine,
+        w.a.operator as unknown as Wallet & { address: string },
+      );
       const toB = await appKeyConsent(w, w.b.operator, id("B/next"), bKey); // the key's consent to B's app
       for (const [d, signature] of [[deadline, "0x"], [deadline, byOperator], toB] as const) {
         await expect(w.chains.connect(w.a.operator).registerApp(mine, w.a.subchain, bKey.address, "", d, signature))
@@ -193,7 +245,9 @@ describe("Security: squatting", function () {
           .withArgs(bKey.address);
       }
       expect((await w.chains.keyRecord(bKey.address)).status).to.equal(KeyStatus.None);
-      await expect(w.chains.connect(w.b.operator).registerApp(id("B/next"), w.b.subchain, bKey.address, "", ...toB)).to.emit(w.chains, "AppRegistered");
+      await expect(
+        w.chains.connect(w.b.operator).registerApp(id("B/next"), w.b.subchain, bKey.address, "", ...toB),
+      ).to.emit(w.chains, "AppRegistered");
     });
 
     it("a rotation onto another institution's key is refused without that key's consent to this app", async function () {
@@ -210,16 +264,25 @@ describe("Security: squatting", function () {
       const w = await loadFixture(pipeWorld);
       const key = Wallet.createRandom();
       const app = id("A/app2");
-      const register = (deadline: bigint, signature: string) => w.chains.connect(w.a.operator).registerApp(app, w.a.subchain, key.address, "", deadline, signature);
+      const register = (deadline: bigint, signature: string) =>
+        w.chains.connect(w.a.operator).registerApp(app, w.a.subchain, key.address, "", deadline, signature);
       const [deadline, signature] = await appKeyConsent(w, w.a.operator, app, key);
       for (const at of [0, 31, 32, 63]) {
-        await expect(register(deadline, flip(signature, at))).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+        await expect(register(deadline, flip(signature, at)))
+          .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+          .withArgs(key.address);
       }
       // v flipped, 64 bytes, a high-s twin: malformed for OpenZeppelin's ECDSA.
       const sig = ethers.Signature.from(signature);
-      const highS = ethers.concat([sig.r, ethers.toBeHex(ethers.N - BigInt(sig.s), 32), sig.v === 27 ? "0x1c" : "0x1b"]);
+      const highS = ethers.concat([
+        sig.r,
+        ethers.toBeHex(ethers.N - BigInt(sig.s), 32),
+        sig.v === 27 ? "0x1c" : "0x1b",
+      ]);
       for (const bad of [flip(signature, 64), sig.compactSerialized, highS]) {
-        await expect(register(deadline, bad)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+        await expect(register(deadline, bad))
+          .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+          .withArgs(key.address);
       }
       const { chainId } = await ethers.provider.getNetwork();
       const elsewhere = [
@@ -230,12 +293,20 @@ describe("Security: squatting", function () {
       ];
       for (const over of elsewhere) {
         const [d, s2] = await appKeyConsent(w, w.a.operator, app, key, over);
-        await expect(register(d, s2)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
+        await expect(register(d, s2))
+          .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+          .withArgs(key.address);
       }
       // The signed deadline is part of the consent: another deadline with the same signature is refused.
-      await expect(register(deadline + 1n, signature)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid").withArgs(key.address);
-      const [past, expired] = await appKeyConsent(w, w.a.operator, app, key, { deadline: BigInt(await time.latest()) - 1n });
-      await expect(register(past, expired)).to.be.revertedWithCustomError(w.chains, "AppKeyConsentExpired").withArgs(key.address, past);
+      await expect(register(deadline + 1n, signature))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
+        .withArgs(key.address);
+      const [past, expired] = await appKeyConsent(w, w.a.operator, app, key, {
+        deadline: BigInt(await time.latest()) - 1n,
+      });
+      await expect(register(past, expired))
+        .to.be.revertedWithCustomError(w.chains, "AppKeyConsentExpired")
+        .withArgs(key.address, past);
       await expect(register(deadline, signature)).to.emit(w.chains, "AppRegistered");
     });
 
@@ -254,7 +325,9 @@ describe("Security: squatting", function () {
   describe("service signers", function () {
     it("A cannot make B's business account (or a non-member's key) its proxy's signer", async function () {
       const w = await loadFixture(pipeWorld);
-      await expect(w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, w.b.signer.address, endpoint()))
+      await expect(
+        w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, w.b.signer.address, endpoint()),
+      )
         .to.be.revertedWithCustomError(w.services, "ServiceSignerTaken")
         .withArgs(w.b.signer.address, w.b.service);
       const outsider = Wallet.createRandom().address;

@@ -28,7 +28,11 @@ describe("Security: Wormhole (signature bypass)", function () {
       const w = await loadFixture(world);
       const [deadline, signature] = await accountConsent(w, w.key, w.a.institution, Role.Business);
       for (const i of [0, 31, 32, 63, 64]) {
-        await expect(w.membership.connect(w.a.admin).requestAccount(w.key.address, w.a.institution, Role.Business, deadline, flip(signature, i)))
+        await expect(
+          w.membership
+            .connect(w.a.admin)
+            .requestAccount(w.key.address, w.a.institution, Role.Business, deadline, flip(signature, i)),
+        )
           .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
           .withArgs(w.key.address);
       }
@@ -37,23 +41,34 @@ describe("Security: Wormhole (signature bypass)", function () {
 
     it("a wrong signer, an empty signature and one that recovers to the zero address", async function () {
       const w = await loadFixture(world);
-      const [deadline, byOther] = await accountConsent(w, w.a.admin, w.a.institution, Role.Business, { account: w.key.address });
+      const [deadline, byOther] = await accountConsent(w, w.a.admin, w.a.institution, Role.Business, {
+        account: w.key.address,
+      });
       const zeroRecovering = ethers.concat([ethers.zeroPadValue("0x01", 32), ethers.zeroPadValue("0x01", 32), "0x1d"]); // v = 29
       for (const signature of [byOther, "0x", ethers.ZeroHash + "00".repeat(33), zeroRecovering]) {
-        await expect(w.membership.connect(w.a.admin).requestAccount(w.key.address, w.a.institution, Role.Business, deadline, signature))
+        await expect(
+          w.membership
+            .connect(w.a.admin)
+            .requestAccount(w.key.address, w.a.institution, Role.Business, deadline, signature),
+        )
           .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
           .withArgs(w.key.address);
       }
       // The zero address itself can never be enrolled, whatever the signature.
-      await expect(w.membership.connect(w.a.admin).requestAccount(ethers.ZeroAddress, w.a.institution, Role.Business, deadline, zeroRecovering))
-        .to.be.revertedWithCustomError(w.membership, "MembershipZeroAddress");
+      await expect(
+        w.membership
+          .connect(w.a.admin)
+          .requestAccount(ethers.ZeroAddress, w.a.institution, Role.Business, deadline, zeroRecovering),
+      ).to.be.revertedWithCustomError(w.membership, "MembershipZeroAddress");
     });
 
     it("a consent signed for another chain, another contract, a past deadline or another deadline", async function () {
       const w = await loadFixture(world);
       const args = [w.key.address, w.a.institution, Role.Business] as const;
       const wrongChain = await accountConsent(w, w.key, w.a.institution, Role.Business, { chainId: 1n });
-      const wrongContract = await accountConsent(w, w.key, w.a.institution, Role.Business, { verifyingContract: await w.services.getAddress() });
+      const wrongContract = await accountConsent(w, w.key, w.a.institution, Role.Business, {
+        verifyingContract: await w.services.getAddress(),
+      });
       for (const consent of [wrongChain, wrongContract]) {
         await expect(w.membership.connect(w.a.admin).requestAccount(...args, ...consent))
           .to.be.revertedWithCustomError(w.membership, "AccountConsentInvalid")
@@ -83,7 +98,9 @@ describe("Security: Wormhole (signature bypass)", function () {
         (await nodeConsent(w, w.a.operator, ...args, { host: "other.example.org", deadline }))[1],
         (await nodeConsent(w, w.a.operator, ...args, { port: 1, deadline }))[1],
         (await nodeConsent(w, w.a.operator, ...args, { chainId: 1n, deadline }))[1],
-        (await nodeConsent(w, w.a.operator, ...args, { verifyingContract: await w.membership.getAddress(), deadline }))[1],
+        (
+          await nodeConsent(w, w.a.operator, ...args, { verifyingContract: await w.membership.getAddress(), deadline })
+        )[1],
       ];
       for (const sig of refused) {
         await expect(w.services.connect(w.a.operator).registerNode(...args, deadline, sig))

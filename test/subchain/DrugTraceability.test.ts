@@ -1,7 +1,20 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, NAMES, PIPE, WRITE, batchId, continueCustodyData, dataHash, deployGatewayFixture, gatewaySigner, interfaceId, requestId, txId } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  NAMES,
+  PIPE,
+  WRITE,
+  batchId,
+  continueCustodyData,
+  dataHash,
+  deployGatewayFixture,
+  gatewaySigner,
+  interfaceId,
+  requestId,
+  txId,
+} from "./fixtures";
 import { attested } from "../helpers/attest";
 
 describe("DrugTraceability (example business contract)", function () {
@@ -154,7 +167,9 @@ describe("DrugTraceability (example business contract)", function () {
         [() => drug.connect(stranger).compensate(requestId(1)), stranger.address],
         [
           () =>
-            drug.connect(stranger).prepare(txId(1), continueCustodyData(drug, batchId(1), stranger.address, dataHash("x"))),
+            drug
+              .connect(stranger)
+              .prepare(txId(1), continueCustodyData(drug, batchId(1), stranger.address, dataHash("x"))),
           stranger.address,
         ],
         [() => drug.connect(stranger).commit(txId(1)), stranger.address],

@@ -1,7 +1,17 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, NAMES, PIPE, READ, WRITE, deployGatewayFixture, gatewaySigner, interfaceId, requestId } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  NAMES,
+  PIPE,
+  READ,
+  WRITE,
+  deployGatewayFixture,
+  gatewaySigner,
+  interfaceId,
+  requestId,
+} from "./fixtures";
 import { attested } from "../helpers/attest";
 
 const abi = ethers.AbiCoder.defaultAbiCoder();

@@ -2,7 +2,17 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, TypedDataEncoder, type Wallet } from "ethers";
-import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, PIPE, WRITE, batchId, continueCustodyData, dataHash, deadlineIn } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  MAX_PAYLOAD,
+  NAMES,
+  PIPE,
+  WRITE,
+  batchId,
+  continueCustodyData,
+  dataHash,
+  deadlineIn,
+} from "./fixtures";
 import {
   ATTESTATION_TYPES,
   SET_CHANGE_TYPES,
@@ -34,9 +44,19 @@ describe("SubchainGateway: attestations", function () {
     const drug = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
     await gateway.registerContract(NAMES.drug, drug);
     await drug.grantRole(await drug.CUSTODIAN_ROLE(), custodian.address);
-    const domain: Domain = { chainId: (await ethers.provider.getNetwork()).chainId, gateway: await gateway.getAddress() };
+    const domain: Domain = {
+      chainId: (await ethers.provider.getNetwork()).chainId,
+      gateway: await gateway.getAddress(),
+    };
     const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-    const packet: Packet = { txId: txIdOf(PIPE, 1), pipeId: PIPE, sequence: 1, deadline: FAR_DEADLINE, contractName: NAMES.drug, operation: WRITE };
+    const packet: Packet = {
+      txId: txIdOf(PIPE, 1),
+      pipeId: PIPE,
+      sequence: 1,
+      deadline: FAR_DEADLINE,
+      contractName: NAMES.drug,
+      operation: WRITE,
+    };
     const run = (sigs: string, p: Packet = packet, d: string = data) => gateway.connect(relayer).execute(p, d, sigs);
     const digest = (p: Packet = packet, d: string = data, dom: Domain = domain, subchain = TEST_SUBCHAIN) =>
       TypedDataEncoder.hash(domainOf(dom), ATTESTATION_TYPES, attestationOf(p, d, dom.gateway, subchain));
@@ -63,14 +83,26 @@ describe("SubchainGateway: attestations", function () {
     it("computes the digest an off-chain EIP-712 signer computes", async function () {
       const f = await loadFixture(fixture);
       const p = f.packet;
-      expect(await f.gateway.attestationDigest(p.txId, p.pipeId, p.sequence, p.contractName, p.operation, f.data, p.deadline)).to.equal(f.digest());
+      expect(
+        await f.gateway.attestationDigest(
+          p.txId,
+          p.pipeId,
+          p.sequence,
+          p.contractName,
+          p.operation,
+          f.data,
+          p.deadline,
+        ),
+      ).to.equal(f.digest());
       expect(await f.gateway.attestationDomainSeparator()).to.equal(TypedDataEncoder.hashDomain(domainOf(f.domain)));
       expect(await f.gateway.subchainId()).to.equal(TEST_SUBCHAIN);
     });
 
     it("the relayer key alone, without attestations, executes nothing", async function () {
       const f = await loadFixture(fixture);
-      await expect(f.run("0x")).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient").withArgs(0, 2);
+      await expect(f.run("0x"))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
+        .withArgs(0, 2);
       expect((await f.gateway.inboundRecord(PIPE, 1)).target).to.equal(ethers.ZeroAddress);
     });
 
@@ -93,7 +125,9 @@ describe("SubchainGateway: attestations", function () {
       const f = await loadFixture(fixture);
       const [forger] = attesterKeys(1);
       const sigs = await attest([f.keys[0], forger], f.domain, f.packet, f.data);
-      await expect(f.run(sigs)).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown").withArgs(1, forger.address);
+      await expect(f.run(sigs))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+        .withArgs(1, forger.address);
     });
 
     it("refuses the same attester twice", async function () {
@@ -106,11 +140,23 @@ describe("SubchainGateway: attestations", function () {
 
     it("refuses a high-s signature (the malleable twin of a valid one)", async function () {
       const f = await loadFixture(fixture);
-      const good = Signature.from(await f.keys[0].signTypedData(domainOf(f.domain), ATTESTATION_TYPES, attestationOf(f.packet, f.data, f.domain.gateway)));
-      const twin = ethers.concat([good.r, ethers.toBeHex(SECP256K1_N - BigInt(good.s), 32), good.v === 27 ? "0x1c" : "0x1b"]);
+      const good = Signature.from(
+        await f.keys[0].signTypedData(
+          domainOf(f.domain),
+          ATTESTATION_TYPES,
+          attestationOf(f.packet, f.data, f.domain.gateway),
+        ),
+      );
+      const twin = ethers.concat([
+        good.r,
+        ethers.toBeHex(SECP256K1_N - BigInt(good.s), 32),
+        good.v === 27 ? "0x1c" : "0x1b",
+      ]);
       // (s' = n - s with the other parity recovers to the same key: plain ecrecover would take it.)
       const other = await attest([f.keys[1]], f.domain, f.packet, f.data);
-      await expect(f.run(ethers.concat([other, twin]))).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed").withArgs(1);
+      await expect(f.run(ethers.concat([other, twin])))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed")
+        .withArgs(1);
     });
 
     it("refuses attestation bytes that are not whole signatures", async function () {
@@ -133,8 +179,14 @@ describe("SubchainGateway: attestations", function () {
         const who = at % 65 === 64 ? null : recovered(f.digest(), sig); // a flipped v (27 -> 26/28...) is malformed or another key
         const high = BigInt(ethers.dataSlice(sig, 32, 64)) > SECP256K1_N / 2n;
         const refusal = f.run(ethers.hexlify(flipped));
-        if (who === null || high) await expect(refusal).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed").withArgs(index);
-        else await expect(refusal).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown").withArgs(index, who);
+        if (who === null || high)
+          await expect(refusal)
+            .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed")
+            .withArgs(index);
+        else
+          await expect(refusal)
+            .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+            .withArgs(index, who);
       }
       await expect(f.run(ethers.hexlify(sigs))).to.emit(f.gateway, "InboundExecuted");
     });
@@ -159,7 +211,9 @@ describe("SubchainGateway: attestations", function () {
       }
       for (const [field, p, d] of changes) {
         const who = recovered(f.digest(p, d), ethers.dataSlice(sigs, 0, 65));
-        await expect(f.run(sigs, p, d), field).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown").withArgs(0, who);
+        await expect(f.run(sigs, p, d), field)
+          .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+          .withArgs(0, who);
       }
     });
 
@@ -175,7 +229,9 @@ describe("SubchainGateway: attestations", function () {
       for (const [what, dom, subchain] of domains) {
         const sigs = await attest(f.keys.slice(0, 2), dom, f.packet, f.data, subchain);
         const who = recovered(f.digest(), ethers.dataSlice(sigs, 0, 65));
-        await expect(f.run(sigs), what).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown").withArgs(0, who);
+        await expect(f.run(sigs), what)
+          .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+          .withArgs(0, who);
       }
     });
 
@@ -184,13 +240,19 @@ describe("SubchainGateway: attestations", function () {
       await expect(f.gateway.connect(f.relayer).executeDependentWrite(f.packet, f.data, ethers.ZeroHash, 0, "0x"))
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
         .withArgs(0, 2);
-      await expect(f.gateway.connect(f.relayer).executeDependentWrite({ ...f.packet, operation: 0 }, f.data, ethers.ZeroHash, 0, "0x"))
+      await expect(
+        f.gateway
+          .connect(f.relayer)
+          .executeDependentWrite({ ...f.packet, operation: 0 }, f.data, ethers.ZeroHash, 0, "0x"),
+      )
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayInvalidOperation")
         .withArgs(0);
       const mock = await ethers.deployContract("MockTwoPhaseBusiness", [f.gateway]);
       await f.gateway.registerContract(NAMES.mock, mock);
       const staged = { ...f.packet, txId: ethers.id("2pc"), contractName: NAMES.mock, deadline: await deadlineIn() };
-      await expect(f.gateway.connect(f.relayer).prepare(staged, "0x", await attest([f.keys[0]], f.domain, staged, "0x")))
+      await expect(
+        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest([f.keys[0]], f.domain, staged, "0x")),
+      )
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
         .withArgs(1, 2);
       const forged = await attest(f.keys.slice(0, 2), f.domain, { ...staged, txId: ethers.id("other") }, "0x");
@@ -198,16 +260,23 @@ describe("SubchainGateway: attestations", function () {
         f.gateway,
         "SubchainGatewayAttestationSignerUnknown",
       );
-      await expect(f.gateway.connect(f.relayer).prepare(staged, "0x", await attest(f.keys.slice(1), f.domain, staged, "0x"))).to.emit(
-        f.gateway,
-        "TwoPhasePrepared",
-      );
+      await expect(
+        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest(f.keys.slice(1), f.domain, staged, "0x")),
+      ).to.emit(f.gateway, "TwoPhasePrepared");
     });
   });
 
   describe("attester set changes", function () {
-    async function changed(f: Awaited<ReturnType<typeof fixture>>, signers: Wallet[], epoch: number, set: string[], k: number) {
-      return f.gateway.connect(f.stranger).updateAttesters(epoch, set, k, await signSetChange(signers, f.domain, epoch, set, k));
+    async function changed(
+      f: Awaited<ReturnType<typeof fixture>>,
+      signers: Wallet[],
+      epoch: number,
+      set: string[],
+      k: number,
+    ) {
+      return f.gateway
+        .connect(f.stranger)
+        .updateAttesters(epoch, set, k, await signSetChange(signers, f.domain, epoch, set, k));
     }
 
     it("takes a set signed by k current attesters with a higher epoch, from anyone", async function () {
@@ -222,7 +291,10 @@ describe("SubchainGateway: attestations", function () {
         .withArgs(3, 2, set, f.stranger.address);
       expect(await f.gateway.attesterSet()).to.deep.equal([3n, 2n, set]);
       // The new set attests; the removed attester no longer counts.
-      await expect(f.run(await attest([next[1], f.keys[1]], f.domain, f.packet, f.data))).to.emit(f.gateway, "InboundExecuted");
+      await expect(f.run(await attest([next[1], f.keys[1]], f.domain, f.packet, f.data))).to.emit(
+        f.gateway,
+        "InboundExecuted",
+      );
       const p2 = { ...f.packet, sequence: 2, txId: txIdOf(PIPE, 2) };
       await expect(f.run(await attest([next[0], f.keys[0]], f.domain, p2, f.data), p2))
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterNotCurrent")
@@ -234,15 +306,21 @@ describe("SubchainGateway: attestations", function () {
       const set = attesterKeys(1).map((k) => k.address);
       const sigs = await signSetChange(f.keys.slice(0, 2), f.domain, 2, set, 1);
       await f.gateway.updateAttesters(2, set, 1, sigs);
-      await expect(f.gateway.updateAttesters(2, set, 1, sigs)).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterEpochStale").withArgs(2, 2);
-      await expect(changed(f, f.keys.slice(0, 2), 1, set, 1)).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterEpochStale").withArgs(1, 2);
+      await expect(f.gateway.updateAttesters(2, set, 1, sigs))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterEpochStale")
+        .withArgs(2, 2);
+      await expect(changed(f, f.keys.slice(0, 2), 1, set, 1))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterEpochStale")
+        .withArgs(1, 2);
     });
 
     it("refuses a change signed by fewer than k, by non-attesters, or by the set it installs", async function () {
       const f = await loadFixture(fixture);
       const next = attesterKeys(3);
       const set = next.map((k) => k.address);
-      await expect(changed(f, [f.keys[0]], 2, set, 2)).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient").withArgs(1, 2);
+      await expect(changed(f, [f.keys[0]], 2, set, 2))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
+        .withArgs(1, 2);
       await expect(changed(f, next.slice(0, 2), 2, set, 2))
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
         .withArgs(0, next[0].address);
@@ -272,8 +350,14 @@ describe("SubchainGateway: attestations", function () {
       const digest = await f.gateway.attesterSetChangeDigest(2, set, 2);
       const who = recovered(digest, ethers.hexlify(flipped.slice(65)));
       const refusal = f.gateway.updateAttesters(2, set, 2, ethers.hexlify(flipped));
-      if (who === null) await expect(refusal).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed").withArgs(1);
-      else await expect(refusal).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown").withArgs(1, who);
+      if (who === null)
+        await expect(refusal)
+          .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed")
+          .withArgs(1);
+      else
+        await expect(refusal)
+          .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+          .withArgs(1, who);
       await expect(f.gateway.updateAttesters(2, set, 2, sigs)).to.emit(f.gateway, "AttesterSetUpdated");
     });
 
@@ -290,7 +374,9 @@ describe("SubchainGateway: attestations", function () {
         [[a, b, a], 2, "SubchainGatewayAttesterInvalid", [2, a]],
       ];
       for (const [set, k, error, args] of cases)
-        await expect(changed(f, f.keys.slice(0, 2), 2, set, k)).to.be.revertedWithCustomError(f.gateway, error).withArgs(...args);
+        await expect(changed(f, f.keys.slice(0, 2), 2, set, k))
+          .to.be.revertedWithCustomError(f.gateway, error)
+          .withArgs(...args);
       expect((await f.gateway.attesterSet())[0]).to.equal(1n);
     });
 
@@ -303,7 +389,9 @@ describe("SubchainGateway: attestations", function () {
       await expect(factory.deploy(f.admin.address, MAX_PAYLOAD, TEST_SUBCHAIN, [f.keys[0].address], 1, 0))
         .to.be.revertedWithCustomError(factory, "SubchainGatewayAttesterEpochStale")
         .withArgs(0, 0);
-      await expect(changed(f, [], 2, [f.admin.address], 1)).to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient").withArgs(0, 2);
+      await expect(changed(f, [], 2, [f.admin.address], 1))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
+        .withArgs(0, 2);
     });
   });
 });

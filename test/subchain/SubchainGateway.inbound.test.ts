@@ -1,7 +1,20 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, OTHER_PIPE, PIPE, READ, WRITE, batchId, continueCustodyData, dataHash, deployGatewayFixture, inboundRequestIdOf } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  MAX_PAYLOAD,
+  NAMES,
+  OTHER_PIPE,
+  PIPE,
+  READ,
+  WRITE,
+  batchId,
+  continueCustodyData,
+  dataHash,
+  deployGatewayFixture,
+  inboundRequestIdOf,
+} from "./fixtures";
 import { attested, deployGateway } from "../helpers/attest";
 
 const EMPTY_HASH = ethers.keccak256("0x");
@@ -21,7 +34,14 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const id = inboundId(1);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("warehouse"));
-      const [ok, result] = await attested(gateway, relayer).executeStatic(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      const [ok, result] = await attested(gateway, relayer).executeStatic(
+        PIPE,
+        1,
+        FAR_DEADLINE,
+        NAMES.drug,
+        WRITE,
+        data,
+      );
       expect([ok, result]).to.deep.equal([true, "0x"]);
 
       await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
@@ -79,7 +99,14 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const [, , timestamp] = await evidence.verify(evidenceHash);
       const expected = abi.encode(["bool", "address", "uint64"], [true, depositor.address, timestamp]);
 
-      const [ok, result] = await attested(gateway, relayer).executeStatic(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const [ok, result] = await attested(gateway, relayer).executeStatic(
+        PIPE,
+        1,
+        FAR_DEADLINE,
+        NAMES.evidence,
+        READ,
+        data,
+      );
       expect([ok, result]).to.deep.equal([true, expected]);
       await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
         .to.emit(gateway, "InboundExecuted")
@@ -105,7 +132,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("records a read that burns all its gas as a failed read (it changed nothing)", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, READ, data, { gasLimit: 3_000_000 }))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, READ, data, { gasLimit: 3_000_000 }),
+      )
         .to.emit(gateway, "InboundExecuted")
         .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), READ, false, EMPTY_HASH, 0);
     });
@@ -118,7 +147,16 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       for (const caller of [stranger, admin]) {
         const calls = [
           () => attested(gateway, caller).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
-          () => attested(gateway, caller).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 0),
+          () =>
+            attested(gateway, caller).executeDependentWrite(
+              PIPE,
+              1,
+              FAR_DEADLINE,
+              NAMES.drug,
+              data,
+              ethers.ZeroHash,
+              0,
+            ),
           () => gateway.connect(caller).compensate(PIPE, 1),
           () => gateway.connect(caller).reserveInboundRecords(PIPE, 1, 1),
         ];
@@ -186,22 +224,25 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, evidence, relayer } = await loadFixture(depositedFixture);
       const verify = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const padded = (length: number) => ethers.concat([verify, new Uint8Array(length - ethers.dataLength(verify))]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
       await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, "0xabcdef"))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
         .withArgs(3);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD))).to.emit(
-        gateway,
-        "InboundExecuted",
-      );
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD)),
+      ).to.emit(gateway, "InboundExecuted");
     });
 
     it("refuses a write that ran out of the relayer's gas instead of recording a failure", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
         .withArgs(inboundId(1));
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
@@ -238,8 +279,19 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       await ethers.provider.send("evm_setAutomine", [false]);
       try {
         await time.setNextBlockTimestamp(deadline + 1n);
-        const readTx = await attested(gateway, relayer).execute(PIPE, 2, deadline + 1n, NAMES.drug, READ, read, { gasLimit: 500_000 });
-        const writeTx = await attested(gateway, relayer).executeDependentWrite(PIPE, 3, deadline + 1n, NAMES.drug, write, batchId(1), version, { gasLimit: 500_000 });
+        const readTx = await attested(gateway, relayer).execute(PIPE, 2, deadline + 1n, NAMES.drug, READ, read, {
+          gasLimit: 500_000,
+        });
+        const writeTx = await attested(gateway, relayer).executeDependentWrite(
+          PIPE,
+          3,
+          deadline + 1n,
+          NAMES.drug,
+          write,
+          batchId(1),
+          version,
+          { gasLimit: 500_000 },
+        );
         await ethers.provider.send("evm_mine", []);
         await expect(readTx).to.emit(gateway, "InboundExecuted");
         await expect(writeTx).to.emit(gateway, "InboundExecuted");
@@ -257,7 +309,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const calls = [
         (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, WRITE, write),
         (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, READ, read),
-        (s: number) => attested(gateway, relayer).executeDependentWrite(PIPE, s, deadline, NAMES.drug, write, batchId(1), version),
+        (s: number) =>
+          attested(gateway, relayer).executeDependentWrite(PIPE, s, deadline, NAMES.drug, write, batchId(1), version),
       ];
       for (const [i, call] of calls.entries()) {
         const sequence = i + 1;
@@ -311,7 +364,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const replays = [
         () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
         () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read),
-        () => attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+        () =>
+          attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
       ];
       for (const replay of replays) {
         await expect(replay())
@@ -329,7 +383,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("accepts gaps and late packets: the order is the relayer's, the once-only rule the gateway's", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      const run = (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const run = (sequence: number) =>
+        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, data);
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40])
         await expect(run(sequence)).to.emit(gateway, "InboundExecuted");
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40]) {
@@ -419,7 +474,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
           seen.add("execute");
         } else if (random(3) === 0) {
           seen.add("replay");
-          await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, kinds[0].name, WRITE, kinds[0].data))
+          await expect(
+            attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, kinds[0].name, WRITE, kinds[0].data),
+          )
             .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
             .withArgs(PIPE, sequence);
         } else {
@@ -472,7 +529,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("pays for a word ahead without touching its records, and makes the packets there cheaper", async function () {
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      const run = (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, read);
+      const run = (sequence: number) =>
+        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, read);
       await run(1);
       // Words 0-2 (sequences 0-35) are reserved, word 0 already in use; word 3 (36-47) stays fresh.
       await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 5, 3))
@@ -538,8 +596,18 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       // A change of another key does not make the read stale.
       await drug.connect(manufacturer).recordBatch(batchId(2), manufacturer.address, dataHash("other"));
-      const tx = attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen);
-      await expect(tx).to.emit(gateway, "InboundExecuted").withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
+      const tx = attested(gateway, relayer).executeDependentWrite(
+        PIPE,
+        1,
+        FAR_DEADLINE,
+        NAMES.drug,
+        data,
+        batchId(1),
+        seen,
+      );
+      await expect(tx)
+        .to.emit(gateway, "InboundExecuted")
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
       // The version the write relied on, for a verifier to tie the recorded read and write to.
       await expect(tx).to.emit(gateway, "DependentWriteChecked").withArgs(inboundId(1), batchId(1), seen);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
@@ -552,17 +620,29 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const seen = await drug.stateVersion(batchId(1));
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local move"));
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen))
+      await expect(
+        attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, batchId(1), seen, seen + 1n);
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
       // The contract-wide version (key zero) catches any change.
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
+      await expect(
+        attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayStaleRead")
         .withArgs(NAMES.drug, ethers.ZeroHash, 1, 2);
       // After a fresh read, the same packet runs.
       await expect(
-        attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, batchId(1), seen + 1n),
+        attested(gateway, relayer).executeDependentWrite(
+          PIPE,
+          1,
+          FAR_DEADLINE,
+          NAMES.drug,
+          data,
+          batchId(1),
+          seen + 1n,
+        ),
       ).to.emit(gateway, "InboundExecuted");
     });
 
@@ -570,20 +650,34 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 0, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1))
+      await expect(
+        attested(gateway, relayer).executeDependentWrite(PIPE, 0, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
         .withArgs(PIPE, 0);
       await expect(
-        attested(gateway, relayer).executeDependentWrite(ethers.ZeroHash, 2, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
+        attested(gateway, relayer).executeDependentWrite(
+          ethers.ZeroHash,
+          2,
+          FAR_DEADLINE,
+          NAMES.drug,
+          data,
+          ethers.ZeroHash,
+          1,
+        ),
       )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
       const hook = drug.interface.encodeFunctionData("compensate", [ethers.id("r")]);
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, NAMES.drug, hook, ethers.ZeroHash, 1))
+      await expect(
+        attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, NAMES.drug, hook, ethers.ZeroHash, 1),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
         .withArgs(NAMES.drug, hook.slice(0, 10));
       const unknown = ethers.id("Unknown");
-      await expect(attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, unknown, data, ethers.ZeroHash, 1))
+      await expect(
+        attested(gateway, relayer).executeDependentWrite(PIPE, 2, FAR_DEADLINE, unknown, data, ethers.ZeroHash, 1),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
     });
@@ -678,7 +772,14 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
 
     it("refuses a compensation that ran out of the relayer's gas", async function () {
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, mock.interface.encodeFunctionData("write"));
+      await attested(gateway, relayer).execute(
+        PIPE,
+        1,
+        FAR_DEADLINE,
+        NAMES.mock,
+        WRITE,
+        mock.interface.encodeFunctionData("write"),
+      );
       await mock.setExhaustOnCompensate(true);
       await expect(gateway.connect(relayer).compensate(PIPE, 1, { gasLimit: 3_000_000 }))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
@@ -694,7 +795,14 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
   it("tags every step with the time of its block", async function () {
     const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
     await time.setNextBlockTimestamp(2_000_000_000);
-    await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")));
+    await attested(gateway, relayer).execute(
+      PIPE,
+      1,
+      FAR_DEADLINE,
+      NAMES.drug,
+      WRITE,
+      continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")),
+    );
     expect((await drug.custodyStep(batchId(1), 0)).timestamp).to.equal(2_000_000_000);
   });
 });

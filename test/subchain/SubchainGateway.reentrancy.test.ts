@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, MAX_TWO_PHASE_DURATION, PIPE, TxStatus, WRITE, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  MAX_TWO_PHASE_DURATION,
+  PIPE,
+  TxStatus,
+  WRITE,
+  deadlineIn,
+  deployGatewayFixture,
+  txId,
+} from "./fixtures";
 import { attested } from "../helpers/attest";
 
 const ATTACKER = ethers.id("ReentrantBusinessMock");
@@ -23,11 +32,24 @@ describe("SubchainGateway: re-entrancy", function () {
     await f.gateway.grantRole(await f.gateway.RELAYER_ROLE(), forwarder);
     const write = attacker.interface.encodeFunctionData("write");
     // Nested calls are refused before their attestations are read (role check, then the guard): none needed.
-    const packet = (sequence: number, id = txId(sequence)) => ({ txId: id, pipeId: PIPE, sequence, deadline: FAR_DEADLINE, contractName: ATTACKER, operation: WRITE });
+    const packet = (sequence: number, id = txId(sequence)) => ({
+      txId: id,
+      pipeId: PIPE,
+      sequence,
+      deadline: FAR_DEADLINE,
+      contractName: ATTACKER,
+      operation: WRITE,
+    });
     const gatewayCall = {
       execute: (sequence: number) => f.gateway.interface.encodeFunctionData("execute", [packet(sequence), write, "0x"]),
       dependentWrite: (sequence: number) =>
-        f.gateway.interface.encodeFunctionData("executeDependentWrite", [packet(sequence), write, ethers.ZeroHash, 0, "0x"]),
+        f.gateway.interface.encodeFunctionData("executeDependentWrite", [
+          packet(sequence),
+          write,
+          ethers.ZeroHash,
+          0,
+          "0x",
+        ]),
       compensate: (sequence: number) => f.gateway.interface.encodeFunctionData("compensate", [PIPE, sequence]),
       prepare: async (id: string) =>
         f.gateway.interface.encodeFunctionData("prepare", [
@@ -154,7 +176,15 @@ describe("SubchainGateway: re-entrancy", function () {
       const outer = [
         (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write),
         (sequence: number) =>
-          attested(gateway, relayer).executeDependentWrite(PIPE, sequence, FAR_DEADLINE, ATTACKER, write, ethers.ZeroHash, 0),
+          attested(gateway, relayer).executeDependentWrite(
+            PIPE,
+            sequence,
+            FAR_DEADLINE,
+            ATTACKER,
+            write,
+            ethers.ZeroHash,
+            0,
+          ),
       ];
       for (const [o, run] of outer.entries()) {
         for (const [i, data] of nested.entries()) {

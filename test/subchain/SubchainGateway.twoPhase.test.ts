@@ -1,7 +1,21 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, MAX_PAYLOAD, MAX_TWO_PHASE_DURATION, NAMES, PIPE, TxStatus, WRITE, batchId, continueCustodyData, dataHash, deadlineIn, deployGatewayFixture, txId } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  MAX_PAYLOAD,
+  MAX_TWO_PHASE_DURATION,
+  NAMES,
+  PIPE,
+  TxStatus,
+  WRITE,
+  batchId,
+  continueCustodyData,
+  dataHash,
+  deadlineIn,
+  deployGatewayFixture,
+  txId,
+} from "./fixtures";
 import { attested } from "../helpers/attest";
 
 describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)", function () {
@@ -17,9 +31,9 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("2pc"));
       const deadline = await deadlineIn();
-      expect(
-        await attested(gateway, relayer).prepareStatic(txId(1), PIPE, NAMES.drug, data, deadline),
-      ).to.deep.equal([batchId(1)]);
+      expect(await attested(gateway, relayer).prepareStatic(txId(1), PIPE, NAMES.drug, data, deadline)).to.deep.equal([
+        batchId(1),
+      ]);
       await expect(attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, data, deadline))
         .to.emit(gateway, "TwoPhasePrepared")
         .withArgs(txId(1), PIPE, await drug.getAddress(), NAMES.drug, [batchId(1)], deadline)

@@ -71,7 +71,14 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const stepId = await b.gateway.inboundRequestId(req.pipeId, req.nonce);
     expect(stepId).to.not.equal(req.requestId);
     await expect(
-      attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, Number(req.operation), req.payload),
+      attested(b.gateway, relayerB).execute(
+        req.pipeId,
+        req.nonce,
+        FAR_DEADLINE,
+        req.contractName,
+        Number(req.operation),
+        req.payload,
+      ),
     )
       .to.emit(b.gateway, "InboundExecuted")
       .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
@@ -79,7 +86,9 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, stepId]);
 
     // Delivering the same packet again is refused; the ledger then orders the compensation.
-    await expect(attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload))
+    await expect(
+      attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload),
+    )
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayRequestAlreadyExecuted")
       .withArgs(req.pipeId, req.nonce);
     await expect(b.gateway.connect(relayerB).compensate(req.pipeId, req.nonce))
@@ -99,7 +108,14 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
     const req = await requestedIn(b.gateway, tx);
     expect(req.operation).to.equal(BigInt(READ));
 
-    const delivery = await attested(a.gateway, relayerA).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, READ, req.payload);
+    const delivery = await attested(a.gateway, relayerA).execute(
+      req.pipeId,
+      req.nonce,
+      FAR_DEADLINE,
+      req.contractName,
+      READ,
+      req.payload,
+    );
     const receipt = await delivery.wait();
     const parsed = receipt!.logs.map((log) => a.gateway.interface.parseLog(log)).filter((l) => l !== null);
     const executed = parsed.find((l) => l.name === "InboundExecuted")!.args;

@@ -7,7 +7,12 @@ import { deployLedger } from "../../lib/deploy/ledger";
 import { ledgerRules } from "../../lib/deploy/ledger-rules";
 import { RuleKind } from "../../lib/deploy/rules";
 import { VerifierKind } from "../../lib/domain/ledger-types";
-import { LedgerEndorsement__factory, LedgerRecovery__factory, LedgerViews__factory, TransactionLedger__factory } from "../../typechain-types";
+import {
+  LedgerEndorsement__factory,
+  LedgerRecovery__factory,
+  LedgerViews__factory,
+  TransactionLedger__factory,
+} from "../../typechain-types";
 import { govern, proposalIdOf } from "../helpers/governance";
 import { PIPE, ledgerFixture, openTx, type World } from "./fixtures";
 
@@ -28,7 +33,10 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
   const governed = async (fn: "setPipeAuthority" | "setCreditScore" | "setMaxRetries", arg: string | number) => {
     // Through the generic Interface: the typed overloads want a literal function name.
     const data = (w.ledger.interface as Interface).encodeFunctionData(fn, [arg]);
-    const id = await proposalIdOf(w.c.voting, w.c.voting.connect(w.c.governors[0]!).propose(await w.ledger.getAddress(), data, fn));
+    const id = await proposalIdOf(
+      w.c.voting,
+      w.c.voting.connect(w.c.governors[0]!).propose(await w.ledger.getAddress(), data, fn),
+    );
     for (const g of w.c.governors) await w.c.voting.connect(g).vote(id, true);
     return w.c.voting.execute(id);
   };
@@ -74,7 +82,10 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
 
   it("the recovery module refuses direct calls", async () => {
     const o = await openTx(w);
-    await expect(w.recovery.connect(w.srcProxy.wallet).escalate(o.txId, "x")).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
+    await expect(w.recovery.connect(w.srcProxy.wallet).escalate(o.txId, "x")).to.be.revertedWithCustomError(
+      w.recovery,
+      "LedgerDirectCall",
+    );
     await expect(w.recovery.expire(o.txId)).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
     await expect(w.recovery.setMaxRetries(1)).to.be.revertedWithCustomError(w.recovery, "LedgerDirectCall");
   });
@@ -86,12 +97,19 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     expect(await ethers.provider.getCode(await views.getAddress())).to.not.equal("0x");
     await expect(views.transaction(o.txId)).to.be.revertedWithCustomError(views, "LedgerDirectCall");
     await expect(views.pipeOf(PIPE)).to.be.revertedWithCustomError(views, "LedgerDirectCall");
-    await expect(endorsement.endorse(o.txId, ethers.ZeroHash)).to.be.revertedWithCustomError(endorsement, "LedgerDirectCall");
+    await expect(endorsement.endorse(o.txId, ethers.ZeroHash)).to.be.revertedWithCustomError(
+      endorsement,
+      "LedgerDirectCall",
+    );
     // The ledger's own view calls go through its fallback; anyone else (or an unknown function) is refused.
     const prefix = keccak256(toHex("LedgerViews.call")).slice(0, 10);
     const inner = views.interface.encodeFunctionData("transaction", [o.txId]).slice(2);
-    await expect(w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: prefix + inner })).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
-    await expect(w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: "0xdeadbeef" })).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
+    await expect(
+      w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: prefix + inner }),
+    ).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
+    await expect(
+      w.outsider.sendTransaction({ to: await w.ledger.getAddress(), data: "0xdeadbeef" }),
+    ).to.be.revertedWithCustomError(w.ledger, "LedgerDirectCall");
     // Served through the ledger, the same views read the ledger's storage.
     expect((await w.ledger.transaction(o.txId)).pipeId).to.equal(PIPE);
   });
@@ -110,28 +128,56 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     // The new authority does not know the pipe: opening is refused.
     await expect(openTx(w)).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownPipe").withArgs(PIPE);
     const eoa = await w.outsider.getAddress();
-    await expect(governed("setPipeAuthority", eoa)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidAddress").withArgs(eoa);
-    await expect(governed("setCreditScore", eoa)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidAddress").withArgs(eoa);
-    await expect(governed("setMaxRetries", 15)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidMaxRetries").withArgs(15, 14);
-    await expect(w.ledger.setPipeAuthority(await pipes2.getAddress())).to.be.revertedWithCustomError(w.ledger, "GovernanceOnly");
-    await expect(w.ledger.setCreditScore(await credit2.getAddress())).to.be.revertedWithCustomError(w.ledger, "GovernanceOnly");
+    await expect(governed("setPipeAuthority", eoa))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidAddress")
+      .withArgs(eoa);
+    await expect(governed("setCreditScore", eoa))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidAddress")
+      .withArgs(eoa);
+    await expect(governed("setMaxRetries", 15))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidMaxRetries")
+      .withArgs(15, 14);
+    await expect(w.ledger.setPipeAuthority(await pipes2.getAddress())).to.be.revertedWithCustomError(
+      w.ledger,
+      "GovernanceOnly",
+    );
+    await expect(w.ledger.setCreditScore(await credit2.getAddress())).to.be.revertedWithCustomError(
+      w.ledger,
+      "GovernanceOnly",
+    );
   });
 
   it("the default rules: weighted endorsers, majority retries, unanimous swaps", async () => {
     const rules = ledgerRules({ target: await w.ledger.getAddress(), iface: w.ledger.interface });
     const bySelector = new Map(rules.map((r) => [r.selector, r.rule]));
-    expect(bySelector.get(w.ledger.interface.getFunction("setVerifier").selector)).to.deep.include({ kind: RuleKind.Weighted, thresholdBps: 5_000 });
-    expect(bySelector.get(w.ledger.interface.getFunction("setMaxRetries").selector)!.kind).to.equal(RuleKind.GenesisMajority);
-    expect(bySelector.get(w.ledger.interface.getFunction("setPipeAuthority").selector)!.kind).to.equal(RuleKind.UnanimousGenesis);
-    expect(bySelector.get(w.ledger.interface.getFunction("setCreditScore").selector)!.kind).to.equal(RuleKind.UnanimousGenesis);
+    expect(bySelector.get(w.ledger.interface.getFunction("setVerifier").selector)).to.deep.include({
+      kind: RuleKind.Weighted,
+      thresholdBps: 5_000,
+    });
+    expect(bySelector.get(w.ledger.interface.getFunction("setMaxRetries").selector)!.kind).to.equal(
+      RuleKind.GenesisMajority,
+    );
+    expect(bySelector.get(w.ledger.interface.getFunction("setPipeAuthority").selector)!.kind).to.equal(
+      RuleKind.UnanimousGenesis,
+    );
+    expect(bySelector.get(w.ledger.interface.getFunction("setCreditScore").selector)!.kind).to.equal(
+      RuleKind.UnanimousGenesis,
+    );
     // The fixture installed them: the voting contract holds each.
     for (const r of rules) {
       const onChain = await w.c.voting.ruleOf(r.target, r.selector);
       expect([Number(onChain.kind), Number(onChain.thresholdBps)]).to.deep.equal([r.rule.kind, r.rule.thresholdBps]);
     }
     // Weighted: more than half of the genesis weight (2 of 3 equal governors) suffices for a verifier.
-    await expect(govern(w.c, w.ledger, "setVerifier", [w.auditors[2]!.address, VerifierKind.Auditor, 5], w.c.governors.slice(0, 2)))
-      .to.emit(w.ledger, "VerifierSet");
+    await expect(
+      govern(
+        w.c,
+        w.ledger,
+        "setVerifier",
+        [w.auditors[2]!.address, VerifierKind.Auditor, 5],
+        w.c.governors.slice(0, 2),
+      ),
+    ).to.emit(w.ledger, "VerifierSet");
   });
 
   it("deployLedger finds what exists instead of deploying twice", async () => {
@@ -141,7 +187,10 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     const nonce = await deployer.getNonce();
     const again = await deployLedger(deployer, await addresses(), { existing, log: (l) => lines.push(l) });
     expect(await deployer.getNonce()).to.equal(nonce);
-    expect(lines).to.deep.equal([`found LedgerRecovery at ${existing.recovery}`, `found TransactionLedger at ${existing.ledger}`]);
+    expect(lines).to.deep.equal([
+      `found LedgerRecovery at ${existing.recovery}`,
+      `found TransactionLedger at ${existing.ledger}`,
+    ]);
     expect(await again.ledger.getAddress()).to.equal(existing.ledger);
     expect(again.rules).to.have.length(4);
   });
@@ -150,9 +199,13 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     const unknown = keccak256(toHex("unknown"));
     const status = await w.ledger.statusOf(unknown);
     expect([status.state, status.deadline, status.stepsDone, status.stepCount]).to.deep.equal([0n, 0n, 0n, 0n]);
-    await expect(w.ledger.stepOf(unknown, 0)).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx").withArgs(unknown);
+    await expect(w.ledger.stepOf(unknown, 0))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx")
+      .withArgs(unknown);
     const o = await openTx(w);
-    await expect(w.ledger.stepOf(o.txId, 2)).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownStep").withArgs(o.txId, 2);
+    await expect(w.ledger.stepOf(o.txId, 2))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownStep")
+      .withArgs(o.txId, 2);
     expect(await w.ledger.readVersionOf(o.txId, 200)).to.equal(0n);
     expect(await w.ledger.attemptsOf(o.txId, 200)).to.deep.equal([0n, 0n]);
     expect(await w.ledger.hasEndorsed(o.txId, await w.outsider.getAddress())).to.equal(false);

@@ -66,17 +66,25 @@ describe("TransactionLedger: compensation", () => {
       expect(await w.ledger.attemptsOf(o.txId, 0)).to.deep.equal([3n, 0n]);
       // The bound is per step; the result after the retries is recorded as usual.
       await expect(record(w, o, 0)).to.emit(w.ledger, "ResultRecorded");
-      await expect(w.ledger.connect(w.tgtProxy.wallet).retryStep(o.txId, 1, "heartbeat jitter")).to.emit(w.ledger, "StepRetried");
+      await expect(w.ledger.connect(w.tgtProxy.wallet).retryStep(o.txId, 1, "heartbeat jitter")).to.emit(
+        w.ledger,
+        "StepRetried",
+      );
     });
 
     it("follows the governed retry bound", async () => {
-      await expect(govern(w.c, w.ledger, "setMaxRetries", [1])).to.emit(w.ledger, "MaxRetriesSet").withArgs(1);
+      await expect(govern(w.c, w.ledger, "setMaxRetries", [1]))
+        .to.emit(w.ledger, "MaxRetriesSet")
+        .withArgs(1);
       const o = await openTx(w);
       await w.ledger.connect(w.srcProxy.wallet).retryStep(o.txId, 0, "again");
       await expect(w.ledger.connect(w.srcProxy.wallet).retryStep(o.txId, 0, "again"))
         .to.be.revertedWithCustomError(w.ledger, "LedgerRetryLimitReached")
         .withArgs(o.txId, 0, 1);
-      await expect(w.ledger.connect(w.c.governors[0]!).setMaxRetries(5)).to.be.revertedWithCustomError(w.ledger, "GovernanceOnly");
+      await expect(w.ledger.connect(w.c.governors[0]!).setMaxRetries(5)).to.be.revertedWithCustomError(
+        w.ledger,
+        "GovernanceOnly",
+      );
     });
 
     it("refuses retries of a recorded step, by another proxy, of unknown steps, or after the transaction ran", async () => {
@@ -104,7 +112,17 @@ describe("TransactionLedger: compensation", () => {
       const first = await undo(o, 0);
       await expect(first)
         .to.emit(w.ledger, "CompensationRecorded")
-        .withArgs(o.txId, 0, w.tgtProxy.address, CHAIN_B, keccak256(toHex(`undo:${o.txId}:0`)), 200n, keccak256(toHex("undone")), true, 1);
+        .withArgs(
+          o.txId,
+          0,
+          w.tgtProxy.address,
+          CHAIN_B,
+          keccak256(toHex(`undo:${o.txId}:0`)),
+          200n,
+          keccak256(toHex("undone")),
+          true,
+          1,
+        );
       expect(await stateOf(o.txId)).to.equal(TxState.Compensating);
       const last = await undo(o, 1);
       await expect(last)
@@ -188,7 +206,9 @@ describe("TransactionLedger: compensation", () => {
         .withArgs(w.auditors[0]!.address, Role.Governor, Role.Auditor);
       const governor = w.c.governors[1]!;
       const tx = await w.ledger.connect(governor).resolve(o.txId, "undone by hand on chain B, tx 0xabc");
-      await expect(tx).to.emit(w.ledger, "TxResolved").withArgs(o.txId, await governor.getAddress(), "undone by hand on chain B, tx 0xabc");
+      await expect(tx)
+        .to.emit(w.ledger, "TxResolved")
+        .withArgs(o.txId, await governor.getAddress(), "undone by hand on chain B, tx 0xabc");
       await expect(tx)
         .to.emit(w.ledger, "TxTransitioned")
         .withArgs(o.txId, await governor.getAddress(), TxState.Resolved, TxState.Manual, Reason.Escalated);
@@ -244,7 +264,9 @@ describe("TransactionLedger: compensation", () => {
         .to.emit(w.ledger, "TxTransitioned")
         .withArgs(o.txId, await w.outsider.getAddress(), TxState.Expired, TxState.Executing, Reason.Expired);
       // Step 1 (the target's write) was pending: the target timed out. Nothing was written: no compensation.
-      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
+      await expect(tx)
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.target, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
       expect((await eventsOf(w, tx, "TxTransitioned")).length).to.equal(1);
       await expect(record(w, o, 1))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
@@ -270,10 +292,18 @@ describe("TransactionLedger: compensation", () => {
       await record(w, d, 0);
       await time.increaseTo(d.deadline + 1n);
       const ledger = await w.ledger.getAddress();
-      await expect(w.ledger.expire(a.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, a.txId, -10, 90, ledger);
-      await expect(w.ledger.expire(b.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, b.txId, -10, 80, ledger);
-      await expect(w.ledger.expire(c.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, c.txId, -10, 70, ledger);
-      await expect(w.ledger.expire(d.txId)).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.TimedOut, d.txId, -10, 90, ledger);
+      await expect(w.ledger.expire(a.txId))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.source, Outcome.TimedOut, a.txId, -10, 90, ledger);
+      await expect(w.ledger.expire(b.txId))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.source, Outcome.TimedOut, b.txId, -10, 80, ledger);
+      await expect(w.ledger.expire(c.txId))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.source, Outcome.TimedOut, c.txId, -10, 70, ledger);
+      await expect(w.ledger.expire(d.txId))
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.target, Outcome.TimedOut, d.txId, -10, 90, ledger);
     });
 
     it("starts compensation of the completed writes", async () => {
@@ -283,7 +313,9 @@ describe("TransactionLedger: compensation", () => {
       const tx = await w.ledger.expire(o.txId);
       const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => Number(e.to));
       expect(moves).to.deep.equal([TxState.Expired, TxState.Compensating]);
-      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
+      await expect(tx)
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
       await expect(undo(o, 0)).to.emit(w.ledger, "TxTransitioned");
       expect(await stateOf(o.txId)).to.equal(TxState.Compensated);
     });
@@ -295,7 +327,9 @@ describe("TransactionLedger: compensation", () => {
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
         .withArgs(o.txId, TxState.Executed, TxState.Expired);
       const unknown = keccak256(toHex("unknown"));
-      await expect(w.ledger.expire(unknown)).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx").withArgs(unknown);
+      await expect(w.ledger.expire(unknown))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx")
+        .withArgs(unknown);
     });
   });
 });

@@ -121,7 +121,11 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
               partyOnly++;
             }
             const view = await w.ledger.transaction(t.txId);
-            expect([Number(view.state), Number(view.weightFor), Number(view.weightAgainst)], what).to.deep.equal([t.state, forW, againstW]);
+            expect([Number(view.state), Number(view.weightFor), Number(view.weightAgainst)], what).to.deep.equal([
+              t.state,
+              forW,
+              againstW,
+            ]);
           }
         } else if (roll < 0.75) {
           if (!verifiers[v]!.active) continue;
@@ -145,9 +149,12 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
         }
       }
       // Credit: replaying every opened packet as a refusal proves nothing and moves nothing.
-      for (const x of txs) await expect(w.ledger.reportRefusal(...x.signed)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable");
+      for (const x of txs)
+        await expect(w.ledger.reportRefusal(...x.signed)).to.be.revertedWithCustomError(w.ledger, "LedgerNotRefusable");
       for (const inst of [w.source, w.target]) {
-        expect(await w.credit.countOf(inst, Outcome.Completed), `seed ${seed} completed ${inst}`).to.equal(BigInt(completed.get(inst) ?? 0));
+        expect(await w.credit.countOf(inst, Outcome.Completed), `seed ${seed} completed ${inst}`).to.equal(
+          BigInt(completed.get(inst) ?? 0),
+        );
         for (const outcome of [Outcome.Failed, Outcome.TimedOut, Outcome.BadSignature, Outcome.Replay]) {
           expect(await w.credit.countOf(inst, outcome), `seed ${seed} outcome ${outcome} ${inst}`).to.equal(0n);
         }
@@ -158,6 +165,8 @@ describe("TransactionLedger: endorsement and credit property (current valid weig
     expect(confirmations).to.be.greaterThan(0);
     expect(manuals).to.be.greaterThan(0);
     expect(outOfReach).to.be.greaterThan(0);
-    console.log(`      (${confirmations} confirmed, ${manuals} Manual by conflict weight, ${outOfReach} Manual with no independent verifier left, ${partyOnly} party-only majorities waiting)`);
+    console.log(
+      `      (${confirmations} confirmed, ${manuals} Manual by conflict weight, ${outOfReach} Manual with no independent verifier left, ${partyOnly} party-only majorities waiting)`,
+    );
   });
 });

@@ -103,8 +103,12 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       const write = await sign(w, await makePacket(w, { txId, operation: WRITE }));
       const steps = [readStep(Side.Target), writeStep(Side.Target, 0), writeStep(Side.Source)];
       const tx = await open([read, write], steps);
-      await expect(tx).to.emit(w.ledger, "PacketAccepted").withArgs(txId, PIPE, read.packet.sequence, hashPacket(read.packet), READ, read.packet.selector);
-      await expect(tx).to.emit(w.ledger, "PacketAccepted").withArgs(txId, PIPE, write.packet.sequence, hashPacket(write.packet), WRITE, write.packet.selector);
+      await expect(tx)
+        .to.emit(w.ledger, "PacketAccepted")
+        .withArgs(txId, PIPE, read.packet.sequence, hashPacket(read.packet), READ, read.packet.selector);
+      await expect(tx)
+        .to.emit(w.ledger, "PacketAccepted")
+        .withArgs(txId, PIPE, write.packet.sequence, hashPacket(write.packet), WRITE, write.packet.selector);
       expect((await w.ledger.pipeOf(PIPE)).lastSequence).to.equal(write.packet.sequence);
     });
   });
@@ -140,7 +144,11 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       const o = await openTx(w);
       const verified = await verifySequence(
         w.domain,
-        { packet: o.packet, payload: toHex("payload"), signatures: { app: o.signed.appSignature, proxy: o.signed.proxySignature } },
+        {
+          packet: o.packet,
+          payload: toHex("payload"),
+          signatures: { app: o.signed.appSignature, proxy: o.signed.proxySignature },
+        },
         { expectedApp: w.srcApp.address, expectedProxy: w.srcProxy.address, now: await now() },
       );
       expect(verified.packetHash).to.equal((await eventsOf(w, o.tx, "PacketAccepted"))[0]!.packetHash);
@@ -157,13 +165,19 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
         const app = { ...signed, appSignature: flipByte(signed.appSignature, index) };
         await expectOneOf(open([app]), ["AmdpInvalidAppSignature", "AmdpMalformedSignature"], `app byte ${index}`);
         const proxy = { ...signed, proxySignature: flipByte(signed.proxySignature, index) };
-        await expectOneOf(open([proxy]), ["AmdpInvalidProxySignature", "AmdpMalformedSignature"], `proxy byte ${index}`);
+        await expectOneOf(
+          open([proxy]),
+          ["AmdpInvalidProxySignature", "AmdpMalformedSignature"],
+          `proxy byte ${index}`,
+        );
       }
       // Exact errors: a flipped low byte of s recovers another key; a flipped v is malformed.
-      await expect(open([{ ...signed, appSignature: flipByte(signed.appSignature, 63) }]))
-        .to.be.revertedWithCustomError(w.ledger, "AmdpInvalidAppSignature");
-      await expect(open([{ ...signed, proxySignature: flipByte(signed.proxySignature, 63) }]))
-        .to.be.revertedWithCustomError(w.ledger, "AmdpInvalidProxySignature");
+      await expect(
+        open([{ ...signed, appSignature: flipByte(signed.appSignature, 63) }]),
+      ).to.be.revertedWithCustomError(w.ledger, "AmdpInvalidAppSignature");
+      await expect(
+        open([{ ...signed, proxySignature: flipByte(signed.proxySignature, 63) }]),
+      ).to.be.revertedWithCustomError(w.ledger, "AmdpInvalidProxySignature");
       await expect(open([{ ...signed, proxySignature: flipByte(signed.proxySignature, 64) }]))
         .to.be.revertedWithCustomError(w.ledger, "AmdpMalformedSignature")
         .withArgs(2);
@@ -211,7 +225,9 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       ];
       for (const [override, field] of cases) {
         const signed = await sign(w, await makePacket(w, override));
-        await expect(open([signed])).to.be.revertedWithCustomError(w.ledger, "LedgerPacketMismatch").withArgs(0, field);
+        await expect(open([signed]))
+          .to.be.revertedWithCustomError(w.ledger, "LedgerPacketMismatch")
+          .withArgs(0, field);
       }
     });
 
@@ -258,7 +274,9 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
     it("refuses a replayed or reused sequence, and an already opened transaction", async () => {
       const o = await openTx(w);
       // The very same packet again: its transaction exists.
-      await expect(open([o.signed])).to.be.revertedWithCustomError(w.ledger, "LedgerTxExists").withArgs(o.txId);
+      await expect(open([o.signed]))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerTxExists")
+        .withArgs(o.txId);
       // A new transaction with the same (or a lower) sequence: replay.
       for (const sequence of [o.packet.sequence, o.packet.sequence - 1n]) {
         const replay = await sign(w, await makePacket(w, { sequence }));
@@ -323,9 +341,13 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       for (let i = 0; i < 5; i++) five.push(await sign(w, await makePacket(w, { txId })));
       await expect(open(five)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPacketCount").withArgs(5, 4);
       const signed = await sign(w, await makePacket(w));
-      await expect(open([signed], [])).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStepCount").withArgs(0, 8);
+      await expect(open([signed], []))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStepCount")
+        .withArgs(0, 8);
       const nine = [writeStep(), ...Array.from({ length: 8 }, () => readStep())];
-      await expect(open([signed], nine)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStepCount").withArgs(9, 8);
+      await expect(open([signed], nine))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStepCount")
+        .withArgs(9, 8);
       const zero = await sign(w, await makePacket(w, { txId: `0x${"00".repeat(32)}` }));
       await expect(open([zero])).to.be.revertedWithCustomError(w.ledger, "LedgerZeroTxId");
     });

@@ -179,8 +179,11 @@ class Model {
     while (t.done & bit(pending)) pending++;
     // A pending target step is the target's fault only once the target acknowledged the transaction (a result or a
     // retry of one of its steps); before that, the source may never have delivered its packets.
-    const acknowledged = t.steps.some((s, i) => s.side === Side.Target && ((t.done & bit(i)) !== 0 || t.retries[i]! > 0));
-    const late = t.steps[pending]!.side === Side.Target && !acknowledged ? this.w.source : this.institutionOf(t, pending);
+    const acknowledged = t.steps.some(
+      (s, i) => s.side === Side.Target && ((t.done & bit(i)) !== 0 || t.retries[i]! > 0),
+    );
+    const late =
+      t.steps[pending]!.side === Side.Target && !acknowledged ? this.w.source : this.institutionOf(t, pending);
     this.report(late, Outcome.TimedOut);
     return { moves };
   }
@@ -236,10 +239,14 @@ function randomSteps(rand: () => number): StepInput[] {
     const side = rand() < 0.5 ? Side.Source : Side.Target;
     const operation = rand() < 0.5 ? READ : WRITE;
     const reads = steps.map((s, j) => (s.operation === READ ? j : -1)).filter((j) => j >= 0);
-    const dependsOn = operation === WRITE && reads.length > 0 && rand() < 0.5 ? reads[Math.floor(rand() * reads.length)]! : NO_DEPENDENCY;
+    const dependsOn =
+      operation === WRITE && reads.length > 0 && rand() < 0.5
+        ? reads[Math.floor(rand() * reads.length)]!
+        : NO_DEPENDENCY;
     steps.push({ side, subchain: side === Side.Source ? CHAIN_A : CHAIN_B, operation, dependsOn });
   }
-  if (!steps.some((s) => s.side === Side.Target)) steps[n - 1] = { ...steps[n - 1]!, side: Side.Target, subchain: CHAIN_B };
+  if (!steps.some((s) => s.side === Side.Target))
+    steps[n - 1] = { ...steps[n - 1]!, side: Side.Target, subchain: CHAIN_B };
   return steps;
 }
 
@@ -273,7 +280,13 @@ async function openRandom(w: World, rand: () => number, model: Model, seed: numb
 }
 
 /** Runs `call`, and checks it against the model's expectation; returns the transitions it emitted. */
-async function check(w: World, t: ModelTx, expectation: Expectation, call: () => Promise<ContractTransactionResponse>, what: string): Promise<void> {
+async function check(
+  w: World,
+  t: ModelTx,
+  expectation: Expectation,
+  call: () => Promise<ContractTransactionResponse>,
+  what: string,
+): Promise<void> {
   if ("error" in expectation) {
     expect(await revertName(w, call()), what).to.equal(expectation.error);
     return;
@@ -293,16 +306,16 @@ async function check(w: World, t: ModelTx, expectation: Expectation, call: () =>
   for (const [, to] of moves) {
     const last = t.history[t.history.length - 1]!;
     // Final states never move again: a confirmed transaction never compensates, a compensated one never confirms.
-    expect([TxState.Confirmed, TxState.Compensated, TxState.Resolved], `${what}: moved after ${TxState[last]}`).not.to.include(last);
+    expect(
+      [TxState.Confirmed, TxState.Compensated, TxState.Resolved],
+      `${what}: moved after ${TxState[last]}`,
+    ).not.to.include(last);
     t.history.push(to);
   }
   const view = await w.ledger.transaction(t.txId);
-  expect([Number(view.state), Number(view.reason), Number(view.doneMask), Number(view.undoneMask)], what).to.deep.equal([
-    t.state,
-    t.reason,
-    t.done,
-    t.undone,
-  ]);
+  expect([Number(view.state), Number(view.reason), Number(view.doneMask), Number(view.undoneMask)], what).to.deep.equal(
+    [t.state, t.reason, t.done, t.undone],
+  );
   expect(view.resultSetHash, what).to.equal(t.hash);
   expect([Number(view.weightFor), Number(view.weightAgainst)], what).to.deep.equal([t.weightFor, t.weightAgainst]);
 }
@@ -330,7 +343,12 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
   if (roll < 0.35) {
     // A result: usually of a step not recorded yet, sometimes of any step, a wrong recorder or a step out of range.
     const pending = t.steps.map((_, i) => i).filter((i) => !(t.done & bit(i)));
-    const step = rand() < 0.05 ? t.steps.length : pending.length > 0 && rand() < 0.85 ? pick(pending) : Math.floor(rand() * t.steps.length);
+    const step =
+      rand() < 0.05
+        ? t.steps.length
+        : pending.length > 0 && rand() < 0.85
+          ? pick(pending)
+          : Math.floor(rand() * t.steps.length);
     const s = t.steps[Math.min(step, t.steps.length - 1)]!;
     const dep = step < t.steps.length ? t.steps[step]!.dependsOn : NO_DEPENDENCY;
     const version = dep !== NO_DEPENDENCY && rand() < 0.8 ? t.versions[dep]! : BigInt(1 + Math.floor(rand() * 5));
@@ -345,7 +363,14 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
       success: rand() < 0.8,
       stateVersion: version,
     };
-    const caller = rand() < 0.05 ? (s.side === Side.Source ? w.tgtProxy : w.srcProxy) : s.side === Side.Source ? w.srcProxy : w.tgtProxy;
+    const caller =
+      rand() < 0.05
+        ? s.side === Side.Source
+          ? w.tgtProxy
+          : w.srcProxy
+        : s.side === Side.Source
+          ? w.srcProxy
+          : w.tgtProxy;
     const at = await nextTime(t);
     if (at === null) return;
     const expectation = model.record(t, r, caller, at);
@@ -356,12 +381,24 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
     const caller = recorder(w, t, step);
     const at = await nextTime(t);
     if (at === null) return;
-    return check(w, t, model.retry(t, step, caller, at), () => w.ledger.connect(caller.wallet).retryStep(t.txId, step, "transient"), `${what}: retry ${step}`);
+    return check(
+      w,
+      t,
+      model.retry(t, step, caller, at),
+      () => w.ledger.connect(caller.wallet).retryStep(t.txId, step, "transient"),
+      `${what}: retry ${step}`,
+    );
   }
   if (roll < 0.65) {
     const v = Math.floor(rand() * 3);
     const hash = rand() < 0.85 ? t.hash : keccak256(toHex(`other:${op}`));
-    return check(w, t, model.endorse(t, v, hash), () => w.ledger.connect(w.auditors[v]!.wallet).endorse(t.txId, hash), `${what}: endorse by ${v}`);
+    return check(
+      w,
+      t,
+      model.endorse(t, v, hash),
+      () => w.ledger.connect(w.auditors[v]!.wallet).endorse(t.txId, hash),
+      `${what}: endorse by ${v}`,
+    );
   }
   if (roll < 0.73) {
     // Expiry: sometimes jump past the deadline first; never call it within a few seconds of the deadline.
@@ -384,15 +421,33 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
       resultHash: keccak256(toHex("undo")),
       success,
     };
-    return check(w, t, model.compensate(t, step, success, caller), () => w.ledger.connect(caller.wallet).recordCompensation(c), `${what}: compensate ${step}`);
+    return check(
+      w,
+      t,
+      model.compensate(t, step, success, caller),
+      () => w.ledger.connect(caller.wallet).recordCompensation(c),
+      `${what}: compensate ${step}`,
+    );
   }
   if (roll < 0.95) {
     const by = pick([w.srcProxy.wallet, w.tgtProxy.wallet, w.c.governors[0]!]);
     const at = await nextTime(t);
     if (at === null) return;
-    return check(w, t, model.escalate(t, at), () => w.ledger.connect(by).escalate(t.txId, "property"), `${what}: escalate`);
+    return check(
+      w,
+      t,
+      model.escalate(t, at),
+      () => w.ledger.connect(by).escalate(t.txId, "property"),
+      `${what}: escalate`,
+    );
   }
-  return check(w, t, model.resolve(t), () => w.ledger.connect(w.c.governors[1]!).resolve(t.txId, "property"), `${what}: resolve`);
+  return check(
+    w,
+    t,
+    model.resolve(t),
+    () => w.ledger.connect(w.c.governors[1]!).resolve(t.txId, "property"),
+    `${what}: resolve`,
+  );
 }
 
 describe("TransactionLedger: state machine property", () => {
@@ -408,7 +463,10 @@ describe("TransactionLedger: state machine property", () => {
       for (const institution of [w.source, w.target]) {
         for (const outcome of Object.values(Outcome).filter((v) => typeof v === "number")) {
           const expected = model.reports.get(`${institution}:${outcome}`) ?? 0;
-          expect(await w.credit.countOf(institution, outcome), `seed ${seed} credit ${institution}:${outcome}`).to.equal(BigInt(expected));
+          expect(
+            await w.credit.countOf(institution, outcome),
+            `seed ${seed} credit ${institution}:${outcome}`,
+          ).to.equal(BigInt(expected));
         }
       }
     }

@@ -35,7 +35,8 @@ describe("TransactionLedger: reconciliation", () => {
     w = await loadFixture(ledgerFixture);
   });
 
-  const endorse = (i: number, txId: string, hash: string) => w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
+  const endorse = (i: number, txId: string, hash: string) =>
+    w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
 
   /** One transaction in each interesting state; returns their ids by name. */
   async function population() {
@@ -101,9 +102,13 @@ describe("TransactionLedger: reconciliation", () => {
     const unknown = keccak256(toHex("never opened"));
     const items = await w.ledger.unresolvedAmong([unknown, p.manual.txId, unknown]);
     expect(items.map((i) => i.txId)).to.deep.equal([p.manual.txId]);
-    await expect(w.ledger.unresolvedAmong([])).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(0, 500);
+    await expect(w.ledger.unresolvedAmong([]))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage")
+      .withArgs(0, 500);
     const tooMany = Array.from({ length: 501 }, () => unknown);
-    await expect(w.ledger.unresolvedAmong(tooMany)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage").withArgs(501, 500);
+    await expect(w.ledger.unresolvedAmong(tooMany))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidPage")
+      .withArgs(501, 500);
   });
 
   it("reports them with what is inconsistent (lib/domain/reconcile)", async () => {
@@ -124,8 +129,12 @@ describe("TransactionLedger: reconciliation", () => {
     const late = await reconcile(w.ledger, { fromBlock: (await ethers.provider.getBlockNumber()) - 2 });
     expect(late.missing).to.be.greaterThan(0n);
     expect(formatReport(late)).to.include("not found in the events: scan from an earlier block");
-    expect(text).to.include(`${p.compensating.txId} pipe ${PIPE}: Uncompensated (Compensating, reason StepFailed, 1/2 steps, writes not undone: step 0)`);
-    expect(text).to.include(`${p.disputed.txId} pipe ${PIPE}: Disputed (Confirmed, reason None, 2/2 steps, weight 1 endorsed another result set)`);
+    expect(text).to.include(
+      `${p.compensating.txId} pipe ${PIPE}: Uncompensated (Compensating, reason StepFailed, 1/2 steps, writes not undone: step 0)`,
+    );
+    expect(text).to.include(
+      `${p.disputed.txId} pipe ${PIPE}: Disputed (Confirmed, reason None, 2/2 steps, weight 1 endorsed another result set)`,
+    );
     expect(text).to.include(`${p.manual.txId} pipe ${PIPE}: Abnormal (Manual, reason Escalated, 0/2 steps)`);
   });
 
@@ -154,7 +163,9 @@ describe("TransactionLedger: reconciliation", () => {
     it("prints the overdue transaction and exits 2; refuses a missing ledger", async () => {
       const provider = new JsonRpcProvider(node.url);
       const deployer: Signer = await provider.getSigner(0);
-      const { membership, voting } = await deployGovernance(deployer, loadConsortium("config/consortium.local.json"), { network: "node" });
+      const { membership, voting } = await deployGovernance(deployer, loadConsortium("config/consortium.local.json"), {
+        network: "node",
+      });
       const pipes = await new PipeAuthorityMock__factory(deployer).deploy();
       const credit = await new CreditScoreMock__factory(deployer).deploy();
       const { ledger } = await deployLedger(deployer, {
@@ -163,7 +174,12 @@ describe("TransactionLedger: reconciliation", () => {
         pipes: await pipes.getAddress(),
         credit: await credit.getAddress(),
       });
-      const [srcApp, srcProxy, tgtApp, tgtProxy] = [await funded(provider), await funded(provider), await funded(provider), await funded(provider)];
+      const [srcApp, srcProxy, tgtApp, tgtProxy] = [
+        await funded(provider),
+        await funded(provider),
+        await funded(provider),
+        await funded(provider),
+      ];
       const keys = {
         source: 1,
         target: 2,
@@ -190,8 +206,16 @@ describe("TransactionLedger: reconciliation", () => {
         signer: srcApp.address as Address,
       };
       const appSignature = await signPacket(privateKeyToAccount(srcApp.privateKey as Hex), domain, packet);
-      const proxySignature = await countersign(privateKeyToAccount(srcProxy.privateKey as Hex), domain, packet, appSignature);
-      const steps = [{ side: Side.Source, subchain: CHAIN_A, operation: 0, dependsOn: 255 }, { ...writeStep(), dependsOn: 0 }];
+      const proxySignature = await countersign(
+        privateKeyToAccount(srcProxy.privateKey as Hex),
+        domain,
+        packet,
+        appSignature,
+      );
+      const steps = [
+        { side: Side.Source, subchain: CHAIN_A, operation: 0, dependsOn: 255 },
+        { ...writeStep(), dependsOn: 0 },
+      ];
       await (await ledger.connect(srcProxy).open([{ packet, appSignature, proxySignature }], steps, t0 + 300n)).wait();
 
       const clean = await reconcileScript({ CCGP_LEDGER: await ledger.getAddress() });
@@ -203,7 +227,11 @@ describe("TransactionLedger: reconciliation", () => {
       const late = await reconcileScript({ CCGP_LEDGER: await ledger.getAddress() });
       expect(late.code, late.stderr).to.equal(2);
       expect(late.stdout).to.include("1 transaction(s) scanned, 1 to look at");
-      expect(late.stdout).to.match(new RegExp(`#1 ${packet.txId} pipe ${PIPE}: Overdue \\(Open, reason None, 0/2 steps, \\d+s past its deadline\\)`));
+      expect(late.stdout).to.match(
+        new RegExp(
+          `#1 ${packet.txId} pipe ${PIPE}: Overdue \\(Open, reason None, 0/2 steps, \\d+s past its deadline\\)`,
+        ),
+      );
 
       const missing = await reconcileScript({ CCGP_LEDGER: srcApp.address });
       expect(missing.code).to.equal(1);

@@ -44,7 +44,9 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
 
   it("runs a two-step transaction to Confirmed and credits both institutions", async () => {
     const o = await openTx(w);
-    await expect(o.tx).to.emit(w.ledger, "PacketAccepted").withArgs(o.txId, w.pipeId, o.packet.sequence, hashPacket(o.packet), WRITE, o.packet.selector);
+    await expect(o.tx)
+      .to.emit(w.ledger, "PacketAccepted")
+      .withArgs(o.txId, w.pipeId, o.packet.sequence, hashPacket(o.packet), WRITE, o.packet.selector);
     await expect(o.tx)
       .to.emit(w.ledger, "PipeSynced")
       .withArgs(w.pipeId, 1, w.srcProxy.address, w.tgtProxy.address, w.source, w.target, CHAIN_A, CHAIN_B);
@@ -54,8 +56,12 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const hash = resultSetHash(results);
     await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, hash);
     const confirm = w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, hash);
-    await expect(confirm).to.emit(w.c.credit, "OutcomeReported").withArgs(w.source, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
-    await expect(confirm).to.emit(w.c.credit, "OutcomeReported").withArgs(w.target, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
+    await expect(confirm)
+      .to.emit(w.c.credit, "OutcomeReported")
+      .withArgs(w.source, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
+    await expect(confirm)
+      .to.emit(w.c.credit, "OutcomeReported")
+      .withArgs(w.target, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Confirmed);
     // The next open finds the copy unchanged.
     await expect((await openTx(w)).tx).not.to.emit(w.ledger, "PipeSynced");
@@ -93,7 +99,9 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const write = await sign(w, await makePacket(w, { txId, operation: WRITE, selector: OTHER_SELECTOR }));
     await refused(Refusal.SelectorNotAllowed, [read, write]);
     // A rotated app key: the pipe still holds the old one, now revoked.
-    await w.c.chains.connect(w.src.operator).rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
+    await w.c.chains
+      .connect(w.src.operator)
+      .rotateAppKey(w.src.appId, ...(await newAppKey(w.c, w.src.operator, w.src.appId, (await newKey()).wallet)));
     await refused(Refusal.KeyRevoked);
   });
 
@@ -104,7 +112,9 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     ];
     for (const [override, field] of cases) {
       const signed = await sign(w, await makePacket(w, override!));
-      await expect(open([signed])).to.be.revertedWithCustomError(w.ledger, "LedgerPacketMismatch").withArgs(0, field);
+      await expect(open([signed]))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerPacketMismatch")
+        .withArgs(0, field);
     }
     const signed = await sign(w, await makePacket(w));
     const elsewhere = keccak256(toHex("another chain"));
@@ -114,10 +124,14 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
       [[readStep(Side.Source), { ...writeStep(Side.Target, 0), subchain: elsewhere }], 1],
       [[readStep(Side.Source), writeStep(Side.Target, 0), { ...readStep(Side.Source), subchain: CHAIN_B }], 2],
     ] as [StepInput[], number][]) {
-      await expect(open([signed], steps)).to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStep").withArgs(index, StepProblem.SubchainMismatch);
+      await expect(open([signed], steps))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStep")
+        .withArgs(index, StepProblem.SubchainMismatch);
     }
     const unknown = await sign(w, await makePacket(w, { pipeId: keccak256(toHex("no pipe")) }));
-    await expect(open([unknown])).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownPipe").withArgs(keccak256(toHex("no pipe")));
+    await expect(open([unknown]))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownPipe")
+      .withArgs(keccak256(toHex("no pipe")));
     await expect(open([signed])).to.emit(w.ledger, "TxOpened");
   });
 
@@ -142,8 +156,14 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
       .to.be.revertedWithCustomError(w.ledger, "LedgerUnauthorizedOpener")
       .withArgs(w.pipeId, w.srcProxy.address, srcNext.address);
     const next = await sign(w, await makePacket(w), w.srcApp, srcNext);
-    await expect(w.ledger.connect(srcNext.wallet).open([next], readThenWrite(), (await now()) + 1800n)).not.to.emit(w.ledger, "PipeSynced");
-    await expect(w.ledger.syncPipe(keccak256(toHex("nope")))).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownPipe");
+    await expect(w.ledger.connect(srcNext.wallet).open([next], readThenWrite(), (await now()) + 1800n)).not.to.emit(
+      w.ledger,
+      "PipeSynced",
+    );
+    await expect(w.ledger.syncPipe(keccak256(toHex("nope")))).to.be.revertedWithCustomError(
+      w.ledger,
+      "LedgerUnknownPipe",
+    );
   });
 
   it("reports a failed step for its side to the credit score", async () => {
@@ -159,7 +179,11 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const badly = async (): Promise<SignedInput> => {
       const packet = await makePacket(w, { txId });
       const appSignature = flipByte(await signPacket(w.srcApp.account, w.domain, packet), 63);
-      return { packet, appSignature, proxySignature: await countersign(w.srcProxy.account, w.domain, packet, appSignature) };
+      return {
+        packet,
+        appSignature,
+        proxySignature: await countersign(w.srcProxy.account, w.domain, packet, appSignature),
+      };
     };
     const bad = await badly();
     const report = (s: SignedInput) => w.ledger.reportRefusal(s.packet, s.appSignature, s.proxySignature);
@@ -171,8 +195,20 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const tx = report(again);
     await expect(tx)
       .to.emit(w.ledger, "RefusalRecorded")
-      .withArgs(w.pipeId, hashPacket(again.packet), await w.c.deployer.getAddress(), w.source, RefusalKind.BadSignature, txId, again.packet.sequence);
-    const refusal = w.c.credit.interface.encodeErrorResult("CreditOutcomeAlreadyReported", [w.source, txId, Outcome.BadSignature]);
+      .withArgs(
+        w.pipeId,
+        hashPacket(again.packet),
+        await w.c.deployer.getAddress(),
+        w.source,
+        RefusalKind.BadSignature,
+        txId,
+        again.packet.sequence,
+      );
+    const refusal = w.c.credit.interface.encodeErrorResult("CreditOutcomeAlreadyReported", [
+      w.source,
+      txId,
+      Outcome.BadSignature,
+    ]);
     await expect(tx).to.emit(w.ledger, "CreditReportFailed").withArgs(txId, w.source, Outcome.BadSignature, refusal);
     expect(await w.c.credit.scoreOf(w.source)).to.equal(900);
   });

@@ -34,7 +34,19 @@ describe("TransactionLedger: results", () => {
     const h0 = nextResultSetHash(ZERO_HASH, r0);
     await expect(first)
       .to.emit(w.ledger, "ResultRecorded")
-      .withArgs(o.txId, 0, w.srcProxy.address, CHAIN_A, r0.subchainTx, r0.blockNumber, r0.resultHash, READ, true, 41n, h0);
+      .withArgs(
+        o.txId,
+        0,
+        w.srcProxy.address,
+        CHAIN_A,
+        r0.subchainTx,
+        r0.blockNumber,
+        r0.resultHash,
+        READ,
+        true,
+        41n,
+        h0,
+      );
     await expect(first)
       .to.emit(w.ledger, "TxTransitioned")
       .withArgs(o.txId, w.srcProxy.address, TxState.Executing, TxState.Open, Reason.None);
@@ -71,7 +83,9 @@ describe("TransactionLedger: results", () => {
     await expect(tx)
       .to.emit(w.ledger, "TxTransitioned")
       .withArgs(o.txId, w.tgtProxy.address, TxState.Failed, TxState.Executing, Reason.StepFailed);
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
+    await expect(tx)
+      .to.emit(w.credit, "OutcomeReported")
+      .withArgs(w.target, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
     // A failed write changed nothing: no compensation.
     await expect(tx).not.to.emit(w.ledger, "CompensationRecorded");
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Failed);
@@ -86,7 +100,9 @@ describe("TransactionLedger: results", () => {
     const tx = await record(w, o, 1, { success: false });
     const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => Number(e.to));
     expect(moves).to.deep.equal([TxState.Failed, TxState.Compensating]);
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
+    await expect(tx)
+      .to.emit(w.credit, "OutcomeReported")
+      .withArgs(w.source, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
   });
 
   describe("stale reads", () => {
@@ -128,23 +144,35 @@ describe("TransactionLedger: results", () => {
       const writeA = await sign(w, await makePacket(w, { txId }));
       const writeB = await sign(w, await makePacket(w, { txId }));
       // Reads 0 and 1 on the source chain; write 2 depends on read 1, write 3 on read 0.
-      const steps = [readStep(Side.Source), readStep(Side.Source), writeStep(Side.Target, 1), writeStep(Side.Target, 0)];
+      const steps = [
+        readStep(Side.Source),
+        readStep(Side.Source),
+        writeStep(Side.Target, 1),
+        writeStep(Side.Target, 0),
+      ];
       const o = await openTx(w, { packets: [writeA, writeB], steps });
       await record(w, o, 0, { stateVersion: 10n });
       await record(w, o, 1, { stateVersion: 20n });
       expect(await w.ledger.readVersionOf(o.txId, 0)).to.equal(10n);
       expect(await w.ledger.readVersionOf(o.txId, 1)).to.equal(20n);
       await expect(record(w, o, 2, { stateVersion: 20n })).not.to.emit(w.ledger, "StaleReadRejected");
-      await expect(record(w, o, 3, { stateVersion: 20n })).to.emit(w.ledger, "StaleReadRejected").withArgs(o.txId, 3, 0, 10n, 20n);
+      await expect(record(w, o, 3, { stateVersion: 20n }))
+        .to.emit(w.ledger, "StaleReadRejected")
+        .withArgs(o.txId, 3, 0, 10n, 20n);
       // And the other way round: the second read's version is the one a stale write is compared with.
       const txId2 = keccak256(toHex("two reads, again"));
       const o2 = await openTx(w, {
-        packets: [await sign(w, await makePacket(w, { txId: txId2 })), await sign(w, await makePacket(w, { txId: txId2 }))],
+        packets: [
+          await sign(w, await makePacket(w, { txId: txId2 })),
+          await sign(w, await makePacket(w, { txId: txId2 })),
+        ],
         steps,
       });
       await record(w, o2, 0, { stateVersion: 10n });
       await record(w, o2, 1, { stateVersion: 20n });
-      await expect(record(w, o2, 2, { stateVersion: 10n })).to.emit(w.ledger, "StaleReadRejected").withArgs(o2.txId, 2, 1, 20n, 10n);
+      await expect(record(w, o2, 2, { stateVersion: 10n }))
+        .to.emit(w.ledger, "StaleReadRejected")
+        .withArgs(o2.txId, 2, 1, 20n, 10n);
     });
 
     it("refuses the dependent write before its read is recorded", async () => {
@@ -207,7 +235,9 @@ describe("TransactionLedger: results", () => {
       expect((await w.ledger.statusOf(a.txId)).state).to.equal(TxState.Executed);
       expect((await w.ledger.statusOf(b.txId)).state).to.equal(TxState.Executed);
       expect((await w.ledger.statusOf(c.txId)).state).to.equal(TxState.Failed);
-      await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.Failed, c.txId, -10, 90, await w.ledger.getAddress());
+      await expect(tx)
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(w.target, Outcome.Failed, c.txId, -10, 90, await w.ledger.getAddress());
       expect((await w.ledger.transaction(a.txId)).resultSetHash).to.equal(resultSetHash([batch[0]!]));
     });
 

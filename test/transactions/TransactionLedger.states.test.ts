@@ -30,13 +30,16 @@ describe("TransactionLedger: the transition table", () => {
     const harness = await ethers.deployContract("LedgerStatesHarness");
     for (const from of ALL) {
       for (const to of ALL) {
-        expect(await harness.allowed(from, to), `${TxState[from]} -> ${TxState[to]}`).to.equal(ALLOWED_TRANSITIONS[from].includes(to));
+        expect(await harness.allowed(from, to), `${TxState[from]} -> ${TxState[to]}`).to.equal(
+          ALLOWED_TRANSITIONS[from].includes(to),
+        );
       }
       expect(await harness.allowed(from, 11)).to.equal(false);
       expect(await harness.allowed(11, from)).to.equal(false);
     }
     // Final states have no way out: a confirmed transaction never compensates, a compensated one never confirms.
-    for (const final of [TxState.Confirmed, TxState.Compensated, TxState.Resolved]) expect(ALLOWED_TRANSITIONS[final]).to.deep.equal([]);
+    for (const final of [TxState.Confirmed, TxState.Compensated, TxState.Resolved])
+      expect(ALLOWED_TRANSITIONS[final]).to.deep.equal([]);
   });
 });
 
@@ -52,7 +55,14 @@ describe("TransactionLedger: the record's slot, packed by hand", () => {
     }
     expect(await w.ledger.totalWeight()).to.equal(4n + 13n * 255n);
     // Four source reads, the target write and three source writes, each write depending on one read.
-    const steps = [readStep(), readStep(), readStep(), readStep(), writeStep(Side.Target, 0), writeStep(Side.Source, 1)];
+    const steps = [
+      readStep(),
+      readStep(),
+      readStep(),
+      readStep(),
+      writeStep(Side.Target, 0),
+      writeStep(Side.Source, 1),
+    ];
     steps.push(writeStep(Side.Source, 2), writeStep(Side.Source, 3));
     const o = await openTx(w, { steps });
     const MAX64 = 2n ** 64n - 1n;
@@ -63,8 +73,20 @@ describe("TransactionLedger: the record's slot, packed by hand", () => {
     // 7 x 255 = 1,785 of 3,319: the seventh heavy endorsement confirms; indexes 9 to 15 endorse.
     for (const a of heavy.slice(6)) await w.ledger.connect(a.wallet).endorse(o.txId, resultSetHash(results));
     const v = await w.ledger.transaction(o.txId);
-    expect([v.state, v.stepCount, v.doneMask, v.writeMask, v.undoneMask]).to.deep.equal([BigInt(TxState.Confirmed), 8n, 0xffn, 0xf0n, 0n]);
-    expect([v.deadline, v.pipeId, v.endorsedMask, v.weightFor, v.weightAgainst]).to.deep.equal([o.deadline, PIPE, 0xfe00n, 1785n, 0n]);
+    expect([v.state, v.stepCount, v.doneMask, v.writeMask, v.undoneMask]).to.deep.equal([
+      BigInt(TxState.Confirmed),
+      8n,
+      0xffn,
+      0xf0n,
+      0n,
+    ]);
+    expect([v.deadline, v.pipeId, v.endorsedMask, v.weightFor, v.weightAgainst]).to.deep.equal([
+      o.deadline,
+      PIPE,
+      0xfe00n,
+      1785n,
+      0n,
+    ]);
     expect(await w.ledger.hasEndorsed(o.txId, heavy[12]!.address)).to.equal(true);
     const step7 = await w.ledger.stepOf(o.txId, 7);
     expect([step7.side, step7.operation, step7.dependsOn]).to.deep.equal([BigInt(Side.Source), 1n, 3n]);
@@ -171,7 +193,10 @@ describe("TransactionLedger: every state against every call", () => {
       accepted: [TxState.Executed],
       run: async (o) => {
         const hash = (await w.ledger.transaction(o.txId)).resultSetHash;
-        await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, hash).catch(() => undefined);
+        await w.ledger
+          .connect(w.auditors[0]!.wallet)
+          .endorse(o.txId, hash)
+          .catch(() => undefined);
         return w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, hash);
       },
     },
@@ -193,7 +218,14 @@ describe("TransactionLedger: every state against every call", () => {
     {
       name: "escalate",
       to: TxState.Manual,
-      accepted: [TxState.Open, TxState.Executing, TxState.Executed, TxState.Failed, TxState.Compensating, TxState.Expired],
+      accepted: [
+        TxState.Open,
+        TxState.Executing,
+        TxState.Executed,
+        TxState.Failed,
+        TxState.Compensating,
+        TxState.Expired,
+      ],
       run: (o) => w.ledger.connect(w.c.governors[2]!).escalate(o.txId, "stuck"),
     },
     {
@@ -220,7 +252,8 @@ describe("TransactionLedger: every state against every call", () => {
         }
         const moves = (await eventsOf(w, await attempt, "TxTransitioned")).map((e) => [Number(e.from), Number(e.to)]);
         // Each move is in the table, starts from the state the transaction was in, and leads where the call says.
-        for (const [from, to] of moves) expect(ALLOWED_TRANSITIONS[from as TxState], `${call.name} in ${TxState[s]}`).to.include(to);
+        for (const [from, to] of moves)
+          expect(ALLOWED_TRANSITIONS[from as TxState], `${call.name} in ${TxState[s]}`).to.include(to);
         if (call.name === "retryStep") {
           expect(moves).to.deep.equal([]);
           continue;

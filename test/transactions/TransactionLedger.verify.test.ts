@@ -11,7 +11,8 @@ describe("TransactionLedger: weighted verification", () => {
     w = await loadFixture(ledgerFixture);
   });
 
-  const endorse = (i: number, txId: string, hash: string) => w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
+  const endorse = (i: number, txId: string, hash: string) =>
+    w.ledger.connect(w.auditors[i]!.wallet).endorse(txId, hash);
   const stateOf = async (txId: string) => (await w.ledger.statusOf(txId)).state;
 
   it("is not confirmed at exactly half of the weight, and confirmed just above", async () => {
@@ -104,7 +105,9 @@ describe("TransactionLedger: weighted verification", () => {
       .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
       .withArgs(o.txId, TxState.Executing, TxState.Confirmed);
     const unknown = keccak256(toHex("unknown"));
-    await expect(endorse(0, unknown, unknown)).to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx").withArgs(unknown);
+    await expect(endorse(0, unknown, unknown))
+      .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx")
+      .withArgs(unknown);
     await expect(w.ledger.connect(w.srcProxy.wallet).endorse(o.txId, unknown))
       .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownVerifier")
       .withArgs(w.srcProxy.address);
@@ -214,7 +217,9 @@ describe("TransactionLedger: weighted verification", () => {
       const data = w.ledger.interface.encodeFunctionData("setVerifier", [last, VerifierKind.Auditor, 1]);
       const id = await proposalIdOf(w.c.voting, w.c.voting.connect(w.c.governors[0]!).propose(target, data, ""));
       for (const g of w.c.governors) await w.c.voting.connect(g).vote(id, true);
-      await expect(w.c.voting.execute(id)).to.be.revertedWithCustomError(w.ledger, "LedgerTooManyVerifiers").withArgs(max);
+      await expect(w.c.voting.execute(id))
+        .to.be.revertedWithCustomError(w.ledger, "LedgerTooManyVerifiers")
+        .withArgs(max);
     });
   });
 });

@@ -18,7 +18,15 @@ import { deployLedger } from "../../lib/deploy/ledger";
 import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
-import { Kind, Role, addAccount, deployConsortium, govern, joinInstitution, type Consortium } from "../helpers/governance";
+import {
+  Kind,
+  Role,
+  addAccount,
+  deployConsortium,
+  govern,
+  joinInstitution,
+  type Consortium,
+} from "../helpers/governance";
 import { activePipe, auditVerifiers, ledgerSide, newKey, type Key, type LedgerSide } from "../helpers/pipes";
 import { SEL_WRITE } from "../helpers/registries";
 
@@ -136,7 +144,13 @@ export async function ledgerFixture(): Promise<World> {
   const [srcAdmin, tgtAdmin, auditAdmin, outsider, auditAdmin2, auditAdmin3] = c.others;
   const source = Number(await joinInstitution(c, srcAdmin!, Kind.Business, "Source Co"));
   const target = Number(await joinInstitution(c, tgtAdmin!, Kind.Business, "Target Co"));
-  const [srcApp, srcProxy, tgtApp, tgtProxy, intruder] = await Promise.all([newKey(), newKey(), newKey(), newKey(), newKey()]);
+  const [srcApp, srcProxy, tgtApp, tgtProxy, intruder] = await Promise.all([
+    newKey(),
+    newKey(),
+    newKey(),
+    newKey(),
+    newKey(),
+  ]);
   // The proxies are business accounts of their institutions: the ledger asks Membership for their standing.
   await addAccount(c, srcAdmin!, srcProxy!, BigInt(source), Role.Business);
   await addAccount(c, tgtAdmin!, tgtProxy!, BigInt(target), Role.Business);
@@ -252,7 +266,12 @@ export async function makePacket(w: LedgerWorld, overrides: Partial<Packet> = {}
 }
 
 /** Stage 1 by `app`, stage 2 by `proxy`, for the deployed ledger's domain (the relayer's functions). */
-export async function sign(w: LedgerWorld, packet: Packet, app: Key = w.srcApp, proxy: Key = w.srcProxy): Promise<SignedInput> {
+export async function sign(
+  w: LedgerWorld,
+  packet: Packet,
+  app: Key = w.srcApp,
+  proxy: Key = w.srcProxy,
+): Promise<SignedInput> {
   const appSignature = await signPacket(app.account, w.domain, packet);
   const proxySignature = await countersign(proxy.account, w.domain, packet, appSignature);
   return { packet, appSignature, proxySignature };
@@ -298,7 +317,11 @@ export async function openTx(
 }
 
 /** A successful result of `step` (the step's own subchain and operation). */
-export function result(o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}): LedgerResult {
+export function result(
+  o: Pick<Opened, "txId" | "steps">,
+  step: number,
+  overrides: Partial<LedgerResult> = {},
+): LedgerResult {
   const s = o.steps[step]!;
   return {
     txId: o.txId,
@@ -319,7 +342,12 @@ export const recorderOf = (w: LedgerWorld, o: Pick<Opened, "steps">, step: numbe
   o.steps[step]!.side === Side.Source ? w.srcProxy : w.tgtProxy;
 
 /** Records a result by the step's proxy. */
-export function record(w: LedgerWorld, o: Pick<Opened, "txId" | "steps">, step: number, overrides: Partial<LedgerResult> = {}) {
+export function record(
+  w: LedgerWorld,
+  o: Pick<Opened, "txId" | "steps">,
+  step: number,
+  overrides: Partial<LedgerResult> = {},
+) {
   return w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(result(o, step, overrides));
 }
 

@@ -17,7 +17,12 @@ export interface AppState {
   meta: Meta | null;
 }
 
-export const AppContext = createContext<AppState>({ lang: "en", setLang: () => undefined, live: { connected: false, head: null, version: 0 }, meta: null });
+export const AppContext = createContext<AppState>({
+  lang: "en",
+  setLang: () => undefined,
+  live: { connected: false, head: null, version: 0 },
+  meta: null,
+});
 
 export function useT(): (k: StringKey) => string {
   const { lang } = useContext(AppContext);

@@ -67,7 +67,8 @@ function Shell() {
         <h1>{t("title")}</h1>
         <p className="live" aria-live="polite">
           <span className={live.connected ? "dot on" : "dot"} aria-hidden="true" />
-          {live.connected ? t("live") : t("offline")} · {t("block")} <strong data-testid="live-head">{live.head?.number ?? "—"}</strong>
+          {live.connected ? t("live") : t("offline")} · {t("block")}{" "}
+          <strong data-testid="live-head">{live.head?.number ?? "—"}</strong>
         </p>
         <WalletBar />
         <label className="lang">
@@ -100,7 +101,9 @@ function Shell() {
 }
 
 function Root() {
-  const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem("ccgp-lang") as Lang | null) ?? (navigator.language.startsWith("zh") ? "zh" : "en"));
+  const [lang, setLangState] = useState<Lang>(
+    () => (localStorage.getItem("ccgp-lang") as Lang | null) ?? (navigator.language.startsWith("zh") ? "zh" : "en"),
+  );
   const [meta, setMeta] = useState<Meta | null>(null);
   const live = useLive();
   useEffect(() => {

@@ -132,7 +132,8 @@ const en = {
   details: "Details",
   // auditor
   auditor: "Auditor sign-in and export",
-  auditorHelp: "Each request is signed by your wallet (EIP-712), as the auditor API requires; the API checks that your account is an active auditor.",
+  auditorHelp:
+    "Each request is signed by your wallet (EIP-712), as the auditor API requires; the API checks that your account is an active auditor.",
   signIn: "Sign in as auditor",
   signedInAs: "Signed in as",
   exportCsv: "Export transactions (CSV)",

@@ -3,9 +3,16 @@ import { useContext, useEffect, useState, type ReactNode } from "react";
 import type { Address } from "viem";
 import { AppContext, useT, type Loaded } from "./app";
 
-export const short = (h: string | null | undefined): string => (h ? (h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h) : "—");
-export const time = (s: number | null | undefined): string => (s ? new Date(s * 1000).toISOString().replace("T", " ").slice(0, 19) : "—");
-export const duration = (s: number): string => (s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`);
+export const short = (h: string | null | undefined): string =>
+  h ? (h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h) : "—";
+export const time = (s: number | null | undefined): string =>
+  s ? new Date(s * 1000).toISOString().replace("T", " ").slice(0, 19) : "—";
+export const duration = (s: number): string =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m ${s % 60}s`
+      : `${s}s`;
 
 export function Hash({ value }: { value: string | null | undefined }) {
   return (
@@ -28,7 +35,17 @@ export function Section({ title, children, id }: { title: string; children: Reac
   );
 }
 
-export function Table({ caption, head, rows, testId }: { caption: string; head: string[]; rows: ReactNode[][]; testId?: string }) {
+export function Table({
+  caption,
+  head,
+  rows,
+  testId,
+}: {
+  caption: string;
+  head: string[];
+  rows: ReactNode[][];
+  testId?: string;
+}) {
   const t = useT();
   if (rows.length === 0) return <p>{t("none")}</p>;
   return (
@@ -126,7 +143,21 @@ export function WalletBar() {
 }
 
 /** A button that sends one contract call from the connected wallet and shows the outcome or the refusal. */
-export function Action({ label, contract, fn, args, onDone, testId }: { label: string; contract: string; fn: string; args: () => readonly unknown[] | Promise<readonly unknown[]>; onDone?: () => void; testId?: string }) {
+export function Action({
+  label,
+  contract,
+  fn,
+  args,
+  onDone,
+  testId,
+}: {
+  label: string;
+  contract: string;
+  fn: string;
+  args: () => readonly unknown[] | Promise<readonly unknown[]>;
+  onDone?: () => void;
+  testId?: string;
+}) {
   const t = useT();
   const { meta } = useContext(AppContext);
   const account = useAccount();
@@ -157,7 +188,11 @@ export function Action({ label, contract, fn, args, onDone, testId }: { label: s
       </button>
       {busy && <span aria-live="polite">{t("sending")}</span>}
       {outcome && (
-        <span role={outcome.ok ? "status" : "alert"} className={outcome.ok ? "ok" : "error"} data-error-name={outcome.name}>
+        <span
+          role={outcome.ok ? "status" : "alert"}
+          className={outcome.ok ? "ok" : "error"}
+          data-error-name={outcome.name}
+        >
           {outcome.text}
         </span>
       )}

@@ -43,7 +43,12 @@ export class Refusal extends Error {
   }
 }
 
-export const show = (v: unknown): string => (typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
+export const show = (v: unknown): string =>
+  typeof v === "bigint"
+    ? v.toString()
+    : typeof v === "string"
+      ? v
+      : JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 
 export function provider(): EIP1193Provider {
   if (window.ethereum === undefined) throw new Error("no wallet");
@@ -58,13 +63,17 @@ export async function connectWallet(): Promise<Address> {
 /** Every custom error of every contract, so a call's refusal decodes whichever contract raised it. */
 function allErrors(meta: Meta): AbiError[] {
   const seen = new Map<string, AbiError>();
-  for (const abi of Object.values(meta.abis)) for (const item of abi) if (item.type === "error") seen.set(`${item.name}(${item.inputs.map((i) => i.type).join(",")})`, item);
+  for (const abi of Object.values(meta.abis))
+    for (const item of abi)
+      if (item.type === "error") seen.set(`${item.name}(${item.inputs.map((i) => i.type).join(",")})`, item);
   return [...seen.values()];
 }
 
 function refusalOf(error: unknown, meta: Meta): Error {
   if (!(error instanceof BaseError)) return error as Error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  const reverted = error.walk(
+    (e) => e instanceof ContractFunctionRevertedError,
+  ) as ContractFunctionRevertedError | null;
   if (reverted?.data?.errorName) return new Refusal(reverted.data.errorName, reverted.data.args ?? []);
   const raw = (error.walk((e) => typeof (e as { data?: unknown }).data === "string") as { data?: Hex } | null)?.data;
   if (raw && raw.length >= 10) {
@@ -79,7 +88,13 @@ function refusalOf(error: unknown, meta: Meta): Error {
 }
 
 /** Simulates, then sends `contract.fn(args)` from `account` through the wallet; resolves with the mined hash. */
-export async function write(meta: Meta, account: Address, contract: string, functionName: string, args: readonly unknown[]): Promise<Hex> {
+export async function write(
+  meta: Meta,
+  account: Address,
+  contract: string,
+  functionName: string,
+  args: readonly unknown[],
+): Promise<Hex> {
   const transport = custom(provider());
   const pub = createPublicClient({ transport });
   const abi = [...meta.abis[contract], ...allErrors(meta)] as Abi;
@@ -98,8 +113,15 @@ export async function write(meta: Meta, account: Address, contract: string, func
 /** Headers of an auditor API request signed by the wallet (the same EIP-712 message `signAuditorRequest` makes). */
 export async function signAuditorRequest(meta: Meta, account: Address, url: string): Promise<Record<string, string>> {
   const parsed = new URL(url, location.origin);
-  const nonce = `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex;
-  const message = { method: "GET", path: parsed.pathname, query: canonicalQuery(parsed.searchParams), timestamp: BigInt(Math.floor(Date.now() / 1000)), nonce };
+  const nonce =
+    `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex;
+  const message = {
+    method: "GET",
+    path: parsed.pathname,
+    query: canonicalQuery(parsed.searchParams),
+    timestamp: BigInt(Math.floor(Date.now() / 1000)),
+    nonce,
+  };
   const domain = auditorDomain(meta.chainId, meta.contracts.membership);
   const signature = await createWalletClient({ transport: custom(provider()), account }).signTypedData({
     account,
@@ -108,5 +130,10 @@ export async function signAuditorRequest(meta: Meta, account: Address, url: stri
     primaryType: "AuditorRequest",
     message,
   });
-  return { [HEADERS.account]: account, [HEADERS.signature]: signature, [HEADERS.timestamp]: message.timestamp.toString(), [HEADERS.nonce]: nonce };
+  return {
+    [HEADERS.account]: account,
+    [HEADERS.signature]: signature,
+    [HEADERS.timestamp]: message.timestamp.toString(),
+    [HEADERS.nonce]: nonce,
+  };
 }

@@ -64,16 +64,32 @@ export function attestationOf(call: GatewayCall, subchain: Hex, gateway: Address
 export const attestationDomain = (chainId: number, gateway: Address) =>
   ({ name: "CCGP-Gateway", version: "1", chainId, verifyingContract: gateway }) as const;
 
-export async function signAttestation(account: Pick<LocalAccount, "signTypedData">, chainId: number, a: Attestation): Promise<Hex> {
-  return account.signTypedData({ domain: attestationDomain(chainId, a.gateway), types: ATTESTATION_TYPES, primaryType: "Attestation", message: a });
+export async function signAttestation(
+  account: Pick<LocalAccount, "signTypedData">,
+  chainId: number,
+  a: Attestation,
+): Promise<Hex> {
+  return account.signTypedData({
+    domain: attestationDomain(chainId, a.gateway),
+    types: ATTESTATION_TYPES,
+    primaryType: "Attestation",
+    message: a,
+  });
 }
 
 export async function attestationSigner(chainId: number, a: Attestation, signature: Hex): Promise<Address> {
-  return recoverTypedDataAddress({ domain: attestationDomain(chainId, a.gateway), types: ATTESTATION_TYPES, primaryType: "Attestation", message: a, signature });
+  return recoverTypedDataAddress({
+    domain: attestationDomain(chainId, a.gateway),
+    types: ATTESTATION_TYPES,
+    primaryType: "Attestation",
+    message: a,
+    signature,
+  });
 }
 
 /** The gateway's `attestations` argument: 65-byte signatures, concatenated. */
-export const packAttestations = (signatures: readonly Hex[]): Hex => (signatures.length === 0 ? "0x" : concat([...signatures]));
+export const packAttestations = (signatures: readonly Hex[]): Hex =>
+  signatures.length === 0 ? "0x" : concat([...signatures]);
 
 export const SET_CHANGE_TYPES = {
   AttesterSetChange: [
@@ -90,12 +106,33 @@ export interface AttesterSetChange {
   attesters: readonly Address[];
 }
 
-export async function signAttesterSetChange(account: Pick<LocalAccount, "signTypedData">, chainId: number, gateway: Address, change: AttesterSetChange): Promise<Hex> {
+export async function signAttesterSetChange(
+  account: Pick<LocalAccount, "signTypedData">,
+  chainId: number,
+  gateway: Address,
+  change: AttesterSetChange,
+): Promise<Hex> {
   const message = { epoch: change.epoch, threshold: change.threshold, attesters: [...change.attesters] };
-  return account.signTypedData({ domain: attestationDomain(chainId, gateway), types: SET_CHANGE_TYPES, primaryType: "AttesterSetChange", message });
+  return account.signTypedData({
+    domain: attestationDomain(chainId, gateway),
+    types: SET_CHANGE_TYPES,
+    primaryType: "AttesterSetChange",
+    message,
+  });
 }
 
-export async function attesterSetChangeSigner(chainId: number, gateway: Address, change: AttesterSetChange, signature: Hex): Promise<Address> {
+export async function attesterSetChangeSigner(
+  chainId: number,
+  gateway: Address,
+  change: AttesterSetChange,
+  signature: Hex,
+): Promise<Address> {
   const message = { epoch: change.epoch, threshold: change.threshold, attesters: [...change.attesters] };
-  return recoverTypedDataAddress({ domain: attestationDomain(chainId, gateway), types: SET_CHANGE_TYPES, primaryType: "AttesterSetChange", message, signature });
+  return recoverTypedDataAddress({
+    domain: attestationDomain(chainId, gateway),
+    types: SET_CHANGE_TYPES,
+    primaryType: "AttesterSetChange",
+    message,
+    signature,
+  });
 }

@@ -6,7 +6,15 @@
  * step's side and operation as the ledger recorded them. The transaction must still be Open or Executing, and the
  * gateway and sub-chain are the pipe's, read from the registries, never taken from the request.
  */
-import { createPublicClient, http, keccak256, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  http,
+  keccak256,
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type PublicClient,
+} from "viem";
 import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
@@ -37,7 +45,9 @@ export const attestationRequestSchema = z.strictObject({
 });
 export type AttestationRequest = z.input<typeof attestationRequestSchema>;
 
-export class AttestationRefused extends CcgpError<"ATTESTATION_BAD_REQUEST" | "ATTESTATION_NOT_OPENED" | "ATTESTATION_TX_NOT_ACTIVE"> {}
+export class AttestationRefused extends CcgpError<
+  "ATTESTATION_BAD_REQUEST" | "ATTESTATION_NOT_OPENED" | "ATTESTATION_TX_NOT_ACTIVE"
+> {}
 
 export interface AttesterOptions {
   /** The governance chain's RPC (the attester's own endpoint). */
@@ -73,15 +83,25 @@ export class Attester {
     const parsed = attestationRequestSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `field "${issue.path.join(".")}" is invalid: ${issue.message}`, { field: issue.path.join(".") });
+      throw new AttestationRefused(
+        "ATTESTATION_BAD_REQUEST",
+        `field "${issue.path.join(".")}" is invalid: ${issue.message}`,
+        { field: issue.path.join(".") },
+      );
     }
     const req = parsed.data;
     const packet = req.packet as Packet;
     if (keccak256(req.payload) !== packet.payloadHash.toLowerCase())
-      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", "the payload is not the packet's (keccak256 differs from payloadHash)");
+      throw new AttestationRefused(
+        "ATTESTATION_BAD_REQUEST",
+        "the payload is not the packet's (keccak256 differs from payloadHash)",
+      );
     // Without a plan the step is the packet's target step (at whatever index the ledger opened it).
     const steps = req.steps as PlanStep[] | undefined;
-    const step = steps === undefined ? { side: Side.Target, operation: packet.operation, contractName: packet.contractName, data: req.payload } : steps[req.step];
+    const step =
+      steps === undefined
+        ? { side: Side.Target, operation: packet.operation, contractName: packet.contractName, data: req.payload }
+        : steps[req.step];
     if (step === undefined) throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `the plan has no step ${req.step}`);
     if (steps !== undefined) this._checkPlan(packet, req.payload, steps, req.salt as Hex | undefined);
     await Promise.all([this._checkOpened(packet), this._checkStep(packet.txId, req.step, step)]);
@@ -89,27 +109,53 @@ export class Attester {
     const subchainId = step.side === Side.Target ? route.targetSubchain : route.sourceSubchain;
     const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
     const sequence = step.side === Side.Target ? packet.sequence : sourceSequence(packet.sequence, req.step);
-    const call = { txId: packet.txId, pipeId: packet.pipeId, sequence, deadline: packet.deadline, contractName: step.contractName, operation: step.operation, data: step.data };
+    const call = {
+      txId: packet.txId,
+      pipeId: packet.pipeId,
+      sequence,
+      deadline: packet.deadline,
+      contractName: step.contractName,
+      operation: step.operation,
+      data: step.data,
+    };
     const attestation = attestationOf(call, subchainId, subchain.gateway);
     const chainId = Number(subchain.chainId);
-    return { signature: await signAttestation(this._o.account, chainId, attestation), signer: this.address, chainId, attestation };
+    return {
+      signature: await signAttestation(this._o.account, chainId, attestation),
+      signer: this.address,
+      chainId,
+      attestation,
+    };
   }
 
   /** A plan with source steps must be the one the transaction id commits to, ending with the packet's step. */
   private _checkPlan(packet: Packet, payload: Hex, steps: PlanStep[], salt: Hex | undefined): void {
     const last = steps[steps.length - 1]!;
-    const isPacketStep = last.side === Side.Target && last.contractName.toLowerCase() === packet.contractName.toLowerCase() && last.operation === packet.operation && last.data.toLowerCase() === payload;
+    const isPacketStep =
+      last.side === Side.Target &&
+      last.contractName.toLowerCase() === packet.contractName.toLowerCase() &&
+      last.operation === packet.operation &&
+      last.data.toLowerCase() === payload;
     if (!isPacketStep || steps.filter((s) => s.side === Side.Target).length !== 1)
-      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", "the plan's last and only target step must be the packet's");
+      throw new AttestationRefused(
+        "ATTESTATION_BAD_REQUEST",
+        "the plan's last and only target step must be the packet's",
+      );
     if (steps.length === 1) return;
     if (salt === undefined || boundTxId(salt, steps) !== packet.txId.toLowerCase())
-      throw new AttestationRefused("ATTESTATION_NOT_OPENED", "the transaction id does not commit to these steps", { txId: packet.txId });
+      throw new AttestationRefused("ATTESTATION_NOT_OPENED", "the transaction id does not commit to these steps", {
+        txId: packet.txId,
+      });
   }
 
   private async _checkOpened(packet: Packet): Promise<void> {
     const [state] = await this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]);
     if (!ACTIVE.has(state))
-      throw new AttestationRefused("ATTESTATION_TX_NOT_ACTIVE", `transaction ${packet.txId} is in state ${state}, not Open (1) or Executing (2)`, { txId: packet.txId, state });
+      throw new AttestationRefused(
+        "ATTESTATION_TX_NOT_ACTIVE",
+        `transaction ${packet.txId} is in state ${state}, not Open (1) or Executing (2)`,
+        { txId: packet.txId, state },
+      );
     const accepted = await this._client.getContractEvents({
       address: this._o.ledger,
       abi: ledgerAbi,
@@ -120,16 +166,24 @@ export class Attester {
     });
     const hash = hashPacket(packet);
     if (!accepted.some((log) => log.args.packetHash === hash))
-      throw new AttestationRefused("ATTESTATION_NOT_OPENED", `the ledger accepted no such packet for ${packet.txId} (pipe ${packet.pipeId}, sequence ${packet.sequence})`, {
-        txId: packet.txId,
-        packetHash: hash,
-      });
+      throw new AttestationRefused(
+        "ATTESTATION_NOT_OPENED",
+        `the ledger accepted no such packet for ${packet.txId} (pipe ${packet.pipeId}, sequence ${packet.sequence})`,
+        {
+          txId: packet.txId,
+          packetHash: hash,
+        },
+      );
   }
 
   private async _checkStep(txId: Hex, index: number, step: PlanStep): Promise<void> {
     const [side, operation] = await this._read(this._o.ledger, ledgerAbi, "stepOf", [txId, index]);
     if (side !== step.side || operation !== step.operation)
-      throw new AttestationRefused("ATTESTATION_NOT_OPENED", `step ${index} of ${txId} was opened as side ${side}, operation ${operation}`, { txId, step: index });
+      throw new AttestationRefused(
+        "ATTESTATION_NOT_OPENED",
+        `step ${index} of ${txId} was opened as side ${side}, operation ${operation}`,
+        { txId, step: index },
+      );
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

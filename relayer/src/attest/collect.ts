@@ -34,7 +34,11 @@ async function ask(endpoint: string, body: string, o: CollectOptions): Promise<H
       });
       const answer = (await res.json()) as { signature?: Hex; error?: { code: string; message: string } };
       if (res.ok && answer.signature) return answer.signature;
-      last = new CcgpError("ATTESTATION_REFUSED", `${endpoint}: ${answer.error?.code ?? res.status} ${answer.error?.message ?? ""}`.trim(), { endpoint });
+      last = new CcgpError(
+        "ATTESTATION_REFUSED",
+        `${endpoint}: ${answer.error?.code ?? res.status} ${answer.error?.message ?? ""}`.trim(),
+        { endpoint },
+      );
       // A refusal because of the request itself will not change on retry.
       if (res.status === 400) break;
     } catch (error) {
@@ -45,7 +49,13 @@ async function ask(endpoint: string, body: string, o: CollectOptions): Promise<H
   throw last;
 }
 
-export async function collectAttestations(request: AttestationRequest, expected: Attestation, chainId: number, set: AttesterSet, o: CollectOptions): Promise<Hex> {
+export async function collectAttestations(
+  request: AttestationRequest,
+  expected: Attestation,
+  chainId: number,
+  set: AttesterSet,
+  o: CollectOptions,
+): Promise<Hex> {
   const body = JSON.stringify(request, json);
   const members = new Set(set.attesters.map((a) => a.toLowerCase()));
   const answers = await Promise.allSettled(o.endpoints.map((e) => ask(e, body, o)));
@@ -53,19 +63,26 @@ export async function collectAttestations(request: AttestationRequest, expected:
   const problems: string[] = [];
   for (const [i, answer] of answers.entries()) {
     if (answer.status === "rejected") {
-      problems.push(`${o.endpoints[i]}: ${answer.reason instanceof Error ? answer.reason.message : String(answer.reason)}`);
+      problems.push(
+        `${o.endpoints[i]}: ${answer.reason instanceof Error ? answer.reason.message : String(answer.reason)}`,
+      );
       continue;
     }
     const signer = (await attestationSigner(chainId, expected, answer.value)).toLowerCase();
-    if (!members.has(signer)) problems.push(`${o.endpoints[i]}: signed by ${signer}, not a current attester (or over other fields)`);
+    if (!members.has(signer))
+      problems.push(`${o.endpoints[i]}: signed by ${signer}, not a current attester (or over other fields)`);
     else bySigner.set(signer, answer.value);
   }
   const signatures = [...bySigner.values()].slice(0, set.threshold);
   if (signatures.length < set.threshold)
-    throw new CcgpError("ATTESTATIONS_INSUFFICIENT", `${signatures.length} of ${set.threshold} attestations collected: ${problems.join("; ") || "no attester endpoint configured"}`, {
-      collected: signatures.length,
-      threshold: set.threshold,
-      problems,
-    });
+    throw new CcgpError(
+      "ATTESTATIONS_INSUFFICIENT",
+      `${signatures.length} of ${set.threshold} attestations collected: ${problems.join("; ") || "no attester endpoint configured"}`,
+      {
+        collected: signatures.length,
+        threshold: set.threshold,
+        problems,
+      },
+    );
   return packAttestations(signatures);
 }

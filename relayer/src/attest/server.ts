@@ -17,15 +17,21 @@ export interface RunningAttesterServer {
   stop(): Promise<void>;
 }
 
-export async function startAttesterServer(attester: Attester, opts: { host?: string; port?: number } = {}): Promise<RunningAttesterServer> {
+export async function startAttesterServer(
+  attester: Attester,
+  opts: { host?: string; port?: number } = {},
+): Promise<RunningAttesterServer> {
   const server = createServer((req, res) => {
-    if (req.method !== "POST" || req.url !== "/v1/attestations") return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
+    if (req.method !== "POST" || req.url !== "/v1/attestations")
+      return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
     readBody(req, MAX_BODY_BYTES)
       .then((body) => attester.attest(JSON.parse(body.toString("utf8"), (_k, v: unknown) => v)))
       .then((signed) => sendJson(res, 200, signed))
       .catch((error: unknown) => {
-        if (error instanceof AttestationRefused) return sendError(res, error.code === "ATTESTATION_BAD_REQUEST" ? 400 : 409, error.code, error.message);
-        if (error instanceof SyntaxError) return sendError(res, 400, "ATTESTATION_BAD_REQUEST", `the body is not JSON: ${error.message}`);
+        if (error instanceof AttestationRefused)
+          return sendError(res, error.code === "ATTESTATION_BAD_REQUEST" ? 400 : 409, error.code, error.message);
+        if (error instanceof SyntaxError)
+          return sendError(res, 400, "ATTESTATION_BAD_REQUEST", `the body is not JSON: ${error.message}`);
         sendError(res, 500, "ATTESTER_UNAVAILABLE", error instanceof Error ? error.message : String(error));
       });
   });

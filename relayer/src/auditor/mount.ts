@@ -36,7 +36,11 @@ export interface MountedAuditor {
   close(): void;
 }
 
-const client = (url: string): PublicClient => createPublicClient({ transport: rpcTransport(new JsonRpcHttp(url, { timeoutMs: 30_000 }), { retryCount: 2 }), cacheTime: 0 });
+const client = (url: string): PublicClient =>
+  createPublicClient({
+    transport: rpcTransport(new JsonRpcHttp(url, { timeoutMs: 30_000 }), { retryCount: 2 }),
+    cacheTime: 0,
+  });
 
 /** The governance contracts in the auditor's keys, from the relayer's config. */
 function contractsOf(config: RelayerConfig): Partial<Record<ContractKey, Address>> {
@@ -52,7 +56,10 @@ function contractsOf(config: RelayerConfig): Partial<Record<ContractKey, Address
   };
 }
 
-export async function mountAuditor(config: RelayerConfig & { auditor: AuditorConfig }, log: Logger): Promise<MountedAuditor> {
+export async function mountAuditor(
+  config: RelayerConfig & { auditor: AuditorConfig },
+  log: Logger,
+): Promise<MountedAuditor> {
   const a = config.auditor;
   const g = config.governance;
   const govClient = client(g.rpcUrl);
@@ -60,22 +67,27 @@ export async function mountAuditor(config: RelayerConfig & { auditor: AuditorCon
   const store = IndexStore.open({ path: a.db, readonly: !a.index });
   try {
     // Binds the index to this chain and these contracts; an index built for others is refused here, at start.
-    const indexer = !a.index ? undefined : await GovernanceIndexer.create({
-      client: govClient,
-      store,
-      contracts: contractsOf(config),
-      fromBlock: a.fromBlock,
-      confirmations: g.confirmations,
-      pollIntervalMs: g.pollIntervalMs,
-      logger: moduleLogger(log, "auditor.index"),
-    });
+    const indexer = !a.index
+      ? undefined
+      : await GovernanceIndexer.create({
+          client: govClient,
+          store,
+          contracts: contractsOf(config),
+          fromBlock: a.fromBlock,
+          confirmations: g.confirmations,
+          pollIntervalMs: g.pollIntervalMs,
+          logger: moduleLogger(log, "auditor.index"),
+        });
     const rpcs = new Map<number, PublicClient>();
     for (const chain of Object.values(config.chains)) rpcs.set(chain.chainId, client(chain.rpcUrl));
     for (const chain of a.subchains) rpcs.set(chain.chainId, client(chain.rpcUrl));
     const queries = new AuditorQueries({
       store,
       reader: new SubchainReader(rpcs),
-      ledger: TransactionLedger__factory.connect(g.contracts.ledger, new JsonRpcProvider(g.rpcUrl, undefined, { staticNetwork: true })),
+      ledger: TransactionLedger__factory.connect(
+        g.contracts.ledger,
+        new JsonRpcProvider(g.rpcUrl, undefined, { staticNetwork: true }),
+      ),
     });
     const auth = new AuditorAuthenticator({
       client: govClient,
@@ -86,7 +98,12 @@ export async function mountAuditor(config: RelayerConfig & { auditor: AuditorCon
     });
     return {
       prefix: AUDITOR_PREFIX,
-      handler: createAuditorHandler({ queries, auth, prefix: AUDITOR_PREFIX, logger: moduleLogger(log, "auditor.api") }),
+      handler: createAuditorHandler({
+        queries,
+        auth,
+        prefix: AUDITOR_PREFIX,
+        logger: moduleLogger(log, "auditor.api"),
+      }),
       run: async (signal) => {
         await indexer?.follow(signal);
       },

@@ -74,7 +74,12 @@ export function decodeError(data: string): DecodedError {
   const parsed = table().iface.parseError(data);
   if (!parsed) {
     const selector = data.slice(0, 10);
-    return { name: `unknown error ${selector}`, signature: selector, args: [], text: `unknown error ${selector} (data ${data})` };
+    return {
+      name: `unknown error ${selector}`,
+      signature: selector,
+      args: [],
+      text: `unknown error ${selector} (data ${data})`,
+    };
   }
   const inputs = table().params.get(parsed.fragment.format("sighash"))!;
   const args = inputs.map((p, i) => plain(parsed.args[i], p));

@@ -30,14 +30,26 @@ interface AuditorOptions extends CommonOptions {
 
 const QUERY_FLAGS = ["institution", "pipe", "account", "state", "from", "to", "limit", "offset"] as const;
 
-async function ask(path: string, opts: AuditorOptions, ctx: Env, query: Record<string, string | undefined> = {}): Promise<void> {
+async function ask(
+  path: string,
+  opts: AuditorOptions,
+  ctx: Env,
+  query: Record<string, string | undefined> = {},
+): Promise<void> {
   const api = opts.api ?? ctx.env.CCGP_AUDITOR_API ?? localRun(opts, ctx.env)?.auditorApi ?? undefined;
-  if (!api) throw usage("--api", "no auditor API: give --api <url> (e.g. http://127.0.0.1:9464/auditor) or set CCGP_AUDITOR_API");
+  if (!api)
+    throw usage(
+      "--api",
+      "no auditor API: give --api <url> (e.g. http://127.0.0.1:9464/auditor) or set CCGP_AUDITOR_API",
+    );
   const s = await session(opts, ctx, true);
   const url = new URL(`${api.replace(/\/$/, "")}${path}`);
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
   const account = privateKeyToAccount(s.signer.privateKey as Hex);
-  const headers = await signAuditorRequest(account, auditorDomain(s.chain.chainId, s.record.membership as Hex), { method: "GET", url: url.toString() });
+  const headers = await signAuditorRequest(account, auditorDomain(s.chain.chainId, s.record.membership as Hex), {
+    method: "GET",
+    url: url.toString(),
+  });
   let res: Response;
   try {
     res = await fetch(url, { headers, signal: AbortSignal.timeout(60_000) });
@@ -72,7 +84,9 @@ const filters = (opts: AuditorOptions): Record<string, string | undefined> => ({
 export function addAuditorCommands(root: Command, ctx: Env): void {
   const auditor = root
     .command("auditor")
-    .description("ask the auditor API (signed with the auditor's keystore): status, transactions, trace, events, anomalies, reconciliation");
+    .description(
+      "ask the auditor API (signed with the auditor's keystore): status, transactions, trace, events, anomalies, reconciliation",
+    );
   const common = (cmd: Command) =>
     withCommon(cmd)
       .option("--api <url>", "the auditor API (default: $CCGP_AUDITOR_API, or the one of the running npm start)")
@@ -81,16 +95,29 @@ export function addAuditorCommands(root: Command, ctx: Env): void {
     for (const f of QUERY_FLAGS) cmd.option(`--${f} <value>`, `only ${f} (as the API's query parameter)`);
     return cmd.option("--csv", "CSV instead of JSON");
   };
-  common(auditor.command("status").description("the index's height and counts")).action((opts: AuditorOptions) => ask("/v1/status", opts, ctx));
-  common(listing(auditor.command("transactions").description("transactions, filtered"))).action((opts: AuditorOptions) =>
-    ask("/v1/transactions", opts, ctx, filters(opts)),
+  common(auditor.command("status").description("the index's height and counts")).action((opts: AuditorOptions) =>
+    ask("/v1/status", opts, ctx),
   );
-  common(auditor.command("trace").description("a transaction end to end, with who signed each packet").argument("<txId>", "transaction id", bytes32Arg))
+  common(listing(auditor.command("transactions").description("transactions, filtered"))).action(
+    (opts: AuditorOptions) => ask("/v1/transactions", opts, ctx, filters(opts)),
+  );
+  common(
+    auditor
+      .command("trace")
+      .description("a transaction end to end, with who signed each packet")
+      .argument("<txId>", "transaction id", bytes32Arg),
+  )
     .option("--receipts", "check every sub-chain receipt on its chain")
-    .action((txId: string, opts: AuditorOptions) => ask(`/v1/transactions/${txId}`, opts, ctx, { receipts: opts.receipts ? "true" : undefined }));
-  common(listing(auditor.command("events").description("governance events, filtered"))).action((opts: AuditorOptions) => ask("/v1/events", opts, ctx, filters(opts)));
-  common(auditor.command("anomalies").description("anomaly warnings")).action((opts: AuditorOptions) => ask("/v1/anomalies", opts, ctx));
-  common(auditor.command("reconciliation").description("the ledger reconciled against the sub-chains")).action((opts: AuditorOptions) =>
-    ask("/v1/reconciliation", opts, ctx),
+    .action((txId: string, opts: AuditorOptions) =>
+      ask(`/v1/transactions/${txId}`, opts, ctx, { receipts: opts.receipts ? "true" : undefined }),
+    );
+  common(listing(auditor.command("events").description("governance events, filtered"))).action((opts: AuditorOptions) =>
+    ask("/v1/events", opts, ctx, filters(opts)),
+  );
+  common(auditor.command("anomalies").description("anomaly warnings")).action((opts: AuditorOptions) =>
+    ask("/v1/anomalies", opts, ctx),
+  );
+  common(auditor.command("reconciliation").description("the ledger reconciled against the sub-chains")).action(
+    (opts: AuditorOptions) => ask("/v1/reconciliation", opts, ctx),
   );
 }

@@ -8,7 +8,15 @@ import { join, resolve } from "node:path";
 import { decryptKeystoreJson, isError, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
 import type { Command } from "commander";
 import type { DeploymentRecord } from "../../../lib/domain/record";
-import type { ChainRegistry, CreditScore, Membership, PipeRegistry, ServiceRegistry, TransactionLedger, VotingTickets } from "../../../typechain-types";
+import type {
+  ChainRegistry,
+  CreditScore,
+  Membership,
+  PipeRegistry,
+  ServiceRegistry,
+  TransactionLedger,
+  VotingTickets,
+} from "../../../typechain-types";
 import { ARTIFACT, connect } from "./artifacts";
 import { failed, usage } from "./errors";
 import { Output, type Io } from "./output";
@@ -26,9 +34,15 @@ export interface CommonOptions {
 export function withCommon(cmd: Command): Command {
   return cmd
     .option("--rpc <url>", "governance chain JSON-RPC URL (default: $CCGP_GOVERNANCE_RPC)")
-    .option("--deployments <path>", "deployment record file, or the folder holding <network>-<chainId>.json (default: $CCGP_DEPLOYMENTS or .deployments)")
+    .option(
+      "--deployments <path>",
+      "deployment record file, or the folder holding <network>-<chainId>.json (default: $CCGP_DEPLOYMENTS or .deployments)",
+    )
     .option("--network <name>", "network name of the record in a --deployments folder")
-    .option("--keystore <file>", "encrypted keystore of the signer (default: $CCGP_KEYSTORE; password in $CCGP_KEYSTORE_PASSWORD)")
+    .option(
+      "--keystore <file>",
+      "encrypted keystore of the signer (default: $CCGP_KEYSTORE; password in $CCGP_KEYSTORE_PASSWORD)",
+    )
     .option("--json", "print the result as JSON");
 }
 
@@ -47,7 +61,8 @@ export async function chainIdOf(url: string, flag: string): Promise<number> {
   } catch {
     throw usage(flag, `"${url}" is not a URL (expected http(s)://host:port)`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw usage(flag, `"${url}": expected an http(s) URL`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw usage(flag, `"${url}": expected an http(s) URL`);
   try {
     const res = await fetch(url, {
       method: "POST",
@@ -77,13 +92,17 @@ export interface Chain {
 
 /** The running `npm start` consortium, when neither `--rpc` nor CCGP_GOVERNANCE_RPC names a chain. */
 export function localRun(opts: CommonOptions, env: NodeJS.ProcessEnv): LocalPointer | undefined {
-  return opts.rpc ?? env.CCGP_GOVERNANCE_RPC ? undefined : readPointer(env);
+  return (opts.rpc ?? env.CCGP_GOVERNANCE_RPC) ? undefined : readPointer(env);
 }
 
 /** Connects to the governance chain named by `--rpc` (or `flag`), CCGP_GOVERNANCE_RPC, or the running `npm start`. */
 export async function openChain(opts: CommonOptions, env: NodeJS.ProcessEnv, flag = "--rpc"): Promise<Chain> {
   const url = opts.rpc ?? env.CCGP_GOVERNANCE_RPC ?? readPointer(env)?.rpc;
-  if (!url) throw usage(flag, "no governance chain RPC: give --rpc <url>, set CCGP_GOVERNANCE_RPC, or run npm start (the CLI then finds it)");
+  if (!url)
+    throw usage(
+      flag,
+      "no governance chain RPC: give --rpc <url>, set CCGP_GOVERNANCE_RPC, or run npm start (the CLI then finds it)",
+    );
   const chainId = await chainIdOf(url, flag);
   // A static network: ethers would otherwise re-ask the chain id before every call and retry forever when down.
   // No response cache: a cached eth_getTransactionCount gives two quick transactions the same nonce.
@@ -96,7 +115,8 @@ export async function openChain(opts: CommonOptions, env: NodeJS.ProcessEnv, fla
 export function recordFile(opts: CommonOptions, env: NodeJS.ProcessEnv, chainId: number): string {
   const given = opts.deployments ?? env.CCGP_DEPLOYMENTS ?? localRun(opts, env)?.deployments ?? ".deployments";
   const path = resolve(given);
-  if (!existsSync(path)) throw usage("--deployments", `${given} does not exist: run ccgp deploy first, or name the record file`);
+  if (!existsSync(path))
+    throw usage("--deployments", `${given} does not exist: run ccgp deploy first, or name the record file`);
   if (!statSync(path).isDirectory()) return path;
   if (opts.network) {
     const file = join(path, `${opts.network}-${chainId}.json`);
@@ -104,8 +124,16 @@ export function recordFile(opts: CommonOptions, env: NodeJS.ProcessEnv, chainId:
     return file;
   }
   const found = readdirSync(path).filter((f) => f.endsWith(`-${chainId}.json`));
-  if (found.length === 0) throw usage("--deployments", `no record of chain ${chainId} in ${given} (expected <network>-${chainId}.json): run ccgp deploy first`);
-  if (found.length > 1) throw usage("--network", `${given} holds several records of chain ${chainId} (${found.join(", ")}): name one with --network`);
+  if (found.length === 0)
+    throw usage(
+      "--deployments",
+      `no record of chain ${chainId} in ${given} (expected <network>-${chainId}.json): run ccgp deploy first`,
+    );
+  if (found.length > 1)
+    throw usage(
+      "--network",
+      `${given} holds several records of chain ${chainId} (${found.join(", ")}): name one with --network`,
+    );
   return join(path, found[0]!);
 }
 
@@ -129,17 +157,35 @@ export type ContractKey = "membership" | "voting" | "services" | "chains" | "pip
 export function governance(record: DeploymentRecord, file: string, runner: Provider | Signer) {
   const at = (key: ContractKey): string => {
     const address = record[key];
-    if (!address) throw failed(`deployment record ${file} has no ${key} address: the deployment is incomplete, run ccgp deploy again`, { file, key });
+    if (!address)
+      throw failed(
+        `deployment record ${file} has no ${key} address: the deployment is incomplete, run ccgp deploy again`,
+        { file, key },
+      );
     return address;
   };
   return {
-    get membership() { return connect<Membership>(ARTIFACT.membership, at("membership"), runner); },
-    get voting() { return connect<VotingTickets>(ARTIFACT.voting, at("voting"), runner); },
-    get services() { return connect<ServiceRegistry>(ARTIFACT.services, at("services"), runner); },
-    get chains() { return connect<ChainRegistry>(ARTIFACT.chains, at("chains"), runner); },
-    get pipes() { return connect<PipeRegistry>(ARTIFACT.pipes, at("pipes"), runner); },
-    get credit() { return connect<CreditScore>(ARTIFACT.credit, at("credit"), runner); },
-    get ledger() { return connect<TransactionLedger>(ARTIFACT.ledger, at("ledger"), runner); },
+    get membership() {
+      return connect<Membership>(ARTIFACT.membership, at("membership"), runner);
+    },
+    get voting() {
+      return connect<VotingTickets>(ARTIFACT.voting, at("voting"), runner);
+    },
+    get services() {
+      return connect<ServiceRegistry>(ARTIFACT.services, at("services"), runner);
+    },
+    get chains() {
+      return connect<ChainRegistry>(ARTIFACT.chains, at("chains"), runner);
+    },
+    get pipes() {
+      return connect<PipeRegistry>(ARTIFACT.pipes, at("pipes"), runner);
+    },
+    get credit() {
+      return connect<CreditScore>(ARTIFACT.credit, at("credit"), runner);
+    },
+    get ledger() {
+      return connect<TransactionLedger>(ARTIFACT.ledger, at("ledger"), runner);
+    },
   };
 }
 
@@ -160,15 +206,21 @@ export async function openKeystore(
   flag: string,
   passwordVars: string[],
 ): Promise<Wallet> {
-  if (!file) throw usage(flag, `this command signs: give ${flag} <file> (an encrypted keystore; password in ${passwordVars.join(" or ")})`);
+  if (!file)
+    throw usage(
+      flag,
+      `this command signs: give ${flag} <file> (an encrypted keystore; password in ${passwordVars.join(" or ")})`,
+    );
   // With `npm start` running, a key of the run may be named as in its keys folder: --keystore genesis-1-governor.
   const run = readPointer(env);
   // A folder of the same name (the repository has an `auditor/`) is not a keystore: the run's key is meant.
   const named = run && !isFile(file) ? join(run.keys, `${file.replace(/\.json$/, "")}.json`) : undefined;
   if (named && existsSync(named)) file = named;
   const variable = passwordVars.find((v) => env[v] !== undefined && env[v] !== "");
-  const local = run?.localPassword !== undefined && resolve(file).startsWith(resolve(run.keys)) ? run.localPassword : undefined;
-  if (!variable && local === undefined) throw usage(passwordVars[0]!, `not set: it must hold the password of ${file} (${flag})`);
+  const local =
+    run?.localPassword !== undefined && resolve(file).startsWith(resolve(run.keys)) ? run.localPassword : undefined;
+  if (!variable && local === undefined)
+    throw usage(passwordVars[0]!, `not set: it must hold the password of ${file} (${flag})`);
   const password = variable ? env[variable]! : local!;
   let text: string;
   try {
@@ -201,7 +253,9 @@ export async function session(opts: CommonOptions, ctx: Env, sign?: false): Prom
 export async function session(opts: CommonOptions, ctx: Env, sign = false): Promise<Session> {
   const out = new Output(ctx.io, opts.json === true);
   // The keystore first: a missing password is bad input and should not wait for the network.
-  const wallet = sign ? await openKeystore(opts.keystore ?? ctx.env.CCGP_KEYSTORE, ctx.env, "--keystore", ["CCGP_KEYSTORE_PASSWORD"]) : undefined;
+  const wallet = sign
+    ? await openKeystore(opts.keystore ?? ctx.env.CCGP_KEYSTORE, ctx.env, "--keystore", ["CCGP_KEYSTORE_PASSWORD"])
+    : undefined;
   const chain = await openChain(opts, ctx.env);
   const file = recordFile(opts, ctx.env, chain.chainId);
   const record = readRecord(file, chain.chainId);

@@ -19,17 +19,26 @@ interface DeployOptions extends CommonOptions {
 }
 
 /** `--deployments` for deploy: a folder (the record is `<network>-<chainId>.json` in it) or that file itself. */
-export function deployTarget(given: string, network: string | undefined, chainId: number): { dir: string; network: string } {
+export function deployTarget(
+  given: string,
+  network: string | undefined,
+  chainId: number,
+): { dir: string; network: string } {
   const path = resolve(given);
   if (existsSync(path) && statSync(path).isDirectory()) return { dir: path, network: network ?? "governance" };
   const match = /^(.+)-(\d+)\.json$/.exec(basename(path));
   if (!match) {
     if (path.endsWith(".json"))
-      throw usage("--deployments", `a record file must be named <network>-<chainId>.json (e.g. governance-${chainId}.json), or give a folder`);
+      throw usage(
+        "--deployments",
+        `a record file must be named <network>-<chainId>.json (e.g. governance-${chainId}.json), or give a folder`,
+      );
     return { dir: path, network: network ?? "governance" }; // a folder to create
   }
-  if (Number(match[2]) !== chainId) throw usage("--deployments", `${given} names chain ${match[2]}, but the node serves chain ${chainId}`);
-  if (network !== undefined && network !== match[1]) throw usage("--network", `${network} differs from the record file's network ${match[1]}`);
+  if (Number(match[2]) !== chainId)
+    throw usage("--deployments", `${given} names chain ${match[2]}, but the node serves chain ${chainId}`);
+  if (network !== undefined && network !== match[1])
+    throw usage("--network", `${network} differs from the record file's network ${match[1]}`);
   return { dir: dirname(path), network: match[1]! };
 }
 
@@ -37,21 +46,35 @@ function consortiumOf(file: string): ConsortiumConfig {
   try {
     return loadConsortium(file);
   } catch (err) {
-    if (err instanceof ConfigError) throw usage("--consortium", err.message.replace(/:\n\s*/, ": ").replace(/\n\s*/g, "; "));
+    if (err instanceof ConfigError)
+      throw usage("--consortium", err.message.replace(/:\n\s*/, ": ").replace(/\n\s*/g, "; "));
     throw err;
   }
 }
 
 async function deploy(opts: DeployOptions, ctx: Env): Promise<void> {
   const out = new Output(ctx.io, opts.json === true);
-  if (opts.rpc && opts.networkUrl && opts.rpc !== opts.networkUrl) throw usage("--network-url", "differs from --rpc: give one of them");
+  if (opts.rpc && opts.networkUrl && opts.rpc !== opts.networkUrl)
+    throw usage("--network-url", "differs from --rpc: give one of them");
   const cfg = consortiumOf(opts.consortium);
-  const wallet = await openKeystore(opts.keystore ?? ctx.env.CCGP_KEYSTORE, ctx.env, "--keystore", ["CCGP_KEYSTORE_PASSWORD"]);
-  const chain = await openChain({ rpc: opts.networkUrl ?? opts.rpc }, ctx.env, opts.networkUrl ? "--network-url" : "--rpc");
-  const target = deployTarget(opts.deployments ?? ctx.env.CCGP_DEPLOYMENTS ?? ".deployments", opts.network, chain.chainId);
+  const wallet = await openKeystore(opts.keystore ?? ctx.env.CCGP_KEYSTORE, ctx.env, "--keystore", [
+    "CCGP_KEYSTORE_PASSWORD",
+  ]);
+  const chain = await openChain(
+    { rpc: opts.networkUrl ?? opts.rpc },
+    ctx.env,
+    opts.networkUrl ? "--network-url" : "--rpc",
+  );
+  const target = deployTarget(
+    opts.deployments ?? ctx.env.CCGP_DEPLOYMENTS ?? ".deployments",
+    opts.network,
+    chain.chainId,
+  );
   const deployer = wallet.connect(chain.provider);
   const file = recordPath(target.dir, target.network, chain.chainId);
-  out.progress(`consortium "${cfg.name}" (${cfg.genesis.length} genesis institutions) on chain ${chain.chainId} at ${chain.url}, deployer ${deployer.address}`);
+  out.progress(
+    `consortium "${cfg.name}" (${cfg.genesis.length} genesis institutions) on chain ${chain.chainId} at ${chain.url}, deployer ${deployer.address}`,
+  );
   out.progress(`record: ${file}${existsSync(file) ? " (found: resuming from it)" : " (new)"}`);
   let acted = 0;
   // Lazy: deploy-governance loads every contract factory (bytecode included), which only this command needs.

@@ -22,17 +22,22 @@ async function vote(given: bigint | "latest", opts: CommonOptions & { against?: 
   const s = await session(opts, ctx, true);
   const id = await resolveId(s, given);
   const support = opts.against !== true;
-  const sent = await submit(s.out, `vote ${support ? "for" : "against"} proposal ${id}`, () => s.gov.voting.vote(id, support));
+  const sent = await submit(s.out, `vote ${support ? "for" : "against"} proposal ${id}`, () =>
+    s.gov.voting.vote(id, support),
+  );
   const ev = eventOf(sent, "VoteCast");
   const state = enumName(PROPOSAL_STATE, await s.gov.voting.state(id));
   const next = state === "Passed" ? `; execute it with: ccgp execute ${id}` : "";
-  s.out.result([`institution ${ev.args.institution} voted ${support ? "for" : "against"} proposal ${id}: now ${state}${next}`], {
-    proposalId: id,
-    institution: ev.args.institution,
-    support,
-    state,
-    tx: sent.receipt.hash,
-  });
+  s.out.result(
+    [`institution ${ev.args.institution} voted ${support ? "for" : "against"} proposal ${id}: now ${state}${next}`],
+    {
+      proposalId: id,
+      institution: ev.args.institution,
+      support,
+      state,
+      tx: sent.receipt.hash,
+    },
+  );
 }
 
 async function execute(given: bigint | "latest", opts: CommonOptions, ctx: Env): Promise<void> {
@@ -72,18 +77,26 @@ async function propose(opts: ProposeOptions, ctx: Env): Promise<void> {
   try {
     data = target.interface.encodeFunctionData(fn, args);
   } catch (err) {
-    throw usage("--args", `do not fit ${fn.format("sighash")}: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`);
+    throw usage(
+      "--args",
+      `do not fit ${fn.format("sighash")}: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
+    );
   }
   const address = await target.getAddress();
   const sent = await submit(s.out, `propose ${fn.name}`, () => s.gov.voting.propose(address, data, opts.description));
   const ev = eventOf(sent, "ProposalCreated");
-  s.out.result([`proposal ${ev.args.id}: ${opts.target}.${fn.format("sighash")}, deadline ${when(BigInt(ev.args.deadline as number), BigInt(Math.floor(Date.now() / 1000)))}`], {
-    proposalId: ev.args.id,
-    target: address,
-    function: fn.format("sighash"),
-    deadline: ev.args.deadline,
-    tx: sent.receipt.hash,
-  });
+  s.out.result(
+    [
+      `proposal ${ev.args.id}: ${opts.target}.${fn.format("sighash")}, deadline ${when(BigInt(ev.args.deadline as number), BigInt(Math.floor(Date.now() / 1000)))}`,
+    ],
+    {
+      proposalId: ev.args.id,
+      target: address,
+      function: fn.format("sighash"),
+      deadline: ev.args.deadline,
+      tx: sent.receipt.hash,
+    },
+  );
 }
 
 const RULES: Record<string, (bps: number) => string> = {
@@ -95,7 +108,8 @@ const RULES: Record<string, (bps: number) => string> = {
 /** Proposals as a list kind (`ccgp proposals`, `ccgp list proposals`): state now, votes that count, rule, time left. */
 export const PROPOSALS: ListKind = {
   name: "proposals",
-  description: "proposals: state (evaluated now), votes for/against of the genesis seats, rule, decoded action, deadline",
+  description:
+    "proposals: state (evaluated now), votes for/against of the genesis seats, rule, decoded action, deadline",
   filters: [
     fieldFilter("--state <states>", "Active, Passed, Rejected, Expired, Canceled, Executed", "state"),
     fieldFilter("--proposer <addresses>", "proposer address", "proposer"),
@@ -133,7 +147,12 @@ export const PROPOSALS: ListKind = {
             fn = parsed.name;
             // Each argument with the name registered for it: an institution, an account, a sub-chain, a service...
             args = await Promise.all(
-              parsed.fragment.inputs.map(async (param, i) => ({ name: param.name, type: param.type, value: String(parsed.args[i]), label: await names.arg(param, parsed.args[i]) })),
+              parsed.fragment.inputs.map(async (param, i) => ({
+                name: param.name,
+                type: param.type,
+                value: String(parsed.args[i]),
+                label: await names.arg(param, parsed.args[i]),
+              })),
             );
           }
           action = parsed ? `${key}.${parsed.name}(${args.map((a) => a.label).join(", ")})` : `${key} ${p.selector}`;
@@ -154,12 +173,17 @@ export const PROPOSALS: ListKind = {
           votesFor: popcount(forSeats),
           votesAgainst: popcount(againstSeats),
           seats: popcount(seats),
-          ...(weighted ? { weightFor: Number(await s.gov.membership.weightOf(forSeats)), totalWeight: Number(totalWeight) } : {}),
+          ...(weighted
+            ? { weightFor: Number(await s.gov.membership.weightOf(forSeats)), totalWeight: Number(totalWeight) }
+            : {}),
           rule,
           thresholdBps: Number(p.thresholdBps),
           ruleText: (RULES[rule] ?? (() => rule))(Number(p.thresholdBps)),
           deadline: Number(p.deadline),
-          deadlineText: stateName === "Active" || stateName === "Passed" ? when(p.deadline, now) : new Date(Number(p.deadline) * 1000).toISOString().replace(".000Z", "Z"),
+          deadlineText:
+            stateName === "Active" || stateName === "Passed"
+              ? when(p.deadline, now)
+              : new Date(Number(p.deadline) * 1000).toISOString().replace(".000Z", "Z"),
           description: texts.get(String(id)) ?? "",
         };
       }),
@@ -195,12 +219,15 @@ export function addGovernanceCommands(root: Command, ctx: Env): void {
       .argument("<id>", idHelp, proposalIdArg)
       .option("--against", "vote against"),
   ).action((id: bigint | "latest", opts: CommonOptions & { against?: boolean }) => vote(id, opts, ctx));
-  withCommon(root.command("execute").description("execute a passed proposal (anyone may)").argument("<id>", idHelp, proposalIdArg)).action(
-    (id: bigint | "latest", opts: CommonOptions) => execute(id, opts, ctx),
-  );
-  withCommon(root.command("cancel").description("cancel a proposal (its proposer only)").argument("<id>", idHelp, proposalIdArg)).action(
-    (id: bigint | "latest", opts: CommonOptions) => cancel(id, opts, ctx),
-  );
+  withCommon(
+    root
+      .command("execute")
+      .description("execute a passed proposal (anyone may)")
+      .argument("<id>", idHelp, proposalIdArg),
+  ).action((id: bigint | "latest", opts: CommonOptions) => execute(id, opts, ctx));
+  withCommon(
+    root.command("cancel").description("cancel a proposal (its proposer only)").argument("<id>", idHelp, proposalIdArg),
+  ).action((id: bigint | "latest", opts: CommonOptions) => cancel(id, opts, ctx));
   withCommon(
     root
       .command("propose")
@@ -210,7 +237,7 @@ export function addGovernanceCommands(root: Command, ctx: Env): void {
       .option("--args <json>", "the arguments as a JSON array", "[]")
       .option("--description <text>", "why", ""),
   ).action((opts: ProposeOptions) => propose(opts, ctx));
-  withCommon(withListing(root.command("proposals").description(PROPOSALS.description), PROPOSALS.filters)).action((opts: ListOptions & CommonOptions) =>
-    runList(PROPOSALS, opts, ctx),
+  withCommon(withListing(root.command("proposals").description(PROPOSALS.description), PROPOSALS.filters)).action(
+    (opts: ListOptions & CommonOptions) => runList(PROPOSALS, opts, ctx),
   );
 }

@@ -6,7 +6,15 @@
 import type { Command } from "commander";
 import { session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { enumName, PIPE_STATUS, TX_STATE } from "./enums";
-import { applyFilters, fieldFilter, printListing, withListing, type Filter, type ListOptions, type Row } from "./listing";
+import {
+  applyFilters,
+  fieldFilter,
+  printListing,
+  withListing,
+  type Filter,
+  type ListOptions,
+  type Row,
+} from "./listing";
 import { eventsNamed, named, Names, short } from "./names";
 import { when } from "./output";
 import { read } from "./submit";
@@ -22,15 +30,28 @@ export interface ListKind {
 }
 
 const str = (v: unknown): string => (v === undefined || v === null || v === "" ? "-" : String(v));
-const institutionFilter = (help = "institution id or name") => fieldFilter("--institution <ids>", help, "institution", "institutionName");
+const institutionFilter = (help = "institution id or name") =>
+  fieldFilter("--institution <ids>", help, "institution", "institutionName");
 const statusFilter = (help: string) => fieldFilter("--status <names>", help, "status");
-const inst = (r: Row, key = "institution") => (r[`${key}Name`] ? `${r[`${key}Name`] as string} (${r[key] as number})` : str(r[key]));
+const inst = (r: Row, key = "institution") =>
+  r[`${key}Name`] ? `${r[`${key}Name`] as string} (${r[key] as number})` : str(r[key]);
 
 const institutions: ListKind = {
   name: "institutions",
   description: "institutions with their kind, status, unified id and weight",
-  filters: [fieldFilter("--kind <kinds>", "Genesis, Business, Audit", "kind"), statusFilter("Applied, Active, Suspended, Expelled"), fieldFilter("--name <names>", "exact names", "name")],
-  columns: [["id", (r) => str(r.id)], ["name", (r) => str(r.name)], ["kind", (r) => str(r.kind)], ["status", (r) => str(r.status)], ["did", (r) => str(r.did)], ["weight", (r) => str(r.weight)]],
+  filters: [
+    fieldFilter("--kind <kinds>", "Genesis, Business, Audit", "kind"),
+    statusFilter("Applied, Active, Suspended, Expelled"),
+    fieldFilter("--name <names>", "exact names", "name"),
+  ],
+  columns: [
+    ["id", (r) => str(r.id)],
+    ["name", (r) => str(r.name)],
+    ["kind", (r) => str(r.kind)],
+    ["status", (r) => str(r.status)],
+    ["did", (r) => str(r.did)],
+    ["weight", (r) => str(r.weight)],
+  ],
   load: async (s) => {
     const m = s.gov.membership;
     const count = Number(await read("institutionCount", () => m.institutionCount()));
@@ -54,8 +75,17 @@ const institutions: ListKind = {
 const accounts: ListKind = {
   name: "accounts",
   description: "accounts with their institution, role and status (requested, active, suspended, revoked)",
-  filters: [institutionFilter(), fieldFilter("--role <roles>", "Governor, Operator, Business, Auditor", "role"), statusFilter("Pending, Active, Suspended, Revoked")],
-  columns: [["account", (r) => str(r.account)], ["institution", (r) => inst(r)], ["role", (r) => str(r.role)], ["status", (r) => str(r.status)]],
+  filters: [
+    institutionFilter(),
+    fieldFilter("--role <roles>", "Governor, Operator, Business, Auditor", "role"),
+    statusFilter("Pending, Active, Suspended, Revoked"),
+  ],
+  columns: [
+    ["account", (r) => str(r.account)],
+    ["institution", (r) => inst(r)],
+    ["role", (r) => str(r.role)],
+    ["status", (r) => str(r.status)],
+  ],
   load: async (s, names, opts) => {
     const events = await eventsNamed(s, s.record.membership!, ["AccountRequested", "AccountActivated"], opts);
     const addresses = [...new Set(events.map((e) => e.args.account as string))];
@@ -116,8 +146,18 @@ const services: ListKind = {
 const nodes: ListKind = {
   name: "nodes",
   description: "governance-chain nodes: kind, institution, endpoint, status",
-  filters: [institutionFilter(), fieldFilter("--kind <kinds>", "Genesis, Governance, Audit", "kind"), statusFilter("Registered, Enabled, Disabled")],
-  columns: [["node", (r) => short(r.nodeId as string)], ["institution", (r) => inst(r)], ["kind", (r) => str(r.kind)], ["endpoint", (r) => `${r.host as string}:${r.port as number}`], ["status", (r) => str(r.status)]],
+  filters: [
+    institutionFilter(),
+    fieldFilter("--kind <kinds>", "Genesis, Governance, Audit", "kind"),
+    statusFilter("Registered, Enabled, Disabled"),
+  ],
+  columns: [
+    ["node", (r) => short(r.nodeId as string)],
+    ["institution", (r) => inst(r)],
+    ["kind", (r) => str(r.kind)],
+    ["endpoint", (r) => `${r.host as string}:${r.port as number}`],
+    ["status", (r) => str(r.status)],
+  ],
   load: async (s, names, opts) => {
     const events = await eventsNamed(s, s.record.services!, ["NodeRegistered"], opts);
     return Promise.all(
@@ -206,7 +246,11 @@ const apps: ListKind = {
 const contracts: ListKind = {
   name: "contracts",
   description: "business contracts in the name service, one row per version",
-  filters: [institutionFilter("owner institution id or name"), fieldFilter("--name <names>", "contract names", "name"), fieldFilter("--subchain <ids>", "sub-chain id or name", "subchain", "subchainName")],
+  filters: [
+    institutionFilter("owner institution id or name"),
+    fieldFilter("--name <names>", "contract names", "name"),
+    fieldFilter("--subchain <ids>", "sub-chain id or name", "subchain", "subchainName"),
+  ],
   columns: [
     ["name", (r) => str(r.name)],
     ["version", (r) => str(r.version)],
@@ -237,7 +281,9 @@ const OPS = ["", "read", "write", "read,write"];
 
 /** A pipe's (or its transaction's) source or target institution, by id or name. */
 const eitherSide = (r: Row, wanted: string): boolean =>
-  [r.sourceInstitution, r.targetInstitution, r.sourceInstitutionName, r.targetInstitutionName].some((v) => v !== undefined && String(v).toLowerCase() === wanted);
+  [r.sourceInstitution, r.targetInstitution, r.sourceInstitutionName, r.targetInstitutionName].some(
+    (v) => v !== undefined && String(v).toLowerCase() === wanted,
+  );
 
 const pipes: ListKind = {
   name: "pipes",
@@ -289,8 +335,16 @@ pipes.filters[0] = { ...pipes.filters[0]!, match: (r, w) => eitherSide(r, w) };
 const credit: ListKind = {
   name: "credit",
   description: "credit scores of the institutions: score, restriction, last report",
-  filters: [institutionFilter(), fieldFilter("--restricted <yes|no>", "only restricted (yes) or unrestricted (no) institutions", "restrictedText")],
-  columns: [["institution", (r) => inst(r)], ["score", (r) => `${r.score as number}/${r.maxScore as number}`], ["restricted", (r) => str(r.restrictedText)], ["last report", (r) => str(r.lastReportText)]],
+  filters: [
+    institutionFilter(),
+    fieldFilter("--restricted <yes|no>", "only restricted (yes) or unrestricted (no) institutions", "restrictedText"),
+  ],
+  columns: [
+    ["institution", (r) => inst(r)],
+    ["score", (r) => `${r.score as number}/${r.maxScore as number}`],
+    ["restricted", (r) => str(r.restrictedText)],
+    ["last report", (r) => str(r.lastReportText)],
+  ],
   load: async (s, names, _opts, now) => {
     const c = s.gov.credit;
     const params = await read("params", () => c.params());
@@ -318,7 +372,11 @@ const transactions: ListKind = {
   name: "transactions",
   description: "cross-chain transactions on the ledger, newest first: state, pipe, steps, deadline",
   filters: [
-    fieldFilter("--state <states>", "Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired", "state"),
+    fieldFilter(
+      "--state <states>",
+      "Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired",
+      "state",
+    ),
     fieldFilter("--pipe <ids>", "pipe id", "pipeId"),
     { flag: "--institution <ids>", help: "either side's institution id or name", match: (r, w) => eitherSide(r, w) },
   ],
@@ -339,7 +397,10 @@ const transactions: ListKind = {
           pipeId,
           (async () => {
             const r = await s.gov.pipes.route(pipeId);
-            const [src, tgt] = await Promise.all([names.institution(r.sourceInstitution), names.institution(r.targetInstitution)]);
+            const [src, tgt] = await Promise.all([
+              names.institution(r.sourceInstitution),
+              names.institution(r.targetInstitution),
+            ]);
             return {
               label: `${src ?? r.sourceInstitution} -> ${tgt ?? r.targetInstitution}`,
               sourceInstitution: Number(r.sourceInstitution),
@@ -377,7 +438,18 @@ const transactions: ListKind = {
   },
 };
 
-export const LIST_KINDS: ListKind[] = [institutions, accounts, services, nodes, chains, apps, contracts, pipes, credit, transactions];
+export const LIST_KINDS: ListKind[] = [
+  institutions,
+  accounts,
+  services,
+  nodes,
+  chains,
+  apps,
+  contracts,
+  pipes,
+  credit,
+  transactions,
+];
 
 export async function runList(kind: ListKind, opts: ListOptions & CommonOptions, ctx: Env): Promise<void> {
   const s = await session(opts, ctx);
@@ -389,7 +461,11 @@ export async function runList(kind: ListKind, opts: ListOptions & CommonOptions,
 
 /** `ccgp list <what>`, one subcommand per kind; `extra` are kinds listed elsewhere (proposals) added here too. */
 export function addListCommands(root: Command, ctx: Env, extra: ListKind[] = []): Command {
-  const list = root.command("list").description("list institutions, accounts, services, nodes, chains, apps, contracts, pipes, credit, transactions, proposals");
+  const list = root
+    .command("list")
+    .description(
+      "list institutions, accounts, services, nodes, chains, apps, contracts, pipes, credit, transactions, proposals",
+    );
   for (const kind of [...LIST_KINDS, ...extra]) {
     const cmd = withListing(list.command(kind.name).description(kind.description), kind.filters);
     withCommon(cmd).action((opts: ListOptions & CommonOptions) => runList(kind, opts, ctx));

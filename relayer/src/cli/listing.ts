@@ -20,7 +20,12 @@ export interface Filter {
 
 /** A filter on one or more fields: a row matches when any of them equals the value (case-insensitive). */
 export function fieldFilter(flag: string, help: string, ...fields: string[]): Filter {
-  return { flag, help, match: (row, wanted) => fields.some((f) => row[f] !== undefined && row[f] !== null && String(row[f]).toLowerCase() === wanted) };
+  return {
+    flag,
+    help,
+    match: (row, wanted) =>
+      fields.some((f) => row[f] !== undefined && row[f] !== null && String(row[f]).toLowerCase() === wanted),
+  };
 }
 
 export interface ListOptions {
@@ -35,7 +40,11 @@ export interface ListOptions {
 }
 
 /** The option name commander gives `--page-size <n>`: `pageSize`. */
-const optionKey = (flag: string): string => flag.replace(/^--/, "").split(" ")[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+const optionKey = (flag: string): string =>
+  flag
+    .replace(/^--/, "")
+    .split(" ")[0]!
+    .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** Adds the filters, paging, output and event-scan options. */
 export function withListing(cmd: Command, filters: Filter[]): Command {
@@ -65,7 +74,12 @@ export function applyFilters(rows: Row[], filters: Filter[], opts: ListOptions):
 }
 
 const csvCell = (v: unknown): string => {
-  const text = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) : String(v);
+  const text =
+    v === null || v === undefined
+      ? ""
+      : typeof v === "object"
+        ? JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x))
+        : String(v);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 
@@ -89,15 +103,20 @@ export function printListing(out: Output, opts: ListOptions, listing: Listing): 
   const size = Number(opts.pageSize);
   const pages = Math.max(1, Math.ceil(total / size));
   const page = Number(opts.page);
-  if (page > pages && total > 0) throw usage("--page", `there are ${pages} page(s) of ${size} ${listing.what} (${total} in all)`);
+  if (page > pages && total > 0)
+    throw usage("--page", `there are ${pages} page(s) of ${size} ${listing.what} (${total} in all)`);
   const shown = listing.rows.slice((page - 1) * size, page * size);
   let text: string;
   if (opts.json) text = `${toJson({ [listing.what]: shown, total, page, pageSize: size, pages })}\n`;
   else if (opts.csv) text = toCsv(shown);
   else if (total === 0) text = `no ${listing.what}\n`;
   else {
-    const lines = table([listing.columns.map(([title]) => title), ...shown.map((r) => listing.columns.map(([, cell]) => cell(r)))]);
-    if (pages > 1) lines.push(`page ${page} of ${pages} (${total} ${listing.what}); next: --page ${Math.min(page + 1, pages)}`);
+    const lines = table([
+      listing.columns.map(([title]) => title),
+      ...shown.map((r) => listing.columns.map(([, cell]) => cell(r))),
+    ]);
+    if (pages > 1)
+      lines.push(`page ${page} of ${pages} (${total} ${listing.what}); next: --page ${Math.min(page + 1, pages)}`);
     text = `${lines.join("\n")}\n`;
   }
   if (opts.out) {

@@ -23,7 +23,9 @@ import type { Env } from "./context";
 
 export function program(ctx: Env): Command {
   const root = new Command("ccgp")
-    .description("CCGP-EVM: deploy and govern the governance chain, register chains, apps, services and pipes, send cross-chain requests, follow transactions")
+    .description(
+      "CCGP-EVM: deploy and govern the governance chain, register chains, apps, services and pipes, send cross-chain requests, follow transactions",
+    )
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
@@ -74,7 +76,10 @@ function report(thrown: unknown, running: string, json: boolean, debug: boolean,
   const cli = err instanceof CliError ? err : undefined;
   if (debug) for (let e: unknown = thrown; e instanceof Error; e = e.cause) ctx.io.stderr(`${e.stack ?? e.message}\n`);
   const message = (cli?.message ?? (err instanceof Error ? err.message : String(err))).replace(/\s*\n\s*/g, "; ");
-  if (json) ctx.io.stderr(`${toJson({ error: { command: running, code: cli?.code ?? "FAILED", message, details: cli?.details ?? {} } })}\n`);
+  if (json)
+    ctx.io.stderr(
+      `${toJson({ error: { command: running, code: cli?.code ?? "FAILED", message, details: cli?.details ?? {} } })}\n`,
+    );
   else ctx.io.stderr(`${running}: ${message}\n`);
   return cli?.exitCode ?? 1;
 }

@@ -17,13 +17,25 @@ export interface ScanOptions {
 export const DEFAULT_SCAN: ScanOptions = { fromBlock: 0n, logRange: 10_000n };
 
 /** Every log of the named events emitted by `address`, decoded, in chain order (read in ranges: nodes limit getLogs). */
-export async function eventsNamed(s: Session, address: string, names: string[], scan: ScanOptions): Promise<DecodedLog[]> {
+export async function eventsNamed(
+  s: Session,
+  address: string,
+  names: string[],
+  scan: ScanOptions,
+): Promise<DecodedLog[]> {
   const topics = names.map((n) => eventTopic(n));
   const latest = await s.chain.provider.getBlockNumber();
   const logs: Log[] = [];
   const range = Number(scan.logRange);
   for (let from = Number(scan.fromBlock); from <= latest; from += range)
-    logs.push(...(await s.chain.provider.getLogs({ address, topics: [topics], fromBlock: from, toBlock: Math.min(from + range - 1, latest) })));
+    logs.push(
+      ...(await s.chain.provider.getLogs({
+        address,
+        topics: [topics],
+        fromBlock: from,
+        toBlock: Math.min(from + range - 1, latest),
+      })),
+    );
   return logs.map((l) => decodeLog(l)).filter((l): l is DecodedLog => l !== undefined);
 }
 
@@ -31,7 +43,8 @@ export async function eventsNamed(s: Session, address: string, names: string[], 
 export const short = (hash: string): string => (hash.length > 14 ? `${hash.slice(0, 6)}…${hash.slice(-4)}` : hash);
 
 /** `name (0x1234…abcd)`, or the short hash when no name is registered. */
-export const named = (name: string | undefined, hash: string): string => (name ? `${name} (${short(hash)})` : short(hash));
+export const named = (name: string | undefined, hash: string): string =>
+  name ? `${name} (${short(hash)})` : short(hash);
 
 export class Names {
   private institutions?: Promise<Map<number, string>>;
@@ -47,7 +60,9 @@ export class Names {
     return (this.institutions ??= (async () => {
       const m = this.s.gov.membership;
       const count = Number(await m.institutionCount());
-      const names = await Promise.all(Array.from({ length: count }, (_, i) => m.institution(i + 1).then((x) => x.name)));
+      const names = await Promise.all(
+        Array.from({ length: count }, (_, i) => m.institution(i + 1).then((x) => x.name)),
+      );
       return new Map(names.map((n, i) => [i + 1, n]));
     })());
   }
@@ -66,7 +81,12 @@ export class Names {
   private registeredMap(): Promise<Map<string, string>> {
     return (this.registered ??= (async () => {
       const found = new Map<string, string>();
-      const events = await eventsNamed(this.s, this.s.record.chains!, ["SubchainRegistered", "AppRegistered", "ContractRegistered"], this.scan);
+      const events = await eventsNamed(
+        this.s,
+        this.s.record.chains!,
+        ["SubchainRegistered", "AppRegistered", "ContractRegistered"],
+        this.scan,
+      );
       for (const e of events) {
         const key = (e.args.subchainId ?? e.args.appId ?? e.args.nameHash) as string;
         if (typeof key === "string" && typeof e.args.name === "string") found.set(key.toLowerCase(), e.args.name);
@@ -96,7 +116,8 @@ export class Names {
     if (registered) return registered;
     const reg = this.s.gov.services;
     const [service, node] = await Promise.all([reg.service(hash), reg.node(hash)]);
-    if (service.status !== 0n) return `${await this.institutionLabel(service.institution)} service ${service.host}:${service.port}`;
+    if (service.status !== 0n)
+      return `${await this.institutionLabel(service.institution)} service ${service.host}:${service.port}`;
     if (node.status !== 0n)
       return `${await this.institutionLabel(node.institution)} ${enumName("IServiceRegistry.NodeKind", node.kind)} node ${node.host}:${node.port}`;
     const route = await this.s.gov.pipes.route(hash).catch(() => undefined);

@@ -38,13 +38,19 @@ export class Output {
 /** Fixed-width columns for tables. */
 export function table(rows: string[][]): string[] {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** A unix time as an ISO date, with how far it is from `now`. */
 export function when(seconds: bigint, now: bigint): string {
   const iso = new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
   const delta = seconds - now;
-  const span = (s: bigint) => (s >= 86_400n ? `${s / 86_400n}d` : s >= 3_600n ? `${s / 3_600n}h` : s >= 60n ? `${s / 60n}m` : `${s}s`);
+  const span = (s: bigint) =>
+    s >= 86_400n ? `${s / 86_400n}d` : s >= 3_600n ? `${s / 3_600n}h` : s >= 60n ? `${s / 60n}m` : `${s}s`;
   return delta >= 0n ? `${iso} (in ${span(delta)})` : `${iso} (${span(-delta)} ago)`;
 }

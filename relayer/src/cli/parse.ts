@@ -11,7 +11,8 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 /** A 32-byte id: given as 0x + 64 hex digits, or as a label, hashed with keccak256 (ethers `id`). */
 export function idArg(value: string): string {
   if (BYTES32.test(value)) return value.toLowerCase();
-  if (value.startsWith("0x")) throw new InvalidArgumentError("expected 0x + 64 hex digits, or a label (hashed with keccak256)");
+  if (value.startsWith("0x"))
+    throw new InvalidArgumentError("expected 0x + 64 hex digits, or a label (hashed with keccak256)");
   if (value.length === 0) throw new InvalidArgumentError("expected a non-empty label or a 32-byte hex id");
   return id(value);
 }
@@ -40,7 +41,8 @@ function integer(value: string, min: bigint, max: bigint, what: string): bigint 
 
 export const uintArg = (value: string): bigint => integer(value, 0n, (1n << 256n) - 1n, "a non-negative integer");
 export const positiveArg = (value: string): bigint => integer(value, 1n, (1n << 256n) - 1n, "an integer of at least 1");
-export const uint32Arg = (value: string): number => Number(integer(value, 0n, 0xffff_ffffn, "an integer 0..4294967295"));
+export const uint32Arg = (value: string): number =>
+  Number(integer(value, 0n, 0xffff_ffffn, "an integer 0..4294967295"));
 export const portArg = (value: string): number => Number(integer(value, 1n, 65_535n, "a port 1..65535"));
 export const uint64Arg = (value: string): bigint => integer(value, 0n, (1n << 64n) - 1n, "an integer 0..2^64-1");
 
@@ -104,7 +106,8 @@ export function hexDataArg(value: string): string {
 /** A SHA-256 fingerprint: 64 hex digits, with or without colons or 0x. */
 export function fingerprintArg(value: string): string {
   const hex = value.replace(/^0x/i, "").replace(/:/g, "");
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new InvalidArgumentError("expected a SHA-256 fingerprint (64 hex digits, colons allowed)");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new InvalidArgumentError("expected a SHA-256 fingerprint (64 hex digits, colons allowed)");
   return `0x${hex.toLowerCase()}`;
 }
 

@@ -43,8 +43,15 @@ async function apply(opts: ApplyOptions, ctx: Env): Promise<void> {
   const sent = await submit(s.out, "applyPipe", () => s.gov.pipes.applyPipe(spec));
   const ev = eventOf(sent, "PipeApplied");
   s.out.result(
-    [`pipe ${ev.args.pipeId} applied: institution ${ev.args.sourceInstitution} -> ${ev.args.targetInstitution}; the target side authorises it with: ccgp pipe authorize ${ev.args.pipeId}`],
-    { pipeId: ev.args.pipeId, sourceInstitution: ev.args.sourceInstitution, targetInstitution: ev.args.targetInstitution, tx: sent.receipt.hash },
+    [
+      `pipe ${ev.args.pipeId} applied: institution ${ev.args.sourceInstitution} -> ${ev.args.targetInstitution}; the target side authorises it with: ccgp pipe authorize ${ev.args.pipeId}`,
+    ],
+    {
+      pipeId: ev.args.pipeId,
+      sourceInstitution: ev.args.sourceInstitution,
+      targetInstitution: ev.args.targetInstitution,
+      tx: sent.receipt.hash,
+    },
   );
 }
 
@@ -69,23 +76,51 @@ async function move(fn: Move, pipeId: string, opts: CommonOptions, ctx: Env): Pr
   const s = await session(opts, ctx, true);
   const sent = await submit(s.out, fn, () => s.gov.pipes[fn](pipeId));
   const status = await statusOf(s, pipeId);
-  s.out.result([`pipe ${pipeId}: now ${status}`], { pipeId, status, tx: sent.receipt.hash, events: sent.events.map((e) => e.name) });
+  s.out.result([`pipe ${pipeId}: now ${status}`], {
+    pipeId,
+    status,
+    tx: sent.receipt.hash,
+    events: sent.events.map((e) => e.name),
+  });
 }
 
 async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void> {
   const s = await session(opts, ctx);
-  const [route, record] = await Promise.all([read("route", () => s.gov.pipes.route(pipeId)), read("pipe", () => s.gov.pipes.pipe(pipeId))]);
+  const [route, record] = await Promise.all([
+    read("route", () => s.gov.pipes.route(pipeId)),
+    read("pipe", () => s.gov.pipes.pipe(pipeId)),
+  ]);
   if (route.status === 0n) throw usage("<pipeId>", `no pipe ${pipeId} in PipeRegistry ${s.record.pipes}`);
-  const ops = [(route.operations & 1n) !== 0n ? "read" : "", (route.operations & 2n) !== 0n ? "write" : ""].filter(Boolean).join(",");
+  const ops = [(route.operations & 1n) !== 0n ? "read" : "", (route.operations & 2n) !== 0n ? "write" : ""]
+    .filter(Boolean)
+    .join(",");
   const data = {
     pipeId,
     status: enumName(PIPE_STATUS, route.status),
     operations: ops,
     selectors: [...record.selectors],
-    source: { institution: Number(route.sourceInstitution), app: route.sourceApp, appKey: route.sourceAppKey, service: route.sourceService, signer: route.sourceServiceSigner, subchain: route.sourceSubchain },
-    target: { institution: Number(route.targetInstitution), app: route.targetApp, appKey: route.targetAppKey, service: route.targetService, signer: route.targetServiceSigner, subchain: route.targetSubchain },
+    source: {
+      institution: Number(route.sourceInstitution),
+      app: route.sourceApp,
+      appKey: route.sourceAppKey,
+      service: route.sourceService,
+      signer: route.sourceServiceSigner,
+      subchain: route.sourceSubchain,
+    },
+    target: {
+      institution: Number(route.targetInstitution),
+      app: route.targetApp,
+      appKey: route.targetAppKey,
+      service: route.targetService,
+      signer: route.targetServiceSigner,
+      subchain: route.targetSubchain,
+    },
     contractName: route.contractName,
-    limits: { ratePerMinute: Number(route.ratePerMinute), maxPayloadBytes: Number(route.maxPayloadBytes), timeoutSeconds: Number(route.timeoutSeconds) },
+    limits: {
+      ratePerMinute: Number(route.ratePerMinute),
+      maxPayloadBytes: Number(route.maxPayloadBytes),
+      timeoutSeconds: Number(route.timeoutSeconds),
+    },
     applicant: record.applicant,
     pausedByGovernance: record.pausedByGovernance,
   };
@@ -124,7 +159,10 @@ export function addPipeCommands(root: Command, ctx: Env): void {
       .option("--timeout <seconds>", "transaction timeout (10..604800)", uint32Arg, 600),
   ).action((opts: ApplyOptions) => apply(opts, ctx));
   withCommon(
-    pipe.command("authorize").description("authorise an applied pipe, as the target side's operator").argument("<pipeId>", "the pipe id", bytes32Arg),
+    pipe
+      .command("authorize")
+      .description("authorise an applied pipe, as the target side's operator")
+      .argument("<pipeId>", "the pipe id", bytes32Arg),
   ).action((pipeId: string, opts: CommonOptions) => authorize(pipeId, opts, ctx));
   const moves: [string, Move, string][] = [
     ["pause", "pausePipe", "pause an active pipe (either side's operator)"],
@@ -135,8 +173,10 @@ export function addPipeCommands(root: Command, ctx: Env): void {
     withCommon(pipe.command(name).description(description).argument("<pipeId>", "the pipe id", bytes32Arg)).action(
       (pipeId: string, opts: CommonOptions) => move(fn, pipeId, opts, ctx),
     );
-  withCommon(pipe.command("show").description("show a pipe's route, selectors and limits").argument("<pipeId>", "the pipe id", bytes32Arg)).action(
-    (pipeId: string, opts: CommonOptions) => show(pipeId, opts, ctx),
-  );
+  withCommon(
+    pipe
+      .command("show")
+      .description("show a pipe's route, selectors and limits")
+      .argument("<pipeId>", "the pipe id", bytes32Arg),
+  ).action((pipeId: string, opts: CommonOptions) => show(pipeId, opts, ctx));
 }
-

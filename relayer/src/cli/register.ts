@@ -8,7 +8,13 @@
 import { readFileSync } from "node:fs";
 import { Wallet, keccak256 } from "ethers";
 import type { Command } from "commander";
-import { chainRegistryDomain, consentDeadline, serviceRegistryDomain, signAppKeyConsent, signNodeConsent } from "../governance/consent";
+import {
+  chainRegistryDomain,
+  consentDeadline,
+  serviceRegistryDomain,
+  signAppKeyConsent,
+  signNodeConsent,
+} from "../governance/consent";
 import { keystoreAddress } from "../keys/keystore";
 import { certificateFingerprint } from "../server/tls";
 import { openKeystore, session, withCommon, type CommonOptions, type Env } from "./context";
@@ -34,11 +40,14 @@ async function chain(opts: ChainOptions, ctx: Env): Promise<void> {
     s.gov.chains.registerSubchain(opts.id, opts.kind, opts.chainId, opts.service, opts.gateway, opts.name),
   );
   const ev = eventOf(sent, "SubchainRegistered");
-  s.out.result([`sub-chain ${opts.id} ("${opts.name}", chain ${opts.chainId}) registered for institution ${ev.args.institution}`], {
-    subchainId: opts.id,
-    ...ev.args,
-    tx: sent.receipt.hash,
-  });
+  s.out.result(
+    [`sub-chain ${opts.id} ("${opts.name}", chain ${opts.chainId}) registered for institution ${ev.args.institution}`],
+    {
+      subchainId: opts.id,
+      ...ev.args,
+      tx: sent.receipt.hash,
+    },
+  );
 }
 
 /** An address given directly, or read from a keystore file (its declared address: no password needed). */
@@ -65,17 +74,32 @@ async function app(opts: AppOptions, ctx: Env): Promise<void> {
   const appKey = await openKeystore(opts.keyKeystore, ctx.env, "--key-keystore", ["CCGP_APP_KEYSTORE_PASSWORD"]);
   const key = appKey.address;
   const s = await session(opts, ctx, true);
-  const [account, latest] = await Promise.all([s.gov.membership.account(s.signer.address), s.chain.provider.getBlock("latest")]);
+  const [account, latest] = await Promise.all([
+    s.gov.membership.account(s.signer.address),
+    s.chain.provider.getBlock("latest"),
+  ]);
   const deadline = consentDeadline(latest!.timestamp);
   const domain = chainRegistryDomain(BigInt(s.chain.chainId), await s.gov.chains.getAddress());
-  const signature = await signAppKeyConsent(appKey, domain, { key, appId: opts.id, institution: account.institution, deadline });
-  const sent = await submit(s.out, "registerApp", () => s.gov.chains.registerApp(opts.id, opts.subchain, key, opts.name, deadline, signature));
-  const ev = eventOf(sent, "AppRegistered");
-  s.out.result([`app ${opts.id} ("${opts.name}") registered on sub-chain ${opts.subchain} with key ${key} (app #${ev.args.index})`], {
+  const signature = await signAppKeyConsent(appKey, domain, {
+    key,
     appId: opts.id,
-    ...ev.args,
-    tx: sent.receipt.hash,
+    institution: account.institution,
+    deadline,
   });
+  const sent = await submit(s.out, "registerApp", () =>
+    s.gov.chains.registerApp(opts.id, opts.subchain, key, opts.name, deadline, signature),
+  );
+  const ev = eventOf(sent, "AppRegistered");
+  s.out.result(
+    [
+      `app ${opts.id} ("${opts.name}") registered on sub-chain ${opts.subchain} with key ${key} (app #${ev.args.index})`,
+    ],
+    {
+      appId: opts.id,
+      ...ev.args,
+      tx: sent.receipt.hash,
+    },
+  );
 }
 
 interface ServiceOptions extends CommonOptions {
@@ -90,9 +114,11 @@ interface ServiceOptions extends CommonOptions {
 }
 
 function fingerprintFrom(opts: ServiceOptions): string {
-  if (opts.tlsFingerprint && opts.tlsCert) throw usage("--tls-fingerprint", "give --tls-fingerprint or --tls-cert, not both");
+  if (opts.tlsFingerprint && opts.tlsCert)
+    throw usage("--tls-fingerprint", "give --tls-fingerprint or --tls-cert, not both");
   if (opts.tlsFingerprint) return opts.tlsFingerprint;
-  if (!opts.tlsCert) throw usage("--tls-fingerprint", "required: give --tls-fingerprint <sha256> or --tls-cert <pem file>");
+  if (!opts.tlsCert)
+    throw usage("--tls-fingerprint", "required: give --tls-fingerprint <sha256> or --tls-cert <pem file>");
   try {
     return `0x${certificateFingerprint(readFileSync(opts.tlsCert, "utf8"))}`;
   } catch (err) {
@@ -105,7 +131,9 @@ async function service(opts: ServiceOptions, ctx: Env): Promise<void> {
   const tlsFingerprint = fingerprintFrom(opts);
   const s = await session(opts, ctx, true);
   const endpoint = { host: opts.host, port: opts.port, tlsFingerprint };
-  const sent = await submit(s.out, "registerService", () => s.gov.services.registerService(opts.id, opts.subchain, signer, endpoint));
+  const sent = await submit(s.out, "registerService", () =>
+    s.gov.services.registerService(opts.id, opts.subchain, signer, endpoint),
+  );
   const ev = eventOf(sent, "ServiceRegistered");
   s.out.result(
     [
@@ -125,12 +153,19 @@ interface ContractOptions extends CommonOptions {
 async function contract(opts: ContractOptions, ctx: Env): Promise<void> {
   if (opts.name.length === 0) throw usage("--name", "expected the contract's name");
   const s = await session(opts, ctx, true);
-  const sent = await submit(s.out, "registerContract", () => s.gov.chains.registerContract(opts.name, opts.subchain, opts.address));
+  const sent = await submit(s.out, "registerContract", () =>
+    s.gov.chains.registerContract(opts.name, opts.subchain, opts.address),
+  );
   const ev = eventOf(sent, "ContractRegistered");
-  s.out.result([`contract "${opts.name}" version ${ev.args.version} registered at ${opts.address} (name hash ${ev.args.nameHash})`], {
-    ...ev.args,
-    tx: sent.receipt.hash,
-  });
+  s.out.result(
+    [
+      `contract "${opts.name}" version ${ev.args.version} registered at ${opts.address} (name hash ${ev.args.nameHash})`,
+    ],
+    {
+      ...ev.args,
+      tx: sent.receipt.hash,
+    },
+  );
 }
 
 const NODE_KINDS = ["none", "genesis", "governance", "audit"] as const; // IServiceRegistry.NodeKind
@@ -152,7 +187,11 @@ function readNodeKey(file: string): Wallet {
     throw usage("--node-key", `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const hex = text.replace(/^0x/i, "");
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw usage("--node-key", `${file} is not a node key file (expected a 32-byte private key in hex, as Besu's key file)`);
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw usage(
+      "--node-key",
+      `${file} is not a node key file (expected a 32-byte private key in hex, as Besu's key file)`,
+    );
   return new Wallet(`0x${hex}`);
 }
 
@@ -160,7 +199,8 @@ function readNodeKey(file: string): Wallet {
 async function nodeWallet(opts: NodeOptions, env: NodeJS.ProcessEnv): Promise<Wallet> {
   if (opts.nodeKey && opts.nodeKeystore) throw usage("--node-key", "give --node-key or --node-keystore, not both");
   if (opts.nodeKey) return readNodeKey(opts.nodeKey);
-  if (!opts.nodeKeystore) throw usage("--node-key", "required: give --node-key <file> (the node's key file) or --node-keystore <file>");
+  if (!opts.nodeKeystore)
+    throw usage("--node-key", "required: give --node-key <file> (the node's key file) or --node-keystore <file>");
   return openKeystore(opts.nodeKeystore, env, "--node-keystore", ["CCGP_NODE_KEYSTORE_PASSWORD"]);
 }
 
@@ -178,9 +218,19 @@ async function node(opts: NodeOptions, ctx: Env): Promise<void> {
   ]);
   const deadline = consentDeadline(latest!.timestamp);
   const domain = serviceRegistryDomain(BigInt(s.chain.chainId), await s.gov.services.getAddress());
-  const consent = { nodeId, institution: account.institution, kind: opts.kind, host: opts.host, port: opts.port, nonce: registration.nextNonce, deadline };
+  const consent = {
+    nodeId,
+    institution: account.institution,
+    kind: opts.kind,
+    host: opts.host,
+    port: opts.port,
+    nonce: registration.nextNonce,
+    deadline,
+  };
   const signature = await signNodeConsent(key, domain, consent);
-  const sent = await submit(s.out, "registerNode", () => s.gov.services.registerNode(opts.kind, publicKey, opts.host, opts.port, deadline, signature));
+  const sent = await submit(s.out, "registerNode", () =>
+    s.gov.services.registerNode(opts.kind, publicKey, opts.host, opts.port, deadline, signature),
+  );
   const ev = eventOf(sent, "NodeRegistered");
   s.out.result(
     [
@@ -192,7 +242,9 @@ async function node(opts: NodeOptions, ctx: Env): Promise<void> {
 }
 
 export function addRegisterCommands(root: Command, ctx: Env): void {
-  const register = root.command("register").description("register a sub-chain, app, service, business contract or node of the signer's institution");
+  const register = root
+    .command("register")
+    .description("register a sub-chain, app, service, business contract or node of the signer's institution");
   const idHelp = "(0x + 64 hex digits, or a label hashed with keccak256)";
   withCommon(
     register
@@ -211,13 +263,18 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
       .description("register a business app and reserve its signing key (ChainRegistry.registerApp)")
       .requiredOption("--id <id>", `app id ${idHelp}`, idArg)
       .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, idArg)
-      .requiredOption("--key-keystore <file>", "the keystore of the key the app signs stage 1 with; it signs its consent (password in $CCGP_APP_KEYSTORE_PASSWORD)")
+      .requiredOption(
+        "--key-keystore <file>",
+        "the keystore of the key the app signs stage 1 with; it signs its consent (password in $CCGP_APP_KEYSTORE_PASSWORD)",
+      )
       .requiredOption("--name <text>", "a human name"),
   ).action((opts: AppOptions) => app(opts, ctx));
   withCommon(
     register
       .command("service")
-      .description("register the institution's cross-chain proxy; opens the vote that enables it (ServiceRegistry.registerService)")
+      .description(
+        "register the institution's cross-chain proxy; opens the vote that enables it (ServiceRegistry.registerService)",
+      )
       .requiredOption("--id <id>", `service id ${idHelp}`, idArg)
       .requiredOption("--subchain <id>", `the sub-chain it fronts ${idHelp}`, idArg)
       .option("--signer <address>", "its signing account (an active business account of the institution)", addressArg)
@@ -238,10 +295,22 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
   withCommon(
     register
       .command("node")
-      .description("register a governance-chain node of the signer's institution, signed by the node's key; opens the vote that enables it (ServiceRegistry.registerNode)")
-      .requiredOption("--kind <kind>", "genesis (a validator of a genesis institution), governance (business) or audit", choiceArg(NODE_KINDS))
-      .option("--node-key <file>", "the node's key file (Besu's data/key: its private key in hex); it signs the node's consent")
-      .option("--node-keystore <file>", "or: the node key's encrypted keystore (password in $CCGP_NODE_KEYSTORE_PASSWORD)")
+      .description(
+        "register a governance-chain node of the signer's institution, signed by the node's key; opens the vote that enables it (ServiceRegistry.registerNode)",
+      )
+      .requiredOption(
+        "--kind <kind>",
+        "genesis (a validator of a genesis institution), governance (business) or audit",
+        choiceArg(NODE_KINDS),
+      )
+      .option(
+        "--node-key <file>",
+        "the node's key file (Besu's data/key: its private key in hex); it signs the node's consent",
+      )
+      .option(
+        "--node-keystore <file>",
+        "or: the node key's encrypted keystore (password in $CCGP_NODE_KEYSTORE_PASSWORD)",
+      )
       .requiredOption("--host <host>", "where the node listens (p2p)")
       .requiredOption("--port <n>", "its p2p port", portArg),
   ).action((opts: NodeOptions) => node(opts, ctx));

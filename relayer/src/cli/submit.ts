@@ -24,7 +24,8 @@ export function callFailure(what: string, err: unknown): CliError {
   const data = revertData(err);
   if (data) return refused(what, decodeError(data), err);
   const e = err as { shortMessage?: string; message?: string; code?: string };
-  if (e.code === "CALL_EXCEPTION") return new CliError(CliErrorCode.Refused, `${what} refused: reverted without a reason`, {}, { cause: err });
+  if (e.code === "CALL_EXCEPTION")
+    return new CliError(CliErrorCode.Refused, `${what} refused: reverted without a reason`, {}, { cause: err });
   return failed(`${what} failed: ${e.shortMessage ?? e.message ?? String(err)}`, { code: e.code }, err);
 }
 
@@ -43,7 +44,11 @@ export interface Sent {
 }
 
 /** Sends a transaction (gas estimation catches refusals), waits for it, and returns its decoded events. */
-export async function submit(out: Output, what: string, send: () => Promise<ContractTransactionResponse>): Promise<Sent> {
+export async function submit(
+  out: Output,
+  what: string,
+  send: () => Promise<ContractTransactionResponse>,
+): Promise<Sent> {
   let tx: ContractTransactionResponse;
   try {
     tx = await send();
@@ -68,7 +73,13 @@ export async function submit(out: Output, what: string, send: () => Promise<Cont
     const block = (err as { receipt?: { blockNumber?: number } }).receipt?.blockNumber;
     if (block === undefined) return undefined;
     try {
-      await (t.provider as Provider).call({ to: t.to, from: t.from, data: t.data, value: t.value, blockTag: block - 1 });
+      await (t.provider as Provider).call({
+        to: t.to,
+        from: t.from,
+        data: t.data,
+        value: t.value,
+        blockTag: block - 1,
+      });
     } catch (e) {
       const data = revertData(e);
       if (data) return refused(`${what} (mined in block ${block}, reverted)`, decodeError(data), e);

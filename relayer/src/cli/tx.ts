@@ -31,7 +31,14 @@ async function eventsOf(s: Session, txId: string, opts: ScanOptions): Promise<De
   const latest = await s.chain.provider.getBlockNumber();
   const logs: Log[] = [];
   for (let from = Number(opts.fromBlock); from <= latest; from += Number(opts.logRange))
-    logs.push(...(await s.chain.provider.getLogs({ address, topics: [null, txId], fromBlock: from, toBlock: Math.min(from + Number(opts.logRange) - 1, latest) })));
+    logs.push(
+      ...(await s.chain.provider.getLogs({
+        address,
+        topics: [null, txId],
+        fromBlock: from,
+        toBlock: Math.min(from + Number(opts.logRange) - 1, latest),
+      })),
+    );
   return logs.map((l) => decodeLog(l)).filter((l): l is DecodedLog => l !== undefined);
 }
 
@@ -39,7 +46,10 @@ async function stepsOf(s: Session, txId: string, view: Awaited<ReturnType<Sessio
   const l = s.gov.ledger;
   return Promise.all(
     Array.from({ length: Number(view.stepCount) }, async (_, i) => {
-      const [[side, operation, dependsOn], [retries, compensations]] = await Promise.all([l.stepOf(txId, i), l.attemptsOf(txId, i)]);
+      const [[side, operation, dependsOn], [retries, compensations]] = await Promise.all([
+        l.stepOf(txId, i),
+        l.attemptsOf(txId, i),
+      ]);
       return {
         step: i,
         side: side === 0n ? "source" : "target",
@@ -74,14 +84,33 @@ async function show(txId: string, opts: ScanOptions, ctx: Env): Promise<void> {
     state: enumName(TX_STATE, view.state),
     reason: Reason[Number(view.reason)],
     deadline: view.deadline,
-    opened: opened ? { by: opened.args.opener, number: opened.args.number, block: opened.blockNumber, tx: opened.transactionHash } : null,
+    opened: opened
+      ? { by: opened.args.opener, number: opened.args.number, block: opened.blockNumber, tx: opened.transactionHash }
+      : null,
     steps,
-    verification: { resultSetHash: view.resultSetHash, weightFor: Number(view.weightFor), weightAgainst: Number(view.weightAgainst), totalWeight: Number(totalWeight) },
+    verification: {
+      resultSetHash: view.resultSetHash,
+      weightFor: Number(view.weightFor),
+      weightAgainst: Number(view.weightAgainst),
+      totalWeight: Number(totalWeight),
+    },
     results: pick(events, "ResultRecorded").map((e) => ({ ...e.args, block: e.blockNumber, tx: e.transactionHash })),
-    endorsements: pick(events, "Endorsed", "EndorsementConflicted").map((e) => ({ kind: e.name, ...e.args, block: e.blockNumber })),
-    compensations: pick(events, "CompensationRecorded").map((e) => ({ ...e.args, block: e.blockNumber, tx: e.transactionHash })),
+    endorsements: pick(events, "Endorsed", "EndorsementConflicted").map((e) => ({
+      kind: e.name,
+      ...e.args,
+      block: e.blockNumber,
+    })),
+    compensations: pick(events, "CompensationRecorded").map((e) => ({
+      ...e.args,
+      block: e.blockNumber,
+      tx: e.transactionHash,
+    })),
     retries: pick(events, "StepRetried").map((e) => ({ ...e.args, block: e.blockNumber })),
-    manual: pick(events, "TxEscalated", "TxResolved").map((e) => ({ kind: e.name === "TxEscalated" ? "escalated" : "resolved", ...e.args, block: e.blockNumber })),
+    manual: pick(events, "TxEscalated", "TxResolved").map((e) => ({
+      kind: e.name === "TxEscalated" ? "escalated" : "resolved",
+      ...e.args,
+      block: e.blockNumber,
+    })),
     history: pick(events, "TxOpened", "TxTransitioned").map((e) => ({
       block: e.blockNumber,
       to: e.name === "TxOpened" ? "Open" : e.args.to,
@@ -122,22 +151,42 @@ function showLines(d: ShowData, now: bigint): string[] {
         `${st.undone ? ", undone" : ""}${st.retries ? `, ${st.retries} retries` : ""}${st.compensations ? `, ${st.compensations} compensation attempts` : ""}`,
     );
   for (const r of d.results)
-    lines.push(`  result of step ${r.step}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ${r.blockNumber}, result hash ${r.resultHash}, state version ${r.stateVersion} (by ${r.recorder}, block ${r.block})`);
+    lines.push(
+      `  result of step ${r.step}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ${r.blockNumber}, result hash ${r.resultHash}, state version ${r.stateVersion} (by ${r.recorder}, block ${r.block})`,
+    );
   const v = d.verification;
-  lines.push(`  verification: result set ${v.resultSetHash} endorsed by weight ${v.weightFor} of ${v.totalWeight}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`);
+  lines.push(
+    `  verification: result set ${v.resultSetHash} endorsed by weight ${v.weightFor} of ${v.totalWeight}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`,
+  );
   for (const e of d.endorsements)
-    lines.push(`    ${e.kind === "Endorsed" ? "endorsed" : "CONFLICT"} by ${e.verifier} (weight ${e.weight}, block ${e.block})`);
+    lines.push(
+      `    ${e.kind === "Endorsed" ? "endorsed" : "CONFLICT"} by ${e.verifier} (weight ${e.weight}, block ${e.block})`,
+    );
   for (const c of d.compensations)
-    lines.push(`  compensation of step ${c.step}, attempt ${c.attempt}: ${c.success ? "success" : "failed"}, sub-chain tx ${c.subchainTx} (by ${c.recorder}, block ${c.block})`);
-  for (const r of d.retries) lines.push(`  retry of step ${r.step} (attempt ${r.attempt}) by ${r.by}: ${JSON.stringify(r.reason)}`);
-  for (const m of d.manual) lines.push(`  ${m.kind} by ${m.kind === "resolved" ? `governor ${m.governor}` : m.by}: ${JSON.stringify(m.reason)} (block ${m.block})`);
+    lines.push(
+      `  compensation of step ${c.step}, attempt ${c.attempt}: ${c.success ? "success" : "failed"}, sub-chain tx ${c.subchainTx} (by ${c.recorder}, block ${c.block})`,
+    );
+  for (const r of d.retries)
+    lines.push(`  retry of step ${r.step} (attempt ${r.attempt}) by ${r.by}: ${JSON.stringify(r.reason)}`);
+  for (const m of d.manual)
+    lines.push(
+      `  ${m.kind} by ${m.kind === "resolved" ? `governor ${m.governor}` : m.by}: ${JSON.stringify(m.reason)} (block ${m.block})`,
+    );
   lines.push("  history:");
   for (const h of d.history) lines.push(`    block ${h.block}: ${h.from} -> ${h.to} by ${h.by}`);
   return lines;
 }
 
 /** Listed even without an issue: under way, or ended without completing (failed or expired with nothing to undo). */
-const PENDING = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed, TxState.Failed, TxState.Expired, TxState.Compensating, TxState.Manual]);
+const PENDING = new Set<number>([
+  TxState.Open,
+  TxState.Executing,
+  TxState.Executed,
+  TxState.Failed,
+  TxState.Expired,
+  TxState.Compensating,
+  TxState.Manual,
+]);
 
 interface PendingOptions extends ScanOptions {
   check?: boolean;
@@ -148,35 +197,87 @@ async function pending(opts: PendingOptions, ctx: Env): Promise<void> {
   const ledger = s.gov.ledger;
   const scan = { fromBlock: Number(opts.fromBlock), blockRange: Number(opts.logRange) };
   s.out.progress(`scanning the ledger's TxOpened events from block ${scan.fromBlock}`);
-  const [report, opened] = await read("reconcile", async () => [await reconcile(ledger, scan), await openedTransactions(ledger, scan)] as const);
+  const [report, opened] = await read(
+    "reconcile",
+    async () => [await reconcile(ledger, scan), await openedTransactions(ledger, scan)] as const,
+  );
   const withIssue = new Set(report.entries.map((e) => e.txId));
   // Without an issue (yet): the reconciliation does not list them, their state does.
   const others = opened.filter((o) => !withIssue.has(o.txId));
-  const statuses = await Promise.all(others.map(async (o) => ({ ...o, status: await ledger.statusOf(o.txId), view: await ledger.transaction(o.txId) })));
+  const statuses = await Promise.all(
+    others.map(async (o) => ({ ...o, status: await ledger.statusOf(o.txId), view: await ledger.transaction(o.txId) })),
+  );
   const rows = [
-    ...report.entries.map((e) => ({ number: e.number, txId: e.txId, pipeId: e.pipeId, state: TxState[e.state], reason: Reason[e.reason], issue: Issue[e.issue], stepsDone: e.stepsDone, stepCount: e.stepCount, deadline: e.deadline, writesNotUndone: e.writesNotUndone })),
+    ...report.entries.map((e) => ({
+      number: e.number,
+      txId: e.txId,
+      pipeId: e.pipeId,
+      state: TxState[e.state],
+      reason: Reason[e.reason],
+      issue: Issue[e.issue],
+      stepsDone: e.stepsDone,
+      stepCount: e.stepCount,
+      deadline: e.deadline,
+      writesNotUndone: e.writesNotUndone,
+    })),
     ...statuses
       .filter((o) => PENDING.has(Number(o.status.state)))
-      .map((o) => ({ number: o.number, txId: o.txId, pipeId: o.view.pipeId, state: TxState[Number(o.status.state)], reason: Reason[Number(o.view.reason)], issue: "None", stepsDone: Number(o.status.stepsDone), stepCount: Number(o.status.stepCount), deadline: o.status.deadline, writesNotUndone: [] as number[] })),
+      .map((o) => ({
+        number: o.number,
+        txId: o.txId,
+        pipeId: o.view.pipeId,
+        state: TxState[Number(o.status.state)],
+        reason: Reason[Number(o.view.reason)],
+        issue: "None",
+        stepsDone: Number(o.status.stepsDone),
+        stepCount: Number(o.status.stepCount),
+        deadline: o.status.deadline,
+        writesNotUndone: [] as number[],
+      })),
   ].sort((a, b) => (a.number < b.number ? -1 : 1));
   const header = `${report.scanned} transaction(s) scanned, ${rows.length} pending, ${report.entries.length} with an issue${report.missing > 0n ? `; WARNING: ${report.missing} opened transaction(s) not found in the events (scan from an earlier block)` : ""}`;
-  const body = rows.map((r) => [`#${r.number}`, r.txId, r.state, r.issue === "None" ? "-" : r.issue, `${r.stepsDone}/${r.stepCount}`, when(r.deadline, report.now), r.writesNotUndone.length ? `undo step ${r.writesNotUndone.join(",")}` : ""]);
-  s.out.result(rows.length === 0 ? [header] : [header, ...table([["#", "txId", "state", "issue", "steps", "deadline", ""], ...body])], {
-    scanned: report.scanned,
-    missing: report.missing,
-    now: report.now,
-    pending: rows,
-  });
+  const body = rows.map((r) => [
+    `#${r.number}`,
+    r.txId,
+    r.state,
+    r.issue === "None" ? "-" : r.issue,
+    `${r.stepsDone}/${r.stepCount}`,
+    when(r.deadline, report.now),
+    r.writesNotUndone.length ? `undo step ${r.writesNotUndone.join(",")}` : "",
+  ]);
+  s.out.result(
+    rows.length === 0
+      ? [header]
+      : [header, ...table([["#", "txId", "state", "issue", "steps", "deadline", ""], ...body])],
+    {
+      scanned: report.scanned,
+      missing: report.missing,
+      now: report.now,
+      pending: rows,
+    },
+  );
   if (opts.check && (report.entries.length > 0 || report.missing > 0n))
-    throw new CliError(CliErrorCode.Failed, `${report.entries.length} transaction(s) with an issue`, { issues: report.entries.length });
+    throw new CliError(CliErrorCode.Failed, `${report.entries.length} transaction(s) with an issue`, {
+      issues: report.entries.length,
+    });
 }
 
-async function manual(fn: "resolve" | "escalate", txId: string, opts: CommonOptions & { reason: string }, ctx: Env): Promise<void> {
+async function manual(
+  fn: "resolve" | "escalate",
+  txId: string,
+  opts: CommonOptions & { reason: string },
+  ctx: Env,
+): Promise<void> {
   if (opts.reason.trim() === "") throw usage("--reason", "expected a non-empty reason (it is recorded on-chain)");
   const s = await session(opts, ctx, true);
   const sent = await submit(s.out, `${fn} ${txId}`, () => s.gov.ledger[fn](txId, opts.reason));
   const state = enumName(TX_STATE, (await s.gov.ledger.statusOf(txId)).state);
-  s.out.result([`transaction ${txId} ${fn === "resolve" ? "resolved" : "escalated"}: now ${state}`], { txId, state, reason: opts.reason, tx: sent.receipt.hash });
+  s.out.result([`transaction ${txId} ${fn === "resolve" ? "resolved" : "escalated"}: now ${state}`], {
+    txId,
+    state,
+    reason: opts.reason,
+    tx: sent.receipt.hash,
+  });
 }
 
 export function addTxCommands(root: Command, ctx: Env): void {
@@ -185,24 +286,40 @@ export function addTxCommands(root: Command, ctx: Env): void {
     cmd
       .option("--from-block <n>", "first block of the event scan (the ledger's deployment block)", uint64Arg, 0n)
       .option("--log-range <n>", "blocks per eth_getLogs call", positiveArg, 10_000n);
-  withCommon(scanning(tx.command("show").description("a transaction: state, steps, results, endorsements, compensations, manual resolution").argument("<txId>", "transaction id", bytes32Arg))).action(
-    (txId: string, opts: ScanOptions) => show(txId, opts, ctx),
-  );
-  const transactions = LIST_KINDS.find((k) => k.name === "transactions")!;
-  withCommon(withListing(tx.command("list").description("list transactions, newest first (as ccgp list transactions)"), transactions.filters)).action(
-    (opts: ListOptions & CommonOptions) => runList(transactions, opts, ctx),
-  );
   withCommon(
-    scanning(tx.command("pending").description("transactions under way, failed, waiting for a governor, or past their deadline")).option(
-      "--check",
-      "exit 1 when any transaction has an issue (for monitoring)",
+    scanning(
+      tx
+        .command("show")
+        .description("a transaction: state, steps, results, endorsements, compensations, manual resolution")
+        .argument("<txId>", "transaction id", bytes32Arg),
     ),
+  ).action((txId: string, opts: ScanOptions) => show(txId, opts, ctx));
+  const transactions = LIST_KINDS.find((k) => k.name === "transactions")!;
+  withCommon(
+    withListing(
+      tx.command("list").description("list transactions, newest first (as ccgp list transactions)"),
+      transactions.filters,
+    ),
+  ).action((opts: ListOptions & CommonOptions) => runList(transactions, opts, ctx));
+  withCommon(
+    scanning(
+      tx
+        .command("pending")
+        .description("transactions under way, failed, waiting for a governor, or past their deadline"),
+    ).option("--check", "exit 1 when any transaction has an issue (for monitoring)"),
   ).action((opts: PendingOptions) => pending(opts, ctx));
   withCommon(
-    root.command("resolve").description("resolve a transaction waiting for manual intervention (an active governor)").argument("<txId>", "transaction id", bytes32Arg).requiredOption("--reason <text>", "what was done; recorded on-chain"),
+    root
+      .command("resolve")
+      .description("resolve a transaction waiting for manual intervention (an active governor)")
+      .argument("<txId>", "transaction id", bytes32Arg)
+      .requiredOption("--reason <text>", "what was done; recorded on-chain"),
   ).action((txId: string, opts: CommonOptions & { reason: string }) => manual("resolve", txId, opts, ctx));
   withCommon(
-    root.command("escalate").description("send an unfinished transaction to manual intervention (either proxy of the pipe, or a governor)").argument("<txId>", "transaction id", bytes32Arg).requiredOption("--reason <text>", "why; recorded on-chain"),
+    root
+      .command("escalate")
+      .description("send an unfinished transaction to manual intervention (either proxy of the pipe, or a governor)")
+      .argument("<txId>", "transaction id", bytes32Arg)
+      .requiredOption("--reason <text>", "why; recorded on-chain"),
   ).action((txId: string, opts: CommonOptions & { reason: string }) => manual("escalate", txId, opts, ctx));
 }
-

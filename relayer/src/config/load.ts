@@ -129,7 +129,10 @@ function crossFieldIssues(config: RelayerConfig, checkFiles: boolean): ConfigIss
   if (config.intake.enabled && config.metrics.enabled && config.intake.port === config.metrics.port)
     issues.push({ path: "config.intake.port", message: `same port as config.metrics.port (${config.metrics.port})` });
   if (config.auditor !== undefined && !config.metrics.enabled)
-    issues.push({ path: "config.auditor", message: "the auditor API is served on the ops listener: set config.metrics.enabled" });
+    issues.push({
+      path: "config.auditor",
+      message: "the auditor API is served on the ops listener: set config.metrics.enabled",
+    });
   if (config.auditor !== undefined && config.auditor.db === config.store.path)
     issues.push({ path: "config.auditor.db", message: "must not be the relayer's store (config.store.path)" });
   return issues;

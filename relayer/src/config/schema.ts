@@ -47,7 +47,11 @@ const runtimeSchema = z.strictObject({
   /** Seconds between `ServiceRegistry.heartbeat` calls (0: none). */
   heartbeatSeconds: z.int().min(0).max(86_400).default(30),
   /** Deadline given to chain-initiated transactions, at most the pipe's timeout. */
-  txDeadlineSeconds: z.int().min(10).max(7 * 86_400).default(600),
+  txDeadlineSeconds: z
+    .int()
+    .min(10)
+    .max(7 * 86_400)
+    .default(600),
   retry: z
     .strictObject({
       /** Failed attempts of a work item that belongs to no transaction before it is given up (a transaction's work is bounded by time). */
@@ -56,7 +60,11 @@ const runtimeSchema = z.strictObject({
        * How long transient faults are retried: a compensation or a ledger write from its creation, a step, result or
        * endorsement past the packet's deadline (delivery and opening stop at the deadline itself).
        */
-      windowSeconds: z.int().min(1).max(7 * 86_400).default(600),
+      windowSeconds: z
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(600),
       baseDelayMs: z.int().min(1).max(3_600_000).default(500),
       maxDelayMs: z.int().min(1).max(3_600_000).default(30_000),
     })

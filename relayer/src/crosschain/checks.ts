@@ -27,14 +27,19 @@ export async function activeRoute(rt: Runtime, pipeId: Hex): Promise<Route> {
 }
 
 function statusName(status: number): string {
-  return Object.entries(PipeStatus).find(([, v]) => v === status)?.[0]?.toLowerCase() ?? `status ${status}`;
+  return (
+    Object.entries(PipeStatus)
+      .find(([, v]) => v === status)?.[0]
+      ?.toLowerCase() ?? `status ${status}`
+  );
 }
 
 /** The packet's parties, target service and contract are the route's. */
 export function matchRoute(route: Route, packet: Packet): void {
   for (const field of ROUTE_FIELDS) {
     const [declared, expected] = [packet[field], route[field]];
-    const same = typeof declared === "string" ? declared.toLowerCase() === String(expected).toLowerCase() : declared === expected;
+    const same =
+      typeof declared === "string" ? declared.toLowerCase() === String(expected).toLowerCase() : declared === expected;
     if (!same)
       throw new CcgpError("ROUTE_MISMATCH", `packet.${field} is ${declared}, the pipe's is ${expected}`, {
         field: `packet.${field}`,
@@ -48,19 +53,29 @@ export function matchRoute(route: Route, packet: Packet): void {
 export function matchSelector(packet: Packet, payload: Hex): void {
   const actual = payload.length >= 10 ? slice(payload, 0, 4) : "0x";
   if (actual.toLowerCase() !== packet.selector.toLowerCase())
-    throw new CcgpError("SELECTOR_MISMATCH", `packet.selector ${packet.selector} is not the payload's function ${actual}`, {
-      field: "packet.selector",
-      declared: packet.selector,
-      actual,
-    });
+    throw new CcgpError(
+      "SELECTOR_MISMATCH",
+      `packet.selector ${packet.selector} is not the payload's function ${actual}`,
+      {
+        field: "packet.selector",
+        declared: packet.selector,
+        actual,
+      },
+    );
 }
 
 /** `PipeRegistry.checkOperation` now: the signer's rights, both institutions, services and keys. */
 export async function checkRights(rt: Runtime, packet: Packet): Promise<void> {
-  const refusal = await rt.gov.pipes.read("checkOperation", [packet.pipeId, packet.signer, packet.operation, packet.selector]);
+  const refusal = await rt.gov.pipes.read("checkOperation", [
+    packet.pipeId,
+    packet.signer,
+    packet.operation,
+    packet.selector,
+  ]);
   if (refusal === 0) return;
   const reason = PIPE_REFUSALS[refusal] ?? `refusal ${refusal}`;
-  const code = reason === "PipeUnknown" ? "PIPE_UNKNOWN" : reason === "PipeNotActive" ? "PIPE_NOT_ACTIVE" : "PIPE_REFUSED";
+  const code =
+    reason === "PipeUnknown" ? "PIPE_UNKNOWN" : reason === "PipeNotActive" ? "PIPE_NOT_ACTIVE" : "PIPE_REFUSED";
   throw new CcgpError(code, `pipe ${packet.pipeId} refuses ${packet.signer}: ${reason}`, {
     pipeId: packet.pipeId,
     reason,
@@ -71,22 +86,30 @@ export async function checkRights(rt: Runtime, packet: Packet): Promise<void> {
 export function checkDeadline(route: Route, packet: Packet, now: bigint): void {
   const latest = now + BigInt(route.timeoutSeconds);
   if (packet.deadline > latest)
-    throw new CcgpError("DEADLINE_TOO_FAR", `packet.deadline ${packet.deadline} is beyond the pipe's timeout (latest ${latest})`, {
-      field: "packet.deadline",
-      deadline: packet.deadline,
-      latest,
-    });
+    throw new CcgpError(
+      "DEADLINE_TOO_FAR",
+      `packet.deadline ${packet.deadline} is beyond the pipe's timeout (latest ${latest})`,
+      {
+        field: "packet.deadline",
+        deadline: packet.deadline,
+        latest,
+      },
+    );
 }
 
 /** The sequence is above every one the ledger has used on the pipe (a lower one is a replay). */
 export async function checkFreshSequence(rt: Runtime, packet: Packet): Promise<void> {
   const [lastSequence] = await rt.gov.ledger.read("pipeOf", [packet.pipeId]);
   if (packet.sequence <= lastSequence)
-    throw new CcgpError("REPLAY", `packet.sequence ${packet.sequence} is not above the pipe's last used sequence ${lastSequence}`, {
-      field: "packet.sequence",
-      sequence: packet.sequence,
-      lastSequence,
-    });
+    throw new CcgpError(
+      "REPLAY",
+      `packet.sequence ${packet.sequence} is not above the pipe's last used sequence ${lastSequence}`,
+      {
+        field: "packet.sequence",
+        sequence: packet.sequence,
+        lastSequence,
+      },
+    );
 }
 
 /** The relayer's own limits per pipe and per app, and the pipe's `ratePerMinute`. */

@@ -39,14 +39,26 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
     rt.log.debug({ txId: signed.packet.txId, packets: body.packets.length }, "packet received");
     const route = await checkPeer(rt, signed, request.peer.fingerprint);
     for (const other of body.packets.slice(1)) {
-      if (other.packet.txId.toLowerCase() !== signed.packet.txId.toLowerCase() || other.packet.pipeId.toLowerCase() !== route.id.toLowerCase())
-        throw new CcgpError("ROUTE_MISMATCH", "every packet of a delivery has the first one's pipe and transaction id", { field: "packets" });
+      if (
+        other.packet.txId.toLowerCase() !== signed.packet.txId.toLowerCase() ||
+        other.packet.pipeId.toLowerCase() !== route.id.toLowerCase()
+      )
+        throw new CcgpError(
+          "ROUTE_MISMATCH",
+          "every packet of a delivery has the first one's pipe and transaction id",
+          { field: "packets" },
+        );
       matchRoute(route, other.packet);
     }
     // The reads go out now (from a pinned peer), so their round trips overlap the signature checks (CPU) and each
     // other; each check still decides in the same order: signatures, rights, inbox, rate limits, ledger, contract.
     const rights = Promise.all(body.packets.map((p) => checkRights(rt, p.packet)));
-    const later = Promise.all([checkLedger(rt, body.packets), checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
+    const later = Promise.all([
+      checkLedger(rt, body.packets),
+      checkContract(rt, route),
+      rt.govLogs.head(),
+      rt.subchain.logs.head(),
+    ]);
     for (const read of [rights, later]) read.catch(() => undefined);
     await afterQueuedCalls();
     for (const p of body.packets) await checkSignatures(rt, p, route);
@@ -58,7 +70,10 @@ export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<
     if (!accepted) throw duplicateOf(rt, signed);
     rt.backlog.added();
     rt.metrics.record({ type: "packetIn", pipeId: route.id });
-    rt.log.info({ txId: signed.packet.txId, pipeId: route.id, sequence: signed.packet.sequence.toString() }, "packet accepted");
+    rt.log.info(
+      { txId: signed.packet.txId, pipeId: route.id, sequence: signed.packet.sequence.toString() },
+      "packet accepted",
+    );
     rt.worker.kick();
     // Accepted durably: answered at once, so the sender's worker is not held while this side executes. The result is
     // on the ledger (and in the answer to a retransmission, see `duplicateOf`).
@@ -90,18 +105,29 @@ function parseBody(rt: Runtime, body: Buffer): Delivery {
     throw new CcgpError("MALFORMED_PACKET", "the packet is not valid JSON", { field: "(wire)" }, { cause: error });
   }
   const many = typeof value === "object" && value !== null && "packets" in value;
-  const { packets, versionKeys } = many ? (value as { packets: unknown; versionKeys?: unknown }) : { packets: [value], versionKeys: {} };
+  const { packets, versionKeys } = many
+    ? (value as { packets: unknown; versionKeys?: unknown })
+    : { packets: [value], versionKeys: {} };
   if (!Array.isArray(packets) || packets.length === 0 || packets.length > MAX_PACKETS)
     throw new CcgpError("MALFORMED_PACKET", `"packets" must hold 1 to ${MAX_PACKETS} packets`, { field: "packets" });
   const keys = (versionKeys ?? {}) as Record<string, unknown>;
-  if (typeof keys !== "object" || Object.entries(keys).some(([k, v]) => !/^[0-7]$/.test(k) || typeof v !== "string" || !BYTES32.test(v)))
-    throw new CcgpError("MALFORMED_PACKET", '"versionKeys" maps a step (0-7) to a 32-byte key', { field: "versionKeys" });
+  if (
+    typeof keys !== "object" ||
+    Object.entries(keys).some(([k, v]) => !/^[0-7]$/.test(k) || typeof v !== "string" || !BYTES32.test(v))
+  )
+    throw new CcgpError("MALFORMED_PACKET", '"versionKeys" maps a step (0-7) to a 32-byte key', {
+      field: "versionKeys",
+    });
   const parsed = packets.map((w) => {
     const signed = parseSignedPacket(w, { maxPayloadBytes: rt.config.limits.maxPayloadBytes });
     if (signed.signatures.proxy === undefined)
-      throw new CcgpError("MALFORMED_SIGNATURE", "a peer packet needs the stage-2 countersignature (signatures.proxy)", {
-        field: "signatures.proxy",
-      });
+      throw new CcgpError(
+        "MALFORMED_SIGNATURE",
+        "a peer packet needs the stage-2 countersignature (signatures.proxy)",
+        {
+          field: "signatures.proxy",
+        },
+      );
     return signed;
   });
   return { packets: parsed, versionKeys: keys as Record<string, Hex> };
@@ -112,17 +138,25 @@ async function checkPeer(rt: Runtime, signed: SignedPacket, peerFingerprint: str
   const { packet } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.targetService.toLowerCase() !== rt.me.service.id.toLowerCase())
-    throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`, {
-      pipeId: route.id,
-    });
+    throw new CcgpError(
+      "WRONG_SERVICE",
+      `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`,
+      {
+        pipeId: route.id,
+      },
+    );
   let source = await rt.view.service(route.sourceService);
   // The view may not have seen a certificate rotation yet: ask the registry before refusing.
   if (source !== undefined && source.fingerprint !== peerFingerprint) source = await rt.view.refreshService(source.id);
   if (source === undefined || source.fingerprint !== peerFingerprint)
-    throw new CcgpError("PEER_MISMATCH", `the calling peer's certificate ${peerFingerprint} is not the pipe's source service's`, {
-      pipeId: route.id,
-      fingerprint: peerFingerprint,
-    });
+    throw new CcgpError(
+      "PEER_MISMATCH",
+      `the calling peer's certificate ${peerFingerprint} is not the pipe's source service's`,
+      {
+        pipeId: route.id,
+        fingerprint: peerFingerprint,
+      },
+    );
   matchRoute(route, packet);
   return route;
 }
@@ -166,13 +200,21 @@ async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promi
     rt.gov.ledger.read("pipeOf", [packet.pipeId]),
   ]);
   if (state === TxState.None || last.sequence > lastSequence)
-    throw new CcgpError("TX_NOT_OPEN", `transaction ${packet.txId} was not opened on the ledger with sequence ${last.sequence}`, {
+    throw new CcgpError(
+      "TX_NOT_OPEN",
+      `transaction ${packet.txId} was not opened on the ledger with sequence ${last.sequence}`,
+      {
+        txId: packet.txId,
+      },
+    );
+  if (state !== TxState.Open && state !== TxState.Executing)
+    throw new CcgpError("TX_NOT_ACTIVE", `transaction ${packet.txId} is ${TxState[state]}: nothing is executed`, {
       txId: packet.txId,
     });
-  if (state !== TxState.Open && state !== TxState.Executing)
-    throw new CcgpError("TX_NOT_ACTIVE", `transaction ${packet.txId} is ${TxState[state]}: nothing is executed`, { txId: packet.txId });
   if (nowSeconds(rt) > deadline)
-    throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, { txId: packet.txId });
+    throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, {
+      txId: packet.txId,
+    });
   const steps = await Promise.all(
     Array.from({ length: stepCount }, async (_, k) => {
       const [side, operation, dependsOn] = await rt.gov.ledger.read("stepOf", [packet.txId, k]);
@@ -181,7 +223,11 @@ async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promi
   );
   const targets = steps.flatMap((s, k) => (s.side === Side.Target ? [k] : []));
   if (targets.length !== packets.length)
-    throw new CcgpError("ROUTE_MISMATCH", `transaction ${packet.txId} has ${targets.length} target step(s), the delivery ${packets.length} packet(s)`, { txId: packet.txId });
+    throw new CcgpError(
+      "ROUTE_MISMATCH",
+      `transaction ${packet.txId} has ${targets.length} target step(s), the delivery ${packets.length} packet(s)`,
+      { txId: packet.txId },
+    );
   targets.forEach((k, i) => {
     if (steps[k]!.operation !== packets[i]!.packet.operation)
       throw new CcgpError("ROUTE_MISMATCH", `step ${k} of ${packet.txId} is not packet ${i}'s operation`, { step: k });
@@ -191,32 +237,61 @@ async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promi
 
 /** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
 async function checkContract(rt: Runtime, route: Route): Promise<void> {
-  await checkTarget({ names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain }, route.targetSubchain, route.contractName);
+  await checkTarget(
+    { names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain },
+    route.targetSubchain,
+    route.contractName,
+  );
 }
 
 /** The receiver's view of the plan: every ledger step, with each packet's call at its target step. */
-function receiverPlan(packets: readonly SignedPacket[], steps: readonly OpenedStep[], versionKeys: Record<string, Hex>): Plan {
+function receiverPlan(
+  packets: readonly SignedPacket[],
+  steps: readonly OpenedStep[],
+  versionKeys: Record<string, Hex>,
+): Plan {
   let used = 0;
   const planned: PlanStep[] = steps.map((s, k) => {
-    const dependency = s.dependsOn === NO_DEPENDENCY ? {} : { dependsOn: s.dependsOn, ...(versionKeys[String(k)] ? { versionKey: versionKeys[String(k)]!.toLowerCase() as Hex } : {}) };
-    if (s.side !== Side.Target) return { side: s.side, operation: s.operation, contractName: "0x" as Hex, data: "0x" as Hex, ...dependency };
+    const dependency =
+      s.dependsOn === NO_DEPENDENCY
+        ? {}
+        : {
+            dependsOn: s.dependsOn,
+            ...(versionKeys[String(k)] ? { versionKey: versionKeys[String(k)]!.toLowerCase() as Hex } : {}),
+          };
+    if (s.side !== Side.Target)
+      return { side: s.side, operation: s.operation, contractName: "0x" as Hex, data: "0x" as Hex, ...dependency };
     const index = used++;
     const p = packets[index]!;
-    return { side: s.side, operation: s.operation, contractName: p.packet.contractName, data: p.payload, ...dependency, ...(packets.length > 1 ? { packet: index } : {}) };
+    return {
+      side: s.side,
+      operation: s.operation,
+      contractName: p.packet.contractName,
+      data: p.payload,
+      ...dependency,
+      ...(packets.length > 1 ? { packet: index } : {}),
+    };
   });
   const plan: Plan = { steps: planned, target: steps.findIndex((s) => s.side === Side.Target) };
   if (packets.length > 1) plan.packets = packets.slice(1).map(toWire);
   return plan;
 }
 
-function accept(rt: Runtime, packets: readonly SignedPacket[], plan: Plan, from: { govFromBlock: bigint; subFromBlock: bigint }): boolean {
+function accept(
+  rt: Runtime,
+  packets: readonly SignedPacket[],
+  plan: Plan,
+  from: { govFromBlock: bigint; subFromBlock: bigint },
+): boolean {
   const { packet } = packets[0]!;
   const signed = packets[0]!;
   // Durable before the 200: the sender then stops retransmitting. All the packets or none.
-  if (packets.slice(1).some((p) => rt.store.getInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence)) !== null)) return false;
+  if (packets.slice(1).some((p) => rt.store.getInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence)) !== null))
+    return false;
   return rt.store.durably(() => {
     if (!rt.store.acceptInbound(inboxKey.packet(packet.pipeId, packet.sequence), toWire(signed))) return false;
-    for (const p of packets.slice(1)) rt.store.acceptInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence), toWire(p));
+    for (const p of packets.slice(1))
+      rt.store.acceptInbound(inboxKey.packet(p.packet.pipeId, p.packet.sequence), toWire(p));
     rt.journal.insert({
       txId: packet.txId,
       role: "receiver",
@@ -239,14 +314,25 @@ function accept(rt: Runtime, packets: readonly SignedPacket[], plan: Plan, from:
 /** The same packet again is a duplicate (answered with its result, never run again); another one is a replay. */
 function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
   const entry = rt.store.getInbound(inboxKey.packet(signed.packet.pipeId, signed.packet.sequence));
-  const same = entry !== null && hashPacket(parseSignedPacket(entry.packet as never, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }).packet) === hashPacket(signed.packet);
+  const same =
+    entry !== null &&
+    hashPacket(parseSignedPacket(entry.packet as never, { maxPayloadBytes: Number.MAX_SAFE_INTEGER }).packet) ===
+      hashPacket(signed.packet);
   if (same)
-    return new CcgpError("DUPLICATE", `packet ${signed.packet.pipeId}/${signed.packet.sequence} was already accepted; it is not run again`, {
-      result: { status: entry.status, ...(entry.result as object | null) },
-    });
-  return new CcgpError("REPLAY", `sequence ${signed.packet.sequence} of pipe ${signed.packet.pipeId} was already used by another packet`, {
-    sequence: signed.packet.sequence,
-  });
+    return new CcgpError(
+      "DUPLICATE",
+      `packet ${signed.packet.pipeId}/${signed.packet.sequence} was already accepted; it is not run again`,
+      {
+        result: { status: entry.status, ...(entry.result as object | null) },
+      },
+    );
+  return new CcgpError(
+    "REPLAY",
+    `sequence ${signed.packet.sequence} of pipe ${signed.packet.pipeId} was already used by another packet`,
+    {
+      sequence: signed.packet.sequence,
+    },
+  );
 }
 
 /** Records the refusal; a refusal that may prove the source proxy's misbehaviour is reported to the ledger. */
@@ -257,7 +343,11 @@ function refuse(rt: Runtime, error: unknown, signed: SignedPacket | undefined): 
     return notReady(error);
   }
   const code = error.code;
-  const refusal = rt.refusals.from(error, { source: "peer", pipeId: signed?.packet.pipeId, signer: signed?.packet.signer });
+  const refusal = rt.refusals.from(error, {
+    source: "peer",
+    pipeId: signed?.packet.pipeId,
+    signer: signed?.packet.signer,
+  });
   if (signed?.signatures.proxy !== undefined && REPORTABLE.has(code)) {
     const packetHash = hashPacket(signed.packet);
     rt.store.enqueue(ledgerItem(`refusal:${packetHash}`, { op: "reportRefusal", packet: toWire(signed) }));
@@ -265,4 +355,3 @@ function refuse(rt: Runtime, error: unknown, signed: SignedPacket | undefined): 
   }
   return refusal;
 }
-

@@ -77,7 +77,12 @@ export class Refusals {
   from(error: unknown, context: RefusalContext): Refusal {
     if (error instanceof Refusal) return error;
     if (!(error instanceof CcgpError)) throw error;
-    return this.refuse(error.code, error.message, { ...context, details: { ...context.details, ...error.details } }, error);
+    return this.refuse(
+      error.code,
+      error.message,
+      { ...context, details: { ...context.details, ...error.details } },
+      error,
+    );
   }
 
   private _record(refusal: Refusal, context: RefusalContext): void {

@@ -8,13 +8,17 @@ import type { PeerRequest, PeerResponse } from "../server";
 import type { Runtime } from "../tx/runtime";
 import { serveResults } from "../tx/values";
 
-const error = (status: number, code: string, message: string): PeerResponse => ({ status, body: { error: { code, message } } });
+const error = (status: number, code: string, message: string): PeerResponse => ({
+  status,
+  body: { error: { code, message } },
+});
 
 export async function serveResultsTo(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
   let txId: Hex;
   try {
     const body = JSON.parse(request.body.toString("utf8")) as { txId?: unknown };
-    if (typeof body.txId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(body.txId)) return error(400, "BAD_REQUEST", 'expected {"txId": "0x<32 bytes>"}');
+    if (typeof body.txId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(body.txId))
+      return error(400, "BAD_REQUEST", 'expected {"txId": "0x<32 bytes>"}');
     txId = body.txId.toLowerCase() as Hex;
   } catch {
     return error(400, "BAD_REQUEST", "the body is not valid JSON");
@@ -23,7 +27,8 @@ export async function serveResultsTo(rt: Runtime, request: PeerRequest): Promise
   if (entry === null) return error(404, "TX_UNKNOWN", `transaction ${txId} was not received here`);
   const route = await rt.view.route(entry.pipeId);
   let source = route === undefined ? undefined : await rt.view.service(route.sourceService);
-  if (source !== undefined && source.fingerprint !== request.peer.fingerprint) source = await rt.view.refreshService(source.id);
+  if (source !== undefined && source.fingerprint !== request.peer.fingerprint)
+    source = await rt.view.refreshService(source.id);
   if (source === undefined || source.fingerprint !== request.peer.fingerprint)
     return error(403, "PEER_MISMATCH", `the calling peer is not the source service of pipe ${entry.pipeId}`);
   return { status: 200, body: { txId, results: await serveResults(rt, txId) } };

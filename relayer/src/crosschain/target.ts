@@ -26,18 +26,28 @@ export async function checkTarget(parts: TargetParts, subchainId: Hex, contractN
     parts.names.read("resolve", [subchainId, contractName]).catch((err: unknown) => {
       // Governance requires an audit attestation and this contract has none now: it is not executed.
       if (isRevert(err, "ContractNotAttested"))
-        throw new CcgpError("CONTRACT_NOT_ATTESTED", `contract ${contractName} on ${subchainId} has no audit attestation, which governance requires`, {
-          contractName,
-        });
+        throw new CcgpError(
+          "CONTRACT_NOT_ATTESTED",
+          `contract ${contractName} on ${subchainId} has no audit attestation, which governance requires`,
+          {
+            contractName,
+          },
+        );
       throw err;
     }),
-    atGateway.then((target) => Promise.all([parts.names.read("attestation", [subchainId, target]), parts.chain.codeHash(target)])),
+    atGateway.then((target) =>
+      Promise.all([parts.names.read("attestation", [subchainId, target]), parts.chain.codeHash(target)]),
+    ),
   ]);
   const target = await atGateway;
   if (address === zeroAddress || target.toLowerCase() !== address.toLowerCase())
-    throw new CcgpError("CONTRACT_NOT_REGISTERED", `contract ${contractName}: the CNS says ${address} on ${subchainId}, the gateway ${target}`, {
-      contractName,
-    });
+    throw new CcgpError(
+      "CONTRACT_NOT_REGISTERED",
+      `contract ${contractName}: the CNS says ${address} on ${subchainId}, the gateway ${target}`,
+      {
+        contractName,
+      },
+    );
   // An attestation counts for the code it was given for, whether or not governance requires one now.
   if (attested.codeHash !== zeroHash && attested.codeHash.toLowerCase() !== code.toLowerCase())
     throw new CcgpError(

@@ -26,7 +26,9 @@ export class Backlog {
 
   constructor(private readonly _options: BacklogOptions) {
     if (!Number.isInteger(_options.maxQueue) || _options.maxQueue < 1)
-      throw new CcgpError("FLOW_BAD_CAPACITY", "the backlog needs a capacity of at least 1", { maxQueue: _options.maxQueue });
+      throw new CcgpError("FLOW_BAD_CAPACITY", "the backlog needs a capacity of at least 1", {
+        maxQueue: _options.maxQueue,
+      });
     this._clock = _options.clock ?? Date.now;
   }
 
@@ -45,11 +47,15 @@ export class Backlog {
     const size = this.size;
     if (size >= this._options.maxQueue) {
       const retryAfterMs = this._options.retryAfterMs ?? 1_000;
-      throw new CcgpError("QUEUE_FULL", `the relayer holds ${size} items of work (limit ${this._options.maxQueue}); retry in ${retryAfterMs} ms`, {
-        size,
-        maxQueue: this._options.maxQueue,
-        retryAfterMs,
-      });
+      throw new CcgpError(
+        "QUEUE_FULL",
+        `the relayer holds ${size} items of work (limit ${this._options.maxQueue}); retry in ${retryAfterMs} ms`,
+        {
+          size,
+          maxQueue: this._options.maxQueue,
+          retryAfterMs,
+        },
+      );
     }
     this._inHand += 1;
     let released = false;

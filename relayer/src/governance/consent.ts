@@ -94,11 +94,19 @@ export interface NodeConsent {
 
 /** What signs typed data (an ethers Signer or Wallet). */
 export interface TypedDataSigner {
-  signTypedData(domain: ConsentDomain, types: Record<string, Array<{ name: string; type: string }>>, value: Record<string, unknown>): Promise<string>;
+  signTypedData(
+    domain: ConsentDomain,
+    types: Record<string, Array<{ name: string; type: string }>>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
 }
 
 /** The account key's signature consenting to join `institution` with `role`. */
-export function signAccountConsent(key: TypedDataSigner, domain: ConsentDomain, consent: AccountConsent): Promise<string> {
+export function signAccountConsent(
+  key: TypedDataSigner,
+  domain: ConsentDomain,
+  consent: AccountConsent,
+): Promise<string> {
   return key.signTypedData(domain, { AccountConsent: [...ACCOUNT_CONSENT_TYPES.AccountConsent] }, { ...consent });
 }
 
@@ -108,7 +116,11 @@ export function signNodeConsent(key: TypedDataSigner, domain: ConsentDomain, con
 }
 
 /** The app key's signature consenting to be reserved for `appId` of `institution`. */
-export function signAppKeyConsent(key: TypedDataSigner, domain: ConsentDomain, consent: AppKeyConsent): Promise<string> {
+export function signAppKeyConsent(
+  key: TypedDataSigner,
+  domain: ConsentDomain,
+  consent: AppKeyConsent,
+): Promise<string> {
   return key.signTypedData(domain, { AppKeyConsent: [...APP_KEY_CONSENT_TYPES.AppKeyConsent] }, { ...consent });
 }
 

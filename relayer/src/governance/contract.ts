@@ -138,7 +138,9 @@ export class Contract<const A extends Abi> {
     for (const log of logs) {
       if (log.address.toLowerCase() !== this.address.toLowerCase()) continue;
       try {
-        const decoded = decodeEventLog({ abi: this.abi, data: log.data, topics: log.topics as never }) as { eventName: string };
+        const decoded = decodeEventLog({ abi: this.abi, data: log.data, topics: log.topics as never }) as {
+          eventName: string;
+        };
         // viem decodes by the log's own topic, whatever `eventName` says: keep only the event asked for.
         if (decoded.eventName === eventName) out.push(decoded as DecodeEventLogReturnType<A, E>);
       } catch {

@@ -52,7 +52,11 @@ export class LogReader {
     fromBlock: bigint;
   }): Promise<GetContractEventsReturnType<A, N, true>> {
     const seen = this._head;
-    if (seen !== undefined && Date.now() - seen.at < RECENT_HEAD_MS && seen.height - query.fromBlock < this._maxRange / 2n) {
+    if (
+      seen !== undefined &&
+      Date.now() - seen.at < RECENT_HEAD_MS &&
+      seen.height - query.fromBlock < this._maxRange / 2n
+    ) {
       try {
         const logs = await this._range(query, query.fromBlock, "latest");
         const last = logs.at(-1)?.blockNumber;

@@ -10,7 +10,8 @@ import type { GovernanceView } from "./view";
 /** Any enabled service's certificate: the policy of the peer server (who may call us). */
 export function enabledServicePins(view: GovernanceView): PinPolicy {
   return (fingerprint) => {
-    for (const s of view.services.values()) if (s.status === ServiceStatus.Enabled && s.fingerprint === fingerprint) return true;
+    for (const s of view.services.values())
+      if (s.status === ServiceStatus.Enabled && s.fingerprint === fingerprint) return true;
     return false;
   };
 }

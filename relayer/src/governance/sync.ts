@@ -43,7 +43,12 @@ export class GovernanceSync {
         confirmations: this._options.confirmations,
         address: [...new Set(addresses)],
         onPoll: (info) =>
-          this._options.metrics?.record({ type: "chainProgress", chain: "governance", head: info.head, processed: this._processed }),
+          this._options.metrics?.record({
+            type: "chainProgress",
+            chain: "governance",
+            head: info.head,
+            processed: this._processed,
+          }),
         onError: (error) => {
           this._log.warn({ err: error }, "governance chain poll failed; retrying");
           this._options.onError?.(error);

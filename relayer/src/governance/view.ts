@@ -257,7 +257,12 @@ export class GovernanceView {
       const e = decode(c.ledger.abi);
       if (e === undefined || typeof e.args.txId !== "string") return undefined;
       const state = e.eventName === "TxTransitioned" ? Number(e.args.to) : undefined;
-      return { type: "ledger", txId: e.args.txId as Hex, event: e.eventName, ...(state === undefined ? {} : { state }) };
+      return {
+        type: "ledger",
+        txId: e.args.txId as Hex,
+        event: e.eventName,
+        ...(state === undefined ? {} : { state }),
+      };
     }
     if (at === c.apps.address.toLowerCase()) {
       const e = decode(c.apps.abi);
@@ -271,7 +276,8 @@ type Decoded = { eventName: string; args: Record<string, unknown> } | undefined;
 
 function serviceChange(e: Decoded): ViewChange | undefined {
   if (e === undefined || typeof e.args.serviceId !== "string") return undefined;
-  if (e.eventName === "ServiceHeartbeat") return { type: "heartbeat", id: e.args.serviceId as Hex, at: Number(e.args.at) };
+  if (e.eventName === "ServiceHeartbeat")
+    return { type: "heartbeat", id: e.args.serviceId as Hex, at: Number(e.args.at) };
   return { type: "service", id: e.args.serviceId as Hex };
 }
 
@@ -286,6 +292,7 @@ function pipeChange(e: Decoded): ViewChange | undefined {
 function membershipChange(e: Decoded): ViewChange | undefined {
   if (e === undefined) return undefined;
   if (typeof e.args.account === "string") return { type: "account", address: getAddress(e.args.account) };
-  if (typeof e.args.id === "number" && e.eventName.startsWith("Institution")) return { type: "institution", id: e.args.id };
+  if (typeof e.args.id === "number" && e.eventName.startsWith("Institution"))
+    return { type: "institution", id: e.args.id };
   return undefined;
 }

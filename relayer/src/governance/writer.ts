@@ -11,7 +11,13 @@ import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket
 import { CcgpError } from "../../../lib/infra/errors";
 import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
-import { TxState, fromWireResult, type LedgerResult, type WireCompensation, type WireResult } from "../../../lib/domain/ledger-types";
+import {
+  TxState,
+  fromWireResult,
+  type LedgerResult,
+  type WireCompensation,
+  type WireResult,
+} from "../../../lib/domain/ledger-types";
 import type { LedgerStep } from "../tx/plan";
 import type { ChainReceipt } from "../../../lib/chain/types";
 import { ledgerAbi } from "./abi";
@@ -37,9 +43,7 @@ export type LedgerOp =
  * moved on without it.
  */
 export type WriteOutcome =
-  | { outcome: "sent"; tx: Hex; state?: number }
-  | { outcome: "already" }
-  | { outcome: "moot"; reason: string };
+  { outcome: "sent"; tx: Hex; state?: number } | { outcome: "already" } | { outcome: "moot"; reason: string };
 
 const TX_TRANSITIONED = toEventSelector(getAbiItem({ abi: ledgerAbi, name: "TxTransitioned" }));
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
@@ -98,7 +102,8 @@ export class LedgerWriter {
       const txId = txIdOf(op);
       if (outcome.outcome === "sent") {
         this._metrics?.record({ type: "ledgerWrite", operation: op.op, outcome: "ok" });
-        if (txId !== undefined && outcome.state !== undefined) for (const listener of this._sentListeners) listener(txId, outcome.state);
+        if (txId !== undefined && outcome.state !== undefined)
+          for (const listener of this._sentListeners) listener(txId, outcome.state);
       }
       this._log.debug({ op: op.op, txId, ...outcome }, "ledger write");
       return outcome;
@@ -134,7 +139,9 @@ export class LedgerWriter {
   private _sent(receipt: ChainReceipt): WriteOutcome {
     const ledger = this._c.ledger.address.toLowerCase();
     // The last transition in the receipt: the state the write left the transaction in (`to` is the third topic).
-    const last = receipt.logs.filter((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED).at(-1);
+    const last = receipt.logs
+      .filter((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED)
+      .at(-1);
     if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash };
     return { outcome: "sent", tx: receipt.transactionHash, state: Number(BigInt(last.topics[3]!)) };
   }
@@ -150,7 +157,9 @@ export class LedgerWriter {
     const packets = op.packets.map((w) => {
       const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
       if (p.signatures.proxy === undefined)
-        throw new CcgpError("LEDGER_OPEN_UNSIGNED", `packet of ${op.txId} has no stage-2 countersignature`, { txId: op.txId });
+        throw new CcgpError("LEDGER_OPEN_UNSIGNED", `packet of ${op.txId} has no stage-2 countersignature`, {
+          txId: op.txId,
+        });
       return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
     });
     try {
@@ -183,7 +192,8 @@ export class LedgerWriter {
         return { outcome: "moot", reason: "transaction no longer takes results" };
       }
       // Past its deadline the transaction only expires: the result is never taken (the write is ours to undo).
-      if (isRevert(error, "LedgerDeadlinePassed")) return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
+      if (isRevert(error, "LedgerDeadlinePassed"))
+        return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
       throw error;
     }
   }
@@ -193,7 +203,11 @@ export class LedgerWriter {
     const pending: LedgerResult[] = [];
     for (const r of results) {
       const tx = await this._state(r.txId);
-      if (bit(tx.doneMask, r.step) || (!ACTIVE.has(tx.state) && (await this._resultRecorded(r.txId, r.step, fromBlock)))) continue;
+      if (
+        bit(tx.doneMask, r.step) ||
+        (!ACTIVE.has(tx.state) && (await this._resultRecorded(r.txId, r.step, fromBlock)))
+      )
+        continue;
       pending.push(r);
     }
     if (pending.length === 0) return { outcome: "already" };
@@ -214,15 +228,27 @@ export class LedgerWriter {
     return events.length > 0;
   }
 
-  private async _endorse(txId: Hex, resultSetHash: Hex, checked: boolean, proceed?: Promise<boolean>): Promise<WriteOutcome> {
+  private async _endorse(
+    txId: Hex,
+    resultSetHash: Hex,
+    checked: boolean,
+    proceed?: Promise<boolean>,
+  ): Promise<WriteOutcome> {
     if (!checked) {
-      const [endorsed, tx] = await Promise.all([this._c.ledger.read("hasEndorsed", [txId, this._sender]), this._state(txId)]);
+      const [endorsed, tx] = await Promise.all([
+        this._c.ledger.read("hasEndorsed", [txId, this._sender]),
+        this._state(txId),
+      ]);
       if (endorsed) return { outcome: "already" };
       if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
     }
     // A race with the read (another endorsement of ours, the state moved) is refused at estimation and decoded here.
     try {
-      const receipt = await this._c.ledger.write("endorse", [txId, resultSetHash], proceed === undefined ? {} : { proceed });
+      const receipt = await this._c.ledger.write(
+        "endorse",
+        [txId, resultSetHash],
+        proceed === undefined ? {} : { proceed },
+      );
       return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerAlreadyEndorsed")) return { outcome: "already" };
@@ -247,7 +273,8 @@ export class LedgerWriter {
       return this._sent(receipt);
     } catch (error) {
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
-      if (isRevert(error, "LedgerInvalidTransition", "LedgerDeadlinePassed")) return { outcome: "moot", reason: "transaction no longer takes retries" };
+      if (isRevert(error, "LedgerInvalidTransition", "LedgerDeadlinePassed"))
+        return { outcome: "moot", reason: "transaction no longer takes retries" };
       throw error;
     }
   }
@@ -260,8 +287,10 @@ export class LedgerWriter {
       const receipt = await this._c.ledger.write("escalate", [txId, reason.slice(0, 200)]);
       return this._sent(receipt);
     } catch (error) {
-      if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "transaction finished meanwhile" };
-      if (isRevert(error, "LedgerDeadlinePassed")) return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
+      if (isRevert(error, "LedgerInvalidTransition"))
+        return { outcome: "moot", reason: "transaction finished meanwhile" };
+      if (isRevert(error, "LedgerDeadlinePassed"))
+        return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
       throw error;
     }
   }
@@ -276,7 +305,8 @@ export class LedgerWriter {
   private async _reportRefusal(signed: SignedPacket): Promise<WriteOutcome> {
     const packetHash = hashPacket(signed.packet);
     if (await this._c.ledger.read("refusalReported", [packetHash])) return { outcome: "already" };
-    if (signed.signatures.proxy === undefined) return { outcome: "moot", reason: "no countersignature: nothing proves who sent it" };
+    if (signed.signatures.proxy === undefined)
+      return { outcome: "moot", reason: "no countersignature: nothing proves who sent it" };
     try {
       const receipt = await this._c.ledger.write("reportRefusal", [
         signed.packet,
@@ -297,4 +327,3 @@ export class LedgerWriter {
 export function ledgerItem(id: string, op: LedgerOp, extra: Record<string, unknown> = {}) {
   return { id, kind: "ledger-write" as const, payload: { type: "ledger", ledger: op, ...extra } };
 }
-

@@ -2,7 +2,17 @@ import { createDecipheriv, pbkdf2, scrypt, timingSafeEqual, type BinaryLike, typ
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { promisify } from "node:util";
-import { bytesToHex, getAddress, hexToBytes, isAddress, isHex, keccak256, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import {
+  bytesToHex,
+  getAddress,
+  hexToBytes,
+  isAddress,
+  isHex,
+  keccak256,
+  type Address,
+  type Hex,
+  type PrivateKeyAccount,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { fastAccount } from "../../../lib/crypto/secp256k1";
 import { CcgpError } from "../../../lib/infra/errors";
@@ -71,7 +81,12 @@ function readKeystoreJson(path: string): { text: string; parsed: Record<string, 
   return { text, parsed: parsed as Record<string, unknown> };
 }
 
-const scryptAsync = promisify(scrypt) as (password: BinaryLike, salt: BinaryLike, keylen: number, options: ScryptOptions) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  password: BinaryLike,
+  salt: BinaryLike,
+  keylen: number,
+  options: ScryptOptions,
+) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
 
 interface V3Crypto {
@@ -89,8 +104,15 @@ const hex = (s: string): Uint8Array => hexToBytes((s.startsWith("0x") ? s : `0x$
 async function deriveKey(c: V3Crypto, password: string): Promise<Buffer> {
   const k = c.kdfparams;
   const salt = hex(k.salt);
-  if (c.kdf === "scrypt" && k.n && k.r && k.p) return scryptAsync(password.normalize("NFKC"), salt, k.dklen, { N: k.n, r: k.r, p: k.p, maxmem: 256 * k.n * k.r + (1 << 20) });
-  if (c.kdf === "pbkdf2" && k.c && k.prf === "hmac-sha256") return pbkdf2Async(password.normalize("NFKC"), salt, k.c, k.dklen, "sha256");
+  if (c.kdf === "scrypt" && k.n && k.r && k.p)
+    return scryptAsync(password.normalize("NFKC"), salt, k.dklen, {
+      N: k.n,
+      r: k.r,
+      p: k.p,
+      maxmem: 256 * k.n * k.r + (1 << 20),
+    });
+  if (c.kdf === "pbkdf2" && k.c && k.prf === "hmac-sha256")
+    return pbkdf2Async(password.normalize("NFKC"), salt, k.c, k.dklen, "sha256");
   throw new Error(`unsupported key derivation ${c.kdf}`);
 }
 
@@ -104,7 +126,8 @@ async function deriveKey(c: V3Crypto, password: string): Promise<Buffer> {
 export async function loadKeystore(path: string, password: string): Promise<PrivateKeyAccount> {
   const absolute = resolve(path);
   const { parsed } = readKeystoreJson(absolute);
-  const c = ((parsed as { crypto?: V3Crypto; Crypto?: V3Crypto }).crypto ?? (parsed as { Crypto?: V3Crypto }).Crypto) as V3Crypto;
+  const c = ((parsed as { crypto?: V3Crypto; Crypto?: V3Crypto }).crypto ??
+    (parsed as { Crypto?: V3Crypto }).Crypto) as V3Crypto;
   let privateKey: Hex;
   try {
     if (c.cipher !== "aes-128-ctr") throw new Error(`unsupported cipher ${c.cipher}`);
@@ -118,11 +141,23 @@ export async function loadKeystore(path: string, password: string): Promise<Priv
     privateKey = bytesToHex(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
   } catch (error) {
     if (error instanceof CcgpError) throw error;
-    throw new CcgpError("KEYSTORE_INVALID", `keystore ${absolute} cannot be decrypted`, { path: absolute }, { cause: error });
+    throw new CcgpError(
+      "KEYSTORE_INVALID",
+      `keystore ${absolute} cannot be decrypted`,
+      { path: absolute },
+      { cause: error },
+    );
   }
   const account = fastAccount(privateKey);
-  const declared = typeof parsed.address !== "string" ? undefined : parsed.address.startsWith("0x") ? parsed.address : `0x${parsed.address}`;
+  const declared =
+    typeof parsed.address !== "string"
+      ? undefined
+      : parsed.address.startsWith("0x")
+        ? parsed.address
+        : `0x${parsed.address}`;
   if (declared !== undefined && (!isAddress(declared, { strict: false }) || getAddress(declared) !== account.address))
-    throw new CcgpError("KEYSTORE_INVALID", `keystore ${absolute}: address field does not match the key`, { path: absolute });
+    throw new CcgpError("KEYSTORE_INVALID", `keystore ${absolute}: address field does not match the key`, {
+      path: absolute,
+    });
   return account;
 }

@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
-import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
+import {
+  checkServerIdentity,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from "node:tls";
 import { CcgpError } from "../../../lib/infra/errors";
 import { normalizeFingerprint, type PinPolicy, type TlsMaterial } from "./tls";
 
@@ -142,7 +148,11 @@ export class PeerClient {
       });
       req.on("timeout", () => req.destroy(new CcgpError("PEER_TIMEOUT", `no answer from ${url} in time`, { url })));
       req.on("error", (error: NodeJS.ErrnoException) => {
-        if (req.reusedSocket && !(error instanceof CcgpError) && (error.code === "ECONNRESET" || error.code === "EPIPE"))
+        if (
+          req.reusedSocket &&
+          !(error instanceof CcgpError) &&
+          (error.code === "ECONNRESET" || error.code === "EPIPE")
+        )
           return reject(new StaleConnection());
         reject(
           error instanceof CcgpError

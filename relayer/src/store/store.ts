@@ -157,9 +157,9 @@ export class RelayerStore {
 
   /** Remembered delivered blocks of a chain, ascending: pass them as `known` to resume a subscription. */
   recentBlocks(chain: string): BlockRef[] {
-    const rows = this
-      .prepare("SELECT height, block_hash FROM recent_blocks WHERE chain = ? ORDER BY height")
-      .all(chain) as Array<{ height: bigint; block_hash: string }>;
+    const rows = this.prepare("SELECT height, block_hash FROM recent_blocks WHERE chain = ? ORDER BY height").all(
+      chain,
+    ) as Array<{ height: bigint; block_hash: string }>;
     return rows.map((r) => ({ height: r.height, hash: r.block_hash as Hex }));
   }
 
@@ -180,22 +180,16 @@ export class RelayerStore {
       const now = this._clock();
       let inserted = 0;
       for (const item of items) inserted += this._insertOutbox(item, now, { chain, height, blockHash: hash });
-      this
-        .prepare(
-          `INSERT INTO checkpoints (chain, height, block_hash, updated_at) VALUES (?, ?, ?, ?)
+      this.prepare(
+        `INSERT INTO checkpoints (chain, height, block_hash, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (chain) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash,
            updated_at = excluded.updated_at`,
-        )
-        .run(chain, height, hash, now);
-      this
-        .prepare("INSERT INTO recent_blocks (chain, height, block_hash) VALUES (?, ?, ?)")
-        .run(chain, height, hash);
-      this
-        .prepare(
-          `DELETE FROM recent_blocks WHERE chain = ? AND height NOT IN
+      ).run(chain, height, hash, now);
+      this.prepare("INSERT INTO recent_blocks (chain, height, block_hash) VALUES (?, ?, ?)").run(chain, height, hash);
+      this.prepare(
+        `DELETE FROM recent_blocks WHERE chain = ? AND height NOT IN
            (SELECT height FROM recent_blocks WHERE chain = ? ORDER BY height DESC LIMIT ?)`,
-        )
-        .run(chain, chain, this._recentBlocks);
+      ).run(chain, chain, this._recentBlocks);
       return { inserted, duplicates: items.length - inserted };
     });
   }
@@ -207,11 +201,9 @@ export class RelayerStore {
    */
   rewind(chain: string, forkHeight: bigint): RewindResult {
     return this.transaction(() => {
-      const below = this
-        .prepare(
-          "SELECT height, block_hash FROM recent_blocks WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT 1",
-        )
-        .get(chain, forkHeight) as { height: bigint; block_hash: string } | undefined;
+      const below = this.prepare(
+        "SELECT height, block_hash FROM recent_blocks WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT 1",
+      ).get(chain, forkHeight) as { height: bigint; block_hash: string } | undefined;
       if (below === undefined)
         throw new CcgpError(
           "STORE_REWIND_TOO_DEEP",
@@ -220,22 +212,21 @@ export class RelayerStore {
         );
       const now = this._clock();
       this.prepare("DELETE FROM recent_blocks WHERE chain = ? AND height >= ?").run(chain, forkHeight);
-      this
-        .prepare("UPDATE checkpoints SET height = ?, block_hash = ?, updated_at = ? WHERE chain = ?")
-        .run(below.height, below.block_hash, now, chain);
-      const orphaned = this
-        .prepare(
-          `UPDATE outbox SET status = 'orphaned', updated_at = ?
+      this.prepare("UPDATE checkpoints SET height = ?, block_hash = ?, updated_at = ? WHERE chain = ?").run(
+        below.height,
+        below.block_hash,
+        now,
+        chain,
+      );
+      const orphaned = this.prepare(
+        `UPDATE outbox SET status = 'orphaned', updated_at = ?
            WHERE source_chain = ? AND source_height >= ? AND status = 'pending'`,
-        )
-        .run(now, chain, forkHeight).changes;
+      ).run(now, chain, forkHeight).changes;
       const inFlight = (
-        this
-          .prepare(
-            `SELECT * FROM outbox WHERE source_chain = ? AND source_height >= ? AND status IN ('sent', 'done', 'failed')
+        this.prepare(
+          `SELECT * FROM outbox WHERE source_chain = ? AND source_height >= ? AND status IN ('sent', 'done', 'failed')
              ORDER BY seq`,
-          )
-          .all(chain, forkHeight) as OutboxRow[]
+        ).all(chain, forkHeight) as OutboxRow[]
       ).map(toItem);
       return { checkpoint: { height: below.height, hash: below.block_hash as Hex }, orphaned, inFlight };
     });
@@ -278,9 +269,8 @@ export class RelayerStore {
     now: number,
     source: { chain: string; height: bigint; blockHash: Hex } | null,
   ): number {
-    return this
-      .prepare(
-        `INSERT INTO outbox (id, kind, payload, status, next_attempt_at, created_at, updated_at,
+    return this.prepare(
+      `INSERT INTO outbox (id, kind, payload, status, next_attempt_at, created_at, updated_at,
                              source_chain, source_height, source_block_hash)
          VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, status = 'pending',
@@ -288,18 +278,17 @@ export class RelayerStore {
            source_chain = excluded.source_chain, source_height = excluded.source_height,
            source_block_hash = excluded.source_block_hash
          WHERE outbox.status = 'orphaned'`,
-      )
-      .run(
-        item.id,
-        item.kind,
-        toJson(item.payload),
-        now,
-        now,
-        now,
-        source?.chain ?? null,
-        source?.height ?? null,
-        source?.blockHash ?? null,
-      ).changes;
+    ).run(
+      item.id,
+      item.kind,
+      toJson(item.payload),
+      now,
+      now,
+      now,
+      source?.chain ?? null,
+      source?.height ?? null,
+      source?.blockHash ?? null,
+    ).changes;
   }
 
   getOutbox(id: string): OutboxItem | null {
@@ -314,15 +303,11 @@ export class RelayerStore {
    */
   claimDue(now: number = this._clock(), limit = 100): OutboxItem[] {
     return this.transaction(() => {
-      const rows = this
-        .prepare(
-          `SELECT * FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ?
+      const rows = this.prepare(
+        `SELECT * FROM outbox WHERE status IN ('pending', 'sent') AND next_attempt_at <= ?
            ORDER BY next_attempt_at, seq LIMIT ?`,
-        )
-        .all(now, limit) as OutboxRow[];
-      const claim = this.prepare(
-        "UPDATE outbox SET status = 'sent', next_attempt_at = ?, updated_at = ? WHERE id = ?",
-      );
+      ).all(now, limit) as OutboxRow[];
+      const claim = this.prepare("UPDATE outbox SET status = 'sent', next_attempt_at = ?, updated_at = ? WHERE id = ?");
       for (const row of rows) claim.run(now + this._leaseMs, now, row.id);
       return rows.map((row) => ({
         ...toItem(row),
@@ -356,17 +341,18 @@ export class RelayerStore {
    * the retries by a time of its own (a packet's deadline), and the attempt count does not end them. Returns the new
    * status.
    */
-  markFailed(id: string, failure: { error: string; retryAt: number | null; bound?: "attempts" | "time" }): "pending" | "failed" {
+  markFailed(
+    id: string,
+    failure: { error: string; retryAt: number | null; bound?: "attempts" | "time" },
+  ): "pending" | "failed" {
     return this.transaction(() => {
       const item = this._requireSent(id);
       const attempts = item.attempts + 1;
       const exhausted = failure.bound !== "time" && attempts >= this._maxAttempts;
       const status = failure.retryAt === null || exhausted ? "failed" : "pending";
-      this
-        .prepare(
-          "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-        )
-        .run(status, attempts, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
+      this.prepare(
+        "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+      ).run(status, attempts, failure.retryAt ?? item.nextAttemptAt, failure.error, this._clock(), id);
       return status;
     });
   }
@@ -377,8 +363,12 @@ export class RelayerStore {
    */
   releaseClaims(now: number, spreadMs: number, random: () => number = Math.random): number {
     return this.transaction(() => {
-      const ids = this.prepare("SELECT id FROM outbox WHERE status = 'sent' ORDER BY seq").all() as Array<{ id: string }>;
-      const release = this.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?");
+      const ids = this.prepare("SELECT id FROM outbox WHERE status = 'sent' ORDER BY seq").all() as Array<{
+        id: string;
+      }>;
+      const release = this.prepare(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?",
+      );
       for (const { id } of ids) release.run(now + Math.floor(random() * spreadMs), now, id);
       return ids.length;
     });
@@ -398,18 +388,16 @@ export class RelayerStore {
   acceptInbound(key: string, packet: unknown): boolean {
     const now = this._clock();
     return (
-      this
-        .prepare(
-          "INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?) ON CONFLICT (key) DO NOTHING",
-        )
-        .run(key, toJson(packet), now, now).changes === 1
+      this.prepare(
+        "INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?) ON CONFLICT (key) DO NOTHING",
+      ).run(key, toJson(packet), now, now).changes === 1
     );
   }
 
   completeInbound(key: string, status: Exclude<InboxStatus, "accepted">, result: unknown): void {
-    const changed = this
-      .prepare("UPDATE inbox SET status = ?, result = ?, updated_at = ? WHERE key = ? AND status = 'accepted'")
-      .run(status, toJson(result), this._clock(), key).changes;
+    const changed = this.prepare(
+      "UPDATE inbox SET status = ?, result = ?, updated_at = ? WHERE key = ? AND status = 'accepted'",
+    ).run(status, toJson(result), this._clock(), key).changes;
     if (changed === 0) {
       const entry = this.getInbound(key);
       throw new CcgpError(
@@ -436,22 +424,20 @@ export class RelayerStore {
   // ---- refusals -----------------------------------------------------------------------------------
 
   recordRefusal(refusal: RefusalInput): number {
-    const info = this
-      .prepare("INSERT INTO refusals (at, reason, pipe_id, signer, details) VALUES (?, ?, ?, ?, ?)")
-      .run(
-        refusal.at ?? this._clock(),
-        refusal.reason,
-        refusal.pipeId ?? null,
-        refusal.signer ?? null,
-        toJson(refusal.details ?? {}),
-      );
+    const info = this.prepare("INSERT INTO refusals (at, reason, pipe_id, signer, details) VALUES (?, ?, ?, ?, ?)").run(
+      refusal.at ?? this._clock(),
+      refusal.reason,
+      refusal.pipeId ?? null,
+      refusal.signer ?? null,
+      toJson(refusal.details ?? {}),
+    );
     return Number(info.lastInsertRowid);
   }
 
   refusals(filter: { since?: number; reason?: string; limit?: number } = {}): Refusal[] {
-    const rows = this
-      .prepare(`SELECT * FROM refusals WHERE at >= ? AND (? IS NULL OR reason = ?) ORDER BY id LIMIT ?`)
-      .all(filter.since ?? 0, filter.reason ?? null, filter.reason ?? null, filter.limit ?? 1000) as Array<{
+    const rows = this.prepare(
+      `SELECT * FROM refusals WHERE at >= ? AND (? IS NULL OR reason = ?) ORDER BY id LIMIT ?`,
+    ).all(filter.since ?? 0, filter.reason ?? null, filter.reason ?? null, filter.limit ?? 1000) as Array<{
       id: bigint;
       at: bigint;
       reason: string;

@@ -60,24 +60,40 @@ export async function handleChainRequest(rt: Runtime, item: OutboxItem): Promise
 async function checkRequest(rt: Runtime, request: ChainRequest): Promise<{ route: Route; app: HeldAppKey }> {
   const route = await rt.view.route(request.pipeId);
   if (route === undefined)
-    throw new CcgpError("CHAIN_REQUEST_PIPE_UNKNOWN", `request ${request.requestId} names unknown pipe ${request.pipeId}`, {});
+    throw new CcgpError(
+      "CHAIN_REQUEST_PIPE_UNKNOWN",
+      `request ${request.requestId} names unknown pipe ${request.pipeId}`,
+      {},
+    );
   requireSubchain(rt, route.sourceSubchain);
   const app = rt.apps.get(route.sourceApp.toLowerCase() as Hex);
   if (app === undefined)
-    throw new CcgpError("CHAIN_REQUEST_NO_APP_KEY", `this relayer holds no key of app ${route.sourceApp} (pipe ${route.id})`, {
-      app: route.sourceApp,
-    });
+    throw new CcgpError(
+      "CHAIN_REQUEST_NO_APP_KEY",
+      `this relayer holds no key of app ${route.sourceApp} (pipe ${route.id})`,
+      {
+        app: route.sourceApp,
+      },
+    );
   const nameHash = await rt.gov.names.read("nameOf", [route.sourceSubchain, request.sender]);
   if (nameHash === zeroHash)
-    throw new CcgpError("CHAIN_REQUEST_SENDER_UNKNOWN", `sender ${request.sender} of request ${request.requestId} is not a registered contract`, {
-      sender: request.sender,
-    });
+    throw new CcgpError(
+      "CHAIN_REQUEST_SENDER_UNKNOWN",
+      `sender ${request.sender} of request ${request.requestId} is not a registered contract`,
+      {
+        sender: request.sender,
+      },
+    );
   const owner = (await rt.gov.names.read("contractName", [route.sourceSubchain, nameHash])).institution;
   if (owner !== rt.me.institution || (app.contracts !== undefined && !app.contracts.has(nameHash.toLowerCase() as Hex)))
-    throw new CcgpError("CHAIN_REQUEST_SENDER_NOT_ALLOWED", `sender ${request.sender} (${nameHash}) may not start requests for app ${route.sourceApp}`, {
-      sender: request.sender,
-      owner,
-    });
+    throw new CcgpError(
+      "CHAIN_REQUEST_SENDER_NOT_ALLOWED",
+      `sender ${request.sender} (${nameHash}) may not start requests for app ${route.sourceApp}`,
+      {
+        sender: request.sender,
+        owner,
+      },
+    );
   return { route, app };
 }
 
@@ -109,7 +125,9 @@ export async function resequence(rt: Runtime, entry: JournalEntry): Promise<void
   const route = await rt.view.route(entry.pipeId);
   const app = route === undefined ? undefined : rt.apps.get(route.sourceApp.toLowerCase() as Hex);
   if (route === undefined || app === undefined)
-    throw new GiveUp("CHAIN_REQUEST_NO_APP_KEY", `cannot re-sign ${entry.txId}: no pipe or app key`, { txId: entry.txId });
+    throw new GiveUp("CHAIN_REQUEST_NO_APP_KEY", `cannot re-sign ${entry.txId}: no pipe or app key`, {
+      txId: entry.txId,
+    });
   const [last] = await rt.gov.ledger.read("pipeOf", [route.id]);
   const journaled = rt.journal.maxSequence(route.id);
   const packet = { ...entry.signed.packet, sequence: (last > journaled ? last : journaled) + 1n };

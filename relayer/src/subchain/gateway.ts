@@ -5,7 +5,17 @@
  * second run as the last guard (`SubchainGatewayRequestAlreadyExecuted`), which is read the same way. It also refuses
  * a run past the packet's deadline (`SubchainGatewayPacketExpired`): the caller treats that as the ledger's expiry.
  */
-import { decodeFunctionResult, encodeAbiParameters, encodeFunctionData, keccak256, parseAbi, zeroAddress, zeroHash, type Address, type Hex } from "viem";
+import {
+  decodeFunctionResult,
+  encodeAbiParameters,
+  encodeFunctionData,
+  keccak256,
+  parseAbi,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type Hex,
+} from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../governance/abi";
@@ -54,7 +64,12 @@ const STATE_VERSION_ABI = parseAbi(["function stateVersion(bytes32 key) view ret
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** A business contract's `stateVersion(key)` after block `blockNumber`. */
-export async function stateVersionAt(chain: ChainPlugin, target: Address, key: Hex, blockNumber: bigint): Promise<bigint> {
+export async function stateVersionAt(
+  chain: ChainPlugin,
+  target: Address,
+  key: Hex,
+  blockNumber: bigint,
+): Promise<bigint> {
   const data = encodeFunctionData({ abi: STATE_VERSION_ABI, functionName: "stateVersion", args: [key] });
   const raw = await chain.read({ to: target, data, blockNumber });
   return decodeFunctionResult({ abi: STATE_VERSION_ABI, functionName: "stateVersion", data: raw });
@@ -66,8 +81,17 @@ export async function stateVersionAt(chain: ChainPlugin, target: Address, key: H
  * block (its contract-wide version then is still `contractVersion`, the one `InboundExecuted` logged); otherwise a
  * version no write can match (the read is then stale).
  */
-export async function keyedReadVersion(chain: ChainPlugin, target: Address, key: Hex, blockNumber: bigint, contractVersion: bigint): Promise<bigint> {
-  const [whole, keyed] = await Promise.all([stateVersionAt(chain, target, zeroHash, blockNumber), stateVersionAt(chain, target, key, blockNumber)]);
+export async function keyedReadVersion(
+  chain: ChainPlugin,
+  target: Address,
+  key: Hex,
+  blockNumber: bigint,
+  contractVersion: bigint,
+): Promise<bigint> {
+  const [whole, keyed] = await Promise.all([
+    stateVersionAt(chain, target, zeroHash, blockNumber),
+    stateVersionAt(chain, target, key, blockNumber),
+  ]);
   if (whole !== contractVersion) return MAX_UINT64;
   return keyed > MAX_UINT64 ? MAX_UINT64 : keyed;
 }
@@ -145,7 +169,11 @@ export class Gateway {
       receipt =
         d === undefined
           ? await this.contract.write("execute", [packet, request.data, attestations], options)
-          : await this.contract.write("executeDependentWrite", [packet, request.data, d.versionKey, d.readVersion, attestations], options);
+          : await this.contract.write(
+              "executeDependentWrite",
+              [packet, request.data, d.versionKey, d.readVersion, attestations],
+              options,
+            );
     } catch (error) {
       if (isRevert(error, "SubchainGatewayRequestAlreadyExecuted"))
         return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
@@ -165,11 +193,15 @@ export class Gateway {
       fromBlock,
     });
     if (executed === undefined)
-      throw new CcgpError("GATEWAY_EXECUTION_NOT_FOUND", `gateway ${this.address} ran ${pipeId}/${sequence} but no InboundExecuted was found from block ${fromBlock}`, {
-        pipeId,
-        sequence: sequence.toString(),
-        fromBlock: fromBlock.toString(),
-      });
+      throw new CcgpError(
+        "GATEWAY_EXECUTION_NOT_FOUND",
+        `gateway ${this.address} ran ${pipeId}/${sequence} but no InboundExecuted was found from block ${fromBlock}`,
+        {
+          pipeId,
+          sequence: sequence.toString(),
+          fromBlock: fromBlock.toString(),
+        },
+      );
     const receipt = await this.chain.waitReceipt(executed.transactionHash, { confirmations: this._confirmations + 1 });
     return this._executionIn(receipt, requestId);
   }
@@ -177,11 +209,17 @@ export class Gateway {
   private _executionIn(receipt: ChainReceipt, requestId: Hex): Execution {
     const executed = this.contract.events(receipt.logs, "InboundExecuted").find((e) => e.args.requestId === requestId);
     if (executed === undefined)
-      throw new CcgpError("GATEWAY_EXECUTION_NOT_FOUND", `no InboundExecuted for ${requestId} in ${receipt.transactionHash}`, {
-        requestId,
-        tx: receipt.transactionHash,
-      });
-    const returned = this.contract.events(receipt.logs, "ReturnDataRecorded").find((e) => e.args.requestId === requestId);
+      throw new CcgpError(
+        "GATEWAY_EXECUTION_NOT_FOUND",
+        `no InboundExecuted for ${requestId} in ${receipt.transactionHash}`,
+        {
+          requestId,
+          tx: receipt.transactionHash,
+        },
+      );
+    const returned = this.contract
+      .events(receipt.logs, "ReturnDataRecorded")
+      .find((e) => e.args.requestId === requestId);
     return {
       requestId,
       tx: receipt.transactionHash,
@@ -202,13 +240,18 @@ export class Gateway {
     try {
       receipt = await this.contract.write("compensate", [pipeId, sequence], { confirmations: this._confirmations + 1 });
     } catch (error) {
-      if (isRevert(error, "SubchainGatewayAlreadyCompensated")) return this._findCompensation(pipeId, sequence, fromBlock);
+      if (isRevert(error, "SubchainGatewayAlreadyCompensated"))
+        return this._findCompensation(pipeId, sequence, fromBlock);
       throw error;
     }
     const requestId = this.requestId(pipeId, sequence);
     const run = this.contract.events(receipt.logs, "Compensated").find((e) => e.args.requestId === requestId);
     if (run === undefined)
-      throw new CcgpError("GATEWAY_COMPENSATION_NOT_FOUND", `no Compensated for ${requestId} in ${receipt.transactionHash}`, { requestId });
+      throw new CcgpError(
+        "GATEWAY_COMPENSATION_NOT_FOUND",
+        `no Compensated for ${requestId} in ${receipt.transactionHash}`,
+        { requestId },
+      );
     return {
       tx: receipt.transactionHash,
       blockNumber: receipt.blockNumber,
@@ -219,10 +262,25 @@ export class Gateway {
 
   private async _findCompensation(pipeId: Hex, sequence: bigint, fromBlock: bigint): Promise<CompensationRun> {
     const requestId = this.requestId(pipeId, sequence);
-    const runs = await this._logs.events({ address: this.address, abi: gatewayAbi, eventName: "Compensated", args: { requestId }, fromBlock });
+    const runs = await this._logs.events({
+      address: this.address,
+      abi: gatewayAbi,
+      eventName: "Compensated",
+      args: { requestId },
+      fromBlock,
+    });
     const done = runs.find((r) => r.args.success);
     if (done === undefined)
-      throw new CcgpError("GATEWAY_COMPENSATION_NOT_FOUND", `gateway says ${pipeId}/${sequence} is compensated but no successful Compensated was found`, { requestId });
-    return { tx: done.transactionHash, blockNumber: done.blockNumber, success: true, resultHash: keccak256(done.args.returnData) };
+      throw new CcgpError(
+        "GATEWAY_COMPENSATION_NOT_FOUND",
+        `gateway says ${pipeId}/${sequence} is compensated but no successful Compensated was found`,
+        { requestId },
+      );
+    return {
+      tx: done.transactionHash,
+      blockNumber: done.blockNumber,
+      success: true,
+      resultHash: keccak256(done.args.returnData),
+    };
   }
 }

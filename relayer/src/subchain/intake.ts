@@ -105,7 +105,8 @@ export class AppIntake {
     const rt = this._rt;
     const entries = rt.journal.find(txId);
     const tx = await rt.gov.ledger.read("transaction", [txId]);
-    if (entries.length === 0 && tx.state === TxState.None) return reply(res, 404, "NOT_FOUND", `transaction ${txId} is unknown here and on the ledger`);
+    if (entries.length === 0 && tx.state === TxState.None)
+      return reply(res, 404, "NOT_FOUND", `transaction ${txId} is unknown here and on the ledger`);
     const initiated = entries.find((e) => e.role === "initiator");
     const reads = initiated !== undefined && tx.state !== TxState.None ? await readValues(rt, initiated) : [];
     sendJson(res, 200, {
@@ -138,30 +139,54 @@ export class AppIntake {
 }
 
 /** The wire packet (stage 1 only) and the request's own fields. */
-function parseRequest(body: Buffer, maxPayloadBytes: number): { signed: SignedPacket; steps: unknown; salt: unknown; more: SignedPacket[] } {
+function parseRequest(
+  body: Buffer,
+  maxPayloadBytes: number,
+): { signed: SignedPacket; steps: unknown; salt: unknown; more: SignedPacket[] } {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch (error) {
-    throw new CcgpError("MALFORMED_PACKET", "the request body is not valid JSON", { field: "(body)" }, { cause: error });
+    throw new CcgpError(
+      "MALFORMED_PACKET",
+      "the request body is not valid JSON",
+      { field: "(body)" },
+      { cause: error },
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new CcgpError("MALFORMED_PACKET", "the request body must be a JSON object (the AMDP wire packet)", { field: "(body)" });
+    throw new CcgpError("MALFORMED_PACKET", "the request body must be a JSON object (the AMDP wire packet)", {
+      field: "(body)",
+    });
   const { steps, salt, packets, ...wire } = value as Record<string, unknown>;
   const appSigned = (w: unknown, field: string): SignedPacket => {
     const parsed = parseSignedPacket(w, { maxPayloadBytes });
     if (parsed.signatures.proxy !== undefined)
-      throw new CcgpError("MALFORMED_SIGNATURE", "an app request carries only the app's signature (signatures.proxy is the relayer's)", {
-        field: `${field}signatures.proxy`,
-      });
+      throw new CcgpError(
+        "MALFORMED_SIGNATURE",
+        "an app request carries only the app's signature (signatures.proxy is the relayer's)",
+        {
+          field: `${field}signatures.proxy`,
+        },
+      );
     return parsed;
   };
   if (packets !== undefined && (!Array.isArray(packets) || packets.length === 0 || packets.length > MAX_PACKETS - 1))
-    throw new CcgpError("MALFORMED_PACKET", `"packets" must be an array of 1 to ${MAX_PACKETS - 1} app-signed packets`, { field: "packets" });
+    throw new CcgpError(
+      "MALFORMED_PACKET",
+      `"packets" must be an array of 1 to ${MAX_PACKETS - 1} app-signed packets`,
+      { field: "packets" },
+    );
   const more = ((packets ?? []) as unknown[]).map((w, k) => appSigned(w, `packets.${k}.`));
   return { signed: appSigned(wire, ""), steps, salt, more };
 }
 
-function reply(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { code, message, error: { code, message } }, headers);
 }

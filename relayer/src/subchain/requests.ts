@@ -41,7 +41,15 @@ export function followRequests(rt: Runtime, signal: AbortSignal): Promise<void> 
       if (event.type === "reorg") {
         const rewound = rt.store.rewind(name, event.forkHeight);
         rt.metrics.record({ type: "reorg", chain: name, forkHeight: event.forkHeight });
-        rt.log.warn({ chain: name, forkHeight: event.forkHeight.toString(), orphaned: rewound.orphaned, inFlight: rewound.inFlight.length }, "reorg");
+        rt.log.warn(
+          {
+            chain: name,
+            forkHeight: event.forkHeight.toString(),
+            orphaned: rewound.orphaned,
+            inFlight: rewound.inFlight.length,
+          },
+          "reorg",
+        );
         return;
       }
       const items: OutboxInput[] = event.logs
@@ -64,7 +72,10 @@ export function followRequests(rt: Runtime, signal: AbortSignal): Promise<void> 
         });
       rt.store.recordBlock(name, event.height, event.hash, items);
       if (items.length > 0) {
-        rt.log.info({ chain: name, height: event.height.toString(), requests: items.length }, "cross-chain requests confirmed");
+        rt.log.info(
+          { chain: name, height: event.height.toString(), requests: items.length },
+          "cross-chain requests confirmed",
+        );
         rt.worker.kick();
       }
     },

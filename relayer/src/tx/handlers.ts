@@ -27,7 +27,17 @@ const UNTIL_DEADLINE = new Set(["open", "deliver"]);
  */
 const PAST_DEADLINE = new Set(["step", "record", "verify"]);
 
-const handlerTypes = new Set(["open", "step", "record", "deliver", "undo", "compensate", "verify", "ledger", "chain-request"]);
+const handlerTypes = new Set([
+  "open",
+  "step",
+  "record",
+  "deliver",
+  "undo",
+  "compensate",
+  "verify",
+  "ledger",
+  "chain-request",
+]);
 
 export function registerHandlers(rt: Runtime): void {
   rt.worker
@@ -48,7 +58,8 @@ export function registerHandlers(rt: Runtime): void {
 function deadlineOf(rt: Runtime, item: OutboxItem): number | null {
   const payload = item.payload as { txId?: Hex; role?: Role };
   if (payload.txId === undefined) return null;
-  const entry = payload.role === undefined ? rt.journal.find(payload.txId)[0] : rt.journal.get(payload.txId, payload.role);
+  const entry =
+    payload.role === undefined ? rt.journal.find(payload.txId)[0] : rt.journal.get(payload.txId, payload.role);
   return entry === undefined || entry === null ? null : Number(entry.signed.packet.deadline) * 1000;
 }
 
@@ -80,7 +91,10 @@ function escalate(rt: Runtime, item: OutboxItem, error: unknown): void {
   const deadline = deadlineOf(rt, item);
   if (deadline !== null && rt.clock() > deadline) {
     // Past the deadline the ledger takes no escalation: the reconciler expires the transaction, then compensates.
-    rt.log.warn({ txId: payload.txId, type: payload.type, err: error }, "work item given up past the deadline; the transaction expires");
+    rt.log.warn(
+      { txId: payload.txId, type: payload.type, err: error },
+      "work item given up past the deadline; the transaction expires",
+    );
     return;
   }
   const reason = `${payload.type} failed after ${item.attempts} attempt(s): ${message}`.slice(0, 200);

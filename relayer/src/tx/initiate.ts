@@ -6,7 +6,15 @@
  */
 import type { Hex } from "viem";
 import { countersign, toWire, verifyStage1, type SignedPacket } from "../../../lib/amdp";
-import { activeRoute, admit, checkDeadline, checkFreshSequence, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
+import {
+  activeRoute,
+  admit,
+  checkDeadline,
+  checkFreshSequence,
+  checkRights,
+  matchRoute,
+  matchSelector,
+} from "../crosschain/checks";
 import { isBadInput, type Refusal } from "../crosschain/refusal";
 import { CcgpError } from "../../../lib/infra/errors";
 import { afterQueuedCalls } from "../chains/evm/rpc";
@@ -25,19 +33,34 @@ export interface Initiated {
  * Checks, countersigns and journals a stage-1 packet (and `more`, the packets of the plan's later target steps);
  * throws a recorded `Refusal` naming what is wrong.
  */
-export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mode: Mode, more: readonly SignedPacket[] = []): Promise<Initiated> {
+export async function initiate(
+  rt: Runtime,
+  signed: SignedPacket,
+  plan: Plan,
+  mode: Mode,
+  more: readonly SignedPacket[] = [],
+): Promise<Initiated> {
   const source = mode === "app" ? "intake" : "chain";
   const context = { source, pipeId: signed.packet.pipeId, signer: signed.packet.signer };
   let route: Route;
   try {
     route = await checkStage1(rt, signed);
-    for (const [k, extra] of more.entries()) await checkFollowing(rt, route, signed, k === 0 ? signed : more[k - 1]!, extra, k);
+    for (const [k, extra] of more.entries())
+      await checkFollowing(rt, route, signed, k === 0 ? signed : more[k - 1]!, extra, k);
   } catch (error) {
     throw isBadInput(error) ? rt.refusals.from(error, context) : error;
   }
   if (more.length > 0)
     plan.packets = await Promise.all(
-      more.map(async (p) => toWire({ ...p, signatures: { app: p.signatures.app, proxy: await countersign(rt.me.signer, rt.gov.domain, p.packet, p.signatures.app) } })),
+      more.map(async (p) =>
+        toWire({
+          ...p,
+          signatures: {
+            app: p.signatures.app,
+            proxy: await countersign(rt.me.signer, rt.gov.domain, p.packet, p.signatures.app),
+          },
+        }),
+      ),
     );
   // The heads are read while the countersignature is computed (CPU, in microtasks: the reads go out first).
   const heads = Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
@@ -68,10 +91,14 @@ export async function initiate(rt: Runtime, signed: SignedPacket, plan: Plan, mo
   });
   if (inserted === "duplicate") throw duplicate(rt, signed, source);
   if (inserted === "overtaken")
-    throw rt.refusals.refuse("REPLAY", `packet.sequence ${signed.packet.sequence} is not above the last one this relayer took on the pipe`, {
-      ...context,
-      details: { field: "packet.sequence" },
-    });
+    throw rt.refusals.refuse(
+      "REPLAY",
+      `packet.sequence ${signed.packet.sequence} is not above the last one this relayer took on the pipe`,
+      {
+        ...context,
+        details: { field: "packet.sequence" },
+      },
+    );
   rt.log.info({ txId, pipeId: route.id, sequence: signed.packet.sequence.toString(), mode }, "transaction accepted");
   rt.worker.kick();
   return { txId, status: "accepted", sequence: signed.packet.sequence };
@@ -82,9 +109,13 @@ export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Ro
   const { packet, payload } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.sourceService.toLowerCase() !== rt.me.service.id.toLowerCase())
-    throw new CcgpError("WRONG_SERVICE", `pipe ${route.id} starts at service ${route.sourceService}, not at this relayer's ${rt.me.service.id}`, {
-      pipeId: route.id,
-    });
+    throw new CcgpError(
+      "WRONG_SERVICE",
+      `pipe ${route.id} starts at service ${route.sourceService}, not at this relayer's ${rt.me.service.id}`,
+      {
+        pipeId: route.id,
+      },
+    );
   matchRoute(route, packet);
   const now = nowSeconds(rt);
   await verifyStage1(rt.gov.domain, signed, {
@@ -96,36 +127,66 @@ export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Ro
   checkDeadline(route, packet, now);
   const known = rt.journal.get(packet.txId, "initiator");
   if (known !== null)
-    throw new CcgpError("DUPLICATE", `transaction ${packet.txId} was already accepted (status ${known.status})`, { txId: packet.txId });
-  if (packet.sequence <= rt.journal.maxSequence(packet.pipeId))
-    throw new CcgpError("REPLAY", `packet.sequence ${packet.sequence} is not above the last one this relayer took on the pipe`, {
-      field: "packet.sequence",
+    throw new CcgpError("DUPLICATE", `transaction ${packet.txId} was already accepted (status ${known.status})`, {
+      txId: packet.txId,
     });
+  if (packet.sequence <= rt.journal.maxSequence(packet.pipeId))
+    throw new CcgpError(
+      "REPLAY",
+      `packet.sequence ${packet.sequence} is not above the last one this relayer took on the pipe`,
+      {
+        field: "packet.sequence",
+      },
+    );
   await Promise.all([checkFreshSequence(rt, packet), checkRights(rt, packet)]);
   admit(rt, route, rt.pipeRates);
   return route;
 }
 
 /** A later packet of the same transaction: same pipe and transaction id, a higher sequence, stage 1 as the first. */
-async function checkFollowing(rt: Runtime, route: Route, first: SignedPacket, previous: SignedPacket, extra: SignedPacket, k: number): Promise<void> {
+async function checkFollowing(
+  rt: Runtime,
+  route: Route,
+  first: SignedPacket,
+  previous: SignedPacket,
+  extra: SignedPacket,
+  k: number,
+): Promise<void> {
   const { packet, payload } = extra;
   const field = `packets.${k}`;
-  if (packet.pipeId.toLowerCase() !== first.packet.pipeId.toLowerCase() || packet.txId.toLowerCase() !== first.packet.txId.toLowerCase())
-    throw new CcgpError("ROUTE_MISMATCH", `${field}: every packet of a transaction has its pipe and transaction id`, { field });
+  if (
+    packet.pipeId.toLowerCase() !== first.packet.pipeId.toLowerCase() ||
+    packet.txId.toLowerCase() !== first.packet.txId.toLowerCase()
+  )
+    throw new CcgpError("ROUTE_MISMATCH", `${field}: every packet of a transaction has its pipe and transaction id`, {
+      field,
+    });
   if (packet.sequence <= previous.packet.sequence)
-    throw new CcgpError("REPLAY", `${field}.sequence ${packet.sequence} is not above the previous packet's ${previous.packet.sequence}`, { field: `${field}.sequence` });
+    throw new CcgpError(
+      "REPLAY",
+      `${field}.sequence ${packet.sequence} is not above the previous packet's ${previous.packet.sequence}`,
+      { field: `${field}.sequence` },
+    );
   matchRoute(route, packet);
   const now = nowSeconds(rt);
-  await verifyStage1(rt.gov.domain, extra, { expectedApp: route.sourceAppKey, now, maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes) });
+  await verifyStage1(rt.gov.domain, extra, {
+    expectedApp: route.sourceAppKey,
+    now,
+    maxPayloadBytes: Math.min(rt.config.limits.maxPayloadBytes, route.maxPayloadBytes),
+  });
   matchSelector(packet, payload);
   checkDeadline(route, packet, now);
   await checkRights(rt, packet);
 }
 
 function duplicate(rt: Runtime, signed: SignedPacket, source: string): Refusal {
-  return rt.refusals.refuse("DUPLICATE", `transaction ${signed.packet.txId} or sequence ${signed.packet.sequence} was already accepted`, {
-    source,
-    pipeId: signed.packet.pipeId,
-    signer: signed.packet.signer,
-  });
+  return rt.refusals.refuse(
+    "DUPLICATE",
+    `transaction ${signed.packet.txId} or sequence ${signed.packet.sequence} was already accepted`,
+    {
+      source,
+      pipeId: signed.packet.pipeId,
+      signer: signed.packet.signer,
+    },
+  );
 }

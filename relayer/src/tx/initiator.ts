@@ -54,7 +54,10 @@ export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
 async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
   if (entry.status !== "accepted") return;
   const route = await rt.view.route(entry.pipeId);
-  if (route === undefined) throw new GiveUp("PIPE_UNKNOWN", `pipe ${entry.pipeId} vanished before opening ${entry.txId}`, { txId: entry.txId });
+  if (route === undefined)
+    throw new GiveUp("PIPE_UNKNOWN", `pipe ${entry.pipeId} vanished before opening ${entry.txId}`, {
+      txId: entry.txId,
+    });
   try {
     const outcome = await rt.writer.perform({
       op: "open",
@@ -70,8 +73,16 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
       await resequence(rt, entry);
       throw new Defer(`sequence of ${entry.txId} was taken meanwhile; re-signed with a fresh one`, 0);
     }
-    rt.journal.update(entry.txId, "initiator", { status: "failed", error: `the ledger refused to open it: ${error.message}` });
-    throw new GiveUp("OPEN_REFUSED", `the ledger refused to open ${entry.txId}: ${error.message}`, { txId: entry.txId }, { cause: error });
+    rt.journal.update(entry.txId, "initiator", {
+      status: "failed",
+      error: `the ledger refused to open it: ${error.message}`,
+    });
+    throw new GiveUp(
+      "OPEN_REFUSED",
+      `the ledger refused to open ${entry.txId}: ${error.message}`,
+      { txId: entry.txId },
+      { cause: error },
+    );
   }
   rt.journal.update(entry.txId, "initiator", { status: "opened" });
 }
@@ -82,7 +93,9 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
  */
 function deliveryBody(entry: JournalEntry): unknown {
   if (entry.plan.packets === undefined) return toWire(entry.signed);
-  const versionKeys = Object.fromEntries(entry.plan.steps.flatMap((s, k) => (s.versionKey === undefined ? [] : [[String(k), s.versionKey]])));
+  const versionKeys = Object.fromEntries(
+    entry.plan.steps.flatMap((s, k) => (s.versionKey === undefined ? [] : [[String(k), s.versionKey]])),
+  );
   return { packets: [toWire(entry.signed), ...entry.plan.packets], versionKeys };
 }
 

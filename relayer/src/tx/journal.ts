@@ -166,7 +166,13 @@ export class Journal {
   update(
     txId: Hex,
     role: Role,
-    change: { status?: LocalStatus; ledgerState?: number; result?: unknown; error?: string | null; signed?: SignedPacket },
+    change: {
+      status?: LocalStatus;
+      ledgerState?: number;
+      result?: unknown;
+      error?: string | null;
+      signed?: SignedPacket;
+    },
   ): void {
     // Only the columns that change are written: this runs on every ledger event of the transaction.
     const sets: string[] = [];
@@ -191,7 +197,9 @@ export class Journal {
   /** Gives a not-yet-opened transaction a new sequence and its packet re-signed for it (chain-initiated mode). */
   resequence(txId: Hex, signed: SignedPacket): void {
     this._store
-      .prepare("UPDATE relayer_tx SET sequence = ?, packet = ?, updated_at = ? WHERE tx_id = ? AND role = 'initiator' AND status = 'accepted'")
+      .prepare(
+        "UPDATE relayer_tx SET sequence = ?, packet = ?, updated_at = ? WHERE tx_id = ? AND role = 'initiator' AND status = 'accepted'",
+      )
       .run(signed.packet.sequence.toString(), json(toWire(signed)), this._clock(), txId.toLowerCase());
   }
 

@@ -83,7 +83,12 @@ export type StepInput = z.input<typeof stepSchema>;
  * Builds the plan of an app request: `steps` as given (default: the packet's target step alone). `more`: the packets
  * of the target steps after the first, with their payloads (the k-th target step is the k-th packet's).
  */
-export function planOf(packet: Packet, payload: Hex, steps: unknown, more: readonly { packet: Packet; payload: Hex }[] = []): Plan {
+export function planOf(
+  packet: Packet,
+  payload: Hex,
+  steps: unknown,
+  more: readonly { packet: Packet; payload: Hex }[] = [],
+): Plan {
   if (steps === undefined) {
     if (more.length > 0) throw invalid("several packets need steps naming a target step for each", "steps");
     return { steps: [targetStep(packet, payload)], target: 0 };
@@ -106,7 +111,11 @@ export function planOf(packet: Packet, payload: Hex, steps: unknown, more: reado
     };
     if (s.side === "target") {
       const k = used++;
-      return { ...targetStep(packets[k]!.packet, packets[k]!.payload), ...dependency, ...(packets.length > 1 ? { packet: k } : {}) };
+      return {
+        ...targetStep(packets[k]!.packet, packets[k]!.payload),
+        ...dependency,
+        ...(packets.length > 1 ? { packet: k } : {}),
+      };
     }
     return {
       side: Side.Source,
@@ -116,10 +125,12 @@ export function planOf(packet: Packet, payload: Hex, steps: unknown, more: reado
       ...dependency,
     };
   });
-  if (out[out.length - 1]!.side !== Side.Target) throw invalid("the target step (the packet's) must be the last step", "steps");
+  if (out[out.length - 1]!.side !== Side.Target)
+    throw invalid("the target step (the packet's) must be the last step", "steps");
   const hasSource = out.some((s) => s.side === Side.Source);
   if (hasSource && packets.length > 1) throw invalid("a plan with several target steps has no source steps", "steps");
-  if (hasSource && packet.sequence >= 1n << 56n) throw invalid("a transaction with source steps needs packet.sequence below 2^56", "packet.sequence");
+  if (hasSource && packet.sequence >= 1n << 56n)
+    throw invalid("a transaction with source steps needs packet.sequence below 2^56", "packet.sequence");
   out.forEach((s, i) => checkDependency(out, s, i));
   return { steps: out, target: out.findIndex((s) => s.side === Side.Target) };
 }
@@ -129,13 +140,21 @@ const invalid = (message: string, field: string): PlanError => new PlanError("ST
 /** A dependent write relies on an earlier read of its own sub-chain (where the gateway compares the version). */
 function checkDependency(steps: readonly PlanStep[], s: PlanStep, i: number): void {
   if (s.dependsOn === undefined) {
-    if (s.versionKey !== undefined) throw invalid(`step ${i} has a versionKey but no dependsOn`, `steps.${i}.versionKey`);
+    if (s.versionKey !== undefined)
+      throw invalid(`step ${i} has a versionKey but no dependsOn`, `steps.${i}.versionKey`);
     return;
   }
   const read = steps[s.dependsOn];
   if (s.operation !== 1 || read === undefined || s.dependsOn >= i || read.operation !== 0 || read.side !== s.side)
-    throw invalid(`step ${i}: only a write depends, on an earlier read of its own side (got dependsOn ${s.dependsOn})`, `steps.${i}.dependsOn`);
-  if (s.versionKey === undefined) throw invalid(`step ${i} depends on step ${s.dependsOn}: it needs the versionKey of the record read`, `steps.${i}.versionKey`);
+    throw invalid(
+      `step ${i}: only a write depends, on an earlier read of its own side (got dependsOn ${s.dependsOn})`,
+      `steps.${i}.dependsOn`,
+    );
+  if (s.versionKey === undefined)
+    throw invalid(
+      `step ${i} depends on step ${s.dependsOn}: it needs the versionKey of the record read`,
+      `steps.${i}.versionKey`,
+    );
 }
 
 function targetStep(packet: Packet, payload: Hex): PlanStep {
@@ -168,15 +187,23 @@ export function boundTxId(salt: Hex, steps: readonly PlanStep[]): Hex {
 export function assertBound(plan: Plan, txId: Hex, salt: unknown): void {
   if (plan.steps.every((s) => s.side === Side.Target)) return;
   if (typeof salt !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(salt))
-    throw new PlanError("STEPS_NOT_BOUND", 'source steps need "salt" (32 bytes) with txId = keccak256(abi.encode(salt, planDigest(steps)))', {
-      field: "salt",
-    });
+    throw new PlanError(
+      "STEPS_NOT_BOUND",
+      'source steps need "salt" (32 bytes) with txId = keccak256(abi.encode(salt, planDigest(steps)))',
+      {
+        field: "salt",
+      },
+    );
   const expected = boundTxId(salt as Hex, plan.steps);
   if (expected !== txId.toLowerCase())
-    throw new PlanError("STEPS_NOT_BOUND", "packet.txId does not commit to these steps: the app did not sign for them", {
-      field: "packet.txId",
-      expected,
-    });
+    throw new PlanError(
+      "STEPS_NOT_BOUND",
+      "packet.txId does not commit to these steps: the app did not sign for them",
+      {
+        field: "packet.txId",
+        expected,
+      },
+    );
   plan.salt = (salt as string).toLowerCase() as Hex;
 }
 

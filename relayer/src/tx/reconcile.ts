@@ -19,7 +19,11 @@ const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
-const verifyItem = (txId: Hex): OutboxInput => ({ id: `verify:${txId}`, kind: "ledger-write", payload: { type: "verify", txId } });
+const verifyItem = (txId: Hex): OutboxInput => ({
+  id: `verify:${txId}`,
+  kind: "ledger-write",
+  payload: { type: "verify", txId },
+});
 
 export class Reconciler {
   private readonly _dirty = new Set<string>();
@@ -58,7 +62,9 @@ export class Reconciler {
       this._dirty.clear();
       const entries = sweep
         ? this._due()
-        : dirty.flatMap((txId) => this._rt.journal.find(txId)).filter((e) => e.status !== "finished" && e.status !== "failed");
+        : dirty
+            .flatMap((txId) => this._rt.journal.find(txId))
+            .filter((e) => e.status !== "finished" && e.status !== "failed");
       // In chunks checked together: their ledger reads go out as one JSON-RPC batch.
       for (let i = 0; i < entries.length && !signal.aborted; i += CHECK_CHUNK)
         await Promise.all(
@@ -113,13 +119,20 @@ export class Reconciler {
     if (!moved && items.length === 0 && !finished) return;
     // One SQLite transaction (one commit) for all of it.
     rt.store.transaction(() => {
-      if (moved || finished) rt.journal.update(entry.txId, entry.role, { ledgerState: tx.state, ...(finished ? { status: "finished" as const } : {}) });
+      if (moved || finished)
+        rt.journal.update(entry.txId, entry.role, {
+          ledgerState: tx.state,
+          ...(finished ? { status: "finished" as const } : {}),
+        });
       items.forEach((i) => rt.store.enqueue(i));
     });
     if (items.length > 0) rt.worker.kick();
   }
 
-  private _work(entry: JournalEntry, tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number }): OutboxInput[] {
+  private _work(
+    entry: JournalEntry,
+    tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number },
+  ): OutboxInput[] {
     const rt = this._rt;
     const prefix = prefixOf(entry.role);
     if (tx.state === TxState.Executed && rt.config.runtime.verify) return [verifyItem(entry.txId)];
@@ -132,7 +145,13 @@ export class Reconciler {
           payload: { type: "compensate", txId: entry.txId, step, role: entry.role },
         }));
     if ((tx.state === TxState.Open || tx.state === TxState.Executing) && nowSeconds(rt) > tx.deadline + 1n)
-      return [{ id: `expire:${entry.txId}`, kind: "ledger-write", payload: { type: "ledger", ledger: { op: "expire", txId: entry.txId } } }];
+      return [
+        {
+          id: `expire:${entry.txId}`,
+          kind: "ledger-write",
+          payload: { type: "ledger", ledger: { op: "expire", txId: entry.txId } },
+        },
+      ];
     return [];
   }
 

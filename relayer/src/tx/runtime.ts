@@ -71,9 +71,13 @@ export const nowSeconds = (rt: Pick<Runtime, "clock">): bigint => BigInt(Math.fl
 /** The sub-chain a route side needs, which must be this relayer's. */
 export function requireSubchain(rt: Runtime, subchainId: Hex): SubchainBinding {
   if (rt.subchain.subchainId.toLowerCase() !== subchainId.toLowerCase())
-    throw new CcgpError("SUBCHAIN_NOT_FRONTED", `this relayer fronts sub-chain ${rt.subchain.subchainId}, not ${subchainId}`, {
-      subchainId,
-      fronted: rt.subchain.subchainId,
-    });
+    throw new CcgpError(
+      "SUBCHAIN_NOT_FRONTED",
+      `this relayer fronts sub-chain ${rt.subchain.subchainId}, not ${subchainId}`,
+      {
+        subchainId,
+        fronted: rt.subchain.subchainId,
+      },
+    );
   return rt.subchain;
 }

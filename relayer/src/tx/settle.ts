@@ -32,7 +32,8 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   if (verifier.weight === 0 || endorsed || tx.state !== TxState.Executed) return {};
   let recorded = await results;
   // The logs may have been read a block before the state: read them again, after it, before any conclusion.
-  if (resultSetHash(recorded) !== tx.resultSetHash) recorded = await recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
+  if (resultSetHash(recorded) !== tx.resultSetHash)
+    recorded = await recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
   const observing = Promise.all(recorded.map((result) => observe(rt, result))).then(resultSetHash);
   // The endorsement of the recorded hash is prepared (its gas checked) while the sub-chain is observed, and sent
   // only if the observation agrees: one round trip less in the usual case. The checks above read `hasEndorsed` and
@@ -41,12 +42,24 @@ export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   agrees.catch(() => undefined); // awaited through the write, and below
   let outcome: WriteOutcome;
   try {
-    outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: tx.resultSetHash, checked: true }, { proceed: agrees });
+    outcome = await rt.writer.perform(
+      { op: "endorse", txId, resultSetHash: tx.resultSetHash, checked: true },
+      { proceed: agrees },
+    );
   } catch (error) {
     // Cancelled because the observation disagrees (the write's own faults, and the observation's, are thrown).
-    if (await agrees.then((yes) => yes, () => true)) throw error;
+    if (
+      await agrees.then(
+        (yes) => yes,
+        () => true,
+      )
+    )
+      throw error;
     const hash = await observing;
-    rt.log.error({ txId, recorded: tx.resultSetHash, observed: hash }, "recorded results differ from the sub-chain: endorsing what was observed");
+    rt.log.error(
+      { txId, recorded: tx.resultSetHash, observed: hash },
+      "recorded results differ from the sub-chain: endorsing what was observed",
+    );
     outcome = await rt.writer.perform({ op: "endorse", txId, resultSetHash: hash, checked: true });
   }
   rt.log.info({ txId, outcome: outcome.outcome, weight: verifier.weight }, "endorsed");
@@ -69,7 +82,9 @@ async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
     throw new Error(`result of step ${r.step} is not ${rt.subchain.confirmations} blocks deep yet`);
   const executed = rt.subchain.gateway.contract
     .events(receipt.logs, "InboundExecuted")
-    .find((e) => e.args.resultHash === r.resultHash && e.args.success === r.success && e.args.operation === r.operation);
+    .find(
+      (e) => e.args.resultHash === r.resultHash && e.args.success === r.success && e.args.operation === r.operation,
+    );
   return executed === undefined ? mismatch : r;
 }
 
@@ -79,7 +94,11 @@ export async function compensate(rt: Runtime, item: OutboxItem): Promise<WorkOut
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
-  const run = await rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
+  const run = await rt.subchain.gateway.ensureCompensated(
+    entry.pipeId,
+    gatewaySequence(entry, step),
+    entry.subFromBlock,
+  );
   const outcome = await rt.writer.perform({
     op: "recordCompensation",
     compensation: {

@@ -66,7 +66,10 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   const planned = entry.plan.steps[step]!;
   const sequence = gatewaySequence(entry, step);
   // Read together (one round trip each way, concurrently).
-  const [[state], record] = await Promise.all([rt.gov.ledger.read("statusOf", [txId]), rt.subchain.gateway.record(entry.pipeId, sequence)]);
+  const [[state], record] = await Promise.all([
+    rt.gov.ledger.read("statusOf", [txId]),
+    rt.subchain.gateway.record(entry.pipeId, sequence),
+  ]);
   if (!ACTIVE.has(state)) {
     stopBeforeStep(rt, entry, step, state);
     // Run before a crash, never recorded: the ledger will not take it now, so undo the write here.
@@ -76,23 +79,28 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
   // `attempts` counts failed runs only: a run a crash cut short is not a retry the ledger needs to hear of.
   const retried = item.attempts > 0 && record.target === zeroAddress;
   if (retried) await recordRetry(rt, txId, step, item);
-  const dependent = planned.dependsOn !== undefined && planned.operation === 1 ? await dependencyOf(rt, entry, step) : undefined;
+  const dependent =
+    planned.dependsOn !== undefined && planned.operation === 1 ? await dependencyOf(rt, entry, step) : undefined;
   let result: LedgerResult;
   try {
-    const execution = await rt.subchain.gateway.ensureExecuted({
-      txId,
-      attestations: (request) => beforeRun(rt, entry, step, request),
-      pipeId: entry.pipeId,
-      sequence,
-      deadline: packetOf(entry, step).packet.deadline,
-      contractName: planned.contractName,
-      operation: planned.operation,
-      data: planned.data,
-      fromBlock: entry.subFromBlock,
-      ...(dependent === undefined ? {} : { dependent }),
-    }, retried ? undefined : record);
+    const execution = await rt.subchain.gateway.ensureExecuted(
+      {
+        txId,
+        attestations: (request) => beforeRun(rt, entry, step, request),
+        pipeId: entry.pipeId,
+        sequence,
+        deadline: packetOf(entry, step).packet.deadline,
+        contractName: planned.contractName,
+        operation: planned.operation,
+        data: planned.data,
+        fromBlock: entry.subFromBlock,
+        ...(dependent === undefined ? {} : { dependent }),
+      },
+      retried ? undefined : record,
+    );
     result = resultOf(rt, entry, step, execution);
-    if (dependent !== undefined) result.stateVersion = dependent.readVersion; // the version it relied on, as the ledger compares
+    if (dependent !== undefined)
+      result.stateVersion = dependent.readVersion; // the version it relied on, as the ledger compares
     else if (planned.operation === 0) result.stateVersion = await readVersion(rt, entry, step, execution);
   } catch (error) {
     // Past the deadline on the sub-chain's clock: nothing ran, and the reconciler expires the transaction.
@@ -118,13 +126,21 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
  * transaction goes to manual intervention with the named reason.
  */
 async function beforeRun(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
-  const target = entry.role === "receiver" ? checkTarget({ names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain }, rt.subchain.subchainId, call.contractName) : undefined;
+  const target =
+    entry.role === "receiver"
+      ? checkTarget(
+          { names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain },
+          rt.subchain.subchainId,
+          call.contractName,
+        )
+      : undefined;
   target?.catch(() => undefined);
   const attestations = await collectFor(rt, entry, step, call);
   try {
     await target;
   } catch (error) {
-    if (error instanceof CcgpError && TARGET_REFUSALS.has(error.code)) throw new GiveUp(error.code, error.message, { ...error.details }, { cause: error });
+    if (error instanceof CcgpError && TARGET_REFUSALS.has(error.code))
+      throw new GiveUp(error.code, error.message, { ...error.details }, { cause: error });
     throw error;
   }
   return attestations;
@@ -139,10 +155,19 @@ async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: 
   const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
   const plan = entry.plan;
   const signed = packetOf(entry, step);
-  const request: AttestationRequest = { packet: toWire(signed).packet as AttestationRequest["packet"], payload: signed.payload, step };
+  const request: AttestationRequest = {
+    packet: toWire(signed).packet as AttestationRequest["packet"],
+    payload: signed.payload,
+    step,
+  };
   // A source step needs the plan its txId commits to; the target step is the packet's own.
   if (plan.steps[step]!.side === Side.Source) {
-    request.steps = plan.steps.map((s) => ({ side: s.side, operation: s.operation as 0 | 1, contractName: s.contractName, data: s.data }));
+    request.steps = plan.steps.map((s) => ({
+      side: s.side,
+      operation: s.operation as 0 | 1,
+      contractName: s.contractName,
+      data: s.data,
+    }));
     if (plan.salt !== undefined) request.salt = plan.salt;
   }
   const expected = attestationOf(call, subchain, gateway.address);
@@ -154,25 +179,48 @@ function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: n
   rt.log.warn({ txId: entry.txId, step, state: TxState[state] }, "step not run: the transaction is no longer active");
   if (entry.role === "receiver") {
     completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: `transaction is ${TxState[state]}` });
-    rt.journal.update(entry.txId, entry.role, { status: "failed", ledgerState: state, error: `transaction is ${TxState[state]}` });
+    rt.journal.update(entry.txId, entry.role, {
+      status: "failed",
+      ledgerState: state,
+      error: `transaction is ${TxState[state]}`,
+    });
   }
 }
 
 async function recordRetry(rt: Runtime, txId: Hex, step: number, item: OutboxItem): Promise<void> {
   try {
-    await rt.writer.perform({ op: "retryStep", txId, step, reason: item.lastError ?? "transient fault", attempt: item.attempts });
+    await rt.writer.perform({
+      op: "retryStep",
+      txId,
+      step,
+      reason: item.lastError ?? "transient fault",
+      attempt: item.attempts,
+    });
   } catch (error) {
     if (isRevert(error, "LedgerRetryLimitReached"))
-      throw new GiveUp("RETRY_LIMIT", `step ${step} of ${txId} reached the ledger's retry bound`, { txId, step }, { cause: error });
+      throw new GiveUp(
+        "RETRY_LIMIT",
+        `step ${step} of ${txId} reached the ledger's retry bound`,
+        { txId, step },
+        { cause: error },
+      );
     throw error;
   }
 }
 
 /** The version key of a dependent write and the version its read recorded on the ledger. */
-async function dependencyOf(rt: Runtime, entry: JournalEntry, step: number): Promise<{ versionKey: Hex; readVersion: bigint }> {
+async function dependencyOf(
+  rt: Runtime,
+  entry: JournalEntry,
+  step: number,
+): Promise<{ versionKey: Hex; readVersion: bigint }> {
   const planned = entry.plan.steps[step]!;
   if (planned.versionKey === undefined)
-    throw new GiveUp("STEP_REFUSED", `step ${step} of ${entry.txId} depends on step ${planned.dependsOn} but has no versionKey`, { txId: entry.txId, step });
+    throw new GiveUp(
+      "STEP_REFUSED",
+      `step ${step} of ${entry.txId} depends on step ${planned.dependsOn} but has no versionKey`,
+      { txId: entry.txId, step },
+    );
   const [read] = await rt.govLogs.events({
     address: rt.gov.ledger.address,
     abi: rt.gov.ledger.abi,
@@ -181,7 +229,8 @@ async function dependencyOf(rt: Runtime, entry: JournalEntry, step: number): Pro
     fromBlock: entry.govFromBlock,
   });
   // The ledger refuses the write before its read (LedgerDependencyPending): wait for it.
-  if (read === undefined) throw new Error(`step ${step} of ${entry.txId} waits for the result of its read (step ${planned.dependsOn})`);
+  if (read === undefined)
+    throw new Error(`step ${step} of ${entry.txId} waits for the result of its read (step ${planned.dependsOn})`);
   return { versionKey: planned.versionKey, readVersion: read.args.stateVersion };
 }
 
@@ -198,7 +247,11 @@ async function readVersion(rt: Runtime, entry: JournalEntry, step: number, e: Ex
 
 /** Contract refusals are final; transport faults are retried. */
 function classify(error: unknown): unknown {
-  if (error instanceof ContractError && error.code === "CONTRACT_REVERTED" && error.errorName !== "SubchainGatewayInsufficientGas")
+  if (
+    error instanceof ContractError &&
+    error.code === "CONTRACT_REVERTED" &&
+    error.errorName !== "SubchainGatewayInsufficientGas"
+  )
     return new GiveUp("STEP_REFUSED", error.message, { ...error.details }, { cause: error });
   return error;
 }
@@ -237,7 +290,11 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
   const { txId, step, role, result: wire } = item.payload as StepPayload & { result: WireResult };
   const entry = rt.journal.require(txId, role);
   const result = fromWireResult(wire);
-  const outcome = await rt.writer.perform({ op: "recordResult", result: wire, fromBlock: entry.govFromBlock.toString() });
+  const outcome = await rt.writer.perform({
+    op: "recordResult",
+    result: wire,
+    fromBlock: entry.govFromBlock.toString(),
+  });
   if (outcome.outcome === "moot") {
     rt.log.warn({ txId, step, reason: outcome.reason }, "result not taken by the ledger");
     rt.journal.update(txId, role, { error: `result of step ${step} not taken: ${outcome.reason}` });
@@ -251,7 +308,15 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
     const next = entry.plan.steps.findIndex((s, k) => k > step && s.side === Side.Target);
     // The transaction's next target step runs here too, after this one's result is on the ledger.
     if (result.success && next > 0)
-      return { next: [{ id: `rx:${txId}:exec:${next}`, kind: "packet", payload: { type: "step", txId, step: next, role: "receiver" } }] };
+      return {
+        next: [
+          {
+            id: `rx:${txId}:exec:${next}`,
+            kind: "packet",
+            payload: { type: "step", txId, step: next, role: "receiver" },
+          },
+        ],
+      };
     return {
       commit: () => {
         rt.journal.update(txId, role, { status: "executed", result: summary });
@@ -271,7 +336,11 @@ export function nextInitiatorItem(entry: JournalEntry, step: number): OutboxInpu
   const planned = entry.plan.steps[step];
   if (planned === undefined || planned.side === Side.Target)
     return { id: `tx:${entry.txId}:deliver`, kind: "packet", payload: { type: "deliver", txId: entry.txId } };
-  return { id: `tx:${entry.txId}:exec:${step}`, kind: "packet", payload: { type: "step", txId: entry.txId, step, role: "initiator" } };
+  return {
+    id: `tx:${entry.txId}:exec:${step}`,
+    kind: "packet",
+    payload: { type: "step", txId: entry.txId, step, role: "initiator" },
+  };
 }
 
 export function undoItem(role: Role, txId: Hex, step: number): OutboxInput {
@@ -282,15 +351,25 @@ export function undoItem(role: Role, txId: Hex, step: number): OutboxInput {
 export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
   const { txId, step, role } = item.payload as StepPayload;
   const entry = rt.journal.require(txId, role);
-  const run = await rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
-  if (!run.success) throw new Error(`compensation of step ${step} of ${txId} was refused by the business contract; retrying`);
+  const run = await rt.subchain.gateway.ensureCompensated(
+    entry.pipeId,
+    gatewaySequence(entry, step),
+    entry.subFromBlock,
+  );
+  if (!run.success)
+    throw new Error(`compensation of step ${step} of ${txId} was refused by the business contract; retrying`);
   rt.log.warn({ txId, step, tx: run.tx }, "own write undone: the ledger no longer took its result");
   rt.journal.update(txId, role, { status: "finished", error: `step ${step} undone on the sub-chain` });
   return {};
 }
 
 /** Closes the receiver's inbox entries once (what a retransmission of a packet is answered with). */
-export function completeInbound(rt: Runtime, entry: JournalEntry, status: "done" | "failed" | "refused", result: unknown): void {
+export function completeInbound(
+  rt: Runtime,
+  entry: JournalEntry,
+  status: "done" | "failed" | "refused",
+  result: unknown,
+): void {
   const sequences = [entry.sequence, ...(entry.plan.packets ?? []).map((w) => BigInt(w.packet.sequence))];
   for (const sequence of sequences) {
     const key = inboxKey.packet(entry.pipeId, sequence);

@@ -61,18 +61,44 @@ async function recorded(rt: Runtime, entry: JournalEntry): Promise<Map<number, R
     args: { txId: entry.txId },
     fromBlock: entry.govFromBlock,
   });
-  return new Map(logs.map(({ args: a }) => [a.step, { step: a.step, operation: a.operation, success: a.success, resultHash: a.resultHash, stateVersion: a.stateVersion }]));
+  return new Map(
+    logs.map(({ args: a }) => [
+      a.step,
+      {
+        step: a.step,
+        operation: a.operation,
+        success: a.success,
+        resultHash: a.resultHash,
+        stateVersion: a.stateVersion,
+      },
+    ]),
+  );
 }
 
 /** The return data of one of this relayer's own steps, from its gateway's logs, bounded. */
 export async function ownResult(rt: Runtime, entry: JournalEntry, step: number): Promise<ServedResult> {
-  const execution = await rt.subchain.gateway.findExecution(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
+  const execution = await rt.subchain.gateway.findExecution(
+    entry.pipeId,
+    gatewaySequence(entry, step),
+    entry.subFromBlock,
+  );
   const data = execution.returnData;
-  if (data === null) return { step, error: { code: "RESULT_UNAVAILABLE", message: `step ${step} recorded no return data (a successful write)` } };
+  if (data === null)
+    return {
+      step,
+      error: { code: "RESULT_UNAVAILABLE", message: `step ${step} recorded no return data (a successful write)` },
+    };
   const bytes = (data.length - 2) / 2;
   const limit = rt.config.limits.maxResultBytes;
   if (bytes > limit)
-    return { step, bytes, error: { code: "RESULT_TOO_LARGE", message: `the value of step ${step} is ${bytes} bytes, above the limit of ${limit} (limits.maxResultBytes)` } };
+    return {
+      step,
+      bytes,
+      error: {
+        code: "RESULT_TOO_LARGE",
+        message: `the value of step ${step} is ${bytes} bytes, above the limit of ${limit} (limits.maxResultBytes)`,
+      },
+    };
   return { step, returnData: data, bytes };
 }
 
@@ -80,7 +106,9 @@ export async function ownResult(rt: Runtime, entry: JournalEntry, step: number):
 export async function serveResults(rt: Runtime, txId: Hex): Promise<ServedResult[]> {
   const entry = rt.journal.get(txId, "receiver");
   if (entry === null) throw new CcgpError("TX_UNKNOWN", `transaction ${txId} was not received here`, { txId });
-  const reads = entry.plan.steps.flatMap((s, k) => (s.side === Side.Target && s.operation === 0 && s.data !== "0x" ? [k] : []));
+  const reads = entry.plan.steps.flatMap((s, k) =>
+    s.side === Side.Target && s.operation === 0 && s.data !== "0x" ? [k] : [],
+  );
   const done = await recorded(rt, entry);
   return Promise.all(reads.filter((k) => done.has(k)).map((k) => ownResult(rt, entry, k)));
 }
@@ -89,15 +117,22 @@ export async function serveResults(rt: Runtime, txId: Hex): Promise<ServedResult
 async function fetchTarget(rt: Runtime, entry: JournalEntry): Promise<ServedResult[]> {
   const route = await rt.view.route(entry.pipeId);
   const target = route === undefined ? undefined : await rt.view.service(route.targetService);
-  if (target === undefined) throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is unknown`, { txId: entry.txId });
+  if (target === undefined)
+    throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is unknown`, {
+      txId: entry.txId,
+    });
   const client = new PeerClient({ tls: rt.tls, isPinned: servicePin(rt.view, target.id), timeoutMs: 15_000 });
   const host = target.host.includes(":") ? `[${target.host}]` : target.host;
   const response = await client.call(`https://${host}:${target.port}/v1/results`, { body: { txId: entry.txId } });
   const body = (response.body ?? {}) as { results?: ServedResult[]; error?: { code?: string; message?: string } };
   if (response.status !== 200 || !Array.isArray(body.results))
-    throw new CcgpError("RESULT_UNAVAILABLE", `target ${target.host}:${target.port} answered ${response.status} ${body.error?.code ?? ""}: ${body.error?.message ?? ""}`, {
-      txId: entry.txId,
-    });
+    throw new CcgpError(
+      "RESULT_UNAVAILABLE",
+      `target ${target.host}:${target.port} answered ${response.status} ${body.error?.code ?? ""}: ${body.error?.message ?? ""}`,
+      {
+        txId: entry.txId,
+      },
+    );
   return body.results;
 }
 
@@ -123,14 +158,32 @@ export async function readValues(rt: Runtime, entry: JournalEntry): Promise<Read
     reads.map(async (k) => {
       const step = entry.plan.steps[k]!;
       const r = done.get(k)!;
-      const base: ReadValue = { step: k, side: step.side === Side.Target ? "target" : "source", success: r.success, resultHash: r.resultHash, stateVersion: r.stateVersion.toString() };
+      const base: ReadValue = {
+        step: k,
+        side: step.side === Side.Target ? "target" : "source",
+        success: r.success,
+        resultHash: r.resultHash,
+        stateVersion: r.stateVersion.toString(),
+      };
       const got = step.side === Side.Source ? await ownResult(rt, entry, k) : served.get(k);
       if (got === undefined)
-        return { ...base, error: { code: "RESULT_UNAVAILABLE" as const, message: unavailable ?? `the target relayer has no value for step ${k}` } };
+        return {
+          ...base,
+          error: {
+            code: "RESULT_UNAVAILABLE" as const,
+            message: unavailable ?? `the target relayer has no value for step ${k}`,
+          },
+        };
       if (got.error !== undefined) return { ...base, error: got.error };
       const raw = got.returnData!.toLowerCase() as Hex;
       if (keccak256(raw) !== r.resultHash.toLowerCase())
-        return { ...base, error: { code: "RESULT_MISMATCH" as const, message: `the value served for step ${k} does not hash to the recorded result hash` } };
+        return {
+          ...base,
+          error: {
+            code: "RESULT_MISMATCH" as const,
+            message: `the value served for step ${k} does not hash to the recorded result hash`,
+          },
+        };
       return { ...base, raw, ...(r.success ? await decode(rt, entry, k, raw) : {}) };
     }),
   );
@@ -140,7 +193,12 @@ export async function readValues(rt: Runtime, entry: JournalEntry): Promise<Read
  * Decodes a read's return data by the contract's ABI, when the relayer knows it: the contract's name comes from the
  * registry (the CNS name of the step's contract on its sub-chain), its ABI from the business ABIs the relayer ships.
  */
-async function decode(rt: Runtime, entry: JournalEntry, k: number, raw: Hex): Promise<{ decoded?: unknown; function?: string }> {
+async function decode(
+  rt: Runtime,
+  entry: JournalEntry,
+  k: number,
+  raw: Hex,
+): Promise<{ decoded?: unknown; function?: string }> {
   const step = entry.plan.steps[k]!;
   const route = await rt.view.route(entry.pipeId);
   if (route === undefined) return {};
@@ -153,7 +211,9 @@ async function decode(rt: Runtime, entry: JournalEntry, k: number, raw: Hex): Pr
 
 /** `raw` decoded as the output of the function of `abi` whose selector is `selector` (nothing when none or unfit). */
 export function decodeWith(abi: Abi, selector: Hex, raw: Hex): { decoded?: unknown; function?: string } {
-  const fn = abi.find((item) => item.type === "function" && toFunctionSelector(item).toLowerCase() === selector.toLowerCase());
+  const fn = abi.find(
+    (item) => item.type === "function" && toFunctionSelector(item).toLowerCase() === selector.toLowerCase(),
+  );
   if (fn === undefined || fn.type !== "function") return {};
   try {
     const value = decodeFunctionResult({ abi: [fn], functionName: fn.name, data: raw });
@@ -169,6 +229,7 @@ export function decodeWith(abi: Abi, selector: Hex, raw: Hex): { decoded?: unkno
 function jsonSafe(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return value.map(jsonSafe);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
   return value;
 }

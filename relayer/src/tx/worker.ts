@@ -123,7 +123,10 @@ export class Worker {
     while (!signal.aborted) {
       this._kicked = false;
       const free = this._options.concurrency - inFlight.size;
-      const items = free > 0 && this._anyDue() ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id)) : [];
+      const items =
+        free > 0 && this._anyDue()
+          ? this._store.claimDue(this._clock(), free).filter((i) => !this._running.has(i.id))
+          : [];
       for (const item of items) this._start(item);
       this._options.metrics?.record({ type: "outboxPending", count: this._store.pendingCount() });
       if (items.length === 0 || inFlight.size >= this._options.concurrency) await this._pause(signal);
@@ -171,7 +174,8 @@ export class Worker {
     const log = this._options.log.child({ item: item.id, attempt: item.attempts });
     log.debug("work item started");
     try {
-      if (handler === undefined) throw new GiveUp("WORK_UNKNOWN_TYPE", `no handler for work item type "${type}"`, { type });
+      if (handler === undefined)
+        throw new GiveUp("WORK_UNKNOWN_TYPE", `no handler for work item type "${type}"`, { type });
       const outcome = (await handler(item)) ?? {};
       // Follow-up items are claimed in the transaction that records this one done, and run at once while there is
       // room: no claim transaction and no trip through the poll loop between the steps of one transaction. A crash
@@ -212,7 +216,11 @@ export class Worker {
     }
     const until = error instanceof GiveUp ? null : (this._options.retryUntil?.(item) ?? null);
     const retryAt = error instanceof GiveUp ? null : this._retryAt(item, error, now, until);
-    const status = this._store.markFailed(item.id, { error: message, retryAt, bound: until === null ? "attempts" : "time" });
+    const status = this._store.markFailed(item.id, {
+      error: message,
+      retryAt,
+      bound: until === null ? "attempts" : "time",
+    });
     if (status === "pending") {
       log.warn({ err: error, retryAt }, "work item failed; will retry");
       return;
@@ -228,7 +236,10 @@ export class Worker {
   /** Backoff with jitter, no sooner than the fault asks; within `until` (one last try at it), `null` past it. */
   private _retryAt(item: OutboxItem, error: unknown, now: number, until: number | null): number | null {
     const hinted = error instanceof CcgpError ? Number(error.details.retryAfterMs ?? 0) : 0;
-    const delay = Math.max(backoffMs(item.attempts + 1, this._options.retry, this._options.random), Number.isFinite(hinted) ? hinted : 0);
+    const delay = Math.max(
+      backoffMs(item.attempts + 1, this._options.retry, this._options.random),
+      Number.isFinite(hinted) ? hinted : 0,
+    );
     if (until === null) return now + delay;
     return now >= until ? null : Math.min(now + delay, until);
   }

@@ -30,12 +30,15 @@ export const verifierConfigSchema = z.strictObject({
   chains: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -"), chainConfigSchema),
   /** `GET /health` (plain HTTP: keep it on a private interface). */
   health: z.strictObject({ host: host.default("127.0.0.1"), port }).optional(),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info"), format: z.enum(LOG_FORMATS).default("auto") }).default({ level: "info", format: "auto" }),
+  log: z
+    .strictObject({ level: z.enum(LOG_LEVELS).default("info"), format: z.enum(LOG_FORMATS).default("auto") })
+    .default({ level: "info", format: "auto" }),
 });
 
 export type VerifierConfig = z.output<typeof verifierConfigSchema>;
 
-const pathOf = (path: readonly PropertyKey[]): string => path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : `${acc}.${String(k)}`), "config");
+const pathOf = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : `${acc}.${String(k)}`), "config");
 
 /** Validates a raw verifier config; key paths are resolved against `baseDir` (the config's own directory). */
 export function parseVerifierConfig(raw: unknown, options: { source?: string; baseDir?: string } = {}): VerifierConfig {
@@ -45,15 +48,25 @@ export function parseVerifierConfig(raw: unknown, options: { source?: string; ba
   const parsed = verifierConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issues: ConfigIssue[] = parsed.error.issues.flatMap((i) =>
-      i.code === "unrecognized_keys" ? i.keys.map((k) => ({ path: pathOf([...i.path, k]), message: "unknown field" })) : [{ path: pathOf(i.path), message: i.message }],
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => ({ path: pathOf([...i.path, k]), message: "unknown field" }))
+        : [{ path: pathOf(i.path), message: i.message }],
     );
     throw new ConfigError("CONFIG_INVALID", source, issues);
   }
   const config = parsed.data;
-  if (Object.keys(config.chains).length === 0) throw new ConfigError("CONFIG_INVALID", source, [{ path: "config.chains", message: "expected at least one sub-chain" }]);
+  if (Object.keys(config.chains).length === 0)
+    throw new ConfigError("CONFIG_INVALID", source, [
+      { path: "config.chains", message: "expected at least one sub-chain" },
+    ]);
   if (config.key.kind === "keystore") {
-    const path = isAbsolute(config.key.path) ? config.key.path : resolve(options.baseDir ?? process.cwd(), config.key.path);
-    if (!existsSync(path)) throw new ConfigError("CONFIG_INVALID", source, [{ path: "config.key.path", message: `file not found: ${path}` }]);
+    const path = isAbsolute(config.key.path)
+      ? config.key.path
+      : resolve(options.baseDir ?? process.cwd(), config.key.path);
+    if (!existsSync(path))
+      throw new ConfigError("CONFIG_INVALID", source, [
+        { path: "config.key.path", message: `file not found: ${path}` },
+      ]);
     config.key = { ...config.key, path };
   }
   return config;
@@ -61,12 +74,18 @@ export function parseVerifierConfig(raw: unknown, options: { source?: string; ba
 
 export function loadVerifierConfig(path: string): VerifierConfig {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) throw new ConfigError("CONFIG_NOT_FOUND", absolute, [{ path: "config", message: `file not found: ${absolute}` }]);
+  if (!existsSync(absolute))
+    throw new ConfigError("CONFIG_NOT_FOUND", absolute, [{ path: "config", message: `file not found: ${absolute}` }]);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(absolute, "utf8"));
   } catch (err) {
-    throw new ConfigError("CONFIG_NOT_JSON", absolute, [{ path: "config", message: `not valid JSON: ${(err as Error).message}` }], { cause: err });
+    throw new ConfigError(
+      "CONFIG_NOT_JSON",
+      absolute,
+      [{ path: "config", message: `not valid JSON: ${(err as Error).message}` }],
+      { cause: err },
+    );
   }
   return parseVerifierConfig(raw, { source: absolute, baseDir: dirname(absolute) });
 }

@@ -18,7 +18,12 @@ import { sendJson } from "../../../lib/infra/http";
 import { loadVerifierConfig, type VerifierConfig } from "./config";
 import { IndependentVerifier } from "./verifier";
 
-const BAD_CONFIG = new Set(["KEYSTORE_PASSWORD_MISSING", "KEYSTORE_BAD_PASSWORD", "KEYSTORE_NOT_FOUND", "KEYSTORE_INVALID"]);
+const BAD_CONFIG = new Set([
+  "KEYSTORE_PASSWORD_MISSING",
+  "KEYSTORE_BAD_PASSWORD",
+  "KEYSTORE_NOT_FOUND",
+  "KEYSTORE_INVALID",
+]);
 
 export interface RunningVerifier {
   verifier: IndependentVerifier;
@@ -27,13 +32,27 @@ export interface RunningVerifier {
 }
 
 /** Connects to the governance chain and every configured sub-chain, then polls until `signal` aborts. */
-export async function startVerifier(config: VerifierConfig, log: Logger, signal: AbortSignal): Promise<RunningVerifier> {
+export async function startVerifier(
+  config: VerifierConfig,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<RunningVerifier> {
   const account = await loadSigner(config.key, { role: "key" });
   const rpc = new RpcPools({ timeoutMs: RPC_TIMEOUT_MS });
   const g = config.governance;
   const gov = new EvmChainPlugin(
     // The plugin's `gateway` is unused on the governance chain; the ledger stands in for it.
-    { kind: "evm", rpcUrl: g.rpcUrl, chainId: g.chainId, gateway: g.contracts.ledger, confirmations: g.confirmations, startBlock: 0, pollIntervalMs: g.pollIntervalMs, maxBlockRange: 1_000, reorgWindow: 128 },
+    {
+      kind: "evm",
+      rpcUrl: g.rpcUrl,
+      chainId: g.chainId,
+      gateway: g.contracts.ledger,
+      confirmations: g.confirmations,
+      startBlock: 0,
+      pollIntervalMs: g.pollIntervalMs,
+      maxBlockRange: 1_000,
+      reorgWindow: 128,
+    },
     { name: "governance", signer: account, logger: moduleLogger(log, "chains.governance"), rpc },
   );
   await gov.connect();
@@ -66,7 +85,8 @@ export async function startVerifier(config: VerifierConfig, log: Logger, signal:
   let healthUrl: string | undefined;
   if (config.health) {
     server = createServer((req, res) => {
-      if (req.method !== "GET" || req.url !== "/health") return sendJson(res, 404, { error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } });
+      if (req.method !== "GET" || req.url !== "/health")
+        return sendJson(res, 404, { error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } });
       sendJson(res, polled ? 200 : 503, { role: "verifier", ready: polled, ...verifier.status() });
     });
     await new Promise<void>((resolve, reject) => {
@@ -75,7 +95,10 @@ export async function startVerifier(config: VerifierConfig, log: Logger, signal:
     });
     healthUrl = `http://${config.health.host}:${config.health.port}/health`;
   }
-  log.info({ verifier: account.address, chains: [...chains.keys()].map(String), health: healthUrl }, "independent verifier started");
+  log.info(
+    { verifier: account.address, chains: [...chains.keys()].map(String), health: healthUrl },
+    "independent verifier started",
+  );
   return {
     verifier,
     healthUrl,
@@ -88,7 +111,11 @@ export async function startVerifier(config: VerifierConfig, log: Logger, signal:
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
-  const program = new Command().name("ccgp-verifier").description("CCGP independent verifier: checks both sub-chains of every executed transaction and endorses").requiredOption("--config <file>", "verifier config file").exitOverride();
+  const program = new Command()
+    .name("ccgp-verifier")
+    .description("CCGP independent verifier: checks both sub-chains of every executed transaction and endorses")
+    .requiredOption("--config <file>", "verifier config file")
+    .exitOverride();
   program.parse([...argv]);
   let config: VerifierConfig;
   try {
@@ -113,7 +140,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     controller.abort();
     return bad ? 2 : 1;
   }
-  await new Promise<void>((resolve) => (controller.signal.aborted ? resolve() : controller.signal.addEventListener("abort", () => resolve(), { once: true })));
+  await new Promise<void>((resolve) =>
+    controller.signal.aborted
+      ? resolve()
+      : controller.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
   await running.stop();
   return 0;
 }

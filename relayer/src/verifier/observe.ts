@@ -40,7 +40,12 @@ export type Observation = { ok: true; versionKey?: Hex } | { ok: false; reason: 
 /** Not decidable yet (not deep enough, the node behind): asked again on the next round. */
 export class NotYet extends CcgpError<"VERIFY_NOT_YET"> {}
 
-export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerResult, check: VersionCheck = { kind: "contract" }): Promise<Observation> {
+export async function observeResult(
+  view: SubchainView,
+  pipeId: Hex,
+  r: LedgerResult,
+  check: VersionCheck = { kind: "contract" },
+): Promise<Observation> {
   const where = `step ${r.step} (tx ${r.subchainTx}, block ${r.blockNumber})`;
   if (r.subchainTx === zeroHash) return { ok: false, reason: `${where}: no sub-chain transaction was recorded` };
   const [receipt, status] = await Promise.all([view.chain.getReceipt(r.subchainTx), view.chain.status()]);
@@ -50,25 +55,43 @@ export async function observeResult(view: SubchainView, pipeId: Hex, r: LedgerRe
       throw new NotYet("VERIFY_NOT_YET", `${where}: the node of ${view.chain.name} is at block ${status.height}`);
     return { ok: false, reason: `${where}: no such transaction on ${view.chain.name}` };
   }
-  if (receipt.blockNumber !== r.blockNumber) return { ok: false, reason: `${where}: mined in block ${receipt.blockNumber}` };
+  if (receipt.blockNumber !== r.blockNumber)
+    return { ok: false, reason: `${where}: mined in block ${receipt.blockNumber}` };
   if (receipt.status !== "success") return { ok: false, reason: `${where}: the sub-chain transaction reverted` };
   if (status.height - receipt.blockNumber < BigInt(view.confirmations))
     throw new NotYet("VERIFY_NOT_YET", `${where}: not ${view.confirmations} blocks deep on ${view.chain.name} yet`);
   const gateway = new Contract(view.chain, view.gateway, gatewayAbi, "SubchainGateway");
   const executed = gateway
     .events(receipt.logs, "InboundExecuted")
-    .find((e) => e.args.pipeId.toLowerCase() === pipeId.toLowerCase() && e.args.operation === r.operation && e.args.success === r.success && e.args.resultHash === r.resultHash);
-  if (executed === undefined) return { ok: false, reason: `${where}: the gateway ${view.gateway} logged no execution of pipe ${pipeId} with the recorded outcome` };
+    .find(
+      (e) =>
+        e.args.pipeId.toLowerCase() === pipeId.toLowerCase() &&
+        e.args.operation === r.operation &&
+        e.args.success === r.success &&
+        e.args.resultHash === r.resultHash,
+    );
+  if (executed === undefined)
+    return {
+      ok: false,
+      reason: `${where}: the gateway ${view.gateway} logged no execution of pipe ${pipeId} with the recorded outcome`,
+    };
   const code = await checkCode(view, executed.args.target, receipt.blockNumber, where);
   return code ?? checkVersion(view, gateway, receipt, executed.args, r, check, where);
 }
 
 /** A contradiction when the executed contract has an attestation and ran other code; else undefined. */
-async function checkCode(view: SubchainView, target: Address, blockNumber: bigint, where: string): Promise<Observation | undefined> {
+async function checkCode(
+  view: SubchainView,
+  target: Address,
+  blockNumber: bigint,
+  where: string,
+): Promise<Observation | undefined> {
   const attested = await view.attestedCode(target);
   if (attested === zeroHash) return undefined;
   const code = await view.chain.codeHash(target, blockNumber);
-  return code.toLowerCase() === attested.toLowerCase() ? undefined : { ok: false, reason: `${where}: ${target} ran code ${code}, not the attested ${attested}` };
+  return code.toLowerCase() === attested.toLowerCase()
+    ? undefined
+    : { ok: false, reason: `${where}: ${target} ran code ${code}, not the attested ${attested}` };
 }
 
 async function checkVersion(
@@ -80,16 +103,22 @@ async function checkVersion(
   check: VersionCheck,
   where: string,
 ): Promise<Observation> {
-  const wrong = (expected: bigint, what: string): Observation => ({ ok: false, reason: `${where}: recorded state version ${r.stateVersion}, ${what} ${expected}` });
+  const wrong = (expected: bigint, what: string): Observation => ({
+    ok: false,
+    reason: `${where}: recorded state version ${r.stateVersion}, ${what} ${expected}`,
+  });
   if (check.kind === "contract") {
     const expected = capped(e.stateVersion);
     return expected === r.stateVersion ? { ok: true } : wrong(expected, "the gateway logged");
   }
   if (check.kind === "dependent") {
     const checked = gateway.events(receipt.logs, "DependentWriteChecked").find((d) => d.args.requestId === e.requestId);
-    if (checked === undefined) return { ok: false, reason: `${where}: a dependent write the gateway did not check against its read` };
+    if (checked === undefined)
+      return { ok: false, reason: `${where}: a dependent write the gateway did not check against its read` };
     const expected = capped(checked.args.readVersion);
-    return expected === r.stateVersion ? { ok: true, versionKey: checked.args.versionKey } : wrong(expected, "the gateway checked it against");
+    return expected === r.stateVersion
+      ? { ok: true, versionKey: checked.args.versionKey }
+      : wrong(expected, "the gateway checked it against");
   }
   const expected = await keyedReadVersion(view.chain, e.target, check.key, receipt.blockNumber, e.stateVersion);
   return expected === r.stateVersion ? { ok: true } : wrong(expected, `the read saw key ${check.key} at`);

@@ -50,14 +50,26 @@ export class IndependentVerifier {
   }
 
   status(): VerifierStatus {
-    return { address: this._p.me, weight: this._weight, nextBlock: this._next.toString(), pending: this._pending.size, ...this._counts };
+    return {
+      address: this._p.me,
+      weight: this._weight,
+      nextBlock: this._next.toString(),
+      pending: this._pending.size,
+      ...this._counts,
+    };
   }
 
   /** One round: picks up newly Executed transactions, then tries every pending one. */
   async poll(): Promise<void> {
     const head = await this._p.govLogs.head();
     if (head >= this._next) {
-      const logs = await this._p.govLogs.events({ address: this._p.ledger.address, abi: this._p.ledger.abi, eventName: "TxTransitioned", args: { to: TxState.Executed }, fromBlock: this._next });
+      const logs = await this._p.govLogs.events({
+        address: this._p.ledger.address,
+        abi: this._p.ledger.abi,
+        eventName: "TxTransitioned",
+        args: { to: TxState.Executed },
+        fromBlock: this._next,
+      });
       for (const l of logs) if (!this._pending.has(l.args.txId)) this._pending.set(l.args.txId, l.blockNumber);
       this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
     }
@@ -75,7 +87,11 @@ export class IndependentVerifier {
   /** Settles one transaction, or resolves `undefined` when it cannot be decided yet (asked again next round). */
   async verify(txId: Hex): Promise<Verdict | undefined> {
     const { ledger, me } = this._p;
-    const [verifier, endorsed, tx] = await Promise.all([ledger.read("verifier", [me]), ledger.read("hasEndorsed", [txId, me]), ledger.read("transaction", [txId])]);
+    const [verifier, endorsed, tx] = await Promise.all([
+      ledger.read("verifier", [me]),
+      ledger.read("hasEndorsed", [txId, me]),
+      ledger.read("transaction", [txId]),
+    ]);
     if (tx.state !== TxState.Executed || endorsed) return "skipped";
     if (verifier.weight === 0) {
       this._p.log.warn({ txId, verifier: me }, "this key is not a verifier on the ledger: not endorsing");
@@ -103,11 +119,17 @@ export class IndependentVerifier {
     }
     if (wrong.length === 0) {
       this._counts.endorsed++;
-      this._p.log.info({ txId, resultSetHash: hash, results: results.length, weight: verifier.weight }, "checked every result on its sub-chain: endorsed");
+      this._p.log.info(
+        { txId, resultSetHash: hash, results: results.length, weight: verifier.weight },
+        "checked every result on its sub-chain: endorsed",
+      );
       return "endorsed";
     }
     this._counts.conflicted++;
-    this._p.log.error({ txId, recorded: tx.resultSetHash, observed: hash, reasons: wrong }, "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)");
+    this._p.log.error(
+      { txId, recorded: tx.resultSetHash, observed: hash, reasons: wrong },
+      "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)",
+    );
     return "conflicted";
   }
 
@@ -119,19 +141,32 @@ export class IndependentVerifier {
     const steps = await Promise.all(results.map((r) => this._p.ledger.read("stepOf", [txId, r.step])));
     const dependsOn = steps.map(([, , d]) => d);
     const observed: Array<Observation | undefined> = await Promise.all(
-      results.map(async (r, i) => (dependsOn[i] === NO_DEPENDENCY ? undefined : observeResult(await this._view(r), pipeId, r, { kind: "dependent" }))),
+      results.map(async (r, i) =>
+        dependsOn[i] === NO_DEPENDENCY
+          ? undefined
+          : observeResult(await this._view(r), pipeId, r, { kind: "dependent" }),
+      ),
     );
     const keys = new Map<number, Hex>();
     // The relayer records a read's version for the first write (by step) that depends on it.
     const byStep = results.map((_, i) => i).sort((x, y) => results[x]!.step - results[y]!.step);
     for (const i of byStep) {
       const o = observed[i];
-      if (o?.ok === true && o.versionKey !== undefined && !keys.has(dependsOn[i]!)) keys.set(dependsOn[i]!, o.versionKey);
+      if (o?.ok === true && o.versionKey !== undefined && !keys.has(dependsOn[i]!))
+        keys.set(dependsOn[i]!, o.versionKey);
     }
     return Promise.all(
       results.map(async (r, i) => {
         const key = keys.get(r.step);
-        return observed[i] ?? observeResult(await this._view(r), pipeId, r, key === undefined ? { kind: "contract" } : { kind: "keyed", key });
+        return (
+          observed[i] ??
+          observeResult(
+            await this._view(r),
+            pipeId,
+            r,
+            key === undefined ? { kind: "contract" } : { kind: "keyed", key },
+          )
+        );
       }),
     );
   }
@@ -146,10 +181,17 @@ export class IndependentVerifier {
       view = this._p.registry.read("subchain", [r.subchain]).then((s) => {
         const mine = this._p.chains.get(s.chainId);
         if (s.gateway === zeroHash.slice(0, 42) || mine === undefined)
-          throw new NotYet("VERIFY_NOT_YET", `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: cannot check step ${r.step}`);
+          throw new NotYet(
+            "VERIFY_NOT_YET",
+            `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: cannot check step ${r.step}`,
+          );
         if (mine.gateway.toLowerCase() !== s.gateway.toLowerCase())
-          throw new NotYet("VERIFY_NOT_YET", `config.chains gateway ${mine.gateway} of chain id ${s.chainId} is not the registered ${s.gateway}`);
-        const attestedCode = async (contract: Address): Promise<Hex> => (await this._p.registry.read("attestation", [r.subchain, contract])).codeHash;
+          throw new NotYet(
+            "VERIFY_NOT_YET",
+            `config.chains gateway ${mine.gateway} of chain id ${s.chainId} is not the registered ${s.gateway}`,
+          );
+        const attestedCode = async (contract: Address): Promise<Hex> =>
+          (await this._p.registry.read("attestation", [r.subchain, contract])).codeHash;
         return { chain: mine.chain, gateway: s.gateway, confirmations: mine.confirmations, attestedCode };
       });
       // A failed look-up is not kept: the next round asks again.

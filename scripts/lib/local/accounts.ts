@@ -19,11 +19,21 @@ export interface LocalKey {
 export const LOCAL_SCRYPT_N = 1 << 12;
 
 /** Creates one random key per name and writes its keystore to `<dir>/<name>.json`. */
-export async function createLocalKeys<N extends string>(names: readonly N[], dir: string, password: string, scryptN = LOCAL_SCRYPT_N): Promise<Record<N, LocalKey>> {
+export async function createLocalKeys<N extends string>(
+  names: readonly N[],
+  dir: string,
+  password: string,
+  scryptN = LOCAL_SCRYPT_N,
+): Promise<Record<N, LocalKey>> {
   const entries = await Promise.all(
     names.map(async (name) => {
       const wallet = Wallet.createRandom();
-      const { path } = await createKeystore({ privateKey: wallet.privateKey as Hex, password, path: join(dir, `${name}.json`), scryptN });
+      const { path } = await createKeystore({
+        privateKey: wallet.privateKey as Hex,
+        password,
+        path: join(dir, `${name}.json`),
+        scryptN,
+      });
       return [name, { name, address: wallet.address, keystore: path, wallet: new Wallet(wallet.privateKey) }] as const;
     }),
   );

@@ -45,9 +45,31 @@ export async function attestExamples(run: AttestRun, targets: AttestTarget[]): P
     for (const name of t.names) {
       let stdout = "";
       let stderr = "";
-      const argv = ["attest", name, "latest", join(run.repoRoot, EXAMPLE_SOURCES), "--subchain", t.subchainId, "--subchain-rpc", t.rpc];
-      argv.push("--rpc", run.governanceRpc, "--deployments", run.deployments, "--keystore", run.keystore, "--out", run.out, "--json");
-      const code = await main(["node", "ccgp", ...argv], { env, io: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) } });
+      const argv = [
+        "attest",
+        name,
+        "latest",
+        join(run.repoRoot, EXAMPLE_SOURCES),
+        "--subchain",
+        t.subchainId,
+        "--subchain-rpc",
+        t.rpc,
+      ];
+      argv.push(
+        "--rpc",
+        run.governanceRpc,
+        "--deployments",
+        run.deployments,
+        "--keystore",
+        run.keystore,
+        "--out",
+        run.out,
+        "--json",
+      );
+      const code = await main(["node", "ccgp", ...argv], {
+        env,
+        io: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) },
+      });
       if (code !== 0) throw new DeployError(`ccgp attest ${name} failed (exit ${code}): ${stderr.trim()}`, { name });
       const r = JSON.parse(stdout) as Attested & { contract: string };
       attested.push({ name, contract: r.contract, reportHash: r.reportHash, codeHash: r.codeHash, report: r.report });

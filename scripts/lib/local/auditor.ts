@@ -22,7 +22,11 @@ export interface AuditorAnswer {
 export async function auditorGet(c: LocalConsortium, path: string, account?: LocalAccount): Promise<AuditorAnswer> {
   const signer = account ?? (await loadKeystore(c.accounts.auditor.keystore, c.password));
   const url = `${auditorApiUrl(c)}${path}`;
-  const headers = await signAuditorRequest(signer, auditorDomain(c.chains.governance.chainId, c.governance.membership as `0x${string}`), { method: "GET", url });
+  const headers = await signAuditorRequest(
+    signer,
+    auditorDomain(c.chains.governance.chainId, c.governance.membership as `0x${string}`),
+    { method: "GET", url },
+  );
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   let body: unknown = text;
@@ -35,14 +39,22 @@ export async function auditorGet(c: LocalConsortium, path: string, account?: Loc
 }
 
 /** The trace of a transaction, once A's relayer has indexed it in its final state (the index trails by its confirmations). */
-export async function auditorTrace(c: LocalConsortium, txId: string, want: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function auditorTrace(
+  c: LocalConsortium,
+  txId: string,
+  want: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   let last: AuditorAnswer | undefined;
   while (Date.now() < deadline) {
     last = await auditorGet(c, `/v1/transactions/${txId}?receipts=true`);
-    if (last.status === 200 && (last.body as { state?: string }).state === want) return last.body as Record<string, unknown>;
+    if (last.status === 200 && (last.body as { state?: string }).state === want)
+      return last.body as Record<string, unknown>;
     if (last.status !== 200 && last.status !== 404) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`the auditor API did not show ${txId} as ${want}: last answer ${last?.status} ${JSON.stringify(last?.body).slice(0, 300)}`);
+  throw new Error(
+    `the auditor API did not show ${txId} as ${want}: last answer ${last?.status} ${JSON.stringify(last?.body).slice(0, 300)}`,
+  );
 }

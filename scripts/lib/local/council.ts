@@ -2,7 +2,13 @@ import type { BaseContract, ContractTransactionResponse, Signer, TransactionRece
 import type { ChainRegistry, Membership, VotingTickets } from "../../../typechain-types";
 import { identityHash } from "../../../lib/domain/consortium-config";
 import { DeployError } from "../../../lib/deploy/governance";
-import { chainRegistryDomain, consentDeadline, membershipDomain, signAccountConsent, signAppKeyConsent } from "../../../relayer/src/governance/consent";
+import {
+  chainRegistryDomain,
+  consentDeadline,
+  membershipDomain,
+  signAccountConsent,
+  signAppKeyConsent,
+} from "../../../relayer/src/governance/consent";
 
 /** Membership enums, as the contracts number them. */
 export const InstitutionKind = { Business: 2, Audit: 3 } as const;
@@ -41,7 +47,10 @@ export class Council {
   /** Proposes `fn(args)` on `target`, and passes it. */
   async decide(target: BaseContract, fn: string, args: unknown[], what: string): Promise<void> {
     const data = target.interface.encodeFunctionData(fn, args);
-    const id = await this.proposalOf(this.voting.connect(this.governors[0]).propose(await target.getAddress(), data, what), what);
+    const id = await this.proposalOf(
+      this.voting.connect(this.governors[0]).propose(await target.getAddress(), data, what),
+      what,
+    );
     await this.pass(id, what);
   }
 
@@ -49,13 +58,16 @@ export class Council {
   async admit(applicant: Signer, name: string, kind: number, attributes: Record<string, unknown>): Promise<number> {
     const what = `join of ${name}`;
     const id = await this.proposalOf(
-      this.membership.connect(applicant).applyToJoin(name, identityHash(name), kind, new TextEncoder().encode(JSON.stringify(attributes))),
+      this.membership
+        .connect(applicant)
+        .applyToJoin(name, identityHash(name), kind, new TextEncoder().encode(JSON.stringify(attributes))),
       what,
     );
     await this.pass(id, what);
     const count = Number(await this.membership.institutionCount());
     const inst = await this.membership.institution(count);
-    if (inst.name !== name) throw new DeployError(`the last institution is "${inst.name}", expected "${name}"`, { count });
+    if (inst.name !== name)
+      throw new DeployError(`the last institution is "${inst.name}", expected "${name}"`, { count });
     return count;
   }
 
@@ -66,7 +78,13 @@ export class Council {
   async addAccount(admin: Signer, account: Signer, institution: number, role: number, what: string): Promise<void> {
     const address = await account.getAddress();
     const [deadline, signature] = await requestConsent(this.membership, admin, account, institution, role);
-    await this.pass(await this.proposalOf(this.membership.connect(admin).requestAccount(address, institution, role, deadline, signature), what), what);
+    await this.pass(
+      await this.proposalOf(
+        this.membership.connect(admin).requestAccount(address, institution, role, deadline, signature),
+        what,
+      ),
+      what,
+    );
   }
 }
 
@@ -92,11 +110,18 @@ export async function requestConsent(
 ): Promise<[bigint, string]> {
   const provider = submitter.provider;
   if (!provider) throw new DeployError("the submitter of an account request has no provider");
-  const [network, block, address] = await Promise.all([provider.getNetwork(), provider.getBlock("latest"), account.getAddress()]);
+  const [network, block, address] = await Promise.all([
+    provider.getNetwork(),
+    provider.getBlock("latest"),
+    account.getAddress(),
+  ]);
   const nonce = (await membership.accountConsents(address)).nextNonce;
   const deadline = consentDeadline(block!.timestamp);
   const domain = membershipDomain(network.chainId, await membership.getAddress());
-  return [deadline, await signAccountConsent(account, domain, { account: address, institution, role, nonce, deadline })];
+  return [
+    deadline,
+    await signAccountConsent(account, domain, { account: address, institution, role, nonce, deadline }),
+  ];
 }
 
 /** The app key's consent to be reserved for `appId` of `institution`, valid for an hour of chain time: `[deadline, signature]`. */
@@ -109,7 +134,11 @@ export async function appKeyConsent(
 ): Promise<[bigint, string]> {
   const provider = submitter.provider;
   if (!provider) throw new DeployError("the submitter of an app registration has no provider");
-  const [network, block, address] = await Promise.all([provider.getNetwork(), provider.getBlock("latest"), key.getAddress()]);
+  const [network, block, address] = await Promise.all([
+    provider.getNetwork(),
+    provider.getBlock("latest"),
+    key.getAddress(),
+  ]);
   const deadline = consentDeadline(block!.timestamp);
   const domain = chainRegistryDomain(network.chainId, await chains.getAddress());
   return [deadline, await signAppKeyConsent(key, domain, { key: address, appId, institution, deadline })];

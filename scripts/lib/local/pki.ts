@@ -22,7 +22,11 @@ function openssl(args: string[], cwd: string): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new DeployError(`openssl ${args[0]} failed${stderr ? `: ${stderr}` : ""} (is the openssl CLI installed?)`, { args }, { cause: err });
+    throw new DeployError(
+      `openssl ${args[0]} failed${stderr ? `: ${stderr}` : ""} (is the openssl CLI installed?)`,
+      { args },
+      { cause: err },
+    );
   }
 }
 
@@ -46,13 +50,30 @@ export class LocalPki {
   ) {
     mkdirSync(dir, { recursive: true });
     const ext = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"];
-    openssl(["req", "-x509", ...EC_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", String(days), "-subj", "/CN=CCGP local consortium CA", ...ext], dir);
+    openssl(
+      [
+        "req",
+        "-x509",
+        ...EC_KEY,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        String(days),
+        "-subj",
+        "/CN=CCGP local consortium CA",
+        ...ext,
+      ],
+      dir,
+    );
     this.ca = files(dir, "ca");
   }
 
   /** A leaf certificate signed by the CA, named `name` (file names and CN). */
   issue(name: string): CertFiles {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new DeployError(`certificate name "${name}" must be lowercase letters, digits and -`, { name });
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new DeployError(`certificate name "${name}" must be lowercase letters, digits and -`, { name });
     writeFileSync(
       join(this.dir, `${name}.ext`),
       [
@@ -62,9 +83,28 @@ export class LocalPki {
         "subjectAltName=DNS:localhost,IP:127.0.0.1",
       ].join("\n"),
     );
-    openssl(["req", "-new", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`], this.dir);
     openssl(
-      ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", String(this.days), "-extfile", `${name}.ext`],
+      ["req", "-new", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`],
+      this.dir,
+    );
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${name}.crt`,
+        "-days",
+        String(this.days),
+        "-extfile",
+        `${name}.ext`,
+      ],
       this.dir,
     );
     return files(this.dir, name);

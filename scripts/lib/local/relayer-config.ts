@@ -9,7 +9,15 @@ export interface RelayerConfigInput {
     url: string;
     chainId: number;
     confirmations: number;
-    contracts: { membership: string; voting: string; services: string; chains: string; pipes: string; ledger: string; credit: string };
+    contracts: {
+      membership: string;
+      voting: string;
+      services: string;
+      chains: string;
+      pipes: string;
+      ledger: string;
+      credit: string;
+    };
   };
   /** Name in the config (`sub_a`), and the sub-chain the relayer fronts. */
   chain: { name: string; url: string; chainId: number; gateway: string; confirmations: number; startBlock: number };
@@ -76,7 +84,11 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
       },
     },
     keys: { service: keystore(input.keys.service), business: keystore(input.keys.business) },
-    server: { host: "127.0.0.1", port: input.server.port, tls: { cert: rel(input.server.cert), key: rel(input.server.key), ca: rel(input.server.ca) } },
+    server: {
+      host: "127.0.0.1",
+      port: input.server.port,
+      tls: { cert: rel(input.server.cert), key: rel(input.server.key), ca: rel(input.server.ca) },
+    },
     limits: { perPipe: rate, perApp: rate, maxPayloadBytes: 64 * 1024, maxQueue: 20_000 },
     store: { path: rel(input.storePath) },
     ...(input.attesters ? { attesters: { endpoints: input.attesters } } : {}),

@@ -47,7 +47,9 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);
-  const exited = new Promise<number | string>((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
+  const exited = new Promise<number | string>((r) =>
+    child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")),
+  );
   const ops = `http://127.0.0.1:${side.ports.ops}`;
   return {
     side,
@@ -72,7 +74,11 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
  * once it sees its peers' heartbeats). If one exits or stays unhealthy, all are stopped and the error names it,
  * with its last log lines.
  */
-export async function startRelayers(c: LocalConsortium, sides: BusinessSide[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayerProcess[]> {
+export async function startRelayers(
+  c: LocalConsortium,
+  sides: BusinessSide[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RelayerProcess[]> {
   const procs = sides.map((side) => spawnRelayer(c, side, opts.env));
   const healthy = await Promise.allSettled(procs.map((p) => waitHealthy(p, opts.timeoutMs ?? 180_000)));
   const failed = healthy.find((h) => h.status === "rejected");
@@ -90,7 +96,10 @@ async function waitHealthy(proc: RelayerProcess, timeoutMs: number): Promise<voi
   let last: string;
   for (;;) {
     if (exit !== undefined)
-      throw new DeployError(`relayer of ${proc.side.name} exited (${exit}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
+      throw new DeployError(
+        `relayer of ${proc.side.name} exited (${exit}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`,
+        { logFile: proc.logFile },
+      );
     try {
       const res = await fetch(proc.healthUrl, { signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) return;
@@ -99,7 +108,10 @@ async function waitHealthy(proc: RelayerProcess, timeoutMs: number): Promise<voi
       last = (err as Error).message;
     }
     if (Date.now() > deadline)
-      throw new DeployError(`relayer of ${proc.side.name} not healthy after ${timeoutMs} ms (${proc.healthUrl}: ${last}); ${proc.logFile}:\n${lastLines(proc.logFile)}`, { logFile: proc.logFile });
+      throw new DeployError(
+        `relayer of ${proc.side.name} not healthy after ${timeoutMs} ms (${proc.healthUrl}: ${last}); ${proc.logFile}:\n${lastLines(proc.logFile)}`,
+        { logFile: proc.logFile },
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

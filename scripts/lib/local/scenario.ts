@@ -9,11 +9,23 @@ import { request } from "node:http";
 import { hexlify, id, keccak256, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
 import { ENUM_NAMES } from "../../../lib/domain/enums.generated";
-import { countersign, encodePacket, Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
+import {
+  countersign,
+  encodePacket,
+  Operation,
+  packetDomain,
+  signPacket,
+  type Packet,
+  type SignedPacket,
+} from "../../../lib/amdp";
 import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 import type { GatewayCall } from "../../../relayer/src/attest/attestation";
 import { loadKeystore } from "../../../relayer/src/keys";
-import { DrugTraceability__factory, IDrugTraceability__factory, TransactionLedger__factory } from "../../../typechain-types";
+import {
+  DrugTraceability__factory,
+  IDrugTraceability__factory,
+  TransactionLedger__factory,
+} from "../../../typechain-types";
 import { DeployError } from "../../../lib/deploy/governance";
 import type { LocalConsortium, PipeInfo } from "../local-consortium";
 import { localProvider } from "./accounts";
@@ -35,17 +47,28 @@ function providerFor(c: LocalConsortium, chain: "governance" | "a" | "b"): JsonR
 }
 
 /** A signer for a consortium account on one of its chains, from its keystore. */
-export async function keystoreSigner(c: LocalConsortium, keystore: string, chain: "governance" | "a" | "b"): Promise<Signer> {
+export async function keystoreSigner(
+  c: LocalConsortium,
+  keystore: string,
+  chain: "governance" | "a" | "b",
+): Promise<Signer> {
   const wallet = await Wallet.fromEncryptedJson(readFileSync(keystore, "utf8"), c.password);
   return wallet.connect(providerFor(c, chain));
 }
 
 /** Drug Maker A records a batch on sub-chain A (`DrugTraceability.recordBatch`, by its operator). */
-export async function recordBatch(c: LocalConsortium, batchId: string, dataHash: string): Promise<{ tx: string; block: number }> {
+export async function recordBatch(
+  c: LocalConsortium,
+  batchId: string,
+  dataHash: string,
+): Promise<{ tx: string; block: number }> {
   const a = c.business.a;
   const operator = await keystoreSigner(c, a.accounts.operator.keystore, "a");
   const contract = DrugTraceability__factory.connect(a.contracts.drugTraceability, operator);
-  const receipt = await mined(contract.recordBatch(batchId, a.accounts.operator.address, dataHash), `recordBatch ${batchId} on sub-chain A`);
+  const receipt = await mined(
+    contract.recordBatch(batchId, a.accounts.operator.address, dataHash),
+    `recordBatch ${batchId} on sub-chain A`,
+  );
   return { tx: receipt.hash, block: receipt.blockNumber };
 }
 
@@ -61,7 +84,11 @@ export interface CustodyRequest {
 }
 
 /** The AMDP packet of a custody write on the pipe's target, signed in stage 1 with the source app's key. */
-export async function signCustodyRequest(c: LocalConsortium, app: LocalAccount, req: CustodyRequest): Promise<SignedPacket> {
+export async function signCustodyRequest(
+  c: LocalConsortium,
+  app: LocalAccount,
+  req: CustodyRequest,
+): Promise<SignedPacket> {
   const src = c.business[req.pipe.source];
   const dst = c.business[req.pipe.target];
   const payload = drug.encodeFunctionData("continueCustody", [req.batchId, req.custodian, req.dataHash]) as Hex;
@@ -87,18 +114,46 @@ export async function signCustodyRequest(c: LocalConsortium, app: LocalAccount, 
  * A custody write A -> B opened on the ledger by hand, with the app's and A's proxy keys (what A's relayer would do):
  * the signed packet and the call on B's gateway that the ledger now allows. Nothing runs on B.
  */
-export async function openCustodyWrite(c: LocalConsortium, tag: string): Promise<{ signed: SignedPacket; call: GatewayCall }> {
+export async function openCustodyWrite(
+  c: LocalConsortium,
+  tag: string,
+): Promise<{ signed: SignedPacket; call: GatewayCall }> {
   const pipe = c.pipes.aToB;
   const [a, b] = [c.business.a, c.business.b];
   const { batchId, dataHash } = newBatch(tag);
-  const signed = await signCustodyRequest(c, await appAccount(c, pipe), { pipe, batchId, custodian: b.accounts.operator.address, dataHash, sequence: await nextSequence(c, pipe) });
+  const signed = await signCustodyRequest(c, await appAccount(c, pipe), {
+    pipe,
+    batchId,
+    custodian: b.accounts.operator.address,
+    dataHash,
+    sequence: await nextSequence(c, pipe),
+  });
   const { packet, payload, signatures } = signed;
   const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
-  const proxy = await countersign(await loadKeystore(a.accounts.business.keystore, c.password), domain, packet, signatures!.app);
-  const ledger = TransactionLedger__factory.connect(c.governance.ledger, await keystoreSigner(c, a.accounts.business.keystore, "governance"));
+  const proxy = await countersign(
+    await loadKeystore(a.accounts.business.keystore, c.password),
+    domain,
+    packet,
+    signatures!.app,
+  );
+  const ledger = TransactionLedger__factory.connect(
+    c.governance.ledger,
+    await keystoreSigner(c, a.accounts.business.keystore, "governance"),
+  );
   const step = { side: Side.Target, subchain: b.subchain.id, operation: Operation.Write, dependsOn: NO_DEPENDENCY };
-  await mined(ledger.open([{ packet, appSignature: signatures!.app, proxySignature: proxy }], [step], packet.deadline), `open ${packet.txId}`);
-  const call = { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence, deadline: packet.deadline, contractName: packet.contractName, operation: Operation.Write, data: payload };
+  await mined(
+    ledger.open([{ packet, appSignature: signatures!.app, proxySignature: proxy }], [step], packet.deadline),
+    `open ${packet.txId}`,
+  );
+  const call = {
+    txId: packet.txId,
+    pipeId: packet.pipeId,
+    sequence: packet.sequence,
+    deadline: packet.deadline,
+    contractName: packet.contractName,
+    operation: Operation.Write,
+    data: payload,
+  };
   return { signed: { ...signed, signatures: { app: signatures!.app, proxy } }, call };
 }
 
@@ -119,27 +174,39 @@ export async function nextSequence(c: LocalConsortium, pipe: PipeInfo): Promise<
  */
 export async function postRequest(intakeUrl: string, signed: SignedPacket): Promise<{ txId: string; status: string }> {
   const { status, body } = await postJson(`${intakeUrl}/v1/requests`, encodePacket(signed));
-  if (status !== 202) throw new DeployError(`intake ${intakeUrl} refused the request: ${status} ${JSON.stringify(body)}`, { status, body });
+  if (status !== 202)
+    throw new DeployError(`intake ${intakeUrl} refused the request: ${status} ${JSON.stringify(body)}`, {
+      status,
+      body,
+    });
   return body as { txId: string; status: string };
 }
 
 function postJson(url: string, text: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text) } }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (data += chunk));
-      res.on("end", () => {
-        let body: unknown = data;
-        try {
-          body = JSON.parse(data);
-        } catch {
-          // not JSON: keep the text for the error message
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-      res.on("error", reject);
-    });
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text) },
+      },
+      (res) => {
+        let data = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (data += chunk));
+        res.on("end", () => {
+          let body: unknown = data;
+          try {
+            body = JSON.parse(data);
+          } catch {
+            // not JSON: keep the text for the error message
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on("error", reject);
+      },
+    );
     req.setTimeout(30_000, () => req.destroy(new Error("no answer in 30 s")));
     req.on("error", (err) => reject(new DeployError(`cannot post to ${url}: ${err.message}`, { url }, { cause: err })));
     req.end(text);
@@ -154,7 +221,13 @@ export async function ledgerState(c: LocalConsortium, txId: string): Promise<TxS
 }
 
 /** Waits until the ledger has the transaction in a final or abnormal state (or `want`); throws after `timeoutMs`. */
-export async function waitForLedger(c: LocalConsortium, txId: string, want: TxStateName, timeoutMs: number, onChange?: (s: TxStateName) => void): Promise<TxStateName> {
+export async function waitForLedger(
+  c: LocalConsortium,
+  txId: string,
+  want: TxStateName,
+  timeoutMs: number,
+  onChange?: (s: TxStateName) => void,
+): Promise<TxStateName> {
   const deadline = Date.now() + timeoutMs;
   let last: TxStateName | undefined;
   for (;;) {
@@ -162,7 +235,11 @@ export async function waitForLedger(c: LocalConsortium, txId: string, want: TxSt
     if (state !== last) onChange?.(state);
     last = state;
     if (state === want || FINAL.includes(state)) return state;
-    if (Date.now() > deadline) throw new DeployError(`transaction ${txId} still ${state} on the ledger after ${timeoutMs} ms (waiting for ${want})`, { txId, state });
+    if (Date.now() > deadline)
+      throw new DeployError(
+        `transaction ${txId} still ${state} on the ledger after ${timeoutMs} ms (waiting for ${want})`,
+        { txId, state },
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -1,5 +1,9 @@
 import { id, type Signer } from "ethers";
-import { DrugTraceability__factory, EvidenceDeposit__factory, SubchainGateway__factory } from "../../../typechain-types";
+import {
+  DrugTraceability__factory,
+  EvidenceDeposit__factory,
+  SubchainGateway__factory,
+} from "../../../typechain-types";
 import { mined } from "./council";
 
 /** The business contracts every local sub-chain runs, by their CNS names (one name per sub-chain: a name binds to one). */
@@ -28,7 +32,14 @@ export async function deploySubchain(
   a: { subchainId: string; attesters: string[]; threshold: number; epoch: number },
 ): Promise<SubchainContracts> {
   const adminAddress = await admin.getAddress();
-  const gateway = await new SubchainGateway__factory(admin).deploy(adminAddress, GATEWAY_MAX_PAYLOAD, a.subchainId, a.attesters, a.threshold, a.epoch);
+  const gateway = await new SubchainGateway__factory(admin).deploy(
+    adminAddress,
+    GATEWAY_MAX_PAYLOAD,
+    a.subchainId,
+    a.attesters,
+    a.threshold,
+    a.epoch,
+  );
   const deployBlock = (await gateway.deploymentTransaction()!.wait())!.blockNumber;
   const gatewayAddress = await gateway.getAddress();
   const drug = await new DrugTraceability__factory(admin).deploy(gatewayAddress, adminAddress);
@@ -37,12 +48,25 @@ export async function deploySubchain(
   const names = { drugTraceability: `DrugTraceability/${suffix}`, evidenceDeposit: `EvidenceDeposit/${suffix}` };
   const [drugAddress, evidenceAddress] = [await drug.getAddress(), await evidence.getAddress()];
 
-  await mined(gateway.registerContract(id(names.drugTraceability), drugAddress), `gateway registration of ${names.drugTraceability}`);
-  await mined(gateway.registerContract(id(names.evidenceDeposit), evidenceAddress), `gateway registration of ${names.evidenceDeposit}`);
+  await mined(
+    gateway.registerContract(id(names.drugTraceability), drugAddress),
+    `gateway registration of ${names.drugTraceability}`,
+  );
+  await mined(
+    gateway.registerContract(id(names.evidenceDeposit), evidenceAddress),
+    `gateway registration of ${names.evidenceDeposit}`,
+  );
   const relayerRole = await gateway.RELAYER_ROLE();
-  for (const r of relayers) await mined(gateway.grantRole(relayerRole, r), `relayer role for ${r} on the ${suffix} gateway`);
+  for (const r of relayers)
+    await mined(gateway.grantRole(relayerRole, r), `relayer role for ${r} on the ${suffix} gateway`);
   await mined(drug.grantRole(await drug.MANUFACTURER_ROLE(), actor), "manufacturer role");
   await mined(drug.grantRole(await drug.CUSTODIAN_ROLE(), actor), "custodian role");
   await mined(evidence.grantRole(await evidence.DEPOSITOR_ROLE(), actor), "depositor role");
-  return { gateway: gatewayAddress, drugTraceability: drugAddress, evidenceDeposit: evidenceAddress, names, deployBlock };
+  return {
+    gateway: gatewayAddress,
+    drugTraceability: drugAddress,
+    evidenceDeposit: evidenceAddress,
+    names,
+    deployBlock,
+  };
 }

@@ -126,7 +126,9 @@ export class Supervisor {
     const pid = entry.pid;
     void entry.exited.then((code) => {
       if (this.stopping || entry.restarting || entry.pid !== pid) return;
-      this.say(`${entry.kind} ${entry.name} (pid ${pid}) died (${code})${entry.log ? `, log ${entry.log}` : ""}; restart it with: npx ccgp local restart ${entry.kind} ${entry.name}`);
+      this.say(
+        `${entry.kind} ${entry.name} (pid ${pid}) died (${code})${entry.log ? `, log ${entry.log}` : ""}; restart it with: npx ccgp local restart ${entry.kind} ${entry.name}`,
+      );
     });
   }
 
@@ -138,7 +140,11 @@ export class Supervisor {
     const found = this.entries.find((e) => e.kind === kind && (e.name === name || e.aliases.includes(name)));
     if (!found) {
       const known = this.entries.filter((e) => e.kind === kind).map((e) => e.name);
-      throw new Error(known.length ? `no ${kind} named "${name}": expected one of ${known.join(", ")}` : `expected chain, relayer or verifier, got "${kind}"`);
+      throw new Error(
+        known.length
+          ? `no ${kind} named "${name}": expected one of ${known.join(", ")}`
+          : `expected chain, relayer or verifier, got "${kind}"`,
+      );
     }
     return found;
   }
@@ -183,7 +189,11 @@ export class Supervisor {
         );
       send(404, { error: "POST /restart/<chain|relayer|verifier>/<name> or GET /members" });
     });
-    return new Promise((resolve) => this.server!.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(this.server!.address() as { port: number }).port}`)));
+    return new Promise((resolve) =>
+      this.server!.listen(0, "127.0.0.1", () =>
+        resolve(`http://127.0.0.1:${(this.server!.address() as { port: number }).port}`),
+      ),
+    );
   }
 
   /** Stops the relayers first (they need their chains to stop cleanly), then the chains, then this run's strays. */

@@ -12,10 +12,24 @@ const REPO_ROOT = resolve(__dirname, "..", "..", "..");
 
 export interface VerifierConfigInput {
   institutionId: number;
-  governance: { url: string; chainId: number; confirmations: number; pollIntervalMs: number; ledger: string; chains: string };
+  governance: {
+    url: string;
+    chainId: number;
+    confirmations: number;
+    pollIntervalMs: number;
+    ledger: string;
+    chains: string;
+  };
   keystore: string;
   passwordEnv: string;
-  chains: Array<{ name: string; url: string; chainId: number; gateway: string; confirmations: number; startBlock: number }>;
+  chains: Array<{
+    name: string;
+    url: string;
+    chainId: number;
+    gateway: string;
+    confirmations: number;
+    startBlock: number;
+  }>;
   healthPort: number;
   logLevel: string;
 }
@@ -25,10 +39,27 @@ export function writeVerifierConfig(path: string, input: VerifierConfigInput): v
   const g = input.governance;
   const json = {
     institutionId: input.institutionId,
-    governance: { rpcUrl: g.url, chainId: g.chainId, confirmations: g.confirmations, pollIntervalMs: g.pollIntervalMs, contracts: { ledger: g.ledger, chains: g.chains } },
+    governance: {
+      rpcUrl: g.url,
+      chainId: g.chainId,
+      confirmations: g.confirmations,
+      pollIntervalMs: g.pollIntervalMs,
+      contracts: { ledger: g.ledger, chains: g.chains },
+    },
     key: { kind: "keystore", path: relative(dirname(path), input.keystore), passwordEnv: input.passwordEnv },
     chains: Object.fromEntries(
-      input.chains.map((c) => [c.name, { kind: "evm", rpcUrl: c.url, chainId: c.chainId, gateway: c.gateway, confirmations: c.confirmations, startBlock: c.startBlock, pollIntervalMs: g.pollIntervalMs }]),
+      input.chains.map((c) => [
+        c.name,
+        {
+          kind: "evm",
+          rpcUrl: c.url,
+          chainId: c.chainId,
+          gateway: c.gateway,
+          confirmations: c.confirmations,
+          startBlock: c.startBlock,
+          pollIntervalMs: g.pollIntervalMs,
+        },
+      ]),
     ),
     health: { host: "127.0.0.1", port: input.healthPort },
     log: { level: input.logLevel, format: "json" },
@@ -45,7 +76,12 @@ export interface VerifierProcess {
 }
 
 /** Starts the verifier process (from the build in dist/, built first if it is not current), its output appended to `logFile`. */
-export function spawnVerifier(configPath: string, logFile: string, env: NodeJS.ProcessEnv, healthPort: number): VerifierProcess {
+export function spawnVerifier(
+  configPath: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+  healthPort: number,
+): VerifierProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a");
   const child = spawn(process.execPath, [...builtProcess("verifier"), "--config", configPath], {
@@ -54,7 +90,9 @@ export function spawnVerifier(configPath: string, logFile: string, env: NodeJS.P
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);
-  const exited = new Promise<number | string>((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
+  const exited = new Promise<number | string>((r) =>
+    child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")),
+  );
   return {
     pid: child.pid!,
     logFile,
@@ -83,13 +121,17 @@ export async function waitVerifierHealthy(p: VerifierProcess, timeoutMs = 180_00
     }
   };
   for (;;) {
-    if (gone !== undefined) throw new Error(`the verifier exited (${gone}) before it was healthy; ${p.logFile}:\n${tail()}`);
+    if (gone !== undefined)
+      throw new Error(`the verifier exited (${gone}) before it was healthy; ${p.logFile}:\n${tail()}`);
     try {
       if ((await fetch(p.healthUrl, { signal: AbortSignal.timeout(2_000) })).status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the verifier is not healthy after ${timeoutMs / 1000} s (${p.healthUrl}); ${p.logFile}:\n${tail()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the verifier is not healthy after ${timeoutMs / 1000} s (${p.healthUrl}); ${p.logFile}:\n${tail()}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -45,7 +45,8 @@ describe("scripts: default rules", function () {
 
   it("make the modules that open proposals modules", async function () {
     const c = await loadFixture(consortium);
-    for (const m of [c.membership, c.services, c.pipes, c.credit]) expect(await c.voting.isModule(await m.getAddress())).to.equal(true);
+    for (const m of [c.membership, c.services, c.pipes, c.credit])
+      expect(await c.voting.isModule(await m.getAddress())).to.equal(true);
     expect(await c.voting.isModule(await c.chains.getAddress())).to.equal(false);
   });
 });

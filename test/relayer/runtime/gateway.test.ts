@@ -24,7 +24,17 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const a = w.c.business.a;
     const signer = await loadKeystore(a.accounts.relayer.keystore, w.c.password);
     const plugin = new EvmChainPlugin(
-      { kind: "evm", rpcUrl: w.c.chains.a.url, chainId: w.c.chains.a.chainId, gateway: a.contracts.gateway as Hex, confirmations: 1, startBlock: 0, pollIntervalMs: 100, maxBlockRange: 1000, reorgWindow: 64 },
+      {
+        kind: "evm",
+        rpcUrl: w.c.chains.a.url,
+        chainId: w.c.chains.a.chainId,
+        gateway: a.contracts.gateway as Hex,
+        confirmations: 1,
+        startBlock: 0,
+        pollIntervalMs: 100,
+        maxBlockRange: 1000,
+        reorgWindow: 64,
+      },
       { name: "sub_a", signer, logger: silentLogger() },
     );
     return new Gateway(plugin, a.contracts.gateway as Hex, w.c.chains.a.chainId, new LogReader(w.c.chains.a.url), 1);
@@ -39,13 +49,18 @@ describe("relayer runtime: sub-chain gateway client", function () {
     txId: randomHex(),
     attestations: async (call) => {
       const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
-      const attestation = attestationOf(call, w.c.business.a.subchain.id as Hex, w.c.business.a.contracts.gateway as Hex);
+      const attestation = attestationOf(
+        call,
+        w.c.business.a.subchain.id as Hex,
+        w.c.business.a.contracts.gateway as Hex,
+      );
       return packAttestations([await signAttestation(auditor, w.c.chains.a.chainId, attestation)]);
     },
   });
 
   /** A deadline `seconds` from the sub-chain's latest block time (negative: already passed). */
-  const deadlineIn = async (seconds: number): Promise<bigint> => BigInt((await w.k.a.provider.getBlock("latest"))!.timestamp + seconds);
+  const deadlineIn = async (seconds: number): Promise<bigint> =>
+    BigInt((await w.k.a.provider.getBlock("latest"))!.timestamp + seconds);
 
   before(async function () {
     w = await world();
@@ -64,8 +79,20 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const pipe = randomHex();
     const fromBlock = await g.chain.status().then((s) => s.height);
-    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
-    const request = { pipeId: pipe, sequence: 1n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock };
+    const data = drug.encodeFunctionData("continueCustody", [
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      randomHex(),
+    ]) as Hex;
+    const request = {
+      pipeId: pipe,
+      sequence: 1n,
+      deadline: await deadlineIn(3600),
+      contractName: name,
+      operation: 1,
+      data,
+      fromBlock,
+    };
     const first = await g.ensureExecuted(attested(request));
     expect(first).to.deep.include({ success: true, operation: 1, requestId: g.requestId(pipe, 1n) });
     expect(first.resultHash).to.equal(keccak256("0x"));
@@ -86,7 +113,17 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const pipe = randomHex();
     const data = drug.encodeFunctionData("continueCustody", [batchId, ZERO_ADDRESS, randomHex()]) as Hex;
-    const failed = await g.ensureExecuted(attested({ pipeId: pipe, sequence: 3n, deadline: await deadlineIn(3600), contractName: name, operation: 1, data, fromBlock: 0n }));
+    const failed = await g.ensureExecuted(
+      attested({
+        pipeId: pipe,
+        sequence: 3n,
+        deadline: await deadlineIn(3600),
+        contractName: name,
+        operation: 1,
+        data,
+        fromBlock: 0n,
+      }),
+    );
     expect(failed.success).to.equal(false);
     expect(failed.returnData).to.not.equal(null);
     expect(failed.resultHash).to.equal(keccak256(failed.returnData!));
@@ -99,12 +136,29 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const g = await client();
     const data = drug.encodeFunctionData("batch", [batchId]) as Hex;
     const deadline = await deadlineIn(3600);
-    const read = await g.ensureExecuted(attested({ pipeId: randomHex(), sequence: 1n, deadline, contractName: name, operation: 0, data, fromBlock: 0n }));
+    const read = await g.ensureExecuted(
+      attested({ pipeId: randomHex(), sequence: 1n, deadline, contractName: name, operation: 0, data, fromBlock: 0n }),
+    );
     expect(read.success).to.equal(true);
-    const decoded = decodeFunctionResult({ abi: IDrugTraceability__factory.abi, functionName: "batch", data: read.returnData! });
+    const decoded = decodeFunctionResult({
+      abi: IDrugTraceability__factory.abi,
+      functionName: "batch",
+      data: read.returnData!,
+    });
     expect(decoded.manufacturer.toLowerCase()).to.equal(w.c.business.a.accounts.operator.address.toLowerCase());
     const unknown = await expectCcgpError(
-      () => g.ensureExecuted(attested({ pipeId: randomHex(), sequence: 1n, deadline, contractName: randomHex(), operation: 1, data, fromBlock: 0n })),
+      () =>
+        g.ensureExecuted(
+          attested({
+            pipeId: randomHex(),
+            sequence: 1n,
+            deadline,
+            contractName: randomHex(),
+            operation: 1,
+            data,
+            fromBlock: 0n,
+          }),
+        ),
       "CONTRACT_REVERTED",
     );
     expect((unknown as ContractError).errorName).to.equal("SubchainGatewayContractNotRegistered");
@@ -114,10 +168,17 @@ describe("relayer runtime: sub-chain gateway client", function () {
     const { batchId } = await batchOnA(w);
     const g = await client();
     const pipe = randomHex();
-    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]) as Hex;
+    const data = drug.encodeFunctionData("continueCustody", [
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      randomHex(),
+    ]) as Hex;
     const deadline = await deadlineIn(-1);
     const expired = await expectCcgpError(
-      () => g.ensureExecuted(attested({ pipeId: pipe, sequence: 1n, deadline, contractName: name, operation: 1, data, fromBlock: 0n })),
+      () =>
+        g.ensureExecuted(
+          attested({ pipeId: pipe, sequence: 1n, deadline, contractName: name, operation: 1, data, fromBlock: 0n }),
+        ),
       "CONTRACT_REVERTED",
     );
     expect((expired as ContractError).errorName).to.equal("SubchainGatewayPacketExpired");

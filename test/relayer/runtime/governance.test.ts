@@ -19,7 +19,20 @@ import { silentLogger } from "../../../lib/infra/log";
 import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";
-import { accountOn, appSigned, batchOnA, council, countersigned, custodyPacket, randomHex, sideConfig, stateOf, until, world, type World } from "./helpers/world";
+import {
+  accountOn,
+  appSigned,
+  batchOnA,
+  council,
+  countersigned,
+  custodyPacket,
+  randomHex,
+  sideConfig,
+  stateOf,
+  until,
+  world,
+  type World,
+} from "./helpers/world";
 import type { LocalAccount } from "viem";
 
 describe("relayer runtime: governance view, pins and ledger writer", function () {
@@ -33,7 +46,17 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
   const contractsFor = (signer: LocalAccount): GovernanceContracts => {
     const g = sideConfig(w.c.business.a).governance;
     const plugin = new EvmChainPlugin(
-      { kind: "evm", rpcUrl: g.rpcUrl, chainId: g.chainId, gateway: g.contracts.ledger, confirmations: 1, startBlock: 0, pollIntervalMs: 100, maxBlockRange: 1000, reorgWindow: 64 },
+      {
+        kind: "evm",
+        rpcUrl: g.rpcUrl,
+        chainId: g.chainId,
+        gateway: g.contracts.ledger,
+        confirmations: 1,
+        startBlock: 0,
+        pollIntervalMs: 100,
+        maxBlockRange: 1000,
+        reorgWindow: 64,
+      },
       { name: "governance", signer, logger: silentLogger() },
     );
     return governanceContracts(plugin, g);
@@ -61,12 +84,22 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     expect(view.institutionActive(a.institutionId)).to.equal(true);
     for (const side of [a, b]) {
       const s = view.services.get(side.service.id as Hex)!;
-      expect(s).to.deep.include({ host: "127.0.0.1", port: side.ports.peer, fingerprint: side.tls.fingerprint, institution: side.institutionId });
+      expect(s).to.deep.include({
+        host: "127.0.0.1",
+        port: side.ports.peer,
+        fingerprint: side.tls.fingerprint,
+        institution: side.institutionId,
+      });
       expect(s.signer.toLowerCase()).to.equal(side.accounts.business.address.toLowerCase());
       expect(view.serviceBySigner(side.accounts.business.address as Hex)?.id).to.equal(side.service.id);
     }
     const route = view.pipes.get(w.c.pipes.aToB.id as Hex)!;
-    expect(route).to.deep.include({ sourceService: a.service.id, targetService: b.service.id, sourceInstitution: a.institutionId, contractName: w.c.pipes.aToB.contractNameHash });
+    expect(route).to.deep.include({
+      sourceService: a.service.id,
+      targetService: b.service.id,
+      sourceInstitution: a.institutionId,
+      contractName: w.c.pipes.aToB.contractNameHash,
+    });
     expect(route.sourceAppKey.toLowerCase()).to.equal(a.app.key.address.toLowerCase());
     expect(view.pipeIdAt(1n)).to.be.oneOf([w.c.pipes.aToB.id, w.c.pipes.bToA.id]);
     expect(view.pipesOfService(a.service.id as Hex).length).to.equal(2);
@@ -113,10 +146,26 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     expect(retried).to.not.have.property("state");
     expect(await writerB.perform(retry)).to.deep.equal({ outcome: "already" });
 
-    const result = { txId: packet.txId, step: 0, subchain: route.targetSubchain, subchainTx: randomHex(), blockNumber: "7", resultHash: randomHex(), operation: 1, success: true, stateVersion: "1" };
-    const wrongRecorder = await expectCcgpError(() => writerA.perform({ op: "recordResult", result, fromBlock: "0" }), "CONTRACT_REVERTED");
+    const result = {
+      txId: packet.txId,
+      step: 0,
+      subchain: route.targetSubchain,
+      subchainTx: randomHex(),
+      blockNumber: "7",
+      resultHash: randomHex(),
+      operation: 1,
+      success: true,
+      stateVersion: "1",
+    };
+    const wrongRecorder = await expectCcgpError(
+      () => writerA.perform({ op: "recordResult", result, fromBlock: "0" }),
+      "CONTRACT_REVERTED",
+    );
     expect((wrongRecorder as ContractError).errorName).to.equal("LedgerUnauthorizedRecorder");
-    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.include({ outcome: "sent", state: TxState.Executed });
+    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.include({
+      outcome: "sent",
+      state: TxState.Executed,
+    });
     expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.deep.equal({ outcome: "already" });
     expect(await stateOf(w, packet.txId)).to.equal("Executed");
 
@@ -124,18 +173,24 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     const first = await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash });
     expect(first.outcome).to.equal("sent");
     expect(first).to.not.have.property("state");
-    expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({ outcome: "already" });
+    expect(await writerA.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.deep.equal({
+      outcome: "already",
+    });
     // Both parties: a majority, but without a non-party it does not confirm; the Audit Office's endorsement does.
     const second = await writerB.perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash });
     expect(second.outcome).to.equal("sent");
     expect(second).to.not.have.property("state");
     const auditor = await loadKeystore(w.c.accounts.auditor.keystore, w.c.password);
-    expect(await writerFor(auditor).perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash })).to.include({ outcome: "sent", state: TxState.Confirmed });
+    expect(
+      await writerFor(auditor).perform({ op: "endorse", txId: packet.txId, resultSetHash: tx.resultSetHash }),
+    ).to.include({ outcome: "sent", state: TxState.Confirmed });
     expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
     expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
     expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");
     // Results in one batch: the already recorded one is left out, so a repeat reads as done.
-    expect(await writerB.perform({ op: "recordResults", results: [result], fromBlock: "0" })).to.deep.equal({ outcome: "already" });
+    expect(await writerB.perform({ op: "recordResults", results: [result], fromBlock: "0" })).to.deep.equal({
+      outcome: "already",
+    });
     // An exact replay of an opened packet proves nothing against anyone.
     expect((await writerB.perform({ op: "reportRefusal", packet: toWire(signed) })).outcome).to.equal("moot");
   });
@@ -152,13 +207,20 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     const pins = enabledServicePins(view);
     const rotated = keccak256(toHex("a new certificate")).slice(2);
     const services = ServiceRegistry__factory.connect(w.c.governance.services, operatorA);
-    await (await services.updateServiceEndpoint(a.service.id, { host: "127.0.0.1", port: a.ports.peer, tlsFingerprint: `0x${rotated}` })).wait();
+    await (
+      await services.updateServiceEndpoint(a.service.id, {
+        host: "127.0.0.1",
+        port: a.ports.peer,
+        tlsFingerprint: `0x${rotated}`,
+      })
+    ).wait();
     await until(() => pins(rotated), "the new fingerprint pinned");
     expect(pins(a.tls.fingerprint)).to.equal(false);
 
     expect(pins(b.tls.fingerprint)).to.equal(true);
-    await (await council(w)).decide(ServiceRegistry__factory.connect(w.c.governance.services), "disableService", [b.service.id], "disable B");
+    await (
+      await council(w)
+    ).decide(ServiceRegistry__factory.connect(w.c.governance.services), "disableService", [b.service.id], "disable B");
     await until(() => !pins(b.tls.fingerprint), "B's certificate unpinned");
   });
-
 });

@@ -80,7 +80,9 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     };
     const unregistered = pki.leaf("unregistered", consortiumCa);
     const before = refusalsOf(w, "b", "PEER_NOT_PINNED").length;
-    const answer = await peerAs(w, "b", { cert: unregistered.cert, key: unregistered.key, ca: consortiumCa.cert }).call({});
+    const answer = await peerAs(w, "b", { cert: unregistered.cert, key: unregistered.key, ca: consortiumCa.cert }).call(
+      {},
+    );
     expect(answer.status).to.equal(403);
     expect((answer.body.error as { code: string }).code).to.equal("PEER_NOT_PINNED");
     expect(refusalsOf(w, "b", "PEER_NOT_PINNED").length).to.equal(before + 1);
@@ -88,11 +90,19 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     const foreignCa = pki.ca("foreign-ca");
     const foreign = pki.leaf("foreign", foreignCa);
     const handshakes = refusalsOf(w, "b", "TLS_HANDSHAKE_FAILED").length;
-    const client = new PeerClient({ tls: { cert: foreign.cert, key: foreign.key, ca: consortiumCa.cert }, isPinned: pinSet([w.c.business.b.tls.fingerprint]) });
+    const client = new PeerClient({
+      tls: { cert: foreign.cert, key: foreign.key, ca: consortiumCa.cert },
+      isPinned: pinSet([w.c.business.b.tls.fingerprint]),
+    });
     let failed: unknown;
-    await client.call(`https://127.0.0.1:${w.c.business.b.ports.peer}/v1/packets`, { body: {} }).catch((e: unknown) => (failed = e));
+    await client
+      .call(`https://127.0.0.1:${w.c.business.b.ports.peer}/v1/packets`, { body: {} })
+      .catch((e: unknown) => (failed = e));
     expect(failed, "the handshake must fail").to.be.instanceOf(Error);
-    await until(() => refusalsOf(w, "b", "TLS_HANDSHAKE_FAILED").length === handshakes + 1, "the handshake refusal record");
+    await until(
+      () => refusalsOf(w, "b", "TLS_HANDSHAKE_FAILED").length === handshakes + 1,
+      "the handshake refusal record",
+    );
   });
 
   it("refuses a registered peer that is not the pipe's source proxy", async function () {
@@ -118,10 +128,28 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
     const { packet, payload } = await custodyPacket(w, batchId);
     const good = await countersigned(w, await appSigned(w, packet, payload));
     await refused({ ...toWire(good), payload: flipByte(payload, 36) }, 400, "PAYLOAD_MISMATCH", packet.txId);
-    await refused(toWire({ ...good, packet: { ...packet, sequence: packet.sequence + 1n } }), 403, "BAD_APP_SIGNATURE", packet.txId);
-    await refused(toWire({ ...good, signatures: { ...good.signatures, proxy: flipByte(good.signatures.proxy!, 63) } }), 403, "BAD_PROXY_SIGNATURE", packet.txId);
-    await refused(toWire(await countersigned(w, await appSigned(w, packet, payload), w.proxies.b)), 403, "BAD_PROXY_SIGNATURE", packet.txId);
-    const stranger = await countersigned(w, await appSigned(w, { ...packet, signer: w.apps.b.address }, payload, w.apps.b));
+    await refused(
+      toWire({ ...good, packet: { ...packet, sequence: packet.sequence + 1n } }),
+      403,
+      "BAD_APP_SIGNATURE",
+      packet.txId,
+    );
+    await refused(
+      toWire({ ...good, signatures: { ...good.signatures, proxy: flipByte(good.signatures.proxy!, 63) } }),
+      403,
+      "BAD_PROXY_SIGNATURE",
+      packet.txId,
+    );
+    await refused(
+      toWire(await countersigned(w, await appSigned(w, packet, payload), w.proxies.b)),
+      403,
+      "BAD_PROXY_SIGNATURE",
+      packet.txId,
+    );
+    const stranger = await countersigned(
+      w,
+      await appSigned(w, { ...packet, signer: w.apps.b.address }, payload, w.apps.b),
+    );
     await refused(toWire(stranger), 403, "SIGNER_MISMATCH", packet.txId);
   });
 
@@ -134,10 +162,17 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
   });
 
   it("refuses a packet the initiator never opened, and expired ones", async function () {
-    const { packet, payload } = await custodyPacket(w, batchId, { sequence: (await w.k.ledger.pipeOf(w.c.pipes.aToB.id)).lastSequence + 50n });
+    const { packet, payload } = await custodyPacket(w, batchId, {
+      sequence: (await w.k.ledger.pipeOf(w.c.pipes.aToB.id)).lastSequence + 50n,
+    });
     await refused(toWire(await countersigned(w, await appSigned(w, packet, payload))), 409, "TX_NOT_OPEN", packet.txId);
     const expired = await custodyPacket(w, batchId, { deadline: BigInt(Math.floor(Date.now() / 1000) - 1) });
-    await refused(toWire(await countersigned(w, await appSigned(w, expired.packet, expired.payload))), 400, "DEADLINE_PASSED", expired.packet.txId);
+    await refused(
+      toWire(await countersigned(w, await appSigned(w, expired.packet, expired.payload))),
+      400,
+      "DEADLINE_PASSED",
+      expired.packet.txId,
+    );
   });
 
   it("never runs a packet twice: the same packet is a duplicate, another with its sequence a replay (refused, not charged)", async function () {
@@ -156,15 +191,28 @@ describe("relayer runtime: peer endpoint (stage 2 at the receiver)", function ()
 
   it("refuses unknown and paused pipes, and packets of pipes that do not end here", async function () {
     const unknown = await custodyPacket(w, batchId, { packet: { pipeId: randomHex() } });
-    await refused(toWire(await countersigned(w, await appSigned(w, unknown.packet, unknown.payload, w.apps.a))), 404, "PIPE_UNKNOWN");
+    await refused(
+      toWire(await countersigned(w, await appSigned(w, unknown.packet, unknown.payload, w.apps.a))),
+      404,
+      "PIPE_UNKNOWN",
+    );
     const reverse = await custodyPacket(w, batchId, { pipe: w.c.pipes.bToA });
-    await refused(toWire(await countersigned(w, await appSigned(w, reverse.packet, reverse.payload), w.proxies.b)), 403, "WRONG_SERVICE");
+    await refused(
+      toWire(await countersigned(w, await appSigned(w, reverse.packet, reverse.payload), w.proxies.b)),
+      403,
+      "WRONG_SERVICE",
+    );
     const operator = await accountOn(w, w.c.business.b.accounts.operator.keystore, "governance");
     const pipes = PipeRegistry__factory.connect(w.c.governance.pipes, operator);
     await (await pipes.pausePipe(w.c.pipes.aToB.id)).wait();
     try {
       const paused = await custodyPacket(w, batchId);
-      await refused(toWire(await countersigned(w, await appSigned(w, paused.packet, paused.payload))), 409, "PIPE_NOT_ACTIVE", paused.packet.txId);
+      await refused(
+        toWire(await countersigned(w, await appSigned(w, paused.packet, paused.payload))),
+        409,
+        "PIPE_NOT_ACTIVE",
+        paused.packet.txId,
+      );
     } finally {
       await (await pipes.resumePipe(w.c.pipes.aToB.id)).wait();
     }

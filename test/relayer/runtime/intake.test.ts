@@ -60,7 +60,6 @@ describe("relayer runtime: app intake (stage 1)", function () {
     return answer.body.message as string;
   }
 
-
   it("carries a good request through: 202, countersigned, opened before delivery, confirmed", async function () {
     const { packet, payload } = await custodyPacket(w, batchId);
     const answer = await post(w, "a", wire(await appSigned(w, packet, payload)));
@@ -68,7 +67,9 @@ describe("relayer runtime: app intake (stage 1)", function () {
     expect(answer.body).to.deep.equal({ txId: packet.txId, status: "accepted", sequence: packet.sequence.toString() });
     await untilState(w, packet.txId, "Confirmed");
     expect(await custodyLength(w, "b", batchId)).to.equal(1n);
-    const view = (await (await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/transactions/${packet.txId}`)).json()) as {
+    const view = (await (
+      await fetch(`http://127.0.0.1:${w.c.business.a.ports.app}/v1/transactions/${packet.txId}`)
+    ).json()) as {
       relayer: Array<{ role: string; status: string }>;
       ledger: { state: string };
     };
@@ -103,41 +104,72 @@ describe("relayer runtime: app intake (stage 1)", function () {
     const answers = await Promise.all(burst.map((r) => post(w, "a", r.body)));
     // A lower sequence is taken only while nothing above it is: otherwise it is refused before any 202.
     expect(answers[0]!.status, JSON.stringify(answers[0]!.body)).to.equal(202);
-    for (const a of answers) if (a.status !== 202) expect([a.status, a.body.code], JSON.stringify(a.body)).to.deep.equal([409, "REPLAY"]);
+    for (const a of answers)
+      if (a.status !== 202) expect([a.status, a.body.code], JSON.stringify(a.body)).to.deep.equal([409, "REPLAY"]);
     const accepted = burst.filter((_, i) => answers[i]!.status === 202);
     for (const r of accepted) await untilState(w, r.txId, "Confirmed");
-    for (const r of burst.filter((_, i) => answers[i]!.status !== 202)) expect(await stateOf(w, r.txId)).to.equal("None");
+    for (const r of burst.filter((_, i) => answers[i]!.status !== 202))
+      expect(await stateOf(w, r.txId)).to.equal("None");
     expect(await custodyLength(w, "b", own)).to.equal(BigInt(accepted.length));
     const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
-    expect(opened.map((e) => e.args.sequence).filter((s) => s >= first)).to.deep.equal(accepted.map((r) => r.sequence).sort((x, y) => (x < y ? -1 : 1)));
+    expect(opened.map((e) => e.args.sequence).filter((s) => s >= first)).to.deep.equal(
+      accepted.map((r) => r.sequence).sort((x, y) => (x < y ? -1 : 1)),
+    );
   });
 
   it("refuses malformed and oversized packets", async function () {
     await refused("{not json", 400, "MALFORMED_PACKET");
     const { packet, payload } = await custodyPacket(w, batchId);
     const good = wireObject(await appSigned(w, packet, payload));
-    const message = await refused({ ...good, packet: { ...good.packet, sequence: 5 } }, 400, "MALFORMED_PACKET", packet.txId);
+    const message = await refused(
+      { ...good, packet: { ...good.packet, sequence: 5 } },
+      400,
+      "MALFORMED_PACKET",
+      packet.txId,
+    );
     expect(message).to.contain("packet.sequence");
     await refused({ ...good, surprise: true }, 400, "MALFORMED_PACKET", packet.txId);
     // Above the pipe's 4,096-byte limit (the relayer's own is 64 KiB).
-    const big = await custodyPacket(w, batchId, { payload: `${drug.getFunction("continueCustody")!.selector}${"00".repeat(5_000)}` as Hex });
+    const big = await custodyPacket(w, batchId, {
+      payload: `${drug.getFunction("continueCustody")!.selector}${"00".repeat(5_000)}` as Hex,
+    });
     await refused(wire(await appSigned(w, big.packet, big.payload)), 413, "OVERSIZED", big.packet.txId);
     // Above the relayer's own limit: refused by the codec before anything else.
     const huge = await custodyPacket(w, batchId, { payload: `0x12345678${"00".repeat(70_000)}` as Hex });
-    await refused(JSON.stringify({ ...wireObject(await appSigned(w, huge.packet, huge.payload)) }), 413, "OVERSIZED", huge.packet.txId);
+    await refused(
+      JSON.stringify({ ...wireObject(await appSigned(w, huge.packet, huge.payload)) }),
+      413,
+      "OVERSIZED",
+      huge.packet.txId,
+    );
     // An app request carries only the app's signature.
-    await refused(wire(await countersigned(w, await appSigned(w, packet, payload))), 400, "MALFORMED_SIGNATURE", packet.txId);
+    await refused(
+      wire(await countersigned(w, await appSigned(w, packet, payload))),
+      400,
+      "MALFORMED_SIGNATURE",
+      packet.txId,
+    );
   });
 
   it("refuses unknown and paused pipes", async function () {
     const unknown = await custodyPacket(w, batchId, { packet: { pipeId: randomHex() } });
-    await refused(wire(await appSigned(w, unknown.packet, unknown.payload, w.apps.a)), 404, "PIPE_UNKNOWN", unknown.packet.txId);
+    await refused(
+      wire(await appSigned(w, unknown.packet, unknown.payload, w.apps.a)),
+      404,
+      "PIPE_UNKNOWN",
+      unknown.packet.txId,
+    );
     const operator = await accountOn(w, w.c.business.a.accounts.operator.keystore, "governance");
     const pipes = PipeRegistry__factory.connect(w.c.governance.pipes, operator);
     await (await pipes.pausePipe(w.c.pipes.aToB.id)).wait();
     try {
       const paused = await custodyPacket(w, batchId);
-      const message = await refused(wire(await appSigned(w, paused.packet, paused.payload)), 409, "PIPE_NOT_ACTIVE", paused.packet.txId);
+      const message = await refused(
+        wire(await appSigned(w, paused.packet, paused.payload)),
+        409,
+        "PIPE_NOT_ACTIVE",
+        paused.packet.txId,
+      );
       expect(message).to.match(/paused|PipeNotActive/);
     } finally {
       await (await pipes.resumePipe(w.c.pipes.aToB.id)).wait();
@@ -152,12 +184,29 @@ describe("relayer runtime: app intake (stage 1)", function () {
     // Declaring the reserved key, signed by another: the signature does not recover to it.
     await refused(wire(await forgedAppSigned(packet, payload, w, w.apps.b)), 403, "BAD_APP_SIGNATURE", packet.txId);
     const good = await appSigned(w, packet, payload);
-    await refused(wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } }), 403, "BAD_APP_SIGNATURE", packet.txId);
+    await refused(
+      wire({ ...good, signatures: { app: flipByte(good.signatures.app, 63) } }),
+      403,
+      "BAD_APP_SIGNATURE",
+      packet.txId,
+    );
     await refused(wire({ ...good, packet: { ...packet, txId: flipByte(packet.txId, 31) } }), 403, "BAD_APP_SIGNATURE");
-    await refused(JSON.stringify({ ...wireObject(good), payload: flipByte(payload, 40) }), 400, "PAYLOAD_MISMATCH", packet.txId);
+    await refused(
+      JSON.stringify({ ...wireObject(good), payload: flipByte(payload, 40) }),
+      400,
+      "PAYLOAD_MISMATCH",
+      packet.txId,
+    );
     // The declared function is not the payload's (both signed consistently by the app).
-    const other2 = await custodyPacket(w, batchId, { packet: { selector: drug.getFunction("custodyLength")!.selector as Hex } });
-    await refused(wire(await appSigned(w, other2.packet, other2.payload)), 400, "SELECTOR_MISMATCH", other2.packet.txId);
+    const other2 = await custodyPacket(w, batchId, {
+      packet: { selector: drug.getFunction("custodyLength")!.selector as Hex },
+    });
+    await refused(
+      wire(await appSigned(w, other2.packet, other2.payload)),
+      400,
+      "SELECTOR_MISMATCH",
+      other2.packet.txId,
+    );
     // A packet whose parties are not the pipe's.
     const wrong = await custodyPacket(w, batchId, { packet: { targetInstitution: w.c.institutions.audit } });
     await refused(wire(await appSigned(w, wrong.packet, wrong.payload)), 400, "ROUTE_MISMATCH", wrong.packet.txId);
@@ -165,7 +214,12 @@ describe("relayer runtime: app intake (stage 1)", function () {
 
   it("refuses expired and too distant deadlines", async function () {
     const expired = await custodyPacket(w, batchId, { deadline: BigInt(Math.floor(Date.now() / 1000) - 5) });
-    await refused(wire(await appSigned(w, expired.packet, expired.payload)), 400, "DEADLINE_PASSED", expired.packet.txId);
+    await refused(
+      wire(await appSigned(w, expired.packet, expired.payload)),
+      400,
+      "DEADLINE_PASSED",
+      expired.packet.txId,
+    );
     const far = await custodyPacket(w, batchId, { deadline: BigInt(Math.floor(Date.now() / 1000) + 7 * 86_400) });
     await refused(wire(await appSigned(w, far.packet, far.payload)), 400, "DEADLINE_TOO_FAR", far.packet.txId);
   });
@@ -192,8 +246,15 @@ describe("relayer runtime: app intake (stage 1)", function () {
 
   it("refuses source steps the app did not bind to its signed transaction id", async function () {
     const { packet, payload } = await custodyPacket(w, batchId);
-    const data = drug.encodeFunctionData("continueCustody", [batchId, w.c.business.a.accounts.operator.address, randomHex()]);
-    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const data = drug.encodeFunctionData("continueCustody", [
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      randomHex(),
+    ]);
+    const steps = [
+      { side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
     const signed = wireObject(await appSigned(w, packet, payload));
     await refused({ ...signed, steps }, 400, "STEPS_NOT_BOUND", packet.txId);
     const salt = randomHex();
@@ -208,7 +269,10 @@ describe("relayer runtime: app intake (stage 1)", function () {
   });
 
   it("refuses a later packet of a several-packet plan that is not the app's, not of the transaction, or not above the first", async function () {
-    const read = await custodyPacket(w, batchId, { payload: drug.encodeFunctionData("custodyState", [batchId]) as Hex, packet: { operation: 0 } });
+    const read = await custodyPacket(w, batchId, {
+      payload: drug.encodeFunctionData("custodyState", [batchId]) as Hex,
+      packet: { operation: 0 },
+    });
     const write = await custodyPacket(w, batchId, { txId: read.packet.txId, sequence: read.packet.sequence + 1n });
     const steps = [{ side: "target" }, { side: "target", dependsOn: 0, versionKey: batchId }];
     const first = wireObject(await appSigned(w, read.packet, read.payload));
@@ -216,10 +280,25 @@ describe("relayer runtime: app intake (stage 1)", function () {
     const flipped = wireObject({ ...second, signatures: { app: flipByte(second.signatures.app, 63) } });
     await refused({ ...first, steps, packets: [flipped] }, 403, "BAD_APP_SIGNATURE", read.packet.txId);
     const otherTx = await custodyPacket(w, batchId, { sequence: read.packet.sequence + 1n });
-    await refused({ ...first, steps, packets: [wireObject(await appSigned(w, otherTx.packet, otherTx.payload))] }, 400, "ROUTE_MISMATCH", read.packet.txId);
+    await refused(
+      { ...first, steps, packets: [wireObject(await appSigned(w, otherTx.packet, otherTx.payload))] },
+      400,
+      "ROUTE_MISMATCH",
+      read.packet.txId,
+    );
     const below = await custodyPacket(w, batchId, { txId: read.packet.txId, sequence: read.packet.sequence });
-    await refused({ ...first, steps, packets: [wireObject(await appSigned(w, below.packet, below.payload))] }, 409, "REPLAY", read.packet.txId);
-    await refused({ ...first, steps: [{ side: "target" }], packets: [wireObject(second)] }, 400, "STEPS_INVALID", read.packet.txId);
+    await refused(
+      { ...first, steps, packets: [wireObject(await appSigned(w, below.packet, below.payload))] },
+      409,
+      "REPLAY",
+      read.packet.txId,
+    );
+    await refused(
+      { ...first, steps: [{ side: "target" }], packets: [wireObject(second)] },
+      400,
+      "STEPS_INVALID",
+      read.packet.txId,
+    );
     // Well formed: both packets opened together, the write ran on the version its read saw.
     const answer = await post(w, "a", { ...first, steps, packets: [wireObject(second)] });
     expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
@@ -237,27 +316,56 @@ describe("relayer runtime: app intake (stage 1)", function () {
     const send = (kind: "read" | "write", ...rest: string[]): Promise<CliRun> =>
       ccgp(
         [
-          "send", kind,
-          "--relayer", `http://127.0.0.1:${w.c.business.a.ports.app}`,
-          "--pipe", w.c.pipes.aToB.id,
-          "--app-keystore", w.c.business.a.app.key.keystore,
-          "--rpc", w.c.chains.governance.url,
-          "--deployments", w.c.runDir,
-          "--poll-ms", "250",
+          "send",
+          kind,
+          "--relayer",
+          `http://127.0.0.1:${w.c.business.a.ports.app}`,
+          "--pipe",
+          w.c.pipes.aToB.id,
+          "--app-keystore",
+          w.c.business.a.app.key.keystore,
+          "--rpc",
+          w.c.chains.governance.url,
+          "--deployments",
+          w.c.runDir,
+          "--poll-ms",
+          "250",
           ...rest,
         ],
         { CCGP_KEYSTORE_PASSWORD: w.c.password },
       );
-    const custody = (batchId: Hex) => ["continueCustody(bytes32,address,bytes32)", JSON.stringify([batchId, w.c.business.b.accounts.operator.address, randomHex()])] as const;
-    const results = async (txId: Hex) => (await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(txId))).map((e) => e.args);
+    const custody = (batchId: Hex) =>
+      [
+        "continueCustody(bytes32,address,bytes32)",
+        JSON.stringify([batchId, w.c.business.b.accounts.operator.address, randomHex()]),
+      ] as const;
+    const results = async (txId: Hex) =>
+      (await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(txId))).map((e) => e.args);
 
     it("succeeds: the read's value and version come back, the write ran on the version it read", async function () {
       const { batchId } = await batchOnA(w);
       const [fn, args] = custody(batchId);
-      const steps = JSON.stringify([{ side: "target" }, { side: "target", operation: "write", function: fn, args: JSON.parse(args), dependsOn: 0, versionKey: batchId }]);
-      const run = await send("read", "--function", "custodyState(bytes32)", "--args", JSON.stringify([batchId]), "--steps", steps, "--wait", "--json");
+      const steps = JSON.stringify([
+        { side: "target" },
+        { side: "target", operation: "write", function: fn, args: JSON.parse(args), dependsOn: 0, versionKey: batchId },
+      ]);
+      const run = await send(
+        "read",
+        "--function",
+        "custodyState(bytes32)",
+        "--args",
+        JSON.stringify([batchId]),
+        "--steps",
+        steps,
+        "--wait",
+        "--json",
+      );
       expect(run.code, run.stderr).to.equal(0);
-      const out = run.json<{ txId: Hex; state: string; reads: { step: number; decoded: { length: string; version: string }; raw: Hex; stateVersion: string }[] }>();
+      const out = run.json<{
+        txId: Hex;
+        state: string;
+        reads: { step: number; decoded: { length: string; version: string }; raw: Hex; stateVersion: string }[];
+      }>();
       expect(out.state).to.equal("Confirmed");
       expect(await custodyLength(w, "b", batchId)).to.equal(1n);
       // The read saw no custody step here, at the batch's version on B (0: never changed there), and recorded it.
@@ -265,7 +373,10 @@ describe("relayer runtime: app intake (stage 1)", function () {
       expect(read!.decoded.length).to.equal("0");
       expect(read!.stateVersion).to.equal(read!.decoded.version);
       const recorded = await results(out.txId);
-      expect(recorded.map((r) => [Number(r.step), Number(r.operation), r.success])).to.deep.equal([[0, 0, true], [1, 1, true]]);
+      expect(recorded.map((r) => [Number(r.step), Number(r.operation), r.success])).to.deep.equal([
+        [0, 0, true],
+        [1, 1, true],
+      ]);
       expect(recorded[0]!.resultHash).to.equal(keccak256(read!.raw));
       expect(recorded[1]!.stateVersion).to.equal(recorded[0]!.stateVersion);
     });
@@ -277,14 +388,44 @@ describe("relayer runtime: app intake (stage 1)", function () {
       const steps = JSON.stringify([
         { side: "target" },
         { side: "target", operation: "read", function: "custodyState(bytes32)", args: [batchId] },
-        { side: "target", operation: "write", function: fn, args: JSON.parse(custody(batchId)[1]), dependsOn: 1, versionKey: batchId },
+        {
+          side: "target",
+          operation: "write",
+          function: fn,
+          args: JSON.parse(custody(batchId)[1]),
+          dependsOn: 1,
+          versionKey: batchId,
+        },
       ]);
       const sequence = (await w.k.ledger.pipeOf(w.c.pipes.aToB.id)).lastSequence + 1n;
-      const running = send("write", "--function", fn, "--args", args, "--steps", steps, "--sequence", sequence.toString(), "--json");
+      const running = send(
+        "write",
+        "--function",
+        fn,
+        "--args",
+        args,
+        "--steps",
+        steps,
+        "--sequence",
+        sequence.toString(),
+        "--json",
+      );
       // The test's own transaction on B, as soon as the read ran there: the batch's version moves.
-      await until(async () => (await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence + 1n)).target !== "0x0000000000000000000000000000000000000000", "the read on B", 120_000);
+      await until(
+        async () =>
+          (await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence + 1n)).target !==
+          "0x0000000000000000000000000000000000000000",
+        "the read on B",
+        120_000,
+      );
       const operator = await accountOn(w, w.c.business.b.accounts.operator.keystore, "b");
-      await (await DrugTraceability__factory.connect(w.c.business.b.contracts.drugTraceability, operator).recordBatch(batchId, w.c.business.b.accounts.operator.address, randomHex())).wait();
+      await (
+        await DrugTraceability__factory.connect(w.c.business.b.contracts.drugTraceability, operator).recordBatch(
+          batchId,
+          w.c.business.b.accounts.operator.address,
+          randomHex(),
+        )
+      ).wait();
 
       const run = await running;
       expect(run.code, run.stderr).to.equal(0);
@@ -294,10 +435,16 @@ describe("relayer runtime: app intake (stage 1)", function () {
       expect(stale.map((e) => [Number(e.args.step), Number(e.args.readStep)])).to.deep.equal([[2, 1]]);
       expect(stale[0]!.args.readVersion).to.not.equal(stale[0]!.args.seenVersion);
       const recorded = await results(txId);
-      expect(recorded.map((r) => [Number(r.step), r.success])).to.deep.equal([[0, true], [1, true], [2, false]]);
+      expect(recorded.map((r) => [Number(r.step), r.success])).to.deep.equal([
+        [0, true],
+        [1, true],
+        [2, false],
+      ]);
       // Nothing the transaction did is left: the first custody write was undone, the dependent one never ran.
       expect(await custodyLength(w, "b", batchId)).to.equal(0n);
-      expect((await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence + 2n)).target).to.equal("0x0000000000000000000000000000000000000000");
+      expect((await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence + 2n)).target).to.equal(
+        "0x0000000000000000000000000000000000000000",
+      );
       expect((await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence)).compensated).to.equal(true);
     });
   });

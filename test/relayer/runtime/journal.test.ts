@@ -63,7 +63,13 @@ describe("relayer/tx/journal", function () {
     store = RelayerStore.open({ path: join(dir, "j.sqlite") });
     journal = new Journal(store);
     const got = journal.require(h("t1"), "initiator");
-    expect(got).to.deep.include({ status: "accepted", sequence: 1n, govFromBlock: 10n, subFromBlock: 20n, ledgerState: 0 });
+    expect(got).to.deep.include({
+      status: "accepted",
+      sequence: 1n,
+      govFromBlock: 10n,
+      subFromBlock: 20n,
+      ledgerState: 0,
+    });
     expect(got.signed).to.deep.equal(signed(h("t1"), 1n));
     expect(got.plan.steps[0]!.contractName).to.equal(h("name"));
   });
@@ -74,7 +80,12 @@ describe("relayer/tx/journal", function () {
     expect(journal.insert(entry(h("t2"), 1n))).to.equal(false);
     // The other side of the same transaction is another row.
     expect(journal.insert(entry(h("t1"), 1n, { role: "receiver", mode: "peer" }))).to.equal(true);
-    expect(journal.find(h("t1")).map((e) => e.role).sort()).to.deep.equal(["initiator", "receiver"]);
+    expect(
+      journal
+        .find(h("t1"))
+        .map((e) => e.role)
+        .sort(),
+    ).to.deep.equal(["initiator", "receiver"]);
   });
 
   it("tracks progress and lists what is unfinished", async function () {
@@ -104,7 +115,10 @@ describe("relayer/tx/journal", function () {
 
   it("counts the last packet of a plan with several target steps in the highest sequence, by value not by text", function () {
     journal.insert(entry(h("t1"), 9n));
-    const steps = [{ side: 1, operation: 0, contractName: h("name"), data: "0x12345678" as Hex }, { side: 1, operation: 1, contractName: h("name"), data: "0x12345678" as Hex, packet: 1 }];
+    const steps = [
+      { side: 1, operation: 0, contractName: h("name"), data: "0x12345678" as Hex },
+      { side: 1, operation: 1, contractName: h("name"), data: "0x12345678" as Hex, packet: 1 },
+    ];
     journal.insert(entry(h("t2"), 10n, { plan: { steps, target: 0, packets: [toWire(signed(h("t2"), 12n))] } }));
     expect(journal.maxSequence(h("pipe"))).to.equal(12n);
     journal.insert(entry(h("t3"), 100n));

@@ -36,8 +36,15 @@ describe("relayer/tx/plan", function () {
   it("takes source steps before the target step, naming contracts by their registered names", function () {
     const plan = planOf(packet(), payload, [source, { side: "target" }]);
     expect(plan.target).to.equal(1);
-    expect(plan.steps[0]).to.deep.equal({ side: Side.Source, operation: 1, contractName: h("DrugTraceability/A"), data: "0xabcdef0100" });
-    expect(planOf(packet(), payload, [{ ...source, operation: 0 }, { side: "target" }]).steps[0]!.operation).to.equal(0);
+    expect(plan.steps[0]).to.deep.equal({
+      side: Side.Source,
+      operation: 1,
+      contractName: h("DrugTraceability/A"),
+      data: "0xabcdef0100",
+    });
+    expect(planOf(packet(), payload, [{ ...source, operation: 0 }, { side: "target" }]).steps[0]!.operation).to.equal(
+      0,
+    );
   });
 
   it("refuses plans it cannot run, naming the field", async function () {
@@ -55,24 +62,41 @@ describe("relayer/tx/plan", function () {
       const error = await expectCcgpError(() => planOf(packet(), payload, steps), "STEPS_INVALID");
       expect(error.message, JSON.stringify(steps)).to.contain(text);
     }
-    await expectCcgpError(() => planOf(packet({ sequence: 1n << 56n }), payload, [source, { side: "target" }]), "STEPS_INVALID");
+    await expectCcgpError(
+      () => planOf(packet({ sequence: 1n << 56n }), payload, [source, { side: "target" }]),
+      "STEPS_INVALID",
+    );
   });
 
   it("several target steps, one packet each; a write depends only on an earlier read of its own side, with a version key", async function () {
     const read = packet({ operation: 0, sequence: 7n });
     const write = { packet: packet({ sequence: 8n }), payload };
     const key = h("batch");
-    const plan = planOf(read, payload, [{ side: "target" }, { side: "target", dependsOn: 0, versionKey: key }], [write]);
+    const plan = planOf(
+      read,
+      payload,
+      [{ side: "target" }, { side: "target", dependsOn: 0, versionKey: key }],
+      [write],
+    );
     expect(plan.steps.map((s) => [s.operation, s.packet, s.dependsOn, s.versionKey])).to.deep.equal([
       [0, 0, undefined, undefined],
       [1, 1, 0, key],
     ]);
-    expect(ledgerSteps(plan, { sourceSubchain: h("A"), targetSubchain: h("B") }).map((s) => s.dependsOn)).to.deep.equal([NO_DEPENDENCY, 0]);
+    expect(ledgerSteps(plan, { sourceSubchain: h("A"), targetSubchain: h("B") }).map((s) => s.dependsOn)).to.deep.equal(
+      [NO_DEPENDENCY, 0],
+    );
     const cases: Array<[unknown, string, Array<{ packet: Packet; payload: Hex }>]> = [
       [[{ side: "target" }, { side: "target", dependsOn: 0 }], "needs the versionKey", [write]],
       [[{ side: "target" }, { side: "target", versionKey: key }], "has a versionKey but no dependsOn", [write]],
       [[{ side: "target", dependsOn: 0, versionKey: key }, { side: "target" }], "only a write depends", [write]],
-      [[{ ...source, operation: "read" }, { side: "target", dependsOn: 0, versionKey: key }], "of its own side", []],
+      [
+        [
+          { ...source, operation: "read" },
+          { side: "target", dependsOn: 0, versionKey: key },
+        ],
+        "of its own side",
+        [],
+      ],
       [[source, { side: "target" }, { side: "target" }], "no source steps", [write]],
       [[{ side: "target" }], "one target step for each packet (2), got 1", [write]],
     ];

@@ -7,7 +7,22 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
 import { boundTxId, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
-import { appSigned, batchOnA, custodyLength, custodyPacket, drug, post, randomHex, startSide, stateOf, until, untilState, world, ZERO_ADDRESS, type World } from "./helpers/world";
+import {
+  appSigned,
+  batchOnA,
+  custodyLength,
+  custodyPacket,
+  drug,
+  post,
+  randomHex,
+  startSide,
+  stateOf,
+  until,
+  untilState,
+  world,
+  ZERO_ADDRESS,
+  type World,
+} from "./helpers/world";
 
 describe("relayer runtime: expiry and failed steps", function () {
   this.timeout(120_000);
@@ -23,7 +38,10 @@ describe("relayer runtime: expiry and failed steps", function () {
   async function withSourceStep(batchId: Hex, custodianOnA: string, deadline?: bigint): Promise<Hex> {
     const { packet, payload } = await custodyPacket(w, batchId, { deadline });
     const data = drug.encodeFunctionData("continueCustody", [batchId, custodianOnA, randomHex()]);
-    const steps = [{ side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data }, { side: "target" }];
+    const steps = [
+      { side: "source", operation: "write", contract: w.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
     const salt = randomHex();
     const bound = { ...packet, txId: boundTxId(salt, planOf(packet, payload, steps).steps) };
     const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
@@ -33,7 +51,11 @@ describe("relayer runtime: expiry and failed steps", function () {
 
   it("expires a transaction whose target never answers, then undoes the initiator's completed write", async function () {
     const { batchId } = await batchOnA(w);
-    const txId = await withSourceStep(batchId, w.c.business.a.accounts.operator.address, BigInt(Math.floor(Date.now() / 1000) + 8));
+    const txId = await withSourceStep(
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      BigInt(Math.floor(Date.now() / 1000) + 8),
+    );
     await until(async () => (await custodyLength(w, "a", batchId)) === 1n, "the source write on A");
     await untilState(w, txId, "Compensated");
     expect(await custodyLength(w, "a", batchId)).to.equal(0n);
@@ -46,7 +68,10 @@ describe("relayer runtime: expiry and failed steps", function () {
     const txId = await withSourceStep(batchId, ZERO_ADDRESS);
     await untilState(w, txId, "Failed");
     const entry = w.relayers.a!.runtime.journal.require(txId, "initiator");
-    await until(() => w.relayers.a!.runtime.journal.require(txId, "initiator").status === "finished", "the journal to close it");
+    await until(
+      () => w.relayers.a!.runtime.journal.require(txId, "initiator").status === "finished",
+      "the journal to close it",
+    );
     expect(entry.status).to.be.oneOf(["opened", "finished"]);
     expect(w.relayers.a!.runtime.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
     expect(await stateOf(w, txId)).to.equal("Failed");
@@ -57,11 +82,17 @@ describe("relayer runtime: expiry and failed steps", function () {
     const { batchId } = await batchOnA(w);
     await w.k.a.provider.send("evm_increaseTime", [120]);
     await w.k.a.provider.send("evm_mine", []);
-    const txId = await withSourceStep(batchId, w.c.business.a.accounts.operator.address, BigInt(Math.floor(Date.now() / 1000) + 8));
+    const txId = await withSourceStep(
+      batchId,
+      w.c.business.a.accounts.operator.address,
+      BigInt(Math.floor(Date.now() / 1000) + 8),
+    );
     await untilState(w, txId, "Expired");
     const rt = w.relayers.a!.runtime;
     const entry = rt.journal.require(txId, "initiator");
-    expect((await rt.subchain.gateway.record(entry.pipeId, sourceSequence(entry.sequence, 0))).target).to.equal(ZERO_ADDRESS);
+    expect((await rt.subchain.gateway.record(entry.pipeId, sourceSequence(entry.sequence, 0))).target).to.equal(
+      ZERO_ADDRESS,
+    );
     expect(await custodyLength(w, "a", batchId)).to.equal(0n);
     expect(rt.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
     const transitions = await w.k.ledger.queryFilter(w.k.ledger.filters.TxTransitioned(txId));

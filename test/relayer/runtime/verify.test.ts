@@ -7,7 +7,18 @@
 import { expect } from "chai";
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
-import { appSigned, batchOnA, custodyPacket, post, startSide, stateOf, stopSide, until, world, type World } from "./helpers/world";
+import {
+  appSigned,
+  batchOnA,
+  custodyPacket,
+  post,
+  startSide,
+  stateOf,
+  stopSide,
+  until,
+  world,
+  type World,
+} from "./helpers/world";
 
 describe("relayer runtime: verification against the sub-chain", function () {
   this.timeout(180_000);

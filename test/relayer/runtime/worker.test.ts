@@ -15,7 +15,13 @@ describe("relayer/tx/worker", function () {
   let running: Promise<void> | undefined;
   const open = () => RelayerStore.open({ path: join(dir, "w.sqlite"), maxAttempts: 3, leaseMs: 60_000 });
   const worker = (over: Partial<ConstructorParameters<typeof Worker>[1]> = {}) =>
-    new Worker(store, { concurrency: 4, pollIntervalMs: 20, retry: { baseDelayMs: 5, maxDelayMs: 20 }, log: silentLogger(), ...over });
+    new Worker(store, {
+      concurrency: 4,
+      pollIntervalMs: 20,
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+      log: silentLogger(),
+      ...over,
+    });
   const start = (w: Worker) => (running = w.run(controller.signal));
 
   beforeEach(function () {
@@ -48,10 +54,13 @@ describe("relayer/tx/worker", function () {
   it("retries a failing item with backoff up to the bound, then hands it over once", async function () {
     const given: Array<[string, string]> = [];
     let calls = 0;
-    const w = worker({ onGiveUp: (item, error) => void given.push([item.id, (error as Error).message]) }).handle("x", async () => {
-      calls += 1;
-      throw new Error(`fault ${calls}`);
-    });
+    const w = worker({ onGiveUp: (item, error) => void given.push([item.id, (error as Error).message]) }).handle(
+      "x",
+      async () => {
+        calls += 1;
+        throw new Error(`fault ${calls}`);
+      },
+    );
     store.enqueue({ id: "x1", kind: "packet", payload: { type: "x" } });
     start(w);
     await waitFor(() => store.getOutbox("x1")?.status === "failed", "the final failure");
@@ -75,7 +84,10 @@ describe("relayer/tx/worker", function () {
     store.enqueue({ id: "f", kind: "packet", payload: { type: "final" } });
     store.enqueue({ id: "l", kind: "packet", payload: { type: "later" } });
     start(w);
-    await waitFor(() => store.getOutbox("l")?.status === "done" && store.getOutbox("f")?.status === "failed", "both items");
+    await waitFor(
+      () => store.getOutbox("l")?.status === "done" && store.getOutbox("f")?.status === "failed",
+      "both items",
+    );
     expect(store.getOutbox("f")!.attempts).to.equal(1);
     expect(given).to.deep.equal(["f"]);
     // Five deferrals and a success with a bound of three attempts: deferrals are not attempts.
@@ -87,10 +99,13 @@ describe("relayer/tx/worker", function () {
     const given: Array<[string, number]> = [];
     const calls: number[] = [];
     const bound = Date.now() + 400;
-    const w = worker({ retryUntil: () => bound, onGiveUp: (item) => void given.push([item.id, item.attempts]) }).handle("x", async () => {
-      calls.push(Date.now());
-      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8443"), { code: "ECONNREFUSED" });
-    });
+    const w = worker({ retryUntil: () => bound, onGiveUp: (item) => void given.push([item.id, item.attempts]) }).handle(
+      "x",
+      async () => {
+        calls.push(Date.now());
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8443"), { code: "ECONNREFUSED" });
+      },
+    );
     store.enqueue({ id: "x1", kind: "packet", payload: { type: "x" } });
     start(w);
     await waitFor(() => given.length === 1, "the hand-off at the bound");

@@ -60,10 +60,18 @@ export function AuditorPage() {
         </button>
       )}
       <div className="actions">
-        <button type="button" onClick={download("/v1/transactions?format=csv&limit=100000", "transactions.csv")} data-testid="export-csv">
+        <button
+          type="button"
+          onClick={download("/v1/transactions?format=csv&limit=100000", "transactions.csv")}
+          data-testid="export-csv"
+        >
           {t("exportCsv")}
         </button>
-        <button type="button" onClick={download("/v1/transactions?format=json&limit=100000", "transactions.json")} data-testid="export-json">
+        <button
+          type="button"
+          onClick={download("/v1/transactions?format=json&limit=100000", "transactions.json")}
+          data-testid="export-json"
+        >
           {t("exportJson")}
         </button>
         <button type="button" onClick={download("/v1/events?format=csv&limit=100000", "events.csv")}>

@@ -54,14 +54,22 @@ export function LedgerPage({ params }: { params: URLSearchParams }) {
   const page = useApi<{ rows: TxSummary[]; hasMore: boolean; limit: number }>(`/transactions?${query.toString()}`);
   const go = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) (v === null || v === "" ? next.delete(k) : next.set(k, v));
+    for (const [k, v] of Object.entries(changes)) v === null || v === "" ? next.delete(k) : next.set(k, v);
     location.hash = `#/ledger?${next.toString()}`;
   };
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    const toSeconds = (v: FormDataEntryValue | null) => (v ? String(Math.floor(new Date(String(v)).getTime() / 1000)) : null);
-    go({ institution: String(f.get("institution") ?? ""), pipe: String(f.get("pipe") ?? ""), state: String(f.get("state") ?? ""), from: toSeconds(f.get("from")), to: toSeconds(f.get("to")), offset: null });
+    const toSeconds = (v: FormDataEntryValue | null) =>
+      v ? String(Math.floor(new Date(String(v)).getTime() / 1000)) : null;
+    go({
+      institution: String(f.get("institution") ?? ""),
+      pipe: String(f.get("pipe") ?? ""),
+      state: String(f.get("state") ?? ""),
+      from: toSeconds(f.get("from")),
+      to: toSeconds(f.get("to")),
+      offset: null,
+    });
   };
   const limit = page.data?.limit ?? 50;
   return (
@@ -96,7 +104,11 @@ export function LedgerPage({ params }: { params: URLSearchParams }) {
       </form>
       <Load loaded={page}>{(d) => <TxTable rows={d.rows} caption={t("ledger")} testId="ledger" />}</Load>
       <nav className="pager" aria-label={t("page")}>
-        <button type="button" disabled={offset === 0} onClick={() => go({ offset: String(Math.max(0, offset - limit)) })}>
+        <button
+          type="button"
+          disabled={offset === 0}
+          onClick={() => go({ offset: String(Math.max(0, offset - limit)) })}
+        >
           {t("previous")}
         </button>
         <span>
@@ -122,7 +134,14 @@ interface Trace {
   results: { step: number; recorder: string; subchainTx: string; block: string | number; success: boolean }[];
   endorsements: { verifier: string; weight: number; agrees?: boolean }[];
   transitions: { from: string; to: string; actor: string; block: number; at: number }[];
-  receipts?: { step: number; kind?: string; chainId?: number; subchainTx?: string; ok: boolean; problems?: { code: string; message?: string }[] }[];
+  receipts?: {
+    step: number;
+    kind?: string;
+    chainId?: number;
+    subchainTx?: string;
+    ok: boolean;
+    problems?: { code: string; message?: string }[];
+  }[];
 }
 
 export function TxPage({ txId }: { txId: string }) {
@@ -138,7 +157,8 @@ export function TxPage({ txId }: { txId: string }) {
               <span data-testid="tx-state">
                 <Status value={d.state} />
               </span>
-              {d.reason !== "None" ? ` (${d.reason})` : ""} · {t("pipe")} <Hash value={d.pipeId} /> · {d.sourceInstitution} → {d.targetInstitution}
+              {d.reason !== "None" ? ` (${d.reason})` : ""} · {t("pipe")} <Hash value={d.pipeId} /> ·{" "}
+              {d.sourceInstitution} → {d.targetInstitution}
             </p>
             {d.state === "Manual" && (
               <form className="form" onSubmit={(e) => e.preventDefault()}>
@@ -146,7 +166,14 @@ export function TxPage({ txId }: { txId: string }) {
                   {t("reason")}
                   <input value={reason} onChange={(e) => setReason(e.target.value)} data-testid="resolve-reason" />
                 </label>
-                <Action label={t("resolve")} testId="resolve" contract="ledger" fn="resolve" args={() => [d.txId, reason]} onDone={trace.reload} />
+                <Action
+                  label={t("resolve")}
+                  testId="resolve"
+                  contract="ledger"
+                  fn="resolve"
+                  args={() => [d.txId, reason]}
+                  onDone={trace.reload}
+                />
               </form>
             )}
           </Section>
@@ -168,7 +195,11 @@ export function TxPage({ txId }: { txId: string }) {
                 r.step,
                 r.chainId ?? "—",
                 <Hash value={r.subchainTx} />,
-                <span data-receipt-ok={String(r.ok)}>{r.ok ? `✓ ${t("receiptOk")}` : `✗ ${t("receiptBad")}: ${(r.problems ?? []).map((p) => p.code).join(", ")}`}</span>,
+                <span data-receipt-ok={String(r.ok)}>
+                  {r.ok
+                    ? `✓ ${t("receiptOk")}`
+                    : `✗ ${t("receiptBad")}: ${(r.problems ?? []).map((p) => p.code).join(", ")}`}
+                </span>,
               ])}
             />
           </Section>
@@ -176,11 +207,20 @@ export function TxPage({ txId }: { txId: string }) {
             <Table
               caption={t("packets")}
               head={["seq", t("appSigner"), t("proxySigner"), t("signaturesValid")]}
-              rows={d.packets.map((p) => [p.sequence, <Hash value={p.appSigner} />, <Hash value={p.proxySigner} />, p.signaturesValid ? "✓" : "✗"])}
+              rows={d.packets.map((p) => [
+                p.sequence,
+                <Hash value={p.appSigner} />,
+                <Hash value={p.proxySigner} />,
+                p.signaturesValid ? "✓" : "✗",
+              ])}
             />
           </Section>
           <Section title={t("endorsements")}>
-            <Table caption={t("endorsements")} head={[t("signer"), t("weight")]} rows={d.endorsements.map((e) => [<Hash value={e.verifier} />, e.weight])} />
+            <Table
+              caption={t("endorsements")}
+              head={[t("signer"), t("weight")]}
+              rows={d.endorsements.map((e) => [<Hash value={e.verifier} />, e.weight])}
+            />
           </Section>
         </>
       )}
@@ -190,7 +230,9 @@ export function TxPage({ txId }: { txId: string }) {
 
 export function AttentionPage() {
   const t = useT();
-  const data = useApi<{ pending: TxSummary[]; failed: TxSummary[]; manual: TxSummary[]; compensation: TxSummary[] }>("/attention");
+  const data = useApi<{ pending: TxSummary[]; failed: TxSummary[]; manual: TxSummary[]; compensation: TxSummary[] }>(
+    "/attention",
+  );
   return (
     <Load loaded={data}>
       {(d) => (
@@ -215,19 +257,35 @@ export function AttentionPage() {
 
 export function CreditPage() {
   const t = useT();
-  const data = useApi<{ institutions: { id: number; name: string; credit: number; restricted: boolean }[]; history: { block: number; timestamp: number; event: string; args: Record<string, unknown>; txHash: string }[] }>("/credit");
+  const data = useApi<{
+    institutions: { id: number; name: string; credit: number; restricted: boolean }[];
+    history: { block: number; timestamp: number; event: string; args: Record<string, unknown>; txHash: string }[];
+  }>("/credit");
   return (
     <Load loaded={data}>
       {(d) => (
         <>
           <Section title={t("credit")}>
-            <Table caption={t("credit")} head={[t("id"), t("name"), t("credit")]} rows={d.institutions.map((i) => [i.id, i.name, `${i.credit}${i.restricted ? ` (${t("restricted")})` : ""}`])} />
+            <Table
+              caption={t("credit")}
+              head={[t("id"), t("name"), t("credit")]}
+              rows={d.institutions.map((i) => [
+                i.id,
+                i.name,
+                `${i.credit}${i.restricted ? ` (${t("restricted")})` : ""}`,
+              ])}
+            />
           </Section>
           <Section title={t("creditHistory")}>
             <Table
               caption={t("creditHistory")}
               head={[t("time"), t("block"), t("event"), t("details")]}
-              rows={d.history.map((h) => [time(h.timestamp), h.block, h.event, <code className="small">{JSON.stringify(h.args)}</code>])}
+              rows={d.history.map((h) => [
+                time(h.timestamp),
+                h.block,
+                h.event,
+                <code className="small">{JSON.stringify(h.args)}</code>,
+              ])}
             />
           </Section>
         </>

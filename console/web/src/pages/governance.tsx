@@ -6,7 +6,15 @@ import { Action, duration, Hash, Load, Section, Status, Table, time } from "../u
 
 interface Overview {
   head: { number: number; timestamp: number };
-  services: { id: string; institution: number; signer: string; endpoint: string; status: string; lastSeen: number; secondsSinceHeartbeat: number | null }[];
+  services: {
+    id: string;
+    institution: number;
+    signer: string;
+    endpoint: string;
+    status: string;
+    lastSeen: number;
+    secondsSinceHeartbeat: number | null;
+  }[];
   relayers: { name: string; url: string; ok: boolean; status: number; body: unknown }[];
   index: { checkpoint: { height: number } | null; events: number; transactions: number };
 }
@@ -31,7 +39,8 @@ export function ChainPage() {
           <div>
             <dt>{t("indexAt")}</dt>
             <dd>
-              {overview.data?.index.checkpoint?.height ?? "—"} ({overview.data?.index.events ?? 0} {t("events")}, {overview.data?.index.transactions ?? 0} {t("transactions")})
+              {overview.data?.index.checkpoint?.height ?? "—"} ({overview.data?.index.events ?? 0} {t("events")},{" "}
+              {overview.data?.index.transactions ?? 0} {t("transactions")})
             </dd>
           </div>
         </dl>
@@ -87,7 +96,10 @@ export interface Institution {
 
 export function InstitutionsPage() {
   const t = useT();
-  const data = useApi<{ institutions: Institution[]; accounts: { address: string; institution: number; role: string; status: string }[] }>("/institutions");
+  const data = useApi<{
+    institutions: Institution[];
+    accounts: { address: string; institution: number; role: string; status: string }[];
+  }>("/institutions");
   return (
     <>
       <Section title={t("institutions")}>
@@ -97,7 +109,15 @@ export function InstitutionsPage() {
               testId="institutions"
               caption={t("institutions")}
               head={[t("id"), t("name"), t("kind"), t("status"), t("weight"), t("credit"), t("unifiedId")]}
-              rows={d.institutions.map((i) => [i.id, i.name, i.kind, <Status value={i.status} />, i.weight, `${i.credit}${i.restricted ? ` (${t("restricted")})` : ""}`, <code className="small">{i.unifiedId}</code>])}
+              rows={d.institutions.map((i) => [
+                i.id,
+                i.name,
+                i.kind,
+                <Status value={i.status} />,
+                i.weight,
+                `${i.credit}${i.restricted ? ` (${t("restricted")})` : ""}`,
+                <code className="small">{i.unifiedId}</code>,
+              ])}
             />
           )}
         </Load>
@@ -108,7 +128,12 @@ export function InstitutionsPage() {
             <Table
               caption={t("accounts")}
               head={[t("address"), t("institution"), t("role"), t("status")]}
-              rows={d.accounts.map((a) => [<Hash value={a.address} />, `${a.institution} ${d.institutions.find((i) => i.id === a.institution)?.name ?? ""}`, a.role, <Status value={a.status} />])}
+              rows={d.accounts.map((a) => [
+                <Hash value={a.address} />,
+                `${a.institution} ${d.institutions.find((i) => i.id === a.institution)?.name ?? ""}`,
+                a.role,
+                <Status value={a.status} />,
+              ])}
             />
           )}
         </Load>
@@ -163,9 +188,30 @@ export function ProposalsPage() {
                 duration(p.secondsLeft),
                 <Status value={p.state} />,
                 <span className="actions">
-                  <Action label={t("voteFor")} testId={`vote-for-${p.id}`} contract="voting" fn="vote" args={() => [BigInt(p.id), true]} onDone={proposals.reload} />
-                  <Action label={t("voteAgainst")} testId={`vote-against-${p.id}`} contract="voting" fn="vote" args={() => [BigInt(p.id), false]} onDone={proposals.reload} />
-                  <Action label={t("execute")} testId={`execute-${p.id}`} contract="voting" fn="execute" args={() => [BigInt(p.id)]} onDone={proposals.reload} />
+                  <Action
+                    label={t("voteFor")}
+                    testId={`vote-for-${p.id}`}
+                    contract="voting"
+                    fn="vote"
+                    args={() => [BigInt(p.id), true]}
+                    onDone={proposals.reload}
+                  />
+                  <Action
+                    label={t("voteAgainst")}
+                    testId={`vote-against-${p.id}`}
+                    contract="voting"
+                    fn="vote"
+                    args={() => [BigInt(p.id), false]}
+                    onDone={proposals.reload}
+                  />
+                  <Action
+                    label={t("execute")}
+                    testId={`execute-${p.id}`}
+                    contract="voting"
+                    fn="execute"
+                    args={() => [BigInt(p.id)]}
+                    onDone={proposals.reload}
+                  />
                 </span>,
               ])}
             />
@@ -178,15 +224,20 @@ export function ProposalsPage() {
             <Table
               caption={t("history")}
               head={[t("proposal"), t("call"), t("rule"), t("votes"), t("state")]}
-              rows={list.filter((p) => !open(p)).map((p) => [
-                `#${p.id} ${p.description}`,
-                <code className="small">
-                  {p.contract}.{p.call}
-                </code>,
-                p.rule,
-                p.votes.filter((v) => v.vote !== "none").map((v) => `${v.name}: ${voteText(v.vote)}`).join("; "),
-                <Status value={p.state} />,
-              ])}
+              rows={list
+                .filter((p) => !open(p))
+                .map((p) => [
+                  `#${p.id} ${p.description}`,
+                  <code className="small">
+                    {p.contract}.{p.call}
+                  </code>,
+                  p.rule,
+                  p.votes
+                    .filter((v) => v.vote !== "none")
+                    .map((v) => `${v.name}: ${voteText(v.vote)}`)
+                    .join("; "),
+                  <Status value={p.state} />,
+                ])}
             />
           )}
         </Load>
@@ -204,7 +255,10 @@ function ProposeForm({ onDone }: { onDone(): void }) {
   const [args, setArgs] = useState("[]");
   const [description, setDescription] = useState("");
   const functions = useMemo(
-    () => (meta?.abis[contract] ?? []).filter((i): i is AbiFunction => i.type === "function" && i.stateMutability !== "view" && i.stateMutability !== "pure"),
+    () =>
+      (meta?.abis[contract] ?? []).filter(
+        (i): i is AbiFunction => i.type === "function" && i.stateMutability !== "view" && i.stateMutability !== "pure",
+      ),
     [meta, contract],
   );
   const encode = (): Hex => {
@@ -225,11 +279,13 @@ function ProposeForm({ onDone }: { onDone(): void }) {
         <label>
           {t("target")}
           <select value={contract} onChange={(e) => setContract(e.target.value)} data-testid="propose-contract">
-            {Object.keys(meta.contracts).filter((k) => meta.abis[k] !== undefined).map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
+            {Object.keys(meta.contracts)
+              .filter((k) => meta.abis[k] !== undefined)
+              .map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
           </select>
         </label>
         <label>
@@ -248,9 +304,20 @@ function ProposeForm({ onDone }: { onDone(): void }) {
         </label>
         <label>
           {t("description")}
-          <input value={description} onChange={(e) => setDescription(e.target.value)} data-testid="propose-description" />
+          <input
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            data-testid="propose-description"
+          />
         </label>
-        <Action label={t("propose")} testId="propose-submit" contract="voting" fn="propose" args={() => [meta.contracts[contract], encode(), description]} onDone={onDone} />
+        <Action
+          label={t("propose")}
+          testId="propose-submit"
+          contract="voting"
+          fn="propose"
+          args={() => [meta.contracts[contract], encode(), description]}
+          onDone={onDone}
+        />
       </form>
     </Section>
   );

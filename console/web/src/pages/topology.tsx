@@ -1,5 +1,15 @@
 /** Cross-chain control: sub-chains, apps, contracts and pipes, and the graph of sub-chains joined by pipes. */
-import { Background, BaseEdge, EdgeLabelRenderer, MarkerType, Position, ReactFlow, type Edge, type EdgeProps, type Node } from "@xyflow/react";
+import {
+  Background,
+  BaseEdge,
+  EdgeLabelRenderer,
+  MarkerType,
+  Position,
+  ReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+} from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useApi, useT } from "../app";
 import { Hash, Load, Section, Status, Table } from "../ui";
@@ -7,7 +17,15 @@ import { Hash, Load, Section, Status, Table } from "../ui";
 interface Topology {
   subchains: { id: string; name: string; institution: number; kind: string; chainId: number; gateway: string }[];
   apps: { id: string; name: string; institution: number; subchain: string; key: string }[];
-  contracts: { name: string; version: number; institution: number; subchain: string; address: string; reportHash: string; attestations: { auditor: string; institution: number }[] }[];
+  contracts: {
+    name: string;
+    version: number;
+    institution: number;
+    subchain: string;
+    address: string;
+    reportHash: string;
+    attestations: { auditor: string; institution: number }[];
+  }[];
   pipes: {
     id: string;
     sourceInstitution: number;
@@ -40,7 +58,12 @@ function PipeEdge({ id, sourceX, sourceY, targetX, targetY, label, markerEnd, st
   const ly = (sourceY + 2 * cy + targetY) / 4;
   return (
     <>
-      <BaseEdge id={id} path={`M ${sourceX},${sourceY} Q ${cx},${cy} ${targetX},${targetY}`} markerEnd={markerEnd} style={style} />
+      <BaseEdge
+        id={id}
+        path={`M ${sourceX},${sourceY} Q ${cx},${cy} ${targetX},${targetY}`}
+        markerEnd={markerEnd}
+        style={style}
+      />
       <EdgeLabelRenderer>
         <div className="edge-label" style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}>
           {label}
@@ -87,12 +110,26 @@ function Graph({ topo }: { topo: Topology }) {
   return (
     <figure className="graph" aria-label={t("topology")}>
       <div style={{ height: 280 }}>
-        <ReactFlow nodes={nodes} edges={edges} edgeTypes={EDGE_TYPES} fitView nodesDraggable={false} nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          edgeTypes={EDGE_TYPES}
+          fitView
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable={false}
+          proOptions={{ hideAttribution: true }}
+        >
           <Background />
         </ReactFlow>
       </div>
       <figcaption className="sr-only">
-        {topo.pipes.map((p) => `${topo.subchains.find((s) => s.id.toLowerCase() === p.sourceSubchain.toLowerCase())?.name} → ${topo.subchains.find((s) => s.id.toLowerCase() === p.targetSubchain.toLowerCase())?.name}: ${p.contract}`).join("; ")}
+        {topo.pipes
+          .map(
+            (p) =>
+              `${topo.subchains.find((s) => s.id.toLowerCase() === p.sourceSubchain.toLowerCase())?.name} → ${topo.subchains.find((s) => s.id.toLowerCase() === p.targetSubchain.toLowerCase())?.name}: ${p.contract}`,
+          )
+          .join("; ")}
       </figcaption>
     </figure>
   );
@@ -101,7 +138,8 @@ function Graph({ topo }: { topo: Topology }) {
 export function TopologyPage() {
   const t = useT();
   const topo = useApi<Topology>("/topology");
-  const chainName = (d: Topology, id: string) => d.subchains.find((s) => s.id.toLowerCase() === id.toLowerCase())?.name ?? id;
+  const chainName = (d: Topology, id: string) =>
+    d.subchains.find((s) => s.id.toLowerCase() === id.toLowerCase())?.name ?? id;
   return (
     <Load loaded={topo}>
       {(d) => (
@@ -110,23 +148,48 @@ export function TopologyPage() {
             <Graph topo={d} />
           </Section>
           <Section title={t("subchains")}>
-            <Table caption={t("subchains")} head={[t("name"), t("institution"), t("kind"), t("chainId"), t("gateway")]} rows={d.subchains.map((s) => [s.name, s.institution, s.kind, s.chainId, <Hash value={s.gateway} />])} />
+            <Table
+              caption={t("subchains")}
+              head={[t("name"), t("institution"), t("kind"), t("chainId"), t("gateway")]}
+              rows={d.subchains.map((s) => [s.name, s.institution, s.kind, s.chainId, <Hash value={s.gateway} />])}
+            />
           </Section>
           <Section title={t("apps")}>
-            <Table caption={t("apps")} head={[t("name"), t("institution"), t("subchains"), t("key")]} rows={d.apps.map((a) => [a.name, a.institution, chainName(d, a.subchain), <Hash value={a.key} />])} />
+            <Table
+              caption={t("apps")}
+              head={[t("name"), t("institution"), t("subchains"), t("key")]}
+              rows={d.apps.map((a) => [a.name, a.institution, chainName(d, a.subchain), <Hash value={a.key} />])}
+            />
           </Section>
           <Section title={t("contracts")}>
             <Table
               caption={t("contracts")}
               head={[t("name"), t("version"), t("institution"), t("subchains"), t("address"), t("attestations")]}
-              rows={d.contracts.map((c) => [c.name, c.version, c.institution, chainName(d, c.subchain), <Hash value={c.address} />, c.attestations.length ? c.attestations.map((a) => `${a.institution}: ${a.auditor.slice(0, 8)}`).join(", ") : "—"])}
+              rows={d.contracts.map((c) => [
+                c.name,
+                c.version,
+                c.institution,
+                chainName(d, c.subchain),
+                <Hash value={c.address} />,
+                c.attestations.length
+                  ? c.attestations.map((a) => `${a.institution}: ${a.auditor.slice(0, 8)}`).join(", ")
+                  : "—",
+              ])}
             />
           </Section>
           <Section title={t("pipes")}>
             <Table
               testId="pipes"
               caption={t("pipes")}
-              head={[t("pipe"), t("parties"), t("contracts"), t("operations"), t("selectors"), t("limits"), t("status")]}
+              head={[
+                t("pipe"),
+                t("parties"),
+                t("contracts"),
+                t("operations"),
+                t("selectors"),
+                t("limits"),
+                t("status"),
+              ]}
               rows={d.pipes.map((p) => [
                 <Hash value={p.id} />,
                 `${p.sourceInstitution} → ${p.targetInstitution} (${chainName(d, p.sourceSubchain)} → ${chainName(d, p.targetSubchain)})`,
@@ -143,4 +206,3 @@ export function TopologyPage() {
     </Load>
   );
 }
-

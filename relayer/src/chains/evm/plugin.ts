@@ -96,7 +96,8 @@ export class EvmChainPlugin implements ChainPlugin {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [_config.rpcUrl] } },
     });
-    this._rpc = deps.rpc?.get(_config.rpcUrl, deps.name) ?? new JsonRpcHttp(_config.rpcUrl, { timeoutMs: RPC_TIMEOUT_MS });
+    this._rpc =
+      deps.rpc?.get(_config.rpcUrl, deps.name) ?? new JsonRpcHttp(_config.rpcUrl, { timeoutMs: RPC_TIMEOUT_MS });
     // cacheTime 0: the follower must see each new head, not viem's cached block number.
     this._client = createPublicClient({
       chain: this._chain,
@@ -108,7 +109,9 @@ export class EvmChainPlugin implements ChainPlugin {
       this._log.debug({ err: error }, "receipt poll failed; retrying"),
     );
     if (this._signer !== undefined)
-      this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log, { sync: _config.sendSync });
+      this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log, {
+        sync: _config.sendSync,
+      });
   }
 
   async connect(): Promise<ChainStatus> {
@@ -164,7 +167,10 @@ export class EvmChainPlugin implements ChainPlugin {
 
   async codeHash(address: Address, blockNumber?: bigint): Promise<Hex> {
     try {
-      const code = (await this._rpc.request("eth_getCode", [address, blockNumber === undefined ? "latest" : toHex(blockNumber)])) as Hex;
+      const code = (await this._rpc.request("eth_getCode", [
+        address,
+        blockNumber === undefined ? "latest" : toHex(blockNumber),
+      ])) as Hex;
       return keccak256(code);
     } catch (error) {
       throw new CcgpError(

@@ -57,7 +57,14 @@ export class ReceiptWaiter {
 
   wait(hash: Hex, confirmations: number, timeoutMs: number): Promise<TransactionReceipt> {
     return new Promise((resolve, reject) => {
-      this._waiters.add({ hash, confirmations: BigInt(Math.max(1, confirmations)), deadline: Date.now() + timeoutMs, quickUntil: Date.now() + QUICK_WINDOW_MS, resolve, reject });
+      this._waiters.add({
+        hash,
+        confirmations: BigInt(Math.max(1, confirmations)),
+        deadline: Date.now() + timeoutMs,
+        quickUntil: Date.now() + QUICK_WINDOW_MS,
+        resolve,
+        reject,
+      });
       this._schedule(0);
     });
   }
@@ -65,7 +72,10 @@ export class ReceiptWaiter {
   /** Rejects every waiter (the plugin is being shut down). */
   close(): void {
     clearTimeout(this._timer);
-    for (const w of this._waiters) w.reject(new CcgpError("CHAIN_CLOSED", `chains.${this._chain}: closed while waiting for ${w.hash}`, { hash: w.hash }));
+    for (const w of this._waiters)
+      w.reject(
+        new CcgpError("CHAIN_CLOSED", `chains.${this._chain}: closed while waiting for ${w.hash}`, { hash: w.hash }),
+      );
     this._waiters.clear();
   }
 
@@ -104,11 +114,20 @@ export class ReceiptWaiter {
     for (const w of this._waiters) {
       if (now <= w.deadline) continue;
       this._waiters.delete(w);
-      w.reject(new CcgpError("CHAIN_RECEIPT_TIMEOUT", `chains.${this._chain}: no receipt for ${w.hash} in time`, { chain: this._chain, hash: w.hash }));
+      w.reject(
+        new CcgpError("CHAIN_RECEIPT_TIMEOUT", `chains.${this._chain}: no receipt for ${w.hash} in time`, {
+          chain: this._chain,
+          hash: w.hash,
+        }),
+      );
     }
     if (this._waiters.size === 0) return;
     const quick = [...this._waiters].some((w) => now < w.quickUntil);
-    this._schedule(quick ? Math.min(this._pollIntervalMs, Math.max(QUICK_DELAY_MS, this._pollIntervalMs / 10)) : this._pollIntervalMs);
+    this._schedule(
+      quick
+        ? Math.min(this._pollIntervalMs, Math.max(QUICK_DELAY_MS, this._pollIntervalMs / 10))
+        : this._pollIntervalMs,
+    );
   }
 
   private _settle(w: Waiter, head: bigint, answer: unknown): void {

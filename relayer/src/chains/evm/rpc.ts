@@ -123,11 +123,20 @@ export class JsonRpcHttp {
     const body = calls.map((c) => ({ jsonrpc: "2.0", id: ++this._id, method: c.method, params: c.params ?? [] }));
     const answer = await this._post(body);
     if (!Array.isArray(answer))
-      throw new HttpRequestError({ body, url: this.url, details: `batch answered with ${JSON.stringify(answer).slice(0, 200)}` });
+      throw new HttpRequestError({
+        body,
+        url: this.url,
+        details: `batch answered with ${JSON.stringify(answer).slice(0, 200)}`,
+      });
     const byId = new Map((answer as RpcResponse[]).map((r) => [r.id, r]));
     return body.map((b) => {
       const r = byId.get(b.id);
-      if (r === undefined) return new RpcRequestError({ body: b, error: { code: -32603, message: "no answer in the batch" }, url: this.url });
+      if (r === undefined)
+        return new RpcRequestError({
+          body: b,
+          error: { code: -32603, message: "no answer in the batch" },
+          url: this.url,
+        });
       return r.error === undefined ? r.result : new RpcRequestError({ body: b, error: r.error, url: this.url });
     });
   }
@@ -151,15 +160,20 @@ export class JsonRpcHttp {
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (error) => reject(new HttpRequestError({ body, url: this.url, cause: error, details: error.message })));
+          res.on("error", (error) =>
+            reject(new HttpRequestError({ body, url: this.url, cause: error, details: error.message })),
+          );
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             try {
               const parsed: unknown = JSON.parse(text);
-              if ((res.statusCode ?? 0) >= 400 && (parsed as RpcResponse | null)?.error === undefined) throw new Error(text.slice(0, 200));
+              if ((res.statusCode ?? 0) >= 400 && (parsed as RpcResponse | null)?.error === undefined)
+                throw new Error(text.slice(0, 200));
               resolve(parsed);
             } catch {
-              reject(new HttpRequestError({ body, url: this.url, status: res.statusCode, details: text.slice(0, 200) }));
+              reject(
+                new HttpRequestError({ body, url: this.url, status: res.statusCode, details: text.slice(0, 200) }),
+              );
             }
           });
         },
@@ -168,7 +182,9 @@ export class JsonRpcHttp {
         req.destroy();
         reject(new TimeoutError({ body, url: this.url }));
       });
-      req.on("error", (error) => reject(new HttpRequestError({ body, url: this.url, cause: error, details: error.message })));
+      req.on("error", (error) =>
+        reject(new HttpRequestError({ body, url: this.url, cause: error, details: error.message })),
+      );
       req.end(payload);
     });
   }
@@ -193,7 +209,8 @@ export class RpcPools {
 
   /** Calls made so far, by chain and method. */
   *calls(): Iterable<{ chain: string; method: string; count: number }> {
-    for (const { name, rpc } of this._pools.values()) for (const [method, count] of rpc.calls) yield { chain: name, method, count };
+    for (const { name, rpc } of this._pools.values())
+      for (const [method, count] of rpc.calls) yield { chain: name, method, count };
   }
 
   close(): void {

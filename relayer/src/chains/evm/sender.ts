@@ -21,7 +21,16 @@
  * others behind it is sent plainly, so a busy account keeps its writes pipelined. A node without the method is asked
  * once, then sent to plainly.
  */
-import { RpcRequestError, keccak256, type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type RpcTransactionReceipt } from "viem";
+import {
+  RpcRequestError,
+  keccak256,
+  type Address,
+  type Chain,
+  type Hex,
+  type LocalAccount,
+  type PublicClient,
+  type RpcTransactionReceipt,
+} from "viem";
 import { CcgpError } from "../../../../lib/infra/errors";
 import type { Logger } from "../../../../lib/infra/log";
 import type { WriteRequest } from "../../../../lib/chain/types";
@@ -46,7 +55,11 @@ const KEPT_RECEIPTS = 256;
 /** A node's answer to a method it does not have: JSON-RPC "method not found", or a refusal that says so. */
 function isUnsupported(error: unknown): boolean {
   if (!(error instanceof RpcRequestError)) return false;
-  return error.code === -32601 || error.code === -32004 || /not (supported|found|available)|does not exist|unsupported/i.test(error.details);
+  return (
+    error.code === -32601 ||
+    error.code === -32004 ||
+    /not (supported|found|available)|does not exist|unsupported/i.test(error.details)
+  );
 }
 
 type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
@@ -104,7 +117,11 @@ export class TxSender {
       go.status === "rejected"
         ? go.reason
         : !go.value
-          ? new CcgpError("CHAIN_WRITE_CANCELLED", `write to ${request.to} cancelled: its check said it is not needed`, { to: request.to })
+          ? new CcgpError(
+              "CHAIN_WRITE_CANCELLED",
+              `write to ${request.to} cancelled: its check said it is not needed`,
+              { to: request.to },
+            )
           : prepared.status === "rejected"
             ? prepared.reason
             : undefined;
@@ -173,7 +190,10 @@ export class TxSender {
 
   private async _lookupFees(): Promise<Fees> {
     try {
-      const { maxFeePerGas, maxPriorityFeePerGas } = await this._client.estimateFeesPerGas({ chain: this._chain, type: "eip1559" });
+      const { maxFeePerGas, maxPriorityFeePerGas } = await this._client.estimateFeesPerGas({
+        chain: this._chain,
+        type: "eip1559",
+      });
       return { maxFeePerGas, maxPriorityFeePerGas };
     } catch {
       // A chain without EIP-1559 (no base fee): legacy pricing.
@@ -182,7 +202,8 @@ export class TxSender {
   }
 
   private async _sendInTurn({ request, gas, fees }: Prepared): Promise<Hex> {
-    const nonce = this._nonce ?? (await this._client.getTransactionCount({ address: this._signer.address, blockTag: "pending" }));
+    const nonce =
+      this._nonce ?? (await this._client.getTransactionCount({ address: this._signer.address, blockTag: "pending" }));
     const base = { chainId: this._chain.id, to: request.to, data: request.data, value: request.value, gas, nonce };
     const raw =
       "gasPrice" in fees
@@ -221,7 +242,10 @@ export class TxSender {
     } catch (error) {
       if (this._sync !== undefined || !isUnsupported(error)) throw error;
       this._sync = false;
-      this._log.info({ chainId: this._chain.id }, "node has no eth_sendRawTransactionSync: sending plainly, receipts by polling");
+      this._log.info(
+        { chainId: this._chain.id },
+        "node has no eth_sendRawTransactionSync: sending plainly, receipts by polling",
+      );
       await this._rpc.request("eth_sendRawTransaction", [raw]);
       return;
     } finally {
@@ -229,12 +253,18 @@ export class TxSender {
     }
     if (receipt === "late") {
       this._sync = false;
-      this._log.info({ chainId: this._chain.id, hash, patienceMs: SYNC_PATIENCE_MS }, "node did not mine a synchronous send in time: sending plainly from now on");
+      this._log.info(
+        { chainId: this._chain.id, hash, patienceMs: SYNC_PATIENCE_MS },
+        "node did not mine a synchronous send in time: sending plainly from now on",
+      );
       answer.then(
         (r) => this._keep(hash, r),
         () => undefined,
       );
-      if (!(await this._known(hash))) throw new Error(`node did not answer the synchronous send of ${hash} in ${SYNC_PATIENCE_MS} ms and does not have it`);
+      if (!(await this._known(hash)))
+        throw new Error(
+          `node did not answer the synchronous send of ${hash} in ${SYNC_PATIENCE_MS} ms and does not have it`,
+        );
       return;
     }
     this._sync = true;

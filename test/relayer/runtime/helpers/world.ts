@@ -8,14 +8,30 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
 import { keccak256, type Address, type Hex, type LocalAccount } from "viem";
-import { countersign, encodePacket, packetDomain, packetTypes, signPacket, toWire, type AmdpDomain, type Packet, type SignedPacket } from "../../../../lib/amdp";
+import {
+  countersign,
+  encodePacket,
+  packetDomain,
+  packetTypes,
+  signPacket,
+  toWire,
+  type AmdpDomain,
+  type Packet,
+  type SignedPacket,
+} from "../../../../lib/amdp";
 import { loadConfig, type RelayerConfig } from "../../../../relayer/src/config";
 import { loadKeystore } from "../../../../relayer/src/keys";
 import { createLogger, type LogLevel } from "../../../../lib/infra/log";
 import { startRelayer, type RunningRelayer } from "../../../../relayer/src/relayer";
 import { PeerClient, loadTlsMaterial, pinSet, type TlsMaterial } from "../../../../relayer/src/server";
 import { IDrugTraceability__factory } from "../../../../typechain-types";
-import { setupLocalConsortium, type BusinessSide, type LocalConsortium, type LocalConsortiumOptions, type PipeInfo } from "../../../../scripts/lib/local-consortium";
+import {
+  setupLocalConsortium,
+  type BusinessSide,
+  type LocalConsortium,
+  type LocalConsortiumOptions,
+  type PipeInfo,
+} from "../../../../scripts/lib/local-consortium";
 import { keystoreSigner, recordBatch } from "../../../../scripts/lib/local/scenario";
 import { ENUM_NAMES } from "../../../../lib/domain/enums.generated";
 import { Council } from "../../../../scripts/lib/local/council";
@@ -50,7 +66,10 @@ export async function world(options: LocalConsortiumOptions = {}): Promise<World
     k,
     domain: packetDomain(c.chains.governance.chainId, c.governance.ledger as Address),
     apps: { a: await open(c.business.a.app.key.keystore), b: await open(c.business.b.app.key.keystore) },
-    proxies: { a: await open(c.business.a.accounts.business.keystore), b: await open(c.business.b.accounts.business.keystore) },
+    proxies: {
+      a: await open(c.business.a.accounts.business.keystore),
+      b: await open(c.business.b.accounts.business.keystore),
+    },
     relayers: {},
     stop: async () => {
       await Promise.all(Object.values(w.relayers).map((r) => r?.stop()));
@@ -77,7 +96,9 @@ export async function startSide(
   const side = w.c.business[key];
   const config = sideConfig(side, runtime);
   const destination = pino.destination({ dest: join(w.c.runDir, `inproc-${side.slug}.log`), sync: true, mkdir: true });
-  const relayer = await startRelayer(config, { logger: createLogger({ level, institutionId: config.institutionId, destination }) });
+  const relayer = await startRelayer(config, {
+    logger: createLogger({ level, institutionId: config.institutionId, destination }),
+  });
   w.relayers[key] = relayer;
   return relayer;
 }
@@ -110,11 +131,17 @@ export interface PacketInput {
 }
 
 /** A custody write through pipe A -> B (or `pipe`), with sensible defaults, not signed. */
-export async function custodyPacket(w: World, batchId: Hex, input: PacketInput = {}): Promise<{ packet: Packet; payload: Hex }> {
+export async function custodyPacket(
+  w: World,
+  batchId: Hex,
+  input: PacketInput = {},
+): Promise<{ packet: Packet; payload: Hex }> {
   const pipe = input.pipe ?? w.c.pipes.aToB;
   const src = w.c.business[pipe.source];
   const dst = w.c.business[pipe.target];
-  const payload = input.payload ?? (drug.encodeFunctionData("continueCustody", [batchId, dst.accounts.operator.address, randomHex()]) as Hex);
+  const payload =
+    input.payload ??
+    (drug.encodeFunctionData("continueCustody", [batchId, dst.accounts.operator.address, randomHex()]) as Hex);
   const packet: Packet = {
     pipeId: pipe.id as Hex,
     sourceInstitution: src.institutionId,
@@ -148,11 +175,18 @@ export async function forgedAppSigned(packet: Packet, payload: Hex, w: World, by
 /** Stage 2 by a proxy (A's service signer by default). */
 export async function countersigned(w: World, signed: SignedPacket, proxy?: LocalAccount): Promise<SignedPacket> {
   const by = proxy ?? w.proxies.a;
-  return { ...signed, signatures: { ...signed.signatures, proxy: await countersign(by, w.domain, signed.packet, signed.signatures.app) } };
+  return {
+    ...signed,
+    signatures: { ...signed.signatures, proxy: await countersign(by, w.domain, signed.packet, signed.signatures.app) },
+  };
 }
 
 /** `POST /v1/requests` at a side's intake with a raw body; returns the status and parsed answer. */
-export async function post(w: World, key: "a" | "b", body: string | object): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function post(
+  w: World,
+  key: "a" | "b",
+  body: string | object,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   const res = await fetch(`http://127.0.0.1:${w.c.business[key].ports.app}/v1/requests`, {
     method: "POST",
@@ -166,7 +200,11 @@ export const wire = (signed: SignedPacket): string => encodePacket(signed, { max
 export const wireObject = (signed: SignedPacket) => toWire(signed);
 
 /** A peer calling a relayer's peer endpoint with `tls` (A's certificate by default), pinning the relayer's certificate. */
-export function peerAs(w: World, target: "a" | "b", tls?: TlsMaterial): { call(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> } {
+export function peerAs(
+  w: World,
+  target: "a" | "b",
+  tls?: TlsMaterial,
+): { call(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> } {
   const from = target === "b" ? w.c.business.a : w.c.business.b;
   const material = tls ?? loadTlsMaterial({ cert: from.tls.cert, key: from.tls.key, ca: from.tls.ca });
   const client = new PeerClient({ tls: material, isPinned: pinSet([w.c.business[target].tls.fingerprint]) });
@@ -186,7 +224,12 @@ export async function stateOf(w: World, txId: Hex): Promise<(typeof TxState)[num
 }
 
 /** Polls until the ledger has `txId` in `state`; fails with the last state after `timeoutMs` (a bound, not a timing assertion). */
-export async function untilState(w: World, txId: Hex, state: (typeof TxState)[number], timeoutMs = 60_000): Promise<void> {
+export async function untilState(
+  w: World,
+  txId: Hex,
+  state: (typeof TxState)[number],
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = await stateOf(w, txId);
   while (last !== state) {
@@ -197,7 +240,11 @@ export async function untilState(w: World, txId: Hex, state: (typeof TxState)[nu
 }
 
 /** Polls `condition` (async) until true; fails naming `what` after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+export async function until(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -220,7 +267,8 @@ export async function metric(w: World, key: "a" | "b", prefix: string): Promise<
 }
 
 /** A signer of a consortium account on a chain (ethers), from its keystore. */
-export const accountOn = (w: World, keystore: string, chain: "governance" | "a" | "b") => keystoreSigner(w.c, keystore, chain);
+export const accountOn = (w: World, keystore: string, chain: "governance" | "a" | "b") =>
+  keystoreSigner(w.c, keystore, chain);
 
 /** Refusal rows of a running relayer's store. */
 export function refusalsOf(w: World, key: "a" | "b", reason?: string) {
