@@ -363,7 +363,8 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     atIntake("DEADLINE_PASSED", async () =>
       wire(await signed({ deadline: BigInt(Math.floor(Date.now() / 1000) - 10) })),
     );
-    atIntake("REPLAY", async () => wire(await signed({ sequence: 1n })));
+    // The pipe's last opened sequence (0 when this test runs alone): never above what the relayer took.
+    atIntake("REPLAY", async () => wire(await signed({ sequence: (await nextSequence(w, w.c.pipes.aToB)) - 1n })));
     atPeer("MALFORMED_PACKET", async () => ({ version: 2 }));
     atPeer("PAYLOAD_MISMATCH", async () => {
       const good = toWire(await countersigned(w, await signed()));
