@@ -106,6 +106,19 @@ interface ITransactionLedgerTypes {
         uint8 dependsOn; // index of an earlier read this write relies on (stale-read check), or NO_DEPENDENCY
     }
 
+    /// @notice One transaction of {ITransactionLedger.openMany}: the arguments of {ITransactionLedger.open}.
+    struct OpenRequest {
+        SignedPacket[] packets;
+        Step[] steps;
+        uint64 deadline;
+    }
+
+    /// @notice One endorsement of {ITransactionLedgerEndorsement.endorseMany}: the arguments of `endorse`.
+    struct EndorseRequest {
+        bytes32 txId;
+        bytes32 resultSetHash;
+    }
+
     /// @notice The result of an atomic step, recorded by the proxy of the step's side.
     struct Result {
         bytes32 txId;
@@ -447,6 +460,14 @@ interface ITransactionLedgerEndorsement is ITransactionLedgerTypes {
      * a freed index starts with none.
      */
     function endorse(bytes32 txId, bytes32 resultSetHash) external;
+
+    /**
+     * @notice 1 to MAX_BATCH endorsements in one call, across transactions, each as {endorse} would do it, in order;
+     * the caller's standing is checked once. All or nothing: the first refusal reverts the whole call with that
+     * endorsement's own error (a duplicate inside the batch is {LedgerAlreadyEndorsed}). Credit reports are sent at
+     * the end.
+     */
+    function endorseMany(EndorseRequest[] calldata requests) external;
 }
 
 /**
@@ -527,7 +548,17 @@ interface ITransactionLedger is ITransactionLedgerRecovery, ITransactionLedgerEn
      */
     function recordResult(Result calldata result) external;
 
-    /// @notice Records 1 to MAX_BATCH results in one call, each as {recordResult} would.
+    /**
+     * @notice Opens 1 to MAX_BATCH transactions in one call, across pipes, each as {open} would, in order (the caller
+     * must be the source service signer of each one's pipe). All or nothing: the first refusal reverts the whole call
+     * with that transaction's own error (a transaction id twice in the batch is {LedgerTxExists}, a sequence reused
+     * inside it {LedgerSequenceReused}).
+     * @return first the number of the first transaction opened; the others follow it
+     */
+    function openMany(OpenRequest[] calldata requests) external returns (uint64 first);
+
+    /// @notice Records 1 to MAX_BATCH results in one call, each as {recordResult} would, across transactions. All or
+    /// nothing: the first refusal reverts the whole call with that result's own error.
     function recordResults(Result[] calldata results) external;
 
     // ---------------------------------------------------------------- views

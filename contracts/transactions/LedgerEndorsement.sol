@@ -8,7 +8,7 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 
 /**
  * @title LedgerEndorsement
- * @notice The transaction ledger's weighted verification ({ITransactionLedgerEndorsement.endorse}). It holds no state
+ * @notice The transaction ledger's weighted verification ({ITransactionLedgerEndorsement.endorse}, one or many). It holds no state
  * of its own: the ledger makes it in its constructor and delegatecalls it, so it runs on the ledger's storage, under
  * the ledger's address, with the ledger's caller.
  * @dev Split from the ledger to keep the ledger's code under the EIP-170 size limit with room to grow; an endorsement
@@ -29,10 +29,42 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerEndorsement
     function endorse(bytes32 txId, bytes32 resultSetHash) external onlyDelegated {
-        // CHECKS
-        Verifier memory v = _verifiers[msg.sender];
+        Verifier memory v = _requireVerifier();
+        Reports memory out = Reports(new Report[](2), 0);
+        _endorse(v, txId, resultSetHash, out);
+        // INTERACTIONS
+        _send(out.items, out.count);
+    }
+
+    /// @inheritdoc ITransactionLedgerEndorsement
+    function endorseMany(EndorseRequest[] calldata requests) external onlyDelegated {
+        _requireBatchSize(requests.length);
+        // One caller: its standing is asked once, before any effect; nothing in the loop can change it.
+        Verifier memory v = _requireVerifier();
+        Reports memory out = Reports(new Report[](2 * requests.length), 0);
+        for (uint256 i = 0; i < requests.length; ++i) {
+            _endorse(v, requests[i].txId, requests[i].resultSetHash, out);
+        }
+        // INTERACTIONS
+        _send(out.items, out.count);
+    }
+
+    /// @dev The caller is a verifier with an account active now in the role of its kind.
+    function _requireVerifier() private view returns (Verifier memory v) {
+        v = _verifiers[msg.sender];
         if (v.weight == 0) revert LedgerUnknownVerifier(msg.sender);
         _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
+    }
+
+    /// @dev Credit reports collected over one call, sent at its end.
+    struct Reports {
+        Report[] items;
+        uint256 count;
+    }
+
+    /// @dev One endorsement by the checked verifier `v`; its credit reports are appended to `out`.
+    function _endorse(Verifier memory v, bytes32 txId, bytes32 resultSetHash, Reports memory out) private {
+        // CHECKS
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
         uint16 bit = uint16(1) << v.index;
@@ -47,15 +79,13 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         // EFFECTS
         (y.markedWeight, y.endorsed) = (y.markedWeight + v.weight, y.endorsed | bit);
         bytes32 recorded = _resultSetHashes[txId];
-        Report[] memory reports = new Report[](2);
-        uint256 count = 0;
         if (resultSetHash == recorded) {
             y.forWeight += v.weight;
             if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
             emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
             if (_confirms(y, s)) {
                 _transition(txId, t, TxState.Confirmed);
-                count = _reportBoth(t, ICreditScore.Outcome.Completed, txId, reports);
+                _reportBoth(t, ICreditScore.Outcome.Completed, txId, out);
             } else if (_outOfReach(y, s, parties)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
@@ -71,9 +101,6 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         }
         (t.endorsedMask, t.againstMask, t.epoch) = (y.endorsed, y.against, s.epoch);
         _store(txId, t);
-
-        // INTERACTIONS
-        _send(reports, count);
     }
 
     /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
@@ -128,11 +155,11 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         TxRecord memory t,
         ICreditScore.Outcome outcome,
         bytes32 txId,
-        Report[] memory reports
-    ) private view returns (uint256 count) {
+        Reports memory out
+    ) private view {
         PipeSide memory side = _pipeSides[t.pipeIndex][SOURCE];
         (uint32 source, uint32 target) = (side.institution, side.peer);
-        reports[count++] = Report(source, outcome, txId);
-        if (target != source) reports[count++] = Report(target, outcome, txId);
+        out.items[out.count++] = Report(source, outcome, txId);
+        if (target != source) out.items[out.count++] = Report(target, outcome, txId);
     }
 }

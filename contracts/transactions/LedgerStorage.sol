@@ -189,6 +189,10 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     // ---------------------------------------------------------------- transactions
 
+    function _requireBatchSize(uint256 size) internal pure {
+        if (size == 0 || size > MAX_BATCH) revert LedgerInvalidBatchSize(size, MAX_BATCH);
+    }
+
     /**
      * @dev Reads the record's slot once and unpacks it into memory (one word per member, in declaration order).
      * Solidity's own copy re-reads and masks the slot per member; the layout below is Solidity's packing of

@@ -85,6 +85,25 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Step[] calldata steps,
         uint64 deadline
     ) external returns (uint64 number) {
+        return _open(packets, steps, deadline);
+    }
+
+    /// @inheritdoc ITransactionLedger
+    function openMany(OpenRequest[] calldata requests) external returns (uint64 first) {
+        _requireBatchSize(requests.length);
+        // Each open reads what the one before wrote (sequence, count, the pipe's copy): warm slots after the first,
+        // and a duplicate inside the batch is refused as it would be in two calls.
+        first = _open(requests[0].packets, requests[0].steps, requests[0].deadline);
+        for (uint256 i = 1; i < requests.length; ++i) {
+            _open(requests[i].packets, requests[i].steps, requests[i].deadline);
+        }
+    }
+
+    function _open(
+        SignedPacket[] calldata packets,
+        Step[] calldata steps,
+        uint64 deadline
+    ) private returns (uint64 number) {
         // CHECKS (the pipe authority is only read)
         (Opening memory o, IPipeAuthority.PipeRoute memory route) = _checkOpen(packets, steps, deadline);
 
@@ -288,9 +307,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function recordResults(Result[] calldata results) external {
-        if (results.length == 0 || results.length > MAX_BATCH) {
-            revert LedgerInvalidBatchSize(results.length, MAX_BATCH);
-        }
+        _requireBatchSize(results.length);
         Report[] memory reports = new Report[](results.length);
         uint256 count = 0;
         uint256 checked = 0;
@@ -391,6 +408,11 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerEndorsement
     function endorse(bytes32, bytes32) external {
+        _delegate(_endorsement);
+    }
+
+    /// @inheritdoc ITransactionLedgerEndorsement
+    function endorseMany(EndorseRequest[] calldata) external {
         _delegate(_endorsement);
     }
 
