@@ -8,9 +8,9 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 
 /**
  * @title LedgerEndorsement
- * @notice The transaction ledger's weighted verification ({ITransactionLedgerEndorsement.endorse}, one or many). It holds no state
- * of its own: the ledger makes it in its constructor and delegatecalls it, so it runs on the ledger's storage, under
- * the ledger's address, with the ledger's caller.
+ * @notice The transaction ledger's weighted verification ({ITransactionLedgerEndorsement.endorse}, one or many). It
+ * holds no state of its own: the ledger makes it in its constructor and delegatecalls it, so it runs on the ledger's
+ * storage, under the ledger's address, with the ledger's caller.
  * @dev Split from the ledger to keep the ledger's code under the EIP-170 size limit with room to grow; an endorsement
  * pays one delegatecall (about 2.7k gas). Called directly it refuses everything ({LedgerDirectCall}).
  */
