@@ -13,6 +13,7 @@ import { toWire } from "../lib/amdp";
 import { attestationOf } from "../relayer/src/attest/attestation";
 import { Attester, type AttestationRequest } from "../relayer/src/attest/attester";
 import { collectAttestations } from "../relayer/src/attest/collect";
+import { fixedAttesterEndpoints } from "../relayer/src/attest/endpoints";
 import { startAttesterServer } from "../relayer/src/attest/server";
 import { loadKeystore } from "../relayer/src/keys";
 import { setupLocalConsortium } from "../scripts/lib/local-consortium";
@@ -40,13 +41,16 @@ async function run(report: Reporter): Promise<void> {
     ledger: gov.ledger as Address,
     pipes: gov.pipes as Address,
     chains: gov.chains as Address,
+    attesters: gov.attesters as Address,
     account: await loadKeystore(c.accounts.auditor.keystore, c.password),
   });
   const server = await startAttesterServer(attester);
   try {
     const b = c.business.b;
-    const set = { threshold: 1, attesters: [c.accounts.auditor.address as Address] };
-    const collect = { endpoints: [server.url], timeoutMs: 5_000, retries: 0 };
+    const auditor = c.accounts.auditor.address as Address;
+    const set = { threshold: 1, attesters: [auditor] };
+    const endpoints = fixedAttesterEndpoints([{ attester: auditor, url: server.url }]);
+    const collect = { timeoutMs: 5_000, retries: 0 };
     const latencies: number[] = [];
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
       const { signed, call } = await openCustodyWrite(c, `attestation-bench-${i}`);
@@ -57,7 +61,7 @@ async function run(report: Reporter): Promise<void> {
       };
       const expected = attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Address);
       const start = performance.now();
-      await collectAttestations(request, expected, c.chains.b.chainId, set, collect);
+      await collectAttestations(request, expected, c.chains.b.chainId, set, endpoints, collect);
       if (i >= WARMUP) latencies.push(performance.now() - start);
     }
     const p50 = percentile(latencies, 50);

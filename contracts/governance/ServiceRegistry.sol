@@ -21,6 +21,7 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
     );
     uint256 private constant MAX_HOST_LENGTH = 253;
     uint256 private constant PUBLIC_KEY_LENGTH = 64;
+    uint256 private constant MAX_URL_LENGTH = 256;
 
     IMembership private immutable _membership;
     IVotingTickets private immutable _voting;
@@ -33,6 +34,7 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
     mapping(address signer => bytes32 serviceId) private _signerService;
     mapping(bytes32 nodeId => Node) private _nodes;
     mapping(bytes32 nodeId => NodeRegistration) private _nodeRegistrations;
+    mapping(address attester => string url) private _attesterEndpoints;
 
     constructor(
         IMembership membership_,
@@ -391,5 +393,27 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
     /// @inheritdoc IServiceRegistry
     function isNodeEnabled(bytes32 nodeId) external view returns (bool) {
         return _nodes[nodeId].status == NodeStatus.Enabled;
+    }
+
+    // ---------------------------------------------------------------- attester endpoints
+
+    /// @inheritdoc IServiceRegistry
+    function setAttesterEndpoint(string calldata url) external {
+        if (!_membership.isActiveAccount(msg.sender)) revert AttesterEndpointUnauthorized(msg.sender);
+        bytes calldata b = bytes(url);
+        if (b.length != 0 && (b.length > MAX_URL_LENGTH || !_isHttpUrl(b))) revert AttesterEndpointInvalid(url);
+        _attesterEndpoints[msg.sender] = url;
+        emit AttesterEndpointSet(msg.sender, _membership.account(msg.sender).institution, url);
+    }
+
+    /// @dev `http://` or `https://` and at least one byte of host after it.
+    function _isHttpUrl(bytes calldata b) private pure returns (bool) {
+        if (b.length > 7 && bytes7(b[:7]) == "http://") return true;
+        return b.length > 8 && bytes8(b[:8]) == "https://";
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function attesterEndpoint(address attester) external view returns (string memory) {
+        return _attesterEndpoints[attester];
     }
 }

@@ -106,6 +106,11 @@ interface IServiceRegistry {
     /// @notice The vote is for an earlier registration of the node, since freed (rejected or expired) and replaced.
     error NodeRegistrationSuperseded(bytes32 nodeId, uint64 registration);
 
+    /// @notice `caller` is not an active account of an active institution, so it can publish no attester endpoint.
+    error AttesterEndpointUnauthorized(address caller);
+    /// @notice `url` is not an `http://` or `https://` URL of at most 256 bytes (empty withdraws the endpoint).
+    error AttesterEndpointInvalid(string url);
+
     // ---------------------------------------------------------------- events
 
     event ServiceRegistered(
@@ -149,6 +154,10 @@ interface IServiceRegistry {
     );
     event NodeEnabled(bytes32 indexed nodeId, address indexed by);
     event NodeDisabled(bytes32 indexed nodeId, address indexed by);
+
+    /// @notice Attester key `attester` (an account of `institution`) published where it serves its signatures
+    /// (empty: withdrawn).
+    event AttesterEndpointSet(address indexed attester, uint32 indexed institution, string url);
 
     // ---------------------------------------------------------------- services
 
@@ -211,6 +220,15 @@ interface IServiceRegistry {
     /// @notice Governed: disables a registered or enabled node.
     function disableNode(bytes32 nodeId) external;
 
+    // ---------------------------------------------------------------- attester endpoints
+
+    /// @notice Publishes where the caller, an attester key, serves its attestations (`POST <url>/v1/attestations`).
+    /// @dev By the key itself, an active account: only the key the gateways check can point relayers at its
+    /// endpoint, and signatures are checked anyway, so a wrong endpoint costs liveness only. It may be published
+    /// before the vote that makes the key an attester. Relayers read it for the current set (`AttesterRegistry`).
+    /// @param url `http://` or `https://` URL, at most 256 bytes; empty withdraws it
+    function setAttesterEndpoint(string calldata url) external;
+
     // ---------------------------------------------------------------- views
 
     /// @notice Returns a service (status `None` when unknown).
@@ -239,4 +257,7 @@ interface IServiceRegistry {
 
     /// @notice Whether a node is enabled.
     function isNodeEnabled(bytes32 nodeId) external view returns (bool);
+
+    /// @notice Where attester key `attester` serves its attestations (empty: never published, or withdrawn).
+    function attesterEndpoint(address attester) external view returns (string memory);
 }

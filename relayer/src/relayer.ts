@@ -6,6 +6,7 @@
  * must survive a crash is in the store (journal, outbox, inbox, checkpoints), so a relayer killed at any point and
  * started again finishes what it had begun, and runs nothing twice (the gateway and the ledger refuse duplicates).
  */
+import { RegistryAttesterEndpoints } from "./attest/endpoints";
 import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
 import type { RelayerConfig } from "./config/schema";
@@ -189,6 +190,11 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
     subchain,
     tls: loadTlsMaterial(config.server.tls),
     apps: await heldApps(config, p.gov),
+    attesterEndpoints: new RegistryAttesterEndpoints(
+      (attester) => p.gov.services.read("attesterEndpoint", [attester]),
+      config.attesters.endpointTtlMs,
+      clock,
+    ),
     clock,
   };
 }

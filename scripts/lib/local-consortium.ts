@@ -367,14 +367,16 @@ async function build(
   }
   const attester = await startAuditAttester(run, gov);
   services.push(attester);
-  log(`Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways)`);
+  log(
+    `Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways; published in the service registry)`,
+  );
 
   const governance = Object.fromEntries(
     await Promise.all(
       Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()]),
     ),
   ) as LocalConsortium["governance"];
-  for (const side of [a, b]) writeSideConfig(run, governance, side, [attester.url]);
+  for (const side of [a, b]) writeSideConfig(run, governance, side);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
   const verifier = await localVerifier(run, governance, audit, [a, b]);
   services.push(verifier);
@@ -473,7 +475,8 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
 
 /**
  * The Audit Office's attester, in this process (neither business relayer holds its key): it checks each request
- * against the governance chain and signs with the auditor's key, the attester set of epoch 1.
+ * against the governance chain and signs with the auditor's key, the attester set of epoch 1. The key publishes
+ * the endpoint in the service registry, where relayers find it.
  */
 async function startAuditAttester(run: Run, gov: GovernanceContracts) {
   const attester = new Attester({
@@ -481,9 +484,20 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts) {
     ledger: (await gov.ledger.getAddress()) as Address,
     pipes: (await gov.pipes.getAddress()) as Address,
     chains: (await gov.chains.getAddress()) as Address,
+    attesters: (await gov.attesters.getAddress()) as Address,
     account: privateKeyToAccount(run.keys.auditor.wallet.privateKey as Hex),
   });
-  return startAttesterServer(attester);
+  const server = await startAttesterServer(attester);
+  try {
+    await mined(
+      gov.services.connect(run.signer("auditor", "governance")).setAttesterEndpoint(server.url),
+      "attester endpoint",
+    );
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
 }
 
 /**
@@ -709,12 +723,7 @@ export function auditorDbOf(run: { dir: string }, side: { slug: string }): strin
   return join(run.dir, "state", `auditor-${side.slug}.sqlite`);
 }
 
-function writeSideConfig(
-  run: Run,
-  governance: LocalConsortium["governance"],
-  side: BusinessSide,
-  attesters: string[],
-): void {
+function writeSideConfig(run: Run, governance: LocalConsortium["governance"], side: BusinessSide): void {
   const chain = run.chains[side.key];
   const g = run.chains.governance;
   const json = relayerConfigJson(
@@ -747,7 +756,6 @@ function writeSideConfig(
       storePath: side.storePath,
       logLevel: run.opts.relayerLogLevel,
       ratePerSecond: run.opts.relayerRatePerSecond,
-      attesters,
       // A's relayer serves the auditors; B's sub-chain is read for receipt checks.
       ...(run.opts.auditorApi && side.key === "a"
         ? {

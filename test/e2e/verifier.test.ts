@@ -11,13 +11,17 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { getAddress, keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { Operation, countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
+import { Operation, countersign, packetDomain, signPacket, toWire, type Packet } from "../../lib/amdp";
 import {
   attestationOf,
+  attestationSigner,
   packAttestations,
   signAttestation,
   signAttesterSetChange,
 } from "../../relayer/src/attest/attestation";
+import type { AttestationRequest } from "../../relayer/src/attest/attester";
+import { collectAttestations } from "../../relayer/src/attest/collect";
+import { RegistryAttesterEndpoints } from "../../relayer/src/attest/endpoints";
 import { loadKeystore } from "../../relayer/src/keys";
 import { NO_DEPENDENCY, Reason, Side, TxState, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import { setupLocalConsortium, type LocalConsortium } from "../../scripts/lib/local-consortium";
@@ -29,10 +33,12 @@ import {
   openCustodyWrite,
   signCustodyRequest,
 } from "../../scripts/lib/local/scenario";
+import { expectCcgpError } from "../relayer/helpers/errors";
 import { JsonRpcProvider, keccak256 as ethersKeccak, type ContractTransactionResponse } from "ethers";
 import {
   ChainRegistry__factory,
   DrugTraceability__factory,
+  ServiceRegistry__factory,
   SubchainGateway__factory,
   TransactionLedger__factory,
   type SubchainGateway,
@@ -335,6 +341,43 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       await subB.send("anvil_setCode", [target, code]);
       subB.destroy();
     }
+  });
+
+  it("the target relayer's collector finds each attester at the endpoint its key published in the service registry", async () => {
+    const { signed, call } = await openCustodyWrite(c, "verifier-endpoints");
+    const request: AttestationRequest = {
+      packet: toWire(signed).packet as AttestationRequest["packet"],
+      payload: signed.payload,
+      step: 0,
+    };
+    const b = c.business.b;
+    const expected = attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex);
+    const [, threshold, attesters] = await gatewayB.attesterSet();
+    const set = { threshold: Number(threshold), attesters: attesters as Hex[] };
+    const services = ServiceRegistry__factory.connect(
+      c.governance.services,
+      await keystoreSigner(c, c.accounts.auditor.keystore, "governance"),
+    );
+    const published = await services.attesterEndpoint(attester.address);
+    expect(published).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Read once a minute: only a failed endpoint makes the collector read the registry again sooner.
+    const source = new RegistryAttesterEndpoints((a) => services.attesterEndpoint(a), 60_000);
+    const collect = (o = { timeoutMs: 2_000, retries: 0 }) =>
+      collectAttestations(request, expected, c.chains.b.chainId, set, source, o);
+    const collected = await collect();
+    expect(await attestationSigner(c.chains.b.chainId, expected, collected)).to.equal(attester.address);
+
+    // Withdrawn: nothing to ask, by name; published at a dead port: the connection failure, by endpoint.
+    await (await services.setAttesterEndpoint("")).wait();
+    source.forget(attester.address);
+    const none = await expectCcgpError(collect, "ATTESTATIONS_INSUFFICIENT");
+    expect(none.message).to.contain(`${attester.address}: published no attester endpoint in the service registry`);
+    await (await services.setAttesterEndpoint("http://127.0.0.1:9")).wait();
+    const dead = await expectCcgpError(collect, "ATTESTATIONS_INSUFFICIENT");
+    expect(dead.message).to.contain("0 of 1 attestations collected: http://127.0.0.1:9: fetch failed");
+    // Moved back: the failure dropped the cached entry, so the next attempt finds the new endpoint.
+    await (await services.setAttesterEndpoint(published)).wait();
+    expect(await collect()).to.equal(collected);
   });
 
   it("the gateway refuses a forged attestation, one attester short of k and a replayed attester-set change, each by name", async () => {

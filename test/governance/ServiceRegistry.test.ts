@@ -547,4 +547,48 @@ describe("ServiceRegistry", function () {
         .withArgs(w.a, IStatus.Suspended);
     });
   });
+
+  describe("attester endpoints", function () {
+    it("publishes, replaces and withdraws the caller's own endpoint, with its institution in the event", async function () {
+      const w = await loadFixture(world);
+      expect(await w.services.attesterEndpoint(w.auditor.address)).to.equal("");
+      await expect(w.services.connect(w.auditor).setAttesterEndpoint("http://127.0.0.1:8490"))
+        .to.emit(w.services, "AttesterEndpointSet")
+        .withArgs(w.auditor.address, w.audit, "http://127.0.0.1:8490");
+      await w.services.connect(w.auditor).setAttesterEndpoint("https://attest.audit.example");
+      expect(await w.services.attesterEndpoint(w.auditor.address)).to.equal("https://attest.audit.example");
+      // One key's entry is its own: another account's call writes only that account's entry.
+      await w.services.connect(w.signerB).setAttesterEndpoint("http://10.0.0.2:1");
+      expect(await w.services.attesterEndpoint(w.auditor.address)).to.equal("https://attest.audit.example");
+      await expect(w.services.connect(w.auditor).setAttesterEndpoint(""))
+        .to.emit(w.services, "AttesterEndpointSet")
+        .withArgs(w.auditor.address, w.audit, "");
+      expect(await w.services.attesterEndpoint(w.auditor.address)).to.equal("");
+    });
+
+    it("refuses a caller that is not an active account now, and a URL that is not http(s) or too long, changing nothing", async function () {
+      const w = await loadFixture(world);
+      await expect(w.services.connect(w.stranger).setAttesterEndpoint("http://x:1"))
+        .to.be.revertedWithCustomError(w.services, "AttesterEndpointUnauthorized")
+        .withArgs(w.stranger.address);
+      await w.services.connect(w.auditor).setAttesterEndpoint("http://a:1");
+      for (const url of [
+        "ftp://a:1",
+        "http://",
+        "https://",
+        "HTTP://a:1",
+        "127.0.0.1:8490",
+        `http://${"a".repeat(250)}`,
+      ])
+        await expect(w.services.connect(w.auditor).setAttesterEndpoint(url))
+          .to.be.revertedWithCustomError(w.services, "AttesterEndpointInvalid")
+          .withArgs(url);
+      expect(await w.services.attesterEndpoint(w.auditor.address)).to.equal("http://a:1");
+      // A revoked key can no longer point relayers anywhere.
+      await w.membership.connect(w.auditAdmin).revokeOwnAccount(w.auditor.address);
+      await expect(w.services.connect(w.auditor).setAttesterEndpoint("http://b:1"))
+        .to.be.revertedWithCustomError(w.services, "AttesterEndpointUnauthorized")
+        .withArgs(w.auditor.address);
+    });
+  });
 });

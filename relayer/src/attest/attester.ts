@@ -5,6 +5,9 @@
  * step: the same packet, and the transaction id commits to the plan the step comes from (`boundTxId`), with the
  * step's side and operation as the ledger recorded them. The transaction must still be Open or Executing, and the
  * gateway and sub-chain are the pipe's, read from the registries, never taken from the request.
+ *
+ * It also signs a gateway's move to the attester set the vote made current (`AttesterRegistry.attesterSet`): the
+ * request names only the sub-chain; the set, its epoch and the gateway's domain are read on the governance chain.
  */
 import {
   createPublicClient,
@@ -18,9 +21,15 @@ import {
 import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
-import { chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../governance/abi";
+import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../governance/abi";
 import { boundTxId, sourceSequence, type PlanStep } from "../tx/plan";
-import { attestationOf, signAttestation, type Attestation } from "./attestation";
+import {
+  attestationOf,
+  signAttestation,
+  signAttesterSetChange,
+  type Attestation,
+  type AttesterSetChange,
+} from "./attestation";
 
 /** `ITransactionLedgerTypes.Side` and the two active `TxState`s (Open, Executing). */
 const Side = { Source: 0, Target: 1 } as const;
@@ -45,8 +54,12 @@ export const attestationRequestSchema = z.strictObject({
 });
 export type AttestationRequest = z.input<typeof attestationRequestSchema>;
 
+/** What `ccgp attesters sync` asks an attester to sign: the voted set, for the gateway of one sub-chain. */
+export const setChangeRequestSchema = z.strictObject({ subchain: hex32 });
+export type SetChangeRequest = z.input<typeof setChangeRequestSchema>;
+
 export class AttestationRefused extends CcgpError<
-  "ATTESTATION_BAD_REQUEST" | "ATTESTATION_NOT_OPENED" | "ATTESTATION_TX_NOT_ACTIVE"
+  "ATTESTATION_BAD_REQUEST" | "ATTESTATION_NOT_OPENED" | "ATTESTATION_TX_NOT_ACTIVE" | "ATTESTER_SET_NOT_VOTED"
 > {}
 
 export interface AttesterOptions {
@@ -55,6 +68,8 @@ export interface AttesterOptions {
   ledger: Address;
   pipes: Address;
   chains: Address;
+  /** The `AttesterRegistry` (the voted set, for set changes). */
+  attesters: Address;
   account: LocalAccount;
   /** First governance block to look for `PacketAccepted` in. */
   fromBlock?: bigint;
@@ -65,6 +80,24 @@ export interface SignedAttestation {
   signer: Address;
   chainId: number;
   attestation: Attestation;
+}
+
+export interface SignedSetChange {
+  signature: Hex;
+  signer: Address;
+  chainId: number;
+  gateway: Address;
+  change: AttesterSetChange;
+}
+
+/** The first problem of a failed zod parse, as the refusal that names the field. */
+function badRequest(error: z.ZodError): AttestationRefused {
+  const issue = error.issues[0]!;
+  return new AttestationRefused(
+    "ATTESTATION_BAD_REQUEST",
+    `field "${issue.path.join(".")}" is invalid: ${issue.message}`,
+    { field: issue.path.join(".") },
+  );
 }
 
 export class Attester {
@@ -81,14 +114,7 @@ export class Attester {
   /** Checks the request against the ledger and signs it, or refuses naming what does not match. */
   async attest(input: unknown): Promise<SignedAttestation> {
     const parsed = attestationRequestSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new AttestationRefused(
-        "ATTESTATION_BAD_REQUEST",
-        `field "${issue.path.join(".")}" is invalid: ${issue.message}`,
-        { field: issue.path.join(".") },
-      );
-    }
+    if (!parsed.success) throw badRequest(parsed.error);
     const req = parsed.data;
     const packet = req.packet as Packet;
     if (keccak256(req.payload) !== packet.payloadHash.toLowerCase())
@@ -125,6 +151,35 @@ export class Attester {
       signer: this.address,
       chainId,
       attestation,
+    };
+  }
+
+  /**
+   * Signs the move of a sub-chain's gateway to the current voted set. Nothing of the change comes from the request:
+   * a gateway takes it only above its own epoch, so signing the voted set again, for any registered gateway, is safe.
+   */
+  async signSetChange(input: unknown): Promise<SignedSetChange> {
+    const parsed = setChangeRequestSchema.safeParse(input);
+    if (!parsed.success) throw badRequest(parsed.error);
+    const subchainId = parsed.data.subchain as Hex;
+    const [[epoch, threshold, attesters], subchain] = await Promise.all([
+      this._read(this._o.attesters, attesterRegistryAbi, "attesterSet", []),
+      this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]),
+    ]);
+    if (subchain.institution === 0)
+      throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `sub-chain ${subchainId} is not registered`, {
+        field: "subchain",
+      });
+    if (epoch === 0n)
+      throw new AttestationRefused("ATTESTER_SET_NOT_VOTED", "no attester set was voted on the governance chain yet");
+    const change: AttesterSetChange = { epoch, threshold, attesters };
+    const chainId = Number(subchain.chainId);
+    return {
+      signature: await signAttesterSetChange(this._o.account, chainId, subchain.gateway, change),
+      signer: this.address,
+      chainId,
+      gateway: subchain.gateway,
+      change,
     };
   }
 

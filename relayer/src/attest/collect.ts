@@ -1,16 +1,16 @@
 /**
- * The target relayer's side: asks every configured attester endpoint in parallel (each with a timeout and bounded
- * retries), keeps only signatures that recover to a distinct attester of the gateway's current set over exactly the
- * attestation this relayer computed, and returns the first `threshold` of them packed for the gateway. Fewer is a
+ * The target relayer's side: asks the endpoint every attester of the gateway's current set published in the service
+ * registry, in parallel (each with a timeout and bounded retries), keeps only signatures that recover to that
+ * attester over exactly the attestation this relayer computed, and returns the first `threshold` of them packed for the gateway. Fewer is a
  * transient fault (`ATTESTATIONS_INSUFFICIENT`): the step is retried later, nothing runs meanwhile.
  */
 import { type Address, type Hex } from "viem";
 import { CcgpError } from "../../../lib/infra/errors";
 import { attestationSigner, packAttestations, type Attestation } from "./attestation";
 import type { AttestationRequest } from "./attester";
+import type { AttesterEndpoints } from "./endpoints";
 
 export interface CollectOptions {
-  endpoints: readonly string[];
   timeoutMs: number;
   retries: number;
 }
@@ -22,11 +22,12 @@ export interface AttesterSet {
 
 const json = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
-async function ask(endpoint: string, body: string, o: CollectOptions): Promise<Hex> {
+/** POSTs `body` to `path` of `endpoint` until it answers a signature, `retries` more times on a fault. */
+export async function askAttester(endpoint: string, path: string, body: string, o: CollectOptions): Promise<Hex> {
   let last: unknown;
   for (let attempt = 0; attempt <= o.retries; attempt++) {
     try {
-      const res = await fetch(`${endpoint.replace(/\/$/, "")}/v1/attestations`, {
+      const res = await fetch(`${endpoint.replace(/\/$/, "")}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -36,7 +37,7 @@ async function ask(endpoint: string, body: string, o: CollectOptions): Promise<H
       if (res.ok && answer.signature) return answer.signature;
       last = new CcgpError(
         "ATTESTATION_REFUSED",
-        `${endpoint}: ${answer.error?.code ?? res.status} ${answer.error?.message ?? ""}`.trim(),
+        `${answer.error?.code ?? res.status} ${answer.error?.message ?? ""}`.trim(),
         { endpoint },
       );
       // A refusal because of the request itself will not change on retry.
@@ -49,40 +50,61 @@ async function ask(endpoint: string, body: string, o: CollectOptions): Promise<H
   throw last;
 }
 
-export async function collectAttestations(
-  request: AttestationRequest,
-  expected: Attestation,
-  chainId: number,
+/**
+ * Asks each attester of `set` at its published endpoint (`path`, `body`) and keeps the signatures `recover` maps to
+ * that attester; the first `threshold` of them, or `ATTESTATIONS_INSUFFICIENT` naming what each other one did.
+ */
+export async function collectSignatures(
+  path: string,
+  body: string,
+  recover: (signature: Hex) => Promise<Address>,
   set: AttesterSet,
+  source: AttesterEndpoints,
   o: CollectOptions,
-): Promise<Hex> {
-  const body = JSON.stringify(request, json);
-  const members = new Set(set.attesters.map((a) => a.toLowerCase()));
-  const answers = await Promise.allSettled(o.endpoints.map((e) => ask(e, body, o)));
-  const bySigner = new Map<string, Hex>();
+): Promise<Hex[]> {
+  const endpoints = await source.endpoints(set.attesters);
   const problems: string[] = [];
-  for (const [i, answer] of answers.entries()) {
-    if (answer.status === "rejected") {
-      problems.push(
-        `${o.endpoints[i]}: ${answer.reason instanceof Error ? answer.reason.message : String(answer.reason)}`,
-      );
-      continue;
-    }
-    const signer = (await attestationSigner(chainId, expected, answer.value)).toLowerCase();
-    if (!members.has(signer))
-      problems.push(`${o.endpoints[i]}: signed by ${signer}, not a current attester (or over other fields)`);
-    else bySigner.set(signer, answer.value);
-  }
-  const signatures = [...bySigner.values()].slice(0, set.threshold);
+  const signed = await Promise.all(
+    endpoints.map(async ({ attester, url }) => {
+      if (url === undefined) problems.push(`${attester}: published no attester endpoint in the service registry`);
+      else
+        try {
+          const signature = await askAttester(url, path, body, o);
+          const signer = await recover(signature);
+          if (signer.toLowerCase() === attester.toLowerCase()) return signature;
+          problems.push(`${url}: signed by ${signer}, not by ${attester} (or over other fields)`);
+        } catch (error) {
+          problems.push(`${url}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      // The endpoint may have moved (or been published since): read the registry again next time.
+      source.forget(attester);
+      return undefined;
+    }),
+  );
+  const signatures = signed.filter((s): s is Hex => s !== undefined).slice(0, set.threshold);
   if (signatures.length < set.threshold)
     throw new CcgpError(
       "ATTESTATIONS_INSUFFICIENT",
-      `${signatures.length} of ${set.threshold} attestations collected: ${problems.join("; ") || "no attester endpoint configured"}`,
+      `${signatures.length} of ${set.threshold} attestations collected: ${problems.join("; ") || "the set is empty"}`,
       {
         collected: signatures.length,
         threshold: set.threshold,
         problems,
       },
     );
-  return packAttestations(signatures);
+  return signatures;
+}
+
+/** The attestations of `request` by `threshold` distinct attesters of `set`, packed for the gateway. */
+export async function collectAttestations(
+  request: AttestationRequest,
+  expected: Attestation,
+  chainId: number,
+  set: AttesterSet,
+  source: AttesterEndpoints,
+  o: CollectOptions,
+): Promise<Hex> {
+  const recover = (signature: Hex) => attestationSigner(chainId, expected, signature);
+  const body = JSON.stringify(request, json);
+  return packAttestations(await collectSignatures("/v1/attestations", body, recover, set, source, o));
 }

@@ -1,7 +1,9 @@
 /**
  * An attester's endpoint: `POST /v1/attestations` with an {@link AttestationRequest} answers
- * `{ signature, signer, chainId, attestation }` (200) or `{ error: { code, message } }` (400 bad request, 409 not
- * opened or no longer active, 500 when the governance chain could not be read). Plain HTTP on the host given: put
+ * `{ signature, signer, chainId, attestation }` (200); `POST /v1/attester-set` with `{ subchain }` answers the
+ * voted set change for that sub-chain's gateway, `{ signature, signer, chainId, gateway, change }`. Either may answer
+ * `{ error: { code, message } }` (400 bad request, 409 not opened, no longer active or no set voted, 500 when the
+ * governance chain could not be read). Plain HTTP on the host given: put
  * it behind the institution's TLS front when it leaves the machine.
  */
 import { createServer, type Server } from "node:http";
@@ -10,6 +12,11 @@ import { readBody, sendError, sendJson } from "../../../lib/infra/http";
 import { AttestationRefused, type Attester } from "./attester";
 
 const MAX_BODY_BYTES = 512 * 1024;
+
+const ROUTES: Record<string, (attester: Attester, body: unknown) => Promise<unknown>> = {
+  "/v1/attestations": (attester, body) => attester.attest(body),
+  "/v1/attester-set": (attester, body) => attester.signSetChange(body),
+};
 
 export interface RunningAttesterServer {
   url: string;
@@ -22,10 +29,10 @@ export async function startAttesterServer(
   opts: { host?: string; port?: number } = {},
 ): Promise<RunningAttesterServer> {
   const server = createServer((req, res) => {
-    if (req.method !== "POST" || req.url !== "/v1/attestations")
-      return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
+    const route = req.method === "POST" ? ROUTES[req.url ?? ""] : undefined;
+    if (route === undefined) return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
     readBody(req, MAX_BODY_BYTES)
-      .then((body) => attester.attest(JSON.parse(body.toString("utf8"), (_k, v: unknown) => v)))
+      .then((body) => route(attester, JSON.parse(body.toString("utf8")) as unknown))
       .then((signed) => sendJson(res, 200, signed))
       .catch((error: unknown) => {
         if (error instanceof AttestationRefused)

@@ -174,15 +174,16 @@ export const configSchema = z.strictObject({
   /** Absent: no auditor API. */
   auditor: auditorSchema.optional(),
   /**
-   * The attester endpoints this relayer collects attestations from before it runs a step on its gateway (the
-   * gateway needs `threshold` of them from its current set). Each is asked in parallel, `retries` more times on a
-   * fault, `timeoutMs` each time.
+   * How this relayer collects attestations before it runs a step on its gateway (the gateway needs `threshold` of
+   * its current set). Each attester is asked at the endpoint its key published in the service registry, in
+   * parallel, `retries` more times on a fault, `timeoutMs` each time; a registry entry is read again after
+   * `endpointTtlMs`, or at once after its endpoint failed.
    */
   attesters: z
     .strictObject({
-      endpoints: z.array(httpUrl).max(64).default([]),
       timeoutMs: z.int().min(100).max(60_000).default(5_000),
       retries: z.int().min(0).max(10).default(2),
+      endpointTtlMs: z.int().min(0).max(3_600_000).default(30_000),
     })
     .prefault({}),
   log: z

@@ -5,6 +5,7 @@
  */
 import {
   IAMDPAbi,
+  IAttesterRegistryAbi,
   IChainRegistryAbi,
   IMembershipAbi,
   IPipeRegistryAbi,
@@ -18,6 +19,7 @@ const errorsOf = <T extends readonly { type: string }[]>(abi: T) =>
   abi.filter((item) => item.type === "error") as unknown as Extract<T[number], { type: "error" }>[];
 
 export const membershipAbi = IMembershipAbi;
+export const attesterRegistryAbi = IAttesterRegistryAbi;
 export const serviceRegistryAbi = [...IServiceRegistryAbi, ...errorsOf(IMembershipAbi)] as const;
 export const chainRegistryAbi = [...IChainRegistryAbi, ...errorsOf(IMembershipAbi)] as const;
 export const pipeRegistryAbi = IPipeRegistryAbi;

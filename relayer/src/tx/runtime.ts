@@ -1,4 +1,5 @@
 /** What the transaction driver, the intake and the peer endpoint share in one running relayer. */
+import type { AttesterEndpoints } from "../attest/endpoints";
 import type { Hex, LocalAccount } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
 import type { RelayerConfig } from "../config/schema";
@@ -61,6 +62,8 @@ export interface Runtime {
   /** This relayer's certificate and key, and the consortium CA, for calls to peers. */
   tls: TlsMaterial;
   apps: Map<Hex, HeldAppKey>;
+  /** Where the gateway's attesters serve their signatures (the service registry). */
+  attesterEndpoints: AttesterEndpoints;
   /** Milliseconds since the epoch. */
   clock: () => number;
 }

@@ -147,7 +147,7 @@ async function beforeRun(rt: Runtime, entry: JournalEntry, step: number, call: E
 }
 
 /**
- * The attestations of this step, from the configured attester endpoints: the request carries the packet, its
+ * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the packet, its
  * payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
  */
 async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
@@ -171,7 +171,7 @@ async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: 
     if (plan.salt !== undefined) request.salt = plan.salt;
   }
   const expected = attestationOf(call, subchain, gateway.address);
-  return collectAttestations(request, expected, gateway.chainId, set, rt.config.attesters);
+  return collectAttestations(request, expected, gateway.chainId, set, rt.attesterEndpoints, rt.config.attesters);
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */

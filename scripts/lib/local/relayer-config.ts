@@ -36,8 +36,6 @@ export interface RelayerConfigInput {
   logLevel: string;
   /** Packets per second, per pipe and per app. */
   ratePerSecond: number;
-  /** The attester endpoints to collect attestations from. */
-  attesters?: string[];
   /** The auditor API on the ops listener: its index file and other sub-chains' RPCs for receipt checks. */
   auditor?: { db: string; subchains: Array<{ chainId: number; rpcUrl: string }> };
 }
@@ -91,7 +89,6 @@ export function relayerConfigJson(input: RelayerConfigInput, configPath: string)
     },
     limits: { perPipe: rate, perApp: rate, maxPayloadBytes: 64 * 1024, maxQueue: 20_000 },
     store: { path: rel(input.storePath) },
-    ...(input.attesters ? { attesters: { endpoints: input.attesters } } : {}),
     intake: { enabled: true, host: "127.0.0.1", port: input.intakePort },
     apps: { [input.app.name]: { key: keystore(input.app.keystore), contracts: input.app.contracts } },
     runtime: { heartbeatSeconds: input.heartbeatSeconds, pollIntervalMs: input.pollIntervalMs },
