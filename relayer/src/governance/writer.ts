@@ -5,6 +5,9 @@
  *
  * Operations travel through the store's outbox as JSON (`LedgerOp`, bigints as decimal strings) and are performed
  * by the outbox worker (`perform`), with its retries, backoff and bound.
+ *
+ * Opens, results and endorsements are batched adaptively (see `Coalescer`): alone when nothing of their kind is in
+ * flight, else together in the next `openMany`, `recordResults` or `endorseMany`, across transactions.
  */
 import { getAbiItem, toEventSelector, type Address, type Hex } from "viem";
 import { hashPacket, parseSignedPacket, type SignedPacket, type WireSignedPacket } from "../../../lib/amdp";
@@ -24,6 +27,22 @@ import { ledgerAbi } from "./abi";
 import { isRevert } from "./contract";
 import type { GovernanceContracts } from "./contracts";
 import type { LogReader } from "./logs";
+import { Coalescer } from "./coalescer";
+
+/** The ledger's MAX_BATCH: items per batched call. */
+export const LEDGER_MAX_BATCH = 64;
+
+type OpenOp = Extract<LedgerOp, { op: "open" }>;
+interface ResultItem {
+  result: LedgerResult;
+  fromBlock: bigint;
+}
+interface EndorseItem {
+  txId: Hex;
+  resultSetHash: Hex;
+  checked: boolean;
+  proceed?: Promise<boolean>;
+}
 
 export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
@@ -76,6 +95,24 @@ export interface PerformOptions {
 
 export class LedgerWriter {
   private readonly _sentListeners: Array<(txId: Hex, state: number) => void> = [];
+  private readonly _opens = new Coalescer<OpenOp, WriteOutcome>({
+    one: (op) => this._open(op),
+    many: (ops) => this._openMany(ops),
+    max: LEDGER_MAX_BATCH,
+    onSplit: (error, size) => this._split("openMany", error, size),
+  });
+  private readonly _results = new Coalescer<ResultItem, WriteOutcome>({
+    one: (r) => this._recordResult(r.result, r.fromBlock),
+    many: (rs) => this._recordMany(rs),
+    max: LEDGER_MAX_BATCH,
+    onSplit: (error, size) => this._split("recordResults", error, size),
+  });
+  private readonly _endorsements = new Coalescer<EndorseItem, WriteOutcome>({
+    one: (e) => this._endorse(e.txId, e.resultSetHash, e.checked, e.proceed),
+    many: (es) => this._endorseMany(es),
+    max: LEDGER_MAX_BATCH,
+    onSplit: (error, size) => this._split("endorseMany", error, size),
+  });
 
   constructor(
     private readonly _c: GovernanceContracts,
@@ -116,13 +153,18 @@ export class LedgerWriter {
   private _perform(op: LedgerOp, options: PerformOptions): Promise<WriteOutcome> {
     switch (op.op) {
       case "open":
-        return this._open(op);
+        return this._opens.run(op);
       case "recordResult":
-        return this._recordResult(fromWireResult(op.result), BigInt(op.fromBlock));
+        return this._results.run({ result: fromWireResult(op.result), fromBlock: BigInt(op.fromBlock) });
       case "recordResults":
         return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "endorse":
-        return this._endorse(op.txId, op.resultSetHash, op.checked === true, options.proceed);
+        return this._endorsements.run({
+          txId: op.txId,
+          resultSetHash: op.resultSetHash,
+          checked: op.checked === true,
+          proceed: options.proceed,
+        });
       case "recordCompensation":
         return this._recordCompensation(op.compensation);
       case "retryStep":
@@ -146,22 +188,34 @@ export class LedgerWriter {
     return { outcome: "sent", tx: receipt.transactionHash, state: Number(BigInt(last.topics[3]!)) };
   }
 
+  /** `_sent` for one transaction of a batched call: the last transition of that transaction in the receipt. */
+  private _sentFor(receipt: ChainReceipt, txId: Hex): WriteOutcome {
+    const ledger = this._c.ledger.address.toLowerCase();
+    const id = txId.toLowerCase();
+    const last = receipt.logs
+      .filter(
+        (l) =>
+          l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED && l.topics[1]?.toLowerCase() === id,
+      )
+      .at(-1);
+    if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash };
+    return { outcome: "sent", tx: receipt.transactionHash, state: Number(BigInt(last.topics[3]!)) };
+  }
+
+  private _split(call: string, error: unknown, size: number): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this._log.info({ call, size, reason }, "batched ledger call refused: its items go one by one");
+  }
+
   private async _state(txId: Hex) {
     return this._c.ledger.read("transaction", [txId]);
   }
 
-  private async _open(op: Extract<LedgerOp, { op: "open" }>): Promise<WriteOutcome> {
+  private async _open(op: OpenOp): Promise<WriteOutcome> {
     // The check-first read runs alongside the gas estimate; the open is sent only if it finds no transaction.
     const fresh = this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
     fresh.catch(() => undefined); // also awaited below
-    const packets = op.packets.map((w) => {
-      const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
-      if (p.signatures.proxy === undefined)
-        throw new CcgpError("LEDGER_OPEN_UNSIGNED", `packet of ${op.txId} has no stage-2 countersignature`, {
-          txId: op.txId,
-        });
-      return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
-    });
+    const packets = signedPackets(op);
     try {
       const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)], { proceed: fresh });
       return this._sent(receipt);
@@ -169,6 +223,31 @@ export class LedgerWriter {
       if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
       throw error;
     }
+  }
+
+  /**
+   * Several opens in one `openMany`, those already open left out. Sorted by their first sequence, so the opens of
+   * one pipe go in the order the ledger takes them.
+   */
+  private async _openMany(ops: OpenOp[]): Promise<WriteOutcome[]> {
+    const fresh = await Promise.all(
+      ops.map((op) => this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None)),
+    );
+    const pending = ops.filter((_, i) => fresh[i]);
+    if (pending.length === 1) {
+      const one = await this._open(pending[0]!);
+      return ops.map((op) => (op === pending[0] ? one : { outcome: "already" as const }));
+    }
+    if (pending.length > 1) {
+      const requests = pending
+        .map((op) => ({ op, packets: signedPackets(op) }))
+        .sort((a, b) => (a.packets[0]!.packet.sequence < b.packets[0]!.packet.sequence ? -1 : 1))
+        .map(({ op, packets }) => ({ packets, steps: op.steps, deadline: BigInt(op.deadline) }));
+      const receipt = await this._c.ledger.write("openMany", [requests]);
+      this._log.debug({ size: pending.length, tx: receipt.transactionHash }, "opens batched");
+      return ops.map((op, i) => (fresh[i] ? this._sentFor(receipt, op.txId) : { outcome: "already" as const }));
+    }
+    return ops.map(() => ({ outcome: "already" as const }));
   }
 
   private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
@@ -216,6 +295,33 @@ export class LedgerWriter {
     return this._sent(receipt);
   }
 
+  /**
+   * Results that arrived together, in one `recordResults`: a result already recorded is answered as done, one whose
+   * transaction no longer takes results goes alone (its own checks decide between done and moot). Sorted by step,
+   * so a read goes before a write of the same transaction that depends on it.
+   */
+  private async _recordMany(items: ResultItem[]): Promise<Array<WriteOutcome | Error>> {
+    const states = await Promise.all(items.map((i) => this._state(i.result.txId)));
+    const pending = items.filter(
+      (item, i) => !bit(states[i]!.doneMask, item.result.step) && ACTIVE.has(states[i]!.state),
+    );
+    // The batch first: if it fails, every item goes alone (the coalescer), and nothing else was started.
+    let receipt: ChainReceipt | undefined;
+    if (pending.length > 1) {
+      const ordered = [...pending].sort((a, b) => a.result.step - b.result.step).map((p) => p.result);
+      receipt = await this._c.ledger.write("recordResults", [ordered]);
+      this._log.debug({ size: pending.length, tx: receipt.transactionHash }, "results batched");
+    }
+    return Promise.all(
+      items.map(async (item, i): Promise<WriteOutcome | Error> => {
+        if (bit(states[i]!.doneMask, item.result.step)) return { outcome: "already" };
+        if (receipt !== undefined && pending.includes(item)) return this._sentFor(receipt, item.result.txId);
+        // Alone: the only one left, or a transaction that no longer takes results (its checks: done or moot).
+        return this._recordResult(item.result, item.fromBlock).catch(toError);
+      }),
+    );
+  }
+
   /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */
   private async _resultRecorded(txId: Hex, step: number, fromBlock: bigint): Promise<boolean> {
     const events = await this._logs.events({
@@ -255,6 +361,44 @@ export class LedgerWriter {
       if (isRevert(error, "LedgerInvalidTransition")) return { outcome: "moot", reason: "no longer Executed" };
       throw error;
     }
+  }
+
+  /**
+   * Endorsements that arrived together, in one `endorseMany`. Each waits for its own go-ahead first (a cancelled one
+   * is answered `CHAIN_WRITE_CANCELLED`, as alone); an unchecked one reads `hasEndorsed` and the state first.
+   */
+  private async _endorseMany(items: EndorseItem[]): Promise<Array<WriteOutcome | Error>> {
+    const answers: Array<WriteOutcome | Error | undefined> = await Promise.all(
+      items.map(async (e): Promise<WriteOutcome | Error | undefined> => {
+        try {
+          if (e.proceed !== undefined && !(await e.proceed))
+            return new CcgpError("CHAIN_WRITE_CANCELLED", `endorsement of ${e.txId} cancelled: its check said no`, {
+              txId: e.txId,
+            });
+        } catch (error) {
+          return toError(error);
+        }
+        if (e.checked) return undefined;
+        const [endorsed, tx] = await Promise.all([
+          this._c.ledger.read("hasEndorsed", [e.txId, this._sender]),
+          this._state(e.txId),
+        ]);
+        if (endorsed) return { outcome: "already" };
+        if (tx.state !== TxState.Executed) return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+        return undefined;
+      }),
+    );
+    const pending = items.filter((_, i) => answers[i] === undefined);
+    if (pending.length === 1) {
+      const e = pending[0]!;
+      answers[items.indexOf(e)] = await this._endorse(e.txId, e.resultSetHash, true).catch(toError);
+    } else if (pending.length > 1) {
+      const requests = pending.map((e) => ({ txId: e.txId, resultSetHash: e.resultSetHash }));
+      const receipt = await this._c.ledger.write("endorseMany", [requests]);
+      this._log.debug({ size: pending.length, tx: receipt.transactionHash }, "endorsements batched");
+      for (const e of pending) answers[items.indexOf(e)] = this._sentFor(receipt, e.txId);
+    }
+    return answers.map((a) => a!);
   }
 
   private async _recordCompensation(c: WireCompensation): Promise<WriteOutcome> {
@@ -322,6 +466,20 @@ export class LedgerWriter {
     }
   }
 }
+
+/** The packets of an open in the ledger's form; each must carry its stage-2 countersignature. */
+function signedPackets(op: OpenOp) {
+  return op.packets.map((w) => {
+    const p = parseSignedPacket(w, { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
+    if (p.signatures.proxy === undefined)
+      throw new CcgpError("LEDGER_OPEN_UNSIGNED", `packet of ${op.txId} has no stage-2 countersignature`, {
+        txId: op.txId,
+      });
+    return { packet: p.packet, appSignature: p.signatures.app, proxySignature: p.signatures.proxy };
+  });
+}
+
+const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /** The outbox item of a ledger operation; its id makes a second enqueue of the same write a no-op. */
 export function ledgerItem(id: string, op: LedgerOp, extra: Record<string, unknown> = {}) {

@@ -14,7 +14,7 @@ import { loadKeystore } from "../../../relayer/src/keys";
 import { enabledServicePins, servicePin } from "../../../relayer/src/governance/pins";
 import { GovernanceSync } from "../../../relayer/src/governance/sync";
 import { GovernanceView } from "../../../relayer/src/governance/view";
-import { LedgerWriter, type LedgerOp } from "../../../relayer/src/governance/writer";
+import { LedgerWriter, type LedgerOp, type WriteOutcome } from "../../../relayer/src/governance/writer";
 import { silentLogger } from "../../../lib/infra/log";
 import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
 import { PipeRegistry__factory, ServiceRegistry__factory } from "../../../typechain-types";
@@ -26,6 +26,7 @@ import {
   council,
   countersigned,
   custodyPacket,
+  nextSequence,
   randomHex,
   sideConfig,
   stateOf,
@@ -193,6 +194,59 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     });
     // An exact replay of an opened packet proves nothing against anyone.
     expect((await writerB.perform({ op: "reportRefusal", packet: toWire(signed) })).outcome).to.equal("moot");
+  });
+
+  it("batches writes that arrive while one is in flight (openMany, recordResults, endorseMany); a refused batch goes item by item", async function () {
+    const writerA = writerFor(w.proxies.a);
+    const writerB = writerFor(w.proxies.b);
+    const route = view.pipes.get(w.c.pipes.aToB.id as Hex)!;
+    const first = await nextSequence(w, w.c.pipes.aToB);
+    const openOf = async (sequence: bigint, txId?: Hex): Promise<LedgerOp & { op: "open" }> => {
+      const { packet, payload } = await custodyPacket(w, randomHex(), { sequence, txId });
+      const signed = await countersigned(w, await appSigned(w, packet, payload));
+      const steps = [{ side: Side.Target, subchain: route.targetSubchain, operation: 1, dependsOn: NO_DEPENDENCY }];
+      return { op: "open", txId: packet.txId, packets: [toWire(signed)], steps, deadline: packet.deadline.toString() };
+    };
+    const sentIn = (o: WriteOutcome) => (o.outcome === "sent" ? o.tx : o.outcome);
+    // The first goes alone at once (an idle relayer's latency); the two that came meanwhile go in one call.
+    const opens = [await openOf(first), await openOf(first + 1n), await openOf(first + 2n)];
+    const opened = (await Promise.all(opens.map((o) => writerA.perform(o)))).map(sentIn);
+    expect(opened[0]).to.not.equal(opened[1]);
+    expect(opened[1]).to.equal(opened[2]);
+    for (const o of opens) expect(await stateOf(w, o.txId)).to.equal("Open");
+
+    const resultOf = (txId: Hex) => ({
+      txId,
+      step: 0,
+      subchain: route.targetSubchain,
+      subchainTx: randomHex(),
+      blockNumber: "7",
+      resultHash: randomHex(),
+      operation: 1,
+      success: true,
+      stateVersion: "1",
+    });
+    const recorded = await Promise.all(
+      opens.map((o) => writerB.perform({ op: "recordResult", result: resultOf(o.txId), fromBlock: "0" })),
+    );
+    expect(recorded.map(sentIn)[1]).to.equal(recorded.map(sentIn)[2]);
+    for (const r of recorded) expect(r).to.include({ outcome: "sent", state: TxState.Executed });
+
+    const hashes = await Promise.all(opens.map((o) => gov.ledger.read("transaction", [o.txId])));
+    const endorsed = await Promise.all(
+      opens.map((o, i) => writerA.perform({ op: "endorse", txId: o.txId, resultSetHash: hashes[i]!.resultSetHash })),
+    );
+    expect(endorsed.map(sentIn)[1]).to.equal(endorsed.map(sentIn)[2]);
+    for (const o of opens) expect(await gov.ledger.read("hasEndorsed", [o.txId, w.proxies.a.address])).to.equal(true);
+
+    // A batch with a refused item (a sequence used already): the batch is refused, its items go one by one, and only
+    // the refused one fails, with its own error.
+    const more = [await openOf(first + 3n), await openOf(first + 4n), await openOf(first)];
+    const settled = await Promise.allSettled(more.map((o) => writerA.perform(o)));
+    expect(settled.map((s) => s.status)).to.deep.equal(["fulfilled", "fulfilled", "rejected"]);
+    expect(((settled[2] as PromiseRejectedResult).reason as ContractError).errorName).to.equal("LedgerSequenceReused");
+    expect(await stateOf(w, more[1]!.txId)).to.equal("Open");
+    expect(await stateOf(w, more[2]!.txId)).to.equal("None");
   });
 
   // Last: it disables B's service.
