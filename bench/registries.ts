@@ -17,6 +17,7 @@ import {
   specOf,
   appKeyConsent,
 } from "../test/helpers/registries";
+import { scopedId } from "../lib/domain/ids";
 
 const TARGET = 10_000;
 
@@ -29,6 +30,7 @@ const gasOf = async (tx: Promise<ContractTransactionResponse>): Promise<bigint> 
  */
 async function run(report: Reporter): Promise<void> {
   const w = await pipeWorld();
+  const aId = (label: string): string => scopedId(w.a.institution, label); // A's namespace
   const reporter = w.others[11]; // the first signer pipeWorld leaves unused
   report.section("registrations (whole transaction, including the enabling vote a service registration opens)");
   const svcKey = Wallet.createRandom();
@@ -37,7 +39,7 @@ async function run(report: Reporter): Promise<void> {
   report.gas(
     "registries.registerService",
     await gasOf(
-      w.services.connect(w.a.operator).registerService(id("bench/svc"), id("bench/chain"), svcSigner, endpoint()),
+      w.services.connect(w.a.operator).registerService(aId("bench/svc"), aId("bench/chain"), svcSigner, endpoint()),
     ),
   );
   report.gas(
@@ -45,17 +47,17 @@ async function run(report: Reporter): Promise<void> {
     await gasOf(
       w.chains
         .connect(w.a.operator)
-        .registerSubchain(id("bench/chain"), 1, 2001, id("bench/svc"), Wallet.createRandom().address, "bench chain"),
+        .registerSubchain(aId("bench/chain"), 1, 2001, aId("bench/svc"), Wallet.createRandom().address, "bench chain"),
     ),
   );
   const benchKey = Wallet.createRandom();
-  const benchConsent = await appKeyConsent(w, w.a.operator, id("bench/app"), benchKey);
+  const benchConsent = await appKeyConsent(w, w.a.operator, aId("bench/app"), benchKey);
   report.gas(
     "registries.registerApp",
     await gasOf(
       w.chains
         .connect(w.a.operator)
-        .registerApp(id("bench/app"), id("bench/chain"), benchKey.address, "bench app", ...benchConsent),
+        .registerApp(aId("bench/app"), aId("bench/chain"), benchKey.address, "bench app", ...benchConsent),
     ),
   );
   report.gas(

@@ -7,6 +7,7 @@ import {IChainRegistry} from "../interfaces/IChainRegistry.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
 import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
+import {InstitutionIds} from "../libraries/InstitutionIds.sol";
 import {Governed} from "./Governed.sol";
 
 /// @title ChainRegistry
@@ -65,6 +66,9 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
         string calldata name
     ) external {
         if (subchainId == bytes32(0)) revert SubchainZeroId();
+        uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
+        // Ids are namespaced by institution: nobody registers, or holds, an id of another institution.
+        if (InstitutionIds.institutionOf(subchainId) != institution) revert SubchainIdNotOwned(subchainId, institution);
         Subchain storage sc = _subchains[subchainId];
         if (sc.institution != 0) revert SubchainAlreadyRegistered(subchainId);
         if (kind == ChainKind.None) revert SubchainInvalidKind(kind);
@@ -75,14 +79,14 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
         if (s.status == IServiceRegistry.ServiceStatus.None || s.subchain != subchainId) {
             revert SubchainServiceMismatch(subchainId, serviceId);
         }
-        _requireOperatorOf(s.institution);
-        sc.institution = s.institution;
+        if (s.institution != institution) revert ChainRegistryUnauthorizedOperator(msg.sender, s.institution);
+        sc.institution = institution;
         sc.kind = kind;
         sc.registeredAt = uint40(block.timestamp);
         sc.gateway = gateway;
         sc.service = serviceId;
         sc.chainId = chainId;
-        emit SubchainRegistered(subchainId, s.institution, msg.sender, kind, chainId, serviceId, gateway, name);
+        emit SubchainRegistered(subchainId, institution, msg.sender, kind, chainId, serviceId, gateway, name);
     }
 
     /// @inheritdoc IChainRegistry
@@ -117,6 +121,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
         if (a.index != 0) revert AppAlreadyRegistered(appId);
         uint32 institution = _existingSubchain(subchainId).institution;
         _requireOperatorOf(institution);
+        if (InstitutionIds.institutionOf(appId) != institution) revert AppIdNotOwned(appId, institution);
         _checkNewKey(key, appId, institution, deadline, signature);
         // EFFECTS
         uint32 index = ++_appCount;

@@ -7,6 +7,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
 import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
+import {InstitutionIds} from "../libraries/InstitutionIds.sol";
 import {Governed} from "./Governed.sol";
 
 /// @title ServiceRegistry
@@ -58,9 +59,13 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
         // CHECKS
         uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
         if (serviceId == bytes32(0)) revert ServiceZeroId();
+        if (subchainId == bytes32(0)) revert ServiceInvalidSubchain(subchainId);
+        // Ids are namespaced by institution: nobody registers, or holds, an id of another institution. The sub-chain
+        // id is claimed here first, so it is checked here too.
+        if (InstitutionIds.institutionOf(serviceId) != institution) revert ServiceIdNotOwned(serviceId, institution);
+        if (InstitutionIds.institutionOf(subchainId) != institution) revert ServiceIdNotOwned(subchainId, institution);
         Service storage s = _services[serviceId];
         if (s.status != ServiceStatus.None) revert ServiceAlreadyRegistered(serviceId);
-        if (subchainId == bytes32(0)) revert ServiceInvalidSubchain(subchainId);
         _checkEndpoint(endpoint);
         _checkSigner(signer, institution);
         // EFFECTS

@@ -70,6 +70,8 @@ interface IChainRegistry {
     error ChainRegistryUnauthorizedOperator(address caller, uint32 institution);
 
     error SubchainZeroId();
+    /// @notice The id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
+    error SubchainIdNotOwned(bytes32 subchainId, uint32 institution);
     error SubchainAlreadyRegistered(bytes32 subchainId);
     error SubchainNotFound(bytes32 subchainId);
     error SubchainInvalidKind(ChainKind kind);
@@ -80,6 +82,8 @@ interface IChainRegistry {
     error SubchainServiceMismatch(bytes32 subchainId, bytes32 serviceId);
 
     error AppZeroId();
+    /// @notice The id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
+    error AppIdNotOwned(bytes32 appId, uint32 institution);
     error AppAlreadyRegistered(bytes32 appId);
     error AppNotFound(bytes32 appId);
     error AppKeyInvalid(address key);

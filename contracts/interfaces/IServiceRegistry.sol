@@ -81,6 +81,9 @@ interface IServiceRegistry {
     // ---------------------------------------------------------------- errors
 
     error ServiceZeroId();
+    /// @notice The service id, or the id of the sub-chain it fronts, is not in the namespace of `institution`, the
+    /// registering institution (see InstitutionIds).
+    error ServiceIdNotOwned(bytes32 id, uint32 institution);
     error ServiceAlreadyRegistered(bytes32 serviceId);
     error ServiceNotFound(bytes32 serviceId);
     error ServiceInvalidEndpoint(string host, uint16 port);
@@ -165,8 +168,8 @@ interface IServiceRegistry {
     /// @dev The caller must be an active operator; `signer` an active business account of the same institution,
     /// never used by another service. The sub-chain is registered afterwards in the chain registry, naming this
     /// service.
-    /// @param serviceId a unique, non-zero id chosen by the institution
-    /// @param subchainId the sub-chain this proxy fronts
+    /// @param serviceId a unique id in the institution's namespace (its first four bytes are the institution's number)
+    /// @param subchainId the sub-chain this proxy fronts, an id in the same namespace
     /// @param signer the account that countersigns the proxy's packets and sends its heartbeats
     /// @param endpoint the proxy's host, port and certificate fingerprint
     /// @return proposalId the vote on {enableService}

@@ -10,6 +10,7 @@ import { id, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
 import { exitOf, startAnvil, freePort, type AnvilOptions, type LocalChain } from "./anvil";
 import { parseConsortium } from "../../lib/domain/consortium-config";
+import { scopedId } from "../../lib/domain/ids";
 import { deployGovernance, DeployError, type GovernanceContracts, type Log } from "../../lib/deploy/governance";
 import { createLocalKeys, fund, localProvider, LOCAL_SCRYPT_N, type LocalKey } from "./local/accounts";
 import { Council, InstitutionKind, Role, appKeyConsent, mined } from "./local/council";
@@ -182,8 +183,8 @@ export interface LocalConsortium {
   stop(): Promise<void>;
 }
 
-/** The governance chain's id of a side's sub-chain. */
-const subchainIdOf = (slug: string): string => id(`${slug}/subchain`);
+/** The governance chain's id of a side's sub-chain, in its institution's namespace (known before it joins). */
+const subchainIdOf = (s: SideKey): string => scopedId(SIDES[s].institution, `${SIDES[s].slug}/subchain`);
 
 const SIDES = {
   a: {
@@ -193,6 +194,8 @@ const SIDES = {
     configName: "sub_a",
     suffix: "A",
     chainId: SUBCHAIN_A_CHAIN_ID,
+    // Ids are namespaced by institution; the sides join after the three genesis institutions and the Audit Office.
+    institution: 5,
   },
   b: {
     name: "Hospital B",
@@ -201,6 +204,7 @@ const SIDES = {
     configName: "sub_b",
     suffix: "B",
     chainId: SUBCHAIN_B_CHAIN_ID,
+    institution: 6,
   },
 } as const;
 
@@ -573,7 +577,7 @@ async function localVerifier(
 async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
   const slug = SIDES[s].slug;
   const relayers = [run.keys[`${slug}-relayer`].address, run.keys[`${slug}-business`].address];
-  const attesters = { subchainId: subchainIdOf(slug), attesters: [run.keys.auditor.address], threshold: 1, epoch: 1 };
+  const attesters = { subchainId: subchainIdOf(s), attesters: [run.keys.auditor.address], threshold: 1, epoch: 1 };
   const contracts = await deploySubchain(
     run.signer(`${slug}-operator`, s),
     SIDES[s].suffix,
@@ -602,6 +606,10 @@ async function enrolSide(
   const institutionId = await council.admit(admin, name, InstitutionKind.Business, {
     sector: s === "a" ? "pharma" : "hospital",
   });
+  if (institutionId !== SIDES[s].institution)
+    throw new Error(
+      `${name} joined as institution ${institutionId}, not ${SIDES[s].institution}: its ids would not be its own`,
+    );
   await council.addAccount(admin, operator, institutionId, Role.Operator, `${name} operator`);
   await council.addAccount(
     admin,
@@ -616,8 +624,8 @@ async function enrolSide(
 
   const cert = run.pki.issue(slug);
   const ports = { peer: await freePort(), ops: await freePort(), app: await freePort() };
-  const subchainId = subchainIdOf(slug);
-  const serviceId = id(`${slug}/relayer`);
+  const subchainId = subchainIdOf(s);
+  const serviceId = scopedId(institutionId, `${slug}/relayer`);
   const endpoint = { host: "127.0.0.1", port: ports.peer, tlsFingerprint: cert.fingerprint32 };
   const what = `enabling of the ${name} relayer service`;
   await council.pass(
@@ -636,7 +644,7 @@ async function enrolSide(
     c.registerSubchain(subchainId, 1, chainId, serviceId, contracts.gateway, chainName),
     `${chainName} registration`,
   );
-  const appId = id(`${slug}/traceability-app`);
+  const appId = scopedId(institutionId, `${slug}/traceability-app`);
   const appName = `${name} traceability app`;
   const consent = await appKeyConsent(gov.chains, operator, key("app").wallet, appId, institutionId);
   await mined(c.registerApp(appId, subchainId, key("app").address, appName, ...consent), `${appName} registration`);

@@ -17,6 +17,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { countersign, packetDomain, packetTypes, signPacket, type AmdpDomain, type Packet } from "../../lib/amdp";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
 import { parseConsortium } from "../../lib/domain/consortium-config";
+import { scopedId } from "../../lib/domain/ids";
 import { deployGovernance } from "../../lib/deploy/governance";
 import { NO_DEPENDENCY, Side, VerifierKind, resultSetHash, type LedgerResult } from "../../lib/domain/ledger-types";
 import {
@@ -217,9 +218,9 @@ async function party(
   await addAccount(c, admin, operator, BigInt(institution), Role.Operator);
   await addAccount(c, admin, proxy, BigInt(institution), Role.Business);
   const ids = {
-    service: keccak256(toHex(`${name}/service`)),
-    subchain: keccak256(toHex(`${name}/chain`)),
-    appId: keccak256(toHex(`${name}/app`)),
+    service: scopedId(institution, `${name}/service`),
+    subchain: scopedId(institution, `${name}/chain`),
+    appId: scopedId(institution, `${name}/app`),
   };
   await enabledService(c, operator, ids.service, ids.subchain, proxy.address);
   await c.chains

@@ -238,15 +238,36 @@ describe("ccgp command line", function () {
       await ok(["vote", id, ...as(w.governors[0]!)], w.env);
       await ok(["vote", id, ...as(w.governors[1]!)], w.env);
       expect((await ok(["execute", id, ...as(w.governors[1]!)], w.env)).stdout).to.include(
-        `ServiceEnabled(serviceId: ${idOf(w.a.label("service"))}`,
+        `ServiceEnabled(serviceId: ${w.a.id("service")}`,
       );
-      const service = await contracts(w).services.service(idOf(w.a.label("service")));
+      const service = await contracts(w).services.service(w.a.id("service"));
       expect(service.status).to.equal(2n); // Enabled
       expect(service.signer).to.equal(w.a.signer.address);
       expect(service.tlsFingerprint).to.equal(`0x${certificateFingerprint(readFileSync(cert, "utf8"))}`);
     });
 
     it("registers A's sub-chain and its app, the app's keystore signing the key's consent", async () => {
+      const chainArgs = (id: string) => [
+        "register",
+        "chain",
+        "--id",
+        id,
+        "--kind",
+        "evm",
+        "--chain-id",
+        "7001",
+        "--service",
+        w.a.label("service"),
+        "--gateway",
+        `0x${"cd".repeat(20)}`,
+        "--name",
+        "A chain",
+        ...as(w.a.operator),
+      ];
+      // Sub-chain, app and service ids are namespaced by institution: a bare label names none, and an id in B's
+      // namespace is refused to A's operator.
+      expectBadInput(await ccgp(chainArgs("Drug Maker A/chain"), w.env), "--id", "<institution>:<label>");
+      expectRefusal(await ccgp(chainArgs(`${w.b.institution}:Drug Maker A/chain`), w.env), "SubchainIdNotOwned(");
       await ok(
         [
           "register",
@@ -284,8 +305,8 @@ describe("ccgp command line", function () {
       const app = await ok(args, { ...w.env, CCGP_APP_KEYSTORE_PASSWORD: PASSWORD });
       expect(app.stdout).to.include(`with key ${w.a.app.address}`);
       const c = contracts(w);
-      expect((await c.chains.subchain(idOf(w.a.label("chain")))).chainId).to.equal(7001n);
-      expect((await c.chains.app(idOf(w.a.label("app")))).key).to.equal(w.a.app.address);
+      expect((await c.chains.subchain(w.a.id("chain"))).chainId).to.equal(7001n);
+      expect((await c.chains.app(w.a.id("app"))).key).to.equal(w.a.app.address);
     });
 
     it("registers B's business contract under its name", async () => {
@@ -305,7 +326,7 @@ describe("ccgp command line", function () {
         w.env,
       );
       expect(run.json()).to.deep.include({ nameHash: idOf(CONTRACT), version: "1" }); // uint64: a decimal string
-      const [resolved, version] = await contracts(w).chains.resolve(idOf(w.b.label("chain")), idOf(CONTRACT));
+      const [resolved, version] = await contracts(w).chains.resolve(w.b.id("chain"), idOf(CONTRACT));
       expect([resolved.toLowerCase(), version]).to.deep.equal([address, 1n]);
     });
   });

@@ -14,6 +14,7 @@ import type { Hex } from "viem";
 import { countersign, packetDomain, signPacket, type Packet } from "../../lib/amdp";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../lib/domain/record";
+import { scopedId } from "../../lib/domain/ids";
 import {
   ChainRegistry__factory,
   IDrugTraceability__factory,
@@ -40,7 +41,12 @@ export interface Side {
   signer: Actor;
   /** The app's reserved key: it only signs, it holds no funds. */
   app: Actor;
+  /** The institution's number (fixed by the order of joining), which namespaces its ids. */
+  institution: number;
+  /** A service, sub-chain or app label as the CLI takes it: `<institution>:<name>/<what>`. */
   label: (what: "service" | "chain" | "app") => string;
+  /** The id the CLI makes of that label. */
+  id: (what: "service" | "chain" | "app") => string;
   chainId: number;
 }
 
@@ -63,14 +69,23 @@ export interface World {
   stop(): Promise<void>;
 }
 
-async function side(provider: JsonRpcProvider, dir: string, name: string, tag: string, chainId: number): Promise<Side> {
+async function side(
+  provider: JsonRpcProvider,
+  dir: string,
+  name: string,
+  tag: string,
+  chainId: number,
+  institution: number,
+): Promise<Side> {
   return {
     name,
+    institution,
     admin: await actor(provider, dir, `${tag}-admin`),
     operator: await actor(provider, dir, `${tag}-operator`),
     signer: await actor(provider, dir, `${tag}-signer`),
     app: await actor(provider, dir, `${tag}-app`, false),
-    label: (what) => `${name}/${what}`,
+    label: (what) => `${institution}:${name}/${what}`,
+    id: (what) => scopedId(institution, `${name}/${what}`),
     chainId,
   };
 }
@@ -114,8 +129,9 @@ export async function startWorld(): Promise<World> {
     deployer,
     admins,
     governors,
-    a: await side(provider, keys, "Drug Maker A", "a", 7001),
-    b: await side(provider, keys, "Hospital B", "b", 7002),
+    // After the three genesis institutions: A joins fourth, B fifth.
+    a: await side(provider, keys, "Drug Maker A", "a", 7001, 4),
+    b: await side(provider, keys, "Hospital B", "b", 7002, 5),
     consortiumFile,
     deployments,
     env: { CCGP_KEYSTORE_PASSWORD: PASSWORD },
@@ -165,6 +181,7 @@ export async function pass(w: World, id: bigint): Promise<void> {
 export async function join_(w: World, s: Side): Promise<number> {
   const m = contracts(w, s.admin.wallet).membership;
   const id = Number(await m.institutionCount()) + 1;
+  if (id !== s.institution) throw new Error(`${s.name} joins as institution ${id}, not ${s.institution}`);
   await pass(w, await proposalOf(w, m.applyToJoin(s.name, `0x${"11".repeat(32)}`, 2, "0x")));
   return id;
 }
@@ -178,7 +195,7 @@ export async function addAccount(w: World, s: Side, account: Actor, institution:
 /** A side's service (enabled by vote), sub-chain and app, registered with ethers. */
 export async function registerSide(w: World, s: Side, endpointPort: number): Promise<void> {
   const c = contracts(w, s.operator.wallet);
-  const [service, chain, app] = [idOf(s.label("service")), idOf(s.label("chain")), idOf(s.label("app"))];
+  const [service, chain, app] = [s.id("service"), s.id("chain"), s.id("app")];
   const endpoint = { host: "127.0.0.1", port: endpointPort, tlsFingerprint: idOf(`${s.name} cert`) };
   await pass(w, await proposalOf(w, c.services.registerService(service, chain, s.signer.address, endpoint)));
   await (await c.chains.registerSubchain(chain, 1, s.chainId, service, `0x${"ab".repeat(20)}`, s.name)).wait();

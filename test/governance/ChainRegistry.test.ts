@@ -12,7 +12,7 @@ import {
   govern,
   joinInstitution,
 } from "../helpers/governance";
-import { ChainKind, KeyStatus, appKeyConsent, endpoint, id, newAppKey } from "../helpers/registries";
+import { ChainKind, KeyStatus, appKeyConsent, endpoint, id, newAppKey, scopedId } from "../helpers/registries";
 
 /** A runtime code hash as an auditor reads it on the sub-chain (the registry cannot read a sub-chain). */
 const CODE = id("runtime code");
@@ -35,12 +35,12 @@ async function world() {
     await addAccount(c, admin, account, inst, role);
   }
   const ids = {
-    svcA: id("A/service"),
-    chainA: id("A/chain"),
-    svcB: id("B/service"),
-    chainB: id("B/chain"),
-    svcB2: id("B/service2"),
-    chainB2: id("B/chain2"),
+    svcA: scopedId(a, "A/service"),
+    chainA: scopedId(a, "A/chain"),
+    svcB: scopedId(b, "B/service"),
+    chainB: scopedId(b, "B/chain"),
+    svcB2: scopedId(b, "B/service2"),
+    chainB2: scopedId(b, "B/chain2"),
   };
   await c.services.connect(opA).registerService(ids.svcA, ids.chainA, signerA.address, endpoint());
   await c.services.connect(opB).registerService(ids.svcB, ids.chainB, signerB.address, endpoint());
@@ -75,7 +75,7 @@ async function withChains() {
   await w.chains
     .connect(w.opB)
     .registerSubchain(w.chainB2, ChainKind.FiscoBcos, 1003, w.svcB2, Wallet.createRandom().address, "B chain 2");
-  const app = id("A/app");
+  const app = scopedId(w.a, "A/app");
   const keyWallet = Wallet.createRandom();
   const key = keyWallet.address;
   await w.chains
@@ -141,8 +141,8 @@ describe("ChainRegistry", function () {
         .to.be.revertedWithCustomError(w.chains, "SubchainServiceMismatch")
         .withArgs(w.chainA, id("none"));
       await expect(w.chains.connect(w.opB).registerSubchain(w.chainA, ChainKind.Evm, 1001, w.svcA, w.gatewayA, ""))
-        .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
-        .withArgs(w.opB.address, w.a);
+        .to.be.revertedWithCustomError(w.chains, "SubchainIdNotOwned")
+        .withArgs(w.chainA, w.b);
       await expect(w.chains.connect(w.stranger).registerSubchain(w.chainA, ChainKind.Evm, 1001, w.svcA, w.gatewayA, ""))
         .to.be.revertedWithCustomError(w.membership, "AccountNotActive")
         .withArgs(w.stranger.address, AStatus.None);
@@ -177,7 +177,7 @@ describe("ChainRegistry", function () {
       const w = await loadFixture(withChains);
       const keyWallet = Wallet.createRandom();
       const key = keyWallet.address;
-      const app2 = id("A/app2");
+      const app2 = scopedId(w.a, "A/app2");
       await expect(
         w.chains
           .connect(w.opA)
@@ -197,24 +197,26 @@ describe("ChainRegistry", function () {
       const w = await loadFixture(withChains);
       const keyWallet = Wallet.createRandom();
       const key = keyWallet.address;
-      const consent = await appKeyConsent(w, w.opA, id("x"), keyWallet);
+      const consent = await appKeyConsent(w, w.opA, scopedId(w.a, "x"), keyWallet);
       await expect(
         w.chains.connect(w.opA).registerApp(ethers.ZeroHash, w.chainA, key, "", ...consent),
       ).to.be.revertedWithCustomError(w.chains, "AppZeroId");
       await expect(w.chains.connect(w.opA).registerApp(w.app, w.chainA, key, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "AppAlreadyRegistered")
         .withArgs(w.app);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), id("none"), key, "", ...consent))
+      await expect(w.chains.connect(w.opA).registerApp(scopedId(w.a, "x"), id("none"), key, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "SubchainNotFound")
         .withArgs(id("none"));
-      await expect(w.chains.connect(w.opB).registerApp(id("x"), w.chainA, key, "", ...consent))
+      await expect(w.chains.connect(w.opB).registerApp(scopedId(w.a, "x"), w.chainA, key, "", ...consent))
         .to.be.revertedWithCustomError(w.chains, "ChainRegistryUnauthorizedOperator")
         .withArgs(w.opB.address, w.a);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, ethers.ZeroAddress, "", ...consent))
+      await expect(
+        w.chains.connect(w.opA).registerApp(scopedId(w.a, "x"), w.chainA, ethers.ZeroAddress, "", ...consent),
+      )
         .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
         .withArgs(ethers.ZeroAddress);
-      const again = await appKeyConsent(w, w.opA, id("x"), w.keyWallet);
-      await expect(w.chains.connect(w.opA).registerApp(id("x"), w.chainA, w.key, "", ...again))
+      const again = await appKeyConsent(w, w.opA, scopedId(w.a, "x"), w.keyWallet);
+      await expect(w.chains.connect(w.opA).registerApp(scopedId(w.a, "x"), w.chainA, w.key, "", ...again))
         .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
         .withArgs(w.key, w.app);
     });
@@ -236,7 +238,13 @@ describe("ChainRegistry", function () {
       await expect(
         w.chains
           .connect(w.opA)
-          .registerApp(id("y"), w.chainA, w.key, "", ...(await appKeyConsent(w, w.opA, id("y"), w.keyWallet))),
+          .registerApp(
+            scopedId(w.a, "y"),
+            w.chainA,
+            w.key,
+            "",
+            ...(await appKeyConsent(w, w.opA, scopedId(w.a, "y"), w.keyWallet)),
+          ),
       )
         .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
         .withArgs(w.key, w.app);

@@ -13,7 +13,7 @@ import {
   joinInstitution,
   type Consortium,
 } from "../helpers/governance";
-import { enabledService, id } from "../helpers/registries";
+import { enabledService, scopedId } from "../helpers/registries";
 
 /** A consortium (whose Membership tells the PipeRegistry) with a business institution running an enabled service. */
 async function world() {
@@ -22,7 +22,7 @@ async function world() {
   const inst = await joinInstitution(c, admin, Kind.Business, "Biz");
   await addAccount(c, admin, operator, inst, Role.Operator);
   await addAccount(c, admin, signer, inst, Role.Business);
-  await enabledService(c, operator, id("svc"), id("chain"), signer.address);
+  await enabledService(c, operator, scopedId(inst, "svc"), scopedId(inst, "chain"), signer.address);
   return { ...c, inst, admin, operator, signer, stranger };
 }
 
@@ -86,7 +86,7 @@ describe("Membership listener", function () {
 
   it("tells the listener of account suspension, reinstatement and revocation, by vote or at once", async function () {
     const w = await loadFixture(world);
-    const sync = (active: boolean) => [id("svc"), 1, w.signer.address, true, active] as const;
+    const sync = (active: boolean) => [scopedId(w.inst, "svc"), 1, w.signer.address, true, active] as const;
     await expect(govern(w, w.membership, "suspendAccount", [w.signer.address]))
       .to.emit(w.pipes, "ServiceUsabilitySynced")
       .withArgs(...sync(false));

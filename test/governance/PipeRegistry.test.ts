@@ -17,6 +17,7 @@ import {
   WRITE,
   applyPipe,
   id,
+  scopedId,
   pipeWorld,
   side,
   specOf,
@@ -225,7 +226,7 @@ describe("PipeRegistry", function () {
       await expect(op.applyPipe(specOf(w.a, w.b, { targetApp: id("none") })))
         .to.be.revertedWithCustomError(w.pipes, "PipeAppNotFound")
         .withArgs(id("none"));
-      const twin = id("A/app2");
+      const twin = scopedId(w.a.institution, "A/app2");
       const twinKey = Wallet.createRandom();
       await w.chains
         .connect(w.a.operator)
@@ -272,14 +273,17 @@ describe("PipeRegistry", function () {
         .withArgs(w.a.service, w.b.app);
       // A's second service fronts another sub-chain of A
       await addAccount(w, w.a.admin, w.spare1, w.a.institution, Role.Business);
-      await w.services.connect(w.a.operator).registerService(id("A/other"), id("A/chain2"), w.spare1.address, {
-        host: "h",
-        port: 1,
-        tlsFingerprint: id("c"),
-      });
-      await expect(op.applyPipe(specOf(w.a, w.b, { sourceService: id("A/other") })))
+      const aOther = scopedId(w.a.institution, "A/other");
+      await w.services
+        .connect(w.a.operator)
+        .registerService(aOther, scopedId(w.a.institution, "A/chain2"), w.spare1.address, {
+          host: "h",
+          port: 1,
+          tlsFingerprint: id("c"),
+        });
+      await expect(op.applyPipe(specOf(w.a, w.b, { sourceService: aOther })))
         .to.be.revertedWithCustomError(w.pipes, "PipeServiceMismatch")
-        .withArgs(id("A/other"), w.a.app);
+        .withArgs(aOther, w.a.app);
     });
 
     it("refuses a contract name not registered on the target sub-chain by the target institution", async function () {
@@ -858,11 +862,18 @@ describe("PipeRegistry", function () {
         const key = Wallet.createRandom();
         const signer = key.address;
         await addAccount(w, w.a.admin, key, w.a.institution, Role.Business);
-        await w.services.connect(w.a.operator).registerService(id(`filler ${i}`), id(`filler chain ${i}`), signer, {
-          host: "h",
-          port: 1,
-          tlsFingerprint: id("c"),
-        });
+        await w.services
+          .connect(w.a.operator)
+          .registerService(
+            scopedId(w.a.institution, `filler ${i}`),
+            scopedId(w.a.institution, `filler chain ${i}`),
+            signer,
+            {
+              host: "h",
+              port: 1,
+              tlsFingerprint: id("c"),
+            },
+          );
       }
       const signers = await ethers.getSigners();
       const [admin, op, signer] = [w.spare2, signers[18], signers[19]];

@@ -13,7 +13,7 @@ import {
   pass,
   proposalIdOf,
 } from "../helpers/governance";
-import { NodeKind, Svc, endpoint, id, nodeConsent, nodeKey } from "../helpers/registries";
+import { NodeKind, Svc, endpoint, id, nodeConsent, nodeKey, scopedId } from "../helpers/registries";
 
 /** Two business institutions (A = 4, B = 5) with operators and business accounts, and an audit institution (6). */
 async function world() {
@@ -32,8 +32,8 @@ async function world() {
   ] as const) {
     await addAccount(c, admin, account, inst, role);
   }
-  const svc = id("A/service");
-  const chain = id("A/chain");
+  const svc = scopedId(a, "A/service");
+  const chain = scopedId(a, "A/chain");
   const register = (over: { id?: string; chain?: string; signer?: string; ep?: ReturnType<typeof endpoint> } = {}) =>
     c.services
       .connect(opA)
@@ -151,7 +151,9 @@ describe("ServiceRegistry", function () {
           .withArgs(ep.host, ep.port);
       }
       await expect(w.register({ ep: endpoint("h".repeat(253)) })).to.emit(w.services, "ServiceRegistered");
-      await expect(w.register({ id: id("x"), signer: w.signerA2.address, ep: endpoint("h", 1, ethers.ZeroHash) }))
+      await expect(
+        w.register({ id: scopedId(w.a, "x"), signer: w.signerA2.address, ep: endpoint("h", 1, ethers.ZeroHash) }),
+      )
         .to.be.revertedWithCustomError(w.services, "ServiceInvalidFingerprint")
         .withArgs(ethers.ZeroHash);
     });
@@ -168,7 +170,7 @@ describe("ServiceRegistry", function () {
         .to.be.revertedWithCustomError(w.services, "ServiceSignerWrongInstitution")
         .withArgs(w.signerB.address, w.b, w.a);
       await w.register();
-      await expect(w.register({ id: id("A/second") }))
+      await expect(w.register({ id: scopedId(w.a, "A/second") }))
         .to.be.revertedWithCustomError(w.services, "ServiceSignerTaken")
         .withArgs(w.signerA.address, w.svc);
     });

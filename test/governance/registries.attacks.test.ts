@@ -16,6 +16,7 @@ import {
   allowReporter,
   applyPipe,
   id,
+  scopedId,
   pipeWorld,
   report,
   specOf,
@@ -65,7 +66,14 @@ describe("Registry attacks", function () {
       await expect(
         w.chains
           .connect(w.a.operator)
-          .registerSubchain(id("evil chain"), ChainKind.Evm, chainId, w.a.service, Wallet.createRandom().address, ""),
+          .registerSubchain(
+            scopedId(w.a.institution, "evil chain"),
+            ChainKind.Evm,
+            chainId,
+            w.a.service,
+            Wallet.createRandom().address,
+            "",
+          ),
       )
         .to.be.revertedWithCustomError(w.chains, "SubchainIsGovernanceChain")
         .withArgs(chainId);
@@ -110,16 +118,17 @@ describe("Registry attacks", function () {
   describe("using a pipe without the right", function () {
     it("a key not reserved on the pipe: the target's, another app's of the same institution, a proxy signer", async function () {
       const w = await loadFixture(pipeWorld);
+      const siblingApp = scopedId(w.a.institution, "A/sibling");
       const siblingKey = Wallet.createRandom();
       const sibling = siblingKey.address;
       await w.chains
         .connect(w.a.operator)
         .registerApp(
-          id("A/sibling"),
+          siblingApp,
           w.a.subchain,
           sibling,
           "",
-          ...(await appKeyConsent(w, w.a.operator, id("A/sibling"), siblingKey)),
+          ...(await appKeyConsent(w, w.a.operator, siblingApp, siblingKey)),
         );
       for (const signer of [w.b.appKey.address, sibling, w.a.signer.address, w.b.signer.address, w.stranger.address]) {
         await expect(w.pipes.requireOperation(w.pipeId, signer, OP_WRITE, SEL_WRITE))

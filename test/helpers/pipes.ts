@@ -10,9 +10,10 @@ import { Wallet, type Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { scopedId } from "../../lib/domain/ids";
 import { VerifierKind } from "../../lib/domain/ledger-types";
 import { Kind, Role, addAccount, govern, joinInstitution, type Consortium } from "./governance";
-import { ChainKind, CONTRACT, appKeyConsent, applyPipe, enabledService, id, specOf, type PipeSpec } from "./registries";
+import { ChainKind, CONTRACT, appKeyConsent, applyPipe, enabledService, specOf, type PipeSpec } from "./registries";
 
 /** A key that both signs typed data (viem) and sends transactions (ethers). */
 export interface Key {
@@ -50,13 +51,18 @@ export async function ledgerSide(
   admin: Signer,
   operator: HardhatEthersSigner,
   chainId: bigint,
-  subchain: Hex = id(`${name}/chain`) as Hex,
+  subchainLabel = `${name}/chain`,
 ): Promise<LedgerSide> {
   const institution = await joinInstitution(c, admin, Kind.Business, name);
+  const subchain = scopedId(institution, subchainLabel);
   const [proxy, app] = [await newKey(), await newKey()];
   await addAccount(c, admin, operator, institution, Role.Operator);
   await addAccount(c, admin, proxy, institution, Role.Business);
-  const s = { service: id(`${name}/service`) as Hex, subchain, appId: id(`${name}/app`) as Hex };
+  const s = {
+    service: scopedId(institution, `${name}/service`),
+    subchain,
+    appId: scopedId(institution, `${name}/app`),
+  };
   await enabledService(c, operator, s.service, s.subchain, proxy.address);
   await c.chains
     .connect(operator)

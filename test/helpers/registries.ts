@@ -15,6 +15,7 @@ import {
   type TypedDataSigner,
 } from "../../relayer/src/governance/consent";
 import { ENUM_NAMES } from "../../lib/domain/enums.generated";
+import { scopedId } from "../../lib/domain/ids";
 import {
   Kind,
   Role,
@@ -42,6 +43,8 @@ export const OP_READ = 0;
 export const OP_WRITE = 1;
 
 export const id = (s: string): string => ethers.id(s);
+/** A sub-chain, app or service id: these are namespaced by institution. */
+export { scopedId };
 export const endpoint = (host = "proxy.example.org", port = 8443, tlsFingerprint = id("cert")) => ({
   host,
   port,
@@ -100,7 +103,11 @@ export async function side(
   const institution = await joinInstitution(c, admin, Kind.Business, name);
   await addAccount(c, admin, operator, institution, Role.Operator);
   await addAccount(c, admin, signer, institution, Role.Business);
-  const s = { service: id(`${name}/service`), subchain: id(`${name}/chain`), app: id(`${name}/app`) };
+  const s = {
+    service: scopedId(institution, `${name}/service`),
+    subchain: scopedId(institution, `${name}/chain`),
+    app: scopedId(institution, `${name}/app`),
+  };
   await enabledService(c, operator, s.service, s.subchain, signer.address);
   const gateway = Wallet.createRandom().address;
   await c.chains

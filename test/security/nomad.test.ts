@@ -17,6 +17,7 @@ import {
   nodeConsent,
   nodeKey,
   pipeWorld,
+  scopedId,
   specOf,
 } from "../helpers/registries";
 
@@ -84,11 +85,18 @@ describe("Security: Nomad (zero and default values)", function () {
     await expect(
       c.registerSubchain(ZERO32, ChainKind.Evm, 9, w.a.service, Wallet.createRandom().address, ""),
     ).to.be.revertedWithCustomError(w.chains, "SubchainZeroId");
-    const [deadline, signature] = await appKeyConsent(w, w.a.operator, ethers.id("A/app2"), Wallet.createRandom());
+    const [deadline, signature] = await appKeyConsent(
+      w,
+      w.a.operator,
+      scopedId(w.a.institution, "A/app2"),
+      Wallet.createRandom(),
+    );
     await expect(
       c.registerApp(ZERO32, w.a.subchain, Wallet.createRandom().address, "", deadline, signature),
     ).to.be.revertedWithCustomError(w.chains, "AppZeroId");
-    await expect(c.registerApp(ethers.id("A/app2"), w.a.subchain, ethers.ZeroAddress, "", deadline, signature))
+    await expect(
+      c.registerApp(scopedId(w.a.institution, "A/app2"), w.a.subchain, ethers.ZeroAddress, "", deadline, signature),
+    )
       .to.be.revertedWithCustomError(w.chains, "AppKeyInvalid")
       .withArgs(ethers.ZeroAddress);
     await expect(c.registerContract("Zero", w.a.subchain, ethers.ZeroAddress)).to.be.revertedWithCustomError(
@@ -114,10 +122,12 @@ describe("Security: Nomad (zero and default values)", function () {
       w.services,
       "ServiceZeroId",
     );
-    await expect(s.registerService(ethers.id("s"), ZERO32, w.a.signer.address, endpoint()))
+    await expect(s.registerService(scopedId(w.a.institution, "s"), ZERO32, w.a.signer.address, endpoint()))
       .to.be.revertedWithCustomError(w.services, "ServiceInvalidSubchain")
       .withArgs(ZERO32);
-    await expect(s.registerService(ethers.id("s"), w.a.subchain, w.a.signer.address, endpoint("h", 1, ZERO32)))
+    await expect(
+      s.registerService(scopedId(w.a.institution, "s"), w.a.subchain, w.a.signer.address, endpoint("h", 1, ZERO32)),
+    )
       .to.be.revertedWithCustomError(w.services, "ServiceInvalidFingerprint")
       .withArgs(ZERO32);
   });

@@ -2,17 +2,29 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
-import { AStatus, PState, Role, accountConsent, govern, pastDeadline, proposalIdOf } from "../helpers/governance";
+import {
+  AStatus,
+  PState,
+  Role,
+  accountConsent,
+  addAccount,
+  govern,
+  pastDeadline,
+  proposalIdOf,
+} from "../helpers/governance";
 import {
   CONTRACT,
   CONTRACT_HASH,
+  ChainKind,
   KeyStatus,
+  Svc,
   NodeKind,
   appKeyConsent,
   applyPipe,
   endpoint,
   id,
   newAppKey,
+  scopedId,
   nodeConsent,
   nodeKey,
   pipeWorld,
@@ -56,6 +68,67 @@ describe("Security: squatting", function () {
       // The same name, once B registers it on its own sub-chain, makes a valid pipe target.
       await w.chains.connect(w.b.operator).registerContract("OnlyAtA", w.b.subchain, Wallet.createRandom().address);
       await applyPipe(w, w.a.operator, specOf(w.a, w.b, { contractName: id("OnlyAtA") }));
+    });
+  });
+
+  describe("sub-chain, app and service ids (namespaced by the registering institution)", function () {
+    it("A front-running B's service registration with B's ids is refused; B's own registration then goes through", async function () {
+      const w = await loadFixture(pipeWorld);
+      const [bService, bChain] = [scopedId(w.b.institution, "B/service2"), scopedId(w.b.institution, "B/chain2")];
+      await addAccount(w, w.a.admin, w.spare1, w.a.institution, Role.Business);
+      const aService = scopedId(w.a.institution, "A/service2");
+      const services = w.services.connect(w.a.operator);
+      await expect(services.registerService(bService, scopedId(w.a.institution, "A/chain2"), w.spare1, endpoint()))
+        .to.be.revertedWithCustomError(w.services, "ServiceIdNotOwned")
+        .withArgs(bService, w.a.institution);
+      // A's own service id, fronting a sub-chain id of B's: the sub-chain id would be claimed, so it is refused too.
+      await expect(services.registerService(aService, bChain, w.spare1, endpoint()))
+        .to.be.revertedWithCustomError(w.services, "ServiceIdNotOwned")
+        .withArgs(bChain, w.a.institution);
+      for (const sid of [bService, aService]) expect((await w.services.service(sid)).status).to.equal(Svc.None);
+      await addAccount(w, w.b.admin, w.spare2, w.b.institution, Role.Business);
+      await expect(w.services.connect(w.b.operator).registerService(bService, bChain, w.spare2, endpoint())).to.emit(
+        w.services,
+        "ServiceRegistered",
+      );
+    });
+
+    it("A registering a sub-chain, or an app, under an id of B's namespace is refused and leaves it free", async function () {
+      const w = await loadFixture(pipeWorld);
+      const bChain = scopedId(w.b.institution, "B/chain2");
+      await expect(
+        w.chains
+          .connect(w.a.operator)
+          .registerSubchain(bChain, ChainKind.Evm, 4242, w.a.service, Wallet.createRandom().address, ""),
+      )
+        .to.be.revertedWithCustomError(w.chains, "SubchainIdNotOwned")
+        .withArgs(bChain, w.a.institution);
+      expect((await w.chains.subchain(bChain)).institution).to.equal(0n);
+      const bApp = scopedId(w.b.institution, "B/app2");
+      const key = Wallet.createRandom();
+      const consent = await appKeyConsent(w, w.a.operator, bApp, key); // the key does consent to A
+      await expect(w.chains.connect(w.a.operator).registerApp(bApp, w.a.subchain, key.address, "", ...consent))
+        .to.be.revertedWithCustomError(w.chains, "AppIdNotOwned")
+        .withArgs(bApp, w.a.institution);
+      expect((await w.chains.app(bApp)).index).to.equal(0n);
+      expect((await w.chains.keyRecord(key.address)).status).to.equal(KeyStatus.None);
+      const bKey = Wallet.createRandom();
+      await expect(
+        w.chains
+          .connect(w.b.operator)
+          .registerApp(bApp, w.b.subchain, bKey.address, "", ...(await appKeyConsent(w, w.b.operator, bApp, bKey))),
+      ).to.emit(w.chains, "AppRegistered");
+    });
+
+    it("ids of no institution (number 0) and of an institution that never joined are nobody's to take", async function () {
+      const w = await loadFixture(pipeWorld);
+      const nobody = `0x00000000${id("orphan").slice(10)}`;
+      const future = scopedId((await w.membership.institutionCount()) + 1n, "future/service");
+      for (const sid of [nobody, future]) {
+        await expect(w.services.connect(w.a.operator).registerService(sid, w.a.subchain, w.a.signer, endpoint()))
+          .to.be.revertedWithCustomError(w.services, "ServiceIdNotOwned")
+          .withArgs(sid, w.a.institution);
+      }
     });
   });
 
@@ -231,14 +304,14 @@ describe("Security: squatting", function () {
     it("A reserving B's app key (public: it signs every packet) for its own app is refused; B then reserves it", async function () {
       const w = await loadFixture(pipeWorld);
       const bKey = Wallet.createRandom(); // the key B's next app will use, already seen in B's packets
-      const mine = id("A/squat");
+      const mine = scopedId(w.a.institution, "A/squat");
       const [deadline, byOperator] = await appKeyConsent(
         w,
         w.a.operator,
         mine,
         w.a.operator as unknown as Wallet & { address: string },
       );
-      const toB = await appKeyConsent(w, w.b.operator, id("B/next"), bKey); // the key's consent to B's app
+      const toB = await appKeyConsent(w, w.b.operator, scopedId(w.b.institution, "B/next"), bKey); // the key's consent to B's app
       for (const [d, signature] of [[deadline, "0x"], [deadline, byOperator], toB] as const) {
         await expect(w.chains.connect(w.a.operator).registerApp(mine, w.a.subchain, bKey.address, "", d, signature))
           .to.be.revertedWithCustomError(w.chains, "AppKeyConsentInvalid")
@@ -246,7 +319,9 @@ describe("Security: squatting", function () {
       }
       expect((await w.chains.keyRecord(bKey.address)).status).to.equal(KeyStatus.None);
       await expect(
-        w.chains.connect(w.b.operator).registerApp(id("B/next"), w.b.subchain, bKey.address, "", ...toB),
+        w.chains
+          .connect(w.b.operator)
+          .registerApp(scopedId(w.b.institution, "B/next"), w.b.subchain, bKey.address, "", ...toB),
       ).to.emit(w.chains, "AppRegistered");
     });
 
@@ -263,7 +338,7 @@ describe("Security: squatting", function () {
     it("every byte of the consent matters; a consent for another chain, contract, app, institution or deadline is refused", async function () {
       const w = await loadFixture(pipeWorld);
       const key = Wallet.createRandom();
-      const app = id("A/app2");
+      const app = scopedId(w.a.institution, "A/app2");
       const register = (deadline: bigint, signature: string) =>
         w.chains.connect(w.a.operator).registerApp(app, w.a.subchain, key.address, "", deadline, signature);
       const [deadline, signature] = await appKeyConsent(w, w.a.operator, app, key);
@@ -288,7 +363,7 @@ describe("Security: squatting", function () {
       const elsewhere = [
         { chainId: chainId + 1n }, // the same registry address on another chain
         { verifyingContract: await w.membership.getAddress() }, // another contract of this chain
-        { appId: id("A/other") },
+        { appId: scopedId(w.a.institution, "A/other") },
         { institution: w.b.institution },
       ];
       for (const over of elsewhere) {
@@ -313,12 +388,16 @@ describe("Security: squatting", function () {
     it("a used consent cannot be replayed: the key stays reserved for the app it consented to", async function () {
       const w = await loadFixture(pipeWorld);
       const key = Wallet.createRandom();
-      const consent = await appKeyConsent(w, w.a.operator, id("A/app2"), key);
-      await w.chains.connect(w.a.operator).registerApp(id("A/app2"), w.a.subchain, key.address, "", ...consent);
-      await w.chains.connect(w.a.operator).revokeAppKey(id("A/app2"));
-      await expect(w.chains.connect(w.a.operator).rotateAppKey(id("A/app2"), key.address, ...consent))
+      const consent = await appKeyConsent(w, w.a.operator, scopedId(w.a.institution, "A/app2"), key);
+      await w.chains
+        .connect(w.a.operator)
+        .registerApp(scopedId(w.a.institution, "A/app2"), w.a.subchain, key.address, "", ...consent);
+      await w.chains.connect(w.a.operator).revokeAppKey(scopedId(w.a.institution, "A/app2"));
+      await expect(
+        w.chains.connect(w.a.operator).rotateAppKey(scopedId(w.a.institution, "A/app2"), key.address, ...consent),
+      )
         .to.be.revertedWithCustomError(w.chains, "AppKeyTaken")
-        .withArgs(key.address, id("A/app2"));
+        .withArgs(key.address, scopedId(w.a.institution, "A/app2"));
     });
   });
 
@@ -326,12 +405,18 @@ describe("Security: squatting", function () {
     it("A cannot make B's business account (or a non-member's key) its proxy's signer", async function () {
       const w = await loadFixture(pipeWorld);
       await expect(
-        w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, w.b.signer.address, endpoint()),
+        w.services
+          .connect(w.a.operator)
+          .registerService(scopedId(w.a.institution, "A/evil"), w.a.subchain, w.b.signer.address, endpoint()),
       )
         .to.be.revertedWithCustomError(w.services, "ServiceSignerTaken")
         .withArgs(w.b.signer.address, w.b.service);
       const outsider = Wallet.createRandom().address;
-      await expect(w.services.connect(w.a.operator).registerService(id("A/evil"), w.a.subchain, outsider, endpoint()))
+      await expect(
+        w.services
+          .connect(w.a.operator)
+          .registerService(scopedId(w.a.institution, "A/evil"), w.a.subchain, outsider, endpoint()),
+      )
         .to.be.revertedWithCustomError(w.membership, "AccountNotActive")
         .withArgs(outsider, AStatus.None);
     });

@@ -15,6 +15,7 @@ import { type ContractTransactionResponse, type Result, type Signer } from "ethe
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../lib/amdp";
 import { deployLedger } from "../../lib/deploy/ledger";
+import { scopedId } from "../../lib/domain/ids";
 import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
@@ -35,8 +36,9 @@ export { newKey, type Key } from "../helpers/pipes";
 export const READ = 0;
 export const WRITE = 1;
 export const PIPE = keccak256(toHex("pipe:source->target"));
-export const CHAIN_A = keccak256(toHex("subchain:a"));
-export const CHAIN_B = keccak256(toHex("subchain:b"));
+// Sub-chain ids are namespaced by institution: the source joins fourth and the target fifth (after three genesis).
+export const CHAIN_A = scopedId(4, "subchain:a");
+export const CHAIN_B = scopedId(5, "subchain:b");
 export const CONTRACT = keccak256(toHex("EvidenceDeposit"));
 export const SELECTOR: Hex = "0x2f0c7b1a";
 export const TIMEOUT = 3600;
@@ -208,8 +210,9 @@ export interface RegistryWorld extends LedgerWorld {
 export async function registryLedgerFixture(): Promise<RegistryWorld> {
   const c = await deployConsortium(3);
   const [srcAdmin, tgtAdmin, auditAdmin, srcOperator, tgtOperator, auditAdmin2, auditAdmin3] = c.others;
-  const src = await ledgerSide(c, "Source Co", srcAdmin!, srcOperator!, 1001n, CHAIN_A);
-  const tgt = await ledgerSide(c, "Target Co", tgtAdmin!, tgtOperator!, 1002n, CHAIN_B);
+  const src = await ledgerSide(c, "Source Co", srcAdmin!, srcOperator!, 1001n, "subchain:a");
+  const tgt = await ledgerSide(c, "Target Co", tgtAdmin!, tgtOperator!, 1002n, "subchain:b");
+  if (src.subchain !== CHAIN_A || tgt.subchain !== CHAIN_B) throw new Error("sub-chain ids out of their namespaces");
   const pipeId = await activePipe(c, src, tgt, { timeoutSeconds: TIMEOUT });
   const { audit, auditors } = await auditVerifiers(c, [auditAdmin!, auditAdmin2!, auditAdmin3!], [2, 1, 1]);
   const { chainId } = await ethers.provider.getNetwork();

@@ -19,7 +19,7 @@ import { Progress } from "../../../audit/src/progress";
 import { REPORT_SCHEMA } from "../../../audit/src/report/model";
 import { chainIdOf, localRun, session, withCommon, type CommonOptions, type Env, type Session } from "./context";
 import { failed, usage } from "./errors";
-import { addressArg, idArg, positiveArg } from "./parse";
+import { addressArg, idArg, positiveArg, scopedIdArg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
 interface AttestOptions extends CommonOptions {
@@ -244,7 +244,7 @@ export function addAttestCommand(root: Command, ctx: Env): void {
       .argument("[name]", "the contract's registered name (CNS)")
       .argument("[version]", "its version: an integer, or latest")
       .argument("[sources]", "the .sol file or folder the sandbox audits")
-      .requiredOption("--subchain <id>", "sub-chain id (0x + 64 hex digits, or a label hashed with keccak256)", idArg)
+      .requiredOption("--subchain <id>", "sub-chain id (0x + 64 hex digits, or <institution>:<label>)", scopedIdArg)
       .option(
         "--subchain-rpc <url>",
         "a node of that sub-chain, where the code hash is read (default: the running npm start's)",

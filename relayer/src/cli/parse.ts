@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from "commander";
 import { FunctionFragment, getAddress, id, isAddress, isHexString } from "ethers";
+import { scopedId } from "../../../lib/domain/ids";
 import { usage } from "./errors";
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -15,6 +16,23 @@ export function idArg(value: string): string {
     throw new InvalidArgumentError("expected 0x + 64 hex digits, or a label (hashed with keccak256)");
   if (value.length === 0) throw new InvalidArgumentError("expected a non-empty label or a 32-byte hex id");
   return id(value);
+}
+
+const SCOPED_LABEL = /^([0-9]+):(.+)$/s;
+
+/**
+ * A sub-chain, app or service id: 0x + 64 hex digits, or `<institution>:<label>`. These ids are namespaced by
+ * institution (lib/domain/ids.ts), so a bare label names no id.
+ */
+export function scopedIdArg(value: string): string {
+  if (BYTES32.test(value)) return value.toLowerCase();
+  const m = SCOPED_LABEL.exec(value);
+  const institution = m ? BigInt(m[1]!) : 0n;
+  if (!m || institution === 0n || institution > 0xffffffffn)
+    throw new InvalidArgumentError(
+      "expected 0x + 64 hex digits, or <institution>:<label> (these ids begin with their institution's number)",
+    );
+  return scopedId(institution, m[2]!);
 }
 
 /** A 32-byte hex value, never a label (pipe and transaction ids are made by the chain or the app). */

@@ -8,7 +8,7 @@ import { session, withCommon, type CommonOptions, type Env, type Session } from 
 import { enumName, PIPE_STATUS } from "./enums";
 import { usage } from "./errors";
 import { DEFAULT_SCAN, named, Names, short } from "./names";
-import { bytes32Arg, idArg, operationsArg, selectorsArg, uint32Arg } from "./parse";
+import { bytes32Arg, idArg, operationsArg, scopedIdArg, selectorsArg, uint32Arg } from "./parse";
 import { eventOf, read, submit } from "./submit";
 
 interface ApplyOptions extends CommonOptions {
@@ -142,15 +142,15 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
 
 export function addPipeCommands(root: Command, ctx: Env): void {
   const pipe = root.command("pipe").description("pipes: apply, authorise, pause, resume, close, show");
-  const idHelp = "(0x + 64 hex digits, or a label hashed with keccak256)";
+  const idHelp = "(0x + 64 hex digits, or <institution>:<label>)";
   withCommon(
     pipe
       .command("apply")
       .description("apply for a pipe from the signer's app to another institution's app (PipeRegistry.applyPipe)")
-      .requiredOption("--source-app <id>", `the signer's institution's app ${idHelp}`, idArg)
-      .requiredOption("--target-app <id>", `the target institution's app ${idHelp}`, idArg)
-      .requiredOption("--source-service <id>", `the source proxy ${idHelp}`, idArg)
-      .requiredOption("--target-service <id>", `the target proxy ${idHelp}`, idArg)
+      .requiredOption("--source-app <id>", `the signer's institution's app ${idHelp}`, scopedIdArg)
+      .requiredOption("--target-app <id>", `the target institution's app ${idHelp}`, scopedIdArg)
+      .requiredOption("--source-service <id>", `the source proxy ${idHelp}`, scopedIdArg)
+      .requiredOption("--target-service <id>", `the target proxy ${idHelp}`, scopedIdArg)
       .requiredOption("--contract <name>", "the target's business contract name (or its 0x keccak256 hash)", idArg)
       .requiredOption("--operations <ops>", "read, write or read,write", operationsArg)
       .option("--selectors <list>", "allowed functions: comma-separated signatures or 0x selectors", selectorsArg, [])

@@ -19,7 +19,7 @@ import { keystoreAddress } from "../keys/keystore";
 import { certificateFingerprint } from "../server/tls";
 import { openKeystore, session, withCommon, type CommonOptions, type Env } from "./context";
 import { usage } from "./errors";
-import { addressArg, choiceArg, fingerprintArg, idArg, portArg, positiveArg } from "./parse";
+import { addressArg, choiceArg, fingerprintArg, portArg, positiveArg, scopedIdArg } from "./parse";
 import { eventOf, submit } from "./submit";
 
 const CHAIN_KINDS = ["none", "evm", "fisco-bcos", "fabric"] as const; // IChainRegistry.ChainKind
@@ -245,15 +245,15 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
   const register = root
     .command("register")
     .description("register a sub-chain, app, service, business contract or node of the signer's institution");
-  const idHelp = "(0x + 64 hex digits, or a label hashed with keccak256)";
+  const idHelp = "(0x + 64 hex digits, or <institution>:<label>)";
   withCommon(
     register
       .command("chain")
       .description("register a sub-chain fronted by one of the institution's services (ChainRegistry.registerSubchain)")
-      .requiredOption("--id <id>", `sub-chain id ${idHelp}`, idArg)
+      .requiredOption("--id <id>", `sub-chain id ${idHelp}`, scopedIdArg)
       .requiredOption("--kind <kind>", "evm, fisco-bcos or fabric", choiceArg(CHAIN_KINDS))
       .requiredOption("--chain-id <n>", "the sub-chain's chain id", positiveArg)
-      .requiredOption("--service <id>", `the service fronting it ${idHelp}`, idArg)
+      .requiredOption("--service <id>", `the service fronting it ${idHelp}`, scopedIdArg)
       .requiredOption("--gateway <address>", "the gateway contract on the sub-chain", addressArg)
       .requiredOption("--name <text>", "a human name"),
   ).action((opts: ChainOptions) => chain(opts, ctx));
@@ -261,8 +261,8 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
     register
       .command("app")
       .description("register a business app and reserve its signing key (ChainRegistry.registerApp)")
-      .requiredOption("--id <id>", `app id ${idHelp}`, idArg)
-      .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, idArg)
+      .requiredOption("--id <id>", `app id ${idHelp}`, scopedIdArg)
+      .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, scopedIdArg)
       .requiredOption(
         "--key-keystore <file>",
         "the keystore of the key the app signs stage 1 with; it signs its consent (password in $CCGP_APP_KEYSTORE_PASSWORD)",
@@ -275,8 +275,8 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
       .description(
         "register the institution's cross-chain proxy; opens the vote that enables it (ServiceRegistry.registerService)",
       )
-      .requiredOption("--id <id>", `service id ${idHelp}`, idArg)
-      .requiredOption("--subchain <id>", `the sub-chain it fronts ${idHelp}`, idArg)
+      .requiredOption("--id <id>", `service id ${idHelp}`, scopedIdArg)
+      .requiredOption("--subchain <id>", `the sub-chain it fronts ${idHelp}`, scopedIdArg)
       .option("--signer <address>", "its signing account (an active business account of the institution)", addressArg)
       .option("--signer-keystore <file>", "or: the signer's keystore (its address is read, not decrypted)")
       .requiredOption("--host <host>", "where the proxy listens")
@@ -289,7 +289,7 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
       .command("contract")
       .description("register a version of a business contract under its name (ChainRegistry.registerContract)")
       .requiredOption("--name <name>", "the contract's name, e.g. DrugTraceability")
-      .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, idArg)
+      .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, scopedIdArg)
       .requiredOption("--address <address>", "its address on the sub-chain", addressArg),
   ).action((opts: ContractOptions) => contract(opts, ctx));
   withCommon(
