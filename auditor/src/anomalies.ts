@@ -58,6 +58,7 @@ const UNFINISHED = [
   TxState.Failed,
   TxState.Compensating,
   TxState.Expired,
+  TxState.Committing,
 ];
 
 function positive(name: string, value: number): number {

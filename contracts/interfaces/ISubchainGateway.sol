@@ -128,9 +128,10 @@ interface ISubchainGateway is IGatewayAttesters {
     error SubchainGatewayTxUnknown(bytes32 txId);
     /// @notice The two-phase transaction `txId` is finished (`status`), it can be neither committed nor rolled back.
     error SubchainGatewayTxNotPrepared(bytes32 txId, TwoPhaseStatus status);
-    /// @notice The two-phase transaction `txId` passed its `deadline`: it can only be rolled back.
+    /// @notice The two-phase transaction `txId` passed its `deadline` plus the grace: it can only be rolled back.
     error SubchainGatewayTxExpired(bytes32 txId, uint64 deadline);
-    /// @notice The two-phase transaction `txId` has not passed its `deadline`: only a relayer may roll it back.
+    /// @notice The two-phase transaction `txId` has not passed its `deadline` plus the grace: only a relayer may roll
+    /// it back.
     error SubchainGatewayTxNotExpired(bytes32 txId, uint64 deadline);
     /// @notice `key` of `target` is locked by the prepared two-phase transaction `holderTxId`.
     error SubchainGatewayKeyLocked(address target, bytes32 key, bytes32 holderTxId);
@@ -331,8 +332,8 @@ interface ISubchainGateway is IGatewayAttesters {
      * `packet.deadline`. Relayer only, with `threshold` attestations of current attesters over the packet (its
      * operation must be OPERATION_WRITE). A business refusal reverts the whole prepare.
      * @param packet The packet's fields; its txId is the two-phase transaction id (at most once) and its deadline
-     * the last second (block timestamp) the transaction may commit: after now, at most `MAX_TWO_PHASE_DURATION`
-     * ahead. After it anyone may roll it back.
+     * the last second (block timestamp) it may be prepared: after now, at most `MAX_TWO_PHASE_DURATION` ahead. It
+     * may commit until the deadline plus `TWO_PHASE_GRACE`; after that anyone may roll it back.
      * @param data The calldata of the business write to stage.
      * @param attestations Concatenated 65-byte attester signatures over the packet.
      * @return keys The keys locked for `packet.txId`.
@@ -344,7 +345,8 @@ interface ISubchainGateway is IGatewayAttesters {
     ) external returns (bytes32[] memory keys);
 
     /**
-     * @notice Applies the write staged for `txId` and releases its locks. Relayer only, until the deadline.
+     * @notice Applies the write staged for `txId` and releases its locks. Relayer only, until the deadline plus
+     * `TWO_PHASE_GRACE` (the ledger decides to commit before the deadline; the grace lets each side carry it out).
      * @param txId A prepared two-phase transaction.
      */
     function commit(bytes32 txId) external;
@@ -356,9 +358,9 @@ interface ISubchainGateway is IGatewayAttesters {
     function rollback(bytes32 txId) external;
 
     /**
-     * @notice As {rollback}, by anyone, once `txId` passed its deadline: releases the locks of a transaction its
-     * relayer left unfinished.
-     * @param txId A prepared two-phase transaction past its deadline.
+     * @notice As {rollback}, by anyone, once `txId` passed its deadline plus `TWO_PHASE_GRACE`: releases the locks
+     * of a transaction its relayer left unfinished, so no lock outlives deadline + grace.
+     * @param txId A prepared two-phase transaction past its deadline plus the grace.
      */
     function rollbackExpired(bytes32 txId) external;
 
@@ -393,7 +395,7 @@ interface ISubchainGateway is IGatewayAttesters {
      * @notice The two-phase transaction `txId`.
      * @return target The business contract it runs on.
      * @return status Its stage.
-     * @return deadline The last second it may commit; after it, anyone may roll it back.
+     * @return deadline Its packet's deadline; it may commit until deadline + grace, after which anyone rolls it back.
      * @return keys The keys it locked (held while Prepared).
      */
     function twoPhaseTx(

@@ -15,7 +15,9 @@ interface ITransactionLedgerTypes {
     /// @notice The states of a transaction. Allowed transitions (anything else is refused):
     /// None -> Open; Open -> Executing | Failed | Expired | Manual; Executing -> Executed | Failed | Expired | Manual;
     /// Executed -> Confirmed | Manual; Failed -> Compensating | Manual; Expired -> Compensating | Manual;
-    /// Compensating -> Compensated | Manual; Manual -> Resolved. Confirmed, Compensated, Resolved are final.
+    /// Compensating -> Compensated | Manual; Manual -> Resolved; and, in a two-phase transaction, Executing ->
+    /// Committing (every step prepared or read) and Committing -> Executed (every side committed) | Manual.
+    /// Confirmed, Compensated, Resolved are final.
     enum TxState {
         None,
         Open, // opened by the initiator's proxy, no result yet
@@ -27,7 +29,8 @@ interface ITransactionLedgerTypes {
         Compensated, // every completed write was undone
         Manual, // abnormal: waits for a governor
         Resolved, // a governor resolved it
-        Expired // the deadline passed before every step was recorded
+        Expired, // the deadline passed before every step was recorded
+        Committing // two-phase: every write prepared, the decision is commit; waiting for each side's commit
     }
 
     /// @notice Why a transaction left the normal path.
@@ -38,7 +41,8 @@ interface ITransactionLedgerTypes {
         Expired, // expired after its deadline
         Conflict, // at least half of the weight endorsed another result set, or a conflict left no non-party to confirm
         Escalated, // a proxy or a governor asked for manual intervention
-        CompensationFailed // a compensation failed more often than the retry bound allows
+        CompensationFailed, // a compensation failed more often than the retry bound allows
+        CommitFailed // two-phase: a side could not commit a prepared write (its lock passed deadline + grace)
     }
 
     /// @notice Which side of the pipe a step runs on: the source's sub-chain (its own proxy records it) or the
@@ -78,7 +82,8 @@ interface ITransactionLedgerTypes {
         SubchainMismatch, // not the route's sub-chain of the step's side
         NoPacket, // a target step beyond the packets given: each target step needs its own packet
         OperationMismatch, // a target step's operation differs from its packet's
-        InvalidDependency // not an earlier read, or the dependent step is not a write
+        InvalidDependency, // not an earlier read, or the dependent step is not a write
+        TwoPhaseWrites // two-phase and plain writes mixed, or a second two-phase write on the same side
     }
 
     /// @notice What the reconciliation view reports about a transaction.
@@ -102,7 +107,7 @@ interface ITransactionLedgerTypes {
     struct Step {
         Side side;
         bytes32 subchain; // the route's sub-chain of `side`
-        uint8 operation; // 0 read, 1 write
+        uint8 operation; // 0 read, 1 write, 2 two-phase write (prepared, then committed or rolled back)
         uint8 dependsOn; // index of an earlier read this write relies on (stale-read check), or NO_DEPENDENCY
     }
 
@@ -529,7 +534,9 @@ interface ITransactionLedger is ITransactionLedgerRecovery, ITransactionLedgerEn
      * name the same pipe and transaction id, match the route (parties, target service, contract name), carry a
      * sequence above the last one used on the pipe (strictly increasing across packets), a valid stage-1 signature
      * of the route's source app key and stage-2 countersignature of the source service signer under this ledger's
-     * EIP-712 domain, and be allowed by the pipe ({IPipeAuthority.requireOperation}).
+     * EIP-712 domain, and be allowed by the pipe ({IPipeAuthority.requireOperation}). A transaction whose writes are
+     * two-phase (operation 2; their packets say write) is two-phase: at most one write per side, no plain write, at
+     * most MAX_STEPS - 1 steps; its write results are prepares, and when every step is recorded it is Committing.
      * @param packets 1 to MAX_PACKETS packets; the k-th authorises the k-th target step
      * @param steps 1 to MAX_STEPS atomic steps
      * @param deadline after now, at most now + the pipe's timeout (MAX_DURATION when the pipe has none)
@@ -542,9 +549,11 @@ interface ITransactionLedger is ITransactionLedgerRecovery, ITransactionLedgerEn
     ) external returns (uint64 number);
 
     /**
-     * @notice Records a step's result. Only the proxy of the step's side, while the transaction is Open or Executing.
-     * A failure fails the transaction; a dependent write whose `stateVersion` is not its read's fails it as a stale
-     * read; completed writes of a failed transaction go to compensation at once.
+     * @notice Records a step's result. Only the proxy of the step's side, while the transaction is Open or Executing
+     * (before the deadline), or, for the commit of a prepared two-phase write, while it is Committing (the gateway
+     * bounds the commit to the deadline plus its grace). A failure fails the transaction; a dependent write whose
+     * `stateVersion` is not its read's fails it as a stale read; completed (or prepared) writes of a failed
+     * transaction go to compensation (rollback) at once. A failed commit sends it to Manual (`CommitFailed`).
      */
     function recordResult(Result calldata result) external;
 

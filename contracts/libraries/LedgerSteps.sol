@@ -6,10 +6,14 @@ pragma solidity ^0.8.24;
  * @notice The packed step list of a ledger transaction and the bit masks over its steps.
  * @dev Step i takes bits [5i, 5i + 5): bit 0 the side (1 = target), bit 1 write, bits 2-4 the index of the read it
  * depends on plus one (0 = none). Eight steps fit in 40 bits. Step indexes are below MAX_STEPS, so the bit
- * arithmetic is unchecked.
+ * arithmetic is unchecked. Bit 39 (`TWO_PHASE`) marks a two-phase transaction, which has at most seven steps (so
+ * bit 39 is free).
  */
 library LedgerSteps {
     uint256 internal constant MAX_STEPS = 8;
+    /// @dev Marks a two-phase transaction: the top bit of step 7, so a two-phase transaction has at most 7 steps
+    /// (with 8 steps the bit is step 7's dependency).
+    uint256 internal constant TWO_PHASE = 1 << 39;
     /// @dev `dependsOn` of a step without dependency.
     uint256 internal constant NONE = type(uint256).max;
 
@@ -80,6 +84,10 @@ library LedgerSteps {
     }
 
     /// @dev Bits 0 to count - 1.
+    function isTwoPhase(uint256 encoded, uint256 count) internal pure returns (bool) {
+        return count < MAX_STEPS && encoded & TWO_PHASE != 0;
+    }
+
     function allSteps(uint256 count) internal pure returns (uint256) {
         return (1 << count) - 1;
     }

@@ -46,6 +46,12 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     uint256 public constant MAX_TWO_PHASE_KEYS = 16;
     /// @notice The longest a two-phase transaction may hold its locks: its deadline is at most this far ahead.
     uint256 public constant MAX_TWO_PHASE_DURATION = 1 days;
+    /**
+     * @notice How long after its deadline a prepared transaction may still commit: the ledger decides to commit
+     * before the deadline, and each side needs time to carry the decision out. After it, anyone may roll it back, so
+     * no lock is held past deadline + grace.
+     */
+    uint256 public constant TWO_PHASE_GRACE = 15 minutes;
     /// @notice How many inbound records one storage word holds (sequences `w * 12` to `w * 12 + 11` share word `w`).
     uint256 public constant RECORDS_PER_WORD = 12;
     /// @notice The most record words one `reserveInboundRecords` call reserves.
@@ -308,7 +314,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     function commit(bytes32 txId) external onlyRelayer nonReentrant {
         // CHECKS
         TwoPhaseTx storage txn = _preparedTx(txId);
-        if (block.timestamp > txn.deadline) revert SubchainGatewayTxExpired(txId, txn.deadline);
+        if (block.timestamp > txn.deadline + TWO_PHASE_GRACE) revert SubchainGatewayTxExpired(txId, txn.deadline);
         address target = txn.target;
 
         // EFFECTS: finished before the hook runs, so a nested commit or rollback of txId is refused.
@@ -330,7 +336,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     /// @inheritdoc ISubchainGateway
     function rollbackExpired(bytes32 txId) external nonReentrant {
         TwoPhaseTx storage txn = _preparedTx(txId);
-        if (block.timestamp <= txn.deadline) revert SubchainGatewayTxNotExpired(txId, txn.deadline);
+        if (block.timestamp <= txn.deadline + TWO_PHASE_GRACE) revert SubchainGatewayTxNotExpired(txId, txn.deadline);
         _rollback(txId, txn);
     }
 

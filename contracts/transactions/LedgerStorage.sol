@@ -47,6 +47,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     uint8 internal constant READ = 0;
     uint8 internal constant WRITE = 1;
+    uint8 internal constant TWO_PHASE_WRITE = 2;
     uint256 internal constant SOURCE = 0;
     uint256 internal constant TARGET = 1;
 

@@ -104,7 +104,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     /// @dev The issue a reconciliation lists the transaction under, if any.
     function _issueOf(TxRecord memory t) private view returns (Issue) {
         TxState s = t.state;
-        if (s == TxState.Open || s == TxState.Executing || s == TxState.Executed) {
+        if (s == TxState.Open || s == TxState.Executing || s == TxState.Executed || s == TxState.Committing) {
             return block.timestamp > t.deadline ? Issue.Overdue : Issue.None;
         }
         if (s == TxState.Compensating || s == TxState.Failed || s == TxState.Expired) {

@@ -265,35 +265,51 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         if (p.contractName != route.contractName) revert LedgerPacketMismatch(i, PacketField.ContractName);
     }
 
-    /// @dev Validates the steps and packs them; the k-th target step takes the k-th packet.
+    /// @dev Validates the steps and packs them; the k-th target step takes the k-th packet. Two-phase writes
+    /// (TWO_PHASE_WRITE) make the transaction two-phase: no plain write beside them, one per side (the gateway keys a
+    /// prepared write by the transaction id), at most MAX_STEPS - 1 steps (bit 39 marks the mode).
     function _encodeSteps(
         Step[] calldata steps,
         SignedPacket[] calldata packets,
         IPipeAuthority.PipeRoute memory route
     ) private pure returns (uint256 encoded) {
         uint256 used = 0;
+        uint256 writes = 0; // bit 0: a plain write; bits 1-2: a two-phase write on the source, the target side
         for (uint256 i = 0; i < steps.length; ++i) {
             Step calldata s = steps[i];
-            if (s.operation > WRITE) revert LedgerInvalidStep(i, StepProblem.InvalidOperation);
+            uint8 op = s.operation;
+            if (op > TWO_PHASE_WRITE) revert LedgerInvalidStep(i, StepProblem.InvalidOperation);
             bool target = s.side == Side.Target;
             if (s.subchain != (target ? route.targetSubchain : route.sourceSubchain)) {
                 revert LedgerInvalidStep(i, StepProblem.SubchainMismatch);
             }
+            if (op != READ) writes = _writeSeen(writes, i, op == TWO_PHASE_WRITE ? (target ? 4 : 2) : 1);
             if (target) {
                 if (used == packets.length) revert LedgerInvalidStep(i, StepProblem.NoPacket);
-                if (packets[used].packet.operation != s.operation) {
+                if (packets[used].packet.operation != (op == READ ? READ : WRITE)) {
                     revert LedgerInvalidStep(i, StepProblem.OperationMismatch);
                 }
                 ++used;
             }
             uint256 dependsOn = s.dependsOn == NO_DEPENDENCY ? LedgerSteps.NONE : s.dependsOn;
             if (dependsOn != LedgerSteps.NONE) {
-                bool valid = dependsOn < i && s.operation == WRITE && !encoded.isWrite(dependsOn);
+                bool valid = dependsOn < i && op != READ && !encoded.isWrite(dependsOn);
                 if (!valid) revert LedgerInvalidStep(i, StepProblem.InvalidDependency);
             }
-            encoded = encoded.withStep(i, target, s.operation == WRITE, dependsOn);
+            encoded = encoded.withStep(i, target, op != READ, dependsOn);
         }
         if (used != packets.length) revert LedgerPacketsUnused(used, packets.length);
+        if (writes > 1) {
+            if (steps.length == MAX_STEPS) revert LedgerInvalidStepCount(steps.length, MAX_STEPS - 1);
+            encoded |= LedgerSteps.TWO_PHASE;
+        }
+    }
+
+    /// @dev Adds the write `kind` (1 plain, 2 or 4 two-phase on a side) of step `i` to `seen`, refusing a mix.
+    function _writeSeen(uint256 seen, uint256 i, uint256 kind) private pure returns (uint256) {
+        bool mixed = kind == 1 ? seen > 1 : (seen & (kind | 1) != 0);
+        if (mixed) revert LedgerInvalidStep(i, StepProblem.TwoPhaseWrites);
+        return seen | kind;
     }
 
     // ---------------------------------------------------------------- results
@@ -341,6 +357,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
         _resultSetHashes[txId] = resultSetHash;
         _emitResult(r, resultSetHash);
+        if (t.state == TxState.Committing) {
+            failed = !_recordCommit(txId, t, r);
+            if (failed) institution = _pipeSides[t.pipeIndex][side].institution;
+            _store(txId, t);
+            return (failed, institution, service);
+        }
         if (r.success) {
             t.doneMask |= uint8(1 << r.step);
             if (r.operation == READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
@@ -355,9 +377,33 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             institution = _pipeSides[t.pipeIndex][side].institution;
         } else {
             if (t.state == TxState.Open) _transition(txId, t, TxState.Executing);
-            if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) _transition(txId, t, TxState.Executed);
+            if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) {
+                // Two-phase: every write is prepared (its locks held) and every read done, so the decision is commit.
+                bool twoPhase = LedgerSteps.isTwoPhase(t.steps, t.stepCount);
+                _transition(txId, t, twoPhase ? TxState.Committing : TxState.Executed);
+            }
         }
         _store(txId, t);
+    }
+
+    /**
+     * @dev A side's commit of its prepared write while Committing; returns whether it committed. While Committing,
+     * `undoneMask` holds the committed writes (nothing is compensated in that state); it is cleared at Executed. A
+     * side that could not commit (its gateway rolled back past deadline + grace) leaves the other side committed:
+     * Manual, for a governor.
+     */
+    function _recordCommit(bytes32 txId, TxRecord memory t, Result memory r) private returns (bool) {
+        if (!r.success) {
+            t.reason = Reason.CommitFailed;
+            _transition(txId, t, TxState.Manual);
+            return false;
+        }
+        t.undoneMask |= uint8(1 << r.step);
+        if (t.undoneMask == LedgerSteps.writeMask(t.steps, t.stepCount)) {
+            t.undoneMask = 0;
+            _transition(txId, t, TxState.Executed);
+        }
+        return true;
     }
 
     /// @dev The checks of a result; returns the transaction, the step's side, the read the step depends on
@@ -368,7 +414,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     ) private view returns (TxRecord memory t, uint256 side, uint256 dependsOn, uint256 service) {
         bytes32 txId = r.txId;
         t = _load(txId);
-        _requireRunning(txId, t.state, TxState.Executing);
+        bool committing = t.state == TxState.Committing;
+        if (!committing) _requireRunning(txId, t.state, TxState.Executing);
         side = _sideOf(txId, t, r.step);
         // The side's service and sub-chain in one read; a sub-chain mismatch is named from the full copy.
         bytes32 key = _recorderKeys[t.pipeIndex][side];
@@ -377,10 +424,15 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         if (_recorderKey(r.subchain, uint16(service - 1)) != key) {
             revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
         }
-        _requireBeforeDeadline(txId, t);
         uint256 steps = t.steps;
         uint8 operation = steps.isWrite(r.step) ? WRITE : READ;
         if (r.operation != operation) revert LedgerOperationMismatch(txId, r.step, operation, r.operation);
+        if (committing) {
+            // A commit: of a prepared write not yet committed. The gateway held its lock to deadline + grace at most.
+            if (operation == READ || t.undoneMask & (1 << r.step) != 0) revert LedgerStepAlreadyRecorded(txId, r.step);
+            return (t, side, LedgerSteps.NONE, service);
+        }
+        _requireBeforeDeadline(txId, t);
         if (t.doneMask & (1 << r.step) != 0) revert LedgerStepAlreadyRecorded(txId, r.step);
         dependsOn = steps.dependsOn(r.step);
         if (dependsOn != LedgerSteps.NONE && t.doneMask & (1 << dependsOn) == 0) {

@@ -128,6 +128,7 @@ export enum TxState {
   Manual = 8,
   Resolved = 9,
   Expired = 10,
+  Committing = 11,
 }
 
 /** contracts/interfaces/ITransactionLedger.sol */
@@ -139,6 +140,7 @@ export enum Reason {
   Conflict = 4,
   Escalated = 5,
   CompensationFailed = 6,
+  CommitFailed = 7,
 }
 
 /** contracts/interfaces/ITransactionLedger.sol */
@@ -177,6 +179,7 @@ export enum StepProblem {
   NoPacket = 2,
   OperationMismatch = 3,
   InvalidDependency = 4,
+  TwoPhaseWrites = 5,
 }
 
 /** contracts/interfaces/ITransactionLedger.sol */
@@ -222,13 +225,13 @@ export const ENUM_NAMES = {
   "IServiceRegistry.NodeKind": ["None", "Genesis", "Governance", "Audit"],
   "IServiceRegistry.NodeStatus": ["None", "Registered", "Enabled", "Disabled"],
   "ISubchainGateway.TwoPhaseStatus": ["None", "Prepared", "Committed", "RolledBack"],
-  "ITransactionLedgerTypes.TxState": ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired"],
-  "ITransactionLedgerTypes.Reason": ["None", "StepFailed", "StaleRead", "Expired", "Conflict", "Escalated", "CompensationFailed"],
+  "ITransactionLedgerTypes.TxState": ["None", "Open", "Executing", "Executed", "Confirmed", "Failed", "Compensating", "Compensated", "Manual", "Resolved", "Expired", "Committing"],
+  "ITransactionLedgerTypes.Reason": ["None", "StepFailed", "StaleRead", "Expired", "Conflict", "Escalated", "CompensationFailed", "CommitFailed"],
   "ITransactionLedgerTypes.Side": ["Source", "Target"],
   "ITransactionLedgerTypes.VerifierKind": ["None", "Auditor", "Service"],
   "ITransactionLedgerTypes.RefusalKind": ["BadSignature", "Replay"],
   "ITransactionLedgerTypes.PacketField": ["PipeId", "TxId", "SourceInstitution", "TargetInstitution", "TargetService", "ContractName"],
-  "ITransactionLedgerTypes.StepProblem": ["InvalidOperation", "SubchainMismatch", "NoPacket", "OperationMismatch", "InvalidDependency"],
+  "ITransactionLedgerTypes.StepProblem": ["InvalidOperation", "SubchainMismatch", "NoPacket", "OperationMismatch", "InvalidDependency", "TwoPhaseWrites"],
   "ITransactionLedgerTypes.Issue": ["None", "Overdue", "Uncompensated", "Abnormal", "Disputed"],
   "IVotingTickets.RuleKind": ["None", "UnanimousGenesis", "GenesisMajority", "Weighted"],
   "IVotingTickets.ProposalState": ["None", "Active", "Passed", "Rejected", "Expired", "Canceled", "Executed"],

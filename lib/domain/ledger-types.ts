@@ -25,7 +25,7 @@ export const NO_DEPENDENCY = 255;
 export const ALLOWED_TRANSITIONS: Readonly<Record<TxState, readonly TxState[]>> = {
   [TxState.None]: [TxState.Open],
   [TxState.Open]: [TxState.Executing, TxState.Failed, TxState.Expired, TxState.Manual],
-  [TxState.Executing]: [TxState.Executed, TxState.Failed, TxState.Expired, TxState.Manual],
+  [TxState.Executing]: [TxState.Executed, TxState.Failed, TxState.Expired, TxState.Manual, TxState.Committing],
   [TxState.Executed]: [TxState.Confirmed, TxState.Manual],
   [TxState.Confirmed]: [],
   [TxState.Failed]: [TxState.Compensating, TxState.Manual],
@@ -34,6 +34,8 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<TxState, readonly TxState[]>> 
   [TxState.Manual]: [TxState.Resolved],
   [TxState.Resolved]: [],
   [TxState.Expired]: [TxState.Compensating, TxState.Manual],
+  // Two-phase: every write prepared; each side commits, then the verifiers confirm as for any transaction.
+  [TxState.Committing]: [TxState.Executed, TxState.Manual],
 };
 
 export const isAllowedTransition = (from: TxState, to: TxState): boolean => ALLOWED_TRANSITIONS[from].includes(to);

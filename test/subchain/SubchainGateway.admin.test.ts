@@ -275,6 +275,7 @@ function isAccessControlOrConstant(signature: string): boolean {
     "MAX_TWO_PHASE_DURATION()",
     "MAX_TWO_PHASE_KEYS()",
     "RECORDS_PER_WORD()",
+    "TWO_PHASE_GRACE()",
     "getRoleAdmin(bytes32)",
     "grantRole(bytes32,address)",
     "hasRole(bytes32,address)",

@@ -254,7 +254,7 @@ describe("SubchainGateway: re-entrancy", function () {
       expect(await gateway.lockHolder(attacker, KEY)).to.equal(txId(1));
 
       // The release of an expired transaction, open to anyone, is guarded too.
-      await time.increase(MAX_TWO_PHASE_DURATION + 1);
+      await time.increase(MAX_TWO_PHASE_DURATION + 15 * 60 + 1); // past the deadline and the grace
       await attacker.arm(Hook.Rollback, forwarder, viaForwarder(gatewayCall.rollbackExpired(txId(1))));
       await expect(gateway.connect(stranger).rollbackExpired(txId(1))).to.be.revertedWithCustomError(
         gateway,

@@ -291,6 +291,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     // (no gas estimate at another time) and a refusal is the mined transaction's revert.
     const mined = { gasLimit: 1_000_000 };
     const DAY = MAX_TWO_PHASE_DURATION;
+    const GRACE = 15 * 60;
 
     async function preparedAt() {
       const f = await deployGatewayFixture();
@@ -328,11 +329,12 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
         .withArgs(txId(2), PIPE, await drug.getAddress(), NAMES.drug, [batchId(2)], t + 40 + DAY);
     });
 
-    it("commits up to the deadline, refuses to commit after it", async function () {
+    it("commits up to the deadline plus the grace, refuses to commit after it", async function () {
       const { gateway, drug, relayer, custodian, deadline } = await loadFixture(preparedAt);
+      expect(await gateway.TWO_PHASE_GRACE()).to.equal(GRACE);
       const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("2pc"));
       await attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, data, deadline, mined);
-      await time.setNextBlockTimestamp(deadline);
+      await time.setNextBlockTimestamp(deadline + GRACE);
       await expect(gateway.connect(relayer).commit(txId(1), mined)).to.emit(gateway, "TwoPhaseCommitted");
       await expect(gateway.connect(relayer).commit(txId(2), mined))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxExpired")
@@ -345,7 +347,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       expect(await gateway.lockHolder(drug, batchId(2))).to.equal(ethers.ZeroHash);
     });
 
-    it("lets anyone roll back after the deadline, releasing the locks; nobody but a relayer before", async function () {
+    it("lets anyone roll back after deadline + grace, releasing the locks; nobody but a relayer before", async function () {
       const { gateway, drug, stranger, custodian, deadline } = await loadFixture(preparedAt);
       await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotExpired")
@@ -357,12 +359,12 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
         .to.be.revertedWithCustomError(drug, "DrugTraceabilityBatchLocked")
         .withArgs(batchId(1), txId(1));
-      await time.setNextBlockTimestamp(deadline);
+      await time.setNextBlockTimestamp(deadline + GRACE);
       await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotExpired")
         .withArgs(txId(1), deadline);
 
-      // The next block is after the deadline.
+      // The next block is after deadline + grace.
       await expect(gateway.connect(stranger).rollbackExpired(txId(1), mined))
         .to.emit(gateway, "TwoPhaseRolledBack")
         .withArgs(txId(1), await drug.getAddress(), stranger.address)

@@ -369,7 +369,7 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
     it("refuses invalid steps, naming the step and the problem", async () => {
       const signed = await sign(w, await makePacket(w));
       const cases: [StepInput[], number, StepProblem][] = [
-        [[{ ...writeStep(), operation: 2 }], 0, StepProblem.InvalidOperation],
+        [[{ ...writeStep(), operation: 3 }], 0, StepProblem.InvalidOperation],
         [[{ ...writeStep(), subchain: CHAIN_A }], 0, StepProblem.SubchainMismatch],
         [[readStep(), { ...writeStep(), side: Side.Source }], 1, StepProblem.SubchainMismatch],
         [[writeStep(), writeStep()], 1, StepProblem.NoPacket],

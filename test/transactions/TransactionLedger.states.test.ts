@@ -34,8 +34,8 @@ describe("TransactionLedger: the transition table", () => {
           ALLOWED_TRANSITIONS[from].includes(to),
         );
       }
-      expect(await harness.allowed(from, 11)).to.equal(false);
-      expect(await harness.allowed(11, from)).to.equal(false);
+      expect(await harness.allowed(from, 12)).to.equal(false);
+      expect(await harness.allowed(12, from)).to.equal(false);
     }
     // Final states have no way out: a confirmed transaction never compensates, a compensated one never confirms.
     for (const final of [TxState.Confirmed, TxState.Compensated, TxState.Resolved])
@@ -146,6 +146,14 @@ describe("TransactionLedger: every state against every call", () => {
         await w.ledger.expire(o.txId);
         return o;
       }
+      case TxState.Committing: {
+        // Two-phase writes on both sides, both prepared.
+        const steps = [writeStep(Side.Source), writeStep(Side.Target)].map((s) => ({ ...s, operation: 2 }));
+        const o = await openTx(w, { steps });
+        await record(w, o, 0, { operation: 1 });
+        await record(w, o, 1, { operation: 1 });
+        return o;
+      }
       default:
         throw new Error(`no way to reach ${TxState[state]}`);
     }
@@ -175,10 +183,16 @@ describe("TransactionLedger: every state against every call", () => {
     {
       name: "recordResult",
       to: TxState.Executing,
-      accepted: [TxState.Open, TxState.Executing],
-      run: (o, state) => {
+      // In Committing: the commit of a prepared write (the second leads to Executed).
+      accepted: [TxState.Open, TxState.Executing, TxState.Committing],
+      run: async (o, state) => {
         const step = state === TxState.Executing ? 1 : 0;
-        return w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(result(o, step));
+        const record = (k: number) =>
+          w.ledger
+            .connect(recorderOf(w, o, k).wallet)
+            .recordResult(result(o, k, { operation: Math.min(1, o.steps[k]!.operation) }));
+        if (state === TxState.Committing) await record(0);
+        return record(state === TxState.Committing ? 1 : step);
       },
     },
     {
@@ -225,6 +239,7 @@ describe("TransactionLedger: every state against every call", () => {
         TxState.Failed,
         TxState.Compensating,
         TxState.Expired,
+        TxState.Committing,
       ],
       run: (o) => w.ledger.connect(w.c.governors[2]!).escalate(o.txId, "stuck"),
     },
@@ -258,7 +273,8 @@ describe("TransactionLedger: every state against every call", () => {
           expect(moves).to.deep.equal([]);
           continue;
         }
-        const next = call.name === "recordResult" && s === TxState.Executing ? TxState.Executed : call.to;
+        const executes = call.name === "recordResult" && (s === TxState.Executing || s === TxState.Committing);
+        const next = executes ? TxState.Executed : call.to;
         expect(moves[0], `${call.name} in ${TxState[s]}`).to.deep.equal([s, next]);
       }
     });

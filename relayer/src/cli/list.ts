@@ -374,7 +374,7 @@ const transactions: ListKind = {
   filters: [
     fieldFilter(
       "--state <states>",
-      "Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired",
+      "Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired, Committing",
       "state",
     ),
     fieldFilter("--pipe <ids>", "pipe id", "pipeId"),

@@ -186,6 +186,7 @@ const PENDING = new Set<number>([
   TxState.Expired,
   TxState.Compensating,
   TxState.Manual,
+  TxState.Committing,
 ]);
 
 interface PendingOptions extends ScanOptions {

@@ -73,6 +73,7 @@ const UNFINISHED = new Set<number>([
   TxState.Failed,
   TxState.Compensating,
   TxState.Expired,
+  TxState.Committing,
 ]);
 
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
