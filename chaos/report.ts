@@ -74,7 +74,9 @@ ${rows(report.states)}
 |---|---|
 ${rows(report.faults)}
 
-Recoveries after a kill: ${report.recoveries}; time to recover (restart to healthy) p50 ${report.recoverMs.p50} ms, p99 ${report.recoverMs.p99} ms.
+Recoveries after a kill: ${report.recoveries}; time to recover (restart to healthy) p50 ${report.recoverMs.p50} ms, p99 ${report.recoverMs.p99} ms. Kills aimed at a moment that did not come within 30 s (killed then instead): ${report.triggerMisses}.
+
+Time from acceptance to a final state: p50 ${report.finalSeconds.p50} s, p99 ${report.finalSeconds.p99} s.
 
 ## Fuzz and overload
 

@@ -58,7 +58,8 @@ const uint32 = z
 
 const uint64 = z
   .string({ error: "expected a decimal uint64 string" })
-  .regex(/^(0|[1-9][0-9]{0,19})$/, "expected a decimal uint64 string")
+  // abort: the range check below parses with BigInt, which throws on what the pattern refused.
+  .regex(/^(0|[1-9][0-9]{0,19})$/, { message: "expected a decimal uint64 string", abort: true })
   .refine((s) => BigInt(s) <= MAX_UINT64, "expected a decimal uint64 string (at most 2^64-1)")
   .transform((s) => BigInt(s));
 

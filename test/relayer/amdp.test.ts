@@ -507,6 +507,10 @@ describe("AMDP (relayer)", function () {
         AmdpErrorCode.MalformedPacket,
         "packet.sequence",
       ],
+      // Found by the chaos fuzzer: a non-decimal string reached the range check's BigInt and threw (503, not a refusal).
+      ["uint64 not a number", (w) => (w.packet.deadline = "x"), AmdpErrorCode.MalformedPacket, "packet.deadline"],
+      ["uint64 as bare 0x", (w) => (w.packet.sequence = "0x"), AmdpErrorCode.MalformedPacket, "packet.sequence"],
+      ["uint64 in hex", (w) => (w.packet.sequence = "0x10"), AmdpErrorCode.MalformedPacket, "packet.sequence"],
       ["operation 2", (w) => (w.packet.operation = 2), AmdpErrorCode.MalformedPacket, "packet.operation"],
       [
         "a bad address checksum",

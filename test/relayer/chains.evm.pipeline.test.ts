@@ -66,6 +66,33 @@ describe("relayer/chains: EVM write pipeline and receipt waiter", function () {
     expect(await nonceOf(later)).to.equal(first + 2);
   });
 
+  it("fails the waits for a transaction the node dropped and for those behind its nonce (CHAIN_TX_DROPPED); the next write fills the gap", async function () {
+    // Found by the chaos run: a reorg beyond the confirmation depth dropped a ledger write, and every later write of
+    // that relayer waited behind the gap in its nonces for ever.
+    const p = plugin();
+    const rpc = new JsonRpcHttp(node.url);
+    const first = await client().getTransactionCount({ address: relayer.address });
+    await rpc.request("evm_setAutomine", [false]);
+    try {
+      const dropped = await emit(p, 50n);
+      const behind = await emit(p, 51n);
+      expect([await nonceOf(dropped), await nonceOf(behind)]).to.deep.equal([first, first + 1]);
+      await rpc.request("hardhat_dropTransaction", [dropped]);
+      // The dropped one is unknown to the node; the one behind it is known, but waits behind the lost nonce.
+      const waits = await Promise.allSettled([dropped, behind].map((h) => p.waitReceipt(h, { timeoutMs: 30_000 })));
+      expect(
+        waits.map((w) => (w.status === "rejected" ? (w.reason as { code?: string }).code : "mined")),
+      ).to.deep.equal(["CHAIN_TX_DROPPED", "CHAIN_TX_DROPPED"]);
+      const refill = await emit(p, 52n);
+      expect(await nonceOf(refill)).to.equal(first);
+      await mine();
+      const receipts = await Promise.all([p.waitReceipt(refill), p.waitReceipt(behind)]);
+      expect(receipts.map((r) => r.status)).to.deep.equal(["success", "success"]);
+    } finally {
+      await rpc.request("evm_setAutomine", [true]);
+    }
+  });
+
   it("takes no nonce for a write refused at estimation (a revert), and keeps the order of the others", async function () {
     const p = plugin();
     const first = await client().getTransactionCount({ address: relayer.address });

@@ -108,6 +108,26 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     return {};
   }
   const [state] = await rt.gov.ledger.read("statusOf", [txId]);
+  if (state === TxState.None && entry.status !== "accepted") {
+    // Journaled as opened, yet the ledger has no such transaction: a reorg past the confirmation depth undid the
+    // open. Open it again (the reorg undid its sequence too; an open mined meanwhile is found by the check-first
+    // read) and deliver after it.
+    rt.journal.update(txId, "initiator", { status: "accepted" });
+    rt.store.enqueue({
+      id: `tx:${txId}:reopen:${item.attempts}`,
+      kind: "ledger-write",
+      payload: { type: "open", txId },
+    });
+    rt.worker.kick();
+    throw new CcgpError(
+      "TX_OPEN_UNDONE",
+      `the open of ${txId} is no longer on the ledger (a reorg); opening it again`,
+      {
+        txId,
+        retryAfterMs: 2_000,
+      },
+    );
+  }
   if (!ACTIVE.has(state)) {
     rt.log.warn({ txId, state: TxState[state] }, "packet not delivered: the transaction is no longer active");
     return {};
@@ -127,8 +147,9 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     return { commit: () => rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null }) };
   }
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
-  // Busy, or its view of our certificate lags behind the registry: both pass with time.
-  if (response.status === 429 || response.status >= 500 || code === "PEER_NOT_PINNED")
+  // Busy, or its view of our certificate or of the ledger (our open, which we saw mined) lags behind: these pass
+  // with time. A reorg that undid the open is found by the next attempt's ledger read above.
+  if (response.status === 429 || response.status >= 500 || code === "PEER_NOT_PINNED" || code === "TX_NOT_OPEN")
     throw new CcgpError("PEER_BUSY", message, { txId, retryAfterMs: retryAfterOf(response.headers) });
   rt.journal.update(txId, "initiator", { error: message });
   throw new GiveUp("DELIVERY_REFUSED", message, { txId, status: response.status, code });

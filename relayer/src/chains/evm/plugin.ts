@@ -105,8 +105,15 @@ export class EvmChainPlugin implements ChainPlugin {
       pollingInterval: _config.pollIntervalMs,
       cacheTime: 0,
     });
-    this._receipts = new ReceiptWaiter(this._rpc, deps.name, _config.pollIntervalMs, (error) =>
-      this._log.debug({ err: error }, "receipt poll failed; retrying"),
+    this._receipts = new ReceiptWaiter(
+      this._rpc,
+      deps.name,
+      _config.pollIntervalMs,
+      (error) => this._log.debug({ err: error }, "receipt poll failed; retrying"),
+      (hash) => {
+        this._log.warn({ hash }, "the node dropped a sent transaction; the nonce is read from the node again");
+        this._sender?.forgetNonce();
+      },
     );
     if (this._signer !== undefined)
       this._sender = new TxSender(this._rpc, this._client, this._signer, this._chain, this._log, {

@@ -15,6 +15,13 @@
  *
  * A receipt resolves only once it is `confirmations` deep (1: mined), read in the same batch as the head, so a
  * receipt that a reorg moved or removed is followed to its new block, never reported from the old one.
+ *
+ * A transaction the node no longer has (a reorg dropped it, or the node restarted and lost its pool) would never be
+ * mined, and every later one from the same account would wait behind its nonce. So a transaction still without a
+ * receipt after `DROP_CHECK_MS` is looked up too (in the same batch, at most once per `DROP_CHECK_MS`): if the node
+ * does not know it, or its nonce is above the sender's next one on the node (a gap below it: a reorg removed a
+ * mined transaction of the sender's, which was not sent again), its waiter fails at once with `CHAIN_TX_DROPPED` and
+ * `onDropped` is told (the sender reads its nonce from the node again, so the next write fills the gap).
  */
 import { formatTransactionReceipt, type Hex, type RpcTransactionReceipt, type TransactionReceipt } from "viem";
 import { CcgpError } from "../../../../lib/infra/errors";
@@ -28,6 +35,11 @@ interface Waiter {
   quickUntil: number;
   /** The head when it was last looked for (none yet: look at once). */
   lookedAt?: bigint;
+  /** When the node was last asked whether it still has the transaction (ms since the epoch). */
+  checkedAt: number;
+  /** Sender and nonce, once the node was asked about the transaction. */
+  from?: Hex;
+  nonce?: bigint;
   resolve: (receipt: TransactionReceipt) => void;
   reject: (error: unknown) => void;
 }
@@ -36,6 +48,8 @@ interface Waiter {
 const QUICK_DELAY_MS = 2;
 /** How long a new transaction is looked for quickly (ms): a block mined on arrival, on a loaded machine. */
 const QUICK_WINDOW_MS = 100;
+/** How long a transaction may lack a receipt before the node is asked whether it still has it (ms), and how often. */
+export const DROP_CHECK_MS = 3_000;
 
 export class ReceiptWaiter {
   private readonly _waiters = new Set<Waiter>();
@@ -53,6 +67,7 @@ export class ReceiptWaiter {
     private readonly _chain: string,
     private readonly _pollIntervalMs: number,
     private readonly _onError?: (error: unknown) => void,
+    private readonly _onDropped?: (hash: Hex) => void,
   ) {}
 
   wait(hash: Hex, confirmations: number, timeoutMs: number): Promise<TransactionReceipt> {
@@ -62,6 +77,7 @@ export class ReceiptWaiter {
         confirmations: BigInt(Math.max(1, confirmations)),
         deadline: Date.now() + timeoutMs,
         quickUntil: Date.now() + QUICK_WINDOW_MS,
+        checkedAt: Date.now(),
         resolve,
         reject,
       });
@@ -91,10 +107,17 @@ export class ReceiptWaiter {
     const all = seen === undefined || Date.now() - this._allAt >= this._pollIntervalMs;
     if (all) this._allAt = Date.now();
     const waiters = [...this._waiters].filter((w) => all || w.lookedAt === undefined || seen > w.lookedAt);
+    const started = Date.now();
+    const checked = waiters.filter((w) => started - w.checkedAt >= DROP_CHECK_MS);
     try {
       const answers = await this._rpc.batch([
         { method: "eth_blockNumber" },
         ...waiters.map((w) => ({ method: "eth_getTransactionReceipt", params: [w.hash] })),
+        ...checked.map((w) => ({ method: "eth_getTransactionByHash", params: [w.hash] })),
+        ...checked.map((w) => ({
+          method: "eth_getTransactionCount",
+          params: [w.from ?? "0x" + "0".repeat(40), "pending"],
+        })),
       ]);
       if (answers[0] instanceof Error) throw answers[0];
       const head = BigInt(answers[0] as Hex);
@@ -103,6 +126,33 @@ export class ReceiptWaiter {
       waiters.forEach((w, i) => {
         w.lookedAt = head;
         this._settle(w, head, answers[i + 1]);
+      });
+      checked.forEach((w, i) => {
+        w.checkedAt = started;
+        if (!this._waiters.has(w)) return; // settled above: its receipt came
+        const tx = answers[waiters.length + 1 + i] as { from?: Hex; nonce?: Hex } | null | Error;
+        if (tx instanceof Error) return;
+        // The node's next nonce for the sender stops at the first gap: below this one's, it waits behind a nonce
+        // the node lost (a reorg removed a mined transaction of ours, and it was not sent again).
+        const next = answers[waiters.length + 1 + checked.length + i];
+        const gapped =
+          tx !== null && w.from !== undefined && typeof next === "string" && BigInt(next) < (w.nonce ?? 0n);
+        if (tx !== null && !gapped) {
+          w.from = tx.from;
+          w.nonce = tx.nonce === undefined ? undefined : BigInt(tx.nonce);
+          return;
+        }
+        this._waiters.delete(w);
+        this._onDropped?.(w.hash);
+        w.reject(
+          new CcgpError(
+            "CHAIN_TX_DROPPED",
+            tx === null
+              ? `chains.${this._chain}: the node no longer has ${w.hash} (a reorg or a restart dropped it); send it again`
+              : `chains.${this._chain}: ${w.hash} waits behind nonce ${String(next)}, which the node lost; send again`,
+            { chain: this._chain, hash: w.hash },
+          ),
+        );
       });
     } catch (error) {
       this.failures += 1;

@@ -104,6 +104,14 @@ export class TxSender {
     return receipt;
   }
 
+  /**
+   * The node dropped a transaction it had taken (a reorg, a restart): the nonce is read from the node (`pending`,
+   * which stops at the first gap) before the next send, so that send fills the gap and the ones behind it can be mined.
+   */
+  forgetNonce(): void {
+    this._nonce = undefined;
+  }
+
   get address(): Address {
     return this._signer.address;
   }

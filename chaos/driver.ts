@@ -1,0 +1,395 @@
+/**
+ * Drives a chaos run's transactions through the real intake and the business contract, tracks each to a final state
+ * on the ledger, applies the faults that act on chains (reorgs), and checks the ledger against both sub-chains.
+ */
+import { readFileSync } from "node:fs";
+import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id, randomBytes, type Signer } from "ethers";
+import { encodePacket, toWire, type SignedPacket } from "../lib/amdp";
+import { boundTxId, planOf } from "../relayer/src/tx/plan";
+import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
+import { appAccount, nextSequence, recordBatch, signCustodyRequest, TX_STATES } from "../scripts/lib/local/scenario";
+import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory } from "../typechain-types";
+import type { Cluster } from "./cluster";
+import { fuzz, type FuzzResult } from "./fuzz";
+import type { Rng } from "./rng";
+
+export type Kind = "success" | "compensate" | "expire" | "chain";
+export interface Tracked {
+  txId: string;
+  kind: Kind;
+  acceptedAt: number;
+  state: string;
+  /** When it was first seen in a final state (ms since the epoch). */
+  finalAt?: number;
+}
+
+export interface OverloadResult {
+  sent: number;
+  accepted: number;
+  refused429: number;
+  withRetryAfter: number;
+  otherRefusals: Record<string, number>;
+  ratePerSecond: number;
+  limitPerSecond: number;
+}
+
+export interface Duplicates {
+  executions: number;
+  results: number;
+  endorsements: number;
+  doneAndCompensated: number;
+}
+
+/** States a transaction reaches by itself and stays in. Manual is not one: it waits for a person. */
+export const FINAL = new Set(["Confirmed", "Compensated", "Expired", "Failed", "Resolved"]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+interface Postable {
+  status: number;
+  retryAfter: number;
+  code: string;
+}
+
+async function post(url: string, body: string): Promise<Postable> {
+  try {
+    const res = await fetch(`${url}/v1/requests`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const json = (await res.json().catch(() => ({}))) as { code?: string };
+    return { status: res.status, retryAfter: Number(res.headers.get("retry-after") ?? 0), code: json.code ?? "" };
+  } catch {
+    return { status: 0, retryAfter: 0, code: "TRANSPORT" };
+  }
+}
+
+export class Driver {
+  readonly tracked = new Map<string, Tracked>();
+  readonly gov: JsonRpcProvider;
+  readonly subA: JsonRpcProvider;
+  private readonly subB: JsonRpcProvider;
+  private readonly ledger: Contract;
+  private sequence = 0n;
+  private batch = { batchId: "", dataHash: "" };
+  private app!: Awaited<ReturnType<typeof appAccount>>;
+  private operatorA!: Signer;
+  private readonly intake: string;
+  /** Called once, right after the next app request is posted (while the relayer handles it). */
+  private _onPosted: (() => void) | undefined;
+
+  constructor(
+    private readonly c: LocalConsortium,
+    private readonly rng: Rng,
+    private readonly log: (line: string) => void,
+    private readonly limitPerSecond: number,
+  ) {
+    const p = (url: string) => new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    this.gov = p(c.chains.governance.url);
+    this.subA = p(c.chains.a.url);
+    this.subB = p(c.chains.b.url);
+    this.ledger = TransactionLedger__factory.connect(c.governance.ledger, this.gov) as unknown as Contract;
+    this.intake = `http://127.0.0.1:${c.business.a.ports.app}`;
+  }
+
+  async prepare(): Promise<void> {
+    this.app = await appAccount(this.c, this.c.pipes.aToB);
+    const wallet = Wallet.fromEncryptedJsonSync(
+      readFileSync(this.c.business.a.accounts.operator.keystore, "utf8"),
+      this.c.password,
+    );
+    this.operatorA = wallet.connect(this.subA);
+    this.batch = { batchId: id(`chaos:${hexlify(randomBytes(8))}`), dataHash: id("chaos-data") };
+    await recordBatch(this.c, this.batch.batchId, this.batch.dataHash);
+    this.sequence = await nextSequence(this.c, this.c.pipes.aToB);
+  }
+
+  /** The next app request posted runs `fn` while it is in flight (a kill during intake). */
+  onNextPost(fn: () => void): void {
+    this._onPosted = fn;
+  }
+
+  private async signed(kind: Kind, ttlSeconds = 600): Promise<{ body: string; txId: string }> {
+    const pipe = this.c.pipes.aToB;
+    const custodian = kind === "compensate" ? ZeroAddress : this.c.business.b.accounts.operator.address;
+    const s = await signCustodyRequest(this.c, this.app, {
+      pipe,
+      batchId: this.batch.batchId,
+      custodian,
+      dataHash: this.batch.dataHash,
+      sequence: this.sequence++,
+      ttlSeconds,
+    });
+    if (kind !== "compensate") return { body: encodePacket(s), txId: s.packet.txId };
+    // A source step on A (a custody write there) that must be undone when B's write reverts.
+    const drug = DrugTraceability__factory.createInterface();
+    const data = drug.encodeFunctionData("continueCustody", [
+      this.batch.batchId,
+      this.c.business.a.accounts.operator.address,
+      this.batch.dataHash,
+    ]);
+    const steps = [
+      { side: "source", operation: "write", contract: this.c.business.a.contracts.names.drugTraceability, data },
+      { side: "target" },
+    ];
+    const salt = hexlify(randomBytes(32));
+    const packet = { ...s.packet, txId: boundTxId(salt as `0x${string}`, planOf(s.packet, s.payload, steps).steps) };
+    const again: SignedPacket = await signCustodyRequest(this.c, this.app, {
+      pipe,
+      batchId: this.batch.batchId,
+      custodian,
+      dataHash: this.batch.dataHash,
+      sequence: packet.sequence,
+      ttlSeconds,
+      txId: packet.txId,
+    });
+    return { body: JSON.stringify({ ...toWire(again), steps, salt }), txId: packet.txId };
+  }
+
+  private track(txId: string, kind: Kind): void {
+    if (!this.tracked.has(txId)) this.tracked.set(txId, { txId, kind, acceptedAt: Date.now(), state: "None" });
+  }
+
+  /**
+   * Posts one app request until it is accepted (202, or 409 DUPLICATE: accepted before), re-sending it as it is: a
+   * post without an answer (the relayer died) is sent again unchanged, as the intake docs ask.
+   */
+  private async submit(kind: Kind, ttlSeconds?: number): Promise<void> {
+    let { body, txId } = await this.signed(kind, ttlSeconds);
+    for (let attempt = 0; attempt < 1200; attempt++) {
+      const pending = post(this.intake, body);
+      const hook = this._onPosted;
+      this._onPosted = undefined;
+      hook?.();
+      const answer = await pending;
+      if (answer.status === 202 || answer.code === "DUPLICATE") {
+        this.track(txId, kind);
+        return;
+      }
+      if (answer.code === "REPLAY") {
+        // A chain-initiated request took the sequence (the relayer numbers those): a fresh packet, never accepted, with
+        // a higher one. The ledger's last opened sequence may trail the relayer's, so step up from ours too.
+        const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
+        this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
+        ({ body, txId } = await this.signed(kind, ttlSeconds));
+        continue;
+      }
+      if (answer.status !== 0 && answer.status !== 429 && answer.status < 500)
+        throw new Error(`request refused: ${answer.status} ${answer.code}`);
+      await sleep(answer.retryAfter > 0 ? answer.retryAfter * 1000 : 250);
+    }
+    throw new Error(`request ${txId} never accepted`);
+  }
+
+  /** A custody transfer requested by the business contract on A (chain-initiated). */
+  private async chainRequest(): Promise<void> {
+    const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        const tx = await drug.requestCustodyTransfer(
+          this.c.pipes.aToB.id,
+          this.c.pipes.aToB.contractNameHash,
+          this.batch.batchId,
+          this.c.business.b.accounts.operator.address,
+          this.batch.dataHash,
+        );
+        const receipt = await tx.wait(1, 60_000);
+        const parsed = receipt!.logs
+          .map((l) => drug.interface.parseLog(l))
+          .find((p) => p?.name === "CustodyTransferRequested");
+        this.track(parsed!.args.requestId as string, "chain");
+        return;
+      } catch (error) {
+        this.log(`chain request failed (${(error as Error).message.slice(0, 80)}); again`);
+        await sleep(1_000);
+      }
+    }
+    throw new Error("chain request never mined");
+  }
+
+  /** `n` requests in both initiation modes, spread over at least `minSeconds`. */
+  async run(n: number, minSeconds = 0): Promise<void> {
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) {
+      await sleep(t0 + (i * minSeconds * 1000) / n - Date.now());
+      const roll = this.rng.next();
+      if (roll < 0.2) await this.chainRequest();
+      else await this.submit(roll < 0.3 ? "compensate" : "success");
+      if ((i + 1) % 50 === 0) this.log(`${i + 1}/${n} submitted; ${JSON.stringify(this.counts())}`);
+    }
+  }
+
+  /** One more request outside the run's count: work in flight for a kill aimed at it, once the run is driven. */
+  async extra(): Promise<void> {
+    try {
+      await this.submit("success");
+    } catch (error) {
+      this.log(`extra request failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Requests with a short deadline, sent while the peer link is cut: they must expire with nothing to undo. */
+  async expiring(k: number, ttlSeconds: number): Promise<void> {
+    for (let i = 0; i < k; i++) await this.submit("expire", ttlSeconds);
+  }
+
+  /**
+   * Replaces the last `depth` blocks of a chain (anvil_reorg), as a fork choice would, then sends their transactions
+   * again so that they are mined in other blocks (as a node returns a reorged block's transactions to its pool).
+   */
+  async reorg(provider: JsonRpcProvider, depth: number): Promise<number> {
+    const head = await provider.getBlockNumber();
+    const raws: string[] = [];
+    for (let n = Math.max(1, head - depth + 1); n <= head; n++) {
+      const block = await provider.getBlock(n, false);
+      for (const hash of block?.transactions ?? [])
+        raws.push((await provider.send("eth_getRawTransactionByHash", [hash])) as string);
+    }
+    await provider.send("anvil_reorg", [depth, []]);
+    for (const raw of raws) {
+      try {
+        await provider.send("eth_sendRawTransaction", [raw]);
+      } catch {
+        // its sender sent it again already, or a later one took the nonce
+      }
+    }
+    return raws.length;
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of this.tracked.values()) out[t.state] = (out[t.state] ?? 0) + 1;
+    return out;
+  }
+
+  allFinal(): boolean {
+    return [...this.tracked.values()].every((t) => FINAL.has(t.state) || t.state === "Manual");
+  }
+
+  async refresh(): Promise<void> {
+    const open = [...this.tracked.values()].filter((t) => !FINAL.has(t.state) && t.state !== "Manual");
+    for (let i = 0; i < open.length; i += 50)
+      await Promise.all(
+        open.slice(i, i + 50).map(async (t) => {
+          try {
+            const [state] = (await this.ledger.statusOf(t.txId)) as [bigint];
+            t.state = TX_STATES[Number(state)] ?? String(state);
+            if (FINAL.has(t.state)) t.finalAt = Date.now();
+          } catch {
+            // the governance node is busy or restarting: next round
+          }
+        }),
+      );
+  }
+
+  /** `ratePerSecond` requests a second for `seconds`, pre-signed with ascending sequences and sent without waiting. */
+  async overload(ratePerSecond: number, seconds: number): Promise<OverloadResult> {
+    const out: OverloadResult = {
+      sent: 0,
+      accepted: 0,
+      refused429: 0,
+      withRetryAfter: 0,
+      otherRefusals: {},
+      ratePerSecond: 0,
+      limitPerSecond: this.limitPerSecond,
+    };
+    const signed = [];
+    for (let i = 0; i < ratePerSecond * seconds; i++) signed.push(await this.signed("success"));
+    const t0 = Date.now();
+    const answers = signed.map(async ({ body, txId }, i) => {
+      await sleep(t0 + (i * 1000) / ratePerSecond - Date.now());
+      out.sent += 1;
+      const answer = await post(this.intake, body);
+      if (answer.status === 202) {
+        out.accepted += 1;
+        this.track(txId, "success");
+      } else if (answer.status === 429) {
+        out.refused429 += 1;
+        if (answer.retryAfter > 0) out.withRetryAfter += 1;
+      } else {
+        const code = answer.code || String(answer.status);
+        out.otherRefusals[code] = (out.otherRefusals[code] ?? 0) + 1;
+      }
+    });
+    await Promise.all(answers);
+    out.ratePerSecond = Math.round((out.sent / Math.max(1, (Date.now() - t0) / 1000)) * 10) / 10;
+    return out;
+  }
+
+  async fuzz(n: number, cluster: Cluster): Promise<FuzzResult> {
+    const accepted = [...this.tracked.values()].find((t) => t.kind === "success" && t.state === "Confirmed");
+    if (accepted === undefined) throw new Error("no confirmed transaction to fuzz from");
+    const intakeBase = await this.baseOf(accepted.txId, "a");
+    const peerBase = await this.baseOf(accepted.txId, "b");
+    const result = await fuzz(
+      { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },
+      Math.ceil(n / 2),
+      this.rng,
+    );
+    const a = this.c.business.a.tls;
+    return fuzz(
+      {
+        name: "peer",
+        url: `https://127.0.0.1:${cluster.c.business.b.ports.peer}/v1/packets`,
+        base: peerBase,
+        tls: { cert: a.cert, key: a.key, ca: a.ca },
+      },
+      Math.floor(n / 2),
+      this.rng,
+      8,
+      result,
+    );
+  }
+
+  /** The wire packet a relayer journaled for a transaction: stage 1 only for the intake, countersigned for the peer. */
+  private async baseOf(txId: string, key: SideKey): Promise<Record<string, unknown>> {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(this.c.business[key].storePath, { readonly: true });
+    try {
+      const row = db.prepare("SELECT packet FROM relayer_tx WHERE tx_id = ?").get(txId.toLowerCase()) as
+        { packet: string } | undefined;
+      if (row === undefined) throw new Error(`transaction ${txId} not journaled by ${key}`);
+      const wire = JSON.parse(row.packet) as { signatures: Record<string, unknown> };
+      if (key === "a") wire.signatures = { app: wire.signatures.app };
+      return wire as unknown as Record<string, unknown>;
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Zero lost, zero duplicated, all final: the ledger against both sub-chains. */
+  async check(): Promise<{ lost: number; duplicated: Duplicates; notFinal: string[] }> {
+    await this.refresh();
+    const lost = [...this.tracked.values()].filter((t) => t.state === "None").length;
+    const notFinal = [...this.tracked.values()]
+      .filter((t) => !FINAL.has(t.state) && t.state !== "Manual")
+      .map((t) => `${t.txId.slice(0, 10)} ${t.state}`);
+    const gatewayB = SubchainGateway__factory.connect(this.c.business.b.contracts.gateway, this.subB);
+    const gatewayA = SubchainGateway__factory.connect(this.c.business.a.contracts.gateway, this.subA);
+    const ledger = TransactionLedger__factory.connect(this.c.governance.ledger, this.gov);
+    const dupes = (keys: string[]) => keys.length - new Set(keys).size;
+    const [execB, execA, results, endorsements, compensations] = await Promise.all([
+      gatewayB.queryFilter(gatewayB.filters.InboundExecuted(), 0),
+      gatewayA.queryFilter(gatewayA.filters.InboundExecuted(), 0),
+      ledger.queryFilter(ledger.filters.ResultRecorded(), 0),
+      ledger.queryFilter(ledger.filters.Endorsed(), 0),
+      ledger.queryFilter(ledger.filters.CompensationRecorded(), 0),
+    ]);
+    const executions =
+      dupes(execB.map((e) => `${e.args.pipeId}:${e.args.sequence}`)) +
+      dupes(execA.map((e) => `${e.args.pipeId}:${e.args.sequence}`));
+    const resultDupes = dupes(results.map((e) => `${e.args.txId}:${e.args.step}`));
+    const endorsementDupes = dupes(endorsements.map((e) => `${e.args.txId}:${e.args.verifier}`));
+    const undone = new Set(compensations.filter((e) => e.args.success).map((e) => String(e.args.txId)));
+    const doneAndCompensated = [...this.tracked.values()].filter(
+      (t) => t.state === "Confirmed" && undone.has(t.txId),
+    ).length;
+    return {
+      lost,
+      duplicated: { executions, results: resultDupes, endorsements: endorsementDupes, doneAndCompensated },
+      notFinal,
+    };
+  }
+}
