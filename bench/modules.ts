@@ -11,6 +11,7 @@ import { ledgerBench } from "./ledger";
 import { registriesBench } from "./registries";
 import { relayerStoreBench } from "./relayer-store";
 import { subchainGatewayBench } from "./subchain";
+import { twoPhaseBench } from "./two-phase";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
 export const modules: BenchModule[] = [
@@ -18,6 +19,7 @@ export const modules: BenchModule[] = [
   registriesBench,
   ledgerBench,
   subchainGatewayBench,
+  twoPhaseBench,
   amdpGas,
   amdpPerf,
   relayerStoreBench,
