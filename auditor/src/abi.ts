@@ -13,7 +13,7 @@ export const GOVERNANCE_CONTRACTS = {
   voting: "governance/VotingTickets.sol/VotingTickets",
   services: "governance/ServiceRegistry.sol/ServiceRegistry",
   chains: "governance/ChainRegistry.sol/ChainRegistry",
-  pipes: "governance/PipeRegistry.sol/PipeRegistry",
+  pipes: "pipes/PipeRegistry.sol/PipeRegistry",
   credit: "governance/CreditScore.sol/CreditScore",
   ledger: "transactions/TransactionLedger.sol/TransactionLedger",
 } as const;

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {PipeId} from "../types/Ids.sol";
+
 /// @title IPipeAuthority
 /// @notice What the transaction ledger, the relayers and contracts need from the pipe registry: a pipe's route and
 /// keys, and the one-call answer to "may signer X do operation Y with selector Z on pipe P now?".
 /// @dev Implemented by the pipe registry (registries issue); the ledger depends only on this interface.
 interface IPipeAuthority {
-    /// @notice Operations, as bits of {PipeRoute.operations}.
-    /// READ = 1, WRITE = 2 (a packet's `operation` 0 = read needs bit 1; 1 = write needs bit 2).
-
     enum PipeStatus {
         None,
         Applied, // applied by the source side
@@ -35,7 +34,7 @@ interface IPipeAuthority {
     /// @notice A pipe's route: both parties, their apps' reserved keys, their proxies, the contract and the limits.
     struct PipeRoute {
         PipeStatus status;
-        uint8 operations;
+        uint8 operations; // operation flags (types/Operations.sol): OPERATION_FLAG_READ, OPERATION_FLAG_WRITE
         uint32 sourceInstitution;
         uint32 targetInstitution;
         bytes32 sourceApp;
@@ -73,23 +72,23 @@ interface IPipeAuthority {
     }
 
     /// @notice The operation is refused on the pipe; `reason` says why.
-    error PipeOperationRefused(bytes32 pipeId, address signer, Refusal reason);
+    error PipeOperationRefused(PipeId pipeId, address signer, Refusal reason);
 
     /// @notice The route of a pipe (status `None` when unknown).
-    function route(bytes32 pipeId) external view returns (PipeRoute memory);
+    function route(PipeId pipeId) external view returns (PipeRoute memory);
 
-    /// @notice Whether `signer` may do `operation` (0 read, 1 write) with `selector` on `pipeId` now, and if not, why.
-    /// Every dependency is checked at call time (institutions, credit, services, keys), so a suspension anywhere
-    /// is refused at once without a loop.
+    /// @notice Whether `signer` may do `operation` (an operation code, `OPERATION_READ` or `OPERATION_WRITE`, not a
+    /// flag) with `selector` on `pipeId` now, and if not, why. Every dependency is checked at call time
+    /// (institutions, credit, services, keys), so a suspension anywhere is refused at once without a loop.
     function checkOperation(
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 selector
     ) external view returns (Refusal);
 
     /// @notice Reverts with {PipeOperationRefused} unless {checkOperation} allows it.
-    function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view;
+    function requireOperation(PipeId pipeId, address signer, uint8 operation, bytes4 selector) external view;
 
     /// @notice Whether `signer` is now the signing key of an enabled service whose account is active: false for a
     /// key rotated out of its service, for the key of a disabled service and for any other address. The ledger asks
@@ -104,7 +103,7 @@ interface IPipeAuthority {
 
     /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.
     function fixedRoute(
-        bytes32 pipeId
+        PipeId pipeId
     )
         external
         view
@@ -113,7 +112,7 @@ interface IPipeAuthority {
     /// @notice In one call, what an open needs: the changing fields of {route} (the same values; status `None` when
     /// unknown), the hash of its fixed fields ({OpeningRoute}) and {checkOperation}'s answer for the first packet.
     function openingRoute(
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 selector

@@ -7,6 +7,7 @@ import {IMembership} from "./IMembership.sol";
 import {IMembershipListener} from "./IMembershipListener.sol";
 import {IPipeAuthority} from "./IPipeAuthority.sol";
 import {IServiceRegistry} from "./IServiceRegistry.sol";
+import {PipeId, SubchainId} from "../types/Ids.sol";
 
 /// @title IPipeRegistry
 /// @notice Pipes (管道): the only way a cross-chain operation is allowed. A pipe binds two institutions, their apps
@@ -26,7 +27,7 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
         bytes32 sourceService; // the source's proxy: fronts the source app's sub-chain
         bytes32 targetService; // the target's proxy: fronts the target app's sub-chain
         bytes32 contractName; // keccak256 of a name the target institution registered on the target sub-chain
-        uint8 operations; // READ = 1, WRITE = 2
+        uint8 operations; // operation flags: OPERATION_FLAG_READ (1) | OPERATION_FLAG_WRITE (2)
         bytes4[] selectors; // allowed functions; empty only for a read-only pipe (then any non-privileged selector)
         uint32 ratePerMinute;
         uint32 maxPayloadBytes;
@@ -51,21 +52,21 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     error PipeRegistryNotInitialized();
     error PipeRegistryZeroAddress();
 
-    error PipeNotFound(bytes32 pipeId);
-    error PipeInvalidStatus(bytes32 pipeId, PipeStatus status);
+    error PipeNotFound(PipeId pipeId);
+    error PipeInvalidStatus(PipeId pipeId, PipeStatus status);
     error PipeUnauthorizedOperator(address caller, uint32 institution);
-    error PipeUnauthorizedCaller(bytes32 pipeId, address caller);
-    error PipePausedByGovernance(bytes32 pipeId);
+    error PipeUnauthorizedCaller(PipeId pipeId, address caller);
+    error PipePausedByGovernance(PipeId pipeId);
     error PipeAppNotFound(bytes32 appId);
     error PipeAppKeyNotSet(bytes32 appId);
-    error PipeKeyUnchanged(bytes32 pipeId, address key);
+    error PipeKeyUnchanged(PipeId pipeId, address key);
     error PipeIdTooLarge(uint256 id);
-    error PipeSameSubchain(bytes32 subchainId);
+    error PipeSameSubchain(SubchainId subchainId);
     error PipeInstitutionNotActive(uint32 institution, IMembership.InstitutionStatus status);
     error PipeInstitutionRestricted(uint32 institution);
     error PipeServiceNotFound(bytes32 serviceId);
     error PipeServiceMismatch(bytes32 serviceId, bytes32 appId);
-    error PipeContractMismatch(bytes32 contractName, bytes32 subchainId, uint32 institution);
+    error PipeContractMismatch(bytes32 contractName, SubchainId subchainId, uint32 institution);
     error PipeInvalidOperations(uint8 operations);
     error PipeSelectorsRequired();
     error PipeTooManySelectors(uint256 count, uint256 max);
@@ -78,18 +79,18 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
 
     event PipeRegistryInitialized(address services, address chains, address credit);
     event PipeApplied(
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint32 indexed sourceInstitution,
         uint32 indexed targetInstitution,
         address applicant,
         PipeSpec spec
     );
     /// @notice `proposalId` is the vote on {activatePipe} (0 when the pipe became active at once).
-    event PipeAuthorized(bytes32 indexed pipeId, address indexed operator, uint256 proposalId);
-    event PipeActivated(bytes32 indexed pipeId, address indexed by);
-    event PipePaused(bytes32 indexed pipeId, address indexed by, bool byGovernance);
-    event PipeResumed(bytes32 indexed pipeId, address indexed by);
-    event PipeClosed(bytes32 indexed pipeId, address indexed by);
+    event PipeAuthorized(PipeId indexed pipeId, address indexed operator, uint256 proposalId);
+    event PipeActivated(PipeId indexed pipeId, address indexed by);
+    event PipePaused(PipeId indexed pipeId, address indexed by, bool byGovernance);
+    event PipeResumed(PipeId indexed pipeId, address indexed by);
+    event PipeClosed(PipeId indexed pipeId, address indexed by);
     event PipeActivationVoteChanged(bool required, address indexed by);
     event SelectorBlockChanged(bytes4 indexed selector, bool blocked, address indexed by);
 
@@ -102,7 +103,7 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
         bool signerActive
     );
     event KeyUsabilitySynced(address indexed key, uint32 indexed index, bool active);
-    event PipeKeySynced(bytes32 indexed pipeId, address indexed key, address indexed by, address oldKey);
+    event PipeKeySynced(PipeId indexed pipeId, address indexed key, address indexed by, address oldKey);
 
     // ---------------------------------------------------------------- bootstrap
 
@@ -114,24 +115,24 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     /// @notice Applies for a pipe; by an active operator of the source app's institution. Every binding is
     /// validated now (see the README); the pipe is `Applied` until the target side authorises it.
     /// @return pipeId keccak256(chain id, this registry, the pipe's number)
-    function applyPipe(PipeSpec calldata spec) external returns (bytes32 pipeId);
+    function applyPipe(PipeSpec calldata spec) external returns (PipeId pipeId);
 
     /// @notice Authorises an applied pipe; by an active operator of the target institution. The pipe becomes
     /// `Active`, or, when activation needs a vote, `Authorized` and the vote on {activatePipe} opens.
     /// @return proposalId the activation vote (0 when none)
-    function authorizePipe(bytes32 pipeId) external returns (uint256 proposalId);
+    function authorizePipe(PipeId pipeId) external returns (uint256 proposalId);
 
     /// @notice Governed: activates an authorised pipe.
-    function activatePipe(bytes32 pipeId) external;
+    function activatePipe(PipeId pipeId) external;
 
     /// @notice Pauses an active pipe; by an operator of either side, or by vote.
-    function pausePipe(bytes32 pipeId) external;
+    function pausePipe(PipeId pipeId) external;
 
     /// @notice Resumes a paused pipe; by an operator of either side, or by vote (only by vote if a vote paused it).
-    function resumePipe(bytes32 pipeId) external;
+    function resumePipe(PipeId pipeId) external;
 
     /// @notice Closes a pipe for good, in any state but closed; by an operator of either side, or by vote.
-    function closePipe(bytes32 pipeId) external;
+    function closePipe(PipeId pipeId) external;
 
     // ---------------------------------------------------------------- governed settings
 
@@ -153,12 +154,12 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
 
     /// @notice Gives a pipe its source app's current key (after a rotation); anyone may call it, the key comes
     /// from the chain registry. Refused for a closed pipe, an app without a key, or a pipe that already has it.
-    function syncPipeKey(bytes32 pipeId) external;
+    function syncPipeKey(PipeId pipeId) external;
 
     // ---------------------------------------------------------------- views
 
     /// @notice The part of a pipe {route} does not show (applicant zero when unknown).
-    function pipe(bytes32 pipeId) external view returns (PipeRecord memory);
+    function pipe(PipeId pipeId) external view returns (PipeRecord memory);
 
     /// @notice The number of pipes ever applied for.
     function pipeCount() external view returns (uint256);

@@ -3,11 +3,6 @@ pragma solidity ^0.8.24;
 
 import {IGatewayAttesters} from "./IGatewayAttesters.sol";
 
-/// @dev `operation` value of a cross-chain read: the gateway forwards it with STATICCALL.
-uint8 constant OPERATION_READ = 0;
-/// @dev `operation` value of a cross-chain write: the gateway forwards it with CALL.
-uint8 constant OPERATION_WRITE = 1;
-
 /**
  * @title ISubchainGateway
  * @notice The gateway deployed on every EVM sub-chain. Business contracts call {request} to start a cross-chain

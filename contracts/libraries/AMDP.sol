@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IAMDP} from "../interfaces/IAMDP.sol";
+import {OPERATION_WRITE} from "../types/Operations.sol";
 
 /**
  * @title AMDP
@@ -44,9 +45,6 @@ library AMDP {
     bytes32 internal constant COUNTERSIGNATURE_TYPEHASH = keccak256(
         "Countersignature(bytes32 packetHash,bytes32 appSignatureHash,address signer)"
     );
-
-    uint8 internal constant OPERATION_READ = 0;
-    uint8 internal constant OPERATION_WRITE = 1;
 
     uint8 internal constant STAGE_APP = 1;
     uint8 internal constant STAGE_PROXY = 2;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+import {PipeId} from "../types/Ids.sol";
 
 /**
  * @title ConstantPipeAuthorityMock
@@ -9,7 +10,7 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
  * The gas bench swaps it in to measure what the ledger itself costs, apart from a registry's storage reads.
  */
 contract ConstantPipeAuthorityMock is IPipeAuthority {
-    bytes32 private immutable _pipeId;
+    PipeId private immutable _pipeId;
     uint32 private immutable _sourceInstitution;
     uint32 private immutable _targetInstitution;
     address private immutable _sourceAppKey;
@@ -21,7 +22,7 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     bytes32 private immutable _contractName;
     uint32 private immutable _timeoutSeconds;
 
-    constructor(bytes32 pipeId, PipeRoute memory r) {
+    constructor(PipeId pipeId, PipeRoute memory r) {
         _pipeId = pipeId;
         _sourceInstitution = r.sourceInstitution;
         _targetInstitution = r.targetInstitution;
@@ -48,8 +49,8 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function route(bytes32 pipeId) external view returns (PipeRoute memory r) {
-        if (pipeId != _pipeId) return r;
+    function route(PipeId pipeId) external view returns (PipeRoute memory r) {
+        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return r;
         r.status = PipeStatus.Active;
         r.operations = 3;
         r.sourceInstitution = _sourceInstitution;
@@ -65,19 +66,19 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function fixedRoute(bytes32 pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
-        if (pipeId != _pipeId) return (0, 0, 0, 0);
+    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
+        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return (0, 0, 0, 0);
         return (_targetService, _contractName, _sourceSubchain, _targetSubchain);
     }
 
     /// @inheritdoc IPipeAuthority
     function openingRoute(
-        bytes32 pipeId,
+        PipeId pipeId,
         address,
         uint8,
         bytes4
     ) external view returns (OpeningRoute memory r, Refusal refusal) {
-        if (pipeId != _pipeId) return (r, Refusal.PipeUnknown);
+        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return (r, Refusal.PipeUnknown);
         r.status = PipeStatus.Active;
         r.sourceInstitution = _sourceInstitution;
         r.targetInstitution = _targetInstitution;
@@ -92,10 +93,10 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function checkOperation(bytes32, address, uint8, bytes4) external pure returns (Refusal) {
+    function checkOperation(PipeId, address, uint8, bytes4) external pure returns (Refusal) {
         return Refusal.Allowed;
     }
 
     /// @inheritdoc IPipeAuthority
-    function requireOperation(bytes32, address, uint8, bytes4) external pure {}
+    function requireOperation(PipeId, address, uint8, bytes4) external pure {}
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+import {PipeId} from "../types/Ids.sol";
 
 /**
  * @title PipeAuthorityMock
@@ -10,17 +11,17 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
  * whose bit is not set, then whatever refusal the test set for (pipe, signer).
  */
 contract PipeAuthorityMock is IPipeAuthority {
-    mapping(bytes32 pipeId => PipeRoute) private _routes;
-    mapping(bytes32 pipeId => mapping(address signer => Refusal)) private _refusals;
+    mapping(PipeId pipeId => PipeRoute) private _routes;
+    mapping(PipeId pipeId => mapping(address signer => Refusal)) private _refusals;
     mapping(address signer => bool) private _serving;
     /// @dev Each pipe's two services get indexes at its first route (source odd, target the next), as a registry's
     /// services have fixed indexes; a later route with other signers is a rotation of those services.
-    mapping(bytes32 pipeId => uint16 sourceIndex) private _serviceIndexes;
+    mapping(PipeId pipeId => uint16 sourceIndex) private _serviceIndexes;
     mapping(uint16 serviceIndex => address signer) private _signers;
     uint16 private _serviceCount;
 
     /// @notice Sets a pipe's route; its service signers serve from now on (as the signers of the pipe's services).
-    function setRoute(bytes32 pipeId, PipeRoute calldata r) external {
+    function setRoute(PipeId pipeId, PipeRoute calldata r) external {
         _routes[pipeId] = r;
         _serving[r.sourceServiceSigner] = true;
         _serving[r.targetServiceSigner] = true;
@@ -51,23 +52,23 @@ contract PipeAuthorityMock is IPipeAuthority {
     }
 
     /// @notice Sets the pipe's status only.
-    function setStatus(bytes32 pipeId, PipeStatus status) external {
+    function setStatus(PipeId pipeId, PipeStatus status) external {
         _routes[pipeId].status = status;
     }
 
     /// @notice Makes {checkOperation} refuse `signer` on `pipeId` with `reason` (Allowed clears it).
-    function setRefusal(bytes32 pipeId, address signer, Refusal reason) external {
+    function setRefusal(PipeId pipeId, address signer, Refusal reason) external {
         _refusals[pipeId][signer] = reason;
     }
 
     /// @inheritdoc IPipeAuthority
-    function route(bytes32 pipeId) external view returns (PipeRoute memory) {
+    function route(PipeId pipeId) external view returns (PipeRoute memory) {
         return _routes[pipeId];
     }
 
     /// @inheritdoc IPipeAuthority
     function checkOperation(
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 /* selector */
@@ -81,14 +82,14 @@ contract PipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function fixedRoute(bytes32 pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
+    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
         PipeRoute storage r = _routes[pipeId];
         return (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain);
     }
 
     /// @inheritdoc IPipeAuthority
     function openingRoute(
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 selector
@@ -110,7 +111,7 @@ contract PipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function requireOperation(bytes32 pipeId, address signer, uint8 operation, bytes4 selector) external view {
+    function requireOperation(PipeId pipeId, address signer, uint8 operation, bytes4 selector) external view {
         Refusal reason = checkOperation(pipeId, signer, operation, selector);
         if (reason != Refusal.Allowed) revert PipeOperationRefused(pipeId, signer, reason);
     }

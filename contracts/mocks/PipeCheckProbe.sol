@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
+import {PipeId} from "../types/Ids.sol";
 
 /// @dev Test-only: measures what {IPipeAuthority.checkOperation} costs a calling contract. The figure is the gas
 /// between two `gasleft()` reads around the call: the call itself (cold account and cold slots when it is the
@@ -12,7 +13,7 @@ contract PipeCheckProbe {
     /// @notice Calls the check twice: once cold, once warm, and reports both.
     function measure(
         IPipeAuthority authority,
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 selector

@@ -9,6 +9,7 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerTypes} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStates} from "../libraries/LedgerStates.sol";
 import {LedgerSteps} from "../libraries/LedgerSteps.sol";
+import {PipeId} from "../types/Ids.sol";
 
 /**
  * @title LedgerStorage
@@ -45,9 +46,6 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     /// @notice The largest retry bound (attempts are counted in 4 bits, the first compensation included).
     uint8 public constant MAX_RETRIES_CAP = 14;
 
-    uint8 internal constant READ = 0;
-    uint8 internal constant WRITE = 1;
-    uint8 internal constant TWO_PHASE_WRITE = 2;
     uint256 internal constant SOURCE = 0;
     uint256 internal constant TARGET = 1;
 
@@ -383,7 +381,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         uint8 operation,
         bytes4 selector
     ) internal view returns (IPipeAuthority.OpeningRoute memory r, IPipeAuthority.Refusal refusal) {
-        (r, refusal) = pipes.openingRoute(pipeId, signer, operation, selector);
+        (r, refusal) = pipes.openingRoute(PipeId.wrap(pipeId), signer, operation, selector);
         if (r.status == IPipeAuthority.PipeStatus.None) revert LedgerUnknownPipe(pipeId);
     }
 
@@ -399,7 +397,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     function _readFixed(IPipeAuthority pipes, bytes32 pipeId, IPipeAuthority.PipeRoute memory r) internal view {
-        (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(pipeId);
+        (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(PipeId.wrap(pipeId));
     }
 
     /// @dev Copies the route's service indexes, institutions and sub-chains when they changed (a new pipe: its index).

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {LedgerSteps} from "../libraries/LedgerSteps.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {ITransactionLedgerViews} from "../interfaces/ITransactionLedger.sol";
+import {OPERATION_READ, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 
 /**
@@ -57,7 +58,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
         uint256 steps = t.steps;
         uint256 dep = steps.dependsOn(step);
         side = steps.isTarget(step) ? Side.Target : Side.Source;
-        operation = steps.isWrite(step) ? WRITE : READ;
+        operation = steps.isWrite(step) ? OPERATION_WRITE : OPERATION_READ;
         dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
     }
 

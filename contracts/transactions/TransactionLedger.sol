@@ -12,6 +12,8 @@ import {
     ITransactionLedgerRecovery,
     ITransactionLedgerViews
 } from "../interfaces/ITransactionLedger.sol";
+import {PipeId} from "../types/Ids.sol";
+import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerRecovery} from "./LedgerRecovery.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 import {LedgerViews} from "./LedgerViews.sol";
@@ -223,9 +225,9 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             if (p.sequence <= lastSequence) revert LedgerSequenceReused(p.pipeId, p.sequence, lastSequence);
             lastSequence = p.sequence;
             hashes[i] = _verifySignatures(packets[i], route);
-            if (i != 0) pipes.requireOperation(p.pipeId, p.signer, p.operation, p.selector);
+            if (i != 0) pipes.requireOperation(PipeId.wrap(p.pipeId), p.signer, p.operation, p.selector);
             else if (refusal != IPipeAuthority.Refusal.Allowed) {
-                revert IPipeAuthority.PipeOperationRefused(p.pipeId, p.signer, refusal);
+                revert IPipeAuthority.PipeOperationRefused(PipeId.wrap(p.pipeId), p.signer, refusal);
             }
         }
         return lastSequence;
@@ -266,8 +268,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @dev Validates the steps and packs them; the k-th target step takes the k-th packet. Two-phase writes
-    /// (TWO_PHASE_WRITE) make the transaction two-phase: no plain write beside them, one per side (the gateway keys a
-    /// prepared write by the transaction id), at most MAX_STEPS - 1 steps (bit 39 marks the mode).
+    /// (OPERATION_TWO_PHASE_WRITE) make the transaction two-phase: no plain write beside them, one per side (the
+    /// gateway keys a prepared write by the transaction id), at most MAX_STEPS - 1 steps (bit 39 marks the mode).
     function _encodeSteps(
         Step[] calldata steps,
         SignedPacket[] calldata packets,
@@ -278,25 +280,26 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         for (uint256 i = 0; i < steps.length; ++i) {
             Step calldata s = steps[i];
             uint8 op = s.operation;
-            if (op > TWO_PHASE_WRITE) revert LedgerInvalidStep(i, StepProblem.InvalidOperation);
+            if (op > OPERATION_TWO_PHASE_WRITE) revert LedgerInvalidStep(i, StepProblem.InvalidOperation);
             bool target = s.side == Side.Target;
             if (s.subchain != (target ? route.targetSubchain : route.sourceSubchain)) {
                 revert LedgerInvalidStep(i, StepProblem.SubchainMismatch);
             }
-            if (op != READ) writes = _writeSeen(writes, i, op == TWO_PHASE_WRITE ? (target ? 4 : 2) : 1);
+            if (op != OPERATION_READ)
+                writes = _writeSeen(writes, i, op == OPERATION_TWO_PHASE_WRITE ? (target ? 4 : 2) : 1);
             if (target) {
                 if (used == packets.length) revert LedgerInvalidStep(i, StepProblem.NoPacket);
-                if (packets[used].packet.operation != (op == READ ? READ : WRITE)) {
+                if (packets[used].packet.operation != (op == OPERATION_READ ? OPERATION_READ : OPERATION_WRITE)) {
                     revert LedgerInvalidStep(i, StepProblem.OperationMismatch);
                 }
                 ++used;
             }
             uint256 dependsOn = s.dependsOn == NO_DEPENDENCY ? LedgerSteps.NONE : s.dependsOn;
             if (dependsOn != LedgerSteps.NONE) {
-                bool valid = dependsOn < i && op != READ && !encoded.isWrite(dependsOn);
+                bool valid = dependsOn < i && op != OPERATION_READ && !encoded.isWrite(dependsOn);
                 if (!valid) revert LedgerInvalidStep(i, StepProblem.InvalidDependency);
             }
-            encoded = encoded.withStep(i, target, op != READ, dependsOn);
+            encoded = encoded.withStep(i, target, op != OPERATION_READ, dependsOn);
         }
         if (used != packets.length) revert LedgerPacketsUnused(used, packets.length);
         if (writes > 1) {
@@ -365,7 +368,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         }
         if (r.success) {
             t.doneMask |= uint8(1 << r.step);
-            if (r.operation == READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
+            if (r.operation == OPERATION_READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
         }
         uint64 readVersion = dependsOn == LedgerSteps.NONE ? 0 : _readVersion(txId, t, dependsOn);
         if (dependsOn != LedgerSteps.NONE && r.stateVersion != readVersion) {
@@ -425,11 +428,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
         }
         uint256 steps = t.steps;
-        uint8 operation = steps.isWrite(r.step) ? WRITE : READ;
+        uint8 operation = steps.isWrite(r.step) ? OPERATION_WRITE : OPERATION_READ;
         if (r.operation != operation) revert LedgerOperationMismatch(txId, r.step, operation, r.operation);
         if (committing) {
             // A commit: of a prepared write not yet committed. The gateway held its lock to deadline + grace at most.
-            if (operation == READ || t.undoneMask & (1 << r.step) != 0) revert LedgerStepAlreadyRecorded(txId, r.step);
+            if (operation == OPERATION_READ || t.undoneMask & (1 << r.step) != 0)
+                revert LedgerStepAlreadyRecorded(txId, r.step);
             return (t, side, LedgerSteps.NONE, service);
         }
         _requireBeforeDeadline(txId, t);

@@ -2,7 +2,7 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Wallet, type HDNodeWallet, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
-import type { IPipeRegistry } from "../../typechain-types/contracts/governance/PipeRegistry";
+import type { IPipeRegistry } from "../../typechain-types/contracts/pipes/PipeRegistry";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   chainRegistryDomain,

@@ -7,7 +7,8 @@ import {CrossChainBusiness} from "../CrossChainBusiness.sol";
 import {ICrossChainBusiness} from "../../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../../interfaces/ITwoPhaseBusiness.sol";
 import {IDrugTraceability} from "../../interfaces/IDrugTraceability.sol";
-import {ISubchainGateway, OPERATION_WRITE} from "../../interfaces/ISubchainGateway.sol";
+import {ISubchainGateway} from "../../interfaces/ISubchainGateway.sol";
+import {OPERATION_WRITE} from "../../types/Operations.sol";
 
 /**
  * @title DrugTraceability

@@ -6,7 +6,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {CrossChainBusiness} from "../CrossChainBusiness.sol";
 import {ICrossChainBusiness} from "../../interfaces/ICrossChainBusiness.sol";
 import {IEvidenceDeposit} from "../../interfaces/IEvidenceDeposit.sol";
-import {ISubchainGateway, OPERATION_READ} from "../../interfaces/ISubchainGateway.sol";
+import {ISubchainGateway} from "../../interfaces/ISubchainGateway.sol";
+import {OPERATION_READ} from "../../types/Operations.sol";
 
 /**
  * @title EvidenceDeposit

@@ -36,7 +36,7 @@ export const ARTIFACT = {
   voting: "contracts/governance/VotingTickets.sol/VotingTickets.json",
   services: "contracts/governance/ServiceRegistry.sol/ServiceRegistry.json",
   chains: "contracts/governance/ChainRegistry.sol/ChainRegistry.json",
-  pipes: "contracts/governance/PipeRegistry.sol/PipeRegistry.json",
+  pipes: "contracts/pipes/PipeRegistry.sol/PipeRegistry.json",
   credit: "contracts/governance/CreditScore.sol/CreditScore.json",
   ledger: "contracts/transactions/TransactionLedger.sol/TransactionLedger.json",
 } as const;

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+// Ids that are all bytes32 on the wire but must never stand in for one another. They are user-defined value types,
+// so the ABI still says bytes32 (clients and the generated bindings see no change) while the compiler refuses a
+// sub-chain id where a pipe id belongs.
+
+/// @dev A pipe: keccak256(chain id, the pipe registry, the pipe's number).
+type PipeId is bytes32;
+
+/// @dev A sub-chain, as registered in the chain registry.
+type SubchainId is bytes32;
