@@ -18,6 +18,7 @@ import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
 import { attestExamples, EXAMPLE_SOURCES } from "./local/attest";
+import { publishAttesterEndpoint, syncAttesters, type AttestersRun } from "./local/attesters";
 import { spawnVerifier, waitVerifierHealthy, writeVerifierConfig, type VerifierProcess } from "./local/verifier";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
@@ -374,6 +375,10 @@ async function build(
   log(
     `Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways; published in the service registry)`,
   );
+  const synced = await syncAttesters(attestersRun(run), run.keys.auditor.keystore);
+  log(
+    `ccgp attesters sync: voted set epoch ${synced.epoch} (${synced.threshold} of ${synced.attesters.length}); gateways ${synced.gateways.map((g) => `${g.status} at epoch ${g.epoch}`).join(", ")}`,
+  );
 
   const governance = Object.fromEntries(
     await Promise.all(
@@ -493,16 +498,21 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts) {
   });
   const server = await startAttesterServer(attester);
   try {
-    await mined(
-      gov.services.connect(run.signer("auditor", "governance")).setAttesterEndpoint(server.url),
-      "attester endpoint",
-    );
+    await publishAttesterEndpoint(attestersRun(run), run.keys.auditor.keystore, server.url);
   } catch (error) {
     await server.stop();
     throw error;
   }
   return server;
 }
+
+const attestersRun = (run: Run): AttestersRun => ({
+  governanceRpc: run.chains.governance.url,
+  deployments: run.dir,
+  passwordEnv: KEYSTORE_PASSWORD_ENV,
+  password: run.opts.password,
+  subchainRpcs: [run.chains.a.url, run.chains.b.url],
+});
 
 /**
  * The Audit Office's independent verifier (the auditor's key, its own RPC endpoint for each sub-chain). Its config is

@@ -158,8 +158,9 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
     expect(Number(await k.ledger.totalWeight())).to.equal(3);
   });
 
-  it("sets the attester set by vote: the audit institution's auditor, 1 of 1, epoch 1", async () => {
+  it("sets the attester set by vote: the audit institution's auditor, 1 of 1, epoch 1, its endpoint published", async () => {
     expect(await k.attesters.attesterSet()).to.deep.equal([1n, 1n, [c.accounts.auditor.address]]);
+    expect(await k.services.attesterEndpoint(c.accounts.auditor.address)).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await k.attesters.isAttester(c.accounts.auditor.address)).to.equal(true);
     expect(Number(await k.attesters.institutionOf(c.accounts.auditor.address))).to.equal(c.institutions.audit);
   });

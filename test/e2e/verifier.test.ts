@@ -5,10 +5,13 @@
  * Executed; once it is back the one the sub-chain contradicts is conflicted and goes to Manual, the true one
  * confirms. A read's state version the read did not see (recorded to pass a stale dependent write) is conflicted
  * too, and so is a true result of code other than the attested code. The gateway refuses a relayer key alone, a
- * forged attestation, one attester short of k and a replayed attester-set change.
+ * forged attestation, one attester short of k and a replayed attester-set change. The relayer's collector finds
+ * attesters at the endpoints they published in the service registry, and `ccgp attesters sync` moves both gateways
+ * to a newly voted set with the current set's signatures.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { getAddress, keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Operation, countersign, packetDomain, signPacket, toWire, type Packet } from "../../lib/amdp";
@@ -19,7 +22,10 @@ import {
   signAttestation,
   signAttesterSetChange,
 } from "../../relayer/src/attest/attestation";
-import type { AttestationRequest } from "../../relayer/src/attest/attester";
+import { Attester, type AttestationRequest } from "../../relayer/src/attest/attester";
+import { startAttesterServer, type RunningAttesterServer } from "../../relayer/src/attest/server";
+import { main as cli } from "../../relayer/src/cli/main";
+import { Council } from "../../scripts/lib/local/council";
 import { collectAttestations } from "../../relayer/src/attest/collect";
 import { RegistryAttesterEndpoints } from "../../relayer/src/attest/endpoints";
 import { loadKeystore } from "../../relayer/src/keys";
@@ -36,11 +42,14 @@ import {
 import { expectCcgpError } from "../relayer/helpers/errors";
 import { JsonRpcProvider, keccak256 as ethersKeccak, type ContractTransactionResponse } from "ethers";
 import {
+  AttesterRegistry__factory,
   ChainRegistry__factory,
   DrugTraceability__factory,
+  Membership__factory,
   ServiceRegistry__factory,
   SubchainGateway__factory,
   TransactionLedger__factory,
+  VotingTickets__factory,
   type SubchainGateway,
   type TransactionLedger,
 } from "../../typechain-types";
@@ -71,6 +80,9 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   let ledgerB: TransactionLedger;
   let gatewayB: SubchainGateway;
   let attester: LocalAccount;
+  /** The second attester (from the sync case on) and its endpoint. */
+  let second: LocalAccount;
+  let secondServer: RunningAttesterServer | undefined;
 
   before(async () => {
     c = await setupLocalConsortium({ relayerPollIntervalMs: 100 });
@@ -90,14 +102,42 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
   });
   after(async () => {
+    await secondServer?.stop();
     await c?.stop();
   });
 
+  /** `ccgp <args> --json` in this process, against this consortium, signed with `keystore`. */
+  async function ccgp(args: string[], keystore: string) {
+    let stdout = "";
+    let stderr = "";
+    const code = await cli(
+      [
+        "node",
+        "ccgp",
+        ...args,
+        "--rpc",
+        c.chains.governance.url,
+        "--deployments",
+        c.runDir,
+        "--keystore",
+        keystore,
+        "--json",
+        ...(args[1] === "sync" ? ["--subchain-rpc", c.chains.a.url, "--subchain-rpc", c.chains.b.url] : []),
+      ],
+      {
+        env: { ...process.env, CCGP_KEYSTORE_PASSWORD: c.password, CCGP_CURRENT: join(c.runDir, "no-pointer.json") },
+        io: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
+      },
+    );
+    return { code, stdout, stderr };
+  }
+
   /** Opens a custody write A -> B with the parties' keys; returns the gateway call on B and its attestation. */
   async function openOnLedger() {
-    const { call } = await openCustodyWrite(c, "verifier-test");
+    const { signed, call } = await openCustodyWrite(c, "verifier-test");
     const { data: payload, ...fields } = call;
     return {
+      signed,
       call,
       fields,
       payload,
@@ -380,6 +420,73 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     expect(await collect()).to.equal(collected);
   });
 
+  it("ccgp attesters sync moves both gateways to the voted set with the current set's signatures from their endpoints; a replayed change is refused", async () => {
+    // A second attester institution: the first genesis institution's governor, serving beside the Audit Office.
+    second = await loadKeystore(c.accounts.governors[0]!.keystore, c.password);
+    const g = c.governance;
+    secondServer = await startAttesterServer(
+      new Attester({
+        rpcUrl: c.chains.governance.url,
+        ledger: g.ledger as Hex,
+        pipes: g.pipes as Hex,
+        chains: g.chains as Hex,
+        attesters: g.attesters as Hex,
+        account: second,
+      }),
+    );
+    const published = await ccgp(["attesters", "endpoint", secondServer.url], c.accounts.governors[0]!.keystore);
+    expect(published.code, published.stderr).to.equal(0);
+    const governors = await Promise.all(c.accounts.governors.map((k) => keystoreSigner(c, k.keystore, "governance")));
+    const council = new Council(
+      VotingTickets__factory.connect(g.voting, governors[0]),
+      Membership__factory.connect(g.membership, governors[0]),
+      governors,
+    );
+    const registry = AttesterRegistry__factory.connect(g.attesters, governors[0]);
+    const [before] = await registry.attesterSet();
+    const set = [attester.address, second.address];
+    await council.decide(registry, "setAttesters", [set, 2], "attester set");
+
+    // The gateways still hold the old set (the Audit Office, 1 of 1): its signature moves each one.
+    const synced = await ccgp(["attesters", "sync"], c.accounts.auditor.keystore);
+    expect(synced.code, synced.stderr).to.equal(0);
+    const report = JSON.parse(synced.stdout) as { epoch: string; gateways: { status: string; signers: string[] }[] };
+    expect(report.epoch).to.equal(String(before + 1n));
+    expect(report.gateways.map((r) => [r.status, r.signers])).to.deep.equal([
+      ["updated", [attester.address]],
+      ["updated", [attester.address]],
+    ]);
+    expect(await gatewayB.attesterSet()).to.deep.equal([before + 1n, 2n, set]);
+    // The same change again (what sync submitted): stale, by name.
+    const change = { epoch: before + 1n, threshold: 2, attesters: set as Hex[] };
+    const gateway = c.business.b.contracts.gateway as Hex;
+    const replayed = await signAttesterSetChange(attester, c.chains.b.chainId, gateway, change);
+    await expect(gatewayB.updateAttesters(change.epoch, change.attesters, change.threshold, replayed))
+      .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttesterEpochStale")
+      .withArgs(change.epoch, change.epoch);
+    const again = await ccgp(["attesters", "sync"], c.accounts.auditor.keystore);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(
+      (JSON.parse(again.stdout) as { gateways: { status: string }[] }).gateways.map((r) => r.status),
+    ).to.deep.equal(["in step", "in step"]);
+
+    // Both attesters are now asked, each at its published endpoint, and the gateway takes the two signatures.
+    const { fields, payload, signed, attestation } = await openOnLedger();
+    const collected = await collectAttestations(
+      { packet: toWire(signed).packet as AttestationRequest["packet"], payload: signed.payload, step: 0 },
+      attestation,
+      c.chains.b.chainId,
+      { threshold: 2, attesters: set as Hex[] },
+      new RegistryAttesterEndpoints(
+        (a) => ServiceRegistry__factory.connect(g.services, governors[0]).attesterEndpoint(a),
+        60_000,
+      ),
+      { timeoutMs: 2_000, retries: 0 },
+    );
+    expect(collected.length).to.equal(2 + 2 * 130);
+    await (await gatewayB.execute(fields, payload, collected)).wait();
+  });
+
   it("the gateway refuses a forged attestation, one attester short of k and a replayed attester-set change, each by name", async () => {
     const { fields, payload, attestation } = await openOnLedger();
     const chainId = c.chains.b.chainId;
@@ -387,16 +494,19 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const good = await signAttestation(attester, chainId, attestation);
     // One byte of `s` flipped (it stays low): the signature recovers to a key that never was an attester.
     const forged = flipByte(good, 63);
-    await expect(gatewayB.execute(fields, payload, forged)).to.be.revertedWithCustomError(
-      gatewayB,
-      "SubchainGatewayAttestationSignerUnknown",
-    );
+    const byTheSecond = await signAttestation(second, chainId, attestation);
+    await expect(
+      gatewayB.execute(fields, payload, packAttestations([forged, byTheSecond])),
+    ).to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationSignerUnknown");
 
-    // The current set (the Audit Office, 1 of 1) moves the gateway to 2 of 3.
+    // The current set (the Audit Office and the second attester, 2 of 2, since the sync case) moves the gateway to
+    // 2 of 3.
     const [epoch] = await gatewayB.attesterSet();
     const [x, y] = [privateKeyToAccount(generatePrivateKey()), privateKeyToAccount(generatePrivateKey())];
     const change = { epoch: epoch + 1n, threshold: 2, attesters: [attester.address, x.address, y.address] };
-    const signed = await signAttesterSetChange(attester, chainId, gateway, change);
+    const signed = packAttestations(
+      await Promise.all([attester, second].map((k) => signAttesterSetChange(k, chainId, gateway, change))),
+    );
     await (await gatewayB.updateAttesters(change.epoch, change.attesters, change.threshold, signed)).wait();
     await expect(gatewayB.updateAttesters(change.epoch, change.attesters, change.threshold, signed))
       .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttesterEpochStale")
@@ -405,7 +515,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     await expect(gatewayB.execute(fields, payload, good))
       .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient")
       .withArgs(1, 2);
-    const second = await signAttestation(x, chainId, attestation);
-    await (await gatewayB.execute(fields, payload, packAttestations([good, second]))).wait();
+    const byX = await signAttestation(x, chainId, attestation);
+    await (await gatewayB.execute(fields, payload, packAttestations([good, byX]))).wait();
   });
 });

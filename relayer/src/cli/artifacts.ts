@@ -39,6 +39,8 @@ export const ARTIFACT = {
   pipes: "contracts/pipes/PipeRegistry.sol/PipeRegistry.json",
   credit: "contracts/governance/CreditScore.sol/CreditScore.json",
   ledger: "contracts/transactions/TransactionLedger.sol/TransactionLedger.json",
+  attesters: "contracts/governance/AttesterRegistry.sol/AttesterRegistry.json",
+  gateway: "contracts/subchain/SubchainGateway.sol/SubchainGateway.json",
 } as const;
 
 /** Every ABI whose errors and events a governance call can produce (interfaces, and the OpenZeppelin libraries). */
@@ -52,6 +54,8 @@ export const ERROR_SOURCES = [
   "contracts/interfaces/ITransactionLedger.sol/ITransactionLedger.json",
   "contracts/interfaces/IAMDP.sol/IAMDP.json",
   "contracts/interfaces/IGoverned.sol/IGoverned.json",
+  "contracts/interfaces/IAttesterRegistry.sol/IAttesterRegistry.json",
+  "contracts/interfaces/IGatewayAttesters.sol/IGatewayAttesters.json",
   "@openzeppelin/contracts/utils/cryptography/ECDSA.sol/ECDSA.json",
   "@openzeppelin/contracts/utils/Errors.sol/Errors.json",
 ] as const;

@@ -9,6 +9,7 @@ import { decryptKeystoreJson, isError, JsonRpcProvider, Network, Wallet, type Pr
 import type { Command } from "commander";
 import type { DeploymentRecord } from "../../../lib/domain/record";
 import type {
+  AttesterRegistry,
   ChainRegistry,
   CreditScore,
   Membership,
@@ -151,7 +152,7 @@ export function readRecord(file: string, chainId: number): DeploymentRecord {
   return record;
 }
 
-export type ContractKey = "membership" | "voting" | "services" | "chains" | "pipes" | "credit" | "ledger";
+export type ContractKey = "membership" | "voting" | "services" | "chains" | "pipes" | "credit" | "ledger" | "attesters";
 
 /** The governance contracts of a record, connected to `runner`. */
 export function governance(record: DeploymentRecord, file: string, runner: Provider | Signer) {
@@ -185,6 +186,9 @@ export function governance(record: DeploymentRecord, file: string, runner: Provi
     },
     get ledger() {
       return connect<TransactionLedger>(ARTIFACT.ledger, at("ledger"), runner);
+    },
+    get attesters() {
+      return connect<AttesterRegistry>(ARTIFACT.attesters, at("attesters"), runner);
     },
   };
 }

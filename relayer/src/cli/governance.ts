@@ -52,7 +52,7 @@ async function execute(given: bigint | "latest", opts: CommonOptions, ctx: Env):
   });
 }
 
-const TARGETS: ContractKey[] = ["membership", "voting", "services", "chains", "pipes", "credit", "ledger"];
+const TARGETS: ContractKey[] = ["membership", "voting", "services", "chains", "pipes", "credit", "ledger", "attesters"];
 
 function contractOf(s: Session, key: ContractKey): BaseContract {
   return s.gov[key];

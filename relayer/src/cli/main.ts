@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { addAttestCommand } from "./attest";
+import { addAttestersCommands } from "./attesters";
 import { addAuditorCommands } from "./auditor";
 import { addDeployCommand } from "./deploy";
 import { CliError } from "./errors";
@@ -40,6 +41,7 @@ export function program(ctx: Env): Command {
   addListCommands(root, ctx, [PROPOSALS]);
   addAuditorCommands(root, ctx);
   addAttestCommand(root, ctx);
+  addAttestersCommands(root, ctx);
   addLocalCommands(root, ctx);
   return root;
 }

@@ -1,0 +1,48 @@
+/**
+ * The local attester set, through the real commands (in this process): the attester key publishes its endpoint
+ * (`ccgp attesters endpoint`), then `ccgp attesters sync` brings every gateway to the voted set. The gateways are
+ * deployed with the set the vote then makes epoch 1, so a fresh consortium reports them in step; a later vote
+ * (a rotation) is carried to the gateways by the same command.
+ */
+import { main } from "../../../relayer/src/cli/main";
+import { DeployError } from "../../../lib/deploy/governance";
+
+export interface AttestersRun {
+  governanceRpc: string;
+  /** The folder holding the deployment record. */
+  deployments: string;
+  passwordEnv: string;
+  password: string;
+  /** Every sub-chain's node. */
+  subchainRpcs: string[];
+}
+
+export interface SyncReport {
+  epoch: string;
+  threshold: number;
+  attesters: string[];
+  gateways: { subchainId: string; status: "updated" | "in step"; fromEpoch: string; epoch: string }[];
+}
+
+async function ccgp(run: AttestersRun, args: string[], keystore: string): Promise<string> {
+  let stdout = "";
+  let stderr = "";
+  const argv = ["node", "ccgp", ...args, "--rpc", run.governanceRpc, "--deployments", run.deployments];
+  const code = await main([...argv, "--keystore", keystore, "--json"], {
+    env: { ...process.env, [run.passwordEnv]: run.password },
+    io: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) },
+  });
+  if (code !== 0) throw new DeployError(`ccgp ${args.join(" ")} failed (exit ${code}): ${stderr.trim()}`, { args });
+  return stdout;
+}
+
+/** The key in `keystore` publishes `url` as where it serves its signatures. */
+export async function publishAttesterEndpoint(run: AttestersRun, keystore: string, url: string): Promise<void> {
+  await ccgp(run, ["attesters", "endpoint", url], keystore);
+}
+
+/** `ccgp attesters sync` over every sub-chain, sent from `keystore`'s account. */
+export async function syncAttesters(run: AttestersRun, keystore: string): Promise<SyncReport> {
+  const nodes = run.subchainRpcs.flatMap((url) => ["--subchain-rpc", url]);
+  return JSON.parse(await ccgp(run, ["attesters", "sync", ...nodes], keystore)) as SyncReport;
+}
