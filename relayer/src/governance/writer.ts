@@ -32,7 +32,7 @@ import { Coalescer } from "./coalescer";
 /** The ledger's MAX_BATCH: items per batched call. */
 export const LEDGER_MAX_BATCH = 64;
 
-type OpenOp = Extract<LedgerOp, { op: "open" }>;
+export type OpenOp = Extract<LedgerOp, { op: "open" }>;
 interface ResultItem {
   result: LedgerResult;
   fromBlock: bigint;
@@ -224,6 +224,32 @@ export class LedgerWriter {
       if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
       throw error;
     }
+  }
+
+  /**
+   * The opens of one pipe, in sequence order, in one `openMany` (those already open left out; one alone as `open`).
+   * If the batch is refused they go one by one, in order, stopping at the first failure, so that no higher sequence
+   * overtakes a lower one that failed for a passing reason: the answer of an open not attempted is `undefined`.
+   */
+  async openInOrder(ops: OpenOp[]): Promise<Array<WriteOutcome | Error | undefined>> {
+    let answers: Array<WriteOutcome | Error>;
+    try {
+      answers = await this._openMany(ops);
+    } catch (error) {
+      this._split("openMany", error, ops.length);
+      answers = [];
+      for (const op of ops) {
+        const answer = await this._open(op).catch(toError);
+        answers.push(answer);
+        if (answer instanceof Error) break;
+      }
+    }
+    for (const answer of answers) {
+      if (answer instanceof Error) this._metrics?.record({ type: "ledgerWrite", operation: "open", outcome: "failed" });
+      else if (answer.outcome === "sent")
+        this._metrics?.record({ type: "ledgerWrite", operation: "open", outcome: "ok" });
+    }
+    return ops.map((_, i) => answers[i]);
   }
 
   /**

@@ -21,6 +21,7 @@ import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
 import { Defer, GiveUp, type WorkOutcome } from "./worker";
 import type { OutboxItem } from "../store";
+import type { OpenOp, WriteOutcome } from "../governance/writer";
 
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
 
@@ -35,9 +36,11 @@ export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   const entry = rt.journal.require(txId, "initiator");
   if (entry.status === "failed") return {};
   await serialised(`open:${entry.pipeId}`, async () => {
-    for (const waiting of rt.journal.unopened(entry.pipeId)) {
+    const unopened = rt.journal.unopened(entry.pipeId);
+    const sent = await openTogether(rt, unopened);
+    for (const waiting of unopened) {
       try {
-        await openOne(rt, waiting);
+        await openOne(rt, waiting, sent.get(waiting.txId));
       } catch (error) {
         if (waiting.txId === entry.txId) throw error;
         const settled = error instanceof GiveUp || error instanceof Defer; // reported by its own item
@@ -50,8 +53,43 @@ export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome
   return { next: [nextInitiatorItem(entry, 0)] };
 }
 
-/** One `open` on the ledger; a refusal fails the transaction for good (chain mode: a taken sequence is re-signed). */
-async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
+/**
+ * The waiting opens of one pipe, when more than one waits, sent together in sequence order (one `openMany`, see
+ * `LedgerWriter.openInOrder`): each one's answer by transaction id, for `openOne` to take as its own. One alone
+ * goes through `openOne`'s own write, as before.
+ */
+async function openTogether(
+  rt: Runtime,
+  unopened: JournalEntry[],
+): Promise<Map<Hex, WriteOutcome | Error | undefined>> {
+  const sent = new Map<Hex, WriteOutcome | Error | undefined>();
+  const ready: Array<{ entry: JournalEntry; op: OpenOp }> = [];
+  for (const entry of unopened) {
+    if (entry.status !== "accepted") continue;
+    const route = await rt.view.route(entry.pipeId);
+    if (route !== undefined) ready.push({ entry, op: openOp(entry, route) });
+  }
+  if (ready.length < 2) return sent;
+  const answers = await rt.writer.openInOrder(ready.map((r) => r.op));
+  ready.forEach((r, i) => sent.set(r.entry.txId, answers[i]));
+  return sent;
+}
+
+function openOp(entry: JournalEntry, route: NonNullable<Awaited<ReturnType<Runtime["view"]["route"]>>>): OpenOp {
+  return {
+    op: "open",
+    txId: entry.txId,
+    packets: [toWire(entry.signed), ...(entry.plan.packets ?? [])],
+    steps: ledgerSteps(entry.plan, route),
+    deadline: entry.signed.packet.deadline.toString(),
+  };
+}
+
+/**
+ * One `open` on the ledger (or the answer `openTogether` got for it: an outcome, or an error taken as this open's
+ * own); a refusal fails the transaction for good (chain mode: a taken sequence is re-signed).
+ */
+async function openOne(rt: Runtime, entry: JournalEntry, sent?: WriteOutcome | Error): Promise<void> {
   if (entry.status !== "accepted") return;
   const route = await rt.view.route(entry.pipeId);
   if (route === undefined)
@@ -59,13 +97,8 @@ async function openOne(rt: Runtime, entry: JournalEntry): Promise<void> {
       txId: entry.txId,
     });
   try {
-    const outcome = await rt.writer.perform({
-      op: "open",
-      txId: entry.txId,
-      packets: [toWire(entry.signed), ...(entry.plan.packets ?? [])],
-      steps: ledgerSteps(entry.plan, route),
-      deadline: entry.signed.packet.deadline.toString(),
-    });
+    if (sent instanceof Error) throw sent;
+    const outcome = sent ?? (await rt.writer.perform(openOp(entry, route)));
     rt.log.info({ txId: entry.txId, outcome: outcome.outcome }, "transaction open on the ledger");
   } catch (error) {
     if (!(error instanceof ContractError) || error.code !== "CONTRACT_REVERTED") throw error;
