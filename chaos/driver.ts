@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id, randomBytes, type Signer } from "ethers";
 import { encodePacket, toWire, type SignedPacket } from "../lib/amdp";
-import { boundTxId, planOf } from "../relayer/src/tx/plan";
+import { boundTxId, planOf } from "../lib/domain/plan";
 import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
 import { appAccount, nextSequence, recordBatch, signCustodyRequest, TX_STATES } from "../scripts/lib/local/scenario";
 import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory } from "../typechain-types";

@@ -17,7 +17,7 @@ import { sendHeartbeats } from "./governance/heartbeat";
 import { LogReader } from "./governance/logs";
 import { GovernanceSync } from "./governance/sync";
 import { GovernanceView } from "./governance/view";
-import { PipeStatus } from "./governance/abi";
+import { PipeStatus } from "../../lib/abi/contracts";
 import { isRevert } from "./governance/contract";
 import { LedgerWriter } from "./governance/writer";
 import { loadSigner } from "./keys";

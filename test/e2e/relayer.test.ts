@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import { toWire } from "../../lib/amdp";
-import { boundTxId, planOf } from "../../relayer/src/tx/plan";
+import { boundTxId, planOf } from "../../lib/domain/plan";
 import { REPO_ROOT, startRelayers, type RelayerProcess } from "../../scripts/lib/local/relayers";
 import { builtProcess } from "../../scripts/build";
 import { ChainRegistry__factory, DrugTraceability__factory } from "../../typechain-types";

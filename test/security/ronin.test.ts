@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { keccak256, toHex, type Hex } from "viem";
-import { AccountStatus, InstitutionStatus } from "../../relayer/src/governance/abi";
+import { AccountStatus, InstitutionStatus } from "../../lib/abi/contracts";
 import { Role, addAccount, govern } from "../helpers/governance";
 import { Side, TxState } from "../../lib/domain/ledger-types";
 import {

@@ -21,8 +21,8 @@ import {
 import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
-import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../governance/abi";
-import { boundTxId, sourceSequence, type PlanStep } from "../tx/plan";
+import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
+import { boundTxId, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
 import {
   attestationOf,
   signAttestation,

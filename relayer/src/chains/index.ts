@@ -4,4 +4,4 @@ export { ConfirmedLogFollower, sleep, type FollowOptions, type LogSource } from 
 export { chainConfigSchema, chainRegistry, type ChainConfig } from "./kinds";
 export { EvmChainPlugin, RPC_TIMEOUT_MS, evmChainKind } from "./evm/plugin";
 export { JsonRpcHttp, RpcPools } from "./evm/rpc";
-export { evmChainConfigSchema, type EvmChainConfig } from "./evm/config";
+export { evmChainConfigSchema, type EvmChainConfig } from "../config/chains";

@@ -146,7 +146,7 @@ async function txIdFor(
   more: { packet: Packet; payload: Hex }[],
 ): Promise<{ txId: Hex; salt?: Hex }> {
   if (steps === undefined) return { txId: (opts.txId ?? random32()) as Hex };
-  const { boundTxId, planOf, PlanError } = await import("../tx/plan");
+  const { boundTxId, planOf, PlanError } = await import("../../../lib/domain/plan");
   let plan;
   try {
     plan = planOf(packet, payload, steps, more);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { chainConfigSchema } from "../chains/kinds";
+import { chainConfigSchema } from "./chains";
 import { LOG_FORMATS, LOG_LEVELS } from "../../../lib/infra/log";
 import { address, chainId, confirmations, envVarName, filePath, host, httpUrl, port } from "./primitives";
 

@@ -7,7 +7,7 @@ import { slice, type Hex } from "viem";
 import type { Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TokenBucket } from "../flow";
-import { PIPE_REFUSALS, PipeStatus } from "../governance/abi";
+import { PIPE_REFUSALS, PipeStatus } from "../../../lib/abi/contracts";
 import type { Route } from "../governance/view";
 import type { Runtime } from "../tx/runtime";
 

@@ -14,7 +14,7 @@ import type { Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
 import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
-import type { Plan, PlanStep } from "../tx/plan";
+import type { Plan, PlanStep } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
 import { ledgerItem } from "../governance/writer";
 import { afterQueuedCalls } from "../chains/evm/rpc";

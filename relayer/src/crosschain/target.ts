@@ -8,7 +8,7 @@
 import { zeroAddress, zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
-import type { chainRegistryAbi } from "../governance/abi";
+import type { chainRegistryAbi } from "../../../lib/abi/contracts";
 import { isRevert, type Contract } from "../governance/contract";
 
 export interface TargetParts {

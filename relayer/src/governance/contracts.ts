@@ -3,7 +3,13 @@ import type { Address } from "viem";
 import { packetDomain, type AmdpDomain } from "../../../lib/amdp";
 import type { ChainPlugin } from "../../../lib/chain/types";
 import type { RelayerConfig } from "../config/schema";
-import { chainRegistryAbi, ledgerAbi, membershipAbi, pipeRegistryAbi, serviceRegistryAbi } from "./abi";
+import {
+  chainRegistryAbi,
+  ledgerAbi,
+  membershipAbi,
+  pipeRegistryAbi,
+  serviceRegistryAbi,
+} from "../../../lib/abi/contracts";
 import { Contract } from "./contract";
 
 export interface GovernanceContracts {

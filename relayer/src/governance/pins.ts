@@ -4,7 +4,7 @@
  */
 import type { Hex } from "viem";
 import type { PinPolicy } from "../server/tls";
-import { ServiceStatus } from "./abi";
+import { ServiceStatus } from "../../../lib/abi/contracts";
 import type { GovernanceView } from "./view";
 
 /** Any enabled service's certificate: the policy of the peer server (who may call us). */

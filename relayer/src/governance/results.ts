@@ -1,7 +1,7 @@
 /** A transaction's recorded results, read back from the ledger's `ResultRecorded` events. */
 import type { Hex } from "viem";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";
-import type { ledgerAbi } from "./abi";
+import type { ledgerAbi } from "../../../lib/abi/contracts";
 import type { Contract } from "./contract";
 import type { LogReader } from "./logs";
 

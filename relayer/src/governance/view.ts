@@ -8,7 +8,7 @@
 import { decodeEventLog, encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
 import type { ChainLog } from "../../../lib/chain/types";
 import type { Logger } from "../../../lib/infra/log";
-import { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "./abi";
+import { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "../../../lib/abi/contracts";
 import type { GovernanceContracts } from "./contracts";
 
 export interface ServiceEntry {

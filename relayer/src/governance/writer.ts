@@ -21,9 +21,9 @@ import {
   type WireCompensation,
   type WireResult,
 } from "../../../lib/domain/ledger-types";
-import type { LedgerStep } from "../tx/plan";
+import type { LedgerStep } from "../../../lib/domain/plan";
 import type { ChainReceipt } from "../../../lib/chain/types";
-import { ledgerAbi } from "./abi";
+import { ledgerAbi } from "../../../lib/abi/contracts";
 import { isRevert } from "./contract";
 import type { GovernanceContracts } from "./contracts";
 import type { LogReader } from "./logs";

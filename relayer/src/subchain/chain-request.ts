@@ -11,7 +11,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import type { OutboxItem } from "../store";
 import { initiate } from "../tx/initiate";
 import type { JournalEntry } from "../tx/journal";
-import { planOf } from "../tx/plan";
+import { planOf } from "../../../lib/domain/plan";
 import { requireSubchain, type HeldAppKey, type Runtime } from "../tx/runtime";
 import { serialised } from "../tx/serial";
 import { Defer, GiveUp, type WorkOutcome } from "../tx/worker";

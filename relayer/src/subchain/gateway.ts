@@ -18,7 +18,7 @@ import {
 } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
-import { gatewayAbi } from "../governance/abi";
+import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract, isRevert } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
 

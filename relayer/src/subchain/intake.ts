@@ -19,7 +19,7 @@ import { readBody, retryAfterHeader, sendJson } from "../../../lib/infra/http";
 import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
-import { assertBound, planOf } from "../tx/plan";
+import { assertBound, planOf } from "../../../lib/domain/plan";
 import type { Runtime } from "../tx/runtime";
 import { readValues } from "../tx/values";
 

@@ -4,7 +4,7 @@
  * checkpoint never passes a request that is not stored; a reorg rewinds the checkpoint and orphans what it removed.
  */
 import { getAbiItem, type AbiEvent, type Address } from "viem";
-import { gatewayAbi } from "../governance/abi";
+import { gatewayAbi } from "../../../lib/abi/contracts";
 import type { OutboxInput } from "../store";
 import type { Runtime } from "../tx/runtime";
 import type { ChainRequest } from "./chain-request";

@@ -20,7 +20,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import { afterQueuedCalls } from "../chains/evm/rpc";
 import type { Route } from "../governance/view";
 import type { Mode } from "./journal";
-import type { Plan } from "./plan";
+import type { Plan } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "./runtime";
 
 export interface Initiated {

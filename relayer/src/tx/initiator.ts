@@ -8,13 +8,13 @@
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
 import { ContractError, isRevert } from "../governance/contract";
-import { ServiceStatus } from "../governance/abi";
+import { ServiceStatus } from "../../../lib/abi/contracts";
 import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "../subchain/chain-request";
-import { ledgerSteps } from "./plan";
+import { ledgerSteps } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "./runtime";
 import type { JournalEntry } from "./journal";
 import { serialised } from "./serial";

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import type { RelayerStore } from "../store";
-import type { Plan } from "./plan";
+import type { Plan } from "../../../lib/domain/plan";
 
 export type Role = "initiator" | "receiver";
 /** How the transaction started: an app request, a gateway event, or a packet from a peer (receiver). */

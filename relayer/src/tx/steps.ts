@@ -16,7 +16,7 @@ import { checkTarget } from "../crosschain/target";
 import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry, Role } from "./journal";
-import { sourceSequence } from "./plan";
+import { sourceSequence } from "../../../lib/domain/plan";
 import type { Runtime } from "./runtime";
 import { GiveUp, type WorkOutcome } from "./worker";
 

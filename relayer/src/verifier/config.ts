@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { chainConfigSchema } from "../chains/kinds";
+import { chainConfigSchema } from "../config/chains";
 import { ConfigError, type ConfigIssue } from "../config/load";
 import { address, chainId, confirmations, host, httpUrl, port } from "../config/primitives";
 import { keySourceSchema } from "../config/schema";

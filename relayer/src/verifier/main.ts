@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
 import { ConfigError } from "../config/load";
 import { CcgpError } from "../../../lib/infra/errors";
-import { chainRegistryAbi, ledgerAbi } from "../governance/abi";
+import { chainRegistryAbi, ledgerAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import { LogReader } from "../governance/logs";
 import { loadSigner } from "../keys";

@@ -9,7 +9,7 @@
 import { zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
-import { gatewayAbi } from "../governance/abi";
+import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";
 import { keyedReadVersion } from "../subchain/gateway";

@@ -8,7 +8,7 @@
  */
 import { zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
-import type { chainRegistryAbi, ledgerAbi } from "../governance/abi";
+import type { chainRegistryAbi, ledgerAbi } from "../../../lib/abi/contracts";
 import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
 import { recordedResults } from "../governance/results";

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { keccak256, type Hex } from "viem";
 import { ccgp, type CliRun } from "../../cli/helpers";
 import { flipByte } from "../../helpers/amdp";
-import { boundTxId, planOf } from "../../../relayer/src/tx/plan";
+import { boundTxId, planOf } from "../../../lib/domain/plan";
 import {
   accountOn,
   appSigned,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 import type { Packet } from "../../../lib/amdp";
-import { assertBound, boundTxId, ledgerSteps, planDigest, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
+import { assertBound, boundTxId, ledgerSteps, planDigest, planOf, sourceSequence } from "../../../lib/domain/plan";
 import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
 import { expectCcgpError } from "../helpers/errors";
 

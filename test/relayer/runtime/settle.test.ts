@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
-import { boundTxId, planOf, sourceSequence } from "../../../relayer/src/tx/plan";
+import { boundTxId, planOf, sourceSequence } from "../../../lib/domain/plan";
 import {
   appSigned,
   batchOnA,

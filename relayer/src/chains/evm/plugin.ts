@@ -29,7 +29,7 @@ import type {
   SubscriptionHandler,
   WriteRequest,
 } from "../../../../lib/chain/types";
-import { evmChainConfigSchema, type EvmChainConfig } from "./config";
+import { evmChainConfigSchema, type EvmChainConfig } from "../../config/chains";
 import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";
 import { TxSender } from "./sender";

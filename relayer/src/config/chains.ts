@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { address, chainId, confirmations, httpUrl } from "../../config/primitives";
+import { address, chainId, confirmations, httpUrl } from "./primitives";
 
 /** Config of one EVM sub-chain (`chains.<name>` with `kind: "evm"`). */
 export const evmChainConfigSchema = z.strictObject({
@@ -25,3 +25,12 @@ export const evmChainConfigSchema = z.strictObject({
 });
 
 export type EvmChainConfig = z.output<typeof evmChainConfigSchema>;
+
+/**
+ * A sub-chain's config, by kind. The schemas live here, in the bottom layer, so that the config schema needs nothing
+ * from `chains/`; the kinds themselves are registered in `chains/kinds.ts`. Adding a kind: its schema here, its
+ * `ChainKind` in `chains/<kind>/`.
+ */
+export const chainConfigSchema = z.discriminatedUnion("kind", [evmChainConfigSchema]);
+
+export type ChainConfig = z.output<typeof chainConfigSchema>;

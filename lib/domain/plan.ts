@@ -17,9 +17,9 @@
  */
 import { encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
 import { z } from "zod";
-import type { Packet, WireSignedPacket } from "../../../lib/amdp";
-import { CcgpError } from "../../../lib/infra/errors";
-import { NO_DEPENDENCY, Side } from "../../../lib/domain/ledger-types";
+import type { Packet, WireSignedPacket } from "../amdp";
+import { CcgpError } from "../infra/errors";
+import { NO_DEPENDENCY, Side } from "./ledger-types";
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte hex value");
 const dependency = { dependsOn: z.int().min(0).max(6).optional(), versionKey: bytes32.optional() };

@@ -12,8 +12,8 @@ import {
   IServiceRegistryAbi,
   ISubchainGatewayAbi,
   ITransactionLedgerAbi,
-} from "../../../lib/abi/interfaces.generated";
-import { ENUM_NAMES } from "../../../lib/domain/enums.generated";
+} from "./interfaces.generated";
+import { ENUM_NAMES } from "../domain/enums.generated";
 
 const errorsOf = <T extends readonly { type: string }[]>(abi: T) =>
   abi.filter((item) => item.type === "error") as unknown as Extract<T[number], { type: "error" }>[];
@@ -34,4 +34,4 @@ export const gatewayAbi = ISubchainGatewayAbi;
 /** `IPipeAuthority.Refusal`, by value. */
 export const PIPE_REFUSALS = ENUM_NAMES["IPipeAuthority.Refusal"];
 
-export { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "../../../lib/domain/enums.generated";
+export { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "../domain/enums.generated";
