@@ -7,7 +7,7 @@
  * past deadline + grace, relayers that stall (time jumps, small or past the grace). After a drain that lets every
  * transfer finish, under many seeds:
  * - no transfer is committed on one side and not on the other, unless a side stalled past deadline + grace while the
- *   ledger was Committing, and then the ledger says so (Manual, CommitFailed);
+ *   ledger was Committing, and then the ledger says so (Manual, CommitFailed); a commit within the grace never fails;
  * - the sum of both ledgers' balances is unchanged when no transfer ended that way; no lock is held;
  * - the ledger's state agrees with the gateways (Executed: both committed; Compensated or Failed: none).
  */
@@ -177,11 +177,21 @@ describe("Two-phase transfers: never committed on one side only (random schedule
         for (const t of committing) if (now > t.deadline + GRACE) t.stalledPastGrace = true;
       };
 
+      const stallPastDeadline = async (fallback: Transfer) => {
+        let target = fallback;
+        for (const t of transfers) if ((await stateOf(t)) === TxState.Committing) target = t;
+        const now = await time.latest();
+        if (target.deadline >= now) await jump(target.deadline - now + 1 + Math.floor(rand() * 300));
+      };
+
       for (let op = 0; op < OPS_PER_SEED; op++) {
         const t = pick(transfers);
         const r = rand();
         if (r < 0.75) await relayerStep(t, rand() < 0.5 ? 0 : 1);
-        else if (r < 0.87) await jump(10 + Math.floor(rand() * 150));
+        else if (r < 0.82) await jump(10 + Math.floor(rand() * 150));
+        // A stall just past a deadline, within the grace, preferably of a transfer between its commits: a commit
+        // must still go through.
+        else if (r < 0.87) await stallPastDeadline(t);
         else if (r < 0.9) await jump(GRACE + 1500);
         else if (r < 0.95) await tryLedger(w.ledger.expire(t.txId));
         else await tryLedger(gateways[rand() < 0.5 ? 0 : 1]!.connect(stranger).rollbackExpired(t.txId));
@@ -210,6 +220,9 @@ describe("Two-phase transfers: never committed on one side only (random schedule
         if (process.env.DEBUG_2PC) console.log(label);
         expect(sa, label).to.not.equal(TxStatus.Prepared);
         expect(sb, label).to.not.equal(TxStatus.Prepared);
+        // A commit fails only for a side that stalled past deadline + grace: within the grace it always goes through.
+        if (state === TxState.Manual && Number(view.reason) === Reason.CommitFailed)
+          expect(t.stalledPastGrace, `${label}: commit failed within the grace`).to.equal(true);
         const oneSided = (sa === TxStatus.Committed) !== (sb === TxStatus.Committed);
         if (oneSided) {
           // Only a side stalled past deadline + grace while Committing, and the ledger records it.
