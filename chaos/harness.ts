@@ -11,6 +11,8 @@
  * Then an overload burst (ten times the relayer's rate) and a fuzzer of AMDP requests. At the end the ledger is
  * checked against both sub-chains. The same seed makes the same choices.
  */
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { setupLocalConsortium } from "../scripts/lib/local-consortium";
 import { freePort } from "../scripts/lib/anvil";
 import { Cluster, type KillTrigger } from "./cluster";
@@ -123,7 +125,7 @@ const TRIGGERS = {
 };
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const log = options.log ?? (() => undefined);
+  const outer = options.log ?? (() => undefined);
   const rng = new Rng(options.seed);
   const started = Date.now();
   const c = await setupLocalConsortium({
@@ -136,6 +138,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log: () => undefined,
   });
   process.env[c.passwordEnv] = c.password;
+  // The run's own lines go to a file beside the processes' logs too: a run cut short still leaves them.
+  mkdirSync(join(c.runDir, "logs"), { recursive: true });
+  const logFile = join(c.runDir, "logs", "chaos.log");
+  const log = (line: string): void => {
+    appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    outer(line);
+  };
   const bPeerPort = await freePort();
   const peerProxy = new FaultProxy(c.business.b.ports.peer, bPeerPort);
   const nodeProxy = new FaultProxy(await freePort(), c.chains.b.port);
@@ -258,6 +267,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if ((await Promise.race([armed, idle])) === "idle") cluster.triggerMisses += 1;
           drive.onNextPost(() => undefined);
         }
+        log(`fault: ${kind}`);
         await inject(kind);
       }
     })();
@@ -282,7 +292,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleBy = Date.now() + Math.max(5 * 60_000, options.transactions * 600);
     while (!drive.allFinal() && Date.now() < settleBy) {
       await sleep(5_000);
-      log(`settling: ${JSON.stringify(drive.counts())}`);
+      const open = [...drive.tracked.values()].filter((t) => !FINAL.has(t.state) && t.state !== "Manual");
+      log(
+        `settling: ${JSON.stringify(drive.counts())}; e.g. ${open
+          .slice(0, 3)
+          .map((t) => `${t.txId} (${t.kind})`)
+          .join(", ")}`,
+      );
     }
     sampling = false;
     await sampler;
