@@ -111,12 +111,33 @@ export class Driver {
     this._onPosted = fn;
   }
 
+  /**
+   * A batch of its own on A for a transaction whose source step must be undone: the business contract undoes only
+   * a batch's last custody step, so compensations sharing one batch would refuse each other (and go to Manual).
+   */
+  private async ownBatch(): Promise<string> {
+    const batchId = id(`chaos:own:${hexlify(randomBytes(8))}`);
+    const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        const address = this.c.business.a.accounts.operator.address;
+        await (await drug.recordBatch(batchId, address, this.batch.dataHash)).wait(1, 60_000);
+        return batchId;
+      } catch (error) {
+        this.log(`recordBatch failed (${(error as Error).message.slice(0, 80)}); again`);
+        await sleep(1_000);
+      }
+    }
+    throw new Error("recordBatch never mined");
+  }
+
   private async signed(kind: Kind, ttlSeconds = 600): Promise<{ body: string; txId: string }> {
     const pipe = this.c.pipes.aToB;
     const custodian = kind === "compensate" ? ZeroAddress : this.c.business.b.accounts.operator.address;
+    const batchId = kind === "compensate" ? await this.ownBatch() : this.batch.batchId;
     const s = await signCustodyRequest(this.c, this.app, {
       pipe,
-      batchId: this.batch.batchId,
+      batchId,
       custodian,
       dataHash: this.batch.dataHash,
       sequence: this.sequence++,
@@ -126,7 +147,7 @@ export class Driver {
     // A source step on A (a custody write there) that must be undone when B's write reverts.
     const drug = DrugTraceability__factory.createInterface();
     const data = drug.encodeFunctionData("continueCustody", [
-      this.batch.batchId,
+      batchId,
       this.c.business.a.accounts.operator.address,
       this.batch.dataHash,
     ]);
@@ -138,7 +159,7 @@ export class Driver {
     const packet = { ...s.packet, txId: boundTxId(salt as `0x${string}`, planOf(s.packet, s.payload, steps).steps) };
     const again: SignedPacket = await signCustodyRequest(this.c, this.app, {
       pipe,
-      batchId: this.batch.batchId,
+      batchId,
       custodian,
       dataHash: this.batch.dataHash,
       sequence: packet.sequence,
@@ -338,7 +359,7 @@ export class Driver {
       },
       Math.floor(n / 2),
       this.rng,
-      8,
+      16,
       result,
     );
   }

@@ -114,7 +114,7 @@ export async function fuzz(
   target: FuzzTarget,
   count: number,
   rng: Rng,
-  concurrency = 8,
+  concurrency = 16,
   result?: FuzzResult,
 ): Promise<FuzzResult> {
   const out: FuzzResult = result ?? { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0 };

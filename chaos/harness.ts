@@ -255,7 +255,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const extras: FaultKind[] = ["kill-random", "net-delay", "net-drop", "net-reset"];
       while (plan.length > 0 || (driving && options.extraFaults !== false)) {
         await sleep(rng.int(500, 3_000));
-        const kind = plan.length > 0 && (rng.next() < 0.7 || !driving) ? plan.shift()! : rng.pick(extras);
+        const planned = plan.length > 0 && (options.extraFaults === false || !driving || rng.next() < 0.7);
+        const kind = planned ? plan.shift()! : rng.pick(extras);
         if (kind === "kill-intake") {
           // Killed while an app request is in flight: the next post arms the kill.
           const delay = rng.int(0, 4);
