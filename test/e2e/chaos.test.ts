@@ -1,0 +1,59 @@
+/**
+ * A short seeded chaos run on a real local consortium (`chaos/`; the full one is `npm run chaos`): about 60
+ * transactions in both initiation modes while the relayers are SIGKILLed at chosen moments (during intake,
+ * countersigning, delivery, a store commit), sub-chain B's node restarts with its state kept, sub-chain A
+ * reorganises beyond the confirmation depth, and the peer link is cut past short deadlines. Then a burst at ten
+ * times the rate limit and fuzzed AMDP requests. The run's own checks are the assertions.
+ */
+import { expect } from "chai";
+import { runChaos, type FaultKind } from "../../chaos/harness";
+
+const FAULTS: FaultKind[] = [
+  "kill-countersign",
+  "kill-delivery",
+  "kill-commit",
+  "node-restart",
+  "reorg-sub-beyond",
+  "cut",
+];
+
+describe("chaos: a short seeded run (kills, a node restart, a reorg, a cut, overload, fuzz)", function () {
+  this.timeout(600_000);
+
+  it("every transaction final by itself, none lost or done twice, every fuzzed request refused by name", async function () {
+    const lines: string[] = [];
+    const t0 = Date.now();
+    const report = await runChaos({
+      log: (line) => lines.push(`[chaos ${Math.round((Date.now() - t0) / 1000)}s] ${line}`),
+      transactions: 60,
+      seed: 17,
+      fuzzRequests: 1_000,
+      faults: FAULTS,
+      extraFaults: false,
+      driveSeconds: 20,
+      overloadSeconds: 2,
+    });
+    const summary = JSON.stringify({ ...report, timeline: undefined, fuzz: { ...report.fuzz, codes: undefined } });
+    if (!report.passed) console.log(lines.join("\n"));
+    expect(report.failures, summary).to.deep.equal([]);
+    expect(report.lost, summary).to.equal(0);
+    expect(report.duplicated, summary).to.deep.equal({
+      executions: 0,
+      results: 0,
+      endorsements: 0,
+      doneAndCompensated: 0,
+    });
+    expect(report.notFinal, summary).to.deep.equal([]);
+    expect(report.manual, summary).to.equal(0);
+    expect(report.unexpectedExits, summary).to.deep.equal([]);
+    expect(report.recoveries, summary).to.equal(3);
+    expect(report.fuzz.refused, summary).to.equal(report.fuzz.sent);
+    expect(report.overload.refused429, summary).to.be.greaterThan(0);
+    expect(report.overload.withRetryAfter, summary).to.equal(report.overload.refused429);
+    expect(report.states.Expired ?? 0, summary).to.be.greaterThan(0);
+    expect(
+      Object.values(report.faults).reduce((a, b) => a + b, 0),
+      summary,
+    ).to.equal(FAULTS.length);
+  });
+});
