@@ -90,15 +90,17 @@ interface IPipeAuthority {
     /// @notice Reverts with {PipeOperationRefused} unless {checkOperation} allows it.
     function requireOperation(PipeId pipeId, address signer, uint8 operation, bytes4 selector) external view;
 
-    /// @notice Whether `signer` is now the signing key of an enabled service whose account is active: false for a
-    /// key rotated out of its service, for the key of a disabled service and for any other address. The ledger asks
-    /// it of every proxy call, so a rotation or a disabling reaches the ledger's copies of a pipe at once.
+    /// @notice Whether `signer` is now the signing key of an enabled service whose account and institution are active:
+    /// false for a key rotated out of its service, for the key of a disabled service, of a suspended or revoked
+    /// account, of a suspended or expelled institution, and for any other address (one slot and one usability word).
+    /// The ledger asks it of every service verifier's endorsement, so each of these changes counts at once.
     function isServingSigner(address signer) external view returns (bool);
 
     /// @notice The current signing key of the service at `serviceIndex` (a pipe's {OpeningRoute.sourceServiceIndex}
-    /// or {OpeningRoute.targetServiceIndex}) and whether it serves ({isServingSigner}), in one read. The ledger keeps
-    /// a pipe side's service index, never its key, and asks this of every proxy call: a rotated-in key acts and a
-    /// rotated-out key is refused from the rotation's own transaction, with no refresh.
+    /// or {OpeningRoute.targetServiceIndex}) and whether it serves ({isServingSigner}), in one slot and one word. The
+    /// ledger keeps a pipe side's service index, never its key, and asks this of every proxy call: a rotated-in key
+    /// acts, and a rotated-out, suspended or revoked key is refused from the change's own transaction, with no refresh
+    /// and no call to Membership.
     function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving);
 
     /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.

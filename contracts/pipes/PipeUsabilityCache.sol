@@ -22,10 +22,12 @@ import {PipeUsability} from "./PipeUsability.sol";
 abstract contract PipeUsabilityCache is IPipeRegistry {
     using PipeUsability for PipeUsability.Bitmap;
 
-    /// @dev A service's signing key, and whether it serves now (the same answer as `_serving[signer]`).
+    /// @dev A service's signing key, whether it serves (service enabled, account active) and its institution, whose
+    /// standing {serviceSigner} folds in from the usability bits: one slot and one word per proxy call.
     struct ServiceKey {
         address signer;
         bool serving;
+        uint32 institution;
     }
 
     IMembership internal immutable _membership;
@@ -34,9 +36,9 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
     mapping(address key => uint32 index) internal _keyIndex;
     /// @dev The service's current signing key and whether it serves ({serviceSigner}: one slot per proxy call).
     mapping(uint32 serviceIndex => ServiceKey) internal _serviceSigners;
-    /// @dev The current signing key of an enabled service with an active account ({isServingSigner}); a key rotated
-    /// out is cleared in the rotation's own transaction.
-    mapping(address signer => bool) internal _serving;
+    /// @dev The institution of the current signing key of an enabled service with an active account, else 0
+    /// ({isServingSigner}); a key rotated out is cleared in the rotation's own transaction.
+    mapping(address signer => uint32 institution) internal _serving;
 
     IServiceRegistry internal _services;
     IChainRegistry internal _chains;
@@ -104,12 +106,12 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
         address previous = _serviceSigners[s.index].signer;
         if (previous != s.signer) {
             // A signing key serves one service, once (the service registry never reuses it): clearing is final.
-            _serving[previous] = false;
+            _serving[previous] = 0;
             changed = true;
         }
         bool serving = enabled && signerActive;
-        _serviceSigners[s.index] = ServiceKey(s.signer, serving);
-        _serving[s.signer] = serving;
+        _serviceSigners[s.index] = ServiceKey(s.signer, serving, s.institution);
+        _serving[s.signer] = serving ? s.institution : 0;
         if (changed) emit ServiceUsabilitySynced(serviceId, s.index, s.signer, enabled, signerActive);
     }
 
@@ -171,13 +173,20 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
 
     /// @inheritdoc IPipeAuthority
     function isServingSigner(address signer) external view returns (bool) {
-        return _serving[signer];
+        uint32 institution = _serving[signer];
+        return institution != 0 && _institutionActive(institution);
     }
 
     /// @inheritdoc IPipeAuthority
     function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving) {
         ServiceKey memory k = _serviceSigners[serviceIndex];
-        return (k.signer, k.serving);
+        return (k.signer, k.serving && _institutionActive(k.institution));
+    }
+
+    /// @dev Not suspended nor expelled (Membership pushes both, {syncInstitution}): what `requireActiveAccount` asks
+    /// of an institution that has accounts.
+    function _institutionActive(uint32 institution) private view returns (bool) {
+        return !_usability.get(institution, PipeUsability.PARTIES_PER_WORD_LOG2, PipeUsability.INSTITUTION_INACTIVE);
     }
 
     /// @inheritdoc IPipeRegistry

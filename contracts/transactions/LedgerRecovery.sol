@@ -137,9 +137,8 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         if (msg.sender != signer) (signer, serving) = pipes.serviceSigner(sides[TARGET].service);
         if (msg.sender != signer) {
             _membership.requireActiveAccount(msg.sender, IMembership.Role.Governor);
-        } else {
-            _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
-            if (!serving) revert LedgerSignerNotServing(msg.sender);
+        } else if (!serving) {
+            revert LedgerSignerNotServing(msg.sender);
         }
         t.reason = Reason.Escalated;
         _transition(txId, t, TxState.Manual);

@@ -279,15 +279,15 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /**
-     * @dev The caller is now the signing key of the side's service and acts only while its account and institution
-     * are active (Membership) and the service is enabled. The key and whether it serves come from the pipe authority
-     * in one call (told by the service registry in the rotation's or the disabling's own transaction): the ledger
-     * keeps only the service's index, so a rotated-in key records at once and a rotated-out one is refused at once.
+     * @dev The caller is now the signing key of the side's service and acts only while the service is enabled and its
+     * account and institution are active. The key and that standing come from the pipe authority in one call (one
+     * slot and one usability word there, told by the service registry and Membership in each change's own
+     * transaction): the ledger keeps only the service's index, so a rotated-in key records at once and a rotated-out,
+     * suspended or revoked one is refused at once, with no second call to Membership.
      */
     function _requireSigner(bytes32 txId, uint8 step, uint16 service) internal view {
         (address signer, bool serving) = _registry.pipes.serviceSigner(service);
         if (msg.sender != signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
-        _membership.requireActiveAccount(msg.sender, IMembership.Role.Business);
         if (!serving) revert LedgerSignerNotServing(msg.sender);
     }
 
@@ -355,11 +355,12 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
 
     /// @dev The answer {IMembership.requireActiveAccount} gives now, for the institution the verifier was set in.
     function _isValid(VerifierSlot memory slot) internal view returns (bool) {
+        // A service verifier is a proxy's signing key: it counts while it serves, which folds its account's and its
+        // institution's standing (an account never changes institution, so the slot's is the account's).
+        if (slot.kind == VerifierKind.Service) return _registry.pipes.isServingSigner(slot.account);
         uint256 before = gasleft();
         try _membership.requireActiveAccount(slot.account, _roleOf(slot.kind)) returns (uint32 institution) {
-            if (institution != slot.institution) return false;
-            // A service verifier is a proxy's signing key: rotated out, or its service disabled, it no longer counts.
-            return slot.kind != VerifierKind.Service || _registry.pipes.isServingSigner(slot.account);
+            return institution == slot.institution;
         } catch {
             // Out of gas is not "inactive": a caller must not drop a verifier by choosing the gas.
             if (gasleft() <= before / 63) revert LedgerInsufficientGas();

@@ -72,22 +72,26 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
       it("records no result, alone or in a batch, and retries nothing", async () => {
         const o = await openTx(w);
         await r.revoke(w, "src");
+        // Membership gives the reason; the pipe authority, told in the same transaction, folds it into `serving`.
+        await expect(w.c.membership.requireActiveAccount(w.src.proxy.address, Role.Business))
+          .to.be.revertedWithCustomError(w.c.membership, r.error)
+          .withArgs(...r.args(w, "src"));
         const [, signer] = await w.ledger.pipeOf(w.pipeId);
         expect(signer).to.equal(w.src.proxy.address); // the ledger's copy still names the key: no sync happened
         const as = w.ledger.connect(w.src.proxy.wallet);
         await expect(as.recordResult(result(o, 0)))
-          .to.be.revertedWithCustomError(w.c.membership, r.error)
-          .withArgs(...r.args(w, "src"));
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.src.proxy.address);
         // A fake failure would cost the institution credit: refused the same way.
         await expect(as.recordResults([result(o, 0, { success: false })]))
-          .to.be.revertedWithCustomError(w.c.membership, r.error)
-          .withArgs(...r.args(w, "src"));
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.src.proxy.address);
         await expect(as.retryStep(o.txId, 0, "x"))
-          .to.be.revertedWithCustomError(w.c.membership, r.error)
-          .withArgs(...r.args(w, "src"));
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.src.proxy.address);
         await expect(as.escalate(o.txId, "everything to Manual"))
-          .to.be.revertedWithCustomError(w.c.membership, r.error)
-          .withArgs(...r.args(w, "src"));
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.src.proxy.address);
         expect((await w.ledger.transaction(o.txId)).state).to.equal(BigInt(TxState.Open));
         expect(await w.c.credit.scoreOf(w.source)).to.equal(1000);
       });
@@ -105,8 +109,8 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
           success: true,
         };
         await expect(w.ledger.connect(w.tgt.proxy.wallet).recordCompensation(c))
-          .to.be.revertedWithCustomError(w.c.membership, r.error)
-          .withArgs(...r.args(w, "tgt"));
+          .to.be.revertedWithCustomError(w.ledger, "LedgerSignerNotServing")
+          .withArgs(w.tgt.proxy.address);
         expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Compensating);
       });
 
