@@ -125,6 +125,22 @@ describe("security: Ronin class (a revoked proxy key stops acting on the ledger 
     });
   }
 
+  it("the pipe authority's one answer folds the institution's standing, from the suspension's own block to the reinstatement's", async () => {
+    const index = (await w.c.services.serviceRef(w.src.service)).index;
+    const answers = async () => [
+      (await w.c.pipes.serviceSigner(index))[1],
+      await w.c.pipes.isServingSigner(w.src.proxy.address),
+    ];
+    expect(await answers()).to.deep.equal([true, true]);
+    await govern(w.c, w.c.membership, "suspendInstitution", [w.src.institution]);
+    expect(await answers()).to.deep.equal([false, false]);
+    await govern(w.c, w.c.membership, "reinstateInstitution", [w.src.institution]);
+    expect(await answers()).to.deep.equal([true, true]);
+    const o = await openTx(w);
+    await record(w, o, 0);
+    expect((await w.ledger.transaction(o.txId)).doneMask).to.equal(1n);
+  });
+
   it("the other side's proxy, still active, goes on; nothing needs a refresh call", async () => {
     const o = await openTx(w);
     await record(w, o, 0);
