@@ -27,7 +27,7 @@ import { OpsServer, chainCheck, loadTlsMaterial, peerHeartbeatCheck, type OpsSer
 import { RelayerStore } from "./store";
 import { Refusals } from "./crosschain/refusal";
 import { peerServer } from "./crosschain/peer";
-import { Gateway } from "./subchain/gateway";
+import { Gateway } from "./crosschain/gateway";
 import { AppIntake } from "./subchain/intake";
 import { followRequests } from "./subchain/requests";
 import { Journal } from "./tx/journal";

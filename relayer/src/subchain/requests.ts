@@ -7,7 +7,7 @@ import { getAbiItem, type AbiEvent, type Address } from "viem";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import type { OutboxInput } from "../store";
 import type { Runtime } from "../tx/runtime";
-import type { ChainRequest } from "./chain-request";
+import type { ChainRequest } from "../tx/chain-request";
 
 const REQUESTED = getAbiItem({ abi: gatewayAbi, name: "CrossChainRequested" }) as AbiEvent;
 

@@ -9,7 +9,7 @@
 import type { Hex } from "viem";
 import { ledgerItem } from "../governance/writer";
 import type { OutboxItem } from "../store";
-import { handleChainRequest } from "../subchain/chain-request";
+import { handleChainRequest } from "./chain-request";
 import { deliver, openTx } from "./initiator";
 import type { Runtime } from "./runtime";
 import { compensate, ledgerWrite, verify } from "./settle";

@@ -13,7 +13,7 @@ import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TxState } from "../../../lib/domain/ledger-types";
-import { resequence } from "../subchain/chain-request";
+import { resequence } from "./chain-request";
 import { ledgerSteps } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "./runtime";
 import type { JournalEntry } from "./journal";

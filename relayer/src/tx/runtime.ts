@@ -14,7 +14,7 @@ import type { RelayerMetrics } from "../metrics";
 import type { RelayerStore } from "../store";
 import type { Refusals } from "../crosschain/refusal";
 import type { TlsMaterial } from "../server/tls";
-import type { Gateway } from "../subchain/gateway";
+import type { Gateway } from "../crosschain/gateway";
 import type { Journal } from "./journal";
 import type { Worker } from "./worker";
 

@@ -7,7 +7,7 @@ import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
 import { inboxKey, type OutboxInput, type OutboxItem } from "../store";
 import { ContractError, isRevert } from "../governance/contract";
 import { fromWireResult, wireResult, type WireResult } from "../../../lib/domain/ledger-types";
-import type { Execution, ExecuteRequest } from "../subchain/gateway";
+import type { Execution, ExecuteRequest } from "../crosschain/gateway";
 import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";

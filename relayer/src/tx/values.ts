@@ -10,7 +10,7 @@ import { decodeFunctionResult, keccak256, toFunctionSelector, type Abi, type Hex
 import { CcgpError } from "../../../lib/infra/errors";
 import { servicePin } from "../governance/pins";
 import { PeerClient } from "../server";
-import { businessAbi } from "../subchain/business-abi";
+import { businessAbi } from "../../../lib/abi/business";
 import { Side } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import type { Runtime } from "./runtime";

@@ -12,7 +12,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";
-import { keyedReadVersion } from "../subchain/gateway";
+import { keyedReadVersion } from "../crosschain/gateway";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);

@@ -9,7 +9,7 @@ import { ContractError } from "../../../relayer/src/governance/contract";
 import { LogReader } from "../../../relayer/src/governance/logs";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { silentLogger } from "../../../lib/infra/log";
-import { Gateway, type ExecuteRequest } from "../../../relayer/src/subchain/gateway";
+import { Gateway, type ExecuteRequest } from "../../../relayer/src/crosschain/gateway";
 import { attestationOf, packAttestations, signAttestation } from "../../../relayer/src/attest/attestation";
 import { IDrugTraceability__factory } from "../../../typechain-types";
 import { expectCcgpError } from "../helpers/errors";

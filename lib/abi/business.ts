@@ -4,7 +4,7 @@
  * answered decoded; any other read is answered raw.
  */
 import type { Abi } from "viem";
-import { IDrugTraceabilityAbi, IEvidenceDepositAbi } from "../../../lib/abi/interfaces.generated";
+import { IDrugTraceabilityAbi, IEvidenceDepositAbi } from "./interfaces.generated";
 
 const KNOWN: Record<string, Abi> = {
   DrugTraceability: IDrugTraceabilityAbi,

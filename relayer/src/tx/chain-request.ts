@@ -9,12 +9,12 @@ import { keccak256, slice, zeroHash, type Address, type Hex } from "viem";
 import { countersign, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import type { OutboxItem } from "../store";
-import { initiate } from "../tx/initiate";
-import type { JournalEntry } from "../tx/journal";
+import { initiate } from "./initiate";
+import type { JournalEntry } from "./journal";
 import { planOf } from "../../../lib/domain/plan";
-import { requireSubchain, type HeldAppKey, type Runtime } from "../tx/runtime";
-import { serialised } from "../tx/serial";
-import { Defer, GiveUp, type WorkOutcome } from "../tx/worker";
+import { requireSubchain, type HeldAppKey, type Runtime } from "./runtime";
+import { serialised } from "./serial";
+import { Defer, GiveUp, type WorkOutcome } from "./worker";
 import { Refusal } from "../crosschain/refusal";
 import type { Route } from "../governance/view";
 
