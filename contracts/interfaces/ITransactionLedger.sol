@@ -484,7 +484,8 @@ interface ITransactionLedgerViews is ITransactionLedgerTypes {
     /// @notice Everything kept about a transaction.
     function transaction(bytes32 txId) external view returns (TxView memory);
 
-    /// @notice A step of a transaction: its side, operation and the read it depends on (NO_DEPENDENCY if none).
+    /// @notice A step of a transaction: its side, operation as opened (a two-phase write: 2) and the read it depends
+    /// on (NO_DEPENDENCY if none).
     function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
 
     /// @notice The state version recorded by a read step (0 unless a later write depends on it).

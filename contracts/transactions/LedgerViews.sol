@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {LedgerSteps} from "../libraries/LedgerSteps.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {ITransactionLedgerViews} from "../interfaces/ITransactionLedger.sol";
-import {OPERATION_READ, OPERATION_WRITE} from "../types/Operations.sol";
+import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 
 /**
@@ -59,6 +59,8 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
         uint256 dep = steps.dependsOn(step);
         side = steps.isTarget(step) ? Side.Target : Side.Source;
         operation = steps.isWrite(step) ? OPERATION_WRITE : OPERATION_READ;
+        if (operation == OPERATION_WRITE && LedgerSteps.isTwoPhase(steps, t.stepCount))
+            operation = OPERATION_TWO_PHASE_WRITE;
         dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
     }
 

@@ -68,6 +68,8 @@ describe("TransactionLedger: two-phase transactions", () => {
     const o = await openTx(w, { steps: transfer() });
     const [opened] = await eventsOf(w, o.tx, "TxOpened");
     expect(BigInt(opened!.steps) & TWO_PHASE_BIT).to.equal(TWO_PHASE_BIT);
+    // The steps as opened: a receiver learns the mode from the ledger, not from its peer.
+    expect(await w.ledger.stepOf(o.txId, 1)).to.deep.equal([BigInt(Side.Target), BigInt(TWO_PHASE_WRITE), 255n]);
     expect(await transitions(await rec(o, 0, "prepared"))).to.deep.equal([[TxState.Open, TxState.Executing]]);
     expect(await transitions(await rec(o, 1, "prepared"))).to.deep.equal([[TxState.Executing, TxState.Committing]]);
     // Committing takes commits only: one per prepared write, by its own side.
