@@ -23,6 +23,7 @@ import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../l
 import { CcgpError } from "../../../lib/infra/errors";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
 import { boundTxId, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
+import { AcceptedPackets } from "./accepted";
 import {
   attestationOf,
   signAttestation,
@@ -102,9 +103,12 @@ function badRequest(error: z.ZodError): AttestationRefused {
 
 export class Attester {
   private readonly _client: PublicClient;
+  private readonly _accepted: AcceptedPackets;
 
   constructor(private readonly _o: AttesterOptions) {
-    this._client = createPublicClient({ transport: http(_o.rpcUrl) });
+    // Concurrent reads of one request go out as one JSON-RPC batch.
+    this._client = createPublicClient({ transport: http(_o.rpcUrl, { batch: { wait: 0 } }) });
+    this._accepted = new AcceptedPackets(this._client, _o.ledger, _o.fromBlock ?? 0n);
   }
 
   get address(): Address {
@@ -130,10 +134,17 @@ export class Attester {
         : steps[req.step];
     if (step === undefined) throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `the plan has no step ${req.step}`);
     if (steps !== undefined) this._checkPlan(packet, req.payload, steps, req.salt as Hex | undefined);
-    await Promise.all([this._checkOpened(packet), this._checkStep(packet.txId, req.step, step)]);
-    const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
-    const subchainId = step.side === Side.Target ? route.targetSubchain : route.sourceSubchain;
-    const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
+    // Every read at once (one batched HTTP call): the sub-chain's gateway is read live, after the route.
+    const subchainOf = async () => {
+      const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
+      const id = (step.side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
+      return { id, registered: await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]) };
+    };
+    const [{ id: subchainId, registered: subchain }] = await Promise.all([
+      subchainOf(),
+      this._checkOpened(packet),
+      this._checkStep(packet.txId, req.step, step),
+    ]);
     const sequence = step.side === Side.Target ? packet.sequence : sourceSequence(packet.sequence, req.step);
     const call = {
       txId: packet.txId,
@@ -204,23 +215,18 @@ export class Attester {
   }
 
   private async _checkOpened(packet: Packet): Promise<void> {
-    const [state] = await this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]);
+    const hash = hashPacket(packet);
+    const [[state], accepted] = await Promise.all([
+      this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]),
+      this._accepted.has(packet, hash),
+    ]);
     if (!ACTIVE.has(state))
       throw new AttestationRefused(
         "ATTESTATION_TX_NOT_ACTIVE",
         `transaction ${packet.txId} is in state ${state}, not Open (1) or Executing (2)`,
         { txId: packet.txId, state },
       );
-    const accepted = await this._client.getContractEvents({
-      address: this._o.ledger,
-      abi: ledgerAbi,
-      eventName: "PacketAccepted",
-      args: { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence },
-      fromBlock: this._o.fromBlock ?? 0n,
-      strict: true,
-    });
-    const hash = hashPacket(packet);
-    if (!accepted.some((log) => log.args.packetHash === hash))
+    if (!accepted)
       throw new AttestationRefused(
         "ATTESTATION_NOT_OPENED",
         `the ledger accepted no such packet for ${packet.txId} (pipe ${packet.pipeId}, sequence ${packet.sequence})`,

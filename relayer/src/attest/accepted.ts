@@ -1,0 +1,99 @@
+/**
+ * The packets the ledger accepted (`PacketAccepted`), as the attester followed them: each request is answered from
+ * this index, and only the blocks mined since the last look are searched, instead of every block from the ledger's
+ * deployment. Concurrent requests share one catch-up. A packet not found after the catch-up that began after the
+ * request arrived was not accepted (yet). The index is bounded: the oldest entries are dropped past `MAX_ENTRIES`,
+ * and a dropped one is searched for in the whole range again. The transaction's state is still read live by the
+ * caller, so a packet indexed from a block later dropped by a reorganisation signs nothing whose transaction is not
+ * open on the chain now.
+ */
+import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import type { Packet } from "../../../lib/amdp";
+
+/** `ITransactionLedger.PacketAccepted`, the one event read here. */
+const ledgerAbi = parseAbi([
+  "event PacketAccepted(bytes32 indexed txId, bytes32 indexed pipeId, uint64 indexed sequence, bytes32 packetHash, uint8 operation, bytes4 selector)",
+]);
+
+const MAX_ENTRIES = 100_000;
+/** Blocks per `eth_getLogs` while catching up (nodes cap the range). */
+const RANGE = 5_000n;
+
+const keyOf = (p: Pick<Packet, "txId" | "pipeId" | "sequence">) =>
+  `${p.txId.toLowerCase()}:${p.pipeId.toLowerCase()}:${p.sequence}`;
+
+export class AcceptedPackets {
+  private readonly _hashes = new Map<string, Set<Hex>>();
+  /** The last block searched (all of `[fromBlock, indexedTo]` is in the index, up to dropped entries). */
+  private _indexedTo: bigint | undefined;
+  private _catchUp: { started: number; done: Promise<void> } | undefined;
+  private _requests = 0;
+  private _dropped = false;
+
+  constructor(
+    private readonly _client: PublicClient,
+    private readonly _ledger: Address,
+    private readonly _fromBlock: bigint,
+  ) {}
+
+  /** Whether the ledger accepted `packetHash` for the packet's transaction, pipe and sequence. */
+  async has(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, packetHash: Hex): Promise<boolean> {
+    const key = keyOf(packet);
+    const known = () => this._hashes.get(key)?.has(packetHash) === true;
+    if (known()) return true;
+    const arrived = ++this._requests;
+    // A catch-up that started before this request may end before the packet's block: wait for one that did not.
+    while (this._catchUp !== undefined && this._catchUp.started < arrived) await this._catchUp.done.catch(() => {});
+    if (known()) return true;
+    this._catchUp ??= { started: ++this._requests, done: this._follow() };
+    const mine = this._catchUp;
+    try {
+      await mine.done;
+    } finally {
+      if (this._catchUp === mine) this._catchUp = undefined;
+    }
+    if (known()) return true;
+    return this._dropped && (await this._searchAll(packet, packetHash));
+  }
+
+  private async _follow(): Promise<void> {
+    const head = await this._client.getBlockNumber({ cacheTime: 0 });
+    const from = this._indexedTo === undefined ? this._fromBlock : this._indexedTo + 1n;
+    for (let start = from; start <= head; start += RANGE) {
+      const to = start + RANGE - 1n < head ? start + RANGE - 1n : head;
+      const logs = await this._client.getContractEvents({
+        address: this._ledger,
+        abi: ledgerAbi,
+        eventName: "PacketAccepted",
+        fromBlock: start,
+        toBlock: to,
+        strict: true,
+      });
+      for (const log of logs) this._add(keyOf(log.args), log.args.packetHash);
+      this._indexedTo = to;
+    }
+  }
+
+  private _add(key: string, hash: Hex): void {
+    const set = this._hashes.get(key);
+    if (set !== undefined) set.add(hash);
+    else this._hashes.set(key, new Set([hash]));
+    if (this._hashes.size > MAX_ENTRIES) {
+      this._hashes.delete(this._hashes.keys().next().value!);
+      this._dropped = true;
+    }
+  }
+
+  /** The slow path for an entry the bound dropped: the packet's own logs, over the whole range. */
+  private async _searchAll(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, hash: Hex): Promise<boolean> {
+    const logs = await this._client.getContractEvents({
+      address: this._ledger,
+      abi: ledgerAbi,
+      eventName: "PacketAccepted",
+      args: { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence },
+      fromBlock: this._fromBlock,
+      strict: true,
+    });
+    return logs.some((log) => log.args.packetHash === hash);
+  }
+}
