@@ -7,6 +7,16 @@ interface IEventEmitterMock {
     /// @notice Emitted by every call to `emitEvent`.
     event Emitted(uint256 indexed id, address indexed sender, bytes data);
 
+    /// @notice The ledger's `PacketAccepted`, with its signature, for readers of that event alone.
+    event PacketAccepted(
+        bytes32 indexed txId,
+        bytes32 indexed pipeId,
+        uint64 indexed sequence,
+        bytes32 packetHash,
+        uint8 operation,
+        bytes4 selector
+    );
+
     /// @notice Emits `Emitted(id, msg.sender, data)` and counts it.
     function emitEvent(uint256 id, bytes calldata data) external;
 
@@ -15,6 +25,9 @@ interface IEventEmitterMock {
 
     /// @notice Number of events emitted so far.
     function emittedCount() external view returns (uint256);
+
+    /// @notice Emits `PacketAccepted` as the ledger would (operation 1, selector 0).
+    function emitPacketAccepted(bytes32 txId, bytes32 pipeId, uint64 sequence, bytes32 packetHash) external;
 }
 
 /// @title EventEmitterMock
@@ -39,5 +52,11 @@ contract EventEmitterMock is IEventEmitterMock {
     /// @inheritdoc IEventEmitterMock
     function emittedCount() external view returns (uint256) {
         return _emittedCount;
+    }
+
+    /// @inheritdoc IEventEmitterMock
+    function emitPacketAccepted(bytes32 txId, bytes32 pipeId, uint64 sequence, bytes32 packetHash) external {
+        _emittedCount += 1;
+        emit PacketAccepted(txId, pipeId, sequence, packetHash, 1, bytes4(0));
     }
 }

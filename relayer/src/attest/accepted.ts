@@ -2,10 +2,10 @@
  * The packets the ledger accepted (`PacketAccepted`), as the attester followed them: each request is answered from
  * this index, and only the blocks mined since the last look are searched, instead of every block from the ledger's
  * deployment. Concurrent requests share one catch-up. A packet not found after the catch-up that began after the
- * request arrived was not accepted (yet). The index is bounded: the oldest entries are dropped past `MAX_ENTRIES`,
- * and a dropped one is searched for in the whole range again. The transaction's state is still read live by the
- * caller, so a packet indexed from a block later dropped by a reorganisation signs nothing whose transaction is not
- * open on the chain now.
+ * request arrived is searched for by its own indexed topics over the whole range before it is refused: so an entry
+ * the bound dropped (past `MAX_ENTRIES`, oldest first), or one in blocks a reorganisation replaced after they were
+ * indexed, is still found, and only a miss pays for the full search. An entry from blocks a reorganisation replaced
+ * stays in the index: the caller reads the transaction's state live, and the governance chain (QBFT) is final.
  */
 import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
 import type { Packet } from "../../../lib/amdp";
@@ -28,7 +28,6 @@ export class AcceptedPackets {
   private _indexedTo: bigint | undefined;
   private _catchUp: { started: number; done: Promise<void> } | undefined;
   private _requests = 0;
-  private _dropped = false;
 
   constructor(
     private readonly _client: PublicClient,
@@ -53,7 +52,7 @@ export class AcceptedPackets {
       if (this._catchUp === mine) this._catchUp = undefined;
     }
     if (known()) return true;
-    return this._dropped && (await this._searchAll(packet, packetHash));
+    return this._searchAll(packet, packetHash);
   }
 
   private async _follow(): Promise<void> {
@@ -80,11 +79,10 @@ export class AcceptedPackets {
     else this._hashes.set(key, new Set([hash]));
     if (this._hashes.size > MAX_ENTRIES) {
       this._hashes.delete(this._hashes.keys().next().value!);
-      this._dropped = true;
     }
   }
 
-  /** The slow path for an entry the bound dropped: the packet's own logs, over the whole range. */
+  /** The slow path for a miss: the packet's own logs, over the whole range. */
   private async _searchAll(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, hash: Hex): Promise<boolean> {
     const logs = await this._client.getContractEvents({
       address: this._ledger,

@@ -1,0 +1,77 @@
+import { expect } from "chai";
+import { ethers, network } from "hardhat";
+import { createPublicClient, custom, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { AcceptedPackets } from "../../relayer/src/attest/accepted";
+
+/** The attester's index of `PacketAccepted`, on Hardhat's chain, with every JSON-RPC method it sends counted. */
+describe("attester: the index of accepted packets", () => {
+  let emitter: Awaited<ReturnType<typeof deploy>>;
+  let client: PublicClient;
+  const calls: string[] = [];
+
+  async function deploy() {
+    const factory = await ethers.getContractFactory("EventEmitterMock");
+    const c = await factory.deploy();
+    await c.waitForDeployment();
+    return c;
+  }
+
+  const packet = (n: number) => ({
+    txId: keccak256(toHex(`tx-${n}`)),
+    pipeId: keccak256(toHex("pipe")),
+    sequence: BigInt(n),
+  });
+  const hashOf = (n: number): Hex => keccak256(toHex(`packet-${n}`));
+  const accept = async (n: number, hash = hashOf(n)) => {
+    const p = packet(n);
+    await (await emitter.emitPacketAccepted(p.txId, p.pipeId, p.sequence, hash)).wait();
+  };
+  const logSearches = () => calls.filter((m) => m === "eth_getLogs").length;
+
+  before(async () => {
+    emitter = await deploy();
+    client = createPublicClient({
+      transport: custom({
+        request: ({ method, params }: { method: string; params?: unknown[] }) => {
+          calls.push(method);
+          return network.provider.request({ method, params });
+        },
+      }),
+    });
+  });
+
+  beforeEach(() => (calls.length = 0));
+
+  it("finds an accepted packet, answers it again with no call, and refuses a wrong hash or an unknown packet", async () => {
+    const index = new AcceptedPackets(client, (await emitter.getAddress()) as Address, 0n);
+    await accept(1);
+    expect(await index.has(packet(1), hashOf(1))).to.equal(true);
+    const afterFirst = calls.length;
+    expect(await index.has(packet(1), hashOf(1))).to.equal(true);
+    expect(calls.length).to.equal(afterFirst);
+    expect(await index.has(packet(1), hashOf(2))).to.equal(false);
+    expect(await index.has(packet(99), hashOf(99))).to.equal(false);
+  });
+
+  it("searches only the blocks mined since its last look, and concurrent requests share one catch-up", async () => {
+    const index = new AcceptedPackets(client, (await emitter.getAddress()) as Address, 0n);
+    await accept(2);
+    expect(await index.has(packet(2), hashOf(2))).to.equal(true);
+    await Promise.all([3, 4, 5].map((n) => accept(n)));
+    calls.length = 0;
+    const found = await Promise.all([3, 4, 5].map((n) => index.has(packet(n), hashOf(n))));
+    expect(found).to.deep.equal([true, true, true]);
+    expect(logSearches()).to.equal(1);
+  });
+
+  it("still finds a packet accepted in a block that replaced one it had indexed (a reorganisation)", async () => {
+    const index = new AcceptedPackets(client, (await emitter.getAddress()) as Address, 0n);
+    const snapshot = await network.provider.request({ method: "evm_snapshot" });
+    await accept(6);
+    expect(await index.has(packet(6), hashOf(6))).to.equal(true);
+    await network.provider.request({ method: "evm_revert", params: [snapshot] });
+    // The same height again, with another packet: the index has looked at this height already.
+    await accept(7);
+    expect(await index.has(packet(7), hashOf(7))).to.equal(true);
+  });
+});
