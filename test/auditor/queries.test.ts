@@ -535,7 +535,7 @@ describe("auditor: queries over an indexed consortium", function () {
       const state = await cli(["list", "--db", db.path, "--state", "Finished"]);
       expect([state.code, state.stderr]).to.deep.equal([
         2,
-        `auditor: error: unknown state "Finished": expected one of None, Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired\n`,
+        `auditor: error: unknown state "Finished": expected one of None, Open, Executing, Executed, Confirmed, Failed, Compensating, Compensated, Manual, Resolved, Expired, Committing\n`,
       ]);
       const unknown = keccak256(toHex("nope"));
       expect(await cli(["trace", unknown, "--db", db.path])).to.deep.include({
