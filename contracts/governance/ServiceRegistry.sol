@@ -63,7 +63,9 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
         // Ids are namespaced by institution: nobody registers, or holds, an id of another institution. The sub-chain
         // id is claimed here first, so it is checked here too.
         if (InstitutionIds.institutionOf(serviceId) != institution) revert ServiceIdNotOwned(serviceId, institution);
-        if (InstitutionIds.institutionOf(subchainId) != institution) revert ServiceIdNotOwned(subchainId, institution);
+        if (InstitutionIds.institutionOf(subchainId) != institution) {
+            revert ServiceSubchainNotOwned(subchainId, institution);
+        }
         Service storage s = _services[serviceId];
         if (s.status != ServiceStatus.None) revert ServiceAlreadyRegistered(serviceId);
         _checkEndpoint(endpoint);

@@ -81,9 +81,11 @@ interface IServiceRegistry {
     // ---------------------------------------------------------------- errors
 
     error ServiceZeroId();
-    /// @notice The service id, or the id of the sub-chain it fronts, is not in the namespace of `institution`, the
-    /// registering institution (see InstitutionIds).
+    /// @notice The service id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
     error ServiceIdNotOwned(bytes32 id, uint32 institution);
+    /// @notice The sub-chain the service would front is not in the namespace of `institution`, the registering
+    /// institution: a service cannot claim another institution's sub-chain.
+    error ServiceSubchainNotOwned(bytes32 subchainId, uint32 institution);
     error ServiceAlreadyRegistered(bytes32 serviceId);
     error ServiceNotFound(bytes32 serviceId);
     error ServiceInvalidEndpoint(string host, uint16 port);

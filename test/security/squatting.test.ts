@@ -31,6 +31,18 @@ import {
   specOf,
 } from "../helpers/registries";
 
+type World = Awaited<ReturnType<typeof pipeWorld>>;
+
+/** `side`'s admin asks for `key`'s address as a business account, with the key's own consent to that side. */
+async function requestWithConsent(
+  w: World,
+  side: World["a"],
+  key: Parameters<typeof accountConsent>[1] & { address: string },
+) {
+  const consent = await accountConsent(w, key, side.institution, Role.Business);
+  return w.membership.connect(side.admin).requestAccount(key.address, side.institution, Role.Business, ...consent);
+}
+
 /**
  * Squatting: one institution takes what belongs to another (a contract name, an address, a node id, an app key) so that the
  * owner can no longer register it. Every attack here is performed by a fully legitimate member of the consortium.
@@ -83,7 +95,7 @@ describe("Security: squatting", function () {
         .withArgs(bService, w.a.institution);
       // A's own service id, fronting a sub-chain id of B's: the sub-chain id would be claimed, so it is refused too.
       await expect(services.registerService(aService, bChain, w.spare1, endpoint()))
-        .to.be.revertedWithCustomError(w.services, "ServiceIdNotOwned")
+        .to.be.revertedWithCustomError(w.services, "ServiceSubchainNotOwned")
         .withArgs(bChain, w.a.institution);
       for (const sid of [bService, aService]) expect((await w.services.service(sid)).status).to.equal(Svc.None);
       await addAccount(w, w.b.admin, w.spare2, w.b.institution, Role.Business);
@@ -172,31 +184,11 @@ describe("Security: squatting", function () {
     it("a rejected request leaves the address free, and its vote can never activate the next request", async function () {
       const w = await loadFixture(pipeWorld);
       const key = Wallet.createRandom();
-      const first = await proposalIdOf(
-        w.voting,
-        w.membership
-          .connect(w.a.admin)
-          .requestAccount(
-            key.address,
-            w.a.institution,
-            Role.Business,
-            ...(await accountConsent(w, key, w.a.institution, Role.Business)),
-          ),
-      );
+      const first = await proposalIdOf(w.voting, requestWithConsent(w, w.a, key));
       await w.voting.connect(w.governors[0]).vote(first, false);
       expect(await w.voting.state(first)).to.equal(PState.Rejected);
       // The key now consents to B; B's request takes the address.
-      const second = await proposalIdOf(
-        w.voting,
-        w.membership
-          .connect(w.b.admin)
-          .requestAccount(
-            key.address,
-            w.b.institution,
-            Role.Business,
-            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
-          ),
-      );
+      const second = await proposalIdOf(w.voting, requestWithConsent(w, w.b, key));
       expect((await w.membership.account(key.address)).institution).to.equal(w.b.institution);
       // A vote for the first request's action (nonce 0) cannot activate B's request (nonce 1).
       await expect(govern(w, w.membership, "activateAccount", [key.address, 0]))
@@ -210,41 +202,13 @@ describe("Security: squatting", function () {
     it("an expired request leaves the address free; a pending one still holds it", async function () {
       const w = await loadFixture(pipeWorld);
       const key = Wallet.createRandom();
-      const pid = await proposalIdOf(
-        w.voting,
-        w.membership
-          .connect(w.a.admin)
-          .requestAccount(
-            key.address,
-            w.a.institution,
-            Role.Business,
-            ...(await accountConsent(w, key, w.a.institution, Role.Business)),
-          ),
-      );
-      await expect(
-        w.membership
-          .connect(w.b.admin)
-          .requestAccount(
-            key.address,
-            w.b.institution,
-            Role.Business,
-            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
-          ),
-      )
+      const pid = await proposalIdOf(w.voting, requestWithConsent(w, w.a, key));
+      await expect(requestWithConsent(w, w.b, key))
         .to.be.revertedWithCustomError(w.membership, "AccountAlreadyExists")
         .withArgs(key.address);
       await pastDeadline(w.voting, pid);
       expect(await w.voting.state(pid)).to.equal(PState.Expired);
-      await expect(
-        w.membership
-          .connect(w.b.admin)
-          .requestAccount(
-            key.address,
-            w.b.institution,
-            Role.Business,
-            ...(await accountConsent(w, key, w.b.institution, Role.Business)),
-          ),
-      ).to.emit(w.membership, "AccountRequested");
+      await expect(requestWithConsent(w, w.b, key)).to.emit(w.membership, "AccountRequested");
     });
   });
 
