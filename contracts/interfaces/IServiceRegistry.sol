@@ -81,7 +81,8 @@ interface IServiceRegistry {
     // ---------------------------------------------------------------- errors
 
     error ServiceZeroId();
-    /// @notice The service id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
+    /// @notice The service id is not in the namespace of `institution`, the registering institution (see
+    /// InstitutionIds).
     error ServiceIdNotOwned(bytes32 id, uint32 institution);
     /// @notice The sub-chain the service would front is not in the namespace of `institution`, the registering
     /// institution: a service cannot claim another institution's sub-chain.
