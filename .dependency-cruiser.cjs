@@ -5,7 +5,8 @@
  *   auditor/ and audit/ (the sandbox)  ->  relayer/  ->  console/
  *   scripts/, bench/, test/ may import any of them; production code never imports them.
  * Inside the relayer, layers run one way:
- *   config, log, errors -> chains -> amdp, store, server, keys, metrics, flow -> governance -> crosschain -> tx
+ *   config, log, errors -> chains -> amdp, store, server, keys, metrics, flow -> governance -> work (the durable
+ *   work items) -> crosschain -> tx
  *   -> subchain, cli -> the composition root (relayer.ts, main.ts).
  * Existing relayer-internal violations are listed in .dependency-cruiser-known-violations.json
  * (`npx depcruise-baseline ...` rewrites it); a new one fails.
@@ -18,6 +19,7 @@ const RELAYER_LAYERS = [
   ["config"],
   ["chains", "keys", "metrics", "flow", "store", "server", "attest"],
   ["governance"],
+  ["work"],
   ["crosschain"],
   ["tx"],
   ["subchain", "auditor"],

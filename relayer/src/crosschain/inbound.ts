@@ -16,7 +16,7 @@ import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "../tx/runtime";
-import { ledgerItem } from "../governance/writer";
+import { work } from "../work/items";
 import { afterQueuedCalls } from "../chains/evm/rpc";
 import { checkTarget } from "./target";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
@@ -302,11 +302,7 @@ function accept(
       plan,
       ...from,
     });
-    rt.store.enqueue({
-      id: `rx:${packet.txId}:exec:${plan.target}`,
-      kind: "packet",
-      payload: { type: "step", txId: packet.txId, step: plan.target, role: "receiver" },
-    });
+    rt.store.enqueue(work.step("receiver", packet.txId, plan.target));
     return true;
   });
 }
@@ -350,7 +346,7 @@ function refuse(rt: Runtime, error: unknown, signed: SignedPacket | undefined): 
   });
   if (signed?.signatures.proxy !== undefined && REPORTABLE.has(code)) {
     const packetHash = hashPacket(signed.packet);
-    rt.store.enqueue(ledgerItem(`refusal:${packetHash}`, { op: "reportRefusal", packet: toWire(signed) }));
+    rt.store.enqueue(work.reportRefusal(packetHash, toWire(signed)));
     rt.worker.kick();
   }
   return refusal;

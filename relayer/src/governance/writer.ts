@@ -507,8 +507,3 @@ function signedPackets(op: OpenOp) {
 }
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
-
-/** The outbox item of a ledger operation; its id makes a second enqueue of the same write a no-op. */
-export function ledgerItem(id: string, op: LedgerOp, extra: Record<string, unknown> = {}) {
-  return { id, kind: "ledger-write" as const, payload: { type: "ledger", ledger: op, ...extra } };
-}

@@ -7,7 +7,7 @@ import { getAbiItem, type AbiEvent, type Address } from "viem";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import type { OutboxInput } from "../store";
 import type { Runtime } from "../tx/runtime";
-import type { ChainRequest } from "../tx/chain-request";
+import { work } from "../work/items";
 
 const REQUESTED = getAbiItem({ abi: gatewayAbi, name: "CrossChainRequested" }) as AbiEvent;
 
@@ -56,8 +56,7 @@ export function followRequests(rt: Runtime, signal: AbortSignal): Promise<void> 
         .filter((log) => log.eventName === "CrossChainRequested")
         .map((log) => {
           const a = log.args as RequestedArgs;
-          const payload: ChainRequest = {
-            type: "chain-request",
+          return work.chainRequest({
             chain: name,
             requestId: a.requestId,
             pipeId: a.pipeId,
@@ -67,8 +66,7 @@ export function followRequests(rt: Runtime, signal: AbortSignal): Promise<void> 
             payload: a.payload,
             nonce: a.nonce.toString(),
             blockNumber: log.blockNumber.toString(),
-          };
-          return { id: `req:${name}:${a.requestId}`, kind: "packet", payload };
+          });
         });
       rt.store.recordBlock(name, event.height, event.hash, items);
       if (items.length > 0) {

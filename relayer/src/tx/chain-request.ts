@@ -5,10 +5,10 @@
  * free sequence of the pipe, a deadline within the pipe's timeout), signs stage 1 with the app key it holds, and
  * goes on exactly as for an app request.
  */
-import { keccak256, slice, zeroHash, type Address, type Hex } from "viem";
+import { keccak256, slice, zeroHash, type Hex } from "viem";
 import { countersign, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
-import type { OutboxItem } from "../store";
+import type { ChainRequest } from "../work/items";
 import { initiate } from "./initiate";
 import type { JournalEntry } from "./journal";
 import { planOf } from "../../../lib/domain/plan";
@@ -18,22 +18,7 @@ import { Defer, GiveUp, type WorkOutcome } from "./worker";
 import { Refusal } from "../crosschain/refusal";
 import type { Route } from "../governance/view";
 
-/** A `CrossChainRequested` event as stored in the outbox (numbers as decimal strings). */
-export interface ChainRequest {
-  type: "chain-request";
-  chain: string;
-  requestId: Hex;
-  pipeId: Hex;
-  sender: Address;
-  contractName: Hex;
-  operation: number;
-  payload: Hex;
-  nonce: string;
-  blockNumber: string;
-}
-
-export async function handleChainRequest(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const request = item.payload as ChainRequest;
+export async function handleChainRequest(rt: Runtime, request: ChainRequest): Promise<WorkOutcome> {
   if (rt.journal.get(request.requestId, "initiator") !== null) return {};
   const context = { source: "chain", pipeId: request.pipeId, signer: request.sender };
   // Sequences of one pipe are allocated one request at a time (the ledger wants them increasing).

@@ -19,6 +19,7 @@ import { isBadInput, type Refusal } from "../crosschain/refusal";
 import { CcgpError } from "../../../lib/infra/errors";
 import { afterQueuedCalls } from "../chains/evm/rpc";
 import type { Route } from "../governance/view";
+import { work } from "../work/items";
 import type { Mode } from "./journal";
 import type { Plan } from "../../../lib/domain/plan";
 import { nowSeconds, type Runtime } from "./runtime";
@@ -86,7 +87,7 @@ export async function initiate(
       govFromBlock,
       subFromBlock,
     });
-    if (fresh) rt.store.enqueue({ id: `tx:${txId}:open`, kind: "ledger-write", payload: { type: "open", txId } });
+    if (fresh) rt.store.enqueue(work.open(txId));
     return fresh ? "journaled" : "duplicate";
   });
   if (inserted === "duplicate") throw duplicate(rt, signed, source);

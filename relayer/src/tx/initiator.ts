@@ -20,7 +20,7 @@ import type { JournalEntry } from "./journal";
 import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
 import { Defer, GiveUp, type WorkOutcome } from "./worker";
-import type { OutboxItem } from "../store";
+import { work, type DeliverWork, type OpenWork } from "../work/items";
 import type { OpenOp, WriteOutcome } from "../governance/writer";
 
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
@@ -31,8 +31,7 @@ const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
  * opens every transaction of the pipe still waiting, lowest first (their own items then find them open). Nothing
  * polls, and the transactions queued behind one open are opened by it.
  */
-export async function openTx(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId } = item.payload as { txId: Hex };
+export async function openTx(rt: Runtime, { txId }: OpenWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, "initiator");
   if (entry.status === "failed") return {};
   await serialised(`open:${entry.pipeId}`, async () => {
@@ -133,8 +132,7 @@ function deliveryBody(entry: JournalEntry): unknown {
 }
 
 /** Sends the countersigned packet to the target proxy; 200 (or a duplicate of the same packet) is delivered. */
-export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId } = item.payload as { txId: Hex };
+export async function deliver(rt: Runtime, { txId }: DeliverWork, attempts: number): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, "initiator");
   if (nowSeconds(rt) > entry.signed.packet.deadline) {
     rt.log.warn({ txId }, "packet not delivered: past its deadline (the transaction expires)");
@@ -146,11 +144,7 @@ export async function deliver(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     // open. Open it again (the reorg undid its sequence too; an open mined meanwhile is found by the check-first
     // read) and deliver after it.
     rt.journal.update(txId, "initiator", { status: "accepted" });
-    rt.store.enqueue({
-      id: `tx:${txId}:reopen:${item.attempts}`,
-      kind: "ledger-write",
-      payload: { type: "open", txId },
-    });
+    rt.store.enqueue(work.open(txId, attempts));
     rt.worker.kick();
     throw new CcgpError(
       "TX_OPEN_UNDONE",

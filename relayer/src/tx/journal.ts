@@ -10,7 +10,9 @@ import { CcgpError } from "../../../lib/infra/errors";
 import type { RelayerStore } from "../store";
 import type { Plan } from "../../../lib/domain/plan";
 
-export type Role = "initiator" | "receiver";
+import type { Role } from "../work/items";
+
+export type { Role };
 /** How the transaction started: an app request, a gateway event, or a packet from a peer (receiver). */
 export type Mode = "app" | "chain" | "peer";
 /**

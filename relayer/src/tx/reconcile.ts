@@ -8,22 +8,15 @@
  */
 import type { Hex } from "viem";
 import { sleep } from "../../../lib/chain/follow";
-import type { OutboxInput } from "../store";
+import { work, type WorkInput } from "../work/items";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import { nowSeconds, type Runtime } from "./runtime";
-import { prefixOf } from "./steps";
 
 /** Transactions checked at once. */
 const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
-
-const verifyItem = (txId: Hex): OutboxInput => ({
-  id: `verify:${txId}`,
-  kind: "ledger-write",
-  payload: { type: "verify", txId },
-});
 
 export class Reconciler {
   private readonly _dirty = new Set<string>();
@@ -50,7 +43,7 @@ export class Reconciler {
   private _verifyNow(txId: Hex): void {
     const rt = this._rt;
     const entry = rt.journal.find(txId).find((e) => e.status !== "finished" && e.status !== "failed");
-    if (entry !== undefined && rt.store.enqueue(verifyItem(entry.txId))) rt.worker.kick();
+    if (entry !== undefined && rt.store.enqueue(work.verify(entry.txId))) rt.worker.kick();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -132,26 +125,15 @@ export class Reconciler {
   private _work(
     entry: JournalEntry,
     tx: { state: number; deadline: bigint; doneMask: number; undoneMask: number; writeMask: number },
-  ): OutboxInput[] {
+  ): WorkInput[] {
     const rt = this._rt;
-    const prefix = prefixOf(entry.role);
-    if (tx.state === TxState.Executed && rt.config.runtime.verify) return [verifyItem(entry.txId)];
+    if (tx.state === TxState.Executed && rt.config.runtime.verify) return [work.verify(entry.txId)];
     if (tx.state === TxState.Compensating)
       return this._mySteps(entry)
         .filter((k) => bit(tx.doneMask, k) && bit(tx.writeMask, k) && !bit(tx.undoneMask, k))
-        .map((step) => ({
-          id: `${prefix}:${entry.txId}:compensate:${step}`,
-          kind: "packet",
-          payload: { type: "compensate", txId: entry.txId, step, role: entry.role },
-        }));
+        .map((step) => work.compensate(entry.role, entry.txId, step));
     if ((tx.state === TxState.Open || tx.state === TxState.Executing) && nowSeconds(rt) > tx.deadline + 1n)
-      return [
-        {
-          id: `expire:${entry.txId}`,
-          kind: "ledger-write",
-          payload: { type: "ledger", ledger: { op: "expire", txId: entry.txId } },
-        },
-      ];
+      return [work.expire(entry.txId)];
     return [];
   }
 

@@ -3,13 +3,12 @@
  * compensation of this relayer's completed writes when the ledger says Compensating, and the plain ledger writes
  * (escalate, expire, refusal reports).
  */
-import { zeroHash, type Hex } from "viem";
+import { zeroHash } from "viem";
 import { ContractError, isRevert } from "../governance/contract";
 import { recordedResults } from "../governance/results";
-import type { LedgerOp, WriteOutcome } from "../governance/writer";
-import type { OutboxItem } from "../store";
+import type { WriteOutcome } from "../governance/writer";
+import type { CompensateWork, LedgerWork, VerifyWork } from "../work/items";
 import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
-import type { Role } from "./journal";
 import type { Runtime } from "./runtime";
 import { gatewaySequence } from "./steps";
 import { GiveUp, type WorkOutcome } from "./worker";
@@ -17,8 +16,7 @@ import { GiveUp, type WorkOutcome } from "./worker";
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
 /** Endorses an Executed transaction with the result-set hash recomputed from the ledger's events and the chain. */
-export async function verify(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId } = item.payload as { txId: Hex };
+export async function verify(rt: Runtime, { txId }: VerifyWork): Promise<WorkOutcome> {
   const me = rt.me.signer.address;
   const entry = rt.journal.find(txId)[0];
   // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
@@ -89,8 +87,7 @@ async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
 }
 
 /** Undoes one of this relayer's completed writes and records the attempt; retried until undone or Manual. */
-export async function compensate(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId, step, role } = item.payload as { txId: Hex; step: number; role: Role };
+export async function compensate(rt: Runtime, { txId, step, role }: CompensateWork): Promise<WorkOutcome> {
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
@@ -117,8 +114,7 @@ export async function compensate(rt: Runtime, item: OutboxItem): Promise<WorkOut
 }
 
 /** A plain ledger write: contract refusals other than "already done" are final. */
-export async function ledgerWrite(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const op = (item.payload as { ledger: LedgerOp }).ledger;
+export async function ledgerWrite(rt: Runtime, { ledger: op }: LedgerWork): Promise<WorkOutcome> {
   try {
     const outcome = await rt.writer.perform(op);
     rt.log.info({ op: op.op, outcome: outcome.outcome, txId: "txId" in op ? op.txId : undefined }, "ledger write");

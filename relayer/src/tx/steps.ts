@@ -4,9 +4,10 @@
  * ledger no longer takes. Each handler re-reads the ledger and the gateway before acting (see `Gateway.ensure*`).
  */
 import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
-import { inboxKey, type OutboxInput, type OutboxItem } from "../store";
+import { inboxKey, type OutboxItem } from "../store";
+import { work, type RecordWork, type StepWork, type UndoWork, type WorkInput } from "../work/items";
 import { ContractError, isRevert } from "../governance/contract";
-import { fromWireResult, wireResult, type WireResult } from "../../../lib/domain/ledger-types";
+import { fromWireResult, wireResult } from "../../../lib/domain/ledger-types";
 import type { Execution, ExecuteRequest } from "../crosschain/gateway";
 import { attestationOf } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
@@ -15,7 +16,7 @@ import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp"
 import { checkTarget } from "../crosschain/target";
 import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
-import type { JournalEntry, Role } from "./journal";
+import type { JournalEntry } from "./journal";
 import { sourceSequence } from "../../../lib/domain/plan";
 import type { Runtime } from "./runtime";
 import { GiveUp, type WorkOutcome } from "./worker";
@@ -38,8 +39,6 @@ const STEP_REFUSALS = [
 /** The target contract's refusals (`checkTarget`): final, unlike a node that does not answer. */
 const TARGET_REFUSALS = new Set(["CONTRACT_NOT_ATTESTED", "CONTRACT_NOT_REGISTERED", "CONTRACT_CODE_MISMATCH"]);
 
-export const prefixOf = (role: Role): string => (role === "initiator" ? "tx" : "rx");
-
 /** The (pipe, sequence) a step runs under on this relayer's gateway: a target step's packet's, a source step's derived. */
 export function gatewaySequence(entry: JournalEntry, step: number): bigint {
   return entry.role === "receiver" ? packetOf(entry, step).packet.sequence : sourceSequence(entry.sequence, step);
@@ -52,16 +51,13 @@ export function packetOf(entry: JournalEntry, step: number): SignedPacket {
   return parseSignedPacket(entry.plan.packets![k - 1], { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
 }
 
-export interface StepPayload {
-  type: string;
-  txId: Hex;
-  step: number;
-  role: Role;
-}
-
 /** Runs one step (source step of the initiator or target step of the receiver) and hands its result on. */
-export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId, step, role } = item.payload as StepPayload;
+/** `item`: the stored item's attempts so far and its last fault, which a retried step reports to the ledger. */
+export async function runStep(
+  rt: Runtime,
+  { txId, step, role }: StepWork,
+  item: Pick<OutboxItem, "attempts" | "lastError">,
+): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const planned = entry.plan.steps[step]!;
   const sequence = gatewaySequence(entry, step);
@@ -74,7 +70,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     stopBeforeStep(rt, entry, step, state);
     // Run before a crash, never recorded: the ledger will not take it now, so undo the write here.
     const wrote = record.target !== zeroAddress && record.operation === 1 && record.success && !record.compensated;
-    return wrote ? { next: [undoItem(role, txId, step)] } : {};
+    return wrote ? { next: [work.undo(role, txId, step)] } : {};
   }
   // `attempts` counts failed runs only: a run a crash cut short is not a retry the ledger needs to hear of.
   const retried = item.attempts > 0 && record.target === zeroAddress;
@@ -112,12 +108,7 @@ export async function runStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcom
     if (revert.name === "SubchainGatewayStaleRead") result.stateVersion = capped(revert.args[3] as bigint);
   }
   rt.log.info({ txId, step, role, success: result.success, subchainTx: result.subchainTx }, "step executed");
-  const recordItem: OutboxInput = {
-    id: `${prefixOf(role)}:${txId}:record:${step}`,
-    kind: "ledger-write",
-    payload: { type: "record", txId, step, role, result: wireResult(result) },
-  };
-  return { next: [recordItem] };
+  return { next: [work.record(role, txId, step, wireResult(result))] };
 }
 
 /**
@@ -187,7 +178,12 @@ function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: n
   }
 }
 
-async function recordRetry(rt: Runtime, txId: Hex, step: number, item: OutboxItem): Promise<void> {
+async function recordRetry(
+  rt: Runtime,
+  txId: Hex,
+  step: number,
+  item: Pick<OutboxItem, "attempts" | "lastError">,
+): Promise<void> {
   try {
     await rt.writer.perform({
       op: "retryStep",
@@ -286,8 +282,7 @@ function refusedResult(rt: Runtime, entry: JournalEntry, step: number, revertDat
 }
 
 /** Records a step's result; then the initiator goes on with its next step, the receiver answers its peer. */
-export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId, step, role, result: wire } = item.payload as StepPayload & { result: WireResult };
+export async function recordStep(rt: Runtime, { txId, step, role, result: wire }: RecordWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const result = fromWireResult(wire);
   const outcome = await rt.writer.perform({
@@ -301,22 +296,13 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
     if (role === "receiver") completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: outcome.reason });
     // The ledger never lets a finished transaction move forward: undo our own write ourselves.
     const wrote = result.success && result.operation === 1;
-    return wrote ? { next: [undoItem(role, txId, step)] } : {};
+    return wrote ? { next: [work.undo(role, txId, step)] } : {};
   }
   if (role === "receiver") {
     const summary = { step, success: result.success, subchainTx: result.subchainTx, resultHash: result.resultHash };
     const next = entry.plan.steps.findIndex((s, k) => k > step && s.side === Side.Target);
     // The transaction's next target step runs here too, after this one's result is on the ledger.
-    if (result.success && next > 0)
-      return {
-        next: [
-          {
-            id: `rx:${txId}:exec:${next}`,
-            kind: "packet",
-            payload: { type: "step", txId, step: next, role: "receiver" },
-          },
-        ],
-      };
+    if (result.success && next > 0) return { next: [work.step("receiver", txId, next)] };
     return {
       commit: () => {
         rt.journal.update(txId, role, { status: "executed", result: summary });
@@ -332,24 +318,14 @@ export async function recordStep(rt: Runtime, item: OutboxItem): Promise<WorkOut
 }
 
 /** The initiator's work after `step - 1`: the next source step, or the delivery of the packet (the last step). */
-export function nextInitiatorItem(entry: JournalEntry, step: number): OutboxInput {
+export function nextInitiatorItem(entry: JournalEntry, step: number): WorkInput {
   const planned = entry.plan.steps[step];
-  if (planned === undefined || planned.side === Side.Target)
-    return { id: `tx:${entry.txId}:deliver`, kind: "packet", payload: { type: "deliver", txId: entry.txId } };
-  return {
-    id: `tx:${entry.txId}:exec:${step}`,
-    kind: "packet",
-    payload: { type: "step", txId: entry.txId, step, role: "initiator" },
-  };
-}
-
-export function undoItem(role: Role, txId: Hex, step: number): OutboxInput {
-  return { id: `${prefixOf(role)}:${txId}:undo:${step}`, kind: "packet", payload: { type: "undo", txId, step, role } };
+  if (planned === undefined || planned.side === Side.Target) return work.deliver(entry.txId);
+  return work.step("initiator", entry.txId, step);
 }
 
 /** Undoes this relayer's own write on its gateway when the ledger would not take its result (no ledger record). */
-export async function undoStep(rt: Runtime, item: OutboxItem): Promise<WorkOutcome> {
-  const { txId, step, role } = item.payload as StepPayload;
+export async function undoStep(rt: Runtime, { txId, step, role }: UndoWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const run = await rt.subchain.gateway.ensureCompensated(
     entry.pipeId,

@@ -66,6 +66,12 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/** The `type` field of a stored payload, which picks its handler; `""` if it has none. */
+const typeOf = (payload: unknown): string =>
+  typeof payload === "object" && payload !== null && "type" in payload && typeof payload.type === "string"
+    ? payload.type
+    : "";
+
 export class Worker {
   private readonly _handlers = new Map<string, WorkHandler>();
   private readonly _running = new Set<string>();
@@ -169,7 +175,7 @@ export class Worker {
   }
 
   private async _run(item: OutboxItem): Promise<void> {
-    const type = (item.payload as { type?: string } | null)?.type ?? "";
+    const type = typeOf(item.payload);
     const handler = this._handlers.get(type);
     const log = this._options.log.child({ item: item.id, attempt: item.attempts });
     log.debug("work item started");
