@@ -26,14 +26,15 @@ import { RelayerMetrics } from "./metrics";
 import { OpsServer, chainCheck, loadTlsMaterial, peerHeartbeatCheck, type OpsServerOptions } from "./server";
 import { RelayerStore } from "./store";
 import { Refusals } from "./crosschain/refusal";
-import { peerServer } from "./crosschain/peer";
+import { peerServer } from "./tx/peer";
 import { Gateway } from "./crosschain/gateway";
 import { AppIntake } from "./subchain/intake";
 import { followRequests } from "./subchain/requests";
 import { Journal } from "./tx/journal";
 import { Reconciler } from "./tx/reconcile";
 import { registerHandlers } from "./tx/handlers";
-import type { HeldAppKey, Runtime, SubchainBinding } from "./tx/runtime";
+import type { HeldAppKey, SubchainBinding } from "./tx/context";
+import type { Runtime } from "./runtime";
 import { Worker } from "./tx/worker";
 
 export interface RelayerPorts {

@@ -6,15 +6,15 @@
 import { slice, type Hex } from "viem";
 import type { Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
-import { TokenBucket } from "../flow";
+import { TokenBucket, type FlowControl } from "../flow";
 import { PIPE_REFUSALS, PipeStatus } from "../../../lib/abi/contracts";
-import type { Route } from "../governance/view";
-import type { Runtime } from "../tx/runtime";
+import type { GovernanceContracts } from "../governance/contracts";
+import type { GovernanceView, Route } from "../governance/view";
 
 const ROUTE_FIELDS = ["sourceInstitution", "targetInstitution", "targetService", "contractName"] as const;
 
 /** The route a packet names, which must exist and be active. */
-export async function activeRoute(rt: Runtime, pipeId: Hex): Promise<Route> {
+export async function activeRoute(rt: { view: GovernanceView }, pipeId: Hex): Promise<Route> {
   const route = await rt.view.route(pipeId);
   if (route === undefined) throw new CcgpError("PIPE_UNKNOWN", `pipe ${pipeId} is not registered`, { pipeId });
   if (route.status !== PipeStatus.Active) {
@@ -65,7 +65,7 @@ export function matchSelector(packet: Packet, payload: Hex): void {
 }
 
 /** `PipeRegistry.checkOperation` now: the signer's rights, both institutions, services and keys. */
-export async function checkRights(rt: Runtime, packet: Packet): Promise<void> {
+export async function checkRights(rt: { gov: Pick<GovernanceContracts, "pipes"> }, packet: Packet): Promise<void> {
   const refusal = await rt.gov.pipes.read("checkOperation", [
     packet.pipeId,
     packet.signer,
@@ -98,7 +98,10 @@ export function checkDeadline(route: Route, packet: Packet, now: bigint): void {
 }
 
 /** The sequence is above every one the ledger has used on the pipe (a lower one is a replay). */
-export async function checkFreshSequence(rt: Runtime, packet: Packet): Promise<void> {
+export async function checkFreshSequence(
+  rt: { gov: Pick<GovernanceContracts, "ledger"> },
+  packet: Packet,
+): Promise<void> {
   const [lastSequence] = await rt.gov.ledger.read("pipeOf", [packet.pipeId]);
   if (packet.sequence <= lastSequence)
     throw new CcgpError(
@@ -113,7 +116,11 @@ export async function checkFreshSequence(rt: Runtime, packet: Packet): Promise<v
 }
 
 /** The relayer's own limits per pipe and per app, and the pipe's `ratePerMinute`. */
-export function admit(rt: Runtime, route: Route, pipeRates: Map<Hex, TokenBucket>): void {
+export function admit(
+  rt: { flow: FlowControl; clock: () => number },
+  route: Route,
+  pipeRates: Map<Hex, TokenBucket>,
+): void {
   rt.flow.admit({ pipeId: route.id, appId: route.sourceApp });
   let bucket = pipeRates.get(route.id);
   if (bucket === undefined || bucket.ratePerSecond !== route.ratePerMinute / 60) {

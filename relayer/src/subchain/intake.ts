@@ -20,7 +20,7 @@ import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
 import { assertBound, planOf } from "../../../lib/domain/plan";
-import type { Runtime } from "../tx/runtime";
+import type { TxContext } from "../tx/context";
 import { readValues } from "../tx/values";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
@@ -31,7 +31,7 @@ export class AppIntake {
   private readonly _server: Server;
 
   constructor(
-    private readonly _rt: Runtime,
+    private readonly _rt: TxContext,
     private readonly _options: { host: string; port: number },
   ) {
     this._server = createServer((req, res) => {

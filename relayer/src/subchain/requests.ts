@@ -6,7 +6,7 @@
 import { getAbiItem, type AbiEvent, type Address } from "viem";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import type { OutboxInput } from "../store";
-import type { Runtime } from "../tx/runtime";
+import type { TxContext } from "../tx/context";
 import { work } from "../work/items";
 
 const REQUESTED = getAbiItem({ abi: gatewayAbi, name: "CrossChainRequested" }) as AbiEvent;
@@ -21,7 +21,7 @@ interface RequestedArgs {
   nonce: bigint;
 }
 
-export function followRequests(rt: Runtime, signal: AbortSignal): Promise<void> {
+export function followRequests(rt: TxContext, signal: AbortSignal): Promise<void> {
   const { name, chain, gateway, confirmations } = rt.subchain;
   const startBlock = rt.config.chains[name]?.startBlock ?? 0;
   return chain.subscribe(

@@ -12,13 +12,13 @@ import type { ChainRequest } from "../work/items";
 import { initiate } from "./initiate";
 import type { JournalEntry } from "./journal";
 import { planOf } from "../../../lib/domain/plan";
-import { requireSubchain, type HeldAppKey, type Runtime } from "./runtime";
+import { requireSubchain, type HeldAppKey, type TxContext } from "./context";
 import { serialised } from "./serial";
 import { Defer, GiveUp, type WorkOutcome } from "./worker";
 import { Refusal } from "../crosschain/refusal";
 import type { Route } from "../governance/view";
 
-export async function handleChainRequest(rt: Runtime, request: ChainRequest): Promise<WorkOutcome> {
+export async function handleChainRequest(rt: TxContext, request: ChainRequest): Promise<WorkOutcome> {
   if (rt.journal.get(request.requestId, "initiator") !== null) return {};
   const context = { source: "chain", pipeId: request.pipeId, signer: request.sender };
   // Sequences of one pipe are allocated one request at a time (the ledger wants them increasing).
@@ -42,7 +42,7 @@ export async function handleChainRequest(rt: Runtime, request: ChainRequest): Pr
 }
 
 /** The request's pipe starts at this relayer, it holds the app's key, and the sender is the app side's contract. */
-async function checkRequest(rt: Runtime, request: ChainRequest): Promise<{ route: Route; app: HeldAppKey }> {
+async function checkRequest(rt: TxContext, request: ChainRequest): Promise<{ route: Route; app: HeldAppKey }> {
   const route = await rt.view.route(request.pipeId);
   if (route === undefined)
     throw new CcgpError(
@@ -82,7 +82,7 @@ async function checkRequest(rt: Runtime, request: ChainRequest): Promise<{ route
   return { route, app };
 }
 
-async function packetFor(rt: Runtime, route: Route, app: HeldAppKey, request: ChainRequest): Promise<SignedPacket> {
+async function packetFor(rt: TxContext, route: Route, app: HeldAppKey, request: ChainRequest): Promise<SignedPacket> {
   const [last] = await rt.gov.ledger.read("pipeOf", [route.id]);
   const journaled = rt.journal.maxSequence(route.id);
   const now = await rt.govLogs.timestamp();
@@ -106,7 +106,7 @@ async function packetFor(rt: Runtime, route: Route, app: HeldAppKey, request: Ch
 }
 
 /** Re-signs a chain-initiated transaction that lost its sequence to another before it opened. */
-export async function resequence(rt: Runtime, entry: JournalEntry): Promise<void> {
+export async function resequence(rt: TxContext, entry: JournalEntry): Promise<void> {
   const route = await rt.view.route(entry.pipeId);
   const app = route === undefined ? undefined : rt.apps.get(route.sourceApp.toLowerCase() as Hex);
   if (route === undefined || app === undefined)

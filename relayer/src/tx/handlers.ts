@@ -11,7 +11,7 @@ import type { OutboxItem } from "../store";
 import { isWorkOf, txOf, work, workOf, type Role, type WorkOf, type WorkType } from "../work/items";
 import { handleChainRequest } from "./chain-request";
 import { deliver, openTx } from "./initiator";
-import type { Runtime } from "./runtime";
+import type { TxContext } from "./context";
 import { compensate, ledgerWrite, verify } from "./settle";
 import { recordStep, runStep, undoStep } from "./steps";
 import { GiveUp, type WorkOutcome } from "./worker";
@@ -40,7 +40,7 @@ function typed<T extends WorkType>(
   };
 }
 
-export function registerHandlers(rt: Runtime): void {
+export function registerHandlers(rt: TxContext): void {
   rt.worker
     .handle(
       "open",
@@ -83,7 +83,7 @@ export function registerHandlers(rt: Runtime): void {
 }
 
 /** The deadline (ms) of the transaction an item belongs to, as its packet says; `null` for other items. */
-function deadlineOf(rt: Runtime, tx: { txId: Hex; role?: Role } | null): number | null {
+function deadlineOf(rt: TxContext, tx: { txId: Hex; role?: Role } | null): number | null {
   if (tx === null) return null;
   const entry = tx.role === undefined ? rt.journal.find(tx.txId)[0] : rt.journal.get(tx.txId, tx.role);
   return entry === undefined || entry === null ? null : Number(entry.signed.packet.deadline) * 1000;
@@ -93,7 +93,7 @@ function deadlineOf(rt: Runtime, tx: { txId: Hex; role?: Role } | null): number 
  * Until when an item's transient faults are retried: a transaction's work until its deadline (steps, results and
  * endorsements a window past it); compensations, ledger writes and chain requests a window from their creation.
  */
-export function retryUntil(rt: Runtime, item: OutboxItem): number | null {
+export function retryUntil(rt: TxContext, item: OutboxItem): number | null {
   const stored = workOf(item);
   if (stored === null) return null;
   const windowMs = rt.config.runtime.retry.windowSeconds * 1000;
@@ -104,7 +104,7 @@ export function retryUntil(rt: Runtime, item: OutboxItem): number | null {
   return item.createdAt + windowMs;
 }
 
-function escalate(rt: Runtime, item: OutboxItem, error: unknown): void {
+function escalate(rt: TxContext, item: OutboxItem, error: unknown): void {
   const stored = workOf(item);
   const tx = stored === null ? null : txOf(stored);
   if (stored === null || tx === null) return;

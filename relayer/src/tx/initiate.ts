@@ -22,7 +22,7 @@ import type { Route } from "../governance/view";
 import { work } from "../work/items";
 import type { Mode } from "./journal";
 import type { Plan } from "../../../lib/domain/plan";
-import { nowSeconds, type Runtime } from "./runtime";
+import { nowSeconds, type TxContext } from "./context";
 
 export interface Initiated {
   txId: Hex;
@@ -35,7 +35,7 @@ export interface Initiated {
  * throws a recorded `Refusal` naming what is wrong.
  */
 export async function initiate(
-  rt: Runtime,
+  rt: TxContext,
   signed: SignedPacket,
   plan: Plan,
   mode: Mode,
@@ -106,7 +106,7 @@ export async function initiate(
 }
 
 /** Everything stage 1 requires before the relayer vouches for a packet with its countersignature. */
-export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Route> {
+export async function checkStage1(rt: TxContext, signed: SignedPacket): Promise<Route> {
   const { packet, payload } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.sourceService.toLowerCase() !== rt.me.service.id.toLowerCase())
@@ -146,7 +146,7 @@ export async function checkStage1(rt: Runtime, signed: SignedPacket): Promise<Ro
 
 /** A later packet of the same transaction: same pipe and transaction id, a higher sequence, stage 1 as the first. */
 async function checkFollowing(
-  rt: Runtime,
+  rt: TxContext,
   route: Route,
   first: SignedPacket,
   previous: SignedPacket,
@@ -180,7 +180,7 @@ async function checkFollowing(
   await checkRights(rt, packet);
 }
 
-function duplicate(rt: Runtime, signed: SignedPacket, source: string): Refusal {
+function duplicate(rt: TxContext, signed: SignedPacket, source: string): Refusal {
   return rt.refusals.refuse(
     "DUPLICATE",
     `transaction ${signed.packet.txId} or sequence ${signed.packet.sequence} was already accepted`,

@@ -15,7 +15,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "./chain-request";
 import { ledgerSteps } from "../../../lib/domain/plan";
-import { nowSeconds, type Runtime } from "./runtime";
+import { nowSeconds, type TxContext } from "./context";
 import type { JournalEntry } from "./journal";
 import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
@@ -31,7 +31,7 @@ const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
  * opens every transaction of the pipe still waiting, lowest first (their own items then find them open). Nothing
  * polls, and the transactions queued behind one open are opened by it.
  */
-export async function openTx(rt: Runtime, { txId }: OpenWork): Promise<WorkOutcome> {
+export async function openTx(rt: TxContext, { txId }: OpenWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, "initiator");
   if (entry.status === "failed") return {};
   await serialised(`open:${entry.pipeId}`, async () => {
@@ -58,7 +58,7 @@ export async function openTx(rt: Runtime, { txId }: OpenWork): Promise<WorkOutco
  * goes through `openOne`'s own write, as before.
  */
 async function openTogether(
-  rt: Runtime,
+  rt: TxContext,
   unopened: JournalEntry[],
 ): Promise<Map<Hex, WriteOutcome | Error | undefined>> {
   const sent = new Map<Hex, WriteOutcome | Error | undefined>();
@@ -74,7 +74,7 @@ async function openTogether(
   return sent;
 }
 
-function openOp(entry: JournalEntry, route: NonNullable<Awaited<ReturnType<Runtime["view"]["route"]>>>): OpenOp {
+function openOp(entry: JournalEntry, route: NonNullable<Awaited<ReturnType<TxContext["view"]["route"]>>>): OpenOp {
   return {
     op: "open",
     txId: entry.txId,
@@ -88,7 +88,7 @@ function openOp(entry: JournalEntry, route: NonNullable<Awaited<ReturnType<Runti
  * One `open` on the ledger (or the answer `openTogether` got for it: an outcome, or an error taken as this open's
  * own); a refusal fails the transaction for good (chain mode: a taken sequence is re-signed).
  */
-async function openOne(rt: Runtime, entry: JournalEntry, sent?: WriteOutcome | Error): Promise<void> {
+async function openOne(rt: TxContext, entry: JournalEntry, sent?: WriteOutcome | Error): Promise<void> {
   if (entry.status !== "accepted") return;
   const route = await rt.view.route(entry.pipeId);
   if (route === undefined)
@@ -132,7 +132,7 @@ function deliveryBody(entry: JournalEntry): unknown {
 }
 
 /** Sends the countersigned packet to the target proxy; 200 (or a duplicate of the same packet) is delivered. */
-export async function deliver(rt: Runtime, { txId }: DeliverWork, attempts: number): Promise<WorkOutcome> {
+export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: number): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, "initiator");
   if (nowSeconds(rt) > entry.signed.packet.deadline) {
     rt.log.warn({ txId }, "packet not delivered: past its deadline (the transaction expires)");

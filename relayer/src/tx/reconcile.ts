@@ -11,7 +11,7 @@ import { sleep } from "../../../lib/chain/follow";
 import { work, type WorkInput } from "../work/items";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
-import { nowSeconds, type Runtime } from "./runtime";
+import { nowSeconds, type TxContext } from "./context";
 
 /** Transactions checked at once. */
 const CHECK_CHUNK = 64;
@@ -25,7 +25,7 @@ export class Reconciler {
   private _wake: (() => void) | undefined;
 
   constructor(
-    private readonly _rt: Runtime,
+    private readonly _rt: TxContext,
     /** Every unfinished transaction is checked at least this often. */
     private readonly _sweepMs: number,
   ) {}

@@ -9,14 +9,14 @@ import { recordedResults } from "../governance/results";
 import type { WriteOutcome } from "../governance/writer";
 import type { CompensateWork, LedgerWork, VerifyWork } from "../work/items";
 import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
-import type { Runtime } from "./runtime";
+import type { TxContext } from "./context";
 import { gatewaySequence } from "./steps";
 import { GiveUp, type WorkOutcome } from "./worker";
 
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
 /** Endorses an Executed transaction with the result-set hash recomputed from the ledger's events and the chain. */
-export async function verify(rt: Runtime, { txId }: VerifyWork): Promise<WorkOutcome> {
+export async function verify(rt: TxContext, { txId }: VerifyWork): Promise<WorkOutcome> {
   const me = rt.me.signer.address;
   const entry = rt.journal.find(txId)[0];
   // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
@@ -69,7 +69,7 @@ export async function verify(rt: Runtime, { txId }: VerifyWork): Promise<WorkOut
  * enough, and carry the gateway's `InboundExecuted` with the recorded outcome and hash; otherwise the result is
  * observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as recorded.
  */
-async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
+async function observe(rt: TxContext, r: LedgerResult): Promise<LedgerResult> {
   if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
   const mismatch = { ...r, resultHash: zeroHash };
   const [receipt, status] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.status()]);
@@ -87,7 +87,7 @@ async function observe(rt: Runtime, r: LedgerResult): Promise<LedgerResult> {
 }
 
 /** Undoes one of this relayer's completed writes and records the attempt; retried until undone or Manual. */
-export async function compensate(rt: Runtime, { txId, step, role }: CompensateWork): Promise<WorkOutcome> {
+export async function compensate(rt: TxContext, { txId, step, role }: CompensateWork): Promise<WorkOutcome> {
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
@@ -114,7 +114,7 @@ export async function compensate(rt: Runtime, { txId, step, role }: CompensateWo
 }
 
 /** A plain ledger write: contract refusals other than "already done" are final. */
-export async function ledgerWrite(rt: Runtime, { ledger: op }: LedgerWork): Promise<WorkOutcome> {
+export async function ledgerWrite(rt: TxContext, { ledger: op }: LedgerWork): Promise<WorkOutcome> {
   try {
     const outcome = await rt.writer.perform(op);
     rt.log.info({ op: op.op, outcome: outcome.outcome, txId: "txId" in op ? op.txId : undefined }, "ledger write");

@@ -18,7 +18,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import { sourceSequence } from "../../../lib/domain/plan";
-import type { Runtime } from "./runtime";
+import type { TxContext } from "./context";
 import { GiveUp, type WorkOutcome } from "./worker";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -54,7 +54,7 @@ export function packetOf(entry: JournalEntry, step: number): SignedPacket {
 /** Runs one step (source step of the initiator or target step of the receiver) and hands its result on. */
 /** `item`: the stored item's attempts so far and its last fault, which a retried step reports to the ledger. */
 export async function runStep(
-  rt: Runtime,
+  rt: TxContext,
   { txId, step, role }: StepWork,
   item: Pick<OutboxItem, "attempts" | "lastError">,
 ): Promise<WorkOutcome> {
@@ -116,7 +116,7 @@ export async function runStep(
  * (read meanwhile, so it adds no round trip): code changed since the packet was accepted is never run, and the
  * transaction goes to manual intervention with the named reason.
  */
-async function beforeRun(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+async function beforeRun(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
   const target =
     entry.role === "receiver"
       ? checkTarget(
@@ -141,7 +141,7 @@ async function beforeRun(rt: Runtime, entry: JournalEntry, step: number, call: E
  * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the packet, its
  * payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
  */
-async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
   const gateway = rt.subchain.gateway;
   const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
   const plan = entry.plan;
@@ -166,7 +166,7 @@ async function collectFor(rt: Runtime, entry: JournalEntry, step: number, call: 
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
-function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: number): void {
+function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number, state: number): void {
   rt.log.warn({ txId: entry.txId, step, state: TxState[state] }, "step not run: the transaction is no longer active");
   if (entry.role === "receiver") {
     completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: `transaction is ${TxState[state]}` });
@@ -179,7 +179,7 @@ function stopBeforeStep(rt: Runtime, entry: JournalEntry, step: number, state: n
 }
 
 async function recordRetry(
-  rt: Runtime,
+  rt: TxContext,
   txId: Hex,
   step: number,
   item: Pick<OutboxItem, "attempts" | "lastError">,
@@ -206,7 +206,7 @@ async function recordRetry(
 
 /** The version key of a dependent write and the version its read recorded on the ledger. */
 async function dependencyOf(
-  rt: Runtime,
+  rt: TxContext,
   entry: JournalEntry,
   step: number,
 ): Promise<{ versionKey: Hex; readVersion: bigint }> {
@@ -234,7 +234,7 @@ async function dependencyOf(
  * The state version a read saw: the version of the key a later write depends on (`keyedReadVersion`), or the
  * contract-wide version (`InboundExecuted.stateVersion`) when nothing depends on it.
  */
-async function readVersion(rt: Runtime, entry: JournalEntry, step: number, e: Execution): Promise<bigint> {
+async function readVersion(rt: TxContext, entry: JournalEntry, step: number, e: Execution): Promise<bigint> {
   const key = entry.plan.steps.find((s) => s.dependsOn === step)?.versionKey;
   if (key === undefined) return capped(e.stateVersion);
   const target = await rt.subchain.gateway.businessContract(entry.plan.steps[step]!.contractName);
@@ -252,7 +252,7 @@ function classify(error: unknown): unknown {
   return error;
 }
 
-function resultOf(rt: Runtime, entry: JournalEntry, step: number, e: Execution): LedgerResult {
+function resultOf(rt: TxContext, entry: JournalEntry, step: number, e: Execution): LedgerResult {
   return {
     txId: entry.txId,
     step,
@@ -267,7 +267,7 @@ function resultOf(rt: Runtime, entry: JournalEntry, step: number, e: Execution):
 }
 
 /** A step the gateway refused to run: a failed result with the refusal's hash and no sub-chain transaction. */
-function refusedResult(rt: Runtime, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
+function refusedResult(rt: TxContext, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
   return {
     txId: entry.txId,
     step,
@@ -282,7 +282,7 @@ function refusedResult(rt: Runtime, entry: JournalEntry, step: number, revertDat
 }
 
 /** Records a step's result; then the initiator goes on with its next step, the receiver answers its peer. */
-export async function recordStep(rt: Runtime, { txId, step, role, result: wire }: RecordWork): Promise<WorkOutcome> {
+export async function recordStep(rt: TxContext, { txId, step, role, result: wire }: RecordWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const result = fromWireResult(wire);
   const outcome = await rt.writer.perform({
@@ -325,7 +325,7 @@ export function nextInitiatorItem(entry: JournalEntry, step: number): WorkInput 
 }
 
 /** Undoes this relayer's own write on its gateway when the ledger would not take its result (no ledger record). */
-export async function undoStep(rt: Runtime, { txId, step, role }: UndoWork): Promise<WorkOutcome> {
+export async function undoStep(rt: TxContext, { txId, step, role }: UndoWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const run = await rt.subchain.gateway.ensureCompensated(
     entry.pipeId,
@@ -341,7 +341,7 @@ export async function undoStep(rt: Runtime, { txId, step, role }: UndoWork): Pro
 
 /** Closes the receiver's inbox entries once (what a retransmission of a packet is answered with). */
 export function completeInbound(
-  rt: Runtime,
+  rt: TxContext,
   entry: JournalEntry,
   status: "done" | "failed" | "refused",
   result: unknown,

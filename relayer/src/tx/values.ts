@@ -13,7 +13,7 @@ import { PeerClient } from "../server";
 import { businessAbi } from "../../../lib/abi/business";
 import { Side } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
-import type { Runtime } from "./runtime";
+import type { TxContext } from "./context";
 import { gatewaySequence } from "./steps";
 
 /** One read's value as an app gets it. */
@@ -53,7 +53,7 @@ interface Recorded {
 }
 
 /** The transaction's recorded results, by step (`ResultRecorded` on the ledger). */
-async function recorded(rt: Runtime, entry: JournalEntry): Promise<Map<number, Recorded>> {
+async function recorded(rt: TxContext, entry: JournalEntry): Promise<Map<number, Recorded>> {
   const logs = await rt.govLogs.events({
     address: rt.gov.ledger.address,
     abi: rt.gov.ledger.abi,
@@ -76,7 +76,7 @@ async function recorded(rt: Runtime, entry: JournalEntry): Promise<Map<number, R
 }
 
 /** The return data of one of this relayer's own steps, from its gateway's logs, bounded. */
-export async function ownResult(rt: Runtime, entry: JournalEntry, step: number): Promise<ServedResult> {
+export async function ownResult(rt: TxContext, entry: JournalEntry, step: number): Promise<ServedResult> {
   const execution = await rt.subchain.gateway.findExecution(
     entry.pipeId,
     gatewaySequence(entry, step),
@@ -103,7 +103,7 @@ export async function ownResult(rt: Runtime, entry: JournalEntry, step: number):
 }
 
 /** The receiver's answer to `POST /v1/results`: the return data of its steps of `txId` that read. */
-export async function serveResults(rt: Runtime, txId: Hex): Promise<ServedResult[]> {
+export async function serveResults(rt: TxContext, txId: Hex): Promise<ServedResult[]> {
   const entry = rt.journal.get(txId, "receiver");
   if (entry === null) throw new CcgpError("TX_UNKNOWN", `transaction ${txId} was not received here`, { txId });
   const reads = entry.plan.steps.flatMap((s, k) =>
@@ -114,7 +114,7 @@ export async function serveResults(rt: Runtime, txId: Hex): Promise<ServedResult
 }
 
 /** Asks the target's relayer for the values of the target steps. */
-async function fetchTarget(rt: Runtime, entry: JournalEntry): Promise<ServedResult[]> {
+async function fetchTarget(rt: TxContext, entry: JournalEntry): Promise<ServedResult[]> {
   const route = await rt.view.route(entry.pipeId);
   const target = route === undefined ? undefined : await rt.view.service(route.targetService);
   if (target === undefined)
@@ -140,7 +140,7 @@ async function fetchTarget(rt: Runtime, entry: JournalEntry): Promise<ServedResu
  * The values of the transaction's recorded reads, each checked against the ledger's result hash. Target values come
  * from the target's relayer; when it cannot be reached, each says so (`RESULT_UNAVAILABLE`) and the rest is answered.
  */
-export async function readValues(rt: Runtime, entry: JournalEntry): Promise<ReadValue[]> {
+export async function readValues(rt: TxContext, entry: JournalEntry): Promise<ReadValue[]> {
   const done = await recorded(rt, entry);
   const reads = entry.plan.steps.flatMap((s, k) => (s.operation === 0 && done.has(k) ? [k] : []));
   if (reads.length === 0) return [];
@@ -194,7 +194,7 @@ export async function readValues(rt: Runtime, entry: JournalEntry): Promise<Read
  * registry (the CNS name of the step's contract on its sub-chain), its ABI from the business ABIs the relayer ships.
  */
 async function decode(
-  rt: Runtime,
+  rt: TxContext,
   entry: JournalEntry,
   k: number,
   raw: Hex,

@@ -2,13 +2,13 @@
  * `POST /v1/results` (the values of the reads a peer's packets made here). */
 import { enabledServicePins } from "../governance/pins";
 import { PeerServer } from "../server";
-import type { Runtime } from "../tx/runtime";
+import type { TxContext } from "./context";
 import { receivePacket } from "./inbound";
 import { serveResultsTo } from "./results";
 
 const WIRE_SLACK_BYTES = 64 * 1024;
 
-export function peerServer(rt: Runtime, options: { host: string; port: number }): PeerServer {
+export function peerServer(rt: TxContext, options: { host: string; port: number }): PeerServer {
   const server = new PeerServer({
     host: options.host,
     port: options.port,

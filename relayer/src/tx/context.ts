@@ -1,4 +1,7 @@
-/** What the transaction driver, the intake and the peer endpoint share in one running relayer. */
+/**
+ * What the transaction driver, the app intake and the peer endpoint use of one running relayer: the parts the
+ * composition root (`relayer.ts`) builds and hands down. Functions that need only a few of them take a `Pick`.
+ */
 import type { AttesterEndpoints } from "../attest/endpoints";
 import type { Hex, LocalAccount } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
@@ -36,7 +39,7 @@ export interface HeldAppKey {
   contracts?: Set<Hex>;
 }
 
-export interface Runtime {
+export interface TxContext {
   config: RelayerConfig;
   log: Logger;
   /** The relayer's root logger, for modules that add their own `module` field. */
@@ -46,7 +49,6 @@ export interface Runtime {
   journal: Journal;
   view: GovernanceView;
   gov: GovernanceContracts;
-  govChain: ChainPlugin;
   govLogs: LogReader;
   writer: LedgerWriter;
   worker: Worker;
@@ -69,10 +71,10 @@ export interface Runtime {
 }
 
 /** Unix seconds, as packets and the ledger count time. */
-export const nowSeconds = (rt: Pick<Runtime, "clock">): bigint => BigInt(Math.floor(rt.clock() / 1000));
+export const nowSeconds = (rt: Pick<TxContext, "clock">): bigint => BigInt(Math.floor(rt.clock() / 1000));
 
 /** The sub-chain a route side needs, which must be this relayer's. */
-export function requireSubchain(rt: Runtime, subchainId: Hex): SubchainBinding {
+export function requireSubchain(rt: Pick<TxContext, "subchain">, subchainId: Hex): SubchainBinding {
   if (rt.subchain.subchainId.toLowerCase() !== subchainId.toLowerCase())
     throw new CcgpError(
       "SUBCHAIN_NOT_FRONTED",

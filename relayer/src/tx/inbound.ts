@@ -15,12 +15,12 @@ import type { PeerRequest, PeerResponse } from "../server";
 import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
 import type { Plan, PlanStep } from "../../../lib/domain/plan";
-import { nowSeconds, type Runtime } from "../tx/runtime";
+import { nowSeconds, type TxContext } from "./context";
 import { work } from "../work/items";
 import { afterQueuedCalls } from "../chains/evm/rpc";
-import { checkTarget } from "./target";
-import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "./checks";
-import { isBadInput, notReady, type Refusal } from "./refusal";
+import { checkTarget } from "../crosschain/target";
+import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
+import { isBadInput, notReady, type Refusal } from "../crosschain/refusal";
 
 /**
  * Refusals that may prove misbehaviour of the source proxy: reported to the ledger, which decides. A replay is not
@@ -28,7 +28,7 @@ import { isBadInput, notReady, type Refusal } from "./refusal";
  */
 const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSED"]);
 
-export async function receivePacket(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
+export async function receivePacket(rt: TxContext, request: PeerRequest): Promise<PeerResponse> {
   let signed: SignedPacket | undefined;
   let release: (() => void) | undefined;
   try {
@@ -97,7 +97,7 @@ interface Delivery {
 const MAX_PACKETS = 4;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
-function parseBody(rt: Runtime, body: Buffer): Delivery {
+function parseBody(rt: TxContext, body: Buffer): Delivery {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
@@ -134,7 +134,7 @@ function parseBody(rt: Runtime, body: Buffer): Delivery {
 }
 
 /** The route, and the calling peer is its source service. */
-async function checkPeer(rt: Runtime, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
+async function checkPeer(rt: TxContext, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
   const { packet } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.targetService.toLowerCase() !== rt.me.service.id.toLowerCase())
@@ -162,7 +162,7 @@ async function checkPeer(rt: Runtime, signed: SignedPacket, peerFingerprint: str
 }
 
 /** The full signature sequence and the payload. */
-async function checkSignatures(rt: Runtime, signed: SignedPacket, route: Route): Promise<void> {
+async function checkSignatures(rt: TxContext, signed: SignedPacket, route: Route): Promise<void> {
   const { packet, payload } = signed;
   await verifySequence(rt.gov.domain, signed, {
     expectedApp: route.sourceAppKey,
@@ -174,7 +174,7 @@ async function checkSignatures(rt: Runtime, signed: SignedPacket, route: Route):
 }
 
 /** The inbox (a duplicate or a replay), the rate limits. */
-function checkAdmission(rt: Runtime, signed: SignedPacket, route: Route): void {
+function checkAdmission(rt: TxContext, signed: SignedPacket, route: Route): void {
   const { packet } = signed;
   const previous = rt.store.getInbound(inboxKey.packet(packet.pipeId, packet.sequence));
   if (previous !== null) throw duplicateOf(rt, signed);
@@ -192,7 +192,7 @@ interface OpenedStep {
  * The initiator opened the transaction with these packets' sequences, and it still takes results: its steps. The
  * k-th target step is the k-th packet's.
  */
-async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promise<OpenedStep[]> {
+async function checkLedger(rt: TxContext, packets: readonly SignedPacket[]): Promise<OpenedStep[]> {
   const { packet } = packets[0]!;
   const last = packets[packets.length - 1]!.packet;
   const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
@@ -236,7 +236,7 @@ async function checkLedger(rt: Runtime, packets: readonly SignedPacket[]): Promi
 }
 
 /** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
-async function checkContract(rt: Runtime, route: Route): Promise<void> {
+async function checkContract(rt: TxContext, route: Route): Promise<void> {
   await checkTarget(
     { names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain },
     route.targetSubchain,
@@ -278,7 +278,7 @@ function receiverPlan(
 }
 
 function accept(
-  rt: Runtime,
+  rt: TxContext,
   packets: readonly SignedPacket[],
   plan: Plan,
   from: { govFromBlock: bigint; subFromBlock: bigint },
@@ -308,7 +308,7 @@ function accept(
 }
 
 /** The same packet again is a duplicate (answered with its result, never run again); another one is a replay. */
-function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
+function duplicateOf(rt: TxContext, signed: SignedPacket): CcgpError {
   const entry = rt.store.getInbound(inboxKey.packet(signed.packet.pipeId, signed.packet.sequence));
   const same =
     entry !== null &&
@@ -332,7 +332,7 @@ function duplicateOf(rt: Runtime, signed: SignedPacket): CcgpError {
 }
 
 /** Records the refusal; a refusal that may prove the source proxy's misbehaviour is reported to the ledger. */
-function refuse(rt: Runtime, error: unknown, signed: SignedPacket | undefined): Refusal {
+function refuse(rt: TxContext, error: unknown, signed: SignedPacket | undefined): Refusal {
   if (!isBadInput(error)) {
     // A fault of ours or of a node (RPC), not of the packet: nothing was accepted, the sender retries.
     rt.log.warn({ err: error, txId: signed?.packet.txId }, "packet not handled: not ready");

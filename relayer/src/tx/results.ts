@@ -5,15 +5,15 @@
  */
 import type { Hex } from "viem";
 import type { PeerRequest, PeerResponse } from "../server";
-import type { Runtime } from "../tx/runtime";
-import { serveResults } from "../tx/values";
+import type { TxContext } from "./context";
+import { serveResults } from "./values";
 
 const error = (status: number, code: string, message: string): PeerResponse => ({
   status,
   body: { error: { code, message } },
 });
 
-export async function serveResultsTo(rt: Runtime, request: PeerRequest): Promise<PeerResponse> {
+export async function serveResultsTo(rt: TxContext, request: PeerRequest): Promise<PeerResponse> {
   let txId: Hex;
   try {
     const body = JSON.parse(request.body.toString("utf8")) as { txId?: unknown };
