@@ -483,9 +483,9 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
 }
 
 /**
- * The Audit Office's attester, in this process (neither business relayer holds its key): it checks each request
- * against the governance chain and signs with the auditor's key, the attester set of epoch 1. The key publishes
- * the endpoint in the service registry, where relayers find it.
+ * The Audit Office's attester, in this process (neither business relayer holds its key): it follows the ledger and
+ * signs each packet it sees opened, checks each request against the governance chain and signs with the auditor's
+ * key, the attester set of epoch 1. The key publishes the endpoint in the service registry, where relayers find it.
  */
 async function startAuditAttester(run: Run, gov: GovernanceContracts) {
   const attester = new Attester({
@@ -497,13 +497,18 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts) {
     account: privateKeyToAccount(run.keys.auditor.wallet.privateKey as Hex),
   });
   const server = await startAttesterServer(attester);
+  attester.start();
+  const stop = async () => {
+    await attester.stop();
+    await server.stop();
+  };
   try {
     await publishAttesterEndpoint(attestersRun(run), run.keys.auditor.keystore, server.url);
   } catch (error) {
-    await server.stop();
+    await stop();
     throw error;
   }
-  return server;
+  return { url: server.url, stop };
 }
 
 const attestersRun = (run: Run): AttestersRun => ({

@@ -383,6 +383,84 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     }
   });
 
+  it("an attester that follows the ledger signs each open ahead: the on-demand signature, and it still refuses what was not opened or is over", async () => {
+    const g = c.governance;
+    const b = c.business.b;
+    const attesterOf = () =>
+      new Attester({
+        rpcUrl: c.chains.governance.url,
+        ledger: g.ledger as Hex,
+        pipes: g.pipes as Hex,
+        chains: g.chains as Hex,
+        attesters: g.attesters as Hex,
+        account: attester,
+      });
+    const ahead = attesterOf();
+    ahead.start();
+    try {
+      const { signed, call } = await openCustodyWrite(c, "verifier-ahead");
+      const request: AttestationRequest = {
+        packet: toWire(signed).packet as AttestationRequest["packet"],
+        payload: signed.payload,
+        step: 0,
+      };
+      await until(
+        "signed ahead",
+        async () => ahead.holds(signed.packet),
+        (held) => held,
+      );
+      const served = await ahead.attest(request);
+      expect(ahead.stats).to.include({ presigned: 1, onDemand: 0 });
+      // A restarted attester holds nothing: it checks the request on the ledger and signs the same thing.
+      const restarted = attesterOf();
+      const fresh = await restarted.attest(request);
+      expect(restarted.stats).to.include({ presigned: 0, onDemand: 1 });
+      expect(served.signature).to.equal(fresh.signature);
+      expect(served.attestation).to.deep.equal(fresh.attestation);
+      const expected = attestationOf(call, b.subchain.id as Hex, b.contracts.gateway as Hex);
+      expect(await attestationSigner(c.chains.b.chainId, expected, served.signature)).to.equal(attester.address);
+
+      // A step the ledger did not open, a changed field and a packet never opened are refused, each by name.
+      await expectCcgpError(() => ahead.attest({ ...request, step: 1 }), "ATTESTATION_NOT_OPENED");
+      const later = { ...request.packet, deadline: (BigInt(signed.packet.deadline) + 1n).toString() };
+      await expectCcgpError(() => ahead.attest({ ...request, packet: later }), "ATTESTATION_NOT_OPENED");
+      const pipe = c.pipes.aToB;
+      const { batchId, dataHash } = newBatch("verifier-never-opened");
+      const unopened = await signCustodyRequest(c, await appAccount(c, pipe), {
+        pipe,
+        batchId,
+        custodian: b.accounts.operator.address,
+        dataHash,
+        sequence: await nextSequence(c, pipe),
+      });
+      const never = {
+        packet: toWire(unopened).packet as AttestationRequest["packet"],
+        payload: unopened.payload,
+        step: 0,
+      };
+      await expectCcgpError(() => ahead.attest(never), "ATTESTATION_NOT_OPENED");
+
+      // The transaction fails (B records its step as failed): the signature held for it is no longer served.
+      const failed: LedgerResult = {
+        txId: call.txId as Hex,
+        step: 0,
+        subchain: b.subchain.id as Hex,
+        subchainTx: keccak256(toHex("verifier-ahead-failed")),
+        blockNumber: 1n,
+        resultHash: keccak256(toHex("failed")),
+        operation: 1,
+        success: false,
+        stateVersion: 0n,
+      };
+      await (await ledgerB.recordResult(failed)).wait();
+      expect(ahead.holds(signed.packet)).to.equal(true);
+      await expectCcgpError(() => ahead.attest(request), "ATTESTATION_TX_NOT_ACTIVE");
+      expect(ahead.stats).to.include({ presigned: 1 });
+    } finally {
+      await ahead.stop();
+    }
+  });
+
   it("the target relayer's collector finds each attester at the endpoint its key published in the service registry", async () => {
     const { signed, call } = await openCustodyWrite(c, "verifier-endpoints");
     const request: AttestationRequest = {

@@ -6,6 +6,10 @@
  * the bound dropped (past `MAX_ENTRIES`, oldest first), or one in blocks a reorganisation replaced after they were
  * indexed, is still found, and only a miss pays for the full search. An entry from blocks a reorganisation replaced
  * stays in the index: the caller reads the transaction's state live, and the governance chain (QBFT) is final.
+ *
+ * `follow()` runs the same catch-up on the attester's own schedule. The packets found in blocks after the first
+ * catch-up are handed to `onAccepted` (the attester signs them ahead), which the catch-up does not wait for: a
+ * request waiting for it only needs the index.
  */
 import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
 import type { Packet } from "../../../lib/amdp";
@@ -18,6 +22,15 @@ const ledgerAbi = parseAbi([
 const MAX_ENTRIES = 100_000;
 /** Blocks per `eth_getLogs` while catching up (nodes cap the range). */
 const RANGE = 5_000n;
+
+/** One `PacketAccepted`, with the governance transaction that opened it. */
+export interface AcceptedLog {
+  txId: Hex;
+  pipeId: Hex;
+  sequence: bigint;
+  packetHash: Hex;
+  transactionHash: Hex;
+}
 
 const keyOf = (p: Pick<Packet, "txId" | "pipeId" | "sequence">) =>
   `${p.txId.toLowerCase()}:${p.pipeId.toLowerCase()}:${p.sequence}`;
@@ -33,6 +46,7 @@ export class AcceptedPackets {
     private readonly _client: PublicClient,
     private readonly _ledger: Address,
     private readonly _fromBlock: bigint,
+    private readonly _onAccepted?: (logs: AcceptedLog[]) => void,
   ) {}
 
   /** Whether the ledger accepted `packetHash` for the packet's transaction, pipe and sequence. */
@@ -44,6 +58,13 @@ export class AcceptedPackets {
     // A catch-up that started before this request may end before the packet's block: wait for one that did not.
     while (this._catchUp !== undefined && this._catchUp.started < arrived) await this._catchUp.done.catch(() => {});
     if (known()) return true;
+    await this.follow();
+    if (known()) return true;
+    return this._searchAll(packet, packetHash);
+  }
+
+  /** Indexes the blocks mined since the last look (joining a catch-up under way). */
+  async follow(): Promise<void> {
     this._catchUp ??= { started: ++this._requests, done: this._follow() };
     const mine = this._catchUp;
     try {
@@ -51,13 +72,14 @@ export class AcceptedPackets {
     } finally {
       if (this._catchUp === mine) this._catchUp = undefined;
     }
-    if (known()) return true;
-    return this._searchAll(packet, packetHash);
   }
 
   private async _follow(): Promise<void> {
     const head = await this._client.getBlockNumber({ cacheTime: 0 });
-    const from = this._indexedTo === undefined ? this._fromBlock : this._indexedTo + 1n;
+    // The first look covers history: nothing in it is signed ahead (a request for it takes the on-demand path).
+    const first = this._indexedTo === undefined;
+    const from = first ? this._fromBlock : this._indexedTo! + 1n;
+    const fresh: AcceptedLog[] = [];
     for (let start = from; start <= head; start += RANGE) {
       const to = start + RANGE - 1n < head ? start + RANGE - 1n : head;
       const logs = await this._client.getContractEvents({
@@ -68,9 +90,13 @@ export class AcceptedPackets {
         toBlock: to,
         strict: true,
       });
-      for (const log of logs) this._add(keyOf(log.args), log.args.packetHash);
+      for (const log of logs) {
+        this._add(keyOf(log.args), log.args.packetHash);
+        if (!first) fresh.push({ ...log.args, transactionHash: log.transactionHash });
+      }
       this._indexedTo = to;
     }
+    if (fresh.length > 0) this._onAccepted?.(fresh);
   }
 
   private _add(key: string, hash: Hex): void {

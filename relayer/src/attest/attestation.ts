@@ -61,6 +61,33 @@ export function attestationOf(call: GatewayCall, subchain: Hex, gateway: Address
   };
 }
 
+/**
+ * The attestation of a packet's target step, from the packet alone (its selector and payload hash): what the
+ * attester signs ahead when it sees the open. Equal to {@link attestationOf} of the call when the payload's first
+ * four bytes are the packet's selector.
+ */
+export function attestationOfPacket(
+  p: Pick<GatewayCall, "txId" | "pipeId" | "sequence" | "deadline" | "contractName" | "operation"> & {
+    selector: Hex;
+    payloadHash: Hex;
+  },
+  subchain: Hex,
+  gateway: Address,
+): Attestation {
+  return {
+    txId: p.txId,
+    pipeId: p.pipeId,
+    sequence: p.sequence,
+    subchain,
+    gateway,
+    contractName: p.contractName,
+    operation: p.operation,
+    selector: p.selector,
+    payloadHash: p.payloadHash,
+    deadline: p.deadline,
+  };
+}
+
 export const attestationDomain = (chainId: number, gateway: Address) =>
   ({ name: "CCGP-Gateway", version: "1", chainId, verifyingContract: gateway }) as const;
 

@@ -6,10 +6,18 @@
  * step's side and operation as the ledger recorded them. The transaction must still be Open or Executing, and the
  * gateway and sub-chain are the pipe's, read from the registries, never taken from the request.
  *
+ * Signing ahead: once started, the attester follows the ledger and signs the target step of every packet it sees
+ * opened (`PresignedAttestations`), after the same checks, from the opening call's calldata. A request for it is
+ * then a lookup: the request must ask for exactly what was signed, and the transaction's state and the pipe's route
+ * and gateway are still read live (one batched call) before the stored signature is served. A miss (a source step,
+ * a packet opened before the attester started, an open it has not seen yet) takes the on-demand path below.
+ *
  * It also signs a gateway's move to the attester set the vote made current (`AttesterRegistry.attesterSet`): the
  * request names only the sub-chain; the set, its epoch and the gateway's domain are read on the governance chain.
  */
 import {
+  BaseError,
+  ContractFunctionRevertedError,
   createPublicClient,
   http,
   keccak256,
@@ -23,9 +31,11 @@ import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../l
 import { CcgpError } from "../../../lib/infra/errors";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
 import { boundTxId, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
-import { AcceptedPackets } from "./accepted";
+import { AcceptedPackets, type AcceptedLog } from "./accepted";
+import { openedPackets, PresignedAttestations, type OpenedStep, type Presigned } from "./presigned";
 import {
   attestationOf,
+  attestationOfPacket,
   signAttestation,
   signAttesterSetChange,
   type Attestation,
@@ -35,6 +45,8 @@ import {
 /** `ITransactionLedgerTypes.Side` and the two active `TxState`s (Open, Executing). */
 const Side = { Source: 0, Target: 1 } as const;
 const ACTIVE = new Set<number>([1, 2]);
+/** The ledger's refusals of `stepOf` for a transaction or step it never opened. */
+const UNOPENED = new Set(["LedgerUnknownTx", "LedgerUnknownStep"]);
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes of hex");
 
 const stepSchema = z.strictObject({
@@ -74,6 +86,18 @@ export interface AttesterOptions {
   account: LocalAccount;
   /** First governance block to look for `PacketAccepted` in. */
   fromBlock?: bigint;
+  /** How often a started attester looks for new opens to sign ahead (default 100 ms). */
+  followIntervalMs?: number;
+}
+
+/** How the attester answered, since it started. */
+export interface AttesterStats {
+  /** Requests answered with a signature made when the open was seen. */
+  presigned: number;
+  /** Requests checked and signed when they came. */
+  onDemand: number;
+  /** Signatures made ahead and still held. */
+  held: number;
 }
 
 export interface SignedAttestation {
@@ -104,15 +128,62 @@ function badRequest(error: z.ZodError): AttestationRefused {
 export class Attester {
   private readonly _client: PublicClient;
   private readonly _accepted: AcceptedPackets;
+  private readonly _presigned = new PresignedAttestations();
+  private readonly _served = { presigned: 0, onDemand: 0 };
+  private _following: { stop: AbortController; done: Promise<void> } | undefined;
+  /** Signing ahead under way (awaited by {@link stop}). */
+  private readonly _signing = new Set<Promise<void>>();
 
   constructor(private readonly _o: AttesterOptions) {
     // Concurrent reads of one request go out as one JSON-RPC batch.
     this._client = createPublicClient({ transport: http(_o.rpcUrl, { batch: { wait: 0 } }) });
-    this._accepted = new AcceptedPackets(this._client, _o.ledger, _o.fromBlock ?? 0n);
+    this._accepted = new AcceptedPackets(this._client, _o.ledger, _o.fromBlock ?? 0n, (logs) => {
+      // Only a started attester signs ahead; one that only answers requests signs on demand, as it always did.
+      if (this._following === undefined) return;
+      const signing = this._signAhead(logs);
+      this._signing.add(signing);
+      void signing.finally(() => this._signing.delete(signing));
+    });
   }
 
   get address(): Address {
     return this._o.account.address;
+  }
+
+  get stats(): AttesterStats {
+    return { ...this._served, held: this._presigned.size };
+  }
+
+  /** Follows the ledger and signs each packet it sees opened, until {@link stop}. */
+  start(): void {
+    if (this._following !== undefined) return;
+    const stop = new AbortController();
+    const interval = this._o.followIntervalMs ?? 100;
+    const done = (async () => {
+      while (!stop.signal.aborted) {
+        // A failed look is tried again at the next tick; requests meanwhile take the on-demand path.
+        await this._accepted.follow().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          const wake = () => (clearTimeout(timer), resolve());
+          const timer = setTimeout(() => (stop.signal.removeEventListener("abort", wake), resolve()), interval);
+          stop.signal.addEventListener("abort", wake, { once: true });
+        });
+      }
+    })();
+    this._following = { stop, done };
+  }
+
+  async stop(): Promise<void> {
+    const following = this._following;
+    this._following = undefined;
+    following?.stop.abort();
+    await following?.done;
+    await Promise.all(this._signing);
+  }
+
+  /** Whether a signature for `packet` is held, made when its open was seen. */
+  holds(packet: Packet): boolean {
+    return this._presigned.get(hashPacket(packet)) !== undefined;
   }
 
   /** Checks the request against the ledger and signs it, or refuses naming what does not match. */
@@ -134,6 +205,13 @@ export class Attester {
         : steps[req.step];
     if (step === undefined) throw new AttestationRefused("ATTESTATION_BAD_REQUEST", `the plan has no step ${req.step}`);
     if (steps !== undefined) this._checkPlan(packet, req.payload, steps, req.salt as Hex | undefined);
+    const hash = hashPacket(packet);
+    const ahead = steps === undefined ? this._presigned.get(hash) : undefined;
+    if (ahead !== undefined) {
+      const served = await this._serveSigned(packet, hash, req.step, step, ahead);
+      if (served !== undefined) return served;
+    }
+    this._served.onDemand++;
     // Every read at once (one batched HTTP call): the sub-chain's gateway is read live, after the route.
     const subchainOf = async () => {
       const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
@@ -142,7 +220,7 @@ export class Attester {
     };
     const [{ id: subchainId, registered: subchain }] = await Promise.all([
       subchainOf(),
-      this._checkOpened(packet),
+      this._checkOpened(packet, hash),
       this._checkStep(packet.txId, req.step, step),
     ]);
     const sequence = step.side === Side.Target ? packet.sequence : sourceSequence(packet.sequence, req.step);
@@ -214,18 +292,77 @@ export class Attester {
       });
   }
 
-  private async _checkOpened(packet: Packet): Promise<void> {
-    const hash = hashPacket(packet);
+  /**
+   * The signature made ahead for `packet`, when the request asks for exactly that attestation and the transaction,
+   * the pipe's route and the sub-chain's gateway are still what they were (read live, in one batch); undefined when
+   * any of the latter moved, for the on-demand path to sign what holds now.
+   */
+  private async _serveSigned(
+    packet: Packet,
+    hash: Hex,
+    index: number,
+    step: PlanStep,
+    ahead: Presigned,
+  ): Promise<SignedAttestation | undefined> {
+    checkOpenedStep(packet.txId, index, ahead.steps[index], step);
+    const signed = ahead.attestation;
+    const call = { ...packet, contractName: step.contractName, operation: step.operation, data: step.data };
+    const asked = attestationOf(call, signed.subchain, signed.gateway);
+    if (!sameAttestation(asked, signed)) return undefined;
+    const [[state], route, subchain] = await Promise.all([
+      this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]),
+      this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]),
+      this._read(this._o.chains, chainRegistryAbi, "subchain", [signed.subchain]),
+    ]);
+    checkActive(packet.txId, state);
+    const moved =
+      (route.targetSubchain as Hex).toLowerCase() !== signed.subchain.toLowerCase() ||
+      (subchain.gateway as Address).toLowerCase() !== signed.gateway.toLowerCase() ||
+      Number(subchain.chainId) !== ahead.chainId;
+    if (moved) {
+      this._presigned.delete(hash);
+      return undefined;
+    }
+    this._served.presigned++;
+    return { signature: ahead.signature, signer: this.address, chainId: ahead.chainId, attestation: asked };
+  }
+
+  /**
+   * Signs ahead the target step of each packet in `logs`: the packet is read from the calldata of the governance
+   * transaction that opened it, and counts only with the hash the ledger logged. Never throws: whatever is not
+   * signed here is signed on demand.
+   */
+  private async _signAhead(logs: AcceptedLog[]): Promise<void> {
+    const byTransaction = new Map<Hex, AcceptedLog[]>();
+    for (const log of logs)
+      byTransaction.set(log.transactionHash, [...(byTransaction.get(log.transactionHash) ?? []), log]);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    await Promise.all(
+      [...byTransaction].map(async ([hash, accepted]) => {
+        const tx = await this._client.getTransaction({ hash });
+        const logged = new Set(accepted.map((l) => l.packetHash.toLowerCase()));
+        const opened = openedPackets(tx.to, this._o.ledger, tx.input).filter((o) => logged.has(o.hash.toLowerCase()));
+        await Promise.all(
+          opened.map(async ({ packet, hash: packetHash, steps }) => {
+            const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
+            const subchainId = route.targetSubchain as Hex;
+            const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
+            const attestation = attestationOfPacket(packet, subchainId, subchain.gateway as Address);
+            const chainId = Number(subchain.chainId);
+            const signature = await signAttestation(this._o.account, chainId, attestation);
+            this._presigned.add(packetHash, { attestation, signature, chainId, steps }, now);
+          }),
+        );
+      }),
+    ).catch(() => undefined);
+  }
+
+  private async _checkOpened(packet: Packet, hash: Hex): Promise<void> {
     const [[state], accepted] = await Promise.all([
       this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]),
       this._accepted.has(packet, hash),
     ]);
-    if (!ACTIVE.has(state))
-      throw new AttestationRefused(
-        "ATTESTATION_TX_NOT_ACTIVE",
-        `transaction ${packet.txId} is in state ${state}, not Open (1) or Executing (2)`,
-        { txId: packet.txId, state },
-      );
+    checkActive(packet.txId, state);
     if (!accepted)
       throw new AttestationRefused(
         "ATTESTATION_NOT_OPENED",
@@ -238,17 +375,51 @@ export class Attester {
   }
 
   private async _checkStep(txId: Hex, index: number, step: PlanStep): Promise<void> {
-    const [side, operation] = await this._read(this._o.ledger, ledgerAbi, "stepOf", [txId, index]);
-    if (side !== step.side || operation !== step.operation)
-      throw new AttestationRefused(
-        "ATTESTATION_NOT_OPENED",
-        `step ${index} of ${txId} was opened as side ${side}, operation ${operation}`,
-        { txId, step: index },
-      );
+    let opened: OpenedStep | undefined;
+    try {
+      const [side, operation] = await this._read(this._o.ledger, ledgerAbi, "stepOf", [txId, index]);
+      opened = { side, operation };
+    } catch (error) {
+      // No such transaction, or no such step in it: named as not opened, not as a failed read.
+      const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError);
+      if (!(reverted instanceof ContractFunctionRevertedError) || !UNOPENED.has(reverted.data?.errorName ?? ""))
+        throw error;
+    }
+    checkOpenedStep(txId, index, opened, step);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private _read(address: Address, abi: any, functionName: string, args: unknown[]): Promise<any> {
     return this._client.readContract({ address, abi, functionName, args });
   }
+}
+
+function checkActive(txId: Hex, state: number): void {
+  if (!ACTIVE.has(state))
+    throw new AttestationRefused(
+      "ATTESTATION_TX_NOT_ACTIVE",
+      `transaction ${txId} is in state ${state}, not Open (1) or Executing (2)`,
+      { txId, state },
+    );
+}
+
+/** Refuses `step` unless the ledger opened step `index` of `txId` (`opened`) with its side and operation. */
+function checkOpenedStep(txId: Hex, index: number, opened: OpenedStep | undefined, step: PlanStep): void {
+  if (opened === undefined)
+    throw new AttestationRefused("ATTESTATION_NOT_OPENED", `${txId} was opened with no step ${index}`, {
+      txId,
+      step: index,
+    });
+  if (opened.side !== step.side || opened.operation !== step.operation)
+    throw new AttestationRefused(
+      "ATTESTATION_NOT_OPENED",
+      `step ${index} of ${txId} was opened as side ${opened.side}, operation ${opened.operation}`,
+      { txId, step: index },
+    );
+}
+
+function sameAttestation(a: Attestation, b: Attestation): boolean {
+  return (Object.keys(a) as (keyof Attestation)[]).every((k) =>
+    typeof a[k] === "string" ? (a[k] as string).toLowerCase() === (b[k] as string).toLowerCase() : a[k] === b[k],
+  );
 }
