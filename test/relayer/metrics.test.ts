@@ -45,6 +45,14 @@ describe("relayer/metrics", function () {
     expect(sample(text, "ccgp_outbox_pending")).to.equal(3);
   });
 
+  it("exports the attestation collection time as quantiles", async function () {
+    const metrics = new RelayerMetrics();
+    for (const ms of [4, 5, 6, 7, 40]) metrics.record({ type: "attestationsCollected", seconds: ms / 1000 });
+    const text = await metrics.text();
+    expect(sample(text, 'ccgp_attestation_collect_seconds{quantile="0.5"}')).to.equal(0.006);
+    expect(sample(text, "ccgp_attestation_collect_seconds_count")).to.equal(5);
+  });
+
   it("exports the JSON-RPC calls of each node by method, read when scraped", async function () {
     const metrics = new RelayerMetrics();
     const calls = [{ chain: "governance", method: "eth_call", count: 3 }];

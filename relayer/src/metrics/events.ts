@@ -20,6 +20,8 @@ export type RelayerEvent =
   /** Current depth of a bounded queue. */
   | { type: "queueDepth"; queue: string; depth: number }
   /** Outbox items not finished yet. */
-  | { type: "outboxPending"; count: number };
+  | { type: "outboxPending"; count: number }
+  /** The attestations of a step were collected from the attesters' endpoints in `seconds`. */
+  | { type: "attestationsCollected"; seconds: number };
 
 export type RelayerEventType = RelayerEvent["type"];

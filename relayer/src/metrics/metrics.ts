@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, Summary, collectDefaultMetrics } from "prom-client";
 import type { RelayerEvent } from "./events";
 
 export interface MetricsOptions {
@@ -26,6 +26,7 @@ export class RelayerMetrics {
   private readonly _chainLag: Gauge<"chain">;
   private readonly _queueDepth: Gauge<"queue">;
   private readonly _outboxPending: Gauge;
+  private readonly _attestations: Summary;
 
   constructor(options: MetricsOptions = {}) {
     const p = options.prefix ?? "ccgp_";
@@ -87,6 +88,13 @@ export class RelayerMetrics {
       registers,
     });
     this._outboxPending = new Gauge({ name: `${p}outbox_pending`, help: "Outbox items not finished yet", registers });
+    // Quantiles, not buckets: the latency attestations add to a step is a stated target (p50 at most 10 ms).
+    this._attestations = new Summary({
+      name: `${p}attestation_collect_seconds`,
+      help: "Time to collect a step's attestations from the attesters' endpoints",
+      percentiles: [0.5, 0.95, 0.99],
+      registers,
+    });
     this._registerHeartbeatAge(p);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
@@ -130,6 +138,8 @@ export class RelayerMetrics {
         return this._queueDepth.set({ queue: event.queue }, event.depth);
       case "outboxPending":
         return this._outboxPending.set(event.count);
+      case "attestationsCollected":
+        return this._attestations.observe(event.seconds);
     }
   }
 

@@ -162,7 +162,17 @@ async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call
     if (plan.salt !== undefined) request.salt = plan.salt;
   }
   const expected = attestationOf(call, subchain, gateway.address);
-  return collectAttestations(request, expected, gateway.chainId, set, rt.attesterEndpoints, rt.config.attesters);
+  const began = performance.now();
+  const packed = await collectAttestations(
+    request,
+    expected,
+    gateway.chainId,
+    set,
+    rt.attesterEndpoints,
+    rt.config.attesters,
+  );
+  rt.metrics.record({ type: "attestationsCollected", seconds: (performance.now() - began) / 1000 });
+  return packed;
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
