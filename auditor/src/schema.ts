@@ -1,5 +1,19 @@
 /** SQLite schema of the auditor's index. `user_version` records the schema version. */
-export const INDEX_SCHEMA_VERSION = 1;
+import { CHECKPOINT_SCHEMA_SQL } from "../../lib/chain/checkpoints";
+
+export const INDEX_SCHEMA_VERSION = 2;
+
+/** The chain the index follows, as its checkpoint rows name it. */
+export const INDEX_CHAIN = "governance";
+
+/** From schema 1: the checkpoint and the remembered blocks move to the tables shared with the relayer store. */
+export const MIGRATE_INDEX_FROM_1_SQL = `
+INSERT INTO chain_checkpoints (chain, height, hash, timestamp, updated_at)
+  SELECT '${INDEX_CHAIN}', height, hash, timestamp, 0 FROM checkpoint;
+INSERT INTO chain_blocks (chain, height, hash, timestamp) SELECT '${INDEX_CHAIN}', height, hash, timestamp FROM recent_blocks;
+DROP TABLE checkpoint;
+DROP TABLE recent_blocks;
+`;
 
 export const INDEX_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -7,21 +21,7 @@ CREATE TABLE IF NOT EXISTS meta (
   value  TEXT NOT NULL
 ) STRICT;
 
--- The last block whose events are all stored: moved in the same SQLite transaction as the rows.
-CREATE TABLE IF NOT EXISTS checkpoint (
-  id         INTEGER PRIMARY KEY CHECK (id = 1),
-  height     INTEGER NOT NULL,
-  hash       TEXT NOT NULL,
-  timestamp  INTEGER NOT NULL
-) STRICT;
-
--- Blocks indexed recently, by hash: what a resumed follower checks to notice a reorg.
-CREATE TABLE IF NOT EXISTS recent_blocks (
-  height     INTEGER PRIMARY KEY,
-  hash       TEXT NOT NULL,
-  timestamp  INTEGER NOT NULL
-) STRICT;
-
+${CHECKPOINT_SCHEMA_SQL}
 -- Every governance event. The key is (block, log_index) packed into the rowid (block * 2^20 + log_index, checked),
 -- so a log is stored once, rows are appended in chain order, and every index below is ordered by block within a key.
 CREATE TABLE IF NOT EXISTS events (

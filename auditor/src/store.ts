@@ -7,10 +7,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { zeroAddress, type Address, type Hex } from "viem";
+import { ChainCheckpoints } from "../../lib/chain/checkpoints";
 import type { BlockRef } from "../../lib/chain/types";
 import { AuditorError, AuditorErrorCode } from "./errors";
 import { Projections } from "./projection";
-import { INDEX_SCHEMA_SQL, INDEX_SCHEMA_VERSION } from "./schema";
+import { INDEX_CHAIN, INDEX_SCHEMA_SQL, INDEX_SCHEMA_VERSION, MIGRATE_INDEX_FROM_1_SQL } from "./schema";
 import type { Checkpoint, EventRow, IndexIdentity, IndexedBlock, PacketRow } from "./types";
 
 export interface IndexStoreOptions {
@@ -71,6 +72,7 @@ export class IndexStore {
   readonly db: Database.Database;
   private readonly _recent: number;
   private _projections?: Projections;
+  private _checkpoints?: ChainCheckpoints;
   private readonly _cache = new Map<string, Database.Statement>();
   private _addresses?: Record<string, Address>;
   private _insert?: {
@@ -111,7 +113,9 @@ export class IndexStore {
       if (version !== INDEX_SCHEMA_VERSION)
         throw new AuditorError(
           AuditorErrorCode.BadInput,
-          `${options.path} is not an auditor index (run \`auditor index\` first)`,
+          version === 0
+            ? `${options.path} is not an auditor index (run \`auditor index\` first)`
+            : `index ${options.path} has schema ${version}: run \`auditor index\` once to upgrade it`,
           { path: options.path },
         );
     } else {
@@ -119,8 +123,11 @@ export class IndexStore {
       // NORMAL: a process crash (SIGKILL) loses no commit; a power loss may lose the last ones, but each takes its
       // checkpoint with it, so the index is re-read from the chain from there: no gap, no duplicate either way.
       db.pragma("synchronous = NORMAL");
-      db.exec(INDEX_SCHEMA_SQL);
-      db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
+      db.transaction(() => {
+        db.exec(INDEX_SCHEMA_SQL);
+        if (version === 1) db.exec(MIGRATE_INDEX_FROM_1_SQL);
+        db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
+      })();
     }
     return new IndexStore(db, options);
   }
@@ -160,19 +167,36 @@ export class IndexStore {
 
   // ---- checkpoint ---------------------------------------------------------------------------------
 
+  /** The checkpoint and remembered blocks, in the tables and code shared with the relayer store. */
+  private get _chain(): ChainCheckpoints {
+    return (this._checkpoints ??= new ChainCheckpoints(this.db, {
+      recentBlocks: this._recent,
+      clock: Date.now,
+      refusals: {
+        regression: (_chain, height, checkpoint) =>
+          new AuditorError(
+            AuditorErrorCode.Checkpoint,
+            `block ${height} is not above the checkpoint ${checkpoint} (rewind first on a reorg)`,
+            { height: Number(height), checkpoint: Number(checkpoint) },
+          ),
+        tooDeep: (_chain, forkHeight) =>
+          new AuditorError(
+            AuditorErrorCode.Checkpoint,
+            `no remembered block below the fork at ${forkHeight}: rebuild the index from a known-good block`,
+            { forkHeight: Number(forkHeight) },
+          ),
+      },
+    }));
+  }
+
   checkpoint(): Checkpoint | null {
-    const row = this.db.prepare("SELECT height, hash, timestamp FROM checkpoint WHERE id = 1").get() as
-      Checkpoint | undefined;
-    return row ?? null;
+    const block = this._chain.get(INDEX_CHAIN);
+    return block === null ? null : { height: Number(block.height), hash: block.hash, timestamp: block.timestamp ?? 0 };
   }
 
   /** Indexed blocks remembered by hash, ascending: the follower's `known` blocks. */
   recentBlocks(): BlockRef[] {
-    const rows = this.db.prepare("SELECT height, hash FROM recent_blocks ORDER BY height").all() as Array<{
-      height: number;
-      hash: Hex;
-    }>;
-    return rows.map((r) => ({ height: BigInt(r.height), hash: r.hash }));
+    return this._chain.recent(INDEX_CHAIN).map((b) => ({ height: b.height, hash: b.hash }));
   }
 
   // ---- write path ---------------------------------------------------------------------------------
@@ -186,17 +210,14 @@ export class IndexStore {
     const ins = this._statements();
     const projections = (this._projections ??= new Projections(this.db));
     return this.db.transaction(() => {
-      let last = this.checkpoint()?.height ?? -1;
+      // First, so that a refused block stores nothing.
+      this._chain.advance(
+        INDEX_CHAIN,
+        blocks.map((b) => ({ height: BigInt(b.height), hash: b.hash, timestamp: b.timestamp })),
+      );
       let events = 0;
       let packets = 0;
       for (const block of blocks) {
-        if (block.height <= last)
-          throw new AuditorError(
-            AuditorErrorCode.Checkpoint,
-            `block ${block.height} is not above the checkpoint ${last} (rewind first on a reorg)`,
-            { height: block.height, checkpoint: last },
-          );
-        last = block.height;
         if (block.events.length > 0) ins.block.run(block.height, block.hash, block.timestamp);
         for (const e of block.events) {
           ins.event.run(
@@ -221,26 +242,8 @@ export class IndexStore {
         events += block.events.length;
         packets += block.packets.length;
       }
-      this._moveCheckpoint(blocks);
       return { events, packets };
     })();
-  }
-
-  private _moveCheckpoint(blocks: readonly IndexedBlock[]): void {
-    const tip = blocks[blocks.length - 1]!;
-    this.db
-      .prepare(
-        `INSERT INTO checkpoint (id, height, hash, timestamp) VALUES (1, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET height = excluded.height, hash = excluded.hash, timestamp = excluded.timestamp`,
-      )
-      .run(tip.height, tip.hash, tip.timestamp);
-    const remember = this.db.prepare("INSERT OR REPLACE INTO recent_blocks (height, hash, timestamp) VALUES (?, ?, ?)");
-    for (const b of blocks.slice(-this._recent)) remember.run(b.height, b.hash, b.timestamp);
-    this.db
-      .prepare(
-        "DELETE FROM recent_blocks WHERE height <= (SELECT height FROM recent_blocks ORDER BY height DESC LIMIT 1 OFFSET ?)",
-      )
-      .run(this._recent);
   }
 
   /**
@@ -250,28 +253,16 @@ export class IndexStore {
    */
   rewind(forkHeight: number): { checkpoint: Checkpoint; removed: number } {
     return this.db.transaction(() => {
-      const below = this.db
-        .prepare("SELECT height, hash, timestamp FROM recent_blocks WHERE height < ? ORDER BY height DESC LIMIT 1")
-        .get(forkHeight) as Checkpoint | undefined;
-      if (below === undefined)
-        throw new AuditorError(
-          AuditorErrorCode.Checkpoint,
-          `no remembered block below the fork at ${forkHeight}: rebuild the index from a known-good block`,
-          { forkHeight },
-        );
+      const below = this._chain.rewind(INDEX_CHAIN, BigInt(forkHeight));
       const gone = this.eventsWhere("e.id >= ?", [eventId(forkHeight, 0)]);
       this.db.prepare("DELETE FROM events WHERE id >= ?").run(eventId(forkHeight, 0));
       for (const table of ["packets", "packet_notes", "subchain_gateways"])
         this.db.prepare(`DELETE FROM ${table} WHERE block >= ?`).run(forkHeight);
-      for (const table of ["blocks", "recent_blocks"])
-        this.db.prepare(`DELETE FROM ${table} WHERE height >= ?`).run(forkHeight);
+      this.db.prepare("DELETE FROM blocks WHERE height >= ?").run(forkHeight);
       (this._projections ??= new Projections(this.db)).rebuild(Projections.touched(gone), (w, p) =>
         this.eventsWhere(w, p),
       );
-      const checkpoint = { height: below.height, hash: below.hash, timestamp: below.timestamp };
-      this.db
-        .prepare("UPDATE checkpoint SET height = ?, hash = ?, timestamp = ? WHERE id = 1")
-        .run(checkpoint.height, checkpoint.hash, checkpoint.timestamp);
+      const checkpoint = { height: Number(below.height), hash: below.hash, timestamp: below.timestamp ?? 0 };
       return { checkpoint, removed: gone.length };
     })();
   }

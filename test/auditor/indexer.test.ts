@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import Database from "better-sqlite3";
 import { builtProcess } from "../../scripts/build";
 import { requestConsent } from "../../scripts/lib/local/council";
 import { spawn } from "node:child_process";
@@ -185,6 +186,30 @@ describe("auditor: the governance indexer", function () {
     afterEach(() => {
       store.close();
       rmSync(db.dir, { recursive: true, force: true });
+    });
+
+    it("opens an index of schema 1 after `auditor index` upgrades it, its checkpoint carried over", () => {
+      const path = `${db.path}.v1`;
+      const v1 = new Database(path);
+      v1.exec(`
+        CREATE TABLE checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), height INTEGER NOT NULL, hash TEXT NOT NULL,
+          timestamp INTEGER NOT NULL) STRICT;
+        CREATE TABLE recent_blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER NOT NULL) STRICT;
+      `);
+      const h = (n: number): string => keccak256(toHex(n));
+      v1.prepare("INSERT INTO checkpoint VALUES (1, 9, ?, 900)").run(h(9));
+      for (const n of [8, 9]) v1.prepare("INSERT INTO recent_blocks VALUES (?, ?, ?)").run(n, h(n), n * 100);
+      v1.pragma("user_version = 1");
+      v1.close();
+      expect(() => IndexStore.open({ path, readonly: true })).to.throw(/has schema 1: run `auditor index` once/);
+      const upgraded = IndexStore.open({ path });
+      try {
+        expect(upgraded.checkpoint()).to.deep.equal({ height: 9, hash: h(9), timestamp: 900 });
+        expect(upgraded.recentBlocks().map((b) => b.height)).to.deep.equal([8n, 9n]);
+        expect(upgraded.rewind(9).checkpoint).to.deep.equal({ height: 8, hash: h(8), timestamp: 800 });
+      } finally {
+        upgraded.close();
+      }
     });
 
     it("stays behind the confirmation depth", async () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -179,6 +180,29 @@ describe("relayer/store", function () {
       await expectCcgpError(() => store.rewind("sub_a", 10n), "STORE_REWIND_TOO_DEEP");
       expect(store.checkpoint("sub_a")!.height).to.equal(12n);
     });
+  });
+
+  it("opens a store of schema 1: its checkpoints and remembered blocks carry over, its outbox too", function () {
+    store.close();
+    const path = join(dir, "v1.sqlite");
+    // The tables schema 1 had for the chain positions, as that version wrote them.
+    const v1 = new Database(path);
+    v1.exec(`
+      CREATE TABLE checkpoints (chain TEXT PRIMARY KEY, height INTEGER NOT NULL, block_hash TEXT NOT NULL,
+        updated_at INTEGER NOT NULL) STRICT;
+      CREATE TABLE recent_blocks (chain TEXT NOT NULL, height INTEGER NOT NULL, block_hash TEXT NOT NULL,
+        PRIMARY KEY (chain, height)) STRICT;
+    `);
+    v1.prepare("INSERT INTO checkpoints VALUES ('sub_a', 12, ?, 5)").run(hash(12));
+    for (const h of [11, 12]) v1.prepare("INSERT INTO recent_blocks VALUES ('sub_a', ?, ?)").run(h, hash(h));
+    v1.pragma("user_version = 1");
+    v1.close();
+    store = RelayerStore.open({ path, clock: clock.read, recentBlocks: 4 });
+    expect(store.db.pragma("user_version", { simple: true })).to.equal(2n);
+    expect(store.checkpoint("sub_a")).to.deep.equal({ height: 12n, hash: hash(12) });
+    expect(store.recentBlocks("sub_a").map((b) => b.height)).to.deep.equal([11n, 12n]);
+    expect(store.rewind("sub_a", 12n).checkpoint).to.deep.equal({ height: 11n, hash: hash(11) });
+    expect(store.recordBlock("sub_a", 12n, hash(12, "fork"), [packet("after")]).inserted).to.equal(1);
   });
 
   describe("outbox delivery", function () {

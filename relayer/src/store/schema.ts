@@ -1,22 +1,22 @@
 /** SQLite schema of the relayer store. `user_version` records which migration ran last. */
-export const SCHEMA_VERSION = 1;
+import { CHECKPOINT_SCHEMA_SQL } from "../../../lib/chain/checkpoints";
+
+export const SCHEMA_VERSION = 2;
+
+/**
+ * From schema 1: the checkpoints and remembered blocks move to the tables shared with the auditor (`chain_*`, same
+ * rows, block times unknown). Runs in one transaction with the schema, before anything reads them.
+ */
+export const MIGRATE_FROM_1_SQL = `
+INSERT INTO chain_checkpoints (chain, height, hash, timestamp, updated_at)
+  SELECT chain, height, block_hash, NULL, updated_at FROM checkpoints;
+INSERT INTO chain_blocks (chain, height, hash, timestamp) SELECT chain, height, block_hash, NULL FROM recent_blocks;
+DROP TABLE checkpoints;
+DROP TABLE recent_blocks;
+`;
 
 export const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS checkpoints (
-  chain       TEXT PRIMARY KEY,
-  height      INTEGER NOT NULL,
-  block_hash  TEXT NOT NULL,
-  updated_at  INTEGER NOT NULL
-) STRICT;
-
--- Blocks delivered recently, by hash: what a resumed subscription checks to notice a reorg.
-CREATE TABLE IF NOT EXISTS recent_blocks (
-  chain       TEXT NOT NULL,
-  height      INTEGER NOT NULL,
-  block_hash  TEXT NOT NULL,
-  PRIMARY KEY (chain, height)
-) STRICT;
-
+${CHECKPOINT_SCHEMA_SQL}
 CREATE TABLE IF NOT EXISTS outbox (
   seq               INTEGER PRIMARY KEY AUTOINCREMENT,
   id                TEXT NOT NULL UNIQUE,

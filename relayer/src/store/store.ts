@@ -2,9 +2,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
+import { ChainCheckpoints } from "../../../lib/chain/checkpoints";
 import type { BlockRef } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
+import { MIGRATE_FROM_1_SQL, SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
 import type {
   InboxEntry,
   InboxStatus,
@@ -78,7 +79,7 @@ export class RelayerStore {
   private readonly _clock: () => number;
   private readonly _leaseMs: number;
   private readonly _maxAttempts: number;
-  private readonly _recentBlocks: number;
+  private readonly _checkpoints: ChainCheckpoints;
   /** Prepared statements by SQL text: preparing costs more than running most of these statements. */
   private readonly _statements = new Map<string, Database.Statement>();
 
@@ -87,7 +88,24 @@ export class RelayerStore {
     this._clock = options.clock ?? Date.now;
     this._leaseMs = options.leaseMs ?? 60_000;
     this._maxAttempts = options.maxAttempts ?? 10;
-    this._recentBlocks = options.recentBlocks ?? 256;
+    this._checkpoints = new ChainCheckpoints(db, {
+      recentBlocks: options.recentBlocks ?? 256,
+      clock: this._clock,
+      refusals: {
+        regression: (chain, height, checkpoint) =>
+          new CcgpError(
+            "STORE_CHECKPOINT_REGRESSION",
+            `chain ${chain}: block ${height} is not above the checkpoint ${checkpoint} (rewind first on a reorg)`,
+            { chain, height: height.toString(), checkpoint: checkpoint.toString() },
+          ),
+        tooDeep: (chain, forkHeight) =>
+          new CcgpError(
+            "STORE_REWIND_TOO_DEEP",
+            `chain ${chain}: no remembered block below the fork at ${forkHeight}; resynchronise from a known-good block`,
+            { chain, forkHeight: forkHeight.toString() },
+          ),
+      },
+    });
   }
 
   static open(options: StoreOptions): RelayerStore {
@@ -106,8 +124,11 @@ export class RelayerStore {
           path: options.path,
         },
       );
-    db.exec(SCHEMA_SQL);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.transaction(() => {
+      db.exec(SCHEMA_SQL);
+      if (version === 1) db.exec(MIGRATE_FROM_1_SQL);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     return new RelayerStore(db, options);
   }
 
@@ -150,17 +171,13 @@ export class RelayerStore {
   // ---- checkpoints --------------------------------------------------------------------------------
 
   checkpoint(chain: string): BlockRef | null {
-    const row = this.prepare("SELECT height, block_hash FROM checkpoints WHERE chain = ?").get(chain) as
-      { height: bigint; block_hash: string } | undefined;
-    return row === undefined ? null : { height: row.height, hash: row.block_hash as Hex };
+    const block = this._checkpoints.get(chain);
+    return block === null ? null : { height: block.height, hash: block.hash };
   }
 
   /** Remembered delivered blocks of a chain, ascending: pass them as `known` to resume a subscription. */
   recentBlocks(chain: string): BlockRef[] {
-    const rows = this.prepare("SELECT height, block_hash FROM recent_blocks WHERE chain = ? ORDER BY height").all(
-      chain,
-    ) as Array<{ height: bigint; block_hash: string }>;
-    return rows.map((r) => ({ height: r.height, hash: r.block_hash as Hex }));
+    return this._checkpoints.recent(chain).map((b) => ({ height: b.height, hash: b.hash }));
   }
 
   /**
@@ -170,26 +187,11 @@ export class RelayerStore {
   recordBlock(chain: string, height: bigint, hash: Hex, items: readonly OutboxInput[]): RecordBlockResult {
     // Durable: past the checkpoint, the chain's events are not read again.
     return this.durably(() => {
-      const current = this.checkpoint(chain);
-      if (current !== null && height <= current.height)
-        throw new CcgpError(
-          "STORE_CHECKPOINT_REGRESSION",
-          `chain ${chain}: block ${height} is not above the checkpoint ${current.height} (rewind first on a reorg)`,
-          { chain, height: height.toString(), checkpoint: current.height.toString() },
-        );
+      // First, so that a refused block inserts nothing.
+      this._checkpoints.advance(chain, [{ height, hash }]);
       const now = this._clock();
       let inserted = 0;
       for (const item of items) inserted += this._insertOutbox(item, now, { chain, height, blockHash: hash });
-      this.prepare(
-        `INSERT INTO checkpoints (chain, height, block_hash, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (chain) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash,
-           updated_at = excluded.updated_at`,
-      ).run(chain, height, hash, now);
-      this.prepare("INSERT INTO recent_blocks (chain, height, block_hash) VALUES (?, ?, ?)").run(chain, height, hash);
-      this.prepare(
-        `DELETE FROM recent_blocks WHERE chain = ? AND height NOT IN
-           (SELECT height FROM recent_blocks WHERE chain = ? ORDER BY height DESC LIMIT ?)`,
-      ).run(chain, chain, this._recentBlocks);
       return { inserted, duplicates: items.length - inserted };
     });
   }
@@ -201,23 +203,8 @@ export class RelayerStore {
    */
   rewind(chain: string, forkHeight: bigint): RewindResult {
     return this.transaction(() => {
-      const below = this.prepare(
-        "SELECT height, block_hash FROM recent_blocks WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT 1",
-      ).get(chain, forkHeight) as { height: bigint; block_hash: string } | undefined;
-      if (below === undefined)
-        throw new CcgpError(
-          "STORE_REWIND_TOO_DEEP",
-          `chain ${chain}: no remembered block below the fork at ${forkHeight}; resynchronise from a known-good block`,
-          { chain, forkHeight: forkHeight.toString() },
-        );
+      const below = this._checkpoints.rewind(chain, forkHeight);
       const now = this._clock();
-      this.prepare("DELETE FROM recent_blocks WHERE chain = ? AND height >= ?").run(chain, forkHeight);
-      this.prepare("UPDATE checkpoints SET height = ?, block_hash = ?, updated_at = ? WHERE chain = ?").run(
-        below.height,
-        below.block_hash,
-        now,
-        chain,
-      );
       const orphaned = this.prepare(
         `UPDATE outbox SET status = 'orphaned', updated_at = ?
            WHERE source_chain = ? AND source_height >= ? AND status = 'pending'`,
@@ -228,7 +215,7 @@ export class RelayerStore {
              ORDER BY seq`,
         ).all(chain, forkHeight) as OutboxRow[]
       ).map(toItem);
-      return { checkpoint: { height: below.height, hash: below.block_hash as Hex }, orphaned, inFlight };
+      return { checkpoint: { height: below.height, hash: below.hash }, orphaned, inFlight };
     });
   }
 
