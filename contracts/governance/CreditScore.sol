@@ -57,8 +57,22 @@ contract CreditScore is ICreditRegistry, Governed {
     /// transaction, so a flag here (a new slot, 22,100 gas a report) would only repeat that guarantee; reporters are
     /// allowed by a unanimous vote.
     function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
-        // CHECKS
         if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
+        _reportOutcome(institution, outcome, txId, _params);
+    }
+
+    /// @inheritdoc ICreditScore
+    /// @dev The reporter is asked and the parameters read once for the lot (only governance changes them).
+    function reportOutcomes(OutcomeReport[] calldata reports) external {
+        if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
+        CreditParams memory p = _params;
+        for (uint256 i = 0; i < reports.length; ++i) {
+            _reportOutcome(reports[i].institution, reports[i].outcome, reports[i].txId, p);
+        }
+    }
+
+    function _reportOutcome(uint32 institution, Outcome outcome, bytes32 txId, CreditParams memory p) private {
+        // CHECKS
         if (txId == bytes32(0)) revert CreditZeroTxId();
         // An institution with a record was known at its first report or adjustment, and a known one stays known.
         if (_records[institution].lastReportAt == 0) _requireKnown(institution);
@@ -67,7 +81,6 @@ contract CreditScore is ICreditRegistry, Governed {
         if (refusal && _reported[key]) revert CreditOutcomeAlreadyReported(institution, txId, outcome);
         // EFFECTS
         if (refusal) _reported[key] = true;
-        CreditParams memory p = _params;
         (uint256 before, uint256 score) = _move(institution, p, _weight(p, outcome));
         emit OutcomeReported(institution, outcome, txId, int256(score) - int256(before), score, msg.sender);
         // EFFECTS and INTERACTIONS of a crossed threshold

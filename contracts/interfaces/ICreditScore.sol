@@ -14,6 +14,13 @@ interface ICreditScore {
         Replay // it sent a replayed sequence
     }
 
+    /// @notice One outcome of {reportOutcomes}.
+    struct OutcomeReport {
+        uint32 institution;
+        Outcome outcome;
+        bytes32 txId;
+    }
+
     error CreditUnauthorizedReporter(address caller);
 
     event OutcomeReported(
@@ -27,6 +34,9 @@ interface ICreditScore {
 
     /// @notice Reports a verified outcome for an institution. Only allowed reporters.
     function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external;
+
+    /// @notice Reports several outcomes in order, each as {reportOutcome} would, all or none. Only allowed reporters.
+    function reportOutcomes(OutcomeReport[] calldata reports) external;
 
     /// @notice An institution's current score.
     function scoreOf(uint32 institution) external view returns (uint256);

@@ -16,7 +16,8 @@ contract CreditScoreMock is ICreditScore {
     struct Config {
         address reporter;
         bool refuse;
-        uint64 burn;
+        uint32 refused; // an institution whose reports alone are refused (0: none)
+        uint32 burn;
     }
 
     Config private _config;
@@ -33,15 +34,32 @@ contract CreditScoreMock is ICreditScore {
         _config.refuse = refuse;
     }
 
+    /// @notice Makes the reports of `institution` alone revert with {CreditUnauthorizedReporter} (0: none).
+    function setRefused(uint32 institution) external {
+        _config.refused = institution;
+    }
+
     /// @notice Makes every report spend about `gas` more, like a credit contract that opens an expulsion proposal.
-    function setGasBurn(uint64 gas) external {
+    function setGasBurn(uint32 gas) external {
         _config.burn = gas;
     }
 
     /// @inheritdoc ICreditScore
     function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
+        _reportOne(institution, outcome, txId);
+    }
+
+    /// @inheritdoc ICreditScore
+    function reportOutcomes(OutcomeReport[] calldata reports) external {
+        for (uint256 i = 0; i < reports.length; ++i) {
+            _reportOne(reports[i].institution, reports[i].outcome, reports[i].txId);
+        }
+    }
+
+    function _reportOne(uint32 institution, Outcome outcome, bytes32 txId) private {
         Config memory c = _config;
-        if (c.refuse || msg.sender != c.reporter) revert CreditUnauthorizedReporter(msg.sender);
+        bool refused = c.refuse || (c.refused != 0 && c.refused == institution);
+        if (refused || msg.sender != c.reporter) revert CreditUnauthorizedReporter(msg.sender);
         if (c.burn != 0) _burn(c.burn);
         uint256 counts = _counts[institution] + (uint256(1) << (48 * uint256(outcome)));
         _counts[institution] = counts;

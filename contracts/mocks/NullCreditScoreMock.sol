@@ -13,6 +13,9 @@ contract NullCreditScoreMock is ICreditScore {
     function reportOutcome(uint32, Outcome, bytes32) external {}
 
     /// @inheritdoc ICreditScore
+    function reportOutcomes(OutcomeReport[] calldata) external {}
+
+    /// @inheritdoc ICreditScore
     function scoreOf(uint32) external pure returns (uint256) {
         return 0;
     }

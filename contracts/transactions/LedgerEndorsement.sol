@@ -30,7 +30,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     /// @inheritdoc ITransactionLedgerEndorsement
     function endorse(bytes32 txId, bytes32 resultSetHash) external onlyDelegated {
         Verifier memory v = _requireVerifier();
-        Reports memory out = Reports(new Report[](2), 0);
+        Reports memory out = Reports(new Report[](2), 0, Standing(0, 0));
         _endorse(v, txId, resultSetHash, out);
         // INTERACTIONS
         _send(out.items, out.count);
@@ -41,7 +41,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         _requireBatchSize(requests.length);
         // One caller: its standing is asked once, before any effect; nothing in the loop can change it.
         Verifier memory v = _requireVerifier();
-        Reports memory out = Reports(new Report[](2 * requests.length), 0);
+        Reports memory out = Reports(new Report[](2 * requests.length), 0, Standing(0, 0));
         for (uint256 i = 0; i < requests.length; ++i) {
             _endorse(v, requests[i].txId, requests[i].resultSetHash, out);
         }
@@ -56,10 +56,11 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
     }
 
-    /// @dev Credit reports collected over one call, sent at its end.
+    /// @dev Credit reports collected over one call, sent at its end, and the standings asked in it.
     struct Reports {
         Report[] items;
         uint256 count;
+        Standing known;
     }
 
     /// @dev One endorsement by the checked verifier `v`; its credit reports are appended to `out`.
@@ -74,7 +75,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         }
         Settings memory s = _settings;
         PipeSide memory parties = _pipeSides[t.pipeIndex][SOURCE];
-        Tally memory y = _tally(t, s.verifierSlots, parties);
+        Tally memory y = _tally(t, s.verifierSlots, parties, out.known);
 
         // EFFECTS
         (y.markedWeight, y.endorsed) = (y.markedWeight + v.weight, y.endorsed | bit);
@@ -83,10 +84,10 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
             y.forWeight += v.weight;
             if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
             emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
-            if (_confirms(y, s)) {
+            if (_confirms(y, s, out.known)) {
                 _transition(txId, t, TxState.Confirmed);
                 _reportBoth(t, ICreditScore.Outcome.Completed, txId, out);
-            } else if (_outOfReach(y, s, parties)) {
+            } else if (_outOfReach(y, s, parties, out.known)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
             }
@@ -94,7 +95,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
             (y.against, y.againstWeight) = (y.against | bit, y.againstWeight + v.weight);
             uint16 against = uint16(y.againstWeight);
             emit EndorsementConflicted(txId, msg.sender, resultSetHash, recorded, v.weight, against, s.totalWeight);
-            if (_conflicts(y, s) || _outOfReach(y, s, parties)) {
+            if (_conflicts(y, s, out.known) || _outOfReach(y, s, parties, out.known)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
             }
@@ -104,19 +105,21 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     }
 
     /// @dev More than half of the valid weight, a non-party among it: for > against + the valid weight yet to endorse.
-    function _confirms(Tally memory y, Settings memory s) private view returns (bool) {
+    function _confirms(Tally memory y, Settings memory s, Standing memory known) private view returns (bool) {
         if (!y.nonParty || y.forWeight <= y.againstWeight) return false;
         uint256 margin = y.forWeight - y.againstWeight;
         return
-            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin, known) <
+            margin;
     }
 
     /// @dev At least half of the valid weight against: against >= for + the valid weight yet to endorse.
-    function _conflicts(Tally memory y, Settings memory s) private view returns (bool) {
+    function _conflicts(Tally memory y, Settings memory s, Standing memory known) private view returns (bool) {
         if (y.againstWeight < y.forWeight) return false;
         uint256 margin = y.againstWeight - y.forWeight + 1;
         return
-            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin) < margin;
+            _validWeightBelow(s.verifierSlots & ~uint256(y.endorsed), s.totalWeight - y.markedWeight, margin, known) <
+            margin;
     }
 
     /**
@@ -126,13 +129,18 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
      * cannot outweigh the conflict". Only a conflicted transaction pays for it: with no conflict it waits, as for an
      * independent verifier that is down or suspended.
      */
-    function _outOfReach(Tally memory y, Settings memory s, PipeSide memory parties) private view returns (bool) {
+    function _outOfReach(
+        Tally memory y,
+        Settings memory s,
+        PipeSide memory parties,
+        Standing memory known
+    ) private view returns (bool) {
         if (y.nonParty || y.againstWeight == 0) return false;
         uint256 mask = s.verifierSlots & ~uint256(y.endorsed);
         for (uint256 i = 0; mask >> i != 0; ++i) {
             if ((mask >> i) & 1 == 0) continue;
             VerifierSlot memory slot = _verifierSlots[i];
-            if (!_isParty(slot.institution, parties) && _isValid(slot)) return false;
+            if (!_isParty(slot.institution, parties) && _isValidAt(i, slot, known)) return false;
         }
         return true;
     }
@@ -142,12 +150,17 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
      * stored weight) without asking, else asked one by one until the sum reaches `limit`. Callers compare the result
      * with `limit` only, so stopping there is exact.
      */
-    function _validWeightBelow(uint256 mask, uint256 bound, uint256 limit) private view returns (uint256 sum) {
+    function _validWeightBelow(
+        uint256 mask,
+        uint256 bound,
+        uint256 limit,
+        Standing memory known
+    ) private view returns (uint256 sum) {
         if (bound < limit) return bound;
         for (uint256 i = 0; mask >> i != 0 && sum < limit; ++i) {
             if ((mask >> i) & 1 == 0) continue;
             VerifierSlot memory slot = _verifierSlots[i];
-            if (_isValid(slot)) sum += slot.weight;
+            if (_isValidAt(i, slot, known)) sum += slot.weight;
         }
     }
 

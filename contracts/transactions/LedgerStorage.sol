@@ -114,6 +114,16 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         bytes32 txId;
     }
 
+    /**
+     * @dev The verifier indexes whose standing was already asked in this call, and the answers. Nothing between the
+     * checks of one call can change a standing (its calls are views; credit reports go last), so one call asks each
+     * index at most once, however many transactions it endorses.
+     */
+    struct Standing {
+        uint256 asked;
+        uint256 valid;
+    }
+
     /// @dev The endorsements of a transaction that count now (see {_tally}).
     struct Tally {
         uint16 endorsed; // the masks without the bits of former holders of an index
@@ -332,7 +342,12 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
      * @dev The endorsements of `t` that count now: of current holders of their index (written at or after their
      * assignment), with accounts active now. Bounded by MAX_VERIFIERS; reads only the indexes that endorsed.
      */
-    function _tally(TxRecord memory t, uint256 used, PipeSide memory parties) internal view returns (Tally memory y) {
+    function _tally(
+        TxRecord memory t,
+        uint256 used,
+        PipeSide memory parties,
+        Standing memory known
+    ) internal view returns (Tally memory y) {
         uint256 marks = t.endorsedMask & used;
         for (uint256 i = 0; marks >> i != 0; ++i) {
             if ((marks >> i) & 1 == 0) continue;
@@ -343,7 +358,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
             y.endorsed |= bit;
             y.markedWeight += slot.weight;
             if (against) y.against |= bit;
-            if (!_isValid(slot)) continue;
+            if (!_isValidAt(i, slot, known)) continue;
             if (against) {
                 y.againstWeight += slot.weight;
             } else {
@@ -351,6 +366,15 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
                 if (!_isParty(slot.institution, parties)) y.nonParty = true;
             }
         }
+    }
+
+    /// @dev {_isValid} of index `i`, asked once per call (see {Standing}).
+    function _isValidAt(uint256 i, VerifierSlot memory slot, Standing memory known) internal view returns (bool ok) {
+        uint256 bit = 1 << i;
+        if (known.asked & bit != 0) return known.valid & bit != 0;
+        ok = _isValid(slot);
+        known.asked |= bit;
+        if (ok) known.valid |= bit;
     }
 
     /// @dev The answer {IMembership.requireActiveAccount} gives now, for the institution the verifier was set in.
@@ -466,13 +490,28 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /**
-     * @dev Sends the collected credit reports. A refusing credit contract does not block the ledger: the refusal is
-     * recorded in an event. A report that ran out of gas (the caller gave too little to cover it) reverts the whole
+     * @dev Sends the collected credit reports: several in one call, which the credit contract takes all or none;
+     * if it refuses, one by one. A refusing credit contract does not block the ledger: each refused report is
+     * recorded in an event. A call that ran out of gas (the caller gave too little to cover it) reverts the whole
      * call instead, so nobody can skip a report by choosing the gas.
      */
     function _send(Report[] memory reports, uint256 count) internal {
         if (count == 0) return;
         ICreditScore credit = _settings.credit;
+        if (count > 1) {
+            ICreditScore.OutcomeReport[] memory batch;
+            // The same struct (uint32, Outcome, bytes32), so the same memory layout; only the first `count` count.
+            assembly ("memory-safe") {
+                batch := reports
+                mstore(batch, count)
+            }
+            uint256 start = gasleft();
+            try credit.reportOutcomes(batch) {
+                return;
+            } catch {
+                if (gasleft() <= start / 63) revert LedgerInsufficientGas();
+            }
+        }
         for (uint256 i = 0; i < count; ++i) {
             Report memory r = reports[i];
             uint256 before = gasleft();

@@ -41,7 +41,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
         v.undoneMask = t.undoneMask;
         v.deadline = t.deadline;
         v.pipeId = _pipeIdAt[t.pipeIndex];
-        Tally memory y = _tally(t, _settings.verifierSlots, _pipeSides[t.pipeIndex][SOURCE]);
+        Tally memory y = _tally(t, _settings.verifierSlots, _pipeSides[t.pipeIndex][SOURCE], Standing(0, 0));
         v.endorsedMask = y.endorsed;
         v.weightFor = uint16(y.forWeight);
         v.weightAgainst = uint16(y.againstWeight);

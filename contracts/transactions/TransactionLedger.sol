@@ -81,13 +81,29 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         uint16[2] services; // the pipe's service indexes, from the route
     }
 
+    /**
+     * @dev The pipe authority's last answer in this call and the question it answered. The next open of the batch
+     * that asks the same question (pipe, first signer, operation, selector) takes it instead of calling again: the
+     * opens only read the authority and write the ledger, so its answer cannot change inside one call.
+     */
+    struct Asked {
+        bool known;
+        bytes32 pipeId;
+        address signer;
+        uint8 operation;
+        bytes4 selector;
+        IPipeAuthority.OpeningRoute route;
+        IPipeAuthority.Refusal refusal;
+    }
+
     /// @inheritdoc ITransactionLedger
     function open(
         SignedPacket[] calldata packets,
         Step[] calldata steps,
         uint64 deadline
     ) external returns (uint64 number) {
-        return _open(packets, steps, deadline);
+        Asked memory asked;
+        return _open(packets, steps, deadline, asked);
     }
 
     /// @inheritdoc ITransactionLedger
@@ -95,19 +111,21 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         _requireBatchSize(requests.length);
         // Each open reads what the one before wrote (sequence, count, the pipe's copy): warm slots after the first,
         // and a duplicate inside the batch is refused as it would be in two calls.
-        first = _open(requests[0].packets, requests[0].steps, requests[0].deadline);
+        Asked memory asked;
+        first = _open(requests[0].packets, requests[0].steps, requests[0].deadline, asked);
         for (uint256 i = 1; i < requests.length; ++i) {
-            _open(requests[i].packets, requests[i].steps, requests[i].deadline);
+            _open(requests[i].packets, requests[i].steps, requests[i].deadline, asked);
         }
     }
 
     function _open(
         SignedPacket[] calldata packets,
         Step[] calldata steps,
-        uint64 deadline
+        uint64 deadline,
+        Asked memory asked
     ) private returns (uint64 number) {
         // CHECKS (the pipe authority is only read)
-        (Opening memory o, IPipeAuthority.PipeRoute memory route) = _checkOpen(packets, steps, deadline);
+        (Opening memory o, IPipeAuthority.PipeRoute memory route) = _checkOpen(packets, steps, deadline, asked);
 
         // EFFECTS
         number = ++o.registry.txCount;
@@ -141,7 +159,8 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     function _checkOpen(
         SignedPacket[] calldata packets,
         Step[] calldata steps,
-        uint64 deadline
+        uint64 deadline,
+        Asked memory asked
     ) private view returns (Opening memory o, IPipeAuthority.PipeRoute memory route) {
         if (packets.length == 0 || packets.length > MAX_PACKETS) {
             revert LedgerInvalidPacketCount(packets.length, MAX_PACKETS);
@@ -155,7 +174,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         o.ref = _pipeRefs[o.pipeId];
         // The route, and the pipe's answer for the first packet (raised after its signatures, as for the others).
         IPipeAuthority.Refusal refusal;
-        (route, refusal) = _openingRoute(o, packets[0].packet, steps);
+        (route, refusal) = _openingRoute(o, packets[0].packet, steps, asked);
         if (msg.sender != route.sourceServiceSigner) {
             revert LedgerUnauthorizedOpener(o.pipeId, msg.sender, route.sourceServiceSigner);
         }
@@ -175,10 +194,28 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     function _openingRoute(
         Opening memory op,
         AMDP.Packet calldata first,
-        Step[] calldata steps
+        Step[] calldata steps,
+        Asked memory asked
     ) private view returns (IPipeAuthority.PipeRoute memory r, IPipeAuthority.Refusal refusal) {
         IPipeAuthority.OpeningRoute memory o;
-        (o, refusal) = _route(op.registry.pipes, op.pipeId, first.signer, first.operation, first.selector);
+        bool same =
+            asked.known &&
+                asked.pipeId == op.pipeId &&
+                asked.signer == first.signer &&
+                asked.operation == first.operation &&
+                asked.selector == first.selector;
+        if (same) {
+            (o, refusal) = (asked.route, asked.refusal);
+        } else {
+            (o, refusal) = _route(op.registry.pipes, op.pipeId, first.signer, first.operation, first.selector);
+            (asked.known, asked.pipeId, asked.signer) = (true, op.pipeId, first.signer);
+            (asked.operation, asked.selector, asked.route, asked.refusal) = (
+                first.operation,
+                first.selector,
+                o,
+                refusal
+            );
+        }
         r = _changing(o);
         op.services = [o.sourceServiceIndex, o.targetServiceIndex];
         (r.targetService, r.contractName) = (first.targetService, first.contractName);

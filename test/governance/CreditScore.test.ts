@@ -200,6 +200,63 @@ describe("CreditScore", function () {
     });
   });
 
+  describe("reportOutcomes", function () {
+    it("reports each outcome in order as reportOutcome would, all or none", async function () {
+      const w = await loadFixture(world);
+      const [a, b] = [w.a.institution, w.b.institution];
+      const report = (institution: bigint | number, outcome: bigint | number, tx: string) => ({
+        institution,
+        outcome,
+        txId: id(tx),
+      });
+      await expect(
+        w.credit
+          .connect(w.reporter)
+          .reportOutcomes([
+            report(a, Outcome.Completed, "m1"),
+            report(b, Outcome.Failed, "m1"),
+            report(a, Outcome.Completed, "m2"),
+          ]),
+      )
+        .to.emit(w.credit, "OutcomeReported")
+        .withArgs(a, Outcome.Completed, id("m1"), 1, 1001, w.reporter.address)
+        .and.to.emit(w.credit, "OutcomeReported")
+        .withArgs(b, Outcome.Failed, id("m1"), -20, 980, w.reporter.address)
+        .and.to.emit(w.credit, "OutcomeReported")
+        .withArgs(a, Outcome.Completed, id("m2"), 1, 1002, w.reporter.address);
+      // A refusal outcome reported twice in one batch: the second is refused, and so is the whole batch.
+      const twice = [
+        report(a, Outcome.Replay, "m3"),
+        report(b, Outcome.Completed, "m3"),
+        report(a, Outcome.Replay, "m3"),
+      ];
+      await expect(w.credit.connect(w.reporter).reportOutcomes(twice))
+        .to.be.revertedWithCustomError(w.credit, "CreditOutcomeAlreadyReported")
+        .withArgs(a, id("m3"), Outcome.Replay);
+      expect([await w.credit.scoreOf(a), await w.credit.scoreOf(b)]).to.deep.equal([1002n, 980n]);
+      expect(await w.credit.isReported(a, id("m3"), Outcome.Replay)).to.equal(false);
+      await expect(w.credit.connect(w.reporter).reportOutcomes([report(999, Outcome.Completed, "m4")]))
+        .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
+        .withArgs(999);
+      await expect(
+        w.credit
+          .connect(w.reporter)
+          .reportOutcomes([report(a, Outcome.Completed, "")].map((r) => ({ ...r, txId: ethers.ZeroHash }))),
+      ).to.be.revertedWithCustomError(w.credit, "CreditZeroTxId");
+    });
+
+    it("refuses a caller that is not a reporter", async function () {
+      const w = await loadFixture(world);
+      await expect(
+        w.credit
+          .connect(w.spare2)
+          .reportOutcomes([{ institution: w.a.institution, outcome: Outcome.Completed, txId: id("x") }]),
+      )
+        .to.be.revertedWithCustomError(w.credit, "CreditUnauthorizedReporter")
+        .withArgs(w.spare2.address);
+    });
+  });
+
   describe("restriction", function () {
     it("restricts below the threshold, refusing the institution's pipes at once, and restores it above", async function () {
       const w = await loadFixture(world);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex, type Hex } from "viem";
-import { TxState, resultSetHash } from "../../lib/domain/ledger-types";
+import { Side, TxState, resultSetHash } from "../../lib/domain/ledger-types";
 import { flipByte } from "../helpers/amdp";
 import { govern } from "../helpers/governance";
 import {
@@ -11,6 +11,8 @@ import {
   ledgerFixture,
   makePacket,
   now,
+  Refusal,
+  readStep,
   readThenWrite,
   sign,
   writeStep,
@@ -91,6 +93,18 @@ describe("TransactionLedger: batches across transactions", () => {
       expect(await stateOf(txIdOf(bad))).to.equal(TxState.Open);
     });
 
+    it("each item gets the pipe's answer to its own question: a refused operation after an allowed one on the same pipe", async () => {
+      const read = await request(await sign(w, await makePacket(w, { operation: 0 })), [readStep(Side.Target)]);
+      const write = await request();
+      await w.pipes.setRoute(w.pipeId, { ...w.route, operations: 1 }); // reads only
+      await expect(openMany([read, write]))
+        .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
+        .withArgs(w.pipeId, w.srcApp.address, Refusal.OperationNotAllowed);
+      expect(await stateOf(txIdOf(read))).to.equal(TxState.None);
+      await openMany([read]);
+      expect(await stateOf(txIdOf(read))).to.equal(TxState.Open);
+    });
+
     it("a rotated-out source signer is refused for every item", async () => {
       const r = await request();
       await w.pipes.setRoute(w.pipeId, { ...w.route, sourceServiceSigner: w.intruder.address });
@@ -132,6 +146,22 @@ describe("TransactionLedger: batches across transactions", () => {
           .withArgs(w.target, Outcome.Completed, o.txId, 1, anyScore, ledger);
       }
       expect((await eventsOf(w, tx, "Endorsed")).length).to.equal(2);
+    });
+
+    it("sends the credit reports in one call; a refused one is re-sent alone, so only it is lost", async () => {
+      const a = await executed(w);
+      const b = await executed(w);
+      await endorseMany(0, [a, b]);
+      await w.credit.setRefused(w.target);
+      const tx = await endorseMany(1, [a, b]);
+      expect([await stateOf(a.txId), await stateOf(b.txId)]).to.deep.equal([TxState.Confirmed, TxState.Confirmed]);
+      const failed = await eventsOf(w, tx, "CreditReportFailed");
+      expect(failed.map((e) => [e.txId, Number(e.institution)])).to.deep.equal([
+        [a.txId, w.target],
+        [b.txId, w.target],
+      ]);
+      expect(await w.credit.countOf(w.source, Outcome.Completed)).to.equal(2n);
+      expect(await w.credit.countOf(w.target, Outcome.Completed)).to.equal(0n);
     });
 
     it("is all or nothing: a transaction twice in one batch is LedgerAlreadyEndorsed", async () => {
