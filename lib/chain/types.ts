@@ -98,11 +98,37 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/** A query for past events of one contract: what `ChainPlugin.events` answers. */
+export interface EventQuery {
+  address: Address;
+  /** The event, by its ABI: its logs come decoded (`eventName`, `args`), and only its logs. */
+  event: AbiEvent;
+  /** Values of indexed arguments to match, by name (any value where absent). */
+  args?: Record<string, unknown>;
+  fromBlock: bigint;
+  /** Inclusive; `"latest"`: to the node's head (a node may refuse a range that long: then ask in bounded ranges). */
+  toBlock: bigint | "latest";
+}
+
+/**
+ * The chain's clock and its past events. Reorg information: each log names the hash of the block it was seen in,
+ * and logs the node marks removed are never returned; a caller that must not act on a block a reorg may still undo
+ * follows the chain with `subscribe` instead, which delivers only confirmed blocks and says when one was replaced.
+ */
+export interface ChainEvents {
+  /** The latest block height the node knows. */
+  head(): Promise<bigint>;
+  /** The latest block's time, in Unix seconds: the chain's own clock, which deadlines are checked against. */
+  timestamp(): Promise<bigint>;
+  /** The query's logs in chain order. */
+  events(query: EventQuery): Promise<ChainLog[]>;
+}
+
 /**
  * One chain kind behind one interface. `subscribe` resolves when `signal` aborts and rejects when the
  * handler throws or a reorg goes deeper than the remembered window; RPC faults are retried.
  */
-export interface ChainPlugin {
+export interface ChainPlugin extends ChainEvents {
   readonly kind: string;
   /** The sub-chain's name in the config. */
   readonly name: string;
@@ -121,4 +147,9 @@ export interface ChainPlugin {
   getReceipt(hash: Hex): Promise<ChainReceipt | null>;
   waitReceipt(hash: Hex, options?: { confirmations?: number; timeoutMs?: number }): Promise<ChainReceipt>;
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler, signal: AbortSignal): Promise<void>;
+  /**
+   * A proof of `address`'s state at `blockNumber` (`slots`: the storage keys), where the chain kind has one (the EVM:
+   * `eth_getProof`); absent on chains without state proofs.
+   */
+  proof?(address: Address, slots: readonly Hex[], blockNumber: bigint): Promise<unknown>;
 }

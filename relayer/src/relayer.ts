@@ -159,7 +159,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
       {},
     );
   const subchain = await bindSubchain(config, p, mine.subchain);
-  const govLogs = new LogReader(p.rpc.get(config.governance.rpcUrl, "governance"));
+  const govLogs = new LogReader(p.govChain);
   const clock = p.clock ?? Date.now;
   const refusals = new Refusals(p.store, moduleLogger(p.log, "refusals"), p.metrics);
   const worker = new Worker(p.store, {
@@ -226,7 +226,7 @@ async function bindSubchain(config: RelayerConfig, p: Parts, subchainId: Hex): P
     rpc: p.rpc,
   });
   await chain.connect();
-  const logs = new LogReader(p.rpc.get(chainConfig.rpcUrl, name), BigInt(chainConfig.maxBlockRange));
+  const logs = new LogReader(chain, BigInt(chainConfig.maxBlockRange));
   const gateway = new Gateway(chain, registered.gateway, chainConfig.chainId, logs, chainConfig.confirmations);
   return { subchainId, name, chain, gateway, logs, confirmations: chainConfig.confirmations };
 }

@@ -4,6 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
 import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
 import { LogReader } from "../../relayer/src/governance/logs";
+import { EvmEvents } from "../../relayer/src/chains/evm/events";
 import { silentLogger } from "../../lib/infra/log";
 import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
 import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
@@ -128,7 +129,7 @@ describe("relayer/chains: synchronous sends (eth_sendRawTransactionSync)", funct
     const fast = pool.get(node.url, "sub_a");
     // One connection per node URL, named by its first user.
     expect(pool.get(node.url, "again")).to.equal(fast);
-    const reader = new LogReader(fast, 5_000n);
+    const reader = new LogReader(new EvmEvents(fast), 5_000n);
     const from = (await reader.head()) + 1n;
     for (const id of [900n, 901n, 902n]) await emitter.emit(id);
     const before = fast.calls.get("eth_blockNumber") ?? 0;
@@ -138,7 +139,7 @@ describe("relayer/chains: synchronous sends (eth_sendRawTransactionSync)", funct
     expect(fast.calls.get("eth_getLogs")).to.equal(1);
     expect([...pool.calls()].every((c) => c.chain === "sub_a")).to.equal(true);
     // A reader that has seen no head reads by bounded ranges (head first), and finds the same.
-    const ranged = await new LogReader(node.url, 2n).events(query);
+    const ranged = await new LogReader(new EvmEvents(node.url), 2n).events(query);
     expect(quick.map((l) => l.transactionHash)).to.deep.equal(ranged.map((l) => l.transactionHash));
     expect(quick.map((l) => (l.args as { id: bigint }).id)).to.deep.equal([900n, 901n, 902n]);
   });

@@ -1,41 +1,40 @@
 /**
- * Past events by indexed arguments (`eth_getLogs`), read in bounded ranges: what the relayer needs after a restart to
- * find the transaction that did something it has no hash of (an execution, a recorded result).
+ * Past events by indexed arguments, read through the chain plugin in bounded ranges: what the relayer needs after a
+ * restart to find the transaction that did something it has no hash of (an execution, a recorded result).
  */
 import {
-  createPublicClient,
+  getAbiItem,
   type Abi,
+  type AbiEvent,
   type Address,
   type ContractEventArgs,
   type ContractEventName,
   type GetContractEventsReturnType,
-  type PublicClient,
 } from "viem";
-import { JsonRpcHttp, rpcTransport } from "../chains/evm/rpc";
+import type { ChainEvents, ChainLog } from "../../../lib/chain/types";
 
 /** How long a head seen stays recent enough to query from it to `latest` in one call (ms). */
 const RECENT_HEAD_MS = 10_000;
 
+/**
+ * Reads of past events over any chain plugin (`ChainEvents`: the plugin itself, or the EVM's `EvmEvents` alone),
+ * typed by the contract's ABI.
+ */
 export class LogReader {
-  private readonly _client: PublicClient;
   private _head: { height: bigint; at: number } | undefined;
 
-  /** `rpc`: the node's shared connection (or its URL, for a connection of its own). */
   constructor(
-    rpc: JsonRpcHttp | string,
+    private readonly _chain: ChainEvents,
     private readonly _maxRange = 5_000n,
-  ) {
-    const connection = typeof rpc === "string" ? new JsonRpcHttp(rpc, { timeoutMs: 15_000 }) : rpc;
-    this._client = createPublicClient({ transport: rpcTransport(connection, { retryCount: 2 }), cacheTime: 0 });
-  }
+  ) {}
 
   async head(): Promise<bigint> {
-    return this._seen(await this._client.getBlockNumber());
+    return this._seen(await this._chain.head());
   }
 
   /** The latest block's timestamp, in seconds: the chain's own clock (deadlines are checked against it). */
-  async timestamp(): Promise<bigint> {
-    return (await this._client.getBlock({ blockTag: "latest" })).timestamp;
+  timestamp(): Promise<bigint> {
+    return this._chain.timestamp();
   }
 
   /**
@@ -60,36 +59,29 @@ export class LogReader {
       try {
         const logs = await this._range(query, query.fromBlock, "latest");
         const last = logs.at(-1)?.blockNumber;
-        if (last !== undefined && last !== null) this._seen(last);
-        return logs as GetContractEventsReturnType<A, N, true>;
+        if (last !== undefined) this._seen(last);
+        return logs as unknown as GetContractEventsReturnType<A, N, true>;
       } catch {
         // the bounded ranges below
       }
     }
     const head = await this.head();
-    const out: unknown[] = [];
+    const out: ChainLog[] = [];
     for (let from = query.fromBlock; from <= head; from += this._maxRange) {
       const to = from + this._maxRange - 1n < head ? from + this._maxRange - 1n : head;
       out.push(...(await this._range(query, from, to)));
     }
-    return out as GetContractEventsReturnType<A, N, true>;
+    return out as unknown as GetContractEventsReturnType<A, N, true>;
   }
 
-  private async _range(
+  private _range(
     query: { address: Address; abi: Abi; eventName: string; args?: unknown },
     fromBlock: bigint,
     toBlock: bigint | "latest",
-  ): Promise<Array<{ blockNumber: bigint | null }>> {
-    const logs = await this._client.getContractEvents({
-      address: query.address,
-      abi: query.abi,
-      eventName: query.eventName,
-      args: query.args,
-      fromBlock,
-      toBlock,
-      strict: true,
-    } as never);
-    return (logs as Array<{ removed?: boolean; blockNumber: bigint | null }>).filter((l) => !l.removed);
+  ): Promise<ChainLog[]> {
+    const event = getAbiItem({ abi: query.abi, name: query.eventName }) as AbiEvent;
+    const args = query.args as Record<string, unknown> | undefined;
+    return this._chain.events({ address: query.address, event, args, fromBlock, toBlock });
   }
 
   private _seen(height: bigint): bigint {

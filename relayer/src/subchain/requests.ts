@@ -6,7 +6,7 @@
 import { getAbiItem, type AbiEvent, type Address } from "viem";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import type { OutboxInput } from "../store";
-import type { TxContext } from "../tx/context";
+import type { SubchainBinding, TxContext } from "../tx/context";
 import { work } from "../work/items";
 
 const REQUESTED = getAbiItem({ abi: gatewayAbi, name: "CrossChainRequested" }) as AbiEvent;
@@ -21,7 +21,20 @@ interface RequestedArgs {
   nonce: bigint;
 }
 
-export function followRequests(rt: TxContext, signal: AbortSignal): Promise<void> {
+/**
+ * What following the requests takes: the sub-chain (any chain kind: only its plugin's `subscribe` is used), the store,
+ * and where to report. Nothing here is EVM-specific.
+ */
+export interface RequestFollowing {
+  subchain: Pick<SubchainBinding, "name" | "chain" | "confirmations"> & { gateway: { address: Address } };
+  config: { chains: Record<string, { startBlock: number } | undefined> };
+  store: Pick<TxContext["store"], "recentBlocks" | "checkpoint" | "rewind" | "recordBlock">;
+  metrics: Pick<TxContext["metrics"], "record">;
+  log: TxContext["log"];
+  worker: Pick<TxContext["worker"], "kick">;
+}
+
+export function followRequests(rt: RequestFollowing, signal: AbortSignal): Promise<void> {
   const { name, chain, gateway, confirmations } = rt.subchain;
   const startBlock = rt.config.chains[name]?.startBlock ?? 0;
   return chain.subscribe(

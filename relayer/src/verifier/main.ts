@@ -65,7 +65,7 @@ export async function startVerifier(
   const verifier = new IndependentVerifier({
     ledger: new Contract(gov, g.contracts.ledger as Address, ledgerAbi, "TransactionLedger"),
     registry: new Contract(gov, g.contracts.chains as Address, chainRegistryAbi, "ChainRegistry"),
-    govLogs: new LogReader(rpc.get(g.rpcUrl, "governance")),
+    govLogs: new LogReader(gov),
     chains,
     me: account.address,
     fromBlock: BigInt(g.fromBlock),

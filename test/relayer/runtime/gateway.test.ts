@@ -37,7 +37,7 @@ describe("relayer runtime: sub-chain gateway client", function () {
       },
       { name: "sub_a", signer, logger: silentLogger() },
     );
-    return new Gateway(plugin, a.contracts.gateway as Hex, w.c.chains.a.chainId, new LogReader(w.c.chains.a.url), 1);
+    return new Gateway(plugin, a.contracts.gateway as Hex, w.c.chains.a.chainId, new LogReader(plugin), 1);
   };
 
   /**

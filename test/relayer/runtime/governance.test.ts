@@ -10,6 +10,7 @@ import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
 import { governanceContracts, type GovernanceContracts } from "../../../relayer/src/governance/contracts";
 import { LogReader } from "../../../relayer/src/governance/logs";
+import { EvmEvents } from "../../../relayer/src/chains/evm/events";
 import { loadKeystore } from "../../../relayer/src/keys";
 import { enabledServicePins, servicePin } from "../../../relayer/src/governance/pins";
 import { GovernanceSync } from "../../../relayer/src/governance/sync";
@@ -63,7 +64,12 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     return governanceContracts(plugin, g);
   };
   const writerFor = (signer: LocalAccount) =>
-    new LedgerWriter(contractsFor(signer), new LogReader(w.c.chains.governance.url), signer.address, silentLogger());
+    new LedgerWriter(
+      contractsFor(signer),
+      new LogReader(new EvmEvents(w.c.chains.governance.url)),
+      signer.address,
+      silentLogger(),
+    );
 
   before(async function () {
     // The Audit Office's endorsement is sent by hand below: its verifier process stays off.

@@ -24,12 +24,14 @@ import type {
   ChainPlugin,
   ChainReceipt,
   ChainStatus,
+  EventQuery,
   ReadRequest,
   SubscribeOptions,
   SubscriptionHandler,
   WriteRequest,
 } from "../../../../lib/chain/types";
 import { evmChainConfigSchema, type EvmChainConfig } from "../../config/chains";
+import { EvmEvents, toChainLog } from "./events";
 import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";
 import { TxSender } from "./sender";
@@ -38,23 +40,6 @@ import { TxSender } from "./sender";
 export const RPC_TIMEOUT_MS = 15_000;
 
 type DecodedLog = Log<bigint, number, false> & { eventName?: string; args?: unknown };
-
-function toChainLog(log: DecodedLog): ChainLog {
-  if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null)
-    throw new CcgpError("CHAIN_LOG_PENDING", "node returned a log without its block (pending log)", {
-      address: log.address,
-    });
-  return {
-    blockNumber: log.blockNumber,
-    blockHash: log.blockHash,
-    transactionHash: log.transactionHash,
-    logIndex: log.logIndex,
-    address: log.address,
-    topics: log.topics,
-    data: log.data,
-    ...(log.eventName === undefined ? {} : { eventName: log.eventName, args: log.args }),
-  };
-}
 
 function toChainReceipt(receipt: TransactionReceipt): ChainReceipt {
   return {
@@ -81,6 +66,7 @@ export class EvmChainPlugin implements ChainPlugin {
   private readonly _signer?: LocalAccount;
   private readonly _sender?: TxSender;
   private readonly _receipts: ReceiptWaiter;
+  private readonly _events: EvmEvents;
   private readonly _log: Logger;
 
   constructor(
@@ -105,6 +91,7 @@ export class EvmChainPlugin implements ChainPlugin {
       pollingInterval: _config.pollIntervalMs,
       cacheTime: 0,
     });
+    this._events = new EvmEvents(this._rpc);
     this._receipts = new ReceiptWaiter(
       this._rpc,
       deps.name,
@@ -152,6 +139,22 @@ export class EvmChainPlugin implements ChainPlugin {
         { cause: error },
       );
     }
+  }
+
+  head(): Promise<bigint> {
+    return this._events.head();
+  }
+
+  timestamp(): Promise<bigint> {
+    return this._events.timestamp();
+  }
+
+  events(query: EventQuery): Promise<ChainLog[]> {
+    return this._events.events(query);
+  }
+
+  proof(address: Address, slots: readonly Hex[], blockNumber: bigint): Promise<unknown> {
+    return this._events.proof(address, slots, blockNumber);
   }
 
   async read(request: ReadRequest): Promise<Hex> {
