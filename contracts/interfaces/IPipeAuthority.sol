@@ -103,6 +103,13 @@ interface IPipeAuthority {
     /// and no call to Membership.
     function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving);
 
+    /// @notice Whether `signer` is the signing key of one of the pipe's alternate target routes (`listed`: the pipe
+    /// lists the service the key serves or has served) and whether that service serves now (`serving`: listed, the key
+    /// still the service's, the service enabled, its account and institution active). O(1): one slot of the signer,
+    /// one of the pipe's list, one usability word. A removed alternate is not listed; a disabled, suspended or
+    /// rotated-out one is not serving, from the change's own transaction.
+    function alternateSigner(PipeId pipeId, address signer) external view returns (bool listed, bool serving);
+
     /// @notice The fields of a pipe fixed at application (the values {route} shows), whose hash {openingRoute} gives.
     function fixedRoute(
         PipeId pipeId

@@ -74,6 +74,8 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     error PipeSelectorDuplicate(bytes4 selector);
     error PipeSelectorBlocked(bytes4 selector);
     error PipeInvalidLimits(uint32 ratePerMinute, uint32 maxPayloadBytes, uint32 timeoutSeconds);
+    error PipeTooManyAlternates(uint256 count, uint256 max);
+    error PipeAlternateDuplicate(PipeId pipeId, bytes32 serviceId);
 
     // ---------------------------------------------------------------- events
 
@@ -104,6 +106,13 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     );
     event KeyUsabilitySynced(address indexed key, uint32 indexed index, bool active);
     event PipeKeySynced(PipeId indexed pipeId, address indexed key, address indexed by, address oldKey);
+    event PipeAlternatesProposed(
+        PipeId indexed pipeId,
+        address indexed operator,
+        uint256 proposalId,
+        bytes32[] services
+    );
+    event PipeAlternatesSet(PipeId indexed pipeId, bytes32[] services, address indexed by);
 
     // ---------------------------------------------------------------- bootstrap
 
@@ -134,6 +143,16 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
     /// @notice Closes a pipe for good, in any state but closed; by an operator of either side, or by vote.
     function closePipe(PipeId pipeId) external;
 
+    /// @notice Proposes the target side's alternate routes of a pipe, in priority order after the pipe's own target
+    /// service (an empty list removes them all); by an active operator of the target institution. Each is a service of
+    /// the target institution fronting the target sub-chain, at most three, none repeated nor the pipe's own. Decided
+    /// like the pipe itself: the vote on {setAlternates} opens when activation needs a vote, else they apply now.
+    /// @return proposalId the vote (0 when none)
+    function proposeAlternates(PipeId pipeId, bytes32[] calldata services) external returns (uint256 proposalId);
+
+    /// @notice Governed: sets a pipe's alternate target routes (see {proposeAlternates}), replacing the former list.
+    function setAlternates(PipeId pipeId, bytes32[] calldata services) external;
+
     // ---------------------------------------------------------------- governed settings
 
     /// @notice Governed: whether authorised pipes need a vote to become active.
@@ -160,6 +179,9 @@ interface IPipeRegistry is IPipeAuthority, IMembershipListener {
 
     /// @notice The part of a pipe {route} does not show (applicant zero when unknown).
     function pipe(PipeId pipeId) external view returns (PipeRecord memory);
+
+    /// @notice A pipe's alternate target routes (service ids), in priority order after its own target service.
+    function alternates(PipeId pipeId) external view returns (bytes32[] memory);
 
     /// @notice The number of pipes ever applied for.
     function pipeCount() external view returns (uint256);

@@ -42,6 +42,12 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
+    /// @dev No alternate routes: the constant route has its two services only.
+    function alternateSigner(PipeId, address) external pure returns (bool listed, bool serving) {
+        return (false, false);
+    }
+
+    /// @inheritdoc IPipeAuthority
     function serviceSigner(uint16 serviceIndex) external view returns (address signer, bool serving) {
         // The source's service is index 1, the target's 2 ({openingRoute}).
         if (serviceIndex == 1) return (_sourceServiceSigner, true);

@@ -19,6 +19,7 @@ contract PipeAuthorityMock is IPipeAuthority {
     mapping(PipeId pipeId => uint16 sourceIndex) private _serviceIndexes;
     mapping(uint16 serviceIndex => address signer) private _signers;
     uint16 private _serviceCount;
+    mapping(PipeId pipeId => mapping(address signer => bool)) private _alternates;
 
     /// @notice Sets a pipe's route; its service signers serve from now on (as the signers of the pipe's services).
     function setRoute(PipeId pipeId, PipeRoute calldata r) external {
@@ -49,6 +50,18 @@ contract PipeAuthorityMock is IPipeAuthority {
     /// @inheritdoc IPipeAuthority
     function isServingSigner(address signer) external view returns (bool) {
         return _serving[signer];
+    }
+
+    /// @notice Lists (or unlists) `signer` as the key of an alternate target route of `pipeId`; it serves as
+    /// {setServing} says.
+    function setAlternate(PipeId pipeId, address signer, bool listed) external {
+        _alternates[pipeId][signer] = listed;
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function alternateSigner(PipeId pipeId, address signer) external view returns (bool listed, bool serving) {
+        listed = _alternates[pipeId][signer];
+        serving = listed && _serving[signer];
     }
 
     /// @notice Sets the pipe's status only.

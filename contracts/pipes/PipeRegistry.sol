@@ -37,6 +37,7 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
     uint32 private constant MAX_PAYLOAD_BYTES = 64 * 1024; // the sub-chain gateway's cap
     uint32 private constant MIN_TIMEOUT = 10;
     uint32 private constant MAX_TIMEOUT = 7 days;
+    uint256 private constant MAX_ALTERNATES = 3;
 
     /// @dev The grant word is the pipe's own copy; the rest is read by views, lifecycle and refusal paths only.
     struct Pipe {
@@ -71,6 +72,11 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
     mapping(PipeId pipeId => mapping(bytes4 selector => Grant grant)) private _grants;
     mapping(bytes4 selector => bool) private _blockedSelectors;
     mapping(bytes4 selector => uint16 index) private _selectorIndex;
+    /// @dev A pipe's alternate target routes in priority order, their service indices, and each listed index's rank
+    /// (1-based; 0: not listed), which {alternateSigner} reads in one slot.
+    mapping(PipeId pipeId => bytes32[] services) private _alternates;
+    mapping(PipeId pipeId => uint32[MAX_ALTERNATES] indices) private _alternateIndices;
+    mapping(PipeId pipeId => mapping(uint32 serviceIndex => uint256 rank)) private _alternateRank;
 
     constructor(IMembership membership_, IVotingTickets voting_) PipeUsabilityCache(membership_) {
         if (address(membership_) == address(0) || address(voting_) == address(0)) revert PipeRegistryZeroAddress();
@@ -278,6 +284,85 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
             }
         }
         p.status = status;
+    }
+
+    // ---------------------------------------------------------------- alternate routes
+
+    /// @inheritdoc IPipeRegistry
+    function proposeAlternates(PipeId pipeId, bytes32[] calldata services) external returns (uint256 proposalId) {
+        // CHECKS
+        Pipe storage p = _openPipe(pipeId);
+        uint32 target = p.grant.targetInstitution();
+        uint32 own = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
+        if (own != target) revert PipeUnauthorizedOperator(msg.sender, target);
+        uint32[] memory indices = _checkAlternates(pipeId, p, services);
+        if (!_activationVoteRequired) {
+            // EFFECTS: the pipe's own rule decides, as {authorizePipe} does.
+            _setAlternates(pipeId, services, indices);
+            emit PipeAlternatesProposed(pipeId, msg.sender, 0, services);
+            return 0;
+        }
+        // INTERACTIONS: the voting contract is ours; it only stores the proposal.
+        proposalId = _voting.openProposal(
+            msg.sender,
+            address(this),
+            abi.encodeCall(this.setAlternates, (pipeId, services)),
+            "pipe alternate routes"
+        );
+        emit PipeAlternatesProposed(pipeId, msg.sender, proposalId, services);
+    }
+
+    /// @inheritdoc IPipeRegistry
+    function setAlternates(PipeId pipeId, bytes32[] calldata services) external onlyGovernance {
+        // Checked again: a service may have changed between the proposal and the vote.
+        Pipe storage p = _openPipe(pipeId);
+        _setAlternates(pipeId, services, _checkAlternates(pipeId, p, services));
+    }
+
+    function _openPipe(PipeId pipeId) private view returns (Pipe storage p) {
+        p = _existingPipe(pipeId);
+        if (p.status == PipeStatus.Closed) revert PipeInvalidStatus(pipeId, PipeStatus.Closed);
+    }
+
+    /// @dev Services of the target institution fronting the target sub-chain, none repeated nor the pipe's own
+    /// target service. Bounded by MAX_ALTERNATES (pairwise duplicate check).
+    function _checkAlternates(
+        PipeId pipeId,
+        Pipe storage p,
+        bytes32[] calldata services
+    ) private view returns (uint32[] memory indices) {
+        uint256 n = services.length;
+        if (n > MAX_ALTERNATES) revert PipeTooManyAlternates(n, MAX_ALTERNATES);
+        // The target side as an app record, for the service check {applyPipe} makes.
+        IChainRegistry.App memory target = IChainRegistry.App({
+            key: address(0),
+            institution: p.grant.targetInstitution(),
+            index: 0,
+            subchain: SubchainId.unwrap(p.targetSubchain)
+        });
+        bytes32 primary = p.targetService;
+        indices = new uint32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 serviceId = services[i];
+            if (serviceId == primary) revert PipeAlternateDuplicate(pipeId, serviceId);
+            for (uint256 j = 0; j < i; ++j) {
+                if (services[j] == serviceId) revert PipeAlternateDuplicate(pipeId, serviceId);
+            }
+            indices[i] = uint32(_serviceIndex(serviceId, target, p.targetApp));
+        }
+    }
+
+    /// @dev Replaces the list: MAX_ALTERNATES fixed slots of indices, each old one unranked, each new one ranked.
+    function _setAlternates(PipeId pipeId, bytes32[] calldata services, uint32[] memory indices) private {
+        mapping(uint32 => uint256) storage rank = _alternateRank[pipeId];
+        for (uint256 i = 0; i < MAX_ALTERNATES; ++i) {
+            uint32 old = _alternateIndices[pipeId][i];
+            if (old != 0) delete rank[old];
+            _alternateIndices[pipeId][i] = i < indices.length ? indices[i] : 0;
+        }
+        for (uint256 i = 0; i < indices.length; ++i) rank[indices[i]] = i + 1;
+        _alternates[pipeId] = services;
+        emit PipeAlternatesSet(pipeId, services, msg.sender);
     }
 
     // ---------------------------------------------------------------- governed settings
@@ -490,6 +575,18 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
         r.sourceServiceIndex = grant.sourceService();
         r.targetServiceIndex = grant.targetService();
         r.selectors = p.selectors;
+    }
+
+    /// @inheritdoc IPipeRegistry
+    function alternates(PipeId pipeId) external view returns (bytes32[] memory) {
+        return _alternates[pipeId];
+    }
+
+    /// @inheritdoc IPipeAuthority
+    function alternateSigner(PipeId pipeId, address signer) external view returns (bool listed, bool serving) {
+        ServingKey memory k = _serving[signer];
+        listed = k.service != 0 && _alternateRank[pipeId][k.service] != 0;
+        serving = listed && k.institution != 0 && _institutionActive(k.institution);
     }
 
     /// @inheritdoc IPipeRegistry

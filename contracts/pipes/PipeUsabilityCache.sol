@@ -30,6 +30,14 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
         uint32 institution;
     }
 
+    /// @dev What a signing key is now: the institution of its service while it serves, else 0 ({isServingSigner}),
+    /// and the index of the service it serves or has served, which a key keeps for good (the service registry never
+    /// reuses a key): the alternate-route check ({alternateSigner}) finds the service in the same slot.
+    struct ServingKey {
+        uint32 institution;
+        uint32 service;
+    }
+
     IMembership internal immutable _membership;
 
     PipeUsability.Bitmap internal _usability;
@@ -38,7 +46,7 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
     mapping(uint32 serviceIndex => ServiceKey) internal _serviceSigners;
     /// @dev The institution of the current signing key of an enabled service with an active account, else 0
     /// ({isServingSigner}); a key rotated out is cleared in the rotation's own transaction.
-    mapping(address signer => uint32 institution) internal _serving;
+    mapping(address signer => ServingKey) internal _serving;
 
     IServiceRegistry internal _services;
     IChainRegistry internal _chains;
@@ -106,12 +114,15 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
         address previous = _serviceSigners[s.index].signer;
         if (previous != s.signer) {
             // A signing key serves one service, once (the service registry never reuses it): clearing is final.
-            _serving[previous] = 0;
+            _serving[previous].institution = 0;
             changed = true;
         }
         bool serving = enabled && signerActive;
         _serviceSigners[s.index] = ServiceKey(s.signer, serving, s.institution);
-        _serving[s.signer] = serving ? s.institution : 0;
+        // The service index is written with the first serving (the key keeps it after), so a registration costs no
+        // new slot.
+        if (serving) _serving[s.signer] = ServingKey(s.institution, s.index);
+        else _serving[s.signer].institution = 0;
         if (changed) emit ServiceUsabilitySynced(serviceId, s.index, s.signer, enabled, signerActive);
     }
 
@@ -173,7 +184,7 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
 
     /// @inheritdoc IPipeAuthority
     function isServingSigner(address signer) external view returns (bool) {
-        uint32 institution = _serving[signer];
+        uint32 institution = _serving[signer].institution;
         return institution != 0 && _institutionActive(institution);
     }
 
@@ -185,7 +196,7 @@ abstract contract PipeUsabilityCache is IPipeRegistry {
 
     /// @dev Not suspended nor expelled (Membership pushes both, {syncInstitution}): what `requireActiveAccount` asks
     /// of an institution that has accounts.
-    function _institutionActive(uint32 institution) private view returns (bool) {
+    function _institutionActive(uint32 institution) internal view returns (bool) {
         return !_usability.get(institution, PipeUsability.PARTIES_PER_WORD_LOG2, PipeUsability.INSTITUTION_INACTIVE);
     }
 

@@ -129,7 +129,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         _requireAllowed(txId, t.state, TxState.Manual);
         // A running transaction past its deadline expires instead: escalating it would race the expirer.
         if (t.state == TxState.Open || t.state == TxState.Executing) _requireBeforeDeadline(txId, t);
-        // A proxy is the current signer of either side's service (asked now: see {_requireSigner}); anyone else must
+        // A proxy is the current signer of either side's service (asked now: see {_requireRecorder}); anyone else must
         // be an active governor.
         PipeSide[2] storage sides = _pipeSides[t.pipeIndex];
         IPipeAuthority pipes = _registry.pipes;

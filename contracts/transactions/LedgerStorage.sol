@@ -23,7 +23,7 @@ import {PipeId} from "../types/Ids.sol";
  * depends on included; read and written whole, see {_get}) and one for the hash chain of its results.
  * Reconciliation finds transactions through the indexed {TxOpened} events, so no per-transaction index is stored. A
  * pipe's service indexes, institutions and sub-chains (all fixed for the pipe) are copied once per pipe: never its
- * keys, which the pipe authority gives now ({_requireSigner}). Recording a result reads one slot per side, its
+ * keys, which the pipe authority gives now ({_requireRecorder}). Recording a result reads one slot per side, its
  * service index and its sub-chain's hash ({_recorderKeys}); crediting both institutions reads one ({PipeSide.peer}).
  */
 abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
@@ -284,7 +284,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     ) internal view returns (uint256 side, uint32 institution) {
         side = _sideOf(txId, t, step);
         PipeSide memory recorder = _pipeSides[t.pipeIndex][side];
-        _requireSigner(txId, step, recorder.service);
+        _requireRecorder(txId, step, t.pipeIndex, side, recorder.service);
         return (side, recorder.institution);
     }
 
@@ -294,11 +294,28 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
      * slot and one usability word there, told by the service registry and Membership in each change's own
      * transaction): the ledger keeps only the service's index, so a rotated-in key records at once and a rotated-out,
      * suspended or revoked one is refused at once, with no second call to Membership.
+     * On the target side, the signer of one of the pipe's alternate target routes serving now is taken too (a
+     * failover relayer: the pipe authority's {alternateSigner}, O(1), nothing cached here). Returns whether the caller
+     * is the side's own service signer (which a batch asks once).
      */
-    function _requireSigner(bytes32 txId, uint8 step, uint16 service) internal view {
-        (address signer, bool serving) = _registry.pipes.serviceSigner(service);
-        if (msg.sender != signer) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
-        if (!serving) revert LedgerSignerNotServing(msg.sender);
+    function _requireRecorder(
+        bytes32 txId,
+        uint8 step,
+        uint32 pipeIndex,
+        uint256 side,
+        uint16 service
+    ) internal view returns (bool own) {
+        IPipeAuthority pipes = _registry.pipes;
+        (address signer, bool serving) = pipes.serviceSigner(service);
+        if (msg.sender == signer) {
+            if (!serving) revert LedgerSignerNotServing(msg.sender);
+            return true;
+        }
+        if (side != TARGET) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
+        (bool listed, bool alternateServing) = pipes.alternateSigner(PipeId.wrap(_pipeIdAt[pipeIndex]), msg.sender);
+        if (!listed) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
+        if (!alternateServing) revert LedgerSignerNotServing(msg.sender);
+        return false;
     }
 
     /// @dev See {_recorderKeys}.

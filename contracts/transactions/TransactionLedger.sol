@@ -459,9 +459,11 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         side = _sideOf(txId, t, r.step);
         // The side's service and sub-chain in one read; a sub-chain mismatch is named from the full copy.
         bytes32 key = _recorderKeys[t.pipeIndex][side];
-        service = uint256(uint16(uint256(key))) + 1;
-        if (service != checked) _requireSigner(txId, r.step, uint16(service - 1));
-        if (_recorderKey(r.subchain, uint16(service - 1)) != key) {
+        uint16 own = uint16(uint256(key));
+        service = uint256(own) + 1;
+        // An alternate route's signer is asked again at each result (0: nothing to remember for the batch).
+        if (service != checked && !_requireRecorder(txId, r.step, t.pipeIndex, side, own)) service = 0;
+        if (_recorderKey(r.subchain, own) != key) {
             revert LedgerSubchainMismatch(txId, r.step, _pipeSubchains[t.pipeIndex][side], r.subchain);
         }
         uint256 steps = t.steps;

@@ -92,6 +92,7 @@ export function registryRules(t: RegistryTargets, votingPeriod = WEEK): ActionRu
       t.pipes,
       {
         activatePipe: majority(votingPeriod),
+        setAlternates: majority(votingPeriod),
         pausePipe: majority(votingPeriod),
         resumePipe: majority(votingPeriod),
         closePipe: majority(votingPeriod),
