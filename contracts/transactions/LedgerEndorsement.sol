@@ -30,7 +30,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     /// @inheritdoc ITransactionLedgerEndorsement
     function endorse(bytes32 txId, bytes32 resultSetHash) external onlyDelegated {
         Verifier memory v = _requireVerifier();
-        Reports memory out = Reports(new Report[](2), 0, Standing(0, 0));
+        Reports memory out = Reports(new Report[](2), 0, Standing(0, 0), _settings);
         _endorse(v, txId, resultSetHash, out);
         // INTERACTIONS
         _send(out.items, out.count);
@@ -41,7 +41,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         _requireBatchSize(requests.length);
         // One caller: its standing is asked once, before any effect; nothing in the loop can change it.
         Verifier memory v = _requireVerifier();
-        Reports memory out = Reports(new Report[](2 * requests.length), 0, Standing(0, 0));
+        Reports memory out = Reports(new Report[](2 * requests.length), 0, Standing(0, 0), _settings);
         for (uint256 i = 0; i < requests.length; ++i) {
             _endorse(v, requests[i].txId, requests[i].resultSetHash, out);
         }
@@ -56,11 +56,13 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         _membership.requireActiveAccount(msg.sender, _roleOf(v.kind));
     }
 
-    /// @dev Credit reports collected over one call, sent at its end, and the standings asked in it.
+    /// @dev Credit reports collected over one call, sent at its end; the standings asked in it and the settings
+    /// (which an endorsement never writes), read once.
     struct Reports {
         Report[] items;
         uint256 count;
         Standing known;
+        Settings settings;
     }
 
     /// @dev One endorsement by the checked verifier `v`; its credit reports are appended to `out`.
@@ -73,7 +75,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         if (t.endorsedMask & bit != 0 && _verifierSlots[v.index].since <= t.epoch) {
             revert LedgerAlreadyEndorsed(txId, msg.sender);
         }
-        Settings memory s = _settings;
+        Settings memory s = out.settings;
         PipeSide memory parties = _pipeSides[t.pipeIndex][SOURCE];
         Tally memory y = _tally(t, s.verifierSlots, parties, out.known);
 
@@ -86,7 +88,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
             emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
             if (_confirms(y, s, out.known)) {
                 _transition(txId, t, TxState.Confirmed);
-                _reportBoth(t, ICreditScore.Outcome.Completed, txId, out);
+                _reportBoth(parties, ICreditScore.Outcome.Completed, txId, out);
             } else if (_outOfReach(y, s, parties, out.known)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
@@ -164,14 +166,14 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         }
     }
 
+    /// @dev `parties`: the pipe's source side (its institution and its peer, the target's).
     function _reportBoth(
-        TxRecord memory t,
+        PipeSide memory parties,
         ICreditScore.Outcome outcome,
         bytes32 txId,
         Reports memory out
-    ) private view {
-        PipeSide memory side = _pipeSides[t.pipeIndex][SOURCE];
-        (uint32 source, uint32 target) = (side.institution, side.peer);
+    ) private pure {
+        (uint32 source, uint32 target) = (parties.institution, parties.peer);
         out.items[out.count++] = Report(source, outcome, txId);
         if (target != source) out.items[out.count++] = Report(target, outcome, txId);
     }
