@@ -3,10 +3,10 @@ import type { BenchModule, Reporter } from "./lib/report";
 import { PipeCheckProbe__factory } from "../typechain-types";
 import { Role, addAccount, govern } from "../test/helpers/governance";
 import {
-  OP_READ,
-  OP_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   Outcome,
-  READ,
+  OPERATION_FLAG_READ,
   SEL_READ,
   SEL_WRITE,
   allowReporter,
@@ -106,7 +106,7 @@ async function run(report: Reporter): Promise<void> {
     const log = probe.interface.parseLog(receipt!.logs[0])!;
     return { reason: log.args.reason as bigint, cold: log.args.cold as bigint, warm: log.args.warm as bigint };
   };
-  const allowed = await measure(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE);
+  const allowed = await measure(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE);
   if (allowed.reason !== 0n) throw new Error(`bench pipe refused the operation (reason ${allowed.reason})`);
   report.gas("registries.checkOperation allowed, cold (from a contract)", allowed.cold);
   report.gas("registries.checkOperation allowed, warm (from a contract)", allowed.warm);
@@ -114,16 +114,20 @@ async function run(report: Reporter): Promise<void> {
     `checkOperation allowed, cold: target <= ${TARGET.toLocaleString("en-US")}`,
     allowed.cold <= BigInt(TARGET) ? "met" : "MISSED",
   );
-  const read = await measure(w.pipeId, w.a.appKey.address, OP_READ, SEL_READ);
+  const read = await measure(w.pipeId, w.a.appKey.address, OPERATION_READ, SEL_READ);
   report.gas("registries.checkOperation allowed read, cold (from a contract)", read.cold);
-  const refused = await measure(w.pipeId, w.a.appKey.address, OP_WRITE, "0x12345678");
+  const refused = await measure(w.pipeId, w.a.appKey.address, OPERATION_WRITE, "0x12345678");
   report.gas("registries.checkOperation refused selector, cold (from a contract)", refused.cold);
-  const stranger = await measure(w.pipeId, w.b.appKey.address, OP_WRITE, SEL_WRITE);
+  const stranger = await measure(w.pipeId, w.b.appKey.address, OPERATION_WRITE, SEL_WRITE);
   report.gas("registries.checkOperation refused signer, cold (from a contract)", stranger.cold);
-  const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+  const wildcard = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+  );
   await govern(w, w.pipes, "setActivationVoteRequired", [false]);
   await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
-  const any = await measure(wildcard, w.a.appKey.address, OP_READ, "0x12345678");
+  const any = await measure(wildcard, w.a.appKey.address, OPERATION_READ, "0x12345678");
   report.gas("registries.checkOperation read-only pipe open to any selector, cold (from a contract)", any.cold);
   report.figure("probe overhead (two gasleft() reads, no call)", Number(await probe.baseline()), "gas");
 }

@@ -10,9 +10,8 @@ import { Wallet, type BytesLike, type ContractTransactionResponse, type Transact
 import type { SubchainGateway } from "../typechain-types";
 import { ATTESTATION_TYPES, attestationOf, domainOf, type Packet } from "../test/helpers/attest";
 import type { BenchModule, Reporter } from "./lib/report";
+import { OPERATION_READ, OPERATION_WRITE } from "../lib/domain/enums.generated";
 
-const READ = 0;
-const WRITE = 1;
 const PIPE = ethers.id("bench:pipe");
 const EVIDENCE = ethers.id("EvidenceDeposit");
 const DRUG = ethers.id("DrugTraceability");
@@ -87,7 +86,7 @@ async function attestationOverheads(report: Reporter): Promise<void> {
         sequence: n,
         deadline,
         contractName: EVIDENCE,
-        operation: WRITE,
+        operation: OPERATION_WRITE,
       };
       const via = await gasOf(
         gateway.connect(relayer).execute(packet, data, await attestationsOf(gateway, signers, packet, data)),
@@ -139,7 +138,7 @@ async function run(report: Reporter): Promise<void> {
       data: ethers.concat([deposit(n), await gateway.inboundRequestId(PIPE, n)]),
     });
   const overheadOf = async (n: number): Promise<bigint> => {
-    const viaGateway = await gasOf(execute(n, WRITE, EVIDENCE, deposit(n)));
+    const viaGateway = await gasOf(execute(n, OPERATION_WRITE, EVIDENCE, deposit(n)));
     return viaGateway - (await gasOf(direct(n)));
   };
   // One attestation (k = 1): the target is 30k plus 6k.
@@ -152,7 +151,7 @@ async function run(report: Reporter): Promise<void> {
     );
 
   // Warm-up: the pipe's first record word and both contracts' version slots become non-zero, as in steady state.
-  await execute(1, WRITE, EVIDENCE, deposit(1));
+  await execute(1, OPERATION_WRITE, EVIDENCE, deposit(1));
   await direct(1);
 
   const payload = drug.interface.encodeFunctionData("continueCustody", [
@@ -162,10 +161,10 @@ async function run(report: Reporter): Promise<void> {
   ]);
   report.gas(
     "subchain-gateway: request (outbound write, 100-byte payload)",
-    await gasOf(gateway.connect(app).request(PIPE, DRUG, WRITE, payload)),
+    await gasOf(gateway.connect(app).request(PIPE, DRUG, OPERATION_WRITE, payload)),
   );
 
-  const viaGateway = await gasOf(execute(2, WRITE, EVIDENCE, deposit(2)));
+  const viaGateway = await gasOf(execute(2, OPERATION_WRITE, EVIDENCE, deposit(2)));
   const directCall = await gasOf(direct(2));
   report.gas("subchain-gateway: execute write (EvidenceDeposit.depositCrossChain)", viaGateway);
   report.gas("subchain-gateway: same write called directly", directCall);
@@ -188,13 +187,13 @@ async function run(report: Reporter): Promise<void> {
   ]);
   report.gas(
     "subchain-gateway: execute write (DrugTraceability.continueCustody)",
-    await gasOf(execute(3, WRITE, DRUG, custody)),
+    await gasOf(execute(3, OPERATION_WRITE, DRUG, custody)),
   );
 
   const verify = evidence.interface.encodeFunctionData("verify", [ethers.id("evidence-2")]);
   report.gas(
     "subchain-gateway: execute read (EvidenceDeposit.verify)",
-    await gasOf(execute(4, READ, EVIDENCE, verify)),
+    await gasOf(execute(4, OPERATION_READ, EVIDENCE, verify)),
   );
 
   report.gas(
@@ -215,7 +214,7 @@ async function run(report: Reporter): Promise<void> {
       sequence: 100,
       deadline: await deadline(),
       contractName: DRUG,
-      operation: WRITE,
+      operation: OPERATION_WRITE,
     };
     return gateway.connect(relayer).prepare(packet, staged, await attestationsOf(gateway, signers, packet, staged));
   };

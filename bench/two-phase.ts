@@ -11,7 +11,15 @@ import { keccak256, toHex, type Hex } from "viem";
 import type { AssetLedger, SubchainGateway } from "../typechain-types";
 import { NO_DEPENDENCY, Side } from "../lib/domain/ledger-types";
 import { attested, deployGateway } from "../test/helpers/attest";
-import { CHAIN_A, CHAIN_B, WRITE, ledgerFixture, makePacket, sign, type World } from "../test/transactions/fixtures";
+import {
+  CHAIN_A,
+  CHAIN_B,
+  OPERATION_WRITE,
+  ledgerFixture,
+  makePacket,
+  sign,
+  type World,
+} from "../test/transactions/fixtures";
 import type { BenchModule, Reporter } from "./lib/report";
 
 const NAME = ethers.id("AssetLedger");
@@ -57,7 +65,7 @@ const result = (txId: Hex, k: number, tag: string) => ({
   subchainTx: keccak256(toHex(`${tag}:${txId}:${k}`)),
   blockNumber: 1000n,
   resultHash: keccak256(toHex(tag)),
-  operation: WRITE,
+  operation: OPERATION_WRITE,
   success: true,
   stateVersion: 1n,
 });
@@ -72,7 +80,7 @@ async function open(s: World2, mode: number): Promise<{ txId: Hex; gas: bigint; 
   const d = Math.max(deadline, latest + 1800);
   const signed = await sign(
     w,
-    await makePacket(w, { operation: WRITE, deadline: BigInt(d), sequence: BigInt(++sequence) }),
+    await makePacket(w, { operation: OPERATION_WRITE, deadline: BigInt(d), sequence: BigInt(++sequence) }),
   );
   const gas = await gasOf(
     w.ledger.connect(w.srcProxy.wallet).open([signed], [step(Side.Source, mode), step(Side.Target, mode)], d),
@@ -118,14 +126,14 @@ async function compensation(s: World2): Promise<{ total: bigint; subchain: bigin
   const gateways = [s.a.gateway, s.b.gateway];
   for (const k of [0, 1]) {
     subchain += await gasOf(
-      attested(gateways[k]!, s.relayer).execute(s.w.pipeId, ++sequence, t.deadline, NAME, WRITE, data(s, k)),
+      attested(gateways[k]!, s.relayer).execute(s.w.pipeId, ++sequence, t.deadline, NAME, OPERATION_WRITE, data(s, k)),
     );
     ledger += await gasOf(recorder(s, k).recordResult(result(t.txId, k, "executed")));
   }
   const f = await open(s, 1);
   const seq = ++sequence;
   let undo = await gasOf(
-    attested(s.a.gateway, s.relayer).execute(s.w.pipeId, seq, f.deadline, NAME, WRITE, data(s, 0)),
+    attested(s.a.gateway, s.relayer).execute(s.w.pipeId, seq, f.deadline, NAME, OPERATION_WRITE, data(s, 0)),
   );
   await recorder(s, 0).recordResult(result(f.txId, 0, "executed"));
   await recorder(s, 1).recordResult({ ...result(f.txId, 1, "failed"), success: false });

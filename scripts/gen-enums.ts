@@ -1,6 +1,7 @@
 /**
- * Writes lib/domain/enums.generated.ts from the compiler's AST: every enum declared in contracts/interfaces/, so the
- * TypeScript side never keeps a hand copy. `hardhat compile` runs it (hardhat.config.ts); `--check` exits 1 when the
+ * Writes lib/domain/enums.generated.ts from the compiler's AST: every enum declared in contracts/interfaces/ and the
+ * file-level constants of contracts/types/ (the operation codes and flags), so the TypeScript side never keeps a hand
+ * copy. `hardhat compile` runs it (hardhat.config.ts); `--check` exits 1 when the
  * committed file differs from what the last compile produced.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,12 +10,16 @@ import { join, relative, resolve } from "node:path";
 const ROOT = join(__dirname, "..");
 export const ENUMS_FILE = join(ROOT, "lib", "domain", "enums.generated.ts");
 const INTERFACES = "contracts/interfaces";
+/** Files of file-level constants: they have no artifact of their own, so their AST is found in a build info. */
+const CONSTANT_FILES = ["contracts/types/Operations.sol"];
 
 interface AstNode {
   nodeType: string;
   name?: string;
   nodes?: AstNode[];
   members?: { name: string }[];
+  constant?: boolean;
+  value?: { nodeType: string; value?: string };
 }
 
 /** Every enum under `node`, with the contract it is declared in (the ABI's `internalType` scope), if any. */
@@ -39,6 +44,27 @@ function astOf(artifactsDir: string, source: string): AstNode {
     output: { sources: Record<string, { ast: AstNode }> };
   };
   return info.output.sources[source]!.ast;
+}
+
+/** The AST of a source with no artifact of its own (constants only), from whichever build info compiled it. */
+function astInBuildInfo(artifactsDir: string, source: string): AstNode | undefined {
+  const dir = join(artifactsDir, "build-info");
+  if (!existsSync(dir)) return undefined;
+  for (const file of readdirSync(dir).sort()) {
+    const info = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+      output: { sources: Record<string, { ast: AstNode }> };
+    };
+    const found = info.output.sources[source]?.ast;
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** `export const NAME = value;` for each literal file-level constant of `ast`. */
+function constantsOf(ast: AstNode): string[] {
+  return (ast.nodes ?? [])
+    .filter((n) => n.nodeType === "VariableDeclaration" && n.constant === true && n.value?.nodeType === "Literal")
+    .map((n) => `export const ${n.name} = ${n.value!.value};`);
 }
 
 /** The generated module's text. */
@@ -66,6 +92,11 @@ export function generateEnums(root = ROOT): string {
       const key = scope === undefined ? e.name! : `${scope}.${e.name}`;
       scoped.push(`  "${key}": [${e.members!.map((m) => `"${m.name}"`).join(", ")}],`);
     }
+  }
+  for (const source of CONSTANT_FILES) {
+    const ast = astInBuildInfo(artifactsDir, source);
+    if (ast === undefined) continue;
+    lines.push(`// ${source}`, ...constantsOf(ast), "");
   }
   lines.push(
     "/** Each enum's value names in declaration order, keyed as the ABI's `internalType` names it (`enum IMembership.Role`). */",

@@ -210,6 +210,14 @@ export enum ProposalState {
   Executed = 6,
 }
 
+// contracts/types/Operations.sol
+export const OPERATION_READ = 0;
+export const OPERATION_WRITE = 1;
+export const OPERATION_TWO_PHASE_WRITE = 2;
+export const OPERATION_FLAG_READ = 1;
+export const OPERATION_FLAG_WRITE = 2;
+export const OPERATION_FLAGS_ALL = 3;
+
 /** Each enum's value names in declaration order, keyed as the ABI's `internalType` names it (`enum IMembership.Role`). */
 export const ENUM_NAMES = {
   "IChainRegistry.ChainKind": ["None", "Evm", "FiscoBcos", "Fabric"],

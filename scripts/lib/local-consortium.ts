@@ -24,6 +24,15 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import { Attester } from "../../relayer/src/attest/attester";
 import { startAttesterServer } from "../../relayer/src/attest/server";
+import {
+  OPERATION_FLAG_READ,
+  OPERATION_FLAG_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
+} from "../../lib/domain/enums.generated";
+
+/** The operation codes and flags, as contracts/types/Operations.sol names them (generated from it). */
+export { OPERATION_FLAG_READ, OPERATION_FLAG_WRITE, OPERATION_READ, OPERATION_WRITE };
 
 export const GOVERNANCE_CHAIN_ID = 1337001;
 export const SUBCHAIN_A_CHAIN_ID = 7001;
@@ -32,11 +41,6 @@ export const SUBCHAIN_B_CHAIN_ID = 7002;
 export const KEYSTORE_PASSWORD_ENV = "CCGP_KEYSTORE_PASSWORD";
 export const LOCAL_KEYSTORE_PASSWORD = "ccgp-local-only";
 
-/** Pipe operation bits and the packet operation codes. */
-export const PIPE_READ = 1;
-export const PIPE_WRITE = 2;
-export const OP_READ = 0;
-export const OP_WRITE = 1;
 /** `IPipeAuthority.Refusal.Allowed` and the verifier kinds of the ledger. */
 export const ALLOWED = 0n;
 export const VerifierKind = { Auditor: 1, Service: 2 } as const;
@@ -713,7 +717,7 @@ async function openPipe(
     sourceService: src.service.id,
     targetService: dst.service.id,
     contractName: id(contractName),
-    operations: PIPE_READ | PIPE_WRITE,
+    operations: OPERATION_FLAG_READ | OPERATION_FLAG_WRITE,
     selectors,
     ratePerMinute: run.opts.pipeRatePerMinute,
     maxPayloadBytes: 4096,

@@ -30,13 +30,16 @@ import {
 import { Kind, Role, WEEK, addAccount, govern, joinInstitution, type Consortium } from "../helpers/governance";
 import { appKeyConsent, applyPipe, enabledService } from "../helpers/registries";
 import { TEST_SUBCHAIN, attest, attesterKeys } from "../helpers/attest";
+import { OPERATION_WRITE } from "../../lib/domain/enums.generated";
+
+/** The operation codes and flags, as contracts/types/Operations.sol names them (generated from it). */
+export { OPERATION_WRITE };
 
 export const CONTRACT_NAME = "EvidenceDeposit";
 export const CONTRACT = keccak256(toHex(CONTRACT_NAME));
 const evidence = IEvidenceDeposit__factory.createInterface();
 export const SEL_DEPOSIT = evidence.getFunction("depositCrossChain").selector as Hex;
 export const SEL_VERIFY = evidence.getFunction("verify").selector as Hex;
-export const WRITE = 1;
 const MAX_PAYLOAD = 4096;
 const ChainKindEvm = 1;
 
@@ -316,7 +319,7 @@ export async function signedWrite(
     targetInstitution: w.target.institution,
     targetService: w.target.service,
     contractName: CONTRACT,
-    operation: WRITE,
+    operation: OPERATION_WRITE,
     selector: SEL_DEPOSIT,
     payloadHash: keccak256(payload),
     txId: over.txId ?? keccak256(toHex(`auditor-tx:${++counter}`)),
@@ -347,7 +350,7 @@ export const depositPayload = (tag: string): Hex =>
 const targetWrite = (w: World) => ({
   side: Side.Target,
   subchain: w.target.subchain,
-  operation: WRITE,
+  operation: OPERATION_WRITE,
   dependsOn: NO_DEPENDENCY,
 });
 
@@ -380,7 +383,7 @@ export async function execute(w: World, o: Opened, k: number): Promise<LedgerRes
     sequence: packet.sequence,
     deadline: packet.deadline,
     contractName: CONTRACT,
-    operation: WRITE,
+    operation: OPERATION_WRITE,
   };
   const domain = { chainId: BigInt(w.b.chain.chainId), gateway: await w.b.gateway.getAddress() };
   const tx = await w.b.gateway.execute(call, payload, await attest([w.b.attester], domain, call, payload));
@@ -393,7 +396,7 @@ export async function execute(w: World, o: Opened, k: number): Promise<LedgerRes
     subchainTx: receipt.hash as Hex,
     blockNumber: BigInt(receipt.blockNumber),
     resultHash: ev.args.resultHash as Hex,
-    operation: WRITE,
+    operation: OPERATION_WRITE,
     success: ev.args.success as boolean,
     stateVersion: ev.args.stateVersion as bigint,
   };
@@ -465,7 +468,7 @@ export async function populate(w: World): Promise<Population> {
     subchainTx: keccak256(toHex("no such tx")),
     blockNumber: 1n,
     resultHash: keccak256("0x"),
-    operation: WRITE,
+    operation: OPERATION_WRITE,
     success: true,
     stateVersion: 1n,
   });

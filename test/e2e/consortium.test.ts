@@ -8,8 +8,8 @@ import {
   ALLOWED,
   CUSTODY_SELECTORS,
   GOVERNANCE_CHAIN_ID,
-  OP_READ,
-  OP_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   SUBCHAIN_A_CHAIN_ID,
   SUBCHAIN_B_CHAIN_ID,
   VerifierKind,
@@ -126,20 +126,20 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
       expect(route.sourceAppKey).to.equal(src.app.key.address);
       expect(route.contractName).to.equal(id(pipe.contractName));
       expect(
-        await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, CUSTODY_SELECTORS.continueCustody),
+        await k.pipes.checkOperation(pipe.id, src.app.key.address, OPERATION_WRITE, CUSTODY_SELECTORS.continueCustody),
       ).to.equal(ALLOWED);
       expect(
-        await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_READ, CUSTODY_SELECTORS.custodyLength),
+        await k.pipes.checkOperation(pipe.id, src.app.key.address, OPERATION_READ, CUSTODY_SELECTORS.custodyLength),
       ).to.equal(ALLOWED);
       expect(
         await k.pipes.checkOperation(
           pipe.id,
           Wallet.createRandom().address,
-          OP_WRITE,
+          OPERATION_WRITE,
           CUSTODY_SELECTORS.continueCustody,
         ),
       ).to.equal(Refusal.SignerNotReserved);
-      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OP_WRITE, "0xdeadbeef")).to.equal(
+      expect(await k.pipes.checkOperation(pipe.id, src.app.key.address, OPERATION_WRITE, "0xdeadbeef")).to.equal(
         Refusal.SelectorNotAllowed,
       );
     }
@@ -202,7 +202,7 @@ describe("local consortium (setupLocalConsortium on three anvil chains)", functi
           await k2.pipes.checkOperation(
             aToB.id,
             second.business.a.app.key.address,
-            OP_WRITE,
+            OPERATION_WRITE,
             CUSTODY_SELECTORS.continueCustody,
           ),
         ).to.equal(ALLOWED);

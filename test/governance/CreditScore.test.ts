@@ -4,7 +4,16 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CreditScore__factory } from "../../typechain-types";
 import type { ICreditRegistry } from "../../typechain-types/contracts/governance/CreditScore";
 import { IStatus, PState, govern, pass } from "../helpers/governance";
-import { OP_WRITE, Outcome, Refusal, SEL_WRITE, allowReporter, id, pipeWorld, report } from "../helpers/registries";
+import {
+  OPERATION_WRITE,
+  Outcome,
+  Refusal,
+  SEL_WRITE,
+  allowReporter,
+  id,
+  pipeWorld,
+  report,
+} from "../helpers/registries";
 
 /** Default parameters from config/consortium.local.json (schema defaults). */
 const DEFAULTS = {
@@ -270,7 +279,7 @@ describe("CreditScore", function () {
         .and.to.emit(w.pipes, "InstitutionUsabilitySynced")
         .withArgs(inst, true, true);
       expect(await w.credit.isRestricted(inst)).to.equal(true);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
         Refusal.InstitutionRestricted,
       );
       await report(w, w.reporter, inst, Outcome.Completed, 19);
@@ -280,7 +289,9 @@ describe("CreditScore", function () {
         .withArgs(inst, 600)
         .and.to.emit(w.pipes, "InstitutionUsabilitySynced")
         .withArgs(inst, true, false);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
+        Refusal.Allowed,
+      );
     });
 
     it("restores by vote (adjustScore) as well", async function () {
@@ -293,7 +304,9 @@ describe("CreditScore", function () {
         .withArgs(w.b.institution, v, 400, 900, "dispute settled")
         .and.to.emit(w.credit, "CreditRestored")
         .withArgs(w.b.institution, 900);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
+        Refusal.Allowed,
+      );
       await expect(govern(w, w.credit, "adjustScore", [999, 1, ""]))
         .to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution")
         .withArgs(999);
@@ -331,7 +344,7 @@ describe("CreditScore", function () {
       await expect(w.credit.connect(w.stranger).refresh(w.a.institution))
         .to.emit(w.credit, "CreditRestricted")
         .withArgs(w.a.institution, 800);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
         Refusal.InstitutionRestricted,
       );
       await expect(w.credit.refresh(w.a.institution)).not.to.emit(w.credit, "CreditRestricted");
@@ -341,7 +354,9 @@ describe("CreditScore", function () {
       await expect(w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Completed, id("next")))
         .to.emit(w.credit, "CreditRestored")
         .withArgs(w.a.institution, 801);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
+        Refusal.Allowed,
+      );
       await expect(w.credit.refresh(0)).to.be.revertedWithCustomError(w.credit, "CreditUnknownInstitution").withArgs(0);
     });
   });
@@ -408,7 +423,7 @@ describe("CreditScore", function () {
       expect(await w.voting.state(pid)).to.equal(PState.Active);
       await pass(w, pid);
       expect((await w.membership.institution(inst)).status).to.equal(IStatus.Expelled);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
         Refusal.InstitutionNotActive,
       );
       // an expelled institution gets no new proposal when its score moves below the threshold again

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { govern } from "../helpers/governance";
 import {
-  OP_READ,
-  OP_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   Pipe,
-  READ,
+  OPERATION_FLAG_READ,
   Refusal,
   SEL_READ,
   SEL_WRITE,
@@ -132,7 +132,11 @@ const steps: Step[] = [
 async function trial(seed: number, length: number): Promise<number> {
   const r = prng(seed);
   const w = await pipeWorld();
-  const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+  const wildcard = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+  );
   await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
   const key = w.a.appKey.address;
   const m: Model = {
@@ -153,7 +157,7 @@ async function trial(seed: number, length: number): Promise<number> {
     const signers = [m.appKey, ...m.revoked, w.b.appKey.address];
     for (const p of m.pipes)
       for (const signer of signers)
-        for (const op of [OP_READ, OP_WRITE])
+        for (const op of [OPERATION_READ, OPERATION_WRITE])
           for (const sel of [SEL_WRITE, SEL_READ, OTHER_SEL, GRANT_ROLE]) {
             const got = await w.pipes.checkOperation(p.id, signer, op, sel);
             expect(

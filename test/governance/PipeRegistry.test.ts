@@ -7,14 +7,14 @@ import { PipeRegistry__factory } from "../../typechain-types";
 import { AStatus, IStatus, Kind, PState, Role, addAccount, govern, joinInstitution } from "../helpers/governance";
 import {
   CONTRACT_HASH,
-  OP_READ,
-  OP_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   Pipe,
-  READ,
+  OPERATION_FLAG_READ,
   Refusal,
   SEL_READ,
   SEL_WRITE,
-  WRITE,
+  OPERATION_FLAG_WRITE,
   applyPipe,
   id,
   scopedId,
@@ -32,19 +32,27 @@ const GRANT_ROLE = "0x2f2ff15d"; // grantRole(bytes32,address)
 /** The world plus a second pipe from A to B, applied but not yet authorised. */
 async function withApplied() {
   const w = await pipeWorld();
-  const applied = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [SEL_READ] }));
+  const applied = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [SEL_READ] }),
+  );
   return { ...w, applied };
 }
 
 /** The world plus an active read-only pipe open to any selector. */
 async function withWildcard() {
   const w = await pipeWorld();
-  const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+  const wildcard = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+  );
   await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
   return { ...w, wildcard };
 }
 
-const check = (w: PipeWorld, pipeId: string, signer: string, op = OP_WRITE, sel = SEL_WRITE) =>
+const check = (w: PipeWorld, pipeId: string, signer: string, op = OPERATION_WRITE, sel = SEL_WRITE) =>
   w.pipes.checkOperation(pipeId, signer, op, sel);
 
 /**
@@ -157,7 +165,7 @@ describe("PipeRegistry", function () {
     it("records the pipe and its route, applied, with an id from the chain, the registry and its number", async function () {
       const w = await loadFixture(pipeWorld);
       const spec = specOf(w.a, w.b, {
-        operations: READ,
+        operations: OPERATION_FLAG_READ,
         selectors: [SEL_READ, OTHER_SEL, "0xaabbccdd"],
         ratePerMinute: 60,
       });
@@ -171,7 +179,7 @@ describe("PipeRegistry", function () {
       const r = await w.pipes.route(expected);
       expect([r.status, r.operations, r.sourceInstitution, r.targetInstitution]).to.deep.equal([
         Pipe.Applied,
-        BigInt(READ),
+        BigInt(OPERATION_FLAG_READ),
         w.a.institution,
         w.b.institution,
       ]);
@@ -203,7 +211,7 @@ describe("PipeRegistry", function () {
         p.targetServiceIndex,
       ]).to.deep.equal([w.a.operator.address, BigInt(await time.latest()), false, 1n, 1n, 2n]);
       expect(p.selectors).to.deep.equal([SEL_READ, OTHER_SEL, "0xaabbccdd"]);
-      expect(await check(w, expected, w.a.appKey.address, OP_READ, SEL_READ)).to.equal(Refusal.PipeNotActive);
+      expect(await check(w, expected, w.a.appKey.address, OPERATION_READ, SEL_READ)).to.equal(Refusal.PipeNotActive);
       expect((await w.pipes.route(id("none"))).status).to.equal(Pipe.None);
     });
 
@@ -307,10 +315,9 @@ describe("PipeRegistry", function () {
           .to.be.revertedWithCustomError(w.pipes, "PipeInvalidOperations")
           .withArgs(operations);
       }
-      await expect(op.applyPipe(specOf(w.a, w.b, { operations: WRITE, selectors: [] }))).to.be.revertedWithCustomError(
-        w.pipes,
-        "PipeSelectorsRequired",
-      );
+      await expect(
+        op.applyPipe(specOf(w.a, w.b, { operations: OPERATION_FLAG_WRITE, selectors: [] })),
+      ).to.be.revertedWithCustomError(w.pipes, "PipeSelectorsRequired");
       const many = Array.from({ length: 17 }, (_, i) => ethers.toBeHex(i + 1, 4));
       await expect(op.applyPipe(specOf(w.a, w.b, { selectors: many })))
         .to.be.revertedWithCustomError(w.pipes, "PipeTooManySelectors")
@@ -359,7 +366,7 @@ describe("PipeRegistry", function () {
         .and.to.emit(w.pipes, "PipeActivated")
         .withArgs(w.applied, w.b.operator.address);
       expect((await w.pipes.route(w.applied)).status).to.equal(Pipe.Active);
-      expect(await check(w, w.applied, w.a.appKey.address, OP_READ, SEL_READ)).to.equal(Refusal.Allowed);
+      expect(await check(w, w.applied, w.a.appKey.address, OPERATION_READ, SEL_READ)).to.equal(Refusal.Allowed);
     });
 
     it("refuses the source side, a second authorisation, an unknown pipe and a side that is no longer active", async function () {
@@ -398,11 +405,11 @@ describe("PipeRegistry", function () {
         w.b.operator.address,
       ]);
       expect((await w.pipes.route(w.applied)).status).to.equal(Pipe.Authorized);
-      expect(await check(w, w.applied, w.a.appKey.address, OP_READ, SEL_READ)).to.equal(Refusal.PipeNotActive);
+      expect(await check(w, w.applied, w.a.appKey.address, OPERATION_READ, SEL_READ)).to.equal(Refusal.PipeNotActive);
       for (const g of w.governors.slice(0, 2)) await w.voting.connect(g).vote(next, true);
       expect(await w.voting.state(next)).to.equal(PState.Passed);
       await expect(w.voting.execute(next)).to.emit(w.pipes, "PipeActivated").withArgs(w.applied, v);
-      expect(await check(w, w.applied, w.a.appKey.address, OP_READ, SEL_READ)).to.equal(Refusal.Allowed);
+      expect(await check(w, w.applied, w.a.appKey.address, OPERATION_READ, SEL_READ)).to.equal(Refusal.Allowed);
     });
 
     it("refuses activation of a pipe that is not authorised, and the governed functions called directly", async function () {
@@ -517,7 +524,7 @@ describe("PipeRegistry", function () {
       expect((await w.pipes.route(w.pipeId)).sourceAppKey).to.equal(next.address);
       expect(await w.pipes.keyUsability(next.address)).to.deep.equal([2n, true]);
       expect(await check(w, w.pipeId, next.address)).to.equal(Refusal.Allowed);
-      expect(await check(w, w.pipeId, next.address, OP_READ, SEL_READ)).to.equal(Refusal.Allowed);
+      expect(await check(w, w.pipeId, next.address, OPERATION_READ, SEL_READ)).to.equal(Refusal.Allowed);
       expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.KeyRevoked);
       await expect(w.pipes.syncPipeKey(w.pipeId))
         .to.be.revertedWithCustomError(w.pipes, "PipeKeyUnchanged")
@@ -578,10 +585,10 @@ describe("PipeRegistry", function () {
       const w = await loadFixture(withWildcard);
       const answers = () =>
         Promise.all([
-          check(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE),
-          check(w, w.pipeId, w.a.appKey.address, OP_READ, SEL_READ),
-          check(w, w.wildcard, w.a.appKey.address, OP_READ, SEL_WRITE),
-          w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE).then((r) => r[1]),
+          check(w, w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE),
+          check(w, w.pipeId, w.a.appKey.address, OPERATION_READ, SEL_READ),
+          check(w, w.wildcard, w.a.appKey.address, OPERATION_READ, SEL_WRITE),
+          w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE).then((r) => r[1]),
         ]);
       expect(await answers()).to.deep.equal([Refusal.Allowed, Refusal.Allowed, Refusal.Allowed, Refusal.Allowed]);
       await govern(w, w.pipes, "setSelectorBlocked", [SEL_WRITE, true]);
@@ -591,7 +598,7 @@ describe("PipeRegistry", function () {
         Refusal.SelectorNotAllowed,
         Refusal.SelectorNotAllowed,
       ]);
-      await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))
+      await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE))
         .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
         .withArgs(w.pipeId, w.a.appKey.address, Refusal.SelectorNotAllowed);
       // A pipe paused before the block and resumed after it writes its grants again: still refused.
@@ -610,57 +617,74 @@ describe("PipeRegistry", function () {
       expected: bigint,
     ];
     const cases: Case[] = [
-      ["an allowed write", async (w) => [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE], Refusal.Allowed],
-      ["an allowed read", async (w) => [w.pipeId, w.a.appKey.address, OP_READ, SEL_READ], Refusal.Allowed],
+      ["an allowed write", async (w) => [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE], Refusal.Allowed],
+      ["an allowed read", async (w) => [w.pipeId, w.a.appKey.address, OPERATION_READ, SEL_READ], Refusal.Allowed],
       [
         "a read of any selector on a read-only pipe open to any",
-        async (w) => [w.wildcard, w.a.appKey.address, OP_READ, OTHER_SEL],
+        async (w) => [w.wildcard, w.a.appKey.address, OPERATION_READ, OTHER_SEL],
         Refusal.Allowed,
       ],
-      ["an unknown pipe", async (w) => [id("none"), w.a.appKey.address, OP_WRITE, SEL_WRITE], Refusal.PipeUnknown],
+      [
+        "an unknown pipe",
+        async (w) => [id("none"), w.a.appKey.address, OPERATION_WRITE, SEL_WRITE],
+        Refusal.PipeUnknown,
+      ],
       [
         "an applied pipe",
-        async (w) => [await applyPipe(w, w.a.operator, specOf(w.a, w.b)), w.a.appKey.address, OP_WRITE, SEL_WRITE],
+        async (w) => [
+          await applyPipe(w, w.a.operator, specOf(w.a, w.b)),
+          w.a.appKey.address,
+          OPERATION_WRITE,
+          SEL_WRITE,
+        ],
         Refusal.PipeNotActive,
       ],
-      ["the target's key", async (w) => [w.pipeId, w.b.appKey.address, OP_WRITE, SEL_WRITE], Refusal.SignerNotReserved],
       [
-        "the source proxy's signer",
-        async (w) => [w.pipeId, w.a.signer.address, OP_WRITE, SEL_WRITE],
+        "the target's key",
+        async (w) => [w.pipeId, w.b.appKey.address, OPERATION_WRITE, SEL_WRITE],
         Refusal.SignerNotReserved,
       ],
-      ["the zero address", async (w) => [w.pipeId, ethers.ZeroAddress, OP_WRITE, SEL_WRITE], Refusal.SignerNotReserved],
+      [
+        "the source proxy's signer",
+        async (w) => [w.pipeId, w.a.signer.address, OPERATION_WRITE, SEL_WRITE],
+        Refusal.SignerNotReserved,
+      ],
+      [
+        "the zero address",
+        async (w) => [w.pipeId, ethers.ZeroAddress, OPERATION_WRITE, SEL_WRITE],
+        Refusal.SignerNotReserved,
+      ],
       ["an unknown operation", async (w) => [w.pipeId, w.a.appKey.address, 2, SEL_WRITE], Refusal.OperationNotAllowed],
       [
         "a write on a read-only pipe",
-        async (w) => [w.wildcard, w.a.appKey.address, OP_WRITE, SEL_WRITE],
+        async (w) => [w.wildcard, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE],
         Refusal.OperationNotAllowed,
       ],
       [
         "another selector",
-        async (w) => [w.pipeId, w.a.appKey.address, OP_WRITE, OTHER_SEL],
+        async (w) => [w.pipeId, w.a.appKey.address, OPERATION_WRITE, OTHER_SEL],
         Refusal.SelectorNotAllowed,
       ],
       [
         "the zero selector",
-        async (w) => [w.pipeId, w.a.appKey.address, OP_WRITE, "0x00000000"],
+        async (w) => [w.pipeId, w.a.appKey.address, OPERATION_WRITE, "0x00000000"],
         Refusal.SelectorNotAllowed,
       ],
       [
         "a privileged selector on a pipe open to any",
-        async (w) => [w.wildcard, w.a.appKey.address, OP_READ, GRANT_ROLE],
+        async (w) => [w.wildcard, w.a.appKey.address, OPERATION_READ, GRANT_ROLE],
         Refusal.SelectorNotAllowed,
       ],
       [
         "the zero selector on a pipe open to any",
-        async (w) => [w.wildcard, w.a.appKey.address, OP_READ, "0x00000000"],
+        async (w) => [w.wildcard, w.a.appKey.address, OPERATION_READ, "0x00000000"],
         Refusal.SelectorNotAllowed,
       ],
       [
         "a suspended source",
         async (w) => {
           await govern(w, w.membership, "suspendInstitution", [w.a.institution]);
-          return [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE];
+          return [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE];
         },
         Refusal.InstitutionNotActive,
       ],
@@ -668,7 +692,7 @@ describe("PipeRegistry", function () {
         "an expelled target, on the pipe open to any",
         async (w) => {
           await govern(w, w.membership, "expelInstitution", [w.b.institution]);
-          return [w.wildcard, w.a.appKey.address, OP_READ, OTHER_SEL];
+          return [w.wildcard, w.a.appKey.address, OPERATION_READ, OTHER_SEL];
         },
         Refusal.InstitutionNotActive,
       ],
@@ -676,7 +700,7 @@ describe("PipeRegistry", function () {
         "a credit-restricted target",
         async (w) => {
           await govern(w, w.credit, "adjustScore", [w.b.institution, -401, ""]);
-          return [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE];
+          return [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE];
         },
         Refusal.InstitutionRestricted,
       ],
@@ -684,7 +708,7 @@ describe("PipeRegistry", function () {
         "a disabled target service",
         async (w) => {
           await govern(w, w.services, "disableService", [w.b.service]);
-          return [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE];
+          return [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE];
         },
         Refusal.ServiceDisabled,
       ],
@@ -692,7 +716,7 @@ describe("PipeRegistry", function () {
         "a revoked source proxy signer",
         async (w) => {
           await w.membership.connect(w.a.signer).revokeOwnAccount(w.a.signer.address);
-          return [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE];
+          return [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE];
         },
         Refusal.KeyRevoked,
       ],
@@ -700,7 +724,7 @@ describe("PipeRegistry", function () {
         "a revoked app key",
         async (w) => {
           await w.chains.connect(w.a.operator).revokeAppKey(w.a.app);
-          return [w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE];
+          return [w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE];
         },
         Refusal.KeyRevoked,
       ],
@@ -727,7 +751,9 @@ describe("PipeRegistry", function () {
       await govern(w, w.services, "disableService", [w.b.service]);
       // institution before credit before service, selector before institution, signer before operation
       expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.InstitutionNotActive);
-      expect(await check(w, w.pipeId, w.a.appKey.address, OP_WRITE, OTHER_SEL)).to.equal(Refusal.SelectorNotAllowed);
+      expect(await check(w, w.pipeId, w.a.appKey.address, OPERATION_WRITE, OTHER_SEL)).to.equal(
+        Refusal.SelectorNotAllowed,
+      );
       expect(await check(w, w.pipeId, w.b.appKey.address, 2, OTHER_SEL)).to.equal(Refusal.SignerNotReserved);
       await govern(w, w.membership, "reinstateInstitution", [w.a.institution]);
       expect(await check(w, w.pipeId, w.a.appKey.address)).to.equal(Refusal.InstitutionRestricted);
@@ -743,17 +769,17 @@ describe("PipeRegistry", function () {
       const w = await loadFixture(pipeWorld);
       await addAccount(w, w.b.admin, w.spare2, w.b.institution, Role.Business);
       await w.services.connect(w.b.operator).rotateServiceSigner(w.b.service, w.spare2.address);
-      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.Allowed);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE, Refusal.Allowed);
       expect(
-        (await w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))[0].targetServiceSigner,
+        (await w.pipes.openingRoute(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE))[0].targetServiceSigner,
       ).to.equal(w.spare2.address);
       const rotation = await newAppKey(w, w.a.operator, w.a.app);
       const next = rotation[0];
       await w.chains.connect(w.a.operator).rotateAppKey(w.a.app, ...rotation);
-      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.KeyRevoked);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE, Refusal.KeyRevoked);
       await w.pipes.syncPipeKey(w.pipeId);
-      await expectOpeningRoute(w, w.pipeId, next, OP_WRITE, SEL_WRITE, Refusal.Allowed);
-      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE, Refusal.KeyRevoked);
+      await expectOpeningRoute(w, w.pipeId, next, OPERATION_WRITE, SEL_WRITE, Refusal.Allowed);
+      await expectOpeningRoute(w, w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE, Refusal.KeyRevoked);
     });
 
     it("checks selectors past the first ones (up to 16)", async function () {
@@ -762,13 +788,13 @@ describe("PipeRegistry", function () {
       const pipeId = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { selectors: sels }));
       await w.pipes.connect(w.b.operator).authorizePipe(pipeId);
       for (const sel of sels)
-        expect(await check(w, pipeId, w.a.appKey.address, OP_WRITE, sel)).to.equal(Refusal.Allowed);
-      expect(await check(w, pipeId, w.a.appKey.address, OP_WRITE, ethers.toBeHex(0x1010, 4))).to.equal(
+        expect(await check(w, pipeId, w.a.appKey.address, OPERATION_WRITE, sel)).to.equal(Refusal.Allowed);
+      expect(await check(w, pipeId, w.a.appKey.address, OPERATION_WRITE, ethers.toBeHex(0x1010, 4))).to.equal(
         Refusal.SelectorNotAllowed,
       );
       await w.pipes.connect(w.b.operator).pausePipe(pipeId);
       for (const sel of sels)
-        expect(await check(w, pipeId, w.a.appKey.address, OP_WRITE, sel)).to.equal(Refusal.PipeNotActive);
+        expect(await check(w, pipeId, w.a.appKey.address, OPERATION_WRITE, sel)).to.equal(Refusal.PipeNotActive);
     });
   });
 

@@ -5,11 +5,11 @@ import { Wallet } from "ethers";
 import { IStatus, Role, addAccount, govern } from "../helpers/governance";
 import {
   ChainKind,
-  OP_READ,
-  OP_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   Outcome,
   Pipe,
-  READ,
+  OPERATION_FLAG_READ,
   Refusal,
   SEL_READ,
   SEL_WRITE,
@@ -45,13 +45,17 @@ const PRIVILEGED: Record<string, string> = Object.fromEntries(
 async function threePipes() {
   const w = await pipeWorld();
   await w.chains.connect(w.b.operator).registerContract("Evidence", w.b.subchain, Wallet.createRandom().address);
-  const readOnly = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [SEL_READ] }));
+  const readOnly = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [SEL_READ] }),
+  );
   const evidence = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { contractName: id("Evidence") }));
   for (const p of [readOnly, evidence]) await w.pipes.connect(w.b.operator).authorizePipe(p);
   const all = [
-    { pipeId: w.pipeId, op: OP_WRITE, sel: SEL_WRITE },
-    { pipeId: readOnly, op: OP_READ, sel: SEL_READ },
-    { pipeId: evidence, op: OP_WRITE, sel: SEL_WRITE },
+    { pipeId: w.pipeId, op: OPERATION_WRITE, sel: SEL_WRITE },
+    { pipeId: readOnly, op: OPERATION_READ, sel: SEL_READ },
+    { pipeId: evidence, op: OPERATION_WRITE, sel: SEL_WRITE },
   ];
   const answers = async (signer = w.a.appKey.address) =>
     Promise.all(all.map((p) => w.pipes.checkOperation(p.pipeId, signer, p.op, p.sel)));
@@ -97,10 +101,14 @@ describe("Registry attacks", function () {
 
     it("a read-only pipe open to any selector asked for a privileged one", async function () {
       const w = await loadFixture(pipeWorld);
-      const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+      const wildcard = await applyPipe(
+        w,
+        w.a.operator,
+        specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+      );
       await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
       for (const selector of Object.values(PRIVILEGED)) {
-        expect(await w.pipes.checkOperation(wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(
+        expect(await w.pipes.checkOperation(wildcard, w.a.appKey.address, OPERATION_READ, selector)).to.equal(
           Refusal.SelectorNotAllowed,
         );
       }
@@ -131,7 +139,7 @@ describe("Registry attacks", function () {
           ...(await appKeyConsent(w, w.a.operator, siblingApp, siblingKey)),
         );
       for (const signer of [w.b.appKey.address, sibling, w.a.signer.address, w.b.signer.address, w.stranger.address]) {
-        await expect(w.pipes.requireOperation(w.pipeId, signer, OP_WRITE, SEL_WRITE))
+        await expect(w.pipes.requireOperation(w.pipeId, signer, OPERATION_WRITE, SEL_WRITE))
           .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
           .withArgs(w.pipeId, signer, Refusal.SignerNotReserved);
       }
@@ -140,11 +148,11 @@ describe("Registry attacks", function () {
     it("a paused pipe, and a closed one that can never be reopened", async function () {
       const w = await loadFixture(pipeWorld);
       await w.pipes.connect(w.b.operator).pausePipe(w.pipeId);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
         Refusal.PipeNotActive,
       );
       await w.pipes.connect(w.b.operator).closePipe(w.pipeId);
-      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+      expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
         Refusal.PipeNotActive,
       );
       await expect(w.pipes.connect(w.a.operator).resumePipe(w.pipeId))
@@ -260,7 +268,7 @@ describe("Registry attacks", function () {
     await w.pipes.connect(w.stranger).syncKey(w.a.appKey.address);
     expect(await w.pipes.institutionUsability(w.a.institution)).to.deep.equal([false, false]);
     expect((await w.pipes.serviceUsability(2))[0]).to.equal(false);
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
       Refusal.InstitutionNotActive,
     );
   });

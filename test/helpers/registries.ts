@@ -28,6 +28,15 @@ import {
   proposalIdOf,
   type Consortium,
 } from "./governance";
+import {
+  OPERATION_FLAG_READ,
+  OPERATION_FLAG_WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
+} from "../../lib/domain/enums.generated";
+
+/** The operation codes and flags, as contracts/types/Operations.sol names them (generated from it). */
+export { OPERATION_FLAG_READ, OPERATION_FLAG_WRITE, OPERATION_READ, OPERATION_WRITE };
 
 /** Mirrors of the registries' enums, for readable assertions. */
 export const Svc = bigEnum(ENUM_NAMES["IServiceRegistry.ServiceStatus"]);
@@ -37,10 +46,6 @@ export const KeyStatus = bigEnum(ENUM_NAMES["IChainRegistry.KeyStatus"]);
 export const Pipe = bigEnum(ENUM_NAMES["IPipeAuthority.PipeStatus"]);
 export const Refusal = bigEnum(ENUM_NAMES["IPipeAuthority.Refusal"]);
 export const Outcome = bigEnum(ENUM_NAMES["ICreditScore.Outcome"]);
-export const READ = 1;
-export const WRITE = 2;
-export const OP_READ = 0;
-export const OP_WRITE = 1;
 
 export const id = (s: string): string => ethers.id(s);
 /** A sub-chain, app or service id: these are namespaced by institution. */
@@ -138,7 +143,7 @@ export function specOf(
     sourceService: a.service,
     targetService: b.service,
     contractName: CONTRACT_HASH,
-    operations: READ | WRITE,
+    operations: OPERATION_FLAG_READ | OPERATION_FLAG_WRITE,
     selectors: [SEL_WRITE, SEL_READ],
     ratePerMinute: 600,
     maxPayloadBytes: 4096,

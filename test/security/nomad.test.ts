@@ -6,9 +6,9 @@ import { AStatus, Kind, Role, accountConsent, govern } from "../helpers/governan
 import {
   ChainKind,
   NodeKind,
-  OP_READ,
-  OP_WRITE,
-  READ,
+  OPERATION_READ,
+  OPERATION_WRITE,
+  OPERATION_FLAG_READ,
   Refusal,
   SEL_WRITE,
   appKeyConsent,
@@ -30,7 +30,11 @@ const ZERO32 = ethers.ZeroHash;
 describe("Security: Nomad (zero and default values)", function () {
   async function world() {
     const w = await pipeWorld();
-    const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+    const wildcard = await applyPipe(
+      w,
+      w.a.operator,
+      specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+    );
     await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
     return { ...w, wildcard };
   }
@@ -134,14 +138,16 @@ describe("Security: Nomad (zero and default values)", function () {
 
   it("pipes: the zero pipe id, the zero signer, the zero selector (also on a pipe open to any selector)", async function () {
     const w = await loadFixture(world);
-    expect(await w.pipes.checkOperation(ZERO32, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.PipeUnknown);
-    expect(await w.pipes.checkOperation(w.pipeId, ethers.ZeroAddress, OP_WRITE, SEL_WRITE)).to.equal(
+    expect(await w.pipes.checkOperation(ZERO32, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
+      Refusal.PipeUnknown,
+    );
+    expect(await w.pipes.checkOperation(w.pipeId, ethers.ZeroAddress, OPERATION_WRITE, SEL_WRITE)).to.equal(
       Refusal.SignerNotReserved,
     );
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, "0x00000000")).to.equal(
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, "0x00000000")).to.equal(
       Refusal.SelectorNotAllowed,
     );
-    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, "0x00000000")).to.equal(
+    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OPERATION_READ, "0x00000000")).to.equal(
       Refusal.SelectorNotAllowed,
     );
     await expect(govern(w, w.pipes, "setSelectorBlocked", ["0x00000000", true]))

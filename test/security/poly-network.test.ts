@@ -5,9 +5,9 @@ import { Wallet } from "ethers";
 import { deployGateway } from "../helpers/attest";
 import { govern } from "../helpers/governance";
 import {
-  OP_READ,
-  OP_WRITE,
-  READ,
+  OPERATION_READ,
+  OPERATION_WRITE,
+  OPERATION_FLAG_READ,
   Refusal,
   SEL_READ,
   SEL_WRITE,
@@ -36,7 +36,11 @@ const OTHER = ethers.id("drainAll()").slice(0, 10);
 /** The world plus an active read-only pipe open to any selector, and a deployed sub-chain gateway. */
 async function world() {
   const w = await pipeWorld();
-  const wildcard = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { operations: READ, selectors: [] }));
+  const wildcard = await applyPipe(
+    w,
+    w.a.operator,
+    specOf(w.a, w.b, { operations: OPERATION_FLAG_READ, selectors: [] }),
+  );
   await w.pipes.connect(w.b.operator).authorizePipe(wildcard);
   const gateway = await deployGateway(w.stranger.address, 4096);
   return { ...w, wildcard, gateway };
@@ -49,14 +53,14 @@ async function world() {
 describe("Security: Poly Network (a packet reaching what its pipe did not grant)", function () {
   it("a selector the pipe does not list, on the pipe's own key", async function () {
     const w = await loadFixture(world);
-    await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OP_WRITE, OTHER))
+    await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, OTHER))
       .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
       .withArgs(w.pipeId, w.a.appKey.address, Refusal.SelectorNotAllowed);
   });
 
   it("a write through a read-only pipe, and an operation code past the known ones", async function () {
     const w = await loadFixture(world);
-    await expect(w.pipes.requireOperation(w.wildcard, w.a.appKey.address, OP_WRITE, SEL_READ))
+    await expect(w.pipes.requireOperation(w.wildcard, w.a.appKey.address, OPERATION_WRITE, SEL_READ))
       .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
       .withArgs(w.wildcard, w.a.appKey.address, Refusal.OperationNotAllowed);
     for (const op of [2, 3, 255]) {
@@ -68,11 +72,11 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
 
   it("a pipe id that was never granted, and the reverse direction of a granted pipe", async function () {
     const w = await loadFixture(world);
-    expect(await w.pipes.checkOperation(id("forged pipe"), w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+    expect(await w.pipes.checkOperation(id("forged pipe"), w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
       Refusal.PipeUnknown,
     );
     // B's app key on A's pipe: the pipe grants only A -> B.
-    expect(await w.pipes.checkOperation(w.pipeId, w.b.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(
+    expect(await w.pipes.checkOperation(w.pipeId, w.b.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
       Refusal.SignerNotReserved,
     );
   });
@@ -80,7 +84,7 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
   it("every privileged selector and the zero selector on a read-only pipe open to any selector", async function () {
     const w = await loadFixture(world);
     for (const selector of [...PRIVILEGED, "0x00000000"]) {
-      expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, selector)).to.equal(
+      expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OPERATION_READ, selector)).to.equal(
         Refusal.SelectorNotAllowed,
       );
     }
@@ -104,17 +108,23 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
 
   it("a selector governance blocks during an incident is refused by every existing pipe in the same block", async function () {
     const w = await loadFixture(world);
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE)).to.equal(Refusal.Allowed);
-    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OP_READ, SEL_WRITE)).to.equal(Refusal.Allowed);
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE)).to.equal(
+      Refusal.Allowed,
+    );
+    expect(await w.pipes.checkOperation(w.wildcard, w.a.appKey.address, OPERATION_READ, SEL_WRITE)).to.equal(
+      Refusal.Allowed,
+    );
     await govern(w, w.pipes, "setSelectorBlocked", [SEL_WRITE, true]);
-    await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OP_WRITE, SEL_WRITE))
+    await expect(w.pipes.requireOperation(w.pipeId, w.a.appKey.address, OPERATION_WRITE, SEL_WRITE))
       .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
       .withArgs(w.pipeId, w.a.appKey.address, Refusal.SelectorNotAllowed);
-    await expect(w.pipes.requireOperation(w.wildcard, w.a.appKey.address, OP_READ, SEL_WRITE))
+    await expect(w.pipes.requireOperation(w.wildcard, w.a.appKey.address, OPERATION_READ, SEL_WRITE))
       .to.be.revertedWithCustomError(w.pipes, "PipeOperationRefused")
       .withArgs(w.wildcard, w.a.appKey.address, Refusal.SelectorNotAllowed);
     // The other selector of the same pipe is untouched.
-    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OP_READ, SEL_READ)).to.equal(Refusal.Allowed);
+    expect(await w.pipes.checkOperation(w.pipeId, w.a.appKey.address, OPERATION_READ, SEL_READ)).to.equal(
+      Refusal.Allowed,
+    );
   });
 
   it("a pipe applied before a block and activated after it", async function () {
@@ -122,7 +132,7 @@ describe("Security: Poly Network (a packet reaching what its pipe did not grant)
     const applied = await applyPipe(w, w.a.operator, specOf(w.a, w.b, { selectors: [OTHER] }));
     await govern(w, w.pipes, "setSelectorBlocked", [OTHER, true]);
     await w.pipes.connect(w.b.operator).authorizePipe(applied);
-    expect(await w.pipes.checkOperation(applied, w.a.appKey.address, OP_WRITE, OTHER)).to.equal(
+    expect(await w.pipes.checkOperation(applied, w.a.appKey.address, OPERATION_WRITE, OTHER)).to.equal(
       Refusal.SelectorNotAllowed,
     );
   });

@@ -5,7 +5,7 @@ import {
   FAR_DEADLINE,
   NAMES,
   PIPE,
-  WRITE,
+  OPERATION_WRITE,
   batchId,
   continueCustodyData,
   dataHash,
@@ -120,7 +120,7 @@ describe("DrugTraceability (example business contract)", function () {
           .requestCustodyTransfer(PIPE, remoteName, batchId(1), stranger.address, dataHash("handover")),
       )
         .to.emit(gateway, "CrossChainRequested")
-        .withArgs(id, PIPE, await drug.getAddress(), remoteName, WRITE, payload, 1)
+        .withArgs(id, PIPE, await drug.getAddress(), remoteName, OPERATION_WRITE, payload, 1)
         .and.to.emit(drug, "CustodyTransferRequested")
         .withArgs(batchId(1), id, stranger.address, PIPE);
     });
@@ -204,7 +204,7 @@ describe("DrugTraceability (example business contract)", function () {
     it("a cross-chain step then a local step: the cross-chain one can no longer be undone automatically", async function () {
       const { drug, gateway, relayer, custodian, inboundId } = await loadFixture(recordedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("in"));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data);
       await drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local"));
       const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))

@@ -5,8 +5,8 @@ import {
   FAR_DEADLINE,
   NAMES,
   PIPE,
-  READ,
-  WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   deployGatewayFixture,
   gatewaySigner,
   interfaceId,
@@ -67,7 +67,7 @@ describe("EvidenceDeposit (example business contract)", function () {
     it("deposits for a remote depositor through the gateway, tagged with the request id", async function () {
       const { evidence, gateway, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_WRITE, data))
         .to.emit(evidence, "EvidenceDeposited")
         .withArgs(EVIDENCE, stranger.address, inboundId(1), META);
       expect((await evidence.verify(EVIDENCE))[1]).to.equal(stranger.address);
@@ -82,7 +82,9 @@ describe("EvidenceDeposit (example business contract)", function () {
         META,
       ]);
       const invalid = evidence.interface.encodeErrorResult("EvidenceDepositInvalidDepositor", [ethers.ZeroAddress]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, zeroDepositor))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_WRITE, zeroDepositor),
+      )
         .to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(1), invalid);
       const duplicate = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, relayer.address, META]);
@@ -90,7 +92,9 @@ describe("EvidenceDeposit (example business contract)", function () {
         EVIDENCE,
         depositor.address,
       ]);
-      await expect(attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, WRITE, duplicate))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, OPERATION_WRITE, duplicate),
+      )
         .to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(2), exists);
     });
@@ -98,7 +102,7 @@ describe("EvidenceDeposit (example business contract)", function () {
     it("compensation removes the deposit, keeps the version moving, allows a new deposit", async function () {
       const { evidence, gateway, relayer, stranger, depositor, inboundId } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("depositCrossChain", [EVIDENCE, stranger.address, META]);
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_WRITE, data);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(evidence, "EvidenceDepositCompensated")
         .withArgs(EVIDENCE, inboundId(1));
@@ -132,7 +136,7 @@ describe("EvidenceDeposit (example business contract)", function () {
       const id = await evidence.connect(stranger).requestRemoteVerification.staticCall(PIPE, remoteName, EVIDENCE);
       await expect(evidence.connect(stranger).requestRemoteVerification(PIPE, remoteName, EVIDENCE))
         .to.emit(gateway, "CrossChainRequested")
-        .withArgs(id, PIPE, await evidence.getAddress(), remoteName, READ, payload, 1)
+        .withArgs(id, PIPE, await evidence.getAddress(), remoteName, OPERATION_READ, payload, 1)
         .and.to.emit(evidence, "RemoteVerificationRequested")
         .withArgs(EVIDENCE, id, stranger.address, PIPE);
     });
@@ -149,7 +153,7 @@ describe("EvidenceDeposit (example business contract)", function () {
       await evidence.connect(depositor).deposit(EVIDENCE, META);
       const [, , timestamp] = await evidence.verify(EVIDENCE);
       const data = evidence.interface.encodeFunctionData("verify", [EVIDENCE]);
-      const tx = await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data);
+      const tx = await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data);
       const receipt = await tx.wait();
       const logs = receipt!.logs.map((log) => gateway.interface.parseLog(log)).filter((l) => l !== null);
       const returned = logs.find((l) => l.name === "ReturnDataRecorded")!.args.returnData as string;

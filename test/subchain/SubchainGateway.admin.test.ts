@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
-import { FAR_DEADLINE, MAX_PAYLOAD, NAMES, PIPE, READ, WRITE, deployGatewayFixture, interfaceId } from "./fixtures";
+import {
+  FAR_DEADLINE,
+  MAX_PAYLOAD,
+  NAMES,
+  PIPE,
+  OPERATION_READ,
+  OPERATION_WRITE,
+  deployGatewayFixture,
+  interfaceId,
+} from "./fixtures";
 import { TEST_SUBCHAIN, attested, deployGateway } from "../helpers/attest";
 
 /** Sub-chain id, attester set, threshold and epoch of a gateway that is not about attesters. */
@@ -122,7 +131,7 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       expect(await gateway.businessContract(NAMES.evidence)).to.deep.equal([ethers.ZeroAddress, 1n]);
       expect(await gateway.businessContractAt(NAMES.evidence, 1)).to.equal(await evidence.getAddress());
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(NAMES.evidence);
       await expect(gateway.unregisterContract(NAMES.evidence))
@@ -159,14 +168,13 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
         .to.emit(gateway, "RoleGranted")
         .withArgs(role, stranger.address, admin.address);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await expect(attested(gateway, stranger).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data)).to.emit(
-        gateway,
-        "InboundExecuted",
-      );
+      await expect(
+        attested(gateway, stranger).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data),
+      ).to.emit(gateway, "InboundExecuted");
       await expect(gateway.revokeRole(role, stranger.address))
         .to.emit(gateway, "RoleRevoked")
         .withArgs(role, stranger.address, admin.address);
-      await expect(attested(gateway, stranger).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, stranger).execute(PIPE, 2, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(stranger.address);
     });
@@ -204,25 +212,27 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
       const payload = drug.interface.encodeFunctionData("batch", [ethers.id("b")]);
       const id1 = await expectedRequestId(await gateway.getAddress(), 1n);
       const id2 = await expectedRequestId(await gateway.getAddress(), 2n);
-      expect(await gateway.connect(stranger).request.staticCall(PIPE, NAMES.drug, READ, payload)).to.equal(id1);
-      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, READ, payload))
+      expect(await gateway.connect(stranger).request.staticCall(PIPE, NAMES.drug, OPERATION_READ, payload)).to.equal(
+        id1,
+      );
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, OPERATION_READ, payload))
         .to.emit(gateway, "CrossChainRequested")
-        .withArgs(id1, PIPE, stranger.address, NAMES.drug, READ, payload, 1);
-      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, payload))
+        .withArgs(id1, PIPE, stranger.address, NAMES.drug, OPERATION_READ, payload, 1);
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, OPERATION_WRITE, payload))
         .to.emit(gateway, "CrossChainRequested")
-        .withArgs(id2, PIPE, stranger.address, NAMES.drug, WRITE, payload, 2);
+        .withArgs(id2, PIPE, stranger.address, NAMES.drug, OPERATION_WRITE, payload, 2);
       expect(await gateway.outboundNonce()).to.equal(2);
     });
 
     it("accepts a payload of exactly the limit and refuses one byte more", async function () {
       const { gateway, stranger } = await loadFixture(deployGatewayFixture);
       const atLimit = ethers.hexlify(new Uint8Array(MAX_PAYLOAD).fill(7));
-      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, atLimit)).to.emit(
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, OPERATION_WRITE, atLimit)).to.emit(
         gateway,
         "CrossChainRequested",
       );
       const tooLarge = ethers.hexlify(new Uint8Array(MAX_PAYLOAD + 1).fill(7));
-      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, WRITE, tooLarge))
+      await expect(gateway.connect(stranger).request(PIPE, NAMES.drug, OPERATION_WRITE, tooLarge))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
     });
@@ -230,20 +240,20 @@ describe("SubchainGateway: deployment, registry, roles, outbound requests", func
     it("refuses a zero pipe, a zero name, an unknown operation, a short payload, a blocked selector", async function () {
       const { gateway, drug } = await loadFixture(deployGatewayFixture);
       const payload = drug.interface.encodeFunctionData("batch", [ethers.id("b")]);
-      await expect(gateway.request(ethers.ZeroHash, NAMES.drug, READ, payload))
+      await expect(gateway.request(ethers.ZeroHash, NAMES.drug, OPERATION_READ, payload))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
-      await expect(gateway.request(PIPE, ethers.ZeroHash, READ, payload))
+      await expect(gateway.request(PIPE, ethers.ZeroHash, OPERATION_READ, payload))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidContractName")
         .withArgs(ethers.ZeroHash);
       await expect(gateway.request(PIPE, NAMES.drug, 2, payload))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
         .withArgs(2);
-      await expect(gateway.request(PIPE, NAMES.drug, READ, "0x010203"))
+      await expect(gateway.request(PIPE, NAMES.drug, OPERATION_READ, "0x010203"))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
         .withArgs(3);
       const hook = drug.interface.encodeFunctionData("compensate", [ethers.id("r")]);
-      await expect(gateway.request(PIPE, NAMES.drug, WRITE, hook))
+      await expect(gateway.request(PIPE, NAMES.drug, OPERATION_WRITE, hook))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
         .withArgs(NAMES.drug, hook.slice(0, 10));
     });

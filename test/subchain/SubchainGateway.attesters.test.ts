@@ -7,7 +7,7 @@ import {
   MAX_PAYLOAD,
   NAMES,
   PIPE,
-  WRITE,
+  OPERATION_WRITE,
   batchId,
   continueCustodyData,
   dataHash,
@@ -55,7 +55,7 @@ describe("SubchainGateway: attestations", function () {
       sequence: 1,
       deadline: FAR_DEADLINE,
       contractName: NAMES.drug,
-      operation: WRITE,
+      operation: OPERATION_WRITE,
     };
     const run = (sigs: string, p: Packet = packet, d: string = data) => gateway.connect(relayer).execute(p, d, sigs);
     const digest = (p: Packet = packet, d: string = data, dom: Domain = domain, subchain = TEST_SUBCHAIN) =>

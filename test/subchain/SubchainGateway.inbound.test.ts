@@ -7,8 +7,8 @@ import {
   NAMES,
   OTHER_PIPE,
   PIPE,
-  READ,
-  WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   batchId,
   continueCustodyData,
   dataHash,
@@ -39,19 +39,24 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         1,
         FAR_DEADLINE,
         NAMES.drug,
-        WRITE,
+        OPERATION_WRITE,
         data,
       );
       expect([ok, result]).to.deep.equal([true, "0x"]);
 
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(id, PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 1)
+        .withArgs(id, PIPE, 1, await drug.getAddress(), OPERATION_WRITE, true, EMPTY_HASH, 1)
         .and.to.emit(drug, "CustodyContinued")
         .withArgs(batchId(1), custodian.address, id, dataHash("warehouse"), 0)
         .and.not.to.emit(gateway, "ReturnDataRecorded");
 
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_WRITE,
+        true,
+        false,
+      ]);
       const step = await drug.custodyStep(batchId(1), 0);
       expect(step.custodian).to.equal(custodian.address);
       expect(step.requestId).to.equal(id);
@@ -84,17 +89,31 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x"));
       const revertData = drug.interface.encodeErrorResult("DrugTraceabilityInvalidParty", [ethers.ZeroAddress]);
 
-      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(5), PIPE, 5, await drug.getAddress(), WRITE, false, ethers.keccak256(revertData), 0)
+        .withArgs(
+          inboundId(5),
+          PIPE,
+          5,
+          await drug.getAddress(),
+          OPERATION_WRITE,
+          false,
+          ethers.keccak256(revertData),
+          0,
+        )
         .and.to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(5), revertData);
-      expect(await gateway.inboundRecord(PIPE, 5)).to.deep.equal([await drug.getAddress(), WRITE, false, false]);
+      expect(await gateway.inboundRecord(PIPE, 5)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_WRITE,
+        false,
+        false,
+      ]);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
 
       // Not replayable, not even with calldata that would now succeed, and nothing to compensate.
       const good = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, WRITE, good))
+      await expect(attested(gateway, relayer).execute(PIPE, 5, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, good))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 5);
       await expect(gateway.connect(relayer).compensate(PIPE, 5))
@@ -107,9 +126,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, stranger, inboundId } = await loadFixture(deployGatewayFixture);
       const evil = ethers.id("evil");
       const data = gateway.interface.encodeFunctionData("registerContract", [evil, stranger.address]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), OPERATION_WRITE, false, EMPTY_HASH, 0);
       expect(await gateway.businessContract(evil)).to.deep.equal([ethers.ZeroAddress, 0n]);
     });
   });
@@ -126,26 +145,45 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         1,
         FAR_DEADLINE,
         NAMES.evidence,
-        READ,
+        OPERATION_READ,
         data,
       );
       expect([ok, result]).to.deep.equal([true, expected]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await evidence.getAddress(), READ, true, ethers.keccak256(expected), 1)
+        .withArgs(
+          inboundId(1),
+          PIPE,
+          1,
+          await evidence.getAddress(),
+          OPERATION_READ,
+          true,
+          ethers.keccak256(expected),
+          1,
+        )
         .and.to.emit(gateway, "ReturnDataRecorded")
         .withArgs(inboundId(1), expected);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await evidence.getAddress(),
+        OPERATION_READ,
+        true,
+        false,
+      ]);
     });
 
     it("a read cannot write: a state-changing call sent as a read fails and changes nothing", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, READ, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_READ, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), READ, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), OPERATION_READ, false, EMPTY_HASH, 0);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), READ, false, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_READ,
+        false,
+        false,
+      ]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
         .withArgs(PIPE, 1);
@@ -155,10 +193,12 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
       await expect(
-        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, READ, data, { gasLimit: 3_000_000 }),
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, OPERATION_READ, data, {
+          gasLimit: 3_000_000,
+        }),
       )
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), READ, false, EMPTY_HASH, 0);
+        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), OPERATION_READ, false, EMPTY_HASH, 0);
     });
   });
 
@@ -168,7 +208,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       for (const caller of [stranger, admin]) {
         const calls = [
-          () => attested(gateway, caller).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
+          () => attested(gateway, caller).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data),
           () =>
             attested(gateway, caller).executeDependentWrite(
               PIPE,
@@ -196,10 +236,12 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, 2, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
         .withArgs(2);
-      await expect(attested(gateway, relayer).execute(ethers.ZeroHash, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(
+        attested(gateway, relayer).execute(ethers.ZeroHash, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidPipe")
         .withArgs(ethers.ZeroHash);
-      await expect(attested(gateway, relayer).execute(PIPE, 0, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 0, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidSequence")
         .withArgs(PIPE, 0);
     });
@@ -208,7 +250,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
       const unknown = ethers.id("SubchainGateway");
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, unknown, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, unknown, OPERATION_WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayContractNotRegistered")
         .withArgs(unknown);
     });
@@ -233,7 +275,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       ];
       for (const data of blocked) {
         expect(await gateway.isSelectorBlocked(data.slice(0, 10))).to.equal(true);
-        for (const op of [READ, WRITE]) {
+        for (const op of [OPERATION_READ, OPERATION_WRITE]) {
           await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, op, data))
             .to.be.revertedWithCustomError(gateway, "SubchainGatewaySelectorBlocked")
             .withArgs(NAMES.drug, data.slice(0, 10));
@@ -247,15 +289,24 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const verify = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const padded = (length: number) => ethers.concat([verify, new Uint8Array(length - ethers.dataLength(verify))]);
       await expect(
-        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD + 1)),
+        attested(gateway, relayer).execute(
+          PIPE,
+          1,
+          FAR_DEADLINE,
+          NAMES.evidence,
+          OPERATION_READ,
+          padded(MAX_PAYLOAD + 1),
+        ),
       )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPayloadTooLarge")
         .withArgs(MAX_PAYLOAD + 1, MAX_PAYLOAD);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, "0xabcdef"))
+      await expect(
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, "0xabcdef"),
+      )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayCallDataTooShort")
         .withArgs(3);
       await expect(
-        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, padded(MAX_PAYLOAD)),
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, padded(MAX_PAYLOAD)),
       ).to.emit(gateway, "InboundExecuted");
     });
 
@@ -263,16 +314,18 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, mock, relayer, inboundId } = await loadFixture(deployGatewayFixture);
       const data = mock.interface.encodeFunctionData("exhaustGas");
       await expect(
-        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, data, { gasLimit: 3_000_000 }),
+        attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, OPERATION_WRITE, data, {
+          gasLimit: 3_000_000,
+        }),
       )
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayInsufficientGas")
         .withArgs(inboundId(1));
       expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal(NEVER_EXECUTED);
       // Nothing consumed: the packet still runs.
       const write = mock.interface.encodeFunctionData("write");
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.mock, OPERATION_WRITE, write))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), WRITE, true, EMPTY_HASH, 1);
+        .withArgs(inboundId(1), PIPE, 1, await mock.getAddress(), OPERATION_WRITE, true, EMPTY_HASH, 1);
     });
   });
 
@@ -291,9 +344,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, drug, relayer, write, read, deadline, inboundId } = await loadFixture(deadlineFixture);
       const target = await drug.getAddress();
       await time.setNextBlockTimestamp(deadline);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, OPERATION_WRITE, write))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 2);
+        .withArgs(inboundId(1), PIPE, 1, target, OPERATION_WRITE, true, EMPTY_HASH, 2);
       expect(await time.latest()).to.equal(Number(deadline));
 
       // A read and a dependent write, each at its own deadline second (mined together in one block).
@@ -301,9 +354,17 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       await ethers.provider.send("evm_setAutomine", [false]);
       try {
         await time.setNextBlockTimestamp(deadline + 1n);
-        const readTx = await attested(gateway, relayer).execute(PIPE, 2, deadline + 1n, NAMES.drug, READ, read, {
-          gasLimit: 500_000,
-        });
+        const readTx = await attested(gateway, relayer).execute(
+          PIPE,
+          2,
+          deadline + 1n,
+          NAMES.drug,
+          OPERATION_READ,
+          read,
+          {
+            gasLimit: 500_000,
+          },
+        );
         const writeTx = await attested(gateway, relayer).executeDependentWrite(
           PIPE,
           3,
@@ -320,8 +381,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       } finally {
         await ethers.provider.send("evm_setAutomine", [true]);
       }
-      expect(await gateway.inboundRecord(PIPE, 2)).to.deep.equal([target, READ, true, false]);
-      expect(await gateway.inboundRecord(PIPE, 3)).to.deep.equal([target, WRITE, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 2)).to.deep.equal([target, OPERATION_READ, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 3)).to.deep.equal([target, OPERATION_WRITE, true, false]);
     });
 
     it("refuses a write, a read and a dependent write one second after the deadline, consuming nothing", async function () {
@@ -329,8 +390,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const version = await drug.stateVersion(batchId(1));
       const late = deadline + 1n;
       const calls = [
-        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, WRITE, write),
-        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, READ, read),
+        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, OPERATION_WRITE, write),
+        (s: number) => attested(gateway, relayer).execute(PIPE, s, deadline, NAMES.drug, OPERATION_READ, read),
         (s: number) =>
           attested(gateway, relayer).executeDependentWrite(PIPE, s, deadline, NAMES.drug, write, batchId(1), version),
       ];
@@ -350,30 +411,35 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, relayer, write } = await loadFixture(deadlineFixture);
       const next = (await time.latest()) + 5;
       await time.setNextBlockTimestamp(next);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, 0, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, 0, NAMES.drug, OPERATION_WRITE, write))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayPacketExpired")
         .withArgs(PIPE, 1, 0, next);
     });
 
     it("reports a replay after the deadline as a replay, not as expired", async function () {
       const { gateway, relayer, write, deadline } = await loadFixture(deadlineFixture);
-      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, OPERATION_WRITE, write);
       await time.increaseTo(deadline + 10n);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, OPERATION_WRITE, write))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 1);
     });
 
     it("still compensates a write after its deadline (undoing after expiry is compensation's job)", async function () {
       const { gateway, drug, relayer, write, deadline, inboundId } = await loadFixture(deadlineFixture);
-      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, deadline, NAMES.drug, OPERATION_WRITE, write);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
       await time.increaseTo(deadline + 3600n);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), true, "0x");
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, true]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_WRITE,
+        true,
+        true,
+      ]);
     });
   });
 
@@ -381,11 +447,11 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("refuses a replay whatever it carries, by either entry point; the same sequence of another pipe runs", async function () {
       const { gateway, drug, evidence, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data);
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const replays = [
-        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data),
-        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read),
+        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data),
+        () => attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, read),
         () =>
           attested(gateway, relayer).executeDependentWrite(PIPE, 1, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
       ];
@@ -396,9 +462,18 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       }
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
 
-      await expect(attested(gateway, relayer).execute(OTHER_PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(OTHER_PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1, OTHER_PIPE), OTHER_PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 2);
+        .withArgs(
+          inboundId(1, OTHER_PIPE),
+          OTHER_PIPE,
+          1,
+          await drug.getAddress(),
+          OPERATION_WRITE,
+          true,
+          EMPTY_HASH,
+          2,
+        );
       expect(await drug.custodyLength(batchId(1))).to.equal(2);
     });
 
@@ -406,7 +481,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const data = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const run = (sequence: number) =>
-        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, data);
+        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, data);
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40])
         await expect(run(sequence)).to.emit(gateway, "InboundExecuted");
       for (const sequence of [10, 3, 1, 11, 12, 2 ** 40]) {
@@ -442,24 +517,24 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       type Outcome = { target: string; operation: number; success: boolean; compensated: boolean };
       const model = new Map<number, Outcome>();
       const kinds = [
-        { name: NAMES.mock, op: WRITE, data: mock.interface.encodeFunctionData("write"), ok: true, at: mock },
+        { name: NAMES.mock, op: OPERATION_WRITE, data: mock.interface.encodeFunctionData("write"), ok: true, at: mock },
         {
           name: NAMES.drug,
-          op: WRITE,
+          op: OPERATION_WRITE,
           data: continueCustodyData(drug, batchId(1), ethers.ZeroAddress, dataHash("x")),
           ok: false,
           at: drug,
         },
         {
           name: NAMES.evidence,
-          op: READ,
+          op: OPERATION_READ,
           data: evidence.interface.encodeFunctionData("verify", [ethers.id("e")]),
           ok: true,
           at: evidence,
         },
         {
           name: NAMES.drug,
-          op: READ,
+          op: OPERATION_READ,
           data: drug.interface.encodeFunctionData("custodyStep", [batchId(1), 0]),
           ok: false,
           at: drug,
@@ -497,13 +572,20 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         } else if (random(3) === 0) {
           seen.add("replay");
           await expect(
-            attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, kinds[0].name, WRITE, kinds[0].data),
+            attested(gateway, relayer).execute(
+              PIPE,
+              sequence,
+              FAR_DEADLINE,
+              kinds[0].name,
+              OPERATION_WRITE,
+              kinds[0].data,
+            ),
           )
             .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
             .withArgs(PIPE, sequence);
         } else {
           const compensation = gateway.connect(relayer).compensate(PIPE, sequence);
-          if (known.operation === READ) {
+          if (known.operation === OPERATION_READ) {
             await expect(compensation)
               .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
               .withArgs(PIPE, sequence);
@@ -542,7 +624,9 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal(expected, `sequence ${sequence}`);
         expect(await gateway.inboundRecord(OTHER_PIPE, sequence)).to.deep.equal(NEVER_EXECUTED);
       }
-      const compensable = [...model.values()].filter((o) => o.operation === WRITE && o.success && !o.compensated);
+      const compensable = [...model.values()].filter(
+        (o) => o.operation === OPERATION_WRITE && o.success && !o.compensated,
+      );
       expect(await mock.writes()).to.equal(compensable.length);
     });
   });
@@ -552,13 +636,18 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const { gateway, evidence, relayer } = await loadFixture(deployGatewayFixture);
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
       const run = (sequence: number) =>
-        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, READ, read);
+        attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, read);
       await run(1);
       // Words 0-2 (sequences 0-35) are reserved, word 0 already in use; word 3 (36-47) stays fresh.
       await expect(gateway.connect(relayer).reserveInboundRecords(PIPE, 5, 3))
         .to.emit(gateway, "InboundRecordsReserved")
         .withArgs(PIPE, 0, 3, relayer.address);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await evidence.getAddress(),
+        OPERATION_READ,
+        true,
+        false,
+      ]);
       for (const sequence of [0, 2, 11, 12, 35]) {
         expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal(NEVER_EXECUTED);
       }
@@ -570,7 +659,12 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const reserved = await gasOf(24);
       const fresh = await gasOf(36);
       expect(fresh - reserved).to.be.greaterThan(15_000n);
-      expect(await gateway.inboundRecord(PIPE, 24)).to.deep.equal([await evidence.getAddress(), READ, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 24)).to.deep.equal([
+        await evidence.getAddress(),
+        OPERATION_READ,
+        true,
+        false,
+      ]);
     });
 
     it("refuses a zero pipe and a reservation of 0 or more than MAX_RESERVED_WORDS words", async function () {
@@ -596,16 +690,16 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const write = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
       const read = drug.interface.encodeFunctionData("custodyLength", [batchId(1)]);
       const target = await drug.getAddress();
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1)))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, write(1)))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, target, WRITE, true, EMPTY_HASH, 1);
+        .withArgs(inboundId(1), PIPE, 1, target, OPERATION_WRITE, true, EMPTY_HASH, 1);
       const lengthOne = abi.encode(["uint256"], [1]);
-      await expect(attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, READ, read))
+      await expect(attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, OPERATION_READ, read))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(2), PIPE, 2, target, READ, true, ethers.keccak256(lengthOne), 1);
-      await expect(attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(2)))
+        .withArgs(inboundId(2), PIPE, 2, target, OPERATION_READ, true, ethers.keccak256(lengthOne), 1);
+      await expect(attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, write(2)))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(3), PIPE, 3, target, WRITE, true, EMPTY_HASH, 2);
+        .withArgs(inboundId(3), PIPE, 3, target, OPERATION_WRITE, true, EMPTY_HASH, 2);
       expect(await drug.stateVersion(ethers.ZeroHash)).to.equal(2);
       expect(await drug.stateVersion(batchId(1))).to.equal(2);
       expect(await drug.stateVersion(batchId(2))).to.equal(0);
@@ -629,11 +723,16 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       );
       await expect(tx)
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, true, EMPTY_HASH, 3);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), OPERATION_WRITE, true, EMPTY_HASH, 3);
       // The version the write relied on, for a verifier to tie the recorded read and write to.
       await expect(tx).to.emit(gateway, "DependentWriteChecked").withArgs(inboundId(1), batchId(1), seen);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_WRITE,
+        true,
+        false,
+      ]);
     });
 
     it("refuses a dependent write after the key changed, consuming nothing", async function () {
@@ -671,7 +770,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("applies every inbound refusal to dependent writes too", async function () {
       const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data);
       await expect(
         attested(gateway, relayer).executeDependentWrite(PIPE, 0, FAR_DEADLINE, NAMES.drug, data, ethers.ZeroHash, 1),
       )
@@ -709,7 +808,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("undoes a successful write exactly once", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("x"));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data);
       expect(await gateway.connect(relayer).compensate.staticCall(PIPE, 1)).to.equal(true);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
@@ -718,12 +817,17 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         .withArgs(batchId(1), inboundId(1), 0);
       expect(await drug.custodyLength(batchId(1))).to.equal(0);
       expect(await drug.stateVersion(batchId(1))).to.equal(2);
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await drug.getAddress(), WRITE, true, true]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await drug.getAddress(),
+        OPERATION_WRITE,
+        true,
+        true,
+      ]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayAlreadyCompensated")
         .withArgs(PIPE, 1);
       // A compensated packet is still consumed.
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 1);
     });
@@ -740,7 +844,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
           .withArgs(pipe, sequence);
       }
       const read = evidence.interface.encodeFunctionData("verify", [ethers.id("e")]);
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, READ, read);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.evidence, OPERATION_READ, read);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestNotWrite")
         .withArgs(PIPE, 1);
@@ -752,8 +856,8 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("records a compensation the business contract refuses, and lets it be retried later", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (n: number) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(`step${n}`));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step(1));
-      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, step(2));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, step(1));
+      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, step(2));
       const refusal = drug.interface.encodeErrorResult("DrugTraceabilityStepNotLast", [batchId(1), inboundId(1)]);
 
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -772,11 +876,11 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
     it("compensates on the contract written to after its name moved to a new version or was removed", async function () {
       const { gateway, drug, admin, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const write = (n: number) => continueCustodyData(drug, batchId(n), custodian.address, dataHash("x"));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, write(1));
-      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, WRITE, write(2));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, write(1));
+      await attested(gateway, relayer).execute(PIPE, 2, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, write(2));
       const drugV2 = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
       await gateway.registerContract(NAMES.drug, drugV2);
-      await attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, write(3));
+      await attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, write(3));
       expect((await gateway.inboundRecord(PIPE, 1)).target).to.equal(await drug.getAddress());
       expect((await gateway.inboundRecord(PIPE, 3)).target).to.equal(await drugV2.getAddress());
 
@@ -799,7 +903,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
         1,
         FAR_DEADLINE,
         NAMES.mock,
-        WRITE,
+        OPERATION_WRITE,
         mock.interface.encodeFunctionData("write"),
       );
       await mock.setExhaustOnCompensate(true);
@@ -822,7 +926,7 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       1,
       FAR_DEADLINE,
       NAMES.drug,
-      WRITE,
+      OPERATION_WRITE,
       continueCustodyData(drug, batchId(1), custodian.address, dataHash("x")),
     );
     expect((await drug.custodyStep(batchId(1), 0)).timestamp).to.equal(2_000_000_000);

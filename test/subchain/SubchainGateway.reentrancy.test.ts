@@ -6,7 +6,7 @@ import {
   MAX_TWO_PHASE_DURATION,
   PIPE,
   TxStatus,
-  WRITE,
+  OPERATION_WRITE,
   deadlineIn,
   deployGatewayFixture,
   txId,
@@ -38,7 +38,7 @@ describe("SubchainGateway: re-entrancy", function () {
       sequence,
       deadline: FAR_DEADLINE,
       contractName: ATTACKER,
-      operation: WRITE,
+      operation: OPERATION_WRITE,
     });
     const gatewayCall = {
       execute: (sequence: number) => f.gateway.interface.encodeFunctionData("execute", [packet(sequence), write, "0x"]),
@@ -87,14 +87,14 @@ describe("SubchainGateway: re-entrancy", function () {
       for (const [i, data] of nested.entries()) {
         const sequence = i + 1;
         await attacker.arm(Hook.Write, gateway, data);
-        await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write))
+        await expect(attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, OPERATION_WRITE, write))
           .to.emit(gateway, "InboundExecuted")
           .withArgs(
             inboundId(sequence),
             PIPE,
             sequence,
             await attacker.getAddress(),
-            WRITE,
+            OPERATION_WRITE,
             false,
             ethers.keccak256(refused),
             0,
@@ -103,7 +103,7 @@ describe("SubchainGateway: re-entrancy", function () {
           .withArgs(inboundId(sequence), refused);
         expect(await gateway.inboundRecord(PIPE, sequence)).to.deep.equal([
           await attacker.getAddress(),
-          WRITE,
+          OPERATION_WRITE,
           false,
           false,
         ]);
@@ -114,7 +114,7 @@ describe("SubchainGateway: re-entrancy", function () {
 
     it("from a compensation: recorded as a failed compensation, which may be retried", async function () {
       const { gateway, attacker, relayer, write, gatewayCall, inboundId } = await loadFixture(attackFixture);
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, OPERATION_WRITE, write);
       const refused = await gatewayError("SubchainGatewayUnauthorizedRelayer", [await attacker.getAddress()]);
       await attacker.arm(Hook.Compensate, gateway, gatewayCall.compensate(1));
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -174,7 +174,8 @@ describe("SubchainGateway: re-entrancy", function () {
       ];
       // Through both inbound entry points.
       const outer = [
-        (sequence: number) => attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, WRITE, write),
+        (sequence: number) =>
+          attested(gateway, relayer).execute(PIPE, sequence, FAR_DEADLINE, ATTACKER, OPERATION_WRITE, write),
         (sequence: number) =>
           attested(gateway, relayer).executeDependentWrite(
             PIPE,
@@ -204,7 +205,7 @@ describe("SubchainGateway: re-entrancy", function () {
     it("from a compensation: recorded as a failed compensation, the write compensated once", async function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder, inboundId } =
         await loadFixture(attackFixture);
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write);
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, OPERATION_WRITE, write);
       await attacker.arm(Hook.Compensate, forwarder, viaForwarder(gatewayCall.compensate(1)));
       const guarded = await gatewayError("ReentrancyGuardReentrantCall", []);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
@@ -271,12 +272,17 @@ describe("SubchainGateway: re-entrancy", function () {
       const { gateway, attacker, forwarder, relayer, write, gatewayCall, viaForwarder } =
         await loadFixture(attackFixture);
       await attacker.arm(Hook.Write, forwarder, viaForwarder(gatewayCall.reserve()));
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, WRITE, write))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, ATTACKER, OPERATION_WRITE, write))
         .to.emit(gateway, "InboundRecordsReserved")
         .withArgs(PIPE, 0, 1, await forwarder.getAddress())
         .and.to.emit(attacker, "AttackSucceeded");
       // The outer record was completed after the nested change to its word, not over it.
-      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([await attacker.getAddress(), WRITE, true, false]);
+      expect(await gateway.inboundRecord(PIPE, 1)).to.deep.equal([
+        await attacker.getAddress(),
+        OPERATION_WRITE,
+        true,
+        false,
+      ]);
       expect(await attacker.writes()).to.equal(1);
     });
   });

@@ -8,7 +8,7 @@ import {
   NAMES,
   PIPE,
   TxStatus,
-  WRITE,
+  OPERATION_WRITE,
   batchId,
   continueCustodyData,
   dataHash,
@@ -67,9 +67,9 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       const { gateway, drug, relayer, custodian, manufacturer, inboundId } = await loadFixture(preparedFixture);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("ordinary"));
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
-      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.emit(gateway, "InboundExecuted")
-        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), WRITE, false, ethers.keccak256(locked), 0);
+        .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), OPERATION_WRITE, false, ethers.keccak256(locked), 0);
       await expect(drug.connect(custodian).recordCustody(batchId(1), custodian.address, dataHash("local")))
         .to.be.revertedWithCustomError(drug, "DrugTraceabilityBatchLocked")
         .withArgs(batchId(1), txId(1));
@@ -81,7 +81,7 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     it("refuses a compensation of a write whose key is locked, and lets it through after the rollback", async function () {
       const { gateway, drug, relayer, custodian, inboundId } = await loadFixture(deployGatewayFixture);
       const step = (s: string) => continueCustodyData(drug, batchId(1), custodian.address, dataHash(s));
-      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, WRITE, step("a"));
+      await attested(gateway, relayer).execute(PIPE, 1, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, step("a"));
       await attested(gateway, relayer).prepare(txId(1), PIPE, NAMES.drug, step("b"), await deadlineIn());
       const locked = drug.interface.encodeErrorResult("DrugTraceabilityBatchLocked", [batchId(1), txId(1)]);
       await expect(gateway.connect(relayer).compensate(PIPE, 1))

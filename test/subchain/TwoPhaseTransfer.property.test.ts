@@ -18,7 +18,7 @@ import { keccak256, toHex, type Hex } from "viem";
 import type { AssetLedger, SubchainGateway } from "../../typechain-types";
 import { NO_DEPENDENCY, Reason, Side, TxState } from "../../lib/domain/ledger-types";
 import { attested, deployGateway } from "../helpers/attest";
-import { CHAIN_A, CHAIN_B, WRITE, ledgerFixture, makePacket, sign } from "../transactions/fixtures";
+import { CHAIN_A, CHAIN_B, OPERATION_WRITE, ledgerFixture, makePacket, sign } from "../transactions/fixtures";
 import { MAX_PAYLOAD, TxStatus } from "./fixtures";
 
 const SEEDS = Number(process.env.PROPERTY_SEEDS ?? 6);
@@ -94,7 +94,7 @@ describe("Two-phase transfers: never committed on one side only (random schedule
       const transfers: Transfer[] = [];
       for (let i = 0; i < TRANSFERS; i++) {
         const deadline = (await time.latest()) + 600 + Math.floor(rand() * 900);
-        const signed = await sign(w, await makePacket(w, { operation: WRITE, deadline: BigInt(deadline) }));
+        const signed = await sign(w, await makePacket(w, { operation: OPERATION_WRITE, deadline: BigInt(deadline) }));
         await w.ledger
           .connect(w.srcProxy.wallet)
           .open([signed], [twoPhase(Side.Source), twoPhase(Side.Target)], deadline);
@@ -121,7 +121,7 @@ describe("Two-phase transfers: never committed on one side only (random schedule
         subchainTx: keccak256(toHex(`${tag}:${t.txId}:${k}`)),
         blockNumber: 1n,
         resultHash: keccak256(toHex(tag)),
-        operation: WRITE,
+        operation: OPERATION_WRITE,
         success,
         stateVersion: 0n,
       });

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import type { SubchainGateway } from "../../typechain-types";
-import { FAR_DEADLINE, MAX_PAYLOAD, PIPE, READ, WRITE, batchId, dataHash } from "./fixtures";
+import { FAR_DEADLINE, MAX_PAYLOAD, PIPE, OPERATION_READ, OPERATION_WRITE, batchId, dataHash } from "./fixtures";
 import { attested, deployGateway } from "../helpers/attest";
 
 const DRUG = ethers.id("DrugTraceability");
@@ -65,7 +65,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
       .requestCustodyTransfer(PIPE, DRUG, batchId(1), custodianB.address, dataHash("distributor"));
     const req = await requestedIn(a.gateway, tx);
     expect(req.sender).to.equal(await a.drug.getAddress());
-    expect(req.operation).to.equal(BigInt(WRITE));
+    expect(req.operation).to.equal(BigInt(OPERATION_WRITE));
 
     // Relayer B delivers the packet as (pipe, sequence), here the nonce; gateway B derives the step's request id.
     const stepId = await b.gateway.inboundRequestId(req.pipeId, req.nonce);
@@ -81,13 +81,20 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
       ),
     )
       .to.emit(b.gateway, "InboundExecuted")
-      .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), WRITE, true, ethers.keccak256("0x"), 1);
+      .withArgs(stepId, PIPE, req.nonce, await b.drug.getAddress(), OPERATION_WRITE, true, ethers.keccak256("0x"), 1);
     const step = await b.drug.custodyStep(batchId(1), 0);
     expect([step.custodian, step.requestId]).to.deep.equal([custodianB.address, stepId]);
 
     // Delivering the same packet again is refused; the ledger then orders the compensation.
     await expect(
-      attested(b.gateway, relayerB).execute(req.pipeId, req.nonce, FAR_DEADLINE, req.contractName, WRITE, req.payload),
+      attested(b.gateway, relayerB).execute(
+        req.pipeId,
+        req.nonce,
+        FAR_DEADLINE,
+        req.contractName,
+        OPERATION_WRITE,
+        req.payload,
+      ),
     )
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayRequestAlreadyExecuted")
       .withArgs(req.pipeId, req.nonce);
@@ -106,14 +113,14 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
 
     const tx = await b.evidence.requestRemoteVerification(PIPE, EVIDENCE, evidenceHash);
     const req = await requestedIn(b.gateway, tx);
-    expect(req.operation).to.equal(BigInt(READ));
+    expect(req.operation).to.equal(BigInt(OPERATION_READ));
 
     const delivery = await attested(a.gateway, relayerA).execute(
       req.pipeId,
       req.nonce,
       FAR_DEADLINE,
       req.contractName,
-      READ,
+      OPERATION_READ,
       req.payload,
     );
     const receipt = await delivery.wait();
@@ -129,7 +136,7 @@ describe("cross-chain flow between two gateways (chain-initiated mode)", functio
   it("a relayer of one sub-chain cannot execute on the other", async function () {
     const { b, relayerA } = await loadFixture(twoChainsFixture);
     const payload = b.evidence.interface.encodeFunctionData("verify", [ethers.id("x")]);
-    await expect(attested(b.gateway, relayerA).execute(PIPE, 1, FAR_DEADLINE, EVIDENCE, READ, payload))
+    await expect(attested(b.gateway, relayerA).execute(PIPE, 1, FAR_DEADLINE, EVIDENCE, OPERATION_READ, payload))
       .to.be.revertedWithCustomError(b.gateway, "SubchainGatewayUnauthorizedRelayer")
       .withArgs(relayerA.address);
     expect((await b.gateway.inboundRecord(PIPE, 1)).target).to.equal(ethers.ZeroAddress);

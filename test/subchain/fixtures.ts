@@ -4,9 +4,11 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { BytesLike } from "ethers";
 import type { DrugTraceability, EvidenceDeposit, MockTwoPhaseBusiness, SubchainGateway } from "../../typechain-types";
 import { deployGateway } from "../helpers/attest";
+import { OPERATION_READ, OPERATION_WRITE } from "../../lib/domain/enums.generated";
 
-export const READ = 0;
-export const WRITE = 1;
+/** The operation codes and flags, as contracts/types/Operations.sol names them (generated from it). */
+export { OPERATION_READ, OPERATION_WRITE };
+
 export const MAX_PAYLOAD = 4096;
 export const PIPE = ethers.id("pipe:chainA->chainB");
 export const OTHER_PIPE = ethers.id("pipe:chainC->chainB");

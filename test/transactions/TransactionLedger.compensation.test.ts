@@ -9,7 +9,7 @@ import {
   Outcome,
   eventsOf,
   executed,
-  READ,
+  OPERATION_READ,
   ledgerFixture,
   makePacket,
   openTx,
@@ -283,10 +283,13 @@ describe("TransactionLedger: compensation", () => {
       // A target-only transaction the target never touched: the source's delivery is what is missing.
       const b = await openTx(w, { steps: [writeStep(Side.Target)] });
       // A target-first transaction the target recorded, its source step pending: the source timed out.
-      const c = await openTx(w, { steps: [readStep(Side.Target), readStep(Side.Source)], packet: { operation: READ } });
+      const c = await openTx(w, {
+        steps: [readStep(Side.Target), readStep(Side.Source)],
+        packet: { operation: OPERATION_READ },
+      });
       await record(w, c, 0);
       // Two target steps, the first recorded: the target received the transaction and timed out on the second.
-      const first = await makePacket(w, { operation: READ });
+      const first = await makePacket(w, { operation: OPERATION_READ });
       const packets = [await sign(w, first), await sign(w, await makePacket(w, { txId: first.txId }))];
       const d = await openTx(w, { steps: [readStep(Side.Target), writeStep(Side.Target)], packets });
       await record(w, d, 0);

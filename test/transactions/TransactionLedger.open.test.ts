@@ -10,10 +10,10 @@ import {
   CHAIN_A,
   CHAIN_B,
   PIPE,
-  READ,
+  OPERATION_READ,
   Refusal,
   TIMEOUT,
-  WRITE,
+  OPERATION_WRITE,
   eventsOf,
   ledgerFixture,
   makePacket,
@@ -49,7 +49,7 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       const hash = hashPacket(o.packet);
       await expect(o.tx)
         .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(o.txId, PIPE, o.packet.sequence, hash, WRITE, o.packet.selector);
+        .withArgs(o.txId, PIPE, o.packet.sequence, hash, OPERATION_WRITE, o.packet.selector);
       const opened = (await eventsOf(w, o.tx, "TxOpened"))[0]!;
       expect(opened.txId).to.equal(o.txId);
       expect(opened.opener).to.equal(w.srcProxy.address);
@@ -73,7 +73,11 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       expect(view.pipeId).to.equal(PIPE);
       expect(view.writeMask).to.equal(2n);
       const step1 = await w.ledger.stepOf(o.txId, 1);
-      expect([step1.side, step1.operation, step1.dependsOn]).to.deep.equal([BigInt(Side.Target), BigInt(WRITE), 0n]);
+      expect([step1.side, step1.operation, step1.dependsOn]).to.deep.equal([
+        BigInt(Side.Target),
+        BigInt(OPERATION_WRITE),
+        0n,
+      ]);
       const step0 = await w.ledger.stepOf(o.txId, 0);
       expect(step0.dependsOn).to.equal(BigInt(NO_DEPENDENCY));
     });
@@ -99,16 +103,16 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
 
     it("opens several packets, the k-th authorising the k-th target step", async () => {
       const txId = keccak256(toHex("multi"));
-      const read = await sign(w, await makePacket(w, { txId, operation: READ }));
-      const write = await sign(w, await makePacket(w, { txId, operation: WRITE }));
+      const read = await sign(w, await makePacket(w, { txId, operation: OPERATION_READ }));
+      const write = await sign(w, await makePacket(w, { txId, operation: OPERATION_WRITE }));
       const steps = [readStep(Side.Target), writeStep(Side.Target, 0), writeStep(Side.Source)];
       const tx = await open([read, write], steps);
       await expect(tx)
         .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(txId, PIPE, read.packet.sequence, hashPacket(read.packet), READ, read.packet.selector);
+        .withArgs(txId, PIPE, read.packet.sequence, hashPacket(read.packet), OPERATION_READ, read.packet.selector);
       await expect(tx)
         .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(txId, PIPE, write.packet.sequence, hashPacket(write.packet), WRITE, write.packet.selector);
+        .withArgs(txId, PIPE, write.packet.sequence, hashPacket(write.packet), OPERATION_WRITE, write.packet.selector);
       expect((await w.ledger.pipeOf(PIPE)).lastSequence).to.equal(write.packet.sequence);
     });
   });
@@ -135,7 +139,7 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
           payloadHash: v.packet.payloadHash as Hex,
         };
         const signed = await sign(w, packet);
-        const steps = [packet.operation === READ ? readStep(Side.Target) : writeStep(Side.Target)];
+        const steps = [packet.operation === OPERATION_READ ? readStep(Side.Target) : writeStep(Side.Target)];
         const tx = await open([signed], steps);
         const [accepted] = await eventsOf(w, tx, "PacketAccepted");
         expect(accepted!.packetHash, v.name).to.equal(hashPacket(packet));
@@ -286,7 +290,7 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       }
       // Within one open, sequences strictly increase.
       const txId = keccak256(toHex("dup"));
-      const a = await sign(w, await makePacket(w, { txId, operation: READ }));
+      const a = await sign(w, await makePacket(w, { txId, operation: OPERATION_READ }));
       const b = await sign(w, await makePacket(w, { txId, sequence: a.packet.sequence }));
       await expect(open([a, b], [readStep(Side.Target), writeStep(Side.Target)]))
         .to.be.revertedWithCustomError(w.ledger, "LedgerSequenceReused")
@@ -354,7 +358,7 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
 
     it("refuses packets that disagree on the pipe or the transaction", async () => {
       const txId = keccak256(toHex("two"));
-      const a = await sign(w, await makePacket(w, { txId, operation: READ }));
+      const a = await sign(w, await makePacket(w, { txId, operation: OPERATION_READ }));
       const otherTx = await sign(w, await makePacket(w));
       const steps = [readStep(Side.Target), writeStep(Side.Target)];
       await expect(open([a, otherTx], steps))

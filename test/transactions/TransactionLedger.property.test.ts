@@ -23,8 +23,8 @@ import {
   CHAIN_A,
   CHAIN_B,
   Outcome,
-  READ,
-  WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   ledgerFixture,
   makePacket,
   now,
@@ -78,7 +78,7 @@ type Move = [TxState, TxState];
 type Expectation = { error: string } | { moves: Move[] };
 
 const bit = (i: number) => 1 << i;
-const writeMask = (t: ModelTx) => t.steps.reduce((m, s, i) => (s.operation === WRITE ? m | bit(i) : m), 0);
+const writeMask = (t: ModelTx) => t.steps.reduce((m, s, i) => (s.operation === OPERATION_WRITE ? m | bit(i) : m), 0);
 const pendingWrites = (t: ModelTx) => t.done & writeMask(t) & ~t.undone;
 const running = (t: ModelTx) => t.state === TxState.Open || t.state === TxState.Executing;
 
@@ -237,10 +237,10 @@ function randomSteps(rand: () => number): StepInput[] {
   const steps: StepInput[] = [];
   for (let i = 0; i < n; i++) {
     const side = rand() < 0.5 ? Side.Source : Side.Target;
-    const operation = rand() < 0.5 ? READ : WRITE;
-    const reads = steps.map((s, j) => (s.operation === READ ? j : -1)).filter((j) => j >= 0);
+    const operation = rand() < 0.5 ? OPERATION_READ : OPERATION_WRITE;
+    const reads = steps.map((s, j) => (s.operation === OPERATION_READ ? j : -1)).filter((j) => j >= 0);
     const dependsOn =
-      operation === WRITE && reads.length > 0 && rand() < 0.5
+      operation === OPERATION_WRITE && reads.length > 0 && rand() < 0.5
         ? reads[Math.floor(rand() * reads.length)]!
         : NO_DEPENDENCY;
     steps.push({ side, subchain: side === Side.Source ? CHAIN_A : CHAIN_B, operation, dependsOn });
@@ -408,7 +408,7 @@ async function randomOp(w: World, rand: () => number, model: Model, seed: number
     return check(w, t, model.expire(t, at), () => w.ledger.connect(w.outsider).expire(t.txId), `${what}: expire`);
   }
   if (roll < 0.9) {
-    const writes = t.steps.map((s, i) => (s.operation === WRITE ? i : -1)).filter((i) => i >= 0);
+    const writes = t.steps.map((s, i) => (s.operation === OPERATION_WRITE ? i : -1)).filter((i) => i >= 0);
     const step = writes.length > 0 && rand() < 0.9 ? pick(writes) : Math.floor(rand() * t.steps.length);
     const caller = recorder(w, t, step);
     const success = rand() < 0.6;

@@ -11,9 +11,9 @@ import {
   CHAIN_A,
   CHAIN_B,
   Outcome,
-  READ,
+  OPERATION_READ,
   Refusal,
-  WRITE,
+  OPERATION_WRITE,
   makePacket,
   now,
   openTx,
@@ -46,7 +46,7 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const o = await openTx(w);
     await expect(o.tx)
       .to.emit(w.ledger, "PacketAccepted")
-      .withArgs(o.txId, w.pipeId, o.packet.sequence, hashPacket(o.packet), WRITE, o.packet.selector);
+      .withArgs(o.txId, w.pipeId, o.packet.sequence, hashPacket(o.packet), OPERATION_WRITE, o.packet.selector);
     await expect(o.tx)
       .to.emit(w.ledger, "PipeSynced")
       .withArgs(w.pipeId, 1, w.srcProxy.address, w.tgtProxy.address, w.source, w.target, CHAIN_A, CHAIN_B);
@@ -95,8 +95,11 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     await refused(Refusal.SelectorNotAllowed, [await sign(w, await makePacket(w, { selector: OTHER_SELECTOR }))]);
     // The second packet is asked separately.
     const txId = keccak256(toHex("two packets"));
-    const read = await sign(w, await makePacket(w, { txId, operation: READ, selector: SEL_READ as `0x${string}` }));
-    const write = await sign(w, await makePacket(w, { txId, operation: WRITE, selector: OTHER_SELECTOR }));
+    const read = await sign(
+      w,
+      await makePacket(w, { txId, operation: OPERATION_READ, selector: SEL_READ as `0x${string}` }),
+    );
+    const write = await sign(w, await makePacket(w, { txId, operation: OPERATION_WRITE, selector: OTHER_SELECTOR }));
     await refused(Refusal.SelectorNotAllowed, [read, write]);
     // A rotated app key: the pipe still holds the old one, now revoked.
     await w.c.chains

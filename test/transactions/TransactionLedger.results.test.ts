@@ -6,8 +6,8 @@ import {
   CHAIN_A,
   CHAIN_B,
   Outcome,
-  READ,
-  WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   eventsOf,
   executed,
   ledgerFixture,
@@ -42,7 +42,7 @@ describe("TransactionLedger: results", () => {
         r0.subchainTx,
         r0.blockNumber,
         r0.resultHash,
-        READ,
+        OPERATION_READ,
         true,
         41n,
         h0,
@@ -203,9 +203,9 @@ describe("TransactionLedger: results", () => {
       await expect(record(w, o, 0, { subchain: CHAIN_B }))
         .to.be.revertedWithCustomError(w.ledger, "LedgerSubchainMismatch")
         .withArgs(o.txId, 0, CHAIN_A, CHAIN_B);
-      await expect(record(w, o, 0, { operation: WRITE }))
+      await expect(record(w, o, 0, { operation: OPERATION_WRITE }))
         .to.be.revertedWithCustomError(w.ledger, "LedgerOperationMismatch")
-        .withArgs(o.txId, 0, READ, WRITE);
+        .withArgs(o.txId, 0, OPERATION_READ, OPERATION_WRITE);
     });
 
     it("refuses a second result for a recorded step", async () => {

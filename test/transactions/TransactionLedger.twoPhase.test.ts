@@ -12,8 +12,8 @@ import {
   CHAIN_A,
   CHAIN_B,
   Outcome,
-  READ,
-  WRITE,
+  OPERATION_READ,
+  OPERATION_WRITE,
   eventsOf,
   ledgerFixture,
   makePacket,
@@ -50,7 +50,7 @@ describe("TransactionLedger: two-phase transactions", () => {
   const stateOf = async (txId: string) => (await w.ledger.statusOf(txId)).state;
   /** A prepare (or commit) of a two-phase write: recorded as a write. */
   const twoPhaseResult = (o: Opened, step: number, tag: string, over: Partial<LedgerResult> = {}) =>
-    result(o, step, { operation: WRITE, resultHash: keccak256(toHex(`${tag}:${step}`)), ...over });
+    result(o, step, { operation: OPERATION_WRITE, resultHash: keccak256(toHex(`${tag}:${step}`)), ...over });
   const rec = (o: Opened, step: number, tag: string, over: Partial<LedgerResult> = {}) =>
     w.ledger.connect(recorderOf(w, o, step).wallet).recordResult(twoPhaseResult(o, step, tag, over));
   const transitions = async (tx: Awaited<ReturnType<typeof rec>>) =>
@@ -193,11 +193,16 @@ describe("TransactionLedger: two-phase transactions", () => {
   });
 
   describe("open refuses", () => {
-    const openWith = async (steps: StepInput[], operation: 0 | 1 = WRITE) =>
+    const openWith = async (steps: StepInput[], operation: 0 | 1 = OPERATION_WRITE) =>
       w.ledger
         .connect(w.srcProxy.wallet)
         .open([await sign(w, await makePacket(w, { operation }))], steps, (await time.latest()) + 600);
-    const refusal = async (steps: StepInput[], index: number, problem: StepProblem, operation: 0 | 1 = WRITE) =>
+    const refusal = async (
+      steps: StepInput[],
+      index: number,
+      problem: StepProblem,
+      operation: 0 | 1 = OPERATION_WRITE,
+    ) =>
       expect(openWith(steps, operation))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidStep")
         .withArgs(index, problem);
@@ -217,7 +222,7 @@ describe("TransactionLedger: two-phase transactions", () => {
 
     it("an unknown operation, and a two-phase target step whose packet is a read", async () => {
       await refusal([{ ...prepared(Side.Target), operation: 3 }], 0, StepProblem.InvalidOperation);
-      await refusal([prepared(Side.Target)], 0, StepProblem.OperationMismatch, READ);
+      await refusal([prepared(Side.Target)], 0, StepProblem.OperationMismatch, OPERATION_READ);
     });
 
     it("eight steps (bit 39 marks the mode)", async () => {

@@ -30,11 +30,13 @@ import {
 } from "../helpers/governance";
 import { activePipe, auditVerifiers, ledgerSide, newKey, type Key, type LedgerSide } from "../helpers/pipes";
 import { SEL_WRITE } from "../helpers/registries";
+import { OPERATION_READ, OPERATION_WRITE } from "../../lib/domain/enums.generated";
+
+/** The operation codes and flags, as contracts/types/Operations.sol names them (generated from it). */
+export { OPERATION_READ, OPERATION_WRITE };
 
 export { newKey, type Key } from "../helpers/pipes";
 
-export const READ = 0;
-export const WRITE = 1;
 export const PIPE = keccak256(toHex("pipe:source->target"));
 // Sub-chain ids are namespaced by institution: the source joins fourth and the target fifth (after three genesis).
 export const CHAIN_A = scopedId(4, "subchain:a");
@@ -257,7 +259,7 @@ export async function makePacket(w: LedgerWorld, overrides: Partial<Packet> = {}
     targetInstitution: w.target,
     targetService: w.route.targetService as Hex,
     contractName: w.route.contractName as Hex,
-    operation: WRITE,
+    operation: OPERATION_WRITE,
     selector: w.selector,
     payloadHash: keccak256(toHex("payload")),
     txId: newTxId(),
@@ -283,14 +285,14 @@ export async function sign(
 export const readStep = (side = Side.Source): StepInput => ({
   side,
   subchain: side === Side.Source ? CHAIN_A : CHAIN_B,
-  operation: READ,
+  operation: OPERATION_READ,
   dependsOn: NO_DEPENDENCY,
 });
 
 export const writeStep = (side = Side.Target, dependsOn = NO_DEPENDENCY): StepInput => ({
   side,
   subchain: side === Side.Source ? CHAIN_A : CHAIN_B,
-  operation: WRITE,
+  operation: OPERATION_WRITE,
   dependsOn,
 });
 
