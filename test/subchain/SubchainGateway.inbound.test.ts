@@ -68,17 +68,16 @@ describe("SubchainGateway: inbound execute, replay protection, compensation", fu
       const alternate = stranger;
       await gateway.grantRole(await gateway.RELAYER_ROLE(), alternate.address);
       const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("failover"));
-      await expect(attested(gateway, alternate).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, data)).to.emit(
-        gateway,
-        "InboundExecuted",
-      );
-      await expect(attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(
+        attested(gateway, alternate).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data),
+      ).to.emit(gateway, "InboundExecuted");
+      await expect(attested(gateway, relayer).execute(PIPE, 3, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayRequestAlreadyExecuted")
         .withArgs(PIPE, 3);
       expect(await drug.custodyLength(batchId(1))).to.equal(1);
       // Removed from the sub-chain's relayers: refused before anything is read.
       await gateway.revokeRole(await gateway.RELAYER_ROLE(), alternate.address);
-      await expect(attested(gateway, alternate).execute(PIPE, 4, FAR_DEADLINE, NAMES.drug, WRITE, data))
+      await expect(attested(gateway, alternate).execute(PIPE, 4, FAR_DEADLINE, NAMES.drug, OPERATION_WRITE, data))
         .to.be.revertedWithCustomError(gateway, "SubchainGatewayUnauthorizedRelayer")
         .withArgs(alternate.address);
       expect(await gateway.inboundRecord(PIPE, 4)).to.deep.equal(NEVER_EXECUTED);

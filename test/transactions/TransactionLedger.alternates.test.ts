@@ -8,7 +8,7 @@ import { newKey, type Key } from "../helpers/pipes";
 import { enabledService } from "../helpers/registries";
 import {
   CHAIN_B,
-  WRITE,
+  OPERATION_WRITE,
   openTx,
   readStep,
   record,
@@ -63,7 +63,7 @@ describe("TransactionLedger: alternate target routes", () => {
         r.subchainTx,
         r.blockNumber,
         r.resultHash,
-        WRITE,
+        OPERATION_WRITE,
         true,
         7n,
         anyValue,
