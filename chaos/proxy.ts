@@ -21,6 +21,11 @@ export class FaultProxy {
     this._server = createServer((client) => this._connect(client));
   }
 
+  /** Connections open through the proxy now (each counted once, not with its upstream side). */
+  get connections(): number {
+    return this._sockets.size / 2;
+  }
+
   set targetPort(port: number) {
     this._targetPort = port;
   }

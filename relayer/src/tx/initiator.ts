@@ -139,16 +139,19 @@ export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: nu
     return {};
   }
   const [state] = await rt.gov.ledger.read("statusOf", [txId]);
-  if (state === TxState.None && entry.status !== "accepted") {
-    // Journaled as opened, yet the ledger has no such transaction: a reorg past the confirmation depth undid the
-    // open. Open it again (the reorg undid its sequence too; an open mined meanwhile is found by the check-first
-    // read) and deliver after it.
-    rt.journal.update(txId, "initiator", { status: "accepted" });
-    rt.store.enqueue(work.open(txId, attempts));
-    rt.worker.kick();
+  if (state === TxState.None) {
+    // The ledger has no such transaction, yet it was opened before this item was due: a reorg past the confirmation
+    // depth undid the open. Open it again (the reorg undid its sequence too; an open mined meanwhile is found by the
+    // check-first read), once, and deliver after it: until then this item waits, it is not done.
+    if (entry.status === "failed") return {};
+    if (entry.status !== "accepted") {
+      rt.journal.update(txId, "initiator", { status: "accepted" });
+      rt.store.enqueue(work.open(txId, attempts));
+      rt.worker.kick();
+    }
     throw new CcgpError(
       "TX_OPEN_UNDONE",
-      `the open of ${txId} is no longer on the ledger (a reorg); opening it again`,
+      `the open of ${txId} is no longer on the ledger (a reorg); waiting for it to be opened again`,
       {
         txId,
         retryAfterMs: 2_000,

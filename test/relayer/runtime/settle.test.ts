@@ -7,6 +7,8 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
 import { boundTxId, planOf, sourceSequence } from "../../../lib/domain/plan";
+import { FaultProxy } from "../../../chaos/proxy";
+import { freePort } from "../../../scripts/lib/anvil";
 import {
   appSigned,
   batchOnA,
@@ -15,8 +17,10 @@ import {
   drug,
   post,
   randomHex,
+  refusalsOf,
   startSide,
   stateOf,
+  stopSide,
   until,
   untilState,
   world,
@@ -75,6 +79,38 @@ describe("relayer runtime: expiry and failed steps", function () {
     expect(entry.status).to.be.oneOf(["opened", "finished"]);
     expect(w.relayers.a!.runtime.store.getOutbox(`tx:${txId}:deliver`)).to.equal(null);
     expect(await stateOf(w, txId)).to.equal("Failed");
+  });
+
+  it("sends again an open a reorg undid, retrying the receiver's TX_NOT_OPEN meanwhile: confirmed, run once, never escalated", async function () {
+    // B behind a fault proxy on its registered peer port: A's delivery is held in the link while the governance chain
+    // drops the block with the open, so B finds no such transaction and answers TX_NOT_OPEN.
+    const bPort = await freePort();
+    const link = new FaultProxy(w.c.business.b.ports.peer, bPort);
+    await link.start();
+    try {
+      await startSide(w, "b", {}, "debug", { port: bPort });
+      link.set("delay", 700);
+      const { batchId } = await batchOnA(w);
+      const { packet, payload } = await custodyPacket(w, batchId);
+      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      await until(() => link.connections > 0, "A's delivery in the link", 60_000);
+      const [opened] = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId));
+      const head = await w.k.provider.getBlockNumber();
+      await w.k.provider.send("anvil_reorg", [head - opened!.blockNumber + 1, []]);
+      expect(await stateOf(w, packet.txId)).to.equal("None");
+      await until(() => refusalsOf(w, "b", "TX_NOT_OPEN").length > 0, "B's TX_NOT_OPEN", 60_000);
+      link.set("pass");
+      await untilState(w, packet.txId, "Confirmed", 100_000);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId))).to.have.length(1);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(packet.txId))).to.have.length(0);
+      const runs = await w.k.b.gateway.queryFilter(w.k.b.gateway.filters.InboundExecuted(undefined, packet.pipeId));
+      expect(runs.filter((e) => e.args.sequence === packet.sequence)).to.have.length(1);
+      expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    } finally {
+      await stopSide(w, "b");
+      await link.stop();
+    }
   });
 
   // Last: it moves A's clock ahead for the rest of the file.

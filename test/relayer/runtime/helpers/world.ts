@@ -92,9 +92,11 @@ export async function startSide(
   key: "a" | "b",
   runtime: Partial<RelayerConfig["runtime"]> = {},
   level: LogLevel = "debug",
+  server: Partial<Pick<RelayerConfig["server"], "port">> = {},
 ): Promise<RunningRelayer> {
   const side = w.c.business[key];
-  const config = sideConfig(side, runtime);
+  const base = sideConfig(side, runtime);
+  const config = { ...base, server: { ...base.server, ...server } };
   const destination = pino.destination({ dest: join(w.c.runDir, `inproc-${side.slug}.log`), sync: true, mkdir: true });
   const relayer = await startRelayer(config, {
     logger: createLogger({ level, institutionId: config.institutionId, destination }),
