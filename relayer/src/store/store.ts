@@ -315,6 +315,19 @@ export class RelayerStore {
     return item;
   }
 
+  /**
+   * A done item due again, when it was done before `doneBefore` (ms): the write it made is gone (a reorg past the
+   * confirmation depth undid it) and the ledger still calls for it. A fresh start: no attempts spent. True if re-armed.
+   */
+  rearm(id: string, doneBefore: number, now: number = this._clock()): boolean {
+    return (
+      this.prepare(
+        `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
+           WHERE id = ? AND status = 'done' AND updated_at < ?`,
+      ).run(now, now, id, doneBefore).changes === 1
+    );
+  }
+
   markDone(id: string): void {
     this.transaction(() => {
       this._requireSent(id);

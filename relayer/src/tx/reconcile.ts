@@ -107,19 +107,26 @@ export class Reconciler {
     const moved = tx.state !== entry.ledgerState;
     if (moved) rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
     // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
-    const items = this._work(entry, tx).filter((i) => rt.store.getOutbox(i.id) === null);
+    const work = this._work(entry, tx).map((i) => ({ item: i, known: rt.store.getOutbox(i.id) }));
+    const items = work.filter((w) => w.known === null).map((w) => w.item);
+    // Work done already that the ledger still calls for, a sweep later: a reorg past the confirmation depth undid its
+    // write (an endorsement, a compensation, an expiry), so it is done again. A write merely waiting on others (an
+    // endorsement before the other verifiers') finds itself done at the writer's check-first read.
+    const redo = work.filter((w) => w.known?.status === "done").map((w) => w.item.id);
     const finished = FINAL.has(tx.state) || this._nothingLeft(entry, tx);
-    if (!moved && items.length === 0 && !finished) return;
+    if (!moved && items.length === 0 && redo.length === 0 && !finished) return;
     // One SQLite transaction (one commit) for all of it.
-    rt.store.transaction(() => {
+    const rearmed = rt.store.transaction(() => {
       if (moved || finished)
         rt.journal.update(entry.txId, entry.role, {
           ledgerState: tx.state,
           ...(finished ? { status: "finished" as const } : {}),
         });
       items.forEach((i) => rt.store.enqueue(i));
+      return redo.filter((id) => rt.store.rearm(id, rt.clock() - this._sweepMs)).length;
     });
-    if (items.length > 0) rt.worker.kick();
+    if (rearmed > 0) rt.log.info({ txId: entry.txId, items: redo }, "ledger still calls for work done before: again");
+    if (items.length > 0 || rearmed > 0) rt.worker.kick();
   }
 
   private _work(

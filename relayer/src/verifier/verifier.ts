@@ -77,7 +77,8 @@ export class IndependentVerifier {
     await Promise.all(
       [...this._pending.keys()].map((txId) =>
         this.verify(txId).then(
-          (verdict) => verdict !== undefined && this._pending.delete(txId),
+          // Endorsed, it stays pending while the transaction is Executed: a reorg may undo the endorsement.
+          (verdict) => verdict !== undefined && verdict !== "endorsed" && this._pending.delete(txId),
           (error: unknown) => this._p.log.warn({ txId, err: error }, "not verified yet; trying again"),
         ),
       ),
@@ -92,7 +93,9 @@ export class IndependentVerifier {
       ledger.read("hasEndorsed", [txId, me]),
       ledger.read("transaction", [txId]),
     ]);
-    if (tx.state !== TxState.Executed || endorsed) return "skipped";
+    if (tx.state !== TxState.Executed) return "skipped";
+    if (endorsed) return undefined; // asked again until the transaction moves on
+
     if (verifier.weight === 0) {
       this._p.log.warn({ txId, verifier: me }, "this key is not a verifier on the ledger: not endorsing");
       return undefined;
