@@ -28,8 +28,24 @@ export interface OverloadResult {
   accepted: number;
   refused429: number;
   withRetryAfter: number;
+  /**
+   * REPLAY: a pre-signed request overtaken by a higher sequence of the same burst, journaled first (the requests run
+   * concurrently). The intake refuses it on its sequence, whatever the load: not a refusal of the overload.
+   */
+  overtaken: number;
+  /** Other refusals by code (none expected). */
   otherRefusals: Record<string, number>;
+  /** Requests that reached the rate limit's turn: sent, less the overtaken and other refusals. */
+  reachedLimit: number;
+  /** Rate of sending, over the burst's own window (first to last send). */
   ratePerSecond: number;
+  /**
+   * Accepted per second, from the first send to the last acceptance (a request is admitted after its checks, so
+   * later than it is sent): at most the limit, plus its burst spread over that window, if the limit holds.
+   */
+  acceptedPerSecond: number;
+  /** The most the limit admits in that window: the rate over the window plus the burst (the bucket's capacity). */
+  limitAdmits: number;
   limitPerSecond: number;
 }
 
@@ -66,6 +82,32 @@ async function post(url: string, body: string): Promise<Postable> {
   }
 }
 
+/** Milliseconds spent, summed over the drive's workers. */
+export interface DriveProfile {
+  /** Signing app requests (EIP-712, twice for a request with a source step). */
+  sign: number;
+  /** Mining a batch of its own on A for a request whose source step is undone. */
+  ownBatch: number;
+  /** Posts to the intake that got an answer (accepted, or a refusal to act on). */
+  post: number;
+  /** Waiting on an intake that was down, busy (429) or not ready (5xx): a relayer killed and restarting. */
+  intakeDown: number;
+  /** Posts refused REPLAY (a chain-initiated request took the sequence) and re-signed. */
+  replays: number;
+  /** Chain-initiated requests: sent and mined on A. */
+  chainRequest: number;
+}
+
+/** Runs tasks one at a time, in the order they ask. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
 export class Driver {
   readonly tracked = new Map<string, Tracked>();
   readonly gov: JsonRpcProvider;
@@ -79,12 +121,24 @@ export class Driver {
   private readonly intake: string;
   /** Called once, right after the next app request is posted (while the relayer handles it). */
   private _onPosted: (() => void) | undefined;
+  /** Requests of the run sent so far (accepted by the intake, or mined on A for chain-initiated ones). */
+  submitted = 0;
+  /** The drive sends request i only once i is below this (the faults keep pace with the transactions). */
+  allowed: () => number = () => Infinity;
+  /** Where the drive's time goes, in ms summed over the workers: see {@link DriveProfile}. */
+  readonly profile: DriveProfile = { sign: 0, ownBatch: 0, post: 0, intakeDown: 0, replays: 0, chainRequest: 0 };
+  /** App requests are signed and posted one at a time: each takes the next sequence, so a later one never overtakes. */
+  private readonly posting = new Serial();
+  /** Transactions of A's operator are sent one at a time (each takes the next nonce); their receipts are awaited apart. */
+  private readonly sending = new Serial();
 
   constructor(
     private readonly c: LocalConsortium,
     private readonly rng: Rng,
     private readonly log: (line: string) => void,
     private readonly limitPerSecond: number,
+    /** The limit's burst (bucket capacity): the local relayer configs take twice the rate. */
+    private readonly limitBurst = limitPerSecond * 2,
   ) {
     const p = (url: string) => new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
     this.gov = p(c.chains.governance.url);
@@ -121,7 +175,8 @@ export class Driver {
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
         const address = this.c.business.a.accounts.operator.address;
-        await (await drug.recordBatch(batchId, address, this.batch.dataHash)).wait(1, 60_000);
+        const sent = await this.sending.run(() => drug.recordBatch(batchId, address, this.batch.dataHash));
+        await sent.wait(1, 60_000);
         return batchId;
       } catch (error) {
         this.log(`recordBatch failed (${(error as Error).message.slice(0, 80)}); again`);
@@ -131,10 +186,10 @@ export class Driver {
     throw new Error("recordBatch never mined");
   }
 
-  private async signed(kind: Kind, ttlSeconds = 600): Promise<{ body: string; txId: string }> {
+  private async signed(kind: Kind, ttlSeconds = 600, own?: string): Promise<{ body: string; txId: string }> {
     const pipe = this.c.pipes.aToB;
     const custodian = kind === "compensate" ? ZeroAddress : this.c.business.b.accounts.operator.address;
-    const batchId = kind === "compensate" ? await this.ownBatch() : this.batch.batchId;
+    const batchId = kind === "compensate" ? (own ?? (await this.ownBatch())) : this.batch.batchId;
     const s = await signCustodyRequest(this.c, this.app, {
       pipe,
       batchId,
@@ -178,49 +233,69 @@ export class Driver {
    * post without an answer (the relayer died) is sent again unchanged, as the intake docs ask.
    */
   private async submit(kind: Kind, ttlSeconds?: number): Promise<void> {
-    let { body, txId } = await this.signed(kind, ttlSeconds);
-    for (let attempt = 0; attempt < 1200; attempt++) {
-      const pending = post(this.intake, body);
-      const hook = this._onPosted;
-      this._onPosted = undefined;
-      hook?.();
-      const answer = await pending;
-      if (answer.status === 202 || answer.code === "DUPLICATE") {
-        this.track(txId, kind);
-        return;
+    let t = Date.now();
+    const lap = (key: keyof DriveProfile): void => {
+      const now = Date.now();
+      this.profile[key] += now - t;
+      t = now;
+    };
+    // The slow part of a compensating request (its own batch mined on A) is done before its turn to post.
+    const own = kind === "compensate" ? await this.ownBatch() : undefined;
+    if (own !== undefined) lap("ownBatch");
+    await this.posting.run(async () => {
+      t = Date.now();
+      let { body, txId } = await this.signed(kind, ttlSeconds, own);
+      lap("sign");
+      for (let attempt = 0; attempt < 1200; attempt++) {
+        const pending = post(this.intake, body);
+        const hook = this._onPosted;
+        this._onPosted = undefined;
+        hook?.();
+        const answer = await pending;
+        if (answer.status === 202 || answer.code === "DUPLICATE") {
+          lap("post");
+          this.track(txId, kind);
+          return;
+        }
+        if (answer.code === "REPLAY") {
+          // A chain-initiated request took the sequence (the relayer numbers those): a fresh packet, never accepted,
+          // with a higher one. The ledger's last opened sequence may trail the relayer's, so step up from ours too.
+          const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
+          this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
+          ({ body, txId } = await this.signed(kind, ttlSeconds, own));
+          lap("replays");
+          continue;
+        }
+        if (answer.status !== 0 && answer.status !== 429 && answer.status < 500)
+          throw new Error(`request refused: ${answer.status} ${answer.code}`);
+        await sleep(answer.retryAfter > 0 ? answer.retryAfter * 1000 : 250);
+        lap("intakeDown");
       }
-      if (answer.code === "REPLAY") {
-        // A chain-initiated request took the sequence (the relayer numbers those): a fresh packet, never accepted, with
-        // a higher one. The ledger's last opened sequence may trail the relayer's, so step up from ours too.
-        const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
-        this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
-        ({ body, txId } = await this.signed(kind, ttlSeconds));
-        continue;
-      }
-      if (answer.status !== 0 && answer.status !== 429 && answer.status < 500)
-        throw new Error(`request refused: ${answer.status} ${answer.code}`);
-      await sleep(answer.retryAfter > 0 ? answer.retryAfter * 1000 : 250);
-    }
-    throw new Error(`request ${txId} never accepted`);
+      throw new Error(`request ${txId} never accepted`);
+    });
   }
 
   /** A custody transfer requested by the business contract on A (chain-initiated). */
   private async chainRequest(): Promise<void> {
     const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
+    const t0 = Date.now();
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
-        const tx = await drug.requestCustodyTransfer(
-          this.c.pipes.aToB.id,
-          this.c.pipes.aToB.contractNameHash,
-          this.batch.batchId,
-          this.c.business.b.accounts.operator.address,
-          this.batch.dataHash,
+        const tx = await this.sending.run(() =>
+          drug.requestCustodyTransfer(
+            this.c.pipes.aToB.id,
+            this.c.pipes.aToB.contractNameHash,
+            this.batch.batchId,
+            this.c.business.b.accounts.operator.address,
+            this.batch.dataHash,
+          ),
         );
         const receipt = await tx.wait(1, 60_000);
         const parsed = receipt!.logs
           .map((l) => drug.interface.parseLog(l))
           .find((p) => p?.name === "CustodyTransferRequested");
         this.track(parsed!.args.requestId as string, "chain");
+        this.profile.chainRequest += Date.now() - t0;
         return;
       } catch (error) {
         this.log(`chain request failed (${(error as Error).message.slice(0, 80)}); again`);
@@ -230,16 +305,34 @@ export class Driver {
     throw new Error("chain request never mined");
   }
 
-  /** `n` requests in both initiation modes, spread over at least `minSeconds`. */
-  async run(n: number, minSeconds = 0): Promise<void> {
-    const t0 = Date.now();
-    for (let i = 0; i < n; i++) {
-      await sleep(t0 + (i * minSeconds * 1000) / n - Date.now());
+  /**
+   * `n` requests in both initiation modes, spread over at least `minSeconds`, by `concurrency` workers: app requests
+   * still post one at a time in sequence order, but a chain-initiated request or a compensating one's own batch is
+   * mined on A meanwhile, and a relayer down for a restart holds up only the app requests. The kinds are drawn from
+   * the seed up front, so the same seed sends the same mix whatever the timing.
+   */
+  async run(n: number, minSeconds = 0, concurrency = 4): Promise<void> {
+    const kinds: Kind[] = Array.from({ length: n }, () => {
       const roll = this.rng.next();
-      if (roll < 0.2) await this.chainRequest();
-      else await this.submit(roll < 0.3 ? "compensate" : "success");
-      if ((i + 1) % 50 === 0) this.log(`${i + 1}/${n} submitted; ${JSON.stringify(this.counts())}`);
-    }
+      return roll < 0.2 ? "chain" : roll < 0.3 ? "compensate" : "success";
+    });
+    const t0 = Date.now();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        await sleep(t0 + (i * minSeconds * 1000) / n - Date.now());
+        while (i >= this.allowed()) await sleep(200);
+        if (kinds[i] === "chain") await this.chainRequest();
+        else await this.submit(kinds[i]!);
+        this.submitted += 1;
+        if (this.submitted % 50 === 0)
+          this.log(
+            `${this.submitted}/${n} submitted; ${JSON.stringify(this.counts())}; ms: ${JSON.stringify(this.profile)}`,
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   }
 
   /** One more request outside the run's count: work in flight for a kill aimed at it, once the run is driven. */
@@ -312,30 +405,47 @@ export class Driver {
       accepted: 0,
       refused429: 0,
       withRetryAfter: 0,
+      overtaken: 0,
       otherRefusals: {},
+      reachedLimit: 0,
       ratePerSecond: 0,
+      acceptedPerSecond: 0,
+      limitAdmits: 0,
       limitPerSecond: this.limitPerSecond,
     };
+    let lastSent = 0;
+    let lastAccepted = 0;
     const signed = [];
     for (let i = 0; i < ratePerSecond * seconds; i++) signed.push(await this.signed("success"));
     const t0 = Date.now();
     const answers = signed.map(async ({ body, txId }, i) => {
       await sleep(t0 + (i * 1000) / ratePerSecond - Date.now());
       out.sent += 1;
+      lastSent = Math.max(lastSent, Date.now());
       const answer = await post(this.intake, body);
       if (answer.status === 202) {
         out.accepted += 1;
+        lastAccepted = Math.max(lastAccepted, Date.now());
         this.track(txId, "success");
       } else if (answer.status === 429) {
         out.refused429 += 1;
         if (answer.retryAfter > 0) out.withRetryAfter += 1;
+      } else if (answer.code === "REPLAY") {
+        out.overtaken += 1;
       } else {
         const code = answer.code || String(answer.status);
         out.otherRefusals[code] = (out.otherRefusals[code] ?? 0) + 1;
       }
     });
     await Promise.all(answers);
-    out.ratePerSecond = Math.round((out.sent / Math.max(1, (Date.now() - t0) / 1000)) * 10) / 10;
+    // The window in which the requests were sent (the last one is sent at about `seconds`), not until the last answer.
+    const window = Math.max(1, lastSent - t0 + 1000 / ratePerSecond) / 1000;
+    const others = Object.values(out.otherRefusals).reduce((a, b) => a + b, 0);
+    out.reachedLimit = out.sent - out.overtaken - others;
+    out.ratePerSecond = Math.round((out.sent / window) * 10) / 10;
+    const admitting = Math.max(1, lastAccepted - t0) / 1000;
+    out.acceptedPerSecond = Math.round((out.accepted / admitting) * 10) / 10;
+    out.limitAdmits = Math.floor(this.limitPerSecond * admitting + this.limitBurst);
     return out;
   }
 
@@ -344,24 +454,31 @@ export class Driver {
     if (accepted === undefined) throw new Error("no confirmed transaction to fuzz from");
     const intakeBase = await this.baseOf(accepted.txId, "a");
     const peerBase = await this.baseOf(accepted.txId, "b");
-    const result = await fuzz(
-      { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },
-      Math.ceil(n / 2),
-      this.rng,
-    );
     const a = this.c.business.a.tls;
-    return fuzz(
-      {
-        name: "peer",
-        url: `https://127.0.0.1:${cluster.c.business.b.ports.peer}/v1/packets`,
-        base: peerBase,
-        tls: { cert: a.cert, key: a.key, ca: a.ca },
-      },
-      Math.floor(n / 2),
-      this.rng,
-      16,
-      result,
-    );
+    // Both targets at once: they are two processes (A's intake, B's peer endpoint), so neither waits on the other.
+    const result: FuzzResult = { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0 };
+    await Promise.all([
+      fuzz(
+        { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },
+        Math.ceil(n / 2),
+        this.rng,
+        16,
+        result,
+      ),
+      fuzz(
+        {
+          name: "peer",
+          url: `https://127.0.0.1:${cluster.c.business.b.ports.peer}/v1/packets`,
+          base: peerBase,
+          tls: { cert: a.cert, key: a.key, ca: a.ca },
+        },
+        Math.floor(n / 2),
+        this.rng,
+        16,
+        result,
+      ),
+    ]);
+    return result;
   }
 
   /** The wire packet a relayer journaled for a transaction: stage 1 only for the intake, countersigned for the peer. */

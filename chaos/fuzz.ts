@@ -61,7 +61,7 @@ export function mutate(base: Record<string, unknown>, rng: Rng): { name: string;
     }
     case 4:
       // Over the payload limit (64 KiB locally), under the body limit: refused by name, not by a closed connection.
-      clone.payload = `0x${"ab".repeat(rng.int(66_000, 90_000))}`;
+      clone.payload = `0x${"ab".repeat(rng.int(65_600, 70_000))}`;
       return { name: "oversized payload", text: JSON.stringify(clone) };
     case 5: {
       const field = rng.pick(["sequence", "deadline", "sourceInstitution", "operation", "txId"]);

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { setupLocalConsortium } from "../scripts/lib/local-consortium";
 import { freePort } from "../scripts/lib/anvil";
 import { Cluster, type KillTrigger } from "./cluster";
-import { Driver, FINAL, type Duplicates, type OverloadResult } from "./driver";
+import { Driver, FINAL, type DriveProfile, type Duplicates, type OverloadResult } from "./driver";
 import type { FuzzResult } from "./fuzz";
 import { FaultProxy } from "./proxy";
 import { Rng } from "./rng";
@@ -70,6 +70,8 @@ export interface ChaosReport {
   manual: number;
   /** Seconds from acceptance to a final state. */
   finalSeconds: { p50: number; p99: number };
+  /** Where the drive's time went. */
+  driveProfile: DriveProfile;
   fuzz: FuzzResult;
   overload: OverloadResult;
   unexpectedExits: string[];
@@ -84,6 +86,8 @@ const RELAYER_RATE = 10;
 /** Confirmation depth of every relayer in the run: reorgs go 1 block deep (inside it) and 4 (beyond it). */
 const CONFIRMATIONS = 2;
 const CUT_TTL_SECONDS = 8;
+/** Random extra faults (kills, link faults) while the run is driven, per transaction: 30 in a run of 1,000. */
+const EXTRA_FAULTS_PER_TX = 0.03;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const percentile = (xs: number[], p: number): number => {
@@ -253,10 +257,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     const chaos = (async () => {
       const extras: FaultKind[] = ["kill-random", "net-delay", "net-drop", "net-reset"];
-      while (plan.length > 0 || (driving && options.extraFaults !== false)) {
-        await sleep(rng.int(500, 3_000));
-        const planned = plan.length > 0 && (options.extraFaults === false || !driving || rng.next() < 0.7);
+      let extrasLeft =
+        options.extraFaults === false ? 0 : Math.max(2, Math.round(options.transactions * EXTRA_FAULTS_PER_TX));
+      // The faults are spread over the transactions, not over time: the k-th comes once about k spacings of them are
+      // sent, so a slow drive (a relayer restarting) meets as many faults per transaction as a fast one.
+      const spacing = options.transactions / (plan.length + extrasLeft + 1);
+      // Nor do the transactions run ahead of the faults: a kill takes longer than sending a few of them.
+      let injected = 0;
+      drive.allowed = () => (plan.length + extrasLeft === 0 ? Infinity : (injected + 2) * spacing);
+      for (let k = 1; plan.length > 0 || (driving && extrasLeft > 0); k++, injected++) {
+        while (driving && drive.submitted < k * spacing) await sleep(200);
+        await sleep(rng.int(200, 1_500));
+        const planned = plan.length > 0 && (extrasLeft === 0 || !driving || rng.next() < 0.7);
+        if (!planned && !driving) break;
         const kind = planned ? plan.shift()! : rng.pick(extras);
+        if (!planned) extrasLeft -= 1;
         if (kind === "kill-intake") {
           // Killed while an app request is in flight: the next post arms the kill.
           const delay = rng.int(0, 4);
@@ -282,14 +297,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all([cluster.healthy("a"), cluster.healthy("b")]);
     log("faults over; overload burst");
     const overload = await drive.overload(RELAYER_RATE * 10, options.overloadSeconds ?? 3);
-    log(`overload: ${JSON.stringify(overload)}; fuzzing ${options.fuzzRequests} requests`);
-    // The fuzzer's base packet is a confirmed one: wait for the first.
-    for (let i = 0; i < 120 && ![...drive.tracked.values()].some((t) => t.state === "Confirmed"); i++)
-      await sleep(1_000);
-    const fuzzResult = await drive.fuzz(options.fuzzRequests, cluster);
-    log(
-      `fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error; waiting for every transaction to be final`,
-    );
+    log(`overload: ${JSON.stringify(overload)}; waiting for every transaction to be final`);
     const settleBy = Date.now() + Math.max(5 * 60_000, options.transactions * 600);
     while (!drive.allFinal() && Date.now() < settleBy) {
       await sleep(5_000);
@@ -301,6 +309,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           .join(", ")}`,
       );
     }
+    // Fuzzed once the transactions are final: the relayers' work would slow it, not harden it (a fuzzed request is
+    // refused before anything is journaled). Its base packet is a confirmed one.
+    log(`fuzzing ${options.fuzzRequests} requests`);
+    const fuzzResult = await drive.fuzz(options.fuzzRequests, cluster);
+    log(`fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error`);
     sampling = false;
     await sampler;
     cluster.sampleRss();
@@ -320,6 +333,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (cluster.unexpected.length > 0) failures.push(`unexpected exits: ${cluster.unexpected.join("; ")}`);
     if (overload.refused429 === 0) failures.push("overload was never answered 429");
     if (overload.refused429 !== overload.withRetryAfter) failures.push("a 429 without Retry-After");
+    if (overload.accepted > overload.limitAdmits)
+      failures.push(`overload: ${overload.accepted} accepted, more than the limit admits (${overload.limitAdmits})`);
     if (Math.max(cluster.rss.a, cluster.rss.b) > 1024)
       failures.push(`relayer RSS above 1 GiB: ${JSON.stringify(cluster.rss)}`);
     const finalSeconds = [...drive.tracked.values()]
@@ -343,6 +358,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       notFinal: checks.notFinal,
       manual: states.Manual ?? 0,
       finalSeconds: { p50: Math.round(percentile(finalSeconds, 50)), p99: Math.round(percentile(finalSeconds, 99)) },
+      driveProfile: drive.profile,
       fuzz: fuzzResult,
       overload,
       unexpectedExits: cluster.unexpected,

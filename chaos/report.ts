@@ -78,6 +78,10 @@ Recoveries after a kill: ${report.recoveries}; time to recover (restart to healt
 
 Time from acceptance to a final state: p50 ${report.finalSeconds.p50} s, p99 ${report.finalSeconds.p99} s.
 
+Where the drive's time went (ms, summed over its workers): ${Object.entries(report.driveProfile)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ")}.
+
 ## Fuzz and overload
 
 Fuzzed requests: ${report.fuzz.sent}, refused with a named error: ${report.fuzz.refused}, not: ${report.fuzz.notRefused}.
@@ -86,12 +90,28 @@ Fuzzed requests: ${report.fuzz.sent}, refused with a named error: ${report.fuzz.
 |---|---|
 ${rows(report.fuzz.codes)}
 
-Overload: ${report.overload.sent} requests at ${report.overload.ratePerSecond}/s against a limit of ${report.overload.limitPerSecond}/s: ${report.overload.accepted} accepted (all tracked to a final state), ${report.overload.refused429} answered 429 (${report.overload.withRetryAfter} with Retry-After).
+${overload(report.overload)}
 
 Relayer peak RSS: A ${report.rssMiB.a} MiB, B ${report.rssMiB.b} MiB.
 
 ![states over time](states.svg)
 `;
+}
+
+function overload(o: ChaosReport["overload"]): string {
+  const others = Object.entries(o.otherRefusals)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return [
+    `Overload: ${o.sent} requests sent at ${o.ratePerSecond}/s against a limit of ${o.limitPerSecond}/s.`,
+    `Of the ${o.reachedLimit} that reached the limit's turn, ${o.accepted} were accepted (${o.acceptedPerSecond}/s from the first send to the last acceptance; the limit admits at most ${o.limitAdmits} in that window with its burst; all tracked to a final state)`,
+    `and ${o.refused429} answered 429 (${o.withRetryAfter} with Retry-After).`,
+    `${o.overtaken} were refused REPLAY before it: pre-signed with ascending sequences and sent at once, a higher one journaled first`,
+    `(the intake refuses a sequence not above the last it took, whatever the load), so they are not counted as load refusals.`,
+    others ? `Other refusals: ${others}.` : "",
+  ]
+    .filter((l) => l !== "")
+    .join(" ");
 }
 
 export function writeReport(dir: string, report: ChaosReport): void {
