@@ -235,6 +235,24 @@ describe("relayer/store", function () {
       ]);
     });
 
+    it("re-arms a done item (its write undone by a reorg) only when it was done before the bound, afresh", function () {
+      store.claimDue(clock.now, 10);
+      store.markDone("a");
+      store.markFailed("b", { error: "refused", retryAt: null });
+      const doneAt = clock.now;
+      clock.advance(100);
+      // Done at or after the bound: too recent to be redone; pending, sent, failed and unknown items: never.
+      expect(store.rearm("a", doneAt)).to.equal(false);
+      expect(store.rearm("b", clock.now)).to.equal(false);
+      expect(store.rearm("c", clock.now)).to.equal(false);
+      expect(store.rearm("nope", clock.now)).to.equal(false);
+      expect(store.getOutbox("a")!.status).to.equal("done");
+      expect(store.rearm("a", doneAt + 1)).to.equal(true);
+      expect(store.getOutbox("a")).to.deep.include({ status: "pending", attempts: 0, nextAttemptAt: clock.now });
+      expect(store.claimDue(clock.now, 10).map((i) => i.id)).to.include("a");
+      expect(store.rearm("a", clock.now + 1)).to.equal(false); // claimed again: not done
+    });
+
     it("retries a failed item at the given time, up to the attempt bound", function () {
       store.claimDue(clock.now, 1);
       expect(store.markFailed("a", { error: "rpc timeout", retryAt: clock.now + 500 })).to.equal("pending");
