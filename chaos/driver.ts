@@ -354,14 +354,21 @@ export class Driver {
    * again so that they are mined in other blocks (as a node returns a reorged block's transactions to its pool).
    */
   async reorg(provider: JsonRpcProvider, depth: number): Promise<number> {
+    // Read at once, then reorganise at once: a transaction mined in between would be lost with its block, which is
+    // the node's doing, not the reorg's (a node returns a reorged block's transactions to its pool).
     const head = await provider.getBlockNumber();
-    const raws: string[] = [];
-    for (let n = Math.max(1, head - depth + 1); n <= head; n++) {
-      const block = await provider.getBlock(n, false);
-      for (const hash of block?.transactions ?? [])
+    const heights = Array.from({ length: depth }, (_, i) => head - depth + 1 + i).filter((n) => n >= 1);
+    const blocks = await Promise.all(heights.map((n) => provider.getBlock(n, false)));
+    const hashes = blocks.flatMap((b) => [...(b?.transactions ?? [])]);
+    const raws = await Promise.all(
+      hashes.map((hash) => provider.send("eth_getRawTransactionByHash", [hash]) as Promise<string>),
+    );
+    const now = await provider.getBlockNumber();
+    // Blocks mined since the read are replaced too, with their transactions sent again.
+    for (let n = head + 1; n <= now; n++)
+      for (const hash of (await provider.getBlock(n, false))?.transactions ?? [])
         raws.push((await provider.send("eth_getRawTransactionByHash", [hash])) as string);
-    }
-    await provider.send("anvil_reorg", [depth, []]);
+    await provider.send("anvil_reorg", [depth + (now - head), []]);
     for (const raw of raws) {
       try {
         await provider.send("eth_sendRawTransaction", [raw]);
