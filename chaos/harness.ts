@@ -138,6 +138,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     relayerRatePerSecond: RELAYER_RATE,
     relayerLogLevel: "debug",
     auditorApi: false,
+    // A tenth of the run's requests fail on B on purpose (to be compensated). At the default weight (-20 a failure,
+    // +1 a completion) that restricts B after about 400 transactions, as the credit score is meant to, and the pipe
+    // then refuses everything: the run weighs a failure as a completion, so it tests faults, not the credit policy.
+    credit: { failed: -1 },
     runDir: options.runDir,
     log: () => undefined,
   });

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { id, type Signer } from "ethers";
 import { IDrugTraceability__factory } from "../../typechain-types";
 import { exitOf, startAnvil, freePort, type AnvilOptions, type LocalChain } from "./anvil";
-import { parseConsortium } from "../../lib/domain/consortium-config";
+import { parseConsortium, type CreditConfig } from "../../lib/domain/consortium-config";
 import { scopedId } from "../../lib/domain/ids";
 import { deployGovernance, DeployError, type GovernanceContracts, type Log } from "../../lib/deploy/governance";
 import { createLocalKeys, fund, localProvider, LOCAL_SCRYPT_N, type LocalKey } from "./local/accounts";
@@ -80,6 +80,8 @@ export interface LocalConsortiumOptions {
   relayerLogLevel?: string;
   /** How often the relayers poll their chains and look for due work; default 200 ms. */
   relayerPollIntervalMs?: number;
+  /** Credit weights and thresholds instead of the defaults (`lib/domain/consortium-config.ts`). */
+  credit?: Partial<CreditConfig>;
   /** scrypt cost of the keystores (default 2^12, a local-run value). */
   scryptN?: number;
   /**
@@ -291,6 +293,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     persistChains: options.persistChains ?? false,
     verifier: options.verifier ?? true,
     attest: options.attest ?? false,
+    credit: options.credit ?? {},
   };
   const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
@@ -450,6 +453,7 @@ async function deployGovernanceChain(run: Run): Promise<GovernanceContracts> {
       weight: 1,
       governors: [governors[i]],
     })),
+    credit: run.opts.credit,
   });
   const { record: _record, ...contracts } = await deployGovernance(run.signer("deployer", "governance"), cfg, {
     network: "local",
