@@ -107,12 +107,12 @@ export class Reconciler {
     const moved = tx.state !== entry.ledgerState;
     if (moved) rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
     // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
-    const work = this._work(entry, tx).map((i) => ({ item: i, known: rt.store.getOutbox(i.id) }));
-    const items = work.filter((w) => w.known === null).map((w) => w.item);
+    const wanted = this._work(entry, tx).map((i) => ({ item: i, known: rt.store.getOutbox(i.id) }));
+    const items = wanted.filter((w) => w.known === null).map((w) => w.item);
     // Work done already that the ledger still calls for, a sweep later: a reorg past the confirmation depth undid its
     // write (an endorsement, a compensation, an expiry), so it is done again. A write merely waiting on others (an
     // endorsement before the other verifiers') finds itself done at the writer's check-first read.
-    const redo = work.filter((w) => w.known?.status === "done").map((w) => w.item.id);
+    const redo = wanted.filter((w) => w.known?.status === "done").map((w) => w.item.id);
     const finished = FINAL.has(tx.state) || this._nothingLeft(entry, tx);
     if (!moved && items.length === 0 && redo.length === 0 && !finished) return;
     // One SQLite transaction (one commit) for all of it.
