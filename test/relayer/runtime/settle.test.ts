@@ -89,16 +89,21 @@ describe("relayer runtime: expiry and failed steps", function () {
     await link.start();
     try {
       await startSide(w, "b", {}, "debug", { port: bPort });
-      link.set("delay", 700);
+      // Each chunk held 2.5 s: B reads the ledger several seconds after A's delivery connects, the reorg long before.
+      link.set("delay", 2_500);
       const { batchId } = await batchOnA(w);
       const { packet, payload } = await custodyPacket(w, batchId);
       const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
       expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      let opened: Awaited<ReturnType<typeof w.k.ledger.queryFilter>>[number] | undefined;
+      await until(async () => {
+        [opened] = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId));
+        return opened !== undefined;
+      }, "the open on the ledger");
       await until(() => link.connections > 0, "A's delivery in the link", 60_000);
-      const [opened] = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId));
       const head = await w.k.provider.getBlockNumber();
       await w.k.provider.send("anvil_reorg", [head - opened!.blockNumber + 1, []]);
-      expect(await stateOf(w, packet.txId)).to.equal("None");
+      expect((await w.k.provider.getBlock(opened!.blockNumber))!.hash).to.not.equal(opened!.blockHash);
       await until(() => refusalsOf(w, "b", "TX_NOT_OPEN").length > 0, "B's TX_NOT_OPEN", 60_000);
       link.set("pass");
       await untilState(w, packet.txId, "Confirmed", 100_000);
