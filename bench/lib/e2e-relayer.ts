@@ -221,10 +221,17 @@ function reportRpcCalls(
     report.figure(`${phase}:   ${key}`, n / transactions);
 }
 
-/** The relayer's `ccgp_outbox_pending` gauge. */
+/**
+ * The relayer's `ccgp_outbox_pending` gauge; -1 when the metrics endpoint did not answer (a relayer taking thousands of
+ * packets may reset a connection: the caller asks again rather than losing the run).
+ */
 async function outboxPending(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  return Number(/^ccgp_outbox_pending(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
+    return Number(/^ccgp_outbox_pending(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return -1;
+  }
 }
 
 /**
