@@ -100,6 +100,12 @@ export interface LocalConsortiumOptions {
    * not need it skip the sandbox run); `npm start` turns it on.
    */
   attest?: boolean;
+  /**
+   * A second relayer of Hospital B (its own keys, certificate, ports, store and service, enabled by vote), listed by
+   * vote as the A -> B pipe's alternate target route (`business.b2`): the source delivers to it when B's own relayer
+   * is unreachable. Default false: its votes add a few seconds to the set-up.
+   */
+  alternateRoute?: boolean;
 }
 
 /** The Audit Office's independent verifier: its config, log, and its process while it runs. */
@@ -178,7 +184,8 @@ export interface LocalConsortium {
   governance: { [K in keyof GovernanceContracts]: string };
   institutions: { genesis: number[]; audit: number; drugMakerA: number; hospitalB: number };
   accounts: { deployer: KeyRef; governors: KeyRef[]; genesisAdmins: KeyRef[]; auditAdmin: KeyRef; auditor: KeyRef };
-  business: { a: BusinessSide; b: BusinessSide };
+  /** `b2`: Hospital B's second relayer, the A -> B pipe's alternate target route (option `alternateRoute`). */
+  business: { a: BusinessSide; b: BusinessSide; b2?: BusinessSide };
   pipes: { aToB: PipeInfo; bToA: PipeInfo };
   verifiers: { address: string; kind: number; weight: number }[];
   /** The Audit Office's independent verifier (a non-party: without its endorsement nothing confirms). */
@@ -231,6 +238,9 @@ const KEY_NAMES = [
   ...(["a", "b"] as const).flatMap((s) =>
     ["admin", "operator", "business", "relayer", "app", "node"].map((r) => `${SIDES[s].slug}-${r}` as const),
   ),
+  // Hospital B's second relayer (option `alternateRoute`).
+  "hospital-b-business-2",
+  "hospital-b-relayer-2",
 ] as const;
 type KeyName = (typeof KEY_NAMES)[number];
 
@@ -294,6 +304,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     verifier: options.verifier ?? true,
     attest: options.attest ?? false,
     credit: options.credit ?? {},
+    alternateRoute: options.alternateRoute ?? false,
   };
   const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
@@ -361,6 +372,7 @@ async function build(
   attested?.catch(() => undefined);
   const aToB = await openPipe(run, council, gov, a, b);
   const bToA = await openPipe(run, council, gov, b, a);
+  const b2 = run.opts.alternateRoute ? await enrolAlternateRoute(run, council, gov, b, aToB) : undefined;
 
   const verifiers = [
     { address: a.accounts.business.address, kind: VerifierKind.Service, weight: 1 },
@@ -392,7 +404,7 @@ async function build(
       Object.entries(gov).map(async ([k, c]) => [k, await (c as { getAddress(): Promise<string> }).getAddress()]),
     ),
   ) as LocalConsortium["governance"];
-  for (const side of [a, b]) writeSideConfig(run, governance, side);
+  for (const side of [a, b, ...(b2 === undefined ? [] : [b2])]) writeSideConfig(run, governance, side);
   log(`relayer configs: ${a.configPath}, ${b.configPath}`);
   const verifier = await localVerifier(run, governance, audit, [a, b]);
   services.push(verifier);
@@ -421,7 +433,7 @@ async function build(
       auditAdmin: ref(run.keys["audit-admin"]),
       auditor: ref(run.keys.auditor),
     },
-    business: { a, b },
+    business: { a, b, ...(b2 === undefined ? {} : { b2 }) },
     pipes: { aToB, bToA },
     verifiers,
     verifier,
@@ -600,6 +612,9 @@ async function localVerifier(
 async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
   const slug = SIDES[s].slug;
   const relayers = [run.keys[`${slug}-relayer`].address, run.keys[`${slug}-business`].address];
+  // The alternate route's keys are relayers of B's gateway too: the sub-chain's admin decides who relays there.
+  if (s === "b" && run.opts.alternateRoute)
+    relayers.push(run.keys["hospital-b-relayer-2"].address, run.keys["hospital-b-business-2"].address);
   const attesters = { subchainId: subchainIdOf(s), attesters: [run.keys.auditor.address], threshold: 1, epoch: 1 };
   const contracts = await deploySubchain(
     run.signer(`${slug}-operator`, s),
@@ -700,6 +715,59 @@ async function enrolSide(
     ports,
     tls: { cert: cert.certPath, key: cert.keyPath, ca: run.pki.ca.certPath, fingerprint: cert.fingerprint },
     contracts,
+    configPath: join(run.dir, `relayer-${slug}.json`),
+    storePath: join(run.dir, "state", `relayer-${slug}.sqlite`),
+  };
+}
+
+/**
+ * Hospital B's second relayer: a business account (its service signer), a certificate, ports and a service enabled by
+ * vote, then listed as the A -> B pipe's alternate target route, decided like the pipe (a vote when activation needs
+ * one). Its gateway keys were made relayers at deployment.
+ */
+async function enrolAlternateRoute(
+  run: Run,
+  council: Council,
+  gov: GovernanceContracts,
+  b: BusinessSide,
+  pipe: PipeInfo,
+): Promise<BusinessSide> {
+  const slug = `${b.slug}-2`;
+  const operator = run.signer(`${b.slug}-operator` as KeyName, "governance");
+  const [business, relayer] = [run.keys["hospital-b-business-2"], run.keys["hospital-b-relayer-2"]];
+  await council.addAccount(
+    run.signer(`${b.slug}-admin` as KeyName, "governance"),
+    run.signer("hospital-b-business-2", "governance"),
+    b.institutionId,
+    Role.Business,
+    `${b.name} second business account`,
+  );
+  const cert = run.pki.issue(slug);
+  const ports = { peer: await freePort(), ops: await freePort(), app: await freePort() };
+  const serviceId = scopedId(b.institutionId, `${b.slug}/relayer-2`);
+  const endpoint = { host: "127.0.0.1", port: ports.peer, tlsFingerprint: cert.fingerprint32 };
+  const what = `enabling of the ${b.name} second relayer service`;
+  await council.pass(
+    await council.proposalOf(
+      gov.services.connect(operator).registerService(serviceId, b.subchain.id, business.address, endpoint),
+      what,
+    ),
+    what,
+  );
+  const listing = `alternate route of pipe ${pipe.id}`;
+  const propose = gov.pipes.connect(operator).proposeAlternates(pipe.id, [serviceId]);
+  if (await gov.pipes.activationVoteRequired()) await council.pass(await council.proposalOf(propose, listing), listing);
+  else await mined(propose, listing);
+  run.log(
+    `${b.name}: second relayer service ${serviceId} at 127.0.0.1:${ports.peer}, the A -> B pipe's alternate route`,
+  );
+  return {
+    ...b,
+    slug,
+    accounts: { ...b.accounts, business: ref(business), relayer: ref(relayer) },
+    service: { id: serviceId, endpoint },
+    ports,
+    tls: { cert: cert.certPath, key: cert.keyPath, ca: run.pki.ca.certPath, fingerprint: cert.fingerprint },
     configPath: join(run.dir, `relayer-${slug}.json`),
     storePath: join(run.dir, "state", `relayer-${slug}.sqlite`),
   };

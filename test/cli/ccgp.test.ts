@@ -379,6 +379,19 @@ describe("ccgp command line", function () {
       expect(shown.limits).to.deep.equal({ ratePerMinute: 600, maxPayloadBytes: 4096, timeoutSeconds: 600 });
     });
 
+    it("lists alternate target routes as the target's operator (none removes them); refuses the source's service", async () => {
+      // A's service is the other side's: named by the registry, nothing listed.
+      expectRefusal(
+        await ccgp(["pipe", "alternates", pipeId, w.a.label("service"), ...as(w.b.operator)], w.env),
+        `PipeServiceMismatch(serviceId: ${w.a.id("service")}`,
+      );
+      expectBadInput(await ccgp(["pipe", "alternates", pipeId, "nowhere", ...as(w.b.operator)], w.env), "nowhere");
+      const removed = await ok(["pipe", "alternates", pipeId, ...as(w.b.operator, "--json")], w.env);
+      expect(removed.json()).to.deep.include({ pipeId, alternates: [], proposalId: "0" });
+      const shown = (await ok(["pipe", "show", pipeId, ...w.common, "--json"], w.env)).json<Record<string, unknown>>();
+      expect(shown.alternates).to.deep.equal([]);
+    });
+
     it("is paused by one side and resumed by the other", async () => {
       expect((await ok(["pipe", "pause", pipeId, ...as(w.a.operator)], w.env)).stdout).to.include("now Paused");
       expect((await ok(["pipe", "resume", pipeId, ...as(w.b.operator)], w.env)).stdout).to.include("now Active");

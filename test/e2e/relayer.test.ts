@@ -101,7 +101,8 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   }
 
   before(async function () {
-    w = await world();
+    // Hospital B's second relayer is the A -> B pipe's alternate target route (started only by the failover case).
+    w = await world({ alternateRoute: true });
     await start("a");
     await start("b");
   });
@@ -218,6 +219,28 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
   const escalations = async (txId: Hex) => (await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(txId))).length;
   /** A tight retry policy: the attempt bound is reached within a second, where it used to send a transaction to Manual. */
   const tight = { runtime: { retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 400 } } };
+
+  it("the target relayer SIGKILLed with a second route registered: the transaction completes through it, once", async function () {
+    const b2 = w.c.business.b2!;
+    const [alternate] = await startRelayers(w.c, [b2]);
+    const seen = readFileSync(procs.a!.logFile, "utf8").length;
+    try {
+      await kill9("b");
+      const { batchId } = await batchOnA(w);
+      const txId = await appRequest(batchId);
+      await untilState(w, txId, "Confirmed");
+      // Executed once on B (one custody step), and its result recorded once, by the second route's signer.
+      expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+      const onB = (await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(txId))).filter(
+        (e) => e.args.subchain === w.c.business.b.subchain.id,
+      );
+      expect(onB.map((e) => e.args.recorder)).to.deep.equal([b2.accounts.business.address]);
+      expect(readFileSync(procs.a!.logFile, "utf8").slice(seen)).to.include("answered by an alternate target route");
+    } finally {
+      await alternate.stop();
+      await start("b");
+    }
+  });
 
   it("a receiver refusing connections while the deadline leaves time: retried past the attempt bound, never Manual, delivered once back", async function () {
     await stop("a");

@@ -1,7 +1,7 @@
 /**
- * `ccgp pipe apply|authorize|pause|resume|close|show`: the pipe lifecycle in PipeRegistry. The source side's
- * operator applies, the target side's authorises (then a vote activates it when governance requires one), either
- * side pauses, resumes and closes.
+ * `ccgp pipe apply|authorize|alternates|pause|resume|close|show`: the pipe lifecycle in PipeRegistry. The source
+ * side's operator applies, the target side's authorises (then a vote activates it when governance requires one) and
+ * lists alternate target routes (decided the same way), either side pauses, resumes and closes.
  */
 import type { Command } from "commander";
 import { session, withCommon, type CommonOptions, type Env, type Session } from "./context";
@@ -70,6 +70,26 @@ async function authorize(pipeId: string, opts: CommonOptions, ctx: Env): Promise
   s.out.result(lines, { pipeId, status, proposalId, tx: sent.receipt.hash });
 }
 
+/** Proposes the pipe's alternate target routes (an empty list removes them); a vote decides when activation needs one. */
+async function alternates(pipeId: string, services: string[], opts: CommonOptions, ctx: Env): Promise<void> {
+  const ids = services.map((v) => {
+    try {
+      return scopedIdArg(v);
+    } catch (error) {
+      throw usage("[services...]", `${v}: ${(error as Error).message}`);
+    }
+  });
+  const s = await session(opts, ctx, true);
+  const sent = await submit(s.out, "proposeAlternates", () => s.gov.pipes.proposeAlternates(pipeId, ids));
+  const proposalId = eventOf(sent, "PipeAlternatesProposed").args.proposalId as bigint;
+  const list = ids.length === 0 ? "none" : ids.join(", ");
+  const lines =
+    proposalId === 0n
+      ? [`pipe ${pipeId}: alternate target routes now ${list}`]
+      : [`pipe ${pipeId}: alternate target routes ${list} proposed: proposal ${proposalId} (ccgp vote ${proposalId})`];
+  s.out.result(lines, { pipeId, alternates: ids, proposalId, tx: sent.receipt.hash });
+}
+
 type Move = "pausePipe" | "resumePipe" | "closePipe";
 
 async function move(fn: Move, pipeId: string, opts: CommonOptions, ctx: Env): Promise<void> {
@@ -86,9 +106,10 @@ async function move(fn: Move, pipeId: string, opts: CommonOptions, ctx: Env): Pr
 
 async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void> {
   const s = await session(opts, ctx);
-  const [route, record] = await Promise.all([
+  const [route, record, alternateRoutes] = await Promise.all([
     read("route", () => s.gov.pipes.route(pipeId)),
     read("pipe", () => s.gov.pipes.pipe(pipeId)),
+    read("alternates", () => s.gov.pipes.alternates(pipeId)),
   ]);
   if (route.status === 0n) throw usage("<pipeId>", `no pipe ${pipeId} in PipeRegistry ${s.record.pipes}`);
   const ops = [(route.operations & 1n) !== 0n ? "read" : "", (route.operations & 2n) !== 0n ? "write" : ""]
@@ -115,6 +136,7 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
       signer: route.targetServiceSigner,
       subchain: route.targetSubchain,
     },
+    alternates: [...alternateRoutes],
     contractName: route.contractName,
     limits: {
       ratePerMinute: Number(route.ratePerMinute),
@@ -133,6 +155,7 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
       `pipe ${pipeId}: ${data.status}${data.pausedByGovernance ? " (paused by a vote)" : ""}, ${ops}`,
       await side("source", data.source),
       await side("target", data.target),
+      ...(data.alternates.length === 0 ? [] : [`  alternate target routes: ${data.alternates.map(short).join(", ")}`]),
       `  contract ${named(contract, data.contractName)}, selectors ${data.selectors.join(", ") || "any (read-only)"}`,
       `  limits: ${data.limits.ratePerMinute}/min, ${data.limits.maxPayloadBytes} bytes, ${data.limits.timeoutSeconds} s timeout`,
     ],
@@ -141,7 +164,9 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
 }
 
 export function addPipeCommands(root: Command, ctx: Env): void {
-  const pipe = root.command("pipe").description("pipes: apply, authorise, pause, resume, close, show");
+  const pipe = root
+    .command("pipe")
+    .description("pipes: apply, authorise, alternate target routes, pause, resume, close, show");
   const idHelp = "(0x + 64 hex digits, or <institution>:<label>)";
   withCommon(
     pipe
@@ -164,6 +189,15 @@ export function addPipeCommands(root: Command, ctx: Env): void {
       .description("authorise an applied pipe, as the target side's operator")
       .argument("<pipeId>", "the pipe id", bytes32Arg),
   ).action((pipeId: string, opts: CommonOptions) => authorize(pipeId, opts, ctx));
+  withCommon(
+    pipe
+      .command("alternates")
+      .description(
+        "propose the pipe's alternate target routes in priority order, as the target side's operator (none: remove them)",
+      )
+      .argument("<pipeId>", "the pipe id", bytes32Arg)
+      .argument("[services...]", `services of the target institution fronting the target sub-chain ${idHelp}`),
+  ).action((pipeId: string, services: string[], opts: CommonOptions) => alternates(pipeId, services, opts, ctx));
   const moves: [string, Move, string][] = [
     ["pause", "pausePipe", "pause an active pipe (either side's operator)"],
     ["resume", "resumePipe", "resume a paused pipe (either side's operator, unless a vote paused it)"],

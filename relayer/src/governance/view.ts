@@ -45,6 +45,8 @@ export interface Route {
   ratePerMinute: number;
   maxPayloadBytes: number;
   timeoutSeconds: number;
+  /** The target side's alternate routes (service ids), in priority order after `targetService`. */
+  alternates: Hex[];
 }
 
 export interface InstitutionEntry {
@@ -71,6 +73,12 @@ export type ViewChange =
   | { type: "appKeyRotated"; appId: Hex }
   /** `state`: the state a `TxTransitioned` moved the transaction to. */
   | { type: "ledger"; txId: Hex; event: string; state?: number };
+
+/** Whether `serviceId` is a target route of the pipe: its own target service or one of its alternates. */
+export function isTargetRoute(route: Pick<Route, "targetService" | "alternates">, serviceId: Hex): boolean {
+  const id = serviceId.toLowerCase();
+  return route.targetService.toLowerCase() === id || route.alternates.some((a) => a.toLowerCase() === id);
+}
 
 const fingerprintOf = (bytes32: Hex): string => bytes32.slice(2).toLowerCase();
 
@@ -143,12 +151,15 @@ export class GovernanceView {
   }
 
   async refreshPipe(id: Hex): Promise<Route | undefined> {
-    const r = await this.contracts.pipes.read("route", [id]);
+    const [r, alternates] = await Promise.all([
+      this.contracts.pipes.read("route", [id]),
+      this.contracts.pipes.read("alternates", [id]),
+    ]);
     if (r.status === PipeStatus.None) {
       this.pipes.delete(id);
       return undefined;
     }
-    const route: Route = { id, ...r };
+    const route: Route = { id, ...r, alternates: [...alternates] };
     this.pipes.set(id, route);
     return route;
   }
@@ -197,9 +208,11 @@ export class GovernanceView {
     return this.accounts.get(getAddress(address))?.status === AccountStatus.Active;
   }
 
-  /** Pipes with `serviceId` on either side. */
+  /** Pipes with `serviceId` on either side, an alternate target route included. */
   pipesOfService(serviceId: Hex): Route[] {
-    return [...this.pipes.values()].filter((p) => p.sourceService === serviceId || p.targetService === serviceId);
+    return [...this.pipes.values()].filter(
+      (p) => p.sourceService === serviceId || p.targetService === serviceId || p.alternates.includes(serviceId),
+    );
   }
 
   /** Applies one confirmed block's logs: re-reads each entity an event names, then tells the listeners. */

@@ -10,7 +10,7 @@ import type { Hex } from "viem";
 import { hashPacket, parseSignedPacket, toWire, verifySequence, type SignedPacket } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { NO_DEPENDENCY, Side, TxState } from "../../../lib/domain/ledger-types";
-import type { Route } from "../governance/view";
+import { isTargetRoute, type Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
 import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
@@ -137,10 +137,11 @@ function parseBody(rt: TxContext, body: Buffer): Delivery {
 async function checkPeer(rt: TxContext, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
   const { packet } = signed;
   const route = await activeRoute(rt, packet.pipeId);
-  if (route.targetService.toLowerCase() !== rt.me.service.id.toLowerCase())
+  // This relayer's service is the pipe's target service or one of the alternate routes the vote set.
+  if (!isTargetRoute(route, rt.me.service.id))
     throw new CcgpError(
       "WRONG_SERVICE",
-      `pipe ${route.id} ends at service ${route.targetService}, not at this relayer's`,
+      `pipe ${route.id} ends at service ${route.targetService} (or its alternates), not at this relayer's`,
       {
         pipeId: route.id,
       },

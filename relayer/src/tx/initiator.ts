@@ -8,15 +8,14 @@
 import type { Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
 import { ContractError, isRevert } from "../governance/contract";
-import { ServiceStatus } from "../../../lib/abi/contracts";
-import { servicePin } from "../governance/pins";
-import { PeerClient } from "../server";
+import type { PeerCallResult } from "../server";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TxState } from "../../../lib/domain/ledger-types";
 import { resequence } from "./chain-request";
 import { ledgerSteps } from "../../../lib/domain/plan";
 import { nowSeconds, type TxContext } from "./context";
 import type { JournalEntry } from "./journal";
+import { callRoutes } from "./routes";
 import { serialised } from "./serial";
 import { nextInitiatorItem } from "./steps";
 import { Defer, GiveUp, type WorkOutcome } from "./worker";
@@ -162,27 +161,35 @@ export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: nu
     rt.log.warn({ txId, state: TxState[state] }, "packet not delivered: the transaction is no longer active");
     return {};
   }
-  const route = await rt.view.route(entry.pipeId);
-  const target = route === undefined ? undefined : await rt.view.service(route.targetService);
-  if (target === undefined || target.status !== ServiceStatus.Enabled)
-    throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is not enabled`, { txId });
-  const client = new PeerClient({ tls: rt.tls, isPinned: servicePin(rt.view, target.id), timeoutMs: 30_000 });
-  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
-  const response = await client.call(`https://${host}:${target.port}/v1/packets`, { body: deliveryBody(entry) });
+  const answer = await callRoutes(rt, entry.pipeId, txId, "/v1/packets", deliveryBody(entry), {
+    timeoutMs: 30_000,
+    retryable: retryableRefusal,
+  });
+  const { service: target, response } = answer;
   const body = (response.body ?? {}) as { error?: { code?: string; message?: string }; result?: unknown };
   const code = body.error?.code;
   if (response.status === 200 || (response.status === 409 && code === "DUPLICATE")) {
     rt.metrics.record({ type: "packetOut", pipeId: entry.pipeId });
-    rt.log.info({ txId, status: response.status }, "packet delivered");
+    rt.log.info({ txId, status: response.status, route: target.id }, "packet delivered");
     return { commit: () => rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null }) };
   }
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
-  // Busy, or its view of our certificate or of the ledger (our open, which we saw mined) lags behind: these pass
-  // with time. A reorg that undid the open is found by the next attempt's ledger read above.
-  if (response.status === 429 || response.status >= 500 || code === "PEER_NOT_PINNED" || code === "TX_NOT_OPEN")
+  // Every route failed; the last one's answer passes with time. A reorg that undid the open is found by the next
+  // attempt's ledger read above.
+  if (retryableRefusal(response, answer.alternate))
     throw new CcgpError("PEER_BUSY", message, { txId, retryAfterMs: retryAfterOf(response.headers) });
   rt.journal.update(txId, "initiator", { error: message });
   throw new GiveUp("DELIVERY_REFUSED", message, { txId, status: response.status, code });
+}
+
+/**
+ * A target's refusal that passes with time, so the next route is tried: busy, or its view of our certificate or of
+ * the ledger (our open, which we saw mined) lags behind; for an alternate, also its view of the pipe's routes.
+ */
+function retryableRefusal(response: PeerCallResult, alternate: boolean): boolean {
+  const code = (response.body as { error?: { code?: string } } | null)?.error?.code;
+  if (response.status === 429 || response.status >= 500) return true;
+  return code === "PEER_NOT_PINNED" || code === "TX_NOT_OPEN" || (alternate && code === "WRONG_SERVICE");
 }
 
 /** A `Retry-After` header (seconds) in ms; 0 without one. */

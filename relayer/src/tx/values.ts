@@ -8,12 +8,11 @@
  */
 import { decodeFunctionResult, keccak256, toFunctionSelector, type Abi, type Hex } from "viem";
 import { CcgpError } from "../../../lib/infra/errors";
-import { servicePin } from "../governance/pins";
-import { PeerClient } from "../server";
 import { businessAbi } from "../../../lib/abi/business";
 import { Side } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import type { TxContext } from "./context";
+import { callRoutes } from "./routes";
 import { gatewaySequence } from "./steps";
 
 /** One read's value as an app gets it. */
@@ -115,15 +114,17 @@ export async function serveResults(rt: TxContext, txId: Hex): Promise<ServedResu
 
 /** Asks the target's relayer for the values of the target steps. */
 async function fetchTarget(rt: TxContext, entry: JournalEntry): Promise<ServedResult[]> {
-  const route = await rt.view.route(entry.pipeId);
-  const target = route === undefined ? undefined : await rt.view.service(route.targetService);
-  if (target === undefined)
-    throw new CcgpError("TARGET_UNAVAILABLE", `target service of pipe ${entry.pipeId} is unknown`, {
+  // The route that executed the steps answers; another one does not know the transaction and the next is asked.
+  const { service: target, response } = await callRoutes(
+    rt,
+    entry.pipeId,
+    entry.txId,
+    "/v1/results",
+    {
       txId: entry.txId,
-    });
-  const client = new PeerClient({ tls: rt.tls, isPinned: servicePin(rt.view, target.id), timeoutMs: 15_000 });
-  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
-  const response = await client.call(`https://${host}:${target.port}/v1/results`, { body: { txId: entry.txId } });
+    },
+    { timeoutMs: 15_000, retryable: (r) => r.status !== 200 },
+  );
   const body = (response.body ?? {}) as { results?: ServedResult[]; error?: { code?: string; message?: string } };
   if (response.status !== 200 || !Array.isArray(body.results))
     throw new CcgpError(
