@@ -90,7 +90,7 @@ describe("ccgp command line", function () {
       expect(run.stderr)
         .to.include("deployed Membership at")
         .and.include("created 3 genesis institution(s)")
-        .and.include("installed 19 registry and ledger action rules");
+        .and.include("installed 20 registry and ledger action rules");
       expect(run.stdout).to.include("14 step(s) done");
       const c = contracts(w);
       expect(await w.provider.getCode(c.record.ledger!)).to.not.equal("0x");

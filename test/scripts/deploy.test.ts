@@ -102,7 +102,7 @@ describe("scripts: deploy and bootstrap", function () {
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
         "bound CreditScore to take the ledger's outcome reports",
-        "installed 19 registry and ledger action rules and 3 voting modules",
+        "installed 20 registry and ledger action rules and 3 voting modules",
       ]);
       const nonce = await deployer.getNonce();
       const second: string[] = [];
@@ -185,7 +185,7 @@ describe("scripts: deploy and bootstrap", function () {
         "wired PipeRegistry to the service, chain and credit registries",
         "bound Membership to tell PipeRegistry of status changes",
         "bound CreditScore to take the ledger's outcome reports",
-        "installed 19 registry and ledger action rules and 3 voting modules",
+        "installed 20 registry and ledger action rules and 3 voting modules",
       ]);
     });
 
