@@ -13,10 +13,11 @@ import {IGatewayAttesters} from "../interfaces/IGatewayAttesters.sol";
  * The current set is kept as code (the packed addresses, behind a STOP byte, in a contract made at each set change), so
  * checking `k` attestations reads the epoch, threshold, size and the set's address in one slot and the whole set in
  * one EXTCODECOPY, instead of one cold storage read per signer: each signature then costs its ecrecover and its
- * calldata. Each attester's seat (the epoch it was last put in the set and its index) is still kept, one slot each:
- * a set change uses it to refuse a repeated address, and a refused signer is named with it (never a member, or a
- * member of an earlier epoch). A set change writes the new seats and never clears the old ones (bounded by
- * MAX_ATTESTERS).
+ * calldata. Each attester's seat (the epoch it was last put in the set and its index) is also kept, one slot
+ * each: its epoch is the current one exactly when the attester is in the current set. A set change uses it to
+ * refuse a repeated address, a refused signer is named with it (never a member, or a member of an earlier epoch),
+ * and a single signature (k = 1) is checked against its signer's seat alone, one slot, cheaper than the code. A set
+ * change writes the new seats and never clears the old ones (bounded by MAX_ATTESTERS).
  */
 abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
     /// @notice The largest attester set (as on the governance chain).
@@ -152,6 +153,16 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
         uint256 count = length / _SIGNATURE_LENGTH;
         CurrentSet memory set = _current;
         if (count < set.threshold) revert SubchainGatewayAttestationsInsufficient(count, set.threshold);
+        if (count == 1) {
+            // One signature (k = 1): its signer's seat, one slot, says whether it is in the current set; cheaper
+            // than loading the set's code.
+            (bytes32 r, bytes32 s, uint8 v) = _splitAt(signatures, 0);
+            (address only, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
+            if (err != ECDSA.RecoverError.NoError) revert SubchainGatewayAttestationMalformed(0);
+            uint256 seat = _seats[only];
+            if (seat >> _INDEX_BITS != set.epoch) _refuseSigner(0, only, seat);
+            return;
+        }
         bytes memory members = _loadMembers(set);
         uint256 seen;
         // Bounded by the calldata the caller pays for; each signature costs an ecrecover.
@@ -183,7 +194,11 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
             }
         }
         if (found < size) return found;
-        uint256 seat = _seats[signer];
+        _refuseSigner(i, signer, _seats[signer]);
+    }
+
+    /// @dev Reverts naming attestation `i`'s signer, not in the current set: never a member, or one of an earlier epoch.
+    function _refuseSigner(uint256 i, address signer, uint256 seat) private pure {
         if (seat == 0) revert SubchainGatewayAttestationSignerUnknown(i, signer);
         revert SubchainGatewayAttesterNotCurrent(i, signer, uint64(seat >> _INDEX_BITS));
     }

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {ISubchainGateway} from "../interfaces/ISubchainGateway.sol";
 import {OPERATION_READ, OPERATION_WRITE} from "../types/Operations.sol";
@@ -31,14 +31,15 @@ import {GatewayAttesters} from "./GatewayAttesters.sol";
  *
  * Re-entrancy, in three layers. Every entry point that calls out is relayer-only (but `rollbackExpired`, which only
  * calls the stored contract's rollback hook), and a business contract can never hold a role, so a business contract
- * calling back is refused by the role check. Behind that, a global guard
- * (OpenZeppelin's storage `ReentrancyGuard`: no transient storage, so the gateway also runs on sub-chains without
- * EIP-1153) refuses a call back through a relayer account that can be made to call (a contract). And each entry
+ * calling back is refused by the role check. Behind that, a global guard (OpenZeppelin's
+ * `ReentrancyGuardTransient`: the gateway is built for Cancun, so EIP-1153 is there, and a transient guard costs
+ * about 2k gas less per inbound packet than a storage one) refuses a call back through a relayer account that can
+ * be made to call (a contract). And each entry
  * point still moves its own record before it calls out (a packet is recorded as a failure until its call returns,
  * a compensation as done, a two-phase transaction as finished, or as taken-but-not-prepared during its prepare
  * hook) and releases locks only after the hooks returned.
  */
-contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, ReentrancyGuard {
+contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, ReentrancyGuardTransient {
     /// @notice The role of the sub-chain's registered relayer(s).
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice The largest payload limit a gateway can be deployed with.
@@ -479,16 +480,42 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         // EFFECTS: the packet is consumed, recorded as a failure until the call returns (same word, same
         // transaction), so a nested call during it finds the packet executed and not compensable.
         uint256 failed = operation == OPERATION_WRITE ? _WRITE_FAILED : _READ_FAILED;
-        _addToRecord(pipeId, sequence, failed | (uint256(entry.index) << _STATUS_BITS));
+        // The word's slot once, for both moves (a gas target: every inbound packet).
+        uint256 record = _recordSlot(pipeId, sequence);
+        (, uint256 shift) = _recordPosition(sequence);
+        _addToRecord(record, (failed | (uint256(entry.index) << _STATUS_BITS)) << shift);
 
         // INTERACTIONS: the request id follows the business calldata, ERC-2771 style.
         (success, result) = _callBusiness(entry.target, operation, abi.encodePacked(data, requestId), requestId);
 
         // EFFECTS: failure -> success (READ_FAILED -> READ, WRITE_FAILED -> WRITTEN).
-        if (success) _addToRecord(pipeId, sequence, 1);
-        uint256 version = ICrossChainBusiness(entry.target).stateVersion(bytes32(0));
+        if (success) _addToRecord(record, 1 << shift);
+        uint256 version = _stateVersionOf(entry.target);
         emit InboundExecuted(requestId, pipeId, sequence, entry.target, operation, success, keccak256(result), version);
         if (operation == OPERATION_READ || !success) emit ReturnDataRecorded(requestId, result);
+    }
+
+    /**
+     * @dev `ICrossChainBusiness(target).stateVersion(bytes32(0))` in a few words of scratch memory, without the
+     * high-level call's code-size check and ABI copies (on every inbound packet: a gas target). The target is a
+     * registered business contract; a revert is passed on, and a short answer is refused as the high-level call would.
+     */
+    function _stateVersionOf(address target) private view returns (uint256 version) {
+        bytes4 selector = ICrossChainBusiness.stateVersion.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            mstore(4, 0)
+            let ok := staticcall(gas(), target, 0, 36, 0, 32)
+            if iszero(ok) {
+                let at := mload(0x40)
+                returndatacopy(at, 0, returndatasize())
+                revert(at, returndatasize())
+            }
+            if lt(returndatasize(), 32) {
+                revert(0, 0)
+            }
+            version := mload(0)
+        }
     }
 
     /// @dev A write is a CALL, a read a STATICCALL. Refuses a write that failed for want of the relayer's gas.
@@ -512,13 +539,25 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /**
-     * @dev Adds `value` to the record of packet `sequence` of `pipeId`: sets a new record (the field is zero) or
-     * moves its status one step. Never carries out of the record's 21 bits (statuses stay below 8).
+     * @dev Adds `value` (shifted to the record's place) to the record word at `slot` (from {_recordSlot}): sets a
+     * new record (the field is zero) or moves its status one step. Never carries out of the record's 21 bits
+     * (statuses stay below 8).
      */
-    function _addToRecord(bytes32 pipeId, uint64 sequence, uint256 value) private {
-        (uint256 word, uint256 shift) = _recordPosition(sequence);
-        unchecked {
-            _records[pipeId][word] += value << shift;
+    function _addToRecord(uint256 slot, uint256 value) private {
+        assembly ("memory-safe") {
+            sstore(slot, add(sload(slot), value))
+        }
+    }
+
+    /// @dev The storage slot of `_records[pipeId][sequence / RECORDS_PER_WORD]`, as Solidity lays out the mappings.
+    function _recordSlot(bytes32 pipeId, uint64 sequence) private pure returns (uint256 slot) {
+        (uint256 word, ) = _recordPosition(sequence);
+        assembly ("memory-safe") {
+            mstore(0, pipeId)
+            mstore(0x20, _records.slot)
+            mstore(0x20, keccak256(0, 0x40))
+            mstore(0, word)
+            slot := keccak256(0, 0x40)
         }
     }
 
@@ -530,9 +569,18 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         revert SubchainGatewayAlreadyCompensated(pipeId, sequence);
     }
 
-    function _inboundRequestId(bytes32 pipeId, uint64 sequence) private view returns (bytes32) {
-        // Four words: never equal to an outbound id, keccak256 of three (chainid, gateway, nonce).
-        return keccak256(abi.encode(block.chainid, address(this), pipeId, sequence));
+    function _inboundRequestId(bytes32 pipeId, uint64 sequence) private view returns (bytes32 id) {
+        // Four words: never equal to an outbound id, keccak256 of three (chainid, gateway, nonce). It is
+        // keccak256(abi.encode(block.chainid, address(this), pipeId, sequence)), hashed past the free memory
+        // pointer without allocating (on every inbound packet: a gas target).
+        assembly ("memory-safe") {
+            let at := mload(0x40)
+            mstore(at, chainid())
+            mstore(add(at, 0x20), address())
+            mstore(add(at, 0x40), pipeId)
+            mstore(add(at, 0x60), sequence)
+            id := keccak256(at, 0x80)
+        }
     }
 
     function _recordPosition(uint64 sequence) private pure returns (uint256 word, uint256 shift) {

@@ -36,10 +36,10 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
  * attacked: a missing, short, forged, flipped, replayed, duplicated, high-s or stale signature.
  */
 describe("SubchainGateway: attestations", function () {
-  async function fixture() {
+  /** A gateway whose attester set is `keys`, `threshold` of them. */
+  async function deployWith(keys: Wallet[], threshold: number) {
     const [admin, relayer, stranger, custodian] = await ethers.getSigners();
-    const keys = attesterKeys(3);
-    const gateway = await deployGateway(admin.address, MAX_PAYLOAD, { attesters: keys, threshold: 2 });
+    const gateway = await deployGateway(admin.address, MAX_PAYLOAD, { attesters: keys, threshold });
     await gateway.grantRole(await gateway.RELAYER_ROLE(), relayer.address);
     const drug = await ethers.deployContract("DrugTraceability", [gateway, admin.address]);
     await gateway.registerContract(NAMES.drug, drug);
@@ -62,6 +62,9 @@ describe("SubchainGateway: attestations", function () {
       TypedDataEncoder.hash(domainOf(dom), ATTESTATION_TYPES, attestationOf(p, d, dom.gateway, subchain));
     return { gateway, drug, admin, relayer, stranger, custodian, keys, domain, data, packet, run, digest };
   }
+  const fixture = () => deployWith(attesterKeys(3), 2);
+  /** One attester, one signature (k = 1): checked against its signer's seat, not the set's code. */
+  const singleFixture = () => deployWith(attesterKeys(1), 1);
 
   /** Who a signature recovers to over `digest`, or null when it recovers to nobody. */
   const recovered = (digest: string, sig: string): string | null => {
@@ -392,6 +395,65 @@ describe("SubchainGateway: attestations", function () {
       await expect(changed(f, [], 2, [f.admin.address], 1))
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
         .withArgs(0, 2);
+    });
+  });
+  describe("one attestation (k = 1, checked against the signer's seat)", function () {
+    it("runs with the current attester's signature; refuses a forged key, a high-s twin and every flipped byte", async function () {
+      const f = await loadFixture(singleFixture);
+      const [outsider] = attesterKeys(1);
+      await expect(f.run(await attest([outsider!], f.domain, f.packet, f.data)))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+        .withArgs(0, outsider!.address);
+      const sig = await attest(f.keys, f.domain, f.packet, f.data);
+      const good = Signature.from(sig);
+      const twin = ethers.concat([
+        good.r,
+        ethers.toBeHex(SECP256K1_N - BigInt(good.s), 32),
+        good.v === 27 ? "0x1c" : "0x1b",
+      ]);
+      await expect(f.run(twin))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed")
+        .withArgs(0);
+      for (const at of [0, 17, 31, 32, 50, 63, 64]) {
+        const flipped = ethers.getBytes(sig);
+        flipped[at] ^= 0x01;
+        const who = at === 64 ? null : recovered(f.digest(), ethers.hexlify(flipped));
+        const high = BigInt(ethers.dataSlice(flipped, 32, 64)) > SECP256K1_N / 2n;
+        const refusal = f.run(ethers.hexlify(flipped));
+        if (who === null || high)
+          await expect(refusal)
+            .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationMalformed")
+            .withArgs(0);
+        else
+          await expect(refusal)
+            .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+            .withArgs(0, who);
+      }
+      await expect(f.run(sig)).to.emit(f.gateway, "InboundExecuted");
+    });
+
+    it("refuses a signature for another gateway, and a removed attester once the set moved; a re-added one counts again", async function () {
+      const f = await loadFixture(singleFixture);
+      const twin = await deployGateway(f.admin.address, MAX_PAYLOAD, { attesters: f.keys, threshold: 1 });
+      const elsewhere = { ...f.domain, gateway: await twin.getAddress() };
+      await expect(f.run(await attest(f.keys, elsewhere, f.packet, f.data)))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationSignerUnknown")
+        .withArgs(0, recovered(f.digest(), await attest(f.keys, elsewhere, f.packet, f.data)));
+      const [next] = attesterKeys(1);
+      const move = async (epoch: number, to: Wallet, by: Wallet) =>
+        f.gateway.updateAttesters(epoch, [to.address], 1, await signSetChange([by], f.domain, epoch, [to.address], 1));
+      await (await move(2, next!, f.keys[0]!)).wait();
+      await expect(f.run(await attest(f.keys, f.domain, f.packet, f.data)))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterNotCurrent")
+        .withArgs(0, f.keys[0]!.address, 1);
+      await expect(f.run(await attest([next!], f.domain, f.packet, f.data))).to.emit(f.gateway, "InboundExecuted");
+      // Back in the set at epoch 3: its seat is current again.
+      await (await move(3, f.keys[0]!, next!)).wait();
+      const p2 = { ...f.packet, sequence: 2, txId: txIdOf(PIPE, 2) };
+      await expect(f.run(await attest([next!], f.domain, p2, f.data), p2))
+        .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttesterNotCurrent")
+        .withArgs(0, next!.address, 2);
+      await expect(f.run(await attest(f.keys, f.domain, p2, f.data), p2)).to.emit(f.gateway, "InboundExecuted");
     });
   });
 });
