@@ -7,16 +7,9 @@
 import { Command } from "commander";
 import { loadConfig } from "./config";
 import { ConfigError } from "./config/load";
-import { CcgpError } from "../../lib/infra/errors";
-import { createLogger, errorLine } from "../../lib/infra/log";
-
-/** Start-up failures that are the config's (or its environment's) fault: exit 2, as a config the parser refuses. */
-const BAD_CONFIG = new Set([
-  "KEYSTORE_PASSWORD_MISSING",
-  "KEYSTORE_BAD_PASSWORD",
-  "KEYSTORE_NOT_FOUND",
-  "KEYSTORE_INVALID",
-]);
+import type { RelayerConfig } from "./config/schema";
+import { createLogger } from "../../lib/infra/log";
+import { exitWith, runProcess } from "../../lib/infra/process";
 import { startRelayer } from "./relayer";
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
@@ -27,57 +20,20 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .exitOverride();
   program.parse([...argv]);
   const { config: path } = program.opts<{ config?: string }>();
-  let config;
-  try {
-    config = loadConfig({ path });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  const logger = createLogger({
-    level: config.log.level,
-    format: config.log.format,
-    institutionId: config.institutionId,
+  return runProcess<RelayerConfig>({
+    role: "relayer",
+    load: () => {
+      try {
+        return { config: loadConfig({ path }) };
+      } catch (error) {
+        if (error instanceof ConfigError) return { refused: error.message };
+        throw error;
+      }
+    },
+    logger: (config) =>
+      createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId }),
+    start: (config, logger, signal) => startRelayer(config, { logger, signal }),
   });
-  const controller = new AbortController();
-  const onSignal = (name: string) => () => {
-    logger.info({ signal: name }, "stopping");
-    controller.abort();
-  };
-  process.once("SIGINT", onSignal("SIGINT"));
-  process.once("SIGTERM", onSignal("SIGTERM"));
-  let relayer;
-  try {
-    relayer = await startRelayer(config, { logger, signal: controller.signal });
-  } catch (error) {
-    // One line, no stack (the log level debug adds it): what failed, and for a bad config the field to fix.
-    const bad = error instanceof CcgpError && BAD_CONFIG.has(error.code);
-    logger.fatal(
-      { err: error, ...(error instanceof CcgpError ? { code: error.code, details: error.toJSON().details } : {}) },
-      `relayer did not start: ${errorLine(error)}`,
-    );
-    if (bad) process.stderr.write(`${(error as Error).message}\n`);
-    return bad ? 2 : 1;
-  }
-  await new Promise<void>((resolve) => {
-    if (controller.signal.aborted) resolve();
-    else controller.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await relayer.stop();
-  return 0;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(
-        `${errorLine(error)}${process.env.CCGP_DEBUG === "1" && error instanceof Error ? `\n${error.stack}` : ""}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) exitWith(main);

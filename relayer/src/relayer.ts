@@ -8,10 +8,11 @@
  */
 import { RegistryAttesterEndpoints } from "./attest/endpoints";
 import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
-import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
+import { chainRegistry, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
 import type { RelayerConfig } from "./config/schema";
 import { CcgpError } from "../../lib/infra/errors";
 import { Backlog, FlowControl } from "./flow";
+import { governanceChain } from "./governance/chain";
 import { governanceContracts, type GovernanceContracts } from "./governance/contracts";
 import { sendHeartbeats } from "./governance/heartbeat";
 import { LogReader } from "./governance/logs";
@@ -73,7 +74,7 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
   // One connection per node for the whole relayer (the auditor's long scans keep their own: see auditor/mount.ts).
   const rpc = new RpcPools({ timeoutMs: RPC_TIMEOUT_MS });
   metrics.observeRpc(() => rpc.calls());
-  const govChain = governanceChain(config, business, log, rpc);
+  const govChain = governanceChain(config.governance, business, log, rpc);
   await govChain.connect();
   const gov = governanceContracts(govChain, config.governance);
   const view = new GovernanceView(gov, moduleLogger(log, "governance"));
@@ -107,26 +108,6 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     rpc.close();
     throw error;
   }
-}
-
-function governanceChain(config: RelayerConfig, signer: LocalAccount, log: Logger, rpc: RpcPools): EvmChainPlugin {
-  const g = config.governance;
-  return new EvmChainPlugin(
-    {
-      kind: "evm",
-      rpcUrl: g.rpcUrl,
-      chainId: g.chainId,
-      // The plugin's `gateway` is unused on the governance chain; the ledger stands in for it.
-      gateway: g.contracts.ledger,
-      confirmations: g.confirmations,
-      startBlock: 0,
-      pollIntervalMs: g.pollIntervalMs,
-      maxBlockRange: 1_000,
-      reorgWindow: 128,
-      sendSync: g.sendSync,
-    },
-    { name: "governance", signer, logger: moduleLogger(log, "chains.governance"), rpc },
-  );
 }
 
 interface Parts {

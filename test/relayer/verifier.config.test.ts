@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../relayer/src/config/load";
 import { loadVerifierConfig, parseVerifierConfig } from "../../relayer/src/verifier/config";
+import { main } from "../../relayer/src/verifier/main";
 
 const ADDRESS = "0x1111111111111111111111111111111111111111";
 
@@ -37,6 +38,22 @@ describe("verifier config", () => {
     expect(config.governance.confirmations).to.equal(1);
     expect(config.key).to.deep.include({ kind: "keystore", path: join(dir, "key.json") });
     expect(config.chains.sub_a!.confirmations).to.equal(2);
+  });
+
+  it("the process exits 2 on a bad config (the shared start-up), naming the field as the verifier's", async () => {
+    const path = join(dir, "bad-process.json");
+    writeFileSync(path, JSON.stringify({ ...valid(dir), extra: 1 }));
+    let stderr = "";
+    const write = process.stderr.write;
+    process.stderr.write = ((text: string) => ((stderr += text), true)) as typeof write;
+    try {
+      expect(await main(["node", "ccgp-verifier", "--config", path])).to.equal(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(stderr)
+      .to.match(/^verifier config/)
+      .and.to.contain("extra");
   });
 
   it("names each bad field: an unknown field, a bad URL, a missing ledger", () => {

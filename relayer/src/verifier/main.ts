@@ -6,24 +6,18 @@
 import { createServer, type Server } from "node:http";
 import type { Address } from "viem";
 import { Command } from "commander";
-import { chainRegistry, EvmChainPlugin, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
+import { chainRegistry, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
+import { governanceChain } from "../governance/chain";
 import { ConfigError } from "../config/load";
-import { CcgpError } from "../../../lib/infra/errors";
 import { chainRegistryAbi, ledgerAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import { LogReader } from "../governance/logs";
 import { loadSigner } from "../keys";
-import { createLogger, errorLine, moduleLogger, type Logger } from "../../../lib/infra/log";
+import { createLogger, moduleLogger, type Logger } from "../../../lib/infra/log";
+import { exitWith, runProcess } from "../../../lib/infra/process";
 import { sendJson } from "../../../lib/infra/http";
 import { loadVerifierConfig, type VerifierConfig } from "./config";
 import { IndependentVerifier } from "./verifier";
-
-const BAD_CONFIG = new Set([
-  "KEYSTORE_PASSWORD_MISSING",
-  "KEYSTORE_BAD_PASSWORD",
-  "KEYSTORE_NOT_FOUND",
-  "KEYSTORE_INVALID",
-]);
 
 export interface RunningVerifier {
   verifier: IndependentVerifier;
@@ -40,21 +34,7 @@ export async function startVerifier(
   const account = await loadSigner(config.key, { role: "key" });
   const rpc = new RpcPools({ timeoutMs: RPC_TIMEOUT_MS });
   const g = config.governance;
-  const gov = new EvmChainPlugin(
-    // The plugin's `gateway` is unused on the governance chain; the ledger stands in for it.
-    {
-      kind: "evm",
-      rpcUrl: g.rpcUrl,
-      chainId: g.chainId,
-      gateway: g.contracts.ledger,
-      confirmations: g.confirmations,
-      startBlock: 0,
-      pollIntervalMs: g.pollIntervalMs,
-      maxBlockRange: 1_000,
-      reorgWindow: 128,
-    },
-    { name: "governance", signer: account, logger: moduleLogger(log, "chains.governance"), rpc },
-  );
+  const gov = governanceChain(g, account, log, rpc);
   await gov.connect();
   const chains = new Map<bigint, { chain: ChainPlugin; gateway: Address; confirmations: number }>();
   for (const [name, c] of Object.entries(config.chains)) {
@@ -117,44 +97,22 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .requiredOption("--config <file>", "verifier config file")
     .exitOverride();
   program.parse([...argv]);
-  let config: VerifierConfig;
-  try {
-    config = loadVerifierConfig(program.opts<{ config: string }>().config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message.replace(/^relayer config/, "verifier config")}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  const log = createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId });
-  const controller = new AbortController();
-  for (const name of ["SIGINT", "SIGTERM"] as const) process.once(name, () => controller.abort());
-  let running: RunningVerifier;
-  try {
-    running = await startVerifier(config, log, controller.signal);
-  } catch (error) {
-    const bad = error instanceof CcgpError && BAD_CONFIG.has(error.code);
-    log.fatal({ err: error }, `verifier did not start: ${errorLine(error)}`);
-    if (bad) process.stderr.write(`${(error as Error).message}\n`);
-    controller.abort();
-    return bad ? 2 : 1;
-  }
-  await new Promise<void>((resolve) =>
-    controller.signal.aborted
-      ? resolve()
-      : controller.signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
-  await running.stop();
-  return 0;
+  const path = program.opts<{ config: string }>().config;
+  return runProcess<VerifierConfig>({
+    role: "verifier",
+    load: () => {
+      try {
+        return { config: loadVerifierConfig(path) };
+      } catch (error) {
+        if (error instanceof ConfigError)
+          return { refused: error.message.replace(/^relayer config/, "verifier config") };
+        throw error;
+      }
+    },
+    logger: (config) =>
+      createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId }),
+    start: (config, logger, signal) => startVerifier(config, logger, signal),
+  });
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`${errorLine(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) exitWith(main);
