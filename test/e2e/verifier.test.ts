@@ -565,7 +565,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     await (await gatewayB.execute(fields, payload, collected)).wait();
   });
 
-  it("the gateway refuses a forged attestation, one attester short of k and a replayed attester-set change, each by name", async () => {
+  it("the gateway refuses a forged attestation, one attester short of k, a removed attester and a replayed attester-set change, each by name", async () => {
     const { fields, payload, attestation } = await openOnLedger();
     const chainId = c.chains.b.chainId;
     const gateway = c.business.b.contracts.gateway as Hex;
@@ -593,6 +593,10 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     await expect(gatewayB.execute(fields, payload, good))
       .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttestationsInsufficient")
       .withArgs(1, 2);
+    // The second attester, removed by that change, no longer counts.
+    await expect(gatewayB.execute(fields, payload, packAttestations([good, byTheSecond])))
+      .to.be.revertedWithCustomError(gatewayB, "SubchainGatewayAttesterNotCurrent")
+      .withArgs(1, getAddress(second.address), epoch);
     const byX = await signAttestation(x, chainId, attestation);
     await (await gatewayB.execute(fields, payload, packAttestations([good, byX]))).wait();
   });
