@@ -164,7 +164,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
             return;
         }
         bytes memory members = _loadMembers(set);
-        uint256 seen;
+        uint256 seen = 0; // the seats already counted for this digest
         // Bounded by the calldata the caller pays for; each signature costs an ecrecover.
         for (uint256 i = 0; i < count; ++i) {
             (bytes32 r, bytes32 s, uint8 v) = _splitAt(signatures, i);
