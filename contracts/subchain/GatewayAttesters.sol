@@ -197,7 +197,8 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
         _refuseSigner(i, signer, _seats[signer]);
     }
 
-    /// @dev Reverts naming attestation `i`'s signer, not in the current set: never a member, or one of an earlier epoch.
+    /// @dev Reverts naming attestation `i`'s signer, not in the current set: never a member, or one of an earlier
+    /// epoch.
     function _refuseSigner(uint256 i, address signer, uint256 seat) private pure {
         if (seat == 0) revert SubchainGatewayAttestationSignerUnknown(i, signer);
         revert SubchainGatewayAttesterNotCurrent(i, signer, uint64(seat >> _INDEX_BITS));
