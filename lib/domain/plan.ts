@@ -26,10 +26,17 @@ const dependency = { dependsOn: z.int().min(0).max(6).optional(), versionKey: by
 
 /** At most this many steps (the ledger's MAX_STEPS). */
 export const MAX_STEPS = 8;
+/** The ledger's operation code of a two-phase write (`OPERATION_TWO_PHASE_WRITE`); its packet says write (1). */
+export const TWO_PHASE_WRITE = 2;
+/** How a transaction's writes complete: compensation (the default: applied at once, undone after a failure) or two-phase. */
+export type TxMode = "compensation" | "two-phase";
+export const txModeSchema = z.enum(["compensation", "two-phase"]);
+/** A two-phase transaction has at most this many steps (the ledger keeps the mode in the steps' spare bit). */
+const MAX_TWO_PHASE_STEPS = 7;
 
 export interface PlanStep {
   side: Side;
-  /** 0 read, 1 write. */
+  /** 0 read, 1 write, 2 two-phase write (prepared, then committed or rolled back). */
   operation: number;
   /** keccak256 of the business contract's name (the packet's for the target step). */
   contractName: Hex;
@@ -88,6 +95,45 @@ export function planOf(
   payload: Hex,
   steps: unknown,
   more: readonly { packet: Packet; payload: Hex }[] = [],
+  mode: TxMode = "compensation",
+): Plan {
+  const plan = plainPlanOf(packet, payload, steps, more);
+  return mode === "two-phase" ? twoPhase(plan) : plan;
+}
+
+/**
+ * The plan in two-phase mode: its writes become two-phase writes. Refused when the ledger would refuse it: no write,
+ * two writes on one side, a dependent write (the gateway prepares by transaction id, without a read's version), or
+ * more than 7 steps.
+ */
+function twoPhase(plan: Plan): Plan {
+  const writes = plan.steps.filter((s) => s.operation === 1);
+  if (writes.length === 0) throw invalid("a two-phase transaction needs a write", "mode");
+  for (const side of [Side.Source, Side.Target])
+    if (writes.filter((s) => s.side === side).length > 1)
+      throw invalid(
+        `a two-phase transaction has at most one write on each side (two on the ${Side[side]} side)`,
+        "steps",
+      );
+  const dependent = plan.steps.findIndex((s) => s.dependsOn !== undefined);
+  if (dependent >= 0)
+    throw invalid(`step ${dependent}: a two-phase transaction has no dependent write`, `steps.${dependent}.dependsOn`);
+  if (plan.steps.length > MAX_TWO_PHASE_STEPS)
+    throw invalid(`a two-phase transaction has at most ${MAX_TWO_PHASE_STEPS} steps`, "steps");
+  return { ...plan, steps: plan.steps.map((s) => (s.operation === 1 ? { ...s, operation: TWO_PHASE_WRITE } : s)) };
+}
+
+/** The packet operation of a step (a two-phase write's packet says write), as its results are recorded too. */
+export const packetOperation = (operation: number): number => (operation === TWO_PHASE_WRITE ? 1 : operation);
+
+/** Whether a plan's writes are two-phase. */
+export const isTwoPhase = (plan: Plan): boolean => plan.steps.some((s) => s.operation === TWO_PHASE_WRITE);
+
+function plainPlanOf(
+  packet: Packet,
+  payload: Hex,
+  steps: unknown,
+  more: readonly { packet: Packet; payload: Hex }[],
 ): Plan {
   if (steps === undefined) {
     if (more.length > 0) throw invalid("several packets need steps naming a target step for each", "steps");

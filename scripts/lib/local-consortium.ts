@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { id, type Signer } from "ethers";
-import { IDrugTraceability__factory } from "../../typechain-types";
+import { IAssetLedger__factory, IDrugTraceability__factory } from "../../typechain-types";
 import { exitOf, startAnvil, freePort, type AnvilOptions, type LocalChain } from "./anvil";
 import { parseConsortium, type CreditConfig } from "../../lib/domain/consortium-config";
 import { scopedId } from "../../lib/domain/ids";
@@ -46,6 +46,13 @@ export const ALLOWED = 0n;
 export const VerifierKind = { Auditor: 1, Service: 2 } as const;
 
 const drugInterface = IDrugTraceability__factory.createInterface();
+const assetInterface = IAssetLedger__factory.createInterface();
+/** The AssetLedger functions of a transfer: the debit (source step), the credit (the packet's) and the balance read. */
+export const ASSET_SELECTORS = {
+  debit: assetInterface.getFunction("debit").selector,
+  credit: assetInterface.getFunction("credit").selector,
+  balanceOf: assetInterface.getFunction("balanceOf").selector,
+} as const;
 /** The custody functions the example pipes carry: the cross-chain write and the reads around it. */
 export const CUSTODY_SELECTORS = {
   continueCustody: drugInterface.getFunction("continueCustody").selector,
@@ -106,6 +113,11 @@ export interface LocalConsortiumOptions {
    * is unreachable. Default false: its votes add a few seconds to the set-up.
    */
   alternateRoute?: boolean;
+  /**
+   * Also the two-phase example: an AssetLedger on each sub-chain (CNS `AssetLedger/<suffix>`) and a pipe A -> B to
+   * B's (`pipes.assets`), for asset transfers. Default false.
+   */
+  assets?: boolean;
 }
 
 /** The Audit Office's independent verifier: its config, log, and its process while it runs. */
@@ -186,7 +198,7 @@ export interface LocalConsortium {
   accounts: { deployer: KeyRef; governors: KeyRef[]; genesisAdmins: KeyRef[]; auditAdmin: KeyRef; auditor: KeyRef };
   /** `b2`: Hospital B's second relayer, the A -> B pipe's alternate target route (option `alternateRoute`). */
   business: { a: BusinessSide; b: BusinessSide; b2?: BusinessSide };
-  pipes: { aToB: PipeInfo; bToA: PipeInfo };
+  pipes: { aToB: PipeInfo; bToA: PipeInfo; assets?: PipeInfo };
   verifiers: { address: string; kind: number; weight: number }[];
   /** The Audit Office's independent verifier (a non-party: without its endorsement nothing confirms). */
   verifier: LocalVerifier;
@@ -305,6 +317,7 @@ export async function setupLocalConsortium(options: LocalConsortiumOptions = {})
     attest: options.attest ?? false,
     credit: options.credit ?? {},
     alternateRoute: options.alternateRoute ?? false,
+    assets: options.assets ?? false,
   };
   const chains = await startChains(opts.blockTime, log, opts.persistChains ? join(dir, "state") : undefined);
   const services: { stop(): Promise<void> }[] = [];
@@ -373,6 +386,7 @@ async function build(
   const aToB = await openPipe(run, council, gov, a, b);
   const bToA = await openPipe(run, council, gov, b, a);
   const b2 = run.opts.alternateRoute ? await enrolAlternateRoute(run, council, gov, b, aToB) : undefined;
+  const assets = run.opts.assets ? await openPipe(run, council, gov, a, b, ASSET_PIPE) : undefined;
 
   const verifiers = [
     { address: a.accounts.business.address, kind: VerifierKind.Service, weight: 1 },
@@ -434,7 +448,7 @@ async function build(
       auditor: ref(run.keys.auditor),
     },
     business: { a, b, ...(b2 === undefined ? {} : { b2 }) },
-    pipes: { aToB, bToA },
+    pipes: { aToB, bToA, ...(assets === undefined ? {} : { assets }) },
     verifiers,
     verifier,
     auditorApi: run.opts.auditorApi ? `http://127.0.0.1:${a.ports.ops}/auditor` : null,
@@ -491,7 +505,11 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
     sides.map((s) => ({
       subchainId: s.subchain.id,
       rpc: run.chains[s.key].url,
-      names: [s.contracts.names.drugTraceability, s.contracts.names.evidenceDeposit],
+      names: [
+        s.contracts.names.drugTraceability,
+        s.contracts.names.evidenceDeposit,
+        ...(s.contracts.assetLedger === undefined ? [] : [s.contracts.names.assetLedger]),
+      ],
     })),
   );
   const first = attested[0]!;
@@ -622,6 +640,7 @@ async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
     relayers,
     run.keys[`${slug}-operator`].address,
     attesters,
+    run.opts.assets,
   );
   run.log(
     `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`,
@@ -694,6 +713,11 @@ async function enrolSide(
     c.registerContract(contracts.names.evidenceDeposit, subchainId, contracts.evidenceDeposit),
     `CNS ${contracts.names.evidenceDeposit}`,
   );
+  if (contracts.assetLedger !== undefined)
+    await mined(
+      c.registerContract(contracts.names.assetLedger, subchainId, contracts.assetLedger),
+      `CNS ${contracts.names.assetLedger}`,
+    );
   run.log(
     `${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`,
   );
@@ -773,23 +797,45 @@ async function enrolAlternateRoute(
   };
 }
 
-/** The source side applies for a pipe to the target's DrugTraceability, the target authorises it (and a vote if required). */
+/** What a pipe carries: the target's contract (by its key in `names`) and the selectors allowed on it. */
+interface PipeCargo {
+  contract: "drugTraceability" | "assetLedger";
+  selectors: string[];
+  what: string;
+  operations: number;
+}
+const CUSTODY_PIPE: PipeCargo = {
+  contract: "drugTraceability",
+  selectors: Object.values(CUSTODY_SELECTORS),
+  what: "custody selectors",
+  operations: OPERATION_FLAG_READ | OPERATION_FLAG_WRITE,
+};
+/** The asset transfer: the credit on the target (its debit on the source is the source step) and the balance read. */
+const ASSET_PIPE: PipeCargo = {
+  contract: "assetLedger",
+  selectors: [ASSET_SELECTORS.credit, ASSET_SELECTORS.balanceOf],
+  what: "credit and balanceOf",
+  operations: OPERATION_FLAG_READ | OPERATION_FLAG_WRITE,
+};
+
+/** The source side applies for a pipe to the target's contract, the target authorises it (and a vote if required). */
 async function openPipe(
   run: Run,
   council: Council,
   gov: GovernanceContracts,
   src: BusinessSide,
   dst: BusinessSide,
+  cargo: PipeCargo = CUSTODY_PIPE,
 ): Promise<PipeInfo> {
-  const selectors = Object.values(CUSTODY_SELECTORS);
-  const contractName = dst.contracts.names.drugTraceability;
+  const selectors = cargo.selectors;
+  const contractName = dst.contracts.names[cargo.contract];
   const spec = {
     sourceApp: src.app.id,
     targetApp: dst.app.id,
     sourceService: src.service.id,
     targetService: dst.service.id,
     contractName: id(contractName),
-    operations: OPERATION_FLAG_READ | OPERATION_FLAG_WRITE,
+    operations: cargo.operations,
     selectors,
     ratePerMinute: run.opts.pipeRatePerMinute,
     maxPayloadBytes: 4096,
@@ -813,7 +859,7 @@ async function openPipe(
   if (await gov.pipes.activationVoteRequired())
     await council.pass(await council.proposalOf(authorize, `${what} activation`), `${what} activation`);
   else await mined(authorize, `${what} authorisation`);
-  run.log(`${what}: ${pipeId} active on ${contractName} (read|write, ${selectors.length} custody selectors)`);
+  run.log(`${what}: ${pipeId} active on ${contractName} (read|write, ${selectors.length} ${cargo.what})`);
   return { id: pipeId, source: src.key, target: dst.key, contractName, contractNameHash: id(contractName), selectors };
 }
 

@@ -30,7 +30,7 @@ import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
-import { boundTxId, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
+import { boundTxId, packetOperation, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
 import { AcceptedPackets, type AcceptedLog } from "./accepted";
 import { openedPackets, PresignedAttestations, type OpenedStep, type Presigned } from "./presigned";
 import {
@@ -51,7 +51,8 @@ const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes of hex"
 
 const stepSchema = z.strictObject({
   side: z.union([z.literal(Side.Source), z.literal(Side.Target)]),
-  operation: z.union([z.literal(0), z.literal(1)]),
+  /** 0 read, 1 write, 2 two-phase write (prepared through the gateway as a write). */
+  operation: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   contractName: hex32,
   data: payloadSchema,
 });
@@ -230,7 +231,8 @@ export class Attester {
       sequence,
       deadline: packet.deadline,
       contractName: step.contractName,
-      operation: step.operation,
+      // A two-phase write is prepared as a write: the gateway checks its prepare against a write's attestation.
+      operation: packetOperation(step.operation),
       data: step.data,
     };
     const attestation = attestationOf(call, subchainId, subchain.gateway);
@@ -278,7 +280,7 @@ export class Attester {
     const isPacketStep =
       last.side === Side.Target &&
       last.contractName.toLowerCase() === packet.contractName.toLowerCase() &&
-      last.operation === packet.operation &&
+      packetOperation(last.operation) === packet.operation &&
       last.data.toLowerCase() === payload;
     if (!isPacketStep || steps.filter((s) => s.side === Side.Target).length !== 1)
       throw new AttestationRefused(
@@ -306,7 +308,12 @@ export class Attester {
   ): Promise<SignedAttestation | undefined> {
     checkOpenedStep(packet.txId, index, ahead.steps[index], step);
     const signed = ahead.attestation;
-    const call = { ...packet, contractName: step.contractName, operation: step.operation, data: step.data };
+    const call = {
+      ...packet,
+      contractName: step.contractName,
+      operation: packetOperation(step.operation),
+      data: step.data,
+    };
     const asked = attestationOf(call, signed.subchain, signed.gateway);
     if (!sameAttestation(asked, signed)) return undefined;
     const [[state], route, subchain] = await Promise.all([
@@ -410,7 +417,8 @@ function checkOpenedStep(txId: Hex, index: number, opened: OpenedStep | undefine
       txId,
       step: index,
     });
-  if (opened.side !== step.side || opened.operation !== step.operation)
+  // A packet's write may be opened as two-phase (2); a plan's operations are bound by the txId (`_checkPlan`).
+  if (opened.side !== step.side || packetOperation(opened.operation) !== packetOperation(step.operation))
     throw new AttestationRefused(
       "ATTESTATION_NOT_OPENED",
       `step ${index} of ${txId} was opened as side ${opened.side}, operation ${opened.operation}`,

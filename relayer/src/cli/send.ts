@@ -4,7 +4,7 @@
  * its relayer's app intake (`POST /v1/requests`), prints the transaction id, and with `--wait` follows the
  * transaction (relayer view and ledger state) until it ends.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { hexlify, Interface, keccak256, randomBytes } from "ethers";
 import type { Hex } from "viem";
 import type { Packet } from "../../../lib/amdp";
@@ -24,6 +24,8 @@ interface SendOptions extends CommonOptions {
   args: string;
   data?: string;
   steps?: string;
+  /** compensation (default) or two-phase. */
+  mode?: "compensation" | "two-phase";
   sequence?: bigint;
   txId?: string;
   deadline?: bigint;
@@ -149,7 +151,8 @@ async function txIdFor(
   const { boundTxId, planOf, PlanError } = await import("../../../lib/domain/plan");
   let plan;
   try {
-    plan = planOf(packet, payload, steps, more);
+    // The mode is bound with the steps: a two-phase write has operation 2 in the plan the txId commits to.
+    plan = planOf(packet, payload, steps, more, opts.mode);
   } catch (err) {
     if (err instanceof PlanError) throw usage("--steps", err.message);
     throw err;
@@ -276,7 +279,7 @@ interface Accepted {
 }
 
 /** Posts the signed packet to the app intake (contract 3): 202 {txId, status}, or 4xx {code, message}. */
-async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
+async function post(url: URL, built: Built, steps: unknown, mode?: string): Promise<Accepted> {
   const { encodePacket } = await import("../../../lib/amdp");
   const wire = JSON.parse(
     encodePacket({ packet: built.packet, payload: built.payload, signatures: { app: built.signature } }),
@@ -290,6 +293,7 @@ async function post(url: URL, built: Built, steps: unknown): Promise<Accepted> {
     ...(steps === undefined ? {} : { steps }),
     ...(built.salt === undefined ? {} : { salt: built.salt }),
     ...(packets.length === 0 ? {} : { packets }),
+    ...(mode === undefined ? {} : { mode }),
   };
   let res: Response;
   try {
@@ -427,7 +431,7 @@ async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): 
   s.out.progress(
     `${kind} ${built.packet.selector} on pipe ${opts.pipe}: tx ${built.packet.txId}, sequence ${built.packet.sequence}, signed by ${account.address}`,
   );
-  const accepted = await post(url, built, steps);
+  const accepted = await post(url, built, steps, opts.mode);
   s.out.progress(`accepted by the relayer: ${accepted.status}`);
   const data = {
     txId: accepted.txId,
@@ -475,6 +479,14 @@ export function addSendCommands(root: Command, ctx: Env): void {
           "--steps <json>",
           'the atomic steps, when more than the target step: [{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]; ' +
             'or several target steps, each a packet: [{"side":"target"}, {"side":"target","operation":"write","function":"…","args":[…],"dependsOn":0,"versionKey":"0x…"}]',
+        )
+        .addOption(
+          new Option(
+            "--mode <mode>",
+            "how the writes complete: compensation (applied at once, undone after a failure) or two-phase (prepared on every side, then committed or rolled back; bound with the steps)",
+          )
+            .choices(["compensation", "two-phase"])
+            .default("compensation"),
         )
         .option("--sequence <n>", "packet sequence (default: the pipe's last on the ledger + 1)", positiveArg)
         .option(

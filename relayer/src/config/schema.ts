@@ -75,6 +75,18 @@ const runtimeSchema = z.strictObject({
   pollIntervalMs: z.int().min(10).max(600_000).default(500),
   /** Endorse executed transactions of this relayer's pipes when its service signer is a verifier. */
   verify: z.boolean().default(true),
+  /**
+   * Pipes whose app requests are two-phase unless a request names its `mode` (the app binds the mode with its steps:
+   * a two-phase write has operation 2 in the plan its txId commits to).
+   */
+  twoPhasePipes: z
+    .array(
+      z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}$/, "expected a pipe id (32 bytes of hex)")
+        .transform((p) => p.toLowerCase()),
+    )
+    .default([]),
 });
 
 /**

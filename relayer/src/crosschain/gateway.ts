@@ -21,6 +21,7 @@ import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract, isRevert } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
+import { TwoPhaseGateway } from "./two-phase";
 
 export interface Execution {
   requestId: Hex;
@@ -98,6 +99,8 @@ export async function keyedReadVersion(
 
 export class Gateway {
   readonly contract: Contract<typeof gatewayAbi>;
+  /** Prepare, commit and rollback of two-phase writes. */
+  readonly twoPhase: TwoPhaseGateway;
 
   constructor(
     readonly chain: ChainPlugin,
@@ -108,6 +111,7 @@ export class Gateway {
     private readonly _confirmations: number,
   ) {
     this.contract = new Contract(chain, address, gatewayAbi, `SubchainGateway(${chain.name})`);
+    this.twoPhase = new TwoPhaseGateway(this.contract, _logs, _confirmations);
   }
 
   /** `keccak256(abi.encode(chainid, gateway, pipeId, sequence))`, as the gateway derives it. */

@@ -48,6 +48,8 @@ export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
   | { op: "recordResult"; result: WireResult; fromBlock: string }
   | { op: "recordResults"; results: WireResult[]; fromBlock: string }
+  /** A two-phase write's commit: a second result of its step, taken while the transaction is Committing. */
+  | { op: "recordCommit"; result: WireResult; fromBlock: string }
   /** `checked`: the caller has just read `hasEndorsed` and the state (no second read; a race is still caught below). */
   | { op: "endorse"; txId: Hex; resultSetHash: Hex; checked?: boolean }
   | { op: "recordCompensation"; compensation: WireCompensation }
@@ -80,7 +82,7 @@ const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 
 
 /** The transaction an operation is about (`undefined` for a refusal report). */
 function txIdOf(op: LedgerOp): Hex | undefined {
-  if (op.op === "recordResult") return op.result.txId;
+  if (op.op === "recordResult" || op.op === "recordCommit") return op.result.txId;
   if (op.op === "recordResults") return op.results[0]?.txId;
   if (op.op === "recordCompensation") return op.compensation.txId;
   return "txId" in op ? op.txId : undefined;
@@ -159,6 +161,8 @@ export class LedgerWriter {
         return this._results.run({ result: fromWireResult(op.result), fromBlock: BigInt(op.fromBlock) });
       case "recordResults":
         return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
+      case "recordCommit":
+        return this._recordCommit(fromWireResult(op.result), BigInt(op.fromBlock));
       case "endorse":
         return this._endorsements.run({
           txId: op.txId,
@@ -300,6 +304,35 @@ export class LedgerWriter {
       // Past its deadline the transaction only expires: the result is never taken (the write is ours to undo).
       if (isRevert(error, "LedgerDeadlinePassed"))
         return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
+      throw error;
+    }
+  }
+
+  /**
+   * A commit, sent only while the ledger is Committing and has not taken this step's commit (its bit in `undoneMask`);
+   * once the transaction has moved on, a second `ResultRecorded` of the step says the commit was taken.
+   */
+  private async _recordCommit(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
+    const state = this._state(result.txId);
+    const takes = state.then((tx) => tx.state === TxState.Committing && !bit(tx.undoneMask, result.step));
+    takes.catch(() => undefined); // also awaited below
+    try {
+      const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
+      return this._sent(receipt);
+    } catch (error) {
+      const tx = await state;
+      if (tx.state === TxState.Committing && bit(tx.undoneMask, result.step)) return { outcome: "already" };
+      if (tx.state !== TxState.Committing || isRevert(error, "LedgerStepAlreadyRecorded", "LedgerInvalidTransition")) {
+        const recorded = await this._logs.events({
+          address: this._c.ledger.address,
+          abi: this._c.ledger.abi,
+          eventName: "ResultRecorded",
+          args: { txId: result.txId, step: result.step },
+          fromBlock,
+        });
+        if (recorded.length >= 2) return { outcome: "already" };
+        return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
+      }
       throw error;
     }
   }

@@ -2,7 +2,9 @@
  * The app intake (stage 1), plain HTTP on a private interface:
  * - `POST /v1/requests`: body = the AMDP wire JSON signed by the app (`signatures.app` only), plus optional
  *   `steps` (source steps before the packet's target step; or several target steps), `salt` (binds source steps to
- *   the txId) and `packets` (the app-signed packets of the target steps after the first), see `tx/plan.ts`.
+ *   the txId), `packets` (the app-signed packets of the target steps after the first) and `mode`
+ *   (`"compensation"` or `"two-phase"`; default: the pipe's in `runtime.twoPhasePipes`, else compensation), see
+ *   `lib/domain/plan.ts`.
  *   Answers 202 `{ txId, status, sequence }`, or 4xx `{ code, message }` naming the refusal (also under `error`);
  *   429 with `Retry-After` when over a rate limit or when the relayer's backlog is full (`limits.maxQueue`).
  *   A request left without an answer (a crash, a cut connection) is re-sent as it is: the same signed packet is
@@ -19,7 +21,7 @@ import { readBody, retryAfterHeader, sendJson } from "../../../lib/infra/http";
 import { Reason, TxState } from "../../../lib/domain/ledger-types";
 import { isBadInput, notReady, Refusal } from "../crosschain/refusal";
 import { initiate } from "../tx/initiate";
-import { assertBound, planOf } from "../../../lib/domain/plan";
+import { assertBound, planOf, PlanError, txModeSchema, type TxMode } from "../../../lib/domain/plan";
 import type { TxContext } from "../tx/context";
 import { readValues } from "../tx/values";
 
@@ -81,7 +83,10 @@ export class AppIntake {
       const request = parseRequest(body, rt.config.limits.maxPayloadBytes);
       signed = request.signed;
       const { steps, salt, more } = request;
-      const plan = planOf(signed.packet, signed.payload, steps, more);
+      // The request's mode, else the pipe's default in this relayer's config; the app binds it with its steps.
+      const twoPhasePipe = rt.config.runtime.twoPhasePipes.includes(signed.packet.pipeId.toLowerCase());
+      const mode = request.mode ?? (twoPhasePipe ? "two-phase" : "compensation");
+      const plan = planOf(signed.packet, signed.payload, steps, more, mode);
       assertBound(plan, signed.packet.txId, salt);
       const accepted = await initiate(rt, signed, plan, "app", more);
       rt.backlog.added();
@@ -142,7 +147,7 @@ export class AppIntake {
 function parseRequest(
   body: Buffer,
   maxPayloadBytes: number,
-): { signed: SignedPacket; steps: unknown; salt: unknown; more: SignedPacket[] } {
+): { signed: SignedPacket; steps: unknown; salt: unknown; more: SignedPacket[]; mode: TxMode | undefined } {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
@@ -158,7 +163,10 @@ function parseRequest(
     throw new CcgpError("MALFORMED_PACKET", "the request body must be a JSON object (the AMDP wire packet)", {
       field: "(body)",
     });
-  const { steps, salt, packets, ...wire } = value as Record<string, unknown>;
+  const { steps, salt, packets, mode, ...wire } = value as Record<string, unknown>;
+  const parsedMode = mode === undefined ? undefined : txModeSchema.safeParse(mode);
+  if (parsedMode?.success === false)
+    throw new PlanError("STEPS_INVALID", '"mode" must be "compensation" or "two-phase"', { field: "mode" });
   const appSigned = (w: unknown, field: string): SignedPacket => {
     const parsed = parseSignedPacket(w, { maxPayloadBytes });
     if (parsed.signatures.proxy !== undefined)
@@ -178,7 +186,7 @@ function parseRequest(
       { field: "packets" },
     );
   const more = ((packets ?? []) as unknown[]).map((w, k) => appSigned(w, `packets.${k}.`));
-  return { signed: appSigned(wire, ""), steps, salt, more };
+  return { signed: appSigned(wire, ""), steps, salt, more, mode: parsedMode?.data };
 }
 
 function reply(

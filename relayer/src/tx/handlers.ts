@@ -14,10 +14,11 @@ import { deliver, openTx } from "./initiator";
 import type { TxContext } from "./context";
 import { compensate, ledgerWrite, verify } from "./settle";
 import { recordStep, runStep, undoStep } from "./steps";
+import { commitStep } from "./two-phase";
 import { GiveUp, type WorkOutcome } from "./worker";
 
 /** Item types whose final failure leaves an open transaction stuck: these escalate. */
-const ESCALATE_ON_FAILURE = new Set<WorkType>(["step", "record", "deliver", "compensate", "undo"]);
+const ESCALATE_ON_FAILURE = new Set<WorkType>(["step", "record", "deliver", "compensate", "undo", "commit"]);
 /** Work that must not happen after the deadline: retried until it. */
 const UNTIL_DEADLINE = new Set<WorkType>(["open", "deliver"]);
 /**
@@ -65,6 +66,10 @@ export function registerHandlers(rt: TxContext): void {
     .handle(
       "compensate",
       typed("compensate", (w) => compensate(rt, w)),
+    )
+    .handle(
+      "commit",
+      typed("commit", (w) => commitStep(rt, w)),
     )
     .handle(
       "verify",

@@ -14,7 +14,7 @@ import { isTargetRoute, type Route } from "../governance/view";
 import type { PeerRequest, PeerResponse } from "../server";
 import { retryAfterHeader } from "../../../lib/infra/http";
 import { inboxKey } from "../store";
-import type { Plan, PlanStep } from "../../../lib/domain/plan";
+import { packetOperation, type Plan, type PlanStep } from "../../../lib/domain/plan";
 import { nowSeconds, type TxContext } from "./context";
 import { work } from "../work/items";
 import { afterQueuedCalls } from "../chains/evm/rpc";
@@ -230,7 +230,7 @@ async function checkLedger(rt: TxContext, packets: readonly SignedPacket[]): Pro
       { txId: packet.txId },
     );
   targets.forEach((k, i) => {
-    if (steps[k]!.operation !== packets[i]!.packet.operation)
+    if (packetOperation(steps[k]!.operation) !== packets[i]!.packet.operation)
       throw new CcgpError("ROUTE_MISMATCH", `step ${k} of ${packet.txId} is not packet ${i}'s operation`, { step: k });
   });
   return steps;

@@ -1,6 +1,7 @@
 /**
  * Watches the ledger state of every unfinished journaled transaction and enqueues what it calls for: endorsement
- * when Executed, compensation of this relayer's completed writes when Compensating, expiry after the deadline. It is
+ * when Executed, compensation of this relayer's completed writes when Compensating (a rollback of a two-phase write),
+ * the commit of its prepared two-phase writes when Committing, expiry after the deadline. It is
  * woken by the ledger's state changes the governance view follows, and also sweeps the unfinished transactions at an
  * interval, so a missed event or a restart never leaves one behind; a sweep leaves out those checked within the
  * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and
@@ -11,6 +12,7 @@ import { sleep } from "../../../lib/chain/follow";
 import { work, type WorkInput } from "../work/items";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
+import { commitItems } from "./two-phase";
 import { nowSeconds, type TxContext } from "./context";
 
 /** Transactions checked at once. */
@@ -135,6 +137,7 @@ export class Reconciler {
   ): WorkInput[] {
     const rt = this._rt;
     if (tx.state === TxState.Executed && rt.config.runtime.verify) return [work.verify(entry.txId)];
+    if (tx.state === TxState.Committing) return commitItems(entry, this._mySteps(entry), tx);
     if (tx.state === TxState.Compensating)
       return this._mySteps(entry)
         .filter((k) => bit(tx.doneMask, k) && bit(tx.writeMask, k) && !bit(tx.undoneMask, k))

@@ -10,6 +10,11 @@ import type { WriteOutcome } from "../governance/writer";
 import type { CompensateWork, LedgerWork, VerifyWork } from "../work/items";
 import { TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { TxContext } from "./context";
+import type { JournalEntry } from "./journal";
+import type { CompensationRun } from "../crosschain/gateway";
+import { twoPhaseLogOf } from "../crosschain/two-phase";
+import { TWO_PHASE_WRITE } from "../../../lib/domain/plan";
+import { rollBack } from "./two-phase";
 import { gatewaySequence } from "./steps";
 import { GiveUp, type WorkOutcome } from "./worker";
 
@@ -32,7 +37,10 @@ export async function verify(rt: TxContext, { txId }: VerifyWork): Promise<WorkO
   // The logs may have been read a block before the state: read them again, after it, before any conclusion.
   if (resultSetHash(recorded) !== tx.resultSetHash)
     recorded = await recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
-  const observing = Promise.all(recorded.map((result) => observe(rt, result))).then(resultSetHash);
+  const twoPhase = new Set(entry?.plan.steps.flatMap((s, k) => (s.operation === TWO_PHASE_WRITE ? [k] : [])) ?? []);
+  const observing = Promise.all(recorded.map((result) => observe(rt, result, twoPhase.has(result.step)))).then(
+    resultSetHash,
+  );
   // The endorsement of the recorded hash is prepared (its gas checked) while the sub-chain is observed, and sent
   // only if the observation agrees: one round trip less in the usual case. The checks above read `hasEndorsed` and
   // the state; a race since is refused at the gas check (see the writer).
@@ -66,10 +74,11 @@ export async function verify(rt: TxContext, { txId }: VerifyWork): Promise<WorkO
 
 /**
  * A result as this relayer sees it: on its own sub-chain, the receipt must exist in the recorded block, be deep
- * enough, and carry the gateway's `InboundExecuted` with the recorded outcome and hash; otherwise the result is
+ * enough, and carry the gateway's `InboundExecuted` with the recorded outcome and hash (a two-phase write's prepare or
+ * commit: its `TwoPhasePrepared` or `TwoPhaseCommitted`); otherwise the result is
  * observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as recorded.
  */
-async function observe(rt: TxContext, r: LedgerResult): Promise<LedgerResult> {
+async function observe(rt: TxContext, r: LedgerResult, twoPhase: boolean): Promise<LedgerResult> {
   if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
   const mismatch = { ...r, resultHash: zeroHash };
   const [receipt, status] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.status()]);
@@ -78,6 +87,8 @@ async function observe(rt: TxContext, r: LedgerResult): Promise<LedgerResult> {
   const head = status.height;
   if (head - receipt.blockNumber < BigInt(rt.subchain.confirmations))
     throw new Error(`result of step ${r.step} is not ${rt.subchain.confirmations} blocks deep yet`);
+  // A two-phase write's prepare and commit: the gateway's TwoPhasePrepared / TwoPhaseCommitted of the transaction.
+  if (twoPhase) return twoPhaseLogOf(rt.subchain.gateway.contract, receipt.logs, r) === undefined ? mismatch : r;
   const executed = rt.subchain.gateway.contract
     .events(receipt.logs, "InboundExecuted")
     .find(
@@ -91,11 +102,7 @@ export async function compensate(rt: TxContext, { txId, step, role }: Compensate
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
-  const run = await rt.subchain.gateway.ensureCompensated(
-    entry.pipeId,
-    gatewaySequence(entry, step),
-    entry.subFromBlock,
-  );
+  const run = await undo(rt, entry, step);
   const outcome = await rt.writer.perform({
     op: "recordCompensation",
     compensation: {
@@ -111,6 +118,20 @@ export async function compensate(rt: TxContext, { txId, step, role }: Compensate
   rt.log.info({ txId, step, success: run.success, outcome: outcome.outcome }, "compensation recorded");
   if (!run.success) throw new Error(`the business contract refused to undo step ${step} of ${txId}; will try again`);
   return {};
+}
+
+/** Undoes one write: a two-phase write is rolled back (nothing was applied), any other compensated. */
+async function undo(rt: TxContext, entry: JournalEntry, step: number): Promise<CompensationRun> {
+  if (entry.plan.steps[step]?.operation !== TWO_PHASE_WRITE)
+    return rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
+  const run = await rollBack(rt, entry, step);
+  if (run === undefined)
+    throw new GiveUp(
+      "STEP_REFUSED",
+      `step ${step} of ${entry.txId} is recorded as prepared, but its gateway has no prepare`,
+      { txId: entry.txId, step },
+    );
+  return { tx: run.tx, blockNumber: run.blockNumber, success: true, resultHash: run.resultHash };
 }
 
 /** A plain ledger write: contract refusals other than "already done" are final. */

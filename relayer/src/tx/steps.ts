@@ -17,13 +17,14 @@ import { checkTarget } from "../crosschain/target";
 import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
-import { sourceSequence } from "../../../lib/domain/plan";
+import { packetOperation, sourceSequence, TWO_PHASE_WRITE } from "../../../lib/domain/plan";
+import { rollBack, runPrepare } from "./two-phase";
 import type { TxContext } from "./context";
 import { GiveUp, type WorkOutcome } from "./worker";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
-const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
+export const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
 
 /** Gateway refusals that are the step's own fault: recorded as a failed result (the transaction fails). */
 const STEP_REFUSALS = [
@@ -60,6 +61,7 @@ export async function runStep(
 ): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const planned = entry.plan.steps[step]!;
+  if (planned.operation === TWO_PHASE_WRITE) return runPrepare(rt, entry, step, item);
   const sequence = gatewaySequence(entry, step);
   // Read together (one round trip each way, concurrently).
   const [[state], record] = await Promise.all([
@@ -116,7 +118,7 @@ export async function runStep(
  * (read meanwhile, so it adds no round trip): code changed since the packet was accepted is never run, and the
  * transaction goes to manual intervention with the named reason.
  */
-async function beforeRun(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+export async function beforeRun(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
   const target =
     entry.role === "receiver"
       ? checkTarget(
@@ -155,7 +157,7 @@ async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call
   if (plan.steps[step]!.side === Side.Source) {
     request.steps = plan.steps.map((s) => ({
       side: s.side,
-      operation: s.operation as 0 | 1,
+      operation: s.operation as 0 | 1 | 2,
       contractName: s.contractName,
       data: s.data,
     }));
@@ -176,7 +178,7 @@ async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
-function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number, state: number): void {
+export function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number, state: number): void {
   rt.log.warn({ txId: entry.txId, step, state: TxState[state] }, "step not run: the transaction is no longer active");
   if (entry.role === "receiver") {
     completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: `transaction is ${TxState[state]}` });
@@ -188,7 +190,7 @@ function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number, state:
   }
 }
 
-async function recordRetry(
+export async function recordRetry(
   rt: TxContext,
   txId: Hex,
   step: number,
@@ -270,14 +272,14 @@ function resultOf(rt: TxContext, entry: JournalEntry, step: number, e: Execution
     subchainTx: e.tx,
     blockNumber: e.blockNumber,
     resultHash: e.resultHash,
-    operation: entry.plan.steps[step]!.operation,
+    operation: packetOperation(entry.plan.steps[step]!.operation),
     success: e.success,
     stateVersion: capped(e.stateVersion),
   };
 }
 
 /** A step the gateway refused to run: a failed result with the refusal's hash and no sub-chain transaction. */
-function refusedResult(rt: TxContext, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
+export function refusedResult(rt: TxContext, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
   return {
     txId: entry.txId,
     step,
@@ -285,7 +287,7 @@ function refusedResult(rt: TxContext, entry: JournalEntry, step: number, revertD
     subchainTx: zeroHash,
     blockNumber: 0n,
     resultHash: keccak256(revertData),
-    operation: entry.plan.steps[step]!.operation,
+    operation: packetOperation(entry.plan.steps[step]!.operation),
     success: false,
     stateVersion: 0n,
   };
@@ -337,6 +339,11 @@ export function nextInitiatorItem(entry: JournalEntry, step: number): WorkInput 
 /** Undoes this relayer's own write on its gateway when the ledger would not take its result (no ledger record). */
 export async function undoStep(rt: TxContext, { txId, step, role }: UndoWork): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
+  if (entry.plan.steps[step]?.operation === TWO_PHASE_WRITE) {
+    await rollBack(rt, entry, step);
+    rt.journal.update(txId, role, { status: "finished", error: `step ${step} rolled back on the sub-chain` });
+    return {};
+  }
   const run = await rt.subchain.gateway.ensureCompensated(
     entry.pipeId,
     gatewaySequence(entry, step),

@@ -2,7 +2,8 @@
  * One recorded result, checked on its own sub-chain through the verifier's own node: the sub-chain transaction must
  * exist in the recorded block, have succeeded, be deep enough, and carry the registered gateway's `InboundExecuted`
  * for the transaction's pipe with exactly the recorded operation, outcome and result hash. The recorded state
- * version is checked by the step's {@link VersionCheck}.
+ * version is checked by the step's {@link VersionCheck}. A two-phase write's results are its prepare and its commit:
+ * the gateway's `TwoPhasePrepared` or `TwoPhaseCommitted` of the transaction, with the recorded hash and version.
  * When an auditor attested the called contract, its code in that block must be the attested code: a party relayer
  * that ran other code anyway is contradicted.
  */
@@ -13,6 +14,7 @@ import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import type { LedgerResult } from "../../../lib/domain/ledger-types";
 import { keyedReadVersion } from "../crosschain/gateway";
+import { twoPhaseLogOf } from "../crosschain/two-phase";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
@@ -32,7 +34,12 @@ export interface SubchainView {
  * it against (`DependentWriteChecked`); for a read such a write depends on, the version of the write's key as the
  * read saw it.
  */
-export type VersionCheck = { kind: "contract" } | { kind: "dependent" } | { kind: "keyed"; key: Hex };
+export type VersionCheck =
+  | { kind: "contract" }
+  | { kind: "dependent" }
+  | { kind: "keyed"; key: Hex }
+  /** A two-phase write: its prepare or commit (`TwoPhasePrepared` / `TwoPhaseCommitted`, see `crosschain/two-phase`). */
+  | { kind: "two-phase" };
 
 /** `ok` (with the key a dependent write was checked by), or the reason the sub-chain contradicts the record. */
 export type Observation = { ok: true; versionKey?: Hex } | { ok: false; reason: string };
@@ -61,6 +68,15 @@ export async function observeResult(
   if (status.height - receipt.blockNumber < BigInt(view.confirmations))
     throw new NotYet("VERIFY_NOT_YET", `${where}: not ${view.confirmations} blocks deep on ${view.chain.name} yet`);
   const gateway = new Contract(view.chain, view.gateway, gatewayAbi, "SubchainGateway");
+  if (check.kind === "two-phase") {
+    const logged = twoPhaseLogOf(gateway, receipt.logs, r);
+    if (logged === undefined)
+      return {
+        ok: false,
+        reason: `${where}: the gateway ${view.gateway} logged no such prepare or commit of ${r.txId}`,
+      };
+    return (await checkCode(view, logged.target, receipt.blockNumber, where)) ?? { ok: true };
+  }
   const executed = gateway
     .events(receipt.logs, "InboundExecuted")
     .find(
@@ -100,7 +116,7 @@ async function checkVersion(
   receipt: ChainReceipt,
   e: { requestId: Hex; target: Address; stateVersion: bigint },
   r: LedgerResult,
-  check: VersionCheck,
+  check: Exclude<VersionCheck, { kind: "two-phase" }>,
   where: string,
 ): Promise<Observation> {
   const wrong = (expected: bigint, what: string): Observation => ({

@@ -14,6 +14,7 @@ import type { LogReader } from "../governance/logs";
 import { recordedResults } from "../governance/results";
 import type { Logger } from "../../../lib/infra/log";
 import { NO_DEPENDENCY, TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
+import { TWO_PHASE_WRITE } from "../../../lib/domain/plan";
 import { NotYet, observeResult, type Observation, type SubchainView } from "./observe";
 
 export interface VerifierParts {
@@ -167,7 +168,11 @@ export class IndependentVerifier {
             await this._view(r),
             pipeId,
             r,
-            key === undefined ? { kind: "contract" } : { kind: "keyed", key },
+            steps[i]![1] === TWO_PHASE_WRITE
+              ? { kind: "two-phase" }
+              : key === undefined
+                ? { kind: "contract" }
+                : { kind: "keyed", key },
           )
         );
       }),

@@ -40,11 +40,22 @@ export type RecordWork = { type: "record"; result: WireResult } & StepRef;
 export type DeliverWork = { type: "deliver"; txId: Hex };
 export type UndoWork = { type: "undo" } & StepRef;
 export type CompensateWork = { type: "compensate" } & StepRef;
+/** Commit this relayer's prepared two-phase write (the ledger is Committing) and record the commit. */
+export type CommitWork = { type: "commit" } & StepRef;
 export type VerifyWork = { type: "verify"; txId: Hex };
 export type LedgerWork = { type: "ledger"; ledger: LedgerOp };
 
 export type WorkItem =
-  OpenWork | StepWork | RecordWork | DeliverWork | UndoWork | CompensateWork | VerifyWork | LedgerWork | ChainRequest;
+  | OpenWork
+  | StepWork
+  | RecordWork
+  | DeliverWork
+  | UndoWork
+  | CompensateWork
+  | CommitWork
+  | VerifyWork
+  | LedgerWork
+  | ChainRequest;
 
 export type WorkType = WorkItem["type"];
 export type WorkOf<T extends WorkType> = Extract<WorkItem, { type: T }>;
@@ -79,6 +90,8 @@ export const work = {
     input(`${prefixOf(role)}:${txId}:undo:${step}`, "packet", { type: "undo", txId, step, role }),
   compensate: (role: Role, txId: Hex, step: number): WorkInput<CompensateWork> =>
     input(`${prefixOf(role)}:${txId}:compensate:${step}`, "packet", { type: "compensate", txId, step, role }),
+  commit: (role: Role, txId: Hex, step: number): WorkInput<CommitWork> =>
+    input(`${prefixOf(role)}:${txId}:commit:${step}`, "packet", { type: "commit", txId, step, role }),
   verify: (txId: Hex): WorkInput<VerifyWork> => input(`verify:${txId}`, "ledger-write", { type: "verify", txId }),
   escalate: (txId: Hex, reason: string): WorkInput<LedgerWork> =>
     input(`escalate:${txId}`, "ledger-write", { type: "ledger", ledger: { op: "escalate", txId, reason } }),
@@ -99,6 +112,7 @@ const TYPES: ReadonlySet<string> = new Set<WorkType>([
   "deliver",
   "undo",
   "compensate",
+  "commit",
   "verify",
   "ledger",
   "chain-request",
@@ -124,6 +138,7 @@ export function isWorkItem(payload: unknown): payload is WorkItem {
     case "step":
     case "undo":
     case "compensate":
+    case "commit":
       return isStepRef(payload);
     case "record":
       return isStepRef(payload) && isObject(payload.result);
@@ -150,6 +165,7 @@ export function txOf(item: WorkItem): { txId: Hex; role?: Role } | null {
     case "record":
     case "undo":
     case "compensate":
+    case "commit":
       return { txId: item.txId, role: item.role };
     default:
       return { txId: item.txId };

@@ -1,9 +1,11 @@
 import { id, type Signer } from "ethers";
 import {
+  AssetLedger__factory,
   DrugTraceability__factory,
   EvidenceDeposit__factory,
   SubchainGateway__factory,
 } from "../../../typechain-types";
+import type { SubchainGateway } from "../../../typechain-types";
 import { mined } from "./council";
 
 /** The business contracts every local sub-chain runs, by their CNS names (one name per sub-chain: a name binds to one). */
@@ -11,8 +13,10 @@ export interface SubchainContracts {
   gateway: string;
   drugTraceability: string;
   evidenceDeposit: string;
+  /** The two-phase example (an institution's asset balances), when deployed (`assets`). */
+  assetLedger?: string;
   /** Registered names (`keccak256(name)` is what pipes, packets and the gateway use). */
-  names: { drugTraceability: string; evidenceDeposit: string };
+  names: { drugTraceability: string; evidenceDeposit: string; assetLedger: string };
   /** The block the gateway was deployed in: where a relayer starts following it. */
   deployBlock: number;
 }
@@ -30,6 +34,8 @@ export async function deploySubchain(
   relayers: string[],
   actor: string,
   a: { subchainId: string; attesters: string[]; threshold: number; epoch: number },
+  /** Also the AssetLedger example, its issuer `actor`. */
+  assets = false,
 ): Promise<SubchainContracts> {
   const adminAddress = await admin.getAddress();
   const gateway = await new SubchainGateway__factory(admin).deploy(
@@ -45,7 +51,12 @@ export async function deploySubchain(
   const drug = await new DrugTraceability__factory(admin).deploy(gatewayAddress, adminAddress);
   const evidence = await new EvidenceDeposit__factory(admin).deploy(gatewayAddress, adminAddress);
   await Promise.all([drug.waitForDeployment(), evidence.waitForDeployment()]);
-  const names = { drugTraceability: `DrugTraceability/${suffix}`, evidenceDeposit: `EvidenceDeposit/${suffix}` };
+  const names = {
+    drugTraceability: `DrugTraceability/${suffix}`,
+    evidenceDeposit: `EvidenceDeposit/${suffix}`,
+    assetLedger: `AssetLedger/${suffix}`,
+  };
+  const assetLedger = assets ? await deployAssets(admin, gatewayAddress, names.assetLedger, actor, gateway) : undefined;
   const [drugAddress, evidenceAddress] = [await drug.getAddress(), await evidence.getAddress()];
 
   await mined(
@@ -66,7 +77,24 @@ export async function deploySubchain(
     gateway: gatewayAddress,
     drugTraceability: drugAddress,
     evidenceDeposit: evidenceAddress,
+    ...(assetLedger === undefined ? {} : { assetLedger }),
     names,
     deployBlock,
   };
+}
+
+/** The AssetLedger example, registered in the gateway under `name`; `issuer` may issue balances. */
+async function deployAssets(
+  admin: Signer,
+  gatewayAddress: string,
+  name: string,
+  issuer: string,
+  gateway: SubchainGateway,
+): Promise<string> {
+  const assets = await new AssetLedger__factory(admin).deploy(gatewayAddress, await admin.getAddress());
+  await assets.waitForDeployment();
+  const address = await assets.getAddress();
+  await mined(gateway.registerContract(id(name), address), `gateway registration of ${name}`);
+  await mined(assets.grantRole(await assets.ISSUER_ROLE(), issuer), "issuer role");
+  return address;
 }

@@ -24,6 +24,8 @@ import {
   refusalsOf,
   startSide,
   stateOf,
+  stopSide,
+  TxState,
   until,
   untilState,
   wire,
@@ -31,7 +33,12 @@ import {
   world,
   type World,
 } from "./helpers/world";
-import { DrugTraceability__factory, PipeRegistry__factory } from "../../../typechain-types";
+import {
+  AssetLedger__factory,
+  DrugTraceability__factory,
+  PipeRegistry__factory,
+  SubchainGateway__factory,
+} from "../../../typechain-types";
 
 describe("relayer runtime: app intake (stage 1)", function () {
   this.timeout(120_000);
@@ -39,7 +46,7 @@ describe("relayer runtime: app intake (stage 1)", function () {
   let batchId: Hex;
 
   before(async function () {
-    w = await world();
+    w = await world({ assets: true });
     await startSide(w, "a");
     await startSide(w, "b");
     ({ batchId } = await batchOnA(w));
@@ -446,6 +453,147 @@ describe("relayer runtime: app intake (stage 1)", function () {
         "0x0000000000000000000000000000000000000000",
       );
       expect((await w.k.b.gateway.inboundRecord(w.c.pipes.aToB.id, sequence)).compensated).to.equal(true);
+    });
+  });
+  /**
+   * Two-phase transfers on the AssetLedger pipe (A -> B): the debit on A is the source step, the credit on B the
+   * packet's; each relayer prepares its side through its gateway, commits once the ledger is Committing, and rolls
+   * back when the transaction fails or expires. No final state leaves one side applied and a lock held.
+   */
+  describe("two-phase transfers (ccgp send --mode two-phase)", function () {
+    this.timeout(300_000);
+    const asset = AssetLedger__factory.createInterface();
+    const FREE = "0x0000000000000000000000000000000000000000000000000000000000000000";
+    const ledgerOf = async (side: "a" | "b") =>
+      AssetLedger__factory.connect(
+        w.c.business[side].contracts.assetLedger!,
+        await accountOn(w, w.c.business[side].accounts.operator.keystore, side),
+      );
+    const gatewayOf = async (side: "a" | "b") =>
+      SubchainGateway__factory.connect(
+        w.c.business[side].contracts.gateway,
+        await accountOn(w, w.c.business[side].accounts.operator.keystore, side),
+      );
+    /** A funded account on A and a fresh one on B. */
+    async function accounts(balance: bigint): Promise<{ from: Hex; to: Hex }> {
+      const from = randomHex();
+      await (await (await ledgerOf("a")).issue(from, balance)).wait();
+      return { from, to: randomHex() };
+    }
+    const send = (from: Hex, to: Hex, amount: bigint, ...rest: string[]): Promise<CliRun> =>
+      ccgp(
+        [
+          "send",
+          "write",
+          "--relayer",
+          `http://127.0.0.1:${w.c.business.a.ports.app}`,
+          "--pipe",
+          w.c.pipes.assets!.id,
+          "--app-keystore",
+          w.c.business.a.app.key.keystore,
+          "--rpc",
+          w.c.chains.governance.url,
+          "--deployments",
+          w.c.runDir,
+          "--poll-ms",
+          "250",
+          "--function",
+          "credit(bytes32,uint256)",
+          "--args",
+          JSON.stringify([to, amount.toString()]),
+          "--mode",
+          "two-phase",
+          "--steps",
+          JSON.stringify([
+            {
+              side: "source",
+              operation: "write",
+              contract: w.c.business.a.contracts.names.assetLedger,
+              data: asset.encodeFunctionData("debit", [from, amount]),
+            },
+            { side: "target" },
+          ]),
+          "--json",
+          ...rest,
+        ],
+        { CCGP_KEYSTORE_PASSWORD: w.c.password },
+      );
+    /** The gateways' two-phase records of a transaction on A and B (status: 1 prepared, 2 committed, 3 rolled back). */
+    const twoPhaseOf = async (txId: Hex) =>
+      Promise.all(
+        ["a", "b"].map(async (k) => Number((await (await gatewayOf(k as "a" | "b")).twoPhaseTx(txId)).status)),
+      );
+    const results = async (txId: Hex) =>
+      (await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(txId))).map((e) => [
+        Number(e.args.step),
+        Number(e.args.operation),
+        e.args.success,
+      ]);
+
+    it("commits: both sides prepared, then both committed; the verifiers confirm it and no lock is left", async function () {
+      const { from, to } = await accounts(100n);
+      const run = await send(from, to, 25n, "--wait");
+      expect(run.code, run.stderr).to.equal(0);
+      const txId = run.json<{ txId: Hex; state: string }>().txId;
+      expect(run.json<{ state: string }>().state).to.equal("Confirmed");
+      expect([
+        Number((await w.k.ledger.stepOf(txId, 0))[1]),
+        Number((await w.k.ledger.stepOf(txId, 1))[1]),
+      ]).to.deep.equal([2, 2]);
+      // Prepares first (in step order), then each side's commit (in whatever order they came).
+      const recorded = await results(txId);
+      expect(recorded.slice(0, 2)).to.deep.equal([
+        [0, 1, true],
+        [1, 1, true],
+      ]);
+      expect(recorded.slice(2).sort()).to.deep.equal([
+        [0, 1, true],
+        [1, 1, true],
+      ]);
+      expect(await twoPhaseOf(txId)).to.deep.equal([2, 2]);
+      expect(await (await ledgerOf("a")).balanceOf(from)).to.equal(75n);
+      expect(await (await ledgerOf("b")).balanceOf(to)).to.equal(25n);
+      expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(FREE);
+      expect(await (await gatewayOf("b")).lockHolder(w.c.business.b.contracts.assetLedger!, to)).to.equal(FREE);
+    });
+
+    it("a refused second prepare: B refuses the credit, A's prepared debit is rolled back and its lock released", async function () {
+      const { from } = await accounts(100n);
+      // Account zero: B's AssetLedger refuses to stage the credit (AssetLedgerInvalidAccount).
+      const run = await send(from, FREE, 25n);
+      expect(run.code, run.stderr).to.equal(0);
+      const txId = run.json<{ txId: Hex }>().txId;
+      await untilState(w, txId, "Compensated", 120_000);
+      expect(await results(txId)).to.deep.equal([
+        [0, 1, true],
+        [1, 1, false],
+      ]);
+      expect(await twoPhaseOf(txId)).to.deep.equal([3, 0]);
+      expect(await (await ledgerOf("a")).balanceOf(from)).to.equal(100n);
+      expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(FREE);
+      // The account is free again: a local issue goes through.
+      await (await (await ledgerOf("a")).issue(from, 1n)).wait();
+    });
+
+    it("the deadline passes while A is prepared (B's relayer down): expired, A rolled back, its lock released", async function () {
+      const { from, to } = await accounts(100n);
+      await stopSide(w, "b");
+      try {
+        const run = await send(from, to, 25n, "--deadline", "12");
+        expect(run.code, run.stderr).to.equal(0);
+        const txId = run.json<{ txId: Hex }>().txId;
+        await until(async () => (await twoPhaseOf(txId))[0] === 1, "A's prepare", 60_000);
+        expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(txId);
+        await untilState(w, txId, "Compensated", 120_000);
+        const expired = await w.k.ledger.queryFilter(w.k.ledger.filters.TxTransitioned(txId));
+        expect(expired.map((e) => Number(e.args.to))).to.include(Number(TxState.indexOf("Expired")));
+        expect(await twoPhaseOf(txId)).to.deep.equal([3, 0]);
+        expect(await (await ledgerOf("a")).balanceOf(from)).to.equal(100n);
+        expect(await (await ledgerOf("b")).balanceOf(to)).to.equal(0n);
+        expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(FREE);
+      } finally {
+        await startSide(w, "b");
+      }
     });
   });
 });
