@@ -120,7 +120,7 @@ export async function commitStep(rt: TxContext, { txId, step, role }: CommitWork
   if (tx.state !== TxState.Committing || bit(tx.undoneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
   const twoPhase = rt.subchain.gateway.twoPhase;
-  let run = await twoPhase.ensureCommitted(txId, entry.subFromBlock);
+  const run = await twoPhase.ensureCommitted(txId, entry.subFromBlock);
   if (run === undefined) await twoPhase.ensureRolledBack(txId, entry.subFromBlock);
   const result: LedgerResult = {
     txId,
