@@ -10,7 +10,7 @@ import { Wallet, type BytesLike, type ContractTransactionResponse, type Transact
 import type { SubchainGateway } from "../typechain-types";
 import { ATTESTATION_TYPES, attestationOf, domainOf, type Packet } from "../test/helpers/attest";
 import type { BenchModule, Reporter } from "./lib/report";
-import { OPERATION_READ, OPERATION_WRITE } from "../lib/domain/enums.generated";
+import { OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE } from "../lib/domain/enums.generated";
 
 const PIPE = ethers.id("bench:pipe");
 const EVIDENCE = ethers.id("EvidenceDeposit");
@@ -216,7 +216,14 @@ async function run(report: Reporter): Promise<void> {
       contractName: DRUG,
       operation: OPERATION_WRITE,
     };
-    return gateway.connect(relayer).prepare(packet, staged, await attestationsOf(gateway, signers, packet, staged));
+    // Attested as the two-phase write the ledger opens (operation 2), which only a prepare accepts.
+    const attested = await attestationsOf(
+      gateway,
+      signers,
+      { ...packet, operation: OPERATION_TWO_PHASE_WRITE },
+      staged,
+    );
+    return gateway.connect(relayer).prepare(packet, staged, attested);
   };
   report.gas("subchain-gateway: prepare (DrugTraceability, 1 key)", await gasOf(prepare("tx-1")));
   report.gas(

@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {ISubchainGateway} from "../interfaces/ISubchainGateway.sol";
-import {OPERATION_READ, OPERATION_WRITE} from "../types/Operations.sol";
+import {OPERATION_READ, OPERATION_WRITE, OPERATION_TWO_PHASE_WRITE} from "../types/Operations.sol";
 import {IGatewayAttesters} from "../interfaces/IGatewayAttesters.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
@@ -309,7 +309,20 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         target = _registeredEntry(packet.contractName).target;
         if (!ERC165Checker.supportsInterface(target, type(ITwoPhaseBusiness).interfaceId))
             revert SubchainGatewayTwoPhaseUnsupported(packet.contractName, target);
-        _checkAttestations(_packetDigest(packet, data), attestations);
+        // Attested as the two-phase write the ledger opened (operation 2), never as a plain write: an execute's
+        // attestation cannot prepare, and a prepare's cannot execute the write without its lock.
+        _checkAttestations(
+            _attestationDigest(
+                txId,
+                packet.pipeId,
+                packet.sequence,
+                packet.contractName,
+                OPERATION_TWO_PHASE_WRITE,
+                data,
+                deadline
+            ),
+            attestations
+        );
     }
 
     /// @inheritdoc ISubchainGateway

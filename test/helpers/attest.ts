@@ -5,6 +5,7 @@
 import { ethers } from "hardhat";
 import { Wallet, type BytesLike, type ContractTransactionResponse, type Overrides, type Signer } from "ethers";
 import type { SubchainGateway } from "../../typechain-types";
+import { OPERATION_TWO_PHASE_WRITE } from "../../lib/domain/enums.generated";
 
 /** The sub-chain id test gateways are deployed with. */
 export const TEST_SUBCHAIN = ethers.id("subchain:test");
@@ -195,7 +196,7 @@ export function attested(gateway: SubchainGateway, caller: Signer) {
       overrides: Overrides = {},
     ): Promise<ContractTransactionResponse> {
       const packet = packetOf(pipeId, 1, deadline, contractName, 1, txId);
-      return g.prepare(packet, data, await sign(packet, data), overrides);
+      return g.prepare(packet, data, await sign({ ...packet, operation: OPERATION_TWO_PHASE_WRITE }, data), overrides);
     },
     async prepareStatic(
       txId: string,
@@ -205,7 +206,7 @@ export function attested(gateway: SubchainGateway, caller: Signer) {
       deadline: bigint | number,
     ) {
       const packet = packetOf(pipeId, 1, deadline, contractName, 1, txId);
-      return g.prepare.staticCall(packet, data, await sign(packet, data));
+      return g.prepare.staticCall(packet, data, await sign({ ...packet, operation: OPERATION_TWO_PHASE_WRITE }, data));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { OPERATION_TWO_PHASE_WRITE } from "../../lib/domain/enums.generated";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, TypedDataEncoder, type Wallet } from "ethers";
@@ -253,18 +254,20 @@ describe("SubchainGateway: attestations", function () {
       const mock = await ethers.deployContract("MockTwoPhaseBusiness", [f.gateway]);
       await f.gateway.registerContract(NAMES.mock, mock);
       const staged = { ...f.packet, txId: ethers.id("2pc"), contractName: NAMES.mock, deadline: await deadlineIn() };
+      // A prepare is attested as the two-phase write the ledger opened.
+      const asOpened = { ...staged, operation: OPERATION_TWO_PHASE_WRITE };
       await expect(
-        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest([f.keys[0]], f.domain, staged, "0x")),
+        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest([f.keys[0]], f.domain, asOpened, "0x")),
       )
         .to.be.revertedWithCustomError(f.gateway, "SubchainGatewayAttestationsInsufficient")
         .withArgs(1, 2);
-      const forged = await attest(f.keys.slice(0, 2), f.domain, { ...staged, txId: ethers.id("other") }, "0x");
+      const forged = await attest(f.keys.slice(0, 2), f.domain, { ...asOpened, txId: ethers.id("other") }, "0x");
       await expect(f.gateway.connect(f.relayer).prepare(staged, "0x", forged)).to.be.revertedWithCustomError(
         f.gateway,
         "SubchainGatewayAttestationSignerUnknown",
       );
       await expect(
-        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest(f.keys.slice(1), f.domain, staged, "0x")),
+        f.gateway.connect(f.relayer).prepare(staged, "0x", await attest(f.keys.slice(1), f.domain, asOpened, "0x")),
       ).to.emit(f.gateway, "TwoPhasePrepared");
     });
   });

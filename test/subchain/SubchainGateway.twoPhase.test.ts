@@ -16,7 +16,9 @@ import {
   deployGatewayFixture,
   txId,
 } from "./fixtures";
-import { attested } from "../helpers/attest";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { attest, attested, currentSigners, domainOfGateway } from "../helpers/attest";
+import { OPERATION_TWO_PHASE_WRITE } from "../../lib/domain/enums.generated";
 
 describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)", function () {
   async function preparedFixture() {
@@ -91,6 +93,37 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
       await expect(gateway.connect(relayer).compensate(PIPE, 1))
         .to.emit(gateway, "Compensated")
         .withArgs(inboundId(1), PIPE, 1, await drug.getAddress(), true, "0x");
+    });
+
+    it("takes only an attestation of the two-phase write: a plain write's cannot prepare, a prepare's cannot execute", async function () {
+      const { gateway, drug, relayer, custodian } = await loadFixture(deployGatewayFixture);
+      const data = continueCustodyData(drug, batchId(1), custodian.address, dataHash("2pc"));
+      const packet = {
+        txId: txId(1),
+        pipeId: PIPE,
+        sequence: 1,
+        deadline: await deadlineIn(),
+        contractName: NAMES.drug,
+        operation: OPERATION_WRITE,
+      };
+      const [signers, domain] = [await currentSigners(gateway), await domainOfGateway(gateway)];
+      const asWrite = await attest(signers, domain, packet, data);
+      const asTwoPhase = await attest(signers, domain, { ...packet, operation: OPERATION_TWO_PHASE_WRITE }, data);
+      const g = gateway.connect(relayer);
+      // A relayer holding a plain write's attestations cannot turn them into a prepare, nor the reverse: the
+      // two-phase write is never applied without its lock.
+      await expect(g.prepare(packet, data, asWrite))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayAttestationSignerUnknown")
+        .withArgs(0, anyValue);
+      await expect(g.execute(packet, data, asTwoPhase))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayAttestationSignerUnknown")
+        .withArgs(0, anyValue);
+      await expect(g.execute({ ...packet, operation: OPERATION_TWO_PHASE_WRITE }, data, asTwoPhase))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayInvalidOperation")
+        .withArgs(OPERATION_TWO_PHASE_WRITE);
+      expect(await gateway.lockHolder(drug, batchId(1))).to.equal(ethers.ZeroHash);
+      expect(await drug.custodyLength(batchId(1))).to.equal(0);
+      await expect(g.prepare(packet, data, asTwoPhase)).to.emit(gateway, "TwoPhasePrepared");
     });
 
     it("refuses a contract that did not opt in", async function () {

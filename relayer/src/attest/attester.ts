@@ -219,7 +219,7 @@ export class Attester {
       const id = (step.side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
       return { id, registered: await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]) };
     };
-    const [{ id: subchainId, registered: subchain }] = await Promise.all([
+    const [{ id: subchainId, registered: subchain }, , opened] = await Promise.all([
       subchainOf(),
       this._checkOpened(packet, hash),
       this._checkStep(packet.txId, req.step, step),
@@ -231,8 +231,8 @@ export class Attester {
       sequence,
       deadline: packet.deadline,
       contractName: step.contractName,
-      // A two-phase write is prepared as a write: the gateway checks its prepare against a write's attestation.
-      operation: packetOperation(step.operation),
+      // The operation as the ledger opened it: a two-phase write's attestation serves only a prepare.
+      operation: opened.operation,
       data: step.data,
     };
     const attestation = attestationOf(call, subchainId, subchain.gateway);
@@ -306,14 +306,9 @@ export class Attester {
     step: PlanStep,
     ahead: Presigned,
   ): Promise<SignedAttestation | undefined> {
-    checkOpenedStep(packet.txId, index, ahead.steps[index], step);
+    const opened = checkOpenedStep(packet.txId, index, ahead.steps[index], step);
     const signed = ahead.attestation;
-    const call = {
-      ...packet,
-      contractName: step.contractName,
-      operation: packetOperation(step.operation),
-      data: step.data,
-    };
+    const call = { ...packet, contractName: step.contractName, operation: opened.operation, data: step.data };
     const asked = attestationOf(call, signed.subchain, signed.gateway);
     if (!sameAttestation(asked, signed)) return undefined;
     const [[state], route, subchain] = await Promise.all([
@@ -354,7 +349,13 @@ export class Attester {
             const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
             const subchainId = route.targetSubchain as Hex;
             const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
-            const attestation = attestationOfPacket(packet, subchainId, subchain.gateway as Address);
+            // The operation as the ledger opened the packet's step (a two-phase write: 2, for a prepare only).
+            const operation = steps.find((s) => s.side === Side.Target)?.operation ?? packet.operation;
+            const attestation = attestationOfPacket(
+              { ...packet, operation } as Packet,
+              subchainId,
+              subchain.gateway as Address,
+            );
             const chainId = Number(subchain.chainId);
             const signature = await signAttestation(this._o.account, chainId, attestation);
             this._presigned.add(packetHash, { attestation, signature, chainId, steps }, now);
@@ -381,7 +382,8 @@ export class Attester {
       );
   }
 
-  private async _checkStep(txId: Hex, index: number, step: PlanStep): Promise<void> {
+  /** The step as the ledger opened it, when the request's step is that one. */
+  private async _checkStep(txId: Hex, index: number, step: PlanStep): Promise<OpenedStep> {
     let opened: OpenedStep | undefined;
     try {
       const [side, operation] = await this._read(this._o.ledger, ledgerAbi, "stepOf", [txId, index]);
@@ -392,7 +394,7 @@ export class Attester {
       if (!(reverted instanceof ContractFunctionRevertedError) || !UNOPENED.has(reverted.data?.errorName ?? ""))
         throw error;
     }
-    checkOpenedStep(txId, index, opened, step);
+    return checkOpenedStep(txId, index, opened, step);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -411,7 +413,8 @@ function checkActive(txId: Hex, state: number): void {
 }
 
 /** Refuses `step` unless the ledger opened step `index` of `txId` (`opened`) with its side and operation. */
-function checkOpenedStep(txId: Hex, index: number, opened: OpenedStep | undefined, step: PlanStep): void {
+/** The ledger's step `index`, when the request's step is it; what is signed takes the ledger's operation. */
+function checkOpenedStep(txId: Hex, index: number, opened: OpenedStep | undefined, step: PlanStep): OpenedStep {
   if (opened === undefined)
     throw new AttestationRefused("ATTESTATION_NOT_OPENED", `${txId} was opened with no step ${index}`, {
       txId,
@@ -424,6 +427,7 @@ function checkOpenedStep(txId: Hex, index: number, opened: OpenedStep | undefine
       `step ${index} of ${txId} was opened as side ${opened.side}, operation ${opened.operation}`,
       { txId, step: index },
     );
+  return opened;
 }
 
 function sameAttestation(a: Attestation, b: Attestation): boolean {

@@ -13,6 +13,7 @@ import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 import type { ChainLog, ChainReceipt } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../../../lib/abi/contracts";
+import { TWO_PHASE_WRITE } from "../../../lib/domain/plan";
 import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
 import type { ExecuteRequest } from "./gateway";
@@ -94,7 +95,8 @@ export class TwoPhaseGateway {
         contractName: request.contractName,
         operation: 1, // the gateway prepares a write; the ledger's step says two-phase
       };
-      const attestations = await request.attestations({ ...request, operation: 1 });
+      // Attested as the ledger opened it (a two-phase write), which only a prepare accepts.
+      const attestations = await request.attestations({ ...request, operation: TWO_PHASE_WRITE });
       receipt = await this._gateway.write("prepare", [packet, request.data, attestations], {
         confirmations: this._confirmations + 1,
       });
