@@ -658,6 +658,7 @@ describe("ccgp command line", function () {
       const out = run.json<{ txId: string; status: string; sequence: string }>();
       expect(intake.accepted).to.have.length(1);
       const { packet, payload } = intake.accepted[0]!.signed;
+      expect(intake.accepted[0]!.mode).to.equal("compensation"); // the default, sent with the request
       const route = await contracts(w).pipes.route(pipeId);
       const [lastSequence] = await contracts(w).ledger.pipeOf(pipeId);
       expect(out).to.deep.include({ txId: packet.txId, status: "accepted", sequence: String(lastSequence + 1n) });

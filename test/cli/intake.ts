@@ -1,6 +1,6 @@
 /**
- * A small, real app intake for `ccgp send` while no relayer runtime is merged: an HTTP server speaking contract 3
- * of ISSUE5 (`POST /v1/requests` -> 202 {txId, status} or 4xx {code, message}; `GET /v1/transactions/:txId`) that
+ * A small, real app intake for `ccgp send`: an HTTP server speaking the relayer's app intake contract
+ * (`POST /v1/requests` -> 202 {txId, status} or 4xx {code, message}; `GET /v1/transactions/:txId`) that
  * checks every posted packet with the relayer's own verifier (`decodePacket` + `verifyStage1` against the key the
  * pipe reserves on the governance chain). It does not relay: the tests drive the ledger themselves.
  */
@@ -11,8 +11,8 @@ import { AmdpError, decodePacket, verifyStage1, type AmdpDomain, type SignedPack
 
 export interface Intake {
   url: string;
-  /** Packets that passed the checks, with the steps that came with them. */
-  accepted: { signed: SignedPacket; steps: unknown }[];
+  /** Packets that passed the checks, with the steps and the mode that came with them. */
+  accepted: { signed: SignedPacket; steps: unknown; mode: unknown }[];
   /** Refusals the intake answered (code). */
   refusals: string[];
   /** When set, the next request is refused with this answer (e.g. a rate limit). */
@@ -63,10 +63,11 @@ export async function startIntake(
       return answer(r.status, { code: r.code, message: r.message });
     }
     try {
-      const { steps, ...wire } = JSON.parse(await body(req)) as Record<string, unknown>;
+      // The request's fields beside the packet, as the relayer's intake takes them; the rest is the AMDP wire packet.
+      const { steps, mode, ...wire } = JSON.parse(await body(req)) as Record<string, unknown>;
       const signed = decodePacket(JSON.stringify(wire));
       await verifyStage1(domain, signed, { expectedApp: await reservedKey(signed.packet.pipeId) });
-      intake.accepted.push({ signed, steps });
+      intake.accepted.push({ signed, steps, mode });
       answer(202, { txId: signed.packet.txId, status: "accepted" });
       waiters.splice(0).forEach((w) => w(signed));
     } catch (err) {
