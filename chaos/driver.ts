@@ -354,6 +354,12 @@ export class Driver {
    * again so that they are mined in other blocks (as a node returns a reorged block's transactions to its pool).
    */
   async reorg(provider: JsonRpcProvider, depth: number): Promise<number> {
+    // Holding A's operator's sends: one sent between the reorg and the re-sends would take the nonce of a reorged
+    // request of ours, which would then never be mined again (the harness's doing, counted as lost).
+    return this.sending.run(() => this.replaceBlocks(provider, depth));
+  }
+
+  private async replaceBlocks(provider: JsonRpcProvider, depth: number): Promise<number> {
     // Read at once, then reorganise at once: a transaction mined in between would be lost with its block, which is
     // the node's doing, not the reorg's (a node returns a reorged block's transactions to its pool).
     const head = await provider.getBlockNumber();
