@@ -136,6 +136,17 @@ describe("TransactionLedger: alternate target routes", () => {
     await expect(w.ledger.connect(rotated.wallet).recordResult(result(o, 1))).to.emit(w.ledger, "ResultRecorded");
   });
 
+  it("refuses the target operator suspended now, changing nothing", async () => {
+    const pipes = w.c.pipes;
+    const before = await pipes.alternates(w.pipeId);
+    const operator = await w.tgt.operator.getAddress();
+    await govern(w.c, w.c.membership, "suspendAccount", [operator]);
+    await expect(pipes.connect(w.tgt.operator).proposeAlternates(w.pipeId, [w.alt[1]!.service]))
+      .to.be.revertedWithCustomError(w.c.membership, "AccountNotActive")
+      .withArgs(operator, anyValue);
+    expect(await pipes.alternates(w.pipeId)).to.deep.equal(before);
+  });
+
   it("refuses bad alternate lists by name, and takes them by vote when the pipe's activation needs one", async () => {
     const pipes = w.c.pipes;
     const [one, two] = [w.alt[0]!.service, w.alt[1]!.service];
