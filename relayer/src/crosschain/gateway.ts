@@ -43,6 +43,12 @@ export interface CompensationRun {
   resultHash: Hex;
 }
 
+/** The gateway's `InboundPacket` of a request: what the attestations cover beside the payload. */
+export function inboundPacket(request: ExecuteRequest, operation = request.operation) {
+  const { txId, pipeId, sequence, deadline, contractName } = request;
+  return { txId, pipeId, sequence, deadline, contractName, operation };
+}
+
 export interface ExecuteRequest {
   /** The ledger's transaction id (attested with the rest). */
   txId: Hex;
@@ -159,14 +165,7 @@ export class Gateway {
     if (record.target !== zeroAddress) return this.findExecution(request.pipeId, request.sequence, request.fromBlock);
     let receipt: ChainReceipt;
     try {
-      const packet = {
-        txId: request.txId,
-        pipeId: request.pipeId,
-        sequence: request.sequence,
-        deadline: request.deadline,
-        contractName: request.contractName,
-        operation: request.operation,
-      };
+      const packet = inboundPacket(request);
       const attestations = await request.attestations(request);
       const options = { confirmations: this._confirmations + 1 };
       const d = request.dependent;

@@ -16,7 +16,7 @@ import { gatewayAbi } from "../../../lib/abi/contracts";
 import { TWO_PHASE_WRITE } from "../../../lib/domain/plan";
 import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
-import type { ExecuteRequest } from "./gateway";
+import { inboundPacket, type ExecuteRequest } from "./gateway";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 const capped = (v: bigint): bigint => (v > MAX_UINT64 ? MAX_UINT64 : v);
@@ -87,14 +87,7 @@ export class TwoPhaseGateway {
     if (status !== TwoPhaseStatus.None) return this._findPrepare(request.txId, request.fromBlock);
     let receipt: ChainReceipt;
     try {
-      const packet = {
-        txId: request.txId,
-        pipeId: request.pipeId,
-        sequence: request.sequence,
-        deadline: request.deadline,
-        contractName: request.contractName,
-        operation: 1, // the gateway prepares a write; the ledger's step says two-phase
-      };
+      const packet = inboundPacket(request, 1); // the gateway prepares a write; the ledger's step says two-phase
       // Attested as the ledger opened it (a two-phase write), which only a prepare accepts.
       const attestations = await request.attestations({ ...request, operation: TWO_PHASE_WRITE });
       receipt = await this._gateway.write("prepare", [packet, request.data, attestations], {
