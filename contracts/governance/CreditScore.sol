@@ -7,6 +7,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
 import {Governed} from "./Governed.sol";
+import {NO_TX, TxId} from "../types/Ids.sol";
 
 /// @title CreditScore
 /// @notice Credit evaluation (信用度评价, white paper 3.3). Verified outcomes reported by the transaction ledger move
@@ -56,7 +57,7 @@ contract CreditScore is ICreditRegistry, Governed {
     /// Failed, TimedOut) is reported by the ledger at a transition its state machine makes at most once per
     /// transaction, so a flag here (a new slot, 22,100 gas a report) would only repeat that guarantee; reporters are
     /// allowed by a unanimous vote.
-    function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
+    function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external {
         if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
         _reportOutcome(institution, outcome, txId, _params);
     }
@@ -71,9 +72,9 @@ contract CreditScore is ICreditRegistry, Governed {
         }
     }
 
-    function _reportOutcome(uint32 institution, Outcome outcome, bytes32 txId, CreditParams memory p) private {
+    function _reportOutcome(uint32 institution, Outcome outcome, TxId txId, CreditParams memory p) private {
         // CHECKS
-        if (txId == bytes32(0)) revert CreditZeroTxId();
+        if (txId == NO_TX) revert CreditZeroTxId();
         // An institution with a record was known at its first report or adjustment, and a known one stays known.
         if (_records[institution].lastReportAt == 0) _requireKnown(institution);
         bool refusal = _isRefusal(outcome);
@@ -192,7 +193,7 @@ contract CreditScore is ICreditRegistry, Governed {
         return outcome == Outcome.BadSignature || outcome == Outcome.Replay;
     }
 
-    function _reportKey(uint32 institution, bytes32 txId, Outcome outcome) private pure returns (bytes32) {
+    function _reportKey(uint32 institution, TxId txId, Outcome outcome) private pure returns (bytes32) {
         return keccak256(abi.encode(institution, txId, outcome));
     }
 
@@ -270,7 +271,7 @@ contract CreditScore is ICreditRegistry, Governed {
     }
 
     /// @inheritdoc ICreditRegistry
-    function isReported(uint32 institution, bytes32 txId, Outcome outcome) external view returns (bool) {
+    function isReported(uint32 institution, TxId txId, Outcome outcome) external view returns (bool) {
         return _reported[_reportKey(institution, txId, outcome)];
     }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {TxId} from "../types/Ids.sol";
+
 /**
  * @title IAssetLedger
  * @notice One institution's ledger of asset balances (white paper 5: cross-institution settlement). A transfer to
@@ -18,7 +20,7 @@ interface IAssetLedger {
     /// @notice `account` holds `balance`, less than `amount`.
     error AssetLedgerInsufficientBalance(bytes32 account, uint256 balance, uint256 amount);
     /// @notice `account` is locked by the prepared two-phase transaction `txId`.
-    error AssetLedgerAccountLocked(bytes32 account, bytes32 txId);
+    error AssetLedgerAccountLocked(bytes32 account, TxId txId);
 
     /// @notice `issuer` issued `amount` to `account` on this ledger.
     event Issued(bytes32 indexed account, uint256 amount, address indexed issuer);
@@ -26,9 +28,9 @@ interface IAssetLedger {
     /// (compensation mode) or the two-phase transaction id.
     event BalanceMoved(bytes32 indexed account, bytes32 indexed ref, bool credit, uint256 amount, uint256 balance);
     /// @notice The two-phase transaction `txId` staged a debit or credit of `amount` on `account` (nothing moved).
-    event MoveStaged(bytes32 indexed txId, bytes32 indexed account, bool credit, uint256 amount);
+    event MoveStaged(TxId indexed txId, bytes32 indexed account, bool credit, uint256 amount);
     /// @notice The staged move of `txId` was discarded (rolled back).
-    event MoveDiscarded(bytes32 indexed txId, bytes32 indexed account);
+    event MoveDiscarded(TxId indexed txId, bytes32 indexed account);
     /// @notice The move made by the inbound request `requestId` was undone.
     event MoveCompensated(bytes32 indexed requestId, bytes32 indexed account, bool credit, uint256 amount);
 
@@ -56,5 +58,5 @@ interface IAssetLedger {
      * @return credit Whether it is a credit.
      * @return amount The amount.
      */
-    function staged(bytes32 txId) external view returns (bytes32 account, bool credit, uint256 amount);
+    function staged(TxId txId) external view returns (bytes32 account, bool credit, uint256 amount);
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ICreditScore} from "./ICreditScore.sol";
+import {TxId} from "../types/Ids.sol";
 
 /// @title ICreditRegistry
 /// @notice The governed side of the credit score: parameters, reporters, manual adjustment and re-evaluation.
@@ -41,7 +42,7 @@ interface ICreditRegistry is ICreditScore {
     error CreditUnknownInstitution(uint32 institution);
     error CreditZeroTxId();
     /// @notice A refusal outcome (BadSignature, Replay) of this institution and transaction was already reported.
-    error CreditOutcomeAlreadyReported(uint32 institution, bytes32 txId, Outcome outcome);
+    error CreditOutcomeAlreadyReported(uint32 institution, TxId txId, Outcome outcome);
 
     // ---------------------------------------------------------------- events
 
@@ -92,5 +93,5 @@ interface ICreditRegistry is ICreditScore {
     /// @notice Whether a refusal outcome (BadSignature, Replay) was already reported for an institution and a
     /// transaction (each is taken once). Always false for a transaction outcome (Completed, Failed, TimedOut): those
     /// are not recorded here, the ledger's state machine reports each at most once per transaction.
-    function isReported(uint32 institution, bytes32 txId, Outcome outcome) external view returns (bool);
+    function isReported(uint32 institution, TxId txId, Outcome outcome) external view returns (bool);
 }

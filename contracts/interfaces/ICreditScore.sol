@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {TxId} from "../types/Ids.sol";
+
 /// @title ICreditScore
 /// @notice Credit evaluation (信用度评价): verified outcomes move an institution's score. Only reporters allowed
 /// by governance (the transaction ledger) may report. Below the restriction threshold the institution's pipes
@@ -18,7 +20,7 @@ interface ICreditScore {
     struct OutcomeReport {
         uint32 institution;
         Outcome outcome;
-        bytes32 txId;
+        TxId txId;
     }
 
     error CreditUnauthorizedReporter(address caller);
@@ -26,14 +28,14 @@ interface ICreditScore {
     event OutcomeReported(
         uint32 indexed institution,
         Outcome indexed outcome,
-        bytes32 indexed txId,
+        TxId indexed txId,
         int256 delta,
         uint256 score,
         address reporter
     );
 
     /// @notice Reports a verified outcome for an institution. Only allowed reporters.
-    function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external;
+    function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external;
 
     /// @notice Reports several outcomes in order, each as {reportOutcome} would, all or none. Only allowed reporters.
     function reportOutcomes(OutcomeReport[] calldata reports) external;

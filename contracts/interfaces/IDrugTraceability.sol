@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {TxId} from "../types/Ids.sol";
+
 /**
  * @title IDrugTraceability
  * @notice Joint traceability of drug batches across sub-chains (white paper 5.2): a manufacturer records a batch on
@@ -34,7 +36,7 @@ interface IDrugTraceability {
     /// @notice Nothing is known here about the batch (neither recorded nor in custody).
     error DrugTraceabilityUnknownBatch(bytes32 batchId);
     /// @notice The batch is locked by the prepared two-phase transaction `txId`.
-    error DrugTraceabilityBatchLocked(bytes32 batchId, bytes32 txId);
+    error DrugTraceabilityBatchLocked(bytes32 batchId, TxId txId);
     /// @notice The step written by `requestId` is no longer the batch's last one: undoing it needs a person.
     error DrugTraceabilityStepNotLast(bytes32 batchId, bytes32 requestId);
     /// @notice No custody step `index` for the batch.
@@ -53,9 +55,9 @@ interface IDrugTraceability {
     /// @notice The custody step `index` written by `requestId` was undone.
     event CustodyCompensated(bytes32 indexed batchId, bytes32 indexed requestId, uint256 index);
     /// @notice The two-phase transaction `txId` staged a custody step of the batch for `custodian`.
-    event CustodyStaged(bytes32 indexed txId, bytes32 indexed batchId, address indexed custodian, bytes32 dataHash);
+    event CustodyStaged(TxId indexed txId, bytes32 indexed batchId, address indexed custodian, bytes32 dataHash);
     /// @notice The custody step staged by `txId` was discarded.
-    event CustodyStageDiscarded(bytes32 indexed txId, bytes32 indexed batchId);
+    event CustodyStageDiscarded(TxId indexed txId, bytes32 indexed batchId);
     /// @notice A custodian here asked, through `pipeId`, for the batch's custody to continue on another chain.
     event CustodyTransferRequested(
         bytes32 indexed batchId,

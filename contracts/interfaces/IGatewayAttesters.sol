@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {TxId} from "../types/Ids.sol";
+
 /**
  * @title IGatewayAttesters
  * @notice The sub-chain gateway's copy of the consortium's attester set (governed on the governance chain by
@@ -71,7 +73,7 @@ interface IGatewayAttesters {
      * sub-chain id and address): what an off-chain signer can compare its own digest with.
      */
     function attestationDigest(
-        bytes32 txId,
+        TxId txId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,

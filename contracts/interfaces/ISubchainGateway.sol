@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IGatewayAttesters} from "./IGatewayAttesters.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title ISubchainGateway
@@ -33,7 +34,7 @@ import {IGatewayAttesters} from "./IGatewayAttesters.sol";
 interface ISubchainGateway is IGatewayAttesters {
     /// @notice The fields of an inbound packet the ledger opened (with the call data, what attesters sign).
     struct InboundPacket {
-        bytes32 txId; // the governance ledger's transaction id
+        TxId txId; // the governance ledger's transaction id
         bytes32 pipeId;
         uint64 sequence; // the packet's sequence on the pipe (from 1)
         uint64 deadline; // the packet's AMDP deadline (unix seconds)
@@ -113,23 +114,23 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice The business contract `target` registered as `contractName` does not implement `ITwoPhaseBusiness`.
     error SubchainGatewayTwoPhaseUnsupported(bytes32 contractName, address target);
     /// @notice The zero two-phase transaction id.
-    error SubchainGatewayInvalidTxId(bytes32 txId);
+    error SubchainGatewayInvalidTxId(TxId txId);
     /// @notice A two-phase `deadline` must be after `currentTime` and at most `maxDeadline` (currentTime plus
     /// MAX_TWO_PHASE_DURATION).
     error SubchainGatewayInvalidTxDeadline(uint64 deadline, uint256 currentTime, uint256 maxDeadline);
     /// @notice A two-phase transaction `txId` was already prepared here.
-    error SubchainGatewayTxExists(bytes32 txId);
+    error SubchainGatewayTxExists(TxId txId);
     /// @notice No two-phase transaction `txId` was prepared here.
-    error SubchainGatewayTxUnknown(bytes32 txId);
+    error SubchainGatewayTxUnknown(TxId txId);
     /// @notice The two-phase transaction `txId` is finished (`status`), it can be neither committed nor rolled back.
-    error SubchainGatewayTxNotPrepared(bytes32 txId, TwoPhaseStatus status);
+    error SubchainGatewayTxNotPrepared(TxId txId, TwoPhaseStatus status);
     /// @notice The two-phase transaction `txId` passed its `deadline` plus the grace: it can only be rolled back.
-    error SubchainGatewayTxExpired(bytes32 txId, uint64 deadline);
+    error SubchainGatewayTxExpired(TxId txId, uint64 deadline);
     /// @notice The two-phase transaction `txId` has not passed its `deadline` plus the grace: only a relayer may roll
     /// it back.
-    error SubchainGatewayTxNotExpired(bytes32 txId, uint64 deadline);
+    error SubchainGatewayTxNotExpired(TxId txId, uint64 deadline);
     /// @notice `key` of `target` is locked by the prepared two-phase transaction `holderTxId`.
-    error SubchainGatewayKeyLocked(address target, bytes32 key, bytes32 holderTxId);
+    error SubchainGatewayKeyLocked(address target, bytes32 key, TxId holderTxId);
     /// @notice A prepare reported `count` keys, above the limit `maxKeys`.
     error SubchainGatewayTooManyKeys(uint256 count, uint256 maxKeys);
 
@@ -203,7 +204,7 @@ interface ISubchainGateway is IGatewayAttesters {
 
     /// @notice The two-phase transaction `txId` staged a write on `target`, locking `keys` until `deadline`.
     event TwoPhasePrepared(
-        bytes32 indexed txId,
+        TxId indexed txId,
         bytes32 indexed pipeId,
         address indexed target,
         bytes32 contractName,
@@ -212,10 +213,10 @@ interface ISubchainGateway is IGatewayAttesters {
     );
 
     /// @notice The two-phase transaction `txId` applied its write; `stateVersion` is the target's version after it.
-    event TwoPhaseCommitted(bytes32 indexed txId, address indexed target, uint256 stateVersion);
+    event TwoPhaseCommitted(TxId indexed txId, address indexed target, uint256 stateVersion);
 
     /// @notice `caller` (a relayer, or anyone after the deadline) discarded the staged write of `txId`.
-    event TwoPhaseRolledBack(bytes32 indexed txId, address indexed target, address indexed caller);
+    event TwoPhaseRolledBack(TxId indexed txId, address indexed target, address indexed caller);
 
     // ---------------------------------------------------------------- admin
 
@@ -344,20 +345,20 @@ interface ISubchainGateway is IGatewayAttesters {
      * `TWO_PHASE_GRACE` (the ledger decides to commit before the deadline; the grace lets each side carry it out).
      * @param txId A prepared two-phase transaction.
      */
-    function commit(bytes32 txId) external;
+    function commit(TxId txId) external;
 
     /**
      * @notice Discards the write staged for `txId` and releases its locks. Relayer only (at any time).
      * @param txId A prepared two-phase transaction.
      */
-    function rollback(bytes32 txId) external;
+    function rollback(TxId txId) external;
 
     /**
      * @notice As {rollback}, by anyone, once `txId` passed its deadline plus `TWO_PHASE_GRACE`: releases the locks
      * of a transaction its relayer left unfinished, so no lock outlives deadline + grace.
      * @param txId A prepared two-phase transaction past its deadline plus the grace.
      */
-    function rollbackExpired(bytes32 txId) external;
+    function rollbackExpired(TxId txId) external;
 
     // ---------------------------------------------------------------- views
 
@@ -394,11 +395,11 @@ interface ISubchainGateway is IGatewayAttesters {
      * @return keys The keys it locked (held while Prepared).
      */
     function twoPhaseTx(
-        bytes32 txId
+        TxId txId
     ) external view returns (address target, TwoPhaseStatus status, uint64 deadline, bytes32[] memory keys);
 
     /// @notice The prepared two-phase transaction holding `key` of `target`, zero when the key is free.
-    function lockHolder(address target, bytes32 key) external view returns (bytes32 txId);
+    function lockHolder(address target, bytes32 key) external view returns (TxId txId);
 
     /// @notice Whether a cross-chain call may never use `selector` (hooks and privileged functions).
     function isSelectorBlocked(bytes4 selector) external pure returns (bool);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AMDP} from "../libraries/AMDP.sol";
 import {ICreditScore} from "./ICreditScore.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title ITransactionLedgerTypes
@@ -120,13 +121,13 @@ interface ITransactionLedgerTypes {
 
     /// @notice One endorsement of {ITransactionLedgerEndorsement.endorseMany}: the arguments of `endorse`.
     struct EndorseRequest {
-        bytes32 txId;
+        TxId txId;
         bytes32 resultSetHash;
     }
 
     /// @notice The result of an atomic step, recorded by the proxy of the step's side.
     struct Result {
-        bytes32 txId;
+        TxId txId;
         uint8 step;
         bytes32 subchain;
         bytes32 subchainTx; // the sub-chain transaction's hash
@@ -139,7 +140,7 @@ interface ITransactionLedgerTypes {
 
     /// @notice The result of one compensation (undo) of a completed write, recorded by the write's proxy.
     struct Compensation {
-        bytes32 txId;
+        TxId txId;
         uint8 step;
         bytes32 subchain;
         bytes32 subchainTx;
@@ -172,7 +173,7 @@ interface ITransactionLedgerTypes {
 
     /// @notice A transaction listed by {unresolvedAmong}.
     struct Unresolved {
-        bytes32 txId;
+        TxId txId;
         TxState state;
         Reason reason;
         Issue issue;
@@ -182,13 +183,13 @@ interface ITransactionLedgerTypes {
     // ---------------------------------------------------------------- errors
 
     /// @notice No transaction `txId` was opened.
-    error LedgerUnknownTx(bytes32 txId);
+    error LedgerUnknownTx(TxId txId);
     /// @notice A transaction `txId` was already opened.
-    error LedgerTxExists(bytes32 txId);
+    error LedgerTxExists(TxId txId);
     /// @notice The zero transaction id.
     error LedgerZeroTxId();
     /// @notice The call would move `txId` from `from` to `to`, which the state machine does not allow.
-    error LedgerInvalidTransition(bytes32 txId, TxState from, TxState to);
+    error LedgerInvalidTransition(TxId txId, TxState from, TxState to);
     /// @notice The pipe authority does not know `pipeId`.
     error LedgerUnknownPipe(bytes32 pipeId);
     /// @notice Only the pipe's source service signer opens its transactions.
@@ -208,35 +209,35 @@ interface ITransactionLedgerTypes {
     /// @notice Only `used` of the `given` packets authorise a target step: each packet must authorise exactly one.
     error LedgerPacketsUnused(uint256 used, uint256 given);
     /// @notice `txId` has no step `step`.
-    error LedgerUnknownStep(bytes32 txId, uint8 step);
+    error LedgerUnknownStep(TxId txId, uint8 step);
     /// @notice Only `expected`, the current signing key of the step's side's service, records or retries this step
     /// (a key rotated out is refused from the rotation's own transaction).
-    error LedgerUnauthorizedRecorder(bytes32 txId, uint8 step, address caller, address expected);
+    error LedgerUnauthorizedRecorder(TxId txId, uint8 step, address caller, address expected);
     /// @notice The caller is the current signing key of a pipe side's service, but the service is disabled or the
     /// key's account inactive (as the pipe authority says now): it records, retries, compensates and escalates nothing.
     error LedgerSignerNotServing(address signer);
     /// @notice The result names another sub-chain than the step's.
-    error LedgerSubchainMismatch(bytes32 txId, uint8 step, bytes32 expected, bytes32 actual);
+    error LedgerSubchainMismatch(TxId txId, uint8 step, bytes32 expected, bytes32 actual);
     /// @notice The result names another operation than the step's.
-    error LedgerOperationMismatch(bytes32 txId, uint8 step, uint8 expected, uint8 actual);
+    error LedgerOperationMismatch(TxId txId, uint8 step, uint8 expected, uint8 actual);
     /// @notice The step already has a successful result.
-    error LedgerStepAlreadyRecorded(bytes32 txId, uint8 step);
+    error LedgerStepAlreadyRecorded(TxId txId, uint8 step);
     /// @notice The read `dependsOn` this write relies on has no result yet.
-    error LedgerDependencyPending(bytes32 txId, uint8 step, uint8 dependsOn);
+    error LedgerDependencyPending(TxId txId, uint8 step, uint8 dependsOn);
     /// @notice A batch holds 1 to `max` results.
     error LedgerInvalidBatchSize(uint256 size, uint256 max);
     /// @notice The step was retried (or its compensation attempted) as often as the bound allows.
-    error LedgerRetryLimitReached(bytes32 txId, uint8 step, uint8 maxRetries);
+    error LedgerRetryLimitReached(TxId txId, uint8 step, uint8 maxRetries);
     /// @notice The step is not a completed write still to undo.
-    error LedgerNotCompensable(bytes32 txId, uint8 step);
+    error LedgerNotCompensable(TxId txId, uint8 step);
     /// @notice {expire} before the deadline.
-    error LedgerDeadlineNotReached(bytes32 txId, uint64 deadline, uint256 now);
+    error LedgerDeadlineNotReached(TxId txId, uint64 deadline, uint256 now);
     /// @notice The transaction's deadline passed: it can only expire (then compensate).
-    error LedgerDeadlinePassed(bytes32 txId, uint64 deadline, uint256 now);
+    error LedgerDeadlinePassed(TxId txId, uint64 deadline, uint256 now);
     /// @notice `account` is not a verifier.
     error LedgerUnknownVerifier(address account);
     /// @notice `verifier` already endorsed `txId`.
-    error LedgerAlreadyEndorsed(bytes32 txId, address verifier);
+    error LedgerAlreadyEndorsed(TxId txId, address verifier);
     /// @notice A verifier needs the kind Auditor or Service.
     error LedgerInvalidVerifierKind(address verifier, VerifierKind kind);
     /// @notice Every one of the `max` verifier indexes is taken.
@@ -264,7 +265,7 @@ interface ITransactionLedgerTypes {
     /// @notice `opener` opened `txId` on `pipeId` (the transition None -> Open). `steps` packs 5 bits per step:
     /// bit 0 side (1 = target), bit 1 write, bits 2-4 dependsOn + 1 (0 = none).
     event TxOpened(
-        bytes32 indexed txId,
+        TxId indexed txId,
         bytes32 indexed pipeId,
         address indexed opener,
         uint64 number,
@@ -274,7 +275,7 @@ interface ITransactionLedgerTypes {
     );
     /// @notice A packet of `txId` passed every check; its sequence is now used on the pipe.
     event PacketAccepted(
-        bytes32 indexed txId,
+        TxId indexed txId,
         bytes32 indexed pipeId,
         uint64 indexed sequence,
         bytes32 packetHash,
@@ -282,10 +283,10 @@ interface ITransactionLedgerTypes {
         bytes4 selector
     );
     /// @notice `txId` moved from `from` to `to`; `actor` made the call.
-    event TxTransitioned(bytes32 indexed txId, address indexed actor, TxState indexed to, TxState from, Reason reason);
+    event TxTransitioned(TxId indexed txId, address indexed actor, TxState indexed to, TxState from, Reason reason);
     /// @notice `recorder` recorded a step's result; `resultSetHash` is the hash chain including it.
     event ResultRecorded(
-        bytes32 indexed txId,
+        TxId indexed txId,
         uint8 indexed step,
         address indexed recorder,
         bytes32 subchain,
@@ -299,17 +300,17 @@ interface ITransactionLedgerTypes {
     );
     /// @notice The write `step` saw `seenVersion`, its read `readStep` recorded `readVersion`: the transaction fails.
     event StaleReadRejected(
-        bytes32 indexed txId,
+        TxId indexed txId,
         uint8 indexed step,
         uint8 readStep,
         uint64 readVersion,
         uint64 seenVersion
     );
     /// @notice `by` retries `step` (attempt `attempt` of the bound) because of `reason`.
-    event StepRetried(bytes32 indexed txId, uint8 indexed step, address indexed by, uint8 attempt, string reason);
+    event StepRetried(TxId indexed txId, uint8 indexed step, address indexed by, uint8 attempt, string reason);
     /// @notice `recorder` recorded a compensation of the write `step`.
     event CompensationRecorded(
-        bytes32 indexed txId,
+        TxId indexed txId,
         uint8 indexed step,
         address indexed recorder,
         bytes32 subchain,
@@ -321,7 +322,7 @@ interface ITransactionLedgerTypes {
     );
     /// @notice `verifier` endorsed the recorded result set of `txId`.
     event Endorsed(
-        bytes32 indexed txId,
+        TxId indexed txId,
         address indexed verifier,
         bytes32 resultSetHash,
         uint8 weight,
@@ -330,7 +331,7 @@ interface ITransactionLedgerTypes {
     );
     /// @notice `verifier` endorsed `endorsedHash`, not the recorded `recordedHash`: flagged for the auditors.
     event EndorsementConflicted(
-        bytes32 indexed txId,
+        TxId indexed txId,
         address indexed verifier,
         bytes32 endorsedHash,
         bytes32 recordedHash,
@@ -339,9 +340,9 @@ interface ITransactionLedgerTypes {
         uint16 totalWeight
     );
     /// @notice `by` asked for manual intervention on `txId`.
-    event TxEscalated(bytes32 indexed txId, address indexed by, string reason);
+    event TxEscalated(TxId indexed txId, address indexed by, string reason);
     /// @notice `governor` resolved `txId`.
-    event TxResolved(bytes32 indexed txId, address indexed governor, string reason);
+    event TxResolved(TxId indexed txId, address indexed governor, string reason);
     /// @notice A refused packet proved misbehaviour of `institution` (reported to credit as `kind`).
     event RefusalRecorded(
         bytes32 indexed pipeId,
@@ -349,16 +350,11 @@ interface ITransactionLedgerTypes {
         address indexed reporter,
         uint32 institution,
         RefusalKind kind,
-        bytes32 txId,
+        TxId txId,
         uint64 sequence
     );
     /// @notice The credit contract refused a report; the ledger went on (see {ICreditScore}).
-    event CreditReportFailed(
-        bytes32 indexed txId,
-        uint32 indexed institution,
-        ICreditScore.Outcome outcome,
-        bytes reason
-    );
+    event CreditReportFailed(TxId indexed txId, uint32 indexed institution, ICreditScore.Outcome outcome, bytes reason);
     /// @notice The ledger's copy of a pipe's services, institutions and sub-chains changed (the signers: those then).
     event PipeSynced(
         bytes32 indexed pipeId,
@@ -391,13 +387,13 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 
     /// @notice Records a retry of a step not yet recorded (transient fault), at most `maxRetries` per step. Only the
     /// proxy of the step's side, while Open or Executing.
-    function retryStep(bytes32 txId, uint8 step, string calldata reason) external;
+    function retryStep(TxId txId, uint8 step, string calldata reason) external;
 
     /// @notice After the deadline, anyone expires an Open or Executing transaction; completed writes go to
     /// compensation and the institution that failed to act is reported as timed out: the side of the step due next,
     /// or the source when that step is the target's and the target never acknowledged the transaction (no result or
     /// retry of any of its steps), since nothing shows the source delivered its packets.
-    function expire(bytes32 txId) external;
+    function expire(TxId txId) external;
 
     /// @notice Records a compensation (undo) of a completed write while Compensating. Only the write's proxy. When
     /// every completed write is undone the transaction is Compensated; a compensation that failed `maxRetries + 1`
@@ -405,10 +401,10 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
     function recordCompensation(Compensation calldata compensation) external;
 
     /// @notice Sends an unfinished transaction to manual intervention. Either proxy of the pipe or an active governor.
-    function escalate(bytes32 txId, string calldata reason) external;
+    function escalate(TxId txId, string calldata reason) external;
 
     /// @notice An active governor resolves a transaction in Manual; the reason is recorded.
-    function resolve(bytes32 txId, string calldata reason) external;
+    function resolve(TxId txId, string calldata reason) external;
 
     // ---------------------------------------------------------------- pipes
 
@@ -464,7 +460,7 @@ interface ITransactionLedgerEndorsement is ITransactionLedgerTypes {
      * set or is left to: the parties' majority could never confirm. One endorsement per verifier; a verifier that took
      * a freed index starts with none.
      */
-    function endorse(bytes32 txId, bytes32 resultSetHash) external;
+    function endorse(TxId txId, bytes32 resultSetHash) external;
 
     /**
      * @notice 1 to MAX_BATCH endorsements in one call, across transactions, each as {endorse} would do it, in order;
@@ -482,24 +478,24 @@ interface ITransactionLedgerEndorsement is ITransactionLedgerTypes {
  */
 interface ITransactionLedgerViews is ITransactionLedgerTypes {
     /// @notice Everything kept about a transaction.
-    function transaction(bytes32 txId) external view returns (TxView memory);
+    function transaction(TxId txId) external view returns (TxView memory);
 
     /// @notice A step of a transaction: its side, operation as opened (a two-phase write: 2) and the read it depends
     /// on (NO_DEPENDENCY if none).
-    function stepOf(bytes32 txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
+    function stepOf(TxId txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
 
     /// @notice The state version recorded by a read step (0 unless a later write depends on it).
-    function readVersionOf(bytes32 txId, uint8 step) external view returns (uint64);
+    function readVersionOf(TxId txId, uint8 step) external view returns (uint64);
 
     /// @notice How often a step was retried and how often its compensation was attempted.
-    function attemptsOf(bytes32 txId, uint8 step) external view returns (uint8 retries, uint8 compensations);
+    function attemptsOf(TxId txId, uint8 step) external view returns (uint8 retries, uint8 compensations);
 
     /// @notice Whether `verifier` (its current holding of its index) endorsed the transaction.
-    function hasEndorsed(bytes32 txId, address verifier) external view returns (bool);
+    function hasEndorsed(TxId txId, address verifier) external view returns (bool);
 
     /// @notice Of 1 to MAX_PAGE transactions (ids from the indexed {TxOpened} events, paged by the caller), those that
     /// have an {Issue}, in the order given. Unknown ids are skipped.
-    function unresolvedAmong(bytes32[] calldata txIds) external view returns (Unresolved[] memory items);
+    function unresolvedAmong(TxId[] calldata txIds) external view returns (Unresolved[] memory items);
 
     /// @notice The last sequence used on a pipe, its recorders now (its services' current signers, zero before its
     /// first open) and its institutions.
@@ -575,7 +571,7 @@ interface ITransactionLedger is ITransactionLedgerRecovery, ITransactionLedgerEn
 
     /// @notice What a receiver reads before it acts: the state, the deadline, how many steps are done, of how many.
     function statusOf(
-        bytes32 txId
+        TxId txId
     ) external view returns (TxState state, uint64 deadline, uint8 stepsDone, uint8 stepCount);
 
     /// @notice The number of transactions ever opened (numbered 1 to this number in {TxOpened}), so a reconciliation

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ICrossChainBusiness} from "./ICrossChainBusiness.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title ITwoPhaseBusiness
@@ -18,7 +19,7 @@ import {ICrossChainBusiness} from "./ICrossChainBusiness.sol";
  */
 interface ITwoPhaseBusiness is ICrossChainBusiness {
     /// @notice `commit` or `rollback` named a transaction with nothing staged here.
-    error TwoPhaseBusinessUnknownTx(bytes32 txId);
+    error TwoPhaseBusinessUnknownTx(TxId txId);
 
     /// @notice `prepare` was given calldata for a function that cannot take part in a two-phase transaction.
     error TwoPhaseBusinessUnsupportedCall(bytes4 selector);
@@ -30,17 +31,17 @@ interface ITwoPhaseBusiness is ICrossChainBusiness {
      * @param data The calldata of the write to stage.
      * @return keys The business keys the staged write touches (the gateway locks them).
      */
-    function prepare(bytes32 txId, bytes calldata data) external returns (bytes32[] memory keys);
+    function prepare(TxId txId, bytes calldata data) external returns (bytes32[] memory keys);
 
     /**
      * @notice Applies the write staged for `txId`. Gateway only.
      * @param txId The two-phase transaction id.
      */
-    function commit(bytes32 txId) external;
+    function commit(TxId txId) external;
 
     /**
      * @notice Discards the write staged for `txId`. Gateway only.
      * @param txId The two-phase transaction id.
      */
-    function rollback(bytes32 txId) external;
+    function rollback(TxId txId) external;
 }

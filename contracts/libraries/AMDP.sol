@@ -5,6 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IAMDP} from "../interfaces/IAMDP.sol";
 import {OPERATION_WRITE} from "../types/Operations.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title AMDP
@@ -30,7 +31,7 @@ library AMDP {
         uint8 operation;
         bytes4 selector;
         bytes32 payloadHash;
-        bytes32 txId;
+        TxId txId;
         uint64 sequence;
         uint64 deadline;
         address signer;

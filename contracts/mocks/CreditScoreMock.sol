@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title CreditScoreMock
@@ -45,7 +46,7 @@ contract CreditScoreMock is ICreditScore {
     }
 
     /// @inheritdoc ICreditScore
-    function reportOutcome(uint32 institution, Outcome outcome, bytes32 txId) external {
+    function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external {
         _reportOne(institution, outcome, txId);
     }
 
@@ -56,7 +57,7 @@ contract CreditScoreMock is ICreditScore {
         }
     }
 
-    function _reportOne(uint32 institution, Outcome outcome, bytes32 txId) private {
+    function _reportOne(uint32 institution, Outcome outcome, TxId txId) private {
         Config memory c = _config;
         bool refused = c.refuse || (c.refused != 0 && c.refused == institution);
         if (refused || msg.sender != c.reporter) revert CreditUnauthorizedReporter(msg.sender);

@@ -5,6 +5,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {CrossChainBusiness} from "../subchain/CrossChainBusiness.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title MockTwoPhaseBusiness
@@ -52,17 +53,17 @@ contract MockTwoPhaseBusiness is ITwoPhaseBusiness, CrossChainBusiness {
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function prepare(bytes32, bytes calldata) external view onlyGateway returns (bytes32[] memory) {
+    function prepare(TxId, bytes calldata) external view onlyGateway returns (bytes32[] memory) {
         return _reportedKeys;
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function commit(bytes32) external onlyGateway {
+    function commit(TxId) external onlyGateway {
         _stateChanged();
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function rollback(bytes32) external view onlyGateway {}
+    function rollback(TxId) external view onlyGateway {}
 
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) public view override(CrossChainBusiness, IERC165) returns (bool) {

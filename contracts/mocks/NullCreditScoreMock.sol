@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ICreditScore} from "../interfaces/ICreditScore.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title NullCreditScoreMock
@@ -10,7 +11,7 @@ import {ICreditScore} from "../interfaces/ICreditScore.sol";
  */
 contract NullCreditScoreMock is ICreditScore {
     /// @inheritdoc ICreditScore
-    function reportOutcome(uint32, Outcome, bytes32) external {}
+    function reportOutcome(uint32, Outcome, TxId) external {}
 
     /// @inheritdoc ICreditScore
     function reportOutcomes(OutcomeReport[] calldata) external {}

@@ -5,6 +5,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {CrossChainBusiness} from "../subchain/CrossChainBusiness.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title ReentrantBusinessMock
@@ -67,20 +68,20 @@ contract ReentrantBusinessMock is ITwoPhaseBusiness, CrossChainBusiness {
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function prepare(bytes32, bytes calldata) external onlyGateway returns (bytes32[] memory keys) {
+    function prepare(TxId, bytes calldata) external onlyGateway returns (bytes32[] memory keys) {
         _strike(Hook.Prepare);
         keys = new bytes32[](1);
         keys[0] = keccak256("key");
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function commit(bytes32) external onlyGateway {
+    function commit(TxId) external onlyGateway {
         _stateChanged();
         _strike(Hook.Commit);
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function rollback(bytes32) external onlyGateway {
+    function rollback(TxId) external onlyGateway {
         _strike(Hook.Rollback);
     }
 

@@ -5,6 +5,7 @@ import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ISubchainGateway} from "../interfaces/ISubchainGateway.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title CrossChainBusiness
@@ -60,7 +61,7 @@ abstract contract CrossChainBusiness is ICrossChainBusiness, ERC165 {
     }
 
     /// @dev The prepared two-phase transaction holding `key` of this contract at the gateway (zero: free).
-    function _lockHolder(bytes32 key) internal view returns (bytes32) {
+    function _lockHolder(bytes32 key) internal view returns (TxId) {
         return ISubchainGateway(_GATEWAY).lockHolder(address(this), key);
     }
 }

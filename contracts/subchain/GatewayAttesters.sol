@@ -5,6 +5,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IGatewayAttesters} from "../interfaces/IGatewayAttesters.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title GatewayAttesters
@@ -89,7 +90,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
 
     /// @inheritdoc IGatewayAttesters
     function attestationDigest(
-        bytes32 txId,
+        TxId txId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,
@@ -116,7 +117,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
 
     /// @dev The selector is the first 4 bytes of `data`; callers check `data` holds them.
     function _attestationDigest(
-        bytes32 txId,
+        TxId txId,
         bytes32 pipeId,
         uint64 sequence,
         bytes32 contractName,

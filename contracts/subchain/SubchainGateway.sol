@@ -11,6 +11,7 @@ import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
 import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
 import {GatewayAttesters} from "./GatewayAttesters.sol";
+import {NO_TX, TxId} from "../types/Ids.sol";
 
 /**
  * @title SubchainGateway
@@ -97,8 +98,8 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     mapping(uint256 index => address target) private _registrations;
     mapping(address target => uint256 names) private _namesOfTarget;
     mapping(bytes32 pipeId => mapping(uint256 word => uint256 records)) private _records;
-    mapping(bytes32 txId => TwoPhaseTx) private _txs;
-    mapping(address target => mapping(bytes32 key => bytes32 txId)) private _locks;
+    mapping(TxId txId => TwoPhaseTx) private _txs;
+    mapping(address target => mapping(bytes32 key => TxId txId)) private _locks;
 
     modifier onlyRelayer() {
         if (!hasRole(RELAYER_ROLE, msg.sender)) revert SubchainGatewayUnauthorizedRelayer(msg.sender);
@@ -265,7 +266,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         bytes calldata attestations
     ) external onlyRelayer nonReentrant returns (bytes32[] memory keys) {
         // CHECKS
-        bytes32 txId = packet.txId;
+        TxId txId = packet.txId;
         address target = _checkPrepare(packet, data, attestations);
         TwoPhaseTx storage txn = _txs[txId];
 
@@ -279,10 +280,10 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
 
         // EFFECTS that need the reported keys. A key a nested prepare took meanwhile is refused like any other.
         if (keys.length > MAX_TWO_PHASE_KEYS) revert SubchainGatewayTooManyKeys(keys.length, MAX_TWO_PHASE_KEYS);
-        mapping(bytes32 key => bytes32 txId) storage locks = _locks[target];
+        mapping(bytes32 key => TxId txId) storage locks = _locks[target];
         for (uint256 i = 0; i < keys.length; ++i) {
-            bytes32 holder = locks[keys[i]];
-            if (holder != bytes32(0) && holder != txId) revert SubchainGatewayKeyLocked(target, keys[i], holder);
+            TxId holder = locks[keys[i]];
+            if (holder != NO_TX && holder != txId) revert SubchainGatewayKeyLocked(target, keys[i], holder);
             locks[keys[i]] = txId;
         }
         txn.keys = keys;
@@ -296,8 +297,8 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         bytes calldata data,
         bytes calldata attestations
     ) private view returns (address target) {
-        bytes32 txId = packet.txId;
-        if (txId == bytes32(0)) revert SubchainGatewayInvalidTxId(txId);
+        TxId txId = packet.txId;
+        if (txId == NO_TX) revert SubchainGatewayInvalidTxId(txId);
         if (packet.operation != OPERATION_WRITE) revert SubchainGatewayInvalidOperation(packet.operation);
         if (_txs[txId].target != address(0)) revert SubchainGatewayTxExists(txId);
         if (packet.pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(packet.pipeId);
@@ -326,7 +327,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @inheritdoc ISubchainGateway
-    function commit(bytes32 txId) external onlyRelayer nonReentrant {
+    function commit(TxId txId) external onlyRelayer nonReentrant {
         // CHECKS
         TwoPhaseTx storage txn = _preparedTx(txId);
         if (block.timestamp > txn.deadline + TWO_PHASE_GRACE) revert SubchainGatewayTxExpired(txId, txn.deadline);
@@ -344,12 +345,12 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @inheritdoc ISubchainGateway
-    function rollback(bytes32 txId) external onlyRelayer nonReentrant {
+    function rollback(TxId txId) external onlyRelayer nonReentrant {
         _rollback(txId, _preparedTx(txId));
     }
 
     /// @inheritdoc ISubchainGateway
-    function rollbackExpired(bytes32 txId) external nonReentrant {
+    function rollbackExpired(TxId txId) external nonReentrant {
         TwoPhaseTx storage txn = _preparedTx(txId);
         if (block.timestamp <= txn.deadline + TWO_PHASE_GRACE) revert SubchainGatewayTxNotExpired(txId, txn.deadline);
         _rollback(txId, txn);
@@ -397,14 +398,14 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
 
     /// @inheritdoc ISubchainGateway
     function twoPhaseTx(
-        bytes32 txId
+        TxId txId
     ) external view returns (address target, TwoPhaseStatus status, uint64 deadline, bytes32[] memory keys) {
         TwoPhaseTx storage txn = _txs[txId];
         return (txn.target, txn.status, txn.deadline, txn.keys);
     }
 
     /// @inheritdoc ISubchainGateway
-    function lockHolder(address target, bytes32 key) external view returns (bytes32 txId) {
+    function lockHolder(address target, bytes32 key) external view returns (TxId txId) {
         return _locks[target][key];
     }
 
@@ -610,13 +611,13 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         if (gasleft() <= gasBefore / 63) revert SubchainGatewayInsufficientGas(id);
     }
 
-    function _preparedTx(bytes32 txId) private view returns (TwoPhaseTx storage txn) {
+    function _preparedTx(TxId txId) private view returns (TwoPhaseTx storage txn) {
         txn = _txs[txId];
         if (txn.status == TwoPhaseStatus.None) revert SubchainGatewayTxUnknown(txId);
         if (txn.status != TwoPhaseStatus.Prepared) revert SubchainGatewayTxNotPrepared(txId, txn.status);
     }
 
-    function _rollback(bytes32 txId, TwoPhaseTx storage txn) private {
+    function _rollback(TxId txId, TwoPhaseTx storage txn) private {
         address target = txn.target;
 
         // EFFECTS: finished before the hook runs, so a nested commit or rollback of txId is refused.
@@ -631,11 +632,11 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @dev Bounded by MAX_TWO_PHASE_KEYS, enforced in `prepare`.
-    function _releaseLocks(bytes32 txId, TwoPhaseTx storage txn) private {
-        mapping(bytes32 key => bytes32 txId) storage locks = _locks[txn.target];
+    function _releaseLocks(TxId txId, TwoPhaseTx storage txn) private {
+        mapping(bytes32 key => TxId txId) storage locks = _locks[txn.target];
         bytes32[] storage keys = txn.keys;
         for (uint256 i = 0; i < keys.length; ++i) {
-            if (locks[keys[i]] == txId) delete locks[keys[i]];
+            if (locks[keys[i]] == txId) locks[keys[i]] = NO_TX;
         }
     }
 }

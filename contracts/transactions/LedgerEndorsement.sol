@@ -5,6 +5,7 @@ import {ICreditScore} from "../interfaces/ICreditScore.sol";
 import {IMembership} from "../interfaces/IMembership.sol";
 import {ITransactionLedgerEndorsement} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerEndorsement
@@ -28,7 +29,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     constructor(IMembership membership_, address voting) LedgerStorage(membership_, voting) {}
 
     /// @inheritdoc ITransactionLedgerEndorsement
-    function endorse(bytes32 txId, bytes32 resultSetHash) external onlyDelegated {
+    function endorse(TxId txId, bytes32 resultSetHash) external onlyDelegated {
         Verifier memory v = _requireVerifier();
         Reports memory out = Reports(new Report[](2), 0, Standing(0, 0), _settings);
         _endorse(v, txId, resultSetHash, out);
@@ -66,7 +67,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     }
 
     /// @dev One endorsement by the checked verifier `v`; its credit reports are appended to `out`.
-    function _endorse(Verifier memory v, bytes32 txId, bytes32 resultSetHash, Reports memory out) private {
+    function _endorse(Verifier memory v, TxId txId, bytes32 resultSetHash, Reports memory out) private {
         // CHECKS
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Executed) revert LedgerInvalidTransition(txId, t.state, TxState.Confirmed);
@@ -170,7 +171,7 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
     function _reportBoth(
         PipeSide memory parties,
         ICreditScore.Outcome outcome,
-        bytes32 txId,
+        TxId txId,
         Reports memory out
     ) private pure {
         (uint32 source, uint32 target) = (parties.institution, parties.peer);

@@ -9,6 +9,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerRecovery} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerRecovery
@@ -37,7 +38,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     // ---------------------------------------------------------------- compensation
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function retryStep(bytes32 txId, uint8 step, string calldata reason) external onlyDelegated {
+    function retryStep(TxId txId, uint8 step, string calldata reason) external onlyDelegated {
         TxRecord memory t = _load(txId);
         _requireRunning(txId, t.state, TxState.Executing);
         _authorizeStep(txId, t, step);
@@ -52,7 +53,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function expire(bytes32 txId) external onlyDelegated {
+    function expire(TxId txId) external onlyDelegated {
         // CHECKS
         TxRecord memory t = _load(txId);
         _requireRunning(txId, t.state, TxState.Expired);
@@ -74,7 +75,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
      * the transaction and had to deliver its packets; nothing on the ledger shows the target received them, so the
      * target is charged only once it acknowledged them (a result or a retry of one of its steps).
      */
-    function _timedOutSide(bytes32 txId, TxRecord memory t) private view returns (uint256) {
+    function _timedOutSide(TxId txId, TxRecord memory t) private view returns (uint256) {
         uint256 steps = t.steps;
         if (!steps.isTarget(LedgerSteps.lowestUnset(t.doneMask, t.stepCount))) return SOURCE;
         uint64 counts = _attempts[txId];
@@ -87,7 +88,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerRecovery
     function recordCompensation(Compensation calldata c) external onlyDelegated {
-        bytes32 txId = c.txId;
+        TxId txId = c.txId;
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Compensating) revert LedgerInvalidTransition(txId, t.state, TxState.Compensated);
         (uint256 side, ) = _authorizeStep(txId, t, c.step);
@@ -124,7 +125,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function escalate(bytes32 txId, string calldata reason) external onlyDelegated {
+    function escalate(TxId txId, string calldata reason) external onlyDelegated {
         TxRecord memory t = _load(txId);
         _requireAllowed(txId, t.state, TxState.Manual);
         // A running transaction past its deadline expires instead: escalating it would race the expirer.
@@ -147,7 +148,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function resolve(bytes32 txId, string calldata reason) external onlyDelegated {
+    function resolve(TxId txId, string calldata reason) external onlyDelegated {
         _membership.requireActiveAccount(msg.sender, IMembership.Role.Governor);
         TxRecord memory t = _load(txId);
         if (t.state != TxState.Manual) revert LedgerInvalidTransition(txId, t.state, TxState.Resolved);

@@ -9,7 +9,7 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerTypes} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStates} from "../libraries/LedgerStates.sol";
 import {LedgerSteps} from "../libraries/LedgerSteps.sol";
-import {PipeId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerStorage
@@ -111,7 +111,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     struct Report {
         uint32 institution;
         ICreditScore.Outcome outcome;
-        bytes32 txId;
+        TxId txId;
     }
 
     /**
@@ -140,12 +140,12 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     Registry internal _registry;
     Settings internal _settings;
 
-    mapping(bytes32 txId => TxRecord) internal _txs;
-    mapping(bytes32 txId => bytes32 resultSetHash) internal _resultSetHashes;
+    mapping(TxId txId => TxRecord) internal _txs;
+    mapping(TxId txId => bytes32 resultSetHash) internal _resultSetHashes;
     /// @dev Versions of the depended-on reads after the first (which is kept in the record itself).
-    mapping(bytes32 txId => uint64[8] versions) internal _readVersions;
+    mapping(TxId txId => uint64[8] versions) internal _readVersions;
     /// @dev Nibble i: retries of step i; nibble 8 + i: compensation attempts of step i.
-    mapping(bytes32 txId => uint64 counts) internal _attempts;
+    mapping(TxId txId => uint64 counts) internal _attempts;
 
     mapping(bytes32 pipeId => PipeRef) internal _pipeRefs;
     mapping(uint32 pipeIndex => bytes32 pipeId) internal _pipeIdAt;
@@ -209,7 +209,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
      * 32, pipeIndex 32, readVersion 64, endorsedMask 16, againstMask 16, epoch 16 (the states test fills every
      * field at its widest and reads it back through the views).
      */
-    function _get(bytes32 txId) internal view returns (TxRecord memory t) {
+    function _get(TxId txId) internal view returns (TxRecord memory t) {
         TxRecord storage s = _txs[txId];
         assembly ("memory-safe") {
             let w := sload(s.slot)
@@ -228,13 +228,13 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         }
     }
 
-    function _load(bytes32 txId) internal view returns (TxRecord memory t) {
+    function _load(TxId txId) internal view returns (TxRecord memory t) {
         t = _get(txId);
         if (t.state == TxState.None) revert LedgerUnknownTx(txId);
     }
 
     /// @dev Packs the record into its slot in one write (the layout of {_get}).
-    function _store(bytes32 txId, TxRecord memory t) internal {
+    function _store(TxId txId, TxRecord memory t) internal {
         TxRecord storage s = _txs[txId];
         assembly ("memory-safe") {
             let w := and(mload(t), 0xff)
@@ -254,31 +254,31 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /// @dev Every state change goes through here: the transition table is the only authority.
-    function _transition(bytes32 txId, TxRecord memory t, TxState to) internal {
+    function _transition(TxId txId, TxRecord memory t, TxState to) internal {
         TxState from = t.state;
         _requireAllowed(txId, from, to);
         t.state = to;
         emit TxTransitioned(txId, msg.sender, to, from, t.reason);
     }
 
-    function _requireAllowed(bytes32 txId, TxState from, TxState to) internal pure {
+    function _requireAllowed(TxId txId, TxState from, TxState to) internal pure {
         if (!LedgerStates.allowed(uint8(from), uint8(to))) revert LedgerInvalidTransition(txId, from, to);
     }
 
     /// @dev Refuses a call that needs the transaction Open or Executing; `to` is where the call leads.
-    function _requireRunning(bytes32 txId, TxState state, TxState to) internal pure {
+    function _requireRunning(TxId txId, TxState state, TxState to) internal pure {
         if (state != TxState.Open && state != TxState.Executing) revert LedgerInvalidTransition(txId, state, to);
     }
 
     /// @dev The side of an existing step.
-    function _sideOf(bytes32 txId, TxRecord memory t, uint8 step) internal pure returns (uint256) {
+    function _sideOf(TxId txId, TxRecord memory t, uint8 step) internal pure returns (uint256) {
         if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
         return uint256(t.steps).isTarget(step) ? TARGET : SOURCE;
     }
 
     /// @dev The step exists and the caller is the proxy of its side, active now; returns the side and its institution.
     function _authorizeStep(
-        bytes32 txId,
+        TxId txId,
         TxRecord memory t,
         uint8 step
     ) internal view returns (uint256 side, uint32 institution) {
@@ -299,7 +299,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
      * is the side's own service signer (which a batch asks once).
      */
     function _requireRecorder(
-        bytes32 txId,
+        TxId txId,
         uint8 step,
         uint32 pipeIndex,
         uint256 side,
@@ -324,18 +324,18 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /// @dev Past its deadline a running transaction can only expire: nothing else may move it.
-    function _requireBeforeDeadline(bytes32 txId, TxRecord memory t) internal view {
+    function _requireBeforeDeadline(TxId txId, TxRecord memory t) internal view {
         if (block.timestamp > t.deadline) revert LedgerDeadlinePassed(txId, t.deadline, block.timestamp);
     }
 
     /// @dev The version recorded by read `step`, which some write depends on.
-    function _readVersion(bytes32 txId, TxRecord memory t, uint256 step) internal view returns (uint64) {
+    function _readVersion(TxId txId, TxRecord memory t, uint256 step) internal view returns (uint64) {
         if (step == LedgerSteps.firstDepended(t.steps, t.stepCount)) return t.readVersion;
         return _readVersions[txId][step];
     }
 
     /// @dev Keeps the version of read `step` when a later write depends on it (the first such read in the record).
-    function _keepReadVersion(bytes32 txId, TxRecord memory t, uint256 step, uint64 version) internal {
+    function _keepReadVersion(TxId txId, TxRecord memory t, uint256 step, uint64 version) internal {
         uint256 first = LedgerSteps.firstDepended(t.steps, t.stepCount);
         if (step == first) t.readVersion = version;
         else if (LedgerSteps.isDepended(t.steps, t.stepCount, step)) _readVersions[txId][step] = version;
@@ -347,7 +347,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /// @dev Fails the transaction; completed writes go to compensation at once.
-    function _fail(bytes32 txId, TxRecord memory t, Reason reason) internal {
+    function _fail(TxId txId, TxRecord memory t, Reason reason) internal {
         t.reason = reason;
         _transition(txId, t, TxState.Failed);
         if (_pendingWrites(t) != 0) _transition(txId, t, TxState.Compensating);
@@ -541,7 +541,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         }
     }
 
-    function _report(uint32 institution, ICreditScore.Outcome outcome, bytes32 txId) internal {
+    function _report(uint32 institution, ICreditScore.Outcome outcome, TxId txId) internal {
         Report[] memory reports = new Report[](1);
         reports[0] = Report(institution, outcome, txId);
         _send(reports, 1);

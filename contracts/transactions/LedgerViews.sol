@@ -6,6 +6,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {ITransactionLedgerViews} from "../interfaces/ITransactionLedger.sol";
 import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
+import {TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerViews
@@ -31,7 +32,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     constructor(IMembership membership_, address voting) LedgerStorage(membership_, voting) {}
 
     /// @inheritdoc ITransactionLedgerViews
-    function transaction(bytes32 txId) external view onlyDelegated returns (TxView memory v) {
+    function transaction(TxId txId) external view onlyDelegated returns (TxView memory v) {
         TxRecord memory t = _get(txId);
         v.state = t.state;
         v.reason = t.reason;
@@ -50,7 +51,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerViews
     function stepOf(
-        bytes32 txId,
+        TxId txId,
         uint8 step
     ) external view onlyDelegated returns (Side side, uint8 operation, uint8 dependsOn) {
         TxRecord memory t = _load(txId);
@@ -65,7 +66,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function readVersionOf(bytes32 txId, uint8 step) external view onlyDelegated returns (uint64) {
+    function readVersionOf(TxId txId, uint8 step) external view onlyDelegated returns (uint64) {
         TxRecord memory t = _get(txId);
         if (step >= t.stepCount || !LedgerSteps.isDepended(t.steps, t.stepCount, step)) return 0;
         return _readVersion(txId, t, step);
@@ -73,7 +74,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerViews
     function attemptsOf(
-        bytes32 txId,
+        TxId txId,
         uint8 step
     ) external view onlyDelegated returns (uint8 retries, uint8 compensations) {
         if (step >= MAX_STEPS) return (0, 0);
@@ -82,14 +83,14 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function hasEndorsed(bytes32 txId, address account) external view onlyDelegated returns (bool) {
+    function hasEndorsed(TxId txId, address account) external view onlyDelegated returns (bool) {
         Verifier memory v = _verifiers[account];
         TxRecord memory t = _get(txId);
         return v.weight != 0 && (t.endorsedMask >> v.index) & 1 == 1 && _verifierSlots[v.index].since <= t.epoch;
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function unresolvedAmong(bytes32[] calldata txIds) external view onlyDelegated returns (Unresolved[] memory items) {
+    function unresolvedAmong(TxId[] calldata txIds) external view onlyDelegated returns (Unresolved[] memory items) {
         if (txIds.length == 0 || txIds.length > MAX_PAGE) revert LedgerInvalidPage(txIds.length, MAX_PAGE);
         items = new Unresolved[](txIds.length);
         uint256 found = 0;

@@ -12,7 +12,7 @@ import {
     ITransactionLedgerRecovery,
     ITransactionLedgerViews
 } from "../interfaces/ITransactionLedger.sol";
-import {PipeId} from "../types/Ids.sol";
+import {NO_TX, PipeId, TxId} from "../types/Ids.sol";
 import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerRecovery} from "./LedgerRecovery.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
@@ -72,7 +72,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @dev What {open} checked, held in memory between its checks and its effects.
     struct Opening {
-        bytes32 txId;
+        TxId txId;
         bytes32 pipeId;
         Registry registry;
         PipeRef ref;
@@ -167,7 +167,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         }
         if (steps.length == 0 || steps.length > MAX_STEPS) revert LedgerInvalidStepCount(steps.length, MAX_STEPS);
         o.txId = packets[0].packet.txId;
-        if (o.txId == bytes32(0)) revert LedgerZeroTxId();
+        if (o.txId == NO_TX) revert LedgerZeroTxId();
         if (_txs[o.txId].state != TxState.None) revert LedgerTxExists(o.txId);
         o.pipeId = packets[0].packet.pipeId;
         o.registry = _registry;
@@ -387,7 +387,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         uint256 checked
     ) private returns (bool failed, uint32 institution, uint256 service) {
         Result memory r = rc;
-        bytes32 txId = r.txId;
+        TxId txId = r.txId;
         TxRecord memory t;
         uint256 side;
         uint256 dependsOn;
@@ -432,7 +432,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
      * side that could not commit (its gateway rolled back past deadline + grace) leaves the other side committed:
      * Manual, for a governor.
      */
-    function _recordCommit(bytes32 txId, TxRecord memory t, Result memory r) private returns (bool) {
+    function _recordCommit(TxId txId, TxRecord memory t, Result memory r) private returns (bool) {
         if (!r.success) {
             t.reason = Reason.CommitFailed;
             _transition(txId, t, TxState.Manual);
@@ -452,7 +452,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         Result memory r,
         uint256 checked
     ) private view returns (TxRecord memory t, uint256 side, uint256 dependsOn, uint256 service) {
-        bytes32 txId = r.txId;
+        TxId txId = r.txId;
         t = _load(txId);
         bool committing = t.state == TxState.Committing;
         if (!committing) _requireRunning(txId, t.state, TxState.Executing);
@@ -502,7 +502,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     // ---------------------------------------------------------------- verification (delegated)
 
     /// @inheritdoc ITransactionLedgerEndorsement
-    function endorse(bytes32, bytes32) external {
+    function endorse(TxId, bytes32) external {
         _delegate(_endorsement);
     }
 
@@ -514,12 +514,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     // ---------------------------------------------------------------- recovery (delegated)
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function retryStep(bytes32, uint8, string calldata) external {
+    function retryStep(TxId, uint8, string calldata) external {
         _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function expire(bytes32) external {
+    function expire(TxId) external {
         _delegate(_recovery);
     }
 
@@ -534,12 +534,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function escalate(bytes32, string calldata) external {
+    function escalate(TxId, string calldata) external {
         _delegate(_recovery);
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function resolve(bytes32, string calldata) external {
+    function resolve(TxId, string calldata) external {
         _delegate(_recovery);
     }
 
@@ -585,35 +585,35 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     // ---------------------------------------------------------------- views (delegated)
 
     /// @inheritdoc ITransactionLedgerViews
-    function transaction(bytes32) external view returns (TxView memory v) {
+    function transaction(TxId) external view returns (TxView memory v) {
         v; // named for the ABI; the module returns the values
         _delegateView();
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function stepOf(bytes32, uint8) external view returns (Side side, uint8 operation, uint8 dependsOn) {
+    function stepOf(TxId, uint8) external view returns (Side side, uint8 operation, uint8 dependsOn) {
         (side, operation, dependsOn); // named for the ABI; the module returns the values
         _delegateView();
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function readVersionOf(bytes32, uint8) external view returns (uint64) {
+    function readVersionOf(TxId, uint8) external view returns (uint64) {
         _delegateView();
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function attemptsOf(bytes32, uint8) external view returns (uint8 retries, uint8 compensations) {
+    function attemptsOf(TxId, uint8) external view returns (uint8 retries, uint8 compensations) {
         (retries, compensations); // named for the ABI; the module returns the values
         _delegateView();
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function hasEndorsed(bytes32, address) external view returns (bool) {
+    function hasEndorsed(TxId, address) external view returns (bool) {
         _delegateView();
     }
 
     /// @inheritdoc ITransactionLedgerViews
-    function unresolvedAmong(bytes32[] calldata) external view returns (Unresolved[] memory items) {
+    function unresolvedAmong(TxId[] calldata) external view returns (Unresolved[] memory items) {
         items; // named for the ABI; the module returns the values
         _delegateView();
     }
@@ -684,7 +684,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedger
     function statusOf(
-        bytes32 txId
+        TxId txId
     ) external view returns (TxState state, uint64 deadline, uint8 stepsDone, uint8 stepCount) {
         TxRecord memory t = _get(txId);
         return (t.state, t.deadline, LedgerSteps.popcount(t.doneMask), t.stepCount);

@@ -10,3 +10,22 @@ type PipeId is bytes32;
 
 /// @dev A sub-chain, as registered in the chain registry.
 type SubchainId is bytes32;
+
+/// @dev A cross-chain transaction: the governance ledger's id, which its gateways, attesters and the credit score
+/// also key on.
+type TxId is bytes32;
+
+using {txIdEquals as ==, txIdDiffers as !=} for TxId global;
+
+/// @dev Compares two transaction ids (the `==` operator on {TxId}).
+function txIdEquals(TxId a, TxId b) pure returns (bool) {
+    return TxId.unwrap(a) == TxId.unwrap(b);
+}
+
+/// @dev The `!=` operator on {TxId}.
+function txIdDiffers(TxId a, TxId b) pure returns (bool) {
+    return TxId.unwrap(a) != TxId.unwrap(b);
+}
+
+/// @dev The zero id, which no transaction has.
+TxId constant NO_TX = TxId.wrap(0);

@@ -7,6 +7,7 @@ import {CrossChainBusiness} from "../CrossChainBusiness.sol";
 import {ICrossChainBusiness} from "../../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../../interfaces/ITwoPhaseBusiness.sol";
 import {IAssetLedger} from "../../interfaces/IAssetLedger.sol";
+import {NO_TX, TxId} from "../../types/Ids.sol";
 
 /**
  * @title AssetLedger
@@ -29,7 +30,7 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
     mapping(bytes32 account => uint256 balance) private _balances;
     mapping(bytes32 account => uint256 version) private _versions;
     mapping(bytes32 requestId => Move) private _applied;
-    mapping(bytes32 txId => Move) private _staged;
+    mapping(TxId txId => Move) private _staged;
 
     /**
      * @param gateway_ The sub-chain's gateway.
@@ -73,7 +74,7 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function prepare(bytes32 txId, bytes calldata data) external onlyGateway returns (bytes32[] memory keys) {
+    function prepare(TxId txId, bytes calldata data) external onlyGateway returns (bytes32[] memory keys) {
         bytes4 selector = data.length < 4 ? bytes4(0) : bytes4(data[:4]);
         bool isCredit = selector == IAssetLedger.credit.selector;
         if (!isCredit && selector != IAssetLedger.debit.selector) revert TwoPhaseBusinessUnsupportedCall(selector);
@@ -89,13 +90,13 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function commit(bytes32 txId) external onlyGateway {
+    function commit(TxId txId) external onlyGateway {
         // The account was locked since the prepare checked it: a staged debit is still covered.
-        _move(_takeStaged(txId), txId);
+        _move(_takeStaged(txId), TxId.unwrap(txId));
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function rollback(bytes32 txId) external onlyGateway {
+    function rollback(TxId txId) external onlyGateway {
         emit MoveDiscarded(txId, _takeStaged(txId).account);
     }
 
@@ -107,7 +108,7 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
     }
 
     /// @inheritdoc IAssetLedger
-    function staged(bytes32 txId) external view returns (bytes32 account, bool credit_, uint256 amount) {
+    function staged(TxId txId) external view returns (bytes32 account, bool credit_, uint256 amount) {
         Move storage m = _staged[txId];
         return (m.account, m.credit, m.amount);
     }
@@ -139,8 +140,8 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
     }
 
     function _requireUnlocked(bytes32 account) private view {
-        bytes32 holder = _lockHolder(account);
-        if (holder != bytes32(0)) revert AssetLedgerAccountLocked(account, holder);
+        TxId holder = _lockHolder(account);
+        if (holder != NO_TX) revert AssetLedgerAccountLocked(account, holder);
     }
 
     function _move(Move memory m, bytes32 ref) private {
@@ -155,7 +156,7 @@ contract AssetLedger is IAssetLedger, ITwoPhaseBusiness, CrossChainBusiness, Acc
         emit BalanceMoved(m.account, ref, m.credit, m.amount, balance);
     }
 
-    function _takeStaged(bytes32 txId) private returns (Move memory m) {
+    function _takeStaged(TxId txId) private returns (Move memory m) {
         m = _staged[txId];
         if (m.account == bytes32(0)) revert TwoPhaseBusinessUnknownTx(txId);
         delete _staged[txId];

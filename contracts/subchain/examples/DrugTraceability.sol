@@ -9,6 +9,7 @@ import {ITwoPhaseBusiness} from "../../interfaces/ITwoPhaseBusiness.sol";
 import {IDrugTraceability} from "../../interfaces/IDrugTraceability.sol";
 import {ISubchainGateway} from "../../interfaces/ISubchainGateway.sol";
 import {OPERATION_WRITE} from "../../types/Operations.sol";
+import {NO_TX, TxId} from "../../types/Ids.sol";
 
 /**
  * @title DrugTraceability
@@ -32,7 +33,7 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
     mapping(bytes32 batchId => CustodyStep[]) private _custody;
     mapping(bytes32 batchId => uint256 version) private _batchVersions;
     mapping(bytes32 requestId => bytes32 batchId) private _batchOfRequest;
-    mapping(bytes32 txId => StagedCustody) private _staged;
+    mapping(TxId txId => StagedCustody) private _staged;
 
     /**
      * @param gateway_ The sub-chain's gateway.
@@ -108,7 +109,7 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function prepare(bytes32 txId, bytes calldata data) external onlyGateway returns (bytes32[] memory keys) {
+    function prepare(TxId txId, bytes calldata data) external onlyGateway returns (bytes32[] memory keys) {
         bytes4 selector = data.length < 4 ? bytes4(0) : bytes4(data[:4]);
         if (selector != IDrugTraceability.continueCustody.selector) revert TwoPhaseBusinessUnsupportedCall(selector);
         (bytes32 batchId, address custodian, bytes32 dataHash) = abi.decode(data[4:], (bytes32, address, bytes32));
@@ -121,13 +122,13 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function commit(bytes32 txId) external onlyGateway {
+    function commit(TxId txId) external onlyGateway {
         StagedCustody memory staged = _takeStaged(txId);
-        _appendCustody(staged.batchId, staged.custodian, staged.dataHash, txId);
+        _appendCustody(staged.batchId, staged.custodian, staged.dataHash, TxId.unwrap(txId));
     }
 
     /// @inheritdoc ITwoPhaseBusiness
-    function rollback(bytes32 txId) external onlyGateway {
+    function rollback(TxId txId) external onlyGateway {
         StagedCustody memory staged = _takeStaged(txId);
         emit CustodyStageDiscarded(txId, staged.batchId);
     }
@@ -186,8 +187,8 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
     }
 
     function _requireUnlocked(bytes32 batchId) private view {
-        bytes32 holder = _lockHolder(batchId);
-        if (holder != bytes32(0)) revert DrugTraceabilityBatchLocked(batchId, holder);
+        TxId holder = _lockHolder(batchId);
+        if (holder != NO_TX) revert DrugTraceabilityBatchLocked(batchId, holder);
     }
 
     function _appendCustody(bytes32 batchId, address custodian, bytes32 dataHash, bytes32 requestId) private {
@@ -205,7 +206,7 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
         emit CustodyContinued(batchId, custodian, requestId, dataHash, index);
     }
 
-    function _takeStaged(bytes32 txId) private returns (StagedCustody memory staged) {
+    function _takeStaged(TxId txId) private returns (StagedCustody memory staged) {
         staged = _staged[txId];
         if (staged.batchId == bytes32(0)) revert TwoPhaseBusinessUnknownTx(txId);
         delete _staged[txId];
