@@ -122,6 +122,12 @@ export interface ChainEvents {
   timestamp(): Promise<bigint>;
   /** The query's logs in chain order. */
   events(query: EventQuery): Promise<ChainLog[]>;
+  /**
+   * Resolves once the calls started so far have gone out to the node. A plugin that batches its calls sends them on
+   * its own schedule; awaiting this before CPU-heavy work (signature checks) lets their round trips overlap that work
+   * instead of following it. A plugin that sends at once resolves at once.
+   */
+  sent(): Promise<void>;
 }
 
 /**

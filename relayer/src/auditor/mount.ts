@@ -6,8 +6,8 @@
  * Loaded only when `config.auditor` is set, so a relayer without it does not load the auditor's modules.
  */
 import { JsonRpcProvider } from "ethers";
-import { createPublicClient, type Address, type PublicClient } from "viem";
-import { JsonRpcHttp, rpcTransport } from "../chains/evm/rpc";
+import type { Address, PublicClient } from "viem";
+import { evmReadClient } from "../chains";
 import {
   AuditorAuthenticator,
   AuditorQueries,
@@ -36,12 +36,6 @@ export interface MountedAuditor {
   close(): void;
 }
 
-const client = (url: string): PublicClient =>
-  createPublicClient({
-    transport: rpcTransport(new JsonRpcHttp(url, { timeoutMs: 30_000 }), { retryCount: 2 }),
-    cacheTime: 0,
-  });
-
 /** The governance contracts in the auditor's keys, from the relayer's config. */
 function contractsOf(config: RelayerConfig): Partial<Record<ContractKey, Address>> {
   const c = config.governance.contracts;
@@ -62,7 +56,7 @@ export async function mountAuditor(
 ): Promise<MountedAuditor> {
   const a = config.auditor;
   const g = config.governance;
-  const govClient = client(g.rpcUrl);
+  const govClient = evmReadClient(g.rpcUrl);
   // Without `index`, another process writes the index: open it for queries only.
   const store = IndexStore.open({ path: a.db, readonly: !a.index });
   try {
@@ -79,8 +73,8 @@ export async function mountAuditor(
           logger: moduleLogger(log, "auditor.index"),
         });
     const rpcs = new Map<number, PublicClient>();
-    for (const chain of Object.values(config.chains)) rpcs.set(chain.chainId, client(chain.rpcUrl));
-    for (const chain of a.subchains) rpcs.set(chain.chainId, client(chain.rpcUrl));
+    for (const chain of Object.values(config.chains)) rpcs.set(chain.chainId, evmReadClient(chain.rpcUrl));
+    for (const chain of a.subchains) rpcs.set(chain.chainId, evmReadClient(chain.rpcUrl));
     const queries = new AuditorQueries({
       store,
       reader: new SubchainReader(rpcs),

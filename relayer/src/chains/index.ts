@@ -4,4 +4,5 @@ export { ConfirmedLogFollower, sleep, type FollowOptions, type LogSource } from 
 export { chainConfigSchema, chainRegistry, type ChainConfig } from "./kinds";
 export { EvmChainPlugin, RPC_TIMEOUT_MS, evmChainKind } from "./evm/plugin";
 export { JsonRpcHttp, RpcPools } from "./evm/rpc";
+export { evmReadClient } from "./evm/events";
 export { evmChainConfigSchema, type EvmChainConfig } from "../config/chains";

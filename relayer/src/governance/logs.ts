@@ -37,6 +37,11 @@ export class LogReader {
     return this._chain.timestamp();
   }
 
+  /** Resolves once the reads started so far have gone out to the node (see `ChainEvents.sent`). */
+  sent(): Promise<void> {
+    return this._chain.sent();
+  }
+
   /**
    * Events `eventName` of `address` matching `args`, from `fromBlock` to the head, in chain order. A query that
    * starts near the head last seen (within half a range, seen in the last `RECENT_HEAD_MS`) is one `eth_getLogs` to

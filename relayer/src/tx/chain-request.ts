@@ -42,7 +42,10 @@ export async function handleChainRequest(rt: TxContext, request: ChainRequest): 
 }
 
 /** The request's pipe starts at this relayer, it holds the app's key, and the sender is the app side's contract. */
-async function checkRequest(rt: TxContext, request: ChainRequest): Promise<{ route: Route; app: HeldAppKey }> {
+async function checkRequest(
+  rt: Pick<TxContext, "apps" | "gov" | "me" | "subchain" | "view">,
+  request: ChainRequest,
+): Promise<{ route: Route; app: HeldAppKey }> {
   const route = await rt.view.route(request.pipeId);
   if (route === undefined)
     throw new CcgpError(
@@ -82,7 +85,12 @@ async function checkRequest(rt: TxContext, request: ChainRequest): Promise<{ rou
   return { route, app };
 }
 
-async function packetFor(rt: TxContext, route: Route, app: HeldAppKey, request: ChainRequest): Promise<SignedPacket> {
+async function packetFor(
+  rt: Pick<TxContext, "config" | "gov" | "govLogs" | "journal">,
+  route: Route,
+  app: HeldAppKey,
+  request: ChainRequest,
+): Promise<SignedPacket> {
   const [last] = await rt.gov.ledger.read("pipeOf", [route.id]);
   const journaled = rt.journal.maxSequence(route.id);
   const now = await rt.govLogs.timestamp();
@@ -106,7 +114,10 @@ async function packetFor(rt: TxContext, route: Route, app: HeldAppKey, request: 
 }
 
 /** Re-signs a chain-initiated transaction that lost its sequence to another before it opened. */
-export async function resequence(rt: TxContext, entry: JournalEntry): Promise<void> {
+export async function resequence(
+  rt: Pick<TxContext, "apps" | "gov" | "journal" | "me" | "view">,
+  entry: JournalEntry,
+): Promise<void> {
   const route = await rt.view.route(entry.pipeId);
   const app = route === undefined ? undefined : rt.apps.get(route.sourceApp.toLowerCase() as Hex);
   if (route === undefined || app === undefined)

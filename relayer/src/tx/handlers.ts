@@ -88,7 +88,7 @@ export function registerHandlers(rt: TxContext): void {
 }
 
 /** The deadline (ms) of the transaction an item belongs to, as its packet says; `null` for other items. */
-function deadlineOf(rt: TxContext, tx: { txId: Hex; role?: Role } | null): number | null {
+function deadlineOf(rt: Pick<TxContext, "journal">, tx: { txId: Hex; role?: Role } | null): number | null {
   if (tx === null) return null;
   const entry = tx.role === undefined ? rt.journal.find(tx.txId)[0] : rt.journal.get(tx.txId, tx.role);
   return entry === undefined || entry === null ? null : Number(entry.signed.packet.deadline) * 1000;
@@ -98,7 +98,7 @@ function deadlineOf(rt: TxContext, tx: { txId: Hex; role?: Role } | null): numbe
  * Until when an item's transient faults are retried: a transaction's work until its deadline (steps, results and
  * endorsements a window past it); compensations, ledger writes and chain requests a window from their creation.
  */
-export function retryUntil(rt: TxContext, item: OutboxItem): number | null {
+export function retryUntil(rt: Pick<TxContext, "config" | "journal">, item: OutboxItem): number | null {
   const stored = workOf(item);
   if (stored === null) return null;
   const windowMs = rt.config.runtime.retry.windowSeconds * 1000;
@@ -109,7 +109,11 @@ export function retryUntil(rt: TxContext, item: OutboxItem): number | null {
   return item.createdAt + windowMs;
 }
 
-function escalate(rt: TxContext, item: OutboxItem, error: unknown): void {
+function escalate(
+  rt: Pick<TxContext, "clock" | "journal" | "log" | "store" | "worker">,
+  item: OutboxItem,
+  error: unknown,
+): void {
   const stored = workOf(item);
   const tx = stored === null ? null : txOf(stored);
   if (stored === null || tx === null) return;

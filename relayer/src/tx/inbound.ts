@@ -17,7 +17,6 @@ import { inboxKey } from "../store";
 import { packetOperation, type Plan, type PlanStep } from "../../../lib/domain/plan";
 import { nowSeconds, type TxContext } from "./context";
 import { work } from "../work/items";
-import { afterQueuedCalls } from "../chains/evm/rpc";
 import { checkTarget } from "../crosschain/target";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, notReady, type Refusal } from "../crosschain/refusal";
@@ -60,7 +59,7 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
       rt.subchain.logs.head(),
     ]);
     for (const read of [rights, later]) read.catch(() => undefined);
-    await afterQueuedCalls();
+    await Promise.all([rt.govLogs.sent(), rt.subchain.logs.sent()]);
     for (const p of body.packets) await checkSignatures(rt, p, route);
     await rights;
     for (const p of body.packets) checkAdmission(rt, p, route);
@@ -97,7 +96,7 @@ interface Delivery {
 const MAX_PACKETS = 4;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
-function parseBody(rt: TxContext, body: Buffer): Delivery {
+function parseBody(rt: Pick<TxContext, "config">, body: Buffer): Delivery {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
@@ -134,7 +133,11 @@ function parseBody(rt: TxContext, body: Buffer): Delivery {
 }
 
 /** The route, and the calling peer is its source service. */
-async function checkPeer(rt: TxContext, signed: SignedPacket, peerFingerprint: string): Promise<Route> {
+async function checkPeer(
+  rt: Pick<TxContext, "me" | "view">,
+  signed: SignedPacket,
+  peerFingerprint: string,
+): Promise<Route> {
   const { packet } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   // This relayer's service is the pipe's target service or one of the alternate routes the vote set.
@@ -163,7 +166,11 @@ async function checkPeer(rt: TxContext, signed: SignedPacket, peerFingerprint: s
 }
 
 /** The full signature sequence and the payload. */
-async function checkSignatures(rt: TxContext, signed: SignedPacket, route: Route): Promise<void> {
+async function checkSignatures(
+  rt: Pick<TxContext, "clock" | "config" | "gov">,
+  signed: SignedPacket,
+  route: Route,
+): Promise<void> {
   const { packet, payload } = signed;
   await verifySequence(rt.gov.domain, signed, {
     expectedApp: route.sourceAppKey,
@@ -175,7 +182,11 @@ async function checkSignatures(rt: TxContext, signed: SignedPacket, route: Route
 }
 
 /** The inbox (a duplicate or a replay), the rate limits. */
-function checkAdmission(rt: TxContext, signed: SignedPacket, route: Route): void {
+function checkAdmission(
+  rt: Pick<TxContext, "clock" | "flow" | "pipeRates" | "store">,
+  signed: SignedPacket,
+  route: Route,
+): void {
   const { packet } = signed;
   const previous = rt.store.getInbound(inboxKey.packet(packet.pipeId, packet.sequence));
   if (previous !== null) throw duplicateOf(rt, signed);
@@ -193,7 +204,10 @@ interface OpenedStep {
  * The initiator opened the transaction with these packets' sequences, and it still takes results: its steps. The
  * k-th target step is the k-th packet's.
  */
-async function checkLedger(rt: TxContext, packets: readonly SignedPacket[]): Promise<OpenedStep[]> {
+async function checkLedger(
+  rt: Pick<TxContext, "clock" | "gov">,
+  packets: readonly SignedPacket[],
+): Promise<OpenedStep[]> {
   const { packet } = packets[0]!;
   const last = packets[packets.length - 1]!.packet;
   const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
@@ -237,7 +251,7 @@ async function checkLedger(rt: TxContext, packets: readonly SignedPacket[]): Pro
 }
 
 /** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
-async function checkContract(rt: TxContext, route: Route): Promise<void> {
+async function checkContract(rt: Pick<TxContext, "gov" | "subchain">, route: Route): Promise<void> {
   await checkTarget(
     { names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain },
     route.targetSubchain,
@@ -279,7 +293,7 @@ function receiverPlan(
 }
 
 function accept(
-  rt: TxContext,
+  rt: Pick<TxContext, "journal" | "store">,
   packets: readonly SignedPacket[],
   plan: Plan,
   from: { govFromBlock: bigint; subFromBlock: bigint },
@@ -309,7 +323,7 @@ function accept(
 }
 
 /** The same packet again is a duplicate (answered with its result, never run again); another one is a replay. */
-function duplicateOf(rt: TxContext, signed: SignedPacket): CcgpError {
+function duplicateOf(rt: Pick<TxContext, "store">, signed: SignedPacket): CcgpError {
   const entry = rt.store.getInbound(inboxKey.packet(signed.packet.pipeId, signed.packet.sequence));
   const same =
     entry !== null &&
@@ -333,7 +347,11 @@ function duplicateOf(rt: TxContext, signed: SignedPacket): CcgpError {
 }
 
 /** Records the refusal; a refusal that may prove the source proxy's misbehaviour is reported to the ledger. */
-function refuse(rt: TxContext, error: unknown, signed: SignedPacket | undefined): Refusal {
+function refuse(
+  rt: Pick<TxContext, "log" | "refusals" | "store" | "worker">,
+  error: unknown,
+  signed: SignedPacket | undefined,
+): Refusal {
   if (!isBadInput(error)) {
     // A fault of ours or of a node (RPC), not of the packet: nothing was accepted, the sender retries.
     rt.log.warn({ err: error, txId: signed?.packet.txId }, "packet not handled: not ready");

@@ -17,7 +17,6 @@ import {
 } from "../crosschain/checks";
 import { isBadInput, type Refusal } from "../crosschain/refusal";
 import { CcgpError } from "../../../lib/infra/errors";
-import { afterQueuedCalls } from "../chains/evm/rpc";
 import type { Route } from "../governance/view";
 import { work } from "../work/items";
 import type { Mode } from "./journal";
@@ -66,7 +65,7 @@ export async function initiate(
   // The heads are read while the countersignature is computed (CPU, in microtasks: the reads go out first).
   const heads = Promise.all([rt.govLogs.head(), rt.subchain.logs.head()]);
   heads.catch(() => undefined);
-  await afterQueuedCalls();
+  await Promise.all([rt.govLogs.sent(), rt.subchain.logs.sent()]);
   const proxy = await countersign(rt.me.signer, rt.gov.domain, signed.packet, signed.signatures.app);
   const countersigned: SignedPacket = { ...signed, signatures: { app: signed.signatures.app, proxy } };
   const [govFromBlock, subFromBlock] = await heads;
@@ -106,7 +105,10 @@ export async function initiate(
 }
 
 /** Everything stage 1 requires before the relayer vouches for a packet with its countersignature. */
-export async function checkStage1(rt: TxContext, signed: SignedPacket): Promise<Route> {
+export async function checkStage1(
+  rt: Pick<TxContext, "clock" | "config" | "flow" | "gov" | "journal" | "me" | "pipeRates" | "view">,
+  signed: SignedPacket,
+): Promise<Route> {
   const { packet, payload } = signed;
   const route = await activeRoute(rt, packet.pipeId);
   if (route.sourceService.toLowerCase() !== rt.me.service.id.toLowerCase())
@@ -146,7 +148,7 @@ export async function checkStage1(rt: TxContext, signed: SignedPacket): Promise<
 
 /** A later packet of the same transaction: same pipe and transaction id, a higher sequence, stage 1 as the first. */
 async function checkFollowing(
-  rt: TxContext,
+  rt: Pick<TxContext, "clock" | "config" | "gov">,
   route: Route,
   first: SignedPacket,
   previous: SignedPacket,
@@ -180,7 +182,7 @@ async function checkFollowing(
   await checkRights(rt, packet);
 }
 
-function duplicate(rt: TxContext, signed: SignedPacket, source: string): Refusal {
+function duplicate(rt: Pick<TxContext, "refusals">, signed: SignedPacket, source: string): Refusal {
   return rt.refusals.refuse(
     "DUPLICATE",
     `transaction ${signed.packet.txId} or sequence ${signed.packet.sequence} was already accepted`,

@@ -30,7 +30,10 @@ const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
  * opens every transaction of the pipe still waiting, lowest first (their own items then find them open). Nothing
  * polls, and the transactions queued behind one open are opened by it.
  */
-export async function openTx(rt: TxContext, { txId }: OpenWork): Promise<WorkOutcome> {
+export async function openTx(
+  rt: Pick<TxContext, "apps" | "gov" | "journal" | "log" | "me" | "view" | "writer">,
+  { txId }: OpenWork,
+): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, "initiator");
   if (entry.status === "failed") return {};
   await serialised(`open:${entry.pipeId}`, async () => {
@@ -57,7 +60,7 @@ export async function openTx(rt: TxContext, { txId }: OpenWork): Promise<WorkOut
  * goes through `openOne`'s own write, as before.
  */
 async function openTogether(
-  rt: TxContext,
+  rt: Pick<TxContext, "view" | "writer">,
   unopened: JournalEntry[],
 ): Promise<Map<Hex, WriteOutcome | Error | undefined>> {
   const sent = new Map<Hex, WriteOutcome | Error | undefined>();
@@ -87,7 +90,11 @@ function openOp(entry: JournalEntry, route: NonNullable<Awaited<ReturnType<TxCon
  * One `open` on the ledger (or the answer `openTogether` got for it: an outcome, or an error taken as this open's
  * own); a refusal fails the transaction for good (chain mode: a taken sequence is re-signed).
  */
-async function openOne(rt: TxContext, entry: JournalEntry, sent?: WriteOutcome | Error): Promise<void> {
+async function openOne(
+  rt: Pick<TxContext, "apps" | "gov" | "journal" | "log" | "me" | "view" | "writer">,
+  entry: JournalEntry,
+  sent?: WriteOutcome | Error,
+): Promise<void> {
   if (entry.status !== "accepted") return;
   const route = await rt.view.route(entry.pipeId);
   if (route === undefined)

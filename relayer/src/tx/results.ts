@@ -13,7 +13,10 @@ const error = (status: number, code: string, message: string): PeerResponse => (
   body: { error: { code, message } },
 });
 
-export async function serveResultsTo(rt: TxContext, request: PeerRequest): Promise<PeerResponse> {
+export async function serveResultsTo(
+  rt: Pick<TxContext, "config" | "gov" | "govLogs" | "journal" | "subchain" | "view">,
+  request: PeerRequest,
+): Promise<PeerResponse> {
   let txId: Hex;
   try {
     const body = JSON.parse(request.body.toString("utf8")) as { txId?: unknown };

@@ -21,7 +21,10 @@ import { GiveUp, type WorkOutcome } from "./worker";
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
 /** Endorses an Executed transaction with the result-set hash recomputed from the ledger's events and the chain. */
-export async function verify(rt: TxContext, { txId }: VerifyWork): Promise<WorkOutcome> {
+export async function verify(
+  rt: Pick<TxContext, "gov" | "govLogs" | "journal" | "log" | "me" | "subchain" | "writer">,
+  { txId }: VerifyWork,
+): Promise<WorkOutcome> {
   const me = rt.me.signer.address;
   const entry = rt.journal.find(txId)[0];
   // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
@@ -78,7 +81,7 @@ export async function verify(rt: TxContext, { txId }: VerifyWork): Promise<WorkO
  * commit: its `TwoPhasePrepared` or `TwoPhaseCommitted`); otherwise the result is
  * observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as recorded.
  */
-async function observe(rt: TxContext, r: LedgerResult, twoPhase: boolean): Promise<LedgerResult> {
+async function observe(rt: Pick<TxContext, "subchain">, r: LedgerResult, twoPhase: boolean): Promise<LedgerResult> {
   if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
   const mismatch = { ...r, resultHash: zeroHash };
   const [receipt, status] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.status()]);
@@ -98,7 +101,10 @@ async function observe(rt: TxContext, r: LedgerResult, twoPhase: boolean): Promi
 }
 
 /** Undoes one of this relayer's completed writes and records the attempt; retried until undone or Manual. */
-export async function compensate(rt: TxContext, { txId, step, role }: CompensateWork): Promise<WorkOutcome> {
+export async function compensate(
+  rt: Pick<TxContext, "gov" | "journal" | "log" | "subchain" | "writer">,
+  { txId, step, role }: CompensateWork,
+): Promise<WorkOutcome> {
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Compensating || bit(tx.undoneMask, step) || !bit(tx.doneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
@@ -121,7 +127,11 @@ export async function compensate(rt: TxContext, { txId, step, role }: Compensate
 }
 
 /** Undoes one write: a two-phase write is rolled back (nothing was applied), any other compensated. */
-async function undo(rt: TxContext, entry: JournalEntry, step: number): Promise<CompensationRun> {
+async function undo(
+  rt: Pick<TxContext, "log" | "subchain">,
+  entry: JournalEntry,
+  step: number,
+): Promise<CompensationRun> {
   if (entry.plan.steps[step]?.operation !== TWO_PHASE_WRITE)
     return rt.subchain.gateway.ensureCompensated(entry.pipeId, gatewaySequence(entry, step), entry.subFromBlock);
   const run = await rollBack(rt, entry, step);
@@ -135,7 +145,10 @@ async function undo(rt: TxContext, entry: JournalEntry, step: number): Promise<C
 }
 
 /** A plain ledger write: contract refusals other than "already done" are final. */
-export async function ledgerWrite(rt: TxContext, { ledger: op }: LedgerWork): Promise<WorkOutcome> {
+export async function ledgerWrite(
+  rt: Pick<TxContext, "log" | "writer">,
+  { ledger: op }: LedgerWork,
+): Promise<WorkOutcome> {
   try {
     const outcome = await rt.writer.perform(op);
     rt.log.info({ op: op.op, outcome: outcome.outcome, txId: "txId" in op ? op.txId : undefined }, "ledger write");

@@ -118,7 +118,12 @@ export async function runStep(
  * (read meanwhile, so it adds no round trip): code changed since the packet was accepted is never run, and the
  * transaction goes to manual intervention with the named reason.
  */
-export async function beforeRun(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+export async function beforeRun(
+  rt: Pick<TxContext, "attesterEndpoints" | "config" | "gov" | "metrics" | "subchain">,
+  entry: JournalEntry,
+  step: number,
+  call: ExecuteRequest,
+): Promise<Hex> {
   const target =
     entry.role === "receiver"
       ? checkTarget(
@@ -143,7 +148,12 @@ export async function beforeRun(rt: TxContext, entry: JournalEntry, step: number
  * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the packet, its
  * payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
  */
-async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call: ExecuteRequest): Promise<Hex> {
+async function collectFor(
+  rt: Pick<TxContext, "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  entry: JournalEntry,
+  step: number,
+  call: ExecuteRequest,
+): Promise<Hex> {
   const gateway = rt.subchain.gateway;
   const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
   const plan = entry.plan;
@@ -178,7 +188,12 @@ async function collectFor(rt: TxContext, entry: JournalEntry, step: number, call
 }
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
-export function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number, state: number): void {
+export function stopBeforeStep(
+  rt: Pick<TxContext, "journal" | "log" | "store">,
+  entry: JournalEntry,
+  step: number,
+  state: number,
+): void {
   rt.log.warn({ txId: entry.txId, step, state: TxState[state] }, "step not run: the transaction is no longer active");
   if (entry.role === "receiver") {
     completeInbound(rt, entry, "refused", { code: "TX_NOT_ACTIVE", message: `transaction is ${TxState[state]}` });
@@ -191,7 +206,7 @@ export function stopBeforeStep(rt: TxContext, entry: JournalEntry, step: number,
 }
 
 export async function recordRetry(
-  rt: TxContext,
+  rt: Pick<TxContext, "writer">,
   txId: Hex,
   step: number,
   item: Pick<OutboxItem, "attempts" | "lastError">,
@@ -218,7 +233,7 @@ export async function recordRetry(
 
 /** The version key of a dependent write and the version its read recorded on the ledger. */
 async function dependencyOf(
-  rt: TxContext,
+  rt: Pick<TxContext, "gov" | "govLogs">,
   entry: JournalEntry,
   step: number,
 ): Promise<{ versionKey: Hex; readVersion: bigint }> {
@@ -246,7 +261,12 @@ async function dependencyOf(
  * The state version a read saw: the version of the key a later write depends on (`keyedReadVersion`), or the
  * contract-wide version (`InboundExecuted.stateVersion`) when nothing depends on it.
  */
-async function readVersion(rt: TxContext, entry: JournalEntry, step: number, e: Execution): Promise<bigint> {
+async function readVersion(
+  rt: Pick<TxContext, "subchain">,
+  entry: JournalEntry,
+  step: number,
+  e: Execution,
+): Promise<bigint> {
   const key = entry.plan.steps.find((s) => s.dependsOn === step)?.versionKey;
   if (key === undefined) return capped(e.stateVersion);
   const target = await rt.subchain.gateway.businessContract(entry.plan.steps[step]!.contractName);
@@ -264,7 +284,7 @@ function classify(error: unknown): unknown {
   return error;
 }
 
-function resultOf(rt: TxContext, entry: JournalEntry, step: number, e: Execution): LedgerResult {
+function resultOf(rt: Pick<TxContext, "subchain">, entry: JournalEntry, step: number, e: Execution): LedgerResult {
   return {
     txId: entry.txId,
     step,
@@ -279,7 +299,12 @@ function resultOf(rt: TxContext, entry: JournalEntry, step: number, e: Execution
 }
 
 /** A step the gateway refused to run: a failed result with the refusal's hash and no sub-chain transaction. */
-export function refusedResult(rt: TxContext, entry: JournalEntry, step: number, revertData: Hex): LedgerResult {
+export function refusedResult(
+  rt: Pick<TxContext, "subchain">,
+  entry: JournalEntry,
+  step: number,
+  revertData: Hex,
+): LedgerResult {
   return {
     txId: entry.txId,
     step,
@@ -294,7 +319,10 @@ export function refusedResult(rt: TxContext, entry: JournalEntry, step: number, 
 }
 
 /** Records a step's result; then the initiator goes on with its next step, the receiver answers its peer. */
-export async function recordStep(rt: TxContext, { txId, step, role, result: wire }: RecordWork): Promise<WorkOutcome> {
+export async function recordStep(
+  rt: Pick<TxContext, "journal" | "log" | "store" | "writer">,
+  { txId, step, role, result: wire }: RecordWork,
+): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   const result = fromWireResult(wire);
   const outcome = await rt.writer.perform({
@@ -337,7 +365,10 @@ export function nextInitiatorItem(entry: JournalEntry, step: number): WorkInput 
 }
 
 /** Undoes this relayer's own write on its gateway when the ledger would not take its result (no ledger record). */
-export async function undoStep(rt: TxContext, { txId, step, role }: UndoWork): Promise<WorkOutcome> {
+export async function undoStep(
+  rt: Pick<TxContext, "journal" | "log" | "subchain">,
+  { txId, step, role }: UndoWork,
+): Promise<WorkOutcome> {
   const entry = rt.journal.require(txId, role);
   if (entry.plan.steps[step]?.operation === TWO_PHASE_WRITE) {
     await rollBack(rt, entry, step);
@@ -358,7 +389,7 @@ export async function undoStep(rt: TxContext, { txId, step, role }: UndoWork): P
 
 /** Closes the receiver's inbox entries once (what a retransmission of a packet is answered with). */
 export function completeInbound(
-  rt: TxContext,
+  rt: Pick<TxContext, "store">,
   entry: JournalEntry,
   status: "done" | "failed" | "refused",
   result: unknown,

@@ -115,7 +115,10 @@ export function commitItems(
  * plus the grace) has it rolled back, here if nobody did yet, and the failed commit is recorded: the ledger sends the
  * transaction to Manual (`CommitFailed`), the one outcome a governor resolves.
  */
-export async function commitStep(rt: TxContext, { txId, step, role }: CommitWork): Promise<WorkOutcome> {
+export async function commitStep(
+  rt: Pick<TxContext, "gov" | "journal" | "log" | "subchain" | "writer">,
+  { txId, step, role }: CommitWork,
+): Promise<WorkOutcome> {
   const tx = await rt.gov.ledger.read("transaction", [txId]);
   if (tx.state !== TxState.Committing || bit(tx.undoneMask, step)) return {};
   const entry = rt.journal.require(txId, role);
@@ -143,7 +146,7 @@ export async function commitStep(rt: TxContext, { txId, step, role }: CommitWork
 }
 
 /** Rolls this side's prepared write back (nothing prepared here: nothing to do); returns the rollback, if any. */
-export async function rollBack(rt: TxContext, entry: JournalEntry, step: number) {
+export async function rollBack(rt: Pick<TxContext, "log" | "subchain">, entry: JournalEntry, step: number) {
   const run = await rt.subchain.gateway.twoPhase.ensureRolledBack(entry.txId, entry.subFromBlock);
   rt.log.warn({ txId: entry.txId, step, tx: run?.tx }, "two-phase write rolled back");
   return run;

@@ -52,7 +52,7 @@ interface Recorded {
 }
 
 /** The transaction's recorded results, by step (`ResultRecorded` on the ledger). */
-async function recorded(rt: TxContext, entry: JournalEntry): Promise<Map<number, Recorded>> {
+async function recorded(rt: Pick<TxContext, "gov" | "govLogs">, entry: JournalEntry): Promise<Map<number, Recorded>> {
   const logs = await rt.govLogs.events({
     address: rt.gov.ledger.address,
     abi: rt.gov.ledger.abi,
@@ -75,7 +75,11 @@ async function recorded(rt: TxContext, entry: JournalEntry): Promise<Map<number,
 }
 
 /** The return data of one of this relayer's own steps, from its gateway's logs, bounded. */
-export async function ownResult(rt: TxContext, entry: JournalEntry, step: number): Promise<ServedResult> {
+export async function ownResult(
+  rt: Pick<TxContext, "config" | "subchain">,
+  entry: JournalEntry,
+  step: number,
+): Promise<ServedResult> {
   const execution = await rt.subchain.gateway.findExecution(
     entry.pipeId,
     gatewaySequence(entry, step),
@@ -102,7 +106,10 @@ export async function ownResult(rt: TxContext, entry: JournalEntry, step: number
 }
 
 /** The receiver's answer to `POST /v1/results`: the return data of its steps of `txId` that read. */
-export async function serveResults(rt: TxContext, txId: Hex): Promise<ServedResult[]> {
+export async function serveResults(
+  rt: Pick<TxContext, "config" | "gov" | "govLogs" | "journal" | "subchain">,
+  txId: Hex,
+): Promise<ServedResult[]> {
   const entry = rt.journal.get(txId, "receiver");
   if (entry === null) throw new CcgpError("TX_UNKNOWN", `transaction ${txId} was not received here`, { txId });
   const reads = entry.plan.steps.flatMap((s, k) =>
@@ -113,7 +120,7 @@ export async function serveResults(rt: TxContext, txId: Hex): Promise<ServedResu
 }
 
 /** Asks the target's relayer for the values of the target steps. */
-async function fetchTarget(rt: TxContext, entry: JournalEntry): Promise<ServedResult[]> {
+async function fetchTarget(rt: Pick<TxContext, "log" | "tls" | "view">, entry: JournalEntry): Promise<ServedResult[]> {
   // The route that executed the steps answers; another one does not know the transaction and the next is asked.
   const { service: target, response } = await callRoutes(
     rt,
@@ -141,7 +148,10 @@ async function fetchTarget(rt: TxContext, entry: JournalEntry): Promise<ServedRe
  * The values of the transaction's recorded reads, each checked against the ledger's result hash. Target values come
  * from the target's relayer; when it cannot be reached, each says so (`RESULT_UNAVAILABLE`) and the rest is answered.
  */
-export async function readValues(rt: TxContext, entry: JournalEntry): Promise<ReadValue[]> {
+export async function readValues(
+  rt: Pick<TxContext, "config" | "gov" | "govLogs" | "log" | "subchain" | "tls" | "view">,
+  entry: JournalEntry,
+): Promise<ReadValue[]> {
   const done = await recorded(rt, entry);
   const reads = entry.plan.steps.flatMap((s, k) => (s.operation === 0 && done.has(k) ? [k] : []));
   if (reads.length === 0) return [];
@@ -195,7 +205,7 @@ export async function readValues(rt: TxContext, entry: JournalEntry): Promise<Re
  * registry (the CNS name of the step's contract on its sub-chain), its ABI from the business ABIs the relayer ships.
  */
 async function decode(
-  rt: TxContext,
+  rt: Pick<TxContext, "gov" | "view">,
   entry: JournalEntry,
   k: number,
   raw: Hex,

@@ -100,6 +100,9 @@ export class MemoryChain implements ChainPlugin {
     return this._blocks.at(-1)!.timestamp;
   }
 
+  /** Calls are answered at once: nothing waits to be sent. */
+  async sent(): Promise<void> {}
+
   async events(query: EventQuery): Promise<ChainLog[]> {
     const to = query.toBlock === "latest" ? await this.head() : query.toBlock;
     const wanted = Object.entries(query.args ?? {}).filter(([, v]) => v !== undefined && v !== null);

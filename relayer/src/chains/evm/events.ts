@@ -6,7 +6,7 @@
 import { createPublicClient, type Hex, type Log, type PublicClient } from "viem";
 import { CcgpError } from "../../../../lib/infra/errors";
 import type { ChainEvents, ChainLog, EventQuery } from "../../../../lib/chain/types";
-import { JsonRpcHttp, rpcTransport } from "./rpc";
+import { afterQueuedCalls, JsonRpcHttp, rpcTransport } from "./rpc";
 
 type DecodedLog = Log<bigint, number, false> & { eventName?: string; args?: unknown };
 
@@ -25,6 +25,17 @@ export function toChainLog(log: DecodedLog): ChainLog {
     data: log.data,
     ...(log.eventName === undefined ? {} : { eventName: log.eventName, args: log.args }),
   };
+}
+
+/**
+ * A viem client over a connection of its own to `url`, for the auditor mounted in a relayer: the auditor is a product
+ * of its own whose index and API read through viem, and the relayer hands it this client rather than building one.
+ */
+export function evmReadClient(url: string, timeoutMs = 30_000): PublicClient {
+  return createPublicClient({
+    transport: rpcTransport(new JsonRpcHttp(url, { timeoutMs }), { retryCount: 2 }),
+    cacheTime: 0,
+  });
 }
 
 export class EvmEvents implements ChainEvents {
@@ -55,6 +66,10 @@ export class EvmEvents implements ChainEvents {
       strict: true,
     } as never);
     return (logs as DecodedLog[]).filter((l) => !l.removed).map(toChainLog);
+  }
+
+  sent(): Promise<void> {
+    return afterQueuedCalls();
   }
 
   /** `eth_getProof`: the account and storage proof of `address` at `blockNumber` (the node's JSON answer). */

@@ -149,6 +149,10 @@ export class EvmChainPlugin implements ChainPlugin {
     return this._events.timestamp();
   }
 
+  sent(): Promise<void> {
+    return this._events.sent();
+  }
+
   events(query: EventQuery): Promise<ChainLog[]> {
     return this._events.events(query);
   }
