@@ -469,9 +469,18 @@ export class LedgerWriter {
     return this._sent(receipt);
   }
 
+  /**
+   * A retry is a record (it shows the step's side acted on the packet), not a permission: at the ledger's bound the
+   * step is still retried until its deadline, only no longer recorded (`moot`), so a transient fault never ends a
+   * transaction that still has time.
+   */
   private async _retryStep(op: Extract<LedgerOp, { op: "retryStep" }>): Promise<WriteOutcome> {
-    const [retries] = await this._c.ledger.read("attemptsOf", [op.txId, op.step]);
+    const [[retries], bound] = await Promise.all([
+      this._c.ledger.read("attemptsOf", [op.txId, op.step]),
+      this._c.ledger.read("maxRetries", []),
+    ]);
     if (retries >= op.attempt) return { outcome: "already" };
+    if (retries >= bound) return { outcome: "moot", reason: `the ledger's retry bound (${bound}) is recorded` };
     try {
       const receipt = await this._c.ledger.write("retryStep", [op.txId, op.step, op.reason.slice(0, 200)]);
       return this._sent(receipt);
@@ -479,6 +488,9 @@ export class LedgerWriter {
       if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
       if (isRevert(error, "LedgerInvalidTransition", "LedgerDeadlinePassed"))
         return { outcome: "moot", reason: "transaction no longer takes retries" };
+      // The bound lowered by a vote meanwhile.
+      if (isRevert(error, "LedgerRetryLimitReached"))
+        return { outcome: "moot", reason: "the ledger's retry bound is recorded" };
       throw error;
     }
   }

@@ -205,30 +205,25 @@ export function stopBeforeStep(
   }
 }
 
+/**
+ * Tells the ledger a step is run again after a transient fault (which shows the step's side has the packet). Past
+ * the ledger's retry bound it is not recorded, and the step still runs: the worker retries it until the deadline.
+ */
 export async function recordRetry(
   rt: Pick<TxContext, "writer">,
   txId: Hex,
   step: number,
   item: Pick<OutboxItem, "attempts" | "lastError">,
 ): Promise<void> {
-  try {
-    await rt.writer.perform({
-      op: "retryStep",
-      txId,
-      step,
-      reason: item.lastError ?? "transient fault",
-      attempt: item.attempts,
-    });
-  } catch (error) {
-    if (isRevert(error, "LedgerRetryLimitReached"))
-      throw new GiveUp(
-        "RETRY_LIMIT",
-        `step ${step} of ${txId} reached the ledger's retry bound`,
-        { txId, step },
-        { cause: error },
-      );
-    throw error;
-  }
+  const outcome = await rt.writer.perform({
+    op: "retryStep",
+    txId,
+    step,
+    reason: item.lastError ?? "transient fault",
+    attempt: item.attempts,
+  });
+  if (outcome.outcome === "moot")
+    rt.log.debug({ txId, step, attempt: item.attempts, reason: outcome.reason }, "retry not recorded; run anyway");
 }
 
 /** The version key of a dependent write and the version its read recorded on the ledger. */
