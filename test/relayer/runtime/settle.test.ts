@@ -1,7 +1,8 @@
 /**
  * The transaction driver's failure paths against real chains, with in-process relayers: a transaction whose target
  * never answers expires at its deadline and the initiator's completed write is undone; a source step that fails
- * fails the transaction before anything is sent.
+ * fails the transaction before anything is sent; a step whose attestations fail more often than the ledger records
+ * retries still runs, and is never escalated.
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
@@ -9,6 +10,7 @@ import { toWire } from "../../../lib/amdp";
 import { boundTxId, planOf, sourceSequence } from "../../../lib/domain/plan";
 import { FaultProxy } from "../../../chaos/proxy";
 import { freePort } from "../../../scripts/lib/anvil";
+import { publishAttesterEndpoint } from "../../../scripts/lib/local/attesters";
 import {
   appSigned,
   batchOnA,
@@ -18,6 +20,7 @@ import {
   post,
   randomHex,
   refusalsOf,
+  sideConfig,
   startSide,
   stateOf,
   stopSide,
@@ -113,6 +116,48 @@ describe("relayer runtime: expiry and failed steps", function () {
       expect(runs.filter((e) => e.args.sequence === packet.sequence)).to.have.length(1);
       expect(await custodyLength(w, "b", batchId)).to.equal(1n);
     } finally {
+      await stopSide(w, "b");
+      await link.stop();
+    }
+  });
+
+  it("keeps running a step whose attestations fail past the ledger's retry bound: confirmed, run once, never escalated", async function () {
+    // The attester's published endpoint behind a cut fault proxy: each of B's attempts fails before anything reaches
+    // its gateway (ATTESTATIONS_INSUFFICIENT), more often than the ledger records retries.
+    const auditor = w.c.accounts.auditor;
+    const direct = await w.relayers.a!.runtime.gov.services.read("attesterEndpoint", [auditor.address as Hex]);
+    const proxyPort = await freePort();
+    const link = new FaultProxy(proxyPort, Number(new URL(direct).port));
+    await link.start();
+    link.set("cut");
+    const attesters = {
+      governanceRpc: w.c.chains.governance.url,
+      deployments: w.c.runDir,
+      passwordEnv: w.c.passwordEnv,
+      password: w.c.password,
+      subchainRpcs: [],
+    };
+    await publishAttesterEndpoint(attesters, auditor.keystore, `http://127.0.0.1:${proxyPort}`);
+    try {
+      const retry = { ...sideConfig(w.c.business.b).runtime.retry, baseDelayMs: 50, maxDelayMs: 300 };
+      await startSide(w, "b", { retry });
+      const bound = Number(await w.k.ledger.maxRetries());
+      const { batchId } = await batchOnA(w);
+      const { packet, payload } = await custodyPacket(w, batchId);
+      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      const stepItem = () => w.relayers.b?.runtime.store.getOutbox(`rx:${packet.txId}:exec:0`);
+      await until(() => (stepItem()?.attempts ?? 0) > bound + 2, "B's step failing past the retry bound", 60_000);
+      expect(stepItem()!.lastError).to.match(/ATTESTATIONS_INSUFFICIENT|attest/i);
+      link.set("pass");
+      await untilState(w, packet.txId, "Confirmed", 60_000);
+      const retried = await w.k.ledger.queryFilter(w.k.ledger.filters.StepRetried(packet.txId));
+      expect(retried).to.have.length(bound);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(packet.txId))).to.have.length(0);
+      const runs = await w.k.b.gateway.queryFilter(w.k.b.gateway.filters.InboundExecuted(undefined, packet.pipeId));
+      expect(runs.filter((e) => e.args.sequence === packet.sequence)).to.have.length(1);
+    } finally {
+      await publishAttesterEndpoint(attesters, auditor.keystore, direct);
       await stopSide(w, "b");
       await link.stop();
     }
