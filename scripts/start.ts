@@ -1,8 +1,9 @@
 /**
  * `npm start`: the embedded local consortium (docs/local-consortium.md). Starts three anvil chains, deploys and
  * bootstraps everything by votes, starts one relayer per business institution, runs the seed scenario (a drug
- * batch recorded on sub-chain A, its custody continued on sub-chain B through the pipe), prints where to look, and
- * keeps running until Ctrl-C. `--once` (or CI=true) exits 0 after the scenario.
+ * batch recorded on sub-chain A, its custody continued on sub-chain B through the pipe), then the two-phase scenario
+ * (an asset transfer A -> B, prepared on both sides, then committed), prints where to look, and keeps running until
+ * Ctrl-C. `--once` (or CI=true) exits 0 after the scenarios, and 1 when either did not confirm.
  */
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,14 @@ import {
   waitForLedger,
   type TxStateName,
 } from "./lib/local/scenario";
+import {
+  balanceOn,
+  issueOnA,
+  newAccount,
+  signTransfer,
+  twoPhaseRecord,
+  type TwoPhaseRecord,
+} from "./lib/local/transfer";
 import { removePointer, writePointer, type LocalPointer } from "../relayer/src/cli/pointer";
 import { Supervisor } from "./lib/local/supervisor";
 import { LOCAL_KEYSTORE_PASSWORD } from "./lib/local-consortium";
@@ -127,6 +136,81 @@ interface ScenarioOutcome {
   custodySteps?: bigint;
 }
 
+/** The transfer's amount and the payer's issued balance. */
+const TRANSFER = { issued: 100n, amount: 25n } as const;
+
+interface TransferOutcome {
+  txId: string;
+  state: TxStateName;
+}
+
+/**
+ * The two-phase scenario: Drug Maker A's app transfers an amount from an account on A's AssetLedger to one on B's. Each
+ * side prepares its write (the debit on A, the credit on B: staged, the account locked), the ledger moves to
+ * Committing once both are prepared, then each side commits. Throws unless both sides committed, no lock is left and
+ * the balances moved on both sides.
+ */
+async function transferScenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise<TransferOutcome> {
+  say("\nsecond scenario: a two-phase asset transfer between the institutions' ledgers");
+  stepNumber = 0;
+  const [from, to] = [newAccount("drug-maker-a"), newAccount("hospital-b")];
+  await issueOnA(c, from, TRANSFER.issued);
+  named("issue", `Drug Maker A issued ${TRANSFER.issued} to account ${shortHash(from)} on AssetLedger/A`);
+  const pipe = c.pipes.assets!;
+  const { signed, fields } = await signTransfer(c, await appAccount(c, pipe), {
+    from,
+    to,
+    amount: TRANSFER.amount,
+    mode: "two-phase",
+    sequence: await nextSequence(c, pipe),
+  });
+  const txId = signed.packet.txId;
+  named(
+    "sign",
+    `the app signed a transfer of ${TRANSFER.amount} to ${shortHash(to)} on B (debit on A, credit on B, mode two-phase): tx ${txId}`,
+  );
+  const accepted = await postRequest(relayers.find((r) => r.side.key === "a")!.intakeUrl, signed, fields);
+  named("post", `Drug Maker A's relayer took it: ${accepted.status}`);
+  const seen: string[] = [];
+  const began = Date.now();
+  const state = await waitForLedger(
+    c,
+    txId,
+    "Confirmed",
+    CONFIRM_TIMEOUT_MS,
+    (s) => void (s !== "None" && seen.push(s)),
+  );
+  named("ledger", `${seen.join(" -> ")} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  const expected = { a: [TRANSFER.issued, TRANSFER.issued - TRANSFER.amount], b: [0n, TRANSFER.amount] } as const;
+  const problems: string[] = [];
+  for (const [side, account] of [
+    ["a", from],
+    ["b", to],
+  ] as const) {
+    const record = await twoPhaseRecord(c, side, txId);
+    const balance = await balanceOn(c, side, account);
+    named(
+      `sub-chain ${side.toUpperCase()}`,
+      `${sideLine(record)}; ${shortHash(account)} balance ${expected[side][0]} -> ${balance} on AssetLedger/${side.toUpperCase()}`,
+    );
+    if (record.status !== "committed") problems.push(`sub-chain ${side.toUpperCase()} ${record.status}, not committed`);
+    if (record.stillLocked.length > 0) problems.push(`sub-chain ${side.toUpperCase()} still holds its lock`);
+    if (balance !== expected[side][1])
+      problems.push(`balance on ${side.toUpperCase()} ${balance}, not ${expected[side][1]}`);
+  }
+  if (state !== "Confirmed") problems.unshift(`the transfer ended ${state}, not Confirmed`);
+  if (problems.length > 0) throw new Error(`the two-phase transfer ${txId}: ${problems.join("; ")}`);
+  return { txId, state };
+}
+
+/** A side's two-phase record in a line: prepared and committed blocks, and whether its lock was released. */
+function sideLine(r: TwoPhaseRecord): string {
+  const prepared = r.preparedIn === undefined ? "not prepared" : `prepared in block ${r.preparedIn}`;
+  const committed = r.committedIn === undefined ? r.status : `committed in block ${r.committedIn}`;
+  const locks = r.stillLocked.length > 0 ? `${r.stillLocked.length} lock(s) held` : `${r.keys.length} lock(s) released`;
+  return `${prepared} (${r.keys.length} account locked), ${committed}, ${locks}`;
+}
+
 /** The seed scenario: record a batch on A; with relayers, continue its custody on B through the pipe A -> B. */
 async function scenario(c: LocalConsortium, relayers: RelayerProcess[]): Promise<ScenarioOutcome> {
   say("\nseed scenario: joint drug traceability");
@@ -220,7 +304,12 @@ async function auditorView(c: LocalConsortium, txId: string): Promise<void> {
   step(`                   packets signed by ${signers}`);
 }
 
-function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcome: ScenarioOutcome): void {
+function printWhereToLook(
+  c: LocalConsortium,
+  relayers: RelayerProcess[],
+  outcome: ScenarioOutcome,
+  transfer?: TransferOutcome,
+): void {
   say("\nwhere to look");
   for (const [label, chain] of [
     ["governance chain", c.chains.governance],
@@ -231,17 +320,20 @@ function printWhereToLook(c: LocalConsortium, relayers: RelayerProcess[], outcom
   for (const [name, address] of Object.entries(c.governance)) step(`${CONTRACT_LABELS[name].padEnd(17)} ${address}`);
   for (const s of [c.business.a, c.business.b])
     step(
-      `${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}`,
+      `${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}${s.contracts.assetLedger ? `, AssetLedger ${s.contracts.assetLedger}` : ""}`,
     );
-  step(`pipes             A -> B ${c.pipes.aToB.id}, B -> A ${c.pipes.bToA.id}`);
+  step(
+    `pipes             A -> B ${c.pipes.aToB.id}, B -> A ${c.pipes.bToA.id}${c.pipes.assets ? `, assets A -> B ${c.pipes.assets.id}` : ""}`,
+  );
   step(`batch             ${outcome.batchId} (recorded in tx ${outcome.recordTx})`);
   if (outcome.txId)
     step(`transaction       ${outcome.txId}: ledger state ${outcome.state ?? "not opened (no relayer)"}`);
+  if (transfer) step(`transfer          ${transfer.txId}: ledger state ${transfer.state} (two-phase)`);
   for (const r of relayers) {
     step(
       `relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ${r.intakeUrl}/v1/requests`,
     );
-    if (outcome.txId) step(`  ${r.intakeUrl}/v1/transactions/${outcome.txId}`);
+    for (const txId of [outcome.txId, transfer?.txId]) if (txId) step(`  ${r.intakeUrl}/v1/transactions/${txId}`);
     step(`  log ${r.logFile}`);
   }
   if (c.verifier.process !== null)
@@ -273,7 +365,7 @@ async function main(): Promise<void> {
   try {
     const runDir = freshRunDir();
     say(`CCGP local consortium, run dir ${runDir}`);
-    run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true, attest: true });
+    run.consortium = await setupLocalConsortium({ runDir, log: step, persistChains: true, attest: true, assets: true });
     const c = run.consortium;
     for (const chain of Object.values(c.chains)) run.supervisor.addChain(chain);
     say("\nrelayers");
@@ -293,10 +385,11 @@ async function main(): Promise<void> {
     run.supervisor.onChange = () => void pointTo(c, run.supervisor, control);
     step(`pointer for npx ccgp: ${pointer}`);
     const outcome = await scenario(c, run.relayers);
-    printWhereToLook(c, run.relayers, outcome);
-    if (c.auditorApi !== null) run.console = await startLocalConsole(c, step, outcome.txId);
     if (outcome.state !== undefined && outcome.state !== "Confirmed")
       throw new Error(`the seed transaction ended ${outcome.state}, not Confirmed`);
+    const transfer = await transferScenario(c, run.relayers);
+    printWhereToLook(c, run.relayers, outcome, transfer);
+    if (c.auditorApi !== null) run.console = await startLocalConsole(c, step, outcome.txId);
   } catch (err) {
     console.error(`\nnpm start failed: ${(err as Error).message}`);
     await shutdown("failure");

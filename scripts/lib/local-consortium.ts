@@ -643,7 +643,7 @@ async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
     run.opts.assets,
   );
   run.log(
-    `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}`,
+    `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}${contracts.assetLedger ? `, AssetLedger ${contracts.assetLedger}` : ""}`,
   );
   return contracts;
 }

@@ -63,8 +63,8 @@ async function expectAllStopped(output: string): Promise<void> {
   for (const pid of pids) expect(alive(pid), `relayer ${pid} still running`).to.equal(false);
 }
 
-describe("npm start (scripts/start.ts): the local consortium, its relayers and the seed scenario", function () {
-  this.timeout(120_000);
+describe("npm start (scripts/start.ts): the local consortium, its relayers, the seed and two-phase scenarios", function () {
+  this.timeout(240_000);
   const runsDir = mkdtempSync(join(tmpdir(), "ccgp-start-"));
   let running: ChildProcess | undefined;
 
@@ -83,6 +83,16 @@ describe("npm start (scripts/start.ts): the local consortium, its relayers and t
     expect(out, "no raw JSON line, no None state").not.to.match(/ledger: None|^\s*\{"/m);
     expect(out).to.match(/has 1 custody step\(s\) on DrugTraceability\/B/);
     expect(out).to.match(/transaction +0x[0-9a-f]{64}: ledger state Confirmed/);
+    // The second scenario: a two-phase transfer, prepared then committed on both sides, the balances moved.
+    const transfer = out.slice(out.indexOf("second scenario: a two-phase asset transfer"));
+    expect(transfer, out).to.match(/\d+\. ledger +Open -> .*Confirmed in [\d.]+ s/);
+    expect(transfer).to.match(
+      /sub-chain A +prepared in block \d+ \(1 account locked\), committed in block \d+, 1 lock\(s\) released; 0x[0-9a-f]{8}… balance 100 -> 75 on AssetLedger\/A/,
+    );
+    expect(transfer).to.match(
+      /sub-chain B +prepared in block \d+ \(1 account locked\), committed in block \d+, 1 lock\(s\) released; 0x[0-9a-f]{8}… balance 0 -> 25 on AssetLedger\/B/,
+    );
+    expect(out).to.match(/transfer +0x[0-9a-f]{64}: ledger state Confirmed \(two-phase\)/);
     expect(out).to.match(/health http:\/\/127\.0\.0\.1:\d+\/health, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
     await expectAllStopped(out);
   });

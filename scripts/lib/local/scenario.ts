@@ -40,7 +40,7 @@ const drug = IDrugTraceability__factory.createInterface();
 
 const providers = new Map<string, JsonRpcProvider>();
 /** One provider per chain URL for the scenario's reads and writes. */
-function providerFor(c: LocalConsortium, chain: "governance" | "a" | "b"): JsonRpcProvider {
+export function providerFor(c: LocalConsortium, chain: "governance" | "a" | "b"): JsonRpcProvider {
   const { url, chainId } = c.chains[chain];
   if (!providers.has(url)) providers.set(url, localProvider(url, chainId));
   return providers.get(url)!;
@@ -169,11 +169,19 @@ export async function nextSequence(c: LocalConsortium, pipe: PipeInfo): Promise<
 }
 
 /**
- * Posts a stage-1 packet to a relayer's app intake (`POST /v1/requests`); returns its answer or throws its refusal.
+ * Posts a stage-1 packet to a relayer's app intake (`POST /v1/requests`), with the request's other fields (`steps`,
+ * `salt`, `mode`) when given; returns its answer or throws its refusal.
  * One connection per request: a kept-alive socket the server closes while idle would reset the next request.
  */
-export async function postRequest(intakeUrl: string, signed: SignedPacket): Promise<{ txId: string; status: string }> {
-  const { status, body } = await postJson(`${intakeUrl}/v1/requests`, encodePacket(signed));
+export async function postRequest(
+  intakeUrl: string,
+  signed: SignedPacket,
+  fields: Record<string, unknown> = {},
+): Promise<{ txId: string; status: string }> {
+  const text = encodePacket(signed);
+  const request =
+    Object.keys(fields).length === 0 ? text : JSON.stringify({ ...(JSON.parse(text) as object), ...fields });
+  const { status, body } = await postJson(`${intakeUrl}/v1/requests`, request);
   if (status !== 202)
     throw new DeployError(`intake ${intakeUrl} refused the request: ${status} ${JSON.stringify(body)}`, {
       status,
