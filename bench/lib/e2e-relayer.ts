@@ -4,7 +4,9 @@
  * pending (the governance chain stops mining, so nothing the relayer sends there completes).
  */
 import { toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
-import type { LocalAccount } from "viem";
+import { readFileSync } from "node:fs";
+import { toFunctionSelector, type AbiFunction, type LocalAccount } from "viem";
+import * as abis from "../../lib/abi/interfaces.generated";
 import type { SignedPacket } from "../../lib/amdp";
 import { DrugTraceability__factory, TransactionLedger__factory } from "../../typechain-types";
 import type { LocalConsortium } from "../../scripts/lib/local-consortium";
@@ -194,6 +196,23 @@ async function attestationCollection(metricsUrl: string): Promise<{ p50: number;
   return { p50: quantile("0.5"), p95: quantile("0.95") };
 }
 
+type AbiItem = { type: string } & Partial<AbiFunction>;
+
+let selectorNames: Map<string, string> | undefined;
+
+/** `eth_call 0x1234abcd` -> `eth_call pipeOf`, from every contract ABI of the build. */
+function nameSelector(key: string): string {
+  const m = /^(\S+ eth_call) (0x[0-9a-f]{8})$/.exec(key);
+  if (!m) return key;
+  if (selectorNames === undefined) {
+    selectorNames = new Map();
+    for (const abi of Object.values(abis))
+      for (const item of abi as readonly AbiItem[])
+        if (item.type === "function") selectorNames.set(toFunctionSelector(item as AbiFunction), item.name!);
+  }
+  return `${m[1]} ${selectorNames.get(m[2]!) ?? m[2]}`;
+}
+
 /** The relayer's `ccgp_rpc_calls_total` counters: calls to each chain's node, by method. */
 async function rpcCalls(metricsUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
@@ -217,8 +236,9 @@ function reportRpcCalls(
   });
   const total = [...sum.values()].reduce((s, n) => s + n, 0);
   report.figure(`${phase}: JSON-RPC calls per transaction, both relayers`, total / transactions);
-  for (const [key, n] of [...sum].sort((a, b) => b[1] - a[1]).slice(0, 8))
-    report.figure(`${phase}:   ${key}`, n / transactions);
+  // Every method above 0.1 a transaction; `eth_call 0x...` rows (CCGP_RPC_CALLS_BY_SELECTOR=1) named by function.
+  for (const [key, n] of [...sum].sort((a, b) => b[1] - a[1]))
+    if (n / transactions >= 0.1) report.figure(`${phase}:   ${nameSelector(key)}`, n / transactions);
 }
 
 /**
@@ -231,6 +251,32 @@ async function outboxPending(metricsUrl: string): Promise<number> {
     return Number(/^ccgp_outbox_pending(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
   } catch {
     return -1;
+  }
+}
+
+/**
+ * What the relayer's resident memory is made of: anonymous (heaps) and file-backed pages from /proc, and V8's heap
+ * (used and reserved) and the memory outside it from the relayer's own process metrics.
+ */
+async function memoryParts(report: Reporter, source: RelayerProcess): Promise<void> {
+  const status = readFileSync(`/proc/${source.pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  report.figure(
+    "  of which anonymous (heaps) / file-backed (code, libraries)",
+    `${(kb("RssAnon") / 1024).toFixed(1)} / ${(kb("RssFile") / 1024).toFixed(1)}`,
+    "MiB",
+  );
+  try {
+    const text = await (await fetch(source.metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^\\w*${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 1048576;
+    report.figure(
+      "  V8 heap used / reserved, memory outside it (external)",
+      `${metric("nodejs_heap_size_used_bytes").toFixed(1)} / ${metric("nodejs_heap_size_total_bytes").toFixed(1)}, ${metric("nodejs_external_memory_bytes").toFixed(1)}`,
+      "MiB",
+    );
+  } catch {
+    // The metrics endpoint may be slow under this load; the RSS figures above stand without it.
   }
 }
 
@@ -278,10 +324,17 @@ async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report:
         await new Promise((r) => setTimeout(r, 500));
       await new Promise((r) => setTimeout(r, 2_000));
       const now = rssOf(source.pid);
+      // E2E_HEAP_SNAPSHOT=1 with CCGP_RELAYER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>": a heap
+      // snapshot of the relayer holding them, to see what one pending item keeps (after the RSS figure, which it moves).
+      if (process.env.E2E_HEAP_SNAPSHOT) {
+        process.kill(source.pid, "SIGUSR2");
+        await new Promise((r) => setTimeout(r, 30_000));
+      }
       const label = `${n.toLocaleString("en-US")} chain-initiated packets (outbox pending ${pending.toLocaleString("en-US")})`;
       report.figure("relayer RSS idle, after the runs above", idle.rss / 1024, "MiB");
       report.figure(`relayer peak RSS taking ${label}`, (reset ? now.peak : peakSampled) / 1024, "MiB");
       report.figure(`relayer RSS holding them`, now.rss / 1024, "MiB");
+      await memoryParts(report, source);
     } finally {
       clearInterval(sampler);
     }

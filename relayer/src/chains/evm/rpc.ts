@@ -26,6 +26,17 @@ export interface JsonRpcHttpOptions {
   maxSockets?: number;
 }
 
+/**
+ * CCGP_RPC_CALLS_BY_SELECTOR=1: `eth_call` is counted by the called function's selector (`eth_call 0x...`), to see
+ * which reads a relayer makes (the e2e bench names them).
+ */
+const BY_SELECTOR = process.env.CCGP_RPC_CALLS_BY_SELECTOR === "1";
+
+function selectorOf(params: unknown): string {
+  const data = (params as Array<{ data?: string; input?: string }> | undefined)?.[0];
+  return (data?.data ?? data?.input ?? "0x").slice(0, 10);
+}
+
 /** Calls of one event-loop turn sent in one HTTP request, at most (more go in several). */
 export const MAX_BATCH = 100;
 
@@ -60,7 +71,7 @@ export class JsonRpcHttp {
    * (e.g. reads under one `Promise.all`) go out as one batch.
    */
   request(method: string, params: unknown = []): Promise<unknown> {
-    this._count(method);
+    this._count(BY_SELECTOR && method === "eth_call" ? `eth_call ${selectorOf(params)}` : method);
     return new Promise((resolve, reject) => {
       if (this._queued.length === 0) setImmediate(() => void this._flush());
       this._queued.push({ call: { method, params }, resolve, reject });
