@@ -210,7 +210,7 @@ export function stopBeforeStep(
  * the ledger's retry bound it is not recorded, and the step still runs: the worker retries it until the deadline.
  */
 export async function recordRetry(
-  rt: Pick<TxContext, "writer">,
+  rt: Pick<TxContext, "writer" | "log">,
   txId: Hex,
   step: number,
   item: Pick<OutboxItem, "attempts" | "lastError">,
