@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AMDP} from "../libraries/AMDP.sol";
 import {ICreditScore} from "./ICreditScore.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title ITransactionLedgerTypes
@@ -164,7 +164,7 @@ interface ITransactionLedgerTypes {
         uint8 writeMask; // write steps
         uint8 undoneMask; // writes compensated
         uint64 deadline;
-        bytes32 pipeId;
+        PipeId pipeId;
         uint16 endorsedMask; // verifier indexes whose current holder endorsed
         uint16 weightFor; // weight that endorsed `resultSetHash` and counts now (verifier with an active account)
         uint16 weightAgainst; // weight that endorsed another hash and counts now
@@ -191,9 +191,9 @@ interface ITransactionLedgerTypes {
     /// @notice The call would move `txId` from `from` to `to`, which the state machine does not allow.
     error LedgerInvalidTransition(TxId txId, TxState from, TxState to);
     /// @notice The pipe authority does not know `pipeId`.
-    error LedgerUnknownPipe(bytes32 pipeId);
+    error LedgerUnknownPipe(PipeId pipeId);
     /// @notice Only the pipe's source service signer opens its transactions.
-    error LedgerUnauthorizedOpener(bytes32 pipeId, address caller, address expected);
+    error LedgerUnauthorizedOpener(PipeId pipeId, address caller, address expected);
     /// @notice {open} takes 1 to `max` packets.
     error LedgerInvalidPacketCount(uint256 count, uint256 max);
     /// @notice {open} takes 1 to `max` steps.
@@ -201,7 +201,7 @@ interface ITransactionLedgerTypes {
     /// @notice Packet `index` does not match the route or the first packet in `field`.
     error LedgerPacketMismatch(uint256 index, PacketField field);
     /// @notice `sequence` is not above `lastSequence`, the last one used on the pipe (or by the previous packet).
-    error LedgerSequenceReused(bytes32 pipeId, uint64 sequence, uint64 lastSequence);
+    error LedgerSequenceReused(PipeId pipeId, uint64 sequence, uint64 lastSequence);
     /// @notice The deadline is not after `now`, or after `latest` (now + the pipe's timeout).
     error LedgerInvalidDeadline(uint64 deadline, uint256 now, uint256 latest);
     /// @notice Step `index` given to {open} is invalid.
@@ -266,7 +266,7 @@ interface ITransactionLedgerTypes {
     /// bit 0 side (1 = target), bit 1 write, bits 2-4 dependsOn + 1 (0 = none).
     event TxOpened(
         TxId indexed txId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         address indexed opener,
         uint64 number,
         uint64 deadline,
@@ -276,7 +276,7 @@ interface ITransactionLedgerTypes {
     /// @notice A packet of `txId` passed every check; its sequence is now used on the pipe.
     event PacketAccepted(
         TxId indexed txId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint64 indexed sequence,
         bytes32 packetHash,
         uint8 operation,
@@ -345,7 +345,7 @@ interface ITransactionLedgerTypes {
     event TxResolved(TxId indexed txId, address indexed governor, string reason);
     /// @notice A refused packet proved misbehaviour of `institution` (reported to credit as `kind`).
     event RefusalRecorded(
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         bytes32 indexed packetHash,
         address indexed reporter,
         uint32 institution,
@@ -357,7 +357,7 @@ interface ITransactionLedgerTypes {
     event CreditReportFailed(TxId indexed txId, uint32 indexed institution, ICreditScore.Outcome outcome, bytes reason);
     /// @notice The ledger's copy of a pipe's services, institutions and sub-chains changed (the signers: those then).
     event PipeSynced(
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint32 indexed pipeIndex,
         address sourceSigner,
         address targetSigner,
@@ -410,7 +410,7 @@ interface ITransactionLedgerRecovery is ITransactionLedgerTypes {
 
     /// @notice Anyone refreshes the ledger's copy of a pipe's service indexes, institutions and sub-chains from the
     /// pipe authority (done by every {open} too). Never needed for a key: the ledger asks for the services' keys now.
-    function syncPipe(bytes32 pipeId) external;
+    function syncPipe(PipeId pipeId) external;
 
     // ---------------------------------------------------------------- refusals
 
@@ -500,7 +500,7 @@ interface ITransactionLedgerViews is ITransactionLedgerTypes {
     /// @notice The last sequence used on a pipe, its recorders now (its services' current signers, zero before its
     /// first open) and its institutions.
     function pipeOf(
-        bytes32 pipeId
+        PipeId pipeId
     )
         external
         view

@@ -5,7 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IAMDP} from "../interfaces/IAMDP.sol";
 import {OPERATION_WRITE} from "../types/Operations.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title AMDP
@@ -23,7 +23,7 @@ import {TxId} from "../types/Ids.sol";
 library AMDP {
     /// @dev Every field is a static value type, so `abi.encode(PACKET_TYPEHASH, p)` is exactly EIP-712 `encodeData`.
     struct Packet {
-        bytes32 pipeId;
+        PipeId pipeId;
         uint32 sourceInstitution;
         uint32 targetInstitution;
         bytes32 targetService;

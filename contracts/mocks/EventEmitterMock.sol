@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /// @title IEventEmitterMock
 /// @notice Test-only: emits events on demand so the relayer's chain plugins can be tested on a real node.
@@ -12,7 +12,7 @@ interface IEventEmitterMock {
     /// @notice The ledger's `PacketAccepted`, with its signature, for readers of that event alone.
     event PacketAccepted(
         TxId indexed txId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint64 indexed sequence,
         bytes32 packetHash,
         uint8 operation,
@@ -29,7 +29,7 @@ interface IEventEmitterMock {
     function emittedCount() external view returns (uint256);
 
     /// @notice Emits `PacketAccepted` as the ledger would (operation 1, selector 0).
-    function emitPacketAccepted(TxId txId, bytes32 pipeId, uint64 sequence, bytes32 packetHash) external;
+    function emitPacketAccepted(TxId txId, PipeId pipeId, uint64 sequence, bytes32 packetHash) external;
 }
 
 /// @title EventEmitterMock
@@ -57,7 +57,7 @@ contract EventEmitterMock is IEventEmitterMock {
     }
 
     /// @inheritdoc IEventEmitterMock
-    function emitPacketAccepted(TxId txId, bytes32 pipeId, uint64 sequence, bytes32 packetHash) external {
+    function emitPacketAccepted(TxId txId, PipeId pipeId, uint64 sequence, bytes32 packetHash) external {
         _emittedCount += 1;
         emit PacketAccepted(txId, pipeId, sequence, packetHash, 1, bytes4(0));
     }

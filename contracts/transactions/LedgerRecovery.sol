@@ -9,7 +9,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerRecovery} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerRecovery
@@ -160,7 +160,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
     // ---------------------------------------------------------------- pipes
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function syncPipe(bytes32 pipeId) external onlyDelegated {
+    function syncPipe(PipeId pipeId) external onlyDelegated {
         Registry memory registry = _registry;
         // No operation to answer for: the zero signer and selector take the registry's shortest path.
         (IPipeAuthority.OpeningRoute memory o, ) = _route(registry.pipes, pipeId, address(0), 0, bytes4(0));

@@ -147,8 +147,8 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     /// @dev Nibble i: retries of step i; nibble 8 + i: compensation attempts of step i.
     mapping(TxId txId => uint64 counts) internal _attempts;
 
-    mapping(bytes32 pipeId => PipeRef) internal _pipeRefs;
-    mapping(uint32 pipeIndex => bytes32 pipeId) internal _pipeIdAt;
+    mapping(PipeId pipeId => PipeRef) internal _pipeRefs;
+    mapping(uint32 pipeIndex => PipeId pipeId) internal _pipeIdAt;
     mapping(uint32 pipeIndex => PipeSide[2]) internal _pipeSides;
     mapping(uint32 pipeIndex => bytes32[2] subchains) internal _pipeSubchains;
     /**
@@ -312,7 +312,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
             return true;
         }
         if (side != TARGET) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
-        (bool listed, bool alternateServing) = pipes.alternateSigner(PipeId.wrap(_pipeIdAt[pipeIndex]), msg.sender);
+        (bool listed, bool alternateServing) = pipes.alternateSigner(_pipeIdAt[pipeIndex], msg.sender);
         if (!listed) revert LedgerUnauthorizedRecorder(txId, step, msg.sender, signer);
         if (!alternateServing) revert LedgerSignerNotServing(msg.sender);
         return false;
@@ -418,12 +418,12 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     /// @dev The route an open checks against and the pipe's answer for (signer, operation, selector), in one call.
     function _route(
         IPipeAuthority pipes,
-        bytes32 pipeId,
+        PipeId pipeId,
         address signer,
         uint8 operation,
         bytes4 selector
     ) internal view returns (IPipeAuthority.OpeningRoute memory r, IPipeAuthority.Refusal refusal) {
-        (r, refusal) = pipes.openingRoute(PipeId.wrap(pipeId), signer, operation, selector);
+        (r, refusal) = pipes.openingRoute(pipeId, signer, operation, selector);
         if (r.status == IPipeAuthority.PipeStatus.None) revert LedgerUnknownPipe(pipeId);
     }
 
@@ -438,13 +438,13 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         r.targetServiceSigner = o.targetServiceSigner;
     }
 
-    function _readFixed(IPipeAuthority pipes, bytes32 pipeId, IPipeAuthority.PipeRoute memory r) internal view {
-        (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(PipeId.wrap(pipeId));
+    function _readFixed(IPipeAuthority pipes, PipeId pipeId, IPipeAuthority.PipeRoute memory r) internal view {
+        (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain) = pipes.fixedRoute(pipeId);
     }
 
     /// @dev Copies the route's service indexes, institutions and sub-chains when they changed (a new pipe: its index).
     function _syncRoute(
-        bytes32 pipeId,
+        PipeId pipeId,
         PipeRef memory ref,
         Registry memory registry,
         IPipeAuthority.PipeRoute memory route,

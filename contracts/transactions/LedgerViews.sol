@@ -6,7 +6,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {ITransactionLedgerViews} from "../interfaces/ITransactionLedger.sol";
 import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerViews
@@ -121,7 +121,7 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerViews
     function pipeOf(
-        bytes32 pipeId
+        PipeId pipeId
     )
         external
         view

@@ -73,7 +73,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     /// @dev What {open} checked, held in memory between its checks and its effects.
     struct Opening {
         TxId txId;
-        bytes32 pipeId;
+        PipeId pipeId;
         Registry registry;
         PipeRef ref;
         uint256 steps;
@@ -88,7 +88,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
      */
     struct Asked {
         bool known;
-        bytes32 pipeId;
+        PipeId pipeId;
         address signer;
         uint8 operation;
         bytes4 selector;
@@ -262,9 +262,9 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             if (p.sequence <= lastSequence) revert LedgerSequenceReused(p.pipeId, p.sequence, lastSequence);
             lastSequence = p.sequence;
             hashes[i] = _verifySignatures(packets[i], route);
-            if (i != 0) pipes.requireOperation(PipeId.wrap(p.pipeId), p.signer, p.operation, p.selector);
+            if (i != 0) pipes.requireOperation(p.pipeId, p.signer, p.operation, p.selector);
             else if (refusal != IPipeAuthority.Refusal.Allowed) {
-                revert IPipeAuthority.PipeOperationRefused(PipeId.wrap(p.pipeId), p.signer, refusal);
+                revert IPipeAuthority.PipeOperationRefused(p.pipeId, p.signer, refusal);
             }
         }
         return lastSequence;
@@ -524,7 +524,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerRecovery
-    function syncPipe(bytes32) external {
+    function syncPipe(PipeId) external {
         _delegate(_recovery);
     }
 
@@ -620,7 +620,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
 
     /// @inheritdoc ITransactionLedgerViews
     function pipeOf(
-        bytes32
+        PipeId
     )
         external
         view

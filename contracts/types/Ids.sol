@@ -29,3 +29,15 @@ function txIdDiffers(TxId a, TxId b) pure returns (bool) {
 
 /// @dev The zero id, which no transaction has.
 TxId constant NO_TX = TxId.wrap(0);
+
+using {pipeIdEquals as ==, pipeIdDiffers as !=} for PipeId global;
+
+/// @dev Compares two pipe ids (the `==` operator on {PipeId}).
+function pipeIdEquals(PipeId a, PipeId b) pure returns (bool) {
+    return PipeId.unwrap(a) == PipeId.unwrap(b);
+}
+
+/// @dev The `!=` operator on {PipeId}.
+function pipeIdDiffers(PipeId a, PipeId b) pure returns (bool) {
+    return PipeId.unwrap(a) != PipeId.unwrap(b);
+}
