@@ -27,7 +27,7 @@ export class Reconciler {
   private _wake: (() => void) | undefined;
 
   constructor(
-    private readonly _rt: TxContext,
+    private readonly _rt: Pick<TxContext, "clock" | "config" | "gov" | "journal" | "log" | "store" | "worker">,
     /** Every unfinished transaction is checked at least this often. */
     private readonly _sweepMs: number,
   ) {}
