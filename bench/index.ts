@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     reporter.section(`${m.name} (${m.kind})`);
     await m.run(reporter);
   }
+  if (mode === "print") reporter.printTargets();
   if (mode === "snapshot") {
     writeSnapshot(reporter.gasFigures);
     console.log(`\nwrote ${Object.keys(reporter.gasFigures).length} gas figures to snapshots/gas.json`);

@@ -24,6 +24,8 @@ export interface ChainBound {
   p50: number;
   p99: number;
   tps: number;
+  /** The governance node's CPU per transaction (ms) in the chain-bound throughput phase. */
+  governanceCpuMs: number;
 }
 
 export interface ChainPath {

@@ -54,12 +54,14 @@ export class CpuMeter {
     this._start = new Map(Object.entries(_pids).map(([name, pid]) => [name, cpuMsOf(pid)]));
   }
 
-  /** Prints CPU ms per transaction for each process, their sum, and how busy the cores were. */
-  report(report: Reporter, phase: string, transactions: number): void {
+  /** Prints CPU ms per transaction for each process, their sum, and how busy the cores were; returns each process's. */
+  report(report: Reporter, phase: string, transactions: number): Record<string, number> {
     let sum = 0;
+    const perTx: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this._pids)) {
       const used = cpuMsOf(pid) - this._start.get(name)!;
       sum += used;
+      perTx[name] = used / transactions;
       report.figure(`${phase}: CPU per transaction, ${name}`, used / transactions, "ms");
     }
     const self = process.cpuUsage(this._self);
@@ -69,5 +71,6 @@ export class CpuMeter {
     const machine = machineCpuMs();
     const busy = (machine.busy - this._machine.busy) / (machine.total - this._machine.total);
     report.figure(`${phase}: machine CPU busy (${cpus().length} cores)`, busy * 100, "%");
+    return perTx;
   }
 }

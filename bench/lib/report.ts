@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { targetTable, type TargetKey } from "./targets";
 
 /** Gas figures that go into the committed snapshot; other figures are printed only. */
 export interface Reporter {
@@ -9,6 +10,8 @@ export interface Reporter {
   figure(name: string, value: number | string, unit?: string): void;
   /** A section heading in the printed output. */
   section(title: string): void;
+  /** A figure of the efficiency table (bench/lib/targets.ts), printed with the whole table at the end. */
+  target(key: TargetKey, value: number): void;
 }
 
 /** A benchmark module: `gas` modules are deterministic and feed the snapshot; `perf` ones only print. */
@@ -36,6 +39,17 @@ export class ConsoleReporter implements Reporter {
 
   section(title: string): void {
     console.log(`\n== ${title}`);
+  }
+
+  readonly targets: Partial<Record<TargetKey, number>> = {};
+
+  target(key: TargetKey, value: number): void {
+    this.targets[key] = value;
+  }
+
+  /** The efficiency table, every row, from this run's figures. */
+  printTargets(): void {
+    console.log(`\n== the efficiency table (figure vs target)\n${targetTable(this.targets)}`);
   }
 }
 

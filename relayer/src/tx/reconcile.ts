@@ -18,6 +18,8 @@ import { nowSeconds, type TxContext } from "./context";
 /** Transactions checked at once. */
 const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
+/** States a transaction moves to that call for no reconciler work before its deadline (see {@link Reconciler.notify}). */
+const QUIET = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed]);
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
 export class Reconciler {
@@ -38,6 +40,10 @@ export class Reconciler {
    */
   notify(txId: Hex, state?: number): void {
     if (state === TxState.Executed && this._rt.config.runtime.verify) this._verifyNow(txId);
+    // One read per decision: a state that calls for nothing from the reconciler costs no ledger read. Open and
+    // Executing call for work only past the deadline, Executed only for the endorsement enqueued just above; the
+    // sweep still checks every unfinished transaction (deadlines, a missed event).
+    if (state !== undefined && QUIET.has(state)) return;
     this._dirty.add(txId.toLowerCase());
     this._wake?.();
   }
