@@ -7,7 +7,7 @@
  * (which every spawn helper calls) rebuilds when any of them is newer than the build or gone. The `ccgp` launcher
  * makes the same check and falls back to ts-node.
  */
-import { build, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -20,6 +20,7 @@ const MANIFEST = join(DIST_DIR, "build.json");
 export const ENTRIES = {
   relayer: "relayer/src/main.ts",
   verifier: "relayer/src/verifier/main.ts",
+  attester: "relayer/src/attest/main.ts",
   ccgp: "relayer/src/cli/main.ts",
   auditor: "auditor/main.ts",
   audit: "audit/cli.ts",
@@ -44,13 +45,13 @@ const ENTRY_PATHS = new Set(Object.values(ENTRIES).map((p) => join(REPO_ROOT, p)
  * - `require.main === module` (a module that is also a script) would be true in every module of the bundle: it
  *   stays true only in the entry.
  */
-const keepModuleSemantics: Plugin = {
+const keepModuleSemantics = (entries: ReadonlySet<string>): Plugin => ({
   name: "keep-module-semantics",
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, (args) => {
       if (args.path.includes("node_modules")) return undefined;
       let source = readFileSync(args.path, "utf8");
-      if (!ENTRY_PATHS.has(args.path)) source = source.replaceAll("require.main === module", "false");
+      if (!entries.has(args.path)) source = source.replaceAll("require.main === module", "false");
       if (source.includes("__dirname")) {
         const dir = relative(REPO_ROOT, dirname(args.path)).split("\\").join("/");
         source = `const __dirname = require("node:path").join(__ccgpDistDir, "..", ${JSON.stringify(dir)});\n${source}`;
@@ -58,27 +59,32 @@ const keepModuleSemantics: Plugin = {
       return { contents: source, loader: "ts" };
     });
   },
+});
+
+/** How every process is bundled (the entry points aside). */
+const BUNDLE: BuildOptions = {
+  absWorkingDir: REPO_ROOT,
+  outdir: DIST_DIR,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  packages: "external",
+  sourcemap: true,
+  sourcesContent: false, // the maps point at the sources in the repository: smaller maps, less memory in every process
+  logLevel: "warning",
+  banner: { js: "const __ccgpDistDir = __dirname;" },
 };
 
 /** Bundles every entry into dist/ and writes the manifest; files appear whole (written aside, then renamed). */
 export async function buildDist(): Promise<{ ms: number; inputs: number }> {
   const began = Date.now();
   const result = await build({
-    absWorkingDir: REPO_ROOT,
+    ...BUNDLE,
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, path])),
-    outdir: DIST_DIR,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    packages: "external",
-    sourcemap: true,
-    sourcesContent: false, // the maps point at the sources in the repository: smaller maps, less memory in every process
     metafile: true,
     write: false,
-    logLevel: "warning",
-    banner: { js: "const __ccgpDistDir = __dirname;" },
-    plugins: [keepModuleSemantics],
+    plugins: [keepModuleSemantics(ENTRY_PATHS)],
   });
   mkdirSync(DIST_DIR, { recursive: true });
   for (const file of result.outputFiles) {
@@ -131,6 +137,16 @@ export function ensureBuilt(): void {
 export function builtProcess(name: EntryName): string[] {
   ensureBuilt();
   return ["--enable-source-maps", distEntry(name)];
+}
+
+/**
+ * `node` arguments that run a test-only process (a real process patched for a test, its entry under test/), bundled
+ * now as `dist/test-<name>.js` the way the entries are. Never part of `npm run build`.
+ */
+export async function builtTestProcess(name: string, entry: string): Promise<string[]> {
+  const plugins = [keepModuleSemantics(new Set([resolve(entry)]))];
+  await build({ ...BUNDLE, entryPoints: { [`test-${name}`]: entry }, write: true, plugins });
+  return ["--enable-source-maps", join(DIST_DIR, `test-${name}.js`)];
 }
 
 if (require.main === module) {

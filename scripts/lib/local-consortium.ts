@@ -18,12 +18,14 @@ import { LocalPki } from "./local/pki";
 import { relayerConfigJson, writeRelayerConfig } from "./local/relayer-config";
 import { deploySubchain, type SubchainContracts } from "./local/subchain";
 import { attestExamples, EXAMPLE_SOURCES } from "./local/attest";
-import { publishAttesterEndpoint, syncAttesters, type AttestersRun } from "./local/attesters";
+import {
+  publishAttesterEndpoint,
+  startAttesterProcess,
+  syncAttesters,
+  writeAttesterConfig,
+  type AttestersRun,
+} from "./local/attesters";
 import { spawnVerifier, waitVerifierHealthy, writeVerifierConfig, type VerifierProcess } from "./local/verifier";
-import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
-import { Attester } from "../../relayer/src/attest/attester";
-import { startAttesterServer } from "../../relayer/src/attest/server";
 import {
   OPERATION_FLAG_READ,
   OPERATION_FLAG_WRITE,
@@ -135,6 +137,18 @@ export interface LocalVerifier {
   stop(): Promise<void>;
 }
 
+/** The Audit Office's attester process (`dist/attester.js`), started with the consortium and stopped with it. */
+export interface LocalAttester {
+  address: string;
+  /** Where it serves; the endpoint its key published in the service registry. */
+  url: string;
+  configPath: string;
+  logFile: string;
+  healthUrl: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
 /** An account's address and its keystore (encrypted with the run's password). */
 export interface KeyRef {
   address: string;
@@ -202,6 +216,8 @@ export interface LocalConsortium {
   verifiers: { address: string; kind: number; weight: number }[];
   /** The Audit Office's independent verifier (a non-party: without its endorsement nothing confirms). */
   verifier: LocalVerifier;
+  /** The Audit Office's attester process (running from set-up until `stop`). */
+  attester: Omit<LocalAttester, "stop">;
   /** The auditor-only query API on Drug Maker A's relayer (`http://127.0.0.1:<ops>/auditor`), when configured. */
   auditorApi: string | null;
   /** Where the whole description (no secrets) was written. */
@@ -403,10 +419,10 @@ async function build(
     await council.decide(gov.chains, "setAttestationRequired", [true], "attestation requirement");
     log(`attestation required by vote: a pipe's contract must carry an attestation matching its code on the sub-chain`);
   }
-  const attester = await startAuditAttester(run, gov);
+  const attester = await startAuditAttester(run, gov, audit);
   services.push(attester);
   log(
-    `Audit Office attester: ${attester.url} (signs what the ledger opened, for both gateways; published in the service registry)`,
+    `Audit Office attester: pid ${attester.pid}, ${attester.url} (signs what the ledger opened, for both gateways; published in the service registry), log ${attester.logFile}`,
   );
   const synced = await syncAttesters(attestersRun(run), run.keys.auditor.keystore);
   log(
@@ -451,6 +467,14 @@ async function build(
     pipes: { aToB, bToA, ...(assets === undefined ? {} : { assets }) },
     verifiers,
     verifier,
+    attester: {
+      address: attester.address,
+      url: attester.url,
+      configPath: attester.configPath,
+      logFile: attester.logFile,
+      healthUrl: attester.healthUrl,
+      pid: attester.pid,
+    },
     auditorApi: run.opts.auditorApi ? `http://127.0.0.1:${a.ports.ops}/auditor` : null,
     manifestPath: join(run.dir, "consortium.json"),
     stop,
@@ -521,32 +545,47 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
 }
 
 /**
- * The Audit Office's attester, in this process (neither business relayer holds its key): it follows the ledger and
- * signs each packet it sees opened, checks each request against the governance chain and signs with the auditor's
- * key, the attester set of epoch 1. The key publishes the endpoint in the service registry, where relayers find it.
+ * The Audit Office's attester, as its own process (`dist/attester.js`, the command an institution runs; neither
+ * business relayer holds its key): it follows the ledger and signs each packet it sees opened, checks each request
+ * against the governance chain and signs with the auditor's key, the attester set of epoch 1. The key then publishes
+ * the endpoint in the service registry (`ccgp attesters endpoint`), where relayers find it.
  */
-async function startAuditAttester(run: Run, gov: GovernanceContracts) {
-  const attester = new Attester({
-    rpcUrl: run.chains.governance.url,
-    ledger: (await gov.ledger.getAddress()) as Address,
-    pipes: (await gov.pipes.getAddress()) as Address,
-    chains: (await gov.chains.getAddress()) as Address,
-    attesters: (await gov.attesters.getAddress()) as Address,
-    account: privateKeyToAccount(run.keys.auditor.wallet.privateKey as Hex),
+async function startAuditAttester(run: Run, gov: GovernanceContracts, institutionId: number): Promise<LocalAttester> {
+  const port = await freePort();
+  const configPath = join(run.dir, "attester-audit-office.json");
+  writeAttesterConfig(configPath, {
+    institutionId,
+    governanceRpc: run.chains.governance.url,
+    fromBlock: 0,
+    contracts: {
+      ledger: await gov.ledger.getAddress(),
+      pipes: await gov.pipes.getAddress(),
+      chains: await gov.chains.getAddress(),
+      attesters: await gov.attesters.getAddress(),
+    },
+    keystore: run.keys.auditor.keystore,
+    passwordEnv: KEYSTORE_PASSWORD_ENV,
+    port,
+    logLevel: run.opts.relayerLogLevel,
   });
-  const server = await startAttesterServer(attester);
-  attester.start();
-  const stop = async () => {
-    await attester.stop();
-    await server.stop();
-  };
+  const logFile = join(run.dir, "logs", "attester-audit-office.log");
+  const p = await startAttesterProcess(configPath, logFile, { [KEYSTORE_PASSWORD_ENV]: run.opts.password }, port);
+  const url = `http://127.0.0.1:${port}`;
   try {
-    await publishAttesterEndpoint(attestersRun(run), run.keys.auditor.keystore, server.url);
+    await publishAttesterEndpoint(attestersRun(run), run.keys.auditor.keystore, url);
   } catch (error) {
-    await stop();
+    await p.stop();
     throw error;
   }
-  return { url: server.url, stop };
+  return {
+    address: run.keys.auditor.address,
+    url,
+    configPath,
+    logFile,
+    healthUrl: p.healthUrl,
+    pid: p.pid,
+    stop: p.stop,
+  };
 }
 
 const attestersRun = (run: Run): AttestersRun => ({

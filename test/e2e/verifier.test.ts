@@ -3,11 +3,13 @@
  * the parties' keys drive a transaction by hand (open, gateway execute with the attester's signature, record,
  * endorse), as two colluding relayers could. While the verifier is down both a false and a true result wait in
  * Executed; once it is back the one the sub-chain contradicts is conflicted and goes to Manual, the true one
- * confirms. A read's state version the read did not see (recorded to pass a stale dependent write) is conflicted
+ * confirms. The parties' real relayer processes, patched to record a false result and endorse it on both sides, do
+ * not reach Confirmed either: the verifier conflicts and the transaction goes to Manual. A read's state version the read did not see (recorded to pass a stale dependent write) is conflicted
  * too, and so is a true result of code other than the attested code. The gateway refuses a relayer key alone, a
  * forged attestation, one attester short of k and a replayed attester-set change. The relayer's collector finds
  * attesters at the endpoints they published in the service registry, and `ccgp attesters sync` moves both gateways
- * to a newly voted set with the current set's signatures.
+ * to a newly voted set with the current set's signatures. The attesters run as their own processes
+ * (`dist/attester.js`), as an institution runs one.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -23,9 +25,11 @@ import {
   signAttesterSetChange,
 } from "../../relayer/src/attest/attestation";
 import { Attester, type AttestationRequest } from "../../relayer/src/attest/attester";
-import { startAttesterServer, type RunningAttesterServer } from "../../relayer/src/attest/server";
 import { main as cli } from "../../relayer/src/cli/main";
 import { Council } from "../../scripts/lib/local/council";
+import { startAttesterProcess, writeAttesterConfig } from "../../scripts/lib/local/attesters";
+import type { RoleProcess } from "../../scripts/lib/local/role-process";
+import { freePort } from "../../scripts/lib/anvil";
 import { collectAttestations } from "../../relayer/src/attest/collect";
 import { RegistryAttesterEndpoints } from "../../relayer/src/attest/endpoints";
 import { loadKeystore } from "../../relayer/src/keys";
@@ -36,10 +40,15 @@ import {
   keystoreSigner,
   newBatch,
   nextSequence,
+  nextCustodyWrite,
   openCustodyWrite,
+  postRequest,
   signCustodyRequest,
+  waitForLedger,
 } from "../../scripts/lib/local/scenario";
 import { expectCcgpError } from "../relayer/helpers/errors";
+import { builtTestProcess } from "../../scripts/build";
+import { startRelayers } from "../../scripts/lib/local/relayers";
 import { JsonRpcProvider, keccak256 as ethersKeccak, type ContractTransactionResponse } from "ethers";
 import {
   AttesterRegistry__factory,
@@ -80,9 +89,9 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   let ledgerB: TransactionLedger;
   let gatewayB: SubchainGateway;
   let attester: LocalAccount;
-  /** The second attester (from the sync case on) and its endpoint. */
+  /** The second attester (from the sync case on) and its process. */
   let second: LocalAccount;
-  let secondServer: RunningAttesterServer | undefined;
+  let secondProcess: RoleProcess | undefined;
 
   before(async () => {
     c = await setupLocalConsortium({ relayerPollIntervalMs: 100 });
@@ -102,7 +111,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     attester = await loadKeystore(c.accounts.auditor.keystore, c.password);
   });
   after(async () => {
-    await secondServer?.stop();
+    await secondProcess?.stop();
     await c?.stop();
   });
 
@@ -355,6 +364,48 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     ]);
   });
 
+  it("the two parties' relayers, patched to record a false result on both sides, do not reach Confirmed: the verifier conflicts and the transaction goes to Manual", async () => {
+    // The real relayer processes, with the ledger writer patched (test/e2e/helpers/lying-relayer.ts): B records a
+    // false result hash, and both endorse what was recorded, whatever B's sub-chain shows.
+    const program = await builtTestProcess("lying-relayer", join(__dirname, "helpers", "lying-relayer.ts"));
+    const relayers = await startRelayers(c, [c.business.a, c.business.b], { program });
+    try {
+      const pipe = c.pipes.aToB;
+      const b = c.business.b;
+      const { txId } = await postRequest(relayers[0]!.intakeUrl, await nextCustodyWrite(c, "verifier-lying-relayers"));
+      expect(await waitForLedger(c, txId, "Manual", WAIT_MS)).to.equal("Manual");
+      const t = await ledgerA.transaction(txId);
+      // Both parties endorsed the recorded (false) set; the Audit Office's verifier, reading B itself, did not.
+      expect([Number(t.state), Number(t.reason), Number(t.weightFor), Number(t.weightAgainst)]).to.deep.equal([
+        TxState.Manual,
+        Reason.Conflict,
+        2,
+        1,
+      ]);
+      for (const party of [c.business.a, b])
+        expect(await ledgerA.hasEndorsed(txId, party.accounts.business.address)).to.equal(true);
+      const [conflict] = await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address));
+      expect(conflict?.args.recordedHash).to.equal(t.resultSetHash);
+      // What it read: B's gateway ran the write, and logged another result than the one recorded.
+      const reasons = readFileSync(c.verifier.logFile, "utf8")
+        .split("\n")
+        .filter((l) => l.includes(txId) && l.includes('"reasons"'))
+        .map((l) => (JSON.parse(l) as { reasons: string[] }).reasons);
+      expect(reasons).to.have.length(1);
+      const [reason] = reasons[0]!;
+      expect(reason).to.match(
+        /^step 0 \(tx 0x[0-9a-f]{64}, block \d+\): the gateway 0x[0-9a-fA-F]{40} logged no execution of pipe 0x[0-9a-f]{64} with the recorded outcome$/,
+      );
+      const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
+      const ran = await subB.getTransactionReceipt(reason!.slice(11, 77));
+      subB.destroy();
+      const executed = ran!.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted");
+      expect(executed?.args.pipeId).to.equal(pipe.id);
+    } finally {
+      await Promise.all(relayers.map((r) => r.stop()));
+    }
+  });
+
   it("two parties running code that is not the attested code are conflicted, even with the true result", async () => {
     const target = c.business.b.contracts.drugTraceability;
     const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
@@ -424,15 +475,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       await expectCcgpError(() => ahead.attest({ ...request, step: 1 }), "ATTESTATION_NOT_OPENED");
       const later = { ...request.packet, deadline: (BigInt(signed.packet.deadline) + 1n).toString() };
       await expectCcgpError(() => ahead.attest({ ...request, packet: later }), "ATTESTATION_NOT_OPENED");
-      const pipe = c.pipes.aToB;
-      const { batchId, dataHash } = newBatch("verifier-never-opened");
-      const unopened = await signCustodyRequest(c, await appAccount(c, pipe), {
-        pipe,
-        batchId,
-        custodian: b.accounts.operator.address,
-        dataHash,
-        sequence: await nextSequence(c, pipe),
-      });
+      const unopened = await nextCustodyWrite(c, "verifier-never-opened");
       const never = {
         packet: toWire(unopened).packet as AttestationRequest["packet"],
         payload: unopened.payload,
@@ -462,6 +505,12 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   });
 
   it("the target relayer's collector finds each attester at the endpoint its key published in the service registry", async () => {
+    // The Audit Office's attester is its own process (`dist/attester.js --config`), as an institution runs it.
+    type Health = { role: string; attester: string; ready: boolean; presigned: number; onDemand: number; held: number };
+    const health = async () => (await (await fetch(c.attester.healthUrl)).json()) as Health;
+    const before = await health();
+    expect(before).to.include({ role: "attester", attester: attester.address, ready: true });
+    expect(c.attester.pid).to.not.equal(process.pid);
     const { signed, call } = await openCustodyWrite(c, "verifier-endpoints");
     const request: AttestationRequest = {
       packet: toWire(signed).packet as AttestationRequest["packet"],
@@ -482,8 +531,15 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     const source = new RegistryAttesterEndpoints((a) => services.attesterEndpoint(a), 60_000);
     const collect = (o = { timeoutMs: 2_000, retries: 0 }) =>
       collectAttestations(request, expected, c.chains.b.chainId, set, source, o);
+    // It signed the open when it saw it: the request is served from what it signed ahead.
+    await until(
+      "the open signed ahead by the attester process",
+      async () => (await health()).held,
+      (held) => held > before.held,
+    );
     const collected = await collect();
     expect(await attestationSigner(c.chains.b.chainId, expected, collected)).to.equal(attester.address);
+    expect(await health()).to.include({ presigned: before.presigned + 1, onDemand: before.onDemand });
 
     // Withdrawn: nothing to ask, by name; published at a dead port: the connection failure, by endpoint.
     await (await services.setAttesterEndpoint("")).wait();
@@ -502,17 +558,23 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     // A second attester institution: the first genesis institution's governor, serving beside the Audit Office.
     second = await loadKeystore(c.accounts.governors[0]!.keystore, c.password);
     const g = c.governance;
-    secondServer = await startAttesterServer(
-      new Attester({
-        rpcUrl: c.chains.governance.url,
-        ledger: g.ledger as Hex,
-        pipes: g.pipes as Hex,
-        chains: g.chains as Hex,
-        attesters: g.attesters as Hex,
-        account: second,
-      }),
-    );
-    const published = await ccgp(["attesters", "endpoint", secondServer.url], c.accounts.governors[0]!.keystore);
+    // Run as an institution runs it: its own attester process, configured by a file, then its key publishes it.
+    const port = await freePort();
+    const configPath = join(c.runDir, "attester-second.json");
+    writeAttesterConfig(configPath, {
+      institutionId: c.institutions.genesis[0]!,
+      governanceRpc: c.chains.governance.url,
+      fromBlock: 0,
+      contracts: { ledger: g.ledger, pipes: g.pipes, chains: g.chains, attesters: g.attesters },
+      keystore: c.accounts.governors[0]!.keystore,
+      passwordEnv: c.passwordEnv,
+      port,
+      logLevel: "info",
+    });
+    const env = { [c.passwordEnv]: c.password };
+    secondProcess = await startAttesterProcess(configPath, join(c.runDir, "logs", "attester-second.log"), env, port);
+    const secondUrl = `http://127.0.0.1:${port}`;
+    const published = await ccgp(["attesters", "endpoint", secondUrl], c.accounts.governors[0]!.keystore);
     expect(published.code, published.stderr).to.equal(0);
     const governors = await Promise.all(c.accounts.governors.map((k) => keystoreSigner(c, k.keystore, "governance")));
     const council = new Council(
@@ -563,6 +625,9 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     );
     expect(collected.length).to.equal(2 + 2 * 130);
     await (await gatewayB.execute(fields, payload, collected)).wait();
+    // The second attester's process stops cleanly on SIGTERM.
+    await secondProcess!.stop();
+    expect(await secondProcess!.exited).to.equal(0);
   });
 
   it("the gateway refuses a forged attestation, one attester short of k, a removed attester and a replayed attester-set change, each by name", async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../relayer/src/config/load";
+import { exitOnBadConfig, refusalOf } from "./helpers/config";
 import { loadVerifierConfig, parseVerifierConfig } from "../../relayer/src/verifier/config";
 import { main } from "../../relayer/src/verifier/main";
 
@@ -20,15 +21,7 @@ function valid(dir: string): Record<string, unknown> {
   };
 }
 
-function refusal(raw: unknown, dir: string): string[] {
-  try {
-    parseVerifierConfig(raw, { baseDir: dir });
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  throw new Error("the config was accepted");
-}
+const refusal = (raw: unknown, dir: string): string[] => refusalOf(() => parseVerifierConfig(raw, { baseDir: dir }));
 
 describe("verifier config", () => {
   const dir = mkdtempSync(join(tmpdir(), "ccgp-verifier-config-"));
@@ -43,14 +36,8 @@ describe("verifier config", () => {
   it("the process exits 2 on a bad config (the shared start-up), naming the field as the verifier's", async () => {
     const path = join(dir, "bad-process.json");
     writeFileSync(path, JSON.stringify({ ...valid(dir), extra: 1 }));
-    let stderr = "";
-    const write = process.stderr.write;
-    process.stderr.write = ((text: string) => ((stderr += text), true)) as typeof write;
-    try {
-      expect(await main(["node", "ccgp-verifier", "--config", path])).to.equal(2);
-    } finally {
-      process.stderr.write = write;
-    }
+    const { code, stderr } = await exitOnBadConfig(() => main(["node", "ccgp-verifier", "--config", path]));
+    expect(code).to.equal(2);
     expect(stderr)
       .to.match(/^verifier config/)
       .and.to.contain("extra");

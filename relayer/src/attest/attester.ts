@@ -29,6 +29,7 @@ import {
 import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
+import type { Logger } from "../../../lib/infra/log";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
 import { boundTxId, packetOperation, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
 import { AcceptedPackets, type AcceptedLog } from "./accepted";
@@ -89,6 +90,8 @@ export interface AttesterOptions {
   fromBlock?: bigint;
   /** How often a started attester looks for new opens to sign ahead (default 100 ms). */
   followIntervalMs?: number;
+  /** Where a started attester says that it could not read the ledger (it tries again at the next look). */
+  log?: Logger;
 }
 
 /** How the attester answered, since it started. */
@@ -132,6 +135,7 @@ export class Attester {
   private readonly _presigned = new PresignedAttestations();
   private readonly _served = { presigned: 0, onDemand: 0 };
   private _following: { stop: AbortController; done: Promise<void> } | undefined;
+  private _followed = false;
   /** Signing ahead under way (awaited by {@link stop}). */
   private readonly _signing = new Set<Promise<void>>();
 
@@ -151,6 +155,11 @@ export class Attester {
     return this._o.account.address;
   }
 
+  /** Whether a started attester has read the ledger up to its head at least once. */
+  get ready(): boolean {
+    return this._followed;
+  }
+
   get stats(): AttesterStats {
     return { ...this._served, held: this._presigned.size };
   }
@@ -163,7 +172,10 @@ export class Attester {
     const done = (async () => {
       while (!stop.signal.aborted) {
         // A failed look is tried again at the next tick; requests meanwhile take the on-demand path.
-        await this._accepted.follow().catch(() => undefined);
+        await this._accepted.follow().then(
+          () => (this._followed = true),
+          (error: unknown) => this._o.log?.warn({ err: error }, "could not read the ledger's opens; trying again"),
+        );
         await new Promise<void>((resolve) => {
           const wake = () => (clearTimeout(timer), resolve());
           const timer = setTimeout(() => (stop.signal.removeEventListener("abort", wake), resolve()), interval);

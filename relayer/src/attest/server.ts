@@ -3,8 +3,9 @@
  * `{ signature, signer, chainId, attestation }` (200); `POST /v1/attester-set` with `{ subchain }` answers the
  * voted set change for that sub-chain's gateway, `{ signature, signer, chainId, gateway, change }`. Either may answer
  * `{ error: { code, message } }` (400 bad request, 409 not opened, no longer active or no set voted, 500 when the
- * governance chain could not be read). Plain HTTP on the host given: put
- * it behind the institution's TLS front when it leaves the machine.
+ * governance chain could not be read). `GET /health` answers `{ role, attester, ready, presigned, onDemand, held }`,
+ * 200 once a started attester has read the ledger (503 before). Plain HTTP on the host given: put it behind the
+ * institution's TLS front when it leaves the machine.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,6 +30,13 @@ export async function startAttesterServer(
   opts: { host?: string; port?: number } = {},
 ): Promise<RunningAttesterServer> {
   const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/health")
+      return sendJson(res, attester.ready ? 200 : 503, {
+        role: "attester",
+        attester: attester.address,
+        ready: attester.ready,
+        ...attester.stats,
+      });
     const route = req.method === "POST" ? ROUTES[req.url ?? ""] : undefined;
     if (route === undefined) return sendError(res, 404, "NOT_FOUND", `no route ${req.method} ${req.url}`);
     readBody(req, MAX_BODY_BYTES)

@@ -8,7 +8,7 @@ import type { Address } from "viem";
 import { Command } from "commander";
 import { chainRegistry, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
 import { governanceChain } from "../governance/chain";
-import { ConfigError } from "../config/load";
+import { configOrRefusal } from "../config/role";
 import { chainRegistryAbi, ledgerAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
 import { LogReader } from "../governance/logs";
@@ -100,15 +100,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   const path = program.opts<{ config: string }>().config;
   return runProcess<VerifierConfig>({
     role: "verifier",
-    load: () => {
-      try {
-        return { config: loadVerifierConfig(path) };
-      } catch (error) {
-        if (error instanceof ConfigError)
-          return { refused: error.message.replace(/^relayer config/, "verifier config") };
-        throw error;
-      }
-    },
+    load: () => configOrRefusal("verifier", () => loadVerifierConfig(path)),
     logger: (config) =>
       createLogger({ level: config.log.level, format: config.log.format, institutionId: config.institutionId }),
     start: (config, logger, signal) => startVerifier(config, logger, signal),

@@ -1,11 +1,55 @@
 /**
- * The local attester set, through the real commands (in this process): the attester key publishes its endpoint
- * (`ccgp attesters endpoint`), then `ccgp attesters sync` brings every gateway to the voted set. The gateways are
- * deployed with the set the vote then makes epoch 1, so a fresh consortium reports them in step; a later vote
- * (a rotation) is carried to the gateways by the same command.
+ * The local attester set, the way an institution runs and registers its attester: the attester process
+ * (`dist/attester.js --config <file>`, its config written here), then the real commands (in this process): the
+ * attester key publishes its endpoint (`ccgp attesters endpoint`), and `ccgp attesters sync` brings every gateway to
+ * the voted set. The gateways are deployed with the set the vote then makes epoch 1, so a fresh consortium reports
+ * them in step; a later vote (a rotation) is carried to the gateways by the same command.
  */
+import { writeFileSync } from "node:fs";
+import { dirname, relative } from "node:path";
 import { main } from "../../../relayer/src/cli/main";
 import { DeployError } from "../../../lib/deploy/governance";
+import { spawnRole, waitRoleHealthy, type RoleProcess } from "./role-process";
+
+export interface AttesterConfigInput {
+  institutionId: number;
+  governanceRpc: string;
+  fromBlock: number;
+  contracts: { ledger: string; pipes: string; chains: string; attesters: string };
+  keystore: string;
+  passwordEnv: string;
+  port: number;
+  logLevel: string;
+}
+
+/** Writes an attester's config (the keystore path relative to the config's directory, as the loader resolves it). */
+export function writeAttesterConfig(path: string, input: AttesterConfigInput): void {
+  const json = {
+    institutionId: input.institutionId,
+    governance: { rpcUrl: input.governanceRpc, fromBlock: input.fromBlock, contracts: input.contracts },
+    key: { kind: "keystore", path: relative(dirname(path), input.keystore), passwordEnv: input.passwordEnv },
+    listen: { host: "127.0.0.1", port: input.port },
+    log: { level: input.logLevel, format: "json" },
+  };
+  writeFileSync(path, JSON.stringify(json, null, 2) + "\n");
+}
+
+/** Starts the attester process on `port` and resolves once it has read the ledger (`GET /health` 200). */
+export async function startAttesterProcess(
+  configPath: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<RoleProcess> {
+  const p = spawnRole("attester", configPath, logFile, env, `http://127.0.0.1:${port}/health`);
+  try {
+    await waitRoleHealthy(p, "the attester");
+  } catch (error) {
+    await p.stop();
+    throw error;
+  }
+  return p;
+}
 
 export interface AttestersRun {
   governanceRpc: string;

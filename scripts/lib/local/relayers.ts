@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DeployError } from "../../../lib/deploy/governance";
 import { builtProcess } from "../../build";
+import { stopper } from "./role-process";
 import type { BusinessSide, LocalConsortium } from "../local-consortium";
 
 /** The repository root (this file is scripts/lib/local/relayers.ts). */
@@ -34,14 +35,20 @@ const lastLines = (file: string, n = 20): string => {
  * dist/, built first if it is not current), its output appended to `<runDir>/logs/relayer-<slug>.log`. Its health
  * counts its peers' heartbeats, so wait for all of them together: {@link startRelayers}.
  */
-export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS.ProcessEnv = {}): RelayerProcess {
+export function spawnRelayer(
+  c: LocalConsortium,
+  side: BusinessSide,
+  env: NodeJS.ProcessEnv = {},
+  /** The process's `node` arguments (a test's patched relayer); default the relayer's build. */
+  program: readonly string[] = builtProcess("relayer"),
+): RelayerProcess {
   const logDir = join(c.runDir, "logs");
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `relayer-${side.slug}.log`);
   const fd = openSync(logFile, "a");
   // CCGP_RELAYER_NODE_ARGS: extra node flags for profiling a relayer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.CCGP_RELAYER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, ...builtProcess("relayer"), "--config", side.configPath], {
+  const child = spawn(process.execPath, [...nodeArgs, ...program, "--config", side.configPath], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, [c.passwordEnv]: c.password },
     stdio: ["ignore", fd, fd],
@@ -59,13 +66,7 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
     metricsUrl: `${ops}/metrics`,
     intakeUrl: `http://127.0.0.1:${side.ports.app}`,
     exited,
-    stop: async (graceMs = 10_000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: stopper(child, exited),
   };
 }
 
@@ -77,9 +78,9 @@ export function spawnRelayer(c: LocalConsortium, side: BusinessSide, env: NodeJS
 export async function startRelayers(
   c: LocalConsortium,
   sides: BusinessSide[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; program?: readonly string[] } = {},
 ): Promise<RelayerProcess[]> {
-  const procs = sides.map((side) => spawnRelayer(c, side, opts.env));
+  const procs = sides.map((side) => spawnRelayer(c, side, opts.env, opts.program));
   const healthy = await Promise.allSettled(procs.map((p) => waitHealthy(p, opts.timeoutMs ?? 180_000)));
   const failed = healthy.find((h) => h.status === "rejected");
   if (failed) {

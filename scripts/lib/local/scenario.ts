@@ -110,6 +110,19 @@ export async function signCustodyRequest(
   return { packet, payload, signatures: { app: await signPacket(app, domain, packet) } };
 }
 
+/** The next custody write A -> B of a fresh batch (B's operator the new custodian), signed by A's app: stage 1. */
+export async function nextCustodyWrite(c: LocalConsortium, tag: string): Promise<SignedPacket> {
+  const pipe = c.pipes.aToB;
+  const { batchId, dataHash } = newBatch(tag);
+  return signCustodyRequest(c, await appAccount(c, pipe), {
+    pipe,
+    batchId,
+    custodian: c.business.b.accounts.operator.address,
+    dataHash,
+    sequence: await nextSequence(c, pipe),
+  });
+}
+
 /**
  * A custody write A -> B opened on the ledger by hand, with the app's and A's proxy keys (what A's relayer would do):
  * the signed packet and the call on B's gateway that the ledger now allows. Nothing runs on B.
@@ -118,16 +131,8 @@ export async function openCustodyWrite(
   c: LocalConsortium,
   tag: string,
 ): Promise<{ signed: SignedPacket; call: GatewayCall }> {
-  const pipe = c.pipes.aToB;
   const [a, b] = [c.business.a, c.business.b];
-  const { batchId, dataHash } = newBatch(tag);
-  const signed = await signCustodyRequest(c, await appAccount(c, pipe), {
-    pipe,
-    batchId,
-    custodian: b.accounts.operator.address,
-    dataHash,
-    sequence: await nextSequence(c, pipe),
-  });
+  const signed = await nextCustodyWrite(c, tag);
   const { packet, payload, signatures } = signed;
   const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
   const proxy = await countersign(

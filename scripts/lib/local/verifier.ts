@@ -3,12 +3,9 @@
  * its own RPC endpoint for each sub-chain) and its process (`relayer/src/verifier/main.ts`), started and watched like
  * a relayer. Neither business institution holds its key.
  */
-import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
-import { builtProcess } from "../../build";
-
-const REPO_ROOT = resolve(__dirname, "..", "..", "..");
+import { writeFileSync } from "node:fs";
+import { dirname, relative } from "node:path";
+import { spawnRole, waitRoleHealthy, type RoleProcess } from "./role-process";
 
 export interface VerifierConfigInput {
   institutionId: number;
@@ -67,71 +64,16 @@ export function writeVerifierConfig(path: string, input: VerifierConfigInput): v
   writeFileSync(path, JSON.stringify(json, null, 2) + "\n");
 }
 
-export interface VerifierProcess {
-  pid: number;
-  logFile: string;
-  healthUrl: string;
-  exited: Promise<number | string>;
-  stop(graceMs?: number): Promise<void>;
-}
+export type VerifierProcess = RoleProcess;
 
-/** Starts the verifier process (from the build in dist/, built first if it is not current), its output appended to `logFile`. */
-export function spawnVerifier(
+/** Starts the verifier process (`dist/verifier.js`), its output appended to `logFile`. */
+export const spawnVerifier = (
   configPath: string,
   logFile: string,
   env: NodeJS.ProcessEnv,
   healthPort: number,
-): VerifierProcess {
-  mkdirSync(dirname(logFile), { recursive: true });
-  const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...builtProcess("verifier"), "--config", configPath], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", fd, fd],
-  });
-  closeSync(fd);
-  const exited = new Promise<number | string>((r) =>
-    child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")),
-  );
-  return {
-    pid: child.pid!,
-    logFile,
-    healthUrl: `http://127.0.0.1:${healthPort}/health`,
-    exited,
-    stop: async (graceMs = 10_000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+): VerifierProcess => spawnRole("verifier", configPath, logFile, env, `http://127.0.0.1:${healthPort}/health`);
 
 /** Resolves once `/health` answers 200; rejects (with the log's last lines) if the process exits or times out. */
-export async function waitVerifierHealthy(p: VerifierProcess, timeoutMs = 180_000): Promise<void> {
-  let gone: number | string | undefined;
-  void p.exited.then((c) => (gone = c));
-  const deadline = Date.now() + timeoutMs;
-  const tail = () => {
-    try {
-      return readFileSync(p.logFile, "utf8").trimEnd().split("\n").slice(-20).join("\n");
-    } catch {
-      return "";
-    }
-  };
-  for (;;) {
-    if (gone !== undefined)
-      throw new Error(`the verifier exited (${gone}) before it was healthy; ${p.logFile}:\n${tail()}`);
-    try {
-      if ((await fetch(p.healthUrl, { signal: AbortSignal.timeout(2_000) })).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `the verifier is not healthy after ${timeoutMs / 1000} s (${p.healthUrl}); ${p.logFile}:\n${tail()}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export const waitVerifierHealthy = (p: VerifierProcess, timeoutMs?: number): Promise<void> =>
+  waitRoleHealthy(p, "the verifier", timeoutMs);

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError } from "../../../relayer/src/config/load";
 
 /** A temp directory holding placeholder keystore and TLS files, so config file checks pass. */
 export function configDir(): string {
@@ -64,4 +65,27 @@ export function writeConfig(dir: string, raw: unknown, name = "relayer.json"): s
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(raw, null, 2));
   return path;
+}
+
+/** The issues (`<path>: <message>`) `parse` refuses `raw` with; fails the test when it accepts it. */
+export function refusalOf(parse: () => unknown): string[] {
+  try {
+    parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error("the config was accepted");
+}
+
+/** A process's `main` run with a bad config: its exit code and what it wrote to stderr. */
+export async function exitOnBadConfig(main: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const write = process.stderr.write;
+  process.stderr.write = ((text: string) => ((stderr += text), true)) as typeof write;
+  try {
+    return { code: await main(), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
 }
