@@ -368,22 +368,32 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     // The real relayer processes, with the ledger writer patched (test/e2e/helpers/lying-relayer.ts): B records a
     // false result hash, and both endorse what was recorded, whatever B's sub-chain shows.
     const program = await builtTestProcess("lying-relayer", join(__dirname, "helpers", "lying-relayer.ts"));
+    // Down until both parties have endorsed, so that its conflict comes after theirs.
+    await c.verifier.stop();
     const relayers = await startRelayers(c, [c.business.a, c.business.b], { program });
     try {
       const pipe = c.pipes.aToB;
       const b = c.business.b;
       const { txId } = await postRequest(relayers[0]!.intakeUrl, await nextCustodyWrite(c, "verifier-lying-relayers"));
+      // Both parties endorsed the recorded (false) set: two of three, and no non-party among them.
+      const executed = await until(
+        "both parties' endorsements",
+        async () => ledgerA.transaction(txId),
+        (t) => Number(t.weightFor) === 2,
+      );
+      expect(Number(executed.state)).to.equal(TxState.Executed);
+      for (const party of [c.business.a, b])
+        expect(await ledgerA.hasEndorsed(txId, party.accounts.business.address)).to.equal(true);
+      await c.verifier.start();
       expect(await waitForLedger(c, txId, "Manual", WAIT_MS)).to.equal("Manual");
       const t = await ledgerA.transaction(txId);
-      // Both parties endorsed the recorded (false) set; the Audit Office's verifier, reading B itself, did not.
+      // The Audit Office's verifier, reading B itself, conflicted.
       expect([Number(t.state), Number(t.reason), Number(t.weightFor), Number(t.weightAgainst)]).to.deep.equal([
         TxState.Manual,
         Reason.Conflict,
         2,
         1,
       ]);
-      for (const party of [c.business.a, b])
-        expect(await ledgerA.hasEndorsed(txId, party.accounts.business.address)).to.equal(true);
       const [conflict] = await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId, c.verifier.address));
       expect(conflict?.args.recordedHash).to.equal(t.resultSetHash);
       // What it read: B's gateway ran the write, and logged another result than the one recorded.
@@ -399,8 +409,8 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
       const ran = await subB.getTransactionReceipt(reason!.slice(11, 77));
       subB.destroy();
-      const executed = ran!.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted");
-      expect(executed?.args.pipeId).to.equal(pipe.id);
+      const logged = ran!.logs.map((l) => gatewayB.interface.parseLog(l)).find((e) => e?.name === "InboundExecuted");
+      expect(logged?.args.pipeId).to.equal(pipe.id);
     } finally {
       await Promise.all(relayers.map((r) => r.stop()));
     }
