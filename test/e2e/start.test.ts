@@ -82,6 +82,10 @@ describe("npm start (scripts/start.ts): the local consortium, its relayers, the 
     expect(out).to.match(/\d+\. ledger +Open -> .*Confirmed in [\d.]+ s/);
     expect(out, "no raw JSON line, no None state").not.to.match(/ledger: None|^\s*\{"/m);
     expect(out).to.match(/has 1 custody step\(s\) on DrugTraceability\/B/);
+    // A non-party checked both chains: the Audit Office's verifier endorsed the seed transaction.
+    expect(out).to.match(
+      /\d+\. endorsed +by Audit Office \(independent: read both sub-chains itself\), weight 1, \d of 3/,
+    );
     expect(out).to.match(/transaction +0x[0-9a-f]{64}: ledger state Confirmed/);
     // The second scenario: a two-phase transfer, prepared then committed on both sides, the balances moved.
     const transfer = out.slice(out.indexOf("second scenario: a two-phase asset transfer"));
