@@ -56,15 +56,21 @@ export class Cluster {
 
   async healthy(key: SideKey, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let last: string;
     for (;;) {
       const proc = this.relayers[key]!;
       try {
-        if ((await fetch(proc.healthUrl, { signal: AbortSignal.timeout(2_000) })).status === 200) return;
-      } catch {
-        // not up yet
+        // Longer than the relayer's own 5 s bound on its checks: a busy relayer answers slowly, not wrongly.
+        const res = await fetch(proc.healthUrl, { signal: AbortSignal.timeout(8_000) });
+        if (res.status === 200) return;
+        last = `${res.status} ${await res.text()}`;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
       }
       if (Date.now() > deadline)
-        throw new Error(`relayer ${key} not healthy after ${timeoutMs} ms; see ${proc.logFile}`);
+        throw new Error(
+          `relayer ${key} not healthy after ${timeoutMs} ms (last answer: ${last.slice(0, 500)}); see ${proc.logFile}`,
+        );
       await sleep(200);
     }
   }

@@ -259,6 +259,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           return;
       }
     };
+    // A fault the run could not recover from ends the injection, not the run: the rest is still driven, settled and
+    // checked, and the report names it (an unhandled rejection would kill the harness and leave its processes).
+    let chaosError: string | undefined;
     const chaos = (async () => {
       const extras: FaultKind[] = ["kill-random", "net-delay", "net-drop", "net-reset"];
       let extrasLeft =
@@ -290,7 +293,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         log(`fault: ${kind}`);
         await inject(kind);
       }
-    })();
+    })().catch((error: unknown) => {
+      chaosError = error instanceof Error ? error.message : String(error);
+      log(`fault injection stopped: ${chaosError}`);
+    });
     const drove = drive.run(options.transactions, options.driveSeconds ?? options.transactions * 0.4);
     await drove;
     driving = false;
@@ -298,7 +304,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await chaos;
     peerProxy.set("pass");
     nodeProxy.set("pass");
-    await Promise.all([cluster.healthy("a"), cluster.healthy("b")]);
+    const unhealthy = (await Promise.allSettled([cluster.healthy("a"), cluster.healthy("b")])).flatMap((r) =>
+      r.status === "rejected" ? [String((r.reason as Error).message ?? r.reason)] : [],
+    );
+    for (const u of unhealthy) log(u);
     log("faults over; overload burst");
     const overload = await drive.overload(RELAYER_RATE * 10, options.overloadSeconds ?? 3);
     log(`overload: ${JSON.stringify(overload)}; waiting for every transaction to be final`);
@@ -325,6 +334,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     timeline.push({ t: Math.round((Date.now() - started) / 1000), counts: drive.counts() });
     const states = drive.counts();
     const failures: string[] = [];
+    if (chaosError !== undefined) failures.push(`fault injection stopped: ${chaosError}`);
+    failures.push(...unhealthy);
     if (checks.lost > 0) failures.push(`${checks.lost} accepted transaction(s) not on the ledger`);
     const dup = checks.duplicated;
     if (dup.executions + dup.results + dup.endorsements + dup.doneAndCompensated > 0)

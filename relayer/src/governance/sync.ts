@@ -56,9 +56,9 @@ export class GovernanceSync {
       },
       async (event) => {
         if (event.type === "reorg") {
-          // Re-read everything: the view holds only current state, so a reload is the whole recovery.
+          // Re-read everything: the view holds only current state, so a reload is the whole recovery of the view.
           this._options.metrics?.record({ type: "reorg", chain: "governance", forkHeight: event.forkHeight });
-          await this._view.load();
+          await this._view.reorged(event.forkHeight);
           return;
         }
         await this._view.applyLogs(event.logs);

@@ -72,7 +72,9 @@ export type ViewChange =
   | { type: "account"; address: Address }
   | { type: "appKeyRotated"; appId: Hex }
   /** `state`: the state a `TxTransitioned` moved the transaction to. */
-  | { type: "ledger"; txId: Hex; event: string; state?: number };
+  | { type: "ledger"; txId: Hex; event: string; state?: number }
+  /** The chain reorganised past the confirmation depth from `forkHeight`: the view was read again. */
+  | { type: "reorg"; forkHeight: bigint };
 
 /** Whether `serviceId` is a target route of the pipe: its own target service or one of its alternates. */
 export function isTargetRoute(route: Pick<Route, "targetService" | "alternates">, serviceId: Hex): boolean {
@@ -123,6 +125,12 @@ export class GovernanceView {
         [this._chainId, this.contracts.pipes.address, n],
       ),
     );
+  }
+
+  /** After a reorg: reads everything again, then tells the listeners (what they acted on may be undone). */
+  async reorged(forkHeight: bigint): Promise<void> {
+    await this.load();
+    this._emit({ type: "reorg", forkHeight });
   }
 
   onChange(listener: (change: ViewChange) => void): void {

@@ -213,6 +213,14 @@ export class Journal {
     return rows.map(toEntry);
   }
 
+  /** Transactions finished at or after `sinceMs` (the ones a governance reorg may have un-finished). */
+  finishedSince(sinceMs: number, limit = 10_000): JournalEntry[] {
+    const rows = this._store
+      .prepare("SELECT * FROM relayer_tx WHERE status = 'finished' AND updated_at >= ? ORDER BY updated_at LIMIT ?")
+      .all(sinceMs, limit) as Row[];
+    return rows.map(toEntry);
+  }
+
   /**
    * The highest sequence journaled on a pipe by this relayer as initiator (0n when none): a transaction's own, or
    * the last packet's of a plan with several target steps. Sequences are decimal text without leading zeros, so

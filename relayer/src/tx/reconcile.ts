@@ -5,7 +5,9 @@
  * woken by the ledger's state changes the governance view follows, and also sweeps the unfinished transactions at an
  * interval, so a missed event or a restart never leaves one behind; a sweep leaves out those checked within the
  * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and
- * step: enqueuing twice is a no-op.
+ * step: enqueuing twice is a no-op. A governance reorg past the confirmation depth can undo a final state (a
+ * confirmation's endorsement, an expiry): after one, the transactions finished within the retry window are checked
+ * again, and one the ledger no longer calls final is back in view, its undone work done again.
  */
 import type { Hex } from "viem";
 import { sleep } from "../../../lib/chain/follow";
@@ -27,6 +29,8 @@ export class Reconciler {
   /** When each unfinished entry (`txId:role`) was last checked (ms). */
   private _checkedAt = new Map<string, number>();
   private _wake: (() => void) | undefined;
+  /** Set by a governance reorg: the entries finished since then (ms) are checked again at the next round. */
+  private _recheckSince: number | undefined;
 
   constructor(
     private readonly _rt: Pick<TxContext, "clock" | "config" | "gov" | "journal" | "log" | "store" | "worker">,
@@ -48,6 +52,12 @@ export class Reconciler {
     this._wake?.();
   }
 
+  /** The governance chain reorganised past the confirmation depth: look again at what finished lately. */
+  reorged(): void {
+    this._recheckSince = this._rt.clock() - this._rt.config.runtime.retry.windowSeconds * 1000;
+    this._wake?.();
+  }
+
   private _verifyNow(txId: Hex): void {
     const rt = this._rt;
     const entry = rt.journal.find(txId).find((e) => e.status !== "finished" && e.status !== "failed");
@@ -61,11 +71,16 @@ export class Reconciler {
       if (sweep) lastSweep = this._rt.clock();
       const dirty = [...this._dirty] as Hex[];
       this._dirty.clear();
-      const entries = sweep
-        ? this._due()
-        : dirty
-            .flatMap((txId) => this._rt.journal.find(txId))
-            .filter((e) => e.status !== "finished" && e.status !== "failed");
+      const since = this._recheckSince;
+      this._recheckSince = undefined;
+      const entries = [
+        ...(since === undefined ? [] : this._rt.journal.finishedSince(since)),
+        ...(sweep
+          ? this._due()
+          : dirty
+              .flatMap((txId) => this._rt.journal.find(txId))
+              .filter((e) => e.status !== "finished" && e.status !== "failed")),
+      ];
       // In chunks checked together: their ledger reads go out as one JSON-RPC batch.
       for (let i = 0; i < entries.length && !signal.aborted; i += CHECK_CHUNK)
         await Promise.all(
@@ -96,7 +111,7 @@ export class Reconciler {
   }
 
   private _pause(signal: AbortSignal): Promise<void> {
-    if (this._dirty.size > 0) return Promise.resolve();
+    if (this._dirty.size > 0 || this._recheckSince !== undefined) return Promise.resolve();
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener("abort", onAbort, { once: true });
@@ -122,13 +137,22 @@ export class Reconciler {
     // endorsement before the other verifiers') finds itself done at the writer's check-first read.
     const redo = wanted.filter((w) => w.known?.status === "done").map((w) => w.item.id);
     const finished = FINAL.has(tx.state) || this._nothingLeft(entry, tx);
+    // Closed before, and no longer final: a reorg undid its final state. In view again until it is final again.
+    const reopened = entry.status === "finished" && !finished;
+    if (entry.status === "finished" && !reopened) return;
     if (!moved && items.length === 0 && redo.length === 0 && !finished) return;
+    if (reopened)
+      rt.log.warn(
+        { txId: entry.txId, role: entry.role, state: TxState[tx.state] },
+        "a governance reorg undid the transaction's final state: in view again",
+      );
     // One SQLite transaction (one commit) for all of it.
     const rearmed = rt.store.transaction(() => {
-      if (moved || finished)
+      if (moved || finished || reopened)
         rt.journal.update(entry.txId, entry.role, {
           ledgerState: tx.state,
           ...(finished ? { status: "finished" as const } : {}),
+          ...(reopened ? { status: entry.role === "initiator" ? ("delivered" as const) : ("executed" as const) } : {}),
         });
       items.forEach((i) => rt.store.enqueue(i));
       return redo.filter((id) => rt.store.rearm(id, rt.clock() - this._sweepMs)).length;

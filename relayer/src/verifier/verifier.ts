@@ -4,7 +4,9 @@
  * ({@link observeResult}), recomputes the result-set hash and endorses it with its own key. It takes no party's word:
  * a result the sub-chain contradicts is endorsed as a zero hash, so the endorsement conflicts (and the transaction
  * goes to Manual once conflict weight reaches half). Nothing is kept on disk: after a restart it reads the ledger
- * again from its first block, and what it already endorsed is skipped (`hasEndorsed`).
+ * again from its first block, and what it already endorsed is skipped (`hasEndorsed`). A transaction that moved on
+ * stays in view for a while (`SETTLE_BLOCKS`): a governance reorg past the confirmation depth may undo the
+ * endorsement that confirmed it, and it is then Executed again and endorsed again.
  */
 import { zeroHash, type Address, type Hex } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
@@ -30,6 +32,9 @@ export interface VerifierParts {
 
 export type Verdict = "endorsed" | "conflicted" | "skipped";
 
+/** Governance blocks a settled transaction stays in view: as deep as a relayer's reorg window. */
+const SETTLE_BLOCKS = 128n;
+
 export interface VerifierStatus {
   address: Address;
   weight: number;
@@ -42,6 +47,8 @@ export interface VerifierStatus {
 export class IndependentVerifier {
   /** Executed transactions seen and not yet settled, with the block they reached Executed in. */
   private readonly _pending = new Map<Hex, bigint>();
+  /** Transactions that moved on from Executed, each until a governance height (a reorg may bring one back). */
+  private readonly _settled = new Map<Hex, bigint>();
   private _next: bigint;
   private _weight = 0;
   private readonly _counts = { endorsed: 0, conflicted: 0 };
@@ -75,14 +82,33 @@ export class IndependentVerifier {
       this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
     }
     this._weight = (await this._p.ledger.read("verifier", [this._p.me])).weight;
+    await this._recheckSettled(head);
     await Promise.all(
       [...this._pending.keys()].map((txId) =>
         this.verify(txId).then(
           // Endorsed, it stays pending while the transaction is Executed: a reorg may undo the endorsement.
-          (verdict) => verdict !== undefined && verdict !== "endorsed" && this._pending.delete(txId),
+          (verdict) => {
+            if (verdict === undefined || verdict === "endorsed") return;
+            this._pending.delete(txId);
+            this._settled.set(txId, head + SETTLE_BLOCKS);
+          },
           (error: unknown) => this._p.log.warn({ txId, err: error }, "not verified yet; trying again"),
         ),
       ),
+    );
+  }
+
+  /** Settled transactions a reorg made Executed again go back to pending; those past their window are dropped. */
+  private async _recheckSettled(head: bigint): Promise<void> {
+    for (const [txId, until] of this._settled) if (head > until) this._settled.delete(txId);
+    await Promise.all(
+      [...this._settled.keys()].map(async (txId) => {
+        const tx = await this._p.ledger.read("transaction", [txId]);
+        if (tx.state !== TxState.Executed) return;
+        this._p.log.warn({ txId }, "a governance reorg made the transaction Executed again: verifying it again");
+        this._settled.delete(txId);
+        this._pending.set(txId, head);
+      }),
     );
   }
 

@@ -2,7 +2,7 @@
  * The transaction driver's failure paths against real chains, with in-process relayers: a transaction whose target
  * never answers expires at its deadline and the initiator's completed write is undone; a source step that fails
  * fails the transaction before anything is sent; a step whose attestations fail more often than the ledger records
- * retries still runs, and is never escalated.
+ * retries still runs, and is never escalated; a confirmation a deep governance reorg undid is endorsed again.
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
@@ -160,6 +160,37 @@ describe("relayer runtime: expiry and failed steps", function () {
       await publishAttesterEndpoint(attesters, auditor.keystore, direct);
       await stopSide(w, "b");
       await link.stop();
+    }
+  });
+
+  it("endorses again a transaction a governance reorg past the confirmation depth took back from Confirmed: confirmed again, never escalated", async function () {
+    await startSide(w, "b");
+    try {
+      const { batchId } = await batchOnA(w);
+      const { packet, payload } = await custodyPacket(w, batchId);
+      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      await untilState(w, packet.txId, "Confirmed", 60_000);
+      const endorsed = await w.k.ledger.queryFilter(w.k.ledger.filters.Endorsed(packet.txId));
+      const first = Math.min(...endorsed.map((e) => e.blockNumber));
+      const last = Math.max(...endorsed.map((e) => e.blockNumber));
+      // Both relayers closed it, and every endorser had its receipt (the verifier moved on) before the reorg.
+      await until(
+        () =>
+          w.relayers.a!.runtime.journal.require(packet.txId, "initiator").status === "finished" &&
+          w.relayers.b!.runtime.journal.require(packet.txId, "receiver").status === "finished",
+        "both relayers to close the transaction",
+      );
+      await until(async () => (await w.k.provider.getBlockNumber()) >= last + 3, "three blocks past the endorsements");
+      // Every endorsement replaced by blocks without it, and none sent again: only the relayers and the verifier can
+      // bring the transaction back to Confirmed.
+      await w.k.provider.send("anvil_reorg", [(await w.k.provider.getBlockNumber()) - first + 1, []]);
+      expect(await stateOf(w, packet.txId)).to.equal("Executed");
+      await untilState(w, packet.txId, "Confirmed", 90_000);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(packet.txId))).to.have.length(0);
+      expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    } finally {
+      await stopSide(w, "b");
     }
   });
 
