@@ -12,6 +12,7 @@ import { registriesBench } from "./registries";
 import { relayerStoreBench } from "./relayer-store";
 import { subchainGatewayBench } from "./subchain";
 import { twoPhaseBench } from "./two-phase";
+import { twoPhaseLatencyBench } from "./two-phase-latency";
 
 /** Every benchmark module, in the order they run. Add new modules here. */
 export const modules: BenchModule[] = [
@@ -26,6 +27,7 @@ export const modules: BenchModule[] = [
   auditSandbox,
   auditCorpusBench,
   e2eBench,
+  twoPhaseLatencyBench,
   attestationBench,
   auditorBench,
   consoleBench,

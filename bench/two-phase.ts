@@ -160,7 +160,7 @@ export const twoPhaseBench: BenchModule = {
     report.gas("two-phase transfer: two-phase path, ledger gas", p.ledger);
     report.gas("two-phase transfer: failed, source side: execute + compensate + record", c.undo);
     report.gas("two-phase transfer: failed, source side: prepare + rollback + record", p.undo);
-    report.figure("two-phase / compensation, total gas", Number(p.total) / Number(c.total), "x");
+    report.figure("two-phase / compensation, total gas", Number(p.total) / Number(c.total), "x (target <= 2)");
     report.figure("transactions waited for in sequence: compensation / two-phase", "4 / 8", "(2 per side vs 4)");
   },
 };

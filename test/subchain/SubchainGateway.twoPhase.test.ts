@@ -363,10 +363,19 @@ describe("SubchainGateway: two-phase transactions (prepare / commit / rollback)"
     });
 
     it("commits up to the deadline plus the grace, refuses to commit after it", async function () {
-      const { gateway, drug, relayer, custodian, deadline } = await loadFixture(preparedAt);
+      const { gateway, drug, relayer, stranger, custodian, deadline } = await loadFixture(preparedAt);
       expect(await gateway.TWO_PHASE_GRACE()).to.equal(GRACE);
-      const data = continueCustodyData(drug, batchId(2), custodian.address, dataHash("2pc"));
-      await attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, data, deadline, mined);
+      const data = (n: number) => continueCustodyData(drug, batchId(n), custodian.address, dataHash("2pc"));
+      await attested(gateway, relayer).prepare(txId(2), PIPE, NAMES.drug, data(2), deadline, mined);
+      await attested(gateway, relayer).prepare(txId(3), PIPE, NAMES.drug, data(3), deadline, mined);
+      // Past the deadline, inside the grace (what the grace is for: the ledger decided in time, the side commits
+      // late): nobody may release the lock yet, and the relayer's commit goes through. A zero grace refuses both.
+      await time.setNextBlockTimestamp(deadline + 1);
+      await expect(gateway.connect(stranger).rollbackExpired(txId(3), mined))
+        .to.be.revertedWithCustomError(gateway, "SubchainGatewayTxNotExpired")
+        .withArgs(txId(3), deadline);
+      await expect(gateway.connect(relayer).commit(txId(3), mined)).to.emit(gateway, "TwoPhaseCommitted");
+      expect(await drug.custodyLength(batchId(3))).to.equal(1);
       await time.setNextBlockTimestamp(deadline + GRACE);
       await expect(gateway.connect(relayer).commit(txId(1), mined)).to.emit(gateway, "TwoPhaseCommitted");
       await expect(gateway.connect(relayer).commit(txId(2), mined))

@@ -4,6 +4,7 @@
  * A plan of several target steps (read, then a write that depends on it) is carried through, or refused as stale.
  */
 import { expect } from "chai";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { keccak256, type Hex } from "viem";
 import { ccgp, type CliRun } from "../../cli/helpers";
 import { flipByte } from "../../helpers/amdp";
@@ -593,6 +594,71 @@ describe("relayer runtime: app intake (stage 1)", function () {
         expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(FREE);
       } finally {
         await startSide(w, "b");
+      }
+    });
+
+    // Last in the file: it moves sub-chain A's clock past deadline + grace.
+    it("nobody acts while A is prepared (both relayers down): past deadline + grace anyone's rollbackExpired releases the lock, and A's relayer records that rollback", async function () {
+      const { from, to } = await accounts(100n);
+      await stopSide(w, "b");
+      // No cache: ethers answers a request made again within 250 ms (the refused rollbackExpired, the head) from it.
+      const chainA = new JsonRpcProvider(w.c.chains.a.url, w.c.chains.a.chainId, {
+        staticNetwork: true,
+        cacheTimeout: -1,
+      });
+      try {
+        const run = await send(from, to, 25n, "--deadline", "12");
+        expect(run.code, run.stderr).to.equal(0);
+        const txId = run.json<{ txId: Hex }>().txId;
+        // A's prepare is on its gateway and on the ledger; then A's relayer goes too: no relayer acts any more.
+        await until(async () => (await results(txId)).length > 0, "A's prepare recorded", 60_000);
+        await stopSide(w, "a");
+        const gateway = await gatewayOf("a");
+        const [, status, deadline] = await gateway.twoPhaseTx(txId);
+        expect(Number(status)).to.equal(1);
+        // Anyone: a fresh account, not a relayer of A's gateway, acting once A's clock is past deadline + grace.
+        const anyone = Wallet.createRandom().connect(chainA);
+        await chainA.send("anvil_setBalance", [anyone.address, "0xde0b6b3a7640000"]);
+        const stranger = SubchainGateway__factory.connect(w.c.business.a.contracts.gateway, anyone);
+        await expect(stranger.rollbackExpired(txId)).to.be.revertedWithCustomError(
+          gateway,
+          "SubchainGatewayTxNotExpired",
+        );
+        const clockA = async () => (await chainA.getBlock("latest"))!.timestamp;
+        const releasable = Number(deadline + (await gateway.TWO_PHASE_GRACE())) + 1;
+        await chainA.send("evm_increaseTime", [releasable - (await clockA())]);
+        await chainA.send("evm_mine", []);
+        expect(await clockA()).to.be.at.least(releasable);
+        const released = await (await stranger.rollbackExpired(txId)).wait();
+        const [event] = await gateway.queryFilter(gateway.filters.TwoPhaseRolledBack(txId));
+        expect(event!.args.caller).to.equal(anyone.address);
+        expect(await twoPhaseOf(txId)).to.deep.equal([3, 0]);
+        expect(await (await gatewayOf("a")).lockHolder(w.c.business.a.contracts.assetLedger!, from)).to.equal(FREE);
+        expect(await (await ledgerOf("a")).balanceOf(from)).to.equal(100n);
+
+        // The relayers come back once the deadline passed on the governance chain too (only A's clock was moved):
+        // the ledger expires the transaction, and A records the gateway's own rollback as its compensation (it reads
+        // the gateway's record first, so it rolls back nothing twice).
+        const governance = new JsonRpcProvider(w.c.chains.governance.url, w.c.chains.governance.chainId, {
+          staticNetwork: true,
+          cacheTimeout: -1,
+        });
+        try {
+          await until(async () => (await governance.getBlock("latest"))!.timestamp > deadline, "the deadline", 60_000);
+        } finally {
+          governance.destroy();
+        }
+        await startSide(w, "a");
+        await startSide(w, "b");
+        await untilState(w, txId, "Compensated", 120_000);
+        const [compensation] = await w.k.ledger.queryFilter(w.k.ledger.filters.CompensationRecorded(txId));
+        expect([compensation!.args.step, compensation!.args.success]).to.deep.equal([0n, true]);
+        expect(compensation!.args.subchainTx).to.equal(released!.hash);
+        expect(await (await ledgerOf("b")).balanceOf(to)).to.equal(0n);
+      } finally {
+        chainA.destroy();
+        if (w.relayers.a === undefined) await startSide(w, "a");
+        if (w.relayers.b === undefined) await startSide(w, "b");
       }
     });
   });
