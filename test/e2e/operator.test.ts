@@ -211,7 +211,8 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
     expect((await documented(`npx ccgp list pipes --csv --out ${csvFile}`, env, false)).code).to.equal(0);
     const csv = readFileSync(csvFile, "utf8").trim().split("\n");
     expect(csv[0]).to.match(/^pipeId,status,sourceInstitution,sourceInstitutionName,/);
-    expect(csv).to.have.length(3);
+    // The header, then npm start's three pipes: the drug batch's two and the asset transfer's.
+    expect(csv).to.have.length(4);
     const tooFar = await documented("npx ccgp list pipes --page 9", env, false);
     expect(tooFar.code).to.equal(2);
     expect(tooFar.stderr.trim()).to.match(/^ccgp list pipes: --page: there are 1 page\(s\)/);
