@@ -9,6 +9,7 @@ import {IPipeRegistry} from "../interfaces/IPipeRegistry.sol";
 import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
 import {InstitutionIds} from "../libraries/InstitutionIds.sol";
 import {Governed} from "./Governed.sol";
+import {NO_SUBCHAIN, SubchainId} from "../types/Ids.sol";
 
 /// @title ChainRegistry
 /// @notice Sub-chains, business applications with their reserved keys, and business contracts by name and
@@ -30,17 +31,17 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     bool private _attestationRequired;
     uint32 private _appCount;
 
-    mapping(bytes32 subchainId => Subchain) private _subchains;
+    mapping(SubchainId subchainId => Subchain) private _subchains;
     mapping(bytes32 appId => App) private _apps;
     mapping(uint32 index => bytes32 appId) private _appAt;
     mapping(address key => KeyRecord) private _keys;
     // Names are namespaced per sub-chain: only the sub-chain's institution registers under it, so nobody can take
     // another institution's name, and two institutions may both use the same name on their own sub-chains.
-    mapping(bytes32 subchainId => mapping(bytes32 nameHash => ContractName)) private _names;
-    mapping(bytes32 subchainId => mapping(bytes32 nameHash => mapping(uint64 version => ContractVersion)))
+    mapping(SubchainId subchainId => mapping(bytes32 nameHash => ContractName)) private _names;
+    mapping(SubchainId subchainId => mapping(bytes32 nameHash => mapping(uint64 version => ContractVersion)))
         private _versions;
-    mapping(bytes32 subchainId => mapping(address contractAddress => bytes32 nameHash)) private _nameOf;
-    mapping(bytes32 subchainId => mapping(address contractAddress => Attestation)) private _attestations;
+    mapping(SubchainId subchainId => mapping(address contractAddress => bytes32 nameHash)) private _nameOf;
+    mapping(SubchainId subchainId => mapping(address contractAddress => Attestation)) private _attestations;
 
     constructor(
         IMembership membership_,
@@ -58,14 +59,14 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
 
     /// @inheritdoc IChainRegistry
     function registerSubchain(
-        bytes32 subchainId,
+        SubchainId subchainId,
         ChainKind kind,
         uint256 chainId,
         bytes32 serviceId,
         address gateway,
         string calldata name
     ) external {
-        if (subchainId == bytes32(0)) revert SubchainZeroId();
+        if (subchainId == NO_SUBCHAIN) revert SubchainZeroId();
         uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
         // Ids are namespaced by institution: nobody registers, or holds, an id of another institution.
         if (InstitutionIds.institutionOf(subchainId) != institution) revert SubchainIdNotOwned(subchainId, institution);
@@ -90,7 +91,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function setSubchainGateway(bytes32 subchainId, address gateway) external {
+    function setSubchainGateway(SubchainId subchainId, address gateway) external {
         Subchain storage sc = _existingSubchain(subchainId);
         _requireOperatorOf(sc.institution);
         if (gateway == address(0)) revert SubchainZeroGateway();
@@ -99,7 +100,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
         emit SubchainGatewayChanged(subchainId, msg.sender, gateway);
     }
 
-    function _existingSubchain(bytes32 subchainId) private view returns (Subchain storage sc) {
+    function _existingSubchain(SubchainId subchainId) private view returns (Subchain storage sc) {
         sc = _subchains[subchainId];
         if (sc.institution == 0) revert SubchainNotFound(subchainId);
     }
@@ -109,7 +110,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     /// @inheritdoc IChainRegistry
     function registerApp(
         bytes32 appId,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address key,
         string calldata name,
         uint256 deadline,
@@ -194,7 +195,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     /// @inheritdoc IChainRegistry
     function registerContract(
         string calldata name,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address contractAddress
     ) external returns (bytes32 nameHash, uint64 version) {
         uint256 length = bytes(name).length;
@@ -214,7 +215,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     function _recordVersion(
         ContractName storage cn,
         bytes32 nameHash,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address contractAddress,
         bytes32 reportHash
     ) private returns (uint64 version) {
@@ -241,7 +242,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     /// unattested contract while attestation is required. Returns the attested report hash (zero when none).
     function _checkContract(
         Subchain storage sc,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address contractAddress
     ) private view returns (bytes32 reportHash) {
         if (contractAddress == address(0)) revert ContractZeroAddress();
@@ -253,7 +254,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external {
+    function attest(SubchainId subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external {
         // Auditors exist only in audit institutions, and the call checks that institution is active.
         uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Auditor);
         _existingSubchain(subchainId);
@@ -289,7 +290,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function subchain(bytes32 subchainId) external view returns (Subchain memory) {
+    function subchain(SubchainId subchainId) external view returns (Subchain memory) {
         return _subchains[subchainId];
     }
 
@@ -314,13 +315,13 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function contractName(bytes32 subchainId, bytes32 nameHash) external view returns (ContractName memory) {
+    function contractName(SubchainId subchainId, bytes32 nameHash) external view returns (ContractName memory) {
         return _names[subchainId][nameHash];
     }
 
     /// @inheritdoc IChainRegistry
     function contractVersion(
-        bytes32 subchainId,
+        SubchainId subchainId,
         bytes32 nameHash,
         uint64 version
     ) external view returns (ContractVersion memory v) {
@@ -330,7 +331,7 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
 
     /// @inheritdoc IChainRegistry
     function resolve(
-        bytes32 subchainId,
+        SubchainId subchainId,
         bytes32 nameHash
     ) external view returns (address contractAddress, uint64 version) {
         version = _names[subchainId][nameHash].latestVersion;
@@ -343,12 +344,12 @@ contract ChainRegistry is IChainRegistry, Governed, EIP712 {
     }
 
     /// @inheritdoc IChainRegistry
-    function nameOf(bytes32 subchainId, address contractAddress) external view returns (bytes32) {
+    function nameOf(SubchainId subchainId, address contractAddress) external view returns (bytes32) {
         return _nameOf[subchainId][contractAddress];
     }
 
     /// @inheritdoc IChainRegistry
-    function attestation(bytes32 subchainId, address contractAddress) external view returns (Attestation memory) {
+    function attestation(SubchainId subchainId, address contractAddress) external view returns (Attestation memory) {
         return _attestations[subchainId][contractAddress];
     }
 

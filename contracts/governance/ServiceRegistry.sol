@@ -9,6 +9,7 @@ import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
 import {InstitutionIds} from "../libraries/InstitutionIds.sol";
 import {Governed} from "./Governed.sol";
+import {NO_SUBCHAIN, SubchainId} from "../types/Ids.sol";
 
 /// @title ServiceRegistry
 /// @notice Collaboration services (cross-chain proxies) and governance nodes of the consortium. Every change that
@@ -52,14 +53,14 @@ contract ServiceRegistry is IServiceRegistry, Governed, EIP712 {
     /// @inheritdoc IServiceRegistry
     function registerService(
         bytes32 serviceId,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address signer,
         Endpoint calldata endpoint
     ) external returns (uint256 proposalId) {
         // CHECKS
         uint32 institution = _membership.requireActiveAccount(msg.sender, IMembership.Role.Operator);
         if (serviceId == bytes32(0)) revert ServiceZeroId();
-        if (subchainId == bytes32(0)) revert ServiceInvalidSubchain(subchainId);
+        if (subchainId == NO_SUBCHAIN) revert ServiceInvalidSubchain(subchainId);
         // Ids are namespaced by institution: nobody registers, or holds, an id of another institution. The sub-chain
         // id is claimed here first, so it is checked here too.
         if (InstitutionIds.institutionOf(serviceId) != institution) revert ServiceIdNotOwned(serviceId, institution);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {SubchainId} from "../types/Ids.sol";
+
 /// @title IChainRegistry
 /// @notice Sub-chains (子链登记), business applications (业务应用注册) and business contracts (业务合约注册).
 /// Business contracts are registered under a name with versions (a contract name service, as FISCO BCOS's CNS):
@@ -36,7 +38,7 @@ interface IChainRegistry {
         address key; // the reserved public-key address the app signs stage 1 with (zero: revoked, none yet)
         uint32 institution;
         uint32 index; // the app's number (1, 2, ...; 0: unknown)
-        bytes32 subchain;
+        SubchainId subchain;
     }
 
     struct KeyRecord {
@@ -71,15 +73,15 @@ interface IChainRegistry {
 
     error SubchainZeroId();
     /// @notice The id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
-    error SubchainIdNotOwned(bytes32 subchainId, uint32 institution);
-    error SubchainAlreadyRegistered(bytes32 subchainId);
-    error SubchainNotFound(bytes32 subchainId);
+    error SubchainIdNotOwned(SubchainId subchainId, uint32 institution);
+    error SubchainAlreadyRegistered(SubchainId subchainId);
+    error SubchainNotFound(SubchainId subchainId);
     error SubchainInvalidKind(ChainKind kind);
     error SubchainInvalidChainId(uint256 chainId);
     /// @notice The governance chain itself can never be registered as a sub-chain (the Poly Network lesson).
     error SubchainIsGovernanceChain(uint256 chainId);
     error SubchainZeroGateway();
-    error SubchainServiceMismatch(bytes32 subchainId, bytes32 serviceId);
+    error SubchainServiceMismatch(SubchainId subchainId, bytes32 serviceId);
 
     error AppZeroId();
     /// @notice The id is not in the namespace of `institution`, the registering institution (see InstitutionIds).
@@ -95,12 +97,12 @@ interface IChainRegistry {
     error AppKeyConsentExpired(address key, uint256 deadline);
 
     error ContractNameInvalid(uint256 length);
-    error ContractNameNotFound(bytes32 subchainId, bytes32 nameHash);
+    error ContractNameNotFound(SubchainId subchainId, bytes32 nameHash);
     error ContractZeroAddress();
-    error ContractIsGateway(bytes32 subchainId, address contractAddress);
-    error ContractAddressTaken(bytes32 subchainId, address contractAddress, bytes32 nameHash);
-    error ContractNotAttested(bytes32 subchainId, address contractAddress);
-    error ContractVersionNotFound(bytes32 subchainId, bytes32 nameHash, uint64 version);
+    error ContractIsGateway(SubchainId subchainId, address contractAddress);
+    error ContractAddressTaken(SubchainId subchainId, address contractAddress, bytes32 nameHash);
+    error ContractNotAttested(SubchainId subchainId, address contractAddress);
+    error ContractVersionNotFound(SubchainId subchainId, bytes32 nameHash, uint64 version);
 
     error AttestationZeroReport();
     error AttestationZeroContract();
@@ -109,7 +111,7 @@ interface IChainRegistry {
     // ---------------------------------------------------------------- events
 
     event SubchainRegistered(
-        bytes32 indexed subchainId,
+        SubchainId indexed subchainId,
         uint32 indexed institution,
         address indexed operator,
         ChainKind kind,
@@ -118,13 +120,13 @@ interface IChainRegistry {
         address gateway,
         string name
     );
-    event SubchainGatewayChanged(bytes32 indexed subchainId, address indexed operator, address gateway);
+    event SubchainGatewayChanged(SubchainId indexed subchainId, address indexed operator, address gateway);
 
     event AppRegistered(
         bytes32 indexed appId,
         uint32 indexed institution,
         address indexed operator,
-        bytes32 subchain,
+        SubchainId subchain,
         address key,
         uint32 index,
         string name
@@ -137,13 +139,13 @@ interface IChainRegistry {
         uint64 indexed version,
         address indexed operator,
         uint32 institution,
-        bytes32 subchain,
+        SubchainId subchain,
         address contractAddress,
         bytes32 reportHash,
         string name
     );
     event ContractAttested(
-        bytes32 indexed subchainId,
+        SubchainId indexed subchainId,
         address indexed contractAddress,
         address indexed auditor,
         uint32 institution,
@@ -159,7 +161,7 @@ interface IChainRegistry {
     /// have been registered as fronting `subchainId`. `chainId` must not be zero nor the governance chain's.
     /// @param name a human name, kept in the event
     function registerSubchain(
-        bytes32 subchainId,
+        SubchainId subchainId,
         ChainKind kind,
         uint256 chainId,
         bytes32 serviceId,
@@ -168,7 +170,7 @@ interface IChainRegistry {
     ) external;
 
     /// @notice Records a new gateway address for a sub-chain; by an operator of its institution.
-    function setSubchainGateway(bytes32 subchainId, address gateway) external;
+    function setSubchainGateway(SubchainId subchainId, address gateway) external;
 
     // ---------------------------------------------------------------- applications
 
@@ -181,7 +183,7 @@ interface IChainRegistry {
     /// @param signature the key's consent (65 bytes, low s)
     function registerApp(
         bytes32 appId,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address key,
         string calldata name,
         uint256 deadline,
@@ -207,7 +209,7 @@ interface IChainRegistry {
     /// @return version the new version number (1, 2, ...)
     function registerContract(
         string calldata name,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address contractAddress
     ) external returns (bytes32 nameHash, uint64 version);
 
@@ -216,7 +218,7 @@ interface IChainRegistry {
     /// @dev `codeHash` is the contract's runtime code hash (EXTCODEHASH) the auditor read on the sub-chain through its
     /// own node: relayers compare it with the code there before executing, so changed code is refused. The
     /// governance chain cannot read a sub-chain, so it only refuses a zero hash and the hash of empty code.
-    function attest(bytes32 subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external;
+    function attest(SubchainId subchainId, address contractAddress, bytes32 reportHash, bytes32 codeHash) external;
 
     /// @notice Governed: requires (or not) an attestation before a contract version is registered.
     function setAttestationRequired(bool required) external;
@@ -224,7 +226,7 @@ interface IChainRegistry {
     // ---------------------------------------------------------------- views
 
     /// @notice Returns a sub-chain (institution 0 when unknown).
-    function subchain(bytes32 subchainId) external view returns (Subchain memory);
+    function subchain(SubchainId subchainId) external view returns (Subchain memory);
 
     /// @notice Returns an app (index 0 when unknown).
     function app(bytes32 appId) external view returns (App memory);
@@ -239,11 +241,11 @@ interface IChainRegistry {
     function keyRecord(address key) external view returns (KeyRecord memory);
 
     /// @notice Returns a contract name's record on a sub-chain (institution 0 when unknown).
-    function contractName(bytes32 subchainId, bytes32 nameHash) external view returns (ContractName memory);
+    function contractName(SubchainId subchainId, bytes32 nameHash) external view returns (ContractName memory);
 
     /// @notice Returns one version of a contract name on a sub-chain; every version stays readable.
     function contractVersion(
-        bytes32 subchainId,
+        SubchainId subchainId,
         bytes32 nameHash,
         uint64 version
     ) external view returns (ContractVersion memory);
@@ -254,15 +256,15 @@ interface IChainRegistry {
     /// @return contractAddress the latest version's address
     /// @return version the latest version number
     function resolve(
-        bytes32 subchainId,
+        SubchainId subchainId,
         bytes32 nameHash
     ) external view returns (address contractAddress, uint64 version);
 
     /// @notice The name a contract address is registered under on a sub-chain (zero when none).
-    function nameOf(bytes32 subchainId, address contractAddress) external view returns (bytes32);
+    function nameOf(SubchainId subchainId, address contractAddress) external view returns (bytes32);
 
     /// @notice The latest attestation of a contract on a sub-chain (zero report when none).
-    function attestation(bytes32 subchainId, address contractAddress) external view returns (Attestation memory);
+    function attestation(SubchainId subchainId, address contractAddress) external view returns (Attestation memory);
 
     /// @notice Whether registering a contract version requires an attestation.
     function attestationRequired() external view returns (bool);

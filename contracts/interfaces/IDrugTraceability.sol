@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title IDrugTraceability
@@ -63,7 +63,7 @@ interface IDrugTraceability {
         bytes32 indexed batchId,
         bytes32 indexed requestId,
         address indexed nextCustodian,
-        bytes32 pipeId
+        PipeId pipeId
     );
 
     /**
@@ -102,7 +102,7 @@ interface IDrugTraceability {
      * @return requestId The gateway's request id.
      */
     function requestCustodyTransfer(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 remoteContractName,
         bytes32 batchId,
         address nextCustodian,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {PipeId} from "../types/Ids.sol";
+
 /**
  * @title IEvidenceDeposit
  * @notice Wide-area evidence deposit (white paper 5.3): evidence hashes deposited on one chain, locally or through a
@@ -37,7 +39,7 @@ interface IEvidenceDeposit {
         bytes32 indexed evidenceHash,
         bytes32 indexed requestId,
         address indexed requester,
-        bytes32 pipeId
+        PipeId pipeId
     );
 
     /**
@@ -64,7 +66,7 @@ interface IEvidenceDeposit {
      * @return requestId The gateway's request id.
      */
     function requestRemoteVerification(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 remoteContractName,
         bytes32 evidenceHash
     ) external returns (bytes32 requestId);

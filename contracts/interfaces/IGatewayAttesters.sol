@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {TxId} from "../types/Ids.sol";
+import {PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title IGatewayAttesters
@@ -74,7 +74,7 @@ interface IGatewayAttesters {
      */
     function attestationDigest(
         TxId txId,
-        bytes32 pipeId,
+        PipeId pipeId,
         uint64 sequence,
         bytes32 contractName,
         uint8 operation,
@@ -90,5 +90,5 @@ interface IGatewayAttesters {
     ) external view returns (bytes32);
 
     /// @notice The sub-chain id (the governance chain's `ChainRegistry` id) this gateway serves.
-    function subchainId() external view returns (bytes32);
+    function subchainId() external view returns (SubchainId);
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IMembership} from "./IMembership.sol";
+import {SubchainId} from "../types/Ids.sol";
 
 /// @title IServiceRegistry
 /// @notice Collaboration services (协同服务管理) and governance nodes (节点管理). An institution's operator registers
@@ -39,7 +40,7 @@ interface IServiceRegistry {
         uint32 index; // the service's bit in the pipe registry's usability flags (1, 2, ...)
         uint32 institution;
         uint40 registeredAt;
-        bytes32 subchain; // the sub-chain it fronts (one service, one sub-chain)
+        SubchainId subchain; // the sub-chain it fronts (one service, one sub-chain)
         bytes32 tlsFingerprint; // SHA-256 of the DER certificate the proxy presents (mutual TLS pinning)
         string host;
     }
@@ -57,7 +58,7 @@ interface IServiceRegistry {
         uint32 index;
         uint32 institution;
         address signer;
-        bytes32 subchain;
+        SubchainId subchain;
     }
 
     struct Node {
@@ -86,12 +87,12 @@ interface IServiceRegistry {
     error ServiceIdNotOwned(bytes32 id, uint32 institution);
     /// @notice The sub-chain the service would front is not in the namespace of `institution`, the registering
     /// institution: a service cannot claim another institution's sub-chain.
-    error ServiceSubchainNotOwned(bytes32 subchainId, uint32 institution);
+    error ServiceSubchainNotOwned(SubchainId subchainId, uint32 institution);
     error ServiceAlreadyRegistered(bytes32 serviceId);
     error ServiceNotFound(bytes32 serviceId);
     error ServiceInvalidEndpoint(string host, uint16 port);
     error ServiceInvalidFingerprint(bytes32 fingerprint);
-    error ServiceInvalidSubchain(bytes32 subchainId);
+    error ServiceInvalidSubchain(SubchainId subchainId);
     error ServiceSignerTaken(address signer, bytes32 serviceId);
     error ServiceSignerWrongInstitution(address signer, uint32 institution, uint32 expected);
     error ServiceUnauthorizedOperator(address caller, uint32 institution);
@@ -123,7 +124,7 @@ interface IServiceRegistry {
         bytes32 indexed serviceId,
         uint32 indexed institution,
         address indexed operator,
-        bytes32 subchain,
+        SubchainId subchain,
         address signer,
         string host,
         uint16 port,
@@ -178,7 +179,7 @@ interface IServiceRegistry {
     /// @return proposalId the vote on {enableService}
     function registerService(
         bytes32 serviceId,
-        bytes32 subchainId,
+        SubchainId subchainId,
         address signer,
         Endpoint calldata endpoint
     ) external returns (uint256 proposalId);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IGatewayAttesters} from "./IGatewayAttesters.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, TxId} from "../types/Ids.sol";
 
 /**
  * @title ISubchainGateway
@@ -35,7 +35,7 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice The fields of an inbound packet the ledger opened (with the call data, what attesters sign).
     struct InboundPacket {
         TxId txId; // the governance ledger's transaction id
-        bytes32 pipeId;
+        PipeId pipeId;
         uint64 sequence; // the packet's sequence on the pipe (from 1)
         uint64 deadline; // the packet's AMDP deadline (unix seconds)
         bytes32 contractName; // keccak256 of the business contract's name
@@ -73,9 +73,9 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice `operation` is neither OPERATION_READ nor OPERATION_WRITE.
     error SubchainGatewayInvalidOperation(uint8 operation);
     /// @notice The zero pipe id.
-    error SubchainGatewayInvalidPipe(bytes32 pipeId);
+    error SubchainGatewayInvalidPipe(PipeId pipeId);
     /// @notice The sequence zero: a pipe's packets are numbered from 1.
-    error SubchainGatewayInvalidSequence(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayInvalidSequence(PipeId pipeId, uint64 sequence);
     /// @notice The zero contract name.
     error SubchainGatewayInvalidContractName(bytes32 contractName);
     /// @notice No business contract is registered under `contractName`.
@@ -91,12 +91,12 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice `selector` is a hook or privileged function a cross-chain call may never reach.
     error SubchainGatewaySelectorBlocked(bytes32 contractName, bytes4 selector);
     /// @notice The packet `sequence` of `pipeId` was already executed (a replay).
-    error SubchainGatewayRequestAlreadyExecuted(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayRequestAlreadyExecuted(PipeId pipeId, uint64 sequence);
     /**
      * @notice The packet `sequence` of `pipeId` passed its `deadline` (unix seconds): the block time `nowTimestamp`
      * is after it, and the governance ledger expires (or has expired) its transaction. Nothing is consumed.
      */
-    error SubchainGatewayPacketExpired(bytes32 pipeId, uint64 sequence, uint64 deadline, uint256 nowTimestamp);
+    error SubchainGatewayPacketExpired(PipeId pipeId, uint64 sequence, uint64 deadline, uint256 nowTimestamp);
     /// @notice A reservation of `words` record words: it must be 1 to `maxWords`.
     error SubchainGatewayInvalidReservation(uint256 words, uint256 maxWords);
     /// @notice A business write or compensation ran out of the gas the relayer supplied; nothing is recorded.
@@ -104,13 +104,13 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice The state under `key` changed since the read a dependent write relies on.
     error SubchainGatewayStaleRead(bytes32 contractName, bytes32 key, uint256 readVersion, uint256 currentVersion);
     /// @notice The packet `sequence` of `pipeId` was never executed here.
-    error SubchainGatewayUnknownRequest(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayUnknownRequest(PipeId pipeId, uint64 sequence);
     /// @notice The packet `sequence` of `pipeId` was a read: there is nothing to compensate.
-    error SubchainGatewayRequestNotWrite(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayRequestNotWrite(PipeId pipeId, uint64 sequence);
     /// @notice The write `sequence` of `pipeId` failed (or is still running): there is nothing to compensate.
-    error SubchainGatewayRequestFailed(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayRequestFailed(PipeId pipeId, uint64 sequence);
     /// @notice The write `sequence` of `pipeId` was already compensated.
-    error SubchainGatewayAlreadyCompensated(bytes32 pipeId, uint64 sequence);
+    error SubchainGatewayAlreadyCompensated(PipeId pipeId, uint64 sequence);
     /// @notice The business contract `target` registered as `contractName` does not implement `ITwoPhaseBusiness`.
     error SubchainGatewayTwoPhaseUnsupported(bytes32 contractName, address target);
     /// @notice The zero two-phase transaction id.
@@ -150,7 +150,7 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice `sender` asked for a cross-chain `operation` on the remote `contractName` through `pipeId`.
     event CrossChainRequested(
         bytes32 indexed requestId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         address indexed sender,
         bytes32 contractName,
         uint8 operation,
@@ -165,7 +165,7 @@ interface ISubchainGateway is IGatewayAttesters {
      */
     event InboundExecuted(
         bytes32 indexed requestId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint64 sequence,
         address indexed target,
         uint8 operation,
@@ -187,7 +187,7 @@ interface ISubchainGateway is IGatewayAttesters {
      * @notice `relayer` paid ahead for `words` record words of `pipeId` from `firstWord` on: the records of sequences
      * `firstWord * RECORDS_PER_WORD` to `(firstWord + words) * RECORDS_PER_WORD - 1`.
      */
-    event InboundRecordsReserved(bytes32 indexed pipeId, uint256 firstWord, uint256 words, address indexed relayer);
+    event InboundRecordsReserved(PipeId indexed pipeId, uint256 firstWord, uint256 words, address indexed relayer);
 
     /**
      * @notice A compensation of the write `requestId` (packet `sequence` of `pipeId`) on `target` ran; on failure
@@ -195,7 +195,7 @@ interface ISubchainGateway is IGatewayAttesters {
      */
     event Compensated(
         bytes32 indexed requestId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         uint64 sequence,
         address indexed target,
         bool success,
@@ -205,7 +205,7 @@ interface ISubchainGateway is IGatewayAttesters {
     /// @notice The two-phase transaction `txId` staged a write on `target`, locking `keys` until `deadline`.
     event TwoPhasePrepared(
         TxId indexed txId,
-        bytes32 indexed pipeId,
+        PipeId indexed pipeId,
         address indexed target,
         bytes32 contractName,
         bytes32[] keys,
@@ -248,7 +248,7 @@ interface ISubchainGateway is IGatewayAttesters {
      * @return requestId keccak256(abi.encode(chainid, gateway, nonce)).
      */
     function request(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 contractName,
         uint8 operation,
         bytes calldata payload
@@ -308,7 +308,7 @@ interface ISubchainGateway is IGatewayAttesters {
      * @param sequence The sequence of the write to undo.
      * @return success Whether the business contract undid the write.
      */
-    function compensate(bytes32 pipeId, uint64 sequence) external returns (bool success);
+    function compensate(PipeId pipeId, uint64 sequence) external returns (bool success);
 
     /**
      * @notice Pays ahead, outside the delivery path, for the storage words that will hold the records of `pipeId`
@@ -318,7 +318,7 @@ interface ISubchainGateway is IGatewayAttesters {
      * @param fromSequence A sequence held by the first word to reserve.
      * @param words How many consecutive words to reserve (1 to `MAX_RESERVED_WORDS`).
      */
-    function reserveInboundRecords(bytes32 pipeId, uint64 fromSequence, uint256 words) external;
+    function reserveInboundRecords(PipeId pipeId, uint64 fromSequence, uint256 words) external;
 
     // ---------------------------------------------------------------- two-phase
 
@@ -382,10 +382,10 @@ interface ISubchainGateway is IGatewayAttesters {
      * @notice The request id of the inbound packet `sequence` of `pipeId`: what the business contract receives
      * and `InboundExecuted` carries. keccak256(abi.encode(chainid, gateway, pipeId, sequence)).
      */
-    function inboundRequestId(bytes32 pipeId, uint64 sequence) external view returns (bytes32);
+    function inboundRequestId(PipeId pipeId, uint64 sequence) external view returns (bytes32);
 
     /// @notice What was recorded for the inbound packet `sequence` of `pipeId` (a zero target: never executed).
-    function inboundRecord(bytes32 pipeId, uint64 sequence) external view returns (InboundRecord memory);
+    function inboundRecord(PipeId pipeId, uint64 sequence) external view returns (InboundRecord memory);
 
     /**
      * @notice The two-phase transaction `txId`.

@@ -154,7 +154,7 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
         if (sourceApp.institution != source) revert PipeUnauthorizedOperator(msg.sender, sourceApp.institution);
         if (sourceApp.key == address(0)) revert PipeAppKeyNotSet(spec.sourceApp);
         IChainRegistry.App memory targetApp = _app(chains, spec.targetApp);
-        if (sourceApp.subchain == targetApp.subchain) revert PipeSameSubchain(SubchainId.wrap(sourceApp.subchain));
+        if (sourceApp.subchain == targetApp.subchain) revert PipeSameSubchain(sourceApp.subchain);
         _requireUsableInstitution(source);
         _requireUsableInstitution(targetApp.institution);
         Grant grant = PipeGrant.pack(
@@ -166,14 +166,14 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
         );
         // The name must be registered in the target sub-chain's namespace, which only its institution writes to.
         if (chains.contractName(targetApp.subchain, spec.contractName).institution != targetApp.institution) {
-            revert PipeContractMismatch(spec.contractName, SubchainId.wrap(targetApp.subchain), targetApp.institution);
+            revert PipeContractMismatch(spec.contractName, targetApp.subchain, targetApp.institution);
         }
         _checkOperations(spec.operations, spec.selectors);
         _checkLimits(spec.ratePerMinute, spec.maxPayloadBytes, spec.timeoutSeconds);
 
         pipeId = PipeId.wrap(keccak256(abi.encode(block.chainid, address(this), ++_pipeCount)));
         grant = grant.withKey(sourceApp.key, _keyIndexFor(sourceApp.key));
-        _store(pipeId, grant, spec, SubchainId.wrap(sourceApp.subchain), SubchainId.wrap(targetApp.subchain));
+        _store(pipeId, grant, spec, sourceApp.subchain, targetApp.subchain);
         emit PipeApplied(pipeId, source, targetApp.institution, msg.sender, spec);
     }
 
@@ -338,7 +338,7 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
             key: address(0),
             institution: p.grant.targetInstitution(),
             index: 0,
-            subchain: SubchainId.unwrap(p.targetSubchain)
+            subchain: p.targetSubchain
         });
         bytes32 primary = p.targetService;
         indices = new uint32[](n);

@@ -5,7 +5,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IGatewayAttesters} from "../interfaces/IGatewayAttesters.sol";
-import {TxId} from "../types/Ids.sol";
+import {PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title GatewayAttesters
@@ -36,7 +36,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
     uint256 private constant _SIGNATURE_LENGTH = 65;
     uint256 private constant _INDEX_BITS = 8;
 
-    bytes32 private immutable _SUBCHAIN_ID;
+    SubchainId private immutable _SUBCHAIN_ID;
 
     /// @dev One slot, read by every check: everything about the current set but its members.
     struct CurrentSet {
@@ -51,7 +51,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
     mapping(address attester => uint256 seat) private _seats;
 
     constructor(
-        bytes32 subchainId_,
+        SubchainId subchainId_,
         uint64 epoch,
         address[] memory attesters,
         uint8 threshold
@@ -91,7 +91,7 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
     /// @inheritdoc IGatewayAttesters
     function attestationDigest(
         TxId txId,
-        bytes32 pipeId,
+        PipeId pipeId,
         uint64 sequence,
         bytes32 contractName,
         uint8 operation,
@@ -111,14 +111,14 @@ abstract contract GatewayAttesters is IGatewayAttesters, EIP712 {
     }
 
     /// @inheritdoc IGatewayAttesters
-    function subchainId() external view returns (bytes32) {
+    function subchainId() external view returns (SubchainId) {
         return _SUBCHAIN_ID;
     }
 
     /// @dev The selector is the first 4 bytes of `data`; callers check `data` holds them.
     function _attestationDigest(
         TxId txId,
-        bytes32 pipeId,
+        PipeId pipeId,
         uint64 sequence,
         bytes32 contractName,
         uint8 operation,

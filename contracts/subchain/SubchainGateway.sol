@@ -11,7 +11,7 @@ import {ICrossChainBusiness} from "../interfaces/ICrossChainBusiness.sol";
 import {ITwoPhaseBusiness} from "../interfaces/ITwoPhaseBusiness.sol";
 import {PrivilegedSelectors} from "../libraries/PrivilegedSelectors.sol";
 import {GatewayAttesters} from "./GatewayAttesters.sol";
-import {NO_TX, TxId} from "../types/Ids.sol";
+import {NO_PIPE, NO_TX, PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title SubchainGateway
@@ -97,7 +97,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     mapping(bytes32 contractName => mapping(uint64 version => address target)) private _registryHistory;
     mapping(uint256 index => address target) private _registrations;
     mapping(address target => uint256 names) private _namesOfTarget;
-    mapping(bytes32 pipeId => mapping(uint256 word => uint256 records)) private _records;
+    mapping(PipeId pipeId => mapping(uint256 word => uint256 records)) private _records;
     mapping(TxId txId => TwoPhaseTx) private _txs;
     mapping(address target => mapping(bytes32 key => TxId txId)) private _locks;
 
@@ -117,7 +117,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     constructor(
         address admin,
         uint256 maxPayloadSize_,
-        bytes32 subchainId_,
+        SubchainId subchainId_,
         address[] memory attesters,
         uint8 threshold,
         uint64 epoch
@@ -169,12 +169,12 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
 
     /// @inheritdoc ISubchainGateway
     function request(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 contractName,
         uint8 operation,
         bytes calldata payload
     ) external returns (bytes32 requestId) {
-        if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+        if (pipeId == NO_PIPE) revert SubchainGatewayInvalidPipe(pipeId);
         if (contractName == bytes32(0)) revert SubchainGatewayInvalidContractName(contractName);
         if (operation > OPERATION_WRITE) revert SubchainGatewayInvalidOperation(operation);
         _checkCallData(contractName, payload);
@@ -215,7 +215,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @inheritdoc ISubchainGateway
-    function compensate(bytes32 pipeId, uint64 sequence) external onlyRelayer nonReentrant returns (bool success) {
+    function compensate(PipeId pipeId, uint64 sequence) external onlyRelayer nonReentrant returns (bool success) {
         // CHECKS
         mapping(uint256 word => uint256 records) storage words = _records[pipeId];
         (uint256 word, uint256 shift) = _recordPosition(sequence);
@@ -246,8 +246,8 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @inheritdoc ISubchainGateway
-    function reserveInboundRecords(bytes32 pipeId, uint64 fromSequence, uint256 words) external onlyRelayer {
-        if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+    function reserveInboundRecords(PipeId pipeId, uint64 fromSequence, uint256 words) external onlyRelayer {
+        if (pipeId == NO_PIPE) revert SubchainGatewayInvalidPipe(pipeId);
         if (words == 0 || words > MAX_RESERVED_WORDS)
             revert SubchainGatewayInvalidReservation(words, MAX_RESERVED_WORDS);
         mapping(uint256 word => uint256 records) storage records = _records[pipeId];
@@ -301,7 +301,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         if (txId == NO_TX) revert SubchainGatewayInvalidTxId(txId);
         if (packet.operation != OPERATION_WRITE) revert SubchainGatewayInvalidOperation(packet.operation);
         if (_txs[txId].target != address(0)) revert SubchainGatewayTxExists(txId);
-        if (packet.pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(packet.pipeId);
+        if (packet.pipeId == NO_PIPE) revert SubchainGatewayInvalidPipe(packet.pipeId);
         uint64 deadline = packet.deadline;
         uint256 maxDeadline = block.timestamp + MAX_TWO_PHASE_DURATION;
         if (deadline <= block.timestamp || deadline > maxDeadline)
@@ -380,12 +380,12 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @inheritdoc ISubchainGateway
-    function inboundRequestId(bytes32 pipeId, uint64 sequence) external view returns (bytes32) {
+    function inboundRequestId(PipeId pipeId, uint64 sequence) external view returns (bytes32) {
         return _inboundRequestId(pipeId, sequence);
     }
 
     /// @inheritdoc ISubchainGateway
-    function inboundRecord(bytes32 pipeId, uint64 sequence) external view returns (InboundRecord memory record) {
+    function inboundRecord(PipeId pipeId, uint64 sequence) external view returns (InboundRecord memory record) {
         (uint256 word, uint256 shift) = _recordPosition(sequence);
         uint256 packed = (_records[pipeId][word] >> shift) & _RECORD_MASK;
         uint256 status = packed & _STATUS_MASK;
@@ -454,9 +454,9 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
         bytes calldata data,
         bytes calldata attestations
     ) private view returns (Registration memory entry) {
-        bytes32 pipeId = packet.pipeId;
+        PipeId pipeId = packet.pipeId;
         uint64 sequence = packet.sequence;
-        if (pipeId == bytes32(0)) revert SubchainGatewayInvalidPipe(pipeId);
+        if (pipeId == NO_PIPE) revert SubchainGatewayInvalidPipe(pipeId);
         if (sequence == 0) revert SubchainGatewayInvalidSequence(pipeId, sequence);
         _checkCallData(packet.contractName, data);
         entry = _registeredEntry(packet.contractName);
@@ -483,7 +483,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
 
     /// @dev Consumes the packet, then calls the business contract and records the outcome.
     function _execute(
-        bytes32 pipeId,
+        PipeId pipeId,
         uint64 sequence,
         Registration memory entry,
         uint8 operation,
@@ -564,7 +564,7 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @dev The storage slot of `_records[pipeId][sequence / RECORDS_PER_WORD]`, as Solidity lays out the mappings.
-    function _recordSlot(bytes32 pipeId, uint64 sequence) private pure returns (uint256 slot) {
+    function _recordSlot(PipeId pipeId, uint64 sequence) private pure returns (uint256 slot) {
         (uint256 word, ) = _recordPosition(sequence);
         assembly ("memory-safe") {
             mstore(0, pipeId)
@@ -576,14 +576,14 @@ contract SubchainGateway is ISubchainGateway, GatewayAttesters, AccessControl, R
     }
 
     /// @dev Reverts with the reason `status` (anything but WRITTEN) cannot be compensated.
-    function _refuseCompensation(bytes32 pipeId, uint64 sequence, uint256 status) private pure {
+    function _refuseCompensation(PipeId pipeId, uint64 sequence, uint256 status) private pure {
         if (status == _NONE) revert SubchainGatewayUnknownRequest(pipeId, sequence);
         if (status == _READ || status == _READ_FAILED) revert SubchainGatewayRequestNotWrite(pipeId, sequence);
         if (status == _WRITE_FAILED) revert SubchainGatewayRequestFailed(pipeId, sequence);
         revert SubchainGatewayAlreadyCompensated(pipeId, sequence);
     }
 
-    function _inboundRequestId(bytes32 pipeId, uint64 sequence) private view returns (bytes32 id) {
+    function _inboundRequestId(PipeId pipeId, uint64 sequence) private view returns (bytes32 id) {
         // Four words: never equal to an outbound id, keccak256 of three (chainid, gateway, nonce). It is
         // keccak256(abi.encode(block.chainid, address(this), pipeId, sequence)), hashed past the free memory
         // pointer without allocating (on every inbound packet: a gas target).

@@ -41,3 +41,21 @@ function pipeIdEquals(PipeId a, PipeId b) pure returns (bool) {
 function pipeIdDiffers(PipeId a, PipeId b) pure returns (bool) {
     return PipeId.unwrap(a) != PipeId.unwrap(b);
 }
+
+using {subchainIdEquals as ==, subchainIdDiffers as !=} for SubchainId global;
+
+/// @dev Compares two sub-chain ids (the `==` operator on {SubchainId}).
+function subchainIdEquals(SubchainId a, SubchainId b) pure returns (bool) {
+    return SubchainId.unwrap(a) == SubchainId.unwrap(b);
+}
+
+/// @dev The `!=` operator on {SubchainId}.
+function subchainIdDiffers(SubchainId a, SubchainId b) pure returns (bool) {
+    return SubchainId.unwrap(a) != SubchainId.unwrap(b);
+}
+
+/// @dev The zero sub-chain id, which no registered sub-chain has.
+SubchainId constant NO_SUBCHAIN = SubchainId.wrap(0);
+
+/// @dev The zero pipe id, which no pipe has.
+PipeId constant NO_PIPE = PipeId.wrap(0);

@@ -9,7 +9,7 @@ import {ITwoPhaseBusiness} from "../../interfaces/ITwoPhaseBusiness.sol";
 import {IDrugTraceability} from "../../interfaces/IDrugTraceability.sol";
 import {ISubchainGateway} from "../../interfaces/ISubchainGateway.sol";
 import {OPERATION_WRITE} from "../../types/Operations.sol";
-import {NO_TX, TxId} from "../../types/Ids.sol";
+import {NO_TX, PipeId, TxId} from "../../types/Ids.sol";
 
 /**
  * @title DrugTraceability
@@ -66,7 +66,7 @@ contract DrugTraceability is IDrugTraceability, ITwoPhaseBusiness, CrossChainBus
 
     /// @inheritdoc IDrugTraceability
     function requestCustodyTransfer(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 remoteContractName,
         bytes32 batchId,
         address nextCustodian,

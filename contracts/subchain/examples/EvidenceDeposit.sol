@@ -8,6 +8,7 @@ import {ICrossChainBusiness} from "../../interfaces/ICrossChainBusiness.sol";
 import {IEvidenceDeposit} from "../../interfaces/IEvidenceDeposit.sol";
 import {ISubchainGateway} from "../../interfaces/ISubchainGateway.sol";
 import {OPERATION_READ} from "../../types/Operations.sol";
+import {PipeId} from "../../types/Ids.sol";
 
 /**
  * @title EvidenceDeposit
@@ -44,7 +45,7 @@ contract EvidenceDeposit is IEvidenceDeposit, CrossChainBusiness, AccessControl 
 
     /// @inheritdoc IEvidenceDeposit
     function requestRemoteVerification(
-        bytes32 pipeId,
+        PipeId pipeId,
         bytes32 remoteContractName,
         bytes32 evidenceHash
     ) external returns (bytes32 requestId) {
