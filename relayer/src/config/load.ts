@@ -138,7 +138,11 @@ function crossFieldIssues(config: RelayerConfig, checkFiles: boolean): ConfigIss
   return issues;
 }
 
-function readJson(path: string): Record<string, unknown> {
+/**
+ * Reads the config file at `path` (absolute) as a JSON object: refused as not found, not JSON or not an object. Every
+ * process that takes a config file reads it through here.
+ */
+export function readConfigJson(path: string): Record<string, unknown> {
   if (!existsSync(path))
     throw new ConfigError("CONFIG_NOT_FOUND", path, [{ path: "config", message: `file not found: ${path}` }]);
   let raw: unknown;
@@ -183,7 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayerConfig {
       { path: "config", message: "no config file given (pass a path or set CCGP_CONFIG)" },
     ]);
   const absolute = resolve(path);
-  return parseConfig(readJson(absolute), {
+  return parseConfig(readConfigJson(absolute), {
     source: absolute,
     baseDir: dirname(absolute),
     env,

@@ -3,11 +3,11 @@
  * one JSON object, refused at start naming each bad field, key material never accepted, a keystore path resolved
  * against the file's own directory (and required to exist).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "../../../lib/infra/log";
-import { ConfigError, type ConfigIssue } from "./load";
+import { ConfigError, readConfigJson, type ConfigIssue } from "./load";
 import type { KeySource } from "./schema";
 import { findSecrets } from "./secrets";
 
@@ -62,20 +62,7 @@ export function parseRoleConfig<S extends z.ZodType<{ key: KeySource }>>(
 /** Reads the JSON file at `path` and parses it with `parse` (given the file as source and its directory). */
 export function loadRoleConfig<T>(path: string, parse: (raw: unknown, options: RoleConfigOptions) => T): T {
   const absolute = resolve(path);
-  if (!existsSync(absolute))
-    throw new ConfigError("CONFIG_NOT_FOUND", absolute, [{ path: "config", message: `file not found: ${absolute}` }]);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(absolute, "utf8"));
-  } catch (err) {
-    throw new ConfigError(
-      "CONFIG_NOT_JSON",
-      absolute,
-      [{ path: "config", message: `not valid JSON: ${(err as Error).message}` }],
-      { cause: err },
-    );
-  }
-  return parse(raw, { source: absolute, baseDir: dirname(absolute) });
+  return parse(readConfigJson(absolute), { source: absolute, baseDir: dirname(absolute) });
 }
 
 /** The log settings every such process takes (`log`), with their defaults. */
