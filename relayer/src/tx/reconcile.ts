@@ -6,12 +6,13 @@
  * interval, so a missed event or a restart never leaves one behind; a sweep leaves out those checked within the
  * interval (under load hundreds are unfinished, and each check is a ledger read). Item ids are per transaction and
  * step: enqueuing twice is a no-op. A governance reorg past the confirmation depth can undo a final state (a
- * confirmation's endorsement, an expiry): after one, the transactions finished within the retry window are checked
- * again, and one the ledger no longer calls final is back in view, its undone work done again.
+ * confirmation's endorsement, an expiry) or a recorded step result: after one, the transactions finished within the
+ * retry window are checked again, and one the ledger no longer calls final is back in view, its undone work (its
+ * results' recordings included) done again.
  */
 import type { Hex } from "viem";
 import { sleep } from "../../../lib/chain/follow";
-import { work, type WorkInput } from "../work/items";
+import { recordId, work, type WorkInput } from "../work/items";
 import { Side, TxState } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
 import { commitItems } from "./two-phase";
@@ -135,7 +136,10 @@ export class Reconciler {
     // Work done already that the ledger still calls for, a sweep later: a reorg past the confirmation depth undid its
     // write (an endorsement, a compensation, an expiry), so it is done again. A write merely waiting on others (an
     // endorsement before the other verifiers') finds itself done at the writer's check-first read.
-    const redo = wanted.filter((w) => w.known?.status === "done").map((w) => w.item.id);
+    const redo = [
+      ...wanted.filter((w) => w.known?.status === "done").map((w) => w.item.id),
+      ...this._lostResults(entry, tx),
+    ];
     const finished = FINAL.has(tx.state) || this._nothingLeft(entry, tx);
     // Closed before, and no longer final: a reorg undid its final state. In view again until it is final again.
     const reopened = entry.status === "finished" && !finished;
@@ -175,6 +179,21 @@ export class Reconciler {
     if ((tx.state === TxState.Open || tx.state === TxState.Executing) && nowSeconds(rt) > tx.deadline + 1n)
       return [work.expire(entry.txId)];
     return [];
+  }
+
+  /**
+   * This relayer's recordings of results the ledger no longer has while it still takes them: a reorg past the
+   * confirmation depth removed the recording (the step itself ran once on the sub-chain and is not run again). Left
+   * out: a result the ledger once refused, whose write was undone here since. The writer records one again only if
+   * the ledger's step is still not done, so a re-armed recording never counts twice.
+   */
+  private _lostResults(entry: JournalEntry, tx: { state: number; doneMask: number }): string[] {
+    if (tx.state !== TxState.Open && tx.state !== TxState.Executing) return [];
+    const store = this._rt.store;
+    return this._mySteps(entry)
+      .filter((k) => !bit(tx.doneMask, k) && store.getOutbox(work.undo(entry.role, entry.txId, k).id) === null)
+      .map((k) => recordId(entry.role, entry.txId, k))
+      .filter((id) => store.getOutbox(id)?.status === "done");
   }
 
   /** Steps on this relayer's side: the source steps for the initiator, the target step for the receiver. */

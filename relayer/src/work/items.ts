@@ -73,6 +73,9 @@ const input = <W extends WorkItem>(id: string, kind: OutboxInput["kind"], payloa
   payload,
 });
 
+/** The id of a step's result recording (to find it without the result it carries). */
+export const recordId = (role: Role, txId: Hex, step: number): string => `${prefixOf(role)}:${txId}:record:${step}`;
+
 /** The constructors: the only place an item or its id is built. */
 export const work = {
   /** Open the journaled transaction on the ledger; `attempt` names a re-open after a reorg undid the first. */
@@ -84,7 +87,7 @@ export const work = {
   step: (role: Role, txId: Hex, step: number): WorkInput<StepWork> =>
     input(`${prefixOf(role)}:${txId}:exec:${step}`, "packet", { type: "step", txId, step, role }),
   record: (role: Role, txId: Hex, step: number, result: WireResult): WorkInput<RecordWork> =>
-    input(`${prefixOf(role)}:${txId}:record:${step}`, "ledger-write", { type: "record", txId, step, role, result }),
+    input(recordId(role, txId, step), "ledger-write", { type: "record", txId, step, role, result }),
   deliver: (txId: Hex): WorkInput<DeliverWork> => input(`tx:${txId}:deliver`, "packet", { type: "deliver", txId }),
   undo: (role: Role, txId: Hex, step: number): WorkInput<UndoWork> =>
     input(`${prefixOf(role)}:${txId}:undo:${step}`, "packet", { type: "undo", txId, step, role }),

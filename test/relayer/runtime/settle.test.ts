@@ -194,6 +194,43 @@ describe("relayer runtime: expiry and failed steps", function () {
     }
   });
 
+  it("records again a step result a governance reorg past the confirmation depth removed: recorded once, run once, confirmed again", async function () {
+    await startSide(w, "b");
+    try {
+      const { batchId } = await batchOnA(w);
+      const { packet, payload } = await custodyPacket(w, batchId);
+      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+      await untilState(w, packet.txId, "Confirmed", 60_000);
+      const [opened] = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId));
+      const [recorded] = await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(packet.txId));
+      // B records only after it read the open: the open is in an earlier block and stays.
+      expect(recorded!.blockNumber).to.be.greaterThan(opened!.blockNumber);
+      await until(
+        () =>
+          w.relayers.a!.runtime.journal.require(packet.txId, "initiator").status === "finished" &&
+          w.relayers.b!.runtime.journal.require(packet.txId, "receiver").status === "finished",
+        "both relayers to close the transaction",
+      );
+      const endorsed = await w.k.ledger.queryFilter(w.k.ledger.filters.Endorsed(packet.txId));
+      const last = Math.max(...endorsed.map((e) => e.blockNumber));
+      await until(async () => (await w.k.provider.getBlockNumber()) >= last + 3, "three blocks past the endorsements");
+      // B's recorded result, its endorsements and the confirmation replaced by blocks without them, none sent again:
+      // the open stands with no result, and only B's relayer can record it again (its step ran on B already).
+      await w.k.provider.send("anvil_reorg", [(await w.k.provider.getBlockNumber()) - recorded!.blockNumber + 1, []]);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(packet.txId))).to.have.length(0);
+      expect(await stateOf(w, packet.txId)).to.be.oneOf(["Open", "Executing"]);
+      await untilState(w, packet.txId, "Confirmed", 90_000);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(packet.txId))).to.have.length(1);
+      expect(await w.k.ledger.queryFilter(w.k.ledger.filters.TxEscalated(packet.txId))).to.have.length(0);
+      const runs = await w.k.b.gateway.queryFilter(w.k.b.gateway.filters.InboundExecuted(undefined, packet.pipeId));
+      expect(runs.filter((e) => e.args.sequence === packet.sequence)).to.have.length(1);
+      expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    } finally {
+      await stopSide(w, "b");
+    }
+  });
+
   // Last: it moves A's clock ahead for the rest of the file.
   it("runs no source step on a sub-chain whose clock passed the deadline: the gateway refuses, the ledger expires it", async function () {
     const { batchId } = await batchOnA(w);
