@@ -30,6 +30,35 @@ export interface LogSource {
   logs(from: bigint, to: bigint): Promise<ChainLog[]>;
 }
 
+/**
+ * Heads the node pushes (the EVM: `eth_subscribe("newHeads")` over WebSocket). With a live feed the follower waits
+ * for the next head instead of polling, and takes the head, the recent blocks' hashes and whether a block may hold a
+ * followed log from the pushed headers: a block that cannot hold one costs no call, one that may costs a `logs` read.
+ * Anything the pushed heads do not show whole (a missing height, a broken parent link, a log of another block) is
+ * read as without a feed, and the chain is still polled every `LIVE_POLL_MS`: a node that drops blocks without
+ * pushing a new head (a reverted snapshot) is seen then, as an idle chain's poll sees it today.
+ */
+export interface HeadFeed {
+  /** Starts the feed for one follower; the returned function stops it. */
+  open(): () => void;
+  /** True while heads are pushed; false while the push is down (the follower then polls). */
+  live(): boolean;
+  /** Heads pushed so far: `wait(since)` returns at once if one came after `since` was read. */
+  count(): number;
+  /** Resolves on the next pushed head after `since`, when the feed goes down, after `ms`, or when `signal` aborts. */
+  wait(since: number, ms: number, signal: AbortSignal): Promise<void>;
+  /** The pushed blocks from `from` to the latest head, each the parent of the next; `undefined` if not all known. */
+  chain(from: bigint): PushedChain | undefined;
+}
+
+export interface PushedChain {
+  head: bigint;
+  /** The pushed hash at `height` (`null` outside the chain). */
+  hash(height: bigint): Hex | null;
+  /** False only when the block certainly holds no followed log (the EVM: its logs bloom). */
+  mayHaveLogs(height: bigint): boolean;
+}
+
 export interface FollowOptions {
   fromBlock: bigint;
   confirmations: number;
@@ -41,6 +70,8 @@ export interface FollowOptions {
   maxBackoffMs?: number;
   onPoll?: (info: PollInfo) => void;
   onError?: (error: unknown) => void;
+  /** Pushed heads, where the node offers them: see `HeadFeed`. */
+  heads?: HeadFeed;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -66,6 +97,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 const ACTIVE_POLL_MS = 3;
 const ACTIVE_WINDOW_MS = 150;
 
+/** With heads pushed, the chain is still read as when polling this often (or every `pollIntervalMs` if longer). */
+export const LIVE_POLL_MS = 1_000;
+
 /** Errors that must stop the subscription rather than be retried. */
 function isFatal(error: unknown): boolean {
   return (
@@ -88,15 +122,35 @@ export class ConfirmedLogFollower {
     this._next = tip === undefined ? _options.fromBlock : tip.height + 1n;
   }
 
-  /** Polls until `signal` aborts. */
+  /** Polls (or waits for pushed heads) until `signal` aborts. */
   async run(handler: SubscriptionHandler, signal: AbortSignal): Promise<void> {
+    const feed = this._options.heads;
+    const release = feed?.open();
+    try {
+      await this._run(handler, signal, feed);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async _run(handler: SubscriptionHandler, signal: AbortSignal, feed: HeadFeed | undefined): Promise<void> {
     let backoff = 0;
     let progressedAt = -Infinity;
+    let polledAt = -Infinity;
+    const livePollMs = Math.max(this._options.pollIntervalMs, LIVE_POLL_MS);
     while (!signal.aborted) {
       try {
-        const progressed = await this._step(handler, signal);
+        const pushed = feed?.live() === true;
+        const seen = feed?.count() ?? 0;
+        let progressed =
+          pushed && Date.now() - polledAt < livePollMs ? await this._pushedStep(handler, signal, feed!) : undefined;
+        if (progressed === undefined) {
+          progressed = await this._step(handler, signal);
+          polledAt = Date.now();
+        }
         backoff = 0;
         if (progressed) progressedAt = Date.now();
+        else if (pushed) await feed!.wait(seen, polledAt + livePollMs - Date.now(), signal);
         else {
           const active = Date.now() - progressedAt < ACTIVE_WINDOW_MS;
           const interval = this._options.pollIntervalMs;
@@ -109,6 +163,51 @@ export class ConfirmedLogFollower {
         await sleep(backoff, signal);
       }
     }
+  }
+
+  /**
+   * One step from pushed heads: the same deliveries as `_step`, with the head, the hashes and the blocks that may
+   * hold logs taken from the pushed chain, which must run unbroken from the last delivered block to the head.
+   * `undefined`: the pushed heads do not show it whole, so the caller polls (`_step`) instead.
+   */
+  private async _pushedStep(
+    handler: SubscriptionHandler,
+    signal: AbortSignal,
+    feed: HeadFeed,
+  ): Promise<boolean | undefined> {
+    const tip = this._tracked.at(-1);
+    if (tip === undefined) return undefined;
+    const pushed = feed.chain(tip.height);
+    // The last delivered block is no longer the pushed one at its height: a reorg, which `_step` handles.
+    if (pushed === undefined || pushed.hash(tip.height) !== tip.hash) return undefined;
+    const safeHead = pushed.head - BigInt(this._options.confirmations);
+    this._options.onPoll?.({ head: pushed.head, safeHead, next: this._next });
+    if (this._next > safeHead || signal.aborted) return false;
+
+    const from = this._next;
+    const rangeEnd = from + BigInt(this._options.maxBlockRange) - 1n;
+    const to = safeHead < rangeEnd ? safeHead : rangeEnd;
+    const candidates: bigint[] = [];
+    for (let h = from; h <= to; h += 1n) if (pushed.mayHaveLogs(h)) candidates.push(h);
+    const logs = candidates.length === 0 ? [] : await this._source.logs(candidates[0]!, candidates.at(-1)!);
+    const byHeight = new Map<bigint, ChainLog[]>();
+    for (const log of logs) {
+      // A log of another block than the pushed one: the chain moved under the read.
+      if (log.blockHash !== pushed.hash(log.blockNumber)) return undefined;
+      byHeight.set(log.blockNumber, [...(byHeight.get(log.blockNumber) ?? []), log]);
+    }
+    // As `_readRange` re-reads the range end after the logs: the pushed chain must not have changed meanwhile.
+    const after = feed.chain(tip.height);
+    if (after === undefined || after.hash(to) !== pushed.hash(to)) return undefined;
+    const blocks = [...byHeight].sort(([a], [b]) => (a < b ? -1 : 1));
+    if (blocks.at(-1)?.[0] !== to) blocks.push([to, []]);
+    for (const [height, blockLogs] of blocks) {
+      const hash = pushed.hash(height)!;
+      await this._deliver(handler, { type: "block", height, hash, logs: blockLogs });
+      this._remember({ height, hash });
+    }
+    this._next = to + 1n;
+    return true;
   }
 
   /** One poll. Returns true when it delivered something (then the next poll starts at once). */

@@ -1,10 +1,15 @@
 import { z } from "zod";
-import { address, chainId, confirmations, httpUrl } from "./primitives";
+import { address, chainId, confirmations, httpUrl, wsUrl } from "./primitives";
 
 /** Config of one EVM sub-chain (`chains.<name>` with `kind: "evm"`). */
 export const evmChainConfigSchema = z.strictObject({
   kind: z.literal("evm"),
   rpcUrl: httpUrl,
+  /**
+   * The node's WebSocket endpoint, for new heads pushed (`eth_subscribe`) instead of polled. Default: `rpcUrl`'s host
+   * and port over `ws:` for a node on this machine (anvil, Hardhat), none for a remote one; `false`: poll only.
+   */
+  wsUrl: wsUrl.or(z.literal(false)).optional(),
   chainId,
   /** The CCGP gateway contract on this sub-chain (its events start outbound requests). */
   gateway: address,

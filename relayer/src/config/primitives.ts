@@ -15,6 +15,8 @@ const unlessMissing =
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: unlessMissing("expected an http(s) URL") });
 
+export const wsUrl = z.url({ protocol: /^wss?$/, error: unlessMissing("expected a ws(s) URL") });
+
 export const address = z
   .string({ error: unlessMissing("expected a 0x-prefixed 20-byte address") })
   .refine((v) => isAddress(v), "expected a 0x-prefixed 20-byte address (mixed case must be a valid checksum)")

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { chainConfigSchema } from "./chains";
 import { LOG_FORMATS, LOG_LEVELS } from "../../../lib/infra/log";
-import { address, chainId, confirmations, envVarName, filePath, host, httpUrl, port } from "./primitives";
+import { address, chainId, confirmations, envVarName, filePath, host, httpUrl, port, wsUrl } from "./primitives";
 
 /**
  * Where a signing key comes from. There is deliberately no variant that holds key material: keys live in
@@ -115,6 +115,8 @@ export const configSchema = z.strictObject({
   institutionId: z.int().min(0).max(0xffff_ffff),
   governance: z.strictObject({
     rpcUrl: httpUrl,
+    /** New heads pushed over WebSocket: as `chains.<name>.wsUrl`. */
+    wsUrl: wsUrl.or(z.literal(false)).optional(),
     chainId,
     confirmations: confirmations.default(2),
     /** How often the relayer polls the governance chain for new blocks and for its transactions' receipts. */

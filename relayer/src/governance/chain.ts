@@ -5,6 +5,7 @@ import { moduleLogger, type Logger } from "../../../lib/infra/log";
 
 export interface GovernanceEndpoint {
   rpcUrl: string;
+  wsUrl?: string | false;
   chainId: number;
   contracts: { ledger: Address };
   confirmations: number;
@@ -22,6 +23,7 @@ export function governanceChain(
     {
       kind: "evm",
       rpcUrl: g.rpcUrl,
+      wsUrl: g.wsUrl,
       chainId: g.chainId,
       // The plugin's `gateway` is unused on the governance chain; the ledger stands in for it.
       gateway: g.contracts.ledger,

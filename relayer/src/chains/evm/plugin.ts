@@ -32,6 +32,7 @@ import type {
 } from "../../../../lib/chain/types";
 import { evmChainConfigSchema, type EvmChainConfig } from "../../config/chains";
 import { EvmEvents, toChainLog } from "./events";
+import { NewHeads, wsUrlOf } from "./heads";
 import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";
 import { TxSender } from "./sender";
@@ -56,7 +57,7 @@ function shortMessage(error: unknown): string {
   return error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error);
 }
 
-/** EVM sub-chains over JSON-RPC (viem over kept-alive HTTP, polling). */
+/** EVM sub-chains over JSON-RPC (viem over kept-alive HTTP; new heads over WebSocket where the node has it). */
 export class EvmChainPlugin implements ChainPlugin {
   readonly kind = "evm";
   readonly name: string;
@@ -68,6 +69,8 @@ export class EvmChainPlugin implements ChainPlugin {
   private readonly _receipts: ReceiptWaiter;
   private readonly _events: EvmEvents;
   private readonly _log: Logger;
+  /** Heads pushed over WebSocket, where the node has an endpoint for them; the followers poll without. */
+  private readonly _heads?: NewHeads;
 
   constructor(
     private readonly _config: EvmChainConfig,
@@ -92,6 +95,10 @@ export class EvmChainPlugin implements ChainPlugin {
       cacheTime: 0,
     });
     this._events = new EvmEvents(this._rpc);
+    const wsUrl = wsUrlOf(_config.rpcUrl, _config.wsUrl);
+    if (wsUrl !== undefined)
+      this._heads =
+        deps.rpc?.heads(wsUrl, this._rpc, this._log) ?? new NewHeads(wsUrl, (m) => this._rpc.count(m), this._log);
     this._receipts = new ReceiptWaiter(
       this._rpc,
       deps.name,
@@ -242,6 +249,7 @@ export class EvmChainPlugin implements ChainPlugin {
       pollIntervalMs: this._config.pollIntervalMs,
       maxBlockRange: this._config.maxBlockRange,
       reorgWindow: this._config.reorgWindow,
+      heads: this._heads?.feed(options.address, options.events),
     });
     return follower.run(handler, signal);
   }

@@ -8,6 +8,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpRequestError, RpcRequestError, TimeoutError, custom, type Transport } from "viem";
+import type { Logger } from "../../../../lib/infra/log";
+import { NewHeads } from "./heads";
 
 export interface RpcCall {
   method: string;
@@ -71,7 +73,7 @@ export class JsonRpcHttp {
    * (e.g. reads under one `Promise.all`) go out as one batch.
    */
   request(method: string, params: unknown = []): Promise<unknown> {
-    this._count(BY_SELECTOR && method === "eth_call" ? `eth_call ${selectorOf(params)}` : method);
+    this.count(BY_SELECTOR && method === "eth_call" ? `eth_call ${selectorOf(params)}` : method);
     return new Promise((resolve, reject) => {
       if (this._queued.length === 0) setImmediate(() => void this._flush());
       this._queued.push({ call: { method, params }, resolve, reject });
@@ -105,7 +107,7 @@ export class JsonRpcHttp {
    * `RpcRequestError` (not thrown: the caller decides). Transport faults reject the whole batch.
    */
   batch(calls: readonly RpcCall[]): Promise<unknown[]> {
-    for (const c of calls) this._count(c.method);
+    for (const c of calls) this.count(c.method);
     return this._batch(calls);
   }
 
@@ -114,7 +116,7 @@ export class JsonRpcHttp {
    * synchronous send answers once the transaction is mined), which would hold up the calls batched with it.
    */
   alone(method: string, params: unknown = []): Promise<unknown> {
-    this._count(method);
+    this.count(method);
     return this._alone(method, params);
   }
 
@@ -125,7 +127,8 @@ export class JsonRpcHttp {
     return response.result;
   }
 
-  private _count(method: string): void {
+  /** Counts one call of `method` (the WebSocket subscription counts here too). */
+  count(method: string): void {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
   }
 
@@ -208,6 +211,7 @@ export class JsonRpcHttp {
  */
 export class RpcPools {
   private readonly _pools = new Map<string, { name: string; rpc: JsonRpcHttp }>();
+  private readonly _heads = new Map<string, NewHeads>();
 
   constructor(private readonly _options: JsonRpcHttpOptions = {}) {}
 
@@ -216,6 +220,13 @@ export class RpcPools {
     let pool = this._pools.get(url);
     if (pool === undefined) this._pools.set(url, (pool = { name, rpc: new JsonRpcHttp(url, this._options) }));
     return pool.rpc;
+  }
+
+  /** The heads `wsUrl` pushes, shared by every follower of that node; the subscription counts as a call of `rpc`. */
+  heads(wsUrl: string, rpc: JsonRpcHttp, log: Logger): NewHeads {
+    let heads = this._heads.get(wsUrl);
+    if (heads === undefined) this._heads.set(wsUrl, (heads = new NewHeads(wsUrl, (m) => rpc.count(m), log)));
+    return heads;
   }
 
   /** Calls made so far, by chain and method. */
