@@ -63,7 +63,8 @@ function printSummary(result: AuditResult, written: string[], hash: string): voi
   const counts = SEVERITIES.map((s) => `${s} ${report.summary[s].open}`).join(", ");
   const accepted = report.findings.length - open.length;
   const lines = [
-    `CCGP audit sandbox: ${report.target} (${stats.files} files, ${stats.importedFiles} imported), solc ${report.compiler}`,
+    `CCGP audit sandbox: ${report.target} (${stats.files} files, ${stats.importedFiles} imported), solc ` +
+      `${report.compiler}`,
     report.slither.message,
     `Findings: ${counts}${accepted > 0 ? ` (+${accepted} accepted)` : ""}`,
     ...open.map((f) => `  [${f.severity}] ${f.id} ${f.file}:${f.line} ${f.title}`),
@@ -73,10 +74,14 @@ function printSummary(result: AuditResult, written: string[], hash: string): voi
     `Report hash (keccak256 of report.json): ${hash}`,
     report.gate.failOn === "none"
       ? "Gate: not enforced (--fail-on none)"
-      : `Gate (--fail-on ${report.gate.failOn}): ${report.gate.passed ? "passed" : `FAILED, ${report.gate.blocking} open finding(s) at or above ${report.gate.failOn}`}`,
+      : `Gate (--fail-on ${report.gate.failOn}): ` +
+        (report.gate.passed
+          ? "passed"
+          : `FAILED, ${report.gate.blocking} open finding(s) at or above ${report.gate.failOn}`),
     ...(report.compilation.failures.length > 0
       ? [
-          `PARTIAL: ${report.compilation.failures.length} of ${report.files.length} files did not compile and were not analysed`,
+          `PARTIAL: ${report.compilation.failures.length} of ${report.files.length} files did not compile and were ` +
+            `not analysed`,
         ]
       : []),
   ];

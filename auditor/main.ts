@@ -368,7 +368,8 @@ export async function main(argv: string[], out: Io = processIo): Promise<number>
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     const known = error instanceof AuditorError;
     io.stderr(
-      `auditor: ${known ? "error" : "internal error"}: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`,
+      `auditor: ${known ? "error" : "internal error"}: ` +
+        `${known ? error.message : ((error as Error).stack ?? String(error))}\n`,
     );
     return known &&
       (error.code === AuditorErrorCode.BadInput ||

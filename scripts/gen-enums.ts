@@ -99,7 +99,8 @@ export function generateEnums(root = ROOT): string {
     lines.push(`// ${source}`, ...constantsOf(ast), "");
   }
   lines.push(
-    "/** Each enum's value names in declaration order, keyed as the ABI's `internalType` names it (`enum IMembership.Role`). */",
+    "/** Each enum's value names in declaration order, keyed as the ABI's `internalType` names it (`enum " +
+      "IMembership.Role`). */",
     "export const ENUM_NAMES = {",
     ...scoped,
     "} as const satisfies Record<string, readonly string[]>;",

@@ -167,7 +167,8 @@ async function transferScenario(c: LocalConsortium, relayers: RelayerProcess[]):
   const txId = signed.packet.txId;
   named(
     "sign",
-    `the app signed a transfer of ${TRANSFER.amount} to ${shortHash(to)} on B (debit on A, credit on B, mode two-phase): tx ${txId}`,
+    `the app signed a transfer of ${TRANSFER.amount} to ${shortHash(to)} on B (debit on A, credit on B, mode ` +
+      `two-phase): tx ${txId}`,
   );
   const accepted = await postRequest(relayers.find((r) => r.side.key === "a")!.intakeUrl, signed, fields);
   named("post", `Drug Maker A's relayer took it: ${accepted.status}`);
@@ -191,7 +192,8 @@ async function transferScenario(c: LocalConsortium, relayers: RelayerProcess[]):
     const balance = await balanceOn(c, side, account);
     named(
       `sub-chain ${side.toUpperCase()}`,
-      `${sideLine(record)}; ${shortHash(account)} balance ${expected[side][0]} -> ${balance} on AssetLedger/${side.toUpperCase()}`,
+      `${sideLine(record)}; ${shortHash(account)} balance ${expected[side][0]} -> ${balance} on ` +
+        `AssetLedger/${side.toUpperCase()}`,
     );
     if (record.status !== "committed") problems.push(`sub-chain ${side.toUpperCase()} ${record.status}, not committed`);
     if (record.stillLocked.length > 0) problems.push(`sub-chain ${side.toUpperCase()} still holds its lock`);
@@ -274,7 +276,8 @@ async function endorsementsView(c: LocalConsortium, txId: string): Promise<void>
   for (const e of events)
     named(
       "endorsed",
-      `by ${who(e.args.verifier)}, weight ${e.args.weight}, ${e.args.weightFor} of ${e.args.totalWeight} (block ${e.blockNumber})`,
+      `by ${who(e.args.verifier)}, weight ${e.args.weight}, ${e.args.weightFor} of ${e.args.totalWeight} (block ` +
+        `${e.blockNumber})`,
     );
 }
 
@@ -284,7 +287,10 @@ async function relayerView(r: RelayerProcess, txId: string): Promise<string> {
     const res = await fetch(`${r.intakeUrl}/v1/transactions/${txId}`, { signal: AbortSignal.timeout(5_000) });
     const body = (await res.json()) as { relayer?: { role: string; status: string }[]; ledger?: { state: string } };
     const mine = (body.relayer ?? []).map((e) => `${e.role} ${e.status}`).join(", ") || "not in its journal";
-    return `Drug Maker A's relayer: ${mine}; ledger ${body.ledger?.state ?? "?"} (${r.intakeUrl}/v1/transactions/${shortHash(txId)})`;
+    return (
+      `Drug Maker A's relayer: ${mine}; ledger ${body.ledger?.state ?? "?"} ` +
+      `(${r.intakeUrl}/v1/transactions/${shortHash(txId)})`
+    );
   } catch (err) {
     return `not available (${(err as Error).message})`;
   }
@@ -299,7 +305,9 @@ async function auditorView(c: LocalConsortium, txId: string): Promise<void> {
   const receipts = trace.receipts ?? [];
   named(
     "auditor",
-    `${trace.state}, ${trace.stepCount} step(s), ${trace.results.length} result(s), ${trace.endorsements.length} endorsement(s); ${receipts.filter((r) => r.ok).length} of ${receipts.length} sub-chain receipts agree (signed request to ${c.auditorApi})`,
+    `${trace.state}, ${trace.stepCount} step(s), ${trace.results.length} result(s), ${trace.endorsements.length} ` +
+      `endorsement(s); ${receipts.filter((r) => r.ok).length} of ${receipts.length} sub-chain receipts agree ` +
+      `(signed request to ${c.auditorApi})`,
   );
   step(`                   packets signed by ${signers}`);
 }
@@ -320,10 +328,13 @@ function printWhereToLook(
   for (const [name, address] of Object.entries(c.governance)) step(`${CONTRACT_LABELS[name].padEnd(17)} ${address}`);
   for (const s of [c.business.a, c.business.b])
     step(
-      `${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ${s.contracts.drugTraceability}, EvidenceDeposit ${s.contracts.evidenceDeposit}${s.contracts.assetLedger ? `, AssetLedger ${s.contracts.assetLedger}` : ""}`,
+      `${s.subchain.name.padEnd(17)} gateway ${s.contracts.gateway}, DrugTraceability ` +
+        `${s.contracts.drugTraceability}, EvidenceDeposit ` +
+        `${s.contracts.evidenceDeposit}${s.contracts.assetLedger ? `, AssetLedger ${s.contracts.assetLedger}` : ""}`,
     );
   step(
-    `pipes             A -> B ${c.pipes.aToB.id}, B -> A ${c.pipes.bToA.id}${c.pipes.assets ? `, assets A -> B ${c.pipes.assets.id}` : ""}`,
+    `pipes             A -> B ${c.pipes.aToB.id}, B -> A ` +
+      `${c.pipes.bToA.id}${c.pipes.assets ? `, assets A -> B ${c.pipes.assets.id}` : ""}`,
   );
   step(`batch             ${outcome.batchId} (recorded in tx ${outcome.recordTx})`);
   if (outcome.txId)
@@ -331,18 +342,21 @@ function printWhereToLook(
   if (transfer) step(`transfer          ${transfer.txId}: ledger state ${transfer.state} (two-phase)`);
   for (const r of relayers) {
     step(
-      `relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ${r.intakeUrl}/v1/requests`,
+      `relayer ${r.side.name}: pid ${r.pid}, health ${r.healthUrl}, metrics ${r.metricsUrl}, intake ` +
+        `${r.intakeUrl}/v1/requests`,
     );
     for (const txId of [outcome.txId, transfer?.txId]) if (txId) step(`  ${r.intakeUrl}/v1/transactions/${txId}`);
     step(`  log ${r.logFile}`);
   }
   if (c.verifier.process !== null)
     step(
-      `verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, log ${c.verifier.logFile}`,
+      `verifier          Audit Office (independent): pid ${c.verifier.process.pid}, health ${c.verifier.healthUrl}, ` +
+        `log ${c.verifier.logFile}`,
     );
   if (c.auditorApi !== null)
     step(
-      `auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor (auditor/README.md)`,
+      `auditor API       ${c.auditorApi}/v1/... on Drug Maker A's relayer; requests signed by an auditor ` +
+        `(auditor/README.md)`,
     );
   step(`run dir           ${c.runDir} (manifest consortium.json, relayer configs, keys, tls, state, logs)`);
   step(`keystore password in $${c.passwordEnv} (local default: ccgp-local-only)`);
@@ -376,7 +390,8 @@ async function main(): Promise<void> {
     }
     if (c.verifier.process !== null) {
       step(
-        `Audit Office independent verifier: pid ${c.verifier.process.pid}, healthy at ${c.verifier.healthUrl}, log ${c.verifier.logFile}`,
+        `Audit Office independent verifier: pid ${c.verifier.process.pid}, healthy at ${c.verifier.healthUrl}, log ` +
+          `${c.verifier.logFile}`,
       );
       run.supervisor.addVerifier(c.verifier, "audit-office");
     }

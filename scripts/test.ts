@@ -49,7 +49,8 @@ async function main(args: string[]): Promise<number> {
   const logFile = join(tmpdir(), `ccgp-test-contracts-${process.pid}.log`);
   const fd = openSync(logFile, "w");
   console.log(
-    `npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files of contracts, sandbox, auditor and scripts (${logFile}, printed after)`,
+    `npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files ` +
+      `of contracts, sandbox, auditor and scripts (${logFile}, printed after)`,
   );
   const began = Date.now();
   const runs = [hardhatTest(processes, "inherit"), hardhatTest(contracts, fd)];
@@ -63,7 +64,8 @@ async function main(args: string[]): Promise<number> {
   rmSync(logFile, { force: true });
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
   console.log(
-    `\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`,
+    `\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ` +
+      `${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`,
   );
   return processCode === 0 && contractCode === 0 ? 0 : 1;
 }

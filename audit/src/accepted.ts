@@ -60,7 +60,8 @@ export function parseAccepted(json: unknown, source = "accepted findings"): Acce
       throw new AuditInputError(`${where}: ${issue.path.join(".") || "entry"}: ${issue.message}`);
     }
     const e = parsed.data;
-    const label = `${where} (${e.detector} in ${e.file}${e.line ? `:${e.line}` : ""}${e.function ? ` ${e.function}` : ""})`;
+    const label =
+      `${where} (${e.detector} in ` + `${e.file}${e.line ? `:${e.line}` : ""}${e.function ? ` ${e.function}` : ""})`;
     if (!e.justification || e.justification.trim() === "")
       throw new AuditInputError(`${label} has no justification: say why the finding is accepted`);
     if (e.line === undefined && e.function === undefined)

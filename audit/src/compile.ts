@@ -438,7 +438,10 @@ function locate(
   return `${path}:${line}:${column}`;
 }
 
-/** The error (not thrown) for a failed file: missing imports named with where they were looked for, else solc's messages. */
+/**
+ * The error (not thrown) for a failed file: missing imports named with where they were looked for, else solc's
+ * messages.
+ */
 function describeErrors(
   errors: SolcError[],
   resolver: ImportResolver,

@@ -72,7 +72,8 @@ export function dedupeFindings(builtin: RawFinding[], slither: RawFinding[]): Fi
   }
   const merged = [...byId.values()];
   for (const raw of slither) {
-    // A built-in finding of the same class and place first, else a Slither one (reentrancy-eth and -events at one write).
+    // A built-in finding of the same class and place first, else a Slither one (reentrancy-eth and -events at one
+    // write).
     const twin =
       merged.find((b) => b.source === "builtin" && sameIssue(b, raw)) ??
       merged.find(

@@ -306,7 +306,10 @@ export class Facts {
     return out;
   }
 
-  /** A library function acting on a trusted address (`SafeERC20.safeTransferFrom(_token, ...)`, `_token.safeTransfer(...)`). */
+  /**
+   * A library function acting on a trusted address (`SafeERC20.safeTransferFrom(_token, ...)`,
+   * `_token.safeTransfer(...)`).
+   */
   libraryOnTrusted(call: AstNode, info: CallInfo): boolean {
     if (info.kind !== "internal" || !info.decl || this.program.contractOf(info.decl)?.contractKind !== "library")
       return false;

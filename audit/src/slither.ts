@@ -149,7 +149,8 @@ function toFinding(d: SlitherDetectorResult, opts: { cwd: string; root: string }
       .trim()
       .replace(/\s*\n\s*/g, " ")
       .slice(0, 1000),
-    recommendation: `See Slither's documentation of the \`${d.check}\` detector (confidence: ${d.confidence ?? "unknown"}).`,
+    recommendation:
+      `See Slither's documentation of the \`${d.check}\` detector (confidence: ` + `${d.confidence ?? "unknown"}).`,
     source: "slither",
     relatedLines: [...new Set(related)].sort((a, b) => a - b),
   };

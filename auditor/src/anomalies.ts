@@ -132,7 +132,9 @@ function stuck(store: IndexStore, now: number, grace: number): Anomaly[] {
       at: r.updated_at,
       txId: r.tx_id,
       pipeId: r.pipe_id,
-      message: `${r.tx_id} waits for a governor (reason ${reasonName(r.reason)}) since ${new Date(r.updated_at * 1000).toISOString()}`,
+      message:
+        `${r.tx_id} waits for a governor (reason ${reasonName(r.reason)}) since ` +
+        `${new Date(r.updated_at * 1000).toISOString()}`,
     });
   return out;
 }
@@ -147,7 +149,8 @@ function transitions(store: IndexStore, w: Window): Anomaly[] {
   const rows = store
     .statement(
       `SELECT tx_id, pipe_id, state, json_extract(args, '$.reason') AS reason, timestamp FROM events
-                WHERE state IN (?, ?) AND id BETWEEN ? AND ? AND contract = 'ledger' AND event = 'TxTransitioned' ORDER BY id`,
+                WHERE state IN (?, ?) AND id BETWEEN ? AND ? AND contract = 'ledger' AND event = 'TxTransitioned'
+                ORDER BY id`,
     )
     .all(TxState.Failed, TxState.Expired, w.from, w.to) as Array<{
     tx_id: Hex;
@@ -174,7 +177,8 @@ function transitions(store: IndexStore, w: Window): Anomaly[] {
 function conflicts(store: IndexStore, w: Window): Anomaly[] {
   const rows = store
     .statement(
-      `SELECT tx_id, account, json_extract(args, '$.weight') AS weight, json_extract(args, '$.weightAgainst') AS against,
+      `SELECT tx_id, account, json_extract(args, '$.weight') AS weight, json_extract(args, '$.weightAgainst') AS
+      against,
                 json_extract(args, '$.totalWeight') AS total, timestamp FROM events
                 WHERE event = 'EndorsementConflicted' AND id BETWEEN ? AND ? AND contract = 'ledger' ORDER BY id`,
     )
@@ -192,22 +196,27 @@ function conflicts(store: IndexStore, w: Window): Anomaly[] {
     at: r.timestamp,
     txId: r.tx_id,
     signer: r.account,
-    message: `verifier ${r.account} (weight ${r.weight}) endorsed another result set of ${r.tx_id}: ${r.against} of ${r.total} against`,
+    message:
+      `verifier ${r.account} (weight ${r.weight}) endorsed another result set of ${r.tx_id}: ${r.against} of ` +
+      `${r.total} against`,
   }));
 }
 
 function refusals(store: IndexStore, w: Window, threshold: number): Anomaly[] {
   const byPipe = store
     .statement(
-      `SELECT pipe_id, COUNT(*) AS n, MAX(timestamp) AS last, GROUP_CONCAT(DISTINCT json_extract(args, '$.kind')) AS kinds FROM events
-                WHERE event = 'RefusalRecorded' AND id BETWEEN ? AND ? AND contract = 'ledger' GROUP BY pipe_id HAVING n >= ? ORDER BY n DESC`,
+      `SELECT pipe_id, COUNT(*) AS n, MAX(timestamp) AS last, GROUP_CONCAT(DISTINCT json_extract(args, '$.kind')) AS
+      kinds FROM events
+                WHERE event = 'RefusalRecorded' AND id BETWEEN ? AND ? AND contract = 'ledger' GROUP BY pipe_id
+                HAVING n >= ? ORDER BY n DESC`,
     )
     .all(w.from, w.to, threshold) as Array<{ pipe_id: Hex; n: number; last: number; kinds: string }>;
   const bySigner = store
     .statement(
       `SELECT p.declared_signer AS signer, COUNT(*) AS n, MAX(e.timestamp) AS last FROM packets p
                 JOIN events e ON e.id = p.block * 1048576 + p.log_index
-                WHERE p.kind = 'refusal' AND e.id BETWEEN ? AND ? GROUP BY p.declared_signer HAVING n >= ? ORDER BY n DESC`,
+                WHERE p.kind = 'refusal' AND e.id BETWEEN ? AND ? GROUP BY p.declared_signer HAVING n >= ? ORDER BY n
+                DESC`,
     )
     .all(w.from, w.to, threshold) as Array<{ signer: Address; n: number; last: number }>;
   const kinds = (k: string) =>
@@ -238,10 +247,12 @@ function refusals(store: IndexStore, w: Window, threshold: number): Anomaly[] {
 function creditDrops(store: IndexStore, w: Window, threshold: number): Anomaly[] {
   const rows = store
     .statement(
-      `SELECT institution, SUM(CAST(json_extract(args, '$.delta') AS INTEGER)) AS drop_sum, COUNT(*) AS n, MAX(timestamp) AS last,
+      `SELECT institution, SUM(CAST(json_extract(args, '$.delta') AS INTEGER)) AS drop_sum, COUNT(*) AS n,
+      MAX(timestamp) AS last,
                 MIN(CAST(json_extract(args, '$.score') AS INTEGER)) AS lowest FROM events
                 WHERE event IN ('OutcomeReported', 'CreditAdjusted') AND id BETWEEN ? AND ? AND contract = 'credit'
-                AND CAST(json_extract(args, '$.delta') AS INTEGER) < 0 GROUP BY institution HAVING -drop_sum >= ? ORDER BY drop_sum`,
+                AND CAST(json_extract(args, '$.delta') AS INTEGER) < 0 GROUP BY institution HAVING -drop_sum >= ?
+                ORDER BY drop_sum`,
     )
     .all(w.from, w.to, threshold) as Array<{
     institution: number;
@@ -251,7 +262,8 @@ function creditDrops(store: IndexStore, w: Window, threshold: number): Anomaly[]
     lowest: number;
   }>;
   const severe =
-    store.statement(`SELECT COUNT(*) AS n FROM events WHERE institution = ? AND event IN ('CreditRestricted', 'CreditExpulsionProposed')
+    store.statement(`SELECT COUNT(*) AS n FROM events WHERE institution = ? AND event IN ('CreditRestricted',
+      'CreditExpulsionProposed')
                                   AND id BETWEEN ? AND ? AND contract = 'credit'`);
   return rows.map((r) => {
     const restricted = (severe.get(r.institution, w.from, w.to) as { n: number }).n > 0;
@@ -261,7 +273,9 @@ function creditDrops(store: IndexStore, w: Window, threshold: number): Anomaly[]
       at: r.last,
       institution: r.institution,
       count: r.n,
-      message: `institution ${r.institution} lost ${-r.drop_sum} credit points in ${r.n} report(s), lowest score ${r.lowest}${restricted ? ", now restricted or facing expulsion" : ""}`,
+      message:
+        `institution ${r.institution} lost ${-r.drop_sum} credit points in ${r.n} report(s), lowest score ` +
+        `${r.lowest}${restricted ? ", now restricted or facing expulsion" : ""}`,
     } satisfies Anomaly;
   });
 }

@@ -118,8 +118,19 @@ class GovernanceLogSource implements LogSource {
 }
 
 /** Errors that mean "ask for a smaller range", as viem and the usual RPC providers word them. */
-const TOO_LARGE =
-  /response (body|size)|too large|exceed|more than \d+ (results|logs)|too many|range.*(limit|large|exceed)|limit.*range|query timeout/i;
+const TOO_LARGE = new RegExp(
+  [
+    "response (body|size)",
+    "too large",
+    "exceed",
+    "more than \\d+ (results|logs)",
+    "too many",
+    "range.*(limit|large|exceed)",
+    "limit.*range",
+    "query timeout",
+  ].join("|"),
+  "i",
+);
 
 function tooLarge(error: unknown): boolean {
   const found = error instanceof BaseError ? error.walk((e) => e instanceof ResponseBodyTooLargeError) : null;
@@ -139,7 +150,9 @@ export class GovernanceIndexer {
     this._log = _o.logger ?? silentLogger();
   }
 
-  /** Checks the chain answers, binds the index to this chain and these contracts (refusing an index built for others). */
+  /**
+   * Checks the chain answers, binds the index to this chain and these contracts (refusing an index built for others).
+   */
   static async create(o: IndexerOptions): Promise<GovernanceIndexer> {
     let chainId: number;
     try {
@@ -188,7 +201,9 @@ export class GovernanceIndexer {
     return this.progress();
   }
 
-  /** Follows the chain until `signal` aborts; a failed block (RPC fault while decoding) is retried from the checkpoint. */
+  /**
+   * Follows the chain until `signal` aborts; a failed block (RPC fault while decoding) is retried from the checkpoint.
+   */
   async follow(signal: AbortSignal): Promise<void> {
     let backoff = this._o.pollIntervalMs ?? 1_000;
     while (!signal.aborted) {

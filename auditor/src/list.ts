@@ -75,7 +75,9 @@ export function listTransactions(store: IndexStore, f: ListFilter = {}): TxSumma
   }
   timeBounds("opened_at", f, where, params);
   const [limit, offset] = page(f);
-  const sql = `SELECT * FROM transactions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY number ${f.newestFirst ? "DESC" : "ASC"} LIMIT ? OFFSET ?`;
+  const sql =
+    `SELECT * FROM transactions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY number ` +
+    `${f.newestFirst ? "DESC" : "ASC"} LIMIT ? OFFSET ?`;
   return (store.statement(sql).all(...params, limit, offset) as TxRow[]).map(summaryOf);
 }
 

@@ -31,20 +31,24 @@ export class Projections {
     this._s = {
       pipeOf: p("SELECT source_institution, target_institution FROM pipes WHERE pipe_id = ?"),
       openTx:
-        p(`INSERT INTO transactions (tx_id, number, pipe_id, opener, source_institution, target_institution, state, reason,
+        p(`INSERT INTO transactions (tx_id, number, pipe_id, opener, source_institution, target_institution, state,
+          reason,
                  deadline, step_count, steps, write_mask, opened_at, opened_block, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`),
       transition: p("UPDATE transactions SET state = ?, reason = ?, updated_at = ? WHERE tx_id = ?"),
       done: p("UPDATE transactions SET done_mask = done_mask | ?, updated_at = ? WHERE tx_id = ?"),
       undone: p("UPDATE transactions SET undone_mask = undone_mask | ?, updated_at = ? WHERE tx_id = ?"),
       touch: p("UPDATE transactions SET updated_at = ? WHERE tx_id = ?"),
-      pipe: p(`INSERT INTO pipes (pipe_id, source_signer, target_signer, source_institution, target_institution, source_subchain,
-               target_subchain) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipe_id) DO UPDATE SET source_signer = excluded.source_signer,
+      pipe: p(`INSERT INTO pipes (pipe_id, source_signer, target_signer, source_institution, target_institution,
+        source_subchain,
+               target_subchain) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipe_id) DO UPDATE SET source_signer =
+               excluded.source_signer,
                target_signer = excluded.target_signer, source_institution = excluded.source_institution,
                target_institution = excluded.target_institution, source_subchain = excluded.source_subchain,
                target_subchain = excluded.target_subchain`),
       subchain: p(`INSERT INTO subchains (subchain_id, institution, chain_id, gateway, name) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (subchain_id) DO UPDATE SET institution = excluded.institution, chain_id = excluded.chain_id,
+                   ON CONFLICT (subchain_id) DO UPDATE SET institution = excluded.institution, chain_id =
+                   excluded.chain_id,
                    gateway = excluded.gateway, name = excluded.name`),
       gatewayChanged: p("UPDATE subchains SET gateway = ? WHERE subchain_id = ?"),
       gateway: p(

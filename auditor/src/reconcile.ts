@@ -168,7 +168,10 @@ async function writeProblem(
   try {
     record = await o.reader.inboundRecord(info.chainId, gateway, trace.pipeId, BigInt(sequence));
   } catch (error) {
-    return `write step ${step}: reading the gateway on sub-chain ${info.chainId} failed: ${(error as Error).message.split("\n")[0]}`;
+    return (
+      `write step ${step}: reading the gateway on sub-chain ${info.chainId} failed: ` +
+      `${(error as Error).message.split("\n")[0]}`
+    );
   }
   const where = `write step ${step} (pipe ${trace.pipeId} sequence ${sequence} on sub-chain ${info.chainId})`;
   const final = parseState(trace.state);

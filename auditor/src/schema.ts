@@ -10,7 +10,8 @@ export const INDEX_CHAIN = "governance";
 export const MIGRATE_INDEX_FROM_1_SQL = `
 INSERT INTO chain_checkpoints (chain, height, hash, timestamp, updated_at)
   SELECT '${INDEX_CHAIN}', height, hash, timestamp, 0 FROM checkpoint;
-INSERT INTO chain_blocks (chain, height, hash, timestamp) SELECT '${INDEX_CHAIN}', height, hash, timestamp FROM recent_blocks;
+INSERT INTO chain_blocks (chain, height, hash, timestamp) SELECT '${INDEX_CHAIN}', height, hash, timestamp FROM
+recent_blocks;
 DROP TABLE checkpoint;
 DROP TABLE recent_blocks;
 `;

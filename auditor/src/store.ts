@@ -330,11 +330,13 @@ export class IndexStore {
   private _statements() {
     return (this._insert ??= {
       event: this.db.prepare(`INSERT INTO events (id, block, log_index, tx_hash, timestamp, contract, event, args,
-                              tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+                              tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                              ?, ?)`),
       block: this.db.prepare("INSERT INTO blocks (height, hash, block_time) VALUES (?, ?, ?)"),
       packet: this.db
         .prepare(`INSERT INTO packets (block, log_index, position, kind, tx_id, pipe_id, sequence, packet_hash, packet,
-                               app_signature, proxy_signature, declared_signer, app_signer, proxy_claimed, proxy_signer, problem)
+                               app_signature, proxy_signature, declared_signer, app_signer, proxy_claimed,
+                               proxy_signer, problem)
                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       note: this.db.prepare("INSERT INTO packet_notes (block, log_index, note) VALUES (?, ?, ?)"),
     });

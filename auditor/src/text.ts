@@ -9,29 +9,35 @@ const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 export function traceText(t: CheckedTrace): string {
   const lines = [
     `transaction #${t.number} ${t.txId}`,
-    `  pipe ${t.pipeId}: institution ${t.sourceInstitution ?? "?"} -> ${t.targetInstitution ?? "?"}, opened by ${t.opener} at ${iso(t.openedAt)} (block ${t.openedBlock})`,
+    `  pipe ${t.pipeId}: institution ${t.sourceInstitution ?? "?"} -> ${t.targetInstitution ?? "?"}, opened by ` +
+      `${t.opener} at ${iso(t.openedAt)} (block ${t.openedBlock})`,
     `  state ${t.state} (reason ${t.reason}), ${t.stepsDone}/${t.stepCount} steps done, deadline ${iso(t.deadline)}`,
     "  steps:",
     ...t.steps.map(
       (s) =>
-        `    ${s.index}: ${s.side} ${s.operation}${s.dependsOn === null ? "" : ` after read ${s.dependsOn}`} on ${s.subchain ?? "?"}` +
+        `    ${s.index}: ${s.side} ${s.operation}${s.dependsOn === null ? "" : ` after read ${s.dependsOn}`} on ` +
+        `${s.subchain ?? "?"}` +
         `${s.packet === null ? "" : `, packet ${s.packet}`}${s.done ? ", done" : ""}${s.undone ? ", undone" : ""}`,
     ),
     `  packets:${t.packetsNote ? ` (${t.packetsNote})` : ""}`,
     ...t.packets.map(
       (p) =>
-        `    ${p.position}: sequence ${p.sequence} ${p.packetHash}: app ${p.appSigner ?? "?"} (declared ${p.declaredSigner}), ` +
+        `    ${p.position}: sequence ${p.sequence} ${p.packetHash}: app ${p.appSigner ?? "?"} (declared ` +
+        `${p.declaredSigner}), ` +
         `proxy ${p.proxySigner ?? "?"}: ${p.signaturesValid ? "signatures valid" : `INVALID: ${p.problem}`}`,
     ),
     "  results:",
     ...t.results.map(
       (r) =>
-        `    step ${r.step} by ${r.recorder} at ${iso(r.at)}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ${r.blockNumber}, result ${r.resultHash}`,
+        `    step ${r.step} by ${r.recorder} at ${iso(r.at)}: ${r.success ? "success" : "FAILED"}, sub-chain tx ` +
+        `${r.subchainTx} block ${r.blockNumber}, result ${r.resultHash}`,
     ),
-    `  verification: ${t.verification.weightFor} for, ${t.verification.weightAgainst} against, of ${t.verification.totalWeight ?? "?"}`,
+    `  verification: ${t.verification.weightFor} for, ${t.verification.weightAgainst} against, of ` +
+      `${t.verification.totalWeight ?? "?"}`,
     ...t.endorsements.map(
       (e) =>
-        `    ${e.verifier} (weight ${e.weight}) ${e.agrees ? "endorsed" : "CONFLICTED with"} ${e.endorsedHash} at ${iso(e.at)}`,
+        `    ${e.verifier} (weight ${e.weight}) ${e.agrees ? "endorsed" : "CONFLICTED with"} ${e.endorsedHash} at ` +
+        `${iso(e.at)}`,
     ),
   ];
   if (t.retries.length)
@@ -51,7 +57,8 @@ export function traceText(t: CheckedTrace): string {
       "  compensations:",
       ...t.compensations.map(
         (c) =>
-          `    step ${c.step} attempt ${c.attempt} by ${c.recorder}: ${c.success ? "undone" : "FAILED"}, sub-chain tx ${c.subchainTx}`,
+          `    step ${c.step} attempt ${c.attempt} by ${c.recorder}: ${c.success ? "undone" : "FAILED"}, sub-chain ` +
+          `tx ${c.subchainTx}`,
       ),
     );
   if (t.escalations.length)
@@ -75,7 +82,8 @@ export function traceText(t: CheckedTrace): string {
       "  sub-chain receipts:",
       ...t.receipts.map(
         (r) =>
-          `    ${r.kind} step ${r.step} on chain ${r.chainId ?? "?"}: ${r.ok ? "ok" : r.problems.map((p) => `${p.code}: ${p.message}`).join("; ")}`,
+          `    ${r.kind} step ${r.step} on chain ${r.chainId ?? "?"}: ` +
+          `${r.ok ? "ok" : r.problems.map((p) => `${p.code}: ${p.message}`).join("; ")}`,
       ),
     );
   return lines.join("\n");
@@ -86,7 +94,8 @@ export function transactionsText(rows: TxSummary[]): string {
   return rows
     .map(
       (t) =>
-        `#${t.number} ${t.txId} ${t.state.padEnd(12)} pipe ${t.pipeId.slice(0, 10)}.. ${t.sourceInstitution ?? "?"}->${t.targetInstitution ?? "?"} opened ${iso(t.openedAt)}`,
+        `#${t.number} ${t.txId} ${t.state.padEnd(12)} pipe ${t.pipeId.slice(0, 10)}.. ` +
+        `${t.sourceInstitution ?? "?"}->${t.targetInstitution ?? "?"} opened ${iso(t.openedAt)}`,
     )
     .join("\n");
 }
@@ -104,16 +113,20 @@ export function anomaliesText(r: AnomalyReport): string {
 
 export function reconciliationText(r: ReconciliationReport): string {
   const lines = [
-    `reconciliation at ${iso(r.generatedAt)}: ${r.scanned} transaction(s) in the index (checkpoint block ${r.checkpoint?.height ?? "none"}), ` +
+    `reconciliation at ${iso(r.generatedAt)}: ${r.scanned} transaction(s) in the index (checkpoint block ` +
+      `${r.checkpoint?.height ?? "none"}), ` +
       `${r.ledgerIssues.length} ledger issue(s), ${r.crossChain.length} disagreeing with the sub-chains`,
   ];
   if (r.missing > 0)
     lines.push(`  WARNING: the ledger counts ${r.missing} transaction(s) the index does not hold yet: index again`);
-  for (const i of r.ledgerIssues)
+  for (const i of r.ledgerIssues) {
+    const undone = i.writesNotUndone.length ? `, writes not undone: step ${i.writesNotUndone.join(", ")}` : "";
+    const late = i.secondsLate !== "0" ? `, ${i.secondsLate}s past its deadline` : "";
     lines.push(
-      `  ledger: #${i.number} ${i.txId}: ${i.issue} (${i.state}, reason ${i.reason}, ${i.stepsDone}/${i.stepCount} steps` +
-        `${i.writesNotUndone.length ? `, writes not undone: step ${i.writesNotUndone.join(", ")}` : ""}${i.secondsLate !== "0" ? `, ${i.secondsLate}s past its deadline` : ""})`,
+      `  ledger: #${i.number} ${i.txId}: ${i.issue} (${i.state}, reason ${i.reason}, ${i.stepsDone}/${i.stepCount} ` +
+        `steps${undone}${late})`,
     );
+  }
   for (const e of r.crossChain)
     for (const p of e.problems)
       lines.push(`  cross-chain: #${e.number} ${e.txId} (${e.state}): ${p.code}: ${p.message}`);

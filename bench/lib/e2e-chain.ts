@@ -31,7 +31,10 @@ export interface ChainBound {
 export interface ChainPath {
   /** Signs the next packet (stage 1 by the app, stage 2 by A's proxy): not timed, the relayer path signs too. */
   sign(): Promise<SignedPacket & { proxySignature: Hex }>;
-  /** Sends one whole transaction; returns its latency in ms. Call in sequence order: the open takes its place in the account's send order at once. */
+  /**
+   * Sends one whole transaction; returns its latency in ms. Call in sequence order: the open takes its place in the
+   * account's send order at once.
+   */
   run(signed: SignedPacket & { proxySignature: Hex }): Promise<number>;
   close(): void;
 }

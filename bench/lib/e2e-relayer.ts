@@ -21,7 +21,10 @@ import { receiptOf, sender } from "./senders";
 import { percentile } from "./stats";
 
 export interface RelayerBenchOptions {
-  /** Transactions run one at a time and not measured before the latency samples (a fresh process's first ones pay for JIT compilation, lazy imports, first connections). */
+  /**
+   * Transactions run one at a time and not measured before the latency samples (a fresh process's first ones pay for
+   * JIT compilation, lazy imports, first connections).
+   */
   warmup?: number;
   latencySamples: number;
   throughputTxs: number;
@@ -110,7 +113,10 @@ async function signMany(c: LocalConsortium, app: LocalAccount, n: number): Promi
   return out;
 }
 
-/** Posts packets in sequence order (each after the previous one's 202: the relayer refuses a lower sequence after a higher one). */
+/**
+ * Posts packets in sequence order (each after the previous one's 202: the relayer refuses a lower sequence after a
+ * higher one).
+ */
 async function postAll(
   intake: string,
   packets: SignedPacket[],
@@ -181,7 +187,8 @@ export async function latencyAndThroughput(
   // What the attestations add to the same run's path: the target relayer's collection (one per transaction here).
   const verdict = collection.p50 <= ATTESTATION_TARGET_MS ? "met" : "missed";
   report.figure(
-    `through two relayers: attestation collection p50, target relayer (target: adds <= ${ATTESTATION_TARGET_MS}: ${verdict})`,
+    `through two relayers: attestation collection p50, target relayer (target: adds <= ${ATTESTATION_TARGET_MS}: ` +
+      `${verdict})`,
     collection.p50,
     "ms",
   );
@@ -278,7 +285,8 @@ async function memoryParts(report: Reporter, source: RelayerProcess): Promise<vo
       Number(new RegExp(`^\\w*${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 1048576;
     report.figure(
       "  V8 heap used / reserved, memory outside it (external)",
-      `${metric("nodejs_heap_size_used_bytes").toFixed(1)} / ${metric("nodejs_heap_size_total_bytes").toFixed(1)}, ${metric("nodejs_external_memory_bytes").toFixed(1)}`,
+      `${metric("nodejs_heap_size_used_bytes").toFixed(1)} / ${metric("nodejs_heap_size_total_bytes").toFixed(1)}, ` +
+        `${metric("nodejs_external_memory_bytes").toFixed(1)}`,
       "MiB",
     );
   } catch {
@@ -331,12 +339,14 @@ async function pendingMemory(c: LocalConsortium, source: RelayerProcess, report:
       await new Promise((r) => setTimeout(r, 2_000));
       const now = rssOf(source.pid);
       // E2E_HEAP_SNAPSHOT=1 with CCGP_RELAYER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>": a heap
-      // snapshot of the relayer holding them, to see what one pending item keeps (after the RSS figure, which it moves).
+      // snapshot of the relayer holding them, to see what one pending item keeps (after the RSS figure, which it
+      // moves).
       if (process.env.E2E_HEAP_SNAPSHOT) {
         process.kill(source.pid, "SIGUSR2");
         await new Promise((r) => setTimeout(r, 30_000));
       }
-      const label = `${n.toLocaleString("en-US")} chain-initiated packets (outbox pending ${pending.toLocaleString("en-US")})`;
+      const label =
+        `${n.toLocaleString("en-US")} chain-initiated packets (outbox pending ` + `${pending.toLocaleString("en-US")})`;
       report.figure("relayer RSS idle, after the runs above", idle.rss / 1024, "MiB");
       report.figure(`relayer peak RSS taking ${label}`, (reset ? now.peak : peakSampled) / 1024, "MiB");
       report.figure(`relayer RSS holding them`, now.rss / 1024, "MiB");

@@ -28,7 +28,9 @@ import {
   type PrivateKeyAccount,
 } from "viem/accounts";
 
-/** `secp256k1/bindings`: the package's checked API over the native addon only (its main entry falls back to `elliptic`). */
+/**
+ * `secp256k1/bindings`: the package's checked API over the native addon only (its main entry falls back to `elliptic`).
+ */
 interface Binding {
   ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
   ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: false): Uint8Array;
@@ -68,7 +70,8 @@ export async function recoverHashSigner(hash: Hex, signature: Hex): Promise<Addr
     // One refusal whichever backend ran (their own messages differ).
     throw new CcgpError(
       "SIGNATURE_UNRECOVERABLE",
-      `no public key recovers from signature ${signature.slice(0, 12)}...: ${error instanceof Error ? error.message : String(error)}`,
+      `no public key recovers from signature ${signature.slice(0, 12)}...: ` +
+        `${error instanceof Error ? error.message : String(error)}`,
       {},
       { cause: error },
     );

@@ -109,8 +109,8 @@ async function step<T extends BaseContract>(
 
 /**
  * Deploys Membership and VotingTickets, bootstraps the genesis set, then deploys the registries (pipes, services,
- * chains, credit, attesters), wires them and installs their rules, step by step. Each finished step is recorded, so running
- * it again on the same network does nothing twice and reports what it found.
+ * chains, credit, attesters), wires them and installs their rules, step by step. Each finished step is recorded, so
+ * running it again on the same network does nothing twice and reports what it found.
  */
 export async function deployGovernance(
   deployer: Signer,
@@ -176,7 +176,8 @@ async function deployCore(
     record.initialized = true;
     run.save();
     run.log(
-      `created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} governor(s)`,
+      `created ${genesis.length} genesis institution(s) with ${genesis.reduce((n, g) => n + g.governors.length, 0)} ` +
+        `governor(s)`,
     );
   }
   return { membership, voting };

@@ -1,6 +1,6 @@
 /**
- * The transaction ledger's enums (generated from contracts/interfaces/ by scripts/gen-enums.ts), its transition table, and
- * the result-set hash verifiers endorse. Free of typechain and hardhat imports, so relayers and scripts can use it.
+ * The transaction ledger's enums (generated from contracts/interfaces/ by scripts/gen-enums.ts), its transition table,
+ * and the result-set hash verifiers endorse. Free of typechain and hardhat imports, so relayers and scripts can use it.
  */
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import {

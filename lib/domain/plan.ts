@@ -28,7 +28,10 @@ const dependency = { dependsOn: z.int().min(0).max(6).optional(), versionKey: by
 export const MAX_STEPS = 8;
 /** The ledger's operation code of a two-phase write (`OPERATION_TWO_PHASE_WRITE`); its packet says write (1). */
 export const TWO_PHASE_WRITE = 2;
-/** How a transaction's writes complete: compensation (the default: applied at once, undone after a failure) or two-phase. */
+/**
+ * How a transaction's writes complete: compensation (the default: applied at once, undone after a failure) or
+ * two-phase.
+ */
 export type TxMode = "compensation" | "two-phase";
 export const txModeSchema = z.enum(["compensation", "two-phase"]);
 /** A two-phase transaction has at most this many steps (the ledger keeps the mode in the steps' spare bit). */

@@ -104,7 +104,8 @@ export async function reconcile(ledger: TransactionLedger, opts: ReconcileOption
 /** The report as text, one line per transaction. */
 export function formatReport(report: ReconcileReport): string {
   const lines = [
-    `reconciliation at ${new Date(Number(report.now) * 1000).toISOString()}: ${report.scanned} transaction(s) scanned, ${report.entries.length} to look at`,
+    `reconciliation at ${new Date(Number(report.now) * 1000).toISOString()}: ${report.scanned} transaction(s) ` +
+      `scanned, ${report.entries.length} to look at`,
   ];
   if (report.missing > 0n)
     lines.push(
@@ -115,7 +116,8 @@ export function formatReport(report: ReconcileReport): string {
     const writes = e.writesNotUndone.length > 0 ? `, writes not undone: step ${e.writesNotUndone.join(", ")}` : "";
     const dispute = e.weightAgainst > 0n ? `, weight ${e.weightAgainst} endorsed another result set` : "";
     lines.push(
-      `  #${e.number} ${e.txId} pipe ${e.pipeId}: ${Issue[e.issue]} (${TxState[e.state]}, reason ${Reason[e.reason]}, ` +
+      `  #${e.number} ${e.txId} pipe ${e.pipeId}: ${Issue[e.issue]} (${TxState[e.state]}, reason ` +
+        `${Reason[e.reason]}, ` +
         `${e.stepsDone}/${e.stepCount} steps${writes}${dispute}${late})`,
     );
   }

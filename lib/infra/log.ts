@@ -15,7 +15,9 @@ export interface LoggerOptions {
    * (default): pretty when writing to a terminal, JSON otherwise (the config's `log.format`, or `CCGP_LOG_FORMAT`).
    */
   format?: LogFormat;
-  /** The same warning or error repeated is logged once, then counted and summed up every this many ms (default 30 s). */
+  /**
+   * The same warning or error repeated is logged once, then counted and summed up every this many ms (default 30 s).
+   */
   repeatWindowMs?: number;
   /** Institution id, stamped on every line so logs of several relayers can be merged. */
   institutionId?: number;
@@ -38,7 +40,9 @@ export const REDACTED_PATHS = [
   "*.secret",
 ];
 
-/** An error as one line: viem's short message and details once each (not its request body), and the root cause's code. */
+/**
+ * An error as one line: viem's short message and details once each (not its request body), and the root cause's code.
+ */
 export function errorLine(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const e = err as Error & { shortMessage?: unknown; details?: unknown; code?: unknown };
@@ -80,7 +84,10 @@ const LEVEL_NAMES: Record<number, string> = {
 };
 const SKIP = new Set(["level", "time", "msg", "pid", "hostname", "institution", "module"]);
 
-/** One JSON log line as one readable line: `12:00:01.234 WARN  governance: poll failed; retrying  err="…" chain=sub_a`. */
+/**
+ * One JSON log line as one readable line:
+ * `12:00:01.234 WARN  governance: poll failed; retrying  err="…" chain=sub_a`.
+ */
 export function prettyLine(json: string): string {
   let o: Record<string, unknown>;
   try {

@@ -188,7 +188,8 @@ async function bindSubchain(config: RelayerConfig, p: Parts, subchainId: Hex): P
   if (entry === undefined)
     throw new CcgpError(
       "RELAYER_SUBCHAIN_NOT_CONFIGURED",
-      `the service fronts sub-chain ${subchainId} (chain id ${registered.chainId}); config.chains has no chain with that id`,
+      `the service fronts sub-chain ${subchainId} (chain id ${registered.chainId}); config.chains has no chain with ` +
+        `that id`,
       {
         subchainId,
       },

@@ -81,11 +81,16 @@ export interface AnvilOptions {
   port?: number;
   /** Seconds between blocks; automine when omitted. */
   blockTime?: number;
-  /** With `blockTime`: mine each transaction at once too (anvil `--mixed-mining`), so blocks keep coming between transactions. */
+  /**
+   * With `blockTime`: mine each transaction at once too (anvil `--mixed-mining`), so blocks keep coming between
+   * transactions.
+   */
   mixedMining?: boolean;
   /** Where anvil keeps its state between runs (`--state`: loaded at start, written on exit); in memory when omitted. */
   statePath?: string;
-  /** With `statePath`: also write the state every this many seconds (anvil `--state-interval`), for a node killed hard. */
+  /**
+   * With `statePath`: also write the state every this many seconds (anvil `--state-interval`), for a node killed hard.
+   */
   stateInterval?: number;
   /**
    * Keep the states of only this many recent blocks, in memory (anvil `--prune-history`): older ones are dropped,

@@ -262,7 +262,8 @@ const KEY_NAMES = [
   "genesis-3-governor",
   "audit-admin",
   "auditor",
-  // `-node`: the key of the institution's governance-chain node (none runs locally; it lets `ccgp register node` be tried).
+  // `-node`: the key of the institution's governance-chain node (none runs locally; it lets `ccgp register node` be
+  // tried).
   ...(["a", "b"] as const).flatMap((s) =>
     ["admin", "operator", "business", "relayer", "app", "node"].map((r) => `${SIDES[s].slug}-${r}` as const),
   ),
@@ -305,7 +306,8 @@ async function startChains(blockTime: number, log: Log, stateDir?: string): Prom
   }
   const [governance, a, b] = started.map((s) => (s as PromiseFulfilledResult<LocalChain>).value);
   log(
-    `chains: governance ${governance.url} (chain id ${governance.chainId}), A ${a.url} (${a.chainId}), B ${b.url} (${b.chainId})`,
+    `chains: governance ${governance.url} (chain id ${governance.chainId}), A ${a.url} (${a.chainId}), B ${b.url} ` +
+      `(${b.chainId})`,
   );
   return { governance, a, b };
 }
@@ -422,11 +424,13 @@ async function build(
   const attester = await startAuditAttester(run, gov, audit);
   services.push(attester);
   log(
-    `Audit Office attester: pid ${attester.pid}, ${attester.url} (signs what the ledger opened, for both gateways; published in the service registry), log ${attester.logFile}`,
+    `Audit Office attester: pid ${attester.pid}, ${attester.url} (signs what the ledger opened, for both gateways; ` +
+      `published in the service registry), log ${attester.logFile}`,
   );
   const synced = await syncAttesters(attestersRun(run), run.keys.auditor.keystore);
   log(
-    `ccgp attesters sync: voted set epoch ${synced.epoch} (${synced.threshold} of ${synced.attesters.length}); gateways ${synced.gateways.map((g) => `${g.status} at epoch ${g.epoch}`).join(", ")}`,
+    `ccgp attesters sync: voted set epoch ${synced.epoch} (${synced.threshold} of ${synced.attesters.length}); ` +
+      `gateways ${synced.gateways.map((g) => `${g.status} at epoch ${g.epoch}`).join(", ")}`,
   );
 
   const governance = Object.fromEntries(
@@ -538,7 +542,8 @@ async function attestSides(run: Run, sides: BusinessSide[]): Promise<void> {
   );
   const first = attested[0]!;
   run.log(
-    `audit sandbox on ${EXAMPLE_SOURCES}: gate passed, report ${first.reportHash.slice(0, 10)}… (${first.report}), ${((Date.now() - began) / 1000).toFixed(1)} s with the attestations`,
+    `audit sandbox on ${EXAMPLE_SOURCES}: gate passed, report ${first.reportHash.slice(0, 10)}… (${first.report}), ` +
+      `${((Date.now() - began) / 1000).toFixed(1)} s with the attestations`,
   );
   for (const a of attested)
     run.log(`attested by the Audit Office: ${a.name} at ${a.contract}, code ${a.codeHash.slice(0, 10)}…`);
@@ -682,7 +687,9 @@ async function deploySide(run: Run, s: SideKey): Promise<SubchainContracts> {
     run.opts.assets,
   );
   run.log(
-    `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, EvidenceDeposit ${contracts.evidenceDeposit}${contracts.assetLedger ? `, AssetLedger ${contracts.assetLedger}` : ""}`,
+    `${SIDES[s].chainName}: gateway ${contracts.gateway}, DrugTraceability ${contracts.drugTraceability}, ` +
+      `EvidenceDeposit ` +
+      `${contracts.evidenceDeposit}${contracts.assetLedger ? `, AssetLedger ${contracts.assetLedger}` : ""}`,
   );
   return contracts;
 }
@@ -715,7 +722,8 @@ async function enrolSide(
     `${name} business account`,
   );
   run.log(
-    `admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ${key("business").address}`,
+    `admitted ${name} (institution ${institutionId}) with operator ${key("operator").address} and business account ` +
+      `${key("business").address}`,
   );
 
   const cert = run.pki.issue(slug);
@@ -732,7 +740,8 @@ async function enrolSide(
     what,
   );
   run.log(
-    `${name}: service ${serviceId} at 127.0.0.1:${ports.peer}, TLS ${cert.fingerprint.slice(0, 16)}..., signer ${key("business").address}, enabled by vote`,
+    `${name}: service ${serviceId} at 127.0.0.1:${ports.peer}, TLS ${cert.fingerprint.slice(0, 16)}..., signer ` +
+      `${key("business").address}, enabled by vote`,
   );
 
   const c = gov.chains.connect(operator);
@@ -758,7 +767,8 @@ async function enrolSide(
       `CNS ${contracts.names.assetLedger}`,
     );
   run.log(
-    `${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`,
+    `${name}: ${chainName} (chain id ${chainId}), app ${appId} with key ${key("app").address}, CNS ` +
+      `${contracts.names.drugTraceability} and ${contracts.names.evidenceDeposit}`,
   );
 
   return {

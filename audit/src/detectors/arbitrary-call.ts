@@ -7,9 +7,12 @@ const rule: Rule = {
   title: "Arbitrary call with caller-chosen target and data",
   severity: "high",
   summary:
-    "A public or external function without access control makes a low-level `call` (or Address.functionCall) whose target and calldata both come from its parameters: anyone can make the contract call any contract with any data, e.g. `token.transferFrom(victim, attacker, amount)` on tokens users approved to it.",
+    "A public or external function without access control makes a low-level `call` (or Address.functionCall) whose " +
+    "target and calldata both come from its parameters: anyone can make the contract call any contract with any " +
+    "data, e.g. `token.transferFrom(victim, attacker, amount)` on tokens users approved to it.",
   recommendation:
-    "Restrict the function to authorised callers, or fix the target (an allowlist) and build the calldata in the contract; never forward caller-chosen calldata from a contract that holds approvals or funds.",
+    "Restrict the function to authorised callers, or fix the target (an allowlist) and build the calldata in the " +
+    "contract; never forward caller-chosen calldata from a contract that holds approvals or funds.",
 };
 
 /** Address library helpers that make a call: target first, data second. */
@@ -41,7 +44,9 @@ export const arbitraryCall: Detector = {
         // Callers with a role, and meta-transactions whose signer is verified, are not "anyone".
         checked ??= facts.isProtected(fn) || verifiesSignature(ctx, fn);
         if (checked) break;
-        const text = `\`${program.label(fn)}\` lets any caller choose both the target and the calldata of \`${snippet(ctx, call)}\`.`;
+        const text =
+          `\`${program.label(fn)}\` lets any caller choose both the target and the calldata of ` +
+          `\`${snippet(ctx, call)}\`.`;
         out.push(report(ctx, rule, call, fn, text));
       }
     }

@@ -7,9 +7,12 @@ const rule: Rule = {
   title: "delegatecall to an address from input or storage",
   severity: "high",
   summary:
-    "delegatecall (Solidity or assembly) whose target is a parameter of a public/external function or is read from storage, in a function without access control. The target's code runs with this contract's storage and balance.",
+    "delegatecall (Solidity or assembly) whose target is a parameter of a public/external function or is read from " +
+    "storage, in a function without access control. The target's code runs with this contract's storage and " +
+    "balance.",
   recommendation:
-    "Delegatecall only to a constant or immutable address, or to an implementation whose setter is access controlled; restrict the function with an access-control modifier.",
+    "Delegatecall only to a constant or immutable address, or to an implementation whose setter is access " +
+    "controlled; restrict the function with an access-control modifier.",
 };
 
 type Origin = "parameter" | "storage" | undefined;
@@ -70,7 +73,9 @@ export const controlledDelegatecall: Detector = {
         const origin = originOf(ctx, fn, targetOf(ctx, site));
         if (!origin) continue;
         const from = origin === "parameter" ? "a caller-supplied parameter" : "storage";
-        const text = `\`${ctx.program.label(fn)}\` delegatecalls an address taken from ${from} (\`${snippet(ctx, site)}\`) and does not check the caller.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` delegatecalls an address taken from ${from} ` +
+          `(\`${snippet(ctx, site)}\`) and does not check the caller.`;
         out.push(report(ctx, rule, site, fn, text));
       }
     }

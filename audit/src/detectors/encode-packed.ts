@@ -7,7 +7,9 @@ const rule: Rule = {
   title: "abi.encodePacked with several dynamic arguments",
   severity: "medium",
   summary:
-    'abi.encodePacked with two or more non-literal dynamic arguments (string, bytes, dynamic arrays): different inputs pack to the same bytes ("ab"+"c" == "a"+"bc"). Medium when the result is hashed (signatures, ids, commitments), low otherwise.',
+    "abi.encodePacked with two or more non-literal dynamic arguments (string, bytes, dynamic arrays): different " +
+    'inputs pack to the same bytes ("ab"+"c" == "a"+"bc"). Medium when the result is hashed (signatures, ids, ' +
+    "commitments), low otherwise.",
   recommendation: "Use abi.encode (length-prefixed), or keep at most one dynamic argument in abi.encodePacked.",
 };
 
@@ -53,7 +55,9 @@ export const encodePacked: Detector = {
         const adjacent = args.some((a, i) => i > 0 && isDynamic(a) && isDynamic(args[i - 1]));
         if (dynamic.length < 2 || !adjacent) continue;
         const hashed = isHashed(ctx, fn, call);
-        const text = `\`${ctx.program.label(fn)}\` packs ${dynamic.length} dynamic values with abi.encodePacked${hashed ? " and hashes the result" : ""}: different inputs can give the same bytes.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` packs ${dynamic.length} dynamic values with ` +
+          `abi.encodePacked${hashed ? " and hashes the result" : ""}: different inputs can give the same bytes.`;
         out.push(report(ctx, rule, call, fn, text, hashed ? "medium" : "low"));
       }
     return out;

@@ -8,9 +8,11 @@ const rule: Rule = {
   title: "State written after an external call",
   severity: "high",
   summary:
-    "A storage write that can run after an external call (call, an external function, transfer/send) in the same function, directly or through an internal call. A re-entrant caller sees or overwrites stale state.",
+    "A storage write that can run after an external call (call, an external function, transfer/send) in the same " +
+    "function, directly or through an internal call. A re-entrant caller sees or overwrites stale state.",
   recommendation:
-    "Follow checks-effects-interactions: write all state before calling out, or guard the function with ReentrancyGuard's nonReentrant.",
+    "Follow checks-effects-interactions: write all state before calling out, or guard the function with " +
+    "ReentrancyGuard's nonReentrant.",
 };
 
 /**
@@ -213,9 +215,13 @@ export const reentrancy: Detector = {
         seen.add(hit.write);
         const callAt = ctx.program.location(hit.call.node).line;
         const stipend = hit.call.gas === "stipend";
-        const text = `\`${ctx.program.label(fn)}\` writes ${hit.what} after the external call \`${snippet(ctx, hit.call.node)}\` (line ${callAt})${
-          stipend ? "; the call forwards only the 2,300 gas stipend, which limits but does not rule out re-entry" : ""
-        }.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` writes ${hit.what} after the external call ` +
+          `\`${snippet(ctx, hit.call.node)}\` (line ${callAt})` +
+          (stipend
+            ? "; the call forwards only the 2,300 gas stipend, which limits but does not rule out re-entry"
+            : "") +
+          ".";
         out.push(report(ctx, rule, hit.write, fn, text, stipend ? "medium" : "high"));
       }
     }

@@ -7,7 +7,9 @@ const rule: Rule = {
   title: "selfdestruct",
   severity: "high",
   summary:
-    "A call to selfdestruct (Solidity or assembly). Since Cancun (EIP-6780) it no longer removes code but still sends the whole balance; code that relies on it, or lets it be reached, is unsafe and the opcode is deprecated.",
+    "A call to selfdestruct (Solidity or assembly). Since Cancun (EIP-6780) it no longer removes code but still " +
+    "sends the whole balance; code that relies on it, or lets it be reached, is unsafe and the opcode is " +
+    "deprecated.",
   recommendation: "Remove selfdestruct; use a pausable or withdrawable design guarded by access control.",
 };
 

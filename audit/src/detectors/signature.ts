@@ -7,9 +7,12 @@ const replayRule: Rule = {
   title: "Signature accepted without nonce or deadline",
   severity: "medium",
   summary:
-    "A state-changing function recovers a signer (ecrecover, ECDSA.recover/tryRecover, SignatureChecker) but neither it nor the functions it calls use a nonce, a deadline/expiry, or a used-hash record: the same signature can be replayed.",
+    "A state-changing function recovers a signer (ecrecover, ECDSA.recover/tryRecover, SignatureChecker) but " +
+    "neither it nor the functions it calls use a nonce, a deadline/expiry, or a used-hash record: the same " +
+    "signature can be replayed.",
   recommendation:
-    "Sign an EIP-712 message that includes a nonce (OpenZeppelin Nonces._useNonce) and a deadline checked against block.timestamp, or record each digest as used.",
+    "Sign an EIP-712 message that includes a nonce (OpenZeppelin Nonces._useNonce) and a deadline checked against " +
+    "block.timestamp, or record each digest as used.",
 };
 
 const malleabilityRule: Rule = {
@@ -17,7 +20,9 @@ const malleabilityRule: Rule = {
   title: "Raw ecrecover without s-value check",
   severity: "medium",
   summary:
-    "ecrecover is called directly and the signature's s value is not checked against secp256k1n/2, so (r, n - s, v') is a second valid signature for the same message (a replay guard keyed on the signature bytes is bypassed).",
+    "ecrecover is called directly and the signature's s value is not checked against secp256k1n/2, so (r, n - s, " +
+    "v') is a second valid signature for the same message (a replay guard keyed on the signature bytes is " +
+    "bypassed).",
   recommendation: "Use OpenZeppelin ECDSA.recover, which rejects high-s signatures, instead of ecrecover.",
 };
 
@@ -26,9 +31,12 @@ const domainRule: Rule = {
   title: "Signed digest without chain id or contract address",
   severity: "medium",
   summary:
-    "A state-changing function recovers a signer over a digest it hashes itself, and the digest holds neither the chain id nor the verifying contract's address (no EIP-712 domain): the same signature is valid on another chain or on another deployment of the contract.",
+    "A state-changing function recovers a signer over a digest it hashes itself, and the digest holds neither the " +
+    "chain id nor the verifying contract's address (no EIP-712 domain): the same signature is valid on another " +
+    "chain or on another deployment of the contract.",
   recommendation:
-    "Hash an EIP-712 typed message (OpenZeppelin EIP712._hashTypedDataV4), whose domain holds block.chainid and address(this), or include both in the signed digest.",
+    "Hash an EIP-712 typed message (OpenZeppelin EIP712._hashTypedDataV4), whose domain holds block.chainid and " +
+    "address(this), or include both in the signed digest.",
 };
 
 const zeroRule: Rule = {
@@ -36,7 +44,9 @@ const zeroRule: Rule = {
   title: "ecrecover result not checked against zero",
   severity: "medium",
   summary:
-    "Raw ecrecover returns address(0) for an invalid signature, and neither the function nor its callers compare the recovered address with address(0): an invalid signature matches any signer variable that is still zero (unset, deleted or defaulted).",
+    "Raw ecrecover returns address(0) for an invalid signature, and neither the function nor its callers compare " +
+    "the recovered address with address(0): an invalid signature matches any signer variable that is still zero " +
+    "(unset, deleted or defaulted).",
   recommendation:
     "Use OpenZeppelin ECDSA.recover, which reverts on an invalid signature, or revert when the result is address(0).",
 };
@@ -200,7 +210,9 @@ export const signature: Detector = {
         for (const { call, owner } of sites) {
           if (replayReported.has(call) || digestHasDomain(ctx, owner, call.arguments?.[0]) !== false) continue;
           replayReported.add(call);
-          const text = `\`${ctx.program.label(fn)}\` recovers a signer over a digest that holds neither the chain id nor this contract's address: the signature can be replayed on another chain or deployment.`;
+          const text =
+            `\`${ctx.program.label(fn)}\` recovers a signer over a digest that holds neither the chain ` +
+            `id nor this contract's address: the signature can be replayed on another chain or deployment.`;
           out.push(report(ctx, domainRule, call, fn, text));
         }
         continue;
@@ -208,7 +220,9 @@ export const signature: Detector = {
       for (const { call } of sites) {
         if (replayReported.has(call)) continue;
         replayReported.add(call);
-        const text = `\`${ctx.program.label(fn)}\` accepts a recovered signature with no nonce, deadline or used-digest check on its path: the signature can be replayed.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` accepts a recovered signature with no nonce, deadline or ` +
+          `used-digest check on its path: the signature can be replayed.`;
         out.push(report(ctx, replayRule, call, fn, text));
       }
     }
@@ -216,7 +230,9 @@ export const signature: Detector = {
       for (const { call, raw } of recoverSites(ctx, fn.body!)) {
         // The check may sit in the caller of a `_recover` helper.
         if (!raw || hasLowSCheck(ctx, [...ctx.facts.closure(fn, true), ...ctx.facts.callers(fn)])) continue;
-        const text = `\`${ctx.program.label(fn)}\` calls ecrecover without rejecting s > secp256k1n/2: signatures are malleable.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` calls ecrecover without rejecting s > secp256k1n/2: signatures ` +
+          `are malleable.`;
         out.push(report(ctx, malleabilityRule, call, fn, text));
       }
     for (const fn of ctx.program.targetCallables()) {
@@ -226,7 +242,9 @@ export const signature: Detector = {
       if (comparesWithZero(scope)) continue;
       for (const { call, raw } of recoverSites(ctx, fn.body!)) {
         if (!raw) continue;
-        const text = `\`${ctx.program.label(fn)}\` uses the result of ecrecover without comparing it with address(0): an invalid signature recovers the zero address.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` uses the result of ecrecover without comparing it with ` +
+          `address(0): an invalid signature recovers the zero address.`;
         out.push(report(ctx, zeroRule, call, fn, text));
       }
     }

@@ -7,7 +7,8 @@ const rule: Rule = {
   title: "tx.origin used for authorisation",
   severity: "high",
   summary:
-    "tx.origin compared to an address or used inside require / an if condition. A contract the victim calls can act with the victim's authority (phishing). `tx.origin == msg.sender` (an EOA check) is not reported.",
+    "tx.origin compared to an address or used inside require / an if condition. A contract the victim calls can act " +
+    "with the victim's authority (phishing). `tx.origin == msg.sender` (an EOA check) is not reported.",
   recommendation: "Authorise with msg.sender (or an EIP-712 signature), never tx.origin.",
 };
 

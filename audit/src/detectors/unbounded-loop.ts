@@ -7,9 +7,13 @@ const rule: Rule = {
   title: "Loop over an unbounded storage array",
   severity: "medium",
   summary:
-    "A for/while loop whose condition reads the length of a storage array (or EnumerableSet.length()) with no constant bound, over an array that some write can grow without a length cap: once the array is large enough the function runs out of gas. Medium in state-changing code (and view functions it calls), low in view functions only called from outside.",
+    "A for/while loop whose condition reads the length of a storage array (or EnumerableSet.length()) with no " +
+    "constant bound, over an array that some write can grow without a length cap: once the array is large enough " +
+    "the function runs out of gas. Medium in state-changing code (and view functions it calls), low in view " +
+    "functions only called from outside.",
   recommendation:
-    "Bound the loop (a constant maximum or caller-supplied page), or restructure so no state-changing function iterates over a growing set.",
+    "Bound the loop (a constant maximum or caller-supplied page), or restructure so no state-changing function " +
+    "iterates over a growing set.",
 };
 
 const COMPARE = new Set(["<", "<=", ">", ">="]);
@@ -117,7 +121,9 @@ export const unboundedLoop: Detector = {
         if (array && cappedAtWrite(ctx, array)) continue;
         const readOnly = ctx.facts.isReadOnly(fn) && !calledFromStateChanging(ctx, fn);
         const what = typeString(length.expression).replace(/ ref$/, "");
-        const text = `\`${ctx.program.label(fn)}\` loops over the whole ${what} (its length grows without bound)${readOnly ? " in a view function" : ""}.`;
+        const text =
+          `\`${ctx.program.label(fn)}\` loops over the whole ${what} (its length grows without ` +
+          `bound)${readOnly ? " in a view function" : ""}.`;
         out.push(report(ctx, rule, loop, fn, text, readOnly ? "low" : "medium"));
       }
     }

@@ -7,9 +7,11 @@ const rule: Rule = {
   title: "Unchecked low-level call",
   severity: "medium",
   summary:
-    "The success flag of call / delegatecall / staticcall / send is dropped or never read, so a failed call goes unnoticed and execution continues as if it succeeded.",
+    "The success flag of call / delegatecall / staticcall / send is dropped or never read, so a failed call goes " +
+    "unnoticed and execution continues as if it succeeded.",
   recommendation:
-    "Check the returned success flag (`if (!ok) revert ...`), or use OpenZeppelin Address.sendValue / functionCall, which revert on failure.",
+    "Check the returned success flag (`if (!ok) revert ...`), or use OpenZeppelin Address.sendValue / functionCall, " +
+    "which revert on failure.",
 };
 
 const tokenRule: Rule = {
@@ -17,7 +19,9 @@ const tokenRule: Rule = {
   title: "Unchecked ERC-20 return value",
   severity: "medium",
   summary:
-    "The boolean returned by an ERC-20 `transfer`, `transferFrom` or `approve` is dropped or never read: a token that returns false instead of reverting (many do) leaves the transfer undone while the contract carries on as if it happened.",
+    "The boolean returned by an ERC-20 `transfer`, `transferFrom` or `approve` is dropped or never read: a token " +
+    "that returns false instead of reverting (many do) leaves the transfer undone while the contract carries on " +
+    "as if it happened.",
   recommendation:
     "Use OpenZeppelin SafeERC20 (safeTransfer, safeTransferFrom, forceApprove), or revert when the call returns false.",
 };
@@ -73,7 +77,9 @@ export const uncheckedCall: Detector = {
         if (isTokenCall(info)) {
           const receiver = successReceiver(ctx, call);
           if (receiver === "used" || (receiver && isRead(ctx, fn, receiver))) continue;
-          const text = `\`${ctx.program.label(fn)}\` ignores the bool returned by \`${snippet(ctx, call)}\`: a token that returns false is taken as paid.`;
+          const text =
+            `\`${ctx.program.label(fn)}\` ignores the bool returned by \`${snippet(ctx, call)}\`: a ` +
+            `token that returns false is taken as paid.`;
           out.push(report(ctx, tokenRule, call, fn, text));
           continue;
         }

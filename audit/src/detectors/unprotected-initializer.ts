@@ -8,9 +8,12 @@ const initRule: Rule = {
   title: "Unprotected initializer",
   severity: "high",
   summary:
-    "A public/external function named initialize*/init* with neither the `initializer`/`reinitializer` modifier (or an `initialized` flag it checks) nor an access check: anyone can (re-)initialise the contract and take it over.",
+    "A public/external function named initialize*/init* with neither the `initializer`/`reinitializer` modifier (or " +
+    "an `initialized` flag it checks) nor an access check: anyone can (re-)initialise the contract and take it " +
+    "over.",
   recommendation:
-    "Inherit OpenZeppelin Initializable, mark the function `initializer`, and call `_disableInitializers()` in the implementation's constructor.",
+    "Inherit OpenZeppelin Initializable, mark the function `initializer`, and call `_disableInitializers()` in the " +
+    "implementation's constructor.",
 };
 
 const upgradeRule: Rule = {
@@ -18,9 +21,11 @@ const upgradeRule: Rule = {
   title: "Unprotected upgrade function",
   severity: "high",
   summary:
-    "A public/external upgradeTo*/setImplementation* function without access control: anyone can point the proxy at their own code.",
+    "A public/external upgradeTo*/setImplementation* function without access control: anyone can point the proxy at " +
+    "their own code.",
   recommendation:
-    "Restrict the upgrade path (UUPS `_authorizeUpgrade` with onlyOwner/onlyRole, or a ProxyAdmin), and test that a stranger's upgrade reverts.",
+    "Restrict the upgrade path (UUPS `_authorizeUpgrade` with onlyOwner/onlyRole, or a ProxyAdmin), and test that a " +
+    "stranger's upgrade reverts.",
 };
 
 const implementationRule: Rule = {
@@ -28,7 +33,9 @@ const implementationRule: Rule = {
   title: "Implementation contract left uninitialised",
   severity: "medium",
   summary:
-    "A deployable contract with an `initializer` function (made to sit behind a proxy) whose constructor does not call `_disableInitializers()`: anyone can initialise the implementation itself, become its owner and use its privileged functions (an upgrade, a delegatecall, a selfdestruct) on it.",
+    "A deployable contract with an `initializer` function (made to sit behind a proxy) whose constructor does not " +
+    "call `_disableInitializers()`: anyone can initialise the implementation itself, become its owner and use its " +
+    "privileged functions (an upgrade, a delegatecall, a selfdestruct) on it.",
   recommendation: "Add `constructor() { _disableInitializers(); }` to the implementation contract.",
 };
 
@@ -71,7 +78,9 @@ function uninitializedImplementations(ctx: DetectorContext): RawFinding[] {
           .some((f) => f.name === "_disableInitializers" || (f !== k && /disableInitiali/.test(f.name ?? ""))),
     );
     if (disables) continue;
-    const text = `\`${c.name}\` is initialised through \`${program.label(init)}\` behind a proxy, and its constructor does not call \`_disableInitializers()\`: anyone can initialise the implementation itself.`;
+    const text =
+      `\`${c.name}\` is initialised through \`${program.label(init)}\` behind a proxy, and its ` +
+      `constructor does not call \`_disableInitializers()\`: anyone can initialise the implementation itself.`;
     out.push(report(ctx, implementationRule, init, init, text));
   }
   return out;
@@ -90,7 +99,9 @@ export const unprotectedInitializer: Detector = {
         const guarded =
           facts.modifiersOf(fn).some((m) => INITIALIZER_MODIFIER.test(m.name)) || checksInitializedFlag(ctx, fn);
         if (guarded || facts.isProtected(fn)) continue;
-        const text = `\`${program.label(fn)}\` is ${fn.visibility}, has no initializer modifier and no access check: anyone can call it, first or again.`;
+        const text =
+          `\`${program.label(fn)}\` is ${fn.visibility}, has no initializer modifier and no access ` +
+          `check: anyone can call it, first or again.`;
         out.push(report(ctx, initRule, fn, fn, text));
       } else if (UPGRADE_NAME.test(name) && !facts.isProtected(fn) && !facts.defersToHook(fn)) {
         const text = `\`${program.label(fn)}\` changes the implementation and does not check the caller.`;

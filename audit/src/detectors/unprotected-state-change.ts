@@ -10,9 +10,13 @@ const rule: Rule = {
   title: "Privileged state changed without access control",
   severity: "high",
   summary:
-    "A public or external state-changing function with no access control (no modifier that checks the caller, no require / if-revert comparing msg.sender with stored state) that writes (directly or through internal calls) a state variable named like owner/admin/governance/role/paused/implementation, or sets a variable that every other function writing it guards.",
+    "A public or external state-changing function with no access control (no modifier that checks the caller, no " +
+    "require / if-revert comparing msg.sender with stored state) that writes (directly or through internal calls) " +
+    "a state variable named like owner/admin/governance/role/paused/implementation, or sets a variable that every " +
+    "other function writing it guards.",
   recommendation:
-    "Restrict the function with OpenZeppelin AccessControl (onlyRole) or Ownable (onlyOwner), or a custom modifier that reverts unless msg.sender is authorised.",
+    "Restrict the function with OpenZeppelin AccessControl (onlyRole) or Ownable (onlyOwner), or a custom modifier " +
+    "that reverts unless msg.sender is authorised.",
 };
 
 /**
@@ -33,9 +37,13 @@ const sendRule: Rule = {
   title: "Ether or tokens sent to a caller-chosen address without access control",
   severity: "high",
   summary:
-    "A public or external function without access control sends ether (transfer, send, call with value, Address.sendValue) or tokens (transfer, transferFrom, safeTransfer...) to an address taken from its parameters, and keeps no account of who may take what (no mapping written, no signature checked): anyone can drain the contract.",
+    "A public or external function without access control sends ether (transfer, send, call with value, " +
+    "Address.sendValue) or tokens (transfer, transferFrom, safeTransfer...) to an address taken from its " +
+    "parameters, and keeps no account of who may take what (no mapping written, no signature checked): anyone can " +
+    "drain the contract.",
   recommendation:
-    "Restrict the function (onlyOwner / onlyRole), or pay only msg.sender what a per-account balance records, debiting it first.",
+    "Restrict the function (onlyOwner / onlyRole), or pay only msg.sender what a per-account balance records, " +
+    "debiting it first.",
 };
 
 type Writers = Map<number, { fn: AstNode; guarded: boolean }[]>;
@@ -141,13 +149,17 @@ export const unprotectedStateChange: Detector = {
       if ((privileged.length === 0 && payments.length === 0) || facts.isProtected(fn)) continue;
       if (payments.length > 0 && !keepsAccounts(ctx, fn) && !verifiesSignature(ctx, fn))
         for (const call of payments) {
-          const text = `\`${ctx.program.label(fn)}\` sends value to a caller-chosen address (\`${snippet(ctx, call)}\`) without checking the caller or keeping an account.`;
+          const text =
+            `\`${ctx.program.label(fn)}\` sends value to a caller-chosen address ` +
+            `(\`${snippet(ctx, call)}\`) without checking the caller or keeping an account.`;
           out.push(report(ctx, sendRule, call, fn, text));
         }
       if (privileged.length === 0) continue;
       const written = [...new Set(privileged.map((w) => w.names.join(".")))].map((n) => `\`${n}\``).join(", ");
       const what = named ? "privileged state" : "state that every other function writing it guards";
-      const text = `\`${ctx.program.label(fn)}\` is ${fn.visibility} and writes ${what} (${written}) without checking the caller: anyone can call it.`;
+      const text =
+        `\`${ctx.program.label(fn)}\` is ${fn.visibility} and writes ${what} (${written}) without ` +
+        `checking the caller: anyone can call it.`;
       out.push(report(ctx, rule, fn, fn, text));
     }
     return out;

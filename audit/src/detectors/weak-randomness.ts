@@ -7,7 +7,10 @@ const rule: Rule = {
   title: "Randomness from block values",
   severity: "medium",
   summary:
-    "block.timestamp / block.number / block.prevrandao / block.difficulty / blockhash used in a modulo, in keccak256 whose result is turned into a number, or (prevrandao, difficulty, blockhash) hashed at all: a validator or a contract in the same block can predict or steer it. Hashing a timestamp into an id is not reported.",
+    "block.timestamp / block.number / block.prevrandao / block.difficulty / blockhash used in a modulo, in " +
+    "keccak256 whose result is turned into a number, or (prevrandao, difficulty, blockhash) hashed at all: a " +
+    "validator or a contract in the same block can predict or steer it. Hashing a timestamp into an id is not " +
+    "reported.",
   recommendation: "Use a verifiable random function (e.g. an oracle's VRF) or a commit-reveal scheme.",
 };
 

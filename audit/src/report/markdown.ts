@@ -10,7 +10,8 @@ function findingBlock(f: Finding): string[] {
     "",
     `- **Severity:** ${f.severity}`,
     `- **Location:** \`${f.file}:${f.line}\`${f.function ? ` in \`${f.function}\`` : ""}`,
-    `- **Detector:** \`${f.detector}\` (${f.source}${f.alsoReportedBy ? `; also reported by ${f.alsoReportedBy.join(", ")}` : ""})`,
+    `- **Detector:** \`${f.detector}\` ` +
+      `(${f.source}${f.alsoReportedBy ? `; also reported by ${f.alsoReportedBy.join(", ")}` : ""})`,
     `- **Description:** ${f.description}`,
     `- **Recommendation:** ${f.recommendation}`,
   ];
@@ -36,7 +37,8 @@ export function renderMarkdown(report: AuditReport): string {
     `- **Target:** \`${report.target}\` (${report.files.length} file${report.files.length === 1 ? "" : "s"})`,
     ...(report.excluded.length > 0 ? [`- **Excluded:** ${report.excluded.map((e) => `\`${e}\``).join(", ")}`] : []),
     `- **Compiler:** solc ${report.compiler}`,
-    `- **Project:** \`${report.compilation.project.root || "."}\` (${report.compilation.project.kind}, found by ${report.compilation.project.marker})`,
+    `- **Project:** \`${report.compilation.project.root || "."}\` (${report.compilation.project.kind}, found by ` +
+      `${report.compilation.project.marker})`,
     ...(report.compilation.failures.length > 0
       ? [`- **PARTIAL:** ${report.compilation.failures.length} file(s) did not compile and were not analysed (below)`]
       : []),

@@ -83,7 +83,8 @@ export function decodeError(data: string): DecodedError {
   }
   const inputs = table().params.get(parsed.fragment.format("sighash"))!;
   const args = inputs.map((p, i) => plain(parsed.args[i], p));
-  const text = `${parsed.name}(${inputs.map((p, i) => `${p.name ? `${p.name}: ` : ""}${show(parsed.args[i], p)}`).join(", ")})`;
+  const shown = inputs.map((p, i) => `${p.name ? `${p.name}: ` : ""}${show(parsed.args[i], p)}`);
+  const text = `${parsed.name}(${shown.join(", ")})`;
   return { name: parsed.name, signature: parsed.signature, args, text };
 }
 

@@ -47,12 +47,14 @@ function requirePassing(report: ReportGate, where: string): void {
   if (report?.schema !== REPORT_SCHEMA)
     throw usage(
       "--report",
-      `${where} is not an audit sandbox report (schema ${REPORT_SCHEMA}; write it with npm run audit -- <path> --format json)`,
+      `${where} is not an audit sandbox report (schema ${REPORT_SCHEMA}; write it with npm run audit -- <path> ` +
+        `--format json)`,
     );
   const gate = report.gate;
   if (gate?.passed !== true) {
     throw failed(
-      `the report's gate did not pass (${String(gate?.blocking)} open finding(s) at or above ${String(gate?.failOn)}): not attested`,
+      `the report's gate did not pass (${String(gate?.blocking)} open finding(s) at or above ` +
+        `${String(gate?.failOn)}): not attested`,
       {
         report: where,
         blocking: gate?.blocking,
@@ -180,7 +182,8 @@ async function attest(args: string[], opts: AttestOptions, ctx: Env): Promise<vo
   )
     throw usage(
       "<name> <version> <sources>",
-      "give either <name> <version> <sources> (the sandbox runs on the sources), or --contract <address> --report <file>",
+      "give either <name> <version> <sources> (the sandbox runs on the sources), or --contract <address> --report " +
+        "<file>",
     );
   // The input first: a bad report or option is refused before the network is asked anything.
   if (!byReport) gateOf(opts.failOn);
@@ -216,7 +219,8 @@ async function attest(args: string[], opts: AttestOptions, ctx: Env): Promise<vo
     name === undefined ? `contract ${target.address}` : `${name} version ${target.version} (${target.address})`;
   s.out.result(
     [
-      `${what} on sub-chain ${opts.subchain} attested by ${ev.args.auditor} (institution ${ev.args.institution}): report ${reportHash} (${String(report.target)}), code ${codeHash}`,
+      `${what} on sub-chain ${opts.subchain} attested by ${ev.args.auditor} (institution ${ev.args.institution}): ` +
+        `report ${reportHash} (${String(report.target)}), code ${codeHash}`,
     ],
     {
       subchainId: opts.subchain,
@@ -239,7 +243,8 @@ export function addAttestCommand(root: Command, ctx: Env): void {
     root
       .command("attest")
       .description(
-        "audit a sub-chain business contract's sources with the sandbox and attest it: the report's hash bound to the deployed code's hash (ChainRegistry.attest; signed by an auditor)",
+        "audit a sub-chain business contract's sources with the sandbox and attest it: the report's hash bound to " +
+          "the deployed code's hash (ChainRegistry.attest; signed by an auditor)",
       )
       .argument("[name]", "the contract's registered name (CNS)")
       .argument("[version]", "its version: an integer, or latest")

@@ -91,7 +91,8 @@ async function syncOne(
     return { ...base, status: "in step" };
   if (epoch >= voted.epoch)
     throw failed(
-      `sub-chain ${subchainId}: the gateway ${registered.gateway} is at epoch ${epoch} with another set than the vote's epoch ${voted.epoch}: it was changed outside the vote`,
+      `sub-chain ${subchainId}: the gateway ${registered.gateway} is at epoch ${epoch} with another set than the ` +
+        `vote's epoch ${voted.epoch}: it was changed outside the vote`,
       { subchainId, gatewayEpoch: epoch, votedEpoch: voted.epoch },
     );
   const recover = (signature: Hex) => attesterSetChangeSigner(chainId, registered.gateway as Address, voted, signature);
@@ -149,7 +150,8 @@ async function sync(opts: SyncOptions, ctx: Env): Promise<void> {
   }
   const line = (r: Synced) =>
     r.status === "updated"
-      ? `sub-chain ${r.subchainId} (chain ${r.chainId}, gateway ${r.gateway}): epoch ${r.fromEpoch} -> ${r.epoch}, signed by ${r.signers!.join(", ")}, tx ${r.tx}`
+      ? `sub-chain ${r.subchainId} (chain ${r.chainId}, gateway ${r.gateway}): epoch ${r.fromEpoch} -> ${r.epoch}, ` +
+        `signed by ${r.signers!.join(", ")}, tx ${r.tx}`
       : `sub-chain ${r.subchainId} (chain ${r.chainId}, gateway ${r.gateway}): in step at epoch ${r.epoch}`;
   s.out.result(
     [
@@ -184,7 +186,8 @@ export function addAttestersCommands(root: Command, ctx: Env): void {
     group
       .command("endpoint")
       .description(
-        "publish where the signing key (an attester) serves its signatures, in the service registry (an empty URL withdraws it)",
+        "publish where the signing key (an attester) serves its signatures, in the service registry (an empty URL " +
+          "withdraws it)",
       )
       .argument("<url>", "http(s)://host:port of the attester's endpoint"),
   ).action((url: string, opts: CommonOptions) => publish(url, opts, ctx));
@@ -192,7 +195,8 @@ export function addAttestersCommands(root: Command, ctx: Env): void {
     group
       .command("sync")
       .description(
-        "move every sub-chain gateway to the attester set voted on the governance chain, with the signatures of its current attesters (from their published endpoints)",
+        "move every sub-chain gateway to the attester set voted on the governance chain, with the signatures of its " +
+          "current attesters (from their published endpoints)",
       )
       .option(
         "--subchain <id>",

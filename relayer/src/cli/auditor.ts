@@ -85,7 +85,8 @@ export function addAuditorCommands(root: Command, ctx: Env): void {
   const auditor = root
     .command("auditor")
     .description(
-      "ask the auditor API (signed with the auditor's keystore): status, transactions, trace, events, anomalies, reconciliation",
+      "ask the auditor API (signed with the auditor's keystore): status, transactions, trace, events, anomalies, " +
+        "reconciliation",
     );
   const common = (cmd: Command) =>
     withCommon(cmd)

@@ -37,7 +37,8 @@ export function withCommon(cmd: Command): Command {
     .option("--rpc <url>", "governance chain JSON-RPC URL (default: $CCGP_GOVERNANCE_RPC)")
     .option(
       "--deployments <path>",
-      "deployment record file, or the folder holding <network>-<chainId>.json (default: $CCGP_DEPLOYMENTS or .deployments)",
+      "deployment record file, or the folder holding <network>-<chainId>.json (default: $CCGP_DEPLOYMENTS or " +
+        ".deployments)",
     )
     .option("--network <name>", "network name of the record in a --deployments folder")
     .option(

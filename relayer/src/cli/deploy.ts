@@ -73,7 +73,8 @@ async function deploy(opts: DeployOptions, ctx: Env): Promise<void> {
   const deployer = wallet.connect(chain.provider);
   const file = recordPath(target.dir, target.network, chain.chainId);
   out.progress(
-    `consortium "${cfg.name}" (${cfg.genesis.length} genesis institutions) on chain ${chain.chainId} at ${chain.url}, deployer ${deployer.address}`,
+    `consortium "${cfg.name}" (${cfg.genesis.length} genesis institutions) on chain ${chain.chainId} at ` +
+      `${chain.url}, deployer ${deployer.address}`,
   );
   out.progress(`record: ${file}${existsSync(file) ? " (found: resuming from it)" : " (new)"}`);
   let acted = 0;

@@ -79,7 +79,8 @@ async function propose(opts: ProposeOptions, ctx: Env): Promise<void> {
   } catch (err) {
     throw usage(
       "--args",
-      `do not fit ${fn.format("sighash")}: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
+      `do not fit ${fn.format("sighash")}: ` +
+        `${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
     );
   }
   const address = await target.getAddress();
@@ -87,7 +88,8 @@ async function propose(opts: ProposeOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "ProposalCreated");
   s.out.result(
     [
-      `proposal ${ev.args.id}: ${opts.target}.${fn.format("sighash")}, deadline ${when(BigInt(ev.args.deadline as number), BigInt(Math.floor(Date.now() / 1000)))}`,
+      `proposal ${ev.args.id}: ${opts.target}.${fn.format("sighash")}, deadline ` +
+        `${when(BigInt(ev.args.deadline as number), BigInt(Math.floor(Date.now() / 1000)))}`,
     ],
     {
       proposalId: ev.args.id,

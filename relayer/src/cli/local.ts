@@ -51,7 +51,8 @@ async function status(opts: { json?: boolean }, ctx: Env): Promise<void> {
       `governance chain ${p.rpc}, record ${p.deployments}, keystores ${p.keys}`,
       ...rows.map(
         (m) =>
-          `  ${m.kind.padEnd(8)} ${m.name.padEnd(13)} pid ${String(m.pid).padEnd(8)} ${alive(m.pid).padEnd(8)} ${m.url}`,
+          `  ${m.kind.padEnd(8)} ${m.name.padEnd(13)} pid ${String(m.pid).padEnd(8)} ${alive(m.pid).padEnd(8)} ` +
+          `${m.url}`,
       ),
     ],
     { ...p, members: rows.map((m) => ({ ...m, state: alive(m.pid) === "running" ? "running" : "dead" })) },
@@ -96,7 +97,8 @@ export function addLocalCommands(root: Command, ctx: Env): void {
   local
     .command("restart")
     .description(
-      "restart one chain (governance, sub-a, sub-b: its state is kept), relayer (drug-maker-a, hospital-b) or verifier (audit-office)",
+      "restart one chain (governance, sub-a, sub-b: its state is kept), relayer (drug-maker-a, hospital-b) or " +
+        "verifier (audit-office)",
     )
     .argument("<kind>", "chain, relayer or verifier")
     .argument("<name>", "which one")

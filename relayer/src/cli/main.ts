@@ -25,7 +25,8 @@ import type { Env } from "./context";
 export function program(ctx: Env): Command {
   const root = new Command("ccgp")
     .description(
-      "CCGP-EVM: deploy and govern the governance chain, register chains, apps, services and pipes, send cross-chain requests, follow transactions",
+      "CCGP-EVM: deploy and govern the governance chain, register chains, apps, services and pipes, send " +
+        "cross-chain requests, follow transactions",
     )
     .version("0.1.0")
     .exitOverride()

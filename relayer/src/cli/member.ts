@@ -65,7 +65,8 @@ async function consent(opts: ConsentOptions, ctx: Env): Promise<void> {
   });
   s.out.result(
     [
-      `account ${s.signer.address} consents to join institution ${opts.institution} as ${ROLES[opts.role]} until ${deadline}`,
+      `account ${s.signer.address} consents to join institution ${opts.institution} as ${ROLES[opts.role]} until ` +
+        `${deadline}`,
       `--deadline ${deadline} --consent ${signature}`,
     ],
     {
@@ -94,7 +95,8 @@ async function account(opts: AccountOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "AccountRequested");
   s.out.result(
     [
-      `account ${opts.account} requested as ${ROLES[opts.role]} of institution ${opts.institution}; proposal ${ev.args.proposalId}`,
+      `account ${opts.account} requested as ${ROLES[opts.role]} of institution ${opts.institution}; proposal ` +
+        `${ev.args.proposalId}`,
     ],
     {
       account: opts.account,

@@ -16,7 +16,9 @@ export interface ScanOptions {
 
 export const DEFAULT_SCAN: ScanOptions = { fromBlock: 0n, logRange: 10_000n };
 
-/** Every log of the named events emitted by `address`, decoded, in chain order (read in ranges: nodes limit getLogs). */
+/**
+ * Every log of the named events emitted by `address`, decoded, in chain order (read in ranges: nodes limit getLogs).
+ */
 export async function eventsNamed(
   s: Session,
   address: string,
@@ -107,7 +109,10 @@ export class Names {
   async account(address: string): Promise<string | undefined> {
     const a = await this.s.gov.membership.account(address);
     if (a.status === 0n) return undefined;
-    return `${(await this.institution(a.institution)) ?? `institution ${a.institution}`} ${enumName("IMembership.Role", a.role)}`;
+    return (
+      `${(await this.institution(a.institution)) ?? `institution ${a.institution}`} ` +
+      `${enumName("IMembership.Role", a.role)}`
+    );
   }
 
   /** What a bytes32 id names: a sub-chain, app or contract name, a service, a node or a pipe (in that order). */
@@ -119,10 +124,16 @@ export class Names {
     if (service.status !== 0n)
       return `${await this.institutionLabel(service.institution)} service ${service.host}:${service.port}`;
     if (node.status !== 0n)
-      return `${await this.institutionLabel(node.institution)} ${enumName("IServiceRegistry.NodeKind", node.kind)} node ${node.host}:${node.port}`;
+      return (
+        `${await this.institutionLabel(node.institution)} ${enumName("IServiceRegistry.NodeKind", node.kind)} ` +
+        `node ${node.host}:${node.port}`
+      );
     const route = await this.s.gov.pipes.route(hash).catch(() => undefined);
     if (route && route.sourceInstitution !== 0n)
-      return `pipe ${await this.institution(route.sourceInstitution)} -> ${await this.institution(route.targetInstitution)}`;
+      return (
+        `pipe ${await this.institution(route.sourceInstitution)} -> ` +
+        `${await this.institution(route.targetInstitution)}`
+      );
     return undefined;
   }
 

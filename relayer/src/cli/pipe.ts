@@ -44,7 +44,8 @@ async function apply(opts: ApplyOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "PipeApplied");
   s.out.result(
     [
-      `pipe ${ev.args.pipeId} applied: institution ${ev.args.sourceInstitution} -> ${ev.args.targetInstitution}; the target side authorises it with: ccgp pipe authorize ${ev.args.pipeId}`,
+      `pipe ${ev.args.pipeId} applied: institution ${ev.args.sourceInstitution} -> ${ev.args.targetInstitution}; ` +
+        `the target side authorises it with: ccgp pipe authorize ${ev.args.pipeId}`,
     ],
     {
       pipeId: ev.args.pipeId,
@@ -70,7 +71,9 @@ async function authorize(pipeId: string, opts: CommonOptions, ctx: Env): Promise
   s.out.result(lines, { pipeId, status, proposalId, tx: sent.receipt.hash });
 }
 
-/** Proposes the pipe's alternate target routes (an empty list removes them); a vote decides when activation needs one. */
+/**
+ * Proposes the pipe's alternate target routes (an empty list removes them); a vote decides when activation needs one.
+ */
 async function alternates(pipeId: string, services: string[], opts: CommonOptions, ctx: Env): Promise<void> {
   const ids = services.map((v) => {
     try {
@@ -148,7 +151,8 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
   };
   const names = new Names(s, DEFAULT_SCAN);
   const side = async (name: string, x: typeof data.source) =>
-    `  ${name}: ${await names.institutionLabel(x.institution)}, app ${await names.label(x.app)} (key ${x.appKey}), service ${short(x.service)} (signer ${x.signer}), sub-chain ${await names.label(x.subchain)}`;
+    `  ${name}: ${await names.institutionLabel(x.institution)}, app ${await names.label(x.app)} (key ${x.appKey}), ` +
+    `service ${short(x.service)} (signer ${x.signer}), sub-chain ${await names.label(x.subchain)}`;
   const contract = await names.of(data.contractName);
   s.out.result(
     [
@@ -157,7 +161,8 @@ async function show(pipeId: string, opts: CommonOptions, ctx: Env): Promise<void
       await side("target", data.target),
       ...(data.alternates.length === 0 ? [] : [`  alternate target routes: ${data.alternates.map(short).join(", ")}`]),
       `  contract ${named(contract, data.contractName)}, selectors ${data.selectors.join(", ") || "any (read-only)"}`,
-      `  limits: ${data.limits.ratePerMinute}/min, ${data.limits.maxPayloadBytes} bytes, ${data.limits.timeoutSeconds} s timeout`,
+      `  limits: ${data.limits.ratePerMinute}/min, ${data.limits.maxPayloadBytes} bytes, ` +
+        `${data.limits.timeoutSeconds} s timeout`,
     ],
     data,
   );
@@ -193,7 +198,8 @@ export function addPipeCommands(root: Command, ctx: Env): void {
     pipe
       .command("alternates")
       .description(
-        "propose the pipe's alternate target routes in priority order, as the target side's operator (none: remove them)",
+        "propose the pipe's alternate target routes in priority order, as the target side's operator (none: remove " +
+          "them)",
       )
       .argument("<pipeId>", "the pipe id", bytes32Arg)
       .argument("[services...]", `services of the target institution fronting the target sub-chain ${idHelp}`),

@@ -92,7 +92,8 @@ async function app(opts: AppOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "AppRegistered");
   s.out.result(
     [
-      `app ${opts.id} ("${opts.name}") registered on sub-chain ${opts.subchain} with key ${key} (app #${ev.args.index})`,
+      `app ${opts.id} ("${opts.name}") registered on sub-chain ${opts.subchain} with key ${key} (app ` +
+        `#${ev.args.index})`,
     ],
     {
       appId: opts.id,
@@ -159,7 +160,8 @@ async function contract(opts: ContractOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "ContractRegistered");
   s.out.result(
     [
-      `contract "${opts.name}" version ${ev.args.version} registered at ${opts.address} (name hash ${ev.args.nameHash})`,
+      `contract "${opts.name}" version ${ev.args.version} registered at ${opts.address} (name hash ` +
+        `${ev.args.nameHash})`,
     ],
     {
       ...ev.args,
@@ -234,7 +236,8 @@ async function node(opts: NodeOptions, ctx: Env): Promise<void> {
   const ev = eventOf(sent, "NodeRegistered");
   s.out.result(
     [
-      `node ${nodeId} (${NODE_KINDS[opts.kind]}, key ${key.address}) registered at ${opts.host}:${opts.port} for institution ${ev.args.institution}`,
+      `node ${nodeId} (${NODE_KINDS[opts.kind]}, key ${key.address}) registered at ${opts.host}:${opts.port} for ` +
+        `institution ${ev.args.institution}`,
       `enabling vote: proposal ${ev.args.proposalId} (ccgp vote ${ev.args.proposalId})`,
     ],
     { ...ev.args, nodeId, publicKey, tx: sent.receipt.hash },
@@ -265,7 +268,8 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
       .requiredOption("--subchain <id>", `its sub-chain ${idHelp}`, scopedIdArg)
       .requiredOption(
         "--key-keystore <file>",
-        "the keystore of the key the app signs stage 1 with; it signs its consent (password in $CCGP_APP_KEYSTORE_PASSWORD)",
+        "the keystore of the key the app signs stage 1 with; it signs its consent (password in " +
+          "$CCGP_APP_KEYSTORE_PASSWORD)",
       )
       .requiredOption("--name <text>", "a human name"),
   ).action((opts: AppOptions) => app(opts, ctx));
@@ -273,7 +277,8 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
     register
       .command("service")
       .description(
-        "register the institution's cross-chain proxy; opens the vote that enables it (ServiceRegistry.registerService)",
+        "register the institution's cross-chain proxy; opens the vote that enables it " +
+          "(ServiceRegistry.registerService)",
       )
       .requiredOption("--id <id>", `service id ${idHelp}`, scopedIdArg)
       .requiredOption("--subchain <id>", `the sub-chain it fronts ${idHelp}`, scopedIdArg)
@@ -296,7 +301,8 @@ export function addRegisterCommands(root: Command, ctx: Env): void {
     register
       .command("node")
       .description(
-        "register a governance-chain node of the signer's institution, signed by the node's key; opens the vote that enables it (ServiceRegistry.registerNode)",
+        "register a governance-chain node of the signer's institution, signed by the node's key; opens the vote " +
+          "that enables it (ServiceRegistry.registerNode)",
       )
       .requiredOption(
         "--kind <kind>",

@@ -54,7 +54,8 @@ function payloadOf(opts: SendOptions): Hex {
   } catch (err) {
     throw usage(
       "--args",
-      `do not fit ${fn.format("sighash")}: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
+      `do not fit ${fn.format("sighash")}: ` +
+        `${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
     );
   }
 }
@@ -119,7 +120,8 @@ function splitSteps(steps: unknown[]): { steps: unknown[]; extras: ExtraTarget[]
       if (operation !== undefined || fn !== undefined || data !== undefined)
         throw usage(
           "--steps",
-          `step ${i}: the first target step is the command's own (--function/--args or --data): give it no operation or calldata`,
+          `step ${i}: the first target step is the command's own (--function/--args or --data): give it no ` +
+            `operation or calldata`,
         );
       return rest;
     }
@@ -200,7 +202,8 @@ async function build(
   if (refusal !== 0n)
     throw new CliError(
       CliErrorCode.Refused,
-      `pipe ${opts.pipe} refuses this ${operation === 0 ? "read" : "write"} of ${selector}: ${enumName(REFUSAL, refusal)}`,
+      `pipe ${opts.pipe} refuses this ${operation === 0 ? "read" : "write"} of ${selector}: ` +
+        `${enumName(REFUSAL, refusal)}`,
       {
         refusal: enumName(REFUSAL, refusal),
       },
@@ -208,7 +211,8 @@ async function build(
   const timeout = BigInt(route.timeoutSeconds);
   if (opts.deadline !== undefined && opts.deadline > timeout)
     throw usage("--deadline", `${opts.deadline} s is beyond the pipe's timeout of ${timeout} s`);
-  // The earlier of the chain's clock and ours: the ledger and the relayer each refuse a deadline beyond their now + timeout.
+  // The earlier of the chain's clock and ours: the ledger and the relayer each refuse a deadline beyond their now +
+  // timeout.
   const chainNow = BigInt((await s.chain.provider.getBlock("latest"))!.timestamp);
   const localNow = BigInt(Math.floor(Date.now() / 1000));
   const now = chainNow < localNow ? chainNow : localNow;
@@ -237,7 +241,8 @@ async function build(
     if (refused !== 0n)
       throw new CliError(
         CliErrorCode.Refused,
-        `pipe ${opts.pipe} refuses the ${extra.operation === 0 ? "read" : "write"} of ${selector} (--steps): ${enumName(REFUSAL, refused)}`,
+        `pipe ${opts.pipe} refuses the ${extra.operation === 0 ? "read" : "write"} of ${selector} (--steps): ` +
+          `${enumName(REFUSAL, refused)}`,
         {
           refusal: enumName(REFUSAL, refused),
         },
@@ -368,7 +373,8 @@ async function follow(
       read("statusOf", () => s.gov.ledger.statusOf(txId)),
     ]);
     const state = enumName(TX_STATE, status.state);
-    const line = `${txId}: ledger ${state}${status.state === 0n ? "" : ` (${status.stepsDone}/${status.stepCount} steps)`}${view ? `, relayer ${view.text}` : ""}`;
+    const steps = status.state === 0n ? "" : ` (${status.stepsDone}/${status.stepCount} steps)`;
+    const line = `${txId}: ledger ${state}${steps}${view ? `, relayer ${view.text}` : ""}`;
     if (line !== last) out.progress(line);
     last = line;
     if (ENDED.has(state)) return state;
@@ -395,7 +401,9 @@ interface ReadValue {
   error?: { code: string; message: string };
 }
 
-/** The values the transaction's reads returned, from the relayer that initiated it (checked there against the ledger). */
+/**
+ * The values the transaction's reads returned, from the relayer that initiated it (checked there against the ledger).
+ */
 async function readsOf(url: URL, txId: string): Promise<ReadValue[]> {
   let res: Response;
   try {
@@ -429,7 +437,8 @@ async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): 
   const s = await session(opts, ctx);
   const built = await build(s, opts, Operation[kind], steps, account, extras);
   s.out.progress(
-    `${kind} ${built.packet.selector} on pipe ${opts.pipe}: tx ${built.packet.txId}, sequence ${built.packet.sequence}, signed by ${account.address}`,
+    `${kind} ${built.packet.selector} on pipe ${opts.pipe}: tx ${built.packet.txId}, sequence ` +
+      `${built.packet.sequence}, signed by ${account.address}`,
   );
   const accepted = await post(url, built, steps, opts.mode);
   s.out.progress(`accepted by the relayer: ${accepted.status}`);
@@ -452,7 +461,8 @@ async function send(kind: keyof typeof Operation, opts: SendOptions, ctx: Env): 
   if (state !== "Confirmed")
     throw new CliError(
       CliErrorCode.Failed,
-      `transaction ${accepted.txId} ended ${state}${state === "Manual" ? ": a governor resolves it (ccgp resolve)" : ""}`,
+      `transaction ${accepted.txId} ended ` +
+        `${state}${state === "Manual" ? ": a governor resolves it (ccgp resolve)" : ""}`,
       { txId: accepted.txId, state },
     );
 }
@@ -477,13 +487,16 @@ export function addSendCommands(root: Command, ctx: Env): void {
         .option("--data <hex>", "or: the raw calldata", hexDataArg)
         .option(
           "--steps <json>",
-          'the atomic steps, when more than the target step: [{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]; ' +
-            'or several target steps, each a packet: [{"side":"target"}, {"side":"target","operation":"write","function":"…","args":[…],"dependsOn":0,"versionKey":"0x…"}]',
+          "the atomic steps, when more than the target step: " +
+            '[{"side":"source","operation":"read","contract":"<name>","data":"0x…"}, {"side":"target"}]; ' +
+            'or several target steps, each a packet: [{"side":"target"}, ' +
+            '{"side":"target","operation":"write","function":"…","args":[…],"dependsOn":0,"versionKey":"0x…"}]',
         )
         .addOption(
           new Option(
             "--mode <mode>",
-            "how the writes complete: compensation (applied at once, undone after a failure) or two-phase (prepared on every side, then committed or rolled back; bound with the steps)",
+            "how the writes complete: compensation (applied at once, undone after a failure) or two-phase (prepared " +
+              "on every side, then committed or rolled back; bound with the steps)",
           )
             .choices(["compensation", "two-phase"])
             .default("compensation"),

@@ -145,18 +145,25 @@ function showLines(d: ShowData, now: bigint): string[] {
   ];
   if (d.opened) lines.push(`  opened as #${d.opened.number} by ${d.opened.by} in block ${d.opened.block}`);
   lines.push("  steps:");
-  for (const st of d.steps)
+  for (const st of d.steps) {
+    const after = st.dependsOn === null ? "" : ` (depends on step ${st.dependsOn})`;
+    const retries = st.retries ? `, ${st.retries} retries` : "";
+    const compensations = st.compensations ? `, ${st.compensations} compensation attempts` : "";
     lines.push(
-      `    ${st.step}: ${st.side} ${st.operation}${st.dependsOn === null ? "" : ` (depends on step ${st.dependsOn})`}: ${st.done ? "done" : "not done"}` +
-        `${st.undone ? ", undone" : ""}${st.retries ? `, ${st.retries} retries` : ""}${st.compensations ? `, ${st.compensations} compensation attempts` : ""}`,
+      `    ${st.step}: ${st.side} ${st.operation}${after}: ${st.done ? "done" : "not done"}` +
+        `${st.undone ? ", undone" : ""}${retries}${compensations}`,
     );
+  }
   for (const r of d.results)
     lines.push(
-      `  result of step ${r.step}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ${r.blockNumber}, result hash ${r.resultHash}, state version ${r.stateVersion} (by ${r.recorder}, block ${r.block})`,
+      `  result of step ${r.step}: ${r.success ? "success" : "FAILED"}, sub-chain tx ${r.subchainTx} block ` +
+        `${r.blockNumber}, result hash ${r.resultHash}, state version ${r.stateVersion} (by ${r.recorder}, block ` +
+        `${r.block})`,
     );
   const v = d.verification;
   lines.push(
-    `  verification: result set ${v.resultSetHash} endorsed by weight ${v.weightFor} of ${v.totalWeight}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`,
+    `  verification: result set ${v.resultSetHash} endorsed by weight ${v.weightFor} of ` +
+      `${v.totalWeight}${v.weightAgainst ? `, ${v.weightAgainst} endorsed another result set` : ""}`,
   );
   for (const e of d.endorsements)
     lines.push(
@@ -164,13 +171,15 @@ function showLines(d: ShowData, now: bigint): string[] {
     );
   for (const c of d.compensations)
     lines.push(
-      `  compensation of step ${c.step}, attempt ${c.attempt}: ${c.success ? "success" : "failed"}, sub-chain tx ${c.subchainTx} (by ${c.recorder}, block ${c.block})`,
+      `  compensation of step ${c.step}, attempt ${c.attempt}: ${c.success ? "success" : "failed"}, sub-chain tx ` +
+        `${c.subchainTx} (by ${c.recorder}, block ${c.block})`,
     );
   for (const r of d.retries)
     lines.push(`  retry of step ${r.step} (attempt ${r.attempt}) by ${r.by}: ${JSON.stringify(r.reason)}`);
   for (const m of d.manual)
     lines.push(
-      `  ${m.kind} by ${m.kind === "resolved" ? `governor ${m.governor}` : m.by}: ${JSON.stringify(m.reason)} (block ${m.block})`,
+      `  ${m.kind} by ${m.kind === "resolved" ? `governor ${m.governor}` : m.by}: ${JSON.stringify(m.reason)} ` +
+        `(block ${m.block})`,
     );
   lines.push("  history:");
   for (const h of d.history) lines.push(`    block ${h.block}: ${h.from} -> ${h.to} by ${h.by}`);
@@ -236,7 +245,13 @@ async function pending(opts: PendingOptions, ctx: Env): Promise<void> {
         writesNotUndone: [] as number[],
       })),
   ].sort((a, b) => (a.number < b.number ? -1 : 1));
-  const header = `${report.scanned} transaction(s) scanned, ${rows.length} pending, ${report.entries.length} with an issue${report.missing > 0n ? `; WARNING: ${report.missing} opened transaction(s) not found in the events (scan from an earlier block)` : ""}`;
+  const missing =
+    report.missing > 0n
+      ? `; WARNING: ${report.missing} opened transaction(s) not found in the events (scan from an earlier block)`
+      : "";
+  const header =
+    `${report.scanned} transaction(s) scanned, ${rows.length} pending, ${report.entries.length} with an ` +
+    `issue${missing}`;
   const body = rows.map((r) => [
     `#${r.number}`,
     r.txId,

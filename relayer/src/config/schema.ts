@@ -38,7 +38,10 @@ const rateSchema = z.strictObject({
  */
 const appKeySchema = z.strictObject({
   key: keySourceSchema,
-  /** CNS names of the business contracts allowed to start requests for this app (default: any the institution registered on the app's sub-chain). */
+  /**
+   * CNS names of the business contracts allowed to start requests for this app (default: any the institution registered
+   * on the app's sub-chain).
+   */
   contracts: z.array(z.string().min(1, "expected a contract name")).optional(),
 });
 
@@ -54,7 +57,10 @@ const runtimeSchema = z.strictObject({
     .default(600),
   retry: z
     .strictObject({
-      /** Failed attempts of a work item that belongs to no transaction before it is given up (a transaction's work is bounded by time). */
+      /**
+       * Failed attempts of a work item that belongs to no transaction before it is given up (a transaction's work is
+       * bounded by time).
+       */
       maxAttempts: z.int().min(1).max(1_000).default(8),
       /**
        * How long transient faults are retried: a compensation or a ledger write from its creation, a step, result or

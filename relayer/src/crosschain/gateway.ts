@@ -54,7 +54,9 @@ export interface ExecuteRequest {
   txId: Hex;
   pipeId: Hex;
   sequence: bigint;
-  /** The packet's AMDP deadline (unix seconds): the gateway refuses the run after it (`SubchainGatewayPacketExpired`). */
+  /**
+   * The packet's AMDP deadline (unix seconds): the gateway refuses the run after it (`SubchainGatewayPacketExpired`).
+   */
   deadline: bigint;
   contractName: Hex;
   operation: number;

@@ -18,7 +18,9 @@ export interface TargetParts {
   chain: ChainPlugin;
 }
 
-/** The checked target's address; throws `CONTRACT_NOT_ATTESTED`, `CONTRACT_NOT_REGISTERED` or `CONTRACT_CODE_MISMATCH`. */
+/**
+ * The checked target's address; throws `CONTRACT_NOT_ATTESTED`, `CONTRACT_NOT_REGISTERED` or `CONTRACT_CODE_MISMATCH`.
+ */
 export async function checkTarget(parts: TargetParts, subchainId: Hex, contractName: Hex): Promise<Address> {
   // The gateway's address for the name is read first, so its attestation and code are read beside the CNS lookup.
   const atGateway = parts.gateway.businessContract(contractName);
@@ -52,7 +54,8 @@ export async function checkTarget(parts: TargetParts, subchainId: Hex, contractN
   if (attested.codeHash !== zeroHash && attested.codeHash.toLowerCase() !== code.toLowerCase())
     throw new CcgpError(
       "CONTRACT_CODE_MISMATCH",
-      `contract ${contractName} at ${address}: its code hash on the sub-chain is ${code}, the audit attested ${attested.codeHash}; not executed`,
+      `contract ${contractName} at ${address}: its code hash on the sub-chain is ${code}, the audit attested ` +
+        `${attested.codeHash}; not executed`,
       { contractName, address, codeHash: code, attestedCodeHash: attested.codeHash },
     );
   return address;

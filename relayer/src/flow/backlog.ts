@@ -2,7 +2,9 @@ import { CcgpError } from "../../../lib/infra/errors";
 import type { Clock } from "./token-bucket";
 
 export interface BacklogOptions {
-  /** The most work the relayer holds at once: unfinished work items plus requests being answered (`limits.maxQueue`). */
+  /**
+   * The most work the relayer holds at once: unfinished work items plus requests being answered (`limits.maxQueue`).
+   */
   maxQueue: number;
   /** Unfinished work items now (a store count: read at most once per `refreshMs`). */
   count: () => number;

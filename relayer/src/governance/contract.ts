@@ -126,7 +126,8 @@ export class Contract<const A extends Abi> {
       // The caller retries, and its check-first read finds out whether the work is done or no longer needed.
       throw new ContractError(
         "CONTRACT_CALL_FAILED",
-        `${this.label}.${functionName} was mined reverted in ${receipt.transactionHash} (the state changed after estimation)`,
+        `${this.label}.${functionName} was mined reverted in ${receipt.transactionHash} (the state changed after ` +
+          `estimation)`,
         { contract: this.label, functionName, tx: receipt.transactionHash, minedReverted: true },
       );
     return receipt;

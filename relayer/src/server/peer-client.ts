@@ -70,7 +70,8 @@ export class PeerClient {
     if (this._options.isPinned(fingerprint)) return undefined;
     return new CcgpError(
       "PEER_NOT_PINNED",
-      `server certificate ${fingerprint} (CN=${String(cert.subject?.CN ?? "")}) of ${host} is not registered for any peer proxy`,
+      `server certificate ${fingerprint} (CN=${String(cert.subject?.CN ?? "")}) of ${host} is not registered for ` +
+        `any peer proxy`,
       { host, fingerprint },
     );
   }

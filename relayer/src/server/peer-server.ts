@@ -122,7 +122,9 @@ export class PeerServer {
     return () => void this._server.off("secureConnection", handler);
   }
 
-  /** Closes kept-alive connections with no request in flight (as the keep-alive timeout would): peers handshake again. */
+  /**
+   * Closes kept-alive connections with no request in flight (as the keep-alive timeout would): peers handshake again.
+   */
   closeIdleConnections(): void {
     this._server.closeIdleConnections();
   }
@@ -153,7 +155,8 @@ export class PeerServer {
     const path = (req.url ?? "/").split("?")[0];
     const peer = this._identify(req.socket as TLSSocket);
     if (!this._options.isPinned(peer.fingerprint)) {
-      const message = `client certificate ${peer.fingerprint} (CN=${peer.commonName}) is not registered for any peer proxy`;
+      const message =
+        `client certificate ${peer.fingerprint} (CN=${peer.commonName}) is not registered for any ` + `peer proxy`;
       this._refuse({ reason: "PEER_NOT_PINNED", message, peer, path });
       return sendError(res, 403, "PEER_NOT_PINNED", message);
     }

@@ -38,7 +38,10 @@ export async function auditorGet(c: LocalConsortium, path: string, account?: Loc
   return { status: res.status, body };
 }
 
-/** The trace of a transaction, once A's relayer has indexed it in its final state (the index trails by its confirmations). */
+/**
+ * The trace of a transaction, once A's relayer has indexed it in its final state (the index trails by its
+ * confirmations).
+ */
 export async function auditorTrace(
   c: LocalConsortium,
   txId: string,
@@ -55,6 +58,7 @@ export async function auditorTrace(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(
-    `the auditor API did not show ${txId} as ${want}: last answer ${last?.status} ${JSON.stringify(last?.body).slice(0, 300)}`,
+    `the auditor API did not show ${txId} as ${want}: last answer ${last?.status} ` +
+      `${JSON.stringify(last?.body).slice(0, 300)}`,
   );
 }

@@ -44,7 +44,8 @@ export async function startLocalConsole(
     port: Number(process.env.CCGP_CONSOLE_PORT ?? 0),
   });
   log(
-    `governance console: ${server.url} (open it in a browser; a wallet such as MetaMask on ${c.chains.governance.url} signs governors' actions)`,
+    `governance console: ${server.url} (open it in a browser; a wallet such as MetaMask on ` +
+      `${c.chains.governance.url} signs governors' actions)`,
   );
   if (seedTx !== undefined) log(`  the seed transaction's timeline: ${server.url}/#/tx/${seedTx}`);
   return server;

@@ -100,7 +100,10 @@ export async function mined(tx: Promise<ContractTransactionResponse>, what: stri
   }
 }
 
-/** The account key's consent to join `institution` with `role`, valid for an hour of chain time: `[deadline, signature]`. */
+/**
+ * The account key's consent to join `institution` with `role`, valid for an hour of chain time:
+ * `[deadline, signature]`.
+ */
 export async function requestConsent(
   membership: Membership,
   submitter: Signer,
@@ -124,7 +127,10 @@ export async function requestConsent(
   ];
 }
 
-/** The app key's consent to be reserved for `appId` of `institution`, valid for an hour of chain time: `[deadline, signature]`. */
+/**
+ * The app key's consent to be reserved for `appId` of `institution`, valid for an hour of chain time:
+ * `[deadline, signature]`.
+ */
 export async function appKeyConsent(
   chains: ChainRegistry,
   submitter: Signer,

@@ -98,7 +98,8 @@ async function waitHealthy(proc: RelayerProcess, timeoutMs: number): Promise<voi
   for (;;) {
     if (exit !== undefined)
       throw new DeployError(
-        `relayer of ${proc.side.name} exited (${exit}) before it was healthy; ${proc.logFile}:\n${lastLines(proc.logFile)}`,
+        `relayer of ${proc.side.name} exited (${exit}) before it was healthy; ` +
+          `${proc.logFile}:\n${lastLines(proc.logFile)}`,
         { logFile: proc.logFile },
       );
     try {
@@ -110,7 +111,8 @@ async function waitHealthy(proc: RelayerProcess, timeoutMs: number): Promise<voi
     }
     if (Date.now() > deadline)
       throw new DeployError(
-        `relayer of ${proc.side.name} not healthy after ${timeoutMs} ms (${proc.healthUrl}: ${last}); ${proc.logFile}:\n${lastLines(proc.logFile)}`,
+        `relayer of ${proc.side.name} not healthy after ${timeoutMs} ms (${proc.healthUrl}: ${last}); ` +
+          `${proc.logFile}:\n${lastLines(proc.logFile)}`,
         { logFile: proc.logFile },
       );
     await new Promise((r) => setTimeout(r, 200));

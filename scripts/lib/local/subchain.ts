@@ -8,7 +8,9 @@ import {
 import type { SubchainGateway } from "../../../typechain-types";
 import { mined } from "./council";
 
-/** The business contracts every local sub-chain runs, by their CNS names (one name per sub-chain: a name binds to one). */
+/**
+ * The business contracts every local sub-chain runs, by their CNS names (one name per sub-chain: a name binds to one).
+ */
 export interface SubchainContracts {
   gateway: string;
   drugTraceability: string;
@@ -25,8 +27,8 @@ export const GATEWAY_MAX_PAYLOAD = 16 * 1024;
 
 /**
  * Deploys a sub-chain's gateway and the two example contracts, registers them in the gateway by name, makes the
- * relayer accounts its relayers (the gateway starts with attester set `a`), and lets `actor` record batches, custody and evidence (the seed scenario's user).
- * `admin` (the sub-chain operator) holds the admin role of all three.
+ * relayer accounts its relayers (the gateway starts with attester set `a`), and lets `actor` record batches, custody
+ * and evidence (the seed scenario's user). `admin` (the sub-chain operator) holds the admin role of all three.
  */
 export async function deploySubchain(
   admin: Signer,

@@ -99,7 +99,9 @@ export class Supervisor {
     this.watch(entry);
   }
 
-  /** Watches the independent verifier; a restart runs it again (it reads the ledger again and skips what it endorsed). */
+  /**
+   * Watches the independent verifier; a restart runs it again (it reads the ledger again and skips what it endorsed).
+   */
   addVerifier(v: LocalVerifier, name: string): void {
     const proc = v.process;
     if (proc === null) return;
@@ -127,7 +129,8 @@ export class Supervisor {
     void entry.exited.then((code) => {
       if (this.stopping || entry.restarting || entry.pid !== pid) return;
       this.say(
-        `${entry.kind} ${entry.name} (pid ${pid}) died (${code})${entry.log ? `, log ${entry.log}` : ""}; restart it with: npx ccgp local restart ${entry.kind} ${entry.name}`,
+        `${entry.kind} ${entry.name} (pid ${pid}) died (${code})${entry.log ? `, log ${entry.log}` : ""}; restart ` +
+          `it with: npx ccgp local restart ${entry.kind} ${entry.name}`,
       );
     });
   }
@@ -206,7 +209,9 @@ export class Supervisor {
   }
 }
 
-/** Relayer processes started by hand with one of this run's configs (`--config <runDir>/relayer-*.json`); Linux only. */
+/**
+ * Relayer processes started by hand with one of this run's configs (`--config <runDir>/relayer-*.json`); Linux only.
+ */
 export function strayRelayers(runDir: string): number[] {
   let pids: string[];
   try {
