@@ -225,6 +225,7 @@ export class Synthesizer {
         {
           txId: t.id,
           step: 0,
+          to: ok ? 3 : 0, // Executed, through Executing (a failure moves by TxTransitioned)
           recorder: address(400 + t.pipe),
           subchain: hex32(t.pipe, 8),
           subchainTx: hex32(t.n, 9),
@@ -235,10 +236,9 @@ export class Synthesizer {
           stateVersion: "1",
           resultSetHash: hex32(t.n, 11),
         },
-        { ...cols, account: address(400 + t.pipe) },
+        { ...cols, account: address(400 + t.pipe), state: ok ? 3 : null },
       );
-      moved(1, 2, address(400 + t.pipe));
-      moved(2, ok ? 3 : 5, address(400 + t.pipe));
+      if (!ok) moved(1, 5, address(400 + t.pipe));
       if (!ok) credit(4 + (t.pipe % 20), 1, -20);
       return ok;
     }
@@ -250,15 +250,15 @@ export class Synthesizer {
       {
         txId: t.id,
         verifier,
+        to: t.stage === 2 ? 0 : 4, // the second confirms
         resultSetHash: hex32(t.n, 11),
         weight: t.stage === 2 ? 2 : 1,
         weightFor: t.stage === 2 ? 2 : 3,
         totalWeight: 4,
       },
-      { ...cols, account: verifier },
+      { ...cols, account: verifier, state: t.stage === 2 ? null : 4 },
     );
     if (t.stage === 2) return true;
-    moved(3, 4, verifier);
     credit(4 + (t.pipe % 20), 0, 1);
     credit(24 + (t.pipe % 20), 0, 1);
     return false;

@@ -105,6 +105,9 @@ const asHex = (v: JsonValue | undefined): Hex | null =>
 const asNumber = (v: JsonValue | undefined): number | null =>
   typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null;
 
+/** The ledger events whose `to` moves a transaction. */
+const MOVES = new Set(["TxTransitioned", "ResultRecorded", "Endorsed"]);
+
 /** The indexed columns of an event, from its argument names. */
 export function columnsOf(
   contract: string,
@@ -122,7 +125,8 @@ export function columnsOf(
     if (account === null && typeof v === "string" && v.length === 42 && v.startsWith("0x")) account = v as Address;
   }
   let state: number | null = null;
-  if (contract === "ledger" && event === "TxTransitioned") state = asNumber(args.to);
+  // `to` of TxTransitioned, and of ResultRecorded and Endorsed on the normal path (0 there: no move).
+  if (contract === "ledger" && MOVES.has(event)) state = asNumber(args.to) || null;
   if (contract === "ledger" && event === "TxOpened") state = TxState.Open;
   const txId = asHex(args.txId);
   return {

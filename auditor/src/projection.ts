@@ -36,6 +36,7 @@ export class Projections {
                  deadline, step_count, steps, write_mask, opened_at, opened_block, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`),
       transition: p("UPDATE transactions SET state = ?, reason = ?, updated_at = ? WHERE tx_id = ?"),
+      move: p("UPDATE transactions SET state = ?, updated_at = ? WHERE tx_id = ?"),
       done: p("UPDATE transactions SET done_mask = done_mask | ?, updated_at = ? WHERE tx_id = ?"),
       undone: p("UPDATE transactions SET undone_mask = undone_mask | ?, updated_at = ? WHERE tx_id = ?"),
       touch: p("UPDATE transactions SET updated_at = ? WHERE tx_id = ?"),
@@ -100,8 +101,12 @@ export class Projections {
       case "TxTransitioned":
         this._s.transition.run(num(a.to), num(a.reason), e.timestamp, e.txId);
         return;
-      case "ResultRecorded": // a failed result is followed by its transition
+      case "ResultRecorded": // a failed result's moves are TxTransitioned; the normal path's are `to` here
         if (a.success === true) this._s.done.run(bit(a.step), e.timestamp, e.txId);
+        if (e.state !== null) this._s.move.run(e.state, e.timestamp, e.txId);
+        return;
+      case "Endorsed": // a confirmation (`to`); a move to Manual is a TxTransitioned
+        if (e.state !== null) this._s.move.run(e.state, e.timestamp, e.txId);
         return;
       case "StaleReadRejected": // the stale write counts as done, so that it is undone
         this._s.done.run(bit(a.step), e.timestamp, e.txId);

@@ -303,6 +303,7 @@ function addEvent(p: EventsPart, e: EventRow): void {
         resultSetHash: a.resultSetHash as Hex,
       });
       p.verification.resultSetHash = a.resultSetHash as Hex;
+      addMove(p, e, a.recorder as Address);
       return;
     case "StepRetried":
       p.retries.push({ ...at(e), step: n(a.step), by: a.by as Address, attempt: n(a.attempt), reason: s(a.reason) });
@@ -317,6 +318,9 @@ function addEvent(p: EventsPart, e: EventRow): void {
       });
       return;
     case "Endorsed":
+      addEndorsement(p, e);
+      addMove(p, e, a.verifier as Address);
+      return;
     case "EndorsementConflicted":
       addEndorsement(p, e);
       return;
@@ -368,6 +372,22 @@ function addEvent(p: EventsPart, e: EventRow): void {
       });
       return;
   }
+}
+
+/**
+ * A move of the normal path, told by the `ResultRecorded` or `Endorsed` that made it (its `to`; none when it made
+ * none): from the state the last move left, with the transaction's reason unchanged. A result that took an Open
+ * transaction further went through Executing.
+ */
+function addMove(p: EventsPart, e: EventRow, actor: Address): void {
+  if (e.state === null) return;
+  const last = p.transitions.at(-1);
+  const from = last?.to ?? stateName(TxState.None);
+  const reason = last?.reason ?? reasonName(0);
+  const through = stateName(TxState.Executing);
+  if (from === stateName(TxState.Open) && e.state !== TxState.Executing)
+    p.transitions.push({ ...at(e), from, to: through, reason, actor });
+  p.transitions.push({ ...at(e), from: p.transitions.at(-1)?.to ?? from, to: stateName(e.state), reason, actor });
 }
 
 function addEndorsement(p: EventsPart, e: EventRow): void {

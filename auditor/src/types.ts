@@ -22,7 +22,10 @@ export interface EventRow {
   pipeId: Hex | null;
   institution: number | null;
   account: Address | null;
-  /** The ledger state the event moves a transaction to (TxOpened: Open; TxTransitioned: `to`). */
+  /**
+   * The ledger state the event moves a transaction to (TxOpened: Open; TxTransitioned: `to`; ResultRecorded and
+   * Endorsed: `to`, the moves of the normal path, null when they made none).
+   */
   state: number | null;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The relayer path of the e2e benchmark: app-signed custody writes A -> B posted to Drug Maker A's intake, each
- * timed from its POST to the ledger's `TxTransitioned(..., Confirmed)`; and a relayer's memory with 10,000 packets
+ * timed from its POST to the ledger's `Endorsed(..., Confirmed)`; and a relayer's memory with 10,000 packets
  * pending (the governance chain stops mining, so nothing the relayer sends there completes).
  */
 import { toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
@@ -35,7 +35,8 @@ export interface RelayerBenchOptions {
 
 const ledgerIface = TransactionLedger__factory.createInterface();
 const drugIface = DrugTraceability__factory.createInterface();
-const TRANSITIONED = ledgerIface.getEvent("TxTransitioned")!.topicHash;
+/** The confirmation is told by the `Endorsed` that made it (`to`, its third indexed topic). */
+const ENDORSED = ledgerIface.getEvent("Endorsed")!.topicHash;
 const HOPS = 2;
 
 /** Follows the ledger's Confirmed transitions, polling the head every few ms; resolves one waiter per txId. */
@@ -73,7 +74,7 @@ export class ConfirmationWatcher {
       if (head > this.cursor) {
         const logs = await this.provider.getLogs({
           address: this.ledger,
-          topics: [TRANSITIONED, null, null, zeroPadValue(toBeHex(TxState.Confirmed), 32)],
+          topics: [ENDORSED, null, null, zeroPadValue(toBeHex(TxState.Confirmed), 32)],
           fromBlock: this.cursor + 1,
           toBlock: head,
         });

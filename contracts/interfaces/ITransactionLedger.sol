@@ -282,13 +282,18 @@ interface ITransactionLedgerTypes {
         uint8 operation,
         bytes4 selector
     );
-    /// @notice `txId` moved from `from` to `to`; `actor` made the call.
+    /// @notice `txId` moved from `from` to `to`; `actor` made the call. The moves of the normal path are told by the
+    /// event that made them instead, one event less each: to Executing, Committing or Executed by {ResultRecorded}'s
+    /// `to`, to Confirmed by {Endorsed}'s `to`.
     event TxTransitioned(TxId indexed txId, address indexed actor, TxState indexed to, TxState from, Reason reason);
-    /// @notice `recorder` recorded a step's result; `resultSetHash` is the hash chain including it.
+    /// @notice `recorder` recorded a step's result; `resultSetHash` is the hash chain including it. `to`: the state
+    /// the result moved the transaction to on the normal path (Executing, Committing or Executed; Executed when one
+    /// call went through Executing too), None when it moved none (a failure's moves are {TxTransitioned}).
     event ResultRecorded(
         TxId indexed txId,
         uint8 indexed step,
-        address indexed recorder,
+        TxState indexed to,
+        address recorder,
         bytes32 subchain,
         bytes32 subchainTx,
         uint64 blockNumber,
@@ -320,10 +325,12 @@ interface ITransactionLedgerTypes {
         bool success,
         uint8 attempt
     );
-    /// @notice `verifier` endorsed the recorded result set of `txId`.
+    /// @notice `verifier` endorsed the recorded result set of `txId`. `to`: Confirmed when this endorsement confirmed
+    /// it, else None (a move to Manual is a {TxTransitioned}).
     event Endorsed(
         TxId indexed txId,
         address indexed verifier,
+        TxState indexed to,
         bytes32 resultSetHash,
         uint8 weight,
         uint16 weightFor,

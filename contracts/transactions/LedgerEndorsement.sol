@@ -86,11 +86,15 @@ contract LedgerEndorsement is ITransactionLedgerEndorsement, LedgerStorage {
         if (resultSetHash == recorded) {
             y.forWeight += v.weight;
             if (!_isParty(_verifierSlots[v.index].institution, parties)) y.nonParty = true;
-            emit Endorsed(txId, msg.sender, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
+            // The confirmation is told by this Endorsed (`to`), not by a TxTransitioned of its own.
+            TxState to = TxState.None;
             if (_confirms(y, s, out.known)) {
-                _transition(txId, t, TxState.Confirmed);
+                to = TxState.Confirmed;
+                _advance(txId, t, to);
                 _reportBoth(parties, ICreditScore.Outcome.Completed, txId, out);
-            } else if (_outOfReach(y, s, parties, out.known)) {
+            }
+            emit Endorsed(txId, msg.sender, to, resultSetHash, v.weight, uint16(y.forWeight), s.totalWeight);
+            if (to == TxState.None && _outOfReach(y, s, parties, out.known)) {
                 t.reason = Reason.Conflict;
                 _transition(txId, t, TxState.Manual);
             }

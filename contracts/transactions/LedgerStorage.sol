@@ -261,6 +261,12 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
         emit TxTransitioned(txId, msg.sender, to, from, t.reason);
     }
 
+    /// @dev A move of the normal path, told by the event of the call that made it (see {TxTransitioned}).
+    function _advance(TxId txId, TxRecord memory t, TxState to) internal pure {
+        _requireAllowed(txId, t.state, to);
+        t.state = to;
+    }
+
     function _requireAllowed(TxId txId, TxState from, TxState to) internal pure {
         if (!LedgerStates.allowed(uint8(from), uint8(to))) revert LedgerInvalidTransition(txId, from, to);
     }

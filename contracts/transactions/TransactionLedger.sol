@@ -396,13 +396,15 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         // EFFECTS
         bytes32 resultSetHash = keccak256(abi.encode(_resultSetHashes[txId], keccak256(abi.encode(r))));
         _resultSetHashes[txId] = resultSetHash;
-        _emitResult(r, resultSetHash);
         if (t.state == TxState.Committing) {
             failed = !_recordCommit(txId, t, r);
             if (failed) institution = _pipeSides[t.pipeIndex][side].institution;
             _store(txId, t);
+            // The last commit moves it to Executed; a failed one to Manual, by a TxTransitioned.
+            _emitResult(r, resultSetHash, t.state == TxState.Executed ? TxState.Executed : TxState.None);
             return (failed, institution, service);
         }
+        TxState to = TxState.None;
         if (r.success) {
             t.doneMask |= uint8(1 << r.step);
             if (r.operation == OPERATION_READ) _keepReadVersion(txId, t, r.step, r.stateVersion);
@@ -416,14 +418,18 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
             failed = true;
             institution = _pipeSides[t.pipeIndex][side].institution;
         } else {
-            if (t.state == TxState.Open) _transition(txId, t, TxState.Executing);
+            if (t.state == TxState.Open) {
+                to = TxState.Executing;
+                _advance(txId, t, to);
+            }
             if (t.doneMask == LedgerSteps.allSteps(t.stepCount)) {
                 // Two-phase: every write is prepared (its locks held) and every read done, so the decision is commit.
-                bool twoPhase = LedgerSteps.isTwoPhase(t.steps, t.stepCount);
-                _transition(txId, t, twoPhase ? TxState.Committing : TxState.Executed);
+                to = LedgerSteps.isTwoPhase(t.steps, t.stepCount) ? TxState.Committing : TxState.Executed;
+                _advance(txId, t, to);
             }
         }
         _store(txId, t);
+        _emitResult(r, resultSetHash, to);
     }
 
     /**
@@ -441,7 +447,7 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         t.undoneMask |= uint8(1 << r.step);
         if (t.undoneMask == LedgerSteps.writeMask(t.steps, t.stepCount)) {
             t.undoneMask = 0;
-            _transition(txId, t, TxState.Executed);
+            _advance(txId, t, TxState.Executed);
         }
         return true;
     }
@@ -483,10 +489,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
         }
     }
 
-    function _emitResult(Result memory r, bytes32 resultSetHash) private {
+    /// @dev After the result's effects: `to` is the move of the normal path it made, None if none.
+    function _emitResult(Result memory r, bytes32 resultSetHash, TxState to) private {
         emit ResultRecorded(
             r.txId,
             r.step,
+            to,
             msg.sender,
             r.subchain,
             r.subchainTx,

@@ -297,7 +297,7 @@ function watchView(rt: Runtime, reconciler: Reconciler): void {
   rt.writer.onSent((txId, state) => reconciler.notify(txId, state));
   rt.view.onChange((change) => {
     // Only a state change calls for new work (the sweep still checks everything unfinished).
-    if (change.type === "ledger" && change.event === "TxTransitioned") reconciler.notify(change.txId, change.state);
+    if (change.type === "ledger" && change.state !== undefined) reconciler.notify(change.txId, change.state);
     if (change.type === "reorg") reconciler.reorged();
     if (change.type === "appKeyRotated") void syncPipeKeys(rt, change.appId);
     if (change.type === "heartbeat" && change.id !== rt.me.service.id)

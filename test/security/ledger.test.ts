@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
 import { Role, addAccount, govern, proposalIdOf } from "../helpers/governance";
-import { Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
+import { TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { executed, ledgerFixture, newAuditor, newKey, type World } from "../transactions/fixtures";
 
 describe("security: ledger verification (Ronin class: what was removed no longer counts)", () => {
@@ -33,8 +33,8 @@ describe("security: ledger verification (Ronin class: what was removed no longer
     const view = await w.ledger.transaction(o.txId);
     expect([view.weightFor, view.endorsedMask]).to.deep.equal([1n, 0b010n]);
     await expect(endorse(2, o.txId, hash))
-      .to.emit(w.ledger, "TxTransitioned")
-      .withArgs(o.txId, w.auditors[2]!.address, TxState.Confirmed, TxState.Executed, Reason.None);
+      .to.emit(w.ledger, "Endorsed")
+      .withArgs(o.txId, w.auditors[2]!.address, TxState.Confirmed, hash, 1, 2, 2);
   });
 
   for (const [how, revoke] of [
@@ -151,7 +151,7 @@ describe("security: ledger verification (Ronin class: what was removed no longer
     await govern(w.c, w.ledger, "setVerifier", [w.auditors[1]!.address, VerifierKind.Auditor, 3]);
     await expect(endorse(1, o.txId, hash))
       .to.emit(w.ledger, "Endorsed")
-      .withArgs(o.txId, w.auditors[1]!.address, hash, 3, 4, 5);
+      .withArgs(o.txId, w.auditors[1]!.address, TxState.Confirmed, hash, 3, 4, 5);
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
   });
 });

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toHex } from "viem";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { govern } from "../helpers/governance";
 import { Outcome, executed, ledgerFixture, type World } from "./fixtures";
@@ -32,12 +33,12 @@ describe("TransactionLedger: a non-party must be among the confirming majority",
     await w.ledger.connect(w.srcProxy.wallet).endorse(o.txId, hash);
     await expect(w.ledger.connect(w.tgtProxy.wallet).endorse(o.txId, hash))
       .to.emit(w.ledger, "Endorsed")
-      .withArgs(o.txId, w.tgtProxy.address, hash, 3, 6, 10);
+      .withArgs(o.txId, w.tgtProxy.address, TxState.None, hash, 3, 6, 10);
     // 6 of 10, more than half, but only the parties: still Executed.
     expect(await stateOf(o.txId)).to.equal(TxState.Executed);
     await expect(w.ledger.connect(w.auditors[2]!.wallet).endorse(o.txId, hash))
-      .to.emit(w.ledger, "TxTransitioned")
-      .withArgs(o.txId, w.auditors[2]!.address, TxState.Confirmed, TxState.Executed, 0);
+      .to.emit(w.ledger, "Endorsed")
+      .withArgs(o.txId, w.auditors[2]!.address, TxState.Confirmed, hash, anyValue, anyValue, 10);
   });
 
   it("parties that recorded and endorse a false result set cannot confirm it: Manual once every independent verifier conflicted", async () => {

@@ -37,6 +37,7 @@ describe("TransactionLedger: results", () => {
       .withArgs(
         o.txId,
         0,
+        TxState.Executing,
         w.srcProxy.address,
         CHAIN_A,
         r0.subchainTx,
@@ -47,18 +48,17 @@ describe("TransactionLedger: results", () => {
         41n,
         h0,
       );
-    await expect(first)
-      .to.emit(w.ledger, "TxTransitioned")
-      .withArgs(o.txId, w.srcProxy.address, TxState.Executing, TxState.Open, Reason.None);
+    // The normal path's moves are told by the result that made them: no TxTransitioned of their own.
+    await expect(first).not.to.emit(w.ledger, "TxTransitioned");
     expect(await w.ledger.readVersionOf(o.txId, 0)).to.equal(41n);
     let status = await w.ledger.statusOf(o.txId);
     expect([status.state, status.stepsDone]).to.deep.equal([BigInt(TxState.Executing), 1n]);
 
     const r1 = result(o, 1, { stateVersion: 41n });
     const second = await w.ledger.connect(w.tgtProxy.wallet).recordResult(r1);
-    await expect(second)
-      .to.emit(w.ledger, "TxTransitioned")
-      .withArgs(o.txId, w.tgtProxy.address, TxState.Executed, TxState.Executing, Reason.None);
+    const [told] = await eventsOf(w, second, "ResultRecorded");
+    expect([told!.step, told!.to, told!.recorder]).to.deep.equal([1n, BigInt(TxState.Executed), w.tgtProxy.address]);
+    await expect(second).not.to.emit(w.ledger, "TxTransitioned");
     status = await w.ledger.statusOf(o.txId);
     expect([status.state, status.stepsDone, status.stepCount]).to.deep.equal([BigInt(TxState.Executed), 2n, 2n]);
     const view = await w.ledger.transaction(o.txId);
@@ -69,11 +69,19 @@ describe("TransactionLedger: results", () => {
   it("moves a one-step transaction straight through Executing to Executed in one call", async () => {
     const o = await openTx(w, { steps: [writeStep()] });
     const tx = await record(w, o, 0);
-    const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => [e.from, e.to]);
-    expect(moves).to.deep.equal([
-      [BigInt(TxState.Open), BigInt(TxState.Executing)],
-      [BigInt(TxState.Executing), BigInt(TxState.Executed)],
-    ]);
+    expect((await eventsOf(w, tx, "ResultRecorded")).map((e) => e.to)).to.deep.equal([BigInt(TxState.Executed)]);
+    expect(await eventsOf(w, tx, "TxTransitioned")).to.deep.equal([]);
+    expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Executed);
+  });
+
+  it("a result that moves nothing says None, and a failed one leaves its moves to TxTransitioned", async () => {
+    const o = await openTx(w, { steps: [readStep(Side.Source), readStep(Side.Source), writeStep()] });
+    await record(w, o, 0);
+    const still = await record(w, o, 1);
+    expect((await eventsOf(w, still, "ResultRecorded")).map((e) => e.to)).to.deep.equal([BigInt(TxState.None)]);
+    const failed = await record(w, o, 2, { success: false });
+    expect((await eventsOf(w, failed, "ResultRecorded")).map((e) => e.to)).to.deep.equal([BigInt(TxState.None)]);
+    expect((await eventsOf(w, failed, "TxTransitioned")).map((e) => e.to)).to.deep.equal([BigInt(TxState.Failed)]);
   });
 
   it("fails on a failed step, reports the failing party, and refuses later results", async () => {

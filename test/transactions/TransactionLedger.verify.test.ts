@@ -22,12 +22,14 @@ describe("TransactionLedger: weighted verification", () => {
     const hash = resultSetHash(o.results);
     await expect(endorse(0, o.txId, hash))
       .to.emit(w.ledger, "Endorsed")
-      .withArgs(o.txId, w.auditors[0]!.address, hash, 2, 2, 4);
+      .withArgs(o.txId, w.auditors[0]!.address, TxState.None, hash, 2, 2, 4);
     expect(await stateOf(o.txId)).to.equal(TxState.Executed); // 2 of 4: exactly 50%
     const tx = await endorse(1, o.txId, hash);
+    // The confirmation is told by the Endorsed that made it (`to`), no TxTransitioned of its own.
     await expect(tx)
-      .to.emit(w.ledger, "TxTransitioned")
-      .withArgs(o.txId, w.auditors[1]!.address, TxState.Confirmed, TxState.Executed, Reason.None);
+      .to.emit(w.ledger, "Endorsed")
+      .withArgs(o.txId, w.auditors[1]!.address, TxState.Confirmed, hash, 1, 3, 4);
+    await expect(tx).not.to.emit(w.ledger, "TxTransitioned");
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
     // Both institutions are credited with a completed transaction.
     const ledger = await w.ledger.getAddress();

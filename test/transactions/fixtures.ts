@@ -16,7 +16,7 @@ import { keccak256, toHex, type Address, type Hex } from "viem";
 import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../lib/amdp";
 import { deployLedger } from "../../lib/deploy/ledger";
 import { scopedId } from "../../lib/domain/ids";
-import { NO_DEPENDENCY, Side, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
+import { NO_DEPENDENCY, Side, TxState, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
 import {
@@ -374,6 +374,35 @@ export async function eventsOf(w: LedgerWorld, tx: ContractTransactionResponse, 
     if (parsed?.name === name) out.push(parsed.args);
   }
   return out;
+}
+
+/**
+ * Every move a call made, as [from, to], in order, for a transaction that was in `from`: each `TxTransitioned`, and
+ * the moves of the normal path told by `ResultRecorded` / `Endorsed` (`to`; a result that took an Open transaction
+ * to Executed or Committing went through Executing).
+ */
+export async function movesOf(
+  w: LedgerWorld,
+  tx: ContractTransactionResponse,
+  from: TxState,
+): Promise<Array<[TxState, TxState]>> {
+  const receipt = await tx.wait();
+  const moves: Array<[TxState, TxState]> = [];
+  let state = from;
+  for (const log of receipt!.logs) {
+    const parsed = w.ledger.interface.parseLog(log);
+    if (parsed === null || !["TxTransitioned", "ResultRecorded", "Endorsed"].includes(parsed.name)) continue;
+    const to = Number(parsed.args.to) as TxState;
+    if (to === TxState.None) continue;
+    if (parsed.name === "TxTransitioned") state = Number(parsed.args.from) as TxState;
+    else if (state === TxState.Open && to !== TxState.Executing) {
+      moves.push([TxState.Open, TxState.Executing]);
+      state = TxState.Executing;
+    }
+    moves.push([state, to]);
+    state = to;
+  }
+  return moves;
 }
 
 /** The name of the ledger's custom error a call reverts with (throws if it does not revert). */

@@ -111,14 +111,46 @@ async function show(txId: string, opts: ScanOptions, ctx: Env): Promise<void> {
       ...e.args,
       block: e.blockNumber,
     })),
-    history: pick(events, "TxOpened", "TxTransitioned").map((e) => ({
-      block: e.blockNumber,
-      to: e.name === "TxOpened" ? "Open" : e.args.to,
-      from: e.name === "TxOpened" ? "None" : e.args.from,
-      by: e.name === "TxOpened" ? e.args.opener : e.args.actor,
-    })),
+    history: historyOf(events),
   };
   s.out.result(showLines(data, now), data);
+}
+
+/**
+ * The transaction's moves, in order: its opening, each `TxTransitioned`, and the moves of the normal path, told by
+ * the `ResultRecorded` or `Endorsed` that made them (`to`, "None" when it made none; a result that took an Open
+ * transaction further went through Executing).
+ */
+function historyOf(events: DecodedLog[]): ShowData["history"] {
+  const out: ShowData["history"] = [];
+  let state: unknown = "None";
+  for (const e of events) {
+    const move = moveOf(e);
+    if (move === undefined) continue;
+    const block = e.blockNumber;
+    if (e.name === "TxTransitioned") state = e.args.from;
+    else if (state === "Open" && move.to !== "Executing" && e.name === "ResultRecorded") {
+      out.push({ block, from: state, to: "Executing", by: move.by });
+      state = "Executing";
+    }
+    out.push({ block, from: state, ...move });
+    state = move.to;
+  }
+  return out;
+}
+
+function moveOf(e: DecodedLog): { to: unknown; by: unknown } | undefined {
+  switch (e.name) {
+    case "TxOpened":
+      return { to: "Open", by: e.args.opener };
+    case "TxTransitioned":
+      return { to: e.args.to, by: e.args.actor };
+    case "ResultRecorded":
+    case "Endorsed":
+      return e.args.to === "None" ? undefined : { to: e.args.to, by: e.args.recorder ?? e.args.verifier };
+    default:
+      return undefined;
+  }
 }
 
 type ShowData = {

@@ -71,7 +71,10 @@ export type ViewChange =
   | { type: "institution"; id: number }
   | { type: "account"; address: Address }
   | { type: "appKeyRotated"; appId: Hex }
-  /** `state`: the state a `TxTransitioned` moved the transaction to. */
+  /**
+   * `state`: the state the event moved the transaction to (`to` of `TxTransitioned`, or of `ResultRecorded` and
+   * `Endorsed` on the normal path); none when it moved none.
+   */
   | { type: "ledger"; txId: Hex; event: string; state?: number }
   /** The chain reorganised past the confirmation depth from `forkHeight`: the view was read again. */
   | { type: "reorg"; forkHeight: bigint };
@@ -277,7 +280,7 @@ export class GovernanceView {
     if (at === c.ledger.address.toLowerCase()) {
       const e = decode(c.ledger.abi);
       if (e === undefined || typeof e.args.txId !== "string") return undefined;
-      const state = e.eventName === "TxTransitioned" ? Number(e.args.to) : undefined;
+      const state = movedTo(e.args);
       return {
         type: "ledger",
         txId: e.args.txId as Hex,
@@ -294,6 +297,16 @@ export class GovernanceView {
 }
 
 type Decoded = { eventName: string; args: Record<string, unknown> } | undefined;
+
+/**
+ * The state a ledger event moved its transaction to: `to` of `TxTransitioned`, and of `ResultRecorded` and `Endorsed`,
+ * which tell the moves of the normal path (None there: no move).
+ */
+export function movedTo(args: Record<string, unknown>): number | undefined {
+  if (args.to === undefined) return undefined;
+  const to = Number(args.to);
+  return to === 0 ? undefined : to;
+}
 
 function serviceChange(e: Decoded): ViewChange | undefined {
   if (e === undefined || typeof e.args.serviceId !== "string") return undefined;

@@ -60,13 +60,22 @@ export type LedgerOp =
 
 /**
  * `sent`: this call changed the ledger (`state`: the state it moved an opened transaction to, from its receipt's
- * last `TxTransitioned`; none if it moved none, opening included); `already`: it was done before; `moot`: the ledger
+ * last move: `TxTransitioned`, or `ResultRecorded` / `Endorsed` on the normal path; none if it moved none, opening
+ * included); `already`: it was done before; `moot`: the ledger
  * moved on without it.
  */
 export type WriteOutcome =
   { outcome: "sent"; tx: Hex; state?: number } | { outcome: "already" } | { outcome: "moot"; reason: string };
 
-const TX_TRANSITIONED = toEventSelector(getAbiItem({ abi: ledgerAbi, name: "TxTransitioned" }));
+/**
+ * The ledger events that move a transaction, each with the state it moved to as its third indexed topic (`to`):
+ * `TxTransitioned`, and on the normal path `ResultRecorded` and `Endorsed` (0 there: no move).
+ */
+const MOVES = new Set(
+  (["TxTransitioned", "ResultRecorded", "Endorsed"] as const).map((name) =>
+    toEventSelector(getAbiItem({ abi: ledgerAbi, name })),
+  ),
+);
 const ACTIVE = new Set<number>([TxState.Open, TxState.Executing]);
 const UNFINISHED = new Set<number>([
   TxState.Open,
@@ -128,7 +137,7 @@ export class LedgerWriter {
 
   /**
    * Called with the transaction after each write this relayer got mined that moved its state (its receipt has a
-   * `TxTransitioned`): this relayer knows it before its confirmed log follower does (the reconciler reads the ledger
+   * move): this relayer knows it before its confirmed log follower does (the reconciler reads the ledger
    * on it).
    */
   onSent(listener: (txId: Hex, state: number) => void): void {
@@ -184,23 +193,23 @@ export class LedgerWriter {
   }
 
   private _sent(receipt: ChainReceipt): WriteOutcome {
-    const ledger = this._c.ledger.address.toLowerCase();
-    // The last transition in the receipt: the state the write left the transaction in (`to` is the third topic).
-    const last = receipt.logs
-      .filter((l) => l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED)
-      .at(-1);
-    if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash };
-    return { outcome: "sent", tx: receipt.transactionHash, state: Number(BigInt(last.topics[3]!)) };
+    return this._sentFor(receipt, undefined);
   }
 
-  /** `_sent` for one transaction of a batched call: the last transition of that transaction in the receipt. */
-  private _sentFor(receipt: ChainReceipt, txId: Hex): WriteOutcome {
+  /**
+   * The last move in the receipt (of `txId` alone in a batched call): the state the write left the transaction in
+   * (`to` is the third indexed topic).
+   */
+  private _sentFor(receipt: ChainReceipt, txId: Hex | undefined): WriteOutcome {
     const ledger = this._c.ledger.address.toLowerCase();
-    const id = txId.toLowerCase();
+    const id = txId?.toLowerCase();
     const last = receipt.logs
       .filter(
         (l) =>
-          l.address.toLowerCase() === ledger && l.topics[0] === TX_TRANSITIONED && l.topics[1]?.toLowerCase() === id,
+          l.address.toLowerCase() === ledger &&
+          MOVES.has(l.topics[0] as Hex) &&
+          BigInt(l.topics[3] ?? 0) !== 0n &&
+          (id === undefined || l.topics[1]?.toLowerCase() === id),
       )
       .at(-1);
     if (last === undefined) return { outcome: "sent", tx: receipt.transactionHash };

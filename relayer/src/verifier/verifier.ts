@@ -74,7 +74,8 @@ export class IndependentVerifier {
       const logs = await this._p.govLogs.events({
         address: this._p.ledger.address,
         abi: this._p.ledger.abi,
-        eventName: "TxTransitioned",
+        // The move to Executed is told by the result that made it (the normal path has no TxTransitioned).
+        eventName: "ResultRecorded",
         args: { to: TxState.Executed },
         fromBlock: this._next,
       });
