@@ -30,12 +30,13 @@ export interface OverloadResult {
   withRetryAfter: number;
   /**
    * REPLAY: a pre-signed request overtaken by a higher sequence of the same burst, journaled first (the requests run
-   * concurrently). The intake refuses it on its sequence, whatever the load: not a refusal of the overload.
+   * concurrently). The intake checks the rate limits before the sequence, so these passed the limit, then were refused
+   * on their sequence, whatever the load: not a refusal of the overload.
    */
   overtaken: number;
   /** Other refusals by code (none expected). */
   otherRefusals: Record<string, number>;
-  /** Requests that reached the rate limit's turn: sent, less the overtaken and other refusals. */
+  /** Requests that reached the rate limit's turn: sent, less the other refusals. */
   reachedLimit: number;
   /** Rate of sending, over the burst's own window (first to last send). */
   ratePerSecond: number;
@@ -454,7 +455,7 @@ export class Driver {
     // The window in which the requests were sent (the last one is sent at about `seconds`), not until the last answer.
     const window = Math.max(1, lastSent - t0 + 1000 / ratePerSecond) / 1000;
     const others = Object.values(out.otherRefusals).reduce((a, b) => a + b, 0);
-    out.reachedLimit = out.sent - out.overtaken - others;
+    out.reachedLimit = out.sent - others;
     out.ratePerSecond = Math.round((out.sent / window) * 10) / 10;
     const admitting = Math.max(1, lastAccepted - t0) / 1000;
     out.acceptedPerSecond = Math.round((out.accepted / admitting) * 10) / 10;
@@ -469,7 +470,7 @@ export class Driver {
     const peerBase = await this.baseOf(accepted.txId, "b");
     const a = this.c.business.a.tls;
     // Both targets at once: they are two processes (A's intake, B's peer endpoint), so neither waits on the other.
-    const result: FuzzResult = { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0 };
+    const result: FuzzResult = { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0, rates: {} };
     await Promise.all([
       fuzz(
         { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },

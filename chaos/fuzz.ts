@@ -25,6 +25,14 @@ export interface FuzzResult {
   /** Answers that were not a named refusal (status and a sample body), at most 20 kept. */
   findings: Array<{ target: string; mutation: string; status: number; body: string }>;
   notRefused: number;
+  /** Per target: requests sent, the seconds from its first send to its last answer, and their rate. */
+  rates: Partial<Record<FuzzTarget["name"], FuzzRate>>;
+}
+
+export interface FuzzRate {
+  sent: number;
+  seconds: number;
+  perSecond: number;
 }
 
 const HEX_FIELDS = ["txId", "pipeId", "payloadHash", "contractName", "selector", "targetService", "signer"];
@@ -109,6 +117,8 @@ function send(target: FuzzTarget, agent: HttpAgent, text: string): Promise<{ sta
   });
 }
 
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
 /** Sends `count` mutated requests to the target, `concurrency` at a time. */
 export async function fuzz(
   target: FuzzTarget,
@@ -117,7 +127,9 @@ export async function fuzz(
   concurrency = 16,
   result?: FuzzResult,
 ): Promise<FuzzResult> {
-  const out: FuzzResult = result ?? { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0 };
+  const out: FuzzResult = result ?? { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0, rates: {} };
+  const began = performance.now();
+  let sent = 0;
   const agent = target.tls
     ? new HttpsAgent({
         keepAlive: true,
@@ -135,6 +147,7 @@ export async function fuzz(
       // A connection the server closed after an early refusal (its body unread): that refusal was sent; ask again.
       if (answer.status === 0) answer = await send(target, agent, m.text);
       out.sent += 1;
+      sent += 1;
       let code: string | undefined;
       try {
         const body = JSON.parse(answer.body) as { code?: string; error?: { code?: string } };
@@ -159,5 +172,7 @@ export async function fuzz(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   agent.destroy();
+  const seconds = (performance.now() - began) / 1000;
+  out.rates[target.name] = { sent, seconds: round1(seconds), perSecond: round1(sent / Math.max(seconds, 0.001)) };
   return out;
 }

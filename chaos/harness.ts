@@ -326,7 +326,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // refused before anything is journaled). Its base packet is a confirmed one.
     log(`fuzzing ${options.fuzzRequests} requests`);
     const fuzzResult = await drive.fuzz(options.fuzzRequests, cluster);
-    log(`fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error`);
+    log(
+      `fuzz: ${fuzzResult.refused}/${fuzzResult.sent} refused with a named error; ${JSON.stringify(fuzzResult.rates)}`,
+    );
     sampling = false;
     await sampler;
     cluster.sampleRss();

@@ -85,6 +85,7 @@ Where the drive's time went (ms, summed over its workers): ${Object.entries(repo
 ## Fuzz and overload
 
 Fuzzed requests: ${report.fuzz.sent}, refused with a named error: ${report.fuzz.refused}, not: ${report.fuzz.notRefused}.
+${fuzzRates(report.fuzz)}
 
 | refusal | count |
 |---|---|
@@ -98,6 +99,14 @@ Relayer peak RSS: A ${report.rssMiB.a} MiB, B ${report.rssMiB.b} MiB.
 `;
 }
 
+/** The fuzz rate of each endpoint (both fuzzed at once, each by its own 16 connections). */
+function fuzzRates(f: ChaosReport["fuzz"]): string {
+  const rates = Object.entries(f.rates ?? {}).map(
+    ([name, r]) => `${name} ${r.sent} in ${r.seconds} s (${r.perSecond}/s)`,
+  );
+  return rates.length === 0 ? "" : `Rate, both endpoints at once: ${rates.join(", ")}.`;
+}
+
 function overload(o: ChaosReport["overload"]): string {
   const others = Object.entries(o.otherRefusals)
     .map(([k, v]) => `${k} ${v}`)
@@ -106,8 +115,8 @@ function overload(o: ChaosReport["overload"]): string {
     `Overload: ${o.sent} requests sent at ${o.ratePerSecond}/s against a limit of ${o.limitPerSecond}/s.`,
     `Of the ${o.reachedLimit} that reached the limit's turn, ${o.accepted} were accepted (${o.acceptedPerSecond}/s from the first send to the last acceptance; the limit admits at most ${o.limitAdmits} in that window with its burst; all tracked to a final state)`,
     `and ${o.refused429} answered 429 (${o.withRetryAfter} with Retry-After).`,
-    `${o.overtaken} were refused REPLAY before it: pre-signed with ascending sequences and sent at once, a higher one journaled first`,
-    `(the intake refuses a sequence not above the last it took, whatever the load), so they are not counted as load refusals.`,
+    `${o.overtaken} passed the limit and were then refused REPLAY: pre-signed with ascending sequences and sent at once, a higher one`,
+    `journaled first (the intake refuses a sequence not above the last it took, whatever the load).`,
     others ? `Other refusals: ${others}.` : "",
   ]
     .filter((l) => l !== "")

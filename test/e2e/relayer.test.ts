@@ -325,6 +325,10 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
     const limited = await raw(r2.body);
     expect([limited.status, limited.body.code], JSON.stringify(limited)).to.deep.equal([429, "RATE_LIMITED"]);
     expect(Number(limited.retryAfter)).to.be.within(1, 2);
+    // Over the rate, a request meets the limit before its sequence is checked: in a burst, one overtaken by a higher
+    // sequence journaled first is refused 429 too, not REPLAY, and costs no ledger read.
+    const overtaken = await raw((await request(base)).body);
+    expect([overtaken.status, overtaken.body.code], JSON.stringify(overtaken)).to.deep.equal([429, "RATE_LIMITED"]);
     expect((await send(r2.body)).status).to.equal(202);
     accepted.push(r1, r2);
     for (const a of accepted) await untilState(w, a.txId, "Confirmed");

@@ -133,6 +133,10 @@ export async function checkStage1(
     throw new CcgpError("DUPLICATE", `transaction ${packet.txId} was already accepted (status ${known.status})`, {
       txId: packet.txId,
     });
+  // The rate limits before the sequence and the ledger reads: a request over the rate costs no read, and under a
+  // burst each request meets the limit whatever order they arrive in (a lower sequence overtaken by a higher one
+  // journaled first is a replay, and would never reach the limit after that check).
+  admit(rt, route, rt.pipeRates);
   if (packet.sequence <= rt.journal.maxSequence(packet.pipeId))
     throw new CcgpError(
       "REPLAY",
@@ -142,7 +146,6 @@ export async function checkStage1(
       },
     );
   await Promise.all([checkFreshSequence(rt, packet), checkRights(rt, packet)]);
-  admit(rt, route, rt.pipeRates);
   return route;
 }
 
