@@ -83,29 +83,49 @@ export interface CustodyRequest {
   txId?: string;
 }
 
+/** What {@link pipeWrite} takes beside the pipe and the payload. */
+export interface PipeWriteFields {
+  /** The source app's address, the packet's declared stage-1 signer. */
+  signer: Address;
+  sequence: bigint;
+  /** Default: a random id (a plan-bound one is set by the caller afterwards). */
+  txId?: Hex;
+  /** Unix seconds; default now + 600. */
+  deadline?: bigint;
+}
+
+/** The AMDP packet of a write of `payload` through `pipe` of the local consortium, to its target's contract. */
+export function pipeWrite(c: LocalConsortium, pipe: PipeInfo, payload: Hex, fields: PipeWriteFields): Packet {
+  const dst = c.business[pipe.target];
+  return {
+    pipeId: pipe.id as Hex,
+    sourceInstitution: c.business[pipe.source].institutionId,
+    targetInstitution: dst.institutionId,
+    targetService: dst.service.id as Hex,
+    contractName: pipe.contractNameHash as Hex,
+    operation: Operation.Write,
+    selector: payload.slice(0, 10) as Hex,
+    payloadHash: keccak256(payload) as Hex,
+    txId: fields.txId ?? (hexlify(randomBytes(32)) as Hex),
+    sequence: fields.sequence,
+    deadline: fields.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600),
+    signer: fields.signer,
+  };
+}
+
 /** The AMDP packet of a custody write on the pipe's target, signed in stage 1 with the source app's key. */
 export async function signCustodyRequest(
   c: LocalConsortium,
   app: LocalAccount,
   req: CustodyRequest,
 ): Promise<SignedPacket> {
-  const src = c.business[req.pipe.source];
-  const dst = c.business[req.pipe.target];
   const payload = drug.encodeFunctionData("continueCustody", [req.batchId, req.custodian, req.dataHash]) as Hex;
-  const packet: Packet = {
-    pipeId: req.pipe.id as Hex,
-    sourceInstitution: src.institutionId,
-    targetInstitution: dst.institutionId,
-    targetService: dst.service.id as Hex,
-    contractName: req.pipe.contractNameHash as Hex,
-    operation: Operation.Write,
-    selector: payload.slice(0, 10) as Hex,
-    payloadHash: keccak256(payload) as Hex,
-    txId: (req.txId ?? hexlify(randomBytes(32))) as Hex,
+  const packet = pipeWrite(c, req.pipe, payload, {
+    signer: app.address,
     sequence: req.sequence,
+    txId: req.txId as Hex | undefined,
     deadline: BigInt(Math.floor(Date.now() / 1000) + (req.ttlSeconds ?? 600)),
-    signer: app.address as Address,
-  };
+  });
   const domain = packetDomain(c.chains.governance.chainId, c.governance.ledger as Address);
   return { packet, payload, signatures: { app: await signPacket(app, domain, packet) } };
 }

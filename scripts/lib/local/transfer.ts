@@ -5,14 +5,14 @@
  * signs, so neither relayer can run the writes in another mode than the app chose.
  */
 import { randomBytes } from "node:crypto";
-import { hexlify, id, keccak256 } from "ethers";
+import { hexlify, id } from "ethers";
 import type { Address, Hex, LocalAccount } from "viem";
-import { Operation, packetDomain, signPacket, type Packet, type SignedPacket } from "../../../lib/amdp";
+import { packetDomain, signPacket, type SignedPacket } from "../../../lib/amdp";
 import { boundTxId, planOf, type StepInput, type TxMode } from "../../../lib/domain/plan";
 import { AssetLedger__factory, SubchainGateway__factory } from "../../../typechain-types";
 import type { LocalConsortium, PipeInfo, SideKey } from "../local-consortium";
 import { mined } from "./council";
-import { keystoreSigner, providerFor } from "./scenario";
+import { keystoreSigner, pipeWrite, providerFor } from "./scenario";
 
 export interface TransferRequest {
   /** The payer's account on A's AssetLedger and the payee's on B's. */
@@ -62,7 +62,7 @@ export async function signTransfer(
   req: TransferRequest,
 ): Promise<SignedTransfer> {
   const pipe = assetsPipe(c);
-  const [a, b] = [c.business.a, c.business.b];
+  const a = c.business.a;
   const assets = AssetLedger__factory.createInterface();
   const payload = assets.encodeFunctionData("credit", [req.to, req.amount]) as Hex;
   const steps: StepInput[] = [
@@ -74,20 +74,11 @@ export async function signTransfer(
     },
     { side: "target" },
   ];
-  const packet: Packet = {
-    pipeId: pipe.id as Hex,
-    sourceInstitution: a.institutionId,
-    targetInstitution: b.institutionId,
-    targetService: b.service.id as Hex,
-    contractName: pipe.contractNameHash as Hex,
-    operation: Operation.Write,
-    selector: payload.slice(0, 10) as Hex,
-    payloadHash: keccak256(payload) as Hex,
-    txId: `0x${"00".repeat(32)}`,
+  const packet = pipeWrite(c, pipe, payload, {
+    signer: app.address,
     sequence: req.sequence,
     deadline: BigInt(Math.floor(Date.now() / 1000) + (req.ttlSeconds ?? 600)),
-    signer: app.address as Address,
-  };
+  });
   // The plan's digest covers the steps and their operations (a two-phase write is operation 2), not the id.
   const salt = hexlify(randomBytes(32)) as Hex;
   packet.txId = boundTxId(salt, planOf(packet, payload, steps, [], req.mode).steps);

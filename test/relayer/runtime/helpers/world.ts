@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
-import { keccak256, type Address, type Hex, type LocalAccount } from "viem";
+import type { Address, Hex, LocalAccount } from "viem";
 import {
   countersign,
   encodePacket,
@@ -32,7 +32,7 @@ import {
   type LocalConsortiumOptions,
   type PipeInfo,
 } from "../../../../scripts/lib/local-consortium";
-import { keystoreSigner, recordBatch } from "../../../../scripts/lib/local/scenario";
+import { keystoreSigner, pipeWrite, recordBatch } from "../../../../scripts/lib/local/scenario";
 import { ENUM_NAMES } from "../../../../lib/domain/enums.generated";
 import { Council } from "../../../../scripts/lib/local/council";
 import { Membership__factory, VotingTickets__factory } from "../../../../typechain-types";
@@ -139,24 +139,17 @@ export async function custodyPacket(
   input: PacketInput = {},
 ): Promise<{ packet: Packet; payload: Hex }> {
   const pipe = input.pipe ?? w.c.pipes.aToB;
-  const src = w.c.business[pipe.source];
   const dst = w.c.business[pipe.target];
   const payload =
     input.payload ??
     (drug.encodeFunctionData("continueCustody", [batchId, dst.accounts.operator.address, randomHex()]) as Hex);
   const packet: Packet = {
-    pipeId: pipe.id as Hex,
-    sourceInstitution: src.institutionId,
-    targetInstitution: dst.institutionId,
-    targetService: dst.service.id as Hex,
-    contractName: pipe.contractNameHash as Hex,
-    operation: 1,
-    selector: payload.slice(0, 10) as Hex,
-    payloadHash: keccak256(payload),
-    txId: input.txId ?? randomHex(),
-    sequence: input.sequence ?? (await nextSequence(w, pipe)),
-    deadline: input.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600),
-    signer: w.apps[pipe.source].address,
+    ...pipeWrite(w.c, pipe, payload, {
+      signer: w.apps[pipe.source].address,
+      sequence: input.sequence ?? (await nextSequence(w, pipe)),
+      txId: input.txId ?? randomHex(),
+      deadline: input.deadline,
+    }),
     ...input.packet,
   };
   return { packet, payload };
