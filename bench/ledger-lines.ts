@@ -6,27 +6,14 @@
  * frame, marked "+". Intrinsic gas and calldata are in the call's total, not in the lines.
  * LINES_ONLY=openMany,reads,writes,endorse,confirm picks calls; LINES_TOP (default 30) the rows per call.
  */
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Hex } from "viem";
-import { resultSetHash } from "../lib/domain/ledger-types";
-import { makePacket, readThenWrite, registryLedgerFixture, result, sign } from "../test/transactions/fixtures";
+import { registryLedgerFixture } from "../test/transactions/fixtures";
 import { gasByLine, printTop } from "./lib/gas-lines";
-
-const PER_BATCH = 16;
+import { batchOf, PER_BATCH } from "./lib/ledger-batch";
 
 async function main(): Promise<void> {
   const w = await registryLedgerFixture();
-  const steps = readThenWrite();
   const round = async () => {
-    const requests = [];
-    for (let i = 0; i < PER_BATCH; i++) {
-      const signed = await sign(w, await makePacket(w));
-      requests.push({ packets: [signed], steps, deadline: BigInt(await time.latest()) + 1800n });
-    }
-    const opened = requests.map((r) => ({ txId: r.packets[0]!.packet.txId as Hex, steps }));
-    const reads = opened.map((o) => result(o, 0, { stateVersion: 9n }));
-    const writes = opened.map((o) => result(o, 1, { stateVersion: 9n }));
-    const ends = opened.map((o, i) => ({ txId: o.txId, resultSetHash: resultSetHash([reads[i]!, writes[i]!]) }));
+    const { requests, reads, writes, endorsements: ends } = await batchOf(w, PER_BATCH);
     return {
       openMany: await w.ledger.connect(w.srcProxy.wallet).openMany(requests),
       reads: await w.ledger.connect(w.srcProxy.wallet).recordResults(reads),

@@ -13,8 +13,6 @@
  * ledger's own share; those figures are printed only, never snapshotted.
  */
 import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Hex } from "viem";
 import type { ContractTransactionResponse } from "ethers";
 import { Side, resultSetHash, type LedgerResult } from "../lib/domain/ledger-types";
 import {
@@ -30,12 +28,12 @@ import {
   type Opened,
 } from "../test/transactions/fixtures";
 import { govern } from "../test/helpers/governance";
+import { batchOf, PER_BATCH } from "./lib/ledger-batch";
 import type { BenchModule, Reporter } from "./lib/report";
 
 const HYPERLANE_PROCESS_MULTISIG_2_OF_3 = 159_736;
 const TARGET_RATIO = 1.5;
 const BATCH = 10;
-const PER_BATCH = 16;
 const AMORTISED_TARGET = 180_000;
 const TPS_TARGET = 80;
 const BLOCK_GAS = 30_000_000;
@@ -160,16 +158,7 @@ async function batching(report: Reporter, w: LedgerWorld): Promise<void> {
  */
 async function batched(report: Reporter, w: LedgerWorld): Promise<Measured> {
   report.section(`ledger (real registries): ${PER_BATCH} two-step transactions per batched call`);
-  const steps = readThenWrite();
-  const requests = [];
-  for (let i = 0; i < PER_BATCH; i++) {
-    const signed = await sign(w, await makePacket(w));
-    requests.push({ packets: [signed], steps, deadline: BigInt(await time.latest()) + 1800n });
-  }
-  const opened = requests.map((r) => ({ txId: r.packets[0]!.packet.txId as Hex, steps }));
-  const reads = opened.map((o) => result(o, 0, { stateVersion: 9n }));
-  const writes = opened.map((o) => result(o, 1, { stateVersion: 9n }));
-  const endorsements = opened.map((o, i) => ({ txId: o.txId, resultSetHash: resultSetHash([reads[i]!, writes[i]!]) }));
+  const { requests, opened, reads, writes, endorsements } = await batchOf(w, PER_BATCH);
   const calls = {
     openMany: await measure(w.ledger.connect(w.srcProxy.wallet).openMany(requests), 2 * PER_BATCH),
     readResults: await measure(w.ledger.connect(w.srcProxy.wallet).recordResults(reads)),
