@@ -395,6 +395,7 @@ async function main(): Promise<void> {
       );
       run.supervisor.addVerifier(c.verifier, "audit-office");
     }
+    run.supervisor.addAttester(c.attester, "audit-office");
     const control = await run.supervisor.serve();
     const pointer = pointTo(c, run.supervisor, control);
     run.supervisor.onChange = () => void pointTo(c, run.supervisor, control);

@@ -151,7 +151,9 @@ export async function latencyAndThroughput(
     if (i >= (opts.warmup ?? 0)) latencies.push(latency);
   }
   // Read before the throughput run: the collection times of the latency run (warm-up included).
-  const collection = await attestationCollection(relayers.find((r) => r.side.key === "b")!.metricsUrl);
+  const targetMetrics = relayers.find((r) => r.side.key === "b")!.metricsUrl;
+  const collection = await attestationSummary(targetMetrics, "ccgp_attestation_collect_seconds");
+  const wait = await attestationSummary(targetMetrics, "ccgp_attestation_wait_seconds");
   const packets = await signMany(c, app, opts.throughputTxs);
   const callsBefore = await Promise.all(relayers.map((r) => rpcCalls(r.metricsUrl)));
   const cpu = new CpuMeter({
@@ -185,25 +187,35 @@ export async function latencyAndThroughput(
   );
   report.target("hopLatency", (p50 - bound.p50) / HOPS);
   report.figure(`relayer-added latency per hop, p99`, (p99 - bound.p99) / HOPS, "ms");
-  // What the attestations add to the same run's path: the target relayer's collection (one per transaction here).
-  const verdict = collection.p50 <= ATTESTATION_TARGET_MS ? "met" : "missed";
+  // What the attestations add to the same run's path: the target relayer starts collecting them when it has checked
+  // the packet's signatures, so the step waits only for what is left (one collection per transaction here).
+  const verdict = wait.p50 <= ATTESTATION_TARGET_MS ? "met" : "missed";
   report.figure(
-    `through two relayers: attestation collection p50, target relayer (target: adds <= ${ATTESTATION_TARGET_MS}: ` +
-      `${verdict})`,
-    collection.p50,
+    "through two relayers: attestation collection p50 / p95, target relayer (started at the packet's check)",
+    `${collection.p50.toFixed(1)} / ${collection.p95.toFixed(1)}`,
     "ms",
   );
-  report.figure("through two relayers: attestation collection p95", collection.p95, "ms");
-  report.figure("through two relayers: latency p50 less the attestation collection p50", p50 - collection.p50, "ms");
+  report.figure(
+    "through two relayers: attestations added to the path, p50: the step's wait " +
+      `(target <= ${ATTESTATION_TARGET_MS}: ${verdict})`,
+    wait.p50,
+    "ms",
+  );
+  report.figure("through two relayers: the step's wait for attestations, p95", wait.p95, "ms");
+  report.figure(
+    "through two relayers: latency p50 less the attestations' p50 wait (the path without them)",
+    p50 - wait.p50,
+    "ms",
+  );
 }
 
 const ATTESTATION_TARGET_MS = 10;
 
-/** The quantiles of the relayer's `ccgp_attestation_collect_seconds`, in milliseconds. */
-async function attestationCollection(metricsUrl: string): Promise<{ p50: number; p95: number }> {
+/** The quantiles of one of the relayer's summaries (`ccgp_attestation_*_seconds`), in milliseconds. */
+async function attestationSummary(metricsUrl: string, name: string): Promise<{ p50: number; p95: number }> {
   const text = await (await fetch(metricsUrl)).text();
   const quantile = (q: string) => {
-    const m = new RegExp(`^ccgp_attestation_collect_seconds\\{quantile="${q}"\\} (\\S+)$`, "m").exec(text);
+    const m = new RegExp(`^${name}\\{quantile="${q}"\\} (\\S+)$`, "m").exec(text);
     return m === null ? Number.NaN : Number(m[1]) * 1000;
   };
   return { p50: quantile("0.5"), p95: quantile("0.95") };

@@ -6,6 +6,7 @@
  * must survive a crash is in the store (journal, outbox, inbox, checkpoints), so a relayer killed at any point and
  * started again finishes what it had begun, and runs nothing twice (the gateway and the ledger refuse duplicates).
  */
+import { AttestationsAhead } from "./attest/ahead";
 import { RegistryAttesterEndpoints } from "./attest/endpoints";
 import { keccak256, toHex, type Hex, type LocalAccount } from "viem";
 import { chainRegistry, RPC_TIMEOUT_MS, RpcPools, type ChainPlugin } from "./chains";
@@ -177,6 +178,7 @@ async function buildRuntime(config: RelayerConfig, p: Parts): Promise<Runtime> {
       config.attesters.endpointTtlMs,
       clock,
     ),
+    attestationsAhead: new AttestationsAhead(60_000, config.limits.maxQueue, clock),
     clock,
   };
 }

@@ -145,8 +145,12 @@ export interface LocalAttester {
   configPath: string;
   logFile: string;
   healthUrl: string;
-  pid: number;
+  /** The running process's (a restart moves them to the new one). */
+  readonly pid: number;
+  readonly exited: Promise<number | string>;
   stop(): Promise<void>;
+  /** Starts it again, same config and port (after `stop`, or after it died). */
+  start(): Promise<void>;
 }
 
 /** An account's address and its keystore (encrypted with the run's password). */
@@ -217,7 +221,7 @@ export interface LocalConsortium {
   /** The Audit Office's independent verifier (a non-party: without its endorsement nothing confirms). */
   verifier: LocalVerifier;
   /** The Audit Office's attester process (running from set-up until `stop`). */
-  attester: Omit<LocalAttester, "stop">;
+  attester: LocalAttester;
   /** The auditor-only query API on Drug Maker A's relayer (`http://127.0.0.1:<ops>/auditor`), when configured. */
   auditorApi: string | null;
   /** Where the whole description (no secrets) was written. */
@@ -471,14 +475,7 @@ async function build(
     pipes: { aToB, bToA, ...(assets === undefined ? {} : { assets }) },
     verifiers,
     verifier,
-    attester: {
-      address: attester.address,
-      url: attester.url,
-      configPath: attester.configPath,
-      logFile: attester.logFile,
-      healthUrl: attester.healthUrl,
-      pid: attester.pid,
-    },
+    attester,
     auditorApi: run.opts.auditorApi ? `http://127.0.0.1:${a.ports.ops}/auditor` : null,
     manifestPath: join(run.dir, "consortium.json"),
     stop,
@@ -574,7 +571,8 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts, institutio
     logLevel: run.opts.relayerLogLevel,
   });
   const logFile = join(run.dir, "logs", "attester-audit-office.log");
-  const p = await startAttesterProcess(configPath, logFile, { [KEYSTORE_PASSWORD_ENV]: run.opts.password }, port);
+  const env = { [KEYSTORE_PASSWORD_ENV]: run.opts.password };
+  let p = await startAttesterProcess(configPath, logFile, env, port);
   const url = `http://127.0.0.1:${port}`;
   try {
     await publishAttesterEndpoint(attestersRun(run), run.keys.auditor.keystore, url);
@@ -588,8 +586,16 @@ async function startAuditAttester(run: Run, gov: GovernanceContracts, institutio
     configPath,
     logFile,
     healthUrl: p.healthUrl,
-    pid: p.pid,
-    stop: p.stop,
+    get pid() {
+      return p.pid;
+    },
+    get exited() {
+      return p.exited;
+    },
+    stop: () => p.stop(),
+    start: async () => {
+      p = await startAttesterProcess(configPath, logFile, env, port);
+    },
   };
 }
 

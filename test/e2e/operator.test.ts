@@ -184,6 +184,7 @@ describe("operator experience: npm start, then npx ccgp in a second terminal, as
       .with.length.above(0);
     expect(output).to.match(/relayer hospital-b restarted: pid \d+ -> \d+/);
     expect(output).to.match(/chain sub-b restarted: pid \d+ -> \d+/);
+    expect(output).to.match(/attester audit-office restarted: pid \d+ -> \d+/);
     expect(output, "a restart is not a death").not.to.match(/died/);
   });
 

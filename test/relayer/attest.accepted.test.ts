@@ -8,6 +8,8 @@ describe("attester: the index of accepted packets", () => {
   let emitter: Awaited<ReturnType<typeof deploy>>;
   let client: PublicClient;
   const calls: string[] = [];
+  /** The filter of each `eth_getLogs` sent. */
+  const filters: { fromBlock?: string; topics?: unknown[] }[] = [];
 
   async function deploy() {
     const factory = await ethers.getContractFactory("EventEmitterMock");
@@ -34,13 +36,17 @@ describe("attester: the index of accepted packets", () => {
       transport: custom({
         request: ({ method, params }: { method: string; params?: unknown[] }) => {
           calls.push(method);
+          if (method === "eth_getLogs") filters.push((params as [{ fromBlock?: string; topics?: unknown[] }])[0]);
           return network.provider.request({ method, params });
         },
       }),
     });
   });
 
-  beforeEach(() => (calls.length = 0));
+  beforeEach(() => {
+    calls.length = 0;
+    filters.length = 0;
+  });
 
   it("finds an accepted packet, answers it again with no call, and refuses a wrong hash or an unknown packet", async () => {
     const index = new AcceptedPackets(client, (await emitter.getAddress()) as Address, 0n);
@@ -53,14 +59,28 @@ describe("attester: the index of accepted packets", () => {
     expect(await index.has(packet(99), hashOf(99))).to.equal(false);
   });
 
-  it("searches only the blocks mined since its last look, and concurrent requests share one catch-up", async () => {
+  it("a packet opened since its last look costs one eth_getLogs by the packet's topics from the last block looked at, no head read; concurrent looks share one catch-up", async () => {
     const index = new AcceptedPackets(client, (await emitter.getAddress()) as Address, 0n);
     await accept(2);
     expect(await index.has(packet(2), hashOf(2))).to.equal(true);
+    const indexedTo = BigInt((await network.provider.request({ method: "eth_blockNumber" })) as string);
     await Promise.all([3, 4, 5].map((n) => accept(n)));
     calls.length = 0;
+    filters.length = 0;
     const found = await Promise.all([3, 4, 5].map((n) => index.has(packet(n), hashOf(n))));
     expect(found).to.deep.equal([true, true, true]);
+    expect(calls).to.deep.equal(["eth_getLogs", "eth_getLogs", "eth_getLogs"]);
+    // Each from the last block looked at, by the packet's own indexed topics (txId, pipe, sequence).
+    for (const f of filters) {
+      expect(BigInt(f.fromBlock!)).to.equal(indexedTo);
+      expect(f.topics).to.have.length(4);
+    }
+    // Answered from the index once found, with no call.
+    expect(await index.has(packet(3), hashOf(3))).to.equal(true);
+    expect(calls.length).to.equal(3);
+    calls.length = 0;
+    await Promise.all([index.follow(), index.follow(), index.follow()]);
+    expect(calls.filter((m) => m === "eth_blockNumber").length).to.equal(1);
     expect(logSearches()).to.equal(1);
   });
 

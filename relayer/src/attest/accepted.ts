@@ -1,15 +1,15 @@
 /**
- * The packets the ledger accepted (`PacketAccepted`), as the attester followed them: each request is answered from
- * this index, and only the blocks mined since the last look are searched, instead of every block from the ledger's
- * deployment. Concurrent requests share one catch-up. A packet not found after the catch-up that began after the
- * request arrived is searched for by its own indexed topics over the whole range before it is refused: so an entry
- * the bound dropped (past `MAX_ENTRIES`, oldest first), or one in blocks a reorganisation replaced after they were
- * indexed, is still found, and only a miss pays for the full search. An entry from blocks a reorganisation replaced
- * stays in the index: the caller reads the transaction's state live, and the governance chain (QBFT) is final.
+ * The packets the ledger accepted (`PacketAccepted`), as the attester followed them: a request is answered from this
+ * index when its packet is in it. One that is not (opened since the last look: a relayer usually asks before the
+ * attester's next look) is searched for by its own indexed topics over the blocks not indexed yet, one call; one not
+ * found there is searched for over the whole range before it is refused, so an entry the bound dropped (past
+ * `MAX_ENTRIES`, oldest first), or one in blocks a reorganisation replaced after they were indexed, is still found.
+ * An entry from blocks a reorganisation replaced stays in the index: the caller reads the transaction's state live,
+ * and the governance chain (QBFT) is final.
  *
- * `follow()` runs the same catch-up on the attester's own schedule. The packets found in blocks after the first
- * catch-up are handed to `onAccepted` (the attester signs them ahead), which the catch-up does not wait for: a
- * request waiting for it only needs the index.
+ * `follow()` indexes the blocks mined since the last look, on the attester's own schedule (concurrent calls share one
+ * catch-up). The packets found in blocks after the first catch-up are handed to `onAccepted` (the attester signs them
+ * ahead), which the catch-up does not wait for.
  */
 import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
 import type { Packet } from "../../../lib/amdp";
@@ -39,8 +39,7 @@ export class AcceptedPackets {
   private readonly _hashes = new Map<string, Set<Hex>>();
   /** The last block searched (all of `[fromBlock, indexedTo]` is in the index, up to dropped entries). */
   private _indexedTo: bigint | undefined;
-  private _catchUp: { started: number; done: Promise<void> } | undefined;
-  private _requests = 0;
+  private _catchUp: Promise<void> | undefined;
 
   constructor(
     private readonly _client: PublicClient,
@@ -49,26 +48,37 @@ export class AcceptedPackets {
     private readonly _onAccepted?: (logs: AcceptedLog[]) => void,
   ) {}
 
-  /** Whether the ledger accepted `packetHash` for the packet's transaction, pipe and sequence. */
+  /**
+   * Whether the ledger accepted `packetHash` for the packet's transaction, pipe and sequence. One not indexed yet (an
+   * open mined since the last look, the usual case of a request that comes before the next look) costs one
+   * `eth_getLogs` by the packet's own topics over the blocks not indexed yet, sent at once (in the batch of the
+   * caller's other reads) rather than after a catch-up of every open since the last look.
+   */
   async has(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, packetHash: Hex): Promise<boolean> {
     const key = keyOf(packet);
-    const known = () => this._hashes.get(key)?.has(packetHash) === true;
-    if (known()) return true;
-    const arrived = ++this._requests;
-    // A catch-up that started before this request may end before the packet's block: wait for one that did not.
-    while (this._catchUp !== undefined && this._catchUp.started < arrived) await this._catchUp.done.catch(() => {});
-    if (known()) return true;
-    await this.follow();
-    if (known()) return true;
-    return this._searchAll(packet, packetHash);
+    if (this._hashes.get(key)?.has(packetHash) === true) return true;
+    // The first look covers history (an attester not started looks once, at its first request).
+    if (this._indexedTo === undefined) {
+      await this.follow();
+      if (this._hashes.get(key)?.has(packetHash) === true) return true;
+    } else {
+      // From the last block indexed, not the one after: a node refuses a range that starts past its head.
+      const fresh = await this._search(packet, this._indexedTo).catch(() => []);
+      if (fresh.some((hash) => hash === packetHash)) {
+        this._add(key, packetHash);
+        return true;
+      }
+    }
+    // Not found: dropped by the bound, or in blocks a reorganisation replaced after they were indexed; the whole range.
+    return (await this._search(packet, this._fromBlock)).some((hash) => hash === packetHash);
   }
 
   /** Indexes the blocks mined since the last look (joining a catch-up under way). */
   async follow(): Promise<void> {
-    this._catchUp ??= { started: ++this._requests, done: this._follow() };
+    this._catchUp ??= this._follow();
     const mine = this._catchUp;
     try {
-      await mine.done;
+      await mine;
     } finally {
       if (this._catchUp === mine) this._catchUp = undefined;
     }
@@ -108,16 +118,16 @@ export class AcceptedPackets {
     }
   }
 
-  /** The slow path for a miss: the packet's own logs, over the whole range. */
-  private async _searchAll(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, hash: Hex): Promise<boolean> {
+  /** The hashes the ledger logged for the packet's transaction, pipe and sequence, from `fromBlock` to the head. */
+  private async _search(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, fromBlock: bigint): Promise<Hex[]> {
     const logs = await this._client.getContractEvents({
       address: this._ledger,
       abi: ledgerAbi,
       eventName: "PacketAccepted",
       args: { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence },
-      fromBlock: this._fromBlock,
+      fromBlock,
       strict: true,
     });
-    return logs.some((log) => log.args.packetHash === hash);
+    return logs.map((log) => log.args.packetHash);
   }
 }

@@ -48,6 +48,8 @@ const Side = { Source: 0, Target: 1 } as const;
 const ACTIVE = new Set<number>([1, 2]);
 /** The ledger's refusals of `stepOf` for a transaction or step it never opened. */
 const UNOPENED = new Set(["LedgerUnknownTx", "LedgerUnknownStep"]);
+/** Pipes whose last route the attester remembers (one entry per pipe and side). */
+const MAX_PIPES = 10_000;
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes of hex");
 
 const stepSchema = z.strictObject({
@@ -134,6 +136,8 @@ export class Attester {
   private readonly _accepted: AcceptedPackets;
   private readonly _presigned = new PresignedAttestations();
   private readonly _served = { presigned: 0, onDemand: 0 };
+  /** The sub-chain each pipe's route named at the last request, by `pipe:side` (a guess, checked every time). */
+  private readonly _lastSubchain = new Map<string, Hex>();
   private _following: { stop: AbortController; done: Promise<void> } | undefined;
   private _followed = false;
   /** Signing ahead under way (awaited by {@link stop}). */
@@ -225,11 +229,21 @@ export class Attester {
       if (served !== undefined) return served;
     }
     this._served.onDemand++;
-    // Every read at once (one batched HTTP call): the sub-chain's gateway is read live, after the route.
+    // Every read at once (one batched HTTP call). The sub-chain is the route's, read live; its registration is read
+    // in the same batch for the sub-chain this pipe's route named last time, and again only when the route moved.
     const subchainOf = async () => {
+      const side = step.side === Side.Target ? "target" : "source";
+      const guess = this._lastSubchain.get(`${packet.pipeId.toLowerCase()}:${side}`);
+      const early = guess === undefined ? undefined : this._read(this._o.chains, chainRegistryAbi, "subchain", [guess]);
+      early?.catch(() => undefined);
       const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
       const id = (step.side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
-      return { id, registered: await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]) };
+      this._rememberSubchain(`${packet.pipeId.toLowerCase()}:${side}`, id);
+      const registered =
+        guess !== undefined && guess.toLowerCase() === id.toLowerCase()
+          ? await early
+          : await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]);
+      return { id, registered };
     };
     const [{ id: subchainId, registered: subchain }, , opened] = await Promise.all([
       subchainOf(),
@@ -407,6 +421,12 @@ export class Attester {
         throw error;
     }
     return checkOpenedStep(txId, index, opened, step);
+  }
+
+  private _rememberSubchain(key: string, id: Hex): void {
+    this._lastSubchain.delete(key);
+    this._lastSubchain.set(key, id);
+    if (this._lastSubchain.size > MAX_PIPES) this._lastSubchain.delete(this._lastSubchain.keys().next().value!);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

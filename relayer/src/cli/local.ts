@@ -60,8 +60,8 @@ async function status(opts: { json?: boolean }, ctx: Env): Promise<void> {
 }
 
 async function restart(kind: string, name: string, opts: { json?: boolean }, ctx: Env): Promise<void> {
-  if (kind !== "chain" && kind !== "relayer" && kind !== "verifier")
-    throw usage("<kind>", `expected chain, relayer or verifier (got "${kind}")`);
+  if (!["chain", "relayer", "verifier", "attester"].includes(kind))
+    throw usage("<kind>", `expected chain, relayer, verifier or attester (got "${kind}")`);
   const p = running(ctx);
   const out = new Output(ctx.io, opts.json === true);
   out.progress(`asking npm start (pid ${p.pid}) to restart ${kind} ${name}`);
@@ -77,7 +77,7 @@ async function restart(kind: string, name: string, opts: { json?: boolean }, ctx
   const body = (await res.json()) as { message?: string; error?: string };
   if (!res.ok)
     throw new CliError(
-      res.status === 400 && /no (chain|relayer|verifier) named/.test(body.error ?? "")
+      res.status === 400 && /no (chain|relayer|verifier|attester) named/.test(body.error ?? "")
         ? CliErrorCode.Usage
         : CliErrorCode.Failed,
       `${name}: ${body.error}`,
@@ -97,10 +97,10 @@ export function addLocalCommands(root: Command, ctx: Env): void {
   local
     .command("restart")
     .description(
-      "restart one chain (governance, sub-a, sub-b: its state is kept), relayer (drug-maker-a, hospital-b) or " +
-        "verifier (audit-office)",
+      "restart one chain (governance, sub-a, sub-b: its state is kept), relayer (drug-maker-a, hospital-b), " +
+        "verifier or attester (audit-office)",
     )
-    .argument("<kind>", "chain, relayer or verifier")
+    .argument("<kind>", "chain, relayer, verifier or attester")
     .argument("<name>", "which one")
     .option("--json", "print the result as JSON")
     .action((kind: string, name: string, opts: { json?: boolean }) => restart(kind, name, opts, ctx));

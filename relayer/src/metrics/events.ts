@@ -22,6 +22,8 @@ export type RelayerEvent =
   /** Outbox items not finished yet. */
   | { type: "outboxPending"; count: number }
   /** The attestations of a step were collected from the attesters' endpoints in `seconds`. */
-  | { type: "attestationsCollected"; seconds: number };
+  | { type: "attestationsCollected"; seconds: number }
+  /** A step waited `seconds` for its attestations (what is left of a collection started ahead, or a whole one). */
+  | { type: "attestationsWaited"; seconds: number };
 
 export type RelayerEventType = RelayerEvent["type"];

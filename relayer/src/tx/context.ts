@@ -2,6 +2,7 @@
  * What the transaction driver, the app intake and the peer endpoint use of one running relayer: the parts the
  * composition root (`relayer.ts`) builds and hands down. Functions that need only a few of them take a `Pick`.
  */
+import type { AttestationsAhead } from "../attest/ahead";
 import type { AttesterEndpoints } from "../attest/endpoints";
 import type { Hex, LocalAccount } from "viem";
 import type { ChainPlugin } from "../../../lib/chain/types";
@@ -66,6 +67,8 @@ export interface TxContext {
   apps: Map<Hex, HeldAppKey>;
   /** Where the gateway's attesters serve their signatures (the service registry). */
   attesterEndpoints: AttesterEndpoints;
+  /** Attestation collections started when a packet was accepted, taken by its step. */
+  attestationsAhead: AttestationsAhead;
   /** Milliseconds since the epoch. */
   clock: () => number;
 }

@@ -18,6 +18,7 @@ import { packetOperation, type Plan, type PlanStep } from "../../../lib/domain/p
 import { nowSeconds, type TxContext } from "./context";
 import { work } from "../work/items";
 import { checkTarget } from "../crosschain/target";
+import { collectAhead } from "./steps";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, notReady, type Refusal } from "../crosschain/refusal";
 
@@ -61,6 +62,8 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
     for (const read of [rights, later]) read.catch(() => undefined);
     await Promise.all([rt.govLogs.sent(), rt.subchain.logs.sent()]);
     for (const p of body.packets) await checkSignatures(rt, p, route);
+    // Signed as the pipe requires: the target step's attestations are asked for now, while the checks go on.
+    void later.then(([steps]) => startCollecting(rt, body, steps)).catch(() => undefined);
     await rights;
     for (const p of body.packets) checkAdmission(rt, p, route);
     const [steps, , govFromBlock, subFromBlock] = await later;
@@ -85,6 +88,21 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
   } finally {
     release?.();
   }
+}
+
+/** Starts the attestation collection of the delivery's target step (the step takes it once the packet is accepted). */
+function startCollecting(rt: TxContext, body: Delivery, steps: readonly OpenedStep[]): void {
+  const { packet } = body.packets[0]!;
+  const plan = receiverPlan(body.packets, steps, body.versionKeys);
+  const entry = {
+    txId: packet.txId,
+    pipeId: packet.pipeId,
+    sequence: packet.sequence,
+    role: "receiver" as const,
+    signed: body.packets[0]!,
+    plan,
+  };
+  collectAhead(rt, entry, plan.target);
 }
 
 /** A delivery: one wire packet, or `{packets, versionKeys}` for a transaction with several target steps. */

@@ -3,13 +3,13 @@
  * step of a received packet (receiver), the recording of each result, and the undoing of a write whose result the
  * ledger no longer takes. Each handler re-reads the ledger and the gateway before acting (see `Gateway.ensure*`).
  */
-import { keccak256, zeroAddress, zeroHash, type Hex } from "viem";
+import { keccak256, toHex, zeroAddress, zeroHash, type Hex } from "viem";
 import { inboxKey, type OutboxItem } from "../store";
 import { work, type RecordWork, type StepWork, type UndoWork, type WorkInput } from "../work/items";
 import { ContractError, isRevert } from "../governance/contract";
 import { fromWireResult, wireResult } from "../../../lib/domain/ledger-types";
 import type { Execution, ExecuteRequest } from "../crosschain/gateway";
-import { attestationOf } from "../attest/attestation";
+import { attestationOf, type GatewayCall } from "../attest/attestation";
 import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
 import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
@@ -41,12 +41,15 @@ const STEP_REFUSALS = [
 const TARGET_REFUSALS = new Set(["CONTRACT_NOT_ATTESTED", "CONTRACT_NOT_REGISTERED", "CONTRACT_CODE_MISMATCH"]);
 
 /** The (pipe, sequence) a step runs under on this relayer's gateway: a target step's packet's, a source step's derived. */
-export function gatewaySequence(entry: JournalEntry, step: number): bigint {
+export function gatewaySequence(
+  entry: Pick<JournalEntry, "role" | "sequence" | "signed" | "plan">,
+  step: number,
+): bigint {
   return entry.role === "receiver" ? packetOf(entry, step).packet.sequence : sourceSequence(entry.sequence, step);
 }
 
 /** The signed packet that authorises a step: its own for a later target step, else the transaction's first. */
-export function packetOf(entry: JournalEntry, step: number): SignedPacket {
+export function packetOf(entry: Pick<JournalEntry, "signed" | "plan">, step: number): SignedPacket {
   const k = entry.plan.steps[step]?.packet ?? 0;
   if (k === 0) return entry.signed;
   return parseSignedPacket(entry.plan.packets![k - 1], { maxPayloadBytes: Number.MAX_SAFE_INTEGER });
@@ -119,7 +122,7 @@ export async function runStep(
  * transaction goes to manual intervention with the named reason.
  */
 export async function beforeRun(
-  rt: Pick<TxContext, "attesterEndpoints" | "config" | "gov" | "metrics" | "subchain">,
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "gov" | "metrics" | "subchain">,
   entry: JournalEntry,
   step: number,
   call: ExecuteRequest,
@@ -146,16 +149,64 @@ export async function beforeRun(
 
 /**
  * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the packet, its
- * payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
+ * payload and (with source steps) the plan and its salt; the attestation expected back is computed here. A collection
+ * started when the packet was accepted ({@link collectAhead}) for exactly this request is waited for instead.
  */
 async function collectFor(
-  rt: Pick<TxContext, "attesterEndpoints" | "config" | "metrics" | "subchain">,
-  entry: JournalEntry,
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  entry: AttestedEntry,
   step: number,
-  call: ExecuteRequest,
+  call: GatewayCall,
 ): Promise<Hex> {
+  const began = performance.now();
+  const { key, collect } = collectionOf(rt, entry, step, call);
+  const ahead = rt.attestationsAhead.take(key);
+  const packed = ahead === undefined ? await collect() : await ahead.catch(() => collect());
+  rt.metrics.record({ type: "attestationsWaited", seconds: (performance.now() - began) / 1000 });
+  return packed;
+}
+
+/** What a journaled transaction's step needs to be attested (a received packet's, before it is journaled too). */
+export type AttestedEntry = Pick<JournalEntry, "txId" | "pipeId" | "sequence" | "role" | "signed" | "plan">;
+
+/**
+ * Starts collecting the attestations of a received packet's target step, as the step will ask for them (same request,
+ * same expected attestation): {@link collectFor} then takes it. Not for a two-phase write (its prepare asks for
+ * attestations of its own).
+ */
+export function collectAhead(
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  entry: AttestedEntry,
+  step: number,
+): void {
+  const planned = entry.plan.steps[step];
+  if (planned === undefined || planned.operation === TWO_PHASE_WRITE) return;
+  const { key, collect } = collectionOf(rt, entry, step, stepCall(entry, step));
+  rt.attestationsAhead.start(key, collect);
+}
+
+/** The gateway call of a step (what its attestations cover), as {@link runStep} runs it. */
+function stepCall(entry: AttestedEntry, step: number): GatewayCall {
+  const planned = entry.plan.steps[step]!;
+  return {
+    txId: entry.txId,
+    pipeId: entry.pipeId,
+    sequence: gatewaySequence(entry, step),
+    deadline: packetOf(entry, step).packet.deadline,
+    contractName: planned.contractName,
+    operation: planned.operation,
+    data: planned.data,
+  };
+}
+
+/** The attestation request of a step and the collection that answers it, under a key naming everything it covers. */
+function collectionOf(
+  rt: Pick<TxContext, "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  entry: AttestedEntry,
+  step: number,
+  call: GatewayCall,
+): { key: string; collect: () => Promise<Hex> } {
   const gateway = rt.subchain.gateway;
-  const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
   const plan = entry.plan;
   const signed = packetOf(entry, step);
   const request: AttestationRequest = {
@@ -173,19 +224,28 @@ async function collectFor(
     }));
     if (plan.salt !== undefined) request.salt = plan.salt;
   }
-  const expected = attestationOf(call, subchain, gateway.address);
-  const began = performance.now();
-  const packed = await collectAttestations(
-    request,
-    expected,
-    gateway.chainId,
-    set,
-    rt.attesterEndpoints,
-    rt.config.attesters,
-  );
-  rt.metrics.record({ type: "attestationsCollected", seconds: (performance.now() - began) / 1000 });
-  return packed;
+  const { txId, pipeId, sequence, deadline, contractName, operation, data } = call;
+  const fields = { txId, pipeId, sequence, deadline, contractName, operation, data };
+  const key = keccak256(toHex(JSON.stringify({ fields, request }, bigintJson)));
+  const collect = async (): Promise<Hex> => {
+    const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
+    const expected = attestationOf(fields, subchain, gateway.address);
+    const began = performance.now();
+    const packed = await collectAttestations(
+      request,
+      expected,
+      gateway.chainId,
+      set,
+      rt.attesterEndpoints,
+      rt.config.attesters,
+    );
+    rt.metrics.record({ type: "attestationsCollected", seconds: (performance.now() - began) / 1000 });
+    return packed;
+  };
+  return { key, collect };
 }
+
+const bigintJson = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
 /** The ledger no longer takes this step: nothing runs; a receiver closes its inbox entry. */
 export function stopBeforeStep(

@@ -52,6 +52,8 @@ export class IndependentVerifier {
   private _next: bigint;
   private _weight = 0;
   private readonly _counts = { endorsed: 0, conflicted: 0 };
+  /** Transactions this process endorsed (still in view while Executed). */
+  private readonly _endorsedHere = new Set<Hex>();
 
   constructor(private readonly _p: VerifierParts) {
     this._next = _p.fromBlock;
@@ -82,21 +84,26 @@ export class IndependentVerifier {
       for (const l of logs) if (!this._pending.has(l.args.txId)) this._pending.set(l.args.txId, l.blockNumber);
       this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
     }
-    this._weight = (await this._p.ledger.read("verifier", [this._p.me])).weight;
-    await this._recheckSettled(head);
-    await Promise.all(
-      [...this._pending.keys()].map((txId) =>
+    // The weight (a status figure) and the reorg re-check are read beside the verifications, not before them: an
+    // Executed transaction waits on this round's checks alone (the parties' endorsements wait on the same).
+    const weight = this._p.ledger.read("verifier", [this._p.me]).then((v) => (this._weight = v.weight));
+    const pending = [...this._pending.keys()];
+    await Promise.all([
+      weight,
+      this._recheckSettled(head),
+      ...pending.map((txId) =>
         this.verify(txId).then(
           // Endorsed, it stays pending while the transaction is Executed: a reorg may undo the endorsement.
           (verdict) => {
             if (verdict === undefined || verdict === "endorsed") return;
             this._pending.delete(txId);
+            this._endorsedHere.delete(txId);
             this._settled.set(txId, head + SETTLE_BLOCKS);
           },
           (error: unknown) => this._p.log.warn({ txId, err: error }, "not verified yet; trying again"),
         ),
       ),
-    );
+    ]);
   }
 
   /** Settled transactions a reorg made Executed again go back to pending; those past their window are dropped. */
@@ -116,6 +123,9 @@ export class IndependentVerifier {
   /** Settles one transaction, or resolves `undefined` when it cannot be decided yet (asked again next round). */
   async verify(txId: Hex): Promise<Verdict | undefined> {
     const { ledger, me } = this._p;
+    // The recorded results are read with the state (one round trip, not two); used only when the state calls for it.
+    // Not for one endorsed here already, which waits in view only for the transaction to move on.
+    const early = this._endorsedHere.has(txId) ? undefined : this._results(txId);
     const [verifier, endorsed, tx] = await Promise.all([
       ledger.read("verifier", [me]),
       ledger.read("hasEndorsed", [txId, me]),
@@ -128,7 +138,7 @@ export class IndependentVerifier {
       this._p.log.warn({ txId, verifier: me }, "this key is not a verifier on the ledger: not endorsing");
       return undefined;
     }
-    const results = await recordedResults(this._p.govLogs, ledger, txId, this._p.fromBlock);
+    const results = await (early ?? this._results(txId));
     // The logs may lag the state by a block: decide only on the full record.
     if (resultSetHash(results) !== tx.resultSetHash) return undefined;
     let observed: Observation[];
@@ -148,6 +158,7 @@ export class IndependentVerifier {
       if (isRevert(error, "LedgerAlreadyEndorsed", "LedgerInvalidTransition")) return "skipped";
       throw error;
     }
+    this._endorsedHere.add(txId);
     if (wrong.length === 0) {
       this._counts.endorsed++;
       this._p.log.info(
@@ -162,6 +173,12 @@ export class IndependentVerifier {
       "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)",
     );
     return "conflicted";
+  }
+
+  private _results(txId: Hex): Promise<LedgerResult[]> {
+    const results = recordedResults(this._p.govLogs, this._p.ledger, txId, this._p.fromBlock);
+    results.catch(() => undefined);
+    return results;
   }
 
   /**

@@ -7,10 +7,10 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { startAnvil, exitOf } from "../anvil";
-import type { ChainInfo, LocalConsortium, LocalVerifier } from "../local-consortium";
+import type { ChainInfo, LocalAttester, LocalConsortium, LocalVerifier } from "../local-consortium";
 import { spawnRelayer, type RelayerProcess } from "./relayers";
 
-export type MemberKind = "chain" | "relayer" | "verifier";
+export type MemberKind = "chain" | "relayer" | "verifier" | "attester";
 
 export interface Member {
   kind: MemberKind;
@@ -123,6 +123,26 @@ export class Supervisor {
     this.watch(entry);
   }
 
+  /** Watches the attester; a restart runs it again on the same port (the endpoint its key published). */
+  addAttester(a: LocalAttester, name: string): void {
+    const entry: Entry = {
+      kind: "attester",
+      name,
+      aliases: ["audit"],
+      pid: a.pid,
+      url: a.healthUrl,
+      log: a.logFile,
+      exited: a.exited,
+      stop: () => a.stop(),
+      restarting: false,
+      start: async () => {
+        await a.start();
+        return { pid: a.pid, exited: a.exited, stop: () => a.stop() };
+      },
+    };
+    this.watch(entry);
+  }
+
   private watch(entry: Entry): void {
     if (!this.entries.includes(entry)) this.entries.push(entry);
     const pid = entry.pid;
@@ -146,7 +166,7 @@ export class Supervisor {
       throw new Error(
         known.length
           ? `no ${kind} named "${name}": expected one of ${known.join(", ")}`
-          : `expected chain, relayer or verifier, got "${kind}"`,
+          : `expected chain, relayer, verifier or attester, got "${kind}"`,
       );
     }
     return found;
@@ -176,7 +196,10 @@ export class Supervisor {
   /** Called after a restart (the pointer file is rewritten with the new pids). */
   onChange?: () => void;
 
-  /** Serves `POST /restart/<chain|relayer|verifier>/<name>` and `GET /members` on 127.0.0.1; resolves with its URL. */
+  /**
+   * Serves `POST /restart/<chain|relayer|verifier|attester>/<name>` and `GET /members` on 127.0.0.1; resolves with its
+   * URL.
+   */
   serve(): Promise<string> {
     this.server = createServer((req, res) => {
       const send = (status: number, body: unknown) => {
@@ -190,7 +213,7 @@ export class Supervisor {
           (message) => send(200, { message }),
           (err: Error) => send(400, { error: err.message }),
         );
-      send(404, { error: "POST /restart/<chain|relayer|verifier>/<name> or GET /members" });
+      send(404, { error: "POST /restart/<chain|relayer|verifier|attester>/<name> or GET /members" });
     });
     return new Promise((resolve) =>
       this.server!.listen(0, "127.0.0.1", () =>
