@@ -187,8 +187,10 @@ export class Reconciler {
    * out: a result the ledger once refused, whose write was undone here since. The writer records one again only if
    * the ledger's step is still not done, so a re-armed recording never counts twice.
    */
-  private _lostResults(entry: JournalEntry, tx: { state: number; doneMask: number }): string[] {
+  private _lostResults(entry: JournalEntry, tx: { state: number; deadline: bigint; doneMask: number }): string[] {
     if (tx.state !== TxState.Open && tx.state !== TxState.Executing) return [];
+    // Past the deadline the ledger takes no result (it only expires): a recording refused then is not lost.
+    if (nowSeconds(this._rt) > tx.deadline) return [];
     const store = this._rt.store;
     return this._mySteps(entry)
       .filter((k) => !bit(tx.doneMask, k) && store.getOutbox(work.undo(entry.role, entry.txId, k).id) === null)
