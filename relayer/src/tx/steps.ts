@@ -226,7 +226,8 @@ function collectionOf(
   }
   const { txId, pipeId, sequence, deadline, contractName, operation, data } = call;
   const fields = { txId, pipeId, sequence, deadline, contractName, operation, data };
-  const key = keccak256(toHex(JSON.stringify({ fields, request }, bigintJson)));
+  // Hex in any case names the same request (the journal and the wire may differ in case).
+  const key = keccak256(toHex(JSON.stringify({ fields, request }, bigintJson).toLowerCase()));
   const collect = async (): Promise<Hex> => {
     const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
     const expected = attestationOf(fields, subchain, gateway.address);
