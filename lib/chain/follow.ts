@@ -35,8 +35,9 @@ export interface LogSource {
  * for the next head instead of polling, and takes the head, the recent blocks' hashes and whether a block may hold a
  * followed log from the pushed headers: a block that cannot hold one costs no call, one that may costs a `logs` read.
  * Anything the pushed heads do not show whole (a missing height, a broken parent link, a log of another block) is
- * read as without a feed, and the chain is still polled every `LIVE_POLL_MS`: a node that drops blocks without
- * pushing a new head (a reverted snapshot) is seen then, as an idle chain's poll sees it today.
+ * read as without a feed. Every `LIVE_POLL_MS` one read checks that the node's block at the pushed head is the pushed
+ * one (the parent links make that the whole pushed chain); if not, the chain is read as a poll does: a node that drops
+ * blocks without pushing a new head (a reverted snapshot) is seen then, as an idle chain's poll sees it today.
  */
 export interface HeadFeed {
   /** Starts the feed for one follower; the returned function stops it. */
@@ -97,7 +98,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 const ACTIVE_POLL_MS = 3;
 const ACTIVE_WINDOW_MS = 150;
 
-/** With heads pushed, the chain is still read as when polling this often (or every `pollIntervalMs` if longer). */
+/** With heads pushed, the pushed head is checked against the node this often (or every `pollIntervalMs` if longer). */
 export const LIVE_POLL_MS = 1_000;
 
 /** Errors that must stop the subscription rather than be retried. */
@@ -142,6 +143,9 @@ export class ConfirmedLogFollower {
       try {
         const pushed = feed?.live() === true;
         const seen = feed?.count() ?? 0;
+        // Once per `livePollMs` one read checks the pushed chain: the node's hash at the pushed head is the pushed one.
+        if (pushed && Date.now() - polledAt >= livePollMs && (await this._pushedIsCanonical(feed!)))
+          polledAt = Date.now();
         let progressed =
           pushed && Date.now() - polledAt < livePollMs ? await this._pushedStep(handler, signal, feed!) : undefined;
         if (progressed === undefined) {
@@ -163,6 +167,14 @@ export class ConfirmedLogFollower {
         await sleep(backoff, signal);
       }
     }
+  }
+
+  /** The pushed chain still runs from the last delivered block to the node's current block at the pushed head. */
+  private async _pushedIsCanonical(feed: HeadFeed): Promise<boolean> {
+    const tip = this._tracked.at(-1);
+    const pushed = tip === undefined ? undefined : feed.chain(tip.height);
+    if (pushed === undefined || pushed.hash(tip!.height) !== tip!.hash) return false;
+    return (await this._source.blockHash(pushed.head)) === pushed.hash(pushed.head);
   }
 
   /**

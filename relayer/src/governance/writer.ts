@@ -225,9 +225,10 @@ export class LedgerWriter {
     return this._c.ledger.read("transaction", [txId]);
   }
 
-  private async _open(op: OpenOp): Promise<WriteOutcome> {
+  /** `checked`: the check-first read made already (one read per decision). */
+  private async _open(op: OpenOp, checked?: Promise<boolean>): Promise<WriteOutcome> {
     // The check-first read runs alongside the gas estimate; the open is sent only if it finds no transaction.
-    const fresh = this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
+    const fresh = checked ?? this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
     fresh.catch(() => undefined); // also awaited below
     const packets = signedPackets(op);
     try {
@@ -275,7 +276,7 @@ export class LedgerWriter {
     );
     const pending = ops.filter((_, i) => fresh[i]);
     if (pending.length === 1) {
-      const one = await this._open(pending[0]!);
+      const one = await this._open(pending[0]!, Promise.resolve(true));
       return ops.map((op) => (op === pending[0] ? one : { outcome: "already" as const }));
     }
     if (pending.length > 1) {

@@ -23,15 +23,25 @@ const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
 /** States a transaction moves to that call for no reconciler work before its deadline (see {@link Reconciler.notify}). */
 const QUIET = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed]);
+/**
+ * An entry last seen Open, Executing or Executed before its deadline is swept this many times less often: the events
+ * drive its work (the endorsement is enqueued from Executed, each later state change wakes a check), so the sweep is
+ * only for a missed event. Past its deadline, or in any other state, it is swept at the interval.
+ */
+const QUIET_SWEEP_FACTOR = 5;
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
 export class Reconciler {
   private readonly _dirty = new Set<string>();
   /** When each unfinished entry (`txId:role`) was last checked (ms). */
   private _checkedAt = new Map<string, number>();
+  /** Transactions whose last event moved them to a quiet state (Open, Executing, Executed), not read since. */
+  private readonly _quiet = new Set<string>();
   private _wake: (() => void) | undefined;
   /** Set by a governance reorg: the entries finished since then (ms) are checked again at the next round. */
   private _recheckSince: number | undefined;
+  /** Set by a governance reorg: the next round sweeps every unfinished entry, quiet or not. */
+  private _sweepAll = false;
 
   constructor(
     private readonly _rt: Pick<TxContext, "clock" | "config" | "gov" | "journal" | "log" | "store" | "worker">,
@@ -48,7 +58,14 @@ export class Reconciler {
     // One read per decision: a state that calls for nothing from the reconciler costs no ledger read. Open and
     // Executing call for work only past the deadline, Executed only for the endorsement enqueued just above; the
     // sweep still checks every unfinished transaction (deadlines, a missed event).
-    if (state !== undefined && QUIET.has(state)) return;
+    if (state !== undefined && QUIET.has(state)) {
+      // The event tells the state as a check would: the sweep takes the transaction as checked, and quiet.
+      const now = this._rt.clock();
+      for (const role of ["initiator", "receiver"]) this._checkedAt.set(`${txId.toLowerCase()}:${role}`, now);
+      this._quiet.add(txId.toLowerCase());
+      return;
+    }
+    this._quiet.delete(txId.toLowerCase());
     this._dirty.add(txId.toLowerCase());
     this._wake?.();
   }
@@ -56,6 +73,8 @@ export class Reconciler {
   /** The governance chain reorganised past the confirmation depth: look again at what finished lately. */
   reorged(): void {
     this._recheckSince = this._rt.clock() - this._rt.config.runtime.retry.windowSeconds * 1000;
+    // The reorg may have undone work of unfinished ones too (a recorded result, an endorsement): all are checked.
+    this._sweepAll = true;
     this._wake?.();
   }
 
@@ -68,7 +87,9 @@ export class Reconciler {
   async run(signal: AbortSignal): Promise<void> {
     let lastSweep = 0;
     while (!signal.aborted) {
-      const sweep = this._rt.clock() - lastSweep >= this._sweepMs;
+      const all = this._sweepAll;
+      this._sweepAll = false;
+      const sweep = all || this._rt.clock() - lastSweep >= this._sweepMs;
       if (sweep) lastSweep = this._rt.clock();
       const dirty = [...this._dirty] as Hex[];
       this._dirty.clear();
@@ -77,7 +98,7 @@ export class Reconciler {
       const entries = [
         ...(since === undefined ? [] : this._rt.journal.finishedSince(since)),
         ...(sweep
-          ? this._due()
+          ? this._due(all)
           : dirty
               .flatMap((txId) => this._rt.journal.find(txId))
               .filter((e) => e.status !== "finished" && e.status !== "failed")),
@@ -95,19 +116,30 @@ export class Reconciler {
     }
   }
 
-  /** The unfinished entries not checked within the sweep interval; forgets the finished ones. */
-  private _due(): JournalEntry[] {
+  /**
+   * The unfinished entries not checked within the sweep interval (a quiet one's: `QUIET_SWEEP_FACTOR` times it), or
+   * all of them; forgets the finished ones.
+   */
+  private _due(all: boolean): JournalEntry[] {
     const now = this._rt.clock();
+    const seconds = nowSeconds(this._rt);
     const unfinished = this._rt.journal.unfinished();
     const checkedAt = new Map<string, number>();
     const due: JournalEntry[] = [];
     for (const entry of unfinished) {
-      const key = `${entry.txId}:${entry.role}`;
+      const key = `${entry.txId.toLowerCase()}:${entry.role}`;
       const at = this._checkedAt.get(key);
       if (at !== undefined) checkedAt.set(key, at);
-      if (at === undefined || now - at >= this._sweepMs) due.push(entry);
+      const quiet =
+        (QUIET.has(entry.ledgerState) || this._quiet.has(entry.txId.toLowerCase())) &&
+        seconds <= entry.signed.packet.deadline + 1n;
+      const interval = quiet ? this._sweepMs * QUIET_SWEEP_FACTOR : this._sweepMs;
+      if (all || at === undefined || now - at >= interval) due.push(entry);
     }
     this._checkedAt = checkedAt;
+    // Events name other relayers' transactions too: only unfinished journaled ones stay marked.
+    const unfinishedIds = new Set(unfinished.map((e) => e.txId.toLowerCase()));
+    for (const txId of this._quiet) if (!unfinishedIds.has(txId)) this._quiet.delete(txId);
     return due;
   }
 
@@ -127,7 +159,8 @@ export class Reconciler {
   async check(entry: JournalEntry): Promise<void> {
     const rt = this._rt;
     const tx = await rt.gov.ledger.read("transaction", [entry.txId]);
-    this._checkedAt.set(`${entry.txId}:${entry.role}`, rt.clock());
+    this._checkedAt.set(`${entry.txId.toLowerCase()}:${entry.role}`, rt.clock());
+    this._quiet.delete(entry.txId.toLowerCase());
     const moved = tx.state !== entry.ledgerState;
     if (moved) rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[tx.state] }, "ledger state");
     // Only items not enqueued before: a repeat would be ignored by the store, but still cost a write.
