@@ -102,9 +102,11 @@ async function checkCode(
   blockNumber: bigint,
   where: string,
 ): Promise<Observation | undefined> {
-  // Both at once: the code hash is read even for a contract with no attestation (one round trip instead of two).
-  const [attested, code] = await Promise.all([view.attestedCode(target), view.chain.codeHash(target, blockNumber)]);
+  // The code hash only for an attested contract: it is read at the step's block, which a node that lost its history
+  // (a restart from a state dump) no longer serves, and an unattested contract must not wait on it.
+  const attested = await view.attestedCode(target);
   if (attested === zeroHash) return undefined;
+  const code = await view.chain.codeHash(target, blockNumber);
   return code.toLowerCase() === attested.toLowerCase()
     ? undefined
     : { ok: false, reason: `${where}: ${target} ran code ${code}, not the attested ${attested}` };
