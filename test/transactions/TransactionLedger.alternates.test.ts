@@ -58,6 +58,7 @@ describe("TransactionLedger: alternate target routes", () => {
       .withArgs(
         o.txId,
         1,
+        TxState.Executed,
         w.alt[1]!.key.address,
         CHAIN_B,
         r.subchainTx,
