@@ -1,10 +1,9 @@
 /**
- * `npm test` after the build: every test file, in two `hardhat test` processes side by side, so that both cores
- * work. One runs the tests of running consortia (relayer and verifier processes, the CLI, the console in chromium,
- * `npm start`), which mostly wait on the chains and processes they start; the other the contract tests on Hardhat's
- * in-process chain, the sandbox, the auditor and the scripts, which keep a core busy. The two take about as long.
- * The first group's output is shown as it runs; the second's is kept in a file and printed after it, whole. Fails if
- * either fails.
+ * `npm test` after the build: every test file, in three `hardhat test` processes side by side. Two run the tests of
+ * running consortia (relayer and verifier processes, the CLI, the console in chromium, `npm start`), which mostly
+ * wait on the chains and processes they start, so two of them share a core well; the third runs the contract tests
+ * on Hardhat's in-process chain, the sandbox, the auditor and the scripts, which keep a core busy. The first group's
+ * output is shown as it runs; the others' are kept in files and printed after it, whole. Fails if any fails.
  *
  * `npm test -- <files>` runs just those files, in one process.
  */
@@ -16,8 +15,14 @@ import { join, relative } from "node:path";
 const REPO_ROOT = join(__dirname, "..");
 const HARDHAT = require.resolve("hardhat/internal/cli/cli");
 
-/** The folders of the first group (consortia of processes); every other test file is in the second. */
-const PROCESS_GROUP = ["test/e2e/", "test/cli/", "test/console/", "test/relayer/"];
+/**
+ * The folders of the two groups of consortia, split so that they take about as long (the CLI's worlds beside the
+ * end-to-end ones); every other test file is in the contracts group.
+ */
+const PROCESS_GROUPS = [
+  { name: "consortia: end to end and console", folders: ["test/e2e/", "test/console/"] },
+  { name: "consortia: relayer and command line", folders: ["test/relayer/", "test/cli/"] },
+];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -44,30 +49,44 @@ function hardhatTest(files: string[], output: "inherit" | number): { done: Promi
 async function main(args: string[]): Promise<number> {
   if (args.length > 0) return hardhatTest(args, "inherit").done;
   const all = testFiles(join(REPO_ROOT, "test")).sort();
-  const processes = all.filter((f) => PROCESS_GROUP.some((dir) => f.startsWith(dir)));
-  const contracts = all.filter((f) => !processes.includes(f));
-  const logFile = join(tmpdir(), `ccgp-test-contracts-${process.pid}.log`);
-  const fd = openSync(logFile, "w");
+  const inGroup = (f: string, folders: string[]): boolean => folders.some((dir) => f.startsWith(dir));
+  const groups = [
+    ...PROCESS_GROUPS.map((g) => ({ name: g.name, files: all.filter((f) => inGroup(f, g.folders)) })),
+    {
+      name: "contracts, sandbox, auditor and scripts",
+      files: all.filter((f) => !PROCESS_GROUPS.some((g) => inGroup(f, g.folders))),
+    },
+  ];
+  const logs = groups.map((_, i) => (i === 0 ? undefined : join(tmpdir(), `ccgp-test-${i}-${process.pid}.log`)));
   console.log(
-    `npm test: ${processes.length} files of running consortia (shown as they run) beside ${contracts.length} files ` +
-      `of contracts, sandbox, auditor and scripts (${logFile}, printed after)`,
+    `npm test: ${groups
+      .map((g, i) => `${g.files.length} files of ${g.name}${logs[i] ? ` (${logs[i]})` : ""}`)
+      .join(", ")}; the first shown as it runs, the others printed after it`,
   );
   const began = Date.now();
-  const runs = [hardhatTest(processes, "inherit"), hardhatTest(contracts, fd)];
-  closeSync(fd);
+  const runs = groups.map((g, i) => {
+    if (!logs[i]) return hardhatTest(g.files, "inherit");
+    const fd = openSync(logs[i]!, "w");
+    const run = hardhatTest(g.files, fd);
+    closeSync(fd);
+    return run;
+  });
   const stop = () => runs.forEach((r) => r.kill());
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const [processCode, contractCode] = await Promise.all(runs.map((r) => r.done));
-  console.log(`\n==== contracts, sandbox, auditor and scripts (ran beside the above) ====`);
-  process.stdout.write(readFileSync(logFile));
-  rmSync(logFile, { force: true });
+  const codes = await Promise.all(runs.map((r) => r.done));
+  groups.forEach((g, i) => {
+    if (!logs[i]) return;
+    console.log(`\n==== ${g.name} (ran beside the above) ====`);
+    process.stdout.write(readFileSync(logs[i]!));
+    rmSync(logs[i]!, { force: true });
+  });
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
   console.log(
-    `\nnpm test: ${processCode === 0 ? "passed" : "FAILED"} (consortia), ` +
-      `${contractCode === 0 ? "passed" : "FAILED"} (contracts, sandbox, auditor, scripts); ${minutes} min`,
+    `\nnpm test: ${groups.map((g, i) => `${codes[i] === 0 ? "passed" : "FAILED"} (${g.name})`).join(", ")}; ` +
+      `${minutes} min`,
   );
-  return processCode === 0 && contractCode === 0 ? 0 : 1;
+  return codes.every((c) => c === 0) ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code));
