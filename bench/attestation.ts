@@ -16,6 +16,7 @@ import type { Address, Hex } from "viem";
 import { toWire } from "../lib/amdp";
 import { attestationOf } from "../relayer/src/attest/attestation";
 import { Attester, type AttestationRequest } from "../relayer/src/attest/attester";
+import { attesterChain } from "../relayer/src/attest/chain";
 import { collectAttestations } from "../relayer/src/attest/collect";
 import { fixedAttesterEndpoints } from "../relayer/src/attest/endpoints";
 import { startAttesterServer } from "../relayer/src/attest/server";
@@ -41,9 +42,10 @@ async function run(report: Reporter): Promise<void> {
   });
   const gov = c.governance;
   const account = await loadKeystore(c.accounts.auditor.keystore, c.password);
+  const governance = await attesterChain(c.chains.governance.url, gov.ledger as Address, account);
   const attesterOf = () =>
     new Attester({
-      rpcUrl: c.chains.governance.url,
+      chain: governance.chain,
       ledger: gov.ledger as Address,
       pipes: gov.pipes as Address,
       chains: gov.chains as Address,
@@ -106,6 +108,7 @@ async function run(report: Reporter): Promise<void> {
   } finally {
     await ahead.stop();
     await Promise.all(servers.map((s) => s.stop()));
+    governance.close();
     await c.stop();
   }
 }

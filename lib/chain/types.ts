@@ -158,4 +158,9 @@ export interface ChainPlugin extends ChainEvents {
    * `eth_getProof`); absent on chains without state proofs.
    */
   proof?(address: Address, slots: readonly Hex[], blockNumber: bigint): Promise<unknown>;
+  /**
+   * The recipient and calldata of a transaction the node holds (`null`: it holds none by that hash), where the chain
+   * kind has calldata (the EVM): the attester reads what an opening call opened from it.
+   */
+  transactionInput?(hash: Hex): Promise<{ to: Address | null; input: Hex } | null>;
 }

@@ -113,9 +113,15 @@ describe("relayer end to end (two relayer processes, three anvil chains)", funct
 
   it("app-initiated: the batch recorded on A continues its custody on B, the ledger confirms", async function () {
     const { batchId } = await batchOnA(w);
+    const steps = (collection: string) => metric(w, "b", `ccgp_attestation_steps_total{collection="${collection}"}`);
+    const [aheadBefore, atStepBefore] = [await steps("ahead"), await steps("step")];
     const txId = await appRequest(batchId);
     await untilState(w, txId, "Confirmed");
     expect(await custodyLength(w, "b", batchId)).to.equal(1n);
+    // B's step took the attestations B started collecting when the packet's signatures checked out, not a second
+    // collection of its own.
+    expect(await steps("ahead")).to.equal(aheadBefore + 1);
+    expect(await steps("step")).to.equal(atStepBefore);
     const view = (await (
       await fetch(`http://127.0.0.1:${w.c.business.b.ports.app}/v1/transactions/${txId}`)
     ).json()) as {

@@ -25,6 +25,7 @@ import {
   signAttesterSetChange,
 } from "../../relayer/src/attest/attestation";
 import { Attester, type AttestationRequest } from "../../relayer/src/attest/attester";
+import { attesterChain } from "../../relayer/src/attest/chain";
 import { main as cli } from "../../relayer/src/cli/main";
 import { Council } from "../../scripts/lib/local/council";
 import { startAttesterProcess, writeAttesterConfig } from "../../scripts/lib/local/attesters";
@@ -447,9 +448,10 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
   it("an attester that follows the ledger signs each open ahead: the on-demand signature, and it still refuses what was not opened or is over", async () => {
     const g = c.governance;
     const b = c.business.b;
+    const governance = await attesterChain(c.chains.governance.url, g.ledger as Hex, attester);
     const attesterOf = () =>
       new Attester({
-        rpcUrl: c.chains.governance.url,
+        chain: governance.chain,
         ledger: g.ledger as Hex,
         pipes: g.pipes as Hex,
         chains: g.chains as Hex,
@@ -511,6 +513,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
       expect(ahead.stats).to.include({ presigned: 1 });
     } finally {
       await ahead.stop();
+      governance.close();
     }
   });
 

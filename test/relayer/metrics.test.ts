@@ -53,6 +53,17 @@ describe("relayer/metrics", function () {
     expect(sample(text, "ccgp_attestation_collect_seconds_count")).to.equal(5);
   });
 
+  it("counts the steps that took the collection started ahead, apart from those that collected at the step", async function () {
+    const metrics = new RelayerMetrics();
+    metrics.record({ type: "attestationsWaited", seconds: 0.001, collection: "ahead" });
+    metrics.record({ type: "attestationsWaited", seconds: 0.002, collection: "ahead" });
+    metrics.record({ type: "attestationsWaited", seconds: 0.03, collection: "step" });
+    const text = await metrics.text();
+    expect(sample(text, 'ccgp_attestation_steps_total{collection="ahead"}')).to.equal(2);
+    expect(sample(text, 'ccgp_attestation_steps_total{collection="step"}')).to.equal(1);
+    expect(sample(text, "ccgp_attestation_wait_seconds_count")).to.equal(3);
+  });
+
   it("exports the JSON-RPC calls of each node by method, read when scraped", async function () {
     const metrics = new RelayerMetrics();
     const calls = [{ chain: "governance", method: "eth_call", count: 3 }];

@@ -16,23 +16,23 @@
  * request names only the sub-chain; the set, its epoch and the gateway's domain are read on the governance chain.
  */
 import {
-  BaseError,
-  ContractFunctionRevertedError,
-  createPublicClient,
-  http,
+  decodeFunctionResult,
+  encodeFunctionData,
   keccak256,
+  type Abi,
   type Address,
   type Hex,
   type LocalAccount,
-  type PublicClient,
 } from "viem";
 import { z } from "zod";
 import { hashPacket, packetSchema, payloadSchema, type Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import type { Logger } from "../../../lib/infra/log";
+import { revertOf } from "../../../lib/chain/revert";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
 import { boundTxId, packetOperation, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
-import { AcceptedPackets, type AcceptedLog } from "./accepted";
+import type { ChainPlugin, SubscriptionEvent } from "../chains";
+import { AcceptedPackets, acceptedLog, PACKET_ACCEPTED, type AcceptedLog } from "./accepted";
 import { openedPackets, PresignedAttestations, type OpenedStep, type Presigned } from "./presigned";
 import {
   attestationOf,
@@ -80,8 +80,11 @@ export class AttestationRefused extends CcgpError<
 > {}
 
 export interface AttesterOptions {
-  /** The governance chain's RPC (the attester's own endpoint). */
-  rpcUrl: string;
+  /**
+   * The governance chain, through the chain plugin (the attester's own endpoint): every read, the subscription to the
+   * ledger's opens (woken by pushed heads where the node has them) and the opening calls' calldata.
+   */
+  chain: ChainPlugin;
   ledger: Address;
   pipes: Address;
   chains: Address;
@@ -90,9 +93,7 @@ export interface AttesterOptions {
   account: LocalAccount;
   /** First governance block to look for `PacketAccepted` in. */
   fromBlock?: bigint;
-  /** How often a started attester looks for new opens to sign ahead (default 100 ms). */
-  followIntervalMs?: number;
-  /** Where a started attester says that it could not read the ledger (it tries again at the next look). */
+  /** Where a started attester says that it could not follow the ledger (it tries again), and what it signed. */
   log?: Logger;
 }
 
@@ -132,7 +133,6 @@ function badRequest(error: z.ZodError): AttestationRefused {
 }
 
 export class Attester {
-  private readonly _client: PublicClient;
   private readonly _accepted: AcceptedPackets;
   private readonly _presigned = new PresignedAttestations();
   private readonly _served = { presigned: 0, onDemand: 0 };
@@ -144,15 +144,7 @@ export class Attester {
   private readonly _signing = new Set<Promise<void>>();
 
   constructor(private readonly _o: AttesterOptions) {
-    // Concurrent reads of one request go out as one JSON-RPC batch.
-    this._client = createPublicClient({ transport: http(_o.rpcUrl, { batch: { wait: 0 } }) });
-    this._accepted = new AcceptedPackets(this._client, _o.ledger, _o.fromBlock ?? 0n, (logs) => {
-      // Only a started attester signs ahead; one that only answers requests signs on demand, as it always did.
-      if (this._following === undefined) return;
-      const signing = this._signAhead(logs);
-      this._signing.add(signing);
-      void signing.finally(() => this._signing.delete(signing));
-    });
+    this._accepted = new AcceptedPackets(_o.chain, _o.ledger, _o.fromBlock ?? 0n);
   }
 
   get address(): Address {
@@ -168,26 +160,53 @@ export class Attester {
     return { ...this._served, held: this._presigned.size };
   }
 
-  /** Follows the ledger and signs each packet it sees opened, until {@link stop}. */
+  /**
+   * Follows the ledger's opens and signs each packet as soon as its block is delivered (pushed heads: one `eth_getLogs`
+   * after the head), until {@link stop}. The blocks up to the head at start are history: indexed, not signed ahead (a
+   * request for one of them takes the on-demand path).
+   */
   start(): void {
     if (this._following !== undefined) return;
     const stop = new AbortController();
-    const interval = this._o.followIntervalMs ?? 100;
     const done = (async () => {
+      let history: bigint | undefined;
       while (!stop.signal.aborted) {
-        // A failed look is tried again at the next tick; requests meanwhile take the on-demand path.
-        await this._accepted.follow().then(
-          () => (this._followed = true),
-          (error: unknown) => this._o.log?.warn({ err: error }, "could not read the ledger's opens; trying again"),
-        );
-        await new Promise<void>((resolve) => {
-          const wake = () => (clearTimeout(timer), resolve());
-          const timer = setTimeout(() => (stop.signal.removeEventListener("abort", wake), resolve()), interval);
-          stop.signal.addEventListener("abort", wake, { once: true });
-        });
+        try {
+          history ??= await this._o.chain.head();
+          const from =
+            this._accepted.indexedTo === undefined ? (this._o.fromBlock ?? 0n) : this._accepted.indexedTo + 1n;
+          await this._o.chain.subscribe(
+            {
+              fromBlock: from,
+              confirmations: 0,
+              address: this._o.ledger,
+              events: [PACKET_ACCEPTED],
+              onError: (error) => this._o.log?.warn({ err: error }, "could not read the ledger's opens; trying again"),
+            },
+            (event) => this._onBlock(event, history!),
+            stop.signal,
+          );
+        } catch (error) {
+          // A reorganisation deeper than the subscription remembers, or a failed first read: follow afresh.
+          this._o.log?.warn({ err: error }, "following the ledger's opens failed; following them again");
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
       }
     })();
     this._following = { stop, done };
+  }
+
+  /** One delivered block: its opens indexed and, past the history, signed ahead (not waited for). */
+  private _onBlock(event: SubscriptionEvent, history: bigint): void {
+    // A replaced block's entries stay: a request's transaction state is read live (see `AcceptedPackets`).
+    if (event.type !== "block") return;
+    const logs = event.logs.map(acceptedLog);
+    this._accepted.add(event.height, logs);
+    if (event.height >= history) this._followed = true;
+    if (event.height <= history || logs.length === 0) return;
+    const signing = this._signAhead(logs);
+    this._signing.add(signing);
+    void signing.finally(() => this._signing.delete(signing));
   }
 
   async stop(): Promise<void> {
@@ -224,29 +243,19 @@ export class Attester {
     if (steps !== undefined) this._checkPlan(packet, req.payload, steps, req.salt as Hex | undefined);
     const hash = hashPacket(packet);
     const ahead = steps === undefined ? this._presigned.get(hash) : undefined;
+    const began = performance.now();
     if (ahead !== undefined) {
       const served = await this._serveSigned(packet, hash, req.step, step, ahead);
-      if (served !== undefined) return served;
+      if (served !== undefined) {
+        this._o.log?.debug({ txId: packet.txId, ms: performance.now() - began }, "attestation served, signed ahead");
+        return served;
+      }
     }
     this._served.onDemand++;
-    // Every read at once (one batched HTTP call). The sub-chain is the route's, read live; its registration is read
-    // in the same batch for the sub-chain this pipe's route named last time, and again only when the route moved.
-    const subchainOf = async () => {
-      const side = step.side === Side.Target ? "target" : "source";
-      const guess = this._lastSubchain.get(`${packet.pipeId.toLowerCase()}:${side}`);
-      const early = guess === undefined ? undefined : this._read(this._o.chains, chainRegistryAbi, "subchain", [guess]);
-      early?.catch(() => undefined);
-      const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
-      const id = (step.side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
-      this._rememberSubchain(`${packet.pipeId.toLowerCase()}:${side}`, id);
-      const registered =
-        guess !== undefined && guess.toLowerCase() === id.toLowerCase()
-          ? await early
-          : await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]);
-      return { id, registered };
-    };
+    this._o.log?.debug({ txId: packet.txId }, "attestation asked, not signed ahead: checking and signing now");
+    // Every read at once (one batched HTTP call).
     const [{ id: subchainId, registered: subchain }, , opened] = await Promise.all([
-      subchainOf(),
+      this._subchainOf(packet.pipeId, step.side),
       this._checkOpened(packet, hash),
       this._checkStep(packet.txId, req.step, step),
     ]);
@@ -263,12 +272,9 @@ export class Attester {
     };
     const attestation = attestationOf(call, subchainId, subchain.gateway);
     const chainId = Number(subchain.chainId);
-    return {
-      signature: await signAttestation(this._o.account, chainId, attestation),
-      signer: this.address,
-      chainId,
-      attestation,
-    };
+    const signature = await signAttestation(this._o.account, chainId, attestation);
+    this._o.log?.debug({ txId: packet.txId, ms: performance.now() - began }, "attestation served, signed on demand");
+    return { signature, signer: this.address, chainId, attestation };
   }
 
   /**
@@ -361,20 +367,27 @@ export class Attester {
    * signed here is signed on demand.
    */
   private async _signAhead(logs: AcceptedLog[]): Promise<void> {
+    this._o.log?.debug({ txIds: logs.map((l) => l.txId) }, "opens seen");
     const byTransaction = new Map<Hex, AcceptedLog[]>();
     for (const log of logs)
       byTransaction.set(log.transactionHash, [...(byTransaction.get(log.transactionHash) ?? []), log]);
     const now = BigInt(Math.floor(Date.now() / 1000));
     await Promise.all(
       [...byTransaction].map(async ([hash, accepted]) => {
-        const tx = await this._client.getTransaction({ hash });
+        // The calldata, and each pipe's target sub-chain, read together (one batched round trip).
+        const [tx, targets] = await Promise.all([
+          this._o.chain.transactionInput?.(hash) ?? null,
+          Promise.all(accepted.map((l) => this._subchainOf(l.pipeId, Side.Target))),
+        ]);
+        if (tx === null) return;
+        const targetOf = new Map(accepted.map((l, i) => [l.pipeId.toLowerCase(), targets[i]!]));
         const logged = new Set(accepted.map((l) => l.packetHash.toLowerCase()));
         const opened = openedPackets(tx.to, this._o.ledger, tx.input).filter((o) => logged.has(o.hash.toLowerCase()));
         await Promise.all(
           opened.map(async ({ packet, hash: packetHash, steps }) => {
-            const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]);
-            const subchainId = route.targetSubchain as Hex;
-            const subchain = await this._read(this._o.chains, chainRegistryAbi, "subchain", [subchainId]);
+            const target = targetOf.get(packet.pipeId.toLowerCase());
+            if (target === undefined) return;
+            const { id: subchainId, registered: subchain } = target;
             // The operation as the ledger opened the packet's step (a two-phase write: 2, for a prepare only).
             const operation = steps.find((s) => s.side === Side.Target)?.operation ?? packet.operation;
             const attestation = attestationOfPacket(
@@ -385,6 +398,7 @@ export class Attester {
             const chainId = Number(subchain.chainId);
             const signature = await signAttestation(this._o.account, chainId, attestation);
             this._presigned.add(packetHash, { attestation, signature, chainId, steps }, now);
+            this._o.log?.debug({ txId: packet.txId }, "signed ahead");
           }),
         );
       }),
@@ -416,11 +430,28 @@ export class Attester {
       opened = { side, operation };
     } catch (error) {
       // No such transaction, or no such step in it: named as not opened, not as a failed read.
-      const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError);
-      if (!(reverted instanceof ContractFunctionRevertedError) || !UNOPENED.has(reverted.data?.errorName ?? ""))
-        throw error;
+      if (!UNOPENED.has(revertOf(error, ledgerAbi)?.name ?? "")) throw error;
     }
     return checkOpenedStep(txId, index, opened, step);
+  }
+
+  /**
+   * The sub-chain of the pipe's route on `side`, read live, and its registration: read in the same batch for the
+   * sub-chain this pipe's route named last time, and again only when the route moved.
+   */
+  private async _subchainOf(pipeId: Hex, side: number): Promise<{ id: Hex; registered: RegisteredSubchain }> {
+    const key = `${pipeId.toLowerCase()}:${side === Side.Target ? "target" : "source"}`;
+    const guess = this._lastSubchain.get(key);
+    const early = guess === undefined ? undefined : this._read(this._o.chains, chainRegistryAbi, "subchain", [guess]);
+    early?.catch(() => undefined);
+    const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [pipeId]);
+    const id = (side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
+    this._rememberSubchain(key, id);
+    const registered =
+      guess !== undefined && guess.toLowerCase() === id.toLowerCase()
+        ? await early
+        : await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]);
+    return { id, registered };
   }
 
   private _rememberSubchain(key: string, id: Hex): void {
@@ -429,10 +460,19 @@ export class Attester {
     if (this._lastSubchain.size > MAX_PIPES) this._lastSubchain.delete(this._lastSubchain.keys().next().value!);
   }
 
+  /** A view call through the chain plugin (concurrent ones go out as one JSON-RPC batch). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private _read(address: Address, abi: any, functionName: string, args: unknown[]): Promise<any> {
-    return this._client.readContract({ address, abi, functionName, args });
+  private async _read(address: Address, abi: Abi, functionName: string, args: unknown[]): Promise<any> {
+    const data = encodeFunctionData({ abi, functionName, args } as never);
+    return decodeFunctionResult({ abi, functionName, data: await this._o.chain.read({ to: address, data }) } as never);
   }
+}
+
+/** A sub-chain as the chain registry holds it (`ChainRegistry.subchain`): the fields signed here. */
+interface RegisteredSubchain {
+  gateway: Address;
+  chainId: bigint;
+  institution: number;
 }
 
 function checkActive(txId: Hex, state: number): void {

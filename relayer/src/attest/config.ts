@@ -15,7 +15,10 @@ export const attesterConfigSchema = z.strictObject({
     rpcUrl: httpUrl,
     /** First block to look for opened packets in (the ledger's deployment block). */
     fromBlock: z.int().min(0).default(0),
-    /** How often it looks for new opens to sign ahead. */
+    /**
+     * How often it polls for new opens to sign ahead when the node pushes no heads (with pushed heads: how often the
+     * pushed chain is checked against the node, at least every second).
+     */
     followIntervalMs: z.int().min(10).max(60_000).default(100),
     contracts: z.strictObject({ ledger: address, pipes: address, chains: address, attesters: address }),
   }),

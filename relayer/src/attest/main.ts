@@ -9,7 +9,9 @@ import { createLogger, moduleLogger, type Logger } from "../../../lib/infra/log"
 import { exitWith, runProcess } from "../../../lib/infra/process";
 import { configOrRefusal } from "../config/role";
 import { loadSigner } from "../keys";
+import type { Address } from "viem";
 import { Attester } from "./attester";
+import { attesterChain } from "./chain";
 import { loadAttesterConfig, type AttesterConfig } from "./config";
 import { startAttesterServer } from "./server";
 
@@ -23,15 +25,25 @@ export interface RunningAttester {
 /** Opens the key, starts the listener and follows the ledger until stopped. */
 export async function startAttester(config: AttesterConfig, log: Logger): Promise<RunningAttester> {
   const g = config.governance;
+  const account = await loadSigner(config.key, { role: "key" });
+  const governance = await attesterChain(g.rpcUrl, g.contracts.ledger as Address, account, {
+    pollIntervalMs: g.followIntervalMs,
+    log: moduleLogger(log, "chains.governance"),
+  });
   const attester = new Attester({
-    rpcUrl: g.rpcUrl,
+    chain: governance.chain,
     ...g.contracts,
-    account: await loadSigner(config.key, { role: "key" }),
+    account,
     fromBlock: BigInt(g.fromBlock),
-    followIntervalMs: g.followIntervalMs,
     log: moduleLogger(log, "attester"),
   });
-  const server = await startAttesterServer(attester, config.listen);
+  let server;
+  try {
+    server = await startAttesterServer(attester, config.listen);
+  } catch (error) {
+    governance.close();
+    throw error;
+  }
   attester.start();
   log.info({ attester: attester.address, url: server.url }, "attester started");
   return {
@@ -40,6 +52,7 @@ export async function startAttester(config: AttesterConfig, log: Logger): Promis
     stop: async () => {
       await attester.stop();
       await server.stop();
+      governance.close();
     },
   };
 }

@@ -23,7 +23,11 @@ export type RelayerEvent =
   | { type: "outboxPending"; count: number }
   /** The attestations of a step were collected from the attesters' endpoints in `seconds`. */
   | { type: "attestationsCollected"; seconds: number }
-  /** A step waited `seconds` for its attestations (what is left of a collection started ahead, or a whole one). */
-  | { type: "attestationsWaited"; seconds: number };
+  /**
+   * A step waited `seconds` for its attestations: what was left of the collection started ahead (`ahead`), a whole
+   * one it started itself (`step`: none was started, or it was not this request's), or one again after the early one
+   * failed (`again`).
+   */
+  | { type: "attestationsWaited"; seconds: number; collection: "ahead" | "step" | "again" };
 
 export type RelayerEventType = RelayerEvent["type"];

@@ -28,6 +28,7 @@ export class RelayerMetrics {
   private readonly _outboxPending: Gauge;
   private readonly _attestations: Summary;
   private readonly _attestationWaits: Summary;
+  private readonly _attestationSteps: Counter<"collection">;
 
   constructor(options: MetricsOptions = {}) {
     const p = options.prefix ?? "ccgp_";
@@ -103,6 +104,12 @@ export class RelayerMetrics {
       percentiles: [0.5, 0.95, 0.99],
       registers,
     });
+    this._attestationSteps = new Counter({
+      name: `${p}attestation_steps_total`,
+      help: "Steps that took their attestations: from the collection started ahead, or collected at the step",
+      labelNames: ["collection"],
+      registers,
+    });
     this._registerHeartbeatAge(p);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
@@ -149,6 +156,7 @@ export class RelayerMetrics {
       case "attestationsCollected":
         return this._attestations.observe(event.seconds);
       case "attestationsWaited":
+        this._attestationSteps.inc({ collection: event.collection });
         return this._attestationWaits.observe(event.seconds);
     }
   }

@@ -122,7 +122,7 @@ export async function runStep(
  * transaction goes to manual intervention with the named reason.
  */
 export async function beforeRun(
-  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "gov" | "metrics" | "subchain">,
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "gov" | "log" | "metrics" | "subchain">,
   entry: JournalEntry,
   step: number,
   call: ExecuteRequest,
@@ -153,7 +153,7 @@ export async function beforeRun(
  * started when the packet was accepted ({@link collectAhead}) for exactly this request is waited for instead.
  */
 async function collectFor(
-  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "log" | "metrics" | "subchain">,
   entry: AttestedEntry,
   step: number,
   call: GatewayCall,
@@ -161,8 +161,11 @@ async function collectFor(
   const began = performance.now();
   const { key, collect } = collectionOf(rt, entry, step, call);
   const ahead = rt.attestationsAhead.take(key);
-  const packed = ahead === undefined ? await collect() : await ahead.catch(() => collect());
-  rt.metrics.record({ type: "attestationsWaited", seconds: (performance.now() - began) / 1000 });
+  let collection: "ahead" | "step" | "again" = ahead === undefined ? "step" : "ahead";
+  const packed = ahead === undefined ? await collect() : await ahead.catch(() => ((collection = "again"), collect()));
+  const seconds = (performance.now() - began) / 1000;
+  rt.metrics.record({ type: "attestationsWaited", seconds, collection });
+  rt.log.debug({ txId: entry.txId, step, collection, waitedMs: seconds * 1000 }, "attestations taken");
   return packed;
 }
 
@@ -175,7 +178,7 @@ export type AttestedEntry = Pick<JournalEntry, "txId" | "pipeId" | "sequence" | 
  * attestations of its own).
  */
 export function collectAhead(
-  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "log" | "metrics" | "subchain">,
   entry: AttestedEntry,
   step: number,
 ): void {
@@ -201,7 +204,7 @@ function stepCall(entry: AttestedEntry, step: number): GatewayCall {
 
 /** The attestation request of a step and the collection that answers it, under a key naming everything it covers. */
 function collectionOf(
-  rt: Pick<TxContext, "attesterEndpoints" | "config" | "metrics" | "subchain">,
+  rt: Pick<TxContext, "attesterEndpoints" | "config" | "log" | "metrics" | "subchain">,
   entry: AttestedEntry,
   step: number,
   call: GatewayCall,
@@ -229,9 +232,10 @@ function collectionOf(
   // Hex in any case names the same request (the journal and the wire may differ in case).
   const key = keccak256(toHex(JSON.stringify({ fields, request }, bigintJson).toLowerCase()));
   const collect = async (): Promise<Hex> => {
+    const began = performance.now();
+    rt.log.debug({ txId, step }, "attestations asked");
     const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
     const expected = attestationOf(fields, subchain, gateway.address);
-    const began = performance.now();
     const packed = await collectAttestations(
       request,
       expected,
@@ -240,7 +244,9 @@ function collectionOf(
       rt.attesterEndpoints,
       rt.config.attesters,
     );
-    rt.metrics.record({ type: "attestationsCollected", seconds: (performance.now() - began) / 1000 });
+    const ms = performance.now() - began;
+    rt.metrics.record({ type: "attestationsCollected", seconds: ms / 1000 });
+    rt.log.debug({ txId, step, collectedMs: ms }, "attestations collected");
     return packed;
   };
   return { key, collect };

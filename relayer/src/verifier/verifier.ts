@@ -81,7 +81,11 @@ export class IndependentVerifier {
         args: { to: TxState.Executed },
         fromBlock: this._next,
       });
-      for (const l of logs) if (!this._pending.has(l.args.txId)) this._pending.set(l.args.txId, l.blockNumber);
+      for (const l of logs)
+        if (!this._pending.has(l.args.txId)) {
+          this._pending.set(l.args.txId, l.blockNumber);
+          this._p.log.debug({ txId: l.args.txId }, "executed seen");
+        }
       this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
     }
     // The weight (a status figure) and the reorg re-check are read beside the verifications, not before them: an
@@ -151,6 +155,7 @@ export class IndependentVerifier {
     const wrong = observed.flatMap((o) => (o.ok ? [] : [o.reason]));
     const seen: LedgerResult[] = results.map((r, i) => (observed[i]!.ok ? r : { ...r, resultHash: zeroHash }));
     const hash = wrong.length === 0 ? tx.resultSetHash : resultSetHash(seen);
+    this._p.log.debug({ txId }, "results observed: endorsing");
     try {
       await ledger.write("endorse", [txId, hash]);
     } catch (error) {

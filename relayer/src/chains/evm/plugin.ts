@@ -225,6 +225,14 @@ export class EvmChainPlugin implements ChainPlugin {
     );
   }
 
+  async transactionInput(hash: Hex): Promise<{ to: Address | null; input: Hex } | null> {
+    const tx = (await this._rpc.request("eth_getTransactionByHash", [hash])) as {
+      to: Address | null;
+      input: Hex;
+    } | null;
+    return tx === null ? null : { to: tx.to, input: tx.input };
+  }
+
   async getReceipt(hash: Hex): Promise<ChainReceipt | null> {
     const raw = (await this._rpc.request("eth_getTransactionReceipt", [hash])) as RpcTransactionReceipt | null;
     return raw === null ? null : toChainReceipt(formatTransactionReceipt(raw));
