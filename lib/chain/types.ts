@@ -143,6 +143,12 @@ export interface ChainPlugin extends ChainEvents {
   status(): Promise<ChainStatus>;
   read(request: ReadRequest): Promise<Hex>;
   /**
+   * `read` answered "now" from an identical earlier read while that is provably the same answer: the chain shows
+   * every block since (same fork), and none of them may hold a log of `watch` (their logs bloom), whose contracts
+   * log every change of the state the call reads. Otherwise it is read again. Absent where the plugin cannot tell.
+   */
+  readKept?(request: ReadRequest, watch: readonly Address[]): Promise<Hex>;
+  /**
    * The runtime code hash of `address` at the latest block (or `blockNumber`): what EXTCODEHASH gives for a contract,
    * keccak256 of empty code where there is none. Audit attestations bind this hash.
    */

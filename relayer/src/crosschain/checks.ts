@@ -8,7 +8,7 @@ import type { Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TokenBucket, type FlowControl } from "../flow";
 import { PIPE_REFUSALS, PipeStatus } from "../../../lib/abi/contracts";
-import type { GovernanceContracts } from "../governance/contracts";
+import { registryAddresses, type GovernanceContracts, type RegistryContracts } from "../governance/contracts";
 import type { GovernanceView, Route } from "../governance/view";
 
 const ROUTE_FIELDS = ["sourceInstitution", "targetInstitution", "targetService", "contractName"] as const;
@@ -64,14 +64,17 @@ export function matchSelector(packet: Packet, payload: Hex): void {
     );
 }
 
-/** `PipeRegistry.checkOperation` now: the signer's rights, both institutions, services and keys. */
-export async function checkRights(rt: { gov: Pick<GovernanceContracts, "pipes"> }, packet: Packet): Promise<void> {
-  const refusal = await rt.gov.pipes.read("checkOperation", [
-    packet.pipeId,
-    packet.signer,
-    packet.operation,
-    packet.selector,
-  ]);
+/**
+ * `PipeRegistry.checkOperation` now: the signer's rights, both institutions, services and keys. The answer is kept
+ * while no registry logs anything (`readKept`): every change it depends on is logged by one of them (a credit
+ * restriction too, by the pipe registry's `InstitutionUsabilitySynced`), so a revocation ends it at its own block.
+ */
+export async function checkRights(rt: { gov: RegistryContracts }, packet: Packet): Promise<void> {
+  const refusal = await rt.gov.pipes.readKept(
+    "checkOperation",
+    [packet.pipeId, packet.signer, packet.operation, packet.selector],
+    registryAddresses(rt.gov),
+  );
   if (refusal === 0) return;
   const reason = PIPE_REFUSALS[refusal] ?? `refusal ${refusal}`;
   const code =

@@ -13,6 +13,8 @@ import { isRevert, type Contract } from "../governance/contract";
 
 export interface TargetParts {
   names: Contract<typeof chainRegistryAbi>;
+  /** The registries whose logs end a kept CNS answer (`registryAddresses`). */
+  watch: readonly Address[];
   /** The sub-chain gateway's contract under a name (`Gateway.businessContract`). */
   gateway: { businessContract(contractName: Hex): Promise<Address> };
   chain: ChainPlugin;
@@ -25,7 +27,7 @@ export async function checkTarget(parts: TargetParts, subchainId: Hex, contractN
   // The gateway's address for the name is read first, so its attestation and code are read beside the CNS lookup.
   const atGateway = parts.gateway.businessContract(contractName);
   const [[address], [attested, code]] = await Promise.all([
-    parts.names.read("resolve", [subchainId, contractName]).catch((err: unknown) => {
+    parts.names.readKept("resolve", [subchainId, contractName], parts.watch).catch((err: unknown) => {
       // Governance requires an audit attestation and this contract has none now: it is not executed.
       if (isRevert(err, "ContractNotAttested"))
         throw new CcgpError(
@@ -38,7 +40,10 @@ export async function checkTarget(parts: TargetParts, subchainId: Hex, contractN
       throw err;
     }),
     atGateway.then((target) =>
-      Promise.all([parts.names.read("attestation", [subchainId, target]), parts.chain.codeHash(target)]),
+      Promise.all([
+        parts.names.readKept("attestation", [subchainId, target], parts.watch),
+        parts.chain.codeHash(target),
+      ]),
     ),
   ]);
   const target = await atGateway;

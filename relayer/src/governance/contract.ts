@@ -75,6 +75,29 @@ export class Contract<const A extends Abi> {
     return decodeFunctionResult({ abi: this.abi, functionName, data: result } as never) as never;
   }
 
+  /**
+   * `read` at the latest block, answered from an identical earlier read while no block since may hold a log of
+   * `watch` (`ChainPlugin.readKept`): for views of state whose every change those contracts log. A plain read where
+   * the plugin cannot tell.
+   */
+  async readKept<N extends Readable<A>>(
+    functionName: N,
+    args: ContractFunctionArgs<A, "view" | "pure", N>,
+    watch: readonly Address[],
+  ): Promise<ContractFunctionReturnType<A, "view" | "pure", N>> {
+    const data = encodeFunctionData({ abi: this.abi, functionName, args } as never);
+    let result: Hex;
+    try {
+      const request = { to: this.address, data };
+      result = await (this.chain.readKept === undefined
+        ? this.chain.read(request)
+        : this.chain.readKept(request, watch));
+    } catch (error) {
+      throw this._error(functionName, error);
+    }
+    return decodeFunctionResult({ abi: this.abi, functionName, data: result } as never) as never;
+  }
+
   /** Sends the call from the chain plugin's signer and waits for its receipt; a refusal is decoded. */
   async write<N extends Writable<A>>(
     functionName: N,

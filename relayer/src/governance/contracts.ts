@@ -27,6 +27,26 @@ export interface GovernanceContracts {
   domain: AmdpDomain;
 }
 
+/**
+ * The registries: every change of a pipe's grants, a party's standing, a key, a contract name or an attestation is
+ * logged by one of them (the ledger is not among them: its state is not what they answer). Reads of their views are
+ * kept while none of them logs (`Contract.readKept`).
+ */
+export function registryAddresses(c: RegistryContracts): readonly Address[] {
+  let known = registriesOf.get(c);
+  if (known === undefined) {
+    const all = [c.membership, c.services, c.subchains, c.apps, c.names, c.pipes].map((x) => x.address.toLowerCase());
+    registriesOf.set(c, (known = [...new Set(all)] as Address[]));
+  }
+  return known;
+}
+
+export type RegistryContracts = Pick<
+  GovernanceContracts,
+  "membership" | "services" | "subchains" | "apps" | "names" | "pipes"
+>;
+const registriesOf = new WeakMap<RegistryContracts, readonly Address[]>();
+
 export function governanceContracts(chain: ChainPlugin, config: RelayerConfig["governance"]): GovernanceContracts {
   const c = config.contracts;
   const r = c.registries;

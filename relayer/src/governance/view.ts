@@ -5,10 +5,24 @@
  * view never drifts from the contracts' own answers. Permission checks that must be exact at the moment of use
  * (`checkOperation`, the ledger's state) are asked of the chain, not of this view.
  */
-import { decodeEventLog, encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
+import {
+  decodeEventLog,
+  encodeAbiParameters,
+  getAddress,
+  keccak256,
+  type Address,
+  type ContractFunctionReturnType,
+  type Hex,
+} from "viem";
 import type { ChainLog } from "../../../lib/chain/types";
 import type { Logger } from "../../../lib/infra/log";
-import { AccountStatus, InstitutionStatus, PipeStatus, ServiceStatus } from "../../../lib/abi/contracts";
+import {
+  AccountStatus,
+  InstitutionStatus,
+  PipeStatus,
+  ServiceStatus,
+  type ledgerAbi,
+} from "../../../lib/abi/contracts";
 import type { GovernanceContracts } from "./contracts";
 
 export interface ServiceEntry {
@@ -71,6 +85,8 @@ export type ViewChange =
   | { type: "institution"; id: number }
   | { type: "account"; address: Address }
   | { type: "appKeyRotated"; appId: Hex }
+  /** `VerifierSet`: the ledger's verifier record of `address` changed. */
+  | { type: "verifier"; address: Address }
   /**
    * `state`: the state the event moved the transaction to (`to` of `TxTransitioned`, or of `ResultRecorded` and
    * `Endorsed` on the normal path); none when it moved none.
@@ -87,12 +103,16 @@ export function isTargetRoute(route: Pick<Route, "targetService" | "alternates">
 
 const fingerprintOf = (bytes32: Hex): string => bytes32.slice(2).toLowerCase();
 
+type VerifierRecord = ContractFunctionReturnType<typeof ledgerAbi, "view", "verifier">;
+
 export class GovernanceView {
   readonly services = new Map<Hex, ServiceEntry>();
   readonly pipes = new Map<Hex, Route>();
   readonly institutions = new Map<number, InstitutionEntry>();
   readonly accounts = new Map<Address, AccountEntry>();
   private readonly _listeners: Array<(change: ViewChange) => void> = [];
+  /** Verifier records read, until their `VerifierSet` (or a reload). */
+  private readonly _verifiers = new Map<Address, Promise<VerifierRecord>>();
   private _chainId = 0n;
 
   constructor(
@@ -103,6 +123,7 @@ export class GovernanceView {
   /** Reads everything the view keeps, at the chain's current head. */
   async load(): Promise<void> {
     this._chainId = this.contracts.domain.chainId;
+    this._verifiers.clear();
     const [institutions, services, pipes] = await Promise.all([
       this.contracts.membership.read("institutionCount", []),
       this.contracts.services.read("serviceCount", []),
@@ -199,6 +220,21 @@ export class GovernanceView {
     return entry.status === ServiceStatus.None ? undefined : entry;
   }
 
+  /**
+   * The ledger's verifier record of `account` (its weight): read once, then kept until a `VerifierSet` of it. It only
+   * decides whether to endorse at all; the ledger checks the weight again at each endorsement.
+   */
+  verifier(account: Address): Promise<VerifierRecord> {
+    const key = getAddress(account);
+    let record = this._verifiers.get(key);
+    if (record === undefined) {
+      record = this.contracts.ledger.read("verifier", [key]);
+      this._verifiers.set(key, record);
+      record.catch(() => this._verifiers.delete(key));
+    }
+    return record;
+  }
+
   /** The fingerprints of enabled services: the peers this relayer accepts and dials. */
   enabledFingerprints(): Set<string> {
     const out = new Set<string>();
@@ -255,6 +291,9 @@ export class GovernanceView {
       case "account":
         await this.refreshAccount(change.address);
         return;
+      case "verifier":
+        this._verifiers.delete(change.address);
+        return;
       default:
         return;
     }
@@ -279,6 +318,7 @@ export class GovernanceView {
     if (at === c.membership.address.toLowerCase()) return membershipChange(decode(c.membership.abi));
     if (at === c.ledger.address.toLowerCase()) {
       const e = decode(c.ledger.abi);
+      if (e?.eventName === "VerifierSet") return { type: "verifier", address: getAddress(e.args.verifier as Address) };
       if (e === undefined || typeof e.args.txId !== "string") return undefined;
       const state = movedTo(e.args);
       return {

@@ -144,7 +144,10 @@ export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: nu
     rt.log.warn({ txId }, "packet not delivered: past its deadline (the transaction expires)");
     return {};
   }
-  const [state] = await rt.gov.ledger.read("statusOf", [txId]);
+  // The first attempt after this relayer's own open (its receipt in hand) goes without a ledger read: the receiver
+  // reads the state itself and refuses a transaction not open (retried, and read here then) or no longer active.
+  const [state] =
+    attempts === 0 && entry.status === "opened" ? [TxState.Open] : await rt.gov.ledger.read("statusOf", [txId]);
   if (state === TxState.None) {
     // The ledger has no such transaction, yet it was opened before this item was due: a reorg past the confirmation
     // depth undid the open. Open it again (the reorg undid its sequence too; an open mined meanwhile is found by the
@@ -179,6 +182,10 @@ export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: nu
     rt.metrics.record({ type: "packetOut", pipeId: entry.pipeId });
     rt.log.info({ txId, status: response.status, route: target.id }, "packet delivered");
     return { commit: () => rt.journal.update(txId, "initiator", { status: "delivered", result: body.result ?? null }) };
+  }
+  if (code === "TX_NOT_ACTIVE") {
+    rt.log.warn({ txId }, "packet not delivered: the transaction is no longer active");
+    return {};
   }
   const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
   // Every route failed; the last one's answer passes with time. A reorg that undid the open is found by the next

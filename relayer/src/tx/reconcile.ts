@@ -55,6 +55,8 @@ export class Reconciler {
    */
   notify(txId: Hex, state?: number): void {
     if (state === TxState.Executed && this._rt.config.runtime.verify) this._verifyNow(txId);
+    // A final state calls for nothing more (no work, nothing lost to re-record): closed as a check would, unread.
+    if (state !== undefined && FINAL.has(state)) return this._finish(txId, state);
     // One read per decision: a state that calls for nothing from the reconciler costs no ledger read. Open and
     // Executing call for work only past the deadline, Executed only for the endorsement enqueued just above; the
     // sweep still checks every unfinished transaction (deadlines, a missed event).
@@ -76,6 +78,25 @@ export class Reconciler {
     // The reorg may have undone work of unfinished ones too (a recorded result, an endorsement): all are checked.
     this._sweepAll = true;
     this._wake?.();
+  }
+
+  /**
+   * Closes the unfinished entries of a transaction an event says is final (Confirmed, Compensated, Resolved): what
+   * `check` would do with the state read. A governance reorg that undoes it re-opens them (see `reorged`).
+   */
+  private _finish(txId: Hex, state: number): void {
+    const rt = this._rt;
+    const id = txId.toLowerCase();
+    this._quiet.delete(id);
+    const open = rt.journal.find(txId).filter((e) => e.status !== "finished" && e.status !== "failed");
+    if (open.length === 0) return;
+    rt.store.transaction(() => {
+      for (const entry of open) rt.journal.update(entry.txId, entry.role, { ledgerState: state, status: "finished" });
+    });
+    for (const entry of open) {
+      this._checkedAt.delete(`${id}:${entry.role}`);
+      rt.log.info({ txId: entry.txId, role: entry.role, state: TxState[state] }, "ledger state");
+    }
   }
 
   private _verifyNow(txId: Hex): void {

@@ -22,20 +22,19 @@ const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 
 
 /** Endorses an Executed transaction with the result-set hash recomputed from the ledger's events and the chain. */
 export async function verify(
-  rt: Pick<TxContext, "gov" | "govLogs" | "journal" | "log" | "me" | "subchain" | "writer">,
+  rt: Pick<TxContext, "gov" | "govLogs" | "journal" | "log" | "me" | "subchain" | "view" | "writer">,
   { txId }: VerifyWork,
 ): Promise<WorkOutcome> {
   const me = rt.me.signer.address;
   const entry = rt.journal.find(txId)[0];
   // Read together (one round trip, the results' logs beside it); each is still checked before anything is endorsed.
+  // Whether this relayer endorsed already is not read: the endorsement's gas check finds it (`LedgerAlreadyEndorsed`,
+  // answered "already" by the writer), which only a retry after a crash meets. The weight is the view's, kept until
+  // its `VerifierSet`.
   const results = recordedResults(rt.govLogs, rt.gov.ledger, txId, entry?.govFromBlock ?? 0n);
   results.catch(() => undefined); // awaited below, unless the checks end the item first
-  const [verifier, endorsed, tx] = await Promise.all([
-    rt.gov.ledger.read("verifier", [me]),
-    rt.gov.ledger.read("hasEndorsed", [txId, me]),
-    rt.gov.ledger.read("transaction", [txId]),
-  ]);
-  if (verifier.weight === 0 || endorsed || tx.state !== TxState.Executed) return {};
+  const [verifier, tx] = await Promise.all([rt.view.verifier(me), rt.gov.ledger.read("transaction", [txId])]);
+  if (verifier.weight === 0 || tx.state !== TxState.Executed) return {};
   let recorded = await results;
   // The logs may have been read a block before the state: read them again, after it, before any conclusion.
   if (resultSetHash(recorded) !== tx.resultSetHash)
@@ -87,8 +86,10 @@ async function observe(rt: Pick<TxContext, "subchain">, r: LedgerResult, twoPhas
   // The head alone (`status` would ask the chain id and sync state too: three calls for one number).
   const [receipt, head] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.head()]);
   if (receipt === null || receipt.status !== "success" || receipt.blockNumber !== r.blockNumber) return mismatch;
-  // The head read with the receipt (or after it): the depth is never overstated.
-  if (head - receipt.blockNumber < BigInt(rt.subchain.confirmations))
+  // The head read with the receipt (or after it): the depth is never overstated. A pushed head may not have reached
+  // the receipt's block yet, which the node has (so its head is at least that block).
+  const top = head > receipt.blockNumber ? head : receipt.blockNumber;
+  if (top - receipt.blockNumber < BigInt(rt.subchain.confirmations))
     throw new Error(`result of step ${r.step} is not ${rt.subchain.confirmations} blocks deep yet`);
   // A two-phase write's prepare and commit: the gateway's TwoPhasePrepared / TwoPhaseCommitted of the transaction.
   if (twoPhase) return twoPhaseLogOf(rt.subchain.gateway.contract, receipt.logs, r) === undefined ? mismatch : r;

@@ -14,6 +14,7 @@ import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
 import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
 import { checkTarget } from "../crosschain/target";
+import { registryAddresses } from "../governance/contracts";
 import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
@@ -130,7 +131,12 @@ export async function beforeRun(
   const target =
     entry.role === "receiver"
       ? checkTarget(
-          { names: rt.gov.names, gateway: rt.subchain.gateway, chain: rt.subchain.chain },
+          {
+            names: rt.gov.names,
+            watch: registryAddresses(rt.gov),
+            gateway: rt.subchain.gateway,
+            chain: rt.subchain.chain,
+          },
           rt.subchain.subchainId,
           call.contractName,
         )

@@ -78,6 +78,14 @@ export class NewHeads {
     private readonly _log: Logger,
   ) {}
 
+  /**
+   * The latest pushed head's height while the socket is live (the node pushes each block as it is added), else
+   * `undefined`: the caller asks the node. Saves the `eth_blockNumber` of every "where is the chain now".
+   */
+  top(): bigint | undefined {
+    return this._live ? this._top : undefined;
+  }
+
   /** A follower's view, with its filter's bloom test; `release` when the follower stops. */
   feed(address: Address | Address[] | undefined, events: readonly AbiEvent[] | undefined): HeadFeed {
     const mayHaveLogs = bloomFilter(address, events);
@@ -146,16 +154,12 @@ export class NewHeads {
 
   /** The socket failed or closed: the followers poll until a new one pushes heads again. */
   private _down(error: unknown): void {
+    // Already down, its retry scheduled (closing the socket may report its pending request's failure too).
+    if (this._client === undefined && this._retryTimer !== undefined) return;
     if (this._live) this._log.warn({ url: this.url, err: error }, "WebSocket heads lost; polling until it is back");
     else this._log.debug({ url: this.url, err: error }, "no WebSocket heads; polling");
-    this._live = false;
-    this._heads.clear();
-    this._top = undefined;
-    const client = this._client;
-    this._client = undefined;
-    client?.close();
-    this._wake();
-    if (this._users > 0 && this._retryTimer === undefined) {
+    this._close();
+    if (this._users > 0) {
       this._retryTimer = setTimeout(() => void this._connect(), this._retryMs);
       this._retryMs = Math.min(this._retryMs * 2, RETRY_MAX_MS);
     }
@@ -213,6 +217,61 @@ export class NewHeads {
       },
     };
   }
+}
+
+/** Kept answers, at most (the oldest are dropped first). */
+const KEPT_READS = 1_024;
+
+interface KeptRead {
+  value: Promise<Hex>;
+  /** The block it was read at, and that block's hash (a reorg since replaces it). */
+  at: bigint;
+  hash: Hex;
+}
+
+/**
+ * Read answers kept while the pushed heads prove them current: a call is read at the pushed head (pinned to that
+ * block), and answered again from the kept value as long as every block since is pushed, linked to it, and holds no
+ * log of the watched contracts (its logs bloom). A block that may hold one (a bloom match, false positives included),
+ * a gap, a reorg or a socket down: read again. So a revocation, which the registries log, ends the kept answer at the
+ * block that made it, as a read would.
+ */
+export class KeptReads {
+  private readonly _kept = new Map<string, KeptRead>();
+
+  /**
+   * `top`: the pushed head (`undefined` while none is pushed); `readAt`: the read itself, at a block (or the latest
+   * for `undefined`).
+   */
+  read(
+    request: { to: Address; data: Hex },
+    feed: HeadFeed,
+    top: bigint | undefined,
+    readAt: (height: bigint | undefined) => Promise<Hex>,
+  ): Promise<Hex> {
+    const key = `${request.to.toLowerCase()}:${request.data}`;
+    const kept = this._kept.get(key);
+    if (kept !== undefined && unchangedSince(feed, kept)) return kept.value;
+    this._kept.delete(key);
+    const hash = top === undefined ? null : (feed.chain(top)?.hash(top) ?? null);
+    if (top === undefined || hash === null) return readAt(undefined);
+    const value = readAt(top);
+    this._kept.set(key, { value, at: top, hash });
+    // A failed read (a revert included) is never kept.
+    value.catch(() => {
+      if (this._kept.get(key)?.value === value) this._kept.delete(key);
+    });
+    if (this._kept.size > KEPT_READS) this._kept.delete(this._kept.keys().next().value!);
+    return value;
+  }
+}
+
+/** Every block since `kept.at` is pushed, on the same fork, and none may hold a watched log. */
+function unchangedSince(feed: HeadFeed, kept: KeptRead): boolean {
+  const chain = feed.chain(kept.at);
+  if (chain === undefined || chain.hash(kept.at) !== kept.hash) return false;
+  for (let h = kept.at + 1n; h <= chain.head; h += 1n) if (chain.mayHaveLogs(h)) return false;
+  return true;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from "viem";
 import { CcgpError } from "../../../../lib/infra/errors";
 import type { Logger } from "../../../../lib/infra/log";
-import { ConfirmedLogFollower, type LogSource } from "../../../../lib/chain/follow";
+import { ConfirmedLogFollower, type HeadFeed, type LogSource } from "../../../../lib/chain/follow";
 import type { ChainKind, ChainPluginDeps } from "../registry";
 import type {
   ChainLog,
@@ -32,7 +32,7 @@ import type {
 } from "../../../../lib/chain/types";
 import { evmChainConfigSchema, type EvmChainConfig } from "../../config/chains";
 import { EvmEvents, toChainLog } from "./events";
-import { NewHeads, wsUrlOf } from "./heads";
+import { KeptReads, NewHeads, wsUrlOf } from "./heads";
 import { ReceiptWaiter } from "./receipts";
 import { JsonRpcHttp, rpcTransport } from "./rpc";
 import { TxSender } from "./sender";
@@ -71,6 +71,9 @@ export class EvmChainPlugin implements ChainPlugin {
   private readonly _log: Logger;
   /** Heads pushed over WebSocket, where the node has an endpoint for them; the followers poll without. */
   private readonly _heads?: NewHeads;
+  private readonly _kept = new KeptReads();
+  /** The kept reads' bloom tests, by watched addresses. */
+  private readonly _keptFeeds = new Map<string, HeadFeed>();
 
   constructor(
     private readonly _config: EvmChainConfig,
@@ -148,8 +151,10 @@ export class EvmChainPlugin implements ChainPlugin {
     }
   }
 
+  /** The pushed head while new heads are pushed (no call), else `eth_blockNumber`. */
   head(): Promise<bigint> {
-    return this._events.head();
+    const pushed = this._heads?.top();
+    return pushed === undefined ? this._events.head() : Promise.resolve(pushed);
   }
 
   timestamp(): Promise<bigint> {
@@ -184,6 +189,16 @@ export class EvmChainPlugin implements ChainPlugin {
         { cause: error },
       );
     }
+  }
+
+  /** See `ChainPlugin.readKept`: the pushed heads tell what happened since a kept answer was read. */
+  readKept(request: ReadRequest, watch: readonly Address[]): Promise<Hex> {
+    if (this._heads === undefined || request.blockNumber !== undefined) return this.read(request);
+    const heads = this._heads;
+    const key = watch.map((a) => a.toLowerCase()).join(",");
+    let feed = this._keptFeeds.get(key);
+    if (feed === undefined) this._keptFeeds.set(key, (feed = heads.feed([...watch], undefined)));
+    return this._kept.read(request, feed, heads.top(), (at) => this.read({ ...request, blockNumber: at }));
   }
 
   async codeHash(address: Address, blockNumber?: bigint): Promise<Hex> {
