@@ -8,7 +8,12 @@ import { keccak256, toHex, type Hex } from "viem";
 import { toWire } from "../../../lib/amdp";
 import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
-import { governanceContracts, type GovernanceContracts } from "../../../relayer/src/governance/contracts";
+import {
+  governanceContracts,
+  registryAddresses,
+  type GovernanceContracts,
+} from "../../../relayer/src/governance/contracts";
+import { PIPE_REFUSALS } from "../../../lib/abi/contracts";
 import { LogReader } from "../../../relayer/src/governance/logs";
 import { EvmEvents } from "../../../relayer/src/chains/evm/events";
 import { loadKeystore } from "../../../relayer/src/keys";
@@ -278,9 +283,18 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     expect(pins(a.tls.fingerprint)).to.equal(false);
 
     expect(pins(b.tls.fingerprint)).to.equal(true);
+    // A permission answer kept from the pushed heads (`readKept`) ends at the block of the vote that revokes it: the
+    // next check says ServiceDisabled at once, before the view has followed the event.
+    const { packet } = await custodyPacket(w, randomHex());
+    const watch = registryAddresses(gov);
+    const rights = () =>
+      gov.pipes.readKept("checkOperation", [packet.pipeId, packet.signer, packet.operation, packet.selector], watch);
+    expect(PIPE_REFUSALS[await rights()]).to.equal("Allowed");
+    expect(PIPE_REFUSALS[await rights()]).to.equal("Allowed");
     await (
       await council(w)
     ).decide(ServiceRegistry__factory.connect(w.c.governance.services), "disableService", [b.service.id], "disable B");
+    await until(async () => PIPE_REFUSALS[await rights()] === "ServiceDisabled", "the kept answer ended", 5_000);
     await until(() => !pins(b.tls.fingerprint), "B's certificate unpinned");
   });
 });
