@@ -98,6 +98,15 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/**
+ * What ends a kept read (`ChainPlugin.readKept`, which takes several: any of them ends it): a log of these contracts
+ * (of these events only, where given).
+ */
+export interface KeptWatch {
+  address: readonly Address[];
+  events?: readonly AbiEvent[];
+}
+
 /** A query for past events of one contract: what `ChainPlugin.events` answers. */
 export interface EventQuery {
   address: Address;
@@ -144,10 +153,11 @@ export interface ChainPlugin extends ChainEvents {
   read(request: ReadRequest): Promise<Hex>;
   /**
    * `read` answered "now" from an identical earlier read while that is provably the same answer: the chain shows
-   * every block since (same fork), and none of them may hold a log of `watch` (their logs bloom), whose contracts
-   * log every change of the state the call reads. Otherwise it is read again. Absent where the plugin cannot tell.
+   * every block since (same fork), and none of them may hold a log of `watch` (their logs bloom): of its contracts,
+   * of its `events` only where given, which log every change of the state the call reads. Otherwise it is read
+   * again. Absent where the plugin cannot tell.
    */
-  readKept?(request: ReadRequest, watch: readonly Address[]): Promise<Hex>;
+  readKept?(request: ReadRequest, watch: readonly KeptWatch[]): Promise<Hex>;
   /**
    * The runtime code hash of `address` at the latest block (or `blockNumber`): what EXTCODEHASH gives for a contract,
    * keccak256 of empty code where there is none. Audit attestations bind this hash.

@@ -8,7 +8,7 @@ import type { Packet } from "../../../lib/amdp";
 import { CcgpError } from "../../../lib/infra/errors";
 import { TokenBucket, type FlowControl } from "../flow";
 import { PIPE_REFUSALS, PipeStatus } from "../../../lib/abi/contracts";
-import { registryAddresses, type GovernanceContracts, type RegistryContracts } from "../governance/contracts";
+import { registryWatch, type GovernanceContracts, type RegistryContracts } from "../governance/contracts";
 import type { GovernanceView, Route } from "../governance/view";
 
 const ROUTE_FIELDS = ["sourceInstitution", "targetInstitution", "targetService", "contractName"] as const;
@@ -73,7 +73,7 @@ export async function checkRights(rt: { gov: RegistryContracts }, packet: Packet
   const refusal = await rt.gov.pipes.readKept(
     "checkOperation",
     [packet.pipeId, packet.signer, packet.operation, packet.selector],
-    registryAddresses(rt.gov),
+    registryWatch(rt.gov),
   );
   if (refusal === 0) return;
   const reason = PIPE_REFUSALS[refusal] ?? `refusal ${refusal}`;

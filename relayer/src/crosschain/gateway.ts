@@ -13,10 +13,12 @@ import {
   parseAbi,
   zeroAddress,
   zeroHash,
+  type AbiEvent,
+  type AbiItem,
   type Address,
   type Hex,
 } from "viem";
-import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
+import type { ChainPlugin, ChainReceipt, KeptWatch } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract, isRevert } from "../governance/contract";
@@ -109,6 +111,9 @@ export class Gateway {
   readonly contract: Contract<typeof gatewayAbi>;
   /** Prepare, commit and rollback of two-phase writes. */
   readonly twoPhase: TwoPhaseGateway;
+  private _subchainId: Promise<Hex> | undefined;
+  /** The logs that end a kept answer: each view's own changes only (every execution logs too). */
+  private readonly _watch: { names: readonly KeptWatch[]; attesters: readonly KeptWatch[] };
 
   constructor(
     readonly chain: ChainPlugin,
@@ -120,6 +125,18 @@ export class Gateway {
   ) {
     this.contract = new Contract(chain, address, gatewayAbi, `SubchainGateway(${chain.name})`);
     this.twoPhase = new TwoPhaseGateway(this.contract, _logs, _confirmations);
+    const only = (...names: string[]): KeptWatch[] => [
+      {
+        address: [address],
+        events: (gatewayAbi as readonly AbiItem[]).filter(
+          (item): item is AbiEvent => item.type === "event" && names.includes(item.name),
+        ),
+      },
+    ];
+    this._watch = {
+      names: only("BusinessContractRegistered", "BusinessContractUnregistered"),
+      attesters: only("AttesterSetUpdated"),
+    };
   }
 
   /** `keccak256(abi.encode(chainid, gateway, pipeId, sequence))`, as the gateway derives it. */
@@ -136,15 +153,20 @@ export class Gateway {
     return this.contract.read("inboundRecord", [pipeId, sequence]);
   }
 
-  /** The gateway's current attester set and threshold. */
+  /** The gateway's current attester set and threshold: kept until an `AttesterSetUpdated` (see `readKept`). */
   async attesterSet(): Promise<{ epoch: bigint; threshold: number; attesters: readonly Address[] }> {
-    const [epoch, threshold, attesters] = await this.contract.read("attesterSet", []);
+    const [epoch, threshold, attesters] = await this.contract.readKept("attesterSet", [], this._watch.attesters);
     return { epoch, threshold, attesters };
   }
 
-  /** The sub-chain id the gateway was deployed for (signed in every attestation). */
+  /** The sub-chain id the gateway was deployed for (signed in every attestation): immutable, read once. */
   subchainId(): Promise<Hex> {
-    return this.contract.read("subchainId", []);
+    if (this._subchainId === undefined) {
+      const read = this.contract.read("subchainId", []);
+      this._subchainId = read;
+      read.catch(() => (this._subchainId = undefined));
+    }
+    return this._subchainId;
   }
 
   /** The version a read saw of `key` (see {@link keyedReadVersion}). */
@@ -152,9 +174,12 @@ export class Gateway {
     return keyedReadVersion(this.chain, target, key, e.blockNumber, e.stateVersion);
   }
 
-  /** The contract registered under a name (zero address when none). */
+  /**
+   * The contract registered under a name (zero address when none): kept until a `BusinessContractRegistered` or
+   * `BusinessContractUnregistered` (see `readKept`; the executions' own logs do not end it).
+   */
   async businessContract(contractName: Hex): Promise<Address> {
-    const [target] = await this.contract.read("businessContract", [contractName]);
+    const [target] = await this.contract.readKept("businessContract", [contractName], this._watch.names);
     return target;
   }
 

@@ -6,15 +6,15 @@
  * re-create, a node's setCode) is refused: `CONTRACT_CODE_MISMATCH`.
  */
 import { zeroAddress, zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin } from "../../../lib/chain/types";
+import type { ChainPlugin, KeptWatch } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import type { chainRegistryAbi } from "../../../lib/abi/contracts";
 import { isRevert, type Contract } from "../governance/contract";
 
 export interface TargetParts {
   names: Contract<typeof chainRegistryAbi>;
-  /** The registries whose logs end a kept CNS answer (`registryAddresses`). */
-  watch: readonly Address[];
+  /** What ends a kept CNS answer (`registryWatch`). */
+  watch: readonly KeptWatch[] | Promise<readonly KeptWatch[]>;
   /** The sub-chain gateway's contract under a name (`Gateway.businessContract`). */
   gateway: { businessContract(contractName: Hex): Promise<Address> };
   chain: ChainPlugin;

@@ -16,7 +16,7 @@ import {
   type DecodeEventLogReturnType,
   type Hex,
 } from "viem";
-import type { ChainLog, ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
+import type { ChainLog, ChainPlugin, ChainReceipt, KeptWatch } from "../../../lib/chain/types";
 import { revertOf, type Revert } from "../../../lib/chain/revert";
 import { CcgpError } from "../../../lib/infra/errors";
 
@@ -83,7 +83,7 @@ export class Contract<const A extends Abi> {
   async readKept<N extends Readable<A>>(
     functionName: N,
     args: ContractFunctionArgs<A, "view" | "pure", N>,
-    watch: readonly Address[],
+    watch: readonly KeptWatch[] | Promise<readonly KeptWatch[]>,
   ): Promise<ContractFunctionReturnType<A, "view" | "pure", N>> {
     const data = encodeFunctionData({ abi: this.abi, functionName, args } as never);
     let result: Hex;
@@ -91,7 +91,7 @@ export class Contract<const A extends Abi> {
       const request = { to: this.address, data };
       result = await (this.chain.readKept === undefined
         ? this.chain.read(request)
-        : this.chain.readKept(request, watch));
+        : this.chain.readKept(request, await watch));
     } catch (error) {
       throw this._error(functionName, error);
     }

@@ -1,8 +1,9 @@
 /** The governance-chain contracts a relayer talks to, bound to the governance chain plugin. */
-import type { Address } from "viem";
+import { zeroAddress, type AbiEvent, type AbiItem, type Address } from "viem";
 import { packetDomain, type AmdpDomain } from "../../../lib/amdp";
-import type { ChainPlugin } from "../../../lib/chain/types";
+import type { ChainPlugin, KeptWatch } from "../../../lib/chain/types";
 import type { RelayerConfig } from "../config/schema";
+import { ICreditRegistryAbi } from "../../../lib/abi/interfaces.generated";
 import {
   chainRegistryAbi,
   ledgerAbi,
@@ -28,24 +29,38 @@ export interface GovernanceContracts {
 }
 
 /**
- * The registries: every change of a pipe's grants, a party's standing, a key, a contract name or an attestation is
- * logged by one of them (the ledger is not among them: its state is not what they answer). Reads of their views are
- * kept while none of them logs (`Contract.readKept`).
+ * What ends a kept read of the registries' views (`Contract.readKept`): any log of the registries (every change of a
+ * pipe's grants, a party's standing, a key, a contract name or an attestation is logged by one of them), and the
+ * credit score's restrictions and parameters, which `checkOperation` reads live (its restriction test is computed
+ * from the score and the parameters; a score that crosses the threshold logs `CreditRestricted` or
+ * `CreditRestored`). The ledger is not among them. The credit score's address is read once, from the pipe registry.
  */
-export function registryAddresses(c: RegistryContracts): readonly Address[] {
-  let known = registriesOf.get(c);
+export function registryWatch(c: RegistryContracts): Promise<readonly KeptWatch[]> {
+  let known = watchOf.get(c);
   if (known === undefined) {
     const all = [c.membership, c.services, c.subchains, c.apps, c.names, c.pipes].map((x) => x.address.toLowerCase());
-    registriesOf.set(c, (known = [...new Set(all)] as Address[]));
+    const registries: KeptWatch = { address: [...new Set(all)] as Address[] };
+    known = c.pipes
+      .read("registries", [])
+      .then(([, , , credit]) =>
+        credit === zeroAddress ? [registries] : [registries, { address: [credit], events: CREDIT_EVENTS }],
+      );
+    watchOf.set(c, known);
+    known.catch(() => watchOf.delete(c));
   }
   return known;
 }
+
+const CREDIT_EVENTS = (ICreditRegistryAbi as readonly AbiItem[]).filter(
+  (item): item is AbiEvent =>
+    item.type === "event" && ["CreditRestricted", "CreditRestored", "CreditParamsChanged"].includes(item.name),
+);
 
 export type RegistryContracts = Pick<
   GovernanceContracts,
   "membership" | "services" | "subchains" | "apps" | "names" | "pipes"
 >;
-const registriesOf = new WeakMap<RegistryContracts, readonly Address[]>();
+const watchOf = new WeakMap<RegistryContracts, Promise<readonly KeptWatch[]>>();
 
 export function governanceContracts(chain: ChainPlugin, config: RelayerConfig["governance"]): GovernanceContracts {
   const c = config.contracts;

@@ -3,7 +3,14 @@
  * the configured confirmation depth with the shared `ConfirmedLogFollower` (through the chain plugin), re-reading
  * each entity an event names. A restart loads the view again, so no checkpoint is needed here.
  */
-import type { Address } from "viem";
+import { toEventSelector, type Abi, type AbiEvent, type Address } from "viem";
+import {
+  chainRegistryAbi,
+  ledgerAbi,
+  membershipAbi,
+  pipeRegistryAbi,
+  serviceRegistryAbi,
+} from "../../../lib/abi/contracts";
 import type { ChainPlugin } from "../../../lib/chain/types";
 import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
@@ -13,6 +20,23 @@ export interface GovernanceSyncOptions {
   confirmations: number;
   metrics?: RelayerMetrics;
   onError?: (error: unknown) => void;
+}
+
+/**
+ * The ledger events the view acts on: the moves of a transaction (`to`) and the verifier set. Opens, accepted packets
+ * and the rest are left out, so a block of opens alone costs no `eth_getLogs` (its logs bloom holds none of these).
+ */
+const LEDGER_EVENTS = new Set(["TxTransitioned", "ResultRecorded", "Endorsed", "VerifierSet"]);
+
+/** Every event of the registries (the view decodes each by its contract's ABI), and the ledger's above. */
+export function followedEvents(): AbiEvent[] {
+  const eventsOf = (abi: Abi): AbiEvent[] => abi.filter((item): item is AbiEvent => item.type === "event");
+  const all = [
+    ...[membershipAbi, serviceRegistryAbi, chainRegistryAbi, pipeRegistryAbi].flatMap((abi) => eventsOf(abi as Abi)),
+    ...eventsOf(ledgerAbi as Abi).filter((e) => LEDGER_EVENTS.has(e.name)),
+  ];
+  const bySelector = new Map(all.map((e) => [toEventSelector(e), e]));
+  return [...bySelector.values()];
 }
 
 export class GovernanceSync {
@@ -42,6 +66,7 @@ export class GovernanceSync {
         fromBlock: head + 1n,
         confirmations: this._options.confirmations,
         address: [...new Set(addresses)],
+        events: followedEvents(),
         onPoll: (info) =>
           this._options.metrics?.record({
             type: "chainProgress",

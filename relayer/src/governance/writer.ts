@@ -1,7 +1,8 @@
 /**
- * Writes to the transaction ledger. Every operation first reads the ledger to see whether it was already done (or
- * is no longer needed), so a write retried after a crash or a lost receipt never counts twice; the ledger refuses
- * duplicates as the last guard, and those refusals are read as "already done" too.
+ * Writes to the transaction ledger. Every operation finds out whether it was already done (or is no longer needed),
+ * so a write retried after a crash or a lost receipt never counts twice: by a read first, or, for an open and a
+ * result, by the ledger's own refusal at the write's gas check (no read on the usual path), the state read then to
+ * tell "already done" from "moot".
  *
  * Operations travel through the store's outbox as JSON (`LedgerOp`, bigints as decimal strings) and are performed
  * by the outbox worker (`perform`), with its retries, backoff and bound.
@@ -225,17 +226,25 @@ export class LedgerWriter {
     return this._c.ledger.read("transaction", [txId]);
   }
 
-  /** `checked`: the check-first read made already (one read per decision). */
+  /**
+   * `checked`: the check-first read made already (a batch's). Alone, the open is not read first: its gas check runs it,
+   * and an open done before is refused there (`LedgerTxExists`); the state is read only when the open fails.
+   */
   private async _open(op: OpenOp, checked?: Promise<boolean>): Promise<WriteOutcome> {
-    // The check-first read runs alongside the gas estimate; the open is sent only if it finds no transaction.
-    const fresh = checked ?? this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None);
-    fresh.catch(() => undefined); // also awaited below
+    checked?.catch(() => undefined); // also awaited below
     const packets = signedPackets(op);
     try {
-      const receipt = await this._c.ledger.write("open", [packets, op.steps, BigInt(op.deadline)], { proceed: fresh });
+      const receipt = await this._c.ledger.write(
+        "open",
+        [packets, op.steps, BigInt(op.deadline)],
+        checked === undefined ? {} : { proceed: checked },
+      );
       return this._sent(receipt);
     } catch (error) {
-      if (!(await fresh) || isRevert(error, "LedgerTxExists")) return { outcome: "already" };
+      if (isRevert(error, "LedgerTxExists")) return { outcome: "already" };
+      const read = checked ?? this._c.ledger.read("statusOf", [op.txId]).then(([s]) => s === TxState.None);
+      const fresh = await read.catch(() => Promise.reject(error)); // the write's fault first
+      if (!fresh) return { outcome: "already" };
       throw error;
     }
   }
@@ -292,15 +301,13 @@ export class LedgerWriter {
   }
 
   private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
-    // The check-first read runs alongside the gas estimate; the result is sent only if the ledger still takes it.
-    const state = this._state(result.txId);
-    const takes = state.then((tx) => !bit(tx.doneMask, result.step) && ACTIVE.has(tx.state));
-    takes.catch(() => undefined); // also awaited below
+    // Not read first: the gas check runs the recording, and the ledger refuses one it no longer takes (recorded, not
+    // active, past the deadline); the state is read only then, to tell done from moot.
     try {
-      const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
+      const receipt = await this._c.ledger.write("recordResult", [result]);
       return this._sent(receipt);
     } catch (error) {
-      const tx = await state;
+      const tx = await this._state(result.txId).catch(() => Promise.reject(error)); // the write's fault first
       if (bit(tx.doneMask, result.step)) return { outcome: "already" };
       if (!ACTIVE.has(tx.state)) {
         if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };

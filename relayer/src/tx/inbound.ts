@@ -18,7 +18,7 @@ import { packetOperation, type Plan, type PlanStep } from "../../../lib/domain/p
 import { nowSeconds, type TxContext } from "./context";
 import { work } from "../work/items";
 import { checkTarget } from "../crosschain/target";
-import { registryAddresses } from "../governance/contracts";
+import { registryWatch } from "../governance/contracts";
 import { collectAhead } from "./steps";
 import { activeRoute, admit, checkRights, matchRoute, matchSelector } from "../crosschain/checks";
 import { isBadInput, notReady, type Refusal } from "../crosschain/refusal";
@@ -272,7 +272,7 @@ async function checkLedger(
 /** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
 async function checkContract(rt: Pick<TxContext, "gov" | "subchain">, route: Route): Promise<void> {
   await checkTarget(
-    { names: rt.gov.names, watch: registryAddresses(rt.gov), gateway: rt.subchain.gateway, chain: rt.subchain.chain },
+    { names: rt.gov.names, watch: registryWatch(rt.gov), gateway: rt.subchain.gateway, chain: rt.subchain.chain },
     route.targetSubchain,
     route.contractName,
   );

@@ -14,7 +14,7 @@ import type { AttestationRequest } from "../attest/attester";
 import { collectAttestations } from "../attest/collect";
 import { parseSignedPacket, toWire, type SignedPacket } from "../../../lib/amdp";
 import { checkTarget } from "../crosschain/target";
-import { registryAddresses } from "../governance/contracts";
+import { registryWatch } from "../governance/contracts";
 import { CcgpError } from "../../../lib/infra/errors";
 import { Side, TxState, type LedgerResult } from "../../../lib/domain/ledger-types";
 import type { JournalEntry } from "./journal";
@@ -133,7 +133,7 @@ export async function beforeRun(
       ? checkTarget(
           {
             names: rt.gov.names,
-            watch: registryAddresses(rt.gov),
+            watch: registryWatch(rt.gov),
             gateway: rt.subchain.gateway,
             chain: rt.subchain.chain,
           },

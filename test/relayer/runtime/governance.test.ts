@@ -10,7 +10,7 @@ import { EvmChainPlugin } from "../../../relayer/src/chains";
 import { ContractError } from "../../../relayer/src/governance/contract";
 import {
   governanceContracts,
-  registryAddresses,
+  registryWatch,
   type GovernanceContracts,
 } from "../../../relayer/src/governance/contracts";
 import { PIPE_REFUSALS } from "../../../lib/abi/contracts";
@@ -286,7 +286,7 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     // A permission answer kept from the pushed heads (`readKept`) ends at the block of the vote that revokes it: the
     // next check says ServiceDisabled at once, before the view has followed the event.
     const { packet } = await custodyPacket(w, randomHex());
-    const watch = registryAddresses(gov);
+    const watch = registryWatch(gov);
     const rights = () =>
       gov.pipes.readKept("checkOperation", [packet.pipeId, packet.signer, packet.operation, packet.selector], watch);
     expect(PIPE_REFUSALS[await rights()]).to.equal("Allowed");

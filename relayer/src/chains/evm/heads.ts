@@ -245,15 +245,15 @@ export class KeptReads {
    */
   read(
     request: { to: Address; data: Hex },
-    feed: HeadFeed,
+    feeds: readonly HeadFeed[],
     top: bigint | undefined,
     readAt: (height: bigint | undefined) => Promise<Hex>,
   ): Promise<Hex> {
     const key = `${request.to.toLowerCase()}:${request.data}`;
     const kept = this._kept.get(key);
-    if (kept !== undefined && unchangedSince(feed, kept)) return kept.value;
+    if (kept !== undefined && feeds.every((feed) => unchangedSince(feed, kept))) return kept.value;
     this._kept.delete(key);
-    const hash = top === undefined ? null : (feed.chain(top)?.hash(top) ?? null);
+    const hash = top === undefined || feeds.length === 0 ? null : (feeds[0]!.chain(top)?.hash(top) ?? null);
     if (top === undefined || hash === null) return readAt(undefined);
     const value = readAt(top);
     this._kept.set(key, { value, at: top, hash });

@@ -4,6 +4,7 @@ import {
   defineChain,
   formatTransactionReceipt,
   keccak256,
+  toEventSelector,
   toHex,
   type AbiEvent,
   type Address,
@@ -25,6 +26,7 @@ import type {
   ChainReceipt,
   ChainStatus,
   EventQuery,
+  KeptWatch,
   ReadRequest,
   SubscribeOptions,
   SubscriptionHandler,
@@ -192,13 +194,16 @@ export class EvmChainPlugin implements ChainPlugin {
   }
 
   /** See `ChainPlugin.readKept`: the pushed heads tell what happened since a kept answer was read. */
-  readKept(request: ReadRequest, watch: readonly Address[]): Promise<Hex> {
+  readKept(request: ReadRequest, watch: readonly KeptWatch[]): Promise<Hex> {
     if (this._heads === undefined || request.blockNumber !== undefined) return this.read(request);
     const heads = this._heads;
-    const key = watch.map((a) => a.toLowerCase()).join(",");
-    let feed = this._keptFeeds.get(key);
-    if (feed === undefined) this._keptFeeds.set(key, (feed = heads.feed([...watch], undefined)));
-    return this._kept.read(request, feed, heads.top(), (at) => this.read({ ...request, blockNumber: at }));
+    const feeds = watch.map((w) => {
+      const key = [...w.address.map((a) => a.toLowerCase()), ...(w.events ?? []).map(toEventSelector)].join();
+      let feed = this._keptFeeds.get(key);
+      if (feed === undefined) this._keptFeeds.set(key, (feed = heads.feed([...w.address], w.events)));
+      return feed;
+    });
+    return this._kept.read(request, feeds, heads.top(), (at) => this.read({ ...request, blockNumber: at }));
   }
 
   async codeHash(address: Address, blockNumber?: bigint): Promise<Hex> {
