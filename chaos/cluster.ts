@@ -1,7 +1,7 @@
 /**
  * The running pieces of a chaos run and what the faults do to them: the two relayer processes (SIGKILLed and
  * started again), sub-chain B's node (stopped and started with its state kept), and the fault proxies on A's link to
- * B's peer endpoint and on B's link to its node.
+ * B's peer endpoint (both ways: A's requests, B's answers) and on each relayer's link to its own node.
  */
 import { readFileSync } from "node:fs";
 import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
@@ -20,6 +20,13 @@ export interface KillTrigger {
   timeoutMs: number;
 }
 
+/** The proxied links: A <-> B's peer endpoint, and each relayer to its own sub-chain node. */
+export interface Links {
+  peer: FaultProxy;
+  nodeA: FaultProxy;
+  nodeB: FaultProxy;
+}
+
 export class Cluster {
   relayers: Partial<Record<SideKey, RelayerProcess>> = {};
   chainB: LocalChain | null = null;
@@ -32,8 +39,7 @@ export class Cluster {
 
   constructor(
     readonly c: LocalConsortium,
-    readonly peerProxy: FaultProxy,
-    readonly nodeProxy: FaultProxy,
+    readonly links: Links,
     readonly bPeerPort: number,
   ) {}
 
@@ -42,9 +48,9 @@ export class Cluster {
       key === "b"
         ? {
             CCGP_SERVER_PORT: String(this.bPeerPort),
-            CCGP_CHAIN_SUB_B_RPC: `http://127.0.0.1:${this.nodeProxy.listenPort}`,
+            CCGP_CHAIN_SUB_B_RPC: `http://127.0.0.1:${this.links.nodeB.listenPort}`,
           }
-        : {};
+        : { CCGP_CHAIN_SUB_A_RPC: `http://127.0.0.1:${this.links.nodeA.listenPort}` };
     const proc = spawnRelayer(this.c, this.c.business[key], env);
     this.relayers[key] = proc;
     void proc.exited.then((code) => {
@@ -123,7 +129,7 @@ export class Cluster {
       this.killedByUs.add(proc.pid);
       await proc.stop(5_000);
     }
-    await Promise.all([this.peerProxy.stop(), this.nodeProxy.stop()]);
+    await Promise.all(Object.values(this.links).map((proxy) => proxy.stop()));
     await this.chainB?.stop();
     await this.c.stop();
   }

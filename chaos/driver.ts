@@ -1,6 +1,8 @@
 /**
- * Drives a chaos run's transactions through the real intake and the business contract, tracks each to a final state
- * on the ledger, applies the faults that act on chains (reorgs), and checks the ledger against both sub-chains.
+ * Drives a chaos run's transactions through the real intake and the business contracts, tracks each to a final state
+ * on the ledger, applies the faults that act on chains (reorgs), and checks the ledger against both sub-chains. Beside
+ * the custody writes (compensation mode) it sends two-phase asset transfers (a debit prepared on A, a credit on B,
+ * then both committed): ones that commit, ones B refuses (A's prepared debit rolled back) and ones that expire.
  */
 import { readFileSync } from "node:fs";
 import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id, randomBytes, type Signer } from "ethers";
@@ -8,15 +10,28 @@ import { encodePacket, toWire, type SignedPacket } from "../lib/amdp";
 import { boundTxId, planOf } from "../lib/domain/plan";
 import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
 import { appAccount, nextSequence, recordBatch, signCustodyRequest, TX_STATES } from "../scripts/lib/local/scenario";
-import { DrugTraceability__factory, SubchainGateway__factory, TransactionLedger__factory } from "../typechain-types";
+import { newAccount, signTransfer } from "../scripts/lib/local/transfer";
+import {
+  AssetLedger__factory,
+  DrugTraceability__factory,
+  SubchainGateway__factory,
+  TransactionLedger__factory,
+} from "../typechain-types";
 import type { Cluster } from "./cluster";
 import { fuzz, type FuzzResult } from "./fuzz";
 import type { Rng } from "./rng";
 
-export type Kind = "success" | "compensate" | "expire" | "chain";
+export type Kind = "success" | "compensate" | "expire" | "chain" | "transfer" | "transfer-refused" | "transfer-expire";
+/** A two-phase transfer's accounts: a debit of `amount` from `from` on A, a credit to `to` on B. */
+export interface Transfer {
+  from: string;
+  to: string;
+  amount: bigint;
+}
 export interface Tracked {
   txId: string;
   kind: Kind;
+  transfer?: Transfer;
   acceptedAt: number;
   state: string;
   /** When it was first seen in a final state (ms since the epoch). */
@@ -56,6 +71,24 @@ export interface Duplicates {
   endorsements: number;
   doneAndCompensated: number;
 }
+
+/** What the sub-chains hold of the two-phase transfers against their ledger states. */
+export interface TwoPhaseCheck {
+  checked: number;
+  /** Committed on both sides with both balances moved once (and no lock left): every Confirmed transfer. */
+  committed: number;
+  /** Nothing committed on either side, both balances as before, no lock left: every transfer not Confirmed. */
+  undone: number;
+  /** Transfers that are neither (named with what is wrong): a failure of the run. */
+  wrong: string[];
+}
+
+/** Issued to each transfer's payer on A; each transfer moves `TRANSFER_AMOUNT` of it. */
+const TRANSFER_ISSUED = 100n;
+const TRANSFER_AMOUNT = 25n;
+const NO_LOCK = `0x${"00".repeat(32)}`;
+/** `ISubchainGateway.TwoPhaseStatus`: 2 committed. */
+const COMMITTED = 2;
 
 /** States a transaction reaches by itself and stays in. Manual is not one: it waits for a person. */
 export const FINAL = new Set(["Confirmed", "Compensated", "Expired", "Failed", "Resolved"]);
@@ -116,12 +149,16 @@ export class Driver {
   private readonly subB: JsonRpcProvider;
   private readonly ledger: Contract;
   private sequence = 0n;
+  /** The next sequence of the assets pipe (two-phase transfers). */
+  private assetSequence = 0n;
   private batch = { batchId: "", dataHash: "" };
   private app!: Awaited<ReturnType<typeof appAccount>>;
   private operatorA!: Signer;
   private readonly intake: string;
   /** Called once, right after the next app request is posted (while the relayer handles it). */
   private _onPosted: (() => void) | undefined;
+  /** Short-deadline requests refused DEADLINE_PASSED before any intake took them (never accepted, not tracked). */
+  deadlineBeforeAcceptance = 0;
   /** Requests of the run sent so far (accepted by the intake, or mined on A for chain-initiated ones). */
   submitted = 0;
   /** The drive sends request i only once i is below this (the faults keep pace with the transactions). */
@@ -130,6 +167,8 @@ export class Driver {
   readonly profile: DriveProfile = { sign: 0, ownBatch: 0, post: 0, intakeDown: 0, replays: 0, chainRequest: 0 };
   /** App requests are signed and posted one at a time: each takes the next sequence, so a later one never overtakes. */
   private readonly posting = new Serial();
+  /** The same for the assets pipe (its own sequence). */
+  private readonly postingAssets = new Serial();
   /** Transactions of A's operator are sent one at a time (each takes the next nonce); their receipts are awaited apart. */
   private readonly sending = new Serial();
 
@@ -159,6 +198,12 @@ export class Driver {
     this.batch = { batchId: id(`chaos:${hexlify(randomBytes(8))}`), dataHash: id("chaos-data") };
     await recordBatch(this.c, this.batch.batchId, this.batch.dataHash);
     this.sequence = await nextSequence(this.c, this.c.pipes.aToB);
+    this.assetSequence = await nextSequence(this.c, this.assetsPipe);
+  }
+
+  private get assetsPipe() {
+    if (this.c.pipes.assets === undefined) throw new Error("the chaos consortium has no assets pipe");
+    return this.c.pipes.assets;
   }
 
   /** The next app request posted runs `fn` while it is in flight (a kill during intake). */
@@ -173,18 +218,9 @@ export class Driver {
   private async ownBatch(): Promise<string> {
     const batchId = id(`chaos:own:${hexlify(randomBytes(8))}`);
     const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
-    for (let attempt = 0; attempt < 60; attempt++) {
-      try {
-        const address = this.c.business.a.accounts.operator.address;
-        const sent = await this.sending.run(() => drug.recordBatch(batchId, address, this.batch.dataHash));
-        await sent.wait(1, 60_000);
-        return batchId;
-      } catch (error) {
-        this.log(`recordBatch failed (${(error as Error).message.slice(0, 80)}); again`);
-        await sleep(1_000);
-      }
-    }
-    throw new Error("recordBatch never mined");
+    const address = this.c.business.a.accounts.operator.address;
+    await this.mineOnA("recordBatch", () => drug.recordBatch(batchId, address, this.batch.dataHash));
+    return batchId;
   }
 
   private async signed(kind: Kind, ttlSeconds = 600, own?: string): Promise<{ body: string; txId: string }> {
@@ -225,8 +261,9 @@ export class Driver {
     return { body: JSON.stringify({ ...toWire(again), steps, salt }), txId: packet.txId };
   }
 
-  private track(txId: string, kind: Kind): void {
-    if (!this.tracked.has(txId)) this.tracked.set(txId, { txId, kind, acceptedAt: Date.now(), state: "None" });
+  private track(txId: string, kind: Kind, transfer?: Transfer): void {
+    if (!this.tracked.has(txId))
+      this.tracked.set(txId, { txId, kind, acceptedAt: Date.now(), state: "None", ...(transfer ? { transfer } : {}) });
   }
 
   /**
@@ -235,17 +272,104 @@ export class Driver {
    */
   private async submit(kind: Kind, ttlSeconds?: number): Promise<void> {
     let t = Date.now();
-    const lap = (key: keyof DriveProfile): void => {
+    /** Adds the time since the last lap to `key` (none: the time is not counted). */
+    const lap = (key?: keyof DriveProfile): void => {
       const now = Date.now();
-      this.profile[key] += now - t;
+      if (key !== undefined) this.profile[key] += now - t;
       t = now;
     };
     // The slow part of a compensating request (its own batch mined on A) is done before its turn to post.
     const own = kind === "compensate" ? await this.ownBatch() : undefined;
     if (own !== undefined) lap("ownBatch");
-    await this.posting.run(async () => {
-      t = Date.now();
-      let { body, txId } = await this.signed(kind, ttlSeconds, own);
+    await this.posted(
+      this.posting,
+      () => this.signed(kind, ttlSeconds, own),
+      async () => {
+        const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
+        this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
+      },
+      (txId) => this.track(txId, kind),
+      lap,
+      ttlSeconds !== undefined,
+    );
+  }
+
+  /**
+   * A two-phase transfer of `TRANSFER_AMOUNT` from a fresh account on A (issued `TRANSFER_ISSUED` first) to a fresh one
+   * on B; "transfer-refused" credits account zero, which B's AssetLedger refuses to stage, so A's prepared debit must
+   * be rolled back.
+   */
+  async transfer(kind: "transfer" | "transfer-refused" | "transfer-expire", ttlSeconds?: number): Promise<void> {
+    let t = Date.now();
+    /** Adds the time since the last lap to `key` (none: the time is not counted). */
+    const lap = (key?: keyof DriveProfile): void => {
+      const now = Date.now();
+      if (key !== undefined) this.profile[key] += now - t;
+      t = now;
+    };
+    const from = newAccount("chaos-a");
+    const to = kind === "transfer-refused" ? NO_LOCK : newAccount("chaos-b");
+    const assets = AssetLedger__factory.connect(this.c.business.a.contracts.assetLedger!, this.operatorA);
+    await this.mineOnA("issue", () => assets.issue(from, TRANSFER_ISSUED));
+    lap("ownBatch");
+    const pipe = this.assetsPipe;
+    await this.posted(
+      this.postingAssets,
+      async () => {
+        const app = await appAccount(this.c, pipe);
+        const { signed, fields } = await signTransfer(this.c, app, {
+          from: from as `0x${string}`,
+          to: to as `0x${string}`,
+          amount: TRANSFER_AMOUNT,
+          mode: "two-phase",
+          sequence: this.assetSequence++,
+          ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+        });
+        return { body: JSON.stringify({ ...toWire(signed), ...fields }), txId: signed.packet.txId };
+      },
+      async () => {
+        const opened = await nextSequence(this.c, pipe).catch(() => 0n);
+        this.assetSequence = opened > this.assetSequence ? opened : this.assetSequence + BigInt(this.rng.int(1, 3));
+      },
+      (txId) => this.track(txId, kind, { from, to, amount: TRANSFER_AMOUNT }),
+      lap,
+      ttlSeconds !== undefined,
+    );
+  }
+
+  /** One transaction of A's operator, sent in nonce order and mined, retried while A's node is away. */
+  private async mineOnA(
+    what: string,
+    send: () => Promise<{ wait(confirms: number, timeout: number): Promise<unknown> }>,
+  ) {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        const sent = await this.sending.run(send);
+        await sent.wait(1, 60_000);
+        return;
+      } catch (error) {
+        this.log(`${what} failed (${(error as Error).message.slice(0, 80)}); again`);
+        await sleep(1_000);
+      }
+    }
+    throw new Error(`${what} never mined`);
+  }
+
+  /**
+   * Signs and posts one app request in `queue`'s turn until it is accepted (202, or 409 DUPLICATE: accepted before),
+   * re-sending it as it is; a REPLAY (the sequence taken) is signed again after `stepSequence`.
+   */
+  private async posted(
+    queue: Serial,
+    sign: () => Promise<{ body: string; txId: string }>,
+    stepSequence: () => Promise<void>,
+    accepted: (txId: string) => void,
+    lap: (key?: keyof DriveProfile) => void,
+    expiresSoon: boolean,
+  ): Promise<void> {
+    await queue.run(async () => {
+      lap();
+      let { body, txId } = await sign();
       lap("sign");
       for (let attempt = 0; attempt < 1200; attempt++) {
         const pending = post(this.intake, body);
@@ -255,17 +379,23 @@ export class Driver {
         const answer = await pending;
         if (answer.status === 202 || answer.code === "DUPLICATE") {
           lap("post");
-          this.track(txId, kind);
+          accepted(txId);
           return;
         }
         if (answer.code === "REPLAY") {
           // A chain-initiated request took the sequence (the relayer numbers those): a fresh packet, never accepted,
           // with a higher one. The ledger's last opened sequence may trail the relayer's, so step up from ours too.
-          const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
-          this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
-          ({ body, txId } = await this.signed(kind, ttlSeconds, own));
+          await stepSequence();
+          ({ body, txId } = await sign());
           lap("replays");
           continue;
+        }
+        if (answer.code === "DEADLINE_PASSED" && expiresSoon) {
+          // A short-deadline request the intake could not take in time (its relayer's node cut away): never
+          // accepted, so nothing to track; counted apart.
+          this.deadlineBeforeAcceptance += 1;
+          this.log(`a short-deadline request reached its deadline before it was accepted (${answer.status})`);
+          return;
         }
         if (answer.status !== 0 && answer.status !== 429 && answer.status < 500)
           throw new Error(`request refused: ${answer.status} ${answer.code}`);
@@ -315,7 +445,11 @@ export class Driver {
   async run(n: number, minSeconds = 0, concurrency = 4): Promise<void> {
     const kinds: Kind[] = Array.from({ length: n }, () => {
       const roll = this.rng.next();
-      return roll < 0.2 ? "chain" : roll < 0.3 ? "compensate" : "success";
+      if (roll < 0.18) return "chain";
+      if (roll < 0.28) return "compensate";
+      if (roll < 0.36) return "transfer";
+      if (roll < 0.39) return "transfer-refused";
+      return "success";
     });
     const t0 = Date.now();
     let next = 0;
@@ -324,8 +458,10 @@ export class Driver {
         const i = next++;
         await sleep(t0 + (i * minSeconds * 1000) / n - Date.now());
         while (i >= this.allowed()) await sleep(200);
-        if (kinds[i] === "chain") await this.chainRequest();
-        else await this.submit(kinds[i]!);
+        const kind = kinds[i]!;
+        if (kind === "chain") await this.chainRequest();
+        else if (kind === "transfer" || kind === "transfer-refused") await this.transfer(kind);
+        else await this.submit(kind);
         this.submitted += 1;
         if (this.submitted % 50 === 0)
           this.log(
@@ -345,9 +481,14 @@ export class Driver {
     }
   }
 
-  /** Requests with a short deadline, sent while the peer link is cut: they must expire with nothing to undo. */
+  /**
+   * Requests with a short deadline, sent while a link is cut: `k` custody writes and a two-phase transfer. They must
+   * end final either way: expired with nothing to undo (or, for the transfer, A's prepared debit rolled back), or
+   * confirmed when they got through, never half done.
+   */
   async expiring(k: number, ttlSeconds: number): Promise<void> {
     for (let i = 0; i < k; i++) await this.submit("expire", ttlSeconds);
+    await this.transfer("transfer-expire", ttlSeconds);
   }
 
   /**
@@ -389,6 +530,15 @@ export class Driver {
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const t of this.tracked.values()) out[t.state] = (out[t.state] ?? 0) + 1;
+    return out;
+  }
+
+  countsByKind(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const t of this.tracked.values()) {
+      const kind = (out[t.kind] ??= {});
+      kind[t.state] = (kind[t.state] ?? 0) + 1;
+    }
     return out;
   }
 
@@ -512,7 +662,7 @@ export class Driver {
   }
 
   /** Zero lost, zero duplicated, all final: the ledger against both sub-chains. */
-  async check(): Promise<{ lost: number; duplicated: Duplicates; notFinal: string[] }> {
+  async check(): Promise<{ lost: number; duplicated: Duplicates; notFinal: string[]; twoPhase: TwoPhaseCheck }> {
     await this.refresh();
     const lost = [...this.tracked.values()].filter((t) => t.state === "None").length;
     const notFinal = [...this.tracked.values()]
@@ -542,6 +692,56 @@ export class Driver {
       lost,
       duplicated: { executions, results: resultDupes, endorsements: endorsementDupes, doneAndCompensated },
       notFinal,
+      twoPhase: await this.checkTransfers(gatewayA, gatewayB),
     };
+  }
+
+  /**
+   * Each two-phase transfer against both sub-chains: a Confirmed one committed on both sides, its debit and credit
+   * applied once each; any other ended with nothing committed and both balances as issued; no lock left either way.
+   */
+  private async checkTransfers(
+    gatewayA: ReturnType<typeof SubchainGateway__factory.connect>,
+    gatewayB: ReturnType<typeof SubchainGateway__factory.connect>,
+  ): Promise<TwoPhaseCheck> {
+    const out: TwoPhaseCheck = { checked: 0, committed: 0, undone: 0, wrong: [] };
+    const ledgerA = AssetLedger__factory.connect(this.c.business.a.contracts.assetLedger!, this.subA);
+    const ledgerB = AssetLedger__factory.connect(this.c.business.b.contracts.assetLedger!, this.subB);
+    const assetA = await ledgerA.getAddress();
+    const assetB = await ledgerB.getAddress();
+    const transfers = [...this.tracked.values()].filter((t) => t.transfer !== undefined);
+    for (let i = 0; i < transfers.length; i += 20)
+      await Promise.all(
+        transfers.slice(i, i + 20).map(async (t) => {
+          const { from, to, amount } = t.transfer!;
+          const toZero = to === NO_LOCK;
+          const [[, statusA], [, statusB], paid, got, lockA, lockB] = await Promise.all([
+            gatewayA.twoPhaseTx(t.txId),
+            gatewayB.twoPhaseTx(t.txId),
+            ledgerA.balanceOf(from),
+            toZero ? Promise.resolve(0n) : ledgerB.balanceOf(to),
+            gatewayA.lockHolder(assetA, from),
+            toZero ? Promise.resolve(NO_LOCK) : gatewayB.lockHolder(assetB, to),
+          ]);
+          out.checked += 1;
+          const sides = [Number(statusA), Number(statusB)];
+          const problems: string[] = [];
+          if (lockA !== NO_LOCK) problems.push("A's lock held");
+          if (lockB !== NO_LOCK) problems.push("B's lock held");
+          if (t.state === "Confirmed") {
+            if (sides[0] !== COMMITTED || sides[1] !== COMMITTED)
+              problems.push(`sides ${sides.join("/")}, not committed`);
+            if (paid !== TRANSFER_ISSUED - amount || got !== amount) problems.push(`balances ${paid}/${got}`);
+            if (problems.length === 0) out.committed += 1;
+          } else {
+            if (sides.includes(COMMITTED)) problems.push(`sides ${sides.join("/")}: committed while ${t.state}`);
+            if (paid !== TRANSFER_ISSUED || got !== 0n) problems.push(`balances ${paid}/${got} while ${t.state}`);
+            if (problems.length === 0) out.undone += 1;
+          }
+          if (problems.length > 0)
+            out.wrong.push(`${t.txId.slice(0, 10)} (${t.kind}, ${t.state}): ${problems.join(", ")}`);
+        }),
+      );
+    return out;
   }
 }

@@ -6,8 +6,10 @@
  *   at random ones, each followed by a restart;
  * - sub-chain B's node stopped and started again with its state kept (anvil `--state`);
  * - reorgs of sub-chain A and of the governance chain, inside and beyond the confirmation depth;
- * - TCP faults through fault proxies on A's link to B's peer endpoint and B's link to its node (delay, drop, reset),
- *   and a cut of the peer link longer than the retry window of short-deadline requests (they must expire).
+ * - TCP faults through fault proxies on A's link to B's peer endpoint (A's requests and, apart, B's answers back to A)
+ *   and on each relayer's link to its own node (delay, drop, reset), and cuts longer than the retry window: of the
+ *   peer link (short-deadline requests sent meanwhile must expire), of B's answers to A (requests still reach B and
+ *   run there), and of A's link to its node.
  * Then an overload burst (ten times the relayer's rate) and a fuzzer of AMDP requests. At the end the ledger is
  * checked against both sub-chains. The same seed makes the same choices.
  */
@@ -15,10 +17,10 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setupLocalConsortium } from "../scripts/lib/local-consortium";
 import { freePort } from "../scripts/lib/anvil";
-import { Cluster, type KillTrigger } from "./cluster";
-import { Driver, FINAL, type DriveProfile, type Duplicates, type OverloadResult } from "./driver";
+import { Cluster, type KillTrigger, type Links } from "./cluster";
+import { Driver, FINAL, type DriveProfile, type Duplicates, type OverloadResult, type TwoPhaseCheck } from "./driver";
 import type { FuzzResult } from "./fuzz";
-import { FaultProxy } from "./proxy";
+import { FaultProxy, type Direction } from "./proxy";
 import { Rng } from "./rng";
 
 export type FaultKind =
@@ -36,7 +38,9 @@ export type FaultKind =
   | "net-delay"
   | "net-drop"
   | "net-reset"
-  | "cut";
+  | "cut"
+  | "cut-answers"
+  | "cut-node-a";
 
 export interface ChaosOptions {
   transactions: number;
@@ -64,7 +68,13 @@ export interface ChaosReport {
   /** Triggered kills whose moment never came within the wait (killed then instead). */
   triggerMisses: number;
   states: Record<string, number>;
+  /** Transactions per state, by kind of request (custody writes, chain-initiated, two-phase transfers...). */
+  byKind: Record<string, Record<string, number>>;
+  /** The two-phase transfers against both sub-chains. */
+  twoPhase: TwoPhaseCheck;
   lost: number;
+  /** Short-deadline requests (sent during cuts) whose deadline passed before an intake took them: never accepted. */
+  deadlineBeforeAcceptance: number;
   duplicated: Duplicates;
   notFinal: string[];
   manual: number;
@@ -112,12 +122,29 @@ export function defaultFaults(transactions: number): FaultKind[] {
     ...repeat("reorg-sub-beyond", per(1)),
     ...repeat("reorg-gov-inside", per(1)),
     ...repeat("reorg-gov-beyond", per(1)),
-    ...repeat("net-delay", per(2)),
-    ...repeat("net-drop", per(2)),
+    ...repeat("net-delay", per(4)),
+    ...repeat("net-drop", per(4)),
     ...repeat("net-reset", per(2)),
     ...repeat("cut", per(2)),
+    ...repeat("cut-answers", per(2)),
+    ...repeat("cut-node-a", per(2)),
   ];
 }
+
+/** A link a delay or a drop acts on: a proxy, and which of its directions. */
+interface LinkFault {
+  name: string;
+  proxy: keyof Links;
+  direction: Direction;
+}
+
+/** Delays and drops take these in turn (from a seeded start), so a run of four or more of a kind meets every one. */
+const LINK_FAULTS: LinkFault[] = [
+  { name: "A -> B requests (peer link)", proxy: "peer", direction: "up" },
+  { name: "B -> A answers (peer link)", proxy: "peer", direction: "down" },
+  { name: "B -> its node link", proxy: "nodeB", direction: "both" },
+  { name: "A -> its node link", proxy: "nodeA", direction: "both" },
+];
 
 /** What the relayer logs (debug level) when the work a kill aims at is in flight. */
 const TRIGGERS = {
@@ -138,6 +165,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     relayerRatePerSecond: RELAYER_RATE,
     relayerLogLevel: "debug",
     auditorApi: false,
+    // The two-phase example (an AssetLedger on each sub-chain, the assets pipe A -> B) for the transfers in the mix.
+    assets: true,
     // A tenth of the run's requests fail on B on purpose (to be compensated). At the default weight (-20 a failure,
     // +1 a completion) that restricts B after about 400 transactions, as the credit score is meant to, and the pipe
     // then refuses everything: the run weighs a failure as a completion, so it tests faults, not the credit policy.
@@ -154,10 +183,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     outer(line);
   };
   const bPeerPort = await freePort();
-  const peerProxy = new FaultProxy(c.business.b.ports.peer, bPeerPort);
-  const nodeProxy = new FaultProxy(await freePort(), c.chains.b.port);
-  await Promise.all([peerProxy.start(), nodeProxy.start()]);
-  const cluster = new Cluster(c, peerProxy, nodeProxy, bPeerPort);
+  const links: Links = {
+    peer: new FaultProxy(c.business.b.ports.peer, bPeerPort),
+    nodeA: new FaultProxy(await freePort(), c.chains.a.port),
+    nodeB: new FaultProxy(await freePort(), c.chains.b.port),
+  };
+  await Promise.all(Object.values(links).map((proxy) => proxy.start()));
+  const cluster = new Cluster(c, links, bPeerPort);
   const stopOnSignal = (): void => {
     log("interrupted: stopping every process of the run");
     void cluster.stop().finally(() => process.exit(130));
@@ -186,6 +218,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     })();
 
     const plan = shuffle(options.faults ?? defaultFaults(options.transactions), rng);
+    const linkTurn = {
+      "net-delay": rng.int(0, LINK_FAULTS.length - 1),
+      "net-drop": rng.int(0, LINK_FAULTS.length - 1),
+    };
+    /**
+     * A link cut (or its answers lost) for longer than the retry window of short-deadline requests sent meanwhile (none
+     * when the cut keeps the intake from taking requests at all: it answers 503 until its node is back).
+     */
+    const cut = async (
+      proxy: FaultProxy,
+      mode: "cut" | "drop",
+      direction: Direction,
+      expiring = true,
+    ): Promise<void> => {
+      proxy.set(mode, 0, direction);
+      try {
+        if (expiring) await drive.expiring(2, CUT_TTL_SECONDS);
+        // Until the last of them (signed before `expiring` returned) is past its deadline, with a margin.
+        await sleep((CUT_TTL_SECONDS + 3) * 1000);
+      } finally {
+        proxy.set("pass");
+        // Connections whose bytes were swallowed are broken (a TLS record cut in two): reset, as a healed link would.
+        proxy.reset();
+      }
+    };
     const inject = async (kind: FaultKind): Promise<void> => {
       const down = rng.int(300, 2_500);
       const trigger = (pattern: RegExp, delayMs = 0): KillTrigger => ({ pattern, delayMs, timeoutMs: 30_000 });
@@ -236,27 +293,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case "net-delay":
         case "net-drop": {
           const mode = kind === "net-delay" ? "delay" : "drop";
-          const peer = rng.next() < 0.5;
-          count(`${mode} ${peer ? "A -> B peer link" : "B -> node link"}`);
-          const proxy = peer ? peerProxy : nodeProxy;
-          proxy.set(mode, 200);
+          const link = LINK_FAULTS[linkTurn[kind]++ % LINK_FAULTS.length]!;
+          count(`${mode} ${link.name}`);
+          const proxy = links[link.proxy];
+          proxy.set(mode, 200, link.direction);
           await sleep(rng.int(1_000, 3_000));
           proxy.set("pass");
           proxy.reset();
           return;
         }
         case "net-reset":
-          count("reset connections (both links)");
-          peerProxy.reset();
-          nodeProxy.reset();
+          count("reset connections (every link)");
+          for (const proxy of Object.values(links)) proxy.reset();
           return;
         case "cut":
           count("cut A -> B peer link longer than the retry window of short-deadline requests");
-          peerProxy.set("cut");
-          await drive.expiring(2, CUT_TTL_SECONDS);
-          await sleep((CUT_TTL_SECONDS + 6) * 1000);
-          peerProxy.set("pass");
-          return;
+          return cut(links.peer, "cut", "both");
+        case "cut-answers":
+          count("cut B -> A answers (peer link; requests still reach B) longer than the retry window");
+          return cut(links.peer, "drop", "down");
+        case "cut-node-a":
+          count("cut A -> its node link longer than the retry window");
+          return cut(links.nodeA, "cut", "both", false);
       }
     };
     // A fault the run could not recover from ends the injection, not the run: the rest is still driven, settled and
@@ -302,8 +360,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     driving = false;
     log(`driven: ${drive.tracked.size} accepted; waiting for the faults to end`);
     await chaos;
-    peerProxy.set("pass");
-    nodeProxy.set("pass");
+    for (const proxy of Object.values(links)) proxy.set("pass");
     const unhealthy = (await Promise.allSettled([cluster.healthy("a"), cluster.healthy("b")])).flatMap((r) =>
       r.status === "rejected" ? [String((r.reason as Error).message ?? r.reason)] : [],
     );
@@ -312,8 +369,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const overload = await drive.overload(RELAYER_RATE * 10, options.overloadSeconds ?? 3);
     log(`overload: ${JSON.stringify(overload)}; waiting for every transaction to be final`);
     const settleBy = Date.now() + Math.max(5 * 60_000, options.transactions * 600);
-    while (!drive.allFinal() && Date.now() < settleBy) {
-      await sleep(5_000);
+    for (let round = 1; Date.now() < settleBy; round++) {
+      // Looked at each second (the last transaction's move is seen at once), told every fifth.
+      await sleep(1_000);
+      await drive.refresh();
+      if (drive.allFinal()) break;
+      if (round % 5 !== 0) continue;
       const open = [...drive.tracked.values()].filter((t) => !FINAL.has(t.state) && t.state !== "Manual");
       log(
         `settling: ${JSON.stringify(drive.counts())}; e.g. ${open
@@ -342,6 +403,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const dup = checks.duplicated;
     if (dup.executions + dup.results + dup.endorsements + dup.doneAndCompensated > 0)
       failures.push(`duplicates: ${JSON.stringify(dup)}`);
+    if (checks.twoPhase.wrong.length > 0)
+      failures.push(
+        `${checks.twoPhase.wrong.length} two-phase transfer(s) half done: ${checks.twoPhase.wrong.slice(0, 5).join("; ")}`,
+      );
     if (checks.notFinal.length > 0)
       failures.push(`${checks.notFinal.length} transaction(s) not final: ${checks.notFinal.slice(0, 5).join(", ")}`);
     if ((states.Manual ?? 0) > 0) failures.push(`${states.Manual} transaction(s) in Manual`);
@@ -370,7 +435,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       triggerMisses: cluster.triggerMisses,
       states,
+      byKind: drive.countsByKind(),
+      twoPhase: checks.twoPhase,
       lost: checks.lost,
+      deadlineBeforeAcceptance: drive.deadlineBeforeAcceptance,
       duplicated: dup,
       notFinal: checks.notFinal,
       manual: states.Manual ?? 0,

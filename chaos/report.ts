@@ -68,6 +68,15 @@ ${report.transactions} transactions accepted in ${report.durationSeconds} s. Los
 |---|---|
 ${rows(report.states)}
 
+## By kind of request
+
+${byKind(report.byKind)}
+
+Two-phase transfers checked on both sub-chains: ${report.twoPhase.checked}; committed on both sides with both balances
+moved once: ${report.twoPhase.committed}; nothing committed and both balances as issued: ${report.twoPhase.undone};
+half done: ${report.twoPhase.wrong.length}${report.twoPhase.wrong.length ? ` (${report.twoPhase.wrong.slice(0, 5).join("; ")})` : ""}.
+No lock is left in either.
+
 ## Faults injected
 
 | fault | count |
@@ -97,6 +106,14 @@ Relayer peak RSS: A ${report.rssMiB.a} MiB, B ${report.rssMiB.b} MiB.
 
 ![states over time](states.svg)
 `;
+}
+
+/** A table of transactions per state for each kind of request. */
+function byKind(kinds: ChaosReport["byKind"]): string {
+  const states = [...new Set(Object.values(kinds).flatMap((k) => Object.keys(k)))].sort();
+  const head = `| kind | ${states.join(" | ")} |\n|---|${states.map(() => "---|").join("")}`;
+  const body = Object.entries(kinds).map(([kind, k]) => `| ${kind} | ${states.map((st) => k[st] ?? 0).join(" | ")} |`);
+  return [head, ...body].join("\n");
 }
 
 /** The fuzz rate of each endpoint (both fuzzed at once, each by its own 16 connections). */

@@ -1,9 +1,10 @@
 /**
  * A short seeded chaos run on a real local consortium (`chaos/`; the full one is `npm run chaos`): about 60
- * transactions in both initiation modes while the relayers are SIGKILLed at chosen moments (during intake,
- * countersigning, delivery, a store commit), sub-chain B's node restarts with its state kept, sub-chain A
- * reorganises beyond the confirmation depth, and the peer link is cut past short deadlines. Then a burst at ten
- * times the rate limit and fuzzed AMDP requests. The run's own checks are the assertions.
+ * transactions in both initiation modes and two-phase transfers (committed, refused by B, expired) while the relayers
+ * are SIGKILLed at chosen moments (countersigning, delivery, a store commit), sub-chain B's node restarts with its
+ * state kept, sub-chain A reorganises beyond the confirmation depth, and three links are cut past short deadlines: the
+ * peer link, B's answers to A, and A's link to its node. Then a burst at ten times the rate limit and fuzzed AMDP
+ * requests. The run's own checks are the assertions.
  */
 import { expect } from "chai";
 import { runChaos, type FaultKind } from "../../chaos/harness";
@@ -15,9 +16,11 @@ const FAULTS: FaultKind[] = [
   "node-restart",
   "reorg-sub-beyond",
   "cut",
+  "cut-answers",
+  "cut-node-a",
 ];
 
-describe("chaos: a short seeded run (kills, a node restart, a reorg, a cut, overload, fuzz)", function () {
+describe("chaos: a short seeded run (kills, a node restart, a reorg, cuts, two-phase, overload, fuzz)", function () {
   this.timeout(600_000);
 
   it("every transaction final by itself, none lost or done twice, every fuzzed request refused by name", async function () {
@@ -51,6 +54,11 @@ describe("chaos: a short seeded run (kills, a node restart, a reorg, a cut, over
     expect(report.overload.refused429, summary).to.be.greaterThan(0);
     expect(report.overload.withRetryAfter, summary).to.equal(report.overload.refused429);
     expect(report.states.Expired ?? 0, summary).to.be.greaterThan(0);
+    // Two-phase transfers: some committed on both sides, some (refused by B, or expired) with nothing committed.
+    expect(report.twoPhase.wrong, summary).to.deep.equal([]);
+    expect(report.twoPhase.committed, summary).to.be.greaterThan(0);
+    expect(report.twoPhase.undone, summary).to.be.greaterThan(0);
+    expect(report.twoPhase.checked, summary).to.equal(report.twoPhase.committed + report.twoPhase.undone);
     expect(
       Object.values(report.faults).reduce((a, b) => a + b, 0),
       summary,
