@@ -7,8 +7,8 @@
  *   per hop (target < 15 ms p50), and a relayer's peak RSS holding 10,000 pending packets.
  * Printed only, never asserted: BENCH_ONLY=e2e npx hardhat run bench/index.ts
  * E2E_WARMUP (default 20): relayer transactions run unmeasured before the latency samples (steady state).
- * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug (the relayers' logs are in the run dir's logs/; E2E_RUN_DIR
- * names the run dir). Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof
+ * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug prints the p50 time of each milestone of the latency
+ * samples (bench/lib/e2e-timeline.ts, from the logs in the run dir's logs/; E2E_RUN_DIR names the run dir). Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof
  * --cpu-prof-dir=/tmp/prof" (node flags for the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS).
  */
 import { setupLocalConsortium, type LocalConsortium } from "../scripts/lib/local-consortium";

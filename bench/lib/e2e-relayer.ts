@@ -15,6 +15,7 @@ import { startRelayers, type RelayerProcess } from "../../scripts/lib/local/rela
 import { appAccount, newBatch, nextSequence, postRequest, signCustodyRequest } from "../../scripts/lib/local/scenario";
 import { TxState } from "../../lib/domain/ledger-types";
 import { nodePids, type ChainBound } from "./e2e-chain";
+import { reportTimeline } from "./e2e-timeline";
 import { CpuMeter, resetPeak, rssOf } from "./proc";
 import type { Reporter } from "./report";
 import { receiptOf, sender } from "./senders";
@@ -150,6 +151,13 @@ export async function latencyAndThroughput(
     const latency = (await confirmed[0]) - posted[0];
     if (i >= (opts.warmup ?? 0)) latencies.push(latency);
   }
+  // With the relayers' debug logs: where the samples' time went (E2E_RELAYER_LOG_LEVEL=debug).
+  if (process.env.E2E_RELAYER_LOG_LEVEL === "debug")
+    reportTimeline(
+      report,
+      c.runDir,
+      samples.slice(opts.warmup ?? 0).map((p) => p.packet.txId),
+    );
   // Read before the throughput run: the collection times of the latency run (warm-up included).
   const targetMetrics = relayers.find((r) => r.side.key === "b")!.metricsUrl;
   const collection = await attestationSummary(targetMetrics, "ccgp_attestation_collect_seconds");

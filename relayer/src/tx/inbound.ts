@@ -54,17 +54,14 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
     // The reads go out now (from a pinned peer), so their round trips overlap the signature checks (CPU) and each
     // other; each check still decides in the same order: signatures, rights, inbox, rate limits, ledger, contract.
     const rights = Promise.all(body.packets.map((p) => checkRights(rt, p.packet)));
-    const later = Promise.all([
-      checkLedger(rt, body.packets),
-      checkContract(rt, route),
-      rt.govLogs.head(),
-      rt.subchain.logs.head(),
-    ]);
+    const ledgerChecked = checkLedger(rt, body.packets);
+    const later = Promise.all([ledgerChecked, checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
     for (const read of [rights, later]) read.catch(() => undefined);
     await Promise.all([rt.govLogs.sent(), rt.subchain.logs.sent()]);
     for (const p of body.packets) await checkSignatures(rt, p, route);
-    // Signed as the pipe requires: the target step's attestations are asked for now, while the checks go on.
-    void later.then(([steps]) => startCollecting(rt, body, steps)).catch(() => undefined);
+    // Signed as the pipe requires: the target step's attestations are asked for as soon as the ledger's steps are
+    // read (not after the contract check), while the other checks go on.
+    void ledgerChecked.then((steps) => startCollecting(rt, body, steps)).catch(() => undefined);
     await rights;
     for (const p of body.packets) checkAdmission(rt, p, route);
     const [steps, , govFromBlock, subFromBlock] = await later;

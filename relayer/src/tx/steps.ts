@@ -240,6 +240,7 @@ function collectionOf(
   const collect = async (): Promise<Hex> => {
     const began = performance.now();
     rt.log.debug({ txId, step }, "attestations asked");
+    // Both kept reads (see the gateway): usually no round trip before the attesters are asked.
     const [set, subchain] = await Promise.all([gateway.attesterSet(), gateway.subchainId()]);
     const expected = attestationOf(fields, subchain, gateway.address);
     const packed = await collectAttestations(

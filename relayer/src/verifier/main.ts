@@ -4,7 +4,7 @@
  * configured listener answers 200 with what it has checked once it has read the ledger.
  */
 import { createServer, type Server } from "node:http";
-import type { Address } from "viem";
+import { getAbiItem, type Address } from "viem";
 import { Command } from "commander";
 import { chainRegistry, RPC_TIMEOUT_MS, RpcPools, sleep, type ChainPlugin } from "../chains";
 import { governanceChain } from "../governance/chain";
@@ -18,6 +18,9 @@ import { exitWith, runProcess } from "../../../lib/infra/process";
 import { sendJson } from "../../../lib/infra/http";
 import { loadVerifierConfig, type VerifierConfig } from "./config";
 import { IndependentVerifier } from "./verifier";
+
+/** `ITransactionLedger.ResultRecorded`: its `to` tells the move to Executed. */
+const RESULT_RECORDED = getAbiItem({ abi: ledgerAbi, name: "ResultRecorded" });
 
 export interface RunningVerifier {
   verifier: IndependentVerifier;
@@ -51,14 +54,52 @@ export async function startVerifier(
     fromBlock: BigInt(g.fromBlock),
     log: moduleLogger(log, "verifier"),
   });
+  // The ledger's moves to Executed are followed through the plugin's subscription (woken by pushed heads where the
+  // node has them): each is verified as soon as its block is delivered. The rounds retry what was not decidable yet.
+  const ledger = g.contracts.ledger as Address;
+  const startHead = await gov.head();
+  let caughtUp = false;
   let polled = false;
+  let wake: (() => void) | undefined;
+  const following = (async () => {
+    while (!signal.aborted) {
+      try {
+        await gov.subscribe(
+          {
+            fromBlock: BigInt(g.fromBlock),
+            // At the head, as the parties' relayers see it (the governance chain, QBFT, is final).
+            confirmations: 0,
+            address: ledger,
+            events: [RESULT_RECORDED],
+            onError: (error) => log.warn({ err: error }, "could not read the ledger's results; trying again"),
+          },
+          (event) => {
+            if (event.type !== "block") return;
+            verifier.executed(event.logs, event.height);
+            // Read up to the head at start: the next round makes it ready (`/health`).
+            if (!caughtUp && event.height >= startHead) ((caughtUp = true), wake?.());
+          },
+          signal,
+        );
+      } catch (error) {
+        // A reorganisation deeper than the subscription remembers: follow afresh (what was endorsed is skipped).
+        log.warn({ err: error }, "following the ledger failed; following it again");
+        await sleep(g.pollIntervalMs, signal).catch(() => undefined);
+      }
+    }
+  })();
   const loop = (async () => {
     while (!signal.aborted) {
-      await verifier.poll().then(
-        () => (polled = true),
+      await verifier.round().then(
+        () => (polled ||= caughtUp),
         (error: unknown) => log.warn({ err: error }, "verifier round failed; trying again"),
       );
-      await sleep(g.pollIntervalMs, signal).catch(() => undefined);
+      const stop = new AbortController();
+      wake = () => stop.abort();
+      const onAbort = (): void => stop.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      await sleep(g.pollIntervalMs, stop.signal).catch(() => undefined);
+      signal.removeEventListener("abort", onAbort);
     }
   })();
   let server: Server | undefined;
@@ -83,7 +124,7 @@ export async function startVerifier(
     verifier,
     healthUrl,
     stop: async () => {
-      await loop;
+      await Promise.all([loop, following]);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       rpc.close();
     },

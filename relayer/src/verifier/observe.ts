@@ -8,7 +8,7 @@
  * that ran other code anyway is contradicted.
  */
 import { zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin, ChainReceipt } from "../../../lib/chain/types";
+import type { ChainPlugin, ChainReceipt, ChainStatus } from "../../../lib/chain/types";
 import { CcgpError } from "../../../lib/infra/errors";
 import { gatewayAbi } from "../../../lib/abi/contracts";
 import { Contract } from "../governance/contract";
@@ -47,15 +47,26 @@ export type Observation = { ok: true; versionKey?: Hex } | { ok: false; reason: 
 /** Not decidable yet (not deep enough, the node behind): asked again on the next round. */
 export class NotYet extends CcgpError<"VERIFY_NOT_YET"> {}
 
+/** What {@link observeResult} reads of a result's sub-chain: its receipt (none recorded: null) and the node's state. */
+export type ResultReads = [ChainReceipt | null, ChainStatus];
+
+/** The reads of {@link observeResult}, started apart so that they can go out beside others. */
+export function readResult(view: SubchainView, r: LedgerResult): Promise<ResultReads> {
+  const receipt = r.subchainTx === zeroHash ? Promise.resolve(null) : view.chain.getReceipt(r.subchainTx);
+  return Promise.all([receipt, view.chain.status()]);
+}
+
+/** `reads`: {@link readResult} of this result, when the caller started it already. */
 export async function observeResult(
   view: SubchainView,
   pipeId: Hex,
   r: LedgerResult,
   check: VersionCheck = { kind: "contract" },
+  reads?: Promise<ResultReads>,
 ): Promise<Observation> {
   const where = `step ${r.step} (tx ${r.subchainTx}, block ${r.blockNumber})`;
   if (r.subchainTx === zeroHash) return { ok: false, reason: `${where}: no sub-chain transaction was recorded` };
-  const [receipt, status] = await Promise.all([view.chain.getReceipt(r.subchainTx), view.chain.status()]);
+  const [receipt, status] = await (reads ?? readResult(view, r));
   if (receipt === null) {
     // Absent while the node has not reached the recorded block plus the depth: it may still come.
     if (status.height < r.blockNumber + BigInt(view.confirmations))
@@ -102,11 +113,15 @@ async function checkCode(
   blockNumber: bigint,
   where: string,
 ): Promise<Observation | undefined> {
-  // The code hash only for an attested contract: it is read at the step's block, which a node that lost its history
-  // (a restart from a state dump) no longer serves, and an unattested contract must not wait on it.
-  const attested = await view.attestedCode(target);
+  // The code hash counts only for an attested contract: it is read at the step's block, which a node that lost its
+  // history (a restart from a state dump) no longer serves, and an unattested contract must not wait on it.
+  // Both read at once; the code of an unattested contract is never waited for (nor its failure seen).
+  const attestedCode = view.attestedCode(target);
+  const codeHash = view.chain.codeHash(target, blockNumber);
+  codeHash.catch(() => undefined);
+  const attested = await attestedCode;
   if (attested === zeroHash) return undefined;
-  const code = await view.chain.codeHash(target, blockNumber);
+  const code = await codeHash;
   return code.toLowerCase() === attested.toLowerCase()
     ? undefined
     : { ok: false, reason: `${where}: ${target} ran code ${code}, not the attested ${attested}` };

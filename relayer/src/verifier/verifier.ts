@@ -9,7 +9,7 @@
  * endorsement that confirmed it, and it is then Executed again and endorsed again.
  */
 import { zeroHash, type Address, type Hex } from "viem";
-import type { ChainPlugin } from "../../../lib/chain/types";
+import type { ChainLog, ChainPlugin } from "../../../lib/chain/types";
 import type { chainRegistryAbi, ledgerAbi } from "../../../lib/abi/contracts";
 import { isRevert, type Contract } from "../governance/contract";
 import type { LogReader } from "../governance/logs";
@@ -17,7 +17,7 @@ import { recordedResults } from "../governance/results";
 import type { Logger } from "../../../lib/infra/log";
 import { NO_DEPENDENCY, TxState, resultSetHash, type LedgerResult } from "../../../lib/domain/ledger-types";
 import { TWO_PHASE_WRITE } from "../../../lib/domain/plan";
-import { NotYet, observeResult, type Observation, type SubchainView } from "./observe";
+import { NotYet, observeResult, readResult, type Observation, type SubchainView } from "./observe";
 
 export interface VerifierParts {
   ledger: Contract<typeof ledgerAbi>;
@@ -49,65 +49,69 @@ export class IndependentVerifier {
   private readonly _pending = new Map<Hex, bigint>();
   /** Transactions that moved on from Executed, each until a governance height (a reorg may bring one back). */
   private readonly _settled = new Map<Hex, bigint>();
-  private _next: bigint;
+  /** The highest governance block whose logs were delivered. */
+  private _head = 0n;
+  /** Transactions being verified now (a round and a new log never verify one twice at once). */
+  private readonly _verifying = new Set<Hex>();
   private _weight = 0;
   private readonly _counts = { endorsed: 0, conflicted: 0 };
   /** Transactions this process endorsed (still in view while Executed). */
   private readonly _endorsedHere = new Set<Hex>();
 
-  constructor(private readonly _p: VerifierParts) {
-    this._next = _p.fromBlock;
-  }
+  constructor(private readonly _p: VerifierParts) {}
 
   status(): VerifierStatus {
     return {
       address: this._p.me,
       weight: this._weight,
-      nextBlock: this._next.toString(),
+      nextBlock: (this._head + 1n).toString(),
       pending: this._pending.size,
       ...this._counts,
     };
   }
 
-  /** One round: picks up newly Executed transactions, then tries every pending one. */
-  async poll(): Promise<void> {
-    const head = await this._p.govLogs.head();
-    if (head >= this._next) {
-      const logs = await this._p.govLogs.events({
-        address: this._p.ledger.address,
-        abi: this._p.ledger.abi,
-        // The move to Executed is told by the result that made it (the normal path has no TxTransitioned).
-        eventName: "ResultRecorded",
-        args: { to: TxState.Executed },
-        fromBlock: this._next,
-      });
-      for (const l of logs)
-        if (!this._pending.has(l.args.txId)) {
-          this._pending.set(l.args.txId, l.blockNumber);
-          this._p.log.debug({ txId: l.args.txId }, "executed seen");
-        }
-      this._next = logs.reduce((n, l) => (l.blockNumber >= n ? l.blockNumber + 1n : n), head + 1n);
+  /**
+   * The ledger's `ResultRecorded` logs of one delivered block (`height`): each that moved a transaction to Executed
+   * (`to`) makes it pending, and it is verified at once, not at the next round.
+   */
+  executed(logs: readonly ChainLog[], height: bigint): void {
+    if (height > this._head) this._head = height;
+    for (const l of logs) {
+      const args = l.args as { txId: Hex; to: number } | undefined;
+      if (l.eventName !== "ResultRecorded" || args?.to !== TxState.Executed || this._pending.has(args.txId)) continue;
+      this._pending.set(args.txId, l.blockNumber);
+      this._p.log.debug({ txId: args.txId }, "executed seen");
+      void this._settle(args.txId);
     }
-    // The weight (a status figure) and the reorg re-check are read beside the verifications, not before them: an
-    // Executed transaction waits on this round's checks alone (the parties' endorsements wait on the same).
+  }
+
+  /**
+   * One round: every pending transaction tried again (one not decidable before: not deep enough, a node behind), the
+   * weight read, and the settled ones checked for a reorg that made them Executed again.
+   */
+  async round(): Promise<void> {
+    const head = this._head;
+    // The weight (a status figure) and the reorg re-check are read beside the verifications, not before them.
     const weight = this._p.ledger.read("verifier", [this._p.me]).then((v) => (this._weight = v.weight));
-    const pending = [...this._pending.keys()];
-    await Promise.all([
-      weight,
-      this._recheckSettled(head),
-      ...pending.map((txId) =>
-        this.verify(txId).then(
-          // Endorsed, it stays pending while the transaction is Executed: a reorg may undo the endorsement.
-          (verdict) => {
-            if (verdict === undefined || verdict === "endorsed") return;
-            this._pending.delete(txId);
-            this._endorsedHere.delete(txId);
-            this._settled.set(txId, head + SETTLE_BLOCKS);
-          },
-          (error: unknown) => this._p.log.warn({ txId, err: error }, "not verified yet; trying again"),
-        ),
-      ),
-    ]);
+    await Promise.all([weight, this._recheckSettled(head), ...[...this._pending.keys()].map((t) => this._settle(t))]);
+  }
+
+  /** Verifies one pending transaction unless a verification of it is under way; never throws. */
+  private async _settle(txId: Hex): Promise<void> {
+    if (this._verifying.has(txId)) return;
+    this._verifying.add(txId);
+    try {
+      const verdict = await this.verify(txId);
+      // Endorsed, it stays pending while the transaction is Executed: a reorg may undo the endorsement.
+      if (verdict === undefined || verdict === "endorsed") return;
+      this._pending.delete(txId);
+      this._endorsedHere.delete(txId);
+      this._settled.set(txId, this._head + SETTLE_BLOCKS);
+    } catch (error) {
+      this._p.log.warn({ txId, err: error }, "not verified yet; trying again");
+    } finally {
+      this._verifying.delete(txId);
+    }
   }
 
   /** Settled transactions a reorg made Executed again go back to pending; those past their window are dropped. */
@@ -145,39 +149,53 @@ export class IndependentVerifier {
     const results = await (early ?? this._results(txId));
     // The logs may lag the state by a block: decide only on the full record.
     if (resultSetHash(results) !== tx.resultSetHash) return undefined;
+    // The endorsement of the recorded hash is prepared (its gas estimated) while the sub-chains are observed, and sent
+    // only if every observation agrees (one round trip less in the usual case); a disagreement cancels it.
+    const observing = this._observe(txId, tx.pipeId, results);
+    const agrees = observing.then((o) => o.every((x) => x.ok));
+    const endorsing = this._endorse(txId, tx.resultSetHash, agrees);
+    endorsing.catch(() => undefined); // awaited below, unless the observation ends the verification first
     let observed: Observation[];
     try {
-      observed = await this._observe(txId, tx.pipeId, results);
+      observed = await observing;
     } catch (error) {
       if (error instanceof NotYet) return undefined;
       throw error;
     }
     const wrong = observed.flatMap((o) => (o.ok ? [] : [o.reason]));
-    const seen: LedgerResult[] = results.map((r, i) => (observed[i]!.ok ? r : { ...r, resultHash: zeroHash }));
-    const hash = wrong.length === 0 ? tx.resultSetHash : resultSetHash(seen);
-    this._p.log.debug({ txId }, "results observed: endorsing");
-    try {
-      await ledger.write("endorse", [txId, hash]);
-    } catch (error) {
-      // Endorsed meanwhile, or the transaction moved on (confirmed, expired, escalated): nothing left to do.
-      if (isRevert(error, "LedgerAlreadyEndorsed", "LedgerInvalidTransition")) return "skipped";
-      throw error;
-    }
-    this._endorsedHere.add(txId);
     if (wrong.length === 0) {
+      if ((await endorsing) === "skipped") return "skipped";
+      this._endorsedHere.add(txId);
       this._counts.endorsed++;
       this._p.log.info(
-        { txId, resultSetHash: hash, results: results.length, weight: verifier.weight },
+        { txId, resultSetHash: tx.resultSetHash, results: results.length, weight: verifier.weight },
         "checked every result on its sub-chain: endorsed",
       );
       return "endorsed";
     }
+    await endorsing.catch(() => undefined); // cancelled: the observation disagrees
+    const seen: LedgerResult[] = results.map((r, i) => (observed[i]!.ok ? r : { ...r, resultHash: zeroHash }));
+    const hash = resultSetHash(seen);
+    if ((await this._endorse(txId, hash)) === "skipped") return "skipped";
+    this._endorsedHere.add(txId);
     this._counts.conflicted++;
     this._p.log.error(
       { txId, recorded: tx.resultSetHash, observed: hash, reasons: wrong },
       "the sub-chains contradict the recorded results: endorsed what was observed (a conflict)",
     );
     return "conflicted";
+  }
+
+  /** Endorses `hash` (once `proceed` says so); "skipped" when endorsed meanwhile or the transaction moved on. */
+  private async _endorse(txId: Hex, hash: Hex, proceed?: Promise<boolean>): Promise<"sent" | "skipped"> {
+    try {
+      await this._p.ledger.write("endorse", [txId, hash], proceed === undefined ? {} : { proceed });
+      return "sent";
+    } catch (error) {
+      // Endorsed meanwhile, or the transaction moved on (confirmed, expired, escalated): nothing left to do.
+      if (isRevert(error, "LedgerAlreadyEndorsed", "LedgerInvalidTransition")) return "skipped";
+      throw error;
+    }
   }
 
   private _results(txId: Hex): Promise<LedgerResult[]> {
@@ -191,13 +209,16 @@ export class IndependentVerifier {
    * must have recorded, which the read's observation then checks at the read's block.
    */
   private async _observe(txId: Hex, pipeId: Hex, results: readonly LedgerResult[]): Promise<Observation[]> {
+    // Each result's receipt and its node's height are read beside the steps (not after them).
+    const reads = results.map((r) => this._view(r).then((view) => readResult(view, r)));
+    for (const read of reads) read.catch(() => undefined);
     const steps = await Promise.all(results.map((r) => this._p.ledger.read("stepOf", [txId, r.step])));
     const dependsOn = steps.map(([, , d]) => d);
     const observed: Array<Observation | undefined> = await Promise.all(
       results.map(async (r, i) =>
         dependsOn[i] === NO_DEPENDENCY
           ? undefined
-          : observeResult(await this._view(r), pipeId, r, { kind: "dependent" }),
+          : observeResult(await this._view(r), pipeId, r, { kind: "dependent" }, reads[i]),
       ),
     );
     const keys = new Map<number, Hex>();
@@ -222,6 +243,7 @@ export class IndependentVerifier {
               : key === undefined
                 ? { kind: "contract" }
                 : { kind: "keyed", key },
+            reads[i],
           )
         );
       }),
