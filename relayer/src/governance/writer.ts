@@ -280,24 +280,16 @@ export class LedgerWriter {
    * one pipe go in the order the ledger takes them.
    */
   private async _openMany(ops: OpenOp[]): Promise<WriteOutcome[]> {
-    const fresh = await Promise.all(
-      ops.map((op) => this._c.ledger.read("statusOf", [op.txId]).then(([state]) => state === TxState.None)),
-    );
-    const pending = ops.filter((_, i) => fresh[i]);
-    if (pending.length === 1) {
-      const one = await this._open(pending[0]!, Promise.resolve(true));
-      return ops.map((op) => (op === pending[0] ? one : { outcome: "already" as const }));
-    }
-    if (pending.length > 1) {
-      const requests = pending
-        .map((op) => ({ op, packets: signedPackets(op) }))
-        .sort((a, b) => (a.packets[0]!.packet.sequence < b.packets[0]!.packet.sequence ? -1 : 1))
-        .map(({ op, packets }) => ({ packets, steps: op.steps, deadline: BigInt(op.deadline) }));
-      const receipt = await this._c.ledger.write("openMany", [requests]);
-      this._log.debug({ size: pending.length, tx: receipt.transactionHash }, "opens batched");
-      return ops.map((op, i) => (fresh[i] ? this._sentFor(receipt, op.txId) : { outcome: "already" as const }));
-    }
-    return ops.map(() => ({ outcome: "already" as const }));
+    // Not read first, as an open alone: a batch with an open done before is refused at its gas check, and its opens
+    // then go one by one (the caller), where each refusal is told apart.
+    if (ops.length === 1) return [await this._open(ops[0]!)];
+    const requests = ops
+      .map((op) => ({ op, packets: signedPackets(op) }))
+      .sort((a, b) => (a.packets[0]!.packet.sequence < b.packets[0]!.packet.sequence ? -1 : 1))
+      .map(({ op, packets }) => ({ packets, steps: op.steps, deadline: BigInt(op.deadline) }));
+    const receipt = await this._c.ledger.write("openMany", [requests]);
+    this._log.debug({ size: ops.length, tx: receipt.transactionHash }, "opens batched");
+    return ops.map((op) => this._sentFor(receipt, op.txId));
   }
 
   private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
@@ -378,25 +370,12 @@ export class LedgerWriter {
    * so a read goes before a write of the same transaction that depends on it.
    */
   private async _recordMany(items: ResultItem[]): Promise<Array<WriteOutcome | Error>> {
-    const states = await Promise.all(items.map((i) => this._state(i.result.txId)));
-    const pending = items.filter(
-      (item, i) => !bit(states[i]!.doneMask, item.result.step) && ACTIVE.has(states[i]!.state),
-    );
-    // The batch first: if it fails, every item goes alone (the coalescer), and nothing else was started.
-    let receipt: ChainReceipt | undefined;
-    if (pending.length > 1) {
-      const ordered = [...pending].sort((a, b) => a.result.step - b.result.step).map((p) => p.result);
-      receipt = await this._c.ledger.write("recordResults", [ordered]);
-      this._log.debug({ size: pending.length, tx: receipt.transactionHash }, "results batched");
-    }
-    return Promise.all(
-      items.map(async (item, i): Promise<WriteOutcome | Error> => {
-        if (bit(states[i]!.doneMask, item.result.step)) return { outcome: "already" };
-        if (receipt !== undefined && pending.includes(item)) return this._sentFor(receipt, item.result.txId);
-        // Alone: the only one left, or a transaction that no longer takes results (its checks: done or moot).
-        return this._recordResult(item.result, item.fromBlock).catch(toError);
-      }),
-    );
+    // Not read first, as a result alone: a batch with a result the ledger no longer takes is refused at its gas check,
+    // and every item then goes alone (the coalescer), where its own refusal is told apart (done or moot).
+    const ordered = [...items].sort((a, b) => a.result.step - b.result.step).map((p) => p.result);
+    const receipt = await this._c.ledger.write("recordResults", [ordered]);
+    this._log.debug({ size: items.length, tx: receipt.transactionHash }, "results batched");
+    return items.map((item) => this._sentFor(receipt, item.result.txId));
   }
 
   /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */

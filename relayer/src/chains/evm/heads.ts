@@ -64,6 +64,10 @@ export class NewHeads {
   private readonly _heads = new Map<bigint, Head>();
   private _top: bigint | undefined;
   private _count = 0;
+  /** The caller's read of the head while none was pushed (see `seen`). */
+  private _seen: { height: bigint } | undefined;
+  /** Counts the socket's live spells. */
+  private _spell = 0;
   private _live = false;
   private _users = 0;
   private _client: SocketClient | undefined;
@@ -83,7 +87,21 @@ export class NewHeads {
    * `undefined`: the caller asks the node. Saves the `eth_blockNumber` of every "where is the chain now".
    */
   top(): bigint | undefined {
-    return this._live ? this._top : undefined;
+    return this._live ? (this._top ?? this._seen?.height) : undefined;
+  }
+
+  /**
+   * Where the chain is now, read by the caller while no head was pushed yet (a chain idle since the subscription):
+   * kept as the top until a head is pushed, if the socket was live through the read (a block mined since was pushed).
+   * `since`: `liveSince()` before the read.
+   */
+  seen(height: bigint, since: number | undefined): void {
+    if (since !== undefined && since === this.liveSince() && this._top === undefined) this._seen = { height };
+  }
+
+  /** An id of the socket's current live spell (`undefined` while down): a read between two equal ids saw no gap. */
+  liveSince(): number | undefined {
+    return this._live ? this._spell : undefined;
   }
 
   /** A follower's view, with its filter's bloom test; `release` when the follower stops. */
@@ -128,6 +146,7 @@ export class NewHeads {
       onResponse: (message: { method?: string; error?: unknown; params?: { result?: PushedHeader } }) => {
         if (message.error !== undefined) return this._down(message.error);
         if (message.method !== "eth_subscription") {
+          this._spell += 1;
           this._live = true;
           this._retryMs = RETRY_MIN_MS;
           this._log.debug({ url: this.url }, "new heads pushed over WebSocket");
@@ -171,6 +190,7 @@ export class NewHeads {
     this._live = false;
     this._heads.clear();
     this._top = undefined;
+    this._seen = undefined;
     const client = this._client;
     this._client = undefined;
     client?.close();

@@ -154,9 +154,14 @@ export class EvmChainPlugin implements ChainPlugin {
   }
 
   /** The pushed head while new heads are pushed (no call), else `eth_blockNumber`. */
-  head(): Promise<bigint> {
-    const pushed = this._heads?.top();
-    return pushed === undefined ? this._events.head() : Promise.resolve(pushed);
+  async head(): Promise<bigint> {
+    const heads = this._heads;
+    const pushed = heads?.top();
+    if (pushed !== undefined) return pushed;
+    const since = heads?.liveSince();
+    const height = await this._events.head();
+    heads?.seen(height, since);
+    return height;
   }
 
   timestamp(): Promise<bigint> {
