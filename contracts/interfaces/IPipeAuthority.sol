@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {PipeId} from "../types/Ids.sol";
+import {PipeId, SubchainId} from "../types/Ids.sol";
 
 /// @title IPipeAuthority
 /// @notice What the transaction ledger, the relayers and contracts need from the pipe registry: a pipe's route and
@@ -45,8 +45,8 @@ interface IPipeAuthority {
         bytes32 targetService;
         address sourceServiceSigner; // countersigns stage 2
         address targetServiceSigner; // records the target's results
-        bytes32 sourceSubchain;
-        bytes32 targetSubchain;
+        SubchainId sourceSubchain;
+        SubchainId targetSubchain;
         bytes32 contractName; // keccak256 of the business contract's registered name
         uint32 ratePerMinute;
         uint32 maxPayloadBytes;
@@ -116,7 +116,7 @@ interface IPipeAuthority {
     )
         external
         view
-        returns (bytes32 targetService, bytes32 contractName, bytes32 sourceSubchain, bytes32 targetSubchain);
+        returns (bytes32 targetService, bytes32 contractName, SubchainId sourceSubchain, SubchainId targetSubchain);
 
     /// @notice In one call, what an open needs: the changing fields of {route} (the same values; status `None` when
     /// unknown), the hash of its fixed fields ({OpeningRoute}) and {checkOperation}'s answer for the first packet.

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AMDP} from "../libraries/AMDP.sol";
 import {ICreditScore} from "./ICreditScore.sol";
-import {PipeId, TxId} from "../types/Ids.sol";
+import {PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title ITransactionLedgerTypes
@@ -107,7 +107,7 @@ interface ITransactionLedgerTypes {
     /// the k-th packet (its contract name, operation and selector); `Source` steps run on the initiator's own chain.
     struct Step {
         Side side;
-        bytes32 subchain; // the route's sub-chain of `side`
+        SubchainId subchain; // the route's sub-chain of `side`
         uint8 operation; // 0 read, 1 write, 2 two-phase write (prepared, then committed or rolled back)
         uint8 dependsOn; // index of an earlier read this write relies on (stale-read check), or NO_DEPENDENCY
     }
@@ -129,7 +129,7 @@ interface ITransactionLedgerTypes {
     struct Result {
         TxId txId;
         uint8 step;
-        bytes32 subchain;
+        SubchainId subchain;
         bytes32 subchainTx; // the sub-chain transaction's hash
         uint64 blockNumber;
         bytes32 resultHash; // the gateway's result hash (return data or revert data)
@@ -142,7 +142,7 @@ interface ITransactionLedgerTypes {
     struct Compensation {
         TxId txId;
         uint8 step;
-        bytes32 subchain;
+        SubchainId subchain;
         bytes32 subchainTx;
         uint64 blockNumber;
         bytes32 resultHash;
@@ -217,7 +217,7 @@ interface ITransactionLedgerTypes {
     /// key's account inactive (as the pipe authority says now): it records, retries, compensates and escalates nothing.
     error LedgerSignerNotServing(address signer);
     /// @notice The result names another sub-chain than the step's.
-    error LedgerSubchainMismatch(TxId txId, uint8 step, bytes32 expected, bytes32 actual);
+    error LedgerSubchainMismatch(TxId txId, uint8 step, SubchainId expected, SubchainId actual);
     /// @notice The result names another operation than the step's.
     error LedgerOperationMismatch(TxId txId, uint8 step, uint8 expected, uint8 actual);
     /// @notice The step already has a successful result.
@@ -294,7 +294,7 @@ interface ITransactionLedgerTypes {
         uint8 indexed step,
         TxState indexed to,
         address recorder,
-        bytes32 subchain,
+        SubchainId subchain,
         bytes32 subchainTx,
         uint64 blockNumber,
         bytes32 resultHash,
@@ -318,7 +318,7 @@ interface ITransactionLedgerTypes {
         TxId indexed txId,
         uint8 indexed step,
         address indexed recorder,
-        bytes32 subchain,
+        SubchainId subchain,
         bytes32 subchainTx,
         uint64 blockNumber,
         bytes32 resultHash,
@@ -370,8 +370,8 @@ interface ITransactionLedgerTypes {
         address targetSigner,
         uint32 sourceInstitution,
         uint32 targetInstitution,
-        bytes32 sourceSubchain,
-        bytes32 targetSubchain
+        SubchainId sourceSubchain,
+        SubchainId targetSubchain
     );
     /// @notice Governed: a verifier was set (weight 0: removed).
     event VerifierSet(address indexed verifier, VerifierKind kind, uint8 weight, uint8 index, uint16 totalWeight);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
-import {PipeId} from "../types/Ids.sol";
+import {NO_SUBCHAIN, PipeId, SubchainId} from "../types/Ids.sol";
 
 /**
  * @title ConstantPipeAuthorityMock
@@ -17,8 +17,8 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     address private immutable _sourceServiceSigner;
     address private immutable _targetServiceSigner;
     bytes32 private immutable _targetService;
-    bytes32 private immutable _sourceSubchain;
-    bytes32 private immutable _targetSubchain;
+    SubchainId private immutable _sourceSubchain;
+    SubchainId private immutable _targetSubchain;
     bytes32 private immutable _contractName;
     uint32 private immutable _timeoutSeconds;
 
@@ -56,7 +56,7 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
 
     /// @inheritdoc IPipeAuthority
     function route(PipeId pipeId) external view returns (PipeRoute memory r) {
-        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return r;
+        if (pipeId != _pipeId) return r;
         r.status = PipeStatus.Active;
         r.operations = 3;
         r.sourceInstitution = _sourceInstitution;
@@ -72,8 +72,8 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
-        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return (0, 0, 0, 0);
+    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, SubchainId, SubchainId) {
+        if (pipeId != _pipeId) return (0, 0, NO_SUBCHAIN, NO_SUBCHAIN);
         return (_targetService, _contractName, _sourceSubchain, _targetSubchain);
     }
 
@@ -84,7 +84,7 @@ contract ConstantPipeAuthorityMock is IPipeAuthority {
         uint8,
         bytes4
     ) external view returns (OpeningRoute memory r, Refusal refusal) {
-        if (PipeId.unwrap(pipeId) != PipeId.unwrap(_pipeId)) return (r, Refusal.PipeUnknown);
+        if (pipeId != _pipeId) return (r, Refusal.PipeUnknown);
         r.status = PipeStatus.Active;
         r.sourceInstitution = _sourceInstitution;
         r.targetInstitution = _targetInstitution;

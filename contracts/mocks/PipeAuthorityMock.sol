@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
-import {PipeId} from "../types/Ids.sol";
+import {PipeId, SubchainId} from "../types/Ids.sol";
 
 /**
  * @title PipeAuthorityMock
@@ -95,7 +95,7 @@ contract PipeAuthorityMock is IPipeAuthority {
     }
 
     /// @inheritdoc IPipeAuthority
-    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, bytes32, bytes32) {
+    function fixedRoute(PipeId pipeId) external view returns (bytes32, bytes32, SubchainId, SubchainId) {
         PipeRoute storage r = _routes[pipeId];
         return (r.targetService, r.contractName, r.sourceSubchain, r.targetSubchain);
     }

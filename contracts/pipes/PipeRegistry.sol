@@ -507,8 +507,8 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
         r.targetService = p.targetService;
         r.sourceServiceSigner = _serviceSigners[grant.sourceService()].signer;
         r.targetServiceSigner = _serviceSigners[grant.targetService()].signer;
-        r.sourceSubchain = SubchainId.unwrap(p.sourceSubchain);
-        r.targetSubchain = SubchainId.unwrap(p.targetSubchain);
+        r.sourceSubchain = p.sourceSubchain;
+        r.targetSubchain = p.targetSubchain;
         r.contractName = p.contractName;
         r.ratePerMinute = p.ratePerMinute;
         r.maxPayloadBytes = p.maxPayloadBytes;
@@ -553,15 +553,10 @@ contract PipeRegistry is PipeUsabilityCache, Governed {
     )
         external
         view
-        returns (bytes32 targetService, bytes32 contractName, bytes32 sourceSubchain, bytes32 targetSubchain)
+        returns (bytes32 targetService, bytes32 contractName, SubchainId sourceSubchain, SubchainId targetSubchain)
     {
         Pipe storage p = _pipes[pipeId];
-        return (
-            p.targetService,
-            p.contractName,
-            SubchainId.unwrap(p.sourceSubchain),
-            SubchainId.unwrap(p.targetSubchain)
-        );
+        return (p.targetService, p.contractName, p.sourceSubchain, p.targetSubchain);
     }
 
     /// @inheritdoc IPipeRegistry

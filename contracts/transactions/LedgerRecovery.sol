@@ -9,7 +9,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerRecovery} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
-import {PipeId, TxId} from "../types/Ids.sol";
+import {PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerRecovery
@@ -93,7 +93,7 @@ contract LedgerRecovery is ITransactionLedgerRecovery, LedgerStorage {
         if (t.state != TxState.Compensating) revert LedgerInvalidTransition(txId, t.state, TxState.Compensated);
         (uint256 side, ) = _authorizeStep(txId, t, c.step);
         if (_pendingWrites(t) & (1 << c.step) == 0) revert LedgerNotCompensable(txId, c.step);
-        bytes32 subchain = _pipeSubchains[t.pipeIndex][side];
+        SubchainId subchain = _pipeSubchains[t.pipeIndex][side];
         if (c.subchain != subchain) revert LedgerSubchainMismatch(txId, c.step, subchain, c.subchain);
         uint64 counts = _attempts[txId];
         // The last allowed failure sends the transaction to Manual, so `attempt` never exceeds the bound + 1 here.

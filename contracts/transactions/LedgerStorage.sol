@@ -9,7 +9,7 @@ import {IPipeAuthority} from "../interfaces/IPipeAuthority.sol";
 import {ITransactionLedgerTypes} from "../interfaces/ITransactionLedger.sol";
 import {LedgerStates} from "../libraries/LedgerStates.sol";
 import {LedgerSteps} from "../libraries/LedgerSteps.sol";
-import {PipeId, TxId} from "../types/Ids.sol";
+import {PipeId, SubchainId, TxId} from "../types/Ids.sol";
 
 /**
  * @title LedgerStorage
@@ -150,7 +150,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     mapping(PipeId pipeId => PipeRef) internal _pipeRefs;
     mapping(uint32 pipeIndex => PipeId pipeId) internal _pipeIdAt;
     mapping(uint32 pipeIndex => PipeSide[2]) internal _pipeSides;
-    mapping(uint32 pipeIndex => bytes32[2] subchains) internal _pipeSubchains;
+    mapping(uint32 pipeIndex => SubchainId[2] subchains) internal _pipeSubchains;
     /**
      * @dev Per side, {_recorderKey}: the first 30 bytes of keccak256(abi.encode(subchain)) and the service index in
      * the last two, so a result's service and sub-chain come from one read. The sub-chain is the pipe's, fixed by the
@@ -325,7 +325,7 @@ abstract contract LedgerStorage is ITransactionLedgerTypes, Governed, EIP712 {
     }
 
     /// @dev See {_recorderKeys}.
-    function _recorderKey(bytes32 subchain, uint16 service) internal pure returns (bytes32) {
+    function _recorderKey(SubchainId subchain, uint16 service) internal pure returns (bytes32) {
         return (keccak256(abi.encode(subchain)) & ~bytes32(uint256(type(uint16).max))) | bytes32(uint256(service));
     }
 

@@ -12,7 +12,7 @@ import {
     ITransactionLedgerRecovery,
     ITransactionLedgerViews
 } from "../interfaces/ITransactionLedger.sol";
-import {NO_TX, PipeId, TxId} from "../types/Ids.sol";
+import {NO_SUBCHAIN, NO_TX, PipeId, SubchainId, TxId} from "../types/Ids.sol";
 import {OPERATION_READ, OPERATION_TWO_PHASE_WRITE, OPERATION_WRITE} from "../types/Operations.sol";
 import {LedgerRecovery} from "./LedgerRecovery.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
@@ -229,14 +229,14 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     function _stepSubchains(
         Step[] calldata steps,
         uint32 pipeIndex
-    ) private view returns (bytes32 source, bytes32 target) {
+    ) private view returns (SubchainId source, SubchainId target) {
         for (uint256 i = steps.length; i > 0; --i) {
             Step calldata s = steps[i - 1];
             if (s.side == Side.Target) target = s.subchain;
             else source = s.subchain;
         }
-        if (source == bytes32(0)) source = _pipeSubchains[pipeIndex][SOURCE];
-        if (target == bytes32(0)) target = _pipeSubchains[pipeIndex][TARGET];
+        if (source == NO_SUBCHAIN) source = _pipeSubchains[pipeIndex][SOURCE];
+        if (target == NO_SUBCHAIN) target = _pipeSubchains[pipeIndex][TARGET];
     }
 
     function _checkDeadline(uint64 deadline, uint32 timeoutSeconds) private view {
