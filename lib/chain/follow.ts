@@ -294,7 +294,9 @@ export class ConfirmedLogFollower {
     return out;
   }
 
-  /** Detects a changed or vanished delivered block (`polled`: its hash read this poll); delivers `reorg` and rewinds. */
+  /**
+   * Detects a changed or vanished delivered block (`polled`: its hash read this poll); delivers `reorg` and rewinds.
+   */
   private async _checkReorg(handler: SubscriptionHandler, polled: Hex | null | undefined): Promise<boolean> {
     const tip = this._tracked.at(-1);
     if (tip === undefined) return false;

@@ -25,7 +25,9 @@ export interface StoreOptions {
   clock?: () => number;
   /** How long a claimed (`sent`) item is leased to its worker before it is due again (default 60 s). */
   leaseMs?: number;
-  /** Failed attempts after which `markFailed` makes an item finally `failed` (default 10), unless it is bounded by time. */
+  /**
+   * Failed attempts after which `markFailed` makes an item finally `failed` (default 10), unless it is bounded by time.
+   */
   maxAttempts?: number;
   /** Delivered blocks remembered per chain for reorg checks (default 256). */
   recentBlocks?: number;

@@ -266,7 +266,10 @@ async function checkLedger(
   return steps;
 }
 
-/** The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested one. */
+/**
+ * The CNS names the contract on the target sub-chain, the gateway calls it under the name, its code is the attested
+ * one.
+ */
 async function checkContract(rt: Pick<TxContext, "gov" | "subchain">, route: Route): Promise<void> {
   await checkTarget(
     { names: rt.gov.names, watch: registryWatch(rt.gov), gateway: rt.subchain.gateway, chain: rt.subchain.chain },

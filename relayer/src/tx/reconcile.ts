@@ -21,7 +21,9 @@ import { nowSeconds, type TxContext } from "./context";
 /** Transactions checked at once. */
 const CHECK_CHUNK = 64;
 const FINAL = new Set<number>([TxState.Confirmed, TxState.Compensated, TxState.Resolved]);
-/** States a transaction moves to that call for no reconciler work before its deadline (see {@link Reconciler.notify}). */
+/**
+ * States a transaction moves to that call for no reconciler work before its deadline (see {@link Reconciler.notify}).
+ */
 const QUIET = new Set<number>([TxState.Open, TxState.Executing, TxState.Executed]);
 /**
  * An entry last seen Open, Executing or Executed before its deadline is swept this many times less often: the events

@@ -41,7 +41,9 @@ const STEP_REFUSALS = [
 /** The target contract's refusals (`checkTarget`): final, unlike a node that does not answer. */
 const TARGET_REFUSALS = new Set(["CONTRACT_NOT_ATTESTED", "CONTRACT_NOT_REGISTERED", "CONTRACT_CODE_MISMATCH"]);
 
-/** The (pipe, sequence) a step runs under on this relayer's gateway: a target step's packet's, a source step's derived. */
+/**
+ * The (pipe, sequence) a step runs under on this relayer's gateway: a target step's packet's, a source step's derived.
+ */
 export function gatewaySequence(
   entry: Pick<JournalEntry, "role" | "sequence" | "signed" | "plan">,
   step: number,

@@ -38,7 +38,9 @@ export type VersionCheck =
   | { kind: "contract" }
   | { kind: "dependent" }
   | { kind: "keyed"; key: Hex }
-  /** A two-phase write: its prepare or commit (`TwoPhasePrepared` / `TwoPhaseCommitted`, see `crosschain/two-phase`). */
+  /**
+   * A two-phase write: its prepare or commit (`TwoPhasePrepared` / `TwoPhaseCommitted`, see `crosschain/two-phase`).
+   */
   | { kind: "two-phase" };
 
 /** `ok` (with the key a dependent write was checked by), or the reason the sub-chain contradicts the record. */

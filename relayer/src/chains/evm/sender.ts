@@ -116,7 +116,10 @@ export class TxSender {
     return this._signer.address;
   }
 
-  /** Estimates (unless `gas` is given), then signs and sends in call order; resolves with the hash once the node took it. */
+  /**
+   * Estimates (unless `gas` is given), then signs and sends in call order; resolves with the hash once the node took
+   * it.
+   */
   async send(request: WriteRequest): Promise<Hex> {
     const turn = this._reserve();
     const [prepared, go] = await Promise.allSettled([this._prepare(request), request.proceed ?? true]);
@@ -284,7 +287,9 @@ export class TxSender {
     if (this._receipts.size > KEPT_RECEIPTS) this._receipts.delete(this._receipts.keys().next().value!);
   }
 
-  /** Whether the node has the transaction (a send that failed on the way back, or was retried, may still have arrived). */
+  /**
+   * Whether the node has the transaction (a send that failed on the way back, or was retried, may still have arrived).
+   */
   private async _known(hash: Hex): Promise<boolean> {
     try {
       return (await this._rpc.request("eth_getTransactionByHash", [hash])) !== null;
