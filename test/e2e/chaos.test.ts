@@ -1,7 +1,7 @@
 /**
- * A short seeded chaos run on a real local consortium (`chaos/`; the full one is `npm run chaos`): about 60
+ * A short seeded chaos run on a real local consortium (`chaos/`; the full one is `npm run chaos`): about 100
  * transactions in both initiation modes and two-phase transfers (committed, refused by B, expired) while the relayers
- * are SIGKILLed at chosen moments (countersigning, delivery, a store commit), sub-chain B's node restarts with its
+ * are SIGKILLed at chosen moments (intake, countersigning, delivery, a store commit), sub-chain B's node restarts with its
  * state kept, sub-chain A reorganises beyond the confirmation depth, and three links are cut past short deadlines: the
  * peer link, B's answers to A, and A's link to its node. Then a burst at ten times the rate limit and fuzzed AMDP
  * requests. The run's own checks are the assertions.
@@ -10,6 +10,7 @@ import { expect } from "chai";
 import { runChaos, type FaultKind } from "../../chaos/harness";
 
 const FAULTS: FaultKind[] = [
+  "kill-intake",
   "kill-countersign",
   "kill-delivery",
   "kill-commit",
@@ -28,7 +29,7 @@ describe("chaos: a short seeded run (kills, a node restart, a reorg, cuts, two-p
     const t0 = Date.now();
     const report = await runChaos({
       log: (line) => lines.push(`[chaos ${Math.round((Date.now() - t0) / 1000)}s] ${line}`),
-      transactions: 60,
+      transactions: 100,
       seed: 17,
       fuzzRequests: 1_000,
       faults: FAULTS,
@@ -49,7 +50,7 @@ describe("chaos: a short seeded run (kills, a node restart, a reorg, cuts, two-p
     expect(report.notFinal, summary).to.deep.equal([]);
     expect(report.manual, summary).to.equal(0);
     expect(report.unexpectedExits, summary).to.deep.equal([]);
-    expect(report.recoveries, summary).to.equal(3);
+    expect(report.recoveries, summary).to.equal(4);
     expect(report.fuzz.refused, summary).to.equal(report.fuzz.sent);
     expect(report.overload.refused429, summary).to.be.greaterThan(0);
     expect(report.overload.withRetryAfter, summary).to.equal(report.overload.refused429);
