@@ -10,14 +10,12 @@
  * The blocks come from the attester's subscription to the ledger (`add`, in order); every read goes through the chain
  * plugin.
  */
-import { getAbiItem, parseAbi, type Address, type Hex } from "viem";
+import { getAbiItem, type Address, type Hex } from "viem";
+import { ledgerAbi } from "../../../lib/abi/contracts";
 import type { Packet } from "../../../lib/amdp";
 import type { ChainEvents, ChainLog } from "../chains";
 
-/** `ITransactionLedger.PacketAccepted`, the one event read here. */
-const ledgerAbi = parseAbi([
-  "event PacketAccepted(bytes32 indexed txId, bytes32 indexed pipeId, uint64 indexed sequence, bytes32 packetHash, uint8 operation, bytes4 selector)",
-]);
+/** `ITransactionLedger.PacketAccepted`, the one event read here (from the ABI generated at compile). */
 export const PACKET_ACCEPTED = getAbiItem({ abi: ledgerAbi, name: "PacketAccepted" });
 
 const MAX_ENTRIES = 100_000;

@@ -1,8 +1,9 @@
 /**
  * The target relayer's side: asks the endpoint every attester of the gateway's current set published in the service
  * registry, in parallel (each with a timeout and bounded retries), keeps only signatures that recover to that
- * attester over exactly the attestation this relayer computed, and returns the first `threshold` of them packed for the gateway. Fewer is a
- * transient fault (`ATTESTATIONS_INSUFFICIENT`): the step is retried later, nothing runs meanwhile.
+ * attester over exactly the attestation this relayer computed, and returns the first `threshold` of them packed for
+ * the gateway. Fewer is a transient fault (`ATTESTATIONS_INSUFFICIENT`): the step is retried later, nothing runs
+ * meanwhile.
  */
 import { type Address, type Hex } from "viem";
 import { CcgpError } from "../../../lib/infra/errors";

@@ -103,7 +103,8 @@ export class RelayerStore {
         tooDeep: (chain, forkHeight) =>
           new CcgpError(
             "STORE_REWIND_TOO_DEEP",
-            `chain ${chain}: no remembered block below the fork at ${forkHeight}; resynchronise from a known-good block`,
+            `chain ${chain}: no remembered block below the fork at ${forkHeight}; ` +
+              "resynchronise from a known-good block",
             { chain, forkHeight: forkHeight.toString() },
           ),
       },
@@ -391,7 +392,8 @@ export class RelayerStore {
     const now = this._clock();
     return (
       this.prepare(
-        "INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?) ON CONFLICT (key) DO NOTHING",
+        `INSERT INTO inbox (key, packet, status, received_at, updated_at) VALUES (?, ?, 'accepted', ?, ?)
+         ON CONFLICT (key) DO NOTHING`,
       ).run(key, toJson(packet), now, now).changes === 1
     );
   }

@@ -187,7 +187,8 @@ export async function deliver(rt: TxContext, { txId }: DeliverWork, attempts: nu
     rt.log.warn({ txId }, "packet not delivered: the transaction is no longer active");
     return {};
   }
-  const message = `target ${target.host}:${target.port} answered ${response.status} ${code ?? ""}: ${body.error?.message ?? ""}`;
+  const refusal = `${code ?? ""}: ${body.error?.message ?? ""}`;
+  const message = `target ${target.host}:${target.port} answered ${response.status} ${refusal}`;
   // Every route failed; the last one's answer passes with time. A reorg that undid the open is found by the next
   // attempt's ledger read above.
   if (retryableRefusal(response, answer.alternate))

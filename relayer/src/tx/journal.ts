@@ -200,7 +200,8 @@ export class Journal {
   resequence(txId: Hex, signed: SignedPacket): void {
     this._store
       .prepare(
-        "UPDATE relayer_tx SET sequence = ?, packet = ?, updated_at = ? WHERE tx_id = ? AND role = 'initiator' AND status = 'accepted'",
+        `UPDATE relayer_tx SET sequence = ?, packet = ?, updated_at = ?
+         WHERE tx_id = ? AND role = 'initiator' AND status = 'accepted'`,
       )
       .run(signed.packet.sequence.toString(), json(toWire(signed)), this._clock(), txId.toLowerCase());
   }

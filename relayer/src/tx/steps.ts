@@ -156,9 +156,10 @@ export async function beforeRun(
 }
 
 /**
- * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the packet, its
- * payload and (with source steps) the plan and its salt; the attestation expected back is computed here. A collection
- * started when the packet was accepted ({@link collectAhead}) for exactly this request is waited for instead.
+ * The attestations of this step, from the endpoints the gateway's attesters published: the request carries the
+ * packet, its payload and (with source steps) the plan and its salt; the attestation expected back is computed here.
+ * A collection started when the packet was accepted ({@link collectAhead}) for exactly this request is waited for
+ * instead.
  */
 async function collectFor(
   rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "log" | "metrics" | "subchain">,

@@ -136,7 +136,8 @@ async function fetchTarget(rt: Pick<TxContext, "log" | "tls" | "view">, entry: J
   if (response.status !== 200 || !Array.isArray(body.results))
     throw new CcgpError(
       "RESULT_UNAVAILABLE",
-      `target ${target.host}:${target.port} answered ${response.status} ${body.error?.code ?? ""}: ${body.error?.message ?? ""}`,
+      `target ${target.host}:${target.port} answered ${response.status} ` +
+        `${body.error?.code ?? ""}: ${body.error?.message ?? ""}`,
       {
         txId: entry.txId,
       },

@@ -214,7 +214,8 @@ export class Worker {
       // Back to pending without an attempt: waiting is not failing.
       this._store
         .prepare(
-          `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sent'`,
+          `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ?
+           WHERE id = ? AND status = 'sent'`,
         )
         .run(now + error.delayMs, message, now, item.id);
       log.debug({ delayMs: error.delayMs }, message);

@@ -262,7 +262,8 @@ export class IndependentVerifier {
         if (s.gateway === zeroHash.slice(0, 42) || mine === undefined)
           throw new NotYet(
             "VERIFY_NOT_YET",
-            `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: cannot check step ${r.step}`,
+            `sub-chain ${r.subchain} (chain id ${s.chainId}) is not in this verifier's config.chains: ` +
+              `cannot check step ${r.step}`,
           );
         if (mine.gateway.toLowerCase() !== s.gateway.toLowerCase())
           throw new NotYet(

@@ -125,7 +125,8 @@ export class EvmChainPlugin implements ChainPlugin {
     if (status.chainId !== this._config.chainId)
       throw new CcgpError(
         "CHAIN_ID_MISMATCH",
-        `chains.${this.name}: node at ${this._config.rpcUrl} serves chain ${status.chainId}, config says ${this._config.chainId}`,
+        `chains.${this.name}: node at ${this._config.rpcUrl} serves chain ${status.chainId}, ` +
+          `config says ${this._config.chainId}`,
         { chain: this.name, expected: this._config.chainId, actual: status.chainId },
       );
     this._log.info({ chainId: status.chainId, height: status.height.toString() }, "connected");

@@ -148,7 +148,8 @@ export class ReceiptWaiter {
           new CcgpError(
             "CHAIN_TX_DROPPED",
             tx === null
-              ? `chains.${this._chain}: the node no longer has ${w.hash} (a reorg or a restart dropped it); send it again`
+              ? `chains.${this._chain}: the node no longer has ${w.hash} ` +
+                  "(a reorg or a restart dropped it); send it again"
               : `chains.${this._chain}: ${w.hash} waits behind nonce ${String(next)}, which the node lost; send again`,
             { chain: this._chain, hash: w.hash },
           ),
