@@ -17,6 +17,7 @@ import { TxState } from "../../lib/domain/ledger-types";
 import { nodePids, type ChainBound } from "./e2e-chain";
 import { reportTimeline } from "./e2e-timeline";
 import { CpuMeter, resetPeak, rssOf } from "./proc";
+import { profileWindow, relayerProfileDir } from "./profile-window";
 import type { Reporter } from "./report";
 import { receiptOf, sender } from "./senders";
 import { percentile } from "./stats";
@@ -168,8 +169,10 @@ export async function latencyAndThroughput(
     ...nodePids(c),
     ...Object.fromEntries(relayers.map((r) => [`relayer of ${r.side.name}`, r.pid])),
   });
+  const endWindow = profileWindow("throughput");
   const { posted, confirmed } = await postAll(intake, packets, watcher);
   const done = await Promise.all(confirmed);
+  endWindow();
   const tps = (packets.length * 1000) / (Math.max(...done) - posted[0]);
   const used = cpu.report(report, "relayer throughput", packets.length);
   const relayersCpu = relayers.reduce((s, r) => s + used[`relayer of ${r.side.name}`]!, 0);
@@ -397,10 +400,12 @@ export async function relayerBench(
     const source = relayers.find((r) => r.side.key === "a")!;
     await latencyAndThroughput(c, relayers, watcher, report, bound, opts);
     await watcher.stop();
-    await pendingMemory(c, source, report, opts.pendingPackets ?? 10_000);
+    // E2E_PENDING=0 skips the memory phase (a profiled run: the relayers then stop cleanly and write their profiles).
+    if (opts.pendingPackets !== 0) await pendingMemory(c, source, report, opts.pendingPackets ?? 10_000);
   } finally {
     await watcher.stop();
     gov.destroy();
-    await Promise.all(relayers.map((r) => r.stop(3_000)));
+    // A profiled relayer writes its profile as it exits: give it the time (a killed one writes none).
+    await Promise.all(relayers.map((r) => r.stop(relayerProfileDir() === undefined ? 3_000 : 60_000)));
   }
 }

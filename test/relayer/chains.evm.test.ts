@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { createPublicClient, decodeFunctionResult, http, type Hex, type LocalAccount } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { createPublicClient, decodeFunctionResult, http, keccak256, type Hex, type LocalAccount } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainRegistry, ChainRegistry, evmChainKind, type ChainPlugin } from "../../relayer/src/chains";
 import { ExternalSigner } from "../../relayer/src/keys";
 import { silentLogger } from "../../lib/infra/log";
@@ -102,6 +102,21 @@ describe("relayer/chains: EVM plugin against a hardhat node", function () {
     );
     expect(error.message).to.include(relayer.address);
     await expectCcgpError(() => plugin({}, null).write({ to: emitter.address, data: "0x" }), "CHAIN_NO_SIGNER");
+  });
+
+  it("hashes an address's code as it is now: a kept hash follows the code when it changes", async function () {
+    const p = plugin();
+    const client = createPublicClient({ transport: http(node.url) });
+    const address = privateKeyToAccount(generatePrivateKey()).address;
+    const code = (await client.getCode({ address: emitter.address }))!;
+    expect(await p.codeHash(emitter.address)).to.equal(keccak256(code));
+    expect(await p.codeHash(emitter.address), "read again, kept").to.equal(keccak256(code));
+    expect(await p.codeHash(address), "no code").to.equal(keccak256("0x"));
+    await client.request({ method: "hardhat_setCode" as "eth_call", params: [address, code] as never });
+    expect(await p.codeHash(address)).to.equal(keccak256(code));
+    const other = `${code}00` as Hex;
+    await client.request({ method: "hardhat_setCode" as "eth_call", params: [address, other] as never });
+    expect(await p.codeHash(address), "the same address, other code").to.equal(keccak256(other));
   });
 
   it("times out waiting for a receipt that never comes", async function () {

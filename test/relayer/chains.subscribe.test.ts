@@ -323,6 +323,42 @@ for (const mode of ["pushed", "polled"] as const)
         });
       });
 
+    if (mode === "pushed")
+      it("keeps a read while the pushed heads hold no watched log, past the heads it keeps, and ends it at one", async function () {
+        const pools = new RpcPools();
+        const pushed = chainRegistry.create(
+          { kind: "evm", rpcUrl: node.url, chainId: 31337, gateway: emitter.address, pollIntervalMs: 20 },
+          { name: "sub_kept", logger: silentLogger(), rpc: pools },
+        );
+        const calls = (): number => [...pools.calls()].find((c) => c.method === "eth_call")?.count ?? 0;
+        const c = new Collector();
+        const sub = run(pushed, c, options(await head(), 0));
+        await waitFor(() => c.lastPoll !== undefined, "the subscription");
+        const watch = [{ address: [emitter.address], events: [emitter.emittedEvent] }];
+        const count = async (): Promise<bigint> =>
+          BigInt(await pushed.readKept!({ to: emitter.address, data: emitter.calldata("emittedCount") }, watch));
+        await emitter.emit(1000n);
+        await waitFor(() => c.ids().includes(1000n), "event 1000");
+        const first = await count();
+        const read = calls();
+        // 300 empty blocks, more than the 256 heads kept: each check starts where the last one ended.
+        for (let i = 0; i < 300; i++) {
+          await node.rpc("evm_mine");
+          if (i % 25 === 24) {
+            const at = await head();
+            await waitFor(() => (c.lastPoll?.next ?? 0n) > at, "the follower at the head");
+            expect(await count()).to.equal(first);
+          }
+        }
+        expect(calls() - read, "eth_call while nothing changed").to.equal(0);
+        await emitter.emit(1001n);
+        await waitFor(() => c.ids().includes(1001n), "event 1001");
+        expect(await count(), "the watched log ended the kept answer").to.equal(first + 1n);
+        expect(calls() - read).to.equal(1);
+        await sub.stop();
+        pools.close();
+      });
+
     it("retries RPC faults with backoff and stops cleanly on abort", async function () {
       const dead = chainRegistry.create(
         {

@@ -15,7 +15,6 @@ import { CcgpError } from "../../../lib/infra/errors";
 import type { Logger } from "../../../lib/infra/log";
 import type { RelayerMetrics } from "../metrics";
 import type { OutboxInput, OutboxItem, RelayerStore } from "../store";
-import { sleep } from "../../../lib/chain/follow";
 
 export interface WorkOutcome {
   /** Items to enqueue atomically with this one's completion. */
@@ -161,16 +160,18 @@ export class Worker {
 
   private _pause(signal: AbortSignal): Promise<void> {
     if (this._kicked) return Promise.resolve();
+    // A timer and a wake function, not an AbortController per pause: aborting one builds a DOMException with its
+    // stack, on every kick (about 2% of a relayer's CPU under load).
     return new Promise((resolve) => {
-      const stop = new AbortController();
-      const onAbort = (): void => stop.abort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this._wake = () => stop.abort();
-      void sleep(this._options.pollIntervalMs, stop.signal).then(() => {
-        signal.removeEventListener("abort", onAbort);
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
         this._wake = undefined;
         resolve();
-      });
+      };
+      const timer = setTimeout(done, this._options.pollIntervalMs);
+      signal.addEventListener("abort", done, { once: true });
+      this._wake = done;
     });
   }
 

@@ -220,14 +220,15 @@ export class NewHeads {
     const top = this._top;
     if (!this._live || top === undefined || from > top) return undefined;
     // The heads from `from` to the top as they are now (the follower compares a later view with this one).
+    // Collected top first (pushed, not unshifted: a kept read may look back hundreds of heads).
     const heads: Head[] = [];
     for (let h = top; h >= from; h -= 1n) {
       const head = this._heads.get(h);
-      if (head === undefined || (heads.length > 0 && heads[0]!.parent !== head.hash)) return undefined;
-      heads.unshift(head);
+      if (head === undefined || (heads.length > 0 && heads[heads.length - 1]!.parent !== head.hash)) return undefined;
+      heads.push(head);
     }
     const at = (height: bigint): Head | undefined =>
-      height < from || height > top ? undefined : heads[Number(height - from)];
+      height < from || height > top ? undefined : heads[Number(top - height)];
     return {
       head: top,
       hash: (height) => at(height)?.hash ?? null,
@@ -247,6 +248,11 @@ interface KeptRead {
   /** The block it was read at, and that block's hash (a reorg since replaces it). */
   at: bigint;
   hash: Hex;
+  /**
+   * By feed, the last head up to which the blocks since `at` were found without a watched log, and its hash: the next
+   * check starts there (the hash chain from it to the new head proves the blocks before it are the ones checked).
+   */
+  checked?: Map<HeadFeed, { at: bigint; hash: Hex }>;
 }
 
 /**
@@ -288,9 +294,12 @@ export class KeptReads {
 
 /** Every block since `kept.at` is pushed, on the same fork, and none may hold a watched log. */
 function unchangedSince(feed: HeadFeed, kept: KeptRead): boolean {
-  const chain = feed.chain(kept.at);
-  if (chain === undefined || chain.hash(kept.at) !== kept.hash) return false;
-  for (let h = kept.at + 1n; h <= chain.head; h += 1n) if (chain.mayHaveLogs(h)) return false;
+  const from = kept.checked?.get(feed) ?? kept;
+  const chain = feed.chain(from.at);
+  if (chain === undefined || chain.hash(from.at) !== from.hash) return false;
+  for (let h = from.at + 1n; h <= chain.head; h += 1n) if (chain.mayHaveLogs(h)) return false;
+  const hash = chain.hash(chain.head);
+  if (hash !== null) (kept.checked ??= new Map()).set(feed, { at: chain.head, hash });
   return true;
 }
 

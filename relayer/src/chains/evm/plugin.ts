@@ -41,6 +41,8 @@ import { TxSender } from "./sender";
 
 /** Per HTTP request; a synchronous send waits for its block within it. */
 export const RPC_TIMEOUT_MS = 15_000;
+/** Addresses whose code hash is kept (a relayer calls a handful of business contracts). */
+const MAX_CODE_HASHES = 64;
 
 type DecodedLog = Log<bigint, number, false> & { eventName?: string; args?: unknown };
 
@@ -76,6 +78,11 @@ export class EvmChainPlugin implements ChainPlugin {
   private readonly _kept = new KeptReads();
   /** The kept reads' bloom tests, by watched addresses. */
   private readonly _keptFeeds = new Map<string, HeadFeed>();
+  /**
+   * The code last read at each address and its hash: the code is read every time (it may change), hashed again only
+   * when it did. keccak over a contract's code in JavaScript was the largest single item of a target relayer's CPU.
+   */
+  private readonly _codeHashes = new Map<string, { code: string; hash: Hex }>();
 
   constructor(
     private readonly _config: EvmChainConfig,
@@ -218,7 +225,13 @@ export class EvmChainPlugin implements ChainPlugin {
         address,
         blockNumber === undefined ? "latest" : toHex(blockNumber),
       ])) as Hex;
-      return keccak256(code);
+      const key = address.toLowerCase();
+      const kept = this._codeHashes.get(key);
+      if (kept !== undefined && kept.code === code) return kept.hash;
+      const hash = keccak256(code);
+      if (this._codeHashes.size >= MAX_CODE_HASHES) this._codeHashes.clear();
+      this._codeHashes.set(key, { code, hash });
+      return hash;
     } catch (error) {
       throw new CcgpError(
         "CHAIN_READ_FAILED",
