@@ -11,7 +11,8 @@
  *    record, two endorsements), then `AUDITOR_BENCH_SCAN_EVENTS` (default 30,000) service heartbeats, 100 a block.
  *    The indexer reads it all over JSON-RPC. For sampled transactions, the trace from the index is timed against a
  *    plain `eth_getLogs` scan of the node giving the same answer (the ledger's logs with the transaction id as
- *    topic 1, the credit reports with it as topic 3, the opening transaction's calldata and its two signers
+ *    topic 1, the credit contract's logs from the open's block kept by their reports' id (one log a call, its
+ *    reports packed), the opening transaction's calldata and its two signers
  *    recovered), and the answers are compared. The scan is timed over the blocks before the heartbeats and over the
  *    whole chain: the two points fit a line (fixed cost + cost per event on the chain), extrapolated to the synthetic
  *    size and labelled so.
@@ -348,18 +349,21 @@ async function scanTrace(
   txId: Hex,
   head: bigint,
 ): Promise<string[]> {
-  const getLogs = (filter: { address: Address; topics: (Hex | null)[] }) =>
+  const getLogs = (filter: { address: Address; topics: (Hex | null)[] }, fromBlock: Hex = "0x0") =>
     client.request({
       method: "eth_getLogs",
-      params: [{ ...filter, fromBlock: "0x0", toBlock: `0x${head.toString(16)}` }],
+      params: [{ ...filter, fromBlock, toBlock: `0x${head.toString(16)}` }],
     } as never) as Promise<RawLog[]>;
-  const [ledgerLogs, creditLogs] = await Promise.all([
-    getLogs({ address: ledger, topics: [null, txId] }),
-    getLogs({ address: credit, topics: [null, null, null, txId] }),
-  ]);
-  const rows = [...ledgerLogs, ...creditLogs].map((l) =>
-    decoder.decode({ ...l, blockNumber: BigInt(l.blockNumber), logIndex: Number(l.logIndex) }, 0),
-  );
+  const decode = (logs: RawLog[]) =>
+    logs.flatMap((l) =>
+      decoder.decodeAll({ ...l, blockNumber: BigInt(l.blockNumber), logIndex: Number(l.logIndex) }, 0),
+    );
+  const ledgerLogs = await getLogs({ address: ledger, topics: [null, txId] });
+  // The credit contract's reports come in one batch log a call: asked from the open's block, kept by their txId.
+  const from = ledgerLogs.reduce((lo, l) => (BigInt(l.blockNumber) < lo ? BigInt(l.blockNumber) : lo), head);
+  const creditLogs = await getLogs({ address: credit, topics: [] }, `0x${from.toString(16)}`);
+  const creditRows = decode(creditLogs).filter((r) => r.txId === txId.toLowerCase());
+  const rows = [...decode(ledgerLogs), ...creditRows];
   const opened = rows.find((r) => r.event === "TxOpened")!;
   const { input } = await client.getTransaction({ hash: opened.txHash });
   const recovered = await packets.opened(opened, input);

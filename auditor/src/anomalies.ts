@@ -150,7 +150,7 @@ function transitions(store: IndexStore, w: Window): Anomaly[] {
     .statement(
       `SELECT tx_id, pipe_id, state, json_extract(args, '$.reason') AS reason, timestamp FROM events
                 WHERE state IN (?, ?) AND id BETWEEN ? AND ? AND contract = 'ledger' AND event = 'TxTransitioned'
-                ORDER BY id`,
+                ORDER BY id, position`,
     )
     .all(TxState.Failed, TxState.Expired, w.from, w.to) as Array<{
     tx_id: Hex;
@@ -180,7 +180,8 @@ function conflicts(store: IndexStore, w: Window): Anomaly[] {
       `SELECT tx_id, account, json_extract(args, '$.weight') AS weight, json_extract(args, '$.weightAgainst') AS
       against,
                 json_extract(args, '$.totalWeight') AS total, timestamp FROM events
-                WHERE event = 'EndorsementConflicted' AND id BETWEEN ? AND ? AND contract = 'ledger' ORDER BY id`,
+                WHERE event = 'EndorsementConflicted' AND id BETWEEN ? AND ? AND contract = 'ledger'
+                ORDER BY id, position`,
     )
     .all(w.from, w.to) as Array<{
     tx_id: Hex;

@@ -4,7 +4,7 @@
  */
 import { decodeEventLog, getAddress, type Abi, type AbiEvent, type Address, type Hex } from "viem";
 import type { ChainLog } from "../../lib/chain/types";
-import { TxState } from "../../lib/domain/ledger-types";
+import { TxState, batchRecords } from "../../lib/domain/ledger-types";
 import { eventsByTopic, type ContractKey } from "./abi";
 import type { EventRow, JsonValue } from "./types";
 
@@ -61,6 +61,20 @@ export class EventDecoder {
 
   get addresses(): Address[] {
     return [...this._byAddress.keys()].map((a) => getAddress(a));
+  }
+
+  /**
+   * The rows of one log: one for a plain log, one a record for a batch log (`OutcomesReported`), each named and
+   * shaped as the per-item event it stands for, with its position in the log.
+   */
+  decodeAll(log: ChainLog, timestamp: number): EventRow[] {
+    const row = this.decode(log, timestamp);
+    const records = row.event === "Unknown" ? undefined : batchRecords(row.event, row.args);
+    if (records === undefined) return [row];
+    return records.map((r, position) => {
+      const args = toJsonValue(r.args) as Record<string, JsonValue>;
+      return { ...row, event: r.name, args, ...columnsOf(row.contract, r.name, args), position };
+    });
   }
 
   /** The row of one log; a log the ABI does not know (or cannot decode) is kept as `Unknown` with its raw data. */

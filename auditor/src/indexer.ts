@@ -250,7 +250,7 @@ export class GovernanceIndexer {
       return;
     }
     const timestamp = await this._source.timestampOf(event.hash);
-    const events = event.logs.map((l) => this._decoder.decode(l, timestamp));
+    const events = event.logs.flatMap((l) => this._decoder.decodeAll(l, timestamp));
     const block: IndexedBlock = {
       height: Number(event.height),
       hash: event.hash,

@@ -102,6 +102,7 @@ export function listEvents(store: IndexStore, f: EventFilter = {}): EventRow[] {
     where.push("e.id BETWEEN ? AND ?");
     params.push(...ids);
   }
-  const sql = `${EVENT_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY e.id LIMIT ? OFFSET ?`;
+  const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const sql = `${EVENT_SELECT} ${filter} ORDER BY e.id, e.position LIMIT ? OFFSET ?`;
   return store.toEvents(store.statement(sql).all(...params, limit, offset) as EventDbRow[]);
 }

@@ -1,10 +1,43 @@
 /** SQLite schema of the auditor's index. `user_version` records the schema version. */
 import { CHECKPOINT_SCHEMA_SQL } from "../../lib/chain/checkpoints";
 
-export const INDEX_SCHEMA_VERSION = 2;
+export const INDEX_SCHEMA_VERSION = 3;
 
 /** The chain the index follows, as its checkpoint rows name it. */
 export const INDEX_CHAIN = "governance";
+
+/**
+ * Every governance event. The key is (block, log_index) packed (block * 2^20 + log_index, checked) and the record's
+ * place in its log: a batch log (one for many reports) is stored as one row per record, each with its own tx id and
+ * institution, so the indexes below answer for each; a plain log is position 0. Rows sort in chain order, and every
+ * index below is ordered by block within a key.
+ */
+const EVENTS_TABLE_SQL = (name: string): string => `
+CREATE TABLE IF NOT EXISTS ${name} (
+  id           INTEGER NOT NULL CHECK (id = block * 1048576 + log_index AND log_index < 1048576),
+  block        INTEGER NOT NULL,
+  log_index    INTEGER NOT NULL,
+  tx_hash      TEXT NOT NULL,
+  timestamp    INTEGER NOT NULL,
+  contract     TEXT NOT NULL,
+  event        TEXT NOT NULL,
+  args         TEXT NOT NULL,
+  tx_id        TEXT,
+  pipe_id      TEXT,
+  institution  INTEGER,
+  account      TEXT,
+  state        INTEGER,
+  position     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, position)
+) STRICT, WITHOUT ROWID;`;
+
+/** From schema 1 or 2: the events table takes the record's position in its log (0 for every row so far). */
+export const MIGRATE_EVENTS_FROM_2_SQL = `
+${EVENTS_TABLE_SQL("events_v3")}
+INSERT INTO events_v3 SELECT *, 0 FROM events;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+`;
 
 /** From schema 1: the checkpoint and the remembered blocks move to the tables shared with the relayer store. */
 export const MIGRATE_INDEX_FROM_1_SQL = `
@@ -23,23 +56,7 @@ CREATE TABLE IF NOT EXISTS meta (
 ) STRICT;
 
 ${CHECKPOINT_SCHEMA_SQL}
--- Every governance event. The key is (block, log_index) packed into the rowid (block * 2^20 + log_index, checked),
--- so a log is stored once, rows are appended in chain order, and every index below is ordered by block within a key.
-CREATE TABLE IF NOT EXISTS events (
-  id           INTEGER PRIMARY KEY CHECK (id = block * 1048576 + log_index AND log_index < 1048576),
-  block        INTEGER NOT NULL,
-  log_index    INTEGER NOT NULL,
-  tx_hash      TEXT NOT NULL,
-  timestamp    INTEGER NOT NULL,
-  contract     TEXT NOT NULL,
-  event        TEXT NOT NULL,
-  args         TEXT NOT NULL,
-  tx_id        TEXT,
-  pipe_id      TEXT,
-  institution  INTEGER,
-  account      TEXT,
-  state        INTEGER
-) STRICT;
+${EVENTS_TABLE_SQL("events")}
 CREATE INDEX IF NOT EXISTS events_tx ON events (tx_id) WHERE tx_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_pipe ON events (pipe_id) WHERE pipe_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_institution ON events (institution) WHERE institution IS NOT NULL;

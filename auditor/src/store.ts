@@ -11,7 +11,13 @@ import { ChainCheckpoints } from "../../lib/chain/checkpoints";
 import type { BlockRef } from "../../lib/chain/types";
 import { AuditorError, AuditorErrorCode } from "./errors";
 import { Projections } from "./projection";
-import { INDEX_CHAIN, INDEX_SCHEMA_SQL, INDEX_SCHEMA_VERSION, MIGRATE_INDEX_FROM_1_SQL } from "./schema";
+import {
+  INDEX_CHAIN,
+  INDEX_SCHEMA_SQL,
+  INDEX_SCHEMA_VERSION,
+  MIGRATE_EVENTS_FROM_2_SQL,
+  MIGRATE_INDEX_FROM_1_SQL,
+} from "./schema";
 import type { Checkpoint, EventRow, IndexIdentity, IndexedBlock, PacketRow } from "./types";
 
 export interface IndexStoreOptions {
@@ -44,6 +50,7 @@ export interface EventDbRow {
   institution: number | null;
   account: string | null;
   state: number | null;
+  position: number;
 }
 
 /** The SELECT every event read goes through. */
@@ -65,6 +72,7 @@ export function toEventRow(r: EventDbRow, addressOf: (contract: string) => Addre
     institution: r.institution,
     account: r.account as Address | null,
     state: r.state,
+    ...(r.position === 0 ? {} : { position: r.position }),
   };
 }
 
@@ -124,6 +132,8 @@ export class IndexStore {
       // checkpoint with it, so the index is re-read from the chain from there: no gap, no duplicate either way.
       db.pragma("synchronous = NORMAL");
       db.transaction(() => {
+        const events = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
+        if (version < 3 && events !== undefined) db.exec(MIGRATE_EVENTS_FROM_2_SQL);
         db.exec(INDEX_SCHEMA_SQL);
         if (version === 1) db.exec(MIGRATE_INDEX_FROM_1_SQL);
         db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
@@ -234,6 +244,7 @@ export class IndexStore {
             e.institution,
             e.account,
             e.state,
+            e.position ?? 0,
           );
           projections.apply(e);
         }
@@ -282,7 +293,9 @@ export class IndexStore {
 
   /** Events matching a SQL condition on `events` (alias `e`), in chain order. */
   eventsWhere(where: string, params: unknown[]): EventRow[] {
-    return this.toEvents(this.statement(`${EVENT_SELECT} WHERE ${where} ORDER BY e.id`).all(...params) as EventDbRow[]);
+    return this.toEvents(
+      this.statement(`${EVENT_SELECT} WHERE ${where} ORDER BY e.id, e.position`).all(...params) as EventDbRow[],
+    );
   }
 
   toEvents(rows: EventDbRow[]): EventRow[] {
@@ -330,8 +343,8 @@ export class IndexStore {
   private _statements() {
     return (this._insert ??= {
       event: this.db.prepare(`INSERT INTO events (id, block, log_index, tx_hash, timestamp, contract, event, args,
-                              tx_id, pipe_id, institution, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                              ?, ?)`),
+                              tx_id, pipe_id, institution, account, state, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?,
+                              ?, ?, ?, ?, ?, ?)`),
       block: this.db.prepare("INSERT INTO blocks (height, hash, block_time) VALUES (?, ?, ?)"),
       packet: this.db
         .prepare(`INSERT INTO packets (block, log_index, position, kind, tx_id, pipe_id, sequence, packet_hash, packet,

@@ -27,6 +27,8 @@ export interface EventRow {
    * Endorsed: `to`, the moves of the normal path, null when they made none).
    */
   state: number | null;
+  /** The record's place in a batch log (`OutcomesReported`: one row a report); absent for a plain log. */
+  position?: number;
 }
 
 /** An AMDP packet recovered from the calldata of `open` or `reportRefusal`, with who signed it. */

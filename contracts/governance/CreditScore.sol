@@ -7,6 +7,7 @@ import {IMembership} from "../interfaces/IMembership.sol";
 import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IVotingTickets} from "../interfaces/IVotingTickets.sol";
 import {Governed} from "./Governed.sol";
+import {OutcomeReports} from "../libraries/OutcomeReports.sol";
 import {NO_TX, TxId} from "../types/Ids.sol";
 
 /// @title CreditScore
@@ -59,20 +60,34 @@ contract CreditScore is ICreditRegistry, Governed {
     /// allowed by a unanimous vote.
     function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external {
         if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
-        _reportOutcome(institution, outcome, txId, _params);
+        bytes memory packed = OutcomeReports.alloc(1);
+        _reportOutcome(institution, outcome, txId, _params, packed, 0);
+        emit OutcomesReported(msg.sender, packed);
     }
 
     /// @inheritdoc ICreditScore
-    /// @dev The reporter is asked and the parameters read once for the lot (only governance changes them).
+    /// @dev The reporter is asked and the parameters read once for the lot (only governance changes them); one
+    /// event tells the lot, after the reports' own effects (a threshold crossed) and in their order.
     function reportOutcomes(OutcomeReport[] calldata reports) external {
         if (!_reporters[msg.sender]) revert CreditUnauthorizedReporter(msg.sender);
+        if (reports.length == 0) return;
         CreditParams memory p = _params;
+        bytes memory packed = OutcomeReports.alloc(reports.length);
         for (uint256 i = 0; i < reports.length; ++i) {
-            _reportOutcome(reports[i].institution, reports[i].outcome, reports[i].txId, p);
+            _reportOutcome(reports[i].institution, reports[i].outcome, reports[i].txId, p, packed, i);
         }
+        emit OutcomesReported(msg.sender, packed);
     }
 
-    function _reportOutcome(uint32 institution, Outcome outcome, TxId txId, CreditParams memory p) private {
+    /// @dev Applies one report and writes it at `i` of `packed`, which the caller emits.
+    function _reportOutcome(
+        uint32 institution,
+        Outcome outcome,
+        TxId txId,
+        CreditParams memory p,
+        bytes memory packed,
+        uint256 i
+    ) private {
         // CHECKS
         if (txId == NO_TX) revert CreditZeroTxId();
         // An institution with a record was known at its first report or adjustment, and a known one stays known.
@@ -83,7 +98,7 @@ contract CreditScore is ICreditRegistry, Governed {
         // EFFECTS
         if (refusal) _reported[key] = true;
         (uint256 before, uint256 score) = _move(institution, p, _weight(p, outcome));
-        emit OutcomeReported(institution, outcome, txId, int256(score) - int256(before), score, msg.sender);
+        OutcomeReports.put(packed, i, institution, outcome, txId, before, score);
         // EFFECTS and INTERACTIONS of a crossed threshold
         _evaluate(institution, p, score);
     }

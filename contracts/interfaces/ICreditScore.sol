@@ -25,14 +25,9 @@ interface ICreditScore {
 
     error CreditUnauthorizedReporter(address caller);
 
-    event OutcomeReported(
-        uint32 indexed institution,
-        Outcome indexed outcome,
-        TxId indexed txId,
-        int256 delta,
-        uint256 score,
-        address reporter
-    );
+    /// @notice The outcomes of one {reportOutcome} or {reportOutcomes} call, in order, packed (see
+    /// `OutcomeReports`): a single report is a batch of one, so readers know one shape.
+    event OutcomesReported(address indexed reporter, bytes reports);
 
     /// @notice Reports a verified outcome for an institution. Only allowed reporters.
     function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external;

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ICreditScore} from "../interfaces/ICreditScore.sol";
 import {TxId} from "../types/Ids.sol";
+import {OutcomeReports} from "../libraries/OutcomeReports.sol";
 
 /**
  * @title CreditScoreMock
@@ -47,31 +48,30 @@ contract CreditScoreMock is ICreditScore {
 
     /// @inheritdoc ICreditScore
     function reportOutcome(uint32 institution, Outcome outcome, TxId txId) external {
-        _reportOne(institution, outcome, txId);
+        bytes memory packed = OutcomeReports.alloc(1);
+        _reportOne(institution, outcome, txId, packed, 0);
+        emit OutcomesReported(msg.sender, packed);
     }
 
     /// @inheritdoc ICreditScore
     function reportOutcomes(OutcomeReport[] calldata reports) external {
+        if (reports.length == 0) return;
+        bytes memory packed = OutcomeReports.alloc(reports.length);
         for (uint256 i = 0; i < reports.length; ++i) {
-            _reportOne(reports[i].institution, reports[i].outcome, reports[i].txId);
+            _reportOne(reports[i].institution, reports[i].outcome, reports[i].txId, packed, i);
         }
+        emit OutcomesReported(msg.sender, packed);
     }
 
-    function _reportOne(uint32 institution, Outcome outcome, TxId txId) private {
+    function _reportOne(uint32 institution, Outcome outcome, TxId txId, bytes memory packed, uint256 i) private {
         Config memory c = _config;
         bool refused = c.refuse || (c.refused != 0 && c.refused == institution);
         if (refused || msg.sender != c.reporter) revert CreditUnauthorizedReporter(msg.sender);
         if (c.burn != 0) _burn(c.burn);
-        uint256 counts = _counts[institution] + (uint256(1) << (48 * uint256(outcome)));
+        uint256 before = _counts[institution];
+        uint256 counts = before + (uint256(1) << (48 * uint256(outcome)));
         _counts[institution] = counts;
-        emit OutcomeReported(
-            institution,
-            outcome,
-            txId,
-            outcome == Outcome.Completed ? int256(1) : -int256(10),
-            _score(counts),
-            msg.sender
-        );
+        OutcomeReports.put(packed, i, institution, outcome, txId, _score(before), _score(counts));
     }
 
     /// @notice How many times `outcome` was reported for `institution`.

@@ -3,6 +3,7 @@
  * and the result-set hash verifiers endorse. Free of typechain and hardhat imports, so relayers and scripts can use it.
  */
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
+import { CcgpError } from "../infra/errors";
 import {
   TxState,
   Reason,
@@ -123,3 +124,62 @@ export const fromWireResult = (r: WireResult): LedgerResult => ({
   blockNumber: BigInt(r.blockNumber),
   stateVersion: BigInt(r.stateVersion),
 });
+
+/** One report of a credit contract's `OutcomesReported` log (`contracts/libraries/OutcomeReports.sol`). */
+export interface OutcomeRecord {
+  institution: number;
+  outcome: Outcome;
+  txId: Hex;
+  /** The change applied, after clamping (score after minus score before). */
+  delta: bigint;
+  score: bigint;
+}
+
+/** Bytes a report: institution (4), outcome (1), txId (32), score before (4) and after (4). */
+export const OUTCOME_REPORT_BYTES = 45;
+
+/** A batch log whose packed data is not a whole number of records (not written by these contracts). */
+export class BatchLogError extends CcgpError<"BATCH_LOG_MALFORMED"> {}
+
+/** The reports packed in an `OutcomesReported` log's `reports`, in order. */
+export function decodeOutcomeReports(packed: Hex): OutcomeRecord[] {
+  const hex = packed.slice(2);
+  const width = OUTCOME_REPORT_BYTES * 2;
+  if (hex.length % width !== 0)
+    throw new BatchLogError("BATCH_LOG_MALFORMED", `packed outcome reports of ${hex.length / 2} bytes`, { packed });
+  const out: OutcomeRecord[] = [];
+  for (let at = 0; at < hex.length; at += width) {
+    const field = (from: number, bytes: number): string => hex.slice(at + from * 2, at + (from + bytes) * 2);
+    const before = BigInt(`0x${field(37, 4)}`);
+    const score = BigInt(`0x${field(41, 4)}`);
+    out.push({
+      institution: Number.parseInt(field(0, 4), 16),
+      outcome: Number.parseInt(field(4, 1), 16) as Outcome,
+      txId: `0x${field(5, 32)}`,
+      delta: score - before,
+      score,
+    });
+  }
+  return out;
+}
+
+/** One record a batch log stands for: the per-item event it replaces, by that event's name and arguments. */
+export interface BatchRecord {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * The records of a decoded batch log (its event name and arguments), in order; undefined for a log that is not a
+ * batch. Every reader of the ledger's and the credit contract's logs goes through this one expansion, so they all
+ * see the same per-item records: an `OutcomesReported` is an `OutcomeReported` a report (institution, outcome,
+ * txId, delta, score, reporter).
+ */
+export function batchRecords(name: string, args: Readonly<Record<string, unknown>>): BatchRecord[] | undefined {
+  if (name === "OutcomesReported")
+    return decodeOutcomeReports(args.reports as Hex).map((r) => ({
+      name: "OutcomeReported",
+      args: { ...r, reporter: args.reporter },
+    }));
+  return undefined;
+}

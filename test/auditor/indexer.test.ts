@@ -227,6 +227,42 @@ describe("auditor: the governance indexer", function () {
       }
     });
 
+    it("opens an index of schema 2 after `auditor index` upgrades it, its events kept at position 0", () => {
+      const path = `${db.path}.v2`;
+      const v2 = new Database(path);
+      v2.exec(`
+        CREATE TABLE events (id INTEGER PRIMARY KEY CHECK (id = block * 1048576 + log_index AND log_index < 1048576),
+          block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, timestamp INTEGER NOT NULL,
+          contract TEXT NOT NULL, event TEXT NOT NULL, args TEXT NOT NULL, tx_id TEXT, pipe_id TEXT,
+          institution INTEGER, account TEXT, state INTEGER) STRICT;
+        CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL, block_time INTEGER NOT NULL) STRICT;
+      `);
+      const h = keccak256(toHex(5));
+      v2.prepare("INSERT INTO blocks VALUES (5, ?, 500)").run(h);
+      v2.prepare(
+        `INSERT INTO events VALUES (5 * 1048576 + 2, 5, 2, ?, 500, 'credit', 'OutcomeReported', '{"delta":"-10"}',
+          NULL, NULL, 3, NULL, NULL)`,
+      ).run(h);
+      v2.pragma("user_version = 2");
+      v2.close();
+      expect(() => IndexStore.open({ path, readonly: true })).to.throw(/has schema 2: run `auditor index` once/);
+      const upgraded = IndexStore.open({ path });
+      try {
+        const [row, ...rest] = upgraded.eventsWhere("e.institution = ?", [3]);
+        expect(rest).to.deep.equal([]);
+        expect([row!.block, row!.logIndex, row!.event, row!.position]).to.deep.equal([
+          5,
+          2,
+          "OutcomeReported",
+          undefined,
+        ]);
+        expect(upgraded.db.pragma("user_version", { simple: true })).to.equal(3);
+      } finally {
+        upgraded.close();
+        rmSync(path, { force: true });
+      }
+    });
+
     it("stays behind the confirmation depth", async () => {
       const c = await loadFixture(consortium);
       const contracts = await contractsOf(c);

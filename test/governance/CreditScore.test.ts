@@ -14,6 +14,7 @@ import {
   pipeWorld,
   report,
 } from "../helpers/registries";
+import { expectRecord, recordsOf } from "../helpers/records";
 
 /** Default parameters from config/consortium.local.json (schema defaults). */
 const DEFAULTS = {
@@ -145,9 +146,17 @@ describe("CreditScore", function () {
         [Outcome.Replay, -100, true],
       ] as const) {
         score += weight;
-        await expect(w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("tx-1")))
-          .to.emit(w.credit, "OutcomeReported")
-          .withArgs(inst, outcome, id("tx-1"), weight, score, w.reporter.address);
+        await expectRecord(
+          w.credit.connect(w.reporter).reportOutcome(inst, outcome, id("tx-1")),
+          w.credit,
+          "OutcomeReported",
+          inst,
+          outcome,
+          id("tx-1"),
+          weight,
+          score,
+          w.reporter.address,
+        );
         // Only refusal outcomes are recorded: the ledger's state machine reports each transaction outcome once.
         expect(await w.credit.isReported(inst, id("tx-1"), outcome)).to.equal(refusal);
       }
@@ -160,31 +169,54 @@ describe("CreditScore", function () {
           .withArgs(inst, id("tx-1"), outcome);
       }
       // the same refused transaction for the other party is another report
-      await expect(
-        w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.BadSignature, id("tx-1")),
-      ).to.emit(w.credit, "OutcomeReported");
+      const again = w.credit.connect(w.reporter).reportOutcome(w.b.institution, Outcome.BadSignature, id("tx-1"));
+      expect(await recordsOf(again, w.credit, "OutcomeReported")).to.have.length(1);
     });
 
     it("applies a transaction outcome each time it is reported (its reporter, the ledger, reports it once)", async function () {
       const w = await loadFixture(world);
       const inst = w.a.institution;
       await w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-2"));
-      await expect(w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-2")))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(inst, Outcome.Failed, id("tx-2"), -20, 960, w.reporter.address);
+      await expectRecord(
+        w.credit.connect(w.reporter).reportOutcome(inst, Outcome.Failed, id("tx-2")),
+        w.credit,
+        "OutcomeReported",
+        inst,
+        Outcome.Failed,
+        id("tx-2"),
+        -20,
+        960,
+        w.reporter.address,
+      );
       expect(await w.credit.isReported(inst, id("tx-2"), Outcome.Failed)).to.equal(false);
     });
 
     it("keeps the score within [0, maxScore]", async function () {
       const w = await loadFixture(world);
       await govern(w, w.credit, "setParams", [{ ...DEFAULTS, initialScore: 1999, completed: 5 }]);
-      await expect(w.credit.connect(w.reporter).reportOutcome(4, Outcome.Completed, id("a")))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(4, Outcome.Completed, id("a"), 1, 2000, w.reporter.address);
+      await expectRecord(
+        w.credit.connect(w.reporter).reportOutcome(4, Outcome.Completed, id("a")),
+        w.credit,
+        "OutcomeReported",
+        4,
+        Outcome.Completed,
+        id("a"),
+        1,
+        2000,
+        w.reporter.address,
+      );
       await govern(w, w.credit, "setParams", [{ ...DEFAULTS, badSignature: -30_000 }]);
-      await expect(w.credit.connect(w.reporter).reportOutcome(5, Outcome.BadSignature, id("b")))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(5, Outcome.BadSignature, id("b"), -1000, 0, w.reporter.address);
+      await expectRecord(
+        w.credit.connect(w.reporter).reportOutcome(5, Outcome.BadSignature, id("b")),
+        w.credit,
+        "OutcomeReported",
+        5,
+        Outcome.BadSignature,
+        id("b"),
+        -1000,
+        0,
+        w.reporter.address,
+      );
       expect(await w.credit.scoreOf(5)).to.equal(0);
     });
 
@@ -203,9 +235,17 @@ describe("CreditScore", function () {
       // A known institution stays known: once it has a record, its reports skip the membership call.
       await w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Completed, id("t"));
       await govern(w, w.membership, "expelInstitution", [w.a.institution]);
-      await expect(w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Failed, id("t")))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.a.institution, Outcome.Failed, id("t"), -20, 981, w.reporter.address);
+      await expectRecord(
+        w.credit.connect(w.reporter).reportOutcome(w.a.institution, Outcome.Failed, id("t")),
+        w.credit,
+        "OutcomeReported",
+        w.a.institution,
+        Outcome.Failed,
+        id("t"),
+        -20,
+        981,
+        w.reporter.address,
+      );
     });
   });
 
@@ -218,21 +258,22 @@ describe("CreditScore", function () {
         outcome,
         txId: id(tx),
       });
-      await expect(
-        w.credit
-          .connect(w.reporter)
-          .reportOutcomes([
-            report(a, Outcome.Completed, "m1"),
-            report(b, Outcome.Failed, "m1"),
-            report(a, Outcome.Completed, "m2"),
-          ]),
-      )
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(a, Outcome.Completed, id("m1"), 1, 1001, w.reporter.address)
-        .and.to.emit(w.credit, "OutcomeReported")
-        .withArgs(b, Outcome.Failed, id("m1"), -20, 980, w.reporter.address)
-        .and.to.emit(w.credit, "OutcomeReported")
-        .withArgs(a, Outcome.Completed, id("m2"), 1, 1002, w.reporter.address);
+      const batch = w.credit
+        .connect(w.reporter)
+        .reportOutcomes([
+          report(a, Outcome.Completed, "m1"),
+          report(b, Outcome.Failed, "m1"),
+          report(a, Outcome.Completed, "m2"),
+        ]);
+      // One log for the call, its reports in order.
+      const by = w.reporter.address;
+      const [completed, failed] = [Number(Outcome.Completed), Number(Outcome.Failed)];
+      expect(await recordsOf(batch, w.credit, "OutcomeReported")).to.deep.equal([
+        [Number(a), completed, id("m1"), 1n, 1001n, by],
+        [Number(b), failed, id("m1"), -20n, 980n, by],
+        [Number(a), completed, id("m2"), 1n, 1002n, by],
+      ]);
+      expect((await (await batch).wait())!.logs).to.have.length(1);
       // A refusal outcome reported twice in one batch: the second is refused, and so is the whole batch.
       const twice = [
         report(a, Outcome.Replay, "m3"),

@@ -249,7 +249,7 @@ describe("Registry attacks", function () {
     await allowReporter(w, w.spare1.address);
     const before = await w.voting.proposalCount();
     const tx = await (await w.credit.connect(w.spare1).reportOutcome(w.a.institution, Outcome.Replay, id("r0"))).wait();
-    expect(tx!.logs.length).to.equal(1); // only OutcomeReported
+    expect(tx!.logs.length).to.equal(1); // only OutcomesReported
     await report(w, w.spare1, w.a.institution, Outcome.Replay, 20); // down to 0
     expect(await w.credit.scoreOf(w.a.institution)).to.equal(0);
     expect(await w.voting.proposalCount()).to.equal(before + 1n);

@@ -23,6 +23,7 @@ import {
   type RegistryWorld,
   type SignedInput,
 } from "../transactions/fixtures";
+import { expectRecord } from "../helpers/records";
 
 describe("security: credit integrity (only a proven refusal or a recorded outcome moves a score)", () => {
   let w: RegistryWorld;
@@ -104,9 +105,17 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
       .withArgs(o.txId, o.deadline, o.deadline + 2n);
     // It expires, charged once. The refused result left no trace, so nothing shows the packet reached the target:
     // the source, which had to deliver it, is the one reported.
-    await expect(w.ledger.expire(o.txId))
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
+    await expectRecord(
+      w.ledger.expire(o.txId),
+      w.c.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.TimedOut,
+      o.txId,
+      -10,
+      990,
+      await w.ledger.getAddress(),
+    );
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Expired);
     expect(await scores()).to.deep.equal([990, 1000]);
   });
@@ -115,9 +124,17 @@ describe("security: credit integrity (only a proven refusal or a recorded outcom
     // The attacker opens (its own proxy, its own credit at stake) and never sends the packet to the target.
     const o = await openTx(w, { steps: [writeStep(Side.Target)] });
     await time.increaseTo(o.deadline + 1n);
-    await expect(w.ledger.connect(w.c.others[9]!).expire(o.txId))
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 990, await w.ledger.getAddress());
+    await expectRecord(
+      w.ledger.connect(w.c.others[9]!).expire(o.txId),
+      w.c.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.TimedOut,
+      o.txId,
+      -10,
+      990,
+      await w.ledger.getAddress(),
+    );
     expect(await scores()).to.deep.equal([990, 1000]);
   });
 

@@ -19,6 +19,7 @@ import {
   type SignedInput,
   type World,
 } from "./fixtures";
+import { expectRecord } from "../helpers/records";
 
 /** openMany and endorseMany: all or nothing, each item refused with its own error. */
 describe("TransactionLedger: batches across transactions", () => {
@@ -138,12 +139,8 @@ describe("TransactionLedger: batches across transactions", () => {
       expect(await stateOf(b.txId)).to.equal(TxState.Confirmed);
       const ledger = await w.ledger.getAddress();
       for (const o of [a, b]) {
-        await expect(tx)
-          .to.emit(w.credit, "OutcomeReported")
-          .withArgs(w.source, Outcome.Completed, o.txId, 1, anyScore, ledger);
-        await expect(tx)
-          .to.emit(w.credit, "OutcomeReported")
-          .withArgs(w.target, Outcome.Completed, o.txId, 1, anyScore, ledger);
+        await expectRecord(tx, w.credit, "OutcomeReported", w.source, Outcome.Completed, o.txId, 1, anyScore, ledger);
+        await expectRecord(tx, w.credit, "OutcomeReported", w.target, Outcome.Completed, o.txId, 1, anyScore, ledger);
       }
       expect((await eventsOf(w, tx, "Endorsed")).length).to.equal(2);
     });

@@ -20,6 +20,7 @@ import {
   type Opened,
   type World,
 } from "./fixtures";
+import { expectRecord } from "../helpers/records";
 
 describe("TransactionLedger: compensation", () => {
   let w: World;
@@ -264,9 +265,17 @@ describe("TransactionLedger: compensation", () => {
         .to.emit(w.ledger, "TxTransitioned")
         .withArgs(o.txId, await w.outsider.getAddress(), TxState.Expired, TxState.Executing, Reason.Expired);
       // Step 1 (the target's write) was pending: the target timed out. Nothing was written: no compensation.
-      await expect(tx)
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.target, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
+      await expectRecord(
+        tx,
+        w.credit,
+        "OutcomeReported",
+        w.target,
+        Outcome.TimedOut,
+        o.txId,
+        -10,
+        90,
+        await w.ledger.getAddress(),
+      );
       expect((await eventsOf(w, tx, "TxTransitioned")).length).to.equal(1);
       await expect(record(w, o, 1))
         .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
@@ -295,18 +304,50 @@ describe("TransactionLedger: compensation", () => {
       await record(w, d, 0);
       await time.increaseTo(d.deadline + 1n);
       const ledger = await w.ledger.getAddress();
-      await expect(w.ledger.expire(a.txId))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.source, Outcome.TimedOut, a.txId, -10, 90, ledger);
-      await expect(w.ledger.expire(b.txId))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.source, Outcome.TimedOut, b.txId, -10, 80, ledger);
-      await expect(w.ledger.expire(c.txId))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.source, Outcome.TimedOut, c.txId, -10, 70, ledger);
-      await expect(w.ledger.expire(d.txId))
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.target, Outcome.TimedOut, d.txId, -10, 90, ledger);
+      await expectRecord(
+        w.ledger.expire(a.txId),
+        w.credit,
+        "OutcomeReported",
+        w.source,
+        Outcome.TimedOut,
+        a.txId,
+        -10,
+        90,
+        ledger,
+      );
+      await expectRecord(
+        w.ledger.expire(b.txId),
+        w.credit,
+        "OutcomeReported",
+        w.source,
+        Outcome.TimedOut,
+        b.txId,
+        -10,
+        80,
+        ledger,
+      );
+      await expectRecord(
+        w.ledger.expire(c.txId),
+        w.credit,
+        "OutcomeReported",
+        w.source,
+        Outcome.TimedOut,
+        c.txId,
+        -10,
+        70,
+        ledger,
+      );
+      await expectRecord(
+        w.ledger.expire(d.txId),
+        w.credit,
+        "OutcomeReported",
+        w.target,
+        Outcome.TimedOut,
+        d.txId,
+        -10,
+        90,
+        ledger,
+      );
     });
 
     it("starts compensation of the completed writes", async () => {
@@ -316,9 +357,17 @@ describe("TransactionLedger: compensation", () => {
       const tx = await w.ledger.expire(o.txId);
       const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => Number(e.to));
       expect(moves).to.deep.equal([TxState.Expired, TxState.Compensating]);
-      await expect(tx)
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.source, Outcome.TimedOut, o.txId, -10, 90, await w.ledger.getAddress());
+      await expectRecord(
+        tx,
+        w.credit,
+        "OutcomeReported",
+        w.source,
+        Outcome.TimedOut,
+        o.txId,
+        -10,
+        90,
+        await w.ledger.getAddress(),
+      );
       await expect(undo(o, 0)).to.emit(w.ledger, "TxTransitioned");
       expect(await stateOf(o.txId)).to.equal(TxState.Compensated);
     });

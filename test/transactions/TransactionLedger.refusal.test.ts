@@ -15,6 +15,7 @@ import {
   type SignedInput,
   type World,
 } from "./fixtures";
+import { expectRecord } from "../helpers/records";
 
 describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", () => {
   let w: World;
@@ -54,9 +55,17 @@ describe("TransactionLedger: refusal reports (credit for proven misbehaviour)", 
         s.packet.txId,
         s.packet.sequence,
       );
-    await expect(tx)
-      .to.emit(w.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.BadSignature, s.packet.txId, -10, 90, await w.ledger.getAddress());
+    await expectRecord(
+      tx,
+      w.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.BadSignature,
+      s.packet.txId,
+      -10,
+      90,
+      await w.ledger.getAddress(),
+    );
     expect(await w.ledger.refusalReported(packetHash)).to.equal(true);
     // Reported once only.
     await expect(report(s))

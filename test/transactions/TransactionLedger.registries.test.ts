@@ -28,6 +28,7 @@ import {
   type SignedInput,
   type StepInput,
 } from "./fixtures";
+import { expectRecord } from "../helpers/records";
 
 const OTHER_SELECTOR = "0x12345678";
 
@@ -56,12 +57,28 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     const hash = resultSetHash(results);
     await w.ledger.connect(w.auditors[0]!.wallet).endorse(o.txId, hash);
     const confirm = w.ledger.connect(w.auditors[1]!.wallet).endorse(o.txId, hash);
-    await expect(confirm)
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
-    await expect(confirm)
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.target, Outcome.Completed, o.txId, 1, 1001, await ledgerAddress());
+    await expectRecord(
+      confirm,
+      w.c.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.Completed,
+      o.txId,
+      1,
+      1001,
+      await ledgerAddress(),
+    );
+    await expectRecord(
+      confirm,
+      w.c.credit,
+      "OutcomeReported",
+      w.target,
+      Outcome.Completed,
+      o.txId,
+      1,
+      1001,
+      await ledgerAddress(),
+    );
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Confirmed);
     // The next open finds the copy unchanged.
     await expect((await openTx(w)).tx).not.to.emit(w.ledger, "PipeSynced");
@@ -171,9 +188,17 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
 
   it("reports a failed step for its side to the credit score", async () => {
     const o = await openTx(w);
-    await expect(record(w, o, 0, { success: false }))
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.Failed, o.txId, -20, 980, await ledgerAddress());
+    await expectRecord(
+      record(w, o, 0, { success: false }),
+      w.c.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.Failed,
+      o.txId,
+      -20,
+      980,
+      await ledgerAddress(),
+    );
   });
 
   it("reports a refused packet; the credit score takes one refusal per institution and transaction", async () => {
@@ -190,9 +215,17 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
     };
     const bad = await badly();
     const report = (s: SignedInput) => w.ledger.reportRefusal(s.packet, s.appSignature, s.proxySignature);
-    await expect(report(bad))
-      .to.emit(w.c.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.BadSignature, txId, -100, 900, await ledgerAddress());
+    await expectRecord(
+      report(bad),
+      w.c.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.BadSignature,
+      txId,
+      -100,
+      900,
+      await ledgerAddress(),
+    );
     // Another refused packet of the same transaction: recorded by the ledger, not counted twice by the credit score.
     const again = await badly();
     const tx = report(again);

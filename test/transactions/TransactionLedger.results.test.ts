@@ -20,6 +20,7 @@ import {
   writeStep,
   type World,
 } from "./fixtures";
+import { expectRecord, expectNoRecord } from "../helpers/records";
 
 describe("TransactionLedger: results", () => {
   let w: World;
@@ -91,9 +92,17 @@ describe("TransactionLedger: results", () => {
     await expect(tx)
       .to.emit(w.ledger, "TxTransitioned")
       .withArgs(o.txId, w.tgtProxy.address, TxState.Failed, TxState.Executing, Reason.StepFailed);
-    await expect(tx)
-      .to.emit(w.credit, "OutcomeReported")
-      .withArgs(w.target, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
+    await expectRecord(
+      tx,
+      w.credit,
+      "OutcomeReported",
+      w.target,
+      Outcome.Failed,
+      o.txId,
+      -10,
+      90,
+      await w.ledger.getAddress(),
+    );
     // A failed write changed nothing: no compensation.
     await expect(tx).not.to.emit(w.ledger, "CompensationRecorded");
     expect((await w.ledger.statusOf(o.txId)).state).to.equal(TxState.Failed);
@@ -108,9 +117,17 @@ describe("TransactionLedger: results", () => {
     const tx = await record(w, o, 1, { success: false });
     const moves = (await eventsOf(w, tx, "TxTransitioned")).map((e) => Number(e.to));
     expect(moves).to.deep.equal([TxState.Failed, TxState.Compensating]);
-    await expect(tx)
-      .to.emit(w.credit, "OutcomeReported")
-      .withArgs(w.source, Outcome.Failed, o.txId, -10, 90, await w.ledger.getAddress());
+    await expectRecord(
+      tx,
+      w.credit,
+      "OutcomeReported",
+      w.source,
+      Outcome.Failed,
+      o.txId,
+      -10,
+      90,
+      await w.ledger.getAddress(),
+    );
   });
 
   describe("stale reads", () => {
@@ -128,7 +145,7 @@ describe("TransactionLedger: results", () => {
       const view = await w.ledger.transaction(o.txId);
       expect(view.doneMask).to.equal(3n);
       // A stale read is a race, not a party's fault: no credit report.
-      await expect(tx).not.to.emit(w.credit, "OutcomeReported");
+      await expectNoRecord(tx, w.credit, "OutcomeReported");
     });
 
     it("accepts the write when the versions agree", async () => {
@@ -243,9 +260,17 @@ describe("TransactionLedger: results", () => {
       expect((await w.ledger.statusOf(a.txId)).state).to.equal(TxState.Executed);
       expect((await w.ledger.statusOf(b.txId)).state).to.equal(TxState.Executed);
       expect((await w.ledger.statusOf(c.txId)).state).to.equal(TxState.Failed);
-      await expect(tx)
-        .to.emit(w.credit, "OutcomeReported")
-        .withArgs(w.target, Outcome.Failed, c.txId, -10, 90, await w.ledger.getAddress());
+      await expectRecord(
+        tx,
+        w.credit,
+        "OutcomeReported",
+        w.target,
+        Outcome.Failed,
+        c.txId,
+        -10,
+        90,
+        await w.ledger.getAddress(),
+      );
       expect((await w.ledger.transaction(a.txId)).resultSetHash).to.equal(resultSetHash([batch[0]!]));
     });
 

@@ -4,6 +4,7 @@ import { keccak256, toHex } from "viem";
 import { Issue, Reason, TxState, VerifierKind, resultSetHash } from "../../lib/domain/ledger-types";
 import { Role, addAccount, govern, proposalIdOf } from "../helpers/governance";
 import { Outcome, executed, ledgerFixture, newAuditor, newKey, openTx, record, type World } from "./fixtures";
+import { expectRecord, expectNoRecord } from "../helpers/records";
 
 describe("TransactionLedger: weighted verification", () => {
   let w: World;
@@ -33,8 +34,8 @@ describe("TransactionLedger: weighted verification", () => {
     expect(await stateOf(o.txId)).to.equal(TxState.Confirmed);
     // Both institutions are credited with a completed transaction.
     const ledger = await w.ledger.getAddress();
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.source, Outcome.Completed, o.txId, 1, 101, ledger);
-    await expect(tx).to.emit(w.credit, "OutcomeReported").withArgs(w.target, Outcome.Completed, o.txId, 1, 101, ledger);
+    await expectRecord(tx, w.credit, "OutcomeReported", w.source, Outcome.Completed, o.txId, 1, 101, ledger);
+    await expectRecord(tx, w.credit, "OutcomeReported", w.target, Outcome.Completed, o.txId, 1, 101, ledger);
     expect(await w.ledger.hasEndorsed(o.txId, w.auditors[0]!.address)).to.equal(true);
     expect(await w.ledger.hasEndorsed(o.txId, w.auditors[2]!.address)).to.equal(false);
     // Confirmed is final: a late endorsement is refused.
@@ -82,7 +83,7 @@ describe("TransactionLedger: weighted verification", () => {
     await expect(endorse(0, o.txId, resultSetHash(o.results)))
       .to.be.revertedWithCustomError(w.ledger, "LedgerInvalidTransition")
       .withArgs(o.txId, TxState.Manual, TxState.Confirmed);
-    await expect(tx).not.to.emit(w.credit, "OutcomeReported");
+    await expectNoRecord(tx, w.credit, "OutcomeReported");
   });
 
   it("takes one endorsement per verifier", async () => {
