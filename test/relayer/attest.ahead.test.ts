@@ -13,8 +13,9 @@ describe("attester: collections started ahead of the step", () => {
   it("is taken once, by the same key only: a retried step or another request collects afresh", async () => {
     const ahead = new AttestationsAhead(60_000, 10, clock);
     let started = 0;
-    ahead.start("a", async () => (started++, packed(1)));
-    ahead.start("a", async () => (started++, packed(2)));
+    expect(ahead.start("a", async () => (started++, packed(1)))).to.equal(true);
+    // The second delivery of a packet must not drop the first one's collection when it is refused: it started none.
+    expect(ahead.start("a", async () => (started++, packed(2)))).to.equal(false);
     expect(started, "a second start under a key held is a no-op").to.equal(1);
     expect(ahead.take("b")).to.equal(undefined);
     expect(await ahead.take("a")).to.equal(packed(1));

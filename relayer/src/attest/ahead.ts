@@ -27,19 +27,20 @@ export class AttestationsAhead {
     return this._held.size;
   }
 
-  /** Starts `collect` under `key` unless one is held already. */
-  start(key: string, collect: () => Promise<Hex>): void {
+  /** Starts `collect` under `key` unless one is held already; whether it started it. */
+  start(key: string, collect: () => Promise<Hex>): boolean {
     const now = this._now();
     // Oldest first: the ones past their time, then whatever exceeds the bound.
     for (const [k, held] of this._held) {
       if (held.until > now && this._held.size < this._max) break;
       this._held.delete(k);
     }
-    if (this._held.has(key)) return;
+    if (this._held.has(key)) return false;
     const packed = collect();
     // Whoever takes it sees the failure (and collects again); an untaken one fails quietly.
     packed.catch(() => undefined);
     this._held.set(key, { packed, until: now + this._ttlMs });
+    return true;
   }
 
   /** The collection started under `key`, once: a retried step collects afresh. */

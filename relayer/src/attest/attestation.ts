@@ -2,7 +2,8 @@
  * EIP-712 attestations of inbound packets, as `SubchainGateway` checks them (`GatewayAttesters`): the fields, the
  * domain (name "CCGP-Gateway", version "1", the sub-chain's chain id, the gateway), signing and recovery.
  */
-import { concat, keccak256, recoverTypedDataAddress, slice, type Address, type Hex, type LocalAccount } from "viem";
+import { concat, hashTypedData, keccak256, slice, type Address, type Hex, type LocalAccount } from "viem";
+import { recoverHashSigner } from "../../../lib/crypto/secp256k1";
 
 export const ATTESTATION_TYPES = {
   Attestation: [
@@ -104,14 +105,15 @@ export async function signAttestation(
   });
 }
 
+/** The key that signed `a` (the curve operation native where the binding loads: the collector's hot path). */
 export async function attestationSigner(chainId: number, a: Attestation, signature: Hex): Promise<Address> {
-  return recoverTypedDataAddress({
+  const hash = hashTypedData({
     domain: attestationDomain(chainId, a.gateway),
     types: ATTESTATION_TYPES,
     primaryType: "Attestation",
     message: a,
-    signature,
   });
+  return recoverHashSigner(hash, signature);
 }
 
 /** The gateway's `attestations` argument: 65-byte signatures, concatenated. */
@@ -155,11 +157,11 @@ export async function attesterSetChangeSigner(
   signature: Hex,
 ): Promise<Address> {
   const message = { epoch: change.epoch, threshold: change.threshold, attesters: [...change.attesters] };
-  return recoverTypedDataAddress({
+  const hash = hashTypedData({
     domain: attestationDomain(chainId, gateway),
     types: SET_CHANGE_TYPES,
     primaryType: "AttesterSetChange",
     message,
-    signature,
   });
+  return recoverHashSigner(hash, signature);
 }

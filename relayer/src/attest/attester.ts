@@ -20,6 +20,7 @@ import {
   encodeFunctionData,
   keccak256,
   type Abi,
+  type AbiEvent,
   type Address,
   type Hex,
   type LocalAccount,
@@ -32,6 +33,7 @@ import { revertOf } from "../../../lib/chain/revert";
 import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } from "../../../lib/abi/contracts";
 import { boundTxId, packetOperation, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
 import type { ChainPlugin, SubscriptionEvent } from "../chains";
+import type { KeptWatch } from "../../../lib/chain/types";
 import { AcceptedPackets, acceptedLog, PACKET_ACCEPTED, type AcceptedLog } from "./accepted";
 import { openedPackets, PresignedAttestations, type OpenedStep, type Presigned } from "./presigned";
 import {
@@ -48,6 +50,13 @@ const Side = { Source: 0, Target: 1 } as const;
 const ACTIVE = new Set<number>([1, 2]);
 /** The ledger's refusals of `stepOf` for a transaction or step it never opened. */
 const UNOPENED = new Set(["LedgerUnknownTx", "LedgerUnknownStep"]);
+/**
+ * The ledger's events that may move an opened transaction's state (every one but the opens themselves): a kept
+ * `statusOf` answer ends at the first block that may hold one.
+ */
+const STATE_EVENTS = (ledgerAbi as Abi).filter(
+  (item): item is AbiEvent => item.type === "event" && item.name !== "TxOpened" && item.name !== "PacketAccepted",
+);
 /** Pipes whose last route the attester remembers (one entry per pipe and side). */
 const MAX_PIPES = 10_000;
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 32 bytes of hex");
@@ -143,8 +152,15 @@ export class Attester {
   /** Signing ahead under way (awaited by {@link stop}). */
   private readonly _signing = new Set<Promise<void>>();
 
+  /** What ends a kept read: of a transaction's state, and of a pipe's route or a sub-chain's registration. */
+  private readonly _watch: { state: readonly KeptWatch[]; routes: readonly KeptWatch[] };
+
   constructor(private readonly _o: AttesterOptions) {
     this._accepted = new AcceptedPackets(_o.chain, _o.ledger, _o.fromBlock ?? 0n);
+    this._watch = {
+      state: [{ address: [_o.ledger], events: STATE_EVENTS }],
+      routes: [{ address: [_o.pipes, _o.chains] }],
+    };
   }
 
   get address(): Address {
@@ -343,11 +359,15 @@ export class Attester {
     const call = { ...packet, contractName: step.contractName, operation: opened.operation, data: step.data };
     const asked = attestationOf(call, signed.subchain, signed.gateway);
     if (!sameAttestation(asked, signed)) return undefined;
-    const [[state], route, subchain] = await Promise.all([
-      this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]),
-      this._read(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId]),
-      this._read(this._o.chains, chainRegistryAbi, "subchain", [signed.subchain]),
+    // Kept reads: primed when the open was seen, and answered without a round trip while the pushed heads show no
+    // log that could change them (a move of the transaction, any registry change); else read at the head.
+    const [[kept], route, subchain] = await Promise.all([
+      this._stateOf(packet.txId),
+      this._kept(this._o.pipes, pipeRegistryAbi, "route", [packet.pipeId], this._watch.routes),
+      this._kept(this._o.chains, chainRegistryAbi, "subchain", [signed.subchain], this._watch.routes),
     ]);
+    // A refusal is never taken from a kept answer: read again first.
+    const state = ACTIVE.has(kept) ? kept : (await this._read(this._o.ledger, ledgerAbi, "statusOf", [packet.txId]))[0];
     checkActive(packet.txId, state);
     const moved =
       (route.targetSubchain as Hex).toLowerCase() !== signed.subchain.toLowerCase() ||
@@ -374,7 +394,9 @@ export class Attester {
     const now = BigInt(Math.floor(Date.now() / 1000));
     await Promise.all(
       [...byTransaction].map(async ([hash, accepted]) => {
-        // The calldata, and each pipe's target sub-chain, read together (one batched round trip).
+        // The calldata, and each pipe's target sub-chain, read together (one batched round trip); each
+        // transaction's state too, kept for the request that follows ({@link _serveSigned}).
+        for (const l of accepted) this._stateOf(l.txId).catch(() => undefined);
         const [tx, targets] = await Promise.all([
           this._o.chain.transactionInput?.(hash) ?? null,
           Promise.all(accepted.map((l) => this._subchainOf(l.pipeId, Side.Target))),
@@ -442,15 +464,14 @@ export class Attester {
   private async _subchainOf(pipeId: Hex, side: number): Promise<{ id: Hex; registered: RegisteredSubchain }> {
     const key = `${pipeId.toLowerCase()}:${side === Side.Target ? "target" : "source"}`;
     const guess = this._lastSubchain.get(key);
-    const early = guess === undefined ? undefined : this._read(this._o.chains, chainRegistryAbi, "subchain", [guess]);
+    const subchain = (id: Hex) => this._kept(this._o.chains, chainRegistryAbi, "subchain", [id], this._watch.routes);
+    const early = guess === undefined ? undefined : subchain(guess);
     early?.catch(() => undefined);
-    const route = await this._read(this._o.pipes, pipeRegistryAbi, "route", [pipeId]);
+    const route = await this._kept(this._o.pipes, pipeRegistryAbi, "route", [pipeId], this._watch.routes);
     const id = (side === Side.Target ? route.targetSubchain : route.sourceSubchain) as Hex;
     this._rememberSubchain(key, id);
     const registered =
-      guess !== undefined && guess.toLowerCase() === id.toLowerCase()
-        ? await early
-        : await this._read(this._o.chains, chainRegistryAbi, "subchain", [id]);
+      guess !== undefined && guess.toLowerCase() === id.toLowerCase() ? await early : await subchain(id);
     return { id, registered };
   }
 
@@ -458,6 +479,34 @@ export class Attester {
     this._lastSubchain.delete(key);
     this._lastSubchain.set(key, id);
     if (this._lastSubchain.size > MAX_PIPES) this._lastSubchain.delete(this._lastSubchain.keys().next().value!);
+  }
+
+  /** `statusOf(txId)`, kept until a block may hold a move of a transaction. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private _stateOf(txId: Hex): Promise<any> {
+    return this._kept(this._o.ledger, ledgerAbi, "statusOf", [txId], this._watch.state);
+  }
+
+  /**
+   * A view call answered again from its kept answer while no block since may hold a log of `watch`
+   * (`ChainPlugin.readKept`); a plain read where the plugin cannot tell.
+   */
+  private async _kept(
+    address: Address,
+    abi: Abi,
+    functionName: string,
+    args: unknown[],
+    watch: readonly KeptWatch[],
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<any> {
+    const chain = this._o.chain;
+    if (chain.readKept === undefined) return this._read(address, abi, functionName, args);
+    const data = encodeFunctionData({ abi, functionName, args } as never);
+    return decodeFunctionResult({
+      abi,
+      functionName,
+      data: await chain.readKept({ to: address, data }, watch),
+    } as never);
   }
 
   /** A view call through the chain plugin (concurrent ones go out as one JSON-RPC batch). */

@@ -32,6 +32,7 @@ const REPORTABLE = new Set(["BAD_APP_SIGNATURE", "SIGNER_MISMATCH", "PIPE_REFUSE
 export async function receivePacket(rt: TxContext, request: PeerRequest): Promise<PeerResponse> {
   let signed: SignedPacket | undefined;
   let release: (() => void) | undefined;
+  const collection: Collection = { refused: false };
   try {
     // Back-pressure first: a full backlog refuses (429, Retry-After) before any check costs CPU or a read.
     release = rt.backlog.admit();
@@ -57,11 +58,12 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
     const ledgerChecked = checkLedger(rt, body.packets);
     const later = Promise.all([ledgerChecked, checkContract(rt, route), rt.govLogs.head(), rt.subchain.logs.head()]);
     for (const read of [rights, later]) read.catch(() => undefined);
+    // The target step's attestations are asked for as soon as the ledger's steps are read, while the other checks
+    // go on (the signatures' included): nothing runs without both, and a packet refused leaves its collection
+    // untaken (the attesters sign only what the ledger opened, and the gateway checks every field).
+    void ledgerChecked.then((steps) => startCollecting(rt, body, steps, collection)).catch(() => undefined);
     await Promise.all([rt.govLogs.sent(), rt.subchain.logs.sent()]);
     for (const p of body.packets) await checkSignatures(rt, p, route);
-    // Signed as the pipe requires: the target step's attestations are asked for as soon as the ledger's steps are
-    // read (not after the contract check), while the other checks go on.
-    void ledgerChecked.then((steps) => startCollecting(rt, body, steps)).catch(() => undefined);
     await rights;
     for (const p of body.packets) checkAdmission(rt, p, route);
     const [steps, , govFromBlock, subFromBlock] = await later;
@@ -79,6 +81,9 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
     // on the ledger (and in the answer to a retransmission, see `duplicateOf`).
     return { status: 200, body: { accepted: true, txId: signed.packet.txId } };
   } catch (error) {
+    // Refused (or not ready): the collection started ahead is dropped, or not started.
+    collection.refused = true;
+    if (collection.key !== undefined) rt.attestationsAhead.take(collection.key);
     const refusal = refuse(rt, error, signed);
     const body: Record<string, unknown> = { error: { code: refusal.code, message: refusal.message } };
     if (refusal.details.result !== undefined) body.result = refusal.details.result;
@@ -88,8 +93,15 @@ export async function receivePacket(rt: TxContext, request: PeerRequest): Promis
   }
 }
 
+/** The attestation collection a delivery started ahead, by its key; none once the delivery was refused. */
+interface Collection {
+  refused: boolean;
+  key?: string;
+}
+
 /** Starts the attestation collection of the delivery's target step (the step takes it once the packet is accepted). */
-function startCollecting(rt: TxContext, body: Delivery, steps: readonly OpenedStep[]): void {
+function startCollecting(rt: TxContext, body: Delivery, steps: readonly OpenedStep[], collection: Collection): void {
+  if (collection.refused) return;
   const { packet } = body.packets[0]!;
   const plan = receiverPlan(body.packets, steps, body.versionKeys);
   const entry = {
@@ -100,7 +112,7 @@ function startCollecting(rt: TxContext, body: Delivery, steps: readonly OpenedSt
     signed: body.packets[0]!,
     plan,
   };
-  collectAhead(rt, entry, plan.target);
+  collection.key = collectAhead(rt, entry, plan.target);
 }
 
 /** A delivery: one wire packet, or `{packets, versionKeys}` for a transaction with several target steps. */

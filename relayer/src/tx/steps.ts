@@ -184,17 +184,17 @@ export type AttestedEntry = Pick<JournalEntry, "txId" | "pipeId" | "sequence" | 
 /**
  * Starts collecting the attestations of a received packet's target step, as the step will ask for them (same request,
  * same expected attestation): {@link collectFor} then takes it. Not for a two-phase write (its prepare asks for
- * attestations of its own).
+ * attestations of its own). Returns the key of the collection it started (undefined: none, or one was held).
  */
 export function collectAhead(
   rt: Pick<TxContext, "attestationsAhead" | "attesterEndpoints" | "config" | "log" | "metrics" | "subchain">,
   entry: AttestedEntry,
   step: number,
-): void {
+): string | undefined {
   const planned = entry.plan.steps[step];
-  if (planned === undefined || planned.operation === TWO_PHASE_WRITE) return;
+  if (planned === undefined || planned.operation === TWO_PHASE_WRITE) return undefined;
   const { key, collect } = collectionOf(rt, entry, step, stepCall(entry, step));
-  rt.attestationsAhead.start(key, collect);
+  return rt.attestationsAhead.start(key, collect) ? key : undefined;
 }
 
 /** The gateway call of a step (what its attestations cover), as {@link runStep} runs it. */
