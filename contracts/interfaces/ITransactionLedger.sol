@@ -112,6 +112,22 @@ interface ITransactionLedgerTypes {
         uint8 dependsOn; // index of an earlier read this write relies on (stale-read check), or NO_DEPENDENCY
     }
 
+    /// @notice A step as {ITransactionLedgerViews.stepOf} gives it.
+    struct OpenedStep {
+        Side side;
+        uint8 operation; // as opened: a two-phase write is 2
+        uint8 dependsOn; // or NO_DEPENDENCY
+    }
+
+    /// @notice What a receiving proxy checks of a transaction before it accepts a packet, by
+    /// {ITransactionLedgerViews.openedOf}.
+    struct OpenedTx {
+        TxState state;
+        uint64 deadline;
+        uint64 lastSequence; // of the pipe asked for
+        OpenedStep[] steps; // none while the transaction is unknown
+    }
+
     /// @notice One transaction of {ITransactionLedger.openMany}: the arguments of {ITransactionLedger.open}.
     struct OpenRequest {
         SignedPacket[] packets;
@@ -490,6 +506,10 @@ interface ITransactionLedgerViews is ITransactionLedgerTypes {
     /// @notice A step of a transaction: its side, operation as opened (a two-phase write: 2) and the read it depends
     /// on (NO_DEPENDENCY if none).
     function stepOf(TxId txId, uint8 step) external view returns (Side side, uint8 operation, uint8 dependsOn);
+
+    /// @notice In one call, what a receiving proxy checks before it accepts a packet: the transaction's state,
+    /// deadline and steps (as {stepOf} gives each), and the last sequence used on `pipeId` ({pipeOf}).
+    function openedOf(TxId txId, PipeId pipeId) external view returns (OpenedTx memory);
 
     /// @notice The state version recorded by a read step (0 unless a later write depends on it).
     function readVersionOf(TxId txId, uint8 step) external view returns (uint64);

@@ -56,13 +56,29 @@ contract LedgerViews is ITransactionLedgerViews, LedgerStorage {
     ) external view onlyDelegated returns (Side side, uint8 operation, uint8 dependsOn) {
         TxRecord memory t = _load(txId);
         if (step >= t.stepCount) revert LedgerUnknownStep(txId, step);
+        OpenedStep memory s = _stepView(t, step);
+        return (s.side, s.operation, s.dependsOn);
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
+    function openedOf(TxId txId, PipeId pipeId) external view onlyDelegated returns (OpenedTx memory o) {
+        TxRecord memory t = _get(txId);
+        o.state = t.state;
+        o.deadline = t.deadline;
+        o.lastSequence = _pipeRefs[pipeId].lastSequence;
+        o.steps = new OpenedStep[](t.stepCount);
+        for (uint8 k = 0; k < t.stepCount; ++k) o.steps[k] = _stepView(t, k);
+    }
+
+    /// @dev Step `step` of `t` (which has it): its side, its operation as opened, its dependency.
+    function _stepView(TxRecord memory t, uint8 step) private pure returns (OpenedStep memory s) {
         uint256 steps = t.steps;
         uint256 dep = steps.dependsOn(step);
-        side = steps.isTarget(step) ? Side.Target : Side.Source;
-        operation = steps.isWrite(step) ? OPERATION_WRITE : OPERATION_READ;
-        if (operation == OPERATION_WRITE && LedgerSteps.isTwoPhase(steps, t.stepCount))
-            operation = OPERATION_TWO_PHASE_WRITE;
-        dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
+        s.side = steps.isTarget(step) ? Side.Target : Side.Source;
+        s.operation = steps.isWrite(step) ? OPERATION_WRITE : OPERATION_READ;
+        if (s.operation == OPERATION_WRITE && LedgerSteps.isTwoPhase(steps, t.stepCount))
+            s.operation = OPERATION_TWO_PHASE_WRITE;
+        s.dependsOn = dep == LedgerSteps.NONE ? NO_DEPENDENCY : uint8(dep);
     }
 
     /// @inheritdoc ITransactionLedgerViews

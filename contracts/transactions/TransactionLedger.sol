@@ -605,6 +605,12 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
     }
 
     /// @inheritdoc ITransactionLedgerViews
+    function openedOf(TxId, PipeId) external view returns (OpenedTx memory o) {
+        o; // named for the ABI; the module returns the values
+        _delegateView();
+    }
+
+    /// @inheritdoc ITransactionLedgerViews
     function readVersionOf(TxId, uint8) external view returns (uint64) {
         _delegateView();
     }

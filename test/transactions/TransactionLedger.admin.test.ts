@@ -199,6 +199,8 @@ describe("TransactionLedger: deployment, governed settings and the recovery modu
     const unknown = keccak256(toHex("unknown"));
     const status = await w.ledger.statusOf(unknown);
     expect([status.state, status.deadline, status.stepsDone, status.stepCount]).to.deep.equal([0n, 0n, 0n, 0n]);
+    const opened = await w.ledger.openedOf(unknown, keccak256(toHex("no pipe")));
+    expect([opened.state, opened.deadline, opened.lastSequence, opened.steps]).to.deep.equal([0n, 0n, 0n, []]);
     await expect(w.ledger.stepOf(unknown, 0))
       .to.be.revertedWithCustomError(w.ledger, "LedgerUnknownTx")
       .withArgs(unknown);

@@ -80,6 +80,16 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       ]);
       const step0 = await w.ledger.stepOf(o.txId, 0);
       expect(step0.dependsOn).to.equal(BigInt(NO_DEPENDENCY));
+      // The receiver's one read: the same state, deadline, sequence and steps.
+      const asReceived = await w.ledger.openedOf(o.txId, PIPE);
+      expect([asReceived.state, asReceived.deadline, asReceived.lastSequence]).to.deep.equal([
+        BigInt(TxState.Open),
+        o.deadline,
+        o.packet.sequence,
+      ]);
+      expect(asReceived.steps.map((s) => [s.side, s.operation, s.dependsOn])).to.deep.equal(
+        [step0, step1].map((s) => [s.side, s.operation, s.dependsOn]),
+      );
     });
 
     it("copies the pipe once, and again only when the route changed; never for a key, which it asks for now", async () => {

@@ -238,10 +238,8 @@ async function checkLedger(
 ): Promise<OpenedStep[]> {
   const { packet } = packets[0]!;
   const last = packets[packets.length - 1]!.packet;
-  const [[state, deadline, , stepCount], [lastSequence]] = await Promise.all([
-    rt.gov.ledger.read("statusOf", [packet.txId]),
-    rt.gov.ledger.read("pipeOf", [packet.pipeId]),
-  ]);
+  // One read: the state, the deadline, the pipe's last sequence and every step.
+  const { state, deadline, lastSequence, steps } = await rt.gov.ledger.read("openedOf", [packet.txId, packet.pipeId]);
   if (state === TxState.None || last.sequence > lastSequence)
     throw new CcgpError(
       "TX_NOT_OPEN",
@@ -258,12 +256,6 @@ async function checkLedger(
     throw new CcgpError("DEADLINE_PASSED", `transaction ${packet.txId} is past its deadline ${deadline}`, {
       txId: packet.txId,
     });
-  const steps = await Promise.all(
-    Array.from({ length: stepCount }, async (_, k) => {
-      const [side, operation, dependsOn] = await rt.gov.ledger.read("stepOf", [packet.txId, k]);
-      return { side, operation, dependsOn };
-    }),
-  );
   const targets = steps.flatMap((s, k) => (s.side === Side.Target ? [k] : []));
   if (targets.length !== packets.length)
     throw new CcgpError(
@@ -275,7 +267,7 @@ async function checkLedger(
     if (packetOperation(steps[k]!.operation) !== packets[i]!.packet.operation)
       throw new CcgpError("ROUTE_MISMATCH", `step ${k} of ${packet.txId} is not packet ${i}'s operation`, { step: k });
   });
-  return steps;
+  return [...steps];
 }
 
 /**
