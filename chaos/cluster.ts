@@ -1,9 +1,10 @@
 /**
  * The running pieces of a chaos run and what the faults do to them: the two relayer processes (SIGKILLed and
- * started again), sub-chain B's node (stopped and started with its state kept), and the fault proxies on A's link to
- * B's peer endpoint (both ways: A's requests, B's answers) and on each relayer's link to its own node.
+ * started again), the three anvil nodes (each stopped and started with its state kept, on its port), and the fault
+ * proxies in front of each relayer's peer endpoint (both ways: requests, answers), on each relayer's links to its
+ * own sub-chain node and to the governance node, and on the attester's and the verifier's link to the governance node.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
 import { startAnvil, type LocalChain } from "../scripts/lib/anvil";
 import { spawnRelayer, type RelayerProcess } from "../scripts/lib/local/relayers";
@@ -20,16 +21,30 @@ export interface KillTrigger {
   timeoutMs: number;
 }
 
-/** The proxied links: A <-> B's peer endpoint, and each relayer to its own sub-chain node. */
+/**
+ * The proxied links: each relayer's peer endpoint as its peer reaches it (`peerB`: A -> B, `peerA`: B -> A), each
+ * relayer to its own sub-chain node, each relayer to the governance node, and the attester and the verifier to it.
+ */
 export interface Links {
-  peer: FaultProxy;
+  peerB: FaultProxy;
+  peerA: FaultProxy;
   nodeA: FaultProxy;
   nodeB: FaultProxy;
+  govA: FaultProxy;
+  govB: FaultProxy;
+  govServices: FaultProxy;
 }
+
+/** The anvil nodes a run restarts. */
+export type NodeKey = "governance" | "a" | "b";
+
+/** Where each relayer really listens for its peer (its registered port is the proxy's). */
+export type PeerPorts = Record<SideKey, number>;
 
 export class Cluster {
   relayers: Partial<Record<SideKey, RelayerProcess>> = {};
-  chainB: LocalChain | null = null;
+  /** Nodes started again by the run (the consortium's own until then). */
+  readonly nodes: Partial<Record<NodeKey, LocalChain>> = {};
   readonly killedByUs = new Set<number>();
   readonly unexpected: string[] = [];
   readonly recoverMs: number[] = [];
@@ -40,17 +55,16 @@ export class Cluster {
   constructor(
     readonly c: LocalConsortium,
     readonly links: Links,
-    readonly bPeerPort: number,
+    readonly peerPorts: PeerPorts,
   ) {}
 
   start(key: SideKey): RelayerProcess {
-    const env: NodeJS.ProcessEnv =
-      key === "b"
-        ? {
-            CCGP_SERVER_PORT: String(this.bPeerPort),
-            CCGP_CHAIN_SUB_B_RPC: `http://127.0.0.1:${this.links.nodeB.listenPort}`,
-          }
-        : { CCGP_CHAIN_SUB_A_RPC: `http://127.0.0.1:${this.links.nodeA.listenPort}` };
+    const via = (proxy: FaultProxy) => `http://127.0.0.1:${proxy.listenPort}`;
+    const env: NodeJS.ProcessEnv = {
+      CCGP_SERVER_PORT: String(this.peerPorts[key]),
+      [`CCGP_CHAIN_SUB_${key.toUpperCase()}_RPC`]: via(key === "a" ? this.links.nodeA : this.links.nodeB),
+      CCGP_GOVERNANCE_RPC: via(key === "a" ? this.links.govA : this.links.govB),
+    };
     const proc = spawnRelayer(this.c, this.c.business[key], env);
     this.relayers[key] = proc;
     void proc.exited.then((code) => {
@@ -81,6 +95,22 @@ export class Cluster {
     }
   }
 
+  /**
+   * Points the attester's and the verifier's configs at the governance node through `links.govServices` and starts
+   * both again on them (the consortium starts them on the node itself, before the proxies exist).
+   */
+  async proxyServices(): Promise<void> {
+    const url = `http://127.0.0.1:${this.links.govServices.listenPort}`;
+    for (const path of [this.c.attester.configPath, this.c.verifier.configPath]) {
+      const json = JSON.parse(readFileSync(path, "utf8")) as { governance: { rpcUrl: string } };
+      json.governance.rpcUrl = url;
+      writeFileSync(path, JSON.stringify(json, null, 2) + "\n");
+    }
+    await this.c.attester.stop();
+    await this.c.attester.start();
+    await this.c.verifier.start();
+  }
+
   /** SIGKILLs a relayer (at a trigger's moment, if given), waits `downMs`, starts it again and waits until healthy. */
   async kill(key: SideKey, downMs: number, trigger?: KillTrigger, onArmed?: () => void): Promise<void> {
     const proc = this.relayers[key]!;
@@ -101,13 +131,16 @@ export class Cluster {
     this.recoverMs.push(Date.now() - started);
   }
 
-  /** Stops B's sub-chain node (SIGTERM: anvil writes its state) and starts it again on the same port with it. */
-  async restartNodeB(downMs: number): Promise<void> {
-    const current = this.chainB;
+  /**
+   * Stops a node (SIGTERM: anvil writes its state) and starts it again on the same port with it, while every process
+   * that follows it (relayers, the attester and the verifier for the governance node) keeps running.
+   */
+  async restartNode(key: NodeKey, downMs: number): Promise<void> {
+    const current = this.nodes[key];
     if (current) await current.stop();
-    else await this.c.chains.b.stop();
+    else await this.c.chains[key].stop();
     await sleep(downMs);
-    this.chainB = await startAnvil(this.c.chains.b.options);
+    this.nodes[key] = await startAnvil(this.c.chains[key].options);
   }
 
   sampleRss(): void {
@@ -130,7 +163,7 @@ export class Cluster {
       await proc.stop(5_000);
     }
     await Promise.all(Object.values(this.links).map((proxy) => proxy.stop()));
-    await this.chainB?.stop();
+    await Promise.all(Object.values(this.nodes).map((node) => node.stop()));
     await this.c.stop();
   }
 }

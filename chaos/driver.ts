@@ -1,15 +1,17 @@
 /**
- * Drives a chaos run's transactions through the real intake and the business contracts, tracks each to a final state
- * on the ledger, applies the faults that act on chains (reorgs), and checks the ledger against both sub-chains. Beside
- * the custody writes (compensation mode) it sends two-phase asset transfers (a debit prepared on A, a credit on B,
- * then both committed): ones that commit, ones B refuses (A's prepared debit rolled back) and ones that expire.
+ * Drives a chaos run's transactions through the real intakes and the business contracts, tracks each to a final state
+ * on the ledger, applies the faults that act on chains (reorgs), and checks the ledger against both sub-chains. Custody
+ * writes (compensation mode) go both ways, A -> B and B -> A, app-initiated and chain-initiated; beside them it sends
+ * two-phase asset transfers (a debit prepared on A, a credit on B, then both committed): ones that commit, ones B
+ * refuses (A's prepared debit rolled back) and ones that expire.
  */
 import { readFileSync } from "node:fs";
 import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id, randomBytes, type Signer } from "ethers";
 import { encodePacket, toWire, type SignedPacket } from "../lib/amdp";
 import { boundTxId, planOf } from "../lib/domain/plan";
-import type { LocalConsortium, SideKey } from "../scripts/lib/local-consortium";
-import { appAccount, nextSequence, recordBatch, signCustodyRequest, TX_STATES } from "../scripts/lib/local/scenario";
+import type { LocalAccount } from "viem";
+import type { LocalConsortium, PipeInfo, SideKey } from "../scripts/lib/local-consortium";
+import { appAccount, nextSequence, signCustodyRequest, TX_STATES } from "../scripts/lib/local/scenario";
 import { newAccount, signTransfer } from "../scripts/lib/local/transfer";
 import {
   AssetLedger__factory,
@@ -31,6 +33,8 @@ export interface Transfer {
 export interface Tracked {
   txId: string;
   kind: Kind;
+  /** The side that initiated it (its pipe's source). */
+  from: SideKey;
   transfer?: Transfer;
   acceptedAt: number;
   state: string;
@@ -142,19 +146,36 @@ class Serial {
   }
 }
 
+/** One initiating side: its pipe to the other, its app's intake and key, its operator on its own sub-chain. */
+interface Lane {
+  key: SideKey;
+  pipe: PipeInfo;
+  intake: string;
+  /** The next sequence of its pipe. */
+  sequence: bigint;
+  /** Its app requests are signed and posted one at a time: each takes the next sequence, so none overtakes another. */
+  posting: Serial;
+  /** Its operator's transactions are sent one at a time (each takes the next nonce); receipts are awaited apart. */
+  sending: Serial;
+  operator: Signer;
+  app: LocalAccount;
+  /** The batch its custody writes continue (recorded on its own sub-chain at the start). */
+  batchId: string;
+}
+
+/** The byKind key of a transaction: B-initiated ones apart. */
+const kindName = (t: Pick<Tracked, "kind" | "from">): string => (t.from === "b" ? `${t.kind} (B -> A)` : t.kind);
+
 export class Driver {
   readonly tracked = new Map<string, Tracked>();
   readonly gov: JsonRpcProvider;
   readonly subA: JsonRpcProvider;
-  private readonly subB: JsonRpcProvider;
+  readonly subB: JsonRpcProvider;
   private readonly ledger: Contract;
-  private sequence = 0n;
   /** The next sequence of the assets pipe (two-phase transfers). */
   private assetSequence = 0n;
-  private batch = { batchId: "", dataHash: "" };
-  private app!: Awaited<ReturnType<typeof appAccount>>;
-  private operatorA!: Signer;
-  private readonly intake: string;
+  private readonly dataHash = id("chaos-data");
+  private readonly lanes = {} as Record<SideKey, Lane>;
   /** Called once, right after the next app request is posted (while the relayer handles it). */
   private _onPosted: (() => void) | undefined;
   /** Short-deadline requests refused DEADLINE_PASSED before any intake took them (never accepted, not tracked). */
@@ -165,12 +186,8 @@ export class Driver {
   allowed: () => number = () => Infinity;
   /** Where the drive's time goes, in ms summed over the workers: see {@link DriveProfile}. */
   readonly profile: DriveProfile = { sign: 0, ownBatch: 0, post: 0, intakeDown: 0, replays: 0, chainRequest: 0 };
-  /** App requests are signed and posted one at a time: each takes the next sequence, so a later one never overtakes. */
-  private readonly posting = new Serial();
-  /** The same for the assets pipe (its own sequence). */
+  /** The assets pipe's requests are posted one at a time too (its own sequence). */
   private readonly postingAssets = new Serial();
-  /** Transactions of A's operator are sent one at a time (each takes the next nonce); their receipts are awaited apart. */
-  private readonly sending = new Serial();
 
   constructor(
     private readonly c: LocalConsortium,
@@ -185,19 +202,33 @@ export class Driver {
     this.subA = p(c.chains.a.url);
     this.subB = p(c.chains.b.url);
     this.ledger = TransactionLedger__factory.connect(c.governance.ledger, this.gov) as unknown as Contract;
-    this.intake = `http://127.0.0.1:${c.business.a.ports.app}`;
   }
 
   async prepare(): Promise<void> {
-    this.app = await appAccount(this.c, this.c.pipes.aToB);
-    const wallet = Wallet.fromEncryptedJsonSync(
-      readFileSync(this.c.business.a.accounts.operator.keystore, "utf8"),
-      this.c.password,
-    );
-    this.operatorA = wallet.connect(this.subA);
-    this.batch = { batchId: id(`chaos:${hexlify(randomBytes(8))}`), dataHash: id("chaos-data") };
-    await recordBatch(this.c, this.batch.batchId, this.batch.dataHash);
-    this.sequence = await nextSequence(this.c, this.c.pipes.aToB);
+    for (const key of ["a", "b"] as const) {
+      const pipe = key === "a" ? this.c.pipes.aToB : this.c.pipes.bToA;
+      const side = this.c.business[key];
+      const wallet = Wallet.fromEncryptedJsonSync(
+        readFileSync(side.accounts.operator.keystore, "utf8"),
+        this.c.password,
+      );
+      const lane: Lane = {
+        key,
+        pipe,
+        intake: `http://127.0.0.1:${side.ports.app}`,
+        sequence: await nextSequence(this.c, pipe),
+        posting: new Serial(),
+        sending: new Serial(),
+        operator: wallet.connect(key === "a" ? this.subA : this.subB),
+        app: await appAccount(this.c, pipe),
+        batchId: id(`chaos:${key}:${hexlify(randomBytes(8))}`),
+      };
+      this.lanes[key] = lane;
+      const drug = DrugTraceability__factory.connect(side.contracts.drugTraceability, lane.operator);
+      await this.mineOn(lane, "recordBatch", () =>
+        drug.recordBatch(lane.batchId, side.accounts.operator.address, this.dataHash),
+      );
+    }
     this.assetSequence = await nextSequence(this.c, this.assetsPipe);
   }
 
@@ -206,7 +237,7 @@ export class Driver {
     return this.c.pipes.assets;
   }
 
-  /** The next app request posted runs `fn` while it is in flight (a kill during intake). */
+  /** The next app request posted to A's intake runs `fn` while it is in flight (a kill during intake). */
   onNextPost(fn: () => void): void {
     this._onPosted = fn;
   }
@@ -215,62 +246,63 @@ export class Driver {
    * A batch of its own on A for a transaction whose source step must be undone: the business contract undoes only
    * a batch's last custody step, so compensations sharing one batch would refuse each other (and go to Manual).
    */
-  private async ownBatch(): Promise<string> {
+  private async ownBatch(lane: Lane): Promise<string> {
     const batchId = id(`chaos:own:${hexlify(randomBytes(8))}`);
-    const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
-    const address = this.c.business.a.accounts.operator.address;
-    await this.mineOnA("recordBatch", () => drug.recordBatch(batchId, address, this.batch.dataHash));
+    const side = this.c.business[lane.key];
+    const drug = DrugTraceability__factory.connect(side.contracts.drugTraceability, lane.operator);
+    const address = side.accounts.operator.address;
+    await this.mineOn(lane, "recordBatch", () => drug.recordBatch(batchId, address, this.dataHash));
     return batchId;
   }
 
-  private async signed(kind: Kind, ttlSeconds = 600, own?: string): Promise<{ body: string; txId: string }> {
-    const pipe = this.c.pipes.aToB;
-    const custodian = kind === "compensate" ? ZeroAddress : this.c.business.b.accounts.operator.address;
-    const batchId = kind === "compensate" ? (own ?? (await this.ownBatch())) : this.batch.batchId;
-    const s = await signCustodyRequest(this.c, this.app, {
-      pipe,
-      batchId,
-      custodian,
-      dataHash: this.batch.dataHash,
-      sequence: this.sequence++,
-      ttlSeconds,
-    });
+  private async signed(
+    kind: Kind,
+    lane: Lane,
+    ttlSeconds = 600,
+    own?: string,
+  ): Promise<{ body: string; txId: string }> {
+    const { pipe, app } = lane;
+    const source = this.c.business[lane.key];
+    const custodian = kind === "compensate" ? ZeroAddress : this.c.business[pipe.target].accounts.operator.address;
+    const batchId = kind === "compensate" ? (own ?? (await this.ownBatch(lane))) : lane.batchId;
+    const request = { pipe, batchId, custodian, dataHash: this.dataHash, ttlSeconds };
+    const s = await signCustodyRequest(this.c, app, { ...request, sequence: lane.sequence++ });
     if (kind !== "compensate") return { body: encodePacket(s), txId: s.packet.txId };
-    // A source step on A (a custody write there) that must be undone when B's write reverts.
+    // A source step on the initiator's sub-chain (a custody write there) that must be undone when the target's reverts.
     const drug = DrugTraceability__factory.createInterface();
-    const data = drug.encodeFunctionData("continueCustody", [
-      batchId,
-      this.c.business.a.accounts.operator.address,
-      this.batch.dataHash,
-    ]);
+    const data = drug.encodeFunctionData("continueCustody", [batchId, source.accounts.operator.address, this.dataHash]);
     const steps = [
-      { side: "source", operation: "write", contract: this.c.business.a.contracts.names.drugTraceability, data },
+      { side: "source", operation: "write", contract: source.contracts.names.drugTraceability, data },
       { side: "target" },
     ];
     const salt = hexlify(randomBytes(32));
     const packet = { ...s.packet, txId: boundTxId(salt as `0x${string}`, planOf(s.packet, s.payload, steps).steps) };
-    const again: SignedPacket = await signCustodyRequest(this.c, this.app, {
-      pipe,
-      batchId,
-      custodian,
-      dataHash: this.batch.dataHash,
+    const again: SignedPacket = await signCustodyRequest(this.c, app, {
+      ...request,
       sequence: packet.sequence,
-      ttlSeconds,
       txId: packet.txId,
     });
     return { body: JSON.stringify({ ...toWire(again), steps, salt }), txId: packet.txId };
   }
 
-  private track(txId: string, kind: Kind, transfer?: Transfer): void {
+  private track(txId: string, kind: Kind, from: SideKey, transfer?: Transfer): void {
     if (!this.tracked.has(txId))
-      this.tracked.set(txId, { txId, kind, acceptedAt: Date.now(), state: "None", ...(transfer ? { transfer } : {}) });
+      this.tracked.set(txId, {
+        txId,
+        kind,
+        from,
+        acceptedAt: Date.now(),
+        state: "None",
+        ...(transfer ? { transfer } : {}),
+      });
   }
 
   /**
    * Posts one app request until it is accepted (202, or 409 DUPLICATE: accepted before), re-sending it as it is: a
    * post without an answer (the relayer died) is sent again unchanged, as the intake docs ask.
    */
-  private async submit(kind: Kind, ttlSeconds?: number): Promise<void> {
+  private async submit(kind: Kind, ttlSeconds?: number, from: SideKey = "a"): Promise<void> {
+    const lane = this.lanes[from];
     let t = Date.now();
     /** Adds the time since the last lap to `key` (none: the time is not counted). */
     const lap = (key?: keyof DriveProfile): void => {
@@ -279,16 +311,17 @@ export class Driver {
       t = now;
     };
     // The slow part of a compensating request (its own batch mined on A) is done before its turn to post.
-    const own = kind === "compensate" ? await this.ownBatch() : undefined;
+    const own = kind === "compensate" ? await this.ownBatch(lane) : undefined;
     if (own !== undefined) lap("ownBatch");
     await this.posted(
-      this.posting,
-      () => this.signed(kind, ttlSeconds, own),
+      lane,
+      lane.posting,
+      () => this.signed(kind, lane, ttlSeconds, own),
       async () => {
-        const opened = await nextSequence(this.c, this.c.pipes.aToB).catch(() => 0n);
-        this.sequence = opened > this.sequence ? opened : this.sequence + BigInt(this.rng.int(1, 3));
+        const opened = await nextSequence(this.c, lane.pipe).catch(() => 0n);
+        lane.sequence = opened > lane.sequence ? opened : lane.sequence + BigInt(this.rng.int(1, 3));
       },
-      (txId) => this.track(txId, kind),
+      (txId) => this.track(txId, kind, from),
       lap,
       ttlSeconds !== undefined,
     );
@@ -309,11 +342,13 @@ export class Driver {
     };
     const from = newAccount("chaos-a");
     const to = kind === "transfer-refused" ? NO_LOCK : newAccount("chaos-b");
-    const assets = AssetLedger__factory.connect(this.c.business.a.contracts.assetLedger!, this.operatorA);
-    await this.mineOnA("issue", () => assets.issue(from, TRANSFER_ISSUED));
+    const lane = this.lanes.a;
+    const assets = AssetLedger__factory.connect(this.c.business.a.contracts.assetLedger!, lane.operator);
+    await this.mineOn(lane, "issue", () => assets.issue(from, TRANSFER_ISSUED));
     lap("ownBatch");
     const pipe = this.assetsPipe;
     await this.posted(
+      lane,
       this.postingAssets,
       async () => {
         const app = await appAccount(this.c, pipe);
@@ -331,20 +366,21 @@ export class Driver {
         const opened = await nextSequence(this.c, pipe).catch(() => 0n);
         this.assetSequence = opened > this.assetSequence ? opened : this.assetSequence + BigInt(this.rng.int(1, 3));
       },
-      (txId) => this.track(txId, kind, { from, to, amount: TRANSFER_AMOUNT }),
+      (txId) => this.track(txId, kind, "a", { from, to, amount: TRANSFER_AMOUNT }),
       lap,
       ttlSeconds !== undefined,
     );
   }
 
-  /** One transaction of A's operator, sent in nonce order and mined, retried while A's node is away. */
-  private async mineOnA(
+  /** One transaction of a side's operator, sent in nonce order and mined, retried while its node is away. */
+  private async mineOn(
+    lane: Lane,
     what: string,
     send: () => Promise<{ wait(confirms: number, timeout: number): Promise<unknown> }>,
   ) {
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
-        const sent = await this.sending.run(send);
+        const sent = await lane.sending.run(send);
         await sent.wait(1, 60_000);
         return;
       } catch (error) {
@@ -360,6 +396,7 @@ export class Driver {
    * re-sending it as it is; a REPLAY (the sequence taken) is signed again after `stepSequence`.
    */
   private async posted(
+    lane: Lane,
     queue: Serial,
     sign: () => Promise<{ body: string; txId: string }>,
     stepSequence: () => Promise<void>,
@@ -372,9 +409,9 @@ export class Driver {
       let { body, txId } = await sign();
       lap("sign");
       for (let attempt = 0; attempt < 1200; attempt++) {
-        const pending = post(this.intake, body);
-        const hook = this._onPosted;
-        this._onPosted = undefined;
+        const pending = post(lane.intake, body);
+        const hook = lane.key === "a" ? this._onPosted : undefined;
+        if (lane.key === "a") this._onPosted = undefined;
         hook?.();
         const answer = await pending;
         if (answer.status === 202 || answer.code === "DUPLICATE") {
@@ -406,26 +443,27 @@ export class Driver {
     });
   }
 
-  /** A custody transfer requested by the business contract on A (chain-initiated). */
-  private async chainRequest(): Promise<void> {
-    const drug = DrugTraceability__factory.connect(this.c.business.a.contracts.drugTraceability, this.operatorA);
+  /** A custody transfer requested by the business contract on a side's sub-chain (chain-initiated). */
+  private async chainRequest(from: SideKey): Promise<void> {
+    const lane = this.lanes[from];
+    const drug = DrugTraceability__factory.connect(this.c.business[from].contracts.drugTraceability, lane.operator);
     const t0 = Date.now();
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
-        const tx = await this.sending.run(() =>
+        const tx = await lane.sending.run(() =>
           drug.requestCustodyTransfer(
-            this.c.pipes.aToB.id,
-            this.c.pipes.aToB.contractNameHash,
-            this.batch.batchId,
-            this.c.business.b.accounts.operator.address,
-            this.batch.dataHash,
+            lane.pipe.id,
+            lane.pipe.contractNameHash,
+            lane.batchId,
+            this.c.business[lane.pipe.target].accounts.operator.address,
+            this.dataHash,
           ),
         );
         const receipt = await tx.wait(1, 60_000);
         const parsed = receipt!.logs
           .map((l) => drug.interface.parseLog(l))
           .find((p) => p?.name === "CustodyTransferRequested");
-        this.track(parsed!.args.requestId as string, "chain");
+        this.track(parsed!.args.requestId as string, "chain", from);
         this.profile.chainRequest += Date.now() - t0;
         return;
       } catch (error) {
@@ -443,17 +481,28 @@ export class Driver {
    * the seed up front, so the same seed sends the same mix whatever the timing.
    */
   async run(n: number, minSeconds = 0, concurrency = 4): Promise<void> {
-    const kinds: Kind[] = Array.from({ length: n }, () => {
+    // About a quarter of the custody writes go B -> A (the two-phase transfers go A -> B only: one assets pipe).
+    const kinds: Array<[Kind, SideKey]> = Array.from({ length: n }, () => {
       const roll = this.rng.next();
-      if (roll < 0.18) return "chain";
-      if (roll < 0.28) return "compensate";
-      if (roll < 0.36) return "transfer";
-      if (roll < 0.39) return "transfer-refused";
-      return "success";
+      if (roll < 0.13) return ["chain", "a"];
+      if (roll < 0.18) return ["chain", "b"];
+      if (roll < 0.25) return ["compensate", "a"];
+      if (roll < 0.28) return ["compensate", "b"];
+      if (roll < 0.36) return ["transfer", "a"];
+      if (roll < 0.39) return ["transfer-refused", "a"];
+      if (roll < 0.52) return ["success", "b"];
+      return ["success", "a"];
     });
-    // A short run may draw no two-phase transfer of a kind: one each, at seeded places.
-    for (const kind of ["transfer", "transfer-refused"] as const)
-      if (n >= 10 && !kinds.includes(kind)) kinds[this.rng.int(0, n - 1)] = kind;
+    // A short run may draw none of a kind: one each, at seeded places.
+    const must: Array<[Kind, SideKey]> = [
+      ["transfer", "a"],
+      ["transfer-refused", "a"],
+      ["chain", "b"],
+      ["compensate", "b"],
+      ["success", "b"],
+    ];
+    for (const [kind, from] of must)
+      if (n >= 10 && !kinds.some(([k, f]) => k === kind && f === from)) kinds[this.rng.int(0, n - 1)] = [kind, from];
     const t0 = Date.now();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -461,10 +510,10 @@ export class Driver {
         const i = next++;
         await sleep(t0 + (i * minSeconds * 1000) / n - Date.now());
         while (i >= this.allowed()) await sleep(200);
-        const kind = kinds[i]!;
-        if (kind === "chain") await this.chainRequest();
+        const [kind, from] = kinds[i]!;
+        if (kind === "chain") await this.chainRequest(from);
         else if (kind === "transfer" || kind === "transfer-refused") await this.transfer(kind);
-        else await this.submit(kind);
+        else await this.submit(kind, undefined, from);
         this.submitted += 1;
         if (this.submitted % 50 === 0)
           this.log(
@@ -485,13 +534,13 @@ export class Driver {
   }
 
   /**
-   * Requests with a short deadline, sent while a link is cut: `k` custody writes and a two-phase transfer. They must
-   * end final either way: expired with nothing to undo (or, for the transfer, A's prepared debit rolled back), or
+   * Requests with a short deadline, sent while a link is cut: `k` custody writes from `from`, and a two-phase transfer
+   * when A sends them. They must end final either way: expired with nothing to undo (or, for the transfer, A's prepared debit rolled back), or
    * confirmed when they got through, never half done.
    */
-  async expiring(k: number, ttlSeconds: number): Promise<void> {
-    for (let i = 0; i < k; i++) await this.submit("expire", ttlSeconds);
-    await this.transfer("transfer-expire", ttlSeconds);
+  async expiring(k: number, ttlSeconds: number, from: SideKey = "a"): Promise<void> {
+    for (let i = 0; i < k; i++) await this.submit("expire", ttlSeconds, from);
+    if (from === "a") await this.transfer("transfer-expire", ttlSeconds);
   }
 
   /**
@@ -501,7 +550,8 @@ export class Driver {
   async reorg(provider: JsonRpcProvider, depth: number): Promise<number> {
     // Holding A's operator's sends: one sent between the reorg and the re-sends would take the nonce of a reorged
     // request of ours, which would then never be mined again (the harness's doing, counted as lost).
-    return this.sending.run(() => this.replaceBlocks(provider, depth));
+    const lane = provider === this.subB ? this.lanes.b : this.lanes.a;
+    return lane.sending.run(() => this.replaceBlocks(provider, depth));
   }
 
   private async replaceBlocks(provider: JsonRpcProvider, depth: number): Promise<number> {
@@ -539,7 +589,7 @@ export class Driver {
   countsByKind(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
     for (const t of this.tracked.values()) {
-      const kind = (out[t.kind] ??= {});
+      const kind = (out[kindName(t)] ??= {});
       kind[t.state] = (kind[t.state] ?? 0) + 1;
     }
     return out;
@@ -583,17 +633,17 @@ export class Driver {
     let lastSent = 0;
     let lastAccepted = 0;
     const signed = [];
-    for (let i = 0; i < ratePerSecond * seconds; i++) signed.push(await this.signed("success"));
+    for (let i = 0; i < ratePerSecond * seconds; i++) signed.push(await this.signed("success", this.lanes.a));
     const t0 = Date.now();
     const answers = signed.map(async ({ body, txId }, i) => {
       await sleep(t0 + (i * 1000) / ratePerSecond - Date.now());
       out.sent += 1;
       lastSent = Math.max(lastSent, Date.now());
-      const answer = await post(this.intake, body);
+      const answer = await post(this.lanes.a.intake, body);
       if (answer.status === 202) {
         out.accepted += 1;
         lastAccepted = Math.max(lastAccepted, Date.now());
-        this.track(txId, "success");
+        this.track(txId, "success", "a");
       } else if (answer.status === 429) {
         out.refused429 += 1;
         if (answer.retryAfter > 0) out.withRetryAfter += 1;
@@ -617,7 +667,9 @@ export class Driver {
   }
 
   async fuzz(n: number, cluster: Cluster): Promise<FuzzResult> {
-    const accepted = [...this.tracked.values()].find((t) => t.kind === "success" && t.state === "Confirmed");
+    const accepted = [...this.tracked.values()].find(
+      (t) => t.kind === "success" && t.from === "a" && t.state === "Confirmed",
+    );
     if (accepted === undefined) throw new Error("no confirmed transaction to fuzz from");
     const intakeBase = await this.baseOf(accepted.txId, "a");
     const peerBase = await this.baseOf(accepted.txId, "b");
@@ -626,7 +678,7 @@ export class Driver {
     const result: FuzzResult = { sent: 0, refused: 0, codes: {}, findings: [], notRefused: 0, rates: {} };
     await Promise.all([
       fuzz(
-        { name: "intake", url: `${this.intake}/v1/requests`, base: intakeBase },
+        { name: "intake", url: `${this.lanes.a.intake}/v1/requests`, base: intakeBase },
         Math.ceil(n / 2),
         this.rng,
         16,
@@ -752,7 +804,7 @@ export class Driver {
             if (problems.length === 0) out.undone += 1;
           }
           if (problems.length > 0)
-            out.wrong.push(`${t.txId.slice(0, 10)} (${t.kind}, ${t.state}): ${problems.join(", ")}`);
+            out.wrong.push(`${t.txId.slice(0, 10)} (${kindName(t)}, ${t.state}): ${problems.join(", ")}`);
         }),
       );
     return out;

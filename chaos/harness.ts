@@ -1,21 +1,24 @@
 /**
- * The chaos run: a real local consortium (three anvil nodes, the deployed contracts, two relayer processes and the
- * independent verifier), N cross-chain transactions in both initiation modes (custody writes that confirm, writes
- * that fail on B and compensate A's source step, requests that expire), and seeded faults meanwhile:
+ * The chaos run: a real local consortium (three anvil nodes, the deployed contracts, two relayer processes, the
+ * attester and the independent verifier), N cross-chain transactions both ways (A -> B and B -> A) in both initiation
+ * modes (custody writes that confirm, writes that fail on the target and compensate the source step, requests that
+ * expire), and seeded faults meanwhile:
  * - relayer SIGKILLs at chosen moments (during intake, countersigning, delivery, a ledger write, a store commit) and
  *   at random ones, each followed by a restart;
- * - sub-chain B's node stopped and started again with its state kept (anvil `--state`);
+ * - each node (sub-chain A, sub-chain B, the governance chain) stopped and started again with its state kept (anvil
+ *   `--state`) on its port, while every process that follows it keeps its connections and pending receipts;
  * - reorgs of sub-chain A and of the governance chain, inside and beyond the confirmation depth;
- * - TCP faults through fault proxies on A's link to B's peer endpoint (A's requests and, apart, B's answers back to A)
- *   and on each relayer's link to its own node (delay, drop, reset), and cuts longer than the retry window: of the
- *   peer link (short-deadline requests sent meanwhile must expire), of B's answers to A (requests still reach B and
- *   run there), and of A's link to its node.
+ * - TCP faults through fault proxies on each relayer's peer endpoint (requests and, apart, answers back), on each
+ *   relayer's link to its own node and on each relayer's link to the governance node (delay, drop, reset), and cuts
+ *   longer than the retry window: of each peer link (short-deadline requests sent meanwhile must expire), of B's
+ *   answers to A (requests still reach B and run there), of A's link to its node and of B's link to the governance
+ *   node.
  * Then an overload burst (ten times the relayer's rate) and a fuzzer of AMDP requests. At the end the ledger is
  * checked against both sub-chains. The same seed makes the same choices.
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { setupLocalConsortium } from "../scripts/lib/local-consortium";
+import { setupLocalConsortium, type SideKey } from "../scripts/lib/local-consortium";
 import { freePort } from "../scripts/lib/anvil";
 import { Cluster, type KillTrigger, type Links } from "./cluster";
 import { Driver, FINAL, type DriveProfile, type Duplicates, type OverloadResult, type TwoPhaseCheck } from "./driver";
@@ -30,7 +33,9 @@ export type FaultKind =
   | "kill-ledger"
   | "kill-commit"
   | "kill-random"
-  | "node-restart"
+  | "node-restart-a"
+  | "node-restart-b"
+  | "node-restart-gov"
   | "reorg-sub-inside"
   | "reorg-sub-beyond"
   | "reorg-gov-inside"
@@ -40,7 +45,9 @@ export type FaultKind =
   | "net-reset"
   | "cut"
   | "cut-answers"
-  | "cut-node-a";
+  | "cut-peer-a"
+  | "cut-node-a"
+  | "cut-gov-b";
 
 export interface ChaosOptions {
   transactions: number;
@@ -117,17 +124,21 @@ export function defaultFaults(transactions: number): FaultKind[] {
     ...repeat("kill-ledger", per(4)),
     ...repeat("kill-commit", per(3)),
     ...repeat("kill-random", per(3)),
-    ...repeat("node-restart", per(2)),
+    ...repeat("node-restart-a", per(1)),
+    ...repeat("node-restart-b", per(1)),
+    ...repeat("node-restart-gov", per(2)),
     ...repeat("reorg-sub-inside", per(1)),
     ...repeat("reorg-sub-beyond", per(1)),
     ...repeat("reorg-gov-inside", per(1)),
     ...repeat("reorg-gov-beyond", per(1)),
-    ...repeat("net-delay", per(4)),
-    ...repeat("net-drop", per(4)),
+    ...repeat("net-delay", per(9)),
+    ...repeat("net-drop", per(9)),
     ...repeat("net-reset", per(2)),
     ...repeat("cut", per(2)),
     ...repeat("cut-answers", per(2)),
+    ...repeat("cut-peer-a", per(1)),
     ...repeat("cut-node-a", per(2)),
+    ...repeat("cut-gov-b", per(1)),
   ];
 }
 
@@ -138,12 +149,17 @@ interface LinkFault {
   direction: Direction;
 }
 
-/** Delays and drops take these in turn (from a seeded start), so a run of four or more of a kind meets every one. */
+/** Delays and drops take these in turn (from a seeded start), so a run of nine or more of a kind meets every one. */
 const LINK_FAULTS: LinkFault[] = [
-  { name: "A -> B requests (peer link)", proxy: "peer", direction: "up" },
-  { name: "B -> A answers (peer link)", proxy: "peer", direction: "down" },
+  { name: "A -> B requests (peer link)", proxy: "peerB", direction: "up" },
+  { name: "B -> A answers (peer link)", proxy: "peerB", direction: "down" },
   { name: "B -> its node link", proxy: "nodeB", direction: "both" },
+  { name: "A -> governance node link", proxy: "govA", direction: "both" },
+  { name: "B -> A requests (peer link)", proxy: "peerA", direction: "up" },
+  { name: "A -> B answers (peer link)", proxy: "peerA", direction: "down" },
   { name: "A -> its node link", proxy: "nodeA", direction: "both" },
+  { name: "B -> governance node link", proxy: "govB", direction: "both" },
+  { name: "attester and verifier -> governance node link", proxy: "govServices", direction: "both" },
 ];
 
 /** What the relayer logs (debug level) when the work a kill aims at is in flight. */
@@ -182,14 +198,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
     outer(line);
   };
-  const bPeerPort = await freePort();
+  // Each relayer listens for its peer on a port of its own; its registered endpoint is the proxy in front of it.
+  const peerPorts = { a: await freePort(), b: await freePort() };
   const links: Links = {
-    peer: new FaultProxy(c.business.b.ports.peer, bPeerPort),
+    peerB: new FaultProxy(c.business.b.ports.peer, peerPorts.b),
+    peerA: new FaultProxy(c.business.a.ports.peer, peerPorts.a),
     nodeA: new FaultProxy(await freePort(), c.chains.a.port),
     nodeB: new FaultProxy(await freePort(), c.chains.b.port),
+    govA: new FaultProxy(await freePort(), c.chains.governance.port),
+    govB: new FaultProxy(await freePort(), c.chains.governance.port),
+    govServices: new FaultProxy(await freePort(), c.chains.governance.port),
   };
   await Promise.all(Object.values(links).map((proxy) => proxy.start()));
-  const cluster = new Cluster(c, links, bPeerPort);
+  const cluster = new Cluster(c, links, peerPorts);
   const stopOnSignal = (): void => {
     log("interrupted: stopping every process of the run");
     void cluster.stop().finally(() => process.exit(130));
@@ -199,6 +220,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faults: Record<string, number> = {};
   const count = (kind: string) => (faults[kind] = (faults[kind] ?? 0) + 1);
   try {
+    await cluster.proxyServices();
     cluster.start("a");
     cluster.start("b");
     await Promise.all([cluster.healthy("a"), cluster.healthy("b")]);
@@ -230,11 +252,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       proxy: FaultProxy,
       mode: "cut" | "drop",
       direction: Direction,
-      expiring = true,
+      expiring: SideKey | null = "a",
     ): Promise<void> => {
       proxy.set(mode, 0, direction);
       try {
-        if (expiring) await drive.expiring(2, CUT_TTL_SECONDS);
+        if (expiring !== null) await drive.expiring(2, CUT_TTL_SECONDS, expiring);
         // Until the last of them (signed before `expiring` returned) is past its deadline, with a margin.
         await sleep((CUT_TTL_SECONDS + 3) * 1000);
       } finally {
@@ -273,9 +295,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           count(`kill ${key.toUpperCase()} at a random moment`);
           return cluster.kill(key, down);
         }
-        case "node-restart":
-          count("node restart (sub-chain B, state kept)");
-          return cluster.restartNodeB(rng.int(500, 2_000));
+        case "node-restart-a":
+        case "node-restart-b":
+        case "node-restart-gov": {
+          const node = ({ "node-restart-a": "a", "node-restart-b": "b", "node-restart-gov": "governance" } as const)[
+            kind
+          ];
+          count(
+            `node restart (${node === "governance" ? "governance chain" : `sub-chain ${node.toUpperCase()}`}, state kept)`,
+          );
+          return cluster.restartNode(node, rng.int(500, 2_000));
+        }
         case "reorg-sub-inside":
         case "reorg-sub-beyond":
         case "reorg-gov-inside":
@@ -308,13 +338,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           return;
         case "cut":
           count("cut A -> B peer link longer than the retry window of short-deadline requests");
-          return cut(links.peer, "cut", "both");
+          return cut(links.peerB, "cut", "both");
         case "cut-answers":
           count("cut B -> A answers (peer link; requests still reach B) longer than the retry window");
-          return cut(links.peer, "drop", "down");
+          return cut(links.peerB, "drop", "down");
+        case "cut-peer-a":
+          count("cut B -> A peer link longer than the retry window of short-deadline requests");
+          return cut(links.peerA, "cut", "both", "b");
         case "cut-node-a":
           count("cut A -> its node link longer than the retry window");
-          return cut(links.nodeA, "cut", "both", false);
+          return cut(links.nodeA, "cut", "both", null);
+        case "cut-gov-b":
+          count("cut B -> governance node link longer than the retry window of short-deadline requests");
+          return cut(links.govB, "cut", "both");
       }
     };
     // A fault the run could not recover from ends the injection, not the run: the rest is still driven, settled and

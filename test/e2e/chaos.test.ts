@@ -1,9 +1,10 @@
 /**
  * A short seeded chaos run on a real local consortium (`chaos/`; the full one is `npm run chaos`): about 100
- * transactions in both initiation modes and two-phase transfers (committed, refused by B, expired) while the relayers
- * are SIGKILLed at chosen moments (intake, countersigning, delivery, a store commit), sub-chain B's node restarts with its
- * state kept, sub-chain A reorganises beyond the confirmation depth, and three links are cut past short deadlines: the
- * peer link, B's answers to A, and A's link to its node. Then a burst at ten times the rate limit and fuzzed AMDP
+ * transactions both ways (A -> B, B -> A) in both initiation modes and two-phase transfers (committed, refused by B,
+ * expired) while the relayers are SIGKILLed at chosen moments (intake, countersigning, delivery, a store commit),
+ * sub-chain B's node and the governance node restart with their state kept, sub-chain A reorganises beyond the
+ * confirmation depth, and three links are cut past short deadlines: the peer link, B's answers to A, and A's link to
+ * its node. Then a burst at ten times the rate limit and fuzzed AMDP
  * requests. The run's own checks are the assertions.
  */
 import { expect } from "chai";
@@ -14,14 +15,15 @@ const FAULTS: FaultKind[] = [
   "kill-countersign",
   "kill-delivery",
   "kill-commit",
-  "node-restart",
+  "node-restart-b",
+  "node-restart-gov",
   "reorg-sub-beyond",
   "cut",
   "cut-answers",
   "cut-node-a",
 ];
 
-describe("chaos: a short seeded run (kills, a node restart, a reorg, cuts, two-phase, overload, fuzz)", function () {
+describe("chaos: a short seeded run (kills, node restarts, a reorg, cuts, two-phase, overload, fuzz)", function () {
   this.timeout(600_000);
 
   it("every transaction final by itself, none lost or done twice, every fuzzed request refused by name", async function () {
@@ -55,6 +57,10 @@ describe("chaos: a short seeded run (kills, a node restart, a reorg, cuts, two-p
     expect(report.overload.refused429, summary).to.be.greaterThan(0);
     expect(report.overload.withRetryAfter, summary).to.equal(report.overload.refused429);
     expect(report.states.Expired ?? 0, summary).to.be.greaterThan(0);
+    // B -> A: app-initiated writes that confirm and ones that compensate B's source step, and chain-initiated ones.
+    expect(report.byKind["success (B -> A)"]?.Confirmed ?? 0, summary).to.be.greaterThan(0);
+    expect(report.byKind["compensate (B -> A)"]?.Compensated ?? 0, summary).to.be.greaterThan(0);
+    expect(report.byKind["chain (B -> A)"]?.Confirmed ?? 0, summary).to.be.greaterThan(0);
     // Two-phase transfers: some committed on both sides, some (refused by B, or expired) with nothing committed.
     expect(report.twoPhase.wrong, summary).to.deep.equal([]);
     expect(report.twoPhase.committed, summary).to.be.greaterThan(0);

@@ -1,7 +1,10 @@
 /**
  * Keeps the governance view in step with the chain: loads it, then follows the governance contracts' events behind
  * the configured confirmation depth with the shared `ConfirmedLogFollower` (through the chain plugin), re-reading
- * each entity an event names. A restart loads the view again, so no checkpoint is needed here.
+ * each entity an event names. A restart loads the view again, so no checkpoint is needed here. A node restarted
+ * without its latest blocks may have lost writes acted on at their receipts, inside the confirmation depth where the
+ * follower sees no reorg: a node that answers again after failing, or shows a lower head than it had, is told as a
+ * reorg all the same (the polls may back off past the moment its head was lower).
  */
 import { toEventSelector, type Abi, type AbiEvent, type Address } from "viem";
 import {
@@ -41,6 +44,10 @@ export function followedEvents(): AbiEvent[] {
 
 export class GovernanceSync {
   private _processed = 0n;
+  /** The highest head the node has shown. */
+  private _highest = 0n;
+  /** A poll failed since the last one that answered. */
+  private _failed = false;
 
   constructor(
     private readonly _view: GovernanceView,
@@ -67,14 +74,19 @@ export class GovernanceSync {
         confirmations: this._options.confirmations,
         address: [...new Set(addresses)],
         events: followedEvents(),
-        onPoll: (info) =>
+        onPoll: (info) => {
           this._options.metrics?.record({
             type: "chainProgress",
             chain: "governance",
             head: info.head,
             processed: this._processed,
-          }),
+          });
+          if (info.head < this._highest || this._failed) this._lostBlocks(info.head);
+          this._failed = false;
+          this._highest = info.head;
+        },
         onError: (error) => {
+          this._failed = true;
           this._log.warn({ err: error }, "governance chain poll failed; retrying");
           this._options.onError?.(error);
         },
@@ -92,5 +104,23 @@ export class GovernanceSync {
       signal,
     );
     return { following };
+  }
+
+  /**
+   * The node may have lost its blocks above `head` (its head went back, or it answers again after failing: restarted
+   * without its latest blocks), and with them writes of ours taken as done at their receipts. The view is reloaded and
+   * tells a reorg above `head`, so what finished lately is checked against the ledger again.
+   */
+  private _lostBlocks(head: bigint): void {
+    const back = head < this._highest;
+    this._log.warn(
+      { head: String(head), highest: String(this._highest) },
+      back ? "governance head went back: as a reorg" : "governance node answers again: as a reorg",
+    );
+    if (back) this._options.metrics?.record({ type: "reorg", chain: "governance", forkHeight: head + 1n });
+    this._view.reorged(head + 1n).catch((error: unknown) => {
+      this._log.warn({ err: error }, "governance view reload failed; the sweep checks again");
+      this._options.onError?.(error);
+    });
   }
 }

@@ -297,4 +297,42 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     await until(async () => PIPE_REFUSALS[await rights()] === "ServiceDisabled", "the kept answer ended", 5_000);
     await until(() => !pins(b.tls.fingerprint), "B's certificate unpinned");
   });
+
+  // A node restarted without its latest blocks (anvil's state written before them) lost them with the writes in them,
+  // which the writer took as done at their receipts: inside the confirmation depth the follower sees no reorg at all.
+  it("tells a reorg when the node comes back with a lower head than it showed (blocks lost inside the depth)", async function () {
+    const heads: bigint[] = [];
+    const metrics = { record: (e: { type: string; head?: bigint }) => e.head !== undefined && heads.push(e.head) };
+    const deep = new GovernanceView(gov, silentLogger());
+    const changes: string[] = [];
+    deep.onChange((change) => changes.push(change.type));
+    const stop = new AbortController();
+    // Deeper than the blocks lost below: the follower never delivers them, so it has no reorg to see.
+    const sync = new GovernanceSync(deep, gov.ledger.chain, silentLogger(), {
+      confirmations: 20,
+      metrics: metrics as unknown as ConstructorParameters<typeof GovernanceSync>[3]["metrics"],
+    });
+    const { following: deepFollowing } = await sync.start(stop.signal);
+    try {
+      const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {
+        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+        const res = await fetch(w.c.chains.governance.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        return ((await res.json()) as { result: unknown }).result;
+      };
+      const snapshot = (await rpc("evm_snapshot")) as string;
+      const top = BigInt((await rpc("eth_blockNumber")) as string) + 3n;
+      for (let i = 0; i < 3; i++) await rpc("evm_mine");
+      await until(() => heads.some((h) => h >= top), "the higher head seen");
+      expect(changes).to.not.include("reorg");
+      await rpc("evm_revert", [snapshot]);
+      await until(() => changes.includes("reorg"), "a reorg told after the head went back");
+    } finally {
+      stop.abort();
+      await deepFollowing;
+    }
+  });
 });
