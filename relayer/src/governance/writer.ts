@@ -48,7 +48,6 @@ interface EndorseItem {
 export type LedgerOp =
   | { op: "open"; txId: Hex; packets: WireSignedPacket[]; steps: LedgerStep[]; deadline: string }
   | { op: "recordResult"; result: WireResult; fromBlock: string }
-  | { op: "recordResults"; results: WireResult[]; fromBlock: string }
   /** A two-phase write's commit: a second result of its step, taken while the transaction is Committing. */
   | { op: "recordCommit"; result: WireResult; fromBlock: string }
   /** `checked`: the caller has just read `hasEndorsed` and the state (no second read; a race is still caught below). */
@@ -90,10 +89,49 @@ const UNFINISHED = new Set<number>([
 
 const bit = (mask: number, index: number): boolean => ((mask >> index) & 1) === 1;
 
+/** The part of the ledger's `transaction` view a recording is decided on. */
+interface TxView {
+  state: number;
+  doneMask: number;
+  undoneMask: number;
+}
+
+/**
+ * A step's result and a two-phase write's commit go through the same `recordResult`: the ledger takes a result while
+ * the transaction runs and a commit while it is Committing. What differs is how each is known taken and when it is
+ * no longer wanted; the path that sends one and tells "already done" from "moot" is one ({@link LedgerWriter._record}).
+ */
+interface Recording {
+  /** Whether the ledger's state shows it taken. */
+  taken: (tx: TxView, step: number) => boolean;
+  /** Whether the ledger still takes one in this state. */
+  takes: (tx: TxView) => boolean;
+  /** The `ResultRecorded` logs of the step once it is taken: a failed result leaves no mark in the state. */
+  logs: number;
+  /**
+   * Read the state first and send only if it takes one: the ledger tells a commit from a result by its state alone.
+   * A result is not read first: the gas check runs it, and the state is read only on a refusal.
+   */
+  readFirst: boolean;
+}
+
+const RESULT: Recording = {
+  taken: (tx, step) => bit(tx.doneMask, step),
+  takes: (tx) => ACTIVE.has(tx.state),
+  logs: 1,
+  readFirst: false,
+};
+/** While Committing, `undoneMask` holds the committed writes; after it, the step's second `ResultRecorded`. */
+const COMMIT: Recording = {
+  taken: (tx, step) => tx.state === TxState.Committing && bit(tx.undoneMask, step),
+  takes: (tx) => tx.state === TxState.Committing,
+  logs: 2,
+  readFirst: true,
+};
+
 /** The transaction an operation is about (`undefined` for a refusal report). */
 function txIdOf(op: LedgerOp): Hex | undefined {
   if (op.op === "recordResult" || op.op === "recordCommit") return op.result.txId;
-  if (op.op === "recordResults") return op.results[0]?.txId;
   if (op.op === "recordCompensation") return op.compensation.txId;
   return "txId" in op ? op.txId : undefined;
 }
@@ -115,7 +153,7 @@ export class LedgerWriter {
     onSplit: (error, size) => this._split("openMany", error, size),
   });
   private readonly _results = new Coalescer<ResultItem, WriteOutcome>({
-    one: (r) => this._recordResult(r.result, r.fromBlock),
+    one: (r) => this._record(r.result, r.fromBlock, RESULT),
     many: (rs) => this._recordMany(rs),
     max: LEDGER_MAX_BATCH,
     onSplit: (error, size) => this._split("recordResults", error, size),
@@ -169,10 +207,8 @@ export class LedgerWriter {
         return this._opens.run(op);
       case "recordResult":
         return this._results.run({ result: fromWireResult(op.result), fromBlock: BigInt(op.fromBlock) });
-      case "recordResults":
-        return this._recordResults(op.results.map(fromWireResult), BigInt(op.fromBlock));
       case "recordCommit":
-        return this._recordCommit(fromWireResult(op.result), BigInt(op.fromBlock));
+        return this._record(fromWireResult(op.result), BigInt(op.fromBlock), COMMIT);
       case "endorse":
         return this._endorsements.run({
           txId: op.txId,
@@ -292,76 +328,31 @@ export class LedgerWriter {
     return ops.map((op) => this._sentFor(receipt, op.txId));
   }
 
-  private async _recordResult(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
-    // Not read first: the gas check runs the recording, and the ledger refuses one it no longer takes (recorded, not
-    // active, past the deadline); the state is read only then, to tell done from moot.
+  /**
+   * One result or commit (`kind`), sent unless the state read first says it is not wanted. On a refusal the state
+   * tells done from moot; where it cannot (the transaction moved on, or the refusal races the read), the step's
+   * `ResultRecorded` logs do.
+   */
+  private async _record(result: LedgerResult, fromBlock: bigint, kind: Recording): Promise<WriteOutcome> {
+    const first = kind.readFirst ? this._state(result.txId) : undefined;
+    const proceed = first?.then((tx) => kind.takes(tx) && !kind.taken(tx, result.step));
+    proceed?.catch(() => undefined); // also awaited below
     try {
-      const receipt = await this._c.ledger.write("recordResult", [result]);
+      const receipt = await this._c.ledger.write("recordResult", [result], proceed === undefined ? {} : { proceed });
       return this._sent(receipt);
     } catch (error) {
-      const tx = await this._state(result.txId).catch(() => Promise.reject(error)); // the write's fault first
-      if (bit(tx.doneMask, result.step)) return { outcome: "already" };
-      if (!ACTIVE.has(tx.state)) {
-        if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
+      // The write's fault first, if the read fails too.
+      const tx = await (first ?? this._state(result.txId)).catch(() => Promise.reject(error));
+      if (kind.taken(tx, result.step)) return { outcome: "already" };
+      if (!kind.takes(tx) || isRevert(error, "LedgerStepAlreadyRecorded", "LedgerInvalidTransition")) {
+        if (await this._recorded(result, fromBlock, kind.logs)) return { outcome: "already" };
         return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
-      }
-      if (isRevert(error, "LedgerStepAlreadyRecorded")) return { outcome: "already" };
-      if (isRevert(error, "LedgerInvalidTransition")) {
-        if (await this._resultRecorded(result.txId, result.step, fromBlock)) return { outcome: "already" };
-        return { outcome: "moot", reason: "transaction no longer takes results" };
       }
       // Past its deadline the transaction only expires: the result is never taken (the write is ours to undo).
       if (isRevert(error, "LedgerDeadlinePassed"))
         return { outcome: "moot", reason: "past the deadline: the transaction can only expire" };
       throw error;
     }
-  }
-
-  /**
-   * A commit, sent only while the ledger is Committing and has not taken this step's commit (its bit in `undoneMask`);
-   * once the transaction has moved on, a second `ResultRecorded` of the step says the commit was taken.
-   */
-  private async _recordCommit(result: LedgerResult, fromBlock: bigint): Promise<WriteOutcome> {
-    const state = this._state(result.txId);
-    const takes = state.then((tx) => tx.state === TxState.Committing && !bit(tx.undoneMask, result.step));
-    takes.catch(() => undefined); // also awaited below
-    try {
-      const receipt = await this._c.ledger.write("recordResult", [result], { proceed: takes });
-      return this._sent(receipt);
-    } catch (error) {
-      const tx = await state;
-      if (tx.state === TxState.Committing && bit(tx.undoneMask, result.step)) return { outcome: "already" };
-      if (tx.state !== TxState.Committing || isRevert(error, "LedgerStepAlreadyRecorded", "LedgerInvalidTransition")) {
-        const recorded = await this._logs.events({
-          address: this._c.ledger.address,
-          abi: this._c.ledger.abi,
-          eventName: "ResultRecorded",
-          args: { txId: result.txId, step: result.step },
-          fromBlock,
-        });
-        if (recorded.length >= 2) return { outcome: "already" };
-        return { outcome: "moot", reason: `transaction is ${TxState[tx.state]}` };
-      }
-      throw error;
-    }
-  }
-
-  /** Several results in one call (`recordResults`), leaving out those already recorded; one left goes alone. */
-  private async _recordResults(results: LedgerResult[], fromBlock: bigint): Promise<WriteOutcome> {
-    const pending: LedgerResult[] = [];
-    for (const r of results) {
-      const tx = await this._state(r.txId);
-      if (
-        bit(tx.doneMask, r.step) ||
-        (!ACTIVE.has(tx.state) && (await this._resultRecorded(r.txId, r.step, fromBlock)))
-      )
-        continue;
-      pending.push(r);
-    }
-    if (pending.length === 0) return { outcome: "already" };
-    if (pending.length === 1) return this._recordResult(pending[0]!, fromBlock);
-    const receipt = await this._c.ledger.write("recordResults", [pending]);
-    return this._sent(receipt);
   }
 
   /**
@@ -378,16 +369,16 @@ export class LedgerWriter {
     return items.map((item) => this._sentFor(receipt, item.result.txId));
   }
 
-  /** Whether `ResultRecorded(txId, step)` was emitted (a failed result leaves no mark in the done mask). */
-  private async _resultRecorded(txId: Hex, step: number, fromBlock: bigint): Promise<boolean> {
+  /** Whether the step's `ResultRecorded` was emitted `count` times (a result once, a commit a second time). */
+  private async _recorded(result: LedgerResult, fromBlock: bigint, count: number): Promise<boolean> {
     const events = await this._logs.events({
       address: this._c.ledger.address,
       abi: this._c.ledger.abi,
       eventName: "ResultRecorded",
-      args: { txId, step },
+      args: { txId: result.txId, step: result.step },
       fromBlock,
     });
-    return events.length > 0;
+    return events.length >= count;
   }
 
   private async _endorse(

@@ -199,9 +199,12 @@ describe("relayer runtime: governance view, pins and ledger writer", function ()
     expect(await stateOf(w, packet.txId)).to.equal("Confirmed");
     expect((await writerA.perform({ op: "escalate", txId: packet.txId, reason: "too late" })).outcome).to.equal("moot");
     expect((await writerA.perform({ op: "expire", txId: packet.txId })).outcome).to.equal("moot");
-    // Results in one batch: the already recorded one is left out, so a repeat reads as done.
-    expect(await writerB.perform({ op: "recordResults", results: [result], fromBlock: "0" })).to.deep.equal({
-      outcome: "already",
+    // A repeat once the transaction has moved on: its state no longer tells, its ResultRecorded log does.
+    expect(await writerB.perform({ op: "recordResult", result, fromBlock: "0" })).to.deep.equal({ outcome: "already" });
+    // A commit of a transaction that never was Committing: no second ResultRecorded, so it is moot.
+    expect(await writerB.perform({ op: "recordCommit", result, fromBlock: "0" })).to.deep.equal({
+      outcome: "moot",
+      reason: "transaction is Confirmed",
     });
     // An exact replay of an opened packet proves nothing against anyone.
     expect((await writerB.perform({ op: "reportRefusal", packet: toWire(signed) })).outcome).to.equal("moot");
