@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
-import { toWire } from "../../../lib/amdp";
+import { toWire, type Packet } from "../../../lib/amdp";
 import { boundTxId, planOf, sourceSequence } from "../../../lib/domain/plan";
 import { FaultProxy } from "../../../chaos/proxy";
 import { freePort } from "../../../scripts/lib/anvil";
@@ -54,6 +54,29 @@ describe("relayer runtime: expiry and failed steps", function () {
     const answer = await post(w, "a", { ...toWire(await appSigned(w, bound, payload)), steps, salt });
     expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
     return bound.txId;
+  }
+
+  /**
+   * A custody write from A to B (B started), Confirmed and closed by both relayers, with three blocks mined past its
+   * last endorsement: a reorg back to any of its blocks is deeper than the confirmation depth, and every endorser had
+   * its receipt before it.
+   */
+  async function confirmedAndClosed(): Promise<{ batchId: Hex; packet: Packet }> {
+    const { batchId } = await batchOnA(w);
+    const { packet, payload } = await custodyPacket(w, batchId);
+    const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    await untilState(w, packet.txId, "Confirmed", 60_000);
+    await until(
+      () =>
+        w.relayers.a!.runtime.journal.require(packet.txId, "initiator").status === "finished" &&
+        w.relayers.b!.runtime.journal.require(packet.txId, "receiver").status === "finished",
+      "both relayers to close the transaction",
+    );
+    const endorsed = await w.k.ledger.queryFilter(w.k.ledger.filters.Endorsed(packet.txId));
+    const last = Math.max(...endorsed.map((e) => e.blockNumber));
+    await until(async () => (await w.k.provider.getBlockNumber()) >= last + 3, "three blocks past the endorsements");
+    return { batchId, packet };
   }
 
   it("expires a transaction whose target never answers, then undoes the initiator's completed write", async function () {
@@ -167,22 +190,9 @@ describe("relayer runtime: expiry and failed steps", function () {
   it("endorses again a transaction a governance reorg past the confirmation depth took back from Confirmed: confirmed again, never escalated", async function () {
     await startSide(w, "b");
     try {
-      const { batchId } = await batchOnA(w);
-      const { packet, payload } = await custodyPacket(w, batchId);
-      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
-      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
-      await untilState(w, packet.txId, "Confirmed", 60_000);
+      const { batchId, packet } = await confirmedAndClosed();
       const endorsed = await w.k.ledger.queryFilter(w.k.ledger.filters.Endorsed(packet.txId));
       const first = Math.min(...endorsed.map((e) => e.blockNumber));
-      const last = Math.max(...endorsed.map((e) => e.blockNumber));
-      // Both relayers closed it, and every endorser had its receipt (the verifier moved on) before the reorg.
-      await until(
-        () =>
-          w.relayers.a!.runtime.journal.require(packet.txId, "initiator").status === "finished" &&
-          w.relayers.b!.runtime.journal.require(packet.txId, "receiver").status === "finished",
-        "both relayers to close the transaction",
-      );
-      await until(async () => (await w.k.provider.getBlockNumber()) >= last + 3, "three blocks past the endorsements");
       // Every endorsement replaced by blocks without it, and none sent again: only the relayers and the verifier can
       // bring the transaction back to Confirmed.
       await w.k.provider.send("anvil_reorg", [(await w.k.provider.getBlockNumber()) - first + 1, []]);
@@ -198,24 +208,11 @@ describe("relayer runtime: expiry and failed steps", function () {
   it("records again a step result a governance reorg past the confirmation depth removed: recorded once, run once, confirmed again", async function () {
     await startSide(w, "b");
     try {
-      const { batchId } = await batchOnA(w);
-      const { packet, payload } = await custodyPacket(w, batchId);
-      const answer = await post(w, "a", toWire(await appSigned(w, packet, payload)));
-      expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
-      await untilState(w, packet.txId, "Confirmed", 60_000);
+      const { batchId, packet } = await confirmedAndClosed();
       const [opened] = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(packet.txId));
       const [recorded] = await w.k.ledger.queryFilter(w.k.ledger.filters.ResultRecorded(packet.txId));
       // B records only after it read the open: the open is in an earlier block and stays.
       expect(recorded!.blockNumber).to.be.greaterThan(opened!.blockNumber);
-      await until(
-        () =>
-          w.relayers.a!.runtime.journal.require(packet.txId, "initiator").status === "finished" &&
-          w.relayers.b!.runtime.journal.require(packet.txId, "receiver").status === "finished",
-        "both relayers to close the transaction",
-      );
-      const endorsed = await w.k.ledger.queryFilter(w.k.ledger.filters.Endorsed(packet.txId));
-      const last = Math.max(...endorsed.map((e) => e.blockNumber));
-      await until(async () => (await w.k.provider.getBlockNumber()) >= last + 3, "three blocks past the endorsements");
       // B's recorded result, its endorsements and the confirmation replaced by blocks without them, none sent again:
       // the open stands with no result, and only B's relayer can record it again (its step ran on B already).
       await w.k.provider.send("anvil_reorg", [(await w.k.provider.getBlockNumber()) - recorded!.blockNumber + 1, []]);
