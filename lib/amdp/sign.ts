@@ -2,18 +2,9 @@
  * EIP-712 hashing and the two signing stages. Signers are any viem `LocalAccount` (private key, keystore, or a
  * KMS/HSM wrapped with viem `toAccount`): only `address` and `signTypedData` are used.
  */
-import {
-  getAddress,
-  hashDomain,
-  hashStruct,
-  hashTypedData,
-  isAddressEqual,
-  keccak256,
-  type Address,
-  type Hex,
-  type LocalAccount,
-} from "viem";
+import { getAddress, isAddressEqual, keccak256, type Address, type Hex, type LocalAccount } from "viem";
 import { parsePacket } from "./codec";
+import { countersignatureStructHash, domainSeparatorOf, packetStructHash, typedDataDigest } from "./eip712";
 import { AmdpError, AmdpErrorCode } from "./errors";
 import { assertSignatureForm } from "./signature";
 import {
@@ -41,17 +32,17 @@ export function packetDomain(chainId: number | bigint, verifyingContract: Addres
 
 /** The EIP-712 domain separator (what the ledger's `_domainSeparatorV4()` returns for the same domain). */
 export function domainSeparator(domain: AmdpDomain): Hex {
-  return hashDomain({ domain, types: { EIP712Domain: EIP712_DOMAIN_FIELDS } });
+  return domainSeparatorOf(domain);
 }
 
 /** EIP-712 struct hash (hashStruct) of a packet: the packet's identity, and the input of the countersignature. */
 export function hashPacket(packet: Packet): Hex {
-  return hashStruct({ data: parsePacket(packet), primaryType: "Packet", types: packetTypes });
+  return packetStructHash(parsePacket(packet));
 }
 
 /** The digest the application signs in stage 1. */
 export function packetDigest(domain: AmdpDomain, packet: Packet): Hex {
-  return hashTypedData({ domain, types: packetTypes, primaryType: "Packet", message: parsePacket(packet) });
+  return typedDataDigest(domain, hashPacket(packet));
 }
 
 /** The stage-2 message: the packet's struct hash, keccak256 of the exact stage-1 signature, and the proxy. */
@@ -60,12 +51,12 @@ export function countersignatureMessage(packetHash: Hex, appSignature: Hex, sign
 }
 
 export function hashCountersignature(message: Countersignature): Hex {
-  return hashStruct({ data: message, primaryType: "Countersignature", types: countersignatureTypes });
+  return countersignatureStructHash(message);
 }
 
 /** The digest the cross-chain proxy signs in stage 2. */
 export function countersignatureDigest(domain: AmdpDomain, message: Countersignature): Hex {
-  return hashTypedData({ domain, types: countersignatureTypes, primaryType: "Countersignature", message });
+  return typedDataDigest(domain, countersignatureStructHash(message));
 }
 
 /** Stage 1: the application signs the packet with the key it reserved on the pipe (= packet.signer). */
@@ -98,10 +89,3 @@ export async function countersign(account: AmdpSigner, domain: AmdpDomain, packe
   assertSignatureForm(signature, 2);
   return signature;
 }
-
-const EIP712_DOMAIN_FIELDS = [
-  { name: "name", type: "string" },
-  { name: "version", type: "string" },
-  { name: "chainId", type: "uint256" },
-  { name: "verifyingContract", type: "address" },
-] as const;

@@ -3,12 +3,14 @@
  * `AMDP.verifySequence` (operation, declared signer, deadline, stage 1, stage 2), then the payload's integrity.
  * Replay (sequence numbers, duplicates) is checked by the caller against its store and the ledger.
  */
-import { concat, hashStruct, isAddressEqual, keccak256, type Address, type Hex } from "viem";
+import { isAddressEqual, keccak256, type Address, type Hex } from "viem";
 import { parsePacket, payloadSchema, assertPayloadIntegrity, assertPayloadSize, maxPayloadBytes } from "./codec";
 import { AmdpError, AmdpErrorCode } from "./errors";
-import { domainSeparator } from "./sign";
+import { countersignatureStructHash, packetStructHash, typedDataDigest } from "./eip712";
 import { recoverSigner } from "./signature";
-import { countersignatureTypes, packetTypes, type AmdpDomain, type Packet, type SignedPacket } from "./types";
+
+export { typedDataDigest } from "./eip712";
+import type { AmdpDomain, Packet, SignedPacket } from "./types";
 
 export interface VerifyOptions {
   /** The application key reserved on the pipe. */
@@ -59,10 +61,10 @@ export async function verifySequence(
   const packet = checkPacket(signed, options);
   const stage1 = await checkAppSignature(domain, packet, signed.signatures?.app, options.expectedApp);
   const appSig = signed.signatures.app;
-  const countersignatureHash = hashStruct({
-    data: { packetHash: stage1.packetHash, appSignatureHash: keccak256(appSig), signer: options.expectedProxy },
-    primaryType: "Countersignature",
-    types: countersignatureTypes,
+  const countersignatureHash = countersignatureStructHash({
+    packetHash: stage1.packetHash,
+    appSignatureHash: keccak256(appSig),
+    signer: options.expectedProxy,
   });
   const countersignatureDigest = typedDataDigest(domain, countersignatureHash);
   const proxySigner = await recoverSigner(countersignatureDigest, signed.signatures.proxy, 2);
@@ -75,11 +77,6 @@ export async function verifySequence(
     });
   checkPayload(packet, signed.payload, options);
   return { ...stage1, countersignatureHash, countersignatureDigest, proxySigner };
-}
-
-/** keccak256(0x1901 || domainSeparator || structHash), as OpenZeppelin `MessageHashUtils.toTypedDataHash`. */
-export function typedDataDigest(domain: AmdpDomain, structHash: Hex): Hex {
-  return keccak256(concat(["0x1901", cachedDomainSeparator(domain), structHash]));
 }
 
 function checkPacket(signed: SignedPacket, options: VerifyOptions): Packet {
@@ -106,7 +103,7 @@ async function checkAppSignature(
   appSig: unknown,
   expectedApp: Address,
 ): Promise<VerifiedStage1> {
-  const packetHash = hashStruct({ data: packet, primaryType: "Packet", types: packetTypes });
+  const packetHash = packetStructHash(packet);
   const digest = typedDataDigest(domain, packetHash);
   const appSigner = await recoverSigner(digest, appSig, 1);
   if (!isAddressEqual(appSigner, expectedApp))
@@ -129,18 +126,4 @@ function checkPayload(packet: Packet, payload: unknown, options: VerifyOptions):
     );
   assertPayloadSize(parsed.data, maxPayloadBytes(options));
   assertPayloadIntegrity(packet, parsed.data);
-}
-
-// The separator costs two keccaks over the domain fields; a relayer uses one or two domains, so cache by value.
-const separators = new Map<string, Hex>();
-const MAX_CACHED_DOMAINS = 64;
-function cachedDomainSeparator(domain: AmdpDomain): Hex {
-  const key = `${domain.name}|${domain.version}|${domain.chainId}|${domain.verifyingContract.toLowerCase()}`;
-  let separator = separators.get(key);
-  if (separator === undefined) {
-    separator = domainSeparator(domain);
-    if (separators.size >= MAX_CACHED_DOMAINS) separators.clear();
-    separators.set(key, separator);
-  }
-  return separator;
 }

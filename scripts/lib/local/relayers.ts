@@ -48,7 +48,9 @@ export function spawnRelayer(
   const fd = openSync(logFile, "a");
   // CCGP_RELAYER_NODE_ARGS: extra node flags for profiling a relayer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.CCGP_RELAYER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, ...program, "--config", side.configPath], {
+  // After the program's own flags (they override them), before its entry.
+  const args = [...program.slice(0, -1), ...nodeArgs, ...program.slice(-1), "--config", side.configPath];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, [c.passwordEnv]: c.password },
     stdio: ["ignore", fd, fd],

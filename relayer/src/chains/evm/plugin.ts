@@ -78,6 +78,7 @@ export class EvmChainPlugin implements ChainPlugin {
   private readonly _kept = new KeptReads();
   /** The kept reads' bloom tests, by watched addresses. */
   private readonly _keptFeeds = new Map<string, HeadFeed>();
+  private readonly _watchFeeds = new WeakMap<KeptWatch, HeadFeed>();
   /**
    * The code last read at each address and its hash: the code is read every time (it may change), hashed again only
    * when it did. keccak over a contract's code in JavaScript was the largest single item of a target relayer's CPU.
@@ -211,9 +212,13 @@ export class EvmChainPlugin implements ChainPlugin {
     if (this._heads === undefined || request.blockNumber !== undefined) return this.read(request);
     const heads = this._heads;
     const feeds = watch.map((w) => {
+      // By the watch object first: its key hashes every event's signature (viem's selector cache is an LRU).
+      let feed = this._watchFeeds.get(w);
+      if (feed !== undefined) return feed;
       const key = [...w.address.map((a) => a.toLowerCase()), ...(w.events ?? []).map(toEventSelector)].join();
-      let feed = this._keptFeeds.get(key);
+      feed = this._keptFeeds.get(key);
       if (feed === undefined) this._keptFeeds.set(key, (feed = heads.feed([...w.address], w.events)));
+      this._watchFeeds.set(w, feed);
       return feed;
     });
     return this._kept.read(request, feeds, heads.top(), (at) => this.read({ ...request, blockNumber: at }));
