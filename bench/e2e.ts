@@ -9,7 +9,8 @@
  * E2E_WARMUP (default 20): relayer transactions run unmeasured before the latency samples (steady state).
  * Timeline of each transaction: E2E_RELAYER_LOG_LEVEL=debug prints the p50 time of each milestone of the latency
  * samples (bench/lib/e2e-timeline.ts, from the logs in the run dir's logs/; E2E_RUN_DIR names the run dir). Profiling a relayer process meanwhile: CCGP_RELAYER_NODE_ARGS="--cpu-prof
- * --cpu-prof-dir=/tmp/prof" (node flags for the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS).
+ * --cpu-prof-dir=/tmp/prof" (node flags for the spawned relayers; `node --cpu-prof` cannot go through NODE_OPTIONS), then
+ * `bench/cpu-profile.ts /tmp/prof` for the throughput phase's samples by activity, module and function.
  */
 import { setupLocalConsortium, type LocalConsortium } from "../scripts/lib/local-consortium";
 import { chainPath, nodePids, type ChainBound } from "./lib/e2e-chain";
