@@ -64,8 +64,9 @@ export class EventDecoder {
   }
 
   /**
-   * The rows of one log: one for a plain log, one a record for a batch log (`OutcomesReported`), each named and
-   * shaped as the per-item event it stands for, with its position in the log.
+   * The rows of one log: one for a plain log, one a record for a batch log (`OutcomesReported`; a `TxOpened` is its
+   * packets' `PacketAccepted` and itself), each named and shaped as the per-item event it stands for, with its
+   * position in the log.
    */
   decodeAll(log: ChainLog, timestamp: number): EventRow[] {
     const row = this.decode(log, timestamp);

@@ -279,7 +279,9 @@ interface ITransactionLedgerTypes {
     // ---------------------------------------------------------------- events
 
     /// @notice `opener` opened `txId` on `pipeId` (the transition None -> Open). `steps` packs 5 bits per step:
-    /// bit 0 side (1 = target), bit 1 write, bits 2-4 dependsOn + 1 (0 = none).
+    /// bit 0 side (1 = target), bit 1 write, bits 2-4 dependsOn + 1 (0 = none). `packets`: the packets that passed
+    /// every check (their sequences are now used on the pipe), in order, 45 bytes each: sequence (uint64), EIP-712
+    /// hash, operation (uint8), selector (bytes4); `lib/domain/ledger-types.ts` reads them as `PacketAccepted` records.
     event TxOpened(
         TxId indexed txId,
         PipeId indexed pipeId,
@@ -287,16 +289,8 @@ interface ITransactionLedgerTypes {
         uint64 number,
         uint64 deadline,
         uint8 stepCount,
-        uint40 steps
-    );
-    /// @notice A packet of `txId` passed every check; its sequence is now used on the pipe.
-    event PacketAccepted(
-        TxId indexed txId,
-        PipeId indexed pipeId,
-        uint64 indexed sequence,
-        bytes32 packetHash,
-        uint8 operation,
-        bytes4 selector
+        uint40 steps,
+        bytes packets
     );
     /// @notice `txId` moved from `from` to `to`; `actor` made the call. The moves of the normal path are told by the
     /// event that made them instead, one event less each: to Executing, Committing or Executed by {ResultRecorded}'s

@@ -9,14 +9,16 @@ interface IEventEmitterMock {
     /// @notice Emitted by every call to `emitEvent`.
     event Emitted(uint256 indexed id, address indexed sender, bytes data);
 
-    /// @notice The ledger's `PacketAccepted`, with its signature, for readers of that event alone.
-    event PacketAccepted(
+    /// @notice The ledger's `TxOpened`, with its signature, for readers of that event alone.
+    event TxOpened(
         TxId indexed txId,
         PipeId indexed pipeId,
-        uint64 indexed sequence,
-        bytes32 packetHash,
-        uint8 operation,
-        bytes4 selector
+        address indexed opener,
+        uint64 number,
+        uint64 deadline,
+        uint8 stepCount,
+        uint40 steps,
+        bytes packets
     );
 
     /// @notice Emits `Emitted(id, msg.sender, data)` and counts it.
@@ -28,7 +30,7 @@ interface IEventEmitterMock {
     /// @notice Number of events emitted so far.
     function emittedCount() external view returns (uint256);
 
-    /// @notice Emits `PacketAccepted` as the ledger would (operation 1, selector 0).
+    /// @notice Emits `TxOpened` as the ledger would for an open of one packet (operation 1, selector 0).
     function emitPacketAccepted(TxId txId, PipeId pipeId, uint64 sequence, bytes32 packetHash) external;
 }
 
@@ -59,6 +61,7 @@ contract EventEmitterMock is IEventEmitterMock {
     /// @inheritdoc IEventEmitterMock
     function emitPacketAccepted(TxId txId, PipeId pipeId, uint64 sequence, bytes32 packetHash) external {
         _emittedCount += 1;
-        emit PacketAccepted(txId, pipeId, sequence, packetHash, 1, bytes4(0));
+        bytes memory packed = abi.encodePacked(sequence, packetHash, uint8(1), bytes4(0));
+        emit TxOpened(txId, pipeId, msg.sender, uint64(_emittedCount), 0, 1, 0, packed);
     }
 }

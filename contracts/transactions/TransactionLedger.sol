@@ -149,11 +149,37 @@ contract TransactionLedger is ITransactionLedger, LedgerStorage {
                 epoch: 0
             })
         );
-        for (uint256 i = 0; i < packets.length; ++i) {
+        bytes memory accepted = _accepted(packets, o.hashes);
+        emit TxOpened(o.txId, o.pipeId, msg.sender, number, deadline, uint8(steps.length), uint40(o.steps), accepted);
+    }
+
+    /// @dev The accepted packets as {TxOpened} tells them, 45 bytes each (one event an open, not one a packet more).
+    function _accepted(
+        SignedPacket[] calldata packets,
+        bytes32[MAX_PACKETS] memory hashes
+    ) private pure returns (bytes memory out) {
+        uint256 n = packets.length;
+        // 32 bytes of slack: each packet's last word spills past its end.
+        out = new bytes(n * 45 + 32);
+        for (uint256 i = 0; i < n; ++i) {
             AMDP.Packet calldata p = packets[i].packet;
-            emit PacketAccepted(o.txId, o.pipeId, p.sequence, o.hashes[i], p.operation, p.selector);
+            (uint64 sequence, bytes32 hash, uint8 operation, bytes4 selector) = (
+                p.sequence,
+                hashes[i],
+                p.operation,
+                p.selector
+            );
+            assembly ("memory-safe") {
+                let at := add(add(out, 32), mul(i, 45))
+                mstore(at, shl(192, sequence))
+                mstore(add(at, 8), hash)
+                mstore8(add(at, 40), operation)
+                mstore(add(at, 41), selector)
+            }
         }
-        emit TxOpened(o.txId, o.pipeId, msg.sender, number, deadline, uint8(steps.length), uint40(o.steps));
+        assembly ("memory-safe") {
+            mstore(out, mul(n, 45))
+        }
     }
 
     function _checkOpen(

@@ -141,26 +141,56 @@ export const OUTCOME_REPORT_BYTES = 45;
 /** A batch log whose packed data is not a whole number of records (not written by these contracts). */
 export class BatchLogError extends CcgpError<"BATCH_LOG_MALFORMED"> {}
 
+/** Fixed-width records packed in `packed`, each read by `read` through its `field(offset, bytes)` (lowercase hex). */
+function unpack<T>(
+  packed: Hex,
+  width: number,
+  what: string,
+  read: (field: (from: number, bytes: number) => string) => T,
+) {
+  const hex = packed.slice(2);
+  if (hex.length % (width * 2) !== 0)
+    throw new BatchLogError("BATCH_LOG_MALFORMED", `packed ${what} of ${hex.length / 2} bytes`, { packed });
+  const out: T[] = [];
+  for (let at = 0; at < hex.length; at += width * 2)
+    out.push(read((from, bytes) => hex.slice(at + from * 2, at + (from + bytes) * 2).toLowerCase()));
+  return out;
+}
+
 /** The reports packed in an `OutcomesReported` log's `reports`, in order. */
 export function decodeOutcomeReports(packed: Hex): OutcomeRecord[] {
-  const hex = packed.slice(2);
-  const width = OUTCOME_REPORT_BYTES * 2;
-  if (hex.length % width !== 0)
-    throw new BatchLogError("BATCH_LOG_MALFORMED", `packed outcome reports of ${hex.length / 2} bytes`, { packed });
-  const out: OutcomeRecord[] = [];
-  for (let at = 0; at < hex.length; at += width) {
-    const field = (from: number, bytes: number): string => hex.slice(at + from * 2, at + (from + bytes) * 2);
+  return unpack(packed, OUTCOME_REPORT_BYTES, "outcome reports", (field) => {
     const before = BigInt(`0x${field(37, 4)}`);
     const score = BigInt(`0x${field(41, 4)}`);
-    out.push({
+    return {
       institution: Number.parseInt(field(0, 4), 16),
       outcome: Number.parseInt(field(4, 1), 16) as Outcome,
-      txId: `0x${field(5, 32)}`,
+      txId: `0x${field(5, 32)}` as Hex,
       delta: score - before,
       score,
-    });
-  }
-  return out;
+    };
+  });
+}
+
+/** One packet a `TxOpened` accepted (its `packets`), as the ledger's former `PacketAccepted` told it. */
+export interface AcceptedPacket {
+  sequence: bigint;
+  packetHash: Hex;
+  operation: number;
+  selector: Hex;
+}
+
+/** Bytes a packet in `TxOpened.packets`: sequence (8), EIP-712 hash (32), operation (1), selector (4). */
+export const ACCEPTED_PACKET_BYTES = 45;
+
+/** The packets packed in a `TxOpened` log's `packets`, in order. */
+export function decodeAcceptedPackets(packed: Hex): AcceptedPacket[] {
+  return unpack(packed, ACCEPTED_PACKET_BYTES, "accepted packets", (field) => ({
+    sequence: BigInt(`0x${field(0, 8)}`),
+    packetHash: `0x${field(8, 32)}` as Hex,
+    operation: Number.parseInt(field(40, 1), 16),
+    selector: `0x${field(41, 4)}` as Hex,
+  }));
 }
 
 /** One record a batch log stands for: the per-item event it replaces, by that event's name and arguments. */
@@ -173,9 +203,18 @@ export interface BatchRecord {
  * The records of a decoded batch log (its event name and arguments), in order; undefined for a log that is not a
  * batch. Every reader of the ledger's and the credit contract's logs goes through this one expansion, so they all
  * see the same per-item records: an `OutcomesReported` is an `OutcomeReported` a report (institution, outcome,
- * txId, delta, score, reporter).
+ * txId, delta, score, reporter); a `TxOpened` is a `PacketAccepted` a packet (txId, pipeId, sequence, packetHash,
+ * operation, selector), in the order the ledger checked them, then the `TxOpened` itself without its `packets`.
  */
 export function batchRecords(name: string, args: Readonly<Record<string, unknown>>): BatchRecord[] | undefined {
+  if (name === "TxOpened" && typeof args.packets === "string") {
+    const { packets, ...opened } = args;
+    const accepted = decodeAcceptedPackets(packets as Hex).map((p) => ({
+      name: "PacketAccepted",
+      args: { txId: args.txId, pipeId: args.pipeId, ...p },
+    }));
+    return [...accepted, { name: "TxOpened", args: opened }];
+  }
   if (name === "OutcomesReported")
     return decodeOutcomeReports(args.reports as Hex).map((r) => ({
       name: "OutcomeReported",

@@ -28,6 +28,7 @@ import {
   type StepInput,
   type World,
 } from "./fixtures";
+import { expectRecord } from "../helpers/records";
 
 describe("TransactionLedger: open and the AMDP signature sequence", () => {
   let w: World;
@@ -47,9 +48,17 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
     it("records the transaction, uses the sequence and emits the packet and the opening", async () => {
       const o = await openTx(w);
       const hash = hashPacket(o.packet);
-      await expect(o.tx)
-        .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(o.txId, PIPE, o.packet.sequence, hash, OPERATION_WRITE, o.packet.selector);
+      await expectRecord(
+        o.tx,
+        w.ledger,
+        "PacketAccepted",
+        o.txId,
+        PIPE,
+        o.packet.sequence,
+        hash,
+        OPERATION_WRITE,
+        o.packet.selector,
+      );
       const opened = (await eventsOf(w, o.tx, "TxOpened"))[0]!;
       expect(opened.txId).to.equal(o.txId);
       expect(opened.opener).to.equal(w.srcProxy.address);
@@ -117,12 +126,28 @@ describe("TransactionLedger: open and the AMDP signature sequence", () => {
       const write = await sign(w, await makePacket(w, { txId, operation: OPERATION_WRITE }));
       const steps = [readStep(Side.Target), writeStep(Side.Target, 0), writeStep(Side.Source)];
       const tx = await open([read, write], steps);
-      await expect(tx)
-        .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(txId, PIPE, read.packet.sequence, hashPacket(read.packet), OPERATION_READ, read.packet.selector);
-      await expect(tx)
-        .to.emit(w.ledger, "PacketAccepted")
-        .withArgs(txId, PIPE, write.packet.sequence, hashPacket(write.packet), OPERATION_WRITE, write.packet.selector);
+      await expectRecord(
+        tx,
+        w.ledger,
+        "PacketAccepted",
+        txId,
+        PIPE,
+        read.packet.sequence,
+        hashPacket(read.packet),
+        OPERATION_READ,
+        read.packet.selector,
+      );
+      await expectRecord(
+        tx,
+        w.ledger,
+        "PacketAccepted",
+        txId,
+        PIPE,
+        write.packet.sequence,
+        hashPacket(write.packet),
+        OPERATION_WRITE,
+        write.packet.selector,
+      );
       expect((await w.ledger.pipeOf(PIPE)).lastSequence).to.equal(write.packet.sequence);
     });
   });

@@ -45,9 +45,17 @@ describe("TransactionLedger: against the real PipeRegistry and CreditScore", () 
 
   it("runs a two-step transaction to Confirmed and credits both institutions", async () => {
     const o = await openTx(w);
-    await expect(o.tx)
-      .to.emit(w.ledger, "PacketAccepted")
-      .withArgs(o.txId, w.pipeId, o.packet.sequence, hashPacket(o.packet), OPERATION_WRITE, o.packet.selector);
+    await expectRecord(
+      o.tx,
+      w.ledger,
+      "PacketAccepted",
+      o.txId,
+      w.pipeId,
+      o.packet.sequence,
+      hashPacket(o.packet),
+      OPERATION_WRITE,
+      o.packet.selector,
+    );
     await expect(o.tx)
       .to.emit(w.ledger, "PipeSynced")
       .withArgs(w.pipeId, 1, w.srcProxy.address, w.tgtProxy.address, w.source, w.target, CHAIN_A, CHAIN_B);

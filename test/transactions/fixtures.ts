@@ -16,7 +16,14 @@ import { keccak256, toHex, type Address, type Hex } from "viem";
 import { countersign, packetDomain, signPacket, type AmdpDomain, type Packet } from "../../lib/amdp";
 import { deployLedger } from "../../lib/deploy/ledger";
 import { scopedId } from "../../lib/domain/ids";
-import { NO_DEPENDENCY, Side, TxState, VerifierKind, type LedgerResult } from "../../lib/domain/ledger-types";
+import {
+  NO_DEPENDENCY,
+  Side,
+  TxState,
+  VerifierKind,
+  batchRecords,
+  type LedgerResult,
+} from "../../lib/domain/ledger-types";
 import type { CreditScoreMock, PipeAuthorityMock, TransactionLedger, LedgerRecovery } from "../../typechain-types";
 import type { IPipeAuthority } from "../../typechain-types/contracts/interfaces/IPipeAuthority";
 import {
@@ -365,15 +372,21 @@ export async function executed(w: LedgerWorld): Promise<Opened & { results: Ledg
   return { ...o, results };
 }
 
-/** Events `name` of the ledger in a transaction's receipt, parsed. */
+/**
+ * Events `name` of the ledger in a transaction's receipt, parsed; the records of a batch log (a `TxOpened`'s
+ * `PacketAccepted`) as `batchRecords` expands them, by name.
+ */
 export async function eventsOf(w: LedgerWorld, tx: ContractTransactionResponse, name: string) {
   const receipt = await tx.wait();
-  const out = [];
+  const out: (Result | Record<string, unknown>)[] = [];
   for (const log of receipt!.logs) {
     const parsed = w.ledger.interface.parseLog(log);
-    if (parsed?.name === name) out.push(parsed.args);
+    if (parsed === null) continue;
+    const records = batchRecords(parsed.name, parsed.args.toObject());
+    if (records === undefined && parsed.name === name) out.push(parsed.args);
+    for (const r of records ?? []) if (r.name === name) out.push(r.args);
   }
-  return out;
+  return out as Result[];
 }
 
 /**

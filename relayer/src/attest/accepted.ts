@@ -1,7 +1,8 @@
 /**
- * The packets the ledger accepted (`PacketAccepted`), as the attester followed them: a request is answered from this
- * index when its packet is in it. One that is not (opened since the last block the subscription delivered) is
- * searched for by its own indexed topics over the blocks not indexed yet, one call; one not found there is searched
+ * The packets the ledger accepted (the `packets` of each `TxOpened`), as the attester followed them: a request is
+ * answered from this index when its packet is in it. One that is not (opened since the last block the subscription
+ * delivered) is searched for by its transaction and pipe (the open's indexed topics) over the blocks not indexed yet,
+ * one call, and kept by its sequence; one not found there is searched
  * for over the whole range before it is refused, so an entry the bound dropped (past `MAX_ENTRIES`, oldest first), or
  * one in blocks a reorganisation replaced after they were indexed, is still found. An entry from blocks a
  * reorganisation replaced stays in the index: the caller reads the transaction's state live, and the governance chain
@@ -13,14 +14,15 @@
 import { getAbiItem, type Address, type Hex } from "viem";
 import { ledgerAbi } from "../../../lib/abi/contracts";
 import type { Packet } from "../../../lib/amdp";
+import { decodeAcceptedPackets } from "../../../lib/domain/ledger-types";
 import type { ChainEvents, ChainLog } from "../chains";
 
-/** `ITransactionLedger.PacketAccepted`, the one event read here (from the ABI generated at compile). */
-export const PACKET_ACCEPTED = getAbiItem({ abi: ledgerAbi, name: "PacketAccepted" });
+/** `ITransactionLedger.TxOpened`, the one event read here (from the ABI generated at compile). */
+export const TX_OPENED = getAbiItem({ abi: ledgerAbi, name: "TxOpened" });
 
 const MAX_ENTRIES = 100_000;
 
-/** One `PacketAccepted`, with the governance transaction that opened it. */
+/** One packet an open accepted, with the governance transaction that opened it. */
 export interface AcceptedLog {
   txId: Hex;
   pipeId: Hex;
@@ -29,16 +31,16 @@ export interface AcceptedLog {
   transactionHash: Hex;
 }
 
-/** A `PacketAccepted` log as the plugin decoded it (the subscription and the searches name the event). */
-export function acceptedLog(log: ChainLog): AcceptedLog {
-  const args = log.args as Omit<AcceptedLog, "transactionHash">;
-  return {
+/** The packets of a `TxOpened` log as the plugin decoded it (the subscription and the searches name the event). */
+export function acceptedLogs(log: ChainLog): AcceptedLog[] {
+  const args = log.args as { txId: Hex; pipeId: Hex; packets: Hex };
+  return decodeAcceptedPackets(args.packets).map((p) => ({
     txId: args.txId,
     pipeId: args.pipeId,
-    sequence: args.sequence,
-    packetHash: args.packetHash,
+    sequence: p.sequence,
+    packetHash: p.packetHash,
     transactionHash: log.transactionHash,
-  };
+  }));
 }
 
 const keyOf = (p: Pick<Packet, "txId" | "pipeId" | "sequence">) =>
@@ -60,7 +62,7 @@ export class AcceptedPackets {
     return this._indexedTo;
   }
 
-  /** Indexes the opens of block `height` (blocks come in order; `logs` are its `PacketAccepted`). */
+  /** Indexes the opens of block `height` (blocks come in order; `logs` are the packets of its `TxOpened`). */
   add(height: bigint, logs: readonly AcceptedLog[]): void {
     for (const log of logs) this._add(keyOf(log), log.packetHash);
     if (this._indexedTo === undefined || height > this._indexedTo) this._indexedTo = height;
@@ -68,8 +70,8 @@ export class AcceptedPackets {
 
   /**
    * Whether the ledger accepted `packetHash` for the packet's transaction, pipe and sequence. One not indexed yet (an
-   * open mined since the last block delivered) costs one `eth_getLogs` by the packet's own topics over the blocks not
-   * indexed yet, sent at once (in the batch of the caller's other reads).
+   * open mined since the last block delivered) costs one `eth_getLogs` by the packet's transaction and pipe topics
+   * over the blocks not indexed yet, sent at once (in the batch of the caller's other reads).
    */
   async has(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, packetHash: Hex): Promise<boolean> {
     const key = keyOf(packet);
@@ -101,11 +103,14 @@ export class AcceptedPackets {
   private async _search(packet: Pick<Packet, "txId" | "pipeId" | "sequence">, fromBlock: bigint): Promise<Hex[]> {
     const logs = await this._chain.events({
       address: this._ledger,
-      event: PACKET_ACCEPTED,
-      args: { txId: packet.txId, pipeId: packet.pipeId, sequence: packet.sequence },
+      event: TX_OPENED,
+      args: { txId: packet.txId, pipeId: packet.pipeId },
       fromBlock,
       toBlock: "latest",
     });
-    return logs.map((log) => acceptedLog(log).packetHash.toLowerCase() as Hex);
+    return logs
+      .flatMap(acceptedLogs)
+      .filter((a) => a.sequence === packet.sequence)
+      .map((a) => a.packetHash.toLowerCase() as Hex);
   }
 }

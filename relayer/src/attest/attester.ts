@@ -1,7 +1,7 @@
 /**
  * The attester role: an attester institution's key signs an attestation for a gateway call only after checking, on
  * the governance chain, that the ledger opened exactly it. A target step: the ledger accepted this packet (its
- * EIP-712 hash in `PacketAccepted` for the transaction, pipe and sequence) and the payload is the packet's. A source
+ * EIP-712 hash in `TxOpened` for the transaction, pipe and sequence) and the payload is the packet's. A source
  * step: the same packet, and the transaction id commits to the plan the step comes from (`boundTxId`), with the
  * step's side and operation as the ledger recorded them. The transaction must still be Open or Executing, and the
  * gateway and sub-chain are the pipe's, read from the registries, never taken from the request.
@@ -34,7 +34,7 @@ import { attesterRegistryAbi, chainRegistryAbi, ledgerAbi, pipeRegistryAbi } fro
 import { boundTxId, packetOperation, sourceSequence, type PlanStep } from "../../../lib/domain/plan";
 import type { ChainPlugin, SubscriptionEvent } from "../chains";
 import type { KeptWatch } from "../../../lib/chain/types";
-import { AcceptedPackets, acceptedLog, PACKET_ACCEPTED, type AcceptedLog } from "./accepted";
+import { AcceptedPackets, acceptedLogs, TX_OPENED, type AcceptedLog } from "./accepted";
 import { openedPackets, PresignedAttestations, type OpenedStep, type Presigned } from "./presigned";
 import {
   attestationOf,
@@ -55,7 +55,7 @@ const UNOPENED = new Set(["LedgerUnknownTx", "LedgerUnknownStep"]);
  * `statusOf` answer ends at the first block that may hold one.
  */
 const STATE_EVENTS = (ledgerAbi as Abi).filter(
-  (item): item is AbiEvent => item.type === "event" && item.name !== "TxOpened" && item.name !== "PacketAccepted",
+  (item): item is AbiEvent => item.type === "event" && item.name !== "TxOpened",
 );
 /** Pipes whose last route the attester remembers (one entry per pipe and side). */
 const MAX_PIPES = 10_000;
@@ -100,7 +100,7 @@ export interface AttesterOptions {
   /** The `AttesterRegistry` (the voted set, for set changes). */
   attesters: Address;
   account: LocalAccount;
-  /** First governance block to look for `PacketAccepted` in. */
+  /** First governance block to look for the ledger's opens (`TxOpened`) in. */
   fromBlock?: bigint;
   /** Where a started attester says that it could not follow the ledger (it tries again), and what it signed. */
   log?: Logger;
@@ -196,7 +196,7 @@ export class Attester {
               fromBlock: from,
               confirmations: 0,
               address: this._o.ledger,
-              events: [PACKET_ACCEPTED],
+              events: [TX_OPENED],
               onError: (error) => this._o.log?.warn({ err: error }, "could not read the ledger's opens; trying again"),
             },
             (event) => this._onBlock(event, history!),
@@ -216,7 +216,7 @@ export class Attester {
   private _onBlock(event: SubscriptionEvent, history: bigint): void {
     // A replaced block's entries stay: a request's transaction state is read live (see `AcceptedPackets`).
     if (event.type !== "block") return;
-    const logs = event.logs.map(acceptedLog);
+    const logs = event.logs.flatMap(acceptedLogs);
     this._accepted.add(event.height, logs);
     if (event.height >= history) this._followed = true;
     if (event.height <= history || logs.length === 0) return;

@@ -1,7 +1,7 @@
 /**
  * Attestations an attester signed when it saw the open, before anyone asked: a request for one is then a lookup.
  * What the ledger opened is read from the opening governance transaction's own calldata (`open` or `openMany`),
- * and a packet counts only when its EIP-712 hash is the one `PacketAccepted` logged. The store is bounded and drops
+ * and a packet counts only when its EIP-712 hash is the one its `TxOpened` logged. The store is bounded and drops
  * an entry once its packet's deadline has passed (the gateway refuses it from then on anyway).
  */
 import { decodeFunctionData, type Address, type Hex } from "viem";

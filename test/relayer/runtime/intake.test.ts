@@ -9,6 +9,7 @@ import { keccak256, type Hex } from "viem";
 import { ccgp, type CliRun } from "../../cli/helpers";
 import { flipByte } from "../../helpers/amdp";
 import { boundTxId, planOf } from "../../../lib/domain/plan";
+import { decodeAcceptedPackets } from "../../../lib/domain/ledger-types";
 import {
   accountOn,
   appSigned,
@@ -95,8 +96,7 @@ describe("relayer runtime: app intake (stage 1)", function () {
       txIds.push(packet.txId);
     }
     for (const txId of txIds) await untilState(w, txId, "Confirmed");
-    const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
-    const sequences = opened.map((e) => e.args.sequence).filter((s) => s >= first);
+    const sequences = (await acceptedSequences(w)).filter((s) => s >= first);
     expect(sequences).to.deep.equal([0n, 1n, 2n, 3n, 4n, 5n].map((i) => first + i));
   });
 
@@ -119,8 +119,7 @@ describe("relayer runtime: app intake (stage 1)", function () {
     for (const r of burst.filter((_, i) => answers[i]!.status !== 202))
       expect(await stateOf(w, r.txId)).to.equal("None");
     expect(await custodyLength(w, "b", own)).to.equal(BigInt(accepted.length));
-    const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.PacketAccepted(undefined, w.c.pipes.aToB.id));
-    expect(opened.map((e) => e.args.sequence).filter((s) => s >= first)).to.deep.equal(
+    expect((await acceptedSequences(w)).filter((s) => s >= first)).to.deep.equal(
       accepted.map((r) => r.sequence).sort((x, y) => (x < y ? -1 : 1)),
     );
   });
@@ -663,3 +662,9 @@ describe("relayer runtime: app intake (stage 1)", function () {
     });
   });
 });
+
+/** The sequences the ledger accepted on the pipe from A to B, in order (the packets its `TxOpened` logs carry). */
+async function acceptedSequences(w: World): Promise<bigint[]> {
+  const opened = await w.k.ledger.queryFilter(w.k.ledger.filters.TxOpened(undefined, w.c.pipes.aToB.id));
+  return opened.flatMap((e) => decodeAcceptedPackets(e.args.packets as Hex).map((p) => p.sequence));
+}
