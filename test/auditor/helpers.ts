@@ -42,10 +42,10 @@ export async function chainLogs(client: PublicClient, addresses: Address[], toBl
   return logs.map((l) => `${l.blockNumber}:${l.logIndex}:${l.transactionHash}`);
 }
 
-/** The same, from the index. */
+/** The same, from the index (a batch log's records, one row each, are one log). */
 export function indexedLogs(db: { prepare(sql: string): { all(): unknown[] } }): string[] {
   return (
-    db.prepare("SELECT block, log_index, tx_hash FROM events ORDER BY block, log_index").all() as Array<{
+    db.prepare("SELECT DISTINCT block, log_index, tx_hash FROM events ORDER BY block, log_index").all() as Array<{
       block: number;
       log_index: number;
       tx_hash: string;
