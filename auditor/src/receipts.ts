@@ -16,6 +16,7 @@ import {
   type PublicClient,
   type TransactionReceipt,
 } from "viem";
+import { namedArgs } from "../../lib/abi/events";
 import { DEFAULT_ARTIFACTS_DIR, GATEWAY_ARTIFACT, loadAbi } from "./abi";
 import { AuditorError, AuditorErrorCode } from "./errors";
 import type { IndexStore } from "./store";
@@ -158,11 +159,8 @@ function gatewayEvents(receipt: TransactionReceipt, abi: Abi, gateways: Address[
     if (!gateways.some((g) => isAddressEqual(g, log.address))) continue;
     try {
       const { eventName, args } = decodeEventLog({ abi, topics: log.topics, data: log.data, strict: true });
-      out.push({
-        address: getAddress(log.address),
-        name: String(eventName),
-        args: args as unknown as Record<string, unknown>,
-      });
+      // Every gateway event names its arguments (an event with none decodes to no arguments).
+      out.push({ address: getAddress(log.address), name: String(eventName), args: namedArgs(args) ?? {} });
     } catch {
       // a gateway log of another event shape: not one we check
     }

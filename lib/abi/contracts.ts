@@ -16,7 +16,7 @@ import {
 import { ENUM_NAMES } from "../domain/enums.generated";
 
 const errorsOf = <T extends readonly { type: string }[]>(abi: T) =>
-  abi.filter((item) => item.type === "error") as unknown as Extract<T[number], { type: "error" }>[];
+  abi.filter((item): item is Extract<T[number], { type: "error" }> => item.type === "error");
 
 export const membershipAbi = IMembershipAbi;
 export const attesterRegistryAbi = IAttesterRegistryAbi;

@@ -46,13 +46,11 @@ interface OpenArgs {
  */
 export function openedPackets(to: Address | null | undefined, ledger: Address, input: Hex): OpenedPacket[] {
   if (to?.toLowerCase() !== ledger.toLowerCase()) return [];
-  let opens: OpenArgs[];
+  let opens: readonly OpenArgs[];
   try {
     const call = decodeFunctionData({ abi: ledgerAbi, data: input });
-    if (call.functionName === "open") {
-      const [packets, steps] = call.args as unknown as [OpenArgs["packets"], OpenArgs["steps"]];
-      opens = [{ packets, steps }];
-    } else if (call.functionName === "openMany") opens = call.args[0] as unknown as OpenArgs[];
+    if (call.functionName === "open") opens = [{ packets: call.args[0], steps: call.args[1] }];
+    else if (call.functionName === "openMany") opens = call.args[0];
     else return [];
   } catch {
     return [];

@@ -28,6 +28,8 @@ const cache = new Map<string, InterfaceAbi>();
 export function connect<T>(path: string, address: string, runner: ContractRunner): T {
   let abi = cache.get(path);
   if (!abi) cache.set(path, (abi = abiOf(path)));
+  // ethers' `Contract` is untyped (its methods are resolved from the ABI at run time); `T`, generated from the same
+  // ABI, says what they are. A typechain factory's `connect` makes this same cast; the CLI's one is here.
   return new Contract(address, abi, runner) as unknown as T;
 }
 

@@ -130,8 +130,8 @@ async function audited(
     run.catch(() => audits.delete(key));
   }
   const { result, file } = await run;
-  requirePassing(result.report as unknown as ReportGate, file);
-  return { report: result.report as unknown as ReportGate, hash: computeReportHash(result.report), file };
+  requirePassing(result.report, file);
+  return { report: result.report, hash: computeReportHash(result.report), file };
 }
 
 /** The sub-chain's node: `--subchain-rpc`, else the running `npm start`'s chain of the registered chain id. */

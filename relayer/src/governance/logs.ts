@@ -9,9 +9,21 @@ import {
   type Address,
   type ContractEventArgs,
   type ContractEventName,
-  type GetContractEventsReturnType,
+  type GetEventArgs,
 } from "viem";
 import type { ChainEvents, ChainLog } from "../../../lib/chain/types";
+
+/** A log of event `N` of `A`, its arguments decoded (every one of them, by name). */
+export type DecodedLog<A extends Abi, N extends ContractEventName<A>> = ChainLog & {
+  eventName: N;
+  args: GetEventArgs<A, N, { EnableUnion: false; IndexedOnly: false; Required: true }>;
+};
+
+/**
+ * The plugin decoded each log with the event's own ABI item (`EventQuery.event`), so its arguments have that event's
+ * shape: a claim the compiler cannot check through the chain-agnostic `ChainLog` (`args: unknown`), made here only.
+ */
+const decoded = <A extends Abi, N extends ContractEventName<A>>(logs: ChainLog[]) => logs as DecodedLog<A, N>[];
 
 /** How long a head seen stays recent enough to query from it to `latest` in one call (ms). */
 const RECENT_HEAD_MS = 10_000;
@@ -54,7 +66,7 @@ export class LogReader {
     eventName: N;
     args?: ContractEventArgs<A, N>;
     fromBlock: bigint;
-  }): Promise<GetContractEventsReturnType<A, N, true>> {
+  }): Promise<DecodedLog<A, N>[]> {
     const seen = this._head;
     if (
       seen !== undefined &&
@@ -65,7 +77,7 @@ export class LogReader {
         const logs = await this._range(query, query.fromBlock, "latest");
         const last = logs.at(-1)?.blockNumber;
         if (last !== undefined) this._seen(last);
-        return logs as unknown as GetContractEventsReturnType<A, N, true>;
+        return decoded(logs);
       } catch {
         // the bounded ranges below
       }
@@ -76,7 +88,7 @@ export class LogReader {
       const to = from + this._maxRange - 1n < head ? from + this._maxRange - 1n : head;
       out.push(...(await this._range(query, from, to)));
     }
-    return out as unknown as GetContractEventsReturnType<A, N, true>;
+    return decoded(out);
   }
 
   private _range(

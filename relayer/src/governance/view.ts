@@ -7,6 +7,7 @@
  */
 import {
   decodeEventLog,
+  type Abi,
   encodeAbiParameters,
   getAddress,
   keccak256,
@@ -14,6 +15,7 @@ import {
   type ContractFunctionReturnType,
   type Hex,
 } from "viem";
+import { namedArgs } from "../../../lib/abi/events";
 import type { ChainLog } from "../../../lib/chain/types";
 import type { Logger } from "../../../lib/infra/log";
 import {
@@ -303,12 +305,13 @@ export class GovernanceView {
   private _decode(log: ChainLog): ViewChange | undefined {
     const c = this.contracts;
     const at = log.address.toLowerCase();
-    const decode = (abi: unknown) => {
+    const [signature, ...indexed] = log.topics;
+    const decode = (abi: Abi): Decoded => {
+      if (signature === undefined) return undefined;
       try {
-        return decodeEventLog({ abi: abi as never, data: log.data, topics: log.topics as never }) as unknown as {
-          eventName: string;
-          args: Record<string, unknown>;
-        };
+        const { eventName, args } = decodeEventLog({ abi, data: log.data, topics: [signature, ...indexed] });
+        const named = namedArgs(args);
+        return eventName === undefined || named === undefined ? undefined : { eventName, args: named };
       } catch {
         return undefined;
       }
