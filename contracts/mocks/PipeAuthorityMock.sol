@@ -8,7 +8,8 @@ import {PipeId, SubchainId} from "../types/Ids.sol";
  * @title PipeAuthorityMock
  * @notice Test-only pipe authority: routes and refusals are set directly. {checkOperation} answers like a registry
  * would for the fields it has: unknown pipe, inactive pipe, a signer that is not the source app key, an operation
- * whose bit is not set, then whatever refusal the test set for (pipe, signer).
+ * whose bit is not set, then whatever refusal the test set for (pipe, signer). Its answers are checked against the
+ * real registry's (`test/governance/PipeAuthorityMock.agreement.test.ts`).
  */
 contract PipeAuthorityMock is IPipeAuthority {
     mapping(PipeId pipeId => PipeRoute) private _routes;
@@ -109,6 +110,8 @@ contract PipeAuthorityMock is IPipeAuthority {
     ) external view returns (OpeningRoute memory o, Refusal refusal) {
         PipeRoute storage r = _routes[pipeId];
         o.status = r.status;
+        // An unknown pipe: an empty route, as the registry answers it.
+        if (o.status == PipeStatus.None) return (o, Refusal.PipeUnknown);
         o.sourceInstitution = r.sourceInstitution;
         o.targetInstitution = r.targetInstitution;
         o.timeoutSeconds = r.timeoutSeconds;
