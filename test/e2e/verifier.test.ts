@@ -561,7 +561,7 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     expect(none.message).to.contain(`${attester.address}: published no attester endpoint in the service registry`);
     await (await services.setAttesterEndpoint("http://127.0.0.1:9")).wait();
     const dead = await expectCcgpError(collect, "ATTESTATIONS_INSUFFICIENT");
-    expect(dead.message).to.contain("0 of 1 attestations collected: http://127.0.0.1:9: fetch failed");
+    expect(dead.message).to.contain("0 of 1 attestations collected: http://127.0.0.1:9: connect ECONNREFUSED");
     // Moved back: the failure dropped the cached entry, so the next attempt finds the new endpoint.
     await (await services.setAttesterEndpoint(published)).wait();
     expect(await collect()).to.equal(collected);

@@ -5,6 +5,8 @@
  * the gateway. Fewer is a transient fault (`ATTESTATIONS_INSUFFICIENT`): the step is retried later, nothing runs
  * meanwhile.
  */
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { type Address, type Hex } from "viem";
 import { CcgpError } from "../../../lib/infra/errors";
 import { attestationSigner, packAttestations, type Attestation } from "./attestation";
@@ -23,19 +25,45 @@ export interface AttesterSet {
 
 const json = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
+/**
+ * Connections kept to the attesters. Node's own client, not `fetch`: measured on this machine, a small POST and its
+ * JSON answer cost a third of the CPU (0.5 against 1.5 ms) and of the wall time, on the step's critical path.
+ */
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+/** One POST of `body` to `url`: the status and the answer's text, all within `timeoutMs`. */
+function post(url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const secure = url.startsWith("https:");
+  return new Promise((resolve, reject) => {
+    const options = {
+      method: "POST",
+      agent: secure ? agents.https : agents.http,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      signal: AbortSignal.timeout(timeoutMs),
+    };
+    const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("close", () => {
+        if (!res.complete) reject(new Error(`${url}: the answer was cut short`));
+        else resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** POSTs `body` to `path` of `endpoint` until it answers a signature, `retries` more times on a fault. */
 export async function askAttester(endpoint: string, path: string, body: string, o: CollectOptions): Promise<Hex> {
   let last: unknown;
   for (let attempt = 0; attempt <= o.retries; attempt++) {
     try {
-      const res = await fetch(`${endpoint.replace(/\/$/, "")}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(o.timeoutMs),
-      });
-      const answer = (await res.json()) as { signature?: Hex; error?: { code: string; message: string } };
-      if (res.ok && answer.signature) return answer.signature;
+      const res = await post(`${endpoint.replace(/\/$/, "")}${path}`, body, o.timeoutMs);
+      const answer = JSON.parse(res.text) as { signature?: Hex; error?: { code: string; message: string } };
+      const ok = res.status >= 200 && res.status < 300;
+      if (ok && answer.signature) return answer.signature;
       last = new CcgpError(
         "ATTESTATION_REFUSED",
         `${answer.error?.code ?? res.status} ${answer.error?.message ?? ""}`.trim(),
