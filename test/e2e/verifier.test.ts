@@ -365,6 +365,39 @@ describe("independent verifier (Audit Office process on a local consortium)", fu
     ]);
   });
 
+  it("an execution a reorg on B mined again in a later block than the recorded one is the same execution: the verifier confirms it", async () => {
+    await c.verifier.stop();
+    const subB = new JsonRpcProvider(c.chains.b.url, c.chains.b.chainId, { staticNetwork: true });
+    try {
+      const before = await subB.getBlockNumber();
+      const snapshot = (await subB.send("evm_snapshot", [])) as string;
+      const { txId, result } = await openAndExecute();
+      // Every transaction B took since the snapshot, the execution among them, in order.
+      const raw: Hex[] = [];
+      for (let n = before + 1; n <= Number(result.blockNumber); n++) {
+        for (const hash of (await subB.getBlock(n))!.transactions)
+          raw.push((await subB.send("eth_getRawTransactionByHash", [hash])) as Hex);
+      }
+      // The blocks that held them are replaced; the same signed transactions are mined again in later ones.
+      expect(await subB.send("evm_revert", [snapshot])).to.equal(true);
+      while ((await subB.getBlockNumber()) < Number(result.blockNumber)) await subB.send("evm_mine", []);
+      for (const tx of raw) await subB.send("eth_sendRawTransaction", [tx]);
+      const moved = await subB.getTransactionReceipt(result.subchainTx);
+      expect(BigInt(moved!.blockNumber)).to.be.greaterThan(result.blockNumber);
+      // Recorded at its first receipt (as a relayer records), then endorsed by both parties.
+      await recordAndEndorse(txId, result);
+      await c.verifier.start();
+      await until(
+        "Confirmed",
+        async () => (await statusOf(txId)).state,
+        (s) => s === TxState.Confirmed,
+      );
+      expect(await ledgerA.queryFilter(ledgerA.filters.EndorsementConflicted(txId))).to.deep.equal([]);
+    } finally {
+      subB.destroy();
+    }
+  });
+
   it("the two parties' relayers, patched to record a false result on both sides, do not reach Confirmed: the verifier conflicts and the transaction goes to Manual", async () => {
     // The real relayer processes, with the ledger writer patched (test/e2e/helpers/lying-relayer.ts): B records a
     // false result hash, and both endorse what was recorded, whatever B's sub-chain shows.

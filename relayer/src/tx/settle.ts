@@ -75,17 +75,20 @@ export async function verify(
 }
 
 /**
- * A result as this relayer sees it: on its own sub-chain, the receipt must exist in the recorded block, be deep
- * enough, and carry the gateway's `InboundExecuted` with the recorded outcome and hash (a two-phase write's prepare or
- * commit: its `TwoPhasePrepared` or `TwoPhaseCommitted`); otherwise the result is
- * observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as recorded.
+ * A result as this relayer sees it: on its own sub-chain, the receipt must exist (in the recorded block, or in
+ * another one a reorg mined it again in), be deep enough, and carry the gateway's `InboundExecuted` with the recorded
+ * outcome and hash (a two-phase write's prepare or commit: its `TwoPhasePrepared` or `TwoPhaseCommitted`); otherwise
+ * the result is observed with a zero hash, so the endorsement conflicts. Results on other sub-chains are taken as
+ * recorded.
  */
 async function observe(rt: Pick<TxContext, "subchain">, r: LedgerResult, twoPhase: boolean): Promise<LedgerResult> {
   if (r.subchain.toLowerCase() !== rt.subchain.subchainId.toLowerCase()) return r;
   const mismatch = { ...r, resultHash: zeroHash };
   // The head alone (`status` would ask the chain id and sync state too: three calls for one number).
   const [receipt, head] = await Promise.all([rt.subchain.chain.getReceipt(r.subchainTx), rt.subchain.chain.head()]);
-  if (receipt === null || receipt.status !== "success" || receipt.blockNumber !== r.blockNumber) return mismatch;
+  // Found in another block than recorded: the same execution mined again by a reorg inside the depth (its log is
+  // checked below), as the independent verifier takes it (`verifier/observe.ts`).
+  if (receipt === null || receipt.status !== "success") return mismatch;
   // The head read with the receipt (or after it): the depth is never overstated. A pushed head may not have reached
   // the receipt's block yet, which the node has (so its head is at least that block).
   const top = head > receipt.blockNumber ? head : receipt.blockNumber;

@@ -1,7 +1,8 @@
 /**
  * One recorded result, checked on its own sub-chain through the verifier's own node: the sub-chain transaction must
- * exist in the recorded block, have succeeded, be deep enough, and carry the registered gateway's `InboundExecuted`
- * for the transaction's pipe with exactly the recorded operation, outcome and result hash. The recorded state
+ * exist (in the recorded block, or in the one a reorg inside the depth mined it again in), have succeeded, be deep
+ * enough, and carry the registered gateway's `InboundExecuted` for the transaction's pipe with exactly the recorded
+ * operation, outcome and result hash. The recorded state
  * version is checked by the step's {@link VersionCheck}. A two-phase write's results are its prepare and its commit:
  * the gateway's `TwoPhasePrepared` or `TwoPhaseCommitted` of the transaction, with the recorded hash and version.
  * When an auditor attested the called contract, its code in that block must be the attested code: a party relayer
@@ -75,8 +76,9 @@ export async function observeResult(
       throw new NotYet("VERIFY_NOT_YET", `${where}: the node of ${view.chain.name} is at block ${status.height}`);
     return { ok: false, reason: `${where}: no such transaction on ${view.chain.name}` };
   }
-  if (receipt.blockNumber !== r.blockNumber)
-    return { ok: false, reason: `${where}: mined in block ${receipt.blockNumber}` };
+  // A receipt in another block than the recorded one is the same execution (same transaction, same gateway log,
+  // checked below at the depth) that a reorg inside the depth mined again after its result was recorded at its
+  // first receipt: what ran, and its effects, are what was recorded.
   if (receipt.status !== "success") return { ok: false, reason: `${where}: the sub-chain transaction reverted` };
   if (status.height - receipt.blockNumber < BigInt(view.confirmations))
     throw new NotYet("VERIFY_NOT_YET", `${where}: not ${view.confirmations} blocks deep on ${view.chain.name} yet`);
