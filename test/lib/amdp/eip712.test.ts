@@ -11,8 +11,8 @@ import {
   packetDomain,
   packetTypes,
   type Packet,
-} from "../../lib/amdp";
-import { countersignatureStructHash, packetStructHash } from "../../lib/amdp/eip712";
+} from "../../../lib/amdp";
+import { countersignatureStructHash, packetStructHash } from "../../../lib/amdp/eip712";
 
 const hex = (bytes: number): Hex => bytesToHex(randomBytes(bytes));
 const uint = (bits: number): bigint => BigInt(`0x${randomBytes(bits / 8).toString("hex")}`);

@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import { createPublicClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
-import { JsonRpcHttp } from "../../relayer/src/chains/evm/rpc";
-import { LogReader } from "../../relayer/src/governance/logs";
-import { EvmEvents } from "../../relayer/src/chains/evm/events";
-import { silentLogger } from "../../lib/infra/log";
-import { startAnvil, type LocalChain } from "../../scripts/lib/anvil";
-import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
-import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
+import { chainRegistry, RpcPools, type ChainPlugin } from "../../../relayer/src/chains";
+import { JsonRpcHttp } from "../../../relayer/src/chains/evm/rpc";
+import { LogReader } from "../../../relayer/src/governance/logs";
+import { EvmEvents } from "../../../relayer/src/chains/evm/events";
+import { silentLogger } from "../../../lib/infra/log";
+import { startAnvil, type LocalChain } from "../../../scripts/lib/anvil";
+import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "../helpers/emitter";
+import { startHardhatNode, type HardhatNode } from "../../helpers/hardhat-node";
 
 const relayer = privateKeyToAccount(RELAYER_KEY);
 

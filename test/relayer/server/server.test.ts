@@ -3,9 +3,9 @@ import { request as httpsRequest } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CcgpError } from "../../lib/infra/errors";
-import { BoundedQueue } from "../../relayer/src/flow";
-import { RelayerMetrics } from "../../relayer/src/metrics";
+import { CcgpError } from "../../../lib/infra/errors";
+import { BoundedQueue } from "../../../relayer/src/flow";
+import { RelayerMetrics } from "../../../relayer/src/metrics";
 import {
   certificateFingerprint,
   loadTlsMaterial,
@@ -16,11 +16,11 @@ import {
   pinSet,
   type PinPolicy,
   type TlsMaterial,
-} from "../../relayer/src/server";
-import { RelayerStore } from "../../relayer/src/store";
-import { TestPki, type Identity } from "./helpers/certs";
-import { expectCcgpError, ManualClock } from "./helpers/errors";
-import { waitFor } from "../helpers/hardhat-node";
+} from "../../../relayer/src/server";
+import { RelayerStore } from "../../../relayer/src/store";
+import { TestPki, type Identity } from "../helpers/certs";
+import { expectCcgpError, ManualClock } from "../helpers/errors";
+import { waitFor } from "../../helpers/hardhat-node";
 
 describe("relayer/server", function () {
   const pki = new TestPki();

@@ -25,8 +25,8 @@ import {
   loadKeystore,
   loadSigner,
   type DigestSigner,
-} from "../../relayer/src/keys";
-import { expectCcgpError } from "./helpers/errors";
+} from "../../../relayer/src/keys";
+import { expectCcgpError } from "../helpers/errors";
 
 const KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
 const PASSWORD = "correct horse battery";

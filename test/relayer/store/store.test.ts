@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex, type Hex } from "viem";
-import { inboxKey, RelayerStore, type OutboxInput } from "../../relayer/src/store";
-import { expectCcgpError, ManualClock } from "./helpers/errors";
+import { inboxKey, RelayerStore, type OutboxInput } from "../../../relayer/src/store";
+import { expectCcgpError, ManualClock } from "../helpers/errors";
 
 const hash = (height: number, fork = ""): Hex => keccak256(toHex(`${fork}${height}`));
 const packet = (id: string, payload: unknown = { id }): OutboxInput => ({ id, kind: "packet", payload });

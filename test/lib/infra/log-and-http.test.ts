@@ -7,9 +7,9 @@ import { expect } from "chai";
 import { request, createServer, type Server } from "node:http";
 import { Writable } from "node:stream";
 import { HttpRequestError } from "viem";
-import { CcgpError } from "../../lib/infra/errors";
-import { createLogger, errorLine, prettyLine } from "../../lib/infra/log";
-import { readBody, sendError, sendJson, STATUS_BY_CODE } from "../../lib/infra/http";
+import { CcgpError } from "../../../lib/infra/errors";
+import { createLogger, errorLine, prettyLine } from "../../../lib/infra/log";
+import { readBody, sendError, sendJson, STATUS_BY_CODE } from "../../../lib/infra/http";
 
 const LIMIT = 1024;
 

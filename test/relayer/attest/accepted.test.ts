@@ -10,9 +10,9 @@ import {
   type Log,
   type PublicClient,
 } from "viem";
-import { AcceptedPackets } from "../../relayer/src/attest/accepted";
-import { toChainLog } from "../../relayer/src/chains/evm/events";
-import type { ChainEvents } from "../../relayer/src/chains";
+import { AcceptedPackets } from "../../../relayer/src/attest/accepted";
+import { toChainLog } from "../../../relayer/src/chains/evm/events";
+import type { ChainEvents } from "../../../relayer/src/chains";
 
 /** The attester's index of the packets `TxOpened` logs, on Hardhat's chain, with every JSON-RPC method it sends counted. */
 describe("attester: the index of accepted packets", () => {

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { createPublicClient, http, keccak256, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { chainRegistry, RpcPools, type ChainPlugin } from "../../relayer/src/chains";
-import { JsonRpcHttp, MAX_BATCH } from "../../relayer/src/chains/evm/rpc";
-import { revertOf } from "../../relayer/src/governance/contract";
-import { silentLogger } from "../../lib/infra/log";
-import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
-import { expectCcgpError } from "./helpers/errors";
-import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
+import { chainRegistry, RpcPools, type ChainPlugin } from "../../../relayer/src/chains";
+import { JsonRpcHttp, MAX_BATCH } from "../../../relayer/src/chains/evm/rpc";
+import { revertOf } from "../../../relayer/src/governance/contract";
+import { silentLogger } from "../../../lib/infra/log";
+import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "../helpers/emitter";
+import { expectCcgpError } from "../helpers/errors";
+import { startHardhatNode, type HardhatNode } from "../../helpers/hardhat-node";
 
 /** Pipelined writes (local nonce, sends in call order) and the batched receipt waiter, on a real Hardhat node. */
 describe("relayer/chains: EVM write pipeline and receipt waiter", function () {

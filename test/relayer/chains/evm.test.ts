@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { createPublicClient, decodeFunctionResult, http, keccak256, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { chainRegistry, ChainRegistry, evmChainKind, type ChainPlugin } from "../../relayer/src/chains";
-import { ExternalSigner } from "../../relayer/src/keys";
-import { silentLogger } from "../../lib/infra/log";
-import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "./helpers/emitter";
-import { expectCcgpError } from "./helpers/errors";
-import { freePort, startHardhatNode, type HardhatNode } from "../helpers/hardhat-node";
+import { chainRegistry, ChainRegistry, evmChainKind, type ChainPlugin } from "../../../relayer/src/chains";
+import { ExternalSigner } from "../../../relayer/src/keys";
+import { silentLogger } from "../../../lib/infra/log";
+import { deployEmitter, localChain, RELAYER_KEY, type Emitter } from "../helpers/emitter";
+import { expectCcgpError } from "../helpers/errors";
+import { freePort, startHardhatNode, type HardhatNode } from "../../helpers/hardhat-node";
 
 describe("relayer/chains: EVM plugin against a hardhat node", function () {
   let node: HardhatNode;

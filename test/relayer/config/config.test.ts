@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, ENV_OVERRIDES, loadConfig } from "../../relayer/src/config";
-import { configDir, validRawConfig, writeConfig } from "./helpers/config";
-import { expectCcgpError } from "./helpers/errors";
+import { ConfigError, ENV_OVERRIDES, loadConfig } from "../../../relayer/src/config";
+import { configDir, validRawConfig, writeConfig } from "../helpers/config";
+import { expectCcgpError } from "../helpers/errors";
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { createLogger, moduleLogger } from "../../lib/infra/log";
-import { RelayerMetrics } from "../../relayer/src/metrics";
-import { ManualClock } from "./helpers/errors";
+import { createLogger, moduleLogger } from "../../../lib/infra/log";
+import { RelayerMetrics } from "../../../relayer/src/metrics";
+import { ManualClock } from "../helpers/errors";
 
 /** The value of one series in a Prometheus text exposition, or undefined if absent. */
 function sample(text: string, series: string): number | undefined {

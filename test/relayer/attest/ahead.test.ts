@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Hex } from "viem";
-import { AttestationsAhead } from "../../relayer/src/attest/ahead";
+import { AttestationsAhead } from "../../../relayer/src/attest/ahead";
 
 /** The collections a target relayer starts when a packet's signatures check out, taken by the step. */
 describe("attester: collections started ahead of the step", () => {

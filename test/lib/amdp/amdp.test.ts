@@ -24,9 +24,9 @@ import {
   verifySequence,
   verifyStage1,
   type SignedPacket,
-} from "../../lib/amdp";
-import { CcgpError } from "../../lib/infra/errors";
-import { buildVectors, serializeVectors } from "../../scripts/gen-amdp-vectors";
+} from "../../../lib/amdp";
+import { CcgpError } from "../../../lib/infra/errors";
+import { buildVectors, serializeVectors } from "../../../scripts/gen-amdp-vectors";
 import {
   PACKET_FIELDS,
   expectAmdpError,
@@ -37,7 +37,7 @@ import {
   signedFromVector,
   vectorAccounts,
   vectorDomain,
-} from "../helpers/amdp";
+} from "../../helpers/amdp";
 
 // Codec tests write arbitrary (also ill-typed) values into the parsed wire JSON.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,8 +10,8 @@ import {
   signAttestation,
   signAttesterSetChange,
   type Attestation,
-} from "../../relayer/src/attest/attestation";
-import { flipByte } from "../helpers/amdp";
+} from "../../../relayer/src/attest/attestation";
+import { flipByte } from "../../helpers/amdp";
 
 const CHAIN_ID = 31338;
 

@@ -11,13 +11,13 @@ import {
   type PollInfo,
   type SubscribeOptions,
   type SubscriptionEvent,
-} from "../../relayer/src/chains";
-import { CcgpError } from "../../lib/infra/errors";
-import { silentLogger } from "../../lib/infra/log";
-import { RelayerStore } from "../../relayer/src/store";
-import { deployEmitter, type Emitter } from "./helpers/emitter";
-import { expectCcgpError } from "./helpers/errors";
-import { freePort, startHardhatNode, waitFor, type HardhatNode } from "../helpers/hardhat-node";
+} from "../../../relayer/src/chains";
+import { CcgpError } from "../../../lib/infra/errors";
+import { silentLogger } from "../../../lib/infra/log";
+import { RelayerStore } from "../../../relayer/src/store";
+import { deployEmitter, type Emitter } from "../helpers/emitter";
+import { expectCcgpError } from "../helpers/errors";
+import { freePort, startHardhatNode, waitFor, type HardhatNode } from "../../helpers/hardhat-node";
 
 /** Records what a subscription delivers; optionally writes it to a store the way the relayer does. */
 class Collector {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex } from "viem";
-import { RelayerStore } from "../../relayer/src/store";
+import { RelayerStore } from "../../../relayer/src/store";
 
-const WRITER = join(__dirname, "helpers", "store-writer.ts");
+const WRITER = join(__dirname, "..", "helpers", "store-writer.ts");
 const PER_BLOCK = 40;
 
 interface Run {

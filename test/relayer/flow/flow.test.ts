@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { Backlog, BoundedQueue, FlowControl, KeyedRateLimiter, TokenBucket } from "../../relayer/src/flow";
-import { retryAfterHeader } from "../../lib/infra/http";
-import { expectCcgpError, ManualClock } from "./helpers/errors";
+import { Backlog, BoundedQueue, FlowControl, KeyedRateLimiter, TokenBucket } from "../../../relayer/src/flow";
+import { retryAfterHeader } from "../../../lib/infra/http";
+import { expectCcgpError, ManualClock } from "../helpers/errors";
 
 describe("relayer/flow", function () {
   describe("TokenBucket", function () {

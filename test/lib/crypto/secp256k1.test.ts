@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { keccak256, recoverAddress, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { countersignatureTypes } from "../../lib/amdp";
-import { fastAccount, forceSecp256k1Backend, recoverHashSigner, secp256k1Backend } from "../../lib/crypto/secp256k1";
-import { flipByte } from "../helpers/amdp";
-import { expectCcgpError } from "./helpers/errors";
+import { countersignatureTypes } from "../../../lib/amdp";
+import { fastAccount, forceSecp256k1Backend, recoverHashSigner, secp256k1Backend } from "../../../lib/crypto/secp256k1";
+import { flipByte } from "../../helpers/amdp";
+import { expectCcgpError } from "../../relayer/helpers/errors";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
