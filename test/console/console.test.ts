@@ -111,10 +111,11 @@ describe("governance console in a real browser", function () {
         .innerText()
         .catch(() => "0"),
     );
+    // Blocks come every second; 30 s, not 10, because a loaded CI machine once took longer for the first push.
     await page.waitForFunction(
       (n) => Number(document.querySelector("[data-testid=live-head]")?.textContent) > n,
       first,
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
     await page.getByText(c.business.a.name).first().waitFor();
     expect(await page.locator("main table").count()).to.equal(2);
